@@ -1,0 +1,50 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { DomainError, sha256, type Database } from '../../shared/index.js';
+import type { AdminActor } from './admin-route.js';
+
+/** Admin keys are random 32-byte secrets; only their SHA-256 is stored. */
+export function generateAdminKey(): string {
+  return `ohk_admin_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Stores a key's hash; idempotent for the same key. */
+export async function registerAdminKey(db: Database, key: string, name: string, now: Date): Promise<void> {
+  await db.insertInto('adminKeys').values({ id: randomUUID(), name, keyHash: sha256(key), createdAt: now })
+    .onConflict((oc) => oc.column('keyHash').doNothing()).execute();
+}
+
+/**
+ * The admin-key bootstrap of API.md: a key given in OMNIHUB_ADMIN_KEY is registered; with none and no key yet,
+ * one is generated and returned so the caller can print it once.
+ */
+export async function bootstrapAdminKey(db: Database, configured: string | undefined, now: Date): Promise<{ generated?: string }> {
+  if (configured) {
+    await registerAdminKey(db, configured, 'OMNIHUB_ADMIN_KEY', now);
+    return {};
+  }
+  const any = await db.selectFrom('adminKeys').select('id').where('revokedAt', 'is', null).limit(1).executeTakeFirst();
+  if (any) return {};
+  const key = generateAdminKey();
+  await registerAdminKey(db, key, 'bootstrap', now);
+  return { generated: key };
+}
+
+export async function authenticateAdminKey(db: Database, key: string): Promise<AdminActor | undefined> {
+  const row = await db.selectFrom('adminKeys').select(['id', 'name']).where('keyHash', '=', sha256(key)).where('revokedAt', 'is', null).executeTakeFirst();
+  return row ? { keyId: row.id, name: row.name } : undefined;
+}
+
+/** Express middleware: `Authorization: Bearer <admin key>` or 401/403 problem. */
+export function requireAdmin(db: Database) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const header = req.header('authorization') ?? '';
+    const m = /^Bearer\s+(\S{1,512})$/i.exec(header);
+    if (!m) return next(new DomainError('UNAUTHENTICATED', 'Send an admin API key as "Authorization: Bearer <key>"'));
+    const actor = await authenticateAdminKey(db, m[1]!).catch((e: unknown) => e);
+    if (actor instanceof Error) return next(actor);
+    if (!actor) return next(new DomainError('FORBIDDEN', 'This key is not a valid admin key'));
+    res.locals.actor = actor;
+    next();
+  };
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { Executor } from '../../shared/index.js';
+import { defineRoute, type AdminRoute } from './admin-route.js';
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  subject?: string | null;
+  revision?: number | null;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Appends to the audit trail. Holds no request bodies: an entry says who did what to which subject at which
+ * revision, so it never becomes a second copy of personal data.
+ */
+export async function recordAudit(db: Executor, at: Date, entry: AuditEntry): Promise<void> {
+  await db.insertInto('auditLog').values({
+    at, actor: entry.actor, action: entry.action, subject: entry.subject ?? null, revision: entry.revision ?? null,
+    details: JSON.stringify(entry.details ?? {}),
+  }).execute();
+}
+
+const AuditQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().min(1).optional(),
+  subject: z.string().max(300).optional(),
+});
+
+/** `GET /admin/v1/audit`: newest first, keyset-paginated by id. */
+export const auditRoutes: readonly AdminRoute[] = [
+  defineRoute({
+    method: 'get', path: '/audit', tag: 'audit', summary: 'Audit trail of changes and sensitive reads, newest first',
+    query: AuditQuerySchema,
+    handle: async ({ deps, query }) => {
+      let q = deps.db.selectFrom('auditLog').selectAll().orderBy('id', 'desc').limit(query.limit);
+      if (query.before) q = q.where('id', '<', query.before);
+      if (query.subject) q = q.where('subject', '=', query.subject);
+      const rows = await q.execute();
+      return { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })), next: rows.length === query.limit ? rows.at(-1)?.id : null };
+    },
+  }),
+];

@@ -1,0 +1,43 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import { DomainError, ERROR_CODES, classifyInfrastructureError, type Logger } from '../../shared/index.js';
+
+/** RFC 9457 problem document with the hub's stable `code`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Maps any thrown value to a problem document; the one place REST errors are shaped. Unknown errors are masked. */
+export function toProblem(error: unknown, req: Request, logger: Logger): Problem {
+  let e = classifyInfrastructureError(error);
+  const body = e as { type?: string; status?: number; expose?: boolean };
+  // Errors from express' body parser: malformed JSON, too large, wrong charset.
+  if (!(e instanceof DomainError) && body && typeof body.status === 'number' && body.expose) {
+    if (body.type === 'entity.too.large') e = new DomainError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+    else e = new DomainError('BAD_USER_INPUT', body.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : 'Request body could not be read', {});
+  }
+  if (e instanceof DomainError) {
+    const meta = ERROR_CODES[e.code];
+    return { type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl, ...e.details };
+  }
+  logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error in admin API');
+  return { type: 'about:blank', title: 'Unexpected error.', status: 500, code: 'INTERNAL', detail: 'Unexpected error.', instance: req.originalUrl };
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+/** Validates one part of a request; throws BAD_USER_INPUT listing every issue with its path. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query'): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new DomainError('BAD_USER_INPUT', `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+}

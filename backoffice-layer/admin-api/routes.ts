@@ -1,0 +1,9 @@
+import type { AdminRoute } from './admin-route.js';
+import { catalogueRoutes } from '../catalogue/index.js';
+import { pricingRoutes } from '../pricing/index.js';
+import { stockRoutes } from '../stock/index.js';
+import { importRoutes } from '../import/index.js';
+import { auditRoutes } from './audit.js';
+
+/** Every admin REST route of the backoffice layer. */
+export const backofficeAdminRoutes: readonly AdminRoute[] = [...catalogueRoutes, ...pricingRoutes, ...stockRoutes, ...importRoutes, ...auditRoutes];

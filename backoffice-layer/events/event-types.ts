@@ -1,0 +1,68 @@
+/**
+ * The backoffice events and their payloads: the contract between the writers (catalogue, pricing, stock, imports)
+ * and the consumers (read model, later the journey and channel layers). Payloads carry the *new state* of what
+ * changed, so applying an event is idempotent and needs no read-back; bulk events list keys to reload instead.
+ */
+export interface ProductState {
+  sku: string;
+  name: string;
+  category: string;
+  attributes: Record<string, string>;
+  vatRateBp: number;
+  status: 'ACTIVE' | 'INACTIVE' | 'DISCONTINUED';
+}
+
+export interface LocationState {
+  id: string;
+  name: string;
+  kind: 'WAREHOUSE' | 'STORE';
+  fulfilsOnline: boolean;
+}
+
+export interface PriceListState {
+  id: string;
+  name: string;
+  currency: string;
+  priority: number;
+  validFrom: string | null;
+  validTo: string | null;
+}
+
+export interface PriceState {
+  priceListId: string;
+  sku: string;
+  minQuantity: number;
+  amount: number;
+  validFrom: string | null;
+  validTo: string | null;
+}
+
+export interface StockLevelState {
+  sku: string;
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  safetyStock: number;
+}
+
+export interface BackofficeEventPayloads {
+  'product.changed': { product: ProductState };
+  'location.changed': { location: LocationState };
+  'price-list.changed': { priceList: PriceListState };
+  /** `price` null means the price row was removed. */
+  'price.changed': { priceListId: string; sku: string; minQuantity: number; price: PriceState | null };
+  /** New levels of every (sku, location) the write touched. */
+  'stock.changed': { levels: StockLevelState[]; cause: string };
+  'reservation.created': { reservationId: string; expiresAt: string; lines: Array<{ sku: string; locationId: string; quantity: number }> };
+  'reservation.released': { reservationId: string; status: 'RELEASED' | 'EXPIRED' };
+  'reservation.committed': { reservationId: string; orderId: string };
+  /** A committed sale (online order or POS): the journey layer earns points on it. */
+  'sale.committed': { orderId: string; kind: 'ONLINE' | 'STORE'; customerRef: string | null; locationId: string | null; currency: string; totalAmount: number; lines: Array<{ sku: string; locationId: string; quantity: number; unitAmount: number; lineAmount: number }> };
+  'return.recorded': { returnId: string; orderId: string; customerRef: string | null; refundAmount: number; lines: Array<{ sku: string; quantity: number; sellable: boolean }> };
+  /** A POS sale found fewer units in the books than were sold: the books were corrected, staff should count. */
+  'stock.discrepancy': { sku: string; locationId: string; shortfall: number; reference: string };
+  /** A bulk import batch changed these keys; consumers reload them from PostgreSQL. */
+  'catalogue.bulk-changed': { kind: 'products' | 'prices' | 'stock'; skus: string[] };
+}
+
+export type BackofficeEventType = keyof BackofficeEventPayloads;

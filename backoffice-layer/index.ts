@@ -1,0 +1,19 @@
+/**
+ * The backoffice layer: the single source of truth for catalogue, prices and stock. Other layers import only this file.
+ */
+export type { BackofficeDeps } from './backoffice-deps.js';
+export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';
+export { defineRoute, type AdminRoute, type AdminActor, type AdminRouteInput } from './admin-api/admin-route.js';
+export { createAdminRouter, ADMIN_JSON_LIMIT } from './admin-api/admin-router.js';
+export { bootstrapAdminKey, generateAdminKey, registerAdminKey, authenticateAdminKey } from './admin-api/admin-auth.js';
+export { toProblem, sendProblem, parseInput, type Problem } from './admin-api/problem.js';
+export { backofficeAdminRoutes } from './admin-api/routes.js';
+export * from './catalogue/index.js';
+export * from './pricing/index.js';
+export * from './stock/index.js';
+export * from './events/index.js';
+export * from './read-model/index.js';
+export * from './import/index.js';
+export * from './seed/index.js';
+export { recordAudit, type AuditEntry } from './admin-api/audit.js';
+export { nextPriceBoundary, commitPriceSwitch, runDuePriceSwitches, startPriceScheduler, PRICE_SCHEDULE_QUEUE, type PriceScheduler, type PriceScheduleSwitch } from './jobs/price-schedule.js';

@@ -1,0 +1,3 @@
+import type { AdminRoute } from '../admin-api/admin-route.js';
+
+export const pricingRoutes: readonly AdminRoute[] = [];

@@ -1,0 +1,104 @@
+/**
+ * The `omnihub` command line: start (everything in one process), api, worker, migrate, seed, import.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger, loadConfig, type Config } from '../shared/index.js';
+import { bootstrapAdminKey, seedDemoRetailer } from '../backoffice-layer/index.js';
+import { bootstrapRuntime, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
+
+const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
+
+Usage: omnihub <command> [options]
+
+Commands:
+  start             API and worker in one process, with embedded defaults (seeds the demo retailer on first start)
+  api               a stateless API node (GraphQL, admin REST, health, metrics)
+  worker            a worker: outbox relay, event consumers, reservation expiry
+  migrate           apply database migrations and exit
+  seed              load the demo retailer (skipped when the catalogue is not empty)
+
+Configuration is read from the environment: PORT, DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV,
+LOG_LEVEL, OMNIHUB_DATA_DIR, OMNIHUB_REDIS_PREFIX (see README.md).`;
+
+function onShutdown(fn: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void fn(signal).then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+    });
+  }
+}
+
+async function announceAdminKey(rt: Runtime): Promise<void> {
+  const { generated } = await bootstrapAdminKey(rt.deps.db, rt.deps.config.adminKey, rt.deps.clock.now());
+  if (generated) {
+    process.stdout.write(`\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`);
+  }
+}
+
+function banner(config: Config, rt: Runtime, port: number, role: string): void {
+  process.stdout.write([
+    `Omnihub ${role} ready`,
+    `  listening:  http://localhost:${port}  (admin REST /admin/v1, health /healthz /readyz, metrics /metrics)`,
+    `  database:   ${rt.describe.database}${rt.embeddedDatabase ? ` (embedded, data in ${config.dataDir}/pg)` : ''}`,
+    `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
+    '',
+  ].join('\n'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const command = positionals[0];
+  if (!command || values.help || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+
+  switch (command) {
+    case 'start':
+    case 'api':
+    case 'worker': {
+      const rt = await bootstrapRuntime(config, { logger });
+      if (command === 'start' && rt.embeddedDatabase) {
+        const seeded = await seedDemoRetailer(rt.deps);
+        if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices (revision ${seeded.revision})\n`);
+      }
+      const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port);
+      const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps);
+      if (api) await announceAdminKey(rt);
+      if (api) banner(config, rt, api.port, command === 'start' ? 'hub (API + worker)' : 'API node');
+      else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n`);
+      onShutdown(async (signal) => {
+        logger.info({ signal }, 'shutting down: draining requests and jobs');
+        await api?.stop();
+        await worker?.stop();
+        await rt.close();
+      });
+      return;
+    }
+    case 'migrate': {
+      const rt = await bootstrapRuntime(config, { logger });
+      process.stdout.write('Migrations are current.\n');
+      await rt.close();
+      return;
+    }
+    case 'seed': {
+      const rt = await bootstrapRuntime(config, { logger });
+      const s = await seedDemoRetailer(rt.deps);
+      process.stdout.write(s.skipped ? 'The catalogue is not empty: seed skipped.\n' : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`);
+      await rt.close();
+      return;
+    }
+    default:
+      throw new Error(`unknown command "${command}"; run "omnihub help"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`omnihub: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

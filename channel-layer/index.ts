@@ -1,0 +1,5 @@
+/** The channel layer: the HTTP host of every API, and (later) the GraphQL channel API. */
+export { createHttpApp, type AppOptions } from './http/create-app.js';
+export { bootstrapRuntime, EMBEDDED_PG_PORT, LOCAL_REDIS_PORT, type Runtime } from './runtime/bootstrap.js';
+export { startApiNode, type ApiNode } from './runtime/api-node.js';
+export { startWorkerNode, type WorkerNode } from './runtime/worker-node.js';

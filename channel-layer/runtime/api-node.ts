@@ -1,0 +1,42 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMetrics } from '../../shared/index.js';
+import { backofficeAdminRoutes, createAdminRouter, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { createHttpApp } from '../http/create-app.js';
+
+export interface ApiNode {
+  server: Server;
+  port: number;
+  /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * A stateless API node: admin REST, health, readiness and metrics on one port.
+ * @example const node = await startApiNode(runtime.deps, 4000);
+ */
+export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
+  let draining = false;
+  const metrics = createMetrics({ defaultMetrics: true });
+  const app = createHttpApp({
+    deps, metrics, isDraining: () => draining,
+    mounts: { '/admin/v1': createAdminRouter(deps, backofficeAdminRoutes) },
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    stop: async (graceMs = 10_000) => {
+      draining = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
+        server.close(() => { clearTimeout(timer); resolve(); });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

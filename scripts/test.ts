@@ -1,0 +1,37 @@
+/**
+ * `npm test`: type-check, lint (including the layer rule), then the jest suite against real PostgreSQL and Redis
+ * (found on this machine or started: see tests/support/services.ts). Ends with a plain "N passed, N failed" line.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+function run(label: string, cmd: string, args: string[]): number {
+  process.stderr.write(`\n== ${label}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+  return r.status ?? 1;
+}
+
+const jestArgs = process.argv.slice(2);
+const steps: Array<[string, number]> = [];
+steps.push(['typecheck', run('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.'])]);
+steps.push(['lint', run('lint', 'npx', ['eslint', '.'])]);
+
+mkdirSync('.omnihub', { recursive: true });
+const resultsFile = '.omnihub/jest-results.json';
+rmSync(resultsFile, { force: true });
+const jestStatus = run('jest', 'node', ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${resultsFile}`, ...jestArgs]);
+steps.push(['jest', jestStatus]);
+
+let passed = 0;
+let failed = 0;
+try {
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numRuntimeErrorTestSuites: number };
+  passed = results.numPassedTests;
+  failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+} catch {
+  failed += 1;
+}
+const failedSteps = steps.filter(([, s]) => s !== 0).map(([n]) => n);
+process.stdout.write(`\nsteps failed: ${failedSteps.length ? failedSteps.join(', ') : 'none'}\n`);
+process.stdout.write(`${passed} passed, ${failed + (failedSteps.length && failed === 0 ? 1 : 0)} failed\n`);
+process.exit(failedSteps.length ? 1 : 0);

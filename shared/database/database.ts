@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import type { DB } from './schema.js';
+
+export type Database = Kysely<DB>;
+/** Repository functions take either the pool-backed database or an open transaction as their first argument. */
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** bigint columns (revisions, amounts) come back as JS numbers; we refuse values beyond 2^53 rather than round them. */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds the safe integer range`);
+  return n;
+}
+
+export interface DatabaseHandle {
+  db: Database;
+  pool: pg.Pool;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a pool and a Kysely instance on it. The pool recovers by itself after a PostgreSQL restart:
+ * broken clients are discarded on error and new ones are made on demand.
+ * @example const { db, close } = createDatabase('postgres://postgres@127.0.0.1/omnihub');
+ */
+export function createDatabase(url: string, opts: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 20,
+    application_name: opts.applicationName ?? 'omnihub',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // A request must not hang on a dead server: statements time out and the caller gets UNAVAILABLE.
+    statement_timeout: 30_000,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === INT8_OID) return parseInt8;
+        if (oid === NUMERIC_OID) return (v: string) => v;
+        return pg.types.getTypeParser(oid, format);
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a listener the process would exit.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  return {
+    db,
+    pool,
+    url,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+}
+
+/** Replaces the database name of a PostgreSQL URL. */
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

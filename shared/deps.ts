@@ -1,0 +1,23 @@
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Database } from './database/database.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Everything a service needs from the outside world, passed as one plain object (no DI container).
+ * Tests build their own with a per-file database, a per-file Redis prefix and a controllable clock.
+ */
+export interface Deps {
+  config: Config;
+  db: Database;
+  pool: pg.Pool;
+  redis: Redis;
+  /** Redis URL, for components (BullMQ workers, relays) that open their own connections. */
+  redisUrl: string;
+  /** Prefix of every Redis key and BullMQ queue of this hub instance. */
+  redisPrefix: string;
+  clock: Clock;
+  logger: Logger;
+}

@@ -1,0 +1,61 @@
+/**
+ * The fixed set of error codes every interface speaks (GraphQL `extensions.code`, REST problem `code`).
+ * One registry: each code has its HTTP status and a default title.
+ */
+export const ERROR_CODES = {
+  BAD_USER_INPUT: { status: 400, title: 'Bad input' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  INSUFFICIENT_STOCK: { status: 409, title: 'Insufficient stock' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  RATE_LIMITED: { status: 429, title: 'Rate limited' },
+  UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  INTERNAL: { status: 500, title: 'Unexpected error.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * An expected failure with a stable code and machine-readable details. Domain code throws only this;
+ * the channel and admin interfaces map it in one place each. Anything else is masked as "Unexpected error.".
+ * @example throw new DomainError('INSUFFICIENT_STOCK', 'Only 2 units of COAT-1 at ams-01', { sku: 'COAT-1', available: 2 });
+ */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}
+
+/** PostgreSQL SQLSTATE classes that mean "the database is unreachable or restarting", not "your input is bad". */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+/**
+ * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500.
+ * Returns the error unchanged when it is not recognisably an outage.
+ */
+export function classifyInfrastructureError(e: unknown): unknown {
+  if (e instanceof DomainError) return e;
+  const err = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const message = typeof err?.message === 'string' ? err.message : '';
+  if ((code && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) ||
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i.test(message)) {
+    return new DomainError('UNAVAILABLE', 'A backing service is unavailable; retry shortly', {});
+  }
+  return e;
+}

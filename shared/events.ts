@@ -1,0 +1,28 @@
+/**
+ * The envelope of every event the hub announces: written to the outbox in the transaction of the change,
+ * relayed to BullMQ with job id = event id, applied by consumers at most once in effect.
+ */
+export interface EventEnvelope<P extends Record<string, unknown> = Record<string, unknown>> {
+  /** UUID; also the BullMQ job id and the dedupe key of every consumer. */
+  id: string;
+  /** Dotted name, e.g. `stock.changed`, `price.changed`, `reservation.created`. */
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  /** The global revision committed with this event. */
+  revision: number;
+  /** ISO 8601 instant of the commit, from the hub's clock. */
+  occurredAt: string;
+  payload: P;
+}
+
+/** An event as emitted by domain code, before the transaction gives it an id and a revision. */
+export interface PendingEvent<P extends Record<string, unknown> = Record<string, unknown>> {
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  payload: P;
+}
+
+/** The PostgreSQL NOTIFY channel that wakes the outbox relay. */
+export const OUTBOX_CHANNEL = 'omnihub_outbox';

@@ -1,0 +1,15 @@
+/** Shared infrastructure: config, connections, clock, money, errors, logging, the event envelope. No business rules. */
+export { loadConfig, CONFIG_ENV_VARS, type Config } from './config.js';
+export { systemClock, ManualClock, type Clock } from './clock.js';
+export { money, mulDivHalfUp, percentOf, vatPart, prorate, formatMoney, currencyExponent, assertMinorUnits, type Money } from './money.js';
+export { DomainError, ERROR_CODES, isDomainError, classifyInfrastructureError, type ErrorCode } from './errors.js';
+export { createLogger, type Logger } from './logger.js';
+export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
+export { createDatabase, withDatabaseName, type Database, type Executor, type DatabaseHandle } from './database/database.js';
+export type * from './database/schema.js';
+export { migrate, migrationsCurrent, listMigrations, MIGRATIONS_DIR, type MigrationResult } from './database/migrate.js';
+export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
+export { runWrite, currentRevision, canonicalJson, sha256, type WriteContext, type WriteResult, type IdempotencyOptions, type WriteDeps } from './database/write-transaction.js';
+export { createRedis, assertNoEviction, redisReachable, startLocalRedis, type Redis, type LocalRedisHandle } from './redis/redis.js';
+export type { Deps } from './deps.js';
+export { createMetrics, type Metrics } from './metrics.js';

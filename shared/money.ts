@@ -1,0 +1,88 @@
+/** An amount in integer minor units (cents) of an ISO 4217 currency. Never a float. */
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** Minor-unit exponent per currency; 2 unless listed. */
+const EXPONENTS: Record<string, number> = { JPY: 0, KRW: 0, ISK: 0, BHD: 3, KWD: 3, JOD: 3, TND: 3 };
+
+export function currencyExponent(currency: string): number {
+  return EXPONENTS[currency] ?? 2;
+}
+
+/** Throws unless `amount` is a safe integer: money never carries fractions of a minor unit. */
+export function assertMinorUnits(amount: number): void {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`money amount must be an integer of minor units, got ${amount}`);
+}
+
+export function money(amount: number, currency: string): Money {
+  assertMinorUnits(amount);
+  return { amount, currency };
+}
+
+/**
+ * `amount × numerator / denominator`, rounded half-up (away from zero for halves) to a whole minor unit.
+ * This is the one rounding rule of the hub: percentage discounts per line and VAT parts use it.
+ * @example mulDivHalfUp(1999, 15, 100) // 300  (15% of 19.99 = 2.9985 → 3.00)
+ */
+export function mulDivHalfUp(amount: number, numerator: number, denominator: number): number {
+  assertMinorUnits(amount);
+  if (!Number.isSafeInteger(numerator) || !Number.isSafeInteger(denominator) || denominator === 0) {
+    throw new RangeError('numerator and denominator must be integers, denominator non-zero');
+  }
+  const n = BigInt(amount) * BigInt(numerator);
+  const d = BigInt(denominator);
+  const sign = (n < 0n) !== (d < 0n) ? -1n : 1n;
+  const an = n < 0n ? -n : n;
+  const ad = d < 0n ? -d : d;
+  const q = (an * 2n + ad) / (ad * 2n);
+  return Number(sign * q);
+}
+
+/** Percentage of an amount given in basis points (1% = 100 bp), rounded half-up. */
+export function percentOf(amount: number, basisPoints: number): number {
+  return mulDivHalfUp(amount, basisPoints, 10_000);
+}
+
+/**
+ * The VAT contained in a consumer price that includes VAT: price × rate / (1 + rate), half-up.
+ * @example vatPart(12100, 2100) // 2100
+ */
+export function vatPart(grossAmount: number, vatRateBasisPoints: number): number {
+  return mulDivHalfUp(grossAmount, vatRateBasisPoints, 10_000 + vatRateBasisPoints);
+}
+
+/**
+ * Splits `total` over `weights` proportionally in whole minor units; the parts always sum to `total`
+ * (largest-remainder method, ties to the earlier index), so prorated discounts never lose a cent.
+ */
+export function prorate(total: number, weights: readonly number[]): number[] {
+  assertMinorUnits(total);
+  if (total < 0) return prorate(-total, weights).map((x) => -x);
+  if (weights.some((w) => !Number.isSafeInteger(w) || w < 0)) throw new RangeError('weights must be non-negative integers');
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (weights.length === 0) return [];
+  if (sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
+  const big = BigInt(total);
+  const bigSum = BigInt(sum);
+  const base = weights.map((w) => (big * BigInt(w)) / bigSum);
+  const rema = weights.map((w, i) => ({ i, r: (big * BigInt(w)) % bigSum }));
+  let left = Number(big - base.reduce((a, b) => a + b, 0n));
+  const step = left >= 0 ? 1n : -1n;
+  rema.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
+  const out = base.map(Number);
+  for (let k = 0; left !== 0; k = (k + 1) % rema.length) {
+    const idx = rema[k]!.i;
+    out[idx] = out[idx]! + Number(step);
+    left -= Number(step);
+  }
+  return out;
+}
+
+/** Human-readable amount, e.g. "€ 129,95" for nl-NL; for display only, never for computation. */
+export function formatMoney(m: Money, locale = 'nl-NL'): string {
+  const exp = currencyExponent(m.currency);
+  const major = m.amount / 10 ** exp;
+  return new Intl.NumberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: exp, maximumFractionDigits: exp }).format(major);
+}

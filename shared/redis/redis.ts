@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { DomainError } from '../errors.js';
+
+export type { Redis };
+
+/**
+ * Opens an ioredis connection suited to BullMQ (no per-request retry cap, so blocking commands survive reconnects).
+ * @example const redis = createRedis('redis://127.0.0.1:6379');
+ */
+export function createRedis(url: string, opts: { lazyConnect?: boolean } = {}): Redis {
+  const r = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: opts.lazyConnect ?? false });
+  // Connection errors are surfaced through failing commands and /readyz; an unhandled 'error' would crash the process.
+  r.on('error', () => undefined);
+  return r;
+}
+
+/**
+ * Queues must not lose jobs: Redis must never evict keys. Refuses to go on (and says why) under any other policy.
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const res = (await redis.config('GET', 'maxmemory-policy')) as string[];
+  const policy = res[1];
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new DomainError('UNAVAILABLE', `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" (set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), otherwise Redis could silently drop queued events`, { policy });
+  }
+}
+
+/** Is a Redis server answering at this URL? */
+export async function redisReachable(url: string, timeoutMs = 1500): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface LocalRedisHandle {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server` from the OS packages as a child process (no persistence; the outbox in PostgreSQL is the
+ * durable copy of every event). Fails with a message saying how to get one when the binary is missing.
+ */
+export async function startLocalRedis(port: number): Promise<LocalRedisHandle> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      reject(new Error(e.code === 'ENOENT'
+        ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
+        : `could not start redis-server: ${e.message}`));
+    });
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const ready = (async () => {
+    for (let i = 0; i < 100; i++) {
+      if (await redisReachable(url, 200)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server did not answer on port ${port}`);
+  })();
+  await Promise.race([ready, spawnError]);
+  return {
+    url,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

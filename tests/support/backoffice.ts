@@ -1,0 +1,59 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createBackofficeQueues, createAdminRouter, backofficeAdminRoutes, registerAdminKey, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { createHttpApp } from '../../channel-layer/index.js';
+import { createMetrics, type Clock } from '../../shared/index.js';
+import { createTestContext, type TestContext } from './test-context.js';
+
+export interface BackofficeTestContext extends TestContext {
+  deps: BackofficeDeps;
+}
+
+/** A per-file database and Redis prefix plus the backoffice queues. */
+export async function createBackofficeTestContext(opts: { clock?: Clock; poolSize?: number } = {}): Promise<BackofficeTestContext> {
+  const ctx = await createTestContext(opts);
+  const queues = createBackofficeQueues(ctx.deps.redis, ctx.redisPrefix);
+  const deps: BackofficeDeps = { ...ctx.deps, queues };
+  return {
+    ...ctx,
+    deps,
+    close: async () => {
+      await queues.close();
+      await ctx.close();
+    },
+  };
+}
+
+export interface AdminClient {
+  baseUrl: string;
+  adminKey: string;
+  /** Sends a JSON (or raw string) request with the admin key; returns status, parsed body and content type. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; contentType: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts a real HTTP server with the admin REST API on a free port. */
+export async function startAdminApi(ctx: BackofficeTestContext): Promise<AdminClient> {
+  const adminKey = 'test-admin-key-0123456789abcdef';
+  await registerAdminKey(ctx.deps.db, adminKey, 'test', new Date());
+  const app = createHttpApp({ deps: ctx.deps, metrics: createMetrics(), mounts: { '/admin/v1': createAdminRouter(ctx.deps, backofficeAdminRoutes) } });
+  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseUrl,
+    adminKey,
+    request: async (method, path, body, headers = {}) => {
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminKey}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      const contentType = res.headers.get('content-type') ?? '';
+      let parsed: unknown = text;
+      try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+      return { status: res.status, body: parsed, contentType };
+    },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

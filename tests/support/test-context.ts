@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import {
+  createDatabase, createLogger, createRedis, loadConfig, ManualClock, systemClock, withDatabaseName,
+  type Clock, type DatabaseHandle, type Deps, type Redis,
+} from '../../shared/index.js';
+import { TEST_ENV } from './services.js';
+
+export interface TestContext {
+  deps: Deps;
+  /** The connection string of this file's own database (for child processes). */
+  databaseUrl: string;
+  databaseName: string;
+  redisUrl: string;
+  redisPrefix: string;
+  handle: DatabaseHandle;
+  close(): Promise<void>;
+}
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests through jest (its global set-up provides the services)`);
+  return v;
+}
+
+/**
+ * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue prefix.
+ * @example const ctx = await createTestContext(); afterAll(() => ctx.close());
+ */
+export async function createTestContext(opts: { clock?: Clock; poolSize?: number } = {}): Promise<TestContext> {
+  const adminUrl = required(TEST_ENV.adminUrl);
+  const template = required(TEST_ENV.template);
+  const redisUrl = required(TEST_ENV.redisUrl);
+  const id = randomBytes(5).toString('hex');
+  const databaseName = `omnihub_t_${Math.floor(Date.now() / 1000)}_${id}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${databaseName}" TEMPLATE "${template}"`);
+  } finally {
+    await admin.end();
+  }
+  const databaseUrl = withDatabaseName(adminUrl, databaseName);
+  const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: 'omnihub-test' });
+  const redis: Redis = createRedis(redisUrl);
+  const redisPrefix = `t${id}`;
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, OMNIHUB_REDIS_PREFIX: redisPrefix });
+  const deps: Deps = {
+    config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix,
+    clock: opts.clock ?? systemClock, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'omnihub-test'),
+  };
+  return {
+    deps, databaseUrl, databaseName, redisUrl, redisPrefix, handle,
+    close: async () => {
+      await handle.close().catch(() => undefined);
+      await deleteRedisPrefix(redis, redisPrefix).catch(() => undefined);
+      redis.disconnect();
+      const a = new pg.Client({ connectionString: adminUrl });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).catch(() => undefined);
+      await a.end();
+    },
+  };
+}
+
+/** Deletes every key of a prefix (a test file's own namespace). */
+export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export { ManualClock };
