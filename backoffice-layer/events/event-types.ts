@@ -37,6 +37,23 @@ export interface PriceState {
   validTo: string | null;
 }
 
+/**
+ * One price row together with its list's terms: everything the pure price selection needs to decide which
+ * amount applies to a SKU at an instant and quantity. The read model keeps these per SKU.
+ */
+export interface PriceCandidate {
+  priceListId: string;
+  /** Higher priority wins among windows that are open at the instant. */
+  priority: number;
+  currency: string;
+  listValidFrom: string | null;
+  listValidTo: string | null;
+  minQuantity: number;
+  amount: number;
+  validFrom: string | null;
+  validTo: string | null;
+}
+
 export interface StockLevelState {
   sku: string;
   locationId: string;
@@ -63,6 +80,8 @@ export interface BackofficeEventPayloads {
   'stock.discrepancy': { sku: string; locationId: string; shortfall: number; reference: string };
   /** A bulk import batch changed these keys; consumers reload them from PostgreSQL. */
   'catalogue.bulk-changed': { kind: 'products' | 'prices' | 'stock'; skus: string[] };
+  /** A price window opened or closed at `at`: the effective price of these SKUs (or whole lists) changed. */
+  'price.schedule-switched': { at: string; priceListIds: string[]; skus: string[] };
 }
 
 export type BackofficeEventType = keyof BackofficeEventPayloads;

@@ -66,7 +66,12 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
   const redis = createRedis(redisUrl);
   closers.unshift(async () => { redis.disconnect(); });
   // Queues must never lose a job to eviction (QUALITY F4): refuse to start otherwise.
-  await assertNoEviction(redis);
+  try {
+    await assertNoEviction(redis);
+  } catch (e) {
+    for (const c of closers) await c().catch(() => undefined);
+    throw e;
+  }
   const queues = createBackofficeQueues(redis, config.redisPrefix);
   closers.unshift(() => queues.close());
 

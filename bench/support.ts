@@ -1,0 +1,102 @@
+/**
+ * What every benchmark shares: a fresh, migrated database of its own on the local PostgreSQL (dropped at the end),
+ * a Redis prefix of its own, percentiles, and a plain-text table printer.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createBackofficeQueues, type BackofficeDeps } from '../backoffice-layer/index.js';
+import {
+  createDatabase, createLogger, createRedis, loadConfig, migrate, systemClock, withDatabaseName, type DatabaseHandle,
+} from '../shared/index.js';
+
+export const BENCH_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface BenchDatabase {
+  deps: BackofficeDeps;
+  handle: DatabaseHandle;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Creates `omnihub_bench_<name>_<id>`, migrates it, and returns backoffice deps on it. */
+export async function createBenchDatabase(name: string, opts: { poolSize?: number } = {}): Promise<BenchDatabase> {
+  const id = randomBytes(4).toString('hex');
+  const dbName = `omnihub_bench_${name}_${id}`;
+  const admin = new pg.Client({ connectionString: BENCH_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${dbName}"`);
+  } finally {
+    await admin.end();
+  }
+  const databaseUrl = withDatabaseName(BENCH_ADMIN_URL, dbName);
+  const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: `omnihub-bench-${name}` });
+  await migrate(handle.pool);
+  const redis = createRedis(BENCH_REDIS_URL);
+  const redisPrefix = `bench${id}`;
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS_URL, OMNIHUB_REDIS_PREFIX: redisPrefix });
+  const queues = createBackofficeQueues(redis, redisPrefix);
+  const deps: BackofficeDeps = {
+    config, db: handle.db, pool: handle.pool, redis, redisUrl: BENCH_REDIS_URL, redisPrefix, clock: systemClock,
+    logger: createLogger('silent', 'omnihub-bench'), queues,
+  };
+  return {
+    deps, handle, databaseUrl,
+    close: async () => {
+      await queues.close();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+      await handle.close();
+      const a = new pg.Client({ connectionString: BENCH_ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** Nearest-rank percentile of a list of numbers (p in 0–100). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Runs `worker` on `concurrency` loops for `durationMs`; returns per-operation latencies (ms) and the rate. */
+export async function closedLoop(concurrency: number, durationMs: number, worker: (loop: number, i: number) => Promise<void>): Promise<{ ops: number; perSecond: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async (_, loop) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const t0 = performance.now();
+      await worker(loop, i);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const elapsed = performance.now() - started;
+  return { ops: latencies.length, perSecond: (latencies.length * 1000) / elapsed, latencies };
+}
+
+/** Prints rows as an aligned plain-text table (and returns it, for the README). */
+export function printTable(title: string, header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  const line = (r: Array<string | number>) => `| ${r.map((c, i) => String(c).padEnd(widths[i]!)).join(' | ')} |`;
+  const out = [`\n${title}`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  process.stdout.write(`${out}\n`);
+  return out;
+}
+
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestContext, type TestContext } from '../support/test-context.js';
+
+/** Runs `omnihub <args>` as a real process against this file's database and Redis prefix. */
+function omnihub(ctx: TestContext, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/omnihub.js', ...args], {
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, LOG_LEVEL: 'warn', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the omnihub command line', () => {
+  let ctx: TestContext;
+  beforeAll(async () => { ctx = await createTestContext(); });
+  afterAll(async () => { await ctx.close(); });
+
+  it('prints help', async () => {
+    const run = omnihub(ctx, ['help']);
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/Usage: omnihub <command>/);
+    expect(run.output()).toMatch(/seed/);
+  });
+
+  it('rejects an unknown command with a clear message and a non-zero exit', async () => {
+    const run = omnihub(ctx, ['frobnicate']);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/unknown command "frobnicate"/);
+  });
+
+  it('seeds, then serves an API node that reports ready, prints the admin key, and drains on SIGTERM', async () => {
+    const seed = omnihub(ctx, ['seed']);
+    expect(await seed.exited).toBe(0);
+    expect(seed.output()).toMatch(/Seeded the demo retailer: 252 SKUs/);
+
+    const api = omnihub(ctx, ['api']);
+    await waitFor(() => /listening:\s+http:\/\/localhost:\d+/.test(api.output()), 30_000);
+    const port = Number(/localhost:(\d+)/.exec(api.output())![1]);
+    expect(api.output()).toMatch(/Admin API key \(shown once/);
+    const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(api.output())![1]!;
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    const audit = await fetch(`http://127.0.0.1:${port}/admin/v1/audit`, { headers: { authorization: `Bearer ${key}` } });
+    expect(audit.status).toBe(200);
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+  });
+});
