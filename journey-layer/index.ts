@@ -1,2 +1,9 @@
 /** The journey layer: customer profiles, loyalty, promotions and consent (built on the backoffice layer's index). */
-export {};
+export type { JourneyDeps } from './journey-deps.js';
+export { normalizeIdentifier, IDENTIFIER_KINDS, IdentifierKindSchema } from './customers/identifiers.js';
+export { FactChannelSchema, ConsentPurposeSchema, CustomerAttributesSchema, EnrollInputSchema, type FactChannel, type EnrollInput, type CustomerAttributes, type ProfileUpdate } from './customers/customer.schema.js';
+export {
+  enrollCustomer, linkIdentifier, updateCustomerProfile, setConsent, getCustomer, getCustomerFacts, findCustomerByIdentifier,
+  resolveCustomerId, onCustomerEnrolled, type CustomerView, type CustomerFacts,
+} from './customers/customers.js';
+export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';

@@ -7,6 +7,7 @@ export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
 export { createDatabase, withDatabaseName, type Database, type Executor, type DatabaseHandle } from './database/database.js';
 export type * from './database/schema.js';
+export type * from './database/journey-schema.js';
 export { migrate, migrationsCurrent, listMigrations, MIGRATIONS_DIR, type MigrationResult } from './database/migrate.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 export { runWrite, currentRevision, canonicalJson, sha256, type WriteContext, type WriteResult, type IdempotencyOptions, type WriteDeps } from './database/write-transaction.js';

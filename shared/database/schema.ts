@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { JourneyTables } from './journey-schema.js';
 
 /** TypeScript view of the PostgreSQL schema (camelCase; Kysely's CamelCasePlugin maps to snake_case). */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -212,7 +213,7 @@ export interface AuditLogTable {
   details: Json<Record<string, unknown>>;
 }
 
-export interface DB {
+export interface DB extends JourneyTables {
   products: ProductsTable;
   locations: LocationsTable;
   priceLists: PriceListsTable;

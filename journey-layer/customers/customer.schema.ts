@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { IdentifierKindSchema } from './identifiers.js';
+
+/** Where a fact came from. The channel is recorded with every fact and consent, never used to compute a price. */
+export const FactChannelSchema = z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN', 'IMPORT']);
+export type FactChannel = z.infer<typeof FactChannelSchema>;
+
+export const ConsentPurposeSchema = z.enum(['EMAIL_MARKETING', 'PERSONALISATION', 'PROFILING']);
+
+const SegmentSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'segments: lower-case letters, digits and "-", up to 40');
+
+/** Profile facts that promotion rules can use. Every attribute is optional; `null` removes it. */
+export const CustomerAttributesSchema = z.strictObject({
+  birthday: z.iso.date().nullish(),
+  homeStore: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).nullish(),
+  segments: z.array(SegmentSchema).max(50).nullish(),
+  preferredLanguage: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a language tag such as nl or nl-NL').nullish(),
+});
+export type CustomerAttributes = z.infer<typeof CustomerAttributesSchema>;
+
+export const DisplayNameSchema = z.string().trim().min(1).max(200);
+
+export const EnrollInputSchema = z.strictObject({
+  displayName: DisplayNameSchema.optional(),
+  email: z.string().max(320).optional(),
+  phone: z.string().max(40).optional(),
+  loyaltyCard: z.string().max(40).optional(),
+  appAccount: z.string().max(128).optional(),
+  consents: z.array(ConsentPurposeSchema).max(3).optional(),
+  attributes: CustomerAttributesSchema.optional(),
+});
+export type EnrollInput = z.infer<typeof EnrollInputSchema>;
+
+export const LinkIdentifierInputSchema = z.strictObject({
+  kind: IdentifierKindSchema,
+  value: z.string().max(320),
+});
+
+export const ProfileUpdateSchema = z.strictObject({
+  displayName: DisplayNameSchema.nullish(),
+  attributes: CustomerAttributesSchema.optional(),
+});
+export type ProfileUpdate = z.infer<typeof ProfileUpdateSchema>;

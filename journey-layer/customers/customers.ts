@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { parseInput } from '../../backoffice-layer/index.js';
+import { DomainError, runWrite, type ConsentPurpose, type Executor, type IdentifierKind, type WriteContext } from '../../shared/index.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import {
+  ConsentPurposeSchema, CustomerAttributesSchema, EnrollInputSchema, FactChannelSchema, ProfileUpdateSchema,
+  type CustomerAttributes, type EnrollInput, type FactChannel, type ProfileUpdate,
+} from './customer.schema.js';
+import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
+
+export interface CustomerView {
+  id: string;
+  displayName: string | null;
+  identifiers: Array<{ kind: IdentifierKind; value: string; channel: string; createdAt: string }>;
+  attributes: Record<string, { value: unknown; channel: string; changedAt: string }>;
+  consents: Array<{ purpose: ConsentPurpose; granted: boolean; changedAt: string; channel: string }>;
+  firstOrderAt: string | null;
+  createdAt: string;
+  revision: number;
+}
+
+/** The facts promotion rules use, without any identifier: what the pricing pipeline gets about a customer. */
+export interface CustomerFacts {
+  id: string;
+  segments: string[];
+  birthday: string | null;
+  homeStore: string | null;
+  firstOrder: boolean;
+  consents: Record<ConsentPurpose, boolean>;
+}
+
+/** Hooks other journey modules run inside the enrolment transaction (the loyalty account is opened here). */
+export type EnrolmentHook = (w: WriteContext, customerId: string) => Promise<void>;
+const enrolmentHooks: EnrolmentHook[] = [];
+export function onCustomerEnrolled(hook: EnrolmentHook): void {
+  enrolmentHooks.push(hook);
+}
+
+/**
+ * The live profile id for an id: follows merges to the surviving profile. NOT_FOUND for unknown or erased ones.
+ */
+export async function resolveCustomerId(db: Executor, id: string): Promise<string> {
+  let current = id;
+  for (let hop = 0; hop < 10; hop++) {
+    if (!/^[0-9a-f-]{36}$/i.test(current)) break;
+    const row = await db.selectFrom('customers').select(['status', 'mergedInto']).where('id', '=', current).executeTakeFirst();
+    if (!row || row.status === 'ERASED') break;
+    if (row.status === 'MERGED' && row.mergedInto) { current = row.mergedInto; continue; }
+    return current;
+  }
+  throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
+}
+
+/** Finds a profile by any identifier, however it was typed (normalised first). Null when none. */
+export async function findCustomerByIdentifier(db: Executor, kind: IdentifierKind, value: string): Promise<string | null> {
+  const k = IdentifierKindSchema.parse(kind);
+  let normalised: string;
+  try { normalised = normalizeIdentifier(k, value); } catch { return null; }
+  const row = await db.selectFrom('customerIdentifiers').select('customerId').where('kind', '=', k).where('value', '=', normalised).executeTakeFirst();
+  return row ? resolveCustomerId(db, row.customerId) : null;
+}
+
+async function insertIdentifier(w: WriteContext, customerId: string, kind: IdentifierKind, raw: string, channel: FactChannel): Promise<void> {
+  const value = normalizeIdentifier(kind, raw);
+  const existing = await w.tx.selectFrom('customerIdentifiers').select('customerId').where('kind', '=', kind).where('value', '=', value).forUpdate().executeTakeFirst();
+  if (existing) {
+    if (existing.customerId === customerId) return;
+    throw new DomainError('CONFLICT', `This ${kind.toLowerCase().replace('_', ' ')} already belongs to another profile; merge the profiles instead`, { kind });
+  }
+  const inserted = await w.tx.insertInto('customerIdentifiers').values({ kind, value, customerId, channel, createdAt: w.now })
+    .onConflict((oc) => oc.columns(['kind', 'value']).doNothing()).returning('kind').executeTakeFirst();
+  if (!inserted) throw new DomainError('CONFLICT', `This ${kind.toLowerCase().replace('_', ' ')} was just linked to another profile`, { kind });
+}
+
+async function writeAttributes(w: WriteContext, customerId: string, attributes: CustomerAttributes, channel: FactChannel): Promise<void> {
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined) continue;
+    if (value === null) {
+      await w.tx.deleteFrom('customerAttributes').where('customerId', '=', customerId).where('name', '=', name).execute();
+      continue;
+    }
+    await w.tx.insertInto('customerAttributes').values({ customerId, name, value: JSON.stringify(value), channel, changedAt: w.now })
+      .onConflict((oc) => oc.columns(['customerId', 'name']).doUpdateSet({ value: JSON.stringify(value), channel, changedAt: w.now })).execute();
+  }
+}
+
+async function writeConsent(w: WriteContext, customerId: string, purpose: ConsentPurpose, granted: boolean, channel: FactChannel): Promise<boolean> {
+  const current = await w.tx.selectFrom('consents').select('granted').where('customerId', '=', customerId).where('purpose', '=', purpose).executeTakeFirst();
+  if (current && current.granted === granted) return false;
+  await w.tx.insertInto('consents').values({ customerId, purpose, granted, channel, changedAt: w.now })
+    .onConflict((oc) => oc.columns(['customerId', 'purpose']).doUpdateSet({ granted, channel, changedAt: w.now })).execute();
+  w.atRevision(async (tx, revision) => {
+    await tx.insertInto('consentHistory').values({ customerId, purpose, granted, channel, changedAt: w.now, revision }).execute();
+  });
+  w.emit({ type: 'consent.changed', aggregateType: 'customer', aggregateId: customerId, payload: { customerId, purpose, granted } });
+  return true;
+}
+
+function touchCustomer(w: WriteContext, customerId: string): void {
+  w.atRevision(async (tx, revision) => {
+    await tx.updateTable('customers').set({ revision, updatedAt: w.now }).where('id', '=', customerId).execute();
+  });
+  w.emit({ type: 'customer.changed', aggregateType: 'customer', aggregateId: customerId, payload: { customerId } });
+}
+
+/**
+ * Creates one profile with whatever identifiers the channel knows (all normalised, each unique across profiles:
+ * an identifier that belongs to someone else is a CONFLICT, and nothing is written), its first consents and
+ * attributes. Idempotent per key, so a retried sign-up never makes a second profile.
+ */
+export async function enrollCustomer(deps: JourneyDeps, input: EnrollInput, opts: { channel: FactChannel; idempotencyKey: string }): Promise<{ customer: CustomerView; revision: number }> {
+  const body = parseInput(EnrollInputSchema, input, 'body');
+  const channel = FactChannelSchema.parse(opts.channel);
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const id = randomUUID();
+    await w.tx.insertInto('customers').values({ id, status: 'ACTIVE', displayName: body.displayName ?? null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
+    const ids: Array<[IdentifierKind, string | undefined]> = [['EMAIL', body.email], ['PHONE', body.phone], ['LOYALTY_CARD', body.loyaltyCard], ['APP_ACCOUNT', body.appAccount]];
+    for (const [kind, value] of ids) if (value !== undefined) await insertIdentifier(w, id, kind, value, channel);
+    if (body.attributes) await writeAttributes(w, id, body.attributes, channel);
+    for (const purpose of new Set(body.consents ?? [])) await writeConsent(w, id, purpose, true, channel);
+    for (const hook of enrolmentHooks) await hook(w, id);
+    touchCustomer(w, id);
+    return { customerId: id };
+  }, { idempotency: { scope: 'enroll-customer', key: opts.idempotencyKey, request: { body, channel } } });
+  const customer = await getCustomer(deps.db, result.customerId);
+  if (!customer) throw new DomainError('NOT_FOUND', 'The enrolled profile no longer exists (merged or erased since)', {});
+  return { customer, revision };
+}
+
+/** Links one more identifier to a profile (no-op when already linked to it; CONFLICT when it is someone else's). */
+export async function linkIdentifier(deps: JourneyDeps, customerId: string, kind: IdentifierKind, value: string, channel: FactChannel): Promise<{ customer: CustomerView; revision: number }> {
+  const k = parseInput(IdentifierKindSchema, kind, 'body');
+  const ch = FactChannelSchema.parse(channel);
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const id = await resolveCustomerId(w.tx, customerId);
+    await w.tx.selectFrom('customers').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+    const before = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
+    await insertIdentifier(w, id, k, value, ch);
+    const after = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
+    if (Number(after.n) !== Number(before.n)) touchCustomer(w, id);
+    return id;
+  });
+  return { customer: (await getCustomer(deps.db, result))!, revision };
+}
+
+/** Corrects the display name and rule attributes (each fact stamped with the channel it came from). */
+export async function updateCustomerProfile(deps: JourneyDeps, customerId: string, update: ProfileUpdate, channel: FactChannel): Promise<{ customer: CustomerView; revision: number }> {
+  const body = parseInput(ProfileUpdateSchema, update, 'body');
+  const ch = FactChannelSchema.parse(channel);
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const id = await resolveCustomerId(w.tx, customerId);
+    if (body.displayName !== undefined) await w.tx.updateTable('customers').set({ displayName: body.displayName }).where('id', '=', id).execute();
+    if (body.attributes) await writeAttributes(w, id, CustomerAttributesSchema.parse(body.attributes), ch);
+    touchCustomer(w, id);
+    return id;
+  });
+  return { customer: (await getCustomer(deps.db, result))!, revision };
+}
+
+/**
+ * Grants or withdraws one consent, recording time and channel. Withdrawing personalisation stops personal offers
+ * at once: the event changes the revision every channel's next answer is computed at.
+ */
+export async function setConsent(deps: JourneyDeps, customerId: string, purpose: ConsentPurpose, granted: boolean, channel: FactChannel): Promise<{ customer: CustomerView; revision: number; changed: boolean }> {
+  const p = parseInput(ConsentPurposeSchema, purpose, 'body');
+  const ch = FactChannelSchema.parse(channel);
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const id = await resolveCustomerId(w.tx, customerId);
+    await w.tx.selectFrom('customers').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+    const changed = await writeConsent(w, id, p, granted, ch);
+    if (changed) w.atRevision(async (tx, rev) => { await tx.updateTable('customers').set({ revision: rev, updatedAt: w.now }).where('id', '=', id).execute(); });
+    return { id, changed };
+  });
+  return { customer: (await getCustomer(deps.db, result.id))!, revision, changed: result.changed };
+}
+
+/** The whole profile (identifiers, attributes, consents), following merges. Null when unknown or erased. */
+export async function getCustomer(db: Executor, customerId: string): Promise<CustomerView | null> {
+  let id: string;
+  try { id = await resolveCustomerId(db, customerId); } catch { return null; }
+  const [row, identifiers, attributes, consents] = await Promise.all([
+    db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+    db.selectFrom('customerIdentifiers').selectAll().where('customerId', '=', id).orderBy('kind').orderBy('value').execute(),
+    db.selectFrom('customerAttributes').selectAll().where('customerId', '=', id).orderBy('name').execute(),
+    db.selectFrom('consents').selectAll().where('customerId', '=', id).orderBy('purpose').execute(),
+  ]);
+  return {
+    id,
+    displayName: row.displayName,
+    identifiers: identifiers.map((i) => ({ kind: i.kind, value: i.value, channel: i.channel, createdAt: i.createdAt.toISOString() })),
+    attributes: Object.fromEntries(attributes.map((a) => [a.name, { value: a.value, channel: a.channel, changedAt: a.changedAt.toISOString() }])),
+    consents: consents.map((c) => ({ purpose: c.purpose, granted: c.granted, changedAt: c.changedAt.toISOString(), channel: c.channel })),
+    firstOrderAt: row.firstOrderAt ? row.firstOrderAt.toISOString() : null,
+    createdAt: row.createdAt.toISOString(),
+    revision: row.revision,
+  };
+}
+
+/** The rule-relevant facts about a customer (no identifiers, no name): the input of the pricing pipeline. */
+export async function getCustomerFacts(db: Executor, customerId: string): Promise<CustomerFacts | null> {
+  const view = await getCustomer(db, customerId);
+  if (!view) return null;
+  const attr = (name: string): unknown => view.attributes[name]?.value ?? null;
+  const consent = (p: ConsentPurpose) => view.consents.some((c) => c.purpose === p && c.granted);
+  const segments = attr('segments');
+  return {
+    id: view.id,
+    segments: Array.isArray(segments) ? segments.filter((s): s is string => typeof s === 'string') : [],
+    birthday: typeof attr('birthday') === 'string' ? (attr('birthday') as string) : null,
+    homeStore: typeof attr('homeStore') === 'string' ? (attr('homeStore') as string) : null,
+    firstOrder: view.firstOrderAt === null,
+    consents: { EMAIL_MARKETING: consent('EMAIL_MARKETING'), PERSONALISATION: consent('PERSONALISATION'), PROFILING: consent('PROFILING') },
+  };
+}
