@@ -7,3 +7,4 @@ export {
   resolveCustomerId, onCustomerEnrolled, type CustomerView, type CustomerFacts,
 } from './customers/customers.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
+export { mergeCustomers, type MergeHook } from './customers/merge.js';

@@ -1,0 +1,84 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { parseInput } from '../../backoffice-layer/index.js';
+import { DomainError, runWrite, type WriteContext } from '../../shared/index.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import { FactChannelSchema, type FactChannel } from './customer.schema.js';
+import { getCustomer, resolveCustomerId, type CustomerView } from './customers.js';
+
+/** Work other journey modules do inside the merge transaction (loyalty recomputes the survivor's tier). */
+export type MergeHook = (w: WriteContext, survivorId: string, mergedId: string) => Promise<void>;
+
+const MergeInputSchema = z.strictObject({ survivorId: z.uuid(), mergedId: z.uuid() });
+
+/**
+ * Two profiles turn out to be the same person: everything moves to the survivor in one transaction — identifiers,
+ * attributes (the most recently changed fact wins; segments are united), consents (the most recent decision per
+ * purpose wins; both histories kept), the loyalty ledger and balance (history combined, so the balance is still
+ * the ledger sum), orders and coupon use (so per-customer limits count both). The merged profile keeps no data of
+ * its own, only a pointer to the survivor, so old ids still resolve. The merge is recorded.
+ */
+export async function mergeCustomers(deps: JourneyDeps, input: { survivorId: string; mergedId: string }, channel: FactChannel, hooks: MergeHook[] = []): Promise<{ customer: CustomerView; revision: number }> {
+  const body = parseInput(MergeInputSchema, input, 'body');
+  const ch = FactChannelSchema.parse(channel);
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const survivor = await resolveCustomerId(w.tx, body.survivorId);
+    const merged = await resolveCustomerId(w.tx, body.mergedId);
+    if (survivor === merged) throw new DomainError('CONFLICT', 'These profiles are already one', { customerId: survivor });
+    // Lock both profiles in id order, so two merges of the same pair cannot deadlock.
+    await w.tx.selectFrom('customers').select('id').where('id', 'in', [survivor, merged]).orderBy('id').forUpdate().execute();
+    const tx = w.tx;
+    await tx.updateTable('customerIdentifiers').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+
+    await sql`
+      INSERT INTO customer_attributes AS a (customer_id, name, value, channel, changed_at)
+      SELECT ${survivor}::uuid, m.name, m.value, m.channel, m.changed_at FROM customer_attributes m WHERE m.customer_id = ${merged}::uuid
+      ON CONFLICT (customer_id, name) DO UPDATE SET
+        value = CASE WHEN a.name = 'segments'
+                     THEN (SELECT coalesce(jsonb_agg(DISTINCT s ORDER BY s), '[]'::jsonb) FROM jsonb_array_elements(a.value || EXCLUDED.value) s)
+                     WHEN EXCLUDED.changed_at > a.changed_at THEN EXCLUDED.value ELSE a.value END,
+        channel = CASE WHEN EXCLUDED.changed_at > a.changed_at THEN EXCLUDED.channel ELSE a.channel END,
+        changed_at = greatest(a.changed_at, EXCLUDED.changed_at)`.execute(tx);
+    await tx.deleteFrom('customerAttributes').where('customerId', '=', merged).execute();
+
+    await sql`
+      INSERT INTO consents AS c (customer_id, purpose, granted, channel, changed_at)
+      SELECT ${survivor}::uuid, m.purpose, m.granted, m.channel, m.changed_at FROM consents m WHERE m.customer_id = ${merged}::uuid
+      ON CONFLICT (customer_id, purpose) DO UPDATE SET
+        granted = CASE WHEN EXCLUDED.changed_at > c.changed_at THEN EXCLUDED.granted ELSE c.granted END,
+        channel = CASE WHEN EXCLUDED.changed_at > c.changed_at THEN EXCLUDED.channel ELSE c.channel END,
+        changed_at = greatest(c.changed_at, EXCLUDED.changed_at)`.execute(tx);
+    await tx.deleteFrom('consents').where('customerId', '=', merged).execute();
+    await tx.updateTable('consentHistory').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+
+    const mergedAccount = await tx.selectFrom('loyaltyAccounts').select(['balance', 'tier']).where('customerId', '=', merged).forUpdate().executeTakeFirst();
+    if (mergedAccount) {
+      await tx.updateTable('loyaltyLedger').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+      const updated = await tx.updateTable('loyaltyAccounts').set((eb) => ({ balance: eb('balance', '+', mergedAccount.balance) })).where('customerId', '=', survivor).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) {
+        await tx.insertInto('loyaltyAccounts').values({ customerId: survivor, balance: mergedAccount.balance, tier: mergedAccount.tier, revision: 0, updatedAt: w.now }).execute();
+      }
+      await tx.deleteFrom('loyaltyAccounts').where('customerId', '=', merged).execute();
+    }
+    await tx.updateTable('orders').set({ customerRef: survivor }).where('customerRef', '=', merged).execute();
+    await tx.updateTable('couponRedemptions').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+
+    const rows = await tx.selectFrom('customers').select(['id', 'displayName', 'firstOrderAt']).where('id', 'in', [survivor, merged]).execute();
+    const s = rows.find((r) => r.id === survivor)!;
+    const m = rows.find((r) => r.id === merged)!;
+    const firstOrderAt = [s.firstOrderAt, m.firstOrderAt].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
+    await tx.updateTable('customers').set({ displayName: s.displayName ?? m.displayName, firstOrderAt, updatedAt: w.now }).where('id', '=', survivor).execute();
+    await tx.updateTable('customers').set({ status: 'MERGED', mergedInto: survivor, displayName: null, firstOrderAt: null, updatedAt: w.now }).where('id', '=', merged).execute();
+    await tx.updateTable('customers').set({ mergedInto: survivor }).where('mergedInto', '=', merged).execute();
+
+    for (const hook of hooks) await hook(w, survivor, merged);
+    w.atRevision(async (t, rev) => {
+      await t.insertInto('customerMerges').values({ fromId: merged, intoId: survivor, channel: ch, revision: rev, mergedAt: w.now }).execute();
+      await t.updateTable('customers').set({ revision: rev }).where('id', 'in', [survivor, merged]).execute();
+    });
+    w.emit({ type: 'customer.merged', aggregateType: 'customer', aggregateId: survivor, payload: { survivorId: survivor, mergedId: merged } });
+    w.emit({ type: 'customer.changed', aggregateType: 'customer', aggregateId: survivor, payload: { customerId: survivor } });
+    return survivor;
+  });
+  return { customer: (await getCustomer(deps.db, result))!, revision };
+}
