@@ -45,8 +45,9 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '0800
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 /**
- * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500.
- * Returns the error unchanged when it is not recognisably an outage.
+ * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500, and the
+ * database's own integrity checks (the last line of defence behind validation) into `CONFLICT` / `BAD_USER_INPUT`:
+ * a request that trips a CHECK constraint was refused, not a server fault. Returns anything else unchanged.
  */
 export function classifyInfrastructureError(e: unknown): unknown {
   if (e instanceof DomainError) return e;
@@ -57,5 +58,11 @@ export function classifyInfrastructureError(e: unknown): unknown {
       /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i.test(message)) {
     return new DomainError('UNAVAILABLE', 'A backing service is unavailable; retry shortly', {});
   }
+  if (code === '40001' || code === '40P01') return new DomainError('CONFLICT', 'A concurrent change conflicted with this one; retry', {});
+  if (code && /^23/.test(code)) {
+    const constraint = (err as { constraint?: unknown }).constraint;
+    return new DomainError('CONFLICT', `Refused by a data rule${typeof constraint === 'string' ? ` (${constraint})` : ''}`, typeof constraint === 'string' ? { constraint } : {});
+  }
+  if (code && /^22/.test(code)) return new DomainError('BAD_USER_INPUT', 'A value is out of range or malformed', {});
   return e;
 }

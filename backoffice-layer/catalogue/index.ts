@@ -1,3 +1,6 @@
-import type { AdminRoute } from '../admin-api/admin-route.js';
-
-export const catalogueRoutes: readonly AdminRoute[] = [];
+export { catalogueRoutes } from './routes.js';
+export {
+  upsertProduct, getProduct, listProducts, upsertLocation, getLocation, listLocations, assertProductsExist, toProductState,
+  type ProductView, type LocationView,
+} from './catalogue.js';
+export { ProductBodySchema, LocationBodySchema, SkuSchema, LocationIdSchema, CodeSchema, vatRateToBasisPoints, type ProductBody, type LocationBody } from './catalogue.schema.js';

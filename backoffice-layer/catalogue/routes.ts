@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { DomainError } from '../../shared/index.js';
+import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { getLocation, getProduct, listLocations, listProducts, upsertLocation, upsertProduct } from './catalogue.js';
+import { CodeSchema, LocationBodySchema, ProductBodySchema, SkuSchema } from './catalogue.schema.js';
+
+const SkuParams = z.strictObject({ sku: SkuSchema });
+const LocationParams = z.strictObject({ id: CodeSchema });
+const ProductListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: SkuSchema.optional(),
+  category: z.string().min(1).max(100).optional(),
+  search: z.string().min(1).max(100).optional(),
+});
+
+export const catalogueRoutes: readonly AdminRoute[] = [
+  defineRoute({
+    method: 'put', path: '/products/:sku', tag: 'catalogue', summary: 'Create or update a product (name, category, attributes, VAT rate, status)',
+    params: SkuParams, body: ProductBodySchema,
+    handle: async ({ deps, params, body }) => upsertProduct(deps, params.sku, body),
+  }),
+  defineRoute({
+    method: 'get', path: '/products/:sku', tag: 'catalogue', summary: 'One product',
+    params: SkuParams,
+    handle: async ({ deps, params }) => {
+      const product = await getProduct(deps.db, params.sku);
+      if (!product) throw new DomainError('NOT_FOUND', `No product ${params.sku}`, { sku: params.sku });
+      return { product };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/products', tag: 'catalogue', summary: 'Products in SKU order, paginated with `after`; filter by category or search text',
+    query: ProductListQuery,
+    handle: async ({ deps, query }) => listProducts(deps.db, query),
+  }),
+  defineRoute({
+    method: 'put', path: '/locations/:id', tag: 'catalogue', summary: 'Create or update a location (warehouse or store, ships online?)',
+    params: LocationParams, body: LocationBodySchema,
+    handle: async ({ deps, params, body }) => upsertLocation(deps, params.id, body),
+  }),
+  defineRoute({
+    method: 'get', path: '/locations/:id', tag: 'catalogue', summary: 'One location',
+    params: LocationParams,
+    handle: async ({ deps, params }) => {
+      const location = await getLocation(deps.db, params.id);
+      if (!location) throw new DomainError('NOT_FOUND', `No location ${params.id}`, { locationId: params.id });
+      return { location };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/locations', tag: 'catalogue', summary: 'All locations',
+    handle: async ({ deps }) => ({ locations: await listLocations(deps.db) }),
+  }),
+];
