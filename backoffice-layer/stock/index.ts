@@ -1,3 +1,13 @@
-import type { AdminRoute } from '../admin-api/admin-route.js';
-
-export const stockRoutes: readonly AdminRoute[] = [];
+export { stockRoutes } from './routes.js';
+export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDifference } from './stock.js';
+export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
+export {
+  reserveStock, releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker,
+  type ReservationView, type ReservationStatus,
+} from './reservations.js';
+export { recordStoreSale, returnItems } from './sales.js';
+export {
+  StockCountBodySchema, StockMovementsBodySchema, ReserveBodySchema, CommitReservationSchema, StoreSaleSchema, ReturnSchema, IdempotencyKeySchema,
+  MAX_UNITS, MAX_LINES, DEFAULT_RESERVATION_TTL_SECONDS, MAX_RESERVATION_TTL_SECONDS,
+  type StockCountBody, type StockMovementsBody, type ReserveBody, type CommitReservationInput, type StoreSaleInput, type ReturnInput, type StockMovement,
+} from './stock.schema.js';

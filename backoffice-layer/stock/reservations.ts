@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
+import type { BackofficeDeps } from '../backoffice-deps.js';
+import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
+import { assertKnown, byLockOrder, levelKey, StockChange } from './levels.js';
+import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveBody } from './stock.schema.js';
+
+export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+
+export interface ReservationView {
+  id: string;
+  status: ReservationStatus;
+  channel: string | null;
+  lines: Array<{ sku: string; locationId: string; quantity: number }>;
+  expiresAt: string;
+  revision: number;
+}
+
+type Deps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
+
+/** Lines hitting the same (sku, location) are one demand on one row; merged and sorted in lock order. */
+function mergeLines(lines: ReadonlyArray<{ sku: string; locationId: string; quantity: number }>): Array<{ sku: string; locationId: string; quantity: number }> {
+  const merged = new Map<string, { sku: string; locationId: string; quantity: number }>();
+  for (const l of lines) {
+    const k = levelKey(l.sku, l.locationId);
+    const m = merged.get(k);
+    if (m) m.quantity += l.quantity;
+    else merged.set(k, { ...l });
+  }
+  return [...merged.values()].sort(byLockOrder);
+}
+
+async function insufficient(tx: Executor, line: { sku: string; locationId: string; quantity: number }): Promise<never> {
+  await assertKnown(tx, [line.sku], [line.locationId]);
+  const level = await tx.selectFrom('stockLevels').select(['onHand', 'reserved', 'safetyStock']).where('sku', '=', line.sku).where('locationId', '=', line.locationId).executeTakeFirst();
+  const available = level ? Math.max(0, level.onHand - level.reserved - level.safetyStock) : 0;
+  throw new DomainError('INSUFFICIENT_STOCK', `Only ${available} of ${line.quantity} units of ${line.sku} available at ${line.locationId}`, { sku: line.sku, locationId: line.locationId, requested: line.quantity, available });
+}
+
+/**
+ * Reserves every line or none. Each (sku, location) row is taken with one conditional UPDATE
+ * (`… WHERE on_hand - reserved - safety_stock >= q`) in (sku, location) order, so concurrent carts never deadlock
+ * and no decision is made on a value read earlier: the database grants units, TypeScript never does. A line
+ * that cannot be served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the
+ * delayed expiry job is scheduled after commit.
+ * @example await reserveStock(deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }] }, 'cart-42');
+ */
+export async function reserveStock(deps: Deps, body: ReserveBody, idempotencyKey: string): Promise<{ reservation: ReservationView; revision: number; replayed: boolean }> {
+  const lines = mergeLines(body.lines);
+  const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
+  const { result, revision, replayed } = await runWrite(deps, async (w) => {
+    const id = randomUUID();
+    const expiresAt = new Date(w.now.getTime() + ttl * 1000);
+    await w.tx.insertInto('reservations').values({ id, status: 'ACTIVE', channel: body.channel ?? null, expiresAt, revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
+    await w.tx.insertInto('reservationLines').values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l }))).execute();
+    const change = new StockChange(w, 'reservation');
+    for (const line of lines) {
+      const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
+        UPDATE stock_levels SET reserved = reserved + ${line.quantity}
+        WHERE sku = ${line.sku} AND location_id = ${line.locationId} AND on_hand - reserved - safety_stock >= ${line.quantity}
+        RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
+      const level = row.rows[0];
+      if (!level) await insufficient(w.tx, line);
+      change.touched({ sku: line.sku, locationId: line.locationId, ...level! });
+      change.record({ sku: line.sku, locationId: line.locationId, kind: 'RESERVATION', reservedDelta: line.quantity, reference: id });
+    }
+    w.atRevision(async (tx, rev) => { await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', id).execute(); });
+    w.emit({ type: 'reservation.created', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, expiresAt: expiresAt.toISOString(), lines } });
+    change.announce();
+    return { id, status: 'ACTIVE' as ReservationStatus, channel: body.channel ?? null, lines, expiresAt: expiresAt.toISOString() };
+  }, { idempotency: { scope: 'reserve-stock', key: idempotencyKey, request: body } });
+  if (!replayed) await scheduleExpiry(deps, result.id, new Date(result.expiresAt));
+  return { reservation: { ...result, revision }, revision, replayed };
+}
+
+async function scheduleExpiry(deps: Deps, reservationId: string, expiresAt: Date): Promise<void> {
+  const delay = Math.max(0, expiresAt.getTime() - deps.clock.now().getTime());
+  try {
+    await deps.queues.reservations.add('expire', { reservationId }, { jobId: reservationId, delay });
+  } catch (e) {
+    // Redis unavailable: the periodic sweep expires it instead. The reservation itself is committed.
+    deps.logger.warn({ err: e, reservationId }, 'could not schedule reservation expiry; the sweep will expire it');
+  }
+}
+
+export async function getReservation(db: Executor, id: string): Promise<ReservationView | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const r = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) return null;
+  const lines = await db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', id).orderBy('lineNo').execute();
+  return { id: r.id, status: r.status, channel: r.channel, lines, expiresAt: r.expiresAt.toISOString(), revision: r.revision };
+}
+
+/** Gives a reservation's units back (ledger RELEASE) and sets its final status. Expects the row locked and ACTIVE. */
+async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIRED'): Promise<void> {
+  const lines = mergeLines(await w.tx.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', id).execute());
+  const change = new StockChange(w, status === 'EXPIRED' ? 'reservation-expired' : 'reservation-released');
+  for (const line of lines) {
+    const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
+      UPDATE stock_levels SET reserved = reserved - ${line.quantity} WHERE sku = ${line.sku} AND location_id = ${line.locationId}
+      RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
+    change.touched({ sku: line.sku, locationId: line.locationId, ...row.rows[0]! });
+    change.record({ sku: line.sku, locationId: line.locationId, kind: 'RELEASE', reservedDelta: -line.quantity, reference: id, reason: status.toLowerCase() });
+  }
+  await w.tx.updateTable('reservations').set({ status, updatedAt: w.now }).where('id', '=', id).execute();
+  w.atRevision(async (tx, rev) => { await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', id).execute(); });
+  w.emit({ type: 'reservation.released', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, status } });
+  change.announce();
+}
+
+/**
+ * Releases a reservation's units. Releasing one that is already released or expired returns it unchanged; a
+ * committed one cannot be released (CONFLICT): its units were sold.
+ */
+export async function releaseReservation(deps: Deps, id: string): Promise<{ reservation: ReservationView; revision: number }> {
+  const { revision } = await runWrite(deps, async (w) => {
+    const r = /^[0-9a-f-]{36}$/i.test(id) ? await w.tx.selectFrom('reservations').select(['status']).where('id', '=', id).forUpdate().executeTakeFirst() : undefined;
+    if (!r) throw new DomainError('NOT_FOUND', `No reservation ${id}`, { reservationId: id });
+    if (r.status === 'COMMITTED') throw new DomainError('CONFLICT', `Reservation ${id} was committed to an order; return the items instead`, { reservationId: id, status: r.status });
+    if (r.status === 'ACTIVE') await giveBack(w, id, 'RELEASED');
+  });
+  await deps.queues.reservations.remove(id).catch(() => undefined);
+  return { reservation: (await getReservation(deps.db, id))!, revision };
+}
+
+/** Expires a reservation if it is still active and due; a no-op otherwise (safe to run twice). */
+export async function expireReservation(deps: Pick<BackofficeDeps, 'db' | 'clock'>, id: string): Promise<boolean> {
+  const { result } = await runWrite(deps, async (w) => {
+    const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!r || r.status !== 'ACTIVE' || r.expiresAt > w.now) return false;
+    await giveBack(w, id, 'EXPIRED');
+    return true;
+  });
+  return result;
+}
+
+/** Safety net for expiry jobs lost with Redis: expires up to `limit` overdue reservations. */
+export async function sweepExpiredReservations(deps: Pick<BackofficeDeps, 'db' | 'clock'>, limit = 200): Promise<number> {
+  const due = await deps.db.selectFrom('reservations').select('id').where('status', '=', 'ACTIVE').where('expiresAt', '<=', deps.clock.now()).orderBy('expiresAt').limit(limit).execute();
+  let n = 0;
+  for (const { id } of due) if (await expireReservation(deps, id)) n++;
+  return n;
+}
+
+/**
+ * Turns an active reservation into an online order: units move from reserved to sold (ledger SALE), the order and
+ * its lines are written with the prices the journey layer quoted, and `sale.committed` announces it (loyalty earns
+ * on it). The priced lines must be exactly the reserved ones. An expired or released reservation is a CONFLICT.
+ */
+export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
+  const { result, revision, replayed } = await runWrite(deps, async (w) => {
+    const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt', 'channel']).where('id', '=', input.reservationId).forUpdate().executeTakeFirst();
+    if (!r) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
+    if (r.status !== 'ACTIVE') throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, { reservationId: input.reservationId, status: r.status });
+    if (r.expiresAt <= w.now) throw new DomainError('CONFLICT', `Reservation ${input.reservationId} expired at ${r.expiresAt.toISOString()}`, { reservationId: input.reservationId, status: 'EXPIRED' });
+    const reserved = mergeLines(await w.tx.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute());
+    const priced = [...input.lines].sort(byLockOrder);
+    const same = priced.length === reserved.length && priced.every((p, i) => p.sku === reserved[i]!.sku && p.locationId === reserved[i]!.locationId && p.quantity === reserved[i]!.quantity);
+    if (!same) throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', { reservationId: input.reservationId });
+    const orderId = input.orderId ?? randomUUID();
+    const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
+    await w.tx.insertInto('orders').values({ id: orderId, kind: 'ONLINE', reservationId: input.reservationId, locationId: null, customerRef: input.customerRef ?? null, channel: input.channel ?? r.channel, currency: input.currency, totalAmount, revision: 0, createdAt: w.now }).execute();
+    await w.tx.insertInto('orderLines').values(priced.map((l, i) => ({ orderId, lineNo: i + 1, sku: l.sku, locationId: l.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount }))).execute();
+    const change = new StockChange(w, 'sale');
+    for (const l of priced) {
+      const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
+        UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity} WHERE sku = ${l.sku} AND location_id = ${l.locationId}
+        RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
+      change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
+      change.record({ sku: l.sku, locationId: l.locationId, kind: 'SALE', onHandDelta: -l.quantity, reservedDelta: -l.quantity, reference: orderId });
+    }
+    await w.tx.updateTable('reservations').set({ status: 'COMMITTED', updatedAt: w.now }).where('id', '=', input.reservationId).execute();
+    w.atRevision(async (tx, rev) => {
+      await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', input.reservationId).execute();
+      await tx.updateTable('orders').set({ revision: rev }).where('id', '=', orderId).execute();
+    });
+    w.emit({ type: 'reservation.committed', aggregateType: 'reservation', aggregateId: input.reservationId, payload: { reservationId: input.reservationId, orderId } });
+    w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'ONLINE', customerRef: input.customerRef ?? null, locationId: null, currency: input.currency, totalAmount, lines: priced } });
+    change.announce();
+    return { orderId, totalAmount };
+  }, { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } });
+  if (!replayed) await deps.queues.reservations.remove(input.reservationId).catch(() => undefined);
+  return { ...result, revision, replayed };
+}
+
+/**
+ * The worker that expires reservations at their instant (delayed BullMQ jobs, job id = reservation id), plus a
+ * periodic sweep for jobs lost with Redis. A job that fires a little early waits for the due instant.
+ */
+export async function startReservationExpiryWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, opts: { sweepEveryMs?: number } = {}): Promise<{ stop(): Promise<void> }> {
+  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', () => undefined);
+  const worker = new Worker<{ reservationId: string }>(QUEUE_NAMES.reservations, async (job) => {
+    const r = await deps.db.selectFrom('reservations').select(['status', 'expiresAt']).where('id', '=', job.data.reservationId).executeTakeFirst();
+    if (!r || r.status !== 'ACTIVE') return;
+    const early = r.expiresAt.getTime() - deps.clock.now().getTime();
+    if (early > 0 && early < 60_000) await new Promise((res) => setTimeout(res, early));
+    await expireReservation(deps, job.data.reservationId);
+  }, { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: 8 });
+  worker.on('error', (e) => deps.logger.warn({ err: e }, 'reservation expiry worker error'));
+  const sweepEvery = opts.sweepEveryMs ?? 30_000;
+  let sweeping = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = sweeping.then(() => sweepExpiredReservations(deps).then(() => undefined, (e: unknown) => deps.logger.warn({ err: e }, 'reservation sweep failed')));
+  }, sweepEvery);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await worker.close();
+      await sweeping;
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { DomainError } from '../../shared/index.js';
+import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { getReservation, releaseReservation, reserveStock } from './reservations.js';
+import { applyStockMovements, setStockCount } from './stock.js';
+import { getStockLevels } from './levels.js';
+import { IdempotencyKeySchema, ReserveBodySchema, StockCountBodySchema, StockMovementsBodySchema } from './stock.schema.js';
+
+const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-"');
+
+/** Creating writes take their idempotency key in the `Idempotency-Key` header (IETF draft), required. */
+function idempotencyKey(req: Request): string {
+  const raw = req.get('idempotency-key');
+  if (raw === undefined) throw new DomainError('BAD_USER_INPUT', 'The Idempotency-Key header is required for this write (any unique string, e.g. a UUID)', { header: 'Idempotency-Key' });
+  const parsed = IdempotencyKeySchema.safeParse(raw);
+  if (!parsed.success) throw new DomainError('BAD_USER_INPUT', 'Idempotency-Key must be 1–200 printable characters without spaces', { header: 'Idempotency-Key' });
+  return parsed.data;
+}
+
+export const stockRoutes: readonly AdminRoute[] = [
+  defineRoute({
+    method: 'put', path: '/stock/:sku/:locationId', tag: 'stock', summary: 'Stock count: set on-hand (and safety stock) of a SKU at a location; optional expectedRevision',
+    params: z.strictObject({ sku: Code, locationId: Code }), body: StockCountBodySchema,
+    handle: async ({ deps, params, body }) => setStockCount(deps, params.sku, params.locationId, body),
+  }),
+  defineRoute({
+    method: 'get', path: '/stock/:sku', tag: 'stock', summary: 'Stock levels of a SKU at every location, with what is available',
+    params: z.strictObject({ sku: Code }),
+    handle: async ({ deps, params }) => ({ sku: params.sku, levels: (await getStockLevels(deps.db, [params.sku])).get(params.sku) ?? [] }),
+  }),
+  defineRoute({
+    method: 'post', path: '/stock/movements', tag: 'stock', summary: 'Receipts, adjustments and transfers as one all-or-nothing batch (Idempotency-Key header)',
+    body: StockMovementsBodySchema,
+    handle: async ({ deps, body, raw }) => applyStockMovements(deps, body, idempotencyKey(raw)),
+  }),
+  defineRoute({
+    method: 'post', path: '/reservations', tag: 'stock', summary: 'Reserve stock, all lines or none (Idempotency-Key header); expires after ttlSeconds', status: 201,
+    body: ReserveBodySchema,
+    handle: async ({ deps, body, raw }) => reserveStock(deps, { ...body, channel: body.channel ?? 'ADMIN' }, idempotencyKey(raw)),
+  }),
+  defineRoute({
+    method: 'get', path: '/reservations/:id', tag: 'stock', summary: 'One reservation',
+    params: z.strictObject({ id: z.uuid() }),
+    handle: async ({ deps, params }) => {
+      const reservation = await getReservation(deps.db, params.id);
+      if (!reservation) throw new DomainError('NOT_FOUND', `No reservation ${params.id}`, { reservationId: params.id });
+      return { reservation };
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/reservations/:id/release', tag: 'stock', summary: 'Release a reservation\u2019s units (idempotent)',
+    params: z.strictObject({ id: z.uuid() }),
+    handle: async ({ deps, params }) => releaseReservation(deps, params.id),
+  }),
+];
