@@ -1,10 +1,14 @@
-import type { BackofficeDeps } from '../../backoffice-layer/index.js';
+import { startBackofficeWorker, type BackofficeDeps } from '../../backoffice-layer/index.js';
 
 export interface WorkerNode {
   stop(): Promise<void>;
 }
 
-/** A worker process: outbox relay, event consumers and reservation expiry. (Being wired up.) */
-export async function startWorkerNode(_deps: BackofficeDeps): Promise<WorkerNode> {
-  return { stop: async () => undefined };
+/**
+ * A worker process: the outbox relay, event consumers (the read model), the read-model guardian, reservation expiry
+ * and the price scheduler. Stopping drains the jobs in hand.
+ */
+export async function startWorkerNode(deps: BackofficeDeps): Promise<WorkerNode> {
+  const backoffice = await startBackofficeWorker(deps);
+  return { stop: () => backoffice.stop() };
 }

@@ -178,6 +178,13 @@ export interface AppliedEventsTable {
   appliedAt: Timestamp;
 }
 
+export interface ConsumerWatermarksTable {
+  consumer: string;
+  position: number;
+  revision: number;
+  updatedAt: Timestamp;
+}
+
 export interface AdminKeysTable {
   id: string;
   name: string;
@@ -230,6 +237,7 @@ export interface DB extends JourneyTables {
   idempotencyKeys: IdempotencyKeysTable;
   outbox: OutboxTable;
   appliedEvents: AppliedEventsTable;
+  consumerWatermarks: ConsumerWatermarksTable;
   adminKeys: AdminKeysTable;
   imports: ImportsTable;
   auditLog: AuditLogTable;

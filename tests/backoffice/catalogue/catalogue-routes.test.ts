@@ -102,5 +102,5 @@ function isValidPrice(b: unknown): boolean {
   return !!o && typeof o === 'object' && !Array.isArray(o) && Number.isInteger(o.amount) && (o.amount as number) >= 0 && (o.amount as number) <= 1_000_000_000
     && (o.minQuantity === undefined || (Number.isInteger(o.minQuantity) && (o.minQuantity as number) >= 1 && (o.minQuantity as number) <= 1_000_000))
     && Object.keys(o).every((k) => ['amount', 'minQuantity', 'validFrom', 'validTo'].includes(k))
-    && (o.validFrom === undefined || o.validFrom === '2026-12-01T00:00:00Z') && (o.validTo === undefined || o.validTo === '2026-12-02T00:00:00Z');
+    && (o.validFrom === undefined || o.validFrom === null || o.validFrom === '2026-12-01T00:00:00Z') && (o.validTo === undefined || o.validTo === null || o.validTo === '2026-12-02T00:00:00Z');
 }

@@ -1,0 +1,154 @@
+import type { PoolClient } from 'pg';
+import { sql } from 'kysely';
+import { OUTBOX_CHANNEL, type EventEnvelope } from '../../shared/index.js';
+import type { BackofficeDeps } from '../backoffice-deps.js';
+import { advanceWatermark } from './event-worker.js';
+
+export interface OutboxRelayOptions {
+  /** Polling fallback when no NOTIFY arrives (lost connection, another node's writes). */
+  pollMs?: number;
+  batchSize?: number;
+  /** Consumers whose confirmation counts; events they have not applied are re-delivered after `redeliverAfterMs`. */
+  consumers?: readonly string[];
+  redeliverAfterMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Publishes everything pending now (tests, shutdown). */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger'>;
+
+function toEnvelope(r: { id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }): EventEnvelope {
+  return { id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload };
+}
+
+/**
+ * Moves committed outbox events to BullMQ (job id = event id), oldest first. Claims rows with `FOR UPDATE SKIP
+ * LOCKED`, so several relays can run; marks them published in the same transaction after the jobs were added, so a
+ * crash in between re-adds the same job ids (BullMQ ignores a job id it already holds; consumers dedupe anyway).
+ */
+export async function publishPending(deps: Deps, batchSize = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deps.db.transaction().execute(async (tx) => {
+      const rows = await tx.selectFrom('outbox').select(['position', 'id', 'revision', 'type', 'aggregateType', 'aggregateId', 'payload', 'createdAt'])
+        .where('publishedAt', 'is', null).orderBy('position').limit(batchSize).forUpdate().skipLocked().execute();
+      if (rows.length === 0) return 0;
+      await deps.queues.events.addBulk(rows.map((r) => ({ name: r.type, data: toEnvelope(r), opts: { jobId: r.id } })));
+      await tx.updateTable('outbox').set({ publishedAt: deps.clock.now() }).where('position', 'in', rows.map((r) => r.position)).execute();
+      return rows.length;
+    });
+    total += n;
+    if (n < batchSize) return total;
+  }
+}
+
+/**
+ * Publishes again what was published long enough ago but is still not applied by every consumer: the jobs were lost
+ * (Redis flushed, or restarted without persistence) or failed for good. Scans from the lowest consumer watermark.
+ */
+export async function redeliverUnapplied(deps: Deps, consumers: readonly string[], olderThanMs: number, limit = 500): Promise<number> {
+  if (consumers.length === 0) return 0;
+  // Move every consumer's watermark past what it has applied, so the scan below starts late in the outbox.
+  for (const c of consumers) await advanceWatermark(deps.db, c, deps.clock.now());
+  const cutoff = new Date(deps.clock.now().getTime() - olderThanMs);
+  const rows = await sql<{ position: number; id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }>`
+    SELECT o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at FROM outbox o
+    WHERE o.position > (SELECT coalesce(min(coalesce(w.position, 0)), 0) FROM unnest(${consumers}::text[]) AS c(name)
+                        LEFT JOIN consumer_watermarks w ON w.consumer = c.name)
+      AND o.published_at IS NOT NULL AND o.published_at < ${cutoff}
+      AND EXISTS (SELECT 1 FROM unnest(${consumers}::text[]) AS c(name)
+                  WHERE NOT EXISTS (SELECT 1 FROM applied_events a WHERE a.consumer = c.name AND a.event_id = o.id))
+    ORDER BY o.position LIMIT ${limit}`.execute(deps.db);
+  let n = 0;
+  for (const r of rows.rows) {
+    const job = await deps.queues.events.getJob(r.id);
+    if (!job) {
+      await deps.queues.events.add(r.type, toEnvelope(r), { jobId: r.id });
+      n++;
+    } else if (await job.isFailed()) {
+      await job.retry();
+      n++;
+    }
+  }
+  if (n > 0) deps.logger.warn({ redelivered: n }, 'outbox: re-delivered events that were published but never applied');
+  return n;
+}
+
+/**
+ * The relay: wakes on `NOTIFY omnihub_outbox` (sent by every commit that wrote events) and polls as a fallback;
+ * re-delivers unconfirmed events. Keeps one pooled connection for LISTEN and reconnects it when it drops.
+ */
+export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}): Promise<OutboxRelay> {
+  const pollMs = opts.pollMs ?? 500;
+  const redeliverAfterMs = opts.redeliverAfterMs ?? 30_000;
+  let stopped = false;
+  let listener: PoolClient | undefined;
+  let running: Promise<number> | undefined;
+  let again = false;
+
+  const pump = (): Promise<number> => {
+    if (running) { again = true; return running; }
+    running = (async () => {
+      let n = 0;
+      do {
+        again = false;
+        try {
+          n += await publishPending(deps, opts.batchSize);
+        } catch (e) {
+          deps.logger.warn({ err: e }, 'outbox relay pass failed; retrying on the next wake-up');
+        }
+      } while (again && !stopped);
+      return n;
+    })().finally(() => { running = undefined; });
+    return running;
+  };
+
+  const listen = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      const client = await deps.pool.connect();
+      client.on('notification', () => void pump());
+      client.on('error', () => {
+        client.release(true);
+        if (listener === client) listener = undefined;
+        if (!stopped) setTimeout(() => void listen(), 1000).unref();
+      });
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      listener = client;
+    } catch (e) {
+      deps.logger.warn({ err: e }, 'outbox relay could not LISTEN; polling only, retrying');
+      if (!stopped) setTimeout(() => void listen(), 1000).unref();
+    }
+  };
+
+  await listen();
+  const poll = setInterval(() => void pump(), pollMs);
+  let redelivering = false;
+  const redeliver = setInterval(() => {
+    if (redelivering || !opts.consumers?.length) return;
+    redelivering = true;
+    redeliverUnapplied(deps, opts.consumers, redeliverAfterMs)
+      .catch((e: unknown) => deps.logger.warn({ err: e }, 'outbox re-delivery pass failed'))
+      .finally(() => { redelivering = false; });
+  }, Math.max(1000, Math.min(redeliverAfterMs, 10_000)));
+  void pump();
+
+  return {
+    drain: pump,
+    stop: async () => {
+      stopped = true;
+      clearInterval(poll);
+      clearInterval(redeliver);
+      await running;
+      if (listener) {
+        await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
+        listener.release();
+        listener = undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { BackofficeDeps } from '../backoffice-deps.js';
+import { startEventWorker, type EventConsumer } from '../events/event-worker.js';
+import { startOutboxRelay } from '../events/outbox-relay.js';
+import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.js';
+import { startReadModelMaintenance } from '../read-model/rebuild.js';
+import { startReservationExpiryWorker } from '../stock/reservations.js';
+import { startPriceScheduler } from './price-schedule.js';
+
+export interface BackofficeWorker {
+  /** Stops taking work, finishes what is in hand, then closes (relay last, so nothing committed waits unsent). */
+  stop(): Promise<void>;
+}
+
+export interface BackofficeWorkerOptions {
+  /** Consumers of other layers (e.g. loyalty points on `sale.committed`), applied after the read model. */
+  consumers?: readonly EventConsumer[];
+  /** Event worker concurrency (events of one SKU stay correct at any value: state writes are revision-guarded). */
+  concurrency?: number;
+  relayPollMs?: number;
+  redeliverAfterMs?: number;
+}
+
+/**
+ * Everything a worker process runs for the backoffice: the outbox relay, the event worker (read model first, then
+ * other layers' consumers), the read-model guardian (rebuilds after Redis lost it), reservation expiry and the
+ * price scheduler.
+ */
+export async function startBackofficeWorker(deps: BackofficeDeps, opts: BackofficeWorkerOptions = {}): Promise<BackofficeWorker> {
+  const consumers = [readModelConsumer(deps), ...(opts.consumers ?? [])];
+  const maintenance = startReadModelMaintenance(deps);
+  const events = await startEventWorker(deps, consumers, { concurrency: opts.concurrency ?? 1 });
+  const relay = await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: opts.relayPollMs, redeliverAfterMs: opts.redeliverAfterMs });
+  const expiry = await startReservationExpiryWorker(deps);
+  const scheduler = await startPriceScheduler(deps);
+  deps.logger.info({ consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER }, 'backoffice worker started');
+  return {
+    stop: async () => {
+      await scheduler.stop();
+      await expiry.stop();
+      await events.stop();
+      await maintenance.stop();
+      await relay.stop();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { currentRevision, type EventEnvelope, type Redis } from '../../shared/index.js';
+import type { BackofficeEventPayloads } from '../events/event-types.js';
+import type { EventConsumer } from '../events/event-worker.js';
+import { loadFacets, raiseWatermark, readModelKeys, viewWrites, writeFacets, type FacetWrite, type ReadModelKeys } from './store.js';
+
+export const READ_MODEL_CONSUMER = 'read-model';
+
+/** A change notice on `<prefix>:rm:changes`: drop these SKUs (or everything) from in-process caches. */
+export interface ReadModelChange {
+  revision: number;
+  skus?: string[];
+  locations?: boolean;
+  /** The whole read model was rebuilt: drop every cached entry. */
+  reset?: boolean;
+  /** Only a watermark move: every event at or below `revision` is now reflected. */
+  watermark?: boolean;
+}
+
+function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _type: K): BackofficeEventPayloads[K] {
+  return e.payload as unknown as BackofficeEventPayloads[K];
+}
+
+/**
+ * Keeps the Redis read model in step with the outbox. State events (product, location, stock) carry the new state and
+ * are written as they are; events that change derived data (prices, price lists, bulk imports) reload the affected
+ * SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is revision-guarded, so repeats and
+ * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory.
+ */
+export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
+  const keys = readModelKeys(deps.redisPrefix);
+  return {
+    name: READ_MODEL_CONSUMER,
+    async apply(event, tx) {
+      const writes: FacetWrite[] = [];
+      let skus: string[] = [];
+      let locations = false;
+      let reload: string[] = [];
+      switch (event.type) {
+        case 'product.changed': {
+          const p = payload(event, 'product.changed');
+          writes.push({ key: keys.product(p.product.sku), rev: event.revision, value: p.product });
+          skus = [p.product.sku];
+          break;
+        }
+        case 'location.changed': {
+          const p = payload(event, 'location.changed');
+          writes.push({ key: keys.locations, field: p.location.id, rev: event.revision, value: p.location });
+          locations = true;
+          break;
+        }
+        case 'stock.changed': {
+          const p = payload(event, 'stock.changed');
+          for (const l of p.levels) writes.push({ key: keys.stock(l.sku), field: l.locationId, rev: event.revision, value: l });
+          skus = [...new Set(p.levels.map((l) => l.sku))];
+          break;
+        }
+        case 'price.changed':
+          reload = [payload(event, 'price.changed').sku];
+          break;
+        case 'catalogue.bulk-changed':
+          reload = payload(event, 'catalogue.bulk-changed').skus;
+          break;
+        case 'price-list.changed': {
+          const id = payload(event, 'price-list.changed').priceList.id;
+          reload = (await tx.selectFrom('prices').select('sku').distinct().where('priceListId', '=', id).execute()).map((r) => r.sku);
+          break;
+        }
+        default:
+          return;
+      }
+      if (reload.length > 0) {
+        // Read in the consumer's own transaction: the state and the revision it is labelled with agree.
+        const rev = await currentRevision(tx);
+        for (let i = 0; i < reload.length; i += 1000) {
+          const views = await loadFacets(tx, reload.slice(i, i + 1000));
+          for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));
+        }
+        skus = reload;
+      }
+      await writeFactsAndNotify(deps.redis, keys, writes, { revision: event.revision, skus, locations });
+    },
+    async afterCommit(_event, watermark) {
+      const raised = await raiseWatermark(deps.redis, keys, watermark);
+      if (raised === watermark) await deps.redis.publish(keys.changes, JSON.stringify({ revision: watermark, watermark: true } satisfies ReadModelChange));
+    },
+  };
+}
+
+async function writeFactsAndNotify(redis: Redis, keys: ReadModelKeys, writes: FacetWrite[], change: ReadModelChange): Promise<void> {
+  if (writes.length > 0) await writeFacets(redis, writes);
+  const skus = change.skus ?? [];
+  if (change.locations) await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange));
+  for (let i = 0; i < skus.length; i += 1000) {
+    await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
+  }
+}

@@ -1,0 +1,123 @@
+import { sql } from 'kysely';
+import { currentRevision, type Executor, type Redis } from '../../shared/index.js';
+import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
+import { loadPriceCandidates } from '../pricing/pricing.js';
+
+/** Everything the hub knows about one SKU, as the journey and channel layers read it. */
+export interface SkuView {
+  sku: string;
+  product: ProductState;
+  prices: PriceCandidate[];
+  stock: StockLevelState[];
+}
+
+/** Read-model keys of one hub (prefix) in Redis. */
+export function readModelKeys(redisPrefix: string) {
+  const p = `${redisPrefix}:rm`;
+  return {
+    product: (sku: string) => `${p}:product:${sku}`,
+    prices: (sku: string) => `${p}:prices:${sku}`,
+    stock: (sku: string) => `${p}:stock:${sku}`,
+    locations: `${p}:locations`,
+    watermark: `${p}:watermark`,
+    /** Set by a full rebuild; without it the model is incomplete (never built, or Redis lost it). */
+    built: `${p}:built`,
+    changes: `${p}:changes`,
+    pattern: `${p}:*`,
+  };
+}
+export type ReadModelKeys = ReturnType<typeof readModelKeys>;
+
+/** A stored facet: the revision it reflects, then the value; the revision leads so Lua can read it cheaply. */
+export function facet(rev: number, value: unknown): string {
+  return `{"rev":${rev},"v":${JSON.stringify(value)}}`;
+}
+export function parseFacet<T>(raw: string | null | undefined): { rev: number; v: T } | null {
+  return raw ? (JSON.parse(raw) as { rev: number; v: T }) : null;
+}
+
+/**
+ * Writes many facets in one round trip, each only if it is newer than what is stored (revision guard): a late or
+ * repeated event can never overwrite a newer state. KEYS are keys; ARGV holds (field or '', revision, value) triples.
+ */
+const GUARDED_WRITE = `
+local written = 0
+for i = 1, #KEYS do
+  local field = ARGV[3 * i - 2]
+  local rev = tonumber(ARGV[3 * i - 1])
+  local cur
+  if field == '' then cur = redis.call('GET', KEYS[i]) else cur = redis.call('HGET', KEYS[i], field) end
+  local stored = cur and tonumber(string.match(cur, '^{"rev":(%d+)'))
+  if not stored or stored < rev then
+    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i]) else redis.call('HSET', KEYS[i], field, ARGV[3 * i]) end
+    written = written + 1
+  end
+end
+return written`;
+
+/** Raises the watermark, never lowers it; and never claims anything for a model that was not fully built. */
+const RAISE_WATERMARK = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local new = tonumber(ARGV[1])
+if new > cur then redis.call('SET', KEYS[1], ARGV[1]) return new end
+return cur`;
+
+export interface FacetWrite {
+  key: string;
+  field?: string;
+  rev: number;
+  value: unknown;
+}
+
+export async function writeFacets(redis: Redis, writes: readonly FacetWrite[]): Promise<number> {
+  let written = 0;
+  for (let i = 0; i < writes.length; i += 500) {
+    const part = writes.slice(i, i + 500);
+    const args = part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]);
+    written += Number(await redis.eval(GUARDED_WRITE, part.length, ...part.map((w) => w.key), ...args));
+  }
+  return written;
+}
+
+export async function raiseWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
+  return Number(await redis.eval(RAISE_WATERMARK, 2, keys.watermark, keys.built, String(revision)));
+}
+
+/** The facets of these SKUs as stored in PostgreSQL (products, price candidates, stock levels). */
+export async function loadFacets(db: Executor, skus: readonly string[]): Promise<Map<string, SkuView | null>> {
+  const out = new Map<string, SkuView | null>(skus.map((s) => [s, null]));
+  if (skus.length === 0) return out;
+  const unique = [...new Set(skus)];
+  const [products, candidates, levels] = await Promise.all([
+    db.selectFrom('products').select(['sku', 'name', 'category', 'attributes', 'vatRateBp', 'status']).where('sku', 'in', unique).execute(),
+    loadPriceCandidates(db, unique),
+    db.selectFrom('stockLevels').select(['sku', 'locationId', 'onHand', 'reserved', 'safetyStock']).where('sku', 'in', unique).orderBy('sku').orderBy('locationId').execute(),
+  ]);
+  for (const p of products) out.set(p.sku, { sku: p.sku, product: { ...p }, prices: candidates.get(p.sku) ?? [], stock: [] });
+  for (const l of levels) out.get(l.sku)?.stock.push(l);
+  return out;
+}
+
+export async function loadLocations(db: Executor): Promise<LocationState[]> {
+  return db.selectFrom('locations').select(['id', 'name', 'kind', 'fulfilsOnline']).orderBy('id').execute();
+}
+
+/** One consistent PostgreSQL snapshot (REPEATABLE READ) of these SKUs and all locations, with its exact revision. */
+export async function loadSnapshotFromDatabase(db: import('../../shared/index.js').Database, skus: readonly string[]): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[] }> {
+  return db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
+    await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
+    const revision = await currentRevision(tx);
+    const [views, locations] = await Promise.all([loadFacets(tx, skus), loadLocations(tx)]);
+    return { revision, views, locations };
+  });
+}
+
+/** The writes that store a SKU view (all three facets) at a revision. */
+export function viewWrites(keys: ReadModelKeys, view: SkuView, rev: number): FacetWrite[] {
+  return [
+    { key: keys.product(view.sku), rev, value: view.product },
+    { key: keys.prices(view.sku), rev, value: view.prices },
+    ...view.stock.map((l) => ({ key: keys.stock(view.sku), field: l.locationId, rev, value: l })),
+  ];
+}
