@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, type Config } from '../shared/index.js';
-import { bootstrapAdminKey, seedDemoRetailer } from '../backoffice-layer/index.js';
+import { bootstrapAdminKey, runImportCommand, seedDemoRetailer } from '../backoffice-layer/index.js';
 import { bootstrapRuntime, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
 
 const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
@@ -16,6 +16,8 @@ Commands:
   worker            a worker: outbox relay, event consumers, reservation expiry
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
+  import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
+                    options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
 
 Configuration is read from the environment: PORT, DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV,
 LOG_LEVEL, OMNIHUB_DATA_DIR, OMNIHUB_REDIS_PREFIX (see README.md).`;
@@ -91,6 +93,19 @@ async function main(argv: string[]): Promise<void> {
       const s = await seedDemoRetailer(rt.deps);
       process.stdout.write(s.skipped ? 'The catalogue is not empty: seed skipped.\n' : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`);
       await rt.close();
+      return;
+    }
+    case 'import': {
+      const file = positionals[1];
+      if (!file) throw new Error('usage: omnihub import FILE [--kind products|prices|stock] [--format ndjson|csv]');
+      const rt = await bootstrapRuntime(config, { logger });
+      try {
+        const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
+        // Exit 2 when rows were rejected, so scripts notice; the good rows have landed.
+        process.exitCode = summary.errorRows > 0 ? 2 : 0;
+      } finally {
+        await rt.close();
+      }
       return;
     }
     default:

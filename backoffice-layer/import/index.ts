@@ -1,3 +1,3 @@
-import type { AdminRoute } from '../admin-api/admin-route.js';
-
-export const importRoutes: readonly AdminRoute[] = [];
+export { importRoutes } from './routes.js';
+export { runImport, runImportCommand, inferImportType, type ImportSummary, type ImportProgress, type RunImportOptions } from './run-import.js';
+export { IMPORT_KINDS, IMPORT_FORMATS, type ImportKind, type ImportFormat } from './import-rows.js';

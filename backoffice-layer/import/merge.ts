@@ -1,0 +1,151 @@
+import { sql } from 'kysely';
+import { runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
+import type { ImportKind, PriceRow, ProductRow, StockRow } from './import-rows.js';
+
+export interface RowError {
+  line: number;
+  message: string;
+}
+
+export interface BatchResult {
+  changed: number;
+  unchanged: number;
+  errors: RowError[];
+  revision: number | null;
+}
+
+/** Largest number of SKUs one `catalogue.bulk-changed` event lists; bigger batches announce in several events. */
+const SKUS_PER_EVENT = 1000;
+
+function announce(w: WriteContext, kind: ImportKind, skus: string[]): void {
+  const unique = [...new Set(skus)].sort();
+  for (let i = 0; i < unique.length; i += SKUS_PER_EVENT) {
+    w.emit({ type: 'catalogue.bulk-changed', aggregateType: 'catalogue', aggregateId: kind, payload: { kind, skus: unique.slice(i, i + SKUS_PER_EVENT) } });
+  }
+}
+
+/**
+ * Merges one batch of valid, de-duplicated rows as one transaction: rows naming unknown SKUs, locations or price lists
+ * become row errors; rows equal to what is stored are skipped (so a re-run writes nothing and takes no revision);
+ * the rest are applied with set-based SQL over arrays (`unnest`), with ledger / history rows and one bulk event.
+ */
+export async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>, source: string): Promise<BatchResult> {
+  if (rows.length === 0) return { changed: 0, unchanged: 0, errors: [], revision: null };
+  if (kind === 'products') return mergeProducts(deps, rows as Array<{ line: number; row: ProductRow }>);
+  if (kind === 'prices') return mergePrices(deps, rows as Array<{ line: number; row: PriceRow }>, source);
+  return mergeStock(deps, rows as Array<{ line: number; row: StockRow }>, source);
+}
+
+async function mergeProducts(deps: WriteDeps, rows: Array<{ line: number; row: ProductRow }>): Promise<BatchResult> {
+  const col = <T>(f: (r: ProductRow) => T) => rows.map((r) => f(r.row));
+  const input = sql`unnest(${col((r) => r.sku)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.category)}::text[],
+                           ${col((r) => JSON.stringify(r.attributes))}::jsonb[], ${col((r) => r.vatRateBp)}::int[], ${col((r) => r.status)}::text[])
+                    AS i(sku, name, category, attributes, vat_rate_bp, status)`;
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const changed = await sql<{ sku: string }>`
+      SELECT i.sku FROM ${input} LEFT JOIN products p ON p.sku = i.sku
+      WHERE p.sku IS NULL OR (p.name, p.category, p.attributes, p.vat_rate_bp, p.status) IS DISTINCT FROM (i.name, i.category, i.attributes, i.vat_rate_bp, i.status)`.execute(w.tx);
+    if (changed.rows.length === 0) return { changed: 0 };
+    w.atRevision(async (tx, rev) => {
+      await sql`
+        INSERT INTO products (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
+        SELECT i.sku, i.name, i.category, i.attributes, i.vat_rate_bp, i.status, ${rev}, ${w.now}, ${w.now} FROM ${input}
+        ORDER BY i.sku
+        ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, attributes = EXCLUDED.attributes,
+          vat_rate_bp = EXCLUDED.vat_rate_bp, status = EXCLUDED.status, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
+        WHERE (products.name, products.category, products.attributes, products.vat_rate_bp, products.status)
+              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.attributes, EXCLUDED.vat_rate_bp, EXCLUDED.status)`.execute(tx);
+    });
+    announce(w, 'products', changed.rows.map((r) => r.sku));
+    return { changed: changed.rows.length };
+  });
+  return { changed: result.changed, unchanged: rows.length - result.changed, errors: [], revision: result.changed ? revision : null };
+}
+
+async function mergePrices(deps: WriteDeps, rows: Array<{ line: number; row: PriceRow }>, source: string): Promise<BatchResult> {
+  const col = <T>(f: (r: PriceRow) => T) => rows.map((r) => f(r.row));
+  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.priceListId)}::text[], ${col((r) => r.sku)}::text[], ${col((r) => r.minQuantity)}::int[],
+                           ${col((r) => r.amount)}::bigint[], ${col((r) => r.validFrom)}::timestamptz[], ${col((r) => r.validTo)}::timestamptz[])
+                    AS i(line, price_list_id, sku, min_quantity, amount, valid_from, valid_to)`;
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const check = await sql<{ line: number; missingSku: boolean; missingList: boolean; changed: boolean }>`
+      SELECT i.line, p.sku IS NULL AS missing_sku, l.id IS NULL AS missing_list,
+             (x.sku IS NULL OR (x.amount, x.valid_from, x.valid_to) IS DISTINCT FROM (i.amount, i.valid_from, i.valid_to)) AS changed
+      FROM ${input} LEFT JOIN products p ON p.sku = i.sku LEFT JOIN price_lists l ON l.id = i.price_list_id
+      LEFT JOIN prices x ON x.price_list_id = i.price_list_id AND x.sku = i.sku AND x.min_quantity = i.min_quantity`.execute(w.tx);
+    const errors: RowError[] = [];
+    const good = new Set<number>();
+    const skus: string[] = [];
+    const byLine = new Map(rows.map((r) => [r.line, r.row]));
+    for (const c of check.rows) {
+      if (c.missingSku || c.missingList) errors.push({ line: c.line, message: [c.missingSku ? `unknown SKU ${byLine.get(c.line)!.sku}` : '', c.missingList ? `unknown price list ${byLine.get(c.line)!.priceListId}` : ''].filter(Boolean).join('; ') });
+      else if (c.changed) { good.add(c.line); skus.push(byLine.get(c.line)!.sku); }
+    }
+    if (good.size === 0) return { changed: 0, errors };
+    const lines = [...good];
+    w.atRevision(async (tx, rev) => {
+      await sql`
+        WITH i AS (SELECT * FROM ${input} WHERE i.line = ANY(${lines}::int[]) ORDER BY i.price_list_id, i.sku, i.min_quantity),
+        up AS (
+          INSERT INTO prices (price_list_id, sku, min_quantity, amount, valid_from, valid_to, revision)
+          SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev} FROM i
+          ON CONFLICT (price_list_id, sku, min_quantity) DO UPDATE SET amount = EXCLUDED.amount, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, revision = EXCLUDED.revision
+          RETURNING price_list_id, sku, min_quantity, amount, valid_from, valid_to
+        )
+        INSERT INTO price_history (price_list_id, sku, min_quantity, amount, valid_from, valid_to, revision, changed_at, source)
+        SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev}, ${w.now}, ${source} FROM up`.execute(tx);
+    });
+    announce(w, 'prices', skus);
+    return { changed: good.size, errors };
+  });
+  return { changed: result.changed, unchanged: rows.length - result.changed - result.errors.length, errors: result.errors, revision: result.changed ? revision : null };
+}
+
+async function mergeStock(deps: WriteDeps, rows: Array<{ line: number; row: StockRow }>, source: string): Promise<BatchResult> {
+  const col = <T>(f: (r: StockRow) => T) => rows.map((r) => f(r.row));
+  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[], ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[], ${col((r) => r.safetyStock ?? null)}::int[])
+                    AS i(line, sku, location_id, on_hand, safety_stock)`;
+  const { result, revision } = await runWrite(deps, async (w) => {
+    // Lock the existing levels of this batch in (sku, location) order, then judge every row against them.
+    const check = await sql<{ line: number; missingSku: boolean; missingLocation: boolean; reserved: number | null; changed: boolean }>`
+      WITH locked AS (
+        SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
+        JOIN ${input} ON s.sku = i.sku AND s.location_id = i.location_id
+        ORDER BY s.sku, s.location_id FOR UPDATE OF s
+      )
+      SELECT i.line, p.sku IS NULL AS missing_sku, l.id IS NULL AS missing_location, k.reserved,
+             (k.sku IS NULL OR k.on_hand <> i.on_hand OR (i.safety_stock IS NOT NULL AND k.safety_stock <> i.safety_stock)) AS changed
+      FROM ${input} LEFT JOIN products p ON p.sku = i.sku LEFT JOIN locations l ON l.id = i.location_id
+      LEFT JOIN locked k ON k.sku = i.sku AND k.location_id = i.location_id`.execute(w.tx);
+    const errors: RowError[] = [];
+    const good: number[] = [];
+    const skus: string[] = [];
+    const byLine = new Map(rows.map((r) => [r.line, r.row]));
+    for (const c of check.rows) {
+      const row = byLine.get(c.line)!;
+      if (c.missingSku || c.missingLocation) errors.push({ line: c.line, message: [c.missingSku ? `unknown SKU ${row.sku}` : '', c.missingLocation ? `unknown location ${row.locationId}` : ''].filter(Boolean).join('; ') });
+      else if (c.reserved !== null && row.onHand < c.reserved) errors.push({ line: c.line, message: `onHand ${row.onHand} is below the ${c.reserved} units reserved for customers` });
+      else if (c.changed) { good.push(c.line); skus.push(row.sku); }
+    }
+    if (good.length === 0) return { changed: 0, errors };
+    w.atRevision(async (tx, rev) => {
+      await sql`
+        WITH i AS (SELECT * FROM ${input} WHERE i.line = ANY(${good}::int[]) ORDER BY i.sku, i.location_id),
+        old AS (SELECT s.sku, s.location_id, s.on_hand, s.safety_stock FROM stock_levels s JOIN i ON s.sku = i.sku AND s.location_id = i.location_id),
+        up AS (
+          INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
+          SELECT i.sku, i.location_id, i.on_hand, 0, coalesce(i.safety_stock, old.safety_stock, 0), ${rev}, ${w.now}
+          FROM i LEFT JOIN old ON old.sku = i.sku AND old.location_id = i.location_id ORDER BY i.sku, i.location_id
+          ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, safety_stock = EXCLUDED.safety_stock,
+            revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
+          RETURNING sku, location_id, on_hand, safety_stock
+        )
+        INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
+        SELECT up.sku, up.location_id, 'COUNT', up.on_hand - coalesce(old.on_hand, 0), 0, up.safety_stock - coalesce(old.safety_stock, 0), ${source}, 'import', ${rev}, ${w.now}
+        FROM up LEFT JOIN old ON old.sku = up.sku AND old.location_id = up.location_id`.execute(tx);
+    });
+    announce(w, 'stock', skus);
+    return { changed: good.length, errors };
+  });
+  return { changed: result.changed, unchanged: rows.length - result.changed - result.errors.length, errors: result.errors, revision: result.changed ? revision : null };
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { DomainError } from '../../shared/index.js';
+import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { IMPORT_FORMATS, IMPORT_KINDS } from './import-rows.js';
+import { runImport } from './run-import.js';
+
+const CONTENT_TYPES: Record<string, 'csv' | 'ndjson'> = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson', 'application/ndjson': 'ndjson', 'application/jsonl': 'ndjson' };
+
+function importView(r: { id: string; kind: string; format: string; status: string; source: string; totalBytes: number | null; processedBytes: number; processedRows: number; okRows: number; errorRows: number; errors: unknown; revision: number | null; startedAt: Date; finishedAt: Date | null }) {
+  return { ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null };
+}
+
+export const importRoutes: readonly AdminRoute[] = [
+  defineRoute({
+    method: 'post', path: '/imports', tag: 'imports', status: 201,
+    summary: 'Bulk import of products, prices or stock: stream an NDJSON (application/x-ndjson) or CSV (text/csv) body; bad rows are reported, good rows land; re-runs change nothing',
+    query: z.strictObject({ kind: z.enum(IMPORT_KINDS), format: z.enum(IMPORT_FORMATS).optional() }),
+    rawBody: { contentTypes: Object.keys(CONTENT_TYPES) },
+    handle: async ({ deps, query, raw }) => {
+      const type = (raw.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      const format = query.format ?? CONTENT_TYPES[type];
+      if (!format) throw new DomainError('BAD_USER_INPUT', `Send the feed as text/csv or application/x-ndjson (or pass ?format=csv|ndjson); got "${type || 'no content type'}"`, {});
+      const length = Number(raw.get('content-length') ?? NaN);
+      return runImport(deps, { kind: query.kind, format, input: raw, source: `POST /admin/v1/imports (${raw.ip ?? 'unknown'})`, totalBytes: Number.isFinite(length) ? length : null });
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/imports/:id', tag: 'imports', summary: 'Progress and result of an import (errors with line numbers)',
+    params: z.strictObject({ id: z.uuid() }),
+    handle: async ({ deps, params }) => {
+      const row = await deps.db.selectFrom('imports').selectAll().where('id', '=', params.id).executeTakeFirst();
+      if (!row) throw new DomainError('NOT_FOUND', `No import ${params.id}`, { importId: params.id });
+      return { import: importView(row) };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/imports', tag: 'imports', summary: 'Recent imports, newest first',
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) }),
+    handle: async ({ deps, query }) => {
+      const rows = await deps.db.selectFrom('imports').selectAll().orderBy('startedAt', 'desc').limit(query.limit).execute();
+      return { imports: rows.map(({ errors: _e, ...r }) => importView({ ...r, errors: undefined })) };
+    },
+  }),
+];
