@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
+ * Options: --quick (smaller sizes, for a smoke run), --only p5|p6.
+ */
+import { parseArgs } from 'node:util';
+import { benchImportStock } from './import-stock.js';
+import { benchReserveHotSku } from './reserve-hot-sku.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+const want = (id: string) => !values.only || values.only.toLowerCase() === id;
+
+process.stdout.write(`Omnihub benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs\n`);
+const summary: string[] = [];
+if (want('p5')) {
+  const r = await benchReserveHotSku({ seconds: values.quick ? 2 : 5 });
+  summary.push(`P5 reservations on one hot SKU: ${Math.round(r.reservationsPerSecond)}/s = ${r.ratio.toFixed(2)} × the disk's serial durable-commit rate (target ≥ 0.70), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; oversold ${r.oversold}; contended ${r.contendedGranted}/${r.contendedUnits}`);
+}
+if (want('p6')) {
+  const r = await benchImportStock({ rows: values.quick ? 100_000 : 1_000_000 });
+  summary.push(`P6 import of ${r.rows.toLocaleString('en-US')} stock rows: ${r.importSeconds.toFixed(1)} s (target ≤ 60 s for 1M), re-run ${r.rerunSeconds.toFixed(1)} s, COPY floor ${r.copySeconds.toFixed(1)} s; RSS ${r.rssAt10PercentMb} MB at 10%, peak ${r.peakRssMb} MB`);
+}
+process.stdout.write(`\nSummary\n${summary.map((s) => `- ${s}`).join('\n')}\n`);
+process.exit(0);
