@@ -66,11 +66,15 @@ export async function redeliverUnapplied(deps: Deps, consumers: readonly string[
   let n = 0;
   for (const r of rows.rows) {
     const job = await deps.queues.events.getJob(r.id);
-    if (!job) {
-      await deps.queues.events.add(r.type, toEnvelope(r), { jobId: r.id });
+    const state = job ? await job.getState() : 'missing';
+    if (state === 'failed') {
+      await job!.retry();
       n++;
-    } else if (await job.isFailed()) {
-      await job.retry();
+    } else if (state === 'missing' || state === 'unknown' || state === 'completed') {
+      // Lost with Redis, or a remnant of a job whose lists were lost (a completed job of an unapplied event is
+      // one too): replace it.
+      if (job) await job.remove().catch(() => undefined);
+      await deps.queues.events.add(r.type, toEnvelope(r), { jobId: r.id });
       n++;
     }
   }
