@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createBackofficeQueues, type BackofficeDeps } from '../backoffice-layer/index.js';
 import {
-  createDatabase, createLogger, createRedis, loadConfig, migrate, systemClock, withDatabaseName, type DatabaseHandle,
+  createDatabase, createLogger, createRedis, deleteKeysMatching, loadConfig, migrate, systemClock, withDatabaseName, type DatabaseHandle,
 } from '../shared/index.js';
 
 export const BENCH_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,12 +45,7 @@ export async function createBenchDatabase(name: string, opts: { poolSize?: numbe
     deps, handle, databaseUrl,
     close: async () => {
       await queues.close();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysMatching(redis, `${redisPrefix}:*`);
       redis.disconnect();
       await handle.close();
       const a = new pg.Client({ connectionString: BENCH_ADMIN_URL });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit } from '../../backoffice-layer/index.js';
-import { runWrite, type Executor } from '../../shared/index.js';
+import { deleteKeysMatching, runWrite, type Executor } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getCustomer, resolveCustomerId } from './customers.js';
 
@@ -128,12 +128,5 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
 
 /** Deletes every Redis key the journey layer keeps for these profile ids (`<prefix>:customer:<id>…`). */
 async function deleteCustomerKeys(deps: JourneyDeps, ids: string[]): Promise<void> {
-  for (const id of ids) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await deps.redis.scan(cursor, 'MATCH', `${deps.redisPrefix}:customer:${id}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await deps.redis.del(...keys);
-    } while (cursor !== '0');
-  }
+  for (const id of ids) await deleteKeysMatching(deps.redis, `${deps.redisPrefix}:customer:${id}*`);
 }

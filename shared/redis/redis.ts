@@ -26,6 +26,18 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   }
 }
 
+/** Deletes every key matching a glob pattern (e.g. `omnihub:rm:*`), with SCAN so Redis is never blocked. */
+export async function deleteKeysMatching(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
 /** Is a Redis server answering at this URL? */
 export async function redisReachable(url: string, timeoutMs = 1500): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });

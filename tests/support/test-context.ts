@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
-  createDatabase, createLogger, createRedis, loadConfig, ManualClock, systemClock, withDatabaseName,
+  createDatabase, createLogger, createRedis, deleteKeysMatching, loadConfig, ManualClock, systemClock, withDatabaseName,
   type Clock, type DatabaseHandle, type Deps, type Redis,
 } from '../../shared/index.js';
 import { TEST_ENV } from './services.js';
@@ -65,12 +65,7 @@ export async function createTestContext(opts: { clock?: Clock; poolSize?: number
 
 /** Deletes every key of a prefix (a test file's own namespace). */
 export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysMatching(redis, `${prefix}:*`);
 }
 
 export { ManualClock };
