@@ -4,6 +4,7 @@
  * @example npx tsx scripts/routes-table.ts
  */
 import { backofficeAdminRoutes } from '../backoffice-layer/index.js';
+import { journeyAdminRoutes } from '../journey-layer/index.js';
 
-const rows = backofficeAdminRoutes.map((r) => `| \`${r.method.toUpperCase()} /admin/v1${r.path.replace(/:(\w+)/g, '{$1}')}\` | ${r.summary} |`);
+const rows = [...backofficeAdminRoutes, ...journeyAdminRoutes].map((r) => `| \`${r.method.toUpperCase()} /admin/v1${r.path.replace(/:(\w+)/g, '{$1}')}\` | ${r.summary} |`);
 process.stdout.write(['| method and path | does |', '|---|---|', ...rows].join('\n') + '\n');

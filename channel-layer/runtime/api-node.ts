@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetrics } from '../../shared/index.js';
 import { backofficeAdminRoutes, createAdminRouter, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createHttpApp } from '../http/create-app.js';
 
 export interface ApiNode {
@@ -20,7 +21,7 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
   const metrics = createMetrics({ defaultMetrics: true });
   const app = createHttpApp({
     deps, metrics, isDraining: () => draining,
-    mounts: { '/admin/v1': createAdminRouter(deps, backofficeAdminRoutes) },
+    mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes]) },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s));

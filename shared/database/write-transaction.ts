@@ -85,68 +85,73 @@ export function sha256(text: string): string {
  */
 export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
   try {
-    return await deps.db.transaction().execute(async (tx) => {
-      const now = deps.clock.now();
-      const idem = opts.idempotency;
-      let requestHash = '';
-      if (idem) {
-        requestHash = sha256(canonicalJson(idem.request));
-        const claimed = await tx.insertInto('idempotencyKeys')
-          .values({ scope: idem.scope, key: idem.key, requestHash, response: '{}', createdAt: now })
-          .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-          .returning('key')
-          .executeTakeFirst();
-        if (!claimed) {
-          // Another execution committed this key first (we waited for it on the unique index).
-          const prior = await tx.selectFrom('idempotencyKeys').select(['requestHash', 'response'])
-            .where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirstOrThrow();
-          if (prior.requestHash !== requestHash) {
-            throw new DomainError('CONFLICT', `Idempotency key "${idem.key}" was already used with a different request`, { idempotencyKey: idem.key });
-          }
-          const stored = prior.response as { result: T; revision: number };
-          return { result: stored.result, revision: stored.revision, events: [], replayed: true };
-        }
-      }
-
-      const pending: PendingEvent[] = [];
-      const stamps: Array<(tx: Transaction<DB>, revision: number) => Promise<void>> = [];
-      const ctx: WriteContext = {
-        tx,
-        now,
-        emit: (e) => void pending.push(e),
-        atRevision: (f) => void stamps.push(f),
-      };
-      const result = await fn(ctx);
-
-      let revision = 0;
-      const events: EventEnvelope[] = [];
-      if (pending.length > 0 || stamps.length > 0) {
-        await sql`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`.execute(tx);
-        const row = await sql<{ revision: number }>`SELECT nextval('revision_seq') AS revision`.execute(tx);
-        revision = row.rows[0]!.revision;
-        for (const stamp of stamps) await stamp(tx, revision);
-        for (const e of pending) {
-          events.push({ id: randomUUID(), type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload });
-        }
-        if (events.length > 0) {
-          await tx.insertInto('outbox').values(events.map((e) => ({
-            id: e.id, revision, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId,
-            payload: JSON.stringify(e.payload), createdAt: now,
-          }))).execute();
-          await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${String(revision)})`.execute(tx);
-        }
-      } else {
-        revision = await currentRevision(tx);
-      }
-      if (idem) {
-        await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
-          .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
-      }
-      return { result, revision, events, replayed: false };
-    });
+    return await deps.db.transaction().execute((tx) => writeInTransaction(tx, deps.clock.now(), fn, opts));
   } catch (e) {
     throw classifyInfrastructureError(e);
   }
+}
+
+/**
+ * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change must
+ * commit together with the record that the event was applied. Same revision, outbox and idempotency rules.
+ */
+export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
+  const idem = opts.idempotency;
+  let requestHash = '';
+  if (idem) {
+    requestHash = sha256(canonicalJson(idem.request));
+    const claimed = await tx.insertInto('idempotencyKeys')
+      .values({ scope: idem.scope, key: idem.key, requestHash, response: '{}', createdAt: now })
+      .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!claimed) {
+      // Another execution committed this key first (we waited for it on the unique index).
+      const prior = await tx.selectFrom('idempotencyKeys').select(['requestHash', 'response'])
+        .where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirstOrThrow();
+      if (prior.requestHash !== requestHash) {
+        throw new DomainError('CONFLICT', `Idempotency key "${idem.key}" was already used with a different request`, { idempotencyKey: idem.key });
+      }
+      const stored = prior.response as { result: T; revision: number };
+      return { result: stored.result, revision: stored.revision, events: [], replayed: true };
+    }
+  }
+
+  const pending: PendingEvent[] = [];
+  const stamps: Array<(tx: Transaction<DB>, revision: number) => Promise<void>> = [];
+  const ctx: WriteContext = {
+    tx,
+    now,
+    emit: (e) => void pending.push(e),
+    atRevision: (f) => void stamps.push(f),
+  };
+  const result = await fn(ctx);
+
+  let revision = 0;
+  const events: EventEnvelope[] = [];
+  if (pending.length > 0 || stamps.length > 0) {
+    // One round trip: the lock is taken (materialised first), then the revision drawn under it.
+    const row = await sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})) SELECT nextval('revision_seq') AS revision FROM l`.execute(tx);
+    revision = row.rows[0]!.revision;
+    for (const stamp of stamps) await stamp(tx, revision);
+    for (const e of pending) {
+      events.push({ id: randomUUID(), type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload });
+    }
+    if (events.length > 0) {
+      await tx.insertInto('outbox').values(events.map((e) => ({
+        id: e.id, revision, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId,
+        payload: JSON.stringify(e.payload), createdAt: now,
+      }))).execute();
+      await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${String(revision)})`.execute(tx);
+    }
+  } else {
+    revision = await currentRevision(tx);
+  }
+  if (idem) {
+    await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
+      .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
+  }
+  return { result, revision, events, replayed: false };
 }
 
 /**

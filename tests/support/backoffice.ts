@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createBackofficeQueues, createAdminRouter, backofficeAdminRoutes, registerAdminKey, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { createHttpApp } from '../../channel-layer/index.js';
+import { journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createMetrics, type Clock } from '../../shared/index.js';
 import { createTestContext, type TestContext } from './test-context.js';
 
@@ -36,7 +37,7 @@ export interface AdminClient {
 export async function startAdminApi(ctx: BackofficeTestContext): Promise<AdminClient> {
   const adminKey = 'test-admin-key-0123456789abcdef';
   await registerAdminKey(ctx.deps.db, adminKey, 'test', new Date());
-  const app = createHttpApp({ deps: ctx.deps, metrics: createMetrics(), mounts: { '/admin/v1': createAdminRouter(ctx.deps, backofficeAdminRoutes) } });
+  const app = createHttpApp({ deps: ctx.deps, metrics: createMetrics(), mounts: { '/admin/v1': createAdminRouter(ctx.deps, [...backofficeAdminRoutes, ...journeyAdminRoutes]) } });
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -1,0 +1,180 @@
+import { sql } from 'kysely';
+import { DomainError, runWrite, writeInTransaction, type Executor, type LoyaltyLedgerKind, type WriteContext } from '../../shared/index.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import { resolveCustomerId } from '../customers/customers.js';
+import { DEFAULT_PROGRAM, describeBenefits, LoyaltyProgramSchema, nextTier, pointsForOrder, tierFor, type LoyaltyProgram } from './program.js';
+
+export const PROGRAM_ID = 'default';
+
+export interface LoyaltyStatusView {
+  customerId: string;
+  tier: string;
+  tierName: string;
+  points: number;
+  nextTier: string | null;
+  pointsToNextTier: number | null;
+  benefits: string[];
+  revision: number;
+}
+
+export async function getLoyaltyProgram(db: Executor): Promise<LoyaltyProgram> {
+  const row = await db.selectFrom('loyaltyPrograms').select('definition').where('id', '=', PROGRAM_ID).executeTakeFirst();
+  return row ? LoyaltyProgramSchema.parse(row.definition) : DEFAULT_PROGRAM;
+}
+
+/** Replaces the programme (tiers, thresholds, benefits) and recomputes nothing eagerly: tiers follow on each change. */
+export async function setLoyaltyProgram(deps: JourneyDeps, program: LoyaltyProgram): Promise<{ program: LoyaltyProgram; revision: number }> {
+  const { revision } = await runWrite(deps, async (w) => {
+    w.atRevision(async (tx, rev) => {
+      await tx.insertInto('loyaltyPrograms').values({ id: PROGRAM_ID, definition: JSON.stringify(program), revision: rev, updatedAt: w.now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ definition: JSON.stringify(program), revision: rev, updatedAt: w.now })).execute();
+    });
+    w.emit({ type: 'loyalty-program.changed', aggregateType: 'loyalty-program', aggregateId: PROGRAM_ID, payload: { tiers: program.tiers.map((t) => t.id) } });
+  });
+  return { program, revision };
+}
+
+/** Points earned (net of reversals) in the rolling window ending at `now`: what the tier is computed from. */
+async function earnedInWindow(tx: Executor, customerId: string, program: LoyaltyProgram, now: Date): Promise<number> {
+  const since = new Date(now.getTime() - program.rollingWindowDays * 86_400_000);
+  const r = await tx.selectFrom('loyaltyLedger').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), sql<number>`0`).as('n'))
+    .where('customerId', '=', customerId).where('kind', 'in', ['EARN', 'REVERSE']).where('earnedAt', '>=', since).executeTakeFirstOrThrow();
+  return Math.max(0, Number(r.n));
+}
+
+/**
+ * Appends one ledger entry and moves the balance with it (a conditional update: the balance never goes below zero
+ * under any concurrency), recomputes the tier and announces `loyalty.changed`. Returns null when the entry was
+ * already booked (its kind and reference are unique for earn, reverse and expire) or would overdraw the balance.
+ */
+async function book(w: WriteContext, customerId: string, entry: { kind: LoyaltyLedgerKind; points: number; reference: string | null; reason: string | null }, program: LoyaltyProgram): Promise<{ balance: number; tier: string } | null> {
+  const first = program.tiers[0]!.id;
+  await w.tx.insertInto('loyaltyAccounts').values({ customerId, balance: 0, tier: first, revision: 0, updatedAt: w.now }).onConflict((oc) => oc.column('customerId').doNothing()).execute();
+  if (entry.reference && ['EARN', 'REVERSE', 'EXPIRE'].includes(entry.kind)) {
+    const dup = await w.tx.selectFrom('loyaltyLedger').select('id').where('kind', '=', entry.kind).where('reference', '=', entry.reference).executeTakeFirst();
+    if (dup) return null;
+  }
+  const moved = await w.tx.updateTable('loyaltyAccounts').set((eb) => ({ balance: eb('balance', '+', entry.points), updatedAt: w.now }))
+    .where('customerId', '=', customerId).where(sql<boolean>`balance + ${entry.points} >= 0`).returning(['balance']).executeTakeFirst();
+  if (!moved) return null; // would go below zero
+  const earned = await earnedInWindow(w.tx, customerId, program, w.now) + (entry.kind === 'EARN' || entry.kind === 'REVERSE' ? entry.points : 0);
+  const tier = tierFor(program, Math.max(0, earned));
+  await w.tx.updateTable('loyaltyAccounts').set({ tier: tier.id }).where('customerId', '=', customerId).execute();
+  const expiresAt = entry.kind === 'EARN' && program.pointsExpireAfterDays ? new Date(w.now.getTime() + program.pointsExpireAfterDays * 86_400_000) : null;
+  w.atRevision(async (tx, rev) => {
+    await tx.insertInto('loyaltyLedger').values({ customerId, kind: entry.kind, points: entry.points, reference: entry.reference, reason: entry.reason, earnedAt: w.now, expiresAt, revision: rev }).execute();
+    await tx.updateTable('loyaltyAccounts').set({ revision: rev }).where('customerId', '=', customerId).execute();
+  });
+  w.emit({ type: 'loyalty.changed', aggregateType: 'customer', aggregateId: customerId, payload: { customerId, tier: tier.id, balance: moved.balance } });
+  return { balance: moved.balance, tier: tier.id };
+}
+
+async function requireMember(tx: Executor, customerId: string): Promise<string> {
+  return resolveCustomerId(tx, customerId);
+}
+
+/** The member's tier, balance and what it takes to reach the next tier. */
+export async function getLoyaltyStatus(db: Executor, customerId: string, now: Date): Promise<LoyaltyStatusView> {
+  const id = await requireMember(db, customerId);
+  const program = await getLoyaltyProgram(db);
+  const account = await db.selectFrom('loyaltyAccounts').select(['balance', 'tier', 'revision']).where('customerId', '=', id).executeTakeFirst();
+  const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
+  const next = nextTier(program, tier);
+  const earned = account ? await earnedInWindow(db, id, program, now) : 0;
+  return {
+    customerId: id, tier: tier.id, tierName: tier.name, points: account?.balance ?? 0, nextTier: next?.id ?? null,
+    pointsToNextTier: next ? Math.max(0, next.threshold - earned) : null, benefits: describeBenefits(tier), revision: account?.revision ?? 0,
+  };
+}
+
+/**
+ * Spends points. Fifty concurrent redemptions against one balance cannot overdraw it: the balance moves by a
+ * conditional update, and a redemption that does not fit fails with CONFLICT. Idempotent per key.
+ */
+export async function redeemPoints(deps: JourneyDeps, customerId: string, points: number, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number; replayed: boolean }> {
+  if (!Number.isInteger(points) || points <= 0 || points > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a whole number from 1 to 10,000,000', { points });
+  const { result, revision, replayed } = await runWrite(deps, async (w) => {
+    const id = await requireMember(w.tx, customerId);
+    const program = await getLoyaltyProgram(w.tx);
+    const booked = await book(w, id, { kind: 'REDEEM', points: -points, reference: idempotencyKey, reason: 'redeemed' }, program);
+    if (!booked) {
+      const balance = (await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).executeTakeFirst())?.balance ?? 0;
+      throw new DomainError('CONFLICT', `Not enough points: ${balance} available, ${points} asked`, { balance, points });
+    }
+    return id;
+  }, { idempotency: { scope: 'redeem-points', key: idempotencyKey, request: { customerId, points } } });
+  return { status: await getLoyaltyStatus(deps.db, result, deps.clock.now()), revision, replayed };
+}
+
+/** A manual correction by staff, with its reason (kept in the ledger). Cannot take the balance below zero. */
+export async function adjustPoints(deps: JourneyDeps, customerId: string, points: number, reason: string, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number }> {
+  if (!Number.isInteger(points) || points === 0 || Math.abs(points) > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a non-zero whole number', { points });
+  if (reason.trim().length === 0 || reason.length > 200) throw new DomainError('BAD_USER_INPUT', 'a reason of 1–200 characters is required', {});
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const id = await requireMember(w.tx, customerId);
+    const booked = await book(w, id, { kind: 'ADJUST', points, reference: idempotencyKey, reason }, await getLoyaltyProgram(w.tx));
+    if (!booked) throw new DomainError('CONFLICT', 'The adjustment would take the balance below zero', { points });
+    return id;
+  }, { idempotency: { scope: 'adjust-points', key: idempotencyKey, request: { customerId, points, reason } } });
+  return { status: await getLoyaltyStatus(deps.db, result, deps.clock.now()), revision };
+}
+
+/**
+ * Expires the points a member earned more than the programme's expiry period ago and has not spent (spending uses
+ * the oldest points first). Booked once per member and day.
+ */
+export async function expirePoints(deps: JourneyDeps, customerId: string): Promise<number> {
+  const { result } = await runWrite(deps, async (w) => {
+    const id = await requireMember(w.tx, customerId);
+    const program = await getLoyaltyProgram(w.tx);
+    if (!program.pointsExpireAfterDays) return 0;
+    await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();
+    const r = await sql<{ old: number; spent: number }>`
+      SELECT coalesce(sum(points) FILTER (WHERE kind IN ('EARN', 'ADJUST', 'MERGE') AND points > 0 AND expires_at IS NOT NULL AND expires_at <= ${w.now}), 0)::int AS old,
+             coalesce(-sum(points) FILTER (WHERE points < 0), 0)::int AS spent
+      FROM loyalty_ledger WHERE customer_id = ${id}`.execute(w.tx);
+    const due = Math.max(0, (r.rows[0]?.old ?? 0) - (r.rows[0]?.spent ?? 0));
+    if (due === 0) return 0;
+    const booked = await book(w, id, { kind: 'EXPIRE', points: -due, reference: `expire:${id}:${w.now.toISOString().slice(0, 10)}`, reason: 'points expired' }, program);
+    return booked ? due : 0;
+  });
+  return result;
+}
+
+/** Earn on a committed sale, inside the event consumer's transaction (so it happens once per order). */
+export async function earnForOrder(tx: Parameters<typeof writeInTransaction>[0], now: Date, sale: { orderId: string; customerRef: string | null; totalAmount: number; currency: string }, extraPoints = 0): Promise<number> {
+  if (!sale.customerRef) return 0;
+  let id: string;
+  try { id = await resolveCustomerId(tx, sale.customerRef); } catch { return 0; }
+  const { result } = await writeInTransaction(tx, now, async (w) => {
+    const program = await getLoyaltyProgram(w.tx);
+    if (sale.currency !== program.currency) return 0;
+    const account = await w.tx.selectFrom('loyaltyAccounts').select('tier').where('customerId', '=', id).executeTakeFirst();
+    const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
+    const points = pointsForOrder(program, tier, sale.totalAmount, extraPoints);
+    await w.tx.updateTable('customers').set({ firstOrderAt: now }).where('id', '=', id).where('firstOrderAt', 'is', null).execute();
+    if (points === 0) return 0;
+    const booked = await book(w, id, { kind: 'EARN', points, reference: sale.orderId, reason: `order ${sale.orderId.slice(0, 8)}` }, program);
+    return booked ? points : 0;
+  });
+  return result;
+}
+
+/** Reverse the points of returned goods, pro rata to the refund, once per return; never below a zero balance. */
+export async function reverseForReturn(tx: Parameters<typeof writeInTransaction>[0], now: Date, ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number }): Promise<number> {
+  if (!ret.customerRef) return 0;
+  let id: string;
+  try { id = await resolveCustomerId(tx, ret.customerRef); } catch { return 0; }
+  const { result } = await writeInTransaction(tx, now, async (w) => {
+    const earned = await w.tx.selectFrom('loyaltyLedger').select('points').where('kind', '=', 'EARN').where('reference', '=', ret.orderId).executeTakeFirst();
+    const order = await w.tx.selectFrom('orders').select('totalAmount').where('id', '=', ret.orderId).executeTakeFirst();
+    if (!earned || !order || order.totalAmount <= 0) return 0;
+    const program = await getLoyaltyProgram(w.tx);
+    const account = await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();
+    const due = Math.min(Math.floor((earned.points * ret.refundAmount) / order.totalAmount), account?.balance ?? 0);
+    if (due <= 0) return 0;
+    const booked = await book(w, id, { kind: 'REVERSE', points: -due, reference: ret.returnId, reason: `return ${ret.returnId.slice(0, 8)}` }, program);
+    return booked ? due : 0;
+  });
+  return result;
+}
