@@ -15,3 +15,4 @@ export {
 } from './loyalty/ledger.js';
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers } from './journey-wiring.js';
+export * from './promotions/index.js';

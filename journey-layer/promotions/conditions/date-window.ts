@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { defineCondition } from './define.js';
+
+/** The answer's instant lies in [from, to). */
+export const dateWindowCondition = defineCondition({
+  kind: 'dateWindow', scope: 'cart',
+  schema: z.strictObject({ kind: z.literal('dateWindow'), from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }),
+  test: (p, ctx) => (!p.from || Date.parse(p.from) <= ctx.at.getTime()) && (!p.to || ctx.at.getTime() < Date.parse(p.to)),
+  describe: (p) => (p.to ? `until ${p.to.slice(0, 10)}` : 'for a limited time'),
+});

@@ -1,0 +1,4 @@
+export { priceCart, type PriceCartInput, type PricedCart, type PricedLine, type Adjustment, type AdjustmentSource, type MemberBenefit } from './engine.js';
+export { PromotionRuleSchema, type PromotionRule, type PromotionRuleInput } from './rule.schema.js';
+export { CONDITIONS, ACTIONS, ConditionSchema, ActionSchema } from './registry.js';
+export type { CartLine, CustomerContext } from './types.js';

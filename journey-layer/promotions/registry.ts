@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { amountOffAction } from './actions/amount-off.js';
+import { bundlePriceAction } from './actions/bundle-price.js';
+import { buyXGetYAction } from './actions/buy-x-get-y.js';
+import { extraPointsAction } from './actions/extra-points.js';
+import { fixedPriceAction } from './actions/fixed-price.js';
+import { percentOffAction } from './actions/percent-off.js';
+import { tieredSpendAction } from './actions/tiered-spend.js';
+import { attributeCondition } from './conditions/attribute.js';
+import { cartSubtotalCondition } from './conditions/cart-subtotal.js';
+import { categoryCondition } from './conditions/category.js';
+import { customerTierCondition } from './conditions/customer-tier.js';
+import { dateWindowCondition } from './conditions/date-window.js';
+import { firstOrderCondition } from './conditions/first-order.js';
+import { quantityCondition } from './conditions/quantity.js';
+import { scheduleCondition } from './conditions/schedule.js';
+import { segmentCondition } from './conditions/segment.js';
+import { skuCondition } from './conditions/sku.js';
+import type { ActionKind, ConditionKind } from './types.js';
+
+/** Every condition kind. A new kind is one small file added here. */
+export const CONDITIONS: readonly ConditionKind[] = [
+  skuCondition, categoryCondition, attributeCondition, cartSubtotalCondition, quantityCondition,
+  customerTierCondition, segmentCondition, firstOrderCondition, dateWindowCondition, scheduleCondition,
+];
+
+/** Every action kind. A new kind is one small file added here. */
+export const ACTIONS: readonly ActionKind[] = [
+  percentOffAction, amountOffAction, fixedPriceAction, buyXGetYAction, bundlePriceAction, tieredSpendAction, extraPointsAction,
+];
+
+const byKind = <T extends { kind: string }>(items: readonly T[]) => new Map(items.map((i) => [i.kind, i]));
+export const CONDITION_BY_KIND = byKind(CONDITIONS);
+export const ACTION_BY_KIND = byKind(ACTIONS);
+
+function union(schemas: readonly z.ZodType[], what: string): z.ZodType {
+  const [first, second, ...rest] = schemas;
+  if (!first || !second) throw new Error(`${what}: the registry needs at least two kinds`);
+  return z.union([first, second, ...rest]);
+}
+
+/** A condition as data: any registered kind, validated by its own schema. */
+export const ConditionSchema = union(CONDITIONS.map((c) => c.schema), 'conditions');
+/** An action as data: any registered kind. */
+export const ActionSchema = union(ACTIONS.map((a) => a.schema), 'actions');
