@@ -14,5 +14,6 @@ export {
   type LoyaltyStatusView,
 } from './loyalty/ledger.js';
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
-export { journeyAdminRoutes, journeyConsumers } from './journey-wiring.js';
+export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
+export { quote, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, type Quote, type QuoteInput } from './pricing/quote.js';

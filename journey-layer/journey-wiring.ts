@@ -1,11 +1,18 @@
-import type { AdminRoute, EventConsumer } from '../backoffice-layer/index.js';
+import type { AdminRoute, BackofficeWorkerOptions, EventConsumer } from '../backoffice-layer/index.js';
 import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
+import { promotionRoutes } from './promotions/routes.js';
+import { nextPromotionBoundary } from './promotions/store.js';
 
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
-export const journeyAdminRoutes: readonly AdminRoute[] = [...loyaltyRoutes];
+export const journeyAdminRoutes: readonly AdminRoute[] = [...promotionRoutes, ...loyaltyRoutes];
 
 /** The journey layer's event consumers, run by every worker after the backoffice read model. */
 export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
   return [loyaltyConsumer(clock)];
+}
+
+/** What a worker runs for the journey layer: its consumers, and promotion windows as scheduled switch instants. */
+export function journeyWorkerOptions(clock: { now(): Date }): BackofficeWorkerOptions {
+  return { consumers: journeyConsumers(clock), scheduleSources: [nextPromotionBoundary], scheduleEventTypes: ['promotion.changed'] };
 }

@@ -35,7 +35,7 @@ export async function applyEvent(db: Database, consumers: readonly EventConsumer
     if (fresh) applied.push(c.name);
   }
   for (const c of consumers) {
-    if (c.afterCommit) await c.afterCommit(event, await advanceWatermark(db, c.name, now));
+    if (c.afterCommit && (!c.types || c.types.includes(event.type))) await c.afterCommit(event, await advanceWatermark(db, c.name, now));
   }
   return applied;
 }

@@ -4,7 +4,7 @@ import { startOutboxRelay } from '../events/outbox-relay.js';
 import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.js';
 import { startReadModelMaintenance } from '../read-model/rebuild.js';
 import { startReservationExpiryWorker } from '../stock/reservations.js';
-import { startPriceScheduler } from './price-schedule.js';
+import { startPriceScheduler, type BoundarySource } from './price-schedule.js';
 
 export interface BackofficeWorker {
   /** Stops taking work, finishes what is in hand, then closes (relay last, so nothing committed waits unsent). */
@@ -18,6 +18,10 @@ export interface BackofficeWorkerOptions {
   concurrency?: number;
   relayPollMs?: number;
   redeliverAfterMs?: number;
+  /** Other layers' scheduled instants (promotion windows) that commit a switch revision like price windows do. */
+  scheduleSources?: readonly BoundarySource[];
+  /** Event types after which the next scheduled instant may have moved. */
+  scheduleEventTypes?: readonly string[];
 }
 
 /**
@@ -26,12 +30,19 @@ export interface BackofficeWorkerOptions {
  * price scheduler.
  */
 export async function startBackofficeWorker(deps: BackofficeDeps, opts: BackofficeWorkerOptions = {}): Promise<BackofficeWorker> {
-  const consumers = [readModelConsumer(deps), ...(opts.consumers ?? [])];
+  const scheduler = await startPriceScheduler(deps, { sources: opts.scheduleSources });
+  // A new or changed window may be the next instant to switch at: reschedule after such events.
+  const rescheduler: EventConsumer = {
+    name: 'schedule',
+    types: ['price.changed', 'price-list.changed', 'catalogue.bulk-changed', ...(opts.scheduleEventTypes ?? [])],
+    apply: async () => undefined,
+    afterCommit: async () => { await scheduler.reschedule(); },
+  };
+  const consumers = [readModelConsumer(deps), ...(opts.consumers ?? []), rescheduler];
   const maintenance = startReadModelMaintenance(deps);
   const events = await startEventWorker(deps, consumers, { concurrency: opts.concurrency ?? 1 });
   const relay = await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: opts.relayPollMs, redeliverAfterMs: opts.redeliverAfterMs });
   const expiry = await startReservationExpiryWorker(deps);
-  const scheduler = await startPriceScheduler(deps);
   deps.logger.info({ consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER }, 'backoffice worker started');
   return {
     stop: async () => {

@@ -46,15 +46,25 @@ export async function commitPriceSwitch(deps: Pick<BackofficeDeps, 'db' | 'clock
   return { revision, switched: result, replayed };
 }
 
+/** Another layer's scheduled instants (e.g. promotion windows): the next one strictly after `after`, or null. */
+export type BoundarySource = (db: Executor, after: Date) => Promise<Date | null>;
+
+/** The next instant at which a price window or any other source's window opens or closes. */
+export async function nextScheduleBoundary(db: Executor, after: Date, sources: readonly BoundarySource[] = []): Promise<Date | null> {
+  const all = await Promise.all([nextPriceBoundary(db, after), ...sources.map((s) => s(db, after))]);
+  const times = all.filter((d): d is Date => d !== null).map((d) => d.getTime());
+  return times.length ? new Date(Math.min(...times)) : null;
+}
+
 /**
  * Commits every switch that is due (boundary ≤ now) and not yet committed. The worker calls it on each job and
  * at start; tests call it with a controllable clock.
  */
-export async function runDuePriceSwitches(deps: Pick<BackofficeDeps, 'db' | 'clock'>, since: Date): Promise<PriceScheduleSwitch[]> {
+export async function runDuePriceSwitches(deps: Pick<BackofficeDeps, 'db' | 'clock'>, since: Date, sources: readonly BoundarySource[] = []): Promise<PriceScheduleSwitch[]> {
   const done: PriceScheduleSwitch[] = [];
   let cursor = since;
   for (;;) {
-    const next = await nextPriceBoundary(deps.db, cursor);
+    const next = await nextScheduleBoundary(deps.db, cursor, sources);
     if (!next || next > deps.clock.now()) return done;
     const r = await commitPriceSwitch(deps, next);
     if (!r.replayed) done.push(r.switched);
@@ -72,11 +82,12 @@ export interface PriceScheduler {
  * Keeps one delayed job per upcoming boundary (job id = the instant, so rescheduling never duplicates). When it
  * fires it commits the due switches and schedules the next boundary.
  */
-export async function startPriceScheduler(deps: BackofficeDeps, opts: { lookbackMs?: number } = {}): Promise<PriceScheduler> {
+export async function startPriceScheduler(deps: BackofficeDeps, opts: { lookbackMs?: number; sources?: readonly BoundarySource[] } = {}): Promise<PriceScheduler> {
+  const sources = opts.sources ?? [];
   const prefix = bullPrefix(deps.redisPrefix);
   const queue = deps.queues.priceSchedule;
   const reschedule = async (): Promise<Date | null> => {
-    const next = await nextPriceBoundary(deps.db, deps.clock.now());
+    const next = await nextScheduleBoundary(deps.db, deps.clock.now(), sources);
     if (next) {
       await queue.add('switch', { at: next.toISOString() }, { jobId: `switch-${next.getTime()}`, delay: Math.max(0, next.getTime() - deps.clock.now().getTime()) });
     }
@@ -90,12 +101,12 @@ export async function startPriceScheduler(deps: BackofficeDeps, opts: { lookback
       await queue.add('switch', job.data, { jobId: `switch-${at.getTime()}-retry-${Date.now()}`, delay: at.getTime() - deps.clock.now().getTime() });
       return;
     }
-    await runDuePriceSwitches(deps, new Date(at.getTime() - 1));
+    await runDuePriceSwitches(deps, new Date(at.getTime() - 1), sources);
     await reschedule();
   }, { connection, prefix, concurrency: 1 });
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'price scheduler worker error'));
   // Catch up on switches missed while no worker ran (e.g. the hub was down at midnight).
-  await runDuePriceSwitches(deps, new Date(deps.clock.now().getTime() - (opts.lookbackMs ?? 7 * 86_400_000))).catch((e: unknown) => deps.logger.warn({ err: e }, 'price switch catch-up failed'));
+  await runDuePriceSwitches(deps, new Date(deps.clock.now().getTime() - (opts.lookbackMs ?? 7 * 86_400_000)), sources).catch((e: unknown) => deps.logger.warn({ err: e }, 'price switch catch-up failed'));
   await reschedule().catch((e: unknown) => deps.logger.warn({ err: e }, 'could not schedule the next price switch'));
   return {
     reschedule,

@@ -150,7 +150,7 @@ export async function sweepExpiredReservations(deps: Pick<BackofficeDeps, 'db' |
  * its lines are written with the prices the journey layer quoted, and `sale.committed` announces it (loyalty earns
  * on it). The priced lines must be exactly the reserved ones. An expired or released reservation is a CONFLICT.
  */
-export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
+export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string, opts: { also?: (w: WriteContext, orderId: string) => Promise<void> } = {}): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
     const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt', 'channel']).where('id', '=', input.reservationId).forUpdate().executeTakeFirst();
     if (!r) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
@@ -173,6 +173,7 @@ export async function commitReservation(deps: Deps, input: CommitReservationInpu
       change.record({ sku: l.sku, locationId: l.locationId, kind: 'SALE', onHandDelta: -l.quantity, reservedDelta: -l.quantity, reference: orderId });
     }
     await w.tx.updateTable('reservations').set({ status: 'COMMITTED', updatedAt: w.now }).where('id', '=', input.reservationId).execute();
+    if (opts.also) await opts.also(w, orderId);
     w.atRevision(async (tx, rev) => {
       await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', input.reservationId).execute();
       await tx.updateTable('orders').set({ revision: rev }).where('id', '=', orderId).execute();

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, mulDivHalfUp, runWrite, type WriteDeps } from '../../shared/index.js';
+import { DomainError, mulDivHalfUp, runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
 import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
 
 /**
  * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from the
  * store's unreserved stock; where the books show fewer than were sold, the books are corrected first (ledger
- * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE).
+ * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `also` runs other
+ * layers' work (coupon redemptions) inside the same transaction: all of it commits with the order or none does.
  * @example await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }] }, 'till-7-0001');
  */
-export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, idempotencyKey: string): Promise<{ orderId: string; totalAmount: number; discrepancies: Array<{ sku: string; shortfall: number }>; revision: number; replayed: boolean }> {
+export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, idempotencyKey: string, opts: { also?: (w: WriteContext, orderId: string) => Promise<void> } = {}): Promise<{ orderId: string; totalAmount: number; discrepancies: Array<{ sku: string; shortfall: number }>; revision: number; replayed: boolean }> {
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
     await assertKnown(w.tx, input.lines.map((l) => l.sku), [input.locationId]);
     const levels = await lockLevels(w, input.lines.map((l) => ({ sku: l.sku, locationId: input.locationId })));
@@ -39,6 +40,7 @@ export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, id
       await writeLevel(w, state);
       change.touched(state);
     }
+    if (opts.also) await opts.also(w, orderId);
     w.atRevision(async (tx, rev) => { await tx.updateTable('orders').set({ revision: rev }).where('id', '=', orderId).execute(); });
     w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'STORE', customerRef: input.customerRef ?? null, locationId: input.locationId, currency: input.currency, totalAmount, lines: lines.map((l) => ({ sku: l.sku, locationId: input.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount })) } });
     change.announce();

@@ -1,5 +1,5 @@
 import { startBackofficeWorker, type BackofficeDeps } from '../../backoffice-layer/index.js';
-import { journeyConsumers } from '../../journey-layer/index.js';
+import { journeyWorkerOptions } from '../../journey-layer/index.js';
 
 export interface WorkerNode {
   stop(): Promise<void>;
@@ -10,6 +10,6 @@ export interface WorkerNode {
  * and the price scheduler. Stopping drains the jobs in hand.
  */
 export async function startWorkerNode(deps: BackofficeDeps): Promise<WorkerNode> {
-  const backoffice = await startBackofficeWorker(deps, { consumers: journeyConsumers(deps.clock) });
+  const backoffice = await startBackofficeWorker(deps, journeyWorkerOptions(deps.clock));
   return { stop: () => backoffice.stop() };
 }

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import {
+  loadSnapshotFromDatabase, parseInput, recordStoreSale, commitReservation, selectPrice, type ReadModel, type Snapshot,
+} from '../../backoffice-layer/index.js';
+import { canonicalJson, DomainError, prorate, sha256 } from '../../shared/index.js';
+import { getCustomerFacts } from '../customers/customers.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import { getLoyaltyProgram } from '../loyalty/ledger.js';
+import { describeBenefits, pointsForOrder, tierFor, type LoyaltyProgram } from '../loyalty/program.js';
+import { priceCart, type PricedCart } from '../promotions/engine.js';
+import { activePromotionRules, redeemAtCommit, resolveCoupons } from '../promotions/store.js';
+
+export const QuoteInputSchema = z.strictObject({
+  lines: z.array(z.strictObject({ sku: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) })).min(1).max(200),
+  customerId: z.uuid().nullish(),
+  couponCodes: z.array(z.string().min(1).max(40)).max(20).optional(),
+  minRevision: z.number().int().min(0).optional(),
+});
+export type QuoteInput = z.infer<typeof QuoteInputSchema>;
+
+export interface Quote extends PricedCart {
+  loyalty: { pointsEarned: number; tierAfter: string | null } | null;
+  revision: number;
+  fingerprint: string;
+  asOf: string;
+}
+
+/** The content of an answer, hashed: same inputs and revision give the same fingerprint in every channel. */
+export function fingerprint(content: unknown): string {
+  return sha256(canonicalJson(content));
+}
+
+async function snapshotFor(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel?: ReadModel): Promise<Snapshot> {
+  if (readModel) return readModel.getSnapshot(skus, { minRevision });
+  const s = await loadSnapshotFromDatabase(deps.db, skus);
+  if (minRevision !== undefined && s.revision < minRevision) throw new DomainError('BAD_USER_INPUT', `minRevision ${minRevision} is ahead of the hub (latest revision ${s.revision})`, { minRevision });
+  return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations };
+}
+
+/**
+ * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions, coupons and
+ * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
+ * Takes no channel: every channel gets the same answer, revision and fingerprint.
+ */
+export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<Quote> {
+  const input = parseInput(QuoteInputSchema, raw, 'body');
+  const at = deps.clock.now();
+  const merged = new Map<string, number>();
+  for (const l of input.lines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
+  const skus = [...merged.keys()].sort();
+  const snapshot = await snapshotFor(deps, skus, input.minRevision, opts.readModel);
+  const currency = 'EUR';
+  const lines = skus.map((sku) => {
+    const view = snapshot.skus.get(sku);
+    if (!view || view.product.status !== 'ACTIVE') throw new DomainError('NOT_FOUND', `No sellable product ${sku}`, { sku });
+    const quantity = merged.get(sku)!;
+    const price = selectPrice(view.prices, { at, quantity, currency });
+    if (!price) throw new DomainError('NOT_FOUND', `${sku} has no price at ${at.toISOString()}`, { sku });
+    return { lineId: sku, sku, quantity, unitAmount: price.amount, category: view.product.category, attributes: view.product.attributes, vatRateBp: view.product.vatRateBp };
+  });
+
+  const customerId = input.customerId ?? null;
+  const [facts, program, rules, coupons] = await Promise.all([
+    customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
+    getLoyaltyProgram(deps.db),
+    activePromotionRules(deps.db),
+    resolveCoupons(deps.db, input.couponCodes ?? [], customerId, at),
+  ]);
+  if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
+  const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier', 'balance']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
+  const tier = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!) : null;
+  const priced = priceCart({
+    currency, at, lines, rules, coupons,
+    customer: facts ? { id: facts.id, tier: tier?.id ?? null, segments: facts.segments, firstOrder: facts.firstOrder, personalisationConsent: facts.consents.PERSONALISATION } : null,
+    member: tier && tier.benefits.memberDiscountBp > 0 ? { tier: tier.id, tierName: tier.name, discountBp: tier.benefits.memberDiscountBp, categories: tier.benefits.discountCategories } : null,
+  });
+  const loyalty = tier ? loyaltyPreview(program, tier.id, priced) : null;
+  const content = { ...priced, loyalty, benefits: tier ? describeBenefits(tier) : [] };
+  return { ...priced, loyalty, revision: snapshot.revision, fingerprint: fingerprint({ content, revision: snapshot.revision }), asOf: at.toISOString() };
+}
+
+function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
+  const tier = program.tiers.find((t) => t.id === tierId) ?? program.tiers[0]!;
+  const points = pointsForOrder(program, tier, priced.total, priced.extraPoints);
+  return { pointsEarned: points, tierAfter: tierFor(program, tier.threshold + points).id };
+}
+
+/** What an order used of each promotion (for coupon counts and budgets), from its priced lines. */
+function usage(priced: PricedCart, couponOf: Map<string, string>): Array<{ code: string | null; promotionId: string; amount: number }> {
+  const by = new Map<string, number>();
+  for (const l of priced.lines) for (const a of l.adjustments) if (a.source !== 'LOYALTY') by.set(a.id, (by.get(a.id) ?? 0) + a.amount);
+  return [...by].map(([promotionId, amount]) => ({ code: couponOf.get(promotionId) ?? null, promotionId, amount }));
+}
+
+/**
+ * A sale at a till, priced by the pipeline (promotions, coupons, member discount) and recorded by the backoffice
+ * with coupon use and budgets counted in the same transaction. Points are earned when the sale event is applied.
+ */
+export async function placeStoreSale(deps: JourneyDeps, input: { locationId: string; lines: QuoteInput['lines']; customerId?: string | null; couponCodes?: string[] }, idempotencyKey: string): Promise<{ orderId: string; quote: Quote; revision: number; replayed: boolean }> {
+  const q = await quote(deps, { lines: input.lines, customerId: input.customerId ?? null, couponCodes: input.couponCodes });
+  const couponOf = new Map<string, string>();
+  const resolved = await resolveCoupons(deps.db, q.appliedCoupons, input.customerId ?? null, deps.clock.now());
+  for (const c of resolved) if (c.ruleId) couponOf.set(c.ruleId, c.code);
+  const used = usage(q, couponOf);
+  const sale = await recordStoreSale(deps, {
+    locationId: input.locationId, currency: q.currency, customerRef: input.customerId ?? null, channel: 'STORE',
+    lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final })),
+  }, idempotencyKey, { also: (w, orderId) => redeemAtCommit(w, orderId, input.customerId ?? null, used) });
+  return { orderId: sale.orderId, quote: q, revision: sale.revision, replayed: sale.replayed };
+}
+
+/** An online order from a reservation, priced by the pipeline; coupon use and budgets count in the same transaction. */
+export async function placeOrder(deps: JourneyDeps, input: { reservationId: string; customerId?: string | null; couponCodes?: string[] }, idempotencyKey: string): Promise<{ orderId: string; quote: Quote; revision: number; replayed: boolean }> {
+  const reserved = await deps.db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute();
+  if (reserved.length === 0) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
+  const q = await quote(deps, { lines: reserved.map((r) => ({ sku: r.sku, quantity: r.quantity })), customerId: input.customerId ?? null, couponCodes: input.couponCodes });
+  const couponOf = new Map<string, string>();
+  for (const c of await resolveCoupons(deps.db, q.appliedCoupons, input.customerId ?? null, deps.clock.now())) if (c.ruleId) couponOf.set(c.ruleId, c.code);
+  const used = usage(q, couponOf);
+  // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
+  const lines = q.lines.flatMap((l) => {
+    const parts = reserved.filter((r) => r.sku === l.sku);
+    const amounts = prorate(l.final, parts.map((p) => p.quantity));
+    return parts.map((r, i) => ({ sku: r.sku, locationId: r.locationId, quantity: r.quantity, unitAmount: l.unitAmount, lineAmount: amounts[i]! }));
+  });
+  const order = await commitReservation(deps, { reservationId: input.reservationId, currency: q.currency, customerRef: input.customerId ?? null, lines }, idempotencyKey,
+    { also: (w, orderId) => redeemAtCommit(w, orderId, input.customerId ?? null, used) });
+  return { orderId: order.orderId, quote: q, revision: order.revision, replayed: order.replayed };
+}
