@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, type Config } from '../shared/index.js';
 import { bootstrapAdminKey, runImportCommand, seedDemoRetailer } from '../backoffice-layer/index.js';
 import { bootstrapRuntime, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
+import { seedDemoJourney } from '../journey-layer/index.js';
 
 const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
 
@@ -67,7 +68,8 @@ async function main(argv: string[]): Promise<void> {
       const rt = await bootstrapRuntime(config, { logger });
       if (command === 'start' && rt.embeddedDatabase) {
         const seeded = await seedDemoRetailer(rt.deps);
-        if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices (revision ${seeded.revision})\n`);
+        const journey = await seedDemoJourney(rt.deps);
+        if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`);
       }
       const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port);
       const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps);
@@ -91,7 +93,9 @@ async function main(argv: string[]): Promise<void> {
     case 'seed': {
       const rt = await bootstrapRuntime(config, { logger });
       const s = await seedDemoRetailer(rt.deps);
+      const j = await seedDemoJourney(rt.deps);
       process.stdout.write(s.skipped ? 'The catalogue is not empty: seed skipped.\n' : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`);
+      process.stdout.write(j.skipped ? 'Members exist already: journey seed skipped.\n' : `Seeded the demo members and offers: ${j.members} members in every tier, ${j.promotions} promotions, ${j.coupons} coupon codes\n`);
       await rt.close();
       return;
     }

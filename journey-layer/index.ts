@@ -17,3 +17,4 @@ export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
 export { quote, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, type Quote, type QuoteInput } from './pricing/quote.js';
+export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';

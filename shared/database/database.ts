@@ -28,12 +28,13 @@ export interface DatabaseHandle {
  * broken clients are discarded on error and new ones are made on demand.
  * @example const { db, close } = createDatabase('postgres://postgres@127.0.0.1/omnihub');
  */
-export function createDatabase(url: string, opts: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+export function createDatabase(url: string, opts: { max?: number; applicationName?: string; connectionTimeoutMs?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'omnihub',
-    connectionTimeoutMillis: 5_000,
+    // Waiting longer than this for a connection (pool exhausted, server down) ends the request with UNAVAILABLE.
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     // A request must not hang on a dead server: statements time out and the caller gets UNAVAILABLE.
     statement_timeout: 30_000,

@@ -27,7 +27,7 @@ function required(name: string): string {
  * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue prefix.
  * @example const ctx = await createTestContext(); afterAll(() => ctx.close());
  */
-export async function createTestContext(opts: { clock?: Clock; poolSize?: number } = {}): Promise<TestContext> {
+export async function createTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number } = {}): Promise<TestContext> {
   const adminUrl = required(TEST_ENV.adminUrl);
   const template = required(TEST_ENV.template);
   const redisUrl = required(TEST_ENV.redisUrl);
@@ -41,7 +41,7 @@ export async function createTestContext(opts: { clock?: Clock; poolSize?: number
     await admin.end();
   }
   const databaseUrl = withDatabaseName(adminUrl, databaseName);
-  const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: 'omnihub-test' });
+  const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: 'omnihub-test', connectionTimeoutMs: opts.connectionTimeoutMs });
   const redis: Redis = createRedis(redisUrl);
   const redisPrefix = `t${id}`;
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, OMNIHUB_REDIS_PREFIX: redisPrefix });

@@ -229,7 +229,12 @@ describe('faults', () => {
       writing = false;
       await Promise.all([writer, reader]);
       expect(errors).toEqual([]);
-      await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, 'every event applied after the flush');
+      await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, 'every event applied after the flush').catch(async (e: unknown) => {
+        // Say what is stuck: the unapplied events and what BullMQ holds for them.
+        const stuck = await sql<{ id: string; publishedAt: Date | null }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
+        const states = await Promise.all(stuck.rows.map(async (r) => { const job = await ctx.deps.queues.events.getJob(r.id); return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} failed=${job?.failedReason ?? '-'}`; }));
+        throw new Error(`${(e as Error).message}; stuck: ${states.join(' | ')}; alive=${w.child.exitCode === null}`);
+      });
       expect((await everyEventOnce()).duplicates).toBe(0);
       await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'read model equal to a rebuild');
       const snap = await rm.getSnapshot(['F1-1'], { minRevision: lastRevision });
