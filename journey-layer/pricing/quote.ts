@@ -98,10 +98,8 @@ function usage(priced: PricedCart, couponOf: Map<string, string>): Array<{ code:
  */
 export async function placeStoreSale(deps: JourneyDeps, input: { locationId: string; lines: QuoteInput['lines']; customerId?: string | null; couponCodes?: string[] }, idempotencyKey: string): Promise<{ orderId: string; quote: Quote; revision: number; replayed: boolean }> {
   const q = await quote(deps, { lines: input.lines, customerId: input.customerId ?? null, couponCodes: input.couponCodes });
-  const couponOf = new Map<string, string>();
-  const resolved = await resolveCoupons(deps.db, q.appliedCoupons, input.customerId ?? null, deps.clock.now());
-  for (const c of resolved) if (c.ruleId) couponOf.set(c.ruleId, c.code);
-  const used = usage(q, couponOf);
+  // The codes the quote applied are counted at commit; one used up meanwhile refuses the order (CONFLICT).
+  const used = usage(q, new Map(q.couponUse.map((c) => [c.ruleId, c.code])));
   const sale = await recordStoreSale(deps, {
     locationId: input.locationId, currency: q.currency, customerRef: input.customerId ?? null, channel: 'STORE',
     lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final })),
@@ -114,9 +112,7 @@ export async function placeOrder(deps: JourneyDeps, input: { reservationId: stri
   const reserved = await deps.db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute();
   if (reserved.length === 0) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
   const q = await quote(deps, { lines: reserved.map((r) => ({ sku: r.sku, quantity: r.quantity })), customerId: input.customerId ?? null, couponCodes: input.couponCodes });
-  const couponOf = new Map<string, string>();
-  for (const c of await resolveCoupons(deps.db, q.appliedCoupons, input.customerId ?? null, deps.clock.now())) if (c.ruleId) couponOf.set(c.ruleId, c.code);
-  const used = usage(q, couponOf);
+  const used = usage(q, new Map(q.couponUse.map((c) => [c.ruleId, c.code])));
   // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
   const lines = q.lines.flatMap((l) => {
     const parts = reserved.filter((r) => r.sku === l.sku);

@@ -56,6 +56,8 @@ export interface PricedCart {
   extraPoints: number;
   appliedRules: string[];
   appliedCoupons: string[];
+  /** Which rule each applied code unlocked: what the order counts against the code's limits at commit. */
+  couponUse: Array<{ code: string; ruleId: string }>;
   rejectedCoupons: Array<{ code: string; reason: string }>;
 }
 
@@ -105,6 +107,7 @@ export function priceCart(input: PriceCartInput): PricedCart {
   let extraPoints = 0;
   const appliedRules: string[] = [];
   const appliedCoupons: string[] = [];
+  const couponUse: Array<{ code: string; ruleId: string }> = [];
   const rejectedCoupons: Array<{ code: string; reason: string }> = [];
 
   const byPriority = (a: PromotionRule, b: PromotionRule) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -145,6 +148,7 @@ export function priceCart(input: PriceCartInput): PricedCart {
     couponsFor.delete(rule.id);
     if (applyRule(rule, 'COUPON')) {
       appliedCoupons.push(codes[0]!);
+      couponUse.push({ code: codes[0]!, ruleId: rule.id });
       for (const c of codes.slice(1)) rejectedCoupons.push({ code: c, reason: 'another code for the same offer is already applied' });
     } else for (const c of codes) rejectedCoupons.push({ code: c, reason: stopped ? 'cannot be combined with an offer already applied' : 'the cart does not meet the conditions of this offer' });
   }
@@ -170,6 +174,6 @@ export function priceCart(input: PriceCartInput): PricedCart {
   const total = lines.reduce((s, l) => s + l.final, 0);
   return {
     currency: input.currency, lines, subtotal, discountTotal: subtotal - total, total, vatTotal: lines.reduce((s, l) => s + l.vat, 0), extraPoints,
-    appliedRules, appliedCoupons, rejectedCoupons: rejectedCoupons.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
+    appliedRules, appliedCoupons, couponUse, rejectedCoupons: rejectedCoupons.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
   };
 }
