@@ -42,13 +42,13 @@ async function snapshotFor(deps: JourneyDeps, skus: string[], minRevision: numbe
  * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
  * Takes no channel: every channel gets the same answer, revision and fingerprint.
  */
-export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<Quote> {
+export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot } = {}): Promise<Quote> {
   const input = parseInput(QuoteInputSchema, raw, 'body');
   const at = deps.clock.now();
   const merged = new Map<string, number>();
   for (const l of input.lines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
-  const snapshot = await snapshotFor(deps, skus, input.minRevision, opts.readModel);
+  const snapshot = opts.snapshot ?? await snapshotFor(deps, skus, input.minRevision, opts.readModel);
   const currency = 'EUR';
   const lines = skus.map((sku) => {
     const view = snapshot.skus.get(sku);
@@ -122,4 +122,50 @@ export async function placeOrder(deps: JourneyDeps, input: { reservationId: stri
   const order = await commitReservation(deps, { reservationId: input.reservationId, currency: q.currency, customerRef: input.customerId ?? null, lines }, idempotencyKey,
     { also: (w, orderId) => redeemAtCommit(w, orderId, input.customerId ?? null, used) });
   return { orderId: order.orderId, quote: q, revision: order.revision, replayed: order.replayed };
+}
+
+export type StockStatus = 'IN_STOCK' | 'LOW_STOCK' | 'OUT_OF_STOCK';
+export interface StockLevelAnswer { locationId: string | null; available: number; status: StockStatus }
+
+export interface Offer {
+  sku: string;
+  product: { sku: string; name: string; category: string; attributes: Record<string, string>; vatRate: number };
+  price: { base: number; final: number; savings: number; currency: string; adjustments: Quote['lines'][number]['adjustments'] };
+  availability: { online: StockLevelAnswer; atLocation: StockLevelAnswer | null; locations: StockLevelAnswer[] };
+  revision: number;
+  fingerprint: string;
+}
+
+/** Units at or below which a location shows LOW_STOCK. */
+export const LOW_STOCK_UNITS = 3;
+const status = (available: number): StockStatus => (available <= 0 ? 'OUT_OF_STOCK' : available <= LOW_STOCK_UNITS ? 'LOW_STOCK' : 'IN_STOCK');
+
+/**
+ * One SKU for one customer now: the price of one unit through the whole pipeline, and what may be promised online
+ * (the sum over locations that fulfil online orders), at one location and at each location. Same revision ⇒ same
+ * fingerprint in every channel.
+ */
+export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer> {
+  const snapshot = await snapshotFor(deps, [input.sku], input.minRevision, opts.readModel);
+  const q = await quote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot });
+  const view = snapshot.skus.get(input.sku)!;
+  const online = new Set(snapshot.locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
+  const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
+  if (input.locationId && !snapshot.locations.some((l) => l.id === input.locationId)) throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
+  const onlineUnits = levels.filter((l) => online.has(l.locationId)).reduce((s, l) => s + l.available, 0);
+  const at = input.locationId ? (levels.find((l) => l.locationId === input.locationId)?.available ?? 0) : null;
+  const line = q.lines[0]!;
+  const p = view.product;
+  const content = {
+    sku: input.sku,
+    product: { sku: p.sku, name: p.name, category: p.category, attributes: p.attributes, vatRate: p.vatRateBp / 100 },
+    price: { base: line.base, final: line.final, savings: line.savings, currency: q.currency, adjustments: line.adjustments },
+    availability: {
+      online: { locationId: null, available: onlineUnits, status: status(onlineUnits) },
+      atLocation: at === null ? null : { locationId: input.locationId!, available: at, status: status(at) },
+      locations: snapshot.locations.map((l) => { const a = levels.find((x) => x.locationId === l.id)?.available ?? 0; return { locationId: l.id, available: a, status: status(a) }; }),
+    },
+  };
+  const revision = snapshot.revision;
+  return { ...content, revision, fingerprint: fingerprint({ content, revision }) };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { commitPriceSwitch, reserveStock, runDuePriceSwitches, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../../backoffice-layer/index.js';
 import {
-  adjustPoints, createCoupons, earnForOrder, enrollCustomer, nextPromotionBoundary, placeOrder, placeStoreSale, quote, setConsent, updateCustomerProfile, upsertPromotion,
+  adjustPoints, createCoupons, earnForOrder, enrollCustomer, nextPromotionBoundary, offer, placeOrder, placeStoreSale, quote, setConsent, updateCustomerProfile, upsertPromotion,
 } from '../../../journey-layer/index.js';
 import { ManualClock } from '../../../shared/index.js';
 import { assertAllRejected, mutated, type FuzzCase } from '../../support/fuzz.js';
@@ -142,3 +142,37 @@ describe('quotes, orders and coupons', () => {
   });
 });
 
+
+describe('offers', () => {
+  let ctx: BackofficeTestContext;
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+    await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
+    await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
+    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
+    await upsertProduct(ctx.deps, 'COAT-M', { name: 'Wollen jas', category: 'coats', vatRate: 21, attributes: { size: 'M' }, status: 'ACTIVE' });
+    await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
+    await setStockCount(ctx.deps, 'COAT-M', 'wh-1', { onHand: 12, safetyStock: 2 });
+    await setStockCount(ctx.deps, 'COAT-M', 'ams-01', { onHand: 2 });
+    await upsertPromotion(ctx.deps, 'coats-20', { status: 'ACTIVE', rule: { label: 'Winter coats', conditions: [{ kind: 'category', categories: ['coats'] }], action: { kind: 'percentOff', percentBp: 2000 } } });
+  });
+  afterAll(async () => { await ctx.close(); });
+
+  it('answers price and availability online, at a store and per location, with revision and fingerprint', async () => {
+    const o = await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01' });
+    expect(o.price).toMatchObject({ base: 12995, final: 10396, savings: 2599, currency: 'EUR' });
+    expect(o.availability).toEqual({
+      online: { locationId: null, available: 10, status: 'IN_STOCK' },
+      atLocation: { locationId: 'ams-01', available: 2, status: 'LOW_STOCK' },
+      locations: [{ locationId: 'ams-01', available: 2, status: 'LOW_STOCK' }, { locationId: 'wh-1', available: 10, status: 'IN_STOCK' }],
+    });
+    expect((await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01' })).fingerprint).toBe(o.fingerprint);
+    const moved = await setStockCount(ctx.deps, 'COAT-M', 'ams-01', { onHand: 0 });
+    const after = await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01', minRevision: moved.revision });
+    expect(after.availability.atLocation).toEqual({ locationId: 'ams-01', available: 0, status: 'OUT_OF_STOCK' });
+    expect(after.revision).toBeGreaterThan(o.revision);
+    expect(after.fingerprint).not.toBe(o.fingerprint);
+    await expect(offer(ctx.deps, { sku: 'NOPE' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(offer(ctx.deps, { sku: 'COAT-M', locationId: 'nowhere' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
