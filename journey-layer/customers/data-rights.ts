@@ -123,7 +123,22 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
     return { removed, pseudonymised };
   });
   await deleteCustomerKeys(deps, family);
+  await scrubQueuedEvents(deps, family, erasureId);
   return { erasureId, erasedAt: deps.clock.now().toISOString(), ...result, revision };
+}
+
+/**
+ * Event jobs already handed to BullMQ (waiting, retrying, or kept as completed/failed history) still carry the old
+ * ids in their payloads: rewrite them to the pseudonym, as the outbox rows were.
+ */
+async function scrubQueuedEvents(deps: JourneyDeps, ids: string[], erasureId: string): Promise<void> {
+  const jobs = await deps.queues.events.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'], 0, -1);
+  for (const job of jobs) {
+    const text = JSON.stringify(job.data);
+    if (!ids.some((id) => text.includes(id))) continue;
+    const scrubbed = ids.reduce((t, id) => t.split(id).join(erasureId), text);
+    await job.updateData(JSON.parse(scrubbed) as typeof job.data).catch(() => undefined);
+  }
 }
 
 /** Deletes every Redis key the journey layer keeps for these profile ids (`<prefix>:customer:<id>…`). */

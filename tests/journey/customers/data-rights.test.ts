@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
+import { publishPending } from '../../../backoffice-layer/index.js';
 import { enrollCustomer, eraseCustomer, exportCustomerData, getCustomer, findCustomerByIdentifier, setConsent } from '../../../journey-layer/index.js';
 import { ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
@@ -64,6 +65,8 @@ describe('customer data rights', () => {
       w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'STORE', customerRef: customerId, locationId: 'ams-01', currency: 'EUR', totalAmount: 19995, lines: [] } });
     });
     await recordAuditForTest(ctx, 'agent-7', 'customer.read', `customer:${customerId}`);
+    // The sale event is relayed to BullMQ, so a job payload holds her id too.
+    await publishPending(ctx.deps);
     // A Redis key the journey layer may keep per customer.
     await ctx.deps.redis.set(`${ctx.redisPrefix}:customer:${customerId}:loyalty`, JSON.stringify({ displayName: PERSONAL[0] }));
   });
@@ -96,6 +99,7 @@ describe('customer data rights', () => {
     for (const p of PERSONAL) expect(afterText).not.toContain(p);
     expect(afterText).not.toContain(customerId);
     const redisText = await everyRedisValue(ctx);
+    expect(redisText).toContain(receipt.erasureId); // the relayed sale event is still queued, under the pseudonym
     for (const p of PERSONAL) expect(redisText).not.toContain(p);
     expect(redisText).not.toContain(customerId);
 
