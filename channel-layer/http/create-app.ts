@@ -6,7 +6,7 @@ export interface AppOptions {
   deps: Deps;
   metrics: Metrics;
   /** Routers to mount, e.g. `{ '/admin/v1': adminRouter }`. */
-  mounts: Record<string, express.Router>;
+  mounts: Record<string, express.Router | express.RequestHandler[]>;
   /** Set while the process drains for shutdown: /readyz then answers 503 so load balancers stop sending work. */
   isDraining?: () => boolean;
 }
@@ -45,7 +45,7 @@ export function createHttpApp(opts: AppOptions): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  for (const [path, router] of Object.entries(opts.mounts)) app.use(path, router);
+  for (const [path, handlers] of Object.entries(opts.mounts)) app.use(path, ...(Array.isArray(handlers) ? handlers : [handlers]));
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Not found', status: 404, code: 'NOT_FOUND', detail: 'No such route' }));
   });

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetrics } from '../../shared/index.js';
-import { backofficeAdminRoutes, createAdminRouter, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createHttpApp } from '../http/create-app.js';
+import { channelAdminRoutes } from '../clients/clients.js';
+import { createGraphqlHandler } from '../graphql/server.js';
 
 export interface ApiNode {
   server: Server;
@@ -19,9 +21,11 @@ export interface ApiNode {
 export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
   let draining = false;
   const metrics = createMetrics({ defaultMetrics: true });
+  const readModel = await createReadModel(deps);
+  const graphql = await createGraphqlHandler(deps, readModel);
   const app = createHttpApp({
     deps, metrics, isDraining: () => draining,
-    mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes]) },
+    mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]), '/graphql': graphql.handler },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s));
@@ -38,6 +42,8 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
         server.close(() => { clearTimeout(timer); resolve(); });
         server.closeIdleConnections();
       });
+      await graphql.stop();
+      await readModel.close();
     },
   };
 }

@@ -127,6 +127,18 @@ export interface CouponRedemptionsTable {
   redeemedAt: Timestamp;
 }
 
+/** Channel clients of the channel layer's API (kept with the other non-backoffice tables). */
+export interface ChannelClientsTable {
+  id: string;
+  name: string;
+  channel: 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
+  locationId: string | null;
+  scopes: string[];
+  keyHash: string;
+  createdAt: Timestamp;
+  revokedAt: Timestamp | null;
+}
+
 export interface JourneyTables {
   customers: CustomersTable;
   customerIdentifiers: CustomerIdentifiersTable;
@@ -140,4 +152,5 @@ export interface JourneyTables {
   promotions: PromotionsTable;
   coupons: CouponsTable;
   couponRedemptions: CouponRedemptionsTable;
+  channelClients: ChannelClientsTable;
 }

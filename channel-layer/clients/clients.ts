@@ -1,0 +1,50 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
+import { DomainError, sha256, type Database } from '../../shared/index.js';
+
+export type Channel = 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
+
+/** Who is calling the channel API: the client's channel decides what it may do, never what it is told. */
+export interface ChannelClient {
+  id: string;
+  name: string;
+  channel: Channel;
+  /** The store of a terminal: it may reserve and sell only there. */
+  locationId: string | null;
+  scopes: string[];
+}
+
+export const ClientBodySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
+  locationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+  scopes: z.array(z.string().regex(/^[a-z][a-z:_-]{0,39}$/)).max(20).default([]),
+}).refine((c) => c.channel !== 'STORE' || c.locationId, { message: 'a STORE client (terminal) needs its locationId', path: ['locationId'] });
+export type ClientBody = z.infer<typeof ClientBodySchema>;
+
+/** Issues a channel client key (shown once; only its hash is stored). */
+export async function createChannelClient(db: Database, body: ClientBody, now: Date): Promise<{ id: string; key: string }> {
+  if (body.locationId) {
+    const loc = await db.selectFrom('locations').select('id').where('id', '=', body.locationId).executeTakeFirst();
+    if (!loc) throw new DomainError('NOT_FOUND', `No location ${body.locationId}`, { locationId: body.locationId });
+  }
+  const id = randomUUID();
+  const key = `ohk_${body.channel.toLowerCase()}_${randomBytes(24).toString('base64url')}`;
+  await db.insertInto('channelClients').values({ id, name: body.name, channel: body.channel, locationId: body.locationId ?? null, scopes: body.scopes, keyHash: sha256(key), createdAt: now, revokedAt: null }).execute();
+  return { id, key };
+}
+
+/** The client a key belongs to, or undefined for an unknown or revoked key. */
+export async function authenticateChannelClient(db: Database, key: string): Promise<ChannelClient | undefined> {
+  const row = await db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes']).where('keyHash', '=', sha256(key)).where('revokedAt', 'is', null).executeTakeFirst();
+  return row ?? undefined;
+}
+
+export const channelAdminRoutes: readonly AdminRoute[] = [
+  defineRoute({
+    method: 'post', path: '/clients', tag: 'clients', status: 201, summary: 'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
+    body: ClientBodySchema,
+    handle: async ({ deps, body }) => createChannelClient(deps.db, body, deps.clock.now()),
+  }),
+];

@@ -1,0 +1,106 @@
+import { GraphQLScalarType, Kind } from 'graphql';
+import { listLocations, listProducts, getProduct, recordAudit, type ReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, quote, type Adjustment, type Offer } from '../../journey-layer/index.js';
+import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
+import type { ChannelClient } from '../clients/clients.js';
+
+export interface GraphqlContext {
+  deps: BackofficeDeps;
+  readModel: ReadModel;
+  client: ChannelClient;
+}
+
+const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
+const adjustment = (a: Adjustment, currency: string) => ({ ...a, amount: money(a.amount, currency) });
+
+function parseRevision(value: unknown): number {
+  const s = typeof value === 'number' ? String(value) : value;
+  if (typeof s !== 'string' || !/^\d{1,15}$/.test(s)) throw new DomainError('BAD_USER_INPUT', 'A revision is a decimal string of digits', {});
+  return Number(s);
+}
+
+const Revision = new GraphQLScalarType({
+  name: 'Revision',
+  serialize: (v) => String(v),
+  parseValue: parseRevision,
+  parseLiteral: (ast) => (ast.kind === Kind.STRING || ast.kind === Kind.INT ? parseRevision(ast.value) : (() => { throw new DomainError('BAD_USER_INPUT', 'A revision is a decimal string', {}); })()),
+});
+const DateTime = new GraphQLScalarType({ name: 'DateTime', serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)) });
+
+/** Customer data is for staff channels until customer tokens arrive: WEB and APP may not name a customer. */
+async function mayActFor(ctx: GraphqlContext, customerId: string | null | undefined, why: string): Promise<void> {
+  if (!customerId) return;
+  if (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP') throw new DomainError('FORBIDDEN', 'This client may not act for a customer without her customer token', {});
+  await recordAudit(ctx.deps.db, ctx.deps.clock.now(), { actor: `client:${ctx.client.id}`, action: why, subject: `customer:${customerId}`, details: { channel: ctx.client.channel } });
+}
+
+function offerView(o: Offer, locations: Map<string, unknown>) {
+  const level = (l: { locationId: string | null; available: number; status: string }) => ({ location: l.locationId ? locations.get(l.locationId) ?? null : null, available: l.available, status: l.status });
+  return {
+    sku: o.sku,
+    product: { ...o.product, attributes: Object.entries(o.product.attributes).sort().map(([name, value]) => ({ name, value })), status: 'ACTIVE' },
+    price: { base: money(o.price.base, o.price.currency), final: money(o.price.final, o.price.currency), savings: money(o.price.savings, o.price.currency), adjustments: o.price.adjustments.map((a) => adjustment(a, o.price.currency)) },
+    availability: { online: level(o.availability.online), atLocation: o.availability.atLocation ? level(o.availability.atLocation) : null, locations: o.availability.locations.map(level) },
+    revision: o.revision,
+    fingerprint: o.fingerprint,
+  };
+}
+
+async function locationMap(ctx: GraphqlContext): Promise<Map<string, unknown>> {
+  return new Map((await listLocations(ctx.deps.db)).map((l) => [l.id, l]));
+}
+
+export const resolvers = {
+  Revision,
+  DateTime,
+  Query: {
+    offer: async (_: unknown, a: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, ctx: GraphqlContext) => {
+      await mayActFor(ctx, a.customerId, 'offer.for-customer');
+      return offerView(await offer(ctx.deps, a, { readModel: ctx.readModel }), await locationMap(ctx));
+    },
+    offers: async (_: unknown, a: { skus: string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, ctx: GraphqlContext) => {
+      if (a.skus.length > 100) throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
+      await mayActFor(ctx, a.customerId, 'offers.for-customer');
+      const locations = await locationMap(ctx);
+      return Promise.all(a.skus.map(async (sku) => offerView(await offer(ctx.deps, { ...a, sku }, { readModel: ctx.readModel }), locations)));
+    },
+    product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
+      const p = await getProduct(ctx.deps.db, a.sku);
+      return p ? { ...p, attributes: Object.entries(p.attributes).sort().map(([name, value]) => ({ name, value })) } : null;
+    },
+    products: async (_: unknown, a: { first: number; after?: string | null; search?: string | null }, ctx: GraphqlContext) => {
+      if (a.first < 1 || a.first > 100) throw new DomainError('BAD_USER_INPUT', 'first must be 1–100', {});
+      const page = await listProducts(ctx.deps.db, { limit: a.first, ...(a.after ? { after: a.after } : {}), ...(a.search ? { search: a.search } : {}) });
+      return {
+        edges: page.products.map((p) => ({ node: { ...p, attributes: Object.entries(p.attributes).sort().map(([name, value]) => ({ name, value })) }, cursor: p.sku })),
+        pageInfo: { hasNextPage: page.next !== null, endCursor: page.products.at(-1)?.sku ?? null },
+      };
+    },
+    quote: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null; minRevision?: number | null } }, ctx: GraphqlContext) => {
+      await mayActFor(ctx, a.input.customerId, 'quote.for-customer');
+      const q = await quote(ctx.deps, { lines: a.input.lines, customerId: a.input.customerId ?? null, ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}), ...(a.input.minRevision != null ? { minRevision: a.input.minRevision } : {}) }, { readModel: ctx.readModel });
+      const c = q.currency;
+      return {
+        lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, base: money(l.base, c), final: money(l.final, c), savings: money(l.savings, c), vat: money(l.vat, c), adjustments: l.adjustments.map((x) => adjustment(x, c)) })),
+        subtotal: money(q.subtotal, c), discountTotal: money(q.discountTotal, c), total: money(q.total, c), vatTotal: money(q.vatTotal, c),
+        loyalty: q.loyalty, rejectedCoupons: q.rejectedCoupons, revision: q.revision, fingerprint: q.fingerprint,
+      };
+    },
+    customer: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
+      await mayActFor(ctx, a.id, 'customer.read');
+      return getCustomer(ctx.deps.db, a.id);
+    },
+    customerByIdentifier: async (_: unknown, a: { kind: IdentifierKind; value: string }, ctx: GraphqlContext) => {
+      if (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP') throw new DomainError('FORBIDDEN', 'This client may not look customers up', {});
+      const id = await findCustomerByIdentifier(ctx.deps.db, a.kind, a.value);
+      if (!id) return null;
+      await mayActFor(ctx, id, 'customer.lookup');
+      return getCustomer(ctx.deps.db, id);
+    },
+    locations: async (_: unknown, _a: unknown, ctx: GraphqlContext) => listLocations(ctx.deps.db),
+    revision: async (_: unknown, _a: unknown, ctx: GraphqlContext) => ctx.readModel.watermark() ?? currentRevision(ctx.deps.db),
+  },
+  Customer: {
+    loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) => getLoyaltyStatus(ctx.deps.db, c.id, ctx.deps.clock.now()),
+  },
+};

@@ -1,0 +1,63 @@
+/** The channel API (see ../shared/design/API.md): the part served so far. */
+export const typeDefs = /* GraphQL */ `
+  "Decimal string of a 64-bit revision."
+  scalar Revision
+  "ISO 8601, UTC."
+  scalar DateTime
+
+  type Money { amount: Int!  currency: String!  formatted: String! }
+
+  type Query {
+    offer(sku: ID!, customerId: ID, locationId: ID, minRevision: Revision): Offer!
+    offers(skus: [ID!]!, customerId: ID, locationId: ID, minRevision: Revision): [Offer!]!
+    product(sku: ID!): Product
+    products(first: Int = 20, after: String, search: String): ProductConnection!
+    quote(input: QuoteInput!): Quote!
+    customer(id: ID!): Customer
+    customerByIdentifier(kind: IdentifierKind!, value: String!): Customer
+    locations: [Location!]!
+    revision: Revision!
+  }
+
+  type Offer {
+    sku: ID!
+    product: Product!
+    price: PriceBreakdown!
+    availability: Availability!
+    revision: Revision!
+    fingerprint: String!
+  }
+  type PriceBreakdown { base: Money!  final: Money!  savings: Money!  adjustments: [Adjustment!]! }
+  type Adjustment { source: AdjustmentSource!  id: ID!  label: String!  amount: Money!  reason: String! }
+  enum AdjustmentSource { PROMOTION COUPON LOYALTY }
+  type Availability { online: StockLevel!  atLocation: StockLevel  locations: [StockLevel!]! }
+  type StockLevel { location: Location  available: Int!  status: StockStatus! }
+  enum StockStatus { IN_STOCK LOW_STOCK OUT_OF_STOCK }
+  type Location { id: ID!  name: String!  kind: LocationKind!  fulfilsOnline: Boolean! }
+  enum LocationKind { WAREHOUSE STORE }
+
+  type Product { sku: ID!  name: String!  category: String!  vatRate: Float!  attributes: [Attribute!]!  status: String! }
+  type Attribute { name: String!  value: String! }
+  type ProductConnection { edges: [ProductEdge!]!  pageInfo: PageInfo! }
+  type ProductEdge { node: Product!  cursor: String! }
+  type PageInfo { hasNextPage: Boolean!  endCursor: String }
+
+  input QuoteInput { lines: [QuoteLineInput!]!  customerId: ID  couponCodes: [String!]  minRevision: Revision }
+  input QuoteLineInput { sku: ID!  quantity: Int! }
+  type Quote {
+    lines: [QuoteLine!]!
+    subtotal: Money!  discountTotal: Money!  total: Money!  vatTotal: Money!
+    loyalty: LoyaltyPreview
+    rejectedCoupons: [RejectedCoupon!]!
+    revision: Revision!  fingerprint: String!
+  }
+  type QuoteLine { sku: ID!  quantity: Int!  base: Money!  final: Money!  savings: Money!  vat: Money!  adjustments: [Adjustment!]! }
+  type LoyaltyPreview { pointsEarned: Int!  tierAfter: String }
+  type RejectedCoupon { code: String!  reason: String! }
+
+  type Customer { id: ID!  displayName: String  loyalty: LoyaltyStatus  consents: [Consent!]! }
+  type LoyaltyStatus { tier: String!  points: Int!  nextTier: String  pointsToNextTier: Int  benefits: [String!]!  revision: Revision! }
+  enum IdentifierKind { EMAIL PHONE LOYALTY_CARD APP_ACCOUNT }
+  enum ConsentPurpose { EMAIL_MARKETING PERSONALISATION PROFILING }
+  type Consent { purpose: ConsentPurpose!  granted: Boolean!  changedAt: DateTime!  channel: String! }
+`;

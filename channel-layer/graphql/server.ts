@@ -1,0 +1,81 @@
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type RequestHandler } from 'express';
+import { GraphQLError, Kind, type ASTVisitor, type SelectionSetNode, type ValidationContext } from 'graphql';
+import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
+import { classifyInfrastructureError, DomainError } from '../../shared/index.js';
+import { authenticateChannelClient } from '../clients/clients.js';
+import { resolvers, type GraphqlContext } from './resolvers.js';
+import { typeDefs } from './schema.js';
+
+/** Deepest selection nesting and most aliases one operation may use (QUALITY B2: refused before execution). */
+export const MAX_DEPTH = 8;
+export const MAX_ALIASES = 30;
+
+function depthAndAliasLimit(context: ValidationContext): ASTVisitor {
+  const depthOf = (set: SelectionSetNode | undefined, d: number): number => {
+    if (!set) return d;
+    let max = d;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) max = Math.max(max, depthOf(s.selectionSet, d + 1));
+      else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(s.selectionSet, d));
+      else {
+        const frag = context.getFragment(s.name.value);
+        max = Math.max(max, depthOf(frag?.selectionSet, d));
+      }
+    }
+    return max;
+  };
+  let aliases = 0;
+  return {
+    Field(node) { if (node.alias) aliases++; },
+    OperationDefinition: {
+      leave(node) {
+        const depth = depthOf(node.selectionSet, 0);
+        if (depth > MAX_DEPTH) context.reportError(new GraphQLError(`Query is too deep (${depth} levels; at most ${MAX_DEPTH})`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
+        if (aliases > MAX_ALIASES) context.reportError(new GraphQLError(`Too many aliases (${aliases}; at most ${MAX_ALIASES})`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
+      },
+    },
+  };
+}
+
+const INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * The channel API at POST /graphql: the client key (Authorization: Bearer …) decides the channel; expected failures
+ * carry a stable `extensions.code`; anything else is masked as "Unexpected error." and logged.
+ */
+export async function createGraphqlHandler(deps: BackofficeDeps, readModel: ReadModel): Promise<{ handler: RequestHandler[]; stop(): Promise<void> }> {
+  const production = deps.config.nodeEnv === 'production';
+  const server = new ApolloServer<GraphqlContext>({
+    typeDefs, resolvers, introspection: !production, csrfPrevention: true, includeStacktraceInErrorResponses: false,
+    validationRules: [depthAndAliasLimit],
+    formatError: (formatted, error) => {
+      const original = classifyInfrastructureError(unwrapResolverError(error));
+      if (original instanceof DomainError) return { message: original.message, path: formatted.path, extensions: { code: original.code, ...original.details } };
+      const code = formatted.extensions?.code;
+      if (typeof code === 'string' && INPUT_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
+      deps.logger.error({ err: original, path: formatted.path }, 'unexpected error in the channel API');
+      return { message: 'Unexpected error.', path: formatted.path, extensions: { code: 'INTERNAL' } };
+    },
+  });
+  await server.start();
+  const auth: RequestHandler = async (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const key = /^Bearer (\S{16,200})$/.exec(header)?.[1];
+    const client = key ? await authenticateChannelClient(deps.db, key).catch(() => undefined) : undefined;
+    if (!client) {
+      res.status(401).json({ errors: [{ message: 'A channel client key is required: Authorization: Bearer <key>', extensions: { code: 'UNAUTHENTICATED' } }] });
+      return;
+    }
+    res.locals.client = client;
+    next();
+  };
+  const handler: RequestHandler[] = [
+    auth,
+    express.json({ limit: '256kb' }),
+    expressMiddleware(server, { context: async ({ res }) => ({ deps, readModel, client: res.locals.client }) }) as unknown as RequestHandler,
+  ];
+  return { handler, stop: () => server.stop() };
+}

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
+import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { enrollCustomer, upsertPromotion, createCoupons } from '../../journey-layer/index.js';
+import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
+
+describe('the GraphQL channel API', () => {
+  let ctx: BackofficeTestContext;
+  let node: ApiNode;
+  const keys: Record<string, string> = {};
+  let customerId: string;
+  const gql = async (key: string | null, query: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: await res.json() as { data?: any; errors?: Array<{ message: string; extensions: { code: string } }> } };
+  };
+
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+    await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse Tilburg', kind: 'WAREHOUSE', fulfilsOnline: true });
+    await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam Kalverstraat', kind: 'STORE', fulfilsOnline: false });
+    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
+    await upsertProduct(ctx.deps, 'COAT-M', { name: 'Wollen jas', category: 'coats', vatRate: 21, attributes: { size: 'M', colour: 'navy' }, status: 'ACTIVE' });
+    await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
+    await setStockCount(ctx.deps, 'COAT-M', 'wh-1', { onHand: 8 });
+    await setStockCount(ctx.deps, 'COAT-M', 'ams-01', { onHand: 2 });
+    await upsertPromotion(ctx.deps, 'coats-20', { status: 'ACTIVE', rule: { label: 'Winter coats', conditions: [{ kind: 'category', categories: ['coats'] }], action: { kind: 'percentOff', percentBp: 2000 } } });
+    await upsertPromotion(ctx.deps, 'welcome', { status: 'ACTIVE', rule: { label: 'Welcome code', couponRequired: true, action: { kind: 'amountOff', amount: 500 } } });
+    await createCoupons(ctx.deps, 'welcome', { codes: ['WELCOME5'] });
+    customerId = (await enrollCustomer(ctx.deps, { displayName: 'Hanna', email: 'hanna@example.nl' }, { channel: 'STORE', idempotencyKey: 'hanna' })).customer.id;
+    for (const [channel, locationId] of [['WEB', undefined], ['APP', undefined], ['STORE', 'ams-01'], ['CALL_CENTER', undefined]] as const) {
+      keys[channel] = (await createChannelClient(ctx.deps.db, { name: `${channel} client`, channel, ...(locationId ? { locationId } : {}), scopes: [] }, new Date())).key;
+    }
+    node = await startApiNode(ctx.deps, 0, '127.0.0.1');
+  });
+  afterAll(async () => { await node.stop(100); await ctx.close(); });
+
+  const OFFER = `query($sku: ID!, $loc: ID, $min: Revision) { offer(sku: $sku, locationId: $loc, minRevision: $min) {
+    sku product { name vatRate attributes { name value } }
+    price { base { amount formatted } final { amount currency formatted } savings { amount } adjustments { source id label reason amount { amount } } }
+    availability { online { available status } atLocation { location { id name } available status } locations { location { id } available status } }
+    revision fingerprint } }`;
+
+  it('refuses a request without a valid client key', async () => {
+    const none = await gql(null, '{ revision }');
+    expect(none.status).toBe(401);
+    expect(none.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    expect((await gql('ohk_web_not-a-real-key-at-all', '{ revision }')).status).toBe(401);
+  });
+
+  it('answers an offer identically, byte for byte, to every channel', async () => {
+    const answers = await Promise.all(['WEB', 'APP', 'STORE', 'CALL_CENTER'].map((c) => gql(keys[c]!, OFFER, { sku: 'COAT-M', loc: 'ams-01' })));
+    for (const a of answers) expect(a.body.errors).toBeUndefined();
+    const offer = answers[0]!.body.data.offer;
+    expect(offer.price).toMatchObject({ base: { amount: 12995 }, final: { amount: 10396, currency: 'EUR' }, savings: { amount: 2599 } });
+    expect(offer.price.final.formatted).toMatch(/103,96/);
+    expect(offer.price.adjustments).toEqual([{ source: 'PROMOTION', id: 'coats-20', label: 'Winter coats', reason: 'Winter coats: 20% off on coats', amount: { amount: 2599 } }]);
+    expect(offer.availability).toMatchObject({ online: { available: 8, status: 'IN_STOCK' }, atLocation: { location: { id: 'ams-01', name: 'Amsterdam Kalverstraat' }, available: 2, status: 'LOW_STOCK' } });
+    expect(typeof offer.revision).toBe('string');
+    for (const a of answers) expect(JSON.stringify(a.body)).toBe(JSON.stringify(answers[0]!.body));
+  });
+
+  it('quotes a cart with coupons, VAT and rejected codes', async () => {
+    const r = await gql(keys.WEB!, `query($in: QuoteInput!) { quote(input: $in) { lines { sku quantity final { amount } adjustments { source id } } subtotal { amount } discountTotal { amount } total { amount } vatTotal { amount } rejectedCoupons { code reason } revision fingerprint } }`,
+      { in: { lines: [{ sku: 'COAT-M', quantity: 2 }], couponCodes: ['WELCOME5', 'BOGUS'] } });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.quote).toMatchObject({ subtotal: { amount: 25990 }, discountTotal: { amount: 5698 }, total: { amount: 20292 }, rejectedCoupons: [{ code: 'BOGUS', reason: 'unknown coupon code' }] });
+  });
+
+  it('lets staff channels read a profile (audited) and refuses web and app clients without a customer token', async () => {
+    const q = `query($id: ID!) { customer(id: $id) { id displayName loyalty { tier points } consents { purpose } } }`;
+    const web = await gql(keys.WEB!, q, { id: customerId });
+    expect(web.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const agent = await gql(keys.CALL_CENTER!, q, { id: customerId });
+    expect(agent.body.data.customer).toMatchObject({ id: customerId, displayName: 'Hanna', loyalty: { tier: 'BRONZE', points: 0 } });
+    const audit = await ctx.deps.db.selectFrom('auditLog').select(['action', 'subject']).where('action', '=', 'customer.read').execute();
+    expect(audit).toEqual([{ action: 'customer.read', subject: `customer:${customerId}` }]);
+    const byCard = await gql(keys.STORE!, `{ customerByIdentifier(kind: EMAIL, value: " HANNA@example.nl") { id } }`);
+    expect(byCard.body.data.customerByIdentifier.id).toBe(customerId);
+  });
+
+  it('answers bad input, unknown SKUs and abusive queries with stable codes, never a 5xx', async () => {
+    const unknown = await gql(keys.WEB!, OFFER, { sku: 'NOPE' });
+    expect(unknown.status).toBe(200);
+    expect(unknown.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+    const badRevision = await gql(keys.WEB!, OFFER, { sku: 'COAT-M', min: 'yesterday' });
+    expect(badRevision.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    const ahead = await gql(keys.WEB!, OFFER, { sku: 'COAT-M', min: '999999999' });
+    expect(ahead.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    const syntax = await gql(keys.WEB!, '{ offer(sku: ');
+    expect(syntax.status).toBeLessThan(500);
+    expect(syntax.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    const aliases = await gql(keys.WEB!, `{ ${Array.from({ length: 31 }, (_, i) => `r${i}: revision`).join(' ')} }`);
+    expect(aliases.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(aliases.body.data).toBeUndefined();
+    const tooMany = await gql(keys.WEB!, `query($s: [ID!]!) { offers(skus: $s) { sku } }`, { s: Array.from({ length: 101 }, () => 'COAT-M') });
+    expect(tooMany.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  });
+});
