@@ -3,6 +3,7 @@ import { listLocations, listProducts, getProduct, recordAudit, type ReadModel, t
 import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, quote, type Adjustment, type Offer } from '../../journey-layer/index.js';
 import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
+import { mutationResolvers } from './mutations.js';
 
 export interface GraphqlContext {
   deps: BackofficeDeps;
@@ -100,6 +101,7 @@ export const resolvers = {
     locations: async (_: unknown, _a: unknown, ctx: GraphqlContext) => listLocations(ctx.deps.db),
     revision: async (_: unknown, _a: unknown, ctx: GraphqlContext) => ctx.readModel.watermark() ?? currentRevision(ctx.deps.db),
   },
+  Mutation: mutationResolvers,
   Customer: {
     loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) => getLoyaltyStatus(ctx.deps.db, c.id, ctx.deps.clock.now()),
   },

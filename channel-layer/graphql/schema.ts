@@ -19,6 +19,31 @@ export const typeDefs = /* GraphQL */ `
     revision: Revision!
   }
 
+  type Mutation {
+    reserveStock(input: ReserveStockInput!, idempotencyKey: String!): Reservation!
+    releaseReservation(id: ID!): Reservation!
+    placeOrder(input: PlaceOrderInput!, idempotencyKey: String!): Order!
+    recordStoreSale(input: StoreSaleInput!, idempotencyKey: String!): Order!
+    returnItems(input: ReturnInput!, idempotencyKey: String!): Return!
+    enrollCustomer(input: EnrollInput!, idempotencyKey: String!): Customer!
+    linkIdentifier(customerId: ID!, kind: IdentifierKind!, value: String!): Customer!
+    redeemPoints(customerId: ID!, points: Int!, idempotencyKey: String!): LoyaltyStatus!
+    setConsent(customerId: ID!, purpose: ConsentPurpose!, granted: Boolean!): Customer!
+  }
+
+  input ReserveStockInput { lines: [ReserveLineInput!]!  ttlSeconds: Int }
+  input ReserveLineInput { sku: ID!  quantity: Int!  locationId: ID! }
+  type Reservation { id: ID!  status: ReservationStatus!  lines: [ReservationLine!]!  expiresAt: DateTime!  revision: Revision! }
+  type ReservationLine { sku: ID!  locationId: ID!  quantity: Int! }
+  enum ReservationStatus { ACTIVE COMMITTED RELEASED EXPIRED }
+  input PlaceOrderInput { reservationId: ID  lines: [QuoteLineInput!]!  customerId: ID  couponCodes: [String!]  locationId: ID }
+  input StoreSaleInput { lines: [QuoteLineInput!]!  customerId: ID  couponCodes: [String!] }
+  input ReturnInput { orderId: ID!  locationId: ID  lines: [ReturnLineInput!]! }
+  input ReturnLineInput { sku: ID!  quantity: Int!  sellable: Boolean! }
+  type Return { id: ID!  refund: Money!  revision: Revision! }
+  input EnrollInput { displayName: String  email: String  phone: String  loyaltyCard: String  consents: [ConsentPurpose!] }
+  type Order { id: ID!  lines: [QuoteLine!]!  total: Money!  pointsEarned: Int!  revision: Revision! }
+
   type Offer {
     sku: ID!
     product: Product!

@@ -98,4 +98,37 @@ describe('the GraphQL channel API', () => {
     const tooMany = await gql(keys.WEB!, `query($s: [ID!]!) { offers(skus: $s) { sku } }`, { s: Array.from({ length: 101 }, () => 'COAT-M') });
     expect(tooMany.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
+
+  it('runs the checkout mutations with idempotency keys, each result carrying its revision; terminals act only at their store', async () => {
+    const reserve = `mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: $k) { id status lines { sku locationId quantity } expiresAt revision } }`;
+    const foreign = await gql(keys.STORE!, reserve, { in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }] }, k: 'till-1' });
+    expect(foreign.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const r = await gql(keys.WEB!, reserve, { in: { lines: [{ sku: 'COAT-M', quantity: 2, locationId: 'wh-1' }], ttlSeconds: 600 }, k: 'cart-1' });
+    expect(r.body.data.reserveStock).toMatchObject({ status: 'ACTIVE', lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2 }] });
+    const short = await gql(keys.WEB!, reserve, { in: { lines: [{ sku: 'COAT-M', quantity: 99, locationId: 'wh-1' }] }, k: 'cart-2' });
+    expect(short.body.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 6 });
+
+    const place = `mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { id total { amount } pointsEarned revision lines { sku final { amount } } } }`;
+    const o1 = await gql(keys.WEB!, place, { in: { reservationId: r.body.data.reserveStock.id, lines: [{ sku: 'COAT-M', quantity: 2 }], couponCodes: ['WELCOME5'] }, k: 'order-1' });
+    expect(o1.body.errors).toBeUndefined();
+    expect(o1.body.data.placeOrder.total.amount).toBe(20292);
+    const again = await gql(keys.WEB!, place, { in: { reservationId: r.body.data.reserveStock.id, lines: [{ sku: 'COAT-M', quantity: 2 }], couponCodes: ['WELCOME5'] }, k: 'order-1' });
+    expect(again.body.data.placeOrder.id).toBe(o1.body.data.placeOrder.id);
+    expect(again.body.data.placeOrder.revision).toBe(o1.body.data.placeOrder.revision);
+
+    const sale = await gql(keys.STORE!, `mutation { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, idempotencyKey: "till-7-0001") { id total { amount formatted } revision } }`);
+    expect(sale.body.data.recordStoreSale.total.amount).toBe(10396);
+    expect((await gql(keys.WEB!, `mutation { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, idempotencyKey: "web-1") { id } }`)).body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const ret = await gql(keys.STORE!, `mutation($o: ID!) { returnItems(input: { orderId: $o, lines: [{ sku: "COAT-M", quantity: 1, sellable: true }] }, idempotencyKey: "ret-1") { id refund { amount } revision } }`, { o: sale.body.data.recordStoreSale.id });
+    expect(ret.body.data.returnItems.refund.amount).toBe(10396);
+
+    const enrol = await gql(keys.APP!, `mutation { enrollCustomer(input: { displayName: "Iris", email: "Iris@Example.nl", consents: [PERSONALISATION] }, idempotencyKey: "signup-1") { id displayName consents { purpose granted channel } } }`);
+    expect(enrol.body.data.enrollCustomer).toMatchObject({ displayName: 'Iris', consents: [{ purpose: 'PERSONALISATION', granted: true, channel: 'APP' }] });
+    const irisId = enrol.body.data.enrollCustomer.id as string;
+    expect((await gql(keys.APP!, `mutation($c: ID!) { setConsent(customerId: $c, purpose: PROFILING, granted: true) { id } }`, { c: irisId })).body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const consent = await gql(keys.CALL_CENTER!, `mutation($c: ID!) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, granted: true) { consents { purpose channel } } }`, { c: irisId });
+    expect(consent.body.data.setConsent.consents).toEqual([{ purpose: 'EMAIL_MARKETING', channel: 'CALL_CENTER' }, { purpose: 'PERSONALISATION', channel: 'APP' }]);
+    const redeem = await gql(keys.CALL_CENTER!, `mutation($c: ID!) { redeemPoints(customerId: $c, points: 10, idempotencyKey: "r-1") { points } }`, { c: irisId });
+    expect(redeem.body.errors?.[0]?.extensions.code).toBe('CONFLICT');
+  });
 });
