@@ -11,3 +11,10 @@ CREATE TABLE channel_clients (
   revoked_at   timestamptz,
   CHECK (channel <> 'STORE' OR location_id IS NOT NULL)
 );
+
+-- Secrets the hub generates for itself on first use (e.g. the key that signs customer tokens).
+CREATE TABLE hub_secrets (
+  name        text PRIMARY KEY,
+  value       text NOT NULL,
+  created_at  timestamptz NOT NULL
+);

@@ -1,7 +1,9 @@
 import { getReservation, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, type ReservationView } from '../../backoffice-layer/index.js';
 import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, redeemPoints, setConsent, type Quote } from '../../journey-layer/index.js';
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
-import type { GraphqlContext } from './resolvers.js';
+import { mayActFor, type GraphqlContext } from './resolvers.js';
+import { issueCustomerToken } from '../clients/customer-tokens.js';
+import { getCustomer } from '../../journey-layer/index.js';
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
 
@@ -16,10 +18,6 @@ function ownStore(ctx: GraphqlContext, locationId: string): void {
   if (ctx.client.channel === 'STORE' && ctx.client.locationId !== locationId) throw new DomainError('FORBIDDEN', `This terminal belongs to ${ctx.client.locationId}; it cannot act at ${locationId}`, { locationId });
 }
 
-/** Web and app clients act for a customer only with her customer token (next); staff channels may. */
-function staffFor(ctx: GraphqlContext, customerId: string | null | undefined): void {
-  if (customerId && (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP')) throw new DomainError('FORBIDDEN', 'This client may not act for a customer without her customer token', {});
-}
 
 const reservation = (r: ReservationView) => r;
 
@@ -49,7 +47,7 @@ export const mutationResolvers = {
     return reservation((await releaseReservation(ctx.deps, a.id)).reservation);
   },
   placeOrder: async (_: unknown, a: { input: { reservationId?: string | null; lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null; locationId?: string | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
-    staffFor(ctx, a.input.customerId);
+    await mayActFor(ctx, a.input.customerId, 'order.for-customer');
     const k = `${ctx.client.id}:${key(a.idempotencyKey)}`;
     let reservationId = a.input.reservationId ?? null;
     if (!reservationId) {
@@ -60,8 +58,15 @@ export const mutationResolvers = {
     const o = await placeOrder(ctx.deps, { reservationId, customerId: a.input.customerId ?? null, ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}) }, k);
     return order(o.orderId, o.quote, o.revision);
   },
+  issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
+    if (ctx.client.channel !== 'WEB' && ctx.client.channel !== 'APP') throw new DomainError('FORBIDDEN', 'Customer tokens are for web and app clients whose app signed the customer in', {});
+    const customer = await getCustomer(ctx.deps.db, a.customerId);
+    if (!customer) throw new DomainError('NOT_FOUND', `No customer ${a.customerId}`, {});
+    return issueCustomerToken(ctx.deps.db, customer.id, ctx.client.id, ctx.deps.clock.now());
+  },
   recordStoreSale: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
     if (ctx.client.channel !== 'STORE' || !ctx.client.locationId) throw new DomainError('FORBIDDEN', 'Only a store terminal records store sales', {});
+    await mayActFor(ctx, a.input.customerId, 'sale.for-customer');
     const o = await placeStoreSale(ctx.deps, { locationId: ctx.client.locationId, lines: a.input.lines, customerId: a.input.customerId ?? null, ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}) }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return order(o.orderId, o.quote, o.revision);
   },
@@ -78,15 +83,15 @@ export const mutationResolvers = {
     return (await enrollCustomer(ctx.deps, input, { channel: ctx.client.channel, idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}` })).customer;
   },
   linkIdentifier: async (_: unknown, a: { customerId: string; kind: IdentifierKind; value: string }, ctx: GraphqlContext) => {
-    staffFor(ctx, a.customerId);
+    await mayActFor(ctx, a.customerId, 'customer.link-identifier');
     return (await linkIdentifier(ctx.deps, a.customerId, a.kind, a.value, ctx.client.channel)).customer;
   },
   redeemPoints: async (_: unknown, a: { customerId: string; points: number; idempotencyKey: string }, ctx: GraphqlContext) => {
-    staffFor(ctx, a.customerId);
+    await mayActFor(ctx, a.customerId, 'loyalty.redeem');
     return (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`)).status;
   },
   setConsent: async (_: unknown, a: { customerId: string; purpose: ConsentPurpose; granted: boolean }, ctx: GraphqlContext) => {
-    staffFor(ctx, a.customerId);
+    await mayActFor(ctx, a.customerId, 'customer.consent');
     return (await setConsent(ctx.deps, a.customerId, a.purpose, a.granted, ctx.client.channel)).customer;
   },
 };

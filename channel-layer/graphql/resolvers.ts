@@ -9,6 +9,8 @@ export interface GraphqlContext {
   deps: BackofficeDeps;
   readModel: ReadModel;
   client: ChannelClient;
+  /** The customer a web or app client acts for (from X-Customer-Token), if any. */
+  customerId: string | null;
 }
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
@@ -28,10 +30,16 @@ const Revision = new GraphQLScalarType({
 });
 const DateTime = new GraphQLScalarType({ name: 'DateTime', serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)) });
 
-/** Customer data is for staff channels until customer tokens arrive: WEB and APP may not name a customer. */
-async function mayActFor(ctx: GraphqlContext, customerId: string | null | undefined, why: string): Promise<void> {
+/**
+ * Who may act for a customer: a web or app client only for the customer of its customer token; staff channels for
+ * anyone, and every such read or act is audit-logged.
+ */
+export async function mayActFor(ctx: GraphqlContext, customerId: string | null | undefined, why: string): Promise<void> {
   if (!customerId) return;
-  if (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP') throw new DomainError('FORBIDDEN', 'This client may not act for a customer without her customer token', {});
+  if (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP') {
+    if (ctx.customerId !== customerId) throw new DomainError('FORBIDDEN', 'A customer token for this customer is required (X-Customer-Token)', {});
+    return;
+  }
   await recordAudit(ctx.deps.db, ctx.deps.clock.now(), { actor: `client:${ctx.client.id}`, action: why, subject: `customer:${customerId}`, details: { channel: ctx.client.channel } });
 }
 

@@ -29,7 +29,9 @@ export const typeDefs = /* GraphQL */ `
     linkIdentifier(customerId: ID!, kind: IdentifierKind!, value: String!): Customer!
     redeemPoints(customerId: ID!, points: Int!, idempotencyKey: String!): LoyaltyStatus!
     setConsent(customerId: ID!, purpose: ConsentPurpose!, granted: Boolean!): Customer!
+    issueCustomerToken(customerId: ID!): CustomerToken!
   }
+  type CustomerToken { token: String!  expiresAt: DateTime! }
 
   input ReserveStockInput { lines: [ReserveLineInput!]!  ttlSeconds: Int }
   input ReserveLineInput { sku: ID!  quantity: Int!  locationId: ID! }

@@ -6,6 +6,7 @@ import { GraphQLError, Kind, type ASTVisitor, type SelectionSetNode, type Valida
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
 import { classifyInfrastructureError, DomainError } from '../../shared/index.js';
 import { authenticateChannelClient } from '../clients/clients.js';
+import { verifyCustomerToken } from '../clients/customer-tokens.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { typeDefs } from './schema.js';
 
@@ -70,12 +71,22 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
       return;
     }
     res.locals.client = client;
+    const customerToken = req.get('x-customer-token');
+    res.locals.customerId = null;
+    if (customerToken) {
+      try {
+        res.locals.customerId = await verifyCustomerToken(deps.db, customerToken, client.id, deps.clock.now());
+      } catch (e) {
+        res.status(401).json({ errors: [{ message: (e as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
+        return;
+      }
+    }
     next();
   };
   const handler: RequestHandler[] = [
     auth,
     express.json({ limit: '256kb' }),
-    expressMiddleware(server, { context: async ({ res }) => ({ deps, readModel, client: res.locals.client }) }) as unknown as RequestHandler,
+    expressMiddleware(server, { context: async ({ res }) => ({ deps, readModel, client: res.locals.client, customerId: res.locals.customerId as string | null }) }) as unknown as RequestHandler,
   ];
   return { handler, stop: () => server.stop() };
 }

@@ -139,6 +139,12 @@ export interface ChannelClientsTable {
   revokedAt: Timestamp | null;
 }
 
+export interface HubSecretsTable {
+  name: string;
+  value: string;
+  createdAt: Timestamp;
+}
+
 export interface JourneyTables {
   customers: CustomersTable;
   customerIdentifiers: CustomerIdentifiersTable;
@@ -153,4 +159,5 @@ export interface JourneyTables {
   coupons: CouponsTable;
   couponRedemptions: CouponRedemptionsTable;
   channelClients: ChannelClientsTable;
+  hubSecrets: HubSecretsTable;
 }

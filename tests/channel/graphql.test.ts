@@ -9,9 +9,9 @@ describe('the GraphQL channel API', () => {
   let node: ApiNode;
   const keys: Record<string, string> = {};
   let customerId: string;
-  const gql = async (key: string | null, query: string, variables: Record<string, unknown> = {}) => {
+  const gql = async (key: string | null, query: string, variables: Record<string, unknown> = {}, customerToken?: string) => {
     const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...(customerToken ? { 'x-customer-token': customerToken } : {}) },
       body: JSON.stringify({ query, variables }),
     });
     return { status: res.status, body: await res.json() as { data?: any; errors?: Array<{ message: string; extensions: { code: string } }> } };
@@ -130,5 +130,19 @@ describe('the GraphQL channel API', () => {
     expect(consent.body.data.setConsent.consents).toEqual([{ purpose: 'EMAIL_MARKETING', channel: 'CALL_CENTER' }, { purpose: 'PERSONALISATION', channel: 'APP' }]);
     const redeem = await gql(keys.CALL_CENTER!, `mutation($c: ID!) { redeemPoints(customerId: $c, points: 10, idempotencyKey: "r-1") { points } }`, { c: irisId });
     expect(redeem.body.errors?.[0]?.extensions.code).toBe('CONFLICT');
+  });
+
+  it('limits a web or app client to the one customer its token names (B3)', async () => {
+    const issue = `mutation($c: ID!) { issueCustomerToken(customerId: $c) { token expiresAt } }`;
+    expect((await gql(keys.CALL_CENTER!, issue, { c: customerId })).body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const t = (await gql(keys.WEB!, issue, { c: customerId })).body.data.issueCustomerToken.token as string;
+    const read = `query($id: ID!) { customer(id: $id) { id displayName } }`;
+    expect((await gql(keys.WEB!, read, { id: customerId }, t)).body.data.customer).toEqual({ id: customerId, displayName: 'Hanna' });
+    const other = (await enrollCustomer(ctx.deps, { displayName: 'Joost' }, { channel: 'WEB', idempotencyKey: 'joost' })).customer.id;
+    expect((await gql(keys.WEB!, read, { id: other }, t)).body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect((await gql(keys.APP!, read, { id: customerId }, t)).status).toBe(401); // issued to another client
+    expect((await gql(keys.WEB!, read, { id: customerId }, `${t.slice(0, -2)}xx`)).status).toBe(401); // tampered
+    const q = await gql(keys.WEB!, `query($c: ID!) { quote(input: { lines: [{ sku: "COAT-M", quantity: 1 }], customerId: $c }) { total { amount } } }`, { c: customerId }, t);
+    expect(q.body.data.quote.total.amount).toBe(10396);
   });
 });
