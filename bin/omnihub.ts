@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, type Config } from '../shared/index.js';
 import { bootstrapAdminKey, runImportCommand, seedDemoRetailer } from '../backoffice-layer/index.js';
-import { bootstrapRuntime, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
+import { bootstrapRuntime, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
 import { seedDemoJourney } from '../journey-layer/index.js';
 
 const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
@@ -17,6 +17,7 @@ Commands:
   worker            a worker: outbox relay, event consumers, reservation expiry
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
+  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
 
@@ -52,7 +53,7 @@ function banner(config: Config, rt: Runtime, port: number, role: string): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const command = positionals[0];
   if (!command || values.help || command === 'help') {
     process.stdout.write(`${HELP}\n`);
@@ -97,6 +98,18 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(s.skipped ? 'The catalogue is not empty: seed skipped.\n' : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`);
       process.stdout.write(j.skipped ? 'Members exist already: journey seed skipped.\n' : `Seeded the demo members and offers: ${j.members} members in every tier, ${j.promotions} promotions, ${j.coupons} coupon codes\n`);
       await rt.close();
+      return;
+    }
+    case 'create-client': {
+      const parsed = ClientBodySchema.safeParse({ name: values.name ?? `${values.channel ?? 'client'} client`, channel: values.channel, ...(values.location ? { locationId: values.location } : {}) });
+      if (!parsed.success) throw new Error(`usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] (${parsed.error.issues.map((i) => i.message).join('; ')})`);
+      const rt = await bootstrapRuntime(config, { logger });
+      try {
+        const c = await createChannelClient(rt.deps.db, parsed.data, rt.deps.clock.now());
+        process.stdout.write(`Channel client ${c.id} (${parsed.data.channel}${parsed.data.locationId ? ` at ${parsed.data.locationId}` : ''})\n  key (shown once): ${c.key}\n`);
+      } finally {
+        await rt.close();
+      }
       return;
     }
     case 'import': {

@@ -55,6 +55,11 @@ describe('the omnihub command line', () => {
     expect(ready.status).toBe(200);
     const audit = await fetch(`http://127.0.0.1:${port}/admin/v1/audit`, { headers: { authorization: `Bearer ${key}` } });
     expect(audit.status).toBe(200);
+    const client = omnihub(ctx, ['create-client', '--channel', 'STORE', '--location', 'ams-01']);
+    expect(await client.exited).toBe(0);
+    const clientKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
+    const gql = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` }, body: JSON.stringify({ query: '{ locations { id } }' }) });
+    expect(((await gql.json()) as { data: { locations: unknown[] } }).data.locations).toHaveLength(7);
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
   });
