@@ -16,5 +16,5 @@ export {
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
-export { quote, offer, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus } from './pricing/quote.js';
+export { quote, offer, offers, loadPricingContext, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';

@@ -1,6 +1,6 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { listLocations, listProducts, getProduct, recordAudit, type ReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
-import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, quote, type Adjustment, type Offer } from '../../journey-layer/index.js';
+import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, offers, quote, type Adjustment, type Offer } from '../../journey-layer/index.js';
 import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { mutationResolvers } from './mutations.js';
@@ -71,7 +71,7 @@ export const resolvers = {
       if (a.skus.length > 100) throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
       await mayActFor(ctx, a.customerId, 'offers.for-customer');
       const locations = await locationMap(ctx);
-      return Promise.all(a.skus.map(async (sku) => offerView(await offer(ctx.deps, { ...a, sku }, { readModel: ctx.readModel }), locations)));
+      return (await offers(ctx.deps, a, { readModel: ctx.readModel })).map((o) => offerView(o, locations));
     },
     product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
       const p = await getProduct(ctx.deps.db, a.sku);

@@ -42,7 +42,29 @@ async function snapshotFor(deps: JourneyDeps, skus: string[], minRevision: numbe
  * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
  * Takes no channel: every channel gets the same answer, revision and fingerprint.
  */
-export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot } = {}): Promise<Quote> {
+/** Everything about the customer and the offers in force that a price needs, loaded once per request. */
+export interface PricingContext {
+  facts: Awaited<ReturnType<typeof getCustomerFacts>>;
+  program: LoyaltyProgram;
+  rules: Awaited<ReturnType<typeof activePromotionRules>>;
+  coupons: Awaited<ReturnType<typeof resolveCoupons>>;
+  tierId: string | null;
+}
+
+export async function loadPricingContext(deps: JourneyDeps, customerId: string | null, couponCodes: readonly string[], at: Date): Promise<PricingContext> {
+  const [facts, program, rules, coupons] = await Promise.all([
+    customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
+    getLoyaltyProgram(deps.db),
+    activePromotionRules(deps.db),
+    resolveCoupons(deps.db, couponCodes, customerId, at),
+  ]);
+  if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
+  const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
+  const tierId = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!).id : null;
+  return { facts, program, rules, coupons, tierId };
+}
+
+export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Quote> {
   const input = parseInput(QuoteInputSchema, raw, 'body');
   const at = deps.clock.now();
   const merged = new Map<string, number>();
@@ -60,15 +82,8 @@ export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readMode
   });
 
   const customerId = input.customerId ?? null;
-  const [facts, program, rules, coupons] = await Promise.all([
-    customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
-    getLoyaltyProgram(deps.db),
-    activePromotionRules(deps.db),
-    resolveCoupons(deps.db, input.couponCodes ?? [], customerId, at),
-  ]);
-  if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
-  const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier', 'balance']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
-  const tier = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!) : null;
+  const { facts, program, rules, coupons, tierId } = opts.pricing ?? await loadPricingContext(deps, customerId, input.couponCodes ?? [], at);
+  const tier = tierId ? program.tiers.find((t) => t.id === tierId)! : null;
   const priced = priceCart({
     currency, at, lines, rules, coupons,
     customer: facts ? { id: facts.id, tier: tier?.id ?? null, segments: facts.segments, firstOrder: facts.firstOrder, personalisationConsent: facts.consents.PERSONALISATION } : null,
@@ -145,9 +160,9 @@ const status = (available: number): StockStatus => (available <= 0 ? 'OUT_OF_STO
  * (the sum over locations that fulfil online orders), at one location and at each location. Same revision ⇒ same
  * fingerprint in every channel.
  */
-export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer> {
-  const snapshot = await snapshotFor(deps, [input.sku], input.minRevision, opts.readModel);
-  const q = await quote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot });
+export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Offer> {
+  const snapshot = opts.snapshot ?? await snapshotFor(deps, [input.sku], input.minRevision, opts.readModel);
+  const q = await quote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot, ...(opts.pricing ? { pricing: opts.pricing } : {}) });
   const view = snapshot.skus.get(input.sku)!;
   const online = new Set(snapshot.locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
   const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
@@ -168,4 +183,15 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
   };
   const revision = snapshot.revision;
   return { ...content, revision, fingerprint: fingerprint({ content, revision }) };
+}
+
+/**
+ * Many offers in one go: one snapshot of all SKUs and one load of the customer and the offers in force, shared by
+ * every SKU — a constant number of backend reads however many SKUs are asked.
+ */
+export async function offers(deps: JourneyDeps, input: { skus: readonly string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer[]> {
+  const unique = [...new Set(input.skus)];
+  const snapshot = await snapshotFor(deps, unique, input.minRevision, opts.readModel);
+  const pricing = await loadPricingContext(deps, input.customerId ?? null, [], deps.clock.now());
+  return Promise.all(input.skus.map((sku) => offer(deps, { ...input, sku }, { snapshot, pricing })));
 }

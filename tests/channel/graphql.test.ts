@@ -145,4 +145,13 @@ describe('the GraphQL channel API', () => {
     const q = await gql(keys.WEB!, `query($c: ID!) { quote(input: { lines: [{ sku: "COAT-M", quantity: 1 }], customerId: $c }) { total { amount } } }`, { c: customerId }, t);
     expect(q.body.data.quote.total.amount).toBe(10396);
   });
+
+  it('answers offers for many SKUs from one snapshot, each equal to its single offer', async () => {
+    const many = await gql(keys.WEB!, `query($s: [ID!]!) { offers(skus: $s, locationId: "ams-01") { sku price { final { amount } } availability { atLocation { available } } revision fingerprint } }`, { s: ['COAT-M', 'COAT-M'] });
+    expect(many.body.errors).toBeUndefined();
+    const single = await gql(keys.WEB!, `{ offer(sku: "COAT-M", locationId: "ams-01") { sku price { final { amount } } availability { atLocation { available } } revision fingerprint } }`);
+    expect(many.body.data.offers).toEqual([single.body.data.offer, single.body.data.offer]);
+    const missing = await gql(keys.WEB!, `{ offers(skus: ["COAT-M", "NOPE"]) { sku } }`);
+    expect(missing.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+  });
 });
