@@ -19,7 +19,7 @@ export const ClientBodySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
   locationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
-  scopes: z.array(z.string().regex(/^[a-z][a-z:_-]{0,39}$/)).max(20).default([]),
+  scopes: z.array(z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/)).max(20).default([]),
 }).refine((c) => c.channel !== 'STORE' || c.locationId, { message: 'a STORE client (terminal) needs its locationId', path: ['locationId'] });
 export type ClientBody = z.infer<typeof ClientBodySchema>;
 

@@ -10,6 +10,27 @@ import { verifyCustomerToken } from '../clients/customer-tokens.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { typeDefs } from './schema.js';
 
+/** Requests per second a client may make unless its scopes say otherwise (`rate:<n>`). */
+export const DEFAULT_RATE_PER_SECOND = 200;
+
+/**
+ * Per-client rate limit in Redis (a one-second window shared by every API node). Over the limit: 429 with
+ * RATE_LIMITED and a retry hint. If Redis cannot answer, requests are let through rather than refused.
+ */
+async function overLimit(deps: BackofficeDeps, client: { id: string; scopes: string[] }): Promise<number | null> {
+  const scope = client.scopes.find((s) => /^rate:\d{1,6}$/.test(s));
+  const limit = scope ? Number(scope.slice(5)) : DEFAULT_RATE_PER_SECOND;
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  const key = `${deps.redisPrefix}:rl:${client.id}:${second}`;
+  try {
+    const [[, count]] = (await deps.redis.multi().incr(key).expire(key, 2).exec()) as [[unknown, number], unknown];
+    return count > limit ? (second + 1) * 1000 - now : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Deepest selection nesting and most aliases one operation may use (QUALITY B2: refused before execution). */
 export const MAX_DEPTH = 8;
 export const MAX_ALIASES = 30;
@@ -71,6 +92,12 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
       return;
     }
     res.locals.client = client;
+    const retryAfterMs = await overLimit(deps, client);
+    if (retryAfterMs !== null) {
+      res.set('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+      res.status(429).json({ errors: [{ message: 'Too many requests for this client; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterMs } }] });
+      return;
+    }
     const customerToken = req.get('x-customer-token');
     res.locals.customerId = null;
     if (customerToken) {

@@ -154,4 +154,13 @@ describe('the GraphQL channel API', () => {
     const missing = await gql(keys.WEB!, `{ offers(skus: ["COAT-M", "NOPE"]) { sku } }`);
     expect(missing.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
   });
+
+  it('limits each client’s request rate across nodes, with a retry hint', async () => {
+    const { key } = await createChannelClient(ctx.deps.db, { name: 'slow kiosk', channel: 'CONSOLE', scopes: ['rate:5'] }, new Date());
+    const results = await Promise.all(Array.from({ length: 12 }, () => gql(key, '{ revision }')));
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(limited[0]!.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(10); // at most two windows' worth
+  });
 });
