@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   loadSnapshotFromDatabase, parseInput, recordStoreSale, commitReservation, selectPrice, type ReadModel, type Snapshot,
 } from '../../backoffice-layer/index.js';
+import { sql } from 'kysely';
 import { canonicalJson, DomainError, prorate, sha256 } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
@@ -49,6 +50,8 @@ export interface PricingContext {
   rules: Awaited<ReturnType<typeof activePromotionRules>>;
   coupons: Awaited<ReturnType<typeof resolveCoupons>>;
   tierId: string | null;
+  /** The newest revision among the journey data read: an answer must be at or above it. */
+  revision: number;
 }
 
 export async function loadPricingContext(deps: JourneyDeps, customerId: string | null, couponCodes: readonly string[], at: Date): Promise<PricingContext> {
@@ -61,7 +64,36 @@ export async function loadPricingContext(deps: JourneyDeps, customerId: string |
   if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
   const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
   const tierId = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!).id : null;
-  return { facts, program, rules, coupons, tierId };
+  const revision = await journeyRevision(deps, facts?.id ?? null, coupons.map((c) => c.code));
+  return { facts, program, rules, coupons, tierId, revision };
+}
+
+/** The newest revision of the journey data a price depends on: promotions, the programme, the customer, her coupons. */
+async function journeyRevision(deps: JourneyDeps, customerId: string | null, codes: string[]): Promise<number> {
+  const r = await sql<{ revision: number | null }>`
+    SELECT greatest(
+      (SELECT max(revision) FROM promotions),
+      (SELECT max(revision) FROM loyalty_programs),
+      (SELECT max(revision) FROM customers WHERE id = ${customerId}::uuid),
+      (SELECT max(revision) FROM loyalty_accounts WHERE customer_id = ${customerId}::uuid),
+      (SELECT max(revision) FROM coupons WHERE code = ANY(${codes}::text[]))
+    ) AS revision`.execute(deps.db);
+  return r.rows[0]?.revision ?? 0;
+}
+
+/**
+ * A snapshot and the journey data read after it, at one revision: when the journey data is newer than the snapshot,
+ * the snapshot is taken again at least at that revision. So an answer's revision covers everything it used, and two
+ * answers at one revision were computed from the same data.
+ */
+async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel: ReadModel | undefined, customerId: string | null, couponCodes: readonly string[], at: Date): Promise<{ snapshot: Snapshot; pricing: PricingContext }> {
+  let min = minRevision;
+  for (let attempt = 0; ; attempt++) {
+    const snapshot = await snapshotFor(deps, skus, min, readModel);
+    const pricing = await loadPricingContext(deps, customerId, couponCodes, at);
+    if (pricing.revision <= snapshot.revision || attempt >= 4) return { snapshot: { ...snapshot, revision: Math.max(snapshot.revision, pricing.revision) }, pricing };
+    min = pricing.revision;
+  }
 }
 
 export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Quote> {
@@ -70,7 +102,9 @@ export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readMode
   const merged = new Map<string, number>();
   for (const l of input.lines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
-  const snapshot = opts.snapshot ?? await snapshotFor(deps, skus, input.minRevision, opts.readModel);
+  const inputs = opts.snapshot && opts.pricing ? { snapshot: opts.snapshot, pricing: opts.pricing }
+    : await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], at);
+  const snapshot = inputs.snapshot;
   const currency = 'EUR';
   const lines = skus.map((sku) => {
     const view = snapshot.skus.get(sku);
@@ -82,7 +116,7 @@ export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readMode
   });
 
   const customerId = input.customerId ?? null;
-  const { facts, program, rules, coupons, tierId } = opts.pricing ?? await loadPricingContext(deps, customerId, input.couponCodes ?? [], at);
+  const { facts, program, rules, coupons, tierId } = inputs.pricing;
   const tier = tierId ? program.tiers.find((t) => t.id === tierId)! : null;
   const priced = priceCart({
     currency, at, lines, rules, coupons,
@@ -161,8 +195,9 @@ const status = (available: number): StockStatus => (available <= 0 ? 'OUT_OF_STO
  * fingerprint in every channel.
  */
 export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Offer> {
-  const snapshot = opts.snapshot ?? await snapshotFor(deps, [input.sku], input.minRevision, opts.readModel);
-  const q = await quote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot, ...(opts.pricing ? { pricing: opts.pricing } : {}) });
+  const { snapshot, pricing } = opts.snapshot && opts.pricing ? { snapshot: opts.snapshot, pricing: opts.pricing }
+    : await consistentInputs(deps, [input.sku], input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
+  const q = await quote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot, pricing });
   const view = snapshot.skus.get(input.sku)!;
   const online = new Set(snapshot.locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
   const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
@@ -191,7 +226,6 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
  */
 export async function offers(deps: JourneyDeps, input: { skus: readonly string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer[]> {
   const unique = [...new Set(input.skus)];
-  const snapshot = await snapshotFor(deps, unique, input.minRevision, opts.readModel);
-  const pricing = await loadPricingContext(deps, input.customerId ?? null, [], deps.clock.now());
+  const { snapshot, pricing } = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
   return Promise.all(input.skus.map((sku) => offer(deps, { ...input, sku }, { snapshot, pricing })));
 }
