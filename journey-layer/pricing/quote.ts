@@ -115,7 +115,6 @@ export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readMode
     return { lineId: sku, sku, quantity, unitAmount: price.amount, category: view.product.category, attributes: view.product.attributes, vatRateBp: view.product.vatRateBp };
   });
 
-  const customerId = input.customerId ?? null;
   const { facts, program, rules, coupons, tierId } = inputs.pricing;
   const tier = tierId ? program.tiers.find((t) => t.id === tierId)! : null;
   const priced = priceCart({
