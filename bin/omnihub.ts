@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, loadConfig, type Config } from '../shared/index.js';
 import { bootstrapAdminKey, runImportCommand, seedDemoRetailer } from '../backoffice-layer/index.js';
-import { bootstrapRuntime, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
+import { bootstrapRuntime, consistencyCheck, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
 import { seedDemoJourney } from '../journey-layer/index.js';
 
 const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
@@ -17,6 +17,7 @@ Commands:
   worker            a worker: outbox relay, event consumers, reservation expiry
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
+  consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
   create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
@@ -53,7 +54,7 @@ function banner(config: Config, rt: Runtime, port: number, role: string): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, url: { type: 'string' }, skus: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const command = positionals[0];
   if (!command || values.help || command === 'help') {
     process.stdout.write(`${HELP}\n`);
@@ -100,6 +101,17 @@ async function main(argv: string[]): Promise<void> {
       await rt.close();
       return;
     }
+    case 'consistency-check': {
+      const rt = await bootstrapRuntime(config, { logger });
+      let code = 1;
+      try {
+        const report = await consistencyCheck(rt.deps, { url: values.url ?? `http://127.0.0.1:${config.port}`, ...(values.skus ? { skus: values.skus.split(',') } : {}) });
+        code = report.ok ? 0 : 1;
+      } finally {
+        await rt.close();
+      }
+      process.exit(code);
+    }
     case 'create-client': {
       const parsed = ClientBodySchema.safeParse({ name: values.name ?? `${values.channel ?? 'client'} client`, channel: values.channel, ...(values.location ? { locationId: values.location } : {}) });
       if (!parsed.success) throw new Error(`usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] (${parsed.error.issues.map((i) => i.message).join('; ')})`);
@@ -116,14 +128,15 @@ async function main(argv: string[]): Promise<void> {
       const file = positionals[1];
       if (!file) throw new Error('usage: omnihub import FILE [--kind products|prices|stock] [--format ndjson|csv]');
       const rt = await bootstrapRuntime(config, { logger });
+      let code = 1;
       try {
         const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
         // Exit 2 when rows were rejected, so scripts notice; the good rows have landed.
-        process.exitCode = summary.errorRows > 0 ? 2 : 0;
+        code = summary.errorRows > 0 ? 2 : 0;
       } finally {
         await rt.close();
       }
-      return;
+      process.exit(code);
     }
     default:
       throw new Error(`unknown command "${command}"; run "omnihub help"`);

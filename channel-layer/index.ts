@@ -5,3 +5,4 @@ export { startApiNode, type ApiNode } from './runtime/api-node.js';
 export { startWorkerNode, type WorkerNode } from './runtime/worker-node.js';
 export { createChannelClient, authenticateChannelClient, channelAdminRoutes, ClientBodySchema, type ChannelClient, type Channel } from './clients/clients.js';
 export { createGraphqlHandler, MAX_DEPTH, MAX_ALIASES } from './graphql/server.js';
+export { consistencyCheck, type ConsistencyReport } from './runtime/consistency-check.js';

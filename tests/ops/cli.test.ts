@@ -60,6 +60,18 @@ describe('the omnihub command line', () => {
     const clientKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
     const gql = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` }, body: JSON.stringify({ query: '{ locations { id } }' }) });
     expect(((await gql.json()) as { data: { locations: unknown[] } }).data.locations).toHaveLength(7);
+    const check = omnihub(ctx, ['consistency-check', '--url', `http://127.0.0.1:${port}`]);
+    expect(await check.exited).toBe(0);
+    expect(check.output()).toMatch(/All 5 channels agree: equal revision, equal fingerprint\./);
+    expect(check.output()).toMatch(/Read model not built/);
+    // A bulk import through the command line: bad rows make the exit code 2, good rows land.
+    const { writeFile } = await import('node:fs/promises');
+    const feed = `${ctx.databaseName}-stock.csv`;
+    await writeFile(`/tmp/${feed}`, 'sku,locationId,onHand\nNK-ACC-MUTS-ORANGE,ams-01,7\nNOPE,ams-01,1\n');
+    const imp = omnihub(ctx, ['import', `/tmp/${feed}`]);
+    expect(await imp.exited).toBe(2);
+    expect(imp.output()).toMatch(/2 rows — 1 changed, 0 unchanged, 1 rejected/);
+    expect(imp.output()).toMatch(/line 3: unknown SKU NOPE/);
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
   });
