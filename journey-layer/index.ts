@@ -18,3 +18,4 @@ export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './jo
 export * from './promotions/index.js';
 export { quote, offer, offers, loadPricingContext, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';
+export { journeyNotifier, journeyChangesChannel, type JourneyChange } from './notify.js';

@@ -4,6 +4,7 @@ import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, offers,
 import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { mutationResolvers } from './mutations.js';
+import { loyaltyChanged, offerChanged, type ChangeFeed } from './subscriptions.js';
 
 export interface GraphqlContext {
   deps: BackofficeDeps;
@@ -11,6 +12,8 @@ export interface GraphqlContext {
   client: ChannelClient;
   /** The customer a web or app client acts for (from X-Customer-Token), if any. */
   customerId: string | null;
+  /** This node's change notices, for subscriptions. */
+  feed?: ChangeFeed;
 }
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
@@ -43,7 +46,7 @@ export async function mayActFor(ctx: GraphqlContext, customerId: string | null |
   await recordAudit(ctx.deps.db, ctx.deps.clock.now(), { actor: `client:${ctx.client.id}`, action: why, subject: `customer:${customerId}`, details: { channel: ctx.client.channel } });
 }
 
-function offerView(o: Offer, locations: Map<string, unknown>) {
+export function offerView(o: Offer, locations: Map<string, unknown>) {
   const level = (l: { locationId: string | null; available: number; status: string }) => ({ location: l.locationId ? locations.get(l.locationId) ?? null : null, available: l.available, status: l.status });
   return {
     sku: o.sku,
@@ -110,6 +113,21 @@ export const resolvers = {
     revision: async (_: unknown, _a: unknown, ctx: GraphqlContext) => ctx.readModel.watermark() ?? currentRevision(ctx.deps.db),
   },
   Mutation: mutationResolvers,
+  Subscription: {
+    offerChanged: {
+      subscribe: async (_: unknown, a: { sku: string; customerId?: string | null; locationId?: string | null }, ctx: GraphqlContext) => {
+        if (!ctx.feed) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
+        const locations = await locationMap(ctx);
+        return offerChanged(ctx.feed, (o) => offerView(o, locations), a, ctx);
+      },
+    },
+    loyaltyChanged: {
+      subscribe: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
+        if (!ctx.feed) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
+        return loyaltyChanged(ctx.feed, a, ctx);
+      },
+    },
+  },
   Customer: {
     loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) => getLoyaltyStatus(ctx.deps.db, c.id, ctx.deps.clock.now()),
   },

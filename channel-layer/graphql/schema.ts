@@ -46,6 +46,11 @@ export const typeDefs = /* GraphQL */ `
   input EnrollInput { displayName: String  email: String  phone: String  loyaltyCard: String  consents: [ConsentPurpose!] }
   type Order { id: ID!  lines: [QuoteLine!]!  total: Money!  pointsEarned: Int!  revision: Revision! }
 
+  type Subscription {
+    offerChanged(sku: ID!, customerId: ID, locationId: ID): Offer!
+    loyaltyChanged(customerId: ID!): LoyaltyStatus!
+  }
+
   type Offer {
     sku: ID!
     product: Product!

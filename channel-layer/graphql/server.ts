@@ -1,4 +1,8 @@
+import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
@@ -8,6 +12,7 @@ import { classifyInfrastructureError, DomainError } from '../../shared/index.js'
 import { authenticateChannelClient } from '../clients/clients.js';
 import { verifyCustomerToken } from '../clients/customer-tokens.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
+import { ChangeFeed } from './subscriptions.js';
 import { typeDefs } from './schema.js';
 
 /** Requests per second a client may make unless its scopes say otherwise (`rate:<n>`). */
@@ -68,10 +73,13 @@ const INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'
  * The channel API at POST /graphql: the client key (Authorization: Bearer …) decides the channel; expected failures
  * carry a stable `extensions.code`; anything else is masked as "Unexpected error." and logged.
  */
-export async function createGraphqlHandler(deps: BackofficeDeps, readModel: ReadModel): Promise<{ handler: RequestHandler[]; stop(): Promise<void> }> {
+export async function createGraphqlHandler(deps: BackofficeDeps, readModel: ReadModel): Promise<{ handler: RequestHandler[]; attach(http: Server): void; detach(): Promise<void>; stop(): Promise<void> }> {
   const production = deps.config.nodeEnv === 'production';
+  const schema = makeExecutableSchema({ typeDefs, resolvers });
+  const feed = new ChangeFeed(readModel, deps.redisUrl, deps.redisPrefix);
+  let disposeWs: (() => Promise<void>) | undefined;
   const server = new ApolloServer<GraphqlContext>({
-    typeDefs, resolvers, introspection: !production, csrfPrevention: true, includeStacktraceInErrorResponses: false,
+    schema, introspection: !production, csrfPrevention: true, includeStacktraceInErrorResponses: false,
     validationRules: [depthAndAliasLimit],
     formatError: (formatted, error) => {
       const original = classifyInfrastructureError(unwrapResolverError(error));
@@ -115,5 +123,36 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     express.json({ limit: '256kb' }),
     expressMiddleware(server, { context: async ({ res }) => ({ deps, readModel, client: res.locals.client, customerId: res.locals.customerId as string | null }) }) as unknown as RequestHandler,
   ];
-  return { handler, stop: () => server.stop() };
+  return {
+    handler,
+    /** Serves subscriptions (graphql-ws) on the same port and path; the client key comes in the connection params. */
+    attach: (http) => {
+      const wss = new WebSocketServer({ server: http, path: '/graphql' });
+      const cleanup = useServer<Record<string, unknown>, { client?: GraphqlContext['client']; customerId?: string | null }>({
+        schema,
+        onConnect: async (c) => {
+          const header = String(c.connectionParams?.authorization ?? '');
+          const key = /^Bearer (\S{16,200})$/.exec(header)?.[1];
+          const client = key ? await authenticateChannelClient(deps.db, key).catch(() => undefined) : undefined;
+          if (!client) return false;
+          c.extra.client = client;
+          const token = c.connectionParams?.customerToken;
+          c.extra.customerId = typeof token === 'string' ? await verifyCustomerToken(deps.db, token, client.id, deps.clock.now()).catch(() => null) : null;
+          return true;
+        },
+        context: (c) => ({ deps, readModel, client: c.extra.client!, customerId: c.extra.customerId ?? null, feed }),
+      }, wss);
+      disposeWs = async () => { await cleanup.dispose(); wss.close(); };
+    },
+    /** Ends every subscription (clients reconnect to another node). */
+    detach: async () => {
+      await disposeWs?.();
+      disposeWs = undefined;
+    },
+    stop: async () => {
+      await disposeWs?.();
+      await feed.close();
+      await server.stop();
+    },
+  };
 }

@@ -32,11 +32,13 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  graphql.attach(server);
   return {
     server,
     port: (server.address() as AddressInfo).port,
     stop: async (graceMs = 10_000) => {
       draining = true;
+      await graphql.detach();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
         server.close(() => { clearTimeout(timer); resolve(); });

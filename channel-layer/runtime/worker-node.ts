@@ -10,6 +10,6 @@ export interface WorkerNode {
  * and the price scheduler. Stopping drains the jobs in hand.
  */
 export async function startWorkerNode(deps: BackofficeDeps): Promise<WorkerNode> {
-  const backoffice = await startBackofficeWorker(deps, journeyWorkerOptions(deps.clock));
+  const backoffice = await startBackofficeWorker(deps, journeyWorkerOptions(deps));
   return { stop: () => backoffice.stop() };
 }

@@ -1,0 +1,26 @@
+import type { EventConsumer } from '../backoffice-layer/index.js';
+import type { Redis } from '../shared/index.js';
+
+/** A journey change notice on `<prefix>:journey:changes`, for live subscriptions on every API node. */
+export interface JourneyChange {
+  type: string;
+  customerId?: string;
+  promotionId?: string;
+  revision: number;
+}
+
+export const journeyChangesChannel = (redisPrefix: string): string => `${redisPrefix}:journey:changes`;
+
+/** Publishes loyalty, customer and promotion changes once they are committed, so subscribers hear of them at once. */
+export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
+  return {
+    name: 'journey-notify',
+    types: ['loyalty.changed', 'customer.changed', 'consent.changed', 'promotion.changed', 'loyalty-program.changed', 'price.schedule-switched'],
+    apply: async () => undefined,
+    afterCommit: async (event) => {
+      const p = event.payload as { customerId?: string; promotionId?: string };
+      const notice: JourneyChange = { type: event.type, revision: event.revision, ...(p.customerId ? { customerId: p.customerId } : {}), ...(p.promotionId ? { promotionId: p.promotionId } : {}) };
+      await deps.redis.publish(journeyChangesChannel(deps.redisPrefix), JSON.stringify(notice));
+    },
+  };
+}
