@@ -80,6 +80,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   let disposeWs: (() => Promise<void>) | undefined;
   const server = new ApolloServer<GraphqlContext>({
     schema, introspection: !production, csrfPrevention: true, includeStacktraceInErrorResponses: false,
+    // The node drains and stops everything itself on SIGTERM (api-node.ts); Apollo must not race it.
+    stopOnTerminationSignals: false,
     validationRules: [depthAndAliasLimit],
     formatError: (formatted, error) => {
       const original = classifyInfrastructureError(unwrapResolverError(error));
