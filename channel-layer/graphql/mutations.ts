@@ -3,7 +3,7 @@ import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, redeemPoint
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
 import { mayActFor, type GraphqlContext } from './resolvers.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
-import { getCustomer } from '../../journey-layer/index.js';
+import { eraseCustomer, exportCustomerData, getCustomer } from '../../journey-layer/index.js';
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
 
@@ -63,6 +63,17 @@ export const mutationResolvers = {
     const customer = await getCustomer(ctx.deps.db, a.customerId);
     if (!customer) throw new DomainError('NOT_FOUND', `No customer ${a.customerId}`, {});
     return issueCustomerToken(ctx.deps.db, customer.id, ctx.client.id, ctx.deps.clock.now());
+  },
+  exportCustomerData: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
+    if (ctx.client.channel === 'STORE') throw new DomainError('FORBIDDEN', 'Data exports are for the customer herself, the call center or the console', {});
+    await mayActFor(ctx, a.customerId, 'customer.export');
+    return JSON.stringify(await exportCustomerData(ctx.deps, a.customerId, `client:${ctx.client.id}`));
+  },
+  eraseCustomer: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
+    if (ctx.client.channel === 'STORE') throw new DomainError('FORBIDDEN', 'Erasure is for the customer herself, the call center or the console', {});
+    await mayActFor(ctx, a.customerId, 'customer.erase-request');
+    const r = await eraseCustomer(ctx.deps, a.customerId, `client:${ctx.client.id}`);
+    return { erasureId: r.erasureId, erasedAt: r.erasedAt, revision: r.revision };
   },
   recordStoreSale: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
     if (ctx.client.channel !== 'STORE' || !ctx.client.locationId) throw new DomainError('FORBIDDEN', 'Only a store terminal records store sales', {});

@@ -30,7 +30,10 @@ export const typeDefs = /* GraphQL */ `
     redeemPoints(customerId: ID!, points: Int!, idempotencyKey: String!): LoyaltyStatus!
     setConsent(customerId: ID!, purpose: ConsentPurpose!, granted: Boolean!): Customer!
     issueCustomerToken(customerId: ID!): CustomerToken!
+    exportCustomerData(customerId: ID!): String!
+    eraseCustomer(customerId: ID!): ErasureReceipt!
   }
+  type ErasureReceipt { erasureId: ID!  erasedAt: DateTime!  revision: Revision! }
   type CustomerToken { token: String!  expiresAt: DateTime! }
 
   input ReserveStockInput { lines: [ReserveLineInput!]!  ttlSeconds: Int }

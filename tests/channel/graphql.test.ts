@@ -163,4 +163,15 @@ describe('the GraphQL channel API', () => {
     expect(limited[0]!.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(10); // at most two windows' worth
   });
+
+  it('exports and erases a customer on her own request (token) and refuses a till', async () => {
+    const { customer } = await enrollCustomer(ctx.deps, { displayName: 'Lotte', email: 'lotte@example.nl' }, { channel: 'APP', idempotencyKey: 'lotte' });
+    const t = (await gql(keys.APP!, `mutation($c: ID!) { issueCustomerToken(customerId: $c) { token } }`, { c: customer.id })).body.data.issueCustomerToken.token as string;
+    expect((await gql(keys.STORE!, `mutation($c: ID!) { exportCustomerData(customerId: $c) }`, { c: customer.id })).body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    const doc = JSON.parse((await gql(keys.APP!, `mutation($c: ID!) { exportCustomerData(customerId: $c) }`, { c: customer.id }, t)).body.data.exportCustomerData as string);
+    expect(doc.profile.identifiers[0].value).toBe('lotte@example.nl');
+    const erased = await gql(keys.APP!, `mutation($c: ID!) { eraseCustomer(customerId: $c) { erasureId erasedAt revision } }`, { c: customer.id }, t);
+    expect(erased.body.data.eraseCustomer.erasureId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await gql(keys.CALL_CENTER!, `query($c: ID!) { customer(id: $c) { id } }`, { c: customer.id })).body.data.customer).toBeNull();
+  });
 });
