@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { currentRevision, type Executor, type Redis } from '../../shared/index.js';
+import { classifyInfrastructureError, currentRevision, type Executor, type Redis } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
 
@@ -105,12 +105,16 @@ export async function loadLocations(db: Executor): Promise<LocationState[]> {
 
 /** One consistent PostgreSQL snapshot (REPEATABLE READ) of these SKUs and all locations, with its exact revision. */
 export async function loadSnapshotFromDatabase(db: import('../../shared/index.js').Database, skus: readonly string[]): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[] }> {
-  return db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
-    await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
-    const revision = await currentRevision(tx);
-    const [views, locations] = await Promise.all([loadFacets(tx, skus), loadLocations(tx)]);
-    return { revision, views, locations };
-  });
+  try {
+    return await db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
+      await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
+      const revision = await currentRevision(tx);
+      const [views, locations] = await Promise.all([loadFacets(tx, skus), loadLocations(tx)]);
+      return { revision, views, locations };
+    });
+  } catch (e) {
+    throw classifyInfrastructureError(e); // PostgreSQL down or restarting: UNAVAILABLE, not a crash
+  }
 }
 
 /** The writes that store a SKU view (all three facets) at a revision. */

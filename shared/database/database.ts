@@ -48,6 +48,9 @@ export function createDatabase(url: string, opts: { max?: number; applicationNam
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener the process would exit.
   pool.on('error', () => undefined);
+  // A client in use when the server goes away emits 'error' too (its query fails on its own): without a listener that
+  // would be an unhandled error event and end the process. The pool discards the broken client.
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
   return {
     db,
