@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p5|p6.
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p5|p6 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
+import { benchGraphqlOffer } from './graphql-offer.js';
 import { benchImportStock } from './import-stock.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
 
@@ -11,6 +12,10 @@ const want = (id: string) => !values.only || values.only.toLowerCase() === id;
 
 process.stdout.write(`Omnihub benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs\n`);
 const summary: string[] = [];
+if (want('p1')) {
+  const r = await benchGraphqlOffer({ seconds: values.quick ? 2 : 5 });
+  summary.push(`P1 offer over GraphQL at ${r.ratio.toFixed(2)} × a plain Express endpoint (target ≥ 0.50); P2 at 70 % load p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); P3 offers(50): ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2)`);
+}
 if (want('p5')) {
   const r = await benchReserveHotSku({ seconds: values.quick ? 2 : 5 });
   summary.push(`P5 reservations on one hot SKU: ${Math.round(r.reservationsPerSecond)}/s = ${r.ratio.toFixed(2)} × the disk's serial durable-commit rate (target ≥ 0.70), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; oversold ${r.oversold}; contended ${r.contendedGranted}/${r.contendedUnits}`);
