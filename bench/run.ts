@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p5|p6 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p5|p6 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
+import { benchPropagation } from './propagation.js';
 import { benchImportStock } from './import-stock.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
 
@@ -15,6 +16,10 @@ const summary: string[] = [];
 if (want('p1')) {
   const r = await benchGraphqlOffer({ seconds: values.quick ? 2 : 5 });
   summary.push(`P1 offer over GraphQL at ${r.ratio.toFixed(2)} × a plain Express endpoint (target ≥ 0.50); P2 at 70 % load p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); P3 offers(50): ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2)`);
+}
+if (want('p4')) {
+  const r = await benchPropagation({ seconds: values.quick ? 3 : 5 });
+  summary.push(`P4 commit → pushed to a subscriber at 500 changes/s: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms over ${r.pushes} pushes (targets 15 / 100 ms)`);
 }
 if (want('p5')) {
   const r = await benchReserveHotSku({ seconds: values.quick ? 2 : 5 });
