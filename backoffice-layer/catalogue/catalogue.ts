@@ -29,6 +29,20 @@ function locationView(r: LocationRow): LocationView {
   return { id: r.id, name: r.name, kind: r.kind, fulfilsOnline: r.fulfilsOnline, revision: r.revision, updatedAt: r.updatedAt.toISOString() };
 }
 
+/**
+ * Row lock first, revision lock second — in every write. A writer that finds no row claims the key with a
+ * placeholder row (revision 0, invisible until commit, overwritten under the revision lock) instead of inserting
+ * only once it holds the revision lock; otherwise two first writers of one key deadlock (one holds the row, the
+ * other the revision lock). Returns the existing row (locked), or undefined when this transaction claimed the key.
+ * When a concurrent writer created the row first, waits for it and returns its row, locked.
+ */
+export async function lockOrClaim<R>(select: () => Promise<R | undefined>, claim: () => Promise<unknown>): Promise<R | undefined> {
+  const current = await select();
+  if (current !== undefined) return current;
+  if (await claim()) return undefined;
+  return select();
+}
+
 function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
@@ -44,7 +58,11 @@ export async function upsertProduct(deps: WriteDeps, sku: string, input: Product
   const body = input;
   const state: ProductState = { sku, name: body.name, category: body.category, attributes: body.attributes, vatRateBp: vatRateToBasisPoints(body.vatRate), status: body.status };
   const { result, revision } = await runWrite(deps, async (w) => {
-    const current = await w.tx.selectFrom('products').selectAll().where('sku', '=', sku).forUpdate().executeTakeFirst();
+    const current = await lockOrClaim(
+      () => w.tx.selectFrom('products').selectAll().where('sku', '=', sku).forUpdate().executeTakeFirst(),
+      () => w.tx.insertInto('products').values({ ...state, attributes: JSON.stringify(state.attributes), revision: 0, createdAt: w.now, updatedAt: w.now })
+        .onConflict((oc) => oc.column('sku').doNothing()).returning('sku').executeTakeFirst(),
+    );
     if (current && current.name === state.name && current.category === state.category && current.vatRateBp === state.vatRateBp
       && current.status === state.status && sameAttributes(current.attributes, state.attributes)) {
       return { changed: false };
@@ -85,7 +103,10 @@ export async function upsertLocation(deps: WriteDeps, id: string, input: Locatio
   const body = input;
   const state: LocationState = { id, name: body.name, kind: body.kind, fulfilsOnline: body.fulfilsOnline };
   const { result, revision } = await runWrite(deps, async (w) => {
-    const current = await w.tx.selectFrom('locations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    const current = await lockOrClaim(
+      () => w.tx.selectFrom('locations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
+      () => w.tx.insertInto('locations').values({ ...state, revision: 0, createdAt: w.now, updatedAt: w.now }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst(),
+    );
     if (current && current.name === state.name && current.kind === state.kind && current.fulfilsOnline === state.fulfilsOnline) return { changed: false };
     w.atRevision(async (tx, rev) => {
       await tx.insertInto('locations').values({ ...state, revision: rev, createdAt: w.now, updatedAt: w.now })

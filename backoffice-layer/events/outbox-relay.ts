@@ -90,7 +90,7 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
   const pollMs = opts.pollMs ?? 500;
   const redeliverAfterMs = opts.redeliverAfterMs ?? 30_000;
   let stopped = false;
-  let listener: PoolClient | undefined;
+  let listener: { client: PoolClient; release(): void } | undefined;
   let running: Promise<number> | undefined;
   let again = false;
 
@@ -115,14 +115,33 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
     if (stopped) return;
     try {
       const client = await deps.pool.connect();
-      client.on('notification', () => void pump());
-      client.on('error', () => {
+      // A client released normally goes back to the pool: these handlers must leave with it (else the next user of the
+      // connection inherits them). A dying connection may report more than one error, but it is destroyed once.
+      let released = false;
+      const onNotification = () => void pump();
+      const onError = () => {
+        if (released) return;
+        released = true;
+        client.off('notification', onNotification); // keeps this (now no-op) error handler: the client is destroyed
         client.release(true);
-        if (listener === client) listener = undefined;
+        if (listener?.client === client) listener = undefined;
         if (!stopped) setTimeout(() => void listen(), 1000).unref();
-      });
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      listener = client;
+      };
+      const detach = () => { client.off('notification', onNotification); client.off('error', onError); };
+      client.on('notification', onNotification);
+      client.on('error', onError);
+      const release = () => { if (released) return; released = true; detach(); client.release(); };
+      try {
+        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      } catch (e) {
+        if (released) return; // the error handler released it and retries
+        released = true;
+        client.off('notification', onNotification);
+        client.release(true);
+        throw e;
+      }
+      if (stopped) { release(); return; }
+      listener = { client, release };
     } catch (e) {
       deps.logger.warn({ err: e }, 'outbox relay could not LISTEN; polling only, retrying');
       if (!stopped) setTimeout(() => void listen(), 1000).unref();
@@ -149,9 +168,10 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
       clearInterval(redeliver);
       await running;
       if (listener) {
-        await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
-        listener.release();
+        const l = listener;
         listener = undefined;
+        await l.client.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
+        l.release();
       }
     },
   };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { DomainError, runWrite, type Executor, type WriteContext, type WriteDeps } from '../../shared/index.js';
 import type { PriceCandidate, PriceListState, PriceState } from '../events/event-types.js';
+import { lockOrClaim } from '../catalogue/catalogue.js';
 import type { PriceBody, PriceListBody } from './pricing.schema.js';
 import { selectPrice, type SelectedPrice } from './select-price.js';
 
@@ -15,7 +16,10 @@ export async function upsertPriceList(deps: WriteDeps, id: string, input: PriceL
   const body = input;
   const state: PriceListState = { id, name: body.name, currency: body.currency, priority: body.priority, validFrom: iso(body.validFrom ?? null), validTo: iso(body.validTo ?? null) };
   const { result, revision } = await runWrite(deps, async (w) => {
-    const current = await w.tx.selectFrom('priceLists').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    const current = await lockOrClaim(
+      () => w.tx.selectFrom('priceLists').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
+      () => w.tx.insertInto('priceLists').values({ ...state, revision: 0, createdAt: w.now, updatedAt: w.now }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst(),
+    );
     if (current) {
       if (current.currency !== state.currency) {
         const prices = await w.tx.selectFrom('prices').select('sku').where('priceListId', '=', id).limit(1).executeTakeFirst();
@@ -70,7 +74,10 @@ export async function setPrice(deps: WriteDeps, priceListId: string, sku: string
     if (!list) throw new DomainError('NOT_FOUND', `No price list ${priceListId}`, { priceListId });
     const product = await w.tx.selectFrom('products').select('sku').where('sku', '=', sku).forShare().executeTakeFirst();
     if (!product) throw new DomainError('NOT_FOUND', `No product ${sku}`, { sku });
-    const current = await w.tx.selectFrom('prices').selectAll().where('priceListId', '=', priceListId).where('sku', '=', sku).where('minQuantity', '=', state.minQuantity).forUpdate().executeTakeFirst();
+    const current = await lockOrClaim(
+      () => w.tx.selectFrom('prices').selectAll().where('priceListId', '=', priceListId).where('sku', '=', sku).where('minQuantity', '=', state.minQuantity).forUpdate().executeTakeFirst(),
+      () => w.tx.insertInto('prices').values({ ...state, revision: 0 }).onConflict((oc) => oc.columns(['priceListId', 'sku', 'minQuantity']).doNothing()).returning('sku').executeTakeFirst(),
+    );
     if (current && current.amount === state.amount && iso(current.validFrom) === state.validFrom && iso(current.validTo) === state.validTo) return { changed: false };
     w.atRevision(async (tx, rev) => {
       const values = { amount: state.amount, validFrom: state.validFrom, validTo: state.validTo, revision: rev };

@@ -5,8 +5,11 @@ export interface SelectedPrice {
   currency: string;
   priceListId: string;
   minQuantity: number;
-  /** The earliest instant after `at` at which this answer may change (a window opens or closes), or null. */
-  validUntil: string | null;
+  /**
+   * The earliest instant after `at` at which this answer may change (a window of any candidate opens or closes), or
+   * null when no window edge lies ahead. ISO 8601, UTC. Conservative: the answer may also stay the same then.
+   */
+  validTo: string | null;
 }
 
 function opensBy(from: string | null, at: number): boolean {
@@ -32,7 +35,11 @@ export function isOpenAt(c: PriceCandidate, at: Date): boolean {
  * 2. Among applicable candidates the list with the highest `priority` wins; equal priorities are broken by the
  *    price list id (lowest first), so the answer never depends on row order.
  * 3. Within the winning list the largest quantity tier that the quantity reaches wins.
+ * 4. Should two candidates still tie (the same list and tier twice — impossible for rows of one database, possible
+ *    for hand-built inputs), the lower amount wins, then the earlier-closing window, the earlier-opening one and
+ *    the lower currency code, so the answer stays independent of order.
  * Gaps (no window open) give null: the SKU has no sellable price at that instant.
+ * `validTo` of the result is `nextPriceChange(candidates, at)`: until then the same inputs give the same answer.
  *
  * @example selectPrice(candidates, { at: new Date('2026-12-01T10:00:00Z'), quantity: 1 })
  */
@@ -46,13 +53,27 @@ export function selectPrice(candidates: readonly PriceCandidate[], opts: { at: D
   }
   if (!best) return null;
   const next = nextPriceChange(candidates, opts.at);
-  return { amount: best.amount, currency: best.currency, priceListId: best.priceListId, minQuantity: best.minQuantity, validUntil: next ? next.toISOString() : null };
+  return { amount: best.amount, currency: best.currency, priceListId: best.priceListId, minQuantity: best.minQuantity, validTo: next ? next.toISOString() : null };
 }
 
 function better(a: PriceCandidate, b: PriceCandidate): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.priceListId !== b.priceListId) return a.priceListId < b.priceListId;
-  return a.minQuantity > b.minQuantity;
+  if (a.minQuantity !== b.minQuantity) return a.minQuantity > b.minQuantity;
+  if (a.amount !== b.amount) return a.amount < b.amount;
+  const ca = closesAt(a);
+  const cb = closesAt(b);
+  if (ca !== cb) return ca < cb;
+  if (opensAt(a) !== opensAt(b)) return opensAt(a) < opensAt(b);
+  return a.currency < b.currency;
+}
+
+/** When a candidate stops applying (the earlier of its two closing edges); +∞ when open-ended. */
+function closesAt(c: PriceCandidate): number {
+  return Math.min(c.validTo === null ? Number.POSITIVE_INFINITY : Date.parse(c.validTo), c.listValidTo === null ? Number.POSITIVE_INFINITY : Date.parse(c.listValidTo));
+}
+function opensAt(c: PriceCandidate): number {
+  return Math.max(c.validFrom === null ? Number.NEGATIVE_INFINITY : Date.parse(c.validFrom), c.listValidFrom === null ? Number.NEGATIVE_INFINITY : Date.parse(c.listValidFrom));
 }
 
 /** The next instant strictly after `after` at which any candidate's window opens or closes, or null. */
