@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sql } from 'kysely';
 import {
   applyEvent, applyStockMovements, createReadModel, publishPending, readModelConsumer, setPrice, setStockCount, startBackofficeWorker,
   startOutboxRelay, upsertPriceList, upsertProduct, verifyReadModel, type EventConsumer,
 } from '../../../backoffice-layer/index.js';
 import { runWrite, type EventEnvelope } from '../../../shared/index.js';
-import { deleteRedisPrefix } from '../../support/test-context.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 async function product(ctx: BackofficeTestContext, sku: string): Promise<number> {
@@ -119,129 +116,6 @@ describe('the read model', () => {
       await expect(rm.getSnapshot(['COAT-M'], { minRevision: counted.revision + 1000 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     } finally {
       await rm.close();
-    }
-  });
-});
-
-describe('faults', () => {
-  let ctx: BackofficeTestContext;
-  beforeAll(async () => {
-    ctx = await createBackofficeTestContext();
-    await sql`CREATE TABLE test_effects (id bigserial PRIMARY KEY, event_id uuid NOT NULL)`.execute(ctx.deps.db);
-  });
-  afterAll(async () => { await ctx.close(); });
-
-  const startWorker = (): { child: ChildProcess; ready: Promise<void> } => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/worker-process.ts'], {
-      env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('worker ready')) resolve(); });
-      child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-    });
-    ready.catch(() => undefined);
-    return { child, ready };
-  };
-  const kill = async (child: ChildProcess) => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  const givenWarehouse = async () => {
-    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-    await runWrite(ctx.deps, async (w) => {
-      w.atRevision(async (tx, revision) => { await tx.insertInto('locations').values({ id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true, revision, createdAt: w.now, updatedAt: w.now }).onConflict((oc) => oc.column('id').doNothing()).execute(); });
-      w.emit({ type: 'location.changed', aggregateType: 'location', aggregateId: 'wh-1', payload: { location: { id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true } } });
-    });
-    for (let i = 0; i < 15; i++) await product(ctx, `F1-${i}`);
-  };
-  const everyEventOnce = async (): Promise<{ events: number; effects: number; duplicates: number }> => {
-    const r = await sql<{ events: number; effects: number; duplicates: number }>`
-      SELECT (SELECT count(*) FROM outbox)::int AS events, (SELECT count(*) FROM test_effects)::int AS effects,
-             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id HAVING count(*) > 1) d)::int AS duplicates`.execute(ctx.deps.db);
-    return r.rows[0]!;
-  };
-
-  it('F1: a worker killed mid-job again and again still applies every event exactly once, and the read model equals a rebuild', async () => {
-    await givenWarehouse();
-    let writing = true;
-    let writes = 0;
-    const writer = (async () => {
-      while (writing) {
-        const sku = `F1-${writes % 15}`;
-        await product(ctx, sku);
-        await setPrice(ctx.deps, 'base', sku, { amount: 1000 + writes, minQuantity: 1 });
-        await setStockCount(ctx.deps, sku, 'wh-1', { onHand: writes % 40 });
-        writes++;
-      }
-    })();
-    for (let kill_ = 0; kill_ < 5; kill_++) {
-      const w = startWorker();
-      await w.ready;
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 400));
-      await kill(w.child);
-    }
-    writing = false;
-    await writer;
-    expect(writes).toBeGreaterThan(20);
-    const last = startWorker();
-    try {
-      await last.ready;
-      await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, 'every event applied');
-      const s = await everyEventOnce();
-      expect(s.duplicates).toBe(0);
-      expect(s.effects).toBe(s.events);
-      await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 10_000, 'read model equal to a rebuild');
-    } finally {
-      await kill(last.child);
-    }
-  });
-
-  it('F2: Redis loses everything: reads fall back to PostgreSQL with no error, nothing committed is lost', async () => {
-    await givenWarehouse();
-    const w = startWorker();
-    const rm = await createReadModel(ctx.deps, { waitMs: 100 });
-    try {
-      await w.ready;
-      let writing = true;
-      let lastRevision = 0;
-      const errors: unknown[] = [];
-      const writer = (async () => {
-        for (let i = 0; writing; i++) {
-          lastRevision = (await setStockCount(ctx.deps, `F1-${i % 15}`, 'wh-1', { onHand: 100 + i })).revision;
-        }
-      })();
-      const reader = (async () => {
-        while (writing) {
-          const min = lastRevision;
-          try {
-            const snap = await rm.getSnapshot(['F1-1', 'F1-2'], { minRevision: min });
-            if (snap.revision < min) errors.push(new Error(`answered ${snap.revision} < ${min}`));
-          } catch (e) { errors.push(e); }
-          await new Promise((r) => setImmediate(r)); // answers from memory resolve without I/O: let the writer run
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 500));
-      await deleteRedisPrefix(ctx.deps.redis, ctx.redisPrefix); // what FLUSHALL does to this hub
-      await new Promise((r) => setTimeout(r, 1500));
-      writing = false;
-      await Promise.all([writer, reader]);
-      expect(errors).toEqual([]);
-      await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, 'every event applied after the flush').catch(async (e: unknown) => {
-        // Say what is stuck: the unapplied events and what BullMQ holds for them.
-        const stuck = await sql<{ id: string; publishedAt: Date | null }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
-        const states = await Promise.all(stuck.rows.map(async (r) => { const job = await ctx.deps.queues.events.getJob(r.id); return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} failed=${job?.failedReason ?? '-'}`; }));
-        throw new Error(`${(e as Error).message}; stuck: ${states.join(' | ')}; alive=${w.child.exitCode === null}`);
-      });
-      expect((await everyEventOnce()).duplicates).toBe(0);
-      await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'read model equal to a rebuild');
-      const snap = await rm.getSnapshot(['F1-1'], { minRevision: lastRevision });
-      expect(snap.revision).toBeGreaterThanOrEqual(lastRevision);
-    } finally {
-      await rm.close();
-      await kill(w.child);
     }
   });
 });

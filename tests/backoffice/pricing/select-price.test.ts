@@ -16,11 +16,11 @@ describe('selectPrice — worked examples', () => {
   });
 
   it('lets the higher-priority list win while its window is open, and says until when the answer holds', () => {
-    expect(selectPrice([base, sale], { at: at('2026-11-30T23:59:59.999Z') })).toMatchObject({ amount: 12995, validUntil: '2026-12-01T00:00:00.000Z' });
-    expect(selectPrice([base, sale], { at: at('2026-12-01T00:00:00.000Z') })).toMatchObject({ amount: 9995, priceListId: 'winter-sale', validUntil: '2026-12-15T00:00:00.000Z' });
+    expect(selectPrice([base, sale], { at: at('2026-11-30T23:59:59.999Z') })).toMatchObject({ amount: 12995, validTo: '2026-12-01T00:00:00.000Z' });
+    expect(selectPrice([base, sale], { at: at('2026-12-01T00:00:00.000Z') })).toMatchObject({ amount: 9995, priceListId: 'winter-sale', validTo: '2026-12-15T00:00:00.000Z' });
     expect(selectPrice([base, sale], { at: at('2026-12-14T23:59:59.999Z') })).toMatchObject({ amount: 9995 });
     // validTo is exclusive: at the closing instant the base price is back.
-    expect(selectPrice([base, sale], { at: at('2026-12-15T00:00:00.000Z') })).toMatchObject({ amount: 12995, validUntil: null });
+    expect(selectPrice([base, sale], { at: at('2026-12-15T00:00:00.000Z') })).toMatchObject({ amount: 12995, validTo: null });
   });
 
   it('honours a window on the price row itself, not only on the list', () => {
@@ -66,24 +66,50 @@ describe('selectPrice — worked examples', () => {
 });
 
 describe('selectPrice — properties', () => {
-  const instant = fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') });
-  const edge = fc.option(instant.map((t) => new Date(t).toISOString()), { nil: null });
-  const candidate = fc.record({
+  // A few shared instants make windows meet, overlap and coincide, and let `at` fall exactly on an edge.
+  const pool = ['2026-03-01T00:00:00Z', '2026-06-01T00:00:00Z', '2026-06-01T00:00:00.001Z', '2026-09-01T00:00:00Z'].map(Date.parse);
+  const instant = fc.oneof(fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') }), fc.constantFrom(...pool));
+  const edge = fc.option(instant.map((t) => new Date(t).toISOString()), { nil: null, freq: 2 });
+  const candidateOf = (maxTier: number, edge: fc.Arbitrary<string | null>) => fc.record({
     priceListId: fc.constantFrom('base', 'sale', 'flash', 'vip'),
     priority: fc.integer({ min: -3, max: 3 }),
     currency: fc.constantFrom('EUR', 'GBP'),
     listValidFrom: edge, listValidTo: edge,
-    minQuantity: fc.integer({ min: 1, max: 12 }),
+    minQuantity: fc.integer({ min: 1, max: maxTier }),
     amount: fc.integer({ min: 0, max: 1_000_000 }),
     validFrom: edge, validTo: edge,
   });
+  const candidate = candidateOf(12, edge);
   const cands = fc.uniqueArray(candidate, { maxLength: 12, selector: (x) => `${x.priceListId}/${x.minQuantity}` });
+  // Hand-built inputs may repeat a list and tier (a database cannot): the answer must still not depend on order.
+  // One priority per list, as in the database, so that such repeats really tie up to the amount and windows.
+  const anyCands = fc.tuple(fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 4, maxLength: 4 }), fc.array(candidateOf(2, fc.constantFrom(null, '2026-06-01T00:00:00.000Z')), { maxLength: 12 }))
+    .map(([prio, list]) => list.map((x) => ({ ...x, priority: prio[['base', 'sale', 'flash', 'vip'].indexOf(x.priceListId)]! })));
+  const permuted = <T>(xs: T[]) => fc.shuffledSubarray(xs, { minLength: xs.length, maxLength: xs.length });
 
   it('does not depend on the order of the candidates', () => {
-    fc.assert(fc.property(cands, instant, fc.integer({ min: 1, max: 20 }), fc.context(), (list, t, q, ctx) => {
-      const shuffled = [...list].reverse();
-      ctx.log(JSON.stringify(list));
-      expect(selectPrice(shuffled, { at: new Date(t), quantity: q })).toEqual(selectPrice(list, { at: new Date(t), quantity: q }));
+    fc.assert(fc.property(anyCands.chain((list) => fc.tuple(fc.constant(list), permuted(list))), instant, fc.integer({ min: 1, max: 20 }), fc.option(fc.constantFrom('EUR', 'GBP'), { nil: undefined }),
+      ([list, shuffled], t, q, currency) => {
+        const opts = { at: new Date(t), quantity: q, ...(currency ? { currency } : {}) };
+        expect(selectPrice(shuffled, opts)).toEqual(selectPrice(list, opts));
+      }), { numRuns: 500 });
+  });
+
+  it('keeps the same answer at every instant before its validTo', () => {
+    fc.assert(fc.property(cands, instant, fc.integer({ min: 1, max: 20 }), fc.double({ min: 0, max: 1, noNaN: true }), (list, t, q, frac) => {
+      const first = selectPrice(list, { at: new Date(t), quantity: q });
+      const until = first?.validTo ? Date.parse(first.validTo) : Date.parse('2027-06-01T00:00:00Z');
+      const later = t + Math.floor((until - t - 1) * frac);
+      if (first) expect(selectPrice(list, { at: new Date(later), quantity: q })).toEqual(first);
+    }), { numRuns: 400 });
+  });
+
+  it('with a currency asked for, answers as if the other currencies did not exist', () => {
+    fc.assert(fc.property(cands, instant, fc.integer({ min: 1, max: 20 }), (list, t, q) => {
+      const chosen = selectPrice(list, { at: new Date(t), quantity: q, currency: 'GBP' });
+      if (chosen) expect(chosen.currency).toBe('GBP');
+      const onlyGbp = selectPrice(list.filter((x) => x.currency === 'GBP'), { at: new Date(t), quantity: q });
+      expect(chosen && { ...chosen, validTo: null }).toEqual(onlyGbp && { ...onlyGbp, validTo: null });
     }), { numRuns: 400 });
   });
 
