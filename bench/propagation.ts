@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { seedDemoRetailer, setStockCount, startBackofficeWorker, type BackofficeWorker } from '../backoffice-layer/index.js';
+import { Redis } from 'ioredis';
+import { readModelKeys, seedDemoRetailer, setStockCount, startBackofficeWorker, type BackofficeWorker, type ReadModelChange } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
 import { journeyWorkerOptions } from '../journey-layer/index.js';
 import { createBenchDatabase, percentile, printTable } from './support.js';
@@ -30,6 +31,17 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number }
     const watched = skus.slice(0, 5);
     const committedAt = new Map<number, number>();
     const latencies: number[] = [];
+    // When the read model (what every API node answers from) reached each committed revision.
+    const allCommits = new Map<number, number>();
+    const visible: number[] = [];
+    const notices = new Redis(deps.redisUrl);
+    await notices.subscribe(readModelKeys(deps.redisPrefix).changes);
+    notices.on('message', (_c: string, m: string) => {
+      const n = JSON.parse(m) as ReadModelChange;
+      if (!n.watermark) return;
+      const now = performance.now();
+      for (const [rev, at] of allCommits) if (rev <= n.revision) { visible.push(now - at); allCommits.delete(rev); }
+    });
     const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
     const stops = watched.map((sku) => client.subscribe<{ offerChanged: { revision: string } }>({ query: `subscription { offerChanged(sku: "${sku}") { revision } }` }, {
       next: (v) => {
@@ -50,17 +62,21 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number }
       const sku = skus[i % skus.length]!;
       const n = i++;
       writes.push(setStockCount(deps, sku, 'wh-tilburg', { onHand: 1000 + n }).then((r) => {
-        if (watched.includes(sku)) committedAt.set(r.revision, performance.now());
+        const at = performance.now();
+        allCommits.set(r.revision, at);
+        if (watched.includes(sku)) committedAt.set(r.revision, at);
       }, () => undefined));
     }
     await Promise.all(writes);
     await new Promise((r) => setTimeout(r, 1500));
     for (const s of stops) s();
     await client.dispose();
+    notices.disconnect();
     const achieved = i / seconds;
     const table = printTable(`P4 — commit → pushed to a subscriber on another process (${Math.round(achieved)} changes/s over 50 SKUs, ${seconds} s)`,
       ['measure', 'pushes', 'p50 ms', 'p99 ms', 'target'],
-      [['stock change committed → offerChanged received', latencies.length, percentile(latencies, 50), percentile(latencies, 99), 'p50 ≤ 15, p99 ≤ 100']]);
+      [['stock change committed → read model at its revision (every node answers it)', visible.length, percentile(visible, 50), percentile(visible, 99), 'p50 ≤ 15, p99 ≤ 100'],
+        ['stock change committed → offerChanged received', latencies.length, percentile(latencies, 50), percentile(latencies, 99), 'p50 ≤ 15, p99 ≤ 100']]);
     return { table, p50: percentile(latencies, 50), p99: percentile(latencies, 99), pushes: latencies.length };
   } finally {
     api?.kill('SIGTERM');

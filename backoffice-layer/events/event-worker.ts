@@ -8,36 +8,100 @@ import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 /**
  * Something that reacts to outbox events. `apply` runs inside the PostgreSQL transaction that records the event as
  * applied for this consumer, so a PostgreSQL effect happens exactly once however often the event arrives. Effects
- * elsewhere (Redis) must be idempotent by revision. `afterCommit` runs once the event is recorded (notifications).
+ * elsewhere (Redis) must be idempotent by revision. `afterCommit` runs once the events are recorded (notifications).
  */
 export interface EventConsumer {
   name: string;
   /** Event types this consumer cares about; all when omitted. Others are recorded as applied without work. */
   types?: readonly string[];
   apply(event: EventEnvelope, tx: Transaction<DB>): Promise<void>;
-  afterCommit?(event: EventEnvelope, watermark: number): Promise<void>;
+  /** Applies several events (in revision order) at once, e.g. with one Redis round trip; else `apply` runs per event. */
+  applyBatch?(events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void>;
+  /**
+   * Runs after the events (of this consumer's types, in revision order) are recorded as applied — also when they were
+   * applied before and arrive again. `reached()` moves this consumer's watermark and returns it.
+   */
+  afterCommit?(events: readonly EventEnvelope[], reached: () => Promise<number>): Promise<void>;
+}
+
+const wants = (c: EventConsumer, e: EventEnvelope): boolean => !c.types || c.types.includes(e.type);
+
+export interface BatchOutcome {
+  /** Per event id: the consumers that applied it now (not before). */
+  applied: Map<string, string[]>;
+  /** Events that failed, with the error; the others took effect. */
+  failed: Map<string, unknown>;
 }
 
 /**
- * Applies one event to every consumer, each in its own transaction with its `applied_events` row: the row is the
- * proof of application and the dedupe key. Returns the names of consumers that applied it now (not before).
+ * Applies events to every consumer. The whole batch goes in one transaction: one statement records every
+ * (consumer, event) pair in `applied_events` — the row is the proof of application and the dedupe key — and each
+ * consumer applies the events it had not applied yet. Should that transaction fail, each event is applied to each
+ * consumer on its own, so a failing event or consumer fails only itself. Then each consumer's `afterCommit` runs
+ * once for the batch.
  */
+export async function applyEvents(db: Database, consumers: readonly EventConsumer[], events: readonly EventEnvelope[], now: Date): Promise<BatchOutcome> {
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const sorted = [...byId.values()].sort((a, b) => a.revision - b.revision);
+  const outcome: BatchOutcome = { applied: new Map(sorted.map((e) => [e.id, []])), failed: new Map() };
+  if (sorted.length === 0) return outcome;
+  try {
+    const fresh = await db.transaction().execute((tx) => applyInOne(tx, consumers, sorted, now));
+    for (const [id, names] of fresh) outcome.applied.set(id, names);
+  } catch (batchError) {
+    if (sorted.length === 1 && consumers.length <= 1) {
+      outcome.failed.set(sorted[0]!.id, batchError);
+    } else {
+      for (const e of sorted) {
+        for (const c of consumers) {
+          try {
+            const names = await db.transaction().execute((tx) => applyInOne(tx, [c], [e], now));
+            outcome.applied.get(e.id)!.push(...(names.get(e.id) ?? []));
+          } catch (err) {
+            if (!outcome.failed.has(e.id)) outcome.failed.set(e.id, err);
+          }
+        }
+      }
+    }
+  }
+  const done = sorted.filter((e) => !outcome.failed.has(e.id));
+  await Promise.all(consumers.map(async (c) => {
+    const mine = done.filter((e) => wants(c, e));
+    if (!c.afterCommit || mine.length === 0) return;
+    try {
+      await c.afterCommit(mine, () => advanceWatermark(db, c.name, now));
+    } catch (err) {
+      for (const e of mine) if (!outcome.failed.has(e.id)) outcome.failed.set(e.id, err);
+    }
+  }));
+  return outcome;
+}
+
+async function applyInOne(tx: Transaction<DB>, consumers: readonly EventConsumer[], events: readonly EventEnvelope[], now: Date): Promise<Map<string, string[]>> {
+  const pairs = consumers.flatMap((c) => events.map((e) => ({ consumer: c.name, id: e.id, revision: e.revision })));
+  const rows = await sql<{ consumer: string; eventId: string }>`
+    INSERT INTO applied_events (consumer, event_id, revision, applied_at)
+    SELECT c, e, r, ${now} FROM unnest(${pairs.map((p) => p.consumer)}::text[], ${pairs.map((p) => p.id)}::uuid[], ${pairs.map((p) => p.revision)}::bigint[]) AS t(c, e, r)
+    ON CONFLICT (consumer, event_id) DO NOTHING
+    RETURNING consumer, event_id`.execute(tx);
+  const fresh = new Set(rows.rows.map((r) => `${r.consumer} ${r.eventId}`));
+  const out = new Map<string, string[]>(events.map((e) => [e.id, []]));
+  for (const c of consumers) {
+    const mine = events.filter((e) => fresh.has(`${c.name} ${e.id}`));
+    for (const e of mine) out.get(e.id)!.push(c.name);
+    const work = mine.filter((e) => wants(c, e));
+    if (work.length === 0) continue;
+    if (c.applyBatch) await c.applyBatch(work, tx);
+    else for (const e of work) await c.apply(e, tx);
+  }
+  return out;
+}
+
+/** Applies one event to every consumer (see `applyEvents`); throws when it failed. Returns the consumers that applied it now. */
 export async function applyEvent(db: Database, consumers: readonly EventConsumer[], event: EventEnvelope, now: Date): Promise<string[]> {
-  const applied: string[] = [];
-  for (const c of consumers) {
-    const fresh = await db.transaction().execute(async (tx) => {
-      const row = await tx.insertInto('appliedEvents').values({ consumer: c.name, eventId: event.id, revision: event.revision, appliedAt: now })
-        .onConflict((oc) => oc.columns(['consumer', 'eventId']).doNothing()).returning('eventId').executeTakeFirst();
-      if (!row) return false;
-      if (!c.types || c.types.includes(event.type)) await c.apply(event, tx);
-      return true;
-    });
-    if (fresh) applied.push(c.name);
-  }
-  for (const c of consumers) {
-    if (c.afterCommit && (!c.types || c.types.includes(event.type))) await c.afterCommit(event, await advanceWatermark(db, c.name, now));
-  }
-  return applied;
+  const outcome = await applyEvents(db, consumers, [event], now);
+  if (outcome.failed.has(event.id)) throw outcome.failed.get(event.id);
+  return outcome.applied.get(event.id) ?? [];
 }
 
 /**
@@ -71,17 +135,38 @@ export interface EventWorker {
 }
 
 /**
- * A BullMQ worker on the events queue that applies each event to the consumers. Jobs carry the whole envelope
- * (job id = event id). A failing consumer makes the job retry with back-off; nothing is skipped.
+ * A BullMQ worker on the events queue that applies events to the consumers in batches: it holds up to `batchSize`
+ * jobs at once (job id = event id, the job carries the whole envelope) and applies all it holds in one go while the
+ * next ones arrive, so a burst costs one transaction, not one per event. A failing event makes its own job retry
+ * with back-off; nothing is skipped.
  */
-export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, consumers: readonly EventConsumer[], opts: { concurrency?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
+export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, consumers: readonly EventConsumer[], opts: { batchSize?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
   const lockDuration = opts.lockDurationMs ?? 10_000;
+  const batchSize = opts.batchSize ?? 200;
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const worker = new Worker<EventEnvelope>(QUEUE_NAMES.events, async (job: Job<EventEnvelope>) => {
-    await applyEvent(deps.db, consumers, job.data, deps.clock.now());
-  }, { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: opts.concurrency ?? 1, lockDuration, stalledInterval: Math.max(1000, lockDuration / 2), maxStalledCount: 1000 });
+  const held: Array<{ event: EventEnvelope; done: (err?: unknown) => void }> = [];
+  let flushing: Promise<void> | null = null;
+  const flush = async (): Promise<void> => {
+    while (held.length > 0) {
+      const batch = held.splice(0, batchSize);
+      try {
+        const outcome = await applyEvents(deps.db, consumers, batch.map((b) => b.event), deps.clock.now());
+        for (const b of batch) b.done(outcome.failed.has(b.event.id) ? (outcome.failed.get(b.event.id) ?? new Error('event failed')) : undefined);
+      } catch (e) {
+        for (const b of batch) b.done(e ?? new Error('event batch failed'));
+      }
+    }
+  };
+  // Jobs fetched together land here within one turn of the event loop: flush on the next, as one batch.
+  const schedule = (): void => {
+    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => { flushing = null; if (held.length > 0) schedule(); });
+  };
+  const worker = new Worker<EventEnvelope>(QUEUE_NAMES.events, (job: Job<EventEnvelope>) => new Promise<void>((resolve, reject) => {
+    held.push({ event: job.data, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
+    schedule();
+  }), { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: batchSize, lockDuration, stalledInterval: Math.max(1000, lockDuration / 2), maxStalledCount: 1000 });
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'event worker error'));
   worker.on('failed', (job, e) => deps.logger.warn({ err: e, eventId: job?.id, type: job?.data.type }, 'event failed; it will be retried'));
   return {

@@ -1,3 +1,3 @@
 export type * from './event-types.js';
 export { startOutboxRelay, publishPending, redeliverUnapplied, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
-export { startEventWorker, applyEvent, advanceWatermark, type EventConsumer, type EventWorker } from './event-worker.js';
+export { startEventWorker, applyEvent, applyEvents, advanceWatermark, type BatchOutcome, type EventConsumer, type EventWorker } from './event-worker.js';

@@ -14,8 +14,8 @@ export interface BackofficeWorker {
 export interface BackofficeWorkerOptions {
   /** Consumers of other layers (e.g. loyalty points on `sale.committed`), applied after the read model. */
   consumers?: readonly EventConsumer[];
-  /** Event worker concurrency (events of one SKU stay correct at any value: state writes are revision-guarded). */
-  concurrency?: number;
+  /** Events the event worker holds and applies at once (events of one SKU stay correct: state writes are revision-guarded). */
+  batchSize?: number;
   relayPollMs?: number;
   redeliverAfterMs?: number;
   /** Other layers' scheduled instants (promotion windows) that commit a switch revision like price windows do. */
@@ -40,7 +40,7 @@ export async function startBackofficeWorker(deps: BackofficeDeps, opts: Backoffi
   };
   const consumers = [readModelConsumer(deps), ...(opts.consumers ?? []), rescheduler];
   const maintenance = startReadModelMaintenance(deps);
-  const events = await startEventWorker(deps, consumers, { concurrency: opts.concurrency ?? 1 });
+  const events = await startEventWorker(deps, consumers, { batchSize: opts.batchSize });
   const relay = await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: opts.relayPollMs, redeliverAfterMs: opts.redeliverAfterMs });
   const expiry = await startReservationExpiryWorker(deps);
   deps.logger.info({ consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER }, 'backoffice worker started');

@@ -1,4 +1,5 @@
-import { currentRevision, type EventEnvelope, type Redis } from '../../shared/index.js';
+import type { Transaction } from 'kysely';
+import { currentRevision, type DB, type EventEnvelope, type Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
 import { loadFacets, raiseWatermark, readModelKeys, viewWrites, writeFacets, type FacetWrite, type ReadModelKeys } from './store.js';
@@ -28,18 +29,19 @@ function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _typ
  */
 export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
-  return {
-    name: READ_MODEL_CONSUMER,
-    async apply(event, tx) {
-      const writes: FacetWrite[] = [];
-      let skus: string[] = [];
-      let locations = false;
-      let reload: string[] = [];
+  const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
+    const writes: FacetWrite[] = [];
+    const skus = new Set<string>();
+    const reload = new Set<string>();
+    let locations = false;
+    let revision = 0;
+    for (const event of events) {
+      revision = Math.max(revision, event.revision);
       switch (event.type) {
         case 'product.changed': {
           const p = payload(event, 'product.changed');
           writes.push({ key: keys.product(p.product.sku), rev: event.revision, value: p.product });
-          skus = [p.product.sku];
+          skus.add(p.product.sku);
           break;
         }
         case 'location.changed': {
@@ -50,36 +52,43 @@ export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): 
         }
         case 'stock.changed': {
           const p = payload(event, 'stock.changed');
-          for (const l of p.levels) writes.push({ key: keys.stock(l.sku), field: l.locationId, rev: event.revision, value: l });
-          skus = [...new Set(p.levels.map((l) => l.sku))];
+          for (const l of p.levels) { writes.push({ key: keys.stock(l.sku), field: l.locationId, rev: event.revision, value: l }); skus.add(l.sku); }
           break;
         }
         case 'price.changed':
-          reload = [payload(event, 'price.changed').sku];
+          reload.add(payload(event, 'price.changed').sku);
           break;
         case 'catalogue.bulk-changed':
-          reload = payload(event, 'catalogue.bulk-changed').skus;
+          for (const s of payload(event, 'catalogue.bulk-changed').skus) reload.add(s);
           break;
         case 'price-list.changed': {
           const id = payload(event, 'price-list.changed').priceList.id;
-          reload = (await tx.selectFrom('prices').select('sku').distinct().where('priceListId', '=', id).execute()).map((r) => r.sku);
+          for (const r of await tx.selectFrom('prices').select('sku').distinct().where('priceListId', '=', id).execute()) reload.add(r.sku);
           break;
         }
         default:
-          return;
+          break;
       }
-      if (reload.length > 0) {
-        // Read in the consumer's own transaction: the state and the revision it is labelled with agree.
-        const rev = await currentRevision(tx);
-        for (let i = 0; i < reload.length; i += 1000) {
-          const views = await loadFacets(tx, reload.slice(i, i + 1000));
-          for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));
-        }
-        skus = reload;
+    }
+    if (reload.size > 0) {
+      // Read in the consumer's own transaction: the state and the revision it is labelled with agree.
+      const rev = await currentRevision(tx);
+      const list = [...reload];
+      for (let i = 0; i < list.length; i += 1000) {
+        const views = await loadFacets(tx, list.slice(i, i + 1000));
+        for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));
       }
-      await writeFactsAndNotify(deps.redis, keys, writes, { revision: event.revision, skus, locations });
-    },
-    async afterCommit(_event, watermark) {
+      for (const s of list) skus.add(s);
+    }
+    if (writes.length === 0 && skus.size === 0 && !locations) return;
+    await writeFactsAndNotify(deps.redis, keys, writes, { revision, skus: [...skus], locations });
+  };
+  return {
+    name: READ_MODEL_CONSUMER,
+    apply: (event, tx) => applyBatch([event], tx),
+    applyBatch,
+    async afterCommit(_events, reached) {
+      const watermark = await reached();
       const raised = await raiseWatermark(deps.redis, keys, watermark);
       if (raised === watermark) await deps.redis.publish(keys.changes, JSON.stringify({ revision: watermark, watermark: true } satisfies ReadModelChange));
     },

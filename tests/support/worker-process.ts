@@ -22,6 +22,6 @@ const effects: EventConsumer = {
 };
 const consumers = [readModelConsumer(deps), effects];
 startReadModelMaintenance(deps, { everyMs: 200 });
-await startEventWorker(deps, consumers, { concurrency: 4, lockDurationMs: 2000 });
+await startEventWorker(deps, consumers, { batchSize: 4, lockDurationMs: 2000 });
 await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: 100, redeliverAfterMs: 1000 });
 process.stdout.write('worker ready\n');
