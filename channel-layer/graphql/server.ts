@@ -6,7 +6,7 @@ import { WebSocketServer } from 'ws';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
-import { GraphQLError, Kind, type ASTVisitor, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
 import { classifyInfrastructureError, DomainError } from '../../shared/index.js';
 import { authenticateChannelClient } from '../clients/clients.js';
@@ -39,29 +39,60 @@ async function overLimit(deps: BackofficeDeps, client: { id: string; scopes: str
 /** Deepest selection nesting and most aliases one operation may use (QUALITY B2: refused before execution). */
 export const MAX_DEPTH = 8;
 export const MAX_ALIASES = 30;
+/**
+ * Most work one operation may ask for: every selected field costs 1, times the sizes of the lists around it. A full
+ * `offers` query of 100 SKUs with every field costs about 36,000; thirty aliased copies of it cost a million.
+ */
+export const MAX_COST = 50_000;
+/** Assumed sizes of list fields (the most they hold in practice, or their argument's cap). */
+const LIST_SIZES: Record<string, number> = { locations: 50, adjustments: 10, attributes: 20, lines: 200, consents: 3, rejectedCoupons: 20, edges: 1 };
 
-function depthAndAliasLimit(context: ValidationContext): ASTVisitor {
-  const depthOf = (set: SelectionSetNode | undefined, d: number): number => {
-    if (!set) return d;
-    let max = d;
+/** The size a list field stands for: its literal argument when given (`offers(skus: […])`, `products(first: n)`), else its cap. */
+function listSize(node: FieldNode): number {
+  const name = node.name.value;
+  const arg = (n: string) => node.arguments?.find((a) => a.name.value === n)?.value;
+  if (name === 'offers') { const v = arg('skus'); return v?.kind === Kind.LIST ? Math.max(1, v.values.length) : 100; }
+  if (name === 'products') { const v = arg('first'); return v?.kind === Kind.INT ? Math.max(1, Number(v.value)) : v ? 100 : 20; }
+  return LIST_SIZES[name] ?? 1;
+}
+
+function queryLimits(context: ValidationContext): ASTVisitor {
+  // Walks selections with fragments expanded; a fragment already on the path is not entered again (cycles are
+  // reported by the standard rules, but must not hang this one).
+  const walk = (set: SelectionSetNode | undefined, depth: number, multiplier: number, path: Set<string>): { depth: number; cost: number } => {
+    if (!set) return { depth, cost: 0 };
+    let maxDepth = depth;
+    let cost = 0;
     for (const s of set.selections) {
-      if (s.kind === Kind.FIELD) max = Math.max(max, depthOf(s.selectionSet, d + 1));
-      else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(s.selectionSet, d));
-      else {
-        const frag = context.getFragment(s.name.value);
-        max = Math.max(max, depthOf(frag?.selectionSet, d));
+      let r: { depth: number; cost: number };
+      if (s.kind === Kind.FIELD) {
+        const m = multiplier * listSize(s);
+        r = walk(s.selectionSet, depth + 1, m, path);
+        cost += m;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        r = walk(s.selectionSet, depth, multiplier, path);
+      } else {
+        const name = s.name.value;
+        if (path.has(name)) continue;
+        r = walk(context.getFragment(name)?.selectionSet, depth, multiplier, new Set([...path, name]));
       }
+      maxDepth = Math.max(maxDepth, r.depth);
+      cost += r.cost;
+      if (cost > MAX_COST * 10) break; // enough to refuse; stop counting
     }
-    return max;
+    return { depth: maxDepth, cost };
   };
   let aliases = 0;
+  const refuse = (message: string, node: OperationDefinitionNode, limits: Record<string, number>) =>
+    context.reportError(new GraphQLError(message, { nodes: [node], extensions: { code: 'BAD_USER_INPUT', ...limits } }));
   return {
     Field(node) { if (node.alias) aliases++; },
     OperationDefinition: {
       leave(node) {
-        const depth = depthOf(node.selectionSet, 0);
-        if (depth > MAX_DEPTH) context.reportError(new GraphQLError(`Query is too deep (${depth} levels; at most ${MAX_DEPTH})`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
-        if (aliases > MAX_ALIASES) context.reportError(new GraphQLError(`Too many aliases (${aliases}; at most ${MAX_ALIASES})`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
+        const { depth, cost } = walk(node.selectionSet, 0, 1, new Set());
+        if (depth > MAX_DEPTH) refuse(`Query is too deep (${depth} levels; at most ${MAX_DEPTH})`, node, { depth, maxDepth: MAX_DEPTH });
+        if (aliases > MAX_ALIASES) refuse(`Too many aliases (${aliases}; at most ${MAX_ALIASES})`, node, { aliases, maxAliases: MAX_ALIASES });
+        if (cost > MAX_COST) refuse(`Query is too costly (cost ${cost > MAX_COST * 10 ? `over ${MAX_COST * 10}` : cost}; at most ${MAX_COST})`, node, { maxCost: MAX_COST });
       },
     },
   };
@@ -82,7 +113,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     schema, introspection: !production, csrfPrevention: true, includeStacktraceInErrorResponses: false,
     // The node drains and stops everything itself on SIGTERM (api-node.ts); Apollo must not race it.
     stopOnTerminationSignals: false,
-    validationRules: [depthAndAliasLimit],
+    validationRules: [queryLimits],
     formatError: (formatted, error) => {
       const original = classifyInfrastructureError(unwrapResolverError(error));
       if (original instanceof DomainError) return { message: original.message, path: formatted.path, extensions: { code: original.code, ...original.details } };

@@ -99,6 +99,33 @@ describe('the GraphQL channel API', () => {
     expect(tooMany.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses deep, costly and cyclic queries before executing them, and lets a full 100-SKU offers query through (B2)', async () => {
+    const deep = await gql(keys.WEB!, `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`);
+    expect(deep.status).toBeLessThan(500);
+    expect(deep.body.data).toBeUndefined();
+    expect(deep.body.errors?.map((e) => e.message)).toContainEqual(expect.stringMatching(/too deep \(10 levels; at most 8\)/));
+    const nested = await gql(keys.WEB!, `fragment L on StockLevel { location { id } } fragment A on Availability { online { ...L } } { offer(sku: "COAT-M") { availability { ...A } product { attributes { name } } } }`);
+    expect(nested.body.errors).toBeUndefined(); // depth 4 through fragments: fine
+
+    const list = Array.from({ length: 100 }, (_, i) => `"SKU-${i}"`).join(', ');
+    const everything = `offers(skus: [${list}]) { sku revision fingerprint product { sku name category vatRate status attributes { name value } }
+      price { base { amount currency formatted } final { amount currency formatted } savings { amount currency formatted } adjustments { source id label reason amount { amount currency } } }
+      availability { online { available status location { id name } } atLocation { available status } locations { available status location { id } } } }`;
+    const full = await gql(keys.WEB!, `{ ${everything} }`);
+    // Validation passes: what comes back is the answer for unknown SKUs, not a refusal of the query.
+    expect(full.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+
+    const costly = await gql(keys.WEB!, `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: ${everything}`).join(' ')} }`);
+    expect(costly.status).toBeLessThan(500);
+    expect(costly.body.data).toBeUndefined();
+    expect(costly.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/too costly/), extensions: { code: 'BAD_USER_INPUT' } });
+
+    const cyclic = await gql(keys.WEB!, 'fragment A on Offer { sku ...B } fragment B on Offer { fingerprint ...A } { offer(sku: "COAT-M") { ...A } }');
+    expect(cyclic.status).toBeLessThan(500);
+    expect(cyclic.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(cyclic.body.data).toBeUndefined();
+  });
+
   it('runs the checkout mutations with idempotency keys, each result carrying its revision; terminals act only at their store', async () => {
     const reserve = `mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: $k) { id status lines { sku locationId quantity } expiresAt revision } }`;
     const foreign = await gql(keys.STORE!, reserve, { in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }] }, k: 'till-1' });
