@@ -11,7 +11,7 @@ import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { pathToFileURL } from 'node:url';
 import { createReadModel, seedDemoRetailer, startBackofficeWorker, type BackofficeWorker } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
-import { journeyWorkerOptions, offers, seedDemoJourney } from '../journey-layer/index.js';
+import { journeyReadModelFacets, journeyWorkerOptions, offers, seedDemoJourney } from '../journey-layer/index.js';
 import type { DB } from '../shared/index.js';
 import { closedLoop, createBenchDatabase, percentile, printTable } from './support.js';
 
@@ -78,7 +78,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, call(hubUrl));
 
     // P3, in this process: count PostgreSQL queries and Redis commands of one offers(50) with a warm read model.
-    const rm = await createReadModel(deps);
+    const rm = await createReadModel(deps, { facets: journeyReadModelFacets });
     const skus = (await deps.db.selectFrom('products').select('sku').orderBy('sku').limit(50).execute()).map((r) => r.sku);
     await offers(deps, { skus }, { readModel: rm });
     // The same pool through a Kysely instance that counts every query it sends.

@@ -19,3 +19,4 @@ export * from './promotions/index.js';
 export { quote, offer, offers, loadPricingContext, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';
 export { journeyNotifier, journeyChangesChannel, type JourneyChange } from './notify.js';
+export { journeyReadModelFacets, PROMOTIONS_FACET, LOYALTY_PROGRAM_FACET } from './pricing/facets.js';

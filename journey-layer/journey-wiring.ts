@@ -4,6 +4,7 @@ import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
 import { nextPromotionBoundary } from './promotions/store.js';
 import { journeyNotifier } from './notify.js';
+import { journeyReadModelFacets } from './pricing/facets.js';
 import type { Redis } from '../shared/index.js';
 
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
@@ -16,5 +17,8 @@ export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
 
 /** What a worker runs for the journey layer: its consumers, and promotion windows as scheduled switch instants. */
 export function journeyWorkerOptions(deps: { clock: { now(): Date }; redis: Redis; redisPrefix: string }): BackofficeWorkerOptions {
-  return { consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)], scheduleSources: [nextPromotionBoundary], scheduleEventTypes: ['promotion.changed'] };
+  return {
+    consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)], scheduleSources: [nextPromotionBoundary], scheduleEventTypes: ['promotion.changed'],
+    readModelFacets: journeyReadModelFacets,
+  };
 }

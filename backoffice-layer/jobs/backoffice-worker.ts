@@ -3,6 +3,7 @@ import { startEventWorker, type EventConsumer } from '../events/event-worker.js'
 import { startOutboxRelay } from '../events/outbox-relay.js';
 import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.js';
 import { startReadModelMaintenance } from '../read-model/rebuild.js';
+import type { GlobalFacet } from '../read-model/store.js';
 import { startReservationExpiryWorker } from '../stock/reservations.js';
 import { startPriceScheduler, type BoundarySource } from './price-schedule.js';
 
@@ -22,6 +23,8 @@ export interface BackofficeWorkerOptions {
   scheduleSources?: readonly BoundarySource[];
   /** Event types after which the next scheduled instant may have moved. */
   scheduleEventTypes?: readonly string[];
+  /** Other layers' global facets to keep in the read model (the API nodes must be given the same). */
+  readModelFacets?: readonly GlobalFacet[];
 }
 
 /**
@@ -38,8 +41,8 @@ export async function startBackofficeWorker(deps: BackofficeDeps, opts: Backoffi
     apply: async () => undefined,
     afterCommit: async () => { await scheduler.reschedule(); },
   };
-  const consumers = [readModelConsumer(deps), ...(opts.consumers ?? []), rescheduler];
-  const maintenance = startReadModelMaintenance(deps);
+  const consumers = [readModelConsumer(deps, opts.readModelFacets), ...(opts.consumers ?? []), rescheduler];
+  const maintenance = startReadModelMaintenance(deps, { facets: opts.readModelFacets });
   const events = await startEventWorker(deps, consumers, { batchSize: opts.batchSize });
   const relay = await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: opts.relayPollMs, redeliverAfterMs: opts.redeliverAfterMs });
   const expiry = await startReservationExpiryWorker(deps);

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { currentRevision, type DB, type EventEnvelope, type Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
-import { loadFacets, raiseWatermark, readModelKeys, viewWrites, writeFacets, type FacetWrite, type ReadModelKeys } from './store.js';
+import { loadFacets, loadGlobals, raiseWatermark, readModelKeys, viewWrites, writeFacets, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
 
@@ -15,6 +15,8 @@ export interface ReadModelChange {
   reset?: boolean;
   /** Only a watermark move: every event at or below `revision` is now reflected. */
   watermark?: boolean;
+  /** Global facets that changed (drop them from memory). */
+  globals?: string[];
 }
 
 function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _type: K): BackofficeEventPayloads[K] {
@@ -27,7 +29,7 @@ function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _typ
  * SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is revision-guarded, so repeats and
  * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory.
  */
-export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
+export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }, facets: readonly GlobalFacet[] = []): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
     const writes: FacetWrite[] = [];
@@ -35,6 +37,7 @@ export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): 
     const reload = new Set<string>();
     let locations = false;
     let revision = 0;
+    const globals = facets.filter((f) => events.some((e) => f.types.includes(e.type)));
     for (const event of events) {
       revision = Math.max(revision, event.revision);
       switch (event.type) {
@@ -70,9 +73,13 @@ export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): 
           break;
       }
     }
+    // Read in the consumer's own transaction: the state and the revision it is labelled with agree.
+    const rev = reload.size > 0 || globals.length > 0 ? await currentRevision(tx) : 0;
+    if (globals.length > 0) {
+      const values = await loadGlobals(tx, globals);
+      for (const f of globals) writes.push({ key: keys.global(f.name), rev, value: values.get(f.name) });
+    }
     if (reload.size > 0) {
-      // Read in the consumer's own transaction: the state and the revision it is labelled with agree.
-      const rev = await currentRevision(tx);
       const list = [...reload];
       for (let i = 0; i < list.length; i += 1000) {
         const views = await loadFacets(tx, list.slice(i, i + 1000));
@@ -81,7 +88,7 @@ export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }): 
       for (const s of list) skus.add(s);
     }
     if (writes.length === 0 && skus.size === 0 && !locations) return;
-    await writeFactsAndNotify(deps.redis, keys, writes, { revision, skus: [...skus], locations });
+    await writeFactsAndNotify(deps.redis, keys, writes, { revision, skus: [...skus], locations, globals: globals.map((f) => f.name) });
   };
   return {
     name: READ_MODEL_CONSUMER,
@@ -99,6 +106,7 @@ async function writeFactsAndNotify(redis: Redis, keys: ReadModelKeys, writes: Fa
   if (writes.length > 0) await writeFacets(redis, writes);
   const skus = change.skus ?? [];
   if (change.locations) await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange));
+  if (change.globals?.length) await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, globals: change.globals } satisfies ReadModelChange));
   for (let i = 0; i < skus.length; i += 1000) {
     await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
   }

@@ -1,4 +1,4 @@
 export { createReadModel, type ReadModel, type Snapshot, type ReadModelOptions } from './read-model.js';
 export { readModelConsumer, READ_MODEL_CONSUMER, type ReadModelChange } from './consumer.js';
 export { rebuildReadModel, verifyReadModel, startReadModelMaintenance, type ReadModelDifference } from './rebuild.js';
-export { readModelKeys, loadSnapshotFromDatabase, type SkuView } from './store.js';
+export { readModelKeys, loadSnapshotFromDatabase, loadGlobals, type GlobalFacet, type SkuView } from './store.js';

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { DomainError, type Database, type Logger, type Redis as RedisClient } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { loadSnapshotFromDatabase, parseFacet, readModelKeys, type SkuView } from './store.js';
+import { loadSnapshotFromDatabase, parseFacet, readModelKeys, type GlobalFacet, type SkuView } from './store.js';
 
 /** What a reader gets: SKU views (null = unknown SKU) and locations, exactly as of `revision`. */
 export interface Snapshot {
@@ -11,6 +11,8 @@ export interface Snapshot {
   source: 'read-model' | 'database';
   skus: Map<string, SkuView | null>;
   locations: LocationState[];
+  /** The global facets this read model was given (by name), as of the same revision. */
+  globals: Map<string, unknown>;
 }
 
 export interface ReadModel {
@@ -38,6 +40,8 @@ export interface ReadModelOptions {
   waitMs?: number;
   /** SKUs kept in process memory. */
   cacheSize?: number;
+  /** Global facets (other layers' data every answer may need) to include in every snapshot. */
+  facets?: readonly GlobalFacet[];
 }
 
 /**
@@ -52,6 +56,9 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   const cacheSize = opts.cacheSize ?? 50_000;
   const cache = new Map<string, Cached>();
   let locations: Map<string, { rev: number; v: LocationState }> | null = null;
+  const facets = opts.facets ?? [];
+  const globals = new Map<string, { rev: number; v: unknown }>();
+  const globalSeq = new Map<string, number>();
   let mark: number | null = null;
   const listeners = new Set<(c: ReadModelChange) => void>();
   const waiters = new Set<() => void>();
@@ -64,7 +71,7 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   const refreshWatermark = async (): Promise<void> => {
     const raw = await deps.redis.get(keys.watermark);
     mark = raw === null ? null : Math.max(mark ?? 0, Number(raw));
-    if (raw === null) { cache.clear(); locations = null; }
+    if (raw === null) { cache.clear(); locations = null; globals.clear(); }
   };
   const wake = () => { for (const w of waiters) w(); };
 
@@ -74,7 +81,8 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     let change: ReadModelChange;
     try { change = JSON.parse(message) as ReadModelChange; } catch { return; }
     seq++;
-    if (change.reset || touchedAt.size > 100_000) { cache.clear(); locations = null; touchedAt.clear(); resetSeq = seq; }
+    if (change.reset || touchedAt.size > 100_000) { cache.clear(); locations = null; globals.clear(); touchedAt.clear(); resetSeq = seq; }
+    for (const g of change.globals ?? []) { globals.delete(g); globalSeq.set(g, seq); }
     for (const sku of change.skus ?? []) { cache.delete(sku); touchedAt.set(sku, seq); }
     if (change.locations) { locations = null; locationsSeq = seq; }
     if (change.watermark || change.reset) mark = Math.max(mark ?? 0, change.revision);
@@ -82,22 +90,37 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     wake();
   });
   // A subscriber that was disconnected may have missed notices: forget everything cached and re-read the watermark.
-  sub.on('ready', () => { seq++; resetSeq = seq; cache.clear(); locations = null; void refreshWatermark().catch(() => undefined); });
+  sub.on('ready', () => { seq++; resetSeq = seq; cache.clear(); locations = null; globals.clear(); void refreshWatermark().catch(() => undefined); });
   await sub.connect().catch(() => undefined);
   await sub.subscribe(keys.changes).catch((e: unknown) => deps.logger.warn({ err: e }, 'read model: no change notices; reading through'));
   await refreshWatermark().catch(() => undefined);
 
-  /** Loads missing SKUs (and locations) into the cache; false when a notice raced with the fetch (then fetch again). */
-  const fromRedis = async (skus: string[]): Promise<boolean> => {
+  /**
+   * Loads missing SKUs, locations and global facets into the cache: 'retry' when a notice raced with the fetch (then
+   * fetch again), 'absent' when a global facet is not in Redis (then read PostgreSQL).
+   */
+  const fromRedis = async (skus: string[]): Promise<'ok' | 'retry' | 'absent'> => {
     const missing = skus.filter((s) => !cache.has(s));
     const needLocations = !locations;
-    if (missing.length === 0 && !needLocations) return true;
+    const needGlobals = facets.filter((f) => !globals.has(f.name));
+    if (missing.length === 0 && !needLocations && needGlobals.length === 0) return 'ok';
     const start = seq;
     const pipe = deps.redis.pipeline();
+    for (const f of needGlobals) pipe.get(keys.global(f.name));
     for (const s of missing) pipe.get(keys.product(s)).get(keys.prices(s)).hgetall(keys.stock(s));
     if (needLocations) pipe.hgetall(keys.locations);
-    const res = (await pipe.exec()) ?? [];
-    if (resetSeq > start) return false;
+    const all = (await pipe.exec()) ?? [];
+    if (resetSeq > start) return 'retry';
+    let absent = false;
+    let raced = false;
+    needGlobals.forEach((f, i) => {
+      const v = parseFacet<unknown>(all[i]?.[1] as string | null);
+      if (!v) { absent = true; return; }
+      if ((globalSeq.get(f.name) ?? 0) > start) { raced = true; return; }
+      globals.set(f.name, v);
+    });
+    if (absent) return 'absent';
+    const res = all.slice(needGlobals.length);
     let clean = true;
     missing.forEach((s, i) => {
       if ((touchedAt.get(s) ?? 0) > start) { clean = false; return; }
@@ -110,11 +133,11 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
       });
     });
     if (needLocations) {
-      if (locationsSeq > start) return false;
+      if (locationsSeq > start) return 'retry';
       const hash = (res[res.length - 1]?.[1] ?? {}) as Record<string, string>;
       locations = new Map(Object.keys(hash).sort().map((k) => [k, parseFacet<LocationState>(hash[k])!]));
     }
-    return clean;
+    return clean && !raced ? 'ok' : 'retry';
   };
 
   const assemble = (skus: readonly string[]): { maxRev: number; snapshot: Omit<Snapshot, 'revision'> } => {
@@ -129,7 +152,9 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     }
     const locs = [...(locations?.values() ?? [])];
     for (const l of locs) maxRev = Math.max(maxRev, l.rev);
-    return { maxRev, snapshot: { source: 'read-model', skus: out, locations: locs.map((l) => l.v) } };
+    const g = new Map<string, unknown>();
+    for (const f of facets) { const c = globals.get(f.name)!; maxRev = Math.max(maxRev, c.rev); g.set(f.name, c.v); }
+    return { maxRev, snapshot: { source: 'read-model', skus: out, locations: locs.map((l) => l.v), globals: g } };
   };
 
   const waitFor = (revision: number, deadline: number): Promise<void> => new Promise((resolve) => {
@@ -144,9 +169,9 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   });
 
   const fromDatabase = async (skus: readonly string[], minRevision: number): Promise<Snapshot> => {
-    const s = await loadSnapshotFromDatabase(deps.db, skus);
+    const s = await loadSnapshotFromDatabase(deps.db, skus, facets);
     if (s.revision < minRevision) throw new DomainError('BAD_USER_INPUT', `minRevision ${minRevision} is ahead of the hub (latest revision ${s.revision})`, { minRevision, revision: s.revision });
-    return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations };
+    return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations, globals: s.globals };
   };
 
   return {
@@ -156,8 +181,10 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
       try {
         if (mark === null) await refreshWatermark();
         for (let attempt = 0; mark !== null && attempt < 6; attempt++) {
-          if (!(await fromRedis([...skus]))) continue;
-          if (skus.some((s) => !cache.has(s)) || !locations) continue;
+          const loaded = await fromRedis([...skus]);
+          if (loaded === 'absent') break;
+          if (loaded === 'retry') continue;
+          if (skus.some((s) => !cache.has(s)) || !locations || facets.some((f) => !globals.has(f.name))) continue;
           const { maxRev, snapshot } = assemble(skus);
           const required = Math.max(minRevision, maxRev);
           const at = mark;

@@ -2,22 +2,23 @@ import { sql } from 'kysely';
 import { canonicalJson, currentRevision, type Database, type Redis } from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { loadFacets, loadLocations, parseFacet, raiseWatermark, readModelKeys, viewWrites, writeFacets, type SkuView } from './store.js';
+import { loadFacets, loadGlobals, loadLocations, parseFacet, raiseWatermark, readModelKeys, viewWrites, writeFacets, type GlobalFacet, type SkuView } from './store.js';
 
 type Deps = { db: Database; redis: Redis; redisPrefix: string };
+type Facets = readonly GlobalFacet[];
 
 /** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
-async function eachPage(db: Database, fn: (views: SkuView[], locations: LocationState[] | null, revision: number) => Promise<void>, pageSize = 2000): Promise<number> {
+async function eachPage(db: Database, facets: Facets, fn: (views: SkuView[], locations: LocationState[] | null, revision: number, globals: Map<string, unknown> | null) => Promise<void>, pageSize = 2000): Promise<number> {
   return db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
     await sql`SELECT 1`.execute(tx);
     const revision = await currentRevision(tx);
-    await fn([], await loadLocations(tx), revision);
+    await fn([], await loadLocations(tx), revision, await loadGlobals(tx, facets));
     let after = '';
     for (;;) {
       const skus = (await tx.selectFrom('products').select('sku').where('sku', '>', after).orderBy('sku').limit(pageSize).execute()).map((r) => r.sku);
       if (skus.length === 0) break;
       const views = [...(await loadFacets(tx, skus)).values()].filter((v): v is SkuView => v !== null);
-      await fn(views, null, revision);
+      await fn(views, null, revision, null);
       after = skus.at(-1)!;
     }
     return revision;
@@ -29,11 +30,12 @@ async function eachPage(db: Database, fn: (views: SkuView[], locations: Location
  * meanwhile by the event consumer are kept), then raises the watermark to that revision and tells every node to
  * drop its in-process cache. Used at first start, after Redis lost its data, and on demand.
  */
-export async function rebuildReadModel(deps: Deps): Promise<{ revision: number; skus: number }> {
+export async function rebuildReadModel(deps: Deps, facets: Facets = []): Promise<{ revision: number; skus: number }> {
   const keys = readModelKeys(deps.redisPrefix);
   let skus = 0;
-  const revision = await eachPage(deps.db, async (views, locations, rev) => {
+  const revision = await eachPage(deps.db, facets, async (views, locations, rev, globals) => {
     if (locations) await writeFacets(deps.redis, locations.map((l) => ({ key: keys.locations, field: l.id, rev, value: l })));
+    if (globals) await writeFacets(deps.redis, [...globals].map(([name, value]) => ({ key: keys.global(name), rev, value })));
     await writeFacets(deps.redis, views.flatMap((v) => viewWrites(keys, v, rev)));
     skus += views.length;
   });
@@ -43,9 +45,20 @@ export async function rebuildReadModel(deps: Deps): Promise<{ revision: number; 
   return { revision, skus };
 }
 
+/** Writes global facets from one PostgreSQL snapshot, labelled with its revision, and tells every node. */
+export async function writeGlobals(deps: Deps, facets: Facets): Promise<void> {
+  const keys = readModelKeys(deps.redisPrefix);
+  const { revision, values } = await deps.db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
+    await sql`SELECT 1`.execute(tx);
+    return { revision: await currentRevision(tx), values: await loadGlobals(tx, facets) };
+  });
+  await writeFacets(deps.redis, [...values].map(([name, value]) => ({ key: keys.global(name), rev: revision, value })));
+  await deps.redis.publish(keys.changes, JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange));
+}
+
 export interface ReadModelDifference {
   sku: string;
-  facet: 'product' | 'prices' | 'stock' | 'location';
+  facet: 'product' | 'prices' | 'stock' | 'location' | 'global';
   expected: unknown;
   actual: unknown;
 }
@@ -54,10 +67,14 @@ export interface ReadModelDifference {
  * Compares the Redis read model with a fresh rebuild from PostgreSQL (content, not revision labels) and lists every
  * difference; an empty list means they are equal. Meant for a quiet moment (tests, `consistency-check`).
  */
-export async function verifyReadModel(deps: Deps): Promise<ReadModelDifference[]> {
+export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<ReadModelDifference[]> {
   const keys = readModelKeys(deps.redisPrefix);
   const diffs: ReadModelDifference[] = [];
-  await eachPage(deps.db, async (views, locations) => {
+  await eachPage(deps.db, facets, async (views, locations, _rev, globals) => {
+    for (const [name, expected] of globals ?? []) {
+      const actual = parseFacet(await deps.redis.get(keys.global(name)))?.v ?? null;
+      if (canonicalJson(actual) !== canonicalJson(expected)) diffs.push({ sku: name, facet: 'global', expected, actual });
+    }
     if (locations) {
       const stored = await deps.redis.hgetall(keys.locations);
       for (const l of locations) {
@@ -86,13 +103,20 @@ export async function verifyReadModel(deps: Deps): Promise<ReadModelDifference[]
  * Watches for a Redis that lost the read model (flushed, or restarted without persistence: the watermark is gone) and
  * rebuilds it from PostgreSQL. Readers read through to PostgreSQL meanwhile. Also builds it at first start.
  */
-export function startReadModelMaintenance(deps: Deps & { logger: import('../../shared/index.js').Logger }, opts: { everyMs?: number } = {}): { stop(): Promise<void> } {
+export function startReadModelMaintenance(deps: Deps & { logger: import('../../shared/index.js').Logger }, opts: { everyMs?: number; facets?: Facets } = {}): { stop(): Promise<void> } {
   const keys = readModelKeys(deps.redisPrefix);
+  const facets = opts.facets ?? [];
   let running: Promise<void> = Promise.resolve();
   const check = async () => {
-    if ((await deps.redis.exists(keys.built)) === 1) return;
+    if ((await deps.redis.exists(keys.built)) === 1) {
+      // A model built before a global facet existed: add the facet (exactly, at its revision) without a rebuild.
+      const missing = [];
+      for (const f of facets) if ((await deps.redis.exists(keys.global(f.name))) === 0) missing.push(f);
+      if (missing.length > 0) await writeGlobals(deps, missing);
+      return;
+    }
     const started = Date.now();
-    const r = await rebuildReadModel(deps);
+    const r = await rebuildReadModel(deps, facets);
     deps.logger.info({ revision: r.revision, skus: r.skus, ms: Date.now() - started }, 'read model rebuilt from PostgreSQL');
   };
   const tick = () => { running = running.then(check).catch((e: unknown) => deps.logger.warn({ err: e }, 'read model check failed')); };

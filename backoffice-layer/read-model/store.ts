@@ -19,6 +19,8 @@ export function readModelKeys(redisPrefix: string) {
     prices: (sku: string) => `${p}:prices:${sku}`,
     stock: (sku: string) => `${p}:stock:${sku}`,
     locations: `${p}:locations`,
+    /** A global facet another layer keeps in the read model (e.g. the promotions in force). */
+    global: (name: string) => `${p}:global:${name}`,
     watermark: `${p}:watermark`,
     /** Set by a full rebuild; without it the model is incomplete (never built, or Redis lost it). */
     built: `${p}:built`,
@@ -103,14 +105,32 @@ export async function loadLocations(db: Executor): Promise<LocationState[]> {
   return db.selectFrom('locations').select(['id', 'name', 'kind', 'fulfilsOnline']).orderBy('id').execute();
 }
 
-/** One consistent PostgreSQL snapshot (REPEATABLE READ) of these SKUs and all locations, with its exact revision. */
-export async function loadSnapshotFromDatabase(db: import('../../shared/index.js').Database, skus: readonly string[]): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[] }> {
+/**
+ * Data of another layer that every answer may need whatever the SKUs (the promotions in force, the loyalty
+ * programme), kept in the read model like SKU facets: loaded from PostgreSQL in the consumer's transaction after
+ * any event of `types`, labelled with that transaction's revision, cached on every node, part of every snapshot.
+ */
+export interface GlobalFacet {
+  name: string;
+  /** Event types after which the facet is loaded again. */
+  types: readonly string[];
+  load(db: Executor): Promise<unknown>;
+}
+
+/** Loads global facets in one executor (a transaction gives them one snapshot). */
+export async function loadGlobals(db: Executor, facets: readonly GlobalFacet[]): Promise<Map<string, unknown>> {
+  const values = await Promise.all(facets.map((f) => f.load(db)));
+  return new Map(facets.map((f, i) => [f.name, values[i]]));
+}
+
+/** One consistent PostgreSQL snapshot (REPEATABLE READ) of these SKUs, all locations and the global facets, with its exact revision. */
+export async function loadSnapshotFromDatabase(db: import('../../shared/index.js').Database, skus: readonly string[], facets: readonly GlobalFacet[] = []): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[]; globals: Map<string, unknown> }> {
   try {
     return await db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
       await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
       const revision = await currentRevision(tx);
-      const [views, locations] = await Promise.all([loadFacets(tx, skus), loadLocations(tx)]);
-      return { revision, views, locations };
+      const [views, locations, globals] = await Promise.all([loadFacets(tx, skus), loadLocations(tx), loadGlobals(tx, facets)]);
+      return { revision, views, locations, globals };
     });
   } catch (e) {
     throw classifyInfrastructureError(e); // PostgreSQL down or restarting: UNAVAILABLE, not a crash

@@ -41,6 +41,27 @@ export async function authenticateChannelClient(db: Database, key: string): Prom
   return row ?? undefined;
 }
 
+/** How long a node trusts what it read about a key: a revoked key stops working on every node within this time. */
+export const CLIENT_CACHE_MS = 5_000;
+
+/**
+ * `authenticateChannelClient` with a short in-process memory (known and unknown keys alike), so a busy client costs
+ * one PostgreSQL read per node every few seconds instead of one per request.
+ */
+export function cachedClientAuthenticator(db: Database, clock: { now(): Date }, ttlMs = CLIENT_CACHE_MS): (key: string) => Promise<ChannelClient | undefined> {
+  const cache = new Map<string, { client: ChannelClient | undefined; until: number }>();
+  return async (key) => {
+    const hash = sha256(key);
+    const now = clock.now().getTime();
+    const hit = cache.get(hash);
+    if (hit && hit.until > now) return hit.client;
+    const row = await db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes']).where('keyHash', '=', hash).where('revokedAt', 'is', null).executeTakeFirst();
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(hash, { client: row ?? undefined, until: now + ttlMs });
+    return row ?? undefined;
+  };
+}
+
 export const channelAdminRoutes: readonly AdminRoute[] = [
   defineRoute({
     method: 'post', path: '/clients', tag: 'clients', status: 201, summary: 'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',

@@ -4,11 +4,18 @@ import { DomainError, type Database } from '../../shared/index.js';
 /** How long a customer token lives. */
 export const CUSTOMER_TOKEN_TTL_SECONDS = 900;
 
+// The key never changes once made: each node reads it once.
+const keys = new WeakMap<Database, Buffer>();
+
 async function signingKey(db: Database, now: Date): Promise<Buffer> {
+  const known = keys.get(db);
+  if (known) return known;
   await db.insertInto('hubSecrets').values({ name: 'customer-token-key', value: randomBytes(32).toString('base64url'), createdAt: now })
     .onConflict((oc) => oc.column('name').doNothing()).execute();
   const row = await db.selectFrom('hubSecrets').select('value').where('name', '=', 'customer-token-key').executeTakeFirstOrThrow();
-  return Buffer.from(row.value, 'base64url');
+  const key = Buffer.from(row.value, 'base64url');
+  keys.set(db, key);
+  return key;
 }
 
 const sign = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest('base64url');

@@ -46,7 +46,8 @@ export async function mayActFor(ctx: GraphqlContext, customerId: string | null |
   await recordAudit(ctx.deps.db, ctx.deps.clock.now(), { actor: `client:${ctx.client.id}`, action: why, subject: `customer:${customerId}`, details: { channel: ctx.client.channel } });
 }
 
-export function offerView(o: Offer, locations: Map<string, unknown>) {
+export function offerView(o: Offer) {
+  const locations = new Map(o.locationDetails.map((l) => [l.id, l]));
   const level = (l: { locationId: string | null; available: number; status: string }) => ({ location: l.locationId ? locations.get(l.locationId) ?? null : null, available: l.available, status: l.status });
   return {
     sku: o.sku,
@@ -58,23 +59,18 @@ export function offerView(o: Offer, locations: Map<string, unknown>) {
   };
 }
 
-async function locationMap(ctx: GraphqlContext): Promise<Map<string, unknown>> {
-  return new Map((await listLocations(ctx.deps.db)).map((l) => [l.id, l]));
-}
-
 export const resolvers = {
   Revision,
   DateTime,
   Query: {
     offer: async (_: unknown, a: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, ctx: GraphqlContext) => {
       await mayActFor(ctx, a.customerId, 'offer.for-customer');
-      return offerView(await offer(ctx.deps, a, { readModel: ctx.readModel }), await locationMap(ctx));
+      return offerView(await offer(ctx.deps, a, { readModel: ctx.readModel }));
     },
     offers: async (_: unknown, a: { skus: string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, ctx: GraphqlContext) => {
       if (a.skus.length > 100) throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
       await mayActFor(ctx, a.customerId, 'offers.for-customer');
-      const locations = await locationMap(ctx);
-      return (await offers(ctx.deps, a, { readModel: ctx.readModel })).map((o) => offerView(o, locations));
+      return (await offers(ctx.deps, a, { readModel: ctx.readModel })).map(offerView);
     },
     product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
       const p = await getProduct(ctx.deps.db, a.sku);
@@ -117,8 +113,7 @@ export const resolvers = {
     offerChanged: {
       subscribe: async (_: unknown, a: { sku: string; customerId?: string | null; locationId?: string | null }, ctx: GraphqlContext) => {
         if (!ctx.feed) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
-        const locations = await locationMap(ctx);
-        return offerChanged(ctx.feed, (o) => offerView(o, locations), a, ctx);
+        return offerChanged(ctx.feed, offerView, a, ctx);
       },
     },
     loyaltyChanged: {

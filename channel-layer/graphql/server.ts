@@ -9,7 +9,7 @@ import express, { type RequestHandler } from 'express';
 import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
 import { classifyInfrastructureError, DomainError } from '../../shared/index.js';
-import { authenticateChannelClient } from '../clients/clients.js';
+import { cachedClientAuthenticator } from '../clients/clients.js';
 import { verifyCustomerToken } from '../clients/customer-tokens.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed } from './subscriptions.js';
@@ -124,10 +124,11 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     },
   });
   await server.start();
+  const authenticate = cachedClientAuthenticator(deps.db, deps.clock);
   const auth: RequestHandler = async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const key = /^Bearer (\S{16,200})$/.exec(header)?.[1];
-    const client = key ? await authenticateChannelClient(deps.db, key).catch(() => undefined) : undefined;
+    const client = key ? await authenticate(key).catch(() => undefined) : undefined;
     if (!client) {
       res.status(401).json({ errors: [{ message: 'A channel client key is required: Authorization: Bearer <key>', extensions: { code: 'UNAUTHENTICATED' } }] });
       return;
@@ -166,7 +167,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
         onConnect: async (c) => {
           const header = String(c.connectionParams?.authorization ?? '');
           const key = /^Bearer (\S{16,200})$/.exec(header)?.[1];
-          const client = key ? await authenticateChannelClient(deps.db, key).catch(() => undefined) : undefined;
+          const client = key ? await authenticate(key).catch(() => undefined) : undefined;
           if (!client) return false;
           c.extra.client = client;
           const token = c.connectionParams?.customerToken;

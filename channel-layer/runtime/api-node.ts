@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetrics } from '../../shared/index.js';
 import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
-import { journeyAdminRoutes } from '../../journey-layer/index.js';
+import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createHttpApp } from '../http/create-app.js';
 import { channelAdminRoutes } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
@@ -21,7 +21,7 @@ export interface ApiNode {
 export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
   let draining = false;
   const metrics = createMetrics({ defaultMetrics: true });
-  const readModel = await createReadModel(deps);
+  const readModel = await createReadModel(deps, { facets: journeyReadModelFacets });
   const graphql = await createGraphqlHandler(deps, readModel);
   const app = createHttpApp({
     deps, metrics, isDraining: () => draining,

@@ -1,4 +1,5 @@
 import { listLocations, readModelKeys, verifyReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createChannelClient, type Channel } from '../clients/clients.js';
 
 export interface ConsistencyReport {
@@ -52,7 +53,7 @@ export async function consistencyCheck(deps: BackofficeDeps, opts: { url: string
   out(differences.length ? `DIFFERENT answers at equal revisions:\n  ${differences.join('\n  ')}` : `All ${clients.length} channels agree: equal revision, equal fingerprint.`);
   // Without a worker the read model is never built, and every node reads PostgreSQL: nothing to compare then.
   const built = (await deps.redis.exists(readModelKeys(deps.redisPrefix).built)) === 1;
-  const rm = built ? await verifyReadModel(deps) : [];
+  const rm = built ? await verifyReadModel(deps, journeyReadModelFacets) : [];
   out(!built ? 'Read model not built (no worker has run): answers come from PostgreSQL.'
     : rm.length ? `Read model differs from a rebuild in ${rm.length} places (e.g. ${rm[0]!.sku} ${rm[0]!.facet}).` : 'Read model equals a rebuild from PostgreSQL.');
   return { ok: differences.length === 0 && rm.length === 0, rows, differences, readModelDifferences: rm.length };

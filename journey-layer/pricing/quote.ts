@@ -10,6 +10,7 @@ import { getLoyaltyProgram } from '../loyalty/ledger.js';
 import { describeBenefits, pointsForOrder, tierFor, type LoyaltyProgram } from '../loyalty/program.js';
 import { priceCart, type PricedCart } from '../promotions/engine.js';
 import { activePromotionRules, redeemAtCommit, resolveCoupons } from '../promotions/store.js';
+import { journeyGlobals, journeyReadModelFacets } from './facets.js';
 
 export const QuoteInputSchema = z.strictObject({
   lines: z.array(z.strictObject({ sku: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) })).min(1).max(200),
@@ -33,9 +34,9 @@ export function fingerprint(content: unknown): string {
 
 async function snapshotFor(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel?: ReadModel): Promise<Snapshot> {
   if (readModel) return readModel.getSnapshot(skus, { minRevision });
-  const s = await loadSnapshotFromDatabase(deps.db, skus);
+  const s = await loadSnapshotFromDatabase(deps.db, skus, journeyReadModelFacets);
   if (minRevision !== undefined && s.revision < minRevision) throw new DomainError('BAD_USER_INPUT', `minRevision ${minRevision} is ahead of the hub (latest revision ${s.revision})`, { minRevision });
-  return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations };
+  return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations, globals: s.globals };
 }
 
 /**
@@ -54,26 +55,33 @@ export interface PricingContext {
   revision: number;
 }
 
-export async function loadPricingContext(deps: JourneyDeps, customerId: string | null, couponCodes: readonly string[], at: Date): Promise<PricingContext> {
+/**
+ * The customer, her coupons and the offers in force. The promotions and the programme come from the snapshot's
+ * global facets when it carries them (then its revision covers them); else they are read here, and counted in
+ * `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at all.
+ */
+export async function loadPricingContext(deps: JourneyDeps, customerId: string | null, couponCodes: readonly string[], at: Date, globals?: ReadonlyMap<string, unknown>): Promise<PricingContext> {
+  const shared = journeyGlobals(globals);
   const [facts, program, rules, coupons] = await Promise.all([
     customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
-    getLoyaltyProgram(deps.db),
-    activePromotionRules(deps.db),
-    resolveCoupons(deps.db, couponCodes, customerId, at),
+    shared ? shared.program : getLoyaltyProgram(deps.db),
+    shared ? shared.rules : activePromotionRules(deps.db),
+    couponCodes.length > 0 ? resolveCoupons(deps.db, couponCodes, customerId, at) : Promise.resolve([]),
   ]);
   if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
   const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
   const tierId = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!).id : null;
-  const revision = await journeyRevision(deps, facts?.id ?? null, coupons.map((c) => c.code));
+  const codes = coupons.map((c) => c.code);
+  const revision = shared && !facts && codes.length === 0 ? 0 : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
   return { facts, program, rules, coupons, tierId, revision };
 }
 
-/** The newest revision of the journey data a price depends on: promotions, the programme, the customer, her coupons. */
-async function journeyRevision(deps: JourneyDeps, customerId: string | null, codes: string[]): Promise<number> {
+/** The newest revision of the journey data a price depends on: the customer, her coupons, and (unless a snapshot carries them) promotions and the programme. */
+async function journeyRevision(deps: JourneyDeps, customerId: string | null, codes: string[], withShared: boolean): Promise<number> {
   const r = await sql<{ revision: number | null }>`
     SELECT greatest(
-      (SELECT max(revision) FROM promotions),
-      (SELECT max(revision) FROM loyalty_programs),
+      CASE WHEN ${withShared} THEN (SELECT max(revision) FROM promotions) END,
+      CASE WHEN ${withShared} THEN (SELECT max(revision) FROM loyalty_programs) END,
       (SELECT max(revision) FROM customers WHERE id = ${customerId}::uuid),
       (SELECT max(revision) FROM loyalty_accounts WHERE customer_id = ${customerId}::uuid),
       (SELECT max(revision) FROM coupons WHERE code = ANY(${codes}::text[]))
@@ -90,7 +98,7 @@ async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: 
   let min = minRevision;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await snapshotFor(deps, skus, min, readModel);
-    const pricing = await loadPricingContext(deps, customerId, couponCodes, at);
+    const pricing = await loadPricingContext(deps, customerId, couponCodes, at, snapshot.globals);
     if (pricing.revision <= snapshot.revision || attempt >= 4) return { snapshot: { ...snapshot, revision: Math.max(snapshot.revision, pricing.revision) }, pricing };
     min = pricing.revision;
   }
@@ -182,6 +190,8 @@ export interface Offer {
   availability: { online: StockLevelAnswer; atLocation: StockLevelAnswer | null; locations: StockLevelAnswer[] };
   revision: number;
   fingerprint: string;
+  /** The locations of the snapshot the offer was computed from (names for the availability lines). */
+  locationDetails: ReadonlyArray<{ id: string; name: string; kind: string; fulfilsOnline: boolean }>;
 }
 
 /** Units at or below which a location shows LOW_STOCK. */
@@ -216,7 +226,7 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
     },
   };
   const revision = snapshot.revision;
-  return { ...content, revision, fingerprint: fingerprint({ content, revision }) };
+  return { ...content, revision, fingerprint: fingerprint({ content, revision }), locationDetails: snapshot.locations };
 }
 
 /**

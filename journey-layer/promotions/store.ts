@@ -154,8 +154,13 @@ export async function redeemAtCommit(w: WriteContext, orderId: string, customerI
   for (const [promotionId, amount] of [...byPromotion].sort()) {
     const ok = await w.tx.updateTable('promotions').set((eb) => ({ budgetSpent: eb('budgetSpent', '+', amount) }))
       .where('id', '=', promotionId).where((eb) => eb.or([eb('budgetAmount', 'is', null), eb(eb('budgetSpent', '+', amount), '<=', eb.ref('budgetAmount'))]))
-      .returning('id').executeTakeFirst();
+      .returning(['id', 'budgetSpent', 'budgetAmount']).executeTakeFirst();
     if (!ok) throw new DomainError('CONFLICT', `The budget of promotion ${promotionId} is spent`, { promotionId });
+    if (amount > 0 && ok.budgetAmount !== null && ok.budgetSpent >= ok.budgetAmount) {
+      // Spent now: the promotion leaves the rules in force, a change every channel must see at one revision.
+      w.atRevision(async (tx, rev) => { await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute(); });
+      w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: promotionId, payload: { promotionId, budgetSpent: true } });
+    }
   }
 }
 

@@ -1,0 +1,26 @@
+import type { GlobalFacet } from '../../backoffice-layer/index.js';
+import { getLoyaltyProgram } from '../loyalty/ledger.js';
+import type { LoyaltyProgram } from '../loyalty/program.js';
+import type { PromotionRule } from '../promotions/rule.schema.js';
+import { activePromotionRules } from '../promotions/store.js';
+
+export const PROMOTIONS_FACET = 'journey.promotions';
+export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
+
+/**
+ * What every price needs whoever asks — the promotions in force and the loyalty programme — kept in the read model
+ * next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers
+ * them exactly. Worker and API nodes must be given the same list.
+ */
+export const journeyReadModelFacets: readonly GlobalFacet[] = [
+  // A promotion's budget running out is a promotion.changed too: the rules in force changed.
+  { name: PROMOTIONS_FACET, types: ['promotion.changed'], load: activePromotionRules },
+  { name: LOYALTY_PROGRAM_FACET, types: ['loyalty-program.changed'], load: getLoyaltyProgram },
+];
+
+/** The promotions and programme of a snapshot, when it carries them. */
+export function journeyGlobals(globals: ReadonlyMap<string, unknown> | undefined): { rules: PromotionRule[]; program: LoyaltyProgram } | null {
+  const rules = globals?.get(PROMOTIONS_FACET);
+  const program = globals?.get(LOYALTY_PROGRAM_FACET);
+  return rules !== undefined && program !== undefined ? { rules: rules as PromotionRule[], program: program as LoyaltyProgram } : null;
+}
