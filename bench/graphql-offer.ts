@@ -60,7 +60,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
     const query = JSON.stringify({ query: `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } savings { amount } adjustments { source id label reason amount { amount } } } availability { online { available status } locations { location { id } available status } } revision fingerprint } }` });
     const env = { DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, LOG_LEVEL: 'error', PORT: '0', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
-    const hub = await startChild(['bin/omnihub.js', 'api'], env);
+    const hub = await startChild([...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), 'bin/omnihub.js', 'api'], env);
     procs.push(hub.child);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     const hubUrl = `http://127.0.0.1:${hub.port}/graphql`;

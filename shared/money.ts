@@ -84,5 +84,17 @@ export function prorate(total: number, weights: readonly number[]): number[] {
 export function formatMoney(m: Money, locale = 'nl-NL'): string {
   const exp = currencyExponent(m.currency);
   const major = m.amount / 10 ** exp;
-  return new Intl.NumberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: exp, maximumFractionDigits: exp }).format(major);
+  return formatter(locale, m.currency, exp).format(major);
+}
+
+// Building a formatter costs far more than formatting: keep one per locale and currency.
+const formatters = new Map<string, Intl.NumberFormat>();
+function formatter(locale: string, currency: string, exp: number): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exp, maximumFractionDigits: exp });
+    if (formatters.size < 1000) formatters.set(key, f);
+  }
+  return f;
 }
