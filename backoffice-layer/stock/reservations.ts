@@ -67,7 +67,7 @@ export async function reserveStock(deps: Deps, body: ReserveBody, idempotencyKey
       change.touched({ sku: line.sku, locationId: line.locationId, ...level! });
       change.record({ sku: line.sku, locationId: line.locationId, kind: 'RESERVATION', reservedDelta: line.quantity, reference: id });
     }
-    w.atRevision(async (tx, rev) => { await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', id).execute(); });
+    w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
     w.emit({ type: 'reservation.created', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, expiresAt: expiresAt.toISOString(), lines } });
     change.announce();
     return { id, status: 'ACTIVE' as ReservationStatus, channel: body.channel ?? null, lines, expiresAt: expiresAt.toISOString() };
@@ -106,7 +106,7 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
     change.record({ sku: line.sku, locationId: line.locationId, kind: 'RELEASE', reservedDelta: -line.quantity, reference: id, reason: status.toLowerCase() });
   }
   await w.tx.updateTable('reservations').set({ status, updatedAt: w.now }).where('id', '=', id).execute();
-  w.atRevision(async (tx, rev) => { await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', id).execute(); });
+  w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
   w.emit({ type: 'reservation.released', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, status } });
   change.announce();
 }
@@ -174,10 +174,8 @@ export async function commitReservation(deps: Deps, input: CommitReservationInpu
     }
     await w.tx.updateTable('reservations').set({ status: 'COMMITTED', updatedAt: w.now }).where('id', '=', input.reservationId).execute();
     if (opts.also) await opts.also(w, orderId);
-    w.atRevision(async (tx, rev) => {
-      await tx.updateTable('reservations').set({ revision: rev }).where('id', '=', input.reservationId).execute();
-      await tx.updateTable('orders').set({ revision: rev }).where('id', '=', orderId).execute();
-    });
+    w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`);
+    w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
     w.emit({ type: 'reservation.committed', aggregateType: 'reservation', aggregateId: input.reservationId, payload: { reservationId: input.reservationId, orderId } });
     w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'ONLINE', customerRef: input.customerRef ?? null, locationId: null, currency: input.currency, totalAmount, lines: priced } });
     change.announce();

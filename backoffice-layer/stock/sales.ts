@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DomainError, mulDivHalfUp, runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
 import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
@@ -41,7 +42,7 @@ export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, id
       change.touched(state);
     }
     if (opts.also) await opts.also(w, orderId);
-    w.atRevision(async (tx, rev) => { await tx.updateTable('orders').set({ revision: rev }).where('id', '=', orderId).execute(); });
+    w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
     w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'STORE', customerRef: input.customerRef ?? null, locationId: input.locationId, currency: input.currency, totalAmount, lines: lines.map((l) => ({ sku: l.sku, locationId: input.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount })) } });
     change.announce();
     return { orderId, totalAmount, discrepancies };
@@ -91,7 +92,7 @@ export async function returnItems(deps: WriteDeps, input: ReturnInput, idempoten
     }
     await w.tx.insertInto('returns').values({ id: returnId, orderId: input.orderId, locationId: input.locationId, refundAmount, revision: 0, createdAt: w.now }).execute();
     await w.tx.insertInto('returnLines').values(input.lines.map((l, i) => ({ returnId, lineNo: i + 1, sku: l.sku, quantity: l.quantity, sellable: l.sellable }))).execute();
-    w.atRevision(async (tx, rev) => { await tx.updateTable('returns').set({ revision: rev }).where('id', '=', returnId).execute(); });
+    w.atRevisionSql((rev) => sql`UPDATE returns SET revision = ${rev} WHERE id = ${returnId}`);
     w.emit({ type: 'return.recorded', aggregateType: 'order', aggregateId: input.orderId, payload: { returnId, orderId: input.orderId, customerRef: order.customerRef, refundAmount, lines: input.lines } });
     change.announce();
     return { returnId, refundAmount };

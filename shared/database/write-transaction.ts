@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { DomainError, classifyInfrastructureError } from '../errors.js';
 import { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from '../events.js';
@@ -22,6 +22,13 @@ export interface WriteContext {
   emit(event: PendingEvent): void;
   /** Work that needs the revision (ledger rows, revision stamps); runs after the revision is assigned. */
   atRevision(fn: (tx: Transaction<DB>, revision: number) => Promise<void>): void;
+  /**
+   * Like `atRevision`, but one INSERT or UPDATE that runs inside the very statement that draws the revision (as a
+   * data-modifying CTE), so it adds no round trip while the revision lock is held. `revision` is an SQL expression.
+   * It sees the transaction's earlier changes, but not those of the other statements of the same stamp: keep to
+   * rows nothing else in the stamp touches.
+   */
+  atRevisionSql(fragment: (revision: RawBuilder<number>) => RawBuilder<unknown>): void;
 }
 
 export interface WriteResult<T> {
@@ -119,39 +126,55 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
 
   const pending: PendingEvent[] = [];
   const stamps: Array<(tx: Transaction<DB>, revision: number) => Promise<void>> = [];
+  const fragments: Array<(revision: RawBuilder<number>) => RawBuilder<unknown>> = [];
   const ctx: WriteContext = {
     tx,
     now,
     emit: (e) => void pending.push(e),
     atRevision: (f) => void stamps.push(f),
+    atRevisionSql: (f) => void fragments.push(f),
   };
   const result = await fn(ctx);
 
   let revision = 0;
-  const events: EventEnvelope[] = [];
-  if (pending.length > 0 || stamps.length > 0) {
-    // One round trip: the lock is taken (materialised first), then the revision drawn under it.
-    const row = await sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})) SELECT nextval('revision_seq') AS revision FROM l`.execute(tx);
-    revision = row.rows[0]!.revision;
+  let events: EventEnvelope[] = [];
+  if (pending.length > 0 || stamps.length > 0 || fragments.length > 0) {
+    // The revision lock is held from here to commit, so everything it needs goes into one statement: take the
+    // lock (materialised first), draw the revision under it, run the SQL stamps, insert the outbox events, store
+    // the idempotent response, notify the relay. Only closure stamps add round trips after it.
+    const ids = pending.map(() => randomUUID());
+    const rev = sql<number>`(SELECT revision FROM r)`;
+    const ctes: RawBuilder<unknown>[] = fragments.map((f, i) => sql`, ${sql.raw(`s${i}`)} AS (${f(rev)})`);
+    if (pending.length > 0) {
+      const rows = pending.map((e, i) => ({ id: ids[i], type: e.type, aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, payload: e.payload }));
+      ctes.push(sql`, o AS (INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
+        SELECT e.id, r.revision, e.type, e.aggregate_type, e.aggregate_id, e.payload, ${now} FROM r,
+          ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
+            WITH ORDINALITY AS e(id, type, aggregate_type, aggregate_id, payload, n)
+        ORDER BY e.n)`);
+    }
+    if (idem && stamps.length === 0) {
+      ctes.push(sql`, i AS (UPDATE idempotency_keys SET response = jsonb_build_object('result', ${JSON.stringify(result ?? null)}::jsonb, 'revision', (SELECT revision FROM r))
+        WHERE scope = ${idem.scope} AND key = ${idem.key})`);
+    }
+    const notify = pending.length > 0 ? sql`, (SELECT pg_notify(${OUTBOX_CHANNEL}, revision::text) FROM r) AS notified` : sql``;
+    const row = await sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})),
+      r AS MATERIALIZED (SELECT nextval('revision_seq') AS revision FROM l)${sql.join(ctes, sql``)}
+      SELECT r.revision${notify} FROM r`.execute(tx);
+    revision = Number(row.rows[0]!.revision);
     for (const stamp of stamps) await stamp(tx, revision);
-    for (const e of pending) {
-      events.push({ id: randomUUID(), type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload });
-    }
-    if (events.length > 0) {
-      await tx.insertInto('outbox').values(events.map((e) => ({
-        id: e.id, revision, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId,
-        payload: JSON.stringify(e.payload), createdAt: now,
-      }))).execute();
-      await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${String(revision)})`.execute(tx);
-    }
+    events = pending.map((e, i) => ({ id: ids[i]!, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload }));
+    if (idem && stamps.length > 0) await storeResponse(tx, idem, result, revision);
   } else {
     revision = await currentRevision(tx);
-  }
-  if (idem) {
-    await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
-      .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
+    if (idem) await storeResponse(tx, idem, result, revision);
   }
   return { result, revision, events, replayed: false };
+}
+
+async function storeResponse(tx: Transaction<DB>, idem: IdempotencyOptions, result: unknown, revision: number): Promise<void> {
+  await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
+    .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
 }
 
 /**
