@@ -26,23 +26,31 @@ function toEnvelope(r: { id: string; revision: number; type: string; aggregateTy
 }
 
 /**
- * Moves committed outbox events to BullMQ (job id = event id), oldest first. Claims rows with `FOR UPDATE SKIP
- * LOCKED`, so several relays can run; marks them published in the same transaction after the jobs were added, so a
- * crash in between re-adds the same job ids (BullMQ ignores a job id it already holds; consumers dedupe anyway).
+ * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows are
+ * claimed with `FOR UPDATE SKIP LOCKED` (several relays can run) and marked published at once, then the jobs are
+ * added. Should adding fail, the rows are marked unpublished again; should the process die in between, the
+ * re-delivery of published-but-unapplied events adds them later (BullMQ ignores a job id it already holds;
+ * consumers dedupe anyway).
  */
 export async function publishPending(deps: Deps, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await deps.db.transaction().execute(async (tx) => {
-      const rows = await tx.selectFrom('outbox').select(['position', 'id', 'revision', 'type', 'aggregateType', 'aggregateId', 'payload', 'createdAt'])
-        .where('publishedAt', 'is', null).orderBy('position').limit(batchSize).forUpdate().skipLocked().execute();
-      if (rows.length === 0) return 0;
-      await deps.queues.events.addBulk(rows.map((r) => ({ name: r.type, data: toEnvelope(r), opts: { jobId: r.id } })));
-      await tx.updateTable('outbox').set({ publishedAt: deps.clock.now() }).where('position', 'in', rows.map((r) => r.position)).execute();
-      return rows.length;
-    });
-    total += n;
-    if (n < batchSize) return total;
+    const claimed = await sql<{ position: number; id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }>`
+      UPDATE outbox o SET published_at = ${deps.clock.now()}
+      FROM (SELECT position FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT ${batchSize} FOR UPDATE SKIP LOCKED) c
+      WHERE o.position = c.position
+      RETURNING o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at`.execute(deps.db);
+    const rows = claimed.rows.sort((x, y) => x.position - y.position);
+    if (rows.length > 0) {
+      try {
+        await deps.queues.events.addBulk(rows.map((r) => ({ name: r.type, data: toEnvelope(r), opts: { jobId: r.id } })));
+      } catch (e) {
+        await deps.db.updateTable('outbox').set({ publishedAt: null }).where('position', 'in', rows.map((r) => r.position)).execute().catch(() => undefined);
+        throw e;
+      }
+    }
+    total += rows.length;
+    if (rows.length < batchSize) return total;
   }
 }
 
