@@ -24,10 +24,10 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number; 
     await seedDemoRetailer(deps);
     // Production shape: the worker in a process of its own, the API node in another, the writer here.
     const env = { ...process.env, DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, LOG_LEVEL: 'error', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
-    workerProcess = spawn(process.execPath, ['bin/omnihub.js', 'worker'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    workerProcess = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/profw'] : []), 'bin/omnihub.js', 'worker'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => { let out = ''; workerProcess!.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('worker ready')) resolve(); }); });
     const { key } = await createChannelClient(deps.db, { name: 'bench', channel: 'CALL_CENTER', scopes: ['rate:999999'] }, new Date());
-    api = spawn(process.execPath, ['bin/omnihub.js', 'api'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    api = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/profa'] : []), 'bin/omnihub.js', 'api'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve) => { let out = ''; api!.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /localhost:(\d+)/.exec(out); if (m) resolve(Number(m[1])); }); });
     await new Promise((r) => setTimeout(r, 1500));
     const skus = (await deps.db.selectFrom('stockLevels').select('sku').where('locationId', '=', 'wh-tilburg').orderBy('sku').limit(50).execute()).map((r) => r.sku);
