@@ -15,7 +15,9 @@ export function loyaltyConsumer(clock: { now(): Date }): EventConsumer {
     async apply(event, tx) {
       if (event.type === 'sale.committed') {
         const sale = event.payload as unknown as BackofficeEventPayloads['sale.committed'];
-        await earnForOrder(tx, clock.now(), sale);
+        // Extra points its promotions promised, recorded with the order (see placeStoreSale / placeOrder).
+        const bonus = await tx.selectFrom('orderBonusPoints').select('points').where('orderId', '=', sale.orderId).executeTakeFirst();
+        await earnForOrder(tx, clock.now(), sale, bonus?.points ?? 0);
       } else {
         const ret = event.payload as unknown as BackofficeEventPayloads['return.recorded'];
         await reverseForReturn(tx, clock.now(), ret);

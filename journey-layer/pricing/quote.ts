@@ -3,7 +3,7 @@ import {
   loadSnapshotFromDatabase, parseInput, recordStoreSale, commitReservation, selectPrice, type ReadModel, type Snapshot,
 } from '../../backoffice-layer/index.js';
 import { sql } from 'kysely';
-import { canonicalJson, DomainError, prorate, sha256 } from '../../shared/index.js';
+import { canonicalJson, DomainError, prorate, sha256, type WriteContext } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getLoyaltyProgram } from '../loyalty/ledger.js';
@@ -141,6 +141,15 @@ function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedC
   return { pointsEarned: points, tierAfter: tierFor(program, tier.threshold + points).id };
 }
 
+/**
+ * Records the extra points the order's promotions promised a member, in the order's transaction: the loyalty
+ * consumer adds them when it earns for the sale, so she earns what her quote showed.
+ */
+async function promisePoints(w: WriteContext, orderId: string, q: Quote): Promise<void> {
+  if (!q.loyalty || q.extraPoints <= 0) return;
+  await w.tx.insertInto('orderBonusPoints').values({ orderId, points: q.extraPoints, createdAt: w.now }).onConflict((oc) => oc.column('orderId').doNothing()).execute();
+}
+
 /** What an order used of each promotion (for coupon counts and budgets), from its priced lines. */
 function usage(priced: PricedCart, couponOf: Map<string, string>): Array<{ code: string | null; promotionId: string; amount: number }> {
   const by = new Map<string, number>();
@@ -159,7 +168,7 @@ export async function placeStoreSale(deps: JourneyDeps, input: { locationId: str
   const sale = await recordStoreSale(deps, {
     locationId: input.locationId, currency: q.currency, customerRef: input.customerId ?? null, channel: 'STORE',
     lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final })),
-  }, idempotencyKey, { also: (w, orderId) => redeemAtCommit(w, orderId, input.customerId ?? null, used) });
+  }, idempotencyKey, { also: async (w, orderId) => { await redeemAtCommit(w, orderId, input.customerId ?? null, used); await promisePoints(w, orderId, q); } });
   return { orderId: sale.orderId, quote: q, revision: sale.revision, replayed: sale.replayed };
 }
 
@@ -176,7 +185,7 @@ export async function placeOrder(deps: JourneyDeps, input: { reservationId: stri
     return parts.map((r, i) => ({ sku: r.sku, locationId: r.locationId, quantity: r.quantity, unitAmount: l.unitAmount, lineAmount: amounts[i]! }));
   });
   const order = await commitReservation(deps, { reservationId: input.reservationId, currency: q.currency, customerRef: input.customerId ?? null, lines }, idempotencyKey,
-    { also: (w, orderId) => redeemAtCommit(w, orderId, input.customerId ?? null, used) });
+    { also: async (w, orderId) => { await redeemAtCommit(w, orderId, input.customerId ?? null, used); await promisePoints(w, orderId, q); } });
   return { orderId: order.orderId, quote: q, revision: order.revision, replayed: order.replayed };
 }
 

@@ -145,6 +145,12 @@ export interface HubSecretsTable {
   createdAt: Timestamp;
 }
 
+export interface OrderBonusPointsTable {
+  orderId: string;
+  points: number;
+  createdAt: Timestamp;
+}
+
 export interface JourneyTables {
   customers: CustomersTable;
   customerIdentifiers: CustomerIdentifiersTable;
@@ -160,4 +166,5 @@ export interface JourneyTables {
   couponRedemptions: CouponRedemptionsTable;
   channelClients: ChannelClientsTable;
   hubSecrets: HubSecretsTable;
+  orderBonusPoints: OrderBonusPointsTable;
 }

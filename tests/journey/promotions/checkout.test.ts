@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { commitPriceSwitch, reserveStock, runDuePriceSwitches, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../../backoffice-layer/index.js';
+import { applyEvent, commitPriceSwitch, reserveStock, runDuePriceSwitches, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../../backoffice-layer/index.js';
 import {
-  adjustPoints, createCoupons, earnForOrder, enrollCustomer, nextPromotionBoundary, offer, placeOrder, placeStoreSale, quote, setConsent, updateCustomerProfile, upsertPromotion,
+  adjustPoints, createCoupons, earnForOrder, enrollCustomer, loyaltyConsumer, nextPromotionBoundary, offer, placeOrder, placeStoreSale, quote, setConsent, updateCustomerProfile, upsertPromotion,
 } from '../../../journey-layer/index.js';
 import { ManualClock } from '../../../shared/index.js';
 import { assertAllRejected, mutated, type FuzzCase } from '../../support/fuzz.js';
@@ -55,6 +55,21 @@ describe('quotes, orders and coupons', () => {
     const stored = await ctx.deps.db.selectFrom('orders').select(['totalAmount', 'customerRef']).where('id', '=', order.orderId).executeTakeFirstOrThrow();
     expect(stored).toEqual({ totalAmount: 8906, customerRef: customer.id });
     expect(await ctx.deps.db.selectFrom('couponRedemptions').select(['code', 'amount']).execute()).toEqual([{ code: 'WELCOME5', amount: 500 }]);
+  });
+
+  it('earns a member the extra points a promotion promised in her quote, once', async () => {
+    await upsertPromotion(ctx.deps, 'sock-points', { status: 'ACTIVE', rule: { label: 'Points on socks', conditions: [{ kind: 'category', categories: ['socks'] }], action: { kind: 'extraPoints', points: 40, perUnit: true } } });
+    const { customer } = await enrollCustomer(ctx.deps, { email: 'points@example.nl' }, { channel: 'STORE', idempotencyKey: 'points' });
+    const sale = await placeStoreSale(ctx.deps, { locationId: 'ams-01', lines: [{ sku: 'SOCK-3', quantity: 3 }], customerId: customer.id }, 'points-sale');
+    expect(sale.quote.extraPoints).toBe(120);
+    const promised = sale.quote.loyalty!.pointsEarned;
+    expect(promised).toBeGreaterThan(120);
+    const row = await ctx.deps.db.selectFrom('outbox').selectAll().where('type', '=', 'sale.committed').where('aggregateId', '=', sale.orderId).executeTakeFirstOrThrow();
+    const event = { id: row.id, type: row.type, aggregateType: row.aggregateType, aggregateId: row.aggregateId, revision: row.revision, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+    for (let i = 0; i < 3; i++) await applyEvent(ctx.deps.db, [loyaltyConsumer(clock)], event, clock.now());
+    const earned = await ctx.deps.db.selectFrom('loyaltyLedger').select(['points']).where('kind', '=', 'EARN').where('reference', '=', sale.orderId).execute();
+    expect(earned).toEqual([{ points: promised }]);
+    await upsertPromotion(ctx.deps, 'sock-points', { status: 'ARCHIVED', rule: { label: 'Points on socks', conditions: [{ kind: 'category', categories: ['socks'] }], action: { kind: 'extraPoints', points: 40, perUnit: true } } });
   });
 
   it('applies a personal offer only while the personalisation consent stands', async () => {
