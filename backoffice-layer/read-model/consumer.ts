@@ -1,8 +1,8 @@
-import type { Transaction } from 'kysely';
-import { currentRevision, type DB, type EventEnvelope, type Redis } from '../../shared/index.js';
+import { sql, type Transaction } from 'kysely';
+import { currentRevision, type Database, type DB, type EventEnvelope, type Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
-import { loadFacets, loadGlobals, raiseWatermark, readModelKeys, viewWrites, writeFacets, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
+import { loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
 
@@ -29,7 +29,7 @@ function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _typ
  * SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is revision-guarded, so repeats and
  * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory.
  */
-export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }, facets: readonly GlobalFacet[] = []): EventConsumer {
+export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefix: string }, facets: readonly GlobalFacet[] = []): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
     const writes: FacetWrite[] = [];
@@ -73,18 +73,22 @@ export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }, f
           break;
       }
     }
-    // Read in the consumer's own transaction: the state and the revision it is labelled with agree.
-    const rev = reload.size > 0 || globals.length > 0 ? await currentRevision(tx) : 0;
-    if (globals.length > 0) {
-      const values = await loadGlobals(tx, globals);
-      for (const f of globals) writes.push({ key: keys.global(f.name), rev, value: values.get(f.name) });
-    }
-    if (reload.size > 0) {
+    if (reload.size > 0 || globals.length > 0) {
+      // One REPEATABLE READ snapshot for the reloads and the revision they are labelled with, so the two agree
+      // exactly (in the consumer's READ COMMITTED transaction a commit could slip in between the statements).
       const list = [...reload];
-      for (let i = 0; i < list.length; i += 1000) {
-        const views = await loadFacets(tx, list.slice(i, i + 1000));
-        for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));
-      }
+      await deps.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (snap) => {
+        await sql`SELECT 1`.execute(snap); // the snapshot starts at the first statement
+        const rev = await currentRevision(snap);
+        if (globals.length > 0) {
+          const values = await loadGlobals(snap, globals);
+          for (const f of globals) writes.push({ key: keys.global(f.name), rev, value: values.get(f.name) });
+        }
+        for (let i = 0; i < list.length; i += 1000) {
+          const views = await loadFacets(snap, list.slice(i, i + 1000));
+          for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));
+        }
+      });
       for (const s of list) skus.add(s);
     }
     if (writes.length === 0 && skus.size === 0 && !locations) return;
@@ -95,19 +99,22 @@ export function readModelConsumer(deps: { redis: Redis; redisPrefix: string }, f
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
     async afterCommit(_events, reached) {
-      const watermark = await reached();
-      const raised = await raiseWatermark(deps.redis, keys, watermark);
-      if (raised === watermark) await deps.redis.publish(keys.changes, JSON.stringify({ revision: watermark, watermark: true } satisfies ReadModelChange));
+      await raiseAndAnnounceWatermark(deps.redis, keys, await reached());
     },
   };
 }
 
+/** Writes the facets and then publishes the notices, in one round trip (a pipeline runs in order). */
 async function writeFactsAndNotify(redis: Redis, keys: ReadModelKeys, writes: FacetWrite[], change: ReadModelChange): Promise<void> {
-  if (writes.length > 0) await writeFacets(redis, writes);
+  const pipe = redis.pipeline();
+  queueFacetWrites(pipe, writes);
   const skus = change.skus ?? [];
-  if (change.locations) await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange));
-  if (change.globals?.length) await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, globals: change.globals } satisfies ReadModelChange));
+  if (change.locations) pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange));
+  if (change.globals?.length) pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, globals: change.globals } satisfies ReadModelChange));
   for (let i = 0; i < skus.length; i += 1000) {
-    await redis.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
+    pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
   }
+  const results = (await pipe.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed) throw failed[0]!;
 }

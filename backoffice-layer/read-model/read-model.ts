@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DomainError, type Database, type Logger, type Redis as RedisClient } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
@@ -68,16 +69,36 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   let locationsSeq = 0;
   const touchedAt = new Map<string, number>();
 
-  const refreshWatermark = async (): Promise<void> => {
-    const raw = await deps.redis.get(keys.watermark);
-    mark = raw === null ? null : Math.max(mark ?? 0, Number(raw));
-    if (raw === null) { cache.clear(); locations = null; globals.clear(); }
+  // A watermark read with GET may run ahead of the change notices still on their way to this node (they were
+  // published before the watermark was raised): trusting it at once could serve a cached entry those notices drop,
+  // at a revision that claims to include them. So the new value counts only after a marker, published on a channel
+  // of this node's own after the GET, came back through the same subscription — behind every earlier notice.
+  const syncChannel = `${keys.changes}:sync:${randomUUID()}`;
+  const markers = new Map<string, () => void>();
+  let refreshing: Promise<void> | null = null;
+  const refreshWatermark = (): Promise<void> => {
+    refreshing ??= (async () => {
+      const raw = await deps.redis.get(keys.watermark);
+      if (raw === null) { mark = null; cache.clear(); locations = null; globals.clear(); return; }
+      const seen = Number(raw);
+      if (mark !== null && seen <= mark) return;
+      const id = randomUUID();
+      const back = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => { markers.delete(id); resolve(false); }, 1000);
+        timer.unref();
+        markers.set(id, () => { clearTimeout(timer); resolve(true); });
+      });
+      await deps.redis.publish(syncChannel, id);
+      if (await back) mark = Math.max(mark ?? 0, seen);
+    })().finally(() => { refreshing = null; });
+    return refreshing;
   };
   const wake = () => { for (const w of waiters) w(); };
 
   const sub = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   sub.on('error', () => undefined);
-  sub.on('message', (_channel: string, message: string) => {
+  sub.on('message', (channel: string, message: string) => {
+    if (channel === syncChannel) { markers.get(message)?.(); markers.delete(message); return; }
     let change: ReadModelChange;
     try { change = JSON.parse(message) as ReadModelChange; } catch { return; }
     seq++;
@@ -92,7 +113,7 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   // A subscriber that was disconnected may have missed notices: forget everything cached and re-read the watermark.
   sub.on('ready', () => { seq++; resetSeq = seq; cache.clear(); locations = null; globals.clear(); void refreshWatermark().catch(() => undefined); });
   await sub.connect().catch(() => undefined);
-  await sub.subscribe(keys.changes).catch((e: unknown) => deps.logger.warn({ err: e }, 'read model: no change notices; reading through'));
+  await sub.subscribe(keys.changes, syncChannel).catch((e: unknown) => deps.logger.warn({ err: e }, 'read model: no change notices; reading through'));
   await refreshWatermark().catch(() => undefined);
 
   /**

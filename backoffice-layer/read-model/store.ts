@@ -82,6 +82,31 @@ export async function writeFacets(redis: Redis, writes: readonly FacetWrite[]): 
   return written;
 }
 
+/** Raises the watermark like RAISE_WATERMARK and, when it moved, publishes the watermark notice (KEYS[3]) in the same call. */
+const RAISE_AND_ANNOUNCE = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local new = tonumber(ARGV[1])
+if new > cur then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('PUBLISH', KEYS[3], '{"revision":' .. ARGV[1] .. ',"watermark":true}')
+  return new
+end
+return cur`;
+
+/** Raises the watermark and tells every node, in one round trip; returns the watermark now stored (-1: model not built). */
+export async function raiseAndAnnounceWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
+  return Number(await redis.eval(RAISE_AND_ANNOUNCE, 3, keys.watermark, keys.built, keys.changes, String(revision)));
+}
+
+/** Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. */
+export function queueFacetWrites(pipe: ReturnType<Redis['pipeline']>, writes: readonly FacetWrite[]): void {
+  for (let i = 0; i < writes.length; i += 500) {
+    const part = writes.slice(i, i + 500);
+    pipe.eval(GUARDED_WRITE, part.length, ...part.map((w) => w.key), ...part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]));
+  }
+}
+
 export async function raiseWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
   return Number(await redis.eval(RAISE_WATERMARK, 2, keys.watermark, keys.built, String(revision)));
 }
