@@ -16,6 +16,7 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number; 
   const seconds = opts.seconds ?? 5;
   const rate = opts.rate ?? 500;
   const perCommit = opts.perCommit ?? 2;
+  const maxInFlight = 16;
   const bench = await createBenchDatabase('propagation', { poolSize: 30 });
   const { deps } = bench;
   let workerProcess: ChildProcess | undefined;
@@ -62,7 +63,7 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number; 
     let lastCommit = start;
     const writes: Promise<void>[] = [];
     // Each commit changes `perCommit` stock levels (an adjustment batch over consecutive SKUs), so `rate` changes a
-    // second is rate / perCommit commits a second. At most 64 commits in flight: a writer that cannot keep up skips
+    // second is rate / perCommit commits a second. At most `maxInFlight` (16) commits in flight: a writer that cannot keep up skips
     // (counted), rather than queueing without bound.
     let skipped = 0;
     let inFlight = 0;
@@ -72,7 +73,7 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number; 
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const batch = Array.from({ length: perCommit }, (_, k) => skus[(i * perCommit + k) % skus.length]!);
       const n = i++;
-      if (inFlight >= 64) { skipped++; continue; }
+      if (inFlight >= maxInFlight) { skipped++; continue; }
       inFlight++;
       const movements = batch.map((sku) => ({ kind: 'ADJUSTMENT' as const, sku, locationId: 'wh-tilburg', delta: 1, reason: 'bench' }));
       writes.push(applyStockMovements(deps, { movements }, `p4-${n}`).then((r) => {
