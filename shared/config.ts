@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   /** Prefix for every Redis key and BullMQ queue of this hub, so several hubs can share one Redis. */
   redisPrefix: string;
+  /** Days delivered outbox events and idempotency records are kept. */
+  retentionDays: number;
 }
 
 const EnvSchema = z.object({
@@ -26,6 +28,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   OMNIHUB_DATA_DIR: z.string().min(1).default('.omnihub'),
   OMNIHUB_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('omnihub'),
+  OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */
@@ -51,5 +54,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     dataDir: e.OMNIHUB_DATA_DIR,
     redisPrefix: e.OMNIHUB_REDIS_PREFIX,
+    retentionDays: e.OMNIHUB_RETENTION_DAYS,
   };
 }

@@ -1,6 +1,7 @@
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { startEventWorker, type EventConsumer } from '../events/event-worker.js';
 import { startOutboxRelay } from '../events/outbox-relay.js';
+import { startRetention } from '../events/retention.js';
 import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.js';
 import { startReadModelMaintenance } from '../read-model/rebuild.js';
 import type { GlobalFacet } from '../read-model/store.js';
@@ -46,9 +47,11 @@ export async function startBackofficeWorker(deps: BackofficeDeps, opts: Backoffi
   const events = await startEventWorker(deps, consumers, { batchSize: opts.batchSize });
   const relay = await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: opts.relayPollMs, redeliverAfterMs: opts.redeliverAfterMs });
   const expiry = await startReservationExpiryWorker(deps);
+  const retention = startRetention(deps, consumers.map((c) => c.name), { retentionMs: deps.config.retentionDays * 86_400_000 });
   deps.logger.info({ consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER }, 'backoffice worker started');
   return {
     stop: async () => {
+      await retention.stop();
       await scheduler.stop();
       await expiry.stop();
       await events.stop();
