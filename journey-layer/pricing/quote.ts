@@ -105,7 +105,11 @@ async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: 
 }
 
 export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Quote> {
-  const input = parseInput(QuoteInputSchema, raw, 'body');
+  return priceQuote(deps, parseInput(QuoteInputSchema, raw, 'body'), opts, true);
+}
+
+/** `quote` for an input already valid; `withFingerprint` false when the caller hashes its own answer (offers). */
+async function priceQuote(deps: JourneyDeps, input: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext }, withFingerprint: boolean): Promise<Quote> {
   const at = deps.clock.now();
   const merged = new Map<string, number>();
   for (const l of input.lines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
@@ -132,7 +136,7 @@ export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readMode
   });
   const loyalty = tier ? loyaltyPreview(program, tier.id, priced) : null;
   const content = { ...priced, loyalty, benefits: tier ? describeBenefits(tier) : [] };
-  return { ...priced, loyalty, revision: snapshot.revision, fingerprint: fingerprint({ content, revision: snapshot.revision }), asOf: at.toISOString() };
+  return { ...priced, loyalty, revision: snapshot.revision, fingerprint: withFingerprint ? fingerprint({ content, revision: snapshot.revision }) : '', asOf: at.toISOString() };
 }
 
 function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
@@ -212,10 +216,19 @@ const status = (available: number): StockStatus => (available <= 0 ? 'OUT_OF_STO
  * (the sum over locations that fulfil online orders), at one location and at each location. Same revision ⇒ same
  * fingerprint in every channel.
  */
+const OfferInputSchema = z.strictObject({
+  skus: z.array(z.string().min(1).max(64)).max(1000),
+  customerId: z.uuid().nullish(),
+  locationId: z.string().min(1).max(64).nullish(),
+  minRevision: z.number().int().min(0).optional(),
+});
+
 export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Offer> {
+  if (!opts.snapshot) { const { sku, ...rest } = input; parseInput(OfferInputSchema, { ...rest, skus: [sku] }, 'query'); }
   const { snapshot, pricing } = opts.snapshot && opts.pricing ? { snapshot: opts.snapshot, pricing: opts.pricing }
     : await consistentInputs(deps, [input.sku], input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
-  const q = await quote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot, pricing });
+  // The SKU came through the channel's own validation; one unit at the snapshot's prices, hashed below as an offer.
+  const q = await priceQuote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot, pricing }, false);
   const view = snapshot.skus.get(input.sku)!;
   const online = new Set(snapshot.locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
   const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
@@ -243,6 +256,7 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
  * every SKU — a constant number of backend reads however many SKUs are asked.
  */
 export async function offers(deps: JourneyDeps, input: { skus: readonly string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer[]> {
+  parseInput(OfferInputSchema, { ...input, skus: [...input.skus] }, 'query');
   const unique = [...new Set(input.skus)];
   const { snapshot, pricing } = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
   return Promise.all(input.skus.map((sku) => offer(deps, { ...input, sku }, { snapshot, pricing })));
