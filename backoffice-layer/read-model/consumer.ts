@@ -1,8 +1,8 @@
-import { sql, type Transaction } from 'kysely';
-import { currentRevision, type Database, type DB, type EventEnvelope, type Redis } from '../../shared/index.js';
+import type { Transaction } from 'kysely';
+import type { Database, DB, EventEnvelope, Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
-import { loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
+import { globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
 
@@ -77,13 +77,8 @@ export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefi
       // One REPEATABLE READ snapshot for the reloads and the revision they are labelled with, so the two agree
       // exactly (in the consumer's READ COMMITTED transaction a commit could slip in between the statements).
       const list = [...reload];
-      await deps.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (snap) => {
-        await sql`SELECT 1`.execute(snap); // the snapshot starts at the first statement
-        const rev = await currentRevision(snap);
-        if (globals.length > 0) {
-          const values = await loadGlobals(snap, globals);
-          for (const f of globals) writes.push({ key: keys.global(f.name), rev, value: values.get(f.name) });
-        }
+      await inSnapshot(deps.db, async (snap, rev) => {
+        writes.push(...globalWrites(keys, await loadGlobals(snap, globals), rev));
         for (let i = 0; i < list.length; i += 1000) {
           const views = await loadFacets(snap, list.slice(i, i + 1000));
           for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));

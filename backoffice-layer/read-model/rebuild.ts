@@ -1,17 +1,14 @@
-import { sql } from 'kysely';
-import { canonicalJson, currentRevision, type Database, type Redis } from '../../shared/index.js';
+import { canonicalJson, type Database, type Redis } from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { loadFacets, loadGlobals, loadLocations, parseFacet, raiseWatermark, readModelKeys, viewWrites, writeFacets, type GlobalFacet, type SkuView } from './store.js';
+import { globalWrites, inSnapshot, loadFacets, loadGlobals, loadLocations, parseFacet, raiseWatermark, readModelKeys, viewWrites, writeFacets, type GlobalFacet, type SkuView } from './store.js';
 
 type Deps = { db: Database; redis: Redis; redisPrefix: string };
 type Facets = readonly GlobalFacet[];
 
 /** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
 async function eachPage(db: Database, facets: Facets, fn: (views: SkuView[], locations: LocationState[] | null, revision: number, globals: Map<string, unknown> | null) => Promise<void>, pageSize = 2000): Promise<number> {
-  return db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
-    await sql`SELECT 1`.execute(tx);
-    const revision = await currentRevision(tx);
+  return inSnapshot(db, async (tx, revision) => {
     await fn([], await loadLocations(tx), revision, await loadGlobals(tx, facets));
     let after = '';
     for (;;) {
@@ -35,7 +32,7 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = []): Promise
   let skus = 0;
   const revision = await eachPage(deps.db, facets, async (views, locations, rev, globals) => {
     if (locations) await writeFacets(deps.redis, locations.map((l) => ({ key: keys.locations, field: l.id, rev, value: l })));
-    if (globals) await writeFacets(deps.redis, [...globals].map(([name, value]) => ({ key: keys.global(name), rev, value })));
+    if (globals) await writeFacets(deps.redis, globalWrites(keys, globals, rev));
     await writeFacets(deps.redis, views.flatMap((v) => viewWrites(keys, v, rev)));
     skus += views.length;
   });
@@ -48,11 +45,8 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = []): Promise
 /** Writes global facets from one PostgreSQL snapshot, labelled with its revision, and tells every node. */
 export async function writeGlobals(deps: Deps, facets: Facets): Promise<void> {
   const keys = readModelKeys(deps.redisPrefix);
-  const { revision, values } = await deps.db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
-    await sql`SELECT 1`.execute(tx);
-    return { revision: await currentRevision(tx), values: await loadGlobals(tx, facets) };
-  });
-  await writeFacets(deps.redis, [...values].map(([name, value]) => ({ key: keys.global(name), rev: revision, value })));
+  const { revision, values } = await inSnapshot(deps.db, async (tx, rev) => ({ revision: rev, values: await loadGlobals(tx, facets) }));
+  await writeFacets(deps.redis, globalWrites(keys, values, revision));
   await deps.redis.publish(keys.changes, JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange));
 }
 
@@ -109,10 +103,8 @@ export function startReadModelMaintenance(deps: Deps & { logger: import('../../s
   let running: Promise<void> = Promise.resolve();
   const check = async () => {
     if ((await deps.redis.exists(keys.built)) === 1) {
-      // A model built before a global facet existed: add the facet (exactly, at its revision) without a rebuild.
-      const missing = [];
-      for (const f of facets) if ((await deps.redis.exists(keys.global(f.name))) === 0) missing.push(f);
-      if (missing.length > 0) await writeGlobals(deps, missing);
+      // A model built before a global facet existed: add the facets (exactly, at their revision) without a rebuild.
+      if (facets.length > 0 && (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length) await writeGlobals(deps, facets);
       return;
     }
     const started = Date.now();

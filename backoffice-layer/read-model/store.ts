@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import { classifyInfrastructureError, currentRevision, type Executor, type Redis } from '../../shared/index.js';
+import { sql, type Transaction } from 'kysely';
+import { classifyInfrastructureError, currentRevision, type Database, type DB, type Executor, type Redis } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
 
@@ -148,18 +148,32 @@ export async function loadGlobals(db: Executor, facets: readonly GlobalFacet[]):
   return new Map(facets.map((f, i) => [f.name, values[i]]));
 }
 
-/** One consistent PostgreSQL snapshot (REPEATABLE READ) of these SKUs, all locations and the global facets, with its exact revision. */
-export async function loadSnapshotFromDatabase(db: import('../../shared/index.js').Database, skus: readonly string[], facets: readonly GlobalFacet[] = []): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[]; globals: Map<string, unknown> }> {
+/**
+ * Runs `fn` in one REPEATABLE READ snapshot of PostgreSQL, with the exact revision that snapshot reflects: whatever
+ * `fn` reads agrees with that revision, so it can label read-model facets or answers.
+ */
+export async function inSnapshot<T>(db: Database, fn: (tx: Transaction<DB>, revision: number) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
+    await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
+    return fn(tx, await currentRevision(tx));
+  });
+}
+
+/** One consistent PostgreSQL snapshot of these SKUs, all locations and the global facets, with its exact revision. */
+export async function loadSnapshotFromDatabase(db: Database, skus: readonly string[], facets: readonly GlobalFacet[] = []): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[]; globals: Map<string, unknown> }> {
   try {
-    return await db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
-      await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
-      const revision = await currentRevision(tx);
+    return await inSnapshot(db, async (tx, revision) => {
       const [views, locations, globals] = await Promise.all([loadFacets(tx, skus), loadLocations(tx), loadGlobals(tx, facets)]);
       return { revision, views, locations, globals };
     });
   } catch (e) {
     throw classifyInfrastructureError(e); // PostgreSQL down or restarting: UNAVAILABLE, not a crash
   }
+}
+
+/** The writes that store global facets (by name) at a revision. */
+export function globalWrites(keys: ReadModelKeys, values: ReadonlyMap<string, unknown>, rev: number): FacetWrite[] {
+  return [...values].map(([name, value]) => ({ key: keys.global(name), rev, value }));
 }
 
 /** The writes that store a SKU view (all three facets) at a revision. */
