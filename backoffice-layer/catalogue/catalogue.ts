@@ -1,4 +1,4 @@
-import { DomainError, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
+import { DomainError, lockOrClaim, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
 import type { LocationState, ProductState } from '../events/event-types.js';
 import { vatRateToBasisPoints, type LocationBody, type ProductBody } from './catalogue.schema.js';
 
@@ -27,20 +27,6 @@ function productView(r: ProductRow): ProductView {
 
 function locationView(r: LocationRow): LocationView {
   return { id: r.id, name: r.name, kind: r.kind, fulfilsOnline: r.fulfilsOnline, revision: r.revision, updatedAt: r.updatedAt.toISOString() };
-}
-
-/**
- * Row lock first, revision lock second — in every write. A writer that finds no row claims the key with a
- * placeholder row (revision 0, invisible until commit, overwritten under the revision lock) instead of inserting
- * only once it holds the revision lock; otherwise two first writers of one key deadlock (one holds the row, the
- * other the revision lock). Returns the existing row (locked), or undefined when this transaction claimed the key.
- * When a concurrent writer created the row first, waits for it and returns its row, locked.
- */
-export async function lockOrClaim<R>(select: () => Promise<R | undefined>, claim: () => Promise<unknown>): Promise<R | undefined> {
-  const current = await select();
-  if (current !== undefined) return current;
-  if (await claim()) return undefined;
-  return select();
 }
 
 function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
-import { DomainError, runWrite, type Executor, type WriteContext, type WriteDeps } from '../../shared/index.js';
+import { DomainError, lockOrClaim, runWrite, type Executor, type WriteContext, type WriteDeps } from '../../shared/index.js';
 import type { PriceCandidate, PriceListState, PriceState } from '../events/event-types.js';
-import { lockOrClaim } from '../catalogue/catalogue.js';
 import type { PriceBody, PriceListBody } from './pricing.schema.js';
 import { selectPrice, type SelectedPrice } from './select-price.js';
 

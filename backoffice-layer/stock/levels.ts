@@ -42,7 +42,7 @@ export class StockChange {
     // Both stamps run inside the statement that draws the revision: no round trip while the revision lock is held.
     w.atRevisionSql((revision) => {
       const l = this.ledger;
-      return l.length === 0 ? sql`SELECT 1` : sql`INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
+      return l.length === 0 ? null : sql`INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
         SELECT t.sku, t.location_id, t.kind, t.on_hand_delta, t.reserved_delta, t.safety_stock_delta, t.reference, t.reason, ${revision}, ${w.now}
         FROM unnest(${l.map((x) => x.sku)}::text[], ${l.map((x) => x.locationId)}::text[], ${l.map((x) => x.kind)}::text[], ${l.map((x) => x.onHandDelta ?? 0)}::int[],
                     ${l.map((x) => x.reservedDelta ?? 0)}::int[], ${l.map((x) => x.safetyStockDelta ?? 0)}::int[], ${l.map((x) => x.reference ?? null)}::text[], ${l.map((x) => x.reason ?? null)}::text[])
@@ -51,7 +51,7 @@ export class StockChange {
     });
     w.atRevisionSql((revision) => {
       const touched = [...this.levels.values()];
-      return touched.length === 0 ? sql`SELECT 1` : sql`UPDATE stock_levels s SET revision = ${revision}, updated_at = ${w.now}
+      return touched.length === 0 ? null : sql`UPDATE stock_levels s SET revision = ${revision}, updated_at = ${w.now}
         FROM unnest(${touched.map((l) => l.sku)}::text[], ${touched.map((l) => l.locationId)}::text[]) AS t(sku, location_id)
         WHERE s.sku = t.sku AND s.location_id = t.location_id`;
     });

@@ -26,9 +26,9 @@ export interface WriteContext {
    * Like `atRevision`, but one INSERT or UPDATE that runs inside the very statement that draws the revision (as a
    * data-modifying CTE), so it adds no round trip while the revision lock is held. `revision` is an SQL expression.
    * It sees the transaction's earlier changes, but not those of the other statements of the same stamp: keep to
-   * rows nothing else in the stamp touches.
+   * rows nothing else in the stamp touches. Called at commit; returning null adds nothing.
    */
-  atRevisionSql(fragment: (revision: RawBuilder<number>) => RawBuilder<unknown>): void;
+  atRevisionSql(fragment: (revision: RawBuilder<number>) => RawBuilder<unknown> | null): void;
 }
 
 export interface WriteResult<T> {
@@ -126,7 +126,7 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
 
   const pending: PendingEvent[] = [];
   const stamps: Array<(tx: Transaction<DB>, revision: number) => Promise<void>> = [];
-  const fragments: Array<(revision: RawBuilder<number>) => RawBuilder<unknown>> = [];
+  const fragments: Array<(revision: RawBuilder<number>) => RawBuilder<unknown> | null> = [];
   const ctx: WriteContext = {
     tx,
     now,
@@ -144,7 +144,7 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
     // the idempotent response, notify the relay. Only closure stamps add round trips after it.
     const ids = pending.map(() => randomUUID());
     const rev = sql<number>`(SELECT revision FROM r)`;
-    const ctes: RawBuilder<unknown>[] = fragments.map((f, i) => sql`, ${sql.raw(`s${i}`)} AS (${f(rev)})`);
+    const ctes = fragments.map((f) => f(rev)).filter((s) => s !== null).map((s, i) => sql`, ${sql.raw(`s${i}`)} AS (${s})`);
     if (pending.length > 0) {
       const rows = pending.map((e, i) => ({ id: ids[i], type: e.type, aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, payload: e.payload }));
       ctes.push(sql`, o AS (INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
@@ -153,28 +153,39 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
             WITH ORDINALITY AS e(id, type, aggregate_type, aggregate_id, payload, n)
         ORDER BY e.n)`);
     }
-    if (idem && stamps.length === 0) {
-      ctes.push(sql`, i AS (UPDATE idempotency_keys SET response = jsonb_build_object('result', ${JSON.stringify(result ?? null)}::jsonb, 'revision', (SELECT revision FROM r))
+    if (idem) {
+      ctes.push(sql`, i AS (UPDATE idempotency_keys SET response = jsonb_build_object('result', ${JSON.stringify(result ?? null)}::jsonb, 'revision', ${rev})
         WHERE scope = ${idem.scope} AND key = ${idem.key})`);
     }
     const notify = pending.length > 0 ? sql`, (SELECT pg_notify(${OUTBOX_CHANNEL}, revision::text) FROM r) AS notified` : sql``;
     const row = await sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})),
       r AS MATERIALIZED (SELECT nextval('revision_seq') AS revision FROM l)${sql.join(ctes, sql``)}
       SELECT r.revision${notify} FROM r`.execute(tx);
-    revision = Number(row.rows[0]!.revision);
+    revision = row.rows[0]!.revision;
     for (const stamp of stamps) await stamp(tx, revision);
     events = pending.map((e, i) => ({ id: ids[i]!, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload }));
-    if (idem && stamps.length > 0) await storeResponse(tx, idem, result, revision);
   } else {
     revision = await currentRevision(tx);
-    if (idem) await storeResponse(tx, idem, result, revision);
+    if (idem) {
+      await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
+        .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
+    }
   }
   return { result, revision, events, replayed: false };
 }
 
-async function storeResponse(tx: Transaction<DB>, idem: IdempotencyOptions, result: unknown, revision: number): Promise<void> {
-  await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
-    .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
+/**
+ * Row lock first, revision lock second — in every write. A writer that finds no row claims the key with a
+ * placeholder row (revision 0, invisible until commit, overwritten under the revision lock) instead of inserting
+ * only once it holds the revision lock; otherwise two first writers of one key deadlock (one holds the row, the
+ * other the revision lock). Returns the existing row (locked), or undefined when this transaction claimed the key.
+ * When a concurrent writer created the row first, waits for it and returns its row, locked.
+ */
+export async function lockOrClaim<R>(select: () => Promise<R | undefined>, claim: () => Promise<unknown>): Promise<R | undefined> {
+  const current = await select();
+  if (current !== undefined) return current;
+  if (await claim()) return undefined;
+  return select();
 }
 
 /**
