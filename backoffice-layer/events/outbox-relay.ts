@@ -127,29 +127,30 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
       // connection inherits them). A dying connection may report more than one error, but it is destroyed once.
       let released = false;
       const onNotification = () => void pump();
-      const onError = () => {
-        if (released) return;
+      /** Gives the connection back once: healthy, without these handlers; broken, destroyed (its no-op error handler stays). */
+      const release = (broken: boolean): boolean => {
+        if (released) return false;
         released = true;
-        client.off('notification', onNotification); // keeps this (now no-op) error handler: the client is destroyed
-        client.release(true);
+        client.off('notification', onNotification);
+        if (!broken) client.off('error', onError);
+        client.release(broken);
+        return true;
+      };
+      const onError = () => {
+        if (!release(true)) return;
         if (listener?.client === client) listener = undefined;
         if (!stopped) setTimeout(() => void listen(), 1000).unref();
       };
-      const detach = () => { client.off('notification', onNotification); client.off('error', onError); };
       client.on('notification', onNotification);
       client.on('error', onError);
-      const release = () => { if (released) return; released = true; detach(); client.release(); };
       try {
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
       } catch (e) {
-        if (released) return; // the error handler released it and retries
-        released = true;
-        client.off('notification', onNotification);
-        client.release(true);
+        if (!release(true)) return; // the error handler released it and retries
         throw e;
       }
-      if (stopped) { release(); return; }
-      listener = { client, release };
+      if (stopped) { release(false); return; }
+      listener = { client, release: () => void release(false) };
     } catch (e) {
       deps.logger.warn({ err: e }, 'outbox relay could not LISTEN; polling only, retrying');
       if (!stopped) setTimeout(() => void listen(), 1000).unref();
