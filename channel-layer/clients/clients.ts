@@ -49,16 +49,17 @@ export const CLIENT_CACHE_MS = 5_000;
  * one PostgreSQL read per node every few seconds instead of one per request.
  */
 export function cachedClientAuthenticator(db: Database, clock: { now(): Date }, ttlMs = CLIENT_CACHE_MS): (key: string) => Promise<ChannelClient | undefined> {
+  // Keyed by the key's hash, so no key is kept in memory in clear.
   const cache = new Map<string, { client: ChannelClient | undefined; until: number }>();
   return async (key) => {
     const hash = sha256(key);
     const now = clock.now().getTime();
     const hit = cache.get(hash);
     if (hit && hit.until > now) return hit.client;
-    const row = await db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes']).where('keyHash', '=', hash).where('revokedAt', 'is', null).executeTakeFirst();
+    const client = await authenticateChannelClient(db, key);
     if (cache.size >= 10_000) cache.clear();
-    cache.set(hash, { client: row ?? undefined, until: now + ttlMs });
-    return row ?? undefined;
+    cache.set(hash, { client, until: now + ttlMs });
+    return client;
   };
 }
 

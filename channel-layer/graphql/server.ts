@@ -18,7 +18,7 @@ import { typeDefs } from './schema.js';
 /** Requests per second a client may make unless its scopes say otherwise (`rate:<n>`). */
 export const DEFAULT_RATE_PER_SECOND = 200;
 
-/** Counts a request in a one-second window key that expires by itself: one round trip (EVALSHA once cached). */
+/** Counts a request in a one-second window key that expires by itself, in one round trip. */
 const COUNT_IN_WINDOW = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`;
 
 /**
