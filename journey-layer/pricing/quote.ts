@@ -39,11 +39,6 @@ async function snapshotFor(deps: JourneyDeps, skus: string[], minRevision: numbe
   return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations, globals: s.globals };
 }
 
-/**
- * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions, coupons and
- * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
- * Takes no channel: every channel gets the same answer, revision and fingerprint.
- */
 /** Everything about the customer and the offers in force that a price needs, loaded once per request. */
 export interface PricingContext {
   facts: Awaited<ReturnType<typeof getCustomerFacts>>;
@@ -104,18 +99,25 @@ async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: 
   }
 }
 
-export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Quote> {
-  return priceQuote(deps, parseInput(QuoteInputSchema, raw, 'body'), opts, true);
+/**
+ * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions, coupons and
+ * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
+ * Takes no channel: every channel gets the same answer, revision and fingerprint.
+ */
+export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<Quote> {
+  const input = parseInput(QuoteInputSchema, raw, 'body');
+  const at = deps.clock.now();
+  const skus = [...new Set(input.lines.map((l) => l.sku))].sort();
+  const inputs = await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], at);
+  const { priced, content } = priceLines(input.lines, inputs, at);
+  return { ...priced, fingerprint: fingerprint({ content, revision: priced.revision }) };
 }
 
-/** `quote` for an input already valid; `withFingerprint` false when the caller hashes its own answer (offers). */
-async function priceQuote(deps: JourneyDeps, input: QuoteInput, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext }, withFingerprint: boolean): Promise<Quote> {
-  const at = deps.clock.now();
+/** The priced lines of a valid input from inputs already read, and the content its fingerprint covers. */
+function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapshot; pricing: PricingContext }, at: Date): { priced: Omit<Quote, 'fingerprint'>; content: unknown } {
   const merged = new Map<string, number>();
-  for (const l of input.lines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
+  for (const l of inputLines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
-  const inputs = opts.snapshot && opts.pricing ? { snapshot: opts.snapshot, pricing: opts.pricing }
-    : await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], at);
   const snapshot = inputs.snapshot;
   const currency = 'EUR';
   const lines = skus.map((sku) => {
@@ -136,7 +138,7 @@ async function priceQuote(deps: JourneyDeps, input: QuoteInput, opts: { readMode
   });
   const loyalty = tier ? loyaltyPreview(program, tier.id, priced) : null;
   const content = { ...priced, loyalty, benefits: tier ? describeBenefits(tier) : [] };
-  return { ...priced, loyalty, revision: snapshot.revision, fingerprint: withFingerprint ? fingerprint({ content, revision: snapshot.revision }) : '', asOf: at.toISOString() };
+  return { priced: { ...priced, loyalty, revision: snapshot.revision, asOf: at.toISOString() }, content };
 }
 
 function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
@@ -146,12 +148,18 @@ function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedC
 }
 
 /**
- * Records the extra points the order's promotions promised a member, in the order's transaction: the loyalty
- * consumer adds them when it earns for the sale, so she earns what her quote showed.
+ * What an order's transaction records for the journey, whichever way the order was placed: the coupon use and
+ * promotion budgets of its quote (one used up meanwhile refuses the order with CONFLICT), and the extra points its
+ * promotions promised a member, which the loyalty consumer adds when it earns for the sale.
  */
-async function promisePoints(w: WriteContext, orderId: string, q: Quote): Promise<void> {
-  if (!q.loyalty || q.extraPoints <= 0) return;
-  await w.tx.insertInto('orderBonusPoints').values({ orderId, points: q.extraPoints, createdAt: w.now }).onConflict((oc) => oc.column('orderId').doNothing()).execute();
+function atOrderCommit(q: Quote, customerId: string | null): (w: WriteContext, orderId: string) => Promise<void> {
+  const used = usage(q, new Map(q.couponUse.map((c) => [c.ruleId, c.code])));
+  return async (w, orderId) => {
+    await redeemAtCommit(w, orderId, customerId, used);
+    if (q.loyalty && q.extraPoints > 0) {
+      await w.tx.insertInto('orderBonusPoints').values({ orderId, points: q.extraPoints, createdAt: w.now }).onConflict((oc) => oc.column('orderId').doNothing()).execute();
+    }
+  };
 }
 
 /** What an order used of each promotion (for coupon counts and budgets), from its priced lines. */
@@ -167,12 +175,10 @@ function usage(priced: PricedCart, couponOf: Map<string, string>): Array<{ code:
  */
 export async function placeStoreSale(deps: JourneyDeps, input: { locationId: string; lines: QuoteInput['lines']; customerId?: string | null; couponCodes?: string[] }, idempotencyKey: string): Promise<{ orderId: string; quote: Quote; revision: number; replayed: boolean }> {
   const q = await quote(deps, { lines: input.lines, customerId: input.customerId ?? null, couponCodes: input.couponCodes });
-  // The codes the quote applied are counted at commit; one used up meanwhile refuses the order (CONFLICT).
-  const used = usage(q, new Map(q.couponUse.map((c) => [c.ruleId, c.code])));
   const sale = await recordStoreSale(deps, {
     locationId: input.locationId, currency: q.currency, customerRef: input.customerId ?? null, channel: 'STORE',
     lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final })),
-  }, idempotencyKey, { also: async (w, orderId) => { await redeemAtCommit(w, orderId, input.customerId ?? null, used); await promisePoints(w, orderId, q); } });
+  }, idempotencyKey, { also: atOrderCommit(q, input.customerId ?? null) });
   return { orderId: sale.orderId, quote: q, revision: sale.revision, replayed: sale.replayed };
 }
 
@@ -181,7 +187,6 @@ export async function placeOrder(deps: JourneyDeps, input: { reservationId: stri
   const reserved = await deps.db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute();
   if (reserved.length === 0) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
   const q = await quote(deps, { lines: reserved.map((r) => ({ sku: r.sku, quantity: r.quantity })), customerId: input.customerId ?? null, couponCodes: input.couponCodes });
-  const used = usage(q, new Map(q.couponUse.map((c) => [c.ruleId, c.code])));
   // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
   const lines = q.lines.flatMap((l) => {
     const parts = reserved.filter((r) => r.sku === l.sku);
@@ -189,7 +194,7 @@ export async function placeOrder(deps: JourneyDeps, input: { reservationId: stri
     return parts.map((r, i) => ({ sku: r.sku, locationId: r.locationId, quantity: r.quantity, unitAmount: l.unitAmount, lineAmount: amounts[i]! }));
   });
   const order = await commitReservation(deps, { reservationId: input.reservationId, currency: q.currency, customerRef: input.customerId ?? null, lines }, idempotencyKey,
-    { also: async (w, orderId) => { await redeemAtCommit(w, orderId, input.customerId ?? null, used); await promisePoints(w, orderId, q); } });
+    { also: atOrderCommit(q, input.customerId ?? null) });
   return { orderId: order.orderId, quote: q, revision: order.revision, replayed: order.replayed };
 }
 
@@ -211,11 +216,6 @@ export interface Offer {
 export const LOW_STOCK_UNITS = 3;
 const status = (available: number): StockStatus => (available <= 0 ? 'OUT_OF_STOCK' : available <= LOW_STOCK_UNITS ? 'LOW_STOCK' : 'IN_STOCK');
 
-/**
- * One SKU for one customer now: the price of one unit through the whole pipeline, and what may be promised online
- * (the sum over locations that fulfil online orders), at one location and at each location. Same revision ⇒ same
- * fingerprint in every channel.
- */
 const OfferInputSchema = z.strictObject({
   skus: z.array(z.string().min(1).max(64)).max(1000),
   customerId: z.uuid().nullish(),
@@ -223,12 +223,19 @@ const OfferInputSchema = z.strictObject({
   minRevision: z.number().int().min(0).optional(),
 });
 
-export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel; snapshot?: Snapshot; pricing?: PricingContext } = {}): Promise<Offer> {
-  if (!opts.snapshot) { const { sku, ...rest } = input; parseInput(OfferInputSchema, { ...rest, skus: [sku] }, 'query'); }
-  const { snapshot, pricing } = opts.snapshot && opts.pricing ? { snapshot: opts.snapshot, pricing: opts.pricing }
-    : await consistentInputs(deps, [input.sku], input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
-  // The SKU came through the channel's own validation; one unit at the snapshot's prices, hashed below as an offer.
-  const q = await priceQuote(deps, { lines: [{ sku: input.sku, quantity: 1 }], customerId: input.customerId ?? null }, { snapshot, pricing }, false);
+/**
+ * One SKU for one customer now: the price of one unit through the whole pipeline, and what may be promised online
+ * (the sum over locations that fulfil online orders), at one location and at each location. Same revision ⇒ same
+ * fingerprint in every channel.
+ */
+export async function offer(deps: JourneyDeps, input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer> {
+  const { sku, ...rest } = input;
+  return (await offers(deps, { ...rest, skus: [sku] }, opts))[0]!;
+}
+
+function offerFrom(input: { sku: string; locationId?: string | null }, inputs: { snapshot: Snapshot; pricing: PricingContext }, asOf: Date): Offer {
+  const { snapshot } = inputs;
+  const { priced: q } = priceLines([{ sku: input.sku, quantity: 1 }], inputs, asOf);
   const view = snapshot.skus.get(input.sku)!;
   const online = new Set(snapshot.locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
   const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
@@ -258,6 +265,7 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
 export async function offers(deps: JourneyDeps, input: { skus: readonly string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer[]> {
   parseInput(OfferInputSchema, { ...input, skus: [...input.skus] }, 'query');
   const unique = [...new Set(input.skus)];
-  const { snapshot, pricing } = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
-  return Promise.all(input.skus.map((sku) => offer(deps, { ...input, sku }, { snapshot, pricing })));
+  const at = deps.clock.now();
+  const inputs = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], at);
+  return input.skus.map((sku) => offerFrom({ sku, locationId: input.locationId }, inputs, at));
 }
