@@ -21,7 +21,8 @@ export interface OutboxRelay {
 
 type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger'>;
 
-function toEnvelope(r: { id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }): EventEnvelope {
+/** An outbox row as the event envelope the relay publishes (and consumers receive). */
+export function toEnvelope(r: { id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }): EventEnvelope {
   return { id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload };
 }
 

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createBackofficeQueues, createAdminRouter, backofficeAdminRoutes, registerAdminKey, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { createBackofficeQueues, createAdminRouter, backofficeAdminRoutes, registerAdminKey, upsertProduct, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { createHttpApp } from '../../channel-layer/index.js';
 import { journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createMetrics, type Clock } from '../../shared/index.js';
@@ -23,6 +23,20 @@ export async function createBackofficeTestContext(opts: { clock?: Clock; poolSiz
       await ctx.close();
     },
   };
+}
+
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Creates (or changes) a product with fixed details; returns the revision it committed. */
+export async function testProduct(ctx: BackofficeTestContext, sku: string): Promise<number> {
+  return (await upsertProduct(ctx.deps, sku, { name: `Jas ${sku}`, category: 'coats', vatRate: 21, attributes: { size: 'M' }, status: 'ACTIVE' })).revision;
 }
 
 export interface AdminClient {

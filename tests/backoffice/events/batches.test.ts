@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { applyEvents, publishPending, startEventWorker, upsertProduct, type EventConsumer } from '../../../backoffice-layer/index.js';
+import { applyEvents, publishPending, startEventWorker, toEnvelope, upsertProduct, type EventConsumer } from '../../../backoffice-layer/index.js';
 import type { EventEnvelope } from '../../../shared/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { createBackofficeTestContext, until, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('events applied in batches', () => {
   let ctx: BackofficeTestContext;
@@ -19,7 +11,7 @@ describe('events applied in batches', () => {
 
   const product = (sku: string) => upsertProduct(ctx.deps, sku, { name: sku, category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' });
   const outboxFor = async (prefix: string): Promise<EventEnvelope[]> => (await ctx.deps.db.selectFrom('outbox').selectAll().where('aggregateId', 'like', `${prefix}%`).orderBy('position').execute())
-    .map((r) => ({ id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload }));
+    .map(toEnvelope);
   const appliedBy = async (consumer: string) => (await ctx.deps.db.selectFrom('appliedEvents').select('eventId').where('consumer', '=', consumer).execute()).map((r) => r.eventId).sort();
 
   it('fails only the bad event of a batch and the consumer that refused it; the rest takes effect once', async () => {

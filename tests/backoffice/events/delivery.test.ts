@@ -1,22 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   applyEvent, applyStockMovements, createReadModel, publishPending, readModelConsumer, setPrice, setStockCount, startBackofficeWorker,
-  startOutboxRelay, upsertPriceList, upsertProduct, verifyReadModel, type EventConsumer,
+  startOutboxRelay, toEnvelope, upsertPriceList, verifyReadModel, type EventConsumer,
 } from '../../../backoffice-layer/index.js';
 import { runWrite, type EventEnvelope } from '../../../shared/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
-
-async function product(ctx: BackofficeTestContext, sku: string): Promise<number> {
-  return (await upsertProduct(ctx.deps, sku, { name: `Jas ${sku}`, category: 'coats', vatRate: 21, attributes: { size: 'M' }, status: 'ACTIVE' })).revision;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('outbox relay and event consumers', () => {
   let ctx: BackofficeTestContext;
@@ -24,7 +12,7 @@ describe('outbox relay and event consumers', () => {
   afterAll(async () => { await ctx.close(); });
 
   it('publishes events in commit order with job id = event id, once, even with two relays racing', async () => {
-    for (let i = 0; i < 30; i++) await product(ctx, `ORD-${String(i).padStart(2, '0')}`);
+    for (let i = 0; i < 30; i++) await testProduct(ctx, `ORD-${String(i).padStart(2, '0')}`);
     const [a, b] = await Promise.all([publishPending(ctx.deps, 7), publishPending(ctx.deps, 7)]);
     expect(a + b).toBe(30);
     const jobs = await ctx.deps.queues.events.getJobs(['waiting', 'delayed', 'active', 'completed', 'prioritized'], 0, 100, true);
@@ -37,7 +25,7 @@ describe('outbox relay and event consumers', () => {
   it('wakes on NOTIFY within milliseconds, and applies a re-delivered event once', async () => {
     const relay = await startOutboxRelay(ctx.deps, { pollMs: 60_000 });
     try {
-      const rev = await product(ctx, 'NOTIFY-1');
+      const rev = await testProduct(ctx, 'NOTIFY-1');
       const t0 = Date.now();
       await until(async () => (await ctx.deps.db.selectFrom('outbox').select('publishedAt').where('revision', '=', rev).executeTakeFirstOrThrow()).publishedAt !== null, 2000, 'publication');
       expect(Date.now() - t0).toBeLessThan(1000);
@@ -45,7 +33,7 @@ describe('outbox relay and event consumers', () => {
       await relay.stop();
     }
     const row = await ctx.deps.db.selectFrom('outbox').selectAll().orderBy('position', 'desc').executeTakeFirstOrThrow();
-    const event: EventEnvelope = { id: row.id, type: row.type, aggregateType: row.aggregateType, aggregateId: row.aggregateId, revision: row.revision, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+    const event = toEnvelope(row);
     let effects = 0;
     const counter: EventConsumer = { name: 'counter', apply: async () => { effects++; } };
     const results = [];
@@ -66,7 +54,7 @@ describe('the read model', () => {
     const worker = await startBackofficeWorker(ctx.deps, { relayPollMs: 100 });
     const rm = await createReadModel(ctx.deps, { waitMs: 2000 });
     try {
-      await product(ctx, 'COAT-M');
+      await testProduct(ctx, 'COAT-M');
       await runWrite(ctx.deps, async (w) => {
         w.atRevision(async (tx, revision) => { await tx.insertInto('locations').values({ id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true, revision, createdAt: w.now, updatedAt: w.now }).execute(); });
         w.emit({ type: 'location.changed', aggregateType: 'location', aggregateId: 'wh-1', payload: { location: { id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true } } });

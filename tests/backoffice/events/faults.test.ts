@@ -1,24 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createReadModel, setPrice, setStockCount, upsertPriceList, upsertProduct, verifyReadModel } from '../../../backoffice-layer/index.js';
+import { createReadModel, setPrice, setStockCount, upsertPriceList, verifyReadModel } from '../../../backoffice-layer/index.js';
 import { runWrite } from '../../../shared/index.js';
 import { deleteRedisPrefix } from '../../support/test-context.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
+import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
 
 // F1 and F2 (QUALITY.md): real worker child processes (tests/support/worker-process.ts) against this file's database.
-
-async function product(ctx: BackofficeTestContext, sku: string): Promise<number> {
-  return (await upsertProduct(ctx.deps, sku, { name: `Jas ${sku}`, category: 'coats', vatRate: 21, attributes: { size: 'M' }, status: 'ACTIVE' })).revision;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('faults', () => {
   let ctx: BackofficeTestContext;
@@ -52,7 +40,7 @@ describe('faults', () => {
       w.atRevision(async (tx, revision) => { await tx.insertInto('locations').values({ id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true, revision, createdAt: w.now, updatedAt: w.now }).onConflict((oc) => oc.column('id').doNothing()).execute(); });
       w.emit({ type: 'location.changed', aggregateType: 'location', aggregateId: 'wh-1', payload: { location: { id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true } } });
     });
-    for (let i = 0; i < 15; i++) await product(ctx, `F1-${i}`);
+    for (let i = 0; i < 15; i++) await testProduct(ctx, `F1-${i}`);
   };
   const everyEventOnce = async (): Promise<{ events: number; effects: number; duplicates: number }> => {
     const r = await sql<{ events: number; effects: number; duplicates: number }>`
@@ -68,7 +56,7 @@ describe('faults', () => {
     const writer = (async () => {
       while (writing) {
         const sku = `F1-${writes % 15}`;
-        await product(ctx, sku);
+        await testProduct(ctx, sku);
         await setPrice(ctx.deps, 'base', sku, { amount: 1000 + writes, minQuantity: 1 });
         await setStockCount(ctx.deps, sku, 'wh-1', { onHand: writes % 40 });
         writes++;

@@ -2,15 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { startOutboxRelay, upsertProduct } from '../../../backoffice-layer/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { createBackofficeTestContext, until, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('outbox relay without NOTIFY', () => {
   let ctx: BackofficeTestContext;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { advanceWatermark, applyEvents, pruneDelivered, publishPending, upsertProduct, type EventConsumer } from '../../../backoffice-layer/index.js';
+import { advanceWatermark, applyEvents, pruneDelivered, publishPending, toEnvelope, upsertProduct, type EventConsumer } from '../../../backoffice-layer/index.js';
 import { currentRevision, ManualClock, runWrite, type EventEnvelope } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
@@ -13,7 +13,7 @@ describe('retention of delivered events and idempotency records', () => {
 
   const consumer = (name: string): EventConsumer => ({ name, apply: async () => undefined });
   const outbox = async (): Promise<EventEnvelope[]> => (await ctx.deps.db.selectFrom('outbox').selectAll().orderBy('position').execute())
-    .map((r) => ({ id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload }));
+    .map(toEnvelope);
   const product = (sku: string) => upsertProduct(ctx.deps, sku, { name: sku, category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' });
   const idempotent = (key: string) => runWrite(ctx.deps, async (w) => { w.emit({ type: 'test.done', aggregateType: 'test', aggregateId: key, payload: {} }); return { key }; }, { idempotency: { scope: 'retention-test', key, request: { key } } });
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  applyEvent, createReadModel, readModelConsumer, readModelKeys, rebuildReadModel, upsertProduct, type ReadModelChange,
+  applyEvent, createReadModel, readModelConsumer, readModelKeys, rebuildReadModel, toEnvelope, upsertProduct, type ReadModelChange,
 } from '../../../backoffice-layer/index.js';
-import type { EventEnvelope } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('read model: in-process caches on several API nodes', () => {
@@ -16,7 +15,7 @@ describe('read model: in-process caches on several API nodes', () => {
     const consumer = readModelConsumer(ctx.deps);
     const out: string[][] = [];
     for (const row of rows) {
-      const event: EventEnvelope = { id: row.id, type: row.type, aggregateType: row.aggregateType, aggregateId: row.aggregateId, revision: row.revision, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+      const event = toEnvelope(row);
       out.push(await applyEvent(ctx.deps.db, [consumer], event, new Date()));
     }
     return out;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { applyEvent, recordStoreSale, returnItems, upsertLocation, upsertProduct } from '../../../backoffice-layer/index.js';
+import { applyEvent, recordStoreSale, returnItems, toEnvelope, upsertLocation, upsertProduct } from '../../../backoffice-layer/index.js';
 import {
   adjustPoints, enrollCustomer, expirePoints, getLoyaltyStatus, loyaltyConsumer, redeemPoints, DEFAULT_PROGRAM, setLoyaltyProgram,
 } from '../../../journey-layer/index.js';
@@ -31,7 +31,7 @@ describe('loyalty', () => {
   const saleEvent = async (amount: number, customerRef: string | null = member): Promise<EventEnvelope & { orderId: string }> => {
     const sale = await recordStoreSale(ctx.deps, { locationId: 'ams-01', currency: 'EUR', customerRef, lines: [{ sku: 'COAT-M', quantity: 1, unitAmount: amount }] }, randomUUID());
     const row = await ctx.deps.db.selectFrom('outbox').selectAll().where('type', '=', 'sale.committed').where('aggregateId', '=', sale.orderId).executeTakeFirstOrThrow();
-    return { id: row.id, type: row.type, aggregateType: row.aggregateType, aggregateId: row.aggregateId, revision: row.revision, occurredAt: row.createdAt.toISOString(), payload: row.payload, orderId: sale.orderId };
+    return { ...toEnvelope(row), orderId: sale.orderId };
   };
 
   it('C5: a committed sale delivered five times earns once; its return reverses once', async () => {
@@ -49,7 +49,7 @@ describe('loyalty', () => {
 
     const ret = await returnItems(ctx.deps, { orderId: sale.orderId, locationId: 'ams-01', lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }] }, randomUUID());
     const row = await ctx.deps.db.selectFrom('outbox').selectAll().where('type', '=', 'return.recorded').where('revision', '=', ret.revision).executeTakeFirstOrThrow();
-    const retEvent: EventEnvelope = { id: row.id, type: row.type, aggregateType: row.aggregateType, aggregateId: row.aggregateId, revision: row.revision, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+    const retEvent = toEnvelope(row);
     for (let i = 0; i < 5; i++) await applyEvent(ctx.deps.db, [consumer], retEvent, clock.now());
     status = await getLoyaltyStatus(ctx.deps.db, member, clock.now());
     expect(status).toMatchObject({ points: 0, tier: 'BRONZE' });

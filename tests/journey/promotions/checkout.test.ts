@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { applyEvent, commitPriceSwitch, reserveStock, runDuePriceSwitches, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../../backoffice-layer/index.js';
+import { applyEvent, commitPriceSwitch, toEnvelope, reserveStock, runDuePriceSwitches, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../../backoffice-layer/index.js';
 import {
   adjustPoints, createCoupons, earnForOrder, enrollCustomer, loyaltyConsumer, nextPromotionBoundary, offer, placeOrder, placeStoreSale, quote, setConsent, updateCustomerProfile, upsertPromotion,
 } from '../../../journey-layer/index.js';
@@ -65,7 +65,7 @@ describe('quotes, orders and coupons', () => {
     const promised = sale.quote.loyalty!.pointsEarned;
     expect(promised).toBeGreaterThan(120);
     const row = await ctx.deps.db.selectFrom('outbox').selectAll().where('type', '=', 'sale.committed').where('aggregateId', '=', sale.orderId).executeTakeFirstOrThrow();
-    const event = { id: row.id, type: row.type, aggregateType: row.aggregateType, aggregateId: row.aggregateId, revision: row.revision, occurredAt: row.createdAt.toISOString(), payload: row.payload };
+    const event = toEnvelope(row);
     for (let i = 0; i < 3; i++) await applyEvent(ctx.deps.db, [loyaltyConsumer(clock)], event, clock.now());
     const earned = await ctx.deps.db.selectFrom('loyaltyLedger').select(['points']).where('kind', '=', 'EARN').where('reference', '=', sale.orderId).execute();
     expect(earned).toEqual([{ points: promised }]);
