@@ -6,27 +6,14 @@
  * - P3: backend round trips (PostgreSQL queries, Redis commands) of one `offers` query for 50 SKUs, warm read model.
  * @example npx tsx bench/graphql-offer.ts [seconds]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { pathToFileURL } from 'node:url';
 import { createReadModel, seedDemoRetailer, startBackofficeWorker, type BackofficeWorker } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
 import { journeyReadModelFacets, journeyWorkerOptions, offers, seedDemoJourney } from '../journey-layer/index.js';
 import type { DB } from '../shared/index.js';
-import { closedLoop, createBenchDatabase, percentile, printTable } from './support.js';
-
-function startChild(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(?:listening |localhost:)(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (c) => reject(new Error(`child exited (${c})`)));
-  });
-}
+import { closedLoop, createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
 
 /** Sends requests at a fixed rate whatever the answers' speed (open loop); returns latencies from the due time. */
 async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<void>): Promise<number[]> {
@@ -60,7 +47,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
     const query = JSON.stringify({ query: `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } savings { amount } adjustments { source id label reason amount { amount } } } availability { online { available status } locations { location { id } available status } } revision fingerprint } }` });
     const env = { DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, LOG_LEVEL: 'error', PORT: '0', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
-    const hub = await startChild([...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), 'bin/omnihub.js', 'api'], env);
+    const hub = await startChild(omnihubArgs('api'), env);
     procs.push(hub.child);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     const hubUrl = `http://127.0.0.1:${hub.port}/graphql`;

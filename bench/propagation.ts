@@ -3,14 +3,14 @@
  * stock changes at a steady rate (default 500/s, two per commit) over 50 SKUs. Latency = push received − commit returned.
  * @example npx tsx bench/propagation.ts [seconds] [changesPerSecond] [changesPerCommit]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Redis } from 'ioredis';
 import { applyStockMovements, readModelKeys, seedDemoRetailer, type ReadModelChange } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
-import { createBenchDatabase, percentile, printTable } from './support.js';
+import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
 
 export async function benchPropagation(opts: { seconds?: number; rate?: number; perCommit?: number } = {}): Promise<{ table: string; p50: number; p99: number; pushes: number; committedPerSecond: number; visibleP50: number; visibleP99: number }> {
   const seconds = opts.seconds ?? 5;
@@ -24,12 +24,12 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number; 
   try {
     await seedDemoRetailer(deps);
     // Production shape: the worker in a process of its own, the API node in another, the writer here.
-    const env = { ...process.env, DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, LOG_LEVEL: 'error', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
-    workerProcess = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/profw'] : []), 'bin/omnihub.js', 'worker'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => { let out = ''; workerProcess!.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('worker ready')) resolve(); }); });
+    const env = { DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, LOG_LEVEL: 'error', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
+    workerProcess = (await startChild(omnihubArgs('worker'), env)).child;
     const { key } = await createChannelClient(deps.db, { name: 'bench', channel: 'CALL_CENTER', scopes: ['rate:999999'] }, new Date());
-    api = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/profa'] : []), 'bin/omnihub.js', 'api'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve) => { let out = ''; api!.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /localhost:(\d+)/.exec(out); if (m) resolve(Number(m[1])); }); });
+    const started = await startChild(omnihubArgs('api'), { ...env, PORT: '0' });
+    api = started.child;
+    const port = started.port;
     await new Promise((r) => setTimeout(r, 1500));
     const skus = (await deps.db.selectFrom('stockLevels').select('sku').where('locationId', '=', 'wh-tilburg').orderBy('sku').limit(50).execute()).map((r) => r.sku);
     const watched = skus.slice(0, 5);

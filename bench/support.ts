@@ -2,6 +2,7 @@
  * What every benchmark shares: a fresh, migrated database of its own on the local PostgreSQL (dropped at the end),
  * a Redis prefix of its own, percentiles, and a plain-text table printer.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createBackofficeQueues, type BackofficeDeps } from '../backoffice-layer/index.js';
@@ -94,4 +95,27 @@ export function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Number.isInteger(n)) return n.toLocaleString('en-US');
   return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+/**
+ * Starts a Node process (another port's server, or an `omnihub` command) and resolves once it says it is ready:
+ * with the port it listens on, or 0 for a worker. Rejects if it exits first.
+ */
+export function startChild(args: string[], env: Record<string, string | undefined>): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(?:listening |localhost:)(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+      else if (out.includes('worker ready')) resolve({ child, port: 0 });
+    });
+    child.once('exit', (c) => reject(new Error(`child exited (${c})`)));
+  });
+}
+
+/** `omnihub <command>` as child-process arguments; with BENCH_PROFILE=1 it writes a CPU profile to /tmp/omnihub-prof/<command>. */
+export function omnihubArgs(command: 'api' | 'worker'): string[] {
+  return [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${command}`] : []), 'bin/omnihub.js', command];
 }
