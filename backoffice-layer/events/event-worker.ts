@@ -4,6 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import type { DB, Database, EventEnvelope } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
+import { envelopeOfJob, loadEnvelopes } from './outbox-events.js';
 
 /**
  * Something that reacts to outbox events. `apply` runs inside the PostgreSQL transaction that records the event as
@@ -146,14 +147,27 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
   const batchSize = opts.batchSize ?? 200;
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const held: Array<{ event: EventEnvelope; done: (err?: unknown) => void }> = [];
+  const held: Array<{ id: string; event: EventEnvelope | null; done: (err?: unknown) => void }> = [];
   let flushing: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
     while (held.length > 0) {
       const batch = held.splice(0, batchSize);
       try {
-        const outcome = await applyEvents(deps.db, consumers, batch.map((b) => b.event), deps.clock.now());
-        for (const b of batch) b.done(outcome.failed.has(b.event.id) ? (outcome.failed.get(b.event.id) ?? new Error('event failed')) : undefined);
+        // A job whose data Redis lost (a hash re-created by a late write after a flush) gets its event from the outbox.
+        const lost = batch.filter((b) => b.event === null);
+        if (lost.length > 0) {
+          const found = await loadEnvelopes(deps.db, lost.map((b) => b.id));
+          for (const b of lost) {
+            b.event = found.get(b.id) ?? null;
+            if (b.event === null) {
+              deps.logger.warn({ jobId: b.id }, 'event job names no event in the outbox (pruned after every consumer applied it); dropped');
+              b.done();
+            }
+          }
+        }
+        const whole = batch.filter((b): b is typeof b & { event: EventEnvelope } => b.event !== null);
+        const outcome = await applyEvents(deps.db, consumers, whole.map((b) => b.event), deps.clock.now());
+        for (const b of whole) b.done(outcome.failed.has(b.event.id) ? (outcome.failed.get(b.event.id) ?? new Error('event failed')) : undefined);
       } catch (e) {
         for (const b of batch) b.done(e ?? new Error('event batch failed'));
       }
@@ -164,11 +178,11 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
     flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => { flushing = null; if (held.length > 0) schedule(); });
   };
   const worker = new Worker<EventEnvelope>(QUEUE_NAMES.events, (job: Job<EventEnvelope>) => new Promise<void>((resolve, reject) => {
-    held.push({ event: job.data, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
+    held.push({ id: job.id ?? '', event: envelopeOfJob(job.id, job.data), done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
     schedule();
   }), { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: batchSize, lockDuration, stalledInterval: Math.max(1000, lockDuration / 2), maxStalledCount: 1000 });
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'event worker error'));
-  worker.on('failed', (job, e) => deps.logger.warn({ err: e, eventId: job?.id, type: job?.data.type }, 'event failed; it will be retried'));
+  worker.on('failed', (job, e) => deps.logger.warn({ err: e, eventId: job?.id, type: job?.name }, 'event failed; it will be retried'));
   return {
     stop: async () => {
       await worker.close();

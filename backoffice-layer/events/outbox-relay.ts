@@ -1,8 +1,9 @@
 import type { PoolClient } from 'pg';
 import { sql } from 'kysely';
-import { OUTBOX_CHANNEL, type EventEnvelope } from '../../shared/index.js';
+import { OUTBOX_CHANNEL } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { advanceWatermark } from './event-worker.js';
+import { toEnvelope, type OutboxRow } from './outbox-events.js';
 
 export interface OutboxRelayOptions {
   /** Polling fallback when no NOTIFY arrives (lost connection, another node's writes). */
@@ -21,11 +22,6 @@ export interface OutboxRelay {
 
 type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger'>;
 
-/** An outbox row as the event envelope the relay publishes (and consumers receive). */
-export function toEnvelope(r: { id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }): EventEnvelope {
-  return { id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload };
-}
-
 /**
  * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows are
  * claimed with `FOR UPDATE SKIP LOCKED` (several relays can run) and marked published at once, then the jobs are
@@ -36,7 +32,7 @@ export function toEnvelope(r: { id: string; revision: number; type: string; aggr
 export async function publishPending(deps: Deps, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
-    const claimed = await sql<{ position: number; id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }>`
+    const claimed = await sql<OutboxRow & { position: number }>`
       UPDATE outbox o SET published_at = ${deps.clock.now()}
       FROM (SELECT position FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT ${batchSize} FOR UPDATE SKIP LOCKED) c
       WHERE o.position = c.position
@@ -64,7 +60,7 @@ export async function redeliverUnapplied(deps: Deps, consumers: readonly string[
   // Move every consumer's watermark past what it has applied, so the scan below starts late in the outbox.
   for (const c of consumers) await advanceWatermark(deps.db, c, deps.clock.now());
   const cutoff = new Date(deps.clock.now().getTime() - olderThanMs);
-  const rows = await sql<{ position: number; id: string; revision: number; type: string; aggregateType: string; aggregateId: string; payload: Record<string, unknown>; createdAt: Date }>`
+  const rows = await sql<OutboxRow & { position: number }>`
     SELECT o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at FROM outbox o
     WHERE o.position > (SELECT coalesce(min(coalesce(w.position, 0)), 0) FROM unnest(${consumers}::text[]) AS c(name)
                         LEFT JOIN consumer_watermarks w ON w.consumer = c.name)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   applyEvent, applyStockMovements, createReadModel, publishPending, readModelConsumer, setPrice, setStockCount, startBackofficeWorker,
-  startOutboxRelay, toEnvelope, upsertPriceList, verifyReadModel, type EventConsumer,
+  startEventWorker, startOutboxRelay, toEnvelope, upsertPriceList, verifyReadModel, type EventConsumer,
 } from '../../../backoffice-layer/index.js';
 import { runWrite, type EventEnvelope } from '../../../shared/index.js';
 import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
@@ -42,6 +42,27 @@ describe('outbox relay and event consumers', () => {
     expect(results.map((r) => r.length)).toEqual([1, 0, 0, 0, 0]);
     const applied = await ctx.deps.db.selectFrom('appliedEvents').select('eventId').where('consumer', '=', 'counter').execute();
     expect(applied).toEqual([{ eventId: event.id }]);
+  });
+
+  it('applies a job whose data Redis lost from the outbox, and drops a job that names no outbox event', async () => {
+    const rev = await testProduct(ctx, 'LOST-DATA-1');
+    const row = await ctx.deps.db.selectFrom('outbox').selectAll().where('revision', '=', rev).executeTakeFirstOrThrow();
+    // What a job hash re-created by a late BullMQ write after FLUSHALL holds: its id, no envelope.
+    await ctx.deps.queues.events.add(row.type, {} as EventEnvelope, { jobId: row.id });
+    const ghost = '00000000-0000-4000-8000-00000000dead';
+    await ctx.deps.queues.events.add('stock.changed', {} as EventEnvelope, { jobId: ghost });
+    const seen: EventEnvelope[] = [];
+    const recorder: EventConsumer = { name: 'lost-data', apply: async (e) => { seen.push(e); } };
+    const worker = await startEventWorker(ctx.deps, [recorder]);
+    try {
+      await until(async () => (await Promise.all([row.id, ghost].map(async (id) => ctx.deps.queues.events.getJobState(id)))).every((s) => s === 'completed'), 10_000, 'both jobs completed');
+    } finally {
+      await worker.stop();
+    }
+    // (The queue also holds the earlier tests' jobs.)
+    expect(seen.filter((e) => e.id === row.id || e.id === ghost)).toEqual([toEnvelope(row)]);
+    const applied = await ctx.deps.db.selectFrom('appliedEvents').select('eventId').where('consumer', '=', 'lost-data').where('eventId', 'in', [row.id, ghost]).execute();
+    expect(applied).toEqual([{ eventId: row.id }]);
   });
 });
 

@@ -1,0 +1,47 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Database, EventEnvelope } from '../../shared/index.js';
+
+/** An outbox row as the relay and the worker read it. */
+export interface OutboxRow {
+  id: string;
+  revision: number;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** An outbox row as the event envelope the relay publishes (and consumers receive). */
+export function toEnvelope(r: OutboxRow): EventEnvelope {
+  return { id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload };
+}
+
+const EnvelopeSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  aggregateType: z.string(),
+  aggregateId: z.string(),
+  revision: z.number().int().positive(),
+  occurredAt: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * The envelope a queued job carries, when it is whole and belongs to that job (job id = event id). A job hash that
+ * Redis lost and a late BullMQ write re-created carries no data: its event must come from the outbox instead.
+ */
+export function envelopeOfJob(jobId: string | undefined, data: unknown): EventEnvelope | null {
+  const parsed = EnvelopeSchema.safeParse(data);
+  return parsed.success && parsed.data.id === jobId ? parsed.data : null;
+}
+
+/** The envelopes of these events, read from the outbox (the source of truth); events no longer there are absent. */
+export async function loadEnvelopes(db: Database, ids: readonly string[]): Promise<Map<string, EventEnvelope>> {
+  const valid = ids.filter((id) => z.uuid().safeParse(id).success);
+  if (valid.length === 0) return new Map();
+  const rows = await sql<OutboxRow>`
+    SELECT id, revision, type, aggregate_type, aggregate_id, payload, created_at FROM outbox WHERE id = ANY(${valid}::uuid[])`.execute(db);
+  return new Map(rows.rows.map((r) => [r.id, toEnvelope(r)]));
+}
