@@ -1,8 +1,9 @@
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
+
 /** Repository functions take either the pool-backed database or an open transaction as their first argument. */
 export type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -51,7 +52,7 @@ export function createDatabase(url: string, opts: { max?: number; applicationNam
   // A client in use when the server goes away emits 'error' too (its query fails on its own): without a listener that
   // would be an unhandled error event and end the process. The pool discards the broken client.
   pool.on('connect', (client) => { client.on('error', () => undefined); });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: multiStatementPool(pool) }), plugins: [new CamelCasePlugin()] });
   return {
     db,
     pool,
@@ -60,6 +61,30 @@ export function createDatabase(url: string, opts: { max?: number; applicationNam
       await db.destroy();
     },
   };
+}
+
+/**
+ * The pool as Kysely sees it, with one addition: a statement without parameters may be several statements in one
+ * message (`BEGIN; …`, `…; COMMIT` — one round trip instead of two), and answers with the rows of the last of them
+ * that returns rows. Everything else is the pool's own client.
+ */
+function multiStatementPool(pool: pg.Pool): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let w = wrappers.get(client);
+    if (!w) {
+      const query = async (text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<unknown>> => {
+        const r = (await client.query(text, [...parameters])) as pg.QueryResult | pg.QueryResult[];
+        const one = Array.isArray(r) ? (r.findLast((x) => x.fields.length > 0) ?? r[r.length - 1]!) : r;
+        return one as unknown as PostgresQueryResult<unknown>;
+      };
+      // Kysely's cursor form of `query` is not used (no cursor is configured).
+      w = { query: query as PostgresPoolClient['query'], release: () => client.release() };
+      wrappers.set(client, w);
+    }
+    return w;
+  };
+  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
 }
 
 /** Replaces the database name of a PostgreSQL URL. */

@@ -1,10 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type RawBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { DomainError, classifyInfrastructureError } from '../errors.js';
 import { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from '../events.js';
 import type { Database } from './database.js';
 import type { DB } from './schema.js';
+import { inlineParameters } from './inline-sql.js';
+
+type Compilable = { compile(): CompiledQuery };
 
 /**
  * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of the
@@ -92,7 +95,17 @@ export function sha256(text: string): string {
  */
 export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
   try {
-    return await deps.db.transaction().execute((tx) => writeInTransaction(tx, deps.clock.now(), fn, opts));
+    // The transaction is opened and ended here rather than by Kysely, so that BEGIN can travel with the first
+    // statement and COMMIT with the last (two round trips fewer per write; the commit tail holds the revision lock).
+    return await deps.db.connection().execute(async (conn) => {
+      const tx = conn as unknown as Transaction<DB>; // one connection, inside the transaction this function manages
+      try {
+        return await write(tx, deps.clock.now(), fn, opts, true);
+      } catch (e) {
+        await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+        throw e;
+      }
+    });
   } catch (e) {
     throw classifyInfrastructureError(e);
   }
@@ -102,26 +115,51 @@ export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Pr
  * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change must
  * commit together with the record that the event was applied. Same revision, outbox and idempotency rules.
  */
-export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
+export function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
+  return write(tx, now, fn, opts, false);
+}
+
+/**
+ * Runs a statement, with `BEGIN; ` before it and/or `; COMMIT` after it in the same message when asked (its
+ * parameters written as literals); when they cannot be, BEGIN and COMMIT go as statements of their own.
+ */
+async function runWith<R>(tx: Transaction<DB>, query: Compilable, begin: boolean, commit: boolean): Promise<R[]> {
+  const compiled = query.compile();
+  const inlined = begin || commit ? inlineParameters(compiled) : null;
+  if (inlined !== null) {
+    const r = await sql<R>`${sql.raw(`${begin ? 'BEGIN; ' : ''}${inlined}${commit ? '; COMMIT' : ''}`)}`.execute(tx);
+    return r.rows;
+  }
+  if (begin) await sql`BEGIN`.execute(tx);
+  const r = await tx.executeQuery<R>(compiled);
+  if (commit) await sql`COMMIT`.execute(tx);
+  return [...r.rows];
+}
+
+/** `own`: this function opens and commits the transaction (`runWrite`); else the caller does. */
+async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions }, own: boolean): Promise<WriteResult<T>> {
   const idem = opts.idempotency;
   let requestHash = '';
   if (idem) {
     requestHash = sha256(canonicalJson(idem.request));
-    const claimed = await tx.insertInto('idempotencyKeys')
+    const claim = tx.insertInto('idempotencyKeys')
       .values({ scope: idem.scope, key: idem.key, requestHash, response: '{}', createdAt: now })
       .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    if (!claimed) {
+      .returning('key');
+    const claimed = await runWith<{ key: string }>(tx, claim, own, false);
+    if (claimed.length === 0) {
       // Another execution committed this key first (we waited for it on the unique index).
       const prior = await tx.selectFrom('idempotencyKeys').select(['requestHash', 'response'])
         .where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirstOrThrow();
       if (prior.requestHash !== requestHash) {
         throw new DomainError('CONFLICT', `Idempotency key "${idem.key}" was already used with a different request`, { idempotencyKey: idem.key });
       }
+      if (own) await sql`COMMIT`.execute(tx);
       const stored = prior.response as { result: T; revision: number };
       return { result: stored.result, revision: stored.revision, events: [], replayed: true };
     }
+  } else if (own) {
+    await sql`BEGIN`.execute(tx);
   }
 
   const pending: PendingEvent[] = [];
@@ -158,11 +196,15 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
         WHERE scope = ${idem.scope} AND key = ${idem.key})`);
     }
     const notify = pending.length > 0 ? sql`, (SELECT pg_notify(${OUTBOX_CHANNEL}, revision::text) FROM r) AS notified` : sql``;
-    const row = await sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})),
+    const tail = sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})),
       r AS MATERIALIZED (SELECT nextval('revision_seq') AS revision FROM l)${sql.join(ctes, sql``)}
-      SELECT r.revision${notify} FROM r`.execute(tx);
-    revision = row.rows[0]!.revision;
+      SELECT r.revision${notify} FROM r`;
+    // COMMIT goes with it unless closure stamps must run in between.
+    const commitNow = own && stamps.length === 0;
+    const rows = await runWith<{ revision: number }>(tx, { compile: () => tail.compile(tx) }, false, commitNow);
+    revision = rows[0]!.revision;
     for (const stamp of stamps) await stamp(tx, revision);
+    if (own && !commitNow) await sql`COMMIT`.execute(tx);
     events = pending.map((e, i) => ({ id: ids[i]!, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload }));
   } else {
     revision = await currentRevision(tx);
@@ -170,6 +212,7 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
       await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
         .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
     }
+    if (own) await sql`COMMIT`.execute(tx);
   }
   return { result, revision, events, replayed: false };
 }
