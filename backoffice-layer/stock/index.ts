@@ -1,9 +1,10 @@
 export { stockRoutes } from './routes.js';
 export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDifference } from './stock.js';
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
+export { reserveStock } from './reservation-lanes.js';
 export {
-  reserveStock, releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker,
-  type ReservationView, type ReservationStatus,
+  releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker,
+  type ReservationView, type ReservationStatus, type ReserveResult,
 } from './reservations.js';
 export { recordStoreSale, returnItems } from './sales.js';
 export {

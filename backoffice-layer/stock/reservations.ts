@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
-import { assertKnown, byLockOrder, levelKey, StockChange } from './levels.js';
+import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
 import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveBody } from './stock.schema.js';
 
 export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
@@ -19,10 +19,20 @@ export interface ReservationView {
   revision: number;
 }
 
-type Deps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
+export type ReservationDeps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
+type Deps = ReservationDeps;
+
+export const RESERVE_SCOPE = 'reserve-stock';
+
+/** What reserving answers: the reservation, the revision that committed it, whether an earlier execution was replayed. */
+export interface ReserveResult {
+  reservation: ReservationView;
+  revision: number;
+  replayed: boolean;
+}
 
 /** Lines hitting the same (sku, location) are one demand on one row; merged and sorted in lock order. */
-function mergeLines(lines: ReadonlyArray<{ sku: string; locationId: string; quantity: number }>): Array<{ sku: string; locationId: string; quantity: number }> {
+export function mergeLines(lines: ReadonlyArray<{ sku: string; locationId: string; quantity: number }>): Array<{ sku: string; locationId: string; quantity: number }> {
   const merged = new Map<string, { sku: string; locationId: string; quantity: number }>();
   for (const l of lines) {
     const k = levelKey(l.sku, l.locationId);
@@ -36,19 +46,21 @@ function mergeLines(lines: ReadonlyArray<{ sku: string; locationId: string; quan
 async function insufficient(tx: Executor, line: { sku: string; locationId: string; quantity: number }): Promise<never> {
   await assertKnown(tx, [line.sku], [line.locationId]);
   const level = await tx.selectFrom('stockLevels').select(['onHand', 'reserved', 'safetyStock']).where('sku', '=', line.sku).where('locationId', '=', line.locationId).executeTakeFirst();
-  const available = level ? Math.max(0, level.onHand - level.reserved - level.safetyStock) : 0;
-  throw new DomainError('INSUFFICIENT_STOCK', `Only ${available} of ${line.quantity} units of ${line.sku} available at ${line.locationId}`, { sku: line.sku, locationId: line.locationId, requested: line.quantity, available });
+  throw insufficientStock(line, level ? availableOf(level) : 0);
+}
+
+export function insufficientStock(line: { sku: string; locationId: string; quantity: number }, available: number): DomainError {
+  return new DomainError('INSUFFICIENT_STOCK', `Only ${available} of ${line.quantity} units of ${line.sku} available at ${line.locationId}`, { sku: line.sku, locationId: line.locationId, requested: line.quantity, available });
 }
 
 /**
- * Reserves every line or none. Each (sku, location) row is taken with one conditional UPDATE
- * (`… WHERE on_hand - reserved - safety_stock >= q`) in (sku, location) order, so concurrent carts never deadlock
- * and no decision is made on a value read earlier: the database grants units, TypeScript never does. A line
- * that cannot be served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the
- * delayed expiry job is scheduled after commit.
- * @example await reserveStock(deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }] }, 'cart-42');
+ * One reservation in its own transaction (see `reserveStock`, which batches concurrent ones). Each (sku, location)
+ * row is taken with one conditional UPDATE (`… WHERE on_hand - reserved - safety_stock >= q`) in (sku, location)
+ * order, so concurrent carts never deadlock and no decision is made on a value read earlier. A line that cannot be
+ * served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the delayed expiry job is
+ * scheduled after commit.
  */
-export async function reserveStock(deps: Deps, body: ReserveBody, idempotencyKey: string): Promise<{ reservation: ReservationView; revision: number; replayed: boolean }> {
+export async function reserveAlone(deps: Deps, body: ReserveBody, idempotencyKey: string): Promise<ReserveResult> {
   const lines = mergeLines(body.lines);
   const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
@@ -71,18 +83,22 @@ export async function reserveStock(deps: Deps, body: ReserveBody, idempotencyKey
     w.emit({ type: 'reservation.created', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, expiresAt: expiresAt.toISOString(), lines } });
     change.announce();
     return { id, status: 'ACTIVE' as ReservationStatus, channel: body.channel ?? null, lines, expiresAt: expiresAt.toISOString() };
-  }, { idempotency: { scope: 'reserve-stock', key: idempotencyKey, request: body } });
-  if (!replayed) await scheduleExpiry(deps, result.id, new Date(result.expiresAt));
+  }, { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: body } });
+  if (!replayed) await scheduleExpiries(deps, [{ id: result.id, expiresAt: result.expiresAt }]);
   return { reservation: { ...result, revision }, revision, replayed };
 }
 
-async function scheduleExpiry(deps: Deps, reservationId: string, expiresAt: Date): Promise<void> {
-  const delay = Math.max(0, expiresAt.getTime() - deps.clock.now().getTime());
+/** Adds the delayed expiry jobs of new reservations (one Redis round trip for all). */
+export async function scheduleExpiries(deps: Deps, reservations: ReadonlyArray<{ id: string; expiresAt: string }>): Promise<void> {
+  if (reservations.length === 0) return;
+  const now = deps.clock.now().getTime();
   try {
-    await deps.queues.reservations.add('expire', { reservationId }, { jobId: reservationId, delay });
+    await deps.queues.reservations.addBulk(reservations.map((r) => ({
+      name: 'expire', data: { reservationId: r.id }, opts: { jobId: r.id, delay: Math.max(0, new Date(r.expiresAt).getTime() - now) },
+    })));
   } catch (e) {
-    // Redis unavailable: the periodic sweep expires it instead. The reservation itself is committed.
-    deps.logger.warn({ err: e, reservationId }, 'could not schedule reservation expiry; the sweep will expire it');
+    // Redis unavailable: the periodic sweep expires them instead. The reservations themselves are committed.
+    deps.logger.warn({ err: e, reservationIds: reservations.map((r) => r.id) }, 'could not schedule reservation expiry; the sweep will expire them');
   }
 }
 
