@@ -49,6 +49,18 @@ describe('faults', () => {
     return r.rows[0]!;
   };
 
+  /** Waits until every outbox event took effect; else fails saying what is stuck and what BullMQ holds for it. */
+  const untilEveryEventApplied = async (what: string, worker: ChildProcess): Promise<void> => {
+    await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, what).catch(async (e: unknown) => {
+      const stuck = await sql<{ id: string; publishedAt: Date | null }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
+      const states = await Promise.all(stuck.rows.map(async (r) => {
+        const job = await ctx.deps.queues.events.getJob(r.id);
+        return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} failed=${job?.failedReason ?? '-'}`;
+      }));
+      throw new Error(`${(e as Error).message}; stuck: ${states.join(' | ')}; worker alive=${worker.exitCode === null}`);
+    });
+  };
+
   it('F1: a worker killed mid-job again and again still applies every event exactly once, and the read model equals a rebuild', async () => {
     await givenWarehouse();
     let writing = true;
@@ -60,6 +72,8 @@ describe('faults', () => {
         await setPrice(ctx.deps, 'base', sku, { amount: 1000 + writes, minQuantity: 1 });
         await setStockCount(ctx.deps, sku, 'wh-1', { onHand: writes % 40 });
         writes++;
+        // A steady trickle (≈ 150 events/s at most) that the slowed test consumer can drain within the test's time.
+        await new Promise((r) => setTimeout(r, 20));
       }
     })();
     for (let kill_ = 0; kill_ < 5; kill_++) {
@@ -74,7 +88,7 @@ describe('faults', () => {
     const last = startWorker();
     try {
       await last.ready;
-      await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, 'every event applied');
+      await untilEveryEventApplied('every event applied', last.child);
       const s = await everyEventOnce();
       expect(s.duplicates).toBe(0);
       expect(s.effects).toBe(s.events);
@@ -82,7 +96,7 @@ describe('faults', () => {
     } finally {
       await kill(last.child);
     }
-  });
+  }, 120_000); // six worker processes start one after another: slow on a loaded machine
 
   it('F2: Redis loses everything: reads fall back to PostgreSQL with no error, nothing committed is lost', async () => {
     await givenWarehouse();
@@ -96,6 +110,7 @@ describe('faults', () => {
       const writer = (async () => {
         for (let i = 0; writing; i++) {
           lastRevision = (await setStockCount(ctx.deps, `F1-${i % 15}`, 'wh-1', { onHand: 100 + i })).revision;
+          await new Promise((r) => setTimeout(r, 4)); // ≈ 200 events/s at most: drained within the test's time
         }
       })();
       const reader = (async () => {
@@ -114,12 +129,7 @@ describe('faults', () => {
       writing = false;
       await Promise.all([writer, reader]);
       expect(errors).toEqual([]);
-      await until(async () => { const s = await everyEventOnce(); return s.effects >= s.events; }, 30_000, 'every event applied after the flush').catch(async (e: unknown) => {
-        // Say what is stuck: the unapplied events and what BullMQ holds for them.
-        const stuck = await sql<{ id: string; publishedAt: Date | null }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
-        const states = await Promise.all(stuck.rows.map(async (r) => { const job = await ctx.deps.queues.events.getJob(r.id); return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} failed=${job?.failedReason ?? '-'}`; }));
-        throw new Error(`${(e as Error).message}; stuck: ${states.join(' | ')}; alive=${w.child.exitCode === null}`);
-      });
+      await untilEveryEventApplied('every event applied after the flush', w.child);
       expect((await everyEventOnce()).duplicates).toBe(0);
       await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'read model equal to a rebuild');
       const snap = await rm.getSnapshot(['F1-1'], { minRevision: lastRevision });
