@@ -71,7 +71,10 @@ function pump(deps: ReservationDeps, lane: Lane): void {
   if (lane.busy || lane.queue.length === 0) return;
   lane.busy = true;
   const batch = lane.queue.splice(0, MAX_BATCH);
-  const done = batch.length === 1 ? alone(deps, batch) : together(deps, batch);
+  const done = (batch.length === 1 ? alone(deps, batch) : together(deps, batch)).catch((e: unknown) => {
+    // Not expected (every path settles its requests); settling twice is harmless, leaving one unsettled is not.
+    for (const r of batch) r.reject(e);
+  });
   void done.finally(() => {
     lane.busy = false;
     pump(deps, lane);
