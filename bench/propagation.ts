@@ -24,7 +24,7 @@ export async function benchPropagation(opts: { seconds?: number; rate?: number; 
   try {
     await seedDemoRetailer(deps);
     // Production shape: the worker in a process of its own, the API node in another, the writer here.
-    const env = { DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, LOG_LEVEL: 'error', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
+    const env = { DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, NODE_ENV: 'production', LOG_LEVEL: 'error', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
     workerProcess = (await startChild(omnihubArgs('worker'), env)).child;
     const { key } = await createChannelClient(deps.db, { name: 'bench', channel: 'CALL_CENTER', scopes: ['rate:999999'] }, new Date());
     const started = await startChild(omnihubArgs('api'), { ...env, PORT: '0' });

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
@@ -20,6 +22,7 @@ export const DEFAULT_RATE_PER_SECOND = 200;
 
 /** Counts a request in a one-second window key that expires by itself, in one round trip. */
 const COUNT_IN_WINDOW = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`;
+const COUNT_IN_WINDOW_SHA = createHash('sha1').update(COUNT_IN_WINDOW).digest('hex');
 
 /**
  * Per-client rate limit in Redis (a one-second window shared by every API node). Over the limit: 429 with
@@ -32,7 +35,11 @@ async function overLimit(deps: BackofficeDeps, client: { id: string; scopes: str
   const second = Math.floor(now / 1000);
   const key = `${deps.redisPrefix}:rl:${client.id}:${second}`;
   try {
-    const count = Number(await deps.redis.eval(COUNT_IN_WINDOW, 1, key));
+    // By its SHA: the script's text is sent once per Redis server (after a restart or a flush of scripts, again).
+    const count = Number(await deps.redis.evalsha(COUNT_IN_WINDOW_SHA, 1, key).catch((e: unknown) => {
+      if (e instanceof Error && e.message.startsWith('NOSCRIPT')) return deps.redis.eval(COUNT_IN_WINDOW, 1, key);
+      throw e;
+    }));
     return count > limit ? (second + 1) * 1000 - now : null;
   } catch {
     return null;
@@ -117,6 +124,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     // The node drains and stops everything itself on SIGTERM (api-node.ts); Apollo must not race it.
     stopOnTerminationSignals: false,
     validationRules: [queryLimits],
+    // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them.
+    plugins: [ApolloServerPluginCacheControlDisabled()],
     formatError: (formatted, error) => {
       const original = classifyInfrastructureError(unwrapResolverError(error));
       if (original instanceof DomainError) return { message: original.message, path: formatted.path, extensions: { code: original.code, ...original.details } };
