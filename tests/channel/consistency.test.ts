@@ -92,7 +92,9 @@ describe('identical answers across channels and nodes (C6)', () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 4000));
+    // At least 4 s and 40 writes (on a loaded machine the readers can starve the writer): then stop, 30 s at most.
+    const started = Date.now();
+    while ((Date.now() - started < 4000 || writes < 40) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
     writing = false;
     await Promise.all([writer, ...readers]);
     expect(mismatches).toEqual([]);
