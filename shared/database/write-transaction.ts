@@ -7,8 +7,6 @@ import type { Database } from './database.js';
 import type { DB } from './schema.js';
 import { inlineParameters } from './inline-sql.js';
 
-type Compilable = { compile(): CompiledQuery };
-
 /**
  * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of the
  * transaction is held. So revision order equals commit order: a reader that has seen revision R has seen every
@@ -79,6 +77,11 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** What an idempotency key remembers of its request: a replay must hash the same, else it is a CONFLICT. */
+export function requestHash(request: unknown): string {
+  return sha256(canonicalJson(request));
+}
+
 /**
  * Runs one write of the source of truth as one PostgreSQL transaction: the work, then (if it changed anything)
  * the next global revision, the revision-stamped ledger rows and the outbox events, then commit — all or nothing.
@@ -100,7 +103,9 @@ export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Pr
     return await deps.db.connection().execute(async (conn) => {
       const tx = conn as unknown as Transaction<DB>; // one connection, inside the transaction this function manages
       try {
-        return await write(tx, deps.clock.now(), fn, opts, true);
+        const { committed, ...out } = await write(tx, deps.clock.now(), fn, opts, true);
+        if (!committed) await sql`COMMIT`.execute(tx);
+        return out;
       } catch (e) {
         await sql`ROLLBACK`.execute(conn).catch(() => undefined);
         throw e;
@@ -115,16 +120,16 @@ export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Pr
  * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change must
  * commit together with the record that the event was applied. Same revision, outbox and idempotency rules.
  */
-export function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
-  return write(tx, now, fn, opts, false);
+export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
+  const { committed: _, ...out } = await write(tx, now, fn, opts, false);
+  return out;
 }
 
 /**
  * Runs a statement, with `BEGIN; ` before it and/or `; COMMIT` after it in the same message when asked (its
  * parameters written as literals); when they cannot be, BEGIN and COMMIT go as statements of their own.
  */
-async function runWith<R>(tx: Transaction<DB>, query: Compilable, begin: boolean, commit: boolean): Promise<R[]> {
-  const compiled = query.compile();
+async function runWith<R>(tx: Transaction<DB>, compiled: CompiledQuery, begin: boolean, commit: boolean): Promise<R[]> {
   const inlined = begin || commit ? inlineParameters(compiled) : null;
   if (inlined !== null) {
     const r = await sql<R>`${sql.raw(`${begin ? 'BEGIN; ' : ''}${inlined}${commit ? '; COMMIT' : ''}`)}`.execute(tx);
@@ -136,27 +141,28 @@ async function runWith<R>(tx: Transaction<DB>, query: Compilable, begin: boolean
   return [...r.rows];
 }
 
-/** `own`: this function opens and commits the transaction (`runWrite`); else the caller does. */
-async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions }, own: boolean): Promise<WriteResult<T>> {
+/**
+ * `own`: this write opens the transaction (`runWrite`), and commits it with its revision statement when it can
+ * (`committed`); the caller commits otherwise.
+ */
+async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions }, own: boolean): Promise<WriteResult<T> & { committed: boolean }> {
   const idem = opts.idempotency;
-  let requestHash = '';
   if (idem) {
-    requestHash = sha256(canonicalJson(idem.request));
+    const hash = requestHash(idem.request);
     const claim = tx.insertInto('idempotencyKeys')
-      .values({ scope: idem.scope, key: idem.key, requestHash, response: '{}', createdAt: now })
+      .values({ scope: idem.scope, key: idem.key, requestHash: hash, response: '{}', createdAt: now })
       .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
       .returning('key');
-    const claimed = await runWith<{ key: string }>(tx, claim, own, false);
+    const claimed = await runWith<{ key: string }>(tx, claim.compile(), own, false);
     if (claimed.length === 0) {
       // Another execution committed this key first (we waited for it on the unique index).
       const prior = await tx.selectFrom('idempotencyKeys').select(['requestHash', 'response'])
         .where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirstOrThrow();
-      if (prior.requestHash !== requestHash) {
+      if (prior.requestHash !== hash) {
         throw new DomainError('CONFLICT', `Idempotency key "${idem.key}" was already used with a different request`, { idempotencyKey: idem.key });
       }
-      if (own) await sql`COMMIT`.execute(tx);
       const stored = prior.response as { result: T; revision: number };
-      return { result: stored.result, revision: stored.revision, events: [], replayed: true };
+      return { result: stored.result, revision: stored.revision, events: [], replayed: true, committed: false };
     }
   } else if (own) {
     await sql`BEGIN`.execute(tx);
@@ -176,6 +182,7 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
 
   let revision = 0;
   let events: EventEnvelope[] = [];
+  let committed = false;
   if (pending.length > 0 || stamps.length > 0 || fragments.length > 0) {
     // The revision lock is held from here to commit, so everything it needs goes into one statement: take the
     // lock (materialised first), draw the revision under it, run the SQL stamps, insert the outbox events, store
@@ -200,11 +207,10 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
       r AS MATERIALIZED (SELECT nextval('revision_seq') AS revision FROM l)${sql.join(ctes, sql``)}
       SELECT r.revision${notify} FROM r`;
     // COMMIT goes with it unless closure stamps must run in between.
-    const commitNow = own && stamps.length === 0;
-    const rows = await runWith<{ revision: number }>(tx, { compile: () => tail.compile(tx) }, false, commitNow);
+    committed = own && stamps.length === 0;
+    const rows = await runWith<{ revision: number }>(tx, tail.compile(tx), false, committed);
     revision = rows[0]!.revision;
     for (const stamp of stamps) await stamp(tx, revision);
-    if (own && !commitNow) await sql`COMMIT`.execute(tx);
     events = pending.map((e, i) => ({ id: ids[i]!, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload }));
   } else {
     revision = await currentRevision(tx);
@@ -212,9 +218,8 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
       await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
         .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
     }
-    if (own) await sql`COMMIT`.execute(tx);
   }
-  return { result, revision, events, replayed: false };
+  return { result, revision, events, replayed: false, committed };
 }
 
 /**
