@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { canonicalJson, runWrite, sha256, type Clock, type Database } from '../../shared/index.js';
+import { requestHash, runWrite, type Clock, type Database } from '../../shared/index.js';
+import type { StockLevelState } from '../events/event-types.js';
 import { availableOf, levelKey, StockChange } from './levels.js';
 import {
-  insufficientStock, mergeLines, RESERVE_SCOPE, reserveAlone, scheduleExpiries, type ReservationDeps, type ReservationStatus, type ReserveResult,
+  insufficientStock, mergeLines, newReservation, RESERVE_SCOPE, reservationCreated, reserveAlone, scheduleExpiries,
+  type NewReservation, type ReservationDeps, type ReserveResult,
 } from './reservations.js';
-import { DEFAULT_RESERVATION_TTL_SECONDS, type ReserveBody } from './stock.schema.js';
+import type { ReserveBody } from './stock.schema.js';
 
 /** Reservations of one process go through this many lanes, chosen by their first (sku, location). */
 const LANES = 8;
@@ -91,64 +92,54 @@ async function alone(deps: ReservationDeps, requests: readonly Request[]): Promi
   }));
 }
 
-interface Granted {
-  request: Request;
-  result: { id: string; status: ReservationStatus; channel: string | null; lines: Line[]; expiresAt: string };
-}
-
 /** Several reservations in one transaction (see `reserveStock`). */
 async function together(deps: ReservationDeps, batch: readonly Request[]): Promise<void> {
-  let outcome: { granted: Granted[]; refused: Array<{ request: Request; error: Error }>; handOver: Request[] };
+  let outcome: { granted: Array<{ request: Request; reservation: NewReservation }>; refused: Array<{ request: Request; error: Error }>; handOver: Request[] };
   let revision: number;
   try {
     ({ result: outcome, revision } = await runWrite(deps, async (w) => {
       // Claim every key at once, in key order. A key claimed before (replay or conflict), or twice in this batch,
       // goes to the one-reservation path after this commit.
-      const keys = batch.map((r) => r.key);
-      const hashes = batch.map((r) => sha256(canonicalJson(r.body)));
       const claimed = await sql<{ key: string }>`
         INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
-        SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now} FROM unnest(${keys}::text[], ${hashes}::text[]) AS t(key, hash)
+        SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now} FROM unnest(${batch.map((r) => r.key)}::text[], ${batch.map((r) => requestHash(r.body))}::text[]) AS t(key, hash)
         ORDER BY t.key
         ON CONFLICT (scope, key) DO NOTHING RETURNING key`.execute(w.tx);
       const mine = new Set(claimed.rows.map((r) => r.key));
-      const owners: Request[] = [];
-      const handOver: Request[] = [];
-      for (const r of batch) {
-        if (mine.delete(r.key)) owners.push(r);
-        else handOver.push(r);
-      }
+      const owners = batch.filter((r) => mine.delete(r.key));
+      const handOver = batch.filter((r) => !owners.includes(r));
 
-      // Lock every level the batch needs, in the one lock order, and decide in arrival order.
+      // Lock every level the batch needs, in the one lock order, and decide in arrival order on a copy.
       const wanted = [...new Map(owners.flatMap((r) => r.lines).map((l) => [levelKey(l.sku, l.locationId), l])).values()];
-      const locked = wanted.length === 0 ? [] : (await sql<{ sku: string; locationId: string; onHand: number; reserved: number; safetyStock: number }>`
+      const locked = wanted.length === 0 ? [] : (await sql<StockLevelState>`
         SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
         JOIN unnest(${wanted.map((l) => l.sku)}::text[], ${wanted.map((l) => l.locationId)}::text[]) AS t(sku, location_id)
           ON s.sku = t.sku AND s.location_id = t.location_id
         ORDER BY s.sku, s.location_id FOR UPDATE OF s`.execute(w.tx)).rows;
       const levels = new Map(locked.map((l) => [levelKey(l.sku, l.locationId), { ...l }]));
-      const granted: Granted[] = [];
+      const granted: Array<{ request: Request; reservation: NewReservation }> = [];
       const refused: Array<{ request: Request; error: Error }> = [];
-      const expiresBase = w.now.getTime();
+      const unclaim: string[] = [];
       for (const r of owners) {
-        if (r.lines.some((l) => !levels.has(levelKey(l.sku, l.locationId)))) {
+        const rows = r.lines.map((l) => levels.get(levelKey(l.sku, l.locationId)));
+        if (rows.some((x) => x === undefined)) {
           handOver.push(r); // no level row: the one-reservation path says why (unknown SKU or location, or none in stock)
+          unclaim.push(r.key);
           continue;
         }
-        const short = r.lines.find((l) => availableOf(levels.get(levelKey(l.sku, l.locationId))!) < l.quantity);
-        if (short) {
-          refused.push({ request: r, error: insufficientStock(short, availableOf(levels.get(levelKey(short.sku, short.locationId))!)) });
+        const short = r.lines.findIndex((l, i) => availableOf(rows[i]!) < l.quantity);
+        if (short >= 0) {
+          refused.push({ request: r, error: insufficientStock(r.lines[short]!, availableOf(rows[short]!)) });
+          unclaim.push(r.key);
           continue;
         }
-        for (const l of r.lines) levels.get(levelKey(l.sku, l.locationId))!.reserved += l.quantity;
-        const ttl = r.body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
-        granted.push({ request: r, result: { id: randomUUID(), status: 'ACTIVE', channel: r.body.channel ?? null, lines: r.lines, expiresAt: new Date(expiresBase + ttl * 1000).toISOString() } });
+        r.lines.forEach((l, i) => { rows[i]!.reserved += l.quantity; });
+        granted.push({ request: r, reservation: newReservation(r.body, r.lines, w.now) });
       }
-      const released = [...refused.map((x) => x.request.key), ...handOver.filter((r) => owners.includes(r)).map((r) => r.key)];
-      if (released.length > 0) await sql`DELETE FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${released}::text[])`.execute(w.tx);
+      if (unclaim.length > 0) await sql`DELETE FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${unclaim}::text[])`.execute(w.tx);
       if (granted.length === 0) return { granted, refused, handOver };
 
-      const g = granted.map((x) => x.result);
+      const g = granted.map((x) => x.reservation);
       await sql`INSERT INTO reservations (id, status, channel, expires_at, revision, created_at, updated_at)
         SELECT t.id, 'ACTIVE', t.channel, t.expires_at, 0, ${w.now}, ${w.now}
         FROM unnest(${g.map((x) => x.id)}::uuid[], ${g.map((x) => x.channel)}::text[], ${g.map((x) => x.expiresAt)}::timestamptz[]) AS t(id, channel, expires_at)`.execute(w.tx);
@@ -157,15 +148,9 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
         SELECT * FROM unnest(${lineRows.map((l) => l.id)}::uuid[], ${lineRows.map((l) => l.n)}::int[], ${lineRows.map((l) => l.sku)}::text[],
                              ${lineRows.map((l) => l.locationId)}::text[], ${lineRows.map((l) => l.quantity)}::int[])`.execute(w.tx);
 
-      // One conditional UPDATE per level for the batch's total: the database re-checks every promise.
-      const totals = new Map<string, Line>();
-      for (const l of lineRows) {
-        const t = totals.get(levelKey(l.sku, l.locationId));
-        if (t) t.quantity += l.quantity;
-        else totals.set(levelKey(l.sku, l.locationId), { sku: l.sku, locationId: l.locationId, quantity: l.quantity });
-      }
-      const t = [...totals.values()];
-      const updated = await sql<{ sku: string; locationId: string; onHand: number; reserved: number; safetyStock: number }>`
+      // One conditional UPDATE per level for what the batch granted on it: the database re-checks every promise.
+      const t = locked.map((l) => ({ ...l, quantity: levels.get(levelKey(l.sku, l.locationId))!.reserved - l.reserved })).filter((x) => x.quantity > 0);
+      const updated = await sql<StockLevelState>`
         UPDATE stock_levels s SET reserved = s.reserved + t.quantity
         FROM unnest(${t.map((x) => x.sku)}::text[], ${t.map((x) => x.locationId)}::text[], ${t.map((x) => x.quantity)}::int[]) AS t(sku, location_id, quantity)
         WHERE s.sku = t.sku AND s.location_id = t.location_id AND s.on_hand - s.reserved - s.safety_stock >= t.quantity
@@ -176,10 +161,10 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
       for (const row of updated.rows) change.touched(row);
       for (const l of lineRows) change.record({ sku: l.sku, locationId: l.locationId, kind: 'RESERVATION', reservedDelta: l.quantity, reference: l.id });
       w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ANY(${g.map((x) => x.id)}::uuid[])`);
-      for (const x of g) w.emit({ type: 'reservation.created', aggregateType: 'reservation', aggregateId: x.id, payload: { reservationId: x.id, expiresAt: x.expiresAt, lines: x.lines } });
+      for (const x of g) w.emit(reservationCreated(x));
       change.announce();
       // Each key answers a replay with its own reservation, at the batch's revision.
-      const answers = JSON.stringify(granted.map((x) => ({ key: x.request.key, result: x.result })));
+      const answers = JSON.stringify(granted.map((x) => ({ key: x.request.key, result: x.reservation })));
       w.atRevisionSql((rev) => sql`UPDATE idempotency_keys k SET response = jsonb_build_object('result', a.result, 'revision', ${rev})
         FROM jsonb_to_recordset(${answers}::jsonb) AS a(key text, result jsonb)
         WHERE k.scope = ${RESERVE_SCOPE} AND k.key = a.key`);
@@ -191,8 +176,8 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
     await alone(deps, batch);
     return;
   }
-  await scheduleExpiries(deps, outcome.granted.map((x) => x.result));
-  for (const x of outcome.granted) x.request.resolve({ reservation: { ...x.result, revision }, revision, replayed: false });
+  await scheduleExpiries(deps, outcome.granted.map((x) => x.reservation));
+  for (const x of outcome.granted) x.request.resolve({ reservation: { ...x.reservation, revision }, revision, replayed: false });
   for (const x of outcome.refused) x.request.reject(x.error);
   await alone(deps, outcome.handOver);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
+import { DomainError, runWrite, type Executor, type PendingEvent, type WriteContext } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
@@ -31,9 +31,30 @@ export interface ReserveResult {
   replayed: boolean;
 }
 
+type Line = { sku: string; locationId: string; quantity: number };
+
+/** A new reservation as it is stored with its idempotency key and answered (the answer adds the revision). */
+export interface NewReservation {
+  id: string;
+  status: ReservationStatus;
+  channel: string | null;
+  lines: Line[];
+  expiresAt: string;
+}
+
+/** The reservation a request makes at `now`: a new id, ACTIVE, expiring after its TTL (`DEFAULT_RESERVATION_TTL_SECONDS` unless asked). */
+export function newReservation(body: ReserveBody, lines: Line[], now: Date): NewReservation {
+  const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
+  return { id: randomUUID(), status: 'ACTIVE', channel: body.channel ?? null, lines, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString() };
+}
+
+export function reservationCreated(r: NewReservation): PendingEvent {
+  return { type: 'reservation.created', aggregateType: 'reservation', aggregateId: r.id, payload: { reservationId: r.id, expiresAt: r.expiresAt, lines: r.lines } };
+}
+
 /** Lines hitting the same (sku, location) are one demand on one row; merged and sorted in lock order. */
-export function mergeLines(lines: ReadonlyArray<{ sku: string; locationId: string; quantity: number }>): Array<{ sku: string; locationId: string; quantity: number }> {
-  const merged = new Map<string, { sku: string; locationId: string; quantity: number }>();
+export function mergeLines(lines: readonly Line[]): Line[] {
+  const merged = new Map<string, Line>();
   for (const l of lines) {
     const k = levelKey(l.sku, l.locationId);
     const m = merged.get(k);
@@ -62,11 +83,10 @@ export function insufficientStock(line: { sku: string; locationId: string; quant
  */
 export async function reserveAlone(deps: Deps, body: ReserveBody, idempotencyKey: string): Promise<ReserveResult> {
   const lines = mergeLines(body.lines);
-  const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const id = randomUUID();
-    const expiresAt = new Date(w.now.getTime() + ttl * 1000);
-    await w.tx.insertInto('reservations').values({ id, status: 'ACTIVE', channel: body.channel ?? null, expiresAt, revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
+    const r = newReservation(body, lines, w.now);
+    const id = r.id;
+    await w.tx.insertInto('reservations').values({ id, status: r.status, channel: r.channel, expiresAt: new Date(r.expiresAt), revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
     await w.tx.insertInto('reservationLines').values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l }))).execute();
     const change = new StockChange(w, 'reservation');
     for (const line of lines) {
@@ -80,11 +100,11 @@ export async function reserveAlone(deps: Deps, body: ReserveBody, idempotencyKey
       change.record({ sku: line.sku, locationId: line.locationId, kind: 'RESERVATION', reservedDelta: line.quantity, reference: id });
     }
     w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
-    w.emit({ type: 'reservation.created', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, expiresAt: expiresAt.toISOString(), lines } });
+    w.emit(reservationCreated(r));
     change.announce();
-    return { id, status: 'ACTIVE' as ReservationStatus, channel: body.channel ?? null, lines, expiresAt: expiresAt.toISOString() };
+    return r;
   }, { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: body } });
-  if (!replayed) await scheduleExpiries(deps, [{ id: result.id, expiresAt: result.expiresAt }]);
+  if (!replayed) await scheduleExpiries(deps, [result]);
   return { reservation: { ...result, revision }, revision, replayed };
 }
 
