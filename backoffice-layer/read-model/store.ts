@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { classifyInfrastructureError, currentRevision, type Database, type DB, type Executor, type Redis } from '../../shared/index.js';
+import { classifyInfrastructureError, currentRevision, luaScript, type Database, type DB, type Executor, type Redis } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
 
@@ -58,12 +58,12 @@ end
 return written`;
 
 /** Raises the watermark, never lowers it; and never claims anything for a model that was not fully built. */
-const RAISE_WATERMARK = `
+const raiseWatermarkScript = luaScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local new = tonumber(ARGV[1])
 if new > cur then redis.call('SET', KEYS[1], ARGV[1]) return new end
-return cur`;
+return cur`);
 
 export interface FacetWrite {
   key: string;
@@ -73,17 +73,18 @@ export interface FacetWrite {
 }
 
 export async function writeFacets(redis: Redis, writes: readonly FacetWrite[]): Promise<number> {
+  const pipe = redis.pipeline();
+  queueFacetWrites(pipe, writes);
   let written = 0;
-  for (let i = 0; i < writes.length; i += 500) {
-    const part = writes.slice(i, i + 500);
-    const args = part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]);
-    written += Number(await redis.eval(GUARDED_WRITE, part.length, ...part.map((w) => w.key), ...args));
+  for (const [err, n] of (await pipe.exec()) ?? []) {
+    if (err) throw err;
+    written += Number(n);
   }
   return written;
 }
 
-/** Raises the watermark like RAISE_WATERMARK and, when it moved, publishes the watermark notice (KEYS[3]) in the same call. */
-const RAISE_AND_ANNOUNCE = `
+/** Raises the watermark like `raiseWatermark` and, when it moved, publishes the watermark notice (KEYS[3]) in the same call. */
+const raiseAndAnnounceScript = luaScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local new = tonumber(ARGV[1])
@@ -92,11 +93,11 @@ if new > cur then
   redis.call('PUBLISH', KEYS[3], '{"revision":' .. ARGV[1] .. ',"watermark":true}')
   return new
 end
-return cur`;
+return cur`);
 
 /** Raises the watermark and tells every node, in one round trip; returns the watermark now stored (-1: model not built). */
 export async function raiseAndAnnounceWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
-  return Number(await redis.eval(RAISE_AND_ANNOUNCE, 3, keys.watermark, keys.built, keys.changes, String(revision)));
+  return Number(await raiseAndAnnounceScript(redis, [keys.watermark, keys.built, keys.changes], [revision]));
 }
 
 /** Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. */
@@ -108,7 +109,7 @@ export function queueFacetWrites(pipe: ReturnType<Redis['pipeline']>, writes: re
 }
 
 export async function raiseWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
-  return Number(await redis.eval(RAISE_WATERMARK, 2, keys.watermark, keys.built, String(revision)));
+  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built], [revision]));
 }
 
 /** The facets of these SKUs as stored in PostgreSQL (products, price candidates, stock levels). */

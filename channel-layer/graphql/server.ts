@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -10,7 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
-import { classifyInfrastructureError, DomainError } from '../../shared/index.js';
+import { classifyInfrastructureError, DomainError, luaScript } from '../../shared/index.js';
 import { cachedClientAuthenticator } from '../clients/clients.js';
 import { verifyCustomerToken } from '../clients/customer-tokens.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
@@ -21,8 +20,7 @@ import { typeDefs } from './schema.js';
 export const DEFAULT_RATE_PER_SECOND = 200;
 
 /** Counts a request in a one-second window key that expires by itself, in one round trip. */
-const COUNT_IN_WINDOW = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`;
-const COUNT_IN_WINDOW_SHA = createHash('sha1').update(COUNT_IN_WINDOW).digest('hex');
+const countInWindow = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`);
 
 /**
  * Per-client rate limit in Redis (a one-second window shared by every API node). Over the limit: 429 with
@@ -35,11 +33,7 @@ async function overLimit(deps: BackofficeDeps, client: { id: string; scopes: str
   const second = Math.floor(now / 1000);
   const key = `${deps.redisPrefix}:rl:${client.id}:${second}`;
   try {
-    // By its SHA: the script's text is sent once per Redis server (after a restart or a flush of scripts, again).
-    const count = Number(await deps.redis.evalsha(COUNT_IN_WINDOW_SHA, 1, key).catch((e: unknown) => {
-      if (e instanceof Error && e.message.startsWith('NOSCRIPT')) return deps.redis.eval(COUNT_IN_WINDOW, 1, key);
-      throw e;
-    }));
+    const count = Number(await countInWindow(deps.redis, [key], []));
     return count > limit ? (second + 1) * 1000 - now : null;
   } catch {
     return null;

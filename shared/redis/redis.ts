@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DomainError } from '../errors.js';
 
@@ -13,6 +14,26 @@ export function createRedis(url: string, opts: { lazyConnect?: boolean } = {}): 
   // Connection errors are surfaced through failing commands and /readyz; an unhandled 'error' would crash the process.
   r.on('error', () => undefined);
   return r;
+}
+
+/** A Lua script for Redis, run by its SHA-1 (`EVALSHA`): its text travels only when Redis does not hold it yet. */
+export type LuaScript = (redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
+
+/**
+ * Makes a Lua script that runs by its SHA-1 and falls back to `EVAL` (which also caches it in Redis) when Redis
+ * answers NOSCRIPT — after a restart or `SCRIPT FLUSH`.
+ * @example const incr = luaScript(`return redis.call('INCR', KEYS[1])`); await incr(redis, ['k'], []);
+ */
+export function luaScript(source: string): LuaScript {
+  const sha = createHash('sha1').update(source).digest('hex');
+  return async (redis, keys, args) => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('NOSCRIPT')) return redis.eval(source, keys.length, ...keys, ...args);
+      throw e;
+    }
+  };
 }
 
 /**
