@@ -1,4 +1,3 @@
-import http from 'node:http';
 /**
  * P1–P3 for the channel API, each against a baseline in the same run:
  * - P1: `offer` queries per second through an API node process vs a plain Express endpoint (another process) serving
@@ -8,6 +7,7 @@ import http from 'node:http';
  * @example npx tsx bench/graphql-offer.ts [seconds]
  */
 import type { ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { pathToFileURL } from 'node:url';
 import { createReadModel, seedDemoRetailer, startBackofficeWorker, type BackofficeWorker } from '../backoffice-layer/index.js';

@@ -233,13 +233,12 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
   return (await offers(deps, { ...rest, skus: [sku] }, opts))[0]!;
 }
 
-function offerFrom(input: { sku: string; locationId?: string | null }, inputs: { snapshot: Snapshot; pricing: PricingContext }, asOf: Date): Offer {
+/** One SKU's offer; `online` holds the locations that fulfil online orders, `locationId` is a known location. */
+function offerFrom(input: { sku: string; locationId?: string | null }, inputs: { snapshot: Snapshot; pricing: PricingContext }, online: ReadonlySet<string>, asOf: Date): Offer {
   const { snapshot } = inputs;
   const { priced: q } = priceLines([{ sku: input.sku, quantity: 1 }], inputs, asOf);
   const view = snapshot.skus.get(input.sku)!;
-  const online = new Set(snapshot.locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
   const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
-  if (input.locationId && !snapshot.locations.some((l) => l.id === input.locationId)) throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
   const onlineUnits = levels.filter((l) => online.has(l.locationId)).reduce((s, l) => s + l.available, 0);
   const at = input.locationId ? (levels.find((l) => l.locationId === input.locationId)?.available ?? 0) : null;
   const line = q.lines[0]!;
@@ -267,5 +266,8 @@ export async function offers(deps: JourneyDeps, input: { skus: readonly string[]
   const unique = [...new Set(input.skus)];
   const at = deps.clock.now();
   const inputs = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], at);
-  return input.skus.map((sku) => offerFrom({ sku, locationId: input.locationId }, inputs, at));
+  const { locations } = inputs.snapshot;
+  if (input.locationId && !locations.some((l) => l.id === input.locationId)) throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
+  const online = new Set(locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
+  return input.skus.map((sku) => offerFrom({ sku, locationId: input.locationId }, inputs, online, at));
 }
