@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database, DB, EventEnvelope, Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
-import { globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
+import { execPipeline, globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
 
@@ -109,7 +109,5 @@ async function writeFactsAndNotify(redis: Redis, keys: ReadModelKeys, writes: Fa
   for (let i = 0; i < skus.length; i += 1000) {
     pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
   }
-  const results = (await pipe.exec()) ?? [];
-  const failed = results.find(([err]) => err);
-  if (failed) throw failed[0]!;
+  await execPipeline(pipe);
 }

@@ -57,12 +57,19 @@ for i = 1, #KEYS do
 end
 return written`;
 
-/** Raises the watermark, never lowers it; and never claims anything for a model that was not fully built. */
+/**
+ * Raises the watermark, never lowers it; and never claims anything for a model that was not fully built. With a
+ * third key (the changes channel) it also publishes the watermark notice when it moved, in the same call.
+ */
 const raiseWatermarkScript = luaScript(`
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local new = tonumber(ARGV[1])
-if new > cur then redis.call('SET', KEYS[1], ARGV[1]) return new end
+if new > cur then
+  redis.call('SET', KEYS[1], ARGV[1])
+  if #KEYS >= 3 then redis.call('PUBLISH', KEYS[3], '{"revision":' .. ARGV[1] .. ',"watermark":true}') end
+  return new
+end
 return cur`);
 
 export interface FacetWrite {
@@ -75,29 +82,20 @@ export interface FacetWrite {
 export async function writeFacets(redis: Redis, writes: readonly FacetWrite[]): Promise<number> {
   const pipe = redis.pipeline();
   queueFacetWrites(pipe, writes);
-  let written = 0;
-  for (const [err, n] of (await pipe.exec()) ?? []) {
-    if (err) throw err;
-    written += Number(n);
-  }
-  return written;
+  return (await execPipeline(pipe)).reduce<number>((sum, n) => sum + Number(n), 0);
 }
 
-/** Raises the watermark like `raiseWatermark` and, when it moved, publishes the watermark notice (KEYS[3]) in the same call. */
-const raiseAndAnnounceScript = luaScript(`
-if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
-local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
-local new = tonumber(ARGV[1])
-if new > cur then
-  redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('PUBLISH', KEYS[3], '{"revision":' .. ARGV[1] .. ',"watermark":true}')
-  return new
-end
-return cur`);
+/** Runs a pipeline and returns its replies; the first failed command's error is thrown. */
+export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = (await pipe.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed) throw failed[0]!;
+  return results.map(([, value]) => value);
+}
 
 /** Raises the watermark and tells every node, in one round trip; returns the watermark now stored (-1: model not built). */
 export async function raiseAndAnnounceWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
-  return Number(await raiseAndAnnounceScript(redis, [keys.watermark, keys.built, keys.changes], [revision]));
+  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built, keys.changes], [revision]));
 }
 
 /** Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. */
