@@ -82,6 +82,8 @@ export interface BackofficeEventPayloads {
   'catalogue.bulk-changed': { kind: 'products' | 'prices' | 'stock'; skus: string[] };
   /** A price window opened or closed at `at`: the effective price of these SKUs (or whole lists) changed. */
   'price.schedule-switched': { at: string; priceListIds: string[]; skus: string[] };
+  /** The read model was taken over from another database or a restored older copy: revisions moved past `fromRevision`. */
+  'read-model.rebased': { fromRevision: number; reason: string };
 }
 
 export type BackofficeEventType = keyof BackofficeEventPayloads;

@@ -2,7 +2,8 @@ import type { Transaction } from 'kysely';
 import type { Database, DB, EventEnvelope, Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
-import { execPipeline, globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetWrite, type GlobalFacet, type ReadModelKeys } from './store.js';
+import { sourceIdentity } from './source.js';
+import { execPipeline, globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetTarget, type FacetWrite, type GlobalFacet } from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
 
@@ -15,6 +16,11 @@ export interface ReadModelChange {
   reset?: boolean;
   /** Only a watermark move: every event at or below `revision` is now reflected. */
   watermark?: boolean;
+  /**
+   * The model in Redis is no longer complete or not this database's (lost, or another database's being discarded):
+   * drop everything and read PostgreSQL until a `reset` notice says it was rebuilt.
+   */
+  lost?: boolean;
   /** Global facets that changed (drop them from memory). */
   globals?: string[];
 }
@@ -27,10 +33,12 @@ function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _typ
  * Keeps the Redis read model in step with the outbox. State events (product, location, stock) carry the new state and
  * are written as they are; events that change derived data (prices, price lists, bulk imports) reload the affected
  * SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is revision-guarded, so repeats and
- * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory.
+ * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory. Writes land only
+ * while the model belongs to this consumer's database (see GUARDED_WRITE): after a loss the rebuild covers them.
  */
 export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefix: string }, facets: readonly GlobalFacet[] = []): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
+  const target = async (): Promise<FacetTarget> => ({ keys, source: await sourceIdentity(deps.db) });
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
     const writes: FacetWrite[] = [];
     const skus = new Set<string>();
@@ -87,22 +95,23 @@ export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefi
       for (const s of list) skus.add(s);
     }
     if (writes.length === 0 && skus.size === 0 && !locations) return;
-    await writeFactsAndNotify(deps.redis, keys, writes, { revision, skus: [...skus], locations, globals: globals.map((f) => f.name) });
+    await writeFactsAndNotify(deps.redis, await target(), writes, { revision, skus: [...skus], locations, globals: globals.map((f) => f.name) });
   };
   return {
     name: READ_MODEL_CONSUMER,
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
     async afterCommit(_events, reached) {
-      await raiseAndAnnounceWatermark(deps.redis, keys, await reached());
+      await raiseAndAnnounceWatermark(deps.redis, await target(), await reached());
     },
   };
 }
 
 /** Writes the facets and then publishes the notices, in one round trip (a pipeline runs in order). */
-async function writeFactsAndNotify(redis: Redis, keys: ReadModelKeys, writes: FacetWrite[], change: ReadModelChange): Promise<void> {
+async function writeFactsAndNotify(redis: Redis, target: FacetTarget, writes: FacetWrite[], change: ReadModelChange): Promise<void> {
+  const { keys } = target;
   const pipe = redis.pipeline();
-  queueFacetWrites(pipe, writes);
+  queueFacetWrites(pipe, target, writes);
   const skus = change.skus ?? [];
   if (change.locations) pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange));
   if (change.globals?.length) pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, globals: change.globals } satisfies ReadModelChange));

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DomainError, type Database, type Logger, type Redis as RedisClient } from '../../shared/index.js';
+import { DomainError, currentRevision, type Database, type Logger, type Redis as RedisClient } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
+import { sourceIdentity } from './source.js';
 import { loadSnapshotFromDatabase, parseFacet, readModelKeys, type GlobalFacet, type SkuView } from './store.js';
 
 /** What a reader gets: SKU views (null = unknown SKU) and locations, exactly as of `revision`. */
@@ -48,7 +49,10 @@ export interface ReadModelOptions {
 /**
  * The backoffice read model as an API node sees it: an in-process cache over the Redis facets, invalidated by the
  * change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its revision is a
- * watermark every used facet has reached, so equal revisions give equal content on every node.
+ * watermark every used facet has reached, so equal revisions give equal content on every node. It serves the Redis
+ * model only while that model is fully built from its own database (the built marker names this database's
+ * identity; checked with every fetch from Redis) and, when first trusted, not ahead of that database's revision
+ * (a restored older copy): anything else is read through PostgreSQL until the worker has rebuilt it.
  * @example const rm = await createReadModel(deps); const snap = await rm.getSnapshot(['COAT-M'], { minRevision: 42 });
  */
 export async function createReadModel(deps: { db: Database; redis: RedisClient; redisUrl: string; redisPrefix: string; logger: Logger }, opts: ReadModelOptions = {}): Promise<ReadModel> {
@@ -76,11 +80,15 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   const syncChannel = `${keys.changes}:sync:${randomUUID()}`;
   const markers = new Map<string, () => void>();
   let refreshing: Promise<void> | null = null;
+  const forget = () => { mark = null; cache.clear(); locations = null; globals.clear(); };
   const refreshWatermark = (): Promise<void> => {
     refreshing ??= (async () => {
-      const raw = await deps.redis.get(keys.watermark);
-      if (raw === null) { mark = null; cache.clear(); locations = null; globals.clear(); return; }
+      const [raw, built] = await deps.redis.mget(keys.watermark, keys.built);
+      const source = await sourceIdentity(deps.db);
+      if (raw === null || built !== source) { forget(); return; }
       const seen = Number(raw);
+      // Trusting the model again (first start, after a loss): never one ahead of this database (a restored copy).
+      if (mark === null && seen > (await currentRevision(deps.db))) { forget(); return; }
       if (mark !== null && seen <= mark) return;
       const id = randomUUID();
       const back = new Promise<boolean>((resolve) => {
@@ -102,7 +110,8 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     let change: ReadModelChange;
     try { change = JSON.parse(message) as ReadModelChange; } catch { return; }
     seq++;
-    if (change.reset || touchedAt.size > 100_000) { cache.clear(); locations = null; globals.clear(); touchedAt.clear(); resetSeq = seq; }
+    if (change.lost) forget();
+    if (change.reset || change.lost || touchedAt.size > 100_000) { cache.clear(); locations = null; globals.clear(); touchedAt.clear(); resetSeq = seq; }
     for (const g of change.globals ?? []) { globals.delete(g); globalSeq.set(g, seq); }
     for (const sku of change.skus ?? []) { cache.delete(sku); touchedAt.set(sku, seq); }
     if (change.locations) { locations = null; locationsSeq = seq; }
@@ -118,7 +127,8 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
 
   /**
    * Loads missing SKUs, locations and global facets into the cache: 'retry' when a notice raced with the fetch (then
-   * fetch again), 'absent' when a global facet is not in Redis (then read PostgreSQL).
+   * fetch again), 'absent' when the model is not built from this database or a global facet is not in Redis (then
+   * read PostgreSQL).
    */
   const fromRedis = async (skus: string[]): Promise<'ok' | 'retry' | 'absent'> => {
     const missing = skus.filter((s) => !cache.has(s));
@@ -130,7 +140,11 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     for (const f of needGlobals) pipe.get(keys.global(f.name));
     for (const s of missing) pipe.get(keys.product(s)).get(keys.prices(s)).hgetall(keys.stock(s));
     if (needLocations) pipe.hgetall(keys.locations);
-    const all = (await pipe.exec()) ?? [];
+    pipe.get(keys.built);
+    const [source, replies] = await Promise.all([sourceIdentity(deps.db), pipe.exec()]);
+    const all = replies ?? [];
+    // Lost (flushed, restarted) or not this database's: nothing of it may be served.
+    if (all.pop()?.[1] !== source) { forget(); return 'absent'; }
     if (resetSeq > start) return 'retry';
     let absent = false;
     let raced = false;

@@ -1,9 +1,12 @@
-import { canonicalJson, type Database, type Redis } from '../../shared/index.js';
+import { randomUUID } from 'node:crypto';
+import { advanceRevision, canonicalJson, currentRevision, luaScript, systemClock, type Clock, type Database, type Logger, type Redis } from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { globalWrites, inSnapshot, loadFacets, loadGlobals, loadLocations, parseFacet, raiseWatermark, readModelKeys, viewWrites, writeFacets, type GlobalFacet, type SkuView } from './store.js';
+import { sourceIdentity } from './source.js';
+import { globalWrites, inSnapshot, loadFacets, loadGlobals, loadLocations, parseFacet, readModelKeys, viewWrites, writeFacets, type FacetWrite, type GlobalFacet, type SkuView } from './store.js';
 
-type Deps = { db: Database; redis: Redis; redisPrefix: string };
+/** What the rebuild needs; `clock` stamps the revision it may advance (the system clock when not given). */
+type Deps = { db: Database; redis: Redis; redisPrefix: string; clock?: Clock };
 type Facets = readonly GlobalFacet[];
 
 /** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
@@ -22,47 +25,152 @@ async function eachPage(db: Database, facets: Facets, fn: (views: SkuView[], loc
   });
 }
 
+/** The rebuild lease: a rebuild whose worker died frees the model for another after this long without progress. */
+const LEASE_MS = 30_000;
+
 /**
- * Rebuilds the Redis read model from PostgreSQL at one exact revision (revision-guarded, so newer facets written
- * meanwhile by the event consumer are kept), then raises the watermark to that revision and tells every node to
- * drop its in-process cache. Used at first start, after Redis lost its data, and on demand.
+ * Claims the model for a rebuild from database ARGV[1] with token ARGV[2] (a lease of ARGV[3] ms), unless another
+ * rebuild holds the lease. When the model is not fully built from that database, or ARGV[4] is 'discard', the
+ * source changes hands and the built marker and watermark go, so no node serves the old state from then on.
+ * Replies {1 | 0 (lease held elsewhere), previous built, previous source, previous watermark} ('' for none).
+ * KEYS: source, built, building, watermark.
  */
-export async function rebuildReadModel(deps: Deps, facets: Facets = []): Promise<{ revision: number; skus: number }> {
+const claimScript = luaScript(`
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[2] then return {0, '', '', ''} end
+local built = redis.call('GET', KEYS[2]) or ''
+local source = redis.call('GET', KEYS[1]) or ''
+local watermark = redis.call('GET', KEYS[4]) or ''
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+if built ~= ARGV[1] or source ~= ARGV[1] or ARGV[4] == 'discard' then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('DEL', KEYS[2], KEYS[4])
+end
+return {1, built, source, watermark}`);
+
+/** Extends the lease of rebuild ARGV[1] by ARGV[2] ms; 0 when it no longer holds it (Redis lost it, or it expired). KEYS: building. */
+const renewScript = luaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`);
+
+/**
+ * Completes rebuild ARGV[2] of database ARGV[1] at revision ARGV[3] — only if the source is still that database and
+ * the lease still that rebuild's (a flush or a take-over meanwhile means the pages written may be gone): marks the
+ * model built, raises the watermark and tells every node to drop its caches. Replies the watermark, or -1.
+ * KEYS: source, building, built, watermark, changes.
+ */
+const completeScript = luaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[2])
+local cur = tonumber(redis.call('GET', KEYS[4]) or '-1')
+local rev = tonumber(ARGV[3])
+if rev > cur then redis.call('SET', KEYS[4], ARGV[3]) cur = rev end
+redis.call('PUBLISH', KEYS[5], '{"revision":' .. cur .. ',"reset":true}')
+return cur`);
+
+/** A rebuild that could not complete: Redis lost the model meanwhile, or another rebuild holds it. Try again later. */
+export class ReadModelRebuildInterrupted extends Error {}
+
+/** What a rebuild found before it began (for logs): the database the model was built from, and its watermark. */
+export interface RebuildOutcome {
+  revision: number;
+  skus: number;
+  /** The identity of the database the model had been fully built from before ('' when none: first start, loss). */
+  previous: string;
+  /** True when another database's state (or a restored database's future) was thrown away. */
+  discarded: boolean;
+}
+
+/**
+ * Rebuilds the Redis read model from PostgreSQL at one exact revision and marks it built from this database.
+ * First it claims the model (the source key names this database, so the event consumer's writes land from then on
+ * and whatever they missed is in the snapshot taken after). When the model was another database's, or `discard` is
+ * set (a restored database behind its read model), the old facets are deleted first and this database's revision
+ * is moved past the old watermark, so no reader ever sees revisions go backwards. Facet writes are revision-guarded,
+ * so newer facets the consumer writes meanwhile are kept. Completion is conditional: if Redis lost the model during
+ * the rebuild, it throws ReadModelRebuildInterrupted and nothing claims to be built. Used at first start, after a
+ * loss, on a foreign or restored database, and on demand. `pageSize`: SKUs read and written per step (2,000).
+ */
+export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { discard?: boolean; pageSize?: number } = {}): Promise<RebuildOutcome> {
   const keys = readModelKeys(deps.redisPrefix);
-  let skus = 0;
-  const revision = await eachPage(deps.db, facets, async (views, locations, rev, globals) => {
-    if (locations) await writeFacets(deps.redis, locations.map((l) => ({ key: keys.locations, field: l.id, rev, value: l })));
-    if (globals) await writeFacets(deps.redis, globalWrites(keys, globals, rev));
-    await writeFacets(deps.redis, views.flatMap((v) => viewWrites(keys, v, rev)));
-    skus += views.length;
-  });
-  await deps.redis.set(keys.built, String(revision));
-  await raiseWatermark(deps.redis, keys, revision);
-  await deps.redis.publish(keys.changes, JSON.stringify({ revision, reset: true } satisfies ReadModelChange));
-  return { revision, skus };
+  const source = await sourceIdentity(deps.db);
+  const target = { keys, source };
+  const token = randomUUID();
+  const claim = (await claimScript(deps.redis, [keys.source, keys.built, keys.building, keys.watermark], [source, token, LEASE_MS, opts.discard ? 'discard' : ''])) as [number, string, string, string];
+  const [claimed, previous, previousSource, previousWatermark] = claim;
+  if (Number(claimed) !== 1) throw new ReadModelRebuildInterrupted('another rebuild of the read model is in progress');
+  const foreign = (previous !== '' && previous !== source) || (previousSource !== '' && previousSource !== source);
+  const discarded = foreign || opts.discard === true;
+  try {
+    if (previous !== source || discarded) await deps.redis.publish(keys.changes, JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange));
+    if (discarded) {
+      await deleteFacets(deps.redis, keys);
+      const before = Number(previousWatermark || 0);
+      await advanceRevision({ db: deps.db, clock: deps.clock ?? systemClock }, before, {
+        type: 'read-model.rebased', aggregateType: 'read-model', aggregateId: deps.redisPrefix,
+        payload: { fromRevision: before, reason: foreign ? 'another database' : 'database behind the read model' },
+      });
+    }
+    let skus = 0;
+    const write = async (writes: FacetWrite[]) => {
+      if ((await writeFacets(deps.redis, target, writes)) < 0) throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
+    };
+    const revision = await eachPage(deps.db, facets, async (views, locations, rev, globals) => {
+      if (Number(await renewScript(deps.redis, [keys.building], [token, LEASE_MS])) !== 1) throw new ReadModelRebuildInterrupted('the rebuild lost its lease (Redis lost the read model, or the rebuild stalled)');
+      if (locations) await write(locations.map((l) => ({ key: keys.locations, field: l.id, rev, value: l })));
+      if (globals) await write(globalWrites(keys, globals, rev));
+      await write(views.flatMap((v) => viewWrites(keys, v, rev)));
+      skus += views.length;
+    }, opts.pageSize);
+    const done = Number(await completeScript(deps.redis, [keys.source, keys.building, keys.built, keys.watermark, keys.changes], [source, token, revision]));
+    if (done < 0) throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
+    return { revision, skus, previous, discarded };
+  } catch (e) {
+    await deps.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end`, 1, keys.building, token).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Deletes every facet of the model (not its source and lease keys), a page of keys at a time. */
+async function deleteFacets(redis: Deps['redis'], keys: ReturnType<typeof readModelKeys>): Promise<void> {
+  const keep = new Set([keys.source, keys.building]);
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.pattern, 'COUNT', 1000);
+    cursor = next;
+    const doomed = found.filter((k) => !keep.has(k));
+    if (doomed.length > 0) await redis.del(...doomed);
+  } while (cursor !== '0');
 }
 
 /** Writes global facets from one PostgreSQL snapshot, labelled with its revision, and tells every node. */
 export async function writeGlobals(deps: Deps, facets: Facets): Promise<void> {
   const keys = readModelKeys(deps.redisPrefix);
   const { revision, values } = await inSnapshot(deps.db, async (tx, rev) => ({ revision: rev, values: await loadGlobals(tx, facets) }));
-  await writeFacets(deps.redis, globalWrites(keys, values, revision));
+  await writeFacets(deps.redis, { keys, source: await sourceIdentity(deps.db) }, globalWrites(keys, values, revision));
   await deps.redis.publish(keys.changes, JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange));
 }
 
 export interface ReadModelDifference {
   sku: string;
-  facet: 'product' | 'prices' | 'stock' | 'location' | 'global';
+  /** `source`: the model in Redis is not (fully) built from this database — `expected` and `actual` are identities. */
+  facet: 'product' | 'prices' | 'stock' | 'location' | 'global' | 'source';
   expected: unknown;
   actual: unknown;
 }
 
 /**
- * Compares the Redis read model with a fresh rebuild from PostgreSQL (content, not revision labels) and lists every
- * difference; an empty list means they are equal. Meant for a quiet moment (tests, `consistency-check`).
+ * Compares the Redis read model with a fresh rebuild from PostgreSQL — what readers are served, not how it is
+ * stored (a product with no price has no prices facet; readers serve `[]`) — and lists every difference; an empty
+ * list means they are equal. A model not fully built from this database is one difference (`source`). Meant for a
+ * quiet moment (tests, `consistency-check`).
  */
 export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<ReadModelDifference[]> {
   const keys = readModelKeys(deps.redisPrefix);
+  const source = await sourceIdentity(deps.db);
+  const built = await deps.redis.get(keys.built);
+  if (built !== source) return [{ sku: '', facet: 'source', expected: source, actual: built }];
   const diffs: ReadModelDifference[] = [];
   await eachPage(deps.db, facets, async (views, locations, _rev, globals) => {
     for (const [name, expected] of globals ?? []) {
@@ -82,7 +190,8 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
     const res = (await pipe.exec()) ?? [];
     views.forEach((v, i) => {
       const product = parseFacet(res[3 * i]?.[1] as string | null)?.v ?? null;
-      const prices = parseFacet(res[3 * i + 1]?.[1] as string | null)?.v ?? null;
+      // As the readers serve it: no prices facet is no prices (read-model.ts, assemble).
+      const prices = parseFacet(res[3 * i + 1]?.[1] as string | null)?.v ?? [];
       const stockHash = (res[3 * i + 2]?.[1] ?? {}) as Record<string, string>;
       const stock = Object.keys(stockHash).sort().map((k) => parseFacet(stockHash[k])?.v);
       if (canonicalJson(product) !== canonicalJson(v.product)) diffs.push({ sku: v.sku, facet: 'product', expected: v.product, actual: product });
@@ -94,24 +203,53 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
 }
 
 /**
- * Watches for a Redis that lost the read model (flushed, or restarted without persistence: the watermark is gone) and
- * rebuilds it from PostgreSQL. Readers read through to PostgreSQL meanwhile. Also builds it at first start.
+ * The read model's guardian, run by every worker. Each tick (every second) it checks that the model in Redis is
+ * complete and mirrors this database, and rebuilds it when not:
+ * - no built marker (first start; Redis flushed, restarted without persistence, failed over to an empty replica):
+ *   rebuild;
+ * - built from another database (a fresh or another database under the same Redis prefix): logged as an error, the
+ *   foreign state discarded, rebuilt — readers never serve it (they check the same marker);
+ * - built from this database but its watermark ahead of the database's revision (a restored older copy): logged as
+ *   an error, discarded, the revision moved past the old watermark, rebuilt.
+ * Readers read PostgreSQL meanwhile. A rebuild that Redis lost mid-way is started again at the next tick.
  */
-export function startReadModelMaintenance(deps: Deps & { logger: import('../../shared/index.js').Logger }, opts: { everyMs?: number; facets?: Facets } = {}): { stop(): Promise<void> } {
+export function startReadModelMaintenance(deps: Deps & { logger: Logger }, opts: { everyMs?: number; facets?: Facets } = {}): { stop(): Promise<void> } {
   const keys = readModelKeys(deps.redisPrefix);
   const facets = opts.facets ?? [];
   let running: Promise<void> = Promise.resolve();
+  const rebuild = async (why: string, discard: boolean) => {
+    const started = Date.now();
+    const r = await rebuildReadModel(deps, facets, { discard });
+    deps.logger.info({ revision: r.revision, skus: r.skus, ms: Date.now() - started, why, discarded: r.discarded }, 'read model rebuilt from PostgreSQL');
+  };
   const check = async () => {
-    if ((await deps.redis.exists(keys.built)) === 1) {
+    const source = await sourceIdentity(deps.db);
+    const [built, building, watermark] = await deps.redis.mget(keys.built, keys.building, keys.watermark);
+    if (built === source) {
+      // The watermark is read first: it only ever holds revisions this database had committed before.
+      const revision = await currentRevision(deps.db);
+      if (watermark !== null && Number(watermark) > revision) {
+        deps.logger.error({ watermark: Number(watermark), revision, prefix: deps.redisPrefix }, 'the read model in Redis is ahead of its database (restored from an older copy?): discarding it, moving the revision past it and rebuilding');
+        return rebuild('database behind the read model', true);
+      }
       // A model built before a global facet existed: add the facets (exactly, at their revision) without a rebuild.
       if (facets.length > 0 && (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length) await writeGlobals(deps, facets);
       return;
     }
-    const started = Date.now();
-    const r = await rebuildReadModel(deps, facets);
-    deps.logger.info({ revision: r.revision, skus: r.skus, ms: Date.now() - started }, 'read model rebuilt from PostgreSQL');
+    if (building !== null) return; // a rebuild is in progress (its lease expires if its worker died)
+    if (built !== null) {
+      deps.logger.error({ readModelOf: built, database: source, prefix: deps.redisPrefix }, 'the read model in Redis mirrors another database: discarding it and rebuilding from this one (if two hubs share this Redis, give each its own OMNIHUB_REDIS_PREFIX)');
+      return rebuild('another database', true);
+    }
+    deps.logger.warn({ prefix: deps.redisPrefix }, 'no complete read model in Redis (first start, or Redis lost it): rebuilding from PostgreSQL; reads go to PostgreSQL meanwhile');
+    return rebuild('missing', false);
   };
-  const tick = () => { running = running.then(check).catch((e: unknown) => deps.logger.warn({ err: e }, 'read model check failed')); };
+  const tick = () => {
+    running = running.then(check).catch((e: unknown) => {
+      if (e instanceof ReadModelRebuildInterrupted) deps.logger.warn({ reason: e.message }, 'read model rebuild interrupted; trying again');
+      else deps.logger.warn({ err: e }, 'read model check failed');
+    });
+  };
   const timer = setInterval(tick, opts.everyMs ?? 1000);
   timer.unref();
   tick();

@@ -22,8 +22,15 @@ export function readModelKeys(redisPrefix: string) {
     /** A global facet another layer keeps in the read model (e.g. the promotions in force). */
     global: (name: string) => `${p}:global:${name}`,
     watermark: `${p}:watermark`,
-    /** Set by a full rebuild; without it the model is incomplete (never built, or Redis lost it). */
+    /**
+     * The identity of the database this model was fully built from (see source.ts), set when a rebuild completes;
+     * without it the model is incomplete (never built, Redis lost it, or it mirrored another database).
+     */
     built: `${p}:built`,
+    /** The identity of the database whose facets may be written here: claimed by a rebuild before its snapshot. */
+    source: `${p}:source`,
+    /** The token of the rebuild in progress, as a lease that expires if its worker dies. */
+    building: `${p}:building`,
     changes: `${p}:changes`,
     pattern: `${p}:*`,
   };
@@ -40,29 +47,35 @@ export function parseFacet<T>(raw: string | null | undefined): { rev: number; v:
 
 /**
  * Writes many facets in one round trip, each only if it is newer than what is stored (revision guard): a late or
- * repeated event can never overwrite a newer state. KEYS are keys; ARGV holds (field or '', revision, value) triples.
+ * repeated event can never overwrite a newer state. And only while the model belongs to the writer's database
+ * (KEYS[1], the source key, equals ARGV[1]): after Redis lost the model, or while another database's model is
+ * there, nothing is written (-1) — the rebuild that follows claims the source before its snapshot, so whatever was
+ * refused meanwhile is in that snapshot. KEYS[2..] are facet keys; ARGV[2..] holds (field or '', revision, value)
+ * triples.
  */
 const GUARDED_WRITE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local written = 0
-for i = 1, #KEYS do
-  local field = ARGV[3 * i - 2]
-  local rev = tonumber(ARGV[3 * i - 1])
+for i = 2, #KEYS do
+  local field = ARGV[3 * i - 4]
+  local rev = tonumber(ARGV[3 * i - 3])
   local cur
   if field == '' then cur = redis.call('GET', KEYS[i]) else cur = redis.call('HGET', KEYS[i], field) end
   local stored = cur and tonumber(string.match(cur, '^{"rev":(%d+)'))
   if not stored or stored < rev then
-    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i]) else redis.call('HSET', KEYS[i], field, ARGV[3 * i]) end
+    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i - 2]) else redis.call('HSET', KEYS[i], field, ARGV[3 * i - 2]) end
     written = written + 1
   end
 end
 return written`;
 
 /**
- * Raises the watermark, never lowers it; and never claims anything for a model that was not fully built. With a
- * third key (the changes channel) it also publishes the watermark notice when it moved, in the same call.
+ * Raises the watermark, never lowers it; and never claims anything for a model that was not fully built from the
+ * caller's database (KEYS[2], the built key, must equal ARGV[2]). With a third key (the changes channel) it also
+ * publishes the watermark notice when it moved, in the same call.
  */
 const raiseWatermarkScript = luaScript(`
-if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local new = tonumber(ARGV[1])
 if new > cur then
@@ -79,10 +92,21 @@ export interface FacetWrite {
   value: unknown;
 }
 
-export async function writeFacets(redis: Redis, writes: readonly FacetWrite[]): Promise<number> {
+/** Where facet writes go: the hub's keys and the identity of the database they come from (source.ts). */
+export interface FacetTarget {
+  keys: ReadModelKeys;
+  source: string;
+}
+
+/**
+ * Writes facets (see GUARDED_WRITE) and returns how many were newer than what was stored, or -1 when the model does
+ * not belong to `target.source` (lost, or claimed by another database): then some or all were not written.
+ */
+export async function writeFacets(redis: Redis, target: FacetTarget, writes: readonly FacetWrite[]): Promise<number> {
   const pipe = redis.pipeline();
-  queueFacetWrites(pipe, writes);
-  return (await execPipeline(pipe)).reduce<number>((sum, n) => sum + Number(n), 0);
+  queueFacetWrites(pipe, target, writes);
+  const replies = (await execPipeline(pipe)).map(Number);
+  return replies.some((n) => n < 0) ? -1 : replies.reduce((sum, n) => sum + n, 0);
 }
 
 /** Runs a pipeline and returns its replies; the first failed command's error is thrown. */
@@ -93,21 +117,27 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
   return results.map(([, value]) => value);
 }
 
-/** Raises the watermark and tells every node, in one round trip; returns the watermark now stored (-1: model not built). */
-export async function raiseAndAnnounceWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
-  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built, keys.changes], [revision]));
+/**
+ * Raises the watermark and tells every node, in one round trip; returns the watermark now stored (-1: the model is
+ * not built from `target.source`).
+ */
+export async function raiseAndAnnounceWatermark(redis: Redis, target: FacetTarget, revision: number): Promise<number> {
+  const { keys } = target;
+  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built, keys.changes], [revision, target.source]));
 }
 
-/** Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. */
-export function queueFacetWrites(pipe: ReturnType<Redis['pipeline']>, writes: readonly FacetWrite[]): void {
+/**
+ * Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. Each
+ * queued script replies with the number written, or -1 when the model does not belong to `target.source`.
+ */
+export function queueFacetWrites(pipe: ReturnType<Redis['pipeline']>, target: FacetTarget, writes: readonly FacetWrite[]): void {
   for (let i = 0; i < writes.length; i += 500) {
     const part = writes.slice(i, i + 500);
-    pipe.eval(GUARDED_WRITE, part.length, ...part.map((w) => w.key), ...part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]));
+    pipe.eval(
+      GUARDED_WRITE, part.length + 1, target.keys.source, ...part.map((w) => w.key),
+      target.source, ...part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]),
+    );
   }
-}
-
-export async function raiseWatermark(redis: Redis, keys: ReadModelKeys, revision: number): Promise<number> {
-  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built], [revision]));
 }
 
 /** The facets of these SKUs as stored in PostgreSQL (products, price candidates, stock levels). */

@@ -1,4 +1,4 @@
-import { listLocations, readModelKeys, verifyReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { listLocations, verifyReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createChannelClient, type Channel } from '../clients/clients.js';
 
@@ -52,9 +52,12 @@ export async function consistencyCheck(deps: BackofficeDeps, opts: { url: string
   for (const r of rows) out(`${r.channel.padEnd(12)} ${r.sku.padEnd(width)} ${r.revision.padStart(9)}  ${r.fingerprint.slice(0, 16)}`);
   out(differences.length ? `DIFFERENT answers at equal revisions:\n  ${differences.join('\n  ')}` : `All ${clients.length} channels agree: equal revision, equal fingerprint.`);
   // Without a worker the read model is never built, and every node reads PostgreSQL: nothing to compare then.
-  const built = (await deps.redis.exists(readModelKeys(deps.redisPrefix).built)) === 1;
-  const rm = built ? await verifyReadModel(deps, journeyReadModelFacets) : [];
-  out(!built ? 'Read model not built (no worker has run): answers come from PostgreSQL.'
-    : rm.length ? `Read model differs from a rebuild in ${rm.length} places (e.g. ${rm[0]!.sku} ${rm[0]!.facet}).` : 'Read model equals a rebuild from PostgreSQL.');
-  return { ok: differences.length === 0 && rm.length === 0, rows, differences, readModelDifferences: rm.length };
+  const rm = await verifyReadModel(deps, journeyReadModelFacets);
+  const source = rm.length === 1 && rm[0]!.facet === 'source' ? rm[0]! : null;
+  const notBuilt = source !== null && source.actual === null;
+  out(notBuilt ? 'Read model not built (no worker has run, or it is being rebuilt): answers come from PostgreSQL.'
+    : source ? `Read model in Redis mirrors another database (${String(source.actual)}, not ${String(source.expected)}): nodes read PostgreSQL until a worker rebuilds it.`
+      : rm.length ? `Read model differs from a rebuild in ${rm.length} places (e.g. ${rm[0]!.sku} ${rm[0]!.facet}).` : 'Read model equals a rebuild from PostgreSQL.');
+  const readModelDifferences = notBuilt ? 0 : rm.length;
+  return { ok: differences.length === 0 && readModelDifferences === 0, rows, differences, readModelDifferences };
 }

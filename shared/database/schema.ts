@@ -220,7 +220,15 @@ export interface AuditLogTable {
   details: Json<Record<string, unknown>>;
 }
 
+/** One row: this database's identity, written at migration (see backoffice-layer/read-model/source.ts). */
+export interface HubIdentityTable {
+  singleton: Generated<boolean>;
+  databaseId: Generated<string>;
+  createdAt: Generated<Date>;
+}
+
 export interface DB extends JourneyTables {
+  hubIdentity: HubIdentityTable;
   products: ProductsTable;
   locations: LocationsTable;
   priceLists: PriceListsTable;

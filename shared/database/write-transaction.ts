@@ -244,3 +244,20 @@ export async function currentRevision(db: Database | Transaction<DB>): Promise<n
   const r = await sql<{ revision: number | null }>`SELECT max(revision) AS revision FROM outbox`.execute(db);
   return r.rows[0]?.revision ?? 0;
 }
+
+/**
+ * Moves the global revision past `atLeast` (when it is not already), by one write that announces it with `event`:
+ * after it, `currentRevision` is greater than `atLeast`. For a database that takes over from a read model built at
+ * a higher revision (another database, a restored older copy), so that no reader ever sees revisions go backwards.
+ * Returns the revision the write committed, or null when the revision was already past `atLeast`.
+ */
+export async function advanceRevision(deps: WriteDeps, atLeast: number, event: PendingEvent): Promise<number | null> {
+  if ((await currentRevision(deps.db)) > atLeast) return null;
+  const { revision } = await runWrite(deps, async (w) => {
+    // Under the revision lock (re-entrant: the commit tail takes it again), so no revision is drawn in between.
+    await sql`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`.execute(w.tx);
+    await sql`SELECT setval('revision_seq', GREATEST(${atLeast}::bigint, last_value)) FROM revision_seq`.execute(w.tx);
+    w.emit(event);
+  });
+  return revision;
+}

@@ -11,7 +11,7 @@ export interface BackofficeTestContext extends TestContext {
 }
 
 /** A per-file database and Redis prefix plus the backoffice queues. */
-export async function createBackofficeTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number } = {}): Promise<BackofficeTestContext> {
+export async function createBackofficeTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {}): Promise<BackofficeTestContext> {
   const ctx = await createTestContext(opts);
   const queues = createBackofficeQueues(ctx.deps.redis, ctx.redisPrefix);
   const deps: BackofficeDeps = { ...ctx.deps, queues };

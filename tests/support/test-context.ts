@@ -27,7 +27,7 @@ function required(name: string): string {
  * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue prefix.
  * @example const ctx = await createTestContext(); afterAll(() => ctx.close());
  */
-export async function createTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number } = {}): Promise<TestContext> {
+export async function createTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {}): Promise<TestContext> {
   const adminUrl = required(TEST_ENV.adminUrl);
   const template = required(TEST_ENV.template);
   const redisUrl = required(TEST_ENV.redisUrl);
@@ -43,7 +43,7 @@ export async function createTestContext(opts: { clock?: Clock; poolSize?: number
   const databaseUrl = withDatabaseName(adminUrl, databaseName);
   const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: 'omnihub-test', connectionTimeoutMs: opts.connectionTimeoutMs });
   const redis: Redis = createRedis(redisUrl);
-  const redisPrefix = `t${id}`;
+  const redisPrefix = opts.redisPrefix ?? `t${id}`; // a given prefix: a second hub sharing another's Redis keys
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, OMNIHUB_REDIS_PREFIX: redisPrefix });
   const deps: Deps = {
     config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix,
@@ -69,3 +69,16 @@ export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<v
 }
 
 export { ManualClock };
+
+/**
+ * What FLUSHALL (or a restart without persistence) does to one hub: every key of its prefix gone in one step, as
+ * one Lua script runs atomically. Not `deleteRedisPrefix`, which deletes a page of keys at a time while the hub goes
+ * on writing — a wipe no Redis fault produces, and one no marker can detect (a rebuild could run between pages).
+ */
+export async function flushRedisPrefix(redis: Redis, prefix: string): Promise<number> {
+  const script = `local n = 0
+local keys = redis.call('KEYS', ARGV[1])
+for i = 1, #keys, 1000 do n = n + redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys))) end
+return n`;
+  return Number(await redis.eval(script, 0, `${prefix}:*`));
+}

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createReadModel, setPrice, setStockCount, upsertPriceList, verifyReadModel } from '../../../backoffice-layer/index.js';
 import { runWrite } from '../../../shared/index.js';
-import { deleteRedisPrefix } from '../../support/test-context.js';
+import { flushRedisPrefix } from '../../support/test-context.js';
 import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
 
 // F1 and F2 (QUALITY.md): real worker child processes (tests/support/worker-process.ts) against this file's database.
@@ -124,7 +124,7 @@ describe('faults', () => {
         }
       })();
       await new Promise((r) => setTimeout(r, 500));
-      await deleteRedisPrefix(ctx.deps.redis, ctx.redisPrefix); // what FLUSHALL does to this hub
+      await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix); // what FLUSHALL does to this hub, in one step
       await new Promise((r) => setTimeout(r, 1500));
       writing = false;
       await Promise.all([writer, reader]);
