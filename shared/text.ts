@@ -29,10 +29,18 @@ export function findUnstorableText(value: unknown): { path: Array<string | numbe
     } else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
         const message = unstorableTextReason(k);
-        if (message) return { path: [...path, k], message: `name ${message}` };
+        if (message) return { path: [...path, k], message: `the field name ${message}` };
         stack.push({ value: x, path: [...path, k] });
       }
     }
   }
   return undefined;
+}
+
+/**
+ * The string with what PostgreSQL cannot store made visible instead: NUL as the text `\u0000`, a lone surrogate as
+ * U+FFFD. For messages that quote an input back (a row error naming a bad field), so the message itself can be stored.
+ */
+export function storableText(s: string): string {
+  return s.replace(new RegExp(UNSTORABLE.source, 'g'), (m) => (m === '\u0000' ? '\\u0000' : '\uFFFD'));
 }

@@ -62,7 +62,7 @@ export class RecordSplitter extends Transform {
       this.size += end - pos;
       if (this.size > this.opts.maxRecordBytes) {
         const lines = this.line > this.startLine ? `lines ${this.startLine}–${this.line}` : `line ${this.startLine}`;
-        const open = this.inQuote ? ' (a quoted field is not closed)' : '';
+        const open = this.inQuote ? ' (inside a quoted field)' : '';
         this.push({ line: this.startLine, error: `the record is longer than ${this.opts.maxRecordBytes} bytes${open}; ${lines} skipped up to the next line break` });
         this.parts = [];
         this.size = 0;

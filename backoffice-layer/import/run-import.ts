@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DomainError, classifyInfrastructureError, type Deps, type ErrorCode, type WriteDeps } from '../../shared/index.js';
+import { DomainError, classifyInfrastructureError, storableText, type Deps, type ErrorCode, type WriteDeps } from '../../shared/index.js';
 import { csvFields } from './csv-fields.js';
 import { IMPORT_FORMATS, IMPORT_KINDS, ROW_SCHEMAS, rowKey, type ImportFormat, type ImportKind, type PriceRow, type ProductRow, type StockRow } from './import-rows.js';
 import { mergeRows, type RowError } from './merge.js';
@@ -138,7 +138,8 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
   const errors: RowError[] = [];
   let failure: ImportSummary['failure'];
   let revisions: [number, number] | null = null;
-  const addError = (e: RowError) => { progress.errorRows++; if (errors.length < MAX_KEPT_ERRORS) errors.push(e); };
+  // A message may quote the input back (a field's name): kept storable, so reporting a bad row cannot fail the import.
+  const addError = (e: RowError) => { progress.errorRows++; if (errors.length < MAX_KEPT_ERRORS) errors.push({ line: e.line, message: storableText(e.message) }); };
 
   await deps.db.insertInto('imports').values({ id: importId, kind: opts.kind, format: opts.format, status: 'RUNNING', source: opts.source.slice(0, 500), totalBytes: read.totalBytes, errors: '[]', revision: null, startedAt: deps.clock.now(), finishedAt: null }).execute();
   const saveProgress = async (status: 'RUNNING' | 'COMPLETED' | 'FAILED') => {
