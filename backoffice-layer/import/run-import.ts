@@ -107,8 +107,12 @@ function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: st
 function failureOf(e: unknown, read: { bytes: number; totalBytes: number | null }, deps: Pick<Deps, 'logger'>): { code: ErrorCode; message: string } {
   if (e instanceof FeedReadError) {
     const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
+    const errno = (e.reason as { code?: unknown } | null)?.code;
     const of = read.totalBytes !== null ? ` of ${read.totalBytes}` : '';
-    return { code: 'BAD_USER_INPUT', message: `The feed was cut off after ${read.bytes}${of} bytes (${reason}); re-send it whole: rows that landed stay unchanged` };
+    const what = errno === 'ECONNRESET' || errno === 'ERR_STREAM_PREMATURE_CLOSE'
+      ? `The feed was cut off after ${read.bytes}${of} bytes (the sender closed the connection: ${reason})`
+      : `The feed could not be read after ${read.bytes}${of} bytes (${reason})`;
+    return { code: 'BAD_USER_INPUT', message: `${what}; re-send it whole: rows that landed stay unchanged` };
   }
   const classified = classifyInfrastructureError(e);
   if (classified instanceof DomainError) return { code: classified.code, message: classified.message };
