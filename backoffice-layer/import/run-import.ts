@@ -72,24 +72,26 @@ async function* readFeed(input: Readable, counted: { bytes: number }): AsyncGene
   }
 }
 
-/** Turns records into row values: CSV records by the header's columns, NDJSON lines as JSON. */
-function rowReader(format: ImportFormat): (rec: { line: number; text: string }) => { value: unknown } | { error: string } | null {
-  if (format === 'ndjson') {
-    return ({ text }) => {
-      if (text.trim() === '') return null;
+/**
+ * Turns records into row values (null for a blank record or the CSV header): CSV records by the header's columns,
+ * NDJSON lines as JSON. A CSV feed whose header cannot be read has no rows at all: that throws BAD_USER_INPUT.
+ */
+function rowReader(format: ImportFormat): (rec: FeedRecord) => { value: unknown } | { error: string } | null {
+  let columns: string[] | undefined;
+  return (rec) => {
+    if (format === 'csv' && !columns && 'error' in rec) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${rec.line}) cannot be read: ${rec.error}`, {});
+    if ('error' in rec) return rec;
+    if (rec.text.trim() === '') return null;
+    if (format === 'ndjson') {
       try {
-        return { value: JSON.parse(text) as unknown };
+        return { value: JSON.parse(rec.text) as unknown };
       } catch {
         return { error: 'not valid JSON' };
       }
-    };
-  }
-  let columns: string[] | undefined;
-  return ({ line, text }) => {
-    if (text.trim() === '') return null;
-    const fields = csvFields(text);
+    }
+    const fields = csvFields(rec.text);
     if (!columns) {
-      if (!Array.isArray(fields)) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${line}) cannot be read: ${fields.error}`, {});
+      if (!Array.isArray(fields)) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${rec.line}) cannot be read: ${fields.error}`, {});
       columns = fields;
       return null;
     }
@@ -175,7 +177,7 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
   const toRow = rowReader(opts.format);
   const take = async (records: AsyncIterable<FeedRecord>) => {
     for await (const rec of records) {
-      const value = 'error' in rec ? rec : toRow(rec);
+      const value = toRow(rec);
       if (value === null) continue;
       progress.rows++;
       if ('error' in value) { addError({ line: rec.line, message: value.error }); continue; }

@@ -66,6 +66,14 @@ describe('imports never crash, never write half, and report every bad row with i
     expect((await ctx.deps.db.selectFrom('products').select('name').where('sku', '=', 'NK-ACC-MUTS-NAVY').executeTakeFirstOrThrow()).name).toBe('Muts, "navy"\nwol');
   });
 
+  it('a CSV header that cannot be read fails the import with nothing written, answered as a 400 problem with the import id', async () => {
+    const res = await postCsv('stock', 'sku,loc"ationId,onHand\nNK-ACC-MUTS-NAVY,ams-01,1\n');
+    expect(res).toMatchObject({ status: 400, body: { code: 'BAD_USER_INPUT', status: 400, line: 3, rows: 0, changedRows: 0, detail: expect.stringMatching(/^The CSV header \(line 1\) cannot be read: a quoted field opened on this line is never closed/) } });
+    const stored = await api.request('GET', `/admin/v1/imports/${res.body.importId as string}`);
+    expect(stored.body.import).toMatchObject({ status: 'FAILED', processedRows: 0, okRows: 0, revision: null, errors: [{ row: 3, code: 'BAD_USER_INPUT' }] });
+    expect(await onHand('NK-ACC-MUTS-NAVY', 'ams-01')).toBe(6);
+  });
+
   it('10,000 good rows and one with a NUL byte: the NUL row is a row error with its line, the 10,000 land, COMPLETED', async () => {
     const lines = ['sku,name,category,vatRate'];
     for (let i = 0; i < 10_000; i++) {
