@@ -131,8 +131,8 @@ async function main(argv: string[]): Promise<void> {
       let code = 1;
       try {
         const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
-        // Exit 2 when rows were rejected, so scripts notice; the good rows have landed.
-        code = summary.errorRows > 0 ? 2 : 0;
+        // Exit 1 when the import stopped early, 2 when rows were rejected, so scripts notice; the good rows have landed.
+        code = summary.status === 'FAILED' ? 1 : summary.errorRows > 0 ? 2 : 0;
       } finally {
         await rt.close();
       }

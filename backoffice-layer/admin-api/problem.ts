@@ -2,7 +2,10 @@ import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { DomainError, ERROR_CODES, classifyInfrastructureError, type Logger } from '../../shared/index.js';
 
-/** RFC 9457 problem document with the hub's stable `code`. */
+/**
+ * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
+ * these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`, `instance`) is dropped.
+ */
 export interface Problem {
   type: string;
   title: string;
@@ -24,7 +27,8 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
   }
   if (e instanceof DomainError) {
     const meta = ERROR_CODES[e.code];
-    return { type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl, ...e.details };
+    // Details are extension members (RFC 9457 §3.2) spread first: they can never overwrite the envelope's members.
+    return { ...e.details, type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl };
   }
   logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error in admin API');
   return { type: 'about:blank', title: 'Unexpected error.', status: 500, code: 'INTERNAL', detail: 'Unexpected error.', instance: req.originalUrl };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findUnstorableText } from '../../shared/index.js';
 import { CodeSchema, SkuSchema, VatRateSchema, vatRateToBasisPoints } from '../catalogue/catalogue.schema.js';
 import { MAX_PRICE_AMOUNT } from '../pricing/pricing.schema.js';
 import { MAX_UNITS } from '../stock/stock.schema.js';
@@ -49,7 +50,17 @@ export const StockRowSchema = z.strictObject({
 });
 export type StockRow = z.infer<typeof StockRowSchema>;
 
-export const ROW_SCHEMAS = { products: ProductRowSchema, prices: PriceRowSchema, stock: StockRowSchema } as const;
+/**
+ * A row schema that first refuses any text PostgreSQL cannot store (a NUL character, a lone surrogate), in any field
+ * or key, with the path to it: such a row is a row error of its own instead of failing the batch it would join.
+ */
+const storable = <S extends z.ZodType>(schema: S) => z.unknown().superRefine((value, ctx) => {
+  const bad = findUnstorableText(value);
+  if (bad) ctx.addIssue({ code: 'custom', path: bad.path, message: bad.message });
+}).pipe(schema);
+
+/** The row schema of each kind, shared by every entrance (REST and the command line). */
+export const ROW_SCHEMAS = { products: storable(ProductRowSchema), prices: storable(PriceRowSchema), stock: storable(StockRowSchema) } as const;
 export type ImportRow<K extends ImportKind> = K extends 'products' ? ProductRow : K extends 'prices' ? PriceRow : StockRow;
 
 /** The key that identifies a row's target: within one batch the last row for a key wins. */

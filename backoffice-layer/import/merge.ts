@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
+import { DomainError, runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
 import type { ImportKind, PriceRow, ProductRow, StockRow } from './import-rows.js';
 
 export interface RowError {
@@ -34,6 +34,35 @@ export async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<
   if (kind === 'products') return mergeProducts(deps, rows as Array<{ line: number; row: ProductRow }>);
   if (kind === 'prices') return mergePrices(deps, rows as Array<{ line: number; row: PriceRow }>, source);
   return mergeStock(deps, rows as Array<{ line: number; row: StockRow }>, source);
+}
+
+/**
+ * Why the database refused a batch for the values of its rows (runWrite reports a data exception, SQLSTATE class 22,
+ * as BAD_USER_INPUT and a broken integrity rule, class 23, as CONFLICT naming the constraint), or undefined for any
+ * other failure (unavailable, a serialization conflict).
+ */
+function refusal(e: unknown): string | undefined {
+  if (!(e instanceof DomainError)) return undefined;
+  if (e.code === 'BAD_USER_INPUT') return 'the database refused a value of this row (out of range or malformed)';
+  if (e.code === 'CONFLICT' && typeof e.details.constraint === 'string') return 'the database refused this row (it breaks a data rule)';
+  return undefined;
+}
+
+/**
+ * {@link mergeBatch}, but a batch the database refuses because of the values of some row is split in halves until
+ * the refused rows stand alone: they become row errors and every other row still lands (one result per merged part).
+ * Other failures (the database unavailable, a conflict) are thrown as they are.
+ */
+export async function mergeRows(deps: WriteDeps, kind: ImportKind, rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>, source: string): Promise<BatchResult[]> {
+  try {
+    return [await mergeBatch(deps, kind, rows, source)];
+  } catch (e) {
+    const why = refusal(e);
+    if (!why) throw e;
+    if (rows.length === 1) return [{ changed: 0, unchanged: 0, errors: [{ line: rows[0]!.line, message: why }], revision: null }];
+    const half = Math.ceil(rows.length / 2);
+    return [...await mergeRows(deps, kind, rows.slice(0, half), source), ...await mergeRows(deps, kind, rows.slice(half), source)];
+  }
 }
 
 async function mergeProducts(deps: WriteDeps, rows: Array<{ line: number; row: ProductRow }>): Promise<BatchResult> {

@@ -21,7 +21,13 @@ export const importRoutes: readonly AdminRoute[] = [
       const format = query.format ?? CONTENT_TYPES[type];
       if (!format) throw new DomainError('BAD_USER_INPUT', `Send the feed as text/csv or application/x-ndjson (or pass ?format=csv|ndjson); got "${type || 'no content type'}"`, {});
       const length = Number(raw.get('content-length') ?? NaN);
-      return runImport(deps, { kind: query.kind, format, input: raw, source: `POST /admin/v1/imports (${raw.ip ?? 'unknown'})`, totalBytes: Number.isFinite(length) ? length : null });
+      const summary = await runImport(deps, { kind: query.kind, format, input: raw, source: `POST /admin/v1/imports (${raw.ip ?? 'unknown'})`, totalBytes: Number.isFinite(length) ? length : null });
+      if (summary.failure) {
+        // The problem says why and where the feed stopped, and what landed before it: nothing is hidden as "failed".
+        const { importId, rows, changedRows, unchangedRows, errorRows } = summary;
+        throw new DomainError(summary.failure.code, summary.failure.message, { importId, line: summary.failure.line, rows, changedRows, unchangedRows, errorRows });
+      }
+      return summary;
     },
   }),
   defineRoute({

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { Transform, type Readable } from 'node:stream';
-import { parse as parseCsv } from 'csv-parse';
-import { DomainError, type WriteDeps } from '../../shared/index.js';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError, classifyInfrastructureError, storableText, type Deps, type ErrorCode, type WriteDeps } from '../../shared/index.js';
+import { csvFields } from './csv-fields.js';
 import { IMPORT_FORMATS, IMPORT_KINDS, ROW_SCHEMAS, rowKey, type ImportFormat, type ImportKind, type PriceRow, type ProductRow, type StockRow } from './import-rows.js';
-import { mergeBatch, type RowError } from './merge.js';
+import { mergeRows, type RowError } from './merge.js';
+import { RecordSplitter, type FeedRecord } from './record-splitter.js';
 
 export interface ImportProgress {
   importId: string;
@@ -22,9 +23,12 @@ export interface ImportProgress {
 export interface ImportSummary extends ImportProgress {
   kind: ImportKind;
   format: ImportFormat;
+  /** FAILED: the feed stopped before its end (see `failure`); the rows counted as changed have landed all the same. */
   status: 'COMPLETED' | 'FAILED';
   /** The first errors (line number and message); `errorRows` counts them all. */
   errors: RowError[];
+  /** Why a FAILED import stopped, and at which line of the feed; absent when it COMPLETED. */
+  failure?: { line: number; code: ErrorCode; message: string };
   /** Revisions this import committed (first and last), or null when it changed nothing. */
   revisions: [number, number] | null;
   durationMs: number;
@@ -33,6 +37,7 @@ export interface ImportSummary extends ImportProgress {
 export interface RunImportOptions {
   kind: ImportKind;
   format: ImportFormat;
+  /** The feed. It is read but never destroyed: the caller owns it (an HTTP request must still carry the answer). */
   input: Readable;
   source: string;
   totalBytes?: number | null;
@@ -42,69 +47,114 @@ export interface RunImportOptions {
 
 /** Errors kept per import (all are counted). */
 const MAX_KEPT_ERRORS = 1000;
+/** Largest record (an NDJSON line, a CSV record) in bytes; a longer one is a row error and is skipped. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
 
 type Row = ProductRow | PriceRow | StockRow;
 
-async function* records(format: ImportFormat, input: Readable): AsyncGenerator<{ line: number; value: unknown } | { line: number; error: string }> {
-  if (format === 'ndjson') {
-    let line = 0;
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      line++;
-      if (text.trim() === '') continue;
-      try {
-        yield { line, value: JSON.parse(text) as unknown };
-      } catch {
-        yield { line, error: 'not valid JSON' };
-      }
-    }
-    return;
+/** The input could not be read to its end (the client went away, the file could not be read). */
+class FeedReadError extends Error {
+  constructor(readonly reason: unknown) {
+    super('the feed could not be read');
   }
-  const parser = input.pipe(parseCsv({ columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, relax_column_count: false, bom: true, info: true }));
+}
+
+/** Reads the caller's stream as bytes without taking it over: stopping early leaves it to its owner. */
+async function* readFeed(input: Readable, counted: { bytes: number }): AsyncGenerator<Buffer> {
   try {
-    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield { line: rec.info.lines, value: rec.record };
+    for await (const chunk of input.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      counted.bytes += buf.length;
+      yield buf;
     }
   } catch (e) {
-    // A malformed CSV (unbalanced quotes, wrong column count) stops the parser: report where, keep what landed.
-    const err = e as { message?: string; lines?: number };
-    yield { line: err.lines ?? 0, error: `CSV: ${err.message ?? 'unreadable'}` };
+    throw new FeedReadError(e);
   }
+}
+
+/**
+ * Turns records into row values (null for a blank record or the CSV header): CSV records by the header's columns,
+ * NDJSON lines as JSON. A CSV feed whose header cannot be read has no rows at all: that throws BAD_USER_INPUT.
+ */
+function rowReader(format: ImportFormat): (rec: FeedRecord) => { value: unknown } | { error: string } | null {
+  let columns: string[] | undefined;
+  return (rec) => {
+    if (format === 'csv' && !columns && 'error' in rec) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${rec.line}) cannot be read: ${rec.error}`, {});
+    if ('error' in rec) return rec;
+    if (rec.text.trim() === '') return null;
+    if (format === 'ndjson') {
+      try {
+        return { value: JSON.parse(rec.text) as unknown };
+      } catch {
+        return { error: 'not valid JSON' };
+      }
+    }
+    const fields = csvFields(rec.text);
+    if (!columns) {
+      if (!Array.isArray(fields)) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${rec.line}) cannot be read: ${fields.error}`, {});
+      columns = fields;
+      return null;
+    }
+    if (!Array.isArray(fields)) return { error: `CSV: ${fields.error}` };
+    if (fields.length !== columns.length) return { error: `CSV: ${fields.length} fields where the header has ${columns.length} (${columns.join(',')})` };
+    return { value: Object.fromEntries(columns.map((c, i) => [c, fields[i]])) };
+  };
 }
 
 function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
   return issues.slice(0, 5).map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
+/** Why an import stopped, as a stable code and a message fit for its caller; unexpected errors are masked. */
+function failureOf(e: unknown, read: { bytes: number; totalBytes: number | null }, deps: Pick<Deps, 'logger'>): { code: ErrorCode; message: string } {
+  if (e instanceof FeedReadError) {
+    const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
+    const errno = (e.reason as { code?: unknown } | null)?.code;
+    const of = read.totalBytes !== null ? ` of ${read.totalBytes}` : '';
+    const what = errno === 'ECONNRESET' || errno === 'ERR_STREAM_PREMATURE_CLOSE'
+      ? `The feed was cut off after ${read.bytes}${of} bytes (the sender closed the connection: ${reason})`
+      : `The feed could not be read after ${read.bytes}${of} bytes (${reason})`;
+    return { code: 'BAD_USER_INPUT', message: `${what}; re-send it whole: rows that landed stay unchanged` };
+  }
+  const classified = classifyInfrastructureError(e);
+  if (classified instanceof DomainError) return { code: classified.code, message: classified.message };
+  deps.logger.error({ err: e }, 'unexpected error in an import');
+  return { code: 'INTERNAL', message: 'Unexpected error.' };
+}
+
 /**
- * Streams a feed of products, prices or stock (NDJSON or CSV) into the source of truth with constant memory: rows
- * are validated one by one (bad rows are reported with their line and the good ones still land), collected into
- * batches, and each batch is merged as one transaction with set-based SQL. Rows equal to what is stored write
- * nothing, so a re-run of the same file changes nothing and takes no revision. Progress is kept in `imports`.
+ * Streams a feed of products, prices or stock (NDJSON or CSV) into the source of truth with constant memory: the feed
+ * is cut into records of at most {@link MAX_RECORD_BYTES} (longer ones are row errors), rows are validated one by one
+ * (bad rows are reported with their line and the good ones still land), collected into batches, and each batch is
+ * merged as one transaction with set-based SQL. Rows equal to what is stored write nothing, so a re-run of the same
+ * file changes nothing and takes no revision. Progress is kept in `imports`.
+ * Never throws once the import is recorded: a feed that stops early (cut off, unreadable, database gone) ends FAILED
+ * with `failure` saying why and where, is logged, and its counts say what landed before. Throws only when the import
+ * cannot even be recorded (UNAVAILABLE).
  * @example await runImport(deps, { kind: 'stock', format: 'csv', input: createReadStream('stock.csv'), source: 'stock.csv' });
  */
-export async function runImport(deps: WriteDeps, opts: RunImportOptions): Promise<ImportSummary> {
+export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: RunImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const importId = randomUUID();
   const batchSize = opts.batchSize ?? 10_000;
   const schema = ROW_SCHEMAS[opts.kind];
-  let bytes = 0;
-  // Counts bytes as the parser pulls them (a 'data' listener would start the flow before the parser is attached).
-  const counter = new Transform({ transform(chunk: Buffer, _enc, done) { bytes += chunk.length; done(null, chunk); } });
-  opts.input.on('error', (e) => counter.destroy(e));
-  opts.input.pipe(counter);
+  const read = { bytes: 0, totalBytes: opts.totalBytes ?? null };
 
-  const progress: ImportProgress = { importId, bytes: 0, totalBytes: opts.totalBytes ?? null, rows: 0, changedRows: 0, unchangedRows: 0, errorRows: 0 };
+  const progress: ImportProgress = { importId, bytes: 0, totalBytes: read.totalBytes, rows: 0, changedRows: 0, unchangedRows: 0, errorRows: 0 };
   const errors: RowError[] = [];
+  let failure: ImportSummary['failure'];
   let revisions: [number, number] | null = null;
-  const addError = (e: RowError) => { progress.errorRows++; if (errors.length < MAX_KEPT_ERRORS) errors.push(e); };
+  // A message may quote the input back (a field's name): kept storable, so reporting a bad row cannot fail the import.
+  const addError = (e: RowError) => { progress.errorRows++; if (errors.length < MAX_KEPT_ERRORS) errors.push({ line: e.line, message: storableText(e.message) }); };
 
-  await deps.db.insertInto('imports').values({ id: importId, kind: opts.kind, format: opts.format, status: 'RUNNING', source: opts.source.slice(0, 500), totalBytes: opts.totalBytes ?? null, errors: '[]', revision: null, startedAt: deps.clock.now(), finishedAt: null }).execute();
+  await deps.db.insertInto('imports').values({ id: importId, kind: opts.kind, format: opts.format, status: 'RUNNING', source: opts.source.slice(0, 500), totalBytes: read.totalBytes, errors: '[]', revision: null, startedAt: deps.clock.now(), finishedAt: null }).execute();
   const saveProgress = async (status: 'RUNNING' | 'COMPLETED' | 'FAILED') => {
-    progress.bytes = bytes;
+    progress.bytes = read.bytes;
+    // The reason a FAILED import stopped is kept as its last entry, at the line where the feed stopped.
+    const kept = [...errors.map((e) => ({ row: e.line, code: 'BAD_USER_INPUT', message: e.message })), ...(failure ? [{ row: failure.line, code: failure.code, message: failure.message }] : [])];
     await deps.db.updateTable('imports').set({
-      status, processedBytes: bytes, processedRows: progress.rows, okRows: progress.changedRows + progress.unchangedRows, errorRows: progress.errorRows,
-      errors: JSON.stringify(errors.slice(0, MAX_KEPT_ERRORS).map((e) => ({ row: e.line, code: 'BAD_USER_INPUT', message: e.message }))),
-      revision: revisions?.[1] ?? null, finishedAt: status === 'RUNNING' ? null : deps.clock.now(),
+      status, processedBytes: read.bytes, processedRows: progress.rows, okRows: progress.changedRows + progress.unchangedRows, errorRows: progress.errorRows,
+      errors: JSON.stringify(kept), revision: revisions?.[1] ?? null, finishedAt: status === 'RUNNING' ? null : deps.clock.now(),
     }).where('id', '=', importId).execute();
     opts.onProgress?.({ ...progress });
   };
@@ -114,34 +164,44 @@ export async function runImport(deps: WriteDeps, opts: RunImportOptions): Promis
     if (batch.size === 0) return;
     const rows = [...batch.values()];
     batch = new Map();
-    const r = await mergeBatch(deps, opts.kind, rows, `import:${importId}`);
-    progress.changedRows += r.changed;
-    progress.unchangedRows += r.unchanged;
-    for (const e of r.errors) addError(e);
-    if (r.revision !== null) revisions = [revisions?.[0] ?? r.revision, r.revision];
+    for (const r of await mergeRows(deps, opts.kind, rows, `import:${importId}`)) {
+      progress.changedRows += r.changed;
+      progress.unchangedRows += r.unchanged;
+      for (const e of r.errors) addError(e);
+      if (r.revision !== null) revisions = [revisions?.[0] ?? r.revision, r.revision];
+    }
     await saveProgress('RUNNING');
   };
 
-  try {
-    for await (const rec of records(opts.format, counter)) {
+  const splitter = new RecordSplitter({ quoted: opts.format === 'csv', maxRecordBytes: MAX_RECORD_BYTES });
+  const toRow = rowReader(opts.format);
+  const take = async (records: AsyncIterable<FeedRecord>) => {
+    for await (const rec of records) {
+      const value = toRow(rec);
+      if (value === null) continue;
       progress.rows++;
-      if ('error' in rec) { addError({ line: rec.line, message: rec.error }); continue; }
-      const parsed = schema.safeParse(rec.value);
+      if ('error' in value) { addError({ line: rec.line, message: value.error }); continue; }
+      const parsed = schema.safeParse(value.value);
       if (!parsed.success) { addError({ line: rec.line, message: describeIssues(parsed.error.issues) }); continue; }
       const row = parsed.data as Row;
       const key = rowKey(opts.kind, row);
-      const earlier = batch.get(key);
-      if (earlier) progress.unchangedRows++; // superseded within the batch: the later row for the key wins
+      if (batch.has(key)) progress.unchangedRows++; // superseded within the batch: the later row for the key wins
       batch.set(key, { line: rec.line, row });
       if (batch.size >= batchSize) await flush();
     }
     await flush();
+  };
+
+  try {
+    // One pipeline: an error anywhere (the feed cut off, a batch that cannot be written) stops every stage and lands here.
+    await pipeline(readFeed(opts.input, read), splitter, take);
     await saveProgress('COMPLETED');
   } catch (e) {
-    await saveProgress('FAILED').catch(() => undefined);
-    throw e;
+    failure = { line: splitter.line, ...failureOf(e, read, deps) };
+    deps.logger.warn({ importId, kind: opts.kind, source: opts.source, line: failure.line, code: failure.code, reason: failure.message, changedRows: progress.changedRows }, 'import failed');
+    await saveProgress('FAILED').catch((err: unknown) => deps.logger.error({ err, importId }, 'could not record that an import failed'));
   }
-  return { ...progress, bytes, kind: opts.kind, format: opts.format, status: 'COMPLETED', errors, revisions, durationMs: Date.now() - started };
+  return { ...progress, bytes: read.bytes, kind: opts.kind, format: opts.format, status: failure ? 'FAILED' : 'COMPLETED', errors, ...(failure ? { failure } : {}), revisions, durationMs: Date.now() - started };
 }
 
 /** Guesses the format from the extension and the kind from the file name (`stock-2026-11.csv` → stock, csv). */
@@ -161,9 +221,10 @@ function bar(fraction: number, width = 28): string {
 
 /**
  * `omnihub import FILE`: runs the import with a progress bar on stderr (bytes, rows/s, ETA; one line per few seconds
- * when stderr is not a terminal) and prints a final summary.
+ * when stderr is not a terminal) and prints a final summary: the rejected rows with their lines and, for a FAILED
+ * import, why and where it stopped. Throws BAD_USER_INPUT when the kind or format cannot be told, or the file's error.
  */
-export async function runImportCommand(deps: WriteDeps, file: string, given: { kind?: string | undefined; format?: string | undefined }, out: NodeJS.WriteStream = process.stderr): Promise<ImportSummary> {
+export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, file: string, given: { kind?: string | undefined; format?: string | undefined }, out: NodeJS.WriteStream = process.stderr): Promise<ImportSummary> {
   const { kind, format } = inferImportType(file, given);
   const size = (await stat(file)).size;
   const started = Date.now();
@@ -178,10 +239,17 @@ export async function runImportCommand(deps: WriteDeps, file: string, given: { k
     else if (final || Date.now() - lastLine > 3000) { out.write(`${text}\n`); lastLine = Date.now(); }
   };
   out.write(`Importing ${kind} from ${file} (${format}, ${(size / 1e6).toFixed(1)} MB)\n`);
-  const summary = await runImport(deps, { kind, format, input: createReadStream(file), source: file, totalBytes: size, onProgress: (p) => render(p) });
+  const input = createReadStream(file);
+  let summary: ImportSummary;
+  try {
+    summary = await runImport(deps, { kind, format, input, source: file, totalBytes: size, onProgress: (p) => render(p) });
+  } finally {
+    input.destroy();
+  }
   render(summary, true);
   const lines = [
-    `Done in ${(summary.durationMs / 1000).toFixed(1)} s: ${summary.rows.toLocaleString('en-US')} rows — ${summary.changedRows.toLocaleString('en-US')} changed, ${summary.unchangedRows.toLocaleString('en-US')} unchanged, ${summary.errorRows.toLocaleString('en-US')} rejected`,
+    summary.failure ? `Failed at line ${summary.failure.line}: ${summary.failure.message}` : '',
+    `${summary.failure ? 'Stopped after' : 'Done in'} ${(summary.durationMs / 1000).toFixed(1)} s: ${summary.rows.toLocaleString('en-US')} rows — ${summary.changedRows.toLocaleString('en-US')} changed, ${summary.unchangedRows.toLocaleString('en-US')} unchanged, ${summary.errorRows.toLocaleString('en-US')} rejected`,
     summary.revisions ? `Committed revisions ${summary.revisions[0]}–${summary.revisions[1]}; import id ${summary.importId}` : `Nothing changed; import id ${summary.importId}`,
     ...summary.errors.slice(0, 10).map((e) => `  line ${e.line}: ${e.message}`),
     summary.errorRows > 10 ? `  … and ${summary.errorRows - 10} more (GET /admin/v1/imports/${summary.importId})` : '',

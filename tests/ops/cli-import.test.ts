@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { upsertProduct } from '../../backoffice-layer/index.js';
+import { createTestContext, type TestContext } from '../support/test-context.js';
+
+/** Runs `omnihub import <args>` as a real process against this file's database; resolves with its exit code and output. */
+function omnihubImport(ctx: TestContext, args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['bin/omnihub.js', 'import', ...args], {
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe('omnihub import reports bad rows as the REST import does', () => {
+  let ctx: TestContext;
+  const dir = `/tmp/omnihub-cli-import-${process.pid}`;
+  const onHand = async (sku: string) =>
+    (await ctx.deps.db.selectFrom('stockLevels').select('onHand').where('sku', '=', sku).where('locationId', '=', 'ams-01').executeTakeFirst())?.onHand ?? null;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    await mkdir(dir, { recursive: true });
+    const at = new Date();
+    await ctx.deps.db.insertInto('locations').values({ id: 'ams-01', name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false, revision: 0, createdAt: at, updatedAt: at }).execute();
+    for (const sku of ['NK-ACC-MUTS-NAVY', 'NK-ACC-MUTS-OCHRE', 'NK-ACC-MUTS-GREY']) {
+      await upsertProduct(ctx.deps, sku, { name: `Muts ${sku}`, category: 'accessories', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+    }
+  });
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); await ctx.close(); });
+
+  it('a short row and a quote left open are reported with their lines; the good rows land; exit 2', async () => {
+    await writeFile(`${dir}/stock.csv`, 'sku,locationId,onHand\nNK-ACC-MUTS-NAVY,ams-01,5\nNK-ACC-MUTS-OCHRE,ams-01\nNK-ACC-MUTS-GREY,ams-01,7\n"NK-ACC-MUTS-OCHRE,ams-01,1\n');
+    const run = await omnihubImport(ctx, [`${dir}/stock.csv`]);
+    expect(run.output).toMatch(/4 rows — 2 changed, 0 unchanged, 2 rejected/);
+    expect(run.output).toMatch(/line 3: CSV: 2 fields where the header has 3 \(sku,locationId,onHand\)/);
+    expect(run.output).toMatch(/line 5: a quoted field opened on this line is never closed/);
+    expect(run.code).toBe(2);
+    expect([await onHand('NK-ACC-MUTS-NAVY'), await onHand('NK-ACC-MUTS-OCHRE'), await onHand('NK-ACC-MUTS-GREY')]).toEqual([5, null, 7]);
+  }, 30_000);
+
+  it('a feed that cannot be read ends FAILED with the reason, and exit 1', async () => {
+    await mkdir(`${dir}/stock-dir.csv`, { recursive: true });
+    const run = await omnihubImport(ctx, [`${dir}/stock-dir.csv`]);
+    expect(run.output).toMatch(/Failed at line 1: The feed could not be read after 0 of \d+ bytes \(EISDIR/);
+    expect(run.code).toBe(1);
+    const last = await ctx.deps.db.selectFrom('imports').select(['status', 'errors']).orderBy('startedAt', 'desc').executeTakeFirstOrThrow();
+    expect(last).toMatchObject({ status: 'FAILED', errors: [{ row: 1, code: 'BAD_USER_INPUT', message: expect.stringMatching(/EISDIR/) }] });
+  }, 30_000);
+});
