@@ -16,7 +16,10 @@ export {
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
-export { quote, offer, offers, loadPricingContext, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
+export { quote, offer, offers, loadPricingContext, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
+export {
+  placeOrder, placeStoreSale, PlaceOrderInputSchema, StoreSaleOrderInputSchema, type PlaceOrderInput, type StoreSaleOrderInput, type PlacedOrder,
+} from './checkout/place-order.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';
 export { journeyNotifier, journeyChangesChannel, type JourneyChange } from './notify.js';
 export { journeyReadModelFacets, PROMOTIONS_FACET, LOYALTY_PROGRAM_FACET } from './pricing/facets.js';

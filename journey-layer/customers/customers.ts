@@ -179,11 +179,12 @@ export async function getCustomer(db: Executor, customerId: string): Promise<Cus
   let id: string;
   try { id = await resolveCustomerId(db, customerId); } catch { return null; }
   const [row, identifiers, attributes, consents] = await Promise.all([
-    db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+    db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst(),
     db.selectFrom('customerIdentifiers').selectAll().where('customerId', '=', id).orderBy('kind').orderBy('value').execute(),
     db.selectFrom('customerAttributes').selectAll().where('customerId', '=', id).orderBy('name').execute(),
     db.selectFrom('consents').selectAll().where('customerId', '=', id).orderBy('purpose').execute(),
   ]);
+  if (!row) return null; // erased (or merged away) since it was resolved
   return {
     id,
     displayName: row.displayName,

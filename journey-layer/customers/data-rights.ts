@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit } from '../../backoffice-layer/index.js';
-import { deleteKeysMatching, runWrite, type Executor } from '../../shared/index.js';
+import { deleteKeysMatching, DomainError, runWrite, type Executor } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getCustomer, resolveCustomerId } from './customers.js';
 
@@ -76,6 +76,8 @@ async function count(q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedR
  * that nothing links back to her; her old ids are rewritten in the outbox, idempotency records and audit trail.
  * One transaction: all of it or none. Redis keys under her id are deleted after commit. The audit entry names no
  * person (only the erasure id).
+ * @throws NOT_FOUND for an unknown, merged-away or already erased customer — also for every erasure of her that ran
+ * concurrently with the one that succeeded.
  */
 export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor: string): Promise<ErasureReceipt> {
   const liveId = await resolveCustomerId(deps.db, customerId);
@@ -83,7 +85,9 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
   let family: string[] = [];
   const { result, revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
-    await tx.selectFrom('customers').select('id').where('id', '=', liveId).forUpdate().executeTakeFirstOrThrow();
+    // Concurrent erasures of one person queue on this lock; the ones that come after the first find nobody to erase.
+    const live = await tx.selectFrom('customers').select('status').where('id', '=', liveId).forUpdate().executeTakeFirst();
+    if (!live || live.status !== 'ACTIVE') throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
     family = await profileFamily(tx, liveId);
     await tx.insertInto('customers').values({ id: erasureId, status: 'ERASED', displayName: null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now, erasedAt: w.now }).execute();
     const removed = {
