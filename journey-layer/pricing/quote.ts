@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { canonicalJson, DomainError, sha256 } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getLoyaltyProgram } from '../loyalty/ledger.js';
-import { describeBenefits, pointsForOrder, tierFor, type LoyaltyProgram } from '../loyalty/program.js';
+import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
+import { describeBenefits, pointsForOrder, tierAfterEarning, type LoyaltyProgram } from '../loyalty/program.js';
 import { priceCart, type PricedCart } from '../promotions/engine.js';
 import { activePromotionRules, resolveCoupons } from '../promotions/store.js';
 import { journeyGlobals, journeyReadModelFacets } from './facets.js';
@@ -44,6 +44,8 @@ export interface PricingContext {
   rules: Awaited<ReturnType<typeof activePromotionRules>>;
   coupons: Awaited<ReturnType<typeof resolveCoupons>>;
   tierId: string | null;
+  /** Points the customer earned in the programme's rolling window (0 for an anonymous one): what her tier follows. */
+  earnedInWindow: number;
   /** The newest revision among the journey data read: an answer must be at or above it. */
   revision: number;
 }
@@ -62,11 +64,13 @@ export async function loadPricingContext(deps: JourneyDeps, customerId: string |
     couponCodes.length > 0 ? resolveCoupons(deps.db, couponCodes, customerId, at) : Promise.resolve([]),
   ]);
   if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
-  const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
+  const [account, earned] = facts
+    ? await Promise.all([deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst(), earnedInWindow(deps.db, facts.id, program, at)])
+    : [undefined, 0];
   const tierId = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!).id : null;
   const codes = coupons.map((c) => c.code);
   const revision = shared && !facts && codes.length === 0 ? 0 : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
-  return { facts, program, rules, coupons, tierId, revision };
+  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision };
 }
 
 /** The newest revision of the journey data a price depends on: the customer, her coupons, and (unless a snapshot carries them) promotions and the programme. */
@@ -160,15 +164,15 @@ function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapsho
     customer: facts ? { id: facts.id, tier: tier?.id ?? null, segments: facts.segments, firstOrder: facts.firstOrder, personalisationConsent: facts.consents.PERSONALISATION } : null,
     member: tier && tier.benefits.memberDiscountBp > 0 ? { tier: tier.id, tierName: tier.name, discountBp: tier.benefits.memberDiscountBp, categories: tier.benefits.discountCategories } : null,
   });
-  const loyalty = tier ? loyaltyPreview(program, tier.id, priced) : null;
+  const loyalty = tier ? loyaltyPreview(program, tier, inputs.pricing.earnedInWindow, priced) : null;
   const content = { ...priced, loyalty, benefits: tier ? describeBenefits(tier) : [] };
   return { priced: { ...priced, loyalty, revision: snapshot.revision, asOf: at.toISOString() }, content };
 }
 
-function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
-  const tier = program.tiers.find((t) => t.id === tierId) ?? program.tiers[0]!;
+/** The points this order earns her, and the tier recording it gives her: her points earned in the window plus these. */
+function loyaltyPreview(program: LoyaltyProgram, tier: LoyaltyProgram['tiers'][number], earned: number, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
   const points = pointsForOrder(program, tier, priced.total, priced.extraPoints);
-  return { pointsEarned: points, tierAfter: tierFor(program, tier.threshold + points).id };
+  return { pointsEarned: points, tierAfter: tierAfterEarning(program, earned, points).id };
 }
 
 export type StockStatus = 'IN_STOCK' | 'LOW_STOCK' | 'OUT_OF_STOCK';
