@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { recordAudit } from '../../backoffice-layer/index.js';
-import { deleteKeysMatching, DomainError, runWrite, type Executor } from '../../shared/index.js';
+import { deleteKeysMatching, runWrite, type Executor } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getCustomer, resolveCustomerId } from './customers.js';
+import { getCustomer, lockLiveCustomer, resolveCustomerId } from './customers.js';
 
 /** Every profile id that belongs to this person: the live one and those merged into it (transitively). */
 async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
@@ -80,14 +80,12 @@ async function count(q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedR
  * concurrently with the one that succeeded.
  */
 export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor: string): Promise<ErasureReceipt> {
-  const liveId = await resolveCustomerId(deps.db, customerId);
   const erasureId = randomUUID();
   let family: string[] = [];
   const { result, revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
     // Concurrent erasures of one person queue on this lock; the ones that come after the first find nobody to erase.
-    const live = await tx.selectFrom('customers').select('status').where('id', '=', liveId).forUpdate().executeTakeFirst();
-    if (!live || live.status !== 'ACTIVE') throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
+    const liveId = await lockLiveCustomer(tx, customerId);
     family = await profileFamily(tx, liveId);
     await tx.insertInto('customers').values({ id: erasureId, status: 'ERASED', displayName: null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now, erasedAt: w.now }).execute();
     const removed = {

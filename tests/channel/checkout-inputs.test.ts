@@ -105,6 +105,21 @@ describe('checkout inputs, failures and error envelopes over GraphQL', () => {
     expect(await ctx.deps.db.selectFrom('customers').select('status').where('status', '=', 'ERASED').execute()).toHaveLength(1);
   });
 
+  it('answers writes that race an erasure with success or NOT_FOUND, never a database rule nor INTERNAL', async () => {
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      const { customer } = await enrollCustomer(ctx.deps, { email: `race${i}@example.nl` }, { channel: 'WEB', idempotencyKey: `race-${i}` });
+      const answers = await Promise.all([
+        gql(keys.CALL_CENTER!, `mutation($c: ID!) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, granted: true) { id } }`, { c: customer.id }),
+        gql(keys.CALL_CENTER!, `mutation($c: ID!) { linkIdentifier(customerId: $c, kind: PHONE, value: "+31612345${String(i).padStart(3, '0')}") { id } }`, { c: customer.id }),
+        gql(keys.CALL_CENTER!, `mutation($c: ID!) { eraseCustomer(customerId: $c) { erasureId } }`, { c: customer.id }),
+      ]);
+      expect(answers[2]!.body.errors).toBeUndefined();
+      for (const a of answers.slice(0, 2)) outcomes.add(a.body.errors?.[0]?.extensions.code ?? 'OK');
+    }
+    expect([...outcomes].filter((c) => c !== 'OK' && c !== 'NOT_FOUND')).toEqual([]);
+  });
+
   it('leaves nothing behind when a coupon race is lost: no hold, no count, and the retry succeeds (§3); the code stays CONFLICT', async () => {
     expect(await available(SCARF)).toBe(2);
     const order = (k: string, coupon: boolean) => gql(keys.WEB!, PLACE, { in: { locationId: 'wh-1', lines: [{ sku: SCARF, quantity: 1 }], ...(coupon ? { couponCodes: ['LASTONE'] } : {}) }, k });
