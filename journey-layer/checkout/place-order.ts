@@ -69,23 +69,30 @@ function usage(priced: PricedCart): Array<{ code: string | null; promotionId: st
 }
 
 /**
- * What an order's transaction does for the journey, whichever way the order was placed. `reprice`: with the rows of
- * the budgeted promotions in force locked, a quote that would give more than is left of a budget (another order spent
- * it meanwhile) is priced again with what is left — a budget caps a discount, it never refuses a sale. `also`: counts
- * the coupon use and budgets of the final price, and records the extra points its promotions promised a member.
- * `final()` is the quote the order was written with.
+ * What an order's transaction does for the journey, whichever way the order was placed. `reprice`: the rows of the
+ * budgeted promotions the price uses are locked; a price that would give more than is left of a budget (another order
+ * spent it meanwhile) is priced again with what is left — a budget caps a discount, it never refuses a sale — and any
+ * budgeted promotion the new price uses is locked and checked in turn. `also`: counts the coupon use and budgets of the
+ * final price, and records the extra points its promotions promised a member. `final()` is the quote the order was
+ * written with. Only the budgets a cart uses are locked, so orders that use none never wait for each other here.
  */
 function orderTransaction<L>(priced: RepricableQuote, customerId: string | null, linesOf: (q: Quote) => L) {
   let final = priced.quote;
+  const budgeted = (q: Quote) => usage(q).filter((u) => priced.budgets.has(u.promotionId));
   return {
     final: () => final,
     hooks: {
       reprice: async (w: WriteContext): Promise<L | null> => {
-        const left = await lockBudgets(w, [...priced.budgets.keys()]);
-        const within = usage(final).every((u) => u.amount <= (left.get(u.promotionId) ?? Infinity));
-        if (within) return null;
-        final = priced.reprice(new Map([...priced.budgets, ...left]));
-        return linesOf(final);
+        const left = new Map<string, number>();
+        // Each round locks the budgets the price newly uses; there are only so many budgeted promotions.
+        for (let round = 0; round <= priced.budgets.size + 1; round++) {
+          const unlocked = budgeted(final).map((u) => u.promotionId).filter((id) => !left.has(id));
+          const locked = await lockBudgets(w, unlocked);
+          for (const id of unlocked) left.set(id, locked.get(id) ?? Infinity); // no longer budgeted: no cap
+          if (budgeted(final).every((u) => u.amount <= left.get(u.promotionId)!)) return final === priced.quote ? null : linesOf(final);
+          final = priced.reprice(new Map([...priced.budgets, ...left]));
+        }
+        throw new Error('repricing within promotion budgets did not settle');
       },
       also: async (w: WriteContext, orderId: string): Promise<void> => {
         await redeemAtCommit(w, orderId, customerId, usage(final));
