@@ -8,7 +8,7 @@ export {
 } from './customers/customers.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
 export { mergeCustomers, type MergeHook } from './customers/merge.js';
-export { LoyaltyProgramSchema, TierSchema, DEFAULT_PROGRAM, tierFor, nextTier, pointsForOrder, describeBenefits, type LoyaltyProgram, type Tier } from './loyalty/program.js';
+export { LoyaltyProgramSchema, TierSchema, DEFAULT_PROGRAM, tierFor, tierAfterEarning, nextTier, pointsForOrder, describeBenefits, type LoyaltyProgram, type Tier } from './loyalty/program.js';
 export {
   getLoyaltyProgram, setLoyaltyProgram, getLoyaltyStatus, redeemPoints, adjustPoints, expirePoints, earnForOrder, reverseForReturn,
   type LoyaltyStatusView,
@@ -16,7 +16,10 @@ export {
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
-export { quote, offer, offers, loadPricingContext, placeStoreSale, placeOrder, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
+export { quote, offer, offers, loadPricingContext, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
+export {
+  placeOrder, placeStoreSale, PlaceOrderInputSchema, StoreSaleOrderInputSchema, type PlaceOrderInput, type StoreSaleOrderInput, type PlacedOrder,
+} from './checkout/place-order.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';
 export { journeyNotifier, journeyChangesChannel, type JourneyChange } from './notify.js';
 export { journeyReadModelFacets, PROMOTIONS_FACET, LOYALTY_PROGRAM_FACET } from './pricing/facets.js';

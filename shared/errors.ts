@@ -28,8 +28,10 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
+    /** `cause`: the failure it stands for (a database error), for the logs — never shown to a client. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
   get status(): number {
     return ERROR_CODES[this.code].status;
@@ -47,7 +49,8 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 /**
  * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500, and the
  * database's own integrity checks (the last line of defence behind validation) into `CONFLICT` / `BAD_USER_INPUT`:
- * a request that trips a CHECK constraint was refused, not a server fault. Returns anything else unchanged.
+ * a request that trips a CHECK constraint was refused, not a server fault (the answer names no constraint: validation
+ * should have refused such input first, so the interfaces log the original). Returns anything else unchanged.
  */
 export function classifyInfrastructureError(e: unknown): unknown {
   if (e instanceof DomainError) return e;
@@ -59,10 +62,8 @@ export function classifyInfrastructureError(e: unknown): unknown {
     return new DomainError('UNAVAILABLE', 'A backing service is unavailable; retry shortly', {});
   }
   if (code === '40001' || code === '40P01') return new DomainError('CONFLICT', 'A concurrent change conflicted with this one; retry', {});
-  if (code && /^23/.test(code)) {
-    const constraint = (err as { constraint?: unknown }).constraint;
-    return new DomainError('CONFLICT', `Refused by a data rule${typeof constraint === 'string' ? ` (${constraint})` : ''}`, typeof constraint === 'string' ? { constraint } : {});
-  }
-  if (code && /^22/.test(code)) return new DomainError('BAD_USER_INPUT', 'A value is out of range or malformed', {});
+  // The constraint's name is the schema's business, not the client's: it is logged where the error is answered.
+  if (code && /^23/.test(code)) return new DomainError('CONFLICT', 'Refused by a data rule', {}, { cause: e });
+  if (code && /^22/.test(code)) return new DomainError('BAD_USER_INPUT', 'A value is out of range or malformed', {}, { cause: e });
   return e;
 }

@@ -4,7 +4,7 @@ export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
 export { reserveStock } from './reservation-lanes.js';
 export {
   releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker,
-  type ReservationView, type ReservationStatus, type ReserveResult,
+  type ReservationView, type ReservationStatus, type ReserveResult, type OrderHooks,
 } from './reservations.js';
 export { recordStoreSale, returnItems } from './sales.js';
 export {

@@ -20,6 +20,15 @@ export interface ReservationView {
 }
 
 export type ReservationDeps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
+
+/**
+ * What other layers may add to an order's transaction: `reprice` replaces the quoted line amounts once the stock rows
+ * are locked (same lines, other amounts; null keeps them); `also` writes their own records once the order is written.
+ */
+export interface OrderHooks<L> {
+  reprice?: (w: WriteContext) => Promise<L | null>;
+  also?: (w: WriteContext, orderId: string) => Promise<void>;
+}
 type Deps = ReservationDeps;
 
 export const RESERVE_SCOPE = 'reserve-stock';
@@ -150,13 +159,21 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
 /**
  * Releases a reservation's units. Releasing one that is already released or expired returns it unchanged; a
  * committed one cannot be released (CONFLICT): its units were sold.
+ * `forgetReserveKey`: the idempotency key the reservation was made with, forgotten in the same transaction when the
+ * release happens — for a reservation made on a caller's behalf by a request that then failed, so that the failed
+ * request leaves nothing behind and its key can be used again (it then reserves afresh).
  */
-export async function releaseReservation(deps: Deps, id: string): Promise<{ reservation: ReservationView; revision: number }> {
+export async function releaseReservation(deps: Deps, id: string, opts: { forgetReserveKey?: string } = {}): Promise<{ reservation: ReservationView; revision: number }> {
   const { revision } = await runWrite(deps, async (w) => {
     const r = /^[0-9a-f-]{36}$/i.test(id) ? await w.tx.selectFrom('reservations').select(['status']).where('id', '=', id).forUpdate().executeTakeFirst() : undefined;
     if (!r) throw new DomainError('NOT_FOUND', `No reservation ${id}`, { reservationId: id });
     if (r.status === 'COMMITTED') throw new DomainError('CONFLICT', `Reservation ${id} was committed to an order; return the items instead`, { reservationId: id, status: r.status });
-    if (r.status === 'ACTIVE') await giveBack(w, id, 'RELEASED');
+    if (r.status !== 'ACTIVE') return;
+    await giveBack(w, id, 'RELEASED');
+    if (opts.forgetReserveKey) {
+      await w.tx.deleteFrom('idempotencyKeys').where('scope', '=', RESERVE_SCOPE).where('key', '=', opts.forgetReserveKey)
+        .where(sql<boolean>`response -> 'result' ->> 'id' = ${id}`).execute();
+    }
   });
   await deps.queues.reservations.remove(id).catch(() => undefined);
   return { reservation: (await getReservation(deps.db, id))!, revision };
@@ -185,29 +202,35 @@ export async function sweepExpiredReservations(deps: Pick<BackofficeDeps, 'db' |
  * Turns an active reservation into an online order: units move from reserved to sold (ledger SALE), the order and
  * its lines are written with the prices the journey layer quoted, and `sale.committed` announces it (loyalty earns
  * on it). The priced lines must be exactly the reserved ones. An expired or released reservation is a CONFLICT.
+ * `reprice` may replace the line amounts inside the transaction, after the stock rows are locked (same SKUs, locations
+ * and quantities; null keeps them) — for prices that depend on rows other orders change, such as promotion budgets.
+ * `also` runs other layers' work in the same transaction once the order is written.
  */
-export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string, opts: { also?: (w: WriteContext, orderId: string) => Promise<void> } = {}): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
+export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string, opts: OrderHooks<CommitReservationInput['lines']> = {}): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
     const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt', 'channel']).where('id', '=', input.reservationId).forUpdate().executeTakeFirst();
     if (!r) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
     if (r.status !== 'ACTIVE') throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, { reservationId: input.reservationId, status: r.status });
     if (r.expiresAt <= w.now) throw new DomainError('CONFLICT', `Reservation ${input.reservationId} expired at ${r.expiresAt.toISOString()}`, { reservationId: input.reservationId, status: 'EXPIRED' });
     const reserved = mergeLines(await w.tx.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute());
-    const priced = [...input.lines].sort(byLockOrder);
-    const same = priced.length === reserved.length && priced.every((p, i) => p.sku === reserved[i]!.sku && p.locationId === reserved[i]!.locationId && p.quantity === reserved[i]!.quantity);
-    if (!same) throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', { reservationId: input.reservationId });
+    const quoted = [...input.lines].sort(byLockOrder);
+    if (!sameUnits(quoted, reserved)) throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', { reservationId: input.reservationId });
     const orderId = input.orderId ?? randomUUID();
-    const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
-    await w.tx.insertInto('orders').values({ id: orderId, kind: 'ONLINE', reservationId: input.reservationId, locationId: null, customerRef: input.customerRef ?? null, channel: input.channel ?? r.channel, currency: input.currency, totalAmount, revision: 0, createdAt: w.now }).execute();
-    await w.tx.insertInto('orderLines').values(priced.map((l, i) => ({ orderId, lineNo: i + 1, sku: l.sku, locationId: l.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount }))).execute();
     const change = new StockChange(w, 'sale');
-    for (const l of priced) {
+    for (const l of quoted) {
       const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
         UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity} WHERE sku = ${l.sku} AND location_id = ${l.locationId}
         RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
       change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
       change.record({ sku: l.sku, locationId: l.locationId, kind: 'SALE', onHandDelta: -l.quantity, reservedDelta: -l.quantity, reference: orderId });
     }
+    // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices depend on.
+    const repriced = opts.reprice ? await opts.reprice(w) : null;
+    const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
+    if (!sameUnits(priced, reserved)) throw new Error('repricing changed the units of an order');
+    const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
+    await w.tx.insertInto('orders').values({ id: orderId, kind: 'ONLINE', reservationId: input.reservationId, locationId: null, customerRef: input.customerRef ?? null, channel: input.channel ?? r.channel, currency: input.currency, totalAmount, revision: 0, createdAt: w.now }).execute();
+    await w.tx.insertInto('orderLines').values(priced.map((l, i) => ({ orderId, lineNo: i + 1, sku: l.sku, locationId: l.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount }))).execute();
     await w.tx.updateTable('reservations').set({ status: 'COMMITTED', updatedAt: w.now }).where('id', '=', input.reservationId).execute();
     if (opts.also) await opts.also(w, orderId);
     w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`);
@@ -219,6 +242,11 @@ export async function commitReservation(deps: Deps, input: CommitReservationInpu
   }, { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } });
   if (!replayed) await deps.queues.reservations.remove(input.reservationId).catch(() => undefined);
   return { ...result, revision, replayed };
+}
+
+/** Lines in lock order with the same (sku, location, quantity) one by one. */
+function sameUnits(a: readonly Line[], b: readonly Line[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.sku === b[i]!.sku && p.locationId === b[i]!.locationId && p.quantity === b[i]!.quantity);
 }
 
 /**

@@ -1,22 +1,27 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { DomainError, mulDivHalfUp, runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
+import { DomainError, mulDivHalfUp, runWrite, type WriteDeps } from '../../shared/index.js';
 import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
+import type { OrderHooks } from './reservations.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
 
 /**
  * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from the
  * store's unreserved stock; where the books show fewer than were sold, the books are corrected first (ledger
- * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `also` runs other
- * layers' work (coupon redemptions) inside the same transaction: all of it commits with the order or none does.
+ * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `reprice` and `also`
+ * run other layers' work (promotion budgets, coupon redemptions) inside the same transaction (see OrderHooks): all of
+ * it commits with the order or none does.
  * @example await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }] }, 'till-7-0001');
  */
-export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, idempotencyKey: string, opts: { also?: (w: WriteContext, orderId: string) => Promise<void> } = {}): Promise<{ orderId: string; totalAmount: number; discrepancies: Array<{ sku: string; shortfall: number }>; revision: number; replayed: boolean }> {
+export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, idempotencyKey: string, opts: OrderHooks<StoreSaleInput['lines']> = {}): Promise<{ orderId: string; totalAmount: number; discrepancies: Array<{ sku: string; shortfall: number }>; revision: number; replayed: boolean }> {
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
     await assertKnown(w.tx, input.lines.map((l) => l.sku), [input.locationId]);
     const levels = await lockLevels(w, input.lines.map((l) => ({ sku: l.sku, locationId: input.locationId })));
     const orderId = input.orderId ?? randomUUID();
-    const lines = input.lines.map((l) => ({ ...l, lineAmount: l.lineAmount ?? l.unitAmount * l.quantity }));
+    // Repriced once the stock rows are locked (see OrderHooks): the same lines, possibly other amounts.
+    const repriced = opts.reprice ? await opts.reprice(w) : null;
+    if (repriced && (repriced.length !== input.lines.length || repriced.some((l, i) => l.sku !== input.lines[i]!.sku || l.quantity !== input.lines[i]!.quantity))) throw new Error('repricing changed the units of a sale');
+    const lines = (repriced ?? input.lines).map((l) => ({ ...l, lineAmount: l.lineAmount ?? l.unitAmount * l.quantity }));
     if (lines.some((l) => !Number.isSafeInteger(l.lineAmount) || l.lineAmount > 1_000_000_000_000)) throw new DomainError('BAD_USER_INPUT', 'A line amount is too large', {});
     const totalAmount = lines.reduce((s, l) => s + l.lineAmount, 0);
     await w.tx.insertInto('orders').values({ id: orderId, kind: 'STORE', reservationId: null, locationId: input.locationId, customerRef: input.customerRef ?? null, channel: input.channel ?? 'STORE', currency: input.currency, totalAmount, revision: 0, createdAt: w.now }).execute();

@@ -1,5 +1,6 @@
-import { getReservation, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, type ReservationView } from '../../backoffice-layer/index.js';
-import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, redeemPoints, setConsent, type Quote } from '../../journey-layer/index.js';
+import type { z } from 'zod';
+import { getReservation, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
+import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, PlaceOrderInputSchema, redeemPoints, setConsent, StoreSaleOrderInputSchema, type Quote } from '../../journey-layer/index.js';
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
 import { mayActFor, type GraphqlContext } from './resolvers.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
@@ -7,10 +8,25 @@ import { eraseCustomer, exportCustomerData, getCustomer } from '../../journey-la
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
 
+/**
+ * A mutation's input, checked by the zod schema of the domain function it goes to before anything runs (the same
+ * schema the admin API and the domain use: one definition of valid input). Anything else is BAD_USER_INPUT naming
+ * each bad field, never a database check or an INTERNAL error.
+ */
+function valid<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: ['input', ...i.path.map(String)].join('.'), message: i.message }));
+  throw new DomainError('BAD_USER_INPUT', `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+}
+
+/** Drops the fields a client sent as null (GraphQL's "not given"), so optional zod fields read them as absent. */
+function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]?: Exclude<T[K], null> };
+}
+
 function key(k: string): string {
-  const r = IdempotencyKeySchema.safeParse(k);
-  if (!r.success) throw new DomainError('BAD_USER_INPUT', 'idempotencyKey must be 1–200 printable characters without spaces', {});
-  return r.data;
+  return valid(IdempotencyKeySchema, k);
 }
 
 /** A store terminal acts only at its own store. */
@@ -32,12 +48,9 @@ function order(orderId: string, q: Quote, revision: number) {
 
 export const mutationResolvers = {
   reserveStock: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number; locationId: string }>; ttlSeconds?: number | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
-    for (const l of a.input.lines) ownStore(ctx, l.locationId);
-    if (a.input.lines.length === 0 || a.input.lines.length > 500) throw new DomainError('BAD_USER_INPUT', 'A reservation has 1–500 lines', {});
-    for (const l of a.input.lines) if (!Number.isInteger(l.quantity) || l.quantity < 1 || l.quantity > 10_000) throw new DomainError('BAD_USER_INPUT', 'quantity must be 1–10,000', { sku: l.sku });
-    const ttl = a.input.ttlSeconds ?? undefined;
-    if (ttl !== undefined && (ttl < 1 || ttl > 86_400)) throw new DomainError('BAD_USER_INPUT', 'ttlSeconds must be 1–86,400', {});
-    const r = await reserveStock(ctx.deps, { lines: a.input.lines, ...(ttl !== undefined ? { ttlSeconds: ttl } : {}), channel: ctx.client.channel }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+    const input = valid(ReserveBodySchema, given(a.input));
+    for (const l of input.lines) ownStore(ctx, l.locationId);
+    const r = await reserveStock(ctx.deps, { ...input, channel: ctx.client.channel }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return reservation(r.reservation);
   },
   releaseReservation: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
@@ -47,15 +60,11 @@ export const mutationResolvers = {
     return reservation((await releaseReservation(ctx.deps, a.id)).reservation);
   },
   placeOrder: async (_: unknown, a: { input: { reservationId?: string | null; lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null; locationId?: string | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
-    await mayActFor(ctx, a.input.customerId, 'order.for-customer');
-    const k = `${ctx.client.id}:${key(a.idempotencyKey)}`;
-    let reservationId = a.input.reservationId ?? null;
-    if (!reservationId) {
-      if (!a.input.locationId) throw new DomainError('BAD_USER_INPUT', 'Give a reservationId, or a locationId to reserve the lines at', {});
-      ownStore(ctx, a.input.locationId);
-      reservationId = (await reserveStock(ctx.deps, { lines: a.input.lines.map((l) => ({ ...l, locationId: a.input.locationId! })), channel: ctx.client.channel }, `${k}:reserve`)).reservation.id;
-    }
-    const o = await placeOrder(ctx.deps, { reservationId, customerId: a.input.customerId ?? null, ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}) }, k);
+    const input = valid(PlaceOrderInputSchema, given(a.input));
+    await mayActFor(ctx, input.customerId, 'order.for-customer');
+    if (input.locationId) ownStore(ctx, input.locationId);
+    if (input.reservationId && ctx.client.channel === 'STORE') for (const l of (await getReservation(ctx.deps.db, input.reservationId))?.lines ?? []) ownStore(ctx, l.locationId);
+    const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, { channel: ctx.client.channel });
     return order(o.orderId, o.quote, o.revision);
   },
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
@@ -77,21 +86,22 @@ export const mutationResolvers = {
   },
   recordStoreSale: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
     if (ctx.client.channel !== 'STORE' || !ctx.client.locationId) throw new DomainError('FORBIDDEN', 'Only a store terminal records store sales', {});
-    await mayActFor(ctx, a.input.customerId, 'sale.for-customer');
-    const o = await placeStoreSale(ctx.deps, { locationId: ctx.client.locationId, lines: a.input.lines, customerId: a.input.customerId ?? null, ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}) }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+    const input = valid(StoreSaleOrderInputSchema, { ...given(a.input), locationId: ctx.client.locationId });
+    await mayActFor(ctx, input.customerId, 'sale.for-customer');
+    const o = await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return order(o.orderId, o.quote, o.revision);
   },
   returnItems: async (_: unknown, a: { input: { orderId: string; locationId?: string | null; lines: Array<{ sku: string; quantity: number; sellable: boolean }> }; idempotencyKey: string }, ctx: GraphqlContext) => {
+    if (!/^[0-9a-f-]{36}$/i.test(a.input.orderId)) throw new DomainError('NOT_FOUND', `No order ${a.input.orderId}`, {});
     const locationId = a.input.locationId ?? ctx.client.locationId;
     if (!locationId) throw new DomainError('BAD_USER_INPUT', 'Give the locationId the items are returned to', {});
-    ownStore(ctx, locationId);
-    if (!/^[0-9a-f-]{36}$/i.test(a.input.orderId)) throw new DomainError('NOT_FOUND', `No order ${a.input.orderId}`, {});
-    const r = await returnItems(ctx.deps, { orderId: a.input.orderId, locationId, lines: a.input.lines }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+    const input = valid(ReturnSchema, { ...a.input, locationId });
+    ownStore(ctx, input.locationId);
+    const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return { id: r.returnId, refund: money(r.refundAmount), revision: r.revision };
   },
   enrollCustomer: async (_: unknown, a: { input: { displayName?: string | null; email?: string | null; phone?: string | null; loyaltyCard?: string | null; consents?: ConsentPurpose[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
-    const input = Object.fromEntries(Object.entries(a.input).filter(([, v]) => v !== null && v !== undefined));
-    return (await enrollCustomer(ctx.deps, input, { channel: ctx.client.channel, idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}` })).customer;
+    return (await enrollCustomer(ctx.deps, given(a.input), { channel: ctx.client.channel, idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}` })).customer;
   },
   linkIdentifier: async (_: unknown, a: { customerId: string; kind: IdentifierKind; value: string }, ctx: GraphqlContext) => {
     await mayActFor(ctx, a.customerId, 'customer.link-identifier');

@@ -3,15 +3,15 @@ import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type RequestHandler } from 'express';
 import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
-import { classifyInfrastructureError, DomainError, luaScript } from '../../shared/index.js';
+import { luaScript } from '../../shared/index.js';
 import { cachedClientAuthenticator } from '../clients/clients.js';
 import { verifyCustomerToken } from '../clients/customer-tokens.js';
+import { formatChannelError } from './errors.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed } from './subscriptions.js';
 import { typeDefs } from './schema.js';
@@ -102,8 +102,6 @@ function queryLimits(context: ValidationContext): ASTVisitor {
   };
 }
 
-const INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
-
 /**
  * The channel API at POST /graphql: the client key (Authorization: Bearer …) decides the channel; expected failures
  * carry a stable `extensions.code`; anything else is masked as "Unexpected error." and logged.
@@ -120,14 +118,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     validationRules: [queryLimits],
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them.
     plugins: [ApolloServerPluginCacheControlDisabled()],
-    formatError: (formatted, error) => {
-      const original = classifyInfrastructureError(unwrapResolverError(error));
-      if (original instanceof DomainError) return { message: original.message, path: formatted.path, extensions: { code: original.code, ...original.details } };
-      const code = formatted.extensions?.code;
-      if (typeof code === 'string' && INPUT_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
-      deps.logger.error({ err: original, path: formatted.path }, 'unexpected error in the channel API');
-      return { message: 'Unexpected error.', path: formatted.path, extensions: { code: 'INTERNAL' } };
-    },
+    formatError: (formatted, error) => formatChannelError(formatted, error, deps.logger),
   });
   await server.start();
   const authenticate = cachedClientAuthenticator(deps.db, deps.clock);
@@ -181,6 +172,9 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           return true;
         },
         context: (c) => ({ deps, readModel, client: c.extra.client!, customerId: c.extra.customerId ?? null, feed }),
+        // The same error formatting as over HTTP: a refused operation is BAD_USER_INPUT, a DomainError keeps its code.
+        onError: (_c, _id, _p, errors) => errors.map((e) => formatChannelError({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, e.originalError ?? e, deps.logger)),
+        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => formatChannelError(e.toJSON(), e, deps.logger)) } : undefined),
       }, wss);
       disposeWs = async () => { await cleanup.dispose(); wss.close(); };
     },

@@ -51,6 +51,29 @@ export async function resolveCustomerId(db: Executor, id: string): Promise<strin
   throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
 }
 
+/**
+ * The live profile id for an id, its row locked until the transaction ends: writes to one person queue here, and a
+ * write that waited for her erasure finds nobody (NOT_FOUND, never a broken reference); one that waited for a merge
+ * follows it to the surviving profile.
+ * @throws NOT_FOUND for an unknown, erased or (after a few hops) vanished profile.
+ */
+export async function lockLiveCustomer(tx: Executor, id: string): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const liveId = await resolveCustomerId(tx, id);
+    const row = await tx.selectFrom('customers').select('status').where('id', '=', liveId).forUpdate().executeTakeFirst();
+    if (row?.status === 'ACTIVE') return liveId;
+    if (row?.status !== 'MERGED') break;
+  }
+  throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
+}
+
+/** The profile a write just changed, as it is now. NOT_FOUND when it was erased or merged away since. */
+async function profileAfterWrite(db: Executor, id: string): Promise<CustomerView> {
+  const customer = await getCustomer(db, id);
+  if (!customer) throw new DomainError('NOT_FOUND', 'The profile no longer exists (merged or erased since)', { customerId: id });
+  return customer;
+}
+
 /** Finds a profile by any identifier, however it was typed (normalised first). Null when none. */
 export async function findCustomerByIdentifier(db: Executor, kind: IdentifierKind, value: string): Promise<string | null> {
   const k = IdentifierKindSchema.parse(kind);
@@ -122,9 +145,7 @@ export async function enrollCustomer(deps: JourneyDeps, input: EnrollInput, opts
     touchCustomer(w, id);
     return { customerId: id };
   }, { idempotency: { scope: 'enroll-customer', key: opts.idempotencyKey, request: { body, channel } } });
-  const customer = await getCustomer(deps.db, result.customerId);
-  if (!customer) throw new DomainError('NOT_FOUND', 'The enrolled profile no longer exists (merged or erased since)', {});
-  return { customer, revision };
+  return { customer: await profileAfterWrite(deps.db, result.customerId), revision };
 }
 
 /** Links one more identifier to a profile (no-op when already linked to it; CONFLICT when it is someone else's). */
@@ -132,15 +153,14 @@ export async function linkIdentifier(deps: JourneyDeps, customerId: string, kind
   const k = parseInput(IdentifierKindSchema, kind, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
-    const id = await resolveCustomerId(w.tx, customerId);
-    await w.tx.selectFrom('customers').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+    const id = await lockLiveCustomer(w.tx, customerId);
     const before = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
     await insertIdentifier(w, id, k, value, ch);
     const after = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
     if (Number(after.n) !== Number(before.n)) touchCustomer(w, id);
     return id;
   });
-  return { customer: (await getCustomer(deps.db, result))!, revision };
+  return { customer: await profileAfterWrite(deps.db, result), revision };
 }
 
 /** Corrects the display name and rule attributes (each fact stamped with the channel it came from). */
@@ -148,13 +168,13 @@ export async function updateCustomerProfile(deps: JourneyDeps, customerId: strin
   const body = parseInput(ProfileUpdateSchema, update, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
-    const id = await resolveCustomerId(w.tx, customerId);
+    const id = await lockLiveCustomer(w.tx, customerId);
     if (body.displayName !== undefined) await w.tx.updateTable('customers').set({ displayName: body.displayName }).where('id', '=', id).execute();
     if (body.attributes) await writeAttributes(w, id, CustomerAttributesSchema.parse(body.attributes), ch);
     touchCustomer(w, id);
     return id;
   });
-  return { customer: (await getCustomer(deps.db, result))!, revision };
+  return { customer: await profileAfterWrite(deps.db, result), revision };
 }
 
 /**
@@ -165,13 +185,12 @@ export async function setConsent(deps: JourneyDeps, customerId: string, purpose:
   const p = parseInput(ConsentPurposeSchema, purpose, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
-    const id = await resolveCustomerId(w.tx, customerId);
-    await w.tx.selectFrom('customers').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+    const id = await lockLiveCustomer(w.tx, customerId);
     const changed = await writeConsent(w, id, p, granted, ch);
     if (changed) w.atRevision(async (tx, rev) => { await tx.updateTable('customers').set({ revision: rev, updatedAt: w.now }).where('id', '=', id).execute(); });
     return { id, changed };
   });
-  return { customer: (await getCustomer(deps.db, result.id))!, revision, changed: result.changed };
+  return { customer: await profileAfterWrite(deps.db, result.id), revision, changed: result.changed };
 }
 
 /** The whole profile (identifiers, attributes, consents), following merges. Null when unknown or erased. */
@@ -179,11 +198,12 @@ export async function getCustomer(db: Executor, customerId: string): Promise<Cus
   let id: string;
   try { id = await resolveCustomerId(db, customerId); } catch { return null; }
   const [row, identifiers, attributes, consents] = await Promise.all([
-    db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+    db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst(),
     db.selectFrom('customerIdentifiers').selectAll().where('customerId', '=', id).orderBy('kind').orderBy('value').execute(),
     db.selectFrom('customerAttributes').selectAll().where('customerId', '=', id).orderBy('name').execute(),
     db.selectFrom('consents').selectAll().where('customerId', '=', id).orderBy('purpose').execute(),
   ]);
+  if (!row) return null; // erased (or merged away) since it was resolved
   return {
     id,
     displayName: row.displayName,

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { recordAudit } from '../../backoffice-layer/index.js';
 import { deleteKeysMatching, runWrite, type Executor } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getCustomer, resolveCustomerId } from './customers.js';
+import { getCustomer, lockLiveCustomer, resolveCustomerId } from './customers.js';
 
 /** Every profile id that belongs to this person: the live one and those merged into it (transitively). */
 async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
@@ -76,14 +76,16 @@ async function count(q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedR
  * that nothing links back to her; her old ids are rewritten in the outbox, idempotency records and audit trail.
  * One transaction: all of it or none. Redis keys under her id are deleted after commit. The audit entry names no
  * person (only the erasure id).
+ * @throws NOT_FOUND for an unknown, merged-away or already erased customer — also for every erasure of her that ran
+ * concurrently with the one that succeeded.
  */
 export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor: string): Promise<ErasureReceipt> {
-  const liveId = await resolveCustomerId(deps.db, customerId);
   const erasureId = randomUUID();
   let family: string[] = [];
   const { result, revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
-    await tx.selectFrom('customers').select('id').where('id', '=', liveId).forUpdate().executeTakeFirstOrThrow();
+    // Concurrent erasures of one person queue on this lock; the ones that come after the first find nobody to erase.
+    const liveId = await lockLiveCustomer(tx, customerId);
     family = await profileFamily(tx, liveId);
     await tx.insertInto('customers').values({ id: erasureId, status: 'ERASED', displayName: null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now, erasedAt: w.now }).execute();
     const removed = {

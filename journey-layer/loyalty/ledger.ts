@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DomainError, runWrite, writeInTransaction, type Executor, type LoyaltyLedgerKind, type WriteContext } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { resolveCustomerId } from '../customers/customers.js';
-import { DEFAULT_PROGRAM, describeBenefits, LoyaltyProgramSchema, nextTier, pointsForOrder, tierFor, type LoyaltyProgram } from './program.js';
+import { DEFAULT_PROGRAM, describeBenefits, LoyaltyProgramSchema, nextTier, pointsForOrder, tierAfterEarning, type LoyaltyProgram } from './program.js';
 
 export const PROGRAM_ID = 'default';
 
@@ -34,8 +34,8 @@ export async function setLoyaltyProgram(deps: JourneyDeps, program: LoyaltyProgr
   return { program, revision };
 }
 
-/** Points earned (net of reversals) in the rolling window ending at `now`: what the tier is computed from. */
-async function earnedInWindow(tx: Executor, customerId: string, program: LoyaltyProgram, now: Date): Promise<number> {
+/** Points earned (net of reversals, never below 0) in the rolling window ending at `now`: what the tier is computed from. */
+export async function earnedInWindow(tx: Executor, customerId: string, program: LoyaltyProgram, now: Date): Promise<number> {
   const since = new Date(now.getTime() - program.rollingWindowDays * 86_400_000);
   const r = await tx.selectFrom('loyaltyLedger').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), sql<number>`0`).as('n'))
     .where('customerId', '=', customerId).where('kind', 'in', ['EARN', 'REVERSE']).where('earnedAt', '>=', since).executeTakeFirstOrThrow();
@@ -57,8 +57,7 @@ async function book(w: WriteContext, customerId: string, entry: { kind: LoyaltyL
   const moved = await w.tx.updateTable('loyaltyAccounts').set((eb) => ({ balance: eb('balance', '+', entry.points), updatedAt: w.now }))
     .where('customerId', '=', customerId).where(sql<boolean>`balance + ${entry.points} >= 0`).returning(['balance']).executeTakeFirst();
   if (!moved) return null; // would go below zero
-  const earned = await earnedInWindow(w.tx, customerId, program, w.now) + (entry.kind === 'EARN' || entry.kind === 'REVERSE' ? entry.points : 0);
-  const tier = tierFor(program, Math.max(0, earned));
+  const tier = tierAfterEarning(program, await earnedInWindow(w.tx, customerId, program, w.now), entry.kind === 'EARN' || entry.kind === 'REVERSE' ? entry.points : 0);
   await w.tx.updateTable('loyaltyAccounts').set({ tier: tier.id }).where('customerId', '=', customerId).execute();
   const expiresAt = entry.kind === 'EARN' && program.pointsExpireAfterDays ? new Date(w.now.getTime() + program.pointsExpireAfterDays * 86_400_000) : null;
   w.atRevision(async (tx, rev) => {
@@ -160,7 +159,13 @@ export async function earnForOrder(tx: Parameters<typeof writeInTransaction>[0],
   return result;
 }
 
-/** Reverse the points of returned goods, pro rata to the refund, once per return; never below a zero balance. */
+/**
+ * Reverses the points of returned goods once per return, as the cumulative share of the order's points: after any
+ * returns, the points reversed for an order are ⌊points earned × refunded so far ÷ order total⌋ (refunds counted up to
+ * and including this return), so returning everything reverses every point however the return is split. Never takes
+ * the balance below zero; what could not be taken then is taken by a later return of the order.
+ * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19 in all.
+ */
 export async function reverseForReturn(tx: Parameters<typeof writeInTransaction>[0], now: Date, ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number }): Promise<number> {
   if (!ret.customerRef) return 0;
   let id: string;
@@ -170,8 +175,16 @@ export async function reverseForReturn(tx: Parameters<typeof writeInTransaction>
     const order = await w.tx.selectFrom('orders').select('totalAmount').where('id', '=', ret.orderId).executeTakeFirst();
     if (!earned || !order || order.totalAmount <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
+    // Locked first: the returns of one order are reversed one after the other, each seeing what the others took.
     const account = await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();
-    const due = Math.min(Math.floor((earned.points * ret.refundAmount) / order.totalAmount), account?.balance ?? 0);
+    const so = await sql<{ refunded: string; reversed: string }>`
+      SELECT (SELECT coalesce(sum(refund_amount), 0) FROM returns WHERE order_id = ${ret.orderId}
+                AND revision <= (SELECT revision FROM returns WHERE id = ${ret.returnId}::uuid)) AS refunded,
+             (SELECT coalesce(-sum(points), 0) FROM loyalty_ledger WHERE kind = 'REVERSE'
+                AND reference IN (SELECT id::text FROM returns WHERE order_id = ${ret.orderId})) AS reversed`.execute(w.tx);
+    const refunded = Math.min(Number(so.rows[0]?.refunded ?? ret.refundAmount), order.totalAmount);
+    const target = Number((BigInt(earned.points) * BigInt(refunded)) / BigInt(order.totalAmount));
+    const due = Math.min(target - Number(so.rows[0]?.reversed ?? 0), account?.balance ?? 0);
     if (due <= 0) return 0;
     const booked = await book(w, id, { kind: 'REVERSE', points: -due, reference: ret.returnId, reason: `return ${ret.returnId.slice(0, 8)}` }, program);
     return booked ? due : 0;

@@ -58,6 +58,15 @@ export function tierFor(program: LoyaltyProgram, earnedInWindow: number): Tier {
   return tier;
 }
 
+/**
+ * The tier a member holds once `points` more (negative: fewer) are counted with the points she earned in the rolling
+ * window: what recording a sale or a return makes her, and what a quote previews. One rule for both.
+ * @example tierAfterEarning(program, 450, 60) // SILVER with tiers BRONZE 0 / SILVER 500
+ */
+export function tierAfterEarning(program: LoyaltyProgram, earnedInWindow: number, points: number): Tier {
+  return tierFor(program, Math.max(0, earnedInWindow + points));
+}
+
 export function nextTier(program: LoyaltyProgram, tier: Tier): Tier | null {
   const i = program.tiers.findIndex((t) => t.id === tier.id);
   return program.tiers[i + 1] ?? null;

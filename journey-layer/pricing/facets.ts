@@ -1,8 +1,7 @@
 import type { GlobalFacet } from '../../backoffice-layer/index.js';
 import { getLoyaltyProgram } from '../loyalty/ledger.js';
 import type { LoyaltyProgram } from '../loyalty/program.js';
-import type { PromotionRule } from '../promotions/rule.schema.js';
-import { activePromotionRules } from '../promotions/store.js';
+import { activePromotionRules, type ActivePromotion } from '../promotions/store.js';
 
 export const PROMOTIONS_FACET = 'journey.promotions';
 export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
@@ -13,14 +12,15 @@ export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
  * them exactly. Worker and API nodes must be given the same list.
  */
 export const journeyReadModelFacets: readonly GlobalFacet[] = [
-  // A promotion's budget running out is a promotion.changed too: the rules in force changed.
+  // A promotion's budget moving (each order that spends it, and its running out) is a promotion.changed too: what is
+  // left of it is part of the rules in force, so a quote caps a discount exactly as the order will.
   { name: PROMOTIONS_FACET, types: ['promotion.changed'], load: activePromotionRules },
   { name: LOYALTY_PROGRAM_FACET, types: ['loyalty-program.changed'], load: getLoyaltyProgram },
 ];
 
 /** The promotions and programme of a snapshot, when it carries them. */
-export function journeyGlobals(globals: ReadonlyMap<string, unknown> | undefined): { rules: PromotionRule[]; program: LoyaltyProgram } | null {
+export function journeyGlobals(globals: ReadonlyMap<string, unknown> | undefined): { rules: ActivePromotion[]; program: LoyaltyProgram } | null {
   const rules = globals?.get(PROMOTIONS_FACET);
   const program = globals?.get(LOYALTY_PROGRAM_FACET);
-  return rules !== undefined && program !== undefined ? { rules: rules as PromotionRule[], program: program as LoyaltyProgram } : null;
+  return rules !== undefined && program !== undefined ? { rules: rules as ActivePromotion[], program: program as LoyaltyProgram } : null;
 }

@@ -1,15 +1,13 @@
 import { z } from 'zod';
-import {
-  loadSnapshotFromDatabase, parseInput, recordStoreSale, commitReservation, selectPrice, type ReadModel, type Snapshot,
-} from '../../backoffice-layer/index.js';
+import { loadSnapshotFromDatabase, parseInput, selectPrice, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
 import { sql } from 'kysely';
-import { canonicalJson, DomainError, prorate, sha256, type WriteContext } from '../../shared/index.js';
+import { canonicalJson, DomainError, sha256 } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getLoyaltyProgram } from '../loyalty/ledger.js';
-import { describeBenefits, pointsForOrder, tierFor, type LoyaltyProgram } from '../loyalty/program.js';
+import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
+import { describeBenefits, pointsForOrder, tierAfterEarning, type LoyaltyProgram } from '../loyalty/program.js';
 import { priceCart, type PricedCart } from '../promotions/engine.js';
-import { activePromotionRules, redeemAtCommit, resolveCoupons } from '../promotions/store.js';
+import { activePromotionRules, resolveCoupons } from '../promotions/store.js';
 import { journeyGlobals, journeyReadModelFacets } from './facets.js';
 
 export const QuoteInputSchema = z.strictObject({
@@ -46,6 +44,8 @@ export interface PricingContext {
   rules: Awaited<ReturnType<typeof activePromotionRules>>;
   coupons: Awaited<ReturnType<typeof resolveCoupons>>;
   tierId: string | null;
+  /** Points the customer earned in the programme's rolling window (0 for an anonymous one): what her tier follows. */
+  earnedInWindow: number;
   /** The newest revision among the journey data read: an answer must be at or above it. */
   revision: number;
 }
@@ -64,11 +64,13 @@ export async function loadPricingContext(deps: JourneyDeps, customerId: string |
     couponCodes.length > 0 ? resolveCoupons(deps.db, couponCodes, customerId, at) : Promise.resolve([]),
   ]);
   if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
-  const account = facts ? await deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst() : undefined;
+  const [account, earned] = facts
+    ? await Promise.all([deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst(), earnedInWindow(deps.db, facts.id, program, at)])
+    : [undefined, 0];
   const tierId = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!).id : null;
   const codes = coupons.map((c) => c.code);
   const revision = shared && !facts && codes.length === 0 ? 0 : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
-  return { facts, program, rules, coupons, tierId, revision };
+  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision };
 }
 
 /** The newest revision of the journey data a price depends on: the customer, her coupons, and (unless a snapshot carries them) promotions and the programme. */
@@ -105,16 +107,42 @@ async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: 
  * Takes no channel: every channel gets the same answer, revision and fingerprint.
  */
 export async function quote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<Quote> {
+  return (await repricableQuote(deps, raw, opts)).quote;
+}
+
+/** A quote, the budgeted promotions it priced with, and the same cart priced again with other budgets. */
+export interface RepricableQuote {
+  quote: Quote;
+  /** What was left of each budgeted promotion in force when the quote was priced (rule id → minor units). */
+  budgets: ReadonlyMap<string, number>;
+  /** The same cart, customer, coupons, rules and instant, priced with these budgets instead. */
+  reprice(budgets: ReadonlyMap<string, number>): Quote;
+}
+
+/**
+ * `quote`, keeping what it priced with so that an order can price the same cart again inside its transaction with
+ * what is left of its promotions' budgets under their row locks (the same engine, the same cap).
+ */
+export async function repricableQuote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<RepricableQuote> {
   const input = parseInput(QuoteInputSchema, raw, 'body');
   const at = deps.clock.now();
   const skus = [...new Set(input.lines.map((l) => l.sku))].sort();
   const inputs = await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], at);
-  const { priced, content } = priceLines(input.lines, inputs, at);
-  return { ...priced, fingerprint: fingerprint({ content, revision: priced.revision }) };
+  const budgets = budgetsOf(inputs.pricing.rules);
+  const priceWith = (b: ReadonlyMap<string, number>): Quote => {
+    const { priced, content } = priceLines(input.lines, inputs, at, b);
+    return { ...priced, fingerprint: fingerprint({ content, revision: priced.revision }) };
+  };
+  return { quote: priceWith(budgets), budgets, reprice: priceWith };
+}
+
+/** What is left of the budget of each budgeted promotion in force. */
+function budgetsOf(rules: PricingContext['rules']): Map<string, number> {
+  return new Map(rules.flatMap((r) => (typeof r.budgetLeft === 'number' ? [[r.id, r.budgetLeft] as const] : [])));
 }
 
 /** The priced lines of a valid input from inputs already read, and the content its fingerprint covers. */
-function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapshot; pricing: PricingContext }, at: Date): { priced: Omit<Quote, 'fingerprint'>; content: unknown } {
+function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapshot; pricing: PricingContext }, at: Date, budgets: ReadonlyMap<string, number> = budgetsOf(inputs.pricing.rules)): { priced: Omit<Quote, 'fingerprint'>; content: unknown } {
   const merged = new Map<string, number>();
   for (const l of inputLines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
@@ -132,70 +160,19 @@ function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapsho
   const { facts, program, rules, coupons, tierId } = inputs.pricing;
   const tier = tierId ? program.tiers.find((t) => t.id === tierId)! : null;
   const priced = priceCart({
-    currency, at, lines, rules, coupons,
+    currency, at, lines, rules, coupons, budgets,
     customer: facts ? { id: facts.id, tier: tier?.id ?? null, segments: facts.segments, firstOrder: facts.firstOrder, personalisationConsent: facts.consents.PERSONALISATION } : null,
     member: tier && tier.benefits.memberDiscountBp > 0 ? { tier: tier.id, tierName: tier.name, discountBp: tier.benefits.memberDiscountBp, categories: tier.benefits.discountCategories } : null,
   });
-  const loyalty = tier ? loyaltyPreview(program, tier.id, priced) : null;
+  const loyalty = tier ? loyaltyPreview(program, tier, inputs.pricing.earnedInWindow, priced) : null;
   const content = { ...priced, loyalty, benefits: tier ? describeBenefits(tier) : [] };
   return { priced: { ...priced, loyalty, revision: snapshot.revision, asOf: at.toISOString() }, content };
 }
 
-function loyaltyPreview(program: LoyaltyProgram, tierId: string, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
-  const tier = program.tiers.find((t) => t.id === tierId) ?? program.tiers[0]!;
+/** The points this order earns her, and the tier recording it gives her: her points earned in the window plus these. */
+function loyaltyPreview(program: LoyaltyProgram, tier: LoyaltyProgram['tiers'][number], earned: number, priced: PricedCart): { pointsEarned: number; tierAfter: string | null } {
   const points = pointsForOrder(program, tier, priced.total, priced.extraPoints);
-  return { pointsEarned: points, tierAfter: tierFor(program, tier.threshold + points).id };
-}
-
-/**
- * What an order's transaction records for the journey, whichever way the order was placed: the coupon use and
- * promotion budgets of its quote (one used up meanwhile refuses the order with CONFLICT), and the extra points its
- * promotions promised a member, which the loyalty consumer adds when it earns for the sale.
- */
-function atOrderCommit(q: Quote, customerId: string | null): (w: WriteContext, orderId: string) => Promise<void> {
-  const used = usage(q, new Map(q.couponUse.map((c) => [c.ruleId, c.code])));
-  return async (w, orderId) => {
-    await redeemAtCommit(w, orderId, customerId, used);
-    if (q.loyalty && q.extraPoints > 0) {
-      await w.tx.insertInto('orderBonusPoints').values({ orderId, points: q.extraPoints, createdAt: w.now }).onConflict((oc) => oc.column('orderId').doNothing()).execute();
-    }
-  };
-}
-
-/** What an order used of each promotion (for coupon counts and budgets), from its priced lines. */
-function usage(priced: PricedCart, couponOf: Map<string, string>): Array<{ code: string | null; promotionId: string; amount: number }> {
-  const by = new Map<string, number>();
-  for (const l of priced.lines) for (const a of l.adjustments) if (a.source !== 'LOYALTY') by.set(a.id, (by.get(a.id) ?? 0) + a.amount);
-  return [...by].map(([promotionId, amount]) => ({ code: couponOf.get(promotionId) ?? null, promotionId, amount }));
-}
-
-/**
- * A sale at a till, priced by the pipeline (promotions, coupons, member discount) and recorded by the backoffice
- * with coupon use and budgets counted in the same transaction. Points are earned when the sale event is applied.
- */
-export async function placeStoreSale(deps: JourneyDeps, input: { locationId: string; lines: QuoteInput['lines']; customerId?: string | null; couponCodes?: string[] }, idempotencyKey: string): Promise<{ orderId: string; quote: Quote; revision: number; replayed: boolean }> {
-  const q = await quote(deps, { lines: input.lines, customerId: input.customerId ?? null, couponCodes: input.couponCodes });
-  const sale = await recordStoreSale(deps, {
-    locationId: input.locationId, currency: q.currency, customerRef: input.customerId ?? null, channel: 'STORE',
-    lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final })),
-  }, idempotencyKey, { also: atOrderCommit(q, input.customerId ?? null) });
-  return { orderId: sale.orderId, quote: q, revision: sale.revision, replayed: sale.replayed };
-}
-
-/** An online order from a reservation, priced by the pipeline; coupon use and budgets count in the same transaction. */
-export async function placeOrder(deps: JourneyDeps, input: { reservationId: string; customerId?: string | null; couponCodes?: string[] }, idempotencyKey: string): Promise<{ orderId: string; quote: Quote; revision: number; replayed: boolean }> {
-  const reserved = await deps.db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute();
-  if (reserved.length === 0) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
-  const q = await quote(deps, { lines: reserved.map((r) => ({ sku: r.sku, quantity: r.quantity })), customerId: input.customerId ?? null, couponCodes: input.couponCodes });
-  // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
-  const lines = q.lines.flatMap((l) => {
-    const parts = reserved.filter((r) => r.sku === l.sku);
-    const amounts = prorate(l.final, parts.map((p) => p.quantity));
-    return parts.map((r, i) => ({ sku: r.sku, locationId: r.locationId, quantity: r.quantity, unitAmount: l.unitAmount, lineAmount: amounts[i]! }));
-  });
-  const order = await commitReservation(deps, { reservationId: input.reservationId, currency: q.currency, customerRef: input.customerId ?? null, lines }, idempotencyKey,
-    { also: atOrderCommit(q, input.customerId ?? null) });
-  return { orderId: order.orderId, quote: q, revision: order.revision, replayed: order.replayed };
+  return { pointsEarned: points, tierAfter: tierAfterEarning(program, earned, points).id };
 }
 
 export type StockStatus = 'IN_STOCK' | 'LOW_STOCK' | 'OUT_OF_STOCK';

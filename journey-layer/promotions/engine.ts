@@ -1,4 +1,4 @@
-import { percentOf, vatPart } from '../../shared/index.js';
+import { percentOf, prorate, vatPart } from '../../shared/index.js';
 import { ACTION_BY_KIND, CONDITION_BY_KIND } from './registry.js';
 import type { PromotionRule } from './rule.schema.js';
 import type { CartLine, CustomerContext, EvaluationContext, WorkingLine } from './types.js';
@@ -44,6 +44,8 @@ export interface PriceCartInput {
   /** Coupon codes the customer gave, each with the rule it unlocks (null: the code is unknown, expired or used up). */
   coupons?: ReadonlyArray<{ code: string; ruleId: string | null; rejection?: string }>;
   member?: MemberBenefit | null;
+  /** What is left of each budgeted promotion's budget (rule id → minor units): the most discount it may still give. */
+  budgets?: ReadonlyMap<string, number>;
 }
 
 export interface PricedCart {
@@ -90,11 +92,21 @@ function explain(rule: PromotionRule, currency: string): string {
 }
 
 /**
+ * A rule's discounts per line, capped at what is left of its budget (none: no cap). A cap is spread over the lines in
+ * proportion to their discounts, largest remainder first, so the parts add up to exactly what is left.
+ */
+function withinBudget(discounts: number[], left: number | undefined): number[] {
+  const total = discounts.reduce((s, d) => s + d, 0);
+  return left === undefined || total <= left ? discounts : prorate(Math.max(0, left), discounts);
+}
+
+/**
  * Prices a cart for a customer: base prices → automatic promotions → coupons → loyalty member discount. Pure and
  * deterministic: the same input gives the same output whatever the order of its lines, rules or coupons, and it
  * has no channel parameter. Rules apply in stage order, then by priority (high first), then by id; each computes on
  * what the lines cost after earlier rules; no line ever goes below zero. Percentages round half-up per line;
- * amounts are spread over lines pro rata so they add up exactly. See RULES.md.
+ * amounts are spread over lines pro rata so they add up exactly; a budgeted promotion gives at most what is left of its
+ * budget. See RULES.md.
  */
 export function priceCart(input: PriceCartInput): PricedCart {
   const order = [...input.lines].sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0));
@@ -126,8 +138,9 @@ export function priceCart(input: PriceCartInput): PricedCart {
     const effect = action.apply(rule.action, eligible, ctx);
     const reason = explain(rule, input.currency);
     let any = effect.extraPoints > 0;
-    for (const l of eligible) {
-      const d = Math.min(l.amount, Math.max(0, effect.discounts.get(l.lineId) ?? 0));
+    const discounts = withinBudget(eligible.map((l) => Math.min(l.amount, Math.max(0, effect.discounts.get(l.lineId) ?? 0))), input.budgets?.get(rule.id));
+    for (const [i, l] of eligible.entries()) {
+      const d = discounts[i]!;
       if (d <= 0) continue;
       l.amount -= d;
       any = true;

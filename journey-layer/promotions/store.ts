@@ -69,11 +69,26 @@ export async function getPromotion(db: Executor, id: string): Promise<PromotionV
   return r ? { id: r.id, rule: PromotionRuleSchema.parse(r.definition), status: r.status, budgetAmount: r.budgetAmount, budgetSpent: r.budgetSpent, revision: r.revision } : null;
 }
 
-/** Every active promotion whose budget is not spent; the engine checks windows, targets and conditions. */
-export async function activePromotionRules(db: Executor): Promise<PromotionRule[]> {
-  const rows = await db.selectFrom('promotions').select(['definition']).where('status', '=', 'ACTIVE')
+/** A promotion in force: its rule and what is left of its budget (minor units; null: no budget). */
+export type ActivePromotion = PromotionRule & { budgetLeft: number | null };
+
+/**
+ * Every active promotion whose budget is not spent, with what is left of it (the engine caps the discount there);
+ * the engine checks windows, targets and conditions. Kept in the read model's promotions facet, so a quote and the
+ * order that follows price with the same budget.
+ */
+export async function activePromotionRules(db: Executor): Promise<ActivePromotion[]> {
+  const rows = await db.selectFrom('promotions').select(['definition', 'budgetAmount', 'budgetSpent']).where('status', '=', 'ACTIVE')
     .where((eb) => eb.or([eb('budgetAmount', 'is', null), eb('budgetSpent', '<', eb.ref('budgetAmount'))])).orderBy('id').execute();
-  return rows.map((r) => PromotionRuleSchema.parse(r.definition));
+  return rows.map((r) => ({ ...PromotionRuleSchema.parse(r.definition), budgetLeft: r.budgetAmount === null ? null : r.budgetAmount - r.budgetSpent }));
+}
+
+/** What is left of these promotions' budgets, their rows locked until the transaction ends (only budgeted ones). */
+export async function lockBudgets(w: WriteContext, promotionIds: readonly string[]): Promise<Map<string, number>> {
+  if (promotionIds.length === 0) return new Map();
+  const rows = await w.tx.selectFrom('promotions').select(['id', 'budgetAmount', 'budgetSpent']).where('id', 'in', [...new Set(promotionIds)].sort())
+    .where('budgetAmount', 'is not', null).orderBy('id').forUpdate().execute();
+  return new Map(rows.map((r) => [r.id, Math.max(0, r.budgetAmount! - r.budgetSpent)]));
 }
 
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -103,6 +118,10 @@ export async function createCoupons(deps: JourneyDeps, promotionId: string, batc
   return { codes: result, revision };
 }
 
+/** Why a coupon cannot be used where the reason is its use by others or by this customer: a CONFLICT, not bad input. */
+export const COUPON_USED_UP = 'this code has been used up';
+export const COUPON_USED_BY_CUSTOMER = 'you have already used this code';
+
 /**
  * Looks coupon codes up for a quote: which rule each unlocks, or why it cannot be used (unknown, not yet or no
  * longer valid, used up, already used by this customer). Nothing is counted here: usage is counted at order commit.
@@ -121,18 +140,19 @@ export async function resolveCoupons(db: Executor, codes: readonly string[], cus
     if (!c || c.status !== 'ACTIVE') return { code, ruleId: null, rejection: 'unknown coupon code' };
     if (c.validFrom && c.validFrom > at) return { code, ruleId: null, rejection: 'this code is not valid yet' };
     if (c.validTo && c.validTo <= at) return { code, ruleId: null, rejection: 'this code has expired' };
-    if (c.usageLimit !== null && c.usedCount >= c.usageLimit) return { code, ruleId: null, rejection: 'this code has been used up' };
+    if (c.usageLimit !== null && c.usedCount >= c.usageLimit) return { code, ruleId: null, rejection: COUPON_USED_UP };
     const mine = Number(used.find((u) => u.code === code)?.n ?? 0);
-    if (c.perCustomerLimit !== null && mine >= c.perCustomerLimit) return { code, ruleId: null, rejection: 'you have already used this code' };
+    if (c.perCustomerLimit !== null && mine >= c.perCustomerLimit) return { code, ruleId: null, rejection: COUPON_USED_BY_CUSTOMER };
     return { code, ruleId: c.promotionId };
   });
 }
 
 /**
  * Counts coupon use and promotion budgets (of every promotion the order used, with or without a code) inside the
- * order's transaction, race-free: the usage counter moves by a
- * conditional update (which also locks the coupon, so the per-customer count that follows cannot race), and the
- * budget likewise. Any limit reached refuses the whole order with CONFLICT.
+ * order's transaction, race-free: the usage counter moves by a conditional update (which also locks the coupon, so
+ * the per-customer count that follows cannot race); a limit reached refuses the whole order with CONFLICT. A budget
+ * never refuses: the order was priced within what is left of it under its row lock (see `lockBudgets`), and every
+ * spend is a promotion change at the order's revision, so the next quote prices with what is left.
  */
 export async function redeemAtCommit(w: WriteContext, orderId: string, customerId: string | null, used: ReadonlyArray<{ code: string | null; promotionId: string; amount: number }>): Promise<void> {
   const coupons = used.filter((u): u is { code: string; promotionId: string; amount: number } => u.code !== null);
@@ -140,10 +160,10 @@ export async function redeemAtCommit(w: WriteContext, orderId: string, customerI
     const c = await w.tx.updateTable('coupons').set((eb) => ({ usedCount: eb('usedCount', '+', 1) }))
       .where('code', '=', u.code).where((eb) => eb.or([eb('usageLimit', 'is', null), eb('usedCount', '<', eb.ref('usageLimit'))]))
       .returning(['perCustomerLimit']).executeTakeFirst();
-    if (!c) throw new DomainError('CONFLICT', `Coupon ${u.code} has just been used up`, { code: u.code });
+    if (!c) throw new DomainError('CONFLICT', `Coupon ${u.code} has just been used up`, { couponCode: u.code });
     if (customerId && c.perCustomerLimit !== null) {
       const mine = await w.tx.selectFrom('couponRedemptions').select((eb) => eb.fn.countAll<number>().as('n')).where('code', '=', u.code).where('customerId', '=', customerId).executeTakeFirstOrThrow();
-      if (Number(mine.n) >= c.perCustomerLimit) throw new DomainError('CONFLICT', `Coupon ${u.code} was already used by this customer`, { code: u.code });
+      if (Number(mine.n) >= c.perCustomerLimit) throw new DomainError('CONFLICT', `Coupon ${u.code} was already used by this customer`, { couponCode: u.code });
     }
     w.atRevision(async (tx, rev) => {
       await tx.insertInto('couponRedemptions').values({ code: u.code, customerId, orderId, amount: u.amount, revision: rev, redeemedAt: w.now }).execute();
@@ -152,15 +172,13 @@ export async function redeemAtCommit(w: WriteContext, orderId: string, customerI
   const byPromotion = new Map<string, number>();
   for (const u of used) byPromotion.set(u.promotionId, (byPromotion.get(u.promotionId) ?? 0) + u.amount);
   for (const [promotionId, amount] of [...byPromotion].sort()) {
-    const ok = await w.tx.updateTable('promotions').set((eb) => ({ budgetSpent: eb('budgetSpent', '+', amount) }))
-      .where('id', '=', promotionId).where((eb) => eb.or([eb('budgetAmount', 'is', null), eb(eb('budgetSpent', '+', amount), '<=', eb.ref('budgetAmount'))]))
-      .returning(['id', 'budgetSpent', 'budgetAmount']).executeTakeFirst();
-    if (!ok) throw new DomainError('CONFLICT', `The budget of promotion ${promotionId} is spent`, { promotionId });
-    if (amount > 0 && ok.budgetAmount !== null && ok.budgetSpent >= ok.budgetAmount) {
-      // Spent now: the promotion leaves the rules in force, a change every channel must see at one revision.
-      w.atRevision(async (tx, rev) => { await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute(); });
-      w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: promotionId, payload: { promotionId, budgetSpent: true } });
-    }
+    const row = await w.tx.updateTable('promotions').set((eb) => ({ budgetSpent: eb('budgetSpent', '+', amount) }))
+      .where('id', '=', promotionId).returning(['budgetSpent', 'budgetAmount']).executeTakeFirst();
+    if (!row || row.budgetAmount === null || amount <= 0) continue;
+    // What is left changed: the rules in force changed, a change every channel must see at one revision.
+    const budgetLeft = row.budgetAmount - row.budgetSpent;
+    w.atRevision(async (tx, rev) => { await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute(); });
+    w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: promotionId, payload: budgetLeft > 0 ? { promotionId, budgetLeft } : { promotionId, budgetSpent: true } });
   }
 }
 

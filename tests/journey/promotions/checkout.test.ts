@@ -51,7 +51,7 @@ describe('quotes, orders and coupons', () => {
 
     // An online order from a reservation is priced the same way and counts the coupon once it commits.
     const r = await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }] }, 'cart-fleur');
-    const order = await placeOrder(ctx.deps, { reservationId: r.reservation.id, customerId: customer.id, couponCodes: ['WELCOME5'] }, 'order-fleur');
+    const order = await placeOrder(ctx.deps, { reservationId: r.reservation.id, lines: [{ sku: 'COAT-M', quantity: 1 }], customerId: customer.id, couponCodes: ['WELCOME5'] }, 'order-fleur');
     const stored = await ctx.deps.db.selectFrom('orders').select(['totalAmount', 'customerRef']).where('id', '=', order.orderId).executeTakeFirstOrThrow();
     expect(stored).toEqual({ totalAmount: 8906, customerRef: customer.id });
     expect(await ctx.deps.db.selectFrom('couponRedemptions').select(['code', 'amount']).execute()).toEqual([{ code: 'WELCOME5', amount: 500 }]);

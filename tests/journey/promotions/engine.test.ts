@@ -32,6 +32,18 @@ describe('priceCart — worked examples', () => {
     expect(q.discountTotal).toBe(1000);
   });
 
+  it('caps a budgeted promotion at what is left of its budget, spread over its lines; a spent budget gives nothing', () => {
+    const lines = [coat, { ...coat, lineId: 'l2', sku: 'COAT-L', unitAmount: 6000 }];
+    const uncapped = priceCart({ currency: 'EUR', at, lines, rules: [coats20] });
+    expect(uncapped.discountTotal).toBe(2599 + 1200);
+    const capped = priceCart({ currency: 'EUR', at, lines, rules: [coats20], budgets: new Map([['coats-20', 1000]]) });
+    expect(capped.lines.map((l) => l.savings)).toEqual([684, 316]); // 1000 in proportion 2599 : 1200
+    expect(capped.discountTotal).toBe(1000);
+    const spent = priceCart({ currency: 'EUR', at, lines, rules: [coats20], budgets: new Map([['coats-20', 0]]) });
+    expect(spent).toMatchObject({ discountTotal: 0, appliedRules: [] });
+    expect(priceCart({ currency: 'EUR', at, lines, rules: [coats20], budgets: new Map([['coats-20', 10_000]]) })).toEqual(uncapped);
+  });
+
   it('prices bundles, tiered spend, fixed prices and extra points', () => {
     const bundle = rule({ id: 'bundle', label: 'Sock bundle', conditions: [{ kind: 'category', categories: ['socks'] }], action: { kind: 'bundlePrice', quantity: 3, price: 2000 } });
     expect(priceCart({ currency: 'EUR', at, lines: [socks('a', 4)], rules: [bundle] }).total).toBe(2000 + 999);
