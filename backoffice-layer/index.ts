@@ -16,5 +16,5 @@ export * from './read-model/index.js';
 export * from './import/index.js';
 export * from './seed/index.js';
 export { recordAudit, type AuditEntry } from './admin-api/audit.js';
-export { nextPriceBoundary, nextScheduleBoundary, commitPriceSwitch, runDuePriceSwitches, startPriceScheduler, PRICE_SCHEDULE_QUEUE, type PriceScheduler, type PriceScheduleSwitch, type BoundarySource } from './jobs/price-schedule.js';
+export { nextPriceBoundary, nextScheduleBoundary, commitPriceSwitch, runDuePriceSwitches, startPriceScheduler, lastScheduleSwitch, loadScheduleState, scheduleFacet, effectiveInstant, SCHEDULE_FACET, PRICE_SCHEDULE_QUEUE, type PriceScheduler, type PriceScheduleSwitch, type BoundarySource, type ScheduleState } from './jobs/price-schedule.js';
 export { startBackofficeWorker, type BackofficeWorker, type BackofficeWorkerOptions } from './jobs/backoffice-worker.js';

@@ -2,9 +2,8 @@ import type { AdminRoute, BackofficeWorkerOptions, EventConsumer } from '../back
 import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
-import { nextPromotionBoundary } from './promotions/store.js';
 import { journeyNotifier } from './notify.js';
-import { journeyReadModelFacets } from './pricing/facets.js';
+import { journeyReadModelFacets, journeyScheduleEventTypes, journeyScheduleSources } from './pricing/facets.js';
 import type { Redis } from '../shared/index.js';
 
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
@@ -18,7 +17,7 @@ export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
 /** What a worker runs for the journey layer: its consumers, and promotion windows as scheduled switch instants. */
 export function journeyWorkerOptions(deps: { clock: { now(): Date }; redis: Redis; redisPrefix: string }): BackofficeWorkerOptions {
   return {
-    consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)], scheduleSources: [nextPromotionBoundary], scheduleEventTypes: ['promotion.changed'],
+    consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)], scheduleSources: journeyScheduleSources, scheduleEventTypes: journeyScheduleEventTypes,
     readModelFacets: journeyReadModelFacets,
   };
 }

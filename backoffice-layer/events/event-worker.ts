@@ -4,7 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import type { DB, Database, EventEnvelope } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
-import { envelopeOfJob, loadEnvelopes } from './outbox-events.js';
+import { loadEnvelopes } from './outbox-events.js';
 
 /**
  * Something that reacts to outbox events. `apply` runs inside the PostgreSQL transaction that records the event as
@@ -137,8 +137,8 @@ export interface EventWorker {
 
 /**
  * A BullMQ worker on the events queue that applies events to the consumers in batches: it holds up to `batchSize`
- * jobs at once (job id = event id, the job carries the whole envelope) and applies all it holds in one go while the
- * next ones arrive, so a burst costs one transaction, not one per event. A failing event makes its own job retry
+ * jobs at once (job id = event id; the event itself is read from the outbox, one query per batch) and applies all it
+ * holds in one go while the next ones arrive, so a burst costs one transaction, not one per event. A failing event makes its own job retry
  * with back-off; nothing is skipped.
  */
 export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, consumers: readonly EventConsumer[], opts: { batchSize?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
@@ -153,16 +153,16 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
     while (held.length > 0) {
       const batch = held.splice(0, batchSize);
       try {
-        // A job whose data Redis lost (a hash re-created by a late write after a flush) gets its event from the outbox.
-        const lost = batch.filter((b) => b.event === null);
-        if (lost.length > 0) {
-          const found = await loadEnvelopes(deps.db, lost.map((b) => b.id));
-          for (const b of lost) {
-            b.event = found.get(b.id) ?? null;
-            if (b.event === null) {
-              deps.logger.warn({ jobId: b.id }, 'event job names no event in the outbox (pruned after every consumer applied it); dropped');
-              b.done();
-            }
+        // Every event is taken from this database's outbox, the source of truth, never from the job: a job whose data
+        // Redis lost (a hash re-created by a late write after a flush) still has its event, and a job this database
+        // never wrote (left in the queue by another database under the same Redis prefix, or by a restored copy's
+        // past) is dropped instead of applied.
+        const found = await loadEnvelopes(deps.db, batch.map((b) => b.id));
+        for (const b of batch) {
+          b.event = found.get(b.id) ?? null;
+          if (b.event === null) {
+            deps.logger.warn({ jobId: b.id }, "event job names no event in this database's outbox (another database's, or pruned after every consumer applied it); dropped");
+            b.done();
           }
         }
         const whole = batch.filter((b): b is typeof b & { event: EventEnvelope } => b.event !== null);
@@ -178,7 +178,7 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
     flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => { flushing = null; if (held.length > 0) schedule(); });
   };
   const worker = new Worker<EventEnvelope>(QUEUE_NAMES.events, (job: Job<EventEnvelope>) => new Promise<void>((resolve, reject) => {
-    held.push({ id: job.id ?? '', event: envelopeOfJob(job.id, job.data), done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
+    held.push({ id: job.id ?? '', event: null, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
     schedule();
   }), { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: batchSize, lockDuration, stalledInterval: Math.max(1000, lockDuration / 2), maxStalledCount: 1000 });
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'event worker error'));

@@ -18,25 +18,6 @@ export function toEnvelope(r: OutboxRow): EventEnvelope {
   return { id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload };
 }
 
-const EnvelopeSchema = z.object({
-  id: z.string(),
-  type: z.string(),
-  aggregateType: z.string(),
-  aggregateId: z.string(),
-  revision: z.number().int().positive(),
-  occurredAt: z.string(),
-  payload: z.record(z.string(), z.unknown()),
-});
-
-/**
- * The envelope a queued job carries, when it is whole and belongs to that job (job id = event id). A job hash that
- * Redis lost and a late BullMQ write re-created carries no data: its event must come from the outbox instead.
- */
-export function envelopeOfJob(jobId: string | undefined, data: unknown): EventEnvelope | null {
-  const parsed = EnvelopeSchema.safeParse(data);
-  return parsed.success && parsed.data.id === jobId ? parsed.data : null;
-}
-
 /** The envelopes of these events, read from the outbox (the source of truth); events no longer there are absent. */
 export async function loadEnvelopes(db: Database, ids: readonly string[]): Promise<Map<string, EventEnvelope>> {
   const valid = ids.filter((id) => z.uuid().safeParse(id).success);

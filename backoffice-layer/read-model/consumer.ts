@@ -101,8 +101,9 @@ export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefi
     name: READ_MODEL_CONSUMER,
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
-    async afterCommit(_events, reached) {
-      await raiseAndAnnounceWatermark(deps.redis, await target(), await reached());
+    async afterCommit(events, reached) {
+      const newest = events.reduce<EventEnvelope | null>((a, e) => (a && a.revision >= e.revision ? a : e), null);
+      await raiseAndAnnounceWatermark(deps.redis, await target(), await reached(), newest ? `${newest.revision}:${newest.id}` : '');
     },
   };
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { DomainError, currentRevision, type Database, type Logger, type Redis as RedisClient } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { sourceIdentity } from './source.js';
+import { anchorHeld, sourceIdentity } from './source.js';
 import { loadSnapshotFromDatabase, parseFacet, readModelKeys, type GlobalFacet, type SkuView } from './store.js';
 
 /** What a reader gets: SKU views (null = unknown SKU) and locations, exactly as of `revision`. */
@@ -51,8 +51,9 @@ export interface ReadModelOptions {
  * change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its revision is a
  * watermark every used facet has reached, so equal revisions give equal content on every node. It serves the Redis
  * model only while that model is fully built from its own database (the built marker names this database's
- * identity; checked with every fetch from Redis) and, when first trusted, not ahead of that database's revision
- * (a restored older copy): anything else is read through PostgreSQL until the worker has rebuilt it.
+ * identity; checked with every fetch from Redis) and, when first trusted, neither ahead of that database's revision
+ * nor reflecting an event it does not hold (a restored older copy): anything else is read through PostgreSQL until
+ * the worker has rebuilt it.
  * @example const rm = await createReadModel(deps); const snap = await rm.getSnapshot(['COAT-M'], { minRevision: 42 });
  */
 export async function createReadModel(deps: { db: Database; redis: RedisClient; redisUrl: string; redisPrefix: string; logger: Logger }, opts: ReadModelOptions = {}): Promise<ReadModel> {
@@ -83,12 +84,13 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   const forget = () => { mark = null; cache.clear(); locations = null; globals.clear(); };
   const refreshWatermark = (): Promise<void> => {
     refreshing ??= (async () => {
-      const [raw, built] = await deps.redis.mget(keys.watermark, keys.built);
+      const [raw, built, anchor] = await deps.redis.mget(keys.watermark, keys.built, keys.anchor);
       const source = await sourceIdentity(deps.db);
       if (raw === null || built !== source) { forget(); return; }
       const seen = Number(raw);
-      // Trusting the model again (first start, after a loss): never one ahead of this database (a restored copy).
-      if (mark === null && seen > (await currentRevision(deps.db))) { forget(); return; }
+      // Trusting the model again (first start, after a loss): never one ahead of this database, nor one that
+      // reflects an event it does not hold (a restored older copy, written again since).
+      if (mark === null && (seen > (await currentRevision(deps.db)) || !(await anchorHeld(deps.db, anchor)))) { forget(); return; }
       if (mark !== null && seen <= mark) return;
       const id = randomUUID();
       const back = new Promise<boolean>((resolve) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { advanceRevision, canonicalJson, currentRevision, luaScript, systemClock, type Clock, type Database, type Logger, type Redis } from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { sourceIdentity } from './source.js';
+import { anchorHeld, sourceIdentity } from './source.js';
 import { globalWrites, inSnapshot, loadFacets, loadGlobals, loadLocations, parseFacet, readModelKeys, viewWrites, writeFacets, type FacetWrite, type GlobalFacet, type SkuView } from './store.js';
 
 /** What the rebuild needs; `clock` stamps the revision it may advance (the system clock when not given). */
@@ -33,7 +33,7 @@ const LEASE_MS = 30_000;
  * rebuild holds the lease. When the model is not fully built from that database, or ARGV[4] is 'discard', the
  * source changes hands and the built marker and watermark go, so no node serves the old state from then on.
  * Replies {1 | 0 (lease held elsewhere), previous built, previous source, previous watermark} ('' for none).
- * KEYS: source, built, building, watermark.
+ * KEYS: source, built, building, watermark, anchor.
  */
 const claimScript = luaScript(`
 local holder = redis.call('GET', KEYS[3])
@@ -44,7 +44,7 @@ local watermark = redis.call('GET', KEYS[4]) or ''
 redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
 if built ~= ARGV[1] or source ~= ARGV[1] or ARGV[4] == 'discard' then
   redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('DEL', KEYS[2], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[4], KEYS[5])
 end
 return {1, built, source, watermark}`);
 
@@ -56,13 +56,14 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`);
 /**
  * Completes rebuild ARGV[2] of database ARGV[1] at revision ARGV[3] — only if the source is still that database and
  * the lease still that rebuild's (a flush or a take-over meanwhile means the pages written may be gone): marks the
- * model built, raises the watermark and tells every node to drop its caches. Replies the watermark, or -1.
- * KEYS: source, building, built, watermark, changes.
+ * model built, records the anchor ARGV[4] (an event at that revision), raises the watermark and tells every node to
+ * drop its caches. Replies the watermark, or -1. KEYS: source, building, built, watermark, changes, anchor.
  */
 const completeScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 redis.call('SET', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[2])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[6], ARGV[4]) end
 local cur = tonumber(redis.call('GET', KEYS[4]) or '-1')
 local rev = tonumber(ARGV[3])
 if rev > cur then redis.call('SET', KEYS[4], ARGV[3]) cur = rev end
@@ -97,7 +98,7 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { 
   const source = await sourceIdentity(deps.db);
   const target = { keys, source };
   const token = randomUUID();
-  const claim = (await claimScript(deps.redis, [keys.source, keys.built, keys.building, keys.watermark], [source, token, LEASE_MS, opts.discard ? 'discard' : ''])) as [number, string, string, string];
+  const claim = (await claimScript(deps.redis, [keys.source, keys.built, keys.building, keys.watermark, keys.anchor], [source, token, LEASE_MS, opts.discard ? 'discard' : ''])) as [number, string, string, string];
   const [claimed, previous, previousSource, previousWatermark] = claim;
   if (Number(claimed) !== 1) throw new ReadModelRebuildInterrupted('another rebuild of the read model is in progress');
   const foreign = (previous !== '' && previous !== source) || (previousSource !== '' && previousSource !== source);
@@ -123,7 +124,9 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { 
       await write(views.flatMap((v) => viewWrites(keys, v, rev)));
       skus += views.length;
     }, opts.pageSize);
-    const done = Number(await completeScript(deps.redis, [keys.source, keys.building, keys.built, keys.watermark, keys.changes], [source, token, revision]));
+    const newest = await deps.db.selectFrom('outbox').select('id').where('revision', '=', revision).limit(1).executeTakeFirst();
+    const anchor = newest ? `${revision}:${newest.id}` : '';
+    const done = Number(await completeScript(deps.redis, [keys.source, keys.building, keys.built, keys.watermark, keys.changes, keys.anchor], [source, token, revision, anchor]));
     if (done < 0) throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
     return { revision, skus, previous, discarded };
   } catch (e) {
@@ -209,8 +212,9 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
  *   rebuild;
  * - built from another database (a fresh or another database under the same Redis prefix): logged as an error, the
  *   foreign state discarded, rebuilt — readers never serve it (they check the same marker);
- * - built from this database but its watermark ahead of the database's revision (a restored older copy): logged as
- *   an error, discarded, the revision moved past the old watermark, rebuilt.
+ * - built from this database but its watermark ahead of the database's revision, or its anchor (the newest event it
+ *   reflects) missing from the database's outbox at that revision (a restored older copy, maybe written past the old
+ *   revision again): logged as an error, discarded, the revision moved past the old watermark, rebuilt.
  * Readers read PostgreSQL meanwhile. A rebuild that Redis lost mid-way is started again at the next tick.
  */
 export function startReadModelMaintenance(deps: Deps & { logger: Logger }, opts: { everyMs?: number; facets?: Facets } = {}): { stop(): Promise<void> } {
@@ -224,13 +228,18 @@ export function startReadModelMaintenance(deps: Deps & { logger: Logger }, opts:
   };
   const check = async () => {
     const source = await sourceIdentity(deps.db);
-    const [built, building, watermark] = await deps.redis.mget(keys.built, keys.building, keys.watermark);
+    const [built, building, watermark, anchor] = await deps.redis.mget(keys.built, keys.building, keys.watermark, keys.anchor);
     if (built === source) {
       // The watermark is read first: it only ever holds revisions this database had committed before.
       const revision = await currentRevision(deps.db);
       if (watermark !== null && Number(watermark) > revision) {
         deps.logger.error({ watermark: Number(watermark), revision, prefix: deps.redisPrefix }, 'the read model in Redis is ahead of its database (restored from an older copy?): discarding it, moving the revision past it and rebuilding');
         return rebuild('database behind the read model', true);
+      }
+      // Restored and then written past the model's revision again: its revisions now name other changes.
+      if (!(await anchorHeld(deps.db, anchor))) {
+        deps.logger.error({ anchor, revision, prefix: deps.redisPrefix }, 'the read model in Redis reflects an event this database does not hold (restored from an older copy and written again since?): discarding it, moving the revision past it and rebuilding');
+        return rebuild('database restored behind the read model', true);
       }
       // A model built before a global facet existed: add the facets (exactly, at their revision) without a rebuild.
       if (facets.length > 0 && (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length) await writeGlobals(deps, facets);

@@ -42,3 +42,20 @@ export function sourceIdentity(db: Database): Promise<string> {
   identity.catch(() => { if (cached.get(db) === entry) cached.delete(db); });
   return entry.identity;
 }
+
+/**
+ * Does this database hold the event a read model's anchor names (`<revision>:<event id>`, see readModelKeys)? False
+ * when it does not although it has kept events of that revision — a restored older copy written past that revision
+ * again, whose revisions now mean other changes. True when there is no anchor, or when that revision is older than
+ * every event kept (pruned after the retention period: nothing to tell by).
+ */
+export async function anchorHeld(db: Database, anchor: string | null | undefined): Promise<boolean> {
+  const m = anchor ? /^(\d+):([0-9a-f-]{36})$/.exec(anchor) : null;
+  if (!m) return true;
+  const r = await sql<{ held: boolean; oldest: string | null }>`
+    SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ${m[2]}::uuid AND revision = ${Number(m[1])}) AS held,
+           (SELECT min(revision) FROM outbox)::text AS oldest`.execute(db);
+  const row = r.rows[0];
+  if (!row || row.held) return true;
+  return row.oldest === null || Number(m[1]) < Number(row.oldest);
+}

@@ -31,6 +31,11 @@ export function readModelKeys(redisPrefix: string) {
     source: `${p}:source`,
     /** The token of the rebuild in progress, as a lease that expires if its worker dies. */
     building: `${p}:building`,
+    /**
+     * `<revision>:<event id>` of the newest event the model reflects: a database that does not hold that event at
+     * that revision (restored from an older copy, then written past it again) is not the one the model mirrors.
+     */
+    anchor: `${p}:anchor`,
     changes: `${p}:changes`,
     pattern: `${p}:*`,
   };
@@ -71,16 +76,22 @@ return written`;
 
 /**
  * Raises the watermark, never lowers it; and never claims anything for a model that was not fully built from the
- * caller's database (KEYS[2], the built key, must equal ARGV[2]). With a third key (the changes channel) it also
+ * caller's database (KEYS[2], the built key, must equal ARGV[2]). Records ARGV[3] (`<revision>:<event id>`, or '')
+ * as the anchor (KEYS[3]) when it is newer than the one stored. With a fourth key (the changes channel) it also
  * publishes the watermark notice when it moved, in the same call.
  */
 const raiseWatermarkScript = luaScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
+if ARGV[3] ~= '' then
+  local stored = redis.call('GET', KEYS[3])
+  local storedRev = stored and tonumber(string.match(stored, '^(%d+):')) or -1
+  if tonumber(string.match(ARGV[3], '^(%d+):')) > storedRev then redis.call('SET', KEYS[3], ARGV[3]) end
+end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local new = tonumber(ARGV[1])
 if new > cur then
   redis.call('SET', KEYS[1], ARGV[1])
-  if #KEYS >= 3 then redis.call('PUBLISH', KEYS[3], '{"revision":' .. ARGV[1] .. ',"watermark":true}') end
+  if #KEYS >= 4 then redis.call('PUBLISH', KEYS[4], '{"revision":' .. ARGV[1] .. ',"watermark":true}') end
   return new
 end
 return cur`);
@@ -118,12 +129,12 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
 }
 
 /**
- * Raises the watermark and tells every node, in one round trip; returns the watermark now stored (-1: the model is
- * not built from `target.source`).
+ * Raises the watermark and tells every node, in one round trip, recording `anchor` (`<revision>:<event id>` of an
+ * event the model now reflects); returns the watermark now stored (-1: the model is not built from `target.source`).
  */
-export async function raiseAndAnnounceWatermark(redis: Redis, target: FacetTarget, revision: number): Promise<number> {
+export async function raiseAndAnnounceWatermark(redis: Redis, target: FacetTarget, revision: number, anchor = ''): Promise<number> {
   const { keys } = target;
-  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built, keys.changes], [revision, target.source]));
+  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built, keys.anchor, keys.changes], [revision, target.source, anchor]));
 }
 
 /**

@@ -16,7 +16,10 @@ export interface ConsistencyReport {
  */
 export async function consistencyCheck(deps: BackofficeDeps, opts: { url: string; skus?: string[]; out?: (line: string) => void }): Promise<ConsistencyReport> {
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const skus = opts.skus?.length ? opts.skus : (await deps.db.selectFrom('products').select('sku').where('status', '=', 'ACTIVE').orderBy('sku').limit(5).execute()).map((r) => r.sku);
+  // By default the first five SKUs on sale (active, with a price): a product with no price yet has no offer to compare.
+  const skus = opts.skus?.length ? opts.skus : (await deps.db.selectFrom('products').select('sku').where('status', '=', 'ACTIVE')
+    .where((eb) => eb.exists(eb.selectFrom('prices').select('prices.sku').whereRef('prices.sku', '=', 'products.sku')))
+    .orderBy('sku').limit(5).execute()).map((r) => r.sku);
   const store = (await listLocations(deps.db)).find((l) => l.kind === 'STORE');
   const channels: Channel[] = ['WEB', 'APP', 'CALL_CENTER', ...(store ? ['STORE' as const] : []), 'CONSOLE'];
   const clients = [];

@@ -1,7 +1,7 @@
-import type { GlobalFacet } from '../../backoffice-layer/index.js';
+import { scheduleFacet, type BoundarySource, type GlobalFacet } from '../../backoffice-layer/index.js';
 import { getLoyaltyProgram } from '../loyalty/ledger.js';
 import type { LoyaltyProgram } from '../loyalty/program.js';
-import { activePromotionRules, type ActivePromotion } from '../promotions/store.js';
+import { activePromotionRules, nextPromotionBoundary, type ActivePromotion } from '../promotions/store.js';
 
 export const PROMOTIONS_FACET = 'journey.promotions';
 export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
@@ -11,7 +11,15 @@ export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
  * next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers
  * them exactly. Worker and API nodes must be given the same list.
  */
+/** The journey layer's scheduled instants (promotion and coupon windows, time-based conditions), next to the price windows. */
+export const journeyScheduleSources: readonly BoundarySource[] = [nextPromotionBoundary];
+/** Events after which the next of those instants may have moved. */
+export const journeyScheduleEventTypes: readonly string[] = ['promotion.changed'];
+
 export const journeyReadModelFacets: readonly GlobalFacet[] = [
+  // Where the switch schedule stands (price and promotion windows alike), so every answer is evaluated at an instant
+  // its revision determines: a window opens for readers when its switch revision commits.
+  scheduleFacet(journeyScheduleSources, journeyScheduleEventTypes),
   // A promotion's budget moving (each order that spends it, and its running out) is a promotion.changed too: what is
   // left of it is part of the rules in force, so a quote caps a discount exactly as the order will.
   { name: PROMOTIONS_FACET, types: ['promotion.changed'], load: activePromotionRules },

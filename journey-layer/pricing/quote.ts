@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadSnapshotFromDatabase, parseInput, selectPrice, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
+import { effectiveInstant, loadSnapshotFromDatabase, parseInput, selectPrice, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
 import { sql } from 'kysely';
 import { canonicalJson, DomainError, sha256 } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
@@ -91,12 +91,14 @@ async function journeyRevision(deps: JourneyDeps, customerId: string | null, cod
  * the snapshot is taken again at least at that revision. So an answer's revision covers everything it used, and two
  * answers at one revision were computed from the same data.
  */
-async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel: ReadModel | undefined, customerId: string | null, couponCodes: readonly string[], at: Date): Promise<{ snapshot: Snapshot; pricing: PricingContext }> {
+async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel: ReadModel | undefined, customerId: string | null, couponCodes: readonly string[], now: Date): Promise<{ snapshot: Snapshot; pricing: PricingContext; at: Date }> {
   let min = minRevision;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await snapshotFor(deps, skus, min, readModel);
+    // Evaluated at the instant the snapshot's revision determines (between its latest switch and its next edge).
+    const at = effectiveInstant(snapshot.globals, now);
     const pricing = await loadPricingContext(deps, customerId, couponCodes, at, snapshot.globals);
-    if (pricing.revision <= snapshot.revision || attempt >= 4) return { snapshot: { ...snapshot, revision: Math.max(snapshot.revision, pricing.revision) }, pricing };
+    if (pricing.revision <= snapshot.revision || attempt >= 4) return { snapshot: { ...snapshot, revision: Math.max(snapshot.revision, pricing.revision) }, pricing, at };
     min = pricing.revision;
   }
 }
@@ -125,9 +127,9 @@ export interface RepricableQuote {
  */
 export async function repricableQuote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<RepricableQuote> {
   const input = parseInput(QuoteInputSchema, raw, 'body');
-  const at = deps.clock.now();
   const skus = [...new Set(input.lines.map((l) => l.sku))].sort();
-  const inputs = await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], at);
+  const inputs = await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], deps.clock.now());
+  const { at } = inputs;
   const budgets = budgetsOf(inputs.pricing.rules);
   const priceWith = (b: ReadonlyMap<string, number>): Quote => {
     const { priced, content } = priceLines(input.lines, inputs, at, b);
@@ -241,8 +243,8 @@ function offerFrom(input: { sku: string; locationId?: string | null }, inputs: {
 export async function offers(deps: JourneyDeps, input: { skus: readonly string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer[]> {
   parseInput(OfferInputSchema, { ...input, skus: [...input.skus] }, 'query');
   const unique = [...new Set(input.skus)];
-  const at = deps.clock.now();
-  const inputs = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], at);
+  const inputs = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
+  const { at } = inputs;
   const { locations } = inputs.snapshot;
   if (input.locationId && !locations.some((l) => l.id === input.locationId)) throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
   const online = new Set(locations.filter((l) => l.fulfilsOnline).map((l) => l.id));

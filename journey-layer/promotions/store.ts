@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { CONDITION_BY_KIND } from './registry.js';
 import { PromotionRuleSchema, type PromotionRule } from './rule.schema.js';
 
 /** `PUT /admin/v1/promotions/{id}`: the rule (without its id), its status and an optional budget. */
@@ -182,7 +183,11 @@ export async function redeemAtCommit(w: WriteContext, orderId: string, customerI
   }
 }
 
-/** The next instant after `after` at which an active promotion's or a coupon's window opens or closes. */
+/**
+ * The next instant after `after` at which an active promotion's or a coupon's window opens or closes, or a time-based
+ * condition of an active promotion may turn (a date window's edge, a recurring schedule's hour or day — each
+ * condition kind says, see ConditionKind.nextEdge). Null when none lies ahead.
+ */
 export async function nextPromotionBoundary(db: Executor, after: Date): Promise<Date | null> {
   const r = await sql<{ at: Date | null }>`
     SELECT least(
@@ -191,5 +196,16 @@ export async function nextPromotionBoundary(db: Executor, after: Date): Promise<
       (SELECT min(valid_from) FROM coupons WHERE valid_from > ${after}),
       (SELECT min(valid_to) FROM coupons WHERE valid_to > ${after})
     ) AS at`.execute(db);
-  return r.rows[0]?.at ?? null;
+  let next = r.rows[0]?.at?.getTime() ?? Number.POSITIVE_INFINITY;
+  // Rules with a time-based condition, while they can still apply.
+  const timed = await db.selectFrom('promotions').select('definition').where('status', '=', 'ACTIVE')
+    .where((eb) => eb.or([eb('validTo', 'is', null), eb('validTo', '>', after)]))
+    .where(sql<boolean>`definition @? '$.conditions[*] ? (@.kind == "schedule" || @.kind == "dateWindow")'`).execute();
+  for (const row of timed) {
+    for (const c of PromotionRuleSchema.parse(row.definition).conditions as Array<{ kind: string }>) {
+      const edge = CONDITION_BY_KIND.get(c.kind)?.nextEdge?.(c, after);
+      if (edge && edge.getTime() < next) next = edge.getTime();
+    }
+  }
+  return Number.isFinite(next) ? new Date(next) : null;
 }

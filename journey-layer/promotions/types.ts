@@ -38,6 +38,12 @@ export interface ConditionKind<S extends z.ZodType = z.ZodType> {
   /** For line conditions: does this line qualify? For cart conditions: does the cart (with these eligible lines)? */
   test(params: z.infer<S>, ctx: EvaluationContext, line: CartLine | null, eligible: readonly CartLine[]): boolean;
   describe(params: z.infer<S>): string;
+  /**
+   * For conditions that depend on the instant: the next instant strictly after `after` at which the answer may change
+   * (conservative: it may also stay the same then), or null when it never changes again. The scheduler commits a
+   * switch revision at each such edge, so every channel moves at once and subscribers hear of it.
+   */
+  nextEdge?(params: z.infer<S>, after: Date): Date | null;
 }
 
 /** A line's current state while rules apply: what it costs now. */

@@ -227,8 +227,16 @@ export interface HubIdentityTable {
   createdAt: Generated<Date>;
 }
 
+/** Every scheduled switch committed: its instant and the revision that committed it (see price-schedule.ts). */
+export interface ScheduleSwitchesTable {
+  at: Timestamp;
+  revision: number;
+  createdAt: Timestamp;
+}
+
 export interface DB extends JourneyTables {
   hubIdentity: HubIdentityTable;
+  scheduleSwitches: ScheduleSwitchesTable;
   products: ProductsTable;
   locations: LocationsTable;
   priceLists: PriceListsTable;

@@ -54,9 +54,13 @@ describe('scheduled price switches (real delayed BullMQ job)', () => {
       let row;
       for (let i = 0; i < 100 && !row; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        row = await ctx.deps.db.selectFrom('outbox').select(['aggregateId', 'createdAt']).where('type', '=', 'price.schedule-switched').executeTakeFirst();
+        row = await ctx.deps.db.selectFrom('outbox').select(['aggregateId', 'createdAt']).where('type', '=', 'price.schedule-switched').where('aggregateId', '=', opensAt.toISOString()).executeTakeFirst();
       }
       expect(row?.aggregateId).toBe(opensAt.toISOString());
+      // The first worker on the database started the schedule with a switch at its start, before the window.
+      const switches = await ctx.deps.db.selectFrom('scheduleSwitches').select('at').orderBy('at').execute();
+      expect(switches).toHaveLength(2);
+      expect(switches[0]!.at.getTime()).toBeLessThan(opensAt.getTime());
       expect(row!.createdAt.getTime()).toBeGreaterThanOrEqual(opensAt.getTime());
     } finally {
       await scheduler.stop();

@@ -16,8 +16,18 @@ export async function dumpAndRestore(sourceUrl: string): Promise<{ databaseName:
   await admin.connect();
   await admin.query(`CREATE DATABASE "${databaseName}" TEMPLATE "${template}"`).finally(() => admin.end());
   const databaseUrl = withDatabaseName(adminUrl, databaseName);
+  await restoreInto(sourceUrl, databaseUrl);
+  return { databaseName, databaseUrl };
+}
+
+/**
+ * Replaces every row and sequence position of the database at `targetUrl` with those of `sourceUrl` (both migrated
+ * alike), in one transaction: a backup restored in place, as `pg_restore --clean` into the same database does — the
+ * database keeps its identity (the same database id, cluster and OID), only its data goes back in time.
+ */
+export async function restoreInto(sourceUrl: string, targetUrl: string): Promise<void> {
   const from = new pg.Client({ connectionString: sourceUrl });
-  const to = new pg.Client({ connectionString: databaseUrl });
+  const to = new pg.Client({ connectionString: targetUrl });
   await Promise.all([from.connect(), to.connect()]);
   try {
     await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ'); // one consistent dump, as pg_dump takes it
@@ -39,7 +49,6 @@ export async function dumpAndRestore(sourceUrl: string): Promise<{ databaseName:
   } finally {
     await Promise.all([from.end(), to.end()]);
   }
-  return { databaseName, databaseUrl };
 }
 
 /** Drops a database made by `dumpAndRestore`, closing its connections. */

@@ -7,4 +7,8 @@ export const dateWindowCondition = defineCondition({
   schema: z.strictObject({ kind: z.literal('dateWindow'), from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }),
   test: (p, ctx) => (!p.from || Date.parse(p.from) <= ctx.at.getTime()) && (!p.to || ctx.at.getTime() < Date.parse(p.to)),
   describe: (p) => (p.to ? `until ${p.to.slice(0, 10)}` : 'for a limited time'),
+  nextEdge: (p, after) => {
+    const edges = [p.from, p.to].filter((e): e is string => e !== undefined).map(Date.parse).filter((t) => t > after.getTime());
+    return edges.length ? new Date(Math.min(...edges)) : null;
+  },
 });

@@ -64,6 +64,23 @@ describe('outbox relay and event consumers', () => {
     const applied = await ctx.deps.db.selectFrom('appliedEvents').select('eventId').where('consumer', '=', 'lost-data').where('eventId', 'in', [row.id, ghost]).execute();
     expect(applied).toEqual([{ eventId: row.id }]);
   });
+
+  it("drops a whole job this database never wrote (another database's, left in the queue under the same prefix)", async () => {
+    const foreign: EventEnvelope = {
+      id: '00000000-0000-4000-8000-0000000f0e19', type: 'stock.changed', aggregateType: 'stock', aggregateId: 'NK-TRS-DIJK-BLACK-30', revision: 2314,
+      occurredAt: new Date().toISOString(), payload: { levels: [{ sku: 'NK-TRS-DIJK-BLACK-30', locationId: 'ams-01', onHand: 7027, reserved: 0, safetyStock: 0 }], cause: 'count' },
+    };
+    await ctx.deps.queues.events.add(foreign.type, foreign, { jobId: foreign.id });
+    const seen: EventEnvelope[] = [];
+    const worker = await startEventWorker(ctx.deps, [{ name: 'foreign', apply: async (e) => { seen.push(e); } }]);
+    try {
+      await until(async () => (await ctx.deps.queues.events.getJobState(foreign.id)) === 'completed', 10_000, 'the job completed');
+    } finally {
+      await worker.stop();
+    }
+    expect(seen.filter((e) => e.id === foreign.id)).toEqual([]);
+    expect(await ctx.deps.db.selectFrom('appliedEvents').select('eventId').where('eventId', '=', foreign.id).execute()).toEqual([]);
+  });
 });
 
 describe('the read model', () => {

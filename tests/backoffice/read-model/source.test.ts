@@ -8,7 +8,7 @@ import {
 } from '../../../backoffice-layer/index.js';
 import { createDatabase, currentRevision, type Logger } from '../../../shared/index.js';
 import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
-import { dropDatabase, dumpAndRestore } from '../../support/dump.js';
+import { dropDatabase, dumpAndRestore, restoreInto } from '../../support/dump.js';
 import { flushRedisPrefix } from '../../support/test-context.js';
 
 // C8 (QUALITY.md): the read model serves only the database it was built from.
@@ -52,6 +52,12 @@ const answer = async (rm: ReadModel, minRevision?: number) => {
   return { source: s.source, revision: s.revision, amount: view?.prices[0]?.amount ?? null, onHand: view?.stock[0]?.onHand ?? null };
 };
 
+/** The answer once the reader serves the rebuilt model again (a reader learns of a rebuild by a notice, or at its next fetch). */
+const fromReadModel = async (rm: ReadModel) => {
+  await until(async () => (await answer(rm)).source === 'read-model', 5000, 'answers from the rebuilt read model');
+  return answer(rm);
+};
+
 const maintain = (ctx: BackofficeTestContext, logger: Logger) => {
   const m = startReadModelMaintenance({ ...ctx.deps, logger }, { everyMs: 50 });
   cleanups.push(() => m.stop());
@@ -81,7 +87,7 @@ describe('read model: belongs to the database it was built from', () => {
     maintain(fresh, log.logger);
     await until(async () => (await verifyReadModel(fresh.deps)).length === 0, 15_000, 'the read model rebuilt from the fresh database');
     expect(log.lines().some((l) => l.level >= 50 && /another database/.test(l.msg))).toBe(true);
-    const now = await answer(freshReader);
+    const now = await fromReadModel(freshReader);
     expect(now).toMatchObject({ source: 'read-model', amount: 2595, onHand: 3 });
     // A reader that saw revision N of this Redis never sees a smaller one afterwards.
     expect(now.revision).toBeGreaterThan(built.revision);
@@ -117,9 +123,35 @@ describe('read model: belongs to the database it was built from', () => {
     maintain(restored, log.logger);
     await until(async () => (await verifyReadModel(restored.deps)).length === 0, 15_000, 'the read model rebuilt from the restored database');
     expect(log.lines().some((l) => l.level >= 50)).toBe(true);
-    const now = await answer(rm);
+    const now = await fromReadModel(rm);
     expect(now).toMatchObject({ source: 'read-model', amount: 2795, onHand: 7 });
     expect(now.revision).toBeGreaterThan(built.revision);
+  });
+
+  it('a backup restored in place and written past the read model again (same identity, revisions reused): detected by its anchor, never served', async () => {
+    const prefix = `t${randomBytes(5).toString('hex')}`;
+    const live = await hub(prefix);
+    await givenCoat(live, 8995, 3);
+    const backup = await dumpAndRestore(live.databaseUrl); // taken a few transactions back
+    cleanups.push(() => dropDatabase(backup.databaseName));
+    await setStockCount(live.deps, SKU, 'ams-01', { onHand: 1111 });
+    await setPrice(live.deps, 'base', SKU, { amount: 7777, minQuantity: 1 });
+    const built = await rebuildReadModel(live.deps);
+    expect(await answer(await reader(live))).toMatchObject({ source: 'read-model', amount: 7777, onHand: 1111 });
+
+    // The backup goes back into the same database (same identity), and traffic writes past the model's revision again.
+    await restoreInto(backup.databaseUrl, live.databaseUrl);
+    await upsertLocation(live.deps, 'rtm-01', { name: 'Rotterdam', kind: 'STORE', fulfilsOnline: false });
+    for (let i = 0; i < 4; i++) await testProduct(live, `SRC-OTHER-${i}`);
+    expect(await currentRevision(live.deps.db)).toBeGreaterThan(built.revision);
+    const rm = await reader(live);
+    expect(await answer(rm)).toMatchObject({ source: 'database', amount: 8995, onHand: 3 });
+
+    const log = recordingLogger();
+    maintain(live, log.logger);
+    await until(async () => (await verifyReadModel(live.deps)).length === 0 && (await live.deps.redis.get(readModelKeys(prefix).built)) !== null, 15_000, 'the read model rebuilt');
+    expect(log.lines().some((l) => l.level >= 50 && /does not hold/.test(l.msg))).toBe(true);
+    expect(await fromReadModel(rm)).toMatchObject({ source: 'read-model', amount: 8995, onHand: 3 });
   });
 
   it('a read model ahead of its own database (what a point-in-time recovery leaves) is not trusted, and is rebuilt past it', async () => {
@@ -135,7 +167,7 @@ describe('read model: belongs to the database it was built from', () => {
     maintain(ctx, log.logger);
     await until(async () => (await ctx.deps.redis.get(readModelKeys(ctx.redisPrefix).built)) !== null && (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'the rebuilt read model');
     expect(log.lines().some((l) => l.level >= 50 && /ahead of its database/.test(l.msg))).toBe(true);
-    const now = await answer(rm);
+    const now = await fromReadModel(rm);
     expect(now).toMatchObject({ source: 'read-model', amount: 2795 });
     expect(now.revision).toBeGreaterThan(ahead);
   });
