@@ -27,10 +27,13 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
     deps, metrics, isDraining: () => draining,
     mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]), '/graphql': graphql.handler },
   });
+  // Express calls back with the listen error (EADDRINUSE, EACCES) itself.
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, () => resolve(s));
-    s.once('error', reject);
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  // Once listening, a failed accept (EMFILE, ENFILE: out of file descriptors) is emitted here: without a listener it
+  // would crash the node; the server keeps listening, so it is logged and the next connections are served.
+  server.on('error', (err) => deps.logger.error({ err, port }, 'API server: accepting a connection failed'));
   server.keepAliveTimeout = 65_000;
   graphql.attach(server);
   return {
