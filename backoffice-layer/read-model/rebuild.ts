@@ -26,7 +26,7 @@ async function eachPage(db: Database, facets: Facets, fn: (views: SkuView[], loc
 }
 
 /** The rebuild lease: a rebuild whose worker died frees the model for another after this long without progress. */
-const LEASE_MS = 30_000;
+const LEASE_MS = 10_000;
 
 /**
  * Claims the model for a rebuild from database ARGV[1] with token ARGV[2] (a lease of ARGV[3] ms), unless another
