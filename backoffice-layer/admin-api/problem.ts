@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { DomainError, ERROR_CODES, classifyInfrastructureError, type Logger } from '../../shared/index.js';
+import { DomainError, ERROR_CODES, classifyInfrastructureError, findUnstorableText, type Logger } from '../../shared/index.js';
 
 /**
  * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
@@ -38,10 +38,19 @@ export function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
-/** Validates one part of a request; throws BAD_USER_INPUT listing every issue with its path. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query'): z.infer<S> {
+/**
+ * Validates one part of a request — of the admin REST API (`body`, `path`, `query`) or of a GraphQL operation
+ * (`input`) — with its zod schema, and refuses text PostgreSQL cannot store (a NUL character, a lone surrogate)
+ * anywhere in it, so no entrance lets such text reach a write. Throws BAD_USER_INPUT listing every issue with its
+ * path (at most 20).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query' | 'input'): z.infer<S> {
   const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  const issues = r.success ? [] : r.error.issues.slice(0, 20).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  if (r.success) {
+    const unstorable = findUnstorableText(r.data);
+    if (!unstorable) return r.data;
+    issues.push({ path: [where, ...unstorable.path.map(String)].join('.'), message: unstorable.message });
+  }
   throw new DomainError('BAD_USER_INPUT', `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { getReservation, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
+import { getReservation, parseInput, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
 import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, PlaceOrderInputSchema, redeemPoints, setConsent, StoreSaleOrderInputSchema, type Quote } from '../../journey-layer/index.js';
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
 import { mayActFor, type GraphqlContext } from './resolvers.js';
@@ -14,10 +14,7 @@ const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatt
  * each bad field, never a database check or an INTERNAL error.
  */
 function valid<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: ['input', ...i.path.map(String)].join('.'), message: i.message }));
-  throw new DomainError('BAD_USER_INPUT', `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+  return parseInput(schema, value, 'input');
 }
 
 /** Drops the fields a client sent as null (GraphQL's "not given"), so optional zod fields read them as absent. */

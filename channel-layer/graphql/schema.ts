@@ -1,4 +1,4 @@
-/** The channel API (see ../shared/design/API.md): the part served so far. */
+/** The channel API (see docs/API.md): the part served so far. */
 export const typeDefs = /* GraphQL */ `
   "Decimal string of a 64-bit revision."
   scalar Revision

@@ -159,6 +159,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     /** Serves subscriptions (graphql-ws) on the same port and path; the client key comes in the connection params. */
     attach: (http) => {
       const wss = new WebSocketServer({ server: http, path: '/graphql' });
+      // The server re-emits the HTTP server's errors (an accept failing, say): logged, never a crashed process.
+      wss.on('error', (e) => deps.logger.warn({ err: e }, 'WebSocket server error'));
       const cleanup = useServer<Record<string, unknown>, { client?: GraphqlContext['client']; customerId?: string | null }>({
         schema,
         onConnect: async (c) => {
