@@ -1,7 +1,7 @@
 /** Shared infrastructure: config, connections, clock, money, errors, logging, the event envelope. No business rules. */
 export { loadConfig, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
-export { money, mulDivHalfUp, percentOf, vatPart, prorate, formatMoney, currencyExponent, assertMinorUnits, type Money } from './money.js';
+export { money, mulDivHalfUp, percentOf, vatPart, prorate, formatMoney, currencyExponent, assertMinorUnits, MAX_MONEY_AMOUNT, type Money } from './money.js';
 export { DomainError, ERROR_CODES, isDomainError, classifyInfrastructureError, type ErrorCode } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { effectiveInstant, loadSnapshotFromDatabase, parseInput, selectPrice, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
 import { sql } from 'kysely';
-import { canonicalJson, DomainError, sha256 } from '../../shared/index.js';
+import { canonicalJson, DomainError, formatMoney, MAX_MONEY_AMOUNT, sha256 } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
@@ -166,6 +166,10 @@ function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapsho
     customer: facts ? { id: facts.id, tier: tier?.id ?? null, segments: facts.segments, firstOrder: facts.firstOrder, personalisationConsent: facts.consents.PERSONALISATION } : null,
     member: tier && tier.benefits.memberDiscountBp > 0 ? { tier: tier.id, tierName: tier.name, discountBp: tier.benefits.memberDiscountBp, categories: tier.benefits.discountCategories } : null,
   });
+  // The subtotal is the largest amount of the answer (every line's base and final, the total, are at most it).
+  if (priced.subtotal > MAX_MONEY_AMOUNT) {
+    throw new DomainError('BAD_USER_INPUT', `This cart comes to ${formatMoney({ amount: priced.subtotal, currency })}, more than the largest amount an order may have (${formatMoney({ amount: MAX_MONEY_AMOUNT, currency })})`, { subtotal: priced.subtotal, max: MAX_MONEY_AMOUNT });
+  }
   const loyalty = tier ? loyaltyPreview(program, tier, inputs.pricing.earnedInWindow, priced) : null;
   const content = { ...priced, loyalty, benefits: tier ? describeBenefits(tier) : [] };
   return { priced: { ...priced, loyalty, revision: snapshot.revision, asOf: at.toISOString() }, content };
