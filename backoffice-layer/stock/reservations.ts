@@ -22,10 +22,14 @@ export interface ReservationView {
 export type ReservationDeps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
 
 /**
- * What other layers may add to an order's transaction: `reprice` replaces the quoted line amounts once the stock rows
- * are locked (same lines, other amounts; null keeps them); `also` writes their own records once the order is written.
+ * What other layers may add to an order's transaction: `lockFirst` runs before anything else is read or locked (the
+ * journey layer locks the live customer the order names there: first in the hub's lock order, see
+ * shared/database/write-transaction.ts; what it throws refuses the order); `reprice` replaces the quoted line amounts
+ * once the stock rows are locked (same lines, other amounts; null keeps them); `also` writes their own records once
+ * the order is written.
  */
 export interface OrderHooks<L> {
+  lockFirst?: (w: WriteContext) => Promise<void>;
   reprice?: (w: WriteContext) => Promise<L | null>;
   also?: (w: WriteContext, orderId: string) => Promise<void>;
 }
@@ -208,6 +212,7 @@ export async function sweepExpiredReservations(deps: Pick<BackofficeDeps, 'db' |
  */
 export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string, opts: OrderHooks<CommitReservationInput['lines']> = {}): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
+    if (opts.lockFirst) await opts.lockFirst(w);
     const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt', 'channel']).where('id', '=', input.reservationId).forUpdate().executeTakeFirst();
     if (!r) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
     if (r.status !== 'ACTIVE') throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, { reservationId: input.reservationId, status: r.status });

@@ -8,13 +8,14 @@ import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
 /**
  * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from the
  * store's unreserved stock; where the books show fewer than were sold, the books are corrected first (ledger
- * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `reprice` and `also`
- * run other layers' work (promotion budgets, coupon redemptions) inside the same transaction (see OrderHooks): all of
- * it commits with the order or none does.
+ * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `lockFirst`,
+ * `reprice` and `also` run other layers' work (the customer's lock, promotion budgets, coupon redemptions) inside the
+ * same transaction (see OrderHooks): all of it commits with the order or none does; what they throw refuses the sale.
  * @example await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }] }, 'till-7-0001');
  */
 export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, idempotencyKey: string, opts: OrderHooks<StoreSaleInput['lines']> = {}): Promise<{ orderId: string; totalAmount: number; discrepancies: Array<{ sku: string; shortfall: number }>; revision: number; replayed: boolean }> {
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
+    if (opts.lockFirst) await opts.lockFirst(w);
     await assertKnown(w.tx, input.lines.map((l) => l.sku), [input.locationId]);
     const levels = await lockLevels(w, input.lines.map((l) => ({ sku: l.sku, locationId: input.locationId })));
     const orderId = input.orderId ?? randomUUID();

@@ -3,6 +3,7 @@ import {
   commitReservation, getReservation, parseInput, recordStoreSale, releaseReservation, reserveStock, ReserveBodySchema, type ReserveBody,
 } from '../../backoffice-layer/index.js';
 import { DomainError, prorate, type WriteContext } from '../../shared/index.js';
+import { lockLiveCustomer } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import type { PricedCart } from '../promotions/engine.js';
 import { COUPON_USED_BY_CUSTOMER, COUPON_USED_UP, lockBudgets, redeemAtCommit } from '../promotions/store.js';
@@ -72,7 +73,8 @@ function usage(priced: PricedCart): Array<{ code: string | null; promotionId: st
  * What an order's transaction does for the journey, whichever way the order was placed. `reprice`: the rows of the
  * budgeted promotions the price uses are locked; a price that would give more than is left of a budget (another order
  * spent it meanwhile) is priced again with what is left — a budget caps a discount, it never refuses a sale — and any
- * budgeted promotion the new price uses is locked and checked in turn. `also`: counts the coupon use and budgets of the
+ * budgeted promotion the new price uses is locked and checked in turn. `lockFirst`: the customer's live profile is
+ * locked before anything else (NOT_FOUND when she was erased meanwhile). `also`: counts the coupon use and budgets of the
  * final price, and records the extra points its promotions promised a member. `final()` is the quote the order was
  * written with. Only the budgets a cart uses are locked, so orders that use none never wait for each other here.
  */
@@ -82,6 +84,11 @@ function orderTransaction<L>(priced: RepricableQuote, customerId: string | null,
   return {
     final: () => final,
     hooks: {
+      // First in the hub's lock order (shared/database/write-transaction.ts): the order serialises with her erasure
+      // and merges. After an erasure it finds nobody and is refused (NOT_FOUND) — never written under her old id.
+      lockFirst: async (w: WriteContext): Promise<void> => {
+        if (customerId !== null) await lockLiveCustomer(w.tx, customerId);
+      },
       reprice: async (w: WriteContext): Promise<L | null> => {
         const left = new Map<string, number>();
         // Each round locks the budgets the price newly uses; there are only so many budgeted promotions.
@@ -107,7 +114,8 @@ function orderTransaction<L>(priced: RepricableQuote, customerId: string | null,
 /**
  * A sale at a till, priced by the pipeline (promotions, coupons, member discount) and recorded by the backoffice
  * with coupon use and budgets counted in the same transaction. Points are earned when the sale event is applied.
- * @throws BAD_USER_INPUT for invalid input or a coupon that cannot be used; CONFLICT when a coupon was used up; NOT_FOUND for an unknown SKU or customer.
+ * @throws BAD_USER_INPUT for invalid input or a coupon that cannot be used; CONFLICT when a coupon was used up; NOT_FOUND for an unknown SKU or
+ * customer, or one erased before the sale committed (a sale that commits first is pseudonymised by her erasure).
  */
 export async function placeStoreSale(deps: JourneyDeps, raw: StoreSaleOrderInput, idempotencyKey: string): Promise<PlacedOrder> {
   const input = parseInput(StoreSaleOrderInputSchema, raw, 'body');
@@ -129,7 +137,7 @@ export async function placeStoreSale(deps: JourneyDeps, raw: StoreSaleOrderInput
  * key forgotten): a failed call leaves no hold behind, and coupon use and budgets count only with a committed order.
  * Priced by the pipeline; coupon use and budgets count in the order's transaction. `channel` is recorded with a
  * reservation made here.
- * @throws BAD_USER_INPUT, NOT_FOUND (reservation, SKU, customer), INSUFFICIENT_STOCK, CONFLICT (reservation no longer active, coupon used up).
+ * @throws BAD_USER_INPUT, NOT_FOUND (reservation, SKU, customer — also one erased before the order committed), INSUFFICIENT_STOCK, CONFLICT (reservation no longer active, coupon used up).
  */
 export async function placeOrder(deps: JourneyDeps, raw: PlaceOrderInput, idempotencyKey: string, opts: { channel?: ReserveBody['channel'] } = {}): Promise<PlacedOrder> {
   const input = parseInput(PlaceOrderInputSchema, raw, 'body');

@@ -85,6 +85,8 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
   const { result, revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
     // Concurrent erasures of one person queue on this lock; the ones that come after the first find nobody to erase.
+    // First in the hub's lock order (shared/database/write-transaction.ts), as in every write that names her: her
+    // orders, sales, redemptions and profile changes wait here, commit before or find nobody after.
     const liveId = await lockLiveCustomer(tx, customerId);
     family = await profileFamily(tx, liveId);
     await tx.insertInto('customers').values({ id: erasureId, status: 'ERASED', displayName: null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now, erasedAt: w.now }).execute();
@@ -97,11 +99,12 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
     await tx.deleteFrom('consentHistory').where('customerId', 'in', family).execute();
     await tx.deleteFrom('customerMerges').where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)])).execute();
     // Accounts of merged-away profiles hold nothing (their points moved at merge); the live one keeps its balance.
+    const orders = await count(tx.updateTable('orders').set({ customerRef: erasureId }).where('customerRef', 'in', family).execute());
     const mergedAway = family.filter((f) => f !== liveId);
     if (mergedAway.length > 0) await tx.deleteFrom('loyaltyAccounts').where('customerId', 'in', mergedAway).execute();
     await tx.updateTable('loyaltyAccounts').set({ customerId: erasureId }).where('customerId', '=', liveId).execute();
     const pseudonymised = {
-      orders: await count(tx.updateTable('orders').set({ customerRef: erasureId }).where('customerRef', 'in', family).execute()),
+      orders,
       ledgerEntries: await count(tx.updateTable('loyaltyLedger').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
       couponRedemptions: await count(tx.updateTable('couponRedemptions').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
       events: 0,

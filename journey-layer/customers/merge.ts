@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { parseInput } from '../../backoffice-layer/index.js';
-import { DomainError, runWrite, type WriteContext } from '../../shared/index.js';
+import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { FactChannelSchema, type FactChannel } from './customer.schema.js';
 import { getCustomer, resolveCustomerId, type CustomerView } from './customers.js';
@@ -10,6 +10,23 @@ import { getCustomer, resolveCustomerId, type CustomerView } from './customers.j
 export type MergeHook = (w: WriteContext, survivorId: string, mergedId: string) => Promise<void>;
 
 const MergeInputSchema = z.strictObject({ survivorId: z.uuid(), mergedId: z.uuid() });
+
+/**
+ * Both live profiles, their rows locked in id order (first in the hub's lock order, see
+ * shared/database/write-transaction.ts), so two merges of one pair cannot deadlock and a merge serialises with an
+ * erasure of either. A profile merged away while this waited is followed to its survivor.
+ * @throws NOT_FOUND when either is unknown or was erased (also while this waited); CONFLICT when they are one.
+ */
+async function lockLivePair(tx: Executor, survivorId: string, mergedId: string): Promise<[string, string]> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const survivor = await resolveCustomerId(tx, survivorId);
+    const merged = await resolveCustomerId(tx, mergedId);
+    if (survivor === merged) throw new DomainError('CONFLICT', 'These profiles are already one', { customerId: survivor });
+    const rows = await tx.selectFrom('customers').select(['id', 'status']).where('id', 'in', [survivor, merged]).orderBy('id').forUpdate().execute();
+    if (rows.length === 2 && rows.every((r) => r.status === 'ACTIVE')) return [survivor, merged];
+  }
+  throw new DomainError('NOT_FOUND', 'One of the profiles no longer exists (merged or erased meanwhile)', { survivorId, mergedId });
+}
 
 /**
  * Two profiles turn out to be the same person: everything moves to the survivor in one transaction — identifiers,
@@ -22,11 +39,7 @@ export async function mergeCustomers(deps: JourneyDeps, input: { survivorId: str
   const body = parseInput(MergeInputSchema, input, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
-    const survivor = await resolveCustomerId(w.tx, body.survivorId);
-    const merged = await resolveCustomerId(w.tx, body.mergedId);
-    if (survivor === merged) throw new DomainError('CONFLICT', 'These profiles are already one', { customerId: survivor });
-    // Lock both profiles in id order, so two merges of the same pair cannot deadlock.
-    await w.tx.selectFrom('customers').select('id').where('id', 'in', [survivor, merged]).orderBy('id').forUpdate().execute();
+    const [survivor, merged] = await lockLivePair(w.tx, body.survivorId, body.mergedId);
     const tx = w.tx;
     await tx.updateTable('customerIdentifiers').set({ customerId: survivor }).where('customerId', '=', merged).execute();
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { DomainError, runWrite, writeInTransaction, type Executor, type LoyaltyLedgerKind, type WriteContext } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { resolveCustomerId } from '../customers/customers.js';
+import { lockLiveCustomer, resolveCustomerId } from '../customers/customers.js';
 import { DEFAULT_PROGRAM, describeBenefits, LoyaltyProgramSchema, nextTier, pointsForOrder, tierAfterEarning, type LoyaltyProgram } from './program.js';
 
 export const PROGRAM_ID = 'default';
@@ -72,6 +72,23 @@ async function requireMember(tx: Executor, customerId: string): Promise<string> 
   return resolveCustomerId(tx, customerId);
 }
 
+/**
+ * The member a ledger write is about, her live profile locked first (the hub's lock order, see
+ * shared/database/write-transaction.ts): the write serialises with her erasure and merges.
+ * @throws NOT_FOUND for an unknown, erased or merged-away-and-gone member.
+ */
+async function lockMember(tx: Executor, customerId: string): Promise<string> {
+  return lockLiveCustomer(tx, customerId);
+}
+
+/** `lockMember`, or null when she is no longer there (an event about an erased person books nothing). */
+async function lockMemberIfLive(tx: Executor, customerId: string): Promise<string | null> {
+  try { return await lockLiveCustomer(tx, customerId); } catch (e) {
+    if (e instanceof DomainError && e.code === 'NOT_FOUND') return null;
+    throw e;
+  }
+}
+
 /** The member's tier, balance and what it takes to reach the next tier. */
 export async function getLoyaltyStatus(db: Executor, customerId: string, now: Date): Promise<LoyaltyStatusView> {
   const id = await requireMember(db, customerId);
@@ -88,12 +105,15 @@ export async function getLoyaltyStatus(db: Executor, customerId: string, now: Da
 
 /**
  * Spends points. Fifty concurrent redemptions against one balance cannot overdraw it: the balance moves by a
- * conditional update, and a redemption that does not fit fails with CONFLICT. Idempotent per key.
+ * conditional update, and a redemption that does not fit fails with CONFLICT. Idempotent per key. The member's
+ * profile is locked first, so a redemption racing her erasure either commits before it or finds nobody.
+ * @throws BAD_USER_INPUT for a points value out of range; NOT_FOUND for an unknown or erased member (also one
+ * erased while the redemption waited); CONFLICT when the balance does not cover it.
  */
 export async function redeemPoints(deps: JourneyDeps, customerId: string, points: number, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number; replayed: boolean }> {
   if (!Number.isInteger(points) || points <= 0 || points > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a whole number from 1 to 10,000,000', { points });
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const id = await requireMember(w.tx, customerId);
+    const id = await lockMember(w.tx, customerId);
     const program = await getLoyaltyProgram(w.tx);
     const booked = await book(w, id, { kind: 'REDEEM', points: -points, reference: idempotencyKey, reason: 'redeemed' }, program);
     if (!booked) {
@@ -105,12 +125,16 @@ export async function redeemPoints(deps: JourneyDeps, customerId: string, points
   return { status: await getLoyaltyStatus(deps.db, result, deps.clock.now()), revision, replayed };
 }
 
-/** A manual correction by staff, with its reason (kept in the ledger). Cannot take the balance below zero. */
+/**
+ * A manual correction by staff, with its reason (kept in the ledger). Cannot take the balance below zero.
+ * @throws BAD_USER_INPUT for a zero or out-of-range value or a missing reason; NOT_FOUND for an unknown or erased
+ * member; CONFLICT when it would take the balance below zero.
+ */
 export async function adjustPoints(deps: JourneyDeps, customerId: string, points: number, reason: string, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number }> {
   if (!Number.isInteger(points) || points === 0 || Math.abs(points) > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a non-zero whole number', { points });
   if (reason.trim().length === 0 || reason.length > 200) throw new DomainError('BAD_USER_INPUT', 'a reason of 1–200 characters is required', {});
   const { result, revision } = await runWrite(deps, async (w) => {
-    const id = await requireMember(w.tx, customerId);
+    const id = await lockMember(w.tx, customerId);
     const booked = await book(w, id, { kind: 'ADJUST', points, reference: idempotencyKey, reason }, await getLoyaltyProgram(w.tx));
     if (!booked) throw new DomainError('CONFLICT', 'The adjustment would take the balance below zero', { points });
     return id;
@@ -124,7 +148,7 @@ export async function adjustPoints(deps: JourneyDeps, customerId: string, points
  */
 export async function expirePoints(deps: JourneyDeps, customerId: string): Promise<number> {
   const { result } = await runWrite(deps, async (w) => {
-    const id = await requireMember(w.tx, customerId);
+    const id = await lockMember(w.tx, customerId);
     const program = await getLoyaltyProgram(w.tx);
     if (!program.pointsExpireAfterDays) return 0;
     await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();
@@ -143,8 +167,8 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
 /** Earn on a committed sale, inside the event consumer's transaction (so it happens once per order). */
 export async function earnForOrder(tx: Parameters<typeof writeInTransaction>[0], now: Date, sale: { orderId: string; customerRef: string | null; totalAmount: number; currency: string }, extraPoints = 0): Promise<number> {
   if (!sale.customerRef) return 0;
-  let id: string;
-  try { id = await resolveCustomerId(tx, sale.customerRef); } catch { return 0; }
+  const id = await lockMemberIfLive(tx, sale.customerRef);
+  if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const program = await getLoyaltyProgram(w.tx);
     if (sale.currency !== program.currency) return 0;
@@ -168,8 +192,8 @@ export async function earnForOrder(tx: Parameters<typeof writeInTransaction>[0],
  */
 export async function reverseForReturn(tx: Parameters<typeof writeInTransaction>[0], now: Date, ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number }): Promise<number> {
   if (!ret.customerRef) return 0;
-  let id: string;
-  try { id = await resolveCustomerId(tx, ret.customerRef); } catch { return 0; }
+  const id = await lockMemberIfLive(tx, ret.customerRef);
+  if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const earned = await w.tx.selectFrom('loyaltyLedger').select('points').where('kind', '=', 'EARN').where('reference', '=', ret.orderId).executeTakeFirst();
     const order = await w.tx.selectFrom('orders').select('totalAmount').where('id', '=', ret.orderId).executeTakeFirst();

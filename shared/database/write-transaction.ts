@@ -8,6 +8,18 @@ import type { DB } from './schema.js';
 import { inlineParameters } from './inline-sql.js';
 
 /**
+ * THE LOCK ORDER of the hub — every write takes the locks it needs in this order, never backwards, so no two writes
+ * wait for each other in a cycle (a deadlock would answer CONFLICT "retry" and do nothing):
+ *   1. the live customer profile a write names (`lockLiveCustomer`; several profiles: in id order, see
+ *      `mergeCustomers`) — so a write about a person serialises with her erasure and merges and, after an erasure,
+ *      finds nobody (NOT_FOUND) instead of writing under her old id;
+ *   2. the reservation row (committing an order), the order row (a return);
+ *   3. stock levels, in (sku, location) order (`lockLevels`, `byLockOrder`);
+ *   4. promotion budgets in id order, then coupons in code order (`lockBudgets`, `redeemAtCommit`);
+ *   5. the rows only that person's writes touch (loyalty account and ledger, identifiers, attributes, consents);
+ *   6. the revision lock below, last of all.
+ * Order writes take (1) through the `lockFirst` hook before anything else (see OrderHooks).
+ *
  * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of the
  * transaction is held. So revision order equals commit order: a reader that has seen revision R has seen every
  * change ≤ R. Taking it last keeps the serialised section to "stamp, insert outbox, commit" and cannot deadlock
