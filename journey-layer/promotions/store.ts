@@ -81,7 +81,20 @@ export type ActivePromotion = PromotionRule & { budgetLeft: number | null };
 export async function activePromotionRules(db: Executor): Promise<ActivePromotion[]> {
   const rows = await db.selectFrom('promotions').select(['definition', 'budgetAmount', 'budgetSpent']).where('status', '=', 'ACTIVE')
     .where((eb) => eb.or([eb('budgetAmount', 'is', null), eb('budgetSpent', '<', eb.ref('budgetAmount'))])).orderBy('id').execute();
-  return rows.map((r) => ({ ...PromotionRuleSchema.parse(r.definition), budgetLeft: r.budgetAmount === null ? null : r.budgetAmount - r.budgetSpent }));
+  return rows.flatMap((r) => {
+    const rule = storedRule(r.definition);
+    return rule ? [{ ...rule, budgetLeft: r.budgetAmount === null ? null : r.budgetAmount - r.budgetSpent }] : [];
+  });
+}
+
+/**
+ * A stored rule as the engine reads it, or null when it no longer passes today's schema (a rule stored before a
+ * check was added — a schedule whose from equals its to, say — which can never apply): such a rule is left out of
+ * pricing and scheduling instead of failing every answer.
+ */
+function storedRule(definition: unknown): PromotionRule | null {
+  const r = PromotionRuleSchema.safeParse(definition);
+  return r.success ? r.data : null;
 }
 
 /** What is left of these promotions' budgets, their rows locked until the transaction ends (only budgeted ones). */
@@ -202,7 +215,7 @@ export async function nextPromotionBoundary(db: Executor, after: Date): Promise<
     .where((eb) => eb.or([eb('validTo', 'is', null), eb('validTo', '>', after)]))
     .where(sql<boolean>`definition @? '$.conditions[*] ? (@.kind == "schedule" || @.kind == "dateWindow")'`).execute();
   for (const row of timed) {
-    for (const c of PromotionRuleSchema.parse(row.definition).conditions as Array<{ kind: string }>) {
+    for (const c of (storedRule(row.definition)?.conditions ?? []) as Array<{ kind: string }>) {
       const edge = CONDITION_BY_KIND.get(c.kind)?.nextEdge?.(c, after);
       if (edge && edge.getTime() < next) next = edge.getTime();
     }

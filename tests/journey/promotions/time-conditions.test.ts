@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PromotionRuleSchema } from '../../../journey-layer/index.js';
+import { activePromotionRules, nextPromotionBoundary, PromotionRuleSchema } from '../../../journey-layer/index.js';
 import { dateWindowCondition } from '../../../journey-layer/promotions/conditions/date-window.js';
 import { scheduleCondition } from '../../../journey-layer/promotions/conditions/schedule.js';
 import { createBackofficeTestContext, startAdminApi, type AdminClient, type BackofficeTestContext } from '../../support/backoffice.js';
@@ -99,6 +99,15 @@ describe('time conditions refuse windows that can never apply', () => {
       expect((await api.request('GET', '/admin/v1/promotions/same')).status).toBe(404);
       expect((await api.request('GET', '/admin/v1/promotions/backwards')).status).toBe(404);
       expect((await put('night', [{ kind: 'schedule', days: [6], from: '22:00', to: '02:00' }])).status).toBe(200);
+    });
+
+    it('a rule stored before these checks (from equal to to) is left out of pricing and scheduling, not a failure of every answer', async () => {
+      await ctx.deps.db.insertInto('promotions').values({
+        id: 'legacy', definition: JSON.stringify({ id: 'legacy', label: 'Legacy', conditions: [{ kind: 'schedule', from: '10:00', to: '10:00', timeZone: 'Europe/Amsterdam' }], action: { kind: 'percentOff', percentBp: 1000 } }),
+        status: 'ACTIVE', validFrom: null, validTo: null, budgetAmount: null, revision: 1, createdAt: new Date(), updatedAt: new Date(),
+      } as never).execute();
+      expect((await activePromotionRules(ctx.deps.db)).map((r) => r.id)).not.toContain('legacy');
+      await expect(nextPromotionBoundary(ctx.deps.db, new Date())).resolves.not.toBeUndefined(); // it answers (before: it threw)
     });
   });
 });
