@@ -4,7 +4,8 @@ import { DomainError, ERROR_CODES, classifyInfrastructureError, findUnstorableTe
 
 /**
  * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
- * these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`, `instance`) is dropped.
+ * these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`, `instance`) is kept under
+ * `details` instead, so it can never replace the envelope.
  */
 export interface Problem {
   type: string;
@@ -15,6 +16,9 @@ export interface Problem {
   instance?: string;
   [extension: string]: unknown;
 }
+
+/** The members of a problem document's envelope (RFC 9457 §3.1, plus our `code`), and `details` itself. */
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'code', 'detail', 'instance', 'details']);
 
 /** Maps any thrown value to a problem document; the one place REST errors are shaped. Unknown errors are masked. */
 export function toProblem(error: unknown, req: Request, logger: Logger): Problem {
@@ -27,8 +31,12 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
   }
   if (e instanceof DomainError) {
     const meta = ERROR_CODES[e.code];
-    // Details are extension members (RFC 9457 §3.2) spread first: they can never overwrite the envelope's members.
-    return { ...e.details, type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl };
+    // Details are extension members (RFC 9457 §3.2): they can never overwrite the envelope's members; a detail named
+    // like one is kept, whole, under `details` (as GraphQL keeps it under `extensions.details`).
+    const own: Record<string, unknown> = {};
+    const shadowed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(e.details)) (PROBLEM_MEMBERS.has(k) ? shadowed : own)[k] = v;
+    return { ...own, ...(Object.keys(shadowed).length > 0 ? { details: shadowed } : {}), type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl };
   }
   logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error in admin API');
   return { type: 'about:blank', title: 'Unexpected error.', status: 500, code: 'INTERNAL', detail: 'Unexpected error.', instance: req.originalUrl };

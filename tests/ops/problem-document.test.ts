@@ -26,13 +26,14 @@ describe('the REST problem document', () => {
   });
   afterAll(async () => { await new Promise((r) => server.close(r)); await ctx.close(); });
 
-  it('keeps its envelope whatever the details are named; the other details are extension members', async () => {
+  it('keeps its envelope whatever the details are named; those named like it are kept under details, the others are extension members', async () => {
     const res = await fetch(`${base}/admin/v1/refuse`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(await res.json()).toEqual({
       type: 'https://omnihub.dev/problems/conflict', title: 'Conflict', status: 409, code: 'CONFLICT',
       detail: 'Coupon SUMMER-10 has just been used up', instance: '/admin/v1/refuse', remaining: 0,
+      details: { code: 'SUMMER-10', status: 200, type: 'x', title: 'x', detail: 'x', instance: 'x' },
     });
   });
 });
