@@ -8,7 +8,7 @@ export {
 } from './customers/customers.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
 export { mergeCustomers, type MergeHook } from './customers/merge.js';
-export { LoyaltyProgramSchema, TierSchema, DEFAULT_PROGRAM, tierFor, tierAfterEarning, nextTier, pointsForOrder, describeBenefits, type LoyaltyProgram, type Tier } from './loyalty/program.js';
+export { LoyaltyProgramSchema, TierSchema, DEFAULT_PROGRAM, tierFor, nextTier, pointsForOrder, describeBenefits, type LoyaltyProgram, type Tier } from './loyalty/program.js';
 export {
   getLoyaltyProgram, setLoyaltyProgram, getLoyaltyStatus, redeemPoints, adjustPoints, expirePoints, earnForOrder, reverseForReturn,
   type LoyaltyStatusView,

@@ -67,3 +67,16 @@ export function classifyInfrastructureError(e: unknown): unknown {
   if (code && /^22/.test(code)) return new DomainError('BAD_USER_INPUT', 'A value is out of range or malformed', {}, { cause: e });
   return e;
 }
+
+/**
+ * A DomainError's details as the members of an error envelope (a REST problem document, GraphQL `extensions`): every
+ * detail beside the envelope's own members, except those named like one of `reserved`, which move, whole, under
+ * `details` — so a detail (a coupon's `code`, say) can never replace the envelope's fields.
+ * @example detailMembers({ code: 'WELCOME5', left: 0 }, new Set(['code'])) // { left: 0, details: { code: 'WELCOME5' } }
+ */
+export function detailMembers(details: Record<string, unknown>, reserved: ReadonlySet<string>): Record<string, unknown> {
+  const own: Record<string, unknown> = {};
+  const shadowed: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(details)) (reserved.has(k) || k === 'details' ? shadowed : own)[k] = v;
+  return Object.keys(shadowed).length > 0 ? { ...own, details: shadowed } : own;
+}

@@ -2,7 +2,7 @@
 export { loadConfig, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { money, mulDivHalfUp, percentOf, vatPart, prorate, formatMoney, currencyExponent, assertMinorUnits, MAX_MONEY_AMOUNT, type Money } from './money.js';
-export { DomainError, ERROR_CODES, isDomainError, classifyInfrastructureError, type ErrorCode } from './errors.js';
+export { DomainError, ERROR_CODES, isDomainError, classifyInfrastructureError, detailMembers, type ErrorCode } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
 export { createDatabase, withDatabaseName, type Database, type Executor, type DatabaseHandle } from './database/database.js';
@@ -14,4 +14,4 @@ export { runWrite, writeInTransaction, lockOrClaim, currentRevision, advanceRevi
 export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
 export type { Deps } from './deps.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export { findUnstorableText, storableText, unstorableTextReason } from './text.js';
+export { findUnstorableText, storableText } from './text.js';

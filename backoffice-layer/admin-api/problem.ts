@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { DomainError, ERROR_CODES, classifyInfrastructureError, findUnstorableText, type Logger } from '../../shared/index.js';
+import { DomainError, ERROR_CODES, classifyInfrastructureError, detailMembers, findUnstorableText, type Logger } from '../../shared/index.js';
 
 /**
  * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
@@ -17,8 +17,8 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-/** The members of a problem document's envelope (RFC 9457 §3.1, plus our `code`), and `details` itself. */
-const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'code', 'detail', 'instance', 'details']);
+/** The members of a problem document's envelope (RFC 9457 §3.1, plus our `code`). */
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'code', 'detail', 'instance']);
 
 /** Maps any thrown value to a problem document; the one place REST errors are shaped. Unknown errors are masked. */
 export function toProblem(error: unknown, req: Request, logger: Logger): Problem {
@@ -31,12 +31,8 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
   }
   if (e instanceof DomainError) {
     const meta = ERROR_CODES[e.code];
-    // Details are extension members (RFC 9457 §3.2): they can never overwrite the envelope's members; a detail named
-    // like one is kept, whole, under `details` (as GraphQL keeps it under `extensions.details`).
-    const own: Record<string, unknown> = {};
-    const shadowed: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(e.details)) (PROBLEM_MEMBERS.has(k) ? shadowed : own)[k] = v;
-    return { ...own, ...(Object.keys(shadowed).length > 0 ? { details: shadowed } : {}), type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl };
+    // Details are extension members (RFC 9457 §3.2) that can never replace the envelope's members.
+    return { ...detailMembers(e.details, PROBLEM_MEMBERS), type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl };
   }
   logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error in admin API');
   return { type: 'about:blank', title: 'Unexpected error.', status: 500, code: 'INTERNAL', detail: 'Unexpected error.', instance: req.originalUrl };
@@ -54,11 +50,8 @@ export function sendProblem(res: Response, problem: Problem): void {
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query' | 'input'): z.infer<S> {
   const r = schema.safeParse(value);
-  const issues = r.success ? [] : r.error.issues.slice(0, 20).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
-  if (r.success) {
-    const unstorable = findUnstorableText(r.data);
-    if (!unstorable) return r.data;
-    issues.push({ path: [where, ...unstorable.path.map(String)].join('.'), message: unstorable.message });
-  }
+  const unstorable = r.success ? findUnstorableText(r.data) : undefined;
+  if (r.success && !unstorable) return r.data;
+  const issues = (r.success ? [unstorable!] : r.error.issues.slice(0, 20)).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
   throw new DomainError('BAD_USER_INPUT', `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
 }

@@ -138,8 +138,8 @@ export interface EventWorker {
 /**
  * A BullMQ worker on the events queue that applies events to the consumers in batches: it holds up to `batchSize`
  * jobs at once (job id = event id; the event itself is read from the outbox, one query per batch) and applies all it
- * holds in one go while the next ones arrive, so a burst costs one transaction, not one per event. A failing event makes its own job retry
- * with back-off; nothing is skipped.
+ * holds in one go while the next ones arrive, so a burst costs one transaction, not one per event. A failing event
+ * makes its own job retry with back-off; nothing is skipped.
  */
 export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, consumers: readonly EventConsumer[], opts: { batchSize?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
@@ -147,7 +147,7 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
   const batchSize = opts.batchSize ?? 200;
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const held: Array<{ id: string; event: EventEnvelope | null; done: (err?: unknown) => void }> = [];
+  const held: Array<{ id: string; done: (err?: unknown) => void }> = [];
   let flushing: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
     while (held.length > 0) {
@@ -158,14 +158,13 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
         // never wrote (left in the queue by another database under the same Redis prefix, or by a restored copy's
         // past) is dropped instead of applied.
         const found = await loadEnvelopes(deps.db, batch.map((b) => b.id));
-        for (const b of batch) {
-          b.event = found.get(b.id) ?? null;
-          if (b.event === null) {
-            deps.logger.warn({ jobId: b.id }, "event job names no event in this database's outbox (another database's, or pruned after every consumer applied it); dropped");
-            b.done();
-          }
-        }
-        const whole = batch.filter((b): b is typeof b & { event: EventEnvelope } => b.event !== null);
+        const whole = batch.flatMap((b) => {
+          const event = found.get(b.id);
+          if (event) return [{ ...b, event }];
+          deps.logger.warn({ jobId: b.id }, "event job names no event in this database's outbox (another database's, or pruned after every consumer applied it); dropped");
+          b.done();
+          return [];
+        });
         const outcome = await applyEvents(deps.db, consumers, whole.map((b) => b.event), deps.clock.now());
         for (const b of whole) b.done(outcome.failed.has(b.event.id) ? (outcome.failed.get(b.event.id) ?? new Error('event failed')) : undefined);
       } catch (e) {
@@ -178,7 +177,7 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
     flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => { flushing = null; if (held.length > 0) schedule(); });
   };
   const worker = new Worker<EventEnvelope>(QUEUE_NAMES.events, (job: Job<EventEnvelope>) => new Promise<void>((resolve, reject) => {
-    held.push({ id: job.id ?? '', event: null, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
+    held.push({ id: job.id ?? '', done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
     schedule();
   }), { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: batchSize, lockDuration, stalledInterval: Math.max(1000, lockDuration / 2), maxStalledCount: 1000 });
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'event worker error'));

@@ -29,7 +29,7 @@ function announce(w: WriteContext, kind: ImportKind, skus: string[]): void {
  * become row errors; rows equal to what is stored are skipped (so a re-run writes nothing and takes no revision);
  * the rest are applied with set-based SQL over arrays (`unnest`), with ledger / history rows and one bulk event.
  */
-export async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>, source: string): Promise<BatchResult> {
+async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>, source: string): Promise<BatchResult> {
   if (rows.length === 0) return { changed: 0, unchanged: 0, errors: [], revision: null };
   if (kind === 'products') return mergeProducts(deps, rows as Array<{ line: number; row: ProductRow }>);
   if (kind === 'prices') return mergePrices(deps, rows as Array<{ line: number; row: PriceRow }>, source);
@@ -37,14 +37,15 @@ export async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<
 }
 
 /**
- * Why the database refused a batch for the values of its rows (runWrite reports a data exception, SQLSTATE class 22,
- * as BAD_USER_INPUT and a broken integrity rule, class 23, as CONFLICT naming the constraint), or undefined for any
+ * Why the database refused a batch for the values of its rows — a data exception (SQLSTATE class 22) or a broken
+ * integrity rule (class 23), which runWrite reports with the database's error as `cause` — or undefined for any
  * other failure (unavailable, a serialization conflict).
  */
 function refusal(e: unknown): string | undefined {
-  if (!(e instanceof DomainError)) return undefined;
-  if (e.code === 'BAD_USER_INPUT') return 'the database refused a value of this row (out of range or malformed)';
-  if (e.code === 'CONFLICT' && typeof e.details.constraint === 'string') return 'the database refused this row (it breaks a data rule)';
+  const sqlstate = e instanceof DomainError ? (e.cause as { code?: unknown } | undefined)?.code : undefined;
+  if (typeof sqlstate !== 'string') return undefined;
+  if (sqlstate.startsWith('22')) return 'the database refused a value of this row (out of range or malformed)';
+  if (sqlstate.startsWith('23')) return 'the database refused this row (it breaks a data rule)';
   return undefined;
 }
 

@@ -4,7 +4,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 /** One record of a feed, numbered by the line it starts on (1-based): its text, or why it cannot be read. */
 export type FeedRecord = { line: number; text: string } | { line: number; error: string };
 
-export interface RecordSplitterOptions {
+interface RecordSplitterOptions {
   /** CSV: a line break inside a double-quoted field belongs to the record. NDJSON: every line is a record. */
   quoted: boolean;
   /** Largest record in bytes, line break excluded; a longer one is reported and skipped up to the next line break. */
@@ -41,8 +41,7 @@ export class RecordSplitter extends Transform {
     super({ readableObjectMode: true });
   }
 
-  override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  override _transform(buf: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     // The next quote of the chunk, found once per quote rather than once per line.
     let quote = this.opts.quoted ? buf.indexOf(QUOTE) : -1;
     let pos = 0;

@@ -48,7 +48,7 @@ export interface RunImportOptions {
 /** Errors kept per import (all are counted). */
 const MAX_KEPT_ERRORS = 1000;
 /** Largest record (an NDJSON line, a CSV record) in bytes; a longer one is a row error and is skipped. */
-export const MAX_RECORD_BYTES = 1024 * 1024;
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 type Row = ProductRow | PriceRow | StockRow;
 

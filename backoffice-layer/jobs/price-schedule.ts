@@ -119,7 +119,8 @@ export async function startPriceScheduler(deps: BackofficeDeps, opts: { lookback
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'price scheduler worker error'));
   // The first worker on a database commits a switch at its start: from then on every answer is evaluated between
   // the latest switch and the next edge (see effectiveInstant), so the first edge too switches at one revision.
-  if ((await lastScheduleSwitch(deps.db).catch(() => new Date(0))) === null) await commitPriceSwitch(deps, deps.clock.now()).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not start the switch schedule'));
+  const startSchedule = async () => { if ((await lastScheduleSwitch(deps.db)) === null) await commitPriceSwitch(deps, deps.clock.now()); };
+  await startSchedule().catch((e: unknown) => deps.logger.warn({ err: e }, 'could not start the switch schedule'));
   // Catch up on switches missed while no worker ran (e.g. the hub was down at midnight).
   await runDuePriceSwitches(deps, new Date(deps.clock.now().getTime() - (opts.lookbackMs ?? 7 * 86_400_000)), sources).catch((e: unknown) => deps.logger.warn({ err: e }, 'price switch catch-up failed'));
   await reschedule().catch((e: unknown) => deps.logger.warn({ err: e }, 'could not schedule the next price switch'));

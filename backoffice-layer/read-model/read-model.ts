@@ -112,7 +112,7 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     let change: ReadModelChange;
     try { change = JSON.parse(message) as ReadModelChange; } catch { return; }
     seq++;
-    if (change.lost) forget();
+    if (change.lost) mark = null; // read PostgreSQL until the rebuild's reset notice
     if (change.reset || change.lost || touchedAt.size > 100_000) { cache.clear(); locations = null; globals.clear(); touchedAt.clear(); resetSeq = seq; }
     for (const g of change.globals ?? []) { globals.delete(g); globalSeq.set(g, seq); }
     for (const sku of change.skus ?? []) { cache.delete(sku); touchedAt.set(sku, seq); }

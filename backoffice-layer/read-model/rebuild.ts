@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { advanceRevision, canonicalJson, currentRevision, luaScript, systemClock, type Clock, type Database, type Logger, type Redis } from '../../shared/index.js';
+import { advanceRevision, canonicalJson, currentRevision, deleteKeysMatching, luaScript, systemClock, type Clock, type Database, type Logger, type Redis } from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { anchorHeld, sourceIdentity } from './source.js';
@@ -52,6 +52,9 @@ return {1, built, source, watermark}`);
 const renewScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`);
+
+/** Gives up the lease of rebuild ARGV[1], if it still holds it. KEYS: building. */
+const releaseScript = luaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`);
 
 /**
  * Completes rebuild ARGV[2] of database ARGV[1] at revision ARGV[3] — only if the source is still that database and
@@ -106,7 +109,7 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { 
   try {
     if (previous !== source || discarded) await deps.redis.publish(keys.changes, JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange));
     if (discarded) {
-      await deleteFacets(deps.redis, keys);
+      await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building])); // every facet, not the claim
       const before = Number(previousWatermark || 0);
       await advanceRevision({ db: deps.db, clock: deps.clock ?? systemClock }, before, {
         type: 'read-model.rebased', aggregateType: 'read-model', aggregateId: deps.redisPrefix,
@@ -130,21 +133,9 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { 
     if (done < 0) throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
     return { revision, skus, previous, discarded };
   } catch (e) {
-    await deps.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end`, 1, keys.building, token).catch(() => undefined);
+    await releaseScript(deps.redis, [keys.building], [token]).catch(() => undefined);
     throw e;
   }
-}
-
-/** Deletes every facet of the model (not its source and lease keys), a page of keys at a time. */
-async function deleteFacets(redis: Deps['redis'], keys: ReturnType<typeof readModelKeys>): Promise<void> {
-  const keep = new Set([keys.source, keys.building]);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.pattern, 'COUNT', 1000);
-    cursor = next;
-    const doomed = found.filter((k) => !keep.has(k));
-    if (doomed.length > 0) await redis.del(...doomed);
-  } while (cursor !== '0');
 }
 
 /** Writes global facets from one PostgreSQL snapshot, labelled with its revision, and tells every node. */

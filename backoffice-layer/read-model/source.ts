@@ -9,8 +9,8 @@ import type { Database } from '../../shared/index.js';
  *   differs; it is left empty where the server does not grant that function;
  * - the database OID differs for every `CREATE DATABASE` (a copy made with `TEMPLATE`, a dump restored after
  *   `DROP DATABASE`), so two copies of one database never pass for each other.
- * A restored older copy that keeps all three (a file-level backup, point-in-time recovery) is caught by the
- * other check: its revision is behind the read model's watermark.
+ * A restored older copy that keeps all three (a file-level backup, point-in-time recovery) is caught by the other
+ * checks: its revision is behind the read model's watermark, or it does not hold the model's anchor (anchorHeld).
  * Throws what the database throws (UNAVAILABLE when it is down, through the caller's classification).
  */
 export async function loadSourceIdentity(db: Database): Promise<string> {

@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { classifyInfrastructureError, DomainError, type Logger } from '../../shared/index.js';
+import { classifyInfrastructureError, detailMembers, DomainError, type Logger } from '../../shared/index.js';
 
 /** Codes graphql-js and Apollo give a request they could not parse, validate or resolve: the client's mistake. */
 const INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
@@ -17,10 +17,7 @@ const ENVELOPE_KEYS = new Set(['code', 'details', 'http', 'stacktrace', 'excepti
  * @example graphqlExtensions(new DomainError('CONFLICT', 'used up', { code: 'WELCOME5' })) // { code: 'CONFLICT', details: { code: 'WELCOME5' } }
  */
 export function graphqlExtensions(e: DomainError): Record<string, unknown> {
-  const own: Record<string, unknown> = {};
-  const shadowed: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e.details)) (ENVELOPE_KEYS.has(k) ? shadowed : own)[k] = v;
-  return { ...own, ...(Object.keys(shadowed).length > 0 ? { details: shadowed } : {}), code: e.code };
+  return { ...detailMembers(e.details, ENVELOPE_KEYS), code: e.code };
 }
 
 /**
@@ -32,8 +29,10 @@ export function graphqlExtensions(e: DomainError): Record<string, unknown> {
 export function formatChannelError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const original = classifyInfrastructureError(unwrapResolverError(error));
   // A database rule tripped by a request means validation let it through: answered as refused, logged to be fixed.
-  if (original instanceof DomainError && original.cause !== undefined) logger.warn({ err: original.cause, path: formatted.path }, 'a database rule refused a request that validation let through');
-  if (original instanceof DomainError) return { message: original.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: graphqlExtensions(original) };
+  if (original instanceof DomainError) {
+    if (original.cause !== undefined) logger.warn({ err: original.cause, path: formatted.path }, 'a database rule refused a request that validation let through');
+    return { message: original.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: graphqlExtensions(original) };
+  }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && INPUT_CODES.has(code)) return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
   logger.error({ err: original, path: formatted.path }, 'unexpected error in the channel API');

@@ -73,15 +73,10 @@ async function requireMember(tx: Executor, customerId: string): Promise<string> 
 }
 
 /**
- * The member a ledger write is about, her live profile locked first (the hub's lock order, see
- * shared/database/write-transaction.ts): the write serialises with her erasure and merges.
- * @throws NOT_FOUND for an unknown, erased or merged-away-and-gone member.
+ * The member an event's ledger write is about, her live profile locked first (the hub's lock order, see
+ * shared/database/write-transaction.ts), or null when she is no longer there (an event about an erased person books
+ * nothing).
  */
-async function lockMember(tx: Executor, customerId: string): Promise<string> {
-  return lockLiveCustomer(tx, customerId);
-}
-
-/** `lockMember`, or null when she is no longer there (an event about an erased person books nothing). */
 async function lockMemberIfLive(tx: Executor, customerId: string): Promise<string | null> {
   try { return await lockLiveCustomer(tx, customerId); } catch (e) {
     if (e instanceof DomainError && e.code === 'NOT_FOUND') return null;
@@ -113,7 +108,7 @@ export async function getLoyaltyStatus(db: Executor, customerId: string, now: Da
 export async function redeemPoints(deps: JourneyDeps, customerId: string, points: number, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number; replayed: boolean }> {
   if (!Number.isInteger(points) || points <= 0 || points > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a whole number from 1 to 10,000,000', { points });
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const id = await lockMember(w.tx, customerId);
+    const id = await lockLiveCustomer(w.tx, customerId);
     const program = await getLoyaltyProgram(w.tx);
     const booked = await book(w, id, { kind: 'REDEEM', points: -points, reference: idempotencyKey, reason: 'redeemed' }, program);
     if (!booked) {
@@ -134,7 +129,7 @@ export async function adjustPoints(deps: JourneyDeps, customerId: string, points
   if (!Number.isInteger(points) || points === 0 || Math.abs(points) > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a non-zero whole number', { points });
   if (reason.trim().length === 0 || reason.length > 200) throw new DomainError('BAD_USER_INPUT', 'a reason of 1–200 characters is required', {});
   const { result, revision } = await runWrite(deps, async (w) => {
-    const id = await lockMember(w.tx, customerId);
+    const id = await lockLiveCustomer(w.tx, customerId);
     const booked = await book(w, id, { kind: 'ADJUST', points, reference: idempotencyKey, reason }, await getLoyaltyProgram(w.tx));
     if (!booked) throw new DomainError('CONFLICT', 'The adjustment would take the balance below zero', { points });
     return id;
@@ -148,7 +143,7 @@ export async function adjustPoints(deps: JourneyDeps, customerId: string, points
  */
 export async function expirePoints(deps: JourneyDeps, customerId: string): Promise<number> {
   const { result } = await runWrite(deps, async (w) => {
-    const id = await lockMember(w.tx, customerId);
+    const id = await lockLiveCustomer(w.tx, customerId);
     const program = await getLoyaltyProgram(w.tx);
     if (!program.pointsExpireAfterDays) return 0;
     await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();

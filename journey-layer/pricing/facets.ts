@@ -6,16 +6,16 @@ import { activePromotionRules, nextPromotionBoundary, type ActivePromotion } fro
 export const PROMOTIONS_FACET = 'journey.promotions';
 export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
 
-/**
- * What every price needs whoever asks — the promotions in force and the loyalty programme — kept in the read model
- * next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers
- * them exactly. Worker and API nodes must be given the same list.
- */
 /** The journey layer's scheduled instants (promotion and coupon windows, time-based conditions), next to the price windows. */
 export const journeyScheduleSources: readonly BoundarySource[] = [nextPromotionBoundary];
 /** Events after which the next of those instants may have moved. */
 export const journeyScheduleEventTypes: readonly string[] = ['promotion.changed'];
 
+/**
+ * What every price needs whoever asks — the promotions in force and the loyalty programme — kept in the read model
+ * next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers
+ * them exactly. Worker and API nodes must be given the same list.
+ */
 export const journeyReadModelFacets: readonly GlobalFacet[] = [
   // Where the switch schedule stands (price and promotion windows alike), so every answer is evaluated at an instant
   // its revision determines: a window opens for readers when its switch revision commits.

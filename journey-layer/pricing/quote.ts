@@ -44,7 +44,10 @@ export interface PricingContext {
   rules: Awaited<ReturnType<typeof activePromotionRules>>;
   coupons: Awaited<ReturnType<typeof resolveCoupons>>;
   tierId: string | null;
-  /** Points the customer earned in the programme's rolling window (0 for an anonymous one): what her tier follows. */
+  /**
+   * Points the customer earned in the programme's rolling window, what her tier follows (0 for an anonymous one, and
+   * when not asked for: offers preview no tier).
+   */
   earnedInWindow: number;
   /** The newest revision among the journey data read: an answer must be at or above it. */
   revision: number;
@@ -53,9 +56,10 @@ export interface PricingContext {
 /**
  * The customer, her coupons and the offers in force. The promotions and the programme come from the snapshot's
  * global facets when it carries them (then its revision covers them); else they are read here, and counted in
- * `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at all.
+ * `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at all. `tierPreview`
+ * (default true) loads the points she earned in the window, which only a quote's tier preview needs.
  */
-export async function loadPricingContext(deps: JourneyDeps, customerId: string | null, couponCodes: readonly string[], at: Date, globals?: ReadonlyMap<string, unknown>): Promise<PricingContext> {
+export async function loadPricingContext(deps: JourneyDeps, customerId: string | null, couponCodes: readonly string[], at: Date, globals?: ReadonlyMap<string, unknown>, opts: { tierPreview?: boolean } = {}): Promise<PricingContext> {
   const shared = journeyGlobals(globals);
   const [facts, program, rules, coupons] = await Promise.all([
     customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
@@ -65,7 +69,7 @@ export async function loadPricingContext(deps: JourneyDeps, customerId: string |
   ]);
   if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
   const [account, earned] = facts
-    ? await Promise.all([deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst(), earnedInWindow(deps.db, facts.id, program, at)])
+    ? await Promise.all([deps.db.selectFrom('loyaltyAccounts').select(['tier']).where('customerId', '=', facts.id).executeTakeFirst(), opts.tierPreview === false ? 0 : earnedInWindow(deps.db, facts.id, program, at)])
     : [undefined, 0];
   const tierId = facts ? (program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!).id : null;
   const codes = coupons.map((c) => c.code);
@@ -91,13 +95,13 @@ async function journeyRevision(deps: JourneyDeps, customerId: string | null, cod
  * the snapshot is taken again at least at that revision. So an answer's revision covers everything it used, and two
  * answers at one revision were computed from the same data.
  */
-async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel: ReadModel | undefined, customerId: string | null, couponCodes: readonly string[], now: Date): Promise<{ snapshot: Snapshot; pricing: PricingContext; at: Date }> {
+async function consistentInputs(deps: JourneyDeps, skus: string[], minRevision: number | undefined, readModel: ReadModel | undefined, customerId: string | null, couponCodes: readonly string[], now: Date, tierPreview: boolean): Promise<{ snapshot: Snapshot; pricing: PricingContext; at: Date }> {
   let min = minRevision;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await snapshotFor(deps, skus, min, readModel);
     // Evaluated at the instant the snapshot's revision determines (between its latest switch and its next edge).
     const at = effectiveInstant(snapshot.globals, now);
-    const pricing = await loadPricingContext(deps, customerId, couponCodes, at, snapshot.globals);
+    const pricing = await loadPricingContext(deps, customerId, couponCodes, at, snapshot.globals, { tierPreview });
     if (pricing.revision <= snapshot.revision || attempt >= 4) return { snapshot: { ...snapshot, revision: Math.max(snapshot.revision, pricing.revision) }, pricing, at };
     min = pricing.revision;
   }
@@ -128,7 +132,7 @@ export interface RepricableQuote {
 export async function repricableQuote(deps: JourneyDeps, raw: QuoteInput, opts: { readModel?: ReadModel } = {}): Promise<RepricableQuote> {
   const input = parseInput(QuoteInputSchema, raw, 'body');
   const skus = [...new Set(input.lines.map((l) => l.sku))].sort();
-  const inputs = await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], deps.clock.now());
+  const inputs = await consistentInputs(deps, skus, input.minRevision, opts.readModel, input.customerId ?? null, input.couponCodes ?? [], deps.clock.now(), true);
   const { at } = inputs;
   const budgets = budgetsOf(inputs.pricing.rules);
   const priceWith = (b: ReadonlyMap<string, number>): Quote => {
@@ -144,7 +148,7 @@ function budgetsOf(rules: PricingContext['rules']): Map<string, number> {
 }
 
 /** The priced lines of a valid input from inputs already read, and the content its fingerprint covers. */
-function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapshot; pricing: PricingContext }, at: Date, budgets: ReadonlyMap<string, number> = budgetsOf(inputs.pricing.rules)): { priced: Omit<Quote, 'fingerprint'>; content: unknown } {
+function priceLines(inputLines: QuoteInput['lines'], inputs: { snapshot: Snapshot; pricing: PricingContext }, at: Date, budgets: ReadonlyMap<string, number>): { priced: Omit<Quote, 'fingerprint'>; content: unknown } {
   const merged = new Map<string, number>();
   for (const l of inputLines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
@@ -216,10 +220,13 @@ export async function offer(deps: JourneyDeps, input: { sku: string; customerId?
   return (await offers(deps, { ...rest, skus: [sku] }, opts))[0]!;
 }
 
-/** One SKU's offer; `online` holds the locations that fulfil online orders, `locationId` is a known location. */
-function offerFrom(input: { sku: string; locationId?: string | null }, inputs: { snapshot: Snapshot; pricing: PricingContext }, online: ReadonlySet<string>, asOf: Date): Offer {
+/**
+ * One SKU's offer; `online` holds the locations that fulfil online orders, `locationId` is a known location, `budgets`
+ * what is left of each budgeted promotion (worked out once per request).
+ */
+function offerFrom(input: { sku: string; locationId?: string | null }, inputs: { snapshot: Snapshot; pricing: PricingContext }, online: ReadonlySet<string>, asOf: Date, budgets: ReadonlyMap<string, number>): Offer {
   const { snapshot } = inputs;
-  const { priced: q } = priceLines([{ sku: input.sku, quantity: 1 }], inputs, asOf);
+  const { priced: q } = priceLines([{ sku: input.sku, quantity: 1 }], inputs, asOf, budgets);
   const view = snapshot.skus.get(input.sku)!;
   const levels = view.stock.map((l) => ({ locationId: l.locationId, available: Math.max(0, l.onHand - l.reserved - l.safetyStock) }));
   const onlineUnits = levels.filter((l) => online.has(l.locationId)).reduce((s, l) => s + l.available, 0);
@@ -247,10 +254,11 @@ function offerFrom(input: { sku: string; locationId?: string | null }, inputs: {
 export async function offers(deps: JourneyDeps, input: { skus: readonly string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, opts: { readModel?: ReadModel } = {}): Promise<Offer[]> {
   parseInput(OfferInputSchema, { ...input, skus: [...input.skus] }, 'query');
   const unique = [...new Set(input.skus)];
-  const inputs = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now());
+  const inputs = await consistentInputs(deps, unique, input.minRevision, opts.readModel, input.customerId ?? null, [], deps.clock.now(), false);
   const { at } = inputs;
   const { locations } = inputs.snapshot;
   if (input.locationId && !locations.some((l) => l.id === input.locationId)) throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
   const online = new Set(locations.filter((l) => l.fulfilsOnline).map((l) => l.id));
-  return input.skus.map((sku) => offerFrom({ sku, locationId: input.locationId }, inputs, online, at));
+  const budgets = budgetsOf(inputs.pricing.rules);
+  return input.skus.map((sku) => offerFrom({ sku, locationId: input.locationId }, inputs, online, at, budgets));
 }

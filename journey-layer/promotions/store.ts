@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { CONDITION_BY_KIND } from './registry.js';
+import { CONDITION_BY_KIND, CONDITIONS } from './registry.js';
 import { PromotionRuleSchema, type PromotionRule } from './rule.schema.js';
 
 /** `PUT /admin/v1/promotions/{id}`: the rule (without its id), its status and an optional budget. */
@@ -196,6 +196,9 @@ export async function redeemAtCommit(w: WriteContext, orderId: string, customerI
   }
 }
 
+/** The condition kinds whose answer depends on the instant: those that name their next edge. */
+const TIMED_KINDS = CONDITIONS.filter((c) => c.nextEdge).map((c) => c.kind);
+
 /**
  * The next instant after `after` at which an active promotion's or a coupon's window opens or closes, or a time-based
  * condition of an active promotion may turn (a date window's edge, a recurring schedule's hour or day — each
@@ -213,7 +216,7 @@ export async function nextPromotionBoundary(db: Executor, after: Date): Promise<
   // Rules with a time-based condition, while they can still apply.
   const timed = await db.selectFrom('promotions').select('definition').where('status', '=', 'ACTIVE')
     .where((eb) => eb.or([eb('validTo', 'is', null), eb('validTo', '>', after)]))
-    .where(sql<boolean>`definition @? '$.conditions[*] ? (@.kind == "schedule" || @.kind == "dateWindow")'`).execute();
+    .where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(definition -> 'conditions') c WHERE c ->> 'kind' = ANY(${TIMED_KINDS}::text[]))`).execute();
   for (const row of timed) {
     for (const c of (storedRule(row.definition)?.conditions ?? []) as Array<{ kind: string }>) {
       const edge = CONDITION_BY_KIND.get(c.kind)?.nextEdge?.(c, after);

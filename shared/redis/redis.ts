@@ -47,13 +47,17 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   }
 }
 
-/** Deletes every key matching a glob pattern (e.g. `omnihub:rm:*`), with SCAN so Redis is never blocked. */
-export async function deleteKeysMatching(redis: Redis, pattern: string): Promise<number> {
+/**
+ * Deletes every key matching a glob pattern (e.g. `omnihub:rm:*`) but those in `keep`, with SCAN so Redis is never
+ * blocked (a page of keys at a time: not atomic). Returns how many were deleted.
+ */
+export async function deleteKeysMatching(redis: Redis, pattern: string, keep: ReadonlySet<string> = new Set()): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
+    const keys = found.filter((k) => !keep.has(k));
     if (keys.length > 0) deleted += await redis.del(...keys);
   } while (cursor !== '0');
   return deleted;

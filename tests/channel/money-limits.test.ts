@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { getStockLevels, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { graphqlClient } from '../support/channel.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 // An order whose amounts no answer can carry (Money.amount is a GraphQL Int) is refused before anything is written —
@@ -9,10 +10,7 @@ describe('amounts beyond what an answer can carry', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;
   let key: string;
-  const gql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
-    return await res.json() as { data?: unknown; errors?: Array<{ message: string; extensions: { code: string } }> };
-  };
+  let gql: ReturnType<typeof graphqlClient>;
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
@@ -23,6 +21,7 @@ describe('amounts beyond what an answer can carry', () => {
     await setStockCount(ctx.deps, 'HUGE-1', 'ams-01', { onHand: 100 });
     key = (await createChannelClient(ctx.deps.db, { name: 'web', channel: 'WEB', scopes: ['rate:100000'] }, new Date())).key;
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');
+    gql = graphqlClient(node.port, key);
   });
   afterAll(async () => { await node.stop(100); await ctx.close(); });
 

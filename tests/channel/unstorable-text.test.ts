@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { graphqlClient } from '../support/channel.js';
 import { createBackofficeTestContext, startAdminApi, type AdminClient, type BackofficeTestContext } from '../support/backoffice.js';
 
 // Text PostgreSQL cannot store (a NUL character, a lone surrogate) is refused at every entrance by one check
@@ -10,10 +11,7 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
   let admin: AdminClient;
   let node: ApiNode;
   let key: string;
-  const gql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
-    return await res.json() as { data?: unknown; errors?: Array<{ message: string; extensions: { code: string } }> };
-  };
+  let gql: ReturnType<typeof graphqlClient>;
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
@@ -25,6 +23,7 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
     admin = await startAdminApi(ctx);
     key = (await createChannelClient(ctx.deps.db, { name: 'web', channel: 'WEB', scopes: ['rate:100000'] }, new Date())).key;
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');
+    gql = graphqlClient(node.port, key);
   });
   afterAll(async () => { await node.stop(100); await admin.close(); await ctx.close(); });
 
