@@ -17,6 +17,12 @@ export interface Config {
   redisPrefix: string;
   /** Days delivered outbox events and idempotency records are kept. */
   retentionDays: number;
+  /**
+   * Which proxies in front of the hub are trusted to name the caller's address in X-Forwarded-For (comma-separated
+   * addresses, CIDR subnets or the names `loopback`, `linklocal`, `uniquelocal`); absent means none: the caller is the
+   * socket's peer. The address is what per-address limits count.
+   */
+  trustProxy: string[];
 }
 
 const EnvSchema = z.object({
@@ -29,6 +35,7 @@ const EnvSchema = z.object({
   OMNIHUB_DATA_DIR: z.string().min(1).default('.omnihub'),
   OMNIHUB_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('omnihub'),
   OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  OMNIHUB_TRUST_PROXY: z.string().regex(/^[0-9A-Za-z.:/,\s]*$/, 'a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal').optional(),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */
@@ -55,5 +62,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     dataDir: e.OMNIHUB_DATA_DIR,
     redisPrefix: e.OMNIHUB_REDIS_PREFIX,
     retentionDays: e.OMNIHUB_RETENTION_DAYS,
+    trustProxy: (e.OMNIHUB_TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

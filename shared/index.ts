@@ -14,4 +14,4 @@ export { runWrite, writeInTransaction, lockOrClaim, currentRevision, advanceRevi
 export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
 export type { Deps } from './deps.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export { findUnstorableText, storableText } from './text.js';
+export { findUnstorableText, storableText, unstorableTextReason } from './text.js';

@@ -45,22 +45,31 @@ export async function authenticateChannelClient(db: Database, key: string): Prom
 export const CLIENT_CACHE_MS = 5_000;
 
 /**
- * `authenticateChannelClient` with a short in-process memory (known and unknown keys alike), so a busy client costs
- * one PostgreSQL read per node every few seconds instead of one per request.
+ * What one node remembers of the keys it was shown, known and unknown alike, for {@link CLIENT_CACHE_MS}: a busy
+ * client costs one PostgreSQL read per node every few seconds instead of one per request. Keyed by the key's hash, so
+ * no key is kept in memory in clear. At most 10,000 keys; past that it starts afresh.
  */
-export function cachedClientAuthenticator(db: Database, clock: { now(): Date }, ttlMs = CLIENT_CACHE_MS): (key: string) => Promise<ChannelClient | undefined> {
-  // Keyed by the key's hash, so no key is kept in memory in clear.
-  const cache = new Map<string, { client: ChannelClient | undefined; until: number }>();
-  return async (key) => {
-    const hash = sha256(key);
-    const now = clock.now().getTime();
-    const hit = cache.get(hash);
-    if (hit && hit.until > now) return hit.client;
-    const client = await authenticateChannelClient(db, key);
-    if (cache.size >= 10_000) cache.clear();
-    cache.set(hash, { client, until: now + ttlMs });
-    return client;
-  };
+export class ClientKeyCache {
+  private readonly cache = new Map<string, { client: ChannelClient | undefined; until: number }>();
+  constructor(private readonly db: Database, private readonly clock: { now(): Date }, private readonly ttlMs = CLIENT_CACHE_MS) {}
+
+  /** What this node still remembers of the key: the client, `null` for a key known to be unknown or revoked, `undefined` when it must be looked up. */
+  remembered(key: string): ChannelClient | null | undefined {
+    const hit = this.cache.get(sha256(key));
+    if (!hit || hit.until <= this.clock.now().getTime()) return undefined;
+    return hit.client ?? null;
+  }
+
+  /**
+   * Reads the key from PostgreSQL and remembers the answer. @returns the client, or null for an unknown or revoked key.
+   * @throws whatever the database throws when it cannot answer (callers answer UNAVAILABLE, never "unknown key").
+   */
+  async lookUp(key: string): Promise<ChannelClient | null> {
+    const client = await authenticateChannelClient(this.db, key);
+    if (this.cache.size >= 10_000) this.cache.clear();
+    this.cache.set(sha256(key), { client, until: this.clock.now().getTime() + this.ttlMs });
+    return client ?? null;
+  }
 }
 
 export const channelAdminRoutes: readonly AdminRoute[] = [

@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { withoutSuggestions } from './operation-rules.js';
 import { classifyInfrastructureError, detailMembers, DomainError, type Logger } from '../../shared/index.js';
 
 /** Codes graphql-js and Apollo give a request they could not parse, validate or resolve: the client's mistake. */
@@ -24,9 +25,11 @@ export function graphqlExtensions(e: DomainError): Record<string, unknown> {
  * Where every error of the channel API becomes what the client sees, over HTTP and WebSocket alike: a DomainError (or
  * an infrastructure failure classified as one) keeps its message and stable `extensions.code`; a request graphql-js
  * refused is BAD_USER_INPUT; anything else is logged and masked as "Unexpected error." with INTERNAL.
+ * Where introspection is closed (production), `opts.suggestions` is false and "Did you mean …?" hints are removed:
+ * they would name what introspection hides.
  * @param formatted what graphql-js would send; `error` the thrown value behind it (possibly wrapped by a resolver).
  */
-export function formatChannelError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+export function formatChannelError(formatted: GraphQLFormattedError, error: unknown, logger: Logger, opts: { suggestions: boolean } = { suggestions: true }): GraphQLFormattedError {
   const original = classifyInfrastructureError(unwrapResolverError(error));
   // A database rule tripped by a request means validation let it through: answered as refused, logged to be fixed.
   if (original instanceof DomainError) {
@@ -34,7 +37,7 @@ export function formatChannelError(formatted: GraphQLFormattedError, error: unkn
     return { message: original.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: graphqlExtensions(original) };
   }
   const code = formatted.extensions?.code;
-  if (typeof code === 'string' && INPUT_CODES.has(code)) return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
+  if (typeof code === 'string' && INPUT_CODES.has(code)) return { message: opts.suggestions ? formatted.message : withoutSuggestions(formatted.message), ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
   logger.error({ err: original, path: formatted.path }, 'unexpected error in the channel API');
   return { message: 'Unexpected error.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL' } };
 }

@@ -4,7 +4,7 @@ import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, offers,
 import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { mutationResolvers } from './mutations.js';
-import { loyaltyChanged, offerChanged, type ChangeFeed } from './subscriptions.js';
+import { loyaltyChanged, offerChanged, type SnapshotHub } from './subscriptions.js';
 
 export interface GraphqlContext {
   deps: BackofficeDeps;
@@ -12,8 +12,10 @@ export interface GraphqlContext {
   client: ChannelClient;
   /** The customer a web or app client acts for (from X-Customer-Token), if any. */
   customerId: string | null;
-  /** This node's change notices, for subscriptions. */
-  feed?: ChangeFeed;
+  /** This node's shared subscription snapshots (WebSocket operations only). */
+  snapshots?: SnapshotHub;
+  /** Aborts when the caller's connection may no longer receive anything (its key was revoked): subscriptions end with its reason. */
+  signal?: AbortSignal;
 }
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
@@ -112,14 +114,14 @@ export const resolvers = {
   Subscription: {
     offerChanged: {
       subscribe: async (_: unknown, a: { sku: string; customerId?: string | null; locationId?: string | null }, ctx: GraphqlContext) => {
-        if (!ctx.feed) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
-        return offerChanged(ctx.feed, offerView, a, ctx);
+        if (!ctx.snapshots) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
+        return offerChanged(ctx.snapshots, offerView, a, ctx);
       },
     },
     loyaltyChanged: {
       subscribe: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-        if (!ctx.feed) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
-        return loyaltyChanged(ctx.feed, a, ctx);
+        if (!ctx.snapshots) throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
+        return loyaltyChanged(ctx.snapshots, a, ctx);
       },
     },
   },

@@ -1,182 +1,241 @@
-import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { makeExecutableSchema } from '@graphql-tools/schema';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type RequestHandler } from 'express';
-import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import express, { type RequestHandler, type Response } from 'express';
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
-import { luaScript } from '../../shared/index.js';
-import { cachedClientAuthenticator } from '../clients/clients.js';
-import { verifyCustomerToken } from '../clients/customer-tokens.js';
-import { formatChannelError } from './errors.js';
+import { DomainError, ERROR_CODES, findUnstorableText, luaScript } from '../../shared/index.js';
+import { callerAddress, Gate, type Admitted, type Credentials } from '../clients/admission.js';
+import { formatChannelError, graphqlExtensions } from './errors.js';
+import { extraOperationRules, operationRules, PARSE_OPTIONS } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
-import { ChangeFeed } from './subscriptions.js';
+import { ChangeFeed, SnapshotHub } from './subscriptions.js';
 import { typeDefs } from './schema.js';
 
-/** Requests per second a client may make unless its scopes say otherwise (`rate:<n>`). */
-export const DEFAULT_RATE_PER_SECOND = 200;
+export { DEFAULT_RATE_PER_SECOND } from '../clients/admission.js';
+export { MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS } from './operation-rules.js';
 
-/** Counts a request in a one-second window key that expires by itself, in one round trip. */
-const countInWindow = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`);
+/** Largest request body (HTTP) or message (WebSocket) the channel API reads, in bytes: 256 KiB. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** Most subscriptions one WebSocket connection may hold open. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
+/** Most subscriptions one client may hold open across every API node, unless its scopes say otherwise (`subscriptions:<n>`). */
+export const DEFAULT_SUBSCRIPTIONS_PER_CLIENT = 100;
+/** How often open connections' keys are checked again (a revoked key's subscriptions end within the key cache's time plus this). */
+const KEY_SWEEP_MS = 1_000;
+/** How long a node's claim on a client's subscription slot lasts unless renewed (a node that died frees its slots by this). */
+const SLOT_TTL_MS = 30_000;
 
-/**
- * Per-client rate limit in Redis (a one-second window shared by every API node). Over the limit: 429 with
- * RATE_LIMITED and a retry hint. If Redis cannot answer, requests are let through rather than refused.
- */
-async function overLimit(deps: BackofficeDeps, client: { id: string; scopes: string[] }): Promise<number | null> {
-  const scope = client.scopes.find((s) => /^rate:\d{1,6}$/.test(s));
-  const limit = scope ? Number(scope.slice(5)) : DEFAULT_RATE_PER_SECOND;
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  const key = `${deps.redisPrefix}:rl:${client.id}:${second}`;
-  try {
-    const count = Number(await countInWindow(deps.redis, [key], []));
-    return count > limit ? (second + 1) * 1000 - now : null;
-  } catch {
-    return null;
-  }
+// A client's open subscriptions, cluster-wide: a sorted set of slot → expiry (ms). Expired slots go first.
+const claimSlot = luaScript(`redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4]) redis.call('PEXPIRE', KEYS[1], ARGV[5]) return 1`);
+
+/** The answer to a caller the gate refused, over HTTP: the code's status, a retry hint, the GraphQL error envelope. */
+function refuse(res: Response, e: DomainError): void {
+  const retryAfterMs = e.details.retryAfterMs;
+  if (typeof retryAfterMs === 'number') res.set('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  res.status(ERROR_CODES[e.code].status).json({ errors: [{ message: e.message, extensions: graphqlExtensions(e) }] });
 }
 
-/** Deepest selection nesting and most aliases one operation may use (QUALITY B2: refused before execution). */
-export const MAX_DEPTH = 8;
-export const MAX_ALIASES = 30;
-/**
- * Most work one operation may ask for: every selected field costs 1, times the sizes of the lists around it. A full
- * `offers` query of 100 SKUs with every field costs about 36,000; thirty aliased copies of it cost a million.
- */
-export const MAX_COST = 50_000;
-/** Assumed sizes of list fields (the most they hold in practice, or their argument's cap). */
-const LIST_SIZES: Record<string, number> = { locations: 50, adjustments: 10, attributes: 20, lines: 200, consents: 3, rejectedCoupons: 20, edges: 1 };
+/** The WebSocket close code for a connection the gate refused (4401/4429 as graphql-ws names them; 1013 "try again later"). */
+const CLOSE_CODES: Partial<Record<DomainError['code'], number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4429, UNAVAILABLE: 1013 };
 
-/** The size a list field stands for: its literal argument when given (`offers(skus: […])`, `products(first: n)`), else its cap. */
-function listSize(node: FieldNode): number {
-  const name = node.name.value;
-  const arg = (n: string) => node.arguments?.find((a) => a.name.value === n)?.value;
-  if (name === 'offers') { const v = arg('skus'); return v?.kind === Kind.LIST ? Math.max(1, v.values.length) : 100; }
-  if (name === 'products') { const v = arg('first'); return v?.kind === Kind.INT ? Math.max(1, Number(v.value)) : v ? 100 : 20; }
-  return LIST_SIZES[name] ?? 1;
+/** Refuses variables no text column can store (NUL, lone surrogates), on either transport. */
+function unstorableVariables(variables: unknown): DomainError | undefined {
+  const bad = findUnstorableText(variables);
+  return bad ? new DomainError('BAD_USER_INPUT', `variables.${bad.path.join('.')} ${bad.message}`, { field: ['variables', ...bad.path].join('.') }) : undefined;
 }
 
-function queryLimits(context: ValidationContext): ASTVisitor {
-  // Walks selections with fragments expanded; a fragment already on the path is not entered again (cycles are
-  // reported by the standard rules, but must not hang this one).
-  const walk = (set: SelectionSetNode | undefined, depth: number, multiplier: number, path: Set<string>): { depth: number; cost: number } => {
-    if (!set) return { depth, cost: 0 };
-    let maxDepth = depth;
-    let cost = 0;
-    for (const s of set.selections) {
-      let r: { depth: number; cost: number };
-      if (s.kind === Kind.FIELD) {
-        const m = multiplier * listSize(s);
-        r = walk(s.selectionSet, depth + 1, m, path);
-        cost += m;
-      } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        r = walk(s.selectionSet, depth, multiplier, path);
-      } else {
-        const name = s.name.value;
-        if (path.has(name)) continue;
-        r = walk(context.getFragment(name)?.selectionSet, depth, multiplier, new Set([...path, name]));
-      }
-      maxDepth = Math.max(maxDepth, r.depth);
-      cost += r.cost;
-      if (cost > MAX_COST * 10) break; // enough to refuse; stop counting
-    }
-    return { depth: maxDepth, cost };
-  };
-  let aliases = 0;
-  const refuse = (message: string, node: OperationDefinitionNode, limits: Record<string, number>) =>
-    context.reportError(new GraphQLError(message, { nodes: [node], extensions: { code: 'BAD_USER_INPUT', ...limits } }));
-  return {
-    Field(node) { if (node.alias) aliases++; },
-    OperationDefinition: {
-      leave(node) {
-        const { depth, cost } = walk(node.selectionSet, 0, 1, new Set());
-        if (depth > MAX_DEPTH) refuse(`Query is too deep (${depth} levels; at most ${MAX_DEPTH})`, node, { depth, maxDepth: MAX_DEPTH });
-        if (aliases > MAX_ALIASES) refuse(`Too many aliases (${aliases}; at most ${MAX_ALIASES})`, node, { aliases, maxAliases: MAX_ALIASES });
-        if (cost > MAX_COST) refuse(`Query is too costly (cost ${cost > MAX_COST * 10 ? `over ${MAX_COST * 10}` : cost}; at most ${MAX_COST})`, node, { maxCost: MAX_COST });
-      },
-    },
-  };
+/** One open WebSocket connection: who it is, what it presented, its subscriptions, and the signal that ends them. */
+interface Connection {
+  id: string;
+  credentials: Credentials;
+  admitted: Admitted;
+  /** Aborted (with UNAUTHENTICATED) when its key is revoked. */
+  revoked: AbortController;
+  /** Operation ids of its open subscriptions, each holding a slot of its client. */
+  subscriptions: Set<string>;
 }
 
 /**
- * The channel API at POST /graphql: the client key (Authorization: Bearer …) decides the channel; expected failures
- * carry a stable `extensions.code`; anything else is masked as "Unexpected error." and logged.
+ * The channel API: POST /graphql and graphql-ws on the same path, one operation pipeline for both. Every request and
+ * every WebSocket operation passes the same gate (key re-checked, per-client rate limit, per-address limits,
+ * UNAVAILABLE when the key cannot be checked), is parsed with the same token limit, validated by the same rules
+ * (depth, aliases, cost, storable text, introspection policy), and its errors formatted and masked by the same
+ * function: expected failures carry a stable `extensions.code`; anything else is "Unexpected error." and logged.
  */
 export async function createGraphqlHandler(deps: BackofficeDeps, readModel: ReadModel): Promise<{ handler: RequestHandler[]; attach(http: Server): void; detach(): Promise<void>; stop(): Promise<void> }> {
-  const production = deps.config.nodeEnv === 'production';
+  const introspection = deps.config.nodeEnv !== 'production';
   const schema = makeExecutableSchema({ typeDefs, resolvers });
   const feed = new ChangeFeed(readModel, deps.redisUrl, deps.redisPrefix);
+  const snapshots = new SnapshotHub(feed, deps.logger);
+  const gate = new Gate(deps);
+  const format = (formatted: GraphQLFormattedError, error: unknown) => formatChannelError(formatted, error, deps.logger, { suggestions: introspection });
   let disposeWs: (() => Promise<void>) | undefined;
   const server = new ApolloServer<GraphqlContext>({
-    schema, introspection: !production, csrfPrevention: true, includeStacktraceInErrorResponses: false,
+    schema, csrfPrevention: true, includeStacktraceInErrorResponses: false,
+    // The introspection policy is one of our validation rules, the same for both transports.
+    introspection: true,
+    parseOptions: PARSE_OPTIONS,
+    validationRules: [...extraOperationRules(introspection)],
     // The node drains and stops everything itself on SIGTERM (api-node.ts); Apollo must not race it.
     stopOnTerminationSignals: false,
-    validationRules: [queryLimits],
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them.
     plugins: [ApolloServerPluginCacheControlDisabled()],
-    formatError: (formatted, error) => formatChannelError(formatted, error, deps.logger),
+    formatError: format,
   });
   await server.start();
-  const authenticate = cachedClientAuthenticator(deps.db, deps.clock);
-  const auth: RequestHandler = async (req, res, next) => {
-    const header = req.get('authorization') ?? '';
-    const key = /^Bearer (\S{16,200})$/.exec(header)?.[1];
-    const client = key ? await authenticate(key).catch(() => undefined) : undefined;
-    if (!client) {
-      res.status(401).json({ errors: [{ message: 'A channel client key is required: Authorization: Bearer <key>', extensions: { code: 'UNAUTHENTICATED' } }] });
+  const trust = deps.config.trustProxy;
+
+  const admit: RequestHandler = async (req, res, next) => {
+    try {
+      const a = await gate.admit({ authorization: req.get('authorization'), customerToken: req.get('x-customer-token'), address: callerAddress(req, trust) });
+      res.locals.admitted = a;
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      refuse(res, e);
       return;
-    }
-    res.locals.client = client;
-    const retryAfterMs = await overLimit(deps, client);
-    if (retryAfterMs !== null) {
-      res.set('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-      res.status(429).json({ errors: [{ message: 'Too many requests for this client; retry shortly', extensions: { code: 'RATE_LIMITED', retryAfterMs } }] });
-      return;
-    }
-    const customerToken = req.get('x-customer-token');
-    res.locals.customerId = null;
-    if (customerToken) {
-      try {
-        res.locals.customerId = await verifyCustomerToken(deps.db, customerToken, client.id, deps.clock.now());
-      } catch (e) {
-        res.status(401).json({ errors: [{ message: (e as Error).message, extensions: { code: 'UNAUTHENTICATED' } }] });
-        return;
-      }
     }
     next();
   };
+  const storable: RequestHandler = (req, res, next) => {
+    const bad = unstorableVariables((req.body as { variables?: unknown } | undefined)?.variables);
+    if (bad) { refuse(res, bad); return; }
+    next();
+  };
   const handler: RequestHandler[] = [
-    auth,
-    express.json({ limit: '256kb' }),
-    expressMiddleware(server, { context: async ({ res }) => ({ deps, readModel, client: res.locals.client, customerId: res.locals.customerId as string | null }) }) as unknown as RequestHandler,
+    admit,
+    express.json({ limit: MAX_MESSAGE_BYTES }),
+    storable,
+    expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId }; } }) as unknown as RequestHandler,
   ];
+
+  const nodeId = randomUUID();
+  const rules = operationRules(introspection);
+  const connections = new Set<Connection>();
+  const slotsKey = (clientId: string) => `${deps.redisPrefix}:subs:${clientId}`;
+  const slot = (c: Connection, id: string) => `${nodeId}:${c.id}:${id}`;
+  const releaseSlot = (c: Connection, id: string) => {
+    if (!c.subscriptions.delete(id)) return;
+    void deps.redis.zrem(slotsKey(c.admitted.client.id), slot(c, id)).catch(() => undefined);
+  };
+  /** Claims one of the client's subscription slots; false when it holds its limit. Redis failing lets it through. */
+  const claim = async (c: Connection, id: string): Promise<boolean> => {
+    const scope = c.admitted.client.scopes.find((s) => /^subscriptions:\d{1,6}$/.test(s));
+    const limit = scope ? Number(scope.slice('subscriptions:'.length)) : DEFAULT_SUBSCRIPTIONS_PER_CLIENT;
+    const now = Date.now();
+    const granted = await claimSlot(deps.redis, [slotsKey(c.admitted.client.id)], [now, limit, now + SLOT_TTL_MS, slot(c, id), SLOT_TTL_MS * 2]).catch(() => 1);
+    return Number(granted) === 1;
+  };
+
+  /** Checks every open connection's key again; a revoked key's subscriptions end with UNAUTHENTICATED. */
+  let sweeps = 0;
+  const sweep = async () => {
+    const renew = ++sweeps % Math.round(SLOT_TTL_MS / 3 / KEY_SWEEP_MS) === 0;
+    const byClient = new Map<string, string[]>();
+    for (const c of connections) {
+      if (c.revoked.signal.aborted) continue;
+      const key = /^Bearer (\S+)$/.exec(c.credentials.authorization ?? '')?.[1] ?? '';
+      const current = await gate.current(key).catch(() => undefined); // cannot check now: keep, never claim it wrong
+      if (current === null) {
+        deps.logger.info({ clientId: c.admitted.client.id }, 'a revoked client key: ending its open subscriptions');
+        c.revoked.abort(new DomainError('UNAUTHENTICATED', 'This client key was revoked', {}));
+      } else if (renew && c.subscriptions.size > 0) {
+        const slots = byClient.get(c.admitted.client.id) ?? [];
+        for (const id of c.subscriptions) slots.push(String(Date.now() + SLOT_TTL_MS), slot(c, id));
+        byClient.set(c.admitted.client.id, slots);
+      }
+    }
+    for (const [clientId, slots] of byClient) await deps.redis.zadd(slotsKey(clientId), 'XX', ...slots).catch(() => undefined);
+  };
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    void sweep().catch((e: unknown) => deps.logger.warn({ err: e }, 'checking open connections failed')).finally(() => { sweeping = false; });
+  }, KEY_SWEEP_MS);
+  sweeper.unref();
+
+  /** Parses and validates one WebSocket operation exactly as Apollo does over HTTP; errors as formatted-to-be GraphQLErrors. */
+  const prepare = (payload: SubscribePayload): DocumentNode | readonly GraphQLError[] => {
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, PARSE_OPTIONS);
+    } catch (e) {
+      return [new GraphQLError((e as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+    }
+    const errors = validate(schema, document, rules);
+    if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
+    return document;
+  };
+  const asErrors = (e: unknown): GraphQLError[] => [new GraphQLError(e instanceof Error ? e.message : String(e), { originalError: e instanceof Error ? e : new Error(String(e)) })];
+
   return {
     handler,
-    /** Serves subscriptions (graphql-ws) on the same port and path; the client key comes in the connection params. */
+    /** Serves the same operations (and subscriptions) over graphql-ws on the same port and path; the key comes in the connection params. */
     attach: (http) => {
-      const wss = new WebSocketServer({ server: http, path: '/graphql' });
+      const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
       // The server re-emits the HTTP server's errors (an accept failing, say): logged, never a crashed process.
       wss.on('error', (e) => deps.logger.warn({ err: e }, 'WebSocket server error'));
-      const cleanup = useServer<Record<string, unknown>, { client?: GraphqlContext['client']; customerId?: string | null }>({
+      type Extra = { socket: WebSocket; request: IncomingMessage; connection?: Connection };
+      const cleanup = useServer<Record<string, unknown>, Extra>({
         schema,
         onConnect: async (c) => {
-          const header = String(c.connectionParams?.authorization ?? '');
-          const key = /^Bearer (\S{16,200})$/.exec(header)?.[1];
-          const client = key ? await authenticate(key).catch(() => undefined) : undefined;
-          if (!client) return false;
-          c.extra.client = client;
-          const token = c.connectionParams?.customerToken;
-          c.extra.customerId = typeof token === 'string' ? await verifyCustomerToken(deps.db, token, client.id, deps.clock.now()).catch(() => null) : null;
-          return true;
+          const params = c.connectionParams ?? {};
+          const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+          const credentials: Credentials = { authorization: text(params.authorization), customerToken: text(params.customerToken), address: callerAddress(c.extra.request, trust) };
+          try {
+            const admitted = await gate.admit(credentials);
+            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set() };
+            c.extra.connection = connection;
+            connections.add(connection);
+            return true;
+          } catch (e) {
+            const refused = e instanceof DomainError ? e : new DomainError('UNAVAILABLE', 'The hub cannot accept connections right now', {});
+            c.extra.socket.close(CLOSE_CODES[refused.code] ?? 4403, `${refused.code}: ${refused.message}`.slice(0, 120));
+            return false;
+          }
         },
-        context: (c) => ({ deps, readModel, client: c.extra.client!, customerId: c.extra.customerId ?? null, feed }),
-        // The same error formatting as over HTTP: a refused operation is BAD_USER_INPUT, a DomainError keeps its code.
-        onError: (_c, _id, _p, errors) => errors.map((e) => formatChannelError({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, e.originalError ?? e, deps.logger)),
-        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => formatChannelError(e.toJSON(), e, deps.logger)) } : undefined),
+        onSubscribe: async (c, id, payload) => {
+          const connection = c.extra.connection!;
+          try {
+            if (connection.revoked.signal.aborted) throw connection.revoked.signal.reason;
+            // The key is checked again and the operation counted against the client's rate, as every HTTP request is.
+            connection.admitted = await gate.admit(connection.credentials);
+            const bad = unstorableVariables(payload.variables);
+            if (bad) throw bad;
+          } catch (e) {
+            return asErrors(e);
+          }
+          const document = prepare(payload);
+          if (!('kind' in document)) return [...document];
+          const operation = getOperationAST(document, payload.operationName ?? undefined);
+          if (operation?.operation === 'subscription') {
+            if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+              return asErrors(new DomainError('RATE_LIMITED', `At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { maxSubscriptions: MAX_SUBSCRIPTIONS_PER_CONNECTION }));
+            }
+            if (!(await claim(connection, id))) return asErrors(new DomainError('RATE_LIMITED', 'This client holds as many subscriptions as it may', {}));
+            connection.subscriptions.add(id);
+          }
+          const contextValue: GraphqlContext = { deps, readModel, client: connection.admitted.client, customerId: connection.admitted.customerId, snapshots, signal: connection.revoked.signal };
+          return { schema, document, variableValues: payload.variables ?? null, operationName: payload.operationName ?? null, contextValue };
+        },
+        onError: (_c, _id, _p, errors) => errors.map((e) => format(e.toJSON(), e.originalError ?? e)),
+        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined),
+        onComplete: (c, id) => { if (c.extra.connection) releaseSlot(c.extra.connection, id); },
+        onClose: (c) => {
+          const connection = c.extra.connection;
+          if (!connection) return;
+          connections.delete(connection);
+          for (const id of [...connection.subscriptions]) releaseSlot(connection, id);
+        },
       }, wss);
       disposeWs = async () => { await cleanup.dispose(); wss.close(); };
     },
@@ -186,6 +245,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
       disposeWs = undefined;
     },
     stop: async () => {
+      clearInterval(sweeper);
       await disposeWs?.();
       await feed.close();
       await server.stop();

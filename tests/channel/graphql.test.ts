@@ -103,7 +103,7 @@ describe('the GraphQL channel API', () => {
     const deep = await gql(keys.WEB!, `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`);
     expect(deep.status).toBeLessThan(500);
     expect(deep.body.data).toBeUndefined();
-    expect(deep.body.errors?.map((e) => e.message)).toContainEqual(expect.stringMatching(/too deep \(11 levels; at most 8\)/));
+    expect(deep.body.errors?.map((e) => e.message)).toContainEqual(expect.stringMatching(/depth limit of 8 exceeded, found 11/));
     const nested = await gql(keys.WEB!, `fragment L on StockLevel { location { id } } fragment A on Availability { online { ...L } } { offer(sku: "COAT-M") { availability { ...A } product { attributes { name } } } }`);
     expect(nested.body.errors).toBeUndefined(); // depth 4 through fragments: fine
 
@@ -115,7 +115,7 @@ describe('the GraphQL channel API', () => {
     // Validation passes: what comes back is the answer for unknown SKUs, not a refusal of the query.
     expect(full.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
 
-    const costly = await gql(keys.WEB!, `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: ${everything}`).join(' ')} }`);
+    const costly = await gql(keys.WEB!, `{ ${Array.from({ length: 5 }, (_, i) => `a${i}: ${everything}`).join(' ')} }`);
     expect(costly.status).toBeLessThan(500);
     expect(costly.body.data).toBeUndefined();
     expect(costly.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/too costly/), extensions: { code: 'BAD_USER_INPUT' } });
