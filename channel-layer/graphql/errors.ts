@@ -30,7 +30,10 @@ export function graphqlExtensions(e: DomainError): Record<string, unknown> {
  * @param formatted what graphql-js would send; `error` the thrown value behind it (possibly wrapped by a resolver).
  */
 export function formatChannelError(formatted: GraphQLFormattedError, error: unknown, logger: Logger, opts: { suggestions: boolean } = { suggestions: true }): GraphQLFormattedError {
-  const original = classifyInfrastructureError(unwrapResolverError(error));
+  const unwrapped = unwrapResolverError(error);
+  // graphql-js wraps a thrown value that is not an Error of its own realm (a driver's, say) and keeps it as `thrownValue`.
+  const thrown = unwrapped instanceof Error && unwrapped.name === 'NonErrorThrown' && 'thrownValue' in unwrapped ? unwrapped.thrownValue : unwrapped;
+  const original = classifyInfrastructureError(thrown);
   // A database rule tripped by a request means validation let it through: answered as refused, logged to be fixed.
   if (original instanceof DomainError) {
     if (original.cause !== undefined) logger.warn({ err: original.cause, path: formatted.path }, 'a database rule refused a request that validation let through');
