@@ -72,10 +72,42 @@ export class ClientKeyCache {
   }
 }
 
+/** A client as the admin API lists it: never its key (only its hash is stored). */
+export interface ChannelClientView extends ChannelClient {
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** Every channel client, newest first, revoked ones included. */
+export async function listChannelClients(db: Database): Promise<ChannelClientView[]> {
+  return db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes', 'createdAt', 'revokedAt']).orderBy('createdAt', 'desc').orderBy('id').execute();
+}
+
+/**
+ * Revokes a client's key (idempotent: revoking again keeps the first time). Every API node stops accepting it within
+ * CLIENT_CACHE_MS — over HTTP and for every WebSocket operation — and its open subscriptions end with UNAUTHENTICATED.
+ * @throws NOT_FOUND for an unknown client.
+ */
+export async function revokeChannelClient(db: Database, id: string, now: Date): Promise<ChannelClientView> {
+  await db.updateTable('channelClients').set({ revokedAt: now }).where('id', '=', id).where('revokedAt', 'is', null).execute();
+  const row = await db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes', 'createdAt', 'revokedAt']).where('id', '=', id).executeTakeFirst();
+  if (!row) throw new DomainError('NOT_FOUND', `No channel client ${id}`, { clientId: id });
+  return row;
+}
+
 export const channelAdminRoutes: readonly AdminRoute[] = [
   defineRoute({
     method: 'post', path: '/clients', tag: 'clients', status: 201, summary: 'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
     body: ClientBodySchema,
     handle: async ({ deps, body }) => createChannelClient(deps.db, body, deps.clock.now()),
+  }),
+  defineRoute({
+    method: 'get', path: '/clients', tag: 'clients', summary: 'Every channel client (never its key), newest first, revoked ones included',
+    handle: async ({ deps }) => ({ clients: await listChannelClients(deps.db) }),
+  }),
+  defineRoute({
+    method: 'post', path: '/clients/:id/revoke', tag: 'clients', summary: 'Revoke a channel client key: refused on every node within 5 s, over HTTP and WebSocket; its open subscriptions end with UNAUTHENTICATED',
+    params: z.strictObject({ id: z.uuid() }),
+    handle: async ({ deps, params }) => ({ client: await revokeChannelClient(deps.db, params.id, deps.clock.now()) }),
   }),
 ];
