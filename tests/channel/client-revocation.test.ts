@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { registerAdminKey, setPrice, startBackofficeWorker, upsertLocation, upsertPriceList, upsertProduct, type BackofficeWorker } from '../../backoffice-layer/index.js';
+import { registerAdminKey, setPrice, startBackofficeWorker, type BackofficeWorker } from '../../backoffice-layer/index.js';
 import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { journeyWorkerOptions } from '../../journey-layer/index.js';
+import { seedCoat } from '../support/channel.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
 describe('revoking a client key', () => {
@@ -20,10 +21,7 @@ describe('revoking a client key', () => {
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
-    await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
-    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-    await upsertProduct(ctx.deps, 'COAT-M', { name: 'Jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-    await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
+    await seedCoat(ctx.deps);
     await registerAdminKey(ctx.deps.db, ADMIN_KEY, 'revocation', new Date());
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');

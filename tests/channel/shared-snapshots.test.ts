@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import WebSocket from 'ws';
-import { setPrice, setStockCount, startBackofficeWorker, upsertLocation, upsertPriceList, upsertProduct, type BackofficeWorker } from '../../backoffice-layer/index.js';
+import { setPrice, startBackofficeWorker, type BackofficeWorker } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { enrollCustomer, journeyWorkerOptions } from '../../journey-layer/index.js';
 import type { DB } from '../../shared/index.js';
+import { seedCoat } from '../support/channel.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
 type Push = { offerChanged: { price: { final: { amount: number } }; revision: string } };
@@ -25,11 +26,7 @@ describe('shared subscription snapshots', () => {
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
-    await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
-    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-    await upsertProduct(ctx.deps, 'COAT-M', { name: 'Jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-    await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
-    await setStockCount(ctx.deps, 'COAT-M', 'wh-1', { onHand: 5 });
+    await seedCoat(ctx.deps);
     customerId = (await enrollCustomer(ctx.deps, { displayName: 'Anna' }, { channel: 'STORE', idempotencyKey: 'anna' })).customer.id;
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
     // The node's own queries, counted on the pool it really uses.

@@ -9,10 +9,11 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { registerAdminKey, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { registerAdminKey, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { enrollCustomer } from '../../journey-layer/index.js';
 import { createDatabase, migrate, startEmbeddedPostgres, type DatabaseHandle, type EmbeddedPostgresHandle } from '../../shared/index.js';
+import { seedCoat } from '../support/channel.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
 type Answer = { status: number; code: string | undefined; retryAfter: string | null };
@@ -36,11 +37,7 @@ describe('PostgreSQL down: every entrance answers UNAVAILABLE, and recovers by i
     await migrate(handle.pool);
     ctx = await createBackofficeTestContext(); // Redis and queues of the test's own prefix
     deps = { ...ctx.deps, db: handle.db, pool: handle.pool, config: { ...ctx.deps.config, databaseUrl: pg.url } };
-    await upsertLocation(deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
-    await upsertPriceList(deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-    await upsertProduct(deps, 'COAT-M', { name: 'Jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-    await setPrice(deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
-    await setStockCount(deps, 'COAT-M', 'wh-1', { onHand: 5 });
+    await seedCoat(deps);
     customerId = (await enrollCustomer(deps, { displayName: 'Anna' }, { channel: 'STORE', idempotencyKey: 'anna' })).customer.id;
     key = (await createChannelClient(deps.db, { name: 'agent', channel: 'CALL_CENTER', scopes: [] }, new Date())).key;
     await registerAdminKey(deps.db, ADMIN_KEY, 'entrances', new Date());
