@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import express, { type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -71,7 +71,7 @@ interface Connection {
  * (depth, aliases, cost, storable text, introspection policy), and its errors formatted and masked by the same
  * function: expected failures carry a stable `extensions.code`; anything else is "Unexpected error." and logged.
  */
-export async function createGraphqlHandler(deps: BackofficeDeps, readModel: ReadModel): Promise<{ handler: RequestHandler[]; attach(http: Server): void; detach(): Promise<void>; stop(): Promise<void> }> {
+export async function createGraphqlHandler(deps: BackofficeDeps, readModel: ReadModel): Promise<{ handler: express.Router; attach(http: Server): void; detach(): Promise<void>; stop(): Promise<void> }> {
   const introspection = deps.config.nodeEnv !== 'production';
   const schema = makeExecutableSchema({ typeDefs, resolvers });
   const feed = new ChangeFeed(readModel, deps.redisUrl, deps.redisPrefix);
@@ -110,12 +110,21 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     if (bad) { refuse(res, bad); return; }
     next();
   };
-  const handler: RequestHandler[] = [
+  /** A body the JSON parser refused (too large, malformed): the GraphQL error envelope with its code, never an HTML page. */
+  const unreadable: ErrorRequestHandler = (err: unknown, _req, res, next) => {
+    const e = err as { status?: unknown; type?: unknown; message?: unknown };
+    if (res.headersSent || typeof e.status !== 'number' || e.status >= 500) { next(err); return; }
+    const tooLarge = e.type === 'entity.too.large';
+    res.status(tooLarge ? 413 : 400).json({ errors: [{ message: tooLarge ? `The request body is larger than ${MAX_MESSAGE_BYTES / 1024} KiB` : 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT', ...(tooLarge ? { maxBytes: MAX_MESSAGE_BYTES } : {}) } }] });
+  };
+  const handler = express.Router();
+  handler.use(
     admit,
     express.json({ limit: MAX_MESSAGE_BYTES }),
     storable,
     expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId }; } }) as unknown as RequestHandler,
-  ];
+    unreadable,
+  );
 
   const nodeId = randomUUID();
   const rules = operationRules(introspection);

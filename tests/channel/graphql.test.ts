@@ -99,6 +99,17 @@ describe('the GraphQL channel API', () => {
     expect(tooMany.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('answers a body it cannot read (too large, not JSON) with the GraphQL error envelope and a code, never an HTML page', async () => {
+    const post = async (body: string) => {
+      const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.WEB!}` }, body });
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.json().catch(() => 'not JSON') as unknown };
+    };
+    expect(await post(JSON.stringify({ query: '{ revision }', variables: { pad: 'x'.repeat(300_000) } }))).toEqual({ status: 413, type: expect.stringMatching(/^application\/json/), body: { errors: [{ message: expect.stringMatching(/256 KiB/), extensions: { code: 'BAD_USER_INPUT', maxBytes: 262144 } }] } });
+    for (const broken of ['{"query": "{ revision }", "variables": ', 'not json']) {
+      expect(await post(broken)).toEqual({ status: 400, type: expect.stringMatching(/^application\/json/), body: { errors: [{ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } }] } });
+    }
+  });
+
   it('refuses deep, costly and cyclic queries before executing them, and lets a full 100-SKU offers query through (B2)', async () => {
     const deep = await gql(keys.WEB!, `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`);
     expect(deep.status).toBeLessThan(500);
