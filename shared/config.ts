@@ -1,3 +1,4 @@
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** The hub's start-up configuration, parsed once from the environment (see API.md "Start-up and bootstrap"). */
@@ -25,6 +26,12 @@ export interface Config {
   trustProxy: string[];
 }
 
+const proxyList = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** Whether proxy-addr (what names a caller's address) understands every entry. */
+const trustable = (v: string): boolean => {
+  try { proxyaddr.compile(proxyList(v)); return true; } catch { return false; }
+};
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   DATABASE_URL: z.string().min(1).optional(),
@@ -35,7 +42,7 @@ const EnvSchema = z.object({
   OMNIHUB_DATA_DIR: z.string().min(1).default('.omnihub'),
   OMNIHUB_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('omnihub'),
   OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
-  OMNIHUB_TRUST_PROXY: z.string().regex(/^[0-9A-Za-z.:/,\s]*$/, 'a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal').optional(),
+  OMNIHUB_TRUST_PROXY: z.string().refine(trustable, 'a comma-separated list of addresses, CIDR subnets, loopback, linklocal or uniquelocal').optional(),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */
@@ -62,6 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     dataDir: e.OMNIHUB_DATA_DIR,
     redisPrefix: e.OMNIHUB_REDIS_PREFIX,
     retentionDays: e.OMNIHUB_RETENTION_DAYS,
-    trustProxy: (e.OMNIHUB_TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    trustProxy: proxyList(e.OMNIHUB_TRUST_PROXY),
   };
 }

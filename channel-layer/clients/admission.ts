@@ -27,11 +27,14 @@ export interface Admitted {
 }
 
 /**
- * The caller's address: the socket's peer, or — through proxies `trust` names (config OMNIHUB_TRUST_PROXY) — the
- * address they forwarded in X-Forwarded-For. Used for HTTP requests and WebSocket upgrades alike.
+ * How to name a caller's address: the socket's peer, or — through proxies `trust` names (config OMNIHUB_TRUST_PROXY) —
+ * the address they forwarded in X-Forwarded-For. For HTTP requests and WebSocket upgrades alike.
+ * @example const addressOf = callerAddress(['loopback']); addressOf(req) // '203.0.113.7'
  */
-export function callerAddress(req: IncomingMessage, trust: string[]): string {
-  return trust.length === 0 ? req.socket.remoteAddress ?? 'unknown' : proxyaddr(req, proxyaddr.compile(trust));
+export function callerAddress(trust: string[]): (req: IncomingMessage) => string {
+  if (trust.length === 0) return (req) => req.socket.remoteAddress ?? 'unknown';
+  const trusted = proxyaddr.compile(trust);
+  return (req) => proxyaddr(req, trusted);
 }
 
 // One round trip each. KEYS: per-second windows (and the address's per-minute failures); ARGV: limits.

@@ -92,11 +92,11 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     formatError: format,
   });
   await server.start();
-  const trust = deps.config.trustProxy;
+  const addressOf = callerAddress(deps.config.trustProxy);
 
   const admit: RequestHandler = async (req, res, next) => {
     try {
-      const a = await gate.admit({ authorization: req.get('authorization'), customerToken: req.get('x-customer-token'), address: callerAddress(req, trust) });
+      const a = await gate.admit({ authorization: req.get('authorization'), customerToken: req.get('x-customer-token'), address: addressOf(req) });
       res.locals.admitted = a;
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
@@ -199,7 +199,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
         onConnect: async (c) => {
           const params = c.connectionParams ?? {};
           const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-          const credentials: Credentials = { authorization: text(params.authorization), customerToken: text(params.customerToken), address: callerAddress(c.extra.request, trust) };
+          const credentials: Credentials = { authorization: text(params.authorization), customerToken: text(params.customerToken), address: addressOf(c.extra.request) };
           try {
             const admitted = await gate.admit(credentials);
             const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set() };
