@@ -11,13 +11,15 @@ export const ADMIN_JSON_LIMIT = '1mb';
 
 /**
  * Mounts admin routes (from every layer) on one router under /admin/v1 with admin-key auth, zod validation,
- * problem+json errors and the OpenAPI document.
+ * problem+json errors and the OpenAPI document. Every route, the OpenAPI document (`GET /openapi.json`) included,
+ * wants `Authorization: Bearer <admin key>`: 401 UNAUTHENTICATED without one, 403 FORBIDDEN with a key that is not one.
  */
 export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRoute[], version = '1.0.0'): Router {
   const router = Router();
   const openapi = buildOpenApi(routes, version);
-  router.get('/openapi.json', (_req, res) => { res.json(openapi); });
+  // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it lists.
   router.use(requireAdmin(deps.db));
+  router.get('/openapi.json', (_req, res) => { res.json(openapi); });
   const json = express.json({ limit: ADMIN_JSON_LIMIT, strict: true });
   for (const route of routes) {
     const handlers = route.rawBody ? [] : [json];

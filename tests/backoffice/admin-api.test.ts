@@ -8,12 +8,16 @@ beforeAll(async () => { ctx = await createBackofficeTestContext(); api = await s
 afterAll(async () => { await api.close(); await ctx.close(); });
 
 describe('admin REST conventions', () => {
-  it('publishes an OpenAPI document listing the routes', async () => {
-    const res = await fetch(`${api.baseUrl}/admin/v1/openapi.json`);
+  it('publishes an OpenAPI document listing the routes, to admin keys only', async () => {
+    const res = await api.request('GET', '/admin/v1/openapi.json');
     expect(res.status).toBe(200);
-    const doc = await res.json() as { openapi: string; paths: Record<string, unknown> };
+    const doc = res.body as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/admin/v1/audit']).toBeDefined();
+    const none = await fetch(`${api.baseUrl}/admin/v1/openapi.json`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('content-type')).toContain('application/problem+json');
+    expect((await none.json() as { code: string }).code).toBe('UNAUTHENTICATED');
   });
 
   it('answers 401 without a key and 403 with a wrong one, as problem+json', async () => {
