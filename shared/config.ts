@@ -24,6 +24,19 @@ export interface Config {
    * socket's peer. The address is what per-address limits count.
    */
   trustProxy: string[];
+  /**
+   * The bearer token (`OMNIHUB_METRICS_TOKEN`, 16–512 printable characters, no spaces) a scrape sends as
+   * `Authorization: Bearer <token>` to read `GET /metrics`; wanted on the main port and, when it is set too, on the
+   * metrics port. Absent: `/metrics` on the main port answers 401 (whatever `NODE_ENV`), and the metrics port is open.
+   */
+  metricsToken: string | undefined;
+  /**
+   * Port of a second listener that serves only `GET /metrics` (`OMNIHUB_METRICS_PORT`; 0: any free port), started
+   * and stopped with the API node. Absent: no second listener.
+   */
+  metricsPort: number | undefined;
+  /** Address the metrics listener binds (`OMNIHUB_METRICS_HOST`); the default `127.0.0.1` keeps it to this host. */
+  metricsHost: string;
 }
 
 const proxyList = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -31,6 +44,9 @@ const proxyList = (v: string | undefined): string[] => (v ?? '').split(',').map(
 const trustable = (v: string): boolean => {
   try { proxyaddr.compile(proxyList(v)); return true; } catch { return false; }
 };
+
+/** An empty variable reads as not set, as compose's `${NAME:-}` leaves it when the operator gave none. */
+const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -43,6 +59,9 @@ const EnvSchema = z.object({
   OMNIHUB_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('omnihub'),
   OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   OMNIHUB_TRUST_PROXY: z.string().refine(trustable, 'a comma-separated list of addresses, CIDR subnets, loopback, linklocal or uniquelocal').optional(),
+  OMNIHUB_METRICS_TOKEN: z.preprocess(emptyAsAbsent, z.string().regex(/^[\x21-\x7e]{16,512}$/, 'OMNIHUB_METRICS_TOKEN must be 16–512 printable characters without spaces').optional()),
+  OMNIHUB_METRICS_PORT: z.preprocess(emptyAsAbsent, z.coerce.number().int().min(0).max(65535).optional()),
+  OMNIHUB_METRICS_HOST: z.string().regex(/^\S{1,253}$/, 'OMNIHUB_METRICS_HOST must be an address or host name').default('127.0.0.1'),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */
@@ -59,6 +78,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.OMNIHUB_METRICS_PORT !== undefined && e.OMNIHUB_METRICS_PORT !== 0 && e.OMNIHUB_METRICS_PORT === e.PORT) {
+    throw new Error('Invalid configuration:\n  OMNIHUB_METRICS_PORT: must differ from PORT (the metrics listener is a second port)');
+  }
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
@@ -70,5 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     redisPrefix: e.OMNIHUB_REDIS_PREFIX,
     retentionDays: e.OMNIHUB_RETENTION_DAYS,
     trustProxy: proxyList(e.OMNIHUB_TRUST_PROXY),
+    metricsToken: e.OMNIHUB_METRICS_TOKEN,
+    metricsPort: e.OMNIHUB_METRICS_PORT,
+    metricsHost: e.OMNIHUB_METRICS_HOST,
   };
 }

@@ -1,6 +1,8 @@
-import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type Express, type Request, type RequestHandler, type Response, type NextFunction } from 'express';
 import { sql } from 'kysely';
-import { migrationsCurrent, type Deps, type Metrics } from '../../shared/index.js';
+import { sendProblem, toProblem } from '../../backoffice-layer/index.js';
+import { DomainError, migrationsCurrent, type Deps, type Metrics } from '../../shared/index.js';
 
 export interface AppOptions {
   deps: Deps;
@@ -9,11 +11,16 @@ export interface AppOptions {
   mounts: Record<string, express.Router | express.RequestHandler[]>;
   /** Set while the process drains for shutdown: /readyz then answers 503 so load balancers stop sending work. */
   isDraining?: () => boolean;
+  /**
+   * The bearer token `GET /metrics` wants on this port (`OMNIHUB_METRICS_TOKEN`). Absent: `/metrics` here answers
+   * 401 UNAUTHENTICATED naming the variables that open it — in every `NODE_ENV`, development included.
+   */
+  metricsToken?: string;
 }
 
 /**
- * The one HTTP host of a hub node: health, readiness, metrics and the mounted APIs.
- * @example const app = createHttpApp({ deps, metrics, mounts: { '/admin/v1': adminRouter } });
+ * The one HTTP host of a hub node: health, readiness, metrics (behind `metricsToken`) and the mounted APIs.
+ * @example const app = createHttpApp({ deps, metrics, mounts: { '/admin/v1': adminRouter }, metricsToken: config.metricsToken });
  */
 export function createHttpApp(opts: AppOptions): Express {
   const { deps, metrics } = opts;
@@ -41,13 +48,56 @@ export function createHttpApp(opts: AppOptions): Express {
     const ok = postgres && redis && migrations && !draining;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', postgres, redis, migrations, draining });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  app.get('/metrics', metricsRoute(deps, metrics, { token: opts.metricsToken, open: false }));
 
   for (const [path, handlers] of Object.entries(opts.mounts)) app.use(path, ...(Array.isArray(handlers) ? handlers : [handlers]));
-  app.use((_req: Request, res: Response) => {
-    res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Not found', status: 404, code: 'NOT_FOUND', detail: 'No such route' }));
-  });
+  app.use(notFound);
   return app;
+}
+
+/**
+ * The app of the metrics listener (`OMNIHUB_METRICS_PORT`): `GET /metrics` and nothing else (anything else is a 404
+ * problem). Open when no `token` is given — the operator keeps the port private by its bind address
+ * (`OMNIHUB_METRICS_HOST`, `127.0.0.1` unless set) — and behind `Authorization: Bearer <token>` when one is.
+ * @example const app = createMetricsApp({ deps, metrics, token: config.metricsToken });
+ */
+export function createMetricsApp(opts: { deps: Deps; metrics: Metrics; token?: string }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/metrics', metricsRoute(opts.deps, opts.metrics, { token: opts.token, open: true }));
+  app.use(notFound);
+  return app;
+}
+
+function notFound(_req: Request, res: Response): void {
+  res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Not found', status: 404, code: 'NOT_FOUND', detail: 'No such route' }));
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * `GET /metrics`: the Prometheus text when `Authorization: Bearer <token>` carries `access.token` (compared in
+ * constant time), or when no token is set and `access.open`. Otherwise 401 UNAUTHENTICATED as problem+json, the same
+ * document the admin API answers, with `WWW-Authenticate: Bearer`; with no token configured at all its detail tells
+ * the operator which variable to set.
+ */
+function metricsRoute(deps: Deps, metrics: Metrics, access: { token: string | undefined; open: boolean }): RequestHandler {
+  const expected = access.token === undefined ? undefined : digest(access.token);
+  return async (req, res) => {
+    if (expected) {
+      const m = /^Bearer\s+(\S{1,512})$/i.exec(req.header('authorization') ?? '');
+      if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+        return refuse(req, res, deps, 'Send the metrics token (OMNIHUB_METRICS_TOKEN) as "Authorization: Bearer <token>"');
+      }
+    } else if (!access.open) {
+      return refuse(req, res, deps, 'Metrics on this port need a token: the operator sets OMNIHUB_METRICS_TOKEN (scrapes then send "Authorization: Bearer <token>"), or OMNIHUB_METRICS_PORT to serve them on a listener of their own');
+    }
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+}
+
+function refuse(req: Request, res: Response, deps: Deps, detail: string): void {
+  res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+  sendProblem(res, toProblem(new DomainError('UNAUTHENTICATED', detail), req, deps.logger));
 }

@@ -1,39 +1,65 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetrics } from '../../shared/index.js';
+import type { Express } from 'express';
+import { createMetrics, type Logger, type Metrics } from '../../shared/index.js';
 import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
-import { createHttpApp } from '../http/create-app.js';
+import { createHttpApp, createMetricsApp } from '../http/create-app.js';
 import { channelAdminRoutes } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
 
 export interface ApiNode {
   server: Server;
   port: number;
+  /** The port the metrics listener bound (`OMNIHUB_METRICS_PORT`; the real one when that was 0); absent without one. */
+  metricsPort?: number;
   /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
   stop(graceMs?: number): Promise<void>;
 }
 
 /**
- * A stateless API node: admin REST, health, readiness and metrics on one port.
+ * A stateless API node: admin REST, GraphQL, health and readiness on one port; metrics behind
+ * `config.metricsToken` there, and — when `config.metricsPort` is set — alone on a second listener at
+ * `config.metricsHost`, started and stopped with the node.
+ * @throws the listen error (EADDRINUSE, EACCES) of either port; nothing is left listening then.
  * @example const node = await startApiNode(runtime.deps, 4000);
  */
 export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
-  let draining = false;
+  const { metricsToken, metricsPort, metricsHost } = deps.config;
   const metrics = createMetrics({ defaultMetrics: true });
+  // The metrics listener needs nothing but the registry: bound first, so a busy port stops the start before any
+  // connection is opened.
+  const metricsServer = metricsPort === undefined ? undefined
+    : await listen(createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }), metricsPort, metricsHost, deps.logger);
+  const node = await startApiListener(deps, metrics, port, host, metricsServer).catch(async (e: unknown) => {
+    if (metricsServer) await close(metricsServer, 0);
+    throw e;
+  });
+  const boundMetricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+  deps.logger.info(
+    { metricsPort: boundMetricsPort, metricsHost: metricsServer ? metricsHost : undefined, metricsToken: metricsToken ? 'set' : 'not set' },
+    metricsServer ? 'metrics: served on their own listener' : metricsToken ? 'metrics: /metrics wants the metrics token' : 'metrics: /metrics answers 401 until OMNIHUB_METRICS_TOKEN or OMNIHUB_METRICS_PORT is set',
+  );
+  return { ...node, ...(boundMetricsPort !== undefined ? { metricsPort: boundMetricsPort } : {}) };
+}
+
+/**
+ * The main listener with everything behind it (read model, GraphQL, admin REST); its `stop` also closes `alongside`
+ * (the metrics listener). Closes what it opened when the listen fails.
+ */
+async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: number, host: string, alongside: Server | undefined): Promise<ApiNode> {
+  let draining = false;
   const readModel = await createReadModel(deps, { facets: journeyReadModelFacets });
   const graphql = await createGraphqlHandler(deps, readModel);
   const app = createHttpApp({
-    deps, metrics, isDraining: () => draining,
+    deps, metrics, isDraining: () => draining, ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
     mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]), '/graphql': graphql.handler },
   });
-  // Express calls back with the listen error (EADDRINUSE, EACCES) itself.
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  const server = await listen(app, port, host, deps.logger).catch(async (e: unknown) => {
+    await graphql.stop();
+    await readModel.close();
+    throw e;
   });
-  // Once listening, a failed accept (EMFILE, ENFILE: out of file descriptors) is emitted here: without a listener it
-  // would crash the node; the server keeps listening, so it is logged and the next connections are served.
-  server.on('error', (err) => deps.logger.error({ err, port }, 'API server: accepting a connection failed'));
   server.keepAliveTimeout = 65_000;
   graphql.attach(server);
   return {
@@ -42,13 +68,29 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
     stop: async (graceMs = 10_000) => {
       draining = true;
       await graphql.detach();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
-        server.close(() => { clearTimeout(timer); resolve(); });
-        server.closeIdleConnections();
-      });
+      await Promise.all([close(server, graceMs), alongside ? close(alongside, graceMs) : undefined]);
       await graphql.stop();
       await readModel.close();
     },
   };
+}
+
+/** Listens on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES), which Express hands back itself. */
+async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  // Once listening, a failed accept (EMFILE, ENFILE: out of file descriptors) is emitted here: without a listener it
+  // would crash the node; the server keeps listening, so it is logged and the next connections are served.
+  server.on('error', (err) => logger.error({ err, port }, 'API server: accepting a connection failed'));
+  return server;
+}
+
+/** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes every connection left. */
+async function close(server: Server, graceMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
+    server.close(() => { clearTimeout(timer); resolve(); });
+    server.closeIdleConnections();
+  });
 }
