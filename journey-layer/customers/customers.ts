@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { parseInput } from '../../backoffice-layer/index.js';
-import { DomainError, runWrite, type ConsentPurpose, type Executor, type IdentifierKind, type WriteContext } from '../../shared/index.js';
+import { parseInput, recordAudit } from '../../backoffice-layer/index.js';
+import { DomainError, runWrite, sha256, type ConsentPurpose, type Executor, type IdentifierKind, type WriteContext } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import {
   ConsentPurposeSchema, CustomerAttributesSchema, EnrollInputSchema, FactChannelSchema, ProfileUpdateSchema,
@@ -83,16 +83,65 @@ export async function findCustomerByIdentifier(db: Executor, kind: IdentifierKin
   return row ? resolveCustomerId(db, row.customerId) : null;
 }
 
+/**
+ * Channels of the retailer's own people and systems (a till, a call-center agent, the console, the admin API, an
+ * import): they are told precisely why an identifier was refused. Any other channel — WEB and APP, open to anyone —
+ * gets {@link IDENTIFIER_REFUSED_MESSAGE} instead, which does not say whether the identifier is registered.
+ */
+const STAFF_CHANNELS: ReadonlySet<FactChannel> = new Set<FactChannel>(['STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN', 'IMPORT']);
+
+/**
+ * The one answer (code `CONFLICT`, no details) a WEB or APP caller gets for every identifier refusal — linked to
+ * another profile, or linked to one by a concurrent write — so the answer cannot tell whether an address is known.
+ */
+export const IDENTIFIER_REFUSED_MESSAGE = 'This request cannot be completed with the details given. Check them, or contact customer service.';
+
+/** Why an identifier was refused: it is someone else's, or a concurrent write linked it to someone else first. */
+type IdentifierRefusalReason = 'linked-elsewhere' | 'linked-concurrently';
+
+/**
+ * An identifier that belongs to another profile: CONFLICT with the precise message staff channels get. Carries the
+ * normalised value (never in `details`, never shown) so the refusal can be logged as a hash for other channels.
+ */
+class IdentifierRefused extends DomainError {
+  constructor(readonly kind: IdentifierKind, readonly value: string, readonly reason: IdentifierRefusalReason) {
+    const what = kind.toLowerCase().replace('_', ' ');
+    super('CONFLICT', reason === 'linked-elsewhere'
+      ? `This ${what} already belongs to another profile; merge the profiles instead`
+      : `This ${what} was just linked to another profile`, { kind });
+  }
+}
+
 async function insertIdentifier(w: WriteContext, customerId: string, kind: IdentifierKind, raw: string, channel: FactChannel): Promise<void> {
   const value = normalizeIdentifier(kind, raw);
   const existing = await w.tx.selectFrom('customerIdentifiers').select('customerId').where('kind', '=', kind).where('value', '=', value).forUpdate().executeTakeFirst();
   if (existing) {
     if (existing.customerId === customerId) return;
-    throw new DomainError('CONFLICT', `This ${kind.toLowerCase().replace('_', ' ')} already belongs to another profile; merge the profiles instead`, { kind });
+    throw new IdentifierRefused(kind, value, 'linked-elsewhere');
   }
   const inserted = await w.tx.insertInto('customerIdentifiers').values({ kind, value, customerId, channel, createdAt: w.now })
     .onConflict((oc) => oc.columns(['kind', 'value']).doNothing()).returning('kind').executeTakeFirst();
-  if (!inserted) throw new DomainError('CONFLICT', `This ${kind.toLowerCase().replace('_', ' ')} was just linked to another profile`, { kind });
+  if (!inserted) throw new IdentifierRefused(kind, value, 'linked-concurrently');
+}
+
+/**
+ * What a caller is told when a write failed (the write rolled back: nothing of it stays, its idempotency key
+ * unclaimed). An identifier refusal stays precise for staff channels; for any other channel it is logged (pino warn
+ * with the kind, the reason and a SHA-256 of the identifier, never the identifier) and audited (`customer.identifier-
+ * refused`, without the identifier), and answered with the neutral CONFLICT {@link IDENTIFIER_REFUSED_MESSAGE}. Any
+ * other error passes unchanged. Always throws.
+ */
+async function answerRefusal(deps: JourneyDeps, e: unknown, at: { channel: FactChannel; operation: 'enroll' | 'link-identifier'; customerId?: string }): Promise<never> {
+  if (!(e instanceof IdentifierRefused) || STAFF_CHANNELS.has(at.channel)) throw e;
+  deps.logger.warn({
+    channel: at.channel, operation: at.operation, kind: e.kind, reason: e.reason, identifierHash: sha256(`${e.kind}:${e.value}`),
+    ...(at.customerId ? { customerId: at.customerId } : {}),
+  }, 'identifier refused to a self-service channel; answered without saying why');
+  await recordAudit(deps.db, deps.clock.now(), {
+    actor: `channel:${at.channel}`, action: 'customer.identifier-refused', subject: at.customerId ? `customer:${at.customerId}` : null,
+    details: { operation: at.operation, kind: e.kind, reason: e.reason },
+  }).catch((err: unknown) => deps.logger.error({ err }, 'could not write the audit trail'));
+  throw new DomainError('CONFLICT', IDENTIFIER_REFUSED_MESSAGE, {});
 }
 
 async function writeAttributes(w: WriteContext, customerId: string, attributes: CustomerAttributes, channel: FactChannel): Promise<void> {
@@ -127,9 +176,12 @@ function touchCustomer(w: WriteContext, customerId: string): void {
 }
 
 /**
- * Creates one profile with whatever identifiers the channel knows (all normalised, each unique across profiles:
- * an identifier that belongs to someone else is a CONFLICT, and nothing is written), its first consents and
- * attributes. Idempotent per key, so a retried sign-up never makes a second profile.
+ * Creates one profile with whatever identifiers the channel knows (all normalised, each unique across profiles),
+ * its first consents and attributes. Idempotent per key, so a retried sign-up never makes a second profile.
+ * @throws BAD_USER_INPUT for malformed input; CONFLICT when an identifier belongs to someone else — nothing is
+ * written and the key stays unused. Staff channels are told which identifier and why; WEB and APP get the neutral
+ * {@link IDENTIFIER_REFUSED_MESSAGE}, and the attempt is logged and audited. CONFLICT too for a key used before with
+ * another request.
  */
 export async function enrollCustomer(deps: JourneyDeps, input: EnrollInput, opts: { channel: FactChannel; idempotencyKey: string }): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(EnrollInputSchema, input, 'body');
@@ -144,11 +196,17 @@ export async function enrollCustomer(deps: JourneyDeps, input: EnrollInput, opts
     for (const hook of enrolmentHooks) await hook(w, id);
     touchCustomer(w, id);
     return { customerId: id };
-  }, { idempotency: { scope: 'enroll-customer', key: opts.idempotencyKey, request: { body, channel } } });
+  }, { idempotency: { scope: 'enroll-customer', key: opts.idempotencyKey, request: { body, channel } } })
+    .catch((e: unknown) => answerRefusal(deps, e, { channel, operation: 'enroll' }));
   return { customer: await profileAfterWrite(deps.db, result.customerId), revision };
 }
 
-/** Links one more identifier to a profile (no-op when already linked to it; CONFLICT when it is someone else's). */
+/**
+ * Links one more identifier to a profile (no-op when already linked to it).
+ * @throws NOT_FOUND for an unknown or erased profile; CONFLICT when the identifier is someone else's, nothing
+ * written — precise for staff channels, the neutral {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB
+ * and APP.
+ */
 export async function linkIdentifier(deps: JourneyDeps, customerId: string, kind: IdentifierKind, value: string, channel: FactChannel): Promise<{ customer: CustomerView; revision: number }> {
   const k = parseInput(IdentifierKindSchema, kind, 'body');
   const ch = FactChannelSchema.parse(channel);
@@ -159,7 +217,7 @@ export async function linkIdentifier(deps: JourneyDeps, customerId: string, kind
     const after = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
     if (Number(after.n) !== Number(before.n)) touchCustomer(w, id);
     return id;
-  });
+  }).catch((e: unknown) => answerRefusal(deps, e, { channel: ch, operation: 'link-identifier', customerId }));
   return { customer: await profileAfterWrite(deps.db, result), revision };
 }
 
