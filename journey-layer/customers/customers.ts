@@ -100,15 +100,21 @@ export const IDENTIFIER_REFUSED_MESSAGE = 'This request cannot be completed with
 type IdentifierRefusalReason = 'linked-elsewhere' | 'linked-concurrently';
 
 /**
- * An identifier that belongs to another profile: CONFLICT with the precise message staff channels get. Carries the
- * normalised value (never in `details`, never shown) so the refusal can be logged as a hash for other channels.
+ * An identifier that belongs to another profile: CONFLICT with the precise message staff channels get. Holds the
+ * normalised value privately (not in `details`, not an own property a logger would print) and gives out only its hash.
  */
 class IdentifierRefused extends DomainError {
-  constructor(readonly kind: IdentifierKind, readonly value: string, readonly reason: IdentifierRefusalReason) {
+  readonly #value: string;
+  constructor(readonly kind: IdentifierKind, value: string, readonly reason: IdentifierRefusalReason) {
     const what = kind.toLowerCase().replace('_', ' ');
     super('CONFLICT', reason === 'linked-elsewhere'
       ? `This ${what} already belongs to another profile; merge the profiles instead`
       : `This ${what} was just linked to another profile`, { kind });
+    this.#value = value;
+  }
+  /** SHA-256 (hex) of `KIND:normalised value`: the same for one identifier however it was typed. */
+  get identifierHash(): string {
+    return sha256(`${this.kind}:${this.#value}`);
   }
 }
 
@@ -134,7 +140,7 @@ async function insertIdentifier(w: WriteContext, customerId: string, kind: Ident
 async function answerRefusal(deps: JourneyDeps, e: unknown, at: { channel: FactChannel; operation: 'enroll' | 'link-identifier'; customerId?: string }): Promise<never> {
   if (!(e instanceof IdentifierRefused) || STAFF_CHANNELS.has(at.channel)) throw e;
   deps.logger.warn({
-    channel: at.channel, operation: at.operation, kind: e.kind, reason: e.reason, identifierHash: sha256(`${e.kind}:${e.value}`),
+    channel: at.channel, operation: at.operation, kind: e.kind, reason: e.reason, identifierHash: e.identifierHash,
     ...(at.customerId ? { customerId: at.customerId } : {}),
   }, 'identifier refused to a self-service channel; answered without saying why');
   await recordAudit(deps.db, deps.clock.now(), {
