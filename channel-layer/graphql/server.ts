@@ -50,7 +50,7 @@ const CLOSE_CODES: Partial<Record<DomainError['code'], number>> = { UNAUTHENTICA
 /** Refuses variables no text column can store (NUL, lone surrogates), on either transport. */
 function unstorableVariables(variables: unknown): DomainError | undefined {
   const bad = findUnstorableText(variables);
-  return bad ? new DomainError('BAD_USER_INPUT', `variables.${bad.path.join('.')} ${bad.message}`, { field: ['variables', ...bad.path].join('.') }) : undefined;
+  return bad ? new DomainError('BAD_USER_INPUT', `variables.${bad.path.join('.')}: ${bad.message}`, { field: ['variables', ...bad.path].join('.') }) : undefined;
 }
 
 /** One open WebSocket connection: who it is, what it presented, its subscriptions, and the signal that ends them. */
