@@ -46,7 +46,7 @@ async function announceAdminKey(rt: Runtime): Promise<void> {
 function banner(config: Config, rt: Runtime, port: number, role: string): void {
   process.stdout.write([
     `Omnihub ${role} ready`,
-    `  listening:  http://localhost:${port}  (admin REST /admin/v1, health /healthz /readyz, metrics /metrics)`,
+    `  listening:  http://localhost:${port}  (admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT)`,
     `  database:   ${rt.describe.database}${rt.embeddedDatabase ? ` (embedded, data in ${config.dataDir}/pg)` : ''}`,
     `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
     '',
