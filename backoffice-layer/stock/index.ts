@@ -6,9 +6,9 @@ export {
   releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker,
   type ReservationView, type ReservationStatus, type ReserveResult, type OrderHooks,
 } from './reservations.js';
-export { recordStoreSale, returnItems } from './sales.js';
+export { recordStoreSale, returnItems, findOrderHead, type OrderHead } from './sales.js';
 export {
   StockCountBodySchema, StockMovementsBodySchema, ReserveBodySchema, CommitReservationSchema, StoreSaleSchema, ReturnSchema, IdempotencyKeySchema,
   MAX_UNITS, MAX_LINES, DEFAULT_RESERVATION_TTL_SECONDS, MAX_RESERVATION_TTL_SECONDS,
-  type StockCountBody, type StockMovementsBody, type ReserveBody, type CommitReservationInput, type StoreSaleInput, type ReturnInput, type StockMovement,
+  type StockCountBody, type StockMovementsBody, type ReserveBody, type ReserveRequest, type CommitReservationInput, type StoreSaleInput, type ReturnInput, type StockMovement,
 } from './stock.schema.js';

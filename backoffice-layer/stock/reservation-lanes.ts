@@ -6,7 +6,7 @@ import {
   insufficientStock, mergeLines, newReservation, RESERVE_SCOPE, reservationCreated, reserveAlone, scheduleExpiries,
   type NewReservation, type ReservationDeps, type ReserveResult,
 } from './reservations.js';
-import type { ReserveBody } from './stock.schema.js';
+import type { ReserveRequest } from './stock.schema.js';
 
 /** Reservations of one process go through this many lanes, chosen by their first (sku, location). */
 const LANES = 8;
@@ -16,7 +16,7 @@ const MAX_BATCH = 100;
 type Line = { sku: string; locationId: string; quantity: number };
 
 interface Request {
-  body: ReserveBody;
+  body: ReserveRequest;
   key: string;
   lines: Line[];
   resolve(r: ReserveResult): void;
@@ -43,7 +43,7 @@ const lanesOf = new WeakMap<Database, WeakMap<Clock, Lane[]>>();
  * a failed batch) is handed to the one-reservation path, which answers exactly as it always does.
  * @example await reserveStock(deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }] }, 'cart-42');
  */
-export function reserveStock(deps: ReservationDeps, body: ReserveBody, idempotencyKey: string): Promise<ReserveResult> {
+export function reserveStock(deps: ReservationDeps, body: ReserveRequest, idempotencyKey: string): Promise<ReserveResult> {
   const lines = mergeLines(body.lines);
   return new Promise<ReserveResult>((resolve, reject) => {
     const lanes = lanesFor(deps);
@@ -140,9 +140,10 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
       if (granted.length === 0) return { granted, refused, handOver };
 
       const g = granted.map((x) => x.reservation);
-      await sql`INSERT INTO reservations (id, status, channel, expires_at, revision, created_at, updated_at)
-        SELECT t.id, 'ACTIVE', t.channel, t.expires_at, 0, ${w.now}, ${w.now}
-        FROM unnest(${g.map((x) => x.id)}::uuid[], ${g.map((x) => x.channel)}::text[], ${g.map((x) => x.expiresAt)}::timestamptz[]) AS t(id, channel, expires_at)`.execute(w.tx);
+      await sql`INSERT INTO reservations (id, status, channel, client_id, customer_id, expires_at, revision, created_at, updated_at)
+        SELECT t.id, 'ACTIVE', t.channel, t.client_id, t.customer_id, t.expires_at, 0, ${w.now}, ${w.now}
+        FROM unnest(${g.map((x) => x.id)}::uuid[], ${g.map((x) => x.channel)}::text[], ${g.map((x) => x.clientId)}::uuid[], ${g.map((x) => x.customerId)}::uuid[],
+                    ${g.map((x) => x.expiresAt)}::timestamptz[]) AS t(id, channel, client_id, customer_id, expires_at)`.execute(w.tx);
       const lineRows = g.flatMap((x) => x.lines.map((l, i) => ({ id: x.id, n: i + 1, ...l })));
       await sql`INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
         SELECT * FROM unnest(${lineRows.map((l) => l.id)}::uuid[], ${lineRows.map((l) => l.n)}::int[], ${lineRows.map((l) => l.sku)}::text[],

@@ -6,14 +6,20 @@ import { DomainError, runWrite, type Executor, type PendingEvent, type WriteCont
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
-import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveBody } from './stock.schema.js';
+import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveRequest } from './stock.schema.js';
 
 export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
+/**
+ * A reservation as every interface answers it. `clientId`: the channel client that made it (null through the admin
+ * API, or for one made before owners were recorded); `customerId`: the customer it was made for, if any.
+ */
 export interface ReservationView {
   id: string;
   status: ReservationStatus;
   channel: string | null;
+  clientId: string | null;
+  customerId: string | null;
   lines: Array<{ sku: string; locationId: string; quantity: number }>;
   expiresAt: string;
   revision: number;
@@ -51,14 +57,19 @@ export interface NewReservation {
   id: string;
   status: ReservationStatus;
   channel: string | null;
+  clientId: string | null;
+  customerId: string | null;
   lines: Line[];
   expiresAt: string;
 }
 
 /** The reservation a request makes at `now`: a new id, ACTIVE, expiring after its TTL (`DEFAULT_RESERVATION_TTL_SECONDS` unless asked). */
-export function newReservation(body: ReserveBody, lines: Line[], now: Date): NewReservation {
+export function newReservation(body: ReserveRequest, lines: Line[], now: Date): NewReservation {
   const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
-  return { id: randomUUID(), status: 'ACTIVE', channel: body.channel ?? null, lines, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString() };
+  return {
+    id: randomUUID(), status: 'ACTIVE', channel: body.channel ?? null, clientId: body.clientId ?? null, customerId: body.customerId ?? null,
+    lines, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+  };
 }
 
 export function reservationCreated(r: NewReservation): PendingEvent {
@@ -94,12 +105,12 @@ export function insufficientStock(line: { sku: string; locationId: string; quant
  * served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the delayed expiry job is
  * scheduled after commit.
  */
-export async function reserveAlone(deps: Deps, body: ReserveBody, idempotencyKey: string): Promise<ReserveResult> {
+export async function reserveAlone(deps: Deps, body: ReserveRequest, idempotencyKey: string): Promise<ReserveResult> {
   const lines = mergeLines(body.lines);
   const { result, revision, replayed } = await runWrite(deps, async (w) => {
     const r = newReservation(body, lines, w.now);
     const id = r.id;
-    await w.tx.insertInto('reservations').values({ id, status: r.status, channel: r.channel, expiresAt: new Date(r.expiresAt), revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
+    await w.tx.insertInto('reservations').values({ id, status: r.status, channel: r.channel, clientId: r.clientId, customerId: r.customerId, expiresAt: new Date(r.expiresAt), revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
     await w.tx.insertInto('reservationLines').values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l }))).execute();
     const change = new StockChange(w, 'reservation');
     for (const line of lines) {
@@ -140,7 +151,7 @@ export async function getReservation(db: Executor, id: string): Promise<Reservat
   const r = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) return null;
   const lines = await db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', id).orderBy('lineNo').execute();
-  return { id: r.id, status: r.status, channel: r.channel, lines, expiresAt: r.expiresAt.toISOString(), revision: r.revision };
+  return { id: r.id, status: r.status, channel: r.channel, clientId: r.clientId, customerId: r.customerId, lines, expiresAt: r.expiresAt.toISOString(), revision: r.revision };
 }
 
 /** Gives a reservation's units back (ledger RELEASE) and sets its final status. Expects the row locked and ACTIVE. */

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { DomainError, mulDivHalfUp, runWrite, type WriteDeps } from '../../shared/index.js';
+import { DomainError, mulDivHalfUp, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
 import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
 import type { OrderHooks } from './reservations.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
@@ -104,4 +104,23 @@ export async function returnItems(deps: WriteDeps, input: ReturnInput, idempoten
     return { returnId, refundAmount };
   }, { idempotency: { scope: 'return-items', key: idempotencyKey, request: input } });
   return { ...result, revision, replayed };
+}
+
+/**
+ * An order's head: what says whose it is. `customerRef` is the customer's id as the order was placed or sold with
+ * (her survivor after a merge, a pseudonym after her erasure; null for a sale to nobody known); `locationId` is the
+ * store of a store sale (null for an online order, whose lines carry their own locations).
+ */
+export interface OrderHead {
+  id: string;
+  kind: 'ONLINE' | 'STORE';
+  customerRef: string | null;
+  locationId: string | null;
+  channel: string | null;
+}
+
+/** The head of order `id`, or null when there is none (an id that is not a UUID included). */
+export async function findOrderHead(db: Executor, id: string): Promise<OrderHead | null> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  return (await db.selectFrom('orders').select(['id', 'kind', 'customerRef', 'locationId', 'channel']).where('id', '=', id).executeTakeFirst()) ?? null;
 }

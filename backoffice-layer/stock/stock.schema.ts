@@ -45,8 +45,15 @@ export const ReserveBodySchema = z.strictObject({
   lines: z.array(ReserveLineSchema).min(1).max(MAX_LINES),
   ttlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_SECONDS).optional(),
   channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN']).optional(),
+  /** The customer the units are held for, if any (stored with the reservation; the channel API decides who may name her). */
+  customerId: z.uuid().optional(),
 });
 export type ReserveBody = z.infer<typeof ReserveBodySchema>;
+/**
+ * A reservation request as the domain takes it: the body, and the channel client that makes it (stored as its
+ * owner; none through the admin API). Never read from a request body: the channel layer sets it from the caller's key.
+ */
+export type ReserveRequest = ReserveBody & { clientId?: string };
 
 const Amount = z.number().int().min(0).max(1_000_000_000);
 const Currency = z.string().regex(/^[A-Z]{3}$/);

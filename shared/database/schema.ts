@@ -96,6 +96,10 @@ export interface ReservationsTable {
   id: string;
   status: ReservationStatus;
   channel: string | null;
+  /** The channel client that made it; null through the admin API (and for reservations made before 20261130T0100). */
+  clientId: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The customer it was made for, if any. */
+  customerId: ColumnType<string | null, string | null | undefined, string | null>;
   expiresAt: Timestamp;
   revision: number;
   createdAt: Timestamp;
