@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { getReservation, parseInput, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
+import { parseInput, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
 import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, PlaceOrderInputSchema, redeemPoints, setConsent, StoreSaleOrderInputSchema, type Quote } from '../../journey-layer/index.js';
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
-import { mayActFor, type GraphqlContext } from './resolvers.js';
+import { customerNamed, requireAccess } from '../access/require-access.js';
+import type { GraphqlContext } from './resolvers.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
 import { eraseCustomer, exportCustomerData, getCustomer } from '../../journey-layer/index.js';
 
@@ -26,12 +27,6 @@ function key(k: string): string {
   return valid(IdempotencyKeySchema, k);
 }
 
-/** A store terminal acts only at its own store. */
-function ownStore(ctx: GraphqlContext, locationId: string): void {
-  if (ctx.client.channel === 'STORE' && ctx.client.locationId !== locationId) throw new DomainError('FORBIDDEN', `This terminal belongs to ${ctx.client.locationId}; it cannot act at ${locationId}`, { locationId });
-}
-
-
 const reservation = (r: ReservationView) => r;
 
 function order(orderId: string, q: Quote, revision: number) {
@@ -44,47 +39,45 @@ function order(orderId: string, q: Quote, revision: number) {
 }
 
 export const mutationResolvers = {
-  reserveStock: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number; locationId: string }>; ttlSeconds?: number | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
+  reserveStock: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number; locationId: string }>; ttlSeconds?: number | null; customerId?: string | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
     const input = valid(ReserveBodySchema, given(a.input));
-    for (const l of input.lines) ownStore(ctx, l.locationId);
-    const r = await reserveStock(ctx.deps, { ...input, channel: ctx.client.channel }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+    await requireAccess(ctx, { act: 'reservation.for-customer', on: { kind: 'reservation', clientId: ctx.client.id, customerId: input.customerId ?? null, locationIds: input.lines.map((l) => l.locationId) } });
+    if (input.customerId && !(await getCustomer(ctx.deps.db, input.customerId))) throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, { customerId: input.customerId });
+    const r = await reserveStock(ctx.deps, { ...input, channel: ctx.client.channel, clientId: ctx.client.id }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return reservation(r.reservation);
   },
   releaseReservation: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
-    const existing = await getReservation(ctx.deps.db, a.id);
-    if (!existing) throw new DomainError('NOT_FOUND', `No reservation ${a.id}`, { reservationId: a.id });
-    for (const l of existing.lines) ownStore(ctx, l.locationId);
+    await requireAccess(ctx, { act: 'reservation.release', on: { kind: 'reservation', reservationId: a.id } });
     return reservation((await releaseReservation(ctx.deps, a.id)).reservation);
   },
   placeOrder: async (_: unknown, a: { input: { reservationId?: string | null; lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null; locationId?: string | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
     const input = valid(PlaceOrderInputSchema, given(a.input));
-    await mayActFor(ctx, input.customerId, 'order.for-customer');
-    if (input.locationId) ownStore(ctx, input.locationId);
-    if (input.reservationId && ctx.client.channel === 'STORE') for (const l of (await getReservation(ctx.deps.db, input.reservationId))?.lines ?? []) ownStore(ctx, l.locationId);
+    await requireAccess(ctx,
+      { act: 'order.for-customer', on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId ?? null } },
+      ...(input.reservationId ? [{ act: 'reservation.order' as const, on: { kind: 'reservation' as const, reservationId: input.reservationId } }] : []));
     const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, { channel: ctx.client.channel });
     return order(o.orderId, o.quote, o.revision);
   },
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-    if (ctx.client.channel !== 'WEB' && ctx.client.channel !== 'APP') throw new DomainError('FORBIDDEN', 'Customer tokens are for web and app clients whose app signed the customer in', {});
+    await requireAccess(ctx, { act: 'customer.token', on: customerNamed(a.customerId) });
     const customer = await getCustomer(ctx.deps.db, a.customerId);
     if (!customer) throw new DomainError('NOT_FOUND', `No customer ${a.customerId}`, {});
     return issueCustomerToken(ctx.deps.db, customer.id, ctx.client.id, ctx.deps.clock.now());
   },
   exportCustomerData: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-    if (ctx.client.channel === 'STORE') throw new DomainError('FORBIDDEN', 'Data exports are for the customer herself, the call center or the console', {});
-    await mayActFor(ctx, a.customerId, 'customer.export');
+    await requireAccess(ctx, { act: 'customer.export', on: customerNamed(a.customerId) });
     return JSON.stringify(await exportCustomerData(ctx.deps, a.customerId, `client:${ctx.client.id}`));
   },
   eraseCustomer: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-    if (ctx.client.channel === 'STORE') throw new DomainError('FORBIDDEN', 'Erasure is for the customer herself, the call center or the console', {});
-    await mayActFor(ctx, a.customerId, 'customer.erase-request');
+    await requireAccess(ctx, { act: 'customer.erase-request', on: customerNamed(a.customerId) });
     const r = await eraseCustomer(ctx.deps, a.customerId, `client:${ctx.client.id}`);
     return { erasureId: r.erasureId, erasedAt: r.erasedAt, revision: r.revision };
   },
   recordStoreSale: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
-    if (ctx.client.channel !== 'STORE' || !ctx.client.locationId) throw new DomainError('FORBIDDEN', 'Only a store terminal records store sales', {});
+    // First whether this caller records sales at all (a store terminal, at its store), then for whom.
+    await requireAccess(ctx, { act: 'sale.for-customer', on: { kind: 'order', customerId: null, locationId: ctx.client.locationId } });
     const input = valid(StoreSaleOrderInputSchema, { ...given(a.input), locationId: ctx.client.locationId });
-    await mayActFor(ctx, input.customerId, 'sale.for-customer');
+    await requireAccess(ctx, { act: 'sale.for-customer', on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId } });
     const o = await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return order(o.orderId, o.quote, o.revision);
   },
@@ -93,23 +86,24 @@ export const mutationResolvers = {
     const locationId = a.input.locationId ?? ctx.client.locationId;
     if (!locationId) throw new DomainError('BAD_USER_INPUT', 'Give the locationId the items are returned to', {});
     const input = valid(ReturnSchema, { ...a.input, locationId });
-    ownStore(ctx, input.locationId);
+    await requireAccess(ctx, { act: 'order.return', on: { kind: 'return', orderId: input.orderId, locationId: input.locationId } });
     const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return { id: r.returnId, refund: money(r.refundAmount), revision: r.revision };
   },
   enrollCustomer: async (_: unknown, a: { input: { displayName?: string | null; email?: string | null; phone?: string | null; loyaltyCard?: string | null; consents?: ConsentPurpose[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
+    await requireAccess(ctx, { act: 'customer.enroll', on: customerNamed(null) });
     return (await enrollCustomer(ctx.deps, given(a.input), { channel: ctx.client.channel, idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}` })).customer;
   },
   linkIdentifier: async (_: unknown, a: { customerId: string; kind: IdentifierKind; value: string }, ctx: GraphqlContext) => {
-    await mayActFor(ctx, a.customerId, 'customer.link-identifier');
+    await requireAccess(ctx, { act: 'customer.link-identifier', on: customerNamed(a.customerId) });
     return (await linkIdentifier(ctx.deps, a.customerId, a.kind, a.value, ctx.client.channel)).customer;
   },
   redeemPoints: async (_: unknown, a: { customerId: string; points: number; idempotencyKey: string }, ctx: GraphqlContext) => {
-    await mayActFor(ctx, a.customerId, 'loyalty.redeem');
+    await requireAccess(ctx, { act: 'loyalty.redeem', on: customerNamed(a.customerId) });
     return (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`)).status;
   },
   setConsent: async (_: unknown, a: { customerId: string; purpose: ConsentPurpose; granted: boolean }, ctx: GraphqlContext) => {
-    await mayActFor(ctx, a.customerId, 'customer.consent');
+    await requireAccess(ctx, { act: 'customer.consent', on: customerNamed(a.customerId) });
     return (await setConsent(ctx.deps, a.customerId, a.purpose, a.granted, ctx.client.channel)).customer;
   },
 };

@@ -1,7 +1,8 @@
 import { GraphQLScalarType, Kind } from 'graphql';
-import { listLocations, listProducts, getProduct, recordAudit, type ReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { listLocations, listProducts, getProduct, type ReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { findCustomerByIdentifier, getCustomer, getLoyaltyStatus, offer, offers, quote, type Adjustment, type Offer } from '../../journey-layer/index.js';
 import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
+import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { mutationResolvers } from './mutations.js';
 import { loyaltyChanged, offerChanged, type SnapshotHub } from './subscriptions.js';
@@ -36,16 +37,15 @@ const Revision = new GraphQLScalarType({
 const DateTime = new GraphQLScalarType({ name: 'DateTime', serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)) });
 
 /**
- * Who may act for a customer: a web or app client only for the customer of its customer token; staff channels for
- * anyone, and every such read or act is audit-logged.
+ * Who may act for a customer, as the access policy's customer rule says (channel-layer/access/policy.ts): with no
+ * customer named, anyone; a web or app client only for the customer of its customer token; staff channels for
+ * anyone, and every such read or act is audit-logged with `why` as its action. `subscription.offer` and
+ * `subscription.loyalty` are asked as the policy's subscription acts.
+ * @throws DomainError FORBIDDEN (nothing written).
  */
 export async function mayActFor(ctx: GraphqlContext, customerId: string | null | undefined, why: string): Promise<void> {
-  if (!customerId) return;
-  if (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP') {
-    if (ctx.customerId !== customerId) throw new DomainError('FORBIDDEN', 'A customer token for this customer is required (X-Customer-Token)', {});
-    return;
-  }
-  await recordAudit(ctx.deps.db, ctx.deps.clock.now(), { actor: `client:${ctx.client.id}`, action: why, subject: `customer:${customerId}`, details: { channel: ctx.client.channel } });
+  if (why === 'subscription.offer' || why === 'subscription.loyalty') await requireAccess(ctx, { act: why, on: { kind: 'subscription', customerId: customerId ?? null } });
+  else await requireAccess(ctx, { act: 'customer.act', on: customerNamed(customerId), auditAs: why });
 }
 
 export function offerView(o: Offer) {
@@ -66,12 +66,12 @@ export const resolvers = {
   DateTime,
   Query: {
     offer: async (_: unknown, a: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number }, ctx: GraphqlContext) => {
-      await mayActFor(ctx, a.customerId, 'offer.for-customer');
+      await requireAccess(ctx, { act: 'offer.for-customer', on: customerNamed(a.customerId) });
       return offerView(await offer(ctx.deps, a, { readModel: ctx.readModel }));
     },
     offers: async (_: unknown, a: { skus: string[]; customerId?: string | null; locationId?: string | null; minRevision?: number }, ctx: GraphqlContext) => {
       if (a.skus.length > 100) throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
-      await mayActFor(ctx, a.customerId, 'offers.for-customer');
+      await requireAccess(ctx, { act: 'offers.for-customer', on: customerNamed(a.customerId) });
       return (await offers(ctx.deps, a, { readModel: ctx.readModel })).map(offerView);
     },
     product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
@@ -87,7 +87,7 @@ export const resolvers = {
       };
     },
     quote: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null; minRevision?: number | null } }, ctx: GraphqlContext) => {
-      await mayActFor(ctx, a.input.customerId, 'quote.for-customer');
+      await requireAccess(ctx, { act: 'quote.for-customer', on: customerNamed(a.input.customerId) });
       const q = await quote(ctx.deps, { lines: a.input.lines, customerId: a.input.customerId ?? null, ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}), ...(a.input.minRevision != null ? { minRevision: a.input.minRevision } : {}) }, { readModel: ctx.readModel });
       const c = q.currency;
       return {
@@ -97,14 +97,14 @@ export const resolvers = {
       };
     },
     customer: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
-      await mayActFor(ctx, a.id, 'customer.read');
+      await requireAccess(ctx, { act: 'customer.read', on: customerNamed(a.id) });
       return getCustomer(ctx.deps.db, a.id);
     },
     customerByIdentifier: async (_: unknown, a: { kind: IdentifierKind; value: string }, ctx: GraphqlContext) => {
-      if (ctx.client.channel === 'WEB' || ctx.client.channel === 'APP') throw new DomainError('FORBIDDEN', 'This client may not look customers up', {});
+      await requireAccess(ctx, { act: 'customer.lookup', on: customerNamed(null) }); // may this caller look anyone up?
       const id = await findCustomerByIdentifier(ctx.deps.db, a.kind, a.value);
       if (!id) return null;
-      await mayActFor(ctx, id, 'customer.lookup');
+      await requireAccess(ctx, { act: 'customer.lookup', on: customerNamed(id) });
       return getCustomer(ctx.deps.db, id);
     },
     locations: async (_: unknown, _a: unknown, ctx: GraphqlContext) => listLocations(ctx.deps.db),

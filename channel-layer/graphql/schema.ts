@@ -36,7 +36,7 @@ export const typeDefs = /* GraphQL */ `
   type ErasureReceipt { erasureId: ID!  erasedAt: DateTime!  revision: Revision! }
   type CustomerToken { token: String!  expiresAt: DateTime! }
 
-  input ReserveStockInput { lines: [ReserveLineInput!]!  ttlSeconds: Int }
+  input ReserveStockInput { lines: [ReserveLineInput!]!  ttlSeconds: Int  customerId: ID }
   input ReserveLineInput { sku: ID!  quantity: Int!  locationId: ID! }
   type Reservation { id: ID!  status: ReservationStatus!  lines: [ReservationLine!]!  expiresAt: DateTime!  revision: Revision! }
   type ReservationLine { sku: ID!  locationId: ID!  quantity: Int! }

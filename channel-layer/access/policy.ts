@@ -1,0 +1,173 @@
+/**
+ * The channel API's access policy: who may do what to whose customer, order, return, reservation or subscription.
+ * Pure (no I/O, no clock): the resolvers load what a request touches, ask `authorize`, and write only when it says
+ * yes (see require-access.ts). One table, `RULES`, one row an act; docs/API.md says the same in words.
+ */
+import type { Channel } from '../clients/clients.js';
+
+/** Who is calling: the channel client of the key, its store (terminals only), the customer of its customer token. */
+export interface Caller {
+  clientId: string;
+  channel: Channel;
+  /** A store terminal's store; null for every other channel. */
+  locationId: string | null;
+  /** The customer of the request's X-Customer-Token (web and app clients); null without one. */
+  customerId: string | null;
+}
+
+/**
+ * What an act touches, as far as access is concerned.
+ * - `customer`, `subscription`: the customer named (null: none, so nothing of anyone's is touched).
+ * - `order`: an order being placed or a store sale being recorded, for `customerId` (null: nobody known), at
+ *   `locationId` (the store of a sale, the location an online order reserves at; null when none is named).
+ * - `return`: returned items of an order whose customer is `orderCustomerId` (null: an order of nobody known),
+ *   accepted and restocked at `locationId`.
+ * - `reservation`: held units at `locationIds`, made by the channel client `clientId` (null: through the admin API, or
+ *   before owners were recorded) for `customerId` (null: for nobody in particular).
+ */
+export type Resource =
+  | { kind: 'customer'; customerId: string | null }
+  | { kind: 'subscription'; customerId: string | null }
+  | { kind: 'order'; customerId: string | null; locationId: string | null }
+  | { kind: 'return'; orderCustomerId: string | null; locationId: string }
+  | { kind: 'reservation'; clientId: string | null; customerId: string | null; locationIds: readonly string[] };
+
+/**
+ * The policy's answer. Allowed acts of staff on a customer's things carry `audit`: the subject of the audit row the
+ * caller must write before acting (as every staff read or act on a customer's data is on record). A refusal carries
+ * the `reason` the client is told (as a FORBIDDEN error) and `details` for its extensions.
+ */
+export type Decision =
+  | { allowed: true; audit?: { subject: string } }
+  | { allowed: false; reason: string; details?: Record<string, unknown> };
+
+/** Every act the channel API asks about, with the kind of resource it touches. The act's name is its audit action. */
+const ACTS = {
+  // A customer's profile, prices, loyalty and data.
+  'customer.read': 'customer',
+  'customer.lookup': 'customer',
+  'customer.enroll': 'customer',
+  'customer.token': 'customer',
+  'customer.link-identifier': 'customer',
+  'customer.consent': 'customer',
+  'customer.export': 'customer',
+  'customer.erase-request': 'customer',
+  'loyalty.redeem': 'customer',
+  'offer.for-customer': 'customer',
+  'offers.for-customer': 'customer',
+  'quote.for-customer': 'customer',
+  /** Any other act for a customer (`mayActFor` with a reason of its caller's own). */
+  'customer.act': 'customer',
+  // Live pushes about a customer.
+  'subscription.offer': 'subscription',
+  'subscription.loyalty': 'subscription',
+  // Orders placed, sales recorded, returns accepted.
+  'order.for-customer': 'order',
+  'sale.for-customer': 'order',
+  'order.return': 'return',
+  // Held units.
+  'reservation.for-customer': 'reservation',
+  'reservation.release': 'reservation',
+  'reservation.order': 'reservation',
+} as const satisfies Record<string, Resource['kind']>;
+
+/** An act the policy knows. */
+export type Act = keyof typeof ACTS;
+/** The resource an act touches. */
+export type ResourceOf<A extends Act> = Extract<Resource, { kind: (typeof ACTS)[A] }>;
+
+/** True when `name` is an act of the policy. */
+export function isAct(name: string): name is Act {
+  return Object.prototype.hasOwnProperty.call(ACTS, name);
+}
+
+const ALLOWED: Decision = { allowed: true };
+const deny = (reason: string, details?: Record<string, unknown>): Decision => ({ allowed: false, reason, ...(details ? { details } : {}) });
+const customersOwnApp = (c: Caller) => c.channel === 'WEB' || c.channel === 'APP';
+/** Staff acting on something of a customer's: allowed, on record. */
+const onRecord = (customerId: string | null): Decision => (customerId ? { allowed: true, audit: { subject: `customer:${customerId}` } } : ALLOWED);
+
+/**
+ * The customer rule: with no customer named nothing of hers is touched; a web or app client acts only for the
+ * customer of its customer token; staff (store terminals, call center, console) for anyone, on record.
+ */
+function forCustomer(c: Caller, customerId: string | null): Decision {
+  if (!customerId) return ALLOWED;
+  if (customersOwnApp(c)) return c.customerId === customerId ? ALLOWED : deny('A customer token for this customer is required (X-Customer-Token)');
+  return onRecord(customerId);
+}
+
+/** A store terminal acts only at its own store: null when every location is its own (or the caller is no terminal). */
+function elsewhere(c: Caller, locationIds: readonly (string | null)[], what: string): Decision | null {
+  if (c.channel !== 'STORE') return null;
+  const other = locationIds.find((l) => l !== null && l !== c.locationId);
+  return other === undefined ? null : deny(`This terminal belongs to ${c.locationId}; it cannot ${what} at ${other}`, { locationId: other });
+}
+
+/**
+ * Acting on a reservation (releasing it, ordering from it): the client that made it; a web or app client with the
+ * token of the customer it was made for; a store terminal when every line holds its own store's units (whoever made
+ * it); the call center and console when it was made for a customer (on record) or by themselves. Nobody else.
+ */
+function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decision {
+  if (c.channel === 'STORE') {
+    if (r.locationIds.length === 0) return deny('This reservation holds no units at this terminal\u2019s store');
+    return elsewhere(c, r.locationIds, 'act on units held') ?? onRecord(r.customerId);
+  }
+  const maker = r.clientId !== null && r.clientId === c.clientId;
+  if (customersOwnApp(c)) {
+    if (maker || (r.customerId !== null && r.customerId === c.customerId)) return ALLOWED;
+    return deny('Only the client that made this reservation, or one holding the token of the customer it was made for, may act on it');
+  }
+  if (maker || r.customerId !== null) return onRecord(r.customerId);
+  return deny('Staff act on reservations made for a customer, or made by themselves');
+}
+
+/** The rules, one row an act. */
+const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
+  'customer.read': (c, r) => forCustomer(c, r.customerId),
+  'customer.lookup': (c, r) => (customersOwnApp(c) ? deny('This client may not look customers up') : onRecord(r.customerId)),
+  'customer.enroll': () => ALLOWED,
+  'customer.token': (c) => (customersOwnApp(c) ? ALLOWED : deny('Customer tokens are for web and app clients whose app signed the customer in')),
+  'customer.link-identifier': (c, r) => forCustomer(c, r.customerId),
+  'customer.consent': (c, r) => forCustomer(c, r.customerId),
+  'customer.export': (c, r) => (c.channel === 'STORE' ? deny('Data exports are for the customer herself, the call center or the console') : forCustomer(c, r.customerId)),
+  'customer.erase-request': (c, r) => (c.channel === 'STORE' ? deny('Erasure is for the customer herself, the call center or the console') : forCustomer(c, r.customerId)),
+  'loyalty.redeem': (c, r) => forCustomer(c, r.customerId),
+  'offer.for-customer': (c, r) => forCustomer(c, r.customerId),
+  'offers.for-customer': (c, r) => forCustomer(c, r.customerId),
+  'quote.for-customer': (c, r) => forCustomer(c, r.customerId),
+  'customer.act': (c, r) => forCustomer(c, r.customerId),
+  'subscription.offer': (c, r) => forCustomer(c, r.customerId),
+  'subscription.loyalty': (c, r) => forCustomer(c, r.customerId),
+  'order.for-customer': (c, r) => elsewhere(c, [r.locationId], 'act') ?? forCustomer(c, r.customerId),
+  'sale.for-customer': (c, r) => {
+    if (c.channel !== 'STORE' || !c.locationId) return deny('Only a store terminal records store sales');
+    return elsewhere(c, [r.locationId], 'record a sale') ?? forCustomer(c, r.customerId);
+  },
+  // An order belongs to its customer: a web or app client returns it only with her token, and an order of nobody
+  // known not at all; a store terminal accepts any order's return at its own store; the call center and console anywhere.
+  'order.return': (c, r) => {
+    if (customersOwnApp(c)) {
+      if (r.orderCustomerId === null) return deny('An order of no known customer is returned at a store or through the call center');
+      return r.orderCustomerId === c.customerId ? ALLOWED : deny('A customer token for this order\u2019s customer is required (X-Customer-Token)');
+    }
+    return elsewhere(c, [r.locationId], 'accept returns') ?? onRecord(r.orderCustomerId);
+  },
+  // Reserving: a terminal at its own store only; for a customer, as the customer rule says.
+  'reservation.for-customer': (c, r) => elsewhere(c, r.locationIds, 'act') ?? forCustomer(c, r.customerId),
+  'reservation.release': onReservation,
+  'reservation.order': onReservation,
+};
+
+/**
+ * May `caller` do `act` to `resource`? Pure: the same question always gets the same answer.
+ * @returns `{ allowed: true }` (with `audit` when staff act on a customer's things: write that audit row, then act),
+ *   or `{ allowed: false, reason }` (refuse with FORBIDDEN, writing nothing).
+ * @example authorize({ clientId, channel: 'WEB', locationId: null, customerId: null }, 'order.return', { kind: 'return', orderCustomerId: anna, locationId: 'wh-1' })
+ *   // { allowed: false, reason: 'A customer token for this order’s customer is required (X-Customer-Token)' }
+ */
+export function authorize<A extends Act>(caller: Caller, act: A, resource: ResourceOf<A>): Decision {
+  if (resource.kind !== ACTS[act]) return deny(`${act} does not apply to a ${resource.kind}`);
+  return (RULES[act] as (c: Caller, r: Resource) => Decision)(caller, resource);
+}
