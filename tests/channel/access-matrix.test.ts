@@ -3,10 +3,14 @@
  * of outcomes compared in one piece, then the audit trail the staff reads left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { registerAdminKey, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
+import { createClient } from 'graphql-ws';
+import { sql } from 'kysely';
+import WebSocket from 'ws';
+import { registerAdminKey, startBackofficeWorker, type BackofficeWorker } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { enrollCustomer } from '../../journey-layer/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
+import { adjustPoints, enrollCustomer, journeyWorkerOptions, LOYALTY_CONSUMER, placeOrder, placeStoreSale } from '../../journey-layer/index.js';
+import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
+import { givenWarehouseAndTwoStores } from './access-fixtures.js';
 
 type Caller = { key: string | null; token?: string };
 type Answer = { status: number; body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions: { code: string } }> } };
@@ -17,6 +21,8 @@ describe('B3: who may do what', () => {
   let a: string;
   let b: string;
   const clients: Record<string, { id: string; key: string }> = {};
+  /** Every kind of caller, the same rows in every table below. */
+  let callers: Record<string, Caller>;
   const ADMIN_KEY = 'matrix-admin-key-0123456789abcdef';
 
   const gql = async (caller: Caller, query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
@@ -28,7 +34,7 @@ describe('B3: who may do what', () => {
     return { status: res.status, body: await res.json() as Answer['body'] };
   };
   /** OK, or the stable code of the first error. A 5xx is never an acceptable cell. */
-  const outcome = (r: Answer): string => {
+  const result = (r: Answer): string => {
     if (r.status >= 500) return `HTTP ${r.status}`;
     return r.body.errors?.[0]?.extensions.code ?? 'OK';
   };
@@ -39,13 +45,7 @@ describe('B3: who may do what', () => {
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
-    await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
-    await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
-    await upsertLocation(ctx.deps, 'utr-01', { name: 'Utrecht', kind: 'STORE', fulfilsOnline: false });
-    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-    await upsertProduct(ctx.deps, 'COAT-M', { name: 'Wollen jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-    await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
-    for (const loc of ['wh-1', 'ams-01', 'utr-01']) await setStockCount(ctx.deps, 'COAT-M', loc, { onHand: 50 });
+    await givenWarehouseAndTwoStores(ctx, { sku: 'COAT-M', name: 'Wollen jas', category: 'coats', amount: 12995, onHand: 100 });
     a = (await enrollCustomer(ctx.deps, { displayName: 'Anna', email: 'anna@example.nl' }, { channel: 'WEB', idempotencyKey: 'anna' })).customer.id;
     b = (await enrollCustomer(ctx.deps, { displayName: 'Bram', email: 'bram@example.nl' }, { channel: 'APP', idempotencyKey: 'bram' })).customer.id;
     for (const [name, channel, locationId] of [['web', 'WEB', null], ['app', 'APP', null], ['storeA', 'STORE', 'ams-01'], ['storeB', 'STORE', 'utr-01'], ['agent', 'CALL_CENTER', null]] as const) {
@@ -53,12 +53,8 @@ describe('B3: who may do what', () => {
     }
     await registerAdminKey(ctx.deps.db, ADMIN_KEY, 'matrix', new Date());
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');
-  });
-  afterAll(async () => { await node.stop(100); await ctx.close(); });
-
-  it('gives every caller exactly the intended rights', async () => {
     const webTokenA = await token('web', a);
-    const callers: Record<string, Caller> = {
+    callers = {
       anonymous: { key: null },
       'admin key': { key: ADMIN_KEY },
       web: { key: clients.web!.key },
@@ -69,6 +65,10 @@ describe('B3: who may do what', () => {
       'store B terminal': { key: clients.storeB!.key },
       'call-center agent': { key: clients.agent!.key },
     };
+  });
+  afterAll(async () => { await node.stop(100); await ctx.close(); });
+
+  it('gives every caller exactly the intended rights', async () => {
     const acts: Record<string, (c: Caller, n: string) => Promise<Answer>> = {
       'offer': (c) => gql(c, '{ offer(sku: "COAT-M") { revision } }'),
       'offer priced for A': (c) => gql(c, 'query($a: ID!) { offer(sku: "COAT-M", customerId: $a) { revision } }', { a }),
@@ -83,7 +83,7 @@ describe('B3: who may do what', () => {
     const actual: Record<string, Record<string, string>> = {};
     for (const [who, caller] of Object.entries(callers)) {
       actual[who] = {};
-      for (const [what, act] of Object.entries(acts)) actual[who]![what] = outcome(await act(caller, who.replace(/\W+/g, '-')));
+      for (const [what, act] of Object.entries(acts)) actual[who]![what] = result(await act(caller, who.replace(/\W+/g, '-')));
     }
     const row = (cells: string[]) => Object.fromEntries(Object.keys(acts).map((k, i) => [k, cells[i]!]));
     const none = row(Array(9).fill('UNAUTHENTICATED'));
@@ -135,5 +135,175 @@ describe('B3: who may do what', () => {
       expect(await admin(c.key, '/clients', newClient)).toBe(403);
     }
     expect(await admin(ADMIN_KEY, '/clients', newClient)).toBe(201);
+  });
+
+  /**
+   * Whose resource a caller may touch: A's orders (an online one, and one sold at store B), reservations made by the
+   * web, by each store and for A, and live feeds about A. Every refused cell is also checked to have written nothing.
+   */
+  describe('orders, reservations and subscriptions', () => {
+    let worker: BackofficeWorker;
+    const LINE = [{ sku: 'COAT-M', quantity: 1 }];
+    beforeAll(async () => {
+      // The worker earns and reverses points, and publishes the loyalty notices a subscription waits for.
+      worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
+    });
+    afterAll(async () => { await worker.stop(); });
+
+    type Levels = Record<string, { onHand: number; reserved: number }>;
+    const levels = async (): Promise<Levels> => Object.fromEntries((await ctx.deps.db.selectFrom('stockLevels').select(['sku', 'locationId', 'onHand', 'reserved']).orderBy('locationId').execute())
+      .map((l) => [`${l.sku}@${l.locationId}`, { onHand: l.onHand, reserved: l.reserved }]));
+    const auditNaming = async (field: 'orderId' | 'reservationId', id: string) => (await ctx.deps.db.selectFrom('auditLog').select(['actor', 'action', 'subject'])
+      .where(sql<boolean>`details ->> ${field} = ${id}`).execute());
+    /** What went wrong in any cell: every cell is checked, and all of it is reported at once. */
+    const violations: string[] = [];
+    const check = (cell: string, ok: boolean, what: string) => { if (!ok) violations.push(`${cell}: ${what}`); };
+    const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+    const accepted: Array<{ orderId: string; returnId: string; staff: boolean }> = [];
+    const refusedOrders: string[] = [];
+    let n = 0;
+
+    /** A's order to return: online (reserved and sold at the warehouse) or sold at store B's till. */
+    const ordersOfA = {
+      online: async () => (await placeOrder(ctx.deps, { locationId: 'wh-1', lines: LINE, customerId: a }, `a-online-${++n}`, { channel: 'WEB' })).orderId,
+      'at store B': async () => (await placeStoreSale(ctx.deps, { locationId: 'utr-01', lines: LINE, customerId: a }, `a-store-${++n}`)).orderId,
+    };
+    /** Returns A's new order's coat: a store terminal gives no location (its own store), everyone else the warehouse. */
+    const returnOf = (kind: keyof typeof ordersOfA) => async (who: string, c: Caller): Promise<string> => {
+      const orderId = await ordersOfA[kind]();
+      const terminal = who.startsWith('store');
+      const at = who === 'store A terminal' ? 'ams-01' : who === 'store B terminal' ? 'utr-01' : 'wh-1';
+      const before = await levels();
+      const outcome = result(await gql(c, 'mutation($in: ReturnInput!, $k: String!) { returnItems(input: $in, idempotencyKey: $k) { id refund { amount } } }',
+        { in: { orderId, lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }], ...(terminal ? {} : { locationId: 'wh-1' }) }, k: `return-${n}` }));
+      const cell = `${who} / return ${kind}`;
+      const returns = await ctx.deps.db.selectFrom('returns').select(['id', 'locationId']).where('orderId', '=', orderId).execute();
+      const after = await levels();
+      if (outcome === 'OK') {
+        check(cell, returns.length === 1 && returns[0]!.locationId === at, `restocked at ${returns[0]?.locationId}, not ${at}`);
+        check(cell, same(after, { ...before, [`COAT-M@${at}`]: { ...before[`COAT-M@${at}`]!, onHand: before[`COAT-M@${at}`]!.onHand + 1 } }), 'stock moved elsewhere than one unit back at the return location');
+        accepted.push({ orderId, returnId: returns[0]!.id, staff: !who.startsWith('web') });
+      } else {
+        refusedOrders.push(orderId);
+        check(cell, returns.length === 0, 'a return row was written');
+        check(cell, same(after, before), 'stock changed');
+        const lines = await ctx.deps.db.selectFrom('orderLines').select('returnedQuantity').where('orderId', '=', orderId).execute();
+        check(cell, lines.every((l) => l.returnedQuantity === 0), 'units were marked returned');
+        const events = await ctx.deps.db.selectFrom('outbox').select('id').where('type', '=', 'return.recorded').where('aggregateId', '=', orderId).execute();
+        check(cell, events.length === 0, 'a return was announced (points would be reversed)');
+        check(cell, (await auditNaming('orderId', orderId)).length === 0, 'an audit row claims the return');
+      }
+      return outcome;
+    };
+
+    /** Who makes each kind of reservation, and where: the web at the warehouse, each store at its own, store A for A. */
+    const makers: Record<string, { by: string; token?: () => Promise<string>; at: string; forA?: boolean }> = {
+      'web’s': { by: 'web', at: 'wh-1' },
+      'store A’s': { by: 'storeA', at: 'ams-01' },
+      'store B’s': { by: 'storeB', at: 'utr-01' },
+      'A’s': { by: 'storeA', at: 'ams-01', forA: true },
+    };
+    const reservationOf = async (kind: string): Promise<string> => {
+      const m = makers[kind]!;
+      const r = await gql({ key: clients[m.by]!.key }, 'mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: $k) { id } }',
+        { in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: m.at }], ...(m.forA ? { customerId: a } : {}) }, k: `hold-${++n}` });
+      return (r.body.data as { reserveStock: { id: string } }).reserveStock.id;
+    };
+    const onReservation = (act: 'release' | 'order from', kind: string) => async (who: string, c: Caller): Promise<string> => {
+      const id = await reservationOf(kind);
+      const before = await levels();
+      const outcome = result(act === 'release'
+        ? await gql(c, 'mutation($id: ID!) { releaseReservation(id: $id) { id status } }', { id })
+        : await gql(c, 'mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { id } }', { in: { reservationId: id, lines: LINE }, k: `order-${n}` }));
+      const cell = `${who} / ${act} ${kind}`;
+      const status = (await ctx.deps.db.selectFrom('reservations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+      const orders = await ctx.deps.db.selectFrom('orders').select('id').where('reservationId', '=', id).execute();
+      if (outcome === 'OK') {
+        check(cell, status === (act === 'release' ? 'RELEASED' : 'COMMITTED'), `the reservation is ${status}`);
+        check(cell, orders.length === (act === 'release' ? 0 : 1), `${orders.length} orders`);
+      } else {
+        check(cell, status === 'ACTIVE', `the reservation is ${status}`);
+        check(cell, orders.length === 0, 'an order was written');
+        check(cell, same(await levels(), before), 'stock changed');
+        check(cell, (await auditNaming('reservationId', id)).length === 0, 'an audit row claims the act');
+      }
+      return outcome;
+    };
+
+    /** A live feed about A over graphql-ws: OK once it pushes (the offer at once; her loyalty on her next points). */
+    const feed = (query: string, nudge: boolean) => async (_who: string, c: Caller): Promise<string> => {
+      const client = createClient({
+        url: `ws://127.0.0.1:${node.port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true,
+        connectionParams: { ...(c.key ? { authorization: `Bearer ${c.key}` } : {}), ...(c.token ? { customerToken: c.token } : {}) },
+      });
+      try {
+        const answer = new Promise<string>((resolve) => {
+          client.subscribe({ query, variables: { a } }, {
+            // An act refused before its stream starts comes as one result carrying the error, then completes.
+            next: (v) => resolve((v.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code ?? (v.errors ? 'ERROR' : 'OK')),
+            // A refused act: its error's code. A refused connection (no valid key or token): closed with 4401 before any act.
+            error: (e) => resolve(Array.isArray(e) ? (e[0] as { extensions?: { code?: string } })?.extensions?.code ?? 'ERROR' : (e as { code?: number }).code === 4401 ? 'UNAUTHENTICATED' : `CLOSED ${(e as { code?: number }).code}`),
+            complete: () => resolve('COMPLETED'),
+          });
+        });
+        if (nudge) {
+          await new Promise((r) => setTimeout(r, 300));
+          await adjustPoints(ctx.deps, a, 1, 'matrix nudge', `nudge-${++n}`);
+        }
+        return await Promise.race([answer, new Promise<string>((r) => setTimeout(() => r('NO PUSH'), 8000))]);
+      } finally {
+        await client.dispose();
+      }
+    };
+
+    it('gives every caller exactly the intended rights over A’s orders, reservations and live feeds, and writes nothing it refuses', async () => {
+      const acts: Record<string, (who: string, c: Caller) => Promise<string>> = {
+        'return A’s online order': returnOf('online'),
+        'return A’s store-B sale': returnOf('at store B'),
+        ...Object.fromEntries(Object.keys(makers).map((k) => [`release ${k}`, onReservation('release', k)])),
+        ...Object.fromEntries(Object.keys(makers).map((k) => [`order from ${k}`, onReservation('order from', k)])),
+        'offerChanged for A': feed('subscription($a: ID!) { offerChanged(sku: "COAT-M", customerId: $a) { revision } }', false),
+        'loyaltyChanged for A': feed('subscription($a: ID!) { loyaltyChanged(customerId: $a) { points } }', true),
+      };
+      const actual: Record<string, Record<string, string>> = {};
+      for (const [who, caller] of Object.entries(callers)) {
+        actual[who] = {};
+        for (const [what, act] of Object.entries(acts)) actual[who]![what] = await act(who, caller);
+      }
+      const row = (cells: string[]) => Object.fromEntries(Object.keys(acts).map((k, i) => [k, cells[i]!]));
+      const U = 'UNAUTHENTICATED';
+      const F = 'FORBIDDEN';
+      const OK = 'OK';
+      expect(actual).toEqual({
+        //                      return: online  at B   release: web  store A store B A's   order from: web store A store B A's  feeds: offer loyalty
+        anonymous: row([U, U, U, U, U, U, U, U, U, U, U, U]),
+        'admin key': row([U, U, U, U, U, U, U, U, U, U, U, U]),
+        web: row([F, F, OK, F, F, F, OK, F, F, F, F, F]),
+        'web, customer A': row([OK, OK, OK, F, F, OK, OK, F, F, OK, OK, OK]),
+        'app, customer B': row([F, F, F, F, F, F, F, F, F, F, F, F]),
+        'app, A’s web token': row([U, U, U, U, U, U, U, U, U, U, U, U]),
+        'store A terminal': row([OK, OK, F, OK, F, OK, F, OK, F, OK, OK, OK]),
+        'store B terminal': row([OK, OK, F, F, OK, F, F, F, OK, F, OK, OK]),
+        'call-center agent': row([OK, OK, F, F, F, OK, F, F, F, OK, OK, OK]),
+      });
+      expect(violations).toEqual([]);
+
+      // Every staff return of A's order is on record against her; hers through the web are not.
+      const returnAudits = await ctx.deps.db.selectFrom('auditLog').select(['actor', 'subject']).where('action', '=', 'order.return').execute();
+      expect(returnAudits).toHaveLength(accepted.filter((x) => x.staff).length);
+      expect(new Set(returnAudits.map((r) => r.subject))).toEqual(new Set([`customer:${a}`]));
+
+      // Once the worker has applied every sale and return: points were reversed for exactly the accepted returns, and
+      // every refused return's order still has all its points.
+      const applied = async () => {
+        const pending = await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox o WHERE o.type IN ('sale.committed', 'return.recorded')
+          AND NOT EXISTS (SELECT 1 FROM applied_events e WHERE e.consumer = ${LOYALTY_CONSUMER} AND e.event_id = o.id)`.execute(ctx.deps.db);
+        return pending.rows[0]!.n === 0;
+      };
+      await until(applied, 15_000, 'the loyalty consumer to apply every sale and return');
+      const ledger = await ctx.deps.db.selectFrom('loyaltyLedger').select(['kind', 'points', 'reference']).where('customerId', '=', a).execute();
+      expect(ledger.filter((l) => l.kind === 'REVERSE').map((l) => l.reference).sort()).toEqual(accepted.map((x) => x.returnId).sort());
+      for (const orderId of refusedOrders) expect(ledger.filter((l) => l.kind === 'EARN' && l.reference === orderId && l.points > 0)).toHaveLength(1);
+    });
   });
 });
