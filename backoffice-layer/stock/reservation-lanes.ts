@@ -3,7 +3,7 @@ import { requestHash, runWrite, type Clock, type Database } from '../../shared/i
 import type { StockLevelState } from '../events/event-types.js';
 import { availableOf, levelKey, StockChange } from './levels.js';
 import {
-  insufficientStock, mergeLines, newReservation, RESERVE_SCOPE, reservationCreated, reserveAlone, scheduleExpiries,
+  insufficientStock, mergeLines, newReservation, RESERVE_SCOPE, reservationCreated, reserveAlone, reserveRequestOf, scheduleExpiries,
   type NewReservation, type ReservationDeps, type ReserveResult,
 } from './reservations.js';
 import type { ReserveRequest } from './stock.schema.js';
@@ -102,7 +102,7 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
       // goes to the one-reservation path after this commit.
       const claimed = await sql<{ key: string }>`
         INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
-        SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now} FROM unnest(${batch.map((r) => r.key)}::text[], ${batch.map((r) => requestHash(r.body))}::text[]) AS t(key, hash)
+        SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now} FROM unnest(${batch.map((r) => r.key)}::text[], ${batch.map((r) => requestHash(reserveRequestOf(r.body)))}::text[]) AS t(key, hash)
         ORDER BY t.key
         ON CONFLICT (scope, key) DO NOTHING RETURNING key`.execute(w.tx);
       const mine = new Set(claimed.rows.map((r) => r.key));

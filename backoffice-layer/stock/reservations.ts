@@ -6,7 +6,7 @@ import { DomainError, runWrite, type Executor, type PendingEvent, type WriteCont
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
-import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveRequest } from './stock.schema.js';
+import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveBody, type ReserveRequest } from './stock.schema.js';
 
 export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
@@ -72,6 +72,15 @@ export function newReservation(body: ReserveRequest, lines: Line[], now: Date): 
   };
 }
 
+/**
+ * What a reservation's idempotency key remembers of its request: the body without the client that makes it (the
+ * channel API's keys are already the client's own, and a key used before owners were recorded still replays).
+ */
+export function reserveRequestOf(body: ReserveRequest): ReserveBody {
+  const { clientId: _client, ...request } = body;
+  return request;
+}
+
 export function reservationCreated(r: NewReservation): PendingEvent {
   return { type: 'reservation.created', aggregateType: 'reservation', aggregateId: r.id, payload: { reservationId: r.id, expiresAt: r.expiresAt, lines: r.lines } };
 }
@@ -127,7 +136,7 @@ export async function reserveAlone(deps: Deps, body: ReserveRequest, idempotency
     w.emit(reservationCreated(r));
     change.announce();
     return r;
-  }, { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: body } });
+  }, { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: reserveRequestOf(body) } });
   if (!replayed) await scheduleExpiries(deps, [result]);
   return { reservation: { ...result, revision }, revision, replayed };
 }
@@ -146,6 +155,7 @@ export async function scheduleExpiries(deps: Deps, reservations: ReadonlyArray<{
   }
 }
 
+/** Reservation `id` with its owners and lines, or null when there is none (an id that is not a UUID included). */
 export async function getReservation(db: Executor, id: string): Promise<ReservationView | null> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
   const r = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();

@@ -43,6 +43,13 @@ describe('reservation owners', () => {
     expect((other as DomainError).code).toBe('CONFLICT');
   });
 
+  it('replays a key used before owners were recorded (the client is the key\u2019s own, not part of the request)', async () => {
+    const body = { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }], channel: 'WEB' as const };
+    const before = await reserveStock(ctx.deps, body, 'client-1:cart-7');
+    const retried = await reserveStock(ctx.deps, { ...body, clientId: randomUUID() }, 'client-1:cart-7');
+    expect(retried).toMatchObject({ replayed: true, reservation: { id: before.reservation.id, clientId: null } });
+  });
+
   it('gives a reservation made through the admin API no client', async () => {
     const r = await admin.request('POST', '/admin/v1/reservations', { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] }, { 'idempotency-key': 'admin-1' });
     expect(r.status).toBe(201);
