@@ -55,7 +55,7 @@ export const mutationResolvers = {
     await requireAccess(ctx,
       { act: 'order.for-customer', on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId ?? null } },
       ...(input.reservationId ? [{ act: 'reservation.order' as const, on: { kind: 'reservation' as const, reservationId: input.reservationId } }] : []));
-    const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, { channel: ctx.client.channel });
+    const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, { channel: ctx.client.channel, clientId: ctx.client.id });
     return order(o.orderId, o.quote, o.revision);
   },
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {

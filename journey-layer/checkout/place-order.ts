@@ -135,16 +135,19 @@ export async function placeStoreSale(deps: JourneyDeps, raw: StoreSaleOrderInput
  * (per SKU, in any order) — else BAD_USER_INPUT, and so is a `locationId` other than the reservation's. With only
  * `locationId`: the lines are reserved there first, and if the order then fails the reservation is released (and its
  * key forgotten): a failed call leaves no hold behind, and coupon use and budgets count only with a committed order.
- * Priced by the pipeline; coupon use and budgets count in the order's transaction. `channel` is recorded with a
- * reservation made here.
+ * Priced by the pipeline; coupon use and budgets count in the order's transaction. `channel` and `clientId` (the
+ * channel client placing it) are recorded with a reservation made here, and so is the order's customer.
  * @throws BAD_USER_INPUT, NOT_FOUND (reservation, SKU, customer — also one erased before the order committed), INSUFFICIENT_STOCK, CONFLICT (reservation no longer active, coupon used up).
  */
-export async function placeOrder(deps: JourneyDeps, raw: PlaceOrderInput, idempotencyKey: string, opts: { channel?: ReserveBody['channel'] } = {}): Promise<PlacedOrder> {
+export async function placeOrder(deps: JourneyDeps, raw: PlaceOrderInput, idempotencyKey: string, opts: { channel?: ReserveBody['channel']; clientId?: string } = {}): Promise<PlacedOrder> {
   const input = parseInput(PlaceOrderInputSchema, raw, 'body');
   if (input.reservationId) return orderFromReservation(deps, input, input.reservationId, idempotencyKey);
   const reserveKey = `${idempotencyKey}:reserve`;
   const locationId = input.locationId!;
-  const { reservation } = await reserveStock(deps, { lines: input.lines.map((l) => ({ ...l, locationId })), ...(opts.channel ? { channel: opts.channel } : {}) }, reserveKey);
+  const { reservation } = await reserveStock(deps, {
+    lines: input.lines.map((l) => ({ ...l, locationId })), ...(opts.channel ? { channel: opts.channel } : {}),
+    ...(opts.clientId ? { clientId: opts.clientId } : {}), ...(input.customerId ? { customerId: input.customerId } : {}),
+  }, reserveKey);
   try {
     return await orderFromReservation(deps, input, reservation.id, idempotencyKey);
   } catch (e) {

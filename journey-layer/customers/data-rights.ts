@@ -17,14 +17,14 @@ async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
 
 /**
  * Everything held about a person, as one JSON document: profile, identifiers, attributes with their channel,
- * consents and their history, loyalty account and ledger, orders and returns, coupon use, merges and the audit
+ * consents and their history, loyalty account and ledger, orders and returns, reservations made for her, coupon use, merges and the audit
  * entries about her. The export itself is audit-logged (without content).
  */
 export async function exportCustomerData(deps: JourneyDeps, customerId: string, actor: string): Promise<Record<string, unknown>> {
   const id = await resolveCustomerId(deps.db, customerId);
   const family = await profileFamily(deps.db, id);
   const db = deps.db;
-  const [profile, consentHistory, account, ledger, orders, redemptions, merges, audit] = await Promise.all([
+  const [profile, consentHistory, account, ledger, orders, redemptions, merges, audit, reservations] = await Promise.all([
     getCustomer(db, id),
     db.selectFrom('consentHistory').select(['purpose', 'granted', 'channel', 'changedAt']).where('customerId', 'in', family).orderBy('id').execute(),
     db.selectFrom('loyaltyAccounts').select(['balance', 'tier', 'updatedAt']).where('customerId', '=', id).executeTakeFirst(),
@@ -33,6 +33,7 @@ export async function exportCustomerData(deps: JourneyDeps, customerId: string, 
     db.selectFrom('couponRedemptions').select(['code', 'orderId', 'amount', 'redeemedAt']).where('customerId', 'in', family).orderBy('id').execute(),
     db.selectFrom('customerMerges').select(['fromId', 'intoId', 'channel', 'mergedAt']).where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)])).orderBy('id').execute(),
     db.selectFrom('auditLog').select(['at', 'actor', 'action']).where('subject', 'in', family.map((f) => `customer:${f}`)).orderBy('id').execute(),
+    db.selectFrom('reservations').select(['id', 'status', 'channel', 'expiresAt', 'createdAt']).where('customerId', 'in', family).orderBy('createdAt').execute(),
   ]);
   const orderIds = orders.map((o) => o.id);
   const [lines, returns] = orderIds.length === 0 ? [[], []] : await Promise.all([
@@ -49,6 +50,7 @@ export async function exportCustomerData(deps: JourneyDeps, customerId: string, 
     loyalty: account ? { balance: account.balance, tier: account.tier, updatedAt: iso(account.updatedAt), ledger: ledger.map((l) => ({ ...l, earnedAt: iso(l.earnedAt), expiresAt: iso(l.expiresAt) })) } : null,
     orders: orders.map((o) => ({ ...o, createdAt: iso(o.createdAt), lines: lines.filter((l) => l.orderId === o.id).map(({ orderId: _o, ...l }) => l) })),
     returns: returns.map((r) => ({ ...r, createdAt: iso(r.createdAt) })),
+    reservations: reservations.map((r) => ({ ...r, expiresAt: iso(r.expiresAt), createdAt: iso(r.createdAt) })),
     couponRedemptions: redemptions.map((r) => ({ ...r, redeemedAt: iso(r.redeemedAt) })),
     merges: merges.map((m) => ({ ...m, mergedAt: iso(m.mergedAt) })),
     auditEntries: audit.map((a) => ({ ...a, at: iso(a.at) })),
@@ -60,7 +62,7 @@ export interface ErasureReceipt {
   erasureId: string;
   erasedAt: string;
   removed: { profiles: number; identifiers: number; attributes: number; consents: number };
-  pseudonymised: { orders: number; ledgerEntries: number; couponRedemptions: number; events: number };
+  pseudonymised: { orders: number; reservations: number; ledgerEntries: number; couponRedemptions: number; events: number };
   revision: number;
 }
 
@@ -71,7 +73,7 @@ async function count(q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedR
 }
 
 /**
- * Erases a person: identifiers, attributes, name, consents and merge links are deleted; orders, returns, the
+ * Erases a person: identifiers, attributes, name, consents and merge links are deleted; orders, returns, reservations, the
  * loyalty ledger and coupon redemptions keep their amounts but are moved to a fresh pseudonym (the `erasureId`)
  * that nothing links back to her; her old ids are rewritten in the outbox, idempotency records and audit trail.
  * One transaction: all of it or none. Redis keys under her id are deleted after commit. The audit entry names no
@@ -105,6 +107,7 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
     await tx.updateTable('loyaltyAccounts').set({ customerId: erasureId }).where('customerId', '=', liveId).execute();
     const pseudonymised = {
       orders,
+      reservations: await count(tx.updateTable('reservations').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
       ledgerEntries: await count(tx.updateTable('loyaltyLedger').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
       couponRedemptions: await count(tx.updateTable('couponRedemptions').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
       events: 0,

@@ -32,7 +32,7 @@ async function lockLivePair(tx: Executor, survivorId: string, mergedId: string):
  * Two profiles turn out to be the same person: everything moves to the survivor in one transaction — identifiers,
  * attributes (the most recently changed fact wins; segments are united), consents (the most recent decision per
  * purpose wins; both histories kept), the loyalty ledger and balance (history combined, so the balance is still
- * the ledger sum), orders and coupon use (so per-customer limits count both). The merged profile keeps no data of
+ * the ledger sum), orders, reservations and coupon use (so per-customer limits count both). The merged profile keeps no data of
  * its own, only a pointer to the survivor, so old ids still resolve. The merge is recorded.
  */
 export async function mergeCustomers(deps: JourneyDeps, input: { survivorId: string; mergedId: string }, channel: FactChannel, hooks: MergeHook[] = []): Promise<{ customer: CustomerView; revision: number }> {
@@ -74,6 +74,7 @@ export async function mergeCustomers(deps: JourneyDeps, input: { survivorId: str
       await tx.deleteFrom('loyaltyAccounts').where('customerId', '=', merged).execute();
     }
     await tx.updateTable('orders').set({ customerRef: survivor }).where('customerRef', '=', merged).execute();
+    await tx.updateTable('reservations').set({ customerId: survivor }).where('customerId', '=', merged).execute();
     await tx.updateTable('couponRedemptions').set({ customerId: survivor }).where('customerId', '=', merged).execute();
 
     const rows = await tx.selectFrom('customers').select(['id', 'displayName', 'firstOrderAt']).where('id', 'in', [survivor, merged]).execute();

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { getReservation, reserveStock, setStockCount, upsertLocation, upsertProduct } from '../../backoffice-layer/index.js';
+import { getReservation, reserveStock, setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
+import { enrollCustomer, placeOrder } from '../../journey-layer/index.js';
 import { DomainError } from '../../shared/index.js';
 import { createBackofficeTestContext, startAdminApi, type AdminClient, type BackofficeTestContext } from '../support/backoffice.js';
 
@@ -48,6 +49,16 @@ describe('reservation owners', () => {
     const before = await reserveStock(ctx.deps, body, 'client-1:cart-7');
     const retried = await reserveStock(ctx.deps, { ...body, clientId: randomUUID() }, 'client-1:cart-7');
     expect(retried).toMatchObject({ replayed: true, reservation: { id: before.reservation.id, clientId: null } });
+  });
+
+  it('gives the reservation an order makes for itself its client and customer', async () => {
+    await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
+    await setPrice(ctx.deps, 'base', 'HOT-1', { amount: 1000, minQuantity: 1 });
+    const customerId = (await enrollCustomer(ctx.deps, { displayName: 'Eva' }, { channel: 'WEB', idempotencyKey: 'eva' })).customer.id;
+    const clientId = randomUUID();
+    const order = await placeOrder(ctx.deps, { lines: [{ sku: 'HOT-1', quantity: 1 }], locationId: 'wh-1', customerId }, `${clientId}:order-1`, { channel: 'WEB', clientId });
+    const held = await ctx.deps.db.selectFrom('orders').select('reservationId').where('id', '=', order.orderId).executeTakeFirstOrThrow();
+    expect(await stored(held.reservationId!)).toEqual({ clientId, customerId });
   });
 
   it('gives a reservation made through the admin API no client', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { publishPending } from '../../../backoffice-layer/index.js';
+import { publishPending, reserveStock, setStockCount, upsertLocation } from '../../../backoffice-layer/index.js';
 import { enrollCustomer, eraseCustomer, exportCustomerData, getCustomer, findCustomerByIdentifier, setConsent } from '../../../journey-layer/index.js';
 import { ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
@@ -46,6 +46,7 @@ describe('customer data rights', () => {
   let ctx: BackofficeTestContext;
   let customerId: string;
   let orderId: string;
+  let reservationId: string;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
     const { customer } = await enrollCustomer(ctx.deps, { displayName: PERSONAL[0], email: PERSONAL[1], phone: PERSONAL[2], loyaltyCard: PERSONAL[3], appAccount: PERSONAL[4], consents: ['EMAIL_MARKETING', 'PERSONALISATION'], attributes: { birthday: PERSONAL[5], segments: ['vip'] } }, { channel: 'WEB', idempotencyKey: 'enrol-carla' });
@@ -64,6 +65,10 @@ describe('customer data rights', () => {
       });
       w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'STORE', customerRef: customerId, locationId: 'ams-01', currency: 'EUR', totalAmount: 19995, lines: [] } });
     });
+    // A hold made for her (a reservation names its customer).
+    await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
+    await setStockCount(ctx.deps, 'COAT-1', 'wh-1', { onHand: 3 });
+    reservationId = (await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-1', locationId: 'wh-1', quantity: 1 }], customerId, channel: 'WEB' }, 'hold-carla')).reservation.id;
     await recordAuditForTest(ctx, 'agent-7', 'customer.read', `customer:${customerId}`);
     // The sale event is relayed to BullMQ, so a job payload holds her id too.
     await publishPending(ctx.deps);
@@ -81,6 +86,7 @@ describe('customer data rights', () => {
     ]);
     expect(doc.loyalty).toMatchObject({ balance: 199, tier: 'BRONZE', ledger: [{ kind: 'EARN', points: 199, reference: orderId }] });
     expect(doc.orders).toEqual([expect.objectContaining({ id: orderId, totalAmount: 19995, lines: [expect.objectContaining({ sku: 'COAT-1', quantity: 1 })] })]);
+    expect(doc.reservations).toEqual([expect.objectContaining({ id: reservationId, status: 'ACTIVE' })]);
     expect(doc.auditEntries).toEqual([expect.objectContaining({ actor: 'agent-7', action: 'customer.read' })]);
     const audit = await ctx.deps.db.selectFrom('auditLog').select(['action', 'subject']).where('action', '=', 'customer.exported').execute();
     expect(audit).toEqual([{ action: 'customer.exported', subject: `customer:${customerId}` }]);
@@ -92,7 +98,7 @@ describe('customer data rights', () => {
 
     const receipt = await eraseCustomer(ctx.deps, customerId, 'admin');
     expect(receipt.removed).toEqual({ profiles: 1, identifiers: 4, attributes: 2, consents: 2 });
-    expect(receipt.pseudonymised).toMatchObject({ orders: 1, ledgerEntries: 1 });
+    expect(receipt.pseudonymised).toMatchObject({ orders: 1, reservations: 1, ledgerEntries: 1 });
     expect(receipt.pseudonymised.events).toBeGreaterThanOrEqual(2);
 
     const afterText = await everyRowAsText(ctx);

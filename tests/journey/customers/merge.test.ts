@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { enrollCustomer, eraseCustomer, findCustomerByIdentifier, getCustomer, mergeCustomers, resolveCustomerId, setConsent } from '../../../journey-layer/index.js';
+import { reserveStock, setStockCount, upsertLocation, upsertProduct } from '../../../backoffice-layer/index.js';
 import { ManualClock, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
@@ -26,9 +27,15 @@ describe('merging two profiles of one person', () => {
     await setConsent(ctx.deps, store.id, 'PERSONALISATION', false, 'STORE');
     await givePoints(ctx, web.id, 100, 'order-a');
     await givePoints(ctx, store.id, 50, 'order-b');
+    // A hold made for the store profile follows her to the survivor.
+    await upsertProduct(ctx.deps, 'COAT-1', { name: 'Jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+    await upsertLocation(ctx.deps, 'utr-01', { name: 'Utrecht', kind: 'STORE', fulfilsOnline: false });
+    await setStockCount(ctx.deps, 'COAT-1', 'utr-01', { onHand: 2 });
+    const hold = (await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-1', locationId: 'utr-01', quantity: 1 }], customerId: store.id, channel: 'STORE' }, 'hold-d2')).reservation.id;
 
     const { customer, revision } = await mergeCustomers(ctx.deps, { survivorId: web.id, mergedId: store.id }, 'CALL_CENTER');
     expect(customer.id).toBe(web.id);
+    expect(await ctx.deps.db.selectFrom('reservations').select('customerId').where('id', '=', hold).executeTakeFirstOrThrow()).toEqual({ customerId: web.id });
     expect(customer.displayName).toBe('Daan');
     expect(customer.identifiers.map((i) => i.kind)).toEqual(['EMAIL', 'LOYALTY_CARD', 'PHONE']);
     expect(customer.attributes.segments?.value).toEqual(['newsletter', 'students']);
