@@ -105,8 +105,8 @@ function elsewhere(c: Caller, locationIds: readonly (string | null)[], what: str
 }
 
 /**
- * Acting on a reservation (releasing it, ordering from it): the client that made it; a web or app client with the
- * token of the customer it was made for; a store terminal when every line holds its own store's units (whoever made
+ * Acting on a reservation (releasing it, ordering from it): a web or app client with the token of the customer it was
+ * made for, or — made for nobody in particular — the client that made it; a store terminal when every line holds its own store's units (whoever made
  * it); the call center and console when it was made for a customer (on record) or by themselves. Nobody else.
  */
 function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decision {
@@ -116,8 +116,9 @@ function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decisio
   }
   const maker = r.clientId !== null && r.clientId === c.clientId;
   if (customersOwnApp(c)) {
-    if (maker || (r.customerId !== null && r.customerId === c.customerId)) return ALLOWED;
-    return deny('Only the client that made this reservation, or one holding the token of the customer it was made for, may act on it');
+    // A web or app key ships inside an app every shopper has: a hold made for a customer answers to her token alone.
+    if (r.customerId !== null) return r.customerId === c.customerId ? ALLOWED : deny('A customer token for the customer this reservation was made for is required (X-Customer-Token)');
+    return maker ? ALLOWED : deny('Only the client that made this reservation may act on it');
   }
   if (maker || r.customerId !== null) return onRecord(r.customerId);
   return deny('Staff act on reservations made for a customer, or made by themselves');

@@ -58,7 +58,7 @@ describe('the access policy', () => {
       //                    read A read -  lookup token export enroll feed A order A at ams sale   ret wh ret ams ret -  res A  web's  sA's   A@sA   A@app  admin  mixed
       web: row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),
       'web, customer A': row([Y, Y, N, Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y, Y, N, Y, Y, N, Y]),
-      'app, customer B': row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, N, N, N, Y, N, N]),
+      'app, customer B': row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, N, N, N, N, N, N]),
       'store A terminal': row([YA, Y, YA, N, N, Y, YA, YA, Y, Y, N, YA, Y, YA, N, Y, YA, N, Y, N]),
       'store B terminal': row([YA, Y, YA, N, N, Y, YA, YA, N, N, N, N, N, N, N, N, N, N, N, N]),
       'call-center agent': row([YA, Y, YA, N, YA, Y, YA, YA, Y, N, YA, YA, Y, YA, N, N, YA, YA, N, N]),
