@@ -49,7 +49,8 @@ describe('outbox relay without NOTIFY', () => {
       await until(async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`.execute(ctx.deps.db)).rows[0]!.n === 1, 5000, 'LISTEN again');
       const rev = (await upsertProduct(ctx.deps, 'AFTER-KILL', { name: 'After', category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' })).revision;
       const row = await ctx.deps.db.selectFrom('outbox').select('id').where('revision', '=', rev).executeTakeFirstOrThrow();
-      await until(() => published(row.id), 2000, 'publication after reconnect');
+      // Well under the minute-long poll: only NOTIFY can have woken it (10 s leaves room for a loaded machine).
+      await until(() => published(row.id), 10_000, 'publication after reconnect');
     } finally {
       await relay.stop();
     }
