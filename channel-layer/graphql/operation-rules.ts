@@ -1,8 +1,8 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
-  GraphQLError, Kind, NoSchemaIntrospectionCustomRule, specifiedRules,
-  type ASTVisitor, type FieldNode, type FragmentDefinitionNode, type ParseOptions, type SelectionSetNode, type ValidationContext, type ValidationRule,
+  GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate,
+  type ASTVisitor, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type ParseOptions, type SelectionSetNode, type ValidationContext, type ValidationRule,
 } from 'graphql';
 import { unstorableTextReason } from '../../shared/index.js';
 
@@ -98,25 +98,72 @@ const reported = (context: ValidationContext | null, error: GraphQLError) => {
 };
 
 /**
- * Every validation rule an operation passes before it runs, on every transport: graphql-js's own rules, then depth
- * and alias limits (graphql-armor), the list-aware cost limit, storable text and — when introspection is off, as in
- * production — no schema introspection.
+ * How often one response name may be selected in one selection set. Repeats are legal GraphQL but pointless, and
+ * graphql-js's field-merge check compares every pair of them: 1,990 `revision`s cost it 0.5 s.
  */
-export function operationRules(introspection: boolean): readonly ValidationRule[] {
-  const armor = { propagateOnRejection: false, onReject: [reported], exposeLimits: true };
-  return [
-    ...specifiedRules,
-    maxDepthRule({ ...armor, n: MAX_DEPTH, flattenFragments: true, ignoreIntrospection: false }) as ValidationRule,
-    maxAliasesRule({ ...armor, n: MAX_ALIASES }) as ValidationRule,
-    costLimitRule,
-    storableLiteralsRule,
-    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
-  ];
+export const MAX_REPEATS = 3;
+
+/** Refuses a selection set that names one field (by its response name) more than MAX_REPEATS times. */
+function repeatedFieldsRule(context: ValidationContext): ASTVisitor {
+  return {
+    SelectionSet(node) {
+      const seen = new Map<string, number>();
+      for (const s of node.selections) {
+        if (s.kind !== Kind.FIELD) continue;
+        const name = s.alias?.value ?? s.name.value;
+        const n = (seen.get(name) ?? 0) + 1;
+        seen.set(name, n);
+        if (n === MAX_REPEATS + 1) context.reportError(refusal(`"${name}" is selected more than ${MAX_REPEATS} times in one selection`, { maxRepeats: MAX_REPEATS }));
+      }
+    },
+  };
 }
 
-/** The rules beyond graphql-js's own, for servers (Apollo) that add `specifiedRules` themselves. */
-export function extraOperationRules(introspection: boolean): readonly ValidationRule[] {
-  return operationRules(introspection).filter((r) => !specifiedRules.includes(r));
+const armor = { propagateOnRejection: false, onReject: [reported], exposeLimits: true };
+
+/**
+ * The limits, checked first and alone: each is linear in the document (fragments priced once), so a hostile document
+ * is refused before graphql-js's own rules — some of them quadratic — ever see it.
+ */
+export const LIMIT_RULES: readonly ValidationRule[] = [
+  maxDepthRule({ ...armor, n: MAX_DEPTH, flattenFragments: true, ignoreIntrospection: false }) as ValidationRule,
+  maxAliasesRule({ ...armor, n: MAX_ALIASES }) as ValidationRule,
+  repeatedFieldsRule,
+  costLimitRule,
+];
+
+/**
+ * The rules an operation within the limits then passes: graphql-js's own, storable text and — when introspection is
+ * off, as in production — no schema introspection. Apollo adds `specifiedRules` itself: give it `withSpecified: false`.
+ */
+export function laterRules(introspection: boolean, withSpecified = true): readonly ValidationRule[] {
+  return [...(withSpecified ? specifiedRules : []), storableLiteralsRule, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+}
+
+/** A document parsed and within the limits, or why not (GraphQL errors with their code: parse or validation failed). */
+export type Checked = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+
+/**
+ * Parses `source` with the token limit and checks the LIMIT_RULES, the first step for every transport (over HTTP in
+ * front of Apollo, whose own validation then runs the later rules; over WebSocket followed by `laterRules`).
+ */
+export function withinLimits(schema: GraphQLSchema, source: string): Checked {
+  let document: DocumentNode;
+  try {
+    document = parse(source, PARSE_OPTIONS);
+  } catch (e) {
+    return { errors: [new GraphQLError((e as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+  }
+  const errors = validate(schema, document, LIMIT_RULES);
+  return errors.length > 0 ? { errors } : { document };
+}
+
+/** The whole check of one operation's document: within the limits, then every later rule (see laterRules). */
+export function checkDocument(schema: GraphQLSchema, source: string, introspection: boolean): Checked {
+  const limited = withinLimits(schema, source);
+  if (limited.errors) return limited;
+  const errors = validate(schema, limited.document, laterRules(introspection));
+  return errors.length > 0 ? { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } })) } : limited;
 }
 
 /**

@@ -5,15 +5,14 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import type { SubscribePayload } from 'graphql-ws';
+import { getOperationAST, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
 import { DomainError, ERROR_CODES, findUnstorableText, luaScript } from '../../shared/index.js';
 import { callerAddress, Gate, type Admitted, type Credentials } from '../clients/admission.js';
 import { formatChannelError, graphqlExtensions } from './errors.js';
-import { extraOperationRules, operationRules, PARSE_OPTIONS } from './operation-rules.js';
+import { checkDocument, laterRules, PARSE_OPTIONS, withinLimits } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed, SnapshotHub } from './subscriptions.js';
 import { typeDefs } from './schema.js';
@@ -84,7 +83,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     // The introspection policy is one of our validation rules, the same for both transports.
     introspection: true,
     parseOptions: PARSE_OPTIONS,
-    validationRules: [...extraOperationRules(introspection)],
+    // Apollo parses and validates again only what `withinLimits` (below) let through: the later rules.
+    validationRules: [...laterRules(introspection, false)],
     // The node drains and stops everything itself on SIGTERM (api-node.ts); Apollo must not race it.
     stopOnTerminationSignals: false,
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them.
@@ -110,6 +110,23 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     if (bad) { refuse(res, bad); return; }
     next();
   };
+  // Documents already found within the limits (short ones, by their text): a client's usual queries are checked once.
+  const withinLimitsSeen = new Set<string>();
+  /** The limits first and alone (see withinLimits), before Apollo's own, partly quadratic, validation. */
+  const limits: RequestHandler = (req, res, next) => {
+    const source: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+    if (typeof source !== 'string' || withinLimitsSeen.has(source)) { next(); return; }
+    const checked = withinLimits(schema, source);
+    if (checked.errors) {
+      res.status(400).json({ errors: checked.errors.map((e) => format({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }, e)) });
+      return;
+    }
+    if (source.length <= 4096) {
+      if (withinLimitsSeen.size >= 1000) withinLimitsSeen.delete(withinLimitsSeen.values().next().value!);
+      withinLimitsSeen.add(source);
+    }
+    next();
+  };
   /** A body the JSON parser refused (too large, malformed): the GraphQL error envelope with its code, never an HTML page. */
   const unreadable: ErrorRequestHandler = (err: unknown, _req, res, next) => {
     const e = err as { status?: unknown; type?: unknown; message?: unknown };
@@ -122,12 +139,12 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     admit,
     express.json({ limit: MAX_MESSAGE_BYTES }),
     storable,
+    limits,
     expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId }; } }) as unknown as RequestHandler,
     unreadable,
   );
 
   const nodeId = randomUUID();
-  const rules = operationRules(introspection);
   const connections = new Set<Connection>();
   const slotsKey = (clientId: string) => `${deps.redisPrefix}:subs:${clientId}`;
   const slot = (c: Connection, id: string) => `${nodeId}:${c.id}:${id}`;
@@ -172,18 +189,6 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   }, KEY_SWEEP_MS);
   sweeper.unref();
 
-  /** Parses and validates one WebSocket operation exactly as Apollo does over HTTP; errors as formatted-to-be GraphQLErrors. */
-  const prepare = (payload: SubscribePayload): DocumentNode | readonly GraphQLError[] => {
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query, PARSE_OPTIONS);
-    } catch (e) {
-      return [new GraphQLError((e as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-    }
-    const errors = validate(schema, document, rules);
-    if (errors.length > 0) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
-    return document;
-  };
   const asErrors = (e: unknown): GraphQLError[] => [new GraphQLError(e instanceof Error ? e.message : String(e), { originalError: e instanceof Error ? e : new Error(String(e)) })];
 
   return {
@@ -223,15 +228,20 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           } catch (e) {
             return asErrors(e);
           }
-          const document = prepare(payload);
-          if (!('kind' in document)) return [...document];
+          const checked = checkDocument(schema, payload.query, introspection);
+          if (checked.errors) return [...checked.errors];
+          const document = checked.document;
           const operation = getOperationAST(document, payload.operationName ?? undefined);
           if (operation?.operation === 'subscription') {
             if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
               return asErrors(new DomainError('RATE_LIMITED', `At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { maxSubscriptions: MAX_SUBSCRIPTIONS_PER_CONNECTION }));
             }
-            if (!(await claim(connection, id))) return asErrors(new DomainError('RATE_LIMITED', 'This client holds as many subscriptions as it may', {}));
+            // Counted before the claim's round trip, so a burst of subscriptions cannot all pass the check above.
             connection.subscriptions.add(id);
+            if (!(await claim(connection, id))) {
+              connection.subscriptions.delete(id);
+              return asErrors(new DomainError('RATE_LIMITED', 'This client holds as many subscriptions as it may', {}));
+            }
           }
           const contextValue: GraphqlContext = { deps, readModel, client: connection.admitted.client, customerId: connection.admitted.customerId, snapshots, signal: connection.revoked.signal };
           return { schema, document, variableValues: payload.variables ?? null, operationName: payload.operationName ?? null, contextValue };
@@ -246,6 +256,15 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           for (const id of [...connection.subscriptions]) releaseSlot(connection, id);
         },
       }, wss);
+      // A socket's errors (a message over maxPayload, which ws answers by closing with 1009) go to our log, once per
+      // socket at info level, instead of graphql-ws's console.error with a stack trace that any client could provoke.
+      wss.on('connection', (socket) => {
+        socket.removeAllListeners('error');
+        socket.once('error', (e: Error & { code?: string }) => {
+          deps.logger.info({ code: e.code, message: e.message }, 'WebSocket connection closed on an error');
+          if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal error');
+        });
+      });
       disposeWs = async () => { await cleanup.dispose(); wss.close(); };
     },
     /** Ends every subscription (clients reconnect to another node). */
