@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from 'graphql-ws';
+import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
+import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
+import { healthzProbe, httpOperation, seedCoat, startNodeIn, wsClient, wsOperation, type Answer } from '../support/ws.js';
+
+// A hostile client's documents, from the security report: introspection, aliases, oversized and exponential
+// documents, field suggestions. Each is sent over HTTP (POST /graphql) and over graphql-ws, to a node configured for
+// production and, where the answer differs, to one configured for development.
+describe('hostile documents, over HTTP and WebSocket', () => {
+  let ctx: BackofficeTestContext;
+  let prod: ApiNode;
+  let dev: ApiNode;
+  let key: string;
+  const ws: Record<'prod' | 'dev', Client | undefined> = { prod: undefined, dev: undefined };
+
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+    await seedCoat(ctx.deps);
+    key = (await createChannelClient(ctx.deps.db, { name: 'hostile web', channel: 'WEB', scopes: ['rate:100000'] }, new Date())).key;
+    prod = await startNodeIn(ctx.deps, 'production');
+    dev = await startNodeIn(ctx.deps, 'development');
+    ws.prod = wsClient(prod.port, key);
+    ws.dev = wsClient(dev.port, key);
+    for (const c of [ws.prod, ws.dev]) expect((await wsOperation(c, '{ revision }')).errors).toBeUndefined();
+  });
+  afterAll(async () => {
+    await ws.prod?.dispose();
+    await ws.dev?.dispose();
+    await prod?.stop(100);
+    await dev?.stop(100);
+    await ctx.close();
+  });
+
+  /** The same operation over both transports of one node: [HTTP answer, WebSocket answer]. */
+  const both = async (env: 'prod' | 'dev', query: string, variables: Record<string, unknown> = {}): Promise<Array<Answer & { transport: string }>> => {
+    const node = env === 'prod' ? prod : dev;
+    return [
+      { transport: 'HTTP', ...(await httpOperation(node.port, key, query, variables)) },
+      { transport: 'WebSocket', ...(await wsOperation(ws[env]!, query, variables)) },
+    ];
+  };
+  /** Every error is a refusal of the document (BAD_USER_INPUT), nothing ran, and the status is no 5xx. */
+  const refused = (a: Answer & { transport: string }, message?: RegExp) => {
+    expect({ transport: a.transport, status: a.status < 500, data: a.data, codes: a.errors?.map((e) => e.extensions.code) })
+      .toEqual({ transport: a.transport, status: true, data: undefined, codes: expect.arrayContaining(['BAD_USER_INPUT']) });
+    expect(new Set(a.errors?.map((e) => e.extensions.code))).toEqual(new Set(['BAD_USER_INPUT']));
+    if (message) expect(a.errors?.map((e) => e.message)).toContainEqual(expect.stringMatching(message));
+  };
+
+  it('1. refuses introspection with BAD_USER_INPUT in production and answers it in development', async () => {
+    const query = '{ __schema { types { name } } }';
+    for (const a of await both('prod', query)) refused(a, /introspection/i);
+    for (const a of await both('dev', query)) {
+      expect(a.errors).toBeUndefined();
+      expect(a.data.__schema.types).toContainEqual({ name: 'Offer' });
+    }
+  });
+
+  it('2. refuses 200 aliases, and 100 aliases of a 100-SKU offers query, in milliseconds', async () => {
+    const aliases = `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: revision`).join(' ')} }`;
+    for (const a of await both('prod', aliases)) refused(a, /Aliases limit of 30 exceeded, found 200/);
+
+    // One existing SKU a hundred times: executed, this would be 10,000 offers.
+    const skus = Array.from({ length: 100 }, () => 'COAT-M');
+    const literal = `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: offers(skus: ${JSON.stringify(skus)}) { sku price { final { amount } } }`).join(' ')} }`;
+    const variable = `query($s: [ID!]!) { ${Array.from({ length: 100 }, (_, i) => `a${i}: offers(skus: $s) { sku price { final { amount } } }`).join(' ')} }`;
+    for (const [query, variables, why] of [[literal, {}, /Document contains more tha[nt] 2000 tokens/], [variable, { s: skus }, /Aliases limit of 30 exceeded, found 100/]] as const) {
+      const t0 = performance.now();
+      const answers = await both('prod', query, variables);
+      const ms = performance.now() - t0;
+      for (const a of answers) refused(a, why);
+      expect(ms).toBeLessThan(500); // both transports together
+    }
+  });
+
+  it('8. refuses a 135 KB document and 120 chained fragments in milliseconds, /healthz answering within 50 ms meanwhile', async () => {
+    const tokens = `{ ${'revision '.repeat(15_000)} }`;
+    expect(tokens.length).toBeGreaterThan(135_000);
+    const fragments = ['fragment F0 on Query { revision }', ...Array.from({ length: 119 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`), '{ ...F119 }'].join('\n');
+    const runs: Array<{ name: string; transport: string; why: RegExp | undefined; answers: Answer[]; ms: number; cpuMs: number; slowestHealthzMs: number; healthz: number; failures: number }> = [];
+    // 'control' (a trivial query, answered) shows what this machine's load alone does to /healthz; it is not asserted.
+    for (const [name, query, why] of [['control', '{ revision }', undefined], ['tokens', tokens, /Document contains more tha[nt] 2000 tokens/], ['fragments', fragments, /too costly/]] as const) {
+      for (const transport of ['HTTP', 'WebSocket'] as const) {
+        // One unmeasured send first: the first document of a kind also pays for compiling the code that refuses it.
+        await (transport === 'HTTP' ? httpOperation(prod.port, key, query) : wsOperation(ws.prod!, query));
+        const probe = healthzProbe(prod.port, 5);
+        await new Promise((r) => setTimeout(r, 20)); // the probe is polling before the documents go out
+        const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
+        const answers = await Promise.all(Array.from({ length: 5 }, () => (transport === 'HTTP' ? httpOperation(prod.port, key, query) : wsOperation(ws.prod!, query))));
+        const ms = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        await new Promise((r) => setTimeout(r, 20)); // one or two more polls after the last answer
+        const health = await probe.stop();
+        runs.push({ name, transport, why, answers, ms, cpuMs: (cpu.user + cpu.system) / 1000, slowestHealthzMs: health.slowestMs, healthz: health.answers, failures: health.failures });
+      }
+    }
+    process.stdout.write(`hostile documents: ${runs.map((r) => `${r.name} over ${r.transport}: 5 answers in ${r.ms.toFixed(1)} ms (${r.cpuMs.toFixed(1)} ms CPU, client and node), slowest of ${r.healthz} /healthz ${r.slowestHealthzMs.toFixed(1)} ms`).join('; ')}\n`);
+    for (const r of runs.filter((x) => x.why !== undefined)) {
+      for (const a of r.answers) refused({ ...a, transport: `${r.transport} (${r.name})` }, r.why);
+      expect({ run: `${r.name} over ${r.transport}`, healthzFailures: r.failures, slowestHealthzUnder50ms: r.slowestHealthzMs < 50, answeredWithin1s: r.ms < 1_000 })
+        .toEqual({ run: `${r.name} over ${r.transport}`, healthzFailures: 0, slowestHealthzUnder50ms: true, answeredWithin1s: true });
+      expect(r.healthz).toBeGreaterThan(3);
+    }
+  });
+
+  it('9. names no field in production ("Did you mean" removed) and suggests one in development', async () => {
+    for (const a of await both('prod', '{ revisio }')) {
+      refused(a, /Cannot query field "revisio"/);
+      for (const e of a.errors!) {
+        expect(e.message).not.toContain('Did you mean');
+        expect(e.message).not.toContain('"revision"');
+      }
+    }
+    for (const a of await both('dev', '{ revisio }')) {
+      refused(a);
+      expect(a.errors?.map((e) => e.message)).toContainEqual(expect.stringContaining('Did you mean "revision"?'));
+    }
+  });
+});
