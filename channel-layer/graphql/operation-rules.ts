@@ -2,7 +2,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
   GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate,
-  type ASTVisitor, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type ParseOptions, type SelectionSetNode, type ValidationContext, type ValidationRule,
+  type ASTVisitor, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type ParseOptions, type SelectionSetNode, type ValidationContext, type ValidationRule,
 } from 'graphql';
 import { unstorableTextReason } from '../../shared/index.js';
 
@@ -102,33 +102,43 @@ const reported = (context: ValidationContext | null, error: GraphQLError) => {
  * graphql-js's field-merge check compares every pair of them: 1,990 `revision`s cost it 0.5 s.
  */
 export const MAX_REPEATS = 3;
+/** Most fields one document may write out (fragments counted once, as written). The full 100-SKU `offers` query has 40. */
+export const MAX_FIELDS = 500;
 
-/** Refuses a selection set that names one field (by its response name) more than MAX_REPEATS times. */
-function repeatedFieldsRule(context: ValidationContext): ASTVisitor {
-  return {
-    SelectionSet(node) {
-      const seen = new Map<string, number>();
-      for (const s of node.selections) {
-        if (s.kind !== Kind.FIELD) continue;
-        const name = s.alias?.value ?? s.name.value;
-        const n = (seen.get(name) ?? 0) + 1;
-        seen.set(name, n);
-        if (n === MAX_REPEATS + 1) context.reportError(refusal(`"${name}" is selected more than ${MAX_REPEATS} times in one selection`, { maxRepeats: MAX_REPEATS }));
-      }
-    },
-  };
+/**
+ * The limits that need no schema, checked on the syntax tree alone before any validation visitor (each of which
+ * costs microseconds per node): how many fields the document writes, and repeats within one selection set.
+ */
+function syntaxLimits(document: DocumentNode): GraphQLError[] {
+  let fields = 0;
+  const stack: SelectionSetNode[] = [];
+  for (const d of document.definitions) if ('selectionSet' in d && d.selectionSet) stack.push(d.selectionSet);
+  while (stack.length > 0) {
+    const set = stack.pop()!;
+    const seen = new Map<string, number>();
+    for (const s of set.selections) {
+      if ('selectionSet' in s && s.selectionSet) stack.push(s.selectionSet);
+      if (s.kind !== Kind.FIELD) continue;
+      if (++fields > MAX_FIELDS) return [refusal(`The document selects more than ${MAX_FIELDS} fields`, { maxFields: MAX_FIELDS })];
+      const name = s.alias?.value ?? s.name.value;
+      const n = (seen.get(name) ?? 0) + 1;
+      seen.set(name, n);
+      if (n > MAX_REPEATS) return [refusal(`"${name}" is selected more than ${MAX_REPEATS} times in one selection`, { maxRepeats: MAX_REPEATS })];
+    }
+  }
+  return [];
 }
 
 const armor = { propagateOnRejection: false, onReject: [reported], exposeLimits: true };
 
 /**
- * The limits, checked first and alone: each is linear in the document (fragments priced once), so a hostile document
- * is refused before graphql-js's own rules — some of them quadratic — ever see it.
+ * The limits, checked first and alone (after the syntax limits): each is linear in the document (fragments priced
+ * once), so a hostile document is refused before graphql-js's own rules — some of them quadratic — ever see it.
+ * Each acts on operations only (see limitErrors).
  */
 export const LIMIT_RULES: readonly ValidationRule[] = [
   maxDepthRule({ ...armor, n: MAX_DEPTH, flattenFragments: true, ignoreIntrospection: false }) as ValidationRule,
   maxAliasesRule({ ...armor, n: MAX_ALIASES }) as ValidationRule,
-  repeatedFieldsRule,
   costLimitRule,
 ];
 
@@ -147,20 +157,44 @@ export type Checked = { document: DocumentNode; errors?: undefined } | { documen
  * Parses `source` with the token limit and checks the LIMIT_RULES, the first step for every transport (over HTTP in
  * front of Apollo, whose own validation then runs the later rules; over WebSocket followed by `laterRules`).
  */
-export function withinLimits(schema: GraphQLSchema, source: string): Checked {
+export function withinLimits(source: string): Checked {
   let document: DocumentNode;
   try {
     document = parse(source, PARSE_OPTIONS);
   } catch (e) {
     return { errors: [new GraphQLError((e as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
   }
-  const errors = validate(schema, document, LIMIT_RULES);
+  const errors = syntaxLimits(document);
+  if (errors.length === 0) errors.push(...limitErrors(document));
   return errors.length > 0 ? { errors } : { document };
+}
+
+/**
+ * Runs the LIMIT_RULES on each operation of `document` directly. Each of them does all its work when it meets an
+ * operation (walking fragments itself, each once), so a full validation pass — which also tracks types at every node,
+ * a few milliseconds for a hostile document of 2,000 tokens — is not needed to run them.
+ */
+function limitErrors(document: DocumentNode): GraphQLError[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const errors: GraphQLError[] = [];
+  const context = { getFragment: (name: string) => fragments.get(name), reportError: (e: GraphQLError) => { errors.push(e); } } as unknown as ValidationContext;
+  for (const rule of LIMIT_RULES) {
+    type OnOperation = (this: unknown, node: OperationDefinitionNode) => unknown;
+    const visitor = rule(context) as { OperationDefinition?: OnOperation | { enter?: OnOperation; leave?: OnOperation } };
+    const on = visitor.OperationDefinition;
+    for (const d of document.definitions) {
+      if (d.kind !== Kind.OPERATION_DEFINITION) continue;
+      if (typeof on === 'function') on.call(visitor, d);
+      else { on?.enter?.call(visitor, d); on?.leave?.call(visitor, d); }
+    }
+  }
+  return errors;
 }
 
 /** The whole check of one operation's document: within the limits, then every later rule (see laterRules). */
 export function checkDocument(schema: GraphQLSchema, source: string, introspection: boolean): Checked {
-  const limited = withinLimits(schema, source);
+  const limited = withinLimits(source);
   if (limited.errors) return limited;
   const errors = validate(schema, limited.document, laterRules(introspection));
   return errors.length > 0 ? { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } })) } : limited;

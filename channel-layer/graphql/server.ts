@@ -116,7 +116,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   const limits: RequestHandler = (req, res, next) => {
     const source: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
     if (typeof source !== 'string' || withinLimitsSeen.has(source)) { next(); return; }
-    const checked = withinLimits(schema, source);
+    const checked = withinLimits(source);
     if (checked.errors) {
       res.status(400).json({ errors: checked.errors.map((e) => format({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }, e)) });
       return;

@@ -74,13 +74,15 @@ describe('hostile documents, over HTTP and WebSocket', () => {
     }
   });
 
-  it('8. refuses a 135 KB document and 120 chained fragments in milliseconds, /healthz answering within 50 ms meanwhile', async () => {
+  it('8. refuses a 135 KB document and 120 chained fragments in milliseconds, delaying /healthz by less than 50 ms beyond a trivial query\u2019s', async () => {
     const tokens = `{ ${'revision '.repeat(15_000)} }`;
     expect(tokens.length).toBeGreaterThan(135_000);
     const fragments = ['fragment F0 on Query { revision }', ...Array.from({ length: 119 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`), '{ ...F119 }'].join('\n');
+    // Under the token limit, but 0.5 s of graphql-js's pairwise field-merge check if it ever got that far.
+    const repeats = `{ ${'revision '.repeat(1_990)} }`;
     const runs: Array<{ name: string; transport: string; why: RegExp | undefined; answers: Answer[]; ms: number; cpuMs: number; slowestHealthzMs: number; healthz: number; failures: number }> = [];
-    // 'control' (a trivial query, answered) shows what this machine's load alone does to /healthz; it is not asserted.
-    for (const [name, query, why] of [['control', '{ revision }', undefined], ['tokens', tokens, /Document contains more tha[nt] 2000 tokens/], ['fragments', fragments, /too costly/]] as const) {
+    // 'control' (a trivial query, answered) shows what this machine's load alone does to /healthz: the baseline.
+    for (const [name, query, why] of [['control', '{ revision }', undefined], ['tokens', tokens, /Document contains more tha[nt] 2000 tokens/], ['fragments', fragments, /too costly/], ['repeats', repeats, /"revision" is selected more than 3 times/]] as const) {
       for (const transport of ['HTTP', 'WebSocket'] as const) {
         // One unmeasured send first: the first document of a kind also pays for compiling the code that refuses it.
         await (transport === 'HTTP' ? httpOperation(prod.port, key, query) : wsOperation(ws.prod!, query));
@@ -99,8 +101,11 @@ describe('hostile documents, over HTTP and WebSocket', () => {
     process.stdout.write(`hostile documents: ${runs.map((r) => `${r.name} over ${r.transport}: 5 answers in ${r.ms.toFixed(1)} ms (${r.cpuMs.toFixed(1)} ms CPU, client and node), slowest of ${r.healthz} /healthz ${r.slowestHealthzMs.toFixed(1)} ms`).join('; ')}\n`);
     for (const r of runs.filter((x) => x.why !== undefined)) {
       for (const a of r.answers) refused({ ...a, transport: `${r.transport} (${r.name})` }, r.why);
-      expect({ run: `${r.name} over ${r.transport}`, healthzFailures: r.failures, slowestHealthzUnder50ms: r.slowestHealthzMs < 50, answeredWithin1s: r.ms < 1_000 })
-        .toEqual({ run: `${r.name} over ${r.transport}`, healthzFailures: 0, slowestHealthzUnder50ms: true, answeredWithin1s: true });
+      // What the refusals cost /healthz beyond what the machine's load alone did to it in the same run (the control).
+      const control = runs.find((x) => x.name === 'control' && x.transport === r.transport)!;
+      const blockedMs = r.slowestHealthzMs - control.slowestHealthzMs;
+      expect({ run: `${r.name} over ${r.transport}`, healthzFailures: r.failures, blockedUnder50ms: blockedMs < 50, answeredWithin1s: r.ms < 1_000 })
+        .toEqual({ run: `${r.name} over ${r.transport}`, healthzFailures: 0, blockedUnder50ms: true, answeredWithin1s: true });
       expect(r.healthz).toBeGreaterThan(3);
     }
   });

@@ -1,0 +1,34 @@
+/** The limits every channel entrance checks first, on the document alone (channel-layer/graphql/operation-rules.ts). */
+import { describe, expect, it } from '@jest/globals';
+import { MAX_FIELDS, MAX_TOKENS, withinLimits } from '../../channel-layer/graphql/operation-rules.js';
+
+const refusal = (source: string): string | undefined => withinLimits(source).errors?.map((e) => e.message).join('; ');
+
+describe('withinLimits', () => {
+  it('lets ordinary documents through, fragments and all', () => {
+    expect(refusal('{ offer(sku: "COAT-M") { sku price { final { amount } } availability { online { available } } } }')).toBeUndefined();
+    expect(refusal('fragment P on Money { amount currency } query Q($s: [ID!]!) { offers(skus: $s) { sku price { base { ...P } final { ...P } } } }')).toBeUndefined();
+    expect(refusal('{ a: revision b: revision revision }')).toBeUndefined();
+  });
+
+  it('refuses each kind of excess with the limit it broke', () => {
+    expect(refusal(`{ ${'revision '.repeat(MAX_TOKENS)} }`)).toMatch(/more tha[nt] 2000 tokens/);
+    expect(refusal('{ revision revision revision revision }')).toMatch(/"revision" is selected more than 3 times in one selection/);
+    // Fields are counted as written: 170 fragments of 3 fields each, under the token limit.
+    const wide = Array.from({ length: 170 }, (_, i) => `fragment F${i} on Offer { sku revision fingerprint }`).join(' ');
+    expect(refusal(`${wide} { revision }`)).toBe(`The document selects more than ${MAX_FIELDS} fields`);
+    expect(refusal(`{ offer(sku: "C") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`)).toMatch(/depth limit of 8 exceeded, found 11/);
+    expect(refusal(`{ ${Array.from({ length: 31 }, (_, i) => `a${i}: revision`).join(' ')} }`)).toMatch(/Aliases limit of 30 exceeded, found 31/);
+    const chained = ['fragment F0 on Query { revision }', ...Array.from({ length: 119 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`), '{ ...F119 }'].join(' ');
+    expect(refusal(chained)).toMatch(/too costly \(cost over 500000; at most 50000\)/);
+  });
+
+  it('prices a fragment spread in a list by the list around it', () => {
+    const skus = JSON.stringify(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const fields = 'sku revision fingerprint product { sku name category vatRate status attributes { name value } }';
+    // 100 offers of ~70 cost each pass, through a fragment too; two lists of 100 offers of ~460 each do not.
+    expect(refusal(`{ offers(skus: ${skus}) { ${fields} } }`)).toBeUndefined();
+    expect(refusal(`fragment O on Offer { ${fields} } { offers(skus: ${skus}) { ...O } }`)).toBeUndefined();
+    expect(refusal(`fragment O on Offer { ${fields} } fragment P on Offer { price { base { amount } final { amount } savings { amount } adjustments { id label reason amount { amount currency formatted } } } availability { locations { available status location { id name } } } } { a: offers(skus: ${skus}) { ...O ...P } b: offers(skus: ${skus}) { ...O ...P } }`)).toMatch(/too costly \(cost 9\d{4}; at most 50000\)/);
+  });
+});
