@@ -15,3 +15,4 @@ export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, star
 export type { Deps } from './deps.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { findUnstorableText, storableText, unstorableTextReason } from './text.js';
+export { callerAddress, KeyGuard, KEY_CACHE_MS, ADDRESS_LOOKUPS_PER_SECOND, UNKNOWN_KEYS_PER_MINUTE } from './key-guard.js';

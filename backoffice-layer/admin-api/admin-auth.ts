@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { DomainError, sha256, type Database } from '../../shared/index.js';
+import { callerAddress, DomainError, KeyGuard, sha256, type Database, type Logger, type Redis } from '../../shared/index.js';
 import type { AdminActor } from './admin-route.js';
 
 /** Admin keys are random 32-byte secrets; only their SHA-256 is stored. */
@@ -35,13 +35,19 @@ export async function authenticateAdminKey(db: Database, key: string): Promise<A
   return row ? { keyId: row.id, name: row.name } : undefined;
 }
 
-/** Express middleware: `Authorization: Bearer <admin key>` or 401/403 problem. */
-export function requireAdmin(db: Database) {
+/**
+ * Express middleware: `Authorization: Bearer <admin key>` or a 401/403 problem. Admin keys are checked as channel
+ * keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within that; look-ups of keys a node does
+ * not know limited per source address, then 429 RATE_LIMITED); 503 UNAVAILABLE when PostgreSQL cannot check a key.
+ */
+export function requireAdmin(deps: { db: Database; redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger; config: { trustProxy: string[] } }) {
+  const keys = new KeyGuard<AdminActor>(deps, 'admin', async (key) => (await authenticateAdminKey(deps.db, key)) ?? null);
+  const addressOf = callerAddress(deps.config.trustProxy);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S{1,512})$/i.exec(header);
     if (!m) return next(new DomainError('UNAUTHENTICATED', 'Send an admin API key as "Authorization: Bearer <key>"'));
-    const actor = await authenticateAdminKey(db, m[1]!).catch((e: unknown) => e);
+    const actor = await keys.check(m[1]!, addressOf(req)).catch((e: unknown) => e);
     if (actor instanceof Error) return next(actor);
     if (!actor) return next(new DomainError('FORBIDDEN', 'This key is not a valid admin key'));
     res.locals.actor = actor;

@@ -18,7 +18,7 @@ export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRo
   const router = Router();
   const openapi = buildOpenApi(routes, version);
   // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it lists.
-  router.use(requireAdmin(deps.db));
+  router.use(requireAdmin(deps));
   router.get('/openapi.json', (_req, res) => { res.json(openapi); });
   const json = express.json({ limit: ADMIN_JSON_LIMIT, strict: true });
   for (const route of routes) {

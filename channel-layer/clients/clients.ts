@@ -41,37 +41,6 @@ export async function authenticateChannelClient(db: Database, key: string): Prom
   return row ?? undefined;
 }
 
-/** How long a node trusts what it read about a key: a revoked key stops working on every node within this time. */
-export const CLIENT_CACHE_MS = 5_000;
-
-/**
- * What one node remembers of the keys it was shown, known and unknown alike, for {@link CLIENT_CACHE_MS}: a busy
- * client costs one PostgreSQL read per node every few seconds instead of one per request. Keyed by the key's hash, so
- * no key is kept in memory in clear. At most 10,000 keys; past that it starts afresh.
- */
-export class ClientKeyCache {
-  private readonly cache = new Map<string, { client: ChannelClient | undefined; until: number }>();
-  constructor(private readonly db: Database, private readonly clock: { now(): Date }, private readonly ttlMs = CLIENT_CACHE_MS) {}
-
-  /** What this node still remembers of the key: the client, `null` for a key known to be unknown or revoked, `undefined` when it must be looked up. */
-  remembered(key: string): ChannelClient | null | undefined {
-    const hit = this.cache.get(sha256(key));
-    if (!hit || hit.until <= this.clock.now().getTime()) return undefined;
-    return hit.client ?? null;
-  }
-
-  /**
-   * Reads the key from PostgreSQL and remembers the answer. @returns the client, or null for an unknown or revoked key.
-   * @throws whatever the database throws when it cannot answer (callers answer UNAVAILABLE, never "unknown key").
-   */
-  async lookUp(key: string): Promise<ChannelClient | null> {
-    const client = await authenticateChannelClient(this.db, key);
-    if (this.cache.size >= 10_000) this.cache.clear();
-    this.cache.set(sha256(key), { client, until: this.clock.now().getTime() + this.ttlMs });
-    return client ?? null;
-  }
-}
-
 /** A client as the admin API lists it: never its key (only its hash is stored). */
 export interface ChannelClientView extends ChannelClient {
   createdAt: Date;
@@ -85,7 +54,7 @@ export async function listChannelClients(db: Database): Promise<ChannelClientVie
 
 /**
  * Revokes a client's key (idempotent: revoking again keeps the first time). Every API node stops accepting it within
- * CLIENT_CACHE_MS — over HTTP and for every WebSocket operation — and its open subscriptions end with UNAUTHENTICATED.
+ * KEY_CACHE_MS (5 s) — over HTTP and for every WebSocket operation — and its open subscriptions end with UNAUTHENTICATED.
  * @throws NOT_FOUND for an unknown client.
  */
 export async function revokeChannelClient(db: Database, id: string, now: Date): Promise<ChannelClientView> {

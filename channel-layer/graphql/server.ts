@@ -9,8 +9,8 @@ import { getOperationAST, GraphQLError, type GraphQLFormattedError } from 'graph
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
-import { DomainError, ERROR_CODES, findUnstorableText, luaScript } from '../../shared/index.js';
-import { callerAddress, Gate, type Admitted, type Credentials } from '../clients/admission.js';
+import { callerAddress, DomainError, ERROR_CODES, findUnstorableText, luaScript } from '../../shared/index.js';
+import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
 import { formatChannelError, graphqlExtensions } from './errors.js';
 import { checkDocument, laterRules, PARSE_OPTIONS, withinLimits } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
@@ -168,8 +168,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     const byClient = new Map<string, string[]>();
     for (const c of connections) {
       if (c.revoked.signal.aborted) continue;
-      const key = /^Bearer (\S+)$/.exec(c.credentials.authorization ?? '')?.[1] ?? '';
-      const current = await gate.current(key).catch(() => undefined); // cannot check now: keep, never claim it wrong
+      const current = await gate.keys.current(bearerKey(c.credentials.authorization) ?? '').catch(() => undefined); // cannot check now: keep, never claim it wrong
       if (current === null) {
         deps.logger.info({ clientId: c.admitted.client.id }, 'a revoked client key: ending its open subscriptions');
         c.revoked.abort(new DomainError('UNAUTHENTICATED', 'This client key was revoked', {}));

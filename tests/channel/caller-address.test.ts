@@ -1,8 +1,7 @@
 /** Which address per-address limits count: the socket's peer, or what a trusted proxy forwarded — never an untrusted header. */
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
-import { callerAddress } from '../../channel-layer/clients/admission.js';
-import { loadConfig } from '../../shared/index.js';
+import { callerAddress, loadConfig } from '../../shared/index.js';
 
 const request = (peer: string, forwarded?: string) => ({ socket: { remoteAddress: peer }, headers: forwarded ? { 'x-forwarded-for': forwarded } : {} }) as unknown as IncomingMessage;
 
