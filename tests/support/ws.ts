@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import type { BackofficeDeps } from '../../backoffice-layer/index.js';
 import type { GraphqlError } from './channel.js';
 
 /** What a channel client receives for one operation, over either transport. */
@@ -12,18 +13,35 @@ export interface Answer {
   errors?: GraphqlError[];
 }
 
-/** One product to ask about: COAT-M at 129.95 EUR on price list "base", 5 in stock at warehouse wh-1. */
-export async function seedCoat(deps: BackofficeDeps): Promise<void> {
-  await upsertLocation(deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
-  await upsertPriceList(deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-  await upsertProduct(deps, 'COAT-M', { name: 'Jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-  await setPrice(deps, 'base', 'COAT-M', { amount: 12995, minQuantity: 1 });
-  await setStockCount(deps, 'COAT-M', 'wh-1', { onHand: 5 });
-}
+export { seedCoat } from './channel.js';
 
 /** Starts an API node whose configuration names `nodeEnv` (production closes introspection and hides suggestions). */
 export async function startNodeIn(deps: BackofficeDeps, nodeEnv: 'production' | 'development'): Promise<ApiNode> {
   return startApiNode({ ...deps, config: { ...deps.config, nodeEnv } }, 0, '127.0.0.1');
+}
+
+/**
+ * An API node in a process of its own (`omnihub api`, as deployed), on the test's database and Redis prefix: what it
+ * does to its event loop is measured without the test process's own work mixed in.
+ */
+export async function spawnApiProcess(ctx: { databaseUrl: string; redisUrl: string; redisPrefix: string }, nodeEnv: 'production' | 'development'): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['bin/omnihub.js', 'api'], {
+    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, PORT: '0', LOG_LEVEL: 'error', NODE_ENV: nodeEnv, OMNIHUB_ADMIN_KEY: 'spawned-api-admin-key-0123456789' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /localhost:(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    child.once('exit', (code) => reject(new Error(`omnihub api exited (${code})`)));
+  });
+  return {
+    port,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    },
+  };
 }
 
 /** POSTs one operation to /graphql with `key`; returns the status and the parsed body (a non-JSON body as one error). */
