@@ -106,7 +106,9 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     next();
   };
   const storable: RequestHandler = (req, res, next) => {
-    const bad = unstorableVariables((req.body as { variables?: unknown } | undefined)?.variables);
+    // GET /graphql carries its variables as JSON text in the query string (what Apollo reads them from).
+    const variables: unknown = req.method === 'GET' ? (() => { try { return JSON.parse(String(req.query.variables ?? 'null')) as unknown; } catch { return null; } })() : (req.body as { variables?: unknown } | undefined)?.variables;
+    const bad = unstorableVariables(variables);
     if (bad) { refuse(res, bad); return; }
     next();
   };
@@ -127,10 +129,18 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     }
     next();
   };
-  /** A body the JSON parser refused (too large, malformed): the GraphQL error envelope with its code, never an HTML page. */
+  /**
+   * A body the JSON parser refused (too large, malformed): the GraphQL error envelope with its code, never an HTML
+   * page; anything else that failed on the way is logged and answered masked, in the same envelope.
+   */
   const unreadable: ErrorRequestHandler = (err: unknown, _req, res, next) => {
     const e = err as { status?: unknown; type?: unknown; message?: unknown };
-    if (res.headersSent || typeof e.status !== 'number' || e.status >= 500) { next(err); return; }
+    if (res.headersSent) { next(err); return; }
+    if (typeof e.status !== 'number' || e.status >= 500) {
+      deps.logger.error({ err }, 'unexpected error in the channel API');
+      res.status(500).json({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }] });
+      return;
+    }
     const tooLarge = e.type === 'entity.too.large';
     res.status(tooLarge ? 413 : 400).json({ errors: [{ message: tooLarge ? `The request body is larger than ${MAX_MESSAGE_BYTES / 1024} KiB` : 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT', ...(tooLarge ? { maxBytes: MAX_MESSAGE_BYTES } : {}) } }] });
   };

@@ -49,4 +49,17 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
     for (const e of [...(q.errors ?? []), ...(m.errors ?? [])]) expect(e.message).not.toMatch(/invalid byte sequence|encoding|syntax/);
     expect(await ctx.deps.db.selectFrom('customers').select('id').execute()).toEqual([]);
   });
+
+  it('GraphQL over GET: the same refusal for variables in the query string', async () => {
+    const query = 'query($s: ID!) { offer(sku: $s) { sku } }';
+    const get = async (variables: unknown) => {
+      const url = `http://127.0.0.1:${node.port}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
+      const res = await fetch(url, { headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true' } });
+      return { status: res.status, body: await res.json() as { data?: unknown; errors?: Array<{ message: string; extensions: { code: string } }> } };
+    };
+    const nul = await get({ s: 'COAT\u0000M' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors).toEqual([{ message: expect.stringMatching(/^variables\.s: holds a NUL character/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }]);
+    expect((await get({ s: 'NO-SUCH-SKU' })).body.errors?.[0]?.extensions.code).toBe('NOT_FOUND'); // the same request, storable, is answered
+  });
 });
