@@ -4,7 +4,7 @@ import { withoutSuggestions } from './operation-rules.js';
 import { classifyInfrastructureError, detailMembers, DomainError, type Logger } from '../../shared/index.js';
 
 /** Codes graphql-js and Apollo give a request they could not parse, validate or resolve: the client's mistake. */
-const INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
 /**
  * Keys of `extensions` that belong to the envelope, not to a failure's details: a detail of the same name (a coupon's

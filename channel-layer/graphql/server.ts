@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -45,6 +45,15 @@ function refuse(res: Response, e: DomainError): void {
 
 /** The WebSocket close code for a connection the gate refused (4401/4429 as graphql-ws names them; 1013 "try again later"). */
 const CLOSE_CODES: Partial<Record<DomainError['code'], number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4429, UNAVAILABLE: 1013 };
+
+/**
+ * A GET request's parameters exactly as Apollo reads them (URLSearchParams over the raw query string) — not Express's
+ * `req.query`, which stops after 1,000 parameters and would let a padded URL hide its document from the limits.
+ */
+function searchOf(req: Request): URLSearchParams {
+  const at = req.originalUrl.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
+}
 
 /** Refuses variables no text column can store (NUL, lone surrogates), on either transport. */
 function unstorableVariables(variables: unknown): DomainError | undefined {
@@ -87,8 +96,11 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     validationRules: [...laterRules(introspection, false)],
     // The node drains and stops everything itself on SIGTERM (api-node.ts); Apollo must not race it.
     stopOnTerminationSignals: false,
-    // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them.
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    // Every document is sent whole and passes the limits first: no persisted queries, whose hash alone would skip them.
+    persistedQueries: false,
+    // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them. No landing
+    // page either: Apollo's loads its scripts from a CDN.
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
     formatError: format,
   });
   await server.start();
@@ -106,8 +118,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     next();
   };
   const storable: RequestHandler = (req, res, next) => {
-    // GET /graphql carries its variables as JSON text in the query string (what Apollo reads them from).
-    const variables: unknown = req.method === 'GET' ? (() => { try { return JSON.parse(String(req.query.variables ?? 'null')) as unknown; } catch { return null; } })() : (req.body as { variables?: unknown } | undefined)?.variables;
+    // GET /graphql carries its variables as JSON text in the query string, read as Apollo reads it.
+    const variables: unknown = req.method === 'GET' ? (() => { try { return JSON.parse(searchOf(req).get('variables') ?? 'null') as unknown; } catch { return null; } })() : (req.body as { variables?: unknown } | undefined)?.variables;
     const bad = unstorableVariables(variables);
     if (bad) { refuse(res, bad); return; }
     next();
@@ -116,7 +128,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   const withinLimitsSeen = new Set<string>();
   /** The limits first and alone (see withinLimits), before Apollo's own, partly quadratic, validation. */
   const limits: RequestHandler = (req, res, next) => {
-    const source: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+    const source: unknown = req.method === 'GET' ? searchOf(req).get('query') : (req.body as { query?: unknown } | undefined)?.query;
     if (typeof source !== 'string' || withinLimitsSeen.has(source)) { next(); return; }
     const checked = withinLimits(source);
     if (checked.errors) {

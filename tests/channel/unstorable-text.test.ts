@@ -62,4 +62,17 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
     expect(nul.body.errors).toEqual([{ message: expect.stringMatching(/^variables\.s: holds a NUL character/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }]);
     expect((await get({ s: 'NO-SUCH-SKU' })).body.errors?.[0]?.extensions.code).toBe('NOT_FOUND'); // the same request, storable, is answered
   });
+
+  it('GraphQL over GET reads its document as Apollo does: 1,000 padding parameters hide nothing from the limits; no persisted queries, no landing page', async () => {
+    const aliases = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: revision`).join(' ')} }`;
+    const pad = Array.from({ length: 1000 }, (_, i) => `p${i}=x`).join('&');
+    const res = await fetch(`http://127.0.0.1:${node.port}/graphql?${pad}&query=${encodeURIComponent(aliases)}`, { headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true' } });
+    const body = await res.json() as { data?: unknown; errors?: Array<{ message: string; extensions: { code: string } }> };
+    expect({ status: res.status, data: body.data, code: body.errors?.[0]?.extensions.code, message: body.errors?.[0]?.message }).toEqual({ status: 400, data: undefined, code: 'BAD_USER_INPUT', message: expect.stringMatching(/Aliases limit of 30 exceeded, found 40/) });
+    const persisted = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }) });
+    expect((await persisted.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    const page = await fetch(`http://127.0.0.1:${node.port}/graphql`, { headers: { authorization: `Bearer ${key}`, accept: 'text/html' } });
+    expect(page.headers.get('content-type')).not.toMatch(/html/);
+    expect(page.status).toBeLessThan(500);
+  });
 });
