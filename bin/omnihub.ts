@@ -19,6 +19,7 @@ Commands:
   seed              load the demo retailer (skipped when the catalogue is not empty)
   consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
   create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
+                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
 
@@ -54,7 +55,7 @@ function banner(config: Config, rt: Runtime, port: number, role: string): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, url: { type: 'string' }, skus: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, url: { type: 'string' }, skus: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const command = positionals[0];
   if (!command || values.help || command === 'help') {
     process.stdout.write(`${HELP}\n`);
@@ -113,8 +114,8 @@ async function main(argv: string[]): Promise<void> {
       process.exit(code);
     }
     case 'create-client': {
-      const parsed = ClientBodySchema.safeParse({ name: values.name ?? `${values.channel ?? 'client'} client`, channel: values.channel, ...(values.location ? { locationId: values.location } : {}) });
-      if (!parsed.success) throw new Error(`usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] (${parsed.error.issues.map((i) => i.message).join('; ')})`);
+      const parsed = ClientBodySchema.safeParse({ name: values.name ?? `${values.channel ?? 'client'} client`, channel: values.channel, ...(values.location ? { locationId: values.location } : {}), ...(values.scopes ? { scopes: values.scopes.split(',').map((x) => x.trim()).filter(Boolean) } : {}) });
+      if (!parsed.success) throw new Error(`usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] [--scopes customer-tokens,rate:500] (${parsed.error.issues.map((i) => i.message).join('; ')})`);
       const rt = await bootstrapRuntime(config, { logger });
       try {
         const c = await createChannelClient(rt.deps.db, parsed.data, rt.deps.clock.now());

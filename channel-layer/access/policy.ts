@@ -13,6 +13,12 @@ export interface Caller {
   locationId: string | null;
   /** The customer of the request's X-Customer-Token (web and app clients); null without one. */
   customerId: string | null;
+  /**
+   * Whether the client signs customers in (its scope `customer-tokens`: the shop's sign-in back end, whose key never
+   * leaves the server) and may therefore issue customer tokens. A key without it cannot, so one shipped in an app or
+   * leaked acts for nobody.
+   */
+  signsCustomersIn: boolean;
 }
 
 /**
@@ -129,7 +135,10 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'customer.read': (c, r) => forCustomer(c, r.customerId),
   'customer.lookup': (c, r) => (customersOwnApp(c) ? deny('This client may not look customers up') : onRecord(r.customerId)),
   'customer.enroll': () => ALLOWED,
-  'customer.token': (c) => (customersOwnApp(c) ? ALLOWED : deny('Customer tokens are for web and app clients whose app signed the customer in')),
+  'customer.token': (c) => {
+    if (!customersOwnApp(c)) return deny('Customer tokens are for web and app clients whose app signed the customer in');
+    return c.signsCustomersIn ? ALLOWED : deny('Only a client with the scope customer-tokens (the back end that signs customers in) issues customer tokens');
+  },
   'customer.link-identifier': (c, r) => forCustomer(c, r.customerId),
   'customer.consent': (c, r) => forCustomer(c, r.customerId),
   'customer.export': (c, r) => (c.channel === 'STORE' ? deny('Data exports are for the customer herself, the call center or the console') : forCustomer(c, r.customerId)),

@@ -3,6 +3,9 @@ import { DomainError } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { authorize, type Act, type Caller, type Decision, type Resource, type ResourceOf } from './policy.js';
 
+/** The scope of a web or app client that signs customers in and issues their tokens (see Caller.signsCustomersIn). */
+export const CUSTOMER_TOKENS_SCOPE = 'customer-tokens';
+
 /** What the access check needs of a request: the database and clock, the calling client, its customer token's customer. */
 export interface AccessContext {
   deps: Pick<BackofficeDeps, 'db' | 'clock'>;
@@ -30,7 +33,7 @@ export function customerNamed(customerId: string | null | undefined): { kind: 'c
 
 /** The caller as the policy sees it. */
 export function callerOf(ctx: AccessContext): Caller {
-  return { clientId: ctx.client.id, channel: ctx.client.channel, locationId: ctx.client.locationId, customerId: ctx.customerId };
+  return { clientId: ctx.client.id, channel: ctx.client.channel, locationId: ctx.client.locationId, customerId: ctx.customerId, signsCustomersIn: ctx.client.scopes.includes(CUSTOMER_TOKENS_SCOPE) };
 }
 
 /** Loads a stored resource; NOT_FOUND (as the domain would answer) when there is none. */

@@ -1,5 +1,5 @@
 /**
- * The hostile-client audit's three findings, each replayed over real HTTP: each is now FORBIDDEN, and nothing of it is
+ * The hostile-client audits' findings (three, then a fourth: any web key could mint a customer token), each replayed over real HTTP: each is now FORBIDDEN, and nothing of it is
  * written — no refund, no points lost, no restock, no order, no release, no audit row claiming the act.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -82,5 +82,19 @@ describe('the hostile-client audit’s findings', () => {
     expect(await levels()).toEqual(before);
     expect(before.find((l) => l.locationId === 'utr-01')!.reserved).toBeGreaterThanOrEqual(1);
     expect(await auditsNaming('reservationId', id)).toEqual([]);
+  });
+
+  it('refuses a web key that does not sign customers in a token for anyone, so it cannot reach her return either', async () => {
+    const { customer } = await enrollCustomer(ctx.deps, { displayName: 'Noor', email: 'noor@example.nl' }, { channel: 'STORE', idempotencyKey: 'noor' });
+    const sale = await placeStoreSale(ctx.deps, { locationId: 'utr-01', lines: [{ sku: 'BOOT-40', quantity: 1 }], customerId: customer.id }, 'noor-boots');
+    const minted = await graphqlClient(node.port, keys.web)('mutation($c: ID!) { issueCustomerToken(customerId: $c) { token } }', { c: customer.id });
+    expect(minted.errors?.[0]).toMatchObject({ message: expect.stringMatching(/customer-tokens/), extensions: { code: 'FORBIDDEN' } });
+    expect(minted.data ?? null).toBeNull();
+    // The sign-in back end's key (scope customer-tokens) may, and its token lets that client act for her alone.
+    const signIn = (await createChannelClient(ctx.deps.db, { name: 'sign-in', channel: 'WEB', scopes: ['customer-tokens'] }, new Date())).key;
+    const token = ((await graphqlClient(node.port, signIn)('mutation($c: ID!) { issueCustomerToken(customerId: $c) { token } }', { c: customer.id })).data as { issueCustomerToken: { token: string } }).issueCustomerToken.token;
+    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.web}`, 'x-customer-token': token }, body: JSON.stringify({ query: '{ revision }' }) });
+    expect(res.status).toBe(401); // bound to the client it was issued to
+    expect(await ctx.deps.db.selectFrom('returns').select('id').where('orderId', '=', sale.orderId).execute()).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ describe('access edges', () => {
     await givenWarehouseAndTwoStores(ctx, { sku: 'COAT-M', name: 'Wollen jas', category: 'coats', amount: 12995, onHand: 20 });
     anna = (await enrollCustomer(ctx.deps, { displayName: 'Anna', email: 'anna@example.nl' }, { channel: 'WEB', idempotencyKey: 'anna' })).customer.id;
     for (const [name, channel, locationId] of [['web', 'WEB', null], ['storeA', 'STORE', 'ams-01'], ['agent', 'CALL_CENTER', null], ['console', 'CONSOLE', null]] as const) {
-      const c = await createChannelClient(ctx.deps.db, { name, channel, ...(locationId ? { locationId } : {}), scopes: [] }, new Date());
+      const c = await createChannelClient(ctx.deps.db, { name, channel, ...(locationId ? { locationId } : {}), scopes: channel === 'WEB' ? ['customer-tokens'] : [] }, new Date());
       keys[name] = c.key;
       clientIds[name] = c.id;
     }

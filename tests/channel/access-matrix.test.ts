@@ -49,7 +49,7 @@ describe('B3: who may do what', () => {
     a = (await enrollCustomer(ctx.deps, { displayName: 'Anna', email: 'anna@example.nl' }, { channel: 'WEB', idempotencyKey: 'anna' })).customer.id;
     b = (await enrollCustomer(ctx.deps, { displayName: 'Bram', email: 'bram@example.nl' }, { channel: 'APP', idempotencyKey: 'bram' })).customer.id;
     for (const [name, channel, locationId] of [['web', 'WEB', null], ['app', 'APP', null], ['storeA', 'STORE', 'ams-01'], ['storeB', 'STORE', 'utr-01'], ['agent', 'CALL_CENTER', null]] as const) {
-      clients[name] = await createChannelClient(ctx.deps.db, { name, channel, ...(locationId ? { locationId } : {}), scopes: [] }, new Date());
+      clients[name] = await createChannelClient(ctx.deps.db, { name, channel, ...(locationId ? { locationId } : {}), scopes: channel === 'WEB' || channel === 'APP' ? ['customer-tokens'] : [] }, new Date());
     }
     await registerAdminKey(ctx.deps.db, ADMIN_KEY, 'matrix', new Date());
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');

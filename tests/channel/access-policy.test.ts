@@ -10,13 +10,14 @@ const B = '0b0b0b0b-0000-4000-8000-00000000000b';
 const client = { web: 'c0000000-0000-4000-8000-000000000001', app: 'c0000000-0000-4000-8000-000000000002', storeA: 'c0000000-0000-4000-8000-000000000003', storeB: 'c0000000-0000-4000-8000-000000000004', agent: 'c0000000-0000-4000-8000-000000000005', console: 'c0000000-0000-4000-8000-000000000006' };
 
 const callers: Record<string, Caller> = {
-  web: { clientId: client.web, channel: 'WEB', locationId: null, customerId: null },
-  'web, customer A': { clientId: client.web, channel: 'WEB', locationId: null, customerId: A },
-  'app, customer B': { clientId: client.app, channel: 'APP', locationId: null, customerId: B },
-  'store A terminal': { clientId: client.storeA, channel: 'STORE', locationId: 'ams-01', customerId: null },
-  'store B terminal': { clientId: client.storeB, channel: 'STORE', locationId: 'utr-01', customerId: null },
-  'call-center agent': { clientId: client.agent, channel: 'CALL_CENTER', locationId: null, customerId: null },
-  console: { clientId: client.console, channel: 'CONSOLE', locationId: null, customerId: null },
+  web: { clientId: client.web, channel: 'WEB', locationId: null, customerId: null, signsCustomersIn: true },
+  'web key without customer-tokens': { clientId: client.web, channel: 'WEB', locationId: null, customerId: null, signsCustomersIn: false },
+  'web, customer A': { clientId: client.web, channel: 'WEB', locationId: null, customerId: A, signsCustomersIn: true },
+  'app, customer B': { clientId: client.app, channel: 'APP', locationId: null, customerId: B, signsCustomersIn: true },
+  'store A terminal': { clientId: client.storeA, channel: 'STORE', locationId: 'ams-01', customerId: null, signsCustomersIn: false },
+  'store B terminal': { clientId: client.storeB, channel: 'STORE', locationId: 'utr-01', customerId: null, signsCustomersIn: false },
+  'call-center agent': { clientId: client.agent, channel: 'CALL_CENTER', locationId: null, customerId: null, signsCustomersIn: false },
+  console: { clientId: client.console, channel: 'CONSOLE', locationId: null, customerId: null, signsCustomersIn: true },
 };
 
 const reservation = (clientId: string | null, customerId: string | null, ...locationIds: string[]): Resource => ({ kind: 'reservation', clientId, customerId, locationIds });
@@ -57,6 +58,8 @@ describe('the access policy', () => {
     expect(actual).toEqual({
       //                    read A read -  lookup token export enroll feed A order A at ams sale   ret wh ret ams ret -  res A  web's  sA's   A@sA   A@app  admin  mixed
       web: row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),
+      // A key that does not sign customers in (one shipped in an app, say) cannot mint a token for anyone.
+      'web key without customer-tokens': row([N, Y, N, N, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),
       'web, customer A': row([Y, Y, N, Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y, Y, N, Y, Y, N, Y]),
       'app, customer B': row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, N, N, N, N, N, N]),
       'store A terminal': row([YA, Y, YA, N, N, Y, YA, YA, Y, Y, N, YA, Y, YA, N, Y, YA, N, Y, N]),

@@ -31,7 +31,7 @@ describe('the GraphQL channel API', () => {
     await createCoupons(ctx.deps, 'welcome', { codes: ['WELCOME5'] });
     customerId = (await enrollCustomer(ctx.deps, { displayName: 'Hanna', email: 'hanna@example.nl' }, { channel: 'STORE', idempotencyKey: 'hanna' })).customer.id;
     for (const [channel, locationId] of [['WEB', undefined], ['APP', undefined], ['STORE', 'ams-01'], ['CALL_CENTER', undefined]] as const) {
-      keys[channel] = (await createChannelClient(ctx.deps.db, { name: `${channel} client`, channel, ...(locationId ? { locationId } : {}), scopes: [] }, new Date())).key;
+      keys[channel] = (await createChannelClient(ctx.deps.db, { name: `${channel} client`, channel, ...(locationId ? { locationId } : {}), scopes: channel === 'WEB' || channel === 'APP' ? ['customer-tokens'] : [] }, new Date())).key;
     }
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');
   });

@@ -56,7 +56,7 @@ describe('identifier refusals to web and app clients', () => {
     ctx = await createBackofficeTestContext();
     const logger = pino({ level: 'warn' }, { write: (s: string) => { logLines.push(s); } });
     for (const [name, channel] of [['web', 'WEB'], ['app', 'APP'], ['agent', 'CALL_CENTER']] as const) {
-      clients[name] = await createChannelClient(ctx.deps.db, { name, channel, scopes: [] }, new Date());
+      clients[name] = await createChannelClient(ctx.deps.db, { name, channel, scopes: channel === 'WEB' || channel === 'APP' ? ['customer-tokens'] : [] }, new Date());
     }
     node = await startApiNode({ ...ctx.deps, logger }, 0, '127.0.0.1');
   });

@@ -61,6 +61,10 @@ describe('the omnihub command line', () => {
     const clientKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
     const gql = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` }, body: JSON.stringify({ query: '{ locations { id } }' }) });
     expect(((await gql.json()) as { data: { locations: unknown[] } }).data.locations).toHaveLength(7);
+    // Scopes come with the key: here the back end that signs customers in.
+    const signIn = omnihub(ctx, ['create-client', '--channel', 'WEB', '--name', 'sign-in', '--scopes', 'customer-tokens,rate:500']);
+    expect(await signIn.exited).toBe(0);
+    expect(await ctx.deps.db.selectFrom('channelClients').select('scopes').where('name', '=', 'sign-in').execute()).toEqual([{ scopes: ['customer-tokens', 'rate:500'] }]);
     // A product with no price yet (first in SKU order) does not make a consistent hub fail the check.
     await upsertProduct(ctx.deps, 'AAA-NO-PRICE-YET', { name: 'Nieuw', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
     const check = omnihub(ctx, ['consistency-check', '--url', `http://127.0.0.1:${port}`]);
