@@ -38,6 +38,7 @@ const countUnknown = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 
  */
 export class KeyGuard<T> {
   private readonly cache = new Map<string, { found: T | null; until: number }>();
+  private readonly pending = new Map<string, Promise<T | null>>();
 
   /**
    * @param lookUp reads a key from the database: what it stands for, or null when unknown or revoked.
@@ -61,15 +62,18 @@ export class KeyGuard<T> {
   async check(key: string, address: string): Promise<T | null> {
     const known = this.remembered(key);
     if (known !== undefined) return known;
-    const prefix = `${this.deps.redisPrefix}:gate:${this.name}:${sha256(address).slice(0, 32)}`;
-    const second = Math.floor(Date.now() / 1000);
-    const counts = await countLookUp(this.deps.redis, [`${prefix}:${second}`, `${prefix}:unknown`], []).catch(() => [0, 0]) as [number, number];
-    if (counts[0] > ADDRESS_LOOKUPS_PER_SECOND || counts[1] >= UNKNOWN_KEYS_PER_MINUTE) {
-      throw new DomainError('RATE_LIMITED', `Too many unknown ${this.name} keys or key checks from this address; retry shortly`, { retryAfterMs: counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 60_000 : 1_000 });
-    }
-    const found = await this.read(key);
-    if (found === null) await countUnknown(this.deps.redis, [`${prefix}:unknown`], []).catch(() => undefined);
-    return found;
+    // Requests that arrive together with a key the node does not remember share one look-up (and count once).
+    return this.shared(key, async () => {
+      const prefix = `${this.deps.redisPrefix}:gate:${this.name}:${sha256(address).slice(0, 32)}`;
+      const second = Math.floor(Date.now() / 1000);
+      const counts = await countLookUp(this.deps.redis, [`${prefix}:${second}`, `${prefix}:unknown`], []).catch(() => [0, 0]) as [number, number];
+      if (counts[0] > ADDRESS_LOOKUPS_PER_SECOND || counts[1] >= UNKNOWN_KEYS_PER_MINUTE) {
+        throw new DomainError('RATE_LIMITED', `Too many unknown ${this.name} keys or key checks from this address; retry shortly`, { retryAfterMs: counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 60_000 : 1_000 });
+      }
+      const found = await this.readNow(key);
+      if (found === null) await countUnknown(this.deps.redis, [`${prefix}:unknown`], []).catch(() => undefined);
+      return found;
+    });
   }
 
   /** What the key stands for now, remembered or read (no address budget: for keys already let in, checked again). @throws UNAVAILABLE */
@@ -78,7 +82,21 @@ export class KeyGuard<T> {
     return known !== undefined ? known : this.read(key);
   }
 
-  private async read(key: string): Promise<T | null> {
+  private read(key: string): Promise<T | null> {
+    return this.shared(key, () => this.readNow(key));
+  }
+
+  /** One look-up of `key` at a time on this node: whoever asks meanwhile waits for the same answer. */
+  private shared(key: string, lookUp: () => Promise<T | null>): Promise<T | null> {
+    const hash = sha256(key);
+    const pending = this.pending.get(hash);
+    if (pending) return pending;
+    const reading = lookUp().finally(() => this.pending.delete(hash));
+    this.pending.set(hash, reading);
+    return reading;
+  }
+
+  private async readNow(key: string): Promise<T | null> {
     let found: T | null;
     try {
       found = await this.lookUp(key);

@@ -23,7 +23,7 @@ export interface Admitted {
 // One round trip: this client's requests in this second.
 const countRequest = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`);
 
-const BEARER = /^Bearer (\S{16,200})$/;
+const BEARER = /^Bearer (\S{16,200})$/i;
 
 /** The client key an `Authorization` value carries, if it has the shape of one. */
 export function bearerKey(authorization: string | undefined): string | undefined {

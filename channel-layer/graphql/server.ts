@@ -43,8 +43,19 @@ function refuse(res: Response, e: DomainError): void {
   res.status(ERROR_CODES[e.code].status).json({ errors: [{ message: e.message, extensions: graphqlExtensions(e) }] });
 }
 
-/** The WebSocket close code for a connection the gate refused (4401/4429 as graphql-ws names them; 1013 "try again later"). */
-const CLOSE_CODES: Partial<Record<DomainError['code'], number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4429, UNAVAILABLE: 1013 };
+/**
+ * The WebSocket close code for a connection the gate refused: 4401 as graphql-ws names it; 4029 "too many requests"
+ * (graphql-ws's own 4429 means "too many initialisation requests"); 1013 "try again later".
+ */
+const CLOSE_CODES: Partial<Record<DomainError['code'], number>> = { UNAUTHENTICATED: 4401, RATE_LIMITED: 4029, UNAVAILABLE: 1013 };
+/** Pings one connection may send per second (keep-alives need one every few seconds); past it the socket is closed. */
+const MAX_PINGS_PER_SECOND = 10;
+
+/** When a customer token (`v1.<customer>.<client>.<expires>.<hmac>`) stops being valid; null when it names none. */
+function tokenExpiry(token: string | undefined): number | null {
+  const seconds = token?.split('.')[3];
+  return seconds && /^\d{1,12}$/.test(seconds) ? Number(seconds) * 1000 : null;
+}
 
 /**
  * A GET request's parameters exactly as Apollo reads them (URLSearchParams over the raw query string) — not Express's
@@ -70,6 +81,8 @@ interface Connection {
   revoked: AbortController;
   /** Operation ids of its open subscriptions, each holding a slot of its client. */
   subscriptions: Set<string>;
+  /** When its customer token expires (ms), if it has one: its subscriptions end then, with UNAUTHENTICATED. */
+  tokenExpiresAt: number | null;
 }
 
 /**
@@ -194,6 +207,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
       if (current === null) {
         deps.logger.info({ clientId: c.admitted.client.id }, 'a revoked client key: ending its open subscriptions');
         c.revoked.abort(new DomainError('UNAUTHENTICATED', 'This client key was revoked', {}));
+      } else if (c.tokenExpiresAt !== null && c.tokenExpiresAt <= deps.clock.now().getTime()) {
+        c.revoked.abort(new DomainError('UNAUTHENTICATED', 'The customer token expired; sign the customer in again', {}));
       } else if (renew && c.subscriptions.size > 0) {
         const slots = byClient.get(c.admitted.client.id) ?? [];
         for (const id of c.subscriptions) slots.push(String(Date.now() + SLOT_TTL_MS), slot(c, id));
@@ -219,7 +234,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
       const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
       // The server re-emits the HTTP server's errors (an accept failing, say): logged, never a crashed process.
       wss.on('error', (e) => deps.logger.warn({ err: e }, 'WebSocket server error'));
-      type Extra = { socket: WebSocket; request: IncomingMessage; connection?: Connection };
+      type Extra = { socket: WebSocket; request: IncomingMessage; connection?: Connection; pings?: { second: number; count: number } };
       const cleanup = useServer<Record<string, unknown>, Extra>({
         schema,
         onConnect: async (c) => {
@@ -228,7 +243,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           const credentials: Credentials = { authorization: text(params.authorization), customerToken: text(params.customerToken), address: addressOf(c.extra.request) };
           try {
             const admitted = await gate.admit(credentials);
-            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set() };
+            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set(), tokenExpiresAt: admitted.customerId ? tokenExpiry(credentials.customerToken) : null };
             c.extra.connection = connection;
             connections.add(connection);
             return true;
@@ -267,8 +282,19 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           const contextValue: GraphqlContext = { deps, readModel, client: connection.admitted.client, customerId: connection.admitted.customerId, snapshots, signal: connection.revoked.signal };
           return { schema, document, variableValues: payload.variables ?? null, operationName: payload.operationName ?? null, contextValue };
         },
-        onError: (_c, _id, _p, errors) => errors.map((e) => format(e.toJSON(), e.originalError ?? e)),
-        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined),
+        // An error graphql-ws reports without a cause of ours ("Unable to identify operation") refuses the request.
+        onError: (_c, _id, _p, errors) => errors.map((e) => format(e.originalError ? e.toJSON() : { ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT', ...e.extensions } }, e.originalError ?? e)),
+        // An error without data and without a path is a request error (a variable of the wrong type, say): the
+        // client's, as over HTTP. One with a path came from a resolver and is formatted as such.
+        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => format(!('data' in result) && !e.path ? { ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT', ...e.extensions } } : e.toJSON(), e)) } : undefined),
+        // Keep-alives, not a free echo: before the connection is let in, or past MAX_PINGS_PER_SECOND, the socket closes.
+        onPing: (c) => {
+          const connection = c.extra.connection;
+          if (!connection) { c.extra.socket.close(4401, 'UNAUTHENTICATED: ping before connection_init'); return; }
+          const second = Math.floor(Date.now() / 1000);
+          if (c.extra.pings?.second !== second) c.extra.pings = { second, count: 0 };
+          if (++c.extra.pings.count > MAX_PINGS_PER_SECOND) c.extra.socket.close(4029, 'RATE_LIMITED: too many pings');
+        },
         onComplete: (c, id) => { if (c.extra.connection) releaseSlot(c.extra.connection, id); },
         onClose: (c) => {
           const connection = c.extra.connection;

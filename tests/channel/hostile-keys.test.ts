@@ -7,7 +7,7 @@ import { rawSocket, startNodeIn, within } from '../support/ws.js';
 
 // Case 10 of the security report: invented keys are cheap. Unknown keys are looked up in PostgreSQL only until the
 // caller's address has shown UNKNOWN_KEYS_PER_MINUTE of them; after that the gate answers 429 RATE_LIMITED (over
-// WebSocket: close code 4429) from Redis alone. This file has its own Redis prefix, so the address budgets it spends
+// WebSocket: close code 4029) from Redis alone. This file has its own Redis prefix, so the address budgets it spends
 // are its own.
 describe('a flood of invented client keys', () => {
   let ctx: BackofficeTestContext;
@@ -76,7 +76,7 @@ describe('a flood of invented client keys', () => {
     expect(late.every((a) => Number(a.retryAfter) >= 1)).toBe(true);
   });
 
-  it('10. over WebSocket an invented key is closed with 4401, and past the address\u2019s budget with 4429, without PostgreSQL', async () => {
+  it('10. over WebSocket an invented key is closed with 4401, and past the address\u2019s budget with 4029, without PostgreSQL', async () => {
     // Another source address (127.0.0.2), so its budget is fresh whatever the HTTP case spent.
     const before = await transactions();
     const closes: number[] = [];
@@ -89,7 +89,7 @@ describe('a flood of invented client keys', () => {
     const after = await transactions();
     process.stdout.write(`40 invented keys over WebSocket: close codes ${JSON.stringify(closes)}; PostgreSQL transactions: ${after - before}\n`);
     expect(closes.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 4401));
-    expect(closes.slice(30)).toEqual(Array.from({ length: 10 }, () => 4429));
+    expect(closes.slice(30)).toEqual(Array.from({ length: 10 }, () => 4029));
     expect(after - before).toBeLessThan(100);
   });
 });

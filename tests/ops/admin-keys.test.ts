@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { registerAdminKey } from '../../backoffice-layer/index.js';
-import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { UNKNOWN_KEYS_PER_MINUTE, type DB } from '../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
@@ -43,5 +43,14 @@ describe('admin keys', () => {
     for (let i = 0; i < 20; i++) expect((await get(ADMIN_KEY, '198.51.100.20')).status).toBe(200);
     expect(queries - afterFirst).toBe(20 * (afterFirst - 1)); // each request's own query, no key look-up again
     expect(await get('invented-admin-key-x-xxxxxxxxxxxx', '198.51.100.21')).toEqual({ status: 403, code: 'FORBIDDEN' });
+  });
+
+  it('lets 100 requests that arrive together with a key the node does not know yet share one look-up', async () => {
+    const { key } = await createChannelClient(ctx.deps.db, { name: 'busy backend', channel: 'CALL_CENTER', scopes: ['rate:1000'] }, new Date());
+    queries = 0;
+    const statuses = await Promise.all(Array.from({ length: 100 }, async () => (await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-forwarded-for': '198.51.100.30' }, body: JSON.stringify({ query: '{ locations { id } }' }) })).status));
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    // One read of the key, then one query per request for its answer.
+    expect(queries).toBe(1 + 100);
   });
 });
