@@ -29,6 +29,12 @@ describe('withinLimits', () => {
     // 100 offers of ~70 cost each pass, through a fragment too; two lists of 100 offers of ~460 each do not.
     expect(refusal(`{ offers(skus: ${skus}) { ${fields} } }`)).toBeUndefined();
     expect(refusal(`fragment O on Offer { ${fields} } { offers(skus: ${skus}) { ...O } }`)).toBeUndefined();
-    expect(refusal(`fragment O on Offer { ${fields} } fragment P on Offer { price { base { amount } final { amount } savings { amount } adjustments { id label reason amount { amount currency formatted } } } availability { locations { available status location { id name } } } } { a: offers(skus: ${skus}) { ...O ...P } b: offers(skus: ${skus}) { ...O ...P } }`)).toMatch(/too costly \(cost 9\d{4}; at most 50000\)/);
+    expect(refusal(`fragment O on Offer { ${fields} } fragment P on Offer { price { base { amount } final { amount } savings { amount } adjustments { id label reason amount { amount currency formatted } } } availability { locations { available status location { id name } } } } { a: offers(skus: ${skus}) { ...O ...P } b: offers(skus: ${skus}) { ...O ...P } }`)).toMatch(/too costly \(cost \d{6}; at most 50000\)/);
+  });
+
+  it('prices an offer as the work it is, not as its fields: 30 aliased 100-SKU offers of one field are refused', () => {
+    const many = `query($s: [ID!]!) { ${Array.from({ length: 30 }, (_, i) => `a${i}: offers(skus: $s) { sku }`).join(' ')} }`;
+    expect(refusal(many)).toMatch(/too costly/);
+    expect(refusal('query($s: [ID!]!) { a: offers(skus: $s) { sku } b: offers(skus: $s) { sku } }')).toBeUndefined();
   });
 });
