@@ -3,7 +3,7 @@ export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDiffe
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
 export { reserveStock } from './reservation-lanes.js';
 export {
-  releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker,
+  releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker, unitsHeldBy,
   type ReservationView, type ReservationStatus, type ReserveResult, type OrderHooks,
 } from './reservations.js';
 export { recordStoreSale, returnItems, findOrderHead, type OrderHead } from './sales.js';

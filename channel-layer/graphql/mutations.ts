@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { parseInput, releaseReservation, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
+import { parseInput, releaseReservation, unitsHeldBy, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
 import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, PlaceOrderInputSchema, redeemPoints, setConsent, StoreSaleOrderInputSchema, type Quote } from '../../journey-layer/index.js';
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
@@ -29,6 +29,23 @@ function key(k: string): string {
 
 const reservation = (r: ReservationView) => r;
 
+/** Units one channel client may hold in active reservations at once, unless its scopes say otherwise (`held-units:<n>`). */
+export const DEFAULT_HELD_UNITS = 5_000;
+
+/**
+ * Refuses a reservation that would take the client past the units it may hold (a leaked or buggy client cannot hold a
+ * shop's whole stock); a replay of a reservation already made is answered as before, whatever the client holds.
+ * @throws RATE_LIMITED with details `heldUnits`, `maxHeldUnits`.
+ */
+async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKey: string): Promise<void> {
+  const scope = ctx.client.scopes.find((s) => /^held-units:\d{1,9}$/.test(s));
+  const max = scope ? Number(scope.slice('held-units:'.length)) : DEFAULT_HELD_UNITS;
+  const held = await unitsHeldBy(ctx.deps.db, ctx.client.id, idempotencyKey, ctx.deps.clock.now());
+  if (held.units + asked > max && !held.replay) {
+    throw new DomainError('RATE_LIMITED', `This client holds ${held.units} units in active reservations and may hold at most ${max}; release or commit some first`, { heldUnits: held.units, maxHeldUnits: max });
+  }
+}
+
 function order(orderId: string, q: Quote, revision: number) {
   const c = q.currency;
   return {
@@ -43,7 +60,9 @@ export const mutationResolvers = {
     const input = valid(ReserveBodySchema, given(a.input));
     await requireAccess(ctx, { act: 'reservation.for-customer', on: { kind: 'reservation', clientId: ctx.client.id, customerId: input.customerId ?? null, locationIds: input.lines.map((l) => l.locationId) } });
     if (input.customerId && !(await getCustomer(ctx.deps.db, input.customerId))) throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, { customerId: input.customerId });
-    const r = await reserveStock(ctx.deps, { ...input, channel: ctx.client.channel, clientId: ctx.client.id }, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+    const idempotencyKey = `${ctx.client.id}:${key(a.idempotencyKey)}`;
+    await withinHeldUnits(ctx, input.lines.reduce((n, l) => n + l.quantity, 0), idempotencyKey);
+    const r = await reserveStock(ctx.deps, { ...input, channel: ctx.client.channel, clientId: ctx.client.id }, idempotencyKey);
     return reservation(r.reservation);
   },
   releaseReservation: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
