@@ -29,6 +29,8 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
     if (body.type === 'entity.too.large') e = new DomainError('PAYLOAD_TOO_LARGE', 'Request body is too large');
     else e = new DomainError('BAD_USER_INPUT', body.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : 'Request body could not be read', {});
   }
+  // A path segment that is not valid percent-encoding (`/products/%zz`): the router could not decode it.
+  if (e instanceof Error && e.name === 'URIError') e = new DomainError('BAD_USER_INPUT', 'The path is not valid percent-encoded UTF-8', {});
   if (e instanceof DomainError) {
     const meta = ERROR_CODES[e.code];
     // Details are extension members (RFC 9457 §3.2) that can never replace the envelope's members.

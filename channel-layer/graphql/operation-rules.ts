@@ -26,10 +26,11 @@ export const MAX_COST = 50_000;
 export const PARSE_OPTIONS: ParseOptions = { maxTokens: MAX_TOKENS, noLocation: false };
 
 /**
- * What one item of these fields costs beyond its fields: an offer or quote is priced and its stock read, which is
- * worth about 50 fields' work. So a query of 30 aliased 100-SKU `offers` is refused however few fields it selects.
+ * What one item of these fields costs beyond its fields: an offer is priced and its stock read, about 50 fields'
+ * work; a quote prices up to 200 lines (its input is a variable the limits cannot see), so it counts as 40 offers.
+ * So 30 aliased 100-SKU `offers`, or 25 aliased quotes, are refused however few fields they select.
  */
-const COMPUTED: Record<string, number> = { offer: 50, offers: 50, quote: 50, offerChanged: 50 };
+const COMPUTED: Record<string, number> = { offer: 50, offers: 50, offerChanged: 50, quote: 2_000 };
 
 /** Assumed sizes of list fields (the most they hold in practice, or their argument's cap). */
 const LIST_SIZES: Record<string, number> = { locations: 50, adjustments: 10, attributes: 20, lines: 200, consents: 3, rejectedCoupons: 20, edges: 1 };
@@ -113,23 +114,48 @@ export const MAX_FIELDS = 500;
 
 /**
  * The limits that need no schema, checked on the syntax tree alone before any validation visitor (each of which
- * costs microseconds per node): how many fields the document writes, and repeats within one selection set.
+ * costs microseconds per node): how many fields the document writes, and how often one response name is selected in
+ * one selection — the fields of the fragments spread into it included (each fragment's names counted once and
+ * remembered), since graphql-js's field-merge check compares all of them pairwise.
  */
 function syntaxLimits(document: DocumentNode): GraphQLError[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const known = new Map<string, Map<string, number>>();
+  const onPath = new Set<string>();
+  /** Response names selected in `set` with how often (at most MAX_REPEATS + 1: enough to refuse). */
+  const namesOf = (set: SelectionSetNode): Map<string, number> => {
+    const names = new Map<string, number>();
+    const add = (name: string, n: number) => names.set(name, Math.min(MAX_REPEATS + 1, (names.get(name) ?? 0) + n));
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) add(s.alias?.value ?? s.name.value, 1);
+      else if (s.kind === Kind.INLINE_FRAGMENT) for (const [k, n] of namesOf(s.selectionSet)) add(k, n);
+      else for (const [k, n] of namesOfFragment(s.name.value)) add(k, n);
+    }
+    return names;
+  };
+  const namesOfFragment = (name: string): Map<string, number> => {
+    const cached = known.get(name);
+    if (cached) return cached;
+    const fragment = fragments.get(name);
+    if (!fragment || onPath.has(name)) return new Map(); // unknown or cyclic: graphql-js's own rules say so
+    onPath.add(name);
+    const names = namesOf(fragment.selectionSet);
+    onPath.delete(name);
+    known.set(name, names);
+    return names;
+  };
   let fields = 0;
   const stack: SelectionSetNode[] = [];
   for (const d of document.definitions) if ('selectionSet' in d && d.selectionSet) stack.push(d.selectionSet);
   while (stack.length > 0) {
     const set = stack.pop()!;
-    const seen = new Map<string, number>();
     for (const s of set.selections) {
       if ('selectionSet' in s && s.selectionSet) stack.push(s.selectionSet);
-      if (s.kind !== Kind.FIELD) continue;
-      if (++fields > MAX_FIELDS) return [refusal(`The document selects more than ${MAX_FIELDS} fields`, { maxFields: MAX_FIELDS })];
-      const name = s.alias?.value ?? s.name.value;
-      const n = (seen.get(name) ?? 0) + 1;
-      seen.set(name, n);
-      if (n > MAX_REPEATS) return [refusal(`"${name}" is selected more than ${MAX_REPEATS} times in one selection`, { maxRepeats: MAX_REPEATS })];
+      if (s.kind === Kind.FIELD && ++fields > MAX_FIELDS) return [refusal(`The document selects more than ${MAX_FIELDS} fields`, { maxFields: MAX_FIELDS })];
+    }
+    for (const [name, n] of namesOf(set)) {
+      if (n > MAX_REPEATS) return [refusal(`"${name}" is selected more than ${MAX_REPEATS} times in one selection (fragments included)`, { maxRepeats: MAX_REPEATS })];
     }
   }
   return [];

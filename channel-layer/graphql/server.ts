@@ -5,7 +5,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { getOperationAST, GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
@@ -146,6 +146,10 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     const checked = withinLimits(source);
     if (checked.errors) {
       res.status(400).json({ errors: checked.errors.map((e) => format({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }, e)) });
+      return;
+    }
+    if (checked.document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'subscription')) {
+      refuse(res, new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket (graphql-ws) at /graphql', {}));
       return;
     }
     if (source.length <= 4096) {

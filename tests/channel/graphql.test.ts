@@ -110,6 +110,11 @@ describe('the GraphQL channel API', () => {
     }
   });
 
+  it('answers a subscription sent over HTTP with BAD_USER_INPUT: subscriptions are served over WebSocket', async () => {
+    const r = await gql(keys.WEB!, 'subscription { offerChanged(sku: "COAT-M") { sku } }');
+    expect({ status: r.status, code: r.body.errors?.[0]?.extensions.code, message: r.body.errors?.[0]?.message }).toEqual({ status: 400, code: 'BAD_USER_INPUT', message: expect.stringMatching(/WebSocket/) });
+  });
+
   it('refuses deep, costly and cyclic queries before executing them, and lets a full 100-SKU offers query through (B2)', async () => {
     const deep = await gql(keys.WEB!, `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`);
     expect(deep.status).toBeLessThan(500);

@@ -20,7 +20,7 @@ describe('withinLimits', () => {
     expect(refusal(`{ offer(sku: "C") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`)).toMatch(/depth limit of 8 exceeded, found 11/);
     expect(refusal(`{ ${Array.from({ length: 31 }, (_, i) => `a${i}: revision`).join(' ')} }`)).toMatch(/Aliases limit of 30 exceeded, found 31/);
     const chained = ['fragment F0 on Query { revision }', ...Array.from({ length: 119 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`), '{ ...F119 }'].join(' ');
-    expect(refusal(chained)).toMatch(/too costly \(cost over 500000; at most 50000\)/);
+    expect(refusal(chained)).toMatch(/"revision" is selected more than 3 times in one selection \(fragments included\)/);
   });
 
   it('prices a fragment spread in a list by the list around it', () => {
@@ -36,5 +36,18 @@ describe('withinLimits', () => {
     const many = `query($s: [ID!]!) { ${Array.from({ length: 30 }, (_, i) => `a${i}: offers(skus: $s) { sku }`).join(' ')} }`;
     expect(refusal(many)).toMatch(/too costly/);
     expect(refusal('query($s: [ID!]!) { a: offers(skus: $s) { sku } b: offers(skus: $s) { sku } }')).toBeUndefined();
+  });
+
+  it('counts the fields fragments spread into a selection as selected there', () => {
+    const spreads = Array.from({ length: 45 }, (_, i) => `fragment F${i} on Query { offers(skus: ["S${i}"]) { sku } }`).join(' ');
+    expect(refusal(`${spreads} { ${Array.from({ length: 45 }, (_, i) => `...F${i}`).join(' ')} }`)).toMatch(/"offers" is selected more than 3 times in one selection \(fragments included\)/);
+    expect(refusal('fragment A on Query { revision } { ...A ...A ...A ...A }')).toMatch(/"revision" is selected more than 3 times/);
+    // Three, through fragments and inline fragments, is fine; chained fragments are counted without expanding them.
+    expect(refusal('fragment A on Query { revision } { ...A ... on Query { revision } revision }')).toBeUndefined();
+  });
+
+  it('prices a quote as the up to 200 lines it may price', () => {
+    expect(refusal(`query($i: QuoteInput!) { ${Array.from({ length: 30 }, (_, i) => `q${i}: quote(input: $i) { total { amount } }`).join(' ')} }`)).toMatch(/too costly/);
+    expect(refusal('query($i: QuoteInput!) { quote(input: $i) { total { amount } lines { sku final { amount } } } }')).toBeUndefined();
   });
 });
