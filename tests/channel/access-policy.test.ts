@@ -102,4 +102,8 @@ describe('the access policy', () => {
     expect(isAct('toString')).toBe(false);
     expect(isAct('customer.delete')).toBe(false);
   });
+
+  it('puts a staff act on record under the customer’s id in lower case, whatever case it was asked in', () => {
+    expect(authorize(callers['call-center agent']!, 'customer.read', { kind: 'customer', customerId: A.toUpperCase() })).toEqual({ allowed: true, audit: { subject: `customer:${A}` } });
+  });
 });
