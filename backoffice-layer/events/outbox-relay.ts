@@ -148,6 +148,9 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
       }
       if (stopped) { release(false); return; }
       listener = { client, release: () => void release(false) };
+      // Listening again after a dropped connection: what was committed while nobody listened is published now, not
+      // at the next poll (which may be a minute away).
+      void pump();
     } catch (e) {
       deps.logger.warn({ err: e }, 'outbox relay could not LISTEN; polling only, retrying');
       if (!stopped) setTimeout(() => void listen(), 1000).unref();

@@ -41,12 +41,13 @@ describe('outbox relay without NOTIFY', () => {
   it('keeps publishing after its LISTEN connection is killed', async () => {
     const relay = await startOutboxRelay(ctx.deps, { pollMs: 60_000 });
     try {
-      const killed = await sql<{ n: number }>`
-        SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()`.execute(ctx.deps.db);
-      expect(killed.rows[0]?.n).toBe(1);
-      // Reconnects within about a second, then NOTIFY wakes it again (the poll interval is a minute).
-      await until(async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`.execute(ctx.deps.db)).rows[0]!.n === 1, 5000, 'LISTEN again');
+      const killed = await sql<{ pid: number }>`
+        SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`.execute(ctx.deps.db);
+      expect(killed.rows).toHaveLength(1);
+      // Reconnects within about a second — on a new backend, not the one still ending — then NOTIFY wakes it again
+      // (the poll interval is a minute).
+      await until(async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> ${killed.rows[0]!.pid}`.execute(ctx.deps.db)).rows[0]!.n === 1, 5000, 'LISTEN again');
       const rev = (await upsertProduct(ctx.deps, 'AFTER-KILL', { name: 'After', category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' })).revision;
       const row = await ctx.deps.db.selectFrom('outbox').select('id').where('revision', '=', rev).executeTakeFirstOrThrow();
       // Well under the minute-long poll: only NOTIFY can have woken it (10 s leaves room for a loaded machine).
