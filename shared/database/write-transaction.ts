@@ -171,7 +171,9 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
       const prior = await tx.selectFrom('idempotencyKeys').select(['requestHash', 'response'])
         .where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirstOrThrow();
       if (prior.requestHash !== hash) {
-        throw new DomainError('CONFLICT', `Idempotency key "${idem.key}" was already used with a different request`, { idempotencyKey: idem.key });
+        // A channel client's keys are stored under its id (`<client id>:<key>`); the client is told the key it sent.
+        const sent = idem.key.replace(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:/, '');
+        throw new DomainError('CONFLICT', `Idempotency key "${sent}" was already used with a different request`, { idempotencyKey: sent });
       }
       const stored = prior.response as { result: T; revision: number };
       return { result: stored.result, revision: stored.revision, events: [], replayed: true, committed: false };

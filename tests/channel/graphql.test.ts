@@ -115,6 +115,16 @@ describe('the GraphQL channel API', () => {
     expect({ status: r.status, code: r.body.errors?.[0]?.extensions.code, message: r.body.errors?.[0]?.message }).toEqual({ status: 400, code: 'BAD_USER_INPUT', message: expect.stringMatching(/WebSocket/) });
   });
 
+  it('names a reused idempotency key as the client sent it, never with the hub’s internal scoping', async () => {
+    const reserve = (quantity: number) => gql(keys.WEB!, `mutation { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: ${quantity}, locationId: "wh-1" }] }, idempotencyKey: "cart-dup") { id } }`);
+    const first = await reserve(1);
+    expect(first.body.errors).toBeUndefined();
+    const again = await reserve(2);
+    expect(again.body.errors?.[0]).toEqual({ message: 'Idempotency key "cart-dup" was already used with a different request', path: ['reserveStock'], extensions: { code: 'CONFLICT', idempotencyKey: 'cart-dup' } });
+    // The later tests count this stock: the hold is given back.
+    expect((await gql(keys.WEB!, 'mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id: first.body.data.reserveStock.id })).body.errors).toBeUndefined();
+  });
+
   it('refuses deep, costly and cyclic queries before executing them, and lets a full 100-SKU offers query through (B2)', async () => {
     const deep = await gql(keys.WEB!, `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`);
     expect(deep.status).toBeLessThan(500);
