@@ -169,7 +169,8 @@ const armor = { propagateOnRejection: false, onReject: [reported], exposeLimits:
  * Each acts on operations only (see limitErrors).
  */
 export const LIMIT_RULES: readonly ValidationRule[] = [
-  maxDepthRule({ ...armor, n: MAX_DEPTH, flattenFragments: true, ignoreIntrospection: false }) as ValidationRule,
+  // Introspection nests deeper than any query (the standard one: 15 levels); where it is closed a later rule refuses it.
+  maxDepthRule({ ...armor, n: MAX_DEPTH, flattenFragments: true, ignoreIntrospection: true }) as ValidationRule,
   maxAliasesRule({ ...armor, n: MAX_ALIASES }) as ValidationRule,
   costLimitRule,
 ];

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getIntrospectionQuery } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
@@ -48,6 +49,16 @@ describe('hostile documents, over HTTP and WebSocket', () => {
       { transport: 'WebSocket', ...(await wsOperation(ws[env]!, query, variables)) },
     ];
   };
+  it('answers the standard introspection query (GraphiQL’s, code generators’) in development, over both transports, and refuses it in production', async () => {
+    const standard = getIntrospectionQuery();
+    for (const a of await both('dev', standard)) {
+      expect({ transport: a.transport, errors: a.errors }).toEqual({ transport: a.transport, errors: undefined });
+      expect(a.data.__schema.queryType).toMatchObject({ name: 'Query' });
+      expect(a.data.__schema.types.length).toBeGreaterThan(20);
+    }
+    for (const a of await both('prod', standard)) refused(a, /introspection/i);
+  });
+
   it('1. refuses introspection with BAD_USER_INPUT in production and answers it in development', async () => {
     const query = '{ __schema { types { name } } }';
     for (const a of await both('prod', query)) refused(a, /introspection/i);
