@@ -30,11 +30,12 @@ function parseRevision(value: unknown): number {
 
 const Revision = new GraphQLScalarType({
   name: 'Revision',
+  description: 'Decimal string of a 64-bit revision.',
   serialize: (v) => String(v),
   parseValue: parseRevision,
   parseLiteral: (ast) => (ast.kind === Kind.STRING || ast.kind === Kind.INT ? parseRevision(ast.value) : (() => { throw new DomainError('BAD_USER_INPUT', 'A revision is a decimal string', {}); })()),
 });
-const DateTime = new GraphQLScalarType({ name: 'DateTime', serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)) });
+const DateTime = new GraphQLScalarType({ name: 'DateTime', description: 'ISO 8601, UTC.', serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)) });
 
 /**
  * Who may act for a customer, as the access policy's customer rule says (channel-layer/access/policy.ts): with no
