@@ -6,3 +6,4 @@ export { startWorkerNode, type WorkerNode } from './runtime/worker-node.js';
 export { createChannelClient, authenticateChannelClient, listChannelClients, revokeChannelClient, channelAdminRoutes, ClientBodySchema, type ChannelClient, type Channel } from './clients/clients.js';
 export { createGraphqlHandler, MAX_DEPTH, MAX_ALIASES } from './graphql/server.js';
 export { consistencyCheck, type ConsistencyReport } from './runtime/consistency-check.js';
+export { channelSchemaSdl, typeDefs as channelTypeDefs } from './graphql/schema.js';

@@ -3,7 +3,7 @@
  * teams to generate types from. A test keeps the file equal to the served schema.
  */
 import { writeFileSync } from 'node:fs';
-import { channelSchemaSdl } from '../channel-layer/graphql/schema.js';
+import { channelSchemaSdl } from '../channel-layer/index.js';
 
 writeFileSync(new URL('../docs/schema.graphql', import.meta.url), channelSchemaSdl());
 process.stdout.write('wrote docs/schema.graphql\n');

@@ -2,8 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildClientSchema, buildSchema, getIntrospectionQuery, printSchema, type IntrospectionQuery } from 'graphql';
-import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { channelSchemaSdl, typeDefs } from '../../channel-layer/graphql/schema.js';
+import { channelSchemaSdl, channelTypeDefs as typeDefs, createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { graphqlClient } from '../support/channel.js';
 
