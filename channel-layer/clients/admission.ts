@@ -51,7 +51,7 @@ export class Gate {
     const key = bearerKey(c.authorization);
     if (!key) throw new DomainError('UNAUTHENTICATED', 'A channel client key is required: Authorization: Bearer <key>', {});
     const client = await this.keys.check(key, c.address);
-    if (!client) throw new DomainError('UNAUTHENTICATED', 'A channel client key is required: Authorization: Bearer <key> (this one is unknown or revoked)', {});
+    if (!client) throw new DomainError('UNAUTHENTICATED', 'This channel client key is not valid: it is unknown or was revoked', {});
     await this.withinRate(client);
     if (!c.customerToken) return { client, customerId: null };
     try {

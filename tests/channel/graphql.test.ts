@@ -47,7 +47,11 @@ describe('the GraphQL channel API', () => {
     const none = await gql(null, '{ revision }');
     expect(none.status).toBe(401);
     expect(none.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
-    expect((await gql('ohk_web_not-a-real-key-at-all', '{ revision }')).status).toBe(401);
+    expect(none.body.errors?.[0]?.message).toMatch(/key is required/);
+    const invented = await gql('ohk_web_not-a-real-key-at-all', '{ revision }');
+    expect(invented.status).toBe(401);
+    // A key that was sent but is not one is told so, not asked for a key.
+    expect(invented.body.errors?.[0]).toEqual({ message: 'This channel client key is not valid: it is unknown or was revoked', extensions: { code: 'UNAUTHENTICATED' } });
   });
 
   it('answers an offer identically, byte for byte, to every channel', async () => {
