@@ -209,6 +209,8 @@ export function inferImportType(file: string, given: { kind?: string | undefined
   const base = path.basename(file).toLowerCase();
   const format = (given.format ?? (base.endsWith('.csv') ? 'csv' : base.endsWith('.ndjson') || base.endsWith('.jsonl') ? 'ndjson' : undefined)) as ImportFormat | undefined;
   const kind = (given.kind ?? IMPORT_KINDS.find((k) => base.includes(k) || base.includes(k.replace(/s$/, '')))) as ImportKind | undefined;
+  if (given.format !== undefined && !IMPORT_FORMATS.includes(given.format as ImportFormat)) throw new DomainError('BAD_USER_INPUT', `--format ${given.format} is not a format: use ${IMPORT_FORMATS.join(' or ')}`, { format: given.format, formats: IMPORT_FORMATS });
+  if (given.kind !== undefined && !IMPORT_KINDS.includes(given.kind as ImportKind)) throw new DomainError('BAD_USER_INPUT', `--kind ${given.kind} is not a kind of import: use ${IMPORT_KINDS.join(', ')}`, { kind: given.kind, kinds: IMPORT_KINDS });
   if (!format || !IMPORT_FORMATS.includes(format)) throw new DomainError('BAD_USER_INPUT', `Cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`, {});
   if (!kind || !IMPORT_KINDS.includes(kind)) throw new DomainError('BAD_USER_INPUT', `Cannot tell what ${file} holds: put products, prices or stock in its name, or pass --kind products|prices|stock`, {});
   return { kind, format };

@@ -16,7 +16,8 @@ export interface ChannelClient {
 }
 
 export const ClientBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  /** Absent: "<CHANNEL> client" (as the command line names it). */
+  name: z.string().trim().min(1).max(200).optional(),
   channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
   locationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
   scopes: z.array(z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/)).max(20).default([]),
@@ -31,7 +32,7 @@ export async function createChannelClient(db: Database, body: ClientBody, now: D
   }
   const id = randomUUID();
   const key = `ohk_${body.channel.toLowerCase()}_${randomBytes(24).toString('base64url')}`;
-  await db.insertInto('channelClients').values({ id, name: body.name, channel: body.channel, locationId: body.locationId ?? null, scopes: body.scopes, keyHash: sha256(key), createdAt: now, revokedAt: null }).execute();
+  await db.insertInto('channelClients').values({ id, name: body.name ?? `${body.channel} client`, channel: body.channel, locationId: body.locationId ?? null, scopes: body.scopes, keyHash: sha256(key), createdAt: now, revokedAt: null }).execute();
   return { id, key };
 }
 

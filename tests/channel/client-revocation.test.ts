@@ -81,4 +81,11 @@ describe('revoking a client key', () => {
     expect((await admin('POST', `/clients/${id}/revoke`)).body.client).toEqual(revoked.body.client);
     expect((await admin('POST', '/clients/00000000-0000-4000-8000-000000000000/revoke')).status).toBe(404);
   }, 30_000);
+
+  it('names a client issued without a name after its channel, as the command line does', async () => {
+    const created = await admin('POST', '/clients', { channel: 'APP' });
+    expect(created.status).toBe(201);
+    const listed = (await admin('GET', '/clients')).body.clients as Array<{ id: string; name: string }>;
+    expect(listed.find((c) => c.id === (created.body as { id: string }).id)?.name).toBe('APP client');
+  });
 });
