@@ -150,6 +150,8 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
   await deps.db.insertInto('imports').values({ id: importId, kind: opts.kind, format: opts.format, status: 'RUNNING', source: opts.source.slice(0, 500), totalBytes: read.totalBytes, errors: '[]', revision: null, startedAt: deps.clock.now(), finishedAt: null }).execute();
   const saveProgress = async (status: 'RUNNING' | 'COMPLETED' | 'FAILED') => {
     progress.bytes = read.bytes;
+    // By line, wherever each was found (a row refused when its batch is written is found after later rows are read).
+    errors.sort((a, b) => a.line - b.line);
     // The reason a FAILED import stopped is kept as its last entry, at the line where the feed stopped.
     const kept = [...errors.map((e) => ({ row: e.line, code: 'BAD_USER_INPUT', message: e.message })), ...(failure ? [{ row: failure.line, code: failure.code, message: failure.message }] : [])];
     await deps.db.updateTable('imports').set({

@@ -125,6 +125,13 @@ describe('imports never crash, never write half, and report every bad row with i
     expect([await onHand('NK-ACC-MUTS-OCHRE', 'ams-01'), await onHand('NK-ACC-MUTS-NAVY', 'ams-01'), await onHand('NK-ACC-MUTS-GREY', 'ams-01')]).toEqual([61, 5, 71]);
   });
 
+  it('reports row errors by line, whether a row was refused while read or when its batch was written', async () => {
+    // NK-ACC-MUTS-NAVY still has 4 units reserved (above): line 3 is refused when the batch is written, after line 4
+    // was already refused while it was read.
+    const s = await runImport(ctx.deps, { kind: 'stock', format: 'csv', input: Readable.from(['sku,locationId,onHand\nNK-ACC-MUTS-OCHRE,ams-01,62\nNK-ACC-MUTS-NAVY,ams-01,1\nbroken,row\n']), source: 'test' });
+    expect(s.errors.map((e) => e.line)).toEqual([3, 4]);
+  });
+
   it('an NDJSON line of 200 MB is a row error with its line, read in flat memory; the lines after it land', async () => {
     global.gc?.();
     const before = process.memoryUsage().rss;
