@@ -4,6 +4,7 @@ export { bootstrapRuntime, EMBEDDED_PG_PORT, LOCAL_REDIS_PORT, type Runtime } fr
 export { startApiNode, type ApiNode } from './runtime/api-node.js';
 export { startWorkerNode, type WorkerNode } from './runtime/worker-node.js';
 export { createChannelClient, authenticateChannelClient, listChannelClients, revokeChannelClient, channelAdminRoutes, ClientBodySchema, type ChannelClient, type Channel } from './clients/clients.js';
-export { createGraphqlHandler, MAX_DEPTH, MAX_ALIASES } from './graphql/server.js';
+export { createGraphqlHandler } from './graphql/server.js';
+export { MAX_DEPTH, MAX_ALIASES } from './graphql/operation-rules.js';
 export { consistencyCheck, type ConsistencyReport } from './runtime/consistency-check.js';
 export { channelSchemaSdl, typeDefs as channelTypeDefs } from './graphql/schema.js';

@@ -17,9 +17,6 @@ import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed, SnapshotHub } from './subscriptions.js';
 import { typeDefs } from './schema.js';
 
-export { DEFAULT_RATE_PER_SECOND } from '../clients/admission.js';
-export { MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS } from './operation-rules.js';
-
 /** Largest request body (HTTP) or message (WebSocket) the channel API reads, in bytes: 256 KiB. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 /** Most subscriptions one WebSocket connection may hold open. */

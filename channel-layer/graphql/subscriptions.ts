@@ -152,11 +152,6 @@ class SharedSnapshot {
     this.dispose();
   }
 
-  /** Ends every subscription of this snapshot with `error`. */
-  failAll(error: unknown): void {
-    for (const q of [...this.subscribers]) q.fail(error);
-  }
-
   private refresh(revision: number): void {
     this.wanted = Math.max(this.wanted ?? 0, revision);
     if (this.running) return;
@@ -215,11 +210,6 @@ export class SnapshotHub {
     signal?.addEventListener('abort', onAbort, { once: true });
     await owner.join(queue);
     return queue;
-  }
-
-  /** How many distinct snapshots are kept now (one per distinct subscription). */
-  get size(): number {
-    return this.snapshots.size;
   }
 }
 
