@@ -11,7 +11,7 @@ export type * from './database/journey-schema.js';
 export { migrate, migrationsCurrent, listMigrations, MIGRATIONS_DIR, type MigrationResult } from './database/migrate.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
 export { runWrite, writeInTransaction, lockOrClaim, currentRevision, advanceRevision, canonicalJson, sha256, requestHash, type WriteContext, type WriteResult, type IdempotencyOptions, type WriteDeps } from './database/write-transaction.js';
-export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
+export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, countInWindow, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
 export type { Deps } from './deps.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { findUnstorableText, MAX_INPUT_DEPTH, storableText, unstorableTextReason } from './text.js';

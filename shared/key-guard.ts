@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
 import { sha256 } from './database/write-transaction.js';
-import { luaScript } from './redis/redis.js';
+import { countInWindow, luaScript } from './redis/redis.js';
 
 /** Key look-ups (keys a node does not remember) one source address may cause per second, on any API. */
 export const ADDRESS_LOOKUPS_PER_SECOND = 50;
@@ -24,10 +24,9 @@ export function callerAddress(trust: string[]): (req: IncomingMessage) => string
   return (req) => proxyaddr(req, trusted);
 }
 
-// One round trip each: the address's look-ups this second (and its unknown keys this minute); an unknown key counted.
+// One round trip: the address's look-ups this second, and its unknown keys this minute.
 const countLookUp = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end
   return { n, tonumber(redis.call('GET', KEYS[2]) or '0') }`);
-const countUnknown = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end return n`);
 
 /**
  * Keys of one kind (channel client keys, admin keys) as a node checks them: what it read is remembered for
@@ -71,7 +70,7 @@ export class KeyGuard<T> {
         throw new DomainError('RATE_LIMITED', `Too many unknown ${this.name} keys or key checks from this address; retry shortly`, { retryAfterMs: counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 60_000 : 1_000 });
       }
       const found = await this.readNow(key);
-      if (found === null) await countUnknown(this.deps.redis, [`${prefix}:unknown`], []).catch(() => undefined);
+      if (found === null) await countInWindow(this.deps.redis, `${prefix}:unknown`, 60).catch(() => undefined);
       return found;
     });
   }

@@ -1,6 +1,6 @@
 import type { BackofficeDeps } from '../../backoffice-layer/index.js';
-import { DomainError, KeyGuard, luaScript } from '../../shared/index.js';
-import { authenticateChannelClient, type ChannelClient } from './clients.js';
+import { countInWindow, DomainError, KeyGuard } from '../../shared/index.js';
+import { authenticateChannelClient, scopeLimit, type ChannelClient } from './clients.js';
 import { verifyCustomerToken } from './customer-tokens.js';
 
 /** Requests (HTTP) or operations (WebSocket) per second a client may make unless its scopes say otherwise (`rate:<n>`). */
@@ -19,9 +19,6 @@ export interface Admitted {
   client: ChannelClient;
   customerId: string | null;
 }
-
-// One round trip: this client's requests in this second.
-const countRequest = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end return n`);
 
 const BEARER = /^Bearer (\S{16,200})$/i;
 
@@ -64,11 +61,10 @@ export class Gate {
   }
 
   private async withinRate(client: ChannelClient): Promise<void> {
-    const scope = client.scopes.find((s) => /^rate:\d{1,6}$/.test(s));
-    const limit = scope ? Number(scope.slice(5)) : DEFAULT_RATE_PER_SECOND;
+    const limit = scopeLimit(client, 'rate', DEFAULT_RATE_PER_SECOND);
     const now = Date.now();
     const second = Math.floor(now / 1000);
-    const count = Number(await countRequest(this.deps.redis, [`${this.deps.redisPrefix}:rl:${client.id}:${second}`], []).catch(() => 0));
+    const count = await countInWindow(this.deps.redis, `${this.deps.redisPrefix}:rl:${client.id}:${second}`, 2).catch(() => 0);
     if (count > limit) throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', { retryAfterMs: (second + 1) * 1000 - now });
   }
 }

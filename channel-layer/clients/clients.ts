@@ -24,6 +24,15 @@ export const ClientBodySchema = z.strictObject({
 }).refine((c) => c.channel !== 'STORE' || c.locationId, { message: 'a STORE client (terminal) needs its locationId', path: ['locationId'] });
 export type ClientBody = z.infer<typeof ClientBodySchema>;
 
+/**
+ * A limit the client's scopes set (`<name>:<n>`, e.g. `rate:500`), else `fallback`.
+ * @example scopeLimit({ ...client, scopes: ['rate:500'] }, 'rate', 200) // 500
+ */
+export function scopeLimit(client: Pick<ChannelClient, 'scopes'>, name: 'rate' | 'subscriptions' | 'held-units', fallback: number): number {
+  const scope = client.scopes.find((s) => s.startsWith(`${name}:`) && /^\d{1,9}$/.test(s.slice(name.length + 1)));
+  return scope ? Number(scope.slice(name.length + 1)) : fallback;
+}
+
 /** Issues a channel client key (shown once; only its hash is stored). */
 export async function createChannelClient(db: Database, body: ClientBody, now: Date): Promise<{ id: string; key: string }> {
   if (body.locationId) {

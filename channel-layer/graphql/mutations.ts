@@ -5,6 +5,7 @@ import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } fr
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './resolvers.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
+import { scopeLimit } from '../clients/clients.js';
 import { eraseCustomer, exportCustomerData, getCustomer } from '../../journey-layer/index.js';
 
 const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
@@ -38,8 +39,7 @@ export const DEFAULT_HELD_UNITS = 5_000;
  * @throws RATE_LIMITED with details `heldUnits`, `maxHeldUnits`.
  */
 async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKey: string): Promise<void> {
-  const scope = ctx.client.scopes.find((s) => /^held-units:\d{1,9}$/.test(s));
-  const max = scope ? Number(scope.slice('held-units:'.length)) : DEFAULT_HELD_UNITS;
+  const max = scopeLimit(ctx.client, 'held-units', DEFAULT_HELD_UNITS);
   const held = await unitsHeldBy(ctx.deps.db, ctx.client.id, idempotencyKey, ctx.deps.clock.now());
   if (held.units + asked > max && !held.replay) {
     throw new DomainError('RATE_LIMITED', `This client holds ${held.units} units in active reservations and may hold at most ${max}; release or commit some first`, { heldUnits: held.units, maxHeldUnits: max });

@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
 import { callerAddress, DomainError, ERROR_CODES, findUnstorableText, luaScript } from '../../shared/index.js';
 import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
+import { scopeLimit } from '../clients/clients.js';
 import { formatChannelError, graphqlExtensions } from './errors.js';
 import { checkDocument, laterRules, PARSE_OPTIONS, withinLimits } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
@@ -190,8 +191,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   };
   /** Claims one of the client's subscription slots; false when it holds its limit. Redis failing lets it through. */
   const claim = async (c: Connection, id: string): Promise<boolean> => {
-    const scope = c.admitted.client.scopes.find((s) => /^subscriptions:\d{1,6}$/.test(s));
-    const limit = scope ? Number(scope.slice('subscriptions:'.length)) : DEFAULT_SUBSCRIPTIONS_PER_CLIENT;
+    const limit = scopeLimit(c.admitted.client, 'subscriptions', DEFAULT_SUBSCRIPTIONS_PER_CLIENT);
     const now = Date.now();
     const granted = await claimSlot(deps.redis, [slotsKey(c.admitted.client.id)], [now, limit, now + SLOT_TTL_MS, slot(c, id), SLOT_TTL_MS * 2]).catch(() => 1);
     return Number(granted) === 1;

@@ -36,6 +36,16 @@ export function luaScript(source: string): LuaScript {
   };
 }
 
+const incrementInWindow = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`);
+
+/**
+ * Counts one event under `key`, a window that expires by itself `ttlSeconds` after its first count, in one round trip
+ * (rate limits, failure budgets). @returns the count in the window so far, this one included.
+ */
+export async function countInWindow(redis: Redis, key: string, ttlSeconds: number): Promise<number> {
+  return Number(await incrementInWindow(redis, [key], [ttlSeconds]));
+}
+
 /**
  * Queues must not lose jobs: Redis must never evict keys. Refuses to go on (and says why) under any other policy.
  */
