@@ -14,10 +14,11 @@ export interface Credentials {
   address: string;
 }
 
-/** A caller let in: its client, and the customer its customer token names (null without one). */
+/** A caller let in: its client, and the customer its customer token names and until when (null without one). */
 export interface Admitted {
   client: ChannelClient;
   customerId: string | null;
+  tokenExpiresAt: Date | null;
 }
 
 const BEARER = /^Bearer (\S{16,200})$/i;
@@ -50,9 +51,10 @@ export class Gate {
     const client = await this.keys.check(key, c.address);
     if (!client) throw new DomainError('UNAUTHENTICATED', 'This channel client key is not valid: it is unknown or was revoked', {});
     await this.withinRate(client);
-    if (!c.customerToken) return { client, customerId: null };
+    if (!c.customerToken) return { client, customerId: null, tokenExpiresAt: null };
     try {
-      return { client, customerId: await verifyCustomerToken(this.deps.db, c.customerToken, client.id, this.deps.clock.now()) };
+      const { customerId, expiresAt } = await verifyCustomerToken(this.deps.db, c.customerToken, client.id, this.deps.clock.now());
+      return { client, customerId, tokenExpiresAt: expiresAt };
     } catch (e) {
       if (e instanceof DomainError) throw e;
       this.deps.logger.warn({ err: e }, 'could not check a customer token: answering UNAVAILABLE');

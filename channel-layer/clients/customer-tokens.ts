@@ -30,8 +30,11 @@ export async function issueCustomerToken(db: Database, customerId: string, clien
   return { token: `${body}.${sign(await signingKey(db, now), body)}`, expiresAt };
 }
 
-/** The customer a token names, if it is genuine, unexpired and was issued to this client; else UNAUTHENTICATED. */
-export async function verifyCustomerToken(db: Database, token: string, clientId: string, now: Date): Promise<string> {
+/**
+ * The customer a token names and when it expires, if it is genuine, unexpired and was issued to this client; else
+ * UNAUTHENTICATED.
+ */
+export async function verifyCustomerToken(db: Database, token: string, clientId: string, now: Date): Promise<{ customerId: string; expiresAt: Date }> {
   const m = /^(v1\.([0-9a-f-]{36})\.([0-9a-f-]{36})\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(token);
   const bad = () => new DomainError('UNAUTHENTICATED', 'The customer token is invalid or expired; sign the customer in again', {});
   if (!m) throw bad();
@@ -39,5 +42,5 @@ export async function verifyCustomerToken(db: Database, token: string, clientId:
   const given = Buffer.from(m[5]!);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw bad();
   if (m[3] !== clientId || Number(m[4]) * 1000 <= now.getTime()) throw bad();
-  return m[2]!;
+  return { customerId: m[2]!, expiresAt: new Date(Number(m[4]) * 1000) };
 }

@@ -230,7 +230,7 @@ export function checkDocument(schema: GraphQLSchema, source: string, introspecti
   const limited = withinLimits(source);
   if (limited.errors) return limited;
   const errors = validate(schema, limited.document, laterRules(introspection));
-  return errors.length > 0 ? { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } })) } : limited;
+  return errors.length > 0 ? { errors } : limited;
 }
 
 /**

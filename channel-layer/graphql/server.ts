@@ -49,12 +49,6 @@ const CLOSE_CODES: Partial<Record<DomainError['code'], number>> = { UNAUTHENTICA
 /** Pings one connection may send per second (keep-alives need one every few seconds); past it the socket is closed. */
 const MAX_PINGS_PER_SECOND = 10;
 
-/** When a customer token (`v1.<customer>.<client>.<expires>.<hmac>`) stops being valid; null when it names none. */
-function tokenExpiry(token: string | undefined): number | null {
-  const seconds = token?.split('.')[3];
-  return seconds && /^\d{1,12}$/.test(seconds) ? Number(seconds) * 1000 : null;
-}
-
 /**
  * A GET request's parameters exactly as Apollo reads them (URLSearchParams over the raw query string) — not Express's
  * `req.query`, which stops after 1,000 parameters and would let a padded URL hide its document from the limits.
@@ -79,8 +73,6 @@ interface Connection {
   revoked: AbortController;
   /** Operation ids of its open subscriptions, each holding a slot of its client. */
   subscriptions: Set<string>;
-  /** When its customer token expires (ms), if it has one: its subscriptions end then, with UNAUTHENTICATED. */
-  tokenExpiresAt: number | null;
 }
 
 /**
@@ -97,6 +89,8 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   const snapshots = new SnapshotHub(feed, deps.logger);
   const gate = new Gate(deps);
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatChannelError(formatted, error, deps.logger, { suggestions: introspection });
+  /** A request the client got wrong (unparsable, invalid, a variable of the wrong type): BAD_USER_INPUT unless it says otherwise. */
+  const requestError = (e: GraphQLError) => format({ ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT', ...e.extensions } }, e);
   let disposeWs: (() => Promise<void>) | undefined;
   const server = new ApolloServer<GraphqlContext>({
     schema, csrfPrevention: true, includeStacktraceInErrorResponses: false,
@@ -143,7 +137,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     if (typeof source !== 'string' || withinLimitsSeen.has(source)) { next(); return; }
     const checked = withinLimits(source);
     if (checked.errors) {
-      res.status(400).json({ errors: checked.errors.map((e) => format({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }, e)) });
+      res.status(400).json({ errors: checked.errors.map(requestError) });
       return;
     }
     if (checked.document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'subscription')) {
@@ -208,7 +202,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
       if (current === null) {
         deps.logger.info({ clientId: c.admitted.client.id }, 'a revoked client key: ending its open subscriptions');
         c.revoked.abort(new DomainError('UNAUTHENTICATED', 'This client key was revoked', {}));
-      } else if (c.tokenExpiresAt !== null && c.tokenExpiresAt <= deps.clock.now().getTime()) {
+      } else if (c.admitted.tokenExpiresAt && c.admitted.tokenExpiresAt <= deps.clock.now()) {
         c.revoked.abort(new DomainError('UNAUTHENTICATED', 'The customer token expired; sign the customer in again', {}));
       } else if (renew && c.subscriptions.size > 0) {
         const slots = byClient.get(c.admitted.client.id) ?? [];
@@ -244,7 +238,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           const credentials: Credentials = { authorization: text(params.authorization), customerToken: text(params.customerToken), address: addressOf(c.extra.request) };
           try {
             const admitted = await gate.admit(credentials);
-            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set(), tokenExpiresAt: admitted.customerId ? tokenExpiry(credentials.customerToken) : null };
+            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set() };
             c.extra.connection = connection;
             connections.add(connection);
             return true;
@@ -284,10 +278,10 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           return { schema, document, variableValues: payload.variables ?? null, operationName: payload.operationName ?? null, contextValue };
         },
         // An error graphql-ws reports without a cause of ours ("Unable to identify operation") refuses the request.
-        onError: (_c, _id, _p, errors) => errors.map((e) => format(e.originalError ? e.toJSON() : { ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT', ...e.extensions } }, e.originalError ?? e)),
+        onError: (_c, _id, _p, errors) => errors.map((e) => (e.originalError ? format(e.toJSON(), e.originalError) : requestError(e))),
         // An error without data and without a path is a request error (a variable of the wrong type, say): the
         // client's, as over HTTP. One with a path came from a resolver and is formatted as such.
-        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => format(!('data' in result) && !e.path ? { ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT', ...e.extensions } } : e.toJSON(), e)) } : undefined),
+        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => (!('data' in result) && !e.path ? requestError(e) : format(e.toJSON(), e))) } : undefined),
         // Keep-alives, not a free echo: before the connection is let in, or past MAX_PINGS_PER_SECOND, the socket closes.
         onPing: (c) => {
           const connection = c.extra.connection;

@@ -198,18 +198,19 @@ export class SnapshotHub {
    */
   async subscribe(key: string, spec: SnapshotSpec, signal: AbortSignal | undefined): Promise<PushQueue<unknown>> {
     signal?.throwIfAborted();
-    let shared = this.snapshots.get(key);
-    if (!shared) {
-      const created: SharedSnapshot = new SharedSnapshot(this.feed, spec, this.logger, () => { if (this.snapshots.get(key) === created) this.snapshots.delete(key); });
-      this.snapshots.set(key, created);
-      shared = created;
-    }
-    const owner = shared;
+    const shared = this.snapshots.get(key) ?? this.create(key, spec);
     const onAbort = () => queue.fail(signal!.reason);
-    const queue: PushQueue<unknown> = new PushQueue(() => { signal?.removeEventListener('abort', onAbort); owner.leave(queue); });
+    const queue: PushQueue<unknown> = new PushQueue(() => { signal?.removeEventListener('abort', onAbort); shared.leave(queue); });
     signal?.addEventListener('abort', onAbort, { once: true });
-    await owner.join(queue);
+    await shared.join(queue);
     return queue;
+  }
+
+  /** A new shared snapshot under `key`, forgotten when its last subscriber leaves. */
+  private create(key: string, spec: SnapshotSpec): SharedSnapshot {
+    const created: SharedSnapshot = new SharedSnapshot(this.feed, spec, this.logger, () => { if (this.snapshots.get(key) === created) this.snapshots.delete(key); });
+    this.snapshots.set(key, created);
+    return created;
   }
 }
 
