@@ -2,10 +2,8 @@
  * The `omnihub` command line: start (everything in one process), api, worker, migrate, seed, import.
  */
 import { parseArgs } from 'node:util';
-import { createLogger, loadConfig, type Config } from '../shared/index.js';
-import { bootstrapAdminKey, runImportCommand, seedDemoRetailer } from '../backoffice-layer/index.js';
-import { bootstrapRuntime, consistencyCheck, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode, type Runtime } from '../channel-layer/index.js';
-import { seedDemoJourney } from '../journey-layer/index.js';
+import type { Runtime } from '../channel-layer/index.js';
+import { describeError, listeningLine } from './cli-output.js';
 
 const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
 
@@ -23,8 +21,12 @@ Commands:
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
 
-Configuration is read from the environment: PORT, DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV,
-LOG_LEVEL, OMNIHUB_DATA_DIR, OMNIHUB_REDIS_PREFIX (see README.md).`;
+Configuration is read from the environment: PORT, OMNIHUB_HOST (listen address; default 127.0.0.1 for start,
+0.0.0.0 for api), DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV, LOG_LEVEL, OMNIHUB_DATA_DIR,
+OMNIHUB_EMBEDDED_PG_PORT, OMNIHUB_REDIS_PREFIX (see README.md). Without DATABASE_URL, every command uses the embedded
+PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps if there is one.`;
+
+const COMMANDS = ['start', 'api', 'worker', 'migrate', 'seed', 'consistency-check', 'create-client', 'import'];
 
 function onShutdown(fn: (signal: string) => Promise<void>): void {
   let stopping = false;
@@ -38,17 +40,29 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
 }
 
 async function announceAdminKey(rt: Runtime): Promise<void> {
+  const { bootstrapAdminKey } = await import('../backoffice-layer/index.js');
   const { generated } = await bootstrapAdminKey(rt.deps.db, rt.deps.config.adminKey, rt.deps.clock.now());
   if (generated) {
     process.stdout.write(`\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`);
   }
 }
 
-function banner(config: Config, rt: Runtime, port: number, role: string): void {
+/** The embedded database in words: where its data is, and whether this process owns the server. */
+function embeddedNote(rt: Runtime): string {
+  const e = rt.embedded;
+  if (!e) return '';
+  return e.started
+    ? ` (embedded, data in ${e.dataDir})`
+    : ` (embedded, data in ${e.dataDir}; its server, pid ${e.pid ?? '?'}, was running already and is left running)`;
+}
+
+function banner(rt: Runtime, listen: { host: string; port: number }, role: string): void {
+  const { config } = rt.deps;
   process.stdout.write([
     `Omnihub ${role} ready`,
-    `  listening:  http://localhost:${port}  (admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT)`,
-    `  database:   ${rt.describe.database}${rt.embeddedDatabase ? ` (embedded, data in ${config.dataDir}/pg)` : ''}`,
+    `  listening:  ${listeningLine(listen.host, listen.port)}`,
+    '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
+    `  database:   ${rt.describe.database}${embeddedNote(rt)}`,
     `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
     '',
   ].join('\n'));
@@ -61,8 +75,14 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  if (!COMMANDS.includes(command)) throw new Error(`unknown command "${command}"; run "omnihub help"`);
+  // The hub's modules are loaded once the arguments are read: `--help` loads none of them.
+  const { createLogger, listenHost, loadConfig } = await import('../shared/index.js');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
+  const [{ runImportCommand, seedDemoRetailer }, { bootstrapRuntime, consistencyCheck, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode }, { seedDemoJourney }] = await Promise.all([
+    import('../backoffice-layer/index.js'), import('../channel-layer/index.js'), import('../journey-layer/index.js'),
+  ]);
 
   switch (command) {
     case 'start':
@@ -74,10 +94,11 @@ async function main(argv: string[]): Promise<void> {
         const journey = await seedDemoJourney(rt.deps);
         if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`);
       }
-      const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port);
+      const host = listenHost(config, command === 'start' ? 'start' : 'api');
+      const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => { await rt.close(); throw e; });
       const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps);
       if (api) await announceAdminKey(rt);
-      if (api) banner(config, rt, api.port, command === 'start' ? 'hub (API + worker)' : 'API node');
+      if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
       else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n`);
       onShutdown(async (signal) => {
         logger.info({ signal }, 'shutting down: draining requests and jobs');
@@ -106,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
       const rt = await bootstrapRuntime(config, { logger });
       let code = 1;
       try {
-        const report = await consistencyCheck(rt.deps, { url: values.url ?? `http://127.0.0.1:${config.port}`, ...(values.skus ? { skus: values.skus.split(',') } : {}) });
+        const report = await consistencyCheck(rt.deps, { url: values.url ?? defaultHubUrl(config.host, config.port), ...(values.skus ? { skus: values.skus.split(',') } : {}) });
         code = report.ok ? 0 : 1;
       } finally {
         await rt.close();
@@ -144,7 +165,13 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** The hub a command on this machine asks by default: at its listen address, or loopback when it listens on all. */
+function defaultHubUrl(host: string | undefined, port: number): string {
+  const h = !host || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
 main(process.argv.slice(2)).catch((e: unknown) => {
-  process.stderr.write(`omnihub: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`omnihub: ${describeError(e)}\n`);
   process.exit(1);
 });

@@ -4,6 +4,14 @@ import { z } from 'zod';
 /** The hub's start-up configuration, parsed once from the environment (see API.md "Start-up and bootstrap"). */
 export interface Config {
   port: number;
+  /**
+   * Address the API listens on (`OMNIHUB_HOST`: an IPv4 or IPv6 address or a host name). Absent: the command decides —
+   * `start` (the laptop hub) keeps to this machine (`127.0.0.1`), `api` (a node behind a load balancer or in a
+   * container) listens on every interface (`0.0.0.0`). See `listenHost`.
+   */
+  host: string | undefined;
+  /** Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`, default 54329). */
+  embeddedPgPort: number;
   /** PostgreSQL connection string; absent means "start an embedded PostgreSQL". */
   databaseUrl: string | undefined;
   /** Redis connection string; absent means "use 127.0.0.1:6379, else start a local redis-server". */
@@ -50,6 +58,8 @@ const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  OMNIHUB_HOST: z.preprocess(emptyAsAbsent, z.union([z.ipv4(), z.ipv6(), z.hostname()], 'OMNIHUB_HOST must be an IPv4 or IPv6 address (0.0.0.0, 127.0.0.1, ::) or a host name').optional()),
+  OMNIHUB_EMBEDDED_PG_PORT: z.preprocess(emptyAsAbsent, z.coerce.number().int().min(1).max(65535).default(54329)),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   OMNIHUB_ADMIN_KEY: z.string().min(16, 'OMNIHUB_ADMIN_KEY must be at least 16 characters').optional(),
@@ -83,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   }
   return {
     port: e.PORT,
+    host: e.OMNIHUB_HOST,
+    embeddedPgPort: e.OMNIHUB_EMBEDDED_PG_PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     adminKey: e.OMNIHUB_ADMIN_KEY,
@@ -96,4 +108,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     metricsPort: e.OMNIHUB_METRICS_PORT,
     metricsHost: e.OMNIHUB_METRICS_HOST,
   };
+}
+
+/**
+ * The address a command's API listener binds: `config.host` when set, else `127.0.0.1` for `start` (the one-process
+ * hub on a laptop: its demo data and printed admin key stay on this machine) and `0.0.0.0` for `api` (a production
+ * node must be reachable from its load balancer, and from outside its container).
+ * @example listenHost(config, 'start') // '127.0.0.1' unless OMNIHUB_HOST is set
+ */
+export function listenHost(config: Pick<Config, 'host'>, command: 'start' | 'api'): string {
+  return config.host ?? (command === 'start' ? '127.0.0.1' : '0.0.0.0');
 }

@@ -1,5 +1,5 @@
 /** Shared infrastructure: config, connections, clock, money, errors, logging, the event envelope. No business rules. */
-export { loadConfig, CONFIG_ENV_VARS, type Config } from './config.js';
+export { loadConfig, listenHost, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { money, mulDivHalfUp, percentOf, vatPart, prorate, formatMoney, currencyExponent, assertMinorUnits, MAX_MONEY_AMOUNT, type Money } from './money.js';
 export { DomainError, ERROR_CODES, isDomainError, classifyInfrastructureError, detailMembers, type ErrorCode } from './errors.js';

@@ -224,23 +224,34 @@ function bar(fraction: number, width = 28): string {
 }
 
 /**
- * `omnihub import FILE`: runs the import with a progress bar on stderr (bytes, rows/s, ETA; one line per few seconds
- * when stderr is not a terminal) and prints a final summary: the rejected rows with their lines and, for a FAILED
+ * `omnihub import FILE`: runs the import with a progress bar on stderr (bytes, rows/s, ETA), redrawn in place on a
+ * terminal; elsewhere a line every 3 s at most and one final line. Then prints a final summary: the rejected rows with their lines and, for a FAILED
  * import, why and where it stopped. Throws BAD_USER_INPUT when the kind or format cannot be told, or the file's error.
  */
 export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, file: string, given: { kind?: string | undefined; format?: string | undefined }, out: NodeJS.WriteStream = process.stderr): Promise<ImportSummary> {
   const { kind, format } = inferImportType(file, given);
   const size = (await stat(file)).size;
   const started = Date.now();
-  let lastLine = 0;
+  // Not a terminal (a log, a pipe): a line at most every few seconds while it runs, then the final one, once.
+  let lastLine = started;
+  let lastText = '';
   const render = (p: ImportProgress, final = false) => {
     const secs = Math.max(0.001, (Date.now() - started) / 1000);
     const fraction = size ? p.bytes / size : 0;
     const rate = Math.round(p.rows / secs);
     const eta = fraction > 0 && fraction < 1 ? `${Math.ceil(secs / fraction - secs)}s left` : '';
-    const text = `${bar(fraction)} ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${p.errorRows ? `${p.errorRows} errors  ` : ''}${eta}`;
-    if (out.isTTY) out.write(`\r${text.padEnd(100)}${final ? '\n' : ''}`);
-    else if (final || Date.now() - lastLine > 3000) { out.write(`${text}\n`); lastLine = Date.now(); }
+    const counts = `${bar(fraction)} ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows.toLocaleString('en-US')} rows  ${p.errorRows ? `${p.errorRows} errors  ` : ''}`;
+    const text = `${counts}${rate.toLocaleString('en-US')} rows/s  ${eta}`.trimEnd();
+    if (out.isTTY) {
+      // Redrawn in place: the line is cleared and cut to the terminal's width, since a line that wraps cannot be
+      // redrawn by a carriage return and would show once per redraw.
+      const width = Math.max(20, (out.columns || 80) - 1);
+      out.write(`\r\x1b[2K${text.slice(0, width)}${final ? '\n' : ''}`);
+    } else if (final ? counts !== lastText : Date.now() - lastLine >= 3000) {
+      out.write(`${text}\n`);
+      lastLine = Date.now();
+      lastText = counts;
+    }
   };
   out.write(`Importing ${kind} from ${file} (${format}, ${(size / 1e6).toFixed(1)} MB)\n`);
   const input = createReadStream(file);

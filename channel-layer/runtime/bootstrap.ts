@@ -5,7 +5,7 @@ import {
 } from '../../shared/index.js';
 import { createBackofficeQueues, type BackofficeDeps } from '../../backoffice-layer/index.js';
 
-/** Port of the embedded PostgreSQL a hub starts when no DATABASE_URL is given. */
+/** Default port of the embedded PostgreSQL a hub starts when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`). */
 export const EMBEDDED_PG_PORT = 54329;
 /** Port of the redis-server child a hub starts when nothing answers on 127.0.0.1:6379. */
 export const LOCAL_REDIS_PORT = 63799;
@@ -14,8 +14,13 @@ export interface Runtime {
   deps: BackofficeDeps;
   /** Where the hub's database and Redis are, for the start-up banner. */
   describe: { database: string; redis: string };
-  /** True when this process started the embedded PostgreSQL (first start on an empty database seeds it). */
+  /** True when the hub uses the embedded PostgreSQL (no DATABASE_URL; a first start on an empty database seeds it). */
   embeddedDatabase: boolean;
+  /**
+   * The embedded PostgreSQL, when used: its data folder, its pid, and whether this process started it (and stops it
+   * on close) or found it running from that folder (another `omnihub` process's, left running).
+   */
+  embedded?: { dataDir: string; port: number; pid: number | undefined; started: boolean };
   close(): Promise<void>;
 }
 
@@ -33,58 +38,67 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
   const logger = opts.logger ?? createLogger(config.logLevel);
   const closers: Array<() => Promise<void>> = [];
   let databaseUrl = config.databaseUrl;
-  let embeddedDatabase = false;
+  let embedded: Runtime['embedded'];
   if (!databaseUrl) {
-    const dataDir = path.join(config.dataDir, 'pg');
-    logger.info({ dataDir, port: EMBEDDED_PG_PORT }, 'no DATABASE_URL: starting the embedded PostgreSQL');
-    const pg = await startEmbeddedPostgres({ dataDir, port: EMBEDDED_PG_PORT });
+    const dataDir = path.resolve(config.dataDir, 'pg');
+    logger.info({ dataDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
+    // Finds the server a running `omnihub start` keeps in this folder, else starts one (and only then stops it).
+    const pg = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
+    if (!pg.started) logger.info({ dataDir, port: pg.port, pid: pg.pid }, 'the embedded PostgreSQL of this data folder is running already: connected to it, and it is left running');
     databaseUrl = pg.url;
-    embeddedDatabase = true;
+    embedded = { dataDir, port: pg.port, pid: pg.pid, started: pg.started };
     closers.push(() => pg.stop());
   }
 
-  let redisUrl = config.redisUrl;
-  if (!redisUrl) {
-    if (await redisReachable('redis://127.0.0.1:6379')) {
-      redisUrl = 'redis://127.0.0.1:6379';
-    } else {
-      logger.info({ port: LOCAL_REDIS_PORT }, 'no REDIS_URL and nothing on 127.0.0.1:6379: starting redis-server');
-      const r = await startLocalRedis(LOCAL_REDIS_PORT);
-      redisUrl = r.url;
-      closers.push(() => r.stop());
-    }
-  } else if (!(await redisReachable(redisUrl, 3000))) {
-    throw new Error(`Redis does not answer at REDIS_URL=${redact(redisUrl)}`);
-  }
-
-  const handle = createDatabase(databaseUrl, { applicationName: 'omnihub' });
-  closers.unshift(() => handle.close());
-  if (opts.migrate !== false) {
-    const res = await migrate(handle.pool);
-    if (res.applied.length) logger.info({ applied: res.applied }, 'migrations applied');
-  }
-  const redis = createRedis(redisUrl);
-  closers.unshift(async () => { redis.disconnect(); });
-  // Queues must never lose a job to eviction (QUALITY F4): refuse to start otherwise.
+  const closeAll = async () => {
+    for (const c of closers) await c().catch((e: unknown) => logger.warn({ err: e }, 'error while closing'));
+  };
+  // Whatever fails from here closes what was opened (a PostgreSQL this process started is stopped again).
   try {
+    const redisUrl = await connectRedis(config, logger, closers);
+    const handle = createDatabase(databaseUrl, { applicationName: 'omnihub' });
+    closers.unshift(() => handle.close());
+    if (opts.migrate !== false) {
+      const res = await migrate(handle.pool);
+      if (res.applied.length) logger.info({ applied: res.applied }, 'migrations applied');
+    }
+    const redis = createRedis(redisUrl);
+    closers.unshift(async () => { redis.disconnect(); });
+    // Queues must never lose a job to eviction (QUALITY F4): refuse to start otherwise.
     await assertNoEviction(redis);
+    const queues = createBackofficeQueues(redis, config.redisPrefix);
+    closers.unshift(() => queues.close());
+    const deps: BackofficeDeps = {
+      config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix: config.redisPrefix,
+      clock: opts.clock ?? systemClock, logger, queues,
+    };
+    return {
+      deps,
+      describe: { database: redact(databaseUrl), redis: redact(redisUrl) },
+      embeddedDatabase: embedded !== undefined,
+      ...(embedded ? { embedded } : {}),
+      close: closeAll,
+    };
   } catch (e) {
-    for (const c of closers) await c().catch(() => undefined);
+    await closeAll();
     throw e;
   }
-  const queues = createBackofficeQueues(redis, config.redisPrefix);
-  closers.unshift(() => queues.close());
+}
 
-  const deps: BackofficeDeps = {
-    config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix: config.redisPrefix,
-    clock: opts.clock ?? systemClock, logger, queues,
-  };
-  return {
-    deps,
-    describe: { database: redact(databaseUrl), redis: redact(redisUrl) },
-    embeddedDatabase,
-    close: async () => {
-      for (const c of closers) await c().catch((e: unknown) => logger.warn({ err: e }, 'error while closing'));
-    },
-  };
+/**
+ * The Redis to use: REDIS_URL (which must answer), else 127.0.0.1:6379, else the redis-server a running hub started on
+ * {@link LOCAL_REDIS_PORT}, else one started here (its stop pushed onto `closers`).
+ */
+async function connectRedis(config: Config, logger: Logger, closers: Array<() => Promise<void>>): Promise<string> {
+  if (config.redisUrl) {
+    if (!(await redisReachable(config.redisUrl, 3000))) throw new Error(`Redis does not answer at REDIS_URL=${redact(config.redisUrl)}`);
+    return config.redisUrl;
+  }
+  if (await redisReachable('redis://127.0.0.1:6379')) return 'redis://127.0.0.1:6379';
+  // The redis-server a running `omnihub start` started: shared, and left to it.
+  if (await redisReachable(`redis://127.0.0.1:${LOCAL_REDIS_PORT}`)) return `redis://127.0.0.1:${LOCAL_REDIS_PORT}`;
+  logger.info({ port: LOCAL_REDIS_PORT }, 'no REDIS_URL and nothing on 127.0.0.1:6379: starting redis-server');
+  const r = await startLocalRedis(LOCAL_REDIS_PORT);
+  closers.push(() => r.stop());
+  return r.url;
 }
