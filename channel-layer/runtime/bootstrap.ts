@@ -57,7 +57,9 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
   try {
     const redisUrl = await connectRedis(config, logger, closers);
     const handle = createDatabase(databaseUrl, { applicationName: 'omnihub' });
-    closers.unshift(() => handle.close());
+    // Kysely ends the pool only if it ever ran a query; `migrate` alone uses the pool directly, and its idle client
+    // would keep the process alive for the pool's idle timeout (30 s).
+    closers.unshift(async () => { await handle.close(); if (!handle.pool.ended) await handle.pool.end(); });
     if (opts.migrate !== false) {
       const res = await migrate(handle.pool);
       if (res.applied.length) logger.info({ applied: res.applied }, 'migrations applied');

