@@ -10,12 +10,13 @@ export interface CliProcess {
 
 /**
  * Runs `node <script> <args>` (by default `bin/omnihub.js`, as `npx omnihub` does) with `env` on top of this process's
- * environment; a value of undefined removes the variable.
+ * environment (a value of undefined removes the variable); `wrap` puts that command inside another (`setpriv`, `script`).
  */
-export function runCli(args: string[], env: Record<string, string | undefined>, opts: { script?: string; command?: string[]; spawn?: SpawnOptions } = {}): CliProcess {
+export function runCli(args: string[], env: Record<string, string | undefined>, opts: { script?: string; wrap?: (argv: string[]) => string[]; spawn?: SpawnOptions } = {}): CliProcess {
   const merged: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'warn', ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const argv = [...(opts.command ?? []), process.execPath, opts.script ?? 'bin/omnihub.js', ...args];
+  const command = [process.execPath, opts.script ?? 'bin/omnihub.js', ...args];
+  const argv = opts.wrap ? opts.wrap(command) : command;
   const child = spawn(argv[0]!, argv.slice(1), { ...opts.spawn, env: merged as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });

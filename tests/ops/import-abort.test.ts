@@ -37,11 +37,11 @@ describe('an import upload the client cuts off', () => {
     hub.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
     exited = new Promise((resolve) => hub.once('exit', (code) => resolve(code)));
     const deadline = Date.now() + 30_000;
-    while (!/listening:\s+http:\/\/localhost:(\d+)/.test(output)) {
+    while (!/listening:\s+http:\/\/[\w.]+:(\d+)\//.test(output)) {
       if (Date.now() > deadline) throw new Error(`the hub did not start: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    port = Number(/listening:\s+http:\/\/localhost:(\d+)/.exec(output)![1]);
+    port = Number(/listening:\s+http:\/\/[\w.]+:(\d+)\//.exec(output)![1]);
   }, 40_000);
 
   afterAll(async () => {
