@@ -51,9 +51,11 @@ async function announceAdminKey(rt: Runtime): Promise<void> {
 function embeddedNote(rt: Runtime): string {
   const e = rt.embedded;
   if (!e) return '';
-  return e.started
-    ? ` (embedded, data in ${e.dataDir})`
-    : ` (embedded, data in ${e.dataDir}; its server, pid ${e.pid ?? '?'}, was running already and is left running)`;
+  if (e.started) return ` (embedded, data in ${e.dataDir})`;
+  const running = `its server, pid ${e.pid ?? '?'}, was running already and is left running`;
+  return e.orphaned
+    ? ` (embedded, data in ${e.dataDir}; ${running}: the hub that started it is gone, so stop it with kill -INT ${e.pid ?? '<pid>'} when done)`
+    : ` (embedded, data in ${e.dataDir}; ${running})`;
 }
 
 function banner(rt: Runtime, listen: { host: string; port: number }, role: string): void {

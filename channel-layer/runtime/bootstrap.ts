@@ -20,7 +20,7 @@ export interface Runtime {
    * The embedded PostgreSQL, when used: its data folder, its pid, and whether this process started it (and stops it
    * on close) or found it running from that folder (another `omnihub` process's, left running).
    */
-  embedded?: { dataDir: string; port: number; pid: number | undefined; started: boolean };
+  embedded?: { dataDir: string; port: number; pid: number | undefined; started: boolean; orphaned: boolean };
   close(): Promise<void>;
 }
 
@@ -46,7 +46,7 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
     const pg = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
     if (!pg.started) logger.info({ dataDir, port: pg.port, pid: pg.pid }, 'the embedded PostgreSQL of this data folder is running already: connected to it, and it is left running');
     databaseUrl = pg.url;
-    embedded = { dataDir, port: pg.port, pid: pg.pid, started: pg.started };
+    embedded = { dataDir, port: pg.port, pid: pg.pid, started: pg.started, orphaned: pg.orphaned ?? false };
     closers.push(() => pg.stop());
   }
 

@@ -14,6 +14,11 @@ export interface EmbeddedPostgresHandle {
    * was already running (a running `omnihub start`): this process only connects to it, and `stop` leaves it running.
    */
   started: boolean;
+  /**
+   * Only when not `started`: true when no Node process owns the server any more (the hub that started it was killed),
+   * so nothing will stop it: `kill -INT <pid>` does, when it is no longer needed.
+   */
+  orphaned?: boolean;
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,15 @@ async function isPostgresProcess(pid: number): Promise<boolean> {
   return comm === undefined || comm.trim() === 'postgres';
 }
 
+/** Whether a server's parent is no longer the Node process that started it (read from /proc; false elsewhere). */
+async function isOrphan(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  const ppid = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : NaN;
+  if (!Number.isInteger(ppid)) return false;
+  const parent = await readFile(`/proc/${ppid}/comm`, 'utf8').catch(() => '');
+  return !/node/.test(parent);
+}
+
 /**
  * The server already running from `databaseDir`, as a handle that never stops it; undefined when none runs (a stale
  * `postmaster.pid` is removed then). Waits while such a server is starting or stopping, up to 30 s.
@@ -138,7 +152,7 @@ async function runningServer(databaseDir: string): Promise<EmbeddedPostgresHandl
     if (lock.status !== 'stopping') {
       try {
         if (await servesFolder(lock.port, databaseDir)) {
-          return { url: urlFor(lock.port), port: lock.port, pid: lock.pid, started: false, stop: async () => undefined };
+          return { url: urlFor(lock.port), port: lock.port, pid: lock.pid, started: false, orphaned: await isOrphan(lock.pid), stop: async () => undefined };
         }
         throw new Error(`the server on port ${lock.port} serves another data folder`);
       } catch (e) {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -32,7 +32,10 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
   }, 150_000);
 
   afterAll(async () => {
-    if (hub.child.exitCode === null) { hub.child.kill('SIGTERM'); await hub.exited; }
+    if (hub.child.exitCode === null && hub.child.signalCode === null) { hub.child.kill('SIGTERM'); await hub.exited; }
+    // A server a failed test left behind (its hub killed) is stopped with it.
+    const left = await readFile(path.join(dir, 'data', 'pg', 'postmaster.pid'), 'utf8').catch(() => undefined);
+    if (left) try { process.kill(Number(left.split('\n')[0]), 'SIGINT'); } catch { /* gone already */ }
     const redis = createRedis(process.env.OMNIHUB_TEST_REDIS_URL!);
     await deleteKeysMatching(redis, `${prefix}*`).catch(() => undefined);
     redis.disconnect();
@@ -85,16 +88,25 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
   }, 90_000);
 
-  it('once the hub has stopped its server, a command starts its own despite a stale postmaster.pid', async () => {
-    hub.child.kill('SIGTERM');
-    expect(await hub.exited).toBe(0);
+  it('a hub killed outright leaves its server: the next start uses it and says how to stop it; a stale lock file is cleared', async () => {
     const pidFile = path.join(dir, 'data', 'pg', 'postmaster.pid');
+    hub.child.kill('SIGKILL');
+    await hub.exited;
+    const pgPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    const next = runCli(['start'], { ...env, PORT: String(await freePort()) });
+    await waitForOutput(next, /listening: /, 60_000);
+    expect(next.output()).toContain(`its server, pid ${pgPid}, was running already and is left running: the hub that started it is gone, so stop it with kill -INT ${pgPid} when done`);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+    process.kill(pgPid, 'SIGINT');
+    for (let i = 0; i < 300 && (await exists(pidFile)); i++) await new Promise((r) => setTimeout(r, 100));
     expect(await exists(pidFile)).toBe(false);
+
     // What a server killed with SIGKILL leaves: a lock file naming a process that is gone.
     const gone = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => gone.once('exit', r));
     await writeFile(pidFile, `${gone.pid}\n${path.join(dir, 'data', 'pg')}\n1700000000\n${env.OMNIHUB_EMBEDDED_PG_PORT}\n/tmp\nlocalhost\n  0  0\nready   \n`);
     expect(await runCliToEnd(['migrate'], env)).toEqual({ code: 0, output: 'Migrations are current.\n' });
     expect(await exists(pidFile)).toBe(false); // it stopped the server it started
-  }, 60_000);
+  }, 120_000);
 });
