@@ -5,6 +5,7 @@ import { createMetrics, type Logger, type Metrics } from '../../shared/index.js'
 import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
+import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
 import { channelAdminRoutes } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
 
@@ -51,9 +52,15 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
   let draining = false;
   const readModel = await createReadModel(deps, { facets: journeyReadModelFacets });
   const graphql = await createGraphqlHandler(deps, readModel);
+  // The GraphQL explorer, in development only: at /explorer, and at GET /graphql for a browser.
+  const explorer = deps.config.nodeEnv === 'production' ? undefined : explorerRoutes();
   const app = createHttpApp({
     deps, metrics, isDraining: () => draining, ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
-    mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]), '/graphql': graphql.handler },
+    mounts: {
+      '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]),
+      '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
+      ...(explorer ? { '/explorer': explorer.router } : {}),
+    },
   });
   const server = await listen(app, port, host, deps.logger).catch(async (e: unknown) => {
     await graphql.stop();
@@ -62,6 +69,7 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
   });
   server.keepAliveTimeout = 65_000;
   graphql.attach(server);
+  if (explorer) deps.logger.info(explorerBuilt() ? 'GraphQL explorer: /explorer (and GET /graphql in a browser)' : 'GraphQL explorer: not built; run `npm run build` to serve it at /explorer');
   return {
     server,
     port: (server.address() as AddressInfo).port,

@@ -1,0 +1,116 @@
+/**
+ * The hub's GraphQL explorer (development only): GraphiQL against this hub's `/graphql`, with the channel client key
+ * and the optional customer token the developer pastes in sent as `Authorization: Bearer <key>` and
+ * `X-Customer-Token` over HTTP, and as the graphql-ws connection params `{ authorization, customerToken }` for
+ * subscriptions (docs/API.md). Built by `npm run build:explorer` (scripts/build-explorer.ts) into dist/explorer/.
+ */
+import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
+import { GraphiQL } from 'graphiql';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { createClient } from 'graphql-ws';
+import { useMemo, useState, type FormEvent } from 'react';
+import { createRoot } from 'react-dom/client';
+import 'graphiql/style.css';
+import './explorer.css';
+
+/** What the developer pasted: the channel client key and, for a signed-in customer, her token. */
+interface Credentials { key: string; customerToken: string }
+
+const STORAGE_KEY = 'omnihub-explorer-credentials';
+
+/** The credentials kept for this tab (sessionStorage: gone when the tab closes), or empty ones. */
+function storedCredentials(): Credentials {
+  try {
+    const parsed: unknown = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
+    if (parsed && typeof parsed === 'object') {
+      const { key, customerToken } = parsed as Record<string, unknown>;
+      return { key: typeof key === 'string' ? key : '', customerToken: typeof customerToken === 'string' ? customerToken : '' };
+    }
+  } catch { /* unreadable: start empty */ }
+  return { key: '', customerToken: '' };
+}
+
+const DEFAULT_QUERY = `# The Omnihub channel API. Paste a channel client key above (npx omnihub create-client --channel CONSOLE),
+# press Connect, then run this with Ctrl-Enter. The schema is in the Docs panel on the left.
+query Explore {
+  revision
+  products(first: 3) {
+    edges { node { sku name category } }
+  }
+}
+`;
+
+/** A fetcher that asks for a key first, without sending anything. */
+const noKeyFetcher: Fetcher = async () => ({ errors: [new GraphQLError('Paste a channel client key above and press Connect.')] });
+
+/**
+ * GraphiQL's fetcher for this hub with `credentials`: POST /graphql, and graphql-ws on ws(s)://host/graphql for
+ * subscriptions. `onRefused` hears the HTTP status of a request the hub refused (401: the key is wrong or revoked).
+ */
+function hubFetcher({ key, customerToken }: Credentials, onRefused: (status: number) => void): Fetcher {
+  const url = new URL('/graphql', window.location.href).href;
+  const wsUrl = url.replace(/^http/, 'ws');
+  const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...(customerToken ? { 'x-customer-token': customerToken } : {}) };
+  const wsClient = createClient({ url: wsUrl, connectionParams: { authorization: `Bearer ${key}`, ...(customerToken ? { customerToken } : {}) }, retryAttempts: 0 });
+  const watched: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (!res.ok) onRefused(res.status);
+    return res;
+  };
+  const fetcher = createGraphiQLFetcher({ url, headers, wsClient, fetch: watched });
+  // The document is parsed here rather than taken from the editor's state, which may lag the text just typed or
+  // pasted: a subscription then still goes over WebSocket (over HTTP the hub refuses it).
+  return (params, opts) => fetcher(params, { ...opts, documentAST: parsed(params.query) ?? opts?.documentAST });
+}
+
+/** `query` parsed, or undefined when it does not parse (the hub then says why). */
+function parsed(query: string): DocumentNode | undefined {
+  try { return parse(query); } catch { return undefined; }
+}
+
+function Explorer() {
+  const [draft, setDraft] = useState<Credentials>(storedCredentials);
+  const [active, setActive] = useState<Credentials>(storedCredentials);
+  const [generation, setGeneration] = useState(0);
+  const [status, setStatus] = useState(active.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.');
+  const fetcher = useMemo(() => (active.key ? hubFetcher(active, (code) => setStatus(code === 401 ? 'The hub refused this key (401): check it, or issue a new one.' : `The hub answered ${code}: see the response.`)) : noKeyFetcher), [active]);
+
+  const connect = (e: FormEvent) => {
+    e.preventDefault();
+    const next = { key: draft.key.trim(), customerToken: draft.customerToken.trim() };
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+    setActive(next);
+    setGeneration((g) => g + 1); // a fresh GraphiQL introspects the schema again with the new key
+    setStatus(next.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.');
+  };
+
+  return (
+    <div className="omnihub-explorer">
+      <form className="omnihub-bar" onSubmit={connect}>
+        <span className="omnihub-title">Omnihub GraphQL explorer <small>development</small></span>
+        <label>
+          Channel client key
+          <input name="key" type="password" autoComplete="off" spellCheck={false} placeholder="ohk_…" value={draft.key} onChange={(e) => setDraft({ ...draft, key: e.target.value })} />
+        </label>
+        <label>
+          Customer token <small>(optional)</small>
+          <input name="customerToken" type="password" autoComplete="off" spellCheck={false} value={draft.customerToken} onChange={(e) => setDraft({ ...draft, customerToken: e.target.value })} />
+        </label>
+        <button type="submit">Connect</button>
+        <output className="omnihub-status" aria-live="polite">{status}</output>
+      </form>
+      <div className="omnihub-graphiql">
+        <GraphiQL
+          key={generation}
+          fetcher={fetcher}
+          defaultQuery={DEFAULT_QUERY}
+          isHeadersEditorEnabled={false}
+          shouldPersistHeaders={false}
+          onSchemaChange={(schema) => setStatus(`Connected: schema loaded (${Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length} types).`)}
+        />
+      </div>
+    </div>
+  );
+}
+
+createRoot(document.getElementById('explorer')!).render(<Explorer />);
