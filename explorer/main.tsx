@@ -6,9 +6,9 @@
  */
 import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
-import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import 'graphiql/style.css';
 import './explorer.css';
@@ -71,16 +71,20 @@ function parsed(query: string): DocumentNode | undefined {
 function Explorer() {
   const [draft, setDraft] = useState<Credentials>(storedCredentials);
   const [active, setActive] = useState<Credentials>(storedCredentials);
-  const [generation, setGeneration] = useState(0);
   const [status, setStatus] = useState(active.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.');
   const fetcher = useMemo(() => (active.key ? hubFetcher(active, (code) => setStatus(code === 401 ? 'The hub refused this key (401): check it, or issue a new one.' : `The hub answered ${code}: see the response.`)) : noKeyFetcher), [active]);
+
+  // Stable: GraphiQL loads the schema again whenever this callback changes.
+  const schemaLoaded = useCallback((schema: GraphQLSchema) => {
+    setStatus(`Connected: schema loaded (${Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length} types).`);
+  }, []);
 
   const connect = (e: FormEvent) => {
     e.preventDefault();
     const next = { key: draft.key.trim(), customerToken: draft.customerToken.trim() };
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify(next));
     setActive(next);
-    setGeneration((g) => g + 1); // a fresh GraphiQL introspects the schema again with the new key
+    // A new fetcher: GraphiQL loads the schema again with it.
     setStatus(next.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.');
   };
 
@@ -101,12 +105,11 @@ function Explorer() {
       </form>
       <div className="omnihub-graphiql">
         <GraphiQL
-          key={generation}
           fetcher={fetcher}
           defaultQuery={DEFAULT_QUERY}
           isHeadersEditorEnabled={false}
           shouldPersistHeaders={false}
-          onSchemaChange={(schema) => setStatus(`Connected: schema loaded (${Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length} types).`)}
+          onSchemaChange={schemaLoaded}
         />
       </div>
     </div>

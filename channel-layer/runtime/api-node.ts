@@ -21,7 +21,8 @@ export interface ApiNode {
 /**
  * A stateless API node: admin REST, GraphQL, health and readiness on one port; metrics behind
  * `config.metricsToken` there, and — when `config.metricsPort` is set — alone on a second listener at
- * `config.metricsHost`, started and stopped with the node.
+ * `config.metricsHost`, started and stopped with the node. Outside production also the GraphQL explorer, at
+ * `/explorer` and at a browser's `GET /graphql` (channel-layer/http/explorer.ts).
  * @throws the listen error (EADDRINUSE, EACCES) of either port; nothing is left listening then.
  * @example const node = await startApiNode(runtime.deps, 4000);
  */

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
-import { EXPLORER_CSP, explorerBuilt } from '../../channel-layer/http/explorer.js';
+import express from 'express';
+import { EXPLORER_CSP, explorerBuilt, explorerRoutes } from '../../channel-layer/http/explorer.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { seedCoat } from '../support/channel.js';
 import { startNodeIn } from '../support/ws.js';
@@ -84,7 +86,10 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     await page.locator('.graphiql-doc-explorer').getByText('Query', { exact: true }).first().click();
     await expect(page.locator('.graphiql-doc-explorer').getByText('offer', { exact: true }).first().isVisible()).resolves.toBe(true);
 
-    await typeQuery(page, '{ offer(sku: "COAT-M") { sku price { final { amount formatted } } availability { online { available } } } }');
+    await typeQuery(page, 'Offer', [
+      'query Offer {', '  offer(sku: "COAT-M") {', '    sku', '    price {', '      final {', '        amount', '        formatted', '      }', '    }',
+      '    availability {', '      online { available }', '    }', '    revision', '  }', '}',
+    ].join('\n'));
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
     await response.getByText('"amount": 12995').waitFor({ timeout: 20_000 });
@@ -93,7 +98,7 @@ describe('the GraphQL explorer (development), in Chromium', () => {
   });
 
   it('runs a subscription over graphql-ws with the key in the connection params', async () => {
-    await typeQuery(page, 'subscription { offerChanged(sku: "COAT-M") { sku price { final { amount } } } }');
+    await typeQuery(page, 'CoatPrice', 'subscription CoatPrice { offerChanged(sku: "COAT-M") { sku price { final { amount } } } }');
     await page.locator('.graphiql-execute-button').click();
     // offerChanged sends the current offer at once.
     await page.locator('.graphiql-response').getByText('"offerChanged"').waitFor({ timeout: 20_000 });
@@ -109,6 +114,26 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     await page.getByLabel('Channel client key').fill('ohk_console_not-a-key');
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText('The hub refused this key (401)').waitFor({ timeout: 20_000 });
+  });
+
+  it('sends a pasted customer token as X-Customer-Token over HTTP and as customerToken in the graphql-ws connection params', async () => {
+    const token = 'a-customer-token-as-pasted';
+    await page.getByLabel('Channel client key').fill(key);
+    await page.getByLabel('Customer token (optional)').fill(token);
+    const introspection = page.waitForRequest((r) => r.url().endsWith('/graphql') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const headers = (await introspection).headers();
+    expect(headers.authorization).toBe(`Bearer ${key}`);
+    expect(headers['x-customer-token']).toBe(token);
+
+    const sent: string[] = [];
+    page.once('websocket', (ws) => ws.on('framesent', (f) => { sent.push(String(f.payload)); }));
+    await typeQuery(page, 'WithToken', 'subscription WithToken { offerChanged(sku: "COAT-M") { sku } }');
+    await page.locator('.graphiql-execute-button').click();
+    // The hub refuses a token it did not issue (it closes the socket): what matters here is what the page sent.
+    await page.locator('.graphiql-response').getByText(/4401|UNAUTHENTICATED/).first().waitFor({ timeout: 20_000 });
+    const init = sent.map((f) => JSON.parse(f) as { type: string; payload?: unknown }).find((m) => m.type === 'connection_init');
+    expect(init?.payload).toEqual({ authorization: `Bearer ${key}`, customerToken: token });
   });
 
   it('is not served in production: /explorer is a 404, and a browser\u2019s GET /graphql gets the JSON 401 as any caller', async () => {
@@ -127,9 +152,38 @@ describe('the GraphQL explorer (development), in Chromium', () => {
   });
 });
 
-/** Replaces the query editor's text with `query`, as pasted (no bracket auto-closing), keeping the UI's own editor. */
-async function typeQuery(page: Page, query: string): Promise<void> {
+/**
+ * Replaces the query editor's text with `query`, as pasted (no bracket auto-closing), and waits until GraphiQL has
+ * taken it in: its tab is then named after the operation, `name`.
+ */
+async function typeQuery(page: Page, name: string, query: string): Promise<void> {
   await page.locator('.graphiql-query-editor .CodeMirror').click();
   await page.keyboard.press('Control+A');
   await page.keyboard.insertText(query);
+  await page.locator('.graphiql-tab').getByText(name, { exact: true }).waitFor({ timeout: 10_000 });
 }
+
+describe('the GraphQL explorer without its build', () => {
+  it('answers 503 telling the developer to run npm run build, at /explorer and for a browser at /graphql; GraphQL requests pass on', async () => {
+    const missing = mkdtempSync(path.join(tmpdir(), 'omnihub-explorer-missing-'));
+    const explorer = explorerRoutes(missing);
+    const app = express();
+    app.use('/explorer', explorer.router);
+    app.use('/graphql', explorer.forBrowsers, (_req, res) => { res.status(401).json({ errors: [{ message: 'as today' }] }); });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      expect(explorerBuilt(missing)).toBe(false);
+      for (const p of ['/explorer', '/graphql']) {
+        const res = await fetch(`${base}${p}`, { headers: { accept: 'text/html' } });
+        expect(res.status).toBe(503);
+        expect(await res.text()).toMatch(/not built yet: run `npm run build`/);
+      }
+      expect((await fetch(`${base}/graphql`, { headers: { accept: 'application/json' } })).status).toBe(401);
+    } finally {
+      server.close();
+      rmSync(missing, { recursive: true, force: true });
+    }
+  });
+});
