@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
 import express from 'express';
-import { EXPLORER_CSP, explorerBuilt, explorerRoutes } from '../../channel-layer/http/explorer.js';
+import { EXPLORER_CSP, EXPLORER_DIR, explorerBuilt, explorerRoutes } from '../../channel-layer/http/explorer.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { seedCoat } from '../support/channel.js';
 import { startNodeIn } from '../support/ws.js';
@@ -29,8 +29,9 @@ describe('the GraphQL explorer (development), in Chromium', () => {
   const url = (p: string) => `http://127.0.0.1:${node.port}${p}`;
 
   beforeAll(async () => {
-    // `npm install` builds the explorer (prepare → build); a checkout installed without scripts builds it here.
-    if (!explorerBuilt()) {
+    // `npm install` builds the explorer (prepare → build); a checkout installed without scripts, or whose explorer/
+    // changed since, builds it here.
+    if (!explorerBuilt() || buildIsStale()) {
       const built = spawnSync('npm', ['run', 'build:explorer'], { encoding: 'utf8' });
       if (built.status !== 0) throw new Error(`npm run build:explorer failed:\n${built.stdout}${built.stderr}`);
     }
@@ -151,6 +152,13 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     }
   });
 });
+
+/** Whether a file of explorer/ changed after dist/explorer/ was built. */
+function buildIsStale(): boolean {
+  const built = statSync(path.join(EXPLORER_DIR, 'index.html')).mtimeMs;
+  const sources = path.resolve(EXPLORER_DIR, '../../explorer');
+  return readdirSync(sources).some((f) => statSync(path.join(sources, f)).mtimeMs > built);
+}
 
 /**
  * Replaces the query editor's text with `query`, as pasted (no bracket auto-closing), and waits until GraphiQL has
