@@ -8,7 +8,7 @@ import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { useCallback, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import 'graphiql/style.css';
 import './explorer.css';
@@ -45,22 +45,34 @@ const noKeyFetcher: Fetcher = async () => ({ errors: [new GraphQLError('Paste a 
 
 /**
  * GraphiQL's fetcher for this hub with `credentials`: POST /graphql, and graphql-ws on ws(s)://host/graphql for
- * subscriptions. `onRefused` hears the HTTP status of a request the hub refused (401: the key is wrong or revoked).
+ * subscriptions; `dispose` closes its WebSocket. `onRefused` hears the HTTP status of a request the hub's gate refused
+ * (401: the key or token is wrong or revoked; 429: rate limited; 5xx: unavailable) — a query's own errors (400) are
+ * for the response pane alone.
  */
-function hubFetcher({ key, customerToken }: Credentials, onRefused: (status: number) => void): Fetcher {
+function hubFetcher({ key, customerToken }: Credentials, onRefused: (status: number) => void): { fetcher: Fetcher; dispose: () => void } {
   const url = new URL('/graphql', window.location.href).href;
   const wsUrl = url.replace(/^http/, 'ws');
   const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...(customerToken ? { 'x-customer-token': customerToken } : {}) };
   const wsClient = createClient({ url: wsUrl, connectionParams: { authorization: `Bearer ${key}`, ...(customerToken ? { customerToken } : {}) }, retryAttempts: 0 });
   const watched: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
-    if (!res.ok) onRefused(res.status);
+    if (res.status === 401 || res.status === 429 || res.status >= 500) onRefused(res.status);
     return res;
   };
   const fetcher = createGraphiQLFetcher({ url, headers, wsClient, fetch: watched });
   // The document is parsed here rather than taken from the editor's state, which may lag the text just typed or
   // pasted: a subscription then still goes over WebSocket (over HTTP the hub refuses it).
-  return (params, opts) => fetcher(params, { ...opts, documentAST: parsed(params.query) ?? opts?.documentAST });
+  return {
+    fetcher: (params, opts) => fetcher(params, { ...opts, documentAST: parsed(params.query) ?? opts?.documentAST }),
+    dispose: () => { void wsClient.dispose(); },
+  };
+}
+
+/** What the status line says when the hub's gate refused a request with `status`. */
+function refusal(status: number): string {
+  if (status === 401) return 'The hub refused this key or customer token (401): check them, or issue new ones.';
+  if (status === 429) return 'Rate limited (429): wait a moment.';
+  return `The hub answered ${status}: see the response.`;
 }
 
 /** `query` parsed, or undefined when it does not parse (the hub then says why). */
@@ -72,7 +84,9 @@ function Explorer() {
   const [draft, setDraft] = useState<Credentials>(storedCredentials);
   const [active, setActive] = useState<Credentials>(storedCredentials);
   const [status, setStatus] = useState(active.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.');
-  const fetcher = useMemo(() => (active.key ? hubFetcher(active, (code) => setStatus(code === 401 ? 'The hub refused this key (401): check it, or issue a new one.' : `The hub answered ${code}: see the response.`)) : noKeyFetcher), [active]);
+  const hub = useMemo(() => (active.key ? hubFetcher(active, (code) => setStatus(refusal(code))) : undefined), [active]);
+  useEffect(() => () => hub?.dispose(), [hub]);
+  const fetcher = hub?.fetcher ?? noKeyFetcher;
 
   // Stable: GraphiQL loads the schema again whenever this callback changes.
   const schemaLoaded = useCallback((schema: GraphQLSchema) => {

@@ -114,7 +114,7 @@ describe('the GraphQL explorer (development), in Chromium', () => {
   it('tells a refused key apart on the page', async () => {
     await page.getByLabel('Channel client key').fill('ohk_console_not-a-key');
     await page.getByRole('button', { name: 'Connect' }).click();
-    await page.getByText('The hub refused this key (401)').waitFor({ timeout: 20_000 });
+    await page.getByText('The hub refused this key or customer token (401)').waitFor({ timeout: 20_000 });
   });
 
   it('sends a pasted customer token as X-Customer-Token over HTTP and as customerToken in the graphql-ws connection params', async () => {
