@@ -67,6 +67,8 @@ export class Gate {
     const now = Date.now();
     const second = Math.floor(now / 1000);
     const count = await countInWindow(this.deps.redis, `${this.deps.redisPrefix}:rl:${client.id}:${second}`, 2).catch(() => 0);
-    if (count > limit) throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', { retryAfterMs: (second + 1) * 1000 - now });
+    if (count <= limit) return;
+    this.deps.metrics?.rateLimited.inc({ reason: 'client-rate' });
+    throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', { retryAfterMs: (second + 1) * 1000 - now });
   }
 }
