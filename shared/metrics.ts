@@ -79,8 +79,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'omnihub_' });
   const registers = [registry];
-  const readFailures = new Counter({ name: 'omnihub_metrics_read_failures_total', help: 'Gauge reads at scrape time that failed or took longer than 1 s (the gauge kept its last value)', labelNames: ['metric'], registers });
   const readers = new Map<SampledGauge, Map<string, Reader>>();
+  // One refresh of every sampled gauge per scrape, shared by their collects and the failure counter's, so the counter
+  // shows this scrape's failures (the registry reads every metric at once).
+  let refreshing: Promise<void> | null = null;
+  const refreshAll = (): Promise<void> => {
+    refreshing ??= Promise.all((Object.keys(gauges) as SampledGauge[]).map((key) => refresh(key, gauges[key])))
+      .then(() => undefined).finally(() => { refreshing = null; });
+    return refreshing;
+  };
+  const readFailures = new Counter({ name: 'omnihub_metrics_read_failures_total', help: 'Gauge reads at scrape time that failed or took longer than 1 s (the gauge kept its last value)', labelNames: ['metric'], registers, collect: refreshAll });
 
   /** Runs every reader of `key` at once and sets what each answered. */
   const refresh = async (key: SampledGauge, { gauge, name }: Sampled): Promise<void> => {
@@ -95,14 +103,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }));
   };
   // Registered when first sampled (see `sample`), so a process only shows the gauges of the work it does.
-  const sampled = (key: SampledGauge, name: string, help: string, labelNames: string[] = []): Sampled => {
-    const entry: Sampled = { name, gauge: new Gauge({ name, help, labelNames, registers: [], collect: () => refresh(key, entry) }) };
-    return entry;
-  };
+  const sampled = (name: string, help: string, labelNames: string[] = []): Sampled => ({ name, gauge: new Gauge({ name, help, labelNames, registers: [], collect: refreshAll }) });
   const gauges: Record<SampledGauge, Sampled> = {
-    committedRevision: sampled('committedRevision', 'omnihub_committed_revision', 'Latest revision committed in PostgreSQL (read at scrape time)'),
-    readModelRevision: sampled('readModelRevision', 'omnihub_read_model_revision', 'Revision the read model has fully reached: role="worker" the Redis model, role="api" what this node serves (read at scrape time)', ['role']),
-    outboxUnpublished: sampled('outboxUnpublished', 'omnihub_outbox_unpublished', 'Outbox events not yet relayed to the event queue (read at scrape time)'),
+    committedRevision: sampled('omnihub_committed_revision', 'Latest revision committed in PostgreSQL (read at scrape time)'),
+    readModelRevision: sampled('omnihub_read_model_revision', 'Revision the read model has fully reached: role="worker" the Redis model, role="api" what this node serves (read at scrape time)', ['role']),
+    outboxUnpublished: sampled('omnihub_outbox_unpublished', 'Outbox events not yet relayed to the event queue (read at scrape time)'),
   };
 
   const metrics: Omit<Metrics, 'names'> = {
