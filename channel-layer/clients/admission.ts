@@ -32,7 +32,8 @@ export function bearerKey(authorization: string | undefined): string | undefined
  * The one door of the channel API, passed by every HTTP request and every WebSocket connection and operation: the
  * client key (a KeyGuard: remembered briefly per node, look-ups of unknown keys limited per source address), the
  * per-client rate limit shared by every node (Redis, one-second windows; if Redis cannot answer, callers are let
- * through rather than refused), and the customer token.
+ * through rather than refused), and the customer token. Refusals for the rate count in `deps.metrics` as
+ * `omnihub_rate_limited_total{reason="client-rate"}` (the key guard's under its own reasons).
  */
 export class Gate {
   readonly keys: KeyGuard<ChannelClient>;
