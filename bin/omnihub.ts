@@ -75,10 +75,10 @@ async function main(argv: string[]): Promise<void> {
         if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`);
       }
       const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port);
-      const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps);
+      const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
       if (api) await announceAdminKey(rt);
       if (api) banner(config, rt, api.port, command === 'start' ? 'hub (API + worker)' : 'API node');
-      else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n`);
+      else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`);
       onShutdown(async (signal) => {
         logger.info({ signal }, 'shutting down: draining requests and jobs');
         await api?.stop();

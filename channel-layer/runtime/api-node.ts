@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createMetrics, type Logger, type Metrics } from '../../shared/index.js';
+import { createMetrics, currentRevision, type Logger, type Metrics } from '../../shared/index.js';
 import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
@@ -28,12 +28,13 @@ export interface ApiNode {
  */
 export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
   const { metricsToken, metricsPort, metricsHost } = deps.config;
-  const metrics = createMetrics({ defaultMetrics: true });
+  // The process's registry when it has one (`omnihub start`: the worker's metrics on the same /metrics), else its own.
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: true });
   // The metrics listener needs nothing but the registry: bound first, so a busy port stops the start before any
   // connection is opened.
   const metricsServer = metricsPort === undefined ? undefined
     : await listen(createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }), metricsPort, metricsHost, deps.logger);
-  const node = await startApiListener(deps, metrics, port, host, metricsServer).catch(async (e: unknown) => {
+  const node = await startApiListener({ ...deps, metrics }, metrics, port, host, metricsServer).catch(async (e: unknown) => {
     if (metricsServer) await close(metricsServer, 0);
     throw e;
   });
@@ -55,6 +56,12 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
   const graphql = await createGraphqlHandler(deps, readModel);
   // The GraphQL explorer, in development only: at /explorer, and at GET /graphql for a browser.
   const explorer = deps.config.nodeEnv === 'production' ? undefined : explorerRoutes();
+  // Read on scrape: the committed revision beside the one this node serves, so each instance shows its own lag.
+  const unsample = [
+    metrics.sample('committedRevision', () => currentRevision(deps.db)),
+    metrics.sample('readModelRevision', () => readModel.watermark(), { role: 'api' }),
+  ];
+  const stopSampling = () => { for (const stop of unsample) stop(); };
   const app = createHttpApp({
     deps, metrics, isDraining: () => draining, ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
     mounts: {
@@ -64,6 +71,7 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
     },
   });
   const server = await listen(app, port, host, deps.logger).catch(async (e: unknown) => {
+    stopSampling();
     await graphql.stop();
     await readModel.close();
     throw e;
@@ -79,13 +87,14 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
       await graphql.detach();
       await Promise.all([close(server, graceMs), alongside ? close(alongside, graceMs) : undefined]);
       await graphql.stop();
+      stopSampling();
       await readModel.close();
     },
   };
 }
 
 /** Listens on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES), which Express hands back itself. */
-async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
+export async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -96,7 +105,7 @@ async function listen(app: Express, port: number, host: string, logger: Logger):
 }
 
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes every connection left. */
-async function close(server: Server, graceMs: number): Promise<void> {
+export async function close(server: Server, graceMs: number): Promise<void> {
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
     server.close(() => { clearTimeout(timer); resolve(); });
