@@ -50,7 +50,9 @@ async function demoTables(ctx: BackofficeTestContext): Promise<string> {
   for (const [key, group] of groups) {
     const first = group[0]!;
     const promotion = (await getPromotion(db, first.promotionId))!;
-    const { action, conditions = [] } = promotion.rule;
+    // The registry's schemas are built from its kinds, so a rule's action and conditions carry only their `kind` here.
+    const action = promotion.rule.action as { kind: string };
+    const conditions = (promotion.rule.conditions ?? []) as Array<{ kind: string }>;
     const gives = [ACTIONS.find((a) => a.kind === action.kind)!.describe(action, 'EUR'),
       ...conditions.map((cond) => CONDITIONS.find((k) => k.kind === cond.kind)!.describe(cond))].join('; ');
     const limits = [first.usageLimit === null ? 'no overall limit' : first.usageLimit === 1 ? 'single use' : `${first.usageLimit} uses`,
