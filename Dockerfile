@@ -24,6 +24,7 @@ RUN [ -e dist/migrations ] || ln -s ../migrations dist/migrations
 COPY deploy/worker-healthcheck.mjs ./deploy/
 USER node
 EXPOSE 4000 9464
+# An API node's readiness; docker-compose.yml gives the worker its own check (deploy/worker-healthcheck.mjs).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=6 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "dist/bin/omnihub.js"]
