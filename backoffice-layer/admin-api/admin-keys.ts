@@ -132,7 +132,7 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
     handle: async ({ deps, body, actor }) => createAdminKey(deps.db, body.name, deps.clock.now(), actor.keyId),
   }),
   defineRoute({
-    method: 'post', path: '/admin-keys/:id/rotate', tag: 'admin-keys', operationId: 'rotateAdminKey', status: 201,
+    method: 'post', path: '/admin-keys/:id/rotate', tag: 'admin-keys', operationId: 'rotateAdminKey', status: 201, errors: ['CONFLICT'],
     summary: 'Rotate an admin key: a new key (shown only now), and the old one keeps working for graceSeconds (default 86400, 24 h; at most 30 days) or until revoked',
     params: KeyParams,
     body: z.strictObject({
@@ -143,7 +143,7 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
     handle: async ({ deps, params, body, actor }) => rotateAdminKey(deps.db, params.id, body, deps.clock.now(), actor.keyId),
   }),
   defineRoute({
-    method: 'delete', path: '/admin-keys/:id', tag: 'admin-keys', operationId: 'revokeAdminKey',
+    method: 'delete', path: '/admin-keys/:id', tag: 'admin-keys', operationId: 'revokeAdminKey', errors: ['CONFLICT'],
     summary: 'Revoke an admin key (idempotent): refused on every node within 5 s; the last key that works until revoked cannot be revoked (409)',
     params: KeyParams, response: AdminKeyResponse,
     handle: async ({ deps, params, actor }) => ({ adminKey: await revokeAdminKey(deps.db, params.id, deps.clock.now(), actor.keyId) }),
