@@ -5,33 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { registerAdminKey } from '../../backoffice-layer/index.js';
-import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { enrollCustomer, eraseCustomer, mergeCustomers } from '../../journey-layer/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
+import { startAdminNode, type AdminNode } from '../support/admin-node.js';
+import type { BackofficeTestContext } from '../support/backoffice.js';
 
-const KEY = 'customer-search-test-key-0123456789';
-
+let admin: AdminNode;
 let ctx: BackofficeTestContext;
-let node: ApiNode;
 let anna: string;
 let annelies: string;
 beforeAll(async () => {
-  ctx = await createBackofficeTestContext();
-  await registerAdminKey(ctx.deps.db, KEY, 'service desk', new Date());
-  node = await startApiNode(ctx.deps, 0, '127.0.0.1');
+  admin = await startAdminNode('service desk');
+  ctx = admin.ctx;
   const enrol = async (input: Parameters<typeof enrollCustomer>[1]) => (await enrollCustomer(ctx.deps, input, { channel: 'ADMIN', idempotencyKey: randomUUID() })).customer.id;
   anna = await enrol({ displayName: 'Anna de Vries', email: 'Anna.deVries@Example.nl', phone: '+31612345678', loyaltyCard: 'NK-1234-5678' });
   annelies = await enrol({ displayName: 'Annelies Bakker', email: 'annelies@example.nl' });
   await enrol({ displayName: 'Bram 100%_Jansen', email: 'bram@example.nl' });
 });
-afterAll(async () => { await node.stop(100); await ctx.close(); });
+afterAll(async () => { await admin.close(); });
 
-async function search(query: string): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1/customers?${query}`, { headers: { authorization: `Bearer ${KEY}` } });
-  const text = await res.text();
-  return { status: res.status, body: JSON.parse(text), text };
-}
+const search = (query: string) => admin.call('GET', `/customers?${query}`);
 
 describe('staff customer search', () => {
   it('finds a profile by e-mail, phone or card however it is typed, and answers only the staff view', async () => {
@@ -90,7 +82,7 @@ describe('staff customer search', () => {
     expect(rows[0]!.details).toEqual({ adminKeyId, by: 'name', kind: null, results: 1 });
     expect(JSON.stringify(rows)).not.toMatch(/annelies/i);
     // The trail answers "who looked at this customer".
-    const trail = await fetch(`http://127.0.0.1:${node.port}/admin/v1/audit?subject=${encodeURIComponent(`customer:${annelies}`)}`, { headers: { authorization: `Bearer ${KEY}` } });
-    expect(((await trail.json()) as { entries: Array<{ action: string }> }).entries.map((e) => e.action)).toContain('customer.search-result');
+    const trail = await admin.call('GET', `/audit?subject=${encodeURIComponent(`customer:${annelies}`)}`);
+    expect((trail.body as { entries: Array<{ action: string }> }).entries.map((e) => e.action)).toContain('customer.search-result');
   });
 });

@@ -7,28 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   authenticateAdminKey, bootstrapAdminKey, createAdminKey, listAdminKeys, registerAdminKey, revokeAdminKey, rotateAdminKey,
 } from '../../backoffice-layer/index.js';
-import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { startApiNode } from '../../channel-layer/index.js';
+import { startAdminNode, type AdminNode } from '../support/admin-node.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
-const FIRST_KEY = 'admin-keys-api-first-key-0123456789';
-
+let admin: AdminNode;
 let ctx: BackofficeTestContext;
-let node: ApiNode;
-beforeAll(async () => {
-  ctx = await createBackofficeTestContext();
-  await registerAdminKey(ctx.deps.db, FIRST_KEY, 'first', new Date());
-  node = await startApiNode(ctx.deps, 0, '127.0.0.1');
-});
-afterAll(async () => { await node.stop(100); await ctx.close(); });
+beforeAll(async () => { admin = await startAdminNode('first'); ctx = admin.ctx; });
+afterAll(async () => { await admin.close(); });
 
-async function call(method: string, path: string, opts: { key?: string; body?: unknown } = {}): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1${path}`, {
-    method, headers: { authorization: `Bearer ${opts.key ?? FIRST_KEY}`, ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-}
+const call = (method: string, path: string, opts: { key?: string; body?: unknown } = {}) => admin.call(method, path, opts);
 /** Polls until `key` gets `status` on the admin API (a node trusts what it read about a key for 5 s). */
 const untilKeyAnswers = (key: string, status: number) => until(async () => (await call('GET', '/admin-keys', { key })).status === status, 15_000, `the key to answer ${status}`);
 

@@ -4,34 +4,22 @@
  * promotion whose action is wrong is refused naming the wrong field.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { registerAdminKey, setPrice, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
-import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
+import { setPrice, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
+import { startAdminNode, type AdminNode } from '../support/admin-node.js';
+import { until, type BackofficeTestContext } from '../support/backoffice.js';
 
-const KEY = 'admin-lists-test-key-0123456789';
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
+let admin: AdminNode;
 let ctx: BackofficeTestContext;
-let node: ApiNode;
-beforeAll(async () => {
-  ctx = await createBackofficeTestContext();
-  await registerAdminKey(ctx.deps.db, KEY, 'lists', new Date());
-  node = await startApiNode(ctx.deps, 0, '127.0.0.1');
-});
-afterAll(async () => { await node.stop(100); await ctx.close(); });
+beforeAll(async () => { admin = await startAdminNode('lists'); ctx = admin.ctx; });
+afterAll(async () => { await admin.close(); });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1${path}`, {
-    method, headers: { authorization: `Bearer ${KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-}
+const call = (method: string, path: string, body?: unknown) => admin.call(method, path, { body });
 
 describe('channel clients', () => {
   const graphqlCode = async (key: string) => {
-    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query: '{ revision }' }) });
+    const res = await fetch(`http://127.0.0.1:${admin.node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query: '{ revision }' }) });
     const body = await res.json() as { errors?: Array<{ extensions: { code: string } }> };
     return body.errors?.[0]?.extensions.code ?? 'OK';
   };

@@ -7,25 +7,20 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { ADMIN_TAGS, buildOpenApi } from '../../backoffice-layer/admin-api/openapi.js';
-import { backofficeAdminRoutes, registerAdminKey, type AdminRoute } from '../../backoffice-layer/index.js';
-import { channelAdminRoutes, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { backofficeAdminRoutes, type AdminRoute } from '../../backoffice-layer/index.js';
+import { channelAdminRoutes } from '../../channel-layer/index.js';
 import { ACTIONS, CONDITIONS, enrollCustomer, journeyAdminRoutes } from '../../journey-layer/index.js';
 import { seedCoat } from '../support/channel.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
+import { startAdminNode, type AdminNode } from '../support/admin-node.js';
 
 const ROUTES: readonly AdminRoute[] = [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes];
-const KEY = 'openapi-lint-test-key-0123456789';
-
-let ctx: BackofficeTestContext;
-let node: ApiNode;
+let admin: AdminNode;
 let served: Record<string, any>;
 beforeAll(async () => {
-  ctx = await createBackofficeTestContext();
-  await registerAdminKey(ctx.deps.db, KEY, 'openapi', new Date());
-  node = await startApiNode(ctx.deps, 0, '127.0.0.1');
-  served = await (await fetch(`http://127.0.0.1:${node.port}/admin/v1/openapi.json`, { headers: { authorization: `Bearer ${KEY}` } })).json() as Record<string, any>;
+  admin = await startAdminNode('openapi');
+  served = (await admin.call('GET', '/openapi.json')).body as Record<string, any>;
 });
-afterAll(async () => { await node.stop(100); await ctx.close(); });
+afterAll(async () => { await admin.close(); });
 
 describe('the admin OpenAPI document', () => {
   it('is what the routes build, and lints clean with the recommended rules: no error, no warning', async () => {
@@ -68,12 +63,9 @@ describe('the admin OpenAPI document', () => {
   });
 
   it('answers what the response schemas say', async () => {
-    await seedCoat(ctx.deps);
-    await enrollCustomer(ctx.deps, { displayName: 'Schema Customer', email: 'schema@example.nl' }, { channel: 'ADMIN', idempotencyKey: randomUUID() });
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      return { status: res.status, body: await res.json() as any };
-    };
+    await seedCoat(admin.ctx.deps);
+    await enrollCustomer(admin.ctx.deps, { displayName: 'Schema Customer', email: 'schema@example.nl' }, { channel: 'ADMIN', idempotencyKey: randomUUID() });
+    const call = (method: string, path: string, body?: unknown) => admin.call(method, path, { body, headers: { 'idempotency-key': randomUUID() } });
     const client = await call('POST', '/clients', { channel: 'WEB' });
     const key = await call('POST', '/admin-keys', { name: 'schema' });
     const answers: Array<[string, { status: number; body: unknown }]> = [
