@@ -23,7 +23,7 @@ const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
   403: { name: 'Forbidden', description: 'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired)' },
   404: { name: 'NotFound', description: 'NOT_FOUND: no such resource' },
   409: { name: 'Conflict', description: 'CONFLICT (or INSUFFICIENT_STOCK): the change conflicts with the current state' },
-  413: { name: 'PayloadTooLarge', description: 'PAYLOAD_TOO_LARGE: the body is larger than 1 MB' },
+  413: { name: 'PayloadTooLarge', description: 'PAYLOAD_TOO_LARGE: the body is too large (a JSON body: over 1 MB)' },
   429: { name: 'RateLimited', description: 'RATE_LIMITED: too many unknown keys or key look-ups from this address; retry after `retryAfterMs`' },
   503: { name: 'Unavailable', description: 'UNAVAILABLE: the hub cannot answer now (database or Redis); retry shortly' },
 };
