@@ -10,14 +10,16 @@ export const MAX_SEARCH_RESULTS = 50;
 /**
  * A staff search: by an identifier (`identifier`, optionally of one `kind`; normalised as every channel's identifiers
  * are, so `06-1234 5678` finds `+31612345678`) or by name (`name`: case-insensitive, anywhere in the display name,
- * at least 2 characters) — exactly one of the two.
+ * at least 2 characters), or `query` — what a search box sends: any identifier it can be, and any name it appears in,
+ * identifier matches first — exactly one of the three.
  */
 export const CustomerSearchSchema = z.strictObject({
   identifier: z.string().trim().min(1).max(320).optional().describe('An e-mail address, phone number, loyalty card or app account, as typed'),
   kind: IdentifierKindSchema.optional().describe('Search this kind of identifier only (default: every kind the value can be)'),
   name: z.string().trim().min(2).max(200).optional().describe('Part of the display name, case-insensitive (at least 2 characters)'),
+  query: z.string().trim().min(2).max(320).optional().describe('What a search box sends: matched as every identifier it can be and as part of the name (at least 2 characters)'),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_RESULTS).default(20).describe(`How many profiles to answer (1–${MAX_SEARCH_RESULTS})`),
-}).refine((q) => (q.identifier === undefined) !== (q.name === undefined), { message: 'give either identifier or name', path: ['identifier'] })
+}).refine((q) => [q.identifier, q.name, q.query].filter((v) => v !== undefined).length === 1, { message: 'give one of identifier, name or query', path: ['identifier'] })
   .refine((q) => q.kind === undefined || q.identifier !== undefined, { message: 'kind goes with identifier', path: ['kind'] });
 export type CustomerSearch = z.infer<typeof CustomerSearchSchema>;
 
@@ -48,12 +50,14 @@ export interface SearchActor {
  *   be no kind at all.
  */
 export async function searchCustomers(deps: { db: Database; clock: { now(): Date } }, query: CustomerSearch, by: SearchActor): Promise<{ customers: CustomerSearchHit[] }> {
-  const hits = query.identifier !== undefined ? await byIdentifier(deps.db, query.identifier, query.kind, query.limit) : await byName(deps.db, query.name!, query.limit);
+  const hits = query.identifier !== undefined ? await byIdentifier(deps.db, query.identifier, query.kind, query.limit)
+    : query.name !== undefined ? await byName(deps.db, query.name, query.limit)
+      : await byAnything(deps.db, query.query!, query.limit);
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (tx) => {
     await recordAudit(tx, now, {
       actor: by.actor, action: 'customer.search',
-      details: { ...by.details, by: query.identifier !== undefined ? 'identifier' : 'name', kind: query.kind ?? null, results: hits.length },
+      details: { ...by.details, by: query.identifier !== undefined ? 'identifier' : query.name !== undefined ? 'name' : 'query', kind: query.kind ?? null, results: hits.length },
     });
     for (const hit of hits) await recordAudit(tx, now, { actor: by.actor, action: 'customer.search-result', subject: `customer:${hit.id}`, details: { ...by.details, matchedBy: hit.matchedBy } });
   });
@@ -79,6 +83,17 @@ async function byIdentifier(db: Database, raw: string, kind: IdentifierKind | un
     const live = await db.selectFrom('customers').select('displayName').where('id', '=', id).executeTakeFirst();
     if (live) hits.set(id, { id, displayName: live.displayName, matchedBy: row.kind });
   }
+  return [...hits.values()].slice(0, limit);
+}
+
+/** A search box's text: the profiles it identifies (when it can be an identifier at all), then those it names. */
+async function byAnything(db: Database, text: string, limit: number): Promise<CustomerSearchHit[]> {
+  const hits = new Map<string, CustomerSearchHit>();
+  const identified = await byIdentifier(db, text, undefined, limit).catch((e: unknown) => {
+    if (e instanceof DomainError && e.code === 'BAD_USER_INPUT') return [];
+    throw e;
+  });
+  for (const hit of [...identified, ...(await byName(db, text, limit))]) if (!hits.has(hit.id)) hits.set(hit.id, hit);
   return [...hits.values()].slice(0, limit);
 }
 

@@ -48,6 +48,18 @@ describe('staff customer search', () => {
     expect((await search(`name=${encodeURIComponent('a%a')}`)).body.customers).toEqual([]);
   });
 
+  it('answers a search box\'s query (the contract\'s ?query=) by identifier first, then by name', async () => {
+    const byPhone = await search(`query=${encodeURIComponent('06-1234 5678')}`);
+    expect(byPhone.status).toBe(200);
+    expect(byPhone.body.customers).toEqual([{ id: anna, displayName: 'Anna de Vries', matchedBy: 'PHONE' }]);
+    expect((await search(`query=${encodeURIComponent('annelies@example.nl')}`)).body.customers).toEqual([{ id: annelies, displayName: 'Annelies Bakker', matchedBy: 'EMAIL' }]);
+    expect((await search('query=ann')).body.customers.map((c: { id: string; matchedBy: string }) => [c.id, c.matchedBy])).toEqual([[anna, 'NAME'], [annelies, 'NAME']]);
+    expect((await search('query=zz')).body.customers).toEqual([]);
+    const both = await search('query=ann&name=ann');
+    expect(both.status).toBe(400);
+    expect(both.body.code).toBe('BAD_USER_INPUT');
+  });
+
   it('refuses bad queries with BAD_USER_INPUT naming the parameter', async () => {
     for (const [query, path] of [['', 'query.identifier'], ['identifier=a@b.nl&name=Anna', 'query.identifier'], ['name=A', 'query.name'], ['name=Anna&limit=51', 'query.limit'], ['name=Anna&kind=EMAIL', 'query.kind'], ['email=a@b.nl', 'query']] as const) {
       const res = await search(query);
