@@ -6,6 +6,9 @@ export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues 
 export { defineRoute, type AdminRoute, type AdminActor, type AdminRouteInput } from './admin-api/admin-route.js';
 export { createAdminRouter, ADMIN_JSON_LIMIT } from './admin-api/admin-router.js';
 export { bootstrapAdminKey, generateAdminKey, registerAdminKey, authenticateAdminKey } from './admin-api/admin-auth.js';
+export {
+  listAdminKeys, getAdminKey, createAdminKey, revokeAdminKey, rotateAdminKey, DEFAULT_ROTATION_GRACE_SECONDS, type AdminKeyView,
+} from './admin-api/admin-keys.js';
 export { toProblem, sendProblem, parseInput, type Problem } from './admin-api/problem.js';
 export { backofficeAdminRoutes } from './admin-api/routes.js';
 export * from './catalogue/index.js';

@@ -98,10 +98,10 @@ async function main(argv: string[]): Promise<void> {
       }
       const host = listenHost(config, command === 'start' ? 'start' : 'api');
       const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => { await rt.close(); throw e; });
-      const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps);
+      const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
       if (api) await announceAdminKey(rt);
       if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
-      else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n`);
+      else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`);
       onShutdown(async (signal) => {
         logger.info({ signal }, 'shutting down: draining requests and jobs');
         await api?.stop();

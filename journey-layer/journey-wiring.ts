@@ -1,4 +1,5 @@
 import type { AdminRoute, BackofficeWorkerOptions, EventConsumer } from '../backoffice-layer/index.js';
+import { customerRoutes } from './customers/routes.js';
 import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
@@ -7,7 +8,7 @@ import { journeyReadModelFacets, journeyScheduleEventTypes, journeyScheduleSourc
 import type { Redis } from '../shared/index.js';
 
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
-export const journeyAdminRoutes: readonly AdminRoute[] = [...promotionRoutes, ...loyaltyRoutes];
+export const journeyAdminRoutes: readonly AdminRoute[] = [...promotionRoutes, ...loyaltyRoutes, ...customerRoutes];
 
 /** The journey layer's event consumers, run by every worker after the backoffice read model. */
 export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {

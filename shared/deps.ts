@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './database/database.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * Everything a service needs from the outside world, passed as one plain object (no DI container).
@@ -20,4 +21,9 @@ export interface Deps {
   redisPrefix: string;
   clock: Clock;
   logger: Logger;
+  /**
+   * The process's Prometheus metrics (one registry per process, so `omnihub start` shows API and worker on one
+   * `/metrics`). Absent: each API node or worker started with these deps makes a registry of its own.
+   */
+  metrics?: Metrics;
 }

@@ -13,6 +13,6 @@ export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/e
 export { runWrite, writeInTransaction, lockOrClaim, currentRevision, advanceRevision, canonicalJson, sha256, requestHash, type WriteContext, type WriteResult, type IdempotencyOptions, type WriteDeps } from './database/write-transaction.js';
 export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, countInWindow, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
 export type { Deps } from './deps.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { createMetrics, SCRAPE_READ_TIMEOUT_MS, type Metrics, type SampledGauge, type ReadModelRole } from './metrics.js';
 export { findUnstorableText, MAX_INPUT_DEPTH, storableText, unstorableTextReason } from './text.js';
 export { callerAddress, KeyGuard, KEY_CACHE_MS, ADDRESS_LOOKUPS_PER_SECOND, UNKNOWN_KEYS_PER_MINUTE } from './key-guard.js';

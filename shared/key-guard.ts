@@ -3,6 +3,7 @@ import proxyaddr from 'proxy-addr';
 import type { Redis } from 'ioredis';
 import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { sha256 } from './database/write-transaction.js';
 import { countInWindow, luaScript } from './redis/redis.js';
 
@@ -41,9 +42,10 @@ export class KeyGuard<T> {
 
   /**
    * @param lookUp reads a key from the database: what it stands for, or null when unknown or revoked.
-   * @param name the kind of key, for messages and Redis keys (`client`, `admin`).
+   * @param name the kind of key, for messages and Redis keys (`client`, `admin`), and for the reason a refusal is
+   *   counted under in `deps.metrics` (`<name>-key-lookups`, `<name>-unknown-keys`).
    */
-  constructor(private readonly deps: { redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger }, private readonly name: string, private readonly lookUp: (key: string) => Promise<T | null>, private readonly ttlMs = KEY_CACHE_MS) {}
+  constructor(private readonly deps: { redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger; metrics?: Pick<Metrics, 'rateLimited'> }, private readonly name: string, private readonly lookUp: (key: string) => Promise<T | null>, private readonly ttlMs = KEY_CACHE_MS) {}
 
   /** What this node still remembers of the key: what it stands for, `null` when known to be unknown or revoked, `undefined` when it must be looked up. */
   remembered(key: string): T | null | undefined {
@@ -67,6 +69,7 @@ export class KeyGuard<T> {
       const second = Math.floor(Date.now() / 1000);
       const counts = await countLookUp(this.deps.redis, [`${prefix}:${second}`, `${prefix}:unknown`], []).catch(() => [0, 0]) as [number, number];
       if (counts[0] > ADDRESS_LOOKUPS_PER_SECOND || counts[1] >= UNKNOWN_KEYS_PER_MINUTE) {
+        this.deps.metrics?.rateLimited.inc({ reason: `${this.name}-${counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 'unknown-keys' : 'key-lookups'}` });
         throw new DomainError('RATE_LIMITED', `Too many unknown ${this.name} keys or key checks from this address; retry shortly`, { retryAfterMs: counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 60_000 : 1_000 });
       }
       const found = await this.readNow(key);

@@ -15,23 +15,27 @@ export async function registerAdminKey(db: Database, key: string, name: string, 
 }
 
 /**
- * The admin-key bootstrap of API.md: a key given in OMNIHUB_ADMIN_KEY is registered; with none and no key yet,
- * one is generated and returned so the caller can print it once.
+ * The admin-key bootstrap of API.md: a key given in OMNIHUB_ADMIN_KEY is registered (a value that was revoked or
+ * rotated out stays so: registering it again does not revive it); with none and no working key (none unrevoked and
+ * unexpired), one is generated and returned so the caller can print it once.
  */
 export async function bootstrapAdminKey(db: Database, configured: string | undefined, now: Date): Promise<{ generated?: string }> {
   if (configured) {
     await registerAdminKey(db, configured, 'OMNIHUB_ADMIN_KEY', now);
     return {};
   }
-  const any = await db.selectFrom('adminKeys').select('id').where('revokedAt', 'is', null).limit(1).executeTakeFirst();
+  const any = await db.selectFrom('adminKeys').select('id').where('revokedAt', 'is', null)
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)])).limit(1).executeTakeFirst();
   if (any) return {};
   const key = generateAdminKey();
   await registerAdminKey(db, key, 'bootstrap', now);
   return { generated: key };
 }
 
-export async function authenticateAdminKey(db: Database, key: string): Promise<AdminActor | undefined> {
-  const row = await db.selectFrom('adminKeys').select(['id', 'name']).where('keyHash', '=', sha256(key)).where('revokedAt', 'is', null).executeTakeFirst();
+/** The admin a key stands for at `now`, or undefined for an unknown, revoked or expired (rotated out) key. */
+export async function authenticateAdminKey(db: Database, key: string, now: Date = new Date()): Promise<AdminActor | undefined> {
+  const row = await db.selectFrom('adminKeys').select(['id', 'name']).where('keyHash', '=', sha256(key)).where('revokedAt', 'is', null)
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)])).executeTakeFirst();
   return row ? { keyId: row.id, name: row.name } : undefined;
 }
 
@@ -39,9 +43,10 @@ export async function authenticateAdminKey(db: Database, key: string): Promise<A
  * Express middleware: `Authorization: Bearer <admin key>` or a 401/403 problem. Admin keys are checked as channel
  * keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within that; look-ups of keys a node does
  * not know limited per source address, then 429 RATE_LIMITED); 503 UNAVAILABLE when PostgreSQL cannot check a key.
+ * A rotated key past its grace (expiresAt) is refused as a revoked one is, within the same 5 s.
  */
 export function requireAdmin(deps: { db: Database; redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger; config: { trustProxy: string[] } }) {
-  const keys = new KeyGuard<AdminActor>(deps, 'admin', async (key) => (await authenticateAdminKey(deps.db, key)) ?? null);
+  const keys = new KeyGuard<AdminActor>(deps, 'admin', async (key) => (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null);
   const addressOf = callerAddress(deps.config.trustProxy);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.header('authorization') ?? '';

@@ -25,7 +25,14 @@ export interface AdminRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType
   method: 'get' | 'put' | 'post' | 'delete';
   /** Express-style path under /admin/v1, e.g. `/products/:sku`. */
   path: string;
+  /**
+   * The OpenAPI operationId: camelCase, unique across the API, never changed once published (clients are generated
+   * from it). Every product route names one (tests/backoffice/openapi-lint.test.ts); absent, one is derived from the
+   * method and path.
+   */
+  operationId?: string;
   summary: string;
+  /** One of ADMIN_TAGS (openapi.ts), which describes it. */
   tag: string;
   params?: P;
   query?: Q;
@@ -34,6 +41,15 @@ export interface AdminRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType
   rawBody?: { contentTypes: string[] };
   /** Status on success; 200 unless set. */
   status?: number;
+  /**
+   * The success answer's shape, for the OpenAPI document (dates as ISO 8601 strings, as JSON carries them). Every
+   * product route gives one (tests/backoffice/openapi-lint.test.ts); absent, the document says "an object".
+   */
+  response?: z.ZodType;
+  /** The route honours an `Idempotency-Key` header (`required`: refuses a write without one). */
+  idempotencyKey?: 'required';
+  /** Codes the route may answer besides those of every route (400, 401, 403, 429, 503), e.g. NOT_FOUND, CONFLICT. */
+  errors?: readonly ('NOT_FOUND' | 'CONFLICT' | 'INSUFFICIENT_STOCK' | 'PAYLOAD_TOO_LARGE')[];
   handle(input: AdminRouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<unknown>;
 }
 

@@ -34,7 +34,7 @@ export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRo
         const revision = (result as { revision?: unknown } | undefined)?.revision;
         await recordAudit(deps.db, deps.clock.now(), {
           actor: `admin:${actor.name}`, action: `${route.method.toUpperCase()} ${route.path}`, subject: req.path,
-          revision: typeof revision === 'number' ? revision : null,
+          revision: typeof revision === 'number' ? revision : null, details: { adminKeyId: actor.keyId },
         }).catch((e: unknown) => deps.logger.error({ err: e }, 'could not write the audit trail'));
       }
       res.status(route.status ?? 200).json(result ?? {});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Executor } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from './admin-route.js';
+import { IsoDateTime, Revision } from './responses.js';
 
 export interface AuditEntry {
   actor: string;
@@ -30,7 +31,15 @@ const AuditQuerySchema = z.strictObject({
 /** `GET /admin/v1/audit`: newest first, keyset-paginated by id. */
 export const auditRoutes: readonly AdminRoute[] = [
   defineRoute({
-    method: 'get', path: '/audit', tag: 'audit', summary: 'Audit trail of changes and sensitive reads, newest first',
+    method: 'get', path: '/audit', tag: 'audit', operationId: 'listAuditEntries',
+    response: z.object({
+      entries: z.array(z.object({
+        id: z.int(), at: IsoDateTime, actor: z.string().describe('`admin:<key name>`, `client:<id>`, `channel:WEB`…'), action: z.string(), subject: z.string().nullable(),
+        revision: Revision.nullable(), details: z.record(z.string(), z.unknown()),
+      })),
+      next: z.int().nullable().describe('Pass as `before` for the next page'),
+    }),
+    summary: 'Audit trail of changes and sensitive reads, newest first',
     query: AuditQuerySchema,
     handle: async ({ deps, query }) => {
       let q = deps.db.selectFrom('auditLog').selectAll().orderBy('id', 'desc').limit(query.limit);

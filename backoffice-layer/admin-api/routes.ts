@@ -3,7 +3,8 @@ import { catalogueRoutes } from '../catalogue/index.js';
 import { pricingRoutes } from '../pricing/index.js';
 import { stockRoutes } from '../stock/index.js';
 import { importRoutes } from '../import/index.js';
+import { adminKeyRoutes } from './admin-keys.js';
 import { auditRoutes } from './audit.js';
 
 /** Every admin REST route of the backoffice layer. */
-export const backofficeAdminRoutes: readonly AdminRoute[] = [...catalogueRoutes, ...pricingRoutes, ...stockRoutes, ...importRoutes, ...auditRoutes];
+export const backofficeAdminRoutes: readonly AdminRoute[] = [...catalogueRoutes, ...pricingRoutes, ...stockRoutes, ...importRoutes, ...auditRoutes, ...adminKeyRoutes];

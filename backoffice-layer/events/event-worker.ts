@@ -141,7 +141,7 @@ export interface EventWorker {
  * holds in one go while the next ones arrive, so a burst costs one transaction, not one per event. A failing event
  * makes its own job retry with back-off; nothing is skipped.
  */
-export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, consumers: readonly EventConsumer[], opts: { batchSize?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
+export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger' | 'metrics'>, consumers: readonly EventConsumer[], opts: { batchSize?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
   const lockDuration = opts.lockDurationMs ?? 10_000;
   const batchSize = opts.batchSize ?? 200;
@@ -166,6 +166,7 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
           return [];
         });
         const outcome = await applyEvents(deps.db, consumers, whole.map((b) => b.event), deps.clock.now());
+        for (const names of outcome.applied.values()) for (const consumer of names) deps.metrics?.eventsApplied.inc({ consumer });
         for (const b of whole) b.done(outcome.failed.has(b.event.id) ? (outcome.failed.get(b.event.id) ?? new Error('event failed')) : undefined);
       } catch (e) {
         for (const b of batch) b.done(e ?? new Error('event batch failed'));

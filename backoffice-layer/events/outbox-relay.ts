@@ -20,7 +20,7 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger'>;
+type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger' | 'metrics'>;
 
 /**
  * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows are
@@ -45,10 +45,17 @@ export async function publishPending(deps: Deps, batchSize = 500): Promise<numbe
         await deps.db.updateTable('outbox').set({ publishedAt: null }).where('position', 'in', rows.map((r) => r.position)).execute().catch(() => undefined);
         throw e;
       }
+      deps.metrics?.outboxRelayed.inc(rows.length);
     }
     total += rows.length;
     if (rows.length < batchSize) return total;
   }
+}
+
+/** Outbox events not yet published (the relay's backlog); counted on the partial index of unpublished rows. */
+async function countUnpublished(db: BackofficeDeps['db']): Promise<number> {
+  const r = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /**
@@ -158,6 +165,7 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
   };
 
   await listen();
+  const unsample = deps.metrics?.sample('outboxUnpublished', () => countUnpublished(deps.db));
   const poll = setInterval(() => void pump(), pollMs);
   let redelivering = false;
   const redeliver = setInterval(() => {
@@ -173,6 +181,7 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
     drain: pump,
     stop: async () => {
       stopped = true;
+      unsample?.();
       clearInterval(poll);
       clearInterval(redeliver);
       await running;

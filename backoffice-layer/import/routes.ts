@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { IsoDateTime, Revision } from '../admin-api/responses.js';
 import { IMPORT_FORMATS, IMPORT_KINDS } from './import-rows.js';
 import { runImport } from './run-import.js';
 
@@ -10,9 +11,21 @@ function importView(r: { id: string; kind: string; format: string; status: strin
   return { ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null };
 }
 
+const RowErrors = z.array(z.object({ line: z.int(), message: z.string() }).loose());
+/** An import's progress and result as stored (its errors omitted from the list). */
+const ImportView = z.object({
+  id: z.uuid(), kind: z.enum(IMPORT_KINDS), format: z.enum(IMPORT_FORMATS), status: z.enum(['RUNNING', 'COMPLETED', 'FAILED']), source: z.string(),
+  totalBytes: z.int().nullable(), processedBytes: z.int(), processedRows: z.int(), okRows: z.int(), errorRows: z.int(), errors: RowErrors.optional(),
+  revision: Revision.nullable(), startedAt: IsoDateTime, finishedAt: IsoDateTime.nullable(),
+}).meta({ id: 'Import' });
+
 export const importRoutes: readonly AdminRoute[] = [
   defineRoute({
-    method: 'post', path: '/imports', tag: 'imports', status: 201,
+    method: 'post', path: '/imports', tag: 'imports', operationId: 'createImport', status: 201, errors: ['CONFLICT'],
+    response: z.object({
+      importId: z.uuid(), kind: z.enum(IMPORT_KINDS), format: z.enum(IMPORT_FORMATS), status: z.literal('COMPLETED'), bytes: z.int(), totalBytes: z.int().nullable(), rows: z.int(), changedRows: z.int(),
+      unchangedRows: z.int(), errorRows: z.int(), errors: RowErrors, revisions: z.tuple([Revision, Revision]).nullable(), durationMs: z.number(),
+    }).loose(),
     summary: 'Bulk import of products, prices or stock: stream an NDJSON (application/x-ndjson) or CSV (text/csv) body; bad rows are reported, good rows land; re-runs change nothing',
     query: z.strictObject({ kind: z.enum(IMPORT_KINDS), format: z.enum(IMPORT_FORMATS).optional() }),
     rawBody: { contentTypes: Object.keys(CONTENT_TYPES) },
@@ -31,7 +44,7 @@ export const importRoutes: readonly AdminRoute[] = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/imports/:id', tag: 'imports', summary: 'Progress and result of an import (errors with line numbers)',
+    method: 'get', path: '/imports/:id', tag: 'imports', operationId: 'getImport', response: z.object({ import: ImportView }), summary: 'Progress and result of an import (errors with line numbers)',
     params: z.strictObject({ id: z.uuid() }),
     handle: async ({ deps, params }) => {
       const row = await deps.db.selectFrom('imports').selectAll().where('id', '=', params.id).executeTakeFirst();
@@ -40,7 +53,7 @@ export const importRoutes: readonly AdminRoute[] = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/imports', tag: 'imports', summary: 'Recent imports, newest first',
+    method: 'get', path: '/imports', tag: 'imports', operationId: 'listImports', response: z.object({ imports: z.array(ImportView) }), summary: 'Recent imports, newest first',
     query: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) }),
     handle: async ({ deps, query }) => {
       const rows = await deps.db.selectFrom('imports').selectAll().orderBy('startedAt', 'desc').limit(query.limit).execute();

@@ -1,7 +1,8 @@
 import type { Transaction } from 'kysely';
-import type { Database, DB, EventEnvelope, Redis } from '../../shared/index.js';
+import type { DB, Deps, EventEnvelope, Redis } from '../../shared/index.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
+import { CommitVisibility } from './commit-visibility.js';
 import { sourceIdentity } from './source.js';
 import { execPipeline, globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetTarget, type FacetWrite, type GlobalFacet } from './store.js';
 
@@ -35,9 +36,11 @@ function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _typ
  * SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is revision-guarded, so repeats and
  * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory. Writes land only
  * while the model belongs to this consumer's database (see GUARDED_WRITE): after a loss the rebuild covers them.
+ * With `deps.metrics`, each revision's commit → visible time is observed once the watermark covers it.
  */
-export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefix: string }, facets: readonly GlobalFacet[] = []): EventConsumer {
+export function readModelConsumer(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>, facets: readonly GlobalFacet[] = []): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
+  const visibility = deps.metrics ? new CommitVisibility(deps.metrics.commitToVisible, deps.clock) : undefined;
   const target = async (): Promise<FacetTarget> => ({ keys, source: await sourceIdentity(deps.db) });
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
     const writes: FacetWrite[] = [];
@@ -103,7 +106,8 @@ export function readModelConsumer(deps: { db: Database; redis: Redis; redisPrefi
     applyBatch,
     async afterCommit(events, reached) {
       const newest = events.reduce<EventEnvelope | null>((a, e) => (a && a.revision >= e.revision ? a : e), null);
-      await raiseAndAnnounceWatermark(deps.redis, await target(), await reached(), newest ? `${newest.revision}:${newest.id}` : '');
+      const watermark = await raiseAndAnnounceWatermark(deps.redis, await target(), await reached(), newest ? `${newest.revision}:${newest.id}` : '');
+      visibility?.applied(events, watermark);
     },
   };
 }
@@ -120,4 +124,14 @@ async function writeFactsAndNotify(redis: Redis, target: FacetTarget, writes: Fa
     pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
   }
   await execPipeline(pipe);
+}
+
+/**
+ * The revision the Redis read model has fully reached (its watermark), or null when it holds none or is not built
+ * from this database (lost, being rebuilt, another database's): nothing is served from it then.
+ */
+export async function readModelWatermark(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix'>): Promise<number | null> {
+  const keys = readModelKeys(deps.redisPrefix);
+  const [[watermark, built], source] = await Promise.all([deps.redis.mget(keys.watermark, keys.built), sourceIdentity(deps.db)]);
+  return watermark === null || built !== source ? null : Number(watermark);
 }

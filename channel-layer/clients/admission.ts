@@ -32,7 +32,8 @@ export function bearerKey(authorization: string | undefined): string | undefined
  * The one door of the channel API, passed by every HTTP request and every WebSocket connection and operation: the
  * client key (a KeyGuard: remembered briefly per node, look-ups of unknown keys limited per source address), the
  * per-client rate limit shared by every node (Redis, one-second windows; if Redis cannot answer, callers are let
- * through rather than refused), and the customer token.
+ * through rather than refused), and the customer token. Refusals for the rate count in `deps.metrics` as
+ * `omnihub_rate_limited_total{reason="client-rate"}` (the key guard's under its own reasons).
  */
 export class Gate {
   readonly keys: KeyGuard<ChannelClient>;
@@ -67,6 +68,8 @@ export class Gate {
     const now = Date.now();
     const second = Math.floor(now / 1000);
     const count = await countInWindow(this.deps.redis, `${this.deps.redisPrefix}:rl:${client.id}:${second}`, 2).catch(() => 0);
-    if (count > limit) throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', { retryAfterMs: (second + 1) * 1000 - now });
+    if (count <= limit) return;
+    this.deps.metrics?.rateLimited.inc({ reason: 'client-rate' });
+    throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', { retryAfterMs: (second + 1) * 1000 - now });
   }
 }

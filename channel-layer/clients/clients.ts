@@ -57,9 +57,18 @@ export interface ChannelClientView extends ChannelClient {
   revokedAt: Date | null;
 }
 
+const CLIENT_COLUMNS = ['id', 'name', 'channel', 'locationId', 'scopes', 'createdAt', 'revokedAt'] as const;
+
 /** Every channel client, newest first, revoked ones included. */
 export async function listChannelClients(db: Database): Promise<ChannelClientView[]> {
-  return db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes', 'createdAt', 'revokedAt']).orderBy('createdAt', 'desc').orderBy('id').execute();
+  return db.selectFrom('channelClients').select(CLIENT_COLUMNS).orderBy('createdAt', 'desc').orderBy('id').execute();
+}
+
+/** One channel client (never its key). @throws NOT_FOUND for an unknown client. */
+export async function getChannelClient(db: Database, id: string): Promise<ChannelClientView> {
+  const row = await db.selectFrom('channelClients').select(CLIENT_COLUMNS).where('id', '=', id).executeTakeFirst();
+  if (!row) throw new DomainError('NOT_FOUND', `No channel client ${id}`, { clientId: id });
+  return row;
 }
 
 /**
@@ -69,24 +78,43 @@ export async function listChannelClients(db: Database): Promise<ChannelClientVie
  */
 export async function revokeChannelClient(db: Database, id: string, now: Date): Promise<ChannelClientView> {
   await db.updateTable('channelClients').set({ revokedAt: now }).where('id', '=', id).where('revokedAt', 'is', null).execute();
-  const row = await db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes', 'createdAt', 'revokedAt']).where('id', '=', id).executeTakeFirst();
-  if (!row) throw new DomainError('NOT_FOUND', `No channel client ${id}`, { clientId: id });
-  return row;
+  return getChannelClient(db, id);
 }
+
+const ClientParams = z.strictObject({ id: z.uuid() });
+/** A channel client as the admin API answers it: never its key nor the key's hash. */
+const ClientViewSchema = z.object({
+  id: z.uuid(), name: z.string(), channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']), locationId: z.string().nullable().describe('A store terminal\u2019s store'),
+  scopes: z.array(z.string()), createdAt: z.iso.datetime({ offset: true }), revokedAt: z.iso.datetime({ offset: true }).nullable(),
+}).meta({ id: 'ChannelClient' });
+const ClientResponse = z.object({ client: ClientViewSchema });
+const REVOKE_SUMMARY = 'Revoke a channel client key (idempotent): refused on every node within 5 s, over HTTP and WebSocket; its open subscriptions end with UNAUTHENTICATED';
 
 export const channelAdminRoutes: readonly AdminRoute[] = [
   defineRoute({
-    method: 'post', path: '/clients', tag: 'clients', status: 201, summary: 'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
-    body: ClientBodySchema,
+    method: 'post', path: '/clients', tag: 'clients', operationId: 'createClient', status: 201, errors: ['NOT_FOUND'],
+    summary: 'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
+    body: ClientBodySchema, response: z.object({ id: z.uuid(), key: z.string().describe('The client key: shown only in this answer') }),
     handle: async ({ deps, body }) => createChannelClient(deps.db, body, deps.clock.now()),
   }),
   defineRoute({
-    method: 'get', path: '/clients', tag: 'clients', summary: 'Every channel client (never its key), newest first, revoked ones included',
+    method: 'get', path: '/clients', tag: 'clients', operationId: 'listClients', summary: 'Every channel client (never its key), newest first, revoked ones included',
+    response: z.object({ clients: z.array(ClientViewSchema) }),
     handle: async ({ deps }) => ({ clients: await listChannelClients(deps.db) }),
   }),
   defineRoute({
-    method: 'post', path: '/clients/:id/revoke', tag: 'clients', summary: 'Revoke a channel client key: refused on every node within 5 s, over HTTP and WebSocket; its open subscriptions end with UNAUTHENTICATED',
-    params: z.strictObject({ id: z.uuid() }),
+    method: 'get', path: '/clients/:id', tag: 'clients', operationId: 'getClient', summary: 'One channel client (never its key)',
+    params: ClientParams, response: ClientResponse,
+    handle: async ({ deps, params }) => ({ client: await getChannelClient(deps.db, params.id) }),
+  }),
+  defineRoute({
+    method: 'delete', path: '/clients/:id', tag: 'clients', operationId: 'revokeClient', summary: REVOKE_SUMMARY,
+    params: ClientParams, response: ClientResponse,
+    handle: async ({ deps, params }) => ({ client: await revokeChannelClient(deps.db, params.id, deps.clock.now()) }),
+  }),
+  defineRoute({
+    method: 'post', path: '/clients/:id/revoke', tag: 'clients', operationId: 'revokeClientByPost', summary: `${REVOKE_SUMMARY} (as DELETE /clients/{id})`,
+    params: ClientParams, response: ClientResponse,
     handle: async ({ deps, params }) => ({ client: await revokeChannelClient(deps.db, params.id, deps.clock.now()) }),
   }),
 ];

@@ -13,6 +13,7 @@ import { callerAddress, DomainError, ERROR_CODES, findUnstorableText, luaScript 
 import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
 import { scopeLimit } from '../clients/clients.js';
 import { formatChannelError, graphqlExtensions } from './errors.js';
+import { graphqlMetricsPlugin } from './metrics-plugin.js';
 import { checkDocument, laterRules, PARSE_OPTIONS, withinLimits } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed, SnapshotHub } from './subscriptions.js';
@@ -105,7 +106,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     persistedQueries: false,
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them. No landing
     // page either: Apollo's loads its scripts from a CDN.
-    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), ...(deps.metrics ? [graphqlMetricsPlugin(deps.metrics.graphqlOperations)] : [])],
     formatError: format,
   });
   await server.start();

@@ -29,10 +29,7 @@ export function createHttpApp(opts: AppOptions): Express {
   app.set('etag', false);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const end = metrics.httpRequests.startTimer();
-    res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path;
-      end({ method: req.method, route: route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
-    });
+    res.on('finish', () => { end({ method: req.method, route: routeLabel(req, res), status: String(res.statusCode) }); });
     next();
   });
 
@@ -50,7 +47,10 @@ export function createHttpApp(opts: AppOptions): Express {
   });
   app.get('/metrics', metricsRoute(deps, metrics, { token: opts.metricsToken, open: false }));
 
-  for (const [path, handlers] of Object.entries(opts.mounts)) app.use(path, ...(Array.isArray(handlers) ? handlers : [handlers]));
+  for (const [path, handlers] of Object.entries(opts.mounts)) {
+    const mounted: RequestHandler = (_req, res, next) => { res.locals[MOUNT] = path; next(); };
+    app.use(path, mounted, ...(Array.isArray(handlers) ? handlers : [handlers]));
+  }
   app.use(notFound);
   return app;
 }
@@ -68,6 +68,21 @@ export function createMetricsApp(opts: { deps: Deps; metrics: Metrics; token?: s
   app.get('/metrics', metricsRoute(opts.deps, opts.metrics, { token: opts.token, open: true }));
   app.use(notFound);
   return app;
+}
+
+/** `res.locals` key of the mount a request entered (its path pattern, e.g. `/graphql`), for the route label. */
+const MOUNT = 'metricsMount';
+
+/**
+ * The `route` label of a request: the pattern of the route that answered it (`/admin/v1/products/:sku`, `/healthz`),
+ * else the mount it entered (`/graphql`, whose router matches no route of its own; an unknown path under a mount),
+ * else `unmatched` — never the raw path, whose values (SKUs, ids, anything a client sends) would have no bound.
+ */
+function routeLabel(req: Request, res: Response): string {
+  const mount = typeof res.locals[MOUNT] === 'string' ? res.locals[MOUNT] : '';
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof route === 'string') return `${mount}${route}`;
+  return mount || 'unmatched';
 }
 
 function notFound(_req: Request, res: Response): void {

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createMetrics, type Logger, type Metrics } from '../../shared/index.js';
+import { createMetrics, currentRevision, type Logger, type Metrics } from '../../shared/index.js';
 import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
+import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
 import { channelAdminRoutes } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
 
@@ -20,18 +21,20 @@ export interface ApiNode {
 /**
  * A stateless API node: admin REST, GraphQL, health and readiness on one port; metrics behind
  * `config.metricsToken` there, and — when `config.metricsPort` is set — alone on a second listener at
- * `config.metricsHost`, started and stopped with the node.
+ * `config.metricsHost`, started and stopped with the node. Outside production also the GraphQL explorer, at
+ * `/explorer` and at a browser's `GET /graphql` (channel-layer/http/explorer.ts).
  * @throws the listen error (EADDRINUSE, EACCES) of either port; nothing is left listening then.
  * @example const node = await startApiNode(runtime.deps, 4000);
  */
 export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
   const { metricsToken, metricsPort, metricsHost } = deps.config;
-  const metrics = createMetrics({ defaultMetrics: true });
+  // The process's registry when it has one (`omnihub start`: the worker's metrics on the same /metrics), else its own.
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: true });
   // The metrics listener needs nothing but the registry: bound first, so a busy port stops the start before any
   // connection is opened.
   const metricsServer = metricsPort === undefined ? undefined
     : await listen(createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }), metricsPort, metricsHost, deps.logger);
-  const node = await startApiListener(deps, metrics, port, host, metricsServer).catch(async (e: unknown) => {
+  const node = await startApiListener({ ...deps, metrics }, metrics, port, host, metricsServer).catch(async (e: unknown) => {
     if (metricsServer) await close(metricsServer, 0);
     throw e;
   });
@@ -51,17 +54,31 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
   let draining = false;
   const readModel = await createReadModel(deps, { facets: journeyReadModelFacets });
   const graphql = await createGraphqlHandler(deps, readModel);
+  // The GraphQL explorer, in development only: at /explorer, and at GET /graphql for a browser.
+  const explorer = deps.config.nodeEnv === 'production' ? undefined : explorerRoutes();
+  // Read on scrape: the committed revision beside the one this node serves, so each instance shows its own lag.
+  const unsample = [
+    metrics.sample('committedRevision', () => currentRevision(deps.db)),
+    metrics.sample('readModelRevision', () => readModel.watermark(), { role: 'api' }),
+  ];
+  const stopSampling = () => { for (const stop of unsample) stop(); };
   const app = createHttpApp({
     deps, metrics, isDraining: () => draining, ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
-    mounts: { '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]), '/graphql': graphql.handler },
+    mounts: {
+      '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]),
+      '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
+      ...(explorer ? { '/explorer': explorer.router } : {}),
+    },
   });
   const server = await listen(app, port, host, deps.logger).catch(async (e: unknown) => {
+    stopSampling();
     await graphql.stop();
     await readModel.close();
     throw e;
   });
   server.keepAliveTimeout = 65_000;
   graphql.attach(server);
+  if (explorer) deps.logger.info(explorerBuilt() ? 'GraphQL explorer: /explorer (and GET /graphql in a browser)' : 'GraphQL explorer: not built; run `npm run build` to serve it at /explorer');
   return {
     server,
     port: (server.address() as AddressInfo).port,
@@ -70,13 +87,14 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
       await graphql.detach();
       await Promise.all([close(server, graceMs), alongside ? close(alongside, graceMs) : undefined]);
       await graphql.stop();
+      stopSampling();
       await readModel.close();
     },
   };
 }
 
 /** Listens on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES), which Express hands back itself. */
-async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
+export async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -87,7 +105,7 @@ async function listen(app: Express, port: number, host: string, logger: Logger):
 }
 
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes every connection left. */
-async function close(server: Server, graceMs: number): Promise<void> {
+export async function close(server: Server, graceMs: number): Promise<void> {
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
     server.close(() => { clearTimeout(timer); resolve(); });

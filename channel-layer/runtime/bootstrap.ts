@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {
-  assertNoEviction, createDatabase, createLogger, createRedis, migrate, redisReachable, startEmbeddedPostgres, startLocalRedis,
+  assertNoEviction, createDatabase, createLogger, createMetrics, createRedis, migrate, redisReachable, startEmbeddedPostgres, startLocalRedis,
   systemClock, type Clock, type Config, type Logger,
 } from '../../shared/index.js';
 import { createBackofficeQueues, type BackofficeDeps } from '../../backoffice-layer/index.js';
@@ -73,6 +73,8 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
     const deps: BackofficeDeps = {
       config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix: config.redisPrefix,
       clock: opts.clock ?? systemClock, logger, queues,
+      // One registry per process: `omnihub start` serves the API node's and the worker's metrics on one /metrics.
+      metrics: createMetrics({ defaultMetrics: true }),
     };
     return {
       deps,

@@ -33,13 +33,18 @@ const byKind = <T extends { kind: string }>(items: readonly T[]) => new Map(item
 export const CONDITION_BY_KIND = byKind(CONDITIONS);
 export const ACTION_BY_KIND = byKind(ACTIONS);
 
-function union(schemas: readonly z.ZodType[], what: string): z.ZodType {
-  const [first, second, ...rest] = schemas;
+/**
+ * One schema for every kind, chosen by its `kind` member (a discriminated union): an unknown kind is refused at
+ * `kind`, and a wrong value names its field (`action.percentBp`), never "matches none of the kinds". Named `id` in the
+ * OpenAPI document, where it is a oneOf of the kinds.
+ */
+function kindUnion(schemas: readonly z.ZodType[], what: string, id: string): z.ZodType {
+  const [first, second, ...rest] = schemas as unknown as z.ZodObject[];
   if (!first || !second) throw new Error(`${what}: the registry needs at least two kinds`);
-  return z.union([first, second, ...rest]);
+  return z.discriminatedUnion('kind', [first, second, ...rest]).meta({ id });
 }
 
 /** A condition as data: any registered kind, validated by its own schema. */
-export const ConditionSchema = union(CONDITIONS.map((c) => c.schema), 'conditions');
+export const ConditionSchema = kindUnion(CONDITIONS.map((c) => c.schema), 'conditions', 'Condition');
 /** An action as data: any registered kind. */
-export const ActionSchema = union(ACTIONS.map((a) => a.schema), 'actions');
+export const ActionSchema = kindUnion(ACTIONS.map((a) => a.schema), 'actions', 'Action');

@@ -8,8 +8,8 @@ import { ActionSchema, ConditionSchema } from './registry.js';
  * - `target`: a personal offer, for these segments or customers only, and only with the personalisation consent.
  * - `couponRequired`: applies only when one of its coupon codes is given.
  */
-export const PromotionRuleSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+const RuleId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+const ruleFields = {
   label: z.string().trim().min(1).max(120),
   priority: z.number().int().min(-1000).max(1000).default(0),
   stacking: z.enum(['STACKABLE', 'EXCLUSIVE', 'EXCLUSIVE_ALL']).default('STACKABLE'),
@@ -24,7 +24,15 @@ export const PromotionRuleSchema = z.strictObject({
   couponRequired: z.boolean().default(false),
   /** Overrides the generated explanation read out to the customer. */
   reason: z.string().trim().min(1).max(300).optional(),
-}).refine((r) => !r.validFrom || !r.validTo || Date.parse(r.validFrom) < Date.parse(r.validTo), { message: 'validFrom must be before validTo', path: ['validTo'] });
+};
+const windowInOrder = (r: { validFrom?: string | null; validTo?: string | null }) => !r.validFrom || !r.validTo || Date.parse(r.validFrom) < Date.parse(r.validTo);
+const windowOrderIssue = { message: 'validFrom must be before validTo', path: ['validTo'] };
+
+export const PromotionRuleSchema = z.strictObject({ id: RuleId, ...ruleFields }).refine(windowInOrder, windowOrderIssue).meta({ id: 'PromotionRule' });
+
+/** A rule as `PUT /admin/v1/promotions/{id}` takes it: the path names it, so an `id` here is ignored. */
+export const PromotionRuleBodySchema = z.strictObject({ id: RuleId.optional().describe('Ignored: the path names the promotion'), ...ruleFields })
+  .refine(windowInOrder, windowOrderIssue).meta({ id: 'PromotionRuleBody' });
 
 export type PromotionRule = z.infer<typeof PromotionRuleSchema>;
 export type PromotionRuleInput = z.input<typeof PromotionRuleSchema>;

@@ -195,6 +195,10 @@ export interface AdminKeysTable {
   keyHash: string;
   createdAt: Timestamp;
   revokedAt: Timestamp | null;
+  /** A rotated key's end of grace: refused from then on. Null: works until revoked. */
+  expiresAt: Timestamp | null;
+  /** The key this one replaced by rotation. */
+  rotatedFrom: string | null;
 }
 
 export interface ImportsTable {

@@ -77,11 +77,16 @@ describe('hostile documents, over HTTP and WebSocket', () => {
     const literal = `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: offers(skus: ${JSON.stringify(skus)}) { sku price { final { amount } } }`).join(' ')} }`;
     const variable = `query($s: [ID!]!) { ${Array.from({ length: 100 }, (_, i) => `a${i}: offers(skus: $s) { sku price { final { amount } } }`).join(' ')} }`;
     for (const [query, variables, why] of [[literal, {}, /Document contains more tha[nt] 2000 tokens/], [variable, { s: skus }, /Aliases limit of 30 exceeded, found 100/]] as const) {
-      const t0 = performance.now();
-      const answers = await both('prod', query, variables);
-      const ms = performance.now() - t0;
-      for (const a of answers) refused(a, why);
-      expect(ms).toBeLessThan(500); // both transports together
+      // Best of three: executed, either document would price 10,000 offers (seconds); refused, it takes milliseconds.
+      // The bound is far above a refusal and far below an execution, so a busy machine cannot make it fail.
+      let best = Infinity;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const t0 = performance.now();
+        const answers = await both('prod', query, variables);
+        best = Math.min(best, performance.now() - t0);
+        for (const a of answers) refused(a, why);
+      }
+      expect(best).toBeLessThan(1_000); // both transports together
     }
   });
 

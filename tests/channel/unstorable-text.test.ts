@@ -71,8 +71,10 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
     expect({ status: res.status, data: body.data, code: body.errors?.[0]?.extensions.code, message: body.errors?.[0]?.message }).toEqual({ status: 400, data: undefined, code: 'BAD_USER_INPUT', message: expect.stringMatching(/Aliases limit of 30 exceeded, found 40/) });
     const persisted = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }) });
     expect((await persisted.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    // No Apollo landing page, whose scripts come from a CDN: outside production a browser gets the hub's own explorer
+    // (tests/channel/explorer.test.ts; 503 while it is not built), which loads nothing from anywhere else.
     const page = await fetch(`http://127.0.0.1:${node.port}/graphql`, { headers: { authorization: `Bearer ${key}`, accept: 'text/html' } });
-    expect(page.headers.get('content-type')).not.toMatch(/html/);
-    expect(page.status).toBeLessThan(500);
+    expect(await page.text()).not.toMatch(/\b(src|href)="?https?:/);
+    expect([200, 503]).toContain(page.status);
   });
 });

@@ -1,0 +1,41 @@
+import type { Clock, EventEnvelope, Metrics } from '../../shared/index.js';
+
+/** Commits waiting for the watermark that a process keeps at most (a long gap drops the oldest, not memory). */
+const MAX_PENDING = 10_000;
+
+/**
+ * Measures commit → visible for the read model: each committed revision is observed once in
+ * `omnihub_commit_to_visible_seconds`, from its commit instant (the events' `occurredAt`, from the hub's clock) to the
+ * moment the Redis watermark covers it — from then on every API node serves it, as soon as the change notice reaches
+ * it. An event applied ahead of a gap waits here until a later batch raises the watermark past it; a revision at or
+ * below a watermark this process already saw is a repeat (a re-delivery) and is not observed again.
+ */
+export class CommitVisibility {
+  /** Commit instant (ms) of each revision applied but not yet covered by the watermark. */
+  private readonly pending = new Map<number, number>();
+  private covered = 0;
+
+  constructor(private readonly histogram: Metrics['commitToVisible'], private readonly clock: Clock) {}
+
+  /**
+   * Records that `events` were applied and the watermark now stands at `watermark` (-1: the model is not this
+   * database's; nothing is visible through it then, and nothing is observed).
+   */
+  applied(events: readonly EventEnvelope[], watermark: number): void {
+    for (const e of events) {
+      if (e.revision <= this.covered) continue;
+      const at = Date.parse(e.occurredAt);
+      if (Number.isNaN(at)) continue;
+      this.pending.set(e.revision, Math.min(at, this.pending.get(e.revision) ?? at));
+    }
+    while (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+    if (watermark <= this.covered) return;
+    this.covered = watermark;
+    const now = this.clock.now().getTime();
+    for (const [revision, at] of this.pending) {
+      if (revision > watermark) continue;
+      this.histogram.observe(Math.max(0, now - at) / 1000);
+      this.pending.delete(revision);
+    }
+  }
+}

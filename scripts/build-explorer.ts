@@ -1,0 +1,78 @@
+/**
+ * `npm run build:explorer`: bundles the GraphQL explorer (explorer/: GraphiQL 4, React) with esbuild into
+ * dist/explorer/ — index.html and assets/ (main.js, main.css, lazily loaded chunks) — which a development hub serves
+ * at /explorer and at GET /graphql for a browser (channel-layer/http/explorer.ts). Type-checks explorer/ first.
+ * Everything comes from npm packages: no CDN. Where the front end's packages (dev dependencies) are not installed, as
+ * in `npm install --omit=dev` for production, it says so and builds nothing: production never serves the explorer.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const source = path.join(root, 'explorer');
+const out = path.join(root, 'dist', 'explorer');
+const require = createRequire(import.meta.url);
+
+const missing = ['graphiql', 'react', 'react-dom', 'typescript'].filter((name) => {
+  try { require.resolve(`${name}/package.json`); return false; } catch { return true; }
+});
+if (missing.length > 0) {
+  process.stdout.write(`build:explorer: skipped, the explorer's dev dependencies are not installed (${missing.join(', ')}); production does not serve it\n`);
+  process.exit(0);
+}
+
+const typecheck = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(source, 'tsconfig.json')], { stdio: 'inherit' });
+if (typecheck.status !== 0) {
+  process.stderr.write('build:explorer: explorer/ does not type-check\n');
+  process.exit(1);
+}
+
+const { build } = await import('esbuild');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const started = Date.now();
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { main: path.join(source, 'main.tsx') },
+  outdir: path.join(out, 'assets'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  jsx: 'automatic',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  loader: { '.svg': 'file', '.png': 'file', '.woff': 'file', '.woff2': 'file', '.ttf': 'file' },
+  logLevel: 'warning',
+  metafile: true,
+});
+copyFileSync(path.join(source, 'index.html'), path.join(out, 'index.html'));
+copyFileSync(path.join(source, 'favicon.svg'), path.join(out, 'assets', 'favicon.svg'));
+outlineDataUrls(path.join(out, 'assets', 'main.css'));
+const bytes = Object.entries(result.metafile.outputs).filter(([file]) => !file.endsWith('.map')).reduce((sum, [, o]) => sum + o.bytes, 0);
+process.stdout.write(`build:explorer: dist/explorer/ (${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms\n`);
+
+/**
+ * Moves the fonts and images GraphiQL's style sheets carry as `data:` URLs into files of their own beside `css`, so the
+ * page's CSP can keep `font-src 'self'; img-src 'self'` (no `data:`).
+ */
+function outlineDataUrls(css: string): void {
+  const extensions: Record<string, string> = { 'font/woff2': 'woff2', 'font/woff': 'woff', 'image/png': 'png', 'image/svg+xml': 'svg', 'image/gif': 'gif' };
+  const text = readFileSync(css, 'utf8').replace(/url\(\s*(["']?)data:([a-z0-9.+/-]+);base64,([A-Za-z0-9+/=]+)\1\s*\)/g, (match, _quote: string, mime: string, data: string) => {
+    const extension = extensions[mime];
+    if (!extension) return match;
+    const bytes = Buffer.from(data, 'base64');
+    const name = `inline-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}.${extension}`;
+    writeFileSync(path.join(path.dirname(css), name), bytes);
+    return `url(${name})`;
+  });
+  if (/url\(\s*["']?data:/.test(text)) throw new Error(`build:explorer: ${css} still holds a data: URL the CSP would block`);
+  writeFileSync(css, text);
+}
