@@ -154,11 +154,12 @@ describe('docker-compose.yml', () => {
     expect(services[new URL(env.REDIS_URL!).hostname]).toBeDefined();
   });
 
-  it('keeps Prometheus optional, finding every API replica by DNS', () => {
+  it('keeps Prometheus optional, finding every API and worker replica by DNS', () => {
     expect(services.prometheus?.profiles).toEqual(['metrics']);
     const file = mountedFile(services.prometheus!, /^\/etc\/prometheus\/prometheus\.yml$/);
     const config = parse(readFileSync(file, 'utf8')) as { scrape_configs: Array<{ dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }> };
-    expect(config.scrape_configs.flatMap((c) => c.dns_sd_configs ?? [])).toContainEqual({ names: ['api'], type: 'A', port: 9464, refresh_interval: expect.any(String) });
+    // Every replica of the API nodes and of the workers (a worker serves its metrics on the metrics port too).
+    expect(config.scrape_configs.flatMap((c) => c.dns_sd_configs ?? [])).toContainEqual({ names: ['api', 'worker'], type: 'A', port: 9464, refresh_interval: expect.any(String) });
   });
 });
 
