@@ -2,6 +2,7 @@
  * The `omnihub` command line: start (everything in one process), api, worker, migrate, seed, import.
  */
 import { parseArgs } from 'node:util';
+import type { bootstrapAdminKey } from '../backoffice-layer/index.js';
 import type { Runtime } from '../channel-layer/index.js';
 import { describeError, listeningLine } from './cli-output.js';
 
@@ -26,6 +27,8 @@ Configuration is read from the environment: PORT, OMNIHUB_HOST (listen address; 
 OMNIHUB_EMBEDDED_PG_PORT, OMNIHUB_REDIS_PREFIX (see README.md). Without DATABASE_URL, every command uses the embedded
 PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps if there is one.`;
 
+type BootstrapAdminKey = typeof bootstrapAdminKey;
+
 const COMMANDS = ['start', 'api', 'worker', 'migrate', 'seed', 'consistency-check', 'create-client', 'import'];
 
 function onShutdown(fn: (signal: string) => Promise<void>): void {
@@ -39,8 +42,7 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
   }
 }
 
-async function announceAdminKey(rt: Runtime): Promise<void> {
-  const { bootstrapAdminKey } = await import('../backoffice-layer/index.js');
+async function announceAdminKey(rt: Runtime, bootstrapAdminKey: BootstrapAdminKey): Promise<void> {
   const { generated } = await bootstrapAdminKey(rt.deps.db, rt.deps.config.adminKey, rt.deps.clock.now());
   if (generated) {
     process.stdout.write(`\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`);
@@ -82,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
   const { createLogger, listenHost, loadConfig } = await import('../shared/index.js');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
-  const [{ runImportCommand, seedDemoRetailer }, { bootstrapRuntime, consistencyCheck, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode }, { seedDemoJourney }] = await Promise.all([
+  const [{ bootstrapAdminKey, runImportCommand, seedDemoRetailer }, { bootstrapRuntime, consistencyCheck, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode }, { seedDemoJourney }] = await Promise.all([
     import('../backoffice-layer/index.js'), import('../channel-layer/index.js'), import('../journey-layer/index.js'),
   ]);
 
@@ -99,7 +101,7 @@ async function main(argv: string[]): Promise<void> {
       const host = listenHost(config, command === 'start' ? 'start' : 'api');
       const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => { await rt.close(); throw e; });
       const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
-      if (api) await announceAdminKey(rt);
+      if (api) await announceAdminKey(rt, bootstrapAdminKey);
       if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
       else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`);
       onShutdown(async (signal) => {
