@@ -11,7 +11,8 @@ const HELP = `omnihub — omnichannel price, promotion and inventory consistency
 Usage: omnihub <command> [options]
 
 Commands:
-  start             API and worker in one process, with embedded defaults (seeds the demo retailer on first start)
+  start             API and worker in one process, with embedded defaults (seeds the demo retailer on the embedded
+                    database's first start; on a configured DATABASE_URL it says when the catalogue is empty)
   api               a stateless API node (GraphQL, admin REST, health, metrics)
   worker            a worker: outbox relay, event consumers, reservation expiry
   migrate           apply database migrations and exit
@@ -97,6 +98,9 @@ async function main(argv: string[]): Promise<void> {
         const seeded = await seedDemoRetailer(rt.deps);
         const journey = await seedDemoJourney(rt.deps);
         if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`);
+      } else if (command === 'start' && !(await rt.deps.db.selectFrom('products').select('sku').limit(1).executeTakeFirst())) {
+        // A configured database is the operator's: never filled with demo data unasked, but an empty one is said.
+        process.stdout.write('The catalogue is empty. `omnihub seed` loads the demo retailer (the README\'s examples use it); imports and the admin API load your own.\n');
       }
       const host = listenHost(config, command === 'start' ? 'start' : 'api');
       const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => { await rt.close(); throw e; });

@@ -42,6 +42,21 @@ describe('the omnihub command line', () => {
     expect(run.output()).toMatch(/unknown command "frobnicate"/);
   });
 
+  it('never seeds a configured database on start, and says when its catalogue is empty', async () => {
+    const own = await createTestContext(); // a database of its own: the start prints its admin key, which the next test wants
+    try {
+      const hub = omnihub(own, ['start']);
+      await waitFor(() => /hub \(API \+ worker\) ready/.test(hub.output()), 30_000);
+      expect(hub.output()).toMatch(/The catalogue is empty\. `omnihub seed` loads the demo retailer/);
+      expect(hub.output()).not.toMatch(/Seeded the demo retailer/);
+      expect(await own.deps.db.selectFrom('products').select('sku').execute()).toEqual([]);
+      hub.child.kill('SIGTERM');
+      expect(await hub.exited).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('seeds, then serves an API node that reports ready, prints the admin key, and drains on SIGTERM', async () => {
     const seed = omnihub(ctx, ['seed']);
     expect(await seed.exited).toBe(0);
