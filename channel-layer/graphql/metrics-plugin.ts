@@ -24,6 +24,11 @@ export interface HttpAnswer {
   decided?: { operation: OperationDefinitionNode | null; code: string };
 }
 
+/** The HttpAnswer `operationCounter`'s `http` step keeps for one request (for the Apollo context's `answer`). */
+export function httpAnswer(res: Response): HttpAnswer {
+  return res.locals.graphqlAnswer as HttpAnswer;
+}
+
 /** The `extensions.code` of the first error, OK without errors, OTHER when the code is not a code's shape. */
 export function resultCode(errors: SentErrors): string {
   if (!errors || errors.length === 0) return 'OK';
@@ -69,7 +74,7 @@ export interface OperationCounter {
   /**
    * Express middleware, first of the /graphql chain: counts the answer when it is sent, whichever step sends it — with
    * what Apollo decided (see `plugin`) or, for a refusal sent before or around Apollo, with the code its body carries.
-   * Keeps `res.locals.graphqlAnswer` (an HttpAnswer) for the Apollo context.
+   * Keeps an HttpAnswer for the Apollo context (see `httpAnswer`).
    */
   http: RequestHandler;
   /**

@@ -13,7 +13,7 @@ import { callerAddress, DomainError, ERROR_CODES, findUnstorableText, luaScript 
 import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
 import { scopeLimit } from '../clients/clients.js';
 import { formatChannelError, graphqlExtensions } from './errors.js';
-import { operationCounter, resultCode, type HttpAnswer } from './metrics-plugin.js';
+import { httpAnswer, operationCounter, resultCode, type HttpAnswer } from './metrics-plugin.js';
 import { checkDocument, laterRules, PARSE_OPTIONS, withinLimits } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed, SnapshotHub } from './subscriptions.js';
@@ -177,7 +177,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     express.json({ limit: MAX_MESSAGE_BYTES }),
     storable,
     limits,
-    expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId, answer: res.locals.graphqlAnswer as HttpAnswer }; } }) as unknown as RequestHandler,
+    expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId, answer: httpAnswer(res) }; } }) as unknown as RequestHandler,
     unreadable,
   );
 
