@@ -25,8 +25,11 @@ export interface Metrics {
   registry: Registry;
   /** `omnihub_http_request_duration_seconds{method,route,status}`: `route` is a route pattern or mount, never a raw path. */
   httpRequests: Histogram<'method' | 'route' | 'status'>;
-  /** `omnihub_graphql_operations_total{operation,type,code}`: GraphQL operations over HTTP by name, type and result code. */
-  graphqlOperations: Counter<'operation' | 'type' | 'code'>;
+  /**
+   * `omnihub_graphql_operations_total{operation,type,code,transport}`: every answer of the GraphQL API, refusals
+   * included, by operation name (bounded), type, result code and transport (`http` or `ws`).
+   */
+  graphqlOperations: Counter<'operation' | 'type' | 'code' | 'transport'>;
   /** `omnihub_rate_limited_total{reason}`: callers refused with RATE_LIMITED by the gate or a key guard. */
   rateLimited: Counter<'reason'>;
   /** `omnihub_outbox_relayed_total`: outbox events published to the event queue for the first time. */
@@ -113,7 +116,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const metrics: Omit<Metrics, 'names'> = {
     registry,
     httpRequests: new Histogram({ name: 'omnihub_http_request_duration_seconds', help: 'HTTP request latency by route pattern', labelNames: ['method', 'route', 'status'], buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers }),
-    graphqlOperations: new Counter({ name: 'omnihub_graphql_operations_total', help: 'GraphQL operations over HTTP by operation name, type and result code (OK or the first error\'s extensions.code)', labelNames: ['operation', 'type', 'code'], registers }),
+    graphqlOperations: new Counter({ name: 'omnihub_graphql_operations_total', help: 'GraphQL answers (refusals included) by operation name, type, result code (OK or the first error\'s extensions.code) and transport (http, ws)', labelNames: ['operation', 'type', 'code', 'transport'], registers }),
     rateLimited: new Counter({ name: 'omnihub_rate_limited_total', help: 'Callers refused with RATE_LIMITED, by reason', labelNames: ['reason'], registers }),
     outboxRelayed: new Counter({ name: 'omnihub_outbox_relayed_total', help: 'Outbox events moved to the event queue', registers }),
     eventsApplied: new Counter({ name: 'omnihub_events_applied_total', help: 'Events applied by consumers', labelNames: ['consumer'], registers }),

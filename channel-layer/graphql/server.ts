@@ -5,7 +5,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { getOperationAST, GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
@@ -13,7 +13,7 @@ import { callerAddress, DomainError, ERROR_CODES, findUnstorableText, luaScript 
 import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
 import { scopeLimit } from '../clients/clients.js';
 import { formatChannelError, graphqlExtensions } from './errors.js';
-import { graphqlMetricsPlugin } from './metrics-plugin.js';
+import { httpAnswer, operationCounter, resultCode, type HttpAnswer } from './metrics-plugin.js';
 import { checkDocument, laterRules, PARSE_OPTIONS, withinLimits } from './operation-rules.js';
 import { resolvers, type GraphqlContext } from './resolvers.js';
 import { ChangeFeed, SnapshotHub } from './subscriptions.js';
@@ -74,6 +74,8 @@ interface Connection {
   revoked: AbortController;
   /** Operation ids of its open subscriptions, each holding a slot of its client. */
   subscriptions: Set<string>;
+  /** Operations not answered yet, by id: the operation once it passed validation, else null (see `answered`). */
+  unanswered: Map<string, OperationDefinitionNode | null>;
 }
 
 /**
@@ -92,8 +94,10 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatChannelError(formatted, error, deps.logger, { suggestions: introspection });
   /** A request the client got wrong (unparsable, invalid, a variable of the wrong type): BAD_USER_INPUT unless it says otherwise. */
   const requestError = (e: GraphQLError) => format({ ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT', ...e.extensions } }, e);
+  // Every answer of /graphql, on either transport, is counted once by this (see operationCounter).
+  const operations = operationCounter(deps.metrics?.graphqlOperations);
   let disposeWs: (() => Promise<void>) | undefined;
-  const server = new ApolloServer<GraphqlContext>({
+  const server = new ApolloServer<GraphqlContext & { answer: HttpAnswer }>({
     schema, csrfPrevention: true, includeStacktraceInErrorResponses: false,
     // The introspection policy is one of our validation rules, the same for both transports.
     introspection: true,
@@ -106,7 +110,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
     persistedQueries: false,
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them. No landing
     // page either: Apollo's loads its scripts from a CDN.
-    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), ...(deps.metrics ? [graphqlMetricsPlugin(deps.metrics.graphqlOperations)] : [])],
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), operations.plugin],
     formatError: format,
   });
   await server.start();
@@ -168,11 +172,12 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   };
   const handler = express.Router();
   handler.use(
+    operations.http,
     admit,
     express.json({ limit: MAX_MESSAGE_BYTES }),
     storable,
     limits,
-    expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId }; } }) as unknown as RequestHandler,
+    expressMiddleware(server, { context: async ({ res }) => { const a = res.locals.admitted as Admitted; return { deps, readModel, client: a.client, customerId: a.customerId, answer: httpAnswer(res) }; } }) as unknown as RequestHandler,
     unreadable,
   );
 
@@ -221,6 +226,12 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
   }, KEY_SWEEP_MS);
   sweeper.unref();
 
+  /** Counts a WebSocket operation's answer, the first one it gets (a subscription's events are not answers). */
+  const answered = (c: Connection | undefined, id: string, code: string) => {
+    if (!c?.unanswered.has(id)) return;
+    operations.count('ws', c.unanswered.get(id), code);
+    c.unanswered.delete(id);
+  };
   const asErrors = (e: unknown): GraphQLError[] => [new GraphQLError(e instanceof Error ? e.message : String(e), { originalError: e instanceof Error ? e : new Error(String(e)) })];
 
   return {
@@ -239,18 +250,20 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           const credentials: Credentials = { authorization: text(params.authorization), customerToken: text(params.customerToken), address: addressOf(c.extra.request) };
           try {
             const admitted = await gate.admit(credentials);
-            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set() };
+            const connection: Connection = { id: randomUUID(), credentials, admitted, revoked: new AbortController(), subscriptions: new Set(), unanswered: new Map() };
             c.extra.connection = connection;
             connections.add(connection);
             return true;
           } catch (e) {
             const refused = e instanceof DomainError ? e : new DomainError('UNAVAILABLE', 'The hub cannot accept connections right now', {});
+            operations.count('ws', null, refused.code);
             c.extra.socket.close(CLOSE_CODES[refused.code] ?? 4403, `${refused.code}: ${refused.message}`.slice(0, 120));
             return false;
           }
         },
         onSubscribe: async (c, id, payload) => {
           const connection = c.extra.connection!;
+          connection.unanswered.set(id, null);
           try {
             if (connection.revoked.signal.aborted) throw connection.revoked.signal.reason;
             // The key is checked again and the operation counted against the client's rate, as every HTTP request is.
@@ -264,6 +277,7 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           if (checked.errors) return [...checked.errors];
           const document = checked.document;
           const operation = getOperationAST(document, payload.operationName ?? undefined);
+          if (operation) connection.unanswered.set(id, operation);
           if (operation?.operation === 'subscription') {
             if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
               return asErrors(new DomainError('RATE_LIMITED', `At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, { maxSubscriptions: MAX_SUBSCRIPTIONS_PER_CONNECTION }));
@@ -279,10 +293,20 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           return { schema, document, variableValues: payload.variables ?? null, operationName: payload.operationName ?? null, contextValue };
         },
         // An error graphql-ws reports without a cause of ours ("Unable to identify operation") refuses the request.
-        onError: (_c, _id, _p, errors) => errors.map((e) => (e.originalError ? format(e.toJSON(), e.originalError) : requestError(e))),
+        onError: (c, id, _p, errors) => {
+          const sent = errors.map((e) => (e.originalError ? format(e.toJSON(), e.originalError) : requestError(e)));
+          answered(c.extra.connection, id, resultCode(sent));
+          return sent;
+        },
+        // A subscription that started is answered OK; a query's or mutation's result is counted as its one `next`.
+        onOperation: (c, id, _p, _args, result) => { if (Symbol.asyncIterator in result) answered(c.extra.connection, id, 'OK'); },
         // An error without data and without a path is a request error (a variable of the wrong type, say): the
         // client's, as over HTTP. One with a path came from a resolver and is formatted as such.
-        onNext: (_c, _id, _p, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => (!('data' in result) && !e.path ? requestError(e) : format(e.toJSON(), e))) } : undefined),
+        onNext: (c, id, _p, _args, result) => {
+          const sent = result.errors ? { ...result, errors: result.errors.map((e) => (!('data' in result) && !e.path ? requestError(e) : format(e.toJSON(), e))) } : undefined;
+          answered(c.extra.connection, id, resultCode(sent?.errors));
+          return sent;
+        },
         // Keep-alives, not a free echo: before the connection is let in, or past MAX_PINGS_PER_SECOND, the socket closes.
         onPing: (c) => {
           const connection = c.extra.connection;
@@ -291,7 +315,11 @@ export async function createGraphqlHandler(deps: BackofficeDeps, readModel: Read
           if (c.extra.pings?.second !== second) c.extra.pings = { second, count: 0 };
           if (++c.extra.pings.count > MAX_PINGS_PER_SECOND) c.extra.socket.close(4029, 'RATE_LIMITED: too many pings');
         },
-        onComplete: (c, id) => { if (c.extra.connection) releaseSlot(c.extra.connection, id); },
+        onComplete: (c, id) => {
+          if (!c.extra.connection) return;
+          c.extra.connection.unanswered.delete(id);
+          releaseSlot(c.extra.connection, id);
+        },
         onClose: (c) => {
           const connection = c.extra.connection;
           if (!connection) return;

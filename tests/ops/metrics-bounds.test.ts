@@ -4,7 +4,7 @@
  */
 import { ApolloServer } from '@apollo/server';
 import { describe, expect, it } from '@jest/globals';
-import { graphqlMetricsPlugin, MAX_LABELLED_OPERATIONS } from '../../channel-layer/graphql/metrics-plugin.js';
+import { MAX_LABELLED_OPERATIONS, operationCounter } from '../../channel-layer/graphql/metrics-plugin.js';
 import { createMetrics, SCRAPE_READ_TIMEOUT_MS } from '../../shared/index.js';
 
 describe('scraping gauges read at scrape time', () => {
@@ -47,12 +47,12 @@ describe('scraping gauges read at scrape time', () => {
 });
 
 describe('GraphQL operation labels', () => {
-  it('labels by name, type and code, and folds names past the bound, malformed and anonymous ones', async () => {
+  it('labels by name, type and code, folds names past the bound, malformed and anonymous ones, and labels no name before validation', async () => {
     const metrics = createMetrics();
     const server = new ApolloServer({
       typeDefs: 'type Query { a: Int, fails: Int } type Mutation { b: Int }',
       resolvers: { Query: { a: () => 1, fails: () => { throw new Error('boom'); } }, Mutation: { b: () => 2 } },
-      plugins: [graphqlMetricsPlugin(metrics.graphqlOperations)],
+      plugins: [operationCounter(metrics.graphqlOperations).plugin],
     });
     await server.start();
     try {
@@ -69,15 +69,20 @@ describe('GraphQL operation labels', () => {
       expect(await count({ operation: 'First', type: 'query', code: 'OK' })).toBe(1);
       expect(await count({ operation: 'Change', type: 'mutation', code: 'OK' })).toBe(1);
       expect(await count({ operation: 'anonymous', type: 'query', code: 'OK' })).toBe(1);
-      expect(await count({ operation: 'Broken', type: 'query', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+      expect(await count({ operation: 'unknown', type: 'unknown', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
       expect(await count({ operation: 'unknown', type: 'unknown', code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
-      expect(await count({ operation: 'unknown', type: 'unknown' })).toBe(2);
+      expect(await count({ operation: 'unknown', type: 'unknown' })).toBe(3);
+      expect(await count({ transport: 'http' })).toBe(6);
+
+      // Names that never passed validation take no slot, however many.
+      for (let i = 0; i < MAX_LABELLED_OPERATIONS + 50; i++) await run(`query Invalid${i} { nope }`);
+      expect(await count({ operation: 'unknown', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(MAX_LABELLED_OPERATIONS + 51);
 
       for (let i = 0; i < MAX_LABELLED_OPERATIONS + 50; i++) await run(`query Op${i} { a }`);
       await run(`query ${'L'.repeat(65)} { a }`);
       const names = new Set((await metrics.graphqlOperations.get()).values.map((v) => String(v.labels.operation)));
       expect(names.size).toBeLessThanOrEqual(MAX_LABELLED_OPERATIONS + 3); // + anonymous, unknown, other
-      expect(await count({ operation: 'other' })).toBe(50 + 3 + 1); // the names past the bound and the long one
+      expect(await count({ operation: 'other' })).toBe(50 + 2 + 1); // the names past the bound (First and Change hold two) and the long one
       // A name seen before the bound keeps its label.
       await run('query First { a }');
       expect(await count({ operation: 'First' })).toBe(2);

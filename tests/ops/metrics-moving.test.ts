@@ -126,9 +126,11 @@ describe('metrics that move', () => {
     expect(moved('omnihub_commit_to_visible_seconds_count')).toBeGreaterThanOrEqual(2);
     expect(after.value('omnihub_commit_to_visible_seconds_bucket', { le: '+Inf' })).toBe(after.value('omnihub_commit_to_visible_seconds_count'));
     // GraphQL operations by name, type and code.
-    expect(after.value('omnihub_graphql_operations_total', { operation: 'CoatOffer', type: 'query', code: 'OK' })).toBe(1);
+    expect(after.value('omnihub_graphql_operations_total', { operation: 'CoatOffer', type: 'query', code: 'OK', transport: 'http' })).toBe(1);
     expect(after.value('omnihub_graphql_operations_total', { operation: 'AheadOfTheHub', type: 'query', code: 'BAD_USER_INPUT' })).toBe(1);
     expect(after.value('omnihub_graphql_operations_total', { code: 'OK', operation: 'Ping' })).toBeGreaterThan(0);
+    // The gate's refusals count too, before any operation is resolved: one per refused request.
+    expect(after.value('omnihub_graphql_operations_total', { operation: 'unknown', code: 'RATE_LIMITED', transport: 'http' })).toBe(burst.filter((a) => a.errors?.[0]?.extensions.code === 'RATE_LIMITED').length);
     // Refusals by reason: the gate's per-client rate.
     expect(after.value('omnihub_rate_limited_total', { reason: 'client-rate' })).toBeGreaterThan(0);
     // Routes by pattern or mount: GraphQL as /graphql, the admin routes as their patterns, never a raw path.
