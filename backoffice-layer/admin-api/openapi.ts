@@ -62,7 +62,8 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string, opt
       : [];
     const headerParams = r.idempotencyKey ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : [];
     const errors = new Set<string>(COMMON_ERRORS);
-    if (r.params || r.query || r.body || r.rawBody || r.idempotencyKey) errors.add('400');
+    // Every route can refuse a request: a query parameter it does not name is refused (admin-router.ts) on each of them.
+    errors.add('400');
     if (pathParams.length) errors.add('404');
     for (const code of r.errors ?? []) errors.add(CODE_STATUS[code]);
     if (r.body || r.rawBody) errors.add('413');
@@ -150,6 +151,21 @@ function toJson(schema: z.ZodType, io: 'input' | 'output', into: Record<string, 
   // A named schema reads differently as input (defaults optional) and output (defaults filled in): one component each.
   const named = (id: string) => (io === 'input' ? `${id}Input` : id);
   const relinked = (v: unknown) => JSON.parse(JSON.stringify(relink(v)).replace(/"#\/components\/schemas\/([A-Za-z0-9_]+)"/g, (_m, id: string) => `"#/components/schemas/${named(id)}"`)) as Record<string, unknown>;
-  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = relinked(def);
-  return relinked(rest);
+  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = withDiscriminators(relinked(def));
+  return withDiscriminators(relinked(rest));
+}
+
+/**
+ * Marks each `oneOf` whose every branch has a constant `kind` (the condition and action unions, zod discriminated
+ * unions) with `discriminator: { propertyName: 'kind' }`, so generated clients pick the branch by `kind`. The branches
+ * are inline schemas, so there is no `mapping` (OpenAPI maps to `$ref`s only): each branch's `kind` const says it.
+ */
+function withDiscriminators<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(withDiscriminators) as T;
+  if (!v || typeof v !== 'object') return v;
+  const o = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withDiscriminators(x)])) as Record<string, unknown>;
+  const branches = o.oneOf;
+  const byKind = Array.isArray(branches) && branches.length > 1 && branches.every((b) => typeof (b as { properties?: { kind?: { const?: unknown } } }).properties?.kind?.const === 'string');
+  if (byKind) o.discriminator = { propertyName: 'kind' };
+  return o as T;
 }
