@@ -151,21 +151,26 @@ function toJson(schema: z.ZodType, io: 'input' | 'output', into: Record<string, 
   // A named schema reads differently as input (defaults optional) and output (defaults filled in): one component each.
   const named = (id: string) => (io === 'input' ? `${id}Input` : id);
   const relinked = (v: unknown) => JSON.parse(JSON.stringify(relink(v)).replace(/"#\/components\/schemas\/([A-Za-z0-9_]+)"/g, (_m, id: string) => `"#/components/schemas/${named(id)}"`)) as Record<string, unknown>;
-  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = withDiscriminators(relinked(def));
-  return withDiscriminators(relinked(rest));
+  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = withDiscriminator(named(name), relinked(def), into);
+  return relinked(rest);
 }
 
 /**
- * Marks each `oneOf` whose every branch has a constant `kind` (the condition and action unions, zod discriminated
- * unions) with `discriminator: { propertyName: 'kind' }`, so generated clients pick the branch by `kind`. The branches
- * are inline schemas, so there is no `mapping` (OpenAPI maps to `$ref`s only): each branch's `kind` const says it.
+ * A named union chosen by `kind` (a zod discriminated union: the condition and action unions), as OpenAPI wants it for
+ * generated clients: each branch its own component (`<id><Kind>`, e.g. `ConditionInputDateWindow`, added to `into`),
+ * referenced from the `oneOf`, with `discriminator: { propertyName: 'kind', mapping }`. Any other schema is returned as is.
  */
-function withDiscriminators<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(withDiscriminators) as T;
-  if (!v || typeof v !== 'object') return v;
-  const o = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withDiscriminators(x)])) as Record<string, unknown>;
-  const branches = o.oneOf;
-  const byKind = Array.isArray(branches) && branches.length > 1 && branches.every((b) => typeof (b as { properties?: { kind?: { const?: unknown } } }).properties?.kind?.const === 'string');
-  if (byKind) o.discriminator = { propertyName: 'kind' };
-  return o as T;
+function withDiscriminator(id: string, schema: Record<string, unknown>, into: Record<string, unknown>): Record<string, unknown> {
+  const branches = schema.oneOf as Array<{ properties?: { kind?: { const?: unknown } } }> | undefined;
+  const kinds = Array.isArray(branches) ? branches.map((b) => b.properties?.kind?.const) : [];
+  if (!branches || branches.length < 2 || !kinds.every((k): k is string => typeof k === 'string')) return schema;
+  const mapping: Record<string, string> = {};
+  const oneOf = branches.map((branch, i) => {
+    const kind = kinds[i]!;
+    const branchId = `${id}${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+    into[branchId] = branch;
+    mapping[kind] = `#/components/schemas/${branchId}`;
+    return { $ref: mapping[kind] };
+  });
+  return { ...schema, oneOf, discriminator: { propertyName: 'kind', mapping } };
 }
