@@ -18,7 +18,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
 /** Answers every admin route may give besides its own: no or a wrong key, too many key look-ups, a hub that cannot check now. */
 const COMMON_ERRORS = ['401', '403', '429', '503'] as const;
 const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
-  400: { name: 'BadRequest', description: 'BAD_USER_INPUT: a path, query, header or body value is invalid; `issues` lists each with its path' },
+  400: { name: 'BadRequest', description: 'BAD_USER_INPUT: a path, query, header or body value is invalid, a query parameter the route does not name, or a body not sent as application/json; `issues` lists each with its path' },
   401: { name: 'Unauthenticated', description: 'UNAUTHENTICATED: no admin key sent' },
   403: { name: 'Forbidden', description: 'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired)' },
   404: { name: 'NotFound', description: 'NOT_FOUND: no such resource' },
