@@ -5,11 +5,11 @@ export type { BackofficeDeps } from './backoffice-deps.js';
 export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';
 export { defineRoute, type AdminRoute, type AdminActor, type AdminRouteInput } from './admin-api/admin-route.js';
 export { createAdminRouter, ADMIN_JSON_LIMIT } from './admin-api/admin-router.js';
-export { bootstrapAdminKey, generateAdminKey, registerAdminKey, authenticateAdminKey } from './admin-api/admin-auth.js';
+export { bootstrapAdminKey, generateAdminKey, registerAdminKey, authenticateAdminKey, type AdminKeyBootstrap } from './admin-api/admin-auth.js';
 export {
   listAdminKeys, getAdminKey, createAdminKey, revokeAdminKey, rotateAdminKey, DEFAULT_ROTATION_GRACE_SECONDS, type AdminKeyView,
 } from './admin-api/admin-keys.js';
-export { toProblem, sendProblem, parseInput, type Problem } from './admin-api/problem.js';
+export { toProblem, sendProblem, parseInput, problemOf, problemType, type Problem } from './admin-api/problem.js';
 export { backofficeAdminRoutes } from './admin-api/routes.js';
 export * from './catalogue/index.js';
 export * from './pricing/index.js';

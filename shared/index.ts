@@ -14,5 +14,5 @@ export { runWrite, writeInTransaction, lockOrClaim, currentRevision, advanceRevi
 export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, countInWindow, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
 export type { Deps } from './deps.js';
 export { createMetrics, SCRAPE_READ_TIMEOUT_MS, type Metrics, type SampledGauge, type ReadModelRole } from './metrics.js';
-export { findUnstorableText, MAX_INPUT_DEPTH, storableText, unstorableTextReason } from './text.js';
+export { displayName, findUnstorableText, MAX_INPUT_DEPTH, nameTextReason, storableText, unstorableTextReason } from './text.js';
 export { callerAddress, KeyGuard, KEY_CACHE_MS, ADDRESS_LOOKUPS_PER_SECOND, UNKNOWN_KEYS_PER_MINUTE } from './key-guard.js';

@@ -55,6 +55,20 @@ export class KeyGuard<T> {
   }
 
   /**
+   * Forgets at once, on this node, every key remembered as standing for something `matches` picks (e.g. the admin key
+   * with a given id), so the next request with it is looked up again: what a revocation or a rotation without grace
+   * calls, so it takes effect here now, not after KEY_CACHE_MS (other nodes still within that time).
+   * @returns how many remembered keys were forgotten.
+   */
+  forget(matches: (found: T) => boolean): number {
+    let n = 0;
+    for (const [hash, hit] of this.cache) {
+      if (hit.found !== null && matches(hit.found)) { this.cache.delete(hash); n++; }
+    }
+    return n;
+  }
+
+  /**
    * What `key`, presented from `address`, stands for: remembered, or looked up within the address's budget.
    * @returns null for an unknown or revoked key.
    * @throws DomainError RATE_LIMITED (details `retryAfterMs`) past the address's budget; UNAVAILABLE when the database

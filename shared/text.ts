@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * What PostgreSQL refuses in `text` and `jsonb`: a NUL character, and UTF-16 surrogates without their partner (lone
  * surrogates, which cannot be encoded as UTF-8 at all and would otherwise be replaced silently by U+FFFD).
@@ -59,4 +61,32 @@ export function findUnstorableText(value: unknown): { path: Array<string | numbe
  */
 export function storableText(s: string): string {
   return s.replace(new RegExp(UNSTORABLE.source, 'g'), (m) => (m === '\u0000' ? '\\u0000' : '\uFFFD'));
+}
+
+/**
+ * Characters a name shown to people (an admin key's or a client's name, a product's, a promotion's label) may not hold:
+ * C0 controls (line breaks, tabs, escape), DEL and the C1 controls, and the bidirectional formatting characters
+ * (U+061C, U+200E/F, U+202A–202E, U+2066–2069), which reorder how the text around them is shown, so a name could pose
+ * as another line of an audit trail or as someone else.
+ */
+const NOT_IN_A_NAME = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
+/** Why `s` cannot be a name (see NOT_IN_A_NAME), or undefined when it can. */
+export function nameTextReason(s: string): string | undefined {
+  const m = NOT_IN_A_NAME.exec(s);
+  if (!m) return undefined;
+  const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `must not hold control or bidirectional formatting characters (found ${code})`;
+}
+
+/**
+ * The zod schema of a name-like field of an input: text without control or bidi formatting characters (checked as
+ * sent, before trimming), trimmed, 1–`max` characters. Refused with BAD_USER_INPUT naming the field (`body.name`).
+ * @example displayName(200).parse('ops\nadmin') // throws: must not hold control or bidirectional formatting characters (found U+000A)
+ */
+export function displayName(max: number) {
+  return z.string().superRefine((s, ctx) => {
+    const reason = nameTextReason(s);
+    if (reason) ctx.addIssue({ code: 'custom', message: reason });
+  }).trim().min(1).max(max);
 }

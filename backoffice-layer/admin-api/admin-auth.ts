@@ -14,15 +14,37 @@ export async function registerAdminKey(db: Database, key: string, name: string, 
     .onConflict((oc) => oc.column('keyHash').doNothing()).execute();
 }
 
+/** What a channel client key looks like (`ohk_web_…`, `ohk_store_…`): such a value is never an admin key. */
+const CHANNEL_KEY_PREFIX = /^ohk_(web|app|store|call_center|console)_/i;
+
+/**
+ * What `bootstrapAdminKey` found: `generated`, a new key to print once (no key was configured and none works);
+ * `configured`, the state of the key configured in OMNIHUB_ADMIN_KEY: ACTIVE (works), REVOKED or EXPIRED (it was revoked
+ * or rotated out: the hub starts, but that key opens nothing — the caller should say so).
+ */
+export interface AdminKeyBootstrap {
+  generated?: string;
+  configured?: 'ACTIVE' | 'REVOKED' | 'EXPIRED';
+}
+
 /**
  * The admin-key bootstrap of API.md: a key given in OMNIHUB_ADMIN_KEY is registered (a value that was revoked or
- * rotated out stays so: registering it again does not revive it); with none and no working key (none unrevoked and
- * unexpired), one is generated and returned so the caller can print it once.
+ * rotated out stays so: registering it again does not revive it, and a warning is logged); with none and no working key
+ * (none unrevoked and unexpired), one is generated and returned so the caller can print it once.
+ * @throws DomainError BAD_USER_INPUT when the configured value is a channel client's key (its `ohk_<channel>_` prefix, or
+ *   the key of a registered client): a channel key must never open the admin API.
  */
-export async function bootstrapAdminKey(db: Database, configured: string | undefined, now: Date): Promise<{ generated?: string }> {
+export async function bootstrapAdminKey(db: Database, configured: string | undefined, now: Date, logger?: Pick<Logger, 'warn'>): Promise<AdminKeyBootstrap> {
   if (configured) {
+    const client = await db.selectFrom('channelClients').select('id').where('keyHash', '=', sha256(configured)).executeTakeFirst();
+    if (CHANNEL_KEY_PREFIX.test(configured) || client) {
+      throw new DomainError('BAD_USER_INPUT', 'OMNIHUB_ADMIN_KEY holds a channel client key (ohk_<channel>_…), not an admin key: set it to an admin key (e.g. `openssl rand -base64 32`) or leave it unset', { variable: 'OMNIHUB_ADMIN_KEY' });
+    }
     await registerAdminKey(db, configured, 'OMNIHUB_ADMIN_KEY', now);
-    return {};
+    const row = await db.selectFrom('adminKeys').select(['revokedAt', 'expiresAt']).where('keyHash', '=', sha256(configured)).executeTakeFirstOrThrow();
+    const state = row.revokedAt ? 'REVOKED' : row.expiresAt && row.expiresAt <= now ? 'EXPIRED' : 'ACTIVE';
+    if (state !== 'ACTIVE') logger?.warn({ variable: 'OMNIHUB_ADMIN_KEY', state }, `OMNIHUB_ADMIN_KEY is ${state.toLowerCase()}: it opens nothing; use another admin key or configure a new one`);
+    return { configured: state };
   }
   const any = await db.selectFrom('adminKeys').select('id').where('revokedAt', 'is', null)
     .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)])).limit(1).executeTakeFirst();
@@ -40,13 +62,20 @@ export async function authenticateAdminKey(db: Database, key: string, now: Date 
 }
 
 /**
+ * The admin keys as one node checks them (a KeyGuard): `requireAdmin` asks it, and the admin-key routes make it forget
+ * a key they revoke or end (rotation with no grace) so this node refuses it at once.
+ */
+export function adminKeyGuard(deps: { db: Database; redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger }): KeyGuard<AdminActor> {
+  return new KeyGuard<AdminActor>(deps, 'admin', async (key) => (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null);
+}
+
+/**
  * Express middleware: `Authorization: Bearer <admin key>` or a 401/403 problem. Admin keys are checked as channel
  * keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within that; look-ups of keys a node does
  * not know limited per source address, then 429 RATE_LIMITED); 503 UNAVAILABLE when PostgreSQL cannot check a key.
  * A rotated key past its grace (expiresAt) is refused as a revoked one is, within the same 5 s.
  */
-export function requireAdmin(deps: { db: Database; redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger; config: { trustProxy: string[] } }) {
-  const keys = new KeyGuard<AdminActor>(deps, 'admin', async (key) => (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null);
+export function requireAdmin(deps: { config: { trustProxy: string[] } }, keys: KeyGuard<AdminActor>) {
   const addressOf = callerAddress(deps.config.trustProxy);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.header('authorization') ?? '';

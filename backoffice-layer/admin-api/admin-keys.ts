@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { z } from 'zod';
-import { DomainError, sha256, type Database, type Executor } from '../../shared/index.js';
+import { displayName, DomainError, sha256, type Database, type Executor } from '../../shared/index.js';
 import { generateAdminKey } from './admin-auth.js';
 import { defineRoute, type AdminRoute } from './admin-route.js';
 
@@ -68,7 +67,8 @@ async function lockLastingKeys(tx: Executor): Promise<string[]> {
 }
 
 /**
- * Revokes an admin key (idempotent: revoking again keeps the first time). Every API node refuses it within
+ * Revokes an admin key (idempotent: revoking again keeps the first time). The node whose route revokes it forgets it at
+ * once; every other API node refuses it within
  * KEY_CACHE_MS (5 s). A key configured in OMNIHUB_ADMIN_KEY stays revoked when the hub restarts with it.
  * @throws NOT_FOUND for an unknown id; CONFLICT when it is the last key that works until revoked (keys in a rotation's
  *   grace expire, so they do not count): revoking it would lock every administrator out.
@@ -90,8 +90,10 @@ export async function revokeAdminKey(db: Database, id: string, now: Date, caller
 /**
  * Rotates an admin key: issues a new key (shown only now, named as the old one unless `name` is given, `rotatedFrom`
  * the old one) and lets the old one work for `graceSeconds` more (default DEFAULT_ROTATION_GRACE_SECONDS, 24 h; 0 ends
- * it now, within the 5 s key cache) or until it is revoked. A key already in a grace period keeps its earlier end.
- * @throws NOT_FOUND for an unknown id; CONFLICT for a revoked or expired key.
+ * it now: the node that rotates forgets the key at once, other nodes within the 5 s key cache) or until it is revoked.
+ * A key is rotated once: rotating it again (EXPIRING) is refused, naming its successor.
+ * @throws NOT_FOUND for an unknown id; CONFLICT for a revoked or expired key, or one already rotated (details
+ *   `successorKeyId`, `expiresAt`).
  */
 export async function rotateAdminKey(db: Database, id: string, opts: { graceSeconds: number; name?: string }, now: Date, callerKeyId?: string): Promise<{ adminKey: AdminKeyView; key: string; previous: AdminKeyView }> {
   return db.transaction().execute(async (tx) => {
@@ -100,8 +102,16 @@ export async function rotateAdminKey(db: Database, id: string, opts: { graceSeco
     if (!row) throw new DomainError('NOT_FOUND', `No admin key ${id}`, { adminKeyId: id });
     const old = view(row, now, callerKeyId);
     if (old.status === 'REVOKED' || old.status === 'EXPIRED') throw new DomainError('CONFLICT', `Admin key ${id} is ${old.status.toLowerCase()}: create a new key instead`, { adminKeyId: id, status: old.status });
+    if (old.status === 'EXPIRING') {
+      // Rotated already (the row lock above makes concurrent rotations of one key queue, so only the first gets here
+      // with an ACTIVE key): one successor per key, and the first rotation's grace stands.
+      const successor = await tx.selectFrom('adminKeys').select('id').where('rotatedFrom', '=', id).orderBy('createdAt', 'desc').limit(1).executeTakeFirst();
+      throw new DomainError('CONFLICT', `Admin key ${id} was rotated already${successor ? ` (its successor is ${successor.id})` : ''} and works until ${old.expiresAt}: use the successor, or revoke this key to end it now`, {
+        adminKeyId: id, status: old.status, successorKeyId: successor?.id ?? null, expiresAt: old.expiresAt,
+      });
+    }
     const graceEnds = new Date(now.getTime() + opts.graceSeconds * 1000);
-    await tx.updateTable('adminKeys').set({ expiresAt: sql<Date>`LEAST(expires_at, ${graceEnds})` }).where('id', '=', id).execute();
+    await tx.updateTable('adminKeys').set({ expiresAt: graceEnds }).where('id', '=', id).execute();
     const key = generateAdminKey();
     const newId = randomUUID();
     await tx.insertInto('adminKeys').values({ id: newId, name: opts.name ?? row.name, keyHash: sha256(key), createdAt: now, rotatedFrom: id }).execute();
@@ -110,7 +120,7 @@ export async function rotateAdminKey(db: Database, id: string, opts: { graceSeco
 }
 
 const KeyParams = z.strictObject({ id: z.uuid() });
-const KeyName = z.string().trim().min(1).max(200);
+const KeyName = displayName(200);
 const AdminKeyResponse = z.object({ adminKey: AdminKeyViewSchema });
 const IssuedKeyResponse = z.object({ adminKey: AdminKeyViewSchema, key: z.string().describe('The admin key: shown only in this answer') });
 
@@ -133,19 +143,27 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
   }),
   defineRoute({
     method: 'post', path: '/admin-keys/:id/rotate', tag: 'admin-keys', operationId: 'rotateAdminKey', status: 201, errors: ['CONFLICT'],
-    summary: 'Rotate an admin key: a new key (shown only now), and the old one keeps working for graceSeconds (default 86400, 24 h; at most 30 days) or until revoked',
+    summary: 'Rotate an admin key once: a new key (shown only now), and the old one keeps working for graceSeconds (default 86400, 24 h; at most 30 days; 0: ends now) or until revoked; a key rotated already answers 409 naming its successor',
     params: KeyParams,
     body: z.strictObject({
       graceSeconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).default(DEFAULT_ROTATION_GRACE_SECONDS).describe('How long the old key keeps working, in seconds'),
       name: KeyName.optional().describe('The new key\u2019s name; the old key\u2019s name when absent'),
     }).default({ graceSeconds: DEFAULT_ROTATION_GRACE_SECONDS }),
     response: IssuedKeyResponse.extend({ previous: AdminKeyViewSchema }),
-    handle: async ({ deps, params, body, actor }) => rotateAdminKey(deps.db, params.id, body, deps.clock.now(), actor.keyId),
+    handle: async ({ deps, params, body, actor, forgetAdminKey }) => {
+      const rotated = await rotateAdminKey(deps.db, params.id, body, deps.clock.now(), actor.keyId);
+      if (rotated.previous.status !== 'EXPIRING') forgetAdminKey(params.id);
+      return rotated;
+    },
   }),
   defineRoute({
     method: 'delete', path: '/admin-keys/:id', tag: 'admin-keys', operationId: 'revokeAdminKey', errors: ['CONFLICT'],
-    summary: 'Revoke an admin key (idempotent): refused on every node within 5 s; the last key that works until revoked cannot be revoked (409)',
+    summary: 'Revoke an admin key (idempotent): refused at once by the node that revokes it, by every other node within 5 s; the last key that works until revoked cannot be revoked (409)',
     params: KeyParams, response: AdminKeyResponse,
-    handle: async ({ deps, params, actor }) => ({ adminKey: await revokeAdminKey(deps.db, params.id, deps.clock.now(), actor.keyId) }),
+    handle: async ({ deps, params, actor, forgetAdminKey }) => {
+      const adminKey = await revokeAdminKey(deps.db, params.id, deps.clock.now(), actor.keyId);
+      forgetAdminKey(params.id);
+      return { adminKey };
+    },
   }),
 ];

@@ -13,6 +13,11 @@ export interface AdminRouteInput<P, Q, B> {
   body: B;
   deps: BackofficeDeps;
   actor: AdminActor;
+  /**
+   * Makes this node forget the admin key `keyId` it may remember (KeyGuard, 5 s), so a key just revoked or ended is
+   * refused here at once; other nodes refuse it within KEY_CACHE_MS.
+   */
+  forgetAdminKey(keyId: string): void;
   /** The raw request, for the few routes that stream their body (bulk imports). */
   raw: import('express').Request;
 }

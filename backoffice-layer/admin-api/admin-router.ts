@@ -1,10 +1,12 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { DomainError, storableText } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import type { AdminActor, AdminRoute } from './admin-route.js';
-import { requireAdmin } from './admin-auth.js';
+import { adminKeyGuard, requireAdmin } from './admin-auth.js';
 import { recordAudit } from './audit.js';
 import { buildOpenApi } from './openapi.js';
-import { parseInput, sendProblem, toProblem } from './problem.js';
+import { parseInput, problemOf, sendProblem, toProblem } from './problem.js';
 
 /** Largest JSON body an admin route accepts; bulk feeds go through the streaming imports route instead. */
 export const ADMIN_JSON_LIMIT = '1mb';
@@ -13,22 +15,27 @@ export const ADMIN_JSON_LIMIT = '1mb';
  * Mounts admin routes (from every layer) on one router under /admin/v1 with admin-key auth, zod validation,
  * problem+json errors and the OpenAPI document. Every route, the OpenAPI document (`GET /openapi.json`) included,
  * wants `Authorization: Bearer <admin key>`: 401 UNAUTHENTICATED without one, 403 FORBIDDEN with a key that is not one.
+ * Rules every route follows, here and nowhere else: a body is JSON or refused (`requireJsonBody`), a query parameter the
+ * route does not name is refused (`refuseUnknownQuery`), both with 400 BAD_USER_INPUT.
  */
 export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRoute[], version = '1.0.0'): Router {
   const router = Router();
   const openapi = buildOpenApi(routes, version);
   // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it lists.
-  router.use(requireAdmin(deps));
+  const keys = adminKeyGuard(deps);
+  const forgetAdminKey = (keyId: string): void => { keys.forget((actor) => actor.keyId === keyId); };
+  router.use(requireAdmin(deps, keys));
   router.get('/openapi.json', (_req, res) => { res.json(openapi); });
   const json = express.json({ limit: ADMIN_JSON_LIMIT, strict: true });
   for (const route of routes) {
-    const handlers = route.rawBody ? [] : [json];
+    const handlers = route.rawBody ? [] : [requireJsonBody, json];
     router[route.method](route.path, ...handlers, async (req: Request, res: Response) => {
       const params = route.params ? parseInput(route.params, req.params, 'path') : req.params;
+      refuseUnknownQuery(route, req.query);
       const query = route.query ? parseInput(route.query, req.query, 'query') : {};
       const body = route.body ? parseInput(route.body, req.body, 'body') : undefined;
       const actor = res.locals.actor as AdminActor;
-      const result = await route.handle({ params, query, body, deps, actor, raw: req });
+      const result = await route.handle({ params, query, body, deps, actor, forgetAdminKey, raw: req });
       if (route.method !== 'get') {
         // Recorded after the change committed: the trail never claims a change that rolled back.
         const revision = (result as { revision?: unknown } | undefined)?.revision;
@@ -41,11 +48,42 @@ export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRo
     });
   }
   router.use((_req: Request, res: Response) => {
-    sendProblem(res, { type: 'about:blank', title: 'Not found', status: 404, code: 'NOT_FOUND', detail: 'No such admin route' });
+    sendProblem(res, problemOf('NOT_FOUND', 'No such admin route', _req));
   });
   // Express 5 forwards rejected promises here: the one place admin errors become problem documents.
-  router.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     sendProblem(res, toProblem(err, req, deps.logger));
   });
   return router;
+}
+
+/** Whether the request carries a body: a non-zero Content-Length, or one sent in chunks. */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * A JSON route's body is `application/json` or it is refused (400 BAD_USER_INPUT): a form (`graceSeconds=0`) or JSON
+ * sent as text/plain would otherwise be read as no body at all, and the route's defaults would apply in its place (a
+ * rotation meant to end a key now would give it 24 hours).
+ */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  if (!hasBody(req) || req.is('application/json')) return next();
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  next(new DomainError('BAD_USER_INPUT', `Send the body as application/json; got ${type ? `"${type}"` : 'no content type'}`, {
+    issues: [{ path: 'header.content-type', message: 'must be application/json' }],
+  }));
+}
+
+/**
+ * Refuses (400 BAD_USER_INPUT naming each, `query.<name>`) a query parameter the route does not name: a route without a
+ * query schema takes none, one with an object schema only its keys — so a misspelt filter is never silently ignored.
+ */
+function refuseUnknownQuery(route: AdminRoute, query: Record<string, unknown>): void {
+  const known = route.query instanceof z.ZodObject ? new Set(Object.keys(route.query.shape as Record<string, unknown>)) : route.query ? undefined : new Set<string>();
+  if (!known) return;
+  const unknown = Object.keys(query).filter((k) => !known.has(k)).slice(0, 20);
+  if (unknown.length === 0) return;
+  const issues = unknown.map((k) => ({ path: `query.${storableText(k)}`, message: 'unknown query parameter' }));
+  throw new DomainError('BAD_USER_INPUT', `Invalid query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
 }

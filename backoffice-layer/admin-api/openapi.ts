@@ -18,7 +18,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
 /** Answers every admin route may give besides its own: no or a wrong key, too many key look-ups, a hub that cannot check now. */
 const COMMON_ERRORS = ['401', '403', '429', '503'] as const;
 const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
-  400: { name: 'BadRequest', description: 'BAD_USER_INPUT: a path, query, header or body value is invalid; `issues` lists each with its path' },
+  400: { name: 'BadRequest', description: 'BAD_USER_INPUT: a path, query, header or body value is invalid, a query parameter the route does not name, or a body not sent as application/json; `issues` lists each with its path' },
   401: { name: 'Unauthenticated', description: 'UNAUTHENTICATED: no admin key sent' },
   403: { name: 'Forbidden', description: 'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired)' },
   404: { name: 'NotFound', description: 'NOT_FOUND: no such resource' },
@@ -62,7 +62,8 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string, opt
       : [];
     const headerParams = r.idempotencyKey ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : [];
     const errors = new Set<string>(COMMON_ERRORS);
-    if (r.params || r.query || r.body || r.rawBody || r.idempotencyKey) errors.add('400');
+    // Every route can refuse a request: a query parameter it does not name is refused (admin-router.ts) on each of them.
+    errors.add('400');
     if (pathParams.length) errors.add('404');
     for (const code of r.errors ?? []) errors.add(CODE_STATUS[code]);
     if (r.body || r.rawBody) errors.add('413');
@@ -150,6 +151,26 @@ function toJson(schema: z.ZodType, io: 'input' | 'output', into: Record<string, 
   // A named schema reads differently as input (defaults optional) and output (defaults filled in): one component each.
   const named = (id: string) => (io === 'input' ? `${id}Input` : id);
   const relinked = (v: unknown) => JSON.parse(JSON.stringify(relink(v)).replace(/"#\/components\/schemas\/([A-Za-z0-9_]+)"/g, (_m, id: string) => `"#/components/schemas/${named(id)}"`)) as Record<string, unknown>;
-  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = relinked(def);
+  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = withDiscriminator(named(name), relinked(def), into);
   return relinked(rest);
+}
+
+/**
+ * A named union chosen by `kind` (a zod discriminated union: the condition and action unions), as OpenAPI wants it for
+ * generated clients: each branch its own component (`<id><Kind>`, e.g. `ConditionInputDateWindow`, added to `into`),
+ * referenced from the `oneOf`, with `discriminator: { propertyName: 'kind', mapping }`. Any other schema is returned as is.
+ */
+function withDiscriminator(id: string, schema: Record<string, unknown>, into: Record<string, unknown>): Record<string, unknown> {
+  const branches = schema.oneOf as Array<{ properties?: { kind?: { const?: unknown } } }> | undefined;
+  const kinds = Array.isArray(branches) ? branches.map((b) => b.properties?.kind?.const) : [];
+  if (!branches || branches.length < 2 || !kinds.every((k): k is string => typeof k === 'string')) return schema;
+  const mapping: Record<string, string> = {};
+  const oneOf = branches.map((branch, i) => {
+    const kind = kinds[i]!;
+    const branchId = `${id}${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+    into[branchId] = branch;
+    mapping[kind] = `#/components/schemas/${branchId}`;
+    return { $ref: mapping[kind] };
+  });
+  return { ...schema, oneOf, discriminator: { propertyName: 'kind', mapping } };
 }

@@ -17,6 +17,25 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
+/**
+ * The problem `type` URI of a code, the one scheme of every problem the hub answers (admin REST and the HTTP app's 404):
+ * `https://omnihub.dev/problems/<code in kebab case>`.
+ * @example problemType('NOT_FOUND') // 'https://omnihub.dev/problems/not-found'
+ */
+export function problemType(code: keyof typeof ERROR_CODES): string {
+  return `https://omnihub.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/**
+ * A problem document for `code` with its registered status and title: the one way a problem's envelope is built.
+ * `instance` is the request's path without its query string (a query can carry what was searched for: an e-mail, a
+ * card number), so no problem echoes it back.
+ */
+export function problemOf(code: keyof typeof ERROR_CODES, detail: string, req?: Pick<Request, 'originalUrl'>, extensions: Record<string, unknown> = {}): Problem {
+  const meta = ERROR_CODES[code];
+  return { ...extensions, type: problemType(code), title: meta.title, status: meta.status, code, detail, ...(req ? { instance: req.originalUrl.split('?')[0]! } : {}) };
+}
+
 /** The members of a problem document's envelope (RFC 9457 §3.1, plus our `code`). */
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'code', 'detail', 'instance']);
 
@@ -32,12 +51,11 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
   // A path segment that is not valid percent-encoding (`/products/%zz`): the router could not decode it.
   if (e instanceof Error && e.name === 'URIError') e = new DomainError('BAD_USER_INPUT', 'The path is not valid percent-encoded UTF-8', {});
   if (e instanceof DomainError) {
-    const meta = ERROR_CODES[e.code];
     // Details are extension members (RFC 9457 §3.2) that can never replace the envelope's members.
-    return { ...detailMembers(e.details, PROBLEM_MEMBERS), type: `https://omnihub.dev/problems/${e.code.toLowerCase().replace(/_/g, '-')}`, title: meta.title, status: meta.status, code: e.code, detail: e.message, instance: req.originalUrl };
+    return problemOf(e.code, e.message, req, detailMembers(e.details, PROBLEM_MEMBERS));
   }
   logger.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error in admin API');
-  return { type: 'about:blank', title: 'Unexpected error.', status: 500, code: 'INTERNAL', detail: 'Unexpected error.', instance: req.originalUrl };
+  return problemOf('INTERNAL', 'Unexpected error.', req);
 }
 
 export function sendProblem(res: Response, problem: Problem): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../../shared/index.js';
 
 /** Largest amount in minor units the hub accepts for one price (10 million in major units). */
 export const MAX_PRICE_AMOUNT = 1_000_000_000;
@@ -10,7 +11,7 @@ export const InstantSchema = z.iso.datetime({ offset: true }).transform((s) => n
 const windowOk = (v: { validFrom?: Date | null | undefined; validTo?: Date | null | undefined }) => !v.validFrom || !v.validTo || v.validFrom < v.validTo;
 
 export const PriceListBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: displayName(200),
   currency: CurrencySchema,
   priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
   validFrom: InstantSchema.nullish(),

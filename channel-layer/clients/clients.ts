@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
-import { DomainError, sha256, type Database } from '../../shared/index.js';
+import { displayName, DomainError, sha256, type Database } from '../../shared/index.js';
 
 export type Channel = 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
 
@@ -17,7 +17,7 @@ export interface ChannelClient {
 
 export const ClientBodySchema = z.strictObject({
   /** Absent: "<CHANNEL> client" (as the command line names it). */
-  name: z.string().trim().min(1).max(200).optional(),
+  name: displayName(200).optional(),
   channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
   locationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
   scopes: z.array(z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/)).max(20).default([]),

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler, type Response, type NextFunction } from 'express';
 import { sql } from 'kysely';
-import { sendProblem, toProblem } from '../../backoffice-layer/index.js';
+import { problemOf, sendProblem, toProblem } from '../../backoffice-layer/index.js';
 import { DomainError, migrationsCurrent, type Deps, type Metrics } from '../../shared/index.js';
 
 export interface AppOptions {
@@ -85,8 +85,8 @@ function routeLabel(req: Request, res: Response): string {
   return mount || 'unmatched';
 }
 
-function notFound(_req: Request, res: Response): void {
-  res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Not found', status: 404, code: 'NOT_FOUND', detail: 'No such route' }));
+function notFound(req: Request, res: Response): void {
+  sendProblem(res, problemOf('NOT_FOUND', 'No such route', req));
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { displayName } from '../../shared/index.js';
 
 const TierIdSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,31}$/, 'tier ids: upper-case letters, digits, "_"');
 
 export const TierSchema = z.strictObject({
   id: TierIdSchema,
-  name: z.string().trim().min(1).max(60),
+  name: displayName(60),
   /** Points earned in the rolling window needed to reach this tier. */
   threshold: z.number().int().min(0).max(100_000_000),
   benefits: z.strictObject({

@@ -19,10 +19,16 @@ export interface PromotionSummary {
   id: string;
   label: string;
   status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED';
-  /** Where its window stands at the time asked: SCHEDULED (opens later), RUNNING, ENDED. */
+  /**
+   * Where its window stands at the time asked: SCHEDULED (opens later), RUNNING, ENDED. The window is where the rule's
+   * own validFrom/validTo and every `dateWindow` condition overlap (`validFrom`, `validTo` below: the latest start, the
+   * earliest end); a window that is empty (it ends before it starts) is ENDED once its end has passed.
+   */
   window: 'SCHEDULED' | 'RUNNING' | 'ENDED';
   validFrom: string | null;
   validTo: string | null;
+  /** It has a `schedule` condition: within the window it applies only at the schedule's recurring days and hours. */
+  recurring: boolean;
   priority: number;
   stacking: PromotionRule['stacking'];
   /** The action's kind (`percentOff`, …). */
@@ -37,7 +43,10 @@ export interface PromotionSummary {
 
 const PromotionSummarySchema = z.object({
   id: z.string(), label: z.string(), status: PromotionStatus, window: z.enum(['SCHEDULED', 'RUNNING', 'ENDED']),
-  validFrom: z.iso.datetime({ offset: true }).nullable(), validTo: z.iso.datetime({ offset: true }).nullable(), priority: z.int(),
+  validFrom: z.iso.datetime({ offset: true }).nullable().describe('Start of the window: the latest of the rule\u2019s validFrom and its dateWindow conditions\u2019 from'),
+  validTo: z.iso.datetime({ offset: true }).nullable().describe('End of the window: the earliest of the rule\u2019s validTo and its dateWindow conditions\u2019 to'),
+  recurring: z.boolean().describe('It has a schedule condition: RUNNING means within the window, where it applies at the schedule\u2019s days and hours only'),
+  priority: z.int(),
   stacking: z.enum(['STACKABLE', 'EXCLUSIVE', 'EXCLUSIVE_ALL']), action: z.string().describe('The action\u2019s kind'), couponRequired: z.boolean(),
   personal: z.boolean().describe('A personal offer (it has a target)'), budgetAmount: z.int().nullable(), budgetSpent: z.int(), revision: Revision,
   updatedAt: z.iso.datetime({ offset: true }),
@@ -48,6 +57,21 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100).describe('How many to answer (1–500)'),
   after: PromotionId.optional().describe('The `next` of the previous page'),
 });
+
+/**
+ * When a rule can apply at all: the overlap of its own window (`validFrom`, `validTo`) and every `dateWindow` condition
+ * (the latest start, the earliest end; null where open). Recurring `schedule` conditions narrow it within, not here.
+ */
+export function ruleWindow(rule: PromotionRule, validFrom: Date | null, validTo: Date | null): { from: Date | null; to: Date | null } {
+  let from = validFrom;
+  let to = validTo;
+  for (const c of rule.conditions as Array<{ kind: string; from?: string; to?: string }>) {
+    if (c.kind !== 'dateWindow') continue;
+    if (c.from && (!from || Date.parse(c.from) > from.getTime())) from = new Date(c.from);
+    if (c.to && (!to || Date.parse(c.to) < to.getTime())) to = new Date(c.to);
+  }
+  return { from, to };
+}
 
 /**
  * Promotions in id order, `limit` at a time after the id `after` (keyset paging, as the product list), optionally of one
@@ -62,10 +86,12 @@ export async function listPromotions(db: Executor, opts: z.infer<typeof ListQuer
   return {
     promotions: page.map((r) => {
       const rule = PromotionRuleSchema.parse(r.definition);
+      const { from, to } = ruleWindow(rule, r.validFrom, r.validTo);
       return {
         id: r.id, label: rule.label, status: r.status,
-        window: r.validFrom && r.validFrom > now ? 'SCHEDULED' : r.validTo && r.validTo <= now ? 'ENDED' : 'RUNNING',
-        validFrom: r.validFrom?.toISOString() ?? null, validTo: r.validTo?.toISOString() ?? null, priority: rule.priority, stacking: rule.stacking,
+        window: to && to <= now ? 'ENDED' : from && from > now ? 'SCHEDULED' : 'RUNNING',
+        validFrom: from?.toISOString() ?? null, validTo: to?.toISOString() ?? null,
+        recurring: (rule.conditions as Array<{ kind: string }>).some((c) => c.kind === 'schedule'), priority: rule.priority, stacking: rule.stacking,
         action: (rule.action as { kind: string }).kind, couponRequired: rule.couponRequired, personal: !!rule.target, budgetAmount: r.budgetAmount, budgetSpent: r.budgetSpent,
         revision: r.revision, updatedAt: r.updatedAt.toISOString(),
       };

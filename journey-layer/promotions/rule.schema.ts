@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { displayName } from '../../shared/index.js';
 import { ActionSchema, ConditionSchema } from './registry.js';
 
 /**
@@ -10,7 +11,7 @@ import { ActionSchema, ConditionSchema } from './registry.js';
  */
 const RuleId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
 const ruleFields = {
-  label: z.string().trim().min(1).max(120),
+  label: displayName(120),
   priority: z.number().int().min(-1000).max(1000).default(0),
   stacking: z.enum(['STACKABLE', 'EXCLUSIVE', 'EXCLUSIVE_ALL']).default('STACKABLE'),
   validFrom: z.iso.datetime({ offset: true }).nullish(),

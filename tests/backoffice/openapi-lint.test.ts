@@ -49,14 +49,27 @@ describe('the admin OpenAPI document', () => {
     expect(headerOf('/admin/v1/admin-keys', 'post')).toHaveLength(0);
     expect(served.components.parameters.IdempotencyKey).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: true });
     expect(Object.keys(served.paths['/admin/v1/admin-keys/{id}'].delete.responses)).toEqual(['200', '400', '401', '403', '404', '409', '429', '503', 'default']);
-    expect(Object.keys(served.paths['/admin/v1/admin-keys'].get.responses)).toEqual(['200', '401', '403', '429', '503', 'default']);
+    // Every route can refuse an unknown query parameter with 400, so every route declares it.
+    expect(Object.keys(served.paths['/admin/v1/admin-keys'].get.responses)).toEqual(['200', '400', '401', '403', '429', '503', 'default']);
+    for (const [path, methods] of Object.entries(served.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
+      for (const [method, op] of Object.entries(methods)) expect({ route: `${method} ${path}`, has400: '400' in op.responses }).toEqual({ route: `${method} ${path}`, has400: true });
+    }
     expect(served.components.responses.Conflict.content).toHaveProperty(['application/problem+json']);
   });
 
   it('describes the promotion rule as a union of every condition and action kind, chosen by kind', () => {
-    const kinds = (name: string) => (served.components.schemas[name].oneOf as Array<{ properties: { kind: { const: string } } }>).map((o) => o.properties.kind.const).sort();
+    const resolve = (ref: string) => served.components.schemas[ref.replace('#/components/schemas/', '')];
+    const kinds = (name: string) => (served.components.schemas[name].oneOf as Array<{ $ref: string }>).map((o) => resolve(o.$ref).properties.kind.const as string).sort();
     expect(kinds('ActionInput')).toEqual(ACTIONS.map((a) => a.kind).sort());
     expect(kinds('ConditionInput')).toEqual(CONDITIONS.map((c) => c.kind).sort());
+    // Each union says it is chosen by `kind`, and maps every kind to its branch.
+    for (const [name, all] of [['ConditionInput', CONDITIONS], ['Condition', CONDITIONS], ['ActionInput', ACTIONS], ['Action', ACTIONS]] as const) {
+      const union = served.components.schemas[name];
+      expect(union.discriminator.propertyName).toBe('kind');
+      expect(Object.keys(union.discriminator.mapping).sort()).toEqual(all.map((k) => k.kind).sort());
+      for (const [kind, ref] of Object.entries(union.discriminator.mapping as Record<string, string>)) expect(resolve(ref).properties.kind.const).toBe(kind);
+    }
+    expect(served.components.schemas.ConditionInputDateWindow.properties.kind.const).toBe('dateWindow');
     const body = served.paths['/admin/v1/promotions/{id}'].put.requestBody.content['application/json'].schema;
     expect(body.properties.rule).toEqual({ $ref: '#/components/schemas/PromotionRuleBodyInput' });
     expect(served.components.schemas.PromotionRuleBodyInput.properties.action).toEqual({ $ref: '#/components/schemas/ActionInput' });
