@@ -43,11 +43,18 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
   }
 }
 
-async function announceAdminKey(rt: Runtime, bootstrapAdminKey: BootstrapAdminKey): Promise<void> {
-  const { generated } = await bootstrapAdminKey(rt.deps.db, rt.deps.config.adminKey, rt.deps.clock.now());
-  if (generated) {
-    process.stdout.write(`\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`);
+/**
+ * Registers `OMNIHUB_ADMIN_KEY` (or generates a first key) before the node serves, so a refused value (a channel
+ * client's key) stops the start; answers what to print once the node is up: a generated key (shown once), or a
+ * warning that the configured value no longer works.
+ */
+async function prepareAdminKey(rt: Runtime, bootstrapAdminKey: BootstrapAdminKey): Promise<string> {
+  const { generated, configured } = await bootstrapAdminKey(rt.deps.db, rt.deps.config.adminKey, rt.deps.clock.now(), rt.deps.logger);
+  if (generated) return `\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`;
+  if (configured === 'REVOKED' || configured === 'EXPIRED') {
+    return `\n  Warning: OMNIHUB_ADMIN_KEY is ${configured === 'REVOKED' ? 'revoked' : 'expired'} and opens nothing; set a working admin key (docs/API.md, "Admin keys").\n\n`;
   }
+  return '';
 }
 
 /** The embedded database in words: where its data is, and whether this process owns the server. */
@@ -103,9 +110,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write('The catalogue is empty. `omnihub seed` loads the demo retailer (the README\'s examples use it); imports and the admin API load your own.\n');
       }
       const host = listenHost(config, command === 'start' ? 'start' : 'api');
+      const adminKeyNote = command === 'worker' ? '' : await prepareAdminKey(rt, bootstrapAdminKey).catch(async (e: unknown) => { await rt.close(); throw e; });
       const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => { await rt.close(); throw e; });
       const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
-      if (api) await announceAdminKey(rt, bootstrapAdminKey);
+      if (adminKeyNote) process.stdout.write(adminKeyNote);
       if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
       else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`);
       onShutdown(async (signal) => {

@@ -97,4 +97,26 @@ describe('the omnihub command line', () => {
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
   });
+
+  it('refuses a channel client key as OMNIHUB_ADMIN_KEY before serving, and warns of a revoked one', async () => {
+    const client = omnihub(ctx, ['create-client', '--channel', 'WEB']);
+    expect(await client.exited).toBe(0);
+    const webKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
+    const refused = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: webKey });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toMatch(/channel client/i);
+    expect(refused.output()).not.toMatch(/ready|undefined|\n\s+at /);
+
+    const revokedValue = `ohk_admin_${'r'.repeat(32)}`;
+    const first = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
+    await waitFor(() => /API node ready/.test(first.output()), 30_000);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await ctx.deps.db.updateTable('adminKeys').set({ revokedAt: new Date() }).where('name', '=', 'OMNIHUB_ADMIN_KEY').execute();
+    const again = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
+    await waitFor(() => /API node ready/.test(again.output()), 30_000);
+    expect(again.output()).toMatch(/Warning: OMNIHUB_ADMIN_KEY is revoked and opens nothing/);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
 });
