@@ -19,7 +19,7 @@ Commands:
   seed              load the demo retailer (skipped when the catalogue is not empty)
   consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
   create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
-                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>]
+                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
 
@@ -74,6 +74,7 @@ function banner(rt: Runtime, listen: { host: string; port: number }, role: strin
     `Omnihub ${role} ready`,
     `  listening:  ${listeningLine(listen.host, listen.port)}`,
     '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
+    ...(config.nodeEnv === 'production' ? [] : [`  explorer:   ${listeningLine(listen.host, listen.port).split(' ')[0]}explorer  (paste a channel client key: npx omnihub create-client --channel CONSOLE)`]),
     `  database:   ${rt.describe.database}${embeddedNote(rt)}`,
     `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
     '',

@@ -15,12 +15,16 @@ export interface ChannelClient {
   scopes: string[];
 }
 
+/** The scopes a channel client can hold: signing customers in, and its own limits (a whole number from 1). */
+export const SCOPE_FORMS = '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1)';
+const SCOPE_PATTERN = /^(customer-tokens|(rate|subscriptions|held-units):[1-9]\d{0,8})$/;
+
 export const ClientBodySchema = z.strictObject({
   /** Absent: "<CHANNEL> client" (as the command line names it). */
   name: displayName(200).optional(),
   channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
   locationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
-  scopes: z.array(z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/)).max(20).default([]),
+  scopes: z.array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` })).max(20).default([]),
 }).refine((c) => c.channel !== 'STORE' || c.locationId, { message: 'a STORE client (terminal) needs its locationId', path: ['locationId'] });
 export type ClientBody = z.infer<typeof ClientBodySchema>;
 

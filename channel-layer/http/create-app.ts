@@ -33,6 +33,8 @@ export function createHttpApp(opts: AppOptions): Express {
     next();
   });
 
+  // The URL the start-up banner prints: what this node serves, so a first click does not land on a 404.
+  app.get('/', (_req, res) => { res.json({ service: 'omnihub', serves: [...Object.keys(opts.mounts), '/healthz', '/readyz', '/metrics'] }); });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all([

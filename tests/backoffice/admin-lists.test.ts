@@ -24,6 +24,17 @@ describe('channel clients', () => {
     return body.errors?.[0]?.extensions.code ?? 'OK';
   };
 
+  it('refuses a scope it would not honour (a typo, a limit that is no whole number from 1), naming the forms', async () => {
+    for (const scope of ['customer-token', 'rate:abc', 'rate:-5', 'rate:0', 'bogus', 'held-units:', 'subscriptions:1.5']) {
+      const res = await call('POST', '/clients', { channel: 'WEB', scopes: ['rate:500', scope] });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('BAD_USER_INPUT');
+      expect(res.body.issues).toEqual([expect.objectContaining({ path: 'body.scopes.1', message: expect.stringContaining('"customer-tokens", "rate:<n>"') })]);
+    }
+    const good = await call('POST', '/clients', { channel: 'WEB', scopes: ['customer-tokens', 'rate:500', 'subscriptions:20', 'held-units:100'] });
+    expect(good.status).toBe(201);
+  });
+
   it('reads one client without its key or hash, and revokes it with DELETE (idempotently): the key stops within 5 s', async () => {
     const created = await call('POST', '/clients', { name: 'webshop', channel: 'WEB' });
     expect(created.status).toBe(201);

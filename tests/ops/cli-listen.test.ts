@@ -40,6 +40,9 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
     await withApi({}, async (banner, port) => {
       expect(banner).toMatch(new RegExp(`listening: {2}http://localhost:${port}/ {2}\\(every IPv4 interface, 0\\.0\\.0\\.0:${port}[;)]`));
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      // The URL it prints answers what the node serves, and in development the banner names the explorer.
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).json()).toEqual({ service: 'omnihub', serves: expect.arrayContaining(['/graphql', '/admin/v1', '/healthz']) });
+      expect(banner).toMatch(new RegExp(`explorer: {3}http://localhost:${port}/explorer`));
     });
   }, 90_000);
 
@@ -81,5 +84,18 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
     expect(help.code).toBe(0);
     expect(help.output).toMatch(/^omnihub — omnichannel price, promotion and inventory consistency hub\n\nUsage: omnihub <command> \[options\]/);
     expect(await runCliToEnd(['migrate'], env(), { script })).toEqual({ code: 0, output: 'Migrations are current.\n' });
-  }, 60_000);
+    if (!compiled) return;
+    // The compiled hub finds what the build wrote beside it: the explorer (development) answers its page.
+    const port = await freePort();
+    const api = runCli(['api'], env({ PORT: String(port), NODE_ENV: 'development' }), { script });
+    try {
+      await waitForOutput(api, /listening: .*\n/, 60_000);
+      const page = await fetch(`http://127.0.0.1:${port}/explorer`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<script[^>]+src=/);
+    } finally {
+      api.child.kill('SIGTERM');
+      await api.exited;
+    }
+  }, 90_000);
 });
