@@ -53,6 +53,16 @@ const trustable = (v: string): boolean => {
   try { proxyaddr.compile(proxyList(v)); return true; } catch { return false; }
 };
 
+/** Whether `value` parses as a URL of one of `protocols` with a host. */
+function urlOf(value: string, protocols: readonly string[]): boolean {
+  try {
+    const u = new URL(value);
+    return protocols.includes(u.protocol) && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** An empty variable reads as not set, as compose's `${NAME:-}` leaves it when the operator gave none. */
 const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
@@ -60,8 +70,8 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   OMNIHUB_HOST: z.preprocess(emptyAsAbsent, z.union([z.ipv4(), z.ipv6(), z.hostname()], 'OMNIHUB_HOST must be an IPv4 or IPv6 address (0.0.0.0, 127.0.0.1, ::) or a host name').optional()),
   OMNIHUB_EMBEDDED_PG_PORT: z.preprocess(emptyAsAbsent, z.coerce.number().int().min(1).max(65535).default(54329)),
-  DATABASE_URL: z.string().min(1).optional(),
-  REDIS_URL: z.string().min(1).optional(),
+  DATABASE_URL: z.preprocess(emptyAsAbsent, z.string().refine((v) => urlOf(v, ['postgres:', 'postgresql:']), 'DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database').optional()),
+  REDIS_URL: z.preprocess(emptyAsAbsent, z.string().refine((v) => urlOf(v, ['redis:', 'rediss:']), 'REDIS_URL must be a Redis URL: redis://host:6379 (or rediss:// for TLS)').optional()),
   OMNIHUB_ADMIN_KEY: z.string().min(16, 'OMNIHUB_ADMIN_KEY must be at least 16 characters').optional(),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -60,6 +60,11 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
     // Kysely ends the pool only if it ever ran a query; `migrate` alone uses the pool directly, and its idle client
     // would keep the process alive for the pool's idle timeout (30 s).
     closers.unshift(async () => { await handle.close(); if (!handle.pool.ended) await handle.pool.end(); });
+    // The first contact says which setting points where, rather than a bare "connect ECONNREFUSED".
+    await handle.pool.query('SELECT 1').then((r) => r, (e: unknown) => {
+      const reason = e instanceof Error ? e.message || (e as { code?: string }).code : String(e);
+      throw new Error(`PostgreSQL does not answer at ${config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl!)}` : redact(databaseUrl!)} (${reason})`, { cause: e });
+    });
     if (opts.migrate !== false) {
       const res = await migrate(handle.pool);
       if (res.applied.length) logger.info({ applied: res.applied }, 'migrations applied');

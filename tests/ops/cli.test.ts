@@ -98,6 +98,19 @@ describe('the omnihub command line', () => {
     expect(await api.exited).toBe(0);
   });
 
+  it('names the setting at fault when the database or Redis URL is wrong or does not answer', async () => {
+    for (const [env, said] of [
+      [{ DATABASE_URL: 'garbage' }, /DATABASE_URL: DATABASE_URL must be a PostgreSQL URL/],
+      [{ REDIS_URL: 'notaurl' }, /REDIS_URL: REDIS_URL must be a Redis URL/],
+      [{ DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' }, /PostgreSQL does not answer at DATABASE_URL=postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db \(.*ECONNREFUSED/],
+    ] as const) {
+      const run = omnihub(ctx, ['migrate'], env);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(said);
+      expect(run.output()).not.toMatch(/secret|\n\s+at /);
+    }
+  });
+
   it('refuses a channel client key as OMNIHUB_ADMIN_KEY before serving, and warns of a revoked one', async () => {
     const client = omnihub(ctx, ['create-client', '--channel', 'WEB']);
     expect(await client.exited).toBe(0);
