@@ -46,6 +46,8 @@ const result = await build({
   target: 'es2022',
   jsx: 'automatic',
   minify: true,
+  // GraphiQL titles its toolbar icons from component names ("Prettify icon"): keep them through minification.
+  keepNames: true,
   sourcemap: 'linked',
   legalComments: 'linked',
   define: { 'process.env.NODE_ENV': '"production"' },

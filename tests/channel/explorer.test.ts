@@ -83,6 +83,10 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByText(/Connected: schema loaded \(\d+ types\)/).waitFor({ timeout: 20_000 });
 
+    // The toolbar's icons are titled by their names, not by minified identifiers ("d9 icon").
+    const titles = await page.locator('.graphiql-container svg title').allTextContents();
+    expect(titles.length).toBeGreaterThan(0);
+    for (const title of titles) expect(title).toMatch(/^[A-Za-z]{3,}(?: [A-Za-z]+)* icon$/);
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
     await page.locator('.graphiql-doc-explorer').getByText('Query', { exact: true }).first().click();
     await expect(page.locator('.graphiql-doc-explorer').getByText('offer', { exact: true }).first().isVisible()).resolves.toBe(true);
