@@ -170,8 +170,9 @@ async function main(argv: string[]): Promise<void> {
       let code = 1;
       try {
         const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
-        // Exit 1 when the import stopped early, 2 when rows were rejected, so scripts notice; the good rows have landed.
-        code = summary.status === 'FAILED' ? 1 : summary.errorRows > 0 ? 2 : 0;
+        // Exit 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2 when rows were
+        // rejected, so scripts notice; the good rows have landed.
+        code = summary.interrupted ? (summary.interrupted === 'SIGINT' ? 130 : 143) : summary.status === 'FAILED' || summary.rows === 0 ? 1 : summary.errorRows > 0 ? 2 : 0;
       } finally {
         await rt.close();
       }
