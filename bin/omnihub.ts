@@ -22,6 +22,7 @@ Commands:
                     [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
+                    FILE - reads standard input (give --kind and --format); Ctrl-C marks the import FAILED (interrupted)
 
 Configuration is read from the environment: PORT, OMNIHUB_HOST (listen address; default 127.0.0.1 for start,
 0.0.0.0 for api), DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV, LOG_LEVEL, OMNIHUB_DATA_DIR,
