@@ -22,6 +22,7 @@ Commands:
                     [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
+                    FILE - reads standard input (give --kind and --format); Ctrl-C marks the import FAILED (interrupted)
 
 Configuration is read from the environment: PORT, OMNIHUB_HOST (listen address; default 127.0.0.1 for start,
 0.0.0.0 for api), DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV, LOG_LEVEL, OMNIHUB_DATA_DIR,
@@ -81,14 +82,31 @@ function banner(rt: Runtime, listen: { host: string; port: number }, role: strin
   ].join('\n'));
 }
 
+const OPTIONS = { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, url: { type: 'string' }, skus: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/** The command line's words and options; an unknown option or a missing value is said in the command line's words. */
+function parseArguments(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const option = /'([^']+)'/.exec(e instanceof Error ? e.message : '')?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${option ?? ''}; run "omnihub help" for the options`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`option ${option?.split(' ')[0] ?? ''} needs a value; run "omnihub help"`);
+    throw e;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, url: { type: 'string' }, skus: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArguments(argv);
   const command = positionals[0];
   if (!command || values.help || command === 'help') {
     process.stdout.write(`${HELP}\n`);
     return;
   }
   if (!COMMANDS.includes(command)) throw new Error(`unknown command "${command}"; run "omnihub help"`);
+  const extra = positionals.slice(command === 'import' ? 2 : 1);
+  if (extra.length) throw new Error(`omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`);
   // The hub's modules are loaded once the arguments are read: `--help` loads none of them.
   const { createLogger, listenHost, loadConfig } = await import('../shared/index.js');
   const config = loadConfig(process.env);
@@ -170,8 +188,9 @@ async function main(argv: string[]): Promise<void> {
       let code = 1;
       try {
         const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
-        // Exit 1 when the import stopped early, 2 when rows were rejected, so scripts notice; the good rows have landed.
-        code = summary.status === 'FAILED' ? 1 : summary.errorRows > 0 ? 2 : 0;
+        // Exit 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2 when rows were
+        // rejected, so scripts notice; the good rows have landed.
+        code = summary.interrupted ? (summary.interrupted === 'SIGINT' ? 130 : 143) : summary.status === 'FAILED' || summary.rows === 0 ? 1 : summary.errorRows > 0 ? 2 : 0;
       } finally {
         await rt.close();
       }

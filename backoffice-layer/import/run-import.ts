@@ -43,6 +43,12 @@ export interface RunImportOptions {
   totalBytes?: number | null;
   batchSize?: number;
   onProgress?: (p: ImportProgress) => void;
+  /**
+   * Stops the import when aborted (the command line's Ctrl-C): reading stops, the batch being written finishes, and
+   * the import ends FAILED with UNAVAILABLE "interrupted (<reason>)"; committed batches stay. The reason is the
+   * signal's `reason` when it is a string (`SIGINT`), else `stopped`.
+   */
+  signal?: AbortSignal;
 }
 
 /** Errors kept per import (all are counted). */
@@ -162,17 +168,23 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
   };
 
   let batch = new Map<string, { line: number; row: Row }>();
+  // A batch being written when the import is stopped from outside finishes (and is counted) before FAILED is saved.
+  let writing: Promise<void> = Promise.resolve();
+  let stopped = false;
   const flush = async () => {
-    if (batch.size === 0) return;
+    if (batch.size === 0 || stopped) return;
     const rows = [...batch.values()];
     batch = new Map();
-    for (const r of await mergeRows(deps, opts.kind, rows, `import:${importId}`)) {
-      progress.changedRows += r.changed;
-      progress.unchangedRows += r.unchanged;
-      for (const e of r.errors) addError(e);
-      if (r.revision !== null) revisions = [revisions?.[0] ?? r.revision, r.revision];
-    }
-    await saveProgress('RUNNING');
+    writing = (async () => {
+      for (const r of await mergeRows(deps, opts.kind, rows, `import:${importId}`)) {
+        progress.changedRows += r.changed;
+        progress.unchangedRows += r.unchanged;
+        for (const e of r.errors) addError(e);
+        if (r.revision !== null) revisions = [revisions?.[0] ?? r.revision, r.revision];
+      }
+      if (!stopped) await saveProgress('RUNNING');
+    })();
+    await writing;
   };
 
   const splitter = new RecordSplitter({ quoted: opts.format === 'csv', maxRecordBytes: MAX_RECORD_BYTES });
@@ -196,11 +208,19 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
 
   try {
     // One pipeline: an error anywhere (the feed cut off, a batch that cannot be written) stops every stage and lands here.
-    await pipeline(readFeed(opts.input, read), splitter, take);
+    if (opts.signal) await pipeline(readFeed(opts.input, read), splitter, take, { signal: opts.signal });
+    else await pipeline(readFeed(opts.input, read), splitter, take);
     await saveProgress('COMPLETED');
   } catch (e) {
-    failure = { line: splitter.line, ...failureOf(e, read, deps) };
-    deps.logger.warn({ importId, kind: opts.kind, source: opts.source, line: failure.line, code: failure.code, reason: failure.message, changedRows: progress.changedRows }, 'import failed');
+    if (opts.signal?.aborted) {
+      stopped = true;
+      await writing.catch(() => undefined);
+    }
+    const reason: unknown = opts.signal?.reason;
+    failure = opts.signal?.aborted
+      ? { line: splitter.line, code: 'UNAVAILABLE', message: `interrupted (${typeof reason === 'string' ? reason : 'stopped'}); rows of the batches committed before stay, the rest of the feed was not read` }
+      : { line: splitter.line, ...failureOf(e, read, deps) };
+    deps.logger[stopped ? 'info' : 'warn']({ importId, kind: opts.kind, source: opts.source, line: failure.line, code: failure.code, reason: failure.message, changedRows: progress.changedRows }, stopped ? 'import interrupted' : 'import failed');
     await saveProgress('FAILED').catch((err: unknown) => deps.logger.error({ err, importId }, 'could not record that an import failed'));
   }
   return { ...progress, bytes: read.bytes, kind: opts.kind, format: opts.format, status: failure ? 'FAILED' : 'COMPLETED', errors, ...(failure ? { failure } : {}), revisions, durationMs: Date.now() - started };
@@ -223,14 +243,34 @@ function bar(fraction: number, width = 28): string {
   return `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
 }
 
+/** What `omnihub import` did: the import's summary, and the signal that stopped it, if one did. */
+export type ImportCommandResult = ImportSummary & { interrupted?: NodeJS.Signals };
+
+/** The file an import reads, checked before anything is recorded: BAD_USER_INPUT when missing, a folder or empty. */
+async function importFileSize(file: string): Promise<number> {
+  const s = await stat(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new DomainError('BAD_USER_INPUT', `No such file: ${file}`, { file });
+    throw new DomainError('BAD_USER_INPUT', `${file} cannot be read (${e.code ?? e.message})`, { file });
+  });
+  if (s.isDirectory()) throw new DomainError('BAD_USER_INPUT', `${file} is a folder, not a file: name the file to import`, { file });
+  if (s.isFile() && s.size === 0) throw new DomainError('BAD_USER_INPUT', `${file} is empty: there is nothing to import`, { file });
+  return s.isFile() ? s.size : 0;
+}
+
 /**
- * `omnihub import FILE`: runs the import with a progress bar on stderr (bytes, rows/s, ETA), redrawn in place on a
- * terminal; elsewhere a line every 3 s at most and one final line. Then prints a final summary: the rejected rows with their lines and, for a FAILED
- * import, why and where it stopped. Throws BAD_USER_INPUT when the kind or format cannot be told, or the file's error.
+ * `omnihub import FILE` (`-` reads standard input, with --kind and --format): runs the import with a progress bar on
+ * stderr (bytes, rows/s, ETA), redrawn in place on a terminal; elsewhere a line every 3 s at most and one final line.
+ * Then prints a final summary: the rejected rows with their lines and, for a FAILED import, why and where it stopped.
+ * SIGINT or SIGTERM stops it: the import ends FAILED "interrupted (SIGINT)", said in the summary, and `interrupted`
+ * names the signal; a second signal exits at once.
+ * Throws BAD_USER_INPUT, recording nothing, when the file is missing, a folder or empty, or its kind or format cannot
+ * be told.
  */
-export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, file: string, given: { kind?: string | undefined; format?: string | undefined }, out: NodeJS.WriteStream = process.stderr): Promise<ImportSummary> {
+export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, file: string, given: { kind?: string | undefined; format?: string | undefined }, out: NodeJS.WriteStream = process.stderr): Promise<ImportCommandResult> {
+  const stdin = file === '-';
+  if (stdin && (!given.kind || !given.format)) throw new DomainError('BAD_USER_INPUT', 'Standard input (-) has no name to tell its kind and format from: pass --kind products|prices|stock and --format ndjson|csv', {});
+  const size = stdin ? 0 : await importFileSize(file);
   const { kind, format } = inferImportType(file, given);
-  const size = (await stat(file)).size;
   const started = Date.now();
   // Not a terminal (a log, a pipe): a line at most every few seconds while it runs, then the final one, once.
   let lastLine = started;
@@ -253,22 +293,35 @@ export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, f
       lastText = counts;
     }
   };
-  out.write(`Importing ${kind} from ${file} (${format}, ${(size / 1e6).toFixed(1)} MB)\n`);
-  const input = createReadStream(file);
+  out.write(`Importing ${kind} from ${stdin ? 'standard input' : file} (${format}${stdin ? '' : `, ${(size / 1e6).toFixed(1)} MB`})\n`);
+  const input = stdin ? process.stdin : createReadStream(file);
+  const abort = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143); // a second Ctrl-C does not wait for the batch
+    interrupted = signal;
+    abort.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let summary: ImportSummary;
   try {
-    summary = await runImport(deps, { kind, format, input, source: file, totalBytes: size, onProgress: (p) => render(p) });
+    summary = await runImport(deps, { kind, format, input, source: stdin ? 'standard input' : file, totalBytes: stdin ? null : size, onProgress: (p) => render(p), signal: abort.signal });
   } finally {
-    input.destroy();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!stdin) input.destroy();
   }
   render(summary, true);
   const lines = [
-    summary.failure ? `Failed at line ${summary.failure.line}: ${summary.failure.message}` : '',
+    interrupted && summary.failure ? `Interrupted by ${interrupted} at line ${summary.failure.line}: the import is marked FAILED (interrupted); the batches committed before stay` : '',
+    !interrupted && summary.failure ? `Failed at line ${summary.failure.line}: ${summary.failure.message}` : '',
     `${summary.failure ? 'Stopped after' : 'Done in'} ${(summary.durationMs / 1000).toFixed(1)} s: ${summary.rows.toLocaleString('en-US')} rows — ${summary.changedRows.toLocaleString('en-US')} changed, ${summary.unchangedRows.toLocaleString('en-US')} unchanged, ${summary.errorRows.toLocaleString('en-US')} rejected`,
     summary.revisions ? `Committed revisions ${summary.revisions[0]}–${summary.revisions[1]}; import id ${summary.importId}` : `Nothing changed; import id ${summary.importId}`,
     ...summary.errors.slice(0, 10).map((e) => `  line ${e.line}: ${e.message}`),
     summary.errorRows > 10 ? `  … and ${summary.errorRows - 10} more (GET /admin/v1/imports/${summary.importId})` : '',
+    summary.status === 'COMPLETED' && summary.rows === 0 ? `${stdin ? 'Standard input' : file} holds no rows (only a header or blank lines): nothing was imported` : '',
   ].filter(Boolean);
   out.write(`${lines.join('\n')}\n`);
-  return summary;
+  return { ...summary, ...(interrupted ? { interrupted } : {}) };
 }

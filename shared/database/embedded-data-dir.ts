@@ -70,15 +70,27 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
  */
 export async function prepareDataDir(databaseDir: string): Promise<void> {
   const parent = path.dirname(databaseDir);
-  try {
-    await mkdir(parent, { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const stop = await nearestExisting(parent);
-    if (code === 'ENOTDIR' || code === 'EEXIST') {
-      throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${stop} is a file, not a folder. ${advice()}`);
+  const stop = await nearestExisting(parent);
+  // One level at a time: a recursive mkdir under /proc never returns.
+  const missing: string[] = [];
+  for (let d = parent; d !== stop; d = path.dirname(d)) missing.unshift(d);
+  for (const folder of missing) {
+    try {
+      await mkdir(folder);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      const above = path.dirname(folder);
+      if (code === 'ENOTDIR') {
+        throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${above} is a file, not a folder. ${advice()}`);
+      }
+      if (code === 'EACCES') {
+        throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${above} is not writable by this process (${code}; it is ${await describeFolder(above)}; this process runs as ${me()}). ${advice(giveTo(parent))}`);
+      }
+      // ENOENT under /proc, EPERM under /sys, EROFS: no permission makes such a place hold folders.
+      const why = code === 'EROFS' ? 'is on a read-only file system' : `cannot hold folders (${code ?? 'refused'}; a special or read-only file system)`;
+      throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${above} ${why}. ${advice()}`);
     }
-    throw new DataDirError('NOT_WRITABLE', `The embedded PostgreSQL's data folder ${parent} cannot be created: ${stop} is not writable by this process (${code}; it is ${await describeFolder(stop)}; this process runs as ${me()}). ${advice(giveTo(parent))}`);
   }
   const parentStat = await stat(parent);
   if (!parentStat.isDirectory()) throw new DataDirError('NOT_A_FOLDER', `The embedded PostgreSQL's data folder ${parent} is a file, not a folder. ${advice()}`);
@@ -93,6 +105,10 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
   if (!dbStat.isDirectory()) throw new DataDirError('NOT_A_FOLDER', `${databaseDir} should hold the embedded PostgreSQL's database but is a file. Move it away, or set OMNIHUB_DATA_DIR to another folder.`);
   const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
   const entries = await readdir(databaseDir).catch(() => []);
+  const configured = await access(path.join(databaseDir, 'postgresql.conf')).then(() => true, () => false);
+  if (initialised && !configured) {
+    throw new DataDirError('HALF_INITIALISED', `${databaseDir} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ${databaseDir}) to start afresh, or set OMNIHUB_DATA_DIR to another folder.`);
+  }
   if (!initialised && entries.length > 0) {
     throw new DataDirError('HALF_INITIALISED', `${databaseDir} holds files but no PostgreSQL database (PG_VERSION is missing; a first start that stopped half-way leaves this). Remove it (rm -rf ${databaseDir}) to start afresh, or set OMNIHUB_DATA_DIR to another folder.`);
   }

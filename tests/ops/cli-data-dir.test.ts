@@ -53,6 +53,23 @@ describe('omnihub with a data folder or port it cannot use', () => {
     expect(run.output).toContain(`${path.join(dir, 'half', 'pg')} holds files but no PostgreSQL database (PG_VERSION is missing; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half', 'pg')})`);
   });
 
+  it('a folder under /proc, which cannot hold folders: another folder is advised, not sudo', async () => {
+    const run = await runCliToEnd(['migrate'], env('/proc/omnihub-test'));
+    expect(run.code).toBe(1);
+    clean(run.output);
+    expect(run.output).toMatch(/^omnihub: The embedded PostgreSQL's data folder \/proc\/omnihub-test cannot be created: \/proc cannot hold folders \(E[A-Z]+; a special or read-only file system\)\. Set OMNIHUB_DATA_DIR to a folder this user can write/);
+    expect(run.output).not.toContain('sudo');
+  }, 30_000);
+
+  it('a database folder with PG_VERSION but no postgresql.conf', async () => {
+    await mkdir(path.join(dir, 'half2', 'pg'), { recursive: true });
+    await writeFile(path.join(dir, 'half2', 'pg', 'PG_VERSION'), '16\n');
+    const run = await runCliToEnd(['migrate'], env(path.join(dir, 'half2')));
+    expect(run.code).toBe(1);
+    clean(run.output);
+    expect(run.output).toContain(`${path.join(dir, 'half2', 'pg')} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half2', 'pg')})`);
+  }, 30_000);
+
   it('the embedded port taken by another program', async () => {
     const port = await freePort();
     const squatter: Server = createServer();

@@ -5,14 +5,15 @@ import { upsertProduct } from '../../backoffice-layer/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 /** Runs `omnihub import <args>` as a real process against this file's database; resolves with its exit code and output. */
-function omnihubImport(ctx: TestContext, args: string[]): Promise<{ code: number | null; output: string }> {
+function omnihubImport(ctx: TestContext, args: string[], stdin?: string): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['bin/omnihub.js', 'import', ...args], {
     env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(stdin);
   let output = '';
-  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
 
@@ -43,12 +44,39 @@ describe('omnihub import reports bad rows as the REST import does', () => {
     expect([await onHand('NK-ACC-MUTS-NAVY'), await onHand('NK-ACC-MUTS-OCHRE'), await onHand('NK-ACC-MUTS-GREY')]).toEqual([5, null, 7]);
   }, 30_000);
 
-  it('a feed that cannot be read ends FAILED with the reason, and exit 1', async () => {
+  const importCount = async () => Number((await ctx.deps.db.selectFrom('imports').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('a missing file, a folder and an empty file are refused up front, recording no import; exit 1', async () => {
+    const before = await importCount();
     await mkdir(`${dir}/stock-dir.csv`, { recursive: true });
-    const run = await omnihubImport(ctx, [`${dir}/stock-dir.csv`]);
-    expect(run.output).toMatch(/Failed at line 1: The feed could not be read after 0 of \d+ bytes \(EISDIR/);
+    await writeFile(`${dir}/stock-empty.csv`, '');
+    for (const [file, said] of [
+      ['/nonexistent.csv', 'No such file: /nonexistent.csv'],
+      ['/nonexistent-stock.csv', 'No such file: /nonexistent-stock.csv'],
+      [`${dir}/stock-dir.csv`, `${dir}/stock-dir.csv is a folder, not a file`],
+      [`${dir}/stock-empty.csv`, `${dir}/stock-empty.csv is empty: there is nothing to import`],
+    ]) {
+      const run = await omnihubImport(ctx, [file!]);
+      expect(run).toMatchObject({ code: 1, output: expect.stringContaining(`omnihub: ${said}`) });
+      expect(run.output).not.toMatch(/ENOENT|Cannot tell/);
+    }
+    expect(await importCount()).toBe(before);
+  }, 60_000);
+
+  it('a file with a header only imports nothing and says so; exit 1', async () => {
+    await writeFile(`${dir}/stock-header.csv`, 'sku,locationId,onHand\n');
+    const run = await omnihubImport(ctx, [`${dir}/stock-header.csv`]);
+    expect(run.output).toContain(`${dir}/stock-header.csv holds no rows (only a header or blank lines): nothing was imported`);
     expect(run.code).toBe(1);
-    const last = await ctx.deps.db.selectFrom('imports').select(['status', 'errors']).orderBy('startedAt', 'desc').executeTakeFirstOrThrow();
-    expect(last).toMatchObject({ status: 'FAILED', errors: [{ row: 1, code: 'BAD_USER_INPUT', message: expect.stringMatching(/EISDIR/) }] });
+  }, 30_000);
+
+  it('- reads standard input, given --kind and --format; without them it is refused in words', async () => {
+    const run = await omnihubImport(ctx, ['-', '--kind', 'stock', '--format', 'csv'], 'sku,locationId,onHand\nNK-ACC-MUTS-NAVY,ams-01,9\n');
+    expect(run.output).toContain('Importing stock from standard input (csv)');
+    expect(run.output).toMatch(/1 rows — 1 changed/);
+    expect(run.code).toBe(0);
+    expect(await onHand('NK-ACC-MUTS-NAVY')).toBe(9);
+    const refused = await omnihubImport(ctx, ['-'], '');
+    expect(refused).toMatchObject({ code: 1, output: expect.stringContaining('Standard input (-) has no name to tell its kind and format from') });
   }, 30_000);
 });

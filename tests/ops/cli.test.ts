@@ -36,6 +36,18 @@ describe('the omnihub command line', () => {
     expect(run.output()).toMatch(/seed/);
   });
 
+  it('refuses a stray argument, an unknown option and an option without its value, in words', async () => {
+    for (const [args, said] of [
+      [['seed', 'extra'], 'omnihub: omnihub seed takes no arguments; unexpected: "extra" (run "omnihub help")\n'],
+      [['import', 'a.csv', 'b.csv'], 'omnihub: omnihub import takes one FILE; unexpected: "b.csv" (run "omnihub help")\n'],
+      [['migrate', '--bogus'], 'omnihub: unknown option --bogus; run "omnihub help" for the options\n'],
+      [['import', '--kind'], 'omnihub: option --kind needs a value; run "omnihub help"\n'],
+    ] as const) {
+      const run = omnihub(ctx, [...args]);
+      expect({ code: await run.exited, output: run.output() }).toEqual({ code: 1, output: said });
+    }
+  });
+
   it('rejects an unknown command with a clear message and a non-zero exit', async () => {
     const run = omnihub(ctx, ['frobnicate']);
     expect(await run.exited).toBe(1);
