@@ -8,7 +8,12 @@ const layerRule = (forbidden, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message }] }],
 });
 
-const deepImports = ['**/backoffice-layer/*/**', '**/journey-layer/*/**', '**/channel-layer/*/**', '!**/*-layer/index.js'];
+const deepImports = [
+  '**/backoffice-layer/*/**',
+  '**/journey-layer/*/**',
+  '**/channel-layer/*/**',
+  '!**/*-layer/index.js',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.omnihub/**', 'coverage/**'] },
@@ -21,10 +26,37 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['shared/**/*.ts'], rules: layerRule(['**/backoffice-layer/**', '**/journey-layer/**', '**/channel-layer/**'], 'shared/ holds no business rules and imports no layer') },
-  { files: ['backoffice-layer/**/*.ts'], rules: layerRule(['**/journey-layer/**', '**/channel-layer/**', ...['**/shared/*/**']], 'backoffice-layer imports only shared/index.js (and nothing above it)') },
-  { files: ['journey-layer/**/*.ts'], rules: layerRule(['**/channel-layer/**', '**/backoffice-layer/*/**', '**/shared/*/**'], 'journey-layer imports only backoffice-layer/index.js and shared/index.js') },
-  { files: ['channel-layer/**/*.ts'], rules: layerRule(['**/backoffice-layer/*/**', '**/journey-layer/*/**', '**/shared/*/**'], 'channel-layer imports other layers only through their index.js') },
-  { files: ['bin/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'], rules: layerRule(deepImports, 'import layers only through their index.js') },
+  {
+    files: ['shared/**/*.ts'],
+    rules: layerRule(
+      ['**/backoffice-layer/**', '**/journey-layer/**', '**/channel-layer/**'],
+      'shared/ holds no business rules and imports no layer',
+    ),
+  },
+  {
+    files: ['backoffice-layer/**/*.ts'],
+    rules: layerRule(
+      ['**/journey-layer/**', '**/channel-layer/**', ...['**/shared/*/**']],
+      'backoffice-layer imports only shared/index.js (and nothing above it)',
+    ),
+  },
+  {
+    files: ['journey-layer/**/*.ts'],
+    rules: layerRule(
+      ['**/channel-layer/**', '**/backoffice-layer/*/**', '**/shared/*/**'],
+      'journey-layer imports only backoffice-layer/index.js and shared/index.js',
+    ),
+  },
+  {
+    files: ['channel-layer/**/*.ts'],
+    rules: layerRule(
+      ['**/backoffice-layer/*/**', '**/journey-layer/*/**', '**/shared/*/**'],
+      'channel-layer imports other layers only through their index.js',
+    ),
+  },
+  {
+    files: ['bin/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: layerRule(deepImports, 'import layers only through their index.js'),
+  },
   { files: ['tests/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
 );

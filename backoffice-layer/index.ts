@@ -3,13 +3,37 @@
  */
 export type { BackofficeDeps } from './backoffice-deps.js';
 export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';
-export { defineRoute, type AdminRoute, type AdminActor, type AdminRouteInput } from './admin-api/admin-route.js';
-export { createAdminRouter, ADMIN_JSON_LIMIT } from './admin-api/admin-router.js';
-export { bootstrapAdminKey, generateAdminKey, registerAdminKey, authenticateAdminKey, type AdminKeyBootstrap } from './admin-api/admin-auth.js';
 export {
-  listAdminKeys, getAdminKey, createAdminKey, revokeAdminKey, rotateAdminKey, DEFAULT_ROTATION_GRACE_SECONDS, type AdminKeyView,
+  defineRoute,
+  type AdminRoute,
+  type AdminActor,
+  type AdminRouteInput,
+} from './admin-api/admin-route.js';
+export { createAdminRouter, ADMIN_JSON_LIMIT } from './admin-api/admin-router.js';
+export {
+  bootstrapAdminKey,
+  generateAdminKey,
+  registerAdminKey,
+  authenticateAdminKey,
+  type AdminKeyBootstrap,
+} from './admin-api/admin-auth.js';
+export {
+  listAdminKeys,
+  getAdminKey,
+  createAdminKey,
+  revokeAdminKey,
+  rotateAdminKey,
+  DEFAULT_ROTATION_GRACE_SECONDS,
+  type AdminKeyView,
 } from './admin-api/admin-keys.js';
-export { toProblem, sendProblem, parseInput, problemOf, problemType, type Problem } from './admin-api/problem.js';
+export {
+  toProblem,
+  sendProblem,
+  parseInput,
+  problemOf,
+  problemType,
+  type Problem,
+} from './admin-api/problem.js';
 export { backofficeAdminRoutes } from './admin-api/routes.js';
 export * from './catalogue/index.js';
 export * from './pricing/index.js';
@@ -19,5 +43,25 @@ export * from './read-model/index.js';
 export * from './import/index.js';
 export * from './seed/index.js';
 export { recordAudit, type AuditEntry } from './admin-api/audit.js';
-export { nextPriceBoundary, nextScheduleBoundary, commitPriceSwitch, runDuePriceSwitches, startPriceScheduler, lastScheduleSwitch, loadScheduleState, scheduleFacet, effectiveInstant, SCHEDULE_FACET, PRICE_SCHEDULE_QUEUE, type PriceScheduler, type PriceScheduleSwitch, type BoundarySource, type ScheduleState } from './jobs/price-schedule.js';
-export { startBackofficeWorker, type BackofficeWorker, type BackofficeWorkerOptions } from './jobs/backoffice-worker.js';
+export {
+  nextPriceBoundary,
+  nextScheduleBoundary,
+  commitPriceSwitch,
+  runDuePriceSwitches,
+  startPriceScheduler,
+  lastScheduleSwitch,
+  loadScheduleState,
+  scheduleFacet,
+  effectiveInstant,
+  SCHEDULE_FACET,
+  PRICE_SCHEDULE_QUEUE,
+  type PriceScheduler,
+  type PriceScheduleSwitch,
+  type BoundarySource,
+  type ScheduleState,
+} from './jobs/price-schedule.js';
+export {
+  startBackofficeWorker,
+  type BackofficeWorker,
+  type BackofficeWorkerOptions,
+} from './jobs/backoffice-worker.js';

@@ -10,11 +10,28 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { pathToFileURL } from 'node:url';
-import { createReadModel, seedDemoRetailer, startBackofficeWorker, type BackofficeWorker } from '../backoffice-layer/index.js';
+import {
+  createReadModel,
+  seedDemoRetailer,
+  startBackofficeWorker,
+  type BackofficeWorker,
+} from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
-import { journeyReadModelFacets, journeyWorkerOptions, offers, seedDemoJourney } from '../journey-layer/index.js';
+import {
+  journeyReadModelFacets,
+  journeyWorkerOptions,
+  offers,
+  seedDemoJourney,
+} from '../journey-layer/index.js';
 import type { DB } from '../shared/index.js';
-import { closedLoop, createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
+import {
+  closedLoop,
+  createBenchDatabase,
+  omnihubArgs,
+  percentile,
+  printTable,
+  startChild,
+} from './support.js';
 
 /** Sends requests at a fixed rate whatever the answers' speed (open loop); returns latencies from the due time. */
 async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<void>): Promise<number[]> {
@@ -26,13 +43,25 @@ async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<v
     const due = start + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(fn().then(() => { latencies.push(performance.now() - due); }));
+    inflight.push(
+      fn().then(() => {
+        latencies.push(performance.now() - due);
+      }),
+    );
   }
   await Promise.all(inflight);
   return latencies;
 }
 
-export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: number } = {}): Promise<{ table: string; ratio: number; offersPerSecond: number; p50: number; p99: number; pgQueries: number; redisCommands: number }> {
+export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: number } = {}): Promise<{
+  table: string;
+  ratio: number;
+  offersPerSecond: number;
+  p50: number;
+  p99: number;
+  pgQueries: number;
+  redisCommands: number;
+}> {
   const seconds = opts.seconds ?? 5;
   const concurrency = opts.concurrency ?? 32;
   const bench = await createBenchDatabase('graphql', { poolSize: 20 });
@@ -44,29 +73,60 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     await seedDemoJourney(deps);
     worker = await startBackofficeWorker(deps, journeyWorkerOptions(deps));
     await new Promise((r) => setTimeout(r, 1500)); // the read model is built
-    const { key } = await createChannelClient(deps.db, { name: 'bench', channel: 'WEB', scopes: ['rate:999999'] }, new Date());
+    const { key } = await createChannelClient(
+      deps.db,
+      { name: 'bench', channel: 'WEB', scopes: ['rate:999999'] },
+      new Date(),
+    );
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
-    const query = JSON.stringify({ query: `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } savings { amount } adjustments { source id label reason amount { amount } } } availability { online { available status } locations { location { id } available status } } revision fingerprint } }` });
-    const env = { DATABASE_URL: bench.databaseUrl, REDIS_URL: deps.redisUrl, OMNIHUB_REDIS_PREFIX: deps.redisPrefix, NODE_ENV: 'production', LOG_LEVEL: 'error', PORT: '0', OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789' };
+    const query = JSON.stringify({
+      query: `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } savings { amount } adjustments { source id label reason amount { amount } } } availability { online { available status } locations { location { id } available status } } revision fingerprint } }`,
+    });
+    const env = {
+      DATABASE_URL: bench.databaseUrl,
+      REDIS_URL: deps.redisUrl,
+      OMNIHUB_REDIS_PREFIX: deps.redisPrefix,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'error',
+      PORT: '0',
+      OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789',
+    };
     const hub = await startChild(omnihubArgs('api'), env);
     procs.push(hub.child);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     const hubUrl = `http://127.0.0.1:${hub.port}/graphql`;
     const sample = await (await fetch(hubUrl, { method: 'POST', headers, body: query })).text();
-    if (!sample.includes('"fingerprint"')) throw new Error(`the hub did not answer the offer: ${sample.slice(0, 300)}`);
+    if (!sample.includes('"fingerprint"'))
+      throw new Error(`the hub did not answer the offer: ${sample.slice(0, 300)}`);
     const plain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', sample], {});
     procs.push(plain.child);
     const plainUrl = `http://127.0.0.1:${plain.port}/plain`;
     // node:http with keep-alive, not fetch: fetch costs the load generator more CPU than the plain endpoint costs its
     // server, so it capped the baseline (≈ 2,300/s with fetch, ≈ 6,000/s with this) and flattered the ratio.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    const call = (url: string) => () => new Promise<void>((resolve, reject) => {
-      const u = new URL(url);
-      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(query) } }, (res) => {
-        res.on('data', () => undefined); res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)))); res.on('error', reject);
+    const call = (url: string) => () =>
+      new Promise<void>((resolve, reject) => {
+        const u = new URL(url);
+        const req = http.request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            method: 'POST',
+            agent,
+            headers: { ...headers, 'content-length': Buffer.byteLength(query) },
+          },
+          (res) => {
+            res.on('data', () => undefined);
+            res.on('end', () =>
+              res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(query);
       });
-      req.on('error', reject); req.end(query);
-    });
     await closedLoop(concurrency, 1000, call(hubUrl)); // warm-up
     await closedLoop(concurrency, 1000, call(plainUrl));
     const base = await closedLoop(concurrency, seconds * 1000, call(plainUrl));
@@ -76,26 +136,69 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
 
     // P3, in this process: count PostgreSQL queries and Redis commands of one offers(50) with a warm read model.
     const rm = await createReadModel(deps, { facets: journeyReadModelFacets });
-    const skus = (await deps.db.selectFrom('products').select('sku').orderBy('sku').limit(50).execute()).map((r) => r.sku);
+    const skus = (await deps.db.selectFrom('products').select('sku').orderBy('sku').limit(50).execute()).map(
+      (r) => r.sku,
+    );
     await offers(deps, { skus }, { readModel: rm });
     // The same pool through a Kysely instance that counts every query it sends.
     let pgQueries = 0;
-    const countingDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: deps.pool }), plugins: [new CamelCasePlugin()], log: () => { pgQueries++; } });
-    const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await deps.redis.info('stats'))![1]);
+    const countingDb = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: deps.pool }),
+      plugins: [new CamelCasePlugin()],
+      log: () => {
+        pgQueries++;
+      },
+    });
+    const commands = async () =>
+      Number(/total_commands_processed:(\d+)/.exec(await deps.redis.info('stats'))![1]);
     const before = await commands();
     await offers({ ...deps, db: countingDb }, { skus }, { readModel: rm });
     const redisCommands = (await commands()) - before - 1;
     await rm.close();
 
-    const table = printTable(`P1–P3 — the offer query (${concurrency} concurrent clients, ${seconds} s per run)`,
+    const table = printTable(
+      `P1–P3 — the offer query (${concurrency} concurrent clients, ${seconds} s per run)`,
       ['measure', 'per second', 'p50 ms', 'p99 ms', 'vs baseline'],
       [
-        ['baseline: plain Express endpoint, same JSON', base.perSecond, percentile(base.latencies, 50), percentile(base.latencies, 99), '1.00'],
-        ['offer over GraphQL (one API node process)', hubRun.perSecond, percentile(hubRun.latencies, 50), percentile(hubRun.latencies, 99), ratio.toFixed(2)],
-        [`offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop)`, at70.length / seconds, percentile(at70, 50), percentile(at70, 99), ''],
-        ['offers(50 SKUs), warm read model: PostgreSQL queries / Redis commands ', `${pgQueries} / ${redisCommands}`, '', '', ''],
-      ]);
-    return { table, ratio, offersPerSecond: hubRun.perSecond, p50: percentile(at70, 50), p99: percentile(at70, 99), pgQueries, redisCommands };
+        [
+          'baseline: plain Express endpoint, same JSON',
+          base.perSecond,
+          percentile(base.latencies, 50),
+          percentile(base.latencies, 99),
+          '1.00',
+        ],
+        [
+          'offer over GraphQL (one API node process)',
+          hubRun.perSecond,
+          percentile(hubRun.latencies, 50),
+          percentile(hubRun.latencies, 99),
+          ratio.toFixed(2),
+        ],
+        [
+          `offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop)`,
+          at70.length / seconds,
+          percentile(at70, 50),
+          percentile(at70, 99),
+          '',
+        ],
+        [
+          'offers(50 SKUs), warm read model: PostgreSQL queries / Redis commands ',
+          `${pgQueries} / ${redisCommands}`,
+          '',
+          '',
+          '',
+        ],
+      ],
+    );
+    return {
+      table,
+      ratio,
+      offersPerSecond: hubRun.perSecond,
+      p50: percentile(at70, 50),
+      p99: percentile(at70, 99),
+      pgQueries,
+      redisCommands,
+    };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await worker?.stop();
@@ -104,8 +207,16 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchGraphqlOffer({ seconds: Number(process.argv[2] ?? 5) }).then((r) => {
-    process.stdout.write(`\nP1 ratio ${r.ratio.toFixed(2)} (target ≥ 0.50); P2 p50 ${r.p50.toFixed(1)} ms / p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); P3 ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2 round trips)\n`);
-    process.exit(0);
-  }, (e: unknown) => { console.error(e); process.exit(1); });
+  benchGraphqlOffer({ seconds: Number(process.argv[2] ?? 5) }).then(
+    (r) => {
+      process.stdout.write(
+        `\nP1 ratio ${r.ratio.toFixed(2)} (target ≥ 0.50); P2 p50 ${r.p50.toFixed(1)} ms / p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); P3 ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2 round trips)\n`,
+      );
+      process.exit(0);
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -7,11 +7,23 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createBackofficeQueues, type BackofficeDeps } from '../backoffice-layer/index.js';
 import {
-  createDatabase, createLogger, createRedis, deleteKeysMatching, loadConfig, migrate, systemClock, withDatabaseName, type DatabaseHandle,
+  createDatabase,
+  createLogger,
+  createRedis,
+  deleteKeysMatching,
+  loadConfig,
+  migrate,
+  systemClock,
+  withDatabaseName,
+  type DatabaseHandle,
 } from '../shared/index.js';
 
-export const BENCH_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const BENCH_ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_REDIS_URL =
+  process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface BenchDatabase {
   deps: BackofficeDeps;
@@ -21,7 +33,10 @@ export interface BenchDatabase {
 }
 
 /** Creates `omnihub_bench_<name>_<id>`, migrates it, and returns backoffice deps on it. */
-export async function createBenchDatabase(name: string, opts: { poolSize?: number } = {}): Promise<BenchDatabase> {
+export async function createBenchDatabase(
+  name: string,
+  opts: { poolSize?: number } = {},
+): Promise<BenchDatabase> {
   const id = randomBytes(4).toString('hex');
   const dbName = `omnihub_bench_${name}_${id}`;
   const admin = new pg.Client({ connectionString: BENCH_ADMIN_URL });
@@ -32,18 +47,35 @@ export async function createBenchDatabase(name: string, opts: { poolSize?: numbe
     await admin.end();
   }
   const databaseUrl = withDatabaseName(BENCH_ADMIN_URL, dbName);
-  const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: `omnihub-bench-${name}` });
+  const handle = createDatabase(databaseUrl, {
+    max: opts.poolSize ?? 20,
+    applicationName: `omnihub-bench-${name}`,
+  });
   await migrate(handle.pool);
   const redis = createRedis(BENCH_REDIS_URL);
   const redisPrefix = `bench${id}`;
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS_URL, OMNIHUB_REDIS_PREFIX: redisPrefix });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: BENCH_REDIS_URL,
+    OMNIHUB_REDIS_PREFIX: redisPrefix,
+  });
   const queues = createBackofficeQueues(redis, redisPrefix);
   const deps: BackofficeDeps = {
-    config, db: handle.db, pool: handle.pool, redis, redisUrl: BENCH_REDIS_URL, redisPrefix, clock: systemClock,
-    logger: createLogger('silent', 'omnihub-bench'), queues,
+    config,
+    db: handle.db,
+    pool: handle.pool,
+    redis,
+    redisUrl: BENCH_REDIS_URL,
+    redisPrefix,
+    clock: systemClock,
+    logger: createLogger('silent', 'omnihub-bench'),
+    queues,
   };
   return {
-    deps, handle, databaseUrl,
+    deps,
+    handle,
+    databaseUrl,
     close: async () => {
       await queues.close();
       await deleteKeysMatching(redis, `${redisPrefix}:*`);
@@ -66,17 +98,23 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /** Runs `worker` on `concurrency` loops for `durationMs`; returns per-operation latencies (ms) and the rate. */
-export async function closedLoop(concurrency: number, durationMs: number, worker: (loop: number, i: number) => Promise<void>): Promise<{ ops: number; perSecond: number; latencies: number[] }> {
+export async function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  worker: (loop: number, i: number) => Promise<void>,
+): Promise<{ ops: number; perSecond: number; latencies: number[] }> {
   const latencies: number[] = [];
   const deadline = performance.now() + durationMs;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async (_, loop) => {
-    for (let i = 0; performance.now() < deadline; i++) {
-      const t0 = performance.now();
-      await worker(loop, i);
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, loop) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const t0 = performance.now();
+        await worker(loop, i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   const elapsed = performance.now() - started;
   return { ops: latencies.length, perSecond: (latencies.length * 1000) / elapsed, latencies };
 }
@@ -85,8 +123,14 @@ export async function closedLoop(concurrency: number, durationMs: number, worker
 export function printTable(title: string, header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
-  const line = (r: Array<string | number>) => `| ${r.map((c, i) => String(c).padEnd(widths[i]!)).join(' | ')} |`;
-  const out = [`\n${title}`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  const line = (r: Array<string | number>) =>
+    `| ${r.map((c, i) => String(c).padEnd(widths[i]!)).join(' | ')} |`;
+  const out = [
+    `\n${title}`,
+    line(header),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
   process.stdout.write(`${out}\n`);
   return out;
 }
@@ -101,9 +145,15 @@ export function formatNumber(n: number): string {
  * Starts a Node process (another port's server, or an `omnihub` command) and resolves once it says it is ready:
  * with the port it listens on, or 0 for a worker. Rejects if it exits first.
  */
-export function startChild(args: string[], env: Record<string, string | undefined>): Promise<{ child: ChildProcess; port: number }> {
+export function startChild(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -117,5 +167,9 @@ export function startChild(args: string[], env: Record<string, string | undefine
 
 /** `omnihub <command>` as child-process arguments; with BENCH_PROFILE=1 it writes a CPU profile to /tmp/omnihub-prof/<command>. */
 export function omnihubArgs(command: 'api' | 'worker'): string[] {
-  return [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${command}`] : []), 'bin/omnihub.js', command];
+  return [
+    ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${command}`] : []),
+    'bin/omnihub.js',
+    command,
+  ];
 }

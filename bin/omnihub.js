@@ -23,7 +23,12 @@ function sourcesChangedSince(since) {
   if (statSync(`${root}package.json`).mtimeMs > since) return true;
   for (const folder of SOURCES) {
     for (const entry of readdirSync(`${root}${folder}`, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile() && entry.name.endsWith('.ts') && statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs > since) return true;
+      if (
+        entry.isFile() &&
+        entry.name.endsWith('.ts') &&
+        statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs > since
+      )
+        return true;
     }
   }
   return false;
@@ -33,7 +38,10 @@ const since = builtAt();
 if (since > 0 && !sourcesChangedSince(since)) {
   await import(compiled.href);
 } else {
-  if (since > 0 && process.stderr.isTTY) process.stderr.write('omnihub: dist/ is older than the sources, so they run through tsx (slower to start); `npm run build` refreshes it\n');
+  if (since > 0 && process.stderr.isTTY)
+    process.stderr.write(
+      'omnihub: dist/ is older than the sources, so they run through tsx (slower to start); `npm run build` refreshes it\n',
+    );
   const { register } = await import('tsx/esm/api');
   register();
   await import('./omnihub.ts');

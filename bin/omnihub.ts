@@ -31,7 +31,16 @@ PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps if the
 
 type BootstrapAdminKey = typeof bootstrapAdminKey;
 
-const COMMANDS = ['start', 'api', 'worker', 'migrate', 'seed', 'consistency-check', 'create-client', 'import'];
+const COMMANDS = [
+  'start',
+  'api',
+  'worker',
+  'migrate',
+  'seed',
+  'consistency-check',
+  'create-client',
+  'import',
+];
 
 function onShutdown(fn: (signal: string) => Promise<void>): void {
   let stopping = false;
@@ -39,7 +48,13 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      void fn(signal).then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+      void fn(signal).then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error(e);
+          process.exit(1);
+        },
+      );
     });
   }
 }
@@ -50,7 +65,12 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
  * warning that the configured value no longer works.
  */
 async function prepareAdminKey(rt: Runtime, bootstrapAdminKey: BootstrapAdminKey): Promise<string> {
-  const { generated, configured } = await bootstrapAdminKey(rt.deps.db, rt.deps.config.adminKey, rt.deps.clock.now(), rt.deps.logger);
+  const { generated, configured } = await bootstrapAdminKey(
+    rt.deps.db,
+    rt.deps.config.adminKey,
+    rt.deps.clock.now(),
+    rt.deps.logger,
+  );
   if (generated) return `\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`;
   if (configured === 'REVOKED' || configured === 'EXPIRED') {
     return `\n  Warning: OMNIHUB_ADMIN_KEY is ${configured === 'REVOKED' ? 'revoked' : 'expired'} and opens nothing; set a working admin key (docs/API.md, "Admin keys").\n\n`;
@@ -71,28 +91,48 @@ function embeddedNote(rt: Runtime): string {
 
 function banner(rt: Runtime, listen: { host: string; port: number }, role: string): void {
   const { config } = rt.deps;
-  process.stdout.write([
-    `Omnihub ${role} ready`,
-    `  listening:  ${listeningLine(listen.host, listen.port)}`,
-    '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
-    ...(config.nodeEnv === 'production' ? [] : [`  explorer:   ${listeningLine(listen.host, listen.port).split(' ')[0]}explorer  (paste a channel client key: npx omnihub create-client --channel CONSOLE)`]),
-    `  database:   ${rt.describe.database}${embeddedNote(rt)}`,
-    `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `Omnihub ${role} ready`,
+      `  listening:  ${listeningLine(listen.host, listen.port)}`,
+      '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
+      ...(config.nodeEnv === 'production'
+        ? []
+        : [
+            `  explorer:   ${listeningLine(listen.host, listen.port).split(' ')[0]}explorer  (paste a channel client key: npx omnihub create-client --channel CONSOLE)`,
+          ]),
+      `  database:   ${rt.describe.database}${embeddedNote(rt)}`,
+      `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
+      '',
+    ].join('\n'),
+  );
 }
 
-const OPTIONS = { kind: { type: 'string' }, format: { type: 'string' }, channel: { type: 'string' }, location: { type: 'string' }, url: { type: 'string' }, skus: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = {
+  kind: { type: 'string' },
+  format: { type: 'string' },
+  channel: { type: 'string' },
+  location: { type: 'string' },
+  url: { type: 'string' },
+  skus: { type: 'string' },
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** The command line's words and options; an unknown option or a missing value is said in the command line's words. */
-function parseArguments(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
+function parseArguments(
+  argv: string[],
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const option = /'([^']+)'/.exec(e instanceof Error ? e.message : '')?.[1];
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${option ?? ''}; run "omnihub help" for the options`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`option ${option?.split(' ')[0] ?? ''} needs a value; run "omnihub help"`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new Error(`unknown option ${option ?? ''}; run "omnihub help" for the options`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new Error(`option ${option?.split(' ')[0] ?? ''} needs a value; run "omnihub help"`);
     throw e;
   }
 }
@@ -106,13 +146,29 @@ async function main(argv: string[]): Promise<void> {
   }
   if (!COMMANDS.includes(command)) throw new Error(`unknown command "${command}"; run "omnihub help"`);
   const extra = positionals.slice(command === 'import' ? 2 : 1);
-  if (extra.length) throw new Error(`omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`);
+  if (extra.length)
+    throw new Error(
+      `omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`,
+    );
   // The hub's modules are loaded once the arguments are read: `--help` loads none of them.
   const { createLogger, listenHost, loadConfig } = await import('../shared/index.js');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
-  const [{ bootstrapAdminKey, runImportCommand, seedDemoRetailer }, { bootstrapRuntime, consistencyCheck, createChannelClient, ClientBodySchema, startApiNode, startWorkerNode }, { seedDemoJourney }] = await Promise.all([
-    import('../backoffice-layer/index.js'), import('../channel-layer/index.js'), import('../journey-layer/index.js'),
+  const [
+    { bootstrapAdminKey, runImportCommand, seedDemoRetailer },
+    {
+      bootstrapRuntime,
+      consistencyCheck,
+      createChannelClient,
+      ClientBodySchema,
+      startApiNode,
+      startWorkerNode,
+    },
+    { seedDemoJourney },
+  ] = await Promise.all([
+    import('../backoffice-layer/index.js'),
+    import('../channel-layer/index.js'),
+    import('../journey-layer/index.js'),
   ]);
 
   switch (command) {
@@ -123,18 +179,44 @@ async function main(argv: string[]): Promise<void> {
       if (command === 'start' && rt.embeddedDatabase) {
         const seeded = await seedDemoRetailer(rt.deps);
         const journey = await seedDemoJourney(rt.deps);
-        if (!seeded.skipped) process.stdout.write(`Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`);
-      } else if (command === 'start' && !(await rt.deps.db.selectFrom('products').select('sku').limit(1).executeTakeFirst())) {
+        if (!seeded.skipped)
+          process.stdout.write(
+            `Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`,
+          );
+      } else if (
+        command === 'start' &&
+        !(await rt.deps.db.selectFrom('products').select('sku').limit(1).executeTakeFirst())
+      ) {
         // A configured database is the operator's: never filled with demo data unasked, but an empty one is said.
-        process.stdout.write('The catalogue is empty. `omnihub seed` loads the demo retailer (the README\'s examples use it); imports and the admin API load your own.\n');
+        process.stdout.write(
+          "The catalogue is empty. `omnihub seed` loads the demo retailer (the README's examples use it); imports and the admin API load your own.\n",
+        );
       }
       const host = listenHost(config, command === 'start' ? 'start' : 'api');
-      const adminKeyNote = command === 'worker' ? '' : await prepareAdminKey(rt, bootstrapAdminKey).catch(async (e: unknown) => { await rt.close(); throw e; });
-      const api = command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => { await rt.close(); throw e; });
-      const worker = command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
+      const adminKeyNote =
+        command === 'worker'
+          ? ''
+          : await prepareAdminKey(rt, bootstrapAdminKey).catch(async (e: unknown) => {
+              await rt.close();
+              throw e;
+            });
+      const api =
+        command === 'worker'
+          ? undefined
+          : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => {
+              await rt.close();
+              throw e;
+            });
+      const worker =
+        command === 'api'
+          ? undefined
+          : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
       if (adminKeyNote) process.stdout.write(adminKeyNote);
       if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
-      else process.stdout.write(`Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`);
+      else
+        process.stdout.write(
+          `Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`,
+        );
       onShutdown(async (signal) => {
         logger.info({ signal }, 'shutting down: draining requests and jobs');
         await api?.stop();
@@ -153,8 +235,16 @@ async function main(argv: string[]): Promise<void> {
       const rt = await bootstrapRuntime(config, { logger });
       const s = await seedDemoRetailer(rt.deps);
       const j = await seedDemoJourney(rt.deps);
-      process.stdout.write(s.skipped ? 'The catalogue is not empty: seed skipped.\n' : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`);
-      process.stdout.write(j.skipped ? 'Members exist already: journey seed skipped.\n' : `Seeded the demo members and offers: ${j.members} members in every tier, ${j.promotions} promotions, ${j.coupons} coupon codes\n`);
+      process.stdout.write(
+        s.skipped
+          ? 'The catalogue is not empty: seed skipped.\n'
+          : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`,
+      );
+      process.stdout.write(
+        j.skipped
+          ? 'Members exist already: journey seed skipped.\n'
+          : `Seeded the demo members and offers: ${j.members} members in every tier, ${j.promotions} promotions, ${j.coupons} coupon codes\n`,
+      );
       await rt.close();
       return;
     }
@@ -162,7 +252,10 @@ async function main(argv: string[]): Promise<void> {
       const rt = await bootstrapRuntime(config, { logger });
       let code = 1;
       try {
-        const report = await consistencyCheck(rt.deps, { url: values.url ?? defaultHubUrl(config.host, config.port), ...(values.skus ? { skus: values.skus.split(',') } : {}) });
+        const report = await consistencyCheck(rt.deps, {
+          url: values.url ?? defaultHubUrl(config.host, config.port),
+          ...(values.skus ? { skus: values.skus.split(',') } : {}),
+        });
         code = report.ok ? 0 : 1;
       } finally {
         await rt.close();
@@ -170,12 +263,29 @@ async function main(argv: string[]): Promise<void> {
       process.exit(code);
     }
     case 'create-client': {
-      const parsed = ClientBodySchema.safeParse({ name: values.name ?? `${values.channel ?? 'client'} client`, channel: values.channel, ...(values.location ? { locationId: values.location } : {}), ...(values.scopes ? { scopes: values.scopes.split(',').map((x) => x.trim()).filter(Boolean) } : {}) });
-      if (!parsed.success) throw new Error(`usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] [--scopes customer-tokens,rate:500] (${parsed.error.issues.map((i) => i.message).join('; ')})`);
+      const parsed = ClientBodySchema.safeParse({
+        name: values.name ?? `${values.channel ?? 'client'} client`,
+        channel: values.channel,
+        ...(values.location ? { locationId: values.location } : {}),
+        ...(values.scopes
+          ? {
+              scopes: values.scopes
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean),
+            }
+          : {}),
+      });
+      if (!parsed.success)
+        throw new Error(
+          `usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] [--scopes customer-tokens,rate:500] (${parsed.error.issues.map((i) => i.message).join('; ')})`,
+        );
       const rt = await bootstrapRuntime(config, { logger });
       try {
         const c = await createChannelClient(rt.deps.db, parsed.data, rt.deps.clock.now());
-        process.stdout.write(`Channel client ${c.id} (${parsed.data.channel}${parsed.data.locationId ? ` at ${parsed.data.locationId}` : ''})\n  key (shown once): ${c.key}\n`);
+        process.stdout.write(
+          `Channel client ${c.id} (${parsed.data.channel}${parsed.data.locationId ? ` at ${parsed.data.locationId}` : ''})\n  key (shown once): ${c.key}\n`,
+        );
       } finally {
         await rt.close();
       }
@@ -183,14 +293,23 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'import': {
       const file = positionals[1];
-      if (!file) throw new Error('usage: omnihub import FILE [--kind products|prices|stock] [--format ndjson|csv]');
+      if (!file)
+        throw new Error('usage: omnihub import FILE [--kind products|prices|stock] [--format ndjson|csv]');
       const rt = await bootstrapRuntime(config, { logger });
       let code = 1;
       try {
         const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
         // Exit 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2 when rows were
         // rejected, so scripts notice; the good rows have landed.
-        code = summary.interrupted ? (summary.interrupted === 'SIGINT' ? 130 : 143) : summary.status === 'FAILED' || summary.rows === 0 ? 1 : summary.errorRows > 0 ? 2 : 0;
+        code = summary.interrupted
+          ? summary.interrupted === 'SIGINT'
+            ? 130
+            : 143
+          : summary.status === 'FAILED' || summary.rows === 0
+            ? 1
+            : summary.errorRows > 0
+              ? 2
+              : 0;
       } finally {
         await rt.close();
       }

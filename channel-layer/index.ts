@@ -3,7 +3,16 @@ export { createHttpApp, type AppOptions } from './http/create-app.js';
 export { bootstrapRuntime, EMBEDDED_PG_PORT, LOCAL_REDIS_PORT, type Runtime } from './runtime/bootstrap.js';
 export { startApiNode, type ApiNode } from './runtime/api-node.js';
 export { startWorkerNode, type WorkerNode } from './runtime/worker-node.js';
-export { createChannelClient, authenticateChannelClient, listChannelClients, revokeChannelClient, channelAdminRoutes, ClientBodySchema, type ChannelClient, type Channel } from './clients/clients.js';
+export {
+  createChannelClient,
+  authenticateChannelClient,
+  listChannelClients,
+  revokeChannelClient,
+  channelAdminRoutes,
+  ClientBodySchema,
+  type ChannelClient,
+  type Channel,
+} from './clients/clients.js';
 export { createGraphqlHandler } from './graphql/server.js';
 export { MAX_DEPTH, MAX_ALIASES } from './graphql/operation-rules.js';
 export { consistencyCheck, type ConsistencyReport } from './runtime/consistency-check.js';

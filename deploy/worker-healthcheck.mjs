@@ -6,7 +6,11 @@ import { networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
 
 const prefix = `${process.env.OMNIHUB_REDIS_PREFIX || 'omnihub'}:bull:`;
-const own = new Set(Object.values(networkInterfaces()).flat().map((a) => a.address));
+const own = new Set(
+  Object.values(networkInterfaces())
+    .flat()
+    .map((a) => a.address),
+);
 
 /** The client's address without its port, brackets or IPv4-mapped prefix ("[::1]:5000" → "::1"). */
 function host(addr) {
@@ -15,15 +19,22 @@ function host(addr) {
 }
 
 const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', {
-  connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true,
+  connectTimeout: 2000,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => null,
+  lazyConnect: true,
 });
 redis.on('error', () => undefined);
 let healthy = false;
 try {
   await redis.connect();
-  const clients = String(await redis.client('LIST')).split('\n').map((line) => Object.fromEntries(
-    line.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  ));
+  const clients = String(await redis.client('LIST'))
+    .split('\n')
+    .map((line) =>
+      Object.fromEntries(
+        line.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+    );
   healthy = clients.some((c) => c.name?.startsWith(prefix) && c.addr && own.has(host(c.addr)));
   if (!healthy) process.stderr.write(`no worker connection named ${prefix}… from this container\n`);
 } catch (e) {

@@ -14,7 +14,10 @@ import 'graphiql/style.css';
 import './explorer.css';
 
 /** What the developer pasted: the channel client key and, for a signed-in customer, her token. */
-interface Credentials { key: string; customerToken: string }
+interface Credentials {
+  key: string;
+  customerToken: string;
+}
 
 const STORAGE_KEY = 'omnihub-explorer-credentials';
 
@@ -24,9 +27,14 @@ function storedCredentials(): Credentials {
     const parsed: unknown = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
     if (parsed && typeof parsed === 'object') {
       const { key, customerToken } = parsed as Record<string, unknown>;
-      return { key: typeof key === 'string' ? key : '', customerToken: typeof customerToken === 'string' ? customerToken : '' };
+      return {
+        key: typeof key === 'string' ? key : '',
+        customerToken: typeof customerToken === 'string' ? customerToken : '',
+      };
     }
-  } catch { /* unreadable: start empty */ }
+  } catch {
+    /* unreadable: start empty */
+  }
   return { key: '', customerToken: '' };
 }
 
@@ -41,7 +49,9 @@ query Explore {
 `;
 
 /** A fetcher that asks for a key first, without sending anything. */
-const noKeyFetcher: Fetcher = async () => ({ errors: [new GraphQLError('Paste a channel client key above and press Connect.')] });
+const noKeyFetcher: Fetcher = async () => ({
+  errors: [new GraphQLError('Paste a channel client key above and press Connect.')],
+});
 
 /**
  * GraphiQL's fetcher for this hub with `credentials`: POST /graphql, and graphql-ws on ws(s)://host/graphql for
@@ -49,11 +59,21 @@ const noKeyFetcher: Fetcher = async () => ({ errors: [new GraphQLError('Paste a 
  * (401: the key or token is wrong or revoked; 429: rate limited; 5xx: unavailable) — a query's own errors (400) are
  * for the response pane alone.
  */
-function hubFetcher({ key, customerToken }: Credentials, onRefused: (status: number) => void): { fetcher: Fetcher; dispose: () => void } {
+function hubFetcher(
+  { key, customerToken }: Credentials,
+  onRefused: (status: number) => void,
+): { fetcher: Fetcher; dispose: () => void } {
   const url = new URL('/graphql', window.location.href).href;
   const wsUrl = url.replace(/^http/, 'ws');
-  const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...(customerToken ? { 'x-customer-token': customerToken } : {}) };
-  const wsClient = createClient({ url: wsUrl, connectionParams: { authorization: `Bearer ${key}`, ...(customerToken ? { customerToken } : {}) }, retryAttempts: 0 });
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${key}`,
+    ...(customerToken ? { 'x-customer-token': customerToken } : {}),
+  };
+  const wsClient = createClient({
+    url: wsUrl,
+    connectionParams: { authorization: `Bearer ${key}`, ...(customerToken ? { customerToken } : {}) },
+    retryAttempts: 0,
+  });
   const watched: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
     if (res.status === 401 || res.status === 429 || res.status >= 500) onRefused(res.status);
@@ -63,34 +83,49 @@ function hubFetcher({ key, customerToken }: Credentials, onRefused: (status: num
   // The document is parsed here rather than taken from the editor's state, which may lag the text just typed or
   // pasted: a subscription then still goes over WebSocket (over HTTP the hub refuses it).
   return {
-    fetcher: (params, opts) => fetcher(params, { ...opts, documentAST: parsed(params.query) ?? opts?.documentAST }),
-    dispose: () => { void wsClient.dispose(); },
+    fetcher: (params, opts) =>
+      fetcher(params, { ...opts, documentAST: parsed(params.query) ?? opts?.documentAST }),
+    dispose: () => {
+      void wsClient.dispose();
+    },
   };
 }
 
 /** What the status line says when the hub's gate refused a request with `status`. */
 function refusal(status: number): string {
-  if (status === 401) return 'The hub refused this key or customer token (401): check them, or issue new ones.';
+  if (status === 401)
+    return 'The hub refused this key or customer token (401): check them, or issue new ones.';
   if (status === 429) return 'Rate limited (429): wait a moment.';
   return `The hub answered ${status}: see the response.`;
 }
 
 /** `query` parsed, or undefined when it does not parse (the hub then says why). */
 function parsed(query: string): DocumentNode | undefined {
-  try { return parse(query); } catch { return undefined; }
+  try {
+    return parse(query);
+  } catch {
+    return undefined;
+  }
 }
 
 function Explorer() {
   const [draft, setDraft] = useState<Credentials>(storedCredentials);
   const [active, setActive] = useState<Credentials>(storedCredentials);
-  const [status, setStatus] = useState(active.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.');
-  const hub = useMemo(() => (active.key ? hubFetcher(active, (code) => setStatus(refusal(code))) : undefined), [active]);
+  const [status, setStatus] = useState(
+    active.key ? 'Loading the schema…' : 'Paste a channel client key and press Connect.',
+  );
+  const hub = useMemo(
+    () => (active.key ? hubFetcher(active, (code) => setStatus(refusal(code))) : undefined),
+    [active],
+  );
   useEffect(() => () => hub?.dispose(), [hub]);
   const fetcher = hub?.fetcher ?? noKeyFetcher;
 
   // Stable: GraphiQL loads the schema again whenever this callback changes.
   const schemaLoaded = useCallback((schema: GraphQLSchema) => {
-    setStatus(`Connected: schema loaded (${Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length} types).`);
+    setStatus(
+      `Connected: schema loaded (${Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length} types).`,
+    );
   }, []);
 
   const connect = (e: FormEvent) => {
@@ -105,17 +140,36 @@ function Explorer() {
   return (
     <div className="omnihub-explorer">
       <form className="omnihub-bar" onSubmit={connect}>
-        <span className="omnihub-title">Omnihub GraphQL explorer <small>development</small></span>
+        <span className="omnihub-title">
+          Omnihub GraphQL explorer <small>development</small>
+        </span>
         <label>
           Channel client key
-          <input name="key" type="password" autoComplete="off" spellCheck={false} placeholder="ohk_…" value={draft.key} onChange={(e) => setDraft({ ...draft, key: e.target.value })} />
+          <input
+            name="key"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="ohk_…"
+            value={draft.key}
+            onChange={(e) => setDraft({ ...draft, key: e.target.value })}
+          />
         </label>
         <label>
           Customer token <small>(optional)</small>
-          <input name="customerToken" type="password" autoComplete="off" spellCheck={false} value={draft.customerToken} onChange={(e) => setDraft({ ...draft, customerToken: e.target.value })} />
+          <input
+            name="customerToken"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={draft.customerToken}
+            onChange={(e) => setDraft({ ...draft, customerToken: e.target.value })}
+          />
         </label>
         <button type="submit">Connect</button>
-        <output className="omnihub-status" aria-live="polite">{status}</output>
+        <output className="omnihub-status" aria-live="polite">
+          {status}
+        </output>
       </form>
       <div className="omnihub-graphiql">
         <GraphiQL

@@ -1,24 +1,78 @@
 /** The journey layer: customer profiles, loyalty, promotions and consent (built on the backoffice layer's index). */
 export type { JourneyDeps } from './journey-deps.js';
 export { normalizeIdentifier, IDENTIFIER_KINDS, IdentifierKindSchema } from './customers/identifiers.js';
-export { FactChannelSchema, ConsentPurposeSchema, CustomerAttributesSchema, EnrollInputSchema, type FactChannel, type EnrollInput, type CustomerAttributes, type ProfileUpdate } from './customers/customer.schema.js';
 export {
-  enrollCustomer, linkIdentifier, updateCustomerProfile, setConsent, getCustomer, getCustomerFacts, findCustomerByIdentifier,
-  resolveCustomerId, onCustomerEnrolled, type CustomerView, type CustomerFacts,
+  FactChannelSchema,
+  ConsentPurposeSchema,
+  CustomerAttributesSchema,
+  EnrollInputSchema,
+  type FactChannel,
+  type EnrollInput,
+  type CustomerAttributes,
+  type ProfileUpdate,
+} from './customers/customer.schema.js';
+export {
+  enrollCustomer,
+  linkIdentifier,
+  updateCustomerProfile,
+  setConsent,
+  getCustomer,
+  getCustomerFacts,
+  findCustomerByIdentifier,
+  resolveCustomerId,
+  onCustomerEnrolled,
+  type CustomerView,
+  type CustomerFacts,
 } from './customers/customers.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
 export { mergeCustomers, type MergeHook } from './customers/merge.js';
-export { LoyaltyProgramSchema, TierSchema, DEFAULT_PROGRAM, tierFor, nextTier, pointsForOrder, describeBenefits, type LoyaltyProgram, type Tier } from './loyalty/program.js';
 export {
-  getLoyaltyProgram, setLoyaltyProgram, getLoyaltyStatus, redeemPoints, adjustPoints, expirePoints, earnForOrder, reverseForReturn,
+  LoyaltyProgramSchema,
+  TierSchema,
+  DEFAULT_PROGRAM,
+  tierFor,
+  nextTier,
+  pointsForOrder,
+  describeBenefits,
+  type LoyaltyProgram,
+  type Tier,
+} from './loyalty/program.js';
+export {
+  getLoyaltyProgram,
+  setLoyaltyProgram,
+  getLoyaltyStatus,
+  redeemPoints,
+  adjustPoints,
+  expirePoints,
+  earnForOrder,
+  reverseForReturn,
   type LoyaltyStatusView,
 } from './loyalty/ledger.js';
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
-export { quote, offer, offers, loadPricingContext, fingerprint, QuoteInputSchema, LOW_STOCK_UNITS, type Quote, type QuoteInput, type Offer, type StockStatus, type PricingContext } from './pricing/quote.js';
 export {
-  placeOrder, placeStoreSale, PlaceOrderInputSchema, StoreSaleOrderInputSchema, type PlaceOrderInput, type StoreSaleOrderInput, type PlacedOrder,
+  quote,
+  offer,
+  offers,
+  loadPricingContext,
+  fingerprint,
+  QuoteInputSchema,
+  LOW_STOCK_UNITS,
+  type Quote,
+  type QuoteInput,
+  type Offer,
+  type StockStatus,
+  type PricingContext,
+} from './pricing/quote.js';
+export {
+  placeOrder,
+  placeStoreSale,
+  PlaceOrderInputSchema,
+  StoreSaleOrderInputSchema,
+  type PlaceOrderInput,
+  type StoreSaleOrderInput,
+  type PlacedOrder,
 } from './checkout/place-order.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';
 export { journeyNotifier, journeyChangesChannel, type JourneyChange } from './notify.js';

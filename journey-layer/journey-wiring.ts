@@ -4,11 +4,19 @@ import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
 import { journeyNotifier } from './notify.js';
-import { journeyReadModelFacets, journeyScheduleEventTypes, journeyScheduleSources } from './pricing/facets.js';
+import {
+  journeyReadModelFacets,
+  journeyScheduleEventTypes,
+  journeyScheduleSources,
+} from './pricing/facets.js';
 import type { Redis } from '../shared/index.js';
 
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
-export const journeyAdminRoutes: readonly AdminRoute[] = [...promotionRoutes, ...loyaltyRoutes, ...customerRoutes];
+export const journeyAdminRoutes: readonly AdminRoute[] = [
+  ...promotionRoutes,
+  ...loyaltyRoutes,
+  ...customerRoutes,
+];
 
 /** The journey layer's event consumers, run by every worker after the backoffice read model. */
 export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
@@ -16,9 +24,15 @@ export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
 }
 
 /** What a worker runs for the journey layer: its consumers, and promotion windows as scheduled switch instants. */
-export function journeyWorkerOptions(deps: { clock: { now(): Date }; redis: Redis; redisPrefix: string }): BackofficeWorkerOptions {
+export function journeyWorkerOptions(deps: {
+  clock: { now(): Date };
+  redis: Redis;
+  redisPrefix: string;
+}): BackofficeWorkerOptions {
   return {
-    consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)], scheduleSources: journeyScheduleSources, scheduleEventTypes: journeyScheduleEventTypes,
+    consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)],
+    scheduleSources: journeyScheduleSources,
+    scheduleEventTypes: journeyScheduleEventTypes,
     readModelFacets: journeyReadModelFacets,
   };
 }

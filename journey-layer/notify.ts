@@ -15,13 +15,25 @@ export const journeyChangesChannel = (redisPrefix: string): string => `${redisPr
 export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
   return {
     name: 'journey-notify',
-    types: ['loyalty.changed', 'customer.changed', 'consent.changed', 'promotion.changed', 'loyalty-program.changed', 'price.schedule-switched'],
+    types: [
+      'loyalty.changed',
+      'customer.changed',
+      'consent.changed',
+      'promotion.changed',
+      'loyalty-program.changed',
+      'price.schedule-switched',
+    ],
     apply: async () => undefined,
     afterCommit: async (events) => {
       const pipe = deps.redis.pipeline();
       for (const event of events) {
         const p = event.payload as { customerId?: string; promotionId?: string };
-        const notice: JourneyChange = { type: event.type, revision: event.revision, ...(p.customerId ? { customerId: p.customerId } : {}), ...(p.promotionId ? { promotionId: p.promotionId } : {}) };
+        const notice: JourneyChange = {
+          type: event.type,
+          revision: event.revision,
+          ...(p.customerId ? { customerId: p.customerId } : {}),
+          ...(p.promotionId ? { promotionId: p.promotionId } : {}),
+        };
         pipe.publish(journeyChangesChannel(deps.redisPrefix), JSON.stringify(notice));
       }
       await pipe.exec();

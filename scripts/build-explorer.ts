@@ -18,14 +18,25 @@ const out = path.join(root, 'dist', 'explorer');
 const require = createRequire(import.meta.url);
 
 const missing = ['graphiql', 'react', 'react-dom', 'typescript'].filter((name) => {
-  try { require.resolve(`${name}/package.json`); return false; } catch { return true; }
+  try {
+    require.resolve(`${name}/package.json`);
+    return false;
+  } catch {
+    return true;
+  }
 });
 if (missing.length > 0) {
-  process.stdout.write(`build:explorer: skipped, the explorer's dev dependencies are not installed (${missing.join(', ')}); production does not serve it\n`);
+  process.stdout.write(
+    `build:explorer: skipped, the explorer's dev dependencies are not installed (${missing.join(', ')}); production does not serve it\n`,
+  );
   process.exit(0);
 }
 
-const typecheck = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(source, 'tsconfig.json')], { stdio: 'inherit' });
+const typecheck = spawnSync(
+  process.execPath,
+  [require.resolve('typescript/bin/tsc'), '-p', path.join(source, 'tsconfig.json')],
+  { stdio: 'inherit' },
+);
 if (typecheck.status !== 0) {
   process.stderr.write('build:explorer: explorer/ does not type-check\n');
   process.exit(1);
@@ -58,23 +69,37 @@ const result = await build({
 copyFileSync(path.join(source, 'index.html'), path.join(out, 'index.html'));
 copyFileSync(path.join(source, 'favicon.svg'), path.join(out, 'assets', 'favicon.svg'));
 outlineDataUrls(path.join(out, 'assets', 'main.css'));
-const bytes = Object.entries(result.metafile.outputs).filter(([file]) => !file.endsWith('.map')).reduce((sum, [, o]) => sum + o.bytes, 0);
-process.stdout.write(`build:explorer: dist/explorer/ (${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms\n`);
+const bytes = Object.entries(result.metafile.outputs)
+  .filter(([file]) => !file.endsWith('.map'))
+  .reduce((sum, [, o]) => sum + o.bytes, 0);
+process.stdout.write(
+  `build:explorer: dist/explorer/ (${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms\n`,
+);
 
 /**
  * Moves the fonts and images GraphiQL's style sheets carry as `data:` URLs into files of their own beside `css`, so the
  * page's CSP can keep `font-src 'self'; img-src 'self'` (no `data:`).
  */
 function outlineDataUrls(css: string): void {
-  const extensions: Record<string, string> = { 'font/woff2': 'woff2', 'font/woff': 'woff', 'image/png': 'png', 'image/svg+xml': 'svg', 'image/gif': 'gif' };
-  const text = readFileSync(css, 'utf8').replace(/url\(\s*(["']?)data:([a-z0-9.+/-]+);base64,([A-Za-z0-9+/=]+)\1\s*\)/g, (match, _quote: string, mime: string, data: string) => {
-    const extension = extensions[mime];
-    if (!extension) return match;
-    const bytes = Buffer.from(data, 'base64');
-    const name = `inline-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}.${extension}`;
-    writeFileSync(path.join(path.dirname(css), name), bytes);
-    return `url(${name})`;
-  });
-  if (/url\(\s*["']?data:/.test(text)) throw new Error(`build:explorer: ${css} still holds a data: URL the CSP would block`);
+  const extensions: Record<string, string> = {
+    'font/woff2': 'woff2',
+    'font/woff': 'woff',
+    'image/png': 'png',
+    'image/svg+xml': 'svg',
+    'image/gif': 'gif',
+  };
+  const text = readFileSync(css, 'utf8').replace(
+    /url\(\s*(["']?)data:([a-z0-9.+/-]+);base64,([A-Za-z0-9+/=]+)\1\s*\)/g,
+    (match, _quote: string, mime: string, data: string) => {
+      const extension = extensions[mime];
+      if (!extension) return match;
+      const bytes = Buffer.from(data, 'base64');
+      const name = `inline-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}.${extension}`;
+      writeFileSync(path.join(path.dirname(css), name), bytes);
+      return `url(${name})`;
+    },
+  );
+  if (/url\(\s*["']?data:/.test(text))
+    throw new Error(`build:explorer: ${css} still holds a data: URL the CSP would block`);
   writeFileSync(css, text);
 }

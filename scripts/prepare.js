@@ -7,7 +7,9 @@ import { createRequire } from 'node:module';
 try {
   createRequire(import.meta.url).resolve('typescript');
 } catch {
-  process.stderr.write('prepare: TypeScript is not installed (an install without dev dependencies): dist/ is not built; omnihub runs the sources through tsx\n');
+  process.stderr.write(
+    'prepare: TypeScript is not installed (an install without dev dependencies): dist/ is not built; omnihub runs the sources through tsx\n',
+  );
   process.exit(0);
 }
 const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', shell: process.platform === 'win32' });

@@ -20,15 +20,31 @@ const jestArgs = args.length > 0 ? args : ['tests/backoffice/events/faults.test.
 let passed = 0;
 for (let i = 1; i <= times; i++) {
   const started = Date.now();
-  const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...jestArgs], {
-    encoding: 'utf8',
-    env: process.env,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+      'node_modules/jest/bin/jest.js',
+      ...jestArgs,
+    ],
+    {
+      encoding: 'utf8',
+      env: process.env,
+    },
+  );
   const ok = r.status === 0;
   if (ok) passed++;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(`run ${i}/${times}: ${ok ? 'passed' : 'FAILED'} (${seconds} s)\n`);
-  if (!ok) process.stdout.write(`${(r.stderr ?? '').split('\n').filter((l) => /●|Error|expect|stuck|actual/.test(l)).slice(0, 12).join('\n')}\n`);
+  if (!ok)
+    process.stdout.write(
+      `${(r.stderr ?? '')
+        .split('\n')
+        .filter((l) => /●|Error|expect|stuck|actual/.test(l))
+        .slice(0, 12)
+        .join('\n')}\n`,
+    );
 }
 process.stdout.write(`${passed} of ${times} runs passed\n`);
 process.exit(passed === times ? 0 : 1);

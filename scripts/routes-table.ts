@@ -7,5 +7,7 @@ import { backofficeAdminRoutes } from '../backoffice-layer/index.js';
 import { journeyAdminRoutes } from '../journey-layer/index.js';
 import { channelAdminRoutes } from '../channel-layer/index.js';
 
-const rows = [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes].map((r) => `| \`${r.method.toUpperCase()} /admin/v1${r.path.replace(/:(\w+)/g, '{$1}')}\` | ${r.summary} |`);
+const rows = [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes].map(
+  (r) => `| \`${r.method.toUpperCase()} /admin/v1${r.path.replace(/:(\w+)/g, '{$1}')}\` | ${r.summary} |`,
+);
 process.stdout.write(['| method and path | does |', '|---|---|', ...rows].join('\n') + '\n');

@@ -12,19 +12,31 @@ import { chromium } from 'playwright-core';
 
 const PORT = 4000;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'omnihub-shot-'));
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), OMNIHUB_DATA_DIR: dataDir, OMNIHUB_EMBEDDED_PG_PORT: '54391', OMNIHUB_REDIS_PREFIX: `shot-${process.pid}`, LOG_LEVEL: 'warn' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: String(PORT),
+  OMNIHUB_DATA_DIR: dataDir,
+  OMNIHUB_EMBEDDED_PG_PORT: '54391',
+  OMNIHUB_REDIS_PREFIX: `shot-${process.pid}`,
+  LOG_LEVEL: 'warn',
+};
 delete env.DATABASE_URL;
 delete env.OMNIHUB_ADMIN_KEY;
 
 const hub = spawn(process.execPath, ['bin/omnihub.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 let startOutput = '';
-hub.stdout.on('data', (d: Buffer) => { startOutput += d.toString(); });
-hub.stderr.on('data', (d: Buffer) => { process.stderr.write(d); });
+hub.stdout.on('data', (d: Buffer) => {
+  startOutput += d.toString();
+});
+hub.stderr.on('data', (d: Buffer) => {
+  process.stderr.write(d);
+});
 
 try {
   const deadline = Date.now() + 120_000;
   while (!/ready\n[\s\S]*redis:.*\n/.test(startOutput)) {
-    if (Date.now() > deadline || hub.exitCode !== null) throw new Error(`the hub did not start:\n${startOutput}`);
+    if (Date.now() > deadline || hub.exitCode !== null)
+      throw new Error(`the hub did not start:\n${startOutput}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(startOutput)?.[1];
@@ -38,17 +50,22 @@ try {
     `curl -s -X PUT localhost:${PORT}/admin/v1/price-lists/base-eur/prices/${sku} -H "authorization: Bearer $KEY" --json '{"amount":-5}' | jq -c '{status, code, detail}'`,
   ];
   const shown = startOutput.replace(key, `${key.slice(0, 18)}…`);
-  const transcript: Array<{ cmd?: string; out: string }> = [{ cmd: 'LOG_LEVEL=warn npm start', out: shown.trimEnd() }];
+  const transcript: Array<{ cmd?: string; out: string }> = [
+    { cmd: 'LOG_LEVEL=warn npm start', out: shown.trimEnd() },
+  ];
   for (const cmd of commands) {
     const out = execFileSync('bash', ['-c', cmd], { env: { ...process.env, KEY: key }, encoding: 'utf8' });
     transcript.push({ cmd, out: out.trimEnd() });
   }
 
   const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const paint = (t: string) => esc(t)
-    .replace(/^(Omnihub .* ready)$/m, '<b class="ok">$1</b>')
-    .replace(/"(INSUFFICIENT_STOCK|BAD_USER_INPUT|CONFLICT)"/g, '"<b class="code">$1</b>"');
-  const body = transcript.map((t) => `${t.cmd ? `<div class="cmd">$ ${esc(t.cmd)}</div>` : ''}<div>${paint(t.out)}</div>`).join('<br>');
+  const paint = (t: string) =>
+    esc(t)
+      .replace(/^(Omnihub .* ready)$/m, '<b class="ok">$1</b>')
+      .replace(/"(INSUFFICIENT_STOCK|BAD_USER_INPUT|CONFLICT)"/g, '"<b class="code">$1</b>"');
+  const body = transcript
+    .map((t) => `${t.cmd ? `<div class="cmd">$ ${esc(t.cmd)}</div>` : ''}<div>${paint(t.out)}</div>`)
+    .join('<br>');
   const html = `<!doctype html><meta charset="utf-8"><style>
     body { margin: 0; background: #0d1117; font: 13px/1.5 "DejaVu Sans Mono", monospace; }
     .win { margin: 18px; border-radius: 8px; background: #111827; color: #e5e7eb; box-shadow: 0 6px 24px #0008; }
@@ -60,7 +77,11 @@ try {
   style="background:#eab308"></span><span class="dot" style="background:#22c55e"></span> omnihub — a fresh clone: npm
   start, then the admin API</div><pre>${body}</pre></div>`;
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 400 } });
     await page.setContent(html);

@@ -1,5 +1,5 @@
 /**
- * `npm test`: type-check, lint (including the layer rule), then the jest suite against real PostgreSQL and Redis
+ * `npm test`: type-check, lint (including the layer rule), the format (Prettier), then the jest suite against real PostgreSQL and Redis
  * (found on this machine or started: see tests/support/services.ts). Ends with a plain "N passed, N failed" line.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,17 +15,29 @@ const jestArgs = process.argv.slice(2);
 const steps: Array<[string, number]> = [];
 steps.push(['typecheck', run('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.'])]);
 steps.push(['lint', run('lint', 'npx', ['eslint', '.'])]);
+steps.push(['format', run('format', 'npx', ['prettier', '--check', '.'])]);
 
 mkdirSync('.omnihub', { recursive: true });
 const resultsFile = '.omnihub/jest-results.json';
 rmSync(resultsFile, { force: true });
-const jestStatus = run('jest', 'node', ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${resultsFile}`, ...jestArgs]);
+const jestStatus = run('jest', 'node', [
+  '--experimental-vm-modules',
+  '--no-warnings=ExperimentalWarning',
+  'node_modules/jest/bin/jest.js',
+  '--json',
+  `--outputFile=${resultsFile}`,
+  ...jestArgs,
+]);
 steps.push(['jest', jestStatus]);
 
 let passed = 0;
 let failed = 0;
 try {
-  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numRuntimeErrorTestSuites: number };
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numRuntimeErrorTestSuites: number;
+  };
   passed = results.numPassedTests;
   failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
 } catch {

@@ -47,10 +47,19 @@ export interface Config {
   metricsHost: string;
 }
 
-const proxyList = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const proxyList = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 /** Whether proxy-addr (what names a caller's address) understands every entry. */
 const trustable = (v: string): boolean => {
-  try { proxyaddr.compile(proxyList(v)); return true; } catch { return false; }
+  try {
+    proxyaddr.compile(proxyList(v));
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /** Whether `value` parses as a URL of one of `protocols` with a host. */
@@ -68,20 +77,70 @@ const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  OMNIHUB_HOST: z.preprocess(emptyAsAbsent, z.union([z.ipv4(), z.ipv6(), z.hostname()], 'OMNIHUB_HOST must be an IPv4 or IPv6 address (0.0.0.0, 127.0.0.1, ::) or a host name').optional()),
-  OMNIHUB_EMBEDDED_PG_PORT: z.preprocess(emptyAsAbsent, z.coerce.number().int().min(1).max(65535).default(54329)),
-  DATABASE_URL: z.preprocess(emptyAsAbsent, z.string().refine((v) => urlOf(v, ['postgres:', 'postgresql:']), 'DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database').optional()),
-  REDIS_URL: z.preprocess(emptyAsAbsent, z.string().refine((v) => urlOf(v, ['redis:', 'rediss:']), 'REDIS_URL must be a Redis URL: redis://host:6379 (or rediss:// for TLS)').optional()),
+  OMNIHUB_HOST: z.preprocess(
+    emptyAsAbsent,
+    z
+      .union(
+        [z.ipv4(), z.ipv6(), z.hostname()],
+        'OMNIHUB_HOST must be an IPv4 or IPv6 address (0.0.0.0, 127.0.0.1, ::) or a host name',
+      )
+      .optional(),
+  ),
+  OMNIHUB_EMBEDDED_PG_PORT: z.preprocess(
+    emptyAsAbsent,
+    z.coerce.number().int().min(1).max(65535).default(54329),
+  ),
+  DATABASE_URL: z.preprocess(
+    emptyAsAbsent,
+    z
+      .string()
+      .refine(
+        (v) => urlOf(v, ['postgres:', 'postgresql:']),
+        'DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database',
+      )
+      .optional(),
+  ),
+  REDIS_URL: z.preprocess(
+    emptyAsAbsent,
+    z
+      .string()
+      .refine(
+        (v) => urlOf(v, ['redis:', 'rediss:']),
+        'REDIS_URL must be a Redis URL: redis://host:6379 (or rediss:// for TLS)',
+      )
+      .optional(),
+  ),
   OMNIHUB_ADMIN_KEY: z.string().min(16, 'OMNIHUB_ADMIN_KEY must be at least 16 characters').optional(),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   OMNIHUB_DATA_DIR: z.string().min(1).default('.omnihub'),
-  OMNIHUB_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('omnihub'),
+  OMNIHUB_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('omnihub'),
   OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
-  OMNIHUB_TRUST_PROXY: z.string().refine(trustable, 'a comma-separated list of addresses, CIDR subnets, loopback, linklocal or uniquelocal').optional(),
-  OMNIHUB_METRICS_TOKEN: z.preprocess(emptyAsAbsent, z.string().regex(/^[\x21-\x7e]{16,512}$/, 'OMNIHUB_METRICS_TOKEN must be 16–512 printable characters without spaces').optional()),
+  OMNIHUB_TRUST_PROXY: z
+    .string()
+    .refine(
+      trustable,
+      'a comma-separated list of addresses, CIDR subnets, loopback, linklocal or uniquelocal',
+    )
+    .optional(),
+  OMNIHUB_METRICS_TOKEN: z.preprocess(
+    emptyAsAbsent,
+    z
+      .string()
+      .regex(
+        /^[\x21-\x7e]{16,512}$/,
+        'OMNIHUB_METRICS_TOKEN must be 16–512 printable characters without spaces',
+      )
+      .optional(),
+  ),
   OMNIHUB_METRICS_PORT: z.preprocess(emptyAsAbsent, z.coerce.number().int().min(0).max(65535).optional()),
-  OMNIHUB_METRICS_HOST: z.string().regex(/^\S{1,253}$/, 'OMNIHUB_METRICS_HOST must be an address or host name').default('127.0.0.1'),
+  OMNIHUB_METRICS_HOST: z
+    .string()
+    .regex(/^\S{1,253}$/, 'OMNIHUB_METRICS_HOST must be an address or host name')
+    .default('127.0.0.1'),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */
@@ -98,8 +157,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.OMNIHUB_METRICS_PORT !== undefined && e.OMNIHUB_METRICS_PORT !== 0 && e.OMNIHUB_METRICS_PORT === e.PORT) {
-    throw new Error('Invalid configuration:\n  OMNIHUB_METRICS_PORT: must differ from PORT (the metrics listener is a second port)');
+  if (
+    e.OMNIHUB_METRICS_PORT !== undefined &&
+    e.OMNIHUB_METRICS_PORT !== 0 &&
+    e.OMNIHUB_METRICS_PORT === e.PORT
+  ) {
+    throw new Error(
+      'Invalid configuration:\n  OMNIHUB_METRICS_PORT: must differ from PORT (the metrics listener is a second port)',
+    );
   }
   return {
     port: e.PORT,

@@ -43,7 +43,17 @@ export function isDomainError(e: unknown): e is DomainError {
 }
 
 /** PostgreSQL SQLSTATE classes that mean "the database is unreachable or restarting", not "your input is bad". */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 /**
@@ -57,14 +67,21 @@ export function classifyInfrastructureError(e: unknown): unknown {
   const err = e as { code?: unknown; message?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const message = typeof err?.message === 'string' ? err.message : '';
-  if ((code && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) ||
-      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i.test(message)) {
+  if (
+    (code && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i.test(
+      message,
+    )
+  ) {
     return new DomainError('UNAVAILABLE', 'A backing service is unavailable; retry shortly', {});
   }
-  if (code === '40001' || code === '40P01') return new DomainError('CONFLICT', 'A concurrent change conflicted with this one; retry', {});
+  if (code === '40001' || code === '40P01')
+    return new DomainError('CONFLICT', 'A concurrent change conflicted with this one; retry', {});
   // The constraint's name is the schema's business, not the client's: it is logged where the error is answered.
-  if (code && /^23/.test(code)) return new DomainError('CONFLICT', 'Refused by a data rule', {}, { cause: e });
-  if (code && /^22/.test(code)) return new DomainError('BAD_USER_INPUT', 'A value is out of range or malformed', {}, { cause: e });
+  if (code && /^23/.test(code))
+    return new DomainError('CONFLICT', 'Refused by a data rule', {}, { cause: e });
+  if (code && /^22/.test(code))
+    return new DomainError('BAD_USER_INPUT', 'A value is out of range or malformed', {}, { cause: e });
   return e;
 }
 
@@ -74,7 +91,10 @@ export function classifyInfrastructureError(e: unknown): unknown {
  * `details` — so a detail (a coupon's `code`, say) can never replace the envelope's fields.
  * @example detailMembers({ code: 'WELCOME5', left: 0 }, new Set(['code'])) // { left: 0, details: { code: 'WELCOME5' } }
  */
-export function detailMembers(details: Record<string, unknown>, reserved: ReadonlySet<string>): Record<string, unknown> {
+export function detailMembers(
+  details: Record<string, unknown>,
+  reserved: ReadonlySet<string>,
+): Record<string, unknown> {
   const own: Record<string, unknown> = {};
   const shadowed: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(details)) (reserved.has(k) || k === 'details' ? shadowed : own)[k] = v;

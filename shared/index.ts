@@ -1,18 +1,91 @@
 /** Shared infrastructure: config, connections, clock, money, errors, logging, the event envelope. No business rules. */
 export { loadConfig, listenHost, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
-export { money, mulDivHalfUp, percentOf, vatPart, prorate, formatMoney, currencyExponent, assertMinorUnits, MAX_MONEY_AMOUNT, type Money } from './money.js';
-export { DomainError, ERROR_CODES, isDomainError, classifyInfrastructureError, detailMembers, type ErrorCode } from './errors.js';
+export {
+  money,
+  mulDivHalfUp,
+  percentOf,
+  vatPart,
+  prorate,
+  formatMoney,
+  currencyExponent,
+  assertMinorUnits,
+  MAX_MONEY_AMOUNT,
+  type Money,
+} from './money.js';
+export {
+  DomainError,
+  ERROR_CODES,
+  isDomainError,
+  classifyInfrastructureError,
+  detailMembers,
+  type ErrorCode,
+} from './errors.js';
 export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
-export { createDatabase, withDatabaseName, type Database, type Executor, type DatabaseHandle } from './database/database.js';
+export {
+  createDatabase,
+  withDatabaseName,
+  type Database,
+  type Executor,
+  type DatabaseHandle,
+} from './database/database.js';
 export type * from './database/schema.js';
 export type * from './database/journey-schema.js';
-export { migrate, migrationsCurrent, listMigrations, MIGRATIONS_DIR, type MigrationResult } from './database/migrate.js';
+export {
+  migrate,
+  migrationsCurrent,
+  listMigrations,
+  MIGRATIONS_DIR,
+  type MigrationResult,
+} from './database/migrate.js';
 export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres.js';
-export { runWrite, writeInTransaction, lockOrClaim, currentRevision, advanceRevision, canonicalJson, sha256, requestHash, type WriteContext, type WriteResult, type IdempotencyOptions, type WriteDeps } from './database/write-transaction.js';
-export { createRedis, deleteKeysMatching, assertNoEviction, redisReachable, startLocalRedis, luaScript, countInWindow, type LuaScript, type Redis, type LocalRedisHandle } from './redis/redis.js';
+export {
+  runWrite,
+  writeInTransaction,
+  lockOrClaim,
+  currentRevision,
+  advanceRevision,
+  canonicalJson,
+  sha256,
+  requestHash,
+  type WriteContext,
+  type WriteResult,
+  type IdempotencyOptions,
+  type WriteDeps,
+} from './database/write-transaction.js';
+export {
+  createRedis,
+  deleteKeysMatching,
+  assertNoEviction,
+  redisReachable,
+  startLocalRedis,
+  luaScript,
+  countInWindow,
+  type LuaScript,
+  type Redis,
+  type LocalRedisHandle,
+} from './redis/redis.js';
 export type { Deps } from './deps.js';
-export { createMetrics, SCRAPE_READ_TIMEOUT_MS, type Metrics, type SampledGauge, type ReadModelRole } from './metrics.js';
-export { displayName, findUnstorableText, MAX_INPUT_DEPTH, nameTextReason, storableText, unstorableTextReason } from './text.js';
-export { callerAddress, KeyGuard, KEY_CACHE_MS, ADDRESS_LOOKUPS_PER_SECOND, UNKNOWN_KEYS_PER_MINUTE } from './key-guard.js';
+export {
+  createMetrics,
+  SCRAPE_READ_TIMEOUT_MS,
+  type Metrics,
+  type SampledGauge,
+  type ReadModelRole,
+} from './metrics.js';
+export {
+  displayName,
+  findUnstorableText,
+  MAX_INPUT_DEPTH,
+  nameTextReason,
+  storableText,
+  unstorableTextReason,
+} from './text.js';
+export {
+  callerAddress,
+  KeyGuard,
+  KEY_CACHE_MS,
+  ADDRESS_LOOKUPS_PER_SECOND,
+  UNKNOWN_KEYS_PER_MINUTE,
+} from './key-guard.js';

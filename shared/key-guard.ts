@@ -26,7 +26,8 @@ export function callerAddress(trust: string[]): (req: IncomingMessage) => string
 }
 
 // One round trip: the address's look-ups this second, and its unknown keys this minute.
-const countLookUp = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end
+const countLookUp =
+  luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 2) end
   return { n, tonumber(redis.call('GET', KEYS[2]) or '0') }`);
 
 /**
@@ -45,7 +46,18 @@ export class KeyGuard<T> {
    * @param name the kind of key, for messages and Redis keys (`client`, `admin`), and for the reason a refusal is
    *   counted under in `deps.metrics` (`<name>-key-lookups`, `<name>-unknown-keys`).
    */
-  constructor(private readonly deps: { redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger; metrics?: Pick<Metrics, 'rateLimited'> }, private readonly name: string, private readonly lookUp: (key: string) => Promise<T | null>, private readonly ttlMs = KEY_CACHE_MS) {}
+  constructor(
+    private readonly deps: {
+      redis: Redis;
+      redisPrefix: string;
+      clock: { now(): Date };
+      logger: Logger;
+      metrics?: Pick<Metrics, 'rateLimited'>;
+    },
+    private readonly name: string,
+    private readonly lookUp: (key: string) => Promise<T | null>,
+    private readonly ttlMs = KEY_CACHE_MS,
+  ) {}
 
   /** What this node still remembers of the key: what it stands for, `null` when known to be unknown or revoked, `undefined` when it must be looked up. */
   remembered(key: string): T | null | undefined {
@@ -63,7 +75,10 @@ export class KeyGuard<T> {
   forget(matches: (found: T) => boolean): number {
     let n = 0;
     for (const [hash, hit] of this.cache) {
-      if (hit.found !== null && matches(hit.found)) { this.cache.delete(hash); n++; }
+      if (hit.found !== null && matches(hit.found)) {
+        this.cache.delete(hash);
+        n++;
+      }
     }
     return n;
   }
@@ -81,13 +96,24 @@ export class KeyGuard<T> {
     return this.shared(key, async () => {
       const prefix = `${this.deps.redisPrefix}:gate:${this.name}:${sha256(address).slice(0, 32)}`;
       const second = Math.floor(Date.now() / 1000);
-      const counts = await countLookUp(this.deps.redis, [`${prefix}:${second}`, `${prefix}:unknown`], []).catch(() => [0, 0]) as [number, number];
+      const counts = (await countLookUp(
+        this.deps.redis,
+        [`${prefix}:${second}`, `${prefix}:unknown`],
+        [],
+      ).catch(() => [0, 0])) as [number, number];
       if (counts[0] > ADDRESS_LOOKUPS_PER_SECOND || counts[1] >= UNKNOWN_KEYS_PER_MINUTE) {
-        this.deps.metrics?.rateLimited.inc({ reason: `${this.name}-${counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 'unknown-keys' : 'key-lookups'}` });
-        throw new DomainError('RATE_LIMITED', `Too many unknown ${this.name} keys or key checks from this address; retry shortly`, { retryAfterMs: counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 60_000 : 1_000 });
+        this.deps.metrics?.rateLimited.inc({
+          reason: `${this.name}-${counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 'unknown-keys' : 'key-lookups'}`,
+        });
+        throw new DomainError(
+          'RATE_LIMITED',
+          `Too many unknown ${this.name} keys or key checks from this address; retry shortly`,
+          { retryAfterMs: counts[1] >= UNKNOWN_KEYS_PER_MINUTE ? 60_000 : 1_000 },
+        );
       }
       const found = await this.readNow(key);
-      if (found === null) await countInWindow(this.deps.redis, `${prefix}:unknown`, 60).catch(() => undefined);
+      if (found === null)
+        await countInWindow(this.deps.redis, `${prefix}:unknown`, 60).catch(() => undefined);
       return found;
     });
   }
@@ -118,7 +144,11 @@ export class KeyGuard<T> {
       found = await this.lookUp(key);
     } catch (e) {
       this.deps.logger.warn({ err: e }, `could not check a ${this.name} key: answering UNAVAILABLE`);
-      throw new DomainError('UNAVAILABLE', `The hub cannot check the ${this.name} key right now; retry shortly`, { retryAfterMs: 1_000 });
+      throw new DomainError(
+        'UNAVAILABLE',
+        `The hub cannot check the ${this.name} key right now; retry shortly`,
+        { retryAfterMs: 1_000 },
+      );
     }
     if (this.cache.size >= 10_000) this.cache.clear();
     this.cache.set(sha256(key), { found, until: this.clock() + this.ttlMs });

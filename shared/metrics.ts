@@ -7,7 +7,9 @@ export const SCRAPE_READ_TIMEOUT_MS = 1_000;
  * Buckets of the commit → visible histogram, in seconds: fine around QUALITY P4's targets (p50 ≤ 15 ms, p99 ≤ 100 ms),
  * coarse up to the minutes a stopped worker leaves behind.
  */
-const VISIBLE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const VISIBLE_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+];
 
 /** Gauges whose value is read from PostgreSQL, Redis or memory at scrape time (see `Metrics.sample`). */
 export type SampledGauge = 'committedRevision' | 'readModelRevision' | 'outboxUnpublished';
@@ -49,7 +51,11 @@ export interface Metrics {
    * Sampling the same gauge and labels again replaces the reader (`omnihub start`'s API node and worker both sample the
    * committed revision; one query answers). Returns a function that stops the sampling and drops the series.
    */
-  sample(gauge: SampledGauge, read: () => Promise<number | null> | number | null, labels?: { role?: ReadModelRole }): () => void;
+  sample(
+    gauge: SampledGauge,
+    read: () => Promise<number | null> | number | null,
+    labels?: { role?: ReadModelRole },
+  ): () => void;
 }
 
 interface Sampled {
@@ -87,40 +93,96 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   // shows this scrape's failures (the registry reads every metric at once).
   let refreshing: Promise<void> | null = null;
   const refreshAll = (): Promise<void> => {
-    refreshing ??= Promise.all((Object.keys(gauges) as SampledGauge[]).map((key) => refresh(key, gauges[key])))
-      .then(() => undefined).finally(() => { refreshing = null; });
+    refreshing ??= Promise.all(
+      (Object.keys(gauges) as SampledGauge[]).map((key) => refresh(key, gauges[key])),
+    )
+      .then(() => undefined)
+      .finally(() => {
+        refreshing = null;
+      });
     return refreshing;
   };
-  const readFailures = new Counter({ name: 'omnihub_metrics_read_failures_total', help: 'Gauge reads at scrape time that failed or took longer than 1 s (the gauge kept its last value)', labelNames: ['metric'], registers, collect: refreshAll });
+  const readFailures = new Counter({
+    name: 'omnihub_metrics_read_failures_total',
+    help: 'Gauge reads at scrape time that failed or took longer than 1 s (the gauge kept its last value)',
+    labelNames: ['metric'],
+    registers,
+    collect: refreshAll,
+  });
 
   /** Runs every reader of `key` at once and sets what each answered. */
   const refresh = async (key: SampledGauge, { gauge, name }: Sampled): Promise<void> => {
-    await Promise.all([...(readers.get(key)?.values() ?? [])].map(async ({ labels, read }) => {
-      try {
-        const value = await within(Promise.resolve().then(read), SCRAPE_READ_TIMEOUT_MS);
-        if (value === null) gauge.remove(labels);
-        else gauge.set(labels, value);
-      } catch {
-        readFailures.inc({ metric: name });
-      }
-    }));
+    await Promise.all(
+      [...(readers.get(key)?.values() ?? [])].map(async ({ labels, read }) => {
+        try {
+          const value = await within(Promise.resolve().then(read), SCRAPE_READ_TIMEOUT_MS);
+          if (value === null) gauge.remove(labels);
+          else gauge.set(labels, value);
+        } catch {
+          readFailures.inc({ metric: name });
+        }
+      }),
+    );
   };
   // Registered when first sampled (see `sample`), so a process only shows the gauges of the work it does.
-  const sampled = (name: string, help: string, labelNames: string[] = []): Sampled => ({ name, gauge: new Gauge({ name, help, labelNames, registers: [], collect: refreshAll }) });
+  const sampled = (name: string, help: string, labelNames: string[] = []): Sampled => ({
+    name,
+    gauge: new Gauge({ name, help, labelNames, registers: [], collect: refreshAll }),
+  });
   const gauges: Record<SampledGauge, Sampled> = {
-    committedRevision: sampled('omnihub_committed_revision', 'Latest revision committed in PostgreSQL (read at scrape time)'),
-    readModelRevision: sampled('omnihub_read_model_revision', 'Revision the read model has fully reached: role="worker" the Redis model, role="api" what this node serves (read at scrape time)', ['role']),
-    outboxUnpublished: sampled('omnihub_outbox_unpublished', 'Outbox events not yet relayed to the event queue (read at scrape time)'),
+    committedRevision: sampled(
+      'omnihub_committed_revision',
+      'Latest revision committed in PostgreSQL (read at scrape time)',
+    ),
+    readModelRevision: sampled(
+      'omnihub_read_model_revision',
+      'Revision the read model has fully reached: role="worker" the Redis model, role="api" what this node serves (read at scrape time)',
+      ['role'],
+    ),
+    outboxUnpublished: sampled(
+      'omnihub_outbox_unpublished',
+      'Outbox events not yet relayed to the event queue (read at scrape time)',
+    ),
   };
 
   const metrics: Omit<Metrics, 'names'> = {
     registry,
-    httpRequests: new Histogram({ name: 'omnihub_http_request_duration_seconds', help: 'HTTP request latency by route pattern', labelNames: ['method', 'route', 'status'], buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers }),
-    graphqlOperations: new Counter({ name: 'omnihub_graphql_operations_total', help: 'GraphQL answers (refusals included) by operation name, type, result code (OK or the first error\'s extensions.code) and transport (http, ws)', labelNames: ['operation', 'type', 'code', 'transport'], registers }),
-    rateLimited: new Counter({ name: 'omnihub_rate_limited_total', help: 'Callers refused with RATE_LIMITED, by reason', labelNames: ['reason'], registers }),
-    outboxRelayed: new Counter({ name: 'omnihub_outbox_relayed_total', help: 'Outbox events moved to the event queue', registers }),
-    eventsApplied: new Counter({ name: 'omnihub_events_applied_total', help: 'Events applied by consumers', labelNames: ['consumer'], registers }),
-    commitToVisible: new Histogram({ name: 'omnihub_commit_to_visible_seconds', help: 'From an event\'s commit to the read model covering it (every API node can serve it)', buckets: VISIBLE_BUCKETS, registers }),
+    httpRequests: new Histogram({
+      name: 'omnihub_http_request_duration_seconds',
+      help: 'HTTP request latency by route pattern',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    }),
+    graphqlOperations: new Counter({
+      name: 'omnihub_graphql_operations_total',
+      help: "GraphQL answers (refusals included) by operation name, type, result code (OK or the first error's extensions.code) and transport (http, ws)",
+      labelNames: ['operation', 'type', 'code', 'transport'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'omnihub_rate_limited_total',
+      help: 'Callers refused with RATE_LIMITED, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    outboxRelayed: new Counter({
+      name: 'omnihub_outbox_relayed_total',
+      help: 'Outbox events moved to the event queue',
+      registers,
+    }),
+    eventsApplied: new Counter({
+      name: 'omnihub_events_applied_total',
+      help: 'Events applied by consumers',
+      labelNames: ['consumer'],
+      registers,
+    }),
+    commitToVisible: new Histogram({
+      name: 'omnihub_commit_to_visible_seconds',
+      help: "From an event's commit to the read model covering it (every API node can serve it)",
+      buckets: VISIBLE_BUCKETS,
+      registers,
+    }),
     readFailures,
     sample(key, read, labels = {}) {
       const { gauge, name } = gauges[key];
@@ -137,6 +199,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       };
     },
   };
-  const names = [...registry.getMetricsAsArray().map((m) => m.name), ...Object.values(gauges).map((g) => g.name)];
+  const names = [
+    ...registry.getMetricsAsArray().map((m) => m.name),
+    ...Object.values(gauges).map((g) => g.name),
+  ];
   return { ...metrics, names };
 }

@@ -13,7 +13,8 @@ export function currencyExponent(currency: string): number {
 
 /** Throws unless `amount` is a safe integer: money never carries fractions of a minor unit. */
 export function assertMinorUnits(amount: number): void {
-  if (!Number.isSafeInteger(amount)) throw new RangeError(`money amount must be an integer of minor units, got ${amount}`);
+  if (!Number.isSafeInteger(amount))
+    throw new RangeError(`money amount must be an integer of minor units, got ${amount}`);
 }
 
 export function money(amount: number, currency: string): Money {
@@ -33,7 +34,7 @@ export function mulDivHalfUp(amount: number, numerator: number, denominator: num
   }
   const n = BigInt(amount) * BigInt(numerator);
   const d = BigInt(denominator);
-  const sign = (n < 0n) !== (d < 0n) ? -1n : 1n;
+  const sign = n < 0n !== d < 0n ? -1n : 1n;
   const an = n < 0n ? -n : n;
   const ad = d < 0n ? -d : d;
   const q = (an * 2n + ad) / (ad * 2n);
@@ -60,7 +61,8 @@ export function vatPart(grossAmount: number, vatRateBasisPoints: number): number
 export function prorate(total: number, weights: readonly number[]): number[] {
   assertMinorUnits(total);
   if (total < 0) return prorate(-total, weights).map((x) => -x);
-  if (weights.some((w) => !Number.isSafeInteger(w) || w < 0)) throw new RangeError('weights must be non-negative integers');
+  if (weights.some((w) => !Number.isSafeInteger(w) || w < 0))
+    throw new RangeError('weights must be non-negative integers');
   const sum = weights.reduce((a, b) => a + b, 0);
   if (weights.length === 0) return [];
   if (sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
@@ -93,7 +95,12 @@ function formatter(locale: string, currency: string, exp: number): Intl.NumberFo
   const key = `${locale}|${currency}`;
   let f = formatters.get(key);
   if (!f) {
-    f = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exp, maximumFractionDigits: exp });
+    f = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: exp,
+      maximumFractionDigits: exp,
+    });
     if (formatters.size < 1000) formatters.set(key, f);
   }
   return f;

@@ -10,7 +10,9 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
 export function unstorableTextReason(s: string): string | undefined {
   const m = UNSTORABLE.exec(s);
   if (!m) return undefined;
-  return m[0] === '\u0000' ? 'holds a NUL character (\\u0000), which cannot be stored' : 'holds a lone UTF-16 surrogate (not valid Unicode text)';
+  return m[0] === '\u0000'
+    ? 'holds a NUL character (\\u0000), which cannot be stored'
+    : 'holds a lone UTF-16 surrogate (not valid Unicode text)';
 }
 
 /** How deeply an input (a request body, GraphQL variables, an import record) may nest objects and arrays. */
@@ -24,7 +26,9 @@ export const MAX_INPUT_DEPTH = 64;
  * @returns the path to it and why, or undefined when every string can be stored and the nesting is within the limit.
  * @example findUnstorableText({ name: 'a\u0000b' }) // → { path: ['name'], message: 'holds a NUL character …' }
  */
-export function findUnstorableText(value: unknown): { path: Array<string | number>; message: string } | undefined {
+export function findUnstorableText(
+  value: unknown,
+): { path: Array<string | number>; message: string } | undefined {
   type Place = { value: unknown; key: string | number | null; parent: Place | null; depth: number };
   const pathOf = (p: Place, last?: string): Array<string | number> => {
     const path: Array<string | number> = last === undefined ? [] : [last];
@@ -39,10 +43,15 @@ export function findUnstorableText(value: unknown): { path: Array<string | numbe
       const message = unstorableTextReason(v);
       if (message) return { path: pathOf(place), message };
     } else if (v !== null && typeof v === 'object') {
-      if (place.depth >= MAX_INPUT_DEPTH) return { path: pathOf(place), message: `nests objects or arrays deeper than ${MAX_INPUT_DEPTH} levels` };
+      if (place.depth >= MAX_INPUT_DEPTH)
+        return {
+          path: pathOf(place),
+          message: `nests objects or arrays deeper than ${MAX_INPUT_DEPTH} levels`,
+        };
       const depth = place.depth + 1;
       if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i] as unknown, key: i, parent: place, depth });
+        for (let i = v.length - 1; i >= 0; i--)
+          stack.push({ value: v[i] as unknown, key: i, parent: place, depth });
       } else {
         for (const [k, x] of Object.entries(v)) {
           const message = unstorableTextReason(k);
@@ -85,8 +94,13 @@ export function nameTextReason(s: string): string | undefined {
  * @example displayName(200).parse('ops\nadmin') // throws: must not hold control or bidirectional formatting characters (found U+000A)
  */
 export function displayName(max: number) {
-  return z.string().superRefine((s, ctx) => {
-    const reason = nameTextReason(s);
-    if (reason) ctx.addIssue({ code: 'custom', message: reason });
-  }).trim().min(1).max(max);
+  return z
+    .string()
+    .superRefine((s, ctx) => {
+      const reason = nameTextReason(s);
+      if (reason) ctx.addIssue({ code: 'custom', message: reason });
+    })
+    .trim()
+    .min(1)
+    .max(max);
 }

@@ -1,6 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { callerAddress, DomainError, KeyGuard, sha256, type Database, type Logger, type Redis } from '../../shared/index.js';
+import {
+  callerAddress,
+  DomainError,
+  KeyGuard,
+  sha256,
+  type Database,
+  type Logger,
+  type Redis,
+} from '../../shared/index.js';
 import type { AdminActor } from './admin-route.js';
 
 /** Admin keys are random 32-byte secrets; only their SHA-256 is stored. */
@@ -10,8 +18,11 @@ export function generateAdminKey(): string {
 
 /** Stores a key's hash; idempotent for the same key. */
 export async function registerAdminKey(db: Database, key: string, name: string, now: Date): Promise<void> {
-  await db.insertInto('adminKeys').values({ id: randomUUID(), name, keyHash: sha256(key), createdAt: now })
-    .onConflict((oc) => oc.column('keyHash').doNothing()).execute();
+  await db
+    .insertInto('adminKeys')
+    .values({ id: randomUUID(), name, keyHash: sha256(key), createdAt: now })
+    .onConflict((oc) => oc.column('keyHash').doNothing())
+    .execute();
 }
 
 /** What a channel client key looks like (`ohk_web_…`, `ohk_store_…`): such a value is never an admin key. */
@@ -34,20 +45,46 @@ export interface AdminKeyBootstrap {
  * @throws DomainError BAD_USER_INPUT when the configured value is a channel client's key (its `ohk_<channel>_` prefix, or
  *   the key of a registered client): a channel key must never open the admin API.
  */
-export async function bootstrapAdminKey(db: Database, configured: string | undefined, now: Date, logger?: Pick<Logger, 'warn'>): Promise<AdminKeyBootstrap> {
+export async function bootstrapAdminKey(
+  db: Database,
+  configured: string | undefined,
+  now: Date,
+  logger?: Pick<Logger, 'warn'>,
+): Promise<AdminKeyBootstrap> {
   if (configured) {
-    const client = await db.selectFrom('channelClients').select('id').where('keyHash', '=', sha256(configured)).executeTakeFirst();
+    const client = await db
+      .selectFrom('channelClients')
+      .select('id')
+      .where('keyHash', '=', sha256(configured))
+      .executeTakeFirst();
     if (CHANNEL_KEY_PREFIX.test(configured) || client) {
-      throw new DomainError('BAD_USER_INPUT', 'OMNIHUB_ADMIN_KEY holds a channel client key (ohk_<channel>_…), not an admin key: set it to an admin key (e.g. `openssl rand -base64 32`) or leave it unset', { variable: 'OMNIHUB_ADMIN_KEY' });
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        'OMNIHUB_ADMIN_KEY holds a channel client key (ohk_<channel>_…), not an admin key: set it to an admin key (e.g. `openssl rand -base64 32`) or leave it unset',
+        { variable: 'OMNIHUB_ADMIN_KEY' },
+      );
     }
     await registerAdminKey(db, configured, 'OMNIHUB_ADMIN_KEY', now);
-    const row = await db.selectFrom('adminKeys').select(['revokedAt', 'expiresAt']).where('keyHash', '=', sha256(configured)).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('adminKeys')
+      .select(['revokedAt', 'expiresAt'])
+      .where('keyHash', '=', sha256(configured))
+      .executeTakeFirstOrThrow();
     const state = row.revokedAt ? 'REVOKED' : row.expiresAt && row.expiresAt <= now ? 'EXPIRED' : 'ACTIVE';
-    if (state !== 'ACTIVE') logger?.warn({ variable: 'OMNIHUB_ADMIN_KEY', state }, `OMNIHUB_ADMIN_KEY is ${state.toLowerCase()}: it opens nothing; use another admin key or configure a new one`);
+    if (state !== 'ACTIVE')
+      logger?.warn(
+        { variable: 'OMNIHUB_ADMIN_KEY', state },
+        `OMNIHUB_ADMIN_KEY is ${state.toLowerCase()}: it opens nothing; use another admin key or configure a new one`,
+      );
     return { configured: state };
   }
-  const any = await db.selectFrom('adminKeys').select('id').where('revokedAt', 'is', null)
-    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)])).limit(1).executeTakeFirst();
+  const any = await db
+    .selectFrom('adminKeys')
+    .select('id')
+    .where('revokedAt', 'is', null)
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)]))
+    .limit(1)
+    .executeTakeFirst();
   if (any) return {};
   const key = generateAdminKey();
   await registerAdminKey(db, key, 'bootstrap', now);
@@ -55,9 +92,18 @@ export async function bootstrapAdminKey(db: Database, configured: string | undef
 }
 
 /** The admin a key stands for at `now`, or undefined for an unknown, revoked or expired (rotated out) key. */
-export async function authenticateAdminKey(db: Database, key: string, now: Date = new Date()): Promise<AdminActor | undefined> {
-  const row = await db.selectFrom('adminKeys').select(['id', 'name']).where('keyHash', '=', sha256(key)).where('revokedAt', 'is', null)
-    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)])).executeTakeFirst();
+export async function authenticateAdminKey(
+  db: Database,
+  key: string,
+  now: Date = new Date(),
+): Promise<AdminActor | undefined> {
+  const row = await db
+    .selectFrom('adminKeys')
+    .select(['id', 'name'])
+    .where('keyHash', '=', sha256(key))
+    .where('revokedAt', 'is', null)
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)]))
+    .executeTakeFirst();
   return row ? { keyId: row.id, name: row.name } : undefined;
 }
 
@@ -65,8 +111,18 @@ export async function authenticateAdminKey(db: Database, key: string, now: Date 
  * The admin keys as one node checks them (a KeyGuard): `requireAdmin` asks it, and the admin-key routes make it forget
  * a key they revoke or end (rotation with no grace) so this node refuses it at once.
  */
-export function adminKeyGuard(deps: { db: Database; redis: Redis; redisPrefix: string; clock: { now(): Date }; logger: Logger }): KeyGuard<AdminActor> {
-  return new KeyGuard<AdminActor>(deps, 'admin', async (key) => (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null);
+export function adminKeyGuard(deps: {
+  db: Database;
+  redis: Redis;
+  redisPrefix: string;
+  clock: { now(): Date };
+  logger: Logger;
+}): KeyGuard<AdminActor> {
+  return new KeyGuard<AdminActor>(
+    deps,
+    'admin',
+    async (key) => (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null,
+  );
 }
 
 /**
@@ -80,7 +136,10 @@ export function requireAdmin(deps: { config: { trustProxy: string[] } }, keys: K
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S{1,512})$/i.exec(header);
-    if (!m) return next(new DomainError('UNAUTHENTICATED', 'Send an admin API key as "Authorization: Bearer <key>"'));
+    if (!m)
+      return next(
+        new DomainError('UNAUTHENTICATED', 'Send an admin API key as "Authorization: Bearer <key>"'),
+      );
     const actor = await keys.check(m[1]!, addressOf(req)).catch((e: unknown) => e);
     if (actor instanceof Error) return next(actor);
     if (!actor) return next(new DomainError('FORBIDDEN', 'This key is not a valid admin key'));

@@ -26,7 +26,11 @@ export interface AdminRouteInput<P, Q, B> {
  * One admin REST operation as data: its zod schemas make both the validation and the OpenAPI document.
  * A layer exports a list of these; the admin router mounts them and publishes them at /admin/v1/openapi.json.
  */
-export interface AdminRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface AdminRoute<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
   method: 'get' | 'put' | 'post' | 'delete';
   /** Express-style path under /admin/v1, e.g. `/products/:sku`. */
   path: string;
@@ -59,6 +63,8 @@ export interface AdminRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType
 }
 
 /** Helper that keeps the schema types flowing into `handle`. */
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(route: AdminRoute<P, Q, B>): AdminRoute {
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  route: AdminRoute<P, Q, B>,
+): AdminRoute {
   return route as unknown as AdminRoute;
 }

@@ -18,14 +18,22 @@ export const ADMIN_JSON_LIMIT = '1mb';
  * Rules every route follows, here and nowhere else: a body is JSON or refused (`requireJsonBody`), a query parameter the
  * route does not name is refused (`refuseUnknownQuery`), both with 400 BAD_USER_INPUT.
  */
-export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRoute[], version = '1.0.0'): Router {
+export function createAdminRouter(
+  deps: BackofficeDeps,
+  routes: readonly AdminRoute[],
+  version = '1.0.0',
+): Router {
   const router = Router();
   const openapi = buildOpenApi(routes, version);
   // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it lists.
   const keys = adminKeyGuard(deps);
-  const forgetAdminKey = (keyId: string): void => { keys.forget((actor) => actor.keyId === keyId); };
+  const forgetAdminKey = (keyId: string): void => {
+    keys.forget((actor) => actor.keyId === keyId);
+  };
   router.use(requireAdmin(deps, keys));
-  router.get('/openapi.json', (_req, res) => { res.json(openapi); });
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   const json = express.json({ limit: ADMIN_JSON_LIMIT, strict: true });
   for (const route of routes) {
     const handlers = route.rawBody ? [] : [requireJsonBody, json];
@@ -40,8 +48,11 @@ export function createAdminRouter(deps: BackofficeDeps, routes: readonly AdminRo
         // Recorded after the change committed: the trail never claims a change that rolled back.
         const revision = (result as { revision?: unknown } | undefined)?.revision;
         await recordAudit(deps.db, deps.clock.now(), {
-          actor: `admin:${actor.name}`, action: `${route.method.toUpperCase()} ${route.path}`, subject: req.path,
-          revision: typeof revision === 'number' ? revision : null, details: { adminKeyId: actor.keyId },
+          actor: `admin:${actor.name}`,
+          action: `${route.method.toUpperCase()} ${route.path}`,
+          subject: req.path,
+          revision: typeof revision === 'number' ? revision : null,
+          details: { adminKeyId: actor.keyId },
         }).catch((e: unknown) => deps.logger.error({ err: e }, 'could not write the audit trail'));
       }
       res.status(route.status ?? 200).json(result ?? {});
@@ -70,9 +81,15 @@ function hasBody(req: Request): boolean {
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   if (!hasBody(req) || req.is('application/json')) return next();
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  next(new DomainError('BAD_USER_INPUT', `Send the body as application/json; got ${type ? `"${type}"` : 'no content type'}`, {
-    issues: [{ path: 'header.content-type', message: 'must be application/json' }],
-  }));
+  next(
+    new DomainError(
+      'BAD_USER_INPUT',
+      `Send the body as application/json; got ${type ? `"${type}"` : 'no content type'}`,
+      {
+        issues: [{ path: 'header.content-type', message: 'must be application/json' }],
+      },
+    ),
+  );
 }
 
 /**
@@ -80,10 +97,24 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
  * query schema takes none, one with an object schema only its keys — so a misspelt filter is never silently ignored.
  */
 function refuseUnknownQuery(route: AdminRoute, query: Record<string, unknown>): void {
-  const known = route.query instanceof z.ZodObject ? new Set(Object.keys(route.query.shape as Record<string, unknown>)) : route.query ? undefined : new Set<string>();
+  const known =
+    route.query instanceof z.ZodObject
+      ? new Set(Object.keys(route.query.shape as Record<string, unknown>))
+      : route.query
+        ? undefined
+        : new Set<string>();
   if (!known) return;
-  const unknown = Object.keys(query).filter((k) => !known.has(k)).slice(0, 20);
+  const unknown = Object.keys(query)
+    .filter((k) => !known.has(k))
+    .slice(0, 20);
   if (unknown.length === 0) return;
-  const issues = unknown.map((k) => ({ path: `query.${storableText(k)}`, message: 'unknown query parameter' }));
-  throw new DomainError('BAD_USER_INPUT', `Invalid query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+  const issues = unknown.map((k) => ({
+    path: `query.${storableText(k)}`,
+    message: 'unknown query parameter',
+  }));
+  throw new DomainError(
+    'BAD_USER_INPUT',
+    `Invalid query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    { issues },
+  );
 }

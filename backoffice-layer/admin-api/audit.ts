@@ -16,10 +16,17 @@ export interface AuditEntry {
  * revision, so it never becomes a second copy of personal data.
  */
 export async function recordAudit(db: Executor, at: Date, entry: AuditEntry): Promise<void> {
-  await db.insertInto('auditLog').values({
-    at, actor: entry.actor, action: entry.action, subject: entry.subject ?? null, revision: entry.revision ?? null,
-    details: JSON.stringify(entry.details ?? {}),
-  }).execute();
+  await db
+    .insertInto('auditLog')
+    .values({
+      at,
+      actor: entry.actor,
+      action: entry.action,
+      subject: entry.subject ?? null,
+      revision: entry.revision ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+    })
+    .execute();
 }
 
 const AuditQuerySchema = z.strictObject({
@@ -31,12 +38,22 @@ const AuditQuerySchema = z.strictObject({
 /** `GET /admin/v1/audit`: newest first, keyset-paginated by id. */
 export const auditRoutes: readonly AdminRoute[] = [
   defineRoute({
-    method: 'get', path: '/audit', tag: 'audit', operationId: 'listAuditEntries',
+    method: 'get',
+    path: '/audit',
+    tag: 'audit',
+    operationId: 'listAuditEntries',
     response: z.object({
-      entries: z.array(z.object({
-        id: z.int(), at: IsoDateTime, actor: z.string().describe('`admin:<key name>`, `client:<id>`, `channel:WEB`…'), action: z.string(), subject: z.string().nullable(),
-        revision: Revision.nullable(), details: z.record(z.string(), z.unknown()),
-      })),
+      entries: z.array(
+        z.object({
+          id: z.int(),
+          at: IsoDateTime,
+          actor: z.string().describe('`admin:<key name>`, `client:<id>`, `channel:WEB`…'),
+          action: z.string(),
+          subject: z.string().nullable(),
+          revision: Revision.nullable(),
+          details: z.record(z.string(), z.unknown()),
+        }),
+      ),
       next: z.int().nullable().describe('Pass as `before` for the next page'),
     }),
     summary: 'Audit trail of changes and sensitive reads, newest first',
@@ -46,7 +63,10 @@ export const auditRoutes: readonly AdminRoute[] = [
       if (query.before) q = q.where('id', '<', query.before);
       if (query.subject) q = q.where('subject', '=', query.subject);
       const rows = await q.execute();
-      return { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })), next: rows.length === query.limit ? rows.at(-1)?.id : null };
+      return {
+        entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })),
+        next: rows.length === query.limit ? rows.at(-1)?.id : null,
+      };
     },
   }),
 ];

@@ -18,16 +18,41 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
 /** Answers every admin route may give besides its own: no or a wrong key, too many key look-ups, a hub that cannot check now. */
 const COMMON_ERRORS = ['401', '403', '429', '503'] as const;
 const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
-  400: { name: 'BadRequest', description: 'BAD_USER_INPUT: a path, query, header or body value is invalid, a query parameter the route does not name, or a body not sent as application/json; `issues` lists each with its path' },
+  400: {
+    name: 'BadRequest',
+    description:
+      'BAD_USER_INPUT: a path, query, header or body value is invalid, a query parameter the route does not name, or a body not sent as application/json; `issues` lists each with its path',
+  },
   401: { name: 'Unauthenticated', description: 'UNAUTHENTICATED: no admin key sent' },
-  403: { name: 'Forbidden', description: 'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired)' },
+  403: {
+    name: 'Forbidden',
+    description: 'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired)',
+  },
   404: { name: 'NotFound', description: 'NOT_FOUND: no such resource' },
-  409: { name: 'Conflict', description: 'CONFLICT (or INSUFFICIENT_STOCK): the change conflicts with the current state' },
-  413: { name: 'PayloadTooLarge', description: 'PAYLOAD_TOO_LARGE: the body is too large (a JSON body: over 1 MB)' },
-  429: { name: 'RateLimited', description: 'RATE_LIMITED: too many unknown keys or key look-ups from this address; retry after `retryAfterMs`' },
-  503: { name: 'Unavailable', description: 'UNAVAILABLE: the hub cannot answer now (database or Redis); retry shortly' },
+  409: {
+    name: 'Conflict',
+    description: 'CONFLICT (or INSUFFICIENT_STOCK): the change conflicts with the current state',
+  },
+  413: {
+    name: 'PayloadTooLarge',
+    description: 'PAYLOAD_TOO_LARGE: the body is too large (a JSON body: over 1 MB)',
+  },
+  429: {
+    name: 'RateLimited',
+    description:
+      'RATE_LIMITED: too many unknown keys or key look-ups from this address; retry after `retryAfterMs`',
+  },
+  503: {
+    name: 'Unavailable',
+    description: 'UNAVAILABLE: the hub cannot answer now (database or Redis); retry shortly',
+  },
 };
-const CODE_STATUS = { NOT_FOUND: '404', CONFLICT: '409', INSUFFICIENT_STOCK: '409', PAYLOAD_TOO_LARGE: '413' } as const;
+const CODE_STATUS = {
+  NOT_FOUND: '404',
+  CONFLICT: '409',
+  INSUFFICIENT_STOCK: '409',
+  PAYLOAD_TOO_LARGE: '413',
+} as const;
 
 /** Options of the document: the server URL it names (`/` unless set: the hub that serves it). */
 export interface OpenApiOptions {
@@ -40,7 +65,11 @@ export interface OpenApiOptions {
  * and every problem+json error each operation may answer. Throws (a programming error) on a duplicate or non-camelCase
  * operationId. Named schemas (`.meta({ id })`) become components.
  */
-export function buildOpenApi(routes: readonly AdminRoute[], version: string, opts: OpenApiOptions = {}): Record<string, unknown> {
+export function buildOpenApi(
+  routes: readonly AdminRoute[],
+  version: string,
+  opts: OpenApiOptions = {},
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const schemas: Record<string, unknown> = {};
   const seen = new Set<string>();
@@ -48,18 +77,31 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string, opt
   for (const r of routes) {
     const operationId = r.operationId ?? derivedOperationId(r);
     if (seen.has(operationId)) throw new Error(`Duplicate operationId ${operationId}`);
-    if (!/^[a-z][A-Za-z0-9]*$/.test(operationId)) throw new Error(`operationId ${operationId} is not camelCase`);
+    if (!/^[a-z][A-Za-z0-9]*$/.test(operationId))
+      throw new Error(`operationId ${operationId} is not camelCase`);
     seen.add(operationId);
     const p = `/admin/v1${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`;
-    const pathShape = r.params instanceof z.ZodObject ? r.params.shape as Record<string, z.ZodType> : {};
-    const pathParams = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: pathShape[m[1]!] ? json(pathShape[m[1]!]!, 'output') : { type: 'string' } }));
-    const queryParams = r.query instanceof z.ZodObject
-      ? Object.entries(r.query.shape as Record<string, z.ZodType>).map(([name, s]) => {
-        const schema = json(s, 'output') as { description?: string };
-        const { description, ...rest } = schema;
-        return { name, in: 'query', required: !s.safeParse(undefined).success, ...(description ? { description } : {}), schema: rest };
-      })
-      : [];
+    const pathShape = r.params instanceof z.ZodObject ? (r.params.shape as Record<string, z.ZodType>) : {};
+    const pathParams = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: pathShape[m[1]!] ? json(pathShape[m[1]!]!, 'output') : { type: 'string' },
+    }));
+    const queryParams =
+      r.query instanceof z.ZodObject
+        ? Object.entries(r.query.shape as Record<string, z.ZodType>).map(([name, s]) => {
+            const schema = json(s, 'output') as { description?: string };
+            const { description, ...rest } = schema;
+            return {
+              name,
+              in: 'query',
+              required: !s.safeParse(undefined).success,
+              ...(description ? { description } : {}),
+              schema: rest,
+            };
+          })
+        : [];
     const headerParams = r.idempotencyKey ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : [];
     const errors = new Set<string>(COMMON_ERRORS);
     // Every route can refuse a request: a query parameter it does not name is refused (admin-router.ts) on each of them.
@@ -73,36 +115,71 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string, opt
       tags: [r.tag],
       parameters: [...pathParams, ...queryParams, ...headerParams],
       responses: {
-        [String(r.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: r.response ? json(r.response, 'output') : { type: 'object' } } } },
-        ...Object.fromEntries([...errors].sort().map((s) => [s, { $ref: `#/components/responses/${ERROR_RESPONSES[s]!.name}` }])),
+        [String(r.status ?? 200)]: {
+          description: 'Success',
+          content: {
+            'application/json': { schema: r.response ? json(r.response, 'output') : { type: 'object' } },
+          },
+        },
+        ...Object.fromEntries(
+          [...errors].sort().map((s) => [s, { $ref: `#/components/responses/${ERROR_RESPONSES[s]!.name}` }]),
+        ),
         default: { $ref: '#/components/responses/Unexpected' },
       },
     };
-    if (r.body) op.requestBody = { required: !r.body.safeParse(undefined).success, content: { 'application/json': { schema: json(r.body, 'input') } } };
-    if (r.rawBody) op.requestBody = { required: true, content: Object.fromEntries(r.rawBody.contentTypes.map((c) => [c, { schema: { type: 'string' } }])) };
+    if (r.body)
+      op.requestBody = {
+        required: !r.body.safeParse(undefined).success,
+        content: { 'application/json': { schema: json(r.body, 'input') } },
+      };
+    if (r.rawBody)
+      op.requestBody = {
+        required: true,
+        content: Object.fromEntries(r.rawBody.contentTypes.map((c) => [c, { schema: { type: 'string' } }])),
+      };
     (paths[p] ??= {})[r.method] = op;
   }
-  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  });
   const usedTags = new Set(routes.map((r) => r.tag));
   return {
     openapi: '3.1.0',
     info: {
       title: 'Omnihub admin and integration API',
       version,
-      description: 'Back-office REST API of the hub. Every operation wants `Authorization: Bearer <admin key>`; errors are RFC 9457 problem documents with a stable `code`.',
+      description:
+        'Back-office REST API of the hub. Every operation wants `Authorization: Bearer <admin key>`; errors are RFC 9457 problem documents with a stable `code`.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
-    servers: [{ url: opts.serverUrl ?? '/', description: opts.serverUrl ? 'The hub\u2019s public URL' : 'The hub serving this document' }],
+    servers: [
+      {
+        url: opts.serverUrl ?? '/',
+        description: opts.serverUrl ? 'The hub\u2019s public URL' : 'The hub serving this document',
+      },
+    ],
     security: [{ bearer: [] }],
-    tags: [...new Set([...Object.keys(ADMIN_TAGS), ...usedTags])].filter((name) => usedTags.has(name))
+    tags: [...new Set([...Object.keys(ADMIN_TAGS), ...usedTags])]
+      .filter((name) => usedTags.has(name))
       .map((name) => (ADMIN_TAGS[name] ? { name, description: ADMIN_TAGS[name] } : { name })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin key (`OMNIHUB_ADMIN_KEY`, the one printed at first start, or one issued at POST /admin/v1/admin-keys)' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An admin key (`OMNIHUB_ADMIN_KEY`, the one printed at first start, or one issued at POST /admin/v1/admin-keys)',
+        },
+      },
       parameters: {
         IdempotencyKey: {
-          name: 'Idempotency-Key', in: 'header', required: true,
-          description: 'Any unique string (e.g. a UUID), 1–200 printable characters: the same key with the same body answers the first result again, never a second write',
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: true,
+          description:
+            'Any unique string (e.g. a UUID), 1–200 printable characters: the same key with the same body answers the first result again, never a second write',
           schema: { type: 'string', minLength: 1, maxLength: 200 },
         },
       },
@@ -113,13 +190,40 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string, opt
       schemas: {
         Problem: {
           type: 'object',
-          description: 'RFC 9457 problem document with the hub\u2019s stable `code`; a failure\u2019s details are extension members beside these',
+          description:
+            'RFC 9457 problem document with the hub\u2019s stable `code`; a failure\u2019s details are extension members beside these',
           required: ['type', 'title', 'status', 'code', 'detail'],
           properties: {
-            type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' },
-            code: { type: 'string', enum: ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_STOCK', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL'] },
-            detail: { type: 'string' }, instance: { type: 'string' },
-            issues: { type: 'array', description: 'BAD_USER_INPUT: each invalid value with its path (e.g. `body.rule.action.percentBp`)', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            code: {
+              type: 'string',
+              enum: [
+                'BAD_USER_INPUT',
+                'UNAUTHENTICATED',
+                'FORBIDDEN',
+                'NOT_FOUND',
+                'CONFLICT',
+                'INSUFFICIENT_STOCK',
+                'PAYLOAD_TOO_LARGE',
+                'RATE_LIMITED',
+                'UNAVAILABLE',
+                'INTERNAL',
+              ],
+            },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            issues: {
+              type: 'array',
+              description:
+                'BAD_USER_INPUT: each invalid value with its path (e.g. `body.rule.action.percentBp`)',
+              items: {
+                type: 'object',
+                required: ['path', 'message'],
+                properties: { path: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
             retryAfterMs: { type: 'integer', description: 'RATE_LIMITED, UNAVAILABLE: when to retry' },
           },
         },
@@ -139,19 +243,41 @@ function derivedOperationId(r: Pick<AdminRoute, 'method' | 'path'>): string {
  * A zod schema as JSON Schema (2020-12, which OpenAPI 3.1 uses), without its `$schema`. Named schemas it holds
  * (`$defs`) are moved to `components` (collected in `into`) and referenced from there.
  */
-function toJson(schema: z.ZodType, io: 'input' | 'output', into: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _s, $defs, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io }) as Record<string, unknown> & { $defs?: Record<string, unknown> };
+function toJson(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  into: Record<string, unknown>,
+): Record<string, unknown> {
+  const {
+    $schema: _s,
+    $defs,
+    ...rest
+  } = z.toJSONSchema(schema, { unrepresentable: 'any', io }) as Record<string, unknown> & {
+    $defs?: Record<string, unknown>;
+  };
   const relink = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(relink);
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === '$ref' && typeof x === 'string' ? x.replace('#/$defs/', '#/components/schemas/') : relink(x)]));
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [
+          k,
+          k === '$ref' && typeof x === 'string' ? x.replace('#/$defs/', '#/components/schemas/') : relink(x),
+        ]),
+      );
     }
     return v;
   };
   // A named schema reads differently as input (defaults optional) and output (defaults filled in): one component each.
   const named = (id: string) => (io === 'input' ? `${id}Input` : id);
-  const relinked = (v: unknown) => JSON.parse(JSON.stringify(relink(v)).replace(/"#\/components\/schemas\/([A-Za-z0-9_]+)"/g, (_m, id: string) => `"#/components/schemas/${named(id)}"`)) as Record<string, unknown>;
-  for (const [name, def] of Object.entries($defs ?? {})) into[named(name)] = withDiscriminator(named(name), relinked(def), into);
+  const relinked = (v: unknown) =>
+    JSON.parse(
+      JSON.stringify(relink(v)).replace(
+        /"#\/components\/schemas\/([A-Za-z0-9_]+)"/g,
+        (_m, id: string) => `"#/components/schemas/${named(id)}"`,
+      ),
+    ) as Record<string, unknown>;
+  for (const [name, def] of Object.entries($defs ?? {}))
+    into[named(name)] = withDiscriminator(named(name), relinked(def), into);
   return relinked(rest);
 }
 
@@ -160,10 +286,15 @@ function toJson(schema: z.ZodType, io: 'input' | 'output', into: Record<string, 
  * generated clients: each branch its own component (`<id><Kind>`, e.g. `ConditionInputDateWindow`, added to `into`),
  * referenced from the `oneOf`, with `discriminator: { propertyName: 'kind', mapping }`. Any other schema is returned as is.
  */
-function withDiscriminator(id: string, schema: Record<string, unknown>, into: Record<string, unknown>): Record<string, unknown> {
+function withDiscriminator(
+  id: string,
+  schema: Record<string, unknown>,
+  into: Record<string, unknown>,
+): Record<string, unknown> {
   const branches = schema.oneOf as Array<{ properties?: { kind?: { const?: unknown } } }> | undefined;
   const kinds = Array.isArray(branches) ? branches.map((b) => b.properties?.kind?.const) : [];
-  if (!branches || branches.length < 2 || !kinds.every((k): k is string => typeof k === 'string')) return schema;
+  if (!branches || branches.length < 2 || !kinds.every((k): k is string => typeof k === 'string'))
+    return schema;
   const mapping: Record<string, string> = {};
   const oneOf = branches.map((branch, i) => {
     const kind = kinds[i]!;

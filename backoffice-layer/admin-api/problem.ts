@@ -1,6 +1,13 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { DomainError, ERROR_CODES, classifyInfrastructureError, detailMembers, findUnstorableText, type Logger } from '../../shared/index.js';
+import {
+  DomainError,
+  ERROR_CODES,
+  classifyInfrastructureError,
+  detailMembers,
+  findUnstorableText,
+  type Logger,
+} from '../../shared/index.js';
 
 /**
  * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
@@ -31,9 +38,22 @@ export function problemType(code: keyof typeof ERROR_CODES): string {
  * `instance` is the request's path without its query string (a query can carry what was searched for: an e-mail, a
  * card number), so no problem echoes it back.
  */
-export function problemOf(code: keyof typeof ERROR_CODES, detail: string, req?: Pick<Request, 'originalUrl'>, extensions: Record<string, unknown> = {}): Problem {
+export function problemOf(
+  code: keyof typeof ERROR_CODES,
+  detail: string,
+  req?: Pick<Request, 'originalUrl'>,
+  extensions: Record<string, unknown> = {},
+): Problem {
   const meta = ERROR_CODES[code];
-  return { ...extensions, type: problemType(code), title: meta.title, status: meta.status, code, detail, ...(req ? { instance: req.originalUrl.split('?')[0]! } : {}) };
+  return {
+    ...extensions,
+    type: problemType(code),
+    title: meta.title,
+    status: meta.status,
+    code,
+    detail,
+    ...(req ? { instance: req.originalUrl.split('?')[0]! } : {}),
+  };
 }
 
 /** The members of a problem document's envelope (RFC 9457 §3.1, plus our `code`). */
@@ -45,11 +65,20 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
   const body = e as { type?: string; status?: number; expose?: boolean };
   // Errors from express' body parser: malformed JSON, too large, wrong charset.
   if (!(e instanceof DomainError) && body && typeof body.status === 'number' && body.expose) {
-    if (body.type === 'entity.too.large') e = new DomainError('PAYLOAD_TOO_LARGE', 'Request body is too large');
-    else e = new DomainError('BAD_USER_INPUT', body.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : 'Request body could not be read', {});
+    if (body.type === 'entity.too.large')
+      e = new DomainError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+    else
+      e = new DomainError(
+        'BAD_USER_INPUT',
+        body.type === 'entity.parse.failed'
+          ? 'Request body is not valid JSON'
+          : 'Request body could not be read',
+        {},
+      );
   }
   // A path segment that is not valid percent-encoding (`/products/%zz`): the router could not decode it.
-  if (e instanceof Error && e.name === 'URIError') e = new DomainError('BAD_USER_INPUT', 'The path is not valid percent-encoded UTF-8', {});
+  if (e instanceof Error && e.name === 'URIError')
+    e = new DomainError('BAD_USER_INPUT', 'The path is not valid percent-encoded UTF-8', {});
   if (e instanceof DomainError) {
     // Details are extension members (RFC 9457 §3.2) that can never replace the envelope's members.
     return problemOf(e.code, e.message, req, detailMembers(e.details, PROBLEM_MEMBERS));
@@ -69,12 +98,23 @@ export function sendProblem(res: Response, problem: Problem): void {
  * write or a slow walk. Throws BAD_USER_INPUT listing every issue with its
  * path (at most 20).
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'path' | 'query' | 'input'): z.infer<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'path' | 'query' | 'input',
+): z.infer<S> {
   // First, in linear time, on the input as sent: text no column can store, or nesting no schema allows (which would
   // cost the schema's own walk time and stack).
   const unstorable = findUnstorableText(value);
   const r = unstorable ? undefined : schema.safeParse(value);
   if (r?.success) return r.data;
-  const issues = (r ? r.error!.issues.slice(0, 20) : [unstorable!]).map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
-  throw new DomainError('BAD_USER_INPUT', `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+  const issues = (r ? r.error!.issues.slice(0, 20) : [unstorable!]).map((i) => ({
+    path: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  throw new DomainError(
+    'BAD_USER_INPUT',
+    `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    { issues },
+  );
 }

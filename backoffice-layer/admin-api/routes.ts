@@ -7,4 +7,11 @@ import { adminKeyRoutes } from './admin-keys.js';
 import { auditRoutes } from './audit.js';
 
 /** Every admin REST route of the backoffice layer. */
-export const backofficeAdminRoutes: readonly AdminRoute[] = [...catalogueRoutes, ...pricingRoutes, ...stockRoutes, ...importRoutes, ...auditRoutes, ...adminKeyRoutes];
+export const backofficeAdminRoutes: readonly AdminRoute[] = [
+  ...catalogueRoutes,
+  ...pricingRoutes,
+  ...stockRoutes,
+  ...importRoutes,
+  ...auditRoutes,
+  ...adminKeyRoutes,
+];

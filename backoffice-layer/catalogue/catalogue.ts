@@ -14,19 +14,56 @@ export interface LocationView extends LocationState {
   updatedAt: string;
 }
 
-type ProductRow = { sku: string; name: string; category: string; attributes: Record<string, string>; vatRateBp: number; status: ProductState['status']; revision: number; updatedAt: Date };
-type LocationRow = { id: string; name: string; kind: LocationState['kind']; fulfilsOnline: boolean; revision: number; updatedAt: Date };
+type ProductRow = {
+  sku: string;
+  name: string;
+  category: string;
+  attributes: Record<string, string>;
+  vatRateBp: number;
+  status: ProductState['status'];
+  revision: number;
+  updatedAt: Date;
+};
+type LocationRow = {
+  id: string;
+  name: string;
+  kind: LocationState['kind'];
+  fulfilsOnline: boolean;
+  revision: number;
+  updatedAt: Date;
+};
 
-export function toProductState(r: Pick<ProductRow, 'sku' | 'name' | 'category' | 'attributes' | 'vatRateBp' | 'status'>): ProductState {
-  return { sku: r.sku, name: r.name, category: r.category, attributes: r.attributes, vatRateBp: r.vatRateBp, status: r.status };
+export function toProductState(
+  r: Pick<ProductRow, 'sku' | 'name' | 'category' | 'attributes' | 'vatRateBp' | 'status'>,
+): ProductState {
+  return {
+    sku: r.sku,
+    name: r.name,
+    category: r.category,
+    attributes: r.attributes,
+    vatRateBp: r.vatRateBp,
+    status: r.status,
+  };
 }
 
 function productView(r: ProductRow): ProductView {
-  return { ...toProductState(r), vatRate: r.vatRateBp / 100, revision: r.revision, updatedAt: r.updatedAt.toISOString() };
+  return {
+    ...toProductState(r),
+    vatRate: r.vatRateBp / 100,
+    revision: r.revision,
+    updatedAt: r.updatedAt.toISOString(),
+  };
 }
 
 function locationView(r: LocationRow): LocationView {
-  return { id: r.id, name: r.name, kind: r.kind, fulfilsOnline: r.fulfilsOnline, revision: r.revision, updatedAt: r.updatedAt.toISOString() };
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    fulfilsOnline: r.fulfilsOnline,
+    revision: r.revision,
+    updatedAt: r.updatedAt.toISOString(),
+  };
 }
 
 function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -40,25 +77,76 @@ function sameAttributes(a: Record<string, string>, b: Record<string, string>): b
  * so a feed that re-sends the whole catalogue does not churn every cache.
  * @example await upsertProduct(deps, 'COAT-WOOL-M', { name: 'Wool coat', category: 'coats', vatRate: 21, attributes: { size: 'M' } });
  */
-export async function upsertProduct(deps: WriteDeps, sku: string, input: ProductBody): Promise<{ product: ProductView; revision: number; changed: boolean }> {
+export async function upsertProduct(
+  deps: WriteDeps,
+  sku: string,
+  input: ProductBody,
+): Promise<{ product: ProductView; revision: number; changed: boolean }> {
   const body = input;
-  const state: ProductState = { sku, name: body.name, category: body.category, attributes: body.attributes, vatRateBp: vatRateToBasisPoints(body.vatRate), status: body.status };
+  const state: ProductState = {
+    sku,
+    name: body.name,
+    category: body.category,
+    attributes: body.attributes,
+    vatRateBp: vatRateToBasisPoints(body.vatRate),
+    status: body.status,
+  };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
       () => w.tx.selectFrom('products').selectAll().where('sku', '=', sku).forUpdate().executeTakeFirst(),
-      () => w.tx.insertInto('products').values({ ...state, attributes: JSON.stringify(state.attributes), revision: 0, createdAt: w.now, updatedAt: w.now })
-        .onConflict((oc) => oc.column('sku').doNothing()).returning('sku').executeTakeFirst(),
+      () =>
+        w.tx
+          .insertInto('products')
+          .values({
+            ...state,
+            attributes: JSON.stringify(state.attributes),
+            revision: 0,
+            createdAt: w.now,
+            updatedAt: w.now,
+          })
+          .onConflict((oc) => oc.column('sku').doNothing())
+          .returning('sku')
+          .executeTakeFirst(),
     );
-    if (current && current.name === state.name && current.category === state.category && current.vatRateBp === state.vatRateBp
-      && current.status === state.status && sameAttributes(current.attributes, state.attributes)) {
+    if (
+      current &&
+      current.name === state.name &&
+      current.category === state.category &&
+      current.vatRateBp === state.vatRateBp &&
+      current.status === state.status &&
+      sameAttributes(current.attributes, state.attributes)
+    ) {
       return { changed: false };
     }
     w.atRevision(async (tx, rev) => {
-      await tx.insertInto('products').values({ ...state, attributes: JSON.stringify(state.attributes), revision: rev, createdAt: w.now, updatedAt: w.now })
-        .onConflict((oc) => oc.column('sku').doUpdateSet({ name: state.name, category: state.category, attributes: JSON.stringify(state.attributes), vatRateBp: state.vatRateBp, status: state.status, revision: rev, updatedAt: w.now }))
+      await tx
+        .insertInto('products')
+        .values({
+          ...state,
+          attributes: JSON.stringify(state.attributes),
+          revision: rev,
+          createdAt: w.now,
+          updatedAt: w.now,
+        })
+        .onConflict((oc) =>
+          oc.column('sku').doUpdateSet({
+            name: state.name,
+            category: state.category,
+            attributes: JSON.stringify(state.attributes),
+            vatRateBp: state.vatRateBp,
+            status: state.status,
+            revision: rev,
+            updatedAt: w.now,
+          }),
+        )
         .execute();
     });
-    w.emit({ type: 'product.changed', aggregateType: 'product', aggregateId: sku, payload: { product: state } });
+    w.emit({
+      type: 'product.changed',
+      aggregateType: 'product',
+      aggregateId: sku,
+      payload: { product: state },
+    });
     return { changed: true };
   });
   const product = await getProduct(deps.db, sku);
@@ -71,8 +159,15 @@ export async function getProduct(db: Executor, sku: string): Promise<ProductView
 }
 
 /** Products in SKU order, keyset-paginated (`after` = last SKU of the previous page). */
-export async function listProducts(db: Executor, opts: { limit: number; after?: string; category?: string; search?: string }): Promise<{ products: ProductView[]; next: string | null }> {
-  let q = db.selectFrom('products').selectAll().orderBy('sku').limit(opts.limit + 1);
+export async function listProducts(
+  db: Executor,
+  opts: { limit: number; after?: string; category?: string; search?: string },
+): Promise<{ products: ProductView[]; next: string | null }> {
+  let q = db
+    .selectFrom('products')
+    .selectAll()
+    .orderBy('sku')
+    .limit(opts.limit + 1);
   if (opts.after) q = q.where('sku', '>', opts.after);
   if (opts.category) q = q.where('category', '=', opts.category);
   if (opts.search) {
@@ -85,24 +180,59 @@ export async function listProducts(db: Executor, opts: { limit: number; after?: 
 }
 
 /** Creates or updates a location (warehouse or store, and whether it fulfils online orders). */
-export async function upsertLocation(deps: WriteDeps, id: string, input: LocationBody): Promise<{ location: LocationView; revision: number; changed: boolean }> {
+export async function upsertLocation(
+  deps: WriteDeps,
+  id: string,
+  input: LocationBody,
+): Promise<{ location: LocationView; revision: number; changed: boolean }> {
   const body = input;
   const state: LocationState = { id, name: body.name, kind: body.kind, fulfilsOnline: body.fulfilsOnline };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
       () => w.tx.selectFrom('locations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
-      () => w.tx.insertInto('locations').values({ ...state, revision: 0, createdAt: w.now, updatedAt: w.now }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst(),
+      () =>
+        w.tx
+          .insertInto('locations')
+          .values({ ...state, revision: 0, createdAt: w.now, updatedAt: w.now })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst(),
     );
-    if (current && current.name === state.name && current.kind === state.kind && current.fulfilsOnline === state.fulfilsOnline) return { changed: false };
+    if (
+      current &&
+      current.name === state.name &&
+      current.kind === state.kind &&
+      current.fulfilsOnline === state.fulfilsOnline
+    )
+      return { changed: false };
     w.atRevision(async (tx, rev) => {
-      await tx.insertInto('locations').values({ ...state, revision: rev, createdAt: w.now, updatedAt: w.now })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ name: state.name, kind: state.kind, fulfilsOnline: state.fulfilsOnline, revision: rev, updatedAt: w.now }))
+      await tx
+        .insertInto('locations')
+        .values({ ...state, revision: rev, createdAt: w.now, updatedAt: w.now })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            name: state.name,
+            kind: state.kind,
+            fulfilsOnline: state.fulfilsOnline,
+            revision: rev,
+            updatedAt: w.now,
+          }),
+        )
         .execute();
     });
-    w.emit({ type: 'location.changed', aggregateType: 'location', aggregateId: id, payload: { location: state } });
+    w.emit({
+      type: 'location.changed',
+      aggregateType: 'location',
+      aggregateId: id,
+      payload: { location: state },
+    });
     return { changed: true };
   });
-  const row = await deps.db.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await deps.db
+    .selectFrom('locations')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   return { location: locationView(row), revision, changed: result.changed };
 }
 
@@ -124,6 +254,10 @@ export async function assertProductsExist(db: Executor, skus: readonly string[])
   if (found.length !== unique.length) {
     const have = new Set(found.map((f) => f.sku));
     const missing = unique.filter((s) => !have.has(s));
-    throw new DomainError('NOT_FOUND', `Unknown SKU${missing.length > 1 ? 's' : ''}: ${missing.slice(0, 10).join(', ')}`, { skus: missing.slice(0, 50) });
+    throw new DomainError(
+      'NOT_FOUND',
+      `Unknown SKU${missing.length > 1 ? 's' : ''}: ${missing.slice(0, 10).join(', ')}`,
+      { skus: missing.slice(0, 50) },
+    );
   }
 }

@@ -1,6 +1,23 @@
 export { catalogueRoutes } from './routes.js';
 export {
-  upsertProduct, getProduct, listProducts, upsertLocation, getLocation, listLocations, assertProductsExist, toProductState,
-  type ProductView, type LocationView,
+  upsertProduct,
+  getProduct,
+  listProducts,
+  upsertLocation,
+  getLocation,
+  listLocations,
+  assertProductsExist,
+  toProductState,
+  type ProductView,
+  type LocationView,
 } from './catalogue.js';
-export { ProductBodySchema, LocationBodySchema, SkuSchema, LocationIdSchema, CodeSchema, vatRateToBasisPoints, type ProductBody, type LocationBody } from './catalogue.schema.js';
+export {
+  ProductBodySchema,
+  LocationBodySchema,
+  SkuSchema,
+  LocationIdSchema,
+  CodeSchema,
+  vatRateToBasisPoints,
+  type ProductBody,
+  type LocationBody,
+} from './catalogue.schema.js';

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { DomainError } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
-import { getLocation, getProduct, listLocations, listProducts, upsertLocation, upsertProduct } from './catalogue.js';
+import {
+  getLocation,
+  getProduct,
+  listLocations,
+  listProducts,
+  upsertLocation,
+  upsertProduct,
+} from './catalogue.js';
 import { CodeSchema, LocationBodySchema, ProductBodySchema, SkuSchema } from './catalogue.schema.js';
 
 const SkuParams = z.strictObject({ sku: SkuSchema });
@@ -15,20 +22,49 @@ const ProductListQuery = z.strictObject({
 });
 
 /** A product as the admin API answers it (VAT both as basis points and in percent). */
-const ProductView = z.object({
-  sku: z.string(), name: z.string(), category: z.string(), attributes: z.record(z.string(), z.string()), vatRateBp: z.int(), vatRate: z.number(),
-  status: z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']), revision: Revision, updatedAt: IsoDateTime,
-}).meta({ id: 'Product' });
-const LocationView = z.object({ id: z.string(), name: z.string(), kind: z.enum(['WAREHOUSE', 'STORE']), fulfilsOnline: z.boolean(), revision: Revision, updatedAt: IsoDateTime }).meta({ id: 'Location' });
+const ProductView = z
+  .object({
+    sku: z.string(),
+    name: z.string(),
+    category: z.string(),
+    attributes: z.record(z.string(), z.string()),
+    vatRateBp: z.int(),
+    vatRate: z.number(),
+    status: z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']),
+    revision: Revision,
+    updatedAt: IsoDateTime,
+  })
+  .meta({ id: 'Product' });
+const LocationView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['WAREHOUSE', 'STORE']),
+    fulfilsOnline: z.boolean(),
+    revision: Revision,
+    updatedAt: IsoDateTime,
+  })
+  .meta({ id: 'Location' });
 
 export const catalogueRoutes: readonly AdminRoute[] = [
   defineRoute({
-    method: 'put', path: '/products/:sku', tag: 'catalogue', operationId: 'putProduct', response: z.object({ product: ProductView, revision: Revision, changed: z.boolean() }), summary: 'Create or update a product (name, category, attributes, VAT rate, status)',
-    params: SkuParams, body: ProductBodySchema,
+    method: 'put',
+    path: '/products/:sku',
+    tag: 'catalogue',
+    operationId: 'putProduct',
+    response: z.object({ product: ProductView, revision: Revision, changed: z.boolean() }),
+    summary: 'Create or update a product (name, category, attributes, VAT rate, status)',
+    params: SkuParams,
+    body: ProductBodySchema,
     handle: async ({ deps, params, body }) => upsertProduct(deps, params.sku, body),
   }),
   defineRoute({
-    method: 'get', path: '/products/:sku', tag: 'catalogue', operationId: 'getProduct', response: z.object({ product: ProductView }), summary: 'One product',
+    method: 'get',
+    path: '/products/:sku',
+    tag: 'catalogue',
+    operationId: 'getProduct',
+    response: z.object({ product: ProductView }),
+    summary: 'One product',
     params: SkuParams,
     handle: async ({ deps, params }) => {
       const product = await getProduct(deps.db, params.sku);
@@ -37,26 +73,48 @@ export const catalogueRoutes: readonly AdminRoute[] = [
     },
   }),
   defineRoute({
-    method: 'get', path: '/products', tag: 'catalogue', operationId: 'listProducts', response: z.object({ products: z.array(ProductView), next: z.string().nullable() }), summary: 'Products in SKU order, paginated with `after`; filter by category or search text',
+    method: 'get',
+    path: '/products',
+    tag: 'catalogue',
+    operationId: 'listProducts',
+    response: z.object({ products: z.array(ProductView), next: z.string().nullable() }),
+    summary: 'Products in SKU order, paginated with `after`; filter by category or search text',
     query: ProductListQuery,
     handle: async ({ deps, query }) => listProducts(deps.db, query),
   }),
   defineRoute({
-    method: 'put', path: '/locations/:id', tag: 'catalogue', operationId: 'putLocation', response: z.object({ location: LocationView, revision: Revision, changed: z.boolean() }), summary: 'Create or update a location (warehouse or store, ships online?)',
-    params: LocationParams, body: LocationBodySchema,
+    method: 'put',
+    path: '/locations/:id',
+    tag: 'catalogue',
+    operationId: 'putLocation',
+    response: z.object({ location: LocationView, revision: Revision, changed: z.boolean() }),
+    summary: 'Create or update a location (warehouse or store, ships online?)',
+    params: LocationParams,
+    body: LocationBodySchema,
     handle: async ({ deps, params, body }) => upsertLocation(deps, params.id, body),
   }),
   defineRoute({
-    method: 'get', path: '/locations/:id', tag: 'catalogue', operationId: 'getLocation', response: z.object({ location: LocationView }), summary: 'One location',
+    method: 'get',
+    path: '/locations/:id',
+    tag: 'catalogue',
+    operationId: 'getLocation',
+    response: z.object({ location: LocationView }),
+    summary: 'One location',
     params: LocationParams,
     handle: async ({ deps, params }) => {
       const location = await getLocation(deps.db, params.id);
-      if (!location) throw new DomainError('NOT_FOUND', `No location ${params.id}`, { locationId: params.id });
+      if (!location)
+        throw new DomainError('NOT_FOUND', `No location ${params.id}`, { locationId: params.id });
       return { location };
     },
   }),
   defineRoute({
-    method: 'get', path: '/locations', tag: 'catalogue', operationId: 'listLocations', response: z.object({ locations: z.array(LocationView) }), summary: 'All locations',
+    method: 'get',
+    path: '/locations',
+    tag: 'catalogue',
+    operationId: 'listLocations',
+    response: z.object({ locations: z.array(LocationView) }),
+    summary: 'All locations',
     handle: async ({ deps }) => ({ locations: await listLocations(deps.db) }),
   }),
 ];

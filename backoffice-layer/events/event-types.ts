@@ -70,12 +70,36 @@ export interface BackofficeEventPayloads {
   'price.changed': { priceListId: string; sku: string; minQuantity: number; price: PriceState | null };
   /** New levels of every (sku, location) the write touched. */
   'stock.changed': { levels: StockLevelState[]; cause: string };
-  'reservation.created': { reservationId: string; expiresAt: string; lines: Array<{ sku: string; locationId: string; quantity: number }> };
+  'reservation.created': {
+    reservationId: string;
+    expiresAt: string;
+    lines: Array<{ sku: string; locationId: string; quantity: number }>;
+  };
   'reservation.released': { reservationId: string; status: 'RELEASED' | 'EXPIRED' };
   'reservation.committed': { reservationId: string; orderId: string };
   /** A committed sale (online order or POS): the journey layer earns points on it. */
-  'sale.committed': { orderId: string; kind: 'ONLINE' | 'STORE'; customerRef: string | null; locationId: string | null; currency: string; totalAmount: number; lines: Array<{ sku: string; locationId: string; quantity: number; unitAmount: number; lineAmount: number }> };
-  'return.recorded': { returnId: string; orderId: string; customerRef: string | null; refundAmount: number; lines: Array<{ sku: string; quantity: number; sellable: boolean }> };
+  'sale.committed': {
+    orderId: string;
+    kind: 'ONLINE' | 'STORE';
+    customerRef: string | null;
+    locationId: string | null;
+    currency: string;
+    totalAmount: number;
+    lines: Array<{
+      sku: string;
+      locationId: string;
+      quantity: number;
+      unitAmount: number;
+      lineAmount: number;
+    }>;
+  };
+  'return.recorded': {
+    returnId: string;
+    orderId: string;
+    customerRef: string | null;
+    refundAmount: number;
+    lines: Array<{ sku: string; quantity: number; sellable: boolean }>;
+  };
   /** A POS sale found fewer units in the books than were sold: the books were corrected, staff should count. */
   'stock.discrepancy': { sku: string; locationId: string; shortfall: number; reference: string };
   /** A bulk import batch changed these keys; consumers reload them from PostgreSQL. */

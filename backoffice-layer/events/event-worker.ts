@@ -41,7 +41,12 @@ export interface BatchOutcome {
  * consumer on its own, so a failing event or consumer fails only itself. Then each consumer's `afterCommit` runs
  * once for the batch.
  */
-export async function applyEvents(db: Database, consumers: readonly EventConsumer[], events: readonly EventEnvelope[], now: Date): Promise<BatchOutcome> {
+export async function applyEvents(
+  db: Database,
+  consumers: readonly EventConsumer[],
+  events: readonly EventEnvelope[],
+  now: Date,
+): Promise<BatchOutcome> {
   const byId = new Map(events.map((e) => [e.id, e]));
   const sorted = [...byId.values()].sort((a, b) => a.revision - b.revision);
   const outcome: BatchOutcome = { applied: new Map(sorted.map((e) => [e.id, []])), failed: new Map() };
@@ -66,20 +71,29 @@ export async function applyEvents(db: Database, consumers: readonly EventConsume
     }
   }
   const done = sorted.filter((e) => !outcome.failed.has(e.id));
-  await Promise.all(consumers.map(async (c) => {
-    const mine = done.filter((e) => wants(c, e));
-    if (!c.afterCommit || mine.length === 0) return;
-    try {
-      await c.afterCommit(mine, () => advanceWatermark(db, c.name, now));
-    } catch (err) {
-      for (const e of mine) if (!outcome.failed.has(e.id)) outcome.failed.set(e.id, err);
-    }
-  }));
+  await Promise.all(
+    consumers.map(async (c) => {
+      const mine = done.filter((e) => wants(c, e));
+      if (!c.afterCommit || mine.length === 0) return;
+      try {
+        await c.afterCommit(mine, () => advanceWatermark(db, c.name, now));
+      } catch (err) {
+        for (const e of mine) if (!outcome.failed.has(e.id)) outcome.failed.set(e.id, err);
+      }
+    }),
+  );
   return outcome;
 }
 
-async function applyInOne(tx: Transaction<DB>, consumers: readonly EventConsumer[], events: readonly EventEnvelope[], now: Date): Promise<Map<string, string[]>> {
-  const pairs = consumers.flatMap((c) => events.map((e) => ({ consumer: c.name, id: e.id, revision: e.revision })));
+async function applyInOne(
+  tx: Transaction<DB>,
+  consumers: readonly EventConsumer[],
+  events: readonly EventEnvelope[],
+  now: Date,
+): Promise<Map<string, string[]>> {
+  const pairs = consumers.flatMap((c) =>
+    events.map((e) => ({ consumer: c.name, id: e.id, revision: e.revision })),
+  );
   const rows = await sql<{ consumer: string; eventId: string }>`
     INSERT INTO applied_events (consumer, event_id, revision, applied_at)
     SELECT c, e, r, ${now} FROM unnest(${pairs.map((p) => p.consumer)}::text[], ${pairs.map((p) => p.id)}::uuid[], ${pairs.map((p) => p.revision)}::bigint[]) AS t(c, e, r)
@@ -99,7 +113,12 @@ async function applyInOne(tx: Transaction<DB>, consumers: readonly EventConsumer
 }
 
 /** Applies one event to every consumer (see `applyEvents`); throws when it failed. Returns the consumers that applied it now. */
-export async function applyEvent(db: Database, consumers: readonly EventConsumer[], event: EventEnvelope, now: Date): Promise<string[]> {
+export async function applyEvent(
+  db: Database,
+  consumers: readonly EventConsumer[],
+  event: EventEnvelope,
+  now: Date,
+): Promise<string[]> {
   const outcome = await applyEvents(db, consumers, [event], now);
   if (outcome.failed.has(event.id)) throw outcome.failed.get(event.id);
   return outcome.applied.get(event.id) ?? [];
@@ -141,7 +160,11 @@ export interface EventWorker {
  * holds in one go while the next ones arrive, so a burst costs one transaction, not one per event. A failing event
  * makes its own job retry with back-off; nothing is skipped.
  */
-export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger' | 'metrics'>, consumers: readonly EventConsumer[], opts: { batchSize?: number; lockDurationMs?: number } = {}): Promise<EventWorker> {
+export async function startEventWorker(
+  deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger' | 'metrics'>,
+  consumers: readonly EventConsumer[],
+  opts: { batchSize?: number; lockDurationMs?: number } = {},
+): Promise<EventWorker> {
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
   const lockDuration = opts.lockDurationMs ?? 10_000;
   const batchSize = opts.batchSize ?? 200;
@@ -157,17 +180,34 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
         // Redis lost (a hash re-created by a late write after a flush) still has its event, and a job this database
         // never wrote (left in the queue by another database under the same Redis prefix, or by a restored copy's
         // past) is dropped instead of applied.
-        const found = await loadEnvelopes(deps.db, batch.map((b) => b.id));
+        const found = await loadEnvelopes(
+          deps.db,
+          batch.map((b) => b.id),
+        );
         const whole = batch.flatMap((b) => {
           const event = found.get(b.id);
           if (event) return [{ ...b, event }];
-          deps.logger.warn({ jobId: b.id }, "event job names no event in this database's outbox (another database's, or pruned after every consumer applied it); dropped");
+          deps.logger.warn(
+            { jobId: b.id },
+            "event job names no event in this database's outbox (another database's, or pruned after every consumer applied it); dropped",
+          );
           b.done();
           return [];
         });
-        const outcome = await applyEvents(deps.db, consumers, whole.map((b) => b.event), deps.clock.now());
-        for (const names of outcome.applied.values()) for (const consumer of names) deps.metrics?.eventsApplied.inc({ consumer });
-        for (const b of whole) b.done(outcome.failed.has(b.event.id) ? (outcome.failed.get(b.event.id) ?? new Error('event failed')) : undefined);
+        const outcome = await applyEvents(
+          deps.db,
+          consumers,
+          whole.map((b) => b.event),
+          deps.clock.now(),
+        );
+        for (const names of outcome.applied.values())
+          for (const consumer of names) deps.metrics?.eventsApplied.inc({ consumer });
+        for (const b of whole)
+          b.done(
+            outcome.failed.has(b.event.id)
+              ? (outcome.failed.get(b.event.id) ?? new Error('event failed'))
+              : undefined,
+          );
       } catch (e) {
         for (const b of batch) b.done(e ?? new Error('event batch failed'));
       }
@@ -175,14 +215,35 @@ export async function startEventWorker(deps: Pick<BackofficeDeps, 'db' | 'clock'
   };
   // Jobs fetched together land here within one turn of the event loop: flush on the next, as one batch.
   const schedule = (): void => {
-    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => { flushing = null; if (held.length > 0) schedule(); });
+    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => {
+      flushing = null;
+      if (held.length > 0) schedule();
+    });
   };
-  const worker = new Worker<EventEnvelope>(QUEUE_NAMES.events, (job: Job<EventEnvelope>) => new Promise<void>((resolve, reject) => {
-    held.push({ id: job.id ?? '', done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err)))) });
-    schedule();
-  }), { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: batchSize, lockDuration, stalledInterval: Math.max(1000, lockDuration / 2), maxStalledCount: 1000 });
+  const worker = new Worker<EventEnvelope>(
+    QUEUE_NAMES.events,
+    (job: Job<EventEnvelope>) =>
+      new Promise<void>((resolve, reject) => {
+        held.push({
+          id: job.id ?? '',
+          done: (err) =>
+            err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err))),
+        });
+        schedule();
+      }),
+    {
+      connection,
+      prefix: bullPrefix(deps.redisPrefix),
+      concurrency: batchSize,
+      lockDuration,
+      stalledInterval: Math.max(1000, lockDuration / 2),
+      maxStalledCount: 1000,
+    },
+  );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'event worker error'));
-  worker.on('failed', (job, e) => deps.logger.warn({ err: e, eventId: job?.id, type: job?.name }, 'event failed; it will be retried'));
+  worker.on('failed', (job, e) =>
+    deps.logger.warn({ err: e, eventId: job?.id, type: job?.name }, 'event failed; it will be retried'),
+  );
   return {
     stop: async () => {
       await worker.close();

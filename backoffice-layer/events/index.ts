@@ -1,5 +1,19 @@
 export type * from './event-types.js';
-export { startOutboxRelay, publishPending, redeliverUnapplied, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+export {
+  startOutboxRelay,
+  publishPending,
+  redeliverUnapplied,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+} from './outbox-relay.js';
 export { toEnvelope, type OutboxRow } from './outbox-events.js';
-export { startEventWorker, applyEvent, applyEvents, advanceWatermark, type BatchOutcome, type EventConsumer, type EventWorker } from './event-worker.js';
+export {
+  startEventWorker,
+  applyEvent,
+  applyEvents,
+  advanceWatermark,
+  type BatchOutcome,
+  type EventConsumer,
+  type EventWorker,
+} from './event-worker.js';
 export { pruneDelivered, startRetention, type PruneResult } from './retention.js';

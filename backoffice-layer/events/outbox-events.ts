@@ -15,14 +15,27 @@ export interface OutboxRow {
 
 /** An outbox row as the event envelope the relay publishes (and consumers receive). */
 export function toEnvelope(r: OutboxRow): EventEnvelope {
-  return { id: r.id, type: r.type, aggregateType: r.aggregateType, aggregateId: r.aggregateId, revision: r.revision, occurredAt: r.createdAt.toISOString(), payload: r.payload };
+  return {
+    id: r.id,
+    type: r.type,
+    aggregateType: r.aggregateType,
+    aggregateId: r.aggregateId,
+    revision: r.revision,
+    occurredAt: r.createdAt.toISOString(),
+    payload: r.payload,
+  };
 }
 
 /** The envelopes of these events, read from the outbox (the source of truth); events no longer there are absent. */
-export async function loadEnvelopes(db: Database, ids: readonly string[]): Promise<Map<string, EventEnvelope>> {
+export async function loadEnvelopes(
+  db: Database,
+  ids: readonly string[],
+): Promise<Map<string, EventEnvelope>> {
   const valid = ids.filter((id) => z.uuid().safeParse(id).success);
   if (valid.length === 0) return new Map();
   const rows = await sql<OutboxRow>`
-    SELECT id, revision, type, aggregate_type, aggregate_id, payload, created_at FROM outbox WHERE id = ANY(${valid}::uuid[])`.execute(db);
+    SELECT id, revision, type, aggregate_type, aggregate_id, payload, created_at FROM outbox WHERE id = ANY(${valid}::uuid[])`.execute(
+    db,
+  );
   return new Map(rows.rows.map((r) => [r.id, toEnvelope(r)]));
 }

@@ -36,13 +36,26 @@ export async function publishPending(deps: Deps, batchSize = 500): Promise<numbe
       UPDATE outbox o SET published_at = ${deps.clock.now()}
       FROM (SELECT position FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT ${batchSize} FOR UPDATE SKIP LOCKED) c
       WHERE o.position = c.position
-      RETURNING o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at`.execute(deps.db);
+      RETURNING o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at`.execute(
+      deps.db,
+    );
     const rows = claimed.rows.sort((x, y) => x.position - y.position);
     if (rows.length > 0) {
       try {
-        await deps.queues.events.addBulk(rows.map((r) => ({ name: r.type, data: toEnvelope(r), opts: { jobId: r.id } })));
+        await deps.queues.events.addBulk(
+          rows.map((r) => ({ name: r.type, data: toEnvelope(r), opts: { jobId: r.id } })),
+        );
       } catch (e) {
-        await deps.db.updateTable('outbox').set({ publishedAt: null }).where('position', 'in', rows.map((r) => r.position)).execute().catch(() => undefined);
+        await deps.db
+          .updateTable('outbox')
+          .set({ publishedAt: null })
+          .where(
+            'position',
+            'in',
+            rows.map((r) => r.position),
+          )
+          .execute()
+          .catch(() => undefined);
         throw e;
       }
       deps.metrics?.outboxRelayed.inc(rows.length);
@@ -62,7 +75,12 @@ async function countUnpublished(db: BackofficeDeps['db']): Promise<number> {
  * Publishes again what was published long enough ago but is still not applied by every consumer: the jobs were lost
  * (Redis flushed, or restarted without persistence) or failed for good. Scans from the lowest consumer watermark.
  */
-export async function redeliverUnapplied(deps: Deps, consumers: readonly string[], olderThanMs: number, limit = 500): Promise<number> {
+export async function redeliverUnapplied(
+  deps: Deps,
+  consumers: readonly string[],
+  olderThanMs: number,
+  limit = 500,
+): Promise<number> {
   if (consumers.length === 0) return 0;
   // Move every consumer's watermark past what it has applied, so the scan below starts late in the outbox.
   for (const c of consumers) await advanceWatermark(deps.db, c, deps.clock.now());
@@ -90,7 +108,8 @@ export async function redeliverUnapplied(deps: Deps, consumers: readonly string[
       n++;
     }
   }
-  if (n > 0) deps.logger.warn({ redelivered: n }, 'outbox: re-delivered events that were published but never applied');
+  if (n > 0)
+    deps.logger.warn({ redelivered: n }, 'outbox: re-delivered events that were published but never applied');
   return n;
 }
 
@@ -107,7 +126,10 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
   let again = false;
 
   const pump = (): Promise<number> => {
-    if (running) { again = true; return running; }
+    if (running) {
+      again = true;
+      return running;
+    }
     running = (async () => {
       let n = 0;
       do {
@@ -119,7 +141,9 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
         }
       } while (again && !stopped);
       return n;
-    })().finally(() => { running = undefined; });
+    })().finally(() => {
+      running = undefined;
+    });
     return running;
   };
 
@@ -153,7 +177,10 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
         if (!release(true)) return; // the error handler released it and retries
         throw e;
       }
-      if (stopped) { release(false); return; }
+      if (stopped) {
+        release(false);
+        return;
+      }
       listener = { client, release: () => void release(false) };
       // Listening again after a dropped connection: what was committed while nobody listened is published now, not
       // at the next poll (which may be a minute away).
@@ -168,13 +195,18 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
   const unsample = deps.metrics?.sample('outboxUnpublished', () => countUnpublished(deps.db));
   const poll = setInterval(() => void pump(), pollMs);
   let redelivering = false;
-  const redeliver = setInterval(() => {
-    if (redelivering || !opts.consumers?.length) return;
-    redelivering = true;
-    redeliverUnapplied(deps, opts.consumers, redeliverAfterMs)
-      .catch((e: unknown) => deps.logger.warn({ err: e }, 'outbox re-delivery pass failed'))
-      .finally(() => { redelivering = false; });
-  }, Math.max(1000, Math.min(redeliverAfterMs, 10_000)));
+  const redeliver = setInterval(
+    () => {
+      if (redelivering || !opts.consumers?.length) return;
+      redelivering = true;
+      redeliverUnapplied(deps, opts.consumers, redeliverAfterMs)
+        .catch((e: unknown) => deps.logger.warn({ err: e }, 'outbox re-delivery pass failed'))
+        .finally(() => {
+          redelivering = false;
+        });
+    },
+    Math.max(1000, Math.min(redeliverAfterMs, 10_000)),
+  );
   void pump();
 
   return {

@@ -14,7 +14,12 @@ export interface PruneResult {
  * replayed after that executes again). Works in batches, so a large backlog never holds long locks.
  * @example await pruneDelivered(deps, ['read-model', 'loyalty'], 7 * 86_400_000);
  */
-export async function pruneDelivered(deps: { db: Database; clock: Clock }, consumers: readonly string[], retentionMs: number, batch = 5000): Promise<PruneResult> {
+export async function pruneDelivered(
+  deps: { db: Database; clock: Clock },
+  consumers: readonly string[],
+  retentionMs: number,
+  batch = 5000,
+): Promise<PruneResult> {
   const cutoff = new Date(deps.clock.now().getTime() - retentionMs);
   const out: PruneResult = { events: 0, idempotencyKeys: 0 };
   if (consumers.length > 0) {
@@ -54,15 +59,27 @@ export async function pruneDelivered(deps: { db: Database; clock: Clock }, consu
 }
 
 /** Runs `pruneDelivered` every `everyMs` (first run after one interval); failures are logged and retried next time. */
-export function startRetention(deps: { db: Database; clock: Clock; logger: Logger }, consumers: readonly string[], opts: { retentionMs: number; everyMs?: number }): { stop(): Promise<void> } {
+export function startRetention(
+  deps: { db: Database; clock: Clock; logger: Logger },
+  consumers: readonly string[],
+  opts: { retentionMs: number; everyMs?: number },
+): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve();
   const tick = () => {
-    running = running.then(async () => {
-      const r = await pruneDelivered(deps, consumers, opts.retentionMs);
-      if (r.events > 0 || r.idempotencyKeys > 0) deps.logger.info(r, 'retention: pruned delivered events and old idempotency records');
-    }).catch((e: unknown) => deps.logger.warn({ err: e }, 'retention run failed; retrying next time'));
+    running = running
+      .then(async () => {
+        const r = await pruneDelivered(deps, consumers, opts.retentionMs);
+        if (r.events > 0 || r.idempotencyKeys > 0)
+          deps.logger.info(r, 'retention: pruned delivered events and old idempotency records');
+      })
+      .catch((e: unknown) => deps.logger.warn({ err: e }, 'retention run failed; retrying next time'));
   };
   const timer = setInterval(tick, opts.everyMs ?? 3_600_000);
   timer.unref();
-  return { stop: async () => { clearInterval(timer); await running; } };
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

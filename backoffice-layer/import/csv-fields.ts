@@ -11,7 +11,8 @@ const OPTIONS: Options = { trim: true, record_delimiter: '\n' };
 const MESSAGES: Record<string, string> = {
   CSV_QUOTE_NOT_CLOSED: 'a quoted field is not closed',
   CSV_INVALID_CLOSING_QUOTE: 'text after the closing quote (a quote inside a field is written "")',
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after the closing quote (a quote inside a field is written "")',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
+    'text after the closing quote (a quote inside a field is written "")',
   INVALID_OPENING_QUOTE: 'a quote inside an unquoted field (quote the whole field and write the quote as "")',
 };
 

@@ -10,36 +10,71 @@ export const IMPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** CSV gives strings; NDJSON gives JSON types. Numbers are accepted as either, but must be exact integers. */
-const int = (min: number, max: number) => z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'a whole number').transform(Number)]).pipe(z.number().int().min(min).max(max));
-const optionalInt = (min: number, max: number) => z.union([z.literal('').transform(() => undefined), int(min, max)]).optional();
-const instant = z.union([z.literal('').transform(() => null), z.null(), z.iso.datetime({ offset: true })]).optional()
+const int = (min: number, max: number) =>
+  z
+    .union([
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^-?\d+$/, 'a whole number')
+        .transform(Number),
+    ])
+    .pipe(z.number().int().min(min).max(max));
+const optionalInt = (min: number, max: number) =>
+  z.union([z.literal('').transform(() => undefined), int(min, max)]).optional();
+const instant = z
+  .union([z.literal('').transform(() => null), z.null(), z.iso.datetime({ offset: true })])
+  .optional()
   .transform((v) => (v ? new Date(v).toISOString() : null));
 
-export const ProductRowSchema = z.object({
-  sku: SkuSchema,
-  name: z.string().trim().min(1).max(200),
-  category: z.string().trim().min(1).max(100),
-  vatRate: z.union([z.number(), z.string().trim().regex(/^\d+(\.\d{1,2})?$/, 'a percentage such as 21 or 5.5').transform(Number)]).pipe(VatRateSchema),
-  status: z.union([z.literal('').transform(() => 'ACTIVE' as const), z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED'])]).default('ACTIVE'),
-  attributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/), z.string().max(200)).optional(),
-}).catchall(z.union([z.string().max(200), z.number()]))
+export const ProductRowSchema = z
+  .object({
+    sku: SkuSchema,
+    name: z.string().trim().min(1).max(200),
+    category: z.string().trim().min(1).max(100),
+    vatRate: z
+      .union([
+        z.number(),
+        z
+          .string()
+          .trim()
+          .regex(/^\d+(\.\d{1,2})?$/, 'a percentage such as 21 or 5.5')
+          .transform(Number),
+      ])
+      .pipe(VatRateSchema),
+    status: z
+      .union([
+        z.literal('').transform(() => 'ACTIVE' as const),
+        z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']),
+      ])
+      .default('ACTIVE'),
+    attributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/), z.string().max(200)).optional(),
+  })
+  .catchall(z.union([z.string().max(200), z.number()]))
   .transform(({ sku, name, category, vatRate, status, attributes, ...extra }) => {
     // CSV: every column beyond the known ones is an attribute (size, colour, …).
     const attrs: Record<string, string> = { ...(attributes ?? {}) };
-    for (const [k, v] of Object.entries(extra)) if (v !== '' && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(k)) attrs[k] = String(v);
+    for (const [k, v] of Object.entries(extra))
+      if (v !== '' && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(k)) attrs[k] = String(v);
     return { sku, name, category, vatRateBp: vatRateToBasisPoints(vatRate), status, attributes: attrs };
   })
   .refine((p) => Object.keys(p.attributes).length <= 50, 'at most 50 attributes');
 export type ProductRow = z.infer<typeof ProductRowSchema>;
 
-export const PriceRowSchema = z.strictObject({
-  priceListId: CodeSchema,
-  sku: SkuSchema,
-  amount: int(0, MAX_PRICE_AMOUNT),
-  minQuantity: optionalInt(1, 1_000_000).transform((v) => v ?? 1),
-  validFrom: instant,
-  validTo: instant,
-}).refine((p) => !p.validFrom || !p.validTo || p.validFrom < p.validTo, { message: 'validFrom must be before validTo', path: ['validTo'] });
+export const PriceRowSchema = z
+  .strictObject({
+    priceListId: CodeSchema,
+    sku: SkuSchema,
+    amount: int(0, MAX_PRICE_AMOUNT),
+    minQuantity: optionalInt(1, 1_000_000).transform((v) => v ?? 1),
+    validFrom: instant,
+    validTo: instant,
+  })
+  .refine((p) => !p.validFrom || !p.validTo || p.validFrom < p.validTo, {
+    message: 'validFrom must be before validTo',
+    path: ['validTo'],
+  });
 export type PriceRow = z.infer<typeof PriceRowSchema>;
 
 export const StockRowSchema = z.strictObject({
@@ -54,19 +89,34 @@ export type StockRow = z.infer<typeof StockRowSchema>;
  * A row schema that first refuses any text PostgreSQL cannot store (a NUL character, a lone surrogate), in any field
  * or key, with the path to it: such a row is a row error of its own instead of failing the batch it would join.
  */
-const storable = <S extends z.ZodType>(schema: S) => z.unknown().superRefine((value, ctx) => {
-  const bad = findUnstorableText(value);
-  if (bad) ctx.addIssue({ code: 'custom', path: bad.path, message: bad.message });
-}).pipe(schema);
+const storable = <S extends z.ZodType>(schema: S) =>
+  z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const bad = findUnstorableText(value);
+      if (bad) ctx.addIssue({ code: 'custom', path: bad.path, message: bad.message });
+    })
+    .pipe(schema);
 
 /** The row schema of each kind, shared by every entrance (REST and the command line). */
-export const ROW_SCHEMAS = { products: storable(ProductRowSchema), prices: storable(PriceRowSchema), stock: storable(StockRowSchema) } as const;
-export type ImportRow<K extends ImportKind> = K extends 'products' ? ProductRow : K extends 'prices' ? PriceRow : StockRow;
+export const ROW_SCHEMAS = {
+  products: storable(ProductRowSchema),
+  prices: storable(PriceRowSchema),
+  stock: storable(StockRowSchema),
+} as const;
+export type ImportRow<K extends ImportKind> = K extends 'products'
+  ? ProductRow
+  : K extends 'prices'
+    ? PriceRow
+    : StockRow;
 
 /** The key that identifies a row's target: within one batch the last row for a key wins. */
 export function rowKey(kind: ImportKind, row: ProductRow | PriceRow | StockRow): string {
   if (kind === 'products') return (row as ProductRow).sku;
-  if (kind === 'prices') { const p = row as PriceRow; return `${p.priceListId}\u0000${p.sku}\u0000${p.minQuantity}`; }
+  if (kind === 'prices') {
+    const p = row as PriceRow;
+    return `${p.priceListId}\u0000${p.sku}\u0000${p.minQuantity}`;
+  }
   const s = row as StockRow;
   return `${s.sku}\u0000${s.locationId}`;
 }

@@ -20,7 +20,12 @@ const SKUS_PER_EVENT = 1000;
 function announce(w: WriteContext, kind: ImportKind, skus: string[]): void {
   const unique = [...new Set(skus)].sort();
   for (let i = 0; i < unique.length; i += SKUS_PER_EVENT) {
-    w.emit({ type: 'catalogue.bulk-changed', aggregateType: 'catalogue', aggregateId: kind, payload: { kind, skus: unique.slice(i, i + SKUS_PER_EVENT) } });
+    w.emit({
+      type: 'catalogue.bulk-changed',
+      aggregateType: 'catalogue',
+      aggregateId: kind,
+      payload: { kind, skus: unique.slice(i, i + SKUS_PER_EVENT) },
+    });
   }
 }
 
@@ -29,7 +34,12 @@ function announce(w: WriteContext, kind: ImportKind, skus: string[]): void {
  * become row errors; rows equal to what is stored are skipped (so a re-run writes nothing and takes no revision);
  * the rest are applied with set-based SQL over arrays (`unnest`), with ledger / history rows and one bulk event.
  */
-async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>, source: string): Promise<BatchResult> {
+async function mergeBatch(
+  deps: WriteDeps,
+  kind: ImportKind,
+  rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>,
+  source: string,
+): Promise<BatchResult> {
   if (rows.length === 0) return { changed: 0, unchanged: 0, errors: [], revision: null };
   if (kind === 'products') return mergeProducts(deps, rows as Array<{ line: number; row: ProductRow }>);
   if (kind === 'prices') return mergePrices(deps, rows as Array<{ line: number; row: PriceRow }>, source);
@@ -44,7 +54,8 @@ async function mergeBatch(deps: WriteDeps, kind: ImportKind, rows: Array<{ line:
 function refusal(e: unknown): string | undefined {
   const sqlstate = e instanceof DomainError ? (e.cause as { code?: unknown } | undefined)?.code : undefined;
   if (typeof sqlstate !== 'string') return undefined;
-  if (sqlstate.startsWith('22')) return 'the database refused a value of this row (out of range or malformed)';
+  if (sqlstate.startsWith('22'))
+    return 'the database refused a value of this row (out of range or malformed)';
   if (sqlstate.startsWith('23')) return 'the database refused this row (it breaks a data rule)';
   return undefined;
 }
@@ -54,19 +65,31 @@ function refusal(e: unknown): string | undefined {
  * the refused rows stand alone: they become row errors and every other row still lands (one result per merged part).
  * Other failures (the database unavailable, a conflict) are thrown as they are.
  */
-export async function mergeRows(deps: WriteDeps, kind: ImportKind, rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>, source: string): Promise<BatchResult[]> {
+export async function mergeRows(
+  deps: WriteDeps,
+  kind: ImportKind,
+  rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>,
+  source: string,
+): Promise<BatchResult[]> {
   try {
     return [await mergeBatch(deps, kind, rows, source)];
   } catch (e) {
     const why = refusal(e);
     if (!why) throw e;
-    if (rows.length === 1) return [{ changed: 0, unchanged: 0, errors: [{ line: rows[0]!.line, message: why }], revision: null }];
+    if (rows.length === 1)
+      return [{ changed: 0, unchanged: 0, errors: [{ line: rows[0]!.line, message: why }], revision: null }];
     const half = Math.ceil(rows.length / 2);
-    return [...await mergeRows(deps, kind, rows.slice(0, half), source), ...await mergeRows(deps, kind, rows.slice(half), source)];
+    return [
+      ...(await mergeRows(deps, kind, rows.slice(0, half), source)),
+      ...(await mergeRows(deps, kind, rows.slice(half), source)),
+    ];
   }
 }
 
-async function mergeProducts(deps: WriteDeps, rows: Array<{ line: number; row: ProductRow }>): Promise<BatchResult> {
+async function mergeProducts(
+  deps: WriteDeps,
+  rows: Array<{ line: number; row: ProductRow }>,
+): Promise<BatchResult> {
   const col = <T>(f: (r: ProductRow) => T) => rows.map((r) => f(r.row));
   const input = sql`unnest(${col((r) => r.sku)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.category)}::text[],
                            ${col((r) => JSON.stringify(r.attributes))}::jsonb[], ${col((r) => r.vatRateBp)}::int[], ${col((r) => r.status)}::text[])
@@ -74,7 +97,9 @@ async function mergeProducts(deps: WriteDeps, rows: Array<{ line: number; row: P
   const { result, revision } = await runWrite(deps, async (w) => {
     const changed = await sql<{ sku: string }>`
       SELECT i.sku FROM ${input} LEFT JOIN products p ON p.sku = i.sku
-      WHERE p.sku IS NULL OR (p.name, p.category, p.attributes, p.vat_rate_bp, p.status) IS DISTINCT FROM (i.name, i.category, i.attributes, i.vat_rate_bp, i.status)`.execute(w.tx);
+      WHERE p.sku IS NULL OR (p.name, p.category, p.attributes, p.vat_rate_bp, p.status) IS DISTINCT FROM (i.name, i.category, i.attributes, i.vat_rate_bp, i.status)`.execute(
+      w.tx,
+    );
     if (changed.rows.length === 0) return { changed: 0 };
     w.atRevision(async (tx, rev) => {
       await sql`
@@ -84,15 +109,30 @@ async function mergeProducts(deps: WriteDeps, rows: Array<{ line: number; row: P
         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, attributes = EXCLUDED.attributes,
           vat_rate_bp = EXCLUDED.vat_rate_bp, status = EXCLUDED.status, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
         WHERE (products.name, products.category, products.attributes, products.vat_rate_bp, products.status)
-              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.attributes, EXCLUDED.vat_rate_bp, EXCLUDED.status)`.execute(tx);
+              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.attributes, EXCLUDED.vat_rate_bp, EXCLUDED.status)`.execute(
+        tx,
+      );
     });
-    announce(w, 'products', changed.rows.map((r) => r.sku));
+    announce(
+      w,
+      'products',
+      changed.rows.map((r) => r.sku),
+    );
     return { changed: changed.rows.length };
   });
-  return { changed: result.changed, unchanged: rows.length - result.changed, errors: [], revision: result.changed ? revision : null };
+  return {
+    changed: result.changed,
+    unchanged: rows.length - result.changed,
+    errors: [],
+    revision: result.changed ? revision : null,
+  };
 }
 
-async function mergePrices(deps: WriteDeps, rows: Array<{ line: number; row: PriceRow }>, source: string): Promise<BatchResult> {
+async function mergePrices(
+  deps: WriteDeps,
+  rows: Array<{ line: number; row: PriceRow }>,
+  source: string,
+): Promise<BatchResult> {
   const col = <T>(f: (r: PriceRow) => T) => rows.map((r) => f(r.row));
   const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.priceListId)}::text[], ${col((r) => r.sku)}::text[], ${col((r) => r.minQuantity)}::int[],
                            ${col((r) => r.amount)}::bigint[], ${col((r) => r.validFrom)}::timestamptz[], ${col((r) => r.validTo)}::timestamptz[])
@@ -102,14 +142,28 @@ async function mergePrices(deps: WriteDeps, rows: Array<{ line: number; row: Pri
       SELECT i.line, p.sku IS NULL AS missing_sku, l.id IS NULL AS missing_list,
              (x.sku IS NULL OR (x.amount, x.valid_from, x.valid_to) IS DISTINCT FROM (i.amount, i.valid_from, i.valid_to)) AS changed
       FROM ${input} LEFT JOIN products p ON p.sku = i.sku LEFT JOIN price_lists l ON l.id = i.price_list_id
-      LEFT JOIN prices x ON x.price_list_id = i.price_list_id AND x.sku = i.sku AND x.min_quantity = i.min_quantity`.execute(w.tx);
+      LEFT JOIN prices x ON x.price_list_id = i.price_list_id AND x.sku = i.sku AND x.min_quantity = i.min_quantity`.execute(
+      w.tx,
+    );
     const errors: RowError[] = [];
     const good = new Set<number>();
     const skus: string[] = [];
     const byLine = new Map(rows.map((r) => [r.line, r.row]));
     for (const c of check.rows) {
-      if (c.missingSku || c.missingList) errors.push({ line: c.line, message: [c.missingSku ? `unknown SKU ${byLine.get(c.line)!.sku}` : '', c.missingList ? `unknown price list ${byLine.get(c.line)!.priceListId}` : ''].filter(Boolean).join('; ') });
-      else if (c.changed) { good.add(c.line); skus.push(byLine.get(c.line)!.sku); }
+      if (c.missingSku || c.missingList)
+        errors.push({
+          line: c.line,
+          message: [
+            c.missingSku ? `unknown SKU ${byLine.get(c.line)!.sku}` : '',
+            c.missingList ? `unknown price list ${byLine.get(c.line)!.priceListId}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        });
+      else if (c.changed) {
+        good.add(c.line);
+        skus.push(byLine.get(c.line)!.sku);
+      }
     }
     if (good.size === 0) return { changed: 0, errors };
     const lines = [...good];
@@ -123,21 +177,38 @@ async function mergePrices(deps: WriteDeps, rows: Array<{ line: number; row: Pri
           RETURNING price_list_id, sku, min_quantity, amount, valid_from, valid_to
         )
         INSERT INTO price_history (price_list_id, sku, min_quantity, amount, valid_from, valid_to, revision, changed_at, source)
-        SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev}, ${w.now}, ${source} FROM up`.execute(tx);
+        SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev}, ${w.now}, ${source} FROM up`.execute(
+        tx,
+      );
     });
     announce(w, 'prices', skus);
     return { changed: good.size, errors };
   });
-  return { changed: result.changed, unchanged: rows.length - result.changed - result.errors.length, errors: result.errors, revision: result.changed ? revision : null };
+  return {
+    changed: result.changed,
+    unchanged: rows.length - result.changed - result.errors.length,
+    errors: result.errors,
+    revision: result.changed ? revision : null,
+  };
 }
 
-async function mergeStock(deps: WriteDeps, rows: Array<{ line: number; row: StockRow }>, source: string): Promise<BatchResult> {
+async function mergeStock(
+  deps: WriteDeps,
+  rows: Array<{ line: number; row: StockRow }>,
+  source: string,
+): Promise<BatchResult> {
   const col = <T>(f: (r: StockRow) => T) => rows.map((r) => f(r.row));
   const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[], ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[], ${col((r) => r.safetyStock ?? null)}::int[])
                     AS i(line, sku, location_id, on_hand, safety_stock)`;
   const { result, revision } = await runWrite(deps, async (w) => {
     // Lock the existing levels of this batch in (sku, location) order, then judge every row against them.
-    const check = await sql<{ line: number; missingSku: boolean; missingLocation: boolean; reserved: number | null; changed: boolean }>`
+    const check = await sql<{
+      line: number;
+      missingSku: boolean;
+      missingLocation: boolean;
+      reserved: number | null;
+      changed: boolean;
+    }>`
       WITH locked AS (
         SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
         JOIN ${input} ON s.sku = i.sku AND s.location_id = i.location_id
@@ -153,9 +224,25 @@ async function mergeStock(deps: WriteDeps, rows: Array<{ line: number; row: Stoc
     const byLine = new Map(rows.map((r) => [r.line, r.row]));
     for (const c of check.rows) {
       const row = byLine.get(c.line)!;
-      if (c.missingSku || c.missingLocation) errors.push({ line: c.line, message: [c.missingSku ? `unknown SKU ${row.sku}` : '', c.missingLocation ? `unknown location ${row.locationId}` : ''].filter(Boolean).join('; ') });
-      else if (c.reserved !== null && row.onHand < c.reserved) errors.push({ line: c.line, message: `onHand ${row.onHand} is below the ${c.reserved} units reserved for customers` });
-      else if (c.changed) { good.push(c.line); skus.push(row.sku); }
+      if (c.missingSku || c.missingLocation)
+        errors.push({
+          line: c.line,
+          message: [
+            c.missingSku ? `unknown SKU ${row.sku}` : '',
+            c.missingLocation ? `unknown location ${row.locationId}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        });
+      else if (c.reserved !== null && row.onHand < c.reserved)
+        errors.push({
+          line: c.line,
+          message: `onHand ${row.onHand} is below the ${c.reserved} units reserved for customers`,
+        });
+      else if (c.changed) {
+        good.push(c.line);
+        skus.push(row.sku);
+      }
     }
     if (good.length === 0) return { changed: 0, errors };
     w.atRevision(async (tx, rev) => {
@@ -177,5 +264,10 @@ async function mergeStock(deps: WriteDeps, rows: Array<{ line: number; row: Stoc
     announce(w, 'stock', skus);
     return { changed: good.length, errors };
   });
-  return { changed: result.changed, unchanged: rows.length - result.changed - result.errors.length, errors: result.errors, revision: result.changed ? revision : null };
+  return {
+    changed: result.changed,
+    unchanged: rows.length - result.changed - result.errors.length,
+    errors: result.errors,
+    revision: result.changed ? revision : null,
+  };
 }

@@ -64,9 +64,13 @@ export class RecordSplitter extends Transform {
       }
       this.size += end - pos;
       if (this.size > this.opts.maxRecordBytes) {
-        const lines = this.line > this.startLine ? `lines ${this.startLine}–${this.line}` : `line ${this.startLine}`;
+        const lines =
+          this.line > this.startLine ? `lines ${this.startLine}–${this.line}` : `line ${this.startLine}`;
         const open = this.inQuote ? ' (inside a quoted field)' : '';
-        this.push({ line: this.startLine, error: `the record is longer than ${this.opts.maxRecordBytes} bytes${open}; ${lines} skipped up to the next line break` });
+        this.push({
+          line: this.startLine,
+          error: `the record is longer than ${this.opts.maxRecordBytes} bytes${open}; ${lines} skipped up to the next line break`,
+        });
         this.parts = [];
         this.size = 0;
         this.skipping = true;
@@ -88,7 +92,10 @@ export class RecordSplitter extends Transform {
 
   override _flush(done: TransformCallback): void {
     if (!this.skipping && this.inQuote) {
-      const to = this.line > this.startLine ? ` (lines ${this.startLine}–${this.line}, the rest of the feed, were read as part of it)` : '';
+      const to =
+        this.line > this.startLine
+          ? ` (lines ${this.startLine}–${this.line}, the rest of the feed, were read as part of it)`
+          : '';
       this.push({ line: this.startLine, error: `a quoted field opened on this line is never closed${to}` });
     } else if (!this.skipping && this.size > 0) {
       this.emitRecord();

@@ -4,9 +4,26 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DomainError, classifyInfrastructureError, storableText, type Deps, type ErrorCode, type WriteDeps } from '../../shared/index.js';
+import {
+  DomainError,
+  classifyInfrastructureError,
+  storableText,
+  type Deps,
+  type ErrorCode,
+  type WriteDeps,
+} from '../../shared/index.js';
 import { csvFields } from './csv-fields.js';
-import { IMPORT_FORMATS, IMPORT_KINDS, ROW_SCHEMAS, rowKey, type ImportFormat, type ImportKind, type PriceRow, type ProductRow, type StockRow } from './import-rows.js';
+import {
+  IMPORT_FORMATS,
+  IMPORT_KINDS,
+  ROW_SCHEMAS,
+  rowKey,
+  type ImportFormat,
+  type ImportKind,
+  type PriceRow,
+  type ProductRow,
+  type StockRow,
+} from './import-rows.js';
 import { mergeRows, type RowError } from './merge.js';
 import { RecordSplitter, type FeedRecord } from './record-splitter.js';
 
@@ -85,7 +102,12 @@ async function* readFeed(input: Readable, counted: { bytes: number }): AsyncGene
 function rowReader(format: ImportFormat): (rec: FeedRecord) => { value: unknown } | { error: string } | null {
   let columns: string[] | undefined;
   return (rec) => {
-    if (format === 'csv' && !columns && 'error' in rec) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${rec.line}) cannot be read: ${rec.error}`, {});
+    if (format === 'csv' && !columns && 'error' in rec)
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `The CSV header (line ${rec.line}) cannot be read: ${rec.error}`,
+        {},
+      );
     if ('error' in rec) return rec;
     if (rec.text.trim() === '') return null;
     if (format === 'ndjson') {
@@ -97,29 +119,45 @@ function rowReader(format: ImportFormat): (rec: FeedRecord) => { value: unknown 
     }
     const fields = csvFields(rec.text);
     if (!columns) {
-      if (!Array.isArray(fields)) throw new DomainError('BAD_USER_INPUT', `The CSV header (line ${rec.line}) cannot be read: ${fields.error}`, {});
+      if (!Array.isArray(fields))
+        throw new DomainError(
+          'BAD_USER_INPUT',
+          `The CSV header (line ${rec.line}) cannot be read: ${fields.error}`,
+          {},
+        );
       columns = fields;
       return null;
     }
     if (!Array.isArray(fields)) return { error: `CSV: ${fields.error}` };
-    if (fields.length !== columns.length) return { error: `CSV: ${fields.length} fields where the header has ${columns.length} (${columns.join(',')})` };
+    if (fields.length !== columns.length)
+      return {
+        error: `CSV: ${fields.length} fields where the header has ${columns.length} (${columns.join(',')})`,
+      };
     return { value: Object.fromEntries(columns.map((c, i) => [c, fields[i]])) };
   };
 }
 
 function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues.slice(0, 5).map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
+  return issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
+    .join('; ');
 }
 
 /** Why an import stopped, as a stable code and a message fit for its caller; unexpected errors are masked. */
-function failureOf(e: unknown, read: { bytes: number; totalBytes: number | null }, deps: Pick<Deps, 'logger'>): { code: ErrorCode; message: string } {
+function failureOf(
+  e: unknown,
+  read: { bytes: number; totalBytes: number | null },
+  deps: Pick<Deps, 'logger'>,
+): { code: ErrorCode; message: string } {
   if (e instanceof FeedReadError) {
     const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
     const errno = (e.reason as { code?: unknown } | null)?.code;
     const of = read.totalBytes !== null ? ` of ${read.totalBytes}` : '';
-    const what = errno === 'ECONNRESET' || errno === 'ERR_STREAM_PREMATURE_CLOSE'
-      ? `The feed was cut off after ${read.bytes}${of} bytes (the sender closed the connection: ${reason})`
-      : `The feed could not be read after ${read.bytes}${of} bytes (${reason})`;
+    const what =
+      errno === 'ECONNRESET' || errno === 'ERR_STREAM_PREMATURE_CLOSE'
+        ? `The feed was cut off after ${read.bytes}${of} bytes (the sender closed the connection: ${reason})`
+        : `The feed could not be read after ${read.bytes}${of} bytes (${reason})`;
     return { code: 'BAD_USER_INPUT', message: `${what}; re-send it whole: rows that landed stay unchanged` };
   }
   const classified = classifyInfrastructureError(e);
@@ -139,31 +177,72 @@ function failureOf(e: unknown, read: { bytes: number; totalBytes: number | null 
  * cannot even be recorded (UNAVAILABLE).
  * @example await runImport(deps, { kind: 'stock', format: 'csv', input: createReadStream('stock.csv'), source: 'stock.csv' });
  */
-export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: RunImportOptions): Promise<ImportSummary> {
+export async function runImport(
+  deps: WriteDeps & Pick<Deps, 'logger'>,
+  opts: RunImportOptions,
+): Promise<ImportSummary> {
   const started = Date.now();
   const importId = randomUUID();
   const batchSize = opts.batchSize ?? 10_000;
   const schema = ROW_SCHEMAS[opts.kind];
   const read = { bytes: 0, totalBytes: opts.totalBytes ?? null };
 
-  const progress: ImportProgress = { importId, bytes: 0, totalBytes: read.totalBytes, rows: 0, changedRows: 0, unchangedRows: 0, errorRows: 0 };
+  const progress: ImportProgress = {
+    importId,
+    bytes: 0,
+    totalBytes: read.totalBytes,
+    rows: 0,
+    changedRows: 0,
+    unchangedRows: 0,
+    errorRows: 0,
+  };
   const errors: RowError[] = [];
   let failure: ImportSummary['failure'];
   let revisions: [number, number] | null = null;
   // A message may quote the input back (a field's name): kept storable, so reporting a bad row cannot fail the import.
-  const addError = (e: RowError) => { progress.errorRows++; if (errors.length < MAX_KEPT_ERRORS) errors.push({ line: e.line, message: storableText(e.message) }); };
+  const addError = (e: RowError) => {
+    progress.errorRows++;
+    if (errors.length < MAX_KEPT_ERRORS) errors.push({ line: e.line, message: storableText(e.message) });
+  };
 
-  await deps.db.insertInto('imports').values({ id: importId, kind: opts.kind, format: opts.format, status: 'RUNNING', source: opts.source.slice(0, 500), totalBytes: read.totalBytes, errors: '[]', revision: null, startedAt: deps.clock.now(), finishedAt: null }).execute();
+  await deps.db
+    .insertInto('imports')
+    .values({
+      id: importId,
+      kind: opts.kind,
+      format: opts.format,
+      status: 'RUNNING',
+      source: opts.source.slice(0, 500),
+      totalBytes: read.totalBytes,
+      errors: '[]',
+      revision: null,
+      startedAt: deps.clock.now(),
+      finishedAt: null,
+    })
+    .execute();
   const saveProgress = async (status: 'RUNNING' | 'COMPLETED' | 'FAILED') => {
     progress.bytes = read.bytes;
     // By line, wherever each was found (a row refused when its batch is written is found after later rows are read).
     errors.sort((a, b) => a.line - b.line);
     // The reason a FAILED import stopped is kept as its last entry, at the line where the feed stopped.
-    const kept = [...errors.map((e) => ({ row: e.line, code: 'BAD_USER_INPUT', message: e.message })), ...(failure ? [{ row: failure.line, code: failure.code, message: failure.message }] : [])];
-    await deps.db.updateTable('imports').set({
-      status, processedBytes: read.bytes, processedRows: progress.rows, okRows: progress.changedRows + progress.unchangedRows, errorRows: progress.errorRows,
-      errors: JSON.stringify(kept), revision: revisions?.[1] ?? null, finishedAt: status === 'RUNNING' ? null : deps.clock.now(),
-    }).where('id', '=', importId).execute();
+    const kept = [
+      ...errors.map((e) => ({ row: e.line, code: 'BAD_USER_INPUT', message: e.message })),
+      ...(failure ? [{ row: failure.line, code: failure.code, message: failure.message }] : []),
+    ];
+    await deps.db
+      .updateTable('imports')
+      .set({
+        status,
+        processedBytes: read.bytes,
+        processedRows: progress.rows,
+        okRows: progress.changedRows + progress.unchangedRows,
+        errorRows: progress.errorRows,
+        errors: JSON.stringify(kept),
+        revision: revisions?.[1] ?? null,
+        finishedAt: status === 'RUNNING' ? null : deps.clock.now(),
+      })
+      .where('id', '=', importId)
+      .execute();
     opts.onProgress?.({ ...progress });
   };
 
@@ -194,9 +273,15 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
       const value = toRow(rec);
       if (value === null) continue;
       progress.rows++;
-      if ('error' in value) { addError({ line: rec.line, message: value.error }); continue; }
+      if ('error' in value) {
+        addError({ line: rec.line, message: value.error });
+        continue;
+      }
       const parsed = schema.safeParse(value.value);
-      if (!parsed.success) { addError({ line: rec.line, message: describeIssues(parsed.error.issues) }); continue; }
+      if (!parsed.success) {
+        addError({ line: rec.line, message: describeIssues(parsed.error.issues) });
+        continue;
+      }
       const row = parsed.data as Row;
       const key = rowKey(opts.kind, row);
       if (batch.has(key)) progress.unchangedRows++; // superseded within the batch: the later row for the key wins
@@ -218,23 +303,80 @@ export async function runImport(deps: WriteDeps & Pick<Deps, 'logger'>, opts: Ru
     }
     const reason: unknown = opts.signal?.reason;
     failure = opts.signal?.aborted
-      ? { line: splitter.line, code: 'UNAVAILABLE', message: `interrupted (${typeof reason === 'string' ? reason : 'stopped'}); rows of the batches committed before stay, the rest of the feed was not read` }
+      ? {
+          line: splitter.line,
+          code: 'UNAVAILABLE',
+          message: `interrupted (${typeof reason === 'string' ? reason : 'stopped'}); rows of the batches committed before stay, the rest of the feed was not read`,
+        }
       : { line: splitter.line, ...failureOf(e, read, deps) };
-    deps.logger[stopped ? 'info' : 'warn']({ importId, kind: opts.kind, source: opts.source, line: failure.line, code: failure.code, reason: failure.message, changedRows: progress.changedRows }, stopped ? 'import interrupted' : 'import failed');
-    await saveProgress('FAILED').catch((err: unknown) => deps.logger.error({ err, importId }, 'could not record that an import failed'));
+    deps.logger[stopped ? 'info' : 'warn'](
+      {
+        importId,
+        kind: opts.kind,
+        source: opts.source,
+        line: failure.line,
+        code: failure.code,
+        reason: failure.message,
+        changedRows: progress.changedRows,
+      },
+      stopped ? 'import interrupted' : 'import failed',
+    );
+    await saveProgress('FAILED').catch((err: unknown) =>
+      deps.logger.error({ err, importId }, 'could not record that an import failed'),
+    );
   }
-  return { ...progress, bytes: read.bytes, kind: opts.kind, format: opts.format, status: failure ? 'FAILED' : 'COMPLETED', errors, ...(failure ? { failure } : {}), revisions, durationMs: Date.now() - started };
+  return {
+    ...progress,
+    bytes: read.bytes,
+    kind: opts.kind,
+    format: opts.format,
+    status: failure ? 'FAILED' : 'COMPLETED',
+    errors,
+    ...(failure ? { failure } : {}),
+    revisions,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** Guesses the format from the extension and the kind from the file name (`stock-2026-11.csv` → stock, csv). */
-export function inferImportType(file: string, given: { kind?: string | undefined; format?: string | undefined }): { kind: ImportKind; format: ImportFormat } {
+export function inferImportType(
+  file: string,
+  given: { kind?: string | undefined; format?: string | undefined },
+): { kind: ImportKind; format: ImportFormat } {
   const base = path.basename(file).toLowerCase();
-  const format = (given.format ?? (base.endsWith('.csv') ? 'csv' : base.endsWith('.ndjson') || base.endsWith('.jsonl') ? 'ndjson' : undefined)) as ImportFormat | undefined;
-  const kind = (given.kind ?? IMPORT_KINDS.find((k) => base.includes(k) || base.includes(k.replace(/s$/, '')))) as ImportKind | undefined;
-  if (given.format !== undefined && !IMPORT_FORMATS.includes(given.format as ImportFormat)) throw new DomainError('BAD_USER_INPUT', `--format ${given.format} is not a format: use ${IMPORT_FORMATS.join(' or ')}`, { format: given.format, formats: IMPORT_FORMATS });
-  if (given.kind !== undefined && !IMPORT_KINDS.includes(given.kind as ImportKind)) throw new DomainError('BAD_USER_INPUT', `--kind ${given.kind} is not a kind of import: use ${IMPORT_KINDS.join(', ')}`, { kind: given.kind, kinds: IMPORT_KINDS });
-  if (!format || !IMPORT_FORMATS.includes(format)) throw new DomainError('BAD_USER_INPUT', `Cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`, {});
-  if (!kind || !IMPORT_KINDS.includes(kind)) throw new DomainError('BAD_USER_INPUT', `Cannot tell what ${file} holds: put products, prices or stock in its name, or pass --kind products|prices|stock`, {});
+  const format = (given.format ??
+    (base.endsWith('.csv')
+      ? 'csv'
+      : base.endsWith('.ndjson') || base.endsWith('.jsonl')
+        ? 'ndjson'
+        : undefined)) as ImportFormat | undefined;
+  const kind = (given.kind ??
+    IMPORT_KINDS.find((k) => base.includes(k) || base.includes(k.replace(/s$/, '')))) as
+    ImportKind | undefined;
+  if (given.format !== undefined && !IMPORT_FORMATS.includes(given.format as ImportFormat))
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `--format ${given.format} is not a format: use ${IMPORT_FORMATS.join(' or ')}`,
+      { format: given.format, formats: IMPORT_FORMATS },
+    );
+  if (given.kind !== undefined && !IMPORT_KINDS.includes(given.kind as ImportKind))
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `--kind ${given.kind} is not a kind of import: use ${IMPORT_KINDS.join(', ')}`,
+      { kind: given.kind, kinds: IMPORT_KINDS },
+    );
+  if (!format || !IMPORT_FORMATS.includes(format))
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `Cannot tell the format of ${file}: name it .csv or .ndjson, or pass --format csv|ndjson`,
+      {},
+    );
+  if (!kind || !IMPORT_KINDS.includes(kind))
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `Cannot tell what ${file} holds: put products, prices or stock in its name, or pass --kind products|prices|stock`,
+      {},
+    );
   return { kind, format };
 }
 
@@ -249,11 +391,16 @@ export type ImportCommandResult = ImportSummary & { interrupted?: NodeJS.Signals
 /** The file an import reads, checked before anything is recorded: BAD_USER_INPUT when missing, a folder or empty. */
 async function importFileSize(file: string): Promise<number> {
   const s = await stat(file).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') throw new DomainError('BAD_USER_INPUT', `No such file: ${file}`, { file });
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR')
+      throw new DomainError('BAD_USER_INPUT', `No such file: ${file}`, { file });
     throw new DomainError('BAD_USER_INPUT', `${file} cannot be read (${e.code ?? e.message})`, { file });
   });
-  if (s.isDirectory()) throw new DomainError('BAD_USER_INPUT', `${file} is a folder, not a file: name the file to import`, { file });
-  if (s.isFile() && s.size === 0) throw new DomainError('BAD_USER_INPUT', `${file} is empty: there is nothing to import`, { file });
+  if (s.isDirectory())
+    throw new DomainError('BAD_USER_INPUT', `${file} is a folder, not a file: name the file to import`, {
+      file,
+    });
+  if (s.isFile() && s.size === 0)
+    throw new DomainError('BAD_USER_INPUT', `${file} is empty: there is nothing to import`, { file });
   return s.isFile() ? s.size : 0;
 }
 
@@ -266,9 +413,19 @@ async function importFileSize(file: string): Promise<number> {
  * Throws BAD_USER_INPUT, recording nothing, when the file is missing, a folder or empty, or its kind or format cannot
  * be told.
  */
-export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, file: string, given: { kind?: string | undefined; format?: string | undefined }, out: NodeJS.WriteStream = process.stderr): Promise<ImportCommandResult> {
+export async function runImportCommand(
+  deps: WriteDeps & Pick<Deps, 'logger'>,
+  file: string,
+  given: { kind?: string | undefined; format?: string | undefined },
+  out: NodeJS.WriteStream = process.stderr,
+): Promise<ImportCommandResult> {
   const stdin = file === '-';
-  if (stdin && (!given.kind || !given.format)) throw new DomainError('BAD_USER_INPUT', 'Standard input (-) has no name to tell its kind and format from: pass --kind products|prices|stock and --format ndjson|csv', {});
+  if (stdin && (!given.kind || !given.format))
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      'Standard input (-) has no name to tell its kind and format from: pass --kind products|prices|stock and --format ndjson|csv',
+      {},
+    );
   const size = stdin ? 0 : await importFileSize(file);
   const { kind, format } = inferImportType(file, given);
   const started = Date.now();
@@ -293,7 +450,9 @@ export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, f
       lastText = counts;
     }
   };
-  out.write(`Importing ${kind} from ${stdin ? 'standard input' : file} (${format}${stdin ? '' : `, ${(size / 1e6).toFixed(1)} MB`})\n`);
+  out.write(
+    `Importing ${kind} from ${stdin ? 'standard input' : file} (${format}${stdin ? '' : `, ${(size / 1e6).toFixed(1)} MB`})\n`,
+  );
   const input = stdin ? process.stdin : createReadStream(file);
   const abort = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
@@ -306,7 +465,15 @@ export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, f
   process.on('SIGTERM', onSignal);
   let summary: ImportSummary;
   try {
-    summary = await runImport(deps, { kind, format, input, source: stdin ? 'standard input' : file, totalBytes: stdin ? null : size, onProgress: (p) => render(p), signal: abort.signal });
+    summary = await runImport(deps, {
+      kind,
+      format,
+      input,
+      source: stdin ? 'standard input' : file,
+      totalBytes: stdin ? null : size,
+      onProgress: (p) => render(p),
+      signal: abort.signal,
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -314,13 +481,23 @@ export async function runImportCommand(deps: WriteDeps & Pick<Deps, 'logger'>, f
   }
   render(summary, true);
   const lines = [
-    interrupted && summary.failure ? `Interrupted by ${interrupted} at line ${summary.failure.line}: the import is marked FAILED (interrupted); the batches committed before stay` : '',
-    !interrupted && summary.failure ? `Failed at line ${summary.failure.line}: ${summary.failure.message}` : '',
+    interrupted && summary.failure
+      ? `Interrupted by ${interrupted} at line ${summary.failure.line}: the import is marked FAILED (interrupted); the batches committed before stay`
+      : '',
+    !interrupted && summary.failure
+      ? `Failed at line ${summary.failure.line}: ${summary.failure.message}`
+      : '',
     `${summary.failure ? 'Stopped after' : 'Done in'} ${(summary.durationMs / 1000).toFixed(1)} s: ${summary.rows.toLocaleString('en-US')} rows — ${summary.changedRows.toLocaleString('en-US')} changed, ${summary.unchangedRows.toLocaleString('en-US')} unchanged, ${summary.errorRows.toLocaleString('en-US')} rejected`,
-    summary.revisions ? `Committed revisions ${summary.revisions[0]}–${summary.revisions[1]}; import id ${summary.importId}` : `Nothing changed; import id ${summary.importId}`,
+    summary.revisions
+      ? `Committed revisions ${summary.revisions[0]}–${summary.revisions[1]}; import id ${summary.importId}`
+      : `Nothing changed; import id ${summary.importId}`,
     ...summary.errors.slice(0, 10).map((e) => `  line ${e.line}: ${e.message}`),
-    summary.errorRows > 10 ? `  … and ${summary.errorRows - 10} more (GET /admin/v1/imports/${summary.importId})` : '',
-    summary.status === 'COMPLETED' && summary.rows === 0 ? `${stdin ? 'Standard input' : file} holds no rows (only a header or blank lines): nothing was imported` : '',
+    summary.errorRows > 10
+      ? `  … and ${summary.errorRows - 10} more (GET /admin/v1/imports/${summary.importId})`
+      : '',
+    summary.status === 'COMPLETED' && summary.rows === 0
+      ? `${stdin ? 'Standard input' : file} holds no rows (only a header or blank lines): nothing was imported`
+      : '',
   ].filter(Boolean);
   out.write(`${lines.join('\n')}\n`);
   return { ...summary, ...(interrupted ? { interrupted } : {}) };

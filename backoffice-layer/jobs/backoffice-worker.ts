@@ -33,22 +33,43 @@ export interface BackofficeWorkerOptions {
  * other layers' consumers), the read-model guardian (rebuilds after Redis lost it), reservation expiry and the
  * price scheduler.
  */
-export async function startBackofficeWorker(deps: BackofficeDeps, opts: BackofficeWorkerOptions = {}): Promise<BackofficeWorker> {
+export async function startBackofficeWorker(
+  deps: BackofficeDeps,
+  opts: BackofficeWorkerOptions = {},
+): Promise<BackofficeWorker> {
   const scheduler = await startPriceScheduler(deps, { sources: opts.scheduleSources });
   // A new or changed window may be the next instant to switch at: reschedule after such events.
   const rescheduler: EventConsumer = {
     name: 'schedule',
-    types: ['price.changed', 'price-list.changed', 'catalogue.bulk-changed', ...(opts.scheduleEventTypes ?? [])],
+    types: [
+      'price.changed',
+      'price-list.changed',
+      'catalogue.bulk-changed',
+      ...(opts.scheduleEventTypes ?? []),
+    ],
     apply: async () => undefined,
-    afterCommit: async () => { await scheduler.reschedule(); },
+    afterCommit: async () => {
+      await scheduler.reschedule();
+    },
   };
   const consumers = [readModelConsumer(deps, opts.readModelFacets), ...(opts.consumers ?? []), rescheduler];
   const maintenance = startReadModelMaintenance(deps, { facets: opts.readModelFacets });
   const events = await startEventWorker(deps, consumers, { batchSize: opts.batchSize });
-  const relay = await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: opts.relayPollMs, redeliverAfterMs: opts.redeliverAfterMs });
+  const relay = await startOutboxRelay(deps, {
+    consumers: consumers.map((c) => c.name),
+    pollMs: opts.relayPollMs,
+    redeliverAfterMs: opts.redeliverAfterMs,
+  });
   const expiry = await startReservationExpiryWorker(deps);
-  const retention = startRetention(deps, consumers.map((c) => c.name), { retentionMs: deps.config.retentionDays * 86_400_000 });
-  deps.logger.info({ consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER }, 'backoffice worker started');
+  const retention = startRetention(
+    deps,
+    consumers.map((c) => c.name),
+    { retentionMs: deps.config.retentionDays * 86_400_000 },
+  );
+  deps.logger.info(
+    { consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER },
+    'backoffice worker started',
+  );
   return {
     stop: async () => {
       await retention.stop();

@@ -35,18 +35,50 @@ export async function nextPriceBoundary(db: Executor, after: Date): Promise<Date
  * channel moves to the new price together, and an answer's revision tells which side of the switch it is on.
  * Idempotent per instant: the job may run twice, the switch commits once.
  */
-export async function commitPriceSwitch(deps: Pick<BackofficeDeps, 'db' | 'clock'>, at: Date): Promise<{ revision: number; switched: PriceScheduleSwitch; replayed: boolean }> {
+export async function commitPriceSwitch(
+  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
+  at: Date,
+): Promise<{ revision: number; switched: PriceScheduleSwitch; replayed: boolean }> {
   const atIso = at.toISOString();
-  const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const lists = await w.tx.selectFrom('priceLists').select('id').where((eb) => eb.or([eb('validFrom', '=', at), eb('validTo', '=', at)])).orderBy('id').execute();
-    const prices = await w.tx.selectFrom('prices').select('sku').distinct().where((eb) => eb.or([eb('validFrom', '=', at), eb('validTo', '=', at)])).orderBy('sku').limit(10_000).execute();
-    const switched: PriceScheduleSwitch = { at: atIso, priceListIds: lists.map((l) => l.id), skus: prices.map((p) => p.sku) };
-    w.atRevision(async (tx, revision) => {
-      await tx.insertInto('scheduleSwitches').values({ at, revision, createdAt: w.now }).onConflict((oc) => oc.column('at').doNothing()).execute();
-    });
-    w.emit({ type: 'price.schedule-switched', aggregateType: 'price-schedule', aggregateId: atIso, payload: { ...switched } });
-    return switched;
-  }, { idempotency: { scope: 'price-switch', key: atIso, request: { at: atIso } } });
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      const lists = await w.tx
+        .selectFrom('priceLists')
+        .select('id')
+        .where((eb) => eb.or([eb('validFrom', '=', at), eb('validTo', '=', at)]))
+        .orderBy('id')
+        .execute();
+      const prices = await w.tx
+        .selectFrom('prices')
+        .select('sku')
+        .distinct()
+        .where((eb) => eb.or([eb('validFrom', '=', at), eb('validTo', '=', at)]))
+        .orderBy('sku')
+        .limit(10_000)
+        .execute();
+      const switched: PriceScheduleSwitch = {
+        at: atIso,
+        priceListIds: lists.map((l) => l.id),
+        skus: prices.map((p) => p.sku),
+      };
+      w.atRevision(async (tx, revision) => {
+        await tx
+          .insertInto('scheduleSwitches')
+          .values({ at, revision, createdAt: w.now })
+          .onConflict((oc) => oc.column('at').doNothing())
+          .execute();
+      });
+      w.emit({
+        type: 'price.schedule-switched',
+        aggregateType: 'price-schedule',
+        aggregateId: atIso,
+        payload: { ...switched },
+      });
+      return switched;
+    },
+    { idempotency: { scope: 'price-switch', key: atIso, request: { at: atIso } } },
+  );
   return { revision, switched: result, replayed };
 }
 
@@ -54,7 +86,11 @@ export async function commitPriceSwitch(deps: Pick<BackofficeDeps, 'db' | 'clock
 export type BoundarySource = (db: Executor, after: Date) => Promise<Date | null>;
 
 /** The next instant at which a price window or any other source's window opens or closes. */
-export async function nextScheduleBoundary(db: Executor, after: Date, sources: readonly BoundarySource[] = []): Promise<Date | null> {
+export async function nextScheduleBoundary(
+  db: Executor,
+  after: Date,
+  sources: readonly BoundarySource[] = [],
+): Promise<Date | null> {
   const all = await Promise.all([nextPriceBoundary(db, after), ...sources.map((s) => s(db, after))]);
   const times = all.filter((d): d is Date => d !== null).map((d) => d.getTime());
   return times.length ? new Date(Math.min(...times)) : null;
@@ -62,7 +98,10 @@ export async function nextScheduleBoundary(db: Executor, after: Date, sources: r
 
 /** The instant of the latest scheduled switch committed, or null when none ever was. */
 export async function lastScheduleSwitch(db: Executor): Promise<Date | null> {
-  const r = await db.selectFrom('scheduleSwitches').select((eb) => eb.fn.max('at').as('at')).executeTakeFirst();
+  const r = await db
+    .selectFrom('scheduleSwitches')
+    .select((eb) => eb.fn.max('at').as('at'))
+    .executeTakeFirst();
   return r?.at ? new Date(r.at) : null;
 }
 
@@ -70,7 +109,11 @@ export async function lastScheduleSwitch(db: Executor): Promise<Date | null> {
  * Commits every switch that is due (boundary ≤ now) and not yet committed, after `since` and after the latest switch
  * committed. The worker calls it on each job and at start; tests call it with a controllable clock.
  */
-export async function runDuePriceSwitches(deps: Pick<BackofficeDeps, 'db' | 'clock'>, since: Date, sources: readonly BoundarySource[] = []): Promise<PriceScheduleSwitch[]> {
+export async function runDuePriceSwitches(
+  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
+  since: Date,
+  sources: readonly BoundarySource[] = [],
+): Promise<PriceScheduleSwitch[]> {
   const done: PriceScheduleSwitch[] = [];
   const last = await lastScheduleSwitch(deps.db);
   let cursor = last && last > since ? last : since;
@@ -93,37 +136,68 @@ export interface PriceScheduler {
  * Keeps one delayed job per upcoming boundary (job id = the instant, so rescheduling never duplicates). When it
  * fires it commits the due switches and schedules the next boundary.
  */
-export async function startPriceScheduler(deps: BackofficeDeps, opts: { lookbackMs?: number; sources?: readonly BoundarySource[] } = {}): Promise<PriceScheduler> {
+export async function startPriceScheduler(
+  deps: BackofficeDeps,
+  opts: { lookbackMs?: number; sources?: readonly BoundarySource[] } = {},
+): Promise<PriceScheduler> {
   const sources = opts.sources ?? [];
   const prefix = bullPrefix(deps.redisPrefix);
   const queue = deps.queues.priceSchedule;
   const reschedule = async (): Promise<Date | null> => {
     // From the latest switch, not from now: a window edge written in the past but after it is due at once.
-    const next = await nextScheduleBoundary(deps.db, (await lastScheduleSwitch(deps.db)) ?? deps.clock.now(), sources);
+    const next = await nextScheduleBoundary(
+      deps.db,
+      (await lastScheduleSwitch(deps.db)) ?? deps.clock.now(),
+      sources,
+    );
     if (next) {
-      await queue.add('switch', { at: next.toISOString() }, { jobId: `switch-${next.getTime()}`, delay: Math.max(0, next.getTime() - deps.clock.now().getTime()) });
+      await queue.add(
+        'switch',
+        { at: next.toISOString() },
+        {
+          jobId: `switch-${next.getTime()}`,
+          delay: Math.max(0, next.getTime() - deps.clock.now().getTime()),
+        },
+      );
     }
     return next;
   };
   const connection: Redis = createRedis(deps.redisUrl);
-  const worker = new Worker(PRICE_SCHEDULE_QUEUE, async (job: Job<{ at: string }>) => {
-    const at = new Date(job.data.at);
-    if (at > deps.clock.now()) {
-      // Fired early (clock skew between Redis and this node): try again at the instant.
-      await queue.add('switch', job.data, { jobId: `switch-${at.getTime()}-retry-${Date.now()}`, delay: at.getTime() - deps.clock.now().getTime() });
-      return;
-    }
-    await runDuePriceSwitches(deps, new Date(at.getTime() - 1), sources);
-    await reschedule();
-  }, { connection, prefix, concurrency: 1 });
+  const worker = new Worker(
+    PRICE_SCHEDULE_QUEUE,
+    async (job: Job<{ at: string }>) => {
+      const at = new Date(job.data.at);
+      if (at > deps.clock.now()) {
+        // Fired early (clock skew between Redis and this node): try again at the instant.
+        await queue.add('switch', job.data, {
+          jobId: `switch-${at.getTime()}-retry-${Date.now()}`,
+          delay: at.getTime() - deps.clock.now().getTime(),
+        });
+        return;
+      }
+      await runDuePriceSwitches(deps, new Date(at.getTime() - 1), sources);
+      await reschedule();
+    },
+    { connection, prefix, concurrency: 1 },
+  );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'price scheduler worker error'));
   // The first worker on a database commits a switch at its start: from then on every answer is evaluated between
   // the latest switch and the next edge (see effectiveInstant), so the first edge too switches at one revision.
-  const startSchedule = async () => { if ((await lastScheduleSwitch(deps.db)) === null) await commitPriceSwitch(deps, deps.clock.now()); };
-  await startSchedule().catch((e: unknown) => deps.logger.warn({ err: e }, 'could not start the switch schedule'));
+  const startSchedule = async () => {
+    if ((await lastScheduleSwitch(deps.db)) === null) await commitPriceSwitch(deps, deps.clock.now());
+  };
+  await startSchedule().catch((e: unknown) =>
+    deps.logger.warn({ err: e }, 'could not start the switch schedule'),
+  );
   // Catch up on switches missed while no worker ran (e.g. the hub was down at midnight).
-  await runDuePriceSwitches(deps, new Date(deps.clock.now().getTime() - (opts.lookbackMs ?? 7 * 86_400_000)), sources).catch((e: unknown) => deps.logger.warn({ err: e }, 'price switch catch-up failed'));
-  await reschedule().catch((e: unknown) => deps.logger.warn({ err: e }, 'could not schedule the next price switch'));
+  await runDuePriceSwitches(
+    deps,
+    new Date(deps.clock.now().getTime() - (opts.lookbackMs ?? 7 * 86_400_000)),
+    sources,
+  ).catch((e: unknown) => deps.logger.warn({ err: e }, 'price switch catch-up failed'));
+  await reschedule().catch((e: unknown) =>
+    deps.logger.warn({ err: e }, 'could not schedule the next price switch'),
+  );
   return {
     reschedule,
     stop: async () => {
@@ -147,7 +221,10 @@ export interface ScheduleState {
 }
 
 /** The schedule state as of the executor's snapshot. */
-export async function loadScheduleState(db: Executor, sources: readonly BoundarySource[] = []): Promise<ScheduleState> {
+export async function loadScheduleState(
+  db: Executor,
+  sources: readonly BoundarySource[] = [],
+): Promise<ScheduleState> {
   const switchedAt = await lastScheduleSwitch(db);
   if (!switchedAt) return { switchedAt: null, nextAt: null };
   const next = await nextScheduleBoundary(db, switchedAt, sources);
@@ -159,10 +236,19 @@ export async function loadScheduleState(db: Executor, sources: readonly Boundary
  * move a window edge (prices, price lists, imports, and `eventTypes` of the other layers' sources), labelled with
  * that revision and part of every snapshot. Worker and API nodes must be given the same sources.
  */
-export function scheduleFacet(sources: readonly BoundarySource[] = [], eventTypes: readonly string[] = []): GlobalFacet {
+export function scheduleFacet(
+  sources: readonly BoundarySource[] = [],
+  eventTypes: readonly string[] = [],
+): GlobalFacet {
   return {
     name: SCHEDULE_FACET,
-    types: ['price.schedule-switched', 'price.changed', 'price-list.changed', 'catalogue.bulk-changed', ...eventTypes],
+    types: [
+      'price.schedule-switched',
+      'price.changed',
+      'price-list.changed',
+      'catalogue.bulk-changed',
+      ...eventTypes,
+    ],
     load: (db) => loadScheduleState(db, sources),
   };
 }

@@ -29,9 +29,36 @@ export interface BackofficeQueues {
  */
 export function createBackofficeQueues(redis: Redis, redisPrefix: string): BackofficeQueues {
   const prefix = bullPrefix(redisPrefix);
-  const events = new Queue(QUEUE_NAMES.events, { connection: redis, prefix, defaultJobOptions: { attempts: 25, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } });
-  const reservations = new Queue(QUEUE_NAMES.reservations, { connection: redis, prefix, defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 1000 } } });
-  const priceSchedule = new Queue(QUEUE_NAMES.priceSchedule, { connection: redis, prefix, defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 1000 } } });
+  const events = new Queue(QUEUE_NAMES.events, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 25,
+      backoff: { type: 'exponential', delay: 200 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    },
+  });
+  const reservations = new Queue(QUEUE_NAMES.reservations, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
+    },
+  });
+  const priceSchedule = new Queue(QUEUE_NAMES.priceSchedule, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
+    },
+  });
   for (const q of [events, reservations, priceSchedule]) q.on('error', () => undefined);
   return {
     events,

@@ -1,7 +1,23 @@
 export { pricingRoutes } from './routes.js';
 export { selectPrice, nextPriceChange, isOpenAt, type SelectedPrice } from './select-price.js';
 export {
-  upsertPriceList, getPriceList, listPrices, setPrice, deletePrice, getPriceHistory, loadPriceCandidates, getBasePrice, skusSwitchingAt,
+  upsertPriceList,
+  getPriceList,
+  listPrices,
+  setPrice,
+  deletePrice,
+  getPriceHistory,
+  loadPriceCandidates,
+  getBasePrice,
+  skusSwitchingAt,
   type PriceListView,
 } from './pricing.js';
-export { PriceBodySchema, PriceListBodySchema, CurrencySchema, InstantSchema, MAX_PRICE_AMOUNT, type PriceBody, type PriceListBody } from './pricing.schema.js';
+export {
+  PriceBodySchema,
+  PriceListBodySchema,
+  CurrencySchema,
+  InstantSchema,
+  MAX_PRICE_AMOUNT,
+  type PriceBody,
+  type PriceListBody,
+} from './pricing.schema.js';

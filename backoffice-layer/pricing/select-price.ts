@@ -22,7 +22,9 @@ function openAt(to: string | null, at: number): boolean {
 /** Whether a candidate's list window and its own window both contain `at` (from inclusive, to exclusive). */
 export function isOpenAt(c: PriceCandidate, at: Date): boolean {
   const t = at.getTime();
-  return opensBy(c.listValidFrom, t) && openAt(c.listValidTo, t) && opensBy(c.validFrom, t) && openAt(c.validTo, t);
+  return (
+    opensBy(c.listValidFrom, t) && openAt(c.listValidTo, t) && opensBy(c.validFrom, t) && openAt(c.validTo, t)
+  );
 }
 
 /**
@@ -43,7 +45,10 @@ export function isOpenAt(c: PriceCandidate, at: Date): boolean {
  *
  * @example selectPrice(candidates, { at: new Date('2026-12-01T10:00:00Z'), quantity: 1 })
  */
-export function selectPrice(candidates: readonly PriceCandidate[], opts: { at: Date; quantity?: number; currency?: string }): SelectedPrice | null {
+export function selectPrice(
+  candidates: readonly PriceCandidate[],
+  opts: { at: Date; quantity?: number; currency?: string },
+): SelectedPrice | null {
   const quantity = opts.quantity ?? 1;
   let best: PriceCandidate | null = null;
   for (const c of candidates) {
@@ -53,7 +58,13 @@ export function selectPrice(candidates: readonly PriceCandidate[], opts: { at: D
   }
   if (!best) return null;
   const next = nextPriceChange(candidates, opts.at);
-  return { amount: best.amount, currency: best.currency, priceListId: best.priceListId, minQuantity: best.minQuantity, validTo: next ? next.toISOString() : null };
+  return {
+    amount: best.amount,
+    currency: best.currency,
+    priceListId: best.priceListId,
+    minQuantity: best.minQuantity,
+    validTo: next ? next.toISOString() : null,
+  };
 }
 
 function better(a: PriceCandidate, b: PriceCandidate): boolean {
@@ -70,10 +81,16 @@ function better(a: PriceCandidate, b: PriceCandidate): boolean {
 
 /** When a candidate stops applying (the earlier of its two closing edges); +∞ when open-ended. */
 function closesAt(c: PriceCandidate): number {
-  return Math.min(c.validTo === null ? Number.POSITIVE_INFINITY : Date.parse(c.validTo), c.listValidTo === null ? Number.POSITIVE_INFINITY : Date.parse(c.listValidTo));
+  return Math.min(
+    c.validTo === null ? Number.POSITIVE_INFINITY : Date.parse(c.validTo),
+    c.listValidTo === null ? Number.POSITIVE_INFINITY : Date.parse(c.listValidTo),
+  );
 }
 function opensAt(c: PriceCandidate): number {
-  return Math.max(c.validFrom === null ? Number.NEGATIVE_INFINITY : Date.parse(c.validFrom), c.listValidFrom === null ? Number.NEGATIVE_INFINITY : Date.parse(c.listValidFrom));
+  return Math.max(
+    c.validFrom === null ? Number.NEGATIVE_INFINITY : Date.parse(c.validFrom),
+    c.listValidFrom === null ? Number.NEGATIVE_INFINITY : Date.parse(c.listValidFrom),
+  );
 }
 
 /** The next instant strictly after `after` at which any candidate's window opens or closes, or null. */

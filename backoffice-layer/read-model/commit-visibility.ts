@@ -15,7 +15,10 @@ export class CommitVisibility {
   private readonly pending = new Map<number, number>();
   private covered = 0;
 
-  constructor(private readonly histogram: Metrics['commitToVisible'], private readonly clock: Clock) {}
+  constructor(
+    private readonly histogram: Metrics['commitToVisible'],
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Records that `events` were applied and the watermark now stands at `watermark` (-1: the model is not this

@@ -4,7 +4,20 @@ import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
 import { CommitVisibility } from './commit-visibility.js';
 import { sourceIdentity } from './source.js';
-import { execPipeline, globalWrites, inSnapshot, loadFacets, loadGlobals, queueFacetWrites, raiseAndAnnounceWatermark, readModelKeys, viewWrites, type FacetTarget, type FacetWrite, type GlobalFacet } from './store.js';
+import {
+  execPipeline,
+  globalWrites,
+  inSnapshot,
+  loadFacets,
+  loadGlobals,
+  queueFacetWrites,
+  raiseAndAnnounceWatermark,
+  readModelKeys,
+  viewWrites,
+  type FacetTarget,
+  type FacetWrite,
+  type GlobalFacet,
+} from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
 
@@ -26,7 +39,10 @@ export interface ReadModelChange {
   globals?: string[];
 }
 
-function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _type: K): BackofficeEventPayloads[K] {
+function payload<K extends keyof BackofficeEventPayloads>(
+  e: EventEnvelope,
+  _type: K,
+): BackofficeEventPayloads[K] {
   return e.payload as unknown as BackofficeEventPayloads[K];
 }
 
@@ -38,9 +54,14 @@ function payload<K extends keyof BackofficeEventPayloads>(e: EventEnvelope, _typ
  * while the model belongs to this consumer's database (see GUARDED_WRITE): after a loss the rebuild covers them.
  * With `deps.metrics`, each revision's commit → visible time is observed once the watermark covers it.
  */
-export function readModelConsumer(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>, facets: readonly GlobalFacet[] = []): EventConsumer {
+export function readModelConsumer(
+  deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>,
+  facets: readonly GlobalFacet[] = [],
+): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
-  const visibility = deps.metrics ? new CommitVisibility(deps.metrics.commitToVisible, deps.clock) : undefined;
+  const visibility = deps.metrics
+    ? new CommitVisibility(deps.metrics.commitToVisible, deps.clock)
+    : undefined;
   const target = async (): Promise<FacetTarget> => ({ keys, source: await sourceIdentity(deps.db) });
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
     const writes: FacetWrite[] = [];
@@ -66,7 +87,10 @@ export function readModelConsumer(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix
         }
         case 'stock.changed': {
           const p = payload(event, 'stock.changed');
-          for (const l of p.levels) { writes.push({ key: keys.stock(l.sku), field: l.locationId, rev: event.revision, value: l }); skus.add(l.sku); }
+          for (const l of p.levels) {
+            writes.push({ key: keys.stock(l.sku), field: l.locationId, rev: event.revision, value: l });
+            skus.add(l.sku);
+          }
           break;
         }
         case 'price.changed':
@@ -77,7 +101,13 @@ export function readModelConsumer(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix
           break;
         case 'price-list.changed': {
           const id = payload(event, 'price-list.changed').priceList.id;
-          for (const r of await tx.selectFrom('prices').select('sku').distinct().where('priceListId', '=', id).execute()) reload.add(r.sku);
+          for (const r of await tx
+            .selectFrom('prices')
+            .select('sku')
+            .distinct()
+            .where('priceListId', '=', id)
+            .execute())
+            reload.add(r.sku);
           break;
         }
         default:
@@ -98,30 +128,59 @@ export function readModelConsumer(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix
       for (const s of list) skus.add(s);
     }
     if (writes.length === 0 && skus.size === 0 && !locations) return;
-    await writeFactsAndNotify(deps.redis, await target(), writes, { revision, skus: [...skus], locations, globals: globals.map((f) => f.name) });
+    await writeFactsAndNotify(deps.redis, await target(), writes, {
+      revision,
+      skus: [...skus],
+      locations,
+      globals: globals.map((f) => f.name),
+    });
   };
   return {
     name: READ_MODEL_CONSUMER,
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
     async afterCommit(events, reached) {
-      const newest = events.reduce<EventEnvelope | null>((a, e) => (a && a.revision >= e.revision ? a : e), null);
-      const watermark = await raiseAndAnnounceWatermark(deps.redis, await target(), await reached(), newest ? `${newest.revision}:${newest.id}` : '');
+      const newest = events.reduce<EventEnvelope | null>(
+        (a, e) => (a && a.revision >= e.revision ? a : e),
+        null,
+      );
+      const watermark = await raiseAndAnnounceWatermark(
+        deps.redis,
+        await target(),
+        await reached(),
+        newest ? `${newest.revision}:${newest.id}` : '',
+      );
       visibility?.applied(events, watermark);
     },
   };
 }
 
 /** Writes the facets and then publishes the notices, in one round trip (a pipeline runs in order). */
-async function writeFactsAndNotify(redis: Redis, target: FacetTarget, writes: FacetWrite[], change: ReadModelChange): Promise<void> {
+async function writeFactsAndNotify(
+  redis: Redis,
+  target: FacetTarget,
+  writes: FacetWrite[],
+  change: ReadModelChange,
+): Promise<void> {
   const { keys } = target;
   const pipe = redis.pipeline();
   queueFacetWrites(pipe, target, writes);
   const skus = change.skus ?? [];
-  if (change.locations) pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange));
-  if (change.globals?.length) pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, globals: change.globals } satisfies ReadModelChange));
+  if (change.locations)
+    pipe.publish(
+      keys.changes,
+      JSON.stringify({ revision: change.revision, locations: true } satisfies ReadModelChange),
+    );
+  if (change.globals?.length)
+    pipe.publish(
+      keys.changes,
+      JSON.stringify({ revision: change.revision, globals: change.globals } satisfies ReadModelChange),
+    );
   for (let i = 0; i < skus.length; i += 1000) {
-    pipe.publish(keys.changes, JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange));
+    pipe.publish(
+      keys.changes,
+      JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange),
+    );
   }
   await execPipeline(pipe);
 }
@@ -130,8 +189,13 @@ async function writeFactsAndNotify(redis: Redis, target: FacetTarget, writes: Fa
  * The revision the Redis read model has fully reached (its watermark), or null when it holds none or is not built
  * from this database (lost, being rebuilt, another database's): nothing is served from it then.
  */
-export async function readModelWatermark(deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix'>): Promise<number | null> {
+export async function readModelWatermark(
+  deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix'>,
+): Promise<number | null> {
   const keys = readModelKeys(deps.redisPrefix);
-  const [[watermark, built], source] = await Promise.all([deps.redis.mget(keys.watermark, keys.built), sourceIdentity(deps.db)]);
+  const [[watermark, built], source] = await Promise.all([
+    deps.redis.mget(keys.watermark, keys.built),
+    sourceIdentity(deps.db),
+  ]);
   return watermark === null || built !== source ? null : Number(watermark);
 }

@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DomainError, currentRevision, type Database, type Logger, type Redis as RedisClient } from '../../shared/index.js';
+import {
+  DomainError,
+  currentRevision,
+  type Database,
+  type Logger,
+  type Redis as RedisClient,
+} from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { anchorHeld, sourceIdentity } from './source.js';
-import { loadSnapshotFromDatabase, parseFacet, readModelKeys, type GlobalFacet, type SkuView } from './store.js';
+import {
+  loadSnapshotFromDatabase,
+  parseFacet,
+  readModelKeys,
+  type GlobalFacet,
+  type SkuView,
+} from './store.js';
 
 /** What a reader gets: SKU views (null = unknown SKU) and locations, exactly as of `revision`. */
 export interface Snapshot {
@@ -56,7 +68,10 @@ export interface ReadModelOptions {
  * the worker has rebuilt it.
  * @example const rm = await createReadModel(deps); const snap = await rm.getSnapshot(['COAT-M'], { minRevision: 42 });
  */
-export async function createReadModel(deps: { db: Database; redis: RedisClient; redisUrl: string; redisPrefix: string; logger: Logger }, opts: ReadModelOptions = {}): Promise<ReadModel> {
+export async function createReadModel(
+  deps: { db: Database; redis: RedisClient; redisUrl: string; redisPrefix: string; logger: Logger },
+  opts: ReadModelOptions = {},
+): Promise<ReadModel> {
   const keys = readModelKeys(deps.redisPrefix);
   const waitMs = opts.waitMs ?? 250;
   const cacheSize = opts.cacheSize ?? 50_000;
@@ -81,50 +96,106 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
   const syncChannel = `${keys.changes}:sync:${randomUUID()}`;
   const markers = new Map<string, () => void>();
   let refreshing: Promise<void> | null = null;
-  const forget = () => { mark = null; cache.clear(); locations = null; globals.clear(); };
+  const forget = () => {
+    mark = null;
+    cache.clear();
+    locations = null;
+    globals.clear();
+  };
   const refreshWatermark = (): Promise<void> => {
     refreshing ??= (async () => {
       const [raw, built, anchor] = await deps.redis.mget(keys.watermark, keys.built, keys.anchor);
       const source = await sourceIdentity(deps.db);
-      if (raw === null || built !== source) { forget(); return; }
+      if (raw === null || built !== source) {
+        forget();
+        return;
+      }
       const seen = Number(raw);
       // Trusting the model again (first start, after a loss): never one ahead of this database, nor one that
       // reflects an event it does not hold (a restored older copy, written again since).
-      if (mark === null && (seen > (await currentRevision(deps.db)) || !(await anchorHeld(deps.db, anchor)))) { forget(); return; }
+      if (
+        mark === null &&
+        (seen > (await currentRevision(deps.db)) || !(await anchorHeld(deps.db, anchor)))
+      ) {
+        forget();
+        return;
+      }
       if (mark !== null && seen <= mark) return;
       const id = randomUUID();
       const back = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => { markers.delete(id); resolve(false); }, 1000);
+        const timer = setTimeout(() => {
+          markers.delete(id);
+          resolve(false);
+        }, 1000);
         timer.unref();
-        markers.set(id, () => { clearTimeout(timer); resolve(true); });
+        markers.set(id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
       });
       await deps.redis.publish(syncChannel, id);
       if (await back) mark = Math.max(mark ?? 0, seen);
-    })().finally(() => { refreshing = null; });
+    })().finally(() => {
+      refreshing = null;
+    });
     return refreshing;
   };
-  const wake = () => { for (const w of waiters) w(); };
+  const wake = () => {
+    for (const w of waiters) w();
+  };
 
   const sub = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   sub.on('error', () => undefined);
   sub.on('message', (channel: string, message: string) => {
-    if (channel === syncChannel) { markers.get(message)?.(); markers.delete(message); return; }
+    if (channel === syncChannel) {
+      markers.get(message)?.();
+      markers.delete(message);
+      return;
+    }
     let change: ReadModelChange;
-    try { change = JSON.parse(message) as ReadModelChange; } catch { return; }
+    try {
+      change = JSON.parse(message) as ReadModelChange;
+    } catch {
+      return;
+    }
     seq++;
     if (change.lost) mark = null; // read PostgreSQL until the rebuild's reset notice
-    if (change.reset || change.lost || touchedAt.size > 100_000) { cache.clear(); locations = null; globals.clear(); touchedAt.clear(); resetSeq = seq; }
-    for (const g of change.globals ?? []) { globals.delete(g); globalSeq.set(g, seq); }
-    for (const sku of change.skus ?? []) { cache.delete(sku); touchedAt.set(sku, seq); }
-    if (change.locations) { locations = null; locationsSeq = seq; }
+    if (change.reset || change.lost || touchedAt.size > 100_000) {
+      cache.clear();
+      locations = null;
+      globals.clear();
+      touchedAt.clear();
+      resetSeq = seq;
+    }
+    for (const g of change.globals ?? []) {
+      globals.delete(g);
+      globalSeq.set(g, seq);
+    }
+    for (const sku of change.skus ?? []) {
+      cache.delete(sku);
+      touchedAt.set(sku, seq);
+    }
+    if (change.locations) {
+      locations = null;
+      locationsSeq = seq;
+    }
     if (change.watermark || change.reset) mark = Math.max(mark ?? 0, change.revision);
     for (const l of listeners) l(change);
     wake();
   });
   // A subscriber that was disconnected may have missed notices: forget everything cached and re-read the watermark.
-  sub.on('ready', () => { seq++; resetSeq = seq; cache.clear(); locations = null; globals.clear(); void refreshWatermark().catch(() => undefined); });
+  sub.on('ready', () => {
+    seq++;
+    resetSeq = seq;
+    cache.clear();
+    locations = null;
+    globals.clear();
+    void refreshWatermark().catch(() => undefined);
+  });
   await sub.connect().catch(() => undefined);
-  await sub.subscribe(keys.changes, syncChannel).catch((e: unknown) => deps.logger.warn({ err: e }, 'read model: no change notices; reading through'));
+  await sub
+    .subscribe(keys.changes, syncChannel)
+    .catch((e: unknown) => deps.logger.warn({ err: e }, 'read model: no change notices; reading through'));
   await refreshWatermark().catch(() => undefined);
 
   /**
@@ -146,33 +217,51 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     const [source, replies] = await Promise.all([sourceIdentity(deps.db), pipe.exec()]);
     const all = replies ?? [];
     // Lost (flushed, restarted) or not this database's: nothing of it may be served.
-    if (all.pop()?.[1] !== source) { forget(); return 'absent'; }
+    if (all.pop()?.[1] !== source) {
+      forget();
+      return 'absent';
+    }
     if (resetSeq > start) return 'retry';
     let absent = false;
     let raced = false;
     needGlobals.forEach((f, i) => {
       const v = parseFacet<unknown>(all[i]?.[1] as string | null);
-      if (!v) { absent = true; return; }
-      if ((globalSeq.get(f.name) ?? 0) > start) { raced = true; return; }
+      if (!v) {
+        absent = true;
+        return;
+      }
+      if ((globalSeq.get(f.name) ?? 0) > start) {
+        raced = true;
+        return;
+      }
       globals.set(f.name, v);
     });
     if (absent) return 'absent';
     const res = all.slice(needGlobals.length);
     let clean = true;
     missing.forEach((s, i) => {
-      if ((touchedAt.get(s) ?? 0) > start) { clean = false; return; }
+      if ((touchedAt.get(s) ?? 0) > start) {
+        clean = false;
+        return;
+      }
       const stockHash = (res[3 * i + 2]?.[1] ?? {}) as Record<string, string>;
       if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
       cache.set(s, {
         product: parseFacet<ProductState>(res[3 * i]?.[1] as string | null),
         prices: parseFacet<PriceCandidate[]>(res[3 * i + 1]?.[1] as string | null),
-        stock: Object.keys(stockHash).sort().map((k) => parseFacet<StockLevelState>(stockHash[k])!),
+        stock: Object.keys(stockHash)
+          .sort()
+          .map((k) => parseFacet<StockLevelState>(stockHash[k])!),
       });
     });
     if (needLocations) {
       if (locationsSeq > start) return 'retry';
       const hash = (res[res.length - 1]?.[1] ?? {}) as Record<string, string>;
-      locations = new Map(Object.keys(hash).sort().map((k) => [k, parseFacet<LocationState>(hash[k])!]));
+      locations = new Map(
+        Object.keys(hash)
+          .sort()
+          .map((k) => [k, parseFacet<LocationState>(hash[k])!]),
+      );
     }
     return clean && !raced ? 'ok' : 'retry';
   };
@@ -182,33 +271,66 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
     const out = new Map<string, SkuView | null>();
     for (const s of skus) {
       const c = cache.get(s);
-      if (!c) { out.set(s, null); continue; }
-      for (const r of [c.product?.rev ?? 0, c.prices?.rev ?? 0, ...c.stock.map((x) => x.rev)]) maxRev = Math.max(maxRev, r);
-      out.set(s, c.product ? { sku: s, product: c.product.v, prices: c.prices?.v ?? [], stock: c.stock.map((x) => x.v) } : null);
+      if (!c) {
+        out.set(s, null);
+        continue;
+      }
+      for (const r of [c.product?.rev ?? 0, c.prices?.rev ?? 0, ...c.stock.map((x) => x.rev)])
+        maxRev = Math.max(maxRev, r);
+      out.set(
+        s,
+        c.product
+          ? { sku: s, product: c.product.v, prices: c.prices?.v ?? [], stock: c.stock.map((x) => x.v) }
+          : null,
+      );
       // A SKU the read model does not know: its absence is only as fresh as the watermark itself.
     }
     const locs = [...(locations?.values() ?? [])];
     for (const l of locs) maxRev = Math.max(maxRev, l.rev);
     const g = new Map<string, unknown>();
-    for (const f of facets) { const c = globals.get(f.name)!; maxRev = Math.max(maxRev, c.rev); g.set(f.name, c.v); }
-    return { maxRev, snapshot: { source: 'read-model', skus: out, locations: locs.map((l) => l.v), globals: g } };
+    for (const f of facets) {
+      const c = globals.get(f.name)!;
+      maxRev = Math.max(maxRev, c.rev);
+      g.set(f.name, c.v);
+    }
+    return {
+      maxRev,
+      snapshot: { source: 'read-model', skus: out, locations: locs.map((l) => l.v), globals: g },
+    };
   };
 
-  const waitFor = (revision: number, deadline: number): Promise<void> => new Promise((resolve) => {
-    const check = () => {
-      if ((mark ?? -1) >= revision || Date.now() >= deadline) { clearInterval(poll); clearTimeout(timer); waiters.delete(check); resolve(); }
-    };
-    // Notices can be missed (reconnects); poll the watermark too.
-    const poll = setInterval(() => void refreshWatermark().then(check, check), 25);
-    const timer = setTimeout(check, Math.max(0, deadline - Date.now()));
-    waiters.add(check);
-    check();
-  });
+  const waitFor = (revision: number, deadline: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = () => {
+        if ((mark ?? -1) >= revision || Date.now() >= deadline) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      // Notices can be missed (reconnects); poll the watermark too.
+      const poll = setInterval(() => void refreshWatermark().then(check, check), 25);
+      const timer = setTimeout(check, Math.max(0, deadline - Date.now()));
+      waiters.add(check);
+      check();
+    });
 
   const fromDatabase = async (skus: readonly string[], minRevision: number): Promise<Snapshot> => {
     const s = await loadSnapshotFromDatabase(deps.db, skus, facets);
-    if (s.revision < minRevision) throw new DomainError('BAD_USER_INPUT', `minRevision ${minRevision} is ahead of the hub (latest revision ${s.revision})`, { minRevision, revision: s.revision });
-    return { revision: s.revision, source: 'database', skus: s.views, locations: s.locations, globals: s.globals };
+    if (s.revision < minRevision)
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `minRevision ${minRevision} is ahead of the hub (latest revision ${s.revision})`,
+        { minRevision, revision: s.revision },
+      );
+    return {
+      revision: s.revision,
+      source: 'database',
+      skus: s.views,
+      locations: s.locations,
+      globals: s.globals,
+    };
   };
 
   return {
@@ -221,7 +343,8 @@ export async function createReadModel(deps: { db: Database; redis: RedisClient; 
           const loaded = await fromRedis([...skus]);
           if (loaded === 'absent') break;
           if (loaded === 'retry') continue;
-          if (skus.some((s) => !cache.has(s)) || !locations || facets.some((f) => !globals.has(f.name))) continue;
+          if (skus.some((s) => !cache.has(s)) || !locations || facets.some((f) => !globals.has(f.name)))
+            continue;
           const { maxRev, snapshot } = assemble(skus);
           const required = Math.max(minRevision, maxRev);
           const at = mark;

@@ -1,21 +1,63 @@
 import { randomUUID } from 'node:crypto';
-import { advanceRevision, canonicalJson, currentRevision, deleteKeysMatching, luaScript, systemClock, type Clock, type Database, type Logger, type Redis } from '../../shared/index.js';
+import {
+  advanceRevision,
+  canonicalJson,
+  currentRevision,
+  deleteKeysMatching,
+  luaScript,
+  systemClock,
+  type Clock,
+  type Database,
+  type Logger,
+  type Redis,
+} from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { anchorHeld, sourceIdentity } from './source.js';
-import { globalWrites, inSnapshot, loadFacets, loadGlobals, loadLocations, parseFacet, readModelKeys, viewWrites, writeFacets, type FacetWrite, type GlobalFacet, type SkuView } from './store.js';
+import {
+  globalWrites,
+  inSnapshot,
+  loadFacets,
+  loadGlobals,
+  loadLocations,
+  parseFacet,
+  readModelKeys,
+  viewWrites,
+  writeFacets,
+  type FacetWrite,
+  type GlobalFacet,
+  type SkuView,
+} from './store.js';
 
 /** What the rebuild needs; `clock` stamps the revision it may advance (the system clock when not given). */
 type Deps = { db: Database; redis: Redis; redisPrefix: string; clock?: Clock };
 type Facets = readonly GlobalFacet[];
 
 /** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
-async function eachPage(db: Database, facets: Facets, fn: (views: SkuView[], locations: LocationState[] | null, revision: number, globals: Map<string, unknown> | null) => Promise<void>, pageSize = 2000): Promise<number> {
+async function eachPage(
+  db: Database,
+  facets: Facets,
+  fn: (
+    views: SkuView[],
+    locations: LocationState[] | null,
+    revision: number,
+    globals: Map<string, unknown> | null,
+  ) => Promise<void>,
+  pageSize = 2000,
+): Promise<number> {
   return inSnapshot(db, async (tx, revision) => {
     await fn([], await loadLocations(tx), revision, await loadGlobals(tx, facets));
     let after = '';
     for (;;) {
-      const skus = (await tx.selectFrom('products').select('sku').where('sku', '>', after).orderBy('sku').limit(pageSize).execute()).map((r) => r.sku);
+      const skus = (
+        await tx
+          .selectFrom('products')
+          .select('sku')
+          .where('sku', '>', after)
+          .orderBy('sku')
+          .limit(pageSize)
+          .execute()
+      ).map((r) => r.sku);
       if (skus.length === 0) break;
       const views = [...(await loadFacets(tx, skus)).values()].filter((v): v is SkuView => v !== null);
       await fn(views, null, revision, null);
@@ -54,7 +96,9 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`);
 
 /** Gives up the lease of rebuild ARGV[1], if it still holds it. KEYS: building. */
-const releaseScript = luaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`);
+const releaseScript = luaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`,
+);
 
 /**
  * Completes rebuild ARGV[2] of database ARGV[1] at revision ARGV[3] — only if the source is still that database and
@@ -96,40 +140,80 @@ export interface RebuildOutcome {
  * the rebuild, it throws ReadModelRebuildInterrupted and nothing claims to be built. Used at first start, after a
  * loss, on a foreign or restored database, and on demand. `pageSize`: SKUs read and written per step (2,000).
  */
-export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { discard?: boolean; pageSize?: number } = {}): Promise<RebuildOutcome> {
+export async function rebuildReadModel(
+  deps: Deps,
+  facets: Facets = [],
+  opts: { discard?: boolean; pageSize?: number } = {},
+): Promise<RebuildOutcome> {
   const keys = readModelKeys(deps.redisPrefix);
   const source = await sourceIdentity(deps.db);
   const target = { keys, source };
   const token = randomUUID();
-  const claim = (await claimScript(deps.redis, [keys.source, keys.built, keys.building, keys.watermark, keys.anchor], [source, token, LEASE_MS, opts.discard ? 'discard' : ''])) as [number, string, string, string];
+  const claim = (await claimScript(
+    deps.redis,
+    [keys.source, keys.built, keys.building, keys.watermark, keys.anchor],
+    [source, token, LEASE_MS, opts.discard ? 'discard' : ''],
+  )) as [number, string, string, string];
   const [claimed, previous, previousSource, previousWatermark] = claim;
-  if (Number(claimed) !== 1) throw new ReadModelRebuildInterrupted('another rebuild of the read model is in progress');
-  const foreign = (previous !== '' && previous !== source) || (previousSource !== '' && previousSource !== source);
+  if (Number(claimed) !== 1)
+    throw new ReadModelRebuildInterrupted('another rebuild of the read model is in progress');
+  const foreign =
+    (previous !== '' && previous !== source) || (previousSource !== '' && previousSource !== source);
   const discarded = foreign || opts.discard === true;
   try {
-    if (previous !== source || discarded) await deps.redis.publish(keys.changes, JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange));
+    if (previous !== source || discarded)
+      await deps.redis.publish(
+        keys.changes,
+        JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange),
+      );
     if (discarded) {
       await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building])); // every facet, not the claim
       const before = Number(previousWatermark || 0);
       await advanceRevision({ db: deps.db, clock: deps.clock ?? systemClock }, before, {
-        type: 'read-model.rebased', aggregateType: 'read-model', aggregateId: deps.redisPrefix,
-        payload: { fromRevision: before, reason: foreign ? 'another database' : 'database behind the read model' },
+        type: 'read-model.rebased',
+        aggregateType: 'read-model',
+        aggregateId: deps.redisPrefix,
+        payload: {
+          fromRevision: before,
+          reason: foreign ? 'another database' : 'database behind the read model',
+        },
       });
     }
     let skus = 0;
     const write = async (writes: FacetWrite[]) => {
-      if ((await writeFacets(deps.redis, target, writes)) < 0) throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
+      if ((await writeFacets(deps.redis, target, writes)) < 0)
+        throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
     };
-    const revision = await eachPage(deps.db, facets, async (views, locations, rev, globals) => {
-      if (Number(await renewScript(deps.redis, [keys.building], [token, LEASE_MS])) !== 1) throw new ReadModelRebuildInterrupted('the rebuild lost its lease (Redis lost the read model, or the rebuild stalled)');
-      if (locations) await write(locations.map((l) => ({ key: keys.locations, field: l.id, rev, value: l })));
-      if (globals) await write(globalWrites(keys, globals, rev));
-      await write(views.flatMap((v) => viewWrites(keys, v, rev)));
-      skus += views.length;
-    }, opts.pageSize);
-    const newest = await deps.db.selectFrom('outbox').select('id').where('revision', '=', revision).limit(1).executeTakeFirst();
+    const revision = await eachPage(
+      deps.db,
+      facets,
+      async (views, locations, rev, globals) => {
+        if (Number(await renewScript(deps.redis, [keys.building], [token, LEASE_MS])) !== 1)
+          throw new ReadModelRebuildInterrupted(
+            'the rebuild lost its lease (Redis lost the read model, or the rebuild stalled)',
+          );
+        if (locations)
+          await write(locations.map((l) => ({ key: keys.locations, field: l.id, rev, value: l })));
+        if (globals) await write(globalWrites(keys, globals, rev));
+        await write(views.flatMap((v) => viewWrites(keys, v, rev)));
+        skus += views.length;
+      },
+      opts.pageSize,
+    );
+    const newest = await deps.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('revision', '=', revision)
+      .limit(1)
+      .executeTakeFirst();
     const anchor = newest ? `${revision}:${newest.id}` : '';
-    const done = Number(await completeScript(deps.redis, [keys.source, keys.building, keys.built, keys.watermark, keys.changes, keys.anchor], [source, token, revision, anchor]));
+    const done = Number(
+      await completeScript(
+        deps.redis,
+        [keys.source, keys.building, keys.built, keys.watermark, keys.changes, keys.anchor],
+        [source, token, revision, anchor],
+      ),
+    );
     if (done < 0) throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
     return { revision, skus, previous, discarded };
   } catch (e) {
@@ -141,9 +225,19 @@ export async function rebuildReadModel(deps: Deps, facets: Facets = [], opts: { 
 /** Writes global facets from one PostgreSQL snapshot, labelled with its revision, and tells every node. */
 export async function writeGlobals(deps: Deps, facets: Facets): Promise<void> {
   const keys = readModelKeys(deps.redisPrefix);
-  const { revision, values } = await inSnapshot(deps.db, async (tx, rev) => ({ revision: rev, values: await loadGlobals(tx, facets) }));
-  await writeFacets(deps.redis, { keys, source: await sourceIdentity(deps.db) }, globalWrites(keys, values, revision));
-  await deps.redis.publish(keys.changes, JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange));
+  const { revision, values } = await inSnapshot(deps.db, async (tx, rev) => ({
+    revision: rev,
+    values: await loadGlobals(tx, facets),
+  }));
+  await writeFacets(
+    deps.redis,
+    { keys, source: await sourceIdentity(deps.db) },
+    globalWrites(keys, values, revision),
+  );
+  await deps.redis.publish(
+    keys.changes,
+    JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange),
+  );
 }
 
 export interface ReadModelDifference {
@@ -169,13 +263,15 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
   await eachPage(deps.db, facets, async (views, locations, _rev, globals) => {
     for (const [name, expected] of globals ?? []) {
       const actual = parseFacet(await deps.redis.get(keys.global(name)))?.v ?? null;
-      if (canonicalJson(actual) !== canonicalJson(expected)) diffs.push({ sku: name, facet: 'global', expected, actual });
+      if (canonicalJson(actual) !== canonicalJson(expected))
+        diffs.push({ sku: name, facet: 'global', expected, actual });
     }
     if (locations) {
       const stored = await deps.redis.hgetall(keys.locations);
       for (const l of locations) {
         const actual = parseFacet<LocationState>(stored[l.id])?.v ?? null;
-        if (canonicalJson(actual) !== canonicalJson(l)) diffs.push({ sku: l.id, facet: 'location', expected: l, actual });
+        if (canonicalJson(actual) !== canonicalJson(l))
+          diffs.push({ sku: l.id, facet: 'location', expected: l, actual });
       }
     }
     if (views.length === 0) return;
@@ -187,10 +283,15 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
       // As the readers serve it: no prices facet is no prices (read-model.ts, assemble).
       const prices = parseFacet(res[3 * i + 1]?.[1] as string | null)?.v ?? [];
       const stockHash = (res[3 * i + 2]?.[1] ?? {}) as Record<string, string>;
-      const stock = Object.keys(stockHash).sort().map((k) => parseFacet(stockHash[k])?.v);
-      if (canonicalJson(product) !== canonicalJson(v.product)) diffs.push({ sku: v.sku, facet: 'product', expected: v.product, actual: product });
-      if (canonicalJson(prices) !== canonicalJson(v.prices)) diffs.push({ sku: v.sku, facet: 'prices', expected: v.prices, actual: prices });
-      if (canonicalJson(stock) !== canonicalJson(v.stock)) diffs.push({ sku: v.sku, facet: 'stock', expected: v.stock, actual: stock });
+      const stock = Object.keys(stockHash)
+        .sort()
+        .map((k) => parseFacet(stockHash[k])?.v);
+      if (canonicalJson(product) !== canonicalJson(v.product))
+        diffs.push({ sku: v.sku, facet: 'product', expected: v.product, actual: product });
+      if (canonicalJson(prices) !== canonicalJson(v.prices))
+        diffs.push({ sku: v.sku, facet: 'prices', expected: v.prices, actual: prices });
+      if (canonicalJson(stock) !== canonicalJson(v.stock))
+        diffs.push({ sku: v.sku, facet: 'stock', expected: v.stock, actual: stock });
     });
   });
   return diffs;
@@ -208,45 +309,73 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
  *   revision again): logged as an error, discarded, the revision moved past the old watermark, rebuilt.
  * Readers read PostgreSQL meanwhile. A rebuild that Redis lost mid-way is started again at the next tick.
  */
-export function startReadModelMaintenance(deps: Deps & { logger: Logger }, opts: { everyMs?: number; facets?: Facets } = {}): { stop(): Promise<void> } {
+export function startReadModelMaintenance(
+  deps: Deps & { logger: Logger },
+  opts: { everyMs?: number; facets?: Facets } = {},
+): { stop(): Promise<void> } {
   const keys = readModelKeys(deps.redisPrefix);
   const facets = opts.facets ?? [];
   let running: Promise<void> = Promise.resolve();
   const rebuild = async (why: string, discard: boolean) => {
     const started = Date.now();
     const r = await rebuildReadModel(deps, facets, { discard });
-    deps.logger.info({ revision: r.revision, skus: r.skus, ms: Date.now() - started, why, discarded: r.discarded }, 'read model rebuilt from PostgreSQL');
+    deps.logger.info(
+      { revision: r.revision, skus: r.skus, ms: Date.now() - started, why, discarded: r.discarded },
+      'read model rebuilt from PostgreSQL',
+    );
   };
   const check = async () => {
     const source = await sourceIdentity(deps.db);
-    const [built, building, watermark, anchor] = await deps.redis.mget(keys.built, keys.building, keys.watermark, keys.anchor);
+    const [built, building, watermark, anchor] = await deps.redis.mget(
+      keys.built,
+      keys.building,
+      keys.watermark,
+      keys.anchor,
+    );
     if (built === source) {
       // The watermark is read first: it only ever holds revisions this database had committed before.
       const revision = await currentRevision(deps.db);
       if (watermark !== null && Number(watermark) > revision) {
-        deps.logger.error({ watermark: Number(watermark), revision, prefix: deps.redisPrefix }, 'the read model in Redis is ahead of its database (restored from an older copy?): discarding it, moving the revision past it and rebuilding');
+        deps.logger.error(
+          { watermark: Number(watermark), revision, prefix: deps.redisPrefix },
+          'the read model in Redis is ahead of its database (restored from an older copy?): discarding it, moving the revision past it and rebuilding',
+        );
         return rebuild('database behind the read model', true);
       }
       // Restored and then written past the model's revision again: its revisions now name other changes.
       if (!(await anchorHeld(deps.db, anchor))) {
-        deps.logger.error({ anchor, revision, prefix: deps.redisPrefix }, 'the read model in Redis reflects an event this database does not hold (restored from an older copy and written again since?): discarding it, moving the revision past it and rebuilding');
+        deps.logger.error(
+          { anchor, revision, prefix: deps.redisPrefix },
+          'the read model in Redis reflects an event this database does not hold (restored from an older copy and written again since?): discarding it, moving the revision past it and rebuilding',
+        );
         return rebuild('database restored behind the read model', true);
       }
       // A model built before a global facet existed: add the facets (exactly, at their revision) without a rebuild.
-      if (facets.length > 0 && (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length) await writeGlobals(deps, facets);
+      if (
+        facets.length > 0 &&
+        (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length
+      )
+        await writeGlobals(deps, facets);
       return;
     }
     if (building !== null) return; // a rebuild is in progress (its lease expires if its worker died)
     if (built !== null) {
-      deps.logger.error({ readModelOf: built, database: source, prefix: deps.redisPrefix }, 'the read model in Redis mirrors another database: discarding it and rebuilding from this one (if two hubs share this Redis, give each its own OMNIHUB_REDIS_PREFIX)');
+      deps.logger.error(
+        { readModelOf: built, database: source, prefix: deps.redisPrefix },
+        'the read model in Redis mirrors another database: discarding it and rebuilding from this one (if two hubs share this Redis, give each its own OMNIHUB_REDIS_PREFIX)',
+      );
       return rebuild('another database', true);
     }
-    deps.logger.warn({ prefix: deps.redisPrefix }, 'no complete read model in Redis (first start, or Redis lost it): rebuilding from PostgreSQL; reads go to PostgreSQL meanwhile');
+    deps.logger.warn(
+      { prefix: deps.redisPrefix },
+      'no complete read model in Redis (first start, or Redis lost it): rebuilding from PostgreSQL; reads go to PostgreSQL meanwhile',
+    );
     return rebuild('missing', false);
   };
   const tick = () => {
     running = running.then(check).catch((e: unknown) => {
-      if (e instanceof ReadModelRebuildInterrupted) deps.logger.warn({ reason: e.message }, 'read model rebuild interrupted; trying again');
+      if (e instanceof ReadModelRebuildInterrupted)
+        deps.logger.warn({ reason: e.message }, 'read model rebuild interrupted; trying again');
       else deps.logger.warn({ err: e }, 'read model check failed');
     });
   };

@@ -39,7 +39,9 @@ export function sourceIdentity(db: Database): Promise<string> {
   // A fresh answer replaces the old one only once it arrived, so a slow database never leaves callers without one.
   const entry = { at: now, identity: hit ? identity.catch(() => hit.identity) : identity };
   cached.set(db, entry);
-  identity.catch(() => { if (cached.get(db) === entry) cached.delete(db); });
+  identity.catch(() => {
+    if (cached.get(db) === entry) cached.delete(db);
+  });
   return entry.identity;
 }
 

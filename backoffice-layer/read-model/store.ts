@@ -1,5 +1,13 @@
 import { sql, type Transaction } from 'kysely';
-import { classifyInfrastructureError, currentRevision, luaScript, type Database, type DB, type Executor, type Redis } from '../../shared/index.js';
+import {
+  classifyInfrastructureError,
+  currentRevision,
+  luaScript,
+  type Database,
+  type DB,
+  type Executor,
+  type Redis,
+} from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
 
@@ -113,7 +121,11 @@ export interface FacetTarget {
  * Writes facets (see GUARDED_WRITE) and returns how many were newer than what was stored, or -1 when the model does
  * not belong to `target.source` (lost, or claimed by another database): then some or all were not written.
  */
-export async function writeFacets(redis: Redis, target: FacetTarget, writes: readonly FacetWrite[]): Promise<number> {
+export async function writeFacets(
+  redis: Redis,
+  target: FacetTarget,
+  writes: readonly FacetWrite[],
+): Promise<number> {
   const pipe = redis.pipeline();
   queueFacetWrites(pipe, target, writes);
   const replies = (await execPipeline(pipe)).map(Number);
@@ -132,36 +144,69 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
  * Raises the watermark and tells every node, in one round trip, recording `anchor` (`<revision>:<event id>` of an
  * event the model now reflects); returns the watermark now stored (-1: the model is not built from `target.source`).
  */
-export async function raiseAndAnnounceWatermark(redis: Redis, target: FacetTarget, revision: number, anchor = ''): Promise<number> {
+export async function raiseAndAnnounceWatermark(
+  redis: Redis,
+  target: FacetTarget,
+  revision: number,
+  anchor = '',
+): Promise<number> {
   const { keys } = target;
-  return Number(await raiseWatermarkScript(redis, [keys.watermark, keys.built, keys.anchor, keys.changes], [revision, target.source, anchor]));
+  return Number(
+    await raiseWatermarkScript(
+      redis,
+      [keys.watermark, keys.built, keys.anchor, keys.changes],
+      [revision, target.source, anchor],
+    ),
+  );
 }
 
 /**
  * Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. Each
  * queued script replies with the number written, or -1 when the model does not belong to `target.source`.
  */
-export function queueFacetWrites(pipe: ReturnType<Redis['pipeline']>, target: FacetTarget, writes: readonly FacetWrite[]): void {
+export function queueFacetWrites(
+  pipe: ReturnType<Redis['pipeline']>,
+  target: FacetTarget,
+  writes: readonly FacetWrite[],
+): void {
   for (let i = 0; i < writes.length; i += 500) {
     const part = writes.slice(i, i + 500);
     pipe.eval(
-      GUARDED_WRITE, part.length + 1, target.keys.source, ...part.map((w) => w.key),
-      target.source, ...part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]),
+      GUARDED_WRITE,
+      part.length + 1,
+      target.keys.source,
+      ...part.map((w) => w.key),
+      target.source,
+      ...part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]),
     );
   }
 }
 
 /** The facets of these SKUs as stored in PostgreSQL (products, price candidates, stock levels). */
-export async function loadFacets(db: Executor, skus: readonly string[]): Promise<Map<string, SkuView | null>> {
+export async function loadFacets(
+  db: Executor,
+  skus: readonly string[],
+): Promise<Map<string, SkuView | null>> {
   const out = new Map<string, SkuView | null>(skus.map((s) => [s, null]));
   if (skus.length === 0) return out;
   const unique = [...new Set(skus)];
   const [products, candidates, levels] = await Promise.all([
-    db.selectFrom('products').select(['sku', 'name', 'category', 'attributes', 'vatRateBp', 'status']).where('sku', 'in', unique).execute(),
+    db
+      .selectFrom('products')
+      .select(['sku', 'name', 'category', 'attributes', 'vatRateBp', 'status'])
+      .where('sku', 'in', unique)
+      .execute(),
     loadPriceCandidates(db, unique),
-    db.selectFrom('stockLevels').select(['sku', 'locationId', 'onHand', 'reserved', 'safetyStock']).where('sku', 'in', unique).orderBy('sku').orderBy('locationId').execute(),
+    db
+      .selectFrom('stockLevels')
+      .select(['sku', 'locationId', 'onHand', 'reserved', 'safetyStock'])
+      .where('sku', 'in', unique)
+      .orderBy('sku')
+      .orderBy('locationId')
+      .execute(),
   ]);
-  for (const p of products) out.set(p.sku, { sku: p.sku, product: { ...p }, prices: candidates.get(p.sku) ?? [], stock: [] });
+  for (const p of products)
+    out.set(p.sku, { sku: p.sku, product: { ...p }, prices: candidates.get(p.sku) ?? [], stock: [] });
   for (const l of levels) out.get(l.sku)?.stock.push(l);
   return out;
 }
@@ -183,7 +228,10 @@ export interface GlobalFacet {
 }
 
 /** Loads global facets in one executor (a transaction gives them one snapshot). */
-export async function loadGlobals(db: Executor, facets: readonly GlobalFacet[]): Promise<Map<string, unknown>> {
+export async function loadGlobals(
+  db: Executor,
+  facets: readonly GlobalFacet[],
+): Promise<Map<string, unknown>> {
   const values = await Promise.all(facets.map((f) => f.load(db)));
   return new Map(facets.map((f, i) => [f.name, values[i]]));
 }
@@ -192,18 +240,37 @@ export async function loadGlobals(db: Executor, facets: readonly GlobalFacet[]):
  * Runs `fn` in one REPEATABLE READ snapshot of PostgreSQL, with the exact revision that snapshot reflects: whatever
  * `fn` reads agrees with that revision, so it can label read-model facets or answers.
  */
-export async function inSnapshot<T>(db: Database, fn: (tx: Transaction<DB>, revision: number) => Promise<T>): Promise<T> {
-  return db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
-    await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
-    return fn(tx, await currentRevision(tx));
-  });
+export async function inSnapshot<T>(
+  db: Database,
+  fn: (tx: Transaction<DB>, revision: number) => Promise<T>,
+): Promise<T> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (tx) => {
+      await sql`SELECT 1`.execute(tx); // the snapshot starts at the first statement
+      return fn(tx, await currentRevision(tx));
+    });
 }
 
 /** One consistent PostgreSQL snapshot of these SKUs, all locations and the global facets, with its exact revision. */
-export async function loadSnapshotFromDatabase(db: Database, skus: readonly string[], facets: readonly GlobalFacet[] = []): Promise<{ revision: number; views: Map<string, SkuView | null>; locations: LocationState[]; globals: Map<string, unknown> }> {
+export async function loadSnapshotFromDatabase(
+  db: Database,
+  skus: readonly string[],
+  facets: readonly GlobalFacet[] = [],
+): Promise<{
+  revision: number;
+  views: Map<string, SkuView | null>;
+  locations: LocationState[];
+  globals: Map<string, unknown>;
+}> {
   try {
     return await inSnapshot(db, async (tx, revision) => {
-      const [views, locations, globals] = await Promise.all([loadFacets(tx, skus), loadLocations(tx), loadGlobals(tx, facets)]);
+      const [views, locations, globals] = await Promise.all([
+        loadFacets(tx, skus),
+        loadLocations(tx),
+        loadGlobals(tx, facets),
+      ]);
       return { revision, views, locations, globals };
     });
   } catch (e) {
@@ -212,7 +279,11 @@ export async function loadSnapshotFromDatabase(db: Database, skus: readonly stri
 }
 
 /** The writes that store global facets (by name) at a revision. */
-export function globalWrites(keys: ReadModelKeys, values: ReadonlyMap<string, unknown>, rev: number): FacetWrite[] {
+export function globalWrites(
+  keys: ReadModelKeys,
+  values: ReadonlyMap<string, unknown>,
+  rev: number,
+): FacetWrite[] {
   return [...values].map(([name, value]) => ({ key: keys.global(name), rev, value }));
 }
 

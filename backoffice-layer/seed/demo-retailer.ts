@@ -10,10 +10,32 @@ export interface DemoProduct {
   attributes: Record<string, string>;
   vatRateBp: number;
 }
-export interface DemoLocation { id: string; name: string; kind: 'WAREHOUSE' | 'STORE'; fulfilsOnline: boolean }
-export interface DemoPriceList { id: string; name: string; currency: string; priority: number; validFrom: Date | null; validTo: Date | null }
-export interface DemoPrice { priceListId: string; sku: string; minQuantity: number; amount: number }
-export interface DemoStock { sku: string; locationId: string; onHand: number; safetyStock: number }
+export interface DemoLocation {
+  id: string;
+  name: string;
+  kind: 'WAREHOUSE' | 'STORE';
+  fulfilsOnline: boolean;
+}
+export interface DemoPriceList {
+  id: string;
+  name: string;
+  currency: string;
+  priority: number;
+  validFrom: Date | null;
+  validTo: Date | null;
+}
+export interface DemoPrice {
+  priceListId: string;
+  sku: string;
+  minQuantity: number;
+  amount: number;
+}
+export interface DemoStock {
+  sku: string;
+  locationId: string;
+  onHand: number;
+  safetyStock: number;
+}
 
 export interface DemoRetailer {
   locations: DemoLocation[];
@@ -33,32 +55,200 @@ const LOCATIONS: DemoLocation[] = [
   { id: 'gro-01', name: 'Groningen Herestraat', kind: 'STORE', fulfilsOnline: false },
 ];
 
-interface Style { code: string; name: string; category: string; colours: string[]; sizes: string[]; price: number; material: string }
+interface Style {
+  code: string;
+  name: string;
+  category: string;
+  colours: string[];
+  sizes: string[];
+  price: number;
+  material: string;
+}
 
 const LETTER_SIZES = ['XS', 'S', 'M', 'L', 'XL', 'XXL'];
 const WAIST_SIZES = ['28', '30', '32', '34', '36', '38'];
 
 const STYLES: Style[] = [
-  { code: 'COAT-ARCTIC', name: 'Arctic parka', category: 'coats', colours: ['navy', 'black', 'olive'], sizes: LETTER_SIZES, price: 24995, material: 'recycled polyester' },
-  { code: 'COAT-HARBOUR', name: 'Harbour wool coat', category: 'coats', colours: ['camel', 'charcoal'], sizes: LETTER_SIZES, price: 29995, material: 'wool' },
-  { code: 'COAT-DUNE', name: 'Dune trench coat', category: 'coats', colours: ['sand', 'black'], sizes: LETTER_SIZES, price: 17995, material: 'cotton' },
-  { code: 'COAT-POLDER', name: 'Polder rain jacket', category: 'coats', colours: ['yellow', 'navy', 'red'], sizes: LETTER_SIZES, price: 12995, material: 'coated cotton' },
-  { code: 'COAT-WADDEN', name: 'Wadden puffer', category: 'coats', colours: ['black', 'silver'], sizes: LETTER_SIZES, price: 19995, material: 'down' },
-  { code: 'TRS-GRACHT', name: 'Gracht chino', category: 'trousers', colours: ['beige', 'navy', 'olive'], sizes: WAIST_SIZES, price: 7995, material: 'cotton' },
-  { code: 'TRS-DIJK', name: 'Dijk slim jeans', category: 'trousers', colours: ['indigo', 'black'], sizes: WAIST_SIZES, price: 8995, material: 'denim' },
-  { code: 'TRS-VELD', name: 'Veld cargo trousers', category: 'trousers', colours: ['khaki', 'black'], sizes: WAIST_SIZES, price: 8495, material: 'ripstop' },
-  { code: 'TRS-KADE', name: 'Kade wool trousers', category: 'trousers', colours: ['grey', 'navy'], sizes: WAIST_SIZES, price: 11995, material: 'wool' },
-  { code: 'KNT-ZEE', name: 'Zee cable knit', category: 'knitwear', colours: ['cream', 'navy', 'forest'], sizes: LETTER_SIZES, price: 8995, material: 'merino' },
-  { code: 'KNT-MOLEN', name: 'Molen roll neck', category: 'knitwear', colours: ['black', 'burgundy'], sizes: LETTER_SIZES, price: 6995, material: 'lambswool' },
-  { code: 'KNT-TULP', name: 'Tulp cardigan', category: 'knitwear', colours: ['pink', 'grey'], sizes: LETTER_SIZES, price: 7995, material: 'cotton' },
-  { code: 'SHT-VAART', name: 'Vaart oxford shirt', category: 'shirts', colours: ['white', 'blue'], sizes: LETTER_SIZES, price: 5995, material: 'cotton' },
-  { code: 'SHT-STRAND', name: 'Strand linen shirt', category: 'shirts', colours: ['white', 'sand', 'sky'], sizes: LETTER_SIZES, price: 6495, material: 'linen' },
-  { code: 'SHT-HAVEN', name: 'Haven flannel shirt', category: 'shirts', colours: ['red check', 'green check'], sizes: LETTER_SIZES, price: 5495, material: 'flannel' },
-  { code: 'DRS-LENTE', name: 'Lente wrap dress', category: 'dresses', colours: ['black', 'emerald', 'floral'], sizes: LETTER_SIZES, price: 9995, material: 'viscose' },
-  { code: 'DRS-BLOEM', name: 'Bloem knit dress', category: 'dresses', colours: ['grey', 'camel'], sizes: LETTER_SIZES, price: 10995, material: 'merino' },
-  { code: 'ACC-SJAAL', name: 'Sjaal wool scarf', category: 'accessories', colours: ['grey', 'camel', 'navy', 'red'], sizes: ['one size'], price: 3995, material: 'wool' },
-  { code: 'ACC-MUTS', name: 'Muts beanie', category: 'accessories', colours: ['black', 'orange', 'navy', 'ochre'], sizes: ['one size'], price: 2495, material: 'merino' },
-  { code: 'ACC-SOKKEN', name: 'Sokken 3-pack socks', category: 'accessories', colours: ['mixed dark', 'mixed bright'], sizes: ['39-42', '43-46'], price: 1495, material: 'cotton' },
+  {
+    code: 'COAT-ARCTIC',
+    name: 'Arctic parka',
+    category: 'coats',
+    colours: ['navy', 'black', 'olive'],
+    sizes: LETTER_SIZES,
+    price: 24995,
+    material: 'recycled polyester',
+  },
+  {
+    code: 'COAT-HARBOUR',
+    name: 'Harbour wool coat',
+    category: 'coats',
+    colours: ['camel', 'charcoal'],
+    sizes: LETTER_SIZES,
+    price: 29995,
+    material: 'wool',
+  },
+  {
+    code: 'COAT-DUNE',
+    name: 'Dune trench coat',
+    category: 'coats',
+    colours: ['sand', 'black'],
+    sizes: LETTER_SIZES,
+    price: 17995,
+    material: 'cotton',
+  },
+  {
+    code: 'COAT-POLDER',
+    name: 'Polder rain jacket',
+    category: 'coats',
+    colours: ['yellow', 'navy', 'red'],
+    sizes: LETTER_SIZES,
+    price: 12995,
+    material: 'coated cotton',
+  },
+  {
+    code: 'COAT-WADDEN',
+    name: 'Wadden puffer',
+    category: 'coats',
+    colours: ['black', 'silver'],
+    sizes: LETTER_SIZES,
+    price: 19995,
+    material: 'down',
+  },
+  {
+    code: 'TRS-GRACHT',
+    name: 'Gracht chino',
+    category: 'trousers',
+    colours: ['beige', 'navy', 'olive'],
+    sizes: WAIST_SIZES,
+    price: 7995,
+    material: 'cotton',
+  },
+  {
+    code: 'TRS-DIJK',
+    name: 'Dijk slim jeans',
+    category: 'trousers',
+    colours: ['indigo', 'black'],
+    sizes: WAIST_SIZES,
+    price: 8995,
+    material: 'denim',
+  },
+  {
+    code: 'TRS-VELD',
+    name: 'Veld cargo trousers',
+    category: 'trousers',
+    colours: ['khaki', 'black'],
+    sizes: WAIST_SIZES,
+    price: 8495,
+    material: 'ripstop',
+  },
+  {
+    code: 'TRS-KADE',
+    name: 'Kade wool trousers',
+    category: 'trousers',
+    colours: ['grey', 'navy'],
+    sizes: WAIST_SIZES,
+    price: 11995,
+    material: 'wool',
+  },
+  {
+    code: 'KNT-ZEE',
+    name: 'Zee cable knit',
+    category: 'knitwear',
+    colours: ['cream', 'navy', 'forest'],
+    sizes: LETTER_SIZES,
+    price: 8995,
+    material: 'merino',
+  },
+  {
+    code: 'KNT-MOLEN',
+    name: 'Molen roll neck',
+    category: 'knitwear',
+    colours: ['black', 'burgundy'],
+    sizes: LETTER_SIZES,
+    price: 6995,
+    material: 'lambswool',
+  },
+  {
+    code: 'KNT-TULP',
+    name: 'Tulp cardigan',
+    category: 'knitwear',
+    colours: ['pink', 'grey'],
+    sizes: LETTER_SIZES,
+    price: 7995,
+    material: 'cotton',
+  },
+  {
+    code: 'SHT-VAART',
+    name: 'Vaart oxford shirt',
+    category: 'shirts',
+    colours: ['white', 'blue'],
+    sizes: LETTER_SIZES,
+    price: 5995,
+    material: 'cotton',
+  },
+  {
+    code: 'SHT-STRAND',
+    name: 'Strand linen shirt',
+    category: 'shirts',
+    colours: ['white', 'sand', 'sky'],
+    sizes: LETTER_SIZES,
+    price: 6495,
+    material: 'linen',
+  },
+  {
+    code: 'SHT-HAVEN',
+    name: 'Haven flannel shirt',
+    category: 'shirts',
+    colours: ['red check', 'green check'],
+    sizes: LETTER_SIZES,
+    price: 5495,
+    material: 'flannel',
+  },
+  {
+    code: 'DRS-LENTE',
+    name: 'Lente wrap dress',
+    category: 'dresses',
+    colours: ['black', 'emerald', 'floral'],
+    sizes: LETTER_SIZES,
+    price: 9995,
+    material: 'viscose',
+  },
+  {
+    code: 'DRS-BLOEM',
+    name: 'Bloem knit dress',
+    category: 'dresses',
+    colours: ['grey', 'camel'],
+    sizes: LETTER_SIZES,
+    price: 10995,
+    material: 'merino',
+  },
+  {
+    code: 'ACC-SJAAL',
+    name: 'Sjaal wool scarf',
+    category: 'accessories',
+    colours: ['grey', 'camel', 'navy', 'red'],
+    sizes: ['one size'],
+    price: 3995,
+    material: 'wool',
+  },
+  {
+    code: 'ACC-MUTS',
+    name: 'Muts beanie',
+    category: 'accessories',
+    colours: ['black', 'orange', 'navy', 'ochre'],
+    sizes: ['one size'],
+    price: 2495,
+    material: 'merino',
+  },
+  {
+    code: 'ACC-SOKKEN',
+    name: 'Sokken 3-pack socks',
+    category: 'accessories',
+    colours: ['mixed dark', 'mixed bright'],
+    sizes: ['39-42', '43-46'],
+    price: 1495,
+    material: 'cotton',
+  },
 ];
 
 /** Deterministic PRNG (mulberry32), so a seed always makes the same stock. */
@@ -96,16 +286,37 @@ export function generateDemoRetailer(now: Date, seed = 20261122): DemoRetailer {
   const stock: DemoStock[] = [];
   const saleStart = nextAmsterdamMidnight(now);
   const priceLists: DemoPriceList[] = [
-    { id: 'base-eur', name: 'Base prices (EUR)', currency: 'EUR', priority: 0, validFrom: null, validTo: null },
-    { id: 'winter-sale', name: 'Winter sale: coats and knitwear -30%', currency: 'EUR', priority: 10, validFrom: saleStart, validTo: new Date(saleStart.getTime() + 14 * 86_400_000) },
+    {
+      id: 'base-eur',
+      name: 'Base prices (EUR)',
+      currency: 'EUR',
+      priority: 0,
+      validFrom: null,
+      validTo: null,
+    },
+    {
+      id: 'winter-sale',
+      name: 'Winter sale: coats and knitwear -30%',
+      currency: 'EUR',
+      priority: 10,
+      validFrom: saleStart,
+      validTo: new Date(saleStart.getTime() + 14 * 86_400_000),
+    },
   ];
   for (const style of STYLES) {
     for (const colour of style.colours) {
       for (const size of style.sizes) {
         const sku = `NK-${style.code}-${code(colour)}${size === 'one size' ? '' : `-${code(size)}`}`;
-        products.push({ sku, name: `${style.name}, ${colour}${size === 'one size' ? '' : `, ${size}`}`, category: style.category, attributes: { colour, size, material: style.material, style: style.code }, vatRateBp: 2100 });
+        products.push({
+          sku,
+          name: `${style.name}, ${colour}${size === 'one size' ? '' : `, ${size}`}`,
+          category: style.category,
+          attributes: { colour, size, material: style.material, style: style.code },
+          vatRateBp: 2100,
+        });
         prices.push({ priceListId: 'base-eur', sku, minQuantity: 1, amount: style.price });
-        if (style.code === 'ACC-SOKKEN') prices.push({ priceListId: 'base-eur', sku, minQuantity: 3, amount: style.price - 300 });
+        if (style.code === 'ACC-SOKKEN')
+          prices.push({ priceListId: 'base-eur', sku, minQuantity: 3, amount: style.price - 300 });
         if (style.category === 'coats' || style.category === 'knitwear') {
           // 30% off, rounded down to a price ending in 95 cents: how a retailer prints sale tags.
           const sale = Math.floor((style.price * 0.7) / 100) * 100 - 5;
@@ -113,7 +324,8 @@ export function generateDemoRetailer(now: Date, seed = 20261122): DemoRetailer {
         }
         for (const loc of LOCATIONS) {
           const r = rnd();
-          const onHand = loc.kind === 'WAREHOUSE' ? 20 + Math.floor(r * 180) : r < 0.15 ? 0 : 1 + Math.floor(r * 11);
+          const onHand =
+            loc.kind === 'WAREHOUSE' ? 20 + Math.floor(r * 180) : r < 0.15 ? 0 : 1 + Math.floor(r * 11);
           stock.push({ sku, locationId: loc.id, onHand, safetyStock: loc.kind === 'WAREHOUSE' ? 2 : 0 });
         }
       }

@@ -32,39 +32,149 @@ export async function seedDemoRetailer(deps: Pick<Deps, 'db' | 'clock'>): Promis
     if (existing) return { skipped: true };
     const now = w.now;
     w.atRevision(async (tx, rev) => {
-      await tx.insertInto('locations').values(demo.locations.map((l) => ({ ...l, revision: rev, createdAt: now, updatedAt: now })))
-        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), kind: eb.ref('excluded.kind'), fulfilsOnline: eb.ref('excluded.fulfilsOnline'), revision: rev, updatedAt: now }))).execute();
+      await tx
+        .insertInto('locations')
+        .values(demo.locations.map((l) => ({ ...l, revision: rev, createdAt: now, updatedAt: now })))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            kind: eb.ref('excluded.kind'),
+            fulfilsOnline: eb.ref('excluded.fulfilsOnline'),
+            revision: rev,
+            updatedAt: now,
+          })),
+        )
+        .execute();
       for (const part of chunks(demo.products)) {
-        await tx.insertInto('products').values(part.map((p) => ({ ...p, attributes: JSON.stringify(p.attributes), status: 'ACTIVE' as const, revision: rev, createdAt: now, updatedAt: now })))
-          .onConflict((oc) => oc.column('sku').doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), category: eb.ref('excluded.category'), attributes: eb.ref('excluded.attributes'), vatRateBp: eb.ref('excluded.vatRateBp'), revision: rev, updatedAt: now }))).execute();
+        await tx
+          .insertInto('products')
+          .values(
+            part.map((p) => ({
+              ...p,
+              attributes: JSON.stringify(p.attributes),
+              status: 'ACTIVE' as const,
+              revision: rev,
+              createdAt: now,
+              updatedAt: now,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.column('sku').doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              category: eb.ref('excluded.category'),
+              attributes: eb.ref('excluded.attributes'),
+              vatRateBp: eb.ref('excluded.vatRateBp'),
+              revision: rev,
+              updatedAt: now,
+            })),
+          )
+          .execute();
       }
-      await tx.insertInto('priceLists').values(demo.priceLists.map((l) => ({ ...l, revision: rev, createdAt: now, updatedAt: now })))
-        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), priority: eb.ref('excluded.priority'), validFrom: eb.ref('excluded.validFrom'), validTo: eb.ref('excluded.validTo'), revision: rev, updatedAt: now }))).execute();
+      await tx
+        .insertInto('priceLists')
+        .values(demo.priceLists.map((l) => ({ ...l, revision: rev, createdAt: now, updatedAt: now })))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            priority: eb.ref('excluded.priority'),
+            validFrom: eb.ref('excluded.validFrom'),
+            validTo: eb.ref('excluded.validTo'),
+            revision: rev,
+            updatedAt: now,
+          })),
+        )
+        .execute();
       for (const part of chunks(demo.prices)) {
-        await tx.insertInto('prices').values(part.map((p) => ({ ...p, validFrom: null, validTo: null, revision: rev })))
-          .onConflict((oc) => oc.columns(['priceListId', 'sku', 'minQuantity']).doUpdateSet((eb) => ({ amount: eb.ref('excluded.amount'), revision: rev }))).execute();
-        await tx.insertInto('priceHistory').values(part.map((p) => ({ ...p, validFrom: null, validTo: null, revision: rev, changedAt: now, source: 'seed' }))).execute();
+        await tx
+          .insertInto('prices')
+          .values(part.map((p) => ({ ...p, validFrom: null, validTo: null, revision: rev })))
+          .onConflict((oc) =>
+            oc
+              .columns(['priceListId', 'sku', 'minQuantity'])
+              .doUpdateSet((eb) => ({ amount: eb.ref('excluded.amount'), revision: rev })),
+          )
+          .execute();
+        await tx
+          .insertInto('priceHistory')
+          .values(
+            part.map((p) => ({
+              ...p,
+              validFrom: null,
+              validTo: null,
+              revision: rev,
+              changedAt: now,
+              source: 'seed',
+            })),
+          )
+          .execute();
       }
       for (const part of chunks(demo.stock)) {
         // Opening stock is booked as receipts, so the ledger re-derives every level from the first revision on.
-        await tx.insertInto('stockLevels').values(part.map((s) => ({ ...s, reserved: 0, revision: rev, updatedAt: now }))).execute();
-        await tx.insertInto('stockMovements').values(part.map((s) => ({
-          sku: s.sku, locationId: s.locationId, kind: 'RECEIPT' as const, onHandDelta: s.onHand, reservedDelta: 0, safetyStockDelta: s.safetyStock,
-          reference: 'seed', reason: 'demo retailer opening stock', revision: rev, createdAt: now,
-        }))).execute();
+        await tx
+          .insertInto('stockLevels')
+          .values(part.map((s) => ({ ...s, reserved: 0, revision: rev, updatedAt: now })))
+          .execute();
+        await tx
+          .insertInto('stockMovements')
+          .values(
+            part.map((s) => ({
+              sku: s.sku,
+              locationId: s.locationId,
+              kind: 'RECEIPT' as const,
+              onHandDelta: s.onHand,
+              reservedDelta: 0,
+              safetyStockDelta: s.safetyStock,
+              reference: 'seed',
+              reason: 'demo retailer opening stock',
+              revision: rev,
+              createdAt: now,
+            })),
+          )
+          .execute();
       }
     });
-    for (const l of demo.locations) w.emit({ type: 'location.changed', aggregateType: 'location', aggregateId: l.id, payload: { location: l } });
-    for (const l of demo.priceLists) w.emit({ type: 'price-list.changed', aggregateType: 'price-list', aggregateId: l.id, payload: { priceList: { ...l, validFrom: l.validFrom?.toISOString() ?? null, validTo: l.validTo?.toISOString() ?? null } } });
+    for (const l of demo.locations)
+      w.emit({
+        type: 'location.changed',
+        aggregateType: 'location',
+        aggregateId: l.id,
+        payload: { location: l },
+      });
+    for (const l of demo.priceLists)
+      w.emit({
+        type: 'price-list.changed',
+        aggregateType: 'price-list',
+        aggregateId: l.id,
+        payload: {
+          priceList: {
+            ...l,
+            validFrom: l.validFrom?.toISOString() ?? null,
+            validTo: l.validTo?.toISOString() ?? null,
+          },
+        },
+      });
     for (const kind of ['products', 'prices', 'stock'] as const) {
-      for (const part of chunks(demo.products.map((p) => p.sku), 500)) {
-        w.emit({ type: 'catalogue.bulk-changed', aggregateType: 'catalogue', aggregateId: kind, payload: { kind, skus: part } });
+      for (const part of chunks(
+        demo.products.map((p) => p.sku),
+        500,
+      )) {
+        w.emit({
+          type: 'catalogue.bulk-changed',
+          aggregateType: 'catalogue',
+          aggregateId: kind,
+          payload: { kind, skus: part },
+        });
       }
     }
     return { skipped: false };
   });
   return {
-    locations: demo.locations.length, products: demo.products.length, priceLists: demo.priceLists.length,
-    prices: demo.prices.length, stockLevels: demo.stock.length, revision, skipped: result.skipped,
+    locations: demo.locations.length,
+    products: demo.products.length,
+    priceLists: demo.priceLists.length,
+    prices: demo.prices.length,
+    stockLevels: demo.stock.length,
+    revision,
+    skipped: result.skipped,
   };
 }

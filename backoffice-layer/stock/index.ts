@@ -3,12 +3,37 @@ export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDiffe
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
 export { reserveStock } from './reservation-lanes.js';
 export {
-  releaseReservation, expireReservation, sweepExpiredReservations, commitReservation, getReservation, startReservationExpiryWorker, unitsHeldBy,
-  type ReservationView, type ReservationStatus, type ReserveResult, type OrderHooks,
+  releaseReservation,
+  expireReservation,
+  sweepExpiredReservations,
+  commitReservation,
+  getReservation,
+  startReservationExpiryWorker,
+  unitsHeldBy,
+  type ReservationView,
+  type ReservationStatus,
+  type ReserveResult,
+  type OrderHooks,
 } from './reservations.js';
 export { recordStoreSale, returnItems, findOrderHead, type OrderHead } from './sales.js';
 export {
-  StockCountBodySchema, StockMovementsBodySchema, ReserveBodySchema, CommitReservationSchema, StoreSaleSchema, ReturnSchema, IdempotencyKeySchema,
-  MAX_UNITS, MAX_LINES, DEFAULT_RESERVATION_TTL_SECONDS, MAX_RESERVATION_TTL_SECONDS,
-  type StockCountBody, type StockMovementsBody, type ReserveBody, type ReserveRequest, type CommitReservationInput, type StoreSaleInput, type ReturnInput, type StockMovement,
+  StockCountBodySchema,
+  StockMovementsBodySchema,
+  ReserveBodySchema,
+  CommitReservationSchema,
+  StoreSaleSchema,
+  ReturnSchema,
+  IdempotencyKeySchema,
+  MAX_UNITS,
+  MAX_LINES,
+  DEFAULT_RESERVATION_TTL_SECONDS,
+  MAX_RESERVATION_TTL_SECONDS,
+  type StockCountBody,
+  type StockMovementsBody,
+  type ReserveBody,
+  type ReserveRequest,
+  type CommitReservationInput,
+  type StoreSaleInput,
+  type ReturnInput,
+  type StockMovement,
 } from './stock.schema.js';

@@ -24,7 +24,15 @@ export const levelKey = (sku: string, locationId: string): string => `${sku}\u00
 
 /** Sorts keys in the one lock order of the hub: (sku, location). */
 export function byLockOrder<T extends { sku: string; locationId: string }>(a: T, b: T): number {
-  return a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0;
+  return a.sku < b.sku
+    ? -1
+    : a.sku > b.sku
+      ? 1
+      : a.locationId < b.locationId
+        ? -1
+        : a.locationId > b.locationId
+          ? 1
+          : 0;
 }
 
 export function availableOf(l: { onHand: number; reserved: number; safetyStock: number }): number {
@@ -38,11 +46,16 @@ export function availableOf(l: { onHand: number; reserved: number; safetyStock: 
 export class StockChange {
   private readonly ledger: LedgerRow[] = [];
   private readonly levels = new Map<string, StockLevelState>();
-  constructor(private readonly w: WriteContext, private readonly cause: string) {
+  constructor(
+    private readonly w: WriteContext,
+    private readonly cause: string,
+  ) {
     // Both stamps run inside the statement that draws the revision: no round trip while the revision lock is held.
     w.atRevisionSql((revision) => {
       const l = this.ledger;
-      return l.length === 0 ? null : sql`INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
+      return l.length === 0
+        ? null
+        : sql`INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
         SELECT t.sku, t.location_id, t.kind, t.on_hand_delta, t.reserved_delta, t.safety_stock_delta, t.reference, t.reason, ${revision}, ${w.now}
         FROM unnest(${l.map((x) => x.sku)}::text[], ${l.map((x) => x.locationId)}::text[], ${l.map((x) => x.kind)}::text[], ${l.map((x) => x.onHandDelta ?? 0)}::int[],
                     ${l.map((x) => x.reservedDelta ?? 0)}::int[], ${l.map((x) => x.safetyStockDelta ?? 0)}::int[], ${l.map((x) => x.reference ?? null)}::text[], ${l.map((x) => x.reason ?? null)}::text[])
@@ -51,7 +64,9 @@ export class StockChange {
     });
     w.atRevisionSql((revision) => {
       const touched = [...this.levels.values()];
-      return touched.length === 0 ? null : sql`UPDATE stock_levels s SET revision = ${revision}, updated_at = ${w.now}
+      return touched.length === 0
+        ? null
+        : sql`UPDATE stock_levels s SET revision = ${revision}, updated_at = ${w.now}
         FROM unnest(${touched.map((l) => l.sku)}::text[], ${touched.map((l) => l.locationId)}::text[]) AS t(sku, location_id)
         WHERE s.sku = t.sku AND s.location_id = t.location_id`;
     });
@@ -69,12 +84,21 @@ export class StockChange {
   announce(): void {
     if (this.levels.size === 0) return;
     const levels = [...this.levels.values()].sort(byLockOrder);
-    this.w.emit({ type: 'stock.changed', aggregateType: 'stock', aggregateId: levels[0]!.sku, payload: { levels, cause: this.cause } });
+    this.w.emit({
+      type: 'stock.changed',
+      aggregateType: 'stock',
+      aggregateId: levels[0]!.sku,
+      payload: { levels, cause: this.cause },
+    });
   }
 }
 
 /** Throws NOT_FOUND naming the unknown SKUs and locations among these. */
-export async function assertKnown(db: Executor, skus: readonly string[], locationIds: readonly string[]): Promise<void> {
+export async function assertKnown(
+  db: Executor,
+  skus: readonly string[],
+  locationIds: readonly string[],
+): Promise<void> {
   const s = [...new Set(skus)];
   const l = [...new Set(locationIds)];
   const [ps, ls] = await Promise.all([
@@ -84,8 +108,14 @@ export async function assertKnown(db: Executor, skus: readonly string[], locatio
   const missingSkus = s.filter((x) => !ps.some((p) => p.sku === x));
   const missingLocations = l.filter((x) => !ls.some((p) => p.id === x));
   if (missingSkus.length || missingLocations.length) {
-    const parts = [missingSkus.length ? `unknown SKU ${missingSkus.slice(0, 10).join(', ')}` : '', missingLocations.length ? `unknown location ${missingLocations.slice(0, 10).join(', ')}` : ''].filter(Boolean);
-    throw new DomainError('NOT_FOUND', parts.join('; '), { skus: missingSkus.slice(0, 50), locationIds: missingLocations.slice(0, 50) });
+    const parts = [
+      missingSkus.length ? `unknown SKU ${missingSkus.slice(0, 10).join(', ')}` : '',
+      missingLocations.length ? `unknown location ${missingLocations.slice(0, 10).join(', ')}` : '',
+    ].filter(Boolean);
+    throw new DomainError('NOT_FOUND', parts.join('; '), {
+      skus: missingSkus.slice(0, 50),
+      locationIds: missingLocations.slice(0, 50),
+    });
   }
 }
 
@@ -93,14 +123,28 @@ export async function assertKnown(db: Executor, skus: readonly string[], locatio
  * Makes sure a level row exists for each key (zeros when new), then locks them all in (sku, location) order and
  * returns their current state.
  */
-export async function lockLevels(w: WriteContext, keys: ReadonlyArray<{ sku: string; locationId: string }>): Promise<Map<string, StockLevelState & { revision: number }>> {
-  const unique = [...new Map(keys.map((k) => [levelKey(k.sku, k.locationId), { sku: k.sku, locationId: k.locationId }])).values()].sort(byLockOrder);
+export async function lockLevels(
+  w: WriteContext,
+  keys: ReadonlyArray<{ sku: string; locationId: string }>,
+): Promise<Map<string, StockLevelState & { revision: number }>> {
+  const unique = [
+    ...new Map(
+      keys.map((k) => [levelKey(k.sku, k.locationId), { sku: k.sku, locationId: k.locationId }]),
+    ).values(),
+  ].sort(byLockOrder);
   if (unique.length === 0) return new Map();
   await sql`INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
             SELECT t.sku, t.location_id, 0, 0, 0, 0, ${w.now} FROM unnest(${unique.map((k) => k.sku)}::text[], ${unique.map((k) => k.locationId)}::text[]) AS t(sku, location_id)
             ORDER BY t.sku, t.location_id
             ON CONFLICT (sku, location_id) DO NOTHING`.execute(w.tx);
-  const rows = await sql<{ sku: string; locationId: string; onHand: number; reserved: number; safetyStock: number; revision: number }>`
+  const rows = await sql<{
+    sku: string;
+    locationId: string;
+    onHand: number;
+    reserved: number;
+    safetyStock: number;
+    revision: number;
+  }>`
     SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock, s.revision FROM stock_levels s
     JOIN unnest(${unique.map((k) => k.sku)}::text[], ${unique.map((k) => k.locationId)}::text[]) AS t(sku, location_id)
       ON s.sku = t.sku AND s.location_id = t.location_id
@@ -110,16 +154,28 @@ export async function lockLevels(w: WriteContext, keys: ReadonlyArray<{ sku: str
 
 /** Writes a level's new values (already checked by the caller, and by the table's CHECKs). */
 export async function writeLevel(w: WriteContext, l: StockLevelState): Promise<void> {
-  await w.tx.updateTable('stockLevels').set({ onHand: l.onHand, reserved: l.reserved, safetyStock: l.safetyStock })
-    .where('sku', '=', l.sku).where('locationId', '=', l.locationId).execute();
+  await w.tx
+    .updateTable('stockLevels')
+    .set({ onHand: l.onHand, reserved: l.reserved, safetyStock: l.safetyStock })
+    .where('sku', '=', l.sku)
+    .where('locationId', '=', l.locationId)
+    .execute();
 }
 
 /** Current levels of these SKUs at every location (with what is available), for reads and the read model. */
-export async function getStockLevels(db: Executor, skus: readonly string[]): Promise<Map<string, StockLevelView[]>> {
+export async function getStockLevels(
+  db: Executor,
+  skus: readonly string[],
+): Promise<Map<string, StockLevelView[]>> {
   const out = new Map<string, StockLevelView[]>(skus.map((s) => [s, []]));
   if (skus.length === 0) return out;
-  const rows = await db.selectFrom('stockLevels').select(['sku', 'locationId', 'onHand', 'reserved', 'safetyStock', 'revision'])
-    .where('sku', 'in', [...new Set(skus)]).orderBy('sku').orderBy('locationId').execute();
+  const rows = await db
+    .selectFrom('stockLevels')
+    .select(['sku', 'locationId', 'onHand', 'reserved', 'safetyStock', 'revision'])
+    .where('sku', 'in', [...new Set(skus)])
+    .orderBy('sku')
+    .orderBy('locationId')
+    .execute();
   for (const r of rows) out.get(r.sku)?.push({ ...r, available: availableOf(r) });
   return out;
 }

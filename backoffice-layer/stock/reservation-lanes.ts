@@ -3,8 +3,17 @@ import { requestHash, runWrite, type Clock, type Database } from '../../shared/i
 import type { StockLevelState } from '../events/event-types.js';
 import { availableOf, levelKey, StockChange } from './levels.js';
 import {
-  insufficientStock, mergeLines, newReservation, RESERVE_SCOPE, reservationCreated, reserveAlone, reserveRequestOf, scheduleExpiries,
-  type NewReservation, type ReservationDeps, type ReserveResult,
+  insufficientStock,
+  mergeLines,
+  newReservation,
+  RESERVE_SCOPE,
+  reservationCreated,
+  reserveAlone,
+  reserveRequestOf,
+  scheduleExpiries,
+  type NewReservation,
+  type ReservationDeps,
+  type ReserveResult,
 } from './reservations.js';
 import type { ReserveRequest } from './stock.schema.js';
 
@@ -43,7 +52,11 @@ const lanesOf = new WeakMap<Database, WeakMap<Clock, Lane[]>>();
  * a failed batch) is handed to the one-reservation path, which answers exactly as it always does.
  * @example await reserveStock(deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }] }, 'cart-42');
  */
-export function reserveStock(deps: ReservationDeps, body: ReserveRequest, idempotencyKey: string): Promise<ReserveResult> {
+export function reserveStock(
+  deps: ReservationDeps,
+  body: ReserveRequest,
+  idempotencyKey: string,
+): Promise<ReserveResult> {
   const lines = mergeLines(body.lines);
   return new Promise<ReserveResult>((resolve, reject) => {
     const lanes = lanesFor(deps);
@@ -58,7 +71,8 @@ function lanesFor(deps: ReservationDeps): Lane[] {
   let byClock = lanesOf.get(deps.db);
   if (!byClock) lanesOf.set(deps.db, (byClock = new WeakMap()));
   let lanes = byClock.get(deps.clock);
-  if (!lanes) byClock.set(deps.clock, (lanes = Array.from({ length: LANES }, () => ({ queue: [], busy: false }))));
+  if (!lanes)
+    byClock.set(deps.clock, (lanes = Array.from({ length: LANES }, () => ({ queue: [], busy: false }))));
   return lanes;
 }
 
@@ -83,18 +97,24 @@ function pump(deps: ReservationDeps, lane: Lane): void {
 }
 
 async function alone(deps: ReservationDeps, requests: readonly Request[]): Promise<void> {
-  await Promise.all(requests.map(async (r) => {
-    try {
-      r.resolve(await reserveAlone(deps, r.body, r.key));
-    } catch (e) {
-      r.reject(e);
-    }
-  }));
+  await Promise.all(
+    requests.map(async (r) => {
+      try {
+        r.resolve(await reserveAlone(deps, r.body, r.key));
+      } catch (e) {
+        r.reject(e);
+      }
+    }),
+  );
 }
 
 /** Several reservations in one transaction (see `reserveStock`). */
 async function together(deps: ReservationDeps, batch: readonly Request[]): Promise<void> {
-  let outcome: { granted: Array<{ request: Request; reservation: NewReservation }>; refused: Array<{ request: Request; error: Error }>; handOver: Request[] };
+  let outcome: {
+    granted: Array<{ request: Request; reservation: NewReservation }>;
+    refused: Array<{ request: Request; error: Error }>;
+    handOver: Request[];
+  };
   let revision: number;
   try {
     ({ result: outcome, revision } = await runWrite(deps, async (w) => {
@@ -110,12 +130,19 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
       const handOver = batch.filter((r) => !owners.includes(r));
 
       // Lock every level the batch needs, in the one lock order, and decide in arrival order on a copy.
-      const wanted = [...new Map(owners.flatMap((r) => r.lines).map((l) => [levelKey(l.sku, l.locationId), l])).values()];
-      const locked = wanted.length === 0 ? [] : (await sql<StockLevelState>`
+      const wanted = [
+        ...new Map(owners.flatMap((r) => r.lines).map((l) => [levelKey(l.sku, l.locationId), l])).values(),
+      ];
+      const locked =
+        wanted.length === 0
+          ? []
+          : (
+              await sql<StockLevelState>`
         SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
         JOIN unnest(${wanted.map((l) => l.sku)}::text[], ${wanted.map((l) => l.locationId)}::text[]) AS t(sku, location_id)
           ON s.sku = t.sku AND s.location_id = t.location_id
-        ORDER BY s.sku, s.location_id FOR UPDATE OF s`.execute(w.tx)).rows;
+        ORDER BY s.sku, s.location_id FOR UPDATE OF s`.execute(w.tx)
+            ).rows;
       const levels = new Map(locked.map((l) => [levelKey(l.sku, l.locationId), { ...l }]));
       const granted: Array<{ request: Request; reservation: NewReservation }> = [];
       const refused: Array<{ request: Request; error: Error }> = [];
@@ -133,52 +160,84 @@ async function together(deps: ReservationDeps, batch: readonly Request[]): Promi
           unclaim.push(r.key);
           continue;
         }
-        r.lines.forEach((l, i) => { rows[i]!.reserved += l.quantity; });
+        r.lines.forEach((l, i) => {
+          rows[i]!.reserved += l.quantity;
+        });
         granted.push({ request: r, reservation: newReservation(r.body, r.lines, w.now) });
       }
-      if (unclaim.length > 0) await sql`DELETE FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${unclaim}::text[])`.execute(w.tx);
+      if (unclaim.length > 0)
+        await sql`DELETE FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${unclaim}::text[])`.execute(
+          w.tx,
+        );
       if (granted.length === 0) return { granted, refused, handOver };
 
       const g = granted.map((x) => x.reservation);
       await sql`INSERT INTO reservations (id, status, channel, client_id, customer_id, expires_at, revision, created_at, updated_at)
         SELECT t.id, 'ACTIVE', t.channel, t.client_id, t.customer_id, t.expires_at, 0, ${w.now}, ${w.now}
         FROM unnest(${g.map((x) => x.id)}::uuid[], ${g.map((x) => x.channel)}::text[], ${g.map((x) => x.clientId)}::uuid[], ${g.map((x) => x.customerId)}::uuid[],
-                    ${g.map((x) => x.expiresAt)}::timestamptz[]) AS t(id, channel, client_id, customer_id, expires_at)`.execute(w.tx);
+                    ${g.map((x) => x.expiresAt)}::timestamptz[]) AS t(id, channel, client_id, customer_id, expires_at)`.execute(
+        w.tx,
+      );
       const lineRows = g.flatMap((x) => x.lines.map((l, i) => ({ id: x.id, n: i + 1, ...l })));
       await sql`INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
         SELECT * FROM unnest(${lineRows.map((l) => l.id)}::uuid[], ${lineRows.map((l) => l.n)}::int[], ${lineRows.map((l) => l.sku)}::text[],
-                             ${lineRows.map((l) => l.locationId)}::text[], ${lineRows.map((l) => l.quantity)}::int[])`.execute(w.tx);
+                             ${lineRows.map((l) => l.locationId)}::text[], ${lineRows.map((l) => l.quantity)}::int[])`.execute(
+        w.tx,
+      );
 
       // One conditional UPDATE per level for what the batch granted on it: the database re-checks every promise.
-      const t = locked.map((l) => ({ ...l, quantity: levels.get(levelKey(l.sku, l.locationId))!.reserved - l.reserved })).filter((x) => x.quantity > 0);
+      const t = locked
+        .map((l) => ({ ...l, quantity: levels.get(levelKey(l.sku, l.locationId))!.reserved - l.reserved }))
+        .filter((x) => x.quantity > 0);
       const updated = await sql<StockLevelState>`
         UPDATE stock_levels s SET reserved = s.reserved + t.quantity
         FROM unnest(${t.map((x) => x.sku)}::text[], ${t.map((x) => x.locationId)}::text[], ${t.map((x) => x.quantity)}::int[]) AS t(sku, location_id, quantity)
         WHERE s.sku = t.sku AND s.location_id = t.location_id AND s.on_hand - s.reserved - s.safety_stock >= t.quantity
         RETURNING s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock`.execute(w.tx);
-      if (updated.rows.length !== t.length) throw new Error('a locked stock level no longer had the units the batch was granted');
+      if (updated.rows.length !== t.length)
+        throw new Error('a locked stock level no longer had the units the batch was granted');
 
       const change = new StockChange(w, 'reservation');
       for (const row of updated.rows) change.touched(row);
-      for (const l of lineRows) change.record({ sku: l.sku, locationId: l.locationId, kind: 'RESERVATION', reservedDelta: l.quantity, reference: l.id });
-      w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ANY(${g.map((x) => x.id)}::uuid[])`);
+      for (const l of lineRows)
+        change.record({
+          sku: l.sku,
+          locationId: l.locationId,
+          kind: 'RESERVATION',
+          reservedDelta: l.quantity,
+          reference: l.id,
+        });
+      w.atRevisionSql(
+        (rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ANY(${g.map((x) => x.id)}::uuid[])`,
+      );
       for (const x of g) w.emit(reservationCreated(x));
       change.announce();
       // Each key answers a replay with its own reservation, at the batch's revision.
       const answers = JSON.stringify(granted.map((x) => ({ key: x.request.key, result: x.reservation })));
-      w.atRevisionSql((rev) => sql`UPDATE idempotency_keys k SET response = jsonb_build_object('result', a.result, 'revision', ${rev})
+      w.atRevisionSql(
+        (
+          rev,
+        ) => sql`UPDATE idempotency_keys k SET response = jsonb_build_object('result', a.result, 'revision', ${rev})
         FROM jsonb_to_recordset(${answers}::jsonb) AS a(key text, result jsonb)
-        WHERE k.scope = ${RESERVE_SCOPE} AND k.key = a.key`);
+        WHERE k.scope = ${RESERVE_SCOPE} AND k.key = a.key`,
+      );
       return { granted, refused, handOver };
     }));
   } catch (e) {
     // The batch failed as a whole: each reservation takes its own path (a committed one replays by its key).
-    deps.logger.warn({ err: e, size: batch.length }, 'reservation batch failed; each reservation is retried on its own');
+    deps.logger.warn(
+      { err: e, size: batch.length },
+      'reservation batch failed; each reservation is retried on its own',
+    );
     await alone(deps, batch);
     return;
   }
-  await scheduleExpiries(deps, outcome.granted.map((x) => x.reservation));
-  for (const x of outcome.granted) x.request.resolve({ reservation: { ...x.reservation, revision }, revision, replayed: false });
+  await scheduleExpiries(
+    deps,
+    outcome.granted.map((x) => x.reservation),
+  );
+  for (const x of outcome.granted)
+    x.request.resolve({ reservation: { ...x.reservation, revision }, revision, replayed: false });
   for (const x of outcome.refused) x.request.reject(x.error);
   await alone(deps, outcome.handOver);
 }

@@ -2,11 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { DomainError, runWrite, type Executor, type PendingEvent, type WriteContext } from '../../shared/index.js';
+import {
+  DomainError,
+  runWrite,
+  type Executor,
+  type PendingEvent,
+  type WriteContext,
+} from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
-import { DEFAULT_RESERVATION_TTL_SECONDS, type CommitReservationInput, type ReserveBody, type ReserveRequest } from './stock.schema.js';
+import {
+  DEFAULT_RESERVATION_TTL_SECONDS,
+  type CommitReservationInput,
+  type ReserveBody,
+  type ReserveRequest,
+} from './stock.schema.js';
 
 export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
@@ -67,8 +78,13 @@ export interface NewReservation {
 export function newReservation(body: ReserveRequest, lines: Line[], now: Date): NewReservation {
   const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
   return {
-    id: randomUUID(), status: 'ACTIVE', channel: body.channel ?? null, clientId: body.clientId ?? null, customerId: body.customerId ?? null,
-    lines, expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+    id: randomUUID(),
+    status: 'ACTIVE',
+    channel: body.channel ?? null,
+    clientId: body.clientId ?? null,
+    customerId: body.customerId ?? null,
+    lines,
+    expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
   };
 }
 
@@ -82,7 +98,12 @@ export function reserveRequestOf(body: ReserveRequest): ReserveBody {
 }
 
 export function reservationCreated(r: NewReservation): PendingEvent {
-  return { type: 'reservation.created', aggregateType: 'reservation', aggregateId: r.id, payload: { reservationId: r.id, expiresAt: r.expiresAt, lines: r.lines } };
+  return {
+    type: 'reservation.created',
+    aggregateType: 'reservation',
+    aggregateId: r.id,
+    payload: { reservationId: r.id, expiresAt: r.expiresAt, lines: r.lines },
+  };
 }
 
 /** Lines hitting the same (sku, location) are one demand on one row; merged and sorted in lock order. */
@@ -97,14 +118,29 @@ export function mergeLines(lines: readonly Line[]): Line[] {
   return [...merged.values()].sort(byLockOrder);
 }
 
-async function insufficient(tx: Executor, line: { sku: string; locationId: string; quantity: number }): Promise<never> {
+async function insufficient(
+  tx: Executor,
+  line: { sku: string; locationId: string; quantity: number },
+): Promise<never> {
   await assertKnown(tx, [line.sku], [line.locationId]);
-  const level = await tx.selectFrom('stockLevels').select(['onHand', 'reserved', 'safetyStock']).where('sku', '=', line.sku).where('locationId', '=', line.locationId).executeTakeFirst();
+  const level = await tx
+    .selectFrom('stockLevels')
+    .select(['onHand', 'reserved', 'safetyStock'])
+    .where('sku', '=', line.sku)
+    .where('locationId', '=', line.locationId)
+    .executeTakeFirst();
   throw insufficientStock(line, level ? availableOf(level) : 0);
 }
 
-export function insufficientStock(line: { sku: string; locationId: string; quantity: number }, available: number): DomainError {
-  return new DomainError('INSUFFICIENT_STOCK', `Only ${available} of ${line.quantity} units of ${line.sku} available at ${line.locationId}`, { sku: line.sku, locationId: line.locationId, requested: line.quantity, available });
+export function insufficientStock(
+  line: { sku: string; locationId: string; quantity: number },
+  available: number,
+): DomainError {
+  return new DomainError(
+    'INSUFFICIENT_STOCK',
+    `Only ${available} of ${line.quantity} units of ${line.sku} available at ${line.locationId}`,
+    { sku: line.sku, locationId: line.locationId, requested: line.quantity, available },
+  );
 }
 
 /**
@@ -114,44 +150,84 @@ export function insufficientStock(line: { sku: string; locationId: string; quant
  * served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the delayed expiry job is
  * scheduled after commit.
  */
-export async function reserveAlone(deps: Deps, body: ReserveRequest, idempotencyKey: string): Promise<ReserveResult> {
+export async function reserveAlone(
+  deps: Deps,
+  body: ReserveRequest,
+  idempotencyKey: string,
+): Promise<ReserveResult> {
   const lines = mergeLines(body.lines);
-  const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const r = newReservation(body, lines, w.now);
-    const id = r.id;
-    await w.tx.insertInto('reservations').values({ id, status: r.status, channel: r.channel, clientId: r.clientId, customerId: r.customerId, expiresAt: new Date(r.expiresAt), revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
-    await w.tx.insertInto('reservationLines').values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l }))).execute();
-    const change = new StockChange(w, 'reservation');
-    for (const line of lines) {
-      const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      const r = newReservation(body, lines, w.now);
+      const id = r.id;
+      await w.tx
+        .insertInto('reservations')
+        .values({
+          id,
+          status: r.status,
+          channel: r.channel,
+          clientId: r.clientId,
+          customerId: r.customerId,
+          expiresAt: new Date(r.expiresAt),
+          revision: 0,
+          createdAt: w.now,
+          updatedAt: w.now,
+        })
+        .execute();
+      await w.tx
+        .insertInto('reservationLines')
+        .values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l })))
+        .execute();
+      const change = new StockChange(w, 'reservation');
+      for (const line of lines) {
+        const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
         UPDATE stock_levels SET reserved = reserved + ${line.quantity}
         WHERE sku = ${line.sku} AND location_id = ${line.locationId} AND on_hand - reserved - safety_stock >= ${line.quantity}
         RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-      const level = row.rows[0];
-      if (!level) await insufficient(w.tx, line);
-      change.touched({ sku: line.sku, locationId: line.locationId, ...level! });
-      change.record({ sku: line.sku, locationId: line.locationId, kind: 'RESERVATION', reservedDelta: line.quantity, reference: id });
-    }
-    w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
-    w.emit(reservationCreated(r));
-    change.announce();
-    return r;
-  }, { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: reserveRequestOf(body) } });
+        const level = row.rows[0];
+        if (!level) await insufficient(w.tx, line);
+        change.touched({ sku: line.sku, locationId: line.locationId, ...level! });
+        change.record({
+          sku: line.sku,
+          locationId: line.locationId,
+          kind: 'RESERVATION',
+          reservedDelta: line.quantity,
+          reference: id,
+        });
+      }
+      w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
+      w.emit(reservationCreated(r));
+      change.announce();
+      return r;
+    },
+    { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: reserveRequestOf(body) } },
+  );
   if (!replayed) await scheduleExpiries(deps, [result]);
   return { reservation: { ...result, revision }, revision, replayed };
 }
 
 /** Adds the delayed expiry jobs of new reservations (one Redis round trip for all). */
-export async function scheduleExpiries(deps: Deps, reservations: ReadonlyArray<{ id: string; expiresAt: string }>): Promise<void> {
+export async function scheduleExpiries(
+  deps: Deps,
+  reservations: ReadonlyArray<{ id: string; expiresAt: string }>,
+): Promise<void> {
   if (reservations.length === 0) return;
   const now = deps.clock.now().getTime();
   try {
-    await deps.queues.reservations.addBulk(reservations.map((r) => ({
-      name: 'expire', data: { reservationId: r.id }, opts: { jobId: r.id, delay: Math.max(0, new Date(r.expiresAt).getTime() - now) },
-    })));
+    await deps.queues.reservations.addBulk(
+      reservations.map((r) => ({
+        name: 'expire',
+        data: { reservationId: r.id },
+        opts: { jobId: r.id, delay: Math.max(0, new Date(r.expiresAt).getTime() - now) },
+      })),
+    );
   } catch (e) {
     // Redis unavailable: the periodic sweep expires them instead. The reservations themselves are committed.
-    deps.logger.warn({ err: e, reservationIds: reservations.map((r) => r.id) }, 'could not schedule reservation expiry; the sweep will expire them');
+    deps.logger.warn(
+      { err: e, reservationIds: reservations.map((r) => r.id) },
+      'could not schedule reservation expiry; the sweep will expire them',
+    );
   }
 }
 
@@ -160,24 +236,56 @@ export async function getReservation(db: Executor, id: string): Promise<Reservat
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
   const r = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) return null;
-  const lines = await db.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', id).orderBy('lineNo').execute();
-  return { id: r.id, status: r.status, channel: r.channel, clientId: r.clientId, customerId: r.customerId, lines, expiresAt: r.expiresAt.toISOString(), revision: r.revision };
+  const lines = await db
+    .selectFrom('reservationLines')
+    .select(['sku', 'locationId', 'quantity'])
+    .where('reservationId', '=', id)
+    .orderBy('lineNo')
+    .execute();
+  return {
+    id: r.id,
+    status: r.status,
+    channel: r.channel,
+    clientId: r.clientId,
+    customerId: r.customerId,
+    lines,
+    expiresAt: r.expiresAt.toISOString(),
+    revision: r.revision,
+  };
 }
 
 /** Gives a reservation's units back (ledger RELEASE) and sets its final status. Expects the row locked and ACTIVE. */
 async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIRED'): Promise<void> {
-  const lines = mergeLines(await w.tx.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', id).execute());
+  const lines = mergeLines(
+    await w.tx
+      .selectFrom('reservationLines')
+      .select(['sku', 'locationId', 'quantity'])
+      .where('reservationId', '=', id)
+      .execute(),
+  );
   const change = new StockChange(w, status === 'EXPIRED' ? 'reservation-expired' : 'reservation-released');
   for (const line of lines) {
     const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
       UPDATE stock_levels SET reserved = reserved - ${line.quantity} WHERE sku = ${line.sku} AND location_id = ${line.locationId}
       RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
     change.touched({ sku: line.sku, locationId: line.locationId, ...row.rows[0]! });
-    change.record({ sku: line.sku, locationId: line.locationId, kind: 'RELEASE', reservedDelta: -line.quantity, reference: id, reason: status.toLowerCase() });
+    change.record({
+      sku: line.sku,
+      locationId: line.locationId,
+      kind: 'RELEASE',
+      reservedDelta: -line.quantity,
+      reference: id,
+      reason: status.toLowerCase(),
+    });
   }
   await w.tx.updateTable('reservations').set({ status, updatedAt: w.now }).where('id', '=', id).execute();
   w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
-  w.emit({ type: 'reservation.released', aggregateType: 'reservation', aggregateId: id, payload: { reservationId: id, status } });
+  w.emit({
+    type: 'reservation.released',
+    aggregateType: 'reservation',
+    aggregateId: id,
+    payload: { reservationId: id, status },
+  });
   change.announce();
 }
 
@@ -188,16 +296,36 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
  * release happens — for a reservation made on a caller's behalf by a request that then failed, so that the failed
  * request leaves nothing behind and its key can be used again (it then reserves afresh).
  */
-export async function releaseReservation(deps: Deps, id: string, opts: { forgetReserveKey?: string } = {}): Promise<{ reservation: ReservationView; revision: number }> {
+export async function releaseReservation(
+  deps: Deps,
+  id: string,
+  opts: { forgetReserveKey?: string } = {},
+): Promise<{ reservation: ReservationView; revision: number }> {
   const { revision } = await runWrite(deps, async (w) => {
-    const r = /^[0-9a-f-]{36}$/i.test(id) ? await w.tx.selectFrom('reservations').select(['status']).where('id', '=', id).forUpdate().executeTakeFirst() : undefined;
+    const r = /^[0-9a-f-]{36}$/i.test(id)
+      ? await w.tx
+          .selectFrom('reservations')
+          .select(['status'])
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst()
+      : undefined;
     if (!r) throw new DomainError('NOT_FOUND', `No reservation ${id}`, { reservationId: id });
-    if (r.status === 'COMMITTED') throw new DomainError('CONFLICT', `Reservation ${id} was committed to an order; return the items instead`, { reservationId: id, status: r.status });
+    if (r.status === 'COMMITTED')
+      throw new DomainError(
+        'CONFLICT',
+        `Reservation ${id} was committed to an order; return the items instead`,
+        { reservationId: id, status: r.status },
+      );
     if (r.status !== 'ACTIVE') return;
     await giveBack(w, id, 'RELEASED');
     if (opts.forgetReserveKey) {
-      await w.tx.deleteFrom('idempotencyKeys').where('scope', '=', RESERVE_SCOPE).where('key', '=', opts.forgetReserveKey)
-        .where(sql<boolean>`response -> 'result' ->> 'id' = ${id}`).execute();
+      await w.tx
+        .deleteFrom('idempotencyKeys')
+        .where('scope', '=', RESERVE_SCOPE)
+        .where('key', '=', opts.forgetReserveKey)
+        .where(sql<boolean>`response -> 'result' ->> 'id' = ${id}`)
+        .execute();
     }
   });
   await deps.queues.reservations.remove(id).catch(() => undefined);
@@ -205,9 +333,17 @@ export async function releaseReservation(deps: Deps, id: string, opts: { forgetR
 }
 
 /** Expires a reservation if it is still active and due; a no-op otherwise (safe to run twice). */
-export async function expireReservation(deps: Pick<BackofficeDeps, 'db' | 'clock'>, id: string): Promise<boolean> {
+export async function expireReservation(
+  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
+  id: string,
+): Promise<boolean> {
   const { result } = await runWrite(deps, async (w) => {
-    const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt']).where('id', '=', id).forUpdate().executeTakeFirst();
+    const r = await w.tx
+      .selectFrom('reservations')
+      .select(['status', 'expiresAt'])
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
     if (!r || r.status !== 'ACTIVE' || r.expiresAt > w.now) return false;
     await giveBack(w, id, 'EXPIRED');
     return true;
@@ -216,8 +352,18 @@ export async function expireReservation(deps: Pick<BackofficeDeps, 'db' | 'clock
 }
 
 /** Safety net for expiry jobs lost with Redis: expires up to `limit` overdue reservations. */
-export async function sweepExpiredReservations(deps: Pick<BackofficeDeps, 'db' | 'clock'>, limit = 200): Promise<number> {
-  const due = await deps.db.selectFrom('reservations').select('id').where('status', '=', 'ACTIVE').where('expiresAt', '<=', deps.clock.now()).orderBy('expiresAt').limit(limit).execute();
+export async function sweepExpiredReservations(
+  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
+  limit = 200,
+): Promise<number> {
+  const due = await deps.db
+    .selectFrom('reservations')
+    .select('id')
+    .where('status', '=', 'ACTIVE')
+    .where('expiresAt', '<=', deps.clock.now())
+    .orderBy('expiresAt')
+    .limit(limit)
+    .execute();
   let n = 0;
   for (const { id } of due) if (await expireReservation(deps, id)) n++;
   return n;
@@ -231,69 +377,183 @@ export async function sweepExpiredReservations(deps: Pick<BackofficeDeps, 'db' |
  * and quantities; null keeps them) — for prices that depend on rows other orders change, such as promotion budgets.
  * `also` runs other layers' work in the same transaction once the order is written.
  */
-export async function commitReservation(deps: Deps, input: CommitReservationInput, idempotencyKey: string, opts: OrderHooks<CommitReservationInput['lines']> = {}): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
-  const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    if (opts.lockFirst) await opts.lockFirst(w);
-    const r = await w.tx.selectFrom('reservations').select(['status', 'expiresAt', 'channel']).where('id', '=', input.reservationId).forUpdate().executeTakeFirst();
-    if (!r) throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, { reservationId: input.reservationId });
-    if (r.status !== 'ACTIVE') throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, { reservationId: input.reservationId, status: r.status });
-    if (r.expiresAt <= w.now) throw new DomainError('CONFLICT', `Reservation ${input.reservationId} expired at ${r.expiresAt.toISOString()}`, { reservationId: input.reservationId, status: 'EXPIRED' });
-    const reserved = mergeLines(await w.tx.selectFrom('reservationLines').select(['sku', 'locationId', 'quantity']).where('reservationId', '=', input.reservationId).execute());
-    const quoted = [...input.lines].sort(byLockOrder);
-    if (!sameUnits(quoted, reserved)) throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', { reservationId: input.reservationId });
-    const orderId = input.orderId ?? randomUUID();
-    const change = new StockChange(w, 'sale');
-    for (const l of quoted) {
-      const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
+export async function commitReservation(
+  deps: Deps,
+  input: CommitReservationInput,
+  idempotencyKey: string,
+  opts: OrderHooks<CommitReservationInput['lines']> = {},
+): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      if (opts.lockFirst) await opts.lockFirst(w);
+      const r = await w.tx
+        .selectFrom('reservations')
+        .select(['status', 'expiresAt', 'channel'])
+        .where('id', '=', input.reservationId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!r)
+        throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, {
+          reservationId: input.reservationId,
+        });
+      if (r.status !== 'ACTIVE')
+        throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, {
+          reservationId: input.reservationId,
+          status: r.status,
+        });
+      if (r.expiresAt <= w.now)
+        throw new DomainError(
+          'CONFLICT',
+          `Reservation ${input.reservationId} expired at ${r.expiresAt.toISOString()}`,
+          { reservationId: input.reservationId, status: 'EXPIRED' },
+        );
+      const reserved = mergeLines(
+        await w.tx
+          .selectFrom('reservationLines')
+          .select(['sku', 'locationId', 'quantity'])
+          .where('reservationId', '=', input.reservationId)
+          .execute(),
+      );
+      const quoted = [...input.lines].sort(byLockOrder);
+      if (!sameUnits(quoted, reserved))
+        throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', {
+          reservationId: input.reservationId,
+        });
+      const orderId = input.orderId ?? randomUUID();
+      const change = new StockChange(w, 'sale');
+      for (const l of quoted) {
+        const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
         UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity} WHERE sku = ${l.sku} AND location_id = ${l.locationId}
         RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-      change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
-      change.record({ sku: l.sku, locationId: l.locationId, kind: 'SALE', onHandDelta: -l.quantity, reservedDelta: -l.quantity, reference: orderId });
-    }
-    // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices depend on.
-    const repriced = opts.reprice ? await opts.reprice(w) : null;
-    const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
-    if (!sameUnits(priced, reserved)) throw new Error('repricing changed the units of an order');
-    const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
-    await w.tx.insertInto('orders').values({ id: orderId, kind: 'ONLINE', reservationId: input.reservationId, locationId: null, customerRef: input.customerRef ?? null, channel: input.channel ?? r.channel, currency: input.currency, totalAmount, revision: 0, createdAt: w.now }).execute();
-    await w.tx.insertInto('orderLines').values(priced.map((l, i) => ({ orderId, lineNo: i + 1, sku: l.sku, locationId: l.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount }))).execute();
-    await w.tx.updateTable('reservations').set({ status: 'COMMITTED', updatedAt: w.now }).where('id', '=', input.reservationId).execute();
-    if (opts.also) await opts.also(w, orderId);
-    w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`);
-    w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-    w.emit({ type: 'reservation.committed', aggregateType: 'reservation', aggregateId: input.reservationId, payload: { reservationId: input.reservationId, orderId } });
-    w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'ONLINE', customerRef: input.customerRef ?? null, locationId: null, currency: input.currency, totalAmount, lines: priced } });
-    change.announce();
-    return { orderId, totalAmount };
-  }, { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } });
+        change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
+        change.record({
+          sku: l.sku,
+          locationId: l.locationId,
+          kind: 'SALE',
+          onHandDelta: -l.quantity,
+          reservedDelta: -l.quantity,
+          reference: orderId,
+        });
+      }
+      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices depend on.
+      const repriced = opts.reprice ? await opts.reprice(w) : null;
+      const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
+      if (!sameUnits(priced, reserved)) throw new Error('repricing changed the units of an order');
+      const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
+      await w.tx
+        .insertInto('orders')
+        .values({
+          id: orderId,
+          kind: 'ONLINE',
+          reservationId: input.reservationId,
+          locationId: null,
+          customerRef: input.customerRef ?? null,
+          channel: input.channel ?? r.channel,
+          currency: input.currency,
+          totalAmount,
+          revision: 0,
+          createdAt: w.now,
+        })
+        .execute();
+      await w.tx
+        .insertInto('orderLines')
+        .values(
+          priced.map((l, i) => ({
+            orderId,
+            lineNo: i + 1,
+            sku: l.sku,
+            locationId: l.locationId,
+            quantity: l.quantity,
+            unitAmount: l.unitAmount,
+            lineAmount: l.lineAmount,
+          })),
+        )
+        .execute();
+      await w.tx
+        .updateTable('reservations')
+        .set({ status: 'COMMITTED', updatedAt: w.now })
+        .where('id', '=', input.reservationId)
+        .execute();
+      if (opts.also) await opts.also(w, orderId);
+      w.atRevisionSql(
+        (rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`,
+      );
+      w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
+      w.emit({
+        type: 'reservation.committed',
+        aggregateType: 'reservation',
+        aggregateId: input.reservationId,
+        payload: { reservationId: input.reservationId, orderId },
+      });
+      w.emit({
+        type: 'sale.committed',
+        aggregateType: 'order',
+        aggregateId: orderId,
+        payload: {
+          orderId,
+          kind: 'ONLINE',
+          customerRef: input.customerRef ?? null,
+          locationId: null,
+          currency: input.currency,
+          totalAmount,
+          lines: priced,
+        },
+      });
+      change.announce();
+      return { orderId, totalAmount };
+    },
+    { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } },
+  );
   if (!replayed) await deps.queues.reservations.remove(input.reservationId).catch(() => undefined);
   return { ...result, revision, replayed };
 }
 
 /** Lines in lock order with the same (sku, location, quantity) one by one. */
 function sameUnits(a: readonly Line[], b: readonly Line[]): boolean {
-  return a.length === b.length && a.every((p, i) => p.sku === b[i]!.sku && p.locationId === b[i]!.locationId && p.quantity === b[i]!.quantity);
+  return (
+    a.length === b.length &&
+    a.every(
+      (p, i) => p.sku === b[i]!.sku && p.locationId === b[i]!.locationId && p.quantity === b[i]!.quantity,
+    )
+  );
 }
 
 /**
  * The worker that expires reservations at their instant (delayed BullMQ jobs, job id = reservation id), plus a
  * periodic sweep for jobs lost with Redis. A job that fires a little early waits for the due instant.
  */
-export async function startReservationExpiryWorker(deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>, opts: { sweepEveryMs?: number } = {}): Promise<{ stop(): Promise<void> }> {
+export async function startReservationExpiryWorker(
+  deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>,
+  opts: { sweepEveryMs?: number } = {},
+): Promise<{ stop(): Promise<void> }> {
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const worker = new Worker<{ reservationId: string }>(QUEUE_NAMES.reservations, async (job) => {
-    const r = await deps.db.selectFrom('reservations').select(['status', 'expiresAt']).where('id', '=', job.data.reservationId).executeTakeFirst();
-    if (!r || r.status !== 'ACTIVE') return;
-    const early = r.expiresAt.getTime() - deps.clock.now().getTime();
-    if (early > 0 && early < 60_000) await new Promise((res) => setTimeout(res, early));
-    await expireReservation(deps, job.data.reservationId);
-  }, { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: 8 });
+  const worker = new Worker<{ reservationId: string }>(
+    QUEUE_NAMES.reservations,
+    async (job) => {
+      const r = await deps.db
+        .selectFrom('reservations')
+        .select(['status', 'expiresAt'])
+        .where('id', '=', job.data.reservationId)
+        .executeTakeFirst();
+      if (!r || r.status !== 'ACTIVE') return;
+      const early = r.expiresAt.getTime() - deps.clock.now().getTime();
+      if (early > 0 && early < 60_000) await new Promise((res) => setTimeout(res, early));
+      await expireReservation(deps, job.data.reservationId);
+    },
+    { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: 8 },
+  );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'reservation expiry worker error'));
   const sweepEvery = opts.sweepEveryMs ?? 30_000;
   let sweeping = Promise.resolve();
   const timer = setInterval(() => {
-    sweeping = sweeping.then(() => sweepExpiredReservations(deps).then(() => undefined, (e: unknown) => deps.logger.warn({ err: e }, 'reservation sweep failed')));
+    sweeping = sweeping.then(() =>
+      sweepExpiredReservations(deps).then(
+        () => undefined,
+        (e: unknown) => deps.logger.warn({ err: e }, 'reservation sweep failed'),
+      ),
+    );
   }, sweepEvery);
   timer.unref();
   return {
@@ -310,10 +570,17 @@ export async function startReservationExpiryWorker(deps: Pick<BackofficeDeps, 'd
  * What a channel client holds now: the units of its active, unexpired reservations (0 for none), and whether the
  * reservation idempotency key `idempotencyKey` was used already (a replay, answered from its record whatever it holds).
  */
-export async function unitsHeldBy(db: Executor, clientId: string, idempotencyKey: string, now: Date): Promise<{ units: number; replay: boolean }> {
+export async function unitsHeldBy(
+  db: Executor,
+  clientId: string,
+  idempotencyKey: string,
+  now: Date,
+): Promise<{ units: number; replay: boolean }> {
   const r = await sql<{ units: string; replay: boolean }>`
     SELECT coalesce((SELECT sum(l.quantity) FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id
                      WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at > ${now}), 0) AS units,
-           EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
+           EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(
+    db,
+  );
   return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };
 }

@@ -13,46 +13,147 @@ import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
  * same transaction (see OrderHooks): all of it commits with the order or none does; what they throw refuses the sale.
  * @example await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }] }, 'till-7-0001');
  */
-export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, idempotencyKey: string, opts: OrderHooks<StoreSaleInput['lines']> = {}): Promise<{ orderId: string; totalAmount: number; discrepancies: Array<{ sku: string; shortfall: number }>; revision: number; replayed: boolean }> {
-  const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    if (opts.lockFirst) await opts.lockFirst(w);
-    await assertKnown(w.tx, input.lines.map((l) => l.sku), [input.locationId]);
-    const levels = await lockLevels(w, input.lines.map((l) => ({ sku: l.sku, locationId: input.locationId })));
-    const orderId = input.orderId ?? randomUUID();
-    // Repriced once the stock rows are locked (see OrderHooks): the same lines, possibly other amounts.
-    const repriced = opts.reprice ? await opts.reprice(w) : null;
-    if (repriced && (repriced.length !== input.lines.length || repriced.some((l, i) => l.sku !== input.lines[i]!.sku || l.quantity !== input.lines[i]!.quantity))) throw new Error('repricing changed the units of a sale');
-    const lines = (repriced ?? input.lines).map((l) => ({ ...l, lineAmount: l.lineAmount ?? l.unitAmount * l.quantity }));
-    if (lines.some((l) => !Number.isSafeInteger(l.lineAmount) || l.lineAmount > 1_000_000_000_000)) throw new DomainError('BAD_USER_INPUT', 'A line amount is too large', {});
-    const totalAmount = lines.reduce((s, l) => s + l.lineAmount, 0);
-    await w.tx.insertInto('orders').values({ id: orderId, kind: 'STORE', reservationId: null, locationId: input.locationId, customerRef: input.customerRef ?? null, channel: input.channel ?? 'STORE', currency: input.currency, totalAmount, revision: 0, createdAt: w.now }).execute();
-    await w.tx.insertInto('orderLines').values(lines.map((l, i) => ({ orderId, lineNo: i + 1, sku: l.sku, locationId: input.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount }))).execute();
-    const change = new StockChange(w, 'store-sale');
-    const discrepancies: Array<{ sku: string; shortfall: number }> = [];
-    for (const l of lines) {
-      const level = levels.get(levelKey(l.sku, input.locationId))!;
-      const free = level.onHand - level.reserved;
-      if (free < l.quantity) {
-        const shortfall = l.quantity - free;
-        level.onHand += shortfall;
-        change.record({ sku: l.sku, locationId: input.locationId, kind: 'DISCREPANCY', onHandDelta: shortfall, reference: orderId, reason: 'sold more than the books held' });
-        discrepancies.push({ sku: l.sku, shortfall });
-        w.emit({ type: 'stock.discrepancy', aggregateType: 'stock', aggregateId: l.sku, payload: { sku: l.sku, locationId: input.locationId, shortfall, reference: orderId } });
+export async function recordStoreSale(
+  deps: WriteDeps,
+  input: StoreSaleInput,
+  idempotencyKey: string,
+  opts: OrderHooks<StoreSaleInput['lines']> = {},
+): Promise<{
+  orderId: string;
+  totalAmount: number;
+  discrepancies: Array<{ sku: string; shortfall: number }>;
+  revision: number;
+  replayed: boolean;
+}> {
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      if (opts.lockFirst) await opts.lockFirst(w);
+      await assertKnown(
+        w.tx,
+        input.lines.map((l) => l.sku),
+        [input.locationId],
+      );
+      const levels = await lockLevels(
+        w,
+        input.lines.map((l) => ({ sku: l.sku, locationId: input.locationId })),
+      );
+      const orderId = input.orderId ?? randomUUID();
+      // Repriced once the stock rows are locked (see OrderHooks): the same lines, possibly other amounts.
+      const repriced = opts.reprice ? await opts.reprice(w) : null;
+      if (
+        repriced &&
+        (repriced.length !== input.lines.length ||
+          repriced.some((l, i) => l.sku !== input.lines[i]!.sku || l.quantity !== input.lines[i]!.quantity))
+      )
+        throw new Error('repricing changed the units of a sale');
+      const lines = (repriced ?? input.lines).map((l) => ({
+        ...l,
+        lineAmount: l.lineAmount ?? l.unitAmount * l.quantity,
+      }));
+      if (lines.some((l) => !Number.isSafeInteger(l.lineAmount) || l.lineAmount > 1_000_000_000_000))
+        throw new DomainError('BAD_USER_INPUT', 'A line amount is too large', {});
+      const totalAmount = lines.reduce((s, l) => s + l.lineAmount, 0);
+      await w.tx
+        .insertInto('orders')
+        .values({
+          id: orderId,
+          kind: 'STORE',
+          reservationId: null,
+          locationId: input.locationId,
+          customerRef: input.customerRef ?? null,
+          channel: input.channel ?? 'STORE',
+          currency: input.currency,
+          totalAmount,
+          revision: 0,
+          createdAt: w.now,
+        })
+        .execute();
+      await w.tx
+        .insertInto('orderLines')
+        .values(
+          lines.map((l, i) => ({
+            orderId,
+            lineNo: i + 1,
+            sku: l.sku,
+            locationId: input.locationId,
+            quantity: l.quantity,
+            unitAmount: l.unitAmount,
+            lineAmount: l.lineAmount,
+          })),
+        )
+        .execute();
+      const change = new StockChange(w, 'store-sale');
+      const discrepancies: Array<{ sku: string; shortfall: number }> = [];
+      for (const l of lines) {
+        const level = levels.get(levelKey(l.sku, input.locationId))!;
+        const free = level.onHand - level.reserved;
+        if (free < l.quantity) {
+          const shortfall = l.quantity - free;
+          level.onHand += shortfall;
+          change.record({
+            sku: l.sku,
+            locationId: input.locationId,
+            kind: 'DISCREPANCY',
+            onHandDelta: shortfall,
+            reference: orderId,
+            reason: 'sold more than the books held',
+          });
+          discrepancies.push({ sku: l.sku, shortfall });
+          w.emit({
+            type: 'stock.discrepancy',
+            aggregateType: 'stock',
+            aggregateId: l.sku,
+            payload: { sku: l.sku, locationId: input.locationId, shortfall, reference: orderId },
+          });
+        }
+        level.onHand -= l.quantity;
+        change.record({
+          sku: l.sku,
+          locationId: input.locationId,
+          kind: 'SALE',
+          onHandDelta: -l.quantity,
+          reference: orderId,
+        });
       }
-      level.onHand -= l.quantity;
-      change.record({ sku: l.sku, locationId: input.locationId, kind: 'SALE', onHandDelta: -l.quantity, reference: orderId });
-    }
-    for (const level of levels.values()) {
-      const state = { sku: level.sku, locationId: level.locationId, onHand: level.onHand, reserved: level.reserved, safetyStock: level.safetyStock };
-      await writeLevel(w, state);
-      change.touched(state);
-    }
-    if (opts.also) await opts.also(w, orderId);
-    w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-    w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'STORE', customerRef: input.customerRef ?? null, locationId: input.locationId, currency: input.currency, totalAmount, lines: lines.map((l) => ({ sku: l.sku, locationId: input.locationId, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.lineAmount })) } });
-    change.announce();
-    return { orderId, totalAmount, discrepancies };
-  }, { idempotency: { scope: 'store-sale', key: idempotencyKey, request: input } });
+      for (const level of levels.values()) {
+        const state = {
+          sku: level.sku,
+          locationId: level.locationId,
+          onHand: level.onHand,
+          reserved: level.reserved,
+          safetyStock: level.safetyStock,
+        };
+        await writeLevel(w, state);
+        change.touched(state);
+      }
+      if (opts.also) await opts.also(w, orderId);
+      w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
+      w.emit({
+        type: 'sale.committed',
+        aggregateType: 'order',
+        aggregateId: orderId,
+        payload: {
+          orderId,
+          kind: 'STORE',
+          customerRef: input.customerRef ?? null,
+          locationId: input.locationId,
+          currency: input.currency,
+          totalAmount,
+          lines: lines.map((l) => ({
+            sku: l.sku,
+            locationId: input.locationId,
+            quantity: l.quantity,
+            unitAmount: l.unitAmount,
+            lineAmount: l.lineAmount,
+          })),
+        },
+      });
+      change.announce();
+      return { orderId, totalAmount, discrepancies };
+    },
+    { idempotency: { scope: 'store-sale', key: idempotencyKey, request: input } },
+  );
   return { ...result, revision, replayed };
 }
 
@@ -62,47 +163,124 @@ export async function recordStoreSale(deps: WriteDeps, input: StoreSaleInput, id
  * is a CONFLICT. The refund is each line's paid amount pro rata, rounded so that returning every unit refunds
  * exactly what was paid.
  */
-export async function returnItems(deps: WriteDeps, input: ReturnInput, idempotencyKey: string): Promise<{ returnId: string; refundAmount: number; revision: number; replayed: boolean }> {
-  const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const order = await w.tx.selectFrom('orders').select(['id', 'customerRef']).where('id', '=', input.orderId).forUpdate().executeTakeFirst();
-    if (!order) throw new DomainError('NOT_FOUND', `No order ${input.orderId}`, { orderId: input.orderId });
-    await assertKnown(w.tx, [], [input.locationId]);
-    const orderLines = await w.tx.selectFrom('orderLines').selectAll().where('orderId', '=', input.orderId).orderBy('lineNo').execute();
-    const returnId = randomUUID();
-    let refundAmount = 0;
-    const sellable = input.lines.filter((l) => l.sellable);
-    const levels = await lockLevels(w, sellable.map((l) => ({ sku: l.sku, locationId: input.locationId })));
-    const change = new StockChange(w, 'return');
-    for (const l of input.lines) {
-      let left = l.quantity;
-      for (const ol of orderLines.filter((x) => x.sku === l.sku)) {
-        const open = ol.quantity - ol.returnedQuantity;
-        const k = Math.min(open, left);
-        if (k <= 0) continue;
-        refundAmount += mulDivHalfUp(ol.lineAmount, ol.returnedQuantity + k, ol.quantity) - mulDivHalfUp(ol.lineAmount, ol.returnedQuantity, ol.quantity);
-        ol.returnedQuantity += k;
-        left -= k;
-        await w.tx.updateTable('orderLines').set({ returnedQuantity: ol.returnedQuantity }).where('orderId', '=', ol.orderId).where('lineNo', '=', ol.lineNo).execute();
+export async function returnItems(
+  deps: WriteDeps,
+  input: ReturnInput,
+  idempotencyKey: string,
+): Promise<{ returnId: string; refundAmount: number; revision: number; replayed: boolean }> {
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      const order = await w.tx
+        .selectFrom('orders')
+        .select(['id', 'customerRef'])
+        .where('id', '=', input.orderId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!order) throw new DomainError('NOT_FOUND', `No order ${input.orderId}`, { orderId: input.orderId });
+      await assertKnown(w.tx, [], [input.locationId]);
+      const orderLines = await w.tx
+        .selectFrom('orderLines')
+        .selectAll()
+        .where('orderId', '=', input.orderId)
+        .orderBy('lineNo')
+        .execute();
+      const returnId = randomUUID();
+      let refundAmount = 0;
+      const sellable = input.lines.filter((l) => l.sellable);
+      const levels = await lockLevels(
+        w,
+        sellable.map((l) => ({ sku: l.sku, locationId: input.locationId })),
+      );
+      const change = new StockChange(w, 'return');
+      for (const l of input.lines) {
+        let left = l.quantity;
+        for (const ol of orderLines.filter((x) => x.sku === l.sku)) {
+          const open = ol.quantity - ol.returnedQuantity;
+          const k = Math.min(open, left);
+          if (k <= 0) continue;
+          refundAmount +=
+            mulDivHalfUp(ol.lineAmount, ol.returnedQuantity + k, ol.quantity) -
+            mulDivHalfUp(ol.lineAmount, ol.returnedQuantity, ol.quantity);
+          ol.returnedQuantity += k;
+          left -= k;
+          await w.tx
+            .updateTable('orderLines')
+            .set({ returnedQuantity: ol.returnedQuantity })
+            .where('orderId', '=', ol.orderId)
+            .where('lineNo', '=', ol.lineNo)
+            .execute();
+        }
+        if (left > 0)
+          throw new DomainError(
+            'CONFLICT',
+            `Order ${input.orderId} has ${l.quantity - left} returnable units of ${l.sku}, not ${l.quantity}`,
+            { orderId: input.orderId, sku: l.sku, returnable: l.quantity - left },
+          );
+        if (l.sellable) {
+          const level = levels.get(levelKey(l.sku, input.locationId))!;
+          level.onHand += l.quantity;
+          change.record({
+            sku: l.sku,
+            locationId: input.locationId,
+            kind: 'RETURN',
+            onHandDelta: l.quantity,
+            reference: returnId,
+          });
+        }
       }
-      if (left > 0) throw new DomainError('CONFLICT', `Order ${input.orderId} has ${l.quantity - left} returnable units of ${l.sku}, not ${l.quantity}`, { orderId: input.orderId, sku: l.sku, returnable: l.quantity - left });
-      if (l.sellable) {
-        const level = levels.get(levelKey(l.sku, input.locationId))!;
-        level.onHand += l.quantity;
-        change.record({ sku: l.sku, locationId: input.locationId, kind: 'RETURN', onHandDelta: l.quantity, reference: returnId });
+      for (const level of levels.values()) {
+        const state = {
+          sku: level.sku,
+          locationId: level.locationId,
+          onHand: level.onHand,
+          reserved: level.reserved,
+          safetyStock: level.safetyStock,
+        };
+        await writeLevel(w, state);
+        change.touched(state);
       }
-    }
-    for (const level of levels.values()) {
-      const state = { sku: level.sku, locationId: level.locationId, onHand: level.onHand, reserved: level.reserved, safetyStock: level.safetyStock };
-      await writeLevel(w, state);
-      change.touched(state);
-    }
-    await w.tx.insertInto('returns').values({ id: returnId, orderId: input.orderId, locationId: input.locationId, refundAmount, revision: 0, createdAt: w.now }).execute();
-    await w.tx.insertInto('returnLines').values(input.lines.map((l, i) => ({ returnId, lineNo: i + 1, sku: l.sku, quantity: l.quantity, sellable: l.sellable }))).execute();
-    w.atRevisionSql((rev) => sql`UPDATE returns SET revision = ${rev} WHERE id = ${returnId}`);
-    w.emit({ type: 'return.recorded', aggregateType: 'order', aggregateId: input.orderId, payload: { returnId, orderId: input.orderId, customerRef: order.customerRef, refundAmount, lines: input.lines } });
-    change.announce();
-    return { returnId, refundAmount };
-  }, { idempotency: { scope: 'return-items', key: idempotencyKey, request: input } });
+      await w.tx
+        .insertInto('returns')
+        .values({
+          id: returnId,
+          orderId: input.orderId,
+          locationId: input.locationId,
+          refundAmount,
+          revision: 0,
+          createdAt: w.now,
+        })
+        .execute();
+      await w.tx
+        .insertInto('returnLines')
+        .values(
+          input.lines.map((l, i) => ({
+            returnId,
+            lineNo: i + 1,
+            sku: l.sku,
+            quantity: l.quantity,
+            sellable: l.sellable,
+          })),
+        )
+        .execute();
+      w.atRevisionSql((rev) => sql`UPDATE returns SET revision = ${rev} WHERE id = ${returnId}`);
+      w.emit({
+        type: 'return.recorded',
+        aggregateType: 'order',
+        aggregateId: input.orderId,
+        payload: {
+          returnId,
+          orderId: input.orderId,
+          customerRef: order.customerRef,
+          refundAmount,
+          lines: input.lines,
+        },
+      });
+      change.announce();
+      return { returnId, refundAmount };
+    },
+    { idempotency: { scope: 'return-items', key: idempotencyKey, request: input } },
+  );
   return { ...result, revision, replayed };
 }
 
@@ -122,5 +300,11 @@ export interface OrderHead {
 /** The head of order `id`, or null when there is none (an id that is not a UUID included). */
 export async function findOrderHead(db: Executor, id: string): Promise<OrderHead | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
-  return (await db.selectFrom('orders').select(['id', 'kind', 'customerRef', 'locationId', 'channel']).where('id', '=', id).executeTakeFirst()) ?? null;
+  return (
+    (await db
+      .selectFrom('orders')
+      .select(['id', 'kind', 'customerRef', 'locationId', 'channel'])
+      .where('id', '=', id)
+      .executeTakeFirst()) ?? null
+  );
 }

@@ -11,22 +11,63 @@ export const StockCountBodySchema = z.strictObject({
   onHand: UnitsSchema,
   safetyStock: UnitsSchema.optional(),
   /** Optimistic concurrency: refuse with CONFLICT unless the level is still at this revision. */
-  expectedRevision: z.union([z.number().int().min(0), z.string().regex(/^\d{1,15}$/).transform(Number)]).optional(),
+  expectedRevision: z
+    .union([
+      z.number().int().min(0),
+      z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .transform(Number),
+    ])
+    .optional(),
 });
 export type StockCountBody = z.infer<typeof StockCountBodySchema>;
 
-const Sku = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a SKU: 1–64 letters, digits, ".", "_" or "-"');
-const LocationId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a location id: 1–64 letters, digits, ".", "_" or "-"');
+const Sku = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a SKU: 1–64 letters, digits, ".", "_" or "-"');
+const LocationId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a location id: 1–64 letters, digits, ".", "_" or "-"');
 /** Idempotency keys: 1–200 printable characters (a UUID is typical). */
-export const IdempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 /** Most lines one request may carry (a cart, a batch of movements). */
 export const MAX_LINES = 500;
 
 export const StockMovementSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('RECEIPT'), sku: Sku, locationId: LocationId, quantity: PositiveUnitsSchema, reference: z.string().max(200).optional() }),
-  z.strictObject({ kind: z.literal('ADJUSTMENT'), sku: Sku, locationId: LocationId, delta: z.number().int().min(-MAX_UNITS).max(MAX_UNITS).refine((d) => d !== 0, 'a non-zero delta'), reason: z.string().trim().min(1).max(200) }),
-  z.strictObject({ kind: z.literal('TRANSFER'), sku: Sku, from: LocationId, to: LocationId, quantity: PositiveUnitsSchema, reference: z.string().max(200).optional() })
+  z.strictObject({
+    kind: z.literal('RECEIPT'),
+    sku: Sku,
+    locationId: LocationId,
+    quantity: PositiveUnitsSchema,
+    reference: z.string().max(200).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('ADJUSTMENT'),
+    sku: Sku,
+    locationId: LocationId,
+    delta: z
+      .number()
+      .int()
+      .min(-MAX_UNITS)
+      .max(MAX_UNITS)
+      .refine((d) => d !== 0, 'a non-zero delta'),
+    reason: z.string().trim().min(1).max(200),
+  }),
+  z
+    .strictObject({
+      kind: z.literal('TRANSFER'),
+      sku: Sku,
+      from: LocationId,
+      to: LocationId,
+      quantity: PositiveUnitsSchema,
+      reference: z.string().max(200).optional(),
+    })
     .refine((t) => t.from !== t.to, { message: 'from and to must differ', path: ['to'] }),
 ]);
 export type StockMovement = z.infer<typeof StockMovementSchema>;
@@ -36,7 +77,11 @@ export const StockMovementsBodySchema = z.strictObject({
 });
 export type StockMovementsBody = z.infer<typeof StockMovementsBodySchema>;
 
-export const ReserveLineSchema = z.strictObject({ sku: Sku, locationId: LocationId, quantity: PositiveUnitsSchema.max(10_000) });
+export const ReserveLineSchema = z.strictObject({
+  sku: Sku,
+  locationId: LocationId,
+  quantity: PositiveUnitsSchema.max(10_000),
+});
 /** Default and longest reservation lifetimes. */
 export const DEFAULT_RESERVATION_TTL_SECONDS = 900;
 export const MAX_RESERVATION_TTL_SECONDS = 86_400;
@@ -65,7 +110,18 @@ export const CommitReservationSchema = z.strictObject({
   customerRef: z.string().min(1).max(100).nullish(),
   channel: z.string().min(1).max(40).optional(),
   /** The price of every reserved line, as the journey layer quoted it. */
-  lines: z.array(z.strictObject({ sku: Sku, locationId: LocationId, quantity: PositiveUnitsSchema, unitAmount: Amount, lineAmount: Amount })).min(1).max(MAX_LINES),
+  lines: z
+    .array(
+      z.strictObject({
+        sku: Sku,
+        locationId: LocationId,
+        quantity: PositiveUnitsSchema,
+        unitAmount: Amount,
+        lineAmount: Amount,
+      }),
+    )
+    .min(1)
+    .max(MAX_LINES),
 });
 export type CommitReservationInput = z.infer<typeof CommitReservationSchema>;
 
@@ -75,13 +131,26 @@ export const StoreSaleSchema = z.strictObject({
   currency: Currency,
   customerRef: z.string().min(1).max(100).nullish(),
   channel: z.string().min(1).max(40).optional(),
-  lines: z.array(z.strictObject({ sku: Sku, quantity: PositiveUnitsSchema.max(10_000), unitAmount: Amount, lineAmount: Amount.optional() })).min(1).max(MAX_LINES),
+  lines: z
+    .array(
+      z.strictObject({
+        sku: Sku,
+        quantity: PositiveUnitsSchema.max(10_000),
+        unitAmount: Amount,
+        lineAmount: Amount.optional(),
+      }),
+    )
+    .min(1)
+    .max(MAX_LINES),
 });
 export type StoreSaleInput = z.infer<typeof StoreSaleSchema>;
 
 export const ReturnSchema = z.strictObject({
   orderId: z.uuid(),
   locationId: LocationId,
-  lines: z.array(z.strictObject({ sku: Sku, quantity: PositiveUnitsSchema.max(10_000), sellable: z.boolean() })).min(1).max(MAX_LINES),
+  lines: z
+    .array(z.strictObject({ sku: Sku, quantity: PositiveUnitsSchema.max(10_000), sellable: z.boolean() }))
+    .min(1)
+    .max(MAX_LINES),
 });
 export type ReturnInput = z.infer<typeof ReturnSchema>;

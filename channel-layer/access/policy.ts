@@ -36,7 +36,12 @@ export type Resource =
   | { kind: 'subscription'; customerId: string | null }
   | { kind: 'order'; customerId: string | null; locationId: string | null }
   | { kind: 'return'; orderCustomerId: string | null; locationId: string }
-  | { kind: 'reservation'; clientId: string | null; customerId: string | null; locationIds: readonly string[] };
+  | {
+      kind: 'reservation';
+      clientId: string | null;
+      customerId: string | null;
+      locationIds: readonly string[];
+    };
 
 /**
  * The policy's answer. Allowed acts of staff on a customer's things carry `audit`: the subject of the audit row the
@@ -88,11 +93,16 @@ export function isAct(name: string): name is Act {
 }
 
 const ALLOWED: Decision = { allowed: true };
-const deny = (reason: string, details?: Record<string, unknown>): Decision => ({ allowed: false, reason, ...(details ? { details } : {}) });
+const deny = (reason: string, details?: Record<string, unknown>): Decision => ({
+  allowed: false,
+  reason,
+  ...(details ? { details } : {}),
+});
 const customersOwnApp = (c: Caller) => c.channel === 'WEB' || c.channel === 'APP';
 /** Staff acting on something of a customer's: allowed, on record. */
 // A UUID in any case names the same customer: the trail names her in the one form her data export looks for.
-const onRecord = (customerId: string | null): Decision => (customerId ? { allowed: true, audit: { subject: `customer:${customerId.toLowerCase()}` } } : ALLOWED);
+const onRecord = (customerId: string | null): Decision =>
+  customerId ? { allowed: true, audit: { subject: `customer:${customerId.toLowerCase()}` } } : ALLOWED;
 
 /**
  * The customer rule: with no customer named nothing of hers is touched; a web or app client acts only for the
@@ -100,7 +110,10 @@ const onRecord = (customerId: string | null): Decision => (customerId ? { allowe
  */
 function forCustomer(c: Caller, customerId: string | null): Decision {
   if (!customerId) return ALLOWED;
-  if (customersOwnApp(c)) return c.customerId === customerId ? ALLOWED : deny('A customer token for this customer is required (X-Customer-Token)');
+  if (customersOwnApp(c))
+    return c.customerId === customerId
+      ? ALLOWED
+      : deny('A customer token for this customer is required (X-Customer-Token)');
   return onRecord(customerId);
 }
 
@@ -108,7 +121,9 @@ function forCustomer(c: Caller, customerId: string | null): Decision {
 function elsewhere(c: Caller, locationIds: readonly (string | null)[], what: string): Decision | null {
   if (c.channel !== 'STORE') return null;
   const other = locationIds.find((l) => l !== null && l !== c.locationId);
-  return other === undefined ? null : deny(`This terminal belongs to ${c.locationId}; it cannot ${what} at ${other}`, { locationId: other });
+  return other === undefined
+    ? null
+    : deny(`This terminal belongs to ${c.locationId}; it cannot ${what} at ${other}`, { locationId: other });
 }
 
 /**
@@ -118,13 +133,19 @@ function elsewhere(c: Caller, locationIds: readonly (string | null)[], what: str
  */
 function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decision {
   if (c.channel === 'STORE') {
-    if (r.locationIds.length === 0) return deny('This reservation holds no units at this terminal\u2019s store');
+    if (r.locationIds.length === 0)
+      return deny('This reservation holds no units at this terminal\u2019s store');
     return elsewhere(c, r.locationIds, 'act on units held') ?? onRecord(r.customerId);
   }
   const maker = r.clientId !== null && r.clientId === c.clientId;
   if (customersOwnApp(c)) {
     // A web or app key ships inside an app every shopper has: a hold made for a customer answers to her token alone.
-    if (r.customerId !== null) return r.customerId === c.customerId ? ALLOWED : deny('A customer token for the customer this reservation was made for is required (X-Customer-Token)');
+    if (r.customerId !== null)
+      return r.customerId === c.customerId
+        ? ALLOWED
+        : deny(
+            'A customer token for the customer this reservation was made for is required (X-Customer-Token)',
+          );
     return maker ? ALLOWED : deny('Only the client that made this reservation may act on it');
   }
   if (maker || r.customerId !== null) return onRecord(r.customerId);
@@ -134,16 +155,28 @@ function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decisio
 /** The rules, one row an act. */
 const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'customer.read': (c, r) => forCustomer(c, r.customerId),
-  'customer.lookup': (c, r) => (customersOwnApp(c) ? deny('This client may not look customers up') : onRecord(r.customerId)),
+  'customer.lookup': (c, r) =>
+    customersOwnApp(c) ? deny('This client may not look customers up') : onRecord(r.customerId),
   'customer.enroll': () => ALLOWED,
   'customer.token': (c) => {
-    if (!customersOwnApp(c)) return deny('Customer tokens are for web and app clients whose app signed the customer in');
-    return c.signsCustomersIn ? ALLOWED : deny('Only a client with the scope customer-tokens (the back end that signs customers in) issues customer tokens');
+    if (!customersOwnApp(c))
+      return deny('Customer tokens are for web and app clients whose app signed the customer in');
+    return c.signsCustomersIn
+      ? ALLOWED
+      : deny(
+          'Only a client with the scope customer-tokens (the back end that signs customers in) issues customer tokens',
+        );
   },
   'customer.link-identifier': (c, r) => forCustomer(c, r.customerId),
   'customer.consent': (c, r) => forCustomer(c, r.customerId),
-  'customer.export': (c, r) => (c.channel === 'STORE' ? deny('Data exports are for the customer herself, the call center or the console') : forCustomer(c, r.customerId)),
-  'customer.erase-request': (c, r) => (c.channel === 'STORE' ? deny('Erasure is for the customer herself, the call center or the console') : forCustomer(c, r.customerId)),
+  'customer.export': (c, r) =>
+    c.channel === 'STORE'
+      ? deny('Data exports are for the customer herself, the call center or the console')
+      : forCustomer(c, r.customerId),
+  'customer.erase-request': (c, r) =>
+    c.channel === 'STORE'
+      ? deny('Erasure is for the customer herself, the call center or the console')
+      : forCustomer(c, r.customerId),
   'loyalty.redeem': (c, r) => forCustomer(c, r.customerId),
   'offer.for-customer': (c, r) => forCustomer(c, r.customerId),
   'offers.for-customer': (c, r) => forCustomer(c, r.customerId),
@@ -160,8 +193,11 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   // known not at all; a store terminal accepts any order's return at its own store; the call center and console anywhere.
   'order.return': (c, r) => {
     if (customersOwnApp(c)) {
-      if (r.orderCustomerId === null) return deny('An order of no known customer is returned at a store or through the call center');
-      return r.orderCustomerId === c.customerId ? ALLOWED : deny('A customer token for this order\u2019s customer is required (X-Customer-Token)');
+      if (r.orderCustomerId === null)
+        return deny('An order of no known customer is returned at a store or through the call center');
+      return r.orderCustomerId === c.customerId
+        ? ALLOWED
+        : deny('A customer token for this order\u2019s customer is required (X-Customer-Token)');
     }
     return elsewhere(c, [r.locationId], 'accept returns') ?? onRecord(r.orderCustomerId);
   },

@@ -1,4 +1,9 @@
-import { findOrderHead, getReservation, recordAudit, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import {
+  findOrderHead,
+  getReservation,
+  recordAudit,
+  type BackofficeDeps,
+} from '../../backoffice-layer/index.js';
 import { DomainError } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { authorize, type Act, type Caller, type Decision, type Resource, type ResourceOf } from './policy.js';
@@ -15,38 +20,67 @@ export interface AccessContext {
 
 /** A resource named by its id, loaded here: the order whose items are returned at `locationId`; a reservation. */
 export type StoredResource =
-  | { kind: 'return'; orderId: string; locationId: string }
-  | { kind: 'reservation'; reservationId: string };
+  { kind: 'return'; orderId: string; locationId: string } | { kind: 'reservation'; reservationId: string };
 
 /**
  * One question for the policy: `act` on `on` — the resource as the request describes it, or (for an existing order
  * or reservation) its id, to be loaded. `auditAs`: the audit action when it is not the act's own name.
  */
 export type Check = {
-  [A in Act]: { act: A; on: ResourceOf<A> | Extract<StoredResource, { kind: ResourceOf<A>['kind'] }>; auditAs?: string };
+  [A in Act]: {
+    act: A;
+    on: ResourceOf<A> | Extract<StoredResource, { kind: ResourceOf<A>['kind'] }>;
+    auditAs?: string;
+  };
 }[Act];
 
 /** The customer a request names (absent or null: none) as a resource. */
-export function customerNamed(customerId: string | null | undefined): { kind: 'customer'; customerId: string | null } {
+export function customerNamed(customerId: string | null | undefined): {
+  kind: 'customer';
+  customerId: string | null;
+} {
   return { kind: 'customer', customerId: customerId ?? null };
 }
 
 /** The caller as the policy sees it. */
 export function callerOf(ctx: AccessContext): Caller {
-  return { clientId: ctx.client.id, channel: ctx.client.channel, locationId: ctx.client.locationId, customerId: ctx.customerId, signsCustomersIn: ctx.client.scopes.includes(CUSTOMER_TOKENS_SCOPE) };
+  return {
+    clientId: ctx.client.id,
+    channel: ctx.client.channel,
+    locationId: ctx.client.locationId,
+    customerId: ctx.customerId,
+    signsCustomersIn: ctx.client.scopes.includes(CUSTOMER_TOKENS_SCOPE),
+  };
 }
 
 /** Loads a stored resource; NOT_FOUND (as the domain would answer) when there is none. */
-async function load(ctx: AccessContext, on: Resource | StoredResource): Promise<{ resource: Resource; ref: Record<string, string> }> {
+async function load(
+  ctx: AccessContext,
+  on: Resource | StoredResource,
+): Promise<{ resource: Resource; ref: Record<string, string> }> {
   if ('orderId' in on) {
     const order = await findOrderHead(ctx.deps.db, on.orderId);
     if (!order) throw new DomainError('NOT_FOUND', `No order ${on.orderId}`, { orderId: on.orderId });
-    return { resource: { kind: 'return', orderCustomerId: order.customerRef, locationId: on.locationId }, ref: { orderId: order.id } };
+    return {
+      resource: { kind: 'return', orderCustomerId: order.customerRef, locationId: on.locationId },
+      ref: { orderId: order.id },
+    };
   }
   if ('reservationId' in on) {
     const r = await getReservation(ctx.deps.db, on.reservationId);
-    if (!r) throw new DomainError('NOT_FOUND', `No reservation ${on.reservationId}`, { reservationId: on.reservationId });
-    return { resource: { kind: 'reservation', clientId: r.clientId, customerId: r.customerId, locationIds: r.lines.map((l) => l.locationId) }, ref: { reservationId: r.id } };
+    if (!r)
+      throw new DomainError('NOT_FOUND', `No reservation ${on.reservationId}`, {
+        reservationId: on.reservationId,
+      });
+    return {
+      resource: {
+        kind: 'reservation',
+        clientId: r.clientId,
+        customerId: r.customerId,
+        locationIds: r.lines.map((l) => l.locationId),
+      },
+      ref: { reservationId: r.id },
+    };
   }
   return { resource: on, ref: {} };
 }
@@ -67,9 +101,15 @@ export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Pro
     const { resource, ref } = await load(ctx, check.on);
     const decision: Decision = authorize(caller, check.act, resource as ResourceOf<typeof check.act>);
     if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason, decision.details ?? {});
-    if (decision.audit) onRecord.push({ action: check.auditAs ?? check.act, subject: decision.audit.subject, ref });
+    if (decision.audit)
+      onRecord.push({ action: check.auditAs ?? check.act, subject: decision.audit.subject, ref });
   }
   for (const { action, subject, ref } of onRecord) {
-    await recordAudit(ctx.deps.db, ctx.deps.clock.now(), { actor: `client:${ctx.client.id}`, action, subject, details: { channel: ctx.client.channel, ...ref } });
+    await recordAudit(ctx.deps.db, ctx.deps.clock.now(), {
+      actor: `client:${ctx.client.id}`,
+      action,
+      subject,
+      details: { channel: ctx.client.channel, ...ref },
+    });
   }
 }

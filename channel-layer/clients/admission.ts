@@ -38,7 +38,11 @@ export function bearerKey(authorization: string | undefined): string | undefined
 export class Gate {
   readonly keys: KeyGuard<ChannelClient>;
   constructor(private readonly deps: BackofficeDeps) {
-    this.keys = new KeyGuard(deps, 'client', async (key) => (await authenticateChannelClient(deps.db, key)) ?? null);
+    this.keys = new KeyGuard(
+      deps,
+      'client',
+      async (key) => (await authenticateChannelClient(deps.db, key)) ?? null,
+    );
   }
 
   /**
@@ -48,18 +52,37 @@ export class Gate {
    */
   async admit(c: Credentials): Promise<Admitted> {
     const key = bearerKey(c.authorization);
-    if (!key) throw new DomainError('UNAUTHENTICATED', 'A channel client key is required: Authorization: Bearer <key>', {});
+    if (!key)
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'A channel client key is required: Authorization: Bearer <key>',
+        {},
+      );
     const client = await this.keys.check(key, c.address);
-    if (!client) throw new DomainError('UNAUTHENTICATED', 'This channel client key is not valid: it is unknown or was revoked', {});
+    if (!client)
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'This channel client key is not valid: it is unknown or was revoked',
+        {},
+      );
     await this.withinRate(client);
     if (!c.customerToken) return { client, customerId: null, tokenExpiresAt: null };
     try {
-      const { customerId, expiresAt } = await verifyCustomerToken(this.deps.db, c.customerToken, client.id, this.deps.clock.now());
+      const { customerId, expiresAt } = await verifyCustomerToken(
+        this.deps.db,
+        c.customerToken,
+        client.id,
+        this.deps.clock.now(),
+      );
       return { client, customerId, tokenExpiresAt: expiresAt };
     } catch (e) {
       if (e instanceof DomainError) throw e;
       this.deps.logger.warn({ err: e }, 'could not check a customer token: answering UNAVAILABLE');
-      throw new DomainError('UNAVAILABLE', 'The hub cannot check the customer token right now; retry shortly', { retryAfterMs: 1_000 });
+      throw new DomainError(
+        'UNAVAILABLE',
+        'The hub cannot check the customer token right now; retry shortly',
+        { retryAfterMs: 1_000 },
+      );
     }
   }
 
@@ -67,9 +90,15 @@ export class Gate {
     const limit = scopeLimit(client, 'rate', DEFAULT_RATE_PER_SECOND);
     const now = Date.now();
     const second = Math.floor(now / 1000);
-    const count = await countInWindow(this.deps.redis, `${this.deps.redisPrefix}:rl:${client.id}:${second}`, 2).catch(() => 0);
+    const count = await countInWindow(
+      this.deps.redis,
+      `${this.deps.redisPrefix}:rl:${client.id}:${second}`,
+      2,
+    ).catch(() => 0);
     if (count <= limit) return;
     this.deps.metrics?.rateLimited.inc({ reason: 'client-rate' });
-    throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', { retryAfterMs: (second + 1) * 1000 - now });
+    throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', {
+      retryAfterMs: (second + 1) * 1000 - now,
+    });
   }
 }

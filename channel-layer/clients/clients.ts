@@ -16,42 +16,89 @@ export interface ChannelClient {
 }
 
 /** The scopes a channel client can hold: signing customers in, and its own limits (a whole number from 1). */
-export const SCOPE_FORMS = '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1)';
+export const SCOPE_FORMS =
+  '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1)';
 const SCOPE_PATTERN = /^(customer-tokens|(rate|subscriptions|held-units):[1-9]\d{0,8})$/;
 
-export const ClientBodySchema = z.strictObject({
-  /** Absent: "<CHANNEL> client" (as the command line names it). */
-  name: displayName(200).optional(),
-  channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
-  locationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
-  scopes: z.array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` })).max(20).default([]),
-}).refine((c) => c.channel !== 'STORE' || c.locationId, { message: 'a STORE client (terminal) needs its locationId', path: ['locationId'] });
+export const ClientBodySchema = z
+  .strictObject({
+    /** Absent: "<CHANNEL> client" (as the command line names it). */
+    name: displayName(200).optional(),
+    channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
+    locationId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+      .optional(),
+    scopes: z
+      .array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` }))
+      .max(20)
+      .default([]),
+  })
+  .refine((c) => c.channel !== 'STORE' || c.locationId, {
+    message: 'a STORE client (terminal) needs its locationId',
+    path: ['locationId'],
+  });
 export type ClientBody = z.infer<typeof ClientBodySchema>;
 
 /**
  * A limit the client's scopes set (`<name>:<n>`, e.g. `rate:500`), else `fallback`.
  * @example scopeLimit({ ...client, scopes: ['rate:500'] }, 'rate', 200) // 500
  */
-export function scopeLimit(client: Pick<ChannelClient, 'scopes'>, name: 'rate' | 'subscriptions' | 'held-units', fallback: number): number {
-  const scope = client.scopes.find((s) => s.startsWith(`${name}:`) && /^\d{1,9}$/.test(s.slice(name.length + 1)));
+export function scopeLimit(
+  client: Pick<ChannelClient, 'scopes'>,
+  name: 'rate' | 'subscriptions' | 'held-units',
+  fallback: number,
+): number {
+  const scope = client.scopes.find(
+    (s) => s.startsWith(`${name}:`) && /^\d{1,9}$/.test(s.slice(name.length + 1)),
+  );
   return scope ? Number(scope.slice(name.length + 1)) : fallback;
 }
 
 /** Issues a channel client key (shown once; only its hash is stored). */
-export async function createChannelClient(db: Database, body: ClientBody, now: Date): Promise<{ id: string; key: string }> {
+export async function createChannelClient(
+  db: Database,
+  body: ClientBody,
+  now: Date,
+): Promise<{ id: string; key: string }> {
   if (body.locationId) {
-    const loc = await db.selectFrom('locations').select('id').where('id', '=', body.locationId).executeTakeFirst();
-    if (!loc) throw new DomainError('NOT_FOUND', `No location ${body.locationId}`, { locationId: body.locationId });
+    const loc = await db
+      .selectFrom('locations')
+      .select('id')
+      .where('id', '=', body.locationId)
+      .executeTakeFirst();
+    if (!loc)
+      throw new DomainError('NOT_FOUND', `No location ${body.locationId}`, { locationId: body.locationId });
   }
   const id = randomUUID();
   const key = `ohk_${body.channel.toLowerCase()}_${randomBytes(24).toString('base64url')}`;
-  await db.insertInto('channelClients').values({ id, name: body.name ?? `${body.channel} client`, channel: body.channel, locationId: body.locationId ?? null, scopes: body.scopes, keyHash: sha256(key), createdAt: now, revokedAt: null }).execute();
+  await db
+    .insertInto('channelClients')
+    .values({
+      id,
+      name: body.name ?? `${body.channel} client`,
+      channel: body.channel,
+      locationId: body.locationId ?? null,
+      scopes: body.scopes,
+      keyHash: sha256(key),
+      createdAt: now,
+      revokedAt: null,
+    })
+    .execute();
   return { id, key };
 }
 
 /** The client a key belongs to, or undefined for an unknown or revoked key. */
-export async function authenticateChannelClient(db: Database, key: string): Promise<ChannelClient | undefined> {
-  const row = await db.selectFrom('channelClients').select(['id', 'name', 'channel', 'locationId', 'scopes']).where('keyHash', '=', sha256(key)).where('revokedAt', 'is', null).executeTakeFirst();
+export async function authenticateChannelClient(
+  db: Database,
+  key: string,
+): Promise<ChannelClient | undefined> {
+  const row = await db
+    .selectFrom('channelClients')
+    .select(['id', 'name', 'channel', 'locationId', 'scopes'])
+    .where('keyHash', '=', sha256(key))
+    .where('revokedAt', 'is', null)
+    .executeTakeFirst();
   return row ?? undefined;
 }
 
@@ -65,12 +112,21 @@ const CLIENT_COLUMNS = ['id', 'name', 'channel', 'locationId', 'scopes', 'create
 
 /** Every channel client, newest first, revoked ones included. */
 export async function listChannelClients(db: Database): Promise<ChannelClientView[]> {
-  return db.selectFrom('channelClients').select(CLIENT_COLUMNS).orderBy('createdAt', 'desc').orderBy('id').execute();
+  return db
+    .selectFrom('channelClients')
+    .select(CLIENT_COLUMNS)
+    .orderBy('createdAt', 'desc')
+    .orderBy('id')
+    .execute();
 }
 
 /** One channel client (never its key). @throws NOT_FOUND for an unknown client. */
 export async function getChannelClient(db: Database, id: string): Promise<ChannelClientView> {
-  const row = await db.selectFrom('channelClients').select(CLIENT_COLUMNS).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('channelClients')
+    .select(CLIENT_COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new DomainError('NOT_FOUND', `No channel client ${id}`, { clientId: id });
   return row;
 }
@@ -81,44 +137,90 @@ export async function getChannelClient(db: Database, id: string): Promise<Channe
  * @throws NOT_FOUND for an unknown client.
  */
 export async function revokeChannelClient(db: Database, id: string, now: Date): Promise<ChannelClientView> {
-  await db.updateTable('channelClients').set({ revokedAt: now }).where('id', '=', id).where('revokedAt', 'is', null).execute();
+  await db
+    .updateTable('channelClients')
+    .set({ revokedAt: now })
+    .where('id', '=', id)
+    .where('revokedAt', 'is', null)
+    .execute();
   return getChannelClient(db, id);
 }
 
 const ClientParams = z.strictObject({ id: z.uuid() });
 /** A channel client as the admin API answers it: never its key nor the key's hash. */
-const ClientViewSchema = z.object({
-  id: z.uuid(), name: z.string(), channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']), locationId: z.string().nullable().describe('A store terminal\u2019s store'),
-  scopes: z.array(z.string()), createdAt: z.iso.datetime({ offset: true }), revokedAt: z.iso.datetime({ offset: true }).nullable(),
-}).meta({ id: 'ChannelClient' });
+const ClientViewSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
+    locationId: z.string().nullable().describe('A store terminal\u2019s store'),
+    scopes: z.array(z.string()),
+    createdAt: z.iso.datetime({ offset: true }),
+    revokedAt: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .meta({ id: 'ChannelClient' });
 const ClientResponse = z.object({ client: ClientViewSchema });
-const REVOKE_SUMMARY = 'Revoke a channel client key (idempotent): refused on every node within 5 s, over HTTP and WebSocket; its open subscriptions end with UNAUTHENTICATED';
+const REVOKE_SUMMARY =
+  'Revoke a channel client key (idempotent): refused on every node within 5 s, over HTTP and WebSocket; its open subscriptions end with UNAUTHENTICATED';
 
 export const channelAdminRoutes: readonly AdminRoute[] = [
   defineRoute({
-    method: 'post', path: '/clients', tag: 'clients', operationId: 'createClient', status: 201, errors: ['NOT_FOUND'],
-    summary: 'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
-    body: ClientBodySchema, response: z.object({ id: z.uuid(), key: z.string().describe('The client key: shown only in this answer') }),
+    method: 'post',
+    path: '/clients',
+    tag: 'clients',
+    operationId: 'createClient',
+    status: 201,
+    errors: ['NOT_FOUND'],
+    summary:
+      'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
+    body: ClientBodySchema,
+    response: z.object({
+      id: z.uuid(),
+      key: z.string().describe('The client key: shown only in this answer'),
+    }),
     handle: async ({ deps, body }) => createChannelClient(deps.db, body, deps.clock.now()),
   }),
   defineRoute({
-    method: 'get', path: '/clients', tag: 'clients', operationId: 'listClients', summary: 'Every channel client (never its key), newest first, revoked ones included',
+    method: 'get',
+    path: '/clients',
+    tag: 'clients',
+    operationId: 'listClients',
+    summary: 'Every channel client (never its key), newest first, revoked ones included',
     response: z.object({ clients: z.array(ClientViewSchema) }),
     handle: async ({ deps }) => ({ clients: await listChannelClients(deps.db) }),
   }),
   defineRoute({
-    method: 'get', path: '/clients/:id', tag: 'clients', operationId: 'getClient', summary: 'One channel client (never its key)',
-    params: ClientParams, response: ClientResponse,
+    method: 'get',
+    path: '/clients/:id',
+    tag: 'clients',
+    operationId: 'getClient',
+    summary: 'One channel client (never its key)',
+    params: ClientParams,
+    response: ClientResponse,
     handle: async ({ deps, params }) => ({ client: await getChannelClient(deps.db, params.id) }),
   }),
   defineRoute({
-    method: 'delete', path: '/clients/:id', tag: 'clients', operationId: 'revokeClient', summary: REVOKE_SUMMARY,
-    params: ClientParams, response: ClientResponse,
-    handle: async ({ deps, params }) => ({ client: await revokeChannelClient(deps.db, params.id, deps.clock.now()) }),
+    method: 'delete',
+    path: '/clients/:id',
+    tag: 'clients',
+    operationId: 'revokeClient',
+    summary: REVOKE_SUMMARY,
+    params: ClientParams,
+    response: ClientResponse,
+    handle: async ({ deps, params }) => ({
+      client: await revokeChannelClient(deps.db, params.id, deps.clock.now()),
+    }),
   }),
   defineRoute({
-    method: 'post', path: '/clients/:id/revoke', tag: 'clients', operationId: 'revokeClientByPost', summary: `${REVOKE_SUMMARY} (as DELETE /clients/{id})`,
-    params: ClientParams, response: ClientResponse,
-    handle: async ({ deps, params }) => ({ client: await revokeChannelClient(deps.db, params.id, deps.clock.now()) }),
+    method: 'post',
+    path: '/clients/:id/revoke',
+    tag: 'clients',
+    operationId: 'revokeClientByPost',
+    summary: `${REVOKE_SUMMARY} (as DELETE /clients/{id})`,
+    params: ClientParams,
+    response: ClientResponse,
+    handle: async ({ deps, params }) => ({
+      client: await revokeChannelClient(deps.db, params.id, deps.clock.now()),
+    }),
   }),
 ];

@@ -10,9 +10,16 @@ const keys = new WeakMap<Database, Buffer>();
 async function signingKey(db: Database, now: Date): Promise<Buffer> {
   const known = keys.get(db);
   if (known) return known;
-  await db.insertInto('hubSecrets').values({ name: 'customer-token-key', value: randomBytes(32).toString('base64url'), createdAt: now })
-    .onConflict((oc) => oc.column('name').doNothing()).execute();
-  const row = await db.selectFrom('hubSecrets').select('value').where('name', '=', 'customer-token-key').executeTakeFirstOrThrow();
+  await db
+    .insertInto('hubSecrets')
+    .values({ name: 'customer-token-key', value: randomBytes(32).toString('base64url'), createdAt: now })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('hubSecrets')
+    .select('value')
+    .where('name', '=', 'customer-token-key')
+    .executeTakeFirstOrThrow();
   const key = Buffer.from(row.value, 'base64url');
   keys.set(db, key);
   return key;
@@ -24,7 +31,12 @@ const sign = (key: Buffer, body: string) => createHmac('sha256', key).update(bod
  * A short-lived token that lets a web or app client act for one customer (the one its app signed in), and only
  * for her: `v1.<customer>.<client>.<expires>.<hmac>`, signed with a key the hub generated and keeps in PostgreSQL.
  */
-export async function issueCustomerToken(db: Database, customerId: string, clientId: string, now: Date): Promise<{ token: string; expiresAt: Date }> {
+export async function issueCustomerToken(
+  db: Database,
+  customerId: string,
+  clientId: string,
+  now: Date,
+): Promise<{ token: string; expiresAt: Date }> {
   const expiresAt = new Date(now.getTime() + CUSTOMER_TOKEN_TTL_SECONDS * 1000);
   const body = `v1.${customerId}.${clientId}.${Math.floor(expiresAt.getTime() / 1000)}`;
   return { token: `${body}.${sign(await signingKey(db, now), body)}`, expiresAt };
@@ -34,9 +46,19 @@ export async function issueCustomerToken(db: Database, customerId: string, clien
  * The customer a token names and when it expires, if it is genuine, unexpired and was issued to this client; else
  * UNAUTHENTICATED.
  */
-export async function verifyCustomerToken(db: Database, token: string, clientId: string, now: Date): Promise<{ customerId: string; expiresAt: Date }> {
+export async function verifyCustomerToken(
+  db: Database,
+  token: string,
+  clientId: string,
+  now: Date,
+): Promise<{ customerId: string; expiresAt: Date }> {
   const m = /^(v1\.([0-9a-f-]{36})\.([0-9a-f-]{36})\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(token);
-  const bad = () => new DomainError('UNAUTHENTICATED', 'The customer token is invalid or expired; sign the customer in again', {});
+  const bad = () =>
+    new DomainError(
+      'UNAUTHENTICATED',
+      'The customer token is invalid or expired; sign the customer in again',
+      {},
+    );
   if (!m) throw bad();
   const expected = Buffer.from(sign(await signingKey(db, now), m[1]!));
   const given = Buffer.from(m[5]!);

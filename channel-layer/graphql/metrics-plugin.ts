@@ -39,7 +39,8 @@ export function resultCode(errors: SentErrors): string {
 /** The code an HTTP body sent outside Apollo's pipeline carries (refusals: small JSON bodies); OTHER if it is no JSON. */
 function bodyCode(body: unknown): string {
   try {
-    const parsed: unknown = typeof body === 'string' || Buffer.isBuffer(body) ? JSON.parse(body.toString()) : body;
+    const parsed: unknown =
+      typeof body === 'string' || Buffer.isBuffer(body) ? JSON.parse(body.toString()) : body;
     const errors = (parsed as { errors?: unknown } | null)?.errors;
     return Array.isArray(errors) ? resultCode(errors as SentErrors) : 'OK';
   } catch {
@@ -101,7 +102,12 @@ export function operationCounter(counter: Metrics['graphqlOperations'] | undefin
     return name;
   };
   const count: OperationCounter['count'] = (transport, operation, code) => {
-    counter?.inc({ operation: operation ? nameLabel(operation) : 'unknown', type: operation?.operation ?? 'unknown', code, transport });
+    counter?.inc({
+      operation: operation ? nameLabel(operation) : 'unknown',
+      type: operation?.operation ?? 'unknown',
+      code,
+      transport,
+    });
   };
   return {
     count,

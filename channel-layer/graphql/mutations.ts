@@ -1,6 +1,26 @@
 import type { z } from 'zod';
-import { parseInput, releaseReservation, unitsHeldBy, reserveStock, returnItems, IdempotencyKeySchema, ReserveBodySchema, ReturnSchema, type ReservationView } from '../../backoffice-layer/index.js';
-import { enrollCustomer, linkIdentifier, placeOrder, placeStoreSale, PlaceOrderInputSchema, redeemPoints, setConsent, StoreSaleOrderInputSchema, type Quote } from '../../journey-layer/index.js';
+import {
+  parseInput,
+  releaseReservation,
+  unitsHeldBy,
+  reserveStock,
+  returnItems,
+  IdempotencyKeySchema,
+  ReserveBodySchema,
+  ReturnSchema,
+  type ReservationView,
+} from '../../backoffice-layer/index.js';
+import {
+  enrollCustomer,
+  linkIdentifier,
+  placeOrder,
+  placeStoreSale,
+  PlaceOrderInputSchema,
+  redeemPoints,
+  setConsent,
+  StoreSaleOrderInputSchema,
+  type Quote,
+} from '../../journey-layer/index.js';
 import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './resolvers.js';
@@ -8,7 +28,11 @@ import { issueCustomerToken } from '../clients/customer-tokens.js';
 import { scopeLimit } from '../clients/clients.js';
 import { eraseCustomer, exportCustomerData, getCustomer } from '../../journey-layer/index.js';
 
-const money = (amount: number, currency = 'EUR') => ({ amount, currency, formatted: formatMoney({ amount, currency }) });
+const money = (amount: number, currency = 'EUR') => ({
+  amount,
+  currency,
+  formatted: formatMoney({ amount, currency }),
+});
 
 /**
  * A mutation's input, checked by the zod schema of the domain function it goes to before anything runs (the same
@@ -21,7 +45,9 @@ function valid<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 
 /** Drops the fields a client sent as null (GraphQL's "not given"), so optional zod fields read them as absent. */
 function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], null> } {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]?: Exclude<T[K], null> };
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], null>;
+  };
 }
 
 function key(k: string): string {
@@ -42,7 +68,11 @@ async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKe
   const max = scopeLimit(ctx.client, 'held-units', DEFAULT_HELD_UNITS);
   const held = await unitsHeldBy(ctx.deps.db, ctx.client.id, idempotencyKey, ctx.deps.clock.now());
   if (held.units + asked > max && !held.replay) {
-    throw new DomainError('RATE_LIMITED', `This client holds ${held.units} units in active reservations and may hold at most ${max}; release or commit some first`, { heldUnits: held.units, maxHeldUnits: max });
+    throw new DomainError(
+      'RATE_LIMITED',
+      `This client holds ${held.units} units in active reservations and may hold at most ${max}; release or commit some first`,
+      { heldUnits: held.units, maxHeldUnits: max },
+    );
   }
 }
 
@@ -50,31 +80,100 @@ function order(orderId: string, q: Quote, revision: number) {
   const c = q.currency;
   return {
     id: orderId,
-    lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, base: money(l.base, c), final: money(l.final, c), savings: money(l.savings, c), vat: money(l.vat, c), adjustments: l.adjustments.map((a) => ({ ...a, amount: money(a.amount, c) })) })),
-    total: money(q.total, c), pointsEarned: q.loyalty?.pointsEarned ?? 0, revision,
+    lines: q.lines.map((l) => ({
+      sku: l.sku,
+      quantity: l.quantity,
+      base: money(l.base, c),
+      final: money(l.final, c),
+      savings: money(l.savings, c),
+      vat: money(l.vat, c),
+      adjustments: l.adjustments.map((a) => ({ ...a, amount: money(a.amount, c) })),
+    })),
+    total: money(q.total, c),
+    pointsEarned: q.loyalty?.pointsEarned ?? 0,
+    revision,
   };
 }
 
 export const mutationResolvers = {
-  reserveStock: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number; locationId: string }>; ttlSeconds?: number | null; customerId?: string | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
+  reserveStock: async (
+    _: unknown,
+    a: {
+      input: {
+        lines: Array<{ sku: string; quantity: number; locationId: string }>;
+        ttlSeconds?: number | null;
+        customerId?: string | null;
+      };
+      idempotencyKey: string;
+    },
+    ctx: GraphqlContext,
+  ) => {
     const input = valid(ReserveBodySchema, given(a.input));
-    await requireAccess(ctx, { act: 'reservation.for-customer', on: { kind: 'reservation', clientId: ctx.client.id, customerId: input.customerId ?? null, locationIds: input.lines.map((l) => l.locationId) } });
-    if (input.customerId && !(await getCustomer(ctx.deps.db, input.customerId))) throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, { customerId: input.customerId });
+    await requireAccess(ctx, {
+      act: 'reservation.for-customer',
+      on: {
+        kind: 'reservation',
+        clientId: ctx.client.id,
+        customerId: input.customerId ?? null,
+        locationIds: input.lines.map((l) => l.locationId),
+      },
+    });
+    if (input.customerId && !(await getCustomer(ctx.deps.db, input.customerId)))
+      throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, { customerId: input.customerId });
     const idempotencyKey = `${ctx.client.id}:${key(a.idempotencyKey)}`;
-    await withinHeldUnits(ctx, input.lines.reduce((n, l) => n + l.quantity, 0), idempotencyKey);
-    const r = await reserveStock(ctx.deps, { ...input, channel: ctx.client.channel, clientId: ctx.client.id }, idempotencyKey);
+    await withinHeldUnits(
+      ctx,
+      input.lines.reduce((n, l) => n + l.quantity, 0),
+      idempotencyKey,
+    );
+    const r = await reserveStock(
+      ctx.deps,
+      { ...input, channel: ctx.client.channel, clientId: ctx.client.id },
+      idempotencyKey,
+    );
     return reservation(r.reservation);
   },
   releaseReservation: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
-    await requireAccess(ctx, { act: 'reservation.release', on: { kind: 'reservation', reservationId: a.id } });
+    await requireAccess(ctx, {
+      act: 'reservation.release',
+      on: { kind: 'reservation', reservationId: a.id },
+    });
     return reservation((await releaseReservation(ctx.deps, a.id)).reservation);
   },
-  placeOrder: async (_: unknown, a: { input: { reservationId?: string | null; lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null; locationId?: string | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
+  placeOrder: async (
+    _: unknown,
+    a: {
+      input: {
+        reservationId?: string | null;
+        lines: Array<{ sku: string; quantity: number }>;
+        customerId?: string | null;
+        couponCodes?: string[] | null;
+        locationId?: string | null;
+      };
+      idempotencyKey: string;
+    },
+    ctx: GraphqlContext,
+  ) => {
     const input = valid(PlaceOrderInputSchema, given(a.input));
-    await requireAccess(ctx,
-      { act: 'order.for-customer', on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId ?? null } },
-      ...(input.reservationId ? [{ act: 'reservation.order' as const, on: { kind: 'reservation' as const, reservationId: input.reservationId } }] : []));
-    const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, { channel: ctx.client.channel, clientId: ctx.client.id });
+    await requireAccess(
+      ctx,
+      {
+        act: 'order.for-customer',
+        on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId ?? null },
+      },
+      ...(input.reservationId
+        ? [
+            {
+              act: 'reservation.order' as const,
+              on: { kind: 'reservation' as const, reservationId: input.reservationId },
+            },
+          ]
+        : []),
+    );
+    const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, {
+      channel: ctx.client.channel,
+      clientId: ctx.client.id,
+    });
     return order(o.orderId, o.quote, o.revision);
   },
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
@@ -92,38 +191,101 @@ export const mutationResolvers = {
     const r = await eraseCustomer(ctx.deps, a.customerId, `client:${ctx.client.id}`);
     return { erasureId: r.erasureId, erasedAt: r.erasedAt, revision: r.revision };
   },
-  recordStoreSale: async (_: unknown, a: { input: { lines: Array<{ sku: string; quantity: number }>; customerId?: string | null; couponCodes?: string[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
+  recordStoreSale: async (
+    _: unknown,
+    a: {
+      input: {
+        lines: Array<{ sku: string; quantity: number }>;
+        customerId?: string | null;
+        couponCodes?: string[] | null;
+      };
+      idempotencyKey: string;
+    },
+    ctx: GraphqlContext,
+  ) => {
     // First whether this caller records sales at all (a store terminal, at its store), then for whom.
-    await requireAccess(ctx, { act: 'sale.for-customer', on: { kind: 'order', customerId: null, locationId: ctx.client.locationId } });
+    await requireAccess(ctx, {
+      act: 'sale.for-customer',
+      on: { kind: 'order', customerId: null, locationId: ctx.client.locationId },
+    });
     const input = valid(StoreSaleOrderInputSchema, { ...given(a.input), locationId: ctx.client.locationId });
-    await requireAccess(ctx, { act: 'sale.for-customer', on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId } });
+    await requireAccess(ctx, {
+      act: 'sale.for-customer',
+      on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId },
+    });
     const o = await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return order(o.orderId, o.quote, o.revision);
   },
-  returnItems: async (_: unknown, a: { input: { orderId: string; locationId?: string | null; lines: Array<{ sku: string; quantity: number; sellable: boolean }> }; idempotencyKey: string }, ctx: GraphqlContext) => {
-    if (!/^[0-9a-f-]{36}$/i.test(a.input.orderId)) throw new DomainError('NOT_FOUND', `No order ${a.input.orderId}`, {});
+  returnItems: async (
+    _: unknown,
+    a: {
+      input: {
+        orderId: string;
+        locationId?: string | null;
+        lines: Array<{ sku: string; quantity: number; sellable: boolean }>;
+      };
+      idempotencyKey: string;
+    },
+    ctx: GraphqlContext,
+  ) => {
+    if (!/^[0-9a-f-]{36}$/i.test(a.input.orderId))
+      throw new DomainError('NOT_FOUND', `No order ${a.input.orderId}`, {});
     const locationId = a.input.locationId ?? ctx.client.locationId;
-    if (!locationId) throw new DomainError('BAD_USER_INPUT', 'Give the locationId the items are returned to', {});
+    if (!locationId)
+      throw new DomainError('BAD_USER_INPUT', 'Give the locationId the items are returned to', {});
     const input = valid(ReturnSchema, { ...a.input, locationId });
-    await requireAccess(ctx, { act: 'order.return', on: { kind: 'return', orderId: input.orderId, locationId: input.locationId } });
+    await requireAccess(ctx, {
+      act: 'order.return',
+      on: { kind: 'return', orderId: input.orderId, locationId: input.locationId },
+    });
     const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
     return { id: r.returnId, refund: money(r.refundAmount), revision: r.revision };
   },
-  enrollCustomer: async (_: unknown, a: { input: { displayName?: string | null; email?: string | null; phone?: string | null; loyaltyCard?: string | null; consents?: ConsentPurpose[] | null }; idempotencyKey: string }, ctx: GraphqlContext) => {
+  enrollCustomer: async (
+    _: unknown,
+    a: {
+      input: {
+        displayName?: string | null;
+        email?: string | null;
+        phone?: string | null;
+        loyaltyCard?: string | null;
+        consents?: ConsentPurpose[] | null;
+      };
+      idempotencyKey: string;
+    },
+    ctx: GraphqlContext,
+  ) => {
     await requireAccess(ctx, { act: 'customer.enroll', on: customerNamed(null) });
-    return (await enrollCustomer(ctx.deps, given(a.input), { channel: ctx.client.channel, idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}` })).customer;
+    return (
+      await enrollCustomer(ctx.deps, given(a.input), {
+        channel: ctx.client.channel,
+        idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}`,
+      })
+    ).customer;
   },
-  linkIdentifier: async (_: unknown, a: { customerId: string; kind: IdentifierKind; value: string }, ctx: GraphqlContext) => {
+  linkIdentifier: async (
+    _: unknown,
+    a: { customerId: string; kind: IdentifierKind; value: string },
+    ctx: GraphqlContext,
+  ) => {
     await requireAccess(ctx, { act: 'customer.link-identifier', on: customerNamed(a.customerId) });
     return (await linkIdentifier(ctx.deps, a.customerId, a.kind, a.value, ctx.client.channel)).customer;
   },
-  redeemPoints: async (_: unknown, a: { customerId: string; points: number; idempotencyKey: string }, ctx: GraphqlContext) => {
+  redeemPoints: async (
+    _: unknown,
+    a: { customerId: string; points: number; idempotencyKey: string },
+    ctx: GraphqlContext,
+  ) => {
     await requireAccess(ctx, { act: 'loyalty.redeem', on: customerNamed(a.customerId) });
-    return (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`)).status;
+    return (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`))
+      .status;
   },
-  setConsent: async (_: unknown, a: { customerId: string; purpose: ConsentPurpose; granted: boolean }, ctx: GraphqlContext) => {
+  setConsent: async (
+    _: unknown,
+    a: { customerId: string; purpose: ConsentPurpose; granted: boolean },
+    ctx: GraphqlContext,
+  ) => {
     await requireAccess(ctx, { act: 'customer.consent', on: customerNamed(a.customerId) });
     return (await setConsent(ctx.deps, a.customerId, a.purpose, a.granted, ctx.client.channel)).customer;
   },
 };
-

@@ -1,8 +1,22 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
-  GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate,
-  type ASTVisitor, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type ParseOptions, type SelectionSetNode, type ValidationContext, type ValidationRule,
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type ASTVisitor,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ParseOptions,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
 } from 'graphql';
 import { unstorableTextReason } from '../../shared/index.js';
 
@@ -33,14 +47,28 @@ export const PARSE_OPTIONS: ParseOptions = { maxTokens: MAX_TOKENS, noLocation: 
 const COMPUTED: Record<string, number> = { offer: 50, offers: 50, offerChanged: 50, quote: 2_000 };
 
 /** Assumed sizes of list fields (the most they hold in practice, or their argument's cap). */
-const LIST_SIZES: Record<string, number> = { locations: 50, adjustments: 10, attributes: 20, lines: 200, consents: 3, rejectedCoupons: 20, edges: 1 };
+const LIST_SIZES: Record<string, number> = {
+  locations: 50,
+  adjustments: 10,
+  attributes: 20,
+  lines: 200,
+  consents: 3,
+  rejectedCoupons: 20,
+  edges: 1,
+};
 
 /** The size a list field stands for: its literal argument when given (`offers(skus: […])`, `products(first: n)`), else its cap. */
 function listSize(node: FieldNode): number {
   const name = node.name.value;
   const arg = (n: string) => node.arguments?.find((a) => a.name.value === n)?.value;
-  if (name === 'offers') { const v = arg('skus'); return v?.kind === Kind.LIST ? Math.max(1, v.values.length) : 100; }
-  if (name === 'products') { const v = arg('first'); return v?.kind === Kind.INT ? Math.max(1, Number(v.value)) : v ? 100 : 20; }
+  if (name === 'offers') {
+    const v = arg('skus');
+    return v?.kind === Kind.LIST ? Math.max(1, v.values.length) : 100;
+  }
+  if (name === 'products') {
+    const v = arg('first');
+    return v?.kind === Kind.INT ? Math.max(1, Number(v.value)) : v ? 100 : 20;
+  }
   return LIST_SIZES[name] ?? 1;
 }
 
@@ -72,8 +100,10 @@ function costLimitRule(context: ValidationContext): ASTVisitor {
   const costOf = (set: SelectionSetNode | undefined): number => {
     let cost = 0;
     for (const s of set?.selections ?? []) {
-      if (s.kind === Kind.FIELD) { const m = listSize(s); cost += m * (1 + (COMPUTED[s.name.value] ?? 0)) + m * costOf(s.selectionSet); }
-      else if (s.kind === Kind.INLINE_FRAGMENT) cost += costOf(s.selectionSet);
+      if (s.kind === Kind.FIELD) {
+        const m = listSize(s);
+        cost += m * (1 + (COMPUTED[s.name.value] ?? 0)) + m * costOf(s.selectionSet);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) cost += costOf(s.selectionSet);
       else cost += costOfFragment(s.name.value);
       if (cost > Number.MAX_SAFE_INTEGER) return Infinity;
     }
@@ -83,7 +113,13 @@ function costLimitRule(context: ValidationContext): ASTVisitor {
     OperationDefinition: {
       leave(node) {
         const cost = costOf(node.selectionSet);
-        if (cost > MAX_COST) context.reportError(refusal(`Query is too costly (cost ${cost > MAX_COST * 10 ? `over ${MAX_COST * 10}` : cost}; at most ${MAX_COST})`, { maxCost: MAX_COST }));
+        if (cost > MAX_COST)
+          context.reportError(
+            refusal(
+              `Query is too costly (cost ${cost > MAX_COST * 10 ? `over ${MAX_COST * 10}` : cost}; at most ${MAX_COST})`,
+              { maxCost: MAX_COST },
+            ),
+          );
       },
     },
   };
@@ -120,13 +156,15 @@ export const MAX_FIELDS = 500;
  */
 function syntaxLimits(document: DocumentNode): GraphQLError[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const known = new Map<string, Map<string, number>>();
   const onPath = new Set<string>();
   /** Response names selected in `set` with how often (at most MAX_REPEATS + 1: enough to refuse). */
   const namesOf = (set: SelectionSetNode): Map<string, number> => {
     const names = new Map<string, number>();
-    const add = (name: string, n: number) => names.set(name, Math.min(MAX_REPEATS + 1, (names.get(name) ?? 0) + n));
+    const add = (name: string, n: number) =>
+      names.set(name, Math.min(MAX_REPEATS + 1, (names.get(name) ?? 0) + n));
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) add(s.alias?.value ?? s.name.value, 1);
       else if (s.kind === Kind.INLINE_FRAGMENT) for (const [k, n] of namesOf(s.selectionSet)) add(k, n);
@@ -152,10 +190,17 @@ function syntaxLimits(document: DocumentNode): GraphQLError[] {
     const set = stack.pop()!;
     for (const s of set.selections) {
       if ('selectionSet' in s && s.selectionSet) stack.push(s.selectionSet);
-      if (s.kind === Kind.FIELD && ++fields > MAX_FIELDS) return [refusal(`The document selects more than ${MAX_FIELDS} fields`, { maxFields: MAX_FIELDS })];
+      if (s.kind === Kind.FIELD && ++fields > MAX_FIELDS)
+        return [refusal(`The document selects more than ${MAX_FIELDS} fields`, { maxFields: MAX_FIELDS })];
     }
     for (const [name, n] of namesOf(set)) {
-      if (n > MAX_REPEATS) return [refusal(`"${name}" is selected more than ${MAX_REPEATS} times in one selection (fragments included)`, { maxRepeats: MAX_REPEATS })];
+      if (n > MAX_REPEATS)
+        return [
+          refusal(
+            `"${name}" is selected more than ${MAX_REPEATS} times in one selection (fragments included)`,
+            { maxRepeats: MAX_REPEATS },
+          ),
+        ];
     }
   }
   return [];
@@ -170,7 +215,12 @@ const armor = { propagateOnRejection: false, onReject: [reported], exposeLimits:
  */
 export const LIMIT_RULES: readonly ValidationRule[] = [
   // Introspection nests deeper than any query (the standard one: 15 levels); where it is closed a later rule refuses it.
-  maxDepthRule({ ...armor, n: MAX_DEPTH, flattenFragments: true, ignoreIntrospection: true }) as ValidationRule,
+  maxDepthRule({
+    ...armor,
+    n: MAX_DEPTH,
+    flattenFragments: true,
+    ignoreIntrospection: true,
+  }) as ValidationRule,
   maxAliasesRule({ ...armor, n: MAX_ALIASES }) as ValidationRule,
   costLimitRule,
 ];
@@ -180,11 +230,16 @@ export const LIMIT_RULES: readonly ValidationRule[] = [
  * off, as in production — no schema introspection. Apollo adds `specifiedRules` itself: give it `withSpecified: false`.
  */
 export function laterRules(introspection: boolean, withSpecified = true): readonly ValidationRule[] {
-  return [...(withSpecified ? specifiedRules : []), storableLiteralsRule, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  return [
+    ...(withSpecified ? specifiedRules : []),
+    storableLiteralsRule,
+    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
 }
 
 /** A document parsed and within the limits, or why not (GraphQL errors with their code: parse or validation failed). */
-export type Checked = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+export type Checked =
+  { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 /**
  * Parses `source` with the token limit and checks the LIMIT_RULES, the first step for every transport (over HTTP in
@@ -195,7 +250,9 @@ export function withinLimits(source: string): Checked {
   try {
     document = parse(source, PARSE_OPTIONS);
   } catch (e) {
-    return { errors: [new GraphQLError((e as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    return {
+      errors: [new GraphQLError((e as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })],
+    };
   }
   const errors = syntaxLimits(document);
   if (errors.length === 0) errors.push(...limitErrors(document));
@@ -209,17 +266,28 @@ export function withinLimits(source: string): Checked {
  */
 function limitErrors(document: DocumentNode): GraphQLError[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const errors: GraphQLError[] = [];
-  const context = { getFragment: (name: string) => fragments.get(name), reportError: (e: GraphQLError) => { errors.push(e); } } as unknown as ValidationContext;
+  const context = {
+    getFragment: (name: string) => fragments.get(name),
+    reportError: (e: GraphQLError) => {
+      errors.push(e);
+    },
+  } as unknown as ValidationContext;
   for (const rule of LIMIT_RULES) {
     type OnOperation = (this: unknown, node: OperationDefinitionNode) => unknown;
-    const visitor = rule(context) as { OperationDefinition?: OnOperation | { enter?: OnOperation; leave?: OnOperation } };
+    const visitor = rule(context) as {
+      OperationDefinition?: OnOperation | { enter?: OnOperation; leave?: OnOperation };
+    };
     const on = visitor.OperationDefinition;
     for (const d of document.definitions) {
       if (d.kind !== Kind.OPERATION_DEFINITION) continue;
       if (typeof on === 'function') on.call(visitor, d);
-      else { on?.enter?.call(visitor, d); on?.leave?.call(visitor, d); }
+      else {
+        on?.enter?.call(visitor, d);
+        on?.leave?.call(visitor, d);
+      }
     }
   }
   return errors;

@@ -7,7 +7,11 @@ export const typeDefs = /* GraphQL */ `
   "ISO 8601, UTC."
   scalar DateTime
 
-  type Money { amount: Int!  currency: String!  formatted: String! }
+  type Money {
+    amount: Int!
+    currency: String!
+    formatted: String!
+  }
 
   type Query {
     offer(sku: ID!, customerId: ID, locationId: ID, minRevision: Revision): Offer!
@@ -35,21 +39,85 @@ export const typeDefs = /* GraphQL */ `
     exportCustomerData(customerId: ID!): String!
     eraseCustomer(customerId: ID!): ErasureReceipt!
   }
-  type ErasureReceipt { erasureId: ID!  erasedAt: DateTime!  revision: Revision! }
-  type CustomerToken { token: String!  expiresAt: DateTime! }
+  type ErasureReceipt {
+    erasureId: ID!
+    erasedAt: DateTime!
+    revision: Revision!
+  }
+  type CustomerToken {
+    token: String!
+    expiresAt: DateTime!
+  }
 
-  input ReserveStockInput { lines: [ReserveLineInput!]!  ttlSeconds: Int  customerId: ID }
-  input ReserveLineInput { sku: ID!  quantity: Int!  locationId: ID! }
-  type Reservation { id: ID!  status: ReservationStatus!  lines: [ReservationLine!]!  expiresAt: DateTime!  revision: Revision! }
-  type ReservationLine { sku: ID!  locationId: ID!  quantity: Int! }
-  enum ReservationStatus { ACTIVE COMMITTED RELEASED EXPIRED }
-  input PlaceOrderInput { reservationId: ID  lines: [QuoteLineInput!]!  customerId: ID  couponCodes: [String!]  locationId: ID }
-  input StoreSaleInput { lines: [QuoteLineInput!]!  customerId: ID  couponCodes: [String!] }
-  input ReturnInput { orderId: ID!  locationId: ID  lines: [ReturnLineInput!]! }
-  input ReturnLineInput { sku: ID!  quantity: Int!  sellable: Boolean! }
-  type Return { id: ID!  refund: Money!  revision: Revision! }
-  input EnrollInput { displayName: String  email: String  phone: String  loyaltyCard: String  consents: [ConsentPurpose!] }
-  type Order { id: ID!  lines: [QuoteLine!]!  total: Money!  pointsEarned: Int!  revision: Revision! }
+  input ReserveStockInput {
+    lines: [ReserveLineInput!]!
+    ttlSeconds: Int
+    customerId: ID
+  }
+  input ReserveLineInput {
+    sku: ID!
+    quantity: Int!
+    locationId: ID!
+  }
+  type Reservation {
+    id: ID!
+    status: ReservationStatus!
+    lines: [ReservationLine!]!
+    expiresAt: DateTime!
+    revision: Revision!
+  }
+  type ReservationLine {
+    sku: ID!
+    locationId: ID!
+    quantity: Int!
+  }
+  enum ReservationStatus {
+    ACTIVE
+    COMMITTED
+    RELEASED
+    EXPIRED
+  }
+  input PlaceOrderInput {
+    reservationId: ID
+    lines: [QuoteLineInput!]!
+    customerId: ID
+    couponCodes: [String!]
+    locationId: ID
+  }
+  input StoreSaleInput {
+    lines: [QuoteLineInput!]!
+    customerId: ID
+    couponCodes: [String!]
+  }
+  input ReturnInput {
+    orderId: ID!
+    locationId: ID
+    lines: [ReturnLineInput!]!
+  }
+  input ReturnLineInput {
+    sku: ID!
+    quantity: Int!
+    sellable: Boolean!
+  }
+  type Return {
+    id: ID!
+    refund: Money!
+    revision: Revision!
+  }
+  input EnrollInput {
+    displayName: String
+    email: String
+    phone: String
+    loyaltyCard: String
+    consents: [ConsentPurpose!]
+  }
+  type Order {
+    id: ID!
+    lines: [QuoteLine!]!
+    total: Money!
+    pointsEarned: Int!
+    revision: Revision!
+  }
 
   type Subscription {
     offerChanged(sku: ID!, customerId: ID, locationId: ID): Offer!
@@ -64,39 +132,145 @@ export const typeDefs = /* GraphQL */ `
     revision: Revision!
     fingerprint: String!
   }
-  type PriceBreakdown { base: Money!  final: Money!  savings: Money!  adjustments: [Adjustment!]! }
-  type Adjustment { source: AdjustmentSource!  id: ID!  label: String!  amount: Money!  reason: String! }
-  enum AdjustmentSource { PROMOTION COUPON LOYALTY }
-  type Availability { online: StockLevel!  atLocation: StockLevel  locations: [StockLevel!]! }
-  type StockLevel { location: Location  available: Int!  status: StockStatus! }
-  enum StockStatus { IN_STOCK LOW_STOCK OUT_OF_STOCK }
-  type Location { id: ID!  name: String!  kind: LocationKind!  fulfilsOnline: Boolean! }
-  enum LocationKind { WAREHOUSE STORE }
+  type PriceBreakdown {
+    base: Money!
+    final: Money!
+    savings: Money!
+    adjustments: [Adjustment!]!
+  }
+  type Adjustment {
+    source: AdjustmentSource!
+    id: ID!
+    label: String!
+    amount: Money!
+    reason: String!
+  }
+  enum AdjustmentSource {
+    PROMOTION
+    COUPON
+    LOYALTY
+  }
+  type Availability {
+    online: StockLevel!
+    atLocation: StockLevel
+    locations: [StockLevel!]!
+  }
+  type StockLevel {
+    location: Location
+    available: Int!
+    status: StockStatus!
+  }
+  enum StockStatus {
+    IN_STOCK
+    LOW_STOCK
+    OUT_OF_STOCK
+  }
+  type Location {
+    id: ID!
+    name: String!
+    kind: LocationKind!
+    fulfilsOnline: Boolean!
+  }
+  enum LocationKind {
+    WAREHOUSE
+    STORE
+  }
 
-  type Product { sku: ID!  name: String!  category: String!  vatRate: Float!  attributes: [Attribute!]!  status: String! }
-  type Attribute { name: String!  value: String! }
-  type ProductConnection { edges: [ProductEdge!]!  pageInfo: PageInfo! }
-  type ProductEdge { node: Product!  cursor: String! }
-  type PageInfo { hasNextPage: Boolean!  endCursor: String }
+  type Product {
+    sku: ID!
+    name: String!
+    category: String!
+    vatRate: Float!
+    attributes: [Attribute!]!
+    status: String!
+  }
+  type Attribute {
+    name: String!
+    value: String!
+  }
+  type ProductConnection {
+    edges: [ProductEdge!]!
+    pageInfo: PageInfo!
+  }
+  type ProductEdge {
+    node: Product!
+    cursor: String!
+  }
+  type PageInfo {
+    hasNextPage: Boolean!
+    endCursor: String
+  }
 
-  input QuoteInput { lines: [QuoteLineInput!]!  customerId: ID  couponCodes: [String!]  minRevision: Revision }
-  input QuoteLineInput { sku: ID!  quantity: Int! }
+  input QuoteInput {
+    lines: [QuoteLineInput!]!
+    customerId: ID
+    couponCodes: [String!]
+    minRevision: Revision
+  }
+  input QuoteLineInput {
+    sku: ID!
+    quantity: Int!
+  }
   type Quote {
     lines: [QuoteLine!]!
-    subtotal: Money!  discountTotal: Money!  total: Money!  vatTotal: Money!
+    subtotal: Money!
+    discountTotal: Money!
+    total: Money!
+    vatTotal: Money!
     loyalty: LoyaltyPreview
     rejectedCoupons: [RejectedCoupon!]!
-    revision: Revision!  fingerprint: String!
+    revision: Revision!
+    fingerprint: String!
   }
-  type QuoteLine { sku: ID!  quantity: Int!  base: Money!  final: Money!  savings: Money!  vat: Money!  adjustments: [Adjustment!]! }
-  type LoyaltyPreview { pointsEarned: Int!  tierAfter: String }
-  type RejectedCoupon { code: String!  reason: String! }
+  type QuoteLine {
+    sku: ID!
+    quantity: Int!
+    base: Money!
+    final: Money!
+    savings: Money!
+    vat: Money!
+    adjustments: [Adjustment!]!
+  }
+  type LoyaltyPreview {
+    pointsEarned: Int!
+    tierAfter: String
+  }
+  type RejectedCoupon {
+    code: String!
+    reason: String!
+  }
 
-  type Customer { id: ID!  displayName: String  loyalty: LoyaltyStatus  consents: [Consent!]! }
-  type LoyaltyStatus { tier: String!  points: Int!  nextTier: String  pointsToNextTier: Int  benefits: [String!]!  revision: Revision! }
-  enum IdentifierKind { EMAIL PHONE LOYALTY_CARD APP_ACCOUNT }
-  enum ConsentPurpose { EMAIL_MARKETING PERSONALISATION PROFILING }
-  type Consent { purpose: ConsentPurpose!  granted: Boolean!  changedAt: DateTime!  channel: String! }
+  type Customer {
+    id: ID!
+    displayName: String
+    loyalty: LoyaltyStatus
+    consents: [Consent!]!
+  }
+  type LoyaltyStatus {
+    tier: String!
+    points: Int!
+    nextTier: String
+    pointsToNextTier: Int
+    benefits: [String!]!
+    revision: Revision!
+  }
+  enum IdentifierKind {
+    EMAIL
+    PHONE
+    LOYALTY_CARD
+    APP_ACCOUNT
+  }
+  enum ConsentPurpose {
+    EMAIL_MARKETING
+    PERSONALISATION
+    PROFILING
+  }
+  type Consent {
+    purpose: ConsentPurpose!
+    granted: Boolean!
+    changedAt: DateTime!
+    channel: String!
+  }
 `;
 
 /**

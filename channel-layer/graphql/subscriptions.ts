@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import type { ReadModel } from '../../backoffice-layer/index.js';
-import { getLoyaltyStatus, journeyChangesChannel, offer, type JourneyChange } from '../../journey-layer/index.js';
+import {
+  getLoyaltyStatus,
+  journeyChangesChannel,
+  offer,
+  type JourneyChange,
+} from '../../journey-layer/index.js';
 import type { Logger } from '../../shared/index.js';
 import { mayActFor, type GraphqlContext } from './resolvers.js';
 
@@ -22,13 +27,27 @@ export class ChangeFeed {
   private readonly unsubscribeReadModel: () => void;
 
   constructor(readModel: ReadModel, redisUrl: string, redisPrefix: string) {
-    this.unsubscribeReadModel = readModel.onChange((c) => this.emit({ revision: c.revision, ...(c.skus ? { skus: c.skus } : {}), all: !!(c.reset || c.locations) }));
+    this.unsubscribeReadModel = readModel.onChange((c) =>
+      this.emit({
+        revision: c.revision,
+        ...(c.skus ? { skus: c.skus } : {}),
+        all: !!(c.reset || c.locations),
+      }),
+    );
     this.sub = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.sub.on('error', () => undefined);
     this.sub.on('message', (_ch: string, msg: string) => {
       let j: JourneyChange;
-      try { j = JSON.parse(msg) as JourneyChange; } catch { return; }
-      this.emit({ revision: j.revision, all: j.type !== 'loyalty.changed' && j.type !== 'customer.changed' && j.type !== 'consent.changed', ...(j.customerId ? { customerId: j.customerId, loyalty: j.type === 'loyalty.changed' } : {}) });
+      try {
+        j = JSON.parse(msg) as JourneyChange;
+      } catch {
+        return;
+      }
+      this.emit({
+        revision: j.revision,
+        all: j.type !== 'loyalty.changed' && j.type !== 'customer.changed' && j.type !== 'consent.changed',
+        ...(j.customerId ? { customerId: j.customerId, loyalty: j.type === 'loyalty.changed' } : {}),
+      });
     });
     void this.sub.subscribe(journeyChangesChannel(redisPrefix)).catch(() => undefined);
   }
@@ -40,7 +59,9 @@ export class ChangeFeed {
   /** Calls `listener` with every notice until the returned function is called. */
   listen(listener: (n: Notice) => void): () => void {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   async close(): Promise<void> {
@@ -68,7 +89,12 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
 
   push(value: T): void {
     if (this.ended) return;
-    if (this.reader) { const r = this.reader; this.reader = null; r.resolve({ value, done: false }); return; }
+    if (this.reader) {
+      const r = this.reader;
+      this.reader = null;
+      r.resolve({ value, done: false });
+      return;
+    }
     this.waiting.push(value);
     if (this.waiting.length > MAX_WAITING) this.waiting.shift();
   }
@@ -78,21 +104,36 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
     if (this.ended) return;
     this.end();
     this.failure = { error };
-    if (this.reader) { const r = this.reader; this.reader = null; this.failure = null; r.reject(error); }
+    if (this.reader) {
+      const r = this.reader;
+      this.reader = null;
+      this.failure = null;
+      r.reject(error);
+    }
   }
 
   next(): Promise<IteratorResult<T>> {
     if (this.waiting.length > 0) return Promise.resolve({ value: this.waiting.shift()!, done: false });
-    if (this.failure) { const { error } = this.failure; this.failure = null; return Promise.reject(error); }
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = null;
+      return Promise.reject(error);
+    }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => { this.reader = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+    });
   }
 
   return(): Promise<IteratorResult<T>> {
     this.end();
     this.waiting.length = 0;
     this.failure = null;
-    if (this.reader) { const r = this.reader; this.reader = null; r.resolve({ value: undefined, done: true }); }
+    if (this.reader) {
+      const r = this.reader;
+      this.reader = null;
+      r.resolve({ value: undefined, done: true });
+    }
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -108,7 +149,10 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
 }
 
 /** What a shared snapshot computes: `content` decides whether it changed, `value` is what subscribers receive. */
-interface Snapshot { content: string; value: unknown }
+interface Snapshot {
+  content: string;
+  value: unknown;
+}
 
 /**
  * One snapshot shared by every subscriber of the same thing (the offer of one SKU for one customer at one location):
@@ -125,10 +169,21 @@ class SharedSnapshot {
   /** Settles when the first snapshot is known (rejects with its error: the subscription is refused). */
   readonly ready: Promise<void>;
 
-  constructor(feed: ChangeFeed, private readonly spec: SnapshotSpec, private readonly logger: Logger, private readonly dispose: () => void) {
+  constructor(
+    feed: ChangeFeed,
+    private readonly spec: SnapshotSpec,
+    private readonly logger: Logger,
+    private readonly dispose: () => void,
+  ) {
     // Listen before the first read, so no change between the two is missed.
-    this.stopListening = feed.listen((n) => { if (spec.relevant(n)) this.refresh(n.revision); });
-    this.ready = spec.initial ? spec.compute(undefined).then((s) => { this.last = this.last ?? s; }) : Promise.resolve();
+    this.stopListening = feed.listen((n) => {
+      if (spec.relevant(n)) this.refresh(n.revision);
+    });
+    this.ready = spec.initial
+      ? spec.compute(undefined).then((s) => {
+          this.last = this.last ?? s;
+        })
+      : Promise.resolve();
     this.ready.catch(() => undefined);
   }
 
@@ -172,7 +227,9 @@ class SharedSnapshot {
           this.retry.unref();
         }
       }
-    })().finally(() => { this.running = null; });
+    })().finally(() => {
+      this.running = null;
+    });
   }
 }
 
@@ -189,18 +246,28 @@ interface SnapshotSpec {
  */
 export class SnapshotHub {
   private readonly snapshots = new Map<string, SharedSnapshot>();
-  constructor(private readonly feed: ChangeFeed, private readonly logger: Logger) {}
+  constructor(
+    private readonly feed: ChangeFeed,
+    private readonly logger: Logger,
+  ) {}
 
   /**
    * A subscriber's stream of the snapshot `key` names. It ends with `signal`'s reason when the signal aborts (its
    * caller's key was revoked, say).
    * @throws whatever the first computation throws (NOT_FOUND for an unknown SKU, say): the subscription is refused.
    */
-  async subscribe(key: string, spec: SnapshotSpec, signal: AbortSignal | undefined): Promise<PushQueue<unknown>> {
+  async subscribe(
+    key: string,
+    spec: SnapshotSpec,
+    signal: AbortSignal | undefined,
+  ): Promise<PushQueue<unknown>> {
     signal?.throwIfAborted();
     const shared = this.snapshots.get(key) ?? this.create(key, spec);
     const onAbort = () => queue.fail(signal!.reason);
-    const queue: PushQueue<unknown> = new PushQueue(() => { signal?.removeEventListener('abort', onAbort); shared.leave(queue); });
+    const queue: PushQueue<unknown> = new PushQueue(() => {
+      signal?.removeEventListener('abort', onAbort);
+      shared.leave(queue);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
     await shared.join(queue);
     return queue;
@@ -208,7 +275,9 @@ export class SnapshotHub {
 
   /** A new shared snapshot under `key`, forgotten when its last subscriber leaves. */
   private create(key: string, spec: SnapshotSpec): SharedSnapshot {
-    const created: SharedSnapshot = new SharedSnapshot(this.feed, spec, this.logger, () => { if (this.snapshots.get(key) === created) this.snapshots.delete(key); });
+    const created: SharedSnapshot = new SharedSnapshot(this.feed, spec, this.logger, () => {
+      if (this.snapshots.get(key) === created) this.snapshots.delete(key);
+    });
     this.snapshots.set(key, created);
     return created;
   }
@@ -222,28 +291,53 @@ type OfferArgs = { sku: string; customerId?: string | null; locationId?: string 
  * node shares one computation per change.
  * @throws FORBIDDEN when the caller may not act for the customer; NOT_FOUND for an unknown SKU.
  */
-export async function offerChanged(hub: SnapshotHub, view: (o: Awaited<ReturnType<typeof offer>>) => unknown, args: OfferArgs, ctx: GraphqlContext): Promise<AsyncIterableIterator<unknown>> {
+export async function offerChanged(
+  hub: SnapshotHub,
+  view: (o: Awaited<ReturnType<typeof offer>>) => unknown,
+  args: OfferArgs,
+  ctx: GraphqlContext,
+): Promise<AsyncIterableIterator<unknown>> {
   await mayActFor(ctx, args.customerId, 'subscription.offer');
   const at = { sku: args.sku, customerId: args.customerId ?? null, locationId: args.locationId ?? null };
-  return hub.subscribe(`offer:${JSON.stringify(at)}`, {
-    initial: true,
-    relevant: (n) => !!(n.all || n.skus?.includes(at.sku) || (at.customerId && n.customerId === at.customerId)),
-    compute: async (minRevision) => {
-      const o = await offer(ctx.deps, { ...at, ...(minRevision !== undefined ? { minRevision } : {}) }, { readModel: ctx.readModel });
-      return { content: JSON.stringify({ price: o.price, availability: o.availability, product: o.product }), value: { offerChanged: view(o) } };
+  return hub.subscribe(
+    `offer:${JSON.stringify(at)}`,
+    {
+      initial: true,
+      relevant: (n) =>
+        !!(n.all || n.skus?.includes(at.sku) || (at.customerId && n.customerId === at.customerId)),
+      compute: async (minRevision) => {
+        const o = await offer(
+          ctx.deps,
+          { ...at, ...(minRevision !== undefined ? { minRevision } : {}) },
+          { readModel: ctx.readModel },
+        );
+        return {
+          content: JSON.stringify({ price: o.price, availability: o.availability, product: o.product }),
+          value: { offerChanged: view(o) },
+        };
+      },
     },
-  }, ctx.signal);
+    ctx.signal,
+  );
 }
 
 /** Pushes a member's loyalty status whenever her points or tier change (one computation per change, shared). */
-export async function loyaltyChanged(hub: SnapshotHub, args: { customerId: string }, ctx: GraphqlContext): Promise<AsyncIterableIterator<unknown>> {
+export async function loyaltyChanged(
+  hub: SnapshotHub,
+  args: { customerId: string },
+  ctx: GraphqlContext,
+): Promise<AsyncIterableIterator<unknown>> {
   await mayActFor(ctx, args.customerId, 'subscription.loyalty');
-  return hub.subscribe(`loyalty:${args.customerId}`, {
-    initial: false,
-    relevant: (n) => n.customerId === args.customerId && !!n.loyalty,
-    compute: async () => {
-      const status = await getLoyaltyStatus(ctx.deps.db, args.customerId, ctx.deps.clock.now());
-      return { content: JSON.stringify(status), value: { loyaltyChanged: status } };
+  return hub.subscribe(
+    `loyalty:${args.customerId}`,
+    {
+      initial: false,
+      relevant: (n) => n.customerId === args.customerId && !!n.loyalty,
+      compute: async () => {
+        const status = await getLoyaltyStatus(ctx.deps.db, args.customerId, ctx.deps.clock.now());
+        return { content: JSON.stringify(status), value: { loyaltyChanged: status } };
+      },
     },
-  }, ctx.signal);
+    ctx.signal,
+  );
 }

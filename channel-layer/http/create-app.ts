@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type Express, type Request, type RequestHandler, type Response, type NextFunction } from 'express';
+import express, {
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type NextFunction,
+} from 'express';
 import { sql } from 'kysely';
 import { problemOf, sendProblem, toProblem } from '../../backoffice-layer/index.js';
 import { DomainError, migrationsCurrent, type Deps, type Metrics } from '../../shared/index.js';
@@ -29,28 +35,48 @@ export function createHttpApp(opts: AppOptions): Express {
   app.set('etag', false);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const end = metrics.httpRequests.startTimer();
-    res.on('finish', () => { end({ method: req.method, route: routeLabel(req, res), status: String(res.statusCode) }); });
+    res.on('finish', () => {
+      end({ method: req.method, route: routeLabel(req, res), status: String(res.statusCode) });
+    });
     next();
   });
 
   // The URL the start-up banner prints: what this node serves, so a first click does not land on a 404.
-  app.get('/', (_req, res) => { res.json({ service: 'omnihub', serves: [...Object.keys(opts.mounts), '/healthz', '/readyz', '/metrics'] }); });
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/', (_req, res) => {
+    res.json({
+      service: 'omnihub',
+      serves: [...Object.keys(opts.mounts), '/healthz', '/readyz', '/metrics'],
+    });
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all([
-      sql`SELECT 1`.execute(deps.db).then(() => true, () => false),
-      deps.redis.ping().then((p) => p === 'PONG', () => false),
+      sql`SELECT 1`.execute(deps.db).then(
+        () => true,
+        () => false,
+      ),
+      deps.redis.ping().then(
+        (p) => p === 'PONG',
+        () => false,
+      ),
       migrationsCurrent(deps.pool).catch(() => false),
     ]);
     const [postgres, redis, migrations] = checks;
     const draining = opts.isDraining?.() ?? false;
     const ok = postgres && redis && migrations && !draining;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', postgres, redis, migrations, draining });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ready' : 'not ready', postgres, redis, migrations, draining });
   });
   app.get('/metrics', metricsRoute(deps, metrics, { token: opts.metricsToken, open: false }));
 
   for (const [path, handlers] of Object.entries(opts.mounts)) {
-    const mounted: RequestHandler = (_req, res, next) => { res.locals[MOUNT] = path; next(); };
+    const mounted: RequestHandler = (_req, res, next) => {
+      res.locals[MOUNT] = path;
+      next();
+    };
     app.use(path, mounted, ...(Array.isArray(handlers) ? handlers : [handlers]));
   }
   app.use(notFound);
@@ -99,16 +125,30 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
  * document the admin API answers, with `WWW-Authenticate: Bearer`; with no token configured at all its detail tells
  * the operator which variable to set.
  */
-function metricsRoute(deps: Deps, metrics: Metrics, access: { token: string | undefined; open: boolean }): RequestHandler {
+function metricsRoute(
+  deps: Deps,
+  metrics: Metrics,
+  access: { token: string | undefined; open: boolean },
+): RequestHandler {
   const expected = access.token === undefined ? undefined : digest(access.token);
   return async (req, res) => {
     if (expected) {
       const m = /^Bearer\s+(\S{1,512})$/i.exec(req.header('authorization') ?? '');
       if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
-        return refuse(req, res, deps, 'Send the metrics token (OMNIHUB_METRICS_TOKEN) as "Authorization: Bearer <token>"');
+        return refuse(
+          req,
+          res,
+          deps,
+          'Send the metrics token (OMNIHUB_METRICS_TOKEN) as "Authorization: Bearer <token>"',
+        );
       }
     } else if (!access.open) {
-      return refuse(req, res, deps, 'Metrics on this port need a token: the operator sets OMNIHUB_METRICS_TOKEN (scrapes then send "Authorization: Bearer <token>"), or OMNIHUB_METRICS_PORT to serve them on a listener of their own');
+      return refuse(
+        req,
+        res,
+        deps,
+        'Metrics on this port need a token: the operator sets OMNIHUB_METRICS_TOKEN (scrapes then send "Authorization: Bearer <token>"), or OMNIHUB_METRICS_PORT to serve them on a listener of their own',
+      );
     }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   };

@@ -16,7 +16,11 @@ function projectRoot(from: string): string {
  * Where `npm run build:explorer` writes the explorer: `<root>/dist/explorer` (index.html and assets/, see
  * scripts/build-explorer.ts), found the same from `channel-layer/http/` and from the compiled `dist/channel-layer/http/`.
  */
-export const EXPLORER_DIR = path.join(projectRoot(path.dirname(fileURLToPath(import.meta.url))), 'dist', 'explorer');
+export const EXPLORER_DIR = path.join(
+  projectRoot(path.dirname(fileURLToPath(import.meta.url))),
+  'dist',
+  'explorer',
+);
 
 /**
  * The explorer's Content-Security-Policy: its scripts, styles, fonts and images come from this hub only, and it
@@ -24,8 +28,17 @@ export const EXPLORER_DIR = path.join(projectRoot(path.dirname(fileURLToPath(imp
  * style, no eval, no plugin, no framing.
  */
 export const EXPLORER_CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "font-src 'self'", "connect-src 'self'",
-  "worker-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 /** What a development hub serves of its explorer; a production hub mounts none of it. */
@@ -41,7 +54,11 @@ export interface ExplorerRoutes {
 
 /** Headers on everything the explorer serves: its CSP, no MIME sniffing, no referrer. */
 function secure(res: Response): void {
-  res.set({ 'content-security-policy': EXPLORER_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+  res.set({
+    'content-security-policy': EXPLORER_CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
 }
 
 /**
@@ -58,16 +75,39 @@ export function explorerRoutes(dir = EXPLORER_DIR): ExplorerRoutes {
     try {
       html = await readFile(path.join(dir, 'index.html'), 'utf8');
     } catch {
-      res.status(503).type('text/plain').send('The GraphQL explorer is not built yet: run `npm run build` (or `npm run build:explorer`) in the hub\'s folder, then reload this page.\n');
+      res
+        .status(503)
+        .type('text/plain')
+        .send(
+          "The GraphQL explorer is not built yet: run `npm run build` (or `npm run build:explorer`) in the hub's folder, then reload this page.\n",
+        );
       return;
     }
     res.type('html').send(html);
   };
   const router = express.Router({ strict: false });
   router.get('/', page);
-  router.use('/assets', (_req, res, next) => { secure(res); next(); }, express.static(path.join(dir, 'assets'), { index: false, redirect: false, fallthrough: true, cacheControl: true, maxAge: 0 }));
+  router.use(
+    '/assets',
+    (_req, res, next) => {
+      secure(res);
+      next();
+    },
+    express.static(path.join(dir, 'assets'), {
+      index: false,
+      redirect: false,
+      fallthrough: true,
+      cacheControl: true,
+      maxAge: 0,
+    }),
+  );
   const forBrowsers: RequestHandler = (req, res, next) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && req.path === '/' && !hasQueryParameter(req) && prefersHtml(req)) {
+    if (
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      req.path === '/' &&
+      !hasQueryParameter(req) &&
+      prefersHtml(req)
+    ) {
       void page(req, res, next);
       return;
     }

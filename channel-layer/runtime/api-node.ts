@@ -2,7 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createMetrics, currentRevision, type Logger, type Metrics } from '../../shared/index.js';
-import { backofficeAdminRoutes, createAdminRouter, createReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import {
+  backofficeAdminRoutes,
+  createAdminRouter,
+  createReadModel,
+  type BackofficeDeps,
+} from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
 import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
@@ -32,16 +37,33 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: true });
   // The metrics listener needs nothing but the registry: bound first, so a busy port stops the start before any
   // connection is opened.
-  const metricsServer = metricsPort === undefined ? undefined
-    : await listen(createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }), metricsPort, metricsHost, deps.logger);
-  const node = await startApiListener({ ...deps, metrics }, metrics, port, host, metricsServer).catch(async (e: unknown) => {
-    if (metricsServer) await close(metricsServer, 0);
-    throw e;
-  });
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : await listen(
+          createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }),
+          metricsPort,
+          metricsHost,
+          deps.logger,
+        );
+  const node = await startApiListener({ ...deps, metrics }, metrics, port, host, metricsServer).catch(
+    async (e: unknown) => {
+      if (metricsServer) await close(metricsServer, 0);
+      throw e;
+    },
+  );
   const boundMetricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
   deps.logger.info(
-    { metricsPort: boundMetricsPort, metricsHost: metricsServer ? metricsHost : undefined, metricsToken: metricsToken ? 'set' : 'not set' },
-    metricsServer ? 'metrics: served on their own listener' : metricsToken ? 'metrics: /metrics wants the metrics token' : 'metrics: /metrics answers 401 until OMNIHUB_METRICS_TOKEN or OMNIHUB_METRICS_PORT is set',
+    {
+      metricsPort: boundMetricsPort,
+      metricsHost: metricsServer ? metricsHost : undefined,
+      metricsToken: metricsToken ? 'set' : 'not set',
+    },
+    metricsServer
+      ? 'metrics: served on their own listener'
+      : metricsToken
+        ? 'metrics: /metrics wants the metrics token'
+        : 'metrics: /metrics answers 401 until OMNIHUB_METRICS_TOKEN or OMNIHUB_METRICS_PORT is set',
   );
   return { ...node, ...(boundMetricsPort !== undefined ? { metricsPort: boundMetricsPort } : {}) };
 }
@@ -50,7 +72,13 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
  * The main listener with everything behind it (read model, GraphQL, admin REST); its `stop` also closes `alongside`
  * (the metrics listener). Closes what it opened when the listen fails.
  */
-async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: number, host: string, alongside: Server | undefined): Promise<ApiNode> {
+async function startApiListener(
+  deps: BackofficeDeps,
+  metrics: Metrics,
+  port: number,
+  host: string,
+  alongside: Server | undefined,
+): Promise<ApiNode> {
   let draining = false;
   const readModel = await createReadModel(deps, { facets: journeyReadModelFacets });
   const graphql = await createGraphqlHandler(deps, readModel);
@@ -61,11 +89,20 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
     metrics.sample('committedRevision', () => currentRevision(deps.db)),
     metrics.sample('readModelRevision', () => readModel.watermark(), { role: 'api' }),
   ];
-  const stopSampling = () => { for (const stop of unsample) stop(); };
+  const stopSampling = () => {
+    for (const stop of unsample) stop();
+  };
   const app = createHttpApp({
-    deps, metrics, isDraining: () => draining, ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
+    deps,
+    metrics,
+    isDraining: () => draining,
+    ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
     mounts: {
-      '/admin/v1': createAdminRouter(deps, [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes]),
+      '/admin/v1': createAdminRouter(deps, [
+        ...backofficeAdminRoutes,
+        ...journeyAdminRoutes,
+        ...channelAdminRoutes,
+      ]),
       '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
       ...(explorer ? { '/explorer': explorer.router } : {}),
     },
@@ -78,7 +115,12 @@ async function startApiListener(deps: BackofficeDeps, metrics: Metrics, port: nu
   });
   server.keepAliveTimeout = 65_000;
   graphql.attach(server);
-  if (explorer) deps.logger.info(explorerBuilt() ? 'GraphQL explorer: /explorer (and GET /graphql in a browser)' : 'GraphQL explorer: not built; run `npm run build` to serve it at /explorer');
+  if (explorer)
+    deps.logger.info(
+      explorerBuilt()
+        ? 'GraphQL explorer: /explorer (and GET /graphql in a browser)'
+        : 'GraphQL explorer: not built; run `npm run build` to serve it at /explorer',
+    );
   return {
     server,
     port: (server.address() as AddressInfo).port,
@@ -107,8 +149,13 @@ export async function listen(app: Express, port: number, host: string, logger: L
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes every connection left. */
 export async function close(server: Server, graceMs: number): Promise<void> {
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
-    server.close(() => { clearTimeout(timer); resolve(); });
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -1,7 +1,18 @@
 import path from 'node:path';
 import {
-  assertNoEviction, createDatabase, createLogger, createMetrics, createRedis, migrate, redisReachable, startEmbeddedPostgres, startLocalRedis,
-  systemClock, type Clock, type Config, type Logger,
+  assertNoEviction,
+  createDatabase,
+  createLogger,
+  createMetrics,
+  createRedis,
+  migrate,
+  redisReachable,
+  startEmbeddedPostgres,
+  startLocalRedis,
+  systemClock,
+  type Clock,
+  type Config,
+  type Logger,
 } from '../../shared/index.js';
 import { createBackofficeQueues, type BackofficeDeps } from '../../backoffice-layer/index.js';
 
@@ -34,7 +45,10 @@ function redact(url: string): string {
  * Connects a hub process to its PostgreSQL and Redis, starting embedded ones when none are configured, and runs
  * migrations (under an advisory lock, so N nodes starting together is safe).
  */
-export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {}): Promise<Runtime> {
+export async function bootstrapRuntime(
+  config: Config,
+  opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {},
+): Promise<Runtime> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const closers: Array<() => Promise<void>> = [];
   let databaseUrl = config.databaseUrl;
@@ -44,7 +58,11 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
     logger.info({ dataDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
     // Finds the server a running `omnihub start` keeps in this folder, else starts one (and only then stops it).
     const pg = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
-    if (!pg.started) logger.info({ dataDir, port: pg.port, pid: pg.pid }, 'the embedded PostgreSQL of this data folder is running already: connected to it, and it is left running');
+    if (!pg.started)
+      logger.info(
+        { dataDir, port: pg.port, pid: pg.pid },
+        'the embedded PostgreSQL of this data folder is running already: connected to it, and it is left running',
+      );
     databaseUrl = pg.url;
     embedded = { dataDir, port: pg.port, pid: pg.pid, started: pg.started, orphaned: pg.orphaned ?? false };
     closers.push(() => pg.stop());
@@ -59,25 +77,43 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
     const handle = createDatabase(databaseUrl, { applicationName: 'omnihub' });
     // Kysely ends the pool only if it ever ran a query; `migrate` alone uses the pool directly, and its idle client
     // would keep the process alive for the pool's idle timeout (30 s).
-    closers.unshift(async () => { await handle.close(); if (!handle.pool.ended) await handle.pool.end(); });
-    // The first contact says which setting points where, rather than a bare "connect ECONNREFUSED".
-    await handle.pool.query('SELECT 1').then((r) => r, (e: unknown) => {
-      const reason = e instanceof Error ? e.message || (e as { code?: string }).code : String(e);
-      throw new Error(`PostgreSQL does not answer at ${config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl!)}` : redact(databaseUrl!)} (${reason})`, { cause: e });
+    closers.unshift(async () => {
+      await handle.close();
+      if (!handle.pool.ended) await handle.pool.end();
     });
+    // The first contact says which setting points where, rather than a bare "connect ECONNREFUSED".
+    await handle.pool.query('SELECT 1').then(
+      (r) => r,
+      (e: unknown) => {
+        const reason = e instanceof Error ? e.message || (e as { code?: string }).code : String(e);
+        throw new Error(
+          `PostgreSQL does not answer at ${config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl!)}` : redact(databaseUrl!)} (${reason})`,
+          { cause: e },
+        );
+      },
+    );
     if (opts.migrate !== false) {
       const res = await migrate(handle.pool);
       if (res.applied.length) logger.info({ applied: res.applied }, 'migrations applied');
     }
     const redis = createRedis(redisUrl);
-    closers.unshift(async () => { redis.disconnect(); });
+    closers.unshift(async () => {
+      redis.disconnect();
+    });
     // Queues must never lose a job to eviction (QUALITY F4): refuse to start otherwise.
     await assertNoEviction(redis);
     const queues = createBackofficeQueues(redis, config.redisPrefix);
     closers.unshift(() => queues.close());
     const deps: BackofficeDeps = {
-      config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix: config.redisPrefix,
-      clock: opts.clock ?? systemClock, logger, queues,
+      config,
+      db: handle.db,
+      pool: handle.pool,
+      redis,
+      redisUrl,
+      redisPrefix: config.redisPrefix,
+      clock: opts.clock ?? systemClock,
+      logger,
+      queues,
       // One registry per process: `omnihub start` serves the API node's and the worker's metrics on one /metrics.
       metrics: createMetrics({ defaultMetrics: true }),
     };
@@ -98,15 +134,24 @@ export async function bootstrapRuntime(config: Config, opts: { logger?: Logger; 
  * The Redis to use: REDIS_URL (which must answer), else 127.0.0.1:6379, else the redis-server a running hub started on
  * {@link LOCAL_REDIS_PORT}, else one started here (its stop pushed onto `closers`).
  */
-async function connectRedis(config: Config, logger: Logger, closers: Array<() => Promise<void>>): Promise<string> {
+async function connectRedis(
+  config: Config,
+  logger: Logger,
+  closers: Array<() => Promise<void>>,
+): Promise<string> {
   if (config.redisUrl) {
-    if (!(await redisReachable(config.redisUrl, 3000))) throw new Error(`Redis does not answer at REDIS_URL=${redact(config.redisUrl)}`);
+    if (!(await redisReachable(config.redisUrl, 3000)))
+      throw new Error(`Redis does not answer at REDIS_URL=${redact(config.redisUrl)}`);
     return config.redisUrl;
   }
   if (await redisReachable('redis://127.0.0.1:6379')) return 'redis://127.0.0.1:6379';
   // The redis-server a running `omnihub start` started: shared, and left to it.
-  if (await redisReachable(`redis://127.0.0.1:${LOCAL_REDIS_PORT}`)) return `redis://127.0.0.1:${LOCAL_REDIS_PORT}`;
-  logger.info({ port: LOCAL_REDIS_PORT }, 'no REDIS_URL and nothing on 127.0.0.1:6379: starting redis-server');
+  if (await redisReachable(`redis://127.0.0.1:${LOCAL_REDIS_PORT}`))
+    return `redis://127.0.0.1:${LOCAL_REDIS_PORT}`;
+  logger.info(
+    { port: LOCAL_REDIS_PORT },
+    'no REDIS_URL and nothing on 127.0.0.1:6379: starting redis-server',
+  );
   const r = await startLocalRedis(LOCAL_REDIS_PORT);
   closers.push(() => r.stop());
   return r.url;

@@ -1,5 +1,9 @@
 import type { Server } from 'node:http';
-import { readModelWatermark, startBackofficeWorker, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import {
+  readModelWatermark,
+  startBackofficeWorker,
+  type BackofficeDeps,
+} from '../../backoffice-layer/index.js';
 import { journeyWorkerOptions } from '../../journey-layer/index.js';
 import { createMetrics, currentRevision } from '../../shared/index.js';
 import { createMetricsApp } from '../http/create-app.js';
@@ -19,17 +23,28 @@ export interface WorkerNode {
  * `OMNIHUB_METRICS_PORT` set, that registry is served on the metrics listener as an API node serves its own.
  * @throws the metrics listener's listen error (EADDRINUSE, EACCES); nothing is left running then.
  */
-export async function startWorkerNode(deps: BackofficeDeps, opts: { serveMetrics?: boolean } = {}): Promise<WorkerNode> {
+export async function startWorkerNode(
+  deps: BackofficeDeps,
+  opts: { serveMetrics?: boolean } = {},
+): Promise<WorkerNode> {
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: true });
   const { metricsPort, metricsHost, metricsToken } = deps.config;
-  const metricsServer: Server | undefined = opts.serveMetrics && metricsPort !== undefined
-    ? await listen(createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }), metricsPort, metricsHost, deps.logger)
-    : undefined;
+  const metricsServer: Server | undefined =
+    opts.serveMetrics && metricsPort !== undefined
+      ? await listen(
+          createMetricsApp({ deps, metrics, ...(metricsToken ? { token: metricsToken } : {}) }),
+          metricsPort,
+          metricsHost,
+          deps.logger,
+        )
+      : undefined;
   const withMetrics = { ...deps, metrics };
-  const backoffice = await startBackofficeWorker(withMetrics, journeyWorkerOptions(withMetrics)).catch(async (e: unknown) => {
-    if (metricsServer) await close(metricsServer, 0);
-    throw e;
-  });
+  const backoffice = await startBackofficeWorker(withMetrics, journeyWorkerOptions(withMetrics)).catch(
+    async (e: unknown) => {
+      if (metricsServer) await close(metricsServer, 0);
+      throw e;
+    },
+  );
   const unsample = [
     metrics.sample('committedRevision', () => currentRevision(deps.db)),
     metrics.sample('readModelRevision', () => readModelWatermark(deps), { role: 'worker' }),

@@ -7,14 +7,22 @@ export type FactChannel = z.infer<typeof FactChannelSchema>;
 
 export const ConsentPurposeSchema = z.enum(['EMAIL_MARKETING', 'PERSONALISATION', 'PROFILING']);
 
-const SegmentSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'segments: lower-case letters, digits and "-", up to 40');
+const SegmentSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'segments: lower-case letters, digits and "-", up to 40');
 
 /** Profile facts that promotion rules can use. Every attribute is optional; `null` removes it. */
 export const CustomerAttributesSchema = z.strictObject({
   birthday: z.iso.date().nullish(),
-  homeStore: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).nullish(),
+  homeStore: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+    .nullish(),
   segments: z.array(SegmentSchema).max(50).nullish(),
-  preferredLanguage: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a language tag such as nl or nl-NL').nullish(),
+  preferredLanguage: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a language tag such as nl or nl-NL')
+    .nullish(),
 });
 export type CustomerAttributes = z.infer<typeof CustomerAttributesSchema>;
 

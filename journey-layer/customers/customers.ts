@@ -1,10 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { parseInput, recordAudit } from '../../backoffice-layer/index.js';
-import { DomainError, runWrite, sha256, type ConsentPurpose, type Executor, type IdentifierKind, type WriteContext } from '../../shared/index.js';
+import {
+  DomainError,
+  runWrite,
+  sha256,
+  type ConsentPurpose,
+  type Executor,
+  type IdentifierKind,
+  type WriteContext,
+} from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import {
-  ConsentPurposeSchema, CustomerAttributesSchema, EnrollInputSchema, FactChannelSchema, ProfileUpdateSchema,
-  type CustomerAttributes, type EnrollInput, type FactChannel, type ProfileUpdate,
+  ConsentPurposeSchema,
+  CustomerAttributesSchema,
+  EnrollInputSchema,
+  FactChannelSchema,
+  ProfileUpdateSchema,
+  type CustomerAttributes,
+  type EnrollInput,
+  type FactChannel,
+  type ProfileUpdate,
 } from './customer.schema.js';
 import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
 
@@ -43,9 +58,16 @@ export async function resolveCustomerId(db: Executor, id: string): Promise<strin
   let current = id;
   for (let hop = 0; hop < 10; hop++) {
     if (!/^[0-9a-f-]{36}$/i.test(current)) break;
-    const row = await db.selectFrom('customers').select(['status', 'mergedInto']).where('id', '=', current).executeTakeFirst();
+    const row = await db
+      .selectFrom('customers')
+      .select(['status', 'mergedInto'])
+      .where('id', '=', current)
+      .executeTakeFirst();
     if (!row || row.status === 'ERASED') break;
-    if (row.status === 'MERGED' && row.mergedInto) { current = row.mergedInto; continue; }
+    if (row.status === 'MERGED' && row.mergedInto) {
+      current = row.mergedInto;
+      continue;
+    }
     return current;
   }
   throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
@@ -60,7 +82,12 @@ export async function resolveCustomerId(db: Executor, id: string): Promise<strin
 export async function lockLiveCustomer(tx: Executor, id: string): Promise<string> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const liveId = await resolveCustomerId(tx, id);
-    const row = await tx.selectFrom('customers').select('status').where('id', '=', liveId).forUpdate().executeTakeFirst();
+    const row = await tx
+      .selectFrom('customers')
+      .select('status')
+      .where('id', '=', liveId)
+      .forUpdate()
+      .executeTakeFirst();
     if (row?.status === 'ACTIVE') return liveId;
     if (row?.status !== 'MERGED') break;
   }
@@ -70,16 +97,32 @@ export async function lockLiveCustomer(tx: Executor, id: string): Promise<string
 /** The profile a write just changed, as it is now. NOT_FOUND when it was erased or merged away since. */
 async function profileAfterWrite(db: Executor, id: string): Promise<CustomerView> {
   const customer = await getCustomer(db, id);
-  if (!customer) throw new DomainError('NOT_FOUND', 'The profile no longer exists (merged or erased since)', { customerId: id });
+  if (!customer)
+    throw new DomainError('NOT_FOUND', 'The profile no longer exists (merged or erased since)', {
+      customerId: id,
+    });
   return customer;
 }
 
 /** Finds a profile by any identifier, however it was typed (normalised first). Null when none. */
-export async function findCustomerByIdentifier(db: Executor, kind: IdentifierKind, value: string): Promise<string | null> {
+export async function findCustomerByIdentifier(
+  db: Executor,
+  kind: IdentifierKind,
+  value: string,
+): Promise<string | null> {
   const k = IdentifierKindSchema.parse(kind);
   let normalised: string;
-  try { normalised = normalizeIdentifier(k, value); } catch { return null; }
-  const row = await db.selectFrom('customerIdentifiers').select('customerId').where('kind', '=', k).where('value', '=', normalised).executeTakeFirst();
+  try {
+    normalised = normalizeIdentifier(k, value);
+  } catch {
+    return null;
+  }
+  const row = await db
+    .selectFrom('customerIdentifiers')
+    .select('customerId')
+    .where('kind', '=', k)
+    .where('value', '=', normalised)
+    .executeTakeFirst();
   return row ? resolveCustomerId(db, row.customerId) : null;
 }
 
@@ -88,13 +131,20 @@ export async function findCustomerByIdentifier(db: Executor, kind: IdentifierKin
  * import): they are told precisely why an identifier was refused. Any other channel — WEB and APP, open to anyone —
  * gets {@link IDENTIFIER_REFUSED_MESSAGE} instead, which does not say whether the identifier is registered.
  */
-const STAFF_CHANNELS: ReadonlySet<FactChannel> = new Set<FactChannel>(['STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN', 'IMPORT']);
+const STAFF_CHANNELS: ReadonlySet<FactChannel> = new Set<FactChannel>([
+  'STORE',
+  'CALL_CENTER',
+  'CONSOLE',
+  'ADMIN',
+  'IMPORT',
+]);
 
 /**
  * The one answer (code `CONFLICT`, no details) a WEB or APP caller gets for every identifier refusal — linked to
  * another profile, or linked to one by a concurrent write — so the answer cannot tell whether an address is known.
  */
-export const IDENTIFIER_REFUSED_MESSAGE = 'This request cannot be completed with the details given. Check them, or contact customer service.';
+export const IDENTIFIER_REFUSED_MESSAGE =
+  'This request cannot be completed with the details given. Check them, or contact customer service.';
 
 /** Why an identifier was refused: it is someone else's, or a concurrent write linked it to someone else first. */
 type IdentifierRefusalReason = 'linked-elsewhere' | 'linked-concurrently';
@@ -105,11 +155,19 @@ type IdentifierRefusalReason = 'linked-elsewhere' | 'linked-concurrently';
  */
 class IdentifierRefused extends DomainError {
   readonly #value: string;
-  constructor(readonly kind: IdentifierKind, value: string, readonly reason: IdentifierRefusalReason) {
+  constructor(
+    readonly kind: IdentifierKind,
+    value: string,
+    readonly reason: IdentifierRefusalReason,
+  ) {
     const what = kind.toLowerCase().replace('_', ' ');
-    super('CONFLICT', reason === 'linked-elsewhere'
-      ? `This ${what} already belongs to another profile; merge the profiles instead`
-      : `This ${what} was just linked to another profile`, { kind });
+    super(
+      'CONFLICT',
+      reason === 'linked-elsewhere'
+        ? `This ${what} already belongs to another profile; merge the profiles instead`
+        : `This ${what} was just linked to another profile`,
+      { kind },
+    );
     this.#value = value;
   }
   /** SHA-256 (hex) of `KIND:normalised value`: the same for one identifier however it was typed. */
@@ -118,15 +176,31 @@ class IdentifierRefused extends DomainError {
   }
 }
 
-async function insertIdentifier(w: WriteContext, customerId: string, kind: IdentifierKind, raw: string, channel: FactChannel): Promise<void> {
+async function insertIdentifier(
+  w: WriteContext,
+  customerId: string,
+  kind: IdentifierKind,
+  raw: string,
+  channel: FactChannel,
+): Promise<void> {
   const value = normalizeIdentifier(kind, raw);
-  const existing = await w.tx.selectFrom('customerIdentifiers').select('customerId').where('kind', '=', kind).where('value', '=', value).forUpdate().executeTakeFirst();
+  const existing = await w.tx
+    .selectFrom('customerIdentifiers')
+    .select('customerId')
+    .where('kind', '=', kind)
+    .where('value', '=', value)
+    .forUpdate()
+    .executeTakeFirst();
   if (existing) {
     if (existing.customerId === customerId) return;
     throw new IdentifierRefused(kind, value, 'linked-elsewhere');
   }
-  const inserted = await w.tx.insertInto('customerIdentifiers').values({ kind, value, customerId, channel, createdAt: w.now })
-    .onConflict((oc) => oc.columns(['kind', 'value']).doNothing()).returning('kind').executeTakeFirst();
+  const inserted = await w.tx
+    .insertInto('customerIdentifiers')
+    .values({ kind, value, customerId, channel, createdAt: w.now })
+    .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
+    .returning('kind')
+    .executeTakeFirst();
   if (!inserted) throw new IdentifierRefused(kind, value, 'linked-concurrently');
 }
 
@@ -137,48 +211,110 @@ async function insertIdentifier(w: WriteContext, customerId: string, kind: Ident
  * refused`, without the identifier), and answered with the neutral CONFLICT {@link IDENTIFIER_REFUSED_MESSAGE}. Any
  * other error passes unchanged. Always throws.
  */
-async function answerRefusal(deps: JourneyDeps, e: unknown, at: { channel: FactChannel; operation: 'enroll' | 'link-identifier'; customerId?: string }): Promise<never> {
+async function answerRefusal(
+  deps: JourneyDeps,
+  e: unknown,
+  at: { channel: FactChannel; operation: 'enroll' | 'link-identifier'; customerId?: string },
+): Promise<never> {
   if (!(e instanceof IdentifierRefused) || STAFF_CHANNELS.has(at.channel)) throw e;
-  deps.logger.warn({
-    channel: at.channel, operation: at.operation, kind: e.kind, reason: e.reason, identifierHash: e.identifierHash,
-    ...(at.customerId ? { customerId: at.customerId } : {}),
-  }, 'identifier refused to a self-service channel; answered without saying why');
+  deps.logger.warn(
+    {
+      channel: at.channel,
+      operation: at.operation,
+      kind: e.kind,
+      reason: e.reason,
+      identifierHash: e.identifierHash,
+      ...(at.customerId ? { customerId: at.customerId } : {}),
+    },
+    'identifier refused to a self-service channel; answered without saying why',
+  );
   await recordAudit(deps.db, deps.clock.now(), {
-    actor: `channel:${at.channel}`, action: 'customer.identifier-refused', subject: at.customerId ? `customer:${at.customerId}` : null,
+    actor: `channel:${at.channel}`,
+    action: 'customer.identifier-refused',
+    subject: at.customerId ? `customer:${at.customerId}` : null,
     details: { operation: at.operation, kind: e.kind, reason: e.reason },
   }).catch((err: unknown) => deps.logger.error({ err }, 'could not write the audit trail'));
   throw new DomainError('CONFLICT', IDENTIFIER_REFUSED_MESSAGE, {});
 }
 
-async function writeAttributes(w: WriteContext, customerId: string, attributes: CustomerAttributes, channel: FactChannel): Promise<void> {
+async function writeAttributes(
+  w: WriteContext,
+  customerId: string,
+  attributes: CustomerAttributes,
+  channel: FactChannel,
+): Promise<void> {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
     if (value === null) {
-      await w.tx.deleteFrom('customerAttributes').where('customerId', '=', customerId).where('name', '=', name).execute();
+      await w.tx
+        .deleteFrom('customerAttributes')
+        .where('customerId', '=', customerId)
+        .where('name', '=', name)
+        .execute();
       continue;
     }
-    await w.tx.insertInto('customerAttributes').values({ customerId, name, value: JSON.stringify(value), channel, changedAt: w.now })
-      .onConflict((oc) => oc.columns(['customerId', 'name']).doUpdateSet({ value: JSON.stringify(value), channel, changedAt: w.now })).execute();
+    await w.tx
+      .insertInto('customerAttributes')
+      .values({ customerId, name, value: JSON.stringify(value), channel, changedAt: w.now })
+      .onConflict((oc) =>
+        oc
+          .columns(['customerId', 'name'])
+          .doUpdateSet({ value: JSON.stringify(value), channel, changedAt: w.now }),
+      )
+      .execute();
   }
 }
 
-async function writeConsent(w: WriteContext, customerId: string, purpose: ConsentPurpose, granted: boolean, channel: FactChannel): Promise<boolean> {
-  const current = await w.tx.selectFrom('consents').select('granted').where('customerId', '=', customerId).where('purpose', '=', purpose).executeTakeFirst();
+async function writeConsent(
+  w: WriteContext,
+  customerId: string,
+  purpose: ConsentPurpose,
+  granted: boolean,
+  channel: FactChannel,
+): Promise<boolean> {
+  const current = await w.tx
+    .selectFrom('consents')
+    .select('granted')
+    .where('customerId', '=', customerId)
+    .where('purpose', '=', purpose)
+    .executeTakeFirst();
   if (current && current.granted === granted) return false;
-  await w.tx.insertInto('consents').values({ customerId, purpose, granted, channel, changedAt: w.now })
-    .onConflict((oc) => oc.columns(['customerId', 'purpose']).doUpdateSet({ granted, channel, changedAt: w.now })).execute();
+  await w.tx
+    .insertInto('consents')
+    .values({ customerId, purpose, granted, channel, changedAt: w.now })
+    .onConflict((oc) =>
+      oc.columns(['customerId', 'purpose']).doUpdateSet({ granted, channel, changedAt: w.now }),
+    )
+    .execute();
   w.atRevision(async (tx, revision) => {
-    await tx.insertInto('consentHistory').values({ customerId, purpose, granted, channel, changedAt: w.now, revision }).execute();
+    await tx
+      .insertInto('consentHistory')
+      .values({ customerId, purpose, granted, channel, changedAt: w.now, revision })
+      .execute();
   });
-  w.emit({ type: 'consent.changed', aggregateType: 'customer', aggregateId: customerId, payload: { customerId, purpose, granted } });
+  w.emit({
+    type: 'consent.changed',
+    aggregateType: 'customer',
+    aggregateId: customerId,
+    payload: { customerId, purpose, granted },
+  });
   return true;
 }
 
 function touchCustomer(w: WriteContext, customerId: string): void {
   w.atRevision(async (tx, revision) => {
-    await tx.updateTable('customers').set({ revision, updatedAt: w.now }).where('id', '=', customerId).execute();
+    await tx
+      .updateTable('customers')
+      .set({ revision, updatedAt: w.now })
+      .where('id', '=', customerId)
+      .execute();
   });
-  w.emit({ type: 'customer.changed', aggregateType: 'customer', aggregateId: customerId, payload: { customerId } });
+  w.emit({
+    type: 'customer.changed',
+    aggregateType: 'customer',
+    aggregateId: customerId,
+    payload: { customerId },
+  });
 }
 
 /**
@@ -189,21 +325,46 @@ function touchCustomer(w: WriteContext, customerId: string): void {
  * {@link IDENTIFIER_REFUSED_MESSAGE}, and the attempt is logged and audited. CONFLICT too for a key used before with
  * another request.
  */
-export async function enrollCustomer(deps: JourneyDeps, input: EnrollInput, opts: { channel: FactChannel; idempotencyKey: string }): Promise<{ customer: CustomerView; revision: number }> {
+export async function enrollCustomer(
+  deps: JourneyDeps,
+  input: EnrollInput,
+  opts: { channel: FactChannel; idempotencyKey: string },
+): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(EnrollInputSchema, input, 'body');
   const channel = FactChannelSchema.parse(opts.channel);
-  const { result, revision } = await runWrite(deps, async (w) => {
-    const id = randomUUID();
-    await w.tx.insertInto('customers').values({ id, status: 'ACTIVE', displayName: body.displayName ?? null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now }).execute();
-    const ids: Array<[IdentifierKind, string | undefined]> = [['EMAIL', body.email], ['PHONE', body.phone], ['LOYALTY_CARD', body.loyaltyCard], ['APP_ACCOUNT', body.appAccount]];
-    for (const [kind, value] of ids) if (value !== undefined) await insertIdentifier(w, id, kind, value, channel);
-    if (body.attributes) await writeAttributes(w, id, body.attributes, channel);
-    for (const purpose of new Set(body.consents ?? [])) await writeConsent(w, id, purpose, true, channel);
-    for (const hook of enrolmentHooks) await hook(w, id);
-    touchCustomer(w, id);
-    return { customerId: id };
-  }, { idempotency: { scope: 'enroll-customer', key: opts.idempotencyKey, request: { body, channel } } })
-    .catch((e: unknown) => answerRefusal(deps, e, { channel, operation: 'enroll' }));
+  const { result, revision } = await runWrite(
+    deps,
+    async (w) => {
+      const id = randomUUID();
+      await w.tx
+        .insertInto('customers')
+        .values({
+          id,
+          status: 'ACTIVE',
+          displayName: body.displayName ?? null,
+          mergedInto: null,
+          firstOrderAt: null,
+          revision: 0,
+          createdAt: w.now,
+          updatedAt: w.now,
+        })
+        .execute();
+      const ids: Array<[IdentifierKind, string | undefined]> = [
+        ['EMAIL', body.email],
+        ['PHONE', body.phone],
+        ['LOYALTY_CARD', body.loyaltyCard],
+        ['APP_ACCOUNT', body.appAccount],
+      ];
+      for (const [kind, value] of ids)
+        if (value !== undefined) await insertIdentifier(w, id, kind, value, channel);
+      if (body.attributes) await writeAttributes(w, id, body.attributes, channel);
+      for (const purpose of new Set(body.consents ?? [])) await writeConsent(w, id, purpose, true, channel);
+      for (const hook of enrolmentHooks) await hook(w, id);
+      touchCustomer(w, id);
+      return { customerId: id };
+    },
+    { idempotency: { scope: 'enroll-customer', key: opts.idempotencyKey, request: { body, channel } } },
+  ).catch((e: unknown) => answerRefusal(deps, e, { channel, operation: 'enroll' }));
   return { customer: await profileAfterWrite(deps.db, result.customerId), revision };
 }
 
@@ -213,14 +374,28 @@ export async function enrollCustomer(deps: JourneyDeps, input: EnrollInput, opts
  * written — precise for staff channels, the neutral {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB
  * and APP.
  */
-export async function linkIdentifier(deps: JourneyDeps, customerId: string, kind: IdentifierKind, value: string, channel: FactChannel): Promise<{ customer: CustomerView; revision: number }> {
+export async function linkIdentifier(
+  deps: JourneyDeps,
+  customerId: string,
+  kind: IdentifierKind,
+  value: string,
+  channel: FactChannel,
+): Promise<{ customer: CustomerView; revision: number }> {
   const k = parseInput(IdentifierKindSchema, kind, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
-    const before = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
+    const before = await w.tx
+      .selectFrom('customerIdentifiers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('customerId', '=', id)
+      .executeTakeFirstOrThrow();
     await insertIdentifier(w, id, k, value, ch);
-    const after = await w.tx.selectFrom('customerIdentifiers').select((eb) => eb.fn.countAll<number>().as('n')).where('customerId', '=', id).executeTakeFirstOrThrow();
+    const after = await w.tx
+      .selectFrom('customerIdentifiers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('customerId', '=', id)
+      .executeTakeFirstOrThrow();
     if (Number(after.n) !== Number(before.n)) touchCustomer(w, id);
     return id;
   }).catch((e: unknown) => answerRefusal(deps, e, { channel: ch, operation: 'link-identifier', customerId }));
@@ -228,12 +403,22 @@ export async function linkIdentifier(deps: JourneyDeps, customerId: string, kind
 }
 
 /** Corrects the display name and rule attributes (each fact stamped with the channel it came from). */
-export async function updateCustomerProfile(deps: JourneyDeps, customerId: string, update: ProfileUpdate, channel: FactChannel): Promise<{ customer: CustomerView; revision: number }> {
+export async function updateCustomerProfile(
+  deps: JourneyDeps,
+  customerId: string,
+  update: ProfileUpdate,
+  channel: FactChannel,
+): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(ProfileUpdateSchema, update, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
-    if (body.displayName !== undefined) await w.tx.updateTable('customers').set({ displayName: body.displayName }).where('id', '=', id).execute();
+    if (body.displayName !== undefined)
+      await w.tx
+        .updateTable('customers')
+        .set({ displayName: body.displayName })
+        .where('id', '=', id)
+        .execute();
     if (body.attributes) await writeAttributes(w, id, CustomerAttributesSchema.parse(body.attributes), ch);
     touchCustomer(w, id);
     return id;
@@ -245,13 +430,26 @@ export async function updateCustomerProfile(deps: JourneyDeps, customerId: strin
  * Grants or withdraws one consent, recording time and channel. Withdrawing personalisation stops personal offers
  * at once: the event changes the revision every channel's next answer is computed at.
  */
-export async function setConsent(deps: JourneyDeps, customerId: string, purpose: ConsentPurpose, granted: boolean, channel: FactChannel): Promise<{ customer: CustomerView; revision: number; changed: boolean }> {
+export async function setConsent(
+  deps: JourneyDeps,
+  customerId: string,
+  purpose: ConsentPurpose,
+  granted: boolean,
+  channel: FactChannel,
+): Promise<{ customer: CustomerView; revision: number; changed: boolean }> {
   const p = parseInput(ConsentPurposeSchema, purpose, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
     const changed = await writeConsent(w, id, p, granted, ch);
-    if (changed) w.atRevision(async (tx, rev) => { await tx.updateTable('customers').set({ revision: rev, updatedAt: w.now }).where('id', '=', id).execute(); });
+    if (changed)
+      w.atRevision(async (tx, rev) => {
+        await tx
+          .updateTable('customers')
+          .set({ revision: rev, updatedAt: w.now })
+          .where('id', '=', id)
+          .execute();
+      });
     return { id, changed };
   });
   return { customer: await profileAfterWrite(deps.db, result.id), revision, changed: result.changed };
@@ -260,10 +458,20 @@ export async function setConsent(deps: JourneyDeps, customerId: string, purpose:
 /** The whole profile (identifiers, attributes, consents), following merges. Null when unknown or erased. */
 export async function getCustomer(db: Executor, customerId: string): Promise<CustomerView | null> {
   let id: string;
-  try { id = await resolveCustomerId(db, customerId); } catch { return null; }
+  try {
+    id = await resolveCustomerId(db, customerId);
+  } catch {
+    return null;
+  }
   const [row, identifiers, attributes, consents] = await Promise.all([
     db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst(),
-    db.selectFrom('customerIdentifiers').selectAll().where('customerId', '=', id).orderBy('kind').orderBy('value').execute(),
+    db
+      .selectFrom('customerIdentifiers')
+      .selectAll()
+      .where('customerId', '=', id)
+      .orderBy('kind')
+      .orderBy('value')
+      .execute(),
     db.selectFrom('customerAttributes').selectAll().where('customerId', '=', id).orderBy('name').execute(),
     db.selectFrom('consents').selectAll().where('customerId', '=', id).orderBy('purpose').execute(),
   ]);
@@ -271,9 +479,24 @@ export async function getCustomer(db: Executor, customerId: string): Promise<Cus
   return {
     id,
     displayName: row.displayName,
-    identifiers: identifiers.map((i) => ({ kind: i.kind, value: i.value, channel: i.channel, createdAt: i.createdAt.toISOString() })),
-    attributes: Object.fromEntries(attributes.map((a) => [a.name, { value: a.value, channel: a.channel, changedAt: a.changedAt.toISOString() }])),
-    consents: consents.map((c) => ({ purpose: c.purpose, granted: c.granted, changedAt: c.changedAt.toISOString(), channel: c.channel })),
+    identifiers: identifiers.map((i) => ({
+      kind: i.kind,
+      value: i.value,
+      channel: i.channel,
+      createdAt: i.createdAt.toISOString(),
+    })),
+    attributes: Object.fromEntries(
+      attributes.map((a) => [
+        a.name,
+        { value: a.value, channel: a.channel, changedAt: a.changedAt.toISOString() },
+      ]),
+    ),
+    consents: consents.map((c) => ({
+      purpose: c.purpose,
+      granted: c.granted,
+      changedAt: c.changedAt.toISOString(),
+      channel: c.channel,
+    })),
     firstOrderAt: row.firstOrderAt ? row.firstOrderAt.toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     revision: row.revision,
@@ -293,6 +516,10 @@ export async function getCustomerFacts(db: Executor, customerId: string): Promis
     birthday: typeof attr('birthday') === 'string' ? (attr('birthday') as string) : null,
     homeStore: typeof attr('homeStore') === 'string' ? (attr('homeStore') as string) : null,
     firstOrder: view.firstOrderAt === null,
-    consents: { EMAIL_MARKETING: consent('EMAIL_MARKETING'), PERSONALISATION: consent('PERSONALISATION'), PROFILING: consent('PROFILING') },
+    consents: {
+      EMAIL_MARKETING: consent('EMAIL_MARKETING'),
+      PERSONALISATION: consent('PERSONALISATION'),
+      PROFILING: consent('PROFILING'),
+    },
   };
 }

@@ -20,37 +20,126 @@ async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
  * consents and their history, loyalty account and ledger, orders and returns, reservations made for her, coupon use, merges and the audit
  * entries about her. The export itself is audit-logged (without content).
  */
-export async function exportCustomerData(deps: JourneyDeps, customerId: string, actor: string): Promise<Record<string, unknown>> {
+export async function exportCustomerData(
+  deps: JourneyDeps,
+  customerId: string,
+  actor: string,
+): Promise<Record<string, unknown>> {
   const id = await resolveCustomerId(deps.db, customerId);
   const family = await profileFamily(deps.db, id);
   const db = deps.db;
-  const [profile, consentHistory, account, ledger, orders, redemptions, merges, audit, reservations] = await Promise.all([
-    getCustomer(db, id),
-    db.selectFrom('consentHistory').select(['purpose', 'granted', 'channel', 'changedAt']).where('customerId', 'in', family).orderBy('id').execute(),
-    db.selectFrom('loyaltyAccounts').select(['balance', 'tier', 'updatedAt']).where('customerId', '=', id).executeTakeFirst(),
-    db.selectFrom('loyaltyLedger').select(['kind', 'points', 'reference', 'reason', 'earnedAt', 'expiresAt']).where('customerId', 'in', family).orderBy('id').execute(),
-    db.selectFrom('orders').select(['id', 'kind', 'locationId', 'channel', 'currency', 'totalAmount', 'createdAt']).where('customerRef', 'in', family).orderBy('createdAt').execute(),
-    db.selectFrom('couponRedemptions').select(['code', 'orderId', 'amount', 'redeemedAt']).where('customerId', 'in', family).orderBy('id').execute(),
-    db.selectFrom('customerMerges').select(['fromId', 'intoId', 'channel', 'mergedAt']).where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)])).orderBy('id').execute(),
-    db.selectFrom('auditLog').select(['at', 'actor', 'action']).where('subject', 'in', family.map((f) => `customer:${f}`)).orderBy('id').execute(),
-    db.selectFrom('reservations').select(['id', 'status', 'channel', 'expiresAt', 'createdAt']).where('customerId', 'in', family).orderBy('createdAt').execute(),
-  ]);
+  const [profile, consentHistory, account, ledger, orders, redemptions, merges, audit, reservations] =
+    await Promise.all([
+      getCustomer(db, id),
+      db
+        .selectFrom('consentHistory')
+        .select(['purpose', 'granted', 'channel', 'changedAt'])
+        .where('customerId', 'in', family)
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('loyaltyAccounts')
+        .select(['balance', 'tier', 'updatedAt'])
+        .where('customerId', '=', id)
+        .executeTakeFirst(),
+      db
+        .selectFrom('loyaltyLedger')
+        .select(['kind', 'points', 'reference', 'reason', 'earnedAt', 'expiresAt'])
+        .where('customerId', 'in', family)
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('orders')
+        .select(['id', 'kind', 'locationId', 'channel', 'currency', 'totalAmount', 'createdAt'])
+        .where('customerRef', 'in', family)
+        .orderBy('createdAt')
+        .execute(),
+      db
+        .selectFrom('couponRedemptions')
+        .select(['code', 'orderId', 'amount', 'redeemedAt'])
+        .where('customerId', 'in', family)
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('customerMerges')
+        .select(['fromId', 'intoId', 'channel', 'mergedAt'])
+        .where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)]))
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('auditLog')
+        .select(['at', 'actor', 'action'])
+        .where(
+          'subject',
+          'in',
+          family.map((f) => `customer:${f}`),
+        )
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('reservations')
+        .select(['id', 'status', 'channel', 'expiresAt', 'createdAt'])
+        .where('customerId', 'in', family)
+        .orderBy('createdAt')
+        .execute(),
+    ]);
   const orderIds = orders.map((o) => o.id);
-  const [lines, returns] = orderIds.length === 0 ? [[], []] : await Promise.all([
-    db.selectFrom('orderLines').select(['orderId', 'sku', 'locationId', 'quantity', 'unitAmount', 'lineAmount', 'returnedQuantity']).where('orderId', 'in', orderIds).orderBy('orderId').orderBy('lineNo').execute(),
-    db.selectFrom('returns').select(['id', 'orderId', 'locationId', 'refundAmount', 'createdAt']).where('orderId', 'in', orderIds).orderBy('createdAt').execute(),
-  ]);
-  await recordAudit(deps.db, deps.clock.now(), { actor, action: 'customer.exported', subject: `customer:${id}` });
+  const [lines, returns] =
+    orderIds.length === 0
+      ? [[], []]
+      : await Promise.all([
+          db
+            .selectFrom('orderLines')
+            .select([
+              'orderId',
+              'sku',
+              'locationId',
+              'quantity',
+              'unitAmount',
+              'lineAmount',
+              'returnedQuantity',
+            ])
+            .where('orderId', 'in', orderIds)
+            .orderBy('orderId')
+            .orderBy('lineNo')
+            .execute(),
+          db
+            .selectFrom('returns')
+            .select(['id', 'orderId', 'locationId', 'refundAmount', 'createdAt'])
+            .where('orderId', 'in', orderIds)
+            .orderBy('createdAt')
+            .execute(),
+        ]);
+  await recordAudit(deps.db, deps.clock.now(), {
+    actor,
+    action: 'customer.exported',
+    subject: `customer:${id}`,
+  });
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     exportedAt: deps.clock.now().toISOString(),
     profile,
     mergedProfiles: family.filter((f) => f !== id),
     consentHistory: consentHistory.map((c) => ({ ...c, changedAt: iso(c.changedAt) })),
-    loyalty: account ? { balance: account.balance, tier: account.tier, updatedAt: iso(account.updatedAt), ledger: ledger.map((l) => ({ ...l, earnedAt: iso(l.earnedAt), expiresAt: iso(l.expiresAt) })) } : null,
-    orders: orders.map((o) => ({ ...o, createdAt: iso(o.createdAt), lines: lines.filter((l) => l.orderId === o.id).map(({ orderId: _o, ...l }) => l) })),
+    loyalty: account
+      ? {
+          balance: account.balance,
+          tier: account.tier,
+          updatedAt: iso(account.updatedAt),
+          ledger: ledger.map((l) => ({ ...l, earnedAt: iso(l.earnedAt), expiresAt: iso(l.expiresAt) })),
+        }
+      : null,
+    orders: orders.map((o) => ({
+      ...o,
+      createdAt: iso(o.createdAt),
+      lines: lines.filter((l) => l.orderId === o.id).map(({ orderId: _o, ...l }) => l),
+    })),
     returns: returns.map((r) => ({ ...r, createdAt: iso(r.createdAt) })),
-    reservations: reservations.map((r) => ({ ...r, expiresAt: iso(r.expiresAt), createdAt: iso(r.createdAt) })),
+    reservations: reservations.map((r) => ({
+      ...r,
+      expiresAt: iso(r.expiresAt),
+      createdAt: iso(r.createdAt),
+    })),
     couponRedemptions: redemptions.map((r) => ({ ...r, redeemedAt: iso(r.redeemedAt) })),
     merges: merges.map((m) => ({ ...m, mergedAt: iso(m.mergedAt) })),
     auditEntries: audit.map((a) => ({ ...a, at: iso(a.at) })),
@@ -62,12 +151,20 @@ export interface ErasureReceipt {
   erasureId: string;
   erasedAt: string;
   removed: { profiles: number; identifiers: number; attributes: number; consents: number };
-  pseudonymised: { orders: number; reservations: number; ledgerEntries: number; couponRedemptions: number; events: number };
+  pseudonymised: {
+    orders: number;
+    reservations: number;
+    ledgerEntries: number;
+    couponRedemptions: number;
+    events: number;
+  };
   revision: number;
 }
 
 /** Rows touched by a Kysely delete or update. */
-async function count(q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedRows: bigint }>>): Promise<number> {
+async function count(
+  q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedRows: bigint }>>,
+): Promise<number> {
   const r = await q;
   return r.reduce((n, x) => n + Number('numDeletedRows' in x ? x.numDeletedRows : x.numUpdatedRows), 0);
 }
@@ -81,7 +178,11 @@ async function count(q: Promise<Array<{ numDeletedRows: bigint } | { numUpdatedR
  * @throws NOT_FOUND for an unknown, merged-away or already erased customer — also for every erasure of her that ran
  * concurrently with the one that succeeded.
  */
-export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor: string): Promise<ErasureReceipt> {
+export async function eraseCustomer(
+  deps: JourneyDeps,
+  customerId: string,
+  actor: string,
+): Promise<ErasureReceipt> {
   const erasureId = randomUUID();
   let family: string[] = [];
   const { result, revision } = await runWrite(deps, async (w) => {
@@ -91,25 +192,70 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
     // orders, sales, redemptions and profile changes wait here, commit before or find nobody after.
     const liveId = await lockLiveCustomer(tx, customerId);
     family = await profileFamily(tx, liveId);
-    await tx.insertInto('customers').values({ id: erasureId, status: 'ERASED', displayName: null, mergedInto: null, firstOrderAt: null, revision: 0, createdAt: w.now, updatedAt: w.now, erasedAt: w.now }).execute();
+    await tx
+      .insertInto('customers')
+      .values({
+        id: erasureId,
+        status: 'ERASED',
+        displayName: null,
+        mergedInto: null,
+        firstOrderAt: null,
+        revision: 0,
+        createdAt: w.now,
+        updatedAt: w.now,
+        erasedAt: w.now,
+      })
+      .execute();
     const removed = {
       profiles: family.length,
-      identifiers: await count(tx.deleteFrom('customerIdentifiers').where('customerId', 'in', family).execute()),
-      attributes: await count(tx.deleteFrom('customerAttributes').where('customerId', 'in', family).execute()),
+      identifiers: await count(
+        tx.deleteFrom('customerIdentifiers').where('customerId', 'in', family).execute(),
+      ),
+      attributes: await count(
+        tx.deleteFrom('customerAttributes').where('customerId', 'in', family).execute(),
+      ),
       consents: await count(tx.deleteFrom('consents').where('customerId', 'in', family).execute()),
     };
     await tx.deleteFrom('consentHistory').where('customerId', 'in', family).execute();
-    await tx.deleteFrom('customerMerges').where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)])).execute();
+    await tx
+      .deleteFrom('customerMerges')
+      .where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)]))
+      .execute();
     // Accounts of merged-away profiles hold nothing (their points moved at merge); the live one keeps its balance.
-    const orders = await count(tx.updateTable('orders').set({ customerRef: erasureId }).where('customerRef', 'in', family).execute());
+    const orders = await count(
+      tx.updateTable('orders').set({ customerRef: erasureId }).where('customerRef', 'in', family).execute(),
+    );
     const mergedAway = family.filter((f) => f !== liveId);
-    if (mergedAway.length > 0) await tx.deleteFrom('loyaltyAccounts').where('customerId', 'in', mergedAway).execute();
-    await tx.updateTable('loyaltyAccounts').set({ customerId: erasureId }).where('customerId', '=', liveId).execute();
+    if (mergedAway.length > 0)
+      await tx.deleteFrom('loyaltyAccounts').where('customerId', 'in', mergedAway).execute();
+    await tx
+      .updateTable('loyaltyAccounts')
+      .set({ customerId: erasureId })
+      .where('customerId', '=', liveId)
+      .execute();
     const pseudonymised = {
       orders,
-      reservations: await count(tx.updateTable('reservations').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
-      ledgerEntries: await count(tx.updateTable('loyaltyLedger').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
-      couponRedemptions: await count(tx.updateTable('couponRedemptions').set({ customerId: erasureId }).where('customerId', 'in', family).execute()),
+      reservations: await count(
+        tx
+          .updateTable('reservations')
+          .set({ customerId: erasureId })
+          .where('customerId', 'in', family)
+          .execute(),
+      ),
+      ledgerEntries: await count(
+        tx
+          .updateTable('loyaltyLedger')
+          .set({ customerId: erasureId })
+          .where('customerId', 'in', family)
+          .execute(),
+      ),
+      couponRedemptions: await count(
+        tx
+          .updateTable('couponRedemptions')
+          .set({ customerId: erasureId })
+          .where('customerId', 'in', family)
+          .execute(),
+      ),
       events: 0,
     };
     for (const old of family) {
@@ -118,15 +264,30 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
                           WHERE aggregate_id = ${old} OR payload::text LIKE ${`%${old}%`}`.execute(tx);
       pseudonymised.events += Number(r.numAffectedRows ?? 0n);
       await sql`DELETE FROM idempotency_keys WHERE response::text LIKE ${`%${old}%`}`.execute(tx);
-      await tx.updateTable('auditLog').set({ subject: `customer:${erasureId}` }).where('subject', '=', `customer:${old}`).execute();
+      await tx
+        .updateTable('auditLog')
+        .set({ subject: `customer:${erasureId}` })
+        .where('subject', '=', `customer:${old}`)
+        .execute();
     }
     // Merged-away profiles point at the live one: delete them first, then the live profile itself.
     if (mergedAway.length > 0) await tx.deleteFrom('customers').where('id', 'in', mergedAway).execute();
     await tx.deleteFrom('customers').where('id', '=', liveId).execute();
-    w.emit({ type: 'customer.erased', aggregateType: 'customer', aggregateId: erasureId, payload: { erasureId } });
+    w.emit({
+      type: 'customer.erased',
+      aggregateType: 'customer',
+      aggregateId: erasureId,
+      payload: { erasureId },
+    });
     w.atRevision(async (t, rev) => {
       await t.updateTable('customers').set({ revision: rev }).where('id', '=', erasureId).execute();
-      await recordAudit(t, w.now, { actor, action: 'customer.erased', subject: `erasure:${erasureId}`, revision: rev, details: { removed, pseudonymised } });
+      await recordAudit(t, w.now, {
+        actor,
+        action: 'customer.erased',
+        subject: `erasure:${erasureId}`,
+        revision: rev,
+        details: { removed, pseudonymised },
+      });
     });
     return { removed, pseudonymised };
   });
@@ -140,7 +301,11 @@ export async function eraseCustomer(deps: JourneyDeps, customerId: string, actor
  * ids in their payloads: rewrite them to the pseudonym, as the outbox rows were.
  */
 async function scrubQueuedEvents(deps: JourneyDeps, ids: string[], erasureId: string): Promise<void> {
-  const jobs = await deps.queues.events.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'], 0, -1);
+  const jobs = await deps.queues.events.getJobs(
+    ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'],
+    0,
+    -1,
+  );
   for (const job of jobs) {
     const text = JSON.stringify(job.data);
     if (!ids.some((id) => text.includes(id))) continue;

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { DomainError, type IdentifierKind } from '../../shared/index.js';
 
-export const IDENTIFIER_KINDS = ['EMAIL', 'PHONE', 'LOYALTY_CARD', 'APP_ACCOUNT'] as const satisfies readonly IdentifierKind[];
+export const IDENTIFIER_KINDS = [
+  'EMAIL',
+  'PHONE',
+  'LOYALTY_CARD',
+  'APP_ACCOUNT',
+] as const satisfies readonly IdentifierKind[];
 export const IdentifierKindSchema = z.enum(IDENTIFIER_KINDS);
 
 /** Country calling code assumed for national phone numbers (a leading single 0), e.g. 06 12345678 → +31 6 12345678. */
@@ -18,7 +23,11 @@ const EmailSchema = z.email();
  */
 export function normalizeIdentifier(kind: IdentifierKind, raw: string): string {
   const value = raw.trim();
-  const bad = (why: string): never => { throw new DomainError('BAD_USER_INPUT', `Invalid ${kind.toLowerCase().replace('_', ' ')}: ${why}`, { kind }); };
+  const bad = (why: string): never => {
+    throw new DomainError('BAD_USER_INPUT', `Invalid ${kind.toLowerCase().replace('_', ' ')}: ${why}`, {
+      kind,
+    });
+  };
   if (value.length === 0 || value.length > 320) bad('must be 1–320 characters');
   switch (kind) {
     case 'EMAIL': {
@@ -30,7 +39,8 @@ export function normalizeIdentifier(kind: IdentifierKind, raw: string): string {
       let digits = value.replace(/\(0\)/g, '').replace(/[\s\-.()/]/g, '');
       if (digits.startsWith('00')) digits = `+${digits.slice(2)}`;
       else if (/^0[1-9]/.test(digits)) digits = `+${DEFAULT_COUNTRY_CODE}${digits.slice(1)}`;
-      if (!/^\+[1-9]\d{6,14}$/.test(digits)) bad('not a phone number (use international format, e.g. +31612345678)');
+      if (!/^\+[1-9]\d{6,14}$/.test(digits))
+        bad('not a phone number (use international format, e.g. +31612345678)');
       return digits;
     }
     case 'LOYALTY_CARD': {

@@ -21,11 +21,21 @@ async function lockLivePair(tx: Executor, survivorId: string, mergedId: string):
   for (let attempt = 0; attempt < 3; attempt++) {
     const survivor = await resolveCustomerId(tx, survivorId);
     const merged = await resolveCustomerId(tx, mergedId);
-    if (survivor === merged) throw new DomainError('CONFLICT', 'These profiles are already one', { customerId: survivor });
-    const rows = await tx.selectFrom('customers').select(['id', 'status']).where('id', 'in', [survivor, merged]).orderBy('id').forUpdate().execute();
+    if (survivor === merged)
+      throw new DomainError('CONFLICT', 'These profiles are already one', { customerId: survivor });
+    const rows = await tx
+      .selectFrom('customers')
+      .select(['id', 'status'])
+      .where('id', 'in', [survivor, merged])
+      .orderBy('id')
+      .forUpdate()
+      .execute();
     if (rows.length === 2 && rows.every((r) => r.status === 'ACTIVE')) return [survivor, merged];
   }
-  throw new DomainError('NOT_FOUND', 'One of the profiles no longer exists (merged or erased meanwhile)', { survivorId, mergedId });
+  throw new DomainError('NOT_FOUND', 'One of the profiles no longer exists (merged or erased meanwhile)', {
+    survivorId,
+    mergedId,
+  });
 }
 
 /**
@@ -35,13 +45,22 @@ async function lockLivePair(tx: Executor, survivorId: string, mergedId: string):
  * the ledger sum), orders, reservations and coupon use (so per-customer limits count both). The merged profile keeps no data of
  * its own, only a pointer to the survivor, so old ids still resolve. The merge is recorded.
  */
-export async function mergeCustomers(deps: JourneyDeps, input: { survivorId: string; mergedId: string }, channel: FactChannel, hooks: MergeHook[] = []): Promise<{ customer: CustomerView; revision: number }> {
+export async function mergeCustomers(
+  deps: JourneyDeps,
+  input: { survivorId: string; mergedId: string },
+  channel: FactChannel,
+  hooks: MergeHook[] = [],
+): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(MergeInputSchema, input, 'body');
   const ch = FactChannelSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const [survivor, merged] = await lockLivePair(w.tx, body.survivorId, body.mergedId);
     const tx = w.tx;
-    await tx.updateTable('customerIdentifiers').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+    await tx
+      .updateTable('customerIdentifiers')
+      .set({ customerId: survivor })
+      .where('customerId', '=', merged)
+      .execute();
 
     await sql`
       INSERT INTO customer_attributes AS a (customer_id, name, value, channel, changed_at)
@@ -62,36 +81,108 @@ export async function mergeCustomers(deps: JourneyDeps, input: { survivorId: str
         channel = CASE WHEN EXCLUDED.changed_at > c.changed_at THEN EXCLUDED.channel ELSE c.channel END,
         changed_at = greatest(c.changed_at, EXCLUDED.changed_at)`.execute(tx);
     await tx.deleteFrom('consents').where('customerId', '=', merged).execute();
-    await tx.updateTable('consentHistory').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+    await tx
+      .updateTable('consentHistory')
+      .set({ customerId: survivor })
+      .where('customerId', '=', merged)
+      .execute();
 
-    const mergedAccount = await tx.selectFrom('loyaltyAccounts').select(['balance', 'tier']).where('customerId', '=', merged).forUpdate().executeTakeFirst();
+    const mergedAccount = await tx
+      .selectFrom('loyaltyAccounts')
+      .select(['balance', 'tier'])
+      .where('customerId', '=', merged)
+      .forUpdate()
+      .executeTakeFirst();
     if (mergedAccount) {
-      await tx.updateTable('loyaltyLedger').set({ customerId: survivor }).where('customerId', '=', merged).execute();
-      const updated = await tx.updateTable('loyaltyAccounts').set((eb) => ({ balance: eb('balance', '+', mergedAccount.balance) })).where('customerId', '=', survivor).executeTakeFirst();
+      await tx
+        .updateTable('loyaltyLedger')
+        .set({ customerId: survivor })
+        .where('customerId', '=', merged)
+        .execute();
+      const updated = await tx
+        .updateTable('loyaltyAccounts')
+        .set((eb) => ({ balance: eb('balance', '+', mergedAccount.balance) }))
+        .where('customerId', '=', survivor)
+        .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) {
-        await tx.insertInto('loyaltyAccounts').values({ customerId: survivor, balance: mergedAccount.balance, tier: mergedAccount.tier, revision: 0, updatedAt: w.now }).execute();
+        await tx
+          .insertInto('loyaltyAccounts')
+          .values({
+            customerId: survivor,
+            balance: mergedAccount.balance,
+            tier: mergedAccount.tier,
+            revision: 0,
+            updatedAt: w.now,
+          })
+          .execute();
       }
       await tx.deleteFrom('loyaltyAccounts').where('customerId', '=', merged).execute();
     }
     await tx.updateTable('orders').set({ customerRef: survivor }).where('customerRef', '=', merged).execute();
-    await tx.updateTable('reservations').set({ customerId: survivor }).where('customerId', '=', merged).execute();
-    await tx.updateTable('couponRedemptions').set({ customerId: survivor }).where('customerId', '=', merged).execute();
+    await tx
+      .updateTable('reservations')
+      .set({ customerId: survivor })
+      .where('customerId', '=', merged)
+      .execute();
+    await tx
+      .updateTable('couponRedemptions')
+      .set({ customerId: survivor })
+      .where('customerId', '=', merged)
+      .execute();
 
-    const rows = await tx.selectFrom('customers').select(['id', 'displayName', 'firstOrderAt']).where('id', 'in', [survivor, merged]).execute();
+    const rows = await tx
+      .selectFrom('customers')
+      .select(['id', 'displayName', 'firstOrderAt'])
+      .where('id', 'in', [survivor, merged])
+      .execute();
     const s = rows.find((r) => r.id === survivor)!;
     const m = rows.find((r) => r.id === merged)!;
-    const firstOrderAt = [s.firstOrderAt, m.firstOrderAt].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
-    await tx.updateTable('customers').set({ displayName: s.displayName ?? m.displayName, firstOrderAt, updatedAt: w.now }).where('id', '=', survivor).execute();
-    await tx.updateTable('customers').set({ status: 'MERGED', mergedInto: survivor, displayName: null, firstOrderAt: null, updatedAt: w.now }).where('id', '=', merged).execute();
-    await tx.updateTable('customers').set({ mergedInto: survivor }).where('mergedInto', '=', merged).execute();
+    const firstOrderAt =
+      [s.firstOrderAt, m.firstOrderAt]
+        .filter((d): d is Date => d !== null)
+        .sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
+    await tx
+      .updateTable('customers')
+      .set({ displayName: s.displayName ?? m.displayName, firstOrderAt, updatedAt: w.now })
+      .where('id', '=', survivor)
+      .execute();
+    await tx
+      .updateTable('customers')
+      .set({
+        status: 'MERGED',
+        mergedInto: survivor,
+        displayName: null,
+        firstOrderAt: null,
+        updatedAt: w.now,
+      })
+      .where('id', '=', merged)
+      .execute();
+    await tx
+      .updateTable('customers')
+      .set({ mergedInto: survivor })
+      .where('mergedInto', '=', merged)
+      .execute();
 
     for (const hook of hooks) await hook(w, survivor, merged);
     w.atRevision(async (t, rev) => {
-      await t.insertInto('customerMerges').values({ fromId: merged, intoId: survivor, channel: ch, revision: rev, mergedAt: w.now }).execute();
+      await t
+        .insertInto('customerMerges')
+        .values({ fromId: merged, intoId: survivor, channel: ch, revision: rev, mergedAt: w.now })
+        .execute();
       await t.updateTable('customers').set({ revision: rev }).where('id', 'in', [survivor, merged]).execute();
     });
-    w.emit({ type: 'customer.merged', aggregateType: 'customer', aggregateId: survivor, payload: { survivorId: survivor, mergedId: merged } });
-    w.emit({ type: 'customer.changed', aggregateType: 'customer', aggregateId: survivor, payload: { customerId: survivor } });
+    w.emit({
+      type: 'customer.merged',
+      aggregateType: 'customer',
+      aggregateId: survivor,
+      payload: { survivorId: survivor, mergedId: merged },
+    });
+    w.emit({
+      type: 'customer.changed',
+      aggregateType: 'customer',
+      aggregateId: survivor,
+      payload: { customerId: survivor },
+    });
     return survivor;
   });
   return { customer: (await getCustomer(deps.db, result))!, revision };

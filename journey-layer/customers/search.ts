@@ -13,14 +13,50 @@ export const MAX_SEARCH_RESULTS = 50;
  * at least 2 characters), or `query` — what a search box sends: any identifier it can be, and any name it appears in,
  * identifier matches first — exactly one of the three.
  */
-export const CustomerSearchSchema = z.strictObject({
-  identifier: z.string().trim().min(1).max(320).optional().describe('An e-mail address, phone number, loyalty card or app account, as typed'),
-  kind: IdentifierKindSchema.optional().describe('Search this kind of identifier only (default: every kind the value can be)'),
-  name: z.string().trim().min(2).max(200).optional().describe('Part of the display name, case-insensitive (at least 2 characters)'),
-  query: z.string().trim().min(2).max(320).optional().describe('What a search box sends: matched as every identifier it can be and as part of the name (at least 2 characters)'),
-  limit: z.coerce.number().int().min(1).max(MAX_SEARCH_RESULTS).default(20).describe(`How many profiles to answer (1–${MAX_SEARCH_RESULTS})`),
-}).refine((q) => [q.identifier, q.name, q.query].filter((v) => v !== undefined).length === 1, { message: 'give one of identifier, name or query', path: ['identifier'] })
-  .refine((q) => q.kind === undefined || q.identifier !== undefined, { message: 'kind goes with identifier', path: ['kind'] });
+export const CustomerSearchSchema = z
+  .strictObject({
+    identifier: z
+      .string()
+      .trim()
+      .min(1)
+      .max(320)
+      .optional()
+      .describe('An e-mail address, phone number, loyalty card or app account, as typed'),
+    kind: IdentifierKindSchema.optional().describe(
+      'Search this kind of identifier only (default: every kind the value can be)',
+    ),
+    name: z
+      .string()
+      .trim()
+      .min(2)
+      .max(200)
+      .optional()
+      .describe('Part of the display name, case-insensitive (at least 2 characters)'),
+    query: z
+      .string()
+      .trim()
+      .min(2)
+      .max(320)
+      .optional()
+      .describe(
+        'What a search box sends: matched as every identifier it can be and as part of the name (at least 2 characters)',
+      ),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEARCH_RESULTS)
+      .default(20)
+      .describe(`How many profiles to answer (1–${MAX_SEARCH_RESULTS})`),
+  })
+  .refine((q) => [q.identifier, q.name, q.query].filter((v) => v !== undefined).length === 1, {
+    message: 'give one of identifier, name or query',
+    path: ['identifier'],
+  })
+  .refine((q) => q.kind === undefined || q.identifier !== undefined, {
+    message: 'kind goes with identifier',
+    path: ['kind'],
+  });
 export type CustomerSearch = z.infer<typeof CustomerSearchSchema>;
 
 /**
@@ -49,22 +85,46 @@ export interface SearchActor {
  * @throws BAD_USER_INPUT when `kind` is given and the identifier is not one (the normaliser's message), or when it can
  *   be no kind at all.
  */
-export async function searchCustomers(deps: { db: Database; clock: { now(): Date } }, query: CustomerSearch, by: SearchActor): Promise<{ customers: CustomerSearchHit[] }> {
-  const hits = query.identifier !== undefined ? await byIdentifier(deps.db, query.identifier, query.kind, query.limit)
-    : query.name !== undefined ? await byName(deps.db, query.name, query.limit)
-      : await byAnything(deps.db, query.query!, query.limit);
+export async function searchCustomers(
+  deps: { db: Database; clock: { now(): Date } },
+  query: CustomerSearch,
+  by: SearchActor,
+): Promise<{ customers: CustomerSearchHit[] }> {
+  const hits =
+    query.identifier !== undefined
+      ? await byIdentifier(deps.db, query.identifier, query.kind, query.limit)
+      : query.name !== undefined
+        ? await byName(deps.db, query.name, query.limit)
+        : await byAnything(deps.db, query.query!, query.limit);
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (tx) => {
     await recordAudit(tx, now, {
-      actor: by.actor, action: 'customer.search',
-      details: { ...by.details, by: query.identifier !== undefined ? 'identifier' : query.name !== undefined ? 'name' : 'query', kind: query.kind ?? null, results: hits.length },
+      actor: by.actor,
+      action: 'customer.search',
+      details: {
+        ...by.details,
+        by: query.identifier !== undefined ? 'identifier' : query.name !== undefined ? 'name' : 'query',
+        kind: query.kind ?? null,
+        results: hits.length,
+      },
     });
-    for (const hit of hits) await recordAudit(tx, now, { actor: by.actor, action: 'customer.search-result', subject: `customer:${hit.id}`, details: { ...by.details, matchedBy: hit.matchedBy } });
+    for (const hit of hits)
+      await recordAudit(tx, now, {
+        actor: by.actor,
+        action: 'customer.search-result',
+        subject: `customer:${hit.id}`,
+        details: { ...by.details, matchedBy: hit.matchedBy },
+      });
   });
   return { customers: hits };
 }
 
-async function byIdentifier(db: Database, raw: string, kind: IdentifierKind | undefined, limit: number): Promise<CustomerSearchHit[]> {
+async function byIdentifier(
+  db: Database,
+  raw: string,
+  kind: IdentifierKind | undefined,
+  limit: number,
+): Promise<CustomerSearchHit[]> {
   const candidates: Array<{ kind: IdentifierKind; value: string }> = [];
   for (const k of kind ? [kind] : IDENTIFIER_KINDS) {
     try {
@@ -73,14 +133,26 @@ async function byIdentifier(db: Database, raw: string, kind: IdentifierKind | un
       if (kind) throw e; // the one kind asked for: say why the value is not one
     }
   }
-  if (candidates.length === 0) throw new DomainError('BAD_USER_INPUT', 'The identifier is no e-mail address, phone number, loyalty card or app account', { issues: [{ path: 'query.identifier', message: 'not an identifier' }] });
-  const rows = await db.selectFrom('customerIdentifiers').select(['kind', 'customerId'])
-    .where((eb) => eb.or(candidates.map((c) => eb.and([eb('kind', '=', c.kind), eb('value', '=', c.value)])))).execute();
+  if (candidates.length === 0)
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      'The identifier is no e-mail address, phone number, loyalty card or app account',
+      { issues: [{ path: 'query.identifier', message: 'not an identifier' }] },
+    );
+  const rows = await db
+    .selectFrom('customerIdentifiers')
+    .select(['kind', 'customerId'])
+    .where((eb) => eb.or(candidates.map((c) => eb.and([eb('kind', '=', c.kind), eb('value', '=', c.value)]))))
+    .execute();
   const hits = new Map<string, CustomerSearchHit>();
   for (const row of rows) {
     const id = await resolveCustomerId(db, row.customerId).catch(() => null);
     if (!id || hits.has(id)) continue;
-    const live = await db.selectFrom('customers').select('displayName').where('id', '=', id).executeTakeFirst();
+    const live = await db
+      .selectFrom('customers')
+      .select('displayName')
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (live) hits.set(id, { id, displayName: live.displayName, matchedBy: row.kind });
   }
   return [...hits.values()].slice(0, limit);
@@ -93,13 +165,21 @@ async function byAnything(db: Database, text: string, limit: number): Promise<Cu
     if (e instanceof DomainError && e.code === 'BAD_USER_INPUT') return [];
     throw e;
   });
-  for (const hit of [...identified, ...(await byName(db, text, limit))]) if (!hits.has(hit.id)) hits.set(hit.id, hit);
+  for (const hit of [...identified, ...(await byName(db, text, limit))])
+    if (!hits.has(hit.id)) hits.set(hit.id, hit);
   return [...hits.values()].slice(0, limit);
 }
 
 async function byName(db: Database, name: string, limit: number): Promise<CustomerSearchHit[]> {
   const like = `%${name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows = await db.selectFrom('customers').select(['id', 'displayName']).where('status', '=', 'ACTIVE').where('displayName', 'ilike', like)
-    .orderBy('displayName').orderBy('id').limit(limit).execute();
+  const rows = await db
+    .selectFrom('customers')
+    .select(['id', 'displayName'])
+    .where('status', '=', 'ACTIVE')
+    .where('displayName', 'ilike', like)
+    .orderBy('displayName')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   return rows.map((r) => ({ id: r.id, displayName: r.displayName, matchedBy: 'NAME' as const }));
 }

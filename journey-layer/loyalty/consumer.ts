@@ -16,7 +16,11 @@ export function loyaltyConsumer(clock: { now(): Date }): EventConsumer {
       if (event.type === 'sale.committed') {
         const sale = event.payload as unknown as BackofficeEventPayloads['sale.committed'];
         // Extra points its promotions promised, recorded with the order (see placeStoreSale / placeOrder).
-        const bonus = await tx.selectFrom('orderBonusPoints').select('points').where('orderId', '=', sale.orderId).executeTakeFirst();
+        const bonus = await tx
+          .selectFrom('orderBonusPoints')
+          .select('points')
+          .where('orderId', '=', sale.orderId)
+          .executeTakeFirst();
         await earnForOrder(tx, clock.now(), sale, bonus?.points ?? 0);
       } else {
         const ret = event.payload as unknown as BackofficeEventPayloads['return.recorded'];

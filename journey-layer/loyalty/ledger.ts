@@ -1,8 +1,23 @@
 import { sql } from 'kysely';
-import { DomainError, runWrite, writeInTransaction, type Executor, type LoyaltyLedgerKind, type WriteContext } from '../../shared/index.js';
+import {
+  DomainError,
+  runWrite,
+  writeInTransaction,
+  type Executor,
+  type LoyaltyLedgerKind,
+  type WriteContext,
+} from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { lockLiveCustomer, resolveCustomerId } from '../customers/customers.js';
-import { DEFAULT_PROGRAM, describeBenefits, LoyaltyProgramSchema, nextTier, pointsForOrder, tierAfterEarning, type LoyaltyProgram } from './program.js';
+import {
+  DEFAULT_PROGRAM,
+  describeBenefits,
+  LoyaltyProgramSchema,
+  nextTier,
+  pointsForOrder,
+  tierAfterEarning,
+  type LoyaltyProgram,
+} from './program.js';
 
 export const PROGRAM_ID = 'default';
 
@@ -18,27 +33,56 @@ export interface LoyaltyStatusView {
 }
 
 export async function getLoyaltyProgram(db: Executor): Promise<LoyaltyProgram> {
-  const row = await db.selectFrom('loyaltyPrograms').select('definition').where('id', '=', PROGRAM_ID).executeTakeFirst();
+  const row = await db
+    .selectFrom('loyaltyPrograms')
+    .select('definition')
+    .where('id', '=', PROGRAM_ID)
+    .executeTakeFirst();
   return row ? LoyaltyProgramSchema.parse(row.definition) : DEFAULT_PROGRAM;
 }
 
 /** Replaces the programme (tiers, thresholds, benefits) and recomputes nothing eagerly: tiers follow on each change. */
-export async function setLoyaltyProgram(deps: JourneyDeps, program: LoyaltyProgram): Promise<{ program: LoyaltyProgram; revision: number }> {
+export async function setLoyaltyProgram(
+  deps: JourneyDeps,
+  program: LoyaltyProgram,
+): Promise<{ program: LoyaltyProgram; revision: number }> {
   const { revision } = await runWrite(deps, async (w) => {
     w.atRevision(async (tx, rev) => {
-      await tx.insertInto('loyaltyPrograms').values({ id: PROGRAM_ID, definition: JSON.stringify(program), revision: rev, updatedAt: w.now })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ definition: JSON.stringify(program), revision: rev, updatedAt: w.now })).execute();
+      await tx
+        .insertInto('loyaltyPrograms')
+        .values({ id: PROGRAM_ID, definition: JSON.stringify(program), revision: rev, updatedAt: w.now })
+        .onConflict((oc) =>
+          oc
+            .column('id')
+            .doUpdateSet({ definition: JSON.stringify(program), revision: rev, updatedAt: w.now }),
+        )
+        .execute();
     });
-    w.emit({ type: 'loyalty-program.changed', aggregateType: 'loyalty-program', aggregateId: PROGRAM_ID, payload: { tiers: program.tiers.map((t) => t.id) } });
+    w.emit({
+      type: 'loyalty-program.changed',
+      aggregateType: 'loyalty-program',
+      aggregateId: PROGRAM_ID,
+      payload: { tiers: program.tiers.map((t) => t.id) },
+    });
   });
   return { program, revision };
 }
 
 /** Points earned (net of reversals, never below 0) in the rolling window ending at `now`: what the tier is computed from. */
-export async function earnedInWindow(tx: Executor, customerId: string, program: LoyaltyProgram, now: Date): Promise<number> {
+export async function earnedInWindow(
+  tx: Executor,
+  customerId: string,
+  program: LoyaltyProgram,
+  now: Date,
+): Promise<number> {
   const since = new Date(now.getTime() - program.rollingWindowDays * 86_400_000);
-  const r = await tx.selectFrom('loyaltyLedger').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), sql<number>`0`).as('n'))
-    .where('customerId', '=', customerId).where('kind', 'in', ['EARN', 'REVERSE']).where('earnedAt', '>=', since).executeTakeFirstOrThrow();
+  const r = await tx
+    .selectFrom('loyaltyLedger')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), sql<number>`0`).as('n'))
+    .where('customerId', '=', customerId)
+    .where('kind', 'in', ['EARN', 'REVERSE'])
+    .where('earnedAt', '>=', since)
+    .executeTakeFirstOrThrow();
   return Math.max(0, Number(r.n));
 }
 
@@ -47,24 +91,75 @@ export async function earnedInWindow(tx: Executor, customerId: string, program: 
  * under any concurrency), recomputes the tier and announces `loyalty.changed`. Returns null when the entry was
  * already booked (its kind and reference are unique for earn, reverse and expire) or would overdraw the balance.
  */
-async function book(w: WriteContext, customerId: string, entry: { kind: LoyaltyLedgerKind; points: number; reference: string | null; reason: string | null }, program: LoyaltyProgram): Promise<{ balance: number; tier: string } | null> {
+async function book(
+  w: WriteContext,
+  customerId: string,
+  entry: { kind: LoyaltyLedgerKind; points: number; reference: string | null; reason: string | null },
+  program: LoyaltyProgram,
+): Promise<{ balance: number; tier: string } | null> {
   const first = program.tiers[0]!.id;
-  await w.tx.insertInto('loyaltyAccounts').values({ customerId, balance: 0, tier: first, revision: 0, updatedAt: w.now }).onConflict((oc) => oc.column('customerId').doNothing()).execute();
+  await w.tx
+    .insertInto('loyaltyAccounts')
+    .values({ customerId, balance: 0, tier: first, revision: 0, updatedAt: w.now })
+    .onConflict((oc) => oc.column('customerId').doNothing())
+    .execute();
   if (entry.reference && ['EARN', 'REVERSE', 'EXPIRE'].includes(entry.kind)) {
-    const dup = await w.tx.selectFrom('loyaltyLedger').select('id').where('kind', '=', entry.kind).where('reference', '=', entry.reference).executeTakeFirst();
+    const dup = await w.tx
+      .selectFrom('loyaltyLedger')
+      .select('id')
+      .where('kind', '=', entry.kind)
+      .where('reference', '=', entry.reference)
+      .executeTakeFirst();
     if (dup) return null;
   }
-  const moved = await w.tx.updateTable('loyaltyAccounts').set((eb) => ({ balance: eb('balance', '+', entry.points), updatedAt: w.now }))
-    .where('customerId', '=', customerId).where(sql<boolean>`balance + ${entry.points} >= 0`).returning(['balance']).executeTakeFirst();
+  const moved = await w.tx
+    .updateTable('loyaltyAccounts')
+    .set((eb) => ({ balance: eb('balance', '+', entry.points), updatedAt: w.now }))
+    .where('customerId', '=', customerId)
+    .where(sql<boolean>`balance + ${entry.points} >= 0`)
+    .returning(['balance'])
+    .executeTakeFirst();
   if (!moved) return null; // would go below zero
-  const tier = tierAfterEarning(program, await earnedInWindow(w.tx, customerId, program, w.now), entry.kind === 'EARN' || entry.kind === 'REVERSE' ? entry.points : 0);
-  await w.tx.updateTable('loyaltyAccounts').set({ tier: tier.id }).where('customerId', '=', customerId).execute();
-  const expiresAt = entry.kind === 'EARN' && program.pointsExpireAfterDays ? new Date(w.now.getTime() + program.pointsExpireAfterDays * 86_400_000) : null;
+  const tier = tierAfterEarning(
+    program,
+    await earnedInWindow(w.tx, customerId, program, w.now),
+    entry.kind === 'EARN' || entry.kind === 'REVERSE' ? entry.points : 0,
+  );
+  await w.tx
+    .updateTable('loyaltyAccounts')
+    .set({ tier: tier.id })
+    .where('customerId', '=', customerId)
+    .execute();
+  const expiresAt =
+    entry.kind === 'EARN' && program.pointsExpireAfterDays
+      ? new Date(w.now.getTime() + program.pointsExpireAfterDays * 86_400_000)
+      : null;
   w.atRevision(async (tx, rev) => {
-    await tx.insertInto('loyaltyLedger').values({ customerId, kind: entry.kind, points: entry.points, reference: entry.reference, reason: entry.reason, earnedAt: w.now, expiresAt, revision: rev }).execute();
-    await tx.updateTable('loyaltyAccounts').set({ revision: rev }).where('customerId', '=', customerId).execute();
+    await tx
+      .insertInto('loyaltyLedger')
+      .values({
+        customerId,
+        kind: entry.kind,
+        points: entry.points,
+        reference: entry.reference,
+        reason: entry.reason,
+        earnedAt: w.now,
+        expiresAt,
+        revision: rev,
+      })
+      .execute();
+    await tx
+      .updateTable('loyaltyAccounts')
+      .set({ revision: rev })
+      .where('customerId', '=', customerId)
+      .execute();
   });
-  w.emit({ type: 'loyalty.changed', aggregateType: 'customer', aggregateId: customerId, payload: { customerId, tier: tier.id, balance: moved.balance } });
+  w.emit({
+    type: 'loyalty.changed',
+    aggregateType: 'customer',
+    aggregateId: customerId,
+    payload: { customerId, tier: tier.id, balance: moved.balance },
+  });
   return { balance: moved.balance, tier: tier.id };
 }
 
@@ -78,23 +173,39 @@ async function requireMember(tx: Executor, customerId: string): Promise<string> 
  * nothing).
  */
 async function lockMemberIfLive(tx: Executor, customerId: string): Promise<string | null> {
-  try { return await lockLiveCustomer(tx, customerId); } catch (e) {
+  try {
+    return await lockLiveCustomer(tx, customerId);
+  } catch (e) {
     if (e instanceof DomainError && e.code === 'NOT_FOUND') return null;
     throw e;
   }
 }
 
 /** The member's tier, balance and what it takes to reach the next tier. */
-export async function getLoyaltyStatus(db: Executor, customerId: string, now: Date): Promise<LoyaltyStatusView> {
+export async function getLoyaltyStatus(
+  db: Executor,
+  customerId: string,
+  now: Date,
+): Promise<LoyaltyStatusView> {
   const id = await requireMember(db, customerId);
   const program = await getLoyaltyProgram(db);
-  const account = await db.selectFrom('loyaltyAccounts').select(['balance', 'tier', 'revision']).where('customerId', '=', id).executeTakeFirst();
+  const account = await db
+    .selectFrom('loyaltyAccounts')
+    .select(['balance', 'tier', 'revision'])
+    .where('customerId', '=', id)
+    .executeTakeFirst();
   const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
   const next = nextTier(program, tier);
   const earned = account ? await earnedInWindow(db, id, program, now) : 0;
   return {
-    customerId: id, tier: tier.id, tierName: tier.name, points: account?.balance ?? 0, nextTier: next?.id ?? null,
-    pointsToNextTier: next ? Math.max(0, next.threshold - earned) : null, benefits: describeBenefits(tier), revision: account?.revision ?? 0,
+    customerId: id,
+    tier: tier.id,
+    tierName: tier.name,
+    points: account?.balance ?? 0,
+    nextTier: next?.id ?? null,
+    pointsToNextTier: next ? Math.max(0, next.threshold - earned) : null,
+    benefits: describeBenefits(tier),
+    revision: account?.revision ?? 0,
   };
 }
 
@@ -105,18 +216,43 @@ export async function getLoyaltyStatus(db: Executor, customerId: string, now: Da
  * @throws BAD_USER_INPUT for a points value out of range; NOT_FOUND for an unknown or erased member (also one
  * erased while the redemption waited); CONFLICT when the balance does not cover it.
  */
-export async function redeemPoints(deps: JourneyDeps, customerId: string, points: number, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number; replayed: boolean }> {
-  if (!Number.isInteger(points) || points <= 0 || points > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a whole number from 1 to 10,000,000', { points });
-  const { result, revision, replayed } = await runWrite(deps, async (w) => {
-    const id = await lockLiveCustomer(w.tx, customerId);
-    const program = await getLoyaltyProgram(w.tx);
-    const booked = await book(w, id, { kind: 'REDEEM', points: -points, reference: idempotencyKey, reason: 'redeemed' }, program);
-    if (!booked) {
-      const balance = (await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).executeTakeFirst())?.balance ?? 0;
-      throw new DomainError('CONFLICT', `Not enough points: ${balance} available, ${points} asked`, { balance, points });
-    }
-    return id;
-  }, { idempotency: { scope: 'redeem-points', key: idempotencyKey, request: { customerId, points } } });
+export async function redeemPoints(
+  deps: JourneyDeps,
+  customerId: string,
+  points: number,
+  idempotencyKey: string,
+): Promise<{ status: LoyaltyStatusView; revision: number; replayed: boolean }> {
+  if (!Number.isInteger(points) || points <= 0 || points > 10_000_000)
+    throw new DomainError('BAD_USER_INPUT', 'points must be a whole number from 1 to 10,000,000', { points });
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      const id = await lockLiveCustomer(w.tx, customerId);
+      const program = await getLoyaltyProgram(w.tx);
+      const booked = await book(
+        w,
+        id,
+        { kind: 'REDEEM', points: -points, reference: idempotencyKey, reason: 'redeemed' },
+        program,
+      );
+      if (!booked) {
+        const balance =
+          (
+            await w.tx
+              .selectFrom('loyaltyAccounts')
+              .select('balance')
+              .where('customerId', '=', id)
+              .executeTakeFirst()
+          )?.balance ?? 0;
+        throw new DomainError('CONFLICT', `Not enough points: ${balance} available, ${points} asked`, {
+          balance,
+          points,
+        });
+      }
+      return id;
+    },
+    { idempotency: { scope: 'redeem-points', key: idempotencyKey, request: { customerId, points } } },
+  );
   return { status: await getLoyaltyStatus(deps.db, result, deps.clock.now()), revision, replayed };
 }
 
@@ -125,15 +261,33 @@ export async function redeemPoints(deps: JourneyDeps, customerId: string, points
  * @throws BAD_USER_INPUT for a zero or out-of-range value or a missing reason; NOT_FOUND for an unknown or erased
  * member; CONFLICT when it would take the balance below zero.
  */
-export async function adjustPoints(deps: JourneyDeps, customerId: string, points: number, reason: string, idempotencyKey: string): Promise<{ status: LoyaltyStatusView; revision: number }> {
-  if (!Number.isInteger(points) || points === 0 || Math.abs(points) > 10_000_000) throw new DomainError('BAD_USER_INPUT', 'points must be a non-zero whole number', { points });
-  if (reason.trim().length === 0 || reason.length > 200) throw new DomainError('BAD_USER_INPUT', 'a reason of 1–200 characters is required', {});
-  const { result, revision } = await runWrite(deps, async (w) => {
-    const id = await lockLiveCustomer(w.tx, customerId);
-    const booked = await book(w, id, { kind: 'ADJUST', points, reference: idempotencyKey, reason }, await getLoyaltyProgram(w.tx));
-    if (!booked) throw new DomainError('CONFLICT', 'The adjustment would take the balance below zero', { points });
-    return id;
-  }, { idempotency: { scope: 'adjust-points', key: idempotencyKey, request: { customerId, points, reason } } });
+export async function adjustPoints(
+  deps: JourneyDeps,
+  customerId: string,
+  points: number,
+  reason: string,
+  idempotencyKey: string,
+): Promise<{ status: LoyaltyStatusView; revision: number }> {
+  if (!Number.isInteger(points) || points === 0 || Math.abs(points) > 10_000_000)
+    throw new DomainError('BAD_USER_INPUT', 'points must be a non-zero whole number', { points });
+  if (reason.trim().length === 0 || reason.length > 200)
+    throw new DomainError('BAD_USER_INPUT', 'a reason of 1–200 characters is required', {});
+  const { result, revision } = await runWrite(
+    deps,
+    async (w) => {
+      const id = await lockLiveCustomer(w.tx, customerId);
+      const booked = await book(
+        w,
+        id,
+        { kind: 'ADJUST', points, reference: idempotencyKey, reason },
+        await getLoyaltyProgram(w.tx),
+      );
+      if (!booked)
+        throw new DomainError('CONFLICT', 'The adjustment would take the balance below zero', { points });
+      return id;
+    },
+    { idempotency: { scope: 'adjust-points', key: idempotencyKey, request: { customerId, points, reason } } },
+  );
   return { status: await getLoyaltyStatus(deps.db, result, deps.clock.now()), revision };
 }
 
@@ -146,33 +300,67 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
     const id = await lockLiveCustomer(w.tx, customerId);
     const program = await getLoyaltyProgram(w.tx);
     if (!program.pointsExpireAfterDays) return 0;
-    await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();
+    await w.tx
+      .selectFrom('loyaltyAccounts')
+      .select('balance')
+      .where('customerId', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
     const r = await sql<{ old: number; spent: number }>`
       SELECT coalesce(sum(points) FILTER (WHERE kind IN ('EARN', 'ADJUST', 'MERGE') AND points > 0 AND expires_at IS NOT NULL AND expires_at <= ${w.now}), 0)::int AS old,
              coalesce(-sum(points) FILTER (WHERE points < 0), 0)::int AS spent
       FROM loyalty_ledger WHERE customer_id = ${id}`.execute(w.tx);
     const due = Math.max(0, (r.rows[0]?.old ?? 0) - (r.rows[0]?.spent ?? 0));
     if (due === 0) return 0;
-    const booked = await book(w, id, { kind: 'EXPIRE', points: -due, reference: `expire:${id}:${w.now.toISOString().slice(0, 10)}`, reason: 'points expired' }, program);
+    const booked = await book(
+      w,
+      id,
+      {
+        kind: 'EXPIRE',
+        points: -due,
+        reference: `expire:${id}:${w.now.toISOString().slice(0, 10)}`,
+        reason: 'points expired',
+      },
+      program,
+    );
     return booked ? due : 0;
   });
   return result;
 }
 
 /** Earn on a committed sale, inside the event consumer's transaction (so it happens once per order). */
-export async function earnForOrder(tx: Parameters<typeof writeInTransaction>[0], now: Date, sale: { orderId: string; customerRef: string | null; totalAmount: number; currency: string }, extraPoints = 0): Promise<number> {
+export async function earnForOrder(
+  tx: Parameters<typeof writeInTransaction>[0],
+  now: Date,
+  sale: { orderId: string; customerRef: string | null; totalAmount: number; currency: string },
+  extraPoints = 0,
+): Promise<number> {
   if (!sale.customerRef) return 0;
   const id = await lockMemberIfLive(tx, sale.customerRef);
   if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const program = await getLoyaltyProgram(w.tx);
     if (sale.currency !== program.currency) return 0;
-    const account = await w.tx.selectFrom('loyaltyAccounts').select('tier').where('customerId', '=', id).executeTakeFirst();
+    const account = await w.tx
+      .selectFrom('loyaltyAccounts')
+      .select('tier')
+      .where('customerId', '=', id)
+      .executeTakeFirst();
     const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
     const points = pointsForOrder(program, tier, sale.totalAmount, extraPoints);
-    await w.tx.updateTable('customers').set({ firstOrderAt: now }).where('id', '=', id).where('firstOrderAt', 'is', null).execute();
+    await w.tx
+      .updateTable('customers')
+      .set({ firstOrderAt: now })
+      .where('id', '=', id)
+      .where('firstOrderAt', 'is', null)
+      .execute();
     if (points === 0) return 0;
-    const booked = await book(w, id, { kind: 'EARN', points, reference: sale.orderId, reason: `order ${sale.orderId.slice(0, 8)}` }, program);
+    const booked = await book(
+      w,
+      id,
+      { kind: 'EARN', points, reference: sale.orderId, reason: `order ${sale.orderId.slice(0, 8)}` },
+      program,
+    );
     return booked ? points : 0;
   });
   return result;
@@ -185,27 +373,57 @@ export async function earnForOrder(tx: Parameters<typeof writeInTransaction>[0],
  * the balance below zero; what could not be taken then is taken by a later return of the order.
  * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19 in all.
  */
-export async function reverseForReturn(tx: Parameters<typeof writeInTransaction>[0], now: Date, ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number }): Promise<number> {
+export async function reverseForReturn(
+  tx: Parameters<typeof writeInTransaction>[0],
+  now: Date,
+  ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number },
+): Promise<number> {
   if (!ret.customerRef) return 0;
   const id = await lockMemberIfLive(tx, ret.customerRef);
   if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
-    const earned = await w.tx.selectFrom('loyaltyLedger').select('points').where('kind', '=', 'EARN').where('reference', '=', ret.orderId).executeTakeFirst();
-    const order = await w.tx.selectFrom('orders').select('totalAmount').where('id', '=', ret.orderId).executeTakeFirst();
+    const earned = await w.tx
+      .selectFrom('loyaltyLedger')
+      .select('points')
+      .where('kind', '=', 'EARN')
+      .where('reference', '=', ret.orderId)
+      .executeTakeFirst();
+    const order = await w.tx
+      .selectFrom('orders')
+      .select('totalAmount')
+      .where('id', '=', ret.orderId)
+      .executeTakeFirst();
     if (!earned || !order || order.totalAmount <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
     // Locked first: the returns of one order are reversed one after the other, each seeing what the others took.
-    const account = await w.tx.selectFrom('loyaltyAccounts').select('balance').where('customerId', '=', id).forUpdate().executeTakeFirst();
+    const account = await w.tx
+      .selectFrom('loyaltyAccounts')
+      .select('balance')
+      .where('customerId', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
     const so = await sql<{ refunded: string; reversed: string }>`
       SELECT (SELECT coalesce(sum(refund_amount), 0) FROM returns WHERE order_id = ${ret.orderId}
                 AND revision <= (SELECT revision FROM returns WHERE id = ${ret.returnId}::uuid)) AS refunded,
              (SELECT coalesce(-sum(points), 0) FROM loyalty_ledger WHERE kind = 'REVERSE'
-                AND reference IN (SELECT id::text FROM returns WHERE order_id = ${ret.orderId})) AS reversed`.execute(w.tx);
+                AND reference IN (SELECT id::text FROM returns WHERE order_id = ${ret.orderId})) AS reversed`.execute(
+      w.tx,
+    );
     const refunded = Math.min(Number(so.rows[0]?.refunded ?? ret.refundAmount), order.totalAmount);
     const target = Number((BigInt(earned.points) * BigInt(refunded)) / BigInt(order.totalAmount));
     const due = Math.min(target - Number(so.rows[0]?.reversed ?? 0), account?.balance ?? 0);
     if (due <= 0) return 0;
-    const booked = await book(w, id, { kind: 'REVERSE', points: -due, reference: ret.returnId, reason: `return ${ret.returnId.slice(0, 8)}` }, program);
+    const booked = await book(
+      w,
+      id,
+      {
+        kind: 'REVERSE',
+        points: -due,
+        reference: ret.returnId,
+        reason: `return ${ret.returnId.slice(0, 8)}`,
+      },
+      program,
+    );
     return booked ? due : 0;
   });
   return result;

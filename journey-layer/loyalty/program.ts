@@ -21,34 +21,69 @@ export const TierSchema = z.strictObject({
 });
 export type Tier = z.infer<typeof TierSchema>;
 
-export const LoyaltyProgramSchema = z.strictObject({
-  currency: z.string().regex(/^[A-Z]{3}$/),
-  /** Points per whole currency unit spent (1 = one point per euro), before the tier multiplier. */
-  pointsPerUnit: z.number().int().min(0).max(100).default(1),
-  /** Tier status counts the points earned in this many days. */
-  rollingWindowDays: z.number().int().min(1).max(3660).default(365),
-  /** Points not spent this many days after they were earned expire (null: never). */
-  pointsExpireAfterDays: z.number().int().min(1).max(3660).nullable().default(730),
-  tiers: z.array(TierSchema).min(1).max(20),
-}).superRefine((p, ctx) => {
-  if (p.tiers.length === 0) return; // already reported by min(1)
-  const ids = new Set<string>();
-  p.tiers.forEach((t, i) => {
-    if (ids.has(t.id)) ctx.addIssue({ code: 'custom', message: `duplicate tier id ${t.id}`, path: ['tiers', i, 'id'] });
-    ids.add(t.id);
-    if (i > 0 && t.threshold <= p.tiers[i - 1]!.threshold) ctx.addIssue({ code: 'custom', message: 'tiers must be ordered by rising threshold', path: ['tiers', i, 'threshold'] });
+export const LoyaltyProgramSchema = z
+  .strictObject({
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    /** Points per whole currency unit spent (1 = one point per euro), before the tier multiplier. */
+    pointsPerUnit: z.number().int().min(0).max(100).default(1),
+    /** Tier status counts the points earned in this many days. */
+    rollingWindowDays: z.number().int().min(1).max(3660).default(365),
+    /** Points not spent this many days after they were earned expire (null: never). */
+    pointsExpireAfterDays: z.number().int().min(1).max(3660).nullable().default(730),
+    tiers: z.array(TierSchema).min(1).max(20),
+  })
+  .superRefine((p, ctx) => {
+    if (p.tiers.length === 0) return; // already reported by min(1)
+    const ids = new Set<string>();
+    p.tiers.forEach((t, i) => {
+      if (ids.has(t.id))
+        ctx.addIssue({ code: 'custom', message: `duplicate tier id ${t.id}`, path: ['tiers', i, 'id'] });
+      ids.add(t.id);
+      if (i > 0 && t.threshold <= p.tiers[i - 1]!.threshold)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'tiers must be ordered by rising threshold',
+          path: ['tiers', i, 'threshold'],
+        });
+    });
+    if (p.tiers[0]!.threshold !== 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'the first tier must start at 0 points',
+        path: ['tiers', 0, 'threshold'],
+      });
   });
-  if (p.tiers[0]!.threshold !== 0) ctx.addIssue({ code: 'custom', message: 'the first tier must start at 0 points', path: ['tiers', 0, 'threshold'] });
-});
 export type LoyaltyProgram = z.infer<typeof LoyaltyProgramSchema>;
 
 /** The programme a hub starts with until the retailer sets its own (`PUT /admin/v1/loyalty/tiers`). */
 export const DEFAULT_PROGRAM: LoyaltyProgram = LoyaltyProgramSchema.parse({
-  currency: 'EUR', pointsPerUnit: 1, rollingWindowDays: 365, pointsExpireAfterDays: 730,
+  currency: 'EUR',
+  pointsPerUnit: 1,
+  rollingWindowDays: 365,
+  pointsExpireAfterDays: 730,
   tiers: [
     { id: 'BRONZE', name: 'Bronze', threshold: 0, benefits: {} },
-    { id: 'SILVER', name: 'Silver', threshold: 500, benefits: { memberDiscountBp: 500, discountCategories: ['coats', 'knitwear'], pointsMultiplierPct: 125 } },
-    { id: 'GOLD', name: 'Gold', threshold: 1500, benefits: { memberDiscountBp: 1000, pointsMultiplierPct: 150, freeClickAndCollect: true, perks: ['a birthday gift in store'] } },
+    {
+      id: 'SILVER',
+      name: 'Silver',
+      threshold: 500,
+      benefits: {
+        memberDiscountBp: 500,
+        discountCategories: ['coats', 'knitwear'],
+        pointsMultiplierPct: 125,
+      },
+    },
+    {
+      id: 'GOLD',
+      name: 'Gold',
+      threshold: 1500,
+      benefits: {
+        memberDiscountBp: 1000,
+        pointsMultiplierPct: 150,
+        freeClickAndCollect: true,
+        perks: ['a birthday gift in store'],
+      },
+    },
   ],
 });
 
@@ -78,17 +113,28 @@ export function nextTier(program: LoyaltyProgram, tier: Tier): Tier | null {
  * rounded down (a member never earns a point for a fraction of a euro). Extra points from promotions are added as is.
  * @example pointsForOrder(program, gold, 12995) // 129 € × 1 × 150 % = 193
  */
-export function pointsForOrder(program: LoyaltyProgram, tier: Tier, eligibleAmountMinor: number, extraPoints = 0): number {
+export function pointsForOrder(
+  program: LoyaltyProgram,
+  tier: Tier,
+  eligibleAmountMinor: number,
+  extraPoints = 0,
+): number {
   if (eligibleAmountMinor <= 0) return Math.max(0, extraPoints);
   const units = Math.floor(eligibleAmountMinor / 100);
-  return Math.floor((units * program.pointsPerUnit * tier.benefits.pointsMultiplierPct) / 100) + Math.max(0, extraPoints);
+  return (
+    Math.floor((units * program.pointsPerUnit * tier.benefits.pointsMultiplierPct) / 100) +
+    Math.max(0, extraPoints)
+  );
 }
 
 /** Benefits in words, for tills and agents. */
 export function describeBenefits(tier: Tier): string[] {
   const b = tier.benefits;
   const out: string[] = [];
-  if (b.memberDiscountBp > 0) out.push(`${b.memberDiscountBp / 100}% member discount${b.discountCategories.length ? ` on ${b.discountCategories.join(', ')}` : ''}`);
+  if (b.memberDiscountBp > 0)
+    out.push(
+      `${b.memberDiscountBp / 100}% member discount${b.discountCategories.length ? ` on ${b.discountCategories.join(', ')}` : ''}`,
+    );
   if (b.pointsMultiplierPct !== 100) out.push(`${b.pointsMultiplierPct / 100}× points`);
   if (b.freeClickAndCollect) out.push('free click & collect');
   for (const p of b.perks) if (!out.includes(p)) out.push(p);

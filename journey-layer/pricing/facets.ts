@@ -27,8 +27,12 @@ export const journeyReadModelFacets: readonly GlobalFacet[] = [
 ];
 
 /** The promotions and programme of a snapshot, when it carries them. */
-export function journeyGlobals(globals: ReadonlyMap<string, unknown> | undefined): { rules: ActivePromotion[]; program: LoyaltyProgram } | null {
+export function journeyGlobals(
+  globals: ReadonlyMap<string, unknown> | undefined,
+): { rules: ActivePromotion[]; program: LoyaltyProgram } | null {
   const rules = globals?.get(PROMOTIONS_FACET);
   const program = globals?.get(LOYALTY_PROGRAM_FACET);
-  return rules !== undefined && program !== undefined ? { rules: rules as ActivePromotion[], program: program as LoyaltyProgram } : null;
+  return rules !== undefined && program !== undefined
+    ? { rules: rules as ActivePromotion[], program: program as LoyaltyProgram }
+    : null;
 }

@@ -71,23 +71,36 @@ function ruleOpen(rule: PromotionRule, ctx: EvaluationContext): boolean {
   if (rule.target) {
     const c = ctx.customer;
     if (!c || !c.personalisationConsent) return false;
-    if (!rule.target.customerIds.includes(c.id) && !c.segments.some((s) => rule.target!.segments.includes(s))) return false;
+    if (!rule.target.customerIds.includes(c.id) && !c.segments.some((s) => rule.target!.segments.includes(s)))
+      return false;
   }
   return true;
 }
 
 /** The lines a rule may touch (all line conditions hold), or null when a cart condition fails. */
-function eligibleLines(rule: PromotionRule, ctx: EvaluationContext, lines: readonly WorkingLine[]): WorkingLine[] | null {
-  const conds = rule.conditions.map((c) => ({ c, kind: CONDITION_BY_KIND.get((c as { kind: string }).kind)! }));
-  const eligible = lines.filter((l) => conds.every(({ c, kind }) => kind.scope !== 'line' || kind.test(c, ctx, l, [])));
-  for (const { c, kind } of conds) if (kind.scope === 'cart' && !kind.test(c, ctx, null, eligible)) return null;
+function eligibleLines(
+  rule: PromotionRule,
+  ctx: EvaluationContext,
+  lines: readonly WorkingLine[],
+): WorkingLine[] | null {
+  const conds = rule.conditions.map((c) => ({
+    c,
+    kind: CONDITION_BY_KIND.get((c as { kind: string }).kind)!,
+  }));
+  const eligible = lines.filter((l) =>
+    conds.every(({ c, kind }) => kind.scope !== 'line' || kind.test(c, ctx, l, [])),
+  );
+  for (const { c, kind } of conds)
+    if (kind.scope === 'cart' && !kind.test(c, ctx, null, eligible)) return null;
   return eligible;
 }
 
 function explain(rule: PromotionRule, currency: string): string {
   if (rule.reason) return rule.reason;
   const action = ACTION_BY_KIND.get((rule.action as { kind: string }).kind)!;
-  const conds = rule.conditions.map((c) => CONDITION_BY_KIND.get((c as { kind: string }).kind)!.describe(c)).filter(Boolean);
+  const conds = rule.conditions
+    .map((c) => CONDITION_BY_KIND.get((c as { kind: string }).kind)!.describe(c))
+    .filter(Boolean);
   return `${rule.label}: ${action.describe(rule.action, currency)}${conds.length ? ` ${conds.join(', ')}` : ''}`;
 }
 
@@ -112,7 +125,13 @@ export function priceCart(input: PriceCartInput): PricedCart {
   const order = [...input.lines].sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0));
   const working: WorkingLine[] = order.map((l) => ({ ...l, amount: l.unitAmount * l.quantity }));
   const subtotal = working.reduce((s, l) => s + l.amount, 0);
-  const ctx: EvaluationContext = { at: input.at, currency: input.currency, customer: input.customer ?? null, lines: order, subtotal };
+  const ctx: EvaluationContext = {
+    at: input.at,
+    currency: input.currency,
+    customer: input.customer ?? null,
+    lines: order,
+    subtotal,
+  };
   const adjustments = new Map<string, Adjustment[]>(working.map((l) => [l.lineId, []]));
   const exclusive = new Set<string>();
   let stopped = false;
@@ -122,23 +141,36 @@ export function priceCart(input: PriceCartInput): PricedCart {
   const couponUse: Array<{ code: string; ruleId: string }> = [];
   const rejectedCoupons: Array<{ code: string; reason: string }> = [];
 
-  const byPriority = (a: PromotionRule, b: PromotionRule) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byPriority = (a: PromotionRule, b: PromotionRule) =>
+    b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const couponsFor = new Map<string, string[]>();
   for (const c of [...(input.coupons ?? [])].sort((a, b) => (a.code < b.code ? -1 : 1))) {
-    if (!c.ruleId) { rejectedCoupons.push({ code: c.code, reason: c.rejection ?? 'unknown coupon code' }); continue; }
+    if (!c.ruleId) {
+      rejectedCoupons.push({ code: c.code, reason: c.rejection ?? 'unknown coupon code' });
+      continue;
+    }
     couponsFor.set(c.ruleId, [...(couponsFor.get(c.ruleId) ?? []), c.code]);
   }
 
   const applyRule = (rule: PromotionRule, source: AdjustmentSource): boolean => {
     if (stopped || !ruleOpen(rule, ctx)) return false;
     const touched = working.filter((l) => !exclusive.has(l.lineId));
-    const eligible = eligibleLines(rule, ctx, rule.stacking === 'EXCLUSIVE' ? touched.filter((l) => adjustments.get(l.lineId)!.length === 0) : touched);
+    const eligible = eligibleLines(
+      rule,
+      ctx,
+      rule.stacking === 'EXCLUSIVE'
+        ? touched.filter((l) => adjustments.get(l.lineId)!.length === 0)
+        : touched,
+    );
     if (!eligible || eligible.length === 0) return false;
     const action = ACTION_BY_KIND.get((rule.action as { kind: string }).kind)!;
     const effect = action.apply(rule.action, eligible, ctx);
     const reason = explain(rule, input.currency);
     let any = effect.extraPoints > 0;
-    const discounts = withinBudget(eligible.map((l) => Math.min(l.amount, Math.max(0, effect.discounts.get(l.lineId) ?? 0))), input.budgets?.get(rule.id));
+    const discounts = withinBudget(
+      eligible.map((l) => Math.min(l.amount, Math.max(0, effect.discounts.get(l.lineId) ?? 0))),
+      input.budgets?.get(rule.id),
+    );
     for (const [i, l] of eligible.entries()) {
       const d = discounts[i]!;
       if (d <= 0) continue;
@@ -154,7 +186,8 @@ export function priceCart(input: PriceCartInput): PricedCart {
     return true;
   };
 
-  for (const rule of input.rules.filter((r) => !r.couponRequired).sort(byPriority)) applyRule(rule, 'PROMOTION');
+  for (const rule of input.rules.filter((r) => !r.couponRequired).sort(byPriority))
+    applyRule(rule, 'PROMOTION');
   for (const rule of input.rules.filter((r) => r.couponRequired).sort(byPriority)) {
     const codes = couponsFor.get(rule.id);
     if (!codes) continue;
@@ -162,31 +195,71 @@ export function priceCart(input: PriceCartInput): PricedCart {
     if (applyRule(rule, 'COUPON')) {
       appliedCoupons.push(codes[0]!);
       couponUse.push({ code: codes[0]!, ruleId: rule.id });
-      for (const c of codes.slice(1)) rejectedCoupons.push({ code: c, reason: 'another code for the same offer is already applied' });
-    } else for (const c of codes) rejectedCoupons.push({ code: c, reason: stopped ? 'cannot be combined with an offer already applied' : 'the cart does not meet the conditions of this offer' });
+      for (const c of codes.slice(1))
+        rejectedCoupons.push({ code: c, reason: 'another code for the same offer is already applied' });
+    } else
+      for (const c of codes)
+        rejectedCoupons.push({
+          code: c,
+          reason: stopped
+            ? 'cannot be combined with an offer already applied'
+            : 'the cart does not meet the conditions of this offer',
+        });
   }
-  for (const codes of couponsFor.values()) for (const c of codes) rejectedCoupons.push({ code: c, reason: 'this code does not apply here' });
+  for (const codes of couponsFor.values())
+    for (const c of codes) rejectedCoupons.push({ code: c, reason: 'this code does not apply here' });
 
   const m = input.member;
   if (m && m.discountBp > 0 && !stopped) {
     const reason = `${m.tierName} member: ${m.discountBp / 100}% off${m.categories.length ? ` ${m.categories.join(', ')}` : ''}`;
     for (const l of working) {
-      if (exclusive.has(l.lineId) || (m.categories.length > 0 && !m.categories.includes(l.category))) continue;
+      if (exclusive.has(l.lineId) || (m.categories.length > 0 && !m.categories.includes(l.category)))
+        continue;
       const d = Math.min(l.amount, percentOf(l.amount, m.discountBp));
       if (d <= 0) continue;
       l.amount -= d;
-      adjustments.get(l.lineId)!.push({ source: 'LOYALTY', id: `tier:${m.tier}`, label: `${m.tierName} member discount`, amount: d, reason });
+      adjustments.get(l.lineId)!.push({
+        source: 'LOYALTY',
+        id: `tier:${m.tier}`,
+        label: `${m.tierName} member discount`,
+        amount: d,
+        reason,
+      });
     }
   }
 
-  const priced = new Map(working.map((l) => {
-    const base = l.unitAmount * l.quantity;
-    return [l.lineId, { lineId: l.lineId, sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, base, final: l.amount, savings: base - l.amount, vat: vatPart(l.amount, l.vatRateBp), adjustments: adjustments.get(l.lineId)! } satisfies PricedLine];
-  }));
+  const priced = new Map(
+    working.map((l) => {
+      const base = l.unitAmount * l.quantity;
+      return [
+        l.lineId,
+        {
+          lineId: l.lineId,
+          sku: l.sku,
+          quantity: l.quantity,
+          unitAmount: l.unitAmount,
+          base,
+          final: l.amount,
+          savings: base - l.amount,
+          vat: vatPart(l.amount, l.vatRateBp),
+          adjustments: adjustments.get(l.lineId)!,
+        } satisfies PricedLine,
+      ];
+    }),
+  );
   const lines = input.lines.map((l) => priced.get(l.lineId)!);
   const total = lines.reduce((s, l) => s + l.final, 0);
   return {
-    currency: input.currency, lines, subtotal, discountTotal: subtotal - total, total, vatTotal: lines.reduce((s, l) => s + l.vat, 0), extraPoints,
-    appliedRules, appliedCoupons, couponUse, rejectedCoupons: rejectedCoupons.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
+    currency: input.currency,
+    lines,
+    subtotal,
+    discountTotal: subtotal - total,
+    total,
+    vatTotal: lines.reduce((s, l) => s + l.vat, 0),
+    extraPoints,
+    appliedRules,
+    appliedCoupons,
+    couponUse,
+    rejectedCoupons: rejectedCoupons.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
   };
 }

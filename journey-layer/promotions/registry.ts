@@ -20,13 +20,27 @@ import type { ActionKind, ConditionKind } from './types.js';
 
 /** Every condition kind. A new kind is one small file added here. */
 export const CONDITIONS: readonly ConditionKind[] = [
-  skuCondition, categoryCondition, attributeCondition, cartSubtotalCondition, quantityCondition,
-  customerTierCondition, segmentCondition, firstOrderCondition, dateWindowCondition, scheduleCondition,
+  skuCondition,
+  categoryCondition,
+  attributeCondition,
+  cartSubtotalCondition,
+  quantityCondition,
+  customerTierCondition,
+  segmentCondition,
+  firstOrderCondition,
+  dateWindowCondition,
+  scheduleCondition,
 ];
 
 /** Every action kind. A new kind is one small file added here. */
 export const ACTIONS: readonly ActionKind[] = [
-  percentOffAction, amountOffAction, fixedPriceAction, buyXGetYAction, bundlePriceAction, tieredSpendAction, extraPointsAction,
+  percentOffAction,
+  amountOffAction,
+  fixedPriceAction,
+  buyXGetYAction,
+  bundlePriceAction,
+  tieredSpendAction,
+  extraPointsAction,
 ];
 
 const byKind = <T extends { kind: string }>(items: readonly T[]) => new Map(items.map((i) => [i.kind, i]));
@@ -45,6 +59,14 @@ function kindUnion(schemas: readonly z.ZodType[], what: string, id: string): z.Z
 }
 
 /** A condition as data: any registered kind, validated by its own schema. */
-export const ConditionSchema = kindUnion(CONDITIONS.map((c) => c.schema), 'conditions', 'Condition');
+export const ConditionSchema = kindUnion(
+  CONDITIONS.map((c) => c.schema),
+  'conditions',
+  'Condition',
+);
 /** An action as data: any registered kind. */
-export const ActionSchema = kindUnion(ACTIONS.map((a) => a.schema), 'actions', 'Action');
+export const ActionSchema = kindUnion(
+  ACTIONS.map((a) => a.schema),
+  'actions',
+  'Action',
+);

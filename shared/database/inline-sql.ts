@@ -34,11 +34,16 @@ function literal(v: unknown): string | null {
 /** A value as the text node-postgres would send for it; null when not representable here. */
 function asText(v: unknown): string | null {
   switch (typeof v) {
-    case 'string': return v;
-    case 'number': return Number.isFinite(v) ? String(v) : null;
-    case 'bigint': return v.toString();
-    case 'boolean': return v ? 'true' : 'false';
-    default: break;
+    case 'string':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? String(v) : null;
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      break;
   }
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
   if (Array.isArray(v)) return arrayLiteral(v);
@@ -51,7 +56,10 @@ function asText(v: unknown): string | null {
 function arrayLiteral(items: readonly unknown[]): string | null {
   const parts: string[] = [];
   for (const item of items) {
-    if (item === null || item === undefined) { parts.push('NULL'); continue; }
+    if (item === null || item === undefined) {
+      parts.push('NULL');
+      continue;
+    }
     if (Array.isArray(item)) {
       const inner = arrayLiteral(item);
       if (inner === null) return null;

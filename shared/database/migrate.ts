@@ -9,8 +9,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * Where the append-only, timestamp-named SQL migrations live: `migrations/` at the package's root, two folders up
  * from the sources (shared/database) and three from the compiled code (dist/shared/database).
  */
-export const MIGRATIONS_DIR = [path.resolve(here, '../../migrations'), path.resolve(here, '../../../migrations')].find((d) => existsSync(d))
-  ?? path.resolve(here, '../../migrations');
+export const MIGRATIONS_DIR =
+  [path.resolve(here, '../../migrations'), path.resolve(here, '../../../migrations')].find((d) =>
+    existsSync(d),
+  ) ?? path.resolve(here, '../../migrations');
 
 /** Arbitrary but fixed key: every node that starts at once waits here, and only one applies migrations. */
 const MIGRATION_LOCK_KEY = 7_401_355_120;
@@ -32,8 +34,12 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = new Set(
+      (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name),
+    );
     const files = await listMigrations(dir);
     const applied: string[] = [];
     for (const file of files) {
@@ -60,7 +66,9 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
 /** True when every migration file has been applied (used by /readyz). */
 export async function migrationsCurrent(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<boolean> {
   const files = await listMigrations(dir);
-  const res = await pool.query<{ name: string }>('SELECT name FROM schema_migrations').catch(() => ({ rows: [] as { name: string }[] }));
+  const res = await pool
+    .query<{ name: string }>('SELECT name FROM schema_migrations')
+    .catch(() => ({ rows: [] as { name: string }[] }));
   const done = new Set(res.rows.map((r) => r.name));
   return files.every((f) => done.has(f));
 }

@@ -73,8 +73,16 @@ export interface StockLevelsTable {
 }
 
 export type StockMovementKind =
-  | 'RECEIPT' | 'ADJUSTMENT' | 'TRANSFER_OUT' | 'TRANSFER_IN' | 'RESERVATION'
-  | 'RELEASE' | 'SALE' | 'RETURN' | 'COUNT' | 'DISCREPANCY';
+  | 'RECEIPT'
+  | 'ADJUSTMENT'
+  | 'TRANSFER_OUT'
+  | 'TRANSFER_IN'
+  | 'RESERVATION'
+  | 'RELEASE'
+  | 'SALE'
+  | 'RETURN'
+  | 'COUNT'
+  | 'DISCREPANCY';
 
 export interface StockMovementsTable {
   id: Generated<number>;

@@ -108,7 +108,11 @@ export function requestHash(request: unknown): string {
  *   return { sku };
  * });
  */
-export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
+export async function runWrite<T>(
+  deps: WriteDeps,
+  fn: (ctx: WriteContext) => Promise<T>,
+  opts: { idempotency?: IdempotencyOptions } = {},
+): Promise<WriteResult<T>> {
   try {
     // The transaction is opened and ended here rather than by Kysely, so that BEGIN can travel with the first
     // statement and COMMIT with the last (two round trips fewer per write; the commit tail holds the revision lock).
@@ -132,7 +136,12 @@ export async function runWrite<T>(deps: WriteDeps, fn: (ctx: WriteContext) => Pr
  * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change must
  * commit together with the record that the event was applied. Same revision, outbox and idempotency rules.
  */
-export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions } = {}): Promise<WriteResult<T>> {
+export async function writeInTransaction<T>(
+  tx: Transaction<DB>,
+  now: Date,
+  fn: (ctx: WriteContext) => Promise<T>,
+  opts: { idempotency?: IdempotencyOptions } = {},
+): Promise<WriteResult<T>> {
   const { committed: _, ...out } = await write(tx, now, fn, opts, false);
   return out;
 }
@@ -141,10 +150,16 @@ export async function writeInTransaction<T>(tx: Transaction<DB>, now: Date, fn: 
  * Runs a statement, with `BEGIN; ` before it and/or `; COMMIT` after it in the same message when asked (its
  * parameters written as literals); when they cannot be, BEGIN and COMMIT go as statements of their own.
  */
-async function runWith<R>(tx: Transaction<DB>, compiled: CompiledQuery, begin: boolean, commit: boolean): Promise<R[]> {
+async function runWith<R>(
+  tx: Transaction<DB>,
+  compiled: CompiledQuery,
+  begin: boolean,
+  commit: boolean,
+): Promise<R[]> {
   const inlined = begin || commit ? inlineParameters(compiled) : null;
   if (inlined !== null) {
-    const r = await sql<R>`${sql.raw(`${begin ? 'BEGIN; ' : ''}${inlined}${commit ? '; COMMIT' : ''}`)}`.execute(tx);
+    const r =
+      await sql<R>`${sql.raw(`${begin ? 'BEGIN; ' : ''}${inlined}${commit ? '; COMMIT' : ''}`)}`.execute(tx);
     return r.rows;
   }
   if (begin) await sql`BEGIN`.execute(tx);
@@ -157,26 +172,47 @@ async function runWith<R>(tx: Transaction<DB>, compiled: CompiledQuery, begin: b
  * `own`: this write opens the transaction (`runWrite`), and commits it with its revision statement when it can
  * (`committed`); the caller commits otherwise.
  */
-async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) => Promise<T>, opts: { idempotency?: IdempotencyOptions }, own: boolean): Promise<WriteResult<T> & { committed: boolean }> {
+async function write<T>(
+  tx: Transaction<DB>,
+  now: Date,
+  fn: (ctx: WriteContext) => Promise<T>,
+  opts: { idempotency?: IdempotencyOptions },
+  own: boolean,
+): Promise<WriteResult<T> & { committed: boolean }> {
   const idem = opts.idempotency;
   if (idem) {
     const hash = requestHash(idem.request);
-    const claim = tx.insertInto('idempotencyKeys')
+    const claim = tx
+      .insertInto('idempotencyKeys')
       .values({ scope: idem.scope, key: idem.key, requestHash: hash, response: '{}', createdAt: now })
       .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
       .returning('key');
     const claimed = await runWith<{ key: string }>(tx, claim.compile(), own, false);
     if (claimed.length === 0) {
       // Another execution committed this key first (we waited for it on the unique index).
-      const prior = await tx.selectFrom('idempotencyKeys').select(['requestHash', 'response'])
-        .where('scope', '=', idem.scope).where('key', '=', idem.key).executeTakeFirstOrThrow();
+      const prior = await tx
+        .selectFrom('idempotencyKeys')
+        .select(['requestHash', 'response'])
+        .where('scope', '=', idem.scope)
+        .where('key', '=', idem.key)
+        .executeTakeFirstOrThrow();
       if (prior.requestHash !== hash) {
         // A channel client's keys are stored under its id (`<client id>:<key>`); the client is told the key it sent.
         const sent = idem.key.replace(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:/, '');
-        throw new DomainError('CONFLICT', `Idempotency key "${sent}" was already used with a different request`, { idempotencyKey: sent });
+        throw new DomainError(
+          'CONFLICT',
+          `Idempotency key "${sent}" was already used with a different request`,
+          { idempotencyKey: sent },
+        );
       }
       const stored = prior.response as { result: T; revision: number };
-      return { result: stored.result, revision: stored.revision, events: [], replayed: true, committed: false };
+      return {
+        result: stored.result,
+        revision: stored.revision,
+        events: [],
+        replayed: true,
+        committed: false,
+      };
     }
   } else if (own) {
     await sql`BEGIN`.execute(tx);
@@ -203,9 +239,18 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
     // the idempotent response, notify the relay. Only closure stamps add round trips after it.
     const ids = pending.map(() => randomUUID());
     const rev = sql<number>`(SELECT revision FROM r)`;
-    const ctes = fragments.map((f) => f(rev)).filter((s) => s !== null).map((s, i) => sql`, ${sql.raw(`s${i}`)} AS (${s})`);
+    const ctes = fragments
+      .map((f) => f(rev))
+      .filter((s) => s !== null)
+      .map((s, i) => sql`, ${sql.raw(`s${i}`)} AS (${s})`);
     if (pending.length > 0) {
-      const rows = pending.map((e, i) => ({ id: ids[i], type: e.type, aggregate_type: e.aggregateType, aggregate_id: e.aggregateId, payload: e.payload }));
+      const rows = pending.map((e, i) => ({
+        id: ids[i],
+        type: e.type,
+        aggregate_type: e.aggregateType,
+        aggregate_id: e.aggregateId,
+        payload: e.payload,
+      }));
       ctes.push(sql`, o AS (INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
         SELECT e.id, r.revision, e.type, e.aggregate_type, e.aggregate_id, e.payload, ${now} FROM r,
           ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
@@ -216,8 +261,13 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
       ctes.push(sql`, i AS (UPDATE idempotency_keys SET response = jsonb_build_object('result', ${JSON.stringify(result ?? null)}::jsonb, 'revision', ${rev})
         WHERE scope = ${idem.scope} AND key = ${idem.key})`);
     }
-    const notify = pending.length > 0 ? sql`, (SELECT pg_notify(${OUTBOX_CHANNEL}, revision::text) FROM r) AS notified` : sql``;
-    const tail = sql<{ revision: number }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})),
+    const notify =
+      pending.length > 0
+        ? sql`, (SELECT pg_notify(${OUTBOX_CHANNEL}, revision::text) FROM r) AS notified`
+        : sql``;
+    const tail = sql<{
+      revision: number;
+    }>`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})),
       r AS MATERIALIZED (SELECT nextval('revision_seq') AS revision FROM l)${sql.join(ctes, sql``)}
       SELECT r.revision${notify} FROM r`;
     // COMMIT goes with it unless closure stamps must run in between.
@@ -225,12 +275,24 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
     const rows = await runWith<{ revision: number }>(tx, tail.compile(tx), false, committed);
     revision = rows[0]!.revision;
     for (const stamp of stamps) await stamp(tx, revision);
-    events = pending.map((e, i) => ({ id: ids[i]!, type: e.type, aggregateType: e.aggregateType, aggregateId: e.aggregateId, revision, occurredAt: now.toISOString(), payload: e.payload }));
+    events = pending.map((e, i) => ({
+      id: ids[i]!,
+      type: e.type,
+      aggregateType: e.aggregateType,
+      aggregateId: e.aggregateId,
+      revision,
+      occurredAt: now.toISOString(),
+      payload: e.payload,
+    }));
   } else {
     revision = await currentRevision(tx);
     if (idem) {
-      await tx.updateTable('idempotencyKeys').set({ response: JSON.stringify({ result, revision }) })
-        .where('scope', '=', idem.scope).where('key', '=', idem.key).execute();
+      await tx
+        .updateTable('idempotencyKeys')
+        .set({ response: JSON.stringify({ result, revision }) })
+        .where('scope', '=', idem.scope)
+        .where('key', '=', idem.key)
+        .execute();
     }
   }
   return { result, revision, events, replayed: false, committed };
@@ -243,7 +305,10 @@ async function write<T>(tx: Transaction<DB>, now: Date, fn: (ctx: WriteContext) 
  * other the revision lock). Returns the existing row (locked), or undefined when this transaction claimed the key.
  * When a concurrent writer created the row first, waits for it and returns its row, locked.
  */
-export async function lockOrClaim<R>(select: () => Promise<R | undefined>, claim: () => Promise<unknown>): Promise<R | undefined> {
+export async function lockOrClaim<R>(
+  select: () => Promise<R | undefined>,
+  claim: () => Promise<unknown>,
+): Promise<R | undefined> {
   const current = await select();
   if (current !== undefined) return current;
   if (await claim()) return undefined;
@@ -265,12 +330,18 @@ export async function currentRevision(db: Database | Transaction<DB>): Promise<n
  * a higher revision (another database, a restored older copy), so that no reader ever sees revisions go backwards.
  * Returns the revision the write committed, or null when the revision was already past `atLeast`.
  */
-export async function advanceRevision(deps: WriteDeps, atLeast: number, event: PendingEvent): Promise<number | null> {
+export async function advanceRevision(
+  deps: WriteDeps,
+  atLeast: number,
+  event: PendingEvent,
+): Promise<number | null> {
   if ((await currentRevision(deps.db)) > atLeast) return null;
   const { revision } = await runWrite(deps, async (w) => {
     // Under the revision lock (re-entrant: the commit tail takes it again), so no revision is drawn in between.
     await sql`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`.execute(w.tx);
-    await sql`SELECT setval('revision_seq', GREATEST(${atLeast}::bigint, last_value)) FROM revision_seq`.execute(w.tx);
+    await sql`SELECT setval('revision_seq', GREATEST(${atLeast}::bigint, last_value)) FROM revision_seq`.execute(
+      w.tx,
+    );
     w.emit(event);
   });
   return revision;

@@ -10,14 +10,22 @@ export type { Redis };
  * @example const redis = createRedis('redis://127.0.0.1:6379');
  */
 export function createRedis(url: string, opts: { lazyConnect?: boolean } = {}): Redis {
-  const r = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: opts.lazyConnect ?? false });
+  const r = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: opts.lazyConnect ?? false,
+  });
   // Connection errors are surfaced through failing commands and /readyz; an unhandled 'error' would crash the process.
   r.on('error', () => undefined);
   return r;
 }
 
 /** A Lua script for Redis, run by its SHA-1 (`EVALSHA`): its text travels only when Redis does not hold it yet. */
-export type LuaScript = (redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
+export type LuaScript = (
+  redis: Redis,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+) => Promise<unknown>;
 
 /**
  * Makes a Lua script that runs by its SHA-1 and falls back to `EVAL` (which also caches it in Redis) when Redis
@@ -30,13 +38,16 @@ export function luaScript(source: string): LuaScript {
     try {
       return await redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (e) {
-      if (e instanceof Error && e.message.startsWith('NOSCRIPT')) return redis.eval(source, keys.length, ...keys, ...args);
+      if (e instanceof Error && e.message.startsWith('NOSCRIPT'))
+        return redis.eval(source, keys.length, ...keys, ...args);
       throw e;
     }
   };
 }
 
-const incrementInWindow = luaScript(`local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`);
+const incrementInWindow = luaScript(
+  `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`,
+);
 
 /**
  * Counts one event under `key`, a window that expires by itself `ttlSeconds` after its first count, in one round trip
@@ -53,7 +64,11 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   const res = (await redis.config('GET', 'maxmemory-policy')) as string[];
   const policy = res[1];
   if (policy !== undefined && policy !== 'noeviction') {
-    throw new DomainError('UNAVAILABLE', `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" (set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), otherwise Redis could silently drop queued events`, { policy });
+    throw new DomainError(
+      'UNAVAILABLE',
+      `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" (set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), otherwise Redis could silently drop queued events`,
+      { policy },
+    );
   }
 }
 
@@ -61,7 +76,11 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
  * Deletes every key matching a glob pattern (e.g. `omnihub:rm:*`) but those in `keep`, with SCAN so Redis is never
  * blocked (a page of keys at a time: not atomic). Returns how many were deleted.
  */
-export async function deleteKeysMatching(redis: Redis, pattern: string, keep: ReadonlySet<string> = new Set()): Promise<number> {
+export async function deleteKeysMatching(
+  redis: Redis,
+  pattern: string,
+  keep: ReadonlySet<string> = new Set(),
+): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
@@ -75,7 +94,12 @@ export async function deleteKeysMatching(redis: Redis, pattern: string, keep: Re
 
 /** Is a Redis server answering at this URL? */
 export async function redisReachable(url: string, timeoutMs = 1500): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -98,12 +122,31 @@ export interface LocalRedisHandle {
  * durable copy of every event). Fails with a message saying how to get one when the binary is missing.
  */
 export async function startLocalRedis(port: number): Promise<LocalRedisHandle> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  );
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
-      reject(new Error(e.code === 'ENOENT'
-        ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
-        : `could not start redis-server: ${e.message}`));
+      reject(
+        new Error(
+          e.code === 'ENOENT'
+            ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
+            : `could not start redis-server: ${e.message}`,
+        ),
+      );
     });
   });
   const url = `redis://127.0.0.1:${port}`;

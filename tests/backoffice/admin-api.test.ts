@@ -1,11 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bootstrapAdminKey, authenticateAdminKey } from '../../backoffice-layer/index.js';
-import { createBackofficeTestContext, startAdminApi, type AdminClient, type BackofficeTestContext } from '../support/backoffice.js';
+import {
+  createBackofficeTestContext,
+  startAdminApi,
+  type AdminClient,
+  type BackofficeTestContext,
+} from '../support/backoffice.js';
 
 let ctx: BackofficeTestContext;
 let api: AdminClient;
-beforeAll(async () => { ctx = await createBackofficeTestContext(); api = await startAdminApi(ctx); });
-afterAll(async () => { await api.close(); await ctx.close(); });
+beforeAll(async () => {
+  ctx = await createBackofficeTestContext();
+  api = await startAdminApi(ctx);
+});
+afterAll(async () => {
+  await api.close();
+  await ctx.close();
+});
 
 describe('admin REST conventions', () => {
   it('publishes an OpenAPI document listing the routes, to admin keys only', async () => {
@@ -17,15 +28,17 @@ describe('admin REST conventions', () => {
     const none = await fetch(`${api.baseUrl}/admin/v1/openapi.json`);
     expect(none.status).toBe(401);
     expect(none.headers.get('content-type')).toContain('application/problem+json');
-    expect((await none.json() as { code: string }).code).toBe('UNAUTHENTICATED');
+    expect(((await none.json()) as { code: string }).code).toBe('UNAUTHENTICATED');
   });
 
   it('answers 401 without a key and 403 with a wrong one, as problem+json', async () => {
     const none = await fetch(`${api.baseUrl}/admin/v1/audit`);
     expect(none.status).toBe(401);
     expect(none.headers.get('content-type')).toContain('application/problem+json');
-    expect((await none.json() as { code: string }).code).toBe('UNAUTHENTICATED');
-    const wrong = await api.request('GET', '/admin/v1/audit', undefined, { authorization: 'Bearer not-a-real-key-at-all' });
+    expect(((await none.json()) as { code: string }).code).toBe('UNAUTHENTICATED');
+    const wrong = await api.request('GET', '/admin/v1/audit', undefined, {
+      authorization: 'Bearer not-a-real-key-at-all',
+    });
     expect(wrong.status).toBe(403);
     expect(wrong.body.code).toBe('FORBIDDEN');
   });
@@ -41,7 +54,13 @@ describe('admin REST conventions', () => {
     expect((await fetch(`${api.baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${api.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', postgres: true, redis: true, migrations: true, draining: false });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      postgres: true,
+      redis: true,
+      migrations: true,
+      draining: false,
+    });
     const metrics = await api.request('GET', '/metrics');
     expect(metrics.status).toBe(401);
     expect(metrics.body.code).toBe('UNAUTHENTICATED');
@@ -63,10 +82,14 @@ describe('admin key bootstrap', () => {
     try {
       const first = await bootstrapAdminKey(fresh.deps.db, undefined, new Date());
       expect(first.generated).toMatch(/^ohk_admin_/);
-      expect(await authenticateAdminKey(fresh.deps.db, first.generated!)).toMatchObject({ name: 'bootstrap' });
+      expect(await authenticateAdminKey(fresh.deps.db, first.generated!)).toMatchObject({
+        name: 'bootstrap',
+      });
       expect((await bootstrapAdminKey(fresh.deps.db, undefined, new Date())).generated).toBeUndefined();
       await bootstrapAdminKey(fresh.deps.db, 'configured-key-0123456789', new Date());
-      expect(await authenticateAdminKey(fresh.deps.db, 'configured-key-0123456789')).toMatchObject({ name: 'OMNIHUB_ADMIN_KEY' });
+      expect(await authenticateAdminKey(fresh.deps.db, 'configured-key-0123456789')).toMatchObject({
+        name: 'OMNIHUB_ADMIN_KEY',
+      });
       const stored = await fresh.deps.db.selectFrom('adminKeys').select('keyHash').execute();
       expect(stored.map((r) => r.keyHash)).not.toContain('configured-key-0123456789');
     } finally {

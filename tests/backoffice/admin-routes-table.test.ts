@@ -19,10 +19,16 @@ function tableAt(text: string, header: string): string[] {
 
 describe('the README admin route table', () => {
   it('is the output of scripts/routes-table.ts, every row in order', () => {
-    const generated = execFileSync(new URL('node_modules/.bin/tsx', root).pathname, ['scripts/routes-table.ts'], { cwd: root.pathname, encoding: 'utf8' });
+    const generated = execFileSync(
+      new URL('node_modules/.bin/tsx', root).pathname,
+      ['scripts/routes-table.ts'],
+      { cwd: root.pathname, encoding: 'utf8' },
+    );
     const rows = generated.trimEnd().split('\n');
     expect(rows.length).toBeGreaterThan(30);
-    expect(rows).toContain('| `GET /admin/v1/admin-keys` | Every admin key (never the key), newest first, revoked and expired ones included |');
+    expect(rows).toContain(
+      '| `GET /admin/v1/admin-keys` | Every admin key (never the key), newest first, revoked and expired ones included |',
+    );
     expect(tableAt(readFileSync(new URL('README.md', root), 'utf8'), rows[0]!)).toEqual(rows);
   });
 });

@@ -1,12 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { commitPriceSwitch, nextPriceBoundary, runDuePriceSwitches, startPriceScheduler } from '../../backoffice-layer/index.js';
+import {
+  commitPriceSwitch,
+  nextPriceBoundary,
+  runDuePriceSwitches,
+  startPriceScheduler,
+} from '../../backoffice-layer/index.js';
 import { ManualClock, runWrite, systemClock, type WriteDeps } from '../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
-async function addList(deps: WriteDeps, id: string, validFrom: Date | null, validTo: Date | null): Promise<void> {
+async function addList(
+  deps: WriteDeps,
+  id: string,
+  validFrom: Date | null,
+  validTo: Date | null,
+): Promise<void> {
   await runWrite(deps, async (w) => {
     w.atRevision(async (tx, rev) => {
-      await tx.insertInto('priceLists').values({ id, name: id, currency: 'EUR', priority: 10, validFrom, validTo, revision: rev, createdAt: w.now, updatedAt: w.now }).execute();
+      await tx
+        .insertInto('priceLists')
+        .values({
+          id,
+          name: id,
+          currency: 'EUR',
+          priority: 10,
+          validFrom,
+          validTo,
+          revision: rev,
+          createdAt: w.now,
+          updatedAt: w.now,
+        })
+        .execute();
     });
     w.emit({ type: 'price-list.changed', aggregateType: 'price-list', aggregateId: id, payload: {} });
   });
@@ -15,11 +38,20 @@ async function addList(deps: WriteDeps, id: string, validFrom: Date | null, vali
 describe('scheduled price switches (controllable clock)', () => {
   const clock = new ManualClock('2026-12-01T10:00:00Z');
   let ctx: BackofficeTestContext;
-  beforeAll(async () => { ctx = await createBackofficeTestContext({ clock }); });
-  afterAll(async () => { await ctx.close(); });
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext({ clock });
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   it('finds the next boundary and commits each due switch exactly once, as its own revision', async () => {
-    await addList({ db: ctx.deps.db, clock }, 'sale', new Date('2026-12-02T00:00:00Z'), new Date('2026-12-09T00:00:00Z'));
+    await addList(
+      { db: ctx.deps.db, clock },
+      'sale',
+      new Date('2026-12-02T00:00:00Z'),
+      new Date('2026-12-09T00:00:00Z'),
+    );
     await addList({ db: ctx.deps.db, clock }, 'flash', new Date('2026-12-05T12:00:00Z'), null);
     expect(await nextPriceBoundary(ctx.deps.db, clock.now())).toEqual(new Date('2026-12-02T00:00:00Z'));
     expect(await runDuePriceSwitches(ctx.deps, new Date('2026-12-01T00:00:00Z'))).toEqual([]);
@@ -34,8 +66,16 @@ describe('scheduled price switches (controllable clock)', () => {
     expect(await runDuePriceSwitches(ctx.deps, new Date('2026-12-01T00:00:00Z'))).toEqual([]);
     const again = await commitPriceSwitch(ctx.deps, new Date('2026-12-02T00:00:00Z'));
     expect(again.replayed).toBe(true);
-    const events = await ctx.deps.db.selectFrom('outbox').select(['type', 'revision', 'aggregateId']).where('type', '=', 'price.schedule-switched').orderBy('revision').execute();
-    expect(events.map((e) => e.aggregateId)).toEqual(['2026-12-02T00:00:00.000Z', '2026-12-05T12:00:00.000Z']);
+    const events = await ctx.deps.db
+      .selectFrom('outbox')
+      .select(['type', 'revision', 'aggregateId'])
+      .where('type', '=', 'price.schedule-switched')
+      .orderBy('revision')
+      .execute();
+    expect(events.map((e) => e.aggregateId)).toEqual([
+      '2026-12-02T00:00:00.000Z',
+      '2026-12-05T12:00:00.000Z',
+    ]);
     expect(events[1]!.revision).toBeGreaterThan(events[0]!.revision);
     expect(await nextPriceBoundary(ctx.deps.db, clock.now())).toEqual(new Date('2026-12-09T00:00:00Z'));
   });
@@ -43,8 +83,12 @@ describe('scheduled price switches (controllable clock)', () => {
 
 describe('scheduled price switches (real delayed BullMQ job)', () => {
   let ctx: BackofficeTestContext;
-  beforeAll(async () => { ctx = await createBackofficeTestContext(); });
-  afterAll(async () => { await ctx.close(); });
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   it('commits the switch when the window opens', async () => {
     const opensAt = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000);
@@ -54,7 +98,12 @@ describe('scheduled price switches (real delayed BullMQ job)', () => {
       let row;
       for (let i = 0; i < 100 && !row; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        row = await ctx.deps.db.selectFrom('outbox').select(['aggregateId', 'createdAt']).where('type', '=', 'price.schedule-switched').where('aggregateId', '=', opensAt.toISOString()).executeTakeFirst();
+        row = await ctx.deps.db
+          .selectFrom('outbox')
+          .select(['aggregateId', 'createdAt'])
+          .where('type', '=', 'price.schedule-switched')
+          .where('aggregateId', '=', opensAt.toISOString())
+          .executeTakeFirst();
       }
       expect(row?.aggregateId).toBe(opensAt.toISOString());
       // The first worker on the database started the schedule with a switch at its start, before the window.

@@ -1,16 +1,32 @@
-import { setPrice, setStockCount, upsertLocation, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';
+import {
+  setPrice,
+  setStockCount,
+  upsertLocation,
+  upsertPriceList,
+  upsertProduct,
+} from '../../backoffice-layer/index.js';
 import type { BackofficeTestContext } from '../support/backoffice.js';
 
 /**
  * The shop the access tests play in: a warehouse that ships online (wh-1), store A (ams-01) and store B (utr-01), one
  * product at `amount` (minor units) on the base price list, with `onHand` units at each of the three.
  */
-export async function givenWarehouseAndTwoStores(ctx: BackofficeTestContext, product: { sku: string; name: string; category: string; amount: number; onHand: number }): Promise<void> {
+export async function givenWarehouseAndTwoStores(
+  ctx: BackofficeTestContext,
+  product: { sku: string; name: string; category: string; amount: number; onHand: number },
+): Promise<void> {
   await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
   await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
   await upsertLocation(ctx.deps, 'utr-01', { name: 'Utrecht', kind: 'STORE', fulfilsOnline: false });
   await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-  await upsertProduct(ctx.deps, product.sku, { name: product.name, category: product.category, vatRate: 21, attributes: {}, status: 'ACTIVE' });
+  await upsertProduct(ctx.deps, product.sku, {
+    name: product.name,
+    category: product.category,
+    vatRate: 21,
+    attributes: {},
+    status: 'ACTIVE',
+  });
   await setPrice(ctx.deps, 'base', product.sku, { amount: product.amount, minQuantity: 1 });
-  for (const loc of ['wh-1', 'ams-01', 'utr-01']) await setStockCount(ctx.deps, product.sku, loc, { onHand: product.onHand });
+  for (const loc of ['wh-1', 'ams-01', 'utr-01'])
+    await setStockCount(ctx.deps, product.sku, loc, { onHand: product.onHand });
 }

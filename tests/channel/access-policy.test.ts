@@ -3,24 +3,84 @@
  * table of outcomes compared in one piece. The HTTP and WebSocket version of the same table is access-matrix.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
-import { authorize, isAct, type Act, type Caller, type Decision, type Resource } from '../../channel-layer/access/policy.js';
+import {
+  authorize,
+  isAct,
+  type Act,
+  type Caller,
+  type Decision,
+  type Resource,
+} from '../../channel-layer/access/policy.js';
 
 const A = '0a0a0a0a-0000-4000-8000-00000000000a';
 const B = '0b0b0b0b-0000-4000-8000-00000000000b';
-const client = { web: 'c0000000-0000-4000-8000-000000000001', app: 'c0000000-0000-4000-8000-000000000002', storeA: 'c0000000-0000-4000-8000-000000000003', storeB: 'c0000000-0000-4000-8000-000000000004', agent: 'c0000000-0000-4000-8000-000000000005', console: 'c0000000-0000-4000-8000-000000000006' };
+const client = {
+  web: 'c0000000-0000-4000-8000-000000000001',
+  app: 'c0000000-0000-4000-8000-000000000002',
+  storeA: 'c0000000-0000-4000-8000-000000000003',
+  storeB: 'c0000000-0000-4000-8000-000000000004',
+  agent: 'c0000000-0000-4000-8000-000000000005',
+  console: 'c0000000-0000-4000-8000-000000000006',
+};
 
 const callers: Record<string, Caller> = {
   web: { clientId: client.web, channel: 'WEB', locationId: null, customerId: null, signsCustomersIn: true },
-  'web key without customer-tokens': { clientId: client.web, channel: 'WEB', locationId: null, customerId: null, signsCustomersIn: false },
-  'web, customer A': { clientId: client.web, channel: 'WEB', locationId: null, customerId: A, signsCustomersIn: true },
-  'app, customer B': { clientId: client.app, channel: 'APP', locationId: null, customerId: B, signsCustomersIn: true },
-  'store A terminal': { clientId: client.storeA, channel: 'STORE', locationId: 'ams-01', customerId: null, signsCustomersIn: false },
-  'store B terminal': { clientId: client.storeB, channel: 'STORE', locationId: 'utr-01', customerId: null, signsCustomersIn: false },
-  'call-center agent': { clientId: client.agent, channel: 'CALL_CENTER', locationId: null, customerId: null, signsCustomersIn: false },
-  console: { clientId: client.console, channel: 'CONSOLE', locationId: null, customerId: null, signsCustomersIn: true },
+  'web key without customer-tokens': {
+    clientId: client.web,
+    channel: 'WEB',
+    locationId: null,
+    customerId: null,
+    signsCustomersIn: false,
+  },
+  'web, customer A': {
+    clientId: client.web,
+    channel: 'WEB',
+    locationId: null,
+    customerId: A,
+    signsCustomersIn: true,
+  },
+  'app, customer B': {
+    clientId: client.app,
+    channel: 'APP',
+    locationId: null,
+    customerId: B,
+    signsCustomersIn: true,
+  },
+  'store A terminal': {
+    clientId: client.storeA,
+    channel: 'STORE',
+    locationId: 'ams-01',
+    customerId: null,
+    signsCustomersIn: false,
+  },
+  'store B terminal': {
+    clientId: client.storeB,
+    channel: 'STORE',
+    locationId: 'utr-01',
+    customerId: null,
+    signsCustomersIn: false,
+  },
+  'call-center agent': {
+    clientId: client.agent,
+    channel: 'CALL_CENTER',
+    locationId: null,
+    customerId: null,
+    signsCustomersIn: false,
+  },
+  console: {
+    clientId: client.console,
+    channel: 'CONSOLE',
+    locationId: null,
+    customerId: null,
+    signsCustomersIn: true,
+  },
 };
 
-const reservation = (clientId: string | null, customerId: string | null, ...locationIds: string[]): Resource => ({ kind: 'reservation', clientId, customerId, locationIds });
+const reservation = (
+  clientId: string | null,
+  customerId: string | null,
+  ...locationIds: string[]
+): Resource => ({ kind: 'reservation', clientId, customerId, locationIds });
 
 /** Each column: an act and the resource it touches (which may depend on who asks, e.g. a reservation she makes). */
 const acts: Record<string, [Act, (c: Caller) => Resource]> = {
@@ -29,28 +89,55 @@ const acts: Record<string, [Act, (c: Caller) => Resource]> = {
   'look A up': ['customer.lookup', () => ({ kind: 'customer', customerId: A })],
   'token for A': ['customer.token', () => ({ kind: 'customer', customerId: A })],
   'export A': ['customer.export', () => ({ kind: 'customer', customerId: A })],
-  'enroll': ['customer.enroll', () => ({ kind: 'customer', customerId: null })],
+  enroll: ['customer.enroll', () => ({ kind: 'customer', customerId: null })],
   'loyalty feed A': ['subscription.loyalty', () => ({ kind: 'subscription', customerId: A })],
   'order for A': ['order.for-customer', () => ({ kind: 'order', customerId: A, locationId: null })],
-  'order at ams-01': ['order.for-customer', () => ({ kind: 'order', customerId: null, locationId: 'ams-01' })],
+  'order at ams-01': [
+    'order.for-customer',
+    () => ({ kind: 'order', customerId: null, locationId: 'ams-01' }),
+  ],
   'sale at ams-01': ['sale.for-customer', () => ({ kind: 'order', customerId: null, locationId: 'ams-01' })],
-  'return A’s order to wh-1': ['order.return', () => ({ kind: 'return', orderCustomerId: A, locationId: 'wh-1' })],
-  'return A’s order at ams-01': ['order.return', () => ({ kind: 'return', orderCustomerId: A, locationId: 'ams-01' })],
-  'return nobody’s order at ams-01': ['order.return', () => ({ kind: 'return', orderCustomerId: null, locationId: 'ams-01' })],
+  'return A’s order to wh-1': [
+    'order.return',
+    () => ({ kind: 'return', orderCustomerId: A, locationId: 'wh-1' }),
+  ],
+  'return A’s order at ams-01': [
+    'order.return',
+    () => ({ kind: 'return', orderCustomerId: A, locationId: 'ams-01' }),
+  ],
+  'return nobody’s order at ams-01': [
+    'order.return',
+    () => ({ kind: 'return', orderCustomerId: null, locationId: 'ams-01' }),
+  ],
   'reserve at ams-01 for A': ['reservation.for-customer', (c) => reservation(c.clientId, A, 'ams-01')],
   'release web’s': ['reservation.release', () => reservation(client.web, null, 'wh-1')],
   'release store A’s': ['reservation.release', () => reservation(client.storeA, null, 'ams-01')],
   'release A’s, made at store A': ['reservation.release', () => reservation(client.storeA, A, 'ams-01')],
   'order from A’s, made by app': ['reservation.order', () => reservation(client.app, A, 'wh-1')],
   'release admin-made at ams-01': ['reservation.release', () => reservation(null, null, 'ams-01')],
-  'release web’s at ams-01 and wh-1': ['reservation.release', () => reservation(client.web, null, 'ams-01', 'wh-1')],
+  'release web’s at ams-01 and wh-1': [
+    'reservation.release',
+    () => reservation(client.web, null, 'ams-01', 'wh-1'),
+  ],
 };
 
-const cell = (d: Decision): string => (!d.allowed ? 'NO' : d.audit ? `yes, audit ${d.audit.subject === `customer:${A}` ? 'A' : d.audit.subject}` : 'yes');
+const cell = (d: Decision): string =>
+  !d.allowed
+    ? 'NO'
+    : d.audit
+      ? `yes, audit ${d.audit.subject === `customer:${A}` ? 'A' : d.audit.subject}`
+      : 'yes';
 
 describe('the access policy', () => {
   it('answers every caller exactly as the rules say', () => {
-    const actual = Object.fromEntries(Object.entries(callers).map(([who, c]) => [who, Object.fromEntries(Object.entries(acts).map(([what, [act, on]]) => [what, cell(authorize(c, act, on(c) as never))]))]));
+    const actual = Object.fromEntries(
+      Object.entries(callers).map(([who, c]) => [
+        who,
+        Object.fromEntries(
+          Object.entries(acts).map(([what, [act, on]]) => [what, cell(authorize(c, act, on(c) as never))]),
+        ),
+      ]),
+    );
     const row = (cells: string[]) => Object.fromEntries(Object.keys(acts).map((k, i) => [k, cells[i]!]));
     const Y = 'yes';
     const N = 'NO';
@@ -76,10 +163,25 @@ describe('the access policy', () => {
         if (!d.allowed) expect(d.reason.length).toBeGreaterThan(10);
       }
     }
-    const d = authorize(callers.console!, 'customer.read', { kind: 'reservation', clientId: null, customerId: A, locationIds: ['wh-1'] } as never);
+    const d = authorize(callers.console!, 'customer.read', {
+      kind: 'reservation',
+      clientId: null,
+      customerId: A,
+      locationIds: ['wh-1'],
+    } as never);
     expect(d.allowed).toBe(false);
     // A terminal's refusal names the location it may not act at.
-    expect(authorize(callers['store B terminal']!, 'order.return', { kind: 'return', orderCustomerId: A, locationId: 'ams-01' })).toEqual({ allowed: false, reason: expect.stringMatching(/utr-01.*ams-01/), details: { locationId: 'ams-01' } });
+    expect(
+      authorize(callers['store B terminal']!, 'order.return', {
+        kind: 'return',
+        orderCustomerId: A,
+        locationId: 'ams-01',
+      }),
+    ).toEqual({
+      allowed: false,
+      reason: expect.stringMatching(/utr-01.*ams-01/),
+      details: { locationId: 'ams-01' },
+    });
   });
 
   it('decides releasing a reservation and ordering from it alike', () => {
@@ -89,7 +191,9 @@ describe('the access policy', () => {
         for (const customer of [null, A, B]) {
           for (const at of [['wh-1'], ['ams-01'], ['utr-01'], ['ams-01', 'utr-01']]) {
             const r = reservation(maker, customer, ...at);
-            expect(authorize(c, 'reservation.order', r as never)).toEqual(authorize(c, 'reservation.release', r as never));
+            expect(authorize(c, 'reservation.order', r as never)).toEqual(
+              authorize(c, 'reservation.release', r as never),
+            );
           }
         }
       }
@@ -104,6 +208,11 @@ describe('the access policy', () => {
   });
 
   it('puts a staff act on record under the customer’s id in lower case, whatever case it was asked in', () => {
-    expect(authorize(callers['call-center agent']!, 'customer.read', { kind: 'customer', customerId: A.toUpperCase() })).toEqual({ allowed: true, audit: { subject: `customer:${A}` } });
+    expect(
+      authorize(callers['call-center agent']!, 'customer.read', {
+        kind: 'customer',
+        customerId: A.toUpperCase(),
+      }),
+    ).toEqual({ allowed: true, audit: { subject: `customer:${A}` } });
   });
 });

@@ -3,7 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import { callerAddress, loadConfig } from '../../shared/index.js';
 
-const request = (peer: string, forwarded?: string) => ({ socket: { remoteAddress: peer }, headers: forwarded ? { 'x-forwarded-for': forwarded } : {} }) as unknown as IncomingMessage;
+const request = (peer: string, forwarded?: string) =>
+  ({
+    socket: { remoteAddress: peer },
+    headers: forwarded ? { 'x-forwarded-for': forwarded } : {},
+  }) as unknown as IncomingMessage;
 
 describe('callerAddress', () => {
   it('names the peer when no proxy is trusted, whatever the request claims', () => {
@@ -22,6 +26,7 @@ describe('callerAddress', () => {
   });
 
   it('refuses a setting that is not a list of addresses or names', () => {
-    for (const bad of ['everyone', '10.0.0.0/99', '1.2.3.4; DROP']) expect(() => loadConfig({ OMNIHUB_TRUST_PROXY: bad })).toThrow(/OMNIHUB_TRUST_PROXY/);
+    for (const bad of ['everyone', '10.0.0.0/99', '1.2.3.4; DROP'])
+      expect(() => loadConfig({ OMNIHUB_TRUST_PROXY: bad })).toThrow(/OMNIHUB_TRUST_PROXY/);
   });
 });

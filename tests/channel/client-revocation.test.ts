@@ -6,7 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { registerAdminKey, setPrice, startBackofficeWorker, type BackofficeWorker } from '../../backoffice-layer/index.js';
+import {
+  registerAdminKey,
+  setPrice,
+  startBackofficeWorker,
+  type BackofficeWorker,
+} from '../../backoffice-layer/index.js';
 import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { journeyWorkerOptions } from '../../journey-layer/index.js';
 import { seedCoat } from '../support/channel.js';
@@ -34,26 +39,49 @@ describe('revoking a client key', () => {
   });
 
   const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
+    const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const httpCode = async (key: string) => {
-    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query: '{ revision }' }) });
-    const body = await res.json() as { errors?: Array<{ extensions: { code: string } }> };
+    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ revision }' }),
+    });
+    const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
     return { status: res.status, code: body.errors?.[0]?.extensions.code ?? 'OK' };
   };
 
   it('stops the key on HTTP and WebSocket within seconds and ends its open subscriptions with UNAUTHENTICATED', async () => {
     const created = await admin('POST', '/clients', { name: 'webshop', channel: 'WEB', scopes: [] });
     const { id, key } = created.body as { id: string; key: string };
-    socket = createClient({ url: `ws://127.0.0.1:${node.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false });
+    socket = createClient({
+      url: `ws://127.0.0.1:${node.port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
     const pushes: number[] = [];
     let ended: unknown;
-    socket.subscribe<{ offerChanged: { price: { final: { amount: number } } } }>({ query: 'subscription { offerChanged(sku: "COAT-M") { price { final { amount } } } }' }, {
-      next: (v) => { pushes.push(v.data!.offerChanged.price.final.amount); },
-      error: (e) => { ended = e; },
-      complete: () => { ended = ended ?? 'completed'; },
-    });
+    socket.subscribe<{ offerChanged: { price: { final: { amount: number } } } }>(
+      { query: 'subscription { offerChanged(sku: "COAT-M") { price { final { amount } } } }' },
+      {
+        next: (v) => {
+          pushes.push(v.data!.offerChanged.price.final.amount);
+        },
+        error: (e) => {
+          ended = e;
+        },
+        complete: () => {
+          ended = ended ?? 'completed';
+        },
+      },
+    );
     await until(async () => pushes.length === 1, 5_000, 'the first push');
     expect(await httpCode(key)).toEqual({ status: 200, code: 'OK' });
 
@@ -64,15 +92,27 @@ describe('revoking a client key', () => {
     // Listed with its revocation, never with its key.
     const listed = await admin('GET', '/clients');
     expect(JSON.stringify(listed.body)).not.toContain(key);
-    expect((listed.body.clients as Array<{ id: string; revokedAt: string | null }>).find((c) => c.id === id)?.revokedAt).toEqual(expect.any(String));
+    expect(
+      (listed.body.clients as Array<{ id: string; revokedAt: string | null }>).find((c) => c.id === id)
+        ?.revokedAt,
+    ).toEqual(expect.any(String));
 
     await until(async () => ended !== undefined, 10_000, 'the open subscription to end');
     expect(Date.now() - revokedAt).toBeLessThan(9_000); // the key cache (5 s) plus one sweep (1 s), with room for a loaded machine
-    expect(ended).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    expect(ended).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+    ]);
     expect(await httpCode(key)).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
     // A new operation on the same, still open connection is refused too.
-    const again = await new Promise<unknown>((resolve) => socket.subscribe({ query: '{ revision }' }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => undefined }));
-    expect(again).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    const again = await new Promise<unknown>((resolve) =>
+      socket.subscribe(
+        { query: '{ revision }' },
+        { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => undefined },
+      ),
+    );
+    expect(again).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+    ]);
     // Nothing more is pushed to it.
     await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 9995, minQuantity: 1 });
     await new Promise((r) => setTimeout(r, 1_000));

@@ -7,13 +7,29 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
 import express from 'express';
-import { EXPLORER_CSP, EXPLORER_DIR, explorerBuilt, explorerRoutes } from '../../channel-layer/http/explorer.js';
+import {
+  EXPLORER_CSP,
+  EXPLORER_DIR,
+  explorerBuilt,
+  explorerRoutes,
+} from '../../channel-layer/http/explorer.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { seedCoat } from '../support/channel.js';
 import { startNodeIn } from '../support/ws.js';
 
 /** Debian's Chromium (.ci/run installs it when missing), headless, with nothing of its own running in the background. */
-const CHROMIUM = { executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] };
+const CHROMIUM = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
+};
 /** Set to a path (docs/explorer.png) to keep a screenshot of the explorer with an answer, for the README. */
 const SCREENSHOT = process.env.OMNIHUB_EXPLORER_SCREENSHOT;
 
@@ -33,18 +49,28 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     // changed since, builds it here.
     if (!explorerBuilt() || buildIsStale()) {
       const built = spawnSync('npm', ['run', 'build:explorer'], { encoding: 'utf8' });
-      if (built.status !== 0) throw new Error(`npm run build:explorer failed:\n${built.stdout}${built.stderr}`);
+      if (built.status !== 0)
+        throw new Error(`npm run build:explorer failed:\n${built.stdout}${built.stderr}`);
     }
     ctx = await createBackofficeTestContext();
     await seedCoat(ctx.deps, { amount: 12995, onHand: 5 });
-    key = (await createChannelClient(ctx.deps.db, { name: 'explorer', channel: 'CONSOLE', scopes: [] }, new Date())).key;
+    key = (
+      await createChannelClient(ctx.deps.db, { name: 'explorer', channel: 'CONSOLE', scopes: [] }, new Date())
+    ).key;
     node = await startNodeIn(ctx.deps, 'development');
     userDataDir = mkdtempSync(path.join(tmpdir(), 'omnihub-explorer-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, { ...CHROMIUM, viewport: { width: 1280, height: 720 } });
-    page = browser.pages()[0] ?? await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      ...CHROMIUM,
+      viewport: { width: 1280, height: 720 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
     page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -55,7 +81,9 @@ describe('the GraphQL explorer (development), in Chromium', () => {
 
   it('serves the page with a self-only CSP at /explorer and at GET /graphql for a browser; GraphQL requests still get GraphQL', async () => {
     for (const p of ['/explorer', '/graphql']) {
-      const res = await fetch(url(p), { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+      const res = await fetch(url(p), {
+        headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       expect(res.headers.get('content-security-policy')).toBe(EXPLORER_CSP);
@@ -66,13 +94,26 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     expect(script.headers.get('content-type')).toMatch(/javascript/);
 
     // JSON wanted, or no preference (fetch's */*), or a GraphQL GET with its query: GraphQL answers, as without the explorer.
-    for (const [p, accept] of [['/graphql', 'application/json'], ['/graphql', '*/*'], ['/graphql?query=%7Brevision%7D', 'text/html']] as const) {
+    for (const [p, accept] of [
+      ['/graphql', 'application/json'],
+      ['/graphql', '*/*'],
+      ['/graphql?query=%7Brevision%7D', 'text/html'],
+    ] as const) {
       const res = await fetch(url(p), { headers: { accept } });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toMatch(/json/);
-      expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+      expect(
+        ((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions
+          .code,
+      ).toBe('UNAUTHENTICATED');
     }
-    const withKey = await fetch(url('/graphql?query=%7Brevision%7D'), { headers: { accept: 'application/json', authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true' } });
+    const withKey = await fetch(url('/graphql?query=%7Brevision%7D'), {
+      headers: {
+        accept: 'application/json',
+        authorization: `Bearer ${key}`,
+        'apollo-require-preflight': 'true',
+      },
+    });
     expect(withKey.status).toBe(200);
     expect(((await withKey.json()) as { data: { revision: string } }).data.revision).toMatch(/^\d+$/);
   });
@@ -89,12 +130,31 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     for (const title of titles) expect(title).toMatch(/^[A-Za-z]{3,}(?: [A-Za-z]+)* icon$/);
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
     await page.locator('.graphiql-doc-explorer').getByText('Query', { exact: true }).first().click();
-    await expect(page.locator('.graphiql-doc-explorer').getByText('offer', { exact: true }).first().isVisible()).resolves.toBe(true);
+    await expect(
+      page.locator('.graphiql-doc-explorer').getByText('offer', { exact: true }).first().isVisible(),
+    ).resolves.toBe(true);
 
-    await typeQuery(page, 'Offer', [
-      'query Offer {', '  offer(sku: "COAT-M") {', '    sku', '    price {', '      final {', '        amount', '        formatted', '      }', '    }',
-      '    availability {', '      online { available }', '    }', '    revision', '  }', '}',
-    ].join('\n'));
+    await typeQuery(
+      page,
+      'Offer',
+      [
+        'query Offer {',
+        '  offer(sku: "COAT-M") {',
+        '    sku',
+        '    price {',
+        '      final {',
+        '        amount',
+        '        formatted',
+        '      }',
+        '    }',
+        '    availability {',
+        '      online { available }',
+        '    }',
+        '    revision',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
     await response.getByText('"amount": 12995').waitFor({ timeout: 20_000 });
@@ -103,7 +163,11 @@ describe('the GraphQL explorer (development), in Chromium', () => {
   });
 
   it('runs a subscription over graphql-ws with the key in the connection params', async () => {
-    await typeQuery(page, 'CoatPrice', 'subscription CoatPrice { offerChanged(sku: "COAT-M") { sku price { final { amount } } } }');
+    await typeQuery(
+      page,
+      'CoatPrice',
+      'subscription CoatPrice { offerChanged(sku: "COAT-M") { sku price { final { amount } } } }',
+    );
     await page.locator('.graphiql-execute-button').click();
     // offerChanged sends the current offer at once.
     await page.locator('.graphiql-response').getByText('"offerChanged"').waitFor({ timeout: 20_000 });
@@ -132,12 +196,22 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     expect(headers['x-customer-token']).toBe(token);
 
     const sent: string[] = [];
-    page.once('websocket', (ws) => ws.on('framesent', (f) => { sent.push(String(f.payload)); }));
+    page.once('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        sent.push(String(f.payload));
+      }),
+    );
     await typeQuery(page, 'WithToken', 'subscription WithToken { offerChanged(sku: "COAT-M") { sku } }');
     await page.locator('.graphiql-execute-button').click();
     // The hub refuses a token it did not issue (it closes the socket): what matters here is what the page sent.
-    await page.locator('.graphiql-response').getByText(/4401|UNAUTHENTICATED/).first().waitFor({ timeout: 20_000 });
-    const init = sent.map((f) => JSON.parse(f) as { type: string; payload?: unknown }).find((m) => m.type === 'connection_init');
+    await page
+      .locator('.graphiql-response')
+      .getByText(/4401|UNAUTHENTICATED/)
+      .first()
+      .waitFor({ timeout: 20_000 });
+    const init = sent
+      .map((f) => JSON.parse(f) as { type: string; payload?: unknown })
+      .find((m) => m.type === 'connection_init');
     expect(init?.payload).toEqual({ authorization: `Bearer ${key}`, customerToken: token });
   });
 
@@ -147,7 +221,9 @@ describe('the GraphQL explorer (development), in Chromium', () => {
       const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
       const explorer = await fetch(`http://127.0.0.1:${prod.port}/explorer`, { headers: html });
       expect(explorer.status).toBe(404);
-      expect(await fetch(`http://127.0.0.1:${prod.port}/explorer/assets/main.js`).then((r) => r.status)).toBe(404);
+      expect(await fetch(`http://127.0.0.1:${prod.port}/explorer/assets/main.js`).then((r) => r.status)).toBe(
+        404,
+      );
       const graphql = await fetch(`http://127.0.0.1:${prod.port}/graphql`, { headers: html });
       expect(graphql.status).toBe(401);
       expect(graphql.headers.get('content-type')).toMatch(/json/);
@@ -181,7 +257,9 @@ describe('the GraphQL explorer without its build', () => {
     const explorer = explorerRoutes(missing);
     const app = express();
     app.use('/explorer', explorer.router);
-    app.use('/graphql', explorer.forBrowsers, (_req, res) => { res.status(401).json({ errors: [{ message: 'as today' }] }); });
+    app.use('/graphql', explorer.forBrowsers, (_req, res) => {
+      res.status(401).json({ errors: [{ message: 'as today' }] });
+    });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {

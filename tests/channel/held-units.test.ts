@@ -11,14 +11,32 @@ describe('units a client may hold', () => {
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
     await seedCoat(ctx.deps, { onHand: 100 });
-    const { key } = await createChannelClient(ctx.deps.db, { name: 'webshop', channel: 'WEB', scopes: ['held-units:10'] }, new Date());
+    const { key } = await createChannelClient(
+      ctx.deps.db,
+      { name: 'webshop', channel: 'WEB', scopes: ['held-units:10'] },
+      new Date(),
+    );
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');
     gql = graphqlClient(node.port, key);
   });
-  afterAll(async () => { await node.stop(100); await ctx.close(); });
+  afterAll(async () => {
+    await node.stop(100);
+    await ctx.close();
+  });
 
-  const reserve = (quantity: number, k: string) => gql('mutation($q: Int!, $k: String!) { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: $q, locationId: "wh-1" }] }, idempotencyKey: $k) { id } }', { q: quantity, k });
-  const reserved = async () => (await ctx.deps.db.selectFrom('stockLevels').select('reserved').where('sku', '=', 'COAT-M').executeTakeFirstOrThrow()).reserved;
+  const reserve = (quantity: number, k: string) =>
+    gql(
+      'mutation($q: Int!, $k: String!) { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: $q, locationId: "wh-1" }] }, idempotencyKey: $k) { id } }',
+      { q: quantity, k },
+    );
+  const reserved = async () =>
+    (
+      await ctx.deps.db
+        .selectFrom('stockLevels')
+        .select('reserved')
+        .where('sku', '=', 'COAT-M')
+        .executeTakeFirstOrThrow()
+    ).reserved;
 
   it('refuses a hold past the client\u2019s units, writing nothing; answers a replay; frees units on release', async () => {
     const first = await reserve(6, 'cart-1');
@@ -26,7 +44,9 @@ describe('units a client may hold', () => {
     const firstId = (first.data as { reserveStock: { id: string } }).reserveStock.id;
 
     const over = await reserve(5, 'cart-2');
-    expect(over.errors?.[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED', heldUnits: 6, maxHeldUnits: 10 } });
+    expect(over.errors?.[0]).toMatchObject({
+      extensions: { code: 'RATE_LIMITED', heldUnits: 6, maxHeldUnits: 10 },
+    });
     expect(await reserved()).toBe(6);
     expect(await ctx.deps.db.selectFrom('reservations').select('id').execute()).toHaveLength(1);
 
@@ -34,7 +54,9 @@ describe('units a client may hold', () => {
     expect((await reserve(6, 'cart-1')).data).toEqual({ reserveStock: { id: firstId } });
     expect((await reserve(4, 'cart-3')).errors).toBeUndefined(); // exactly at the limit
 
-    expect((await gql('mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id: firstId })).data).toEqual({ releaseReservation: { status: 'RELEASED' } });
+    expect(
+      (await gql('mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id: firstId })).data,
+    ).toEqual({ releaseReservation: { status: 'RELEASED' } });
     expect((await reserve(5, 'cart-2')).errors).toBeUndefined();
     expect(await reserved()).toBe(9);
   });

@@ -5,7 +5,17 @@ import { setPrice, startBackofficeWorker, type BackofficeWorker } from '../../ba
 import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
 import { journeyWorkerOptions } from '../../journey-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
-import { healthzProbe, httpOperation, seedCoat, startNodeIn, watch, within, wsClient, wsOperation, type Answer } from '../support/ws.js';
+import {
+  healthzProbe,
+  httpOperation,
+  seedCoat,
+  startNodeIn,
+  watch,
+  within,
+  wsClient,
+  wsOperation,
+  type Answer,
+} from '../support/ws.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** What a database error would say if one reached a client. */
@@ -18,7 +28,12 @@ const OFFER_CHANGED = 'subscription { offerChanged(sku: "COAT-M") { price { fina
  * `payload.variables.pad` grown to `bytes` characters. Resolves with what the child saw: "acknowledged", "message …"
  * for anything the server sent afterwards, and "close <code>".
  */
-async function sendFromAnotherProcess(port: number, key: string, message: { type: string; id: string; payload: { query: string; variables: { pad: string } } }, bytes: number): Promise<{ lines: string[] }> {
+async function sendFromAnotherProcess(
+  port: number,
+  key: string,
+  message: { type: string; id: string; payload: { query: string; variables: { pad: string } } },
+  bytes: number,
+): Promise<{ lines: string[] }> {
   const script = `const WebSocket = require('ws');
     const [port, key, message, bytes] = process.argv.slice(1);
     const m = JSON.parse(message); m.payload.variables.pad = 'x'.repeat(Number(bytes));
@@ -32,9 +47,15 @@ async function sendFromAnotherProcess(port: number, key: string, message: { type
     });
     ws.on('close', (code) => { console.log('close ' + code); process.exit(0); });
     setTimeout(() => { console.log('timed out'); process.exit(1); }, 15000);`;
-  const child = spawn(process.execPath, ['-e', script, String(port), key, JSON.stringify(message), String(bytes)], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['-e', script, String(port), key, JSON.stringify(message), String(bytes)],
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await new Promise((resolve) => child.once('exit', resolve));
   return { lines: out.split('\n').filter(Boolean) };
 }
@@ -47,8 +68,13 @@ describe('hostile clients, over HTTP and WebSocket', () => {
   let node: ApiNode;
   let worker: BackofficeWorker;
   const clients: Client[] = [];
-  const issue = async (name: string, channel: 'WEB' | 'APP' | 'CALL_CENTER', scopes: string[]) => createChannelClient(ctx.deps.db, { name, channel, scopes }, new Date());
-  const connect = (key: string) => { const c = wsClient(node.port, key); clients.push(c); return c; };
+  const issue = async (name: string, channel: 'WEB' | 'APP' | 'CALL_CENTER', scopes: string[]) =>
+    createChannelClient(ctx.deps.db, { name, channel, scopes }, new Date());
+  const connect = (key: string) => {
+    const c = wsClient(node.port, key);
+    clients.push(c);
+    return c;
+  };
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
@@ -67,7 +93,9 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     const overHttp = await issue('flooding web', 'WEB', ['rate:20']);
     const t0 = performance.now();
     const firstSecond = Math.floor(Date.now() / 1000);
-    const http = await Promise.all(Array.from({ length: 100 }, () => httpOperation(node.port, overHttp.key, '{ revision }')));
+    const http = await Promise.all(
+      Array.from({ length: 100 }, () => httpOperation(node.port, overHttp.key, '{ revision }')),
+    );
     // The windows are wall-clock seconds: on a loaded machine 100 requests may span more than two of them.
     const windows = Math.floor(Date.now() / 1000) - firstSecond + 1;
     const httpMs = performance.now() - t0;
@@ -87,7 +115,9 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     const wsMs = performance.now() - t1;
     const answered = ws.filter((a) => a.status === 200 && a.errors === undefined);
     const wsLimited = ws.filter((a) => a.errors?.some((e) => e.extensions.code === 'RATE_LIMITED'));
-    process.stdout.write(`rate:20 — HTTP: ${http.length - httpLimited.length} answered, ${httpLimited.length} refused (429) in ${httpMs.toFixed(0)} ms; WebSocket: ${answered.length} answered, ${wsLimited.length} RATE_LIMITED in ${wsMs.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `rate:20 — HTTP: ${http.length - httpLimited.length} answered, ${httpLimited.length} refused (429) in ${httpMs.toFixed(0)} ms; WebSocket: ${answered.length} answered, ${wsLimited.length} RATE_LIMITED in ${wsMs.toFixed(0)} ms\n`,
+    );
     expect(wsMs).toBeLessThan(5_000); // the limit is checked per window above, whatever the machine's load
     expect(answered.length).toBeLessThanOrEqual(20 * wsWindows);
     expect(wsLimited.length).toBeGreaterThanOrEqual(100 - 20 * wsWindows);
@@ -95,7 +125,10 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     for (const a of wsLimited) expect(a.errors?.map((e) => e.extensions.code)).toEqual(['RATE_LIMITED']);
     // Refused operations do not cost the connection: in the next window it is answered again.
     await sleep(1_100);
-    expect(await wsOperation(client, '{ revision }')).toMatchObject({ status: 200, data: { revision: expect.any(String) } });
+    expect(await wsOperation(client, '{ revision }')).toMatchObject({
+      status: 200,
+      data: { revision: expect.any(String) },
+    });
   });
 
   it('4. closes a WebSocket sending a 50 MB message (1009) without parsing it, the node and other connections unaffected; refuses a 300 KB HTTP body', async () => {
@@ -110,16 +143,24 @@ describe('hostile clients, over HTTP and WebSocket', () => {
 
     // A valid subscribe message, whose mutation would enrol a customer if it were ever parsed and run, sent by another
     // process: framing and masking 50 MB is the sender's work, which must not be counted as the node's.
-    const mutation = 'mutation { enrollCustomer(input: { displayName: "Oversized" }, idempotencyKey: "oversized-1") { id } }';
+    const mutation =
+      'mutation { enrollCustomer(input: { displayName: "Oversized" }, idempotencyKey: "oversized-1") { id } }';
     const probe = healthzProbe(node.port, 5);
     const t0 = performance.now();
-    const sender = await sendFromAnotherProcess(node.port, app.key, { type: 'subscribe', id: 'huge', payload: { query: mutation, variables: { pad: '' } } }, 50 * 1024 * 1024);
+    const sender = await sendFromAnotherProcess(
+      node.port,
+      app.key,
+      { type: 'subscribe', id: 'huge', payload: { query: mutation, variables: { pad: '' } } },
+      50 * 1024 * 1024,
+    );
     await sleep(50);
     const health = await probe.stop();
     const h0 = performance.now();
     expect((await fetch(`http://127.0.0.1:${node.port}/healthz`)).status).toBe(200);
     const healthzAfterMs = performance.now() - h0;
-    process.stdout.write(`50 MB WebSocket message: ${sender.lines.join(' | ')} (${(performance.now() - t0).toFixed(0)} ms with the sender's start); slowest of ${health.answers} /healthz meanwhile ${health.slowestMs.toFixed(1)} ms; /healthz after it ${healthzAfterMs.toFixed(1)} ms\n`);
+    process.stdout.write(
+      `50 MB WebSocket message: ${sender.lines.join(' | ')} (${(performance.now() - t0).toFixed(0)} ms with the sender's start); slowest of ${health.answers} /healthz meanwhile ${health.slowestMs.toFixed(1)} ms; /healthz after it ${healthzAfterMs.toFixed(1)} ms\n`,
+    );
     expect(sender.lines).toContain('acknowledged');
     expect(sender.lines.filter((l) => l.startsWith('close '))).toEqual(['close 1009']);
     expect(sender.lines.filter((l) => l.startsWith('message '))).toEqual([]); // no answer to "huge": never parsed
@@ -132,15 +173,27 @@ describe('hostile clients, over HTTP and WebSocket', () => {
 
     // Other connections keep working: the open subscription is still open and answers, and new connections are served.
     expect(open.errors).toBeUndefined();
-    expect(await wsOperation(bystander, '{ revision }')).toMatchObject({ status: 200, data: { revision: expect.any(String) } });
-    expect(await wsOperation(connect(app.key), '{ revision }')).toMatchObject({ status: 200, data: { revision: expect.any(String) } });
+    expect(await wsOperation(bystander, '{ revision }')).toMatchObject({
+      status: 200,
+      data: { revision: expect.any(String) },
+    });
+    expect(await wsOperation(connect(app.key), '{ revision }')).toMatchObject({
+      status: 200,
+      data: { revision: expect.any(String) },
+    });
     open.stop();
 
     // Over HTTP: a 300 KB body is refused before it is read or run, never with a 5xx.
     const body = JSON.stringify({ query: mutation, variables: { pad: 'x'.repeat(300 * 1024) } });
-    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.key}` }, body });
+    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.key}` },
+      body,
+    });
     const text = await res.text();
-    process.stdout.write(`300 KB HTTP body: ${res.status} ${res.headers.get('content-type')} ${JSON.stringify(text.slice(0, 160))}\n`);
+    process.stdout.write(
+      `300 KB HTTP body: ${res.status} ${res.headers.get('content-type')} ${JSON.stringify(text.slice(0, 160))}\n`,
+    );
     expect([413, 400]).toContain(res.status);
     expect(await customers()).toBe(before);
   });
@@ -149,8 +202,16 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     const agent = await issue('call center', 'CALL_CENTER', ['rate:100000']);
     const ws = connect(agent.key);
     const cases: Array<[string, string, Record<string, unknown>]> = [
-      ['customerId not a UUID (unknown SKU)', '{ offer(sku: "X", customerId: "not-a-uuid") { sku price { final { amount } } } }', {}],
-      ['customerId not a UUID (known SKU)', '{ offer(sku: "COAT-M", customerId: "not-a-uuid") { sku price { final { amount } } } }', {}],
+      [
+        'customerId not a UUID (unknown SKU)',
+        '{ offer(sku: "X", customerId: "not-a-uuid") { sku price { final { amount } } } }',
+        {},
+      ],
+      [
+        'customerId not a UUID (known SKU)',
+        '{ offer(sku: "COAT-M", customerId: "not-a-uuid") { sku price { final { amount } } } }',
+        {},
+      ],
       ['NUL in a variable', 'query($s: ID!) { offer(sku: $s) { sku } }', { s: '\u0000' }],
       ['NUL in a string literal (GraphQL escape)', '{ offer(sku: "\\u0000") { sku } }', {}],
     ];
@@ -163,9 +224,19 @@ describe('hostile clients, over HTTP and WebSocket', () => {
       for (const a of answers) {
         seen.push(`${what} over ${a.transport}: ${a.status} ${JSON.stringify(a.errors ?? a.data)}`);
         const codes = a.errors?.map((e) => e.extensions.code) ?? [];
-        expect({ what, transport: a.transport, status: a.status < 500, hasErrors: codes.length > 0, data: a.data?.offer ?? null })
-          .toEqual({ what, transport: a.transport, status: true, hasErrors: true, data: null });
-        for (const code of codes) expect({ what, transport: a.transport, code }).toEqual({ what, transport: a.transport, code: expect.stringMatching(/^(BAD_USER_INPUT|NOT_FOUND)$/) });
+        expect({
+          what,
+          transport: a.transport,
+          status: a.status < 500,
+          hasErrors: codes.length > 0,
+          data: a.data?.offer ?? null,
+        }).toEqual({ what, transport: a.transport, status: true, hasErrors: true, data: null });
+        for (const code of codes)
+          expect({ what, transport: a.transport, code }).toEqual({
+            what,
+            transport: a.transport,
+            code: expect.stringMatching(/^(BAD_USER_INPUT|NOT_FOUND)$/),
+          });
         for (const e of a.errors ?? []) expect(e.message).not.toMatch(DATABASE_MESSAGE);
       }
     }
@@ -177,7 +248,9 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     const observer = connect((await issue('observer', 'WEB', ['rate:100000'])).key);
     const client = connect(agent.key);
     const pushes: string[] = [];
-    client.on('message', (m) => { if (m.type === 'next') pushes.push(JSON.stringify(m.payload)); });
+    client.on('message', (m) => {
+      if (m.type === 'next') pushes.push(JSON.stringify(m.payload));
+    });
     const sub = watch<Price>(client, OFFER_CHANGED);
     const control = watch<Price>(observer, OFFER_CHANGED);
     await Promise.all([sub.first, control.first]);
@@ -194,7 +267,11 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     expect(await pushed(sub, 11111)).toBe(true); // pushes reach this connection before the revocation
     expect((await httpOperation(node.port, agent.key, '{ revision }')).status).toBe(200);
 
-    await ctx.deps.db.updateTable('channelClients').set({ revokedAt: new Date() }).where('id', '=', agent.id).execute();
+    await ctx.deps.db
+      .updateTable('channelClients')
+      .set({ revokedAt: new Date() })
+      .where('id', '=', agent.id)
+      .execute();
     const t0 = performance.now();
     const httpStopped = (async () => {
       for (;;) {
@@ -204,9 +281,15 @@ describe('hostile clients, over HTTP and WebSocket', () => {
         await sleep(100);
       }
     })();
-    const ended = await within(sub.ended.then(() => performance.now() - t0), 10_000, -1);
+    const ended = await within(
+      sub.ended.then(() => performance.now() - t0),
+      10_000,
+      -1,
+    );
     const http = await httpStopped;
-    process.stdout.write(`revoked key: WebSocket subscription ended after ${ended.toFixed(0)} ms with ${JSON.stringify(sub.errors)}; HTTP refused after ${http.ms.toFixed(0)} ms with ${http.status} ${JSON.stringify(http.errors)}\n`);
+    process.stdout.write(
+      `revoked key: WebSocket subscription ended after ${ended.toFixed(0)} ms with ${JSON.stringify(sub.errors)}; HTTP refused after ${http.ms.toFixed(0)} ms with ${http.status} ${JSON.stringify(http.errors)}\n`,
+    );
     expect(ended).toBeGreaterThan(0);
     expect(ended).toBeLessThan(10_000);
     expect(sub.errors?.map((e) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
@@ -260,7 +343,9 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     await Promise.all(all.map((w) => w.first));
     const accepted = all.filter((w) => w.errors === undefined && w.values.length > 0).length;
     const refused = all.filter((w) => w.errors?.some((e) => e.extensions.code === 'RATE_LIMITED')).length;
-    process.stdout.write(`120 subscriptions sent at once on one connection: ${accepted} accepted, ${refused} RATE_LIMITED\n`);
+    process.stdout.write(
+      `120 subscriptions sent at once on one connection: ${accepted} accepted, ${refused} RATE_LIMITED\n`,
+    );
     expect({ accepted, refused }).toEqual({ accepted: 100, refused: 20 });
     for (const w of all) w.stop();
   });

@@ -27,10 +27,18 @@ describe('shared subscription snapshots', () => {
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
     await seedCoat(ctx.deps);
-    customerId = (await enrollCustomer(ctx.deps, { displayName: 'Anna' }, { channel: 'STORE', idempotencyKey: 'anna' })).customer.id;
+    customerId = (
+      await enrollCustomer(ctx.deps, { displayName: 'Anna' }, { channel: 'STORE', idempotencyKey: 'anna' })
+    ).customer.id;
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
     // The node's own queries, counted on the pool it really uses.
-    const countingDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ctx.deps.pool }), plugins: [new CamelCasePlugin()], log: () => { queries++; } });
+    const countingDb = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: ctx.deps.pool }),
+      plugins: [new CamelCasePlugin()],
+      log: () => {
+        queries++;
+      },
+    });
     node = await startApiNode({ ...ctx.deps, db: countingDb }, 0, '127.0.0.1');
   });
   afterAll(async () => {
@@ -41,25 +49,52 @@ describe('shared subscription snapshots', () => {
   });
 
   it('turns one change into one snapshot for 1,000 identical subscribers, each of whom receives it', async () => {
-    const { key } = await createChannelClient(ctx.deps.db, { name: 'agents', channel: 'CALL_CENTER', scopes: ['subscriptions:1000', 'rate:5000'] }, new Date());
+    const { key } = await createChannelClient(
+      ctx.deps.db,
+      { name: 'agents', channel: 'CALL_CENTER', scopes: ['subscriptions:1000', 'rate:5000'] },
+      new Date(),
+    );
     const received: Push[][] = [];
-    const query = 'subscription($c: ID!) { offerChanged(sku: "COAT-M", customerId: $c) { price { final { amount } } revision } }';
+    const query =
+      'subscription($c: ID!) { offerChanged(sku: "COAT-M", customerId: $c) { price { final { amount } } revision } }';
     const subscribe = (client: Client) => {
       const mine: Push[] = [];
       received.push(mine);
-      client.subscribe<Push>({ query, variables: { c: customerId } }, { next: (v) => { mine.push(v.data as Push); }, error: (e) => { throw e instanceof Error ? e : new Error(JSON.stringify(e)); }, complete: () => undefined });
+      client.subscribe<Push>(
+        { query, variables: { c: customerId } },
+        {
+          next: (v) => {
+            mine.push(v.data as Push);
+          },
+          error: (e) => {
+            throw e instanceof Error ? e : new Error(JSON.stringify(e));
+          },
+          complete: () => undefined,
+        },
+      );
     };
     /** Changes the price; waits until every subscriber has it; returns the node's PostgreSQL queries meanwhile. */
     const change = async (amount: number): Promise<{ queries: number; revision: number }> => {
       await until(async () => received.every((r) => r.length >= 1), 30_000, 'every subscriber’s first push');
       queries = 0;
       const { revision } = await setPrice(ctx.deps, 'base', 'COAT-M', { amount, minQuantity: 1 });
-      await until(async () => received.every((r) => r.at(-1)!.offerChanged.price.final.amount === amount), 15_000, `the change to ${amount} pushed to ${received.length} subscribers`);
+      await until(
+        async () => received.every((r) => r.at(-1)!.offerChanged.price.final.amount === amount),
+        15_000,
+        `the change to ${amount} pushed to ${received.length} subscribers`,
+      );
       await new Promise((r) => setTimeout(r, 300)); // any later notice of the same change would be counted too
       return { queries, revision };
     };
     for (let c = 0; c < 10; c++) {
-      clients.push(createClient({ url: `ws://127.0.0.1:${node.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0 }));
+      clients.push(
+        createClient({
+          url: `ws://127.0.0.1:${node.port}/graphql`,
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${key}` },
+          retryAttempts: 0,
+        }),
+      );
     }
 
     // The baseline, same run: what one subscriber's change costs.

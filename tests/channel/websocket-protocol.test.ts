@@ -21,19 +21,45 @@ describe('the WebSocket transport', () => {
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
     await seedCoat(ctx.deps);
-    key = (await createChannelClient(ctx.deps.db, { name: 'shop', channel: 'WEB', scopes: ['customer-tokens'] }, new Date())).key;
+    key = (
+      await createChannelClient(
+        ctx.deps.db,
+        { name: 'shop', channel: 'WEB', scopes: ['customer-tokens'] },
+        new Date(),
+      )
+    ).key;
     node = await startApiNode(ctx.deps, 0, '127.0.0.1');
   });
-  afterAll(async () => { await Promise.all(sockets.map((s) => s.dispose())); await node.stop(100); await ctx.close(); });
-  const socket = (opts: { customerToken?: string } = {}) => { const s = wsClient(node.port, key, opts); sockets.push(s); return s; };
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await node.stop(100);
+    await ctx.close();
+  });
+  const socket = (opts: { customerToken?: string } = {}) => {
+    const s = wsClient(node.port, key, opts);
+    sockets.push(s);
+    return s;
+  };
 
   it('answers a wrong variable type and an operation it cannot pick as BAD_USER_INPUT, as HTTP does', async () => {
     const s = socket();
-    const wrongType = await wsOperation(s, 'query($n: Int!) { products(first: $n) { edges { cursor } } }', { n: 2 ** 40 });
+    const wrongType = await wsOperation(s, 'query($n: Int!) { products(first: $n) { edges { cursor } } }', {
+      n: 2 ** 40,
+    });
     expect(wrongType.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
-    const twoOperations = await new Promise<unknown>((resolve) => s.subscribe({ query: 'query A { revision } query B { revision }' }, { next: resolve, error: resolve, complete: () => undefined }));
-    expect(twoOperations).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
-    const overHttp = await graphqlClient(node.port, key)('query($n: Int!) { products(first: $n) { edges { cursor } } }', { n: 2 ** 40 });
+    const twoOperations = await new Promise<unknown>((resolve) =>
+      s.subscribe(
+        { query: 'query A { revision } query B { revision }' },
+        { next: resolve, error: resolve, complete: () => undefined },
+      ),
+    );
+    expect(twoOperations).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
+    const overHttp = await graphqlClient(node.port, key)(
+      'query($n: Int!) { products(first: $n) { edges { cursor } } }',
+      { n: 2 ** 40 },
+    );
     expect(overHttp.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
   });
 
@@ -52,10 +78,25 @@ describe('the WebSocket transport', () => {
   });
 
   it('ends a subscription for a customer when her token expires', async () => {
-    const { customer } = await enrollCustomer(ctx.deps, { displayName: 'Sanne' }, { channel: 'WEB', idempotencyKey: 'sanne' });
-    const token = ((await graphqlClient(node.port, key)('mutation($c: ID!) { issueCustomerToken(customerId: $c) { token } }', { c: customer.id })).data as { issueCustomerToken: { token: string } }).issueCustomerToken.token;
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      { displayName: 'Sanne' },
+      { channel: 'WEB', idempotencyKey: 'sanne' },
+    );
+    const token = (
+      (
+        await graphqlClient(node.port, key)(
+          'mutation($c: ID!) { issueCustomerToken(customerId: $c) { token } }',
+          { c: customer.id },
+        )
+      ).data as { issueCustomerToken: { token: string } }
+    ).issueCustomerToken.token;
     const s = socket({ customerToken: token });
-    const loyalty = watch<{ loyaltyChanged: { points: number } }>(s, 'subscription($c: ID!) { loyaltyChanged(customerId: $c) { points } }', { c: customer.id });
+    const loyalty = watch<{ loyaltyChanged: { points: number } }>(
+      s,
+      'subscription($c: ID!) { loyaltyChanged(customerId: $c) { points } }',
+      { c: customer.id },
+    );
     await new Promise((r) => setTimeout(r, 300));
     clock.advance(16 * 60_000); // past the token's 15 minutes
     await until(async () => loyalty.errors !== undefined, 5_000, 'the subscription to end');
@@ -66,7 +107,11 @@ describe('the WebSocket transport', () => {
   });
 
   it('reads the Bearer scheme in any case, as HTTP does', async () => {
-    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `bearer ${key}` }, body: JSON.stringify({ query: '{ revision }' }) });
+    const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `bearer ${key}` },
+      body: JSON.stringify({ query: '{ revision }' }),
+    });
     expect(res.status).toBe(200);
     const lower = rawSocket(node.port, { authorization: `bearer ${key}` });
     await lower.acked;

@@ -13,21 +13,30 @@ const NOBODY = 65534;
 describe('omnihub with a data folder or port it cannot use', () => {
   let dir: string;
   const env = (dataDir: string, extra: Record<string, string> = {}) => ({
-    DATABASE_URL: undefined, REDIS_URL: process.env.OMNIHUB_TEST_REDIS_URL, OMNIHUB_DATA_DIR: dataDir, ...extra,
+    DATABASE_URL: undefined,
+    REDIS_URL: process.env.OMNIHUB_TEST_REDIS_URL,
+    OMNIHUB_DATA_DIR: dataDir,
+    ...extra,
   });
   const clean = (output: string) => {
     expect(output).not.toMatch(/undefined|Postgres init script failed/);
     expect(output.trim().split('\n')).toHaveLength(1);
   };
 
-  beforeAll(async () => { dir = await mkdtemp(path.join(tmpdir(), 'omnihub-datadir-')); });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'omnihub-datadir-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('a path through a file', async () => {
     await writeFile(path.join(dir, 'a-file'), 'x');
     const run = await runCliToEnd(['migrate'], env(path.join(dir, 'a-file', 'data')));
     expect(run.code).toBe(1);
-    expect(run.output).toBe(`omnihub: The embedded PostgreSQL's data folder ${path.join(dir, 'a-file', 'data')} cannot be created: ${path.join(dir, 'a-file')} is a file, not a folder. Set OMNIHUB_DATA_DIR to a folder this user can write (for example OMNIHUB_DATA_DIR=$HOME/.omnihub), or set DATABASE_URL to use a PostgreSQL server of your own instead of the embedded one.\n`);
+    expect(run.output).toBe(
+      `omnihub: The embedded PostgreSQL's data folder ${path.join(dir, 'a-file', 'data')} cannot be created: ${path.join(dir, 'a-file')} is a file, not a folder. Set OMNIHUB_DATA_DIR to a folder this user can write (for example OMNIHUB_DATA_DIR=$HOME/.omnihub), or set DATABASE_URL to use a PostgreSQL server of your own instead of the embedded one.\n`,
+    );
   });
 
   it('a private folder of another user (under root: root without its power to override file permissions)', async () => {
@@ -36,12 +45,25 @@ describe('omnihub with a data folder or port it cannot use', () => {
     const asRoot = process.getuid?.() === 0;
     // Root passes every permission check; `setpriv` takes that power (CAP_DAC_OVERRIDE) away from the command, so a
     // 0700 folder of `nobody` is as closed to it as to any other user. Another user: a folder it may not write.
-    if (asRoot) await chown(locked, NOBODY, NOBODY); else await chmod(locked, 0o500);
-    const run = await runCliToEnd(['migrate'], env(path.join(locked, 'data')), asRoot ? { wrap: (argv) => ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...argv] } : {});
+    if (asRoot) await chown(locked, NOBODY, NOBODY);
+    else await chmod(locked, 0o500);
+    const run = await runCliToEnd(
+      ['migrate'],
+      env(path.join(locked, 'data')),
+      asRoot
+        ? { wrap: (argv) => ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...argv] }
+        : {},
+    );
     expect(run.code).toBe(1);
     clean(run.output);
-    expect(run.output).toMatch(new RegExp(`^omnihub: The embedded PostgreSQL's data folder ${path.join(locked, 'data')} cannot be created: ${locked} is not writable by this process \\(EACCES; it is owned by \\S+, mode 0[75]00; this process runs as \\S+ \\(uid \\d+\\)\\)\\. `));
-    expect(run.output).toContain(`make this one usable (sudo mkdir -p ${path.join(locked, 'data')} && sudo chown -R `);
+    expect(run.output).toMatch(
+      new RegExp(
+        `^omnihub: The embedded PostgreSQL's data folder ${path.join(locked, 'data')} cannot be created: ${locked} is not writable by this process \\(EACCES; it is owned by \\S+, mode 0[75]00; this process runs as \\S+ \\(uid \\d+\\)\\)\\. `,
+      ),
+    );
+    expect(run.output).toContain(
+      `make this one usable (sudo mkdir -p ${path.join(locked, 'data')} && sudo chown -R `,
+    );
   });
 
   it('a database folder a first start left half-made', async () => {
@@ -50,14 +72,18 @@ describe('omnihub with a data folder or port it cannot use', () => {
     const run = await runCliToEnd(['seed'], env(path.join(dir, 'half')));
     expect(run.code).toBe(1);
     clean(run.output);
-    expect(run.output).toContain(`${path.join(dir, 'half', 'pg')} holds files but no PostgreSQL database (PG_VERSION is missing; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half', 'pg')})`);
+    expect(run.output).toContain(
+      `${path.join(dir, 'half', 'pg')} holds files but no PostgreSQL database (PG_VERSION is missing; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half', 'pg')})`,
+    );
   });
 
   it('a folder under /proc, which cannot hold folders: another folder is advised, not sudo', async () => {
     const run = await runCliToEnd(['migrate'], env('/proc/omnihub-test'));
     expect(run.code).toBe(1);
     clean(run.output);
-    expect(run.output).toMatch(/^omnihub: The embedded PostgreSQL's data folder \/proc\/omnihub-test cannot be created: \/proc cannot hold folders \(E[A-Z]+; a special or read-only file system\)\. Set OMNIHUB_DATA_DIR to a folder this user can write/);
+    expect(run.output).toMatch(
+      /^omnihub: The embedded PostgreSQL's data folder \/proc\/omnihub-test cannot be created: \/proc cannot hold folders \(E[A-Z]+; a special or read-only file system\)\. Set OMNIHUB_DATA_DIR to a folder this user can write/,
+    );
     expect(run.output).not.toContain('sudo');
   }, 30_000);
 
@@ -67,7 +93,9 @@ describe('omnihub with a data folder or port it cannot use', () => {
     const run = await runCliToEnd(['migrate'], env(path.join(dir, 'half2')));
     expect(run.code).toBe(1);
     clean(run.output);
-    expect(run.output).toContain(`${path.join(dir, 'half2', 'pg')} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half2', 'pg')})`);
+    expect(run.output).toContain(
+      `${path.join(dir, 'half2', 'pg')} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half2', 'pg')})`,
+    );
   }, 30_000);
 
   it('the embedded port taken by another program', async () => {
@@ -75,10 +103,15 @@ describe('omnihub with a data folder or port it cannot use', () => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
     try {
-      const run = await runCliToEnd(['migrate'], env(path.join(dir, 'taken'), { OMNIHUB_EMBEDDED_PG_PORT: String(port) }));
+      const run = await runCliToEnd(
+        ['migrate'],
+        env(path.join(dir, 'taken'), { OMNIHUB_EMBEDDED_PG_PORT: String(port) }),
+      );
       expect(run.code).toBe(1);
       clean(run.output);
-      expect(run.output).toBe(`omnihub: The embedded PostgreSQL (data in ${path.join(dir, 'taken', 'pg')}, port ${port}) did not start: port ${port} is taken by another program (perhaps the embedded PostgreSQL of another OMNIHUB_DATA_DIR). Stop it, or choose a free port with OMNIHUB_EMBEDDED_PG_PORT.\n`);
+      expect(run.output).toBe(
+        `omnihub: The embedded PostgreSQL (data in ${path.join(dir, 'taken', 'pg')}, port ${port}) did not start: port ${port} is taken by another program (perhaps the embedded PostgreSQL of another OMNIHUB_DATA_DIR). Stop it, or choose a free port with OMNIHUB_EMBEDDED_PG_PORT.\n`,
+      );
     } finally {
       squatter.close();
     }
@@ -86,9 +119,24 @@ describe('omnihub with a data folder or port it cannot use', () => {
 
   it('an error without a message is still said in words', () => {
     expect(describeError(undefined)).toMatch(/^failed without saying why/);
-    expect(describeError(Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })]), { code: 'ECONNREFUSED' }))).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    expect(
+      describeError(
+        Object.assign(
+          new AggregateError([
+            Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+          ]),
+          { code: 'ECONNREFUSED' },
+        ),
+      ),
+    ).toBe('connect ECONNREFUSED 127.0.0.1:1');
     expect(describeError(Object.assign(new Error(''), { code: 'EPIPE' }))).toBe('Error EPIPE');
     expect(describeError(new Error('outer', { cause: new Error('inner') }))).toBe('outer (cause: inner)');
-    expect(describeError(Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:4000'), { code: 'EADDRINUSE' }))).toMatch(/perhaps another omnihub: stop it, or choose another PORT\)$/);
+    expect(
+      describeError(
+        Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:4000'), {
+          code: 'EADDRINUSE',
+        }),
+      ),
+    ).toMatch(/perhaps another omnihub: stop it, or choose another PORT\)$/);
   });
 });

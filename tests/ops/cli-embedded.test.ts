@@ -17,25 +17,45 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
   let port: number;
   let hub: CliProcess;
   const prefix = `tcli${randomBytes(4).toString('hex')}`;
-  const exists = (p: string) => access(p).then(() => true, () => false);
+  const exists = (p: string) =>
+    access(p).then(
+      () => true,
+      () => false,
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'omnihub-cli-'));
     port = await freePort();
     env = {
-      DATABASE_URL: undefined, OMNIHUB_HOST: undefined, OMNIHUB_ADMIN_KEY: undefined, NODE_ENV: undefined,
-      OMNIHUB_DATA_DIR: path.join(dir, 'data'), PORT: String(port), OMNIHUB_EMBEDDED_PG_PORT: String(await freePort()),
-      REDIS_URL: process.env.OMNIHUB_TEST_REDIS_URL, OMNIHUB_REDIS_PREFIX: prefix,
+      DATABASE_URL: undefined,
+      OMNIHUB_HOST: undefined,
+      OMNIHUB_ADMIN_KEY: undefined,
+      NODE_ENV: undefined,
+      OMNIHUB_DATA_DIR: path.join(dir, 'data'),
+      PORT: String(port),
+      OMNIHUB_EMBEDDED_PG_PORT: String(await freePort()),
+      REDIS_URL: process.env.OMNIHUB_TEST_REDIS_URL,
+      OMNIHUB_REDIS_PREFIX: prefix,
     };
     hub = runCli(['start'], env);
     await waitForOutput(hub, /listening: /, 120_000);
   }, 150_000);
 
   afterAll(async () => {
-    if (hub.child.exitCode === null && hub.child.signalCode === null) { hub.child.kill('SIGTERM'); await hub.exited; }
+    if (hub.child.exitCode === null && hub.child.signalCode === null) {
+      hub.child.kill('SIGTERM');
+      await hub.exited;
+    }
     // A server a failed test left behind (its hub killed) is stopped with it.
-    const left = await readFile(path.join(dir, 'data', 'pg', 'postmaster.pid'), 'utf8').catch(() => undefined);
-    if (left) try { process.kill(Number(left.split('\n')[0]), 'SIGINT'); } catch { /* gone already */ }
+    const left = await readFile(path.join(dir, 'data', 'pg', 'postmaster.pid'), 'utf8').catch(
+      () => undefined,
+    );
+    if (left)
+      try {
+        process.kill(Number(left.split('\n')[0]), 'SIGINT');
+      } catch {
+        /* gone already */
+      }
     const redis = createRedis(process.env.OMNIHUB_TEST_REDIS_URL!);
     await deleteKeysMatching(redis, `${prefix}*`).catch(() => undefined);
     redis.disconnect();
@@ -43,14 +63,19 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
   });
 
   it('says where it listens: 127.0.0.1 by default for start, as a URL that answers', async () => {
-    expect(hub.output()).toContain(`listening:  http://127.0.0.1:${port}/  (this machine only: set OMNIHUB_HOST=0.0.0.0 to serve other machines too)`);
+    expect(hub.output()).toContain(
+      `listening:  http://127.0.0.1:${port}/  (this machine only: set OMNIHUB_HOST=0.0.0.0 to serve other machines too)`,
+    );
     expect(hub.output()).toContain(`(embedded, data in ${path.join(dir, 'data', 'pg')})`);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   });
 
   it('create-client issues a key from the running hub’s database', async () => {
     const run = await runCliToEnd(['create-client', '--channel', 'WEB', '--name', 'cli-test'], env);
-    expect(run).toMatchObject({ code: 0, output: expect.stringMatching(/Channel client \S+ \(WEB\)\n {2}key \(shown once\): ohk_\S+/) });
+    expect(run).toMatchObject({
+      code: 0,
+      output: expect.stringMatching(/Channel client \S+ \(WEB\)\n {2}key \(shown once\): ohk_\S+/),
+    });
     expect(run.output).not.toMatch(/undefined/);
   });
 
@@ -60,12 +85,17 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
     const run = await runCliToEnd(['import', file], env);
     expect(run.code).toBe(0);
     expect(run.output).toMatch(/2 rows — 2 changed, 0 unchanged, 0 rejected/);
-    expect(run.output.split('\n').filter((l) => l.includes('%'))).toEqual([expect.stringMatching(/^█+ 100% {2}2 rows {2}[\d,]+ rows\/s$/)]);
+    expect(run.output.split('\n').filter((l) => l.includes('%'))).toEqual([
+      expect.stringMatching(/^█+ 100% {2}2 rows {2}[\d,]+ rows\/s$/),
+    ]);
   });
 
   it('seed finds the demo retailer start loaded, and skips', async () => {
     const run = await runCliToEnd(['seed'], env);
-    expect(run).toEqual({ code: 0, output: 'The catalogue is not empty: seed skipped.\nMembers exist already: journey seed skipped.\n' });
+    expect(run).toEqual({
+      code: 0,
+      output: 'The catalogue is not empty: seed skipped.\nMembers exist already: journey seed skipped.\n',
+    });
   });
 
   it('migrate finds the migrations current', async () => {
@@ -95,7 +125,9 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
     const pgPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
     const next = runCli(['start'], { ...env, PORT: String(await freePort()) });
     await waitForOutput(next, /listening: /, 60_000);
-    expect(next.output()).toContain(`its server, pid ${pgPid}, was running already and is left running: the hub that started it is gone, so stop it with kill -INT ${pgPid} when done`);
+    expect(next.output()).toContain(
+      `its server, pid ${pgPid}, was running already and is left running: the hub that started it is gone, so stop it with kill -INT ${pgPid} when done`,
+    );
     next.child.kill('SIGTERM');
     expect(await next.exited).toBe(0);
     process.kill(pgPid, 'SIGINT');
@@ -105,7 +137,10 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
     // What a server killed with SIGKILL leaves: a lock file naming a process that is gone.
     const gone = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => gone.once('exit', r));
-    await writeFile(pidFile, `${gone.pid}\n${path.join(dir, 'data', 'pg')}\n1700000000\n${env.OMNIHUB_EMBEDDED_PG_PORT}\n/tmp\nlocalhost\n  0  0\nready   \n`);
+    await writeFile(
+      pidFile,
+      `${gone.pid}\n${path.join(dir, 'data', 'pg')}\n1700000000\n${env.OMNIHUB_EMBEDDED_PG_PORT}\n/tmp\nlocalhost\n  0  0\nready   \n`,
+    );
     expect(await runCliToEnd(['migrate'], env)).toEqual({ code: 0, output: 'Migrations are current.\n' });
     expect(await exists(pidFile)).toBe(false); // it stopped the server it started
   }, 120_000);

@@ -4,14 +4,30 @@ import { upsertProduct } from '../../backoffice-layer/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 /** Runs `omnihub <args>` as a real process against this file's database and Redis prefix. */
-function omnihub(ctx: TestContext, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function omnihub(
+  ctx: TestContext,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['bin/omnihub.js', ...args], {
-    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, LOG_LEVEL: 'warn', PORT: '0', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: ctx.databaseUrl,
+      REDIS_URL: ctx.redisUrl,
+      OMNIHUB_REDIS_PREFIX: ctx.redisPrefix,
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
 }
@@ -26,8 +42,12 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
 
 describe('the omnihub command line', () => {
   let ctx: TestContext;
-  beforeAll(async () => { ctx = await createTestContext(); });
-  afterAll(async () => { await ctx.close(); });
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   it('prints help', async () => {
     const run = omnihub(ctx, ['help']);
@@ -38,8 +58,14 @@ describe('the omnihub command line', () => {
 
   it('refuses a stray argument, an unknown option and an option without its value, in words', async () => {
     for (const [args, said] of [
-      [['seed', 'extra'], 'omnihub: omnihub seed takes no arguments; unexpected: "extra" (run "omnihub help")\n'],
-      [['import', 'a.csv', 'b.csv'], 'omnihub: omnihub import takes one FILE; unexpected: "b.csv" (run "omnihub help")\n'],
+      [
+        ['seed', 'extra'],
+        'omnihub: omnihub seed takes no arguments; unexpected: "extra" (run "omnihub help")\n',
+      ],
+      [
+        ['import', 'a.csv', 'b.csv'],
+        'omnihub: omnihub import takes one FILE; unexpected: "b.csv" (run "omnihub help")\n',
+      ],
       [['migrate', '--bogus'], 'omnihub: unknown option --bogus; run "omnihub help" for the options\n'],
       [['import', '--kind'], 'omnihub: option --kind needs a value; run "omnihub help"\n'],
     ] as const) {
@@ -81,19 +107,41 @@ describe('the omnihub command line', () => {
     const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(api.output())![1]!;
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
-    const audit = await fetch(`http://127.0.0.1:${port}/admin/v1/audit`, { headers: { authorization: `Bearer ${key}` } });
+    const audit = await fetch(`http://127.0.0.1:${port}/admin/v1/audit`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(audit.status).toBe(200);
     const client = omnihub(ctx, ['create-client', '--channel', 'STORE', '--location', 'ams-01']);
     expect(await client.exited).toBe(0);
     const clientKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
-    const gql = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` }, body: JSON.stringify({ query: '{ locations { id } }' }) });
+    const gql = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` },
+      body: JSON.stringify({ query: '{ locations { id } }' }),
+    });
     expect(((await gql.json()) as { data: { locations: unknown[] } }).data.locations).toHaveLength(7);
     // Scopes come with the key: here the back end that signs customers in.
-    const signIn = omnihub(ctx, ['create-client', '--channel', 'WEB', '--name', 'sign-in', '--scopes', 'customer-tokens,rate:500']);
+    const signIn = omnihub(ctx, [
+      'create-client',
+      '--channel',
+      'WEB',
+      '--name',
+      'sign-in',
+      '--scopes',
+      'customer-tokens,rate:500',
+    ]);
     expect(await signIn.exited).toBe(0);
-    expect(await ctx.deps.db.selectFrom('channelClients').select('scopes').where('name', '=', 'sign-in').execute()).toEqual([{ scopes: ['customer-tokens', 'rate:500'] }]);
+    expect(
+      await ctx.deps.db.selectFrom('channelClients').select('scopes').where('name', '=', 'sign-in').execute(),
+    ).toEqual([{ scopes: ['customer-tokens', 'rate:500'] }]);
     // A product with no price yet (first in SKU order) does not make a consistent hub fail the check.
-    await upsertProduct(ctx.deps, 'AAA-NO-PRICE-YET', { name: 'Nieuw', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+    await upsertProduct(ctx.deps, 'AAA-NO-PRICE-YET', {
+      name: 'Nieuw',
+      category: 'coats',
+      vatRate: 21,
+      attributes: {},
+      status: 'ACTIVE',
+    });
     const check = omnihub(ctx, ['consistency-check', '--url', `http://127.0.0.1:${port}`]);
     expect(await check.exited).toBe(0);
     expect(check.output()).toMatch(/All 5 channels agree: equal revision, equal fingerprint\./);
@@ -114,7 +162,10 @@ describe('the omnihub command line', () => {
     for (const [env, said] of [
       [{ DATABASE_URL: 'garbage' }, /DATABASE_URL: DATABASE_URL must be a PostgreSQL URL/],
       [{ REDIS_URL: 'notaurl' }, /REDIS_URL: REDIS_URL must be a Redis URL/],
-      [{ DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' }, /PostgreSQL does not answer at DATABASE_URL=postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db \(.*ECONNREFUSED/],
+      [
+        { DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' },
+        /PostgreSQL does not answer at DATABASE_URL=postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db \(.*ECONNREFUSED/,
+      ],
     ] as const) {
       const run = omnihub(ctx, ['migrate'], env);
       expect(await run.exited).toBe(1);
@@ -137,7 +188,11 @@ describe('the omnihub command line', () => {
     await waitFor(() => /API node ready/.test(first.output()), 30_000);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    await ctx.deps.db.updateTable('adminKeys').set({ revokedAt: new Date() }).where('name', '=', 'OMNIHUB_ADMIN_KEY').execute();
+    await ctx.deps.db
+      .updateTable('adminKeys')
+      .set({ revokedAt: new Date() })
+      .where('name', '=', 'OMNIHUB_ADMIN_KEY')
+      .execute();
     const again = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
     await waitFor(() => /API node ready/.test(again.output()), 30_000);
     expect(again.output()).toMatch(/Warning: OMNIHUB_ADMIN_KEY is revoked and opens nothing/);

@@ -4,13 +4,27 @@ import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { CONFIG_ENV_VARS, loadConfig } from '../../shared/index.js';
 
-interface Healthcheck { test?: string[] | string; disable?: boolean }
-interface Service {
-  image?: string; build?: unknown; pull_policy?: string; container_name?: string; command?: string[] | string; profiles?: string[];
-  environment?: Record<string, string>; depends_on?: Record<string, { condition?: string }>; ports?: string[]; volumes?: string[];
-  healthcheck?: Healthcheck; deploy?: { replicas?: number };
+interface Healthcheck {
+  test?: string[] | string;
+  disable?: boolean;
 }
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> };
+interface Service {
+  image?: string;
+  build?: unknown;
+  pull_policy?: string;
+  container_name?: string;
+  command?: string[] | string;
+  profiles?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition?: string }>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: Healthcheck;
+  deploy?: { replicas?: number };
+}
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 
@@ -19,7 +33,9 @@ const dockerfile = readFileSync('Dockerfile', 'utf8');
  * (required) gets a test secret, `${NAME:-default}` its default.
  */
 function interpolate(value: string): string {
-  return value.replace(/\$\{[A-Z0-9_]+:\?[^}]*\}/g, 'a-secret-value-for-tests').replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
+  return value
+    .replace(/\$\{[A-Z0-9_]+:\?[^}]*\}/g, 'a-secret-value-for-tests')
+    .replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
 }
 
 function role(s: Service): string | undefined {
@@ -27,7 +43,9 @@ function role(s: Service): string | undefined {
 }
 
 /** The services that run the hub's image. */
-const hub = Object.entries(services).filter(([, s]) => s.image !== undefined && s.image === services.api?.image);
+const hub = Object.entries(services).filter(
+  ([, s]) => s.image !== undefined && s.image === services.api?.image,
+);
 
 /** A bind mount's host file, relative to the repository (`./deploy/nginx.conf:/etc/nginx/nginx.conf:ro`). */
 function mountedFile(s: Service, target: RegExp): string {
@@ -36,17 +54,24 @@ function mountedFile(s: Service, target: RegExp): string {
   return path.normalize(mount![0]!);
 }
 
-interface Directive { name: string; args: string[]; block?: Directive[] }
+interface Directive {
+  name: string;
+  args: string[];
+  block?: Directive[];
+}
 
 /** A minimal nginx configuration reader: directives with their arguments and blocks; comments and quotes handled. */
 function parseNginx(text: string): Directive[] {
-  const tokens = [...text.matchAll(/#[^\n]*|'[^']*'|"[^"]*"|[{};]|[^\s{};'"#]+/g)].map((m) => m[0]).filter((t) => !t.startsWith('#'));
+  const tokens = [...text.matchAll(/#[^\n]*|'[^']*'|"[^"]*"|[{};]|[^\s{};'"#]+/g)]
+    .map((m) => m[0])
+    .filter((t) => !t.startsWith('#'));
   let i = 0;
   const block = (): Directive[] => {
     const out: Directive[] = [];
     while (i < tokens.length && tokens[i] !== '}') {
       const words: string[] = [];
-      while (i < tokens.length && tokens[i] !== ';' && tokens[i] !== '{' && tokens[i] !== '}') words.push(tokens[i++]!.replace(/^(['"])(.*)\1$/s, '$2'));
+      while (i < tokens.length && tokens[i] !== ';' && tokens[i] !== '{' && tokens[i] !== '}')
+        words.push(tokens[i++]!.replace(/^(['"])(.*)\1$/s, '$2'));
       const d: Directive = { name: words[0]!, args: words.slice(1) };
       if (tokens[i] === '{') {
         i++;
@@ -97,11 +122,17 @@ describe('docker-compose.yml', () => {
 
   it('gives every service a health check, and orders start-up on health', () => {
     for (const [name, s] of Object.entries(services)) {
-      expect({ name, test: Array.isArray(s.healthcheck?.test) && s.healthcheck.test.length > 1 }).toEqual({ name, test: true });
+      expect({ name, test: Array.isArray(s.healthcheck?.test) && s.healthcheck.test.length > 1 }).toEqual({
+        name,
+        test: true,
+      });
       expect({ name, disabled: s.healthcheck?.disable ?? false }).toEqual({ name, disabled: false });
     }
     for (const name of ['api', 'worker']) {
-      expect(services[name]?.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+      expect(services[name]?.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      });
     }
     expect(services.lb?.depends_on).toEqual({ api: { condition: 'service_healthy' } });
     for (const s of Object.values(services)) {
@@ -110,7 +141,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('checks the hub\u2019s health with what its image has: node, /readyz, and a worker script the image copies', () => {
-    expect(services.api?.healthcheck?.test).toEqual(['CMD', 'node', '-e', expect.stringContaining("fetch('http://127.0.0.1:4000/readyz')")]);
+    expect(services.api?.healthcheck?.test).toEqual([
+      'CMD',
+      'node',
+      '-e',
+      expect.stringContaining("fetch('http://127.0.0.1:4000/readyz')"),
+    ]);
     expect(services.worker?.healthcheck?.test).toEqual(['CMD', 'node', 'deploy/worker-healthcheck.mjs']);
     expect(existsSync('deploy/worker-healthcheck.mjs')).toBe(true);
     expect(dockerfile).toMatch(/^COPY deploy\/worker-healthcheck\.mjs \.\/deploy\/$/m);
@@ -126,7 +162,12 @@ describe('docker-compose.yml', () => {
     expect(hub.length).toBeGreaterThan(0);
     for (const [name, svc] of hub) {
       const env = svc.environment ?? {};
-      for (const key of Object.keys(env)) expect({ service: name, key, known: CONFIG_ENV_VARS.includes(key) }).toEqual({ service: name, key, known: true });
+      for (const key of Object.keys(env))
+        expect({ service: name, key, known: CONFIG_ENV_VARS.includes(key) }).toEqual({
+          service: name,
+          key,
+          known: true,
+        });
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v))]));
       const config = loadConfig(resolved);
       expect(config.databaseUrl).toMatch(/@postgres:5432\//);
@@ -157,9 +198,16 @@ describe('docker-compose.yml', () => {
   it('keeps Prometheus optional, finding every API and worker replica by DNS', () => {
     expect(services.prometheus?.profiles).toEqual(['metrics']);
     const file = mountedFile(services.prometheus!, /^\/etc\/prometheus\/prometheus\.yml$/);
-    const config = parse(readFileSync(file, 'utf8')) as { scrape_configs: Array<{ dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }> };
+    const config = parse(readFileSync(file, 'utf8')) as {
+      scrape_configs: Array<{ dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }>;
+    };
     // Every replica of the API nodes and of the workers (a worker serves its metrics on the metrics port too).
-    expect(config.scrape_configs.flatMap((c) => c.dns_sd_configs ?? [])).toContainEqual({ names: ['api', 'worker'], type: 'A', port: 9464, refresh_interval: expect.any(String) });
+    expect(config.scrape_configs.flatMap((c) => c.dns_sd_configs ?? [])).toContainEqual({
+      names: ['api', 'worker'],
+      type: 'A',
+      port: 9464,
+      refresh_interval: expect.any(String),
+    });
   });
 });
 
@@ -185,7 +233,9 @@ describe('the load balancer\u2019s nginx.conf', () => {
 
   it('listens on the port compose publishes', () => {
     const published = services.lb!.ports![0]!;
-    expect(find(server, 'listen').map((d) => d.args[0])).toEqual([published.slice(published.lastIndexOf(':') + 1)]);
+    expect(find(server, 'listen').map((d) => d.args[0])).toEqual([
+      published.slice(published.lastIndexOf(':') + 1),
+    ]);
   });
 
   it('passes WebSocket upgrades through for /graphql subscriptions', () => {
@@ -201,8 +251,12 @@ describe('the load balancer\u2019s nginx.conf', () => {
   });
 
   it('answers its own health check on the path compose asks', () => {
-    expect(services.lb?.healthcheck?.test).toContain(`http://127.0.0.1:${find(server, 'listen')[0]?.args[0]}/lb-healthz`);
-    expect(find(server, 'location', '=', '/lb-healthz')[0]?.block?.find((d) => d.name === 'return')?.args[0]).toBe('200');
+    expect(services.lb?.healthcheck?.test).toContain(
+      `http://127.0.0.1:${find(server, 'listen')[0]?.args[0]}/lb-healthz`,
+    );
+    expect(
+      find(server, 'location', '=', '/lb-healthz')[0]?.block?.find((d) => d.name === 'return')?.args[0],
+    ).toBe('200');
   });
 });
 
@@ -210,12 +264,14 @@ describe('Dockerfile', () => {
   const lines = dockerfile.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
   const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
   const runtime = stages.at(-1) ?? '';
-  const engines = (JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } }).engines.node;
+  const engines = (JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } }).engines
+    .node;
 
   it('builds in one stage and runs from another, on the project\u2019s Node line', () => {
     expect(stages).toHaveLength(2);
     const line = /^>=(\d+)$/.exec(engines)?.[1];
-    for (const stage of stages) expect(stage).toMatch(new RegExp(`^FROM node:${line}-[a-z]+-slim AS \\w+\\n`));
+    for (const stage of stages)
+      expect(stage).toMatch(new RegExp(`^FROM node:${line}-[a-z]+-slim AS \\w+\\n`));
     expect(stages[0]).toMatch(/^RUN npm ci .*--ignore-scripts/m);
     expect(stages[0]).toMatch(/^RUN npm run build$/m);
   });
@@ -231,12 +287,17 @@ describe('Dockerfile', () => {
     const users = lines.filter((l) => l.startsWith('USER '));
     expect(users.at(-1)).toBe('USER node');
     expect(runtime.indexOf('USER node')).toBeLessThan(runtime.indexOf('ENTRYPOINT'));
-    expect(lines.filter((l) => l.startsWith('ENTRYPOINT '))).toEqual(['ENTRYPOINT ["node", "dist/bin/omnihub.js"]']);
+    expect(lines.filter((l) => l.startsWith('ENTRYPOINT '))).toEqual([
+      'ENTRYPOINT ["node", "dist/bin/omnihub.js"]',
+    ]);
     expect(runtime).toMatch(/^HEALTHCHECK .*\\\n\s+CMD \["node", "-e", ".*\/readyz/m);
   });
 
   it('keeps local, secret and built files out of the build context', () => {
-    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['node_modules', 'dist', '.git', '.omnihub', '.env']) expect(ignored).toContain(entry);
+    const ignored = readFileSync('.dockerignore', 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', '.git', '.omnihub', '.env'])
+      expect(ignored).toContain(entry);
   });
 });

@@ -4,8 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
 /** The repository's files as git sees them: tracked, or new and not ignored (what a commit would hold). */
-const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { encoding: 'utf8' })
-  .split('\0').filter(Boolean).map((f) => path.normalize(f));
+const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+  encoding: 'utf8',
+})
+  .split('\0')
+  .filter(Boolean)
+  .map((f) => path.normalize(f));
 const fileSet = new Set(files);
 const docs = files.filter((f) => f === 'README.md' || /^docs\/[^/]+\.md$/.test(f)).sort();
 
@@ -28,9 +32,14 @@ function targets(markdown: string): string[] {
 function anchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
-  for (const m of markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '').matchAll(/^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+  for (const m of markdown
+    .replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '')
+    .matchAll(/^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const text = m[1]!.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -38,7 +47,11 @@ function anchors(markdown: string): Set<string> {
   return out;
 }
 
-interface Broken { doc: string; target: string; problem: string }
+interface Broken {
+  doc: string;
+  target: string;
+  problem: string;
+}
 
 /** The links of one document that do not resolve to a file (or a heading) of the repository. */
 function brokenLinks(doc: string, markdown = readFileSync(doc, 'utf8')): Broken[] {
@@ -46,12 +59,20 @@ function brokenLinks(doc: string, markdown = readFileSync(doc, 'utf8')): Broken[
   for (const target of targets(markdown)) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) continue; // another site, or mailto: and the like
     const [rawPath = '', anchor] = target.split('#', 2);
-    const file = rawPath === '' ? doc : path.normalize(path.join(path.dirname(doc), decodeURIComponent(rawPath)));
-    if (file.startsWith('..') || path.isAbsolute(file)) { broken.push({ doc, target, problem: 'outside the repository' }); continue; }
+    const file =
+      rawPath === '' ? doc : path.normalize(path.join(path.dirname(doc), decodeURIComponent(rawPath)));
+    if (file.startsWith('..') || path.isAbsolute(file)) {
+      broken.push({ doc, target, problem: 'outside the repository' });
+      continue;
+    }
     const isDir = files.some((f) => f.startsWith(`${file}${path.sep}`));
-    if (rawPath !== '' && !fileSet.has(file) && !isDir) { broken.push({ doc, target, problem: 'no such file in the repository' }); continue; }
+    if (rawPath !== '' && !fileSet.has(file) && !isDir) {
+      broken.push({ doc, target, problem: 'no such file in the repository' });
+      continue;
+    }
     const linked = file === doc ? markdown : readFileSync(file, 'utf8');
-    if (anchor && file.endsWith('.md') && !anchors(linked).has(anchor)) broken.push({ doc, target, problem: 'no such heading' });
+    if (anchor && file.endsWith('.md') && !anchors(linked).has(anchor))
+      broken.push({ doc, target, problem: 'no such heading' });
   }
   return broken;
 }
@@ -62,15 +83,21 @@ describe('the documentation\u2019s links', () => {
   });
 
   it('finds links, images and headings the way GitHub renders them', () => {
-    const sample = '# Guards: the same on HTTP and WebSocket\n## A `code` — span\n## A `code` — span\n![x](a.png) [y](b.md#c "t")\n[ref]: c/d.md\n`[no](code.md)`\n```\n[no](fence.md)\n# not a heading\n```\n<img src="e.svg">';
+    const sample =
+      '# Guards: the same on HTTP and WebSocket\n## A `code` — span\n## A `code` — span\n![x](a.png) [y](b.md#c "t")\n[ref]: c/d.md\n`[no](code.md)`\n```\n[no](fence.md)\n# not a heading\n```\n<img src="e.svg">';
     expect(targets(sample)).toEqual(['a.png', 'b.md#c', 'c/d.md', 'e.svg']);
-    expect([...anchors(sample)]).toEqual(['guards-the-same-on-http-and-websocket', 'a-code--span', 'a-code--span-1']);
+    expect([...anchors(sample)]).toEqual([
+      'guards-the-same-on-http-and-websocket',
+      'a-code--span',
+      'a-code--span-1',
+    ]);
   });
 
   it('tells a broken link from a good one', () => {
     const doc = path.join('docs', 'new.md');
-    const markdown = '# Here\n[a](../README.md) [b](API.md#guards-the-same-on-http-and-websocket) [c](#here) [d](https://example.com/x)\n'
-      + '[e](missing.md) [f](API.md#no-such-heading) [g](../../beside.md) [h](#nowhere) ![i](../docs/nothing.png)';
+    const markdown =
+      '# Here\n[a](../README.md) [b](API.md#guards-the-same-on-http-and-websocket) [c](#here) [d](https://example.com/x)\n' +
+      '[e](missing.md) [f](API.md#no-such-heading) [g](../../beside.md) [h](#nowhere) ![i](../docs/nothing.png)';
     expect(brokenLinks(doc, markdown)).toEqual([
       { doc, target: 'missing.md', problem: 'no such file in the repository' },
       { doc, target: 'API.md#no-such-heading', problem: 'no such heading' },

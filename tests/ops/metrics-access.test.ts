@@ -13,14 +13,25 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 const TOKEN = 'metrics-token-0123456789abcdef';
 const ADMIN_KEY = 'surface-admin-key-0123456789abcdef';
 
-type Answer = { status: number; contentType: string; wwwAuthenticate: string | null; text: string; problem?: { code: string; status: number; detail: string; title: string } };
+type Answer = {
+  status: number;
+  contentType: string;
+  wwwAuthenticate: string | null;
+  text: string;
+  problem?: { code: string; status: number; detail: string; title: string };
+};
 
 async function get(port: number, path: string, authorization?: string): Promise<Answer> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: authorization ? { authorization } : {} });
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    headers: authorization ? { authorization } : {},
+  });
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
   return {
-    status: res.status, contentType, wwwAuthenticate: res.headers.get('www-authenticate'), text,
+    status: res.status,
+    contentType,
+    wwwAuthenticate: res.headers.get('www-authenticate'),
+    text,
     ...(contentType.includes('problem+json') ? { problem: JSON.parse(text) as Answer['problem'] } : {}),
   };
 }
@@ -34,7 +45,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const refused = (port: number) => fetch(`http://127.0.0.1:${port}/metrics`).then(() => false, () => true);
+const refused = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/metrics`).then(
+    () => false,
+    () => true,
+  );
 
 describe('metrics and OpenAPI access', () => {
   let ctx: BackofficeTestContext;
@@ -44,12 +59,15 @@ describe('metrics and OpenAPI access', () => {
   let withPort: ApiNode;
   let withBoth: ApiNode;
   let channelKey: string;
-  const node = (config: Partial<Config>) => startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, ...config } }, 0, '127.0.0.1');
+  const node = (config: Partial<Config>) =>
+    startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, ...config } }, 0, '127.0.0.1');
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
     await registerAdminKey(ctx.deps.db, ADMIN_KEY, 'surface', new Date());
-    channelKey = (await createChannelClient(ctx.deps.db, { name: 'web', channel: 'WEB', scopes: [] }, new Date())).key;
+    channelKey = (
+      await createChannelClient(ctx.deps.db, { name: 'web', channel: 'WEB', scopes: [] }, new Date())
+    ).key;
     plain = await node({ nodeEnv: 'development' });
     withToken = await node({ nodeEnv: 'production', metricsToken: TOKEN });
     withPort = await node({ nodeEnv: 'production', metricsPort: 0, metricsHost: '127.0.0.1' });
@@ -62,14 +80,28 @@ describe('metrics and OpenAPI access', () => {
 
   it('reads the new variables: a token of at least 16 printable characters, a port other than PORT, 127.0.0.1 by default', () => {
     const defaults = loadConfig({});
-    expect(defaults).toMatchObject({ nodeEnv: 'development', metricsToken: undefined, metricsPort: undefined, metricsHost: '127.0.0.1' });
-    expect(loadConfig({ OMNIHUB_METRICS_TOKEN: TOKEN, OMNIHUB_METRICS_PORT: '9464', OMNIHUB_METRICS_HOST: '0.0.0.0' }))
-      .toMatchObject({ metricsToken: TOKEN, metricsPort: 9464, metricsHost: '0.0.0.0' });
+    expect(defaults).toMatchObject({
+      nodeEnv: 'development',
+      metricsToken: undefined,
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+    });
+    expect(
+      loadConfig({
+        OMNIHUB_METRICS_TOKEN: TOKEN,
+        OMNIHUB_METRICS_PORT: '9464',
+        OMNIHUB_METRICS_HOST: '0.0.0.0',
+      }),
+    ).toMatchObject({ metricsToken: TOKEN, metricsPort: 9464, metricsHost: '0.0.0.0' });
     // compose's `${OMNIHUB_METRICS_TOKEN:-}` with nothing given: not set, rather than a refused start.
     expect(loadConfig({ OMNIHUB_METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
     expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'too-short' })).toThrow(/OMNIHUB_METRICS_TOKEN/);
-    expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'sixteen chars with spaces' })).toThrow(/OMNIHUB_METRICS_TOKEN/);
-    expect(() => loadConfig({ PORT: '4000', OMNIHUB_METRICS_PORT: '4000' })).toThrow(/OMNIHUB_METRICS_PORT: must differ from PORT/);
+    expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'sixteen chars with spaces' })).toThrow(
+      /OMNIHUB_METRICS_TOKEN/,
+    );
+    expect(() => loadConfig({ PORT: '4000', OMNIHUB_METRICS_PORT: '4000' })).toThrow(
+      /OMNIHUB_METRICS_PORT: must differ from PORT/,
+    );
     expect(() => loadConfig({ OMNIHUB_METRICS_PORT: '70000' })).toThrow(/OMNIHUB_METRICS_PORT/);
   });
 
@@ -85,11 +117,19 @@ describe('metrics and OpenAPI access', () => {
     try {
       const mainPort = await freePort();
       const metricsPort = (busy.address() as { port: number }).port;
-      await expect(startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, metricsPort } }, mainPort, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(
+        startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, metricsPort } }, mainPort, '127.0.0.1'),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
       expect(await refused(mainPort)).toBe(true);
       // And the other way round: a busy main port closes the metrics listener again.
       const freeMetricsPort = await freePort();
-      await expect(startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, metricsPort: freeMetricsPort } }, metricsPort, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(
+        startApiNode(
+          { ...ctx.deps, config: { ...ctx.deps.config, metricsPort: freeMetricsPort } },
+          metricsPort,
+          '127.0.0.1',
+        ),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
       expect(await refused(freeMetricsPort)).toBe(true);
       // That start had opened its Redis subscribers; ioredis lets a connection it was told to drop finish for up to
       // 2 s before destroying it. Waited out here, so the file leaves nothing running when it ends.
@@ -105,7 +145,11 @@ describe('metrics and OpenAPI access', () => {
       expect(r.status).toBe(401);
       expect(r.contentType).toContain('application/problem+json');
       expect(r.wwwAuthenticate).toMatch(/^Bearer/);
-      expect(r.problem).toMatchObject({ code: 'UNAUTHENTICATED', status: 401, title: 'Authentication required' });
+      expect(r.problem).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        status: 401,
+        title: 'Authentication required',
+      });
       expect(r.problem!.detail).toMatch(/OMNIHUB_METRICS_TOKEN/);
       expect(r.problem!.detail).toMatch(/OMNIHUB_METRICS_PORT/);
       expect(r.text).not.toContain('omnihub_');
@@ -123,9 +167,22 @@ describe('metrics and OpenAPI access', () => {
     expect(ok.text).toContain('omnihub_http_request_duration_seconds');
     expect(ok.text).toContain('omnihub_process_cpu_seconds_total');
     expect((await get(withToken.port, '/metrics', `bearer ${TOKEN}`)).status).toBe(200);
-    for (const auth of [undefined, 'Bearer', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`, `Bearer ${ADMIN_KEY}`, `Bearer ${channelKey}`, TOKEN]) {
+    for (const auth of [
+      undefined,
+      'Bearer',
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}`,
+      `Bearer ${ADMIN_KEY}`,
+      `Bearer ${channelKey}`,
+      TOKEN,
+    ]) {
       const r = await get(withToken.port, '/metrics', auth);
-      expect({ auth, status: r.status, code: r.problem?.code }).toEqual({ auth, status: 401, code: 'UNAUTHENTICATED' });
+      expect({ auth, status: r.status, code: r.problem?.code }).toEqual({
+        auth,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
       expect(r.contentType).toContain('application/problem+json');
       expect(r.wwwAuthenticate).toMatch(/^Bearer/);
       expect(r.problem!.detail).toMatch(/Authorization: Bearer/);
@@ -140,9 +197,20 @@ describe('metrics and OpenAPI access', () => {
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('omnihub_http_request_duration_seconds');
     // The metrics listener serves nothing else: no APIs, no health, no OpenAPI document.
-    for (const path of ['/healthz', '/readyz', '/graphql', '/admin/v1/openapi.json', '/admin/v1/audit', '/metrics/x']) {
+    for (const path of [
+      '/healthz',
+      '/readyz',
+      '/graphql',
+      '/admin/v1/openapi.json',
+      '/admin/v1/audit',
+      '/metrics/x',
+    ]) {
       const r = await get(withPort.metricsPort!, path, `Bearer ${ADMIN_KEY}`);
-      expect({ path, status: r.status, code: r.problem?.code }).toEqual({ path, status: 404, code: 'NOT_FOUND' });
+      expect({ path, status: r.status, code: r.problem?.code }).toEqual({
+        path,
+        status: 404,
+        code: 'NOT_FOUND',
+      });
     }
     const main = await get(withPort.port, '/metrics');
     expect(main.status).toBe(401);
@@ -151,7 +219,9 @@ describe('metrics and OpenAPI access', () => {
 
   it('with both, wants the token on either port', async () => {
     expect((await get(withBoth.metricsPort!, '/metrics')).status).toBe(401);
-    expect((await get(withBoth.metricsPort!, '/metrics', 'Bearer wrong-token-0123456789')).problem?.code).toBe('UNAUTHENTICATED');
+    expect(
+      (await get(withBoth.metricsPort!, '/metrics', 'Bearer wrong-token-0123456789')).problem?.code,
+    ).toBe('UNAUTHENTICATED');
     expect((await get(withBoth.metricsPort!, '/metrics', `Bearer ${TOKEN}`)).status).toBe(200);
     expect((await get(withBoth.port, '/metrics', `Bearer ${TOKEN}`)).status).toBe(200);
     expect((await get(withBoth.port, '/metrics')).status).toBe(401);
@@ -173,5 +243,4 @@ describe('metrics and OpenAPI access', () => {
       expect(r.problem?.code).toBe('FORBIDDEN');
     }
   });
-
 });

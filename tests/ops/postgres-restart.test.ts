@@ -1,8 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { applyStockMovements, upsertLocation, upsertProduct, verifyStockLedger, loadSnapshotFromDatabase } from '../../backoffice-layer/index.js';
-import { createDatabase, migrate, startEmbeddedPostgres, systemClock, type DatabaseHandle, type EmbeddedPostgresHandle } from '../../shared/index.js';
+import {
+  applyStockMovements,
+  upsertLocation,
+  upsertProduct,
+  verifyStockLedger,
+  loadSnapshotFromDatabase,
+} from '../../backoffice-layer/index.js';
+import {
+  createDatabase,
+  migrate,
+  startEmbeddedPostgres,
+  systemClock,
+  type DatabaseHandle,
+  type EmbeddedPostgresHandle,
+} from '../../shared/index.js';
 
 // QUALITY F3: PostgreSQL restarts under load → requests end quickly with UNAVAILABLE, nothing is half-written, and the
 // pool recovers by itself. A PostgreSQL of the test's own (embedded), so stopping it disturbs nobody else.
@@ -16,7 +29,13 @@ describe('PostgreSQL restart under load (F3)', () => {
     handle = createDatabase(pg.url, { max: 8, connectionTimeoutMs: 1500 });
     await migrate(handle.pool);
     const deps = { db: handle.db, clock: systemClock };
-    await upsertProduct(deps, 'COAT-M', { name: 'Jas', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+    await upsertProduct(deps, 'COAT-M', {
+      name: 'Jas',
+      category: 'coats',
+      vatRate: 21,
+      attributes: {},
+      status: 'ACTIVE',
+    });
     await upsertLocation(deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
   }, 120_000);
   afterAll(async () => {
@@ -36,7 +55,11 @@ describe('PostgreSQL restart under load (F3)', () => {
         const t0 = Date.now();
         try {
           if (write) {
-            await applyStockMovements(deps, { movements: [{ kind: 'RECEIPT', sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }] }, `f3-${n++}`);
+            await applyStockMovements(
+              deps,
+              { movements: [{ kind: 'RECEIPT', sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }] },
+              `f3-${n++}`,
+            );
             ok++;
           } else {
             await loadSnapshotFromDatabase(handle.db, ['COAT-M']);
@@ -68,7 +91,11 @@ describe('PostgreSQL restart under load (F3)', () => {
     // All or nothing: the level equals its ledger, and holds every acknowledged receipt (plus at most the ones whose
     // commit was in flight when the connection dropped).
     expect(await verifyStockLedger(handle.db)).toEqual([]);
-    const level = await handle.db.selectFrom('stockLevels').select('onHand').where('sku', '=', 'COAT-M').executeTakeFirstOrThrow();
+    const level = await handle.db
+      .selectFrom('stockLevels')
+      .select('onHand')
+      .where('sku', '=', 'COAT-M')
+      .executeTakeFirstOrThrow();
     expect(level.onHand).toBeGreaterThanOrEqual(ok);
     expect(level.onHand).toBeLessThanOrEqual(ok + failures.length);
   }, 90_000);

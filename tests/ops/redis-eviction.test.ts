@@ -22,7 +22,9 @@ describe('Redis with an eviction policy', () => {
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
     admin.disconnect();
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: ctx.databaseUrl, REDIS_URL: redis.url });
-    await expect(bootstrapRuntime(config, { logger: createLogger('silent') })).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction/);
+    await expect(bootstrapRuntime(config, { logger: createLogger('silent') })).rejects.toThrow(
+      /maxmemory-policy is "allkeys-lru".*noeviction/,
+    );
   });
 
   it('starts once the policy is noeviction', async () => {

@@ -6,16 +6,23 @@ import { createBackofficeTestContext, until, type BackofficeTestContext } from '
 /** Runs the worker container's health check (deploy/worker-healthcheck.mjs) as Docker would; its exit code and stderr. */
 function healthCheck(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['deploy/worker-healthcheck.mjs'], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['deploy/worker-healthcheck.mjs'],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
+      (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr });
+      },
+    );
   });
 }
 
 describe('the worker container\u2019s health check', () => {
   let ctx: BackofficeTestContext;
   let worker: WorkerNode | undefined;
-  beforeAll(async () => { ctx = await createBackofficeTestContext(); });
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+  });
   afterAll(async () => {
     await worker?.stop();
     await ctx.close();
@@ -27,13 +34,21 @@ describe('the worker container\u2019s health check', () => {
     expect(before).toEqual({ code: 1, stderr: expect.stringContaining(`${ctx.redisPrefix}:bull:`) });
 
     worker = await startWorkerNode(ctx.deps);
-    await until(async () => (await healthCheck(env)).code === 0, 15_000, 'the health check to pass with a worker running');
+    await until(
+      async () => (await healthCheck(env)).code === 0,
+      15_000,
+      'the health check to pass with a worker running',
+    );
     // Another hub's worker on the same Redis is not this one.
     expect((await healthCheck({ ...env, OMNIHUB_REDIS_PREFIX: `${ctx.redisPrefix}-other` })).code).toBe(1);
 
     await worker.stop();
     worker = undefined;
-    await until(async () => (await healthCheck(env)).code === 1, 15_000, 'the health check to fail once the worker stopped');
+    await until(
+      async () => (await healthCheck(env)).code === 1,
+      15_000,
+      'the health check to fail once the worker stopped',
+    );
   });
 
   it('is unhealthy, and says why, when Redis does not answer', async () => {

@@ -19,11 +19,17 @@ describe('money', () => {
   it('prorates so the parts always sum to the total', () => {
     expect(prorate(100, [1, 1, 1])).toEqual([34, 33, 33]);
     expect(prorate(-100, [1, 1, 1])).toEqual([-34, -33, -33]);
-    fc.assert(fc.property(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength: 1, maxLength: 20 }), (total, weights) => {
-      const parts = prorate(total, weights);
-      expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
-      expect(parts).toHaveLength(weights.length);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1_000_000, max: 1_000_000 }),
+        fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength: 1, maxLength: 20 }),
+        (total, weights) => {
+          const parts = prorate(total, weights);
+          expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
+          expect(parts).toHaveLength(weights.length);
+        },
+      ),
+    );
   });
 
   it('rejects fractions of a minor unit', () => {

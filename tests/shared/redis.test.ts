@@ -3,8 +3,12 @@ import { luaScript } from '../../shared/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 let ctx: TestContext;
-beforeAll(async () => { ctx = await createTestContext(); });
-afterAll(async () => { await ctx.close(); });
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(async () => {
+  await ctx.close();
+});
 
 describe('Lua scripts run by SHA', () => {
   it('runs, and still runs after Redis forgot its scripts', async () => {

@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createBackofficeQueues, createAdminRouter, backofficeAdminRoutes, registerAdminKey, upsertProduct, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import {
+  createBackofficeQueues,
+  createAdminRouter,
+  backofficeAdminRoutes,
+  registerAdminKey,
+  upsertProduct,
+  type BackofficeDeps,
+} from '../../backoffice-layer/index.js';
 import { createHttpApp } from '../../channel-layer/index.js';
 import { journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createMetrics, type Clock } from '../../shared/index.js';
@@ -11,7 +18,9 @@ export interface BackofficeTestContext extends TestContext {
 }
 
 /** A per-file database and Redis prefix plus the backoffice queues. */
-export async function createBackofficeTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {}): Promise<BackofficeTestContext> {
+export async function createBackofficeTestContext(
+  opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {},
+): Promise<BackofficeTestContext> {
   const ctx = await createTestContext(opts);
   const queues = createBackofficeQueues(ctx.deps.redis, ctx.redisPrefix);
   const deps: BackofficeDeps = { ...ctx.deps, queues };
@@ -36,14 +45,27 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
 
 /** Creates (or changes) a product with fixed details; returns the revision it committed. */
 export async function testProduct(ctx: BackofficeTestContext, sku: string): Promise<number> {
-  return (await upsertProduct(ctx.deps, sku, { name: `Jas ${sku}`, category: 'coats', vatRate: 21, attributes: { size: 'M' }, status: 'ACTIVE' })).revision;
+  return (
+    await upsertProduct(ctx.deps, sku, {
+      name: `Jas ${sku}`,
+      category: 'coats',
+      vatRate: 21,
+      attributes: { size: 'M' },
+      status: 'ACTIVE',
+    })
+  ).revision;
 }
 
 export interface AdminClient {
   baseUrl: string;
   adminKey: string;
   /** Sends a JSON (or raw string) request with the admin key; returns status, parsed body and content type. */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; contentType: string }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; contentType: string }>;
   close(): Promise<void>;
 }
 
@@ -51,8 +73,14 @@ export interface AdminClient {
 export async function startAdminApi(ctx: BackofficeTestContext): Promise<AdminClient> {
   const adminKey = 'test-admin-key-0123456789abcdef';
   await registerAdminKey(ctx.deps.db, adminKey, 'test', new Date());
-  const app = createHttpApp({ deps: ctx.deps, metrics: createMetrics(), mounts: { '/admin/v1': createAdminRouter(ctx.deps, [...backofficeAdminRoutes, ...journeyAdminRoutes]) } });
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const app = createHttpApp({
+    deps: ctx.deps,
+    metrics: createMetrics(),
+    mounts: { '/admin/v1': createAdminRouter(ctx.deps, [...backofficeAdminRoutes, ...journeyAdminRoutes]) },
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,
@@ -60,15 +88,27 @@ export async function startAdminApi(ctx: BackofficeTestContext): Promise<AdminCl
     request: async (method, path, body, headers = {}) => {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${adminKey}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
       const contentType = res.headers.get('content-type') ?? '';
       let parsed: unknown = text;
-      try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
       return { status: res.status, body: parsed, contentType };
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

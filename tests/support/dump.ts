@@ -8,7 +8,9 @@ import { withDatabaseName } from '../../shared/index.js';
  * from the migrated template. Returns the new
  * database's name and connection string. Dropped by the caller (`dropDatabase`).
  */
-export async function dumpAndRestore(sourceUrl: string): Promise<{ databaseName: string; databaseUrl: string }> {
+export async function dumpAndRestore(
+  sourceUrl: string,
+): Promise<{ databaseName: string; databaseUrl: string }> {
   const adminUrl = process.env[TEST_ENV.adminUrl]!;
   const template = process.env[TEST_ENV.template]!;
   const databaseName = `omnihub_r_${Math.floor(Date.now() / 1000)}_${Math.random().toString(16).slice(2, 8)}`;
@@ -31,17 +33,31 @@ export async function restoreInto(sourceUrl: string, targetUrl: string): Promise
   await Promise.all([from.connect(), to.connect()]);
   try {
     await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ'); // one consistent dump, as pg_dump takes it
-    const tables = (await from.query<{ name: string }>(`SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'`)).rows.map((r) => r.name);
-    const sequences = (await from.query<{ name: string }>(`SELECT quote_ident(sequencename) AS name FROM pg_sequences WHERE schemaname = 'public'`)).rows.map((r) => r.name);
+    const tables = (
+      await from.query<{ name: string }>(
+        `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'`,
+      )
+    ).rows.map((r) => r.name);
+    const sequences = (
+      await from.query<{ name: string }>(
+        `SELECT quote_ident(sequencename) AS name FROM pg_sequences WHERE schemaname = 'public'`,
+      )
+    ).rows.map((r) => r.name);
     await to.query('BEGIN');
     await to.query(`SET session_replication_role = replica`); // rows arrive in table order, not foreign-key order
     await to.query(`TRUNCATE ${tables.join(', ')} CASCADE`);
     for (const t of tables) {
-      const rows = (await from.query(`SELECT coalesce(json_agg(x), '[]') AS rows FROM ${t} x`)).rows[0].rows as unknown[];
-      if (rows.length > 0) await to.query(`INSERT INTO ${t} SELECT * FROM json_populate_recordset(NULL::${t}, $1)`, [JSON.stringify(rows)]);
+      const rows = (await from.query(`SELECT coalesce(json_agg(x), '[]') AS rows FROM ${t} x`)).rows[0]
+        .rows as unknown[];
+      if (rows.length > 0)
+        await to.query(`INSERT INTO ${t} SELECT * FROM json_populate_recordset(NULL::${t}, $1)`, [
+          JSON.stringify(rows),
+        ]);
     }
     for (const s of sequences) {
-      const { rows } = await from.query<{ last: string; called: boolean }>(`SELECT last_value AS last, is_called AS called FROM ${s}`);
+      const { rows } = await from.query<{ last: string; called: boolean }>(
+        `SELECT last_value AS last, is_called AS called FROM ${s}`,
+      );
       await to.query(`SELECT setval('${s}', $1, $2)`, [rows[0]!.last, rows[0]!.called]);
     }
     await to.query('COMMIT');

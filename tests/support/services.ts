@@ -2,8 +2,16 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import {
-  listMigrations, migrate, MIGRATIONS_DIR, redisReachable, sha256, startEmbeddedPostgres, startLocalRedis,
-  withDatabaseName, type EmbeddedPostgresHandle, type LocalRedisHandle,
+  listMigrations,
+  migrate,
+  MIGRATIONS_DIR,
+  redisReachable,
+  sha256,
+  startEmbeddedPostgres,
+  startLocalRedis,
+  withDatabaseName,
+  type EmbeddedPostgresHandle,
+  type LocalRedisHandle,
 } from '../../shared/index.js';
 
 /** Environment variables through which the global set-up hands the services to every jest worker. */
@@ -47,7 +55,9 @@ export async function ensureTestServices(log: (line: string) => void): Promise<T
   if (await postgresReachable(adminUrl)) {
     log(`PostgreSQL: using ${new URL(adminUrl).host}`);
   } else {
-    log(`PostgreSQL: nothing answers at ${new URL(adminUrl).host}; starting an embedded PostgreSQL (.omnihub/test-pg, port 54330)`);
+    log(
+      `PostgreSQL: nothing answers at ${new URL(adminUrl).host}; starting an embedded PostgreSQL (.omnihub/test-pg, port 54330)`,
+    );
     embedded = await startEmbeddedPostgres({ dataDir: '.omnihub/test-pg', port: 54330 });
     adminUrl = embedded.url;
   }
@@ -72,11 +82,14 @@ export async function ensureTestServices(log: (line: string) => void): Promise<T
     await admin.query('SELECT pg_advisory_lock(7401355199)');
     // Per-file databases are named omnihub_t_<unix seconds>_<random>; ones left by a crashed run are dropped after
     // two hours. Younger ones may belong to a run going on in parallel, so they are left alone.
-    const dbs = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'omnihub_t\\_%'`);
+    const dbs = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'omnihub_t\\_%'`,
+    );
     const cutoff = Math.floor(Date.now() / 1000) - 7200;
     for (const { datname } of dbs.rows) {
       const born = Number(/^omnihub_t_(\d+)_/.exec(datname)?.[1] ?? 0);
-      if (born < cutoff) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+      if (born < cutoff)
+        await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
     }
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [templateDb]);
     if (exists.rowCount === 0) {

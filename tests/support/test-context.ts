@@ -1,8 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
-  createDatabase, createLogger, createRedis, deleteKeysMatching, loadConfig, ManualClock, systemClock, withDatabaseName,
-  type Clock, type DatabaseHandle, type Deps, type Redis,
+  createDatabase,
+  createLogger,
+  createRedis,
+  deleteKeysMatching,
+  loadConfig,
+  ManualClock,
+  systemClock,
+  withDatabaseName,
+  type Clock,
+  type DatabaseHandle,
+  type Deps,
+  type Redis,
 } from '../../shared/index.js';
 import { TEST_ENV } from './services.js';
 
@@ -19,7 +29,10 @@ export interface TestContext {
 
 function required(name: string): string {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the tests through jest (its global set-up provides the services)`);
+  if (!v)
+    throw new Error(
+      `${name} is not set: run the tests through jest (its global set-up provides the services)`,
+    );
   return v;
 }
 
@@ -27,7 +40,9 @@ function required(name: string): string {
  * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue prefix.
  * @example const ctx = await createTestContext(); afterAll(() => ctx.close());
  */
-export async function createTestContext(opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {}): Promise<TestContext> {
+export async function createTestContext(
+  opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {},
+): Promise<TestContext> {
   const adminUrl = required(TEST_ENV.adminUrl);
   const template = required(TEST_ENV.template);
   const redisUrl = required(TEST_ENV.redisUrl);
@@ -41,16 +56,36 @@ export async function createTestContext(opts: { clock?: Clock; poolSize?: number
     await admin.end();
   }
   const databaseUrl = withDatabaseName(adminUrl, databaseName);
-  const handle = createDatabase(databaseUrl, { max: opts.poolSize ?? 20, applicationName: 'omnihub-test', connectionTimeoutMs: opts.connectionTimeoutMs });
+  const handle = createDatabase(databaseUrl, {
+    max: opts.poolSize ?? 20,
+    applicationName: 'omnihub-test',
+    connectionTimeoutMs: opts.connectionTimeoutMs,
+  });
   const redis: Redis = createRedis(redisUrl);
   const redisPrefix = opts.redisPrefix ?? `t${id}`; // a given prefix: a second hub sharing another's Redis keys
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, OMNIHUB_REDIS_PREFIX: redisPrefix });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    OMNIHUB_REDIS_PREFIX: redisPrefix,
+  });
   const deps: Deps = {
-    config, db: handle.db, pool: handle.pool, redis, redisUrl, redisPrefix,
-    clock: opts.clock ?? systemClock, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'omnihub-test'),
+    config,
+    db: handle.db,
+    pool: handle.pool,
+    redis,
+    redisUrl,
+    redisPrefix,
+    clock: opts.clock ?? systemClock,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'omnihub-test'),
   };
   return {
-    deps, databaseUrl, databaseName, redisUrl, redisPrefix, handle,
+    deps,
+    databaseUrl,
+    databaseName,
+    redisUrl,
+    redisPrefix,
+    handle,
     close: async () => {
       await handle.close().catch(() => undefined);
       await deleteRedisPrefix(redis, redisPrefix).catch(() => undefined);

@@ -3,25 +3,46 @@
  * test consumer whose effect is a PostgreSQL row per application (table `test_effects`, created by the test), slowed
  * a little so that a SIGKILL lands mid-job. Run: node --import tsx tests/support/worker-process.ts
  */
-import { createBackofficeQueues, readModelConsumer, startEventWorker, startOutboxRelay, startReadModelMaintenance, type EventConsumer } from '../../backoffice-layer/index.js';
+import {
+  createBackofficeQueues,
+  readModelConsumer,
+  startEventWorker,
+  startOutboxRelay,
+  startReadModelMaintenance,
+  type EventConsumer,
+} from '../../backoffice-layer/index.js';
 import { createDatabase, createLogger, createRedis, loadConfig, systemClock } from '../../shared/index.js';
 
 const config = loadConfig(process.env);
 const handle = createDatabase(config.databaseUrl!, { max: 5, applicationName: 'omnihub-test-worker' });
 const redis = createRedis(config.redisUrl!);
 const deps = {
-  config, db: handle.db, pool: handle.pool, redis, redisUrl: config.redisUrl!, redisPrefix: config.redisPrefix, clock: systemClock,
-  logger: createLogger('silent'), queues: createBackofficeQueues(redis, config.redisPrefix),
+  config,
+  db: handle.db,
+  pool: handle.pool,
+  redis,
+  redisUrl: config.redisUrl!,
+  redisPrefix: config.redisPrefix,
+  clock: systemClock,
+  logger: createLogger('silent'),
+  queues: createBackofficeQueues(redis, config.redisPrefix),
 };
 const effects: EventConsumer = {
   name: 'test-effects',
   async apply(event, tx) {
-    await tx.insertInto('testEffects' as never).values({ eventId: event.id } as never).execute();
+    await tx
+      .insertInto('testEffects' as never)
+      .values({ eventId: event.id } as never)
+      .execute();
     await new Promise((r) => setTimeout(r, Number(process.env.TEST_EFFECT_DELAY_MS ?? 3)));
   },
 };
 const consumers = [readModelConsumer(deps), effects];
 startReadModelMaintenance(deps, { everyMs: 200 });
 await startEventWorker(deps, consumers, { batchSize: 4, lockDurationMs: 2000 });
-await startOutboxRelay(deps, { consumers: consumers.map((c) => c.name), pollMs: 100, redeliverAfterMs: 1000 });
+await startOutboxRelay(deps, {
+  consumers: consumers.map((c) => c.name),
+  pollMs: 100,
+  redeliverAfterMs: 1000,
+});
 process.stdout.write('worker ready\n');

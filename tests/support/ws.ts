@@ -16,7 +16,10 @@ export interface Answer {
 export { seedCoat } from './channel.js';
 
 /** Starts an API node whose configuration names `nodeEnv` (production closes introspection and hides suggestions). */
-export async function startNodeIn(deps: BackofficeDeps, nodeEnv: 'production' | 'development'): Promise<ApiNode> {
+export async function startNodeIn(
+  deps: BackofficeDeps,
+  nodeEnv: 'production' | 'development',
+): Promise<ApiNode> {
   return startApiNode({ ...deps, config: { ...deps.config, nodeEnv } }, 0, '127.0.0.1');
 }
 
@@ -24,14 +27,30 @@ export async function startNodeIn(deps: BackofficeDeps, nodeEnv: 'production' | 
  * An API node in a process of its own (`omnihub api`, as deployed), on the test's database and Redis prefix: what it
  * does to its event loop is measured without the test process's own work mixed in.
  */
-export async function spawnApiProcess(ctx: { databaseUrl: string; redisUrl: string; redisPrefix: string }, nodeEnv: 'production' | 'development'): Promise<{ port: number; stop(): Promise<void> }> {
+export async function spawnApiProcess(
+  ctx: { databaseUrl: string; redisUrl: string; redisPrefix: string },
+  nodeEnv: 'production' | 'development',
+): Promise<{ port: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['bin/omnihub.js', 'api'], {
-    env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, PORT: '0', LOG_LEVEL: 'error', NODE_ENV: nodeEnv, OMNIHUB_ADMIN_KEY: 'spawned-api-admin-key-0123456789' },
+    env: {
+      ...process.env,
+      DATABASE_URL: ctx.databaseUrl,
+      REDIS_URL: ctx.redisUrl,
+      OMNIHUB_REDIS_PREFIX: ctx.redisPrefix,
+      PORT: '0',
+      LOG_LEVEL: 'error',
+      NODE_ENV: nodeEnv,
+      OMNIHUB_ADMIN_KEY: 'spawned-api-admin-key-0123456789',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /localhost:(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /localhost:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
     child.once('exit', (code) => reject(new Error(`omnihub api exited (${code})`)));
   });
   return {
@@ -45,8 +64,17 @@ export async function spawnApiProcess(ctx: { databaseUrl: string; redisUrl: stri
 }
 
 /** POSTs one operation to /graphql with `key`; returns the status and the parsed body (a non-JSON body as one error). */
-export async function httpOperation(port: number, key: string, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
-  const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+export async function httpOperation(
+  port: number,
+  key: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Answer> {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await res.text();
   try {
     return { status: res.status, ...(JSON.parse(text) as { data?: unknown; errors?: GraphqlError[] }) };
@@ -58,8 +86,14 @@ export async function httpOperation(port: number, key: string, query: string, va
 /** A graphql-ws client of an API node on `port`, presenting `key` (no reconnects: a closed connection stays closed). */
 export function wsClient(port: number, key: string, opts: { customerToken?: string } = {}): Client {
   return createClient({
-    url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false,
-    connectionParams: { authorization: `Bearer ${key}`, ...(opts.customerToken ? { customerToken: opts.customerToken } : {}) },
+    url: `ws://127.0.0.1:${port}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    connectionParams: {
+      authorization: `Bearer ${key}`,
+      ...(opts.customerToken ? { customerToken: opts.customerToken } : {}),
+    },
     onNonLazyError: () => undefined,
   });
 }
@@ -68,14 +102,30 @@ export function wsClient(port: number, key: string, opts: { customerToken?: stri
  * Runs one query or mutation over a graphql-ws client: its result, or the errors of the `error` message that refused
  * it (status 0). Rejects when the connection itself fails (a close event or a socket error).
  */
-export function wsOperation(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
+export function wsOperation(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let answer: Answer | undefined;
-    client.subscribe({ query, variables }, {
-      next: (r) => { answer = { status: 200, ...(r.data !== undefined ? { data: r.data } : {}), ...(r.errors ? { errors: r.errors as GraphqlError[] } : {}) }; },
-      error: (e) => (Array.isArray(e) ? resolve({ status: 0, errors: e as GraphqlError[] }) : reject(e instanceof Error ? e : new Error(`connection failed: ${describeClose(e)}`))),
-      complete: () => (answer ? resolve(answer) : reject(new Error('completed without a result'))),
-    });
+    client.subscribe(
+      { query, variables },
+      {
+        next: (r) => {
+          answer = {
+            status: 200,
+            ...(r.data !== undefined ? { data: r.data } : {}),
+            ...(r.errors ? { errors: r.errors as GraphqlError[] } : {}),
+          };
+        },
+        error: (e) =>
+          Array.isArray(e)
+            ? resolve({ status: 0, errors: e as GraphqlError[] })
+            : reject(e instanceof Error ? e : new Error(`connection failed: ${describeClose(e)}`)),
+        complete: () => (answer ? resolve(answer) : reject(new Error('completed without a result'))),
+      },
+    );
   });
 }
 
@@ -92,25 +142,50 @@ export interface Watch<T> {
   stop(): void;
 }
 
-export function watch<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): Watch<T> {
+export function watch<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Watch<T> {
   let firstDone!: () => void;
   let endDone!: () => void;
   const w: Watch<T> = {
-    values: [], errors: undefined,
-    first: new Promise<void>((r) => { firstDone = r; }),
-    ended: new Promise<void>((r) => { endDone = r; }),
+    values: [],
+    errors: undefined,
+    first: new Promise<void>((r) => {
+      firstDone = r;
+    }),
+    ended: new Promise<void>((r) => {
+      endDone = r;
+    }),
     stop: () => undefined,
   };
-  w.stop = client.subscribe<T>({ query, variables }, {
-    next: (r) => { w.values.push(r.data as T); firstDone(); },
-    error: (e) => { w.errors = Array.isArray(e) ? (e as GraphqlError[]) : [{ message: describeClose(e), extensions: { code: 'CONNECTION_FAILED' } }]; firstDone(); endDone(); },
-    complete: () => { firstDone(); endDone(); },
-  });
+  w.stop = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (r) => {
+        w.values.push(r.data as T);
+        firstDone();
+      },
+      error: (e) => {
+        w.errors = Array.isArray(e)
+          ? (e as GraphqlError[])
+          : [{ message: describeClose(e), extensions: { code: 'CONNECTION_FAILED' } }];
+        firstDone();
+        endDone();
+      },
+      complete: () => {
+        firstDone();
+        endDone();
+      },
+    },
+  );
   return w;
 }
 
 function describeClose(e: unknown): string {
-  if (e && typeof e === 'object' && 'code' in e) return `close ${String((e as { code: unknown }).code)} ${String((e as { reason?: unknown }).reason ?? '')}`;
+  if (e && typeof e === 'object' && 'code' in e)
+    return `close ${String((e as { code: unknown }).code)} ${String((e as { reason?: unknown }).reason ?? '')}`;
   return String(e);
 }
 
@@ -125,11 +200,21 @@ export interface RawSocket {
   received: Array<{ type: string; id?: string; payload?: unknown }>;
 }
 
-export function rawSocket(port: number, params: Record<string, unknown>, opts: { localAddress?: string } = {}): RawSocket {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws', opts.localAddress ? { localAddress: opts.localAddress } : {});
+export function rawSocket(
+  port: number,
+  params: Record<string, unknown>,
+  opts: { localAddress?: string } = {},
+): RawSocket {
+  const socket = new WebSocket(
+    `ws://127.0.0.1:${port}/graphql`,
+    'graphql-transport-ws',
+    opts.localAddress ? { localAddress: opts.localAddress } : {},
+  );
   const received: RawSocket['received'] = [];
   socket.on('error', () => undefined); // the close event carries what matters
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   const acked = new Promise<void>((resolve, reject) => {
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: params })));
     socket.on('message', (m) => {
@@ -147,7 +232,10 @@ export function rawSocket(port: number, params: Record<string, unknown>, opts: {
  * Polls GET /healthz every `everyMs` until stopped. Each answer's time is counted from when its request was due (the
  * previous answer plus `everyMs`), so an event loop blocked between two polls shows as a slow answer too.
  */
-export function healthzProbe(port: number, everyMs = 5): { stop(): Promise<{ slowestMs: number; answers: number; failures: number }> } {
+export function healthzProbe(
+  port: number,
+  everyMs = 5,
+): { stop(): Promise<{ slowestMs: number; answers: number; failures: number }> } {
   let running = true;
   let slowestMs = 0;
   let answers = 0;
@@ -168,14 +256,25 @@ export function healthzProbe(port: number, everyMs = 5): { stop(): Promise<{ slo
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
-  return { stop: async () => { running = false; await loop; return { slowestMs, answers, failures }; } };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { slowestMs, answers, failures };
+    },
+  };
 }
 
 /** `promise`'s value, or `otherwise` once `ms` have passed (the timer is cleared either way). */
 export async function within<T>(promise: Promise<T>, ms: number, otherwise: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<T>((resolve) => { timer = setTimeout(() => resolve(otherwise), ms); })]);
+    return await Promise.race([
+      promise,
+      new Promise<T>((resolve) => {
+        timer = setTimeout(() => resolve(otherwise), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -6,10 +6,17 @@ import { spread } from './spread.js';
 /** A fixed amount off the eligible lines together (or per eligible unit), spread over them pro rata. */
 export const amountOffAction = defineAction({
   kind: 'amountOff',
-  schema: z.strictObject({ kind: z.literal('amountOff'), amount: z.number().int().min(1).max(1_000_000_000), perUnit: z.boolean().default(false) }),
+  schema: z.strictObject({
+    kind: z.literal('amountOff'),
+    amount: z.number().int().min(1).max(1_000_000_000),
+    perUnit: z.boolean().default(false),
+  }),
   apply: (p, lines) => {
     if (!p.perUnit) return { discounts: spread(p.amount, lines), extraPoints: 0 };
-    return { discounts: new Map(lines.map((l) => [l.lineId, Math.min(l.amount, p.amount * l.quantity)])), extraPoints: 0 };
+    return {
+      discounts: new Map(lines.map((l) => [l.lineId, Math.min(l.amount, p.amount * l.quantity)])),
+      extraPoints: 0,
+    };
   },
   describe: (p, currency) => `${formatMoney({ amount: p.amount, currency })} off${p.perUnit ? ' each' : ''}`,
 });

@@ -6,7 +6,11 @@ import { unitsByPrice } from './spread.js';
 /** Every N eligible units (most expensive first) together cost a bundle price. */
 export const bundlePriceAction = defineAction({
   kind: 'bundlePrice',
-  schema: z.strictObject({ kind: z.literal('bundlePrice'), quantity: z.number().int().min(2).max(100), price: z.number().int().min(0).max(1_000_000_000) }),
+  schema: z.strictObject({
+    kind: z.literal('bundlePrice'),
+    quantity: z.number().int().min(2).max(100),
+    price: z.number().int().min(0).max(1_000_000_000),
+  }),
   apply: (p, lines) => {
     const units = unitsByPrice(lines);
     const discounts = new Map(lines.map((l) => [l.lineId, 0]));
@@ -18,7 +22,9 @@ export const bundlePriceAction = defineAction({
       const shares = bundle.map((u) => Math.floor((saving * u.price) / Math.max(1, full)));
       let rest = saving - shares.reduce((s, x) => s + x, 0);
       for (let i = 0; rest > 0 && i < shares.length; i++, rest--) shares[i]! += 1;
-      bundle.forEach((u, i) => discounts.set(u.lineId, discounts.get(u.lineId)! + Math.min(u.price, shares[i]!)));
+      bundle.forEach((u, i) =>
+        discounts.set(u.lineId, discounts.get(u.lineId)! + Math.min(u.price, shares[i]!)),
+      );
     }
     return { discounts, extraPoints: 0 };
   },

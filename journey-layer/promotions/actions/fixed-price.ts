@@ -5,7 +5,13 @@ import { defineAction } from './define.js';
 /** Each eligible unit costs this price (never raises a price). */
 export const fixedPriceAction = defineAction({
   kind: 'fixedPrice',
-  schema: z.strictObject({ kind: z.literal('fixedPrice'), unitAmount: z.number().int().min(0).max(1_000_000_000) }),
-  apply: (p, lines) => ({ discounts: new Map(lines.map((l) => [l.lineId, Math.max(0, l.amount - p.unitAmount * l.quantity)])), extraPoints: 0 }),
+  schema: z.strictObject({
+    kind: z.literal('fixedPrice'),
+    unitAmount: z.number().int().min(0).max(1_000_000_000),
+  }),
+  apply: (p, lines) => ({
+    discounts: new Map(lines.map((l) => [l.lineId, Math.max(0, l.amount - p.unitAmount * l.quantity)])),
+    extraPoints: 0,
+  }),
   describe: (p, currency) => `now ${formatMoney({ amount: p.unitAmount, currency })} each`,
 });

@@ -6,6 +6,9 @@ import { defineAction } from './define.js';
 export const percentOffAction = defineAction({
   kind: 'percentOff',
   schema: z.strictObject({ kind: z.literal('percentOff'), percentBp: z.number().int().min(1).max(10_000) }),
-  apply: (p, lines) => ({ discounts: new Map(lines.map((l) => [l.lineId, Math.min(l.amount, percentOf(l.amount, p.percentBp))])), extraPoints: 0 }),
+  apply: (p, lines) => ({
+    discounts: new Map(lines.map((l) => [l.lineId, Math.min(l.amount, percentOf(l.amount, p.percentBp))])),
+    extraPoints: 0,
+  }),
   describe: (p) => `${p.percentBp / 100}% off`,
 });

@@ -6,8 +6,17 @@ import type { WorkingLine } from '../types.js';
  * add up exactly), never more than the lines cost together.
  */
 export function spread(total: number, lines: readonly WorkingLine[]): Map<string, number> {
-  const capped = Math.min(total, lines.reduce((s, l) => s + l.amount, 0));
-  const parts = capped > 0 ? prorate(capped, lines.map((l) => l.amount)) : lines.map(() => 0);
+  const capped = Math.min(
+    total,
+    lines.reduce((s, l) => s + l.amount, 0),
+  );
+  const parts =
+    capped > 0
+      ? prorate(
+          capped,
+          lines.map((l) => l.amount),
+        )
+      : lines.map(() => 0);
   return new Map(lines.map((l, i) => [l.lineId, parts[i] ?? 0]));
 }
 
@@ -15,8 +24,15 @@ export function spread(total: number, lines: readonly WorkingLine[]): Map<string
 export function unitsByPrice(lines: readonly WorkingLine[]): Array<{ lineId: string; price: number }> {
   const units: Array<{ lineId: string; price: number; sku: string }> = [];
   for (const l of lines) {
-    const parts = prorate(l.amount, Array.from({ length: l.quantity }, () => 1));
+    const parts = prorate(
+      l.amount,
+      Array.from({ length: l.quantity }, () => 1),
+    );
     parts.forEach((p) => units.push({ lineId: l.lineId, price: p, sku: l.sku }));
   }
-  return units.sort((a, b) => b.price - a.price || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0));
+  return units.sort(
+    (a, b) =>
+      b.price - a.price ||
+      (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
+  );
 }

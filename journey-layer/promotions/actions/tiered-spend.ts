@@ -3,8 +3,16 @@ import { formatMoney, percentOf } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { spread } from './spread.js';
 
-const Tier = z.strictObject({ min: z.number().int().min(0).max(1_000_000_000), amount: z.number().int().min(1).max(1_000_000_000).optional(), percentBp: z.number().int().min(1).max(10_000).optional() })
-  .refine((t) => (t.amount === undefined) !== (t.percentBp === undefined), 'each tier has either amount or percentBp');
+const Tier = z
+  .strictObject({
+    min: z.number().int().min(0).max(1_000_000_000),
+    amount: z.number().int().min(1).max(1_000_000_000).optional(),
+    percentBp: z.number().int().min(1).max(10_000).optional(),
+  })
+  .refine(
+    (t) => (t.amount === undefined) !== (t.percentBp === undefined),
+    'each tier has either amount or percentBp',
+  );
 
 /** Spend more, save more: the highest tier the eligible lines reach applies (an amount spread pro rata, or a percentage). */
 export const tieredSpendAction = defineAction({
@@ -15,7 +23,19 @@ export const tieredSpendAction = defineAction({
     const tier = [...p.tiers].sort((a, b) => b.min - a.min).find((t) => spent >= t.min);
     if (!tier) return { discounts: new Map(), extraPoints: 0 };
     if (tier.amount !== undefined) return { discounts: spread(tier.amount, lines), extraPoints: 0 };
-    return { discounts: new Map(lines.map((l) => [l.lineId, Math.min(l.amount, percentOf(l.amount, tier.percentBp!))])), extraPoints: 0 };
+    return {
+      discounts: new Map(
+        lines.map((l) => [l.lineId, Math.min(l.amount, percentOf(l.amount, tier.percentBp!))]),
+      ),
+      extraPoints: 0,
+    };
   },
-  describe: (p, currency) => [...p.tiers].sort((a, b) => a.min - b.min).map((t) => `spend ${formatMoney({ amount: t.min, currency })}, save ${t.amount !== undefined ? formatMoney({ amount: t.amount, currency }) : `${t.percentBp! / 100}%`}`).join('; '),
+  describe: (p, currency) =>
+    [...p.tiers]
+      .sort((a, b) => a.min - b.min)
+      .map(
+        (t) =>
+          `spend ${formatMoney({ amount: t.min, currency })}, save ${t.amount !== undefined ? formatMoney({ amount: t.amount, currency }) : `${t.percentBp! / 100}%`}`,
+      )
+      .join('; '),
 });

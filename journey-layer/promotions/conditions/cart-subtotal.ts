@@ -4,8 +4,16 @@ import { defineCondition } from './define.js';
 
 /** The whole cart's base subtotal reaches a minimum. */
 export const cartSubtotalCondition = defineCondition({
-  kind: 'cartSubtotal', scope: 'cart',
-  schema: z.strictObject({ kind: z.literal('cartSubtotal'), min: z.number().int().min(0).max(1_000_000_000), currency: z.string().regex(/^[A-Z]{3}$/).default('EUR') }),
+  kind: 'cartSubtotal',
+  scope: 'cart',
+  schema: z.strictObject({
+    kind: z.literal('cartSubtotal'),
+    min: z.number().int().min(0).max(1_000_000_000),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .default('EUR'),
+  }),
   test: (p, ctx) => ctx.currency === p.currency && ctx.subtotal >= p.min,
   describe: (p) => `when you spend ${formatMoney({ amount: p.min, currency: p.currency })} or more`,
 });

@@ -18,13 +18,20 @@ const FORMATS = new Map<string, Intl.DateTimeFormat>();
 export function localDayAndMinute(at: Date, timeZone: string): { day: number; minute: number } {
   let format = FORMATS.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     if (FORMATS.size >= 1000) FORMATS.clear();
     FORMATS.set(timeZone, format);
   }
   // "Sat 22:05" in en-GB; the parts (twice as slow) only if this ICU writes it otherwise.
   const quick = /^([A-Z][a-z]{2}) (\d{2}):(\d{2})$/.exec(format.format(at));
-  if (quick && DAY_NAMES.includes(quick[1]!)) return { day: DAY_NAMES.indexOf(quick[1]!), minute: Number(quick[2]) * 60 + Number(quick[3]) };
+  if (quick && DAY_NAMES.includes(quick[1]!))
+    return { day: DAY_NAMES.indexOf(quick[1]!), minute: Number(quick[2]) * 60 + Number(quick[3]) };
   const parts = format.formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return { day: DAY_NAMES.indexOf(get('weekday')), minute: Number(get('hour')) * 60 + Number(get('minute')) };
@@ -65,7 +72,8 @@ function offsetChangesOn(zone: IANAZone, day: number): { changes: number[]; offs
       let hi = at; // offset(hi) !== prev
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (zone.offset(mid) === prev) lo = mid; else hi = mid;
+        if (zone.offset(mid) === prev) lo = mid;
+        else hi = mid;
       }
       changes.push(hi);
     }
@@ -134,28 +142,54 @@ export function nextLocalEdge(after: Date, timeZone: string, minutes: readonly n
  *   applies in both passes).
  */
 export const scheduleCondition = defineCondition({
-  kind: 'schedule', scope: 'cart',
-  schema: z.strictObject({
-    kind: z.literal('schedule'),
-    days: z.array(z.number().int().min(1).max(7)).min(1).max(7).optional(),
-    from: Time.optional(), to: Time.optional(),
-    timeZone: z.string().min(1).max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone such as Europe/Amsterdam').default('Europe/Amsterdam'),
-  }).refine((p) => p.from === undefined || p.to === undefined || p.from !== p.to, {
-    message: 'from and to must differ (leave both out for all day; from after to is an overnight window such as 22:00–02:00)', path: ['to'],
-  }),
+  kind: 'schedule',
+  scope: 'cart',
+  schema: z
+    .strictObject({
+      kind: z.literal('schedule'),
+      days: z.array(z.number().int().min(1).max(7)).min(1).max(7).optional(),
+      from: Time.optional(),
+      to: Time.optional(),
+      timeZone: z
+        .string()
+        .min(1)
+        .max(64)
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'an IANA time zone such as Europe/Amsterdam')
+        .default('Europe/Amsterdam'),
+    })
+    .refine((p) => p.from === undefined || p.to === undefined || p.from !== p.to, {
+      message:
+        'from and to must differ (leave both out for all day; from after to is an overnight window such as 22:00–02:00)',
+      path: ['to'],
+    }),
   test: (p, ctx) => {
     const { day, minute } = localDayAndMinute(ctx.at, p.timeZone);
     const onDay = (d: number) => !p.days || p.days.includes(d);
     const from = p.from === undefined ? undefined : minutesOf(p.from);
     const to = p.to === undefined ? undefined : minutesOf(p.to);
-    if (from !== undefined && to !== undefined && from > to) return (onDay(day) && minute >= from) || (onDay(dayBefore(day)) && minute < to);
+    if (from !== undefined && to !== undefined && from > to)
+      return (onDay(day) && minute >= from) || (onDay(dayBefore(day)) && minute < to);
     return onDay(day) && (from === undefined || minute >= from) && (to === undefined || minute < to);
   },
   // Midnight turns the answer when the day matters, or when only one of from/to is given (from 20:00 ends at midnight;
   // until 06:00 starts there). With both, midnight lies outside a daytime window and inside an overnight one.
-  nextEdge: (p, after) => nextLocalEdge(after, p.timeZone, [
-    ...(p.days || (p.from === undefined) !== (p.to === undefined) ? [0] : []),
-    ...[p.from, p.to].filter((t): t is string => t !== undefined).map(minutesOf),
-  ]),
-  describe: (p) => [p.days ? `on ${p.days.map((d) => DAY_NAMES[d]).join('/')}` : '', p.from || p.to ? `${p.from ?? '00:00'}–${p.to ?? '24:00'}` : ''].filter(Boolean).join(' '),
+  nextEdge: (p, after) =>
+    nextLocalEdge(after, p.timeZone, [
+      ...(p.days || (p.from === undefined) !== (p.to === undefined) ? [0] : []),
+      ...[p.from, p.to].filter((t): t is string => t !== undefined).map(minutesOf),
+    ]),
+  describe: (p) =>
+    [
+      p.days ? `on ${p.days.map((d) => DAY_NAMES[d]).join('/')}` : '',
+      p.from || p.to ? `${p.from ?? '00:00'}–${p.to ?? '24:00'}` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
 });

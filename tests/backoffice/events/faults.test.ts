@@ -1,10 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createReadModel, setPrice, setStockCount, upsertPriceList, verifyReadModel } from '../../../backoffice-layer/index.js';
+import {
+  createReadModel,
+  setPrice,
+  setStockCount,
+  upsertPriceList,
+  verifyReadModel,
+} from '../../../backoffice-layer/index.js';
 import { runWrite } from '../../../shared/index.js';
 import { flushRedisPrefix } from '../../support/test-context.js';
-import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  createBackofficeTestContext,
+  testProduct,
+  until,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 
 // F1 and F2 (QUALITY.md): real worker child processes (tests/support/worker-process.ts) against this file's database.
 
@@ -12,17 +23,29 @@ describe('faults', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
-    await sql`CREATE TABLE test_effects (id bigserial PRIMARY KEY, event_id uuid NOT NULL)`.execute(ctx.deps.db);
+    await sql`CREATE TABLE test_effects (id bigserial PRIMARY KEY, event_id uuid NOT NULL)`.execute(
+      ctx.deps.db,
+    );
   });
-  afterAll(async () => { await ctx.close(); });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   const startWorker = (): { child: ChildProcess; ready: Promise<void> } => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/worker-process.ts'], {
-      env: { ...process.env, DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix, LOG_LEVEL: 'silent' },
+      env: {
+        ...process.env,
+        DATABASE_URL: ctx.databaseUrl,
+        REDIS_URL: ctx.redisUrl,
+        OMNIHUB_REDIS_PREFIX: ctx.redisPrefix,
+        LOG_LEVEL: 'silent',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const ready = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('worker ready')) resolve(); });
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('worker ready')) resolve();
+      });
       child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
     });
     ready.catch(() => undefined);
@@ -37,15 +60,36 @@ describe('faults', () => {
   const givenWarehouse = async () => {
     await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
     await runWrite(ctx.deps, async (w) => {
-      w.atRevision(async (tx, revision) => { await tx.insertInto('locations').values({ id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true, revision, createdAt: w.now, updatedAt: w.now }).onConflict((oc) => oc.column('id').doNothing()).execute(); });
-      w.emit({ type: 'location.changed', aggregateType: 'location', aggregateId: 'wh-1', payload: { location: { id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true } } });
+      w.atRevision(async (tx, revision) => {
+        await tx
+          .insertInto('locations')
+          .values({
+            id: 'wh-1',
+            name: 'Warehouse',
+            kind: 'WAREHOUSE',
+            fulfilsOnline: true,
+            revision,
+            createdAt: w.now,
+            updatedAt: w.now,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+      });
+      w.emit({
+        type: 'location.changed',
+        aggregateType: 'location',
+        aggregateId: 'wh-1',
+        payload: { location: { id: 'wh-1', name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true } },
+      });
     });
     for (let i = 0; i < 15; i++) await testProduct(ctx, `F1-${i}`);
   };
   const everyEventOnce = async (): Promise<{ events: number; effects: number; duplicates: number }> => {
     const r = await sql<{ events: number; effects: number; duplicates: number }>`
       SELECT (SELECT count(*) FROM outbox)::int AS events, (SELECT count(*) FROM test_effects)::int AS effects,
-             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id HAVING count(*) > 1) d)::int AS duplicates`.execute(ctx.deps.db);
+             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id HAVING count(*) > 1) d)::int AS duplicates`.execute(
+      ctx.deps.db,
+    );
     return r.rows[0]!;
   };
 
@@ -58,19 +102,38 @@ describe('faults', () => {
     let last = -1;
     let progressAt = Date.now();
     const started = Date.now();
-    await until(async () => {
-      const s = await everyEventOnce();
-      if (s.effects !== last) { last = s.effects; progressAt = Date.now(); }
-      if (s.effects >= s.events) return true;
-      if (Date.now() - progressAt > 15_000 || Date.now() - started > 90_000) throw new Error(`timed out waiting for ${what} (${s.effects} of ${s.events} applied, none for ${Math.round((Date.now() - progressAt) / 1000)} s)`);
-      return false;
-    }, 95_000, what).catch(async (e: unknown) => {
-      const stuck = await sql<{ id: string; publishedAt: Date | null }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
-      const states = await Promise.all(stuck.rows.map(async (r) => {
-        const job = await ctx.deps.queues.events.getJob(r.id);
-        return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} failed=${job?.failedReason ?? '-'}`;
-      }));
-      throw new Error(`${(e as Error).message}; stuck: ${states.join(' | ')}; worker alive=${worker.exitCode === null}`);
+    await until(
+      async () => {
+        const s = await everyEventOnce();
+        if (s.effects !== last) {
+          last = s.effects;
+          progressAt = Date.now();
+        }
+        if (s.effects >= s.events) return true;
+        if (Date.now() - progressAt > 15_000 || Date.now() - started > 90_000)
+          throw new Error(
+            `timed out waiting for ${what} (${s.effects} of ${s.events} applied, none for ${Math.round((Date.now() - progressAt) / 1000)} s)`,
+          );
+        return false;
+      },
+      95_000,
+      what,
+    ).catch(async (e: unknown) => {
+      const stuck = await sql<{
+        id: string;
+        publishedAt: Date | null;
+      }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(
+        ctx.deps.db,
+      );
+      const states = await Promise.all(
+        stuck.rows.map(async (r) => {
+          const job = await ctx.deps.queues.events.getJob(r.id);
+          return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} failed=${job?.failedReason ?? '-'}`;
+        }),
+      );
+      throw new Error(
+        `${(e as Error).message}; stuck: ${states.join(' | ')}; worker alive=${worker.exitCode === null}`,
+      );
     });
   };
 
@@ -105,7 +168,11 @@ describe('faults', () => {
       const s = await everyEventOnce();
       expect(s.duplicates).toBe(0);
       expect(s.effects).toBe(s.events);
-      await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 10_000, 'read model equal to a rebuild');
+      await until(
+        async () => (await verifyReadModel(ctx.deps)).length === 0,
+        10_000,
+        'read model equal to a rebuild',
+      );
     } finally {
       await kill(last.child);
     }
@@ -122,7 +189,8 @@ describe('faults', () => {
       const errors: unknown[] = [];
       const writer = (async () => {
         for (let i = 0; writing; i++) {
-          lastRevision = (await setStockCount(ctx.deps, `F1-${i % 15}`, 'wh-1', { onHand: 100 + i })).revision;
+          lastRevision = (await setStockCount(ctx.deps, `F1-${i % 15}`, 'wh-1', { onHand: 100 + i }))
+            .revision;
           await new Promise((r) => setTimeout(r, 4)); // ≈ 200 events/s at most: drained within the test's time
         }
       })();
@@ -132,7 +200,9 @@ describe('faults', () => {
           try {
             const snap = await rm.getSnapshot(['F1-1', 'F1-2'], { minRevision: min });
             if (snap.revision < min) errors.push(new Error(`answered ${snap.revision} < ${min}`));
-          } catch (e) { errors.push(e); }
+          } catch (e) {
+            errors.push(e);
+          }
           await new Promise((r) => setImmediate(r)); // answers from memory resolve without I/O: let the writer run
         }
       })();
@@ -144,7 +214,11 @@ describe('faults', () => {
       expect(errors).toEqual([]);
       await untilEveryEventApplied('every event applied after the flush', w.child);
       expect((await everyEventOnce()).duplicates).toBe(0);
-      await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'read model equal to a rebuild');
+      await until(
+        async () => (await verifyReadModel(ctx.deps)).length === 0,
+        15_000,
+        'read model equal to a rebuild',
+      );
       const snap = await rm.getSnapshot(['F1-1'], { minRevision: lastRevision });
       expect(snap.revision).toBeGreaterThanOrEqual(lastRevision);
     } finally {

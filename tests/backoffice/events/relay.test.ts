@@ -6,25 +6,48 @@ import { createBackofficeTestContext, until, type BackofficeTestContext } from '
 
 describe('outbox relay without NOTIFY', () => {
   let ctx: BackofficeTestContext;
-  beforeAll(async () => { ctx = await createBackofficeTestContext(); });
-  afterAll(async () => { await ctx.close(); });
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   const published = async (id: string) =>
-    (await ctx.deps.db.selectFrom('outbox').select('publishedAt').where('id', '=', id).executeTakeFirstOrThrow()).publishedAt !== null;
+    (
+      await ctx.deps.db
+        .selectFrom('outbox')
+        .select('publishedAt')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).publishedAt !== null;
   /** An outbox row committed without the NOTIFY that runWrite sends: only polling can find it. */
   const silentEvent = async (sku: string): Promise<string> => {
     const id = randomUUID();
     await sql`INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
-              VALUES (${id}, nextval('revision_seq'), 'test.silent', 'test', ${sku}, '{}'::jsonb, now())`.execute(ctx.deps.db);
+              VALUES (${id}, nextval('revision_seq'), 'test.silent', 'test', ${sku}, '{}'::jsonb, now())`.execute(
+      ctx.deps.db,
+    );
     return id;
   };
 
   it('publishes in position order, and polling finds events no NOTIFY announced', async () => {
-    for (let i = 0; i < 12; i++) await upsertProduct(ctx.deps, `POS-${i}`, { name: `P ${i}`, category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+    for (let i = 0; i < 12; i++)
+      await upsertProduct(ctx.deps, `POS-${i}`, {
+        name: `P ${i}`,
+        category: 'c',
+        vatRate: 21,
+        attributes: {},
+        status: 'ACTIVE',
+      });
     const relay = await startOutboxRelay(ctx.deps, { pollMs: 150, batchSize: 5 });
     try {
       await relay.drain();
-      const outbox = await ctx.deps.db.selectFrom('outbox').select(['id', 'publishedAt']).orderBy('position').execute();
+      const outbox = await ctx.deps.db
+        .selectFrom('outbox')
+        .select(['id', 'publishedAt'])
+        .orderBy('position')
+        .execute();
       expect(outbox.every((o) => o.publishedAt !== null)).toBe(true);
       // Oldest first in the wait list is the order a worker takes them.
       const waiting = await ctx.deps.queues.events.getJobs(['waiting'], 0, 100, true);
@@ -43,13 +66,38 @@ describe('outbox relay without NOTIFY', () => {
     try {
       const killed = await sql<{ pid: number }>`
         SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`.execute(ctx.deps.db);
+        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`.execute(
+        ctx.deps.db,
+      );
       expect(killed.rows).toHaveLength(1);
       // Reconnects within about a second — on a new backend, not the one still ending — then NOTIFY wakes it again
       // (the poll interval is a minute).
-      await until(async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> ${killed.rows[0]!.pid}`.execute(ctx.deps.db)).rows[0]!.n === 1, 5000, 'LISTEN again');
-      const rev = (await upsertProduct(ctx.deps, 'AFTER-KILL', { name: 'After', category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' })).revision;
-      const row = await ctx.deps.db.selectFrom('outbox').select('id').where('revision', '=', rev).executeTakeFirstOrThrow();
+      await until(
+        async () =>
+          (
+            await sql<{
+              n: number;
+            }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> ${killed.rows[0]!.pid}`.execute(
+              ctx.deps.db,
+            )
+          ).rows[0]!.n === 1,
+        5000,
+        'LISTEN again',
+      );
+      const rev = (
+        await upsertProduct(ctx.deps, 'AFTER-KILL', {
+          name: 'After',
+          category: 'c',
+          vatRate: 21,
+          attributes: {},
+          status: 'ACTIVE',
+        })
+      ).revision;
+      const row = await ctx.deps.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('revision', '=', rev)
+        .executeTakeFirstOrThrow();
       // Well under the minute-long poll: only NOTIFY can have woken it (10 s leaves room for a loaded machine).
       await until(() => published(row.id), 10_000, 'publication after reconnect');
     } finally {

@@ -15,12 +15,21 @@ describe('inferImportType', () => {
   it('guesses kind and format from the name, and takes them when given', () => {
     expect(inferImportType('stock-2026-11.csv', {})).toEqual({ kind: 'stock', format: 'csv' });
     expect(inferImportType('feed.jsonl', { kind: 'prices' })).toEqual({ kind: 'prices', format: 'ndjson' });
-    expect(inferImportType('feed.txt', { kind: 'products', format: 'csv' })).toEqual({ kind: 'products', format: 'csv' });
+    expect(inferImportType('feed.txt', { kind: 'products', format: 'csv' })).toEqual({
+      kind: 'products',
+      format: 'csv',
+    });
   });
 
   it('names the valid kinds and formats when a given one is not', () => {
-    expect(refusal('prices.csv', { kind: 'pricez' })).toBe('--kind pricez is not a kind of import: use products, prices, stock');
-    expect(refusal('prices.csv', { format: 'xlsx' })).toBe('--format xlsx is not a format: use ndjson or csv');
-    expect(refusal('feed.csv', {})).toMatch(/Cannot tell what feed\.csv holds: .*--kind products\|prices\|stock/);
+    expect(refusal('prices.csv', { kind: 'pricez' })).toBe(
+      '--kind pricez is not a kind of import: use products, prices, stock',
+    );
+    expect(refusal('prices.csv', { format: 'xlsx' })).toBe(
+      '--format xlsx is not a format: use ndjson or csv',
+    );
+    expect(refusal('feed.csv', {})).toMatch(
+      /Cannot tell what feed\.csv holds: .*--kind products\|prices\|stock/,
+    );
   });
 });

@@ -1,13 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  applyEvent, createReadModel, readModelConsumer, readModelKeys, rebuildReadModel, toEnvelope, upsertProduct, type ReadModelChange,
+  applyEvent,
+  createReadModel,
+  readModelConsumer,
+  readModelKeys,
+  rebuildReadModel,
+  toEnvelope,
+  upsertProduct,
+  type ReadModelChange,
 } from '../../../backoffice-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('read model: in-process caches on several API nodes', () => {
   let ctx: BackofficeTestContext;
-  beforeAll(async () => { ctx = await createBackofficeTestContext(); });
-  afterAll(async () => { await ctx.close(); });
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   /** What the event worker does, in outbox order: applies every event to the read-model consumer (once each). */
   const applyAll = async (): Promise<string[][]> => {
@@ -20,12 +31,27 @@ describe('read model: in-process caches on several API nodes', () => {
     }
     return out;
   };
-  const nextNotice = (rm: Awaited<ReturnType<typeof createReadModel>>, sku: string): Promise<ReadModelChange> => new Promise((resolve) => {
-    const off = rm.onChange((c) => { if (c.skus?.includes(sku)) { off(); resolve(c); } });
-  });
+  const nextNotice = (
+    rm: Awaited<ReturnType<typeof createReadModel>>,
+    sku: string,
+  ): Promise<ReadModelChange> =>
+    new Promise((resolve) => {
+      const off = rm.onChange((c) => {
+        if (c.skus?.includes(sku)) {
+          off();
+          resolve(c);
+        }
+      });
+    });
 
   it('serves from memory, and one change notice drops the stale entry on every node at once', async () => {
-    const first = await upsertProduct(ctx.deps, 'INV-1', { name: 'Old name', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+    const first = await upsertProduct(ctx.deps, 'INV-1', {
+      name: 'Old name',
+      category: 'coats',
+      vatRate: 21,
+      attributes: {},
+      status: 'ACTIVE',
+    });
     await rebuildReadModel(ctx.deps);
     await applyAll();
     const a = await createReadModel(ctx.deps, { waitMs: 1000 });
@@ -40,12 +66,22 @@ describe('read model: in-process caches on several API nodes', () => {
       // Change Redis behind the nodes' backs (no notice): both keep answering from memory, proving the cache is used.
       const key = readModelKeys(ctx.redisPrefix).product('INV-1');
       const stored = JSON.parse((await ctx.deps.redis.get(key))!) as { rev: number; v: { name: string } };
-      await ctx.deps.redis.set(key, JSON.stringify({ rev: stored.rev, v: { ...stored.v, name: 'Not announced' } }));
-      for (const rm of [a, b]) expect((await rm.getSnapshot(['INV-1'])).skus.get('INV-1')?.product.name).toBe('Old name');
+      await ctx.deps.redis.set(
+        key,
+        JSON.stringify({ rev: stored.rev, v: { ...stored.v, name: 'Not announced' } }),
+      );
+      for (const rm of [a, b])
+        expect((await rm.getSnapshot(['INV-1'])).skus.get('INV-1')?.product.name).toBe('Old name');
       await ctx.deps.redis.set(key, JSON.stringify(stored));
 
       // A real change, applied by the read-model consumer: its notice reaches both nodes, which drop the entry.
-      const second = await upsertProduct(ctx.deps, 'INV-1', { name: 'New name', category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+      const second = await upsertProduct(ctx.deps, 'INV-1', {
+        name: 'New name',
+        category: 'coats',
+        vatRate: 21,
+        attributes: {},
+        status: 'ACTIVE',
+      });
       const noticed = Promise.all([nextNotice(a, 'INV-1'), nextNotice(b, 'INV-1')]);
       // Only the new event is applied now; the earlier ones were applied before.
       const applied = await applyAll();

@@ -3,11 +3,25 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import {
-  createReadModel, readModelKeys, rebuildReadModel, ReadModelRebuildInterrupted, setPrice, setStockCount, startReadModelMaintenance,
-  upsertLocation, upsertPriceList, verifyReadModel, type ReadModel,
+  createReadModel,
+  readModelKeys,
+  rebuildReadModel,
+  ReadModelRebuildInterrupted,
+  setPrice,
+  setStockCount,
+  startReadModelMaintenance,
+  upsertLocation,
+  upsertPriceList,
+  verifyReadModel,
+  type ReadModel,
 } from '../../../backoffice-layer/index.js';
 import { createDatabase, currentRevision, type Logger } from '../../../shared/index.js';
-import { createBackofficeTestContext, testProduct, until, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  createBackofficeTestContext,
+  testProduct,
+  until,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 import { dropDatabase, dumpAndRestore, restoreInto } from '../../support/dump.js';
 import { flushRedisPrefix } from '../../support/test-context.js';
 
@@ -15,13 +29,24 @@ import { flushRedisPrefix } from '../../support/test-context.js';
 
 const SKU = 'SRC-COAT-M';
 const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined); });
-afterAll(async () => { for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined); });
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
 
 /** A logger that keeps what it writes, to see what the hub said. */
 function recordingLogger(): { logger: Logger; lines: () => Array<{ level: number; msg: string }> } {
   const lines: string[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(s); } });
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (s: string) => {
+        lines.push(s);
+      },
+    },
+  );
   return { logger, lines: () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }) };
 }
 
@@ -49,12 +74,21 @@ async function reader(ctx: BackofficeTestContext): Promise<ReadModel> {
 const answer = async (rm: ReadModel, minRevision?: number) => {
   const s = await rm.getSnapshot([SKU], { minRevision });
   const view = s.skus.get(SKU);
-  return { source: s.source, revision: s.revision, amount: view?.prices[0]?.amount ?? null, onHand: view?.stock[0]?.onHand ?? null };
+  return {
+    source: s.source,
+    revision: s.revision,
+    amount: view?.prices[0]?.amount ?? null,
+    onHand: view?.stock[0]?.onHand ?? null,
+  };
 };
 
 /** The answer once the reader serves the rebuilt model again (a reader learns of a rebuild by a notice, or at its next fetch). */
 const fromReadModel = async (rm: ReadModel) => {
-  await until(async () => (await answer(rm)).source === 'read-model', 5000, 'answers from the rebuilt read model');
+  await until(
+    async () => (await answer(rm)).source === 'read-model',
+    5000,
+    'answers from the rebuilt read model',
+  );
   return answer(rm);
 };
 
@@ -72,7 +106,12 @@ describe('read model: belongs to the database it was built from', () => {
     for (let i = 0; i < 30; i++) await setStockCount(old.deps, SKU, 'ams-01', { onHand: 8 + i });
     const built = await rebuildReadModel(old.deps);
     const oldReader = await reader(old);
-    expect(await answer(oldReader)).toEqual({ source: 'read-model', revision: built.revision, amount: 2795, onHand: 37 });
+    expect(await answer(oldReader)).toEqual({
+      source: 'read-model',
+      revision: built.revision,
+      amount: 2795,
+      onHand: 37,
+    });
 
     // Another database (rm -rf .omnihub && npm start), same Redis and prefix; its revisions are far behind.
     const fresh = await hub(prefix);
@@ -81,11 +120,19 @@ describe('read model: belongs to the database it was built from', () => {
     const freshReader = await reader(fresh);
     // Before any worker ran: the other database's state is not served, not even at a revision it claims.
     expect(await answer(freshReader)).toMatchObject({ source: 'database', amount: 2595, onHand: 3 });
-    expect(await answer(freshReader, freshRevision)).toMatchObject({ source: 'database', revision: freshRevision, amount: 2595 });
+    expect(await answer(freshReader, freshRevision)).toMatchObject({
+      source: 'database',
+      revision: freshRevision,
+      amount: 2595,
+    });
 
     const log = recordingLogger();
     maintain(fresh, log.logger);
-    await until(async () => (await verifyReadModel(fresh.deps)).length === 0, 15_000, 'the read model rebuilt from the fresh database');
+    await until(
+      async () => (await verifyReadModel(fresh.deps)).length === 0,
+      15_000,
+      'the read model rebuilt from the fresh database',
+    );
     expect(log.lines().some((l) => l.level >= 50 && /another database/.test(l.msg))).toBe(true);
     const now = await fromReadModel(freshReader);
     expect(now).toMatchObject({ source: 'read-model', amount: 2595, onHand: 3 });
@@ -108,12 +155,19 @@ describe('read model: belongs to the database it was built from', () => {
     await setPrice(live.deps, 'base', SKU, { amount: 3295, minQuantity: 1 });
     for (let i = 0; i < 10; i++) await setStockCount(live.deps, SKU, 'ams-01', { onHand: 20 + i });
     const built = await rebuildReadModel(live.deps);
-    expect(await answer(await reader(live))).toMatchObject({ source: 'read-model', amount: 3295, onHand: 29 });
+    expect(await answer(await reader(live))).toMatchObject({
+      source: 'read-model',
+      amount: 3295,
+      onHand: 29,
+    });
 
     // The database is lost and the backup restored; the hub comes back on it with the same Redis.
     const handle = createDatabase(backup.databaseUrl, { max: 4 });
     cleanups.push(() => handle.close());
-    const restored: BackofficeTestContext = { ...live, deps: { ...live.deps, db: handle.db, pool: handle.pool } };
+    const restored: BackofficeTestContext = {
+      ...live,
+      deps: { ...live.deps, db: handle.db, pool: handle.pool },
+    };
     const restoredRevision = await currentRevision(handle.db);
     expect(restoredRevision).toBeLessThan(built.revision);
     const rm = await reader(restored);
@@ -121,7 +175,11 @@ describe('read model: belongs to the database it was built from', () => {
 
     const log = recordingLogger();
     maintain(restored, log.logger);
-    await until(async () => (await verifyReadModel(restored.deps)).length === 0, 15_000, 'the read model rebuilt from the restored database');
+    await until(
+      async () => (await verifyReadModel(restored.deps)).length === 0,
+      15_000,
+      'the read model rebuilt from the restored database',
+    );
     expect(log.lines().some((l) => l.level >= 50)).toBe(true);
     const now = await fromReadModel(rm);
     expect(now).toMatchObject({ source: 'read-model', amount: 2795, onHand: 7 });
@@ -137,7 +195,11 @@ describe('read model: belongs to the database it was built from', () => {
     await setStockCount(live.deps, SKU, 'ams-01', { onHand: 1111 });
     await setPrice(live.deps, 'base', SKU, { amount: 7777, minQuantity: 1 });
     const built = await rebuildReadModel(live.deps);
-    expect(await answer(await reader(live))).toMatchObject({ source: 'read-model', amount: 7777, onHand: 1111 });
+    expect(await answer(await reader(live))).toMatchObject({
+      source: 'read-model',
+      amount: 7777,
+      onHand: 1111,
+    });
 
     // The backup goes back into the same database (same identity), and traffic writes past the model's revision again.
     await restoreInto(backup.databaseUrl, live.databaseUrl);
@@ -149,7 +211,13 @@ describe('read model: belongs to the database it was built from', () => {
 
     const log = recordingLogger();
     maintain(live, log.logger);
-    await until(async () => (await verifyReadModel(live.deps)).length === 0 && (await live.deps.redis.get(readModelKeys(prefix).built)) !== null, 15_000, 'the read model rebuilt');
+    await until(
+      async () =>
+        (await verifyReadModel(live.deps)).length === 0 &&
+        (await live.deps.redis.get(readModelKeys(prefix).built)) !== null,
+      15_000,
+      'the read model rebuilt',
+    );
     expect(log.lines().some((l) => l.level >= 50 && /does not hold/.test(l.msg))).toBe(true);
     expect(await fromReadModel(rm)).toMatchObject({ source: 'read-model', amount: 8995, onHand: 3 });
   });
@@ -165,7 +233,13 @@ describe('read model: belongs to the database it was built from', () => {
     expect(await answer(rm)).toMatchObject({ source: 'database', revision: built.revision });
     const log = recordingLogger();
     maintain(ctx, log.logger);
-    await until(async () => (await ctx.deps.redis.get(readModelKeys(ctx.redisPrefix).built)) !== null && (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'the rebuilt read model');
+    await until(
+      async () =>
+        (await ctx.deps.redis.get(readModelKeys(ctx.redisPrefix).built)) !== null &&
+        (await verifyReadModel(ctx.deps)).length === 0,
+      15_000,
+      'the rebuilt read model',
+    );
     expect(log.lines().some((l) => l.level >= 50 && /ahead of its database/.test(l.msg))).toBe(true);
     const now = await fromReadModel(rm);
     expect(now).toMatchObject({ source: 'read-model', amount: 2795 });
@@ -176,16 +250,26 @@ describe('read model: belongs to the database it was built from', () => {
     const ctx = await hub(`t${randomBytes(5).toString('hex')}`);
     await givenCoat(ctx, 2795, 7);
     await sql`INSERT INTO products (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
-      SELECT 'SRC-BULK-' || i, 'Bulk', 'coats', '{}', 2100, 'ACTIVE', 1, now(), now() FROM generate_series(1, 600) i`.execute(ctx.deps.db);
+      SELECT 'SRC-BULK-' || i, 'Bulk', 'coats', '{}', 2100, 'ACTIVE', 1, now(), now() FROM generate_series(1, 600) i`.execute(
+      ctx.deps.db,
+    );
     const keys = readModelKeys(ctx.redisPrefix);
     const rebuilding = rebuildReadModel(ctx.deps, [], { pageSize: 5 });
-    await until(async () => (await ctx.deps.redis.exists(keys.product('SRC-BULK-1'))) === 1, 10_000, 'the rebuild under way');
+    await until(
+      async () => (await ctx.deps.redis.exists(keys.product('SRC-BULK-1'))) === 1,
+      10_000,
+      'the rebuild under way',
+    );
     await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix);
     await expect(rebuilding).rejects.toBeInstanceOf(ReadModelRebuildInterrupted);
     expect(await ctx.deps.redis.get(keys.built)).toBeNull();
     expect(await verifyReadModel(ctx.deps)).toMatchObject([{ facet: 'source', actual: null }]);
 
     maintain(ctx, recordingLogger().logger);
-    await until(async () => (await verifyReadModel(ctx.deps)).length === 0, 15_000, 'the read model whole again');
+    await until(
+      async () => (await verifyReadModel(ctx.deps)).length === 0,
+      15_000,
+      'the read model whole again',
+    );
   });
 });

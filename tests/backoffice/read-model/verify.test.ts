@@ -1,11 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { applyEvent, readModelConsumer, rebuildReadModel, toEnvelope, verifyReadModel } from '../../../backoffice-layer/index.js';
-import { createBackofficeTestContext, testProduct, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  applyEvent,
+  readModelConsumer,
+  rebuildReadModel,
+  toEnvelope,
+  verifyReadModel,
+} from '../../../backoffice-layer/index.js';
+import {
+  createBackofficeTestContext,
+  testProduct,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 
 describe('verifyReadModel compares what readers are served', () => {
   let ctx: BackofficeTestContext;
-  beforeAll(async () => { ctx = await createBackofficeTestContext(); });
-  afterAll(async () => { await ctx.close(); });
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   it('a product with no price yet is not a difference (no prices facet is served as no prices); a wrong one is', async () => {
     await rebuildReadModel(ctx.deps);
@@ -15,7 +29,11 @@ describe('verifyReadModel compares what readers are served', () => {
       await applyEvent(ctx.deps.db, [consumer], toEnvelope(row), new Date());
     }
     expect(await verifyReadModel(ctx.deps)).toEqual([]);
-    await ctx.deps.db.updateTable('products').set({ name: 'Changed behind the hub' }).where('sku', '=', 'VER-NO-PRICE').execute();
+    await ctx.deps.db
+      .updateTable('products')
+      .set({ name: 'Changed behind the hub' })
+      .where('sku', '=', 'VER-NO-PRICE')
+      .execute();
     expect(await verifyReadModel(ctx.deps)).toMatchObject([{ sku: 'VER-NO-PRICE', facet: 'product' }]);
   });
 });

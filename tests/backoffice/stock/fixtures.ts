@@ -2,9 +2,26 @@ import { upsertLocation, upsertProduct, setStockCount } from '../../../backoffic
 import type { BackofficeTestContext } from '../../support/backoffice.js';
 
 /** A small catalogue: SKUs and locations, with optional opening stock. */
-export async function givenCatalogue(ctx: BackofficeTestContext, skus: string[], locations: string[], stock: Record<string, number> = {}): Promise<void> {
-  for (const sku of skus) await upsertProduct(ctx.deps, sku, { name: `Product ${sku}`, category: 'coats', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-  for (const id of locations) await upsertLocation(ctx.deps, id, { name: `Location ${id}`, kind: id.startsWith('wh') ? 'WAREHOUSE' : 'STORE', fulfilsOnline: id.startsWith('wh') });
+export async function givenCatalogue(
+  ctx: BackofficeTestContext,
+  skus: string[],
+  locations: string[],
+  stock: Record<string, number> = {},
+): Promise<void> {
+  for (const sku of skus)
+    await upsertProduct(ctx.deps, sku, {
+      name: `Product ${sku}`,
+      category: 'coats',
+      vatRate: 21,
+      attributes: {},
+      status: 'ACTIVE',
+    });
+  for (const id of locations)
+    await upsertLocation(ctx.deps, id, {
+      name: `Location ${id}`,
+      kind: id.startsWith('wh') ? 'WAREHOUSE' : 'STORE',
+      fulfilsOnline: id.startsWith('wh'),
+    });
   for (const [key, onHand] of Object.entries(stock)) {
     const [sku, locationId] = key.split('@') as [string, string];
     await setStockCount(ctx.deps, sku, locationId, { onHand });
@@ -12,15 +29,34 @@ export async function givenCatalogue(ctx: BackofficeTestContext, skus: string[],
 }
 
 /** A level's current values (zeros when it does not exist yet). */
-export async function level(ctx: BackofficeTestContext, sku: string, locationId: string): Promise<{ onHand: number; reserved: number; safetyStock: number }> {
-  const row = await ctx.deps.db.selectFrom('stockLevels').select(['onHand', 'reserved', 'safetyStock']).where('sku', '=', sku).where('locationId', '=', locationId).executeTakeFirst();
+export async function level(
+  ctx: BackofficeTestContext,
+  sku: string,
+  locationId: string,
+): Promise<{ onHand: number; reserved: number; safetyStock: number }> {
+  const row = await ctx.deps.db
+    .selectFrom('stockLevels')
+    .select(['onHand', 'reserved', 'safetyStock'])
+    .where('sku', '=', sku)
+    .where('locationId', '=', locationId)
+    .executeTakeFirst();
   return row ?? { onHand: 0, reserved: 0, safetyStock: 0 };
 }
 
 /** Sum of the units of ACTIVE reservations on one level: must always equal its `reserved`. */
-export async function liveReserved(ctx: BackofficeTestContext, sku: string, locationId: string): Promise<number> {
-  const r = await ctx.deps.db.selectFrom('reservationLines').innerJoin('reservations', 'reservations.id', 'reservationLines.reservationId')
-    .select((eb) => eb.fn.sum<number>('quantity').as('n')).where('status', '=', 'ACTIVE').where('sku', '=', sku).where('locationId', '=', locationId).executeTakeFirstOrThrow();
+export async function liveReserved(
+  ctx: BackofficeTestContext,
+  sku: string,
+  locationId: string,
+): Promise<number> {
+  const r = await ctx.deps.db
+    .selectFrom('reservationLines')
+    .innerJoin('reservations', 'reservations.id', 'reservationLines.reservationId')
+    .select((eb) => eb.fn.sum<number>('quantity').as('n'))
+    .where('status', '=', 'ACTIVE')
+    .where('sku', '=', sku)
+    .where('locationId', '=', locationId)
+    .executeTakeFirstOrThrow();
   return Number(r.n ?? 0);
 }
 

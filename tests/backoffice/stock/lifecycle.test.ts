@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  applyStockMovements, commitReservation, expireReservation, getReservation, recordStoreSale, releaseReservation, reserveStock, returnItems,
-  setStockCount, startReservationExpiryWorker, verifyStockLedger,
+  applyStockMovements,
+  commitReservation,
+  expireReservation,
+  getReservation,
+  recordStoreSale,
+  releaseReservation,
+  reserveStock,
+  returnItems,
+  setStockCount,
+  startReservationExpiryWorker,
+  verifyStockLedger,
 } from '../../../backoffice-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 import { givenCatalogue, level, seeded } from './fixtures.js';
@@ -10,43 +19,90 @@ describe('stock lifecycle', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
-    await givenCatalogue(ctx, ['COAT-M', 'COAT-L', 'SOCK-1'], ['wh-1', 'ams-01', 'utr-01'], { 'COAT-M@wh-1': 10, 'SOCK-1@ams-01': 3 });
+    await givenCatalogue(ctx, ['COAT-M', 'COAT-L', 'SOCK-1'], ['wh-1', 'ams-01', 'utr-01'], {
+      'COAT-M@wh-1': 10,
+      'SOCK-1@ams-01': 3,
+    });
   });
-  afterAll(async () => { await ctx.close(); });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   it('counts with optimistic concurrency and refuses to count below the reserved units', async () => {
     const count = await setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 4, safetyStock: 1 });
     expect(count.level).toMatchObject({ onHand: 4, safetyStock: 1, available: 3, revision: count.revision });
     const same = await setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 4 });
     expect(same).toMatchObject({ changed: false, revision: count.revision });
-    await expect(setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 5, expectedRevision: count.revision - 1 })).rejects.toMatchObject({ code: 'CONFLICT' });
-    expect((await setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 5, expectedRevision: count.revision })).level.onHand).toBe(5);
+    await expect(
+      setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 5, expectedRevision: count.revision - 1 }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(
+      (await setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 5, expectedRevision: count.revision }))
+        .level.onHand,
+    ).toBe(5);
     await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-L', locationId: 'utr-01', quantity: 2 }] }, 'hold-2');
-    await expect(setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 1 })).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(setStockCount(ctx.deps, 'NOPE', 'utr-01', { onHand: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(setStockCount(ctx.deps, 'COAT-L', 'utr-01', { onHand: 1 })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(setStockCount(ctx.deps, 'NOPE', 'utr-01', { onHand: 1 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('applies a movement batch all or nothing', async () => {
-    await expect(applyStockMovements(ctx.deps, { movements: [
-      { kind: 'RECEIPT', sku: 'COAT-M', locationId: 'ams-01', quantity: 5 },
-      { kind: 'TRANSFER', sku: 'COAT-M', from: 'wh-1', to: 'ams-01', quantity: 999 },
-    ] }, 'batch-bad')).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
+    await expect(
+      applyStockMovements(
+        ctx.deps,
+        {
+          movements: [
+            { kind: 'RECEIPT', sku: 'COAT-M', locationId: 'ams-01', quantity: 5 },
+            { kind: 'TRANSFER', sku: 'COAT-M', from: 'wh-1', to: 'ams-01', quantity: 999 },
+          ],
+        },
+        'batch-bad',
+      ),
+    ).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK' });
     expect((await level(ctx, 'COAT-M', 'ams-01')).onHand).toBe(0);
-    const ok = await applyStockMovements(ctx.deps, { movements: [
-      { kind: 'RECEIPT', sku: 'COAT-M', locationId: 'ams-01', quantity: 5 },
-      { kind: 'TRANSFER', sku: 'COAT-M', from: 'wh-1', to: 'ams-01', quantity: 2 },
-      { kind: 'ADJUSTMENT', sku: 'COAT-M', locationId: 'ams-01', delta: -1, reason: 'damaged in store' },
-    ] }, 'batch-ok');
-    expect(ok.levels.map((l) => [l.locationId, l.onHand])).toEqual([['ams-01', 6], ['wh-1', 8]]);
-    const kinds = await ctx.deps.db.selectFrom('stockMovements').select(['kind', 'onHandDelta', 'locationId']).where('revision', '=', ok.revision).orderBy('id').execute();
+    const ok = await applyStockMovements(
+      ctx.deps,
+      {
+        movements: [
+          { kind: 'RECEIPT', sku: 'COAT-M', locationId: 'ams-01', quantity: 5 },
+          { kind: 'TRANSFER', sku: 'COAT-M', from: 'wh-1', to: 'ams-01', quantity: 2 },
+          { kind: 'ADJUSTMENT', sku: 'COAT-M', locationId: 'ams-01', delta: -1, reason: 'damaged in store' },
+        ],
+      },
+      'batch-ok',
+    );
+    expect(ok.levels.map((l) => [l.locationId, l.onHand])).toEqual([
+      ['ams-01', 6],
+      ['wh-1', 8],
+    ]);
+    const kinds = await ctx.deps.db
+      .selectFrom('stockMovements')
+      .select(['kind', 'onHandDelta', 'locationId'])
+      .where('revision', '=', ok.revision)
+      .orderBy('id')
+      .execute();
     expect(kinds).toEqual([
-      { kind: 'RECEIPT', onHandDelta: 5, locationId: 'ams-01' }, { kind: 'TRANSFER_OUT', onHandDelta: -2, locationId: 'wh-1' },
-      { kind: 'TRANSFER_IN', onHandDelta: 2, locationId: 'ams-01' }, { kind: 'ADJUSTMENT', onHandDelta: -1, locationId: 'ams-01' },
+      { kind: 'RECEIPT', onHandDelta: 5, locationId: 'ams-01' },
+      { kind: 'TRANSFER_OUT', onHandDelta: -2, locationId: 'wh-1' },
+      { kind: 'TRANSFER_IN', onHandDelta: 2, locationId: 'ams-01' },
+      { kind: 'ADJUSTMENT', onHandDelta: -1, locationId: 'ams-01' },
     ]);
   });
 
   it('reserves, releases idempotently, and commits a reservation to an online order', async () => {
-    const r = await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }, { sku: 'COAT-M', locationId: 'wh-1', quantity: 2 }] }, 'cart-1');
+    const r = await reserveStock(
+      ctx.deps,
+      {
+        lines: [
+          { sku: 'COAT-M', locationId: 'wh-1', quantity: 1 },
+          { sku: 'COAT-M', locationId: 'wh-1', quantity: 2 },
+        ],
+      },
+      'cart-1',
+    );
     expect(r.reservation.lines).toEqual([{ sku: 'COAT-M', locationId: 'wh-1', quantity: 3 }]);
     expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(3);
     const released = await releaseReservation(ctx.deps, r.reservation.id);
@@ -54,32 +110,108 @@ describe('stock lifecycle', () => {
     expect((await releaseReservation(ctx.deps, r.reservation.id)).revision).toBe(released.revision);
     expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(0);
 
-    const r2 = await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2 }] }, 'cart-2');
-    await expect(commitReservation(ctx.deps, { reservationId: r2.reservation.id, currency: 'EUR', lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1, unitAmount: 100, lineAmount: 100 }] }, 'order-x')).rejects.toMatchObject({ code: 'CONFLICT' });
-    const order = await commitReservation(ctx.deps, { reservationId: r2.reservation.id, currency: 'EUR', customerRef: 'cust-1', lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2, unitAmount: 12995, lineAmount: 23391 }] }, 'order-1');
+    const r2 = await reserveStock(
+      ctx.deps,
+      { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2 }] },
+      'cart-2',
+    );
+    await expect(
+      commitReservation(
+        ctx.deps,
+        {
+          reservationId: r2.reservation.id,
+          currency: 'EUR',
+          lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1, unitAmount: 100, lineAmount: 100 }],
+        },
+        'order-x',
+      ),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    const order = await commitReservation(
+      ctx.deps,
+      {
+        reservationId: r2.reservation.id,
+        currency: 'EUR',
+        customerRef: 'cust-1',
+        lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2, unitAmount: 12995, lineAmount: 23391 }],
+      },
+      'order-1',
+    );
     expect(order.totalAmount).toBe(23391);
     expect(await level(ctx, 'COAT-M', 'wh-1')).toMatchObject({ onHand: 6, reserved: 0 });
     expect((await getReservation(ctx.deps.db, r2.reservation.id))?.status).toBe('COMMITTED');
     await expect(releaseReservation(ctx.deps, r2.reservation.id)).rejects.toMatchObject({ code: 'CONFLICT' });
-    const sale = await ctx.deps.db.selectFrom('outbox').select('payload').where('type', '=', 'sale.committed').where('revision', '=', order.revision).executeTakeFirstOrThrow();
-    expect(sale.payload).toMatchObject({ orderId: order.orderId, kind: 'ONLINE', customerRef: 'cust-1', totalAmount: 23391 });
+    const sale = await ctx.deps.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('type', '=', 'sale.committed')
+      .where('revision', '=', order.revision)
+      .executeTakeFirstOrThrow();
+    expect(sale.payload).toMatchObject({
+      orderId: order.orderId,
+      kind: 'ONLINE',
+      customerRef: 'cust-1',
+      totalAmount: 23391,
+    });
 
     // Returns: partial refunds add up to exactly what was paid.
-    const ret1 = await returnItems(ctx.deps, { orderId: order.orderId, locationId: 'ams-01', lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }] }, 'ret-1');
-    const ret2 = await returnItems(ctx.deps, { orderId: order.orderId, locationId: 'ams-01', lines: [{ sku: 'COAT-M', quantity: 1, sellable: false }] }, 'ret-2');
+    const ret1 = await returnItems(
+      ctx.deps,
+      {
+        orderId: order.orderId,
+        locationId: 'ams-01',
+        lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }],
+      },
+      'ret-1',
+    );
+    const ret2 = await returnItems(
+      ctx.deps,
+      {
+        orderId: order.orderId,
+        locationId: 'ams-01',
+        lines: [{ sku: 'COAT-M', quantity: 1, sellable: false }],
+      },
+      'ret-2',
+    );
     expect(ret1.refundAmount + ret2.refundAmount).toBe(23391);
     expect((await level(ctx, 'COAT-M', 'ams-01')).onHand).toBe(7);
-    await expect(returnItems(ctx.deps, { orderId: order.orderId, locationId: 'ams-01', lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }] }, 'ret-3')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(
+      returnItems(
+        ctx.deps,
+        {
+          orderId: order.orderId,
+          locationId: 'ams-01',
+          lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }],
+        },
+        'ret-3',
+      ),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('records a POS sale even when the books are short, raising a discrepancy instead of refusing', async () => {
-    const sale = await recordStoreSale(ctx.deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 5, unitAmount: 999 }] }, 'till-1');
+    const sale = await recordStoreSale(
+      ctx.deps,
+      { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 5, unitAmount: 999 }] },
+      'till-1',
+    );
     expect(sale).toMatchObject({ totalAmount: 4995, discrepancies: [{ sku: 'SOCK-1', shortfall: 2 }] });
     expect((await level(ctx, 'SOCK-1', 'ams-01')).onHand).toBe(0);
-    const discrepancy = await ctx.deps.db.selectFrom('outbox').select('payload').where('type', '=', 'stock.discrepancy').executeTakeFirstOrThrow();
-    expect(discrepancy.payload).toEqual({ sku: 'SOCK-1', locationId: 'ams-01', shortfall: 2, reference: sale.orderId });
+    const discrepancy = await ctx.deps.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('type', '=', 'stock.discrepancy')
+      .executeTakeFirstOrThrow();
+    expect(discrepancy.payload).toEqual({
+      sku: 'SOCK-1',
+      locationId: 'ams-01',
+      shortfall: 2,
+      reference: sale.orderId,
+    });
     // A sale where nothing was ever booked is recorded too.
-    const none = await recordStoreSale(ctx.deps, { locationId: 'utr-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 1, unitAmount: 999 }] }, 'till-2');
+    const none = await recordStoreSale(
+      ctx.deps,
+      { locationId: 'utr-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 1, unitAmount: 999 }] },
+      'till-2',
+    );
     expect(none.discrepancies).toEqual([{ sku: 'SOCK-1', shortfall: 1 }]);
     expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
   });
@@ -87,7 +219,11 @@ describe('stock lifecycle', () => {
   it('expires a reservation with the real delayed BullMQ job, once', async () => {
     const worker = await startReservationExpiryWorker(ctx.deps);
     try {
-      const r = await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }], ttlSeconds: 1 }, 'short-cart');
+      const r = await reserveStock(
+        ctx.deps,
+        { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }], ttlSeconds: 1 },
+        'short-cart',
+      );
       expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(1);
       let status = 'ACTIVE';
       for (let i = 0; i < 60 && status === 'ACTIVE'; i++) {
@@ -97,7 +233,12 @@ describe('stock lifecycle', () => {
       expect(status).toBe('EXPIRED');
       expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(0);
       expect(await expireReservation(ctx.deps, r.reservation.id)).toBe(false);
-      const releases = await ctx.deps.db.selectFrom('stockMovements').select('reason').where('reference', '=', r.reservation.id).where('kind', '=', 'RELEASE').execute();
+      const releases = await ctx.deps.db
+        .selectFrom('stockMovements')
+        .select('reason')
+        .where('reference', '=', r.reservation.id)
+        .where('kind', '=', 'RELEASE')
+        .execute();
       expect(releases).toEqual([{ reason: 'expired' }]);
     } finally {
       await worker.stop();
@@ -117,22 +258,94 @@ describe('stock lifecycle', () => {
       const q = 1 + Math.floor(rnd() * 4);
       const op = rnd();
       try {
-        if (op < 0.15) await applyStockMovements(ctx.deps, { movements: [{ kind: 'RECEIPT', sku, locationId: loc, quantity: q * 3 }] }, `w-${i}`);
-        else if (op < 0.25) await applyStockMovements(ctx.deps, { movements: [{ kind: 'ADJUSTMENT', sku, locationId: loc, delta: rnd() < 0.5 ? -q : q, reason: 'check' }] }, `w-${i}`);
-        else if (op < 0.35) await applyStockMovements(ctx.deps, { movements: [{ kind: 'TRANSFER', sku, from: loc, to: pick(locs.filter((l) => l !== loc)), quantity: q }] }, `w-${i}`);
-        else if (op < 0.42) await setStockCount(ctx.deps, sku, loc, { onHand: q * 2 + (await level(ctx, sku, loc)).reserved, safetyStock: Math.floor(rnd() * 2) });
-        else if (op < 0.62) active.push((await reserveStock(ctx.deps, { lines: [{ sku, locationId: loc, quantity: q }, { sku: pick(skus), locationId: loc, quantity: 1 }] }, `w-${i}`)).reservation.id);
-        else if (op < 0.7 && active.length) await releaseReservation(ctx.deps, active.splice(Math.floor(rnd() * active.length), 1)[0]!);
+        if (op < 0.15)
+          await applyStockMovements(
+            ctx.deps,
+            { movements: [{ kind: 'RECEIPT', sku, locationId: loc, quantity: q * 3 }] },
+            `w-${i}`,
+          );
+        else if (op < 0.25)
+          await applyStockMovements(
+            ctx.deps,
+            {
+              movements: [
+                { kind: 'ADJUSTMENT', sku, locationId: loc, delta: rnd() < 0.5 ? -q : q, reason: 'check' },
+              ],
+            },
+            `w-${i}`,
+          );
+        else if (op < 0.35)
+          await applyStockMovements(
+            ctx.deps,
+            {
+              movements: [
+                { kind: 'TRANSFER', sku, from: loc, to: pick(locs.filter((l) => l !== loc)), quantity: q },
+              ],
+            },
+            `w-${i}`,
+          );
+        else if (op < 0.42)
+          await setStockCount(ctx.deps, sku, loc, {
+            onHand: q * 2 + (await level(ctx, sku, loc)).reserved,
+            safetyStock: Math.floor(rnd() * 2),
+          });
+        else if (op < 0.62)
+          active.push(
+            (
+              await reserveStock(
+                ctx.deps,
+                {
+                  lines: [
+                    { sku, locationId: loc, quantity: q },
+                    { sku: pick(skus), locationId: loc, quantity: 1 },
+                  ],
+                },
+                `w-${i}`,
+              )
+            ).reservation.id,
+          );
+        else if (op < 0.7 && active.length)
+          await releaseReservation(ctx.deps, active.splice(Math.floor(rnd() * active.length), 1)[0]!);
         else if (op < 0.8 && active.length) {
           const id = active.splice(Math.floor(rnd() * active.length), 1)[0]!;
           const res = (await getReservation(ctx.deps.db, id))!;
-          orders.push((await commitReservation(ctx.deps, { reservationId: id, currency: 'EUR', lines: res.lines.map((l) => ({ ...l, unitAmount: 500, lineAmount: 500 * l.quantity })) }, `w-${i}`)).orderId);
-        } else if (op < 0.9) orders.push((await recordStoreSale(ctx.deps, { locationId: loc, currency: 'EUR', lines: [{ sku, quantity: q, unitAmount: 700 }] }, `w-${i}`)).orderId);
+          orders.push(
+            (
+              await commitReservation(
+                ctx.deps,
+                {
+                  reservationId: id,
+                  currency: 'EUR',
+                  lines: res.lines.map((l) => ({ ...l, unitAmount: 500, lineAmount: 500 * l.quantity })),
+                },
+                `w-${i}`,
+              )
+            ).orderId,
+          );
+        } else if (op < 0.9)
+          orders.push(
+            (
+              await recordStoreSale(
+                ctx.deps,
+                { locationId: loc, currency: 'EUR', lines: [{ sku, quantity: q, unitAmount: 700 }] },
+                `w-${i}`,
+              )
+            ).orderId,
+          );
         else if (orders.length) {
           const orderId = pick(orders);
-          const lines = await ctx.deps.db.selectFrom('orderLines').select(['sku', 'quantity', 'returnedQuantity']).where('orderId', '=', orderId).execute();
+          const lines = await ctx.deps.db
+            .selectFrom('orderLines')
+            .select(['sku', 'quantity', 'returnedQuantity'])
+            .where('orderId', '=', orderId)
+            .execute();
           const open = lines.find((l) => l.quantity > l.returnedQuantity);
-          if (open) await returnItems(ctx.deps, { orderId, locationId: loc, lines: [{ sku: open.sku, quantity: 1, sellable: rnd() < 0.7 }] }, `w-${i}`);
+          if (open)
+            await returnItems(
+              ctx.deps,
+              { orderId, locationId: loc, lines: [{ sku: open.sku, quantity: 1, sellable: rnd() < 0.7 }] },
+              `w-${i}`,
+            );
         }
       } catch (e) {
         expect(['INSUFFICIENT_STOCK', 'CONFLICT']).toContain((e as { code?: string }).code);
@@ -141,8 +354,14 @@ describe('stock lifecycle', () => {
     expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
     const levels = await ctx.deps.db.selectFrom('stockLevels').selectAll().execute();
     for (const l of levels) {
-      const live = await ctx.deps.db.selectFrom('reservationLines').innerJoin('reservations', 'reservations.id', 'reservationLines.reservationId')
-        .select((eb) => eb.fn.sum<number>('quantity').as('n')).where('status', '=', 'ACTIVE').where('sku', '=', l.sku).where('locationId', '=', l.locationId).executeTakeFirstOrThrow();
+      const live = await ctx.deps.db
+        .selectFrom('reservationLines')
+        .innerJoin('reservations', 'reservations.id', 'reservationLines.reservationId')
+        .select((eb) => eb.fn.sum<number>('quantity').as('n'))
+        .where('status', '=', 'ACTIVE')
+        .where('sku', '=', l.sku)
+        .where('locationId', '=', l.locationId)
+        .executeTakeFirstOrThrow();
       expect(l.reserved).toBe(Number(live.n ?? 0));
     }
   });

@@ -1,19 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { publishPending, reserveStock, setStockCount, upsertLocation } from '../../../backoffice-layer/index.js';
-import { enrollCustomer, eraseCustomer, exportCustomerData, getCustomer, findCustomerByIdentifier, setConsent } from '../../../journey-layer/index.js';
+import {
+  publishPending,
+  reserveStock,
+  setStockCount,
+  upsertLocation,
+} from '../../../backoffice-layer/index.js';
+import {
+  enrollCustomer,
+  eraseCustomer,
+  exportCustomerData,
+  getCustomer,
+  findCustomerByIdentifier,
+  setConsent,
+} from '../../../journey-layer/index.js';
 import { ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
-const PERSONAL = ['Carla Jansen', 'carla.jansen@example.nl', '+31687654321', 'NK55511122', 'carla-app-1', '1985-05-05'];
+const PERSONAL = [
+  'Carla Jansen',
+  'carla.jansen@example.nl',
+  '+31687654321',
+  'NK55511122',
+  'carla-app-1',
+  '1985-05-05',
+];
 
 /** Every row of every table in the database as text: what a dump would show. */
 async function everyRowAsText(ctx: BackofficeTestContext): Promise<string> {
-  const tables = await sql<{ tname: string }>`SELECT table_name AS tname FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(ctx.deps.db);
+  const tables = await sql<{
+    tname: string;
+  }>`SELECT table_name AS tname FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(
+    ctx.deps.db,
+  );
   let text = '';
   for (const { tname } of tables.rows) {
-    const rows = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.raw(`"${tname}"`)} t`.execute(ctx.deps.db);
+    const rows = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.raw(`"${tname}"`)} t`.execute(
+      ctx.deps.db,
+    );
     text += rows.rows.map((r) => `${tname}: ${r.row}`).join('\n') + '\n';
   }
   return text;
@@ -29,12 +54,20 @@ async function everyRedisValue(ctx: BackofficeTestContext): Promise<string> {
     cursor = next;
     for (const key of keys) {
       const type = await r.type(key);
-      const value = type === 'string' ? await r.get(key)
-        : type === 'hash' ? JSON.stringify(await r.hgetall(key))
-          : type === 'list' ? JSON.stringify(await r.lrange(key, 0, -1))
-            : type === 'set' ? JSON.stringify(await r.smembers(key))
-              : type === 'zset' ? JSON.stringify(await r.zrange(key, 0, -1))
-                : type === 'stream' ? JSON.stringify(await r.xrange(key, '-', '+')) : '';
+      const value =
+        type === 'string'
+          ? await r.get(key)
+          : type === 'hash'
+            ? JSON.stringify(await r.hgetall(key))
+            : type === 'list'
+              ? JSON.stringify(await r.lrange(key, 0, -1))
+              : type === 'set'
+                ? JSON.stringify(await r.smembers(key))
+                : type === 'zset'
+                  ? JSON.stringify(await r.zrange(key, 0, -1))
+                  : type === 'stream'
+                    ? JSON.stringify(await r.xrange(key, '-', '+'))
+                    : '';
       out += `${key} ${value}\n`;
     }
   } while (cursor !== '0');
@@ -49,46 +82,172 @@ describe('customer data rights', () => {
   let reservationId: string;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
-    const { customer } = await enrollCustomer(ctx.deps, { displayName: PERSONAL[0], email: PERSONAL[1], phone: PERSONAL[2], loyaltyCard: PERSONAL[3], appAccount: PERSONAL[4], consents: ['EMAIL_MARKETING', 'PERSONALISATION'], attributes: { birthday: PERSONAL[5], segments: ['vip'] } }, { channel: 'WEB', idempotencyKey: 'enrol-carla' });
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      {
+        displayName: PERSONAL[0],
+        email: PERSONAL[1],
+        phone: PERSONAL[2],
+        loyaltyCard: PERSONAL[3],
+        appAccount: PERSONAL[4],
+        consents: ['EMAIL_MARKETING', 'PERSONALISATION'],
+        attributes: { birthday: PERSONAL[5], segments: ['vip'] },
+      },
+      { channel: 'WEB', idempotencyKey: 'enrol-carla' },
+    );
     customerId = customer.id;
     await setConsent(ctx.deps, customerId, 'EMAIL_MARKETING', false, 'APP');
     // A purchase and its points, as the backoffice and loyalty ledger record them (amounts must survive erasure).
     orderId = randomUUID();
     await runWrite(ctx.deps, async (w) => {
       w.atRevision(async (tx, revision) => {
-        await tx.insertInto('products').values({ sku: 'COAT-1', name: 'Wool coat', category: 'coats', attributes: '{}', vatRateBp: 2100, status: 'ACTIVE', revision, createdAt: w.now, updatedAt: w.now }).execute();
-        await tx.insertInto('locations').values({ id: 'ams-01', name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false, revision, createdAt: w.now, updatedAt: w.now }).execute();
-        await tx.insertInto('orders').values({ id: orderId, kind: 'STORE', reservationId: null, locationId: 'ams-01', customerRef: customerId, channel: 'STORE', currency: 'EUR', totalAmount: 19995, revision, createdAt: w.now }).execute();
-        await tx.insertInto('orderLines').values({ orderId, lineNo: 1, sku: 'COAT-1', locationId: 'ams-01', quantity: 1, unitAmount: 19995, lineAmount: 19995 }).execute();
-        await tx.insertInto('loyaltyAccounts').values({ customerId, balance: 199, tier: 'BRONZE', revision, updatedAt: w.now }).execute();
-        await tx.insertInto('loyaltyLedger').values({ customerId, kind: 'EARN', points: 199, reference: orderId, reason: 'purchase', earnedAt: w.now, expiresAt: null, revision }).execute();
+        await tx
+          .insertInto('products')
+          .values({
+            sku: 'COAT-1',
+            name: 'Wool coat',
+            category: 'coats',
+            attributes: '{}',
+            vatRateBp: 2100,
+            status: 'ACTIVE',
+            revision,
+            createdAt: w.now,
+            updatedAt: w.now,
+          })
+          .execute();
+        await tx
+          .insertInto('locations')
+          .values({
+            id: 'ams-01',
+            name: 'Amsterdam',
+            kind: 'STORE',
+            fulfilsOnline: false,
+            revision,
+            createdAt: w.now,
+            updatedAt: w.now,
+          })
+          .execute();
+        await tx
+          .insertInto('orders')
+          .values({
+            id: orderId,
+            kind: 'STORE',
+            reservationId: null,
+            locationId: 'ams-01',
+            customerRef: customerId,
+            channel: 'STORE',
+            currency: 'EUR',
+            totalAmount: 19995,
+            revision,
+            createdAt: w.now,
+          })
+          .execute();
+        await tx
+          .insertInto('orderLines')
+          .values({
+            orderId,
+            lineNo: 1,
+            sku: 'COAT-1',
+            locationId: 'ams-01',
+            quantity: 1,
+            unitAmount: 19995,
+            lineAmount: 19995,
+          })
+          .execute();
+        await tx
+          .insertInto('loyaltyAccounts')
+          .values({ customerId, balance: 199, tier: 'BRONZE', revision, updatedAt: w.now })
+          .execute();
+        await tx
+          .insertInto('loyaltyLedger')
+          .values({
+            customerId,
+            kind: 'EARN',
+            points: 199,
+            reference: orderId,
+            reason: 'purchase',
+            earnedAt: w.now,
+            expiresAt: null,
+            revision,
+          })
+          .execute();
       });
-      w.emit({ type: 'sale.committed', aggregateType: 'order', aggregateId: orderId, payload: { orderId, kind: 'STORE', customerRef: customerId, locationId: 'ams-01', currency: 'EUR', totalAmount: 19995, lines: [] } });
+      w.emit({
+        type: 'sale.committed',
+        aggregateType: 'order',
+        aggregateId: orderId,
+        payload: {
+          orderId,
+          kind: 'STORE',
+          customerRef: customerId,
+          locationId: 'ams-01',
+          currency: 'EUR',
+          totalAmount: 19995,
+          lines: [],
+        },
+      });
     });
     // A hold made for her (a reservation names its customer).
     await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
     await setStockCount(ctx.deps, 'COAT-1', 'wh-1', { onHand: 3 });
-    reservationId = (await reserveStock(ctx.deps, { lines: [{ sku: 'COAT-1', locationId: 'wh-1', quantity: 1 }], customerId, channel: 'WEB' }, 'hold-carla')).reservation.id;
+    reservationId = (
+      await reserveStock(
+        ctx.deps,
+        { lines: [{ sku: 'COAT-1', locationId: 'wh-1', quantity: 1 }], customerId, channel: 'WEB' },
+        'hold-carla',
+      )
+    ).reservation.id;
     await recordAuditForTest(ctx, 'agent-7', 'customer.read', `customer:${customerId}`);
     // The sale event is relayed to BullMQ, so a job payload holds her id too.
     await publishPending(ctx.deps);
     // A Redis key the journey layer may keep per customer.
-    await ctx.deps.redis.set(`${ctx.redisPrefix}:customer:${customerId}:loyalty`, JSON.stringify({ displayName: PERSONAL[0] }));
+    await ctx.deps.redis.set(
+      `${ctx.redisPrefix}:customer:${customerId}:loyalty`,
+      JSON.stringify({ displayName: PERSONAL[0] }),
+    );
   });
-  afterAll(async () => { await ctx.close(); });
+  afterAll(async () => {
+    await ctx.close();
+  });
 
   it('exports everything held about the person as one JSON document', async () => {
-    const doc = await exportCustomerData(ctx.deps, customerId, 'agent-7') as Record<string, any>;
+    const doc = (await exportCustomerData(ctx.deps, customerId, 'agent-7')) as Record<string, any>;
     expect(doc.profile.displayName).toBe(PERSONAL[0]);
-    expect(doc.profile.identifiers.map((i: { value: string }) => i.value).sort()).toEqual([PERSONAL[1], PERSONAL[2], PERSONAL[3], PERSONAL[4]].sort());
-    expect(doc.consentHistory.map((c: { purpose: string; granted: boolean; channel: string }) => [c.purpose, c.granted, c.channel])).toEqual([
-      ['EMAIL_MARKETING', true, 'WEB'], ['PERSONALISATION', true, 'WEB'], ['EMAIL_MARKETING', false, 'APP'],
+    expect(doc.profile.identifiers.map((i: { value: string }) => i.value).sort()).toEqual(
+      [PERSONAL[1], PERSONAL[2], PERSONAL[3], PERSONAL[4]].sort(),
+    );
+    expect(
+      doc.consentHistory.map((c: { purpose: string; granted: boolean; channel: string }) => [
+        c.purpose,
+        c.granted,
+        c.channel,
+      ]),
+    ).toEqual([
+      ['EMAIL_MARKETING', true, 'WEB'],
+      ['PERSONALISATION', true, 'WEB'],
+      ['EMAIL_MARKETING', false, 'APP'],
     ]);
-    expect(doc.loyalty).toMatchObject({ balance: 199, tier: 'BRONZE', ledger: [{ kind: 'EARN', points: 199, reference: orderId }] });
-    expect(doc.orders).toEqual([expect.objectContaining({ id: orderId, totalAmount: 19995, lines: [expect.objectContaining({ sku: 'COAT-1', quantity: 1 })] })]);
+    expect(doc.loyalty).toMatchObject({
+      balance: 199,
+      tier: 'BRONZE',
+      ledger: [{ kind: 'EARN', points: 199, reference: orderId }],
+    });
+    expect(doc.orders).toEqual([
+      expect.objectContaining({
+        id: orderId,
+        totalAmount: 19995,
+        lines: [expect.objectContaining({ sku: 'COAT-1', quantity: 1 })],
+      }),
+    ]);
     expect(doc.reservations).toEqual([expect.objectContaining({ id: reservationId, status: 'ACTIVE' })]);
-    expect(doc.auditEntries).toEqual([expect.objectContaining({ actor: 'agent-7', action: 'customer.read' })]);
-    const audit = await ctx.deps.db.selectFrom('auditLog').select(['action', 'subject']).where('action', '=', 'customer.exported').execute();
+    expect(doc.auditEntries).toEqual([
+      expect.objectContaining({ actor: 'agent-7', action: 'customer.read' }),
+    ]);
+    const audit = await ctx.deps.db
+      .selectFrom('auditLog')
+      .select(['action', 'subject'])
+      .where('action', '=', 'customer.exported')
+      .execute();
     expect(audit).toEqual([{ action: 'customer.exported', subject: `customer:${customerId}` }]);
   });
 
@@ -109,18 +268,38 @@ describe('customer data rights', () => {
     for (const p of PERSONAL) expect(redisText).not.toContain(p);
     expect(redisText).not.toContain(customerId);
 
-    const order = await ctx.deps.db.selectFrom('orders').select(['totalAmount', 'customerRef']).where('id', '=', orderId).executeTakeFirstOrThrow();
+    const order = await ctx.deps.db
+      .selectFrom('orders')
+      .select(['totalAmount', 'customerRef'])
+      .where('id', '=', orderId)
+      .executeTakeFirstOrThrow();
     expect(order).toEqual({ totalAmount: 19995, customerRef: receipt.erasureId });
-    const account = await ctx.deps.db.selectFrom('loyaltyAccounts').select(['balance']).where('customerId', '=', receipt.erasureId).executeTakeFirstOrThrow();
-    const ledgerSum = await ctx.deps.db.selectFrom('loyaltyLedger').select((eb) => eb.fn.sum<number>('points').as('s')).where('customerId', '=', receipt.erasureId).executeTakeFirstOrThrow();
+    const account = await ctx.deps.db
+      .selectFrom('loyaltyAccounts')
+      .select(['balance'])
+      .where('customerId', '=', receipt.erasureId)
+      .executeTakeFirstOrThrow();
+    const ledgerSum = await ctx.deps.db
+      .selectFrom('loyaltyLedger')
+      .select((eb) => eb.fn.sum<number>('points').as('s'))
+      .where('customerId', '=', receipt.erasureId)
+      .executeTakeFirstOrThrow();
     expect(Number(ledgerSum.s)).toBe(account.balance);
 
     expect(await getCustomer(ctx.deps.db, customerId)).toBeNull();
     expect(await findCustomerByIdentifier(ctx.deps.db, 'EMAIL', PERSONAL[1]!)).toBeNull();
-    const erasedAudit = await ctx.deps.db.selectFrom('auditLog').select(['action', 'subject', 'details']).where('action', '=', 'customer.erased').executeTakeFirstOrThrow();
+    const erasedAudit = await ctx.deps.db
+      .selectFrom('auditLog')
+      .select(['action', 'subject', 'details'])
+      .where('action', '=', 'customer.erased')
+      .executeTakeFirstOrThrow();
     expect(erasedAudit.subject).toBe(`erasure:${receipt.erasureId}`);
     // The person can enrol again later as a new, unrelated profile.
-    const again = await enrollCustomer(ctx.deps, { email: PERSONAL[1] }, { channel: 'WEB', idempotencyKey: 'enrol-carla-2' });
+    const again = await enrollCustomer(
+      ctx.deps,
+      { email: PERSONAL[1] },
+      { channel: 'WEB', idempotencyKey: 'enrol-carla-2' },
+    );
     expect(again.customer.id).not.toBe(customerId);
   });
 

@@ -1,10 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  createReadModel, getStockLevels, setPrice, setStockCount, startBackofficeWorker, upsertLocation, upsertPriceList, upsertProduct, verifyReadModel,
-  type BackofficeWorker, type ReadModel,
+  createReadModel,
+  getStockLevels,
+  setPrice,
+  setStockCount,
+  startBackofficeWorker,
+  upsertLocation,
+  upsertPriceList,
+  upsertProduct,
+  verifyReadModel,
+  type BackofficeWorker,
+  type ReadModel,
 } from '../../../backoffice-layer/index.js';
-import { getPromotion, journeyReadModelFacets, journeyWorkerOptions, placeOrder, placeStoreSale, quote } from '../../../journey-layer/index.js';
-import { createBackofficeTestContext, startAdminApi, type AdminClient, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  getPromotion,
+  journeyReadModelFacets,
+  journeyWorkerOptions,
+  placeOrder,
+  placeStoreSale,
+  quote,
+} from '../../../journey-layer/index.js';
+import {
+  createBackofficeTestContext,
+  startAdminApi,
+  type AdminClient,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 
 // Issue 8 §4: a promotion budget caps the discount — the quote and the order agree — and never refuses a sale.
 describe('promotion budgets', () => {
@@ -20,7 +41,13 @@ describe('promotion budgets', () => {
     await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
     await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
     for (const sku of [SKU, 'NK-KNIT-ROLL-CAMEL-L']) {
-      await upsertProduct(ctx.deps, sku, { name: 'Coltrui', category: 'knitwear', vatRate: 21, attributes: {}, status: 'ACTIVE' });
+      await upsertProduct(ctx.deps, sku, {
+        name: 'Coltrui',
+        category: 'knitwear',
+        vatRate: 21,
+        attributes: {},
+        status: 'ACTIVE',
+      });
       await setPrice(ctx.deps, 'base', sku, { amount: 3000, minQuantity: 1 });
       await setStockCount(ctx.deps, sku, 'wh-1', { onHand: 100 });
       await setStockCount(ctx.deps, sku, 'ams-01', { onHand: 100 });
@@ -29,11 +56,22 @@ describe('promotion budgets', () => {
     rm = await createReadModel(ctx.deps, { facets: journeyReadModelFacets });
     api = await startAdminApi(ctx);
   });
-  afterAll(async () => { await api.close(); await rm.close(); await worker.stop(); await ctx.close(); });
-
-  const budgeted = (id: string, sku: string) => api.request('PUT', `/admin/v1/promotions/${id}`, {
-    rule: { label: '10% on the camel roll-neck', conditions: [{ kind: 'sku', skus: [sku] }], action: { kind: 'percentOff', percentBp: 1000 } }, budgetAmount: 500,
+  afterAll(async () => {
+    await api.close();
+    await rm.close();
+    await worker.stop();
+    await ctx.close();
   });
+
+  const budgeted = (id: string, sku: string) =>
+    api.request('PUT', `/admin/v1/promotions/${id}`, {
+      rule: {
+        label: '10% on the camel roll-neck',
+        conditions: [{ kind: 'sku', skus: [sku] }],
+        action: { kind: 'percentOff', percentBp: 1000 },
+      },
+      budgetAmount: 500,
+    });
 
   it('caps the discount at what is left (3,00 then 2,00 then nothing): the quote promises what the order charges, and every order goes through', async () => {
     const put = await budgeted('p', SKU);
@@ -46,11 +84,19 @@ describe('promotion budgets', () => {
       const promised = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
       const order = await placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `budget-order-${i}`);
       totals.push([promised.total, order.quote.total]);
-      const stored = await ctx.deps.db.selectFrom('orders').select('totalAmount').where('id', '=', order.orderId).executeTakeFirstOrThrow();
+      const stored = await ctx.deps.db
+        .selectFrom('orders')
+        .select('totalAmount')
+        .where('id', '=', order.orderId)
+        .executeTakeFirstOrThrow();
       expect(stored.totalAmount).toBe(order.quote.total);
       revision = order.revision;
     }
-    expect(totals).toEqual([[2700, 2700], [2800, 2800], [3000, 3000]]);
+    expect(totals).toEqual([
+      [2700, 2700],
+      [2800, 2800],
+      [3000, 3000],
+    ]);
     expect(await getPromotion(ctx.deps.db, 'p')).toMatchObject({ budgetAmount: 500, budgetSpent: 500 });
     const after = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
     expect(after.total).toBe(3000);
@@ -64,17 +110,27 @@ describe('promotion budgets', () => {
     // Each order is quoted before any commits (each expects 3,00 off); the budget holds 5,00.
     const results = await Promise.allSettled([
       ...[0, 1, 2].map((i) => placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `race-online-${i}`)),
-      ...[0, 1, 2].map((i) => placeStoreSale(ctx.deps, { locationId: 'ams-01', lines: line }, `race-till-${i}`)),
+      ...[0, 1, 2].map((i) =>
+        placeStoreSale(ctx.deps, { locationId: 'ams-01', lines: line }, `race-till-${i}`),
+      ),
     ]);
     expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
-    const orders = await ctx.deps.db.selectFrom('orderLines').select(['lineAmount']).where('sku', '=', sku).execute();
+    const orders = await ctx.deps.db
+      .selectFrom('orderLines')
+      .select(['lineAmount'])
+      .where('sku', '=', sku)
+      .execute();
     expect(orders).toHaveLength(6);
     expect(orders.reduce((s, o) => s + (3000 - o.lineAmount), 0)).toBe(500);
     expect(await getPromotion(ctx.deps.db, 'race')).toMatchObject({ budgetSpent: 500 });
     // What each caller was told is what its order charged.
     for (const r of results) {
       if (r.status !== 'fulfilled') continue;
-      const stored = await ctx.deps.db.selectFrom('orders').select('totalAmount').where('id', '=', r.value.orderId).executeTakeFirstOrThrow();
+      const stored = await ctx.deps.db
+        .selectFrom('orders')
+        .select('totalAmount')
+        .where('id', '=', r.value.orderId)
+        .executeTakeFirstOrThrow();
       expect(stored.totalAmount).toBe(r.value.quote.total);
     }
     expect((await getStockLevels(ctx.deps.db, [sku])).get(sku)!.map((l) => l.onHand)).toEqual([97, 97]);
