@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { upsertProduct } from '../../backoffice-layer/index.js';
+import { upsertLocation, upsertProduct } from '../../backoffice-layer/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 /** Runs `omnihub import <args>` as a real process against this file's database; resolves with its exit code and output. */
@@ -47,19 +47,7 @@ describe('omnihub import reports bad rows as the REST import does', () => {
   beforeAll(async () => {
     ctx = await createTestContext();
     await mkdir(dir, { recursive: true });
-    const at = new Date();
-    await ctx.deps.db
-      .insertInto('locations')
-      .values({
-        id: 'ams-01',
-        name: 'Amsterdam',
-        kind: 'STORE',
-        fulfilsOnline: false,
-        revision: 0,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .execute();
+    await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
     for (const sku of ['NK-ACC-MUTS-NAVY', 'NK-ACC-MUTS-OCHRE', 'NK-ACC-MUTS-GREY']) {
       await upsertProduct(ctx.deps, sku, {
         name: `Muts ${sku}`,

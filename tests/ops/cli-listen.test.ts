@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { upsertProduct } from '../../backoffice-layer/index.js';
+import { upsertLocation, upsertProduct } from '../../backoffice-layer/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 import { freePort, runCli, runCliToEnd, waitForOutput } from './cli-process.js';
 
@@ -81,19 +81,7 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
   });
 
   it('on a terminal the import progress bar is redrawn in place: one line, cut to the terminal', async () => {
-    const at = new Date();
-    await ctx.deps.db
-      .insertInto('locations')
-      .values({
-        id: 'ams-01',
-        name: 'Amsterdam',
-        kind: 'STORE',
-        fulfilsOnline: false,
-        revision: 0,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .execute();
+    await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
     await upsertProduct(ctx.deps, 'NK-ACC-MUTS-NAVY', {
       name: 'Muts',
       category: 'accessories',
