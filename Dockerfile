@@ -19,8 +19,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
-# The runner looks for ../../migrations from shared/database/, which in the compiled tree is dist/migrations.
-RUN [ -e dist/migrations ] || ln -s ../migrations dist/migrations
 COPY deploy/worker-healthcheck.mjs ./deploy/
 USER node
 EXPOSE 4000 9464

@@ -1,6 +1,7 @@
 /** Shared infrastructure: config, connections, clock, money, errors, logging, the event envelope. No business rules. */
 export { loadConfig, listenHost, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
+export { PROJECT_ROOT } from './project-root.js';
 export {
   money,
   mulDivHalfUp,

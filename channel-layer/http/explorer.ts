@@ -1,26 +1,14 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-
-/** The checkout's root: the nearest folder above this file with a package.json (this file runs from the sources or from dist/). */
-function projectRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
-  }
-}
+import { PROJECT_ROOT } from '../../shared/index.js';
 
 /**
  * Where `npm run build:explorer` writes the explorer: `<root>/dist/explorer` (index.html and assets/, see
  * scripts/build-explorer.ts), found the same from `channel-layer/http/` and from the compiled `dist/channel-layer/http/`.
  */
-export const EXPLORER_DIR = path.join(
-  projectRoot(path.dirname(fileURLToPath(import.meta.url))),
-  'dist',
-  'explorer',
-);
+export const EXPLORER_DIR = path.join(PROJECT_ROOT, 'dist', 'explorer');
 
 /**
  * The explorer's Content-Security-Policy: its scripts, styles, fonts and images come from this hub only, and it

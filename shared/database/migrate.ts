@@ -1,18 +1,10 @@
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { PROJECT_ROOT } from '../project-root.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/**
- * Where the append-only, timestamp-named SQL migrations live: `migrations/` at the package's root, two folders up
- * from the sources (shared/database) and three from the compiled code (dist/shared/database).
- */
-export const MIGRATIONS_DIR =
-  [path.resolve(here, '../../migrations'), path.resolve(here, '../../../migrations')].find((d) =>
-    existsSync(d),
-  ) ?? path.resolve(here, '../../migrations');
+/** Where the append-only, timestamp-named SQL migrations live: `migrations/` at the project's root. */
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 
 /** Arbitrary but fixed key: every node that starts at once waits here, and only one applies migrations. */
 const MIGRATION_LOCK_KEY = 7_401_355_120;
