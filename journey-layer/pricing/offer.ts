@@ -104,17 +104,17 @@ export async function offers(
   const { locations } = inputs.snapshot;
   if (input.locationId && !locations.some((l) => l.id === input.locationId))
     throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
-  const request: OfferRequest = {
+  const context: OffersContext = {
     inputs,
     online: new Set(locations.filter((l) => l.fulfilsOnline).map((l) => l.id)),
     locationId: input.locationId ?? null,
     budgets: budgetsOf(inputs.pricing.rules),
   };
-  return input.skus.map((sku) => offerFrom(sku, request));
+  return input.skus.map((sku) => offerFrom(sku, context));
 }
 
 /** What every SKU of an offers request shares, worked out once per request. */
-interface OfferRequest {
+interface OffersContext {
   inputs: PricingInputs;
   /** The locations that fulfil online orders. */
   online: ReadonlySet<string>;
@@ -125,8 +125,8 @@ interface OfferRequest {
 }
 
 /** One SKU's offer. */
-function offerFrom(sku: string, request: OfferRequest): Offer {
-  const { inputs, online, locationId, budgets } = request;
+function offerFrom(sku: string, context: OffersContext): Offer {
+  const { inputs, online, locationId, budgets } = context;
   const { snapshot } = inputs;
   const { priced: q } = priceLines([{ sku, quantity: 1 }], inputs, budgets);
   const view = snapshot.skus.get(sku)!;
@@ -152,9 +152,9 @@ function offerFrom(sku: string, request: OfferRequest): Offer {
       adjustments: line.adjustments,
     },
     availability: {
-      online: answer(null, onlineUnits),
-      atLocation: locationId === null ? null : answer(locationId, availableAt(locationId)),
-      locations: snapshot.locations.map((l) => answer(l.id, availableAt(l.id))),
+      online: stockLevelAnswer(null, onlineUnits),
+      atLocation: locationId === null ? null : stockLevelAnswer(locationId, availableAt(locationId)),
+      locations: snapshot.locations.map((l) => stockLevelAnswer(l.id, availableAt(l.id))),
     },
   };
   const revision = snapshot.revision;
@@ -166,6 +166,7 @@ function offerFrom(sku: string, request: OfferRequest): Offer {
   };
 }
 
-function answer(locationId: string | null, available: number): StockLevelAnswer {
+/** Available units at a location (null: online) with their status. */
+function stockLevelAnswer(locationId: string | null, available: number): StockLevelAnswer {
   return { locationId, available, status: stockStatus(available) };
 }

@@ -7,9 +7,10 @@ import {
   tierFor,
 } from '../../../journey-layer/index.js';
 
-// Issue 11: the tier rule written once. A tier follows the points earned in the programme's rolling window; the
-// tier a quote previews is the one recording the order gives: her points earned in the window plus the order's.
-// The quote once previewed it from her tier's threshold plus the order's points, which the ledger never did.
+// Issue 11: the tier rule written once. A tier follows the points earned in the programme's rolling window;
+// the tier a quote previews is the one recording the order gives: her points earned in the window plus the
+// order's. The quote once previewed it from her tier's threshold plus the order's points, which the ledger
+// never did.
 const program = LoyaltyProgramSchema.parse({
   currency: 'EUR',
   tiers: [
@@ -34,8 +35,8 @@ describe('the tier rule', () => {
   });
 
   it('previews the tier from the points earned in the window plus the order, at the boundary', () => {
-    // A Bronze member with 440 points earned: an order of 60 points reaches Silver's 500 exactly. From her tier's
-    // threshold instead (0 + 60 = 60) the preview said Bronze, and recording the sale then made her Silver.
+    // A Bronze member with 440 points earned: an order of 60 points reaches Silver's 500 exactly. From her
+    // tier's threshold instead (0 + 60 = 60) the preview said Bronze, and recording the sale made her Silver.
     expect(tierAfterEarning(program, 440, 60).id).toBe('SILVER');
     expect(tierAfterEarning(program, 439, 60).id).toBe('BRONZE');
     // A Silver member whose points left the window (100 earned in it): 60 more keep her at 160, Bronze — her
