@@ -2,14 +2,15 @@ import { DomainError, type WriteContext } from '../../shared/index.js';
 import { lockLiveCustomer } from '../customers/customers.js';
 import type { PricedCart } from '../promotions/engine.js';
 import { COUPON_USED_BY_CUSTOMER, COUPON_USED_UP, lockBudgets, redeemAtCommit } from '../promotions/store.js';
-import type { Quote, RepricableQuote } from '../pricing/quote.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import { repricableQuote, type Quote, type RepricableQuote } from '../pricing/quote.js';
 
 /**
  * A coupon code the customer gave is part of what she asked: an order never goes through without a code she
  * gave. Used up (by others or by her): CONFLICT; unknown, not valid now or not applicable to this cart:
  * BAD_USER_INPUT.
  */
-export function refuseUnusedCoupons(q: Quote): void {
+function refuseUnusedCoupons(q: Quote): void {
   if (q.rejectedCoupons.length === 0) return;
   const usedUp = q.rejectedCoupons.every(
     (c) => c.reason === COUPON_USED_UP || c.reason === COUPON_USED_BY_CUSTOMER,
@@ -19,6 +20,29 @@ export function refuseUnusedCoupons(q: Quote): void {
     `Coupon ${q.rejectedCoupons.map((c) => `${c.code}: ${c.reason}`).join('; ')}`,
     { rejectedCoupons: q.rejectedCoupons },
   );
+}
+
+/**
+ * An order's price: the quote of its cart for her (lines: SKU and units), kept repricable for the order's
+ * transaction, with every coupon code she gave applied.
+ * @throws as `quote`; CONFLICT when a code she gave is used up; BAD_USER_INPUT when one is unknown, not valid
+ * now or not applicable to this cart.
+ */
+export async function priceOrder(
+  deps: JourneyDeps,
+  order: {
+    lines: ReadonlyArray<{ sku: string; quantity: number }>;
+    customerId: string | null;
+    couponCodes?: readonly string[] | null | undefined;
+  },
+): Promise<RepricableQuote> {
+  const priced = await repricableQuote(deps, {
+    lines: [...order.lines],
+    customerId: order.customerId,
+    ...(order.couponCodes ? { couponCodes: [...order.couponCodes] } : {}),
+  });
+  refuseUnusedCoupons(priced.quote);
+  return priced;
 }
 
 /** What an order used of each promotion (for coupon counts and budgets), from its priced lines. */

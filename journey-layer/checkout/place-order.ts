@@ -11,8 +11,8 @@ import {
 } from '../../backoffice-layer/index.js';
 import { DomainError, prorate } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { QuoteInputSchema, repricableQuote, type Quote } from '../pricing/quote.js';
-import { orderTransaction, refuseUnusedCoupons } from './order-transaction.js';
+import { QuoteInputSchema, type Quote } from '../pricing/quote.js';
+import { orderTransaction, priceOrder } from './order-transaction.js';
 
 const LocationIdSchema = ReserveBodySchema.shape.lines.element.shape.locationId;
 const CouponCodesSchema = QuoteInputSchema.shape.couponCodes.unwrap().nullish();
@@ -76,12 +76,7 @@ export async function placeStoreSale(
 ): Promise<PlacedOrder> {
   const input = parseInput(StoreSaleOrderInputSchema, raw, 'body');
   const customerId = input.customerId ?? null;
-  const priced = await repricableQuote(deps, {
-    lines: input.lines,
-    customerId,
-    ...(input.couponCodes ? { couponCodes: input.couponCodes } : {}),
-  });
-  refuseUnusedCoupons(priced.quote);
+  const priced = await priceOrder(deps, { lines: input.lines, customerId, couponCodes: input.couponCodes });
   const saleLines = (q: Quote) =>
     q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final }));
   const tx = orderTransaction(priced, customerId, saleLines);
@@ -173,12 +168,7 @@ async function orderFromReservation(
     );
   }
   const customerId = input.customerId ?? null;
-  const priced = await repricableQuote(deps, {
-    lines: input.lines,
-    customerId,
-    ...(input.couponCodes ? { couponCodes: input.couponCodes } : {}),
-  });
-  refuseUnusedCoupons(priced.quote);
+  const priced = await priceOrder(deps, { lines: input.lines, customerId, couponCodes: input.couponCodes });
   // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
   const orderLines = (q: Quote) =>
     q.lines.flatMap((l) => {
