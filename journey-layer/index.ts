@@ -31,6 +31,8 @@ export {
   TierSchema,
   DEFAULT_PROGRAM,
   tierFor,
+  tierAfterEarning,
+  heldTier,
   nextTier,
   pointsForOrder,
   describeBenefits,
@@ -51,20 +53,14 @@ export {
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
+export { quote, QuoteInputSchema, type Quote, type QuoteInput } from './pricing/quote.js';
+export { offer, offers, type Offer } from './pricing/offer.js';
 export {
-  quote,
-  offer,
-  offers,
   loadPricingContext,
-  fingerprint,
-  QuoteInputSchema,
-  LOW_STOCK_UNITS,
-  type Quote,
-  type QuoteInput,
-  type Offer,
-  type StockStatus,
   type PricingContext,
-} from './pricing/quote.js';
+  type PricingContextRequest,
+} from './pricing/pricing-context.js';
+export { fingerprint } from './pricing/fingerprint.js';
 export {
   placeOrder,
   placeStoreSale,

@@ -1,6 +1,7 @@
 export { stockRoutes } from './routes.js';
 export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDifference } from './stock.js';
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
+export { stockStatus, LOW_STOCK_UNITS, type StockStatus } from './levels.js';
 export { reserveStock } from './reservation-lanes.js';
 export {
   releaseReservation,

@@ -35,8 +35,24 @@ export function byLockOrder<T extends { sku: string; locationId: string }>(a: T,
           : 0;
 }
 
+/** Units that may still be promised: on hand − reserved − safety stock, never below 0. */
 export function availableOf(l: { onHand: number; reserved: number; safetyStock: number }): number {
   return Math.max(0, l.onHand - l.reserved - l.safetyStock);
+}
+
+/** How a number of available units is shown to shoppers and staff. */
+export type StockStatus = 'IN_STOCK' | 'LOW_STOCK' | 'OUT_OF_STOCK';
+
+/** Available units at or below which a location (or the online sum) shows LOW_STOCK. */
+export const LOW_STOCK_UNITS = 3;
+
+/**
+ * The status of a number of available units (what `availableOf` gives): OUT_OF_STOCK at 0 or below,
+ * LOW_STOCK up to `LOW_STOCK_UNITS`, else IN_STOCK.
+ * @example stockStatus(3) // 'LOW_STOCK'
+ */
+export function stockStatus(available: number): StockStatus {
+  return available <= 0 ? 'OUT_OF_STOCK' : available <= LOW_STOCK_UNITS ? 'LOW_STOCK' : 'IN_STOCK';
 }
 
 /**
@@ -55,11 +71,17 @@ export class StockChange {
       const l = this.ledger;
       return l.length === 0
         ? null
-        : sql`INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
-        SELECT t.sku, t.location_id, t.kind, t.on_hand_delta, t.reserved_delta, t.safety_stock_delta, t.reference, t.reason, ${revision}, ${w.now}
-        FROM unnest(${l.map((x) => x.sku)}::text[], ${l.map((x) => x.locationId)}::text[], ${l.map((x) => x.kind)}::text[], ${l.map((x) => x.onHandDelta ?? 0)}::int[],
-                    ${l.map((x) => x.reservedDelta ?? 0)}::int[], ${l.map((x) => x.safetyStockDelta ?? 0)}::int[], ${l.map((x) => x.reference ?? null)}::text[], ${l.map((x) => x.reason ?? null)}::text[])
-          WITH ORDINALITY AS t(sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, n)
+        : sql`INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta,
+                                     safety_stock_delta, reference, reason, revision, created_at)
+        SELECT t.sku, t.location_id, t.kind, t.on_hand_delta, t.reserved_delta, t.safety_stock_delta,
+               t.reference, t.reason, ${revision}, ${w.now}
+        FROM unnest(${l.map((x) => x.sku)}::text[], ${l.map((x) => x.locationId)}::text[],
+                    ${l.map((x) => x.kind)}::text[], ${l.map((x) => x.onHandDelta ?? 0)}::int[],
+                    ${l.map((x) => x.reservedDelta ?? 0)}::int[],
+                    ${l.map((x) => x.safetyStockDelta ?? 0)}::int[],
+                    ${l.map((x) => x.reference ?? null)}::text[], ${l.map((x) => x.reason ?? null)}::text[])
+          WITH ORDINALITY AS t(sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta,
+                               reference, reason, n)
         ORDER BY t.n`;
     });
     w.atRevisionSql((revision) => {
@@ -67,7 +89,8 @@ export class StockChange {
       return touched.length === 0
         ? null
         : sql`UPDATE stock_levels s SET revision = ${revision}, updated_at = ${w.now}
-        FROM unnest(${touched.map((l) => l.sku)}::text[], ${touched.map((l) => l.locationId)}::text[]) AS t(sku, location_id)
+        FROM unnest(${touched.map((l) => l.sku)}::text[], ${touched.map((l) => l.locationId)}::text[])
+               AS t(sku, location_id)
         WHERE s.sku = t.sku AND s.location_id = t.location_id`;
     });
   }
@@ -134,7 +157,9 @@ export async function lockLevels(
   ].sort(byLockOrder);
   if (unique.length === 0) return new Map();
   await sql`INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
-            SELECT t.sku, t.location_id, 0, 0, 0, 0, ${w.now} FROM unnest(${unique.map((k) => k.sku)}::text[], ${unique.map((k) => k.locationId)}::text[]) AS t(sku, location_id)
+            SELECT t.sku, t.location_id, 0, 0, 0, 0, ${w.now}
+            FROM unnest(${unique.map((k) => k.sku)}::text[], ${unique.map((k) => k.locationId)}::text[])
+                 AS t(sku, location_id)
             ORDER BY t.sku, t.location_id
             ON CONFLICT (sku, location_id) DO NOTHING`.execute(w.tx);
   const rows = await sql<{

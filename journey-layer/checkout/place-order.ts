@@ -9,21 +9,19 @@ import {
   ReserveBodySchema,
   type ReserveBody,
 } from '../../backoffice-layer/index.js';
-import { DomainError, prorate, type WriteContext } from '../../shared/index.js';
-import { lockLiveCustomer } from '../customers/customers.js';
+import { DomainError, prorate } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import type { PricedCart } from '../promotions/engine.js';
-import { COUPON_USED_BY_CUSTOMER, COUPON_USED_UP, lockBudgets, redeemAtCommit } from '../promotions/store.js';
-import { QuoteInputSchema, repricableQuote, type Quote, type RepricableQuote } from '../pricing/quote.js';
+import { QuoteInputSchema, type Quote } from '../pricing/quote.js';
+import { orderTransaction, priceOrder } from './order-transaction.js';
 
 const LocationIdSchema = ReserveBodySchema.shape.lines.element.shape.locationId;
 const CouponCodesSchema = QuoteInputSchema.shape.couponCodes.unwrap().nullish();
 
 /**
  * An online order: the lines the customer buys, and either the reservation that holds them or the location to
- * reserve them at. Every field is honoured or the order is refused: lines that differ from the reservation's, a
- * location other than the reservation's, a coupon that cannot be used — all BAD_USER_INPUT (a coupon used up by
- * others meanwhile: CONFLICT).
+ * reserve them at. Every field is honoured or the order is refused: lines that differ from the reservation's,
+ * a location other than the reservation's, a coupon that cannot be used — all BAD_USER_INPUT (a coupon used
+ * up by others meanwhile: CONFLICT).
  */
 export const PlaceOrderInputSchema = z
   .strictObject({
@@ -64,88 +62,12 @@ function unitsBySku(lines: ReadonlyArray<{ sku: string; quantity: number }>): Ma
 }
 
 /**
- * A coupon code the customer gave is part of what she asked: an order never goes through without a code she gave.
- * Used up (by others or by her): CONFLICT; unknown, not valid now or not applicable to this cart: BAD_USER_INPUT.
- */
-function refuseUnusedCoupons(q: Quote): void {
-  if (q.rejectedCoupons.length === 0) return;
-  const usedUp = q.rejectedCoupons.every(
-    (c) => c.reason === COUPON_USED_UP || c.reason === COUPON_USED_BY_CUSTOMER,
-  );
-  throw new DomainError(
-    usedUp ? 'CONFLICT' : 'BAD_USER_INPUT',
-    `Coupon ${q.rejectedCoupons.map((c) => `${c.code}: ${c.reason}`).join('; ')}`,
-    { rejectedCoupons: q.rejectedCoupons },
-  );
-}
-
-/** What an order used of each promotion (for coupon counts and budgets), from its priced lines. */
-function usage(priced: PricedCart): Array<{ code: string | null; promotionId: string; amount: number }> {
-  const couponOf = new Map(priced.couponUse.map((c) => [c.ruleId, c.code]));
-  const by = new Map<string, number>();
-  for (const l of priced.lines)
-    for (const a of l.adjustments) if (a.source !== 'LOYALTY') by.set(a.id, (by.get(a.id) ?? 0) + a.amount);
-  return [...by].map(([promotionId, amount]) => ({
-    code: couponOf.get(promotionId) ?? null,
-    promotionId,
-    amount,
-  }));
-}
-
-/**
- * What an order's transaction does for the journey, whichever way the order was placed. `reprice`: the rows of the
- * budgeted promotions the price uses are locked; a price that would give more than is left of a budget (another order
- * spent it meanwhile) is priced again with what is left — a budget caps a discount, it never refuses a sale — and any
- * budgeted promotion the new price uses is locked and checked in turn. `lockFirst`: the customer's live profile is
- * locked before anything else (NOT_FOUND when she was erased meanwhile). `also`: counts the coupon use and budgets of the
- * final price, and records the extra points its promotions promised a member. `final()` is the quote the order was
- * written with. Only the budgets a cart uses are locked, so orders that use none never wait for each other here.
- */
-function orderTransaction<L>(priced: RepricableQuote, customerId: string | null, linesOf: (q: Quote) => L) {
-  let final = priced.quote;
-  const budgeted = (q: Quote) => usage(q).filter((u) => priced.budgets.has(u.promotionId));
-  return {
-    final: () => final,
-    hooks: {
-      // First in the hub's lock order (shared/database/write-transaction.ts): the order serialises with her erasure
-      // and merges. After an erasure it finds nobody and is refused (NOT_FOUND) — never written under her old id.
-      lockFirst: async (w: WriteContext): Promise<void> => {
-        if (customerId !== null) await lockLiveCustomer(w.tx, customerId);
-      },
-      reprice: async (w: WriteContext): Promise<L | null> => {
-        const left = new Map<string, number>();
-        // Each round locks the budgets the price newly uses; there are only so many budgeted promotions.
-        for (let round = 0; round <= priced.budgets.size + 1; round++) {
-          const unlocked = budgeted(final)
-            .map((u) => u.promotionId)
-            .filter((id) => !left.has(id));
-          const locked = await lockBudgets(w, unlocked);
-          for (const id of unlocked) left.set(id, locked.get(id) ?? Infinity); // no longer budgeted: no cap
-          if (budgeted(final).every((u) => u.amount <= left.get(u.promotionId)!))
-            return final === priced.quote ? null : linesOf(final);
-          final = priced.reprice(new Map([...priced.budgets, ...left]));
-        }
-        throw new Error('repricing within promotion budgets did not settle');
-      },
-      also: async (w: WriteContext, orderId: string): Promise<void> => {
-        await redeemAtCommit(w, orderId, customerId, usage(final));
-        if (final.loyalty && final.extraPoints > 0) {
-          await w.tx
-            .insertInto('orderBonusPoints')
-            .values({ orderId, points: final.extraPoints, createdAt: w.now })
-            .onConflict((oc) => oc.column('orderId').doNothing())
-            .execute();
-        }
-      },
-    },
-  };
-}
-
-/**
- * A sale at a till, priced by the pipeline (promotions, coupons, member discount) and recorded by the backoffice
- * with coupon use and budgets counted in the same transaction. Points are earned when the sale event is applied.
- * @throws BAD_USER_INPUT for invalid input or a coupon that cannot be used; CONFLICT when a coupon was used up; NOT_FOUND for an unknown SKU or
- * customer, or one erased before the sale committed (a sale that commits first is pseudonymised by her erasure).
+ * A sale at a till, priced by the pipeline (promotions, coupons, member discount) and recorded by the
+ * backoffice with coupon use and budgets counted in the same transaction. Points are earned when the sale
+ * event is applied.
+ * @throws BAD_USER_INPUT for invalid input or a coupon that cannot be used; CONFLICT when a coupon was used
+ * up; NOT_FOUND for an unknown SKU or customer, or one erased before the sale committed (a sale that commits
+ * first is pseudonymised by her erasure).
  */
 export async function placeStoreSale(
   deps: JourneyDeps,
@@ -154,12 +76,7 @@ export async function placeStoreSale(
 ): Promise<PlacedOrder> {
   const input = parseInput(StoreSaleOrderInputSchema, raw, 'body');
   const customerId = input.customerId ?? null;
-  const priced = await repricableQuote(deps, {
-    lines: input.lines,
-    customerId,
-    ...(input.couponCodes ? { couponCodes: input.couponCodes } : {}),
-  });
-  refuseUnusedCoupons(priced.quote);
+  const priced = await priceOrder(deps, { lines: input.lines, customerId, couponCodes: input.couponCodes });
   const saleLines = (q: Quote) =>
     q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final }));
   const tx = orderTransaction(priced, customerId, saleLines);
@@ -179,13 +96,15 @@ export async function placeStoreSale(
 }
 
 /**
- * An online order. With `reservationId`: the reservation's units are sold, and `lines` must be exactly what it holds
- * (per SKU, in any order) — else BAD_USER_INPUT, and so is a `locationId` other than the reservation's. With only
- * `locationId`: the lines are reserved there first, and if the order then fails the reservation is released (and its
- * key forgotten): a failed call leaves no hold behind, and coupon use and budgets count only with a committed order.
- * Priced by the pipeline; coupon use and budgets count in the order's transaction. `channel` and `clientId` (the
- * channel client placing it) are recorded with a reservation made here, and so is the order's customer.
- * @throws BAD_USER_INPUT, NOT_FOUND (reservation, SKU, customer — also one erased before the order committed), INSUFFICIENT_STOCK, CONFLICT (reservation no longer active, coupon used up).
+ * An online order. With `reservationId`: the reservation's units are sold, and `lines` must be exactly what
+ * it holds (per SKU, in any order) — else BAD_USER_INPUT, and so is a `locationId` other than the
+ * reservation's. With only `locationId`: the lines are reserved there first, and if the order then fails the
+ * reservation is released (and its key forgotten): a failed call leaves no hold behind, and coupon use and
+ * budgets count only with a committed order. Priced by the pipeline; coupon use and budgets count in the
+ * order's transaction. `channel` and `clientId` (the channel client placing it) are recorded with a
+ * reservation made here, and so is the order's customer.
+ * @throws BAD_USER_INPUT, NOT_FOUND (reservation, SKU, customer — also one erased before the order
+ * committed), INSUFFICIENT_STOCK, CONFLICT (reservation no longer active, coupon used up).
  */
 export async function placeOrder(
   deps: JourneyDeps,
@@ -210,8 +129,8 @@ export async function placeOrder(
   try {
     return await orderFromReservation(deps, input, reservation.id, idempotencyKey);
   } catch (e) {
-    // A reservation already committed (a replay) is not released; any other failure to release is logged, and the
-    // reservation then expires on its own.
+    // A reservation already committed (a replay) is not released; any other failure to release is logged, and
+    // the reservation then expires on its own.
     await releaseReservation(deps, reservation.id, { forgetReserveKey: reserveKey }).catch((err: unknown) => {
       if (!(err instanceof DomainError))
         deps.logger.warn(
@@ -249,12 +168,7 @@ async function orderFromReservation(
     );
   }
   const customerId = input.customerId ?? null;
-  const priced = await repricableQuote(deps, {
-    lines: input.lines,
-    customerId,
-    ...(input.couponCodes ? { couponCodes: input.couponCodes } : {}),
-  });
-  refuseUnusedCoupons(priced.quote);
+  const priced = await priceOrder(deps, { lines: input.lines, customerId, couponCodes: input.couponCodes });
   // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
   const orderLines = (q: Quote) =>
     q.lines.flatMap((l) => {

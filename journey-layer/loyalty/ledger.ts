@@ -12,6 +12,7 @@ import { lockLiveCustomer, resolveCustomerId } from '../customers/customers.js';
 import {
   DEFAULT_PROGRAM,
   describeBenefits,
+  heldTier,
   LoyaltyProgramSchema,
   nextTier,
   pointsForOrder,
@@ -68,7 +69,10 @@ export async function setLoyaltyProgram(
   return { program, revision };
 }
 
-/** Points earned (net of reversals, never below 0) in the rolling window ending at `now`: what the tier is computed from. */
+/**
+ * Points earned (net of reversals, never below 0) in the rolling window ending at `now`: what the tier is
+ * computed from.
+ */
 export async function earnedInWindow(
   tx: Executor,
   customerId: string,
@@ -194,7 +198,7 @@ export async function getLoyaltyStatus(
     .select(['balance', 'tier', 'revision'])
     .where('customerId', '=', id)
     .executeTakeFirst();
-  const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
+  const tier = heldTier(program, account?.tier);
   const next = nextTier(program, tier);
   const earned = account ? await earnedInWindow(db, id, program, now) : 0;
   return {
@@ -307,7 +311,8 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
       .forUpdate()
       .executeTakeFirst();
     const r = await sql<{ old: number; spent: number }>`
-      SELECT coalesce(sum(points) FILTER (WHERE kind IN ('EARN', 'ADJUST', 'MERGE') AND points > 0 AND expires_at IS NOT NULL AND expires_at <= ${w.now}), 0)::int AS old,
+      SELECT coalesce(sum(points) FILTER (WHERE kind IN ('EARN', 'ADJUST', 'MERGE') AND points > 0
+                      AND expires_at IS NOT NULL AND expires_at <= ${w.now}), 0)::int AS old,
              coalesce(-sum(points) FILTER (WHERE points < 0), 0)::int AS spent
       FROM loyalty_ledger WHERE customer_id = ${id}`.execute(w.tx);
     const due = Math.max(0, (r.rows[0]?.old ?? 0) - (r.rows[0]?.spent ?? 0));
@@ -346,7 +351,7 @@ export async function earnForOrder(
       .select('tier')
       .where('customerId', '=', id)
       .executeTakeFirst();
-    const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
+    const tier = heldTier(program, account?.tier);
     const points = pointsForOrder(program, tier, sale.totalAmount, extraPoints);
     await w.tx
       .updateTable('customers')

@@ -87,6 +87,15 @@ export const DEFAULT_PROGRAM: LoyaltyProgram = LoyaltyProgramSchema.parse({
   ],
 });
 
+/**
+ * The tier recorded for a member (`loyalty_accounts.tier`, recomputed on every ledger entry) in this
+ * programme: the first tier when she has no account yet or the programme no longer has her recorded tier.
+ * @example heldTier(program, 'SILVER') // the SILVER tier; heldTier(program, null) // the first tier
+ */
+export function heldTier(program: LoyaltyProgram, recorded: string | null | undefined): Tier {
+  return program.tiers.find((t) => t.id === recorded) ?? program.tiers[0]!;
+}
+
 /** The tier a member holds with these points earned in the rolling window: the highest threshold reached. */
 export function tierFor(program: LoyaltyProgram, earnedInWindow: number): Tier {
   let tier = program.tiers[0]!;
@@ -131,10 +140,10 @@ export function pointsForOrder(
 export function describeBenefits(tier: Tier): string[] {
   const b = tier.benefits;
   const out: string[] = [];
-  if (b.memberDiscountBp > 0)
-    out.push(
-      `${b.memberDiscountBp / 100}% member discount${b.discountCategories.length ? ` on ${b.discountCategories.join(', ')}` : ''}`,
-    );
+  if (b.memberDiscountBp > 0) {
+    const on = b.discountCategories.length ? ` on ${b.discountCategories.join(', ')}` : '';
+    out.push(`${b.memberDiscountBp / 100}% member discount${on}`);
+  }
   if (b.pointsMultiplierPct !== 100) out.push(`${b.pointsMultiplierPct / 100}× points`);
   if (b.freeClickAndCollect) out.push('free click & collect');
   for (const p of b.perks) if (!out.includes(p)) out.push(p);

@@ -1,4 +1,5 @@
-import { percentOf, prorate, vatPart } from '../../shared/index.js';
+import { prorate, vatPart } from '../../shared/index.js';
+import { percentOffLine } from './actions/percent-off-line.js';
 import { ACTION_BY_KIND, CONDITION_BY_KIND } from './registry.js';
 import type { PromotionRule } from './rule.schema.js';
 import type { CartLine, CustomerContext, EvaluationContext, WorkingLine } from './types.js';
@@ -211,11 +212,12 @@ export function priceCart(input: PriceCartInput): PricedCart {
 
   const m = input.member;
   if (m && m.discountBp > 0 && !stopped) {
-    const reason = `${m.tierName} member: ${m.discountBp / 100}% off${m.categories.length ? ` ${m.categories.join(', ')}` : ''}`;
+    const on = m.categories.length ? ` ${m.categories.join(', ')}` : '';
+    const reason = `${m.tierName} member: ${m.discountBp / 100}% off${on}`;
     for (const l of working) {
       if (exclusive.has(l.lineId) || (m.categories.length > 0 && !m.categories.includes(l.category)))
         continue;
-      const d = Math.min(l.amount, percentOf(l.amount, m.discountBp));
+      const d = percentOffLine(l.amount, m.discountBp);
       if (d <= 0) continue;
       l.amount -= d;
       adjustments.get(l.lineId)!.push({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatMoney } from '../../../shared/index.js';
+import { formatMoney, prorate } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { unitsByPrice } from './spread.js';
 
@@ -18,13 +18,13 @@ export const bundlePriceAction = defineAction({
       const bundle = units.slice(g, g + p.quantity);
       const full = bundle.reduce((s, u) => s + u.price, 0);
       const saving = Math.max(0, full - p.price);
-      // The saving goes to the units of the bundle pro rata, largest remainder first; exact in total.
-      const shares = bundle.map((u) => Math.floor((saving * u.price) / Math.max(1, full)));
-      let rest = saving - shares.reduce((s, x) => s + x, 0);
-      for (let i = 0; rest > 0 && i < shares.length; i++, rest--) shares[i]! += 1;
-      bundle.forEach((u, i) =>
-        discounts.set(u.lineId, discounts.get(u.lineId)! + Math.min(u.price, shares[i]!)),
+      // The saving goes to the units of the bundle pro rata, largest remainder first; exact in total, and
+      // never more than a unit costs (the saving is at most the bundle's full price).
+      const shares = prorate(
+        saving,
+        bundle.map((u) => u.price),
       );
+      bundle.forEach((u, i) => discounts.set(u.lineId, discounts.get(u.lineId)! + shares[i]!));
     }
     return { discounts, extraPoints: 0 };
   },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { formatMoney, percentOf } from '../../../shared/index.js';
+import { formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
+import { percentOffLines } from './percent-off-line.js';
 import { spread } from './spread.js';
 
 const Tier = z
@@ -14,7 +15,10 @@ const Tier = z
     'each tier has either amount or percentBp',
   );
 
-/** Spend more, save more: the highest tier the eligible lines reach applies (an amount spread pro rata, or a percentage). */
+/**
+ * Spend more, save more: the highest tier the eligible lines reach applies (an amount spread pro rata, or a
+ * percentage).
+ */
 export const tieredSpendAction = defineAction({
   kind: 'tieredSpend',
   schema: z.strictObject({ kind: z.literal('tieredSpend'), tiers: z.array(Tier).min(1).max(10) }),
@@ -23,19 +27,15 @@ export const tieredSpendAction = defineAction({
     const tier = [...p.tiers].sort((a, b) => b.min - a.min).find((t) => spent >= t.min);
     if (!tier) return { discounts: new Map(), extraPoints: 0 };
     if (tier.amount !== undefined) return { discounts: spread(tier.amount, lines), extraPoints: 0 };
-    return {
-      discounts: new Map(
-        lines.map((l) => [l.lineId, Math.min(l.amount, percentOf(l.amount, tier.percentBp!))]),
-      ),
-      extraPoints: 0,
-    };
+    return { discounts: percentOffLines(lines, tier.percentBp!), extraPoints: 0 };
   },
   describe: (p, currency) =>
     [...p.tiers]
       .sort((a, b) => a.min - b.min)
-      .map(
-        (t) =>
-          `spend ${formatMoney({ amount: t.min, currency })}, save ${t.amount !== undefined ? formatMoney({ amount: t.amount, currency }) : `${t.percentBp! / 100}%`}`,
-      )
+      .map((t) => {
+        const save =
+          t.amount !== undefined ? formatMoney({ amount: t.amount, currency }) : `${t.percentBp! / 100}%`;
+        return `spend ${formatMoney({ amount: t.min, currency })}, save ${save}`;
+      })
       .join('; '),
 });

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import {
+  availableOf,
+  parseInput,
+  stockStatus,
+  type ReadModel,
+  type StockStatus,
+} from '../../backoffice-layer/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import type { Adjustment } from '../promotions/engine.js';
+import { consistentInputs, type PricingInputs } from './consistent-inputs.js';
+import { fingerprint } from './fingerprint.js';
+import { priceLines } from './price-lines.js';
+import { budgetsOf } from './pricing-context.js';
+
+/**
+ * Units that may be promised at one location (null: online, the sum over the locations that fulfil online).
+ */
+export interface StockLevelAnswer {
+  locationId: string | null;
+  available: number;
+  status: StockStatus;
+}
+
+/** One SKU for one customer now: its product, the price of one unit, and what may be promised where. */
+export interface Offer {
+  sku: string;
+  product: {
+    sku: string;
+    name: string;
+    category: string;
+    attributes: Record<string, string>;
+    /** VAT rate in percent (21 = 21 %). */
+    vatRate: number;
+  };
+  /** Amounts in minor units of `currency`. */
+  price: {
+    base: number;
+    final: number;
+    savings: number;
+    currency: string;
+    adjustments: Adjustment[];
+  };
+  availability: {
+    online: StockLevelAnswer;
+    atLocation: StockLevelAnswer | null;
+    locations: StockLevelAnswer[];
+  };
+  revision: number;
+  fingerprint: string;
+  /** The locations of the snapshot the offer was computed from (names for the availability lines). */
+  locationDetails: ReadonlyArray<{ id: string; name: string; kind: string; fulfilsOnline: boolean }>;
+}
+
+const OfferInputSchema = z.strictObject({
+  skus: z.array(z.string().min(1).max(64)).max(1000),
+  customerId: z.uuid().nullish(),
+  locationId: z.string().min(1).max(64).nullish(),
+  minRevision: z.number().int().min(0).optional(),
+});
+
+/**
+ * One SKU for one customer now: the price of one unit through the whole pipeline, and what may be promised
+ * online (the sum over locations that fulfil online orders), at one location and at each location. Same
+ * revision ⇒ same fingerprint in every channel.
+ * @throws as `offers`.
+ */
+export async function offer(
+  deps: JourneyDeps,
+  input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number },
+  opts: { readModel?: ReadModel } = {},
+): Promise<Offer> {
+  const { sku, ...rest } = input;
+  return (await offers(deps, { ...rest, skus: [sku] }, opts))[0]!;
+}
+
+/**
+ * Many offers in one go: one snapshot of all SKUs and one load of the customer and the offers in force,
+ * shared by every SKU — a constant number of backend reads however many SKUs are asked.
+ * @throws BAD_USER_INPUT for invalid input or a `minRevision` ahead of the hub; NOT_FOUND for an unknown
+ * customer or location, or a SKU without a sellable product or price.
+ */
+export async function offers(
+  deps: JourneyDeps,
+  input: {
+    skus: readonly string[];
+    customerId?: string | null;
+    locationId?: string | null;
+    minRevision?: number;
+  },
+  opts: { readModel?: ReadModel } = {},
+): Promise<Offer[]> {
+  parseInput(OfferInputSchema, { ...input, skus: [...input.skus] }, 'query');
+  const inputs = await consistentInputs(deps, {
+    skus: [...new Set(input.skus)],
+    minRevision: input.minRevision,
+    readModel: opts.readModel,
+    customerId: input.customerId ?? null,
+    couponCodes: [],
+    now: deps.clock.now(),
+    tierPreview: false,
+  });
+  const { locations } = inputs.snapshot;
+  if (input.locationId && !locations.some((l) => l.id === input.locationId))
+    throw new DomainError('NOT_FOUND', `No location ${input.locationId}`, { locationId: input.locationId });
+  const context: OffersContext = {
+    inputs,
+    online: new Set(locations.filter((l) => l.fulfilsOnline).map((l) => l.id)),
+    locationId: input.locationId ?? null,
+    budgets: budgetsOf(inputs.pricing.rules),
+  };
+  return input.skus.map((sku) => offerFrom(sku, context));
+}
+
+/** What every SKU of an offers request shares, worked out once per request. */
+interface OffersContext {
+  inputs: PricingInputs;
+  /** The locations that fulfil online orders. */
+  online: ReadonlySet<string>;
+  /** A known location, or null. */
+  locationId: string | null;
+  /** What is left of each budgeted promotion (rule id → minor units). */
+  budgets: ReadonlyMap<string, number>;
+}
+
+/** One SKU's offer. */
+function offerFrom(sku: string, context: OffersContext): Offer {
+  const { inputs, online, locationId, budgets } = context;
+  const { snapshot } = inputs;
+  const { priced: q } = priceLines([{ sku, quantity: 1 }], inputs, budgets);
+  const view = snapshot.skus.get(sku)!;
+  const levels = view.stock.map((l) => ({ locationId: l.locationId, available: availableOf(l) }));
+  const availableAt = (id: string) => levels.find((l) => l.locationId === id)?.available ?? 0;
+  const onlineUnits = levels.filter((l) => online.has(l.locationId)).reduce((s, l) => s + l.available, 0);
+  const line = q.lines[0]!;
+  const p = view.product;
+  const content = {
+    sku,
+    product: {
+      sku: p.sku,
+      name: p.name,
+      category: p.category,
+      attributes: p.attributes,
+      vatRate: p.vatRateBp / 100,
+    },
+    price: {
+      base: line.base,
+      final: line.final,
+      savings: line.savings,
+      currency: q.currency,
+      adjustments: line.adjustments,
+    },
+    availability: {
+      online: stockLevelAnswer(null, onlineUnits),
+      atLocation: locationId === null ? null : stockLevelAnswer(locationId, availableAt(locationId)),
+      locations: snapshot.locations.map((l) => stockLevelAnswer(l.id, availableAt(l.id))),
+    },
+  };
+  const revision = snapshot.revision;
+  return {
+    ...content,
+    revision,
+    fingerprint: fingerprint({ content, revision }),
+    locationDetails: snapshot.locations,
+  };
+}
+
+/** Available units at a location (null: online) with their status. */
+function stockLevelAnswer(locationId: string | null, available: number): StockLevelAnswer {
+  return { locationId, available, status: stockStatus(available) };
+}

@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import { DomainError } from '../../shared/index.js';
+import { getCustomerFacts } from '../customers/customers.js';
+import type { JourneyDeps } from '../journey-deps.js';
+import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
+import { heldTier, type LoyaltyProgram } from '../loyalty/program.js';
+import { activePromotionRules, resolveCoupons } from '../promotions/store.js';
+import { journeyGlobals } from './facets.js';
+
+/** Everything about the customer and the offers in force that a price needs, loaded once per request. */
+export interface PricingContext {
+  facts: Awaited<ReturnType<typeof getCustomerFacts>>;
+  program: LoyaltyProgram;
+  rules: Awaited<ReturnType<typeof activePromotionRules>>;
+  coupons: Awaited<ReturnType<typeof resolveCoupons>>;
+  /** The tier the customer holds (`heldTier`), null for an anonymous one. */
+  tierId: string | null;
+  /**
+   * Points the customer earned in the programme's rolling window, what her tier follows (0 for an anonymous
+   * one, and when not asked for: offers preview no tier).
+   */
+  earnedInWindow: number;
+  /** The newest revision among the journey data read: an answer must be at or above it. */
+  revision: number;
+}
+
+/** Whose price, with which coupons, at which instant, from which snapshot's global facets. */
+export interface PricingContextRequest {
+  customerId: string | null;
+  couponCodes: readonly string[];
+  /** The instant the price is evaluated at (coupon windows). */
+  at: Date;
+  /** The snapshot's global facets (by name), when it carries the promotions and the programme. */
+  globals?: ReadonlyMap<string, unknown> | undefined;
+  /** Load the points she earned in the window, which only a quote's tier preview needs (default true). */
+  tierPreview?: boolean | undefined;
+}
+
+/**
+ * The customer, her coupons and the offers in force. The promotions and the programme come from the
+ * snapshot's global facets when it carries them (then its revision covers them); else they are read here, and
+ * counted in `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at all.
+ * @throws NOT_FOUND for an unknown customer.
+ */
+export async function loadPricingContext(
+  deps: JourneyDeps,
+  request: PricingContextRequest,
+): Promise<PricingContext> {
+  const { customerId, couponCodes, at } = request;
+  const shared = journeyGlobals(request.globals);
+  const [facts, program, rules, coupons] = await Promise.all([
+    customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
+    shared ? shared.program : getLoyaltyProgram(deps.db),
+    shared ? shared.rules : activePromotionRules(deps.db),
+    couponCodes.length > 0 ? resolveCoupons(deps.db, couponCodes, customerId, at) : Promise.resolve([]),
+  ]);
+  if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
+  const [account, earned] = facts
+    ? await Promise.all([
+        deps.db
+          .selectFrom('loyaltyAccounts')
+          .select(['tier'])
+          .where('customerId', '=', facts.id)
+          .executeTakeFirst(),
+        request.tierPreview === false ? 0 : earnedInWindow(deps.db, facts.id, program, at),
+      ])
+    : [undefined, 0];
+  const tierId = facts ? heldTier(program, account?.tier).id : null;
+  const codes = coupons.map((c) => c.code);
+  const revision =
+    shared && !facts && codes.length === 0
+      ? 0
+      : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
+  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision };
+}
+
+/**
+ * The newest revision of the journey data a price depends on: the customer, her coupons, and (unless a
+ * snapshot carries them) promotions and the programme.
+ */
+async function journeyRevision(
+  deps: JourneyDeps,
+  customerId: string | null,
+  codes: string[],
+  withShared: boolean,
+): Promise<number> {
+  const r = await sql<{ revision: number | null }>`
+    SELECT greatest(
+      CASE WHEN ${withShared} THEN (SELECT max(revision) FROM promotions) END,
+      CASE WHEN ${withShared} THEN (SELECT max(revision) FROM loyalty_programs) END,
+      (SELECT max(revision) FROM customers WHERE id = ${customerId}::uuid),
+      (SELECT max(revision) FROM loyalty_accounts WHERE customer_id = ${customerId}::uuid),
+      (SELECT max(revision) FROM coupons WHERE code = ANY(${codes}::text[]))
+    ) AS revision`.execute(deps.db);
+  return r.rows[0]?.revision ?? 0;
+}
+
+/** What is left of the budget of each budgeted promotion in force (rule id → minor units). */
+export function budgetsOf(rules: PricingContext['rules']): Map<string, number> {
+  return new Map(
+    rules.flatMap((r) => (typeof r.budgetLeft === 'number' ? [[r.id, r.budgetLeft] as const] : [])),
+  );
+}
