@@ -32,6 +32,7 @@ export const PlaceOrderInputSchema = z
     customerId: QuoteInputSchema.shape.customerId,
     couponCodes: CouponCodesSchema,
     locationId: LocationIdSchema.nullish(),
+    currency: QuoteInputSchema.shape.currency,
   })
   .refine((i) => i.reservationId || i.locationId, {
     message: 'give a reservationId, or a locationId to reserve the lines at',
@@ -45,6 +46,7 @@ export const StoreSaleOrderInputSchema = z.strictObject({
   lines: QuoteInputSchema.shape.lines,
   customerId: QuoteInputSchema.shape.customerId,
   couponCodes: CouponCodesSchema,
+  currency: QuoteInputSchema.shape.currency,
 });
 export type StoreSaleOrderInput = z.input<typeof StoreSaleOrderInputSchema>;
 
@@ -158,6 +160,7 @@ export async function placeStoreSale(
     lines: input.lines,
     customerId,
     ...(input.couponCodes ? { couponCodes: input.couponCodes } : {}),
+    currency: input.currency,
   });
   refuseUnusedCoupons(priced.quote);
   const saleLines = (q: Quote) =>
@@ -253,6 +256,7 @@ async function orderFromReservation(
     lines: input.lines,
     customerId,
     ...(input.couponCodes ? { couponCodes: input.couponCodes } : {}),
+    currency: input.currency,
   });
   refuseUnusedCoupons(priced.quote);
   // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.

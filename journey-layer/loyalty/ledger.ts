@@ -347,7 +347,12 @@ export async function earnForOrder(
       .where('customerId', '=', id)
       .executeTakeFirst();
     const tier = program.tiers.find((t) => t.id === account?.tier) ?? program.tiers[0]!;
-    const points = pointsForOrder(program, tier, sale.totalAmount, extraPoints);
+    const points = pointsForOrder(
+      program,
+      tier,
+      { amount: sale.totalAmount, currency: sale.currency },
+      extraPoints,
+    );
     await w.tx
       .updateTable('customers')
       .set({ firstOrderAt: now })

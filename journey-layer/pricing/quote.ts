@@ -30,6 +30,11 @@ export const QuoteInputSchema = z.strictObject({
   customerId: z.uuid().nullish(),
   couponCodes: z.array(z.string().min(1).max(40)).max(20).optional(),
   minRevision: z.number().int().min(0).optional(),
+  /** The request's market (ISO 4217): the channel client's currency; absent or null: the hub's default. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .nullish(),
 });
 export type QuoteInput = z.infer<typeof QuoteInputSchema>;
 
@@ -82,6 +87,8 @@ export interface PricingContext {
   earnedInWindow: number;
   /** The newest revision among the journey data read: an answer must be at or above it. */
   revision: number;
+  /** The market's currency (ISO 4217) every amount is in: the request's, else the hub's default. */
+  currency: string;
 }
 
 /**
@@ -96,7 +103,7 @@ export async function loadPricingContext(
   couponCodes: readonly string[],
   at: Date,
   globals?: ReadonlyMap<string, unknown>,
-  opts: { tierPreview?: boolean } = {},
+  opts: { tierPreview?: boolean; currency?: string | null } = {},
 ): Promise<PricingContext> {
   const shared = journeyGlobals(globals);
   const [facts, program, rules, coupons] = await Promise.all([
@@ -122,7 +129,8 @@ export async function loadPricingContext(
     shared && !facts && codes.length === 0
       ? 0
       : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
-  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision };
+  const currency = opts.currency ?? deps.config.defaultCurrency;
+  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision, currency };
 }
 
 /** The newest revision of the journey data a price depends on: the customer, her coupons, and (unless a snapshot carries them) promotions and the programme. */
@@ -156,16 +164,14 @@ async function consistentInputs(
   customerId: string | null,
   couponCodes: readonly string[],
   now: Date,
-  tierPreview: boolean,
+  opts: { tierPreview: boolean; currency?: string | null | undefined },
 ): Promise<{ snapshot: Snapshot; pricing: PricingContext; at: Date }> {
   let min = minRevision;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await snapshotFor(deps, skus, min, readModel);
     // Evaluated at the instant the snapshot's revision determines (between its latest switch and its next edge).
     const at = effectiveInstant(snapshot.globals, now);
-    const pricing = await loadPricingContext(deps, customerId, couponCodes, at, snapshot.globals, {
-      tierPreview,
-    });
+    const pricing = await loadPricingContext(deps, customerId, couponCodes, at, snapshot.globals, opts);
     if (pricing.revision <= snapshot.revision || attempt >= 4)
       return {
         snapshot: { ...snapshot, revision: Math.max(snapshot.revision, pricing.revision) },
@@ -179,7 +185,8 @@ async function consistentInputs(
 /**
  * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions, coupons and
  * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
- * Takes no channel: every channel gets the same answer, revision and fingerprint.
+ * Takes no channel: every channel of one market (`currency`: the client's, else the hub's default) gets the same
+ * answer, revision and fingerprint.
  */
 export async function quote(
   deps: JourneyDeps,
@@ -217,7 +224,7 @@ export async function repricableQuote(
     input.customerId ?? null,
     input.couponCodes ?? [],
     deps.clock.now(),
-    true,
+    { tierPreview: true, currency: input.currency },
   );
   const { at } = inputs;
   const budgets = budgetsOf(inputs.pricing.rules);
@@ -246,7 +253,7 @@ function priceLines(
   for (const l of inputLines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
   const snapshot = inputs.snapshot;
-  const currency = 'EUR';
+  const currency = inputs.pricing.currency;
   const lines = skus.map((sku) => {
     const view = snapshot.skus.get(sku);
     if (!view || view.product.status !== 'ACTIVE')
@@ -313,7 +320,12 @@ function loyaltyPreview(
   earned: number,
   priced: PricedCart,
 ): { pointsEarned: number; tierAfter: string | null } {
-  const points = pointsForOrder(program, tier, priced.total, priced.extraPoints);
+  const points = pointsForOrder(
+    program,
+    tier,
+    { amount: priced.total, currency: priced.currency },
+    priced.extraPoints,
+  );
   return { pointsEarned: points, tierAfter: tierAfterEarning(program, earned, points).id };
 }
 
@@ -361,6 +373,7 @@ const OfferInputSchema = z.strictObject({
   customerId: z.uuid().nullish(),
   locationId: z.string().min(1).max(64).nullish(),
   minRevision: z.number().int().min(0).optional(),
+  currency: QuoteInputSchema.shape.currency,
 });
 
 /**
@@ -370,7 +383,13 @@ const OfferInputSchema = z.strictObject({
  */
 export async function offer(
   deps: JourneyDeps,
-  input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number },
+  input: {
+    sku: string;
+    customerId?: string | null;
+    locationId?: string | null;
+    minRevision?: number;
+    currency?: string | null;
+  },
   opts: { readModel?: ReadModel } = {},
 ): Promise<Offer> {
   const { sku, ...rest } = input;
@@ -446,6 +465,7 @@ export async function offers(
     customerId?: string | null;
     locationId?: string | null;
     minRevision?: number;
+    currency?: string | null;
   },
   opts: { readModel?: ReadModel } = {},
 ): Promise<Offer[]> {
@@ -459,7 +479,7 @@ export async function offers(
     input.customerId ?? null,
     [],
     deps.clock.now(),
-    false,
+    { tierPreview: false, currency: input.currency },
   );
   const { at } = inputs;
   const { locations } = inputs.snapshot;
