@@ -18,8 +18,8 @@ Commands:
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
   consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
-  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
-                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
+  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID]
+                    [--name NAME] [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
                     [--currency GBP] (its market's ISO 4217 currency; default: OMNIHUB_DEFAULT_CURRENCY)
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)

@@ -11,8 +11,8 @@ export interface Config {
    */
   host: string | undefined;
   /**
-   * Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`, default
-   * 54329).
+   * Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`,
+   * default 54329).
    */
   embeddedPgPort: number;
   /** PostgreSQL connection string; absent means "start an embedded PostgreSQL". */
@@ -49,8 +49,8 @@ export interface Config {
   /** Address the metrics listener binds (`OMNIHUB_METRICS_HOST`); the default `127.0.0.1` keeps it to this host. */
   metricsHost: string;
   /**
-   * The currency (ISO 4217) of the hub's default market (`OMNIHUB_DEFAULT_CURRENCY`, default `EUR`): what a channel
-   * client with no currency of its own is priced in.
+   * The currency (ISO 4217) of the hub's default market (`OMNIHUB_DEFAULT_CURRENCY`, default `EUR`): what a
+   * channel client with no currency of its own is priced in.
    */
   defaultCurrency: string;
 }

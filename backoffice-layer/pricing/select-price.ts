@@ -40,10 +40,10 @@ export function isOpenAt(c: PriceCandidate, at: Date): boolean {
  * 4. Should two candidates still tie (the same list and tier twice — impossible for rows of one database, possible
  *    for hand-built inputs), the lower amount wins, then the earlier-closing window, the earlier-opening one and
  *    the lower currency code, so the answer stays independent of order.
- * Gaps (no window open) give null: the SKU has no sellable price at that instant. With a currency asked for, the
- * candidates of other currencies count for nothing — a SKU with no price in it is unpriced for that market.
- * `validTo` of the result is `nextPriceChange(candidates, at, currency)`: until then the same inputs give the same
- * answer (a window of another currency's list does not move it).
+ * Gaps (no window open) give null: the SKU has no sellable price at that instant. With a currency asked for,
+ * the candidates of other currencies count for nothing: a SKU with no price in it is unpriced there.
+ * `validTo` of the result is `nextPriceChange(candidates, at, currency)`: until then the same inputs give the
+ * same answer (a window of another currency's list does not move it).
  *
  * @example selectPrice(candidates, { at: new Date('2026-12-01T10:00:00Z'), quantity: 1 })
  */

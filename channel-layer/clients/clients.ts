@@ -14,8 +14,9 @@ export interface ChannelClient {
   locationId: string | null;
   scopes: string[];
   /**
-   * The client's market: the ISO 4217 currency its quotes, offers and orders are priced in; null: the hub's default
-   * (`OMNIHUB_DEFAULT_CURRENCY`). Pricing takes it as an input, so two clients of one market get identical answers.
+   * The client's market: the ISO 4217 currency its quotes, offers and orders are priced in; null: the hub's
+   * default (`OMNIHUB_DEFAULT_CURRENCY`). Pricing takes it as an input, so two clients of one market get
+   * identical answers.
    */
   currency: string | null;
 }
@@ -46,7 +47,7 @@ export const ClientBodySchema = z
       .array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` }))
       .max(20)
       .default([]),
-    /** Absent: the hub's default currency (`OMNIHUB_DEFAULT_CURRENCY`), whatever it is when the client calls. */
+    /** Absent: the hub's default (`OMNIHUB_DEFAULT_CURRENCY`), whatever it is when the client calls. */
     currency: MarketCurrencySchema.optional().describe(
       'The currency (ISO 4217) of the client\u2019s market, which price lists it is priced from; ' +
         'absent: the hub\u2019s default (OMNIHUB_DEFAULT_CURRENCY)',
@@ -160,9 +161,9 @@ export async function getChannelClient(db: Database, id: string): Promise<Channe
 }
 
 /**
- * Revokes a client's key (idempotent: revoking again keeps the first time). Every API node stops accepting it
- * within KEY_CACHE_MS (5 s) — over HTTP and for every WebSocket operation — and its open subscriptions end with
- * UNAUTHENTICATED.
+ * Revokes a client's key (idempotent: revoking again keeps the first time). Every API node stops accepting
+ * it within KEY_CACHE_MS (5 s) — over HTTP and for every WebSocket operation — and its open subscriptions end
+ * with UNAUTHENTICATED.
  * @throws NOT_FOUND for an unknown client.
  */
 export async function revokeChannelClient(db: Database, id: string, now: Date): Promise<ChannelClientView> {

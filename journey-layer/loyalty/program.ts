@@ -109,10 +109,10 @@ export function nextTier(program: LoyaltyProgram, tier: Tier): Tier | null {
 }
 
 /**
- * Points an order earns: whole currency units of the eligible amount (minor units ÷ 10^exponent of its currency:
- * 100 for EUR, 1 for JPY, 1000 for KWD) × points per unit × the tier's multiplier, rounded down (a member never
- * earns a point for a fraction of a unit). Extra points from promotions are added as is. An order in another
- * currency than the programme's earns nothing (its units are not the programme's).
+ * Points an order earns: whole currency units of the eligible amount (minor units ÷ 10^exponent of its
+ * currency: 100 for EUR, 1 for JPY, 1000 for KWD) × points per unit × the tier's multiplier, rounded down
+ * (a member never earns a point for a fraction of a unit). Extra points from promotions are added as is. An
+ * order in another currency than the programme's earns nothing (its units are not the programme's).
  * @example pointsForOrder(program, gold, { amount: 12995, currency: 'EUR' }) // 129 € × 1 × 150 % = 193
  */
 export function pointsForOrder(

@@ -185,8 +185,8 @@ async function consistentInputs(
 /**
  * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions, coupons and
  * the loyalty member discount, with every adjustment explained, the VAT part, and the points the order would earn.
- * Takes no channel: every channel of one market (`currency`: the client's, else the hub's default) gets the same
- * answer, revision and fingerprint.
+ * Takes no channel: every channel of one market (`currency`: the client's, else the hub's default) gets the
+ * same answer, revision and fingerprint.
  */
 export async function quote(
   deps: JourneyDeps,

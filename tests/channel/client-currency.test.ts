@@ -1,6 +1,6 @@
 /**
- * A channel client's market currency through the admin API: set where the client is issued, read back with it,
- * described in the OpenAPI document, and refused unless it is an ISO 4217 code the hub knows.
+ * A channel client's market currency through the admin API: set where the client is issued, read back with
+ * it, described in the OpenAPI document, and refused unless it is an ISO 4217 code the hub knows.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startAdminNode, type AdminNode } from '../support/admin-node.js';
@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe('a channel client’s currency', () => {
-  it('is issued with the client and read back; a client without one shows null (the hub’s default)', async () => {
+  it('is issued with the client and read back; without one it is null (the hub’s default)', async () => {
     const uk = await admin.call('POST', '/clients', {
       body: { name: 'uk webshop', channel: 'WEB', currency: 'GBP' },
     });

@@ -34,8 +34,9 @@ import {
 import { loadConfig, ManualClock } from '../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
-// Issue 11, "Currency is data": the channel client's market decides the currency a price is in; price lists in
-// that currency serve it, identically across the market's channels; refunds and points follow the order's currency.
+// Issue 11, "Currency is data": the channel client's market decides the currency a price is in; price lists
+// in that currency serve it, identically across the market's channels; refunds and points follow the order's
+// currency.
 describe('markets: the channel client decides the currency', () => {
   const clock = new ManualClock('2026-11-20T10:00:00Z');
   let ctx: BackofficeTestContext;
@@ -99,7 +100,7 @@ describe('markets: the channel client decides the currency', () => {
       expect(ClientBodySchema.safeParse({ channel: 'WEB', currency }).success).toBe(false);
   });
 
-  it('prices each market from its own list, identically (one fingerprint) across that market’s channels', async () => {
+  it('prices each market from its own list, with one fingerprint across its channels', async () => {
     const lines = [{ sku: 'COAT-M', quantity: 2 }];
     const answers = new Map<string, { total: number; currency: string; fingerprint: string }>();
     for (const name of ['eur-web', 'eur-app', 'gbp-web', 'gbp-app', 'gbp-till']) {
@@ -128,7 +129,7 @@ describe('markets: the channel client decides the currency', () => {
     expect(gbp.fingerprint).not.toBe(eur.fingerprint);
   });
 
-  it('leaves a SKU with no price in a market’s currency unpriced there, and the EUR market never sees GBP', async () => {
+  it('leaves a SKU unpriced where its currency has no price; EUR never sees GBP', async () => {
     await expect(
       quote(ctx.deps, { lines: [{ sku: 'SOCK-1', quantity: 1 }], ...market('gbp-web') }),
     ).rejects.toMatchObject({
@@ -141,7 +142,7 @@ describe('markets: the channel client decides the currency', () => {
     expect(sock).toMatchObject({ total: 999, currency: 'EUR' });
   });
 
-  it('prices a client without a currency in the hub’s default market (OMNIHUB_DEFAULT_CURRENCY)', async () => {
+  it('prices a client without a currency in the hub’s default (OMNIHUB_DEFAULT_CURRENCY)', async () => {
     expect(loadConfig({}).defaultCurrency).toBe('EUR');
     expect(loadConfig({ OMNIHUB_DEFAULT_CURRENCY: 'GBP' }).defaultCurrency).toBe('GBP');
     expect(() => loadConfig({ OMNIHUB_DEFAULT_CURRENCY: 'XYZ' })).toThrow(/OMNIHUB_DEFAULT_CURRENCY/);
@@ -182,7 +183,7 @@ describe('markets: the channel client decides the currency', () => {
     expect(refund).toMatchObject({ refundAmount: 10995, currency: 'GBP' });
   });
 
-  it('counts points per whole unit of the order’s currency: ¥21,000 earns 21,000 points, not 210', async () => {
+  it('counts points per whole unit of the order’s currency: ¥21,000 earns 21,000, not 210', async () => {
     await setLoyaltyProgram(ctx.deps, { ...DEFAULT_PROGRAM, currency: 'JPY' });
     const { customer } = await enrollCustomer(
       ctx.deps,
