@@ -18,8 +18,9 @@ Commands:
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
   consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
-  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
-                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
+  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID]
+                    [--name NAME] [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
+                    [--currency GBP] (its market's ISO 4217 currency; default: OMNIHUB_DEFAULT_CURRENCY)
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
                     FILE - reads standard input (give --kind and --format); Ctrl-C marks the import FAILED (interrupted)
@@ -117,6 +118,7 @@ const OPTIONS = {
   skus: { type: 'string' },
   name: { type: 'string' },
   scopes: { type: 'string' },
+  currency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -267,6 +269,7 @@ async function main(argv: string[]): Promise<void> {
         name: values.name ?? `${values.channel ?? 'client'} client`,
         channel: values.channel,
         ...(values.location ? { locationId: values.location } : {}),
+        ...(values.currency ? { currency: values.currency } : {}),
         ...(values.scopes
           ? {
               scopes: values.scopes
@@ -278,14 +281,16 @@ async function main(argv: string[]): Promise<void> {
       });
       if (!parsed.success)
         throw new Error(
-          `usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] [--scopes customer-tokens,rate:500] (${parsed.error.issues.map((i) => i.message).join('; ')})`,
+          'usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] ' +
+            '[--name NAME] [--scopes customer-tokens,rate:500] [--currency GBP] ' +
+            `(${parsed.error.issues.map((i) => i.message).join('; ')})`,
         );
       const rt = await bootstrapRuntime(config, { logger });
       try {
         const c = await createChannelClient(rt.deps.db, parsed.data, rt.deps.clock.now());
-        process.stdout.write(
-          `Channel client ${c.id} (${parsed.data.channel}${parsed.data.locationId ? ` at ${parsed.data.locationId}` : ''})\n  key (shown once): ${c.key}\n`,
-        );
+        const { channel, locationId, currency } = parsed.data;
+        const where = `${locationId ? ` at ${locationId}` : ''}${currency ? `, ${currency}` : ''}`;
+        process.stdout.write(`Channel client ${c.id} (${channel}${where})\n  key (shown once): ${c.key}\n`);
       } finally {
         await rt.close();
       }

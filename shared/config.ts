@@ -10,7 +10,10 @@ export interface Config {
    * container) listens on every interface (`0.0.0.0`). See `listenHost`.
    */
   host: string | undefined;
-  /** Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`, default 54329). */
+  /**
+   * Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`,
+   * default 54329).
+   */
   embeddedPgPort: number;
   /** PostgreSQL connection string; absent means "start an embedded PostgreSQL". */
   databaseUrl: string | undefined;
@@ -45,6 +48,11 @@ export interface Config {
   metricsPort: number | undefined;
   /** Address the metrics listener binds (`OMNIHUB_METRICS_HOST`); the default `127.0.0.1` keeps it to this host. */
   metricsHost: string;
+  /**
+   * The currency (ISO 4217) of the hub's default market (`OMNIHUB_DEFAULT_CURRENCY`, default `EUR`): what a
+   * channel client with no currency of its own is priced in.
+   */
+  defaultCurrency: string;
 }
 
 const proxyList = (v: string | undefined): string[] =>
@@ -74,6 +82,9 @@ function urlOf(value: string, protocols: readonly string[]): boolean {
 
 /** An empty variable reads as not set, as compose's `${NAME:-}` leaves it when the operator gave none. */
 const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
+
+// The ISO 4217 codes this runtime can name and format (Intl's list: no test or fund codes such as XXX).
+const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -141,6 +152,16 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\S{1,253}$/, 'OMNIHUB_METRICS_HOST must be an address or host name')
     .default('127.0.0.1'),
+  OMNIHUB_DEFAULT_CURRENCY: z.preprocess(
+    emptyAsAbsent,
+    z
+      .string()
+      .refine(
+        (c) => ISO_CURRENCIES.has(c),
+        'OMNIHUB_DEFAULT_CURRENCY must be an ISO 4217 currency code the hub knows, e.g. EUR',
+      )
+      .default('EUR'),
+  ),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */
@@ -182,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     metricsToken: e.OMNIHUB_METRICS_TOKEN,
     metricsPort: e.OMNIHUB_METRICS_PORT,
     metricsHost: e.OMNIHUB_METRICS_HOST,
+    defaultCurrency: e.OMNIHUB_DEFAULT_CURRENCY,
   };
 }
 

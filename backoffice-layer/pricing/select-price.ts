@@ -40,8 +40,10 @@ export function isOpenAt(c: PriceCandidate, at: Date): boolean {
  * 4. Should two candidates still tie (the same list and tier twice — impossible for rows of one database, possible
  *    for hand-built inputs), the lower amount wins, then the earlier-closing window, the earlier-opening one and
  *    the lower currency code, so the answer stays independent of order.
- * Gaps (no window open) give null: the SKU has no sellable price at that instant.
- * `validTo` of the result is `nextPriceChange(candidates, at)`: until then the same inputs give the same answer.
+ * Gaps (no window open) give null: the SKU has no sellable price at that instant. With a currency asked for,
+ * the candidates of other currencies count for nothing: a SKU with no price in it is unpriced there.
+ * `validTo` of the result is `nextPriceChange(candidates, at, currency)`: until then the same inputs give the
+ * same answer (a window of another currency's list does not move it).
  *
  * @example selectPrice(candidates, { at: new Date('2026-12-01T10:00:00Z'), quantity: 1 })
  */
@@ -57,7 +59,7 @@ export function selectPrice(
     if (best === null || better(c, best)) best = c;
   }
   if (!best) return null;
-  const next = nextPriceChange(candidates, opts.at);
+  const next = nextPriceChange(candidates, opts.at, opts.currency);
   return {
     amount: best.amount,
     currency: best.currency,
@@ -93,11 +95,19 @@ function opensAt(c: PriceCandidate): number {
   );
 }
 
-/** The next instant strictly after `after` at which any candidate's window opens or closes, or null. */
-export function nextPriceChange(candidates: readonly PriceCandidate[], after: Date): Date | null {
+/**
+ * The next instant strictly after `after` at which any candidate's window opens or closes (only candidates in
+ * `currency`, when given), or null.
+ */
+export function nextPriceChange(
+  candidates: readonly PriceCandidate[],
+  after: Date,
+  currency?: string,
+): Date | null {
   const t = after.getTime();
   let next = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
+    if (currency !== undefined && c.currency !== currency) continue;
     for (const edge of [c.listValidFrom, c.listValidTo, c.validFrom, c.validTo]) {
       if (edge === null) continue;
       const e = Date.parse(edge);

@@ -161,19 +161,25 @@ export async function recordStoreSale(
  * Accepts returned items of an order at any location. Sellable units go back on that location's shelf (ledger
  * RETURN); damaged ones are recorded but not restocked. Returning more than was sold (across all earlier returns)
  * is a CONFLICT. The refund is each line's paid amount pro rata, rounded so that returning every unit refunds
- * exactly what was paid.
+ * exactly what was paid, in minor units of the order's own `currency` (ISO 4217).
  */
 export async function returnItems(
   deps: WriteDeps,
   input: ReturnInput,
   idempotencyKey: string,
-): Promise<{ returnId: string; refundAmount: number; revision: number; replayed: boolean }> {
+): Promise<{
+  returnId: string;
+  refundAmount: number;
+  currency: string;
+  revision: number;
+  replayed: boolean;
+}> {
   const { result, revision, replayed } = await runWrite(
     deps,
     async (w) => {
       const order = await w.tx
         .selectFrom('orders')
-        .select(['id', 'customerRef'])
+        .select(['id', 'customerRef', 'currency'])
         .where('id', '=', input.orderId)
         .forUpdate()
         .executeTakeFirst();
@@ -277,7 +283,7 @@ export async function returnItems(
         },
       });
       change.announce();
-      return { returnId, refundAmount };
+      return { returnId, refundAmount, currency: order.currency };
     },
     { idempotency: { scope: 'return-items', key: idempotencyKey, request: input } },
   );

@@ -13,12 +13,26 @@ export interface ChannelClient {
   /** The store of a terminal: it may reserve and sell only there. */
   locationId: string | null;
   scopes: string[];
+  /**
+   * The client's market: the ISO 4217 currency its quotes, offers and orders are priced in; null: the hub's
+   * default (`OMNIHUB_DEFAULT_CURRENCY`). Pricing takes it as an input, so two clients of one market get
+   * identical answers.
+   */
+  currency: string | null;
 }
 
 /** The scopes a channel client can hold: signing customers in, and its own limits (a whole number from 1). */
 export const SCOPE_FORMS =
   '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1)';
 const SCOPE_PATTERN = /^(customer-tokens|(rate|subscriptions|held-units):[1-9]\d{0,8})$/;
+
+// The ISO 4217 codes this runtime can name and format (Intl's list: no test or fund codes such as XXX).
+const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+/** A currency a client's market may have: an ISO 4217 code the hub can price and format. */
+const MarketCurrencySchema = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'an ISO 4217 code, e.g. EUR')
+  .refine((c) => ISO_CURRENCIES.has(c), { message: 'not an ISO 4217 currency the hub knows' });
 
 export const ClientBodySchema = z
   .strictObject({
@@ -33,6 +47,11 @@ export const ClientBodySchema = z
       .array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` }))
       .max(20)
       .default([]),
+    /** Absent: the hub's default (`OMNIHUB_DEFAULT_CURRENCY`), whatever it is when the client calls. */
+    currency: MarketCurrencySchema.optional().describe(
+      'The currency (ISO 4217) of the client\u2019s market, which price lists it is priced from; ' +
+        'absent: the hub\u2019s default (OMNIHUB_DEFAULT_CURRENCY)',
+    ),
   })
   .refine((c) => c.channel !== 'STORE' || c.locationId, {
     message: 'a STORE client (terminal) needs its locationId',
@@ -80,6 +99,7 @@ export async function createChannelClient(
       channel: body.channel,
       locationId: body.locationId ?? null,
       scopes: body.scopes,
+      currency: body.currency ?? null,
       keyHash: sha256(key),
       createdAt: now,
       revokedAt: null,
@@ -95,7 +115,7 @@ export async function authenticateChannelClient(
 ): Promise<ChannelClient | undefined> {
   const row = await db
     .selectFrom('channelClients')
-    .select(['id', 'name', 'channel', 'locationId', 'scopes'])
+    .select(['id', 'name', 'channel', 'locationId', 'scopes', 'currency'])
     .where('keyHash', '=', sha256(key))
     .where('revokedAt', 'is', null)
     .executeTakeFirst();
@@ -108,7 +128,16 @@ export interface ChannelClientView extends ChannelClient {
   revokedAt: Date | null;
 }
 
-const CLIENT_COLUMNS = ['id', 'name', 'channel', 'locationId', 'scopes', 'createdAt', 'revokedAt'] as const;
+const CLIENT_COLUMNS = [
+  'id',
+  'name',
+  'channel',
+  'locationId',
+  'scopes',
+  'currency',
+  'createdAt',
+  'revokedAt',
+] as const;
 
 /** Every channel client, newest first, revoked ones included. */
 export async function listChannelClients(db: Database): Promise<ChannelClientView[]> {
@@ -132,8 +161,9 @@ export async function getChannelClient(db: Database, id: string): Promise<Channe
 }
 
 /**
- * Revokes a client's key (idempotent: revoking again keeps the first time). Every API node stops accepting it within
- * KEY_CACHE_MS (5 s) — over HTTP and for every WebSocket operation — and its open subscriptions end with UNAUTHENTICATED.
+ * Revokes a client's key (idempotent: revoking again keeps the first time). Every API node stops accepting
+ * it within KEY_CACHE_MS (5 s) — over HTTP and for every WebSocket operation — and its open subscriptions end
+ * with UNAUTHENTICATED.
  * @throws NOT_FOUND for an unknown client.
  */
 export async function revokeChannelClient(db: Database, id: string, now: Date): Promise<ChannelClientView> {
@@ -155,13 +185,18 @@ const ClientViewSchema = z
     channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
     locationId: z.string().nullable().describe('A store terminal\u2019s store'),
     scopes: z.array(z.string()),
+    currency: z
+      .string()
+      .nullable()
+      .describe('The market\u2019s currency (ISO 4217); null: the hub\u2019s default'),
     createdAt: z.iso.datetime({ offset: true }),
     revokedAt: z.iso.datetime({ offset: true }).nullable(),
   })
   .meta({ id: 'ChannelClient' });
 const ClientResponse = z.object({ client: ClientViewSchema });
 const REVOKE_SUMMARY =
-  'Revoke a channel client key (idempotent): refused on every node within 5 s, over HTTP and WebSocket; its open subscriptions end with UNAUTHENTICATED';
+  'Revoke a channel client key (idempotent): refused on every node within 5 s, over HTTP and WebSocket; ' +
+  'its open subscriptions end with UNAUTHENTICATED';
 
 export const channelAdminRoutes: readonly AdminRoute[] = [
   defineRoute({
@@ -172,7 +207,8 @@ export const channelAdminRoutes: readonly AdminRoute[] = [
     status: 201,
     errors: ['NOT_FOUND'],
     summary:
-      'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE); the key is shown only now',
+      'Issue a channel client API key (WEB, APP, STORE with its location, CALL_CENTER, CONSOLE) and the ' +
+      'currency of its market (else the hub\u2019s default); the key is shown only now',
     body: ClientBodySchema,
     response: z.object({
       id: z.uuid(),

@@ -34,12 +34,15 @@ export async function priceOrder(
     lines: ReadonlyArray<{ sku: string; quantity: number }>;
     customerId: string | null;
     couponCodes?: readonly string[] | null | undefined;
+    /** The market's currency (ISO 4217); absent or null: the hub's default. */
+    currency?: string | null | undefined;
   },
 ): Promise<RepricableQuote> {
   const priced = await repricableQuote(deps, {
     lines: [...order.lines],
     customerId: order.customerId,
     ...(order.couponCodes ? { couponCodes: [...order.couponCodes] } : {}),
+    currency: order.currency,
   });
   refuseUnusedCoupons(priced.quote);
   return priced;

@@ -30,6 +30,7 @@ export const PlaceOrderInputSchema = z
     customerId: QuoteInputSchema.shape.customerId,
     couponCodes: CouponCodesSchema,
     locationId: LocationIdSchema.nullish(),
+    currency: QuoteInputSchema.shape.currency,
   })
   .refine((i) => i.reservationId || i.locationId, {
     message: 'give a reservationId, or a locationId to reserve the lines at',
@@ -43,6 +44,7 @@ export const StoreSaleOrderInputSchema = z.strictObject({
   lines: QuoteInputSchema.shape.lines,
   customerId: QuoteInputSchema.shape.customerId,
   couponCodes: CouponCodesSchema,
+  currency: QuoteInputSchema.shape.currency,
 });
 export type StoreSaleOrderInput = z.input<typeof StoreSaleOrderInputSchema>;
 
@@ -76,7 +78,12 @@ export async function placeStoreSale(
 ): Promise<PlacedOrder> {
   const input = parseInput(StoreSaleOrderInputSchema, raw, 'body');
   const customerId = input.customerId ?? null;
-  const priced = await priceOrder(deps, { lines: input.lines, customerId, couponCodes: input.couponCodes });
+  const priced = await priceOrder(deps, {
+    lines: input.lines,
+    customerId,
+    couponCodes: input.couponCodes,
+    currency: input.currency,
+  });
   const saleLines = (q: Quote) =>
     q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final }));
   const tx = orderTransaction(priced, customerId, saleLines);
@@ -168,7 +175,12 @@ async function orderFromReservation(
     );
   }
   const customerId = input.customerId ?? null;
-  const priced = await priceOrder(deps, { lines: input.lines, customerId, couponCodes: input.couponCodes });
+  const priced = await priceOrder(deps, {
+    lines: input.lines,
+    customerId,
+    couponCodes: input.couponCodes,
+    currency: input.currency,
+  });
   // Reserved lines of one SKU at several locations share the SKU's quoted line pro rata by quantity.
   const orderLines = (q: Quote) =>
     q.lines.flatMap((l) => {

@@ -352,7 +352,12 @@ export async function earnForOrder(
       .where('customerId', '=', id)
       .executeTakeFirst();
     const tier = heldTier(program, account?.tier);
-    const points = pointsForOrder(program, tier, sale.totalAmount, extraPoints);
+    const points = pointsForOrder(
+      program,
+      tier,
+      { amount: sale.totalAmount, currency: sale.currency },
+      extraPoints,
+    );
     await w.tx
       .updateTable('customers')
       .set({ firstOrderAt: now })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { displayName } from '../../shared/index.js';
+import { currencyExponent, displayName, type Money } from '../../shared/index.js';
 
 const TierIdSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,31}$/, 'tier ids: upper-case letters, digits, "_"');
 
@@ -118,18 +118,21 @@ export function nextTier(program: LoyaltyProgram, tier: Tier): Tier | null {
 }
 
 /**
- * Points an order earns: whole currency units of the eligible amount × points per unit × the tier's multiplier,
- * rounded down (a member never earns a point for a fraction of a euro). Extra points from promotions are added as is.
- * @example pointsForOrder(program, gold, 12995) // 129 € × 1 × 150 % = 193
+ * Points an order earns: whole currency units of the eligible amount (minor units ÷ 10^exponent of its
+ * currency: 100 for EUR, 1 for JPY, 1000 for KWD) × points per unit × the tier's multiplier, rounded down
+ * (a member never earns a point for a fraction of a unit). Extra points from promotions are added as is. An
+ * order in another currency than the programme's earns nothing (its units are not the programme's).
+ * @example pointsForOrder(program, gold, { amount: 12995, currency: 'EUR' }) // 129 € × 1 × 150 % = 193
  */
 export function pointsForOrder(
   program: LoyaltyProgram,
   tier: Tier,
-  eligibleAmountMinor: number,
+  eligible: Money,
   extraPoints = 0,
 ): number {
-  if (eligibleAmountMinor <= 0) return Math.max(0, extraPoints);
-  const units = Math.floor(eligibleAmountMinor / 100);
+  if (eligible.currency !== program.currency) return 0;
+  if (eligible.amount <= 0) return Math.max(0, extraPoints);
+  const units = Math.floor(eligible.amount / 10 ** currencyExponent(eligible.currency));
   return (
     Math.floor((units * program.pointsPerUnit * tier.benefits.pointsMultiplierPct) / 100) +
     Math.max(0, extraPoints)

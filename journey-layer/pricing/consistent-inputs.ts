@@ -28,6 +28,8 @@ export interface PricingInputsRequest {
   now: Date;
   /** Load what a quote's tier preview needs (offers preview no tier). */
   tierPreview: boolean;
+  /** The market's currency (ISO 4217); absent or null: the hub's default. */
+  currency?: string | null | undefined;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function consistentInputs(
   deps: JourneyDeps,
   request: PricingInputsRequest,
 ): Promise<PricingInputs> {
-  const { skus, readModel, customerId, couponCodes, now, tierPreview } = request;
+  const { skus, readModel, customerId, couponCodes, now, tierPreview, currency } = request;
   let minRevision = request.minRevision;
   for (let attempt = 0; ; attempt++) {
     const snapshot = await snapshotFor(deps, skus, { minRevision, readModel });
@@ -53,6 +55,7 @@ export async function consistentInputs(
       at,
       globals: snapshot.globals,
       tierPreview,
+      currency,
     });
     if (pricing.revision <= snapshot.revision || attempt >= 4)
       return {

@@ -12,6 +12,7 @@ import type { Adjustment } from '../promotions/engine.js';
 import { consistentInputs, type PricingInputs } from './consistent-inputs.js';
 import { fingerprint } from './fingerprint.js';
 import { priceLines } from './price-lines.js';
+import { QuoteInputSchema } from './quote.js';
 import { budgetsOf } from './pricing-context.js';
 
 /**
@@ -58,6 +59,7 @@ const OfferInputSchema = z.strictObject({
   customerId: z.uuid().nullish(),
   locationId: z.string().min(1).max(64).nullish(),
   minRevision: z.number().int().min(0).optional(),
+  currency: QuoteInputSchema.shape.currency,
 });
 
 /**
@@ -68,7 +70,14 @@ const OfferInputSchema = z.strictObject({
  */
 export async function offer(
   deps: JourneyDeps,
-  input: { sku: string; customerId?: string | null; locationId?: string | null; minRevision?: number },
+  input: {
+    sku: string;
+    customerId?: string | null;
+    locationId?: string | null;
+    minRevision?: number;
+    /** The request's market (ISO 4217); absent or null: the hub's default. */
+    currency?: string | null;
+  },
   opts: { readModel?: ReadModel } = {},
 ): Promise<Offer> {
   const { sku, ...rest } = input;
@@ -88,6 +97,8 @@ export async function offers(
     customerId?: string | null;
     locationId?: string | null;
     minRevision?: number;
+    /** The request's market (ISO 4217); absent or null: the hub's default. */
+    currency?: string | null;
   },
   opts: { readModel?: ReadModel } = {},
 ): Promise<Offer[]> {
@@ -100,6 +111,7 @@ export async function offers(
     couponCodes: [],
     now: deps.clock.now(),
     tierPreview: false,
+    currency: input.currency,
   });
   const { locations } = inputs.snapshot;
   if (input.locationId && !locations.some((l) => l.id === input.locationId))

@@ -43,7 +43,7 @@ export function priceLines(
   for (const l of inputLines) merged.set(l.sku, (merged.get(l.sku) ?? 0) + l.quantity);
   const skus = [...merged.keys()].sort();
   const { snapshot, at } = inputs;
-  const currency = 'EUR';
+  const currency = inputs.pricing.currency;
   const lines = skus.map((sku) => {
     const view = snapshot.skus.get(sku);
     if (!view || view.product.status !== 'ACTIVE')
@@ -116,6 +116,11 @@ function loyaltyPreview(
   earned: number,
   priced: PricedCart,
 ): LoyaltyPreview {
-  const points = pointsForOrder(program, tier, priced.total, priced.extraPoints);
+  const points = pointsForOrder(
+    program,
+    tier,
+    { amount: priced.total, currency: priced.currency },
+    priced.extraPoints,
+  );
   return { pointsEarned: points, tierAfter: tierAfterEarning(program, earned, points).id };
 }

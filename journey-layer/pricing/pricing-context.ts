@@ -22,6 +22,8 @@ export interface PricingContext {
   earnedInWindow: number;
   /** The newest revision among the journey data read: an answer must be at or above it. */
   revision: number;
+  /** The market's currency (ISO 4217) every amount is in: the request's, else the hub's default. */
+  currency: string;
 }
 
 /** Whose price, with which coupons, at which instant, from which snapshot's global facets. */
@@ -34,6 +36,8 @@ export interface PricingContextRequest {
   globals?: ReadonlyMap<string, unknown> | undefined;
   /** Load the points she earned in the window, which only a quote's tier preview needs (default true). */
   tierPreview?: boolean | undefined;
+  /** The market's currency (ISO 4217); absent or null: the hub's default. */
+  currency?: string | null | undefined;
 }
 
 /**
@@ -71,7 +75,8 @@ export async function loadPricingContext(
     shared && !facts && codes.length === 0
       ? 0
       : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
-  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision };
+  const currency = request.currency ?? deps.config.defaultCurrency;
+  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision, currency };
 }
 
 /**

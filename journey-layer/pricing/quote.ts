@@ -14,6 +14,11 @@ export const QuoteInputSchema = z.strictObject({
   customerId: z.uuid().nullish(),
   couponCodes: z.array(z.string().min(1).max(40)).max(20).optional(),
   minRevision: z.number().int().min(0).optional(),
+  /** The request's market (ISO 4217): the channel client's currency; absent or null: the hub's default. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .nullish(),
 });
 export type QuoteInput = z.infer<typeof QuoteInputSchema>;
 
@@ -25,7 +30,8 @@ export interface Quote extends PricedAnswer {
 /**
  * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions,
  * coupons and the loyalty member discount, with every adjustment explained, the VAT part, and the points the
- * order would earn. Takes no channel: every channel gets the same answer, revision and fingerprint.
+ * order would earn. Takes no channel: every channel of one market (`currency`: the client's, else the hub's
+ * default) gets the same answer, revision and fingerprint.
  * @throws BAD_USER_INPUT for invalid input, a `minRevision` ahead of the hub or a cart above the largest
  * amount; NOT_FOUND for an unknown customer or a SKU without a sellable product or price.
  */
@@ -65,6 +71,7 @@ export async function repricableQuote(
     couponCodes: input.couponCodes ?? [],
     now: deps.clock.now(),
     tierPreview: true,
+    currency: input.currency,
   });
   const budgets = budgetsOf(inputs.pricing.rules);
   const priceWith = (b: ReadonlyMap<string, number>): Quote => {

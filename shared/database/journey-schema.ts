@@ -134,6 +134,8 @@ export interface ChannelClientsTable {
   channel: 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
   locationId: string | null;
   scopes: string[];
+  /** The client's market currency (ISO 4217); null: the hub's default. Added by 20261130T0720. */
+  currency: ColumnType<string | null, string | null | undefined, string | null>;
   keyHash: string;
   createdAt: Timestamp;
   revokedAt: Timestamp | null;

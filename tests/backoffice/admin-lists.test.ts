@@ -78,6 +78,7 @@ describe('channel clients', () => {
     expect(Object.keys(one.body.client).sort()).toEqual([
       'channel',
       'createdAt',
+      'currency',
       'id',
       'locationId',
       'name',
