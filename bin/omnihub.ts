@@ -6,7 +6,30 @@ import type { bootstrapAdminKey } from '../backoffice-layer/index.js';
 import type { Runtime } from '../channel-layer/index.js';
 import { describeError, listeningLine } from './cli-output.js';
 
-const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
+/** `words` joined by ", " in lines of at most `width` characters, each led by `indent`. */
+function wrapList(words: readonly string[], indent: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const [n, word] of words.entries()) {
+    const piece = n < words.length - 1 ? `${word},` : word;
+    if (line && indent.length + line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = piece;
+    } else line = line ? `${line} ${piece}` : piece;
+  }
+  return [...lines, line].map((l) => `${indent}${l}`).join('\n');
+}
+
+/**
+ * The help: its channel kinds and environment variables are those the code reads (`CHANNEL_KINDS`,
+ * `CONFIG_ENV_VARS`), so it cannot leave one out. It loads those two small modules only, none of the hub's others.
+ */
+async function helpText(): Promise<string> {
+  const [{ CONFIG_ENV_VARS }, { CHANNEL_KINDS }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/schemas.js'),
+  ]);
+  return `omnihub — omnichannel price, promotion and inventory consistency hub
 
 Usage: omnihub <command> [options]
 
@@ -18,16 +41,17 @@ Commands:
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
   consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
-  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME]
-                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
+  create-client     issue a channel client API key: --channel ${CHANNEL_KINDS.join('|')} [--location ID]
+                    [--name NAME] [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
                     FILE - reads standard input (give --kind and --format); Ctrl-C marks the import FAILED (interrupted)
 
-Configuration is read from the environment: PORT, OMNIHUB_HOST (listen address; default 127.0.0.1 for start,
-0.0.0.0 for api), DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV, LOG_LEVEL, OMNIHUB_DATA_DIR,
-OMNIHUB_EMBEDDED_PG_PORT, OMNIHUB_REDIS_PREFIX (see README.md). Without DATABASE_URL, every command uses the embedded
-PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps if there is one.`;
+Configuration is read from the environment (README.md, "Configuration", says what each variable does):
+${wrapList(CONFIG_ENV_VARS, '  ', 118)}
+OMNIHUB_HOST is the listen address (default 127.0.0.1 for start, 0.0.0.0 for api). Without DATABASE_URL, every
+command uses the embedded PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps if there is one.`;
+}
 
 type BootstrapAdminKey = typeof bootstrapAdminKey;
 
@@ -141,7 +165,7 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArguments(argv);
   const command = positionals[0];
   if (!command || values.help || command === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${await helpText()}\n`);
     return;
   }
   if (!COMMANDS.includes(command)) throw new Error(`unknown command "${command}"; run "omnihub help"`);
@@ -150,8 +174,8 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(
       `omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`,
     );
-  // The hub's modules are loaded once the arguments are read: `--help` loads none of them.
-  const { createLogger, listenHost, loadConfig } = await import('../shared/index.js');
+  // The hub's modules are loaded once the arguments are read: `--help` loads none of them (but its two lists).
+  const { CHANNEL_KINDS, createLogger, listenHost, loadConfig } = await import('../shared/index.js');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const [
@@ -278,7 +302,7 @@ async function main(argv: string[]): Promise<void> {
       });
       if (!parsed.success)
         throw new Error(
-          `usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] [--name NAME] [--scopes customer-tokens,rate:500] (${parsed.error.issues.map((i) => i.message).join('; ')})`,
+          `usage: omnihub create-client --channel ${CHANNEL_KINDS.join('|')} [--location ID] [--name NAME] [--scopes customer-tokens,rate:500] (${parsed.error.issues.map((i) => i.message).join('; ')})`,
         );
       const rt = await bootstrapRuntime(config, { logger });
       try {

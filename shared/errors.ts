@@ -38,10 +38,6 @@ export class DomainError extends Error {
   }
 }
 
-export function isDomainError(e: unknown): e is DomainError {
-  return e instanceof DomainError;
-}
-
 /** PostgreSQL SQLSTATE classes that mean "the database is unreachable or restarting", not "your input is bad". */
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01',

@@ -82,14 +82,13 @@ export async function upsertProduct(
   sku: string,
   input: ProductBody,
 ): Promise<{ product: ProductView; revision: number; changed: boolean }> {
-  const body = input;
   const state: ProductState = {
     sku,
-    name: body.name,
-    category: body.category,
-    attributes: body.attributes,
-    vatRateBp: vatRateToBasisPoints(body.vatRate),
-    status: body.status,
+    name: input.name,
+    category: input.category,
+    attributes: input.attributes,
+    vatRateBp: vatRateToBasisPoints(input.vatRate),
+    status: input.status,
   };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
@@ -185,8 +184,7 @@ export async function upsertLocation(
   id: string,
   input: LocationBody,
 ): Promise<{ location: LocationView; revision: number; changed: boolean }> {
-  const body = input;
-  const state: LocationState = { id, name: body.name, kind: body.kind, fulfilsOnline: body.fulfilsOnline };
+  const state: LocationState = { id, name: input.name, kind: input.kind, fulfilsOnline: input.fulfilsOnline };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
       () => w.tx.selectFrom('locations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),

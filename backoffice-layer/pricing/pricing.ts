@@ -23,14 +23,13 @@ export async function upsertPriceList(
   id: string,
   input: PriceListBody,
 ): Promise<{ priceList: PriceListView; revision: number; changed: boolean }> {
-  const body = input;
   const state: PriceListState = {
     id,
-    name: body.name,
-    currency: body.currency,
-    priority: body.priority,
-    validFrom: iso(body.validFrom ?? null),
-    validTo: iso(body.validTo ?? null),
+    name: input.name,
+    currency: input.currency,
+    priority: input.priority,
+    validFrom: iso(input.validFrom ?? null),
+    validTo: iso(input.validTo ?? null),
   };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
@@ -171,14 +170,13 @@ export async function setPrice(
   input: PriceBody,
   source = 'admin',
 ): Promise<{ price: PriceState; revision: number; changed: boolean }> {
-  const body = input;
   const state: PriceState = {
     priceListId,
     sku,
-    minQuantity: body.minQuantity,
-    amount: body.amount,
-    validFrom: iso(body.validFrom ?? null),
-    validTo: iso(body.validTo ?? null),
+    minQuantity: input.minQuantity,
+    amount: input.amount,
+    validFrom: iso(input.validFrom ?? null),
+    validTo: iso(input.validTo ?? null),
   };
   const { result, revision } = await runWrite(deps, async (w) => {
     const list = await w.tx

@@ -2,14 +2,13 @@ import { z } from 'zod';
 import {
   commitReservation,
   getReservation,
-  parseInput,
   recordStoreSale,
   releaseReservation,
   reserveStock,
   ReserveBodySchema,
   type ReserveBody,
 } from '../../backoffice-layer/index.js';
-import { DomainError, prorate, type WriteContext } from '../../shared/index.js';
+import { DomainError, parseInput, prorate, UuidSchema, type WriteContext } from '../../shared/index.js';
 import { lockLiveCustomer } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import type { PricedCart } from '../promotions/engine.js';
@@ -27,7 +26,7 @@ const CouponCodesSchema = QuoteInputSchema.shape.couponCodes.unwrap().nullish();
  */
 export const PlaceOrderInputSchema = z
   .strictObject({
-    reservationId: z.uuid().nullish(),
+    reservationId: UuidSchema.nullish(),
     lines: QuoteInputSchema.shape.lines,
     customerId: QuoteInputSchema.shape.customerId,
     couponCodes: CouponCodesSchema,

@@ -2,13 +2,21 @@ import { z } from 'zod';
 import {
   effectiveInstant,
   loadSnapshotFromDatabase,
-  parseInput,
   selectPrice,
   type ReadModel,
   type Snapshot,
 } from '../../backoffice-layer/index.js';
 import { sql } from 'kysely';
-import { canonicalJson, DomainError, formatMoney, MAX_MONEY_AMOUNT, sha256 } from '../../shared/index.js';
+import {
+  canonicalJson,
+  DomainError,
+  formatMoney,
+  MAX_LINE_QUANTITY,
+  MAX_MONEY_AMOUNT,
+  parseInput,
+  sha256,
+  UuidSchema,
+} from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
@@ -24,10 +32,15 @@ import { journeyGlobals, journeyReadModelFacets } from './facets.js';
 
 export const QuoteInputSchema = z.strictObject({
   lines: z
-    .array(z.strictObject({ sku: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) }))
+    .array(
+      z.strictObject({
+        sku: z.string().min(1).max(64),
+        quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+      }),
+    )
     .min(1)
     .max(200),
-  customerId: z.uuid().nullish(),
+  customerId: UuidSchema.nullish(),
   couponCodes: z.array(z.string().min(1).max(40)).max(20).optional(),
   minRevision: z.number().int().min(0).optional(),
 });
@@ -358,7 +371,7 @@ const status = (available: number): StockStatus =>
 
 const OfferInputSchema = z.strictObject({
   skus: z.array(z.string().min(1).max(64)).max(1000),
-  customerId: z.uuid().nullish(),
+  customerId: UuidSchema.nullish(),
   locationId: z.string().min(1).max(64).nullish(),
   minRevision: z.number().int().min(0).optional(),
 });
