@@ -1,7 +1,10 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
-/** The hub's start-up configuration, parsed once from the environment (see API.md "Start-up and bootstrap"). */
+/**
+ * The hub's start-up configuration, parsed once from the environment (docs/API.md, "Start-up and bootstrap";
+ * the README's "Configuration" table says what each variable does).
+ */
 export interface Config {
   port: number;
   /**
@@ -10,7 +13,10 @@ export interface Config {
    * container) listens on every interface (`0.0.0.0`). See `listenHost`.
    */
   host: string | undefined;
-  /** Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`, default 54329). */
+  /**
+   * Port of the embedded PostgreSQL started when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`,
+   * default 54329).
+   */
   embeddedPgPort: number;
   /** PostgreSQL connection string; absent means "start an embedded PostgreSQL". */
   databaseUrl: string | undefined;

@@ -1,6 +1,6 @@
 /**
- * Shared infrastructure: config, connections, clock, money, errors, input parsing and the boundary schemas' building
- * blocks, logging, the event envelope. No business rules.
+ * Shared infrastructure: config, connections, clock, money, errors, input parsing and the boundary schemas'
+ * building blocks, logging, the event envelope. No business rules.
  */
 export { loadConfig, listenHost, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';

@@ -8,9 +8,9 @@ import {
 } from '../../shared/index.js';
 
 /**
- * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
- * these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`, `instance`) is kept under
- * `details` instead, so it can never replace the envelope.
+ * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members
+ * beside these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`,
+ * `instance`) is kept under `details` instead, so it can never replace the envelope.
  */
 export interface Problem {
   type: string;
@@ -23,8 +23,8 @@ export interface Problem {
 }
 
 /**
- * The problem `type` URI of a code, the one scheme of every problem the hub answers (admin REST and the HTTP app's 404):
- * `https://omnihub.dev/problems/<code in kebab case>`.
+ * The problem `type` URI of a code, the one scheme of every problem the hub answers (admin REST and the HTTP
+ * app's 404): `https://omnihub.dev/problems/<code in kebab case>`.
  * @example problemType('NOT_FOUND') // 'https://omnihub.dev/problems/not-found'
  */
 export function problemType(code: keyof typeof ERROR_CODES): string {

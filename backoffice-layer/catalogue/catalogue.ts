@@ -73,9 +73,13 @@ function sameAttributes(a: Record<string, string>, b: Record<string, string>): b
 }
 
 /**
- * Creates or updates a product (`input` already validated with `ProductBodySchema`, as every caller at a boundary does). An update that changes nothing commits nothing and returns the current revision,
- * so a feed that re-sends the whole catalogue does not churn every cache.
- * @example await upsertProduct(deps, 'COAT-WOOL-M', { name: 'Wool coat', category: 'coats', vatRate: 21, attributes: { size: 'M' } });
+ * Creates or updates a product (`input` already validated with `ProductBodySchema`, as every caller at a
+ * boundary does). An update that changes nothing commits nothing and returns the current revision, so a feed
+ * that re-sends the whole catalogue does not churn every cache.
+ * @example
+ * await upsertProduct(deps, 'COAT-WOOL-M', {
+ *   name: 'Wool coat', category: 'coats', vatRate: 21, attributes: { size: 'M' },
+ * });
  */
 export async function upsertProduct(
   deps: WriteDeps,

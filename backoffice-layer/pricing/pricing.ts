@@ -364,7 +364,10 @@ export async function loadPriceCandidates(
   return out;
 }
 
-/** The base price of a SKU at an instant (default: now on the injected clock) and quantity, straight from PostgreSQL. */
+/**
+ * The base price of a SKU at instant `at` (the caller's, e.g. its injected clock's now) for `quantity` units,
+ * in `currency` when given (else any), straight from PostgreSQL; null when none applies.
+ */
 export async function getBasePrice(
   db: Executor,
   sku: string,
@@ -380,8 +383,7 @@ export async function getBasePrice(
 export async function skusSwitchingAt(db: Executor, at: Date): Promise<string[]> {
   const r = await sql<{ sku: string }>`
     SELECT DISTINCT p.sku FROM prices p JOIN price_lists l ON l.id = p.price_list_id
-    WHERE p.valid_from = ${at} OR p.valid_to = ${at} OR l.valid_from = ${at} OR l.valid_to = ${at} ORDER BY p.sku`.execute(
-    db,
-  );
+    WHERE p.valid_from = ${at} OR p.valid_to = ${at} OR l.valid_from = ${at} OR l.valid_to = ${at}
+    ORDER BY p.sku`.execute(db);
   return r.rows.map((x) => x.sku);
 }

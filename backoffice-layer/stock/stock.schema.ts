@@ -94,7 +94,10 @@ export const ReserveBodySchema = z.strictObject({
   ttlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_SECONDS).optional(),
   /** Who reserves: a channel, or the admin API (`ADMIN`, its default); an import reserves nothing. */
   channel: WriteOriginSchema.exclude(['IMPORT']).optional(),
-  /** The customer the units are held for, if any (stored with the reservation; the channel API decides who may name her). */
+  /**
+   * The customer the units are held for, if any (stored with the reservation; the channel API decides who may
+   * name her).
+   */
   customerId: UuidSchema.optional(),
 });
 export type ReserveBody = z.infer<typeof ReserveBodySchema>;

@@ -57,7 +57,7 @@ describe('the omnihub command line', () => {
     expect(run.output()).toMatch(/seed/);
   });
 
-  it('names in its help every environment variable the hub reads and every channel a client can have', async () => {
+  it('names in its help every variable the hub reads and every channel a client can have', async () => {
     const run = omnihub(ctx, ['help']);
     expect(await run.exited).toBe(0);
     const named = (word: string) => new RegExp(`(^|[^A-Z_])${word}([^A-Z_]|$)`).test(run.output());
