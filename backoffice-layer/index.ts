@@ -26,14 +26,7 @@ export {
   DEFAULT_ROTATION_GRACE_SECONDS,
   type AdminKeyView,
 } from './admin-api/admin-keys.js';
-export {
-  toProblem,
-  sendProblem,
-  parseInput,
-  problemOf,
-  problemType,
-  type Problem,
-} from './admin-api/problem.js';
+export { toProblem, sendProblem, problemOf, problemType, type Problem } from './admin-api/problem.js';
 export { backofficeAdminRoutes } from './admin-api/routes.js';
 export * from './catalogue/index.js';
 export * from './pricing/index.js';

@@ -6,29 +6,58 @@ import type { bootstrapAdminKey } from '../backoffice-layer/index.js';
 import type { Runtime } from '../channel-layer/index.js';
 import { describeError, listeningLine } from './cli-output.js';
 
-const HELP = `omnihub — omnichannel price, promotion and inventory consistency hub
+/** `words` joined by ", " in lines of at most `width` characters, each led by `indent`. */
+function wrapList(words: readonly string[], indent: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const [n, word] of words.entries()) {
+    const piece = n < words.length - 1 ? `${word},` : word;
+    if (line && indent.length + line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = piece;
+    } else line = line ? `${line} ${piece}` : piece;
+  }
+  return [...lines, line].map((l) => `${indent}${l}`).join('\n');
+}
+
+/**
+ * The help: its channel kinds and environment variables are those the code reads (`CHANNEL_KINDS`,
+ * `CONFIG_ENV_VARS`), so it cannot leave one out. It loads those two small modules, none of the hub's others.
+ */
+async function helpText(): Promise<string> {
+  const [{ CONFIG_ENV_VARS }, { CHANNEL_KINDS }] = await Promise.all([
+    import('../shared/config.js'),
+    import('../shared/schemas.js'),
+  ]);
+  return `omnihub — omnichannel price, promotion and inventory consistency hub
 
 Usage: omnihub <command> [options]
 
 Commands:
-  start             API and worker in one process, with embedded defaults (seeds the demo retailer on the embedded
-                    database's first start; on a configured DATABASE_URL it says when the catalogue is empty)
+  start             API and worker in one process, with embedded defaults (seeds the demo retailer on
+                    the embedded database's first start; on a configured DATABASE_URL it says when the
+                    catalogue is empty)
   api               a stateless API node (GraphQL, admin REST, health, metrics)
   worker            a worker: outbox relay, event consumers, reservation expiry
   migrate           apply database migrations and exit
   seed              load the demo retailer (skipped when the catalogue is not empty)
-  consistency-check ask every channel the same questions on a running hub; fail on any difference (--url, --skus a,b)
-  create-client     issue a channel client API key: --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID]
-                    [--name NAME] [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
+  consistency-check ask every channel the same questions on a running hub; fail on any difference
+                    (--url, --skus a,b)
+  create-client     issue a channel client API key: --channel ${CHANNEL_KINDS.join('|')}
+                    [--location ID] [--name NAME]
+                    [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
                     [--currency GBP] (its market's ISO 4217 currency; default: OMNIHUB_DEFAULT_CURRENCY)
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
-                    options: --kind products|prices|stock  --format ndjson|csv (else guessed from the file name)
-                    FILE - reads standard input (give --kind and --format); Ctrl-C marks the import FAILED (interrupted)
+                    options: --kind products|prices|stock  --format ndjson|csv (else guessed from the
+                    file name); FILE - reads standard input (give --kind and --format);
+                    Ctrl-C marks the import FAILED (interrupted)
 
-Configuration is read from the environment: PORT, OMNIHUB_HOST (listen address; default 127.0.0.1 for start,
-0.0.0.0 for api), DATABASE_URL, REDIS_URL, OMNIHUB_ADMIN_KEY, NODE_ENV, LOG_LEVEL, OMNIHUB_DATA_DIR,
-OMNIHUB_EMBEDDED_PG_PORT, OMNIHUB_REDIS_PREFIX (see README.md). Without DATABASE_URL, every command uses the embedded
-PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps if there is one.`;
+Configuration is read from the environment (README.md, "Configuration", says what each variable does):
+${wrapList(CONFIG_ENV_VARS, '  ', 110)}
+OMNIHUB_HOST is the listen address (default 127.0.0.1 for start, 0.0.0.0 for api). Without DATABASE_URL,
+every command uses the embedded PostgreSQL in OMNIHUB_DATA_DIR, the one a running \`omnihub start\` keeps
+if there is one.`;
+}
 
 type BootstrapAdminKey = typeof bootstrapAdminKey;
 
@@ -74,7 +103,11 @@ async function prepareAdminKey(rt: Runtime, bootstrapAdminKey: BootstrapAdminKey
   );
   if (generated) return `\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`;
   if (configured === 'REVOKED' || configured === 'EXPIRED') {
-    return `\n  Warning: OMNIHUB_ADMIN_KEY is ${configured === 'REVOKED' ? 'revoked' : 'expired'} and opens nothing; set a working admin key (docs/API.md, "Admin keys").\n\n`;
+    const state = configured === 'REVOKED' ? 'revoked' : 'expired';
+    return (
+      `\n  Warning: OMNIHUB_ADMIN_KEY is ${state} and opens nothing; ` +
+      'set a working admin key (docs/API.md, "Admin keys").\n\n'
+    );
   }
   return '';
 }
@@ -86,7 +119,8 @@ function embeddedNote(rt: Runtime): string {
   if (e.started) return ` (embedded, data in ${e.dataDir})`;
   const running = `its server, pid ${e.pid ?? '?'}, was running already and is left running`;
   return e.orphaned
-    ? ` (embedded, data in ${e.dataDir}; ${running}: the hub that started it is gone, so stop it with kill -INT ${e.pid ?? '<pid>'} when done)`
+    ? ` (embedded, data in ${e.dataDir}; ${running}: the hub that started it is gone, ` +
+        `so stop it with kill -INT ${e.pid ?? '<pid>'} when done)`
     : ` (embedded, data in ${e.dataDir}; ${running})`;
 }
 
@@ -96,11 +130,13 @@ function banner(rt: Runtime, listen: { host: string; port: number }, role: strin
     [
       `Omnihub ${role} ready`,
       `  listening:  ${listeningLine(listen.host, listen.port)}`,
-      '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
+      '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, ' +
+        'metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
       ...(config.nodeEnv === 'production'
         ? []
         : [
-            `  explorer:   ${listeningLine(listen.host, listen.port).split(' ')[0]}explorer  (paste a channel client key: npx omnihub create-client --channel CONSOLE)`,
+            `  explorer:   ${listeningLine(listen.host, listen.port).split(' ')[0]}explorer  ` +
+              '(paste a channel client key: npx omnihub create-client --channel CONSOLE)',
           ]),
       `  database:   ${rt.describe.database}${embeddedNote(rt)}`,
       `  redis:      ${rt.describe.redis}  (prefix ${config.redisPrefix})`,
@@ -143,17 +179,18 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArguments(argv);
   const command = positionals[0];
   if (!command || values.help || command === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${await helpText()}\n`);
     return;
   }
   if (!COMMANDS.includes(command)) throw new Error(`unknown command "${command}"; run "omnihub help"`);
   const extra = positionals.slice(command === 'import' ? 2 : 1);
   if (extra.length)
     throw new Error(
-      `omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`,
+      `omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; ` +
+        `unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`,
     );
-  // The hub's modules are loaded once the arguments are read: `--help` loads none of them.
-  const { createLogger, listenHost, loadConfig } = await import('../shared/index.js');
+  // The hub's modules are loaded once the arguments are read: `--help` loads only its two lists' modules.
+  const { CHANNEL_KINDS, createLogger, listenHost, loadConfig } = await import('../shared/index.js');
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const [
@@ -183,7 +220,9 @@ async function main(argv: string[]): Promise<void> {
         const journey = await seedDemoJourney(rt.deps);
         if (!seeded.skipped)
           process.stdout.write(
-            `Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ${journey.coupons} coupon codes (revision ${seeded.revision})\n`,
+            `Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ` +
+              `${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ` +
+              `${journey.coupons} coupon codes (revision ${seeded.revision})\n`,
           );
       } else if (
         command === 'start' &&
@@ -191,7 +230,8 @@ async function main(argv: string[]): Promise<void> {
       ) {
         // A configured database is the operator's: never filled with demo data unasked, but an empty one is said.
         process.stdout.write(
-          "The catalogue is empty. `omnihub seed` loads the demo retailer (the README's examples use it); imports and the admin API load your own.\n",
+          "The catalogue is empty. `omnihub seed` loads the demo retailer (the README's examples use it); " +
+            'imports and the admin API load your own.\n',
         );
       }
       const host = listenHost(config, command === 'start' ? 'start' : 'api');
@@ -217,7 +257,10 @@ async function main(argv: string[]): Promise<void> {
       if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
       else
         process.stdout.write(
-          `Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n${worker?.metricsPort !== undefined ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n` : ''}`,
+          `Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n` +
+            (worker?.metricsPort !== undefined
+              ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n`
+              : ''),
         );
       onShutdown(async (signal) => {
         logger.info({ signal }, 'shutting down: draining requests and jobs');
@@ -240,12 +283,15 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(
         s.skipped
           ? 'The catalogue is not empty: seed skipped.\n'
-          : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels (revision ${s.revision})\n`,
+          : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ` +
+              `${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels ` +
+              `(revision ${s.revision})\n`,
       );
       process.stdout.write(
         j.skipped
           ? 'Members exist already: journey seed skipped.\n'
-          : `Seeded the demo members and offers: ${j.members} members in every tier, ${j.promotions} promotions, ${j.coupons} coupon codes\n`,
+          : `Seeded the demo members and offers: ${j.members} members in every tier, ` +
+              `${j.promotions} promotions, ${j.coupons} coupon codes\n`,
       );
       await rt.close();
       return;
@@ -281,8 +327,8 @@ async function main(argv: string[]): Promise<void> {
       });
       if (!parsed.success)
         throw new Error(
-          'usage: omnihub create-client --channel WEB|APP|STORE|CALL_CENTER|CONSOLE [--location ID] ' +
-            '[--name NAME] [--scopes customer-tokens,rate:500] [--currency GBP] ' +
+          `usage: omnihub create-client --channel ${CHANNEL_KINDS.join('|')} [--location ID] [--name NAME] ` +
+            '[--scopes customer-tokens,rate:500] [--currency GBP] ' +
             `(${parsed.error.issues.map((i) => i.message).join('; ')})`,
         );
       const rt = await bootstrapRuntime(config, { logger });

@@ -1,4 +1,8 @@
-/** The channel layer: the HTTP host of every API, and (later) the GraphQL channel API. */
+/**
+ * The channel layer: the GraphQL channel API (queries, mutations and subscriptions over HTTP and WebSocket),
+ * the channel clients and their keys, the HTTP host of every API (admin REST mounted beside it), and the
+ * runtime that starts API and worker nodes.
+ */
 export { createHttpApp, type AppOptions } from './http/create-app.js';
 export { bootstrapRuntime, EMBEDDED_PG_PORT, LOCAL_REDIS_PORT, type Runtime } from './runtime/bootstrap.js';
 export { startApiNode, type ApiNode } from './runtime/api-node.js';

@@ -2,11 +2,9 @@
 export type { JourneyDeps } from './journey-deps.js';
 export { normalizeIdentifier, IDENTIFIER_KINDS, IdentifierKindSchema } from './customers/identifiers.js';
 export {
-  FactChannelSchema,
   ConsentPurposeSchema,
   CustomerAttributesSchema,
   EnrollInputSchema,
-  type FactChannel,
   type EnrollInput,
   type CustomerAttributes,
   type ProfileUpdate,
@@ -20,7 +18,6 @@ export {
   getCustomerFacts,
   findCustomerByIdentifier,
   resolveCustomerId,
-  onCustomerEnrolled,
   type CustomerView,
   type CustomerFacts,
 } from './customers/customers.js';

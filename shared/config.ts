@@ -1,7 +1,10 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
-/** The hub's start-up configuration, parsed once from the environment (see API.md "Start-up and bootstrap"). */
+/**
+ * The hub's start-up configuration, parsed once from the environment (docs/API.md, "Start-up and bootstrap";
+ * the README's "Configuration" table says what each variable does).
+ */
 export interface Config {
   port: number;
   /**

@@ -20,7 +20,11 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /**
  * An expected failure with a stable code and machine-readable details. Domain code throws only this;
  * the channel and admin interfaces map it in one place each. Anything else is masked as "Unexpected error.".
- * @example throw new DomainError('INSUFFICIENT_STOCK', 'Only 2 units of COAT-1 at ams-01', { sku: 'COAT-1', available: 2 });
+ * @example
+ * throw new DomainError('INSUFFICIENT_STOCK', 'Only 2 units of COAT-1 at ams-01', {
+ *   sku: 'COAT-1',
+ *   available: 2,
+ * });
  */
 export class DomainError extends Error {
   override readonly name = 'DomainError';
@@ -38,9 +42,16 @@ export class DomainError extends Error {
   }
 }
 
-export function isDomainError(e: unknown): e is DomainError {
-  return e instanceof DomainError;
-}
+/** What node-postgres and ioredis say when a connection is lost or cannot be made. */
+const LOST_CONNECTION = new RegExp(
+  [
+    'Connection terminated',
+    'timeout exceeded when trying to connect',
+    'Client has encountered a connection error',
+    'Connection is closed',
+  ].join('|'),
+  'i',
+);
 
 /** PostgreSQL SQLSTATE classes that mean "the database is unreachable or restarting", not "your input is bad". */
 const UNAVAILABLE_SQLSTATES = new Set([
@@ -69,9 +80,7 @@ export function classifyInfrastructureError(e: unknown): unknown {
   const message = typeof err?.message === 'string' ? err.message : '';
   if (
     (code && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i.test(
-      message,
-    )
+    LOST_CONNECTION.test(message)
   ) {
     return new DomainError('UNAVAILABLE', 'A backing service is unavailable; retry shortly', {});
   }
@@ -89,7 +98,9 @@ export function classifyInfrastructureError(e: unknown): unknown {
  * A DomainError's details as the members of an error envelope (a REST problem document, GraphQL `extensions`): every
  * detail beside the envelope's own members, except those named like one of `reserved`, which move, whole, under
  * `details` — so a detail (a coupon's `code`, say) can never replace the envelope's fields.
- * @example detailMembers({ code: 'WELCOME5', left: 0 }, new Set(['code'])) // { left: 0, details: { code: 'WELCOME5' } }
+ * @example
+ * detailMembers({ code: 'WELCOME5', left: 0 }, new Set(['code']))
+ * // { left: 0, details: { code: 'WELCOME5' } }
  */
 export function detailMembers(
   details: Record<string, unknown>,

@@ -1,4 +1,7 @@
-/** Shared infrastructure: config, connections, clock, money, errors, logging, the event envelope. No business rules. */
+/**
+ * Shared infrastructure: config, connections, clock, money, errors, input parsing and the boundary schemas'
+ * building blocks, logging, the event envelope. No business rules.
+ */
 export { loadConfig, listenHost, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { PROJECT_ROOT } from './project-root.js';
@@ -17,11 +20,29 @@ export {
 export {
   DomainError,
   ERROR_CODES,
-  isDomainError,
   classifyInfrastructureError,
   detailMembers,
   type ErrorCode,
 } from './errors.js';
+export { parseInput } from './parse-input.js';
+export {
+  ID_PATTERN,
+  IdSchema,
+  SkuSchema,
+  LocationIdSchema,
+  CurrencyCodeSchema,
+  UUID_FORM,
+  UuidSchema,
+  isUuid,
+  CHANNEL_KINDS,
+  ChannelKindSchema,
+  WriteOriginSchema,
+  MAX_AMOUNT,
+  AmountSchema,
+  MAX_LINE_QUANTITY,
+  type ChannelKind,
+  type WriteOrigin,
+} from './schemas.js';
 export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
 export {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import {
   callerAddress,
+  CHANNEL_KINDS,
   DomainError,
   KeyGuard,
   sha256,
@@ -26,7 +27,7 @@ export async function registerAdminKey(db: Database, key: string, name: string, 
 }
 
 /** What a channel client key looks like (`ohk_web_…`, `ohk_store_…`): such a value is never an admin key. */
-const CHANNEL_KEY_PREFIX = /^ohk_(web|app|store|call_center|console)_/i;
+const CHANNEL_KEY_PREFIX = new RegExp(`^ohk_(${CHANNEL_KINDS.join('|')})_`, 'i');
 
 /**
  * What `bootstrapAdminKey` found: `generated`, a new key to print once (no key was configured and none works);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { displayName, DomainError, sha256, type Database, type Executor } from '../../shared/index.js';
+import {
+  displayName,
+  DomainError,
+  sha256,
+  UuidSchema,
+  type Database,
+  type Executor,
+} from '../../shared/index.js';
 import { generateAdminKey } from './admin-auth.js';
 import { defineRoute, type AdminRoute } from './admin-route.js';
 
@@ -14,13 +21,13 @@ export const MAX_ROTATION_GRACE_SECONDS = 30 * 86_400;
  * EXPIRING (rotated: works until `expiresAt`), EXPIRED, REVOKED. `current`: the key of the request that asked.
  */
 export const AdminKeyViewSchema = z.object({
-  id: z.uuid(),
+  id: UuidSchema,
   name: z.string(),
   status: z.enum(['ACTIVE', 'EXPIRING', 'EXPIRED', 'REVOKED']),
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime().nullable(),
   revokedAt: z.iso.datetime().nullable(),
-  rotatedFrom: z.uuid().nullable().describe('The key this one replaced by rotation'),
+  rotatedFrom: UuidSchema.nullable().describe('The key this one replaced by rotation'),
   current: z.boolean().describe('Whether this is the key the request was sent with'),
 });
 export type AdminKeyView = z.infer<typeof AdminKeyViewSchema>;
@@ -218,7 +225,7 @@ export async function rotateAdminKey(
   });
 }
 
-const KeyParams = z.strictObject({ id: z.uuid() });
+const KeyParams = z.strictObject({ id: UuidSchema });
 const KeyName = displayName(200);
 const AdminKeyResponse = z.object({ adminKey: AdminKeyViewSchema });
 const IssuedKeyResponse = z.object({

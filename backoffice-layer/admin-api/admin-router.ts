@@ -1,12 +1,12 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { DomainError, storableText } from '../../shared/index.js';
+import { DomainError, parseInput, storableText } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import type { AdminActor, AdminRoute } from './admin-route.js';
 import { adminKeyGuard, requireAdmin } from './admin-auth.js';
 import { recordAudit } from './audit.js';
 import { buildOpenApi } from './openapi.js';
-import { parseInput, problemOf, sendProblem, toProblem } from './problem.js';
+import { problemOf, sendProblem, toProblem } from './problem.js';
 
 /** Largest JSON body an admin route accepts; bulk feeds go through the streaming imports route instead. */
 export const ADMIN_JSON_LIMIT = '1mb';

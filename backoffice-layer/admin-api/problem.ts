@@ -1,18 +1,16 @@
 import type { Request, Response } from 'express';
-import type { z } from 'zod';
 import {
   DomainError,
   ERROR_CODES,
   classifyInfrastructureError,
   detailMembers,
-  findUnstorableText,
   type Logger,
 } from '../../shared/index.js';
 
 /**
- * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members beside
- * these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`, `instance`) is kept under
- * `details` instead, so it can never replace the envelope.
+ * RFC 9457 problem document with the hub's stable `code`. A DomainError's details travel as extension members
+ * beside these; one named like a member of the envelope (`type`, `title`, `status`, `code`, `detail`,
+ * `instance`) is kept under `details` instead, so it can never replace the envelope.
  */
 export interface Problem {
   type: string;
@@ -25,8 +23,8 @@ export interface Problem {
 }
 
 /**
- * The problem `type` URI of a code, the one scheme of every problem the hub answers (admin REST and the HTTP app's 404):
- * `https://omnihub.dev/problems/<code in kebab case>`.
+ * The problem `type` URI of a code, the one scheme of every problem the hub answers (admin REST and the HTTP
+ * app's 404): `https://omnihub.dev/problems/<code in kebab case>`.
  * @example problemType('NOT_FOUND') // 'https://omnihub.dev/problems/not-found'
  */
 export function problemType(code: keyof typeof ERROR_CODES): string {
@@ -89,32 +87,4 @@ export function toProblem(error: unknown, req: Request, logger: Logger): Problem
 
 export function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
-}
-
-/**
- * Validates one part of a request — of the admin REST API (`body`, `path`, `query`) or of a GraphQL operation
- * (`input`) — with its zod schema, and refuses text PostgreSQL cannot store (a NUL character, a lone surrogate)
- * anywhere in it, and nesting deeper than MAX_INPUT_DEPTH (shared/text.ts), so no entrance lets such input reach a
- * write or a slow walk. Throws BAD_USER_INPUT listing every issue with its
- * path (at most 20).
- */
-export function parseInput<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  where: 'body' | 'path' | 'query' | 'input',
-): z.infer<S> {
-  // First, in linear time, on the input as sent: text no column can store, or nesting no schema allows (which would
-  // cost the schema's own walk time and stack).
-  const unstorable = findUnstorableText(value);
-  const r = unstorable ? undefined : schema.safeParse(value);
-  if (r?.success) return r.data;
-  const issues = (r ? r.error!.issues.slice(0, 20) : [unstorable!]).map((i) => ({
-    path: [where, ...i.path.map(String)].join('.'),
-    message: i.message,
-  }));
-  throw new DomainError(
-    'BAD_USER_INPUT',
-    `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    { issues },
-  );
 }

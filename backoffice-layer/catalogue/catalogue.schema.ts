@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { displayName } from '../../shared/index.js';
 
-/** SKUs and location ids: 1–64 characters, letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
-export const CodeSchema = z
+/** Product attribute names (`size`, `colour`): 1–40 letters, digits or "_", starting with a letter. */
+export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+export const AttributeNameSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-    'must be 1–64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit',
-  );
-export const SkuSchema = CodeSchema;
-export const LocationIdSchema = CodeSchema;
+  .regex(ATTRIBUTE_NAME_PATTERN, 'attribute names: letters, digits, "_"');
+
+/** A product's life-cycle status: only an ACTIVE product is sold. */
+export const ProductStatusSchema = z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']);
+/** What a location is: a warehouse, or a store (which may also fulfil online orders). */
+export const LocationKindSchema = z.enum(['WAREHOUSE', 'STORE']);
 
 /** VAT rate in percent with at most two decimals (21, 9, 5.5); stored as basis points. */
 export const VatRateSchema = z
@@ -26,19 +27,16 @@ export const ProductBodySchema = z.strictObject({
   category: z.string().trim().min(1).max(100),
   vatRate: VatRateSchema,
   attributes: z
-    .record(
-      z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'attribute names: letters, digits, "_"'),
-      z.string().max(200),
-    )
+    .record(AttributeNameSchema, z.string().max(200))
     .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes')
     .default({}),
-  status: z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']).default('ACTIVE'),
+  status: ProductStatusSchema.default('ACTIVE'),
 });
 export type ProductBody = z.infer<typeof ProductBodySchema>;
 
 export const LocationBodySchema = z.strictObject({
   name: displayName(200),
-  kind: z.enum(['WAREHOUSE', 'STORE']),
+  kind: LocationKindSchema,
   fulfilsOnline: z.boolean().default(false),
 });
 export type LocationBody = z.infer<typeof LocationBodySchema>;

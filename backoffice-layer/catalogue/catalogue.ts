@@ -73,23 +73,26 @@ function sameAttributes(a: Record<string, string>, b: Record<string, string>): b
 }
 
 /**
- * Creates or updates a product (`input` already validated with `ProductBodySchema`, as every caller at a boundary does). An update that changes nothing commits nothing and returns the current revision,
- * so a feed that re-sends the whole catalogue does not churn every cache.
- * @example await upsertProduct(deps, 'COAT-WOOL-M', { name: 'Wool coat', category: 'coats', vatRate: 21, attributes: { size: 'M' } });
+ * Creates or updates a product (`input` already validated with `ProductBodySchema`, as every caller at a
+ * boundary does). An update that changes nothing commits nothing and returns the current revision, so a feed
+ * that re-sends the whole catalogue does not churn every cache.
+ * @example
+ * await upsertProduct(deps, 'COAT-WOOL-M', {
+ *   name: 'Wool coat', category: 'coats', vatRate: 21, attributes: { size: 'M' },
+ * });
  */
 export async function upsertProduct(
   deps: WriteDeps,
   sku: string,
   input: ProductBody,
 ): Promise<{ product: ProductView; revision: number; changed: boolean }> {
-  const body = input;
   const state: ProductState = {
     sku,
-    name: body.name,
-    category: body.category,
-    attributes: body.attributes,
-    vatRateBp: vatRateToBasisPoints(body.vatRate),
-    status: body.status,
+    name: input.name,
+    category: input.category,
+    attributes: input.attributes,
+    vatRateBp: vatRateToBasisPoints(input.vatRate),
+    status: input.status,
   };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
@@ -185,8 +188,7 @@ export async function upsertLocation(
   id: string,
   input: LocationBody,
 ): Promise<{ location: LocationView; revision: number; changed: boolean }> {
-  const body = input;
-  const state: LocationState = { id, name: body.name, kind: body.kind, fulfilsOnline: body.fulfilsOnline };
+  const state: LocationState = { id, name: input.name, kind: input.kind, fulfilsOnline: input.fulfilsOnline };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
       () => w.tx.selectFrom('locations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),

@@ -14,9 +14,9 @@ export {
 export {
   ProductBodySchema,
   LocationBodySchema,
-  SkuSchema,
-  LocationIdSchema,
-  CodeSchema,
+  ProductStatusSchema,
+  LocationKindSchema,
+  AttributeNameSchema,
   vatRateToBasisPoints,
   type ProductBody,
   type LocationBody,

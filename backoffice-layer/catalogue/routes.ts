@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '../../shared/index.js';
+import { DomainError, IdSchema, SkuSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
 import {
@@ -10,10 +10,15 @@ import {
   upsertLocation,
   upsertProduct,
 } from './catalogue.js';
-import { CodeSchema, LocationBodySchema, ProductBodySchema, SkuSchema } from './catalogue.schema.js';
+import {
+  LocationBodySchema,
+  LocationKindSchema,
+  ProductBodySchema,
+  ProductStatusSchema,
+} from './catalogue.schema.js';
 
 const SkuParams = z.strictObject({ sku: SkuSchema });
-const LocationParams = z.strictObject({ id: CodeSchema });
+const LocationParams = z.strictObject({ id: IdSchema });
 const ProductListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after: SkuSchema.optional(),
@@ -30,7 +35,7 @@ const ProductView = z
     attributes: z.record(z.string(), z.string()),
     vatRateBp: z.int(),
     vatRate: z.number(),
-    status: z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']),
+    status: ProductStatusSchema,
     revision: Revision,
     updatedAt: IsoDateTime,
   })
@@ -39,7 +44,7 @@ const LocationView = z
   .object({
     id: z.string(),
     name: z.string(),
-    kind: z.enum(['WAREHOUSE', 'STORE']),
+    kind: LocationKindSchema,
     fulfilsOnline: z.boolean(),
     revision: Revision,
     updatedAt: IsoDateTime,

@@ -1,7 +1,9 @@
 /**
- * The backoffice events and their payloads: the contract between the writers (catalogue, pricing, stock, imports)
- * and the consumers (read model, later the journey and channel layers). Payloads carry the *new state* of what
- * changed, so applying an event is idempotent and needs no read-back; bulk events list keys to reload instead.
+ * The backoffice events and their payloads: the contract between the writers (catalogue, pricing, stock,
+ * imports) and the consumers the event worker runs — the read model, the price scheduler and the journey
+ * layer's consumers, whose notices the channel layer's subscriptions hear. Payloads carry the *new state* of
+ * what changed, so applying an event is idempotent and needs no read-back; bulk events list keys to reload
+ * instead.
  */
 export interface ProductState {
   sku: string;
@@ -106,7 +108,10 @@ export interface BackofficeEventPayloads {
   'catalogue.bulk-changed': { kind: 'products' | 'prices' | 'stock'; skus: string[] };
   /** A price window opened or closed at `at`: the effective price of these SKUs (or whole lists) changed. */
   'price.schedule-switched': { at: string; priceListIds: string[]; skus: string[] };
-  /** The read model was taken over from another database or a restored older copy: revisions moved past `fromRevision`. */
+  /**
+   * The read model was taken over from another database or a restored older copy: revisions moved past
+   * `fromRevision`.
+   */
   'read-model.rebased': { fromRevision: number; reason: string };
 }
 

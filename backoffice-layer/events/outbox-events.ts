@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
-import { z } from 'zod';
-import type { Database, EventEnvelope } from '../../shared/index.js';
+import { UuidSchema, type Database, type EventEnvelope } from '../../shared/index.js';
 
 /** An outbox row as the relay and the worker read it. */
 export interface OutboxRow {
@@ -31,7 +30,7 @@ export async function loadEnvelopes(
   db: Database,
   ids: readonly string[],
 ): Promise<Map<string, EventEnvelope>> {
-  const valid = ids.filter((id) => z.uuid().safeParse(id).success);
+  const valid = ids.filter((id) => UuidSchema.safeParse(id).success);
   if (valid.length === 0) return new Map();
   const rows = await sql<OutboxRow>`
     SELECT id, revision, type, aggregate_type, aggregate_id, payload, created_at FROM outbox WHERE id = ANY(${valid}::uuid[])`.execute(

@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { findUnstorableText } from '../../shared/index.js';
-import { CodeSchema, SkuSchema, VatRateSchema, vatRateToBasisPoints } from '../catalogue/catalogue.schema.js';
-import { MAX_PRICE_AMOUNT } from '../pricing/pricing.schema.js';
+import { findUnstorableText, IdSchema, LocationIdSchema, MAX_AMOUNT, SkuSchema } from '../../shared/index.js';
+import {
+  ATTRIBUTE_NAME_PATTERN,
+  AttributeNameSchema,
+  ProductStatusSchema,
+  VatRateSchema,
+  vatRateToBasisPoints,
+} from '../catalogue/catalogue.schema.js';
 import { MAX_UNITS } from '../stock/stock.schema.js';
 
 export const IMPORT_KINDS = ['products', 'prices', 'stock'] as const;
@@ -44,19 +49,16 @@ export const ProductRowSchema = z
       ])
       .pipe(VatRateSchema),
     status: z
-      .union([
-        z.literal('').transform(() => 'ACTIVE' as const),
-        z.enum(['ACTIVE', 'INACTIVE', 'DISCONTINUED']),
-      ])
+      .union([z.literal('').transform(() => 'ACTIVE' as const), ProductStatusSchema])
       .default('ACTIVE'),
-    attributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/), z.string().max(200)).optional(),
+    attributes: z.record(AttributeNameSchema, z.string().max(200)).optional(),
   })
   .catchall(z.union([z.string().max(200), z.number()]))
   .transform(({ sku, name, category, vatRate, status, attributes, ...extra }) => {
     // CSV: every column beyond the known ones is an attribute (size, colour, …).
     const attrs: Record<string, string> = { ...(attributes ?? {}) };
     for (const [k, v] of Object.entries(extra))
-      if (v !== '' && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(k)) attrs[k] = String(v);
+      if (v !== '' && ATTRIBUTE_NAME_PATTERN.test(k)) attrs[k] = String(v);
     return { sku, name, category, vatRateBp: vatRateToBasisPoints(vatRate), status, attributes: attrs };
   })
   .refine((p) => Object.keys(p.attributes).length <= 50, 'at most 50 attributes');
@@ -64,9 +66,9 @@ export type ProductRow = z.infer<typeof ProductRowSchema>;
 
 export const PriceRowSchema = z
   .strictObject({
-    priceListId: CodeSchema,
+    priceListId: IdSchema,
     sku: SkuSchema,
-    amount: int(0, MAX_PRICE_AMOUNT),
+    amount: int(0, MAX_AMOUNT),
     minQuantity: optionalInt(1, 1_000_000).transform((v) => v ?? 1),
     validFrom: instant,
     validTo: instant,
@@ -79,7 +81,7 @@ export type PriceRow = z.infer<typeof PriceRowSchema>;
 
 export const StockRowSchema = z.strictObject({
   sku: SkuSchema,
-  locationId: CodeSchema,
+  locationId: LocationIdSchema,
   onHand: int(0, MAX_UNITS),
   safetyStock: optionalInt(0, MAX_UNITS),
 });

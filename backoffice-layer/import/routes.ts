@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '../../shared/index.js';
+import { DomainError, UuidSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
 import { IMPORT_FORMATS, IMPORT_KINDS } from './import-rows.js';
@@ -35,7 +35,7 @@ const RowErrors = z.array(z.object({ line: z.int(), message: z.string() }).loose
 /** An import's progress and result as stored (its errors omitted from the list). */
 const ImportView = z
   .object({
-    id: z.uuid(),
+    id: UuidSchema,
     kind: z.enum(IMPORT_KINDS),
     format: z.enum(IMPORT_FORMATS),
     status: z.enum(['RUNNING', 'COMPLETED', 'FAILED']),
@@ -62,7 +62,7 @@ export const importRoutes: readonly AdminRoute[] = [
     errors: ['CONFLICT'],
     response: z
       .object({
-        importId: z.uuid(),
+        importId: UuidSchema,
         kind: z.enum(IMPORT_KINDS),
         format: z.enum(IMPORT_FORMATS),
         status: z.literal('COMPLETED'),
@@ -120,7 +120,7 @@ export const importRoutes: readonly AdminRoute[] = [
     operationId: 'getImport',
     response: z.object({ import: ImportView }),
     summary: 'Progress and result of an import (errors with line numbers)',
-    params: z.strictObject({ id: z.uuid() }),
+    params: z.strictObject({ id: UuidSchema }),
     handle: async ({ deps, params }) => {
       const row = await deps.db
         .selectFrom('imports')

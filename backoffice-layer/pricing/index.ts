@@ -15,9 +15,7 @@ export {
 export {
   PriceBodySchema,
   PriceListBodySchema,
-  CurrencySchema,
   InstantSchema,
-  MAX_PRICE_AMOUNT,
   type PriceBody,
   type PriceListBody,
 } from './pricing.schema.js';

@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import { displayName } from '../../shared/index.js';
+import { CurrencyCodeSchema, displayName, MAX_AMOUNT } from '../../shared/index.js';
 
-/** Largest amount in minor units the hub accepts for one price (10 million in major units). */
-export const MAX_PRICE_AMOUNT = 1_000_000_000;
-
-export const CurrencySchema = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR');
 /** ISO 8601 instant with an offset (e.g. 2026-12-01T00:00:00Z); parsed to a Date. */
 export const InstantSchema = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -14,7 +10,7 @@ const windowOk = (v: { validFrom?: Date | null | undefined; validTo?: Date | nul
 export const PriceListBodySchema = z
   .strictObject({
     name: displayName(200),
-    currency: CurrencySchema,
+    currency: CurrencyCodeSchema,
     priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
     validFrom: InstantSchema.nullish(),
     validTo: InstantSchema.nullish(),
@@ -24,7 +20,7 @@ export type PriceListBody = z.infer<typeof PriceListBodySchema>;
 
 export const PriceBodySchema = z
   .strictObject({
-    amount: z.number().int('amount is in minor units (cents): an integer').min(0).max(MAX_PRICE_AMOUNT),
+    amount: z.number().int('amount is in minor units (cents): an integer').min(0).max(MAX_AMOUNT),
     minQuantity: z.number().int().min(1).max(1_000_000).default(1),
     validFrom: InstantSchema.nullish(),
     validTo: InstantSchema.nullish(),

@@ -23,14 +23,13 @@ export async function upsertPriceList(
   id: string,
   input: PriceListBody,
 ): Promise<{ priceList: PriceListView; revision: number; changed: boolean }> {
-  const body = input;
   const state: PriceListState = {
     id,
-    name: body.name,
-    currency: body.currency,
-    priority: body.priority,
-    validFrom: iso(body.validFrom ?? null),
-    validTo: iso(body.validTo ?? null),
+    name: input.name,
+    currency: input.currency,
+    priority: input.priority,
+    validFrom: iso(input.validFrom ?? null),
+    validTo: iso(input.validTo ?? null),
   };
   const { result, revision } = await runWrite(deps, async (w) => {
     const current = await lockOrClaim(
@@ -171,14 +170,13 @@ export async function setPrice(
   input: PriceBody,
   source = 'admin',
 ): Promise<{ price: PriceState; revision: number; changed: boolean }> {
-  const body = input;
   const state: PriceState = {
     priceListId,
     sku,
-    minQuantity: body.minQuantity,
-    amount: body.amount,
-    validFrom: iso(body.validFrom ?? null),
-    validTo: iso(body.validTo ?? null),
+    minQuantity: input.minQuantity,
+    amount: input.amount,
+    validFrom: iso(input.validFrom ?? null),
+    validTo: iso(input.validTo ?? null),
   };
   const { result, revision } = await runWrite(deps, async (w) => {
     const list = await w.tx
@@ -366,7 +364,10 @@ export async function loadPriceCandidates(
   return out;
 }
 
-/** The base price of a SKU at an instant (default: now on the injected clock) and quantity, straight from PostgreSQL. */
+/**
+ * The base price of a SKU at instant `at` (the caller's, e.g. its injected clock's now) for `quantity` units,
+ * in `currency` when given (else any), straight from PostgreSQL; null when none applies.
+ */
 export async function getBasePrice(
   db: Executor,
   sku: string,
@@ -382,8 +383,7 @@ export async function getBasePrice(
 export async function skusSwitchingAt(db: Executor, at: Date): Promise<string[]> {
   const r = await sql<{ sku: string }>`
     SELECT DISTINCT p.sku FROM prices p JOIN price_lists l ON l.id = p.price_list_id
-    WHERE p.valid_from = ${at} OR p.valid_to = ${at} OR l.valid_from = ${at} OR l.valid_to = ${at} ORDER BY p.sku`.execute(
-    db,
-  );
+    WHERE p.valid_from = ${at} OR p.valid_to = ${at} OR l.valid_from = ${at} OR l.valid_to = ${at}
+    ORDER BY p.sku`.execute(db);
   return r.rows.map((x) => x.sku);
 }

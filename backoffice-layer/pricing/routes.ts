@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { DomainError, type Executor } from '../../shared/index.js';
+import { CurrencyCodeSchema, DomainError, IdSchema, SkuSchema, type Executor } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision, RevisionResponse } from '../admin-api/responses.js';
-import { CodeSchema, SkuSchema } from '../catalogue/catalogue.schema.js';
 import {
   deletePrice,
   getPriceHistory,
@@ -15,8 +14,8 @@ import {
 } from './pricing.js';
 import { PriceBodySchema, PriceListBodySchema } from './pricing.schema.js';
 
-const ListParams = z.strictObject({ id: CodeSchema });
-const PriceParams = z.strictObject({ id: CodeSchema, sku: SkuSchema });
+const ListParams = z.strictObject({ id: IdSchema });
+const PriceParams = z.strictObject({ id: IdSchema, sku: SkuSchema });
 const SkuParams = z.strictObject({ sku: SkuSchema });
 
 const PriceListViewSchema = z
@@ -102,11 +101,8 @@ export const pricingRoutes: readonly AdminRoute[] = [
       'Price lists in id order, paginated with `after`: currency, priority, window, status now, and counts of prices and SKUs',
     query: z.strictObject({
       limit: limitQuery(500, 100),
-      after: CodeSchema.optional().describe('The `next` of the previous page'),
-      currency: z
-        .string()
-        .regex(/^[A-Z]{3}$/)
-        .optional(),
+      after: IdSchema.optional().describe('The `next` of the previous page'),
+      currency: CurrencyCodeSchema.optional(),
     }),
     response: z.object({
       priceLists: z.array(

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../../shared/index.js';
+import { UUID_FORM, type Database } from '../../shared/index.js';
 
 /**
  * The identity of the PostgreSQL database a read model mirrors, as one string
@@ -45,6 +45,9 @@ export function sourceIdentity(db: Database): Promise<string> {
   return entry.identity;
 }
 
+/** A read model's anchor: `<revision>:<event id>`. */
+const ANCHOR_FORM = new RegExp(`^(\\d+):(${UUID_FORM})$`);
+
 /**
  * Does this database hold the event a read model's anchor names (`<revision>:<event id>`, see readModelKeys)? False
  * when it does not although it has kept events of that revision — a restored older copy written past that revision
@@ -52,7 +55,7 @@ export function sourceIdentity(db: Database): Promise<string> {
  * every event kept (pruned after the retention period: nothing to tell by).
  */
 export async function anchorHeld(db: Database, anchor: string | null | undefined): Promise<boolean> {
-  const m = anchor ? /^(\d+):([0-9a-f-]{36})$/.exec(anchor) : null;
+  const m = anchor ? ANCHOR_FORM.exec(anchor) : null;
   if (!m) return true;
   const r = await sql<{ held: boolean; oldest: string | null }>`
     SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ${m[2]}::uuid AND revision = ${Number(m[1])}) AS held,

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import {
   DomainError,
+  isUuid,
   runWrite,
   type Executor,
   type PendingEvent,
@@ -233,7 +234,7 @@ export async function scheduleExpiries(
 
 /** Reservation `id` with its owners and lines, or null when there is none (an id that is not a UUID included). */
 export async function getReservation(db: Executor, id: string): Promise<ReservationView | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   const r = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) return null;
   const lines = await db
@@ -302,7 +303,7 @@ export async function releaseReservation(
   opts: { forgetReserveKey?: string } = {},
 ): Promise<{ reservation: ReservationView; revision: number }> {
   const { revision } = await runWrite(deps, async (w) => {
-    const r = /^[0-9a-f-]{36}$/i.test(id)
+    const r = isUuid(id)
       ? await w.tx
           .selectFrom('reservations')
           .select(['status'])

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { DomainError } from '../../shared/index.js';
+import { DomainError, LocationIdSchema, SkuSchema, UuidSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
 import { reserveStock } from './reservation-lanes.js';
@@ -13,8 +13,6 @@ import {
   StockCountBodySchema,
   StockMovementsBodySchema,
 } from './stock.schema.js';
-
-const Code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-"');
 
 /** Creating writes take their idempotency key in the `Idempotency-Key` header (IETF draft), required. */
 function idempotencyKey(req: Request): string {
@@ -48,7 +46,7 @@ const StockLevel = z
   .meta({ id: 'StockLevel' });
 const Reservation = z
   .object({
-    id: z.uuid(),
+    id: UuidSchema,
     status: z.enum(['ACTIVE', 'COMMITTED', 'RELEASED', 'EXPIRED']),
     channel: z.string().nullable(),
     clientId: z.string().nullable(),
@@ -68,7 +66,7 @@ export const stockRoutes: readonly AdminRoute[] = [
     errors: ['CONFLICT'],
     response: z.object({ level: StockLevel, revision: Revision, changed: z.boolean() }),
     summary: 'Stock count: set on-hand (and safety stock) of a SKU at a location; optional expectedRevision',
-    params: z.strictObject({ sku: Code, locationId: Code }),
+    params: z.strictObject({ sku: SkuSchema, locationId: LocationIdSchema }),
     body: StockCountBodySchema,
     handle: async ({ deps, params, body }) => setStockCount(deps, params.sku, params.locationId, body),
   }),
@@ -79,7 +77,7 @@ export const stockRoutes: readonly AdminRoute[] = [
     operationId: 'getStockLevels',
     response: z.object({ sku: z.string(), levels: z.array(StockLevel) }),
     summary: 'Stock levels of a SKU at every location, with what is available',
-    params: z.strictObject({ sku: Code }),
+    params: z.strictObject({ sku: SkuSchema }),
     handle: async ({ deps, params }) => ({
       sku: params.sku,
       levels: (await getStockLevels(deps.db, [params.sku])).get(params.sku) ?? [],
@@ -122,7 +120,7 @@ export const stockRoutes: readonly AdminRoute[] = [
     operationId: 'getReservation',
     response: z.object({ reservation: Reservation }),
     summary: 'One reservation',
-    params: z.strictObject({ id: z.uuid() }),
+    params: z.strictObject({ id: UuidSchema }),
     handle: async ({ deps, params }) => {
       const reservation = await getReservation(deps.db, params.id);
       if (!reservation)
@@ -137,7 +135,7 @@ export const stockRoutes: readonly AdminRoute[] = [
     operationId: 'releaseReservation',
     response: z.object({ reservation: Reservation, revision: Revision }),
     summary: 'Release a reservation\u2019s units (idempotent)',
-    params: z.strictObject({ id: z.uuid() }),
+    params: z.strictObject({ id: UuidSchema }),
     handle: async ({ deps, params }) => releaseReservation(deps, params.id),
   }),
 ];

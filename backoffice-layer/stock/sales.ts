@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import { DomainError, mulDivHalfUp, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
+import {
+  DomainError,
+  isUuid,
+  mulDivHalfUp,
+  runWrite,
+  type Executor,
+  type WriteDeps,
+} from '../../shared/index.js';
 import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
 import type { OrderHooks } from './reservations.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
@@ -305,7 +312,7 @@ export interface OrderHead {
 
 /** The head of order `id`, or null when there is none (an id that is not a UUID included). */
 export async function findOrderHead(db: Executor, id: string): Promise<OrderHead | null> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   return (
     (await db
       .selectFrom('orders')

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  AmountSchema,
+  CurrencyCodeSchema,
+  LocationIdSchema,
+  MAX_LINE_QUANTITY,
+  SkuSchema,
+  UuidSchema,
+  WriteOriginSchema,
+} from '../../shared/index.js';
 
 /** Largest unit count for one stock level or movement; far above any real shelf, far below int4 overflow. */
 export const MAX_UNITS = 100_000_000;
@@ -23,12 +32,6 @@ export const StockCountBodySchema = z.strictObject({
 });
 export type StockCountBody = z.infer<typeof StockCountBodySchema>;
 
-const Sku = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a SKU: 1–64 letters, digits, ".", "_" or "-"');
-const LocationId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a location id: 1–64 letters, digits, ".", "_" or "-"');
 /** Idempotency keys: 1–200 printable characters (a UUID is typical). */
 export const IdempotencyKeySchema = z
   .string()
@@ -42,15 +45,15 @@ export const MAX_LINES = 500;
 export const StockMovementSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('RECEIPT'),
-    sku: Sku,
-    locationId: LocationId,
+    sku: SkuSchema,
+    locationId: LocationIdSchema,
     quantity: PositiveUnitsSchema,
     reference: z.string().max(200).optional(),
   }),
   z.strictObject({
     kind: z.literal('ADJUSTMENT'),
-    sku: Sku,
-    locationId: LocationId,
+    sku: SkuSchema,
+    locationId: LocationIdSchema,
     delta: z
       .number()
       .int()
@@ -62,9 +65,9 @@ export const StockMovementSchema = z.discriminatedUnion('kind', [
   z
     .strictObject({
       kind: z.literal('TRANSFER'),
-      sku: Sku,
-      from: LocationId,
-      to: LocationId,
+      sku: SkuSchema,
+      from: LocationIdSchema,
+      to: LocationIdSchema,
       quantity: PositiveUnitsSchema,
       reference: z.string().max(200).optional(),
     })
@@ -78,9 +81,9 @@ export const StockMovementsBodySchema = z.strictObject({
 export type StockMovementsBody = z.infer<typeof StockMovementsBodySchema>;
 
 export const ReserveLineSchema = z.strictObject({
-  sku: Sku,
-  locationId: LocationId,
-  quantity: PositiveUnitsSchema.max(10_000),
+  sku: SkuSchema,
+  locationId: LocationIdSchema,
+  quantity: PositiveUnitsSchema.max(MAX_LINE_QUANTITY),
 });
 /** Default and longest reservation lifetimes. */
 export const DEFAULT_RESERVATION_TTL_SECONDS = 900;
@@ -89,9 +92,13 @@ export const MAX_RESERVATION_TTL_SECONDS = 86_400;
 export const ReserveBodySchema = z.strictObject({
   lines: z.array(ReserveLineSchema).min(1).max(MAX_LINES),
   ttlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_SECONDS).optional(),
-  channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN']).optional(),
-  /** The customer the units are held for, if any (stored with the reservation; the channel API decides who may name her). */
-  customerId: z.uuid().optional(),
+  /** Who reserves: a channel, or the admin API (`ADMIN`, its default); an import reserves nothing. */
+  channel: WriteOriginSchema.exclude(['IMPORT']).optional(),
+  /**
+   * The customer the units are held for, if any (stored with the reservation; the channel API decides who may
+   * name her).
+   */
+  customerId: UuidSchema.optional(),
 });
 export type ReserveBody = z.infer<typeof ReserveBodySchema>;
 /**
@@ -100,24 +107,21 @@ export type ReserveBody = z.infer<typeof ReserveBodySchema>;
  */
 export type ReserveRequest = ReserveBody & { clientId?: string };
 
-const Amount = z.number().int().min(0).max(1_000_000_000);
-const Currency = z.string().regex(/^[A-Z]{3}$/);
-
 export const CommitReservationSchema = z.strictObject({
-  reservationId: z.uuid(),
-  orderId: z.uuid().optional(),
-  currency: Currency,
+  reservationId: UuidSchema,
+  orderId: UuidSchema.optional(),
+  currency: CurrencyCodeSchema,
   customerRef: z.string().min(1).max(100).nullish(),
   channel: z.string().min(1).max(40).optional(),
   /** The price of every reserved line, as the journey layer quoted it. */
   lines: z
     .array(
       z.strictObject({
-        sku: Sku,
-        locationId: LocationId,
+        sku: SkuSchema,
+        locationId: LocationIdSchema,
         quantity: PositiveUnitsSchema,
-        unitAmount: Amount,
-        lineAmount: Amount,
+        unitAmount: AmountSchema,
+        lineAmount: AmountSchema,
       }),
     )
     .min(1)
@@ -126,18 +130,18 @@ export const CommitReservationSchema = z.strictObject({
 export type CommitReservationInput = z.infer<typeof CommitReservationSchema>;
 
 export const StoreSaleSchema = z.strictObject({
-  locationId: LocationId,
-  orderId: z.uuid().optional(),
-  currency: Currency,
+  locationId: LocationIdSchema,
+  orderId: UuidSchema.optional(),
+  currency: CurrencyCodeSchema,
   customerRef: z.string().min(1).max(100).nullish(),
   channel: z.string().min(1).max(40).optional(),
   lines: z
     .array(
       z.strictObject({
-        sku: Sku,
-        quantity: PositiveUnitsSchema.max(10_000),
-        unitAmount: Amount,
-        lineAmount: Amount.optional(),
+        sku: SkuSchema,
+        quantity: PositiveUnitsSchema.max(MAX_LINE_QUANTITY),
+        unitAmount: AmountSchema,
+        lineAmount: AmountSchema.optional(),
       }),
     )
     .min(1)
@@ -146,10 +150,16 @@ export const StoreSaleSchema = z.strictObject({
 export type StoreSaleInput = z.infer<typeof StoreSaleSchema>;
 
 export const ReturnSchema = z.strictObject({
-  orderId: z.uuid(),
-  locationId: LocationId,
+  orderId: UuidSchema,
+  locationId: LocationIdSchema,
   lines: z
-    .array(z.strictObject({ sku: Sku, quantity: PositiveUnitsSchema.max(10_000), sellable: z.boolean() }))
+    .array(
+      z.strictObject({
+        sku: SkuSchema,
+        quantity: PositiveUnitsSchema.max(MAX_LINE_QUANTITY),
+        sellable: z.boolean(),
+      }),
+    )
     .min(1)
     .max(MAX_LINES),
 });

@@ -1,9 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
-import { displayName, DomainError, sha256, type Database } from '../../shared/index.js';
+import {
+  ChannelKindSchema,
+  displayName,
+  DomainError,
+  LocationIdSchema,
+  sha256,
+  UuidSchema,
+  type ChannelKind,
+  type Database,
+} from '../../shared/index.js';
 
-export type Channel = 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
+/** The kind of sales channel a client belongs to (shared/schemas.ts `CHANNEL_KINDS`). */
+export type Channel = ChannelKind;
 
 /** Who is calling the channel API: the client's channel decides what it may do, never what it is told. */
 export interface ChannelClient {
@@ -38,11 +48,8 @@ export const ClientBodySchema = z
   .strictObject({
     /** Absent: "<CHANNEL> client" (as the command line names it). */
     name: displayName(200).optional(),
-    channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
-    locationId: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
-      .optional(),
+    channel: ChannelKindSchema,
+    locationId: LocationIdSchema.optional(),
     scopes: z
       .array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` }))
       .max(20)
@@ -176,13 +183,13 @@ export async function revokeChannelClient(db: Database, id: string, now: Date): 
   return getChannelClient(db, id);
 }
 
-const ClientParams = z.strictObject({ id: z.uuid() });
+const ClientParams = z.strictObject({ id: UuidSchema });
 /** A channel client as the admin API answers it: never its key nor the key's hash. */
 const ClientViewSchema = z
   .object({
-    id: z.uuid(),
+    id: UuidSchema,
     name: z.string(),
-    channel: z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE']),
+    channel: ChannelKindSchema,
     locationId: z.string().nullable().describe('A store terminal\u2019s store'),
     scopes: z.array(z.string()),
     currency: z
@@ -211,7 +218,7 @@ export const channelAdminRoutes: readonly AdminRoute[] = [
       'currency of its market (else the hub\u2019s default); the key is shown only now',
     body: ClientBodySchema,
     response: z.object({
-      id: z.uuid(),
+      id: UuidSchema,
       key: z.string().describe('The client key: shown only in this answer'),
     }),
     handle: async ({ deps, body }) => createChannelClient(deps.db, body, deps.clock.now()),

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DomainError, type Database } from '../../shared/index.js';
+import { DomainError, UUID_FORM, type Database } from '../../shared/index.js';
 
 /** How long a customer token lives. */
 export const CUSTOMER_TOKEN_TTL_SECONDS = 900;
@@ -42,6 +42,9 @@ export async function issueCustomerToken(
   return { token: `${body}.${sign(await signingKey(db, now), body)}`, expiresAt };
 }
 
+/** `v1.<customer id>.<client id>.<expiry, epoch seconds>.<signature>`, as `issueCustomerToken` writes it. */
+const TOKEN_FORM = new RegExp(`^(v1\\.(${UUID_FORM})\\.(${UUID_FORM})\\.(\\d{1,12}))\\.([A-Za-z0-9_-]{43})$`);
+
 /**
  * The customer a token names and when it expires, if it is genuine, unexpired and was issued to this client; else
  * UNAUTHENTICATED.
@@ -52,7 +55,7 @@ export async function verifyCustomerToken(
   clientId: string,
   now: Date,
 ): Promise<{ customerId: string; expiresAt: Date }> {
-  const m = /^(v1\.([0-9a-f-]{36})\.([0-9a-f-]{36})\.(\d{1,12}))\.([A-Za-z0-9_-]{43})$/.exec(token);
+  const m = TOKEN_FORM.exec(token);
   const bad = () =>
     new DomainError(
       'UNAUTHENTICATED',

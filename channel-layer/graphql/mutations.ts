@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import {
-  parseInput,
   releaseReservation,
   unitsHeldBy,
   reserveStock,
@@ -21,7 +20,14 @@ import {
   StoreSaleOrderInputSchema,
   type Quote,
 } from '../../journey-layer/index.js';
-import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
+import {
+  DomainError,
+  formatMoney,
+  isUuid,
+  parseInput,
+  type ConsentPurpose,
+  type IdentifierKind,
+} from '../../shared/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './resolvers.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
@@ -228,8 +234,7 @@ export const mutationResolvers = {
     },
     ctx: GraphqlContext,
   ) => {
-    if (!/^[0-9a-f-]{36}$/i.test(a.input.orderId))
-      throw new DomainError('NOT_FOUND', `No order ${a.input.orderId}`, {});
+    if (!isUuid(a.input.orderId)) throw new DomainError('NOT_FOUND', `No order ${a.input.orderId}`, {});
     const locationId = a.input.locationId ?? ctx.client.locationId;
     if (!locationId)
       throw new DomainError('BAD_USER_INPUT', 'Give the locationId the items are returned to', {});

@@ -2,14 +2,13 @@ import { z } from 'zod';
 import {
   commitReservation,
   getReservation,
-  parseInput,
   recordStoreSale,
   releaseReservation,
   reserveStock,
   ReserveBodySchema,
   type ReserveBody,
 } from '../../backoffice-layer/index.js';
-import { DomainError, prorate } from '../../shared/index.js';
+import { DomainError, parseInput, prorate, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { QuoteInputSchema, type Quote } from '../pricing/quote.js';
 import { orderTransaction, priceOrder } from './order-transaction.js';
@@ -25,7 +24,7 @@ const CouponCodesSchema = QuoteInputSchema.shape.couponCodes.unwrap().nullish();
  */
 export const PlaceOrderInputSchema = z
   .strictObject({
-    reservationId: z.uuid().nullish(),
+    reservationId: UuidSchema.nullish(),
     lines: QuoteInputSchema.shape.lines,
     customerId: QuoteInputSchema.shape.customerId,
     couponCodes: CouponCodesSchema,

@@ -1,9 +1,6 @@
 import { z } from 'zod';
+import { LocationIdSchema } from '../../shared/index.js';
 import { IdentifierKindSchema } from './identifiers.js';
-
-/** Where a fact came from. The channel is recorded with every fact and consent, never used to compute a price. */
-export const FactChannelSchema = z.enum(['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN', 'IMPORT']);
-export type FactChannel = z.infer<typeof FactChannelSchema>;
 
 export const ConsentPurposeSchema = z.enum(['EMAIL_MARKETING', 'PERSONALISATION', 'PROFILING']);
 
@@ -14,10 +11,7 @@ const SegmentSchema = z
 /** Profile facts that promotion rules can use. Every attribute is optional; `null` removes it. */
 export const CustomerAttributesSchema = z.strictObject({
   birthday: z.iso.date().nullish(),
-  homeStore: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
-    .nullish(),
+  homeStore: LocationIdSchema.nullish(),
   segments: z.array(SegmentSchema).max(50).nullish(),
   preferredLanguage: z
     .string()

@@ -1,24 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { parseInput, recordAudit } from '../../backoffice-layer/index.js';
+import { recordAudit } from '../../backoffice-layer/index.js';
 import {
   DomainError,
+  isUuid,
+  parseInput,
   runWrite,
   sha256,
+  WriteOriginSchema,
   type ConsentPurpose,
   type Executor,
   type IdentifierKind,
   type WriteContext,
+  type WriteOrigin,
 } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import {
   ConsentPurposeSchema,
   CustomerAttributesSchema,
   EnrollInputSchema,
-  FactChannelSchema,
   ProfileUpdateSchema,
   type CustomerAttributes,
   type EnrollInput,
-  type FactChannel,
   type ProfileUpdate,
 } from './customer.schema.js';
 import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
@@ -44,20 +46,13 @@ export interface CustomerFacts {
   consents: Record<ConsentPurpose, boolean>;
 }
 
-/** Hooks other journey modules run inside the enrolment transaction (the loyalty account is opened here). */
-export type EnrolmentHook = (w: WriteContext, customerId: string) => Promise<void>;
-const enrolmentHooks: EnrolmentHook[] = [];
-export function onCustomerEnrolled(hook: EnrolmentHook): void {
-  enrolmentHooks.push(hook);
-}
-
 /**
  * The live profile id for an id: follows merges to the surviving profile. NOT_FOUND for unknown or erased ones.
  */
 export async function resolveCustomerId(db: Executor, id: string): Promise<string> {
   let current = id;
   for (let hop = 0; hop < 10; hop++) {
-    if (!/^[0-9a-f-]{36}$/i.test(current)) break;
+    if (!isUuid(current)) break;
     const row = await db
       .selectFrom('customers')
       .select(['status', 'mergedInto'])
@@ -131,7 +126,7 @@ export async function findCustomerByIdentifier(
  * import): they are told precisely why an identifier was refused. Any other channel — WEB and APP, open to anyone —
  * gets {@link IDENTIFIER_REFUSED_MESSAGE} instead, which does not say whether the identifier is registered.
  */
-const STAFF_CHANNELS: ReadonlySet<FactChannel> = new Set<FactChannel>([
+const STAFF_CHANNELS: ReadonlySet<WriteOrigin> = new Set<WriteOrigin>([
   'STORE',
   'CALL_CENTER',
   'CONSOLE',
@@ -181,7 +176,7 @@ async function insertIdentifier(
   customerId: string,
   kind: IdentifierKind,
   raw: string,
-  channel: FactChannel,
+  channel: WriteOrigin,
 ): Promise<void> {
   const value = normalizeIdentifier(kind, raw);
   const existing = await w.tx
@@ -214,7 +209,7 @@ async function insertIdentifier(
 async function answerRefusal(
   deps: JourneyDeps,
   e: unknown,
-  at: { channel: FactChannel; operation: 'enroll' | 'link-identifier'; customerId?: string },
+  at: { channel: WriteOrigin; operation: 'enroll' | 'link-identifier'; customerId?: string },
 ): Promise<never> {
   if (!(e instanceof IdentifierRefused) || STAFF_CHANNELS.has(at.channel)) throw e;
   deps.logger.warn(
@@ -241,7 +236,7 @@ async function writeAttributes(
   w: WriteContext,
   customerId: string,
   attributes: CustomerAttributes,
-  channel: FactChannel,
+  channel: WriteOrigin,
 ): Promise<void> {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
@@ -270,7 +265,7 @@ async function writeConsent(
   customerId: string,
   purpose: ConsentPurpose,
   granted: boolean,
-  channel: FactChannel,
+  channel: WriteOrigin,
 ): Promise<boolean> {
   const current = await w.tx
     .selectFrom('consents')
@@ -328,10 +323,10 @@ function touchCustomer(w: WriteContext, customerId: string): void {
 export async function enrollCustomer(
   deps: JourneyDeps,
   input: EnrollInput,
-  opts: { channel: FactChannel; idempotencyKey: string },
+  opts: { channel: WriteOrigin; idempotencyKey: string },
 ): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(EnrollInputSchema, input, 'body');
-  const channel = FactChannelSchema.parse(opts.channel);
+  const channel = WriteOriginSchema.parse(opts.channel);
   const { result, revision } = await runWrite(
     deps,
     async (w) => {
@@ -359,7 +354,6 @@ export async function enrollCustomer(
         if (value !== undefined) await insertIdentifier(w, id, kind, value, channel);
       if (body.attributes) await writeAttributes(w, id, body.attributes, channel);
       for (const purpose of new Set(body.consents ?? [])) await writeConsent(w, id, purpose, true, channel);
-      for (const hook of enrolmentHooks) await hook(w, id);
       touchCustomer(w, id);
       return { customerId: id };
     },
@@ -379,10 +373,10 @@ export async function linkIdentifier(
   customerId: string,
   kind: IdentifierKind,
   value: string,
-  channel: FactChannel,
+  channel: WriteOrigin,
 ): Promise<{ customer: CustomerView; revision: number }> {
   const k = parseInput(IdentifierKindSchema, kind, 'body');
-  const ch = FactChannelSchema.parse(channel);
+  const ch = WriteOriginSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
     const before = await w.tx
@@ -407,10 +401,10 @@ export async function updateCustomerProfile(
   deps: JourneyDeps,
   customerId: string,
   update: ProfileUpdate,
-  channel: FactChannel,
+  channel: WriteOrigin,
 ): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(ProfileUpdateSchema, update, 'body');
-  const ch = FactChannelSchema.parse(channel);
+  const ch = WriteOriginSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
     if (body.displayName !== undefined)
@@ -435,10 +429,10 @@ export async function setConsent(
   customerId: string,
   purpose: ConsentPurpose,
   granted: boolean,
-  channel: FactChannel,
+  channel: WriteOrigin,
 ): Promise<{ customer: CustomerView; revision: number; changed: boolean }> {
   const p = parseInput(ConsentPurposeSchema, purpose, 'body');
-  const ch = FactChannelSchema.parse(channel);
+  const ch = WriteOriginSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
     const changed = await writeConsent(w, id, p, granted, ch);

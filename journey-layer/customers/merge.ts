@@ -1,15 +1,22 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { parseInput } from '../../backoffice-layer/index.js';
-import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
+import {
+  DomainError,
+  parseInput,
+  runWrite,
+  UuidSchema,
+  WriteOriginSchema,
+  type Executor,
+  type WriteContext,
+  type WriteOrigin,
+} from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { FactChannelSchema, type FactChannel } from './customer.schema.js';
 import { getCustomer, resolveCustomerId, type CustomerView } from './customers.js';
 
 /** Work other journey modules do inside the merge transaction (loyalty recomputes the survivor's tier). */
 export type MergeHook = (w: WriteContext, survivorId: string, mergedId: string) => Promise<void>;
 
-const MergeInputSchema = z.strictObject({ survivorId: z.uuid(), mergedId: z.uuid() });
+const MergeInputSchema = z.strictObject({ survivorId: UuidSchema, mergedId: UuidSchema });
 
 /**
  * Both live profiles, their rows locked in id order (first in the hub's lock order, see
@@ -48,11 +55,11 @@ async function lockLivePair(tx: Executor, survivorId: string, mergedId: string):
 export async function mergeCustomers(
   deps: JourneyDeps,
   input: { survivorId: string; mergedId: string },
-  channel: FactChannel,
+  channel: WriteOrigin,
   hooks: MergeHook[] = [],
 ): Promise<{ customer: CustomerView; revision: number }> {
   const body = parseInput(MergeInputSchema, input, 'body');
-  const ch = FactChannelSchema.parse(channel);
+  const ch = WriteOriginSchema.parse(channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const [survivor, merged] = await lockLivePair(w.tx, body.survivorId, body.mergedId);
     const tx = w.tx;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
+import { UuidSchema } from '../../shared/index.js';
 import { IDENTIFIER_KINDS } from './identifiers.js';
 import { CustomerSearchSchema, searchCustomers } from './search.js';
 
@@ -15,7 +16,7 @@ export const customerRoutes: readonly AdminRoute[] = [
     response: z.object({
       customers: z.array(
         z.object({
-          id: z.uuid(),
+          id: UuidSchema,
           displayName: z.string().nullable(),
           matchedBy: z.enum([...IDENTIFIER_KINDS, 'NAME']),
         }),

@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import {
-  availableOf,
-  parseInput,
-  stockStatus,
-  type ReadModel,
-  type StockStatus,
-} from '../../backoffice-layer/index.js';
-import { DomainError } from '../../shared/index.js';
+import { availableOf, stockStatus, type ReadModel, type StockStatus } from '../../backoffice-layer/index.js';
+import { DomainError, parseInput, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import type { Adjustment } from '../promotions/engine.js';
 import { consistentInputs, type PricingInputs } from './consistent-inputs.js';
@@ -56,7 +50,7 @@ export interface Offer {
 
 const OfferInputSchema = z.strictObject({
   skus: z.array(z.string().min(1).max(64)).max(1000),
-  customerId: z.uuid().nullish(),
+  customerId: UuidSchema.nullish(),
   locationId: z.string().min(1).max(64).nullish(),
   minRevision: z.number().int().min(0).optional(),
   currency: QuoteInputSchema.shape.currency,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseInput, type ReadModel } from '../../backoffice-layer/index.js';
+import type { ReadModel } from '../../backoffice-layer/index.js';
+import { CurrencyCodeSchema, MAX_LINE_QUANTITY, parseInput, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { consistentInputs } from './consistent-inputs.js';
 import { fingerprint } from './fingerprint.js';
@@ -8,17 +9,19 @@ import { budgetsOf } from './pricing-context.js';
 
 export const QuoteInputSchema = z.strictObject({
   lines: z
-    .array(z.strictObject({ sku: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) }))
+    .array(
+      z.strictObject({
+        sku: z.string().min(1).max(64),
+        quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+      }),
+    )
     .min(1)
     .max(200),
-  customerId: z.uuid().nullish(),
+  customerId: UuidSchema.nullish(),
   couponCodes: z.array(z.string().min(1).max(40)).max(20).optional(),
   minRevision: z.number().int().min(0).optional(),
   /** The request's market (ISO 4217): the channel client's currency; absent or null: the hub's default. */
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/)
-    .nullish(),
+  currency: CurrencyCodeSchema.nullish(),
 });
 export type QuoteInput = z.infer<typeof QuoteInputSchema>;
 

@@ -1,26 +1,30 @@
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
-import { DomainError, type Executor } from '../../shared/index.js';
-import { PromotionRuleBodySchema, PromotionRuleSchema, type PromotionRule } from './rule.schema.js';
+import { DomainError, IdSchema, type Executor } from '../../shared/index.js';
+import {
+  PromotionRuleBodySchema,
+  PromotionRuleSchema,
+  StackingSchema,
+  type PromotionRule,
+} from './rule.schema.js';
 import {
   archivePromotion,
   CouponBatchSchema,
   createCoupons,
   getPromotion,
   PromotionBodySchema,
+  PromotionStatusSchema,
   upsertPromotion,
 } from './store.js';
 
-const PromotionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
-const Params = z.strictObject({ id: PromotionId });
-const PromotionStatus = z.enum(['ACTIVE', 'PAUSED', 'ARCHIVED']);
+const Params = z.strictObject({ id: IdSchema });
 const Revision = z.int().min(0);
 
 const PromotionViewSchema = z
   .object({
     id: z.string(),
     rule: PromotionRuleSchema,
-    status: PromotionStatus,
+    status: PromotionStatusSchema,
     budgetAmount: z.int().nullable().describe('Minor units; null: no budget'),
     budgetSpent: z.int(),
     revision: Revision,
@@ -57,7 +61,7 @@ export interface PromotionSummary {
 const PromotionSummarySchema = z.object({
   id: z.string(),
   label: z.string(),
-  status: PromotionStatus,
+  status: PromotionStatusSchema,
   window: z.enum(['SCHEDULED', 'RUNNING', 'ENDED']),
   validFrom: z.iso
     .datetime({ offset: true })
@@ -77,7 +81,7 @@ const PromotionSummarySchema = z.object({
       'It has a schedule condition: RUNNING means within the window, where it applies at the schedule\u2019s days and hours only',
     ),
   priority: z.int(),
-  stacking: z.enum(['STACKABLE', 'EXCLUSIVE', 'EXCLUSIVE_ALL']),
+  stacking: StackingSchema,
   action: z.string().describe('The action\u2019s kind'),
   couponRequired: z.boolean(),
   personal: z.boolean().describe('A personal offer (it has a target)'),
@@ -88,9 +92,9 @@ const PromotionSummarySchema = z.object({
 });
 
 const ListQuery = z.strictObject({
-  status: PromotionStatus.optional(),
+  status: PromotionStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100).describe('How many to answer (1–500)'),
-  after: PromotionId.optional().describe('The `next` of the previous page'),
+  after: IdSchema.optional().describe('The `next` of the previous page'),
 });
 
 /**

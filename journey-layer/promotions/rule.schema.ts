@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { displayName } from '../../shared/index.js';
+import { displayName, IdSchema, UuidSchema } from '../../shared/index.js';
 import { ActionSchema, ConditionSchema } from './registry.js';
 
 /**
@@ -9,11 +9,12 @@ import { ActionSchema, ConditionSchema } from './registry.js';
  * - `target`: a personal offer, for these segments or customers only, and only with the personalisation consent.
  * - `couponRequired`: applies only when one of its coupon codes is given.
  */
-const RuleId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+/** How a rule combines with the others (above). */
+export const StackingSchema = z.enum(['STACKABLE', 'EXCLUSIVE', 'EXCLUSIVE_ALL']);
 const ruleFields = {
   label: displayName(120),
   priority: z.number().int().min(-1000).max(1000).default(0),
-  stacking: z.enum(['STACKABLE', 'EXCLUSIVE', 'EXCLUSIVE_ALL']).default('STACKABLE'),
+  stacking: StackingSchema.default('STACKABLE'),
   validFrom: z.iso.datetime({ offset: true }).nullish(),
   validTo: z.iso.datetime({ offset: true }).nullish(),
   conditions: z.array(ConditionSchema).max(20).default([]),
@@ -21,7 +22,7 @@ const ruleFields = {
   target: z
     .strictObject({
       segments: z.array(z.string().min(1).max(40)).max(50).default([]),
-      customerIds: z.array(z.uuid()).max(1000).default([]),
+      customerIds: z.array(UuidSchema).max(1000).default([]),
     })
     .refine(
       (t) => t.segments.length + t.customerIds.length > 0,
@@ -37,13 +38,13 @@ const windowInOrder = (r: { validFrom?: string | null; validTo?: string | null }
 const windowOrderIssue = { message: 'validFrom must be before validTo', path: ['validTo'] };
 
 export const PromotionRuleSchema = z
-  .strictObject({ id: RuleId, ...ruleFields })
+  .strictObject({ id: IdSchema, ...ruleFields })
   .refine(windowInOrder, windowOrderIssue)
   .meta({ id: 'PromotionRule' });
 
 /** A rule as `PUT /admin/v1/promotions/{id}` takes it: the path names it, so an `id` here is ignored. */
 export const PromotionRuleBodySchema = z
-  .strictObject({ id: RuleId.optional().describe('Ignored: the path names the promotion'), ...ruleFields })
+  .strictObject({ id: IdSchema.optional().describe('Ignored: the path names the promotion'), ...ruleFields })
   .refine(windowInOrder, windowOrderIssue)
   .meta({ id: 'PromotionRuleBody' });
 

@@ -6,10 +6,13 @@ import type { JourneyDeps } from '../journey-deps.js';
 import { CONDITION_BY_KIND, CONDITIONS } from './registry.js';
 import { PromotionRuleSchema, type PromotionRule } from './rule.schema.js';
 
+/** Whether a promotion applies: ACTIVE ones do; PAUSED ones may again; ARCHIVED ones never will. */
+export const PromotionStatusSchema = z.enum(['ACTIVE', 'PAUSED', 'ARCHIVED']);
+
 /** `PUT /admin/v1/promotions/{id}`: the rule (without its id), its status and an optional budget. */
 export const PromotionBodySchema = z.strictObject({
   rule: z.unknown(),
-  status: z.enum(['ACTIVE', 'PAUSED', 'ARCHIVED']).default('ACTIVE'),
+  status: PromotionStatusSchema.default('ACTIVE'),
   /** Most discount this promotion may give in total (minor units), counted at order commit. */
   budgetAmount: z.number().int().min(0).max(1_000_000_000_000).nullish(),
 });

@@ -3,6 +3,7 @@ import { sql, type CompiledQuery, type RawBuilder, type Transaction } from 'kyse
 import type { Clock } from '../clock.js';
 import { DomainError, classifyInfrastructureError } from '../errors.js';
 import { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from '../events.js';
+import { UUID_FORM } from '../schemas.js';
 import type { Database } from './database.js';
 import type { DB } from './schema.js';
 import { inlineParameters } from './inline-sql.js';
@@ -26,6 +27,8 @@ import { inlineParameters } from './inline-sql.js';
  * against row locks (no transaction waits for a row while holding it).
  */
 const REVISION_LOCK_KEY = 7_401_355_121;
+/** A channel client's idempotency keys are stored as `<client id>:<key>`. */
+const CLIENT_KEY_PREFIX = new RegExp(`^${UUID_FORM}:`);
 
 export interface WriteContext {
   tx: Transaction<DB>;
@@ -198,7 +201,7 @@ async function write<T>(
         .executeTakeFirstOrThrow();
       if (prior.requestHash !== hash) {
         // A channel client's keys are stored under its id (`<client id>:<key>`); the client is told the key it sent.
-        const sent = idem.key.replace(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:/, '');
+        const sent = idem.key.replace(CLIENT_KEY_PREFIX, '');
         throw new DomainError(
           'CONFLICT',
           `Idempotency key "${sent}" was already used with a different request`,

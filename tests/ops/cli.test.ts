@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { upsertProduct } from '../../backoffice-layer/index.js';
+import { CHANNEL_KINDS, CONFIG_ENV_VARS } from '../../shared/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
 /** Runs `omnihub <args>` as a real process against this file's database and Redis prefix. */
@@ -54,6 +55,15 @@ describe('the omnihub command line', () => {
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/Usage: omnihub <command>/);
     expect(run.output()).toMatch(/seed/);
+  });
+
+  it('names in its help every variable the hub reads and every channel a client can have', async () => {
+    const run = omnihub(ctx, ['help']);
+    expect(await run.exited).toBe(0);
+    const named = (word: string) => new RegExp(`(^|[^A-Z_])${word}([^A-Z_]|$)`).test(run.output());
+    expect(CONFIG_ENV_VARS.filter((v) => !named(v))).toEqual([]);
+    expect(CHANNEL_KINDS.filter((c) => !named(c))).toEqual([]);
+    expect(CONFIG_ENV_VARS).toContain('OMNIHUB_RETENTION_DAYS');
   });
 
   it('refuses a stray argument, an unknown option and an option without its value, in words', async () => {

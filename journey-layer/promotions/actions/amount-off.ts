@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatMoney } from '../../../shared/index.js';
+import { AmountSchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { spread } from './spread.js';
 
@@ -8,7 +8,7 @@ export const amountOffAction = defineAction({
   kind: 'amountOff',
   schema: z.strictObject({
     kind: z.literal('amountOff'),
-    amount: z.number().int().min(1).max(1_000_000_000),
+    amount: AmountSchema.min(1),
     perUnit: z.boolean().default(false),
   }),
   apply: (p, lines) => {

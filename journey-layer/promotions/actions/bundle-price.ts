@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatMoney, prorate } from '../../../shared/index.js';
+import { AmountSchema, formatMoney, prorate } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { unitsByPrice } from './spread.js';
 
@@ -9,7 +9,7 @@ export const bundlePriceAction = defineAction({
   schema: z.strictObject({
     kind: z.literal('bundlePrice'),
     quantity: z.number().int().min(2).max(100),
-    price: z.number().int().min(0).max(1_000_000_000),
+    price: AmountSchema,
   }),
   apply: (p, lines) => {
     const units = unitsByPrice(lines);

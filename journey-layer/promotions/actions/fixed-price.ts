@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatMoney } from '../../../shared/index.js';
+import { AmountSchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 
 /** Each eligible unit costs this price (never raises a price). */
@@ -7,7 +7,7 @@ export const fixedPriceAction = defineAction({
   kind: 'fixedPrice',
   schema: z.strictObject({
     kind: z.literal('fixedPrice'),
-    unitAmount: z.number().int().min(0).max(1_000_000_000),
+    unitAmount: AmountSchema,
   }),
   apply: (p, lines) => ({
     discounts: new Map(lines.map((l) => [l.lineId, Math.max(0, l.amount - p.unitAmount * l.quantity)])),

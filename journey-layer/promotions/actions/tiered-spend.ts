@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { formatMoney } from '../../../shared/index.js';
+import { AmountSchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { percentOffLines } from './percent-off-line.js';
 import { spread } from './spread.js';
 
 const Tier = z
   .strictObject({
-    min: z.number().int().min(0).max(1_000_000_000),
-    amount: z.number().int().min(1).max(1_000_000_000).optional(),
+    min: AmountSchema,
+    amount: AmountSchema.min(1).optional(),
     percentBp: z.number().int().min(1).max(10_000).optional(),
   })
   .refine(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatMoney } from '../../../shared/index.js';
+import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
 import { defineCondition } from './define.js';
 
 /** The whole cart's base subtotal reaches a minimum. */
@@ -8,11 +8,8 @@ export const cartSubtotalCondition = defineCondition({
   scope: 'cart',
   schema: z.strictObject({
     kind: z.literal('cartSubtotal'),
-    min: z.number().int().min(0).max(1_000_000_000),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/)
-      .default('EUR'),
+    min: AmountSchema,
+    currency: CurrencyCodeSchema.default('EUR'),
   }),
   test: (p, ctx) => ctx.currency === p.currency && ctx.subtotal >= p.min,
   describe: (p) => `when you spend ${formatMoney({ amount: p.min, currency: p.currency })} or more`,
