@@ -10,7 +10,7 @@ import type { BackofficeDeps } from '../../backoffice-layer/index.js';
 import { callerAddress, DomainError } from '../../shared/index.js';
 import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
 import type { Connection } from './connection.js';
-import { refuse } from './format-error.js';
+import { refuse } from './errors.js';
 
 /**
  * What a caller presents, as its transport carries it: the `Authorization` and `X-Customer-Token` headers

@@ -21,8 +21,8 @@ export interface GraphqlContext {
 }
 
 /**
- * A cart as the GraphQL inputs carry it (QuoteInput, PlaceOrderInput, StoreSaleInput): its lines (quantities in
- * units), the customer it is for and the coupons given; null is GraphQL's "not given".
+ * A cart as the GraphQL inputs carry it (QuoteInput, PlaceOrderInput, StoreSaleInput): its lines (quantities
+ * in units), the customer it is for and the coupons given; null is GraphQL's "not given".
  */
 export interface CartInput {
   lines: Array<{ sku: string; quantity: number }>;

@@ -7,7 +7,7 @@
 import type { Request, RequestHandler } from 'express';
 import { Kind } from 'graphql';
 import { DomainError, findUnstorableText } from '../../shared/index.js';
-import { refuse, type ChannelErrorFormatter } from './format-error.js';
+import { refuse, type ChannelErrorFormatter } from './errors.js';
 import { withinLimits } from './operation-rules.js';
 
 /** Largest request body (HTTP) or message (WebSocket) the channel API reads, in bytes: 256 KiB. */

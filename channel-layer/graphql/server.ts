@@ -11,21 +11,21 @@ import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js'
 import { admittedOf, Authenticator } from './authenticate.js';
 import { ChangeFeed } from './change-feed.js';
 import type { GraphqlContext } from './context.js';
-import { channelErrorFormatter, unreadableBody } from './format-error.js';
+import { channelErrorFormatter, unreadableBody } from './errors.js';
 import { httpAnswer, operationCounter, type HttpAnswer } from './metrics-plugin.js';
 import { laterRules, PARSE_OPTIONS } from './operation-rules.js';
 import { documentLimits, MAX_MESSAGE_BYTES, storableVariables } from './query-limits.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
 import { SnapshotHub } from './snapshot-hub.js';
-import { webSocketTransport } from './websocket.js';
+import { WebSocketTransport } from './websocket.js';
 
 /**
  * The channel API: POST /graphql and graphql-ws on the same path, one operation pipeline for both. Every
  * request and every WebSocket operation passes the same gate (authenticate.ts: key re-checked, per-client
  * rate limit, per-address limits, UNAVAILABLE when the key cannot be checked), is parsed with the same token
  * limit, validated by the same rules (query-limits.ts, operation-rules.ts: depth, aliases, cost, storable
- * text, introspection policy), and its errors formatted and masked by the same function (format-error.ts):
+ * text, introspection policy), and its errors formatted and masked by the same function (errors.ts):
  * expected failures carry a stable `extensions.code`; anything else is "Unexpected error." and logged. The
  * WebSocket side is websocket.ts.
  */
@@ -87,7 +87,7 @@ export async function createGraphqlHandler(
     unreadableBody(deps.logger, MAX_MESSAGE_BYTES),
   );
 
-  const ws = webSocketTransport({
+  const ws = new WebSocketTransport({
     deps,
     readModel,
     schema,
@@ -103,9 +103,9 @@ export async function createGraphqlHandler(
      * Serves the same operations (and subscriptions) over graphql-ws on the same port and path; the key comes
      * in the connection params.
      */
-    attach: ws.attach,
+    attach: (http) => ws.attach(http),
     /** Ends every subscription (clients reconnect to another node). */
-    detach: ws.detach,
+    detach: () => ws.detach(),
     stop: async () => {
       await ws.stop();
       await feed.close();

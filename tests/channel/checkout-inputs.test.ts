@@ -12,7 +12,7 @@ import {
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { createCoupons, enrollCustomer, upsertPromotion } from '../../journey-layer/index.js';
 import { DomainError } from '../../shared/index.js';
-import { graphqlExtensions } from '../../channel-layer/graphql/format-error.js';
+import { graphqlExtensions } from '../../channel-layer/graphql/errors.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 type GqlError = { message: string; path?: string[]; extensions: Record<string, unknown> & { code: string } };
