@@ -74,8 +74,6 @@ const ACTS = {
   'offer.for-customer': 'customer',
   'offers.for-customer': 'customer',
   'quote.for-customer': 'customer',
-  /** Any other act for a customer (`mayActFor` with a reason of its caller's own). */
-  'customer.act': 'customer',
   // Live pushes about a customer.
   'subscription.offer': 'subscription',
   'subscription.loyalty': 'subscription',
@@ -194,7 +192,6 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'offer.for-customer': (c, r) => forCustomer(c, r.customerId),
   'offers.for-customer': (c, r) => forCustomer(c, r.customerId),
   'quote.for-customer': (c, r) => forCustomer(c, r.customerId),
-  'customer.act': (c, r) => forCustomer(c, r.customerId),
   'subscription.offer': (c, r) => forCustomer(c, r.customerId),
   'subscription.loyalty': (c, r) => forCustomer(c, r.customerId),
   'order.for-customer': (c, r) => elsewhere(c, [r.locationId], 'act') ?? forCustomer(c, r.customerId),
