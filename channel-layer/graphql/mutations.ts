@@ -47,6 +47,7 @@ function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], nul
   };
 }
 
+/** A client's idempotency key, checked (BAD_USER_INPUT otherwise); callers prefix it with the client's id. */
 function key(k: string): string {
   return valid(IdempotencyKeySchema, k);
 }
@@ -76,6 +77,10 @@ async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKe
   }
 }
 
+/**
+ * The channel API's `Mutation` resolvers: each checks its input with the domain's schema, asks the access
+ * policy (require-access.ts) before it writes, and scopes idempotency keys to the calling client.
+ */
 export const mutationResolvers = {
   reserveStock: async (
     _: unknown,
