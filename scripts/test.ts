@@ -1,6 +1,7 @@
 /**
- * `npm test`: type-check, lint (including the layer rule), the format (Prettier), then the jest suite against real PostgreSQL and Redis
- * (found on this machine or started: see tests/support/services.ts). Ends with a plain "N passed, N failed" line.
+ * `npm test`: type-check, lint (including the layer rule), no import cycles (madge, over every source
+ * folder), the format (Prettier), then the jest suite against real PostgreSQL and Redis (found on this
+ * machine or started: see tests/support/services.ts). Ends with a plain "N passed, N failed" line.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,31 @@ const jestArgs = process.argv.slice(2);
 const steps: Array<[string, number]> = [];
 steps.push(['typecheck', run('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.'])]);
 steps.push(['lint', run('lint', 'npx', ['eslint', '.'])]);
+// Every folder of sources, tests and scripts: a cycle anywhere fails, type-only imports included.
+const SOURCE_FOLDERS = [
+  'backoffice-layer',
+  'journey-layer',
+  'channel-layer',
+  'shared',
+  'bin',
+  'scripts',
+  'bench',
+  'explorer',
+  'tests',
+];
+steps.push([
+  'cycles',
+  run('cycles', 'npx', [
+    'madge',
+    '--circular',
+    '--no-spinner',
+    '--extensions',
+    'ts,tsx',
+    '--ts-config',
+    'tsconfig.json',
+    ...SOURCE_FOLDERS,
+  ]),
+]);
 steps.push(['format', run('format', 'npx', ['prettier', '--check', '.'])]);
 
 mkdirSync('.omnihub', { recursive: true });

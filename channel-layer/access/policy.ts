@@ -1,11 +1,15 @@
 /**
- * The channel API's access policy: who may do what to whose customer, order, return, reservation or subscription.
- * Pure (no I/O, no clock): the resolvers load what a request touches, ask `authorize`, and write only when it says
- * yes (see require-access.ts). One table, `RULES`, one row an act; docs/API.md says the same in words.
+ * The channel API's access policy: who may do what to whose customer, order, return, reservation or
+ * subscription. Pure (no I/O, no clock): the resolvers load what a request touches, ask `authorize`, and
+ * write only when it says yes (see require-access.ts). One table, `RULES`, one row an act; docs/API.md says
+ * the same in words.
  */
 import type { Channel } from '../clients/clients.js';
 
-/** Who is calling: the channel client of the key, its store (terminals only), the customer of its customer token. */
+/**
+ * Who is calling: the channel client of the key, its store (terminals only), the customer of its customer
+ * token.
+ */
 export interface Caller {
   clientId: string;
   channel: Channel;
@@ -14,9 +18,9 @@ export interface Caller {
   /** The customer of the request's X-Customer-Token (web and app clients); null without one. */
   customerId: string | null;
   /**
-   * Whether the client signs customers in (its scope `customer-tokens`: the shop's sign-in back end, whose key never
-   * leaves the server) and may therefore issue customer tokens. A key without it cannot, so one shipped in an app or
-   * leaked acts for nobody.
+   * Whether the client signs customers in (its scope `customer-tokens`: the shop's sign-in back end, whose
+   * key never leaves the server) and may therefore issue customer tokens. A key without it cannot, so one
+   * shipped in an app or leaked acts for nobody.
    */
   signsCustomersIn: boolean;
 }
@@ -26,10 +30,10 @@ export interface Caller {
  * - `customer`, `subscription`: the customer named (null: none, so nothing of anyone's is touched).
  * - `order`: an order being placed or a store sale being recorded, for `customerId` (null: nobody known), at
  *   `locationId` (the store of a sale, the location an online order reserves at; null when none is named).
- * - `return`: returned items of an order whose customer is `orderCustomerId` (null: an order of nobody known),
- *   accepted and restocked at `locationId`.
- * - `reservation`: held units at `locationIds`, made by the channel client `clientId` (null: through the admin API, or
- *   before owners were recorded) for `customerId` (null: for nobody in particular).
+ * - `return`: returned items of an order whose customer is `orderCustomerId` (null: an order of nobody
+ *   known), accepted and restocked at `locationId`.
+ * - `reservation`: held units at `locationIds`, made by the channel client `clientId` (null: through the
+ *   admin API, or before owners were recorded) for `customerId` (null: for nobody in particular).
  */
 export type Resource =
   | { kind: 'customer'; customerId: string | null }
@@ -44,15 +48,18 @@ export type Resource =
     };
 
 /**
- * The policy's answer. Allowed acts of staff on a customer's things carry `audit`: the subject of the audit row the
- * caller must write before acting (as every staff read or act on a customer's data is on record). A refusal carries
- * the `reason` the client is told (as a FORBIDDEN error) and `details` for its extensions.
+ * The policy's answer. Allowed acts of staff on a customer's things carry `audit`: the subject of the audit
+ * row the caller must write before acting (as every staff read or act on a customer's data is on record). A
+ * refusal carries the `reason` the client is told (as a FORBIDDEN error) and `details` for its extensions.
  */
 export type Decision =
   | { allowed: true; audit?: { subject: string } }
   | { allowed: false; reason: string; details?: Record<string, unknown> };
 
-/** Every act the channel API asks about, with the kind of resource it touches. The act's name is its audit action. */
+/**
+ * Every act the channel API asks about, with the kind of resource it touches. The act's name is its audit
+ * action.
+ */
 const ACTS = {
   // A customer's profile, prices, loyalty and data.
   'customer.read': 'customer',
@@ -67,8 +74,6 @@ const ACTS = {
   'offer.for-customer': 'customer',
   'offers.for-customer': 'customer',
   'quote.for-customer': 'customer',
-  /** Any other act for a customer (`mayActFor` with a reason of its caller's own). */
-  'customer.act': 'customer',
   // Live pushes about a customer.
   'subscription.offer': 'subscription',
   'subscription.loyalty': 'subscription',
@@ -117,7 +122,10 @@ function forCustomer(c: Caller, customerId: string | null): Decision {
   return onRecord(customerId);
 }
 
-/** A store terminal acts only at its own store: null when every location is its own (or the caller is no terminal). */
+/**
+ * A store terminal acts only at its own store: null when every location is its own (or the caller is no
+ * terminal).
+ */
 function elsewhere(c: Caller, locationIds: readonly (string | null)[], what: string): Decision | null {
   if (c.channel !== 'STORE') return null;
   const other = locationIds.find((l) => l !== null && l !== c.locationId);
@@ -127,9 +135,10 @@ function elsewhere(c: Caller, locationIds: readonly (string | null)[], what: str
 }
 
 /**
- * Acting on a reservation (releasing it, ordering from it): a web or app client with the token of the customer it was
- * made for, or — made for nobody in particular — the client that made it; a store terminal when every line holds its own store's units (whoever made
- * it); the call center and console when it was made for a customer (on record) or by themselves. Nobody else.
+ * Acting on a reservation (releasing it, ordering from it): a web or app client with the token of the
+ * customer it was made for, or — made for nobody in particular — the client that made it; a store terminal
+ * when every line holds its own store's units (whoever made it); the call center and console when it was made
+ * for a customer (on record) or by themselves. Nobody else.
  */
 function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decision {
   if (c.channel === 'STORE') {
@@ -139,7 +148,8 @@ function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decisio
   }
   const maker = r.clientId !== null && r.clientId === c.clientId;
   if (customersOwnApp(c)) {
-    // A web or app key ships inside an app every shopper has: a hold made for a customer answers to her token alone.
+    // A web or app key ships inside an app every shopper has: a hold made for a customer answers to her token
+    // alone.
     if (r.customerId !== null)
       return r.customerId === c.customerId
         ? ALLOWED
@@ -164,7 +174,8 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
     return c.signsCustomersIn
       ? ALLOWED
       : deny(
-          'Only a client with the scope customer-tokens (the back end that signs customers in) issues customer tokens',
+          'Only a client with the scope customer-tokens (the back end that signs customers in) ' +
+            'issues customer tokens',
         );
   },
   'customer.link-identifier': (c, r) => forCustomer(c, r.customerId),
@@ -181,7 +192,6 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'offer.for-customer': (c, r) => forCustomer(c, r.customerId),
   'offers.for-customer': (c, r) => forCustomer(c, r.customerId),
   'quote.for-customer': (c, r) => forCustomer(c, r.customerId),
-  'customer.act': (c, r) => forCustomer(c, r.customerId),
   'subscription.offer': (c, r) => forCustomer(c, r.customerId),
   'subscription.loyalty': (c, r) => forCustomer(c, r.customerId),
   'order.for-customer': (c, r) => elsewhere(c, [r.locationId], 'act') ?? forCustomer(c, r.customerId),
@@ -189,8 +199,9 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
     if (c.channel !== 'STORE' || !c.locationId) return deny('Only a store terminal records store sales');
     return elsewhere(c, [r.locationId], 'record a sale') ?? forCustomer(c, r.customerId);
   },
-  // An order belongs to its customer: a web or app client returns it only with her token, and an order of nobody
-  // known not at all; a store terminal accepts any order's return at its own store; the call center and console anywhere.
+  // An order belongs to its customer: a web or app client returns it only with her token, and an order of
+  // nobody known not at all; a store terminal accepts any order's return at its own store; the call center
+  // and console anywhere.
   'order.return': (c, r) => {
     if (customersOwnApp(c)) {
       if (r.orderCustomerId === null)
@@ -209,10 +220,13 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
 
 /**
  * May `caller` do `act` to `resource`? Pure: the same question always gets the same answer.
- * @returns `{ allowed: true }` (with `audit` when staff act on a customer's things: write that audit row, then act),
- *   or `{ allowed: false, reason }` (refuse with FORBIDDEN, writing nothing).
- * @example authorize({ clientId, channel: 'WEB', locationId: null, customerId: null }, 'order.return', { kind: 'return', orderCustomerId: anna, locationId: 'wh-1' })
- *   // { allowed: false, reason: 'A customer token for this order’s customer is required (X-Customer-Token)' }
+ * @returns `{ allowed: true }` (with `audit` when staff act on a customer's things: write that audit row,
+ *   then act), or `{ allowed: false, reason }` (refuse with FORBIDDEN, writing nothing).
+ * @example
+ *   const web = { clientId, channel: 'WEB', locationId: null, customerId: null };
+ *   authorize(web, 'order.return', { kind: 'return', orderCustomerId: anna, locationId: 'wh-1' });
+ *   // { allowed: false,
+ *   //   reason: 'A customer token for this order’s customer is required (X-Customer-Token)' }
  */
 export function authorize<A extends Act>(caller: Caller, act: A, resource: ResourceOf<A>): Decision {
   if (resource.kind !== ACTS[act]) return deny(`${act} does not apply to a ${resource.kind}`);

@@ -7,10 +7,12 @@ import {
   IdempotencyKeySchema,
   ReserveBodySchema,
   ReturnSchema,
-  type ReservationView,
 } from '../../backoffice-layer/index.js';
 import {
   enrollCustomer,
+  eraseCustomer,
+  exportCustomerData,
+  getCustomer,
   linkIdentifier,
   placeOrder,
   placeStoreSale,
@@ -18,56 +20,53 @@ import {
   redeemPoints,
   setConsent,
   StoreSaleOrderInputSchema,
-  type Quote,
 } from '../../journey-layer/index.js';
 import {
   DomainError,
-  formatMoney,
   isUuid,
   parseInput,
   type ConsentPurpose,
   type IdentifierKind,
 } from '../../shared/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
-import type { GraphqlContext } from './resolvers.js';
-import { issueCustomerToken } from '../clients/customer-tokens.js';
 import { scopeLimit } from '../clients/clients.js';
-import { eraseCustomer, exportCustomerData, getCustomer } from '../../journey-layer/index.js';
-
-const money = (amount: number, currency = 'EUR') => ({
-  amount,
-  currency,
-  formatted: formatMoney({ amount, currency }),
-});
+import { issueCustomerToken } from '../clients/customer-tokens.js';
+import type { CartInput, GraphqlContext } from './context.js';
+import { orderView, returnView } from './views.js';
 
 /**
- * A mutation's input, checked by the zod schema of the domain function it goes to before anything runs (the same
- * schema the admin API and the domain use: one definition of valid input). Anything else is BAD_USER_INPUT naming
- * each bad field, never a database check or an INTERNAL error.
+ * A mutation's input, checked by the zod schema of the domain function it goes to before anything runs (the
+ * same schema the admin API and the domain use: one definition of valid input). Anything else is
+ * BAD_USER_INPUT naming each bad field, never a database check or an INTERNAL error.
  */
 function valid<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   return parseInput(schema, value, 'input');
 }
 
-/** Drops the fields a client sent as null (GraphQL's "not given"), so optional zod fields read them as absent. */
+/**
+ * Drops the fields a client sent as null (GraphQL's "not given"), so optional zod fields read them as absent.
+ */
 function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], null> } {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as {
     [K in keyof T]?: Exclude<T[K], null>;
   };
 }
 
+/** A client's idempotency key, checked (BAD_USER_INPUT otherwise); callers prefix it with the client's id. */
 function key(k: string): string {
   return valid(IdempotencyKeySchema, k);
 }
 
-const reservation = (r: ReservationView) => r;
-
-/** Units one channel client may hold in active reservations at once, unless its scopes say otherwise (`held-units:<n>`). */
+/**
+ * Units one channel client may hold in active reservations at once, unless its scopes say otherwise
+ * (`held-units:<n>`).
+ */
 export const DEFAULT_HELD_UNITS = 5_000;
 
 /**
- * Refuses a reservation that would take the client past the units it may hold (a leaked or buggy client cannot hold a
- * shop's whole stock); a replay of a reservation already made is answered as before, whatever the client holds.
+ * Refuses a reservation that would take the client past the units it may hold (a leaked or buggy client
+ * cannot hold a shop's whole stock); a replay of a reservation already made is answered as before, whatever
+ * the client holds.
  * @throws RATE_LIMITED with details `heldUnits`, `maxHeldUnits`.
  */
 async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKey: string): Promise<void> {
@@ -76,31 +75,17 @@ async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKe
   if (held.units + asked > max && !held.replay) {
     throw new DomainError(
       'RATE_LIMITED',
-      `This client holds ${held.units} units in active reservations and may hold at most ${max}; release or commit some first`,
+      `This client holds ${held.units} units in active reservations and may hold at most ${max}; ` +
+        'release or commit some first',
       { heldUnits: held.units, maxHeldUnits: max },
     );
   }
 }
 
-function order(orderId: string, q: Quote, revision: number) {
-  const c = q.currency;
-  return {
-    id: orderId,
-    lines: q.lines.map((l) => ({
-      sku: l.sku,
-      quantity: l.quantity,
-      base: money(l.base, c),
-      final: money(l.final, c),
-      savings: money(l.savings, c),
-      vat: money(l.vat, c),
-      adjustments: l.adjustments.map((a) => ({ ...a, amount: money(a.amount, c) })),
-    })),
-    total: money(q.total, c),
-    pointsEarned: q.loyalty?.pointsEarned ?? 0,
-    revision,
-  };
-}
-
+/**
+ * The channel API's `Mutation` resolvers: each checks its input with the domain's schema, asks the access
+ * policy (require-access.ts) before it writes, and scopes idempotency keys to the calling client.
+ */
 export const mutationResolvers = {
   reserveStock: async (
     _: unknown,
@@ -137,30 +122,24 @@ export const mutationResolvers = {
       { ...input, channel: ctx.client.channel, clientId: ctx.client.id },
       idempotencyKey,
     );
-    return reservation(r.reservation);
+    return r.reservation;
   },
   releaseReservation: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
     await requireAccess(ctx, {
       act: 'reservation.release',
       on: { kind: 'reservation', reservationId: a.id },
     });
-    return reservation((await releaseReservation(ctx.deps, a.id)).reservation);
+    return (await releaseReservation(ctx.deps, a.id)).reservation;
   },
   placeOrder: async (
     _: unknown,
     a: {
-      input: {
-        reservationId?: string | null;
-        lines: Array<{ sku: string; quantity: number }>;
-        customerId?: string | null;
-        couponCodes?: string[] | null;
-        locationId?: string | null;
-      };
+      input: CartInput & { reservationId?: string | null; locationId?: string | null };
       idempotencyKey: string;
     },
     ctx: GraphqlContext,
   ) => {
-    const input = valid(PlaceOrderInputSchema, given(a.input));
+    const input = valid(PlaceOrderInputSchema, { ...given(a.input), currency: ctx.client.currency });
     await requireAccess(
       ctx,
       {
@@ -180,7 +159,7 @@ export const mutationResolvers = {
       channel: ctx.client.channel,
       clientId: ctx.client.id,
     });
-    return order(o.orderId, o.quote, o.revision);
+    return orderView(o);
   },
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
     await requireAccess(ctx, { act: 'customer.token', on: customerNamed(a.customerId) });
@@ -200,11 +179,7 @@ export const mutationResolvers = {
   recordStoreSale: async (
     _: unknown,
     a: {
-      input: {
-        lines: Array<{ sku: string; quantity: number }>;
-        customerId?: string | null;
-        couponCodes?: string[] | null;
-      };
+      input: CartInput;
       idempotencyKey: string;
     },
     ctx: GraphqlContext,
@@ -214,13 +189,17 @@ export const mutationResolvers = {
       act: 'sale.for-customer',
       on: { kind: 'order', customerId: null, locationId: ctx.client.locationId },
     });
-    const input = valid(StoreSaleOrderInputSchema, { ...given(a.input), locationId: ctx.client.locationId });
+    const input = valid(StoreSaleOrderInputSchema, {
+      ...given(a.input),
+      locationId: ctx.client.locationId,
+      currency: ctx.client.currency,
+    });
     await requireAccess(ctx, {
       act: 'sale.for-customer',
       on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId },
     });
     const o = await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
-    return order(o.orderId, o.quote, o.revision);
+    return orderView(o);
   },
   returnItems: async (
     _: unknown,
@@ -244,7 +223,9 @@ export const mutationResolvers = {
       on: { kind: 'return', orderId: input.orderId, locationId: input.locationId },
     });
     const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
-    return { id: r.returnId, refund: money(r.refundAmount), revision: r.revision };
+    // A refund is in the order's own currency; a return answered before orders carried theirs (an idempotent
+    // replay of an older one) is in the hub's default.
+    return returnView(r, r.currency ?? ctx.deps.config.defaultCurrency);
   },
   enrollCustomer: async (
     _: unknown,

@@ -1,0 +1,31 @@
+import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
+import type { ChannelClient } from '../clients/clients.js';
+import type { SnapshotHub } from './snapshot-hub.js';
+
+/**
+ * What every resolver of the channel API is given: the hub, the caller, and (WebSocket only) the live parts.
+ */
+export interface GraphqlContext {
+  deps: BackofficeDeps;
+  readModel: ReadModel;
+  client: ChannelClient;
+  /** The customer a web or app client acts for (from X-Customer-Token), if any. */
+  customerId: string | null;
+  /** This node's shared subscription snapshots (WebSocket operations only). */
+  snapshots?: SnapshotHub;
+  /**
+   * Aborts when the caller's connection may no longer receive anything (its key was revoked): subscriptions
+   * end with its reason.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * A cart as the GraphQL inputs carry it (QuoteInput, PlaceOrderInput, StoreSaleInput): its lines (quantities
+ * in units), the customer it is for and the coupons given; null is GraphQL's "not given".
+ */
+export interface CartInput {
+  lines: Array<{ sku: string; quantity: number }>;
+  customerId?: string | null;
+  couponCodes?: string[] | null;
+}

@@ -1,0 +1,103 @@
+import { listLocations, listProducts, getProduct } from '../../backoffice-layer/index.js';
+import {
+  findCustomerByIdentifier,
+  getCustomer,
+  getLoyaltyStatus,
+  offer,
+  offers,
+  quote,
+} from '../../journey-layer/index.js';
+import { currentRevision, DomainError, type IdentifierKind } from '../../shared/index.js';
+import { customerNamed, requireAccess } from '../access/require-access.js';
+import type { CartInput, GraphqlContext } from './context.js';
+import { offerView, productView, quoteView } from './views.js';
+
+type OfferArgs = {
+  sku: string;
+  customerId?: string | null;
+  locationId?: string | null;
+  minRevision?: number;
+};
+
+/** The channel API's `Query` resolvers. Each asks the access policy (require-access.ts) before it reads. */
+export const queryResolvers = {
+  offer: async (_: unknown, a: OfferArgs, ctx: GraphqlContext) => {
+    await requireAccess(ctx, { act: 'offer.for-customer', on: customerNamed(a.customerId) });
+    return offerView(
+      await offer(ctx.deps, { ...a, currency: ctx.client.currency }, { readModel: ctx.readModel }),
+    );
+  },
+  offers: async (_: unknown, a: Omit<OfferArgs, 'sku'> & { skus: string[] }, ctx: GraphqlContext) => {
+    if (a.skus.length > 100)
+      throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
+    await requireAccess(ctx, { act: 'offers.for-customer', on: customerNamed(a.customerId) });
+    const market = { ...a, currency: ctx.client.currency };
+    return (await offers(ctx.deps, market, { readModel: ctx.readModel })).map(offerView);
+  },
+  product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
+    const p = await getProduct(ctx.deps.db, a.sku);
+    return p ? productView(p) : null;
+  },
+  products: async (
+    _: unknown,
+    a: { first: number; after?: string | null; search?: string | null },
+    ctx: GraphqlContext,
+  ) => {
+    if (a.first < 1 || a.first > 100) throw new DomainError('BAD_USER_INPUT', 'first must be 1–100', {});
+    const page = await listProducts(ctx.deps.db, {
+      limit: a.first,
+      ...(a.after ? { after: a.after } : {}),
+      ...(a.search ? { search: a.search } : {}),
+    });
+    return {
+      edges: page.products.map((p) => ({ node: productView(p), cursor: p.sku })),
+      pageInfo: { hasNextPage: page.next !== null, endCursor: page.products.at(-1)?.sku ?? null },
+    };
+  },
+  quote: async (
+    _: unknown,
+    a: {
+      input: CartInput & { minRevision?: number | null };
+    },
+    ctx: GraphqlContext,
+  ) => {
+    await requireAccess(ctx, { act: 'quote.for-customer', on: customerNamed(a.input.customerId) });
+    const q = await quote(
+      ctx.deps,
+      {
+        lines: a.input.lines,
+        customerId: a.input.customerId ?? null,
+        ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}),
+        ...(a.input.minRevision != null ? { minRevision: a.input.minRevision } : {}),
+        currency: ctx.client.currency,
+      },
+      { readModel: ctx.readModel },
+    );
+    return quoteView(q);
+  },
+  customer: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
+    await requireAccess(ctx, { act: 'customer.read', on: customerNamed(a.id) });
+    return getCustomer(ctx.deps.db, a.id);
+  },
+  customerByIdentifier: async (
+    _: unknown,
+    a: { kind: IdentifierKind; value: string },
+    ctx: GraphqlContext,
+  ) => {
+    // First whether this caller may look anyone up, then whether it may see the one found.
+    await requireAccess(ctx, { act: 'customer.lookup', on: customerNamed(null) });
+    const id = await findCustomerByIdentifier(ctx.deps.db, a.kind, a.value);
+    if (!id) return null;
+    await requireAccess(ctx, { act: 'customer.lookup', on: customerNamed(id) });
+    return getCustomer(ctx.deps.db, id);
+  },
+  locations: async (_: unknown, _a: unknown, ctx: GraphqlContext) => listLocations(ctx.deps.db),
+  revision: async (_: unknown, _a: unknown, ctx: GraphqlContext) =>
+    ctx.readModel.watermark() ?? currentRevision(ctx.deps.db),
+};
+
+/** The `Customer` type's computed field: her loyalty status now. */
+export const customerResolvers = {
+  loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) =>
+    getLoyaltyStatus(ctx.deps.db, c.id, ctx.deps.clock.now()),
+};
