@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { Database, EventEnvelope } from '../../shared/index.js';
+import type { EventEnvelope } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 /** An outbox row as the relay and the worker read it. */
 export interface OutboxRow {

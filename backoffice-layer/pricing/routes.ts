@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { DomainError, type Executor } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision, RevisionResponse } from '../admin-api/responses.js';
 import { CodeSchema, SkuSchema } from '../catalogue/catalogue.schema.js';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 /**
  * The identity of the PostgreSQL database a read model mirrors, as one string

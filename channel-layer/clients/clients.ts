@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
-import { displayName, DomainError, sha256, type Database } from '../../shared/index.js';
+import { displayName, DomainError, sha256 } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 export type Channel = 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
 

@@ -21,7 +21,8 @@ import {
   StoreSaleOrderInputSchema,
   type Quote,
 } from '../../journey-layer/index.js';
-import { DomainError, formatMoney, type ConsentPurpose, type IdentifierKind } from '../../shared/index.js';
+import { DomainError, formatMoney } from '../../shared/index.js';
+import type { ConsentPurpose, IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './resolvers.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';

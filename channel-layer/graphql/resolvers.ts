@@ -16,7 +16,8 @@ import {
   type Adjustment,
   type Offer,
 } from '../../journey-layer/index.js';
-import { currentRevision, DomainError, formatMoney, type IdentifierKind } from '../../shared/index.js';
+import { currentRevision, DomainError, formatMoney } from '../../shared/index.js';
+import type { IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { mutationResolvers } from './mutations.js';

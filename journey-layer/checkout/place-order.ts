@@ -9,7 +9,8 @@ import {
   ReserveBodySchema,
   type ReserveBody,
 } from '../../backoffice-layer/index.js';
-import { DomainError, prorate, type WriteContext } from '../../shared/index.js';
+import { DomainError, prorate } from '../../shared/index.js';
+import type { WriteContext } from '../tables.js';
 import { lockLiveCustomer } from '../customers/customers.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import type { PricedCart } from '../promotions/engine.js';

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseInput, recordAudit } from '../../backoffice-layer/index.js';
-import {
-  DomainError,
-  runWrite,
-  sha256,
-  type ConsentPurpose,
-  type Executor,
-  type IdentifierKind,
-  type WriteContext,
-} from '../../shared/index.js';
+import { DomainError, runWrite, sha256 } from '../../shared/index.js';
+import type { ConsentPurpose, Executor, IdentifierKind, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import {
   ConsentPurposeSchema,

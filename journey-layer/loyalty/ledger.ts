@@ -1,13 +1,8 @@
 import { sql } from 'kysely';
-import {
-  DomainError,
-  runWrite,
-  writeInTransaction,
-  type Executor,
-  type LoyaltyLedgerKind,
-  type WriteContext,
-} from '../../shared/index.js';
+import { DomainError, runWrite, writeInTransaction } from '../../shared/index.js';
+import type { Executor, LoyaltyLedgerKind, Transaction, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { findOrderTotal } from '../../backoffice-layer/index.js';
 import { lockLiveCustomer, resolveCustomerId } from '../customers/customers.js';
 import {
   DEFAULT_PROGRAM,
@@ -330,7 +325,7 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
 
 /** Earn on a committed sale, inside the event consumer's transaction (so it happens once per order). */
 export async function earnForOrder(
-  tx: Parameters<typeof writeInTransaction>[0],
+  tx: Transaction,
   now: Date,
   sale: { orderId: string; customerRef: string | null; totalAmount: number; currency: string },
   extraPoints = 0,
@@ -374,7 +369,7 @@ export async function earnForOrder(
  * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19 in all.
  */
 export async function reverseForReturn(
-  tx: Parameters<typeof writeInTransaction>[0],
+  tx: Transaction,
   now: Date,
   ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number },
 ): Promise<number> {
@@ -388,11 +383,7 @@ export async function reverseForReturn(
       .where('kind', '=', 'EARN')
       .where('reference', '=', ret.orderId)
       .executeTakeFirst();
-    const order = await w.tx
-      .selectFrom('orders')
-      .select('totalAmount')
-      .where('id', '=', ret.orderId)
-      .executeTakeFirst();
+    const order = await findOrderTotal(w.tx, ret.orderId);
     if (!earned || !order || order.totalAmount <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
     // Locked first: the returns of one order are reversed one after the other, each seeing what the others took.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
-import { DomainError, type Executor } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import { PromotionRuleBodySchema, PromotionRuleSchema, type PromotionRule } from './rule.schema.js';
 import {
   archivePromotion,
