@@ -12,8 +12,8 @@ import type { SharedTables } from './schema.js';
 
 /**
  * The pool-backed database, typed to see the tables `T`: by default only the shared mechanism tables. Each
- * layer names its own view (e.g. backoffice-layer/tables.ts); a database that sees more tables is one that
- * sees fewer.
+ * layer names its own view (e.g. backoffice-layer/tables.ts); a database typed with more tables may be passed
+ * where one with fewer is asked for.
  */
 export type Database<T = SharedTables> = Kysely<T>;
 
@@ -23,10 +23,7 @@ export type Executor<T = SharedTables> = Kysely<T> | Transaction<T>;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-/**
- * bigint columns (revisions, amounts) come back as JS numbers; we refuse values beyond 2^53 rather than round
- * them.
- */
+/** bigint columns (revisions, amounts) come back as JS numbers; beyond 2^53 they are refused, not rounded. */
 function parseInt8(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds the safe integer range`);

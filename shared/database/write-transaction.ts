@@ -181,7 +181,7 @@ async function write<T, DB extends SharedTables>(
   opts: { idempotency?: IdempotencyOptions },
   own: boolean,
 ): Promise<WriteResult<T> & { committed: boolean }> {
-  // This function names only the mechanism tables, which every layer's DB holds (TypeScript cannot see that of a
+  // Only the mechanism tables are named here: every layer's DB holds them (TypeScript cannot tell of a
   // generic DB).
   const mech = tx as unknown as Transaction<SharedTables>;
   const idem = opts.idempotency;
