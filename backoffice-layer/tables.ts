@@ -1,3 +1,9 @@
+/**
+ * The tables the backoffice layer owns — catalogue, locations, prices and their schedule, stock,
+ * reservations, orders and returns, imports, admin keys and the audit log — and the database types that see
+ * them with the shared mechanism tables. Only this layer names these tables; other layers go through its
+ * index.ts (tests/ops/table-ownership.test.ts checks it).
+ */
 import type { ColumnType, Generated } from 'kysely';
 import type {
   Database as SharedDatabase,
@@ -9,12 +15,6 @@ import type {
   WriteDeps as SharedWriteDeps,
 } from '../shared/index.js';
 
-/**
- * The tables the backoffice layer owns — catalogue, locations, prices and their schedule, stock,
- * reservations, orders and returns, imports, admin keys and the audit log — and the database types that see
- * them with the shared mechanism tables. Only this layer names these tables; other layers go through its
- * index.ts (tests/ops/table-ownership.test.ts checks it).
- */
 export interface ProductsTable {
   sku: string;
   name: string;

@@ -1,12 +1,12 @@
-import type { BackofficeTables } from '../backoffice-layer/index.js';
-import type { JourneyTables } from '../journey-layer/index.js';
-import type { Database as SharedDatabase, SharedTables, TimestampColumn } from '../shared/index.js';
-
 /**
  * The tables the channel layer owns — its API clients and the hub's own secrets — and `HubTables`, every
  * layer's tables together, composed here because this layer builds the process (runtime/bootstrap.ts). Only
  * this layer names its tables (tests/ops/table-ownership.test.ts checks it).
  */
+import type { BackofficeTables } from '../backoffice-layer/index.js';
+import type { JourneyTables } from '../journey-layer/index.js';
+import type { Database as SharedDatabase, SharedTables, TimestampColumn } from '../shared/index.js';
+
 /** The channel layer's API clients: one key each, a channel, scopes, and a store for till clients. */
 export interface ChannelClientsTable {
   id: string;

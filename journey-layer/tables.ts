@@ -1,3 +1,8 @@
+/**
+ * The tables the journey layer owns — customers and what is known of them, consents, loyalty, promotions and
+ * coupons, and the bonus points an order promised — and the database types its functions take. Only this
+ * layer names these tables (tests/ops/table-ownership.test.ts checks it).
+ */
 import type { Generated, Transaction as KyselyTransaction } from 'kysely';
 import type { BackofficeTables } from '../backoffice-layer/index.js';
 import type {
@@ -9,11 +14,6 @@ import type {
   WriteContext as SharedWriteContext,
 } from '../shared/index.js';
 
-/**
- * The tables the journey layer owns — customers and what is known of them, consents, loyalty, promotions and
- * coupons, and the bonus points an order promised — and the database types its functions take. Only this
- * layer names these tables (tests/ops/table-ownership.test.ts checks it).
- */
 export interface CustomersTable {
   id: string;
   status: 'ACTIVE' | 'MERGED' | 'ERASED';

@@ -1,5 +1,3 @@
-import type { ColumnType, Generated } from 'kysely';
-
 /**
  * The tables of the hub's mechanisms, which every layer may use: the outbox and the idempotency keys (written
  * by `runWrite` for whichever layer writes), the applied events and watermarks of the event consumers (every
@@ -13,6 +11,7 @@ import type { ColumnType, Generated } from 'kysely';
  * TypeScript view of the PostgreSQL schema in migrations/ (camelCase; Kysely's CamelCasePlugin maps to
  * snake_case).
  */
+import type { ColumnType, Generated } from 'kysely';
 
 /** A timestamp column: read as a Date, written as a Date or an ISO string. */
 export type TimestampColumn = ColumnType<Date, Date | string, Date | string>;
