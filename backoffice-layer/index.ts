@@ -2,6 +2,21 @@
  * The backoffice layer: the single source of truth for catalogue, prices and stock. Other layers import only this file.
  */
 export type { BackofficeDeps } from './backoffice-deps.js';
+// The tables this layer owns, for the types of the layers above it (they name none of them: see tables.ts).
+export type { BackofficeTables, BackofficeDB } from './tables.js';
+// What other layers read of the orders, and how a merge or an erasure moves them (see orders/).
+export {
+  customerOrderRecords,
+  reassignCustomerOrders,
+  type CustomerOrderRecords,
+  type CustomerOrderRow,
+  type CustomerOrderLineRow,
+  type CustomerReturnRow,
+  type CustomerReservationRow,
+} from './orders/customer-orders.js';
+export { findOrderTotal, refundsOfOrder } from './orders/order-amounts.js';
+export { auditEntriesAbout, renameAuditSubject } from './admin-api/audit.js';
+export { skusOnSale } from './catalogue/skus-on-sale.js';
 export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';
 export {
   defineRoute,

@@ -23,7 +23,7 @@ import {
   offers,
   seedDemoJourney,
 } from '../journey-layer/index.js';
-import type { DB } from '../shared/index.js';
+import type { HubTables } from '../channel-layer/index.js';
 import {
   closedLoop,
   createBenchDatabase,
@@ -142,7 +142,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     await offers(deps, { skus }, { readModel: rm });
     // The same pool through a Kysely instance that counts every query it sends.
     let pgQueries = 0;
-    const countingDb = new Kysely<DB>({
+    const countingDb = new Kysely<HubTables>({
       dialect: new PostgresDialect({ pool: deps.pool }),
       plugins: [new CamelCasePlugin()],
       log: () => {

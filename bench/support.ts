@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createBackofficeQueues, type BackofficeDeps } from '../backoffice-layer/index.js';
+import { createBackofficeQueues } from '../backoffice-layer/index.js';
+import type { ChannelDeps, HubTables } from '../channel-layer/index.js';
 import {
   createDatabase,
   createLogger,
@@ -26,8 +27,8 @@ export const BENCH_REDIS_URL =
   process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface BenchDatabase {
-  deps: BackofficeDeps;
-  handle: DatabaseHandle;
+  deps: ChannelDeps;
+  handle: DatabaseHandle<HubTables>;
   databaseUrl: string;
   close(): Promise<void>;
 }
@@ -47,7 +48,7 @@ export async function createBenchDatabase(
     await admin.end();
   }
   const databaseUrl = withDatabaseName(BENCH_ADMIN_URL, dbName);
-  const handle = createDatabase(databaseUrl, {
+  const handle = createDatabase<HubTables>(databaseUrl, {
     max: opts.poolSize ?? 20,
     applicationName: `omnihub-bench-${name}`,
   });
@@ -61,7 +62,7 @@ export async function createBenchDatabase(
     OMNIHUB_REDIS_PREFIX: redisPrefix,
   });
   const queues = createBackofficeQueues(redis, redisPrefix);
-  const deps: BackofficeDeps = {
+  const deps: ChannelDeps = {
     config,
     db: handle.db,
     pool: handle.pool,

@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { bootstrapAdminKey } from '../backoffice-layer/index.js';
+import type { isChannelClientKey } from '../channel-layer/index.js';
 import type { Runtime } from '../channel-layer/index.js';
 import { describeError, listeningLine } from './cli-output.js';
 
@@ -60,6 +61,7 @@ if there is one.`;
 }
 
 type BootstrapAdminKey = typeof bootstrapAdminKey;
+type IsChannelClientKey = typeof isChannelClientKey;
 
 const COMMANDS = [
   'start',
@@ -94,12 +96,17 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
  * client's key) stops the start; answers what to print once the node is up: a generated key (shown once), or a
  * warning that the configured value no longer works.
  */
-async function prepareAdminKey(rt: Runtime, bootstrapAdminKey: BootstrapAdminKey): Promise<string> {
+async function prepareAdminKey(
+  rt: Runtime,
+  bootstrapAdminKey: BootstrapAdminKey,
+  isChannelClientKey: IsChannelClientKey,
+): Promise<string> {
+  // The backoffice cannot read the channel layer's clients: this process, which has both, tells it.
   const { generated, configured } = await bootstrapAdminKey(
     rt.deps.db,
     rt.deps.config.adminKey,
     rt.deps.clock.now(),
-    rt.deps.logger,
+    { logger: rt.deps.logger, isChannelKey: (key) => isChannelClientKey(rt.deps.db, key) },
   );
   if (generated) return `\n  Admin API key (shown once, store it now):\n    ${generated}\n\n`;
   if (configured === 'REVOKED' || configured === 'EXPIRED') {
@@ -200,6 +207,7 @@ async function main(argv: string[]): Promise<void> {
       consistencyCheck,
       createChannelClient,
       ClientBodySchema,
+      isChannelClientKey,
       startApiNode,
       startWorkerNode,
     },
@@ -238,7 +246,7 @@ async function main(argv: string[]): Promise<void> {
       const adminKeyNote =
         command === 'worker'
           ? ''
-          : await prepareAdminKey(rt, bootstrapAdminKey).catch(async (e: unknown) => {
+          : await prepareAdminKey(rt, bootstrapAdminKey, isChannelClientKey).catch(async (e: unknown) => {
               await rt.close();
               throw e;
             });

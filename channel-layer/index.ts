@@ -21,3 +21,7 @@ export { createGraphqlHandler } from './graphql/server.js';
 export { MAX_DEPTH, MAX_ALIASES } from './graphql/operation-rules.js';
 export { consistencyCheck, type ConsistencyReport } from './runtime/consistency-check.js';
 export { channelSchemaSdl, typeDefs as channelTypeDefs } from './graphql/schema.js';
+// Every layer's tables together: the type of the database a hub process opens (bin/, tests, benchmarks).
+export type { ChannelTables, HubTables } from './tables.js';
+export type { ChannelDeps } from './channel-deps.js';
+export { isChannelClientKey } from './clients/is-channel-client-key.js';

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics.js';
 /**
  * Everything a service needs from the outside world, passed as one plain object (no DI container).
  * Tests build their own with a per-file database, a per-file Redis prefix and a controllable clock.
+ * `db` sees the shared mechanism tables here; each layer's deps narrow it to the tables that layer may name.
  */
 export interface Deps {
   config: Config;
@@ -22,8 +23,8 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   /**
-   * The process's Prometheus metrics (one registry per process, so `omnihub start` shows API and worker on one
-   * `/metrics`). Absent: each API node or worker started with these deps makes a registry of its own.
+   * The process's Prometheus metrics (one registry per process, so `omnihub start` shows API and worker on
+   * one `/metrics`). Absent: each API node or worker started with these deps makes a registry of its own.
    */
   metrics?: Metrics;
 }

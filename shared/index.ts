@@ -53,7 +53,6 @@ export {
   type DatabaseHandle,
 } from './database/database.js';
 export type * from './database/schema.js';
-export type * from './database/journey-schema.js';
 export {
   migrate,
   migrationsCurrent,

@@ -6,10 +6,10 @@ import {
   DomainError,
   KeyGuard,
   sha256,
-  type Database,
   type Logger,
   type Redis,
 } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 import type { AdminActor } from './admin-route.js';
 
 /** Admin keys are random 32-byte secrets; only their SHA-256 is stored. */
@@ -30,38 +30,51 @@ export async function registerAdminKey(db: Database, key: string, name: string, 
 const CHANNEL_KEY_PREFIX = new RegExp(`^ohk_(${CHANNEL_KINDS.join('|')})_`, 'i');
 
 /**
- * What `bootstrapAdminKey` found: `generated`, a new key to print once (no key was configured and none works);
- * `configured`, the state of the key configured in OMNIHUB_ADMIN_KEY: ACTIVE (works), REVOKED or EXPIRED (it was revoked
- * or rotated out: the hub starts, but that key opens nothing — the caller should say so).
+ * What `bootstrapAdminKey` found: `generated`, a new key to print once (no key was configured and none
+ * works); `configured`, the state of the key configured in OMNIHUB_ADMIN_KEY: ACTIVE (works), REVOKED or
+ * EXPIRED (it was revoked or rotated out: the hub starts, but that key opens nothing — the caller should say
+ * so).
  */
 export interface AdminKeyBootstrap {
   generated?: string;
   configured?: 'ACTIVE' | 'REVOKED' | 'EXPIRED';
 }
 
+/** What `bootstrapAdminKey` may be told by the process that calls it. */
+export interface AdminKeyBootstrapOptions {
+  /** Where to say that the configured key opens nothing. */
+  logger?: Pick<Logger, 'warn'>;
+  /**
+   * Whether a value is the key of a registered channel client. The channel layer owns its clients, so it
+   * passes this in (bin/omnihub.ts does); without it only the `ohk_<channel>_` prefix reveals a channel key.
+   */
+  isChannelKey?: (key: string) => Promise<boolean>;
+}
+
 /**
- * The admin-key bootstrap of API.md: a key given in OMNIHUB_ADMIN_KEY is registered (a value that was revoked or
- * rotated out stays so: registering it again does not revive it, and a warning is logged); with none and no working key
- * (none unrevoked and unexpired), one is generated and returned so the caller can print it once.
- * @throws DomainError BAD_USER_INPUT when the configured value is a channel client's key (its `ohk_<channel>_` prefix, or
- *   the key of a registered client): a channel key must never open the admin API.
+ * The admin-key bootstrap of docs/API.md ("Admin keys"): a key given in OMNIHUB_ADMIN_KEY is registered (a
+ * value that was revoked or rotated out stays so: registering it again does not revive it, and a warning is
+ * logged); with none and no working key (none unrevoked and unexpired), one is generated and returned so the
+ * caller can print it once.
+ * @throws DomainError BAD_USER_INPUT when the configured value is a channel client's key (its
+ *   `ohk_<channel>_` prefix, or the key of a registered client per `isChannelKey`): a channel key must never
+ *   open the admin API.
  */
 export async function bootstrapAdminKey(
   db: Database,
   configured: string | undefined,
   now: Date,
-  logger?: Pick<Logger, 'warn'>,
+  opts: AdminKeyBootstrapOptions = {},
 ): Promise<AdminKeyBootstrap> {
+  const { logger } = opts;
   if (configured) {
-    const client = await db
-      .selectFrom('channelClients')
-      .select('id')
-      .where('keyHash', '=', sha256(configured))
-      .executeTakeFirst();
-    if (CHANNEL_KEY_PREFIX.test(configured) || client) {
+    const channelKey =
+      CHANNEL_KEY_PREFIX.test(configured) || ((await opts.isChannelKey?.(configured)) ?? false);
+    if (channelKey) {
       throw new DomainError(
         'BAD_USER_INPUT',
-        'OMNIHUB_ADMIN_KEY holds a channel client key (ohk_<channel>_…), not an admin key: set it to an admin key (e.g. `openssl rand -base64 32`) or leave it unset',
+        'OMNIHUB_ADMIN_KEY holds a channel client key (ohk_<channel>_…), not an admin key: ' +
+          'set it to an admin key (e.g. `openssl rand -base64 32`) or leave it unset',
         { variable: 'OMNIHUB_ADMIN_KEY' },
       );
     }
@@ -75,7 +88,8 @@ export async function bootstrapAdminKey(
     if (state !== 'ACTIVE')
       logger?.warn(
         { variable: 'OMNIHUB_ADMIN_KEY', state },
-        `OMNIHUB_ADMIN_KEY is ${state.toLowerCase()}: it opens nothing; use another admin key or configure a new one`,
+        `OMNIHUB_ADMIN_KEY is ${state.toLowerCase()}: it opens nothing; ` +
+          'use another admin key or configure a new one',
       );
     return { configured: state };
   }
@@ -109,8 +123,8 @@ export async function authenticateAdminKey(
 }
 
 /**
- * The admin keys as one node checks them (a KeyGuard): `requireAdmin` asks it, and the admin-key routes make it forget
- * a key they revoke or end (rotation with no grace) so this node refuses it at once.
+ * The admin keys as one node checks them (a KeyGuard): `requireAdmin` asks it, and the admin-key routes make
+ * it forget a key they revoke or end (rotation with no grace) so this node refuses it at once.
  */
 export function adminKeyGuard(deps: {
   db: Database;
@@ -127,10 +141,11 @@ export function adminKeyGuard(deps: {
 }
 
 /**
- * Express middleware: `Authorization: Bearer <admin key>` or a 401/403 problem. Admin keys are checked as channel
- * keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within that; look-ups of keys a node does
- * not know limited per source address, then 429 RATE_LIMITED); 503 UNAVAILABLE when PostgreSQL cannot check a key.
- * A rotated key past its grace (expiresAt) is refused as a revoked one is, within the same 5 s.
+ * Express middleware: `Authorization: Bearer <admin key>` or a 401/403 problem. Admin keys are checked as
+ * channel keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within that; look-ups of
+ * keys a node does not know limited per source address, then 429 RATE_LIMITED); 503 UNAVAILABLE when
+ * PostgreSQL cannot check a key. A rotated key past its grace (expiresAt) is refused as a revoked one is,
+ * within the same 5 s.
  */
 export function requireAdmin(deps: { config: { trustProxy: string[] } }, keys: KeyGuard<AdminActor>) {
   const addressOf = callerAddress(deps.config.trustProxy);

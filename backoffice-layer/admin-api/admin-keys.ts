@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import {
-  displayName,
-  DomainError,
-  sha256,
-  UuidSchema,
-  type Database,
-  type Executor,
-} from '../../shared/index.js';
+import { displayName, DomainError, sha256, UuidSchema } from '../../shared/index.js';
+import type { Database, Executor } from '../tables.js';
 import { generateAdminKey } from './admin-auth.js';
 import { defineRoute, type AdminRoute } from './admin-route.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Executor } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import { defineRoute, type AdminRoute } from './admin-route.js';
 import { IsoDateTime, Revision } from './responses.js';
 
@@ -27,6 +27,33 @@ export async function recordAudit(db: Executor, at: Date, entry: AuditEntry): Pr
       details: JSON.stringify(entry.details ?? {}),
     })
     .execute();
+}
+
+/** The audit entries about any of `subjects` (e.g. `customer:<id>`), oldest first: who did what, and when. */
+export async function auditEntriesAbout(
+  db: Executor,
+  subjects: readonly string[],
+): Promise<Array<{ at: Date; actor: string; action: string }>> {
+  if (subjects.length === 0) return [];
+  return db
+    .selectFrom('auditLog')
+    .select(['at', 'actor', 'action'])
+    .where('subject', 'in', subjects)
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * Rewrites the subject `from` of every audit entry to `to` (an erased person's id to her pseudonym), in the
+ * caller's transaction. Returns how many entries changed.
+ */
+export async function renameAuditSubject(tx: Executor, from: string, to: string): Promise<number> {
+  const r = await tx
+    .updateTable('auditLog')
+    .set({ subject: to })
+    .where('subject', '=', from)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 const AuditQuerySchema = z.strictObject({

@@ -1,4 +1,5 @@
-import { DomainError, lockOrClaim, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
+import { DomainError, lockOrClaim, runWrite } from '../../shared/index.js';
+import type { Executor, WriteDeps } from '../tables.js';
 import type { LocationState, ProductState } from '../events/event-types.js';
 import { vatRateToBasisPoints, type LocationBody, type ProductBody } from './catalogue.schema.js';
 

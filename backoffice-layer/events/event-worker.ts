@@ -1,7 +1,8 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql, type Transaction } from 'kysely';
-import type { DB, Database, EventEnvelope } from '../../shared/index.js';
+import type { EventEnvelope } from '../../shared/index.js';
+import type { BackofficeDB as DB, Database } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { loadEnvelopes } from './outbox-events.js';

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { UuidSchema, type Database, type EventEnvelope } from '../../shared/index.js';
+import { UuidSchema, type EventEnvelope } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 /** An outbox row as the relay and the worker read it. */
 export interface OutboxRow {

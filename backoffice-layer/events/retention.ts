@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Clock, Database, Logger } from '../../shared/index.js';
+import type { Clock, Logger } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 export interface PruneResult {
   /** Outbox events deleted (with their applied_events records). */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { DomainError, runWrite, type WriteContext, type WriteDeps } from '../../shared/index.js';
+import { DomainError, runWrite } from '../../shared/index.js';
+import type { WriteContext, WriteDeps } from '../tables.js';
 import type { ImportKind, PriceRow, ProductRow, StockRow } from './import-rows.js';
 
 export interface RowError {

@@ -10,8 +10,8 @@ import {
   storableText,
   type Deps,
   type ErrorCode,
-  type WriteDeps,
 } from '../../shared/index.js';
+import type { WriteDeps } from '../tables.js';
 import { csvFields } from './csv-fields.js';
 import {
   IMPORT_FORMATS,

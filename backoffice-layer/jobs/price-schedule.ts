@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import { sql } from 'kysely';
-import { createRedis, runWrite, type Executor, type Redis } from '../../shared/index.js';
+import { createRedis, runWrite, type Redis } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import type { GlobalFacet } from '../read-model/store.js';
 import { bullPrefix, QUEUE_NAMES } from './queues.js';

@@ -1,12 +1,6 @@
 import { sql } from 'kysely';
-import {
-  DomainError,
-  lockOrClaim,
-  runWrite,
-  type Executor,
-  type WriteContext,
-  type WriteDeps,
-} from '../../shared/index.js';
+import { DomainError, lockOrClaim, runWrite } from '../../shared/index.js';
+import type { Executor, WriteContext, WriteDeps } from '../tables.js';
 import type { PriceCandidate, PriceListState, PriceState } from '../events/event-types.js';
 import type { PriceBody, PriceListBody } from './pricing.schema.js';
 import { selectPrice, type SelectedPrice } from './select-price.js';

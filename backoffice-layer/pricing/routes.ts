@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { CurrencyCodeSchema, DomainError, IdSchema, SkuSchema, type Executor } from '../../shared/index.js';
+import { CurrencyCodeSchema, DomainError, IdSchema, SkuSchema } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision, RevisionResponse } from '../admin-api/responses.js';
 import {

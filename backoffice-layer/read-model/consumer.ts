@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
-import type { DB, Deps, EventEnvelope, Redis } from '../../shared/index.js';
+import type { Deps, EventEnvelope, Redis } from '../../shared/index.js';
+import type { BackofficeDB as DB } from '../tables.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
 import { CommitVisibility } from './commit-visibility.js';

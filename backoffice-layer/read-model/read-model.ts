@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import {
-  DomainError,
-  currentRevision,
-  type Database,
-  type Logger,
-  type Redis as RedisClient,
-} from '../../shared/index.js';
+import { DomainError, currentRevision, type Logger, type Redis as RedisClient } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { anchorHeld, sourceIdentity } from './source.js';

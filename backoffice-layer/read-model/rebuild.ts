@@ -7,10 +7,10 @@ import {
   luaScript,
   systemClock,
   type Clock,
-  type Database,
   type Logger,
   type Redis,
 } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { anchorHeld, sourceIdentity } from './source.js';

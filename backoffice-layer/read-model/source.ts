@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { UUID_FORM, type Database } from '../../shared/index.js';
+import { UUID_FORM } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 /**
  * The identity of the PostgreSQL database a read model mirrors, as one string

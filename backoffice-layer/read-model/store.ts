@@ -1,13 +1,6 @@
 import { sql, type Transaction } from 'kysely';
-import {
-  classifyInfrastructureError,
-  currentRevision,
-  luaScript,
-  type Database,
-  type DB,
-  type Executor,
-  type Redis,
-} from '../../shared/index.js';
+import { classifyInfrastructureError, currentRevision, luaScript, type Redis } from '../../shared/index.js';
+import type { Database, BackofficeDB as DB, Executor } from '../tables.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
 

@@ -1,4 +1,5 @@
-import { runWrite, type Deps } from '../../shared/index.js';
+import { runWrite } from '../../shared/index.js';
+import type { WriteDeps } from '../tables.js';
 import { generateDemoRetailer } from './demo-retailer.js';
 
 export interface SeedSummary {
@@ -25,7 +26,7 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
  * retailer's data.
  * @example await seedDemoRetailer(deps);
  */
-export async function seedDemoRetailer(deps: Pick<Deps, 'db' | 'clock'>): Promise<SeedSummary> {
+export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
   const demo = generateDemoRetailer(deps.clock.now());
   const { result, revision } = await runWrite(deps, async (w) => {
     const existing = await w.tx.selectFrom('products').select('sku').limit(1).executeTakeFirst();

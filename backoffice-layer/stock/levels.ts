@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import { DomainError, type Executor, type WriteContext } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { Executor, WriteContext } from '../tables.js';
 import type { StockLevelState } from '../events/event-types.js';
-import type { StockMovementKind } from '../../shared/index.js';
+import type { StockMovementKind } from '../tables.js';
 
 export interface StockLevelView extends StockLevelState {
   /** What may still be promised: on hand − reserved − safety stock, never below 0. */

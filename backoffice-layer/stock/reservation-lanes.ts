@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { requestHash, runWrite, type Clock, type Database } from '../../shared/index.js';
+import { requestHash, runWrite, type Clock } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 import type { StockLevelState } from '../events/event-types.js';
 import { availableOf, levelKey, StockChange } from './levels.js';
 import {

@@ -2,14 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import {
-  DomainError,
-  isUuid,
-  runWrite,
-  type Executor,
-  type PendingEvent,
-  type WriteContext,
-} from '../../shared/index.js';
+import { DomainError, isUuid, runWrite, type PendingEvent } from '../../shared/index.js';
+import type { Executor, ReservationStatus, WriteContext } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
@@ -20,7 +14,7 @@ import {
   type ReserveRequest,
 } from './stock.schema.js';
 
-export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+export type { ReservationStatus } from '../tables.js';
 
 /**
  * A reservation as every interface answers it. `clientId`: the channel client that made it (null through the admin

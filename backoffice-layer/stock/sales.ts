@@ -1,13 +1,7 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
-import {
-  DomainError,
-  isUuid,
-  mulDivHalfUp,
-  runWrite,
-  type Executor,
-  type WriteDeps,
-} from '../../shared/index.js';
+import { DomainError, isUuid, mulDivHalfUp, runWrite } from '../../shared/index.js';
+import type { Executor, WriteDeps } from '../tables.js';
 import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
 import type { OrderHooks } from './reservations.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { DomainError, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
+import { DomainError, runWrite } from '../../shared/index.js';
+import type { Executor, WriteDeps } from '../tables.js';
 import type { StockLevelState } from '../events/event-types.js';
 import {
   assertKnown,

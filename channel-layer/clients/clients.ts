@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
+import { defineRoute, getLocation, type AdminRoute } from '../../backoffice-layer/index.js';
 import {
   ChannelKindSchema,
   displayName,
@@ -9,8 +9,8 @@ import {
   sha256,
   UuidSchema,
   type ChannelKind,
-  type Database,
 } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 /** The kind of sales channel a client belongs to (shared/schemas.ts `CHANNEL_KINDS`). */
 export type Channel = ChannelKind;
@@ -88,12 +88,7 @@ export async function createChannelClient(
   now: Date,
 ): Promise<{ id: string; key: string }> {
   if (body.locationId) {
-    const loc = await db
-      .selectFrom('locations')
-      .select('id')
-      .where('id', '=', body.locationId)
-      .executeTakeFirst();
-    if (!loc)
+    if (!(await getLocation(db, body.locationId)))
       throw new DomainError('NOT_FOUND', `No location ${body.locationId}`, { locationId: body.locationId });
   }
   const id = randomUUID();

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DomainError, UUID_FORM, type Database } from '../../shared/index.js';
+import { DomainError, UUID_FORM } from '../../shared/index.js';
+import type { Database } from '../tables.js';
 
 /** How long a customer token lives. */
 export const CUSTOMER_TOKEN_TTL_SECONDS = 900;

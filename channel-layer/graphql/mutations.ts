@@ -21,13 +21,8 @@ import {
   setConsent,
   StoreSaleOrderInputSchema,
 } from '../../journey-layer/index.js';
-import {
-  DomainError,
-  isUuid,
-  parseInput,
-  type ConsentPurpose,
-  type IdentifierKind,
-} from '../../shared/index.js';
+import { DomainError, isUuid, parseInput } from '../../shared/index.js';
+import type { ConsentPurpose, IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import { scopeLimit } from '../clients/clients.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';

@@ -7,7 +7,8 @@ import {
   offers,
   quote,
 } from '../../journey-layer/index.js';
-import { currentRevision, DomainError, type IdentifierKind } from '../../shared/index.js';
+import { currentRevision, DomainError } from '../../shared/index.js';
+import type { IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { CartInput, GraphqlContext } from './context.js';
 import { offerView, productView, quoteView } from './views.js';

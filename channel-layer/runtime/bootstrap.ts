@@ -14,7 +14,9 @@ import {
   type Config,
   type Logger,
 } from '../../shared/index.js';
-import { createBackofficeQueues, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { createBackofficeQueues } from '../../backoffice-layer/index.js';
+import type { ChannelDeps } from '../channel-deps.js';
+import type { HubTables } from '../tables.js';
 
 /** Default port of the embedded PostgreSQL a hub starts when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`). */
 export const EMBEDDED_PG_PORT = 54329;
@@ -22,7 +24,7 @@ export const EMBEDDED_PG_PORT = 54329;
 export const LOCAL_REDIS_PORT = 63799;
 
 export interface Runtime {
-  deps: BackofficeDeps;
+  deps: ChannelDeps;
   /** Where the hub's database and Redis are, for the start-up banner. */
   describe: { database: string; redis: string };
   /** True when the hub uses the embedded PostgreSQL (no DATABASE_URL; a first start on an empty database seeds it). */
@@ -74,7 +76,7 @@ export async function bootstrapRuntime(
   // Whatever fails from here closes what was opened (a PostgreSQL this process started is stopped again).
   try {
     const redisUrl = await connectRedis(config, logger, closers);
-    const handle = createDatabase(databaseUrl, { applicationName: 'omnihub' });
+    const handle = createDatabase<HubTables>(databaseUrl, { applicationName: 'omnihub' });
     // Kysely ends the pool only if it ever ran a query; `migrate` alone uses the pool directly, and its idle client
     // would keep the process alive for the pool's idle timeout (30 s).
     closers.unshift(async () => {
@@ -104,7 +106,7 @@ export async function bootstrapRuntime(
     await assertNoEviction(redis);
     const queues = createBackofficeQueues(redis, config.redisPrefix);
     closers.unshift(() => queues.close());
-    const deps: BackofficeDeps = {
+    const deps: ChannelDeps = {
       config,
       db: handle.db,
       pool: handle.pool,

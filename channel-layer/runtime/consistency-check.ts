@@ -1,5 +1,6 @@
-import { listLocations, verifyReadModel, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import { listLocations, skusOnSale, verifyReadModel } from '../../backoffice-layer/index.js';
 import { journeyReadModelFacets } from '../../journey-layer/index.js';
+import type { ChannelDeps } from '../channel-deps.js';
 import { createChannelClient, type Channel } from '../clients/clients.js';
 
 export interface ConsistencyReport {
@@ -10,32 +11,18 @@ export interface ConsistencyReport {
 }
 
 /**
- * Asks the same questions (offers for a few SKUs at the same minimum revision) through a client of each channel
- * against a running hub, and reports any two answers at one revision that differ; then compares the read model with
- * a rebuild from PostgreSQL. The temporary clients are revoked afterwards.
+ * Asks the same questions (offers for a few SKUs at the same minimum revision) through a client of each
+ * channel against a running hub, and reports any two answers at one revision that differ; then compares the
+ * read model with a rebuild from PostgreSQL. The temporary clients are revoked afterwards.
  */
 export async function consistencyCheck(
-  deps: BackofficeDeps,
+  deps: ChannelDeps,
   opts: { url: string; skus?: string[]; out?: (line: string) => void },
 ): Promise<ConsistencyReport> {
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
-  // By default the first five SKUs on sale (active, with a price): a product with no price yet has no offer to compare.
-  const skus = opts.skus?.length
-    ? opts.skus
-    : (
-        await deps.db
-          .selectFrom('products')
-          .select('sku')
-          .where('status', '=', 'ACTIVE')
-          .where((eb) =>
-            eb.exists(
-              eb.selectFrom('prices').select('prices.sku').whereRef('prices.sku', '=', 'products.sku'),
-            ),
-          )
-          .orderBy('sku')
-          .limit(5)
-          .execute()
-      ).map((r) => r.sku);
+  // By default the first five SKUs on sale (active, with a price): a product with no price yet has no offer
+  // to compare.
+  const skus = opts.skus?.length ? opts.skus : await skusOnSale(deps.db, 5);
   const store = (await listLocations(deps.db)).find((l) => l.kind === 'STORE');
   const channels: Channel[] = ['WEB', 'APP', 'CALL_CENTER', ...(store ? ['STORE' as const] : []), 'CONSOLE'];
   const clients = [];
@@ -72,7 +59,8 @@ export async function consistencyCheck(
           headers: { 'content-type': 'application/json', authorization: `Bearer ${c.key}` },
           body: JSON.stringify({
             query:
-              'query($s: [ID!]!, $m: Revision) { offers(skus: $s, minRevision: $m) { sku revision fingerprint } }',
+              'query($s: [ID!]!, $m: Revision) ' +
+              '{ offers(skus: $s, minRevision: $m) { sku revision fingerprint } }',
             variables: { s: skus, m: min },
           }),
         }).catch((e: unknown) => {
@@ -99,7 +87,8 @@ export async function consistencyCheck(
       if (!p) first.set(k, r);
       else if (p.fingerprint !== r.fingerprint)
         differences.push(
-          `${r.sku} at revision ${r.revision}: ${p.channel} ${p.fingerprint.slice(0, 12)} ≠ ${r.channel} ${r.fingerprint.slice(0, 12)}`,
+          `${r.sku} at revision ${r.revision}: ${p.channel} ${p.fingerprint.slice(0, 12)} ≠ ` +
+            `${r.channel} ${r.fingerprint.slice(0, 12)}`,
         );
     }
   } finally {
@@ -117,7 +106,8 @@ export async function consistencyCheck(
   out(`${'channel'.padEnd(12)} ${'sku'.padEnd(width)} ${'revision'.padStart(9)}  fingerprint`);
   for (const r of rows)
     out(
-      `${r.channel.padEnd(12)} ${r.sku.padEnd(width)} ${r.revision.padStart(9)}  ${r.fingerprint.slice(0, 16)}`,
+      `${r.channel.padEnd(12)} ${r.sku.padEnd(width)} ${r.revision.padStart(9)}  ` +
+        r.fingerprint.slice(0, 16),
     );
   out(
     differences.length
@@ -132,7 +122,8 @@ export async function consistencyCheck(
     notBuilt
       ? 'Read model not built (no worker has run, or it is being rebuilt): answers come from PostgreSQL.'
       : source
-        ? `Read model in Redis mirrors another database (${String(source.actual)}, not ${String(source.expected)}): nodes read PostgreSQL until a worker rebuilds it.`
+        ? `Read model in Redis mirrors another database (${String(source.actual)}, ` +
+          `not ${String(source.expected)}): nodes read PostgreSQL until a worker rebuilds it.`
         : rm.length
           ? `Read model differs from a rebuild in ${rm.length} places (e.g. ${rm[0]!.sku} ${rm[0]!.facet}).`
           : 'Read model equals a rebuild from PostgreSQL.',

@@ -1,4 +1,5 @@
-import { DomainError, type WriteContext } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { WriteContext } from '../tables.js';
 import { lockLiveCustomer } from '../customers/customers.js';
 import type { PricedCart } from '../promotions/engine.js';
 import { COUPON_USED_BY_CUSTOMER, COUPON_USED_UP, lockBudgets, redeemAtCommit } from '../promotions/store.js';

@@ -7,12 +7,9 @@ import {
   runWrite,
   sha256,
   WriteOriginSchema,
-  type ConsentPurpose,
-  type Executor,
-  type IdentifierKind,
-  type WriteContext,
   type WriteOrigin,
 } from '../../shared/index.js';
+import type { ConsentPurpose, Executor, IdentifierKind, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import {
   ConsentPurposeSchema,

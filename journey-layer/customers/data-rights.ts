@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { recordAudit } from '../../backoffice-layer/index.js';
-import { deleteKeysMatching, runWrite, type Executor } from '../../shared/index.js';
+import {
+  auditEntriesAbout,
+  customerOrderRecords,
+  reassignCustomerOrders,
+  recordAudit,
+  renameAuditSubject,
+} from '../../backoffice-layer/index.js';
+import { deleteKeysMatching, runWrite } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getCustomer, lockLiveCustomer, resolveCustomerId } from './customers.js';
 
@@ -17,8 +24,8 @@ async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
 
 /**
  * Everything held about a person, as one JSON document: profile, identifiers, attributes with their channel,
- * consents and their history, loyalty account and ledger, orders and returns, reservations made for her, coupon use, merges and the audit
- * entries about her. The export itself is audit-logged (without content).
+ * consents and their history, loyalty account and ledger, orders and returns, reservations made for her,
+ * coupon use, merges and the audit entries about her. The export itself is audit-logged (without content).
  */
 export async function exportCustomerData(
   deps: JourneyDeps,
@@ -28,8 +35,8 @@ export async function exportCustomerData(
   const id = await resolveCustomerId(deps.db, customerId);
   const family = await profileFamily(deps.db, id);
   const db = deps.db;
-  const [profile, consentHistory, account, ledger, orders, redemptions, merges, audit, reservations] =
-    await Promise.all([
+  const [profile, consentHistory, account, ledger, purchases, redemptions, merges, audit] = await Promise.all(
+    [
       getCustomer(db, id),
       db
         .selectFrom('consentHistory')
@@ -48,12 +55,8 @@ export async function exportCustomerData(
         .where('customerId', 'in', family)
         .orderBy('id')
         .execute(),
-      db
-        .selectFrom('orders')
-        .select(['id', 'kind', 'locationId', 'channel', 'currency', 'totalAmount', 'createdAt'])
-        .where('customerRef', 'in', family)
-        .orderBy('createdAt')
-        .execute(),
+      // Orders, their lines and returns, and reservations are the backoffice's: read through its index.
+      customerOrderRecords(db, family),
       db
         .selectFrom('couponRedemptions')
         .select(['code', 'orderId', 'amount', 'redeemedAt'])
@@ -66,50 +69,13 @@ export async function exportCustomerData(
         .where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)]))
         .orderBy('id')
         .execute(),
-      db
-        .selectFrom('auditLog')
-        .select(['at', 'actor', 'action'])
-        .where(
-          'subject',
-          'in',
-          family.map((f) => `customer:${f}`),
-        )
-        .orderBy('id')
-        .execute(),
-      db
-        .selectFrom('reservations')
-        .select(['id', 'status', 'channel', 'expiresAt', 'createdAt'])
-        .where('customerId', 'in', family)
-        .orderBy('createdAt')
-        .execute(),
-    ]);
-  const orderIds = orders.map((o) => o.id);
-  const [lines, returns] =
-    orderIds.length === 0
-      ? [[], []]
-      : await Promise.all([
-          db
-            .selectFrom('orderLines')
-            .select([
-              'orderId',
-              'sku',
-              'locationId',
-              'quantity',
-              'unitAmount',
-              'lineAmount',
-              'returnedQuantity',
-            ])
-            .where('orderId', 'in', orderIds)
-            .orderBy('orderId')
-            .orderBy('lineNo')
-            .execute(),
-          db
-            .selectFrom('returns')
-            .select(['id', 'orderId', 'locationId', 'refundAmount', 'createdAt'])
-            .where('orderId', 'in', orderIds)
-            .orderBy('createdAt')
-            .execute(),
-        ]);
+      auditEntriesAbout(
+        db,
+        family.map((f) => `customer:${f}`),
+      ),
+    ],
+  );
+  const { orders, lines, returns, reservations } = purchases;
   await recordAudit(deps.db, deps.clock.now(), {
     actor,
     action: 'customer.exported',
@@ -170,13 +136,13 @@ async function count(
 }
 
 /**
- * Erases a person: identifiers, attributes, name, consents and merge links are deleted; orders, returns, reservations, the
- * loyalty ledger and coupon redemptions keep their amounts but are moved to a fresh pseudonym (the `erasureId`)
- * that nothing links back to her; her old ids are rewritten in the outbox, idempotency records and audit trail.
- * One transaction: all of it or none. Redis keys under her id are deleted after commit. The audit entry names no
- * person (only the erasure id).
- * @throws NOT_FOUND for an unknown, merged-away or already erased customer — also for every erasure of her that ran
- * concurrently with the one that succeeded.
+ * Erases a person: identifiers, attributes, name, consents and merge links are deleted; orders, returns,
+ * reservations, the loyalty ledger and coupon redemptions keep their amounts but are moved to a fresh
+ * pseudonym (the `erasureId`) that nothing links back to her; her old ids are rewritten in the outbox,
+ * idempotency records and audit trail. One transaction: all of it or none. Redis keys under her id are
+ * deleted after commit. The audit entry names no person (only the erasure id).
+ * @throws NOT_FOUND for an unknown, merged-away or already erased customer — also for every erasure of her
+ *   that ran concurrently with the one that succeeded.
  */
 export async function eraseCustomer(
   deps: JourneyDeps,
@@ -187,9 +153,10 @@ export async function eraseCustomer(
   let family: string[] = [];
   const { result, revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
-    // Concurrent erasures of one person queue on this lock; the ones that come after the first find nobody to erase.
-    // First in the hub's lock order (shared/database/write-transaction.ts), as in every write that names her: her
-    // orders, sales, redemptions and profile changes wait here, commit before or find nobody after.
+    // Concurrent erasures of one person queue on this lock; the ones that come after the first find nobody to
+    // erase. First in the hub's lock order (shared/database/write-transaction.ts), as in every write that
+    // names her: her orders, sales, redemptions and profile changes wait here, commit before or find nobody
+    // after.
     const liveId = await lockLiveCustomer(tx, customerId);
     family = await profileFamily(tx, liveId);
     await tx
@@ -221,10 +188,10 @@ export async function eraseCustomer(
       .deleteFrom('customerMerges')
       .where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)]))
       .execute();
-    // Accounts of merged-away profiles hold nothing (their points moved at merge); the live one keeps its balance.
-    const orders = await count(
-      tx.updateTable('orders').set({ customerRef: erasureId }).where('customerRef', 'in', family).execute(),
-    );
+    // Orders and reservations are the backoffice's: moved to the pseudonym by it, in this transaction.
+    const moved = await reassignCustomerOrders(tx, family, erasureId);
+    // Accounts of merged-away profiles hold nothing (their points moved at merge); the live one keeps its
+    // balance.
     const mergedAway = family.filter((f) => f !== liveId);
     if (mergedAway.length > 0)
       await tx.deleteFrom('loyaltyAccounts').where('customerId', 'in', mergedAway).execute();
@@ -234,14 +201,8 @@ export async function eraseCustomer(
       .where('customerId', '=', liveId)
       .execute();
     const pseudonymised = {
-      orders,
-      reservations: await count(
-        tx
-          .updateTable('reservations')
-          .set({ customerId: erasureId })
-          .where('customerId', 'in', family)
-          .execute(),
-      ),
+      orders: moved.orders,
+      reservations: moved.reservations,
       ledgerEntries: await count(
         tx
           .updateTable('loyaltyLedger')
@@ -264,11 +225,7 @@ export async function eraseCustomer(
                           WHERE aggregate_id = ${old} OR payload::text LIKE ${`%${old}%`}`.execute(tx);
       pseudonymised.events += Number(r.numAffectedRows ?? 0n);
       await sql`DELETE FROM idempotency_keys WHERE response::text LIKE ${`%${old}%`}`.execute(tx);
-      await tx
-        .updateTable('auditLog')
-        .set({ subject: `customer:${erasureId}` })
-        .where('subject', '=', `customer:${old}`)
-        .execute();
+      await renameAuditSubject(tx, `customer:${old}`, `customer:${erasureId}`);
     }
     // Merged-away profiles point at the live one: delete them first, then the live profile itself.
     if (mergedAway.length > 0) await tx.deleteFrom('customers').where('id', 'in', mergedAway).execute();
@@ -297,8 +254,8 @@ export async function eraseCustomer(
 }
 
 /**
- * Event jobs already handed to BullMQ (waiting, retrying, or kept as completed/failed history) still carry the old
- * ids in their payloads: rewrite them to the pseudonym, as the outbox rows were.
+ * Event jobs already handed to BullMQ (waiting, retrying, or kept as completed/failed history) still carry
+ * the old ids in their payloads: rewrite them to the pseudonym, as the outbox rows were.
  */
 async function scrubQueuedEvents(deps: JourneyDeps, ids: string[], erasureId: string): Promise<void> {
   const jobs = await deps.queues.events.getJobs(

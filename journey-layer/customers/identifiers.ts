@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DomainError, type IdentifierKind } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { IdentifierKind } from '../tables.js';
 
 export const IDENTIFIER_KINDS = [
   'EMAIL',

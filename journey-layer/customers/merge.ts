@@ -1,15 +1,15 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { reassignCustomerOrders } from '../../backoffice-layer/index.js';
 import {
   DomainError,
   parseInput,
   runWrite,
   UuidSchema,
   WriteOriginSchema,
-  type Executor,
-  type WriteContext,
   type WriteOrigin,
 } from '../../shared/index.js';
+import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getCustomer, resolveCustomerId, type CustomerView } from './customers.js';
 
@@ -20,9 +20,10 @@ const MergeInputSchema = z.strictObject({ survivorId: UuidSchema, mergedId: Uuid
 
 /**
  * Both live profiles, their rows locked in id order (first in the hub's lock order, see
- * shared/database/write-transaction.ts), so two merges of one pair cannot deadlock and a merge serialises with an
- * erasure of either. A profile merged away while this waited is followed to its survivor.
- * @throws NOT_FOUND when either is unknown or was erased (also while this waited); CONFLICT when they are one.
+ * shared/database/write-transaction.ts), so two merges of one pair cannot deadlock and a merge serialises
+ * with an erasure of either. A profile merged away while this waited is followed to its survivor.
+ * @throws NOT_FOUND when either is unknown or was erased (also while this waited); CONFLICT when they are
+ *   one.
  */
 async function lockLivePair(tx: Executor, survivorId: string, mergedId: string): Promise<[string, string]> {
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -46,11 +47,12 @@ async function lockLivePair(tx: Executor, survivorId: string, mergedId: string):
 }
 
 /**
- * Two profiles turn out to be the same person: everything moves to the survivor in one transaction — identifiers,
- * attributes (the most recently changed fact wins; segments are united), consents (the most recent decision per
- * purpose wins; both histories kept), the loyalty ledger and balance (history combined, so the balance is still
- * the ledger sum), orders, reservations and coupon use (so per-customer limits count both). The merged profile keeps no data of
- * its own, only a pointer to the survivor, so old ids still resolve. The merge is recorded.
+ * Two profiles turn out to be the same person: everything moves to the survivor in one transaction —
+ * identifiers, attributes (the most recently changed fact wins; segments are united), consents (the most
+ * recent decision per purpose wins; both histories kept), the loyalty ledger and balance (history combined,
+ * so the balance is still the ledger sum), orders, reservations and coupon use (so per-customer limits count
+ * both). The merged profile keeps no data of its own, only a pointer to the survivor, so old ids still
+ * resolve. The merge is recorded.
  */
 export async function mergeCustomers(
   deps: JourneyDeps,
@@ -71,10 +73,12 @@ export async function mergeCustomers(
 
     await sql`
       INSERT INTO customer_attributes AS a (customer_id, name, value, channel, changed_at)
-      SELECT ${survivor}::uuid, m.name, m.value, m.channel, m.changed_at FROM customer_attributes m WHERE m.customer_id = ${merged}::uuid
+      SELECT ${survivor}::uuid, m.name, m.value, m.channel, m.changed_at
+        FROM customer_attributes m WHERE m.customer_id = ${merged}::uuid
       ON CONFLICT (customer_id, name) DO UPDATE SET
         value = CASE WHEN a.name = 'segments'
-                     THEN (SELECT coalesce(jsonb_agg(DISTINCT s ORDER BY s), '[]'::jsonb) FROM jsonb_array_elements(a.value || EXCLUDED.value) s)
+                     THEN (SELECT coalesce(jsonb_agg(DISTINCT s ORDER BY s), '[]'::jsonb)
+                             FROM jsonb_array_elements(a.value || EXCLUDED.value) s)
                      WHEN EXCLUDED.changed_at > a.changed_at THEN EXCLUDED.value ELSE a.value END,
         channel = CASE WHEN EXCLUDED.changed_at > a.changed_at THEN EXCLUDED.channel ELSE a.channel END,
         changed_at = greatest(a.changed_at, EXCLUDED.changed_at)`.execute(tx);
@@ -82,7 +86,8 @@ export async function mergeCustomers(
 
     await sql`
       INSERT INTO consents AS c (customer_id, purpose, granted, channel, changed_at)
-      SELECT ${survivor}::uuid, m.purpose, m.granted, m.channel, m.changed_at FROM consents m WHERE m.customer_id = ${merged}::uuid
+      SELECT ${survivor}::uuid, m.purpose, m.granted, m.channel, m.changed_at
+        FROM consents m WHERE m.customer_id = ${merged}::uuid
       ON CONFLICT (customer_id, purpose) DO UPDATE SET
         granted = CASE WHEN EXCLUDED.changed_at > c.changed_at THEN EXCLUDED.granted ELSE c.granted END,
         channel = CASE WHEN EXCLUDED.changed_at > c.changed_at THEN EXCLUDED.channel ELSE c.channel END,
@@ -125,12 +130,8 @@ export async function mergeCustomers(
       }
       await tx.deleteFrom('loyaltyAccounts').where('customerId', '=', merged).execute();
     }
-    await tx.updateTable('orders').set({ customerRef: survivor }).where('customerRef', '=', merged).execute();
-    await tx
-      .updateTable('reservations')
-      .set({ customerId: survivor })
-      .where('customerId', '=', merged)
-      .execute();
+    // Orders and reservations are the backoffice's: it moves them, in this transaction.
+    await reassignCustomerOrders(tx, [merged], survivor);
     await tx
       .updateTable('couponRedemptions')
       .set({ customerId: survivor })

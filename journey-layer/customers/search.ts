@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { recordAudit } from '../../backoffice-layer/index.js';
-import { DomainError, type Database, type IdentifierKind } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { Database, IdentifierKind } from '../tables.js';
 import { resolveCustomerId } from './customers.js';
 import { IDENTIFIER_KINDS, IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
 

@@ -1,5 +1,6 @@
 import type { BackofficeEventPayloads, EventConsumer } from '../../backoffice-layer/index.js';
 import { earnForOrder, reverseForReturn } from './ledger.js';
+import type { Transaction } from '../tables.js';
 
 export const LOYALTY_CONSUMER = 'loyalty';
 
@@ -12,7 +13,7 @@ export function loyaltyConsumer(clock: { now(): Date }): EventConsumer {
   return {
     name: LOYALTY_CONSUMER,
     types: ['sale.committed', 'return.recorded'],
-    async apply(event, tx) {
+    async apply(event, tx: Transaction) {
       if (event.type === 'sale.committed') {
         const sale = event.payload as unknown as BackofficeEventPayloads['sale.committed'];
         // Extra points its promotions promised, recorded with the order (see placeStoreSale / placeOrder).

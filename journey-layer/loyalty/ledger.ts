@@ -1,13 +1,8 @@
 import { sql } from 'kysely';
-import {
-  DomainError,
-  runWrite,
-  writeInTransaction,
-  type Executor,
-  type LoyaltyLedgerKind,
-  type WriteContext,
-} from '../../shared/index.js';
+import { DomainError, runWrite, writeInTransaction } from '../../shared/index.js';
+import type { Executor, LoyaltyLedgerKind, Transaction, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { findOrderTotal, refundsOfOrder } from '../../backoffice-layer/index.js';
 import { lockLiveCustomer, resolveCustomerId } from '../customers/customers.js';
 import {
   DEFAULT_PROGRAM,
@@ -335,7 +330,7 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
 
 /** Earn on a committed sale, inside the event consumer's transaction (so it happens once per order). */
 export async function earnForOrder(
-  tx: Parameters<typeof writeInTransaction>[0],
+  tx: Transaction,
   now: Date,
   sale: { orderId: string; customerRef: string | null; totalAmount: number; currency: string },
   extraPoints = 0,
@@ -384,7 +379,7 @@ export async function earnForOrder(
  * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19 in all.
  */
 export async function reverseForReturn(
-  tx: Parameters<typeof writeInTransaction>[0],
+  tx: Transaction,
   now: Date,
   ret: { returnId: string; orderId: string; customerRef: string | null; refundAmount: number },
 ): Promise<number> {
@@ -398,11 +393,7 @@ export async function reverseForReturn(
       .where('kind', '=', 'EARN')
       .where('reference', '=', ret.orderId)
       .executeTakeFirst();
-    const order = await w.tx
-      .selectFrom('orders')
-      .select('totalAmount')
-      .where('id', '=', ret.orderId)
-      .executeTakeFirst();
+    const order = await findOrderTotal(w.tx, ret.orderId);
     if (!earned || !order || order.totalAmount <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
     // Locked first: the returns of one order are reversed one after the other, each seeing what the others took.
@@ -412,14 +403,11 @@ export async function reverseForReturn(
       .where('customerId', '=', id)
       .forUpdate()
       .executeTakeFirst();
-    const so = await sql<{ refunded: string; reversed: string }>`
-      SELECT (SELECT coalesce(sum(refund_amount), 0) FROM returns WHERE order_id = ${ret.orderId}
-                AND revision <= (SELECT revision FROM returns WHERE id = ${ret.returnId}::uuid)) AS refunded,
-             (SELECT coalesce(-sum(points), 0) FROM loyalty_ledger WHERE kind = 'REVERSE'
-                AND reference IN (SELECT id::text FROM returns WHERE order_id = ${ret.orderId})) AS reversed`.execute(
-      w.tx,
-    );
-    const refunded = Math.min(Number(so.rows[0]?.refunded ?? ret.refundAmount), order.totalAmount);
+    const refunds = await refundsOfOrder(w.tx, ret.orderId, ret.returnId);
+    const so = await sql<{ reversed: string }>`
+      SELECT coalesce(-sum(points), 0) AS reversed FROM loyalty_ledger
+        WHERE kind = 'REVERSE' AND reference = ANY(${refunds.returnIds}::text[])`.execute(w.tx);
+    const refunded = Math.min(refunds.refunded, order.totalAmount);
     const target = Number((BigInt(earned.points) * BigInt(refunded)) / BigInt(order.totalAmount));
     const due = Math.min(target - Number(so.rows[0]?.reversed ?? 0), account?.balance ?? 0);
     if (due <= 0) return 0;

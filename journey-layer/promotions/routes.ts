@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type AdminRoute } from '../../backoffice-layer/index.js';
-import { DomainError, IdSchema, type Executor } from '../../shared/index.js';
+import { DomainError, IdSchema } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
 import {
   PromotionRuleBodySchema,
   PromotionRuleSchema,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { DomainError, runWrite, type Executor, type WriteContext } from '../../shared/index.js';
+import { DomainError, runWrite } from '../../shared/index.js';
+import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { CONDITION_BY_KIND, CONDITIONS } from './registry.js';
 import { PromotionRuleSchema, type PromotionRule } from './rule.schema.js';

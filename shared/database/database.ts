@@ -8,44 +8,51 @@ import {
   type PostgresQueryResult,
   type Transaction,
 } from 'kysely';
-import type { DB } from './schema.js';
+import type { SharedTables } from './schema.js';
 
-export type Database = Kysely<DB>;
+/**
+ * The pool-backed database, typed to see the tables `T`: by default only the shared mechanism tables. Each
+ * layer names its own view (e.g. backoffice-layer/tables.ts); a database typed with more tables may be passed
+ * where one with fewer is asked for.
+ */
+export type Database<T = SharedTables> = Kysely<T>;
 
-/** Repository functions take either the pool-backed database or an open transaction as their first argument. */
-export type Executor = Kysely<DB> | Transaction<DB>;
+/** Repository functions take either the pool-backed database or an open transaction as first argument. */
+export type Executor<T = SharedTables> = Kysely<T> | Transaction<T>;
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-/** bigint columns (revisions, amounts) come back as JS numbers; we refuse values beyond 2^53 rather than round them. */
+/** bigint columns (revisions, amounts) come back as JS numbers; beyond 2^53 they are refused, not rounded. */
 function parseInt8(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds the safe integer range`);
   return n;
 }
 
-export interface DatabaseHandle {
-  db: Database;
+export interface DatabaseHandle<T = SharedTables> {
+  db: Database<T>;
   pool: pg.Pool;
   url: string;
   close(): Promise<void>;
 }
 
 /**
- * Opens a pool and a Kysely instance on it. The pool recovers by itself after a PostgreSQL restart:
- * broken clients are discarded on error and new ones are made on demand.
+ * Opens a pool and a Kysely instance on it, typed to see the tables `T` (the process that opens it knows them
+ * all). The pool recovers by itself after a PostgreSQL restart: broken clients are discarded on error and new
+ * ones are made on demand.
  * @example const { db, close } = createDatabase('postgres://postgres@127.0.0.1/omnihub');
  */
-export function createDatabase(
+export function createDatabase<T = SharedTables>(
   url: string,
   opts: { max?: number; applicationName?: string; connectionTimeoutMs?: number } = {},
-): DatabaseHandle {
+): DatabaseHandle<T> {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'omnihub',
-    // Waiting longer than this for a connection (pool exhausted, server down) ends the request with UNAVAILABLE.
+    // Waiting longer than this for a connection (pool exhausted, server down) ends the request with
+    // UNAVAILABLE.
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     // A request must not hang on a dead server: statements time out and the caller gets UNAVAILABLE.
@@ -58,14 +65,15 @@ export function createDatabase(
       }) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client that loses its server emits 'error' on the pool; without a listener the process would exit.
+  // An idle client that loses its server emits 'error' on the pool; without a listener the process would
+  // exit.
   pool.on('error', () => undefined);
-  // A client in use when the server goes away emits 'error' too (its query fails on its own): without a listener that
-  // would be an unhandled error event and end the process. The pool discards the broken client.
+  // A client in use when the server goes away emits 'error' too (its query fails on its own): without a
+  // listener that would be an unhandled error event and end the process. The pool discards the broken client.
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  const db = new Kysely<DB>({
+  const db = new Kysely<T>({
     dialect: new PostgresDialect({ pool: multiStatementPool(pool) }),
     plugins: [new CamelCasePlugin()],
   });
@@ -80,9 +88,9 @@ export function createDatabase(
 }
 
 /**
- * The pool as Kysely sees it, with one addition: a statement without parameters may be several statements in one
- * message (`BEGIN; …`, `…; COMMIT` — one round trip instead of two), and answers with the rows of the last of them
- * that returns rows. Everything else is the pool's own client.
+ * The pool as Kysely sees it, with one addition: a statement without parameters may be several statements in
+ * one message (`BEGIN; …`, `…; COMMIT` — one round trip instead of two), and answers with the rows of the
+ * last of them that returns rows. Everything else is the pool's own client.
  */
 function multiStatementPool(pool: pg.Pool): PostgresPool {
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();

@@ -4,8 +4,8 @@ import type { Clock } from '../clock.js';
 import { DomainError, classifyInfrastructureError } from '../errors.js';
 import { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from '../events.js';
 import { UUID_FORM } from '../schemas.js';
-import type { Database } from './database.js';
-import type { DB } from './schema.js';
+import type { Database, Executor } from './database.js';
+import type { SharedTables } from './schema.js';
 import { inlineParameters } from './inline-sql.js';
 
 /**
@@ -30,7 +30,8 @@ const REVISION_LOCK_KEY = 7_401_355_121;
 /** A channel client's idempotency keys are stored as `<client id>:<key>`. */
 const CLIENT_KEY_PREFIX = new RegExp(`^${UUID_FORM}:`);
 
-export interface WriteContext {
+/** A write's transaction context; `DB` is the tables the writing layer sees (its own and the shared ones). */
+export interface WriteContext<DB = SharedTables> {
   tx: Transaction<DB>;
   /** The instant of this write, from the injected clock. */
   now: Date;
@@ -64,8 +65,9 @@ export interface IdempotencyOptions {
   request: unknown;
 }
 
-export interface WriteDeps {
-  db: Database;
+/** What a write needs: the database (as the writing layer sees it, `DB`) and the clock. */
+export interface WriteDeps<DB = SharedTables> {
+  db: Database<DB>;
   clock: Clock;
 }
 
@@ -111,9 +113,9 @@ export function requestHash(request: unknown): string {
  *   return { sku };
  * });
  */
-export async function runWrite<T>(
-  deps: WriteDeps,
-  fn: (ctx: WriteContext) => Promise<T>,
+export async function runWrite<T, DB extends SharedTables = SharedTables>(
+  deps: WriteDeps<DB>,
+  fn: (ctx: WriteContext<DB>) => Promise<T>,
   opts: { idempotency?: IdempotencyOptions } = {},
 ): Promise<WriteResult<T>> {
   try {
@@ -139,10 +141,10 @@ export async function runWrite<T>(
  * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change must
  * commit together with the record that the event was applied. Same revision, outbox and idempotency rules.
  */
-export async function writeInTransaction<T>(
+export async function writeInTransaction<T, DB extends SharedTables = SharedTables>(
   tx: Transaction<DB>,
   now: Date,
-  fn: (ctx: WriteContext) => Promise<T>,
+  fn: (ctx: WriteContext<DB>) => Promise<T>,
   opts: { idempotency?: IdempotencyOptions } = {},
 ): Promise<WriteResult<T>> {
   const { committed: _, ...out } = await write(tx, now, fn, opts, false);
@@ -154,7 +156,7 @@ export async function writeInTransaction<T>(
  * parameters written as literals); when they cannot be, BEGIN and COMMIT go as statements of their own.
  */
 async function runWith<R>(
-  tx: Transaction<DB>,
+  tx: Transaction<SharedTables>,
   compiled: CompiledQuery,
   begin: boolean,
   commit: boolean,
@@ -175,25 +177,28 @@ async function runWith<R>(
  * `own`: this write opens the transaction (`runWrite`), and commits it with its revision statement when it can
  * (`committed`); the caller commits otherwise.
  */
-async function write<T>(
+async function write<T, DB extends SharedTables>(
   tx: Transaction<DB>,
   now: Date,
-  fn: (ctx: WriteContext) => Promise<T>,
+  fn: (ctx: WriteContext<DB>) => Promise<T>,
   opts: { idempotency?: IdempotencyOptions },
   own: boolean,
 ): Promise<WriteResult<T> & { committed: boolean }> {
+  // Only the mechanism tables are named here: every layer's DB holds them (TypeScript cannot tell of a
+  // generic DB).
+  const mech = tx as unknown as Transaction<SharedTables>;
   const idem = opts.idempotency;
   if (idem) {
     const hash = requestHash(idem.request);
-    const claim = tx
+    const claim = mech
       .insertInto('idempotencyKeys')
       .values({ scope: idem.scope, key: idem.key, requestHash: hash, response: '{}', createdAt: now })
       .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
       .returning('key');
-    const claimed = await runWith<{ key: string }>(tx, claim.compile(), own, false);
+    const claimed = await runWith<{ key: string }>(mech, claim.compile(), own, false);
     if (claimed.length === 0) {
       // Another execution committed this key first (we waited for it on the unique index).
-      const prior = await tx
+      const prior = await mech
         .selectFrom('idempotencyKeys')
         .select(['requestHash', 'response'])
         .where('scope', '=', idem.scope)
@@ -224,7 +229,7 @@ async function write<T>(
   const pending: PendingEvent[] = [];
   const stamps: Array<(tx: Transaction<DB>, revision: number) => Promise<void>> = [];
   const fragments: Array<(revision: RawBuilder<number>) => RawBuilder<unknown> | null> = [];
-  const ctx: WriteContext = {
+  const ctx: WriteContext<DB> = {
     tx,
     now,
     emit: (e) => void pending.push(e),
@@ -275,7 +280,7 @@ async function write<T>(
       SELECT r.revision${notify} FROM r`;
     // COMMIT goes with it unless closure stamps must run in between.
     committed = own && stamps.length === 0;
-    const rows = await runWith<{ revision: number }>(tx, tail.compile(tx), false, committed);
+    const rows = await runWith<{ revision: number }>(mech, tail.compile(mech), false, committed);
     revision = rows[0]!.revision;
     for (const stamp of stamps) await stamp(tx, revision);
     events = pending.map((e, i) => ({
@@ -288,9 +293,9 @@ async function write<T>(
       payload: e.payload,
     }));
   } else {
-    revision = await currentRevision(tx);
+    revision = await currentRevision(mech);
     if (idem) {
-      await tx
+      await mech
         .updateTable('idempotencyKeys')
         .set({ response: JSON.stringify({ result, revision }) })
         .where('scope', '=', idem.scope)
@@ -322,7 +327,7 @@ export async function lockOrClaim<R>(
  * The highest committed revision visible to this executor (0 before the first write). Read from the outbox, not
  * the sequence: a revision handed out to a transaction that has not committed yet must not be claimed as seen.
  */
-export async function currentRevision(db: Database | Transaction<DB>): Promise<number> {
+export async function currentRevision(db: Executor): Promise<number> {
   const r = await sql<{ revision: number | null }>`SELECT max(revision) AS revision FROM outbox`.execute(db);
   return r.rows[0]?.revision ?? 0;
 }

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bootstrapAdminKey, createAdminKey, rotateAdminKey } from '../../backoffice-layer/index.js';
-import { createChannelClient } from '../../channel-layer/index.js';
+import { createChannelClient, isChannelClientKey } from '../../channel-layer/index.js';
 import { startAdminNode, type AdminNode } from '../support/admin-node.js';
 import { createBackofficeTestContext } from '../support/backoffice.js';
 import { sha256 } from '../../shared/index.js';
@@ -291,8 +291,12 @@ describe('the configured admin key at start', () => {
     const fresh = await createBackofficeTestContext();
     try {
       const web = await createChannelClient(fresh.deps.db, { channel: 'WEB', scopes: [] }, new Date());
+      // The channel layer tells the backoffice which keys are its clients' (as bin/omnihub.ts does).
+      const isChannelKey = (key: string) => isChannelClientKey(fresh.deps.db, key);
       for (const value of [web.key, 'ohk_store_made-up-but-shaped-like-a-terminal-key']) {
-        await expect(bootstrapAdminKey(fresh.deps.db, value, new Date())).rejects.toMatchObject({
+        await expect(
+          bootstrapAdminKey(fresh.deps.db, value, new Date(), { isChannelKey }),
+        ).rejects.toMatchObject({
           code: 'BAD_USER_INPUT',
           message: expect.stringContaining('OMNIHUB_ADMIN_KEY holds a channel client key'),
         });
@@ -312,7 +316,7 @@ describe('the configured admin key at start', () => {
         })
         .execute();
       await expect(
-        bootstrapAdminKey(fresh.deps.db, 'legacy-web-key-0123456789', new Date()),
+        bootstrapAdminKey(fresh.deps.db, 'legacy-web-key-0123456789', new Date(), { isChannelKey }),
       ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
       expect(await fresh.deps.db.selectFrom('adminKeys').select('id').execute()).toEqual([]);
     } finally {
@@ -332,8 +336,10 @@ describe('the configured admin key at start', () => {
       const later = new Date('2026-12-01T11:00:00Z');
       expect(
         await bootstrapAdminKey(fresh.deps.db, configured, later, {
-          warn: (_o: unknown, m?: string) => {
-            warnings.push(m ?? '');
+          logger: {
+            warn: (_o: unknown, m?: string) => {
+              warnings.push(m ?? '');
+            },
           },
         }),
       ).toEqual({ configured: 'EXPIRED' });

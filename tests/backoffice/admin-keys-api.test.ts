@@ -221,8 +221,10 @@ describe('admin keys over REST', () => {
       const warnings: string[] = [];
       expect(
         await bootstrapAdminKey(fresh.deps.db, configured, new Date(), {
-          warn: (_o: unknown, m?: string) => {
-            warnings.push(m ?? '');
+          logger: {
+            warn: (_o: unknown, m?: string) => {
+              warnings.push(m ?? '');
+            },
           },
         }),
       ).toEqual({ configured: 'REVOKED' });

@@ -6,10 +6,11 @@ import {
   startPriceScheduler,
 } from '../../backoffice-layer/index.js';
 import { ManualClock, runWrite, systemClock, type WriteDeps } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 async function addList(
-  deps: WriteDeps,
+  deps: WriteDeps<HubTables>,
   id: string,
   validFrom: Date | null,
   validTo: Date | null,

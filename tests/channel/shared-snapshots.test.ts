@@ -8,9 +8,13 @@ import { createClient, type Client } from 'graphql-ws';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import WebSocket from 'ws';
 import { setPrice, startBackofficeWorker, type BackofficeWorker } from '../../backoffice-layer/index.js';
-import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import {
+  createChannelClient,
+  startApiNode,
+  type ApiNode,
+  type HubTables,
+} from '../../channel-layer/index.js';
 import { enrollCustomer, journeyWorkerOptions } from '../../journey-layer/index.js';
-import type { DB } from '../../shared/index.js';
 import { seedCoat } from '../support/channel.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
@@ -32,7 +36,7 @@ describe('shared subscription snapshots', () => {
     ).customer.id;
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
     // The node's own queries, counted on the pool it really uses.
-    const countingDb = new Kysely<DB>({
+    const countingDb = new Kysely<HubTables>({
       dialect: new PostgresDialect({ pool: ctx.deps.pool }),
       plugins: [new CamelCasePlugin()],
       log: () => {

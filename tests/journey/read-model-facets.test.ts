@@ -23,7 +23,7 @@ import {
   PROMOTIONS_FACET,
   upsertPromotion,
 } from '../../journey-layer/index.js';
-import type { DB } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 describe('promotions and the loyalty programme in the read model', () => {
@@ -31,7 +31,7 @@ describe('promotions and the loyalty programme in the read model', () => {
   let worker: BackofficeWorker;
   let rm: ReadModel;
   let queries = 0;
-  let counting: Kysely<DB>;
+  let counting: Kysely<HubTables>;
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
@@ -51,7 +51,7 @@ describe('promotions and the loyalty programme in the read model', () => {
     }
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 100 });
     rm = await createReadModel(ctx.deps, { facets: journeyReadModelFacets });
-    counting = new Kysely<DB>({
+    counting = new Kysely<HubTables>({
       dialect: new PostgresDialect({ pool: ctx.deps.pool }),
       plugins: [new CamelCasePlugin()],
       log: () => {

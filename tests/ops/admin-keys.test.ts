@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import { registerAdminKey } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { UNKNOWN_KEYS_PER_MINUTE, type DB } from '../../shared/index.js';
+import { UNKNOWN_KEYS_PER_MINUTE } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 describe('admin keys', () => {
@@ -18,7 +19,7 @@ describe('admin keys', () => {
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
     await registerAdminKey(ctx.deps.db, ADMIN_KEY, 'ops', new Date());
-    const countingDb = new Kysely<DB>({
+    const countingDb = new Kysely<HubTables>({
       dialect: new PostgresDialect({ pool: ctx.deps.pool }),
       plugins: [new CamelCasePlugin()],
       log: () => {

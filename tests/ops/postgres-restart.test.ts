@@ -16,6 +16,7 @@ import {
   type DatabaseHandle,
   type EmbeddedPostgresHandle,
 } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
 
 // QUALITY F3: PostgreSQL restarts under load → requests end quickly with UNAVAILABLE, nothing is half-written, and the
 // pool recovers by itself. A PostgreSQL of the test's own (embedded), so stopping it disturbs nobody else.
@@ -23,10 +24,10 @@ describe('PostgreSQL restart under load (F3)', () => {
   const dataDir = `.omnihub/f3-${randomBytes(4).toString('hex')}`;
   const port = 56000 + Math.floor(Math.random() * 3000);
   let pg: EmbeddedPostgresHandle;
-  let handle: DatabaseHandle;
+  let handle: DatabaseHandle<HubTables>;
   beforeAll(async () => {
     pg = await startEmbeddedPostgres({ dataDir, port });
-    handle = createDatabase(pg.url, { max: 8, connectionTimeoutMs: 1500 });
+    handle = createDatabase<HubTables>(pg.url, { max: 8, connectionTimeoutMs: 1500 });
     await migrate(handle.pool);
     const deps = { db: handle.db, clock: systemClock };
     await upsertProduct(deps, 'COAT-M', {

@@ -6,15 +6,15 @@ import {
   backofficeAdminRoutes,
   registerAdminKey,
   upsertProduct,
-  type BackofficeDeps,
 } from '../../backoffice-layer/index.js';
-import { createHttpApp } from '../../channel-layer/index.js';
+import { createHttpApp, type ChannelDeps } from '../../channel-layer/index.js';
 import { journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createMetrics, type Clock } from '../../shared/index.js';
 import { createTestContext, type TestContext } from './test-context.js';
 
+/** The deps a hub process builds (the database sees every layer's tables), for tests of any layer. */
 export interface BackofficeTestContext extends TestContext {
-  deps: BackofficeDeps;
+  deps: ChannelDeps;
 }
 
 /** A per-file database and Redis prefix plus the backoffice queues. */
@@ -23,7 +23,7 @@ export async function createBackofficeTestContext(
 ): Promise<BackofficeTestContext> {
   const ctx = await createTestContext(opts);
   const queues = createBackofficeQueues(ctx.deps.redis, ctx.redisPrefix);
-  const deps: BackofficeDeps = { ...ctx.deps, queues };
+  const deps: ChannelDeps = { ...ctx.deps, queues };
   return {
     ...ctx,
     deps,
@@ -59,7 +59,7 @@ export async function testProduct(ctx: BackofficeTestContext, sku: string): Prom
 export interface AdminClient {
   baseUrl: string;
   adminKey: string;
-  /** Sends a JSON (or raw string) request with the admin key; returns status, parsed body and content type. */
+  /** Sends a JSON (or raw string) request with the admin key; answers status, parsed body, content type. */
   request(
     method: string,
     path: string,

@@ -13,17 +13,24 @@ import {
   type DatabaseHandle,
   type Deps,
   type Redis,
+  type Database,
 } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
 import { TEST_ENV } from './services.js';
 
+/** A test's deps: the database sees every layer's tables, as a hub process's does (tests check them all). */
+export interface TestDeps extends Deps {
+  db: Database<HubTables>;
+}
+
 export interface TestContext {
-  deps: Deps;
+  deps: TestDeps;
   /** The connection string of this file's own database (for child processes). */
   databaseUrl: string;
   databaseName: string;
   redisUrl: string;
   redisPrefix: string;
-  handle: DatabaseHandle;
+  handle: DatabaseHandle<HubTables>;
   close(): Promise<void>;
 }
 
@@ -37,7 +44,8 @@ function required(name: string): string {
 }
 
 /**
- * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue prefix.
+ * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue
+ * prefix.
  * @example const ctx = await createTestContext(); afterAll(() => ctx.close());
  */
 export async function createTestContext(
@@ -56,20 +64,21 @@ export async function createTestContext(
     await admin.end();
   }
   const databaseUrl = withDatabaseName(adminUrl, databaseName);
-  const handle = createDatabase(databaseUrl, {
+  const handle = createDatabase<HubTables>(databaseUrl, {
     max: opts.poolSize ?? 20,
     applicationName: 'omnihub-test',
     connectionTimeoutMs: opts.connectionTimeoutMs,
   });
   const redis: Redis = createRedis(redisUrl);
-  const redisPrefix = opts.redisPrefix ?? `t${id}`; // a given prefix: a second hub sharing another's Redis keys
+  // A given prefix: a second hub sharing another's Redis keys.
+  const redisPrefix = opts.redisPrefix ?? `t${id}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     OMNIHUB_REDIS_PREFIX: redisPrefix,
   });
-  const deps: Deps = {
+  const deps: TestDeps = {
     config,
     db: handle.db,
     pool: handle.pool,
@@ -106,9 +115,10 @@ export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<v
 export { ManualClock };
 
 /**
- * What FLUSHALL (or a restart without persistence) does to one hub: every key of its prefix gone in one step, as
- * one Lua script runs atomically. Not `deleteRedisPrefix`, which deletes a page of keys at a time while the hub goes
- * on writing — a wipe no Redis fault produces, and one no marker can detect (a rebuild could run between pages).
+ * What FLUSHALL (or a restart without persistence) does to one hub: every key of its prefix gone in one step,
+ * as one Lua script runs atomically. Not `deleteRedisPrefix`, which deletes a page of keys at a time while
+ * the hub goes on writing — a wipe no Redis fault produces, and one no marker can detect (a rebuild could run
+ * between pages).
  */
 export async function flushRedisPrefix(redis: Redis, prefix: string): Promise<number> {
   const script = `local n = 0

@@ -1,7 +1,8 @@
 /**
- * A real worker process for fault tests: the outbox relay and the event worker with the read-model consumer and a
- * test consumer whose effect is a PostgreSQL row per application (table `test_effects`, created by the test), slowed
- * a little so that a SIGKILL lands mid-job. Run: node --import tsx tests/support/worker-process.ts
+ * A real worker process for fault tests: the outbox relay and the event worker with the read-model consumer
+ * and a test consumer whose effect is a PostgreSQL row per application (table `test_effects`, created by the
+ * test), slowed a little so that a SIGKILL lands mid-job. Run: node --import tsx
+ * tests/support/worker-process.ts
  */
 import {
   createBackofficeQueues,
@@ -12,9 +13,13 @@ import {
   type EventConsumer,
 } from '../../backoffice-layer/index.js';
 import { createDatabase, createLogger, createRedis, loadConfig, systemClock } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
 
 const config = loadConfig(process.env);
-const handle = createDatabase(config.databaseUrl!, { max: 5, applicationName: 'omnihub-test-worker' });
+const handle = createDatabase<HubTables>(config.databaseUrl!, {
+  max: 5,
+  applicationName: 'omnihub-test-worker',
+});
 const redis = createRedis(config.redisUrl!);
 const deps = {
   config,

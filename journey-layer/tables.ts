@@ -1,19 +1,29 @@
-import type { ColumnType, Generated } from 'kysely';
+/**
+ * The tables the journey layer owns — customers and what is known of them, consents, loyalty, promotions and
+ * coupons, and the bonus points an order promised — and the database types its functions take. Only this
+ * layer names these tables (tests/ops/table-ownership.test.ts checks it).
+ */
+import type { Generated, Transaction as KyselyTransaction } from 'kysely';
+import type { BackofficeTables } from '../backoffice-layer/index.js';
+import type {
+  Database as SharedDatabase,
+  Executor as SharedExecutor,
+  JsonColumn,
+  SharedTables,
+  TimestampColumn,
+  WriteContext as SharedWriteContext,
+} from '../shared/index.js';
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type Json<T = unknown> = ColumnType<T, string, string>;
-
-/** Table types of the journey layer's migrations (customers, consents, loyalty, promotions, coupons). */
 export interface CustomersTable {
   id: string;
   status: 'ACTIVE' | 'MERGED' | 'ERASED';
   displayName: string | null;
   mergedInto: string | null;
-  firstOrderAt: Timestamp | null;
+  firstOrderAt: TimestampColumn | null;
   revision: number;
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
-  erasedAt: Timestamp | null;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+  erasedAt: TimestampColumn | null;
 }
 
 export type IdentifierKind = 'EMAIL' | 'PHONE' | 'LOYALTY_CARD' | 'APP_ACCOUNT';
@@ -24,15 +34,15 @@ export interface CustomerIdentifiersTable {
   value: string;
   customerId: string;
   channel: string;
-  createdAt: Timestamp;
+  createdAt: TimestampColumn;
 }
 
 export interface CustomerAttributesTable {
   customerId: string;
   name: string;
-  value: Json;
+  value: JsonColumn;
   channel: string;
-  changedAt: Timestamp;
+  changedAt: TimestampColumn;
 }
 
 export interface ConsentsTable {
@@ -40,7 +50,7 @@ export interface ConsentsTable {
   purpose: ConsentPurpose;
   granted: boolean;
   channel: string;
-  changedAt: Timestamp;
+  changedAt: TimestampColumn;
 }
 
 export interface ConsentHistoryTable {
@@ -49,7 +59,7 @@ export interface ConsentHistoryTable {
   purpose: ConsentPurpose;
   granted: boolean;
   channel: string;
-  changedAt: Timestamp;
+  changedAt: TimestampColumn;
   revision: number;
 }
 
@@ -59,14 +69,14 @@ export interface CustomerMergesTable {
   intoId: string;
   channel: string;
   revision: number;
-  mergedAt: Timestamp;
+  mergedAt: TimestampColumn;
 }
 
 export interface LoyaltyProgramsTable {
   id: string;
-  definition: Json;
+  definition: JsonColumn;
   revision: number;
-  updatedAt: Timestamp;
+  updatedAt: TimestampColumn;
 }
 
 export interface LoyaltyAccountsTable {
@@ -74,7 +84,7 @@ export interface LoyaltyAccountsTable {
   balance: Generated<number>;
   tier: string;
   revision: number;
-  updatedAt: Timestamp;
+  updatedAt: TimestampColumn;
 }
 
 export type LoyaltyLedgerKind = 'EARN' | 'REVERSE' | 'REDEEM' | 'EXPIRE' | 'ADJUST' | 'MERGE';
@@ -86,22 +96,22 @@ export interface LoyaltyLedgerTable {
   points: number;
   reference: string | null;
   reason: string | null;
-  earnedAt: Timestamp;
-  expiresAt: Timestamp | null;
+  earnedAt: TimestampColumn;
+  expiresAt: TimestampColumn | null;
   revision: number;
 }
 
 export interface PromotionsTable {
   id: string;
-  definition: Json;
+  definition: JsonColumn;
   status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED';
-  validFrom: Timestamp | null;
-  validTo: Timestamp | null;
+  validFrom: TimestampColumn | null;
+  validTo: TimestampColumn | null;
   budgetAmount: number | null;
   budgetSpent: Generated<number>;
   revision: number;
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
 }
 
 export interface CouponsTable {
@@ -111,10 +121,10 @@ export interface CouponsTable {
   usageLimit: number | null;
   perCustomerLimit: number | null;
   usedCount: Generated<number>;
-  validFrom: Timestamp | null;
-  validTo: Timestamp | null;
+  validFrom: TimestampColumn | null;
+  validTo: TimestampColumn | null;
   revision: number;
-  createdAt: Timestamp;
+  createdAt: TimestampColumn;
 }
 
 export interface CouponRedemptionsTable {
@@ -124,35 +134,16 @@ export interface CouponRedemptionsTable {
   orderId: string;
   amount: number;
   revision: number;
-  redeemedAt: Timestamp;
-}
-
-/** Channel clients of the channel layer's API (kept with the other non-backoffice tables). */
-export interface ChannelClientsTable {
-  id: string;
-  name: string;
-  channel: 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
-  locationId: string | null;
-  scopes: string[];
-  /** The client's market currency (ISO 4217); null: the hub's default. Added by 20261130T0720. */
-  currency: ColumnType<string | null, string | null | undefined, string | null>;
-  keyHash: string;
-  createdAt: Timestamp;
-  revokedAt: Timestamp | null;
-}
-
-export interface HubSecretsTable {
-  name: string;
-  value: string;
-  createdAt: Timestamp;
+  redeemedAt: TimestampColumn;
 }
 
 export interface OrderBonusPointsTable {
   orderId: string;
   points: number;
-  createdAt: Timestamp;
+  createdAt: TimestampColumn;
 }
 
+/** The tables the journey layer owns (camelCase; Kysely's CamelCasePlugin maps them to snake_case). */
 export interface JourneyTables {
   customers: CustomersTable;
   customerIdentifiers: CustomerIdentifiersTable;
@@ -166,7 +157,20 @@ export interface JourneyTables {
   promotions: PromotionsTable;
   coupons: CouponsTable;
   couponRedemptions: CouponRedemptionsTable;
-  channelClients: ChannelClientsTable;
-  hubSecrets: HubSecretsTable;
   orderBonusPoints: OrderBonusPointsTable;
 }
+
+/**
+ * The journey's database type: the shared mechanisms, the backoffice's tables and its own. The backoffice's
+ * are here only because the journey hands its database and transactions on to backoffice functions (one
+ * order, one transaction); the journey itself names only its own tables and the shared ones.
+ */
+export type JourneyDB = SharedTables & BackofficeTables & JourneyTables;
+/** The database as the journey sees it. */
+export type Database = SharedDatabase<JourneyDB>;
+/** The database or an open transaction, as the journey sees them. */
+export type Executor = SharedExecutor<JourneyDB>;
+/** An open transaction, as the journey sees it (an event consumer's, for instance). */
+export type Transaction = KyselyTransaction<JourneyDB>;
+/** A journey write's transaction context (see `runWrite`). */
+export type WriteContext = SharedWriteContext<JourneyDB>;

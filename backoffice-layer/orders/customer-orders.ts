@@ -1,0 +1,119 @@
+import type { Executor } from '../tables.js';
+
+/** A customer's order as her data export shows it; amounts in minor units of `currency`. */
+export interface CustomerOrderRow {
+  id: string;
+  kind: 'ONLINE' | 'STORE';
+  locationId: string | null;
+  channel: string | null;
+  currency: string;
+  totalAmount: number;
+  createdAt: Date;
+}
+
+/** One line of a customer's order; amounts in minor units of the order's currency. */
+export interface CustomerOrderLineRow {
+  orderId: string;
+  sku: string;
+  locationId: string;
+  quantity: number;
+  unitAmount: number;
+  lineAmount: number;
+  returnedQuantity: number;
+}
+
+/** A return of one of her orders; `refundAmount` in minor units of the order's currency. */
+export interface CustomerReturnRow {
+  id: string;
+  orderId: string;
+  locationId: string;
+  refundAmount: number;
+  createdAt: Date;
+}
+
+/** A reservation made for her. */
+export interface CustomerReservationRow {
+  id: string;
+  status: 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+  channel: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+/** What the backoffice holds about a customer's purchases: orders (oldest first), their lines and returns. */
+export interface CustomerOrderRecords {
+  orders: CustomerOrderRow[];
+  /** By order id, then line number. */
+  lines: CustomerOrderLineRow[];
+  /** Oldest first. */
+  returns: CustomerReturnRow[];
+  /** Reservations made for her, oldest first. */
+  reservations: CustomerReservationRow[];
+}
+
+/**
+ * The orders (with lines and returns) and reservations recorded under any of `customerIds` (a person's
+ * profile and those merged into it), for her data export.
+ */
+export async function customerOrderRecords(
+  db: Executor,
+  customerIds: readonly string[],
+): Promise<CustomerOrderRecords> {
+  if (customerIds.length === 0) return { orders: [], lines: [], returns: [], reservations: [] };
+  const [orders, reservations] = await Promise.all([
+    db
+      .selectFrom('orders')
+      .select(['id', 'kind', 'locationId', 'channel', 'currency', 'totalAmount', 'createdAt'])
+      .where('customerRef', 'in', customerIds)
+      .orderBy('createdAt')
+      .execute(),
+    db
+      .selectFrom('reservations')
+      .select(['id', 'status', 'channel', 'expiresAt', 'createdAt'])
+      .where('customerId', 'in', customerIds)
+      .orderBy('createdAt')
+      .execute(),
+  ]);
+  const orderIds = orders.map((o) => o.id);
+  if (orderIds.length === 0) return { orders, lines: [], returns: [], reservations };
+  const [lines, returns] = await Promise.all([
+    db
+      .selectFrom('orderLines')
+      .select(['orderId', 'sku', 'locationId', 'quantity', 'unitAmount', 'lineAmount', 'returnedQuantity'])
+      .where('orderId', 'in', orderIds)
+      .orderBy('orderId')
+      .orderBy('lineNo')
+      .execute(),
+    db
+      .selectFrom('returns')
+      .select(['id', 'orderId', 'locationId', 'refundAmount', 'createdAt'])
+      .where('orderId', 'in', orderIds)
+      .orderBy('createdAt')
+      .execute(),
+  ]);
+  return { orders, lines, returns, reservations };
+}
+
+/**
+ * Moves the orders and reservations recorded under any of `fromIds` to `toId` (a merge's survivor, an
+ * erasure's pseudonym), in the caller's transaction so that it commits with the rest of the merge or erasure.
+ * Amounts and everything else stay. Returns how many of each were moved.
+ */
+export async function reassignCustomerOrders(
+  tx: Executor,
+  fromIds: readonly string[],
+  toId: string,
+): Promise<{ orders: number; reservations: number }> {
+  if (fromIds.length === 0) return { orders: 0, reservations: 0 };
+  const orders = await tx
+    .updateTable('orders')
+    .set({ customerRef: toId })
+    .where('customerRef', 'in', fromIds)
+    .executeTakeFirst();
+  const reservations = await tx
+    .updateTable('reservations')
+    .set({ customerId: toId })
+    .where('customerId', 'in', fromIds)
+    .executeTakeFirst();
+  return { orders: Number(orders.numUpdatedRows), reservations: Number(reservations.numUpdatedRows) };
+}

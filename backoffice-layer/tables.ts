@@ -1,0 +1,255 @@
+/**
+ * The tables the backoffice layer owns — catalogue, locations, prices and their schedule, stock,
+ * reservations, orders and returns, imports, admin keys and the audit log — and the database types that see
+ * them with the shared mechanism tables. Only this layer names these tables; other layers go through its
+ * index.ts (tests/ops/table-ownership.test.ts checks it).
+ */
+import type { ColumnType, Generated } from 'kysely';
+import type {
+  Database as SharedDatabase,
+  Executor as SharedExecutor,
+  JsonColumn,
+  SharedTables,
+  TimestampColumn,
+  WriteContext as SharedWriteContext,
+  WriteDeps as SharedWriteDeps,
+} from '../shared/index.js';
+
+export interface ProductsTable {
+  sku: string;
+  name: string;
+  category: string;
+  attributes: JsonColumn<Record<string, string>>;
+  vatRateBp: number;
+  status: 'ACTIVE' | 'INACTIVE' | 'DISCONTINUED';
+  revision: number;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+}
+
+export interface LocationsTable {
+  id: string;
+  name: string;
+  kind: 'WAREHOUSE' | 'STORE';
+  fulfilsOnline: boolean;
+  revision: number;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+}
+
+export interface PriceListsTable {
+  id: string;
+  name: string;
+  currency: string;
+  priority: number;
+  validFrom: TimestampColumn | null;
+  validTo: TimestampColumn | null;
+  revision: number;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+}
+
+export interface PricesTable {
+  priceListId: string;
+  sku: string;
+  minQuantity: number;
+  amount: number;
+  validFrom: TimestampColumn | null;
+  validTo: TimestampColumn | null;
+  revision: number;
+}
+
+export interface PriceHistoryTable {
+  id: Generated<number>;
+  priceListId: string;
+  sku: string;
+  minQuantity: number;
+  amount: number | null;
+  validFrom: TimestampColumn | null;
+  validTo: TimestampColumn | null;
+  revision: number;
+  changedAt: TimestampColumn;
+  source: string;
+}
+
+/** Every scheduled switch committed: its instant and the revision that committed it (price-schedule.ts). */
+export interface ScheduleSwitchesTable {
+  at: TimestampColumn;
+  revision: number;
+  createdAt: TimestampColumn;
+}
+
+export interface StockLevelsTable {
+  sku: string;
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  safetyStock: number;
+  revision: number;
+  updatedAt: TimestampColumn;
+}
+
+export type StockMovementKind =
+  | 'RECEIPT'
+  | 'ADJUSTMENT'
+  | 'TRANSFER_OUT'
+  | 'TRANSFER_IN'
+  | 'RESERVATION'
+  | 'RELEASE'
+  | 'SALE'
+  | 'RETURN'
+  | 'COUNT'
+  | 'DISCREPANCY';
+
+export interface StockMovementsTable {
+  id: Generated<number>;
+  sku: string;
+  locationId: string;
+  kind: StockMovementKind;
+  onHandDelta: number;
+  reservedDelta: number;
+  safetyStockDelta: number;
+  reference: string | null;
+  reason: string | null;
+  revision: number;
+  createdAt: TimestampColumn;
+}
+
+export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+
+export interface ReservationsTable {
+  id: string;
+  status: ReservationStatus;
+  channel: string | null;
+  /**
+   * The channel client that made it; null through the admin API (and for reservations made before
+   * 20261130T0100).
+   */
+  clientId: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The customer it was made for, if any. */
+  customerId: ColumnType<string | null, string | null | undefined, string | null>;
+  expiresAt: TimestampColumn;
+  revision: number;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+}
+
+export interface ReservationLinesTable {
+  reservationId: string;
+  lineNo: number;
+  sku: string;
+  locationId: string;
+  quantity: number;
+}
+
+export interface OrdersTable {
+  id: string;
+  kind: 'ONLINE' | 'STORE';
+  reservationId: string | null;
+  locationId: string | null;
+  customerRef: string | null;
+  channel: string | null;
+  currency: string;
+  totalAmount: number;
+  revision: number;
+  createdAt: TimestampColumn;
+}
+
+export interface OrderLinesTable {
+  orderId: string;
+  lineNo: number;
+  sku: string;
+  locationId: string;
+  quantity: number;
+  unitAmount: number;
+  lineAmount: number;
+  returnedQuantity: Generated<number>;
+}
+
+export interface ReturnsTable {
+  id: string;
+  orderId: string;
+  locationId: string;
+  refundAmount: number;
+  revision: number;
+  createdAt: TimestampColumn;
+}
+
+export interface ReturnLinesTable {
+  returnId: string;
+  lineNo: number;
+  sku: string;
+  quantity: number;
+  sellable: boolean;
+}
+
+export interface AdminKeysTable {
+  id: string;
+  name: string;
+  keyHash: string;
+  createdAt: TimestampColumn;
+  revokedAt: TimestampColumn | null;
+  /** A rotated key's end of grace: refused from then on. Null: works until revoked. */
+  expiresAt: TimestampColumn | null;
+  /** The key this one replaced by rotation. */
+  rotatedFrom: string | null;
+}
+
+export interface ImportsTable {
+  id: string;
+  kind: 'products' | 'prices' | 'stock';
+  format: 'ndjson' | 'csv';
+  status: 'RUNNING' | 'COMPLETED' | 'FAILED';
+  source: string;
+  totalBytes: number | null;
+  processedBytes: Generated<number>;
+  processedRows: Generated<number>;
+  okRows: Generated<number>;
+  errorRows: Generated<number>;
+  errors: JsonColumn<Array<{ row: number; code: string; message: string }>>;
+  revision: number | null;
+  startedAt: TimestampColumn;
+  finishedAt: TimestampColumn | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: TimestampColumn;
+  actor: string;
+  action: string;
+  subject: string | null;
+  revision: number | null;
+  details: JsonColumn<Record<string, unknown>>;
+}
+
+/** The tables the backoffice layer owns (camelCase; Kysely's CamelCasePlugin maps them to snake_case). */
+export interface BackofficeTables {
+  products: ProductsTable;
+  locations: LocationsTable;
+  priceLists: PriceListsTable;
+  prices: PricesTable;
+  priceHistory: PriceHistoryTable;
+  scheduleSwitches: ScheduleSwitchesTable;
+  stockLevels: StockLevelsTable;
+  stockMovements: StockMovementsTable;
+  reservations: ReservationsTable;
+  reservationLines: ReservationLinesTable;
+  orders: OrdersTable;
+  orderLines: OrderLinesTable;
+  returns: ReturnsTable;
+  returnLines: ReturnLinesTable;
+  adminKeys: AdminKeysTable;
+  imports: ImportsTable;
+  auditLog: AuditLogTable;
+}
+
+/** Every table the backoffice layer may name: the shared mechanisms and its own. */
+export type BackofficeDB = SharedTables & BackofficeTables;
+/** The database as the backoffice sees it. */
+export type Database = SharedDatabase<BackofficeDB>;
+/** The database or an open transaction, as the backoffice sees them (repository functions take either). */
+export type Executor = SharedExecutor<BackofficeDB>;
+/** A backoffice write's transaction context (see `runWrite`). */
+export type WriteContext = SharedWriteContext<BackofficeDB>;
+/** What a backoffice write needs: the database as the backoffice sees it and the clock. */
+export type WriteDeps = SharedWriteDeps<BackofficeDB>;
