@@ -7,7 +7,6 @@ import type { ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { Redis } from 'ioredis';
 import {
   applyStockMovements,
   readModelKeys,
@@ -15,6 +14,7 @@ import {
   type ReadModelChange,
 } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
+import { createRedis } from '../shared/index.js';
 import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
 
 export async function benchPropagation(
@@ -72,7 +72,7 @@ export async function benchPropagation(
     // When the read model (what every API node answers from) reached each committed revision.
     const allCommits = new Map<number, number>();
     const visible: number[] = [];
-    const notices = new Redis(deps.redisUrl);
+    const notices = createRedis(deps.redisUrl, { connectionName: 'omnihub:bench-notices' });
     await notices.subscribe(readModelKeys(deps.redisPrefix).changes);
     notices.on('message', (_c: string, m: string) => {
       const n = JSON.parse(m) as ReadModelChange;

@@ -1,7 +1,6 @@
 import { Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { sql, type Transaction } from 'kysely';
-import type { DB, Database, EventEnvelope } from '../../shared/index.js';
+import { createRedis, type DB, type Database, type EventEnvelope } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { loadEnvelopes } from './outbox-events.js';
@@ -168,8 +167,7 @@ export async function startEventWorker(
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
   const lockDuration = opts.lockDurationMs ?? 10_000;
   const batchSize = opts.batchSize ?? 200;
-  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = createRedis(deps.redisUrl, { connectionName: 'omnihub:event-worker' });
   const held: Array<{ id: string; done: (err?: unknown) => void }> = [];
   let flushing: Promise<void> | null = null;
   const flush = async (): Promise<void> => {

@@ -13,6 +13,7 @@ import {
 } from '../../shared/index.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
+import { decodeLocations, decodeSkus, parseFacet, queueSkuReads } from './redis-codec.js';
 import { anchorHeld, sourceIdentity } from './source.js';
 import {
   globalWrites,
@@ -20,7 +21,6 @@ import {
   loadFacets,
   loadGlobals,
   loadLocations,
-  parseFacet,
   readModelKeys,
   viewWrites,
   writeFacets,
@@ -267,32 +267,37 @@ export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<
         diffs.push({ sku: name, facet: 'global', expected, actual });
     }
     if (locations) {
-      const stored = await deps.redis.hgetall(keys.locations);
+      const stored = decodeLocations(await deps.redis.hgetall(keys.locations));
       for (const l of locations) {
-        const actual = parseFacet<LocationState>(stored[l.id])?.v ?? null;
+        const actual = stored.get(l.id)?.v ?? null;
         if (canonicalJson(actual) !== canonicalJson(l))
           diffs.push({ sku: l.id, facet: 'location', expected: l, actual });
       }
     }
     if (views.length === 0) return;
     const pipe = deps.redis.pipeline();
-    for (const v of views) pipe.get(keys.product(v.sku)).get(keys.prices(v.sku)).hgetall(keys.stock(v.sku));
-    const res = (await pipe.exec()) ?? [];
-    views.forEach((v, i) => {
-      const product = parseFacet(res[3 * i]?.[1] as string | null)?.v ?? null;
-      // As the readers serve it: no prices facet is no prices (read-model.ts, assemble).
-      const prices = parseFacet(res[3 * i + 1]?.[1] as string | null)?.v ?? [];
-      const stockHash = (res[3 * i + 2]?.[1] ?? {}) as Record<string, string>;
-      const stock = Object.keys(stockHash)
-        .sort()
-        .map((k) => parseFacet(stockHash[k])?.v);
+    queueSkuReads(
+      pipe,
+      keys,
+      views.map((v) => v.sku),
+    );
+    const stored = decodeSkus(
+      (await pipe.exec()) ?? [],
+      views.map((v) => v.sku),
+    );
+    for (const v of views) {
+      const s = stored.get(v.sku)!;
+      const product = s.product?.v ?? null;
+      // As the readers serve it: no prices facet is no prices (sku-cache.ts, assemble).
+      const prices = s.prices?.v ?? [];
+      const stock = s.stock.map((x) => x.v);
       if (canonicalJson(product) !== canonicalJson(v.product))
         diffs.push({ sku: v.sku, facet: 'product', expected: v.product, actual: product });
       if (canonicalJson(prices) !== canonicalJson(v.prices))
         diffs.push({ sku: v.sku, facet: 'prices', expected: v.prices, actual: prices });
       if (canonicalJson(stock) !== canonicalJson(v.stock))
         diffs.push({ sku: v.sku, facet: 'stock', expected: v.stock, actual: stock });
-    });
+    }
   });
   return diffs;
 }

@@ -10,6 +10,7 @@ import {
 } from '../../shared/index.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
+import { facet } from './redis-codec.js';
 
 /** Everything the hub knows about one SKU, as the journey and channel layers read it. */
 export interface SkuView {
@@ -49,14 +50,6 @@ export function readModelKeys(redisPrefix: string) {
   };
 }
 export type ReadModelKeys = ReturnType<typeof readModelKeys>;
-
-/** A stored facet: the revision it reflects, then the value; the revision leads so Lua can read it cheaply. */
-export function facet(rev: number, value: unknown): string {
-  return `{"rev":${rev},"v":${JSON.stringify(value)}}`;
-}
-export function parseFacet<T>(raw: string | null | undefined): { rev: number; v: T } | null {
-  return raw ? (JSON.parse(raw) as { rev: number; v: T }) : null;
-}
 
 /**
  * Writes many facets in one round trip, each only if it is newer than what is stored (revision guard): a late or

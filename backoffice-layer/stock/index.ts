@@ -1,7 +1,7 @@
 export { stockRoutes } from './routes.js';
 export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDifference } from './stock.js';
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
-export { reserveStock } from './reservation-lanes.js';
+export { reserveStock, ReservationQueue } from './reservation-queue.js';
 export {
   releaseReservation,
   expireReservation,

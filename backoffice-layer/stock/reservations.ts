@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import {
+  createRedis,
   DomainError,
   runWrite,
   type Executor,
+  type Logger,
   type PendingEvent,
   type WriteContext,
+  type WriteDeps,
 } from '../../shared/index.js';
-import type { BackofficeDeps } from '../backoffice-deps.js';
-import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
-import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
+import { bullPrefix, QUEUE_NAMES, type BackofficeQueues } from '../jobs/queues.js';
+import { byLockOrder, levelKey, StockChange } from './levels.js';
 import {
   DEFAULT_RESERVATION_TTL_SECONDS,
   type CommitReservationInput,
@@ -36,7 +37,11 @@ export interface ReservationView {
   revision: number;
 }
 
-export type ReservationDeps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
+/** What the reservation services need: the database and clock, the expiry job queue, a logger. */
+export interface ReservationDeps extends WriteDeps {
+  queues: Pick<BackofficeQueues, 'reservations'>;
+  logger: Logger;
+}
 
 /**
  * What other layers may add to an order's transaction: `lockFirst` runs before anything else is read or locked (the
@@ -50,7 +55,6 @@ export interface OrderHooks<L> {
   reprice?: (w: WriteContext) => Promise<L | null>;
   also?: (w: WriteContext, orderId: string) => Promise<void>;
 }
-type Deps = ReservationDeps;
 
 export const RESERVE_SCOPE = 'reserve-stock';
 
@@ -118,20 +122,6 @@ export function mergeLines(lines: readonly Line[]): Line[] {
   return [...merged.values()].sort(byLockOrder);
 }
 
-async function insufficient(
-  tx: Executor,
-  line: { sku: string; locationId: string; quantity: number },
-): Promise<never> {
-  await assertKnown(tx, [line.sku], [line.locationId]);
-  const level = await tx
-    .selectFrom('stockLevels')
-    .select(['onHand', 'reserved', 'safetyStock'])
-    .where('sku', '=', line.sku)
-    .where('locationId', '=', line.locationId)
-    .executeTakeFirst();
-  throw insufficientStock(line, level ? availableOf(level) : 0);
-}
-
 export function insufficientStock(
   line: { sku: string; locationId: string; quantity: number },
   available: number,
@@ -143,73 +133,9 @@ export function insufficientStock(
   );
 }
 
-/**
- * One reservation in its own transaction (see `reserveStock`, which batches concurrent ones). Each (sku, location)
- * row is taken with one conditional UPDATE (`… WHERE on_hand - reserved - safety_stock >= q`) in (sku, location)
- * order, so concurrent carts never deadlock and no decision is made on a value read earlier. A line that cannot be
- * served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the delayed expiry job is
- * scheduled after commit.
- */
-export async function reserveAlone(
-  deps: Deps,
-  body: ReserveRequest,
-  idempotencyKey: string,
-): Promise<ReserveResult> {
-  const lines = mergeLines(body.lines);
-  const { result, revision, replayed } = await runWrite(
-    deps,
-    async (w) => {
-      const r = newReservation(body, lines, w.now);
-      const id = r.id;
-      await w.tx
-        .insertInto('reservations')
-        .values({
-          id,
-          status: r.status,
-          channel: r.channel,
-          clientId: r.clientId,
-          customerId: r.customerId,
-          expiresAt: new Date(r.expiresAt),
-          revision: 0,
-          createdAt: w.now,
-          updatedAt: w.now,
-        })
-        .execute();
-      await w.tx
-        .insertInto('reservationLines')
-        .values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l })))
-        .execute();
-      const change = new StockChange(w, 'reservation');
-      for (const line of lines) {
-        const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-        UPDATE stock_levels SET reserved = reserved + ${line.quantity}
-        WHERE sku = ${line.sku} AND location_id = ${line.locationId} AND on_hand - reserved - safety_stock >= ${line.quantity}
-        RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-        const level = row.rows[0];
-        if (!level) await insufficient(w.tx, line);
-        change.touched({ sku: line.sku, locationId: line.locationId, ...level! });
-        change.record({
-          sku: line.sku,
-          locationId: line.locationId,
-          kind: 'RESERVATION',
-          reservedDelta: line.quantity,
-          reference: id,
-        });
-      }
-      w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
-      w.emit(reservationCreated(r));
-      change.announce();
-      return r;
-    },
-    { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: reserveRequestOf(body) } },
-  );
-  if (!replayed) await scheduleExpiries(deps, [result]);
-  return { reservation: { ...result, revision }, revision, replayed };
-}
-
 /** Adds the delayed expiry jobs of new reservations (one Redis round trip for all). */
 export async function scheduleExpiries(
-  deps: Deps,
+  deps: ReservationDeps,
   reservations: ReadonlyArray<{ id: string; expiresAt: string }>,
 ): Promise<void> {
   if (reservations.length === 0) return;
@@ -297,7 +223,7 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
  * request leaves nothing behind and its key can be used again (it then reserves afresh).
  */
 export async function releaseReservation(
-  deps: Deps,
+  deps: ReservationDeps,
   id: string,
   opts: { forgetReserveKey?: string } = {},
 ): Promise<{ reservation: ReservationView; revision: number }> {
@@ -333,10 +259,7 @@ export async function releaseReservation(
 }
 
 /** Expires a reservation if it is still active and due; a no-op otherwise (safe to run twice). */
-export async function expireReservation(
-  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
-  id: string,
-): Promise<boolean> {
+export async function expireReservation(deps: WriteDeps, id: string): Promise<boolean> {
   const { result } = await runWrite(deps, async (w) => {
     const r = await w.tx
       .selectFrom('reservations')
@@ -352,10 +275,7 @@ export async function expireReservation(
 }
 
 /** Safety net for expiry jobs lost with Redis: expires up to `limit` overdue reservations. */
-export async function sweepExpiredReservations(
-  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
-  limit = 200,
-): Promise<number> {
+export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Promise<number> {
   const due = await deps.db
     .selectFrom('reservations')
     .select('id')
@@ -378,7 +298,7 @@ export async function sweepExpiredReservations(
  * `also` runs other layers' work in the same transaction once the order is written.
  */
 export async function commitReservation(
-  deps: Deps,
+  deps: ReservationDeps,
   input: CommitReservationInput,
   idempotencyKey: string,
   opts: OrderHooks<CommitReservationInput['lines']> = {},
@@ -524,11 +444,10 @@ function sameUnits(a: readonly Line[], b: readonly Line[]): boolean {
  * periodic sweep for jobs lost with Redis. A job that fires a little early waits for the due instant.
  */
 export async function startReservationExpiryWorker(
-  deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>,
+  deps: WriteDeps & { redisUrl: string; redisPrefix: string; logger: Logger },
   opts: { sweepEveryMs?: number } = {},
 ): Promise<{ stop(): Promise<void> }> {
-  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = createRedis(deps.redisUrl, { connectionName: 'omnihub:reservation-expiry' });
   const worker = new Worker<{ reservationId: string }>(
     QUEUE_NAMES.reservations,
     async (job) => {

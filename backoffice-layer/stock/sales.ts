@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DomainError, mulDivHalfUp, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
-import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
+import { assertKnown, levelKey, lockLevels, StockChange } from './levels.js';
 import type { OrderHooks } from './reservations.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
+import { writeBackLevels } from './write-back-levels.js';
 
 /**
  * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from the
@@ -116,17 +117,7 @@ export async function recordStoreSale(
           reference: orderId,
         });
       }
-      for (const level of levels.values()) {
-        const state = {
-          sku: level.sku,
-          locationId: level.locationId,
-          onHand: level.onHand,
-          reserved: level.reserved,
-          safetyStock: level.safetyStock,
-        };
-        await writeLevel(w, state);
-        change.touched(state);
-      }
+      await writeBackLevels(w, change, levels.values());
       if (opts.also) await opts.also(w, orderId);
       w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
       w.emit({
@@ -229,17 +220,7 @@ export async function returnItems(
           });
         }
       }
-      for (const level of levels.values()) {
-        const state = {
-          sku: level.sku,
-          locationId: level.locationId,
-          onHand: level.onHand,
-          reserved: level.reserved,
-          safetyStock: level.safetyStock,
-        };
-        await writeLevel(w, state);
-        change.touched(state);
-      }
+      await writeBackLevels(w, change, levels.values());
       await w.tx
         .insertInto('returns')
         .values({

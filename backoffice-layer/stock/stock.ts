@@ -10,6 +10,7 @@ import {
   writeLevel,
   type StockLevelView,
 } from './levels.js';
+import { writeBackLevels } from './write-back-levels.js';
 import type { StockCountBody, StockMovementsBody } from './stock.schema.js';
 
 /**
@@ -151,27 +152,9 @@ export async function applyStockMovements(
           });
         }
       }
-      const out: Array<StockLevelState & { revision: number }> = [];
-      for (const l of levels.values()) {
-        const state = {
-          sku: l.sku,
-          locationId: l.locationId,
-          onHand: l.onHand,
-          reserved: l.reserved,
-          safetyStock: l.safetyStock,
-        };
-        await writeLevel(w, state);
-        change.touched(state);
-        out.push(l);
-      }
+      const written = await writeBackLevels(w, change, levels.values());
       change.announce();
-      return out.map((l) => ({
-        sku: l.sku,
-        locationId: l.locationId,
-        onHand: l.onHand,
-        reserved: l.reserved,
-        safetyStock: l.safetyStock,
-      }));
+      return written;
     },
     { idempotency: { scope: 'stock-movements', key: idempotencyKey, request: body } },
   );

@@ -14,7 +14,11 @@ import {
   type Config,
   type Logger,
 } from '../../shared/index.js';
-import { createBackofficeQueues, type BackofficeDeps } from '../../backoffice-layer/index.js';
+import {
+  createBackofficeQueues,
+  ReservationQueue,
+  type BackofficeDeps,
+} from '../../backoffice-layer/index.js';
 
 /** Default port of the embedded PostgreSQL a hub starts when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`). */
 export const EMBEDDED_PG_PORT = 54329;
@@ -114,6 +118,8 @@ export async function bootstrapRuntime(
       clock: opts.clock ?? systemClock,
       logger,
       queues,
+      // One group-commit queue per process: concurrent reservations share transactions.
+      reservationQueue: new ReservationQueue(),
       // One registry per process: `omnihub start` serves the API node's and the worker's metrics on one /metrics.
       metrics: createMetrics({ defaultMetrics: true }),
     };
