@@ -18,14 +18,20 @@ export interface Snapshot {
 
 export interface ReadModel {
   /**
-   * A snapshot of these SKUs at a revision ≥ `minRevision`. Served from memory and Redis when the read model has
-   * reached the revision, after waiting briefly for it, else read through to PostgreSQL. Never older than asked,
-   * never an error because Redis is behind, flushed or down.
+   * A snapshot of these SKUs at a revision ≥ `minRevision`. Served from memory and Redis when the read model
+   * has reached the revision, after waiting briefly for it, else read through to PostgreSQL. Never older than
+   * asked, never an error because Redis is behind, flushed or down.
    */
   getSnapshot(skus: readonly string[], opts?: { minRevision?: number }): Promise<Snapshot>;
-  /** The revision the read model has fully reached (every event at or below it is reflected), or null when unknown. */
+  /**
+   * The revision the read model has fully reached (every event at or below it is reflected), or null when
+   * unknown.
+   */
   watermark(): number | null;
-  /** Calls `listener` for every change notice (revision and SKUs), for live subscriptions. Returns an unsubscribe. */
+  /**
+   * Calls `listener` for every change notice (revision and SKUs), for live subscriptions. Returns an
+   * unsubscribe.
+   */
   onChange(listener: (change: ReadModelChange) => void): () => void;
   close(): Promise<void>;
 }
@@ -40,14 +46,16 @@ export interface ReadModelOptions {
 }
 
 /**
- * The backoffice read model as an API node sees it: an in-process cache over the Redis facets, invalidated by the
- * change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its revision is a
- * watermark every used facet has reached, so equal revisions give equal content on every node. It serves the Redis
- * model only while that model is fully built from its own database (the built marker names this database's
- * identity; checked with every fetch from Redis) and, when first trusted, neither ahead of that database's revision
- * nor reflecting an event it does not hold (a restored older copy): anything else is read through PostgreSQL until
- * the worker has rebuilt it.
- * @example const rm = await createReadModel(deps); const snap = await rm.getSnapshot(['COAT-M'], { minRevision: 42 });
+ * The backoffice read model as an API node sees it: an in-process cache over the Redis facets, invalidated by
+ * the change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its revision
+ * is a watermark every used facet has reached, so equal revisions give equal content on every node. It serves
+ * the Redis model only while that model is fully built from its own database (the built marker names this
+ * database's identity; checked with every fetch from Redis) and, when first trusted, neither ahead of that
+ * database's revision nor reflecting an event it does not hold (a restored older copy): anything else is read
+ * through PostgreSQL until the worker has rebuilt it.
+ * @example
+ * const rm = await createReadModel(deps);
+ * const snap = await rm.getSnapshot(['COAT-M'], { minRevision: 42 });
  */
 export async function createReadModel(deps: ReadModelDeps, opts: ReadModelOptions = {}): Promise<ReadModel> {
   const model = new CachedReadModel(deps, opts);
@@ -92,14 +100,17 @@ class CachedReadModel implements ReadModel {
     this.mark = new WatermarkSync({ db, redis, keys: this.keys, onLost: () => this.cache.drop() });
     this.sub = createRedis(deps.redisUrl, { lazyConnect: true, connectionName: 'omnihub:read-model' });
     this.sub.on('message', (channel: string, message: string) => this.received(channel, message));
-    // A subscriber that was disconnected may have missed notices: forget everything cached and re-read the watermark.
+    // A subscriber that was disconnected may have missed notices: forget everything cached and re-read the
+    // watermark.
     this.sub.on('ready', () => {
       this.cache.missedNotices();
       void this.mark.refresh().catch(() => undefined);
     });
   }
 
-  /** Subscribes to the change notices and reads the watermark; without Redis, every read goes to PostgreSQL. */
+  /**
+   * Subscribes to the change notices and reads the watermark; without Redis, every read goes to PostgreSQL.
+   */
   async start(): Promise<void> {
     await this.sub.connect().catch(() => undefined);
     await this.sub
@@ -165,8 +176,8 @@ class CachedReadModel implements ReadModel {
 }
 
 /**
- * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the global facets, at the
- * database's latest revision. BAD_USER_INPUT when `minRevision` is ahead of the hub.
+ * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the global facets, at
+ * the database's latest revision. BAD_USER_INPUT when `minRevision` is ahead of the hub.
  */
 async function snapshotFromDatabase(
   db: Database,

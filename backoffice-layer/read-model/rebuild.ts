@@ -90,7 +90,10 @@ if built ~= ARGV[1] or source ~= ARGV[1] or ARGV[4] == 'discard' then
 end
 return {1, built, source, watermark}`);
 
-/** Extends the lease of rebuild ARGV[1] by ARGV[2] ms; 0 when it no longer holds it (Redis lost it, or it expired). KEYS: building. */
+/**
+ * Extends the lease of rebuild ARGV[1] by ARGV[2] ms; 0 when it no longer holds it (Redis lost it, or it
+ * expired). KEYS: building.
+ */
 const renewScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`);
@@ -167,7 +170,8 @@ export async function rebuildReadModel(
         JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange),
       );
     if (discarded) {
-      await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building])); // every facet, not the claim
+      // Every facet, not the claim.
+      await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building]));
       const before = Number(previousWatermark || 0);
       await advanceRevision({ db: deps.db, clock: deps.clock ?? systemClock }, before, {
         type: 'read-model.rebased',
@@ -343,7 +347,8 @@ export function startReadModelMaintenance(
       if (watermark !== null && Number(watermark) > revision) {
         deps.logger.error(
           { watermark: Number(watermark), revision, prefix: deps.redisPrefix },
-          'the read model in Redis is ahead of its database (restored from an older copy?): discarding it, moving the revision past it and rebuilding',
+          'the read model in Redis is ahead of its database (restored from an older copy?): ' +
+            'discarding it, moving the revision past it and rebuilding',
         );
         return rebuild('database behind the read model', true);
       }
@@ -351,7 +356,9 @@ export function startReadModelMaintenance(
       if (!(await anchorHeld(deps.db, anchor))) {
         deps.logger.error(
           { anchor, revision, prefix: deps.redisPrefix },
-          'the read model in Redis reflects an event this database does not hold (restored from an older copy and written again since?): discarding it, moving the revision past it and rebuilding',
+          'the read model in Redis reflects an event this database does not hold ' +
+            '(restored from an older copy and written again since?): ' +
+            'discarding it, moving the revision past it and rebuilding',
         );
         return rebuild('database restored behind the read model', true);
       }
@@ -367,13 +374,15 @@ export function startReadModelMaintenance(
     if (built !== null) {
       deps.logger.error(
         { readModelOf: built, database: source, prefix: deps.redisPrefix },
-        'the read model in Redis mirrors another database: discarding it and rebuilding from this one (if two hubs share this Redis, give each its own OMNIHUB_REDIS_PREFIX)',
+        'the read model in Redis mirrors another database: discarding it and rebuilding from this one ' +
+          '(if two hubs share this Redis, give each its own OMNIHUB_REDIS_PREFIX)',
       );
       return rebuild('another database', true);
     }
     deps.logger.warn(
       { prefix: deps.redisPrefix },
-      'no complete read model in Redis (first start, or Redis lost it): rebuilding from PostgreSQL; reads go to PostgreSQL meanwhile',
+      'no complete read model in Redis (first start, or Redis lost it): rebuilding from PostgreSQL; ' +
+        'reads go to PostgreSQL meanwhile',
     );
     return rebuild('missing', false);
   };

@@ -20,7 +20,9 @@ type SkuKeys = Record<'product' | 'prices' | 'stock', (sku: string) => string>;
 /** A pipeline's replies, as ioredis answers them: [error, value] per command. */
 type Replies = ReadonlyArray<[Error | null, unknown]>;
 
-/** Encodes a facet: the revision it reflects, then the value; the revision leads so Lua can read it cheaply. */
+/**
+ * Encodes a facet: the revision it reflects, then the value; the revision leads so Lua can read it cheaply.
+ */
 export function facet(rev: number, value: unknown): string {
   return `{"rev":${rev},"v":${JSON.stringify(value)}}`;
 }

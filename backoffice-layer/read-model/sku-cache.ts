@@ -13,9 +13,10 @@ import { sourceIdentity } from './source.js';
 import type { GlobalFacet, ReadModelKeys, SkuView } from './store.js';
 
 /**
- * What loading from Redis found: `ok`; `retry` when a change notice raced with the fetch (fetch again); `absent`
- * when a global facet is not in Redis; `not-built` when the model in Redis is not fully built from this database
- * (lost, flushed, or another database's): then nothing cached may be served, and the cache was emptied.
+ * What loading from Redis found: `ok`; `retry` when a change notice raced with the fetch (fetch again);
+ * `absent` when a global facet is not in Redis; `not-built` when the model in Redis is not fully built from
+ * this database (lost, flushed, or another database's): then nothing cached may be served, and the cache was
+ * emptied.
  */
 export type LoadOutcome = 'ok' | 'retry' | 'absent' | 'not-built';
 
@@ -38,15 +39,17 @@ export interface SkuCacheOptions {
 }
 
 /**
- * An API node's in-process copy of the Redis read model's facets (SKUs, locations, global facets), invalidated by
- * the change notices. Each notice takes a sequence number; a fetch that raced with a notice about what it fetched
- * (a notice numbered after the fetch began) is neither cached nor used.
+ * An API node's in-process copy of the Redis read model's facets (SKUs, locations, global facets),
+ * invalidated by the change notices. Each notice takes a sequence number; a fetch that raced with a notice
+ * about what it fetched (a notice numbered after the fetch began) is neither cached nor used.
  */
 export class SkuCache {
   private readonly skus = new Map<string, StoredSku>();
   private locations: Map<string, Stamped<LocationState>> | null = null;
   private readonly globals = new Map<string, Stamped<unknown>>();
-  /** The sequence number of the last notice; and of the last notice that touched everything, locations, a SKU. */
+  /**
+   * The sequence number of the last notice; and of the last notice that touched everything, locations, a SKU.
+   */
   private seq = 0;
   private resetSeq = 0;
   private locationsSeq = 0;
@@ -55,7 +58,10 @@ export class SkuCache {
 
   constructor(private readonly o: SkuCacheOptions) {}
 
-  /** Drops what a change notice says changed (everything on a reset, a loss, or when the notice log grows large). */
+  /**
+   * Drops what a change notice says changed (everything on a reset, a loss, or when the notice log grows
+   * large).
+   */
   noticed(change: ReadModelChange): void {
     this.seq++;
     if (change.reset || change.lost || this.touchedAt.size > 100_000) {
@@ -77,7 +83,9 @@ export class SkuCache {
     }
   }
 
-  /** Notices may have been missed (the subscriber reconnected): drop everything, and every fetch under way. */
+  /**
+   * Notices may have been missed (the subscriber reconnected): drop everything, and every fetch under way.
+   */
   missedNotices(): void {
     this.seq++;
     this.resetSeq = this.seq;
@@ -144,7 +152,9 @@ export class SkuCache {
     return raced ? 'retry' : 'ok';
   }
 
-  /** The cached snapshot of these SKUs (call when `holds` them): a SKU without a product is unknown (null). */
+  /**
+   * The cached snapshot of these SKUs (call when `holds` them): a SKU without a product is unknown (null).
+   */
   snapshot(skus: readonly string[]): CachedSnapshot {
     let newest = 0;
     const out = new Map<string, SkuView | null>();

@@ -69,7 +69,8 @@ for i = 2, #KEYS do
   if field == '' then cur = redis.call('GET', KEYS[i]) else cur = redis.call('HGET', KEYS[i], field) end
   local stored = cur and tonumber(string.match(cur, '^{"rev":(%d+)'))
   if not stored or stored < rev then
-    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i - 2]) else redis.call('HSET', KEYS[i], field, ARGV[3 * i - 2]) end
+    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i - 2])
+    else redis.call('HSET', KEYS[i], field, ARGV[3 * i - 2]) end
     written = written + 1
   end
 end

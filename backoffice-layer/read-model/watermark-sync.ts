@@ -8,20 +8,22 @@ export interface WatermarkSyncOptions {
   db: Database;
   redis: Redis;
   keys: ReadModelKeys;
-  /** Called when the model in Redis is not (or no longer) this database's: drop whatever was cached from it. */
+  /**
+   * Called when the model in Redis is not (or no longer) this database's: drop whatever was cached from it.
+   */
   onLost(): void;
 }
 
 /**
- * The revision this node's read model has fully reached (every event at or below it is reflected), or null when
- * unknown (the model in Redis cannot be served: read PostgreSQL). Raised by watermark notices and by reading the
- * watermark key; readers wait here for a revision.
+ * The revision this node's read model has fully reached (every event at or below it is reflected), or null
+ * when unknown (the model in Redis cannot be served: read PostgreSQL). Raised by watermark notices and by
+ * reading the watermark key; readers wait here for a revision.
  *
  * A watermark read with GET may run ahead of the change notices still on their way to this node (they were
- * published before the watermark was raised): trusting it at once could serve a cached entry those notices drop,
- * at a revision that claims to include them. So the new value counts only after a marker, published on a channel
- * of this node's own (`channel`) after the GET, came back through the same subscription — behind every earlier
- * notice.
+ * published before the watermark was raised): trusting it at once could serve a cached entry those notices
+ * drop, at a revision that claims to include them. So the new value counts only after a marker, published on
+ * a channel of this node's own (`channel`) after the GET, came back through the same subscription — behind
+ * every earlier notice.
  */
 export class WatermarkSync {
   /** The channel this node's markers travel on (subscribe to it with the change notices). */
@@ -45,7 +47,10 @@ export class WatermarkSync {
     this.mark = Math.max(this.mark ?? 0, revision);
   }
 
-  /** The model was lost: read PostgreSQL until a reset notice (or a fresh read of the watermark) says otherwise. */
+  /**
+   * The model was lost: read PostgreSQL until a reset notice (or a fresh read of the watermark) says
+   * otherwise.
+   */
   lost(): void {
     this.mark = null;
   }
@@ -62,9 +67,10 @@ export class WatermarkSync {
   }
 
   /**
-   * Reads the watermark from Redis (one read at a time; concurrent callers share it). Trusting the model again
-   * (first start, after a loss) requires it built from this database, never ahead of its revision, and not
-   * reflecting an event it does not hold (a restored older copy): otherwise the watermark becomes unknown.
+   * Reads the watermark from Redis (one read at a time; concurrent callers share it). Trusting the model
+   * again (first start, after a loss) requires it built from this database, never ahead of its revision, and
+   * not reflecting an event it does not hold (a restored older copy): otherwise the watermark becomes
+   * unknown.
    */
   refresh(): Promise<void> {
     this.refreshing ??= this.read().finally(() => {
@@ -108,7 +114,9 @@ export class WatermarkSync {
     return back;
   }
 
-  /** Waits until the watermark reaches `revision` or `deadline` (ms since the epoch) passes; polls meanwhile. */
+  /**
+   * Waits until the watermark reaches `revision` or `deadline` (ms since the epoch) passes; polls meanwhile.
+   */
   waitFor(revision: number, deadline: number): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {

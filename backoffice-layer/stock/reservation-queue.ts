@@ -4,7 +4,10 @@ import { mergeLines, type ReservationDeps, type ReserveResult } from './reservat
 import { reserveInOneTransaction, type ReservationRequest } from './reserve-in-one-transaction.js';
 import type { ReserveRequest } from './stock.schema.js';
 
-/** What reserving needs: the reservation services' deps, and the group-commit queue (made on first use if absent). */
+/**
+ * What reserving needs: the reservation services' deps, and the group-commit queue (made on first use if
+ * absent).
+ */
 export type ReserveDeps = ReservationDeps & { reservationQueue?: ReservationQueue };
 
 interface Waiting {
@@ -20,11 +23,11 @@ interface Lane {
 }
 
 /**
- * Group commit for reservations (PostgreSQL's group commit, done for row locks): reservations that arrive while an
- * earlier one of the same lane is committing wait for it and then go together, in one transaction
- * (`reserveInOneTransaction`), so a hot SKU is not limited to one reservation per commit. A lane is chosen by the
- * request's first (sku, location) in lock order; a lone reservation takes its transaction at once. One queue per
- * process and database: it is carried in the deps (`reservationQueue`).
+ * Group commit for reservations (PostgreSQL's group commit, done for row locks): reservations that arrive
+ * while an earlier one of the same lane is committing wait for it and then go together, in one transaction
+ * (`reserveInOneTransaction`), so a hot SKU is not limited to one reservation per commit. A lane is chosen by
+ * the request's first (sku, location) in lock order; a lone reservation takes its transaction at once. One
+ * queue per process and database: it is carried in the deps (`reservationQueue`).
  * @example const deps = { ...backofficeDeps, reservationQueue: new ReservationQueue() };
  */
 export class ReservationQueue {
@@ -47,7 +50,9 @@ export class ReservationQueue {
     });
   }
 
-  /** Commits the lane's next group (those waiting on the same database and clock) unless one is committing. */
+  /**
+   * Commits the lane's next group (those waiting on the same database and clock) unless one is committing.
+   */
   private commitNext(lane: Lane): void {
     if (lane.busy || lane.waiting.length === 0) return;
     lane.busy = true;
@@ -84,9 +89,11 @@ function hash(text: string): number {
 /**
  * Reserves every line or none, idempotently per key (a replay returns the first execution's answer; another
  * request under the same key is a CONFLICT; INSUFFICIENT_STOCK when a line cannot be served; NOT_FOUND for an
- * unknown SKU or location). Goes through the deps' `reservationQueue` (made and kept on `deps` on first use), so
- * concurrent reservations share commits.
- * @example await reserveStock(deps, { lines: [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }] }, 'cart-42');
+ * unknown SKU or location). Goes through the deps' `reservationQueue` (made and kept on `deps` on first use),
+ * so concurrent reservations share commits.
+ * @example
+ * const lines = [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }];
+ * await reserveStock(deps, { lines }, 'cart-42');
  */
 export function reserveStock(
   deps: ReserveDeps,

@@ -58,7 +58,10 @@ export interface OrderHooks<L> {
 
 export const RESERVE_SCOPE = 'reserve-stock';
 
-/** What reserving answers: the reservation, the revision that committed it, whether an earlier execution was replayed. */
+/**
+ * What reserving answers: the reservation, the revision that committed it, whether an earlier execution was
+ * replayed.
+ */
 export interface ReserveResult {
   reservation: ReservationView;
   revision: number;
@@ -78,7 +81,10 @@ export interface NewReservation {
   expiresAt: string;
 }
 
-/** The reservation a request makes at `now`: a new id, ACTIVE, expiring after its TTL (`DEFAULT_RESERVATION_TTL_SECONDS` unless asked). */
+/**
+ * The reservation a request makes at `now`: a new id, ACTIVE, expiring after its TTL
+ * (`DEFAULT_RESERVATION_TTL_SECONDS` unless asked).
+ */
 export function newReservation(body: ReserveRequest, lines: Line[], now: Date): NewReservation {
   const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
   return {
@@ -192,7 +198,8 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
   const change = new StockChange(w, status === 'EXPIRED' ? 'reservation-expired' : 'reservation-released');
   for (const line of lines) {
     const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-      UPDATE stock_levels SET reserved = reserved - ${line.quantity} WHERE sku = ${line.sku} AND location_id = ${line.locationId}
+      UPDATE stock_levels SET reserved = reserved - ${line.quantity}
+      WHERE sku = ${line.sku} AND location_id = ${line.locationId}
       RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
     change.touched({ sku: line.sku, locationId: line.locationId, ...row.rows[0]! });
     change.record({
@@ -344,7 +351,8 @@ export async function commitReservation(
       const change = new StockChange(w, 'sale');
       for (const l of quoted) {
         const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-        UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity} WHERE sku = ${l.sku} AND location_id = ${l.locationId}
+        UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity}
+        WHERE sku = ${l.sku} AND location_id = ${l.locationId}
         RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
         change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
         change.record({
@@ -356,7 +364,8 @@ export async function commitReservation(
           reference: orderId,
         });
       }
-      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices depend on.
+      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices
+      // depend on.
       const repriced = opts.reprice ? await opts.reprice(w) : null;
       const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
       if (!sameUnits(priced, reserved)) throw new Error('repricing changed the units of an order');
@@ -498,8 +507,7 @@ export async function unitsHeldBy(
   const r = await sql<{ units: string; replay: boolean }>`
     SELECT coalesce((SELECT sum(l.quantity) FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id
                      WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at > ${now}), 0) AS units,
-           EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(
-    db,
-  );
+           EXISTS (SELECT 1 FROM idempotency_keys
+                   WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
   return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };
 }

@@ -29,7 +29,9 @@ type Granted = { ask: Ask; reservation: NewReservation };
 type Refused = { ask: Ask; error: Error };
 type Answer = PromiseSettledResult<ReserveResult>;
 
-/** What one transaction decided: granted and refused requests, and those whose key was used before it began. */
+/**
+ * What one transaction decided: granted and refused requests, and those whose key was used before it began.
+ */
 interface Decision {
   granted: Granted[];
   refused: Refused[];
@@ -37,18 +39,19 @@ interface Decision {
 }
 
 /**
- * Reserves every line of each request or none of it — one request, or many in one transaction (a single request
- * is a group of one). Answers one settled result per request, in order: a `ReserveResult`, or the error that
- * request alone would have met (INSUFFICIENT_STOCK, NOT_FOUND for an unknown SKU or location, CONFLICT for a key
- * used with another request).
+ * Reserves every line of each request or none of it — one request, or many in one transaction (a single
+ * request is a group of one). Answers one settled result per request, in order: a `ReserveResult`, or the
+ * error that request alone would have met (INSUFFICIENT_STOCK, NOT_FOUND for an unknown SKU or location,
+ * CONFLICT for a key used with another request).
  *
- * The keys are claimed first, in key order; then every stock level the owners need is locked in (sku, location)
- * order and the requests are decided in arrival order on a copy; then one conditional UPDATE per level
- * (`… WHERE on_hand - reserved - safety_stock >= granted`) has the database re-check every total, so no unit is
- * promised twice and nothing is decided on a value read earlier. The reservations, their lines, the ledger rows,
- * the outbox events and each key's stored answer commit together, at one revision. A key used before replays its
- * first answer (or is a CONFLICT); a key asked twice in one group is answered after the first commits. When the
- * transaction fails as a whole, each request of a larger group is tried again as a group of one.
+ * The keys are claimed first, in key order; then every stock level the owners need is locked in (sku,
+ * location) order and the requests are decided in arrival order on a copy; then one conditional UPDATE per
+ * level (`… WHERE on_hand - reserved - safety_stock >= granted`) has the database re-check every total, so no
+ * unit is promised twice and nothing is decided on a value read earlier. The reservations, their lines, the
+ * ledger rows, the outbox events and each key's stored answer commit together, at one revision. A key used
+ * before replays its first answer (or is a CONFLICT); a key asked twice in one group is answered after the
+ * first commits. When the transaction fails as a whole, each request of a larger group is tried again as a
+ * group of one.
  * @example const [answer] = await reserveInOneTransaction(deps, [{ body, key: 'cart-42' }]);
  */
 export async function reserveInOneTransaction(
@@ -64,7 +67,8 @@ export async function reserveInOneTransaction(
     ({ result: decision, revision } = await runWrite(deps, (w) => decide(w, first)));
   } catch (e) {
     if (asks.length === 1) return [{ status: 'rejected', reason: e }];
-    // The group failed as a whole: each reservation takes its own transaction (a committed one replays by key).
+    // The group failed as a whole: each reservation takes its own transaction (a committed one replays by
+    // key).
     deps.logger.warn(
       { err: e, size: asks.length },
       'reservation batch failed; each reservation is retried on its own',
@@ -95,9 +99,9 @@ export async function reserveInOneTransaction(
 class KeyFreed extends Error {}
 
 /**
- * The answer of a key claimed before: the stored reservation (a replay) or a CONFLICT, by the idempotency rule of
- * `runWrite`. A key freed meanwhile (its reservation was refused, or released with `forgetReserveKey`) reserves
- * afresh.
+ * The answer of a key claimed before: the stored reservation (a replay) or a CONFLICT, by the idempotency
+ * rule of `runWrite`. A key freed meanwhile (its reservation was refused, or released with
+ * `forgetReserveKey`) reserves afresh.
  */
 async function answerFromKey(deps: ReservationDeps, a: Ask): Promise<Answer> {
   try {
@@ -139,7 +143,9 @@ async function decide(w: WriteContext, asks: readonly Ask[]): Promise<Decision> 
   return { granted, refused, keyUsedBefore };
 }
 
-/** Claims every key at once, in key order (the lock order of keys); answers the keys this transaction claimed. */
+/**
+ * Claims every key at once, in key order (the lock order of keys); answers the keys this transaction claimed.
+ */
 async function claimKeys(w: WriteContext, asks: readonly Ask[]): Promise<Set<string>> {
   const claimed = await sql<{ key: string }>`
     INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
@@ -166,8 +172,8 @@ async function lockLevels(tx: Executor, asks: readonly Ask[]): Promise<StockLeve
 }
 
 /**
- * Why a request cannot be served from these levels, or null: its first line in lock order without the units, as
- * INSUFFICIENT_STOCK — or NOT_FOUND when that line names an unknown SKU or location.
+ * Why a request cannot be served from these levels, or null: its first line in lock order without the units,
+ * as INSUFFICIENT_STOCK — or NOT_FOUND when that line names an unknown SKU or location.
  */
 async function refusalOf(
   tx: Executor,
@@ -209,8 +215,8 @@ async function writeGranted(
   const g = o.granted.map((x) => x.reservation);
   const lines = g.flatMap((x) => x.lines.map((l, i) => ({ id: x.id, n: i + 1, ...l })));
   steps.push(
-    sql`INSERT INTO reservations (id, status, channel, client_id, customer_id, expires_at, revision, created_at,
-                                  updated_at)
+    sql`INSERT INTO reservations
+        (id, status, channel, client_id, customer_id, expires_at, revision, created_at, updated_at)
       SELECT t.id, 'ACTIVE', t.channel, t.client_id, t.customer_id, t.expires_at, 0, ${w.now}, ${w.now}
       FROM unnest(${g.map((x) => x.id)}::uuid[], ${g.map((x) => x.channel)}::text[],
                   ${g.map((x) => x.clientId)}::uuid[], ${g.map((x) => x.customerId)}::uuid[],

@@ -12,7 +12,9 @@ import { writeBackLevels } from './write-back-levels.js';
  * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `lockFirst`,
  * `reprice` and `also` run other layers' work (the customer's lock, promotion budgets, coupon redemptions) inside the
  * same transaction (see OrderHooks): all of it commits with the order or none does; what they throw refuses the sale.
- * @example await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }] }, 'till-7-0001');
+ * @example
+ * const lines = [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }];
+ * await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines }, 'till-7-0001');
  */
 export async function recordStoreSale(
   deps: WriteDeps,

@@ -187,17 +187,23 @@ export async function verifyStockLedger(
     lSafetyStock: number;
   }>`
     WITH ledger AS (
-      SELECT sku, location_id, sum(on_hand_delta)::int AS l_on_hand, sum(reserved_delta)::int AS l_reserved, sum(safety_stock_delta)::int AS l_safety_stock
+      SELECT sku, location_id, sum(on_hand_delta)::int AS l_on_hand, sum(reserved_delta)::int AS l_reserved,
+             sum(safety_stock_delta)::int AS l_safety_stock
       FROM stock_movements
-      WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null}) AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})
+      WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null})
+        AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})
       GROUP BY sku, location_id
     )
     SELECT coalesce(s.sku, l.sku) AS sku, coalesce(s.location_id, l.location_id) AS location_id,
-           coalesce(s.on_hand, 0) AS on_hand, coalesce(s.reserved, 0) AS reserved, coalesce(s.safety_stock, 0) AS safety_stock,
-           coalesce(l.l_on_hand, 0) AS l_on_hand, coalesce(l.l_reserved, 0) AS l_reserved, coalesce(l.l_safety_stock, 0) AS l_safety_stock
-    FROM (SELECT * FROM stock_levels WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null}) AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})) s
+           coalesce(s.on_hand, 0) AS on_hand, coalesce(s.reserved, 0) AS reserved,
+           coalesce(s.safety_stock, 0) AS safety_stock,
+           coalesce(l.l_on_hand, 0) AS l_on_hand, coalesce(l.l_reserved, 0) AS l_reserved,
+           coalesce(l.l_safety_stock, 0) AS l_safety_stock
+    FROM (SELECT * FROM stock_levels WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null})
+            AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})) s
     FULL JOIN ledger l ON l.sku = s.sku AND l.location_id = s.location_id
-    WHERE coalesce(s.on_hand, 0) <> coalesce(l.l_on_hand, 0) OR coalesce(s.reserved, 0) <> coalesce(l.l_reserved, 0) OR coalesce(s.safety_stock, 0) <> coalesce(l.l_safety_stock, 0)
+    WHERE coalesce(s.on_hand, 0) <> coalesce(l.l_on_hand, 0) OR coalesce(s.reserved, 0) <> coalesce(l.l_reserved, 0)
+       OR coalesce(s.safety_stock, 0) <> coalesce(l.l_safety_stock, 0)
     ORDER BY 1, 2`.execute(db);
   return r.rows.map((x) => ({
     sku: x.sku,

@@ -3,9 +3,9 @@ import type { StockLevelState } from '../events/event-types.js';
 import { writeLevel, type StockChange } from './levels.js';
 
 /**
- * Writes the new values of levels a write locked and changed (see `lockLevels`) and marks each touched on `change`,
- * so its revision stamp and `stock.changed` carry them. Answers the states written (sku, location, on hand,
- * reserved and safety stock, in units), in the order given.
+ * Writes the new values of levels a write locked and changed (see `lockLevels`) and marks each touched on
+ * `change`, so its revision stamp and `stock.changed` carry them. Answers the states written (sku, location,
+ * on hand, reserved and safety stock, in units), in the order given.
  */
 export async function writeBackLevels(
   w: WriteContext,

@@ -76,7 +76,9 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   if (policy !== undefined && policy !== 'noeviction') {
     throw new DomainError(
       'UNAVAILABLE',
-      `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" (set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), otherwise Redis could silently drop queued events`,
+      `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" ` +
+        '(set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), ' +
+        'otherwise Redis could silently drop queued events',
       { policy },
     );
   }
@@ -153,7 +155,8 @@ export async function startLocalRedis(port: number): Promise<LocalRedisHandle> {
       reject(
         new Error(
           e.code === 'ENOENT'
-            ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
+            ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not ' +
+                'installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
             : `could not start redis-server: ${e.message}`,
         ),
       );
