@@ -6,15 +6,14 @@ export {
   releaseReservation,
   expireReservation,
   sweepExpiredReservations,
-  commitReservation,
   getReservation,
-  startReservationExpiryWorker,
   unitsHeldBy,
   type ReservationView,
   type ReservationStatus,
   type ReserveResult,
-  type OrderHooks,
 } from './reservations.js';
+export { commitReservation, type OrderHooks } from './commit-reservation.js';
+export { startReservationExpiryWorker } from './reservation-expiry-worker.js';
 export { recordStoreSale, returnItems, findOrderHead, type OrderHead } from './sales.js';
 export {
   StockCountBodySchema,

@@ -70,8 +70,12 @@ export class ReservationQueue {
       (e: unknown) => group.forEach((x) => x.reject(e)), // not expected: every request is answered
     );
     void done.finally(() => {
-      lane.busy = false;
-      this.commitNext(lane);
+      // The lane stays busy until the callers just answered have run: one that reserves again at once joins
+      // the next group instead of taking the lane alone.
+      setImmediate(() => {
+        lane.busy = false;
+        this.commitNext(lane);
+      });
     });
   }
 }

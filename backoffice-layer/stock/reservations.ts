@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'bullmq';
 import { sql } from 'kysely';
 import {
-  createRedis,
   DomainError,
   runWrite,
   type Executor,
@@ -11,14 +9,9 @@ import {
   type WriteContext,
   type WriteDeps,
 } from '../../shared/index.js';
-import { bullPrefix, QUEUE_NAMES, type BackofficeQueues } from '../jobs/queues.js';
+import type { BackofficeQueues } from '../jobs/queues.js';
 import { byLockOrder, levelKey, StockChange } from './levels.js';
-import {
-  DEFAULT_RESERVATION_TTL_SECONDS,
-  type CommitReservationInput,
-  type ReserveBody,
-  type ReserveRequest,
-} from './stock.schema.js';
+import { DEFAULT_RESERVATION_TTL_SECONDS, type ReserveBody, type ReserveRequest } from './stock.schema.js';
 
 export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
 
@@ -41,19 +34,6 @@ export interface ReservationView {
 export interface ReservationDeps extends WriteDeps {
   queues: Pick<BackofficeQueues, 'reservations'>;
   logger: Logger;
-}
-
-/**
- * What other layers may add to an order's transaction: `lockFirst` runs before anything else is read or locked (the
- * journey layer locks the live customer the order names there: first in the hub's lock order, see
- * shared/database/write-transaction.ts; what it throws refuses the order); `reprice` replaces the quoted line amounts
- * once the stock rows are locked (same lines, other amounts; null keeps them); `also` writes their own records once
- * the order is written.
- */
-export interface OrderHooks<L> {
-  lockFirst?: (w: WriteContext) => Promise<void>;
-  reprice?: (w: WriteContext) => Promise<L | null>;
-  also?: (w: WriteContext, orderId: string) => Promise<void>;
 }
 
 export const RESERVE_SCOPE = 'reserve-stock';
@@ -294,204 +274,6 @@ export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Pr
   let n = 0;
   for (const { id } of due) if (await expireReservation(deps, id)) n++;
   return n;
-}
-
-/**
- * Turns an active reservation into an online order: units move from reserved to sold (ledger SALE), the order and
- * its lines are written with the prices the journey layer quoted, and `sale.committed` announces it (loyalty earns
- * on it). The priced lines must be exactly the reserved ones. An expired or released reservation is a CONFLICT.
- * `reprice` may replace the line amounts inside the transaction, after the stock rows are locked (same SKUs, locations
- * and quantities; null keeps them) — for prices that depend on rows other orders change, such as promotion budgets.
- * `also` runs other layers' work in the same transaction once the order is written.
- */
-export async function commitReservation(
-  deps: ReservationDeps,
-  input: CommitReservationInput,
-  idempotencyKey: string,
-  opts: OrderHooks<CommitReservationInput['lines']> = {},
-): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
-  const { result, revision, replayed } = await runWrite(
-    deps,
-    async (w) => {
-      if (opts.lockFirst) await opts.lockFirst(w);
-      const r = await w.tx
-        .selectFrom('reservations')
-        .select(['status', 'expiresAt', 'channel'])
-        .where('id', '=', input.reservationId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!r)
-        throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, {
-          reservationId: input.reservationId,
-        });
-      if (r.status !== 'ACTIVE')
-        throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, {
-          reservationId: input.reservationId,
-          status: r.status,
-        });
-      if (r.expiresAt <= w.now)
-        throw new DomainError(
-          'CONFLICT',
-          `Reservation ${input.reservationId} expired at ${r.expiresAt.toISOString()}`,
-          { reservationId: input.reservationId, status: 'EXPIRED' },
-        );
-      const reserved = mergeLines(
-        await w.tx
-          .selectFrom('reservationLines')
-          .select(['sku', 'locationId', 'quantity'])
-          .where('reservationId', '=', input.reservationId)
-          .execute(),
-      );
-      const quoted = [...input.lines].sort(byLockOrder);
-      if (!sameUnits(quoted, reserved))
-        throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', {
-          reservationId: input.reservationId,
-        });
-      const orderId = input.orderId ?? randomUUID();
-      const change = new StockChange(w, 'sale');
-      for (const l of quoted) {
-        const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-        UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity}
-        WHERE sku = ${l.sku} AND location_id = ${l.locationId}
-        RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-        change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
-        change.record({
-          sku: l.sku,
-          locationId: l.locationId,
-          kind: 'SALE',
-          onHandDelta: -l.quantity,
-          reservedDelta: -l.quantity,
-          reference: orderId,
-        });
-      }
-      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices
-      // depend on.
-      const repriced = opts.reprice ? await opts.reprice(w) : null;
-      const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
-      if (!sameUnits(priced, reserved)) throw new Error('repricing changed the units of an order');
-      const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
-      await w.tx
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          kind: 'ONLINE',
-          reservationId: input.reservationId,
-          locationId: null,
-          customerRef: input.customerRef ?? null,
-          channel: input.channel ?? r.channel,
-          currency: input.currency,
-          totalAmount,
-          revision: 0,
-          createdAt: w.now,
-        })
-        .execute();
-      await w.tx
-        .insertInto('orderLines')
-        .values(
-          priced.map((l, i) => ({
-            orderId,
-            lineNo: i + 1,
-            sku: l.sku,
-            locationId: l.locationId,
-            quantity: l.quantity,
-            unitAmount: l.unitAmount,
-            lineAmount: l.lineAmount,
-          })),
-        )
-        .execute();
-      await w.tx
-        .updateTable('reservations')
-        .set({ status: 'COMMITTED', updatedAt: w.now })
-        .where('id', '=', input.reservationId)
-        .execute();
-      if (opts.also) await opts.also(w, orderId);
-      w.atRevisionSql(
-        (rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`,
-      );
-      w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-      w.emit({
-        type: 'reservation.committed',
-        aggregateType: 'reservation',
-        aggregateId: input.reservationId,
-        payload: { reservationId: input.reservationId, orderId },
-      });
-      w.emit({
-        type: 'sale.committed',
-        aggregateType: 'order',
-        aggregateId: orderId,
-        payload: {
-          orderId,
-          kind: 'ONLINE',
-          customerRef: input.customerRef ?? null,
-          locationId: null,
-          currency: input.currency,
-          totalAmount,
-          lines: priced,
-        },
-      });
-      change.announce();
-      return { orderId, totalAmount };
-    },
-    { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } },
-  );
-  if (!replayed) await deps.queues.reservations.remove(input.reservationId).catch(() => undefined);
-  return { ...result, revision, replayed };
-}
-
-/** Lines in lock order with the same (sku, location, quantity) one by one. */
-function sameUnits(a: readonly Line[], b: readonly Line[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every(
-      (p, i) => p.sku === b[i]!.sku && p.locationId === b[i]!.locationId && p.quantity === b[i]!.quantity,
-    )
-  );
-}
-
-/**
- * The worker that expires reservations at their instant (delayed BullMQ jobs, job id = reservation id), plus a
- * periodic sweep for jobs lost with Redis. A job that fires a little early waits for the due instant.
- */
-export async function startReservationExpiryWorker(
-  deps: WriteDeps & { redisUrl: string; redisPrefix: string; logger: Logger },
-  opts: { sweepEveryMs?: number } = {},
-): Promise<{ stop(): Promise<void> }> {
-  const connection = createRedis(deps.redisUrl, { connectionName: 'omnihub:reservation-expiry' });
-  const worker = new Worker<{ reservationId: string }>(
-    QUEUE_NAMES.reservations,
-    async (job) => {
-      const r = await deps.db
-        .selectFrom('reservations')
-        .select(['status', 'expiresAt'])
-        .where('id', '=', job.data.reservationId)
-        .executeTakeFirst();
-      if (!r || r.status !== 'ACTIVE') return;
-      const early = r.expiresAt.getTime() - deps.clock.now().getTime();
-      if (early > 0 && early < 60_000) await new Promise((res) => setTimeout(res, early));
-      await expireReservation(deps, job.data.reservationId);
-    },
-    { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: 8 },
-  );
-  worker.on('error', (e) => deps.logger.warn({ err: e }, 'reservation expiry worker error'));
-  const sweepEvery = opts.sweepEveryMs ?? 30_000;
-  let sweeping = Promise.resolve();
-  const timer = setInterval(() => {
-    sweeping = sweeping.then(() =>
-      sweepExpiredReservations(deps).then(
-        () => undefined,
-        (e: unknown) => deps.logger.warn({ err: e }, 'reservation sweep failed'),
-      ),
-    );
-  }, sweepEvery);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await worker.close();
-      await sweeping;
-      connection.disconnect();
-    },
-  };
 }
 
 /**

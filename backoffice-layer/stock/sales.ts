@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DomainError, mulDivHalfUp, runWrite, type Executor, type WriteDeps } from '../../shared/index.js';
 import { assertKnown, levelKey, lockLevels, StockChange } from './levels.js';
-import type { OrderHooks } from './reservations.js';
+import type { OrderHooks } from './commit-reservation.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
 import { writeBackLevels } from './write-back-levels.js';
 

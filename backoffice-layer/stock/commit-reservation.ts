@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { DomainError, runWrite, type WriteContext } from '../../shared/index.js';
+import { byLockOrder, StockChange } from './levels.js';
+import { mergeLines, type ReservationDeps } from './reservations.js';
+import type { CommitReservationInput } from './stock.schema.js';
+
+type Line = { sku: string; locationId: string; quantity: number };
+type PricedLines = CommitReservationInput['lines'];
+
+/**
+ * What other layers may add to an order's transaction: `lockFirst` runs before anything else is read or
+ * locked (the journey layer locks the live customer the order names there: first in the hub's lock order, see
+ * shared/database/write-transaction.ts; what it throws refuses the order); `reprice` replaces the quoted line
+ * amounts once the stock rows are locked (same lines, other amounts; null keeps them); `also` writes their
+ * own records once the order is written.
+ */
+export interface OrderHooks<L> {
+  lockFirst?: (w: WriteContext) => Promise<void>;
+  reprice?: (w: WriteContext) => Promise<L | null>;
+  also?: (w: WriteContext, orderId: string) => Promise<void>;
+}
+
+/**
+ * Turns an active reservation into an online order: units move from reserved to sold (ledger SALE), the order
+ * and its lines are written with the prices the journey layer quoted, and `sale.committed` announces it
+ * (loyalty earns on it). The priced lines must be exactly the reserved ones. An expired or released
+ * reservation is a CONFLICT. `reprice` may replace the line amounts inside the transaction, after the stock
+ * rows are locked (same SKUs, locations and quantities; null keeps them) — for prices that depend on rows
+ * other orders change, such as promotion budgets. `also` runs other layers' work in the same transaction once
+ * the order is written.
+ */
+export async function commitReservation(
+  deps: ReservationDeps,
+  input: CommitReservationInput,
+  idempotencyKey: string,
+  opts: OrderHooks<PricedLines> = {},
+): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
+  const { result, revision, replayed } = await runWrite(
+    deps,
+    async (w) => {
+      if (opts.lockFirst) await opts.lockFirst(w);
+      const held = await lockCommittable(w, input.reservationId);
+      const quoted = [...input.lines].sort(byLockOrder);
+      if (!sameUnits(quoted, held.lines))
+        throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', {
+          reservationId: input.reservationId,
+        });
+      const orderId = input.orderId ?? randomUUID();
+      const change = await sellReservedUnits(w, quoted, orderId);
+      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices
+      // depend on.
+      const repriced = opts.reprice ? await opts.reprice(w) : null;
+      const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
+      if (!sameUnits(priced, held.lines)) throw new Error('repricing changed the units of an order');
+      const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
+      const order = { id: orderId, channel: input.channel ?? held.channel, totalAmount, lines: priced };
+      await writeOnlineOrder(w, input, order);
+      if (opts.also) await opts.also(w, orderId);
+      announceOnlineOrder(w, input, order);
+      change.announce();
+      return { orderId, totalAmount };
+    },
+    { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } },
+  );
+  if (!replayed) await deps.queues.reservations.remove(input.reservationId).catch(() => undefined);
+  return { ...result, revision, replayed };
+}
+
+/**
+ * Locks reservation `id` and answers its channel and lines (merged, in lock order) if it may be committed:
+ * NOT_FOUND when there is none, CONFLICT when it is not active or has expired.
+ */
+async function lockCommittable(
+  w: WriteContext,
+  id: string,
+): Promise<{ channel: string | null; lines: Line[] }> {
+  const r = await w.tx
+    .selectFrom('reservations')
+    .select(['status', 'expiresAt', 'channel'])
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!r) throw new DomainError('NOT_FOUND', `No reservation ${id}`, { reservationId: id });
+  if (r.status !== 'ACTIVE')
+    throw new DomainError('CONFLICT', `Reservation ${id} is ${r.status.toLowerCase()}`, {
+      reservationId: id,
+      status: r.status,
+    });
+  if (r.expiresAt <= w.now)
+    throw new DomainError('CONFLICT', `Reservation ${id} expired at ${r.expiresAt.toISOString()}`, {
+      reservationId: id,
+      status: 'EXPIRED',
+    });
+  const lines = await w.tx
+    .selectFrom('reservationLines')
+    .select(['sku', 'locationId', 'quantity'])
+    .where('reservationId', '=', id)
+    .execute();
+  return { channel: r.channel, lines: mergeLines(lines) };
+}
+
+/**
+ * Moves reserved units to sold (ledger SALE), row by row in lock order; the change is announced by the
+ * caller.
+ */
+async function sellReservedUnits(
+  w: WriteContext,
+  lines: readonly Line[],
+  orderId: string,
+): Promise<StockChange> {
+  const change = new StockChange(w, 'sale');
+  for (const l of lines) {
+    const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
+      UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity}
+      WHERE sku = ${l.sku} AND location_id = ${l.locationId}
+      RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
+    change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
+    change.record({
+      sku: l.sku,
+      locationId: l.locationId,
+      kind: 'SALE',
+      onHandDelta: -l.quantity,
+      reservedDelta: -l.quantity,
+      reference: orderId,
+    });
+  }
+  return change;
+}
+
+/** An online order as written: its id, channel, total and lines (amounts in minor units of the currency). */
+interface OnlineOrder {
+  id: string;
+  channel: string | null;
+  totalAmount: number;
+  lines: PricedLines;
+}
+
+/** Writes the online order of a reservation and its lines, and marks the reservation COMMITTED. */
+async function writeOnlineOrder(
+  w: WriteContext,
+  input: CommitReservationInput,
+  order: OnlineOrder,
+): Promise<void> {
+  const { id: orderId, totalAmount } = order;
+  await w.tx
+    .insertInto('orders')
+    .values({
+      id: orderId,
+      kind: 'ONLINE',
+      reservationId: input.reservationId,
+      locationId: null,
+      customerRef: input.customerRef ?? null,
+      channel: order.channel,
+      currency: input.currency,
+      totalAmount,
+      revision: 0,
+      createdAt: w.now,
+    })
+    .execute();
+  await w.tx
+    .insertInto('orderLines')
+    .values(
+      order.lines.map((l, i) => ({
+        orderId,
+        lineNo: i + 1,
+        sku: l.sku,
+        locationId: l.locationId,
+        quantity: l.quantity,
+        unitAmount: l.unitAmount,
+        lineAmount: l.lineAmount,
+      })),
+    )
+    .execute();
+  await w.tx
+    .updateTable('reservations')
+    .set({ status: 'COMMITTED', updatedAt: w.now })
+    .where('id', '=', input.reservationId)
+    .execute();
+}
+
+/**
+ * Stamps the order and its reservation at the revision; announces `reservation.committed` and
+ * `sale.committed`.
+ */
+function announceOnlineOrder(w: WriteContext, input: CommitReservationInput, order: OnlineOrder): void {
+  const { id: orderId, totalAmount } = order;
+  w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`);
+  w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
+  w.emit({
+    type: 'reservation.committed',
+    aggregateType: 'reservation',
+    aggregateId: input.reservationId,
+    payload: { reservationId: input.reservationId, orderId },
+  });
+  w.emit({
+    type: 'sale.committed',
+    aggregateType: 'order',
+    aggregateId: orderId,
+    payload: {
+      orderId,
+      kind: 'ONLINE',
+      customerRef: input.customerRef ?? null,
+      locationId: null,
+      currency: input.currency,
+      totalAmount,
+      lines: order.lines,
+    },
+  });
+}
+
+/** Lines in lock order with the same (sku, location, quantity) one by one. */
+function sameUnits(a: readonly Line[], b: readonly Line[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (p, i) => p.sku === b[i]!.sku && p.locationId === b[i]!.locationId && p.quantity === b[i]!.quantity,
+    )
+  );
+}
