@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { DomainError, runWrite, type WriteContext } from '../../shared/index.js';
 import { byLockOrder, StockChange } from './levels.js';
+import { announceSale, insertOrder, type OrderToInsert } from './insert-order.js';
+import { applyToLevels } from './write-back-levels.js';
 import { mergeLines, type ReservationDeps } from './reservations.js';
 import type { CommitReservationInput } from './stock.schema.js';
 
@@ -54,10 +56,34 @@ export async function commitReservation(
       const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
       if (!sameUnits(priced, held.lines)) throw new Error('repricing changed the units of an order');
       const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
-      const order = { id: orderId, channel: input.channel ?? held.channel, totalAmount, lines: priced };
-      await writeOnlineOrder(w, input, order);
+      const order: OrderToInsert = {
+        id: orderId,
+        kind: 'ONLINE',
+        reservationId: input.reservationId,
+        locationId: null,
+        customerRef: input.customerRef ?? null,
+        channel: input.channel ?? held.channel,
+        currency: input.currency,
+        totalAmount,
+        lines: priced,
+      };
+      await insertOrder(w, order);
+      await w.tx
+        .updateTable('reservations')
+        .set({ status: 'COMMITTED', updatedAt: w.now })
+        .where('id', '=', input.reservationId)
+        .execute();
       if (opts.also) await opts.also(w, orderId);
-      announceOnlineOrder(w, input, order);
+      w.atRevisionSql(
+        (rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`,
+      );
+      w.emit({
+        type: 'reservation.committed',
+        aggregateType: 'reservation',
+        aggregateId: input.reservationId,
+        payload: { reservationId: input.reservationId, orderId },
+      });
+      announceSale(w, order);
       change.announce();
       return { orderId, totalAmount };
     },
@@ -110,103 +136,19 @@ async function sellReservedUnits(
   orderId: string,
 ): Promise<StockChange> {
   const change = new StockChange(w, 'sale');
-  for (const l of lines) {
-    const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-      UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity}
-      WHERE sku = ${l.sku} AND location_id = ${l.locationId}
-      RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-    change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
-    change.record({
+  await applyToLevels(
+    w,
+    change,
+    lines.map((l) => ({
       sku: l.sku,
       locationId: l.locationId,
       kind: 'SALE',
       onHandDelta: -l.quantity,
       reservedDelta: -l.quantity,
       reference: orderId,
-    });
-  }
+    })),
+  );
   return change;
-}
-
-/** An online order as written: its id, channel, total and lines (amounts in minor units of the currency). */
-interface OnlineOrder {
-  id: string;
-  channel: string | null;
-  totalAmount: number;
-  lines: PricedLines;
-}
-
-/** Writes the online order of a reservation and its lines, and marks the reservation COMMITTED. */
-async function writeOnlineOrder(
-  w: WriteContext,
-  input: CommitReservationInput,
-  order: OnlineOrder,
-): Promise<void> {
-  const { id: orderId, totalAmount } = order;
-  await w.tx
-    .insertInto('orders')
-    .values({
-      id: orderId,
-      kind: 'ONLINE',
-      reservationId: input.reservationId,
-      locationId: null,
-      customerRef: input.customerRef ?? null,
-      channel: order.channel,
-      currency: input.currency,
-      totalAmount,
-      revision: 0,
-      createdAt: w.now,
-    })
-    .execute();
-  await w.tx
-    .insertInto('orderLines')
-    .values(
-      order.lines.map((l, i) => ({
-        orderId,
-        lineNo: i + 1,
-        sku: l.sku,
-        locationId: l.locationId,
-        quantity: l.quantity,
-        unitAmount: l.unitAmount,
-        lineAmount: l.lineAmount,
-      })),
-    )
-    .execute();
-  await w.tx
-    .updateTable('reservations')
-    .set({ status: 'COMMITTED', updatedAt: w.now })
-    .where('id', '=', input.reservationId)
-    .execute();
-}
-
-/**
- * Stamps the order and its reservation at the revision; announces `reservation.committed` and
- * `sale.committed`.
- */
-function announceOnlineOrder(w: WriteContext, input: CommitReservationInput, order: OnlineOrder): void {
-  const { id: orderId, totalAmount } = order;
-  w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`);
-  w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-  w.emit({
-    type: 'reservation.committed',
-    aggregateType: 'reservation',
-    aggregateId: input.reservationId,
-    payload: { reservationId: input.reservationId, orderId },
-  });
-  w.emit({
-    type: 'sale.committed',
-    aggregateType: 'order',
-    aggregateId: orderId,
-    payload: {
-      orderId,
-      kind: 'ONLINE',
-      customerRef: input.customerRef ?? null,
-      locationId: null,
-      currency: input.currency,
-      totalAmount,
-      lines: order.lines,
-    },
-  });
 }
 
 /** Lines in lock order with the same (sku, location, quantity) one by one. */

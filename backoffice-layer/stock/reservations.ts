@@ -11,6 +11,7 @@ import {
 } from '../../shared/index.js';
 import type { BackofficeQueues } from '../jobs/queues.js';
 import { byLockOrder, levelKey, StockChange } from './levels.js';
+import { applyToLevels } from './write-back-levels.js';
 import { DEFAULT_RESERVATION_TTL_SECONDS, type ReserveBody, type ReserveRequest } from './stock.schema.js';
 
 export type ReservationStatus = 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
@@ -176,21 +177,18 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
       .execute(),
   );
   const change = new StockChange(w, status === 'EXPIRED' ? 'reservation-expired' : 'reservation-released');
-  for (const line of lines) {
-    const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-      UPDATE stock_levels SET reserved = reserved - ${line.quantity}
-      WHERE sku = ${line.sku} AND location_id = ${line.locationId}
-      RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-    change.touched({ sku: line.sku, locationId: line.locationId, ...row.rows[0]! });
-    change.record({
-      sku: line.sku,
-      locationId: line.locationId,
+  await applyToLevels(
+    w,
+    change,
+    lines.map((l) => ({
+      sku: l.sku,
+      locationId: l.locationId,
       kind: 'RELEASE',
-      reservedDelta: -line.quantity,
+      reservedDelta: -l.quantity,
       reference: id,
       reason: status.toLowerCase(),
-    });
-  }
+    })),
+  );
   await w.tx.updateTable('reservations').set({ status, updatedAt: w.now }).where('id', '=', id).execute();
   w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
   w.emit({

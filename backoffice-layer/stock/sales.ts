@@ -4,6 +4,7 @@ import { DomainError, mulDivHalfUp, runWrite, type Executor, type WriteDeps } fr
 import { assertKnown, levelKey, lockLevels, StockChange } from './levels.js';
 import type { OrderHooks } from './commit-reservation.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
+import { announceSale, insertOrder, type OrderToInsert } from './insert-order.js';
 import { writeBackLevels } from './write-back-levels.js';
 
 /**
@@ -57,35 +58,24 @@ export async function recordStoreSale(
       if (lines.some((l) => !Number.isSafeInteger(l.lineAmount) || l.lineAmount > 1_000_000_000_000))
         throw new DomainError('BAD_USER_INPUT', 'A line amount is too large', {});
       const totalAmount = lines.reduce((s, l) => s + l.lineAmount, 0);
-      await w.tx
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          kind: 'STORE',
-          reservationId: null,
+      const order: OrderToInsert = {
+        id: orderId,
+        kind: 'STORE',
+        reservationId: null,
+        locationId: input.locationId,
+        customerRef: input.customerRef ?? null,
+        channel: input.channel ?? 'STORE',
+        currency: input.currency,
+        totalAmount,
+        lines: lines.map((l) => ({
+          sku: l.sku,
           locationId: input.locationId,
-          customerRef: input.customerRef ?? null,
-          channel: input.channel ?? 'STORE',
-          currency: input.currency,
-          totalAmount,
-          revision: 0,
-          createdAt: w.now,
-        })
-        .execute();
-      await w.tx
-        .insertInto('orderLines')
-        .values(
-          lines.map((l, i) => ({
-            orderId,
-            lineNo: i + 1,
-            sku: l.sku,
-            locationId: input.locationId,
-            quantity: l.quantity,
-            unitAmount: l.unitAmount,
-            lineAmount: l.lineAmount,
-          })),
-        )
-        .execute();
+          quantity: l.quantity,
+          unitAmount: l.unitAmount,
+          lineAmount: l.lineAmount,
+        })),
+      };
+      await insertOrder(w, order);
       const change = new StockChange(w, 'store-sale');
       const discrepancies: Array<{ sku: string; shortfall: number }> = [];
       for (const l of lines) {
@@ -121,27 +111,7 @@ export async function recordStoreSale(
       }
       await writeBackLevels(w, change, levels.values());
       if (opts.also) await opts.also(w, orderId);
-      w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-      w.emit({
-        type: 'sale.committed',
-        aggregateType: 'order',
-        aggregateId: orderId,
-        payload: {
-          orderId,
-          kind: 'STORE',
-          customerRef: input.customerRef ?? null,
-          locationId: input.locationId,
-          currency: input.currency,
-          totalAmount,
-          lines: lines.map((l) => ({
-            sku: l.sku,
-            locationId: input.locationId,
-            quantity: l.quantity,
-            unitAmount: l.unitAmount,
-            lineAmount: l.lineAmount,
-          })),
-        },
-      });
+      announceSale(w, order);
       change.announce();
       return { orderId, totalAmount, discrepancies };
     },
