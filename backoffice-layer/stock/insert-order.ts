@@ -35,7 +35,10 @@ export async function insertOrder(w: WriteContext, order: OrderToInsert): Promis
     .execute();
 }
 
-/** Stamps an inserted order at the revision and announces it (`sale.committed`; the journey layer earns on it). */
+/**
+ * Stamps an inserted order at the revision and announces it (`sale.committed`; the journey layer earns on
+ * it).
+ */
 export function announceSale(w: WriteContext, order: OrderToInsert): void {
   w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${order.id}`);
   w.emit({
