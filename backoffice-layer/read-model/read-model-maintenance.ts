@@ -4,16 +4,17 @@ import { anchorHeld, sourceIdentity } from './source.js';
 import { readModelKeys, type GlobalFacet } from './store.js';
 
 /**
- * The read model's guardian, run by every worker. Each tick (every second) it checks that the model in Redis is
- * complete and mirrors this database, and rebuilds it when not:
- * - no built marker (first start; Redis flushed, restarted without persistence, failed over to an empty replica):
- *   rebuild;
- * - built from another database (a fresh or another database under the same Redis prefix): logged as an error, the
- *   foreign state discarded, rebuilt — readers never serve it (they check the same marker);
- * - built from this database but its watermark ahead of the database's revision, or its anchor (the newest event it
- *   reflects) missing from the database's outbox at that revision (a restored older copy, maybe written past the old
- *   revision again): logged as an error, discarded, the revision moved past the old watermark, rebuilt.
- * Readers read PostgreSQL meanwhile. A rebuild that Redis lost mid-way is started again at the next tick.
+ * The read model's guardian, run by every worker. Each tick (every second) it checks that the model in Redis
+ * is complete and mirrors this database, and rebuilds it when not:
+ * - no built marker (first start; Redis flushed, restarted without persistence, failed over to an empty
+ * replica):   rebuild;
+ * - built from another database (a fresh or another database under the same Redis prefix): logged as an
+ * error, the   foreign state discarded, rebuilt — readers never serve it (they check the same marker);
+ * - built from this database but its watermark ahead of the database's revision, or its anchor (the newest
+ * event it   reflects) missing from the database's outbox at that revision (a restored older copy, maybe
+ * written past the old   revision again): logged as an error, discarded, the revision moved past the old
+ * watermark, rebuilt. Readers read PostgreSQL meanwhile. A rebuild that Redis lost mid-way is started again
+ * at the next tick.
  */
 export function startReadModelMaintenance(
   deps: RebuildDeps & { logger: Logger },
@@ -59,7 +60,8 @@ export function startReadModelMaintenance(
         );
         return rebuild('database restored behind the read model', true);
       }
-      // A model built before a global facet existed: add the facets (exactly, at their revision) without a rebuild.
+      // A model built before a global facet existed: add the facets (exactly, at their revision) without a
+      // rebuild.
       if (
         facets.length > 0 &&
         (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length

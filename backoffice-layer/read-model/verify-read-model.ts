@@ -7,7 +7,10 @@ import { readModelKeys } from './store.js';
 
 export interface ReadModelDifference {
   sku: string;
-  /** `source`: the model in Redis is not (fully) built from this database — `expected` and `actual` are identities. */
+  /**
+   * `source`: the model in Redis is not (fully) built from this database — `expected` and `actual` are
+   * identities.
+   */
   facet: 'product' | 'prices' | 'stock' | 'location' | 'global' | 'source';
   expected: unknown;
   actual: unknown;
@@ -15,9 +18,9 @@ export interface ReadModelDifference {
 
 /**
  * Compares the Redis read model with a fresh rebuild from PostgreSQL — what readers are served, not how it is
- * stored (a product with no price has no prices facet; readers serve `[]`) — and lists every difference; an empty
- * list means they are equal. A model not fully built from this database is one difference (`source`). Meant for a
- * quiet moment (tests, `consistency-check`).
+ * stored (a product with no price has no prices facet; readers serve `[]`) — and lists every difference; an
+ * empty list means they are equal. A model not fully built from this database is one difference (`source`).
+ * Meant for a quiet moment (tests, `consistency-check`).
  */
 export async function verifyReadModel(
   deps: RebuildDeps,

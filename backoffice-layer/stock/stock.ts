@@ -18,6 +18,7 @@ import type { StockCountBody, StockMovementsBody } from './stock.schema.js';
  * new. With `expectedRevision` it is refused (CONFLICT) unless the level is still at that revision, so a count made
  * from a stale screen cannot overwrite a newer movement. On-hand below the reserved units is refused: those units
  * are promised to customers; release or commit them first. A count that changes nothing commits nothing.
+ * Its ledger row and `stock.changed` name the cause `count`.
  * @example await setStockCount(deps, 'COAT-M', 'ams-01', { onHand: 12 });
  */
 export async function setStockCount(
@@ -25,7 +26,6 @@ export async function setStockCount(
   sku: string,
   locationId: string,
   body: StockCountBody,
-  source = 'count',
 ): Promise<{ level: StockLevelView; revision: number; changed: boolean }> {
   const { result, revision } = await runWrite(deps, async (w) => {
     await assertKnown(w.tx, [sku], [locationId]);
@@ -54,7 +54,7 @@ export async function setStockCount(
     // A level created just now (revision 0) is a change even at zero units; otherwise equal values commit nothing.
     if (next.onHand === current.onHand && next.safetyStock === current.safetyStock && current.revision !== 0)
       return { level: next, changed: false, levelRevision: current.revision };
-    const change = new StockChange(w, source);
+    const change = new StockChange(w, 'count');
     await writeLevel(w, next);
     change.record({
       sku,
@@ -62,7 +62,7 @@ export async function setStockCount(
       kind: 'COUNT',
       onHandDelta: next.onHand - current.onHand,
       safetyStockDelta: next.safetyStock - current.safetyStock,
-      reference: source,
+      reference: 'count',
     });
     change.touched(next);
     change.announce();
