@@ -1,13 +1,13 @@
 /**
  * P4 — from commit to the answer pushed to a subscriber on an API node (another process), while a writer commits
- * stock changes at a steady rate (default 500/s, two per commit) over 50 SKUs. Latency = push received − commit returned.
+ * stock changes at a steady rate (default 500/s, two per commit) over 50 SKUs. Latency = push received −
+ * commit returned.
  * @example npx tsx bench/propagation.ts [seconds] [changesPerSecond] [changesPerCommit]
  */
 import type { ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { Redis } from 'ioredis';
 import {
   applyStockMovements,
   readModelKeys,
@@ -15,6 +15,7 @@ import {
   type ReadModelChange,
 } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
+import { createRedis } from '../shared/index.js';
 import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
 
 export async function benchPropagation(
@@ -72,7 +73,7 @@ export async function benchPropagation(
     // When the read model (what every API node answers from) reached each committed revision.
     const allCommits = new Map<number, number>();
     const visible: number[] = [];
-    const notices = new Redis(deps.redisUrl);
+    const notices = createRedis(deps.redisUrl, { connectionName: 'omnihub:bench-notices' });
     await notices.subscribe(readModelKeys(deps.redisPrefix).changes);
     notices.on('message', (_c: string, m: string) => {
       const n = JSON.parse(m) as ReadModelChange;
@@ -112,8 +113,8 @@ export async function benchPropagation(
     let lastCommit = start;
     const writes: Promise<void>[] = [];
     // Each commit changes `perCommit` stock levels (an adjustment batch over consecutive SKUs), so `rate` changes a
-    // second is rate / perCommit commits a second. At most `maxInFlight` (16) commits in flight: a writer that cannot keep up skips
-    // (counted), rather than queueing without bound.
+    // second is rate / perCommit commits a second. At most `maxInFlight` (16) commits in flight: a writer
+    // that cannot keep up skips (counted), rather than queueing without bound.
     let skipped = 0;
     let inFlight = 0;
     while (performance.now() - start < seconds * 1000) {
@@ -161,7 +162,9 @@ export async function benchPropagation(
     // What the writer achieved: it asks for `rate` commits a second; when PostgreSQL cannot commit that many, fewer.
     const achieved = (committed * perCommit) / ((lastCommit - start) / 1000);
     const table = printTable(
-      `P4 — commit → pushed to a subscriber on another process (asked ${rate} changes/s as commits of ${perCommit}; achieved ${Math.round(achieved)} changes/s${failed ? `, ${failed} commits failed` : ''}${skipped ? `, ${skipped} skipped` : ''}; 50 SKUs)`,
+      `P4 — commit → pushed to a subscriber on another process (asked ${rate} changes/s as commits of ` +
+        `${perCommit}; achieved ${Math.round(achieved)} changes/s` +
+        `${failed ? `, ${failed} commits failed` : ''}${skipped ? `, ${skipped} skipped` : ''}; 50 SKUs)`,
       ['measure', 'pushes', 'p50 ms', 'p99 ms', 'target'],
       [
         [

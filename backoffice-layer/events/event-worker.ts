@@ -1,7 +1,6 @@
 import { Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { sql, type Transaction } from 'kysely';
-import type { EventEnvelope } from '../../shared/index.js';
+import { createRedis, type EventEnvelope } from '../../shared/index.js';
 import type { BackofficeDB as DB, Database } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
@@ -17,7 +16,10 @@ export interface EventConsumer {
   /** Event types this consumer cares about; all when omitted. Others are recorded as applied without work. */
   types?: readonly string[];
   apply(event: EventEnvelope, tx: Transaction<DB>): Promise<void>;
-  /** Applies several events (in revision order) at once, e.g. with one Redis round trip; else `apply` runs per event. */
+  /**
+   * Applies several events (in revision order) at once, e.g. with one Redis round trip; else `apply` runs per
+   * event.
+   */
   applyBatch?(events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void>;
   /**
    * Runs after the events (of this consumer's types, in revision order) are recorded as applied — also when they were
@@ -97,7 +99,9 @@ async function applyInOne(
   );
   const rows = await sql<{ consumer: string; eventId: string }>`
     INSERT INTO applied_events (consumer, event_id, revision, applied_at)
-    SELECT c, e, r, ${now} FROM unnest(${pairs.map((p) => p.consumer)}::text[], ${pairs.map((p) => p.id)}::uuid[], ${pairs.map((p) => p.revision)}::bigint[]) AS t(c, e, r)
+    SELECT c, e, r, ${now}
+    FROM unnest(${pairs.map((p) => p.consumer)}::text[], ${pairs.map((p) => p.id)}::uuid[],
+                ${pairs.map((p) => p.revision)}::bigint[]) AS t(c, e, r)
     ON CONFLICT (consumer, event_id) DO NOTHING
     RETURNING consumer, event_id`.execute(tx);
   const fresh = new Set(rows.rows.map((r) => `${r.consumer} ${r.eventId}`));
@@ -113,7 +117,10 @@ async function applyInOne(
   return out;
 }
 
-/** Applies one event to every consumer (see `applyEvents`); throws when it failed. Returns the consumers that applied it now. */
+/**
+ * Applies one event to every consumer (see `applyEvents`); throws when it failed. Returns the consumers that
+ * applied it now.
+ */
 export async function applyEvent(
   db: Database,
   consumers: readonly EventConsumer[],
@@ -139,13 +146,16 @@ export async function advanceWatermark(db: Database, consumer: string, now: Date
         AND NOT EXISTS (SELECT 1 FROM applied_events a WHERE a.consumer = ${consumer} AND a.event_id = o.id)
       ORDER BY o.position LIMIT 1
     ), reached AS (
-      SELECT CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT position - 1 FROM gap) ELSE coalesce((SELECT max(position) FROM outbox), 0) END AS position,
-             CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT revision - 1 FROM gap) ELSE coalesce((SELECT max(revision) FROM outbox), 0) END AS revision
+      SELECT CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT position - 1 FROM gap)
+                   ELSE coalesce((SELECT max(position) FROM outbox), 0) END AS position,
+             CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT revision - 1 FROM gap)
+                   ELSE coalesce((SELECT max(revision) FROM outbox), 0) END AS revision
     )
     INSERT INTO consumer_watermarks AS c (consumer, position, revision, updated_at)
     SELECT ${consumer}, reached.position, reached.revision, ${now} FROM reached
     ON CONFLICT (consumer) DO UPDATE SET
-      position = greatest(c.position, EXCLUDED.position), revision = greatest(c.revision, EXCLUDED.revision), updated_at = EXCLUDED.updated_at
+      position = greatest(c.position, EXCLUDED.position), revision = greatest(c.revision, EXCLUDED.revision),
+      updated_at = EXCLUDED.updated_at
     RETURNING position, revision`.execute(db);
   return r.rows[0]?.revision ?? 0;
 }
@@ -169,8 +179,7 @@ export async function startEventWorker(
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
   const lockDuration = opts.lockDurationMs ?? 10_000;
   const batchSize = opts.batchSize ?? 200;
-  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
+  const connection = createRedis(deps.redisUrl, { connectionName: 'omnihub:event-worker' });
   const held: Array<{ id: string; done: (err?: unknown) => void }> = [];
   let flushing: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
@@ -190,7 +199,8 @@ export async function startEventWorker(
           if (event) return [{ ...b, event }];
           deps.logger.warn(
             { jobId: b.id },
-            "event job names no event in this database's outbox (another database's, or pruned after every consumer applied it); dropped",
+            "event job names no event in this database's outbox " +
+              "(another database's, or pruned after every consumer applied it); dropped",
           );
           b.done();
           return [];

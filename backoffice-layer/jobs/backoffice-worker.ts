@@ -3,9 +3,9 @@ import { startEventWorker, type EventConsumer } from '../events/event-worker.js'
 import { startOutboxRelay } from '../events/outbox-relay.js';
 import { startRetention } from '../events/retention.js';
 import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.js';
-import { startReadModelMaintenance } from '../read-model/rebuild.js';
+import { startReadModelMaintenance } from '../read-model/read-model-maintenance.js';
 import type { GlobalFacet } from '../read-model/store.js';
-import { startReservationExpiryWorker } from '../stock/reservations.js';
+import { startReservationExpiryWorker } from '../stock/reservation-expiry-worker.js';
 import { startPriceScheduler, type BoundarySource } from './price-schedule.js';
 
 export interface BackofficeWorker {

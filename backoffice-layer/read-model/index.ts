@@ -5,14 +5,9 @@ export {
   READ_MODEL_CONSUMER,
   type ReadModelChange,
 } from './consumer.js';
-export {
-  rebuildReadModel,
-  verifyReadModel,
-  startReadModelMaintenance,
-  ReadModelRebuildInterrupted,
-  type ReadModelDifference,
-  type RebuildOutcome,
-} from './rebuild.js';
+export { rebuildReadModel, ReadModelRebuildInterrupted, type RebuildOutcome } from './rebuild.js';
+export { verifyReadModel, type ReadModelDifference } from './verify-read-model.js';
+export { startReadModelMaintenance } from './read-model-maintenance.js';
 export { sourceIdentity, loadSourceIdentity } from './source.js';
 export {
   readModelKeys,

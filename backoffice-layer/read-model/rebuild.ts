@@ -1,26 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import {
   advanceRevision,
-  canonicalJson,
-  currentRevision,
   deleteKeysMatching,
   luaScript,
   systemClock,
   type Clock,
-  type Logger,
   type Redis,
 } from '../../shared/index.js';
 import type { Database } from '../tables.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
-import { anchorHeld, sourceIdentity } from './source.js';
+import { sourceIdentity } from './source.js';
 import {
   globalWrites,
   inSnapshot,
   loadFacets,
   loadGlobals,
   loadLocations,
-  parseFacet,
   readModelKeys,
   viewWrites,
   writeFacets,
@@ -30,11 +26,12 @@ import {
 } from './store.js';
 
 /** What the rebuild needs; `clock` stamps the revision it may advance (the system clock when not given). */
-type Deps = { db: Database; redis: Redis; redisPrefix: string; clock?: Clock };
+export type RebuildDeps = { db: Database; redis: Redis; redisPrefix: string; clock?: Clock };
+type Deps = RebuildDeps;
 type Facets = readonly GlobalFacet[];
 
 /** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
-async function eachPage(
+export async function eachPage(
   db: Database,
   facets: Facets,
   fn: (
@@ -90,7 +87,10 @@ if built ~= ARGV[1] or source ~= ARGV[1] or ARGV[4] == 'discard' then
 end
 return {1, built, source, watermark}`);
 
-/** Extends the lease of rebuild ARGV[1] by ARGV[2] ms; 0 when it no longer holds it (Redis lost it, or it expired). KEYS: building. */
+/**
+ * Extends the lease of rebuild ARGV[1] by ARGV[2] ms; 0 when it no longer holds it (Redis lost it, or it
+ * expired). KEYS: building.
+ */
 const renewScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`);
@@ -167,7 +167,8 @@ export async function rebuildReadModel(
         JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange),
       );
     if (discarded) {
-      await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building])); // every facet, not the claim
+      // Every facet, not the claim.
+      await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building]));
       const before = Number(previousWatermark || 0);
       await advanceRevision({ db: deps.db, clock: deps.clock ?? systemClock }, before, {
         type: 'read-model.rebased',
@@ -238,154 +239,4 @@ export async function writeGlobals(deps: Deps, facets: Facets): Promise<void> {
     keys.changes,
     JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange),
   );
-}
-
-export interface ReadModelDifference {
-  sku: string;
-  /** `source`: the model in Redis is not (fully) built from this database — `expected` and `actual` are identities. */
-  facet: 'product' | 'prices' | 'stock' | 'location' | 'global' | 'source';
-  expected: unknown;
-  actual: unknown;
-}
-
-/**
- * Compares the Redis read model with a fresh rebuild from PostgreSQL — what readers are served, not how it is
- * stored (a product with no price has no prices facet; readers serve `[]`) — and lists every difference; an empty
- * list means they are equal. A model not fully built from this database is one difference (`source`). Meant for a
- * quiet moment (tests, `consistency-check`).
- */
-export async function verifyReadModel(deps: Deps, facets: Facets = []): Promise<ReadModelDifference[]> {
-  const keys = readModelKeys(deps.redisPrefix);
-  const source = await sourceIdentity(deps.db);
-  const built = await deps.redis.get(keys.built);
-  if (built !== source) return [{ sku: '', facet: 'source', expected: source, actual: built }];
-  const diffs: ReadModelDifference[] = [];
-  await eachPage(deps.db, facets, async (views, locations, _rev, globals) => {
-    for (const [name, expected] of globals ?? []) {
-      const actual = parseFacet(await deps.redis.get(keys.global(name)))?.v ?? null;
-      if (canonicalJson(actual) !== canonicalJson(expected))
-        diffs.push({ sku: name, facet: 'global', expected, actual });
-    }
-    if (locations) {
-      const stored = await deps.redis.hgetall(keys.locations);
-      for (const l of locations) {
-        const actual = parseFacet<LocationState>(stored[l.id])?.v ?? null;
-        if (canonicalJson(actual) !== canonicalJson(l))
-          diffs.push({ sku: l.id, facet: 'location', expected: l, actual });
-      }
-    }
-    if (views.length === 0) return;
-    const pipe = deps.redis.pipeline();
-    for (const v of views) pipe.get(keys.product(v.sku)).get(keys.prices(v.sku)).hgetall(keys.stock(v.sku));
-    const res = (await pipe.exec()) ?? [];
-    views.forEach((v, i) => {
-      const product = parseFacet(res[3 * i]?.[1] as string | null)?.v ?? null;
-      // As the readers serve it: no prices facet is no prices (read-model.ts, assemble).
-      const prices = parseFacet(res[3 * i + 1]?.[1] as string | null)?.v ?? [];
-      const stockHash = (res[3 * i + 2]?.[1] ?? {}) as Record<string, string>;
-      const stock = Object.keys(stockHash)
-        .sort()
-        .map((k) => parseFacet(stockHash[k])?.v);
-      if (canonicalJson(product) !== canonicalJson(v.product))
-        diffs.push({ sku: v.sku, facet: 'product', expected: v.product, actual: product });
-      if (canonicalJson(prices) !== canonicalJson(v.prices))
-        diffs.push({ sku: v.sku, facet: 'prices', expected: v.prices, actual: prices });
-      if (canonicalJson(stock) !== canonicalJson(v.stock))
-        diffs.push({ sku: v.sku, facet: 'stock', expected: v.stock, actual: stock });
-    });
-  });
-  return diffs;
-}
-
-/**
- * The read model's guardian, run by every worker. Each tick (every second) it checks that the model in Redis is
- * complete and mirrors this database, and rebuilds it when not:
- * - no built marker (first start; Redis flushed, restarted without persistence, failed over to an empty replica):
- *   rebuild;
- * - built from another database (a fresh or another database under the same Redis prefix): logged as an error, the
- *   foreign state discarded, rebuilt — readers never serve it (they check the same marker);
- * - built from this database but its watermark ahead of the database's revision, or its anchor (the newest event it
- *   reflects) missing from the database's outbox at that revision (a restored older copy, maybe written past the old
- *   revision again): logged as an error, discarded, the revision moved past the old watermark, rebuilt.
- * Readers read PostgreSQL meanwhile. A rebuild that Redis lost mid-way is started again at the next tick.
- */
-export function startReadModelMaintenance(
-  deps: Deps & { logger: Logger },
-  opts: { everyMs?: number; facets?: Facets } = {},
-): { stop(): Promise<void> } {
-  const keys = readModelKeys(deps.redisPrefix);
-  const facets = opts.facets ?? [];
-  let running: Promise<void> = Promise.resolve();
-  const rebuild = async (why: string, discard: boolean) => {
-    const started = Date.now();
-    const r = await rebuildReadModel(deps, facets, { discard });
-    deps.logger.info(
-      { revision: r.revision, skus: r.skus, ms: Date.now() - started, why, discarded: r.discarded },
-      'read model rebuilt from PostgreSQL',
-    );
-  };
-  const check = async () => {
-    const source = await sourceIdentity(deps.db);
-    const [built, building, watermark, anchor] = await deps.redis.mget(
-      keys.built,
-      keys.building,
-      keys.watermark,
-      keys.anchor,
-    );
-    if (built === source) {
-      // The watermark is read first: it only ever holds revisions this database had committed before.
-      const revision = await currentRevision(deps.db);
-      if (watermark !== null && Number(watermark) > revision) {
-        deps.logger.error(
-          { watermark: Number(watermark), revision, prefix: deps.redisPrefix },
-          'the read model in Redis is ahead of its database (restored from an older copy?): discarding it, moving the revision past it and rebuilding',
-        );
-        return rebuild('database behind the read model', true);
-      }
-      // Restored and then written past the model's revision again: its revisions now name other changes.
-      if (!(await anchorHeld(deps.db, anchor))) {
-        deps.logger.error(
-          { anchor, revision, prefix: deps.redisPrefix },
-          'the read model in Redis reflects an event this database does not hold (restored from an older copy and written again since?): discarding it, moving the revision past it and rebuilding',
-        );
-        return rebuild('database restored behind the read model', true);
-      }
-      // A model built before a global facet existed: add the facets (exactly, at their revision) without a rebuild.
-      if (
-        facets.length > 0 &&
-        (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length
-      )
-        await writeGlobals(deps, facets);
-      return;
-    }
-    if (building !== null) return; // a rebuild is in progress (its lease expires if its worker died)
-    if (built !== null) {
-      deps.logger.error(
-        { readModelOf: built, database: source, prefix: deps.redisPrefix },
-        'the read model in Redis mirrors another database: discarding it and rebuilding from this one (if two hubs share this Redis, give each its own OMNIHUB_REDIS_PREFIX)',
-      );
-      return rebuild('another database', true);
-    }
-    deps.logger.warn(
-      { prefix: deps.redisPrefix },
-      'no complete read model in Redis (first start, or Redis lost it): rebuilding from PostgreSQL; reads go to PostgreSQL meanwhile',
-    );
-    return rebuild('missing', false);
-  };
-  const tick = () => {
-    running = running.then(check).catch((e: unknown) => {
-      if (e instanceof ReadModelRebuildInterrupted)
-        deps.logger.warn({ reason: e.message }, 'read model rebuild interrupted; trying again');
-      else deps.logger.warn({ err: e }, 'read model check failed');
-    });
-  };
-  const timer = setInterval(tick, opts.everyMs ?? 1000);
-  timer.unref();
-  tick();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

@@ -3,6 +3,7 @@ import { classifyInfrastructureError, currentRevision, luaScript, type Redis } f
 import type { Database, BackofficeDB as DB, Executor } from '../tables.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
+import { facet } from './redis-codec.js';
 
 /** Everything the hub knows about one SKU, as the journey and channel layers read it. */
 export interface SkuView {
@@ -43,14 +44,6 @@ export function readModelKeys(redisPrefix: string) {
 }
 export type ReadModelKeys = ReturnType<typeof readModelKeys>;
 
-/** A stored facet: the revision it reflects, then the value; the revision leads so Lua can read it cheaply. */
-export function facet(rev: number, value: unknown): string {
-  return `{"rev":${rev},"v":${JSON.stringify(value)}}`;
-}
-export function parseFacet<T>(raw: string | null | undefined): { rev: number; v: T } | null {
-  return raw ? (JSON.parse(raw) as { rev: number; v: T }) : null;
-}
-
 /**
  * Writes many facets in one round trip, each only if it is newer than what is stored (revision guard): a late or
  * repeated event can never overwrite a newer state. And only while the model belongs to the writer's database
@@ -69,7 +62,8 @@ for i = 2, #KEYS do
   if field == '' then cur = redis.call('GET', KEYS[i]) else cur = redis.call('HGET', KEYS[i], field) end
   local stored = cur and tonumber(string.match(cur, '^{"rev":(%d+)'))
   if not stored or stored < rev then
-    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i - 2]) else redis.call('HSET', KEYS[i], field, ARGV[3 * i - 2]) end
+    if field == '' then redis.call('SET', KEYS[i], ARGV[3 * i - 2])
+    else redis.call('HSET', KEYS[i], field, ARGV[3 * i - 2]) end
     written = written + 1
   end
 end

@@ -2,20 +2,19 @@ export { stockRoutes } from './routes.js';
 export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDifference } from './stock.js';
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
 export { stockStatus, LOW_STOCK_UNITS, type StockStatus } from './levels.js';
-export { reserveStock } from './reservation-lanes.js';
+export { reserveStock, ReservationQueue } from './reservation-queue.js';
 export {
   releaseReservation,
   expireReservation,
   sweepExpiredReservations,
-  commitReservation,
   getReservation,
-  startReservationExpiryWorker,
   unitsHeldBy,
   type ReservationView,
   type ReservationStatus,
   type ReserveResult,
-  type OrderHooks,
 } from './reservations.js';
+export { commitReservation, type OrderHooks } from './commit-reservation.js';
+export { startReservationExpiryWorker } from './reservation-expiry-worker.js';
 export { recordStoreSale, returnItems, findOrderHead, type OrderHead } from './sales.js';
 export {
   StockCountBodySchema,

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import { DomainError, isUuid, runWrite, type PendingEvent } from '../../shared/index.js';
-import type { Executor, ReservationStatus, WriteContext } from '../tables.js';
-import type { BackofficeDeps } from '../backoffice-deps.js';
-import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
-import { assertKnown, availableOf, byLockOrder, levelKey, StockChange } from './levels.js';
-import {
-  DEFAULT_RESERVATION_TTL_SECONDS,
-  type CommitReservationInput,
-  type ReserveBody,
-  type ReserveRequest,
-} from './stock.schema.js';
+import { DomainError, isUuid, runWrite, type Logger, type PendingEvent } from '../../shared/index.js';
+import type { Executor, ReservationStatus, WriteContext, WriteDeps } from '../tables.js';
+import type { BackofficeQueues } from '../jobs/queues.js';
+import { byLockOrder, levelKey, StockChange } from './levels.js';
+import { applyToLevels } from './write-back-levels.js';
+import { DEFAULT_RESERVATION_TTL_SECONDS, type ReserveBody, type ReserveRequest } from './stock.schema.js';
 
 export type { ReservationStatus } from '../tables.js';
 
@@ -31,25 +24,18 @@ export interface ReservationView {
   revision: number;
 }
 
-export type ReservationDeps = Pick<BackofficeDeps, 'db' | 'clock' | 'queues' | 'logger'>;
-
-/**
- * What other layers may add to an order's transaction: `lockFirst` runs before anything else is read or locked (the
- * journey layer locks the live customer the order names there: first in the hub's lock order, see
- * shared/database/write-transaction.ts; what it throws refuses the order); `reprice` replaces the quoted line amounts
- * once the stock rows are locked (same lines, other amounts; null keeps them); `also` writes their own records once
- * the order is written.
- */
-export interface OrderHooks<L> {
-  lockFirst?: (w: WriteContext) => Promise<void>;
-  reprice?: (w: WriteContext) => Promise<L | null>;
-  also?: (w: WriteContext, orderId: string) => Promise<void>;
+/** What the reservation services need: the database and clock, the expiry job queue, a logger. */
+export interface ReservationDeps extends WriteDeps {
+  queues: Pick<BackofficeQueues, 'reservations'>;
+  logger: Logger;
 }
-type Deps = ReservationDeps;
 
 export const RESERVE_SCOPE = 'reserve-stock';
 
-/** What reserving answers: the reservation, the revision that committed it, whether an earlier execution was replayed. */
+/**
+ * What reserving answers: the reservation, the revision that committed it, whether an earlier execution was
+ * replayed.
+ */
 export interface ReserveResult {
   reservation: ReservationView;
   revision: number;
@@ -69,7 +55,10 @@ export interface NewReservation {
   expiresAt: string;
 }
 
-/** The reservation a request makes at `now`: a new id, ACTIVE, expiring after its TTL (`DEFAULT_RESERVATION_TTL_SECONDS` unless asked). */
+/**
+ * The reservation a request makes at `now`: a new id, ACTIVE, expiring after its TTL
+ * (`DEFAULT_RESERVATION_TTL_SECONDS` unless asked).
+ */
 export function newReservation(body: ReserveRequest, lines: Line[], now: Date): NewReservation {
   const ttl = body.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
   return {
@@ -113,20 +102,6 @@ export function mergeLines(lines: readonly Line[]): Line[] {
   return [...merged.values()].sort(byLockOrder);
 }
 
-async function insufficient(
-  tx: Executor,
-  line: { sku: string; locationId: string; quantity: number },
-): Promise<never> {
-  await assertKnown(tx, [line.sku], [line.locationId]);
-  const level = await tx
-    .selectFrom('stockLevels')
-    .select(['onHand', 'reserved', 'safetyStock'])
-    .where('sku', '=', line.sku)
-    .where('locationId', '=', line.locationId)
-    .executeTakeFirst();
-  throw insufficientStock(line, level ? availableOf(level) : 0);
-}
-
 export function insufficientStock(
   line: { sku: string; locationId: string; quantity: number },
   available: number,
@@ -138,73 +113,9 @@ export function insufficientStock(
   );
 }
 
-/**
- * One reservation in its own transaction (see `reserveStock`, which batches concurrent ones). Each (sku, location)
- * row is taken with one conditional UPDATE (`… WHERE on_hand - reserved - safety_stock >= q`) in (sku, location)
- * order, so concurrent carts never deadlock and no decision is made on a value read earlier. A line that cannot be
- * served rolls the whole reservation back with INSUFFICIENT_STOCK. Idempotent per key; the delayed expiry job is
- * scheduled after commit.
- */
-export async function reserveAlone(
-  deps: Deps,
-  body: ReserveRequest,
-  idempotencyKey: string,
-): Promise<ReserveResult> {
-  const lines = mergeLines(body.lines);
-  const { result, revision, replayed } = await runWrite(
-    deps,
-    async (w) => {
-      const r = newReservation(body, lines, w.now);
-      const id = r.id;
-      await w.tx
-        .insertInto('reservations')
-        .values({
-          id,
-          status: r.status,
-          channel: r.channel,
-          clientId: r.clientId,
-          customerId: r.customerId,
-          expiresAt: new Date(r.expiresAt),
-          revision: 0,
-          createdAt: w.now,
-          updatedAt: w.now,
-        })
-        .execute();
-      await w.tx
-        .insertInto('reservationLines')
-        .values(lines.map((l, i) => ({ reservationId: id, lineNo: i + 1, ...l })))
-        .execute();
-      const change = new StockChange(w, 'reservation');
-      for (const line of lines) {
-        const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-        UPDATE stock_levels SET reserved = reserved + ${line.quantity}
-        WHERE sku = ${line.sku} AND location_id = ${line.locationId} AND on_hand - reserved - safety_stock >= ${line.quantity}
-        RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-        const level = row.rows[0];
-        if (!level) await insufficient(w.tx, line);
-        change.touched({ sku: line.sku, locationId: line.locationId, ...level! });
-        change.record({
-          sku: line.sku,
-          locationId: line.locationId,
-          kind: 'RESERVATION',
-          reservedDelta: line.quantity,
-          reference: id,
-        });
-      }
-      w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
-      w.emit(reservationCreated(r));
-      change.announce();
-      return r;
-    },
-    { idempotency: { scope: RESERVE_SCOPE, key: idempotencyKey, request: reserveRequestOf(body) } },
-  );
-  if (!replayed) await scheduleExpiries(deps, [result]);
-  return { reservation: { ...result, revision }, revision, replayed };
-}
-
 /** Adds the delayed expiry jobs of new reservations (one Redis round trip for all). */
 export async function scheduleExpiries(
-  deps: Deps,
+  deps: ReservationDeps,
   reservations: ReadonlyArray<{ id: string; expiresAt: string }>,
 ): Promise<void> {
   if (reservations.length === 0) return;
@@ -259,20 +170,18 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
       .execute(),
   );
   const change = new StockChange(w, status === 'EXPIRED' ? 'reservation-expired' : 'reservation-released');
-  for (const line of lines) {
-    const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-      UPDATE stock_levels SET reserved = reserved - ${line.quantity} WHERE sku = ${line.sku} AND location_id = ${line.locationId}
-      RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-    change.touched({ sku: line.sku, locationId: line.locationId, ...row.rows[0]! });
-    change.record({
-      sku: line.sku,
-      locationId: line.locationId,
+  await applyToLevels(
+    w,
+    change,
+    lines.map((l) => ({
+      sku: l.sku,
+      locationId: l.locationId,
       kind: 'RELEASE',
-      reservedDelta: -line.quantity,
+      reservedDelta: -l.quantity,
       reference: id,
       reason: status.toLowerCase(),
-    });
-  }
+    })),
+  );
   await w.tx.updateTable('reservations').set({ status, updatedAt: w.now }).where('id', '=', id).execute();
   w.atRevisionSql((rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${id}`);
   w.emit({
@@ -292,7 +201,7 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
  * request leaves nothing behind and its key can be used again (it then reserves afresh).
  */
 export async function releaseReservation(
-  deps: Deps,
+  deps: ReservationDeps,
   id: string,
   opts: { forgetReserveKey?: string } = {},
 ): Promise<{ reservation: ReservationView; revision: number }> {
@@ -328,10 +237,7 @@ export async function releaseReservation(
 }
 
 /** Expires a reservation if it is still active and due; a no-op otherwise (safe to run twice). */
-export async function expireReservation(
-  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
-  id: string,
-): Promise<boolean> {
+export async function expireReservation(deps: WriteDeps, id: string): Promise<boolean> {
   const { result } = await runWrite(deps, async (w) => {
     const r = await w.tx
       .selectFrom('reservations')
@@ -347,10 +253,7 @@ export async function expireReservation(
 }
 
 /** Safety net for expiry jobs lost with Redis: expires up to `limit` overdue reservations. */
-export async function sweepExpiredReservations(
-  deps: Pick<BackofficeDeps, 'db' | 'clock'>,
-  limit = 200,
-): Promise<number> {
+export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Promise<number> {
   const due = await deps.db
     .selectFrom('reservations')
     .select('id')
@@ -362,203 +265,6 @@ export async function sweepExpiredReservations(
   let n = 0;
   for (const { id } of due) if (await expireReservation(deps, id)) n++;
   return n;
-}
-
-/**
- * Turns an active reservation into an online order: units move from reserved to sold (ledger SALE), the order and
- * its lines are written with the prices the journey layer quoted, and `sale.committed` announces it (loyalty earns
- * on it). The priced lines must be exactly the reserved ones. An expired or released reservation is a CONFLICT.
- * `reprice` may replace the line amounts inside the transaction, after the stock rows are locked (same SKUs, locations
- * and quantities; null keeps them) — for prices that depend on rows other orders change, such as promotion budgets.
- * `also` runs other layers' work in the same transaction once the order is written.
- */
-export async function commitReservation(
-  deps: Deps,
-  input: CommitReservationInput,
-  idempotencyKey: string,
-  opts: OrderHooks<CommitReservationInput['lines']> = {},
-): Promise<{ orderId: string; totalAmount: number; revision: number; replayed: boolean }> {
-  const { result, revision, replayed } = await runWrite(
-    deps,
-    async (w) => {
-      if (opts.lockFirst) await opts.lockFirst(w);
-      const r = await w.tx
-        .selectFrom('reservations')
-        .select(['status', 'expiresAt', 'channel'])
-        .where('id', '=', input.reservationId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!r)
-        throw new DomainError('NOT_FOUND', `No reservation ${input.reservationId}`, {
-          reservationId: input.reservationId,
-        });
-      if (r.status !== 'ACTIVE')
-        throw new DomainError('CONFLICT', `Reservation ${input.reservationId} is ${r.status.toLowerCase()}`, {
-          reservationId: input.reservationId,
-          status: r.status,
-        });
-      if (r.expiresAt <= w.now)
-        throw new DomainError(
-          'CONFLICT',
-          `Reservation ${input.reservationId} expired at ${r.expiresAt.toISOString()}`,
-          { reservationId: input.reservationId, status: 'EXPIRED' },
-        );
-      const reserved = mergeLines(
-        await w.tx
-          .selectFrom('reservationLines')
-          .select(['sku', 'locationId', 'quantity'])
-          .where('reservationId', '=', input.reservationId)
-          .execute(),
-      );
-      const quoted = [...input.lines].sort(byLockOrder);
-      if (!sameUnits(quoted, reserved))
-        throw new DomainError('CONFLICT', 'The priced lines do not match the reserved lines', {
-          reservationId: input.reservationId,
-        });
-      const orderId = input.orderId ?? randomUUID();
-      const change = new StockChange(w, 'sale');
-      for (const l of quoted) {
-        const row = await sql<{ onHand: number; reserved: number; safetyStock: number }>`
-        UPDATE stock_levels SET on_hand = on_hand - ${l.quantity}, reserved = reserved - ${l.quantity} WHERE sku = ${l.sku} AND location_id = ${l.locationId}
-        RETURNING on_hand, reserved, safety_stock`.execute(w.tx);
-        change.touched({ sku: l.sku, locationId: l.locationId, ...row.rows[0]! });
-        change.record({
-          sku: l.sku,
-          locationId: l.locationId,
-          kind: 'SALE',
-          onHandDelta: -l.quantity,
-          reservedDelta: -l.quantity,
-          reference: orderId,
-        });
-      }
-      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices depend on.
-      const repriced = opts.reprice ? await opts.reprice(w) : null;
-      const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
-      if (!sameUnits(priced, reserved)) throw new Error('repricing changed the units of an order');
-      const totalAmount = priced.reduce((s, l) => s + l.lineAmount, 0);
-      await w.tx
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          kind: 'ONLINE',
-          reservationId: input.reservationId,
-          locationId: null,
-          customerRef: input.customerRef ?? null,
-          channel: input.channel ?? r.channel,
-          currency: input.currency,
-          totalAmount,
-          revision: 0,
-          createdAt: w.now,
-        })
-        .execute();
-      await w.tx
-        .insertInto('orderLines')
-        .values(
-          priced.map((l, i) => ({
-            orderId,
-            lineNo: i + 1,
-            sku: l.sku,
-            locationId: l.locationId,
-            quantity: l.quantity,
-            unitAmount: l.unitAmount,
-            lineAmount: l.lineAmount,
-          })),
-        )
-        .execute();
-      await w.tx
-        .updateTable('reservations')
-        .set({ status: 'COMMITTED', updatedAt: w.now })
-        .where('id', '=', input.reservationId)
-        .execute();
-      if (opts.also) await opts.also(w, orderId);
-      w.atRevisionSql(
-        (rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ${input.reservationId}`,
-      );
-      w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-      w.emit({
-        type: 'reservation.committed',
-        aggregateType: 'reservation',
-        aggregateId: input.reservationId,
-        payload: { reservationId: input.reservationId, orderId },
-      });
-      w.emit({
-        type: 'sale.committed',
-        aggregateType: 'order',
-        aggregateId: orderId,
-        payload: {
-          orderId,
-          kind: 'ONLINE',
-          customerRef: input.customerRef ?? null,
-          locationId: null,
-          currency: input.currency,
-          totalAmount,
-          lines: priced,
-        },
-      });
-      change.announce();
-      return { orderId, totalAmount };
-    },
-    { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } },
-  );
-  if (!replayed) await deps.queues.reservations.remove(input.reservationId).catch(() => undefined);
-  return { ...result, revision, replayed };
-}
-
-/** Lines in lock order with the same (sku, location, quantity) one by one. */
-function sameUnits(a: readonly Line[], b: readonly Line[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every(
-      (p, i) => p.sku === b[i]!.sku && p.locationId === b[i]!.locationId && p.quantity === b[i]!.quantity,
-    )
-  );
-}
-
-/**
- * The worker that expires reservations at their instant (delayed BullMQ jobs, job id = reservation id), plus a
- * periodic sweep for jobs lost with Redis. A job that fires a little early waits for the due instant.
- */
-export async function startReservationExpiryWorker(
-  deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger'>,
-  opts: { sweepEveryMs?: number } = {},
-): Promise<{ stop(): Promise<void> }> {
-  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
-  const worker = new Worker<{ reservationId: string }>(
-    QUEUE_NAMES.reservations,
-    async (job) => {
-      const r = await deps.db
-        .selectFrom('reservations')
-        .select(['status', 'expiresAt'])
-        .where('id', '=', job.data.reservationId)
-        .executeTakeFirst();
-      if (!r || r.status !== 'ACTIVE') return;
-      const early = r.expiresAt.getTime() - deps.clock.now().getTime();
-      if (early > 0 && early < 60_000) await new Promise((res) => setTimeout(res, early));
-      await expireReservation(deps, job.data.reservationId);
-    },
-    { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: 8 },
-  );
-  worker.on('error', (e) => deps.logger.warn({ err: e }, 'reservation expiry worker error'));
-  const sweepEvery = opts.sweepEveryMs ?? 30_000;
-  let sweeping = Promise.resolve();
-  const timer = setInterval(() => {
-    sweeping = sweeping.then(() =>
-      sweepExpiredReservations(deps).then(
-        () => undefined,
-        (e: unknown) => deps.logger.warn({ err: e }, 'reservation sweep failed'),
-      ),
-    );
-  }, sweepEvery);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await worker.close();
-      await sweeping;
-      connection.disconnect();
-    },
-  };
 }
 
 /**
@@ -574,8 +280,7 @@ export async function unitsHeldBy(
   const r = await sql<{ units: string; replay: boolean }>`
     SELECT coalesce((SELECT sum(l.quantity) FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id
                      WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at > ${now}), 0) AS units,
-           EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(
-    db,
-  );
+           EXISTS (SELECT 1 FROM idempotency_keys
+                   WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
   return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DomainError, LocationIdSchema, SkuSchema, UuidSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
-import { reserveStock } from './reservation-lanes.js';
+import { reserveStock } from './reservation-queue.js';
 import { getReservation, releaseReservation } from './reservations.js';
 import { applyStockMovements, setStockCount } from './stock.js';
 import { getStockLevels } from './levels.js';

@@ -2,9 +2,11 @@ import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DomainError, isUuid, mulDivHalfUp, runWrite } from '../../shared/index.js';
 import type { Executor, WriteDeps } from '../tables.js';
-import { assertKnown, levelKey, lockLevels, StockChange, writeLevel } from './levels.js';
-import type { OrderHooks } from './reservations.js';
+import { assertKnown, levelKey, lockLevels, StockChange } from './levels.js';
+import type { OrderHooks } from './commit-reservation.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
+import { announceSale, insertOrder, type OrderToInsert } from './insert-order.js';
+import { writeBackLevels } from './write-back-levels.js';
 
 /**
  * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from the
@@ -12,7 +14,9 @@ import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
  * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `lockFirst`,
  * `reprice` and `also` run other layers' work (the customer's lock, promotion budgets, coupon redemptions) inside the
  * same transaction (see OrderHooks): all of it commits with the order or none does; what they throw refuses the sale.
- * @example await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }] }, 'till-7-0001');
+ * @example
+ * const lines = [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }];
+ * await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines }, 'till-7-0001');
  */
 export async function recordStoreSale(
   deps: WriteDeps,
@@ -55,35 +59,24 @@ export async function recordStoreSale(
       if (lines.some((l) => !Number.isSafeInteger(l.lineAmount) || l.lineAmount > 1_000_000_000_000))
         throw new DomainError('BAD_USER_INPUT', 'A line amount is too large', {});
       const totalAmount = lines.reduce((s, l) => s + l.lineAmount, 0);
-      await w.tx
-        .insertInto('orders')
-        .values({
-          id: orderId,
-          kind: 'STORE',
-          reservationId: null,
+      const order: OrderToInsert = {
+        id: orderId,
+        kind: 'STORE',
+        reservationId: null,
+        locationId: input.locationId,
+        customerRef: input.customerRef ?? null,
+        channel: input.channel ?? 'STORE',
+        currency: input.currency,
+        totalAmount,
+        lines: lines.map((l) => ({
+          sku: l.sku,
           locationId: input.locationId,
-          customerRef: input.customerRef ?? null,
-          channel: input.channel ?? 'STORE',
-          currency: input.currency,
-          totalAmount,
-          revision: 0,
-          createdAt: w.now,
-        })
-        .execute();
-      await w.tx
-        .insertInto('orderLines')
-        .values(
-          lines.map((l, i) => ({
-            orderId,
-            lineNo: i + 1,
-            sku: l.sku,
-            locationId: input.locationId,
-            quantity: l.quantity,
-            unitAmount: l.unitAmount,
-            lineAmount: l.lineAmount,
-          })),
-        )
-        .execute();
+          quantity: l.quantity,
+          unitAmount: l.unitAmount,
+          lineAmount: l.lineAmount,
+        })),
+      };
+      await insertOrder(w, order);
       const change = new StockChange(w, 'store-sale');
       const discrepancies: Array<{ sku: string; shortfall: number }> = [];
       for (const l of lines) {
@@ -117,39 +110,9 @@ export async function recordStoreSale(
           reference: orderId,
         });
       }
-      for (const level of levels.values()) {
-        const state = {
-          sku: level.sku,
-          locationId: level.locationId,
-          onHand: level.onHand,
-          reserved: level.reserved,
-          safetyStock: level.safetyStock,
-        };
-        await writeLevel(w, state);
-        change.touched(state);
-      }
+      await writeBackLevels(w, change, levels.values());
       if (opts.also) await opts.also(w, orderId);
-      w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${orderId}`);
-      w.emit({
-        type: 'sale.committed',
-        aggregateType: 'order',
-        aggregateId: orderId,
-        payload: {
-          orderId,
-          kind: 'STORE',
-          customerRef: input.customerRef ?? null,
-          locationId: input.locationId,
-          currency: input.currency,
-          totalAmount,
-          lines: lines.map((l) => ({
-            sku: l.sku,
-            locationId: input.locationId,
-            quantity: l.quantity,
-            unitAmount: l.unitAmount,
-            lineAmount: l.lineAmount,
-          })),
-        },
-      });
+      announceSale(w, order);
       change.announce();
       return { orderId, totalAmount, discrepancies };
     },
@@ -236,17 +199,7 @@ export async function returnItems(
           });
         }
       }
-      for (const level of levels.values()) {
-        const state = {
-          sku: level.sku,
-          locationId: level.locationId,
-          onHand: level.onHand,
-          reserved: level.reserved,
-          safetyStock: level.safetyStock,
-        };
-        await writeLevel(w, state);
-        change.touched(state);
-      }
+      await writeBackLevels(w, change, levels.values());
       await w.tx
         .insertInto('returns')
         .values({

@@ -11,6 +11,7 @@ import {
   writeLevel,
   type StockLevelView,
 } from './levels.js';
+import { writeBackLevels } from './write-back-levels.js';
 import type { StockCountBody, StockMovementsBody } from './stock.schema.js';
 
 /**
@@ -18,6 +19,7 @@ import type { StockCountBody, StockMovementsBody } from './stock.schema.js';
  * new. With `expectedRevision` it is refused (CONFLICT) unless the level is still at that revision, so a count made
  * from a stale screen cannot overwrite a newer movement. On-hand below the reserved units is refused: those units
  * are promised to customers; release or commit them first. A count that changes nothing commits nothing.
+ * Its ledger row and `stock.changed` name the cause `count`.
  * @example await setStockCount(deps, 'COAT-M', 'ams-01', { onHand: 12 });
  */
 export async function setStockCount(
@@ -25,7 +27,6 @@ export async function setStockCount(
   sku: string,
   locationId: string,
   body: StockCountBody,
-  source = 'count',
 ): Promise<{ level: StockLevelView; revision: number; changed: boolean }> {
   const { result, revision } = await runWrite(deps, async (w) => {
     await assertKnown(w.tx, [sku], [locationId]);
@@ -54,7 +55,7 @@ export async function setStockCount(
     // A level created just now (revision 0) is a change even at zero units; otherwise equal values commit nothing.
     if (next.onHand === current.onHand && next.safetyStock === current.safetyStock && current.revision !== 0)
       return { level: next, changed: false, levelRevision: current.revision };
-    const change = new StockChange(w, source);
+    const change = new StockChange(w, 'count');
     await writeLevel(w, next);
     change.record({
       sku,
@@ -62,7 +63,7 @@ export async function setStockCount(
       kind: 'COUNT',
       onHandDelta: next.onHand - current.onHand,
       safetyStockDelta: next.safetyStock - current.safetyStock,
-      reference: source,
+      reference: 'count',
     });
     change.touched(next);
     change.announce();
@@ -152,27 +153,9 @@ export async function applyStockMovements(
           });
         }
       }
-      const out: Array<StockLevelState & { revision: number }> = [];
-      for (const l of levels.values()) {
-        const state = {
-          sku: l.sku,
-          locationId: l.locationId,
-          onHand: l.onHand,
-          reserved: l.reserved,
-          safetyStock: l.safetyStock,
-        };
-        await writeLevel(w, state);
-        change.touched(state);
-        out.push(l);
-      }
+      const written = await writeBackLevels(w, change, levels.values());
       change.announce();
-      return out.map((l) => ({
-        sku: l.sku,
-        locationId: l.locationId,
-        onHand: l.onHand,
-        reserved: l.reserved,
-        safetyStock: l.safetyStock,
-      }));
+      return written;
     },
     { idempotency: { scope: 'stock-movements', key: idempotencyKey, request: body } },
   );
@@ -205,17 +188,23 @@ export async function verifyStockLedger(
     lSafetyStock: number;
   }>`
     WITH ledger AS (
-      SELECT sku, location_id, sum(on_hand_delta)::int AS l_on_hand, sum(reserved_delta)::int AS l_reserved, sum(safety_stock_delta)::int AS l_safety_stock
+      SELECT sku, location_id, sum(on_hand_delta)::int AS l_on_hand, sum(reserved_delta)::int AS l_reserved,
+             sum(safety_stock_delta)::int AS l_safety_stock
       FROM stock_movements
-      WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null}) AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})
+      WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null})
+        AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})
       GROUP BY sku, location_id
     )
     SELECT coalesce(s.sku, l.sku) AS sku, coalesce(s.location_id, l.location_id) AS location_id,
-           coalesce(s.on_hand, 0) AS on_hand, coalesce(s.reserved, 0) AS reserved, coalesce(s.safety_stock, 0) AS safety_stock,
-           coalesce(l.l_on_hand, 0) AS l_on_hand, coalesce(l.l_reserved, 0) AS l_reserved, coalesce(l.l_safety_stock, 0) AS l_safety_stock
-    FROM (SELECT * FROM stock_levels WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null}) AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})) s
+           coalesce(s.on_hand, 0) AS on_hand, coalesce(s.reserved, 0) AS reserved,
+           coalesce(s.safety_stock, 0) AS safety_stock,
+           coalesce(l.l_on_hand, 0) AS l_on_hand, coalesce(l.l_reserved, 0) AS l_reserved,
+           coalesce(l.l_safety_stock, 0) AS l_safety_stock
+    FROM (SELECT * FROM stock_levels WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null})
+            AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})) s
     FULL JOIN ledger l ON l.sku = s.sku AND l.location_id = s.location_id
-    WHERE coalesce(s.on_hand, 0) <> coalesce(l.l_on_hand, 0) OR coalesce(s.reserved, 0) <> coalesce(l.l_reserved, 0) OR coalesce(s.safety_stock, 0) <> coalesce(l.l_safety_stock, 0)
+    WHERE coalesce(s.on_hand, 0) <> coalesce(l.l_on_hand, 0) OR coalesce(s.reserved, 0) <> coalesce(l.l_reserved, 0)
+       OR coalesce(s.safety_stock, 0) <> coalesce(l.l_safety_stock, 0)
     ORDER BY 1, 2`.execute(db);
   return r.rows.map((x) => ({
     sku: x.sku,

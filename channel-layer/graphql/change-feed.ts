@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import type { ReadModel } from '../../backoffice-layer/index.js';
 import { journeyChangesChannel, type JourneyChange } from '../../journey-layer/index.js';
+import { createRedis, type Redis } from '../../shared/index.js';
 
 /**
  * One change notice: at `revision`, these `skus`, `all` offers, or one customer's data (her `loyalty`)
@@ -31,8 +31,7 @@ export class ChangeFeed {
         all: !!(c.reset || c.locations),
       }),
     );
-    this.sub = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    this.sub.on('error', () => undefined);
+    this.sub = createRedis(redisUrl, { connectionName: 'omnihub:subscriptions' });
     this.sub.on('message', (_ch: string, msg: string) => {
       let j: JourneyChange;
       try {

@@ -14,7 +14,7 @@ import {
   type Config,
   type Logger,
 } from '../../shared/index.js';
-import { createBackofficeQueues } from '../../backoffice-layer/index.js';
+import { createBackofficeQueues, ReservationQueue } from '../../backoffice-layer/index.js';
 import type { ChannelDeps } from '../channel-deps.js';
 import type { HubTables } from '../tables.js';
 
@@ -116,6 +116,8 @@ export async function bootstrapRuntime(
       clock: opts.clock ?? systemClock,
       logger,
       queues,
+      // One group-commit queue per process: concurrent reservations share transactions.
+      reservationQueue: new ReservationQueue(),
       // One registry per process: `omnihub start` serves the API node's and the worker's metrics on one /metrics.
       metrics: createMetrics({ defaultMetrics: true }),
     };

@@ -5,15 +5,25 @@ import { DomainError } from '../errors.js';
 
 export type { Redis };
 
+/** How `createRedis` opens a connection. */
+export interface RedisConnectionOptions {
+  /** Connect on the first command or `connect()` instead of at once (false). */
+  lazyConnect?: boolean;
+  /** The name the connection gives itself (`CLIENT SETNAME`), so `CLIENT LIST` tells its purpose. */
+  connectionName?: string;
+}
+
 /**
- * Opens an ioredis connection suited to BullMQ (no per-request retry cap, so blocking commands survive reconnects).
- * @example const redis = createRedis('redis://127.0.0.1:6379');
+ * Opens an ioredis connection suited to BullMQ (no per-request retry cap, so blocking commands survive reconnects;
+ * it reconnects for ever with ioredis' back-off). Fit for producers, BullMQ workers and subscribers alike.
+ * @example const redis = createRedis('redis://127.0.0.1:6379', { connectionName: 'omnihub:events' });
  */
-export function createRedis(url: string, opts: { lazyConnect?: boolean } = {}): Redis {
+export function createRedis(url: string, opts: RedisConnectionOptions = {}): Redis {
   const r = new Redis(url, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     lazyConnect: opts.lazyConnect ?? false,
+    ...(opts.connectionName ? { connectionName: opts.connectionName } : {}),
   });
   // Connection errors are surfaced through failing commands and /readyz; an unhandled 'error' would crash the process.
   r.on('error', () => undefined);
@@ -66,7 +76,9 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   if (policy !== undefined && policy !== 'noeviction') {
     throw new DomainError(
       'UNAVAILABLE',
-      `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" (set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), otherwise Redis could silently drop queued events`,
+      `Redis maxmemory-policy is "${policy}"; Omnihub's queues need "noeviction" ` +
+        '(set it with: CONFIG SET maxmemory-policy noeviction, or in redis.conf), ' +
+        'otherwise Redis could silently drop queued events',
       { policy },
     );
   }
@@ -143,7 +155,8 @@ export async function startLocalRedis(port: number): Promise<LocalRedisHandle> {
       reject(
         new Error(
           e.code === 'ENOENT'
-            ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
+            ? 'No Redis available: nothing answers on REDIS_URL / 127.0.0.1:6379 and `redis-server` is not ' +
+                'installed. Install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL.'
             : `could not start redis-server: ${e.message}`,
         ),
       );

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { reserveStock, verifyStockLedger } from '../../../backoffice-layer/index.js';
+import {
+  ReservationQueue,
+  reserveStock,
+  verifyStockLedger,
+  type BackofficeDeps,
+} from '../../../backoffice-layer/index.js';
 import { DomainError } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 import { givenCatalogue, level, liveReserved } from './fixtures.js';
@@ -155,7 +160,7 @@ describe('reservations committed together', () => {
     expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
   });
 
-  it('hands a request the batch cannot decide (unknown SKU, no stock row) to the one-reservation path, taking nothing', async () => {
+  it('refuses in the group a request with an unknown SKU or no stock row as it would alone, taking nothing', async () => {
     const before = (await level(ctx, 'HOT-1', 'wh-1')).reserved;
     const one = { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] };
     // All share HOT-1@wh-1 as their first line, so they queue in one lane and go together.
@@ -197,5 +202,36 @@ describe('reservations committed together', () => {
         .where('key', 'in', ['undecided-unknown', 'undecided-no-row'])
         .execute(),
     ).toEqual([]);
+  });
+
+  it('groups the reservations of every deps carrying the same queue, and keeps a queue it made on its deps', async () => {
+    const queue = new ReservationQueue();
+    const both = [
+      { ...ctx.deps, reservationQueue: queue },
+      { ...ctx.deps, reservationQueue: queue },
+    ];
+    const n = 30;
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        reserveStock(
+          both[i % 2]!,
+          { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] },
+          `shared-queue-${i}`,
+        ),
+      ),
+    );
+    const revisions = new Set(results.map((r) => r.revision));
+    expect(revisions.size).toBeLessThan(n / 3);
+    // One transaction served callers of both deps objects.
+    const mixed = [...revisions].some(
+      (rev) => new Set(results.flatMap((r, i) => (r.revision === rev ? [i % 2] : []))).size === 2,
+    );
+    expect(mixed).toBe(true);
+
+    const { reservationQueue: _shared, ...bare }: BackofficeDeps = ctx.deps;
+    const deps: BackofficeDeps = bare;
+    await reserveStock(deps, { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] }, 'own-queue');
+    expect(deps.reservationQueue).toBeInstanceOf(ReservationQueue);
+    expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
   });
 });
