@@ -18,7 +18,7 @@ import {
 } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
 import {
-  journeyReadModelFacets,
+  journeyReadModelSections,
   journeyWorkerOptions,
   offers,
   seedDemoJourney,
@@ -135,7 +135,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, call(hubUrl));
 
     // P3, in this process: count PostgreSQL queries and Redis commands of one offers(50) with a warm read model.
-    const rm = await createReadModel(deps, { facets: journeyReadModelFacets });
+    const rm = await createReadModel(deps, { sections: journeyReadModelSections });
     const skus = (await deps.db.selectFrom('products').select('sku').orderBy('sku').limit(50).execute()).map(
       (r) => r.sku,
     );

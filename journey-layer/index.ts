@@ -71,4 +71,8 @@ export {
 } from './checkout/place-order.js';
 export { seedDemoJourney, type JourneySeedSummary } from './seed/demo-journey.js';
 export { journeyNotifier, journeyChangesChannel, type JourneyChange } from './notify.js';
-export { journeyReadModelFacets, PROMOTIONS_FACET, LOYALTY_PROGRAM_FACET } from './pricing/facets.js';
+export {
+  journeyReadModelSections,
+  PROMOTIONS_SECTION,
+  LOYALTY_PROGRAM_SECTION,
+} from './pricing/read-model-sections.js';

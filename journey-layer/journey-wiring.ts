@@ -5,10 +5,10 @@ import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
 import { journeyNotifier } from './notify.js';
 import {
-  journeyReadModelFacets,
+  journeyReadModelSections,
   journeyScheduleEventTypes,
   journeyScheduleSources,
-} from './pricing/facets.js';
+} from './pricing/read-model-sections.js';
 import type { Redis } from '../shared/index.js';
 
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
@@ -33,6 +33,6 @@ export function journeyWorkerOptions(deps: {
     consumers: [...journeyConsumers(deps.clock), journeyNotifier(deps)],
     scheduleSources: journeyScheduleSources,
     scheduleEventTypes: journeyScheduleEventTypes,
-    readModelFacets: journeyReadModelFacets,
+    readModelSections: journeyReadModelSections,
   };
 }

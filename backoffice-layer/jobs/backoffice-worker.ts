@@ -4,7 +4,7 @@ import { startOutboxRelay } from '../events/outbox-relay.js';
 import { startRetention } from '../events/retention.js';
 import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.js';
 import { startReadModelMaintenance } from '../read-model/read-model-maintenance.js';
-import type { GlobalFacet } from '../read-model/store.js';
+import type { SharedSection } from '../read-model/store.js';
 import { startReservationExpiryWorker } from '../stock/reservation-expiry-worker.js';
 import { startPriceScheduler, type BoundarySource } from './price-schedule.js';
 
@@ -24,8 +24,8 @@ export interface BackofficeWorkerOptions {
   scheduleSources?: readonly BoundarySource[];
   /** Event types after which the next scheduled instant may have moved. */
   scheduleEventTypes?: readonly string[];
-  /** Other layers' global facets to keep in the read model (the API nodes must be given the same). */
-  readModelFacets?: readonly GlobalFacet[];
+  /** Other layers' shared sections to keep in the read model (the API nodes must be given the same). */
+  readModelSections?: readonly SharedSection[];
 }
 
 /**
@@ -52,8 +52,8 @@ export async function startBackofficeWorker(
       await scheduler.reschedule();
     },
   };
-  const consumers = [readModelConsumer(deps, opts.readModelFacets), ...(opts.consumers ?? []), rescheduler];
-  const maintenance = startReadModelMaintenance(deps, { facets: opts.readModelFacets });
+  const consumers = [readModelConsumer(deps, opts.readModelSections), ...(opts.consumers ?? []), rescheduler];
+  const maintenance = startReadModelMaintenance(deps, { sections: opts.readModelSections });
   const events = await startEventWorker(deps, consumers, { batchSize: opts.batchSize });
   const relay = await startOutboxRelay(deps, {
     consumers: consumers.map((c) => c.name),

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { createRedis, runWrite, type Redis } from '../../shared/index.js';
 import type { Executor } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
-import type { GlobalFacet } from '../read-model/store.js';
+import type { SharedSection } from '../read-model/store.js';
 import { bullPrefix, QUEUE_NAMES } from './queues.js';
 
 /** Queue of delayed jobs that fire when a price or price list window opens or closes. */
@@ -208,8 +208,8 @@ export async function startPriceScheduler(
   };
 }
 
-/** The name of the read model's global facet that holds the schedule state (ScheduleState). */
-export const SCHEDULE_FACET = 'backoffice.schedule';
+/** The name of the read model's shared section that holds the schedule state (ScheduleState). */
+export const SCHEDULE_SECTION = 'backoffice.schedule';
 
 /**
  * Where the switch schedule stands at a revision: the latest switch committed and the first window edge after it
@@ -233,16 +233,16 @@ export async function loadScheduleState(
 }
 
 /**
- * The schedule state as a global facet of the read model: reloaded after every switch and every change that may
+ * The schedule state as a shared section of the read model: reloaded after every switch and every change that may
  * move a window edge (prices, price lists, imports, and `eventTypes` of the other layers' sources), labelled with
  * that revision and part of every snapshot. Worker and API nodes must be given the same sources.
  */
-export function scheduleFacet(
+export function scheduleSection(
   sources: readonly BoundarySource[] = [],
   eventTypes: readonly string[] = [],
-): GlobalFacet {
+): SharedSection {
   return {
-    name: SCHEDULE_FACET,
+    name: SCHEDULE_SECTION,
     types: [
       'price.schedule-switched',
       'price.changed',
@@ -258,12 +258,12 @@ export function scheduleFacet(
  * The instant an answer at a snapshot is evaluated at: the clock's `now`, but never before the snapshot's latest
  * switch nor at or after its next window edge — a window opens for readers when its switch revision commits, not
  * when a node's clock passes it. So an answer is a function of its revision and the question: two answers at one
- * revision never differ because one was computed a millisecond after an edge. Without the facet (no worker has
+ * revision never differ because one was computed a millisecond after an edge. Without the section (no worker has
  * started the schedule yet), `now`.
  * @example effectiveInstant(snapshot.globals, clock.now())
  */
 export function effectiveInstant(globals: ReadonlyMap<string, unknown> | undefined, now: Date): Date {
-  const state = globals?.get(SCHEDULE_FACET) as ScheduleState | undefined;
+  const state = globals?.get(SCHEDULE_SECTION) as ScheduleState | undefined;
   let t = now.getTime();
   if (state?.nextAt) t = Math.min(t, Date.parse(state.nextAt) - 1);
   if (state?.switchedAt) t = Math.max(t, Date.parse(state.switchedAt));

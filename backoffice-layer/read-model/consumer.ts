@@ -9,15 +9,15 @@ import {
   execPipeline,
   globalWrites,
   inSnapshot,
-  loadFacets,
+  loadSections,
   loadGlobals,
-  queueFacetWrites,
+  queueSectionWrites,
   raiseAndAnnounceWatermark,
   readModelKeys,
   viewWrites,
-  type FacetTarget,
-  type FacetWrite,
-  type GlobalFacet,
+  type SectionTarget,
+  type SectionWrite,
+  type SharedSection,
 } from './store.js';
 
 export const READ_MODEL_CONSUMER = 'read-model';
@@ -36,7 +36,7 @@ export interface ReadModelChange {
    * drop everything and read PostgreSQL until a `reset` notice says it was rebuilt.
    */
   lost?: boolean;
-  /** Global facets that changed (drop them from memory). */
+  /** Shared sections that changed (drop them from memory). */
   globals?: string[];
 }
 
@@ -57,20 +57,20 @@ function payload<K extends keyof BackofficeEventPayloads>(
  */
 export function readModelConsumer(
   deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>,
-  facets: readonly GlobalFacet[] = [],
+  sections: readonly SharedSection[] = [],
 ): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
   const visibility = deps.metrics
     ? new CommitVisibility(deps.metrics.commitToVisible, deps.clock)
     : undefined;
-  const target = async (): Promise<FacetTarget> => ({ keys, source: await sourceIdentity(deps.db) });
+  const target = async (): Promise<SectionTarget> => ({ keys, source: await sourceIdentity(deps.db) });
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
-    const writes: FacetWrite[] = [];
+    const writes: SectionWrite[] = [];
     const skus = new Set<string>();
     const reload = new Set<string>();
     let locations = false;
     let revision = 0;
-    const globals = facets.filter((f) => events.some((e) => f.types.includes(e.type)));
+    const globals = sections.filter((f) => events.some((e) => f.types.includes(e.type)));
     for (const event of events) {
       revision = Math.max(revision, event.revision);
       switch (event.type) {
@@ -122,7 +122,7 @@ export function readModelConsumer(
       await inSnapshot(deps.db, async (snap, rev) => {
         writes.push(...globalWrites(keys, await loadGlobals(snap, globals), rev));
         for (let i = 0; i < list.length; i += 1000) {
-          const views = await loadFacets(snap, list.slice(i, i + 1000));
+          const views = await loadSections(snap, list.slice(i, i + 1000));
           for (const v of views.values()) if (v) writes.push(...viewWrites(keys, v, rev));
         }
       });
@@ -156,16 +156,16 @@ export function readModelConsumer(
   };
 }
 
-/** Writes the facets and then publishes the notices, in one round trip (a pipeline runs in order). */
+/** Writes the sections and then publishes the notices, in one round trip (a pipeline runs in order). */
 async function writeFactsAndNotify(
   redis: Redis,
-  target: FacetTarget,
-  writes: FacetWrite[],
+  target: SectionTarget,
+  writes: SectionWrite[],
   change: ReadModelChange,
 ): Promise<void> {
   const { keys } = target;
   const pipe = redis.pipeline();
-  queueFacetWrites(pipe, target, writes);
+  queueSectionWrites(pipe, target, writes);
   const skus = change.skus ?? [];
   if (change.locations)
     pipe.publish(

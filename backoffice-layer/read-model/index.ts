@@ -13,6 +13,6 @@ export {
   readModelKeys,
   loadSnapshotFromDatabase,
   loadGlobals,
-  type GlobalFacet,
+  type SharedSection,
   type SkuView,
 } from './store.js';

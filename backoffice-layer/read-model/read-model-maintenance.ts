@@ -1,7 +1,7 @@
 import { currentRevision, type Logger } from '../../shared/index.js';
 import { ReadModelRebuildInterrupted, rebuildReadModel, writeGlobals, type RebuildDeps } from './rebuild.js';
 import { anchorHeld, sourceIdentity } from './source.js';
-import { readModelKeys, type GlobalFacet } from './store.js';
+import { readModelKeys, type SharedSection } from './store.js';
 
 /**
  * The read model's guardian, run by every worker. Each tick (every second) it checks that the model in Redis
@@ -18,14 +18,14 @@ import { readModelKeys, type GlobalFacet } from './store.js';
  */
 export function startReadModelMaintenance(
   deps: RebuildDeps & { logger: Logger },
-  opts: { everyMs?: number; facets?: readonly GlobalFacet[] } = {},
+  opts: { everyMs?: number; sections?: readonly SharedSection[] } = {},
 ): { stop(): Promise<void> } {
   const keys = readModelKeys(deps.redisPrefix);
-  const facets = opts.facets ?? [];
+  const sections = opts.sections ?? [];
   let running: Promise<void> = Promise.resolve();
   const rebuild = async (why: string, discard: boolean) => {
     const started = Date.now();
-    const r = await rebuildReadModel(deps, facets, { discard });
+    const r = await rebuildReadModel(deps, sections, { discard });
     deps.logger.info(
       { revision: r.revision, skus: r.skus, ms: Date.now() - started, why, discarded: r.discarded },
       'read model rebuilt from PostgreSQL',
@@ -60,13 +60,13 @@ export function startReadModelMaintenance(
         );
         return rebuild('database restored behind the read model', true);
       }
-      // A model built before a global facet existed: add the facets (exactly, at their revision) without a
+      // A model built before a shared section existed: add the sections (exactly, at their revision) without a
       // rebuild.
       if (
-        facets.length > 0 &&
-        (await deps.redis.exists(...facets.map((f) => keys.global(f.name)))) < facets.length
+        sections.length > 0 &&
+        (await deps.redis.exists(...sections.map((f) => keys.global(f.name)))) < sections.length
       )
-        await writeGlobals(deps, facets);
+        await writeGlobals(deps, sections);
       return;
     }
     if (building !== null) return; // a rebuild is in progress (its lease expires if its worker died)

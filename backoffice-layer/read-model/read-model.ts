@@ -3,7 +3,7 @@ import type { Database } from '../tables.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { SkuCache } from './sku-cache.js';
-import { loadSnapshotFromDatabase, readModelKeys, type GlobalFacet, type SkuView } from './store.js';
+import { loadSnapshotFromDatabase, readModelKeys, type SharedSection, type SkuView } from './store.js';
 import { WatermarkSync } from './watermark-sync.js';
 
 /** What a reader gets: SKU views (null = unknown SKU) and locations, exactly as of `revision`. */
@@ -13,7 +13,7 @@ export interface Snapshot {
   source: 'read-model' | 'database';
   skus: Map<string, SkuView | null>;
   locations: LocationState[];
-  /** The global facets this read model was given (by name), as of the same revision. */
+  /** The shared sections this read model was given (by name), as of the same revision. */
   globals: Map<string, unknown>;
 }
 
@@ -42,14 +42,14 @@ export interface ReadModelOptions {
   waitMs?: number;
   /** SKUs kept in process memory. */
   cacheSize?: number;
-  /** Global facets (other layers' data every answer may need) to include in every snapshot. */
-  facets?: readonly GlobalFacet[];
+  /** Shared sections (other layers' data every answer may need) to include in every snapshot. */
+  sections?: readonly SharedSection[];
 }
 
 /**
- * The backoffice read model as an API node sees it: an in-process cache over the Redis facets, invalidated by
+ * The backoffice read model as an API node sees it: an in-process cache over the Redis sections, invalidated by
  * the change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its revision
- * is a watermark every used facet has reached, so equal revisions give equal content on every node. It serves
+ * is a watermark every used section has reached, so equal revisions give equal content on every node. It serves
  * the Redis model only while that model is fully built from its own database (the built marker names this
  * database's identity; checked with every fetch from Redis) and, when first trusted, neither ahead of that
  * database's revision nor reflecting an event it does not hold (a restored older copy): anything else is read
@@ -76,7 +76,7 @@ export interface ReadModelDeps {
 /** The read model of `createReadModel`: the SKU cache and the watermark, kept current by one subscriber. */
 class CachedReadModel implements ReadModel {
   private readonly keys: ReturnType<typeof readModelKeys>;
-  private readonly facets: readonly GlobalFacet[];
+  private readonly sections: readonly SharedSection[];
   private readonly waitMs: number;
   private readonly cache: SkuCache;
   private readonly mark: WatermarkSync;
@@ -88,14 +88,14 @@ class CachedReadModel implements ReadModel {
     opts: ReadModelOptions,
   ) {
     this.keys = readModelKeys(deps.redisPrefix);
-    this.facets = opts.facets ?? [];
+    this.sections = opts.sections ?? [];
     this.waitMs = opts.waitMs ?? 250;
     const { db, redis } = deps;
     this.cache = new SkuCache({
       db,
       redis,
       keys: this.keys,
-      facets: this.facets,
+      sections: this.sections,
       cacheSize: opts.cacheSize ?? 50_000,
     });
     this.mark = new WatermarkSync({ db, redis, keys: this.keys, onLost: () => this.cache.drop() });
@@ -157,7 +157,7 @@ class CachedReadModel implements ReadModel {
     } catch (e) {
       this.deps.logger.debug({ err: e }, 'read model unavailable; reading PostgreSQL');
     }
-    return snapshotFromDatabase(this.deps.db, skus, { minRevision, facets: this.facets });
+    return snapshotFromDatabase(this.deps.db, skus, { minRevision, sections: this.sections });
   }
 
   watermark(): number | null {
@@ -177,15 +177,15 @@ class CachedReadModel implements ReadModel {
 }
 
 /**
- * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the global facets, at
+ * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the shared sections, at
  * the database's latest revision. BAD_USER_INPUT when `minRevision` is ahead of the hub.
  */
 async function snapshotFromDatabase(
   db: Database,
   skus: readonly string[],
-  o: { minRevision: number; facets: readonly GlobalFacet[] },
+  o: { minRevision: number; sections: readonly SharedSection[] },
 ): Promise<Snapshot> {
-  const s = await loadSnapshotFromDatabase(db, skus, o.facets);
+  const s = await loadSnapshotFromDatabase(db, skus, o.sections);
   if (s.revision < o.minRevision)
     throw new DomainError(
       'BAD_USER_INPUT',

@@ -14,26 +14,26 @@ import { sourceIdentity } from './source.js';
 import {
   globalWrites,
   inSnapshot,
-  loadFacets,
+  loadSections,
   loadGlobals,
   loadLocations,
   readModelKeys,
   viewWrites,
-  writeFacets,
-  type FacetWrite,
-  type GlobalFacet,
+  writeSections,
+  type SectionWrite,
+  type SharedSection,
   type SkuView,
 } from './store.js';
 
 /** What the rebuild needs; `clock` stamps the revision it may advance (the system clock when not given). */
 export type RebuildDeps = { db: Database; redis: Redis; redisPrefix: string; clock?: Clock };
 type Deps = RebuildDeps;
-type Facets = readonly GlobalFacet[];
+type Sections = readonly SharedSection[];
 
 /** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
 export async function eachPage(
   db: Database,
-  facets: Facets,
+  sections: Sections,
   fn: (
     views: SkuView[],
     locations: LocationState[] | null,
@@ -43,7 +43,7 @@ export async function eachPage(
   pageSize = 2000,
 ): Promise<number> {
   return inSnapshot(db, async (tx, revision) => {
-    await fn([], await loadLocations(tx), revision, await loadGlobals(tx, facets));
+    await fn([], await loadLocations(tx), revision, await loadGlobals(tx, sections));
     let after = '';
     for (;;) {
       const skus = (
@@ -56,7 +56,7 @@ export async function eachPage(
           .execute()
       ).map((r) => r.sku);
       if (skus.length === 0) break;
-      const views = [...(await loadFacets(tx, skus)).values()].filter((v): v is SkuView => v !== null);
+      const views = [...(await loadSections(tx, skus)).values()].filter((v): v is SkuView => v !== null);
       await fn(views, null, revision, null);
       after = skus.at(-1)!;
     }
@@ -134,15 +134,15 @@ export interface RebuildOutcome {
  * Rebuilds the Redis read model from PostgreSQL at one exact revision and marks it built from this database.
  * First it claims the model (the source key names this database, so the event consumer's writes land from then on
  * and whatever they missed is in the snapshot taken after). When the model was another database's, or `discard` is
- * set (a restored database behind its read model), the old facets are deleted first and this database's revision
- * is moved past the old watermark, so no reader ever sees revisions go backwards. Facet writes are revision-guarded,
- * so newer facets the consumer writes meanwhile are kept. Completion is conditional: if Redis lost the model during
+ * set (a restored database behind its read model), the old sections are deleted first and this database's revision
+ * is moved past the old watermark, so no reader ever sees revisions go backwards. Section writes are revision-guarded,
+ * so newer sections the consumer writes meanwhile are kept. Completion is conditional: if Redis lost the model during
  * the rebuild, it throws ReadModelRebuildInterrupted and nothing claims to be built. Used at first start, after a
  * loss, on a foreign or restored database, and on demand. `pageSize`: SKUs read and written per step (2,000).
  */
 export async function rebuildReadModel(
   deps: Deps,
-  facets: Facets = [],
+  sections: Sections = [],
   opts: { discard?: boolean; pageSize?: number } = {},
 ): Promise<RebuildOutcome> {
   const keys = readModelKeys(deps.redisPrefix);
@@ -167,7 +167,7 @@ export async function rebuildReadModel(
         JSON.stringify({ revision: 0, lost: true } satisfies ReadModelChange),
       );
     if (discarded) {
-      // Every facet, not the claim.
+      // Every section, not the claim.
       await deleteKeysMatching(deps.redis, keys.pattern, new Set([keys.source, keys.building]));
       const before = Number(previousWatermark || 0);
       await advanceRevision({ db: deps.db, clock: deps.clock ?? systemClock }, before, {
@@ -181,13 +181,13 @@ export async function rebuildReadModel(
       });
     }
     let skus = 0;
-    const write = async (writes: FacetWrite[]) => {
-      if ((await writeFacets(deps.redis, target, writes)) < 0)
+    const write = async (writes: SectionWrite[]) => {
+      if ((await writeSections(deps.redis, target, writes)) < 0)
         throw new ReadModelRebuildInterrupted('Redis lost the read model during the rebuild');
     };
     const revision = await eachPage(
       deps.db,
-      facets,
+      sections,
       async (views, locations, rev, globals) => {
         if (Number(await renewScript(deps.redis, [keys.building], [token, LEASE_MS])) !== 1)
           throw new ReadModelRebuildInterrupted(
@@ -223,20 +223,20 @@ export async function rebuildReadModel(
   }
 }
 
-/** Writes global facets from one PostgreSQL snapshot, labelled with its revision, and tells every node. */
-export async function writeGlobals(deps: Deps, facets: Facets): Promise<void> {
+/** Writes shared sections from one PostgreSQL snapshot, labelled with its revision, and tells every node. */
+export async function writeGlobals(deps: Deps, sections: Sections): Promise<void> {
   const keys = readModelKeys(deps.redisPrefix);
   const { revision, values } = await inSnapshot(deps.db, async (tx, rev) => ({
     revision: rev,
-    values: await loadGlobals(tx, facets),
+    values: await loadGlobals(tx, sections),
   }));
-  await writeFacets(
+  await writeSections(
     deps.redis,
     { keys, source: await sourceIdentity(deps.db) },
     globalWrites(keys, values, revision),
   );
   await deps.redis.publish(
     keys.changes,
-    JSON.stringify({ revision, globals: facets.map((f) => f.name) } satisfies ReadModelChange),
+    JSON.stringify({ revision, globals: sections.map((f) => f.name) } satisfies ReadModelChange),
   );
 }

@@ -4,17 +4,17 @@ import type { ReadModelChange } from './consumer.js';
 import {
   decodeLocations,
   decodeSkus,
-  parseFacet,
+  parseSection,
   queueSkuReads,
   type Stamped,
   type StoredSku,
 } from './redis-codec.js';
 import { sourceIdentity } from './source.js';
-import type { GlobalFacet, ReadModelKeys, SkuView } from './store.js';
+import type { SharedSection, ReadModelKeys, SkuView } from './store.js';
 
 /**
  * What loading from Redis found: `ok`; `retry` when a change notice raced with the fetch (fetch again);
- * `absent` when a global facet is not in Redis; `not-built` when the model in Redis is not fully built from
+ * `absent` when a shared section is not in Redis; `not-built` when the model in Redis is not fully built from
  * this database (lost, flushed, or another database's): then nothing cached may be served, and the cache was
  * emptied.
  */
@@ -22,7 +22,7 @@ export type LoadOutcome = 'ok' | 'retry' | 'absent' | 'not-built';
 
 /** What a snapshot holds, before the revision it is served at. */
 export interface CachedSnapshot {
-  /** The newest revision of any facet used: the snapshot can be served at any watermark at or above it. */
+  /** The newest revision of any section used: the snapshot can be served at any watermark at or above it. */
   newest: number;
   skus: Map<string, SkuView | null>;
   locations: LocationState[];
@@ -34,12 +34,12 @@ export interface SkuCacheOptions {
   db: Database;
   redis: Redis;
   keys: ReadModelKeys;
-  facets: readonly GlobalFacet[];
+  sections: readonly SharedSection[];
   cacheSize: number;
 }
 
 /**
- * An API node's in-process copy of the Redis read model's facets (SKUs, locations, global facets),
+ * An API node's in-process copy of the Redis read model's sections (SKUs, locations, shared sections),
  * invalidated by the change notices. Each notice takes a sequence number; a fetch that raced with a notice
  * about what it fetched (a notice numbered after the fetch began) is neither cached nor used.
  */
@@ -99,21 +99,21 @@ export class SkuCache {
     this.globals.clear();
   }
 
-  /** True when these SKUs, the locations and every global facet are cached. */
+  /** True when these SKUs, the locations and every shared section are cached. */
   holds(skus: readonly string[]): boolean {
     return (
       skus.every((s) => this.skus.has(s)) &&
       this.locations !== null &&
-      this.o.facets.every((f) => this.globals.has(f.name))
+      this.o.sections.every((f) => this.globals.has(f.name))
     );
   }
 
-  /** Loads the missing SKUs, locations and global facets from Redis in one round trip (see `LoadOutcome`). */
+  /** Loads the missing SKUs, locations and shared sections from Redis in one round trip (see `LoadOutcome`). */
   async load(skus: readonly string[]): Promise<LoadOutcome> {
-    const { keys, facets } = this.o;
+    const { keys, sections } = this.o;
     const missing = skus.filter((s) => !this.skus.has(s));
     const needLocations = !this.locations;
-    const needGlobals = facets.filter((f) => !this.globals.has(f.name));
+    const needGlobals = sections.filter((f) => !this.globals.has(f.name));
     if (missing.length === 0 && !needLocations && needGlobals.length === 0) return 'ok';
     const start = this.seq;
     const pipe = this.o.redis.pipeline();
@@ -131,7 +131,7 @@ export class SkuCache {
     if (this.resetSeq > start) return 'retry';
     let raced = false;
     for (const [i, f] of needGlobals.entries()) {
-      const v = parseFacet<unknown>(all[i]?.[1] as string | null);
+      const v = parseSection<unknown>(all[i]?.[1] as string | null);
       if (!v) return 'absent';
       if ((this.globalSeq.get(f.name) ?? 0) > start) raced = true;
       else this.globals.set(f.name, v);
@@ -177,7 +177,7 @@ export class SkuCache {
     const locations = [...(this.locations?.values() ?? [])];
     for (const l of locations) newest = Math.max(newest, l.rev);
     const globals = new Map<string, unknown>();
-    for (const f of this.o.facets) {
+    for (const f of this.o.sections) {
       const c = this.globals.get(f.name)!;
       newest = Math.max(newest, c.rev);
       globals.set(f.name, c.v);

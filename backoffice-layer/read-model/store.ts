@@ -3,7 +3,7 @@ import { classifyInfrastructureError, currentRevision, luaScript, type Redis } f
 import type { Database, BackofficeDB as DB, Executor } from '../tables.js';
 import type { LocationState, PriceCandidate, ProductState, StockLevelState } from '../events/event-types.js';
 import { loadPriceCandidates } from '../pricing/pricing.js';
-import { facet } from './redis-codec.js';
+import { encodeSection } from './redis-codec.js';
 
 /** Everything the hub knows about one SKU, as the journey and channel layers read it. */
 export interface SkuView {
@@ -21,7 +21,7 @@ export function readModelKeys(redisPrefix: string) {
     prices: (sku: string) => `${p}:prices:${sku}`,
     stock: (sku: string) => `${p}:stock:${sku}`,
     locations: `${p}:locations`,
-    /** A global facet another layer keeps in the read model (e.g. the promotions in force). */
+    /** A shared section another layer keeps in the read model (e.g. the promotions in force). */
     global: (name: string) => `${p}:global:${name}`,
     watermark: `${p}:watermark`,
     /**
@@ -29,7 +29,7 @@ export function readModelKeys(redisPrefix: string) {
      * without it the model is incomplete (never built, Redis lost it, or it mirrored another database).
      */
     built: `${p}:built`,
-    /** The identity of the database whose facets may be written here: claimed by a rebuild before its snapshot. */
+    /** The identity of the database whose sections may be written here: claimed by a rebuild before its snapshot. */
     source: `${p}:source`,
     /** The token of the rebuild in progress, as a lease that expires if its worker dies. */
     building: `${p}:building`,
@@ -45,11 +45,11 @@ export function readModelKeys(redisPrefix: string) {
 export type ReadModelKeys = ReturnType<typeof readModelKeys>;
 
 /**
- * Writes many facets in one round trip, each only if it is newer than what is stored (revision guard): a late or
+ * Writes many sections in one round trip, each only if it is newer than what is stored (revision guard): a late or
  * repeated event can never overwrite a newer state. And only while the model belongs to the writer's database
  * (KEYS[1], the source key, equals ARGV[1]): after Redis lost the model, or while another database's model is
  * there, nothing is written (-1) — the rebuild that follows claims the source before its snapshot, so whatever was
- * refused meanwhile is in that snapshot. KEYS[2..] are facet keys; ARGV[2..] holds (field or '', revision, value)
+ * refused meanwhile is in that snapshot. KEYS[2..] are section keys; ARGV[2..] holds (field or '', revision, value)
  * triples.
  */
 const GUARDED_WRITE = `
@@ -91,30 +91,30 @@ if new > cur then
 end
 return cur`);
 
-export interface FacetWrite {
+export interface SectionWrite {
   key: string;
   field?: string;
   rev: number;
   value: unknown;
 }
 
-/** Where facet writes go: the hub's keys and the identity of the database they come from (source.ts). */
-export interface FacetTarget {
+/** Where section writes go: the hub's keys and the identity of the database they come from (source.ts). */
+export interface SectionTarget {
   keys: ReadModelKeys;
   source: string;
 }
 
 /**
- * Writes facets (see GUARDED_WRITE) and returns how many were newer than what was stored, or -1 when the model does
+ * Writes sections (see GUARDED_WRITE) and returns how many were newer than what was stored, or -1 when the model does
  * not belong to `target.source` (lost, or claimed by another database): then some or all were not written.
  */
-export async function writeFacets(
+export async function writeSections(
   redis: Redis,
-  target: FacetTarget,
-  writes: readonly FacetWrite[],
+  target: SectionTarget,
+  writes: readonly SectionWrite[],
 ): Promise<number> {
   const pipe = redis.pipeline();
-  queueFacetWrites(pipe, target, writes);
+  queueSectionWrites(pipe, target, writes);
   const replies = (await execPipeline(pipe)).map(Number);
   return replies.some((n) => n < 0) ? -1 : replies.reduce((sum, n) => sum + n, 0);
 }
@@ -133,7 +133,7 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
  */
 export async function raiseAndAnnounceWatermark(
   redis: Redis,
-  target: FacetTarget,
+  target: SectionTarget,
   revision: number,
   anchor = '',
 ): Promise<number> {
@@ -148,13 +148,13 @@ export async function raiseAndAnnounceWatermark(
 }
 
 /**
- * Queues guarded facet writes on a pipeline (see writeFacets), so notices queued after them run after them. Each
+ * Queues guarded section writes on a pipeline (see writeSections), so notices queued after them run after them. Each
  * queued script replies with the number written, or -1 when the model does not belong to `target.source`.
  */
-export function queueFacetWrites(
+export function queueSectionWrites(
   pipe: ReturnType<Redis['pipeline']>,
-  target: FacetTarget,
-  writes: readonly FacetWrite[],
+  target: SectionTarget,
+  writes: readonly SectionWrite[],
 ): void {
   for (let i = 0; i < writes.length; i += 500) {
     const part = writes.slice(i, i + 500);
@@ -164,13 +164,13 @@ export function queueFacetWrites(
       target.keys.source,
       ...part.map((w) => w.key),
       target.source,
-      ...part.flatMap((w) => [w.field ?? '', String(w.rev), facet(w.rev, w.value)]),
+      ...part.flatMap((w) => [w.field ?? '', String(w.rev), encodeSection(w.rev, w.value)]),
     );
   }
 }
 
-/** The facets of these SKUs as stored in PostgreSQL (products, price candidates, stock levels). */
-export async function loadFacets(
+/** The sections of these SKUs as stored in PostgreSQL (products, price candidates, stock levels). */
+export async function loadSections(
   db: Executor,
   skus: readonly string[],
 ): Promise<Map<string, SkuView | null>> {
@@ -204,28 +204,28 @@ export async function loadLocations(db: Executor): Promise<LocationState[]> {
 
 /**
  * Data of another layer that every answer may need whatever the SKUs (the promotions in force, the loyalty
- * programme), kept in the read model like SKU facets: loaded from PostgreSQL in the consumer's transaction after
+ * programme), kept in the read model like SKU sections: loaded from PostgreSQL in the consumer's transaction after
  * any event of `types`, labelled with that transaction's revision, cached on every node, part of every snapshot.
  */
-export interface GlobalFacet {
+export interface SharedSection {
   name: string;
-  /** Event types after which the facet is loaded again. */
+  /** Event types after which the section is loaded again. */
   types: readonly string[];
   load(db: Executor): Promise<unknown>;
 }
 
-/** Loads global facets in one executor (a transaction gives them one snapshot). */
+/** Loads shared sections in one executor (a transaction gives them one snapshot). */
 export async function loadGlobals(
   db: Executor,
-  facets: readonly GlobalFacet[],
+  sections: readonly SharedSection[],
 ): Promise<Map<string, unknown>> {
-  const values = await Promise.all(facets.map((f) => f.load(db)));
-  return new Map(facets.map((f, i) => [f.name, values[i]]));
+  const values = await Promise.all(sections.map((f) => f.load(db)));
+  return new Map(sections.map((f, i) => [f.name, values[i]]));
 }
 
 /**
  * Runs `fn` in one REPEATABLE READ snapshot of PostgreSQL, with the exact revision that snapshot reflects: whatever
- * `fn` reads agrees with that revision, so it can label read-model facets or answers.
+ * `fn` reads agrees with that revision, so it can label read-model sections or answers.
  */
 export async function inSnapshot<T>(
   db: Database,
@@ -240,11 +240,11 @@ export async function inSnapshot<T>(
     });
 }
 
-/** One consistent PostgreSQL snapshot of these SKUs, all locations and the global facets, with its exact revision. */
+/** One consistent PostgreSQL snapshot of these SKUs, all locations and the shared sections, with its exact revision. */
 export async function loadSnapshotFromDatabase(
   db: Database,
   skus: readonly string[],
-  facets: readonly GlobalFacet[] = [],
+  sections: readonly SharedSection[] = [],
 ): Promise<{
   revision: number;
   views: Map<string, SkuView | null>;
@@ -254,9 +254,9 @@ export async function loadSnapshotFromDatabase(
   try {
     return await inSnapshot(db, async (tx, revision) => {
       const [views, locations, globals] = await Promise.all([
-        loadFacets(tx, skus),
+        loadSections(tx, skus),
         loadLocations(tx),
-        loadGlobals(tx, facets),
+        loadGlobals(tx, sections),
       ]);
       return { revision, views, locations, globals };
     });
@@ -265,17 +265,17 @@ export async function loadSnapshotFromDatabase(
   }
 }
 
-/** The writes that store global facets (by name) at a revision. */
+/** The writes that store shared sections (by name) at a revision. */
 export function globalWrites(
   keys: ReadModelKeys,
   values: ReadonlyMap<string, unknown>,
   rev: number,
-): FacetWrite[] {
+): SectionWrite[] {
   return [...values].map(([name, value]) => ({ key: keys.global(name), rev, value }));
 }
 
-/** The writes that store a SKU view (all three facets) at a revision. */
-export function viewWrites(keys: ReadModelKeys, view: SkuView, rev: number): FacetWrite[] {
+/** The writes that store a SKU view (all three sections) at a revision. */
+export function viewWrites(keys: ReadModelKeys, view: SkuView, rev: number): SectionWrite[] {
   return [
     { key: keys.product(view.sku), rev, value: view.product },
     { key: keys.prices(view.sku), rev, value: view.prices },

@@ -8,7 +8,7 @@ import {
   createReadModel,
   type BackofficeDeps,
 } from '../../backoffice-layer/index.js';
-import { journeyAdminRoutes, journeyReadModelFacets } from '../../journey-layer/index.js';
+import { journeyAdminRoutes, journeyReadModelSections } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
 import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
 import { channelAdminRoutes } from '../clients/clients.js';
@@ -80,7 +80,7 @@ async function startApiListener(
   alongside: Server | undefined,
 ): Promise<ApiNode> {
   let draining = false;
-  const readModel = await createReadModel(deps, { facets: journeyReadModelFacets });
+  const readModel = await createReadModel(deps, { sections: journeyReadModelSections });
   const graphql = await createGraphqlHandler(deps, readModel);
   // The GraphQL explorer, in development only: at /explorer, and at GET /graphql for a browser.
   const explorer = deps.config.nodeEnv === 'production' ? undefined : explorerRoutes();

@@ -1,5 +1,5 @@
 import { listLocations, skusOnSale, verifyReadModel } from '../../backoffice-layer/index.js';
-import { journeyReadModelFacets } from '../../journey-layer/index.js';
+import { journeyReadModelSections } from '../../journey-layer/index.js';
 import type { ChannelDeps } from '../channel-deps.js';
 import { createChannelClient, type Channel } from '../clients/clients.js';
 
@@ -115,8 +115,8 @@ export async function consistencyCheck(
       : `All ${clients.length} channels agree: equal revision, equal fingerprint.`,
   );
   // Without a worker the read model is never built, and every node reads PostgreSQL: nothing to compare then.
-  const rm = await verifyReadModel(deps, journeyReadModelFacets);
-  const source = rm.length === 1 && rm[0]!.facet === 'source' ? rm[0]! : null;
+  const rm = await verifyReadModel(deps, journeyReadModelSections);
+  const source = rm.length === 1 && rm[0]!.section === 'source' ? rm[0]! : null;
   const notBuilt = source !== null && source.actual === null;
   out(
     notBuilt
@@ -125,7 +125,7 @@ export async function consistencyCheck(
         ? `Read model in Redis mirrors another database (${String(source.actual)}, ` +
           `not ${String(source.expected)}): nodes read PostgreSQL until a worker rebuilds it.`
         : rm.length
-          ? `Read model differs from a rebuild in ${rm.length} places (e.g. ${rm[0]!.sku} ${rm[0]!.facet}).`
+          ? `Read model differs from a rebuild in ${rm.length} places (e.g. ${rm[0]!.sku} ${rm[0]!.section}).`
           : 'Read model equals a rebuild from PostgreSQL.',
   );
   const readModelDifferences = notBuilt ? 0 : rm.length;

@@ -5,7 +5,7 @@ import type { JourneyDeps } from '../journey-deps.js';
 import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
 import { heldTier, type LoyaltyProgram } from '../loyalty/program.js';
 import { activePromotionRules, resolveCoupons } from '../promotions/store.js';
-import { journeyGlobals } from './facets.js';
+import { journeyGlobals } from './read-model-sections.js';
 
 /** Everything about the customer and the offers in force that a price needs, loaded once per request. */
 export interface PricingContext {
@@ -26,13 +26,13 @@ export interface PricingContext {
   currency: string;
 }
 
-/** Whose price, with which coupons, at which instant, from which snapshot's global facets. */
+/** Whose price, with which coupons, at which instant, from which snapshot's shared sections. */
 export interface PricingContextRequest {
   customerId: string | null;
   couponCodes: readonly string[];
   /** The instant the price is evaluated at (coupon windows). */
   at: Date;
-  /** The snapshot's global facets (by name), when it carries the promotions and the programme. */
+  /** The snapshot's shared sections (by name), when it carries the promotions and the programme. */
   globals?: ReadonlyMap<string, unknown> | undefined;
   /** Load the points she earned in the window, which only a quote's tier preview needs (default true). */
   tierPreview?: boolean | undefined;
@@ -42,7 +42,7 @@ export interface PricingContextRequest {
 
 /**
  * The customer, her coupons and the offers in force. The promotions and the programme come from the
- * snapshot's global facets when it carries them (then its revision covers them); else they are read here, and
+ * snapshot's shared sections when it carries them (then its revision covers them); else they are read here, and
  * counted in `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at all.
  * @throws NOT_FOUND for an unknown customer.
  */

@@ -1,10 +1,10 @@
 import { loadSnapshotFromDatabase, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
 import { DomainError } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { journeyReadModelFacets } from './facets.js';
+import { journeyReadModelSections } from './read-model-sections.js';
 
 /**
- * A snapshot of these SKUs (and all locations, and the journey's global facets) at a revision ≥
+ * A snapshot of these SKUs (and all locations, and the journey's shared sections) at a revision ≥
  * `minRevision`: from the node's read model when it has one, else read through PostgreSQL.
  * @throws BAD_USER_INPUT when `minRevision` is ahead of the hub's latest revision.
  */
@@ -17,7 +17,7 @@ export async function snapshotFor(
   if (readModel) return readModel.getSnapshot(skus, { minRevision });
   // The read model's own read-through (`fromDatabase` in backoffice-layer/read-model/read-model.ts) lives
   // inside `createReadModel` and is not exported: until it is, the same few lines are here.
-  const s = await loadSnapshotFromDatabase(deps.db, skus, journeyReadModelFacets);
+  const s = await loadSnapshotFromDatabase(deps.db, skus, journeyReadModelSections);
   if (minRevision !== undefined && s.revision < minRevision)
     throw new DomainError(
       'BAD_USER_INPUT',

@@ -145,7 +145,7 @@ export type ActivePromotion = PromotionRule & { budgetLeft: number | null };
 
 /**
  * Every active promotion whose budget is not spent, with what is left of it (the engine caps the discount there);
- * the engine checks windows, targets and conditions. Kept in the read model's promotions facet, so a quote and the
+ * the engine checks windows, targets and conditions. Kept in the read model's promotions section, so a quote and the
  * order that follows price with the same budget.
  */
 export async function activePromotionRules(db: Executor): Promise<ActivePromotion[]> {

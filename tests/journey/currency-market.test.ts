@@ -22,7 +22,7 @@ import {
   DEFAULT_PROGRAM,
   enrollCustomer,
   getLoyaltyStatus,
-  journeyReadModelFacets,
+  journeyReadModelSections,
   loyaltyConsumer,
   offers,
   placeOrder,
@@ -86,7 +86,7 @@ describe('markets: the channel client decides the currency', () => {
     await issue('gbp-app', { channel: 'APP', currency: 'GBP' });
     await issue('gbp-till', { channel: 'STORE', locationId: 'lon-01', currency: 'GBP' });
     await issue('jpy-till', { channel: 'STORE', locationId: 'tyo-01', currency: 'JPY' });
-    rm = await createReadModel(ctx.deps, { facets: journeyReadModelFacets });
+    rm = await createReadModel(ctx.deps, { sections: journeyReadModelSections });
   });
   afterAll(async () => {
     await rm.close();

@@ -15,7 +15,7 @@ import {
 } from '../../backoffice-layer/index.js';
 import {
   journeyChangesChannel,
-  journeyReadModelFacets,
+  journeyReadModelSections,
   journeyWorkerOptions,
   offer,
   quote,
@@ -63,7 +63,7 @@ async function startWorker(ctx: BackofficeTestContext): Promise<BackofficeWorker
 }
 
 async function reader(ctx: BackofficeTestContext): Promise<ReadModel> {
-  const rm = await createReadModel(ctx.deps, { facets: journeyReadModelFacets });
+  const rm = await createReadModel(ctx.deps, { sections: journeyReadModelSections });
   cleanups.push(() => rm.close());
   return rm;
 }
@@ -169,7 +169,7 @@ describe('scheduled switches: one revision, one content', () => {
     await startWorker(ctx);
     const rm = await reader(ctx);
     // Every time-based rule's edges are scheduled: the happy hour's, and a date window's.
-    const { journeyScheduleSources } = await import('../../journey-layer/pricing/facets.js');
+    const { journeyScheduleSources } = await import('../../journey-layer/pricing/read-model-sections.js');
     expect(await nextScheduleBoundary(ctx.deps.db, clock.now(), journeyScheduleSources)).toEqual(
       new Date('2026-12-01T22:22:00.000Z'),
     );

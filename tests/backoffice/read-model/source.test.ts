@@ -263,7 +263,7 @@ describe('read model: belongs to the database it was built from', () => {
     await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix);
     await expect(rebuilding).rejects.toBeInstanceOf(ReadModelRebuildInterrupted);
     expect(await ctx.deps.redis.get(keys.built)).toBeNull();
-    expect(await verifyReadModel(ctx.deps)).toMatchObject([{ facet: 'source', actual: null }]);
+    expect(await verifyReadModel(ctx.deps)).toMatchObject([{ section: 'source', actual: null }]);
 
     maintain(ctx, recordingLogger().logger);
     await until(

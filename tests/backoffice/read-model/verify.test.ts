@@ -21,7 +21,7 @@ describe('verifyReadModel compares what readers are served', () => {
     await ctx.close();
   });
 
-  it('a product with no price yet is not a difference (no prices facet is served as no prices); a wrong one is', async () => {
+  it('a product with no price yet is not a difference (no prices section is served as no prices); a wrong one is', async () => {
     await rebuildReadModel(ctx.deps);
     await testProduct(ctx, 'VER-NO-PRICE');
     const consumer = readModelConsumer(ctx.deps);
@@ -34,6 +34,6 @@ describe('verifyReadModel compares what readers are served', () => {
       .set({ name: 'Changed behind the hub' })
       .where('sku', '=', 'VER-NO-PRICE')
       .execute();
-    expect(await verifyReadModel(ctx.deps)).toMatchObject([{ sku: 'VER-NO-PRICE', facet: 'product' }]);
+    expect(await verifyReadModel(ctx.deps)).toMatchObject([{ sku: 'VER-NO-PRICE', section: 'product' }]);
   });
 });

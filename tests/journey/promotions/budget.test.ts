@@ -14,7 +14,7 @@ import {
 } from '../../../backoffice-layer/index.js';
 import {
   getPromotion,
-  journeyReadModelFacets,
+  journeyReadModelSections,
   journeyWorkerOptions,
   placeOrder,
   placeStoreSale,
@@ -53,7 +53,7 @@ describe('promotion budgets', () => {
       await setStockCount(ctx.deps, sku, 'ams-01', { onHand: 100 });
     }
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
-    rm = await createReadModel(ctx.deps, { facets: journeyReadModelFacets });
+    rm = await createReadModel(ctx.deps, { sections: journeyReadModelSections });
     api = await startAdminApi(ctx);
   });
   afterAll(async () => {
@@ -100,7 +100,7 @@ describe('promotion budgets', () => {
     expect(await getPromotion(ctx.deps.db, 'p')).toMatchObject({ budgetAmount: 500, budgetSpent: 500 });
     const after = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
     expect(after.total).toBe(3000);
-    expect(await verifyReadModel(ctx.deps, journeyReadModelFacets)).toEqual([]);
+    expect(await verifyReadModel(ctx.deps, journeyReadModelSections)).toEqual([]);
   });
 
   it('never overspends nor refuses when orders race for the last of a budget: the order that comes second is capped under the lock', async () => {

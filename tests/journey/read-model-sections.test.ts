@@ -15,12 +15,12 @@ import {
 } from '../../backoffice-layer/index.js';
 import {
   createCoupons,
-  journeyReadModelFacets,
+  journeyReadModelSections,
   journeyWorkerOptions,
   offer,
   offers,
   placeStoreSale,
-  PROMOTIONS_FACET,
+  PROMOTIONS_SECTION,
   upsertPromotion,
 } from '../../journey-layer/index.js';
 import type { HubTables } from '../../channel-layer/index.js';
@@ -50,7 +50,7 @@ describe('promotions and the loyalty programme in the read model', () => {
       await setStockCount(ctx.deps, sku, 'wh-1', { onHand: 10 });
     }
     worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 100 });
-    rm = await createReadModel(ctx.deps, { facets: journeyReadModelFacets });
+    rm = await createReadModel(ctx.deps, { sections: journeyReadModelSections });
     counting = new Kysely<HubTables>({
       dialect: new PostgresDialect({ pool: ctx.deps.pool }),
       plugins: [new CamelCasePlugin()],
@@ -121,9 +121,9 @@ describe('promotions and the loyalty programme in the read model', () => {
     const o = await offer(ctx.deps, { sku: 'COAT-L', minRevision: sale.revision }, { readModel: rm });
     expect(o.revision).toBeGreaterThanOrEqual(sale.revision);
     const stored = JSON.parse(
-      (await ctx.deps.redis.get(readModelKeys(ctx.deps.redisPrefix).global(PROMOTIONS_FACET)))!,
+      (await ctx.deps.redis.get(readModelKeys(ctx.deps.redisPrefix).global(PROMOTIONS_SECTION)))!,
     ) as { v: Array<{ id: string }> };
     expect(stored.v.map((r) => r.id)).not.toContain('budgeted');
-    expect(await verifyReadModel(ctx.deps, journeyReadModelFacets)).toEqual([]);
+    expect(await verifyReadModel(ctx.deps, journeyReadModelSections)).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
-import { scheduleFacet, type BoundarySource, type GlobalFacet } from '../../backoffice-layer/index.js';
+import { scheduleSection, type BoundarySource, type SharedSection } from '../../backoffice-layer/index.js';
 import { getLoyaltyProgram } from '../loyalty/ledger.js';
 import type { LoyaltyProgram } from '../loyalty/program.js';
 import { activePromotionRules, nextPromotionBoundary, type ActivePromotion } from '../promotions/store.js';
 
-export const PROMOTIONS_FACET = 'journey.promotions';
-export const LOYALTY_PROGRAM_FACET = 'journey.loyalty-program';
+export const PROMOTIONS_SECTION = 'journey.promotions';
+export const LOYALTY_PROGRAM_SECTION = 'journey.loyalty-program';
 
 /** The journey layer's scheduled instants (promotion and coupon windows, time-based conditions), next to the price windows. */
 export const journeyScheduleSources: readonly BoundarySource[] = [nextPromotionBoundary];
@@ -16,22 +16,22 @@ export const journeyScheduleEventTypes: readonly string[] = ['promotion.changed'
  * next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers
  * them exactly. Worker and API nodes must be given the same list.
  */
-export const journeyReadModelFacets: readonly GlobalFacet[] = [
+export const journeyReadModelSections: readonly SharedSection[] = [
   // Where the switch schedule stands (price and promotion windows alike), so every answer is evaluated at an instant
   // its revision determines: a window opens for readers when its switch revision commits.
-  scheduleFacet(journeyScheduleSources, journeyScheduleEventTypes),
+  scheduleSection(journeyScheduleSources, journeyScheduleEventTypes),
   // A promotion's budget moving (each order that spends it, and its running out) is a promotion.changed too: what is
   // left of it is part of the rules in force, so a quote caps a discount exactly as the order will.
-  { name: PROMOTIONS_FACET, types: ['promotion.changed'], load: activePromotionRules },
-  { name: LOYALTY_PROGRAM_FACET, types: ['loyalty-program.changed'], load: getLoyaltyProgram },
+  { name: PROMOTIONS_SECTION, types: ['promotion.changed'], load: activePromotionRules },
+  { name: LOYALTY_PROGRAM_SECTION, types: ['loyalty-program.changed'], load: getLoyaltyProgram },
 ];
 
 /** The promotions and programme of a snapshot, when it carries them. */
 export function journeyGlobals(
   globals: ReadonlyMap<string, unknown> | undefined,
 ): { rules: ActivePromotion[]; program: LoyaltyProgram } | null {
-  const rules = globals?.get(PROMOTIONS_FACET);
-  const program = globals?.get(LOYALTY_PROGRAM_FACET);
+  const rules = globals?.get(PROMOTIONS_SECTION);
+  const program = globals?.get(LOYALTY_PROGRAM_SECTION);
   return rules !== undefined && program !== undefined
     ? { rules: rules as ActivePromotion[], program: program as LoyaltyProgram }
     : null;
