@@ -145,10 +145,25 @@ export async function revokeAdminKey(
   });
 }
 
+/** How to rotate a key: the old key's grace, the new key's name, the instant, and who asks. */
+export interface AdminKeyRotation {
+  /**
+   * Seconds the old key keeps working (0 ends it now: the node that rotates forgets the key at once, other nodes
+   * within the 5 s key cache). The route defaults it to DEFAULT_ROTATION_GRACE_SECONDS (24 h) and caps it at
+   * MAX_ROTATION_GRACE_SECONDS (30 days).
+   */
+  graceSeconds: number;
+  /** The new key's name; the old key's name when absent. */
+  name?: string;
+  /** The instant of the rotation, from the injected clock. */
+  now: Date;
+  /** The key the request was sent with: the views mark it `current`. */
+  callerKeyId?: string;
+}
+
 /**
- * Rotates an admin key: issues a new key (shown only now, named as the old one unless `name` is given, `rotatedFrom`
- * the old one) and lets the old one work for `graceSeconds` more (default DEFAULT_ROTATION_GRACE_SECONDS, 24 h; 0 ends
- * it now: the node that rotates forgets the key at once, other nodes within the 5 s key cache) or until it is revoked.
+ * Rotates an admin key: issues a new key (shown only now, named as the old one unless `name` is given,
+ * `rotatedFrom` the old one) and lets the old one work for `graceSeconds` more or until it is revoked.
  * A key is rotated once: rotating it again (EXPIRING) is refused, naming its successor.
  * @throws NOT_FOUND for an unknown id; CONFLICT for a revoked or expired key, or one already rotated (details
  *   `successorKeyId`, `expiresAt`).
@@ -156,10 +171,9 @@ export async function revokeAdminKey(
 export async function rotateAdminKey(
   db: Database,
   id: string,
-  opts: { graceSeconds: number; name?: string },
-  now: Date,
-  callerKeyId?: string,
+  opts: AdminKeyRotation,
 ): Promise<{ adminKey: AdminKeyView; key: string; previous: AdminKeyView }> {
+  const { now, callerKeyId } = opts;
   return db.transaction().execute(async (tx) => {
     await lockLastingKeys(tx);
     const row = await tx
@@ -288,7 +302,11 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
       .default({ graceSeconds: DEFAULT_ROTATION_GRACE_SECONDS }),
     response: IssuedKeyResponse.extend({ previous: AdminKeyViewSchema }),
     handle: async ({ deps, params, body, actor, forgetAdminKey }) => {
-      const rotated = await rotateAdminKey(deps.db, params.id, body, deps.clock.now(), actor.keyId);
+      const rotated = await rotateAdminKey(deps.db, params.id, {
+        ...body,
+        now: deps.clock.now(),
+        callerKeyId: actor.keyId,
+      });
       if (rotated.previous.status !== 'EXPIRING') forgetAdminKey(params.id);
       return rotated;
     },

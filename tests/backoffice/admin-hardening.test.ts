@@ -20,14 +20,16 @@ afterAll(async () => {
   await admin.close();
 });
 
-/** A request with a body exactly as given (no JSON encoding; sent as bytes, so no content type is implied) and its content type. */
+/**
+ * A request with a body exactly as given (no JSON encoding; sent as bytes, so no content type is implied) and its
+ * content type; `base` prefixes the path (default `/admin/v1`).
+ */
 async function raw(
   method: string,
   path: string,
-  body: string,
-  contentType?: string,
-  base = '/admin/v1',
+  opts: { body: string; contentType?: string; base?: string },
 ): Promise<{ status: number; body: any }> {
+  const { body, contentType, base = '/admin/v1' } = opts;
   const res = await fetch(`http://127.0.0.1:${admin.node.port}${base}${path}`, {
     method,
     body: body === '' ? undefined : new TextEncoder().encode(body),
@@ -49,7 +51,7 @@ describe('admin request bodies', () => {
       ['{"graceSeconds":0}', 'text/plain'],
       ['{"graceSeconds":0}', undefined],
     ] as const) {
-      const answer = await raw('POST', `/admin-keys/${id}/rotate`, body, type);
+      const answer = await raw('POST', `/admin-keys/${id}/rotate`, { body, contentType: type });
       expect({ type, status: answer.status, code: answer.body.code }).toEqual({
         type,
         status: 400,
@@ -62,11 +64,17 @@ describe('admin request bodies', () => {
       expiresAt: null,
     });
     // The same rule on every JSON route, e.g. issuing a key.
-    expect((await raw('POST', '/admin-keys', '{"name":"x"}', 'text/plain')).status).toBe(400);
+    expect(
+      (await raw('POST', '/admin-keys', { body: '{"name":"x"}', contentType: 'text/plain' })).status,
+    ).toBe(400);
     // JSON with a charset is JSON; an optional body may still be left out.
     expect(
-      (await raw('POST', `/admin-keys/${id}/rotate`, '{"graceSeconds":0}', 'application/json; charset=utf-8'))
-        .status,
+      (
+        await raw('POST', `/admin-keys/${id}/rotate`, {
+          body: '{"graceSeconds":0}',
+          contentType: 'application/json; charset=utf-8',
+        })
+      ).status,
     ).toBe(201);
     const other = await admin.call('POST', '/admin-keys', { body: { name: 'no body' } });
     expect((await admin.call('POST', `/admin-keys/${other.body.adminKey.id}/rotate`)).status).toBe(201);
@@ -114,9 +122,9 @@ describe('rotating an admin key', () => {
   it('refuses a rotation of a key rotated already also when called directly', async () => {
     const now = new Date();
     const key = await createAdminKey(admin.ctx.deps.db, 'direct', now);
-    const rotated = await rotateAdminKey(admin.ctx.deps.db, key.adminKey.id, { graceSeconds: 60 }, now);
+    const rotated = await rotateAdminKey(admin.ctx.deps.db, key.adminKey.id, { graceSeconds: 60, now });
     await expect(
-      rotateAdminKey(admin.ctx.deps.db, key.adminKey.id, { graceSeconds: 0 }, now),
+      rotateAdminKey(admin.ctx.deps.db, key.adminKey.id, { graceSeconds: 0, now }),
     ).rejects.toMatchObject({ code: 'CONFLICT', details: { successorKeyId: rotated.adminKey.id } });
   });
 });
@@ -160,7 +168,7 @@ describe('admin problem documents', () => {
       code: 'NOT_FOUND',
       instance: '/admin/v1/no-such-route',
     });
-    const appMissing = await raw('GET', '/no-such-route', '', undefined, '');
+    const appMissing = await raw('GET', '/no-such-route', { body: '', base: '' });
     expect(appMissing.status).toBe(404);
     expect(appMissing.body).toMatchObject({
       type: 'https://omnihub.dev/problems/not-found',
@@ -331,7 +339,7 @@ describe('the configured admin key at start', () => {
       const configured = 'configured-then-rotated-0123456789';
       expect(await bootstrapAdminKey(fresh.deps.db, configured, t0)).toEqual({ configured: 'ACTIVE' });
       const [row] = await fresh.deps.db.selectFrom('adminKeys').select('id').execute();
-      await rotateAdminKey(fresh.deps.db, row!.id, { graceSeconds: 60 }, t0);
+      await rotateAdminKey(fresh.deps.db, row!.id, { graceSeconds: 60, now: t0 });
       const warnings: string[] = [];
       const later = new Date('2026-12-01T11:00:00Z');
       expect(

@@ -241,7 +241,7 @@ describe('admin keys over REST', () => {
     try {
       const t0 = new Date('2026-12-01T10:00:00Z');
       const a = await createAdminKey(fresh.deps.db, 'a', t0);
-      const rotated = await rotateAdminKey(fresh.deps.db, a.adminKey.id, { graceSeconds: 3600 }, t0);
+      const rotated = await rotateAdminKey(fresh.deps.db, a.adminKey.id, { graceSeconds: 3600, now: t0 });
       expect(rotated.previous.expiresAt).toBe('2026-12-01T11:00:00.000Z');
       expect(
         await authenticateAdminKey(fresh.deps.db, a.key, new Date('2026-12-01T10:59:59Z')),

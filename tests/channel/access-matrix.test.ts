@@ -516,7 +516,11 @@ describe('B3: who may do what', () => {
           });
           if (nudge) {
             await new Promise((r) => setTimeout(r, 300));
-            await adjustPoints(ctx.deps, a, 1, 'matrix nudge', `nudge-${++n}`);
+            await adjustPoints(
+              ctx.deps,
+              { customerId: a, points: 1, reason: 'matrix nudge' },
+              `nudge-${++n}`,
+            );
           }
           return await Promise.race([
             answer,

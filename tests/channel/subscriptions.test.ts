@@ -122,7 +122,7 @@ describe('subscriptions (graphql-ws)', () => {
       1,
     );
     await new Promise((r) => setTimeout(r, 300));
-    await adjustPoints(ctx.deps, customer.id, 250, 'welcome', 'kim-welcome');
+    await adjustPoints(ctx.deps, { customerId: customer.id, points: 250, reason: 'welcome' }, 'kim-welcome');
     await Promise.race([
       sub.done,
       new Promise((_, rej) => setTimeout(() => rej(new Error('no push')), 5000)),

@@ -96,7 +96,7 @@ describe('customer data rights', () => {
       { channel: 'WEB', idempotencyKey: 'enrol-carla' },
     );
     customerId = customer.id;
-    await setConsent(ctx.deps, customerId, 'EMAIL_MARKETING', false, 'APP');
+    await setConsent(ctx.deps, customerId, { purpose: 'EMAIL_MARKETING', granted: false, channel: 'APP' });
     // A purchase and its points, as the backoffice and loyalty ledger record them (amounts must survive erasure).
     orderId = randomUUID();
     await runWrite(ctx.deps, async (w) => {

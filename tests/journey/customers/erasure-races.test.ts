@@ -154,7 +154,7 @@ describe('writes racing an erasure', () => {
   it('a redemption racing her erasure commits before it (pseudonymised) or answers NOT_FOUND, never a data-rule CONFLICT', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const c = await enrol('points');
-      await adjustPoints(ctx.deps, c, 500, 'welcome', randomUUID());
+      await adjustPoints(ctx.deps, { customerId: c, points: 500, reason: 'welcome' }, randomUUID());
       const [erased, redeemed] = await Promise.allSettled([
         eraseCustomer(ctx.deps, c, 'agent-1'),
         delay(round % 4).then(() => redeemPoints(ctx.deps, c, 100, randomUUID())),
@@ -174,12 +174,16 @@ describe('writes racing an erasure', () => {
   it('two erasures racing a consent change, a new identifier, a sale, an order and a redemption: one receipt, no deadlock', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const c = await enrol('mixed');
-      await adjustPoints(ctx.deps, c, 500, 'welcome', randomUUID());
+      await adjustPoints(ctx.deps, { customerId: c, points: 500, reason: 'welcome' }, randomUUID());
       const results = await Promise.allSettled<unknown>([
         eraseCustomer(ctx.deps, c, 'agent-1'),
         eraseCustomer(ctx.deps, c, 'agent-2'),
-        setConsent(ctx.deps, c, 'EMAIL_MARKETING', true, 'APP'),
-        linkIdentifier(ctx.deps, c, 'PHONE', `+316${String(10_000_000 + round)}`, 'STORE'),
+        setConsent(ctx.deps, c, { purpose: 'EMAIL_MARKETING', granted: true, channel: 'APP' }),
+        linkIdentifier(ctx.deps, c, {
+          kind: 'PHONE',
+          value: `+316${String(10_000_000 + round)}`,
+          channel: 'STORE',
+        }),
         sales[0][1](c),
         sales[1][1](c),
         redeemPoints(ctx.deps, c, 100, randomUUID()),

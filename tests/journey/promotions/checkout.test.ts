@@ -99,7 +99,11 @@ describe('quotes, orders and coupons', () => {
         currency: 'EUR',
       }),
     );
-    await adjustPoints(ctx.deps, customer.id, 100, 'birthday bonus', 'bonus-fleur');
+    await adjustPoints(
+      ctx.deps,
+      { customerId: customer.id, points: 100, reason: 'birthday bonus' },
+      'bonus-fleur',
+    );
     const q = await quote(ctx.deps, {
       lines: [{ sku: 'COAT-M', quantity: 1 }],
       customerId: customer.id,
@@ -224,7 +228,7 @@ describe('quotes, orders and coupons', () => {
     });
     const line = [{ sku: 'SOCK-1', quantity: 1 }];
     expect((await quote(ctx.deps, { lines: line, customerId: customer.id })).discountTotal).toBe(0);
-    await setConsent(ctx.deps, customer.id, 'PERSONALISATION', true, 'APP');
+    await setConsent(ctx.deps, customer.id, { purpose: 'PERSONALISATION', granted: true, channel: 'APP' });
     expect((await quote(ctx.deps, { lines: line, customerId: customer.id })).discountTotal).toBe(500);
     await updateCustomerProfile(ctx.deps, customer.id, { attributes: { segments: [] } }, 'APP');
     expect((await quote(ctx.deps, { lines: line, customerId: customer.id })).discountTotal).toBe(0);
