@@ -148,9 +148,9 @@ export async function revokeAdminKey(
 /** How to rotate a key: the old key's grace, the new key's name, the instant, and who asks. */
 export interface AdminKeyRotation {
   /**
-   * Seconds the old key keeps working (0 ends it now: the node that rotates forgets the key at once, other nodes
-   * within the 5 s key cache). The route defaults it to DEFAULT_ROTATION_GRACE_SECONDS (24 h) and caps it at
-   * MAX_ROTATION_GRACE_SECONDS (30 days).
+   * Seconds the old key keeps working (0 ends it now: the node that rotates forgets the key at once, other
+   * nodes within the 5 s key cache). The route defaults it to DEFAULT_ROTATION_GRACE_SECONDS (24 h) and caps
+   * it at MAX_ROTATION_GRACE_SECONDS (30 days).
    */
   graceSeconds: number;
   /** The new key's name; the old key's name when absent. */
@@ -202,7 +202,8 @@ export async function rotateAdminKey(
         .executeTakeFirst();
       throw new DomainError(
         'CONFLICT',
-        `Admin key ${id} was rotated already${successor ? ` (its successor is ${successor.id})` : ''} and works until ${old.expiresAt}: use the successor, or revoke this key to end it now`,
+        `Admin key ${id} was rotated already${successor ? ` (its successor is ${successor.id})` : ''}` +
+          ` and works until ${old.expiresAt}: use the successor, or revoke this key to end it now`,
         {
           adminKeyId: id,
           status: old.status,
@@ -286,7 +287,9 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
     status: 201,
     errors: ['CONFLICT'],
     summary:
-      'Rotate an admin key once: a new key (shown only now), and the old one keeps working for graceSeconds (default 86400, 24 h; at most 30 days; 0: ends now) or until revoked; a key rotated already answers 409 naming its successor',
+      'Rotate an admin key once: a new key (shown only now), and the old one keeps working for ' +
+      'graceSeconds (default 86400, 24 h; at most 30 days; 0: ends now) or until revoked; ' +
+      'a key rotated already answers 409 naming its successor',
     params: KeyParams,
     body: z
       .strictObject({
@@ -318,7 +321,8 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
     operationId: 'revokeAdminKey',
     errors: ['CONFLICT'],
     summary:
-      'Revoke an admin key (idempotent): refused at once by the node that revokes it, by every other node within 5 s; the last key that works until revoked cannot be revoked (409)',
+      'Revoke an admin key (idempotent): refused at once by the node that revokes it, ' +
+      'by every other node within 5 s; the last key that works until revoked cannot be revoked (409)',
     params: KeyParams,
     response: AdminKeyResponse,
     handle: async ({ deps, params, actor, forgetAdminKey }) => {

@@ -168,7 +168,7 @@ class IdentifierRefused extends DomainError {
   }
 }
 
-/** An identifier to link: its kind, its value as typed (normalised on write), and the channel it came from. */
+/** An identifier to link: its kind, its value as typed (normalised on write), the channel it came from. */
 export interface IdentifierLink {
   kind: IdentifierKind;
   value: string;
@@ -369,11 +369,11 @@ export async function enrollCustomer(
 }
 
 /**
- * Links one more identifier to a profile (no-op when already linked to it): `link.kind` and `link.value` (as typed,
- * normalised here), `link.channel` the channel it came from.
- * @throws BAD_USER_INPUT for an unknown kind or a malformed value; NOT_FOUND for an unknown or erased profile;
- * CONFLICT when the identifier is someone else's, nothing written — precise for staff channels, the neutral
- * {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB and APP.
+ * Links one more identifier to a profile (no-op when already linked to it): `link.kind` and `link.value` (as
+ * typed, normalised here), `link.channel` the channel it came from.
+ * @throws BAD_USER_INPUT for an unknown kind or a malformed value; NOT_FOUND for an unknown or erased
+ * profile; CONFLICT when the identifier is someone else's, nothing written — precise for staff channels, the
+ * neutral {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB and APP.
  */
 export async function linkIdentifier(
   deps: JourneyDeps,
@@ -426,9 +426,10 @@ export async function updateCustomerProfile(
 }
 
 /**
- * Grants or withdraws one consent (`decision.purpose`, `decision.granted`), recording time and the channel it came
- * from (`decision.channel`); `changed` is false when the consent already stood so. Withdrawing personalisation stops
- * personal offers at once: the event changes the revision every channel's next answer is computed at.
+ * Grants or withdraws one consent (`decision.purpose`, `decision.granted`), recording time and the channel it
+ * came from (`decision.channel`); `changed` is false when the consent already stood so. Withdrawing
+ * personalisation stops personal offers at once: the event changes the revision every channel's next answer
+ * is computed at.
  * @throws BAD_USER_INPUT for an unknown purpose; NOT_FOUND for an unknown or erased profile.
  */
 export async function setConsent(

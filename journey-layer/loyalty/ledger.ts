@@ -259,8 +259,9 @@ export async function redeemPoints(
  * A manual correction by staff, with its reason (kept in the ledger). Cannot take the balance below zero.
  * `adjustment.points`: whole points, positive to credit, negative to debit, at most 10,000,000 either way;
  * `adjustment.reason`: 1–200 characters. Idempotent per `idempotencyKey` (scope `adjust-points`).
- * @throws BAD_USER_INPUT for a zero or out-of-range value or a missing reason; NOT_FOUND for an unknown or erased
- * member; CONFLICT when it would take the balance below zero, or for a key used before with another adjustment.
+ * @throws BAD_USER_INPUT for a zero or out-of-range value or a missing reason; NOT_FOUND for an unknown or
+ * erased member; CONFLICT when it would take the balance below zero, or for a key used before with another
+ * adjustment.
  */
 export async function adjustPoints(
   deps: JourneyDeps,

@@ -174,8 +174,8 @@ async function runWith<R>(
 }
 
 /**
- * The body of both: `now` is the write's instant; `own`: this write opens the transaction (`runWrite`), and commits
- * it with its revision statement when it can (`committed`); the caller commits otherwise.
+ * The body of both: `now` is the write's instant; `own`: this write opens the transaction (`runWrite`), and
+ * commits it with its revision statement when it can (`committed`); the caller commits otherwise.
  */
 async function write<T, DB extends SharedTables>(
   tx: Transaction<DB>,
@@ -260,12 +260,15 @@ async function write<T, DB extends SharedTables>(
       }));
       ctes.push(sql`, o AS (INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
         SELECT e.id, r.revision, e.type, e.aggregate_type, e.aggregate_id, e.payload, ${now} FROM r,
-          ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
+          ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
             WITH ORDINALITY AS e(id, type, aggregate_type, aggregate_id, payload, n)
         ORDER BY e.n)`);
     }
     if (idem) {
-      ctes.push(sql`, i AS (UPDATE idempotency_keys SET response = jsonb_build_object('result', ${JSON.stringify(result ?? null)}::jsonb, 'revision', ${rev})
+      const response = JSON.stringify(result ?? null);
+      ctes.push(sql`, i AS (UPDATE idempotency_keys
+        SET response = jsonb_build_object('result', ${response}::jsonb, 'revision', ${rev})
         WHERE scope = ${idem.scope} AND key = ${idem.key})`);
     }
     const notify =

@@ -6,8 +6,8 @@ import { createTestContext, type TestContext } from '../support/test-context.js'
 const ADMIN_KEY = 'test-admin-key-abort-0123456789abcdef';
 
 /**
- * Sends a request head announcing `contentLength` bytes, then `body`, and closes the socket after `closeAfterMs`
- * milliseconds.
+ * Sends a request head announcing `contentLength` bytes, then `body`, and closes the socket after
+ * `closeAfterMs` milliseconds.
  */
 function abortedUpload(
   port: number,
