@@ -40,6 +40,7 @@ export {
   rotateAdminKey,
   DEFAULT_ROTATION_GRACE_SECONDS,
   type AdminKeyView,
+  type AdminKeyRotation,
 } from './admin-api/admin-keys.js';
 export { toProblem, sendProblem, problemOf, problemType, type Problem } from './admin-api/problem.js';
 export { backofficeAdminRoutes } from './admin-api/routes.js';

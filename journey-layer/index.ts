@@ -22,6 +22,8 @@ export {
   resolveCustomerId,
   type CustomerView,
   type CustomerFacts,
+  type IdentifierLink,
+  type ConsentDecision,
 } from './customers/customers.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
 export { mergeCustomers, type MergeHook } from './customers/merge.js';

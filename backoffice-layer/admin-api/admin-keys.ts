@@ -145,10 +145,25 @@ export async function revokeAdminKey(
   });
 }
 
+/** How to rotate a key: the old key's grace, the new key's name, the instant, and who asks. */
+export interface AdminKeyRotation {
+  /**
+   * Seconds the old key keeps working (0 ends it now: the node that rotates forgets the key at once, other
+   * nodes within the 5 s key cache). The route defaults it to DEFAULT_ROTATION_GRACE_SECONDS (24 h) and caps
+   * it at MAX_ROTATION_GRACE_SECONDS (30 days).
+   */
+  graceSeconds: number;
+  /** The new key's name; the old key's name when absent. */
+  name?: string;
+  /** The instant of the rotation, from the injected clock. */
+  now: Date;
+  /** The key the request was sent with: the views mark it `current`. */
+  callerKeyId?: string;
+}
+
 /**
- * Rotates an admin key: issues a new key (shown only now, named as the old one unless `name` is given, `rotatedFrom`
- * the old one) and lets the old one work for `graceSeconds` more (default DEFAULT_ROTATION_GRACE_SECONDS, 24 h; 0 ends
- * it now: the node that rotates forgets the key at once, other nodes within the 5 s key cache) or until it is revoked.
+ * Rotates an admin key: issues a new key (shown only now, named as the old one unless `name` is given,
+ * `rotatedFrom` the old one) and lets the old one work for `graceSeconds` more or until it is revoked.
  * A key is rotated once: rotating it again (EXPIRING) is refused, naming its successor.
  * @throws NOT_FOUND for an unknown id; CONFLICT for a revoked or expired key, or one already rotated (details
  *   `successorKeyId`, `expiresAt`).
@@ -156,10 +171,9 @@ export async function revokeAdminKey(
 export async function rotateAdminKey(
   db: Database,
   id: string,
-  opts: { graceSeconds: number; name?: string },
-  now: Date,
-  callerKeyId?: string,
+  opts: AdminKeyRotation,
 ): Promise<{ adminKey: AdminKeyView; key: string; previous: AdminKeyView }> {
+  const { now, callerKeyId } = opts;
   return db.transaction().execute(async (tx) => {
     await lockLastingKeys(tx);
     const row = await tx
@@ -188,7 +202,8 @@ export async function rotateAdminKey(
         .executeTakeFirst();
       throw new DomainError(
         'CONFLICT',
-        `Admin key ${id} was rotated already${successor ? ` (its successor is ${successor.id})` : ''} and works until ${old.expiresAt}: use the successor, or revoke this key to end it now`,
+        `Admin key ${id} was rotated already${successor ? ` (its successor is ${successor.id})` : ''}` +
+          ` and works until ${old.expiresAt}: use the successor, or revoke this key to end it now`,
         {
           adminKeyId: id,
           status: old.status,
@@ -272,7 +287,9 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
     status: 201,
     errors: ['CONFLICT'],
     summary:
-      'Rotate an admin key once: a new key (shown only now), and the old one keeps working for graceSeconds (default 86400, 24 h; at most 30 days; 0: ends now) or until revoked; a key rotated already answers 409 naming its successor',
+      'Rotate an admin key once: a new key (shown only now), and the old one keeps working for ' +
+      'graceSeconds (default 86400, 24 h; at most 30 days; 0: ends now) or until revoked; ' +
+      'a key rotated already answers 409 naming its successor',
     params: KeyParams,
     body: z
       .strictObject({
@@ -288,7 +305,11 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
       .default({ graceSeconds: DEFAULT_ROTATION_GRACE_SECONDS }),
     response: IssuedKeyResponse.extend({ previous: AdminKeyViewSchema }),
     handle: async ({ deps, params, body, actor, forgetAdminKey }) => {
-      const rotated = await rotateAdminKey(deps.db, params.id, body, deps.clock.now(), actor.keyId);
+      const rotated = await rotateAdminKey(deps.db, params.id, {
+        ...body,
+        now: deps.clock.now(),
+        callerKeyId: actor.keyId,
+      });
       if (rotated.previous.status !== 'EXPIRING') forgetAdminKey(params.id);
       return rotated;
     },
@@ -300,7 +321,8 @@ export const adminKeyRoutes: readonly AdminRoute[] = [
     operationId: 'revokeAdminKey',
     errors: ['CONFLICT'],
     summary:
-      'Revoke an admin key (idempotent): refused at once by the node that revokes it, by every other node within 5 s; the last key that works until revoked cannot be revoked (409)',
+      'Revoke an admin key (idempotent): refused at once by the node that revokes it, ' +
+      'by every other node within 5 s; the last key that works until revoked cannot be revoked (409)',
     params: KeyParams,
     response: AdminKeyResponse,
     handle: async ({ deps, params, actor, forgetAdminKey }) => {

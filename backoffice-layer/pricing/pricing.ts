@@ -359,18 +359,23 @@ export async function loadPriceCandidates(
 }
 
 /**
- * The base price of a SKU at instant `at` (the caller's, e.g. its injected clock's now) for `quantity` units,
- * in `currency` when given (else any), straight from PostgreSQL; null when none applies.
+ * The base price of a SKU straight from PostgreSQL; null when none applies.
+ * - `at`: the instant asked about (the caller's, e.g. its injected clock's now);
+ * - `quantity`: units bought, which picks the quantity tier (default 1);
+ * - `currency`: ISO 4217 code; only that currency's price lists count when given, else any.
+ * The answer's `amount` is in minor units of its `currency`.
  */
 export async function getBasePrice(
   db: Executor,
   sku: string,
-  at: Date,
-  quantity = 1,
-  currency?: string,
+  opts: { at: Date; quantity?: number; currency?: string },
 ): Promise<SelectedPrice | null> {
   const candidates = (await loadPriceCandidates(db, [sku])).get(sku) ?? [];
-  return selectPrice(candidates, { at, quantity, ...(currency ? { currency } : {}) });
+  return selectPrice(candidates, {
+    at: opts.at,
+    quantity: opts.quantity ?? 1,
+    ...(opts.currency ? { currency: opts.currency } : {}),
+  });
 }
 
 /** SKUs whose effective price may change at `at` (a list or price window edge): used by the scheduler. */

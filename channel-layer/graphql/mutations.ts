@@ -250,7 +250,8 @@ export const mutationResolvers = {
     ctx: GraphqlContext,
   ) => {
     await requireAccess(ctx, { act: 'customer.link-identifier', on: customerNamed(a.customerId) });
-    return (await linkIdentifier(ctx.deps, a.customerId, a.kind, a.value, ctx.client.channel)).customer;
+    const { customerId, ...link } = a;
+    return (await linkIdentifier(ctx.deps, customerId, { ...link, channel: ctx.client.channel })).customer;
   },
   redeemPoints: async (
     _: unknown,
@@ -267,6 +268,7 @@ export const mutationResolvers = {
     ctx: GraphqlContext,
   ) => {
     await requireAccess(ctx, { act: 'customer.consent', on: customerNamed(a.customerId) });
-    return (await setConsent(ctx.deps, a.customerId, a.purpose, a.granted, ctx.client.channel)).customer;
+    const { customerId, ...decision } = a;
+    return (await setConsent(ctx.deps, customerId, { ...decision, channel: ctx.client.channel })).customer;
   },
 };

@@ -168,14 +168,23 @@ class IdentifierRefused extends DomainError {
   }
 }
 
-async function insertIdentifier(
-  w: WriteContext,
-  customerId: string,
-  kind: IdentifierKind,
-  raw: string,
-  channel: WriteOrigin,
-): Promise<void> {
-  const value = normalizeIdentifier(kind, raw);
+/** An identifier to link: its kind, its value as typed (normalised on write), the channel it came from. */
+export interface IdentifierLink {
+  kind: IdentifierKind;
+  value: string;
+  channel: WriteOrigin;
+}
+
+/** One consent decision (granted or withdrawn, for one purpose) and the channel it came from. */
+export interface ConsentDecision {
+  purpose: ConsentPurpose;
+  granted: boolean;
+  channel: WriteOrigin;
+}
+
+async function insertIdentifier(w: WriteContext, customerId: string, link: IdentifierLink): Promise<void> {
+  const { kind, channel } = link;
+  const value = normalizeIdentifier(kind, link.value);
   const existing = await w.tx
     .selectFrom('customerIdentifiers')
     .select('customerId')
@@ -260,10 +269,9 @@ async function writeAttributes(
 async function writeConsent(
   w: WriteContext,
   customerId: string,
-  purpose: ConsentPurpose,
-  granted: boolean,
-  channel: WriteOrigin,
+  decision: ConsentDecision,
 ): Promise<boolean> {
+  const { purpose, granted, channel } = decision;
   const current = await w.tx
     .selectFrom('consents')
     .select('granted')
@@ -348,9 +356,10 @@ export async function enrollCustomer(
         ['APP_ACCOUNT', body.appAccount],
       ];
       for (const [kind, value] of ids)
-        if (value !== undefined) await insertIdentifier(w, id, kind, value, channel);
+        if (value !== undefined) await insertIdentifier(w, id, { kind, value, channel });
       if (body.attributes) await writeAttributes(w, id, body.attributes, channel);
-      for (const purpose of new Set(body.consents ?? [])) await writeConsent(w, id, purpose, true, channel);
+      for (const purpose of new Set(body.consents ?? []))
+        await writeConsent(w, id, { purpose, granted: true, channel });
       touchCustomer(w, id);
       return { customerId: id };
     },
@@ -360,20 +369,19 @@ export async function enrollCustomer(
 }
 
 /**
- * Links one more identifier to a profile (no-op when already linked to it).
- * @throws NOT_FOUND for an unknown or erased profile; CONFLICT when the identifier is someone else's, nothing
- * written — precise for staff channels, the neutral {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB
- * and APP.
+ * Links one more identifier to a profile (no-op when already linked to it): `link.kind` and `link.value` (as
+ * typed, normalised here), `link.channel` the channel it came from.
+ * @throws BAD_USER_INPUT for an unknown kind or a malformed value; NOT_FOUND for an unknown or erased
+ * profile; CONFLICT when the identifier is someone else's, nothing written — precise for staff channels, the
+ * neutral {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB and APP.
  */
 export async function linkIdentifier(
   deps: JourneyDeps,
   customerId: string,
-  kind: IdentifierKind,
-  value: string,
-  channel: WriteOrigin,
+  link: IdentifierLink,
 ): Promise<{ customer: CustomerView; revision: number }> {
-  const k = parseInput(IdentifierKindSchema, kind, 'body');
-  const ch = WriteOriginSchema.parse(channel);
+  const k = parseInput(IdentifierKindSchema, link.kind, 'body');
+  const ch = WriteOriginSchema.parse(link.channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
     const before = await w.tx
@@ -381,7 +389,7 @@ export async function linkIdentifier(
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('customerId', '=', id)
       .executeTakeFirstOrThrow();
-    await insertIdentifier(w, id, k, value, ch);
+    await insertIdentifier(w, id, { kind: k, value: link.value, channel: ch });
     const after = await w.tx
       .selectFrom('customerIdentifiers')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -418,21 +426,22 @@ export async function updateCustomerProfile(
 }
 
 /**
- * Grants or withdraws one consent, recording time and channel. Withdrawing personalisation stops personal offers
- * at once: the event changes the revision every channel's next answer is computed at.
+ * Grants or withdraws one consent (`decision.purpose`, `decision.granted`), recording time and the channel it
+ * came from (`decision.channel`); `changed` is false when the consent already stood so. Withdrawing
+ * personalisation stops personal offers at once: the event changes the revision every channel's next answer
+ * is computed at.
+ * @throws BAD_USER_INPUT for an unknown purpose; NOT_FOUND for an unknown or erased profile.
  */
 export async function setConsent(
   deps: JourneyDeps,
   customerId: string,
-  purpose: ConsentPurpose,
-  granted: boolean,
-  channel: WriteOrigin,
+  decision: ConsentDecision,
 ): Promise<{ customer: CustomerView; revision: number; changed: boolean }> {
-  const p = parseInput(ConsentPurposeSchema, purpose, 'body');
-  const ch = WriteOriginSchema.parse(channel);
+  const p = parseInput(ConsentPurposeSchema, decision.purpose, 'body');
+  const ch = WriteOriginSchema.parse(decision.channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
-    const changed = await writeConsent(w, id, p, granted, ch);
+    const changed = await writeConsent(w, id, { purpose: p, granted: decision.granted, channel: ch });
     if (changed)
       w.atRevision(async (tx, rev) => {
         await tx

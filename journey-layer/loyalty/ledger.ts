@@ -257,16 +257,18 @@ export async function redeemPoints(
 
 /**
  * A manual correction by staff, with its reason (kept in the ledger). Cannot take the balance below zero.
- * @throws BAD_USER_INPUT for a zero or out-of-range value or a missing reason; NOT_FOUND for an unknown or erased
- * member; CONFLICT when it would take the balance below zero.
+ * `adjustment.points`: whole points, positive to credit, negative to debit, at most 10,000,000 either way;
+ * `adjustment.reason`: 1–200 characters. Idempotent per `idempotencyKey` (scope `adjust-points`).
+ * @throws BAD_USER_INPUT for a zero or out-of-range value or a missing reason; NOT_FOUND for an unknown or
+ * erased member; CONFLICT when it would take the balance below zero, or for a key used before with another
+ * adjustment.
  */
 export async function adjustPoints(
   deps: JourneyDeps,
-  customerId: string,
-  points: number,
-  reason: string,
+  adjustment: { customerId: string; points: number; reason: string },
   idempotencyKey: string,
 ): Promise<{ status: LoyaltyStatusView; revision: number }> {
+  const { customerId, points, reason } = adjustment;
   if (!Number.isInteger(points) || points === 0 || Math.abs(points) > 10_000_000)
     throw new DomainError('BAD_USER_INPUT', 'points must be a non-zero whole number', { points });
   if (reason.trim().length === 0 || reason.length > 200)

@@ -88,7 +88,8 @@ export async function seedDemoJourney(deps: JourneyDeps): Promise<JourneySeedSum
       },
       { channel: 'IMPORT', idempotencyKey: `demo-member-${m.displayName}` },
     );
-    if (m.personalisation) await setConsent(deps, customer.id, 'PERSONALISATION', true, 'IMPORT');
+    if (m.personalisation)
+      await setConsent(deps, customer.id, { purpose: 'PERSONALISATION', granted: true, channel: 'IMPORT' });
     if (m.spent > 0) {
       await deps.db.transaction().execute((tx) =>
         earnForOrder(tx, deps.clock.now(), {

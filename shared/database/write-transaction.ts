@@ -124,7 +124,7 @@ export async function runWrite<T, DB extends SharedTables = SharedTables>(
     return await deps.db.connection().execute(async (conn) => {
       const tx = conn as unknown as Transaction<DB>; // one connection, inside the transaction this function manages
       try {
-        const { committed, ...out } = await write(tx, deps.clock.now(), fn, opts, true);
+        const { committed, ...out } = await write(tx, fn, { ...opts, now: deps.clock.now(), own: true });
         if (!committed) await sql`COMMIT`.execute(tx);
         return out;
       } catch (e) {
@@ -147,7 +147,7 @@ export async function writeInTransaction<T, DB extends SharedTables = SharedTabl
   fn: (ctx: WriteContext<DB>) => Promise<T>,
   opts: { idempotency?: IdempotencyOptions } = {},
 ): Promise<WriteResult<T>> {
-  const { committed: _, ...out } = await write(tx, now, fn, opts, false);
+  const { committed: _, ...out } = await write(tx, fn, { ...opts, now, own: false });
   return out;
 }
 
@@ -174,16 +174,15 @@ async function runWith<R>(
 }
 
 /**
- * `own`: this write opens the transaction (`runWrite`), and commits it with its revision statement when it can
- * (`committed`); the caller commits otherwise.
+ * The body of both: `now` is the write's instant; `own`: this write opens the transaction (`runWrite`), and
+ * commits it with its revision statement when it can (`committed`); the caller commits otherwise.
  */
 async function write<T, DB extends SharedTables>(
   tx: Transaction<DB>,
-  now: Date,
   fn: (ctx: WriteContext<DB>) => Promise<T>,
-  opts: { idempotency?: IdempotencyOptions },
-  own: boolean,
+  opts: { idempotency?: IdempotencyOptions; now: Date; own: boolean },
 ): Promise<WriteResult<T> & { committed: boolean }> {
+  const { now, own } = opts;
   // Only the mechanism tables are named here: every layer's DB holds them (TypeScript cannot tell of a
   // generic DB).
   const mech = tx as unknown as Transaction<SharedTables>;
@@ -261,12 +260,15 @@ async function write<T, DB extends SharedTables>(
       }));
       ctes.push(sql`, o AS (INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
         SELECT e.id, r.revision, e.type, e.aggregate_type, e.aggregate_id, e.payload, ${now} FROM r,
-          ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
+          ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
             WITH ORDINALITY AS e(id, type, aggregate_type, aggregate_id, payload, n)
         ORDER BY e.n)`);
     }
     if (idem) {
-      ctes.push(sql`, i AS (UPDATE idempotency_keys SET response = jsonb_build_object('result', ${JSON.stringify(result ?? null)}::jsonb, 'revision', ${rev})
+      const response = JSON.stringify(result ?? null);
+      ctes.push(sql`, i AS (UPDATE idempotency_keys
+        SET response = jsonb_build_object('result', ${response}::jsonb, 'revision', ${rev})
         WHERE scope = ${idem.scope} AND key = ${idem.key})`);
     }
     const notify =

@@ -143,13 +143,16 @@ describe('B3: who may do what', () => {
       'reserve at store A': (c, n) =>
         gql(
           c,
-          'mutation($k: String!) { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: 1, locationId: "ams-01" }] }, idempotencyKey: $k) { id } }',
+          'mutation($k: String!) { ' +
+            'reserveStock(input: { lines: [{ sku: "COAT-M", quantity: 1, locationId: "ams-01" }] }, ' +
+            'idempotencyKey: $k) { id } }',
           { k: `reserve-${n}` },
         ),
       'till sale': (c, n) =>
         gql(
           c,
-          'mutation($k: String!) { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, idempotencyKey: $k) { id } }',
+          'mutation($k: String!) { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, ' +
+            'idempotencyKey: $k) { id } }',
           { k: `sale-${n}` },
         ),
       'export A': (c) => gql(c, 'mutation($a: ID!) { exportCustomerData(customerId: $a) }', { a }),
@@ -172,7 +175,8 @@ describe('B3: who may do what', () => {
     const none = row(Array(9).fill('UNAUTHENTICATED'));
     // Redeeming 10 of A's 0 points is allowed but refused by the ledger: CONFLICT means the caller got past access.
     expect(actual).toEqual({
-      //                              offer  for A        read A       read B       reserve A    till sale    export A     redeem A     token A
+      // Columns: offer, offer priced for A, read A, read B, reserve at store A, till sale, export A,
+      // redeem A's points, token for A.
       anonymous: none,
       'admin key': none,
       web: row([
@@ -340,7 +344,10 @@ describe('B3: who may do what', () => {
           )
         ).orderId,
     };
-    /** Returns A's new order's coat: a store terminal gives no location (its own store), everyone else the warehouse. */
+    /**
+     * Returns A's new order's coat: a store terminal gives no location (its own store), everyone else the
+     * warehouse.
+     */
     const returnOf =
       (kind: keyof typeof ordersOfA) =>
       async (who: string, c: Caller): Promise<string> => {
@@ -351,7 +358,8 @@ describe('B3: who may do what', () => {
         const outcome = result(
           await gql(
             c,
-            'mutation($in: ReturnInput!, $k: String!) { returnItems(input: $in, idempotencyKey: $k) { id refund { amount } } }',
+            'mutation($in: ReturnInput!, $k: String!) { ' +
+              'returnItems(input: $in, idempotencyKey: $k) { id refund { amount } } }',
             {
               in: {
                 orderId,
@@ -410,7 +418,10 @@ describe('B3: who may do what', () => {
         return outcome;
       };
 
-    /** Who makes each kind of reservation, and where: the web at the warehouse, each store at its own, store A for A. */
+    /**
+     * Who makes each kind of reservation, and where: the web at the warehouse, each store at its own, store A
+     * for A.
+     */
     const makers: Record<string, { by: string; token?: () => Promise<string>; at: string; forA?: boolean }> =
       {
         'web’s': { by: 'web', at: 'wh-1' },
@@ -501,7 +512,8 @@ describe('B3: who may do what', () => {
                     (v.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code ??
                       (v.errors ? 'ERROR' : 'OK'),
                   ),
-                // A refused act: its error's code. A refused connection (no valid key or token): closed with 4401 before any act.
+                // A refused act: its error's code. A refused connection (no valid key or token): closed with
+                // 4401 before any act.
                 error: (e) =>
                   resolve(
                     Array.isArray(e)
@@ -516,7 +528,11 @@ describe('B3: who may do what', () => {
           });
           if (nudge) {
             await new Promise((r) => setTimeout(r, 300));
-            await adjustPoints(ctx.deps, a, 1, 'matrix nudge', `nudge-${++n}`);
+            await adjustPoints(
+              ctx.deps,
+              { customerId: a, points: 1, reason: 'matrix nudge' },
+              `nudge-${++n}`,
+            );
           }
           return await Promise.race([
             answer,
@@ -527,82 +543,88 @@ describe('B3: who may do what', () => {
         }
       };
 
-    it('gives every caller exactly the intended rights over A’s orders, reservations and live feeds, and writes nothing it refuses', async () => {
-      const acts: Record<string, (who: string, c: Caller) => Promise<string>> = {
-        'return A’s online order': returnOf('online'),
-        'return A’s store-B sale': returnOf('at store B'),
-        ...Object.fromEntries(Object.keys(makers).map((k) => [`release ${k}`, onReservation('release', k)])),
-        ...Object.fromEntries(
-          Object.keys(makers).map((k) => [`order from ${k}`, onReservation('order from', k)]),
-        ),
-        'offerChanged for A': feed(
-          'subscription($a: ID!) { offerChanged(sku: "COAT-M", customerId: $a) { revision } }',
-          false,
-        ),
-        'loyaltyChanged for A': feed(
-          'subscription($a: ID!) { loyaltyChanged(customerId: $a) { points } }',
-          true,
-        ),
-      };
-      const actual: Record<string, Record<string, string>> = {};
-      for (const [who, caller] of Object.entries(callers)) {
-        actual[who] = {};
-        for (const [what, act] of Object.entries(acts)) actual[who]![what] = await act(who, caller);
-      }
-      const row = (cells: string[]) => Object.fromEntries(Object.keys(acts).map((k, i) => [k, cells[i]!]));
-      const U = 'UNAUTHENTICATED';
-      const F = 'FORBIDDEN';
-      const OK = 'OK';
-      expect(actual).toEqual({
-        //                      return: online  at B   release: web  store A store B A's   order from: web store A store B A's  feeds: offer loyalty
-        anonymous: row([U, U, U, U, U, U, U, U, U, U, U, U]),
-        'admin key': row([U, U, U, U, U, U, U, U, U, U, U, U]),
-        web: row([F, F, OK, F, F, F, OK, F, F, F, F, F]),
-        'web, customer A': row([OK, OK, OK, F, F, OK, OK, F, F, OK, OK, OK]),
-        'app, customer B': row([F, F, F, F, F, F, F, F, F, F, F, F]),
-        'app, A’s web token': row([U, U, U, U, U, U, U, U, U, U, U, U]),
-        'store A terminal': row([OK, OK, F, OK, F, OK, F, OK, F, OK, OK, OK]),
-        'store B terminal': row([OK, OK, F, F, OK, F, F, F, OK, F, OK, OK]),
-        'call-center agent': row([OK, OK, F, F, F, OK, F, F, F, OK, OK, OK]),
-      });
-      expect(violations).toEqual([]);
+    it(
+      'gives every caller exactly the intended rights over A’s orders, reservations and live feeds, and ' +
+        'writes nothing it refuses',
+      async () => {
+        const acts: Record<string, (who: string, c: Caller) => Promise<string>> = {
+          'return A’s online order': returnOf('online'),
+          'return A’s store-B sale': returnOf('at store B'),
+          ...Object.fromEntries(
+            Object.keys(makers).map((k) => [`release ${k}`, onReservation('release', k)]),
+          ),
+          ...Object.fromEntries(
+            Object.keys(makers).map((k) => [`order from ${k}`, onReservation('order from', k)]),
+          ),
+          'offerChanged for A': feed(
+            'subscription($a: ID!) { offerChanged(sku: "COAT-M", customerId: $a) { revision } }',
+            false,
+          ),
+          'loyaltyChanged for A': feed(
+            'subscription($a: ID!) { loyaltyChanged(customerId: $a) { points } }',
+            true,
+          ),
+        };
+        const actual: Record<string, Record<string, string>> = {};
+        for (const [who, caller] of Object.entries(callers)) {
+          actual[who] = {};
+          for (const [what, act] of Object.entries(acts)) actual[who]![what] = await act(who, caller);
+        }
+        const row = (cells: string[]) => Object.fromEntries(Object.keys(acts).map((k, i) => [k, cells[i]!]));
+        const U = 'UNAUTHENTICATED';
+        const F = 'FORBIDDEN';
+        const OK = 'OK';
+        expect(actual).toEqual({
+          // Columns: return A's online order, A's store-B sale; release, then order from, each of: the web's,
+          // store A's, store B's and A's reservation; the offer and loyalty feeds for A.
+          anonymous: row([U, U, U, U, U, U, U, U, U, U, U, U]),
+          'admin key': row([U, U, U, U, U, U, U, U, U, U, U, U]),
+          web: row([F, F, OK, F, F, F, OK, F, F, F, F, F]),
+          'web, customer A': row([OK, OK, OK, F, F, OK, OK, F, F, OK, OK, OK]),
+          'app, customer B': row([F, F, F, F, F, F, F, F, F, F, F, F]),
+          'app, A’s web token': row([U, U, U, U, U, U, U, U, U, U, U, U]),
+          'store A terminal': row([OK, OK, F, OK, F, OK, F, OK, F, OK, OK, OK]),
+          'store B terminal': row([OK, OK, F, F, OK, F, F, F, OK, F, OK, OK]),
+          'call-center agent': row([OK, OK, F, F, F, OK, F, F, F, OK, OK, OK]),
+        });
+        expect(violations).toEqual([]);
 
-      // Every staff return of A's order is on record against her; hers through the web are not.
-      const returnAudits = await ctx.deps.db
-        .selectFrom('auditLog')
-        .select(['actor', 'subject'])
-        .where('action', '=', 'order.return')
-        .execute();
-      expect(returnAudits).toHaveLength(accepted.filter((x) => x.staff).length);
-      expect(new Set(returnAudits.map((r) => r.subject))).toEqual(new Set([`customer:${a}`]));
+        // Every staff return of A's order is on record against her; hers through the web are not.
+        const returnAudits = await ctx.deps.db
+          .selectFrom('auditLog')
+          .select(['actor', 'subject'])
+          .where('action', '=', 'order.return')
+          .execute();
+        expect(returnAudits).toHaveLength(accepted.filter((x) => x.staff).length);
+        expect(new Set(returnAudits.map((r) => r.subject))).toEqual(new Set([`customer:${a}`]));
 
-      // Once the worker has applied every sale and return: points were reversed for exactly the accepted returns, and
-      // every refused return's order still has all its points.
-      const applied = async () => {
-        const pending = await sql<{
-          n: number;
-        }>`SELECT count(*)::int AS n FROM outbox o WHERE o.type IN ('sale.committed', 'return.recorded')
-          AND NOT EXISTS (SELECT 1 FROM applied_events e WHERE e.consumer = ${LOYALTY_CONSUMER} AND e.event_id = o.id)`.execute(
-          ctx.deps.db,
-        );
-        return pending.rows[0]!.n === 0;
-      };
-      await until(applied, 15_000, 'the loyalty consumer to apply every sale and return');
-      const ledger = await ctx.deps.db
-        .selectFrom('loyaltyLedger')
-        .select(['kind', 'points', 'reference'])
-        .where('customerId', '=', a)
-        .execute();
-      expect(
-        ledger
-          .filter((l) => l.kind === 'REVERSE')
-          .map((l) => l.reference)
-          .sort(),
-      ).toEqual(accepted.map((x) => x.returnId).sort());
-      for (const orderId of refusedOrders)
+        // Once the worker has applied every sale and return: points were reversed for exactly the accepted
+        // returns, and every refused return's order still has all its points.
+        const applied = async () => {
+          const pending = await sql<{
+            n: number;
+          }>`SELECT count(*)::int AS n FROM outbox o WHERE o.type IN ('sale.committed', 'return.recorded')
+          AND NOT EXISTS (SELECT 1 FROM applied_events e
+            WHERE e.consumer = ${LOYALTY_CONSUMER} AND e.event_id = o.id)`.execute(ctx.deps.db);
+          return pending.rows[0]!.n === 0;
+        };
+        await until(applied, 15_000, 'the loyalty consumer to apply every sale and return');
+        const ledger = await ctx.deps.db
+          .selectFrom('loyaltyLedger')
+          .select(['kind', 'points', 'reference'])
+          .where('customerId', '=', a)
+          .execute();
         expect(
-          ledger.filter((l) => l.kind === 'EARN' && l.reference === orderId && l.points > 0),
-        ).toHaveLength(1);
-    });
+          ledger
+            .filter((l) => l.kind === 'REVERSE')
+            .map((l) => l.reference)
+            .sort(),
+        ).toEqual(accepted.map((x) => x.returnId).sort());
+        for (const orderId of refusedOrders)
+          expect(
+            ledger.filter((l) => l.kind === 'EARN' && l.reference === orderId && l.points > 0),
+          ).toHaveLength(1);
+      },
+    );
   });
 });

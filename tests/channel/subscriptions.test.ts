@@ -88,7 +88,8 @@ describe('subscriptions (graphql-ws)', () => {
         revision: string;
       };
     }>(
-      'subscription { offerChanged(sku: "COAT-M") { price { final { amount } } availability { online { available } } revision } }',
+      'subscription { offerChanged(sku: "COAT-M") { ' +
+        'price { final { amount } } availability { online { available } } revision } }',
       {},
       3,
     );
@@ -110,40 +111,48 @@ describe('subscriptions (graphql-ws)', () => {
     expect(Number(sub.values[2]!.offerChanged.revision)).toBeGreaterThanOrEqual(s.revision);
   });
 
-  it('pushes a member\u2019s loyalty status when her points change, and refuses connections without a key', async () => {
-    const { customer } = await enrollCustomer(
-      ctx.deps,
-      { displayName: 'Kim' },
-      { channel: 'STORE', idempotencyKey: 'kim' },
-    );
-    const sub = next<{ loyaltyChanged: { points: number; tier: string } }>(
-      'subscription($c: ID!) { loyaltyChanged(customerId: $c) { points tier } }',
-      { c: customer.id },
-      1,
-    );
-    await new Promise((r) => setTimeout(r, 300));
-    await adjustPoints(ctx.deps, customer.id, 250, 'welcome', 'kim-welcome');
-    await Promise.race([
-      sub.done,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('no push')), 5000)),
-    ]);
-    sub.stop();
-    expect(sub.values[0]).toEqual({ loyaltyChanged: { points: 250, tier: 'BRONZE' } });
-
-    const anonymous = createClient({
-      url: `ws://127.0.0.1:${node.port}/graphql`,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
-    const refused = await new Promise<unknown>((resolve) => {
-      anonymous.subscribe(
-        { query: 'subscription { offerChanged(sku: "COAT-M") { sku } }' },
-        { next: () => resolve('accepted'), error: (e) => resolve(e), complete: () => resolve('completed') },
+  it(
+    'pushes a member\u2019s loyalty status when her points change, and refuses connections without a ' +
+      'key',
+    async () => {
+      const { customer } = await enrollCustomer(
+        ctx.deps,
+        { displayName: 'Kim' },
+        { channel: 'STORE', idempotencyKey: 'kim' },
       );
-    });
-    expect(refused).not.toBe('accepted');
-    await anonymous.dispose();
-  });
+      const sub = next<{ loyaltyChanged: { points: number; tier: string } }>(
+        'subscription($c: ID!) { loyaltyChanged(customerId: $c) { points tier } }',
+        { c: customer.id },
+        1,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await adjustPoints(
+        ctx.deps,
+        { customerId: customer.id, points: 250, reason: 'welcome' },
+        'kim-welcome',
+      );
+      await Promise.race([
+        sub.done,
+        new Promise((_, rej) => setTimeout(() => rej(new Error('no push')), 5000)),
+      ]);
+      sub.stop();
+      expect(sub.values[0]).toEqual({ loyaltyChanged: { points: 250, tier: 'BRONZE' } });
+
+      const anonymous = createClient({
+        url: `ws://127.0.0.1:${node.port}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+      });
+      const refused = await new Promise<unknown>((resolve) => {
+        anonymous.subscribe(
+          { query: 'subscription { offerChanged(sku: "COAT-M") { sku } }' },
+          { next: () => resolve('accepted'), error: (e) => resolve(e), complete: () => resolve('completed') },
+        );
+      });
+      expect(refused).not.toBe('accepted');
+      await anonymous.dispose();
+    },
+  );
 
   it('pushes one change to subscribers on two API node processes, with the same revision and fingerprint', async () => {
     const child = spawn(process.execPath, ['bin/omnihub.js', 'api'], {

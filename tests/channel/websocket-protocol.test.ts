@@ -101,7 +101,7 @@ describe('the WebSocket transport', () => {
     clock.advance(16 * 60_000); // past the token's 15 minutes
     await until(async () => loyalty.errors !== undefined, 5_000, 'the subscription to end');
     expect(loyalty.errors?.map((e) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
-    await adjustPoints(ctx.deps, customer.id, 50, 'welcome', 'sanne-welcome');
+    await adjustPoints(ctx.deps, { customerId: customer.id, points: 50, reason: 'welcome' }, 'sanne-welcome');
     await new Promise((r) => setTimeout(r, 500));
     expect(loyalty.values).toEqual([]);
   });

@@ -5,14 +5,16 @@ import { createTestContext, type TestContext } from '../support/test-context.js'
 
 const ADMIN_KEY = 'test-admin-key-abort-0123456789abcdef';
 
-/** Sends a request head announcing `contentLength` bytes, then `body`, and closes the socket after `closeAfterMs`. */
+/**
+ * Sends a request head announcing `contentLength` bytes, then `body`, and closes the socket after
+ * `closeAfterMs` milliseconds.
+ */
 function abortedUpload(
   port: number,
   path: string,
-  contentLength: number,
-  body: string,
-  closeAfterMs: number,
+  upload: { contentLength: number; body: string; closeAfterMs: number },
 ): Promise<void> {
+  const { contentLength, body, closeAfterMs } = upload;
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => {
       socket.write(
@@ -81,7 +83,11 @@ describe('an import upload the client cuts off', () => {
   });
 
   it('fails the import with a reason, logs it, and the hub keeps serving', async () => {
-    await abortedUpload(port, '/admin/v1/imports?kind=stock', 1000, 'sku,locationId,onHand\r\n', 500);
+    await abortedUpload(port, '/admin/v1/imports?kind=stock', {
+      contentLength: 1000,
+      body: 'sku,locationId,onHand\r\n',
+      closeAfterMs: 500,
+    });
     const get = (path: string) =>
       fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     let imports: Array<{ id: string; status: string }> = [];

@@ -276,32 +276,50 @@ describe('pricing services against PostgreSQL', () => {
       ],
     );
 
-    expect(await getBasePrice(ctx.deps.db, 'JAS-1', at('2026-11-30T22:59:59.999Z'))).toEqual({
+    expect(await getBasePrice(ctx.deps.db, 'JAS-1', { at: at('2026-11-30T22:59:59.999Z') })).toEqual({
       amount: 13995,
       currency: 'EUR',
       priceListId: 'base',
       minQuantity: 1,
       validTo: '2026-11-30T23:00:00.000Z',
     });
-    expect(await getBasePrice(ctx.deps.db, 'JAS-1', at('2026-11-30T23:00:00Z'))).toMatchObject({
+    expect(await getBasePrice(ctx.deps.db, 'JAS-1', { at: at('2026-11-30T23:00:00Z') })).toMatchObject({
       amount: 9995,
       priceListId: 'sale',
       validTo: '2026-12-14T23:00:00.000Z',
     });
-    expect(await getBasePrice(ctx.deps.db, 'JAS-1', at('2026-12-14T23:00:00Z'))).toMatchObject({
+    expect(await getBasePrice(ctx.deps.db, 'JAS-1', { at: at('2026-12-14T23:00:00Z') })).toMatchObject({
       amount: 13995,
       validTo: null,
     });
-    expect(await getBasePrice(ctx.deps.db, 'SOK-1', at('2026-12-25T00:00:00Z'), 6, 'EUR')).toMatchObject({
+    expect(
+      await getBasePrice(ctx.deps.db, 'SOK-1', {
+        at: at('2026-12-25T00:00:00Z'),
+        quantity: 6,
+        currency: 'EUR',
+      }),
+    ).toMatchObject({
       amount: 799,
       minQuantity: 5,
     });
-    expect(await getBasePrice(ctx.deps.db, 'SOK-1', at('2026-12-25T00:00:00Z'), 1, 'GBP')).toMatchObject({
+    expect(
+      await getBasePrice(ctx.deps.db, 'SOK-1', {
+        at: at('2026-12-25T00:00:00Z'),
+        quantity: 1,
+        currency: 'GBP',
+      }),
+    ).toMatchObject({
       amount: 850,
       currency: 'GBP',
     });
-    expect(await getBasePrice(ctx.deps.db, 'SOK-1', at('2026-12-28T00:00:00Z'), 1, 'GBP')).toBeNull();
-    expect(await getBasePrice(ctx.deps.db, 'JAS-2', at('2026-12-25T00:00:00Z'))).toBeNull();
+    expect(
+      await getBasePrice(ctx.deps.db, 'SOK-1', {
+        at: at('2026-12-28T00:00:00Z'),
+        quantity: 1,
+        currency: 'GBP',
+      }),
+    ).toBeNull();
+    expect(await getBasePrice(ctx.deps.db, 'JAS-2', { at: at('2026-12-25T00:00:00Z') })).toBeNull();
     expect(await skusSwitchingAt(ctx.deps.db, at('2026-11-30T23:00:00Z'))).toEqual(['JAS-1']);
     expect(await skusSwitchingAt(ctx.deps.db, at('2026-12-24T00:00:00Z'))).toEqual(['SOK-1']);
   });
@@ -339,7 +357,7 @@ describe('pricing services against PostgreSQL', () => {
       }),
     );
     expect(moved.changed).toBe(true);
-    expect(await getBasePrice(ctx.deps.db, 'JAS-1', at('2026-11-26T00:00:00Z'))).toMatchObject({
+    expect(await getBasePrice(ctx.deps.db, 'JAS-1', { at: at('2026-11-26T00:00:00Z') })).toMatchObject({
       amount: 9995,
       validTo: '2026-12-15T00:00:00.000Z',
     });

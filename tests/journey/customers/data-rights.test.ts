@@ -31,9 +31,8 @@ const PERSONAL = [
 async function everyRowAsText(ctx: BackofficeTestContext): Promise<string> {
   const tables = await sql<{
     tname: string;
-  }>`SELECT table_name AS tname FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(
-    ctx.deps.db,
-  );
+  }>`SELECT table_name AS tname FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(ctx.deps.db);
   let text = '';
   for (const { tname } of tables.rows) {
     const rows = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.raw(`"${tname}"`)} t`.execute(
@@ -96,7 +95,7 @@ describe('customer data rights', () => {
       { channel: 'WEB', idempotencyKey: 'enrol-carla' },
     );
     customerId = customer.id;
-    await setConsent(ctx.deps, customerId, 'EMAIL_MARKETING', false, 'APP');
+    await setConsent(ctx.deps, customerId, { purpose: 'EMAIL_MARKETING', granted: false, channel: 'APP' });
     // A purchase and its points, as the backoffice and loyalty ledger record them (amounts must survive erasure).
     orderId = randomUUID();
     await runWrite(ctx.deps, async (w) => {
@@ -251,57 +250,62 @@ describe('customer data rights', () => {
     expect(audit).toEqual([{ action: 'customer.exported', subject: `customer:${customerId}` }]);
   });
 
-  it('erases: no personal data left in PostgreSQL or Redis; orders and ledgers keep their totals under a pseudonym', async () => {
-    const beforeText = await everyRowAsText(ctx);
-    for (const p of PERSONAL) expect(beforeText).toContain(p);
+  it(
+    'erases: no personal data left in PostgreSQL or Redis; orders and ledgers keep their totals under a ' +
+      'pseudonym',
+    async () => {
+      const beforeText = await everyRowAsText(ctx);
+      for (const p of PERSONAL) expect(beforeText).toContain(p);
 
-    const receipt = await eraseCustomer(ctx.deps, customerId, 'admin');
-    expect(receipt.removed).toEqual({ profiles: 1, identifiers: 4, attributes: 2, consents: 2 });
-    expect(receipt.pseudonymised).toMatchObject({ orders: 1, reservations: 1, ledgerEntries: 1 });
-    expect(receipt.pseudonymised.events).toBeGreaterThanOrEqual(2);
+      const receipt = await eraseCustomer(ctx.deps, customerId, 'admin');
+      expect(receipt.removed).toEqual({ profiles: 1, identifiers: 4, attributes: 2, consents: 2 });
+      expect(receipt.pseudonymised).toMatchObject({ orders: 1, reservations: 1, ledgerEntries: 1 });
+      expect(receipt.pseudonymised.events).toBeGreaterThanOrEqual(2);
 
-    const afterText = await everyRowAsText(ctx);
-    for (const p of PERSONAL) expect(afterText).not.toContain(p);
-    expect(afterText).not.toContain(customerId);
-    const redisText = await everyRedisValue(ctx);
-    expect(redisText).toContain(receipt.erasureId); // the relayed sale event is still queued, under the pseudonym
-    for (const p of PERSONAL) expect(redisText).not.toContain(p);
-    expect(redisText).not.toContain(customerId);
+      const afterText = await everyRowAsText(ctx);
+      for (const p of PERSONAL) expect(afterText).not.toContain(p);
+      expect(afterText).not.toContain(customerId);
+      const redisText = await everyRedisValue(ctx);
+      // The relayed sale event is still queued, under the pseudonym.
+      expect(redisText).toContain(receipt.erasureId);
+      for (const p of PERSONAL) expect(redisText).not.toContain(p);
+      expect(redisText).not.toContain(customerId);
 
-    const order = await ctx.deps.db
-      .selectFrom('orders')
-      .select(['totalAmount', 'customerRef'])
-      .where('id', '=', orderId)
-      .executeTakeFirstOrThrow();
-    expect(order).toEqual({ totalAmount: 19995, customerRef: receipt.erasureId });
-    const account = await ctx.deps.db
-      .selectFrom('loyaltyAccounts')
-      .select(['balance'])
-      .where('customerId', '=', receipt.erasureId)
-      .executeTakeFirstOrThrow();
-    const ledgerSum = await ctx.deps.db
-      .selectFrom('loyaltyLedger')
-      .select((eb) => eb.fn.sum<number>('points').as('s'))
-      .where('customerId', '=', receipt.erasureId)
-      .executeTakeFirstOrThrow();
-    expect(Number(ledgerSum.s)).toBe(account.balance);
+      const order = await ctx.deps.db
+        .selectFrom('orders')
+        .select(['totalAmount', 'customerRef'])
+        .where('id', '=', orderId)
+        .executeTakeFirstOrThrow();
+      expect(order).toEqual({ totalAmount: 19995, customerRef: receipt.erasureId });
+      const account = await ctx.deps.db
+        .selectFrom('loyaltyAccounts')
+        .select(['balance'])
+        .where('customerId', '=', receipt.erasureId)
+        .executeTakeFirstOrThrow();
+      const ledgerSum = await ctx.deps.db
+        .selectFrom('loyaltyLedger')
+        .select((eb) => eb.fn.sum<number>('points').as('s'))
+        .where('customerId', '=', receipt.erasureId)
+        .executeTakeFirstOrThrow();
+      expect(Number(ledgerSum.s)).toBe(account.balance);
 
-    expect(await getCustomer(ctx.deps.db, customerId)).toBeNull();
-    expect(await findCustomerByIdentifier(ctx.deps.db, 'EMAIL', PERSONAL[1]!)).toBeNull();
-    const erasedAudit = await ctx.deps.db
-      .selectFrom('auditLog')
-      .select(['action', 'subject', 'details'])
-      .where('action', '=', 'customer.erased')
-      .executeTakeFirstOrThrow();
-    expect(erasedAudit.subject).toBe(`erasure:${receipt.erasureId}`);
-    // The person can enrol again later as a new, unrelated profile.
-    const again = await enrollCustomer(
-      ctx.deps,
-      { email: PERSONAL[1] },
-      { channel: 'WEB', idempotencyKey: 'enrol-carla-2' },
-    );
-    expect(again.customer.id).not.toBe(customerId);
-  });
+      expect(await getCustomer(ctx.deps.db, customerId)).toBeNull();
+      expect(await findCustomerByIdentifier(ctx.deps.db, 'EMAIL', PERSONAL[1]!)).toBeNull();
+      const erasedAudit = await ctx.deps.db
+        .selectFrom('auditLog')
+        .select(['action', 'subject', 'details'])
+        .where('action', '=', 'customer.erased')
+        .executeTakeFirstOrThrow();
+      expect(erasedAudit.subject).toBe(`erasure:${receipt.erasureId}`);
+      // The person can enrol again later as a new, unrelated profile.
+      const again = await enrollCustomer(
+        ctx.deps,
+        { email: PERSONAL[1] },
+        { channel: 'WEB', idempotencyKey: 'enrol-carla-2' },
+      );
+      expect(again.customer.id).not.toBe(customerId);
+    },
+  );
 
   it('erasing an unknown or already erased customer is NOT_FOUND and changes nothing', async () => {
     await expect(eraseCustomer(ctx.deps, customerId, 'admin')).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -105,9 +105,8 @@ describe('writes racing an erasure', () => {
     expect(order.customerRef).toBe(receipt.erasureId);
     const payload = await sql<{
       customerRef: string | null;
-    }>`SELECT payload->>'customerRef' AS "customerRef" FROM outbox WHERE type = 'sale.committed' AND aggregate_id = ${r.value.orderId}`.execute(
-      ctx.deps.db,
-    );
+    }>`SELECT payload->>'customerRef' AS "customerRef" FROM outbox
+      WHERE type = 'sale.committed' AND aggregate_id = ${r.value.orderId}`.execute(ctx.deps.db);
     expect(payload.rows).toEqual([{ customerRef: receipt.erasureId }]);
   };
 
@@ -151,48 +150,60 @@ describe('writes racing an erasure', () => {
     },
   );
 
-  it('a redemption racing her erasure commits before it (pseudonymised) or answers NOT_FOUND, never a data-rule CONFLICT', async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      const c = await enrol('points');
-      await adjustPoints(ctx.deps, c, 500, 'welcome', randomUUID());
-      const [erased, redeemed] = await Promise.allSettled([
-        eraseCustomer(ctx.deps, c, 'agent-1'),
-        delay(round % 4).then(() => redeemPoints(ctx.deps, c, 100, randomUUID())),
-      ]);
-      expect([codeOf(erased), codeOf(redeemed)]).toEqual(['OK', expect.stringMatching(/^(OK|NOT_FOUND)$/)]);
-      const receipt = (erased as PromiseFulfilledResult<ErasureReceipt>).value;
-      const account = await ctx.deps.db
-        .selectFrom('loyaltyAccounts')
-        .select('balance')
-        .where('customerId', '=', receipt.erasureId)
-        .executeTakeFirstOrThrow();
-      expect(account.balance).toBe(redeemed.status === 'fulfilled' ? 400 : 500);
-      await assertNothingUnder(c);
-    }
-  });
+  it(
+    'a redemption racing her erasure commits before it (pseudonymised) or answers NOT_FOUND, never a ' +
+      'data-rule CONFLICT',
+    async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const c = await enrol('points');
+        await adjustPoints(ctx.deps, { customerId: c, points: 500, reason: 'welcome' }, randomUUID());
+        const [erased, redeemed] = await Promise.allSettled([
+          eraseCustomer(ctx.deps, c, 'agent-1'),
+          delay(round % 4).then(() => redeemPoints(ctx.deps, c, 100, randomUUID())),
+        ]);
+        expect([codeOf(erased), codeOf(redeemed)]).toEqual(['OK', expect.stringMatching(/^(OK|NOT_FOUND)$/)]);
+        const receipt = (erased as PromiseFulfilledResult<ErasureReceipt>).value;
+        const account = await ctx.deps.db
+          .selectFrom('loyaltyAccounts')
+          .select('balance')
+          .where('customerId', '=', receipt.erasureId)
+          .executeTakeFirstOrThrow();
+        expect(account.balance).toBe(redeemed.status === 'fulfilled' ? 400 : 500);
+        await assertNothingUnder(c);
+      }
+    },
+  );
 
-  it('two erasures racing a consent change, a new identifier, a sale, an order and a redemption: one receipt, no deadlock', async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      const c = await enrol('mixed');
-      await adjustPoints(ctx.deps, c, 500, 'welcome', randomUUID());
-      const results = await Promise.allSettled<unknown>([
-        eraseCustomer(ctx.deps, c, 'agent-1'),
-        eraseCustomer(ctx.deps, c, 'agent-2'),
-        setConsent(ctx.deps, c, 'EMAIL_MARKETING', true, 'APP'),
-        linkIdentifier(ctx.deps, c, 'PHONE', `+316${String(10_000_000 + round)}`, 'STORE'),
-        sales[0][1](c),
-        sales[1][1](c),
-        redeemPoints(ctx.deps, c, 100, randomUUID()),
-      ]);
-      const codes = results.map(codeOf);
-      expect(codes.slice(0, 2).sort()).toEqual(['NOT_FOUND', 'OK']);
-      for (const code of codes.slice(2)) expect(code).toMatch(/^(OK|NOT_FOUND)$/);
-      const receipt = results
-        .slice(0, 2)
-        .find((r): r is PromiseFulfilledResult<ErasureReceipt> => r.status === 'fulfilled')!.value;
-      await assertOrderOutcome(results[4] as PromiseSettledResult<{ orderId: string }>, receipt);
-      await assertOrderOutcome(results[5] as PromiseSettledResult<{ orderId: string }>, receipt);
-      await assertNothingUnder(c);
-    }
-  });
+  it(
+    'two erasures racing a consent change, a new identifier, a sale, an order and a redemption: one ' +
+      'receipt, no deadlock',
+    async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const c = await enrol('mixed');
+        await adjustPoints(ctx.deps, { customerId: c, points: 500, reason: 'welcome' }, randomUUID());
+        const results = await Promise.allSettled<unknown>([
+          eraseCustomer(ctx.deps, c, 'agent-1'),
+          eraseCustomer(ctx.deps, c, 'agent-2'),
+          setConsent(ctx.deps, c, { purpose: 'EMAIL_MARKETING', granted: true, channel: 'APP' }),
+          linkIdentifier(ctx.deps, c, {
+            kind: 'PHONE',
+            value: `+316${String(10_000_000 + round)}`,
+            channel: 'STORE',
+          }),
+          sales[0][1](c),
+          sales[1][1](c),
+          redeemPoints(ctx.deps, c, 100, randomUUID()),
+        ]);
+        const codes = results.map(codeOf);
+        expect(codes.slice(0, 2).sort()).toEqual(['NOT_FOUND', 'OK']);
+        for (const code of codes.slice(2)) expect(code).toMatch(/^(OK|NOT_FOUND)$/);
+        const receipt = results
+          .slice(0, 2)
+          .find((r): r is PromiseFulfilledResult<ErasureReceipt> => r.status === 'fulfilled')!.value;
+        await assertOrderOutcome(results[4] as PromiseSettledResult<{ orderId: string }>, receipt);
+        await assertOrderOutcome(results[5] as PromiseSettledResult<{ orderId: string }>, receipt);
+        await assertNothingUnder(c);
+      }
+    },
+  );
 });

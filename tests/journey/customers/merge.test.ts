@@ -86,7 +86,7 @@ describe('merging two profiles of one person', () => {
         { channel: 'STORE', idempotencyKey: 'd2' },
       )
     ).customer;
-    await setConsent(ctx.deps, store.id, 'PERSONALISATION', false, 'STORE');
+    await setConsent(ctx.deps, store.id, { purpose: 'PERSONALISATION', granted: false, channel: 'STORE' });
     await givePoints(ctx, web.id, 100, 'order-a');
     await givePoints(ctx, store.id, 50, 'order-b');
     // A hold made for the store profile follows her to the survivor.

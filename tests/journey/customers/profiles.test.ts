@@ -122,11 +122,21 @@ describe('customer profiles', () => {
 
   it('links identifiers, corrects attributes and records consent changes with time and channel', async () => {
     const id = (await findCustomerByIdentifier(ctx.deps.db, 'EMAIL', 'bram@example.nl'))!;
-    const linked = await linkIdentifier(ctx.deps, id, 'APP_ACCOUNT', 'app-777', 'APP');
+    const linked = await linkIdentifier(ctx.deps, id, {
+      kind: 'APP_ACCOUNT',
+      value: 'app-777',
+      channel: 'APP',
+    });
     expect(linked.customer.identifiers.map((i) => i.kind)).toEqual(['APP_ACCOUNT', 'EMAIL']);
-    const again = await linkIdentifier(ctx.deps, id, 'APP_ACCOUNT', 'app-777', 'APP');
+    const again = await linkIdentifier(ctx.deps, id, {
+      kind: 'APP_ACCOUNT',
+      value: 'app-777',
+      channel: 'APP',
+    });
     expect(again.revision).toBe(linked.revision);
-    await expect(linkIdentifier(ctx.deps, id, 'EMAIL', 'anne@example.nl', 'WEB')).rejects.toMatchObject({
+    await expect(
+      linkIdentifier(ctx.deps, id, { kind: 'EMAIL', value: 'anne@example.nl', channel: 'WEB' }),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
     });
 
@@ -137,9 +147,15 @@ describe('customer profiles', () => {
       { attributes: { segments: ['students', 'newsletter'], birthday: '2001-07-01' } },
       'CALL_CENTER',
     );
-    const granted = await setConsent(ctx.deps, id, 'PERSONALISATION', true, 'APP');
+    const granted = await setConsent(ctx.deps, id, {
+      purpose: 'PERSONALISATION',
+      granted: true,
+      channel: 'APP',
+    });
     expect(granted.changed).toBe(true);
-    expect((await setConsent(ctx.deps, id, 'PERSONALISATION', true, 'WEB')).changed).toBe(false);
+    expect(
+      (await setConsent(ctx.deps, id, { purpose: 'PERSONALISATION', granted: true, channel: 'WEB' })).changed,
+    ).toBe(false);
     let facts = await getCustomerFacts(ctx.deps.db, id);
     expect(facts).toMatchObject({
       segments: ['students', 'newsletter'],
@@ -147,7 +163,7 @@ describe('customer profiles', () => {
       firstOrder: true,
       consents: { PERSONALISATION: true, EMAIL_MARKETING: false },
     });
-    await setConsent(ctx.deps, id, 'PERSONALISATION', false, 'CALL_CENTER');
+    await setConsent(ctx.deps, id, { purpose: 'PERSONALISATION', granted: false, channel: 'CALL_CENTER' });
     facts = await getCustomerFacts(ctx.deps.db, id);
     expect(facts?.consents.PERSONALISATION).toBe(false);
     const history = await ctx.deps.db
@@ -179,9 +195,15 @@ describe('customer profiles', () => {
       }),
     ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     await expect(
-      setConsent(ctx.deps, '00000000-0000-4000-8000-000000000000', 'PROFILING', true, 'WEB'),
+      setConsent(ctx.deps, '00000000-0000-4000-8000-000000000000', {
+        purpose: 'PROFILING',
+        granted: true,
+        channel: 'WEB',
+      }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(setConsent(ctx.deps, 'not-a-uuid', 'PROFILING', true, 'WEB')).rejects.toMatchObject({
+    await expect(
+      setConsent(ctx.deps, 'not-a-uuid', { purpose: 'PROFILING', granted: true, channel: 'WEB' }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });

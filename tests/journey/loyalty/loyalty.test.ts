@@ -143,7 +143,7 @@ describe('loyalty', () => {
   });
 
   it('C4: 50 concurrent redemptions of 60 points against 100 points: exactly one succeeds', async () => {
-    await adjustPoints(ctx.deps, member, 100, 'welcome bonus', 'bonus-1');
+    await adjustPoints(ctx.deps, { customerId: member, points: 100, reason: 'welcome bonus' }, 'bonus-1');
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) => redeemPoints(ctx.deps, member, 60, `redeem-${i}`)),
     );
@@ -156,7 +156,9 @@ describe('loyalty', () => {
     const winner = results.findIndex((r) => r.status === 'fulfilled');
     expect((await redeemPoints(ctx.deps, member, 60, `redeem-${winner}`)).replayed).toBe(true);
     expect((await getLoyaltyStatus(ctx.deps.db, member, clock.now())).points).toBe(40);
-    await expect(adjustPoints(ctx.deps, member, -41, 'correction', 'corr-1')).rejects.toMatchObject({
+    await expect(
+      adjustPoints(ctx.deps, { customerId: member, points: -41, reason: 'correction' }, 'corr-1'),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
     });
     await expect(redeemPoints(ctx.deps, member, 0, 'zero')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });

@@ -71,94 +71,102 @@ describe('quotes, orders and coupons', () => {
     await ctx.close();
   });
 
-  it('quotes base → promotions → coupons → member discount with reasons, VAT, points, revision and fingerprint', async () => {
-    await upsertPromotion(ctx.deps, 'coats-20', {
-      status: 'ACTIVE',
-      rule: {
-        label: 'Winter coats',
-        conditions: [{ kind: 'category', categories: ['coats'] }],
-        action: { kind: 'percentOff', percentBp: 2000 },
-      },
-    });
-    await upsertPromotion(ctx.deps, 'welcome', {
-      status: 'ACTIVE',
-      rule: { label: 'Welcome code', couponRequired: true, action: { kind: 'amountOff', amount: 500 } },
-    });
-    await createCoupons(ctx.deps, 'welcome', { codes: ['WELCOME5'] });
-    const { customer } = await enrollCustomer(
-      ctx.deps,
-      { displayName: 'Fleur', email: 'fleur@example.nl' },
-      { channel: 'WEB', idempotencyKey: 'fleur' },
-    );
-    // Earlier purchases worth € 1,600 made her Gold (manual adjustments do not count towards a tier).
-    await ctx.deps.db.transaction().execute((tx) =>
-      earnForOrder(tx, clock.now(), {
-        orderId: randomUUID(),
-        customerRef: customer.id,
-        totalAmount: 160_000,
-        currency: 'EUR',
-      }),
-    );
-    await adjustPoints(ctx.deps, customer.id, 100, 'birthday bonus', 'bonus-fleur');
-    const q = await quote(ctx.deps, {
-      lines: [{ sku: 'COAT-M', quantity: 1 }],
-      customerId: customer.id,
-      couponCodes: ['welcome5', 'NOPE'],
-    });
-    expect(q.lines[0]!.adjustments.map((a) => [a.source, a.id, a.amount])).toEqual([
-      ['PROMOTION', 'coats-20', 2599],
-      ['COUPON', 'welcome', 500],
-      ['LOYALTY', 'tier:GOLD', 990],
-    ]);
-    expect(q).toMatchObject({
-      subtotal: 12995,
-      total: 8906,
-      discountTotal: 4089,
-      appliedCoupons: ['WELCOME5'],
-      rejectedCoupons: [{ code: 'NOPE', reason: 'unknown coupon code' }],
-    });
-    expect(q.vatTotal).toBe(1546);
-    expect(q.loyalty).toEqual({ pointsEarned: 133, tierAfter: 'GOLD' });
-    const again = await quote(ctx.deps, {
-      lines: [{ sku: 'COAT-M', quantity: 1 }],
-      customerId: customer.id,
-      couponCodes: ['NOPE', 'WELCOME5'],
-    });
-    expect(again.fingerprint).toBe(q.fingerprint);
-    expect(again.revision).toBe(q.revision);
-    await expect(quote(ctx.deps, { lines: [{ sku: 'NOPE', quantity: 1 }] })).rejects.toMatchObject({
-      code: 'NOT_FOUND',
-    });
-    await expect(quote(ctx.deps, { lines: [{ sku: 'COAT-M', quantity: 0 }] })).rejects.toMatchObject({
-      code: 'BAD_USER_INPUT',
-    });
-
-    // An online order from a reservation is priced the same way and counts the coupon once it commits.
-    const r = await reserveStock(
-      ctx.deps,
-      { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }] },
-      'cart-fleur',
-    );
-    const order = await placeOrder(
-      ctx.deps,
-      {
-        reservationId: r.reservation.id,
+  it(
+    'quotes base → promotions → coupons → member discount with reasons, VAT, points, revision and ' +
+      'fingerprint',
+    async () => {
+      await upsertPromotion(ctx.deps, 'coats-20', {
+        status: 'ACTIVE',
+        rule: {
+          label: 'Winter coats',
+          conditions: [{ kind: 'category', categories: ['coats'] }],
+          action: { kind: 'percentOff', percentBp: 2000 },
+        },
+      });
+      await upsertPromotion(ctx.deps, 'welcome', {
+        status: 'ACTIVE',
+        rule: { label: 'Welcome code', couponRequired: true, action: { kind: 'amountOff', amount: 500 } },
+      });
+      await createCoupons(ctx.deps, 'welcome', { codes: ['WELCOME5'] });
+      const { customer } = await enrollCustomer(
+        ctx.deps,
+        { displayName: 'Fleur', email: 'fleur@example.nl' },
+        { channel: 'WEB', idempotencyKey: 'fleur' },
+      );
+      // Earlier purchases worth € 1,600 made her Gold (manual adjustments do not count towards a tier).
+      await ctx.deps.db.transaction().execute((tx) =>
+        earnForOrder(tx, clock.now(), {
+          orderId: randomUUID(),
+          customerRef: customer.id,
+          totalAmount: 160_000,
+          currency: 'EUR',
+        }),
+      );
+      await adjustPoints(
+        ctx.deps,
+        { customerId: customer.id, points: 100, reason: 'birthday bonus' },
+        'bonus-fleur',
+      );
+      const q = await quote(ctx.deps, {
         lines: [{ sku: 'COAT-M', quantity: 1 }],
         customerId: customer.id,
-        couponCodes: ['WELCOME5'],
-      },
-      'order-fleur',
-    );
-    const stored = await ctx.deps.db
-      .selectFrom('orders')
-      .select(['totalAmount', 'customerRef'])
-      .where('id', '=', order.orderId)
-      .executeTakeFirstOrThrow();
-    expect(stored).toEqual({ totalAmount: 8906, customerRef: customer.id });
-    expect(await ctx.deps.db.selectFrom('couponRedemptions').select(['code', 'amount']).execute()).toEqual([
-      { code: 'WELCOME5', amount: 500 },
-    ]);
-  });
+        couponCodes: ['welcome5', 'NOPE'],
+      });
+      expect(q.lines[0]!.adjustments.map((a) => [a.source, a.id, a.amount])).toEqual([
+        ['PROMOTION', 'coats-20', 2599],
+        ['COUPON', 'welcome', 500],
+        ['LOYALTY', 'tier:GOLD', 990],
+      ]);
+      expect(q).toMatchObject({
+        subtotal: 12995,
+        total: 8906,
+        discountTotal: 4089,
+        appliedCoupons: ['WELCOME5'],
+        rejectedCoupons: [{ code: 'NOPE', reason: 'unknown coupon code' }],
+      });
+      expect(q.vatTotal).toBe(1546);
+      expect(q.loyalty).toEqual({ pointsEarned: 133, tierAfter: 'GOLD' });
+      const again = await quote(ctx.deps, {
+        lines: [{ sku: 'COAT-M', quantity: 1 }],
+        customerId: customer.id,
+        couponCodes: ['NOPE', 'WELCOME5'],
+      });
+      expect(again.fingerprint).toBe(q.fingerprint);
+      expect(again.revision).toBe(q.revision);
+      await expect(quote(ctx.deps, { lines: [{ sku: 'NOPE', quantity: 1 }] })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      await expect(quote(ctx.deps, { lines: [{ sku: 'COAT-M', quantity: 0 }] })).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+      });
+
+      // An online order from a reservation is priced the same way and counts the coupon once it commits.
+      const r = await reserveStock(
+        ctx.deps,
+        { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }] },
+        'cart-fleur',
+      );
+      const order = await placeOrder(
+        ctx.deps,
+        {
+          reservationId: r.reservation.id,
+          lines: [{ sku: 'COAT-M', quantity: 1 }],
+          customerId: customer.id,
+          couponCodes: ['WELCOME5'],
+        },
+        'order-fleur',
+      );
+      const stored = await ctx.deps.db
+        .selectFrom('orders')
+        .select(['totalAmount', 'customerRef'])
+        .where('id', '=', order.orderId)
+        .executeTakeFirstOrThrow();
+      expect(stored).toEqual({ totalAmount: 8906, customerRef: customer.id });
+      expect(await ctx.deps.db.selectFrom('couponRedemptions').select(['code', 'amount']).execute()).toEqual([
+        { code: 'WELCOME5', amount: 500 },
+      ]);
+    },
+  );
 
   it('earns a member the extra points a promotion promised in her quote, once', async () => {
     await upsertPromotion(ctx.deps, 'sock-points', {
@@ -224,105 +232,114 @@ describe('quotes, orders and coupons', () => {
     });
     const line = [{ sku: 'SOCK-1', quantity: 1 }];
     expect((await quote(ctx.deps, { lines: line, customerId: customer.id })).discountTotal).toBe(0);
-    await setConsent(ctx.deps, customer.id, 'PERSONALISATION', true, 'APP');
+    await setConsent(ctx.deps, customer.id, { purpose: 'PERSONALISATION', granted: true, channel: 'APP' });
     expect((await quote(ctx.deps, { lines: line, customerId: customer.id })).discountTotal).toBe(500);
     await updateCustomerProfile(ctx.deps, customer.id, { attributes: { segments: [] } }, 'APP');
     expect((await quote(ctx.deps, { lines: line, customerId: customer.id })).discountTotal).toBe(0);
   });
 
-  it('C3: a coupon with usage limit 25 and 1,000 concurrent orders is redeemed at most 25 times; per-customer limits hold', async () => {
-    await upsertPromotion(ctx.deps, 'flash', {
-      status: 'ACTIVE',
-      rule: {
-        label: 'Flash code',
-        couponRequired: true,
-        conditions: [{ kind: 'category', categories: ['socks'] }],
-        action: { kind: 'amountOff', amount: 200 },
-      },
-    });
-    await createCoupons(ctx.deps, 'flash', { codes: ['FLASH25'], usageLimit: 25, perCustomerLimit: 2 });
-    const customers: string[] = [];
-    for (let i = 0; i < 20; i++)
-      customers.push(
-        (
-          await enrollCustomer(
+  it(
+    'C3: a coupon with usage limit 25 and 1,000 concurrent orders is redeemed at most 25 times; ' +
+      'per-customer limits hold',
+    async () => {
+      await upsertPromotion(ctx.deps, 'flash', {
+        status: 'ACTIVE',
+        rule: {
+          label: 'Flash code',
+          couponRequired: true,
+          conditions: [{ kind: 'category', categories: ['socks'] }],
+          action: { kind: 'amountOff', amount: 200 },
+        },
+      });
+      await createCoupons(ctx.deps, 'flash', { codes: ['FLASH25'], usageLimit: 25, perCustomerLimit: 2 });
+      const customers: string[] = [];
+      for (let i = 0; i < 20; i++)
+        customers.push(
+          (
+            await enrollCustomer(
+              ctx.deps,
+              { email: `c${i}@example.nl` },
+              { channel: 'STORE', idempotencyKey: `c3-${i}` },
+            )
+          ).customer.id,
+        );
+      const results = await Promise.allSettled(
+        Array.from({ length: 1000 }, (_, i) =>
+          placeStoreSale(
             ctx.deps,
-            { email: `c${i}@example.nl` },
-            { channel: 'STORE', idempotencyKey: `c3-${i}` },
-          )
-        ).customer.id,
-      );
-    const results = await Promise.allSettled(
-      Array.from({ length: 1000 }, (_, i) =>
-        placeStoreSale(
-          ctx.deps,
-          {
-            locationId: 'ams-01',
-            lines: [{ sku: SKUS[i % 10]!, quantity: 1 }],
-            customerId: customers[i % 20],
-            couponCodes: ['FLASH25'],
-          },
-          `c3-order-${i}`,
+            {
+              locationId: 'ams-01',
+              lines: [{ sku: SKUS[i % 10]!, quantity: 1 }],
+              customerId: customers[i % 20],
+              couponCodes: ['FLASH25'],
+            },
+            `c3-order-${i}`,
+          ),
         ),
-      ),
-    );
-    for (const r of results)
-      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
-    const redemptions = await ctx.deps.db
-      .selectFrom('couponRedemptions')
-      .select(['customerId'])
-      .where('code', '=', 'FLASH25')
-      .execute();
-    expect(redemptions.length).toBeLessThanOrEqual(25);
-    expect(redemptions.length).toBeGreaterThan(0);
-    const perCustomer = new Map<string, number>();
-    for (const r of redemptions) perCustomer.set(r.customerId!, (perCustomer.get(r.customerId!) ?? 0) + 1);
-    expect(Math.max(...perCustomer.values())).toBeLessThanOrEqual(2);
-    const coupon = await ctx.deps.db
-      .selectFrom('coupons')
-      .select('usedCount')
-      .where('code', '=', 'FLASH25')
-      .executeTakeFirstOrThrow();
-    expect(coupon.usedCount).toBe(redemptions.length);
-    // Every order that carries the discount has its redemption row, and vice versa.
-    const discounted = await ctx.deps.db
-      .selectFrom('orders')
-      .select('id')
-      .where('totalAmount', '=', 799)
-      .execute();
-    expect(discounted.length).toBe(redemptions.length);
-  }, 120_000);
+      );
+      for (const r of results)
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
+      const redemptions = await ctx.deps.db
+        .selectFrom('couponRedemptions')
+        .select(['customerId'])
+        .where('code', '=', 'FLASH25')
+        .execute();
+      expect(redemptions.length).toBeLessThanOrEqual(25);
+      expect(redemptions.length).toBeGreaterThan(0);
+      const perCustomer = new Map<string, number>();
+      for (const r of redemptions) perCustomer.set(r.customerId!, (perCustomer.get(r.customerId!) ?? 0) + 1);
+      expect(Math.max(...perCustomer.values())).toBeLessThanOrEqual(2);
+      const coupon = await ctx.deps.db
+        .selectFrom('coupons')
+        .select('usedCount')
+        .where('code', '=', 'FLASH25')
+        .executeTakeFirstOrThrow();
+      expect(coupon.usedCount).toBe(redemptions.length);
+      // Every order that carries the discount has its redemption row, and vice versa.
+      const discounted = await ctx.deps.db
+        .selectFrom('orders')
+        .select('id')
+        .where('totalAmount', '=', 799)
+        .execute();
+      expect(discounted.length).toBe(redemptions.length);
+    },
+    120_000,
+  );
 
-  it('C7: a scheduled promotion switches at its instant, committing a revision that no answer with the old value carries', async () => {
-    const opens = new Date('2026-11-20T23:00:00Z');
-    await upsertPromotion(ctx.deps, 'midnight', {
-      status: 'ACTIVE',
-      rule: {
-        label: 'Midnight sale',
-        validFrom: opens.toISOString(),
-        conditions: [{ kind: 'sku', skus: ['SOCK-9'] }],
-        action: { kind: 'fixedPrice', unitAmount: 500 },
-      },
-    });
-    expect(await nextPromotionBoundary(ctx.deps.db, clock.now())).toEqual(opens);
-    clock.set(new Date(opens.getTime() - 1));
-    const before = await quote(ctx.deps, { lines: [{ sku: 'SOCK-9', quantity: 1 }] });
-    expect(before.total).toBe(999);
-    clock.set(opens);
-    const switched = await runDuePriceSwitches(ctx.deps, new Date(opens.getTime() - 1), [
-      nextPromotionBoundary,
-    ]);
-    expect(switched.map((s) => s.at)).toEqual([opens.toISOString()]);
-    const switchRevision = (await commitPriceSwitch(ctx.deps, opens)).revision;
-    expect(switchRevision).toBeGreaterThan(before.revision);
-    const after = await quote(ctx.deps, {
-      lines: [{ sku: 'SOCK-9', quantity: 1 }],
-      minRevision: switchRevision,
-    });
-    expect(after.total).toBe(500);
-    expect(after.revision).toBeGreaterThanOrEqual(switchRevision);
-    expect(after.fingerprint).not.toBe(before.fingerprint);
-  });
+  it(
+    'C7: a scheduled promotion switches at its instant, committing a revision that no answer with the ' +
+      'old value carries',
+    async () => {
+      const opens = new Date('2026-11-20T23:00:00Z');
+      await upsertPromotion(ctx.deps, 'midnight', {
+        status: 'ACTIVE',
+        rule: {
+          label: 'Midnight sale',
+          validFrom: opens.toISOString(),
+          conditions: [{ kind: 'sku', skus: ['SOCK-9'] }],
+          action: { kind: 'fixedPrice', unitAmount: 500 },
+        },
+      });
+      expect(await nextPromotionBoundary(ctx.deps.db, clock.now())).toEqual(opens);
+      clock.set(new Date(opens.getTime() - 1));
+      const before = await quote(ctx.deps, { lines: [{ sku: 'SOCK-9', quantity: 1 }] });
+      expect(before.total).toBe(999);
+      clock.set(opens);
+      const switched = await runDuePriceSwitches(ctx.deps, new Date(opens.getTime() - 1), [
+        nextPromotionBoundary,
+      ]);
+      expect(switched.map((s) => s.at)).toEqual([opens.toISOString()]);
+      const switchRevision = (await commitPriceSwitch(ctx.deps, opens)).revision;
+      expect(switchRevision).toBeGreaterThan(before.revision);
+      const after = await quote(ctx.deps, {
+        lines: [{ sku: 'SOCK-9', quantity: 1 }],
+        minRevision: switchRevision,
+      });
+      expect(after.total).toBe(500);
+      expect(after.revision).toBeGreaterThanOrEqual(switchRevision);
+      expect(after.fingerprint).not.toBe(before.fingerprint);
+    },
+  );
 
   it('B1: promotion routes reject malformed rules and coupon batches with 4xx and write nothing', async () => {
     const api = await startAdminApi(ctx);
