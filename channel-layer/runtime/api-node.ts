@@ -46,12 +46,11 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
           metricsHost,
           deps.logger,
         );
-  const node = await startApiListener({ ...deps, metrics }, metrics, port, host, metricsServer).catch(
-    async (e: unknown) => {
-      if (metricsServer) await close(metricsServer, 0);
-      throw e;
-    },
-  );
+  const listener = { metrics, port, host, alongside: metricsServer };
+  const node = await startApiListener({ ...deps, metrics }, listener).catch(async (e: unknown) => {
+    if (metricsServer) await close(metricsServer, 0);
+    throw e;
+  });
   const boundMetricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
   deps.logger.info(
     {
@@ -69,16 +68,14 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
 }
 
 /**
- * The main listener with everything behind it (read model, GraphQL, admin REST); its `stop` also closes `alongside`
- * (the metrics listener). Closes what it opened when the listen fails.
+ * The main listener with everything behind it (read model, GraphQL, admin REST) on `host`:`port` (0: any free
+ * port); its `stop` also closes `alongside` (the metrics listener). Closes what it opened when the listen fails.
  */
 async function startApiListener(
   deps: BackofficeDeps,
-  metrics: Metrics,
-  port: number,
-  host: string,
-  alongside: Server | undefined,
+  listener: { metrics: Metrics; port: number; host: string; alongside: Server | undefined },
 ): Promise<ApiNode> {
+  const { metrics, port, host, alongside } = listener;
   let draining = false;
   const readModel = await createReadModel(deps, { sections: journeyReadModelSections });
   const graphql = await createGraphqlHandler(deps, readModel);
