@@ -1,5 +1,6 @@
 /**
- * The backoffice layer: the single source of truth for catalogue, prices and stock. Other layers import only this file.
+ * The backoffice layer: the single source of truth for catalogue, prices and stock. Other layers import only
+ * this file.
  */
 export type { BackofficeDeps } from './backoffice-deps.js';
 // The tables this layer owns, for the types of the layers above it (they name none of them: see tables.ts).

@@ -1,9 +1,10 @@
 /**
  * P1–P3 for the channel API, each against a baseline in the same run:
- * - P1: `offer` queries per second through an API node process vs a plain Express endpoint (another process) serving
- *   the same JSON, same client, same concurrency, keep-alive, no pipelining;
+ * - P1: `offer` queries per second through an API node process vs a plain Express endpoint (another process)
+ *   serving the same JSON, same client, same concurrency, keep-alive, no pipelining;
  * - P2: `offer` latency (p50/p99) at 70 % of the hub's measured maximum, open loop;
- * - P3: backend round trips (PostgreSQL queries, Redis commands) of one `offers` query for 50 SKUs, warm read model.
+ * - P3: backend round trips (PostgreSQL queries, Redis commands) of one `offers` query for 50 SKUs, warm read
+ *   model.
  * @example npx tsx bench/graphql-offer.ts [seconds]
  */
 import type { ChildProcess } from 'node:child_process';
@@ -33,7 +34,10 @@ import {
   startChild,
 } from './support.js';
 
-/** Sends requests at a fixed rate whatever the answers' speed (open loop); returns latencies from the due time. */
+/**
+ * Sends requests at a fixed rate whatever the answers' speed (open loop); returns latencies from the due
+ * time.
+ */
 async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<void>): Promise<number[]> {
   const latencies: number[] = [];
   const interval = 1000 / ratePerSecond;
@@ -101,8 +105,9 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const plain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', sample], {});
     procs.push(plain.child);
     const plainUrl = `http://127.0.0.1:${plain.port}/plain`;
-    // node:http with keep-alive, not fetch: fetch costs the load generator more CPU than the plain endpoint costs its
-    // server, so it capped the baseline (≈ 2,300/s with fetch, ≈ 6,000/s with this) and flattered the ratio.
+    // node:http with keep-alive, not fetch: fetch costs the load generator more CPU than the plain endpoint
+    // costs its server, so it capped the baseline (≈ 2,300/s with fetch, ≈ 6,000/s with this) and flattered
+    // the ratio.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     const call = (url: string) => () =>
       new Promise<void>((resolve, reject) => {
@@ -134,7 +139,8 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const ratio = hubRun.perSecond / base.perSecond;
     const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, call(hubUrl));
 
-    // P3, in this process: count PostgreSQL queries and Redis commands of one offers(50) with a warm read model.
+    // P3, in this process: count PostgreSQL queries and Redis commands of one offers(50) with a warm read
+    // model.
     const rm = await createReadModel(deps, { sections: journeyReadModelSections });
     const skus = (await deps.db.selectFrom('products').select('sku').orderBy('sku').limit(50).execute()).map(
       (r) => r.sku,

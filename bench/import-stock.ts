@@ -1,6 +1,6 @@
 /**
- * P6 — bulk import of 1,000,000 stock rows: time, rows/s and memory, against a plain `COPY` of the same file into an
- * unlogged table (the floor of what PostgreSQL can ingest) measured in the same run.
+ * P6 — bulk import of 1,000,000 stock rows: time, rows/s and memory, against a plain `COPY` of the same file
+ * into an unlogged table (the floor of what PostgreSQL can ingest) measured in the same run.
  * @example npx tsx bench/import-stock.ts [rows]
  */
 import { createReadStream, createWriteStream } from 'node:fs';

@@ -1,4 +1,7 @@
-/** The baseline of P1/P2: a plain Express JSON endpoint serving a fixed object (the same offer the hub answers). */
+/**
+ * The baseline of P1/P2: a plain Express JSON endpoint serving a fixed object (the same offer the hub
+ * answers).
+ */
 import express from 'express';
 
 const body = process.argv[2] ?? '{}';

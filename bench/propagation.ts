@@ -1,7 +1,7 @@
 /**
- * P4 — from commit to the answer pushed to a subscriber on an API node (another process), while a writer commits
- * stock changes at a steady rate (default 500/s, two per commit) over 50 SKUs. Latency = push received −
- * commit returned.
+ * P4 — from commit to the answer pushed to a subscriber on an API node (another process), while a writer
+ * commits stock changes at a steady rate (default 500/s, two per commit) over 50 SKUs. Latency = push
+ * received − commit returned.
  * @example npx tsx bench/propagation.ts [seconds] [changesPerSecond] [changesPerCommit]
  */
 import type { ChildProcess } from 'node:child_process';
@@ -112,9 +112,9 @@ export async function benchPropagation(
     let failed = 0;
     let lastCommit = start;
     const writes: Promise<void>[] = [];
-    // Each commit changes `perCommit` stock levels (an adjustment batch over consecutive SKUs), so `rate` changes a
-    // second is rate / perCommit commits a second. At most `maxInFlight` (16) commits in flight: a writer
-    // that cannot keep up skips (counted), rather than queueing without bound.
+    // Each commit changes `perCommit` stock levels (an adjustment batch over consecutive SKUs), so `rate`
+    // changes a second is rate / perCommit commits a second. At most `maxInFlight` (16) commits in flight: a
+    // writer that cannot keep up skips (counted), rather than queueing without bound.
     let skipped = 0;
     let inFlight = 0;
     while (performance.now() - start < seconds * 1000) {
@@ -159,7 +159,8 @@ export async function benchPropagation(
     for (const s of stops) s();
     await client.dispose();
     notices.disconnect();
-    // What the writer achieved: it asks for `rate` commits a second; when PostgreSQL cannot commit that many, fewer.
+    // What the writer achieved: it asks for `rate` commits a second; when PostgreSQL cannot commit that many,
+    // fewer.
     const achieved = (committed * perCommit) / ((lastCommit - start) / 1000);
     const table = printTable(
       `P4 — commit → pushed to a subscriber on another process (asked ${rate} changes/s as commits of ` +

@@ -1,8 +1,8 @@
 /**
- * P5 — reservations per second on one hot SKU, zero oversell, durable commits; compared in the same run with the
- * disk's fsync rate, measured as serial durable commits (one connection, a one-row INSERT per transaction,
- * `synchronous_commit = on`): every reservation of one hot row must wait for the previous one's commit, so that is
- * its ceiling. Group-commit throughput at the same concurrency is shown for reference.
+ * P5 — reservations per second on one hot SKU, zero oversell, durable commits; compared in the same run with
+ * the disk's fsync rate, measured as serial durable commits (one connection, a one-row INSERT per
+ * transaction, `synchronous_commit = on`): every reservation of one hot row must wait for the previous one's
+ * commit, so that is its ceiling. Group-commit throughput at the same concurrency is shown for reference.
  *
  * @example npx tsx bench/reserve-hot-sku.ts [seconds]
  */

@@ -31,7 +31,8 @@ if (want('p4')) {
 }
 if (want('p5')) {
   const r = await benchReserveHotSku({ seconds: values.quick ? 2 : 5 });
-  // QUALITY P5's baseline is the lower of the fsync rate and the API's own offer read rate (measured by P1 above).
+  // QUALITY P5's baseline is the lower of the fsync rate and the API's own offer read rate (measured by P1
+  // above).
   const base = Math.min(r.fsyncCommitsPerSecond, offersPerSecond ?? Number.POSITIVE_INFINITY);
   const against =
     offersPerSecond !== undefined && offersPerSecond < r.fsyncCommitsPerSecond

@@ -1,6 +1,6 @@
 /**
- * What every benchmark shares: a fresh, migrated database of its own on the local PostgreSQL (dropped at the end),
- * a Redis prefix of its own, percentiles, and a plain-text table printer.
+ * What every benchmark shares: a fresh, migrated database of its own on the local PostgreSQL (dropped at the
+ * end), a Redis prefix of its own, percentiles, and a plain-text table printer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -98,7 +98,9 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
-/** Runs `worker` on `concurrency` loops for `durationMs`; returns per-operation latencies (ms) and the rate. */
+/**
+ * Runs `worker` on `concurrency` loops for `durationMs`; returns per-operation latencies (ms) and the rate.
+ */
 export async function closedLoop(
   concurrency: number,
   durationMs: number,
@@ -143,8 +145,8 @@ export function formatNumber(n: number): string {
 }
 
 /**
- * Starts a Node process (another port's server, or an `omnihub` command) and resolves once it says it is ready:
- * with the port it listens on, or 0 for a worker. Rejects if it exits first.
+ * Starts a Node process (another port's server, or an `omnihub` command) and resolves once it says it is
+ * ready: with the port it listens on, or 0 for a worker. Rejects if it exits first.
  */
 export function startChild(
   args: string[],
@@ -166,7 +168,10 @@ export function startChild(
   });
 }
 
-/** `omnihub <command>` as child-process arguments; with BENCH_PROFILE=1 it writes a CPU profile to /tmp/omnihub-prof/<command>. */
+/**
+ * `omnihub <command>` as child-process arguments; with BENCH_PROFILE=1 it writes a CPU profile to
+ * /tmp/omnihub-prof/<command>.
+ */
 export function omnihubArgs(command: 'api' | 'worker'): string[] {
   return [
     ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${command}`] : []),

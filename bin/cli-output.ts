@@ -1,6 +1,6 @@
 /**
- * What the command line prints about itself: where the hub listens, and what went wrong. Imports nothing heavy, so
- * `omnihub --help` and error reports stay fast.
+ * What the command line prints about itself: where the hub listens, and what went wrong. Imports nothing
+ * heavy, so `omnihub --help` and error reports stay fast.
  */
 import { networkInterfaces } from 'node:os';
 
@@ -10,8 +10,9 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '::0']);
 const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
 /**
- * Where an API listener bound to `host`:`port` is reached, in words for the start-up banner: a clickable URL first
- * (for a wildcard address, `localhost` and this machine's other addresses), then what the address means.
+ * Where an API listener bound to `host`:`port` is reached, in words for the start-up banner: a clickable URL
+ * first (for a wildcard address, `localhost` and this machine's other addresses), then what the address
+ * means.
  * @example listeningLine('127.0.0.1', 4000) // 'http://127.0.0.1:4000/  (this machine only: …)'
  */
 export function listeningLine(host: string, port: number): string {
@@ -42,9 +43,11 @@ function hint(code: unknown, message: string): string {
 }
 
 /**
- * A thrown value as one readable sentence, never `undefined` or empty: an Error's message (or, when it has none, its
- * name and code, or the messages of an AggregateError's errors), its `cause`, and a hint for common system errors.
- * @example describeError(Object.assign(new AggregateError([]), { code: 'ECONNREFUSED' })) // 'AggregateError ECONNREFUSED'
+ * A thrown value as one readable sentence, never `undefined` or empty: an Error's message (or, when it has
+ * none, its name and code, or the messages of an AggregateError's errors), its `cause`, and a hint for common
+ * system errors.
+ * @example describeError(Object.assign(new AggregateError([]), { code: 'ECONNREFUSED' })) // 'AggregateError
+ *   ECONNREFUSED'
  */
 export function describeError(e: unknown, depth = 0): string {
   if (e === undefined || e === null)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled command line (dist/, from `npm run build`, which `npm install` runs) when it is newer than every
-// source file; otherwise the TypeScript sources through tsx's loader, so `omnihub` works straight from a clone, and
-// an edited source is never shadowed by an old build.
+// Runs the compiled command line (dist/, from `npm run build`, which `npm install` runs) when it is newer
+// than every source file; otherwise the TypeScript sources through tsx's loader, so `omnihub` works straight
+// from a clone, and an edited source is never shadowed by an old build.
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

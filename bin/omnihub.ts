@@ -92,9 +92,9 @@ function onShutdown(fn: (signal: string) => Promise<void>): void {
 }
 
 /**
- * Registers `OMNIHUB_ADMIN_KEY` (or generates a first key) before the node serves, so a refused value (a channel
- * client's key) stops the start; answers what to print once the node is up: a generated key (shown once), or a
- * warning that the configured value no longer works.
+ * Registers `OMNIHUB_ADMIN_KEY` (or generates a first key) before the node serves, so a refused value (a
+ * channel client's key) stops the start; answers what to print once the node is up: a generated key (shown
+ * once), or a warning that the configured value no longer works.
  */
 async function prepareAdminKey(
   rt: Runtime,
@@ -165,7 +165,10 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The command line's words and options; an unknown option or a missing value is said in the command line's words. */
+/**
+ * The command line's words and options; an unknown option or a missing value is said in the command line's
+ * words.
+ */
 function parseArguments(
   argv: string[],
 ): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof OPTIONS }>> {
@@ -236,7 +239,8 @@ async function main(argv: string[]): Promise<void> {
         command === 'start' &&
         !(await rt.deps.db.selectFrom('products').select('sku').limit(1).executeTakeFirst())
       ) {
-        // A configured database is the operator's: never filled with demo data unasked, but an empty one is said.
+        // A configured database is the operator's: never filled with demo data unasked, but an empty one is
+        // said.
         process.stdout.write(
           "The catalogue is empty. `omnihub seed` loads the demo retailer (the README's examples use it); " +
             'imports and the admin API load your own.\n',
@@ -358,8 +362,8 @@ async function main(argv: string[]): Promise<void> {
       let code = 1;
       try {
         const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
-        // Exit 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2 when rows were
-        // rejected, so scripts notice; the good rows have landed.
+        // Exit 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2 when
+        // rows were rejected, so scripts notice; the good rows have landed.
         code = summary.interrupted
           ? summary.interrupted === 'SIGINT'
             ? 130
@@ -379,7 +383,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** The hub a command on this machine asks by default: at its listen address, or loopback when it listens on all. */
+/**
+ * The hub a command on this machine asks by default: at its listen address, or loopback when it listens on
+ * all.
+ */
 function defaultHubUrl(host: string | undefined, port: number): string {
   const h = !host || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;

@@ -1,7 +1,7 @@
 // Health check of a worker container (docker-compose.yml's `worker`): exit 0 while a BullMQ worker of this
 // container holds its blocking queue connection in Redis, else 1. BullMQ names exactly those connections
-// `<prefix>:bull:<queue>`; the hub's prefix is OMNIHUB_REDIS_PREFIX. A connection counts as this container's when
-// Redis sees it coming from one of this container's addresses.
+// `<prefix>:bull:<queue>`; the hub's prefix is OMNIHUB_REDIS_PREFIX. A connection counts as this container's
+// when Redis sees it coming from one of this container's addresses.
 import { networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
 

@@ -1,8 +1,9 @@
 /**
- * The hub's GraphQL explorer (development only): GraphiQL against this hub's `/graphql`, with the channel client key
- * and the optional customer token the developer pastes in sent as `Authorization: Bearer <key>` and
- * `X-Customer-Token` over HTTP, and as the graphql-ws connection params `{ authorization, customerToken }` for
- * subscriptions (docs/API.md). Built by `npm run build:explorer` (scripts/build-explorer.ts) into dist/explorer/.
+ * The hub's GraphQL explorer (development only): GraphiQL against this hub's `/graphql`, with the channel
+ * client key and the optional customer token the developer pastes in sent as `Authorization: Bearer <key>`
+ * and `X-Customer-Token` over HTTP, and as the graphql-ws connection params `{ authorization, customerToken
+ * }` for subscriptions (docs/API.md). Built by `npm run build:explorer` (scripts/build-explorer.ts) into
+ * dist/explorer/.
  */
 import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
@@ -54,10 +55,10 @@ const noKeyFetcher: Fetcher = async () => ({
 });
 
 /**
- * GraphiQL's fetcher for this hub with `credentials`: POST /graphql, and graphql-ws on ws(s)://host/graphql for
- * subscriptions; `dispose` closes its WebSocket. `onRefused` hears the HTTP status of a request the hub's gate refused
- * (401: the key or token is wrong or revoked; 429: rate limited; 5xx: unavailable) — a query's own errors (400) are
- * for the response pane alone.
+ * GraphiQL's fetcher for this hub with `credentials`: POST /graphql, and graphql-ws on ws(s)://host/graphql
+ * for subscriptions; `dispose` closes its WebSocket. `onRefused` hears the HTTP status of a request the hub's
+ * gate refused (401: the key or token is wrong or revoked; 429: rate limited; 5xx: unavailable) — a query's
+ * own errors (400) are for the response pane alone.
  */
 function hubFetcher(
   { key, customerToken }: Credentials,
@@ -80,8 +81,8 @@ function hubFetcher(
     return res;
   };
   const fetcher = createGraphiQLFetcher({ url, headers, wsClient, fetch: watched });
-  // The document is parsed here rather than taken from the editor's state, which may lag the text just typed or
-  // pasted: a subscription then still goes over WebSocket (over HTTP the hub refuses it).
+  // The document is parsed here rather than taken from the editor's state, which may lag the text just typed
+  // or pasted: a subscription then still goes over WebSocket (over HTTP the hub refuses it).
   return {
     fetcher: (params, opts) =>
       fetcher(params, { ...opts, documentAST: parsed(params.query) ?? opts?.documentAST }),

@@ -1,4 +1,7 @@
-/** The journey layer: customer profiles, loyalty, promotions and consent (built on the backoffice layer's index). */
+/**
+ * The journey layer: customer profiles, loyalty, promotions and consent (built on the backoffice layer's
+ * index).
+ */
 export type { JourneyDeps } from './journey-deps.js';
 // The tables this layer owns, for the hub's table type (the channel layer names none of them: see tables.ts).
 export type { JourneyTables, JourneyDB, IdentifierKind, ConsentPurpose } from './tables.js';

@@ -23,7 +23,10 @@ export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
   return [loyaltyConsumer(clock)];
 }
 
-/** What a worker runs for the journey layer: its consumers, and promotion windows as scheduled switch instants. */
+/**
+ * What a worker runs for the journey layer: its consumers, and promotion windows as scheduled switch
+ * instants.
+ */
 export function journeyWorkerOptions(deps: {
   clock: { now(): Date };
   redis: Redis;

@@ -11,7 +11,10 @@ export interface JourneyChange {
 
 export const journeyChangesChannel = (redisPrefix: string): string => `${redisPrefix}:journey:changes`;
 
-/** Publishes loyalty, customer and promotion changes once they are committed, so subscribers hear of them at once. */
+/**
+ * Publishes loyalty, customer and promotion changes once they are committed, so subscribers hear of them at
+ * once.
+ */
 export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
   return {
     name: 'journey-notify',

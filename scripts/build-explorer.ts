@@ -1,9 +1,10 @@
 /**
  * `npm run build:explorer`: bundles the GraphQL explorer (explorer/: GraphiQL 4, React) with esbuild into
- * dist/explorer/ — index.html and assets/ (main.js, main.css, lazily loaded chunks) — which a development hub serves
- * at /explorer and at GET /graphql for a browser (channel-layer/http/explorer.ts). Type-checks explorer/ first.
- * Everything comes from npm packages: no CDN. Where the front end's packages (dev dependencies) are not installed, as
- * in `npm install --omit=dev` for production, it says so and builds nothing: production never serves the explorer.
+ * dist/explorer/ — index.html and assets/ (main.js, main.css, lazily loaded chunks) — which a development hub
+ * serves at /explorer and at GET /graphql for a browser (channel-layer/http/explorer.ts). Type-checks
+ * explorer/ first. Everything comes from npm packages: no CDN. Where the front end's packages (dev
+ * dependencies) are not installed, as in `npm install --omit=dev` for production, it says so and builds
+ * nothing: production never serves the explorer.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -77,8 +78,8 @@ process.stdout.write(
 );
 
 /**
- * Moves the fonts and images GraphiQL's style sheets carry as `data:` URLs into files of their own beside `css`, so the
- * page's CSP can keep `font-src 'self'; img-src 'self'` (no `data:`).
+ * Moves the fonts and images GraphiQL's style sheets carry as `data:` URLs into files of their own beside
+ * `css`, so the page's CSP can keep `font-src 'self'; img-src 'self'` (no `data:`).
  */
 function outlineDataUrls(css: string): void {
   const extensions: Record<string, string> = {

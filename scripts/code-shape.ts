@@ -1,8 +1,9 @@
 /**
- * `npx tsx scripts/code-shape.ts [--top N]`: the figures a code review asks for, measured the same way every time —
- * lines over 110 and over 120 characters (source and tests apart), the largest files and the largest functions
- * (function declarations, methods, function expressions and arrow functions, by their lines from signature to
- * closing brace, nested ones counted in their own right). Reads the files git tracks; writes nothing.
+ * `npx tsx scripts/code-shape.ts [--top N]`: the figures a code review asks for, measured the same way every
+ * time — lines over 110 and over 120 characters (source and tests apart), the largest files and the largest
+ * functions (function declarations, methods, function expressions and arrow functions, by their lines from
+ * signature to closing brace, nested ones counted in their own right). Reads the files git tracks; writes
+ * nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
-// npm's `prepare` script (run by every `npm install` and `npm ci` of this checkout): builds dist/, so `omnihub`
-// starts without transpiling TypeScript. An install without dev dependencies (`npm install --omit=dev`) has no
-// TypeScript compiler: the build is skipped then, and bin/omnihub.js runs the sources through tsx.
+// npm's `prepare` script (run by every `npm install` and `npm ci` of this checkout): builds dist/, so
+// `omnihub` starts without transpiling TypeScript. An install without dev dependencies (`npm install
+// --omit=dev`) has no TypeScript compiler: the build is skipped then, and bin/omnihub.js runs the sources
+// through tsx.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 

@@ -1,6 +1,6 @@
 /**
- * Prints the admin REST routes as a markdown table (for the README), straight from the route definitions, so the
- * documented list cannot drift from what the router mounts.
+ * Prints the admin REST routes as a markdown table (for the README), straight from the route definitions, so
+ * the documented list cannot drift from what the router mounts.
  * @example npx tsx scripts/routes-table.ts
  */
 import { backofficeAdminRoutes } from '../backoffice-layer/index.js';

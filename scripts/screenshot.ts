@@ -1,7 +1,8 @@
 /**
- * `npm run screenshot`: redraws docs/screenshot.png from a real session — a first `omnihub start` with the embedded
- * defaults on port 4000 (in a new data folder), then the README's admin API commands run through the shell's own
- * `curl` and `jq` — rendered as a terminal in Debian's Chromium (playwright-core). Needs curl, jq and
+ * `npm run screenshot`: redraws docs/screenshot.png from a real session — a first `omnihub start` with the
+ * embedded defaults on port 4000 (in a new data folder), then the README's admin API commands run through the
+ * shell's own `curl` and `jq` — rendered as a terminal in Debian's Chromium (playwright-core). Needs curl, jq
+ * and
  * /usr/bin/chromium. Nothing in the picture is typed by hand: every line is what the commands printed.
  */
 import { execFileSync, spawn } from 'node:child_process';

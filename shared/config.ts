@@ -8,9 +8,9 @@ import { z } from 'zod';
 export interface Config {
   port: number;
   /**
-   * Address the API listens on (`OMNIHUB_HOST`: an IPv4 or IPv6 address or a host name). Absent: the command decides —
-   * `start` (the laptop hub) keeps to this machine (`127.0.0.1`), `api` (a node behind a load balancer or in a
-   * container) listens on every interface (`0.0.0.0`). See `listenHost`.
+   * Address the API listens on (`OMNIHUB_HOST`: an IPv4 or IPv6 address or a host name). Absent: the command
+   * decides — `start` (the laptop hub) keeps to this machine (`127.0.0.1`), `api` (a node behind a load
+   * balancer or in a container) listens on every interface (`0.0.0.0`). See `listenHost`.
    */
   host: string | undefined;
   /**
@@ -33,23 +33,27 @@ export interface Config {
   /** Days delivered outbox events and idempotency records are kept. */
   retentionDays: number;
   /**
-   * Which proxies in front of the hub are trusted to name the caller's address in X-Forwarded-For (comma-separated
-   * addresses, CIDR subnets or the names `loopback`, `linklocal`, `uniquelocal`); absent means none: the caller is the
-   * socket's peer. The address is what per-address limits count.
+   * Which proxies in front of the hub are trusted to name the caller's address in X-Forwarded-For
+   * (comma-separated addresses, CIDR subnets or the names `loopback`, `linklocal`, `uniquelocal`); absent
+   * means none: the caller is the socket's peer. The address is what per-address limits count.
    */
   trustProxy: string[];
   /**
    * The bearer token (`OMNIHUB_METRICS_TOKEN`, 16–512 printable characters, no spaces) a scrape sends as
-   * `Authorization: Bearer <token>` to read `GET /metrics`; wanted on the main port and, when it is set too, on the
-   * metrics port. Absent: `/metrics` on the main port answers 401 (whatever `NODE_ENV`), and the metrics port is open.
+   * `Authorization: Bearer <token>` to read `GET /metrics`; wanted on the main port and, when it is set too,
+   * on the metrics port. Absent: `/metrics` on the main port answers 401 (whatever `NODE_ENV`), and the
+   * metrics port is open.
    */
   metricsToken: string | undefined;
   /**
-   * Port of a second listener that serves only `GET /metrics` (`OMNIHUB_METRICS_PORT`; 0: any free port), started
-   * and stopped with the API node. Absent: no second listener.
+   * Port of a second listener that serves only `GET /metrics` (`OMNIHUB_METRICS_PORT`; 0: any free port),
+   * started and stopped with the API node. Absent: no second listener.
    */
   metricsPort: number | undefined;
-  /** Address the metrics listener binds (`OMNIHUB_METRICS_HOST`); the default `127.0.0.1` keeps it to this host. */
+  /**
+   * Address the metrics listener binds (`OMNIHUB_METRICS_HOST`); the default `127.0.0.1` keeps it to this
+   * host.
+   */
   metricsHost: string;
   /**
    * The currency (ISO 4217) of the hub's default market (`OMNIHUB_DEFAULT_CURRENCY`, default `EUR`): what a
@@ -211,9 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
 }
 
 /**
- * The address a command's API listener binds: `config.host` when set, else `127.0.0.1` for `start` (the one-process
- * hub on a laptop: its demo data and printed admin key stay on this machine) and `0.0.0.0` for `api` (a production
- * node must be reachable from its load balancer, and from outside its container).
+ * The address a command's API listener binds: `config.host` when set, else `127.0.0.1` for `start` (the
+ * one-process hub on a laptop: its demo data and printed admin key stay on this machine) and `0.0.0.0` for
+ * `api` (a production node must be reachable from its load balancer, and from outside its container).
  * @example listenHost(config, 'start') // '127.0.0.1' unless OMNIHUB_HOST is set
  */
 export function listenHost(config: Pick<Config, 'host'>, command: 'start' | 'api'): string {

@@ -53,7 +53,9 @@ const LOST_CONNECTION = new RegExp(
   'i',
 );
 
-/** PostgreSQL SQLSTATE classes that mean "the database is unreachable or restarting", not "your input is bad". */
+/**
+ * PostgreSQL SQLSTATE classes that mean "the database is unreachable or restarting", not "your input is bad".
+ */
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01',
   '57P02',
@@ -68,10 +70,11 @@ const UNAVAILABLE_SQLSTATES = new Set([
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
 /**
- * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500, and the
- * database's own integrity checks (the last line of defence behind validation) into `CONFLICT` / `BAD_USER_INPUT`:
- * a request that trips a CHECK constraint was refused, not a server fault (the answer names no constraint: validation
- * should have refused such input first, so the interfaces log the original). Returns anything else unchanged.
+ * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500,
+ * and the database's own integrity checks (the last line of defence behind validation) into `CONFLICT` /
+ * `BAD_USER_INPUT`: a request that trips a CHECK constraint was refused, not a server fault (the answer names
+ * no constraint: validation should have refused such input first, so the interfaces log the original).
+ * Returns anything else unchanged.
  */
 export function classifyInfrastructureError(e: unknown): unknown {
   if (e instanceof DomainError) return e;
@@ -86,7 +89,8 @@ export function classifyInfrastructureError(e: unknown): unknown {
   }
   if (code === '40001' || code === '40P01')
     return new DomainError('CONFLICT', 'A concurrent change conflicted with this one; retry', {});
-  // The constraint's name is the schema's business, not the client's: it is logged where the error is answered.
+  // The constraint's name is the schema's business, not the client's: it is logged where the error is
+  // answered.
   if (code && /^23/.test(code))
     return new DomainError('CONFLICT', 'Refused by a data rule', {}, { cause: e });
   if (code && /^22/.test(code))
@@ -95,9 +99,10 @@ export function classifyInfrastructureError(e: unknown): unknown {
 }
 
 /**
- * A DomainError's details as the members of an error envelope (a REST problem document, GraphQL `extensions`): every
- * detail beside the envelope's own members, except those named like one of `reserved`, which move, whole, under
- * `details` — so a detail (a coupon's `code`, say) can never replace the envelope's fields.
+ * A DomainError's details as the members of an error envelope (a REST problem document, GraphQL
+ * `extensions`): every detail beside the envelope's own members, except those named like one of `reserved`,
+ * which move, whole, under `details` — so a detail (a coupon's `code`, say) can never replace the envelope's
+ * fields.
  * @example
  * detailMembers({ code: 'WELCOME5', left: 0 }, new Set(['code']))
  * // { left: 0, details: { code: 'WELCOME5' } }

@@ -9,14 +9,20 @@ import { countInWindow, luaScript } from './redis/redis.js';
 
 /** Key look-ups (keys a node does not remember) one source address may cause per second, on any API. */
 export const ADDRESS_LOOKUPS_PER_SECOND = 50;
-/** Unknown or revoked keys one source address may present per minute before its look-ups stop for the minute. */
+/**
+ * Unknown or revoked keys one source address may present per minute before its look-ups stop for the minute.
+ */
 export const UNKNOWN_KEYS_PER_MINUTE = 30;
-/** How long a node trusts what it read about a key: a revoked key stops working on every node within this time. */
+/**
+ * How long a node trusts what it read about a key: a revoked key stops working on every node within this
+ * time.
+ */
 export const KEY_CACHE_MS = 5_000;
 
 /**
- * How to name a caller's address: the socket's peer, or — through proxies `trust` names (config OMNIHUB_TRUST_PROXY) —
- * the address they forwarded in X-Forwarded-For. For HTTP requests and WebSocket upgrades alike.
+ * How to name a caller's address: the socket's peer, or — through proxies `trust` names (config
+ * OMNIHUB_TRUST_PROXY) — the address they forwarded in X-Forwarded-For. For HTTP requests and WebSocket
+ * upgrades alike.
  * @example const addressOf = callerAddress(['loopback']); addressOf(req) // '203.0.113.7'
  */
 export function callerAddress(trust: string[]): (req: IncomingMessage) => string {
@@ -32,9 +38,10 @@ const countLookUp =
 
 /**
  * Keys of one kind (channel client keys, admin keys) as a node checks them: what it read is remembered for
- * KEY_CACHE_MS (known and unknown keys alike, by the key's hash, at most 10,000), and looking up a key it does not
- * remember is limited per source address in Redis (shared by every node) — so a flood of invented keys costs a few
- * PostgreSQL reads, not one each. If Redis cannot answer, look-ups are let through rather than refused.
+ * KEY_CACHE_MS (known and unknown keys alike, by the key's hash, at most 10,000), and looking up a key it
+ * does not remember is limited per source address in Redis (shared by every node) — so a flood of invented
+ * keys costs a few PostgreSQL reads, not one each. If Redis cannot answer, look-ups are let through rather
+ * than refused.
  * @typeParam T what a key stands for (a client, an admin).
  */
 export class KeyGuard<T> {
@@ -43,8 +50,8 @@ export class KeyGuard<T> {
 
   /**
    * @param lookUp reads a key from the database: what it stands for, or null when unknown or revoked.
-   * @param name the kind of key, for messages and Redis keys (`client`, `admin`), and for the reason a refusal is
-   *   counted under in `deps.metrics` (`<name>-key-lookups`, `<name>-unknown-keys`).
+   * @param name the kind of key, for messages and Redis keys (`client`, `admin`), and for the reason a
+   *   refusal is counted under in `deps.metrics` (`<name>-key-lookups`, `<name>-unknown-keys`).
    */
   constructor(
     private readonly deps: {
@@ -59,7 +66,10 @@ export class KeyGuard<T> {
     private readonly ttlMs = KEY_CACHE_MS,
   ) {}
 
-  /** What this node still remembers of the key: what it stands for, `null` when known to be unknown or revoked, `undefined` when it must be looked up. */
+  /**
+   * What this node still remembers of the key: what it stands for, `null` when known to be unknown or
+   * revoked, `undefined` when it must be looked up.
+   */
   remembered(key: string): T | null | undefined {
     const hit = this.cache.get(sha256(key));
     if (!hit || hit.until <= this.clock()) return undefined;
@@ -67,9 +77,10 @@ export class KeyGuard<T> {
   }
 
   /**
-   * Forgets at once, on this node, every key remembered as standing for something `matches` picks (e.g. the admin key
-   * with a given id), so the next request with it is looked up again: what a revocation or a rotation without grace
-   * calls, so it takes effect here now, not after KEY_CACHE_MS (other nodes still within that time).
+   * Forgets at once, on this node, every key remembered as standing for something `matches` picks (e.g. the
+   * admin key with a given id), so the next request with it is looked up again: what a revocation or a
+   * rotation without grace calls, so it takes effect here now, not after KEY_CACHE_MS (other nodes still
+   * within that time).
    * @returns how many remembered keys were forgotten.
    */
   forget(matches: (found: T) => boolean): number {
@@ -86,8 +97,8 @@ export class KeyGuard<T> {
   /**
    * What `key`, presented from `address`, stands for: remembered, or looked up within the address's budget.
    * @returns null for an unknown or revoked key.
-   * @throws DomainError RATE_LIMITED (details `retryAfterMs`) past the address's budget; UNAVAILABLE when the database
-   *   cannot answer — never a claim that the key is wrong.
+   * @throws DomainError RATE_LIMITED (details `retryAfterMs`) past the address's budget; UNAVAILABLE when the
+   *   database cannot answer — never a claim that the key is wrong.
    */
   async check(key: string, address: string): Promise<T | null> {
     const known = this.remembered(key);
@@ -118,7 +129,10 @@ export class KeyGuard<T> {
     });
   }
 
-  /** What the key stands for now, remembered or read (no address budget: for keys already let in, checked again). @throws UNAVAILABLE */
+  /**
+   * What the key stands for now, remembered or read (no address budget: for keys already let in, checked
+   * again). @throws UNAVAILABLE
+   */
   async current(key: string): Promise<T | null> {
     const known = this.remembered(key);
     return known !== undefined ? known : this.read(key);

@@ -1,11 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** How long one gauge read at scrape time (a PostgreSQL or Redis query) may take before the scrape goes on without it. */
+/**
+ * How long one gauge read at scrape time (a PostgreSQL or Redis query) may take before the scrape goes on
+ * without it.
+ */
 export const SCRAPE_READ_TIMEOUT_MS = 1_000;
 
 /**
- * Buckets of the commit → visible histogram, in seconds: fine around QUALITY P4's targets (p50 ≤ 15 ms, p99 ≤ 100 ms),
- * coarse up to the minutes a stopped worker leaves behind.
+ * Buckets of the commit → visible histogram, in seconds: fine around QUALITY P4's targets (p50 ≤ 15 ms, p99 ≤
+ * 100 ms), coarse up to the minutes a stopped worker leaves behind.
  */
 const VISIBLE_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
@@ -18,38 +21,52 @@ export type SampledGauge = 'committedRevision' | 'readModelRevision' | 'outboxUn
 export type ReadModelRole = 'worker' | 'api';
 
 /**
- * Prometheus metrics of one process. A registry per instance, so several hubs can live in one test process; one per
- * process in production (`bootstrapRuntime` puts it in the deps), so `omnihub start` — API node and worker in one
- * process — shows both on one `/metrics`. Counters and histograms are always exposed; a sampled gauge appears once
- * something in the process samples it (an API-only node exposes no outbox backlog, rather than a false 0).
+ * Prometheus metrics of one process. A registry per instance, so several hubs can live in one test process;
+ * one per process in production (`bootstrapRuntime` puts it in the deps), so `omnihub start` — API node and
+ * worker in one process — shows both on one `/metrics`. Counters and histograms are always exposed; a sampled
+ * gauge appears once something in the process samples it (an API-only node exposes no outbox backlog, rather
+ * than a false 0).
  */
 export interface Metrics {
   registry: Registry;
-  /** `omnihub_http_request_duration_seconds{method,route,status}`: `route` is a route pattern or mount, never a raw path. */
+  /**
+   * `omnihub_http_request_duration_seconds{method,route,status}`: `route` is a route pattern or mount, never
+   * a raw path.
+   */
   httpRequests: Histogram<'method' | 'route' | 'status'>;
   /**
-   * `omnihub_graphql_operations_total{operation,type,code,transport}`: every answer of the GraphQL API, refusals
-   * included, by operation name (bounded), type, result code and transport (`http` or `ws`).
+   * `omnihub_graphql_operations_total{operation,type,code,transport}`: every answer of the GraphQL API,
+   * refusals included, by operation name (bounded), type, result code and transport (`http` or `ws`).
    */
   graphqlOperations: Counter<'operation' | 'type' | 'code' | 'transport'>;
   /** `omnihub_rate_limited_total{reason}`: callers refused with RATE_LIMITED by the gate or a key guard. */
   rateLimited: Counter<'reason'>;
   /** `omnihub_outbox_relayed_total`: outbox events published to the event queue for the first time. */
   outboxRelayed: Counter<string>;
-  /** `omnihub_events_applied_total{consumer}`: events a consumer applied (not counting repeats it had applied before). */
+  /**
+   * `omnihub_events_applied_total{consumer}`: events a consumer applied (not counting repeats it had applied
+   * before).
+   */
   eventsApplied: Counter<'consumer'>;
-  /** `omnihub_commit_to_visible_seconds`: from an event's commit instant to the read model's watermark covering it. */
+  /**
+   * `omnihub_commit_to_visible_seconds`: from an event's commit instant to the read model's watermark
+   * covering it.
+   */
   commitToVisible: Histogram<string>;
   /** `omnihub_metrics_read_failures_total{metric}`: gauge reads at scrape time that failed or timed out. */
   readFailures: Counter<'metric'>;
-  /** The name of every metric the hub declares, whether or not this process feeds it (dashboards are checked against it). */
+  /**
+   * The name of every metric the hub declares, whether or not this process feeds it (dashboards are checked
+   * against it).
+   */
   names: readonly string[];
   /**
-   * Reads `gauge` with `read` on every scrape, bounded by SCRAPE_READ_TIMEOUT_MS: a failed or late read keeps the last
-   * value and counts in `readFailures`, so a scrape never fails because PostgreSQL or Redis is slow or down. A read
-   * answering null removes the series (`readModelRevision` of a node that serves nothing from its read model).
-   * Sampling the same gauge and labels again replaces the reader (`omnihub start`'s API node and worker both sample the
-   * committed revision; one query answers). Returns a function that stops the sampling and drops the series.
+   * Reads `gauge` with `read` on every scrape, bounded by SCRAPE_READ_TIMEOUT_MS: a failed or late read keeps
+   * the last value and counts in `readFailures`, so a scrape never fails because PostgreSQL or Redis is slow
+   * or down. A read answering null removes the series (`readModelRevision` of a node that serves nothing from
+   * its read model). Sampling the same gauge and labels again replaces the reader (`omnihub start`'s API node
+   * and worker both sample the committed revision; one query answers). Returns a function that stops the
+   * sampling and drops the series.
    */
   sample(
     gauge: SampledGauge,
@@ -82,15 +99,16 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 /**
  * Creates the metrics of one process.
  * @param opts.defaultMetrics also expose Node's process metrics (CPU, memory, event-loop lag) as `omnihub_*`.
- * @example const metrics = createMetrics({ defaultMetrics: true }); metrics.sample('committedRevision', () => currentRevision(db));
+ * @example const metrics = createMetrics({ defaultMetrics: true }); metrics.sample('committedRevision', () =>
+ *   currentRevision(db));
  */
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'omnihub_' });
   const registers = [registry];
   const readers = new Map<SampledGauge, Map<string, Reader>>();
-  // One refresh of every sampled gauge per scrape, shared by their collects and the failure counter's, so the counter
-  // shows this scrape's failures (the registry reads every metric at once).
+  // One refresh of every sampled gauge per scrape, shared by their collects and the failure counter's, so the
+  // counter shows this scrape's failures (the registry reads every metric at once).
   let refreshing: Promise<void> | null = null;
   const refreshAll = (): Promise<void> => {
     refreshing ??= Promise.all(

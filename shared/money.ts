@@ -107,8 +107,8 @@ function formatter(locale: string, currency: string, exp: number): Intl.NumberFo
 }
 
 /**
- * The largest amount, in minor units, that any answer of the hub carries: 2,147,483,647 (€ 21.474.836,47), the
- * largest GraphQL `Int` (32-bit signed, GraphQL spec §3.5.1) that `Money.amount` is. A cart or order above it is
- * refused before anything is written, rather than committed and then unanswerable.
+ * The largest amount, in minor units, that any answer of the hub carries: 2,147,483,647 (€ 21.474.836,47),
+ * the largest GraphQL `Int` (32-bit signed, GraphQL spec §3.5.1) that `Money.amount` is. A cart or order
+ * above it is refused before anything is written, rather than committed and then unanswerable.
  */
 export const MAX_MONEY_AMOUNT = 2_147_483_647;

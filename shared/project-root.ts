@@ -13,7 +13,7 @@ function findRoot(from: string, fallback: string): string {
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * The checkout's (or image's) root folder, the same whether this code runs from the sources (`shared/`) or compiled
- * (`dist/shared/`): where `migrations/` and the build output `dist/` are found.
+ * The checkout's (or image's) root folder, the same whether this code runs from the sources (`shared/`) or
+ * compiled (`dist/shared/`): where `migrations/` and the build output `dist/` are found.
  */
 export const PROJECT_ROOT = findRoot(here, path.resolve(here, '..'));

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * What PostgreSQL refuses in `text` and `jsonb`: a NUL character, and UTF-16 surrogates without their partner (lone
- * surrogates, which cannot be encoded as UTF-8 at all and would otherwise be replaced silently by U+FFFD).
+ * What PostgreSQL refuses in `text` and `jsonb`: a NUL character, and UTF-16 surrogates without their partner
+ * (lone surrogates, which cannot be encoded as UTF-8 at all and would otherwise be replaced silently by
+ * U+FFFD).
  */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -19,12 +20,14 @@ export function unstorableTextReason(s: string): string | undefined {
 export const MAX_INPUT_DEPTH = 64;
 
 /**
- * Finds the first string (value or object key) in a parsed input that PostgreSQL would refuse in text, or the first
- * place the input nests deeper than MAX_INPUT_DEPTH — no input the hub accepts comes near it, and each level would
- * otherwise cost every walker of the input (validation, storage) time and stack. Linear in the input's size, without
- * recursion: a path is put together only for the place it reports.
- * @returns the path to it and why, or undefined when every string can be stored and the nesting is within the limit.
- * @example findUnstorableText({ name: 'a\u0000b' }) // → { path: ['name'], message: 'holds a NUL character …' }
+ * Finds the first string (value or object key) in a parsed input that PostgreSQL would refuse in text, or the
+ * first place the input nests deeper than MAX_INPUT_DEPTH — no input the hub accepts comes near it, and each
+ * level would otherwise cost every walker of the input (validation, storage) time and stack. Linear in the
+ * input's size, without recursion: a path is put together only for the place it reports.
+ * @returns the path to it and why, or undefined when every string can be stored and the nesting is within the
+ *   limit.
+ * @example findUnstorableText({ name: 'a\u0000b' }) // → { path: ['name'], message: 'holds a NUL character …'
+ *   }
  */
 export function findUnstorableText(
   value: unknown,
@@ -65,18 +68,19 @@ export function findUnstorableText(
 }
 
 /**
- * The string with what PostgreSQL cannot store made visible instead: NUL as the text `\u0000`, a lone surrogate as
- * U+FFFD. For messages that quote an input back (a row error naming a bad field), so the message itself can be stored.
+ * The string with what PostgreSQL cannot store made visible instead: NUL as the text `\u0000`, a lone
+ * surrogate as U+FFFD. For messages that quote an input back (a row error naming a bad field), so the message
+ * itself can be stored.
  */
 export function storableText(s: string): string {
   return s.replace(new RegExp(UNSTORABLE.source, 'g'), (m) => (m === '\u0000' ? '\\u0000' : '\uFFFD'));
 }
 
 /**
- * Characters a name shown to people (an admin key's or a client's name, a product's, a promotion's label) may not hold:
- * C0 controls (line breaks, tabs, escape), DEL and the C1 controls, and the bidirectional formatting characters
- * (U+061C, U+200E/F, U+202A–202E, U+2066–2069), which reorder how the text around them is shown, so a name could pose
- * as another line of an audit trail or as someone else.
+ * Characters a name shown to people (an admin key's or a client's name, a product's, a promotion's label) may
+ * not hold: C0 controls (line breaks, tabs, escape), DEL and the C1 controls, and the bidirectional
+ * formatting characters (U+061C, U+200E/F, U+202A–202E, U+2066–2069), which reorder how the text around them
+ * is shown, so a name could pose as another line of an audit trail or as someone else.
  */
 const NOT_IN_A_NAME = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 
@@ -89,9 +93,11 @@ export function nameTextReason(s: string): string | undefined {
 }
 
 /**
- * The zod schema of a name-like field of an input: text without control or bidi formatting characters (checked as
- * sent, before trimming), trimmed, 1–`max` characters. Refused with BAD_USER_INPUT naming the field (`body.name`).
- * @example displayName(200).parse('ops\nadmin') // throws: must not hold control or bidirectional formatting characters (found U+000A)
+ * The zod schema of a name-like field of an input: text without control or bidi formatting characters
+ * (checked as sent, before trimming), trimmed, 1–`max` characters. Refused with BAD_USER_INPUT naming the
+ * field (`body.name`).
+ * @example displayName(200).parse('ops\nadmin') // throws: must not hold control or bidirectional formatting
+ *   characters (found U+000A)
  */
 export function displayName(max: number) {
   return z

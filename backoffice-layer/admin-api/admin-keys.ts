@@ -12,7 +12,8 @@ export const MAX_ROTATION_GRACE_SECONDS = 30 * 86_400;
 
 /**
  * An admin key as the admin API shows it: never the key nor its hash. `status`: ACTIVE (works until revoked),
- * EXPIRING (rotated: works until `expiresAt`), EXPIRED, REVOKED. `current`: the key of the request that asked.
+ * EXPIRING (rotated: works until `expiresAt`), EXPIRED, REVOKED. `current`: the key of the request that
+ * asked.
  */
 export const AdminKeyViewSchema = z.object({
   id: UuidSchema,
@@ -56,7 +57,9 @@ function view(row: AdminKeyRow, now: Date, callerKeyId: string | undefined): Adm
   };
 }
 
-/** Every admin key, newest first, revoked and expired ones included. `callerKeyId` marks the caller's own key. */
+/**
+ * Every admin key, newest first, revoked and expired ones included. `callerKeyId` marks the caller's own key.
+ */
 export async function listAdminKeys(db: Database, now: Date, callerKeyId?: string): Promise<AdminKeyView[]> {
   const rows = await db
     .selectFrom('adminKeys')
@@ -79,7 +82,10 @@ export async function getAdminKey(
   return view(row, now, callerKeyId);
 }
 
-/** Issues a new admin key (`ohk_admin_…`, shown only now; only its SHA-256 is stored) that works until revoked. */
+/**
+ * Issues a new admin key (`ohk_admin_…`, shown only now; only its SHA-256 is stored) that works until
+ * revoked.
+ */
 export async function createAdminKey(
   db: Database,
   name: string,
@@ -96,8 +102,8 @@ export async function createAdminKey(
 }
 
 /**
- * Locks the admin keys that work until revoked (no expiry), so concurrent revocations queue here and the check that
- * one stays is made against what they left; returns their ids.
+ * Locks the admin keys that work until revoked (no expiry), so concurrent revocations queue here and the
+ * check that one stays is made against what they left; returns their ids.
  */
 async function lockLastingKeys(tx: Executor): Promise<string[]> {
   const rows = await tx
@@ -111,11 +117,11 @@ async function lockLastingKeys(tx: Executor): Promise<string[]> {
 }
 
 /**
- * Revokes an admin key (idempotent: revoking again keeps the first time). The node whose route revokes it forgets it at
- * once; every other API node refuses it within
+ * Revokes an admin key (idempotent: revoking again keeps the first time). The node whose route revokes it
+ * forgets it at once; every other API node refuses it within
  * KEY_CACHE_MS (5 s). A key configured in OMNIHUB_ADMIN_KEY stays revoked when the hub restarts with it.
- * @throws NOT_FOUND for an unknown id; CONFLICT when it is the last key that works until revoked (keys in a rotation's
- *   grace expire, so they do not count): revoking it would lock every administrator out.
+ * @throws NOT_FOUND for an unknown id; CONFLICT when it is the last key that works until revoked (keys in a
+ *   rotation's grace expire, so they do not count): revoking it would lock every administrator out.
  */
 export async function revokeAdminKey(
   db: Database,
@@ -191,8 +197,8 @@ export async function rotateAdminKey(
         { adminKeyId: id, status: old.status },
       );
     if (old.status === 'EXPIRING') {
-      // Rotated already (the row lock above makes concurrent rotations of one key queue, so only the first gets here
-      // with an ACTIVE key): one successor per key, and the first rotation's grace stands.
+      // Rotated already (the row lock above makes concurrent rotations of one key queue, so only the first
+      // gets here with an ACTIVE key): one successor per key, and the first rotation's grace stands.
       const successor = await tx
         .selectFrom('adminKeys')
         .select('id')

@@ -14,8 +14,8 @@ export interface AdminRouteInput<P, Q, B> {
   deps: BackofficeDeps;
   actor: AdminActor;
   /**
-   * Makes this node forget the admin key `keyId` it may remember (KeyGuard, 5 s), so a key just revoked or ended is
-   * refused here at once; other nodes refuse it within KEY_CACHE_MS.
+   * Makes this node forget the admin key `keyId` it may remember (KeyGuard, 5 s), so a key just revoked or
+   * ended is refused here at once; other nodes refuse it within KEY_CACHE_MS.
    */
   forgetAdminKey(keyId: string): void;
   /** The raw request, for the few routes that stream their body (bulk imports). */
@@ -35,9 +35,9 @@ export interface AdminRoute<
   /** Express-style path under /admin/v1, e.g. `/products/:sku`. */
   path: string;
   /**
-   * The OpenAPI operationId: camelCase, unique across the API, never changed once published (clients are generated
-   * from it). Every product route names one (tests/backoffice/openapi-lint.test.ts); absent, one is derived from the
-   * method and path.
+   * The OpenAPI operationId: camelCase, unique across the API, never changed once published (clients are
+   * generated from it). Every product route names one (tests/backoffice/openapi-lint.test.ts); absent, one is
+   * derived from the method and path.
    */
   operationId?: string;
   summary: string;
@@ -51,13 +51,17 @@ export interface AdminRoute<
   /** Status on success; 200 unless set. */
   status?: number;
   /**
-   * The success answer's shape, for the OpenAPI document (dates as ISO 8601 strings, as JSON carries them). Every
-   * product route gives one (tests/backoffice/openapi-lint.test.ts); absent, the document says "an object".
+   * The success answer's shape, for the OpenAPI document (dates as ISO 8601 strings, as JSON carries them).
+   * Every product route gives one (tests/backoffice/openapi-lint.test.ts); absent, the document says "an
+   * object".
    */
   response?: z.ZodType;
   /** The route honours an `Idempotency-Key` header (`required`: refuses a write without one). */
   idempotencyKey?: 'required';
-  /** Codes the route may answer besides those of every route (400, 401, 403, 429, 503), e.g. NOT_FOUND, CONFLICT. */
+  /**
+   * Codes the route may answer besides those of every route (400, 401, 403, 429, 503), e.g. NOT_FOUND,
+   * CONFLICT.
+   */
   errors?: readonly ('NOT_FOUND' | 'CONFLICT' | 'INSUFFICIENT_STOCK' | 'PAYLOAD_TOO_LARGE')[];
   handle(input: AdminRouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<unknown>;
 }

@@ -13,10 +13,11 @@ export const ADMIN_JSON_LIMIT = '1mb';
 
 /**
  * Mounts admin routes (from every layer) on one router under /admin/v1 with admin-key auth, zod validation,
- * problem+json errors and the OpenAPI document. Every route, the OpenAPI document (`GET /openapi.json`) included,
- * wants `Authorization: Bearer <admin key>`: 401 UNAUTHENTICATED without one, 403 FORBIDDEN with a key that is not one.
- * Rules every route follows, here and nowhere else: a body is JSON or refused (`requireJsonBody`), a query parameter the
- * route does not name is refused (`refuseUnknownQuery`), both with 400 BAD_USER_INPUT.
+ * problem+json errors and the OpenAPI document. Every route, the OpenAPI document (`GET /openapi.json`)
+ * included, wants `Authorization: Bearer <admin key>`: 401 UNAUTHENTICATED without one, 403 FORBIDDEN with a
+ * key that is not one. Rules every route follows, here and nowhere else: a body is JSON or refused
+ * (`requireJsonBody`), a query parameter the route does not name is refused (`refuseUnknownQuery`), both with
+ * 400 BAD_USER_INPUT.
  */
 export function createAdminRouter(
   deps: BackofficeDeps,
@@ -25,7 +26,8 @@ export function createAdminRouter(
 ): Router {
   const router = Router();
   const openapi = buildOpenApi(routes, version);
-  // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it lists.
+  // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it
+  // lists.
   const keys = adminKeyGuard(deps);
   const forgetAdminKey = (keyId: string): void => {
     keys.forget((actor) => actor.keyId === keyId);
@@ -74,9 +76,9 @@ function hasBody(req: Request): boolean {
 }
 
 /**
- * A JSON route's body is `application/json` or it is refused (400 BAD_USER_INPUT): a form (`graceSeconds=0`) or JSON
- * sent as text/plain would otherwise be read as no body at all, and the route's defaults would apply in its place (a
- * rotation meant to end a key now would give it 24 hours).
+ * A JSON route's body is `application/json` or it is refused (400 BAD_USER_INPUT): a form (`graceSeconds=0`)
+ * or JSON sent as text/plain would otherwise be read as no body at all, and the route's defaults would apply
+ * in its place (a rotation meant to end a key now would give it 24 hours).
  */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   if (!hasBody(req) || req.is('application/json')) return next();
@@ -93,8 +95,9 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
 }
 
 /**
- * Refuses (400 BAD_USER_INPUT naming each, `query.<name>`) a query parameter the route does not name: a route without a
- * query schema takes none, one with an object schema only its keys — so a misspelt filter is never silently ignored.
+ * Refuses (400 BAD_USER_INPUT naming each, `query.<name>`) a query parameter the route does not name: a route
+ * without a query schema takes none, one with an object schema only its keys — so a misspelt filter is never
+ * silently ignored.
  */
 function refuseUnknownQuery(route: AdminRoute, query: Record<string, unknown>): void {
   const known =

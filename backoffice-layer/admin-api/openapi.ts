@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { AdminRoute } from './admin-route.js';
 
-/** Every tag of the admin API, described: each route's `tag` is one of these (the OpenAPI lint test holds every route to it). */
+/**
+ * Every tag of the admin API, described: each route's `tag` is one of these (the OpenAPI lint test holds
+ * every route to it).
+ */
 export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   catalogue: 'Products and locations (warehouses and stores)',
   pricing: 'Price lists, prices with quantity tiers and validity windows, price history',
@@ -15,7 +18,10 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   audit: 'The audit trail of changes and sensitive reads',
 };
 
-/** Answers every admin route may give besides its own: no or a wrong key, too many key look-ups, a hub that cannot check now. */
+/**
+ * Answers every admin route may give besides its own: no or a wrong key, too many key look-ups, a hub that
+ * cannot check now.
+ */
 const COMMON_ERRORS = ['401', '403', '429', '503'] as const;
 const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
   400: {
@@ -61,9 +67,9 @@ export interface OpenApiOptions {
 
 /**
  * Builds the OpenAPI 3.1 document of the admin REST API from the routes' own zod schemas: an operationId, the
- * parameters (path, query, the Idempotency-Key header where a route honours it), the request body, the success answer
- * and every problem+json error each operation may answer. Throws (a programming error) on a duplicate or non-camelCase
- * operationId. Named schemas (`.meta({ id })`) become components.
+ * parameters (path, query, the Idempotency-Key header where a route honours it), the request body, the
+ * success answer and every problem+json error each operation may answer. Throws (a programming error) on a
+ * duplicate or non-camelCase operationId. Named schemas (`.meta({ id })`) become components.
  */
 export function buildOpenApi(
   routes: readonly AdminRoute[],
@@ -104,7 +110,8 @@ export function buildOpenApi(
         : [];
     const headerParams = r.idempotencyKey ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : [];
     const errors = new Set<string>(COMMON_ERRORS);
-    // Every route can refuse a request: a query parameter it does not name is refused (admin-router.ts) on each of them.
+    // Every route can refuse a request: a query parameter it does not name is refused (admin-router.ts) on
+    // each of them.
     errors.add('400');
     if (pathParams.length) errors.add('404');
     for (const code of r.errors ?? []) errors.add(CODE_STATUS[code]);
@@ -233,15 +240,18 @@ export function buildOpenApi(
   };
 }
 
-/** An operationId for a route that names none: the method and the path's words, e.g. `getProductsSkuPriceHistory`. */
+/**
+ * An operationId for a route that names none: the method and the path's words, e.g.
+ * `getProductsSkuPriceHistory`.
+ */
 function derivedOperationId(r: Pick<AdminRoute, 'method' | 'path'>): string {
   const words = r.path.split(/[^A-Za-z0-9]+/).filter(Boolean);
   return r.method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }
 
 /**
- * A zod schema as JSON Schema (2020-12, which OpenAPI 3.1 uses), without its `$schema`. Named schemas it holds
- * (`$defs`) are moved to `components` (collected in `into`) and referenced from there.
+ * A zod schema as JSON Schema (2020-12, which OpenAPI 3.1 uses), without its `$schema`. Named schemas it
+ * holds (`$defs`) are moved to `components` (collected in `into`) and referenced from there.
  */
 function toJson(
   schema: z.ZodType,
@@ -267,7 +277,8 @@ function toJson(
     }
     return v;
   };
-  // A named schema reads differently as input (defaults optional) and output (defaults filled in): one component each.
+  // A named schema reads differently as input (defaults optional) and output (defaults filled in): one
+  // component each.
   const named = (id: string) => (io === 'input' ? `${id}Input` : id);
   const relinked = (v: unknown) =>
     JSON.parse(
@@ -282,9 +293,10 @@ function toJson(
 }
 
 /**
- * A named union chosen by `kind` (a zod discriminated union: the condition and action unions), as OpenAPI wants it for
- * generated clients: each branch its own component (`<id><Kind>`, e.g. `ConditionInputDateWindow`, added to `into`),
- * referenced from the `oneOf`, with `discriminator: { propertyName: 'kind', mapping }`. Any other schema is returned as is.
+ * A named union chosen by `kind` (a zod discriminated union: the condition and action unions), as OpenAPI
+ * wants it for generated clients: each branch its own component (`<id><Kind>`, e.g.
+ * `ConditionInputDateWindow`, added to `into`), referenced from the `oneOf`, with `discriminator: {
+ * propertyName: 'kind', mapping }`. Any other schema is returned as is.
  */
 function withDiscriminator(
   id: string,

@@ -32,9 +32,9 @@ export function problemType(code: keyof typeof ERROR_CODES): string {
 }
 
 /**
- * A problem document for `code` with its registered status and title: the one way a problem's envelope is built.
- * `instance` is the request's path without its query string (a query can carry what was searched for: an e-mail, a
- * card number), so no problem echoes it back.
+ * A problem document for `code` with its registered status and title: the one way a problem's envelope is
+ * built. `instance` is the request's path without its query string (a query can carry what was searched for:
+ * an e-mail, a card number), so no problem echoes it back.
  */
 export function problemOf(
   code: keyof typeof ERROR_CODES,
@@ -57,7 +57,10 @@ export function problemOf(
 /** The members of a problem document's envelope (RFC 9457 §3.1, plus our `code`). */
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'code', 'detail', 'instance']);
 
-/** Maps any thrown value to a problem document; the one place REST errors are shaped. Unknown errors are masked. */
+/**
+ * Maps any thrown value to a problem document; the one place REST errors are shaped. Unknown errors are
+ * masked.
+ */
 export function toProblem(error: unknown, req: Request, logger: Logger): Problem {
   let e = classifyInfrastructureError(error);
   const body = e as { type?: string; status?: number; expose?: boolean };

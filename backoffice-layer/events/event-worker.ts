@@ -7,9 +7,10 @@ import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { loadEnvelopes } from './outbox-events.js';
 
 /**
- * Something that reacts to outbox events. `apply` runs inside the PostgreSQL transaction that records the event as
- * applied for this consumer, so a PostgreSQL effect happens exactly once however often the event arrives. Effects
- * elsewhere (Redis) must be idempotent by revision. `afterCommit` runs once the events are recorded (notifications).
+ * Something that reacts to outbox events. `apply` runs inside the PostgreSQL transaction that records the
+ * event as applied for this consumer, so a PostgreSQL effect happens exactly once however often the event
+ * arrives. Effects elsewhere (Redis) must be idempotent by revision. `afterCommit` runs once the events are
+ * recorded (notifications).
  */
 export interface EventConsumer {
   name: string;
@@ -22,8 +23,8 @@ export interface EventConsumer {
    */
   applyBatch?(events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void>;
   /**
-   * Runs after the events (of this consumer's types, in revision order) are recorded as applied — also when they were
-   * applied before and arrive again. `reached()` moves this consumer's watermark and returns it.
+   * Runs after the events (of this consumer's types, in revision order) are recorded as applied — also when
+   * they were applied before and arrive again. `reached()` moves this consumer's watermark and returns it.
    */
   afterCommit?(events: readonly EventEnvelope[], reached: () => Promise<number>): Promise<void>;
 }
@@ -39,10 +40,10 @@ export interface BatchOutcome {
 
 /**
  * Applies events to every consumer. The whole batch goes in one transaction: one statement records every
- * (consumer, event) pair in `applied_events` — the row is the proof of application and the dedupe key — and each
- * consumer applies the events it had not applied yet. Should that transaction fail, each event is applied to each
- * consumer on its own, so a failing event or consumer fails only itself. Then each consumer's `afterCommit` runs
- * once for the batch.
+ * (consumer, event) pair in `applied_events` — the row is the proof of application and the dedupe key — and
+ * each consumer applies the events it had not applied yet. Should that transaction fail, each event is
+ * applied to each consumer on its own, so a failing event or consumer fails only itself. Then each consumer's
+ * `afterCommit` runs once for the batch.
  */
 export async function applyEvents(
   db: Database,
@@ -166,10 +167,10 @@ export interface EventWorker {
 }
 
 /**
- * A BullMQ worker on the events queue that applies events to the consumers in batches: it holds up to `batchSize`
- * jobs at once (job id = event id; the event itself is read from the outbox, one query per batch) and applies all it
- * holds in one go while the next ones arrive, so a burst costs one transaction, not one per event. A failing event
- * makes its own job retry with back-off; nothing is skipped.
+ * A BullMQ worker on the events queue that applies events to the consumers in batches: it holds up to
+ * `batchSize` jobs at once (job id = event id; the event itself is read from the outbox, one query per batch)
+ * and applies all it holds in one go while the next ones arrive, so a burst costs one transaction, not one
+ * per event. A failing event makes its own job retry with back-off; nothing is skipped.
  */
 export async function startEventWorker(
   deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger' | 'metrics'>,
@@ -186,10 +187,10 @@ export async function startEventWorker(
     while (held.length > 0) {
       const batch = held.splice(0, batchSize);
       try {
-        // Every event is taken from this database's outbox, the source of truth, never from the job: a job whose data
-        // Redis lost (a hash re-created by a late write after a flush) still has its event, and a job this database
-        // never wrote (left in the queue by another database under the same Redis prefix, or by a restored copy's
-        // past) is dropped instead of applied.
+        // Every event is taken from this database's outbox, the source of truth, never from the job: a job
+        // whose data Redis lost (a hash re-created by a late write after a flush) still has its event, and a
+        // job this database never wrote (left in the queue by another database under the same Redis prefix,
+        // or by a restored copy's past) is dropped instead of applied.
         const found = await loadEnvelopes(
           deps.db,
           batch.map((b) => b.id),

@@ -26,7 +26,10 @@ export function toEnvelope(r: OutboxRow): EventEnvelope {
   };
 }
 
-/** The envelopes of these events, read from the outbox (the source of truth); events no longer there are absent. */
+/**
+ * The envelopes of these events, read from the outbox (the source of truth); events no longer there are
+ * absent.
+ */
 export async function loadEnvelopes(
   db: Database,
   ids: readonly string[],

@@ -9,7 +9,10 @@ export interface OutboxRelayOptions {
   /** Polling fallback when no NOTIFY arrives (lost connection, another node's writes). */
   pollMs?: number;
   batchSize?: number;
-  /** Consumers whose confirmation counts; events they have not applied are re-delivered after `redeliverAfterMs`. */
+  /**
+   * Consumers whose confirmation counts; events they have not applied are re-delivered after
+   * `redeliverAfterMs`.
+   */
   consumers?: readonly string[];
   redeliverAfterMs?: number;
 }
@@ -23,11 +26,11 @@ export interface OutboxRelay {
 type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger' | 'metrics'>;
 
 /**
- * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows are
- * claimed with `FOR UPDATE SKIP LOCKED` (several relays can run) and marked published at once, then the jobs are
- * added. Should adding fail, the rows are marked unpublished again; should the process die in between, the
- * re-delivery of published-but-unapplied events adds them later (BullMQ ignores a job id it already holds;
- * consumers dedupe anyway).
+ * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows
+ * are claimed with `FOR UPDATE SKIP LOCKED` (several relays can run) and marked published at once, then the
+ * jobs are added. Should adding fail, the rows are marked unpublished again; should the process die in
+ * between, the re-delivery of published-but-unapplied events adds them later (BullMQ ignores a job id it
+ * already holds; consumers dedupe anyway).
  */
 export async function publishPending(deps: Deps, batchSize = 500): Promise<number> {
   let total = 0;
@@ -65,15 +68,18 @@ export async function publishPending(deps: Deps, batchSize = 500): Promise<numbe
   }
 }
 
-/** Outbox events not yet published (the relay's backlog); counted on the partial index of unpublished rows. */
+/**
+ * Outbox events not yet published (the relay's backlog); counted on the partial index of unpublished rows.
+ */
 async function countUnpublished(db: BackofficeDeps['db']): Promise<number> {
   const r = await sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
 }
 
 /**
- * Publishes again what was published long enough ago but is still not applied by every consumer: the jobs were lost
- * (Redis flushed, or restarted without persistence) or failed for good. Scans from the lowest consumer watermark.
+ * Publishes again what was published long enough ago but is still not applied by every consumer: the jobs
+ * were lost (Redis flushed, or restarted without persistence) or failed for good. Scans from the lowest
+ * consumer watermark.
  */
 export async function redeliverUnapplied(
   deps: Deps,
@@ -101,8 +107,8 @@ export async function redeliverUnapplied(
       await job!.retry();
       n++;
     } else if (state === 'missing' || state === 'unknown' || state === 'completed') {
-      // Lost with Redis, or a remnant of a job whose lists were lost (a completed job of an unapplied event is
-      // one too): replace it.
+      // Lost with Redis, or a remnant of a job whose lists were lost (a completed job of an unapplied event
+      // is one too): replace it.
       if (job) await job.remove().catch(() => undefined);
       await deps.queues.events.add(r.type, toEnvelope(r), { jobId: r.id });
       n++;
@@ -114,8 +120,9 @@ export async function redeliverUnapplied(
 }
 
 /**
- * The relay: wakes on `NOTIFY omnihub_outbox` (sent by every commit that wrote events) and polls as a fallback;
- * re-delivers unconfirmed events. Keeps one pooled connection for LISTEN and reconnects it when it drops.
+ * The relay: wakes on `NOTIFY omnihub_outbox` (sent by every commit that wrote events) and polls as a
+ * fallback; re-delivers unconfirmed events. Keeps one pooled connection for LISTEN and reconnects it when it
+ * drops.
  */
 export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}): Promise<OutboxRelay> {
   const pollMs = opts.pollMs ?? 500;
@@ -151,11 +158,15 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
     if (stopped) return;
     try {
       const client = await deps.pool.connect();
-      // A client released normally goes back to the pool: these handlers must leave with it (else the next user of the
-      // connection inherits them). A dying connection may report more than one error, but it is destroyed once.
+      // A client released normally goes back to the pool: these handlers must leave with it (else the next
+      // user of the connection inherits them). A dying connection may report more than one error, but it is
+      // destroyed once.
       let released = false;
       const onNotification = () => void pump();
-      /** Gives the connection back once: healthy, without these handlers; broken, destroyed (its no-op error handler stays). */
+      /**
+       * Gives the connection back once: healthy, without these handlers; broken, destroyed (its no-op error
+       * handler stays).
+       */
       const release = (broken: boolean): boolean => {
         if (released) return false;
         released = true;
@@ -182,8 +193,8 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
         return;
       }
       listener = { client, release: () => void release(false) };
-      // Listening again after a dropped connection: what was committed while nobody listened is published now, not
-      // at the next poll (which may be a minute away).
+      // Listening again after a dropped connection: what was committed while nobody listened is published
+      // now, not at the next poll (which may be a minute away).
       void pump();
     } catch (e) {
       deps.logger.warn({ err: e }, 'outbox relay could not LISTEN; polling only, retrying');

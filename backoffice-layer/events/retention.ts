@@ -9,10 +9,11 @@ export interface PruneResult {
 }
 
 /**
- * Deletes what the hub no longer needs: outbox events older than `retentionMs` that every consumer has passed (at or
- * below the lowest consumer watermark — never the newest event, which carries the hub's current revision) together
- * with the consumers' records of applying them, and idempotency records older than `retentionMs` (a request
- * replayed after that executes again). Works in batches, so a large backlog never holds long locks.
+ * Deletes what the hub no longer needs: outbox events older than `retentionMs` that every consumer has passed
+ * (at or below the lowest consumer watermark — never the newest event, which carries the hub's current
+ * revision) together with the consumers' records of applying them, and idempotency records older than
+ * `retentionMs` (a request replayed after that executes again). Works in batches, so a large backlog never
+ * holds long locks.
  * @example await pruneDelivered(deps, ['read-model', 'loyalty'], 7 * 86_400_000);
  */
 export async function pruneDelivered(
@@ -59,7 +60,10 @@ export async function pruneDelivered(
   return out;
 }
 
-/** Runs `pruneDelivered` every `everyMs` (first run after one interval); failures are logged and retried next time. */
+/**
+ * Runs `pruneDelivered` every `everyMs` (first run after one interval); failures are logged and retried next
+ * time.
+ */
 export function startRetention(
   deps: { db: Database; clock: Clock; logger: Logger },
   consumers: readonly string[],

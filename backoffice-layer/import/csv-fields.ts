@@ -1,9 +1,10 @@
 import { CsvError, parse, type Options } from 'csv-parse/sync';
 
 /**
- * csv-parse on one record: RFC 4180 (`,` between fields, `"…"` around a field, `""` for a quote in it), blanks around
- * fields trimmed (never inside quotes). The record delimiter is pinned to LF: the record splitter leaves a line break
- * only inside a quoted field, and a stray CR in an unquoted field stays text instead of cutting the record in two.
+ * csv-parse on one record: RFC 4180 (`,` between fields, `"…"` around a field, `""` for a quote in it),
+ * blanks around fields trimmed (never inside quotes). The record delimiter is pinned to LF: the record
+ * splitter leaves a line break only inside a quoted field, and a stray CR in an unquoted field stays text
+ * instead of cutting the record in two.
  */
 const OPTIONS: Options = { trim: true, record_delimiter: '\n' };
 
@@ -17,13 +18,15 @@ const MESSAGES: Record<string, string> = {
 };
 
 /**
- * Splits one CSV record (as cut by the record splitter) into its fields, trimming blanks around each field (not inside
- * quotes). A record holding a quote or a line break is read by csv-parse; one with neither (nearly every record of a
- * feed) is cut at its commas, which is what csv-parse makes of it too (its trim and `String.prototype.trim` remove the
- * same white space; a test holds them equal). That shortcut is kept for its cost alone: a csv-parse call per record
- * costs 20–40 µs against about 1 µs, and on the P6 benchmark (1,000,000 stock rows) calling csv-parse on every record
- * took the import from 104 s to 181 s and its re-run from about 50 s to 134 s.
- * @returns the fields, or a message saying what is wrong with the record (a quote out of place or not closed).
+ * Splits one CSV record (as cut by the record splitter) into its fields, trimming blanks around each field
+ * (not inside quotes). A record holding a quote or a line break is read by csv-parse; one with neither
+ * (nearly every record of a feed) is cut at its commas, which is what csv-parse makes of it too (its trim and
+ * `String.prototype.trim` remove the same white space; a test holds them equal). That shortcut is kept for
+ * its cost alone: a csv-parse call per record costs 20–40 µs against about 1 µs, and on the P6 benchmark
+ * (1,000,000 stock rows) calling csv-parse on every record took the import from 104 s to 181 s and its re-run
+ * from about 50 s to 134 s.
+ * @returns the fields, or a message saying what is wrong with the record (a quote out of place or not
+ *   closed).
  * @example csvFields('a, "b, c" ,"say ""hi"""') // → ['a', 'b, c', 'say "hi"']
  */
 export function csvFields(record: string): string[] | { error: string } {

@@ -88,8 +88,9 @@ export const StockRowSchema = z.strictObject({
 export type StockRow = z.infer<typeof StockRowSchema>;
 
 /**
- * A row schema that first refuses any text PostgreSQL cannot store (a NUL character, a lone surrogate), in any field
- * or key, with the path to it: such a row is a row error of its own instead of failing the batch it would join.
+ * A row schema that first refuses any text PostgreSQL cannot store (a NUL character, a lone surrogate), in
+ * any field or key, with the path to it: such a row is a row error of its own instead of failing the batch it
+ * would join.
  */
 const storable = <S extends z.ZodType>(schema: S) =>
   z

@@ -15,7 +15,9 @@ export interface BatchResult {
   revision: number | null;
 }
 
-/** Largest number of SKUs one `catalogue.bulk-changed` event lists; bigger batches announce in several events. */
+/**
+ * Largest number of SKUs one `catalogue.bulk-changed` event lists; bigger batches announce in several events.
+ */
 const SKUS_PER_EVENT = 1000;
 
 function announce(w: WriteContext, kind: ImportKind, skus: string[]): void {
@@ -31,9 +33,10 @@ function announce(w: WriteContext, kind: ImportKind, skus: string[]): void {
 }
 
 /**
- * Merges one batch of valid, de-duplicated rows as one transaction: rows naming unknown SKUs, locations or price lists
- * become row errors; rows equal to what is stored are skipped (so a re-run writes nothing and takes no revision);
- * the rest are applied with set-based SQL over arrays (`unnest`), with ledger / history rows and one bulk event.
+ * Merges one batch of valid, de-duplicated rows as one transaction: rows naming unknown SKUs, locations or
+ * price lists become row errors; rows equal to what is stored are skipped (so a re-run writes nothing and
+ * takes no revision); the rest are applied with set-based SQL over arrays (`unnest`), with ledger / history
+ * rows and one bulk event.
  */
 async function mergeBatch(
   deps: WriteDeps,
@@ -48,9 +51,9 @@ async function mergeBatch(
 }
 
 /**
- * Why the database refused a batch for the values of its rows — a data exception (SQLSTATE class 22) or a broken
- * integrity rule (class 23), which runWrite reports with the database's error as `cause` — or undefined for any
- * other failure (unavailable, a serialization conflict).
+ * Why the database refused a batch for the values of its rows — a data exception (SQLSTATE class 22) or a
+ * broken integrity rule (class 23), which runWrite reports with the database's error as `cause` — or
+ * undefined for any other failure (unavailable, a serialization conflict).
  */
 function refusal(e: unknown): string | undefined {
   const sqlstate = e instanceof DomainError ? (e.cause as { code?: unknown } | undefined)?.code : undefined;
@@ -62,9 +65,9 @@ function refusal(e: unknown): string | undefined {
 }
 
 /**
- * {@link mergeBatch}, but a batch the database refuses because of the values of some row is split in halves until
- * the refused rows stand alone: they become row errors and every other row still lands (one result per merged part).
- * Other failures (the database unavailable, a conflict) are thrown as they are.
+ * {@link mergeBatch}, but a batch the database refuses because of the values of some row is split in halves
+ * until the refused rows stand alone: they become row errors and every other row still lands (one result per
+ * merged part). Other failures (the database unavailable, a conflict) are thrown as they are.
  */
 export async function mergeRows(
   deps: WriteDeps,

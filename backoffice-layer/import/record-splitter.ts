@@ -7,7 +7,10 @@ export type FeedRecord = { line: number; text: string } | { line: number; error:
 interface RecordSplitterOptions {
   /** CSV: a line break inside a double-quoted field belongs to the record. NDJSON: every line is a record. */
   quoted: boolean;
-  /** Largest record in bytes, line break excluded; a longer one is reported and skipped up to the next line break. */
+  /**
+   * Largest record in bytes, line break excluded; a longer one is reported and skipped up to the next line
+   * break.
+   */
   maxRecordBytes: number;
 }
 
@@ -18,15 +21,16 @@ const NEWLINE = Buffer.from('\n');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Cuts a byte stream into records (object mode out: {@link FeedRecord}) holding at most one record in memory, and
- * never more than `maxRecordBytes` of it: a longer record is reported as an error on its first line and its bytes
- * are dropped as they arrive until the next line break, where reading starts afresh. Each record is checked to be
- * valid UTF-8 (a record that is not becomes an error, the rest still flow). A CSV quote left open at the end of the
- * feed is reported on the line it opened. Blank records are dropped; a trailing CR and a leading BOM are removed.
- * Fields are then read by csv-parse, record by record (see csv-fields.ts). This cut stays ours because csv-parse
- * cannot make it: over a whole feed, its `max_record_size` is an error that ends the parse (it cannot drop a long
- * record and resume at the next line break), and a quote left open makes the rest of the feed one field held in
- * memory; here a bad record costs at most `maxRecordBytes` and the records after it are still read.
+ * Cuts a byte stream into records (object mode out: {@link FeedRecord}) holding at most one record in memory,
+ * and never more than `maxRecordBytes` of it: a longer record is reported as an error on its first line and
+ * its bytes are dropped as they arrive until the next line break, where reading starts afresh. Each record is
+ * checked to be valid UTF-8 (a record that is not becomes an error, the rest still flow). A CSV quote left
+ * open at the end of the feed is reported on the line it opened. Blank records are dropped; a trailing CR and
+ * a leading BOM are removed. Fields are then read by csv-parse, record by record (see csv-fields.ts). This
+ * cut stays ours because csv-parse cannot make it: over a whole feed, its `max_record_size` is an error that
+ * ends the parse (it cannot drop a long record and resume at the next line break), and a quote left open
+ * makes the rest of the feed one field held in memory; here a bad record costs at most `maxRecordBytes` and
+ * the records after it are still read.
  */
 export class RecordSplitter extends Transform {
   /** The line the next byte belongs to: where the feed stopped, if it stops. */

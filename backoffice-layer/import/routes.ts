@@ -99,7 +99,8 @@ export const importRoutes: readonly AdminRoute[] = [
         totalBytes: Number.isFinite(length) ? length : null,
       });
       if (summary.failure) {
-        // The problem says why and where the feed stopped, and what landed before it: nothing is hidden as "failed".
+        // The problem says why and where the feed stopped, and what landed before it: nothing is hidden as
+        // "failed".
         const { importId, rows, changedRows, unchangedRows, errorRows } = summary;
         throw new DomainError(summary.failure.code, summary.failure.message, {
           importId,

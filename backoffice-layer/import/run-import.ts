@@ -40,7 +40,10 @@ export interface ImportProgress {
 export interface ImportSummary extends ImportProgress {
   kind: ImportKind;
   format: ImportFormat;
-  /** FAILED: the feed stopped before its end (see `failure`); the rows counted as changed have landed all the same. */
+  /**
+   * FAILED: the feed stopped before its end (see `failure`); the rows counted as changed have landed all the
+   * same.
+   */
   status: 'COMPLETED' | 'FAILED';
   /** The first errors (line number and message); `errorRows` counts them all. */
   errors: RowError[];
@@ -54,16 +57,19 @@ export interface ImportSummary extends ImportProgress {
 export interface RunImportOptions {
   kind: ImportKind;
   format: ImportFormat;
-  /** The feed. It is read but never destroyed: the caller owns it (an HTTP request must still carry the answer). */
+  /**
+   * The feed. It is read but never destroyed: the caller owns it (an HTTP request must still carry the
+   * answer).
+   */
   input: Readable;
   source: string;
   totalBytes?: number | null;
   batchSize?: number;
   onProgress?: (p: ImportProgress) => void;
   /**
-   * Stops the import when aborted (the command line's Ctrl-C): reading stops, the batch being written finishes, and
-   * the import ends FAILED with UNAVAILABLE "interrupted (<reason>)"; committed batches stay. The reason is the
-   * signal's `reason` when it is a string (`SIGINT`), else `stopped`.
+   * Stops the import when aborted (the command line's Ctrl-C): reading stops, the batch being written
+   * finishes, and the import ends FAILED with UNAVAILABLE "interrupted (<reason>)"; committed batches stay.
+   * The reason is the signal's `reason` when it is a string (`SIGINT`), else `stopped`.
    */
   signal?: AbortSignal;
 }
@@ -96,8 +102,9 @@ async function* readFeed(input: Readable, counted: { bytes: number }): AsyncGene
 }
 
 /**
- * Turns records into row values (null for a blank record or the CSV header): CSV records by the header's columns,
- * NDJSON lines as JSON. A CSV feed whose header cannot be read has no rows at all: that throws BAD_USER_INPUT.
+ * Turns records into row values (null for a blank record or the CSV header): CSV records by the header's
+ * columns, NDJSON lines as JSON. A CSV feed whose header cannot be read has no rows at all: that throws
+ * BAD_USER_INPUT.
  */
 function rowReader(format: ImportFormat): (rec: FeedRecord) => { value: unknown } | { error: string } | null {
   let columns: string[] | undefined;
@@ -167,15 +174,16 @@ function failureOf(
 }
 
 /**
- * Streams a feed of products, prices or stock (NDJSON or CSV) into the source of truth with constant memory: the feed
- * is cut into records of at most {@link MAX_RECORD_BYTES} (longer ones are row errors), rows are validated one by one
- * (bad rows are reported with their line and the good ones still land), collected into batches, and each batch is
- * merged as one transaction with set-based SQL. Rows equal to what is stored write nothing, so a re-run of the same
- * file changes nothing and takes no revision. Progress is kept in `imports`.
- * Never throws once the import is recorded: a feed that stops early (cut off, unreadable, database gone) ends FAILED
- * with `failure` saying why and where, is logged, and its counts say what landed before. Throws only when the import
- * cannot even be recorded (UNAVAILABLE).
- * @example await runImport(deps, { kind: 'stock', format: 'csv', input: createReadStream('stock.csv'), source: 'stock.csv' });
+ * Streams a feed of products, prices or stock (NDJSON or CSV) into the source of truth with constant memory:
+ * the feed is cut into records of at most {@link MAX_RECORD_BYTES} (longer ones are row errors), rows are
+ * validated one by one (bad rows are reported with their line and the good ones still land), collected into
+ * batches, and each batch is merged as one transaction with set-based SQL. Rows equal to what is stored write
+ * nothing, so a re-run of the same file changes nothing and takes no revision. Progress is kept in `imports`.
+ * Never throws once the import is recorded: a feed that stops early (cut off, unreadable, database gone) ends
+ * FAILED with `failure` saying why and where, is logged, and its counts say what landed before. Throws only
+ * when the import cannot even be recorded (UNAVAILABLE).
+ * @example await runImport(deps, { kind: 'stock', format: 'csv', input: createReadStream('stock.csv'),
+ *   source: 'stock.csv' });
  */
 export async function runImport(
   deps: WriteDeps & Pick<Deps, 'logger'>,
@@ -199,7 +207,8 @@ export async function runImport(
   const errors: RowError[] = [];
   let failure: ImportSummary['failure'];
   let revisions: [number, number] | null = null;
-  // A message may quote the input back (a field's name): kept storable, so reporting a bad row cannot fail the import.
+  // A message may quote the input back (a field's name): kept storable, so reporting a bad row cannot fail
+  // the import.
   const addError = (e: RowError) => {
     progress.errorRows++;
     if (errors.length < MAX_KEPT_ERRORS) errors.push({ line: e.line, message: storableText(e.message) });
@@ -222,7 +231,8 @@ export async function runImport(
     .execute();
   const saveProgress = async (status: 'RUNNING' | 'COMPLETED' | 'FAILED') => {
     progress.bytes = read.bytes;
-    // By line, wherever each was found (a row refused when its batch is written is found after later rows are read).
+    // By line, wherever each was found (a row refused when its batch is written is found after later rows are
+    // read).
     errors.sort((a, b) => a.line - b.line);
     // The reason a FAILED import stopped is kept as its last entry, at the line where the feed stopped.
     const kept = [
@@ -247,7 +257,8 @@ export async function runImport(
   };
 
   let batch = new Map<string, { line: number; row: Row }>();
-  // A batch being written when the import is stopped from outside finishes (and is counted) before FAILED is saved.
+  // A batch being written when the import is stopped from outside finishes (and is counted) before FAILED is
+  // saved.
   let writing: Promise<void> = Promise.resolve();
   let stopped = false;
   const flush = async () => {
@@ -292,7 +303,8 @@ export async function runImport(
   };
 
   try {
-    // One pipeline: an error anywhere (the feed cut off, a batch that cannot be written) stops every stage and lands here.
+    // One pipeline: an error anywhere (the feed cut off, a batch that cannot be written) stops every stage
+    // and lands here.
     if (opts.signal) await pipeline(readFeed(opts.input, read), splitter, take, { signal: opts.signal });
     else await pipeline(readFeed(opts.input, read), splitter, take);
     await saveProgress('COMPLETED');
@@ -338,7 +350,9 @@ export async function runImport(
   };
 }
 
-/** Guesses the format from the extension and the kind from the file name (`stock-2026-11.csv` → stock, csv). */
+/**
+ * Guesses the format from the extension and the kind from the file name (`stock-2026-11.csv` → stock, csv).
+ */
 export function inferImportType(
   file: string,
   given: { kind?: string | undefined; format?: string | undefined },
@@ -388,7 +402,10 @@ function bar(fraction: number, width = 28): string {
 /** What `omnihub import` did: the import's summary, and the signal that stopped it, if one did. */
 export type ImportCommandResult = ImportSummary & { interrupted?: NodeJS.Signals };
 
-/** The file an import reads, checked before anything is recorded: BAD_USER_INPUT when missing, a folder or empty. */
+/**
+ * The file an import reads, checked before anything is recorded: BAD_USER_INPUT when missing, a folder or
+ * empty.
+ */
 async function importFileSize(file: string): Promise<number> {
   const s = await stat(file).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR')
@@ -405,13 +422,13 @@ async function importFileSize(file: string): Promise<number> {
 }
 
 /**
- * `omnihub import FILE` (`-` reads standard input, with --kind and --format): runs the import with a progress bar on
- * stderr (bytes, rows/s, ETA), redrawn in place on a terminal; elsewhere a line every 3 s at most and one final line.
- * Then prints a final summary: the rejected rows with their lines and, for a FAILED import, why and where it stopped.
- * SIGINT or SIGTERM stops it: the import ends FAILED "interrupted (SIGINT)", said in the summary, and `interrupted`
- * names the signal; a second signal exits at once.
- * Throws BAD_USER_INPUT, recording nothing, when the file is missing, a folder or empty, or its kind or format cannot
- * be told.
+ * `omnihub import FILE` (`-` reads standard input, with --kind and --format): runs the import with a progress
+ * bar on stderr (bytes, rows/s, ETA), redrawn in place on a terminal; elsewhere a line every 3 s at most and
+ * one final line. Then prints a final summary: the rejected rows with their lines and, for a FAILED import,
+ * why and where it stopped. SIGINT or SIGTERM stops it: the import ends FAILED "interrupted (SIGINT)", said
+ * in the summary, and `interrupted` names the signal; a second signal exits at once.
+ * Throws BAD_USER_INPUT, recording nothing, when the file is missing, a folder or empty, or its kind or
+ * format cannot be told.
  */
 export async function runImportCommand(
   deps: WriteDeps & Pick<Deps, 'logger'>,
@@ -440,8 +457,8 @@ export async function runImportCommand(
     const counts = `${bar(fraction)} ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows.toLocaleString('en-US')} rows  ${p.errorRows ? `${p.errorRows} errors  ` : ''}`;
     const text = `${counts}${rate.toLocaleString('en-US')} rows/s  ${eta}`.trimEnd();
     if (out.isTTY) {
-      // Redrawn in place: the line is cleared and cut to the terminal's width, since a line that wraps cannot be
-      // redrawn by a carriage return and would show once per redraw.
+      // Redrawn in place: the line is cleared and cut to the terminal's width, since a line that wraps cannot
+      // be redrawn by a carriage return and would show once per redraw.
       const width = Math.max(20, (out.columns || 80) - 1);
       out.write(`\r\x1b[2K${text.slice(0, width)}${final ? '\n' : ''}`);
     } else if (final ? counts !== lastText : Date.now() - lastLine >= 3000) {

@@ -9,18 +9,25 @@ import { startReservationExpiryWorker } from '../stock/reservation-expiry-worker
 import { startPriceScheduler, type BoundarySource } from './price-schedule.js';
 
 export interface BackofficeWorker {
-  /** Stops taking work, finishes what is in hand, then closes (relay last, so nothing committed waits unsent). */
+  /**
+   * Stops taking work, finishes what is in hand, then closes (relay last, so nothing committed waits unsent).
+   */
   stop(): Promise<void>;
 }
 
 export interface BackofficeWorkerOptions {
   /** Consumers of other layers (e.g. loyalty points on `sale.committed`), applied after the read model. */
   consumers?: readonly EventConsumer[];
-  /** Events the event worker holds and applies at once (events of one SKU stay correct: state writes are revision-guarded). */
+  /**
+   * Events the event worker holds and applies at once (events of one SKU stay correct: state writes are
+   * revision-guarded).
+   */
   batchSize?: number;
   relayPollMs?: number;
   redeliverAfterMs?: number;
-  /** Other layers' scheduled instants (promotion windows) that commit a switch revision like price windows do. */
+  /**
+   * Other layers' scheduled instants (promotion windows) that commit a switch revision like price windows do.
+   */
   scheduleSources?: readonly BoundarySource[];
   /** Event types after which the next scheduled instant may have moved. */
   scheduleEventTypes?: readonly string[];
@@ -29,9 +36,9 @@ export interface BackofficeWorkerOptions {
 }
 
 /**
- * Everything a worker process runs for the backoffice: the outbox relay, the event worker (read model first, then
- * other layers' consumers), the read-model guardian (rebuilds after Redis lost it), reservation expiry and the
- * price scheduler.
+ * Everything a worker process runs for the backoffice: the outbox relay, the event worker (read model first,
+ * then other layers' consumers), the read-model guardian (rebuilds after Redis lost it), reservation expiry
+ * and the price scheduler.
  */
 export async function startBackofficeWorker(
   deps: BackofficeDeps,

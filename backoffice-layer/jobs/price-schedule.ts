@@ -83,7 +83,9 @@ export async function commitPriceSwitch(
   return { revision, switched: result, replayed };
 }
 
-/** Another layer's scheduled instants (e.g. promotion windows): the next one strictly after `after`, or null. */
+/**
+ * Another layer's scheduled instants (e.g. promotion windows): the next one strictly after `after`, or null.
+ */
 export type BoundarySource = (db: Executor, after: Date) => Promise<Date | null>;
 
 /** The next instant at which a price window or any other source's window opens or closes. */
@@ -107,8 +109,8 @@ export async function lastScheduleSwitch(db: Executor): Promise<Date | null> {
 }
 
 /**
- * Commits every switch that is due (boundary ≤ now) and not yet committed, after `since` and after the latest switch
- * committed. The worker calls it on each job and at start; tests call it with a controllable clock.
+ * Commits every switch that is due (boundary ≤ now) and not yet committed, after `since` and after the latest
+ * switch committed. The worker calls it on each job and at start; tests call it with a controllable clock.
  */
 export async function runDuePriceSwitches(
   deps: Pick<BackofficeDeps, 'db' | 'clock'>,
@@ -134,8 +136,8 @@ export interface PriceScheduler {
 }
 
 /**
- * Keeps one delayed job per upcoming boundary (job id = the instant, so rescheduling never duplicates). When it
- * fires it commits the due switches and schedules the next boundary.
+ * Keeps one delayed job per upcoming boundary (job id = the instant, so rescheduling never duplicates). When
+ * it fires it commits the due switches and schedules the next boundary.
  */
 export async function startPriceScheduler(
   deps: BackofficeDeps,
@@ -182,8 +184,9 @@ export async function startPriceScheduler(
     { connection, prefix, concurrency: 1 },
   );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'price scheduler worker error'));
-  // The first worker on a database commits a switch at its start: from then on every answer is evaluated between
-  // the latest switch and the next edge (see effectiveInstant), so the first edge too switches at one revision.
+  // The first worker on a database commits a switch at its start: from then on every answer is evaluated
+  // between the latest switch and the next edge (see effectiveInstant), so the first edge too switches at one
+  // revision.
   const startSchedule = async () => {
     if ((await lastScheduleSwitch(deps.db)) === null) await commitPriceSwitch(deps, deps.clock.now());
   };
@@ -212,9 +215,9 @@ export async function startPriceScheduler(
 export const SCHEDULE_SECTION = 'backoffice.schedule';
 
 /**
- * Where the switch schedule stands at a revision: the latest switch committed and the first window edge after it
- * (ISO 8601, UTC; null: none). Between the two, no window opens or closes, so every answer evaluated at an instant
- * in [switchedAt, nextAt) is the same answer.
+ * Where the switch schedule stands at a revision: the latest switch committed and the first window edge after
+ * it (ISO 8601, UTC; null: none). Between the two, no window opens or closes, so every answer evaluated at an
+ * instant in [switchedAt, nextAt) is the same answer.
  */
 export interface ScheduleState {
   switchedAt: string | null;
@@ -233,9 +236,10 @@ export async function loadScheduleState(
 }
 
 /**
- * The schedule state as a shared section of the read model: reloaded after every switch and every change that may
- * move a window edge (prices, price lists, imports, and `eventTypes` of the other layers' sources), labelled with
- * that revision and part of every snapshot. Worker and API nodes must be given the same sources.
+ * The schedule state as a shared section of the read model: reloaded after every switch and every change that
+ * may move a window edge (prices, price lists, imports, and `eventTypes` of the other layers' sources),
+ * labelled with that revision and part of every snapshot. Worker and API nodes must be given the same
+ * sources.
  */
 export function scheduleSection(
   sources: readonly BoundarySource[] = [],
@@ -255,11 +259,11 @@ export function scheduleSection(
 }
 
 /**
- * The instant an answer at a snapshot is evaluated at: the clock's `now`, but never before the snapshot's latest
- * switch nor at or after its next window edge — a window opens for readers when its switch revision commits, not
- * when a node's clock passes it. So an answer is a function of its revision and the question: two answers at one
- * revision never differ because one was computed a millisecond after an edge. Without the section (no worker has
- * started the schedule yet), `now`.
+ * The instant an answer at a snapshot is evaluated at: the clock's `now`, but never before the snapshot's
+ * latest switch nor at or after its next window edge — a window opens for readers when its switch revision
+ * commits, not when a node's clock passes it. So an answer is a function of its revision and the question:
+ * two answers at one revision never differ because one was computed a millisecond after an edge. Without the
+ * section (no worker has started the schedule yet), `now`.
  * @example effectiveInstant(snapshot.globals, clock.now())
  */
 export function effectiveInstant(globals: ReadonlyMap<string, unknown> | undefined, now: Date): Date {

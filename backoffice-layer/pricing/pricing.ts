@@ -153,8 +153,9 @@ function recordHistory(
 }
 
 /**
- * Sets one price (a quantity tier of a SKU in a list) with its own optional validity window, and keeps the change in
- * the price history. Unknown list or SKU → NOT_FOUND. Setting the same values again commits nothing.
+ * Sets one price (a quantity tier of a SKU in a list) with its own optional validity window, and keeps the
+ * change in the price history. Unknown list or SKU → NOT_FOUND. Setting the same values again commits
+ * nothing.
  * @example await setPrice(deps, 'base-eur', 'COAT-WOOL-M', { amount: 12995 });
  */
 export async function setPrice(
@@ -313,8 +314,8 @@ export async function getPriceHistory(
 }
 
 /**
- * Every price row of these SKUs with its list's terms, in one query: the input of `selectPrice`, and what the read
- * model keeps per SKU. SKUs without prices map to an empty list.
+ * Every price row of these SKUs with its list's terms, in one query: the input of `selectPrice`, and what the
+ * read model keeps per SKU. SKUs without prices map to an empty list.
  */
 export async function loadPriceCandidates(
   db: Executor,

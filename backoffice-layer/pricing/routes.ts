@@ -41,7 +41,10 @@ const PriceSchema = z
   })
   .meta({ id: 'Price' });
 
-/** A price list in the list of them: its terms, whether it is in force now, and how many prices and SKUs it holds. */
+/**
+ * A price list in the list of them: its terms, whether it is in force now, and how many prices and SKUs it
+ * holds.
+ */
 export interface PriceListSummary extends PriceListView {
   /** SCHEDULED: its window opens later; ENDED: its window closed; ACTIVE otherwise. */
   status: 'ACTIVE' | 'SCHEDULED' | 'ENDED';
@@ -52,9 +55,10 @@ export interface PriceListSummary extends PriceListView {
 }
 
 /**
- * Price lists in id order, `limit` at a time after the id `after`, with their currency, priority, window, status at
- * `now` and counts of prices and SKUs; `next` is the `after` of the following page, null on the last.
- * (Price lists apply to every channel: they have no channel of their own; `priority` decides where they overlap.)
+ * Price lists in id order, `limit` at a time after the id `after`, with their currency, priority, window,
+ * status at `now` and counts of prices and SKUs; `next` is the `after` of the following page, null on the
+ * last. (Price lists apply to every channel: they have no channel of their own; `priority` decides where they
+ * overlap.)
  */
 export async function listPriceLists(
   db: Executor,

@@ -6,8 +6,9 @@ export interface SelectedPrice {
   priceListId: string;
   minQuantity: number;
   /**
-   * The earliest instant after `at` at which this answer may change (a window of any candidate opens or closes), or
-   * null when no window edge lies ahead. ISO 8601, UTC. Conservative: the answer may also stay the same then.
+   * The earliest instant after `at` at which this answer may change (a window of any candidate opens or
+   * closes), or null when no window edge lies ahead. ISO 8601, UTC. Conservative: the answer may also stay
+   * the same then.
    */
   validTo: string | null;
 }
@@ -28,18 +29,18 @@ export function isOpenAt(c: PriceCandidate, at: Date): boolean {
 }
 
 /**
- * Picks the price of one SKU at an instant and quantity. Pure: the same candidates give the same answer in any
- * order, on every node, for every channel.
+ * Picks the price of one SKU at an instant and quantity. Pure: the same candidates give the same answer in
+ * any order, on every node, for every channel.
  *
  * Rules:
  * 1. A candidate applies when its list window and its own window both contain `at` (from inclusive, to
  *    exclusive), `minQuantity <= quantity`, and (when asked) its currency matches.
- * 2. Among applicable candidates the list with the highest `priority` wins; equal priorities are broken by the
- *    price list id (lowest first), so the answer never depends on row order.
+ * 2. Among applicable candidates the list with the highest `priority` wins; equal priorities are broken by
+ * the price list id (lowest first), so the answer never depends on row order.
  * 3. Within the winning list the largest quantity tier that the quantity reaches wins.
- * 4. Should two candidates still tie (the same list and tier twice — impossible for rows of one database, possible
- *    for hand-built inputs), the lower amount wins, then the earlier-closing window, the earlier-opening one and
- *    the lower currency code, so the answer stays independent of order.
+ * 4. Should two candidates still tie (the same list and tier twice — impossible for rows of one database,
+ * possible for hand-built inputs), the lower amount wins, then the earlier-closing window, the
+ * earlier-opening one and the lower currency code, so the answer stays independent of order.
  * Gaps (no window open) give null: the SKU has no sellable price at that instant. With a currency asked for,
  * the candidates of other currencies count for nothing: a SKU with no price in it is unpriced there.
  * `validTo` of the result is `nextPriceChange(candidates, at, currency)`: until then the same inputs give the

@@ -1,14 +1,17 @@
 import type { Clock, EventEnvelope, Metrics } from '../../shared/index.js';
 
-/** Commits waiting for the watermark that a process keeps at most (a long gap drops the oldest, not memory). */
+/**
+ * Commits waiting for the watermark that a process keeps at most (a long gap drops the oldest, not memory).
+ */
 const MAX_PENDING = 10_000;
 
 /**
  * Measures commit → visible for the read model: each committed revision is observed once in
- * `omnihub_commit_to_visible_seconds`, from its commit instant (the events' `occurredAt`, from the hub's clock) to the
- * moment the Redis watermark covers it — from then on every API node serves it, as soon as the change notice reaches
- * it. An event applied ahead of a gap waits here until a later batch raises the watermark past it; a revision at or
- * below a watermark this process already saw is a repeat (a re-delivery) and is not observed again.
+ * `omnihub_commit_to_visible_seconds`, from its commit instant (the events' `occurredAt`, from the hub's
+ * clock) to the moment the Redis watermark covers it — from then on every API node serves it, as soon as the
+ * change notice reaches it. An event applied ahead of a gap waits here until a later batch raises the
+ * watermark past it; a revision at or below a watermark this process already saw is a repeat (a re-delivery)
+ * and is not observed again.
  */
 export class CommitVisibility {
   /** Commit instant (ms) of each revision applied but not yet covered by the watermark. */

@@ -32,8 +32,8 @@ export interface ReadModelChange {
   /** Only a watermark move: every event at or below `revision` is now reflected. */
   watermark?: boolean;
   /**
-   * The model in Redis is no longer complete or not this database's (lost, or another database's being discarded):
-   * drop everything and read PostgreSQL until a `reset` notice says it was rebuilt.
+   * The model in Redis is no longer complete or not this database's (lost, or another database's being
+   * discarded): drop everything and read PostgreSQL until a `reset` notice says it was rebuilt.
    */
   lost?: boolean;
   /** Shared sections that changed (drop them from memory). */
@@ -48,12 +48,13 @@ function payload<K extends keyof BackofficeEventPayloads>(
 }
 
 /**
- * Keeps the Redis read model in step with the outbox. State events (product, location, stock) carry the new state and
- * are written as they are; events that change derived data (prices, price lists, bulk imports) reload the affected
- * SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is revision-guarded, so repeats and
- * reordering are harmless. After writing, it tells every API node which SKUs to drop from memory. Writes land only
- * while the model belongs to this consumer's database (see GUARDED_WRITE): after a loss the rebuild covers them.
- * With `deps.metrics`, each revision's commit → visible time is observed once the watermark covers it.
+ * Keeps the Redis read model in step with the outbox. State events (product, location, stock) carry the new
+ * state and are written as they are; events that change derived data (prices, price lists, bulk imports)
+ * reload the affected SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is
+ * revision-guarded, so repeats and reordering are harmless. After writing, it tells every API node which SKUs
+ * to drop from memory. Writes land only while the model belongs to this consumer's database (see
+ * GUARDED_WRITE): after a loss the rebuild covers them. With `deps.metrics`, each revision's commit → visible
+ * time is observed once the watermark covers it.
  */
 export function readModelConsumer(
   deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>,
@@ -116,8 +117,9 @@ export function readModelConsumer(
       }
     }
     if (reload.size > 0 || globals.length > 0) {
-      // One REPEATABLE READ snapshot for the reloads and the revision they are labelled with, so the two agree
-      // exactly (in the consumer's READ COMMITTED transaction a commit could slip in between the statements).
+      // One REPEATABLE READ snapshot for the reloads and the revision they are labelled with, so the two
+      // agree exactly (in the consumer's READ COMMITTED transaction a commit could slip in between the
+      // statements).
       const list = [...reload];
       await inSnapshot(deps.db, async (snap, rev) => {
         writes.push(...globalWrites(keys, await loadGlobals(snap, globals), rev));
@@ -187,8 +189,8 @@ async function writeFactsAndNotify(
 }
 
 /**
- * The revision the Redis read model has fully reached (its watermark), or null when it holds none or is not built
- * from this database (lost, being rebuilt, another database's): nothing is served from it then.
+ * The revision the Redis read model has fully reached (its watermark), or null when it holds none or is not
+ * built from this database (lost, being rebuilt, another database's): nothing is served from it then.
  */
 export async function readModelWatermark(
   deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix'>,

@@ -60,8 +60,8 @@ export function startReadModelMaintenance(
         );
         return rebuild('database restored behind the read model', true);
       }
-      // A model built before a shared section existed: add the sections (exactly, at their revision) without a
-      // rebuild.
+      // A model built before a shared section existed: add the sections (exactly, at their revision) without
+      // a rebuild.
       if (
         sections.length > 0 &&
         (await deps.redis.exists(...sections.map((f) => keys.global(f.name)))) < sections.length

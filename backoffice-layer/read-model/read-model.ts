@@ -47,13 +47,13 @@ export interface ReadModelOptions {
 }
 
 /**
- * The backoffice read model as an API node sees it: an in-process cache over the Redis sections, invalidated by
- * the change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its revision
- * is a watermark every used section has reached, so equal revisions give equal content on every node. It serves
- * the Redis model only while that model is fully built from its own database (the built marker names this
- * database's identity; checked with every fetch from Redis) and, when first trusted, neither ahead of that
- * database's revision nor reflecting an event it does not hold (a restored older copy): anything else is read
- * through PostgreSQL until the worker has rebuilt it.
+ * The backoffice read model as an API node sees it: an in-process cache over the Redis sections, invalidated
+ * by the change notices every consumer publishes, with PostgreSQL behind it. A snapshot is exact: its
+ * revision is a watermark every used section has reached, so equal revisions give equal content on every
+ * node. It serves the Redis model only while that model is fully built from its own database (the built
+ * marker names this database's identity; checked with every fetch from Redis) and, when first trusted,
+ * neither ahead of that database's revision nor reflecting an event it does not hold (a restored older copy):
+ * anything else is read through PostgreSQL until the worker has rebuilt it.
  * @example
  * const rm = await createReadModel(deps);
  * const snap = await rm.getSnapshot(['COAT-M'], { minRevision: 42 });
@@ -177,8 +177,8 @@ class CachedReadModel implements ReadModel {
 }
 
 /**
- * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the shared sections, at
- * the database's latest revision. BAD_USER_INPUT when `minRevision` is ahead of the hub.
+ * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the shared sections,
+ * at the database's latest revision. BAD_USER_INPUT when `minRevision` is ahead of the hub.
  */
 async function snapshotFromDatabase(
   db: Database,

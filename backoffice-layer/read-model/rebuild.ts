@@ -30,7 +30,10 @@ export type RebuildDeps = { db: Database; redis: Redis; redisPrefix: string; clo
 type Deps = RebuildDeps;
 type Sections = readonly SharedSection[];
 
-/** Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact revision. */
+/**
+ * Walks every SKU in one REPEATABLE READ snapshot, a page at a time (constant memory), with its exact
+ * revision.
+ */
 export async function eachPage(
   db: Database,
   sections: Sections,
@@ -64,15 +67,18 @@ export async function eachPage(
   });
 }
 
-/** The rebuild lease: a rebuild whose worker died frees the model for another after this long without progress. */
+/**
+ * The rebuild lease: a rebuild whose worker died frees the model for another after this long without
+ * progress.
+ */
 const LEASE_MS = 10_000;
 
 /**
- * Claims the model for a rebuild from database ARGV[1] with token ARGV[2] (a lease of ARGV[3] ms), unless another
- * rebuild holds the lease. When the model is not fully built from that database, or ARGV[4] is 'discard', the
- * source changes hands and the built marker and watermark go, so no node serves the old state from then on.
- * Replies {1 | 0 (lease held elsewhere), previous built, previous source, previous watermark} ('' for none).
- * KEYS: source, built, building, watermark, anchor.
+ * Claims the model for a rebuild from database ARGV[1] with token ARGV[2] (a lease of ARGV[3] ms), unless
+ * another rebuild holds the lease. When the model is not fully built from that database, or ARGV[4] is
+ * 'discard', the source changes hands and the built marker and watermark go, so no node serves the old state
+ * from then on. Replies {1 | 0 (lease held elsewhere), previous built, previous source, previous watermark}
+ * ('' for none). KEYS: source, built, building, watermark, anchor.
  */
 const claimScript = luaScript(`
 local holder = redis.call('GET', KEYS[3])
@@ -101,10 +107,11 @@ const releaseScript = luaScript(
 );
 
 /**
- * Completes rebuild ARGV[2] of database ARGV[1] at revision ARGV[3] — only if the source is still that database and
- * the lease still that rebuild's (a flush or a take-over meanwhile means the pages written may be gone): marks the
- * model built, records the anchor ARGV[4] (an event at that revision), raises the watermark and tells every node to
- * drop its caches. Replies the watermark, or -1. KEYS: source, building, built, watermark, changes, anchor.
+ * Completes rebuild ARGV[2] of database ARGV[1] at revision ARGV[3] — only if the source is still that
+ * database and the lease still that rebuild's (a flush or a take-over meanwhile means the pages written may
+ * be gone): marks the model built, records the anchor ARGV[4] (an event at that revision), raises the
+ * watermark and tells every node to drop its caches. Replies the watermark, or -1. KEYS: source, building,
+ * built, watermark, changes, anchor.
  */
 const completeScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
@@ -117,14 +124,22 @@ if rev > cur then redis.call('SET', KEYS[4], ARGV[3]) cur = rev end
 redis.call('PUBLISH', KEYS[5], '{"revision":' .. cur .. ',"reset":true}')
 return cur`);
 
-/** A rebuild that could not complete: Redis lost the model meanwhile, or another rebuild holds it. Try again later. */
+/**
+ * A rebuild that could not complete: Redis lost the model meanwhile, or another rebuild holds it. Try again
+ * later.
+ */
 export class ReadModelRebuildInterrupted extends Error {}
 
-/** What a rebuild found before it began (for logs): the database the model was built from, and its watermark. */
+/**
+ * What a rebuild found before it began (for logs): the database the model was built from, and its watermark.
+ */
 export interface RebuildOutcome {
   revision: number;
   skus: number;
-  /** The identity of the database the model had been fully built from before ('' when none: first start, loss). */
+  /**
+   * The identity of the database the model had been fully built from before ('' when none: first start,
+   * loss).
+   */
   previous: string;
   /** True when another database's state (or a restored database's future) was thrown away. */
   discarded: boolean;
@@ -132,13 +147,14 @@ export interface RebuildOutcome {
 
 /**
  * Rebuilds the Redis read model from PostgreSQL at one exact revision and marks it built from this database.
- * First it claims the model (the source key names this database, so the event consumer's writes land from then on
- * and whatever they missed is in the snapshot taken after). When the model was another database's, or `discard` is
- * set (a restored database behind its read model), the old sections are deleted first and this database's revision
- * is moved past the old watermark, so no reader ever sees revisions go backwards. Section writes are revision-guarded,
- * so newer sections the consumer writes meanwhile are kept. Completion is conditional: if Redis lost the model during
- * the rebuild, it throws ReadModelRebuildInterrupted and nothing claims to be built. Used at first start, after a
- * loss, on a foreign or restored database, and on demand. `pageSize`: SKUs read and written per step (2,000).
+ * First it claims the model (the source key names this database, so the event consumer's writes land from
+ * then on and whatever they missed is in the snapshot taken after). When the model was another database's, or
+ * `discard` is set (a restored database behind its read model), the old sections are deleted first and this
+ * database's revision is moved past the old watermark, so no reader ever sees revisions go backwards. Section
+ * writes are revision-guarded, so newer sections the consumer writes meanwhile are kept. Completion is
+ * conditional: if Redis lost the model during the rebuild, it throws ReadModelRebuildInterrupted and nothing
+ * claims to be built. Used at first start, after a loss, on a foreign or restored database, and on demand.
+ * `pageSize`: SKUs read and written per step (2,000).
  */
 export async function rebuildReadModel(
   deps: Deps,

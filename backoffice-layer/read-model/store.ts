@@ -25,17 +25,22 @@ export function readModelKeys(redisPrefix: string) {
     global: (name: string) => `${p}:global:${name}`,
     watermark: `${p}:watermark`,
     /**
-     * The identity of the database this model was fully built from (see source.ts), set when a rebuild completes;
-     * without it the model is incomplete (never built, Redis lost it, or it mirrored another database).
+     * The identity of the database this model was fully built from (see source.ts), set when a rebuild
+     * completes; without it the model is incomplete (never built, Redis lost it, or it mirrored another
+     * database).
      */
     built: `${p}:built`,
-    /** The identity of the database whose sections may be written here: claimed by a rebuild before its snapshot. */
+    /**
+     * The identity of the database whose sections may be written here: claimed by a rebuild before its
+     * snapshot.
+     */
     source: `${p}:source`,
     /** The token of the rebuild in progress, as a lease that expires if its worker dies. */
     building: `${p}:building`,
     /**
-     * `<revision>:<event id>` of the newest event the model reflects: a database that does not hold that event at
-     * that revision (restored from an older copy, then written past it again) is not the one the model mirrors.
+     * `<revision>:<event id>` of the newest event the model reflects: a database that does not hold that
+     * event at that revision (restored from an older copy, then written past it again) is not the one the
+     * model mirrors.
      */
     anchor: `${p}:anchor`,
     changes: `${p}:changes`,
@@ -45,12 +50,12 @@ export function readModelKeys(redisPrefix: string) {
 export type ReadModelKeys = ReturnType<typeof readModelKeys>;
 
 /**
- * Writes many sections in one round trip, each only if it is newer than what is stored (revision guard): a late or
- * repeated event can never overwrite a newer state. And only while the model belongs to the writer's database
- * (KEYS[1], the source key, equals ARGV[1]): after Redis lost the model, or while another database's model is
- * there, nothing is written (-1) — the rebuild that follows claims the source before its snapshot, so whatever was
- * refused meanwhile is in that snapshot. KEYS[2..] are section keys; ARGV[2..] holds (field or '', revision, value)
- * triples.
+ * Writes many sections in one round trip, each only if it is newer than what is stored (revision guard): a
+ * late or repeated event can never overwrite a newer state. And only while the model belongs to the writer's
+ * database (KEYS[1], the source key, equals ARGV[1]): after Redis lost the model, or while another database's
+ * model is there, nothing is written (-1) — the rebuild that follows claims the source before its snapshot,
+ * so whatever was refused meanwhile is in that snapshot. KEYS[2..] are section keys; ARGV[2..] holds (field
+ * or '', revision, value) triples.
  */
 const GUARDED_WRITE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -70,10 +75,10 @@ end
 return written`;
 
 /**
- * Raises the watermark, never lowers it; and never claims anything for a model that was not fully built from the
- * caller's database (KEYS[2], the built key, must equal ARGV[2]). Records ARGV[3] (`<revision>:<event id>`, or '')
- * as the anchor (KEYS[3]) when it is newer than the one stored. With a fourth key (the changes channel) it also
- * publishes the watermark notice when it moved, in the same call.
+ * Raises the watermark, never lowers it; and never claims anything for a model that was not fully built from
+ * the caller's database (KEYS[2], the built key, must equal ARGV[2]). Records ARGV[3] (`<revision>:<event
+ * id>`, or '') as the anchor (KEYS[3]) when it is newer than the one stored. With a fourth key (the changes
+ * channel) it also publishes the watermark notice when it moved, in the same call.
  */
 const raiseWatermarkScript = luaScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
@@ -105,8 +110,9 @@ export interface SectionTarget {
 }
 
 /**
- * Writes sections (see GUARDED_WRITE) and returns how many were newer than what was stored, or -1 when the model does
- * not belong to `target.source` (lost, or claimed by another database): then some or all were not written.
+ * Writes sections (see GUARDED_WRITE) and returns how many were newer than what was stored, or -1 when the
+ * model does not belong to `target.source` (lost, or claimed by another database): then some or all were not
+ * written.
  */
 export async function writeSections(
   redis: Redis,
@@ -128,8 +134,9 @@ export async function execPipeline(pipe: ReturnType<Redis['pipeline']>): Promise
 }
 
 /**
- * Raises the watermark and tells every node, in one round trip, recording `anchor` (`<revision>:<event id>` of an
- * event the model now reflects); returns the watermark now stored (-1: the model is not built from `target.source`).
+ * Raises the watermark and tells every node, in one round trip, recording `anchor` (`<revision>:<event id>`
+ * of an event the model now reflects); returns the watermark now stored (-1: the model is not built from
+ * `target.source`).
  */
 export async function raiseAndAnnounceWatermark(
   redis: Redis,
@@ -148,8 +155,9 @@ export async function raiseAndAnnounceWatermark(
 }
 
 /**
- * Queues guarded section writes on a pipeline (see writeSections), so notices queued after them run after them. Each
- * queued script replies with the number written, or -1 when the model does not belong to `target.source`.
+ * Queues guarded section writes on a pipeline (see writeSections), so notices queued after them run after
+ * them. Each queued script replies with the number written, or -1 when the model does not belong to
+ * `target.source`.
  */
 export function queueSectionWrites(
   pipe: ReturnType<Redis['pipeline']>,
@@ -204,8 +212,9 @@ export async function loadLocations(db: Executor): Promise<LocationState[]> {
 
 /**
  * Data of another layer that every answer may need whatever the SKUs (the promotions in force, the loyalty
- * programme), kept in the read model like SKU sections: loaded from PostgreSQL in the consumer's transaction after
- * any event of `types`, labelled with that transaction's revision, cached on every node, part of every snapshot.
+ * programme), kept in the read model like SKU sections: loaded from PostgreSQL in the consumer's transaction
+ * after any event of `types`, labelled with that transaction's revision, cached on every node, part of every
+ * snapshot.
  */
 export interface SharedSection {
   name: string;
@@ -224,8 +233,8 @@ export async function loadGlobals(
 }
 
 /**
- * Runs `fn` in one REPEATABLE READ snapshot of PostgreSQL, with the exact revision that snapshot reflects: whatever
- * `fn` reads agrees with that revision, so it can label read-model sections or answers.
+ * Runs `fn` in one REPEATABLE READ snapshot of PostgreSQL, with the exact revision that snapshot reflects:
+ * whatever `fn` reads agrees with that revision, so it can label read-model sections or answers.
  */
 export async function inSnapshot<T>(
   db: Database,
@@ -240,7 +249,10 @@ export async function inSnapshot<T>(
     });
 }
 
-/** One consistent PostgreSQL snapshot of these SKUs, all locations and the shared sections, with its exact revision. */
+/**
+ * One consistent PostgreSQL snapshot of these SKUs, all locations and the shared sections, with its exact
+ * revision.
+ */
 export async function loadSnapshotFromDatabase(
   db: Database,
   skus: readonly string[],

@@ -1,7 +1,8 @@
 /**
  * The demo retailer: "Noordkust Mode", a Dutch fashion chain with one webshop warehouse and six stores,
- * a few hundred SKUs (coats, trousers, knitwear, shirts, accessories in colours and sizes), a base price list,
- * a scheduled sale price list, quantity tiers and realistic stock. Pure data: the same clock gives the same data.
+ * a few hundred SKUs (coats, trousers, knitwear, shirts, accessories in colours and sizes), a base price
+ * list, a scheduled sale price list, quantity tiers and realistic stock. Pure data: the same clock gives the
+ * same data.
  */
 export interface DemoProduct {
   sku: string;
@@ -275,8 +276,8 @@ function nextAmsterdamMidnight(now: Date): Date {
 }
 
 /**
- * Builds the demo retailer's data. The sale list starts at the next midnight after `now` and runs 14 days, so a
- * fresh install shows a scheduled price switch.
+ * Builds the demo retailer's data. The sale list starts at the next midnight after `now` and runs 14 days, so
+ * a fresh install shows a scheduled price switch.
  * @example const demo = generateDemoRetailer(new Date());
  */
 export function generateDemoRetailer(now: Date, seed = 20261122): DemoRetailer {

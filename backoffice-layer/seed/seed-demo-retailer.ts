@@ -22,8 +22,8 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
 
 /**
  * Loads the demo retailer in one transaction (one revision), with receipts in the stock ledger and the events
- * that announce it. Does nothing (skipped) when the catalogue already has products: seeding never overwrites a
- * retailer's data.
+ * that announce it. Does nothing (skipped) when the catalogue already has products: seeding never overwrites
+ * a retailer's data.
  * @example await seedDemoRetailer(deps);
  */
 export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
@@ -110,7 +110,8 @@ export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
           .execute();
       }
       for (const part of chunks(demo.stock)) {
-        // Opening stock is booked as receipts, so the ledger re-derives every level from the first revision on.
+        // Opening stock is booked as receipts, so the ledger re-derives every level from the first revision
+        // on.
         await tx
           .insertInto('stockLevels')
           .values(part.map((s) => ({ ...s, reserved: 0, revision: rev, updatedAt: now })))

@@ -67,7 +67,8 @@ export class StockChange {
     private readonly w: WriteContext,
     private readonly cause: string,
   ) {
-    // Both stamps run inside the statement that draws the revision: no round trip while the revision lock is held.
+    // Both stamps run inside the statement that draws the revision: no round trip while the revision lock is
+    // held.
     w.atRevisionSql((revision) => {
       const l = this.ledger;
       return l.length === 0
@@ -144,8 +145,8 @@ export async function assertKnown(
 }
 
 /**
- * Makes sure a level row exists for each key (zeros when new), then locks them all in (sku, location) order and
- * returns their current state.
+ * Makes sure a level row exists for each key (zeros when new), then locks them all in (sku, location) order
+ * and returns their current state.
  */
 export async function lockLevels(
   w: WriteContext,

@@ -10,8 +10,9 @@ import { DEFAULT_RESERVATION_TTL_SECONDS, type ReserveBody, type ReserveRequest 
 export type { ReservationStatus } from '../tables.js';
 
 /**
- * A reservation as every interface answers it. `clientId`: the channel client that made it (null through the admin
- * API, or for one made before owners were recorded); `customerId`: the customer it was made for, if any.
+ * A reservation as every interface answers it. `clientId`: the channel client that made it (null through the
+ * admin API, or for one made before owners were recorded); `customerId`: the customer it was made for, if
+ * any.
  */
 export interface ReservationView {
   id: string;
@@ -73,8 +74,9 @@ export function newReservation(body: ReserveRequest, lines: Line[], now: Date): 
 }
 
 /**
- * What a reservation's idempotency key remembers of its request: the body without the client that makes it (the
- * channel API's keys are already the client's own, and a key used before owners were recorded still replays).
+ * What a reservation's idempotency key remembers of its request: the body without the client that makes it
+ * (the channel API's keys are already the client's own, and a key used before owners were recorded still
+ * replays).
  */
 export function reserveRequestOf(body: ReserveRequest): ReserveBody {
   const { clientId: _client, ...request } = body;
@@ -137,7 +139,9 @@ export async function scheduleExpiries(
   }
 }
 
-/** Reservation `id` with its owners and lines, or null when there is none (an id that is not a UUID included). */
+/**
+ * Reservation `id` with its owners and lines, or null when there is none (an id that is not a UUID included).
+ */
 export async function getReservation(db: Executor, id: string): Promise<ReservationView | null> {
   if (!isUuid(id)) return null;
   const r = await db.selectFrom('reservations').selectAll().where('id', '=', id).executeTakeFirst();
@@ -160,7 +164,10 @@ export async function getReservation(db: Executor, id: string): Promise<Reservat
   };
 }
 
-/** Gives a reservation's units back (ledger RELEASE) and sets its final status. Expects the row locked and ACTIVE. */
+/**
+ * Gives a reservation's units back (ledger RELEASE) and sets its final status. Expects the row locked and
+ * ACTIVE.
+ */
 async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIRED'): Promise<void> {
   const lines = mergeLines(
     await w.tx
@@ -196,9 +203,9 @@ async function giveBack(w: WriteContext, id: string, status: 'RELEASED' | 'EXPIR
 /**
  * Releases a reservation's units. Releasing one that is already released or expired returns it unchanged; a
  * committed one cannot be released (CONFLICT): its units were sold.
- * `forgetReserveKey`: the idempotency key the reservation was made with, forgotten in the same transaction when the
- * release happens — for a reservation made on a caller's behalf by a request that then failed, so that the failed
- * request leaves nothing behind and its key can be used again (it then reserves afresh).
+ * `forgetReserveKey`: the idempotency key the reservation was made with, forgotten in the same transaction
+ * when the release happens — for a reservation made on a caller's behalf by a request that then failed, so
+ * that the failed request leaves nothing behind and its key can be used again (it then reserves afresh).
  */
 export async function releaseReservation(
   deps: ReservationDeps,
@@ -268,8 +275,9 @@ export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Pr
 }
 
 /**
- * What a channel client holds now: the units of its active, unexpired reservations (0 for none), and whether the
- * reservation idempotency key `idempotencyKey` was used already (a replay, answered from its record whatever it holds).
+ * What a channel client holds now: the units of its active, unexpired reservations (0 for none), and whether
+ * the reservation idempotency key `idempotencyKey` was used already (a replay, answered from its record
+ * whatever it holds).
  */
 export async function unitsHeldBy(
   db: Executor,

@@ -9,11 +9,12 @@ import { announceSale, insertOrder, type OrderToInsert } from './insert-order.js
 import { writeBackLevels } from './write-back-levels.js';
 
 /**
- * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from the
- * store's unreserved stock; where the books show fewer than were sold, the books are corrected first (ledger
- * DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE). `lockFirst`,
- * `reprice` and `also` run other layers' work (the customer's lock, promotion budgets, coupon redemptions) inside the
- * same transaction (see OrderHooks): all of it commits with the order or none does; what they throw refuses the sale.
+ * A sale at a till of goods the customer holds in her hands: always recorded, never refused. Units come from
+ * the store's unreserved stock; where the books show fewer than were sold, the books are corrected first
+ * (ledger DISCREPANCY) and `stock.discrepancy` asks staff to count, then the sale is booked (ledger SALE).
+ * `lockFirst`, `reprice` and `also` run other layers' work (the customer's lock, promotion budgets, coupon
+ * redemptions) inside the same transaction (see OrderHooks): all of it commits with the order or none does;
+ * what they throw refuses the sale.
  * @example
  * const lines = [{ sku: 'SOCK-1', quantity: 2, unitAmount: 999 }];
  * await recordStoreSale(deps, { locationId: 'ams-01', currency: 'EUR', lines }, 'till-7-0001');
@@ -123,9 +124,9 @@ export async function recordStoreSale(
 
 /**
  * Accepts returned items of an order at any location. Sellable units go back on that location's shelf (ledger
- * RETURN); damaged ones are recorded but not restocked. Returning more than was sold (across all earlier returns)
- * is a CONFLICT. The refund is each line's paid amount pro rata, rounded so that returning every unit refunds
- * exactly what was paid, in minor units of the order's own `currency` (ISO 4217).
+ * RETURN); damaged ones are recorded but not restocked. Returning more than was sold (across all earlier
+ * returns) is a CONFLICT. The refund is each line's paid amount pro rata, rounded so that returning every
+ * unit refunds exactly what was paid, in minor units of the order's own `currency` (ISO 4217).
  */
 export async function returnItems(
   deps: WriteDeps,
@@ -245,9 +246,10 @@ export async function returnItems(
 }
 
 /**
- * An order's head: what says whose it is. `customerRef` is the customer's id as the order was placed or sold with
- * (her survivor after a merge, a pseudonym after her erasure; null for a sale to nobody known); `locationId` is the
- * store of a store sale (null for an online order, whose lines carry their own locations).
+ * An order's head: what says whose it is. `customerRef` is the customer's id as the order was placed or sold
+ * with (her survivor after a merge, a pseudonym after her erasure; null for a sale to nobody known);
+ * `locationId` is the store of a store sale (null for an online order, whose lines carry their own
+ * locations).
  */
 export interface OrderHead {
   id: string;

@@ -103,7 +103,8 @@ export const ReserveBodySchema = z.strictObject({
 export type ReserveBody = z.infer<typeof ReserveBodySchema>;
 /**
  * A reservation request as the domain takes it: the body, and the channel client that makes it (stored as its
- * owner; none through the admin API). Never read from a request body: the channel layer sets it from the caller's key.
+ * owner; none through the admin API). Never read from a request body: the channel layer sets it from the
+ * caller's key.
  */
 export type ReserveRequest = ReserveBody & { clientId?: string };
 

@@ -15,11 +15,11 @@ import { writeBackLevels } from './write-back-levels.js';
 import type { StockCountBody, StockMovementsBody } from './stock.schema.js';
 
 /**
- * A stock count: sets on-hand (and optionally safety stock) of one SKU at one location, creating the level when
- * new. With `expectedRevision` it is refused (CONFLICT) unless the level is still at that revision, so a count made
- * from a stale screen cannot overwrite a newer movement. On-hand below the reserved units is refused: those units
- * are promised to customers; release or commit them first. A count that changes nothing commits nothing.
- * Its ledger row and `stock.changed` name the cause `count`.
+ * A stock count: sets on-hand (and optionally safety stock) of one SKU at one location, creating the level
+ * when new. With `expectedRevision` it is refused (CONFLICT) unless the level is still at that revision, so a
+ * count made from a stale screen cannot overwrite a newer movement. On-hand below the reserved units is
+ * refused: those units are promised to customers; release or commit them first. A count that changes nothing
+ * commits nothing. Its ledger row and `stock.changed` name the cause `count`.
  * @example await setStockCount(deps, 'COAT-M', 'ams-01', { onHand: 12 });
  */
 export async function setStockCount(
@@ -52,7 +52,8 @@ export async function setStockCount(
       reserved: current.reserved,
       safetyStock: body.safetyStock ?? current.safetyStock,
     };
-    // A level created just now (revision 0) is a change even at zero units; otherwise equal values commit nothing.
+    // A level created just now (revision 0) is a change even at zero units; otherwise equal values commit
+    // nothing.
     if (next.onHand === current.onHand && next.safetyStock === current.safetyStock && current.revision !== 0)
       return { level: next, changed: false, levelRevision: current.revision };
     const change = new StockChange(w, 'count');
@@ -74,9 +75,9 @@ export async function setStockCount(
 }
 
 /**
- * A batch of receipts, adjustments and transfers, all or nothing: every touched level is locked in (sku, location)
- * order, each movement is applied in turn, and a movement that would take more units than are free (on hand minus
- * reserved) refuses the whole batch with INSUFFICIENT_STOCK. Idempotent per key.
+ * A batch of receipts, adjustments and transfers, all or nothing: every touched level is locked in (sku,
+ * location) order, each movement is applied in turn, and a movement that would take more units than are free
+ * (on hand minus reserved) refuses the whole batch with INSUFFICIENT_STOCK. Idempotent per key.
  */
 export async function applyStockMovements(
   deps: WriteDeps,

@@ -8,23 +8,31 @@ import { DomainError } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { authorize, type Act, type Caller, type Decision, type Resource, type ResourceOf } from './policy.js';
 
-/** The scope of a web or app client that signs customers in and issues their tokens (see Caller.signsCustomersIn). */
+/**
+ * The scope of a web or app client that signs customers in and issues their tokens (see
+ * Caller.signsCustomersIn).
+ */
 export const CUSTOMER_TOKENS_SCOPE = 'customer-tokens';
 
-/** What the access check needs of a request: the database and clock, the calling client, its customer token's customer. */
+/**
+ * What the access check needs of a request: the database and clock, the calling client, its customer token's
+ * customer.
+ */
 export interface AccessContext {
   deps: Pick<BackofficeDeps, 'db' | 'clock'>;
   client: ChannelClient;
   customerId: string | null;
 }
 
-/** A resource named by its id, loaded here: the order whose items are returned at `locationId`; a reservation. */
+/**
+ * A resource named by its id, loaded here: the order whose items are returned at `locationId`; a reservation.
+ */
 export type StoredResource =
   { kind: 'return'; orderId: string; locationId: string } | { kind: 'reservation'; reservationId: string };
 
 /**
- * One question for the policy: `act` on `on` — the resource as the request describes it, or (for an existing order
- * or reservation) its id, to be loaded. `auditAs`: the audit action when it is not the act's own name.
+ * One question for the policy: `act` on `on` — the resource as the request describes it, or (for an existing
+ * order or reservation) its id, to be loaded. `auditAs`: the audit action when it is not the act's own name.
  */
 export type Check = {
   [A in Act]: {
@@ -86,13 +94,15 @@ async function load(
 }
 
 /**
- * The access check of a channel request, made before it writes anything: loads what each check names (NOT_FOUND for
- * an unknown order or reservation, as the act itself would answer), asks the policy (`authorize`), and refuses with
- * FORBIDDEN (the policy's reason) when any answer is no — with nothing written, not even an audit row. When every
- * answer is yes, writes the audit row of each staff act on a customer's things (actor `client:<id>`, action the act,
- * subject `customer:<id>`), then returns: the caller acts next.
+ * The access check of a channel request, made before it writes anything: loads what each check names
+ * (NOT_FOUND for an unknown order or reservation, as the act itself would answer), asks the policy
+ * (`authorize`), and refuses with FORBIDDEN (the policy's reason) when any answer is no — with nothing
+ * written, not even an audit row. When every answer is yes, writes the audit row of each staff act on a
+ * customer's things (actor `client:<id>`, action the act, subject `customer:<id>`), then returns: the caller
+ * acts next.
  * @throws DomainError NOT_FOUND, FORBIDDEN.
- * @example await requireAccess(ctx, { act: 'reservation.release', on: { kind: 'reservation', reservationId: id } });
+ * @example await requireAccess(ctx, { act: 'reservation.release', on: { kind: 'reservation', reservationId:
+ *   id } });
  */
 export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Promise<void> {
   const caller = callerOf(ctx);

@@ -3,10 +3,16 @@ import { countInWindow, DomainError, KeyGuard } from '../../shared/index.js';
 import { authenticateChannelClient, scopeLimit, type ChannelClient } from './clients.js';
 import { verifyCustomerToken } from './customer-tokens.js';
 
-/** Requests (HTTP) or operations (WebSocket) per second a client may make unless its scopes say otherwise (`rate:<n>`). */
+/**
+ * Requests (HTTP) or operations (WebSocket) per second a client may make unless its scopes say otherwise
+ * (`rate:<n>`).
+ */
 export const DEFAULT_RATE_PER_SECOND = 200;
 
-/** What a caller presents at any channel entrance: the `Authorization` value, an optional customer token, its address. */
+/**
+ * What a caller presents at any channel entrance: the `Authorization` value, an optional customer token, its
+ * address.
+ */
 export interface Credentials {
   authorization: string | undefined;
   customerToken: string | undefined;
@@ -14,7 +20,9 @@ export interface Credentials {
   address: string;
 }
 
-/** A caller let in: its client, and the customer its customer token names and until when (null without one). */
+/**
+ * A caller let in: its client, and the customer its customer token names and until when (null without one).
+ */
 export interface Admitted {
   client: ChannelClient;
   customerId: string | null;
@@ -29,11 +37,12 @@ export function bearerKey(authorization: string | undefined): string | undefined
 }
 
 /**
- * The one door of the channel API, passed by every HTTP request and every WebSocket connection and operation: the
- * client key (a KeyGuard: remembered briefly per node, look-ups of unknown keys limited per source address), the
- * per-client rate limit shared by every node (Redis, one-second windows; if Redis cannot answer, callers are let
- * through rather than refused), and the customer token. Refusals for the rate count in `deps.metrics` as
- * `omnihub_rate_limited_total{reason="client-rate"}` (the key guard's under its own reasons).
+ * The one door of the channel API, passed by every HTTP request and every WebSocket connection and operation:
+ * the client key (a KeyGuard: remembered briefly per node, look-ups of unknown keys limited per source
+ * address), the per-client rate limit shared by every node (Redis, one-second windows; if Redis cannot
+ * answer, callers are let through rather than refused), and the customer token. Refusals for the rate count
+ * in `deps.metrics` as `omnihub_rate_limited_total{reason="client-rate"}` (the key guard's under its own
+ * reasons).
  */
 export class Gate {
   readonly keys: KeyGuard<ChannelClient>;
@@ -47,8 +56,9 @@ export class Gate {
 
   /**
    * @returns the client and customer of a caller allowed in now.
-   * @throws DomainError UNAUTHENTICATED (no, unknown or revoked key; a bad customer token), RATE_LIMITED (details
-   *   `retryAfterMs`), UNAVAILABLE (PostgreSQL cannot check the key or token now: never claimed to be a wrong key).
+   * @throws DomainError UNAUTHENTICATED (no, unknown or revoked key; a bad customer token), RATE_LIMITED
+   *   (details `retryAfterMs`), UNAVAILABLE (PostgreSQL cannot check the key or token now: never claimed to
+   * be a wrong key).
    */
   async admit(c: Credentials): Promise<Admitted> {
     const key = bearerKey(c.authorization);

@@ -29,8 +29,9 @@ async function signingKey(db: Database, now: Date): Promise<Buffer> {
 const sign = (key: Buffer, body: string) => createHmac('sha256', key).update(body).digest('base64url');
 
 /**
- * A short-lived token that lets a web or app client act for one customer (the one its app signed in), and only
- * for her: `v1.<customer>.<client>.<expires>.<hmac>`, signed with a key the hub generated and keeps in PostgreSQL.
+ * A short-lived token that lets a web or app client act for one customer (the one its app signed in), and
+ * only for her: `v1.<customer>.<client>.<expires>.<hmac>`, signed with a key the hub generated and keeps in
+ * PostgreSQL.
  */
 export async function issueCustomerToken(
   db: Database,
@@ -47,8 +48,8 @@ export async function issueCustomerToken(
 const TOKEN_FORM = new RegExp(`^(v1\\.(${UUID_FORM})\\.(${UUID_FORM})\\.(\\d{1,12}))\\.([A-Za-z0-9_-]{43})$`);
 
 /**
- * The customer a token names and when it expires, if it is genuine, unexpired and was issued to this client; else
- * UNAUTHENTICATED.
+ * The customer a token names and when it expires, if it is genuine, unexpired and was issued to this client;
+ * else UNAUTHENTICATED.
  */
 export async function verifyCustomerToken(
   db: Database,

@@ -17,14 +17,16 @@ export type Transport = 'http' | 'ws';
 type SentErrors = readonly { extensions?: Readonly<Record<string, unknown>> }[] | null | undefined;
 
 /**
- * What Apollo decided about one HTTP request, filled by the plugin and read when the answer is sent. `operation` is
- * the operation Apollo resolved — only one that passed validation — or null.
+ * What Apollo decided about one HTTP request, filled by the plugin and read when the answer is sent.
+ * `operation` is the operation Apollo resolved — only one that passed validation — or null.
  */
 export interface HttpAnswer {
   decided?: { operation: OperationDefinitionNode | null; code: string };
 }
 
-/** The HttpAnswer `operationCounter`'s `http` step keeps for one request (for the Apollo context's `answer`). */
+/**
+ * The HttpAnswer `operationCounter`'s `http` step keeps for one request (for the Apollo context's `answer`).
+ */
 export function httpAnswer(res: Response): HttpAnswer {
   return res.locals.graphqlAnswer as HttpAnswer;
 }
@@ -36,7 +38,10 @@ export function resultCode(errors: SentErrors): string {
   return typeof code === 'string' && LABELLED_CODE.test(code) ? code : 'OTHER';
 }
 
-/** The code an HTTP body sent outside Apollo's pipeline carries (refusals: small JSON bodies); OTHER if it is no JSON. */
+/**
+ * The code an HTTP body sent outside Apollo's pipeline carries (refusals: small JSON bodies); OTHER if it is
+ * no JSON.
+ */
 function bodyCode(body: unknown): string {
   try {
     const parsed: unknown =
@@ -55,39 +60,41 @@ function responseErrors(response: GraphQLResponse): SentErrors {
 }
 
 /**
- * Counts the answers of the GraphQL API, on both transports, in `omnihub_graphql_operations_total{operation,type,code,transport}`.
- * Each answer is counted once:
- * - `operation`: the name of an operation that passed validation (`anonymous` without one); `unknown` for a request
- *   refused before — unauthenticated, rate limited, unreadable, over the limits, unparsable, invalid, an `operationName`
- *   the document lacks — so a name takes one of MAX_LABELLED_OPERATIONS label values only once it names a real
- *   operation of the schema; `other` for a name that is not a GraphQL name of at most 64 characters or comes after
- *   MAX_LABELLED_OPERATIONS others — the series stay bounded whatever clients send;
- * - `type`: `query`, `mutation` or `subscription` of that operation, `unknown` when refused before validation;
- * - `code`: `OK`, or the `extensions.code` of the first error the client received (`OTHER` if it is not a code's shape);
+ * Counts the answers of the GraphQL API, on both transports, in
+ * `omnihub_graphql_operations_total{operation,type,code,transport}`. Each answer is counted once:
+ * - `operation`: the name of an operation that passed validation (`anonymous` without one); `unknown` for a
+ *   request refused before — unauthenticated, rate limited, unreadable, over the limits, unparsable, invalid,
+ * an `operationName` the document lacks — so a name takes one of MAX_LABELLED_OPERATIONS label values only
+ * once it names a real operation of the schema; `other` for a name that is not a GraphQL name of at most 64
+ * characters or comes after MAX_LABELLED_OPERATIONS others — the series stay bounded whatever clients send;
+ * - `type`: `query`, `mutation` or `subscription` of that operation, `unknown` when refused before
+ *   validation;
+ * - `code`: `OK`, or the `extensions.code` of the first error the client received (`OTHER` if it is not a
+ *   code's shape);
  * - `transport`: `http` or `ws`.
  */
 export interface OperationCounter {
   /**
-   * Counts one answer: `operation` is the operation that passed validation (null when refused before), `code` the
-   * answer's (see `resultCode`).
+   * Counts one answer: `operation` is the operation that passed validation (null when refused before), `code`
+   * the answer's (see `resultCode`).
    */
   count(transport: Transport, operation: OperationDefinitionNode | null | undefined, code: string): void;
   /**
-   * Express middleware, first of the /graphql chain: counts the answer when it is sent, whichever step sends it — with
-   * what Apollo decided (see `plugin`) or, for a refusal sent before or around Apollo, with the code its body carries.
-   * Keeps an HttpAnswer for the Apollo context (see `httpAnswer`).
+   * Express middleware, first of the /graphql chain: counts the answer when it is sent, whichever step sends
+   * it — with what Apollo decided (see `plugin`) or, for a refusal sent before or around Apollo, with the
+   * code its body carries. Keeps an HttpAnswer for the Apollo context (see `httpAnswer`).
    */
   http: RequestHandler;
   /**
-   * The Apollo plugin telling `http` what operation Apollo ran and the code it answered, through the context's `answer`
-   * (without one — `executeOperation` — it counts the operation itself).
+   * The Apollo plugin telling `http` what operation Apollo ran and the code it answered, through the
+   * context's `answer` (without one — `executeOperation` — it counts the operation itself).
    */
   plugin: ApolloServerPlugin<{ answer?: HttpAnswer }>;
 }
 
 /**
- * Creates the counter of one API node's GraphQL answers (see OperationCounter); without a Prometheus counter (a node
- * without metrics) it counts nothing.
+ * Creates the counter of one API node's GraphQL answers (see OperationCounter); without a Prometheus counter
+ * (a node without metrics) it counts nothing.
  * @example const operations = operationCounter(metrics.graphqlOperations); router.use(operations.http, ...);
  */
 export function operationCounter(counter: Metrics['graphqlOperations'] | undefined): OperationCounter {
@@ -116,7 +123,8 @@ export function operationCounter(counter: Metrics['graphqlOperations'] | undefin
       res.locals.graphqlAnswer = answer;
       const send = res.send.bind(res);
       let counted = false;
-      // Express's json() ends in send(): every answer of the chain passes here (once, however send is called again).
+      // Express's json() ends in send(): every answer of the chain passes here (once, however send is called
+      // again).
       res.send = ((body?: unknown) => {
         if (!counted) {
           counted = true;

@@ -21,9 +21,9 @@ import {
 import { unstorableTextReason } from '../../shared/index.js';
 
 /**
- * Most lexical tokens one document may hold; the parser stops counting at once past it (graphql-js `maxTokens`), so a
- * 135 KB `{ revision revision … }` costs microseconds, not the seconds its quadratic field-merge check would. A full
- * 100-SKU `offers` query with every field is about 260 tokens.
+ * Most lexical tokens one document may hold; the parser stops counting at once past it (graphql-js
+ * `maxTokens`), so a 135 KB `{ revision revision … }` costs microseconds, not the seconds its quadratic
+ * field-merge check would. A full 100-SKU `offers` query with every field is about 260 tokens.
  */
 export const MAX_TOKENS = 2_000;
 /** Deepest selection nesting one operation may use (QUALITY B2), fragments counted where they are spread. */
@@ -31,18 +31,21 @@ export const MAX_DEPTH = 8;
 /** Most aliases one operation may use. */
 export const MAX_ALIASES = 30;
 /**
- * Most work one operation may ask for: every selected field costs 1 (an offer or quote 50 more), times the sizes of
- * the lists around it. A full `offers` query of 100 SKUs with every field costs about 41,000.
+ * Most work one operation may ask for: every selected field costs 1 (an offer or quote 50 more), times the
+ * sizes of the lists around it. A full `offers` query of 100 SKUs with every field costs about 41,000.
  */
 export const MAX_COST = 50_000;
 
-/** How every channel entrance parses an operation: over HTTP (Apollo's `parseOptions`) and WebSocket alike. */
+/**
+ * How every channel entrance parses an operation: over HTTP (Apollo's `parseOptions`) and WebSocket alike.
+ */
 export const PARSE_OPTIONS: ParseOptions = { maxTokens: MAX_TOKENS, noLocation: false };
 
 /**
- * What one item of these fields costs beyond its fields: an offer is priced and its stock read, about 50 fields'
- * work; a quote prices up to 200 lines (its input is a variable the limits cannot see), so it counts as 40 offers.
- * So 30 aliased 100-SKU `offers`, or 25 aliased quotes, are refused however few fields they select.
+ * What one item of these fields costs beyond its fields: an offer is priced and its stock read, about 50
+ * fields' work; a quote prices up to 200 lines (its input is a variable the limits cannot see), so it counts
+ * as 40 offers. So 30 aliased 100-SKU `offers`, or 25 aliased quotes, are refused however few fields they
+ * select.
  */
 const COMPUTED: Record<string, number> = { offer: 50, offers: 50, offerChanged: 50, quote: 2_000 };
 
@@ -57,7 +60,10 @@ const LIST_SIZES: Record<string, number> = {
   edges: 1,
 };
 
-/** The size a list field stands for: its literal argument when given (`offers(skus: […])`, `products(first: n)`), else its cap. */
+/**
+ * The size a list field stands for: its literal argument when given (`offers(skus: […])`, `products(first:
+ * n)`), else its cap.
+ */
 function listSize(node: FieldNode): number {
   const name = node.name.value;
   const arg = (n: string) => node.arguments?.find((a) => a.name.value === n)?.value;
@@ -72,16 +78,19 @@ function listSize(node: FieldNode): number {
   return LIST_SIZES[name] ?? 1;
 }
 
-/** The refusal of a document, as every entrance reports it: `extensions.code` BAD_USER_INPUT once formatted. */
+/**
+ * The refusal of a document, as every entrance reports it: `extensions.code` BAD_USER_INPUT once formatted.
+ */
 function refusal(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...extensions } });
 }
 
 /**
- * The list-size-aware cost of each operation (see MAX_COST). Each fragment's cost is worked out once and reused
- * wherever it is spread — cost is linear in the multiplier around a spread — so 120 chained fragments that each spread
- * the previous one twice (a cost of 2^120) are priced in linear time and refused, never expanded.
- * Not graphql-query-complexity: it re-walks a fragment at every spread, exponential on exactly that document.
+ * The list-size-aware cost of each operation (see MAX_COST). Each fragment's cost is worked out once and
+ * reused wherever it is spread — cost is linear in the multiplier around a spread — so 120 chained fragments
+ * that each spread the previous one twice (a cost of 2^120) are priced in linear time and refused, never
+ * expanded. Not graphql-query-complexity: it re-walks a fragment at every spread, exponential on exactly that
+ * document.
  */
 function costLimitRule(context: ValidationContext): ASTVisitor {
   const fragmentCost = new Map<string, number>();
@@ -141,18 +150,21 @@ const reported = (context: ValidationContext | null, error: GraphQLError) => {
 };
 
 /**
- * How often one response name may be selected in one selection set. Repeats are legal GraphQL but pointless, and
- * graphql-js's field-merge check compares every pair of them: 1,990 `revision`s cost it 0.5 s.
+ * How often one response name may be selected in one selection set. Repeats are legal GraphQL but pointless,
+ * and graphql-js's field-merge check compares every pair of them: 1,990 `revision`s cost it 0.5 s.
  */
 export const MAX_REPEATS = 3;
-/** Most fields one document may write out (fragments counted once, as written). The full 100-SKU `offers` query has 40. */
+/**
+ * Most fields one document may write out (fragments counted once, as written). The full 100-SKU `offers`
+ * query has 40.
+ */
 export const MAX_FIELDS = 500;
 
 /**
- * The limits that need no schema, checked on the syntax tree alone before any validation visitor (each of which
- * costs microseconds per node): how many fields the document writes, and how often one response name is selected in
- * one selection — the fields of the fragments spread into it included (each fragment's names counted once and
- * remembered), since graphql-js's field-merge check compares all of them pairwise.
+ * The limits that need no schema, checked on the syntax tree alone before any validation visitor (each of
+ * which costs microseconds per node): how many fields the document writes, and how often one response name is
+ * selected in one selection — the fields of the fragments spread into it included (each fragment's names
+ * counted once and remembered), since graphql-js's field-merge check compares all of them pairwise.
  */
 function syntaxLimits(document: DocumentNode): GraphQLError[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -209,12 +221,13 @@ function syntaxLimits(document: DocumentNode): GraphQLError[] {
 const armor = { propagateOnRejection: false, onReject: [reported], exposeLimits: true };
 
 /**
- * The limits, checked first and alone (after the syntax limits): each is linear in the document (fragments priced
- * once), so a hostile document is refused before graphql-js's own rules — some of them quadratic — ever see it.
- * Each acts on operations only (see limitErrors).
+ * The limits, checked first and alone (after the syntax limits): each is linear in the document (fragments
+ * priced once), so a hostile document is refused before graphql-js's own rules — some of them quadratic —
+ * ever see it. Each acts on operations only (see limitErrors).
  */
 export const LIMIT_RULES: readonly ValidationRule[] = [
-  // Introspection nests deeper than any query (the standard one: 15 levels); where it is closed a later rule refuses it.
+  // Introspection nests deeper than any query (the standard one: 15 levels); where it is closed a later rule
+  // refuses it.
   maxDepthRule({
     ...armor,
     n: MAX_DEPTH,
@@ -226,8 +239,9 @@ export const LIMIT_RULES: readonly ValidationRule[] = [
 ];
 
 /**
- * The rules an operation within the limits then passes: graphql-js's own, storable text and — when introspection is
- * off, as in production — no schema introspection. Apollo adds `specifiedRules` itself: give it `withSpecified: false`.
+ * The rules an operation within the limits then passes: graphql-js's own, storable text and — when
+ * introspection is off, as in production — no schema introspection. Apollo adds `specifiedRules` itself: give
+ * it `withSpecified: false`.
  */
 export function laterRules(introspection: boolean, withSpecified = true): readonly ValidationRule[] {
   return [
@@ -237,13 +251,17 @@ export function laterRules(introspection: boolean, withSpecified = true): readon
   ];
 }
 
-/** A document parsed and within the limits, or why not (GraphQL errors with their code: parse or validation failed). */
+/**
+ * A document parsed and within the limits, or why not (GraphQL errors with their code: parse or validation
+ * failed).
+ */
 export type Checked =
   { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 /**
- * Parses `source` with the token limit and checks the LIMIT_RULES, the first step for every transport (over HTTP in
- * front of Apollo, whose own validation then runs the later rules; over WebSocket followed by `laterRules`).
+ * Parses `source` with the token limit and checks the LIMIT_RULES, the first step for every transport (over
+ * HTTP in front of Apollo, whose own validation then runs the later rules; over WebSocket followed by
+ * `laterRules`).
  */
 export function withinLimits(source: string): Checked {
   let document: DocumentNode;
@@ -260,9 +278,9 @@ export function withinLimits(source: string): Checked {
 }
 
 /**
- * Runs the LIMIT_RULES on each operation of `document` directly. Each of them does all its work when it meets an
- * operation (walking fragments itself, each once), so a full validation pass — which also tracks types at every node,
- * a few milliseconds for a hostile document of 2,000 tokens — is not needed to run them.
+ * Runs the LIMIT_RULES on each operation of `document` directly. Each of them does all its work when it meets
+ * an operation (walking fragments itself, each once), so a full validation pass — which also tracks types at
+ * every node, a few milliseconds for a hostile document of 2,000 tokens — is not needed to run them.
  */
 function limitErrors(document: DocumentNode): GraphQLError[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -302,8 +320,9 @@ export function checkDocument(schema: GraphQLSchema, source: string, introspecti
 }
 
 /**
- * Hides graphql-js's "Did you mean …?" hints, which would name fields, arguments, types and enum values that a
- * closed introspection hides. @example withoutSuggestions('Cannot query field "revisio" on type "Query". Did you mean "revision"?') // 'Cannot query field "revisio" on type "Query".'
+ * Hides graphql-js's "Did you mean …?" hints, which would name fields, arguments, types and enum values that
+ * a closed introspection hides. @example withoutSuggestions('Cannot query field "revisio" on type "Query".
+ * Did you mean "revision"?') // 'Cannot query field "revisio" on type "Query".'
  */
 export function withoutSuggestions(message: string): string {
   return message.replace(/\s*Did you mean [^?]*\?/g, '');

@@ -15,18 +15,22 @@ export interface AppOptions {
   metrics: Metrics;
   /** Routers to mount, e.g. `{ '/admin/v1': adminRouter }`. */
   mounts: Record<string, express.Router | express.RequestHandler[]>;
-  /** Set while the process drains for shutdown: /readyz then answers 503 so load balancers stop sending work. */
+  /**
+   * Set while the process drains for shutdown: /readyz then answers 503 so load balancers stop sending work.
+   */
   isDraining?: () => boolean;
   /**
-   * The bearer token `GET /metrics` wants on this port (`OMNIHUB_METRICS_TOKEN`). Absent: `/metrics` here answers
-   * 401 UNAUTHENTICATED naming the variables that open it — in every `NODE_ENV`, development included.
+   * The bearer token `GET /metrics` wants on this port (`OMNIHUB_METRICS_TOKEN`). Absent: `/metrics` here
+   * answers 401 UNAUTHENTICATED naming the variables that open it — in every `NODE_ENV`, development
+   * included.
    */
   metricsToken?: string;
 }
 
 /**
  * The one HTTP host of a hub node: health, readiness, metrics (behind `metricsToken`) and the mounted APIs.
- * @example const app = createHttpApp({ deps, metrics, mounts: { '/admin/v1': adminRouter }, metricsToken: config.metricsToken });
+ * @example const app = createHttpApp({ deps, metrics, mounts: { '/admin/v1': adminRouter }, metricsToken:
+ *   config.metricsToken });
  */
 export function createHttpApp(opts: AppOptions): Express {
   const { deps, metrics } = opts;
@@ -84,8 +88,8 @@ export function createHttpApp(opts: AppOptions): Express {
 }
 
 /**
- * The app of the metrics listener (`OMNIHUB_METRICS_PORT`): `GET /metrics` and nothing else (anything else is a 404
- * problem). Open when no `token` is given — the operator keeps the port private by its bind address
+ * The app of the metrics listener (`OMNIHUB_METRICS_PORT`): `GET /metrics` and nothing else (anything else is
+ * a 404 problem). Open when no `token` is given — the operator keeps the port private by its bind address
  * (`OMNIHUB_METRICS_HOST`, `127.0.0.1` unless set) — and behind `Authorization: Bearer <token>` when one is.
  * @example const app = createMetricsApp({ deps, metrics, token: config.metricsToken });
  */
@@ -98,13 +102,16 @@ export function createMetricsApp(opts: { deps: Deps; metrics: Metrics; token?: s
   return app;
 }
 
-/** `res.locals` key of the mount a request entered (its path pattern, e.g. `/graphql`), for the route label. */
+/**
+ * `res.locals` key of the mount a request entered (its path pattern, e.g. `/graphql`), for the route label.
+ */
 const MOUNT = 'metricsMount';
 
 /**
- * The `route` label of a request: the pattern of the route that answered it (`/admin/v1/products/:sku`, `/healthz`),
- * else the mount it entered (`/graphql`, whose router matches no route of its own; an unknown path under a mount),
- * else `unmatched` — never the raw path, whose values (SKUs, ids, anything a client sends) would have no bound.
+ * The `route` label of a request: the pattern of the route that answered it (`/admin/v1/products/:sku`,
+ * `/healthz`), else the mount it entered (`/graphql`, whose router matches no route of its own; an unknown
+ * path under a mount), else `unmatched` — never the raw path, whose values (SKUs, ids, anything a client
+ * sends) would have no bound.
  */
 function routeLabel(req: Request, res: Response): string {
   const mount = typeof res.locals[MOUNT] === 'string' ? res.locals[MOUNT] : '';
@@ -120,10 +127,10 @@ function notFound(req: Request, res: Response): void {
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
- * `GET /metrics`: the Prometheus text when `Authorization: Bearer <token>` carries `access.token` (compared in
- * constant time), or when no token is set and `access.open`. Otherwise 401 UNAUTHENTICATED as problem+json, the same
- * document the admin API answers, with `WWW-Authenticate: Bearer`; with no token configured at all its detail tells
- * the operator which variable to set.
+ * `GET /metrics`: the Prometheus text when `Authorization: Bearer <token>` carries `access.token` (compared
+ * in constant time), or when no token is set and `access.open`. Otherwise 401 UNAUTHENTICATED as
+ * problem+json, the same document the admin API answers, with `WWW-Authenticate: Bearer`; with no token
+ * configured at all its detail tells the operator which variable to set.
  */
 function metricsRoute(
   deps: Deps,

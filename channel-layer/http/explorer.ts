@@ -6,14 +6,15 @@ import { PROJECT_ROOT } from '../../shared/index.js';
 
 /**
  * Where `npm run build:explorer` writes the explorer: `<root>/dist/explorer` (index.html and assets/, see
- * scripts/build-explorer.ts), found the same from `channel-layer/http/` and from the compiled `dist/channel-layer/http/`.
+ * scripts/build-explorer.ts), found the same from `channel-layer/http/` and from the compiled
+ * `dist/channel-layer/http/`.
  */
 export const EXPLORER_DIR = path.join(PROJECT_ROOT, 'dist', 'explorer');
 
 /**
- * The explorer's Content-Security-Policy: its scripts, styles, fonts and images come from this hub only, and it
- * talks to this hub only (`'self'` covers ws:// and wss:// to the same host: the subscriptions). No inline script or
- * style, no eval, no plugin, no framing.
+ * The explorer's Content-Security-Policy: its scripts, styles, fonts and images come from this hub only, and
+ * it talks to this hub only (`'self'` covers ws:// and wss:// to the same host: the subscriptions). No inline
+ * script or style, no eval, no plugin, no framing.
  */
 export const EXPLORER_CSP = [
   "default-src 'self'",
@@ -34,8 +35,9 @@ export interface ExplorerRoutes {
   /** Mounted at `/explorer`: the page at `/explorer`, its bundle at `/explorer/assets/…`. */
   router: express.Router;
   /**
-   * Mounted at `/graphql` in front of the GraphQL handler: a browser's `GET /graphql` (one that prefers text/html and
-   * carries no `query` parameter) gets the page; every other request goes on to GraphQL unchanged.
+   * Mounted at `/graphql` in front of the GraphQL handler: a browser's `GET /graphql` (one that prefers
+   * text/html and carries no `query` parameter) gets the page; every other request goes on to GraphQL
+   * unchanged.
    */
   forBrowsers: RequestHandler;
 }
@@ -50,10 +52,12 @@ function secure(res: Response): void {
 }
 
 /**
- * The explorer's routes, serving the build in `dir` (default EXPLORER_DIR). The page is read at each request, so a
- * build made while the hub runs is served at the next reload; with no build there, the page answers 503 in plain text
- * telling the developer to run `npm run build` — the hub starts and serves everything else either way.
- * @example const explorer = explorerRoutes(); app.use('/explorer', explorer.router); app.use('/graphql', explorer.forBrowsers, graphqlHandler);
+ * The explorer's routes, serving the build in `dir` (default EXPLORER_DIR). The page is read at each request,
+ * so a build made while the hub runs is served at the next reload; with no build there, the page answers 503
+ * in plain text telling the developer to run `npm run build` — the hub starts and serves everything else
+ * either way.
+ * @example const explorer = explorerRoutes(); app.use('/explorer', explorer.router); app.use('/graphql',
+ *   explorer.forBrowsers, graphqlHandler);
  */
 export function explorerRoutes(dir = EXPLORER_DIR): ExplorerRoutes {
   const page: RequestHandler = async (_req, res) => {
@@ -109,13 +113,19 @@ export function explorerBuilt(dir = EXPLORER_DIR): boolean {
   return existsSync(path.join(dir, 'index.html'));
 }
 
-/** A GraphQL GET carries its document as `query`: read from the raw query string, as the GraphQL handler reads it. */
+/**
+ * A GraphQL GET carries its document as `query`: read from the raw query string, as the GraphQL handler reads
+ * it.
+ */
 function hasQueryParameter(req: Request): boolean {
   const at = req.originalUrl.indexOf('?');
   return at >= 0 && new URLSearchParams(req.originalUrl.slice(at + 1)).has('query');
 }
 
-/** Whether the client ranks HTML above the GraphQL response types (a browser's navigation does; fetch's `*\/*` does not). */
+/**
+ * Whether the client ranks HTML above the GraphQL response types (a browser's navigation does; fetch's `*\/*`
+ * does not).
+ */
 function prefersHtml(req: Request): boolean {
   return req.accepts(['application/graphql-response+json', 'application/json', 'text/html']) === 'text/html';
 }

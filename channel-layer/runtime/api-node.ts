@@ -17,7 +17,10 @@ import { createGraphqlHandler } from '../graphql/server.js';
 export interface ApiNode {
   server: Server;
   port: number;
-  /** The port the metrics listener bound (`OMNIHUB_METRICS_PORT`; the real one when that was 0); absent without one. */
+  /**
+   * The port the metrics listener bound (`OMNIHUB_METRICS_PORT`; the real one when that was 0); absent
+   * without one.
+   */
   metricsPort?: number;
   /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then closes the rest. */
   stop(graceMs?: number): Promise<void>;
@@ -33,10 +36,11 @@ export interface ApiNode {
  */
 export async function startApiNode(deps: BackofficeDeps, port: number, host = '0.0.0.0'): Promise<ApiNode> {
   const { metricsToken, metricsPort, metricsHost } = deps.config;
-  // The process's registry when it has one (`omnihub start`: the worker's metrics on the same /metrics), else its own.
+  // The process's registry when it has one (`omnihub start`: the worker's metrics on the same /metrics), else
+  // its own.
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: true });
-  // The metrics listener needs nothing but the registry: bound first, so a busy port stops the start before any
-  // connection is opened.
+  // The metrics listener needs nothing but the registry: bound first, so a busy port stops the start before
+  // any connection is opened.
   const metricsServer =
     metricsPort === undefined
       ? undefined
@@ -69,7 +73,8 @@ export async function startApiNode(deps: BackofficeDeps, port: number, host = '0
 
 /**
  * The main listener with everything behind it (read model, GraphQL, admin REST) on `host`:`port` (0: any free
- * port); its `stop` also closes `alongside` (the metrics listener). Closes what it opened when the listen fails.
+ * port); its `stop` also closes `alongside` (the metrics listener). Closes what it opened when the listen
+ * fails.
  */
 async function startApiListener(
   deps: BackofficeDeps,
@@ -81,7 +86,8 @@ async function startApiListener(
   const graphql = await createGraphqlHandler(deps, readModel);
   // The GraphQL explorer, in development only: at /explorer, and at GET /graphql for a browser.
   const explorer = deps.config.nodeEnv === 'production' ? undefined : explorerRoutes();
-  // Read on scrape: the committed revision beside the one this node serves, so each instance shows its own lag.
+  // Read on scrape: the committed revision beside the one this node serves, so each instance shows its own
+  // lag.
   const unsample = [
     metrics.sample('committedRevision', () => currentRevision(deps.db)),
     metrics.sample('readModelRevision', () => readModel.watermark(), { role: 'api' }),
@@ -132,13 +138,17 @@ async function startApiListener(
   };
 }
 
-/** Listens on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES), which Express hands back itself. */
+/**
+ * Listens on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES), which Express hands back
+ * itself.
+ */
 export async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
-  // Once listening, a failed accept (EMFILE, ENFILE: out of file descriptors) is emitted here: without a listener it
-  // would crash the node; the server keeps listening, so it is logged and the next connections are served.
+  // Once listening, a failed accept (EMFILE, ENFILE: out of file descriptors) is emitted here: without a
+  // listener it would crash the node; the server keeps listening, so it is logged and the next connections
+  // are served.
   server.on('error', (err) => logger.error({ err, port }, 'API server: accepting a connection failed'));
   return server;
 }

@@ -18,7 +18,10 @@ import { createBackofficeQueues, ReservationQueue } from '../../backoffice-layer
 import type { ChannelDeps } from '../channel-deps.js';
 import type { HubTables } from '../tables.js';
 
-/** Default port of the embedded PostgreSQL a hub starts when no DATABASE_URL is given (`OMNIHUB_EMBEDDED_PG_PORT`). */
+/**
+ * Default port of the embedded PostgreSQL a hub starts when no DATABASE_URL is given
+ * (`OMNIHUB_EMBEDDED_PG_PORT`).
+ */
 export const EMBEDDED_PG_PORT = 54329;
 /** Port of the redis-server child a hub starts when nothing answers on 127.0.0.1:6379. */
 export const LOCAL_REDIS_PORT = 63799;
@@ -27,11 +30,14 @@ export interface Runtime {
   deps: ChannelDeps;
   /** Where the hub's database and Redis are, for the start-up banner. */
   describe: { database: string; redis: string };
-  /** True when the hub uses the embedded PostgreSQL (no DATABASE_URL; a first start on an empty database seeds it). */
+  /**
+   * True when the hub uses the embedded PostgreSQL (no DATABASE_URL; a first start on an empty database seeds
+   * it).
+   */
   embeddedDatabase: boolean;
   /**
-   * The embedded PostgreSQL, when used: its data folder, its pid, and whether this process started it (and stops it
-   * on close) or found it running from that folder (another `omnihub` process's, left running).
+   * The embedded PostgreSQL, when used: its data folder, its pid, and whether this process started it (and
+   * stops it on close) or found it running from that folder (another `omnihub` process's, left running).
    */
   embedded?: { dataDir: string; port: number; pid: number | undefined; started: boolean; orphaned: boolean };
   close(): Promise<void>;
@@ -44,8 +50,8 @@ function redact(url: string): string {
 }
 
 /**
- * Connects a hub process to its PostgreSQL and Redis, starting embedded ones when none are configured, and runs
- * migrations (under an advisory lock, so N nodes starting together is safe).
+ * Connects a hub process to its PostgreSQL and Redis, starting embedded ones when none are configured, and
+ * runs migrations (under an advisory lock, so N nodes starting together is safe).
  */
 export async function bootstrapRuntime(
   config: Config,
@@ -58,7 +64,8 @@ export async function bootstrapRuntime(
   if (!databaseUrl) {
     const dataDir = path.resolve(config.dataDir, 'pg');
     logger.info({ dataDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
-    // Finds the server a running `omnihub start` keeps in this folder, else starts one (and only then stops it).
+    // Finds the server a running `omnihub start` keeps in this folder, else starts one (and only then stops
+    // it).
     const pg = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
     if (!pg.started)
       logger.info(
@@ -77,8 +84,8 @@ export async function bootstrapRuntime(
   try {
     const redisUrl = await connectRedis(config, logger, closers);
     const handle = createDatabase<HubTables>(databaseUrl, { applicationName: 'omnihub' });
-    // Kysely ends the pool only if it ever ran a query; `migrate` alone uses the pool directly, and its idle client
-    // would keep the process alive for the pool's idle timeout (30 s).
+    // Kysely ends the pool only if it ever ran a query; `migrate` alone uses the pool directly, and its idle
+    // client would keep the process alive for the pool's idle timeout (30 s).
     closers.unshift(async () => {
       await handle.close();
       if (!handle.pool.ended) await handle.pool.end();
@@ -118,7 +125,8 @@ export async function bootstrapRuntime(
       queues,
       // One group-commit queue per process: concurrent reservations share transactions.
       reservationQueue: new ReservationQueue(),
-      // One registry per process: `omnihub start` serves the API node's and the worker's metrics on one /metrics.
+      // One registry per process: `omnihub start` serves the API node's and the worker's metrics on one
+      // /metrics.
       metrics: createMetrics({ defaultMetrics: true }),
     };
     return {
@@ -135,8 +143,8 @@ export async function bootstrapRuntime(
 }
 
 /**
- * The Redis to use: REDIS_URL (which must answer), else 127.0.0.1:6379, else the redis-server a running hub started on
- * {@link LOCAL_REDIS_PORT}, else one started here (its stop pushed onto `closers`).
+ * The Redis to use: REDIS_URL (which must answer), else 127.0.0.1:6379, else the redis-server a running hub
+ * started on {@link LOCAL_REDIS_PORT}, else one started here (its stop pushed onto `closers`).
  */
 async function connectRedis(
   config: Config,

@@ -10,17 +10,21 @@ import { createMetricsApp } from '../http/create-app.js';
 import { close, listen } from './api-node.js';
 
 export interface WorkerNode {
-  /** The port the worker's metrics listener bound (`serveMetrics` and `OMNIHUB_METRICS_PORT`); absent without one. */
+  /**
+   * The port the worker's metrics listener bound (`serveMetrics` and `OMNIHUB_METRICS_PORT`); absent without
+   * one.
+   */
   metricsPort?: number;
   stop(): Promise<void>;
 }
 
 /**
- * A worker process: the outbox relay, event consumers (the read model, then loyalty), the read-model guardian, reservation expiry
- * and the price scheduler. Stopping drains the jobs in hand. Its metrics (relayed events, the outbox backlog, the Redis
- * read model's revision, commit → visible) go to `deps.metrics` — in `omnihub start` the registry the API node serves —
- * or to a registry of its own; with `opts.serveMetrics` (`omnihub worker`, which has no API listener) and
- * `OMNIHUB_METRICS_PORT` set, that registry is served on the metrics listener as an API node serves its own.
+ * A worker process: the outbox relay, event consumers (the read model, then loyalty), the read-model
+ * guardian, reservation expiry and the price scheduler. Stopping drains the jobs in hand. Its metrics
+ * (relayed events, the outbox backlog, the Redis read model's revision, commit → visible) go to
+ * `deps.metrics` — in `omnihub start` the registry the API node serves — or to a registry of its own; with
+ * `opts.serveMetrics` (`omnihub worker`, which has no API listener) and `OMNIHUB_METRICS_PORT` set, that
+ * registry is served on the metrics listener as an API node serves its own.
  * @throws the metrics listener's listen error (EADDRINUSE, EACCES); nothing is left running then.
  */
 export async function startWorkerNode(

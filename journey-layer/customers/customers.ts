@@ -44,7 +44,8 @@ export interface CustomerFacts {
 }
 
 /**
- * The live profile id for an id: follows merges to the surviving profile. NOT_FOUND for unknown or erased ones.
+ * The live profile id for an id: follows merges to the surviving profile. NOT_FOUND for unknown or erased
+ * ones.
  */
 export async function resolveCustomerId(db: Executor, id: string): Promise<string> {
   let current = id;
@@ -66,9 +67,9 @@ export async function resolveCustomerId(db: Executor, id: string): Promise<strin
 }
 
 /**
- * The live profile id for an id, its row locked until the transaction ends: writes to one person queue here, and a
- * write that waited for her erasure finds nobody (NOT_FOUND, never a broken reference); one that waited for a merge
- * follows it to the surviving profile.
+ * The live profile id for an id, its row locked until the transaction ends: writes to one person queue here,
+ * and a write that waited for her erasure finds nobody (NOT_FOUND, never a broken reference); one that waited
+ * for a merge follows it to the surviving profile.
  * @throws NOT_FOUND for an unknown, erased or (after a few hops) vanished profile.
  */
 export async function lockLiveCustomer(tx: Executor, id: string): Promise<string> {
@@ -119,9 +120,10 @@ export async function findCustomerByIdentifier(
 }
 
 /**
- * Channels of the retailer's own people and systems (a till, a call-center agent, the console, the admin API, an
- * import): they are told precisely why an identifier was refused. Any other channel — WEB and APP, open to anyone —
- * gets {@link IDENTIFIER_REFUSED_MESSAGE} instead, which does not say whether the identifier is registered.
+ * Channels of the retailer's own people and systems (a till, a call-center agent, the console, the admin API,
+ * an import): they are told precisely why an identifier was refused. Any other channel — WEB and APP, open to
+ * anyone — gets {@link IDENTIFIER_REFUSED_MESSAGE} instead, which does not say whether the identifier is
+ * registered.
  */
 const STAFF_CHANNELS: ReadonlySet<WriteOrigin> = new Set<WriteOrigin>([
   'STORE',
@@ -132,18 +134,22 @@ const STAFF_CHANNELS: ReadonlySet<WriteOrigin> = new Set<WriteOrigin>([
 ]);
 
 /**
- * The one answer (code `CONFLICT`, no details) a WEB or APP caller gets for every identifier refusal — linked to
- * another profile, or linked to one by a concurrent write — so the answer cannot tell whether an address is known.
+ * The one answer (code `CONFLICT`, no details) a WEB or APP caller gets for every identifier refusal — linked
+ * to another profile, or linked to one by a concurrent write — so the answer cannot tell whether an address
+ * is known.
  */
 export const IDENTIFIER_REFUSED_MESSAGE =
   'This request cannot be completed with the details given. Check them, or contact customer service.';
 
-/** Why an identifier was refused: it is someone else's, or a concurrent write linked it to someone else first. */
+/**
+ * Why an identifier was refused: it is someone else's, or a concurrent write linked it to someone else first.
+ */
 type IdentifierRefusalReason = 'linked-elsewhere' | 'linked-concurrently';
 
 /**
- * An identifier that belongs to another profile: CONFLICT with the precise message staff channels get. Holds the
- * normalised value privately (not in `details`, not an own property a logger would print) and gives out only its hash.
+ * An identifier that belongs to another profile: CONFLICT with the precise message staff channels get. Holds
+ * the normalised value privately (not in `details`, not an own property a logger would print) and gives out
+ * only its hash.
  */
 class IdentifierRefused extends DomainError {
   readonly #value: string;
@@ -207,10 +213,10 @@ async function insertIdentifier(w: WriteContext, customerId: string, link: Ident
 
 /**
  * What a caller is told when a write failed (the write rolled back: nothing of it stays, its idempotency key
- * unclaimed). An identifier refusal stays precise for staff channels; for any other channel it is logged (pino warn
- * with the kind, the reason and a SHA-256 of the identifier, never the identifier) and audited (`customer.identifier-
- * refused`, without the identifier), and answered with the neutral CONFLICT {@link IDENTIFIER_REFUSED_MESSAGE}. Any
- * other error passes unchanged. Always throws.
+ * unclaimed). An identifier refusal stays precise for staff channels; for any other channel it is logged
+ * (pino warn with the kind, the reason and a SHA-256 of the identifier, never the identifier) and audited
+ * (`customer.identifier- refused`, without the identifier), and answered with the neutral CONFLICT {@link
+ * IDENTIFIER_REFUSED_MESSAGE}. Any other error passes unchanged. Always throws.
  */
 async function answerRefusal(
   deps: JourneyDeps,
@@ -318,12 +324,14 @@ function touchCustomer(w: WriteContext, customerId: string): void {
 }
 
 /**
- * Creates one profile with whatever identifiers the channel knows (all normalised, each unique across profiles),
- * its first consents and attributes. Idempotent per key, so a retried sign-up never makes a second profile.
- * @throws BAD_USER_INPUT for malformed input; CONFLICT when an identifier belongs to someone else — nothing is
- * written and the key stays unused. Staff channels are told which identifier and why; WEB and APP get the neutral
- * {@link IDENTIFIER_REFUSED_MESSAGE}, and the attempt is logged and audited. CONFLICT too for a key used before with
- * another request.
+ * Creates one profile with whatever identifiers the channel knows (all normalised, each unique across
+ * profiles), its first consents and attributes. Idempotent per key, so a retried sign-up never makes a second
+ * profile.
+ * @throws BAD_USER_INPUT for malformed input; CONFLICT when an identifier belongs to someone else — nothing
+ *   is
+ * written and the key stays unused. Staff channels are told which identifier and why; WEB and APP get the
+ * neutral {@link IDENTIFIER_REFUSED_MESSAGE}, and the attempt is logged and audited. CONFLICT too for a key
+ * used before with another request.
  */
 export async function enrollCustomer(
   deps: JourneyDeps,

@@ -10,16 +10,20 @@ export const IDENTIFIER_KINDS = [
 ] as const satisfies readonly IdentifierKind[];
 export const IdentifierKindSchema = z.enum(IDENTIFIER_KINDS);
 
-/** Country calling code assumed for national phone numbers (a leading single 0), e.g. 06 12345678 → +31 6 12345678. */
+/**
+ * Country calling code assumed for national phone numbers (a leading single 0), e.g. 06 12345678 → +31 6
+ * 12345678.
+ */
 export const DEFAULT_COUNTRY_CODE = '31';
 
 const EmailSchema = z.email();
 
 /**
- * The one spelling of an identifier under which it is stored and looked up, so a customer is found whichever way a
- * channel typed it: e-mail trimmed and lower-cased; phone in E.164 (`+31612345678`; spaces, dashes, dots and
- * brackets and a trunk `(0)` dropped; `00` → `+`; a national leading `0` gets the default country code); loyalty cards upper-cased
- * without spaces or dashes; app accounts trimmed. Throws BAD_USER_INPUT with a clear message otherwise.
+ * The one spelling of an identifier under which it is stored and looked up, so a customer is found whichever
+ * way a channel typed it: e-mail trimmed and lower-cased; phone in E.164 (`+31612345678`; spaces, dashes,
+ * dots and brackets and a trunk `(0)` dropped; `00` → `+`; a national leading `0` gets the default country
+ * code); loyalty cards upper-cased without spaces or dashes; app accounts trimmed. Throws BAD_USER_INPUT with
+ * a clear message otherwise.
  * @example normalizeIdentifier('PHONE', '06-1234 5678') // '+31612345678'
  */
 export function normalizeIdentifier(kind: IdentifierKind, raw: string): string {

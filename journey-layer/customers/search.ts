@@ -9,10 +9,10 @@ import { IDENTIFIER_KINDS, IdentifierKindSchema, normalizeIdentifier } from './i
 export const MAX_SEARCH_RESULTS = 50;
 
 /**
- * A staff search: by an identifier (`identifier`, optionally of one `kind`; normalised as every channel's identifiers
- * are, so `06-1234 5678` finds `+31612345678`) or by name (`name`: case-insensitive, anywhere in the display name,
- * at least 2 characters), or `query` — what a search box sends: any identifier it can be, and any name it appears in,
- * identifier matches first — exactly one of the three.
+ * A staff search: by an identifier (`identifier`, optionally of one `kind`; normalised as every channel's
+ * identifiers are, so `06-1234 5678` finds `+31612345678`) or by name (`name`: case-insensitive, anywhere in
+ * the display name, at least 2 characters), or `query` — what a search box sends: any identifier it can be,
+ * and any name it appears in, identifier matches first — exactly one of the three.
  */
 export const CustomerSearchSchema = z
   .strictObject({
@@ -61,8 +61,9 @@ export const CustomerSearchSchema = z
 export type CustomerSearch = z.infer<typeof CustomerSearchSchema>;
 
 /**
- * A profile as a staff search answers it: no more than the staff view of a customer (id and display name; never an
- * identifier, attribute or the value searched for), and how it matched. Staff read the rest where it is audited.
+ * A profile as a staff search answers it: no more than the staff view of a customer (id and display name;
+ * never an identifier, attribute or the value searched for), and how it matched. Staff read the rest where it
+ * is audited.
  */
 export interface CustomerSearchHit {
   id: string;
@@ -79,12 +80,13 @@ export interface SearchActor {
 }
 
 /**
- * Finds live profiles (merged ones followed to their survivor, erased ones never) for staff, at most `limit`, and puts
- * the search on record before answering: one audit row `customer.search` (how it searched and how many it found —
- * never the value searched for) and one `customer.search-result` per profile found (subject `customer:<id>`), so
- * "who looked at this customer" covers searches too. If the trail cannot be written, nothing is answered.
- * @throws BAD_USER_INPUT when `kind` is given and the identifier is not one (the normaliser's message), or when it can
- *   be no kind at all.
+ * Finds live profiles (merged ones followed to their survivor, erased ones never) for staff, at most `limit`,
+ * and puts the search on record before answering: one audit row `customer.search` (how it searched and how
+ * many it found — never the value searched for) and one `customer.search-result` per profile found (subject
+ * `customer:<id>`), so "who looked at this customer" covers searches too. If the trail cannot be written,
+ * nothing is answered.
+ * @throws BAD_USER_INPUT when `kind` is given and the identifier is not one (the normaliser's message), or
+ *   when it can be no kind at all.
  */
 export async function searchCustomers(
   deps: { db: Database; clock: { now(): Date } },
@@ -159,7 +161,9 @@ async function byIdentifier(
   return [...hits.values()].slice(0, limit);
 }
 
-/** A search box's text: the profiles it identifies (when it can be an identifier at all), then those it names. */
+/**
+ * A search box's text: the profiles it identifies (when it can be an identifier at all), then those it names.
+ */
 async function byAnything(db: Database, text: string, limit: number): Promise<CustomerSearchHit[]> {
   const hits = new Map<string, CustomerSearchHit>();
   const identified = await byIdentifier(db, text, undefined, limit).catch((e: unknown) => {

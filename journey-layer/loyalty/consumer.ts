@@ -5,9 +5,9 @@ import type { Transaction } from '../tables.js';
 export const LOYALTY_CONSUMER = 'loyalty';
 
 /**
- * Earns points on every committed sale and reverses them on returns. Runs in the event worker's transaction, which
- * records the event as applied: however often `sale.committed` arrives, an order earns once (and the ledger's unique
- * (kind, reference) is a second guard).
+ * Earns points on every committed sale and reverses them on returns. Runs in the event worker's transaction,
+ * which records the event as applied: however often `sale.committed` arrives, an order earns once (and the
+ * ledger's unique (kind, reference) is a second guard).
  */
 export function loyaltyConsumer(clock: { now(): Date }): EventConsumer {
   return {

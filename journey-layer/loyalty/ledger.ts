@@ -37,7 +37,10 @@ export async function getLoyaltyProgram(db: Executor): Promise<LoyaltyProgram> {
   return row ? LoyaltyProgramSchema.parse(row.definition) : DEFAULT_PROGRAM;
 }
 
-/** Replaces the programme (tiers, thresholds, benefits) and recomputes nothing eagerly: tiers follow on each change. */
+/**
+ * Replaces the programme (tiers, thresholds, benefits) and recomputes nothing eagerly: tiers follow on each
+ * change.
+ */
 export async function setLoyaltyProgram(
   deps: JourneyDeps,
   program: LoyaltyProgram,
@@ -86,9 +89,10 @@ export async function earnedInWindow(
 }
 
 /**
- * Appends one ledger entry and moves the balance with it (a conditional update: the balance never goes below zero
- * under any concurrency), recomputes the tier and announces `loyalty.changed`. Returns null when the entry was
- * already booked (its kind and reference are unique for earn, reverse and expire) or would overdraw the balance.
+ * Appends one ledger entry and moves the balance with it (a conditional update: the balance never goes below
+ * zero under any concurrency), recomputes the tier and announces `loyalty.changed`. Returns null when the
+ * entry was already booked (its kind and reference are unique for earn, reverse and expire) or would overdraw
+ * the balance.
  */
 async function book(
   w: WriteContext,
@@ -168,8 +172,8 @@ async function requireMember(tx: Executor, customerId: string): Promise<string> 
 
 /**
  * The member an event's ledger write is about, her live profile locked first (the hub's lock order, see
- * shared/database/write-transaction.ts), or null when she is no longer there (an event about an erased person books
- * nothing).
+ * shared/database/write-transaction.ts), or null when she is no longer there (an event about an erased person
+ * books nothing).
  */
 async function lockMemberIfLive(tx: Executor, customerId: string): Promise<string | null> {
   try {
@@ -210,8 +214,9 @@ export async function getLoyaltyStatus(
 
 /**
  * Spends points. Fifty concurrent redemptions against one balance cannot overdraw it: the balance moves by a
- * conditional update, and a redemption that does not fit fails with CONFLICT. Idempotent per key. The member's
- * profile is locked first, so a redemption racing her erasure either commits before it or finds nobody.
+ * conditional update, and a redemption that does not fit fails with CONFLICT. Idempotent per key. The
+ * member's profile is locked first, so a redemption racing her erasure either commits before it or finds
+ * nobody.
  * @throws BAD_USER_INPUT for a points value out of range; NOT_FOUND for an unknown or erased member (also one
  * erased while the redemption waited); CONFLICT when the balance does not cover it.
  */
@@ -293,8 +298,8 @@ export async function adjustPoints(
 }
 
 /**
- * Expires the points a member earned more than the programme's expiry period ago and has not spent (spending uses
- * the oldest points first). Booked once per member and day.
+ * Expires the points a member earned more than the programme's expiry period ago and has not spent (spending
+ * uses the oldest points first). Booked once per member and day.
  */
 export async function expirePoints(deps: JourneyDeps, customerId: string): Promise<number> {
   const { result } = await runWrite(deps, async (w) => {
@@ -374,11 +379,13 @@ export async function earnForOrder(
 }
 
 /**
- * Reverses the points of returned goods once per return, as the cumulative share of the order's points: after any
- * returns, the points reversed for an order are ⌊points earned × refunded so far ÷ order total⌋ (refunds counted up to
- * and including this return), so returning everything reverses every point however the return is split. Never takes
- * the balance below zero; what could not be taken then is taken by a later return of the order.
- * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19 in all.
+ * Reverses the points of returned goods once per return, as the cumulative share of the order's points: after
+ * any returns, the points reversed for an order are ⌊points earned × refunded so far ÷ order total⌋ (refunds
+ * counted up to and including this return), so returning everything reverses every point however the return
+ * is split. Never takes the balance below zero; what could not be taken then is taken by a later return of
+ * the order.
+ * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19
+ *   in all.
  */
 export async function reverseForReturn(
   tx: Transaction,
@@ -398,7 +405,8 @@ export async function reverseForReturn(
     const order = await findOrderTotal(w.tx, ret.orderId);
     if (!earned || !order || order.totalAmount <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
-    // Locked first: the returns of one order are reversed one after the other, each seeing what the others took.
+    // Locked first: the returns of one order are reversed one after the other, each seeing what the others
+    // took.
     const account = await w.tx
       .selectFrom('loyaltyAccounts')
       .select('balance')

@@ -104,8 +104,8 @@ export function tierFor(program: LoyaltyProgram, earnedInWindow: number): Tier {
 }
 
 /**
- * The tier a member holds once `points` more (negative: fewer) are counted with the points she earned in the rolling
- * window: what recording a sale or a return makes her, and what a quote previews. One rule for both.
+ * The tier a member holds once `points` more (negative: fewer) are counted with the points she earned in the
+ * rolling window: what recording a sale or a return makes her, and what a quote previews. One rule for both.
  * @example tierAfterEarning(program, 450, 60) // SILVER with tiers BRONZE 0 / SILVER 500
  */
 export function tierAfterEarning(program: LoyaltyProgram, earnedInWindow: number, points: number): Tier {

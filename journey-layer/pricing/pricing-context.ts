@@ -42,8 +42,9 @@ export interface PricingContextRequest {
 
 /**
  * The customer, her coupons and the offers in force. The promotions and the programme come from the
- * snapshot's shared sections when it carries them (then its revision covers them); else they are read here, and
- * counted in `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at all.
+ * snapshot's shared sections when it carries them (then its revision covers them); else they are read here,
+ * and counted in `revision`. An anonymous price without coupons from a read-model snapshot reads nothing at
+ * all.
  * @throws NOT_FOUND for an unknown customer.
  */
 export async function loadPricingContext(

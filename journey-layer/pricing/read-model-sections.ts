@@ -6,22 +6,25 @@ import { activePromotionRules, nextPromotionBoundary, type ActivePromotion } fro
 export const PROMOTIONS_SECTION = 'journey.promotions';
 export const LOYALTY_PROGRAM_SECTION = 'journey.loyalty-program';
 
-/** The journey layer's scheduled instants (promotion and coupon windows, time-based conditions), next to the price windows. */
+/**
+ * The journey layer's scheduled instants (promotion and coupon windows, time-based conditions), next to the
+ * price windows.
+ */
 export const journeyScheduleSources: readonly BoundarySource[] = [nextPromotionBoundary];
 /** Events after which the next of those instants may have moved. */
 export const journeyScheduleEventTypes: readonly string[] = ['promotion.changed'];
 
 /**
- * What every price needs whoever asks — the promotions in force and the loyalty programme — kept in the read model
- * next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers
- * them exactly. Worker and API nodes must be given the same list.
+ * What every price needs whoever asks — the promotions in force and the loyalty programme — kept in the read
+ * model next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's
+ * revision covers them exactly. Worker and API nodes must be given the same list.
  */
 export const journeyReadModelSections: readonly SharedSection[] = [
-  // Where the switch schedule stands (price and promotion windows alike), so every answer is evaluated at an instant
-  // its revision determines: a window opens for readers when its switch revision commits.
+  // Where the switch schedule stands (price and promotion windows alike), so every answer is evaluated at an
+  // instant its revision determines: a window opens for readers when its switch revision commits.
   scheduleSection(journeyScheduleSources, journeyScheduleEventTypes),
-  // A promotion's budget moving (each order that spends it, and its running out) is a promotion.changed too: what is
-  // left of it is part of the rules in force, so a quote caps a discount exactly as the order will.
+  // A promotion's budget moving (each order that spends it, and its running out) is a promotion.changed too:
+  // what is left of it is part of the rules in force, so a quote caps a discount exactly as the order will.
   { name: PROMOTIONS_SECTION, types: ['promotion.changed'], load: activePromotionRules },
   { name: LOYALTY_PROGRAM_SECTION, types: ['loyalty-program.changed'], load: getLoyaltyProgram },
 ];

@@ -42,10 +42,16 @@ export interface PriceCartInput {
   customer?: CustomerContext | null;
   /** Automatic rules and the rules the given coupons unlock. */
   rules: readonly PromotionRule[];
-  /** Coupon codes the customer gave, each with the rule it unlocks (null: the code is unknown, expired or used up). */
+  /**
+   * Coupon codes the customer gave, each with the rule it unlocks (null: the code is unknown, expired or used
+   * up).
+   */
   coupons?: ReadonlyArray<{ code: string; ruleId: string | null; rejection?: string }>;
   member?: MemberBenefit | null;
-  /** What is left of each budgeted promotion's budget (rule id → minor units): the most discount it may still give. */
+  /**
+   * What is left of each budgeted promotion's budget (rule id → minor units): the most discount it may still
+   * give.
+   */
   budgets?: ReadonlyMap<string, number>;
 }
 
@@ -106,8 +112,9 @@ function explain(rule: PromotionRule, currency: string): string {
 }
 
 /**
- * A rule's discounts per line, capped at what is left of its budget (none: no cap). A cap is spread over the lines in
- * proportion to their discounts, largest remainder first, so the parts add up to exactly what is left.
+ * A rule's discounts per line, capped at what is left of its budget (none: no cap). A cap is spread over the
+ * lines in proportion to their discounts, largest remainder first, so the parts add up to exactly what is
+ * left.
  */
 function withinBudget(discounts: number[], left: number | undefined): number[] {
   const total = discounts.reduce((s, d) => s + d, 0);
@@ -115,12 +122,12 @@ function withinBudget(discounts: number[], left: number | undefined): number[] {
 }
 
 /**
- * Prices a cart for a customer: base prices → automatic promotions → coupons → loyalty member discount. Pure and
- * deterministic: the same input gives the same output whatever the order of its lines, rules or coupons, and it
- * has no channel parameter. Rules apply in stage order, then by priority (high first), then by id; each computes on
- * what the lines cost after earlier rules; no line ever goes below zero. Percentages round half-up per line;
- * amounts are spread over lines pro rata so they add up exactly; a budgeted promotion gives at most what is left of its
- * budget. See RULES.md.
+ * Prices a cart for a customer: base prices → automatic promotions → coupons → loyalty member discount. Pure
+ * and deterministic: the same input gives the same output whatever the order of its lines, rules or coupons,
+ * and it has no channel parameter. Rules apply in stage order, then by priority (high first), then by id;
+ * each computes on what the lines cost after earlier rules; no line ever goes below zero. Percentages round
+ * half-up per line; amounts are spread over lines pro rata so they add up exactly; a budgeted promotion gives
+ * at most what is left of its budget. See RULES.md.
  */
 export function priceCart(input: PriceCartInput): PricedCart {
   const order = [...input.lines].sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0));

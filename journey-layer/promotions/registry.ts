@@ -48,9 +48,9 @@ export const CONDITION_BY_KIND = byKind(CONDITIONS);
 export const ACTION_BY_KIND = byKind(ACTIONS);
 
 /**
- * One schema for every kind, chosen by its `kind` member (a discriminated union): an unknown kind is refused at
- * `kind`, and a wrong value names its field (`action.percentBp`), never "matches none of the kinds". Named `id` in the
- * OpenAPI document, where it is a oneOf of the kinds.
+ * One schema for every kind, chosen by its `kind` member (a discriminated union): an unknown kind is refused
+ * at `kind`, and a wrong value names its field (`action.percentBp`), never "matches none of the kinds". Named
+ * `id` in the OpenAPI document, where it is a oneOf of the kinds.
  */
 function kindUnion(schemas: readonly z.ZodType[], what: string, id: string): z.ZodType {
   const [first, second, ...rest] = schemas as unknown as z.ZodObject[];

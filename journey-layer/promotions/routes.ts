@@ -38,14 +38,18 @@ export interface PromotionSummary {
   label: string;
   status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED';
   /**
-   * Where its window stands at the time asked: SCHEDULED (opens later), RUNNING, ENDED. The window is where the rule's
-   * own validFrom/validTo and every `dateWindow` condition overlap (`validFrom`, `validTo` below: the latest start, the
-   * earliest end); a window that is empty (it ends before it starts) is ENDED once its end has passed.
+   * Where its window stands at the time asked: SCHEDULED (opens later), RUNNING, ENDED. The window is where
+   * the rule's own validFrom/validTo and every `dateWindow` condition overlap (`validFrom`, `validTo` below:
+   * the latest start, the earliest end); a window that is empty (it ends before it starts) is ENDED once its
+   * end has passed.
    */
   window: 'SCHEDULED' | 'RUNNING' | 'ENDED';
   validFrom: string | null;
   validTo: string | null;
-  /** It has a `schedule` condition: within the window it applies only at the schedule's recurring days and hours. */
+  /**
+   * It has a `schedule` condition: within the window it applies only at the schedule's recurring days and
+   * hours.
+   */
   recurring: boolean;
   priority: number;
   stacking: PromotionRule['stacking'];
@@ -99,8 +103,9 @@ const ListQuery = z.strictObject({
 });
 
 /**
- * When a rule can apply at all: the overlap of its own window (`validFrom`, `validTo`) and every `dateWindow` condition
- * (the latest start, the earliest end; null where open). Recurring `schedule` conditions narrow it within, not here.
+ * When a rule can apply at all: the overlap of its own window (`validFrom`, `validTo`) and every `dateWindow`
+ * condition (the latest start, the earliest end; null where open). Recurring `schedule` conditions narrow it
+ * within, not here.
  */
 export function ruleWindow(
   rule: PromotionRule,
@@ -118,8 +123,9 @@ export function ruleWindow(
 }
 
 /**
- * Promotions in id order, `limit` at a time after the id `after` (keyset paging, as the product list), optionally of one
- * status; each with its window's state at `now`. `next` is the `after` of the following page, null on the last.
+ * Promotions in id order, `limit` at a time after the id `after` (keyset paging, as the product list),
+ * optionally of one status; each with its window's state at `now`. `next` is the `after` of the following
+ * page, null on the last.
  */
 export async function listPromotions(
   db: Executor,
@@ -184,8 +190,8 @@ export const promotionRoutes: readonly AdminRoute[] = [
     operationId: 'putPromotion',
     summary:
       'Create or replace a promotion: a rule (conditions, action, stacking, window, target) with status and budget',
-    // The rule is checked here by its own schema (a condition and an action chosen by `kind`), so a wrong field is
-    // answered with its path, e.g. `body.rule.action.percentBp`.
+    // The rule is checked here by its own schema (a condition and an action chosen by `kind`), so a wrong
+    // field is answered with its path, e.g. `body.rule.action.percentBp`.
     params: Params,
     body: PromotionBodySchema.extend({ rule: PromotionRuleBodySchema }),
     response: z.object({ promotion: PromotionViewSchema, revision: Revision }),

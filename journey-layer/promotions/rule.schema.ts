@@ -4,9 +4,11 @@ import { ActionSchema, ConditionSchema } from './registry.js';
 
 /**
  * A promotion rule as data. See RULES.md for how rules combine.
- * - `stacking`: STACKABLE (applies on top of earlier rules), EXCLUSIVE (alone on the lines it touches: skips lines an
- *   earlier rule discounted, and later rules skip its lines), EXCLUSIVE_ALL (when it applies, no later rule does).
- * - `target`: a personal offer, for these segments or customers only, and only with the personalisation consent.
+ * - `stacking`: STACKABLE (applies on top of earlier rules), EXCLUSIVE (alone on the lines it touches: skips
+ *   lines an earlier rule discounted, and later rules skip its lines), EXCLUSIVE_ALL (when it applies, no
+ * later rule does).
+ * - `target`: a personal offer, for these segments or customers only, and only with the personalisation
+ *   consent.
  * - `couponRequired`: applies only when one of its coupon codes is given.
  */
 /** How a rule combines with the others (above). */

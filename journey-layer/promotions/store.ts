@@ -58,7 +58,10 @@ export interface PromotionView {
   revision: number;
 }
 
-/** Creates or replaces a promotion. The rule is validated by the registry's schemas; its window is kept in columns. */
+/**
+ * Creates or replaces a promotion. The rule is validated by the registry's schemas; its window is kept in
+ * columns.
+ */
 export async function upsertPromotion(
   deps: JourneyDeps,
   id: string,
@@ -144,9 +147,9 @@ export async function getPromotion(db: Executor, id: string): Promise<PromotionV
 export type ActivePromotion = PromotionRule & { budgetLeft: number | null };
 
 /**
- * Every active promotion whose budget is not spent, with what is left of it (the engine caps the discount there);
- * the engine checks windows, targets and conditions. Kept in the read model's promotions section, so a quote and the
- * order that follows price with the same budget.
+ * Every active promotion whose budget is not spent, with what is left of it (the engine caps the discount
+ * there); the engine checks windows, targets and conditions. Kept in the read model's promotions section, so
+ * a quote and the order that follows price with the same budget.
  */
 export async function activePromotionRules(db: Executor): Promise<ActivePromotion[]> {
   const rows = await db
@@ -165,16 +168,19 @@ export async function activePromotionRules(db: Executor): Promise<ActivePromotio
 }
 
 /**
- * A stored rule as the engine reads it, or null when it no longer passes today's schema (a rule stored before a
- * check was added — a schedule whose from equals its to, say — which can never apply): such a rule is left out of
- * pricing and scheduling instead of failing every answer.
+ * A stored rule as the engine reads it, or null when it no longer passes today's schema (a rule stored before
+ * a check was added — a schedule whose from equals its to, say — which can never apply): such a rule is left
+ * out of pricing and scheduling instead of failing every answer.
  */
 function storedRule(definition: unknown): PromotionRule | null {
   const r = PromotionRuleSchema.safeParse(definition);
   return r.success ? r.data : null;
 }
 
-/** What is left of these promotions' budgets, their rows locked until the transaction ends (only budgeted ones). */
+/**
+ * What is left of these promotions' budgets, their rows locked until the transaction ends (only budgeted
+ * ones).
+ */
 export async function lockBudgets(
   w: WriteContext,
   promotionIds: readonly string[],
@@ -197,7 +203,9 @@ function generateCode(prefix: string): string {
   return prefix + Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('');
 }
 
-/** Adds coupon codes (given, or generated in a batch) to a coupon promotion. Existing codes are a CONFLICT. */
+/**
+ * Adds coupon codes (given, or generated in a batch) to a coupon promotion. Existing codes are a CONFLICT.
+ */
 export async function createCoupons(
   deps: JourneyDeps,
   promotionId: string,
@@ -253,13 +261,17 @@ export async function createCoupons(
   return { codes: result, revision };
 }
 
-/** Why a coupon cannot be used where the reason is its use by others or by this customer: a CONFLICT, not bad input. */
+/**
+ * Why a coupon cannot be used where the reason is its use by others or by this customer: a CONFLICT, not bad
+ * input.
+ */
 export const COUPON_USED_UP = 'this code has been used up';
 export const COUPON_USED_BY_CUSTOMER = 'you have already used this code';
 
 /**
- * Looks coupon codes up for a quote: which rule each unlocks, or why it cannot be used (unknown, not yet or no
- * longer valid, used up, already used by this customer). Nothing is counted here: usage is counted at order commit.
+ * Looks coupon codes up for a quote: which rule each unlocks, or why it cannot be used (unknown, not yet or
+ * no longer valid, used up, already used by this customer). Nothing is counted here: usage is counted at
+ * order commit.
  */
 export async function resolveCoupons(
   db: Executor,
@@ -311,11 +323,12 @@ export async function resolveCoupons(
 }
 
 /**
- * Counts coupon use and promotion budgets (of every promotion the order used, with or without a code) inside the
- * order's transaction, race-free: the usage counter moves by a conditional update (which also locks the coupon, so
- * the per-customer count that follows cannot race); a limit reached refuses the whole order with CONFLICT. A budget
- * never refuses: the order was priced within what is left of it under its row lock (see `lockBudgets`), and every
- * spend is a promotion change at the order's revision, so the next quote prices with what is left.
+ * Counts coupon use and promotion budgets (of every promotion the order used, with or without a code) inside
+ * the order's transaction, race-free: the usage counter moves by a conditional update (which also locks the
+ * coupon, so the per-customer count that follows cannot race); a limit reached refuses the whole order with
+ * CONFLICT. A budget never refuses: the order was priced within what is left of it under its row lock (see
+ * `lockBudgets`), and every spend is a promotion change at the order's revision, so the next quote prices
+ * with what is left.
  */
 export async function redeemAtCommit(
   w: WriteContext,
@@ -383,9 +396,9 @@ export async function redeemAtCommit(
 const TIMED_KINDS = CONDITIONS.filter((c) => c.nextEdge).map((c) => c.kind);
 
 /**
- * The next instant after `after` at which an active promotion's or a coupon's window opens or closes, or a time-based
- * condition of an active promotion may turn (a date window's edge, a recurring schedule's hour or day — each
- * condition kind says, see ConditionKind.nextEdge). Null when none lies ahead.
+ * The next instant after `after` at which an active promotion's or a coupon's window opens or closes, or a
+ * time-based condition of an active promotion may turn (a date window's edge, a recurring schedule's hour or
+ * day — each condition kind says, see ConditionKind.nextEdge). Null when none lies ahead.
  */
 export async function nextPromotionBoundary(db: Executor, after: Date): Promise<Date | null> {
   const r = await sql<{ at: Date | null }>`

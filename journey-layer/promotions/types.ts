@@ -30,12 +30,18 @@ export interface EvaluationContext {
   subtotal: number;
 }
 
-/** A condition kind: its zod schema and how it decides. Line conditions select lines; cart conditions gate the rule. */
+/**
+ * A condition kind: its zod schema and how it decides. Line conditions select lines; cart conditions gate the
+ * rule.
+ */
 export interface ConditionKind<S extends z.ZodType = z.ZodType> {
   kind: string;
   schema: S;
   scope: 'line' | 'cart';
-  /** For line conditions: does this line qualify? For cart conditions: does the cart (with these eligible lines)? */
+  /**
+   * For line conditions: does this line qualify? For cart conditions: does the cart (with these eligible
+   * lines)?
+   */
   test(
     params: z.infer<S>,
     ctx: EvaluationContext,
@@ -44,9 +50,10 @@ export interface ConditionKind<S extends z.ZodType = z.ZodType> {
   ): boolean;
   describe(params: z.infer<S>): string;
   /**
-   * For conditions that depend on the instant: the next instant strictly after `after` at which the answer may change
-   * (conservative: it may also stay the same then), or null when it never changes again. The scheduler commits a
-   * switch revision at each such edge, so every channel moves at once and subscribers hear of it.
+   * For conditions that depend on the instant: the next instant strictly after `after` at which the answer
+   * may change (conservative: it may also stay the same then), or null when it never changes again. The
+   * scheduler commits a switch revision at each such edge, so every channel moves at once and subscribers
+   * hear of it.
    */
   nextEdge?(params: z.infer<S>, after: Date): Date | null;
 }
@@ -57,7 +64,10 @@ export interface WorkingLine extends CartLine {
   amount: number;
 }
 
-/** An action kind: its schema, the discount per eligible line it gives (never more than the line's amount), extra points. */
+/**
+ * An action kind: its schema, the discount per eligible line it gives (never more than the line's amount),
+ * extra points.
+ */
 export interface ActionKind<S extends z.ZodType = z.ZodType> {
   kind: string;
   schema: S;

@@ -67,8 +67,8 @@ const MEMBERS = [
 ] as const;
 
 /**
- * The journey side of the demo retailer: the Bronze/Silver/Gold programme, members in every tier, a newsletter
- * promotion, a coupon batch and a personal offer. Skipped when members already exist.
+ * The journey side of the demo retailer: the Bronze/Silver/Gold programme, members in every tier, a
+ * newsletter promotion, a coupon batch and a personal offer. Skipped when members already exist.
  */
 export async function seedDemoJourney(deps: JourneyDeps): Promise<JourneySeedSummary> {
   const existing = await deps.db.selectFrom('customers').select('id').limit(1).executeTakeFirst();

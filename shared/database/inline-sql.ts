@@ -2,11 +2,11 @@ import pg from 'pg';
 
 /**
  * Turns a compiled statement into text with its parameters written as literals, so it can travel with other
- * statements in one simple-protocol message (`BEGIN; …` or `…; COMMIT`) and save a round trip. Each value becomes a
- * quoted literal of unknown type — what node-postgres sends a parameter as — so PostgreSQL resolves its type from
- * the context exactly as it would for `$n`. Dates become ISO instants (every time column of the hub is
- * `timestamptz`). Returns null for a value it does not know how to write (the caller then sends the statement
- * with parameters), and for text PostgreSQL could not take anyway (NUL).
+ * statements in one simple-protocol message (`BEGIN; …` or `…; COMMIT`) and save a round trip. Each value
+ * becomes a quoted literal of unknown type — what node-postgres sends a parameter as — so PostgreSQL resolves
+ * its type from the context exactly as it would for `$n`. Dates become ISO instants (every time column of the
+ * hub is `timestamptz`). Returns null for a value it does not know how to write (the caller then sends the
+ * statement with parameters), and for text PostgreSQL could not take anyway (NUL).
  */
 export function inlineParameters(compiled: { sql: string; parameters: readonly unknown[] }): string | null {
   const literals: string[] = [];

@@ -9,22 +9,22 @@ import type { SharedTables } from './schema.js';
 import { inlineParameters } from './inline-sql.js';
 
 /**
- * THE LOCK ORDER of the hub — every write takes the locks it needs in this order, never backwards, so no two writes
- * wait for each other in a cycle (a deadlock would answer CONFLICT "retry" and do nothing):
+ * THE LOCK ORDER of the hub — every write takes the locks it needs in this order, never backwards, so no two
+ * writes wait for each other in a cycle (a deadlock would answer CONFLICT "retry" and do nothing):
  *   1. the live customer profile a write names (`lockLiveCustomer`; several profiles: in id order, see
- *      `mergeCustomers`) — so a write about a person serialises with her erasure and merges and, after an erasure,
- *      finds nobody (NOT_FOUND) instead of writing under her old id;
+ *      `mergeCustomers`) — so a write about a person serialises with her erasure and merges and, after an
+ * erasure, finds nobody (NOT_FOUND) instead of writing under her old id;
  *   2. the reservation row (committing an order), the order row (a return);
  *   3. stock levels, in (sku, location) order (`lockLevels`, `byLockOrder`);
  *   4. promotion budgets in id order, then coupons in code order (`lockBudgets`, `redeemAtCommit`);
- *   5. the rows only that person's writes touch (loyalty account and ledger, identifiers, attributes, consents);
- *   6. the revision lock below, last of all.
+ *   5. the rows only that person's writes touch (loyalty account and ledger, identifiers, attributes,
+ * consents); 6. the revision lock below, last of all.
  * Order writes take (1) through the `lockFirst` hook before anything else (see OrderHooks).
  *
- * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of the
- * transaction is held. So revision order equals commit order: a reader that has seen revision R has seen every
- * change ≤ R. Taking it last keeps the serialised section to "stamp, insert outbox, commit" and cannot deadlock
- * against row locks (no transaction waits for a row while holding it).
+ * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of
+ * the transaction is held. So revision order equals commit order: a reader that has seen revision R has seen
+ * every change ≤ R. Taking it last keeps the serialised section to "stamp, insert outbox, commit" and cannot
+ * deadlock against row locks (no transaction waits for a row while holding it).
  */
 const REVISION_LOCK_KEY = 7_401_355_121;
 /** A channel client's idempotency keys are stored as `<client id>:<key>`. */
@@ -40,10 +40,10 @@ export interface WriteContext<DB = SharedTables> {
   /** Work that needs the revision (ledger rows, revision stamps); runs after the revision is assigned. */
   atRevision(fn: (tx: Transaction<DB>, revision: number) => Promise<void>): void;
   /**
-   * Like `atRevision`, but one INSERT or UPDATE that runs inside the very statement that draws the revision (as a
-   * data-modifying CTE), so it adds no round trip while the revision lock is held. `revision` is an SQL expression.
-   * It sees the transaction's earlier changes, but not those of the other statements of the same stamp: keep to
-   * rows nothing else in the stamp touches. Called at commit; returning null adds nothing.
+   * Like `atRevision`, but one INSERT or UPDATE that runs inside the very statement that draws the revision
+   * (as a data-modifying CTE), so it adds no round trip while the revision lock is held. `revision` is an SQL
+   * expression. It sees the transaction's earlier changes, but not those of the other statements of the same
+   * stamp: keep to rows nothing else in the stamp touches. Called at commit; returning null adds nothing.
    */
   atRevisionSql(fragment: (revision: RawBuilder<number>) => RawBuilder<unknown> | null): void;
 }
@@ -100,11 +100,12 @@ export function requestHash(request: unknown): string {
 }
 
 /**
- * Runs one write of the source of truth as one PostgreSQL transaction: the work, then (if it changed anything)
- * the next global revision, the revision-stamped ledger rows and the outbox events, then commit — all or nothing.
- * With `idempotency`, the key is claimed in the same transaction: 20 concurrent calls with one key execute once;
- * the others wait for that commit and get its stored result; a different request under the same key is a CONFLICT.
- * The result must be JSON-serialisable when an idempotency key is used (it is stored and replayed).
+ * Runs one write of the source of truth as one PostgreSQL transaction: the work, then (if it changed
+ * anything) the next global revision, the revision-stamped ledger rows and the outbox events, then commit —
+ * all or nothing. With `idempotency`, the key is claimed in the same transaction: 20 concurrent calls with
+ * one key execute once; the others wait for that commit and get its stored result; a different request under
+ * the same key is a CONFLICT. The result must be JSON-serialisable when an idempotency key is used (it is
+ * stored and replayed).
  *
  * @example
  * const { result, revision } = await runWrite(deps, async (ctx) => {
@@ -120,7 +121,8 @@ export async function runWrite<T, DB extends SharedTables = SharedTables>(
 ): Promise<WriteResult<T>> {
   try {
     // The transaction is opened and ended here rather than by Kysely, so that BEGIN can travel with the first
-    // statement and COMMIT with the last (two round trips fewer per write; the commit tail holds the revision lock).
+    // statement and COMMIT with the last (two round trips fewer per write; the commit tail holds the revision
+    // lock).
     return await deps.db.connection().execute(async (conn) => {
       const tx = conn as unknown as Transaction<DB>; // one connection, inside the transaction this function manages
       try {
@@ -138,8 +140,9 @@ export async function runWrite<T, DB extends SharedTables = SharedTables>(
 }
 
 /**
- * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change must
- * commit together with the record that the event was applied. Same revision, outbox and idempotency rules.
+ * The body of `runWrite` inside a transaction the caller already holds: for event consumers, whose change
+ * must commit together with the record that the event was applied. Same revision, outbox and idempotency
+ * rules.
  */
 export async function writeInTransaction<T, DB extends SharedTables = SharedTables>(
   tx: Transaction<DB>,
@@ -204,7 +207,8 @@ async function write<T, DB extends SharedTables>(
         .where('key', '=', idem.key)
         .executeTakeFirstOrThrow();
       if (prior.requestHash !== hash) {
-        // A channel client's keys are stored under its id (`<client id>:<key>`); the client is told the key it sent.
+        // A channel client's keys are stored under its id (`<client id>:<key>`); the client is told the key
+        // it sent.
         const sent = idem.key.replace(CLIENT_KEY_PREFIX, '');
         throw new DomainError(
           'CONFLICT',
@@ -242,8 +246,8 @@ async function write<T, DB extends SharedTables>(
   let committed = false;
   if (pending.length > 0 || stamps.length > 0 || fragments.length > 0) {
     // The revision lock is held from here to commit, so everything it needs goes into one statement: take the
-    // lock (materialised first), draw the revision under it, run the SQL stamps, insert the outbox events, store
-    // the idempotent response, notify the relay. Only closure stamps add round trips after it.
+    // lock (materialised first), draw the revision under it, run the SQL stamps, insert the outbox events,
+    // store the idempotent response, notify the relay. Only closure stamps add round trips after it.
     const ids = pending.map(() => randomUUID());
     const rev = sql<number>`(SELECT revision FROM r)`;
     const ctes = fragments
@@ -310,10 +314,11 @@ async function write<T, DB extends SharedTables>(
 
 /**
  * Row lock first, revision lock second — in every write. A writer that finds no row claims the key with a
- * placeholder row (revision 0, invisible until commit, overwritten under the revision lock) instead of inserting
- * only once it holds the revision lock; otherwise two first writers of one key deadlock (one holds the row, the
- * other the revision lock). Returns the existing row (locked), or undefined when this transaction claimed the key.
- * When a concurrent writer created the row first, waits for it and returns its row, locked.
+ * placeholder row (revision 0, invisible until commit, overwritten under the revision lock) instead of
+ * inserting only once it holds the revision lock; otherwise two first writers of one key deadlock (one holds
+ * the row, the other the revision lock). Returns the existing row (locked), or undefined when this
+ * transaction claimed the key. When a concurrent writer created the row first, waits for it and returns its
+ * row, locked.
  */
 export async function lockOrClaim<R>(
   select: () => Promise<R | undefined>,
@@ -326,8 +331,9 @@ export async function lockOrClaim<R>(
 }
 
 /**
- * The highest committed revision visible to this executor (0 before the first write). Read from the outbox, not
- * the sequence: a revision handed out to a transaction that has not committed yet must not be claimed as seen.
+ * The highest committed revision visible to this executor (0 before the first write). Read from the outbox,
+ * not the sequence: a revision handed out to a transaction that has not committed yet must not be claimed as
+ * seen.
  */
 export async function currentRevision(db: Executor): Promise<number> {
   const r = await sql<{ revision: number | null }>`SELECT max(revision) AS revision FROM outbox`.execute(db);
@@ -335,10 +341,11 @@ export async function currentRevision(db: Executor): Promise<number> {
 }
 
 /**
- * Moves the global revision past `atLeast` (when it is not already), by one write that announces it with `event`:
- * after it, `currentRevision` is greater than `atLeast`. For a database that takes over from a read model built at
- * a higher revision (another database, a restored older copy), so that no reader ever sees revisions go backwards.
- * Returns the revision the write committed, or null when the revision was already past `atLeast`.
+ * Moves the global revision past `atLeast` (when it is not already), by one write that announces it with
+ * `event`: after it, `currentRevision` is greater than `atLeast`. For a database that takes over from a read
+ * model built at a higher revision (another database, a restored older copy), so that no reader ever sees
+ * revisions go backwards. Returns the revision the write committed, or null when the revision was already
+ * past `atLeast`.
  */
 export async function advanceRevision(
   deps: WriteDeps,
@@ -347,7 +354,8 @@ export async function advanceRevision(
 ): Promise<number | null> {
   if ((await currentRevision(deps.db)) > atLeast) return null;
   const { revision } = await runWrite(deps, async (w) => {
-    // Under the revision lock (re-entrant: the commit tail takes it again), so no revision is drawn in between.
+    // Under the revision lock (re-entrant: the commit tail takes it again), so no revision is drawn in
+    // between.
     await sql`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`.execute(w.tx);
     await sql`SELECT setval('revision_seq', GREATEST(${atLeast}::bigint, last_value)) FROM revision_seq`.execute(
       w.tx,

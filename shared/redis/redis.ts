@@ -14,8 +14,9 @@ export interface RedisConnectionOptions {
 }
 
 /**
- * Opens an ioredis connection suited to BullMQ (no per-request retry cap, so blocking commands survive reconnects;
- * it reconnects for ever with ioredis' back-off). Fit for producers, BullMQ workers and subscribers alike.
+ * Opens an ioredis connection suited to BullMQ (no per-request retry cap, so blocking commands survive
+ * reconnects; it reconnects for ever with ioredis' back-off). Fit for producers, BullMQ workers and
+ * subscribers alike.
  * @example const redis = createRedis('redis://127.0.0.1:6379', { connectionName: 'omnihub:events' });
  */
 export function createRedis(url: string, opts: RedisConnectionOptions = {}): Redis {
@@ -25,12 +26,16 @@ export function createRedis(url: string, opts: RedisConnectionOptions = {}): Red
     lazyConnect: opts.lazyConnect ?? false,
     ...(opts.connectionName ? { connectionName: opts.connectionName } : {}),
   });
-  // Connection errors are surfaced through failing commands and /readyz; an unhandled 'error' would crash the process.
+  // Connection errors are surfaced through failing commands and /readyz; an unhandled 'error' would crash the
+  // process.
   r.on('error', () => undefined);
   return r;
 }
 
-/** A Lua script for Redis, run by its SHA-1 (`EVALSHA`): its text travels only when Redis does not hold it yet. */
+/**
+ * A Lua script for Redis, run by its SHA-1 (`EVALSHA`): its text travels only when Redis does not hold it
+ * yet.
+ */
 export type LuaScript = (
   redis: Redis,
   keys: readonly string[],
@@ -38,8 +43,8 @@ export type LuaScript = (
 ) => Promise<unknown>;
 
 /**
- * Makes a Lua script that runs by its SHA-1 and falls back to `EVAL` (which also caches it in Redis) when Redis
- * answers NOSCRIPT — after a restart or `SCRIPT FLUSH`.
+ * Makes a Lua script that runs by its SHA-1 and falls back to `EVAL` (which also caches it in Redis) when
+ * Redis answers NOSCRIPT — after a restart or `SCRIPT FLUSH`.
  * @example const incr = luaScript(`return redis.call('INCR', KEYS[1])`); await incr(redis, ['k'], []);
  */
 export function luaScript(source: string): LuaScript {
@@ -60,15 +65,16 @@ const incrementInWindow = luaScript(
 );
 
 /**
- * Counts one event under `key`, a window that expires by itself `ttlSeconds` after its first count, in one round trip
- * (rate limits, failure budgets). @returns the count in the window so far, this one included.
+ * Counts one event under `key`, a window that expires by itself `ttlSeconds` after its first count, in one
+ * round trip (rate limits, failure budgets). @returns the count in the window so far, this one included.
  */
 export async function countInWindow(redis: Redis, key: string, ttlSeconds: number): Promise<number> {
   return Number(await incrementInWindow(redis, [key], [ttlSeconds]));
 }
 
 /**
- * Queues must not lose jobs: Redis must never evict keys. Refuses to go on (and says why) under any other policy.
+ * Queues must not lose jobs: Redis must never evict keys. Refuses to go on (and says why) under any other
+ * policy.
  */
 export async function assertNoEviction(redis: Redis): Promise<void> {
   const res = (await redis.config('GET', 'maxmemory-policy')) as string[];
@@ -85,8 +91,8 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
 }
 
 /**
- * Deletes every key matching a glob pattern (e.g. `omnihub:rm:*`) but those in `keep`, with SCAN so Redis is never
- * blocked (a page of keys at a time: not atomic). Returns how many were deleted.
+ * Deletes every key matching a glob pattern (e.g. `omnihub:rm:*`) but those in `keep`, with SCAN so Redis is
+ * never blocked (a page of keys at a time: not atomic). Returns how many were deleted.
  */
 export async function deleteKeysMatching(
   redis: Redis,
@@ -130,8 +136,8 @@ export interface LocalRedisHandle {
 }
 
 /**
- * Starts `redis-server` from the OS packages as a child process (no persistence; the outbox in PostgreSQL is the
- * durable copy of every event). Fails with a message saying how to get one when the binary is missing.
+ * Starts `redis-server` from the OS packages as a child process (no persistence; the outbox in PostgreSQL is
+ * the durable copy of every event). Fails with a message saying how to get one when the binary is missing.
  */
 export async function startLocalRedis(port: number): Promise<LocalRedisHandle> {
   const child = spawn(

@@ -1,7 +1,8 @@
 /**
- * Staff search for customers on the admin API: by an identifier however it is typed (normalised as every channel's are)
- * or by part of the name; bounded; answers no more than the staff view (id and display name, never an identifier);
- * every search is on the audit trail with the admin key as actor, without the value searched for.
+ * Staff search for customers on the admin API: by an identifier however it is typed (normalised as every
+ * channel's are) or by part of the name; bounded; answers no more than the staff view (id and display name,
+ * never an identifier); every search is on the audit trail with the admin key as actor, without the value
+ * searched for.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -1,9 +1,9 @@
 /**
- * The admin API's rules every route follows, held against what a hostile caller tries: a body that is not JSON is
- * refused (never read as "no body, use the defaults"); a key is rotated once, even by concurrent calls; a query
- * parameter a route does not name is refused; a problem never echoes the query string; names hold no control or bidi
- * characters; every problem, 404s included, has the one `type` scheme; the promotion list's window counts `dateWindow`
- * conditions; and a channel key can never become an admin key at start.
+ * The admin API's rules every route follows, held against what a hostile caller tries: a body that is not
+ * JSON is refused (never read as "no body, use the defaults"); a key is rotated once, even by concurrent
+ * calls; a query parameter a route does not name is refused; a problem never echoes the query string; names
+ * hold no control or bidi characters; every problem, 404s included, has the one `type` scheme; the promotion
+ * list's window counts `dateWindow` conditions; and a channel key can never become an admin key at start.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bootstrapAdminKey, createAdminKey, rotateAdminKey } from '../../backoffice-layer/index.js';

@@ -105,7 +105,8 @@ describe('admin keys over REST', () => {
     const again = await call('DELETE', `/admin-keys/${id}`);
     expect(again.status).toBe(200);
     expect(again.body.adminKey.revokedAt).toBe(revoked.body.adminKey.revokedAt);
-    // The node that revoked it forgets it at once, though it answered with it a moment ago (no 5 s key cache here).
+    // The node that revoked it forgets it at once, though it answered with it a moment ago (no 5 s key cache
+    // here).
     expect((await call('GET', '/admin-keys', { key: created.body.key })).status).toBe(403);
     const audit = await ctx.deps.db
       .selectFrom('auditLog')

@@ -1,7 +1,7 @@
 /**
- * What an integrator created, listed and read back through the admin API: channel clients (read, revoked by DELETE or
- * POST …/revoke, never a key or its hash), price lists with their counts, and promotions with their window — and a
- * promotion whose action is wrong is refused naming the wrong field.
+ * What an integrator created, listed and read back through the admin API: channel clients (read, revoked by
+ * DELETE or POST …/revoke, never a key or its hash), price lists with their counts, and promotions with their
+ * window — and a promotion whose action is wrong is refused naming the wrong field.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setPrice, upsertPriceList, upsertProduct } from '../../backoffice-layer/index.js';

@@ -1,6 +1,6 @@
 /**
- * The README's admin route table is what `npx tsx scripts/routes-table.ts` prints from the route definitions, row for
- * row: a route added, removed or re-described without regenerating the table fails here.
+ * The README's admin route table is what `npx tsx scripts/routes-table.ts` prints from the route definitions,
+ * row for row: a route added, removed or re-described without regenerating the table fails here.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

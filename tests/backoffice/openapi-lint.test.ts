@@ -1,7 +1,8 @@
 /**
- * The admin API's OpenAPI document, as every API node serves it, passes a real OpenAPI linter (Redocly's recommended
- * rules, run offline) with no error and no warning; every operation names its operationId, success schema and a
- * described tag; the promotion rule is a union chosen by kind; and what the routes answer fits their response schemas.
+ * The admin API's OpenAPI document, as every API node serves it, passes a real OpenAPI linter (Redocly's
+ * recommended rules, run offline) with no error and no warning; every operation names its operationId,
+ * success schema and a described tag; the promotion rule is a union chosen by kind; and what the routes
+ * answer fits their response schemas.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -1,6 +1,7 @@
 /**
- * The hostile-client audits' findings (three, then a fourth: any web key could mint a customer token), each replayed over real HTTP: each is now FORBIDDEN, and nothing of it is
- * written — no refund, no points lost, no restock, no order, no release, no audit row claiming the act.
+ * The hostile-client audits' findings (three, then a fourth: any web key could mint a customer token), each
+ * replayed over real HTTP: each is now FORBIDDEN, and nothing of it is written — no refund, no points lost,
+ * no restock, no order, no release, no audit row claiming the act.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
@@ -197,7 +198,8 @@ describe('the hostile-client audit’s findings', () => {
       extensions: { code: 'FORBIDDEN' },
     });
     expect(minted.data ?? null).toBeNull();
-    // The sign-in back end's key (scope customer-tokens) may, and its token lets that client act for her alone.
+    // The sign-in back end's key (scope customer-tokens) may, and its token lets that client act for her
+    // alone.
     const signIn = (
       await createChannelClient(
         ctx.deps.db,

@@ -1,6 +1,6 @@
 /**
- * The access policy's edges over real HTTP: where a terminal may take a return, reserving for a customer, orders of
- * nobody known, and unknown ids answered as before (NOT_FOUND), never FORBIDDEN.
+ * The access policy's edges over real HTTP: where a terminal may take a return, reserving for a customer,
+ * orders of nobody known, and unknown ids answered as before (NOT_FOUND), never FORBIDDEN.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -8,8 +8,9 @@ import {
 import type { BackofficeTestContext } from '../support/backoffice.js';
 
 /**
- * The shop the access tests play in: a warehouse that ships online (wh-1), store A (ams-01) and store B (utr-01), one
- * product at `amount` (minor units) on the base price list, with `onHand` units at each of the three.
+ * The shop the access tests play in: a warehouse that ships online (wh-1), store A (ams-01) and store B
+ * (utr-01), one product at `amount` (minor units) on the base price list, with `onHand` units at each of the
+ * three.
  */
 export async function givenWarehouseAndTwoStores(
   ctx: BackofficeTestContext,

@@ -1,6 +1,6 @@
 /**
- * QUALITY B3 — the whole access matrix over real HTTP: every kind of caller against every kind of act, as a table
- * of outcomes compared in one piece, then the audit trail the staff reads left behind.
+ * QUALITY B3 — the whole access matrix over real HTTP: every kind of caller against every kind of act, as a
+ * table of outcomes compared in one piece, then the audit trail the staff reads left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient } from 'graphql-ws';
@@ -173,7 +173,8 @@ describe('B3: who may do what', () => {
     }
     const row = (cells: string[]) => Object.fromEntries(Object.keys(acts).map((k, i) => [k, cells[i]!]));
     const none = row(Array(9).fill('UNAUTHENTICATED'));
-    // Redeeming 10 of A's 0 points is allowed but refused by the ledger: CONFLICT means the caller got past access.
+    // Redeeming 10 of A's 0 points is allowed but refused by the ledger: CONFLICT means the caller got past
+    // access.
     expect(actual).toEqual({
       // Columns: offer, offer priced for A, read A, read B, reserve at store A, till sale, export A,
       // redeem A's points, token for A.
@@ -245,7 +246,8 @@ describe('B3: who may do what', () => {
       [clients.storeA!.id, clients.storeB!.id, clients.agent!.id].map((id) => `client:${id}`),
     );
     expect(audit.length).toBeGreaterThan(0);
-    // Every data export is on record whoever asked (the customer herself too); every other entry is a staff act.
+    // Every data export is on record whoever asked (the customer herself too); every other entry is a staff
+    // act.
     expect(
       audit
         .filter((r) => r.action === 'customer.exported')
@@ -286,8 +288,9 @@ describe('B3: who may do what', () => {
   });
 
   /**
-   * Whose resource a caller may touch: A's orders (an online one, and one sold at store B), reservations made by the
-   * web, by each store and for A, and live feeds about A. Every refused cell is also checked to have written nothing.
+   * Whose resource a caller may touch: A's orders (an online one, and one sold at store B), reservations made
+   * by the web, by each store and for A, and live feeds about A. Every refused cell is also checked to have
+   * written nothing.
    */
   describe('orders, reservations and subscriptions', () => {
     let worker: BackofficeWorker;
@@ -487,7 +490,10 @@ describe('B3: who may do what', () => {
         return outcome;
       };
 
-    /** A live feed about A over graphql-ws: OK once it pushes (the offer at once; her loyalty on her next points). */
+    /**
+     * A live feed about A over graphql-ws: OK once it pushes (the offer at once; her loyalty on her next
+     * points).
+     */
     const feed =
       (query: string, nudge: boolean) =>
       async (_who: string, c: Caller): Promise<string> => {
@@ -506,7 +512,8 @@ describe('B3: who may do what', () => {
             client.subscribe(
               { query, variables: { a } },
               {
-                // An act refused before its stream starts comes as one result carrying the error, then completes.
+                // An act refused before its stream starts comes as one result carrying the error, then
+                // completes.
                 next: (v) =>
                   resolve(
                     (v.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code ??

@@ -1,6 +1,7 @@
 /**
- * The access policy on its own (pure, no I/O): every kind of caller against every kind of act and resource, as one
- * table of outcomes compared in one piece. The HTTP and WebSocket version of the same table is access-matrix.test.ts.
+ * The access policy on its own (pure, no I/O): every kind of caller against every kind of act and resource,
+ * as one table of outcomes compared in one piece. The HTTP and WebSocket version of the same table is
+ * access-matrix.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -82,7 +83,10 @@ const reservation = (
   ...locationIds: string[]
 ): Resource => ({ kind: 'reservation', clientId, customerId, locationIds });
 
-/** Each column: an act and the resource it touches (which may depend on who asks, e.g. a reservation she makes). */
+/**
+ * Each column: an act and the resource it touches (which may depend on who asks, e.g. a reservation she
+ * makes).
+ */
 const acts: Record<string, [Act, (c: Caller) => Resource]> = {
   'read A': ['customer.read', () => ({ kind: 'customer', customerId: A })],
   'read nobody': ['customer.read', () => ({ kind: 'customer', customerId: null })],
@@ -143,7 +147,8 @@ describe('the access policy', () => {
     const N = 'NO';
     const YA = 'yes, audit A';
     expect(actual).toEqual({
-      //                    read A read -  lookup token export enroll feed A order A at ams sale   ret wh ret ams ret -  res A  web's  sA's   A@sA   A@app  admin  mixed
+      //                    read A read -  lookup token export enroll feed A order A at ams sale   ret wh ret
+      // ams ret -  res A  web's  sA's   A@sA   A@app  admin  mixed
       web: row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),
       // A key that does not sign customers in (one shipped in an app, say) cannot mint a token for anyone.
       'web key without customer-tokens': row([N, Y, N, N, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),

@@ -1,6 +1,6 @@
 /**
- * A reservation remembers who it belongs to (the channel client that made it, the customer it was made for), on the
- * batched path and the one-reservation path alike, so the access policy can ask.
+ * A reservation remembers who it belongs to (the channel client that made it, the customer it was made for),
+ * on the batched path and the one-reservation path alike, so the access policy can ask.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -1,4 +1,7 @@
-/** Which address per-address limits count: the socket's peer, or what a trusted proxy forwarded — never an untrusted header. */
+/**
+ * Which address per-address limits count: the socket's peer, or what a trusted proxy forwarded — never an
+ * untrusted header.
+ */
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import { callerAddress, loadConfig } from '../../shared/index.js';

@@ -17,9 +17,9 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 
 type GqlError = { message: string; path?: string[]; extensions: Record<string, unknown> & { code: string } };
 
-// Issue 8 §2 and §3 over the GraphQL API: every input field is honoured or refused with BAD_USER_INPUT, a client's
-// mistake never reaches a database rule nor INTERNAL, a failed call leaves nothing behind, and details never overwrite
-// the error envelope.
+// Issue 8 §2 and §3 over the GraphQL API: every input field is honoured or refused with BAD_USER_INPUT, a
+// client's mistake never reaches a database rule nor INTERNAL, a failed call leaves nothing behind, and
+// details never overwrite the error envelope.
 describe('checkout inputs, failures and error envelopes over GraphQL', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;

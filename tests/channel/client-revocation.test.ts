@@ -1,7 +1,7 @@
 /**
- * Revoking a client key through the admin API: every entrance stops it within the key cache's window — HTTP requests,
- * new WebSocket operations on a connection opened before, and the subscriptions that connection holds, which end with
- * UNAUTHENTICATED and receive nothing more.
+ * Revoking a client key through the admin API: every entrance stops it within the key cache's window — HTTP
+ * requests, new WebSocket operations on a connection opened before, and the subscriptions that connection
+ * holds, which end with UNAUTHENTICATED and receive nothing more.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';

@@ -13,8 +13,9 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 
 const SKUS = ['COAT-S', 'COAT-M', 'COAT-L', 'SCARF-1', 'SOCK-1'];
 
-// QUALITY C6: four channel clients over real HTTP against two API node processes (and a worker) while a writer changes
-// prices, stock and promotions: equal revision ⇒ equal fingerprint, always, and never an answer below minRevision.
+// QUALITY C6: four channel clients over real HTTP against two API node processes (and a worker) while a
+// writer changes prices, stock and promotions: equal revision ⇒ equal fingerprint, always, and never an
+// answer below minRevision.
 describe('identical answers across channels and nodes (C6)', () => {
   let ctx: BackofficeTestContext;
   const procs: ChildProcess[] = [];
@@ -157,7 +158,8 @@ describe('identical answers across channels and nodes (C6)', () => {
         }
       }
     });
-    // At least 4 s and 40 writes (on a loaded machine the readers can starve the writer): then stop, 30 s at most.
+    // At least 4 s and 40 writes (on a loaded machine the readers can starve the writer): then stop, 30 s at
+    // most.
     const started = Date.now();
     while ((Date.now() - started < 4000 || writes < 40) && Date.now() - started < 30_000)
       await new Promise((r) => setTimeout(r, 50));

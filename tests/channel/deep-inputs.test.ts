@@ -1,7 +1,7 @@
 /**
- * Deeply nested input, under every size limit, at every entrance: GraphQL variables over HTTP and WebSocket, an admin
- * REST body and an import record. Refused as BAD_USER_INPUT at once — a 256 KB body 128,000 levels deep once held a
- * node's event loop for 152 s while its text was checked.
+ * Deeply nested input, under every size limit, at every entrance: GraphQL variables over HTTP and WebSocket,
+ * an admin REST body and an import record. Refused as BAD_USER_INPUT at once — a 256 KB body 128,000 levels
+ * deep once held a node's event loop for 152 s while its text was checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';

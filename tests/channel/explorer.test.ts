@@ -17,7 +17,10 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 import { seedCoat } from '../support/channel.js';
 import { startNodeIn } from '../support/ws.js';
 
-/** Debian's Chromium (.ci/run installs it when missing), headless, with nothing of its own running in the background. */
+/**
+ * Debian's Chromium (.ci/run installs it when missing), headless, with nothing of its own running in the
+ * background.
+ */
 const CHROMIUM = {
   executablePath: '/usr/bin/chromium',
   headless: true,
@@ -45,8 +48,8 @@ describe('the GraphQL explorer (development), in Chromium', () => {
   const url = (p: string) => `http://127.0.0.1:${node.port}${p}`;
 
   beforeAll(async () => {
-    // `npm install` builds the explorer (prepare → build); a checkout installed without scripts, or whose explorer/
-    // changed since, builds it here.
+    // `npm install` builds the explorer (prepare → build); a checkout installed without scripts, or whose
+    // explorer/ changed since, builds it here.
     if (!explorerBuilt() || buildIsStale()) {
       const built = spawnSync('npm', ['run', 'build:explorer'], { encoding: 'utf8' });
       if (built.status !== 0)
@@ -93,7 +96,8 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
 
-    // JSON wanted, or no preference (fetch's */*), or a GraphQL GET with its query: GraphQL answers, as without the explorer.
+    // JSON wanted, or no preference (fetch's */*), or a GraphQL GET with its query: GraphQL answers, as
+    // without the explorer.
     for (const [p, accept] of [
       ['/graphql', 'application/json'],
       ['/graphql', '*/*'],
@@ -203,7 +207,8 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     );
     await typeQuery(page, 'WithToken', 'subscription WithToken { offerChanged(sku: "COAT-M") { sku } }');
     await page.locator('.graphiql-execute-button').click();
-    // The hub refuses a token it did not issue (it closes the socket): what matters here is what the page sent.
+    // The hub refuses a token it did not issue (it closes the socket): what matters here is what the page
+    // sent.
     await page
       .locator('.graphiql-response')
       .getByText(/4401|UNAUTHENTICATED/)
@@ -241,8 +246,8 @@ function buildIsStale(): boolean {
 }
 
 /**
- * Replaces the query editor's text with `query`, as pasted (no bracket auto-closing), and waits until GraphiQL has
- * taken it in: its tab is then named after the operation, `name`.
+ * Replaces the query editor's text with `query`, as pasted (no bracket auto-closing), and waits until
+ * GraphiQL has taken it in: its tab is then named after the operation, `name`.
  */
 async function typeQuery(page: Page, name: string, query: string): Promise<void> {
   await page.locator('.graphiql-query-editor .CodeMirror').click();

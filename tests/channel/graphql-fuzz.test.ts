@@ -11,8 +11,8 @@ import { createChannelClient, startApiNode, type ApiNode } from '../../channel-l
 import { databaseState, hostile } from '../support/fuzz.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
-// QUALITY B1 for GraphQL: fuzzed arguments of every field and mutation never give a 5xx or a masked INTERNAL error,
-// and a refused mutation writes nothing.
+// QUALITY B1 for GraphQL: fuzzed arguments of every field and mutation never give a 5xx or a masked INTERNAL
+// error, and a refused mutation writes nothing.
 describe('GraphQL argument fuzzing (B1)', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;
@@ -102,7 +102,8 @@ describe('GraphQL argument fuzzing (B1)', () => {
             expect(['BAD_USER_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT', 'INSUFFICIENT_STOCK']).toContain(
               e.extensions?.code,
             );
-        // A client's mistake is refused by validation, never by a database rule (whose name would leak the schema).
+        // A client's mistake is refused by validation, never by a database rule (whose name would leak the
+        // schema).
         expect(JSON.stringify(body)).not.toMatch(/data rule|_check|_pkey|_fkey/);
       }),
       { numRuns: 400 },

@@ -1,4 +1,7 @@
-/** A channel client holds at most so many units in active reservations: a leaked key cannot hold a shop's stock. */
+/**
+ * A channel client holds at most so many units in active reservations: a leaked key cannot hold a shop's
+ * stock.
+ */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';

@@ -24,9 +24,9 @@ type Price = { offerChanged: { price: { final: { amount: number } } } };
 const OFFER_CHANGED = 'subscription { offerChanged(sku: "COAT-M") { price { final { amount } } } }';
 
 /**
- * Connects to the node's graphql-ws endpoint from a child process, acknowledges, then sends `message` with its
- * `payload.variables.pad` grown to `bytes` characters. Resolves with what the child saw: "acknowledged", "message …"
- * for anything the server sent afterwards, and "close <code>".
+ * Connects to the node's graphql-ws endpoint from a child process, acknowledges, then sends `message` with
+ * its `payload.variables.pad` grown to `bytes` characters. Resolves with what the child saw: "acknowledged",
+ * "message …" for anything the server sent afterwards, and "close <code>".
  */
 async function sendFromAnotherProcess(
   port: number,
@@ -60,9 +60,9 @@ async function sendFromAnotherProcess(
   return { lines: out.split('\n').filter(Boolean) };
 }
 
-// A hostile client's behaviour, from the security report: floods, oversized messages, inputs meant to reach the
-// database, a revoked key that stays connected, subscriptions beyond their limits. Every case is played over HTTP
-// and over graphql-ws against a node configured for production, as the attacker would find it.
+// A hostile client's behaviour, from the security report: floods, oversized messages, inputs meant to reach
+// the database, a revoked key that stays connected, subscriptions beyond their limits. Every case is played
+// over HTTP and over graphql-ws against a node configured for production, as the attacker would find it.
 describe('hostile clients, over HTTP and WebSocket', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;
@@ -141,8 +141,9 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     const customers = async () => (await ctx.deps.db.selectFrom('customers').select('id').execute()).length;
     const before = await customers();
 
-    // A valid subscribe message, whose mutation would enrol a customer if it were ever parsed and run, sent by another
-    // process: framing and masking 50 MB is the sender's work, which must not be counted as the node's.
+    // A valid subscribe message, whose mutation would enrol a customer if it were ever parsed and run, sent
+    // by another process: framing and masking 50 MB is the sender's work, which must not be counted as the
+    // node's.
     const mutation =
       'mutation { enrollCustomer(input: { displayName: "Oversized" }, idempotencyKey: "oversized-1") { id } }';
     const probe = healthzProbe(node.port, 5);
@@ -165,13 +166,15 @@ describe('hostile clients, over HTTP and WebSocket', () => {
     expect(sender.lines.filter((l) => l.startsWith('close '))).toEqual(['close 1009']);
     expect(sender.lines.filter((l) => l.startsWith('message '))).toEqual([]); // no answer to "huge": never parsed
     expect(health.failures).toBe(0);
-    // The node reads the frame's header and drops the rest: a missing payload limit is caught by the close code and by
-    // nothing having run (no answer, no customer), not by a time bound, which a busy machine would make fail. The
+    // The node reads the frame's header and drops the rest: a missing payload limit is caught by the close
+    // code and by nothing having run (no answer, no customer), not by a time bound, which a busy machine
+    // would make fail. The
     // /healthz times are printed above for the reader.
     expect(health.answers).toBeGreaterThan(0);
     expect(await customers()).toBe(before);
 
-    // Other connections keep working: the open subscription is still open and answers, and new connections are served.
+    // Other connections keep working: the open subscription is still open and answers, and new connections
+    // are served.
     expect(open.errors).toBeUndefined();
     expect(await wsOperation(bystander, '{ revision }')).toMatchObject({
       status: 200,

@@ -32,8 +32,8 @@ function refused(a: Answer & { transport: string }, message?: RegExp): void {
 }
 
 // A hostile client's documents, from the security report: introspection, aliases, oversized and exponential
-// documents, field suggestions. Each is sent over HTTP (POST /graphql) and over graphql-ws, to a node configured for
-// production and, where the answer differs, to one configured for development.
+// documents, field suggestions. Each is sent over HTTP (POST /graphql) and over graphql-ws, to a node
+// configured for production and, where the answer differs, to one configured for development.
 describe('hostile documents, over HTTP and WebSocket', () => {
   let ctx: BackofficeTestContext;
   let prod: ApiNode;
@@ -111,8 +111,9 @@ describe('hostile documents, over HTTP and WebSocket', () => {
       [literal, {}, /Document contains more tha[nt] 2000 tokens/],
       [variable, { s: skus }, /Aliases limit of 30 exceeded, found 100/],
     ] as const) {
-      // Best of three: executed, either document would price 10,000 offers (seconds); refused, it takes milliseconds.
-      // The bound is far above a refusal and far below an execution, so a busy machine cannot make it fail.
+      // Best of three: executed, either document would price 10,000 offers (seconds); refused, it takes
+      // milliseconds. The bound is far above a refusal and far below an execution, so a busy machine cannot
+      // make it fail.
       let best = Infinity;
       for (let attempt = 0; attempt < 3; attempt++) {
         const t0 = performance.now();
@@ -188,7 +189,8 @@ describe('hostile documents against an API process', () => {
       healthz: number;
       failures: number;
     }> = [];
-    // 'control' (a trivial query, answered) shows what this machine's load alone does to /healthz: the baseline.
+    // 'control' (a trivial query, answered) shows what this machine's load alone does to /healthz: the
+    // baseline.
     for (const [name, query, why] of [
       ['control', '{ revision }', undefined],
       ['tokens', tokens, /Document contains more tha[nt] 2000 tokens/],
@@ -196,9 +198,11 @@ describe('hostile documents against an API process', () => {
       ['repeats', repeats, /"revision" is selected more than 3 times|selects more than 500 fields/],
     ] as const) {
       for (const transport of ['HTTP', 'WebSocket'] as const) {
-        // One unmeasured send first: the first document of a kind also pays for compiling the code that refuses it.
+        // One unmeasured send first: the first document of a kind also pays for compiling the code that
+        // refuses it.
         await (transport === 'HTTP' ? httpOperation(api.port, key, query) : wsOperation(socket, query));
-        // The best of three bursts, control included: one burst can land on a moment the machine is busy elsewhere.
+        // The best of three bursts, control included: one burst can land on a moment the machine is busy
+        // elsewhere.
         let best: (typeof runs)[number] | undefined;
         for (let attempt = 0; attempt < 3; attempt++) {
           const probe = healthzProbe(api.port, 5);
@@ -236,7 +240,8 @@ describe('hostile documents against an API process', () => {
     );
     for (const r of runs.filter((x) => x.why !== undefined)) {
       for (const a of r.answers) refused({ ...a, transport: `${r.transport} (${r.name})` }, r.why);
-      // What the refusals cost /healthz beyond what the machine's load alone did to it in the same run (the control).
+      // What the refusals cost /healthz beyond what the machine's load alone did to it in the same run (the
+      // control).
       const control = runs.find((x) => x.name === 'control' && x.transport === r.transport)!;
       const blockedMs = r.slowestHealthzMs - control.slowestHealthzMs;
       expect({

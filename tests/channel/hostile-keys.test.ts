@@ -5,10 +5,10 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 import { TEST_ENV } from '../support/services.js';
 import { rawSocket, startNodeIn, within } from '../support/ws.js';
 
-// Case 10 of the security report: invented keys are cheap. Unknown keys are looked up in PostgreSQL only until the
-// caller's address has shown UNKNOWN_KEYS_PER_MINUTE of them; after that the gate answers 429 RATE_LIMITED (over
-// WebSocket: close code 4029) from Redis alone. This file has its own Redis prefix, so the address budgets it spends
-// are its own.
+// Case 10 of the security report: invented keys are cheap. Unknown keys are looked up in PostgreSQL only
+// until the caller's address has shown UNKNOWN_KEYS_PER_MINUTE of them; after that the gate answers 429
+// RATE_LIMITED (over WebSocket: close code 4029) from Redis alone. This file has its own Redis prefix, so the
+// address budgets it spends are its own.
 describe('a flood of invented client keys', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;
@@ -30,11 +30,11 @@ describe('a flood of invented client keys', () => {
 
   /**
    * Transactions this file's database has counted (xact_commit + xact_rollback), every one of them included.
-   * PostgreSQL 15 backends report their counts at most once a second, and an idle backend that ran something within
-   * that second reports it only 10 s later (PGSTAT_IDLE_INTERVAL); pg_stat_force_next_flush() flushes only the calling
-   * backend, and a 600 ms wait shows nothing. A backend that ends reports everything at once: so the database's
-   * backends (the node's pool, idle) are ended first. The pool opens new connections when next asked; each costs
-   * one transaction, counted too.
+   * PostgreSQL 15 backends report their counts at most once a second, and an idle backend that ran something
+   * within that second reports it only 10 s later (PGSTAT_IDLE_INTERVAL); pg_stat_force_next_flush() flushes
+   * only the calling backend, and a 600 ms wait shows nothing. A backend that ends reports everything at
+   * once: so the database's backends (the node's pool, idle) are ended first. The pool opens new connections
+   * when next asked; each costs one transaction, counted too.
    */
   const transactions = async (): Promise<number> => {
     await admin.query(
@@ -74,7 +74,8 @@ describe('a flood of invented client keys', () => {
     };
     const t0 = performance.now();
     const answers: Array<Awaited<ReturnType<typeof ask>>> = [];
-    // The first 50 one at a time (so the 30th unknown key is counted before the 31st is checked), then 20 at a time.
+    // The first 50 one at a time (so the 30th unknown key is counted before the 31st is checked), then 20 at
+    // a time.
     for (let i = 0; i < 50; i++) answers.push(await ask(i));
     for (let i = 50; i < 3_000; i += 20)
       answers.push(

@@ -1,8 +1,8 @@
 /**
- * A web or app client cannot learn whether an e-mail address (or any identifier) is registered from the answers of
- * `enrollCustomer` and `linkIdentifier`: every identifier refusal is the same neutral CONFLICT, nothing is written,
- * the idempotency key stays unused, and the attempt is logged (a hash, never the address) and audited. Staff
- * channels keep the precise answer. Over real HTTP against a started API node.
+ * A web or app client cannot learn whether an e-mail address (or any identifier) is registered from the
+ * answers of `enrollCustomer` and `linkIdentifier`: every identifier refusal is the same neutral CONFLICT,
+ * nothing is written, the idempotency key stays unused, and the attempt is logged (a hash, never the address)
+ * and audited. Staff channels keep the precise answer. Over real HTTP against a started API node.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -83,7 +83,10 @@ describe('identifier refusals to web and app clients', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === 'identifier refused to a self-service channel; answered without saying why');
 
-  /** The neutral answer: CONFLICT, the one message, no details — the same whatever the identifier or the reason. */
+  /**
+   * The neutral answer: CONFLICT, the one message, no details — the same whatever the identifier or the
+   * reason.
+   */
   const expectNeutral = (a: Answer) => {
     expect(a.data ?? null).toBeNull();
     expect(a.errors).toEqual([

@@ -4,9 +4,9 @@ import { createChannelClient, startApiNode, type ApiNode } from '../../channel-l
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { graphqlClient, seedCoat } from '../support/channel.js';
 
-// Issue 11, "Currency is data", through the channel API over real HTTP: a GBP price list and GBP clients beside
-// the EUR ones; each market's clients see their own prices, identically across that market's channels, and an
-// order and its refund are in the order's own currency.
+// Issue 11, "Currency is data", through the channel API over real HTTP: a GBP price list and GBP clients
+// beside the EUR ones; each market's clients see their own prices, identically across that market's channels,
+// and an order and its refund are in the order's own currency.
 describe('the channel API prices each client in its market’s currency', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;

@@ -11,8 +11,8 @@ import { createChannelClient, startApiNode, type ApiNode } from '../../channel-l
 import { graphqlClient } from '../support/channel.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
-// An order whose amounts no answer can carry (Money.amount is a GraphQL Int) is refused before anything is written —
-// it was committed, then answered INTERNAL, so a client retrying with a new key bought twice.
+// An order whose amounts no answer can carry (Money.amount is a GraphQL Int) is refused before anything is
+// written — it was committed, then answered INTERNAL, so a client retrying with a new key bought twice.
 describe('amounts beyond what an answer can carry', () => {
   let ctx: BackofficeTestContext;
   let node: ApiNode;

@@ -1,4 +1,7 @@
-/** The limits every channel entrance checks first, on the document alone (channel-layer/graphql/operation-rules.ts). */
+/**
+ * The limits every channel entrance checks first, on the document alone
+ * (channel-layer/graphql/operation-rules.ts).
+ */
 import { describe, expect, it } from '@jest/globals';
 import { MAX_FIELDS, MAX_TOKENS, withinLimits } from '../../channel-layer/graphql/operation-rules.js';
 
@@ -82,7 +85,8 @@ describe('withinLimits', () => {
     expect(refusal('fragment A on Query { revision } { ...A ...A ...A ...A }')).toMatch(
       /"revision" is selected more than 3 times/,
     );
-    // Three, through fragments and inline fragments, is fine; chained fragments are counted without expanding them.
+    // Three, through fragments and inline fragments, is fine; chained fragments are counted without expanding
+    // them.
     expect(
       refusal('fragment A on Query { revision } { ...A ... on Query { revision } revision }'),
     ).toBeUndefined();

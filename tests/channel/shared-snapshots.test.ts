@@ -1,7 +1,7 @@
 /**
- * One change costs one snapshot per (SKU, customer, location), however many subscribers share it: 1,000 identical
- * `offerChanged` subscriptions over ten real graphql-ws connections, one price change, every push delivered, and the
- * node's PostgreSQL queries for that change counted on the pool it really uses.
+ * One change costs one snapshot per (SKU, customer, location), however many subscribers share it: 1,000
+ * identical `offerChanged` subscriptions over ten real graphql-ws connections, one price change, every push
+ * delivered, and the node's PostgreSQL queries for that change counted on the pool it really uses.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
@@ -77,7 +77,10 @@ describe('shared subscription snapshots', () => {
         },
       );
     };
-    /** Changes the price; waits until every subscriber has it; returns the node's PostgreSQL queries meanwhile. */
+    /**
+     * Changes the price; waits until every subscriber has it; returns the node's PostgreSQL queries
+     * meanwhile.
+     */
     const change = async (amount: number): Promise<{ queries: number; revision: number }> => {
       await until(async () => received.every((r) => r.length >= 1), 30_000, 'every subscriber’s first push');
       queries = 0;

@@ -153,8 +153,9 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
       ((await persisted.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions
         .code,
     ).toBe('BAD_USER_INPUT');
-    // No Apollo landing page, whose scripts come from a CDN: outside production a browser gets the hub's own explorer
-    // (tests/channel/explorer.test.ts; 503 while it is not built), which loads nothing from anywhere else.
+    // No Apollo landing page, whose scripts come from a CDN: outside production a browser gets the hub's own
+    // explorer (tests/channel/explorer.test.ts; 503 while it is not built), which loads nothing from anywhere
+    // else.
     const page = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
       headers: { authorization: `Bearer ${key}`, accept: 'text/html' },
     });

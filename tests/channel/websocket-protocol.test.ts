@@ -1,7 +1,7 @@
 /**
- * The WebSocket transport's own edges: a client's mistakes answered as BAD_USER_INPUT (as over HTTP), pings as
- * keep-alives rather than a free echo, a subscription that ends when its customer token expires, and the Bearer
- * scheme read as HTTP reads it (in any case).
+ * The WebSocket transport's own edges: a client's mistakes answered as BAD_USER_INPUT (as over HTTP), pings
+ * as keep-alives rather than a free echo, a subscription that ends when its customer token expires, and the
+ * Bearer scheme read as HTTP reads it (in any case).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from 'graphql-ws';
@@ -66,7 +66,8 @@ describe('the WebSocket transport', () => {
   it('closes a socket that pings before it is let in, or floods pings after', async () => {
     const early = rawSocket(node.port, {});
     early.socket.once('open', () => early.socket.send(JSON.stringify({ type: 'ping' })));
-    // The ping may beat connection_init's answer or follow it; either way the socket is closed, not pinged back.
+    // The ping may beat connection_init's answer or follow it; either way the socket is closed, not pinged
+    // back.
     expect((await early.closed).code).toBe(4401);
     expect(early.received.filter((m) => m.type === 'pong')).toEqual([]);
 

@@ -122,7 +122,8 @@ describe('scheduled switches: one revision, one content', () => {
     const firstPromo = seen.filter((s) => s.final === 4000).sort((a, b) => a.at - b.at)[0]!;
     expect(firstSale.at).toBeGreaterThanOrEqual(t1.getTime());
     expect(firstPromo.at).toBeGreaterThanOrEqual(t2.getTime());
-    // Prompt: within a second of the instant even on a loaded test machine (71–126 ms measured against a running hub).
+    // Prompt: within a second of the instant even on a loaded test machine (71–126 ms measured against a
+    // running hub).
     expect(firstSale.at - t1.getTime()).toBeLessThan(1000);
     expect(firstPromo.at - t2.getTime()).toBeLessThan(1000);
     const switches = await ctx.deps.db
@@ -183,11 +184,13 @@ describe('scheduled switches: one revision, one content', () => {
     const ask = () => quote(ctx.deps, { lines: [{ sku: SKU, quantity: 1 }] }, { readModel: rm });
     const before = await ask();
     expect(before.total).toBe(12995);
-    // The instant passes on this node's clock, but the switch has not committed: the same revision, the same answer.
+    // The instant passes on this node's clock, but the switch has not committed: the same revision, the same
+    // answer.
     clock.set('2026-12-01T22:22:00.005Z');
     const atEdge = await ask();
     if (atEdge.revision === before.revision) expect(atEdge.total).toBe(12995);
-    // The worker commits the switch (its delayed job fires and finds the instant due), subscribers hear of it.
+    // The worker commits the switch (its delayed job fires and finds the instant due), subscribers hear of
+    // it.
     await until(
       async () => heard.some((n) => n.type === 'price.schedule-switched' && n.revision > before.revision),
       10_000,
@@ -203,7 +206,8 @@ describe('scheduled switches: one revision, one content', () => {
     expect(during.revision).toBeGreaterThanOrEqual(opened.revision);
 
     clock.set('2026-12-01T22:24:00.005Z');
-    // This clock jumped two minutes at once; the worker's delayed job waits real time. Run what that job runs.
+    // This clock jumped two minutes at once; the worker's delayed job waits real time. Run what that job
+    // runs.
     expect(await quote(ctx.deps, { lines: [{ sku: SKU, quantity: 1 }] }, { readModel: rm })).toMatchObject({
       total: 10396,
     });

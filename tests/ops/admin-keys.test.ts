@@ -1,6 +1,7 @@
 /**
- * The admin API checks its keys as the channel API does (one KeyGuard): invented keys cost a few PostgreSQL reads per
- * address, then RATE_LIMITED; a known key is remembered; a key that cannot be checked is UNAVAILABLE.
+ * The admin API checks its keys as the channel API does (one KeyGuard): invented keys cost a few PostgreSQL
+ * reads per address, then RATE_LIMITED; a known key is remembered; a key that cannot be checked is
+ * UNAVAILABLE.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';

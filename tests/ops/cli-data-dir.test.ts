@@ -8,8 +8,8 @@ import { freePort, runCliToEnd } from './cli-process.js';
 
 const NOBODY = 65534;
 
-// An OMNIHUB_DATA_DIR the embedded PostgreSQL cannot use stops the command with what is wrong and what to do, never
-// with initdb's "Postgres init script failed" or `omnihub: undefined`.
+// An OMNIHUB_DATA_DIR the embedded PostgreSQL cannot use stops the command with what is wrong and what to do,
+// never with initdb's "Postgres init script failed" or `omnihub: undefined`.
 describe('omnihub with a data folder or port it cannot use', () => {
   let dir: string;
   const env = (dataDir: string, extra: Record<string, string> = {}) => ({
@@ -43,8 +43,9 @@ describe('omnihub with a data folder or port it cannot use', () => {
     const locked = path.join(dir, 'locked');
     await mkdir(locked, { mode: 0o700 });
     const asRoot = process.getuid?.() === 0;
-    // Root passes every permission check; `setpriv` takes that power (CAP_DAC_OVERRIDE) away from the command, so a
-    // 0700 folder of `nobody` is as closed to it as to any other user. Another user: a folder it may not write.
+    // Root passes every permission check; `setpriv` takes that power (CAP_DAC_OVERRIDE) away from the
+    // command, so a 0700 folder of `nobody` is as closed to it as to any other user. Another user: a folder
+    // it may not write.
     if (asRoot) await chown(locked, NOBODY, NOBODY);
     else await chmod(locked, 0o500);
     const run = await runCliToEnd(

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRedis, deleteKeysMatching } from '../../shared/index.js';
 import { freePort, runCli, runCliToEnd, waitForOutput, type CliProcess } from './cli-process.js';
 
-// The README's defaults: no DATABASE_URL, so `omnihub start` runs the embedded PostgreSQL in OMNIHUB_DATA_DIR, and
-// every other command, run while it does, must find that server and use it (never start a second one, never stop it).
-// The data folder, the hub's port and the embedded server's port are this file's own; Redis is the tests' Redis under
-// a prefix of its own.
+// The README's defaults: no DATABASE_URL, so `omnihub start` runs the embedded PostgreSQL in
+// OMNIHUB_DATA_DIR, and every other command, run while it does, must find that server and use it (never start
+// a second one, never stop it). The data folder, the hub's port and the embedded server's port are this
+// file's own; Redis is the tests' Redis under a prefix of its own.
 describe('omnihub commands next to a running `omnihub start` with the embedded defaults', () => {
   let dir: string;
   let env: Record<string, string | undefined>;

@@ -17,8 +17,8 @@ async function writeProducts(file: string, rows: number, prefix: string): Promis
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }
 
-// Ctrl-C (or a SIGTERM from a supervisor) during `omnihub import` stops reading, records the import FAILED with why,
-// says so, and exits non-zero; the batches already committed stay.
+// Ctrl-C (or a SIGTERM from a supervisor) during `omnihub import` stops reading, records the import FAILED
+// with why, says so, and exits non-zero; the batches already committed stay.
 describe('omnihub import stopped by a signal', () => {
   let ctx: TestContext;
   let dir: string;

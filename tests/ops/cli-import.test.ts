@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { upsertLocation, upsertProduct } from '../../backoffice-layer/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
-/** Runs `omnihub import <args>` as a real process against this file's database; resolves with its exit code and output. */
+/**
+ * Runs `omnihub import <args>` as a real process against this file's database; resolves with its exit code
+ * and output.
+ */
 function omnihubImport(
   ctx: TestContext,
   args: string[],

@@ -112,7 +112,8 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
     expect(run.code).toBe(0);
   }, 60_000);
 
-  // `npm install` builds dist/ (npm's `prepare`), as CI's does; without a build, bin/omnihub.js runs the sources.
+  // `npm install` builds dist/ (npm's `prepare`), as CI's does; without a build, bin/omnihub.js runs the
+  // sources.
   it(
     existsSync('dist/bin/omnihub.js')
       ? 'the compiled command line runs: help, and migrate finding migrations/ from dist/'

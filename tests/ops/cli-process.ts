@@ -9,8 +9,9 @@ export interface CliProcess {
 }
 
 /**
- * Runs `node <script> <args>` (by default `bin/omnihub.js`, as `npx omnihub` does) with `env` on top of this process's
- * environment (a value of undefined removes the variable); `wrap` puts that command inside another (`setpriv`, `script`).
+ * Runs `node <script> <args>` (by default `bin/omnihub.js`, as `npx omnihub` does) with `env` on top of this
+ * process's environment (a value of undefined removes the variable); `wrap` puts that command inside another
+ * (`setpriv`, `script`).
  */
 export function runCli(
   args: string[],
@@ -48,7 +49,10 @@ export async function runCliToEnd(
   return { code, output: run.output() };
 }
 
-/** Waits until `pattern` appears in a running process's output; fails with that output if it exits or time runs out. */
+/**
+ * Waits until `pattern` appears in a running process's output; fails with that output if it exits or time
+ * runs out.
+ */
 export async function waitForOutput(
   run: CliProcess,
   pattern: RegExp,

@@ -29,8 +29,8 @@ const services = compose.services;
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 
 /**
- * A value as compose hands it to the container when the operator sets only what compose insists on: `${NAME:?…}`
- * (required) gets a test secret, `${NAME:-default}` its default.
+ * A value as compose hands it to the container when the operator sets only what compose insists on:
+ * `${NAME:?…}` (required) gets a test secret, `${NAME:-default}` its default.
  */
 function interpolate(value: string): string {
   return value
@@ -60,7 +60,10 @@ interface Directive {
   block?: Directive[];
 }
 
-/** A minimal nginx configuration reader: directives with their arguments and blocks; comments and quotes handled. */
+/**
+ * A minimal nginx configuration reader: directives with their arguments and blocks; comments and quotes
+ * handled.
+ */
 function parseNginx(text: string): Directive[] {
   const tokens = [...text.matchAll(/#[^\n]*|'[^']*'|"[^"]*"|[{};]|[^\s{};'"#]+/g)]
     .map((m) => m[0])
@@ -110,7 +113,8 @@ describe('docker-compose.yml', () => {
     expect(services.api?.image).toMatch(/^omnihub:\$\{OMNIHUB_TAG:-[\w.-]+\}$/);
     expect(services.api?.pull_policy).toBe('build');
     expect(hub.map(([name]) => name).sort()).toEqual(['api', 'worker']);
-    // The image exists only where it was built: a service that only runs it must never look for it in a registry.
+    // The image exists only where it was built: a service that only runs it must never look for it in a
+    // registry.
     for (const [, s] of hub.filter(([, x]) => x.build === undefined)) expect(s.pull_policy).toBe('never');
   });
 
@@ -201,7 +205,8 @@ describe('docker-compose.yml', () => {
     const config = parse(readFileSync(file, 'utf8')) as {
       scrape_configs: Array<{ dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }>;
     };
-    // Every replica of the API nodes and of the workers (a worker serves its metrics on the metrics port too).
+    // Every replica of the API nodes and of the workers (a worker serves its metrics on the metrics port
+    // too).
     expect(config.scrape_configs.flatMap((c) => c.dns_sd_configs ?? [])).toContainEqual({
       names: ['api', 'worker'],
       type: 'A',

@@ -18,7 +18,9 @@ function prose(markdown: string): string {
   return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '').replace(/(`+)[^`\n]*?\1/g, '');
 }
 
-/** Every link and image target: inline `[..](target)` and `![..](target)`, reference definitions, `<img src>`. */
+/**
+ * Every link and image target: inline `[..](target)` and `![..](target)`, reference definitions, `<img src>`.
+ */
 function targets(markdown: string): string[] {
   const text = prose(markdown);
   return [
@@ -28,7 +30,10 @@ function targets(markdown: string): string[] {
   ];
 }
 
-/** The anchors GitHub gives a document's headings (github-slugger: lower case, punctuation dropped, spaces to hyphens). */
+/**
+ * The anchors GitHub gives a document's headings (github-slugger: lower case, punctuation dropped, spaces to
+ * hyphens).
+ */
 function anchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
@@ -125,7 +130,8 @@ describe('the repository', () => {
       const text = bytes.toString('utf8');
       if (text.includes(designNotes)) found.push({ file, mention: designNotes });
       for (const m of text.matchAll(upToShared)) {
-        // `../shared/index.js` from inside a layer is the project's own shared/ layer; one more `../` leaves the checkout.
+        // `../shared/index.js` from inside a layer is the project's own shared/ layer; one more `../` leaves
+        // the checkout.
         const resolved = path.normalize(path.join(path.dirname(file), m[0]));
         if (resolved.startsWith('..')) found.push({ file, mention: m[0] });
       }

@@ -1,8 +1,9 @@
 /**
- * PostgreSQL stopped under a running API node: every entrance — GraphQL over HTTP (a key it must look up, and one it
- * remembers), graphql-ws (a new connection, and an operation on an open one), the admin API and readiness — answers
- * UNAVAILABLE, never a claim that a valid key is wrong, never a 5xx other than 503; and all of it recovers by itself
- * once PostgreSQL is back. A PostgreSQL of the test's own (embedded), so stopping it disturbs nobody else.
+ * PostgreSQL stopped under a running API node: every entrance — GraphQL over HTTP (a key it must look up, and
+ * one it remembers), graphql-ws (a new connection, and an operation on an open one), the admin API and
+ * readiness — answers UNAVAILABLE, never a claim that a valid key is wrong, never a 5xx other than 503; and
+ * all of it recovers by itself once PostgreSQL is back. A PostgreSQL of the test's own (embedded), so
+ * stopping it disturbs nobody else.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';

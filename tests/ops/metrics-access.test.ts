@@ -1,7 +1,7 @@
 /**
- * Who may read the operations surface, over real HTTP against started API nodes: `/metrics` only with the metrics
- * token or on the metrics listener (never open on the main port, in any NODE_ENV), and the admin API's OpenAPI
- * document only with an admin key.
+ * Who may read the operations surface, over real HTTP against started API nodes: `/metrics` only with the
+ * metrics token or on the metrics listener (never open on the main port, in any NODE_ENV), and the admin
+ * API's OpenAPI document only with an admin key.
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -53,7 +53,9 @@ const refused = (port: number) =>
 
 describe('metrics and OpenAPI access', () => {
   let ctx: BackofficeTestContext;
-  /** Neither variable set, NODE_ENV=development (the default): the most tempting place to leave metrics open. */
+  /**
+   * Neither variable set, NODE_ENV=development (the default): the most tempting place to leave metrics open.
+   */
   let plain: ApiNode;
   let withToken: ApiNode;
   let withPort: ApiNode;
@@ -131,8 +133,8 @@ describe('metrics and OpenAPI access', () => {
         ),
       ).rejects.toMatchObject({ code: 'EADDRINUSE' });
       expect(await refused(freeMetricsPort)).toBe(true);
-      // That start had opened its Redis subscribers; ioredis lets a connection it was told to drop finish for up to
-      // 2 s before destroying it. Waited out here, so the file leaves nothing running when it ends.
+      // That start had opened its Redis subscribers; ioredis lets a connection it was told to drop finish for
+      // up to 2 s before destroying it. Waited out here, so the file leaves nothing running when it ends.
       await new Promise((r) => setTimeout(r, 2_100));
     } finally {
       await new Promise<void>((r) => busy.close(() => r()));

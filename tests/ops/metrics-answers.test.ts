@@ -1,8 +1,8 @@
 /**
- * `omnihub_graphql_operations_total` counts every answer of /graphql exactly once, on both transports: each refusal
- * of the pipeline (the gate, the body parser, the storable-text and document-limit steps, Apollo's own checks) moves
- * it by one with the code the answer carries, operation names take label slots only once they passed validation, and
- * graphql-ws operations count with transport="ws".
+ * `omnihub_graphql_operations_total` counts every answer of /graphql exactly once, on both transports: each
+ * refusal of the pipeline (the gate, the body parser, the storable-text and document-limit steps, Apollo's
+ * own checks) moves it by one with the code the answer carries, operation names take label slots only once
+ * they passed validation, and graphql-ws operations count with transport="ws".
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

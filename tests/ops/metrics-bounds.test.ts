@@ -1,6 +1,6 @@
 /**
- * What keeps /metrics safe to scrape: a gauge read that fails or hangs never fails nor stalls the scrape, and the
- * GraphQL operation counter's labels stay bounded whatever names clients send.
+ * What keeps /metrics safe to scrape: a gauge read that fails or hangs never fails nor stalls the scrape, and
+ * the GraphQL operation counter's labels stay bounded whatever names clients send.
  */
 import { ApolloServer } from '@apollo/server';
 import { describe, expect, it } from '@jest/globals';

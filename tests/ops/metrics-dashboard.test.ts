@@ -1,6 +1,7 @@
 /**
- * The Grafana dashboard shipped in docs/ cannot drift from the hub: every metric it queries is one the hub declares,
- * every panel asks the Prometheus data source the operator picks, and the panels an operator needs are there.
+ * The Grafana dashboard shipped in docs/ cannot drift from the hub: every metric it queries is one the hub
+ * declares, every panel asks the Prometheus data source the operator picks, and the panels an operator needs
+ * are there.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';

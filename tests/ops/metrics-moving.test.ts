@@ -1,8 +1,9 @@
 /**
- * The metrics an operator watches move with the work: a hub shaped like `omnihub start` (an API node and a worker in
- * one process, one registry) is scraped on /metrics with the metrics token before and after admin writes and GraphQL
- * operations, and every metric it declares shows what happened — revisions equal to the committed one, the outbox
- * relayed and empty, commit → visible observed, operations by name and code, refusals by reason, routes by pattern.
+ * The metrics an operator watches move with the work: a hub shaped like `omnihub start` (an API node and a
+ * worker in one process, one registry) is scraped on /metrics with the metrics token before and after admin
+ * writes and GraphQL operations, and every metric it declares shows what happened — revisions equal to the
+ * committed one, the outbox relayed and empty, commit → visible observed, operations by name and code,
+ * refusals by reason, routes by pattern.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -84,7 +85,9 @@ describe('metrics that move', () => {
     });
     return { status: res.status, body: (await res.json()) as { revision?: number } };
   };
-  /** Waits until both read models serve the committed revision and the outbox is empty; returns that scrape. */
+  /**
+   * Waits until both read models serve the committed revision and the outbox is empty; returns that scrape.
+   */
   const settled = async (atLeast: number): Promise<Scrape> => {
     let last: Scrape | undefined;
     await until(
@@ -158,13 +161,14 @@ describe('metrics that move', () => {
     expect(burst.filter((a) => a.errors?.[0]?.extensions.code === 'RATE_LIMITED').length).toBeGreaterThan(0);
 
     const after = await settled(committed);
-    // Revisions: committed in PostgreSQL, reached by the worker's Redis model, served by the API node — all equal.
+    // Revisions: committed in PostgreSQL, reached by the worker's Redis model, served by the API node — all
+    // equal.
     expect(after.value('omnihub_committed_revision')).toBe(committed);
     expect(after.value('omnihub_read_model_revision', { role: 'worker' })).toBe(committed);
     expect(after.value('omnihub_read_model_revision', { role: 'api' })).toBe(committed);
-    // The outbox: both events relayed, nothing left behind; the read model applied them. (The seed's events may still
-    // be on their way at the first scrape — the worker's first start rebuilt the model from PostgreSQL — so a series
-    // may be absent then.)
+    // The outbox: both events relayed, nothing left behind; the read model applied them. (The seed's events
+    // may still be on their way at the first scrape — the worker's first start rebuilt the model from
+    // PostgreSQL — so a series may be absent then.)
     const moved = (name: string, labels?: Record<string, string>) =>
       (after.value(name, labels) ?? 0) - (before.value(name, labels) ?? 0);
     expect(moved('omnihub_outbox_relayed_total')).toBeGreaterThanOrEqual(2);

@@ -18,8 +18,9 @@ import {
 } from '../../shared/index.js';
 import type { HubTables } from '../../channel-layer/index.js';
 
-// QUALITY F3: PostgreSQL restarts under load → requests end quickly with UNAVAILABLE, nothing is half-written, and the
-// pool recovers by itself. A PostgreSQL of the test's own (embedded), so stopping it disturbs nobody else.
+// QUALITY F3: PostgreSQL restarts under load → requests end quickly with UNAVAILABLE, nothing is
+// half-written, and the pool recovers by itself. A PostgreSQL of the test's own (embedded), so stopping it
+// disturbs nobody else.
 describe('PostgreSQL restart under load (F3)', () => {
   const dataDir = `.omnihub/f3-${randomBytes(4).toString('hex')}`;
   const port = 56000 + Math.floor(Math.random() * 3000);
@@ -89,8 +90,8 @@ describe('PostgreSQL restart under load (F3)', () => {
     expect(ok).toBeGreaterThan(okAtRestart + 5); // the pool recovered by itself
     expect(new Set(failures.map((f) => f.code))).toEqual(new Set(['UNAVAILABLE']));
     expect(Math.max(...failures.map((f) => f.ms))).toBeLessThan(5000);
-    // All or nothing: the level equals its ledger, and holds every acknowledged receipt (plus at most the ones whose
-    // commit was in flight when the connection dropped).
+    // All or nothing: the level equals its ledger, and holds every acknowledged receipt (plus at most the
+    // ones whose commit was in flight when the connection dropped).
     expect(await verifyStockLedger(handle.db)).toEqual([]);
     const level = await handle.db
       .selectFrom('stockLevels')

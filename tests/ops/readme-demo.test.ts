@@ -13,9 +13,9 @@ import {
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 /**
- * README.md's "Demo members and coupons": the tables are written from what the demo seed really creates, and its
- * example is run against an API node. `WRITE_README=1 npm run test:jest -- tests/ops/readme-demo.test.ts` rewrites
- * the tables after a change to the seed.
+ * README.md's "Demo members and coupons": the tables are written from what the demo seed really creates, and
+ * its example is run against an API node. `WRITE_README=1 npm run test:jest -- tests/ops/readme-demo.test.ts`
+ * rewrites the tables after a change to the seed.
  */
 const README = 'README.md';
 
@@ -90,7 +90,8 @@ async function demoTables(ctx: BackofficeTestContext): Promise<string> {
   for (const [key, group] of groups) {
     const first = group[0]!;
     const promotion = (await getPromotion(db, first.promotionId))!;
-    // The registry's schemas are built from its kinds, so a rule's action and conditions carry only their `kind` here.
+    // The registry's schemas are built from its kinds, so a rule's action and conditions carry only their
+    // `kind` here.
     const action = promotion.rule.action as { kind: string };
     const conditions = (promotion.rule.conditions ?? []) as Array<{ kind: string }>;
     const gives = [
@@ -187,7 +188,8 @@ describe('README.md\u2019s demo members and coupons', () => {
     const adjustments = (
       quote.data.quote.lines as Array<{ adjustments: Array<{ source: string; label: string }> }>
     ).flatMap((l) => l.adjustments);
-    // What the text says she sees: the knitwear newsletter, "spend more, save more", the coupon and her Gold discount.
+    // What the text says she sees: the knitwear newsletter, "spend more, save more", the coupon and her Gold
+    // discount.
     expect(adjustments.map((a) => `${a.source} ${a.label}`)).toEqual([
       'PROMOTION Newsletter: knitwear week',
       'PROMOTION Spend more, save more',

@@ -3,7 +3,8 @@ import { bootstrapRuntime } from '../../channel-layer/index.js';
 import { createLogger, loadConfig, startLocalRedis, type LocalRedisHandle } from '../../shared/index.js';
 import { createTestContext, type TestContext } from '../support/test-context.js';
 
-// QUALITY F4: a Redis that may evict keys could silently drop queued events, so the hub refuses to start on one.
+// QUALITY F4: a Redis that may evict keys could silently drop queued events, so the hub refuses to start on
+// one.
 describe('Redis with an eviction policy', () => {
   let ctx: TestContext;
   let redis: LocalRedisHandle;

@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startWorkerNode, type WorkerNode } from '../../channel-layer/index.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
-/** Runs the worker container's health check (deploy/worker-healthcheck.mjs) as Docker would; its exit code and stderr. */
+/**
+ * Runs the worker container's health check (deploy/worker-healthcheck.mjs) as Docker would; its exit code and
+ * stderr.
+ */
 function healthCheck(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     execFile(

@@ -13,8 +13,8 @@ afterAll(async () => {
   await ctx.close();
 });
 
-// Statements that travel with BEGIN or COMMIT carry their parameters as literals: PostgreSQL must read exactly
-// the values it would have received as parameters.
+// Statements that travel with BEGIN or COMMIT carry their parameters as literals: PostgreSQL must read
+// exactly the values it would have received as parameters.
 describe('parameters written as literals', () => {
   const text = fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\u0000'));
   const value = fc.record({

@@ -14,7 +14,10 @@ export interface AdminNode {
   node: ApiNode;
   /** The admin key the node was started with (registered under the given name). */
   key: string;
-  /** Calls `/admin/v1<path>` with `key` (default: the node's admin key), a JSON body if given, and any extra headers. */
+  /**
+   * Calls `/admin/v1<path>` with `key` (default: the node's admin key), a JSON body if given, and any extra
+   * headers.
+   */
   call(
     method: string,
     path: string,
@@ -23,7 +26,10 @@ export interface AdminNode {
   close(): Promise<void>;
 }
 
-/** A per-file database and a whole API node (every admin route: backoffice, journey, channel) with one admin key. */
+/**
+ * A per-file database and a whole API node (every admin route: backoffice, journey, channel) with one admin
+ * key.
+ */
 export async function startAdminNode(keyName: string): Promise<AdminNode> {
   const ctx = await createBackofficeTestContext();
   const key = `${keyName.replace(/\W/g, '-')}-admin-key-0123456789`;

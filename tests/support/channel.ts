@@ -14,8 +14,8 @@ export interface GraphqlError {
 }
 
 /**
- * A channel client over real HTTP: posts a GraphQL document with its key to an API node on `port` and returns the
- * parsed response.
+ * A channel client over real HTTP: posts a GraphQL document with its key to an API node on `port` and returns
+ * the parsed response.
  * @example const gql = graphqlClient(node.port, key); const { errors } = await gql('{ revision }');
  */
 export function graphqlClient(
@@ -36,8 +36,8 @@ export function graphqlClient(
 }
 
 /**
- * The smallest shop a channel test needs: warehouse `wh-1` (fulfils online), price list `base` (EUR) and the coat
- * `COAT-M` at `amount` minor units with `onHand` units at the warehouse.
+ * The smallest shop a channel test needs: warehouse `wh-1` (fulfils online), price list `base` (EUR) and the
+ * coat `COAT-M` at `amount` minor units with `onHand` units at the warehouse.
  */
 export async function seedCoat(
   deps: BackofficeDeps,

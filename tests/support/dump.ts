@@ -3,9 +3,9 @@ import { TEST_ENV } from './services.js';
 import { withDatabaseName } from '../../shared/index.js';
 
 /**
- * A logical dump of one database restored into a new one, as a backup restore does: every table's rows (read in
- * one snapshot, written back with json_populate_recordset) and every sequence's position, into a database created
- * from the migrated template. Returns the new
+ * A logical dump of one database restored into a new one, as a backup restore does: every table's rows (read
+ * in one snapshot, written back with json_populate_recordset) and every sequence's position, into a database
+ * created from the migrated template. Returns the new
  * database's name and connection string. Dropped by the caller (`dropDatabase`).
  */
 export async function dumpAndRestore(
@@ -23,9 +23,10 @@ export async function dumpAndRestore(
 }
 
 /**
- * Replaces every row and sequence position of the database at `targetUrl` with those of `sourceUrl` (both migrated
- * alike), in one transaction: a backup restored in place, as `pg_restore --clean` into the same database does — the
- * database keeps its identity (the same database id, cluster and OID), only its data goes back in time.
+ * Replaces every row and sequence position of the database at `targetUrl` with those of `sourceUrl` (both
+ * migrated alike), in one transaction: a backup restored in place, as `pg_restore --clean` into the same
+ * database does — the database keeps its identity (the same database id, cluster and OID), only its data goes
+ * back in time.
  */
 export async function restoreInto(sourceUrl: string, targetUrl: string): Promise<void> {
   const from = new pg.Client({ connectionString: sourceUrl });

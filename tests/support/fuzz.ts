@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import type { AdminClient, BackofficeTestContext } from './backoffice.js';
 
-/** A fingerprint of everything a write could touch: row counts of the source-of-truth tables and the last revision. */
+/**
+ * A fingerprint of everything a write could touch: row counts of the source-of-truth tables and the last
+ * revision.
+ */
 export async function databaseState(ctx: BackofficeTestContext): Promise<Record<string, number>> {
   const r = await sql<Record<string, number>>`
     SELECT (SELECT count(*) FROM products)::int AS products, (SELECT count(*) FROM locations)::int AS locations,
@@ -18,7 +21,9 @@ export async function databaseState(ctx: BackofficeTestContext): Promise<Record<
   return r.rows[0]!;
 }
 
-/** Hostile values: wrong types, negatives, huge numbers, fractions, oversized strings, injection-looking text. */
+/**
+ * Hostile values: wrong types, negatives, huge numbers, fractions, oversized strings, injection-looking text.
+ */
 export const hostile = fc.oneof(
   fc.constant(null),
   fc.boolean(),
@@ -66,8 +71,8 @@ export interface FuzzCase {
 }
 
 /**
- * QUALITY B1: every request answers 4xx with a problem+json `code` — never a 5xx — and leaves the database exactly as
- * it was. Requests must all be invalid (the generator's job); a 2xx fails the property.
+ * QUALITY B1: every request answers 4xx with a problem+json `code` — never a 5xx — and leaves the database
+ * exactly as it was. Requests must all be invalid (the generator's job); a 2xx fails the property.
  */
 export async function assertAllRejected(
   ctx: BackofficeTestContext,

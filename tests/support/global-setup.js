@@ -1,4 +1,5 @@
-// Jest loads global set-up outside its module system, so the TypeScript services module is loaded through tsx.
+// Jest loads global set-up outside its module system, so the TypeScript services module is loaded through
+// tsx.
 import { tsImport } from 'tsx/esm/api';
 
 /** Runs once per jest run: real PostgreSQL and Redis, and the migrated template database. */

@@ -43,9 +43,10 @@ async function postgresReachable(url: string): Promise<boolean> {
 }
 
 /**
- * Finds or starts real PostgreSQL and Redis for the test run, and builds the migrated template database that every
- * test file clones (`CREATE DATABASE … TEMPLATE …`). Uses the machine's servers when they answer; otherwise starts
- * an embedded PostgreSQL and a `redis-server` child, and says clearly what is missing when it cannot.
+ * Finds or starts real PostgreSQL and Redis for the test run, and builds the migrated template database that
+ * every test file clones (`CREATE DATABASE … TEMPLATE …`). Uses the machine's servers when they answer;
+ * otherwise starts an embedded PostgreSQL and a `redis-server` child, and says clearly what is missing when
+ * it cannot.
  */
 export async function ensureTestServices(log: (line: string) => void): Promise<TestServices> {
   let embedded: EmbeddedPostgresHandle | undefined;
@@ -80,8 +81,8 @@ export async function ensureTestServices(log: (line: string) => void): Promise<T
   await admin.connect();
   try {
     await admin.query('SELECT pg_advisory_lock(7401355199)');
-    // Per-file databases are named omnihub_t_<unix seconds>_<random>; ones left by a crashed run are dropped after
-    // two hours. Younger ones may belong to a run going on in parallel, so they are left alone.
+    // Per-file databases are named omnihub_t_<unix seconds>_<random>; ones left by a crashed run are dropped
+    // after two hours. Younger ones may belong to a run going on in parallel, so they are left alone.
     const dbs = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname LIKE 'omnihub_t\\_%'`,
     );

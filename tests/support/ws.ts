@@ -7,7 +7,9 @@ import type { GraphqlError } from './channel.js';
 
 /** What a channel client receives for one operation, over either transport. */
 export interface Answer {
-  /** The HTTP status (over WebSocket: 200 for a result, 0 for an operation refused with an `error` message). */
+  /**
+   * The HTTP status (over WebSocket: 200 for a result, 0 for an operation refused with an `error` message).
+   */
   status: number;
   data?: any;
   errors?: GraphqlError[];
@@ -15,7 +17,10 @@ export interface Answer {
 
 export { seedCoat } from './channel.js';
 
-/** Starts an API node whose configuration names `nodeEnv` (production closes introspection and hides suggestions). */
+/**
+ * Starts an API node whose configuration names `nodeEnv` (production closes introspection and hides
+ * suggestions).
+ */
 export async function startNodeIn(
   deps: BackofficeDeps,
   nodeEnv: 'production' | 'development',
@@ -24,8 +29,8 @@ export async function startNodeIn(
 }
 
 /**
- * An API node in a process of its own (`omnihub api`, as deployed), on the test's database and Redis prefix: what it
- * does to its event loop is measured without the test process's own work mixed in.
+ * An API node in a process of its own (`omnihub api`, as deployed), on the test's database and Redis prefix:
+ * what it does to its event loop is measured without the test process's own work mixed in.
  */
 export async function spawnApiProcess(
   ctx: { databaseUrl: string; redisUrl: string; redisPrefix: string },
@@ -63,7 +68,10 @@ export async function spawnApiProcess(
   };
 }
 
-/** POSTs one operation to /graphql with `key`; returns the status and the parsed body (a non-JSON body as one error). */
+/**
+ * POSTs one operation to /graphql with `key`; returns the status and the parsed body (a non-JSON body as one
+ * error).
+ */
 export async function httpOperation(
   port: number,
   key: string,
@@ -83,7 +91,10 @@ export async function httpOperation(
   }
 }
 
-/** A graphql-ws client of an API node on `port`, presenting `key` (no reconnects: a closed connection stays closed). */
+/**
+ * A graphql-ws client of an API node on `port`, presenting `key` (no reconnects: a closed connection stays
+ * closed).
+ */
 export function wsClient(port: number, key: string, opts: { customerToken?: string } = {}): Client {
   return createClient({
     url: `ws://127.0.0.1:${port}/graphql`,
@@ -99,8 +110,8 @@ export function wsClient(port: number, key: string, opts: { customerToken?: stri
 }
 
 /**
- * Runs one query or mutation over a graphql-ws client: its result, or the errors of the `error` message that refused
- * it (status 0). Rejects when the connection itself fails (a close event or a socket error).
+ * Runs one query or mutation over a graphql-ws client: its result, or the errors of the `error` message that
+ * refused it (status 0). Rejects when the connection itself fails (a close event or a socket error).
  */
 export function wsOperation(
   client: Client,
@@ -189,7 +200,10 @@ function describeClose(e: unknown): string {
   return String(e);
 }
 
-/** A raw graphql-transport-ws socket: sends `connection_init` with `params`; `acked` settles on `connection_ack`. */
+/**
+ * A raw graphql-transport-ws socket: sends `connection_init` with `params`; `acked` settles on
+ * `connection_ack`.
+ */
 export interface RawSocket {
   socket: WebSocket;
   /** Resolves on `connection_ack`; rejects if the socket closes first. */
@@ -229,8 +243,9 @@ export function rawSocket(
 }
 
 /**
- * Polls GET /healthz every `everyMs` until stopped. Each answer's time is counted from when its request was due (the
- * previous answer plus `everyMs`), so an event loop blocked between two polls shows as a slow answer too.
+ * Polls GET /healthz every `everyMs` until stopped. Each answer's time is counted from when its request was
+ * due (the previous answer plus `everyMs`), so an event loop blocked between two polls shows as a slow answer
+ * too.
  */
 export function healthzProbe(
   port: number,

@@ -2,8 +2,8 @@ import { prorate } from '../../../shared/index.js';
 import type { WorkingLine } from '../types.js';
 
 /**
- * Spreads an amount-type discount over lines in proportion to what they cost now (largest remainder, so the parts
- * add up exactly), never more than the lines cost together.
+ * Spreads an amount-type discount over lines in proportion to what they cost now (largest remainder, so the
+ * parts add up exactly), never more than the lines cost together.
  */
 export function spread(total: number, lines: readonly WorkingLine[]): Map<string, number> {
   const capped = Math.min(

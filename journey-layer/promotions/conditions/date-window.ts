@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { defineCondition } from './define.js';
 
 /**
- * The answer's instant lies in [from, to): `from` inclusive, `to` exclusive, ISO 8601 instants with an offset; either
- * may be left out (open-ended). A window whose `from` is not before its `to` could never apply and is refused.
+ * The answer's instant lies in [from, to): `from` inclusive, `to` exclusive, ISO 8601 instants with an
+ * offset; either may be left out (open-ended). A window whose `from` is not before its `to` could never apply
+ * and is refused.
  */
 export const dateWindowCondition = defineCondition({
   kind: 'dateWindow',

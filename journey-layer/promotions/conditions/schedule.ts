@@ -12,8 +12,8 @@ const DAY_MS = 24 * HOUR_MS;
 const FORMATS = new Map<string, Intl.DateTimeFormat>();
 
 /**
- * Local day of week (1 = Monday) and minutes since midnight (0–1439) of an instant in a time zone. Throws RangeError when
- * `timeZone` is not an IANA zone.
+ * Local day of week (1 = Monday) and minutes since midnight (0–1439) of an instant in a time zone. Throws
+ * RangeError when `timeZone` is not an IANA zone.
  */
 export function localDayAndMinute(at: Date, timeZone: string): { day: number; minute: number } {
   let format = FORMATS.get(timeZone);
@@ -41,19 +41,25 @@ const minutesOf = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 
 /** The day of the week (1 = Monday … 7 = Sunday) before `day`. */
 const dayBefore = (day: number) => (day === 1 ? 7 : day - 1);
 
-/** How far ahead nextLocalEdge looks (ms): every local time of day recurs within ~26 h, even across a DST change. */
+/**
+ * How far ahead nextLocalEdge looks (ms): every local time of day recurs within ~26 h, even across a DST
+ * change.
+ */
 const HORIZON_MS = 3 * DAY_MS;
-/** Offsets are sampled this often (ms) to find their changes; no zone changes its offset twice within 3 hours. */
+/**
+ * Offsets are sampled this often (ms) to find their changes; no zone changes its offset twice within 3 hours.
+ */
 const SAMPLE_MS = 3 * HOUR_MS;
 
 /** Offset changes per zone and UTC day (see offsetChangesOn); at most 10,000 are kept. */
 const CHANGES = new Map<string, { changes: number[]; offsets: number[] }>();
 
 /**
- * The instants in the UTC day `day` (days since 1970-01-01) — from its start, exclusive, to the next day's start,
- * inclusive — at which the zone's UTC offset changes (the first millisecond with the new offset), found by sampling
- * the offset every SAMPLE_MS and bisecting each change down to the millisecond; and every offset (minutes east of UTC)
- * the zone has in that day. Memoised: a zone's past and future offsets are fixed for the life of the process.
+ * The instants in the UTC day `day` (days since 1970-01-01) — from its start, exclusive, to the next day's
+ * start, inclusive — at which the zone's UTC offset changes (the first millisecond with the new offset),
+ * found by sampling the offset every SAMPLE_MS and bisecting each change down to the millisecond; and every
+ * offset (minutes east of UTC) the zone has in that day. Memoised: a zone's past and future offsets are fixed
+ * for the life of the process.
  */
 function offsetChangesOn(zone: IANAZone, day: number): { changes: number[]; offsets: number[] } {
   const key = `${zone.name}|${day}`;
@@ -87,17 +93,18 @@ function offsetChangesOn(zone: IANAZone, day: number): { changes: number[]; offs
 }
 
 /**
- * The first instant strictly after `after` at which the local clock of a time zone reads one of these times of day
- * (minutes since midnight, 0–1439), or at which the zone's offset changes (a daylight-saving change) — the instants at
- * which a condition tested on the local clock against these times (and the day of the week, when 0 is among them) may
- * turn. Null when `minutes` is empty.
+ * The first instant strictly after `after` at which the local clock of a time zone reads one of these times
+ * of day (minutes since midnight, 0–1439), or at which the zone's offset changes (a daylight-saving change) —
+ * the instants at which a condition tested on the local clock against these times (and the day of the week,
+ * when 0 is among them) may turn. Null when `minutes` is empty.
  *
- * A daylight-saving change makes some local times occur twice (fall back: each counts) and skips others (spring
- * forward: the change's instant itself is an edge, as the clock jumps across them). So, for each local day from the
- * day before `after` to three days after it, each time of day and each offset the zone has in that span, the
- * candidate is that local reading at that offset, kept only if the zone really has that offset then; the offset
- * changes from the day before `after` to three days after it are candidates too; the earliest candidate after `after` is the edge. Exact to
- * the millisecond for offsets in whole minutes (every zone since the 1970s).
+ * A daylight-saving change makes some local times occur twice (fall back: each counts) and skips others
+ * (spring forward: the change's instant itself is an edge, as the clock jumps across them). So, for each
+ * local day from the day before `after` to three days after it, each time of day and each offset the zone has
+ * in that span, the candidate is that local reading at that offset, kept only if the zone really has that
+ * offset then; the offset changes from the day before `after` to three days after it are candidates too; the
+ * earliest candidate after `after` is the edge. Exact to the millisecond for offsets in whole minutes (every
+ * zone since the 1970s).
  *
  * @param after the instant after which to look.
  * @param timeZone an IANA zone name; throws RangeError when it is not one.
@@ -133,13 +140,13 @@ export function nextLocalEdge(after: Date, timeZone: string, minutes: readonly n
  * Days of the week and/or hours of the day, on the local clock of a time zone (e.g. happy hour on Saturdays
  * 16:00–18:00 in Europe/Amsterdam).
  * - `days`: ISO days of the week, 1 = Monday … 7 = Sunday; all days when absent.
- * - `from` / `to`: local times HH:MM, `from` inclusive, `to` exclusive (to the minute); from midnight / until midnight
- *   when absent. When `from` is after `to` the window is overnight: it wraps past midnight and belongs to the day it
- *   starts — `days: [6]`, 22:00–02:00 applies Saturday from 22:00 and Sunday until 02:00. `from` equal to `to` is
- *   refused (an empty window or a whole day is ambiguous: leave both out for all day).
- * - `timeZone`: an IANA zone (default Europe/Amsterdam). Across a daylight-saving change the local clock decides: a
- *   skipped local time never occurs (02:30–03:30 opens at the change, 03:00), a repeated one occurs twice (02:15–02:45
- *   applies in both passes).
+ * - `from` / `to`: local times HH:MM, `from` inclusive, `to` exclusive (to the minute); from midnight / until
+ *   midnight when absent. When `from` is after `to` the window is overnight: it wraps past midnight and
+ * belongs to the day it starts — `days: [6]`, 22:00–02:00 applies Saturday from 22:00 and Sunday until 02:00.
+ * `from` equal to `to` is refused (an empty window or a whole day is ambiguous: leave both out for all day).
+ * - `timeZone`: an IANA zone (default Europe/Amsterdam). Across a daylight-saving change the local clock
+ *   decides: a skipped local time never occurs (02:30–03:30 opens at the change, 03:00), a repeated one
+ * occurs twice (02:15–02:45 applies in both passes).
  */
 export const scheduleCondition = defineCondition({
   kind: 'schedule',
@@ -178,8 +185,9 @@ export const scheduleCondition = defineCondition({
       return (onDay(day) && minute >= from) || (onDay(dayBefore(day)) && minute < to);
     return onDay(day) && (from === undefined || minute >= from) && (to === undefined || minute < to);
   },
-  // Midnight turns the answer when the day matters, or when only one of from/to is given (from 20:00 ends at midnight;
-  // until 06:00 starts there). With both, midnight lies outside a daytime window and inside an overnight one.
+  // Midnight turns the answer when the day matters, or when only one of from/to is given (from 20:00 ends at
+  // midnight; until 06:00 starts there). With both, midnight lies outside a daytime window and inside an
+  // overnight one.
   nextEdge: (p, after) =>
     nextLocalEdge(after, p.timeZone, [
       ...(p.days || (p.from === undefined) !== (p.to === undefined) ? [0] : []),

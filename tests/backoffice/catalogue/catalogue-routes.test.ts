@@ -224,7 +224,8 @@ describe('catalogue and pricing admin routes', () => {
   });
 });
 
-// The generators mutate valid bodies; a mutation can by chance still be valid (e.g. removing an optional field).
+// The generators mutate valid bodies; a mutation can by chance still be valid (e.g. removing an optional
+// field).
 function isValidProduct(b: unknown): boolean {
   const o = b as Record<string, unknown>;
   return (

@@ -17,7 +17,8 @@ import {
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
 
-// F1 and F2 (QUALITY.md): real worker child processes (tests/support/worker-process.ts) against this file's database.
+// F1 and F2 (QUALITY.md): real worker child processes (tests/support/worker-process.ts) against this file's
+// database.
 
 describe('faults', () => {
   let ctx: BackofficeTestContext;
@@ -94,9 +95,9 @@ describe('faults', () => {
   };
 
   /**
-   * Waits until every outbox event took effect — as long as the worker makes progress (a loaded machine is slow, not
-   * stuck); fails when no event took effect for 15 s (or after 90 s in all), saying what is stuck and what BullMQ
-   * holds for it.
+   * Waits until every outbox event took effect — as long as the worker makes progress (a loaded machine is
+   * slow, not stuck); fails when no event took effect for 15 s (or after 90 s in all), saying what is stuck
+   * and what BullMQ holds for it.
    */
   const untilEveryEventApplied = async (what: string, worker: ChildProcess): Promise<void> => {
     let last = -1;
@@ -148,7 +149,8 @@ describe('faults', () => {
         await setPrice(ctx.deps, 'base', sku, { amount: 1000 + writes, minQuantity: 1 });
         await setStockCount(ctx.deps, sku, 'wh-1', { onHand: writes % 40 });
         writes++;
-        // A steady trickle (≈ 150 events/s at most) that the slowed test consumer can drain within the test's time.
+        // A steady trickle (≈ 150 events/s at most) that the slowed test consumer can drain within the test's
+        // time.
         await new Promise((r) => setTimeout(r, 20));
       }
     })();

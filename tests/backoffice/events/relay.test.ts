@@ -70,8 +70,8 @@ describe('outbox relay without NOTIFY', () => {
         ctx.deps.db,
       );
       expect(killed.rows).toHaveLength(1);
-      // Reconnects within about a second — on a new backend, not the one still ending — then NOTIFY wakes it again
-      // (the poll interval is a minute).
+      // Reconnects within about a second — on a new backend, not the one still ending — then NOTIFY wakes it
+      // again (the poll interval is a minute).
       await until(
         async () =>
           (
@@ -98,7 +98,8 @@ describe('outbox relay without NOTIFY', () => {
         .select('id')
         .where('revision', '=', rev)
         .executeTakeFirstOrThrow();
-      // Well under the minute-long poll: only NOTIFY can have woken it (10 s leaves room for a loaded machine).
+      // Well under the minute-long poll: only NOTIFY can have woken it (10 s leaves room for a loaded
+      // machine).
       await until(() => published(row.id), 10_000, 'publication after reconnect');
     } finally {
       await relay.stop();

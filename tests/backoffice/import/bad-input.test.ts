@@ -320,8 +320,8 @@ describe('imports never crash, never write half, and report every bad row with i
   });
 
   it('reports row errors by line, whether a row was refused while read or when its batch was written', async () => {
-    // NK-ACC-MUTS-NAVY still has 4 units reserved (above): line 3 is refused when the batch is written, after line 4
-    // was already refused while it was read.
+    // NK-ACC-MUTS-NAVY still has 4 units reserved (above): line 3 is refused when the batch is written, after
+    // line 4 was already refused while it was read.
     const s = await runImport(ctx.deps, {
       kind: 'stock',
       format: 'csv',
@@ -396,7 +396,8 @@ describe('imports never crash, never write half, and report every bad row with i
         ),
       },
     ]);
-    // Past the skipped lines every line is read afresh: the filler lines are rows of their own, each reported.
+    // Past the skipped lines every line is read afresh: the filler lines are rows of their own, each
+    // reported.
     const resumed = Number(/lines 4–(\d+)/.exec(s.errors[1]!.message)![1]) + 1;
     expect(resumed).toBeGreaterThan(4 + MB / 61);
     expect(s).toMatchObject({

@@ -1,4 +1,7 @@
-/** What an import holds and how it is written: guessed from the file's name, or given — and a wrong one is named. */
+/**
+ * What an import holds and how it is written: guessed from the file's name, or given — and a wrong one is
+ * named.
+ */
 import { describe, expect, it } from '@jest/globals';
 import { inferImportType } from '../../../backoffice-layer/index.js';
 

@@ -131,7 +131,8 @@ describe('pricing services against PostgreSQL', () => {
       price({ amount: 11995, minQuantity: 3 }),
       'import:feed-7',
     );
-    // A no-op commits nothing and answers the current revision (at which this price is still the one in force).
+    // A no-op commits nothing and answers the current revision (at which this price is still the one in
+    // force).
     const same = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 12995 }));
     expect(same).toMatchObject({ changed: false, revision: tier.revision });
     clock.advance(3_600_000);

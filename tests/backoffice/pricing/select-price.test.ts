@@ -166,8 +166,9 @@ describe('selectPrice — properties', () => {
     maxLength: 12,
     selector: (x) => `${x.priceListId}/${x.minQuantity}`,
   });
-  // Hand-built inputs may repeat a list and tier (a database cannot): the answer must still not depend on order.
-  // One priority per list, as in the database, so that such repeats really tie up to the amount and windows.
+  // Hand-built inputs may repeat a list and tier (a database cannot): the answer must still not depend on
+  // order. One priority per list, as in the database, so that such repeats really tie up to the amount and
+  // windows.
   const anyCands = fc
     .tuple(
       fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 4, maxLength: 4 }),

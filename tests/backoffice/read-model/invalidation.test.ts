@@ -20,7 +20,9 @@ describe('read model: in-process caches on several API nodes', () => {
     await ctx.close();
   });
 
-  /** What the event worker does, in outbox order: applies every event to the read-model consumer (once each). */
+  /**
+   * What the event worker does, in outbox order: applies every event to the read-model consumer (once each).
+   */
   const applyAll = async (): Promise<string[][]> => {
     const rows = await ctx.deps.db.selectFrom('outbox').selectAll().orderBy('position').execute();
     const consumer = readModelConsumer(ctx.deps);
@@ -63,7 +65,8 @@ describe('read model: in-process caches on several API nodes', () => {
         expect(snap.skus.get('INV-1')?.product.name).toBe('Old name');
       }
 
-      // Change Redis behind the nodes' backs (no notice): both keep answering from memory, proving the cache is used.
+      // Change Redis behind the nodes' backs (no notice): both keep answering from memory, proving the cache
+      // is used.
       const key = readModelKeys(ctx.redisPrefix).product('INV-1');
       const stored = JSON.parse((await ctx.deps.redis.get(key))!) as { rev: number; v: { name: string } };
       await ctx.deps.redis.set(
@@ -74,7 +77,8 @@ describe('read model: in-process caches on several API nodes', () => {
         expect((await rm.getSnapshot(['INV-1'])).skus.get('INV-1')?.product.name).toBe('Old name');
       await ctx.deps.redis.set(key, JSON.stringify(stored));
 
-      // A real change, applied by the read-model consumer: its notice reaches both nodes, which drop the entry.
+      // A real change, applied by the read-model consumer: its notice reaches both nodes, which drop the
+      // entry.
       const second = await upsertProduct(ctx.deps, 'INV-1', {
         name: 'New name',
         category: 'coats',

@@ -82,7 +82,10 @@ const answer = async (rm: ReadModel, minRevision?: number) => {
   };
 };
 
-/** The answer once the reader serves the rebuilt model again (a reader learns of a rebuild by a notice, or at its next fetch). */
+/**
+ * The answer once the reader serves the rebuilt model again (a reader learns of a rebuild by a notice, or at
+ * its next fetch).
+ */
 const fromReadModel = async (rm: ReadModel) => {
   await until(
     async () => (await answer(rm)).source === 'read-model',
@@ -201,7 +204,8 @@ describe('read model: belongs to the database it was built from', () => {
       onHand: 1111,
     });
 
-    // The backup goes back into the same database (same identity), and traffic writes past the model's revision again.
+    // The backup goes back into the same database (same identity), and traffic writes past the model's
+    // revision again.
     await restoreInto(backup.databaseUrl, live.databaseUrl);
     await upsertLocation(live.deps, 'rtm-01', { name: 'Rotterdam', kind: 'STORE', fulfilsOnline: false });
     for (let i = 0; i < 4; i++) await testProduct(live, `SRC-OTHER-${i}`);
@@ -226,7 +230,8 @@ describe('read model: belongs to the database it was built from', () => {
     const ctx = await hub(`t${randomBytes(5).toString('hex')}`);
     await givenCoat(ctx, 2795, 7);
     const built = await rebuildReadModel(ctx.deps);
-    // Same identity, but the model claims revisions this database has not reached (they were lost with the recovery).
+    // Same identity, but the model claims revisions this database has not reached (they were lost with the
+    // recovery).
     const ahead = built.revision + 40;
     await ctx.deps.redis.set(readModelKeys(ctx.redisPrefix).watermark, String(ahead));
     const rm = await reader(ctx);

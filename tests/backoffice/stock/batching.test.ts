@@ -9,7 +9,8 @@ import { DomainError } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 import { givenCatalogue, level, liveReserved } from './fixtures.js';
 
-// Concurrent reservations share transactions (one commit serves many) and answer exactly as one at a time would.
+// Concurrent reservations share transactions (one commit serves many) and answer exactly as one at a time
+// would.
 describe('reservations committed together', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
@@ -47,7 +48,8 @@ describe('reservations committed together', () => {
     expect((await level(ctx, 'HOT-1', 'wh-1')).reserved).toBe(units);
     expect(await liveReserved(ctx, 'HOT-1', 'wh-1')).toBe(units);
     expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
-    // Each revision carries one reservation.created per reservation and one stock.changed with the level after all of them.
+    // Each revision carries one reservation.created per reservation and one stock.changed with the level
+    // after all of them.
     for (const rev of revisions) {
       const events = await ctx.deps.db
         .selectFrom('outbox')

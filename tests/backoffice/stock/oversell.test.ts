@@ -5,7 +5,8 @@ import { givenCatalogue, level, liveReserved, seeded } from './fixtures.js';
 
 const CHANNELS = ['WEB', 'APP', 'STORE', 'CALL_CENTER'] as const;
 
-// QUALITY C1: N ≫ K concurrent reservations never grant more than K units; losers get INSUFFICIENT_STOCK only.
+// QUALITY C1: N ≫ K concurrent reservations never grant more than K units; losers get INSUFFICIENT_STOCK
+// only.
 describe('oversell stress (C1)', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
@@ -73,7 +74,8 @@ describe('oversell stress (C1)', () => {
       expect(granted).toBeLessThanOrEqual(K);
       expect(sideGranted).toBeLessThanOrEqual(sideUnits);
       if (singleUnits && demand >= K) expect(granted).toBe(K);
-      // Availability only shrinks during a round, so a request refused at any time could not be served at the end.
+      // Availability only shrinks during a round, so a request refused at any time could not be served at the
+      // end.
       const finalAvailable = after.onHand - after.reserved - after.safetyStock;
       for (const need of rejectedNeeds) expect(need).toBeGreaterThan(finalAvailable);
       expect(after.reserved - before.reserved).toBe(granted);

@@ -96,7 +96,8 @@ describe('customer data rights', () => {
     );
     customerId = customer.id;
     await setConsent(ctx.deps, customerId, { purpose: 'EMAIL_MARKETING', granted: false, channel: 'APP' });
-    // A purchase and its points, as the backoffice and loyalty ledger record them (amounts must survive erasure).
+    // A purchase and its points, as the backoffice and loyalty ledger record them (amounts must survive
+    // erasure).
     orderId = randomUUID();
     await runWrite(ctx.deps, async (w) => {
       w.atRevision(async (tx, revision) => {

@@ -23,10 +23,10 @@ import {
 import { DomainError } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
-// A write that names a customer and races her erasure either commits first (and the erasure pseudonymises it like
-// every earlier record) or finds nobody (NOT_FOUND): never a record under an erased person's id, never a CONFLICT
-// from a data rule or a deadlock. Each round runs the calls at once, the second one started a few ms later in some
-// rounds, so both orders of commit are exercised.
+// A write that names a customer and races her erasure either commits first (and the erasure pseudonymises it
+// like every earlier record) or finds nobody (NOT_FOUND): never a record under an erased person's id, never a
+// CONFLICT from a data rule or a deadlock. Each round runs the calls at once, the second one started a few ms
+// later in some rounds, so both orders of commit are exercised.
 describe('writes racing an erasure', () => {
   let ctx: BackofficeTestContext;
   const ROUNDS = 10;
@@ -60,13 +60,17 @@ describe('writes racing an erasure', () => {
     return customer.id;
   };
 
-  /** The loser's answer: only NOT_FOUND is right; a CONFLICT (data rule, deadlock) or INTERNAL is the defect. */
+  /**
+   * The loser's answer: only NOT_FOUND is right; a CONFLICT (data rule, deadlock) or INTERNAL is the defect.
+   */
   const codeOf = (r: PromiseSettledResult<unknown>): string => {
     if (r.status === 'fulfilled') return 'OK';
     return r.reason instanceof DomainError ? r.reason.code : `THROWN ${String(r.reason)}`;
   };
 
-  /** Nothing anywhere still names her original id: orders, ledger, coupon use, outbox payloads, her profile. */
+  /**
+   * Nothing anywhere still names her original id: orders, ledger, coupon use, outbox payloads, her profile.
+   */
   const assertNothingUnder = async (customerId: string) => {
     const db = ctx.deps.db;
     expect(

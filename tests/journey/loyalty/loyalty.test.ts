@@ -99,7 +99,8 @@ describe('loyalty', () => {
     let status = await getLoyaltyStatus(ctx.deps.db, member, clock.now());
     expect(status).toMatchObject({ points: 599, tier: 'SILVER', nextTier: 'GOLD', pointsToNextTier: 901 });
     expect(status.benefits).toContain('5% member discount on coats, knitwear');
-    // The same order arriving as a different event (a replayed outbox row) is still earned once: the ledger guards too.
+    // The same order arriving as a different event (a replayed outbox row) is still earned once: the ledger
+    // guards too.
     await applyEvent(ctx.deps.db, [consumer], { ...sale, id: randomUUID() }, clock.now());
     expect((await getLoyaltyStatus(ctx.deps.db, member, clock.now())).points).toBe(599);
 
@@ -171,8 +172,8 @@ describe('loyalty', () => {
     await redeemPoints(ctx.deps, member, 100, 'spend-100');
     clock.advance((DEFAULT_PROGRAM.pointsExpireAfterDays! + 1) * 86_400_000);
     const expired = await expirePoints(ctx.deps, member);
-    // 899 points earned long ago (599 + 300), 759 spent or reversed since (599 + 60 + 100): 140 were never spent.
-    // The 100 bonus points (a manual adjustment) do not expire.
+    // 899 points earned long ago (599 + 300), 759 spent or reversed since (599 + 60 + 100): 140 were never
+    // spent. The 100 bonus points (a manual adjustment) do not expire.
     expect(expired).toBe(140);
     expect(await expirePoints(ctx.deps, member)).toBe(0);
     expect((await getLoyaltyStatus(ctx.deps.db, member, clock.now())).points).toBe(100);
@@ -198,7 +199,8 @@ describe('loyalty', () => {
       ).toEqual(['MEMBER', 'VIP']);
       await setLoyaltyProgram(ctx.deps, DEFAULT_PROGRAM);
       const cases: fc.Arbitrary<FuzzCase> = fc.oneof(
-        // Every mutation of the programme is invalid: both fields are required and unknown fields are refused.
+        // Every mutation of the programme is invalid: both fields are required and unknown fields are
+        // refused.
         mutated(program).map((body) => ({ method: 'PUT', path: '/admin/v1/loyalty/tiers', body })),
         fc.constant({
           method: 'PUT',

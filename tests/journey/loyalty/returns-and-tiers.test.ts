@@ -21,8 +21,8 @@ import {
 import { ManualClock } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
-// Issue 8 §4: points on returns are the cumulative share of the order's points; the tier a quote previews is the one
-// recording the sale gives.
+// Issue 8 §4: points on returns are the cumulative share of the order's points; the tier a quote previews is
+// the one recording the sale gives.
 describe('points on returns and the tier preview', () => {
   const clock = new ManualClock('2026-11-20T10:00:00Z');
   let ctx: BackofficeTestContext;

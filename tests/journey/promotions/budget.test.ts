@@ -27,7 +27,8 @@ import {
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
 
-// Issue 8 §4: a promotion budget caps the discount — the quote and the order agree — and never refuses a sale.
+// Issue 8 §4: a promotion budget caps the discount — the quote and the order agree — and never refuses a
+// sale.
 describe('promotion budgets', () => {
   let ctx: BackofficeTestContext;
   let worker: BackofficeWorker;
@@ -80,7 +81,8 @@ describe('promotion budgets', () => {
     const totals: Array<[number, number]> = [];
     let revision = Number(put.body.revision);
     for (let i = 0; i < 3; i++) {
-      // What a channel is told (the read model, at least at the last order's revision) and what the order charges.
+      // What a channel is told (the read model, at least at the last order's revision) and what the order
+      // charges.
       const promised = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
       const order = await placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `budget-order-${i}`);
       totals.push([promised.total, order.quote.total]);

@@ -41,7 +41,8 @@ describe('quotes, orders and coupons', () => {
   let ctx: BackofficeTestContext;
   const SKUS = Array.from({ length: 10 }, (_, i) => `SOCK-${i}`);
   beforeAll(async () => {
-    // 1,000 orders at once queue for 40 connections: let them wait rather than shed load (UNAVAILABLE) in this test.
+    // 1,000 orders at once queue for 40 connections: let them wait rather than shed load (UNAVAILABLE) in
+    // this test.
     ctx = await createBackofficeTestContext({ clock, poolSize: 40, connectionTimeoutMs: 120_000 });
     await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: false });
     await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });

@@ -13,8 +13,9 @@ import {
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
 
-// Time-based conditions: what a schedule answers across midnight and daylight-saving changes, and that nextEdge never
-// misses an instant at which that answer turns (the scheduler commits a switch revision at each edge it gives).
+// Time-based conditions: what a schedule answers across midnight and daylight-saving changes, and that
+// nextEdge never misses an instant at which that answer turns (the scheduler commits a switch revision at
+// each edge it gives).
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -179,7 +180,8 @@ describe('time conditions refuse windows that can never apply', () => {
 });
 
 describe('schedule.nextEdge never misses a turn (minute by minute across the daylight-saving days of 2027)', () => {
-  // Each zone with the UTC days whose neighbourhood is walked: its daylight-saving changes of 2027, and a normal day.
+  // Each zone with the UTC days whose neighbourhood is walked: its daylight-saving changes of 2027, and a
+  // normal day.
   const zones: Array<{ timeZone: string; days: string[]; changes: number }> = [
     { timeZone: 'Europe/Amsterdam', days: ['2027-03-28', '2027-10-31', '2027-06-13'], changes: 2 },
     { timeZone: 'America/New_York', days: ['2027-03-14', '2027-11-07'], changes: 2 },
@@ -209,7 +211,8 @@ describe('schedule.nextEdge never misses a turn (minute by minute across the day
         for (const p of conditions) {
           const c = parse({ ...p, timeZone: z.timeZone });
           const value = Array.from({ length: steps + 1 }, (_, i) => answer(c, new Date(start + i * MIN)));
-          // firstFlip[i]: the first minute index j > i at which the answer differs from minute j - 1 (Infinity if none).
+          // firstFlip[i]: the first minute index j > i at which the answer differs from minute j - 1
+          // (Infinity if none).
           const firstFlip = new Array<number>(steps + 1).fill(Number.POSITIVE_INFINITY);
           for (let i = steps - 1; i >= 0; i--)
             firstFlip[i] = value[i + 1] !== value[i] ? i + 1 : firstFlip[i + 1]!;
