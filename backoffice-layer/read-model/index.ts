@@ -1,4 +1,10 @@
-export { createReadModel, type ReadModel, type Snapshot, type ReadModelOptions } from './read-model.js';
+export {
+  createReadModel,
+  snapshotFromDatabase,
+  type ReadModel,
+  type Snapshot,
+  type ReadModelOptions,
+} from './read-model.js';
 export {
   readModelConsumer,
   readModelWatermark,

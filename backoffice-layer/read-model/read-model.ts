@@ -178,9 +178,11 @@ class CachedReadModel implements ReadModel {
 
 /**
  * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the shared sections,
- * at the database's latest revision. BAD_USER_INPUT when `minRevision` is ahead of the hub.
+ * at the database's latest revision — what a read model answers when it cannot, and what a caller without a
+ * read model reads.
+ * @throws BAD_USER_INPUT when `minRevision` is ahead of the hub (details `minRevision`, `revision`).
  */
-async function snapshotFromDatabase(
+export async function snapshotFromDatabase(
   db: Database,
   skus: readonly string[],
   o: { minRevision: number; sections: readonly SharedSection[] },

@@ -1,5 +1,4 @@
-import { loadSnapshotFromDatabase, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
-import { DomainError } from '../../shared/index.js';
+import { snapshotFromDatabase, type ReadModel, type Snapshot } from '../../backoffice-layer/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { journeyReadModelSections } from './read-model-sections.js';
 
@@ -15,20 +14,8 @@ export async function snapshotFor(
 ): Promise<Snapshot> {
   const { minRevision, readModel } = opts;
   if (readModel) return readModel.getSnapshot(skus, { minRevision });
-  // The read model's own read-through (`fromDatabase` in backoffice-layer/read-model/read-model.ts) lives
-  // inside `createReadModel` and is not exported: until it is, the same few lines are here.
-  const s = await loadSnapshotFromDatabase(deps.db, skus, journeyReadModelSections);
-  if (minRevision !== undefined && s.revision < minRevision)
-    throw new DomainError(
-      'BAD_USER_INPUT',
-      `minRevision ${minRevision} is ahead of the hub (latest revision ${s.revision})`,
-      { minRevision },
-    );
-  return {
-    revision: s.revision,
-    source: 'database',
-    skus: s.views,
-    locations: s.locations,
-    globals: s.globals,
-  };
+  return snapshotFromDatabase(deps.db, skus, {
+    minRevision: minRevision ?? 0,
+    sections: journeyReadModelSections,
+  });
 }
