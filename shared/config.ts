@@ -1,5 +1,6 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
+import { isKnownCurrency } from './schemas.js';
 
 /**
  * The hub's start-up configuration, parsed once from the environment (docs/API.md, "Start-up and bootstrap";
@@ -90,9 +91,6 @@ function urlOf(value: string, protocols: readonly string[]): boolean {
 /** An empty variable reads as not set, as compose's `${NAME:-}` leaves it when the operator gave none. */
 const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
-// The ISO 4217 codes this runtime can name and format (Intl's list: no test or fund codes such as XXX).
-const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
-
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   OMNIHUB_HOST: z.preprocess(
@@ -164,7 +162,7 @@ const EnvSchema = z.object({
     z
       .string()
       .refine(
-        (c) => ISO_CURRENCIES.has(c),
+        isKnownCurrency,
         'OMNIHUB_DEFAULT_CURRENCY must be an ISO 4217 currency code the hub knows, e.g. EUR',
       )
       .default('EUR'),

@@ -31,6 +31,8 @@ export {
   SkuSchema,
   LocationIdSchema,
   CurrencyCodeSchema,
+  KnownCurrencySchema,
+  isKnownCurrency,
   UUID_FORM,
   UuidSchema,
   isUuid,

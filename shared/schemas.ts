@@ -32,6 +32,22 @@ export const LocationIdSchema = idOf('a location id');
  */
 export const CurrencyCodeSchema = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR');
 
+// The ISO 4217 codes this runtime can name and format (Intl's list: no test or fund codes such as XXX).
+const KNOWN_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+/** Whether `code` is an ISO 4217 currency the hub can price and format (the runtime's `Intl` list). */
+export function isKnownCurrency(code: string): boolean {
+  return KNOWN_CURRENCIES.has(code);
+}
+
+/**
+ * A currency a market may be priced in (a channel client's, the hub's default): an ISO 4217 code
+ * ({@link CurrencyCodeSchema}) the hub knows ({@link isKnownCurrency}).
+ */
+export const KnownCurrencySchema = CurrencyCodeSchema.refine(isKnownCurrency, {
+  message: 'not an ISO 4217 currency the hub knows',
+});
+
 /**
  * The textual form of a UUID (RFC 9562 §4: 8-4-4-4-12 hexadecimal digits), lower case as the hub writes them;
  * the piece of a format that embeds one (`<client id>:<key>`, a customer token, a cursor anchor).

@@ -5,6 +5,7 @@ import {
   ChannelKindSchema,
   displayName,
   DomainError,
+  KnownCurrencySchema,
   LocationIdSchema,
   sha256,
   UuidSchema,
@@ -36,14 +37,6 @@ export const SCOPE_FORMS =
   '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1)';
 const SCOPE_PATTERN = /^(customer-tokens|(rate|subscriptions|held-units):[1-9]\d{0,8})$/;
 
-// The ISO 4217 codes this runtime can name and format (Intl's list: no test or fund codes such as XXX).
-const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
-/** A currency a client's market may have: an ISO 4217 code the hub can price and format. */
-const MarketCurrencySchema = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'an ISO 4217 code, e.g. EUR')
-  .refine((c) => ISO_CURRENCIES.has(c), { message: 'not an ISO 4217 currency the hub knows' });
-
 export const ClientBodySchema = z
   .strictObject({
     /** Absent: "<CHANNEL> client" (as the command line names it). */
@@ -55,7 +48,7 @@ export const ClientBodySchema = z
       .max(20)
       .default([]),
     /** Absent: the hub's default (`OMNIHUB_DEFAULT_CURRENCY`), whatever it is when the client calls. */
-    currency: MarketCurrencySchema.optional().describe(
+    currency: KnownCurrencySchema.optional().describe(
       'The currency (ISO 4217) of the client\u2019s market, which price lists it is priced from; ' +
         'absent: the hub\u2019s default (OMNIHUB_DEFAULT_CURRENCY)',
     ),

@@ -1,6 +1,6 @@
 import { buildSchema, printSchema } from 'graphql';
 
-/** The channel API (see docs/API.md): the part served so far. */
+/** The channel API (see docs/API.md): queries, mutations and subscriptions every channel client calls. */
 export const typeDefs = /* GraphQL */ `
   "Decimal string of a 64-bit revision."
   scalar Revision
