@@ -90,6 +90,10 @@ function eligibleLines(
   ctx: EvaluationContext,
   lines: readonly WorkingLine[],
 ): WorkingLine[] | null {
+  // An action with amounts names their currency (amountOff, fixedPrice, bundlePrice, tieredSpend): €5 off is
+  // not £5 off, so it applies only to a cart in that currency. Percentages apply in every currency.
+  const { currency } = rule.action as { currency?: string };
+  if (currency !== undefined && currency !== ctx.currency) return null;
   const conds = rule.conditions.map((c) => ({
     c,
     kind: CONDITION_BY_KIND.get((c as { kind: string }).kind)!,

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setPrice, setStockCount, upsertLocation, upsertPriceList } from '../../backoffice-layer/index.js';
+import {
+  setPrice,
+  setStockCount,
+  upsertLocation,
+  upsertPriceList,
+  upsertProduct,
+} from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { upsertPromotion } from '../../journey-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { graphqlClient, seedCoat } from '../support/channel.js';
 
@@ -26,6 +33,28 @@ describe('the channel API prices each client in its market’s currency', () => 
     // Preferred over the EUR list: were markets not kept apart, the GBP price would win everywhere.
     await upsertPriceList(ctx.deps, 'uk', { name: 'United Kingdom', currency: 'GBP', priority: 10 });
     await setPrice(ctx.deps, 'uk', 'COAT-M', { amount: 10995, minQuantity: 1 });
+    // Scarves carry three promotions: 10 % off (any currency), €2 off and £3 off (each in its own currency only).
+    await upsertProduct(ctx.deps, 'SCARF-1', {
+      name: 'Sjaal',
+      category: 'scarves',
+      vatRate: 21,
+      attributes: {},
+      status: 'ACTIVE',
+    });
+    await setPrice(ctx.deps, 'base', 'SCARF-1', { amount: 3000, minQuantity: 1 });
+    await setPrice(ctx.deps, 'uk', 'SCARF-1', { amount: 2500, minQuantity: 1 });
+    await setStockCount(ctx.deps, 'SCARF-1', 'wh-1', { onHand: 10 });
+    const scarves = [{ kind: 'category', categories: ['scarves'] }];
+    const promotions = {
+      'scarves-10': { kind: 'percentOff', percentBp: 1000 },
+      'scarves-eur-2': { kind: 'amountOff', amount: 200, currency: 'EUR' },
+      'scarves-gbp-3': { kind: 'amountOff', amount: 300, currency: 'GBP' },
+    };
+    for (const [id, action] of Object.entries(promotions))
+      await upsertPromotion(ctx.deps, id, {
+        status: 'ACTIVE',
+        rule: { label: id, conditions: scarves, action },
+      });
     const clients = {
       webEu: { channel: 'WEB' },
       appEu: { channel: 'APP', currency: 'EUR' },
@@ -63,6 +92,20 @@ describe('the channel API prices each client in its market’s currency', () => 
     expect(answers.appUk!.fingerprint).toBe(answers.webUk!.fingerprint);
     expect(answers.tillUk!.fingerprint).toBe(answers.webUk!.fingerprint);
     expect(answers.webUk!.fingerprint).not.toBe(answers.webEu!.fingerprint);
+  });
+
+  it('applies an amount off only in its own currency, a percentage in every currency', async () => {
+    const SCARF = `query { offer(sku: "SCARF-1") { price { final { amount currency } adjustments { id } } } }`;
+    type ScarfAnswer = {
+      offer: { price: { final: { amount: number; currency: string }; adjustments: Array<{ id: string }> } };
+    };
+    const eu = ((await gql.webEu!(SCARF)).data as ScarfAnswer).offer.price;
+    const uk = ((await gql.webUk!(SCARF)).data as ScarfAnswer).offer.price;
+    // 30,00 € − 10 % − 2,00 € = 25,00 €; £25.00 − 10 % − £3.00 = £19.50.
+    expect(eu.adjustments.map((a) => a.id).sort()).toEqual(['scarves-10', 'scarves-eur-2']);
+    expect(eu.final).toEqual({ amount: 2500, currency: 'EUR' });
+    expect(uk.adjustments.map((a) => a.id).sort()).toEqual(['scarves-10', 'scarves-gbp-3']);
+    expect(uk.final).toEqual({ amount: 1950, currency: 'GBP' });
   });
 
   it('quotes a cart in the market’s currency', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { spread } from './spread.js';
 
@@ -10,6 +10,8 @@ export const amountOffAction = defineAction({
     kind: z.literal('amountOff'),
     amount: AmountSchema.min(1),
     perUnit: z.boolean().default(false),
+    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
+    currency: CurrencyCodeSchema.default('EUR'),
   }),
   apply: (p, lines) => {
     if (!p.perUnit) return { discounts: spread(p.amount, lines), extraPoints: 0 };
@@ -18,5 +20,6 @@ export const amountOffAction = defineAction({
       extraPoints: 0,
     };
   },
-  describe: (p, currency) => `${formatMoney({ amount: p.amount, currency })} off${p.perUnit ? ' each' : ''}`,
+  describe: (p) =>
+    `${formatMoney({ amount: p.amount, currency: p.currency })} off${p.perUnit ? ' each' : ''}`,
 });

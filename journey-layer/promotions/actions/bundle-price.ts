@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, formatMoney, prorate } from '../../../shared/index.js';
+import { AmountSchema, CurrencyCodeSchema, formatMoney, prorate } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { unitsByPrice } from './spread.js';
 
@@ -10,6 +10,8 @@ export const bundlePriceAction = defineAction({
     kind: z.literal('bundlePrice'),
     quantity: z.number().int().min(2).max(100),
     price: AmountSchema,
+    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
+    currency: CurrencyCodeSchema.default('EUR'),
   }),
   apply: (p, lines) => {
     const units = unitsByPrice(lines);
@@ -28,5 +30,5 @@ export const bundlePriceAction = defineAction({
     }
     return { discounts, extraPoints: 0 };
   },
-  describe: (p, currency) => `${p.quantity} for ${formatMoney({ amount: p.price, currency })}`,
+  describe: (p) => `${p.quantity} for ${formatMoney({ amount: p.price, currency: p.currency })}`,
 });

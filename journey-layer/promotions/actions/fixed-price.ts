@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 
 /** Each eligible unit costs this price (never raises a price). */
@@ -8,10 +8,12 @@ export const fixedPriceAction = defineAction({
   schema: z.strictObject({
     kind: z.literal('fixedPrice'),
     unitAmount: AmountSchema,
+    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
+    currency: CurrencyCodeSchema.default('EUR'),
   }),
   apply: (p, lines) => ({
     discounts: new Map(lines.map((l) => [l.lineId, Math.max(0, l.amount - p.unitAmount * l.quantity)])),
     extraPoints: 0,
   }),
-  describe: (p, currency) => `now ${formatMoney({ amount: p.unitAmount, currency })} each`,
+  describe: (p) => `now ${formatMoney({ amount: p.unitAmount, currency: p.currency })} each`,
 });

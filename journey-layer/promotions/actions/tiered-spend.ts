@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { percentOffLines } from './percent-off-line.js';
 import { spread } from './spread.js';
@@ -21,7 +21,12 @@ const Tier = z
  */
 export const tieredSpendAction = defineAction({
   kind: 'tieredSpend',
-  schema: z.strictObject({ kind: z.literal('tieredSpend'), tiers: z.array(Tier).min(1).max(10) }),
+  schema: z.strictObject({
+    kind: z.literal('tieredSpend'),
+    tiers: z.array(Tier).min(1).max(10),
+    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
+    currency: CurrencyCodeSchema.default('EUR'),
+  }),
   apply: (p, lines) => {
     const spent = lines.reduce((s, l) => s + l.amount, 0);
     const tier = [...p.tiers].sort((a, b) => b.min - a.min).find((t) => spent >= t.min);
@@ -29,13 +34,15 @@ export const tieredSpendAction = defineAction({
     if (tier.amount !== undefined) return { discounts: spread(tier.amount, lines), extraPoints: 0 };
     return { discounts: percentOffLines(lines, tier.percentBp!), extraPoints: 0 };
   },
-  describe: (p, currency) =>
+  describe: (p) =>
     [...p.tiers]
       .sort((a, b) => a.min - b.min)
       .map((t) => {
         const save =
-          t.amount !== undefined ? formatMoney({ amount: t.amount, currency }) : `${t.percentBp! / 100}%`;
-        return `spend ${formatMoney({ amount: t.min, currency })}, save ${save}`;
+          t.amount !== undefined
+            ? formatMoney({ amount: t.amount, currency: p.currency })
+            : `${t.percentBp! / 100}%`;
+        return `spend ${formatMoney({ amount: t.min, currency: p.currency })}, save ${save}`;
       })
       .join('; '),
 });
