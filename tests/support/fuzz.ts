@@ -89,7 +89,8 @@ export async function assertAllRejected(
           : await api.request(c.method, c.path, c.body);
       if (res.status < 400 || res.status >= 500)
         throw new Error(
-          `${c.method} ${c.path} ${JSON.stringify(c.body ?? c.raw)?.slice(0, 300)} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
+          `${c.method} ${c.path} ${JSON.stringify(c.body ?? c.raw)?.slice(0, 300)} → ` +
+            `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
         );
       expect(res.contentType).toContain('application/problem+json');
       expect(typeof res.body.code).toBe('string');
