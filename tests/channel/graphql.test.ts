@@ -108,10 +108,13 @@ describe('the GraphQL channel API', () => {
     await ctx.close();
   });
 
-  const OFFER = `query($sku: ID!, $loc: ID, $min: Revision) { offer(sku: $sku, locationId: $loc, minRevision: $min) {
+  const OFFER = `query($sku: ID!, $loc: ID, $min: Revision) {
+    offer(sku: $sku, locationId: $loc, minRevision: $min) {
     sku product { name vatRate attributes { name value } }
-    price { base { amount formatted } final { amount currency formatted } savings { amount } adjustments { source id label reason amount { amount } } }
-    availability { online { available status } atLocation { location { id name } available status } locations { location { id } available status } }
+    price { base { amount formatted } final { amount currency formatted } savings { amount }
+      adjustments { source id label reason amount { amount } } }
+    availability { online { available status } atLocation { location { id name } available status }
+      locations { location { id } available status } }
     revision fingerprint } }`;
 
   it('refuses a request without a valid client key', async () => {
@@ -333,9 +336,13 @@ describe('the GraphQL channel API', () => {
       expect(nested.body.errors).toBeUndefined(); // depth 4 through fragments: fine
 
       const list = Array.from({ length: 100 }, (_, i) => `"SKU-${i}"`).join(', ');
-      const everything = `offers(skus: [${list}]) { sku revision fingerprint product { sku name category vatRate status attributes { name value } }
-      price { base { amount currency formatted } final { amount currency formatted } savings { amount currency formatted } adjustments { source id label reason amount { amount currency } } }
-      availability { online { available status location { id name } } atLocation { available status } locations { available status location { id } } } }`;
+      const everything = `offers(skus: [${list}]) { sku revision fingerprint
+      product { sku name category vatRate status attributes { name value } }
+      price { base { amount currency formatted } final { amount currency formatted }
+        savings { amount currency formatted }
+        adjustments { source id label reason amount { amount currency } } }
+      availability { online { available status location { id name } } atLocation { available status }
+        locations { available status location { id } } } }`;
       const full = await gql(keys.WEB!, `{ ${everything} }`);
       // Validation passes: what comes back is the answer for unknown SKUs, not a refusal of the query.
       expect(full.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');

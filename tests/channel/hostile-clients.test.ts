@@ -40,10 +40,13 @@ async function sendFromAnotherProcess(
     const huge = JSON.stringify(m);
     const ws = new WebSocket('ws://127.0.0.1:' + port + '/graphql', 'graphql-transport-ws');
     ws.on('error', () => undefined);
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer ' + key } })));
+    ws.on('open', () =>
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer ' + key } })),
+    );
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data));
-      if (msg.type === 'connection_ack') { console.log('acknowledged'); ws.send(huge); } else console.log('message ' + String(data).slice(0, 200));
+      if (msg.type === 'connection_ack') { console.log('acknowledged'); ws.send(huge); }
+      else console.log('message ' + String(data).slice(0, 200));
     });
     ws.on('close', (code) => { console.log('close ' + code); process.exit(0); });
     setTimeout(() => { console.log('timed out'); process.exit(1); }, 15000);`;

@@ -103,7 +103,9 @@ describe('text PostgreSQL cannot store, at every entrance', () => {
   it('GraphQL over GET: the same refusal for variables in the query string', async () => {
     const query = 'query($s: ID!) { offer(sku: $s) { sku } }';
     const get = async (variables: unknown) => {
-      const url = `http://127.0.0.1:${node.port}/graphql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
+      const url =
+        `http://127.0.0.1:${node.port}/graphql?query=${encodeURIComponent(query)}` +
+        `&variables=${encodeURIComponent(JSON.stringify(variables))}`;
       const res = await fetch(url, {
         headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true' },
       });

@@ -115,7 +115,9 @@ describe('scheduled switches: one revision, one content', () => {
         .filter(([, c]) => c.size > 1)
         .map(
           ([rev, c]) =>
-            `revision ${rev}: ${[...c].map((x) => (JSON.parse(x) as { price: { final: number } }).price.final).join(' and ')}`,
+            `revision ${rev}: ${[...c]
+              .map((x) => (JSON.parse(x) as { price: { final: number } }).price.final)
+              .join(' and ')}`,
         );
       expect(twoContents).toEqual([]);
       // Each side of each switch was answered, in order, and each switch came at a revision of its own.

@@ -94,7 +94,11 @@ describe('omnihub with a data folder or port it cannot use', () => {
     expect(run.code).toBe(1);
     clean(run.output);
     expect(run.output).toMatch(
-      /^omnihub: The embedded PostgreSQL's data folder \/proc\/omnihub-test cannot be created: \/proc cannot hold folders \(E[A-Z]+; a special or read-only file system\)\. Set OMNIHUB_DATA_DIR to a folder this user can write/,
+      new RegExp(
+        "^omnihub: The embedded PostgreSQL's data folder \\/proc\\/omnihub-test cannot be created: " +
+          '\\/proc cannot hold folders \\(E[A-Z]+; a special or read-only file system\\)\\. ' +
+          'Set OMNIHUB_DATA_DIR to a folder this user can write',
+      ),
     );
     expect(run.output).not.toContain('sudo');
   }, 30_000);

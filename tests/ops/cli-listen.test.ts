@@ -92,10 +92,8 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
       status: 'ACTIVE',
     });
     const file = path.join(dir, 'stock.csv');
-    await writeFile(
-      file,
-      `sku,locationId,onHand\n${Array.from({ length: 30 }, (_, i) => `NK-ACC-MUTS-NAVY,ams-01,${i}`).join('\n')}\n`,
-    );
+    const rows = Array.from({ length: 30 }, (_, i) => `NK-ACC-MUTS-NAVY,ams-01,${i}`).join('\n');
+    await writeFile(file, `sku,locationId,onHand\n${rows}\n`);
     // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
     const run = await runCliToEnd(['import', file], env(), {
       wrap: (argv) => ['script', '-qec', argv.join(' '), '/dev/null'],
@@ -126,7 +124,10 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
       const help = await runCliToEnd(['--help'], env(), { script });
       expect(help.code).toBe(0);
       expect(help.output).toMatch(
-        /^omnihub — omnichannel price, promotion and inventory consistency hub\n\nUsage: omnihub <command> \[options\]/,
+        new RegExp(
+          '^omnihub — omnichannel price, promotion and inventory consistency hub\\n\\n' +
+            'Usage: omnihub <command> \\[options\\]',
+        ),
       );
       expect(await runCliToEnd(['migrate'], env(), { script })).toEqual({
         code: 0,

@@ -182,7 +182,10 @@ describe('the omnihub command line', () => {
       [{ REDIS_URL: 'notaurl' }, /REDIS_URL: REDIS_URL must be a Redis URL/],
       [
         { DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' },
-        /PostgreSQL does not answer at DATABASE_URL=postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db \(.*ECONNREFUSED/,
+        new RegExp(
+          'PostgreSQL does not answer at DATABASE_URL=postgres:\\/\\/u:\\*\\*\\*@127\\.0\\.0\\.1:1\\/db ' +
+            '\\(.*ECONNREFUSED',
+        ),
       ],
     ] as const) {
       const run = omnihub(ctx, ['migrate'], env);

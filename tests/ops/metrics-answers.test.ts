@@ -80,7 +80,8 @@ describe('GraphQL answers counted once each', () => {
   it(
     'counts each refusal of the HTTP pipeline once, as operation="unknown" with the code it ' + 'answered',
     async () => {
-      const deep = `{ ${'product(sku: "COAT-M") { variants { product { '.repeat(6)}sku${' } } }'.repeat(6)} }`;
+      const opening = 'product(sku: "COAT-M") { variants { product { '.repeat(6);
+      const deep = `{ ${opening}sku${' } } }'.repeat(6)} }`;
       const cases: Array<[string, () => Promise<{ status: number; code: string }>, number, string]> = [
         ['a syntax error', () => post('{"query":"{revision"}'), 400, 'BAD_USER_INPUT'],
         ['an empty body', () => post('{}'), 400, 'BAD_USER_INPUT'],

@@ -49,16 +49,14 @@ describe('events applied in batches', () => {
       const events = await outboxFor('BATCH-');
       const bad = events[2]!;
       // Effects in PostgreSQL, in the consumer's transaction: a batch that failed left none of them behind.
-      await sql`CREATE TABLE batch_effects (id bigserial PRIMARY KEY, consumer text NOT NULL, aggregate_id text NOT NULL)`.execute(
-        ctx.deps.db,
-      );
+      await sql`CREATE TABLE batch_effects
+        (id bigserial PRIMARY KEY, consumer text NOT NULL, aggregate_id text NOT NULL)`.execute(ctx.deps.db);
       const picky: EventConsumer = {
         name: 'picky',
         apply: async (e, tx) => {
           if (e.id === bad.id) throw new Error('cannot take this one');
-          await sql`INSERT INTO batch_effects (consumer, aggregate_id) VALUES ('picky', ${e.aggregateId})`.execute(
-            tx,
-          );
+          await sql`INSERT INTO batch_effects (consumer, aggregate_id)
+                    VALUES ('picky', ${e.aggregateId})`.execute(tx);
         },
       };
       const seen = async () =>

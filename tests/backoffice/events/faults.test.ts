@@ -87,10 +87,11 @@ describe('faults', () => {
   };
   const everyEventOnce = async (): Promise<{ events: number; effects: number; duplicates: number }> => {
     const r = await sql<{ events: number; effects: number; duplicates: number }>`
-      SELECT (SELECT count(*) FROM outbox)::int AS events, (SELECT count(*) FROM test_effects)::int AS effects,
-             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id HAVING count(*) > 1) d)::int AS duplicates`.execute(
-      ctx.deps.db,
-    );
+      SELECT (SELECT count(*) FROM outbox)::int AS events,
+             (SELECT count(*) FROM test_effects)::int AS effects,
+             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id
+                                    HAVING count(*) > 1) d)::int
+               AS duplicates`.execute(ctx.deps.db);
     return r.rows[0]!;
   };
 
@@ -124,13 +125,18 @@ describe('faults', () => {
       const stuck = await sql<{
         id: string;
         publishedAt: Date | null;
-      }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(
-        ctx.deps.db,
-      );
+      }>`SELECT o.id, o.published_at FROM outbox o
+         WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id)
+         ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
       const states = await Promise.all(
         stuck.rows.map(async (r) => {
           const job = await ctx.deps.queues.events.getJob(r.id);
-          return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} failed=${job?.failedReason ?? '-'}`;
+          return (
+            `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} ` +
+            `job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} ` +
+            `stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} ` +
+            `failed=${job?.failedReason ?? '-'}`
+          );
         }),
       );
       throw new Error(
@@ -219,7 +225,8 @@ describe('faults', () => {
           }
         })();
         await new Promise((r) => setTimeout(r, 500));
-        await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix); // what FLUSHALL does to this hub, in one step
+        // what FLUSHALL does to this hub, in one step
+        await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix);
         await new Promise((r) => setTimeout(r, 1500));
         writing = false;
         await Promise.all([writer, reader]);

@@ -342,8 +342,8 @@ describe('imports never crash, never write half, and report every bad row with i
   it(
     'reports row errors by line, whether a row was refused ' + 'while read or when its batch was written',
     async () => {
-      // NK-ACC-MUTS-NAVY still has 4 units reserved (above): line 3 is refused when the batch is written, after
-      // line 4 was already refused while it was read.
+      // NK-ACC-MUTS-NAVY still has 4 units reserved (above): line 3 is refused when the batch is written,
+      // after line 4 was already refused while it was read.
       const s = await runImport(ctx.deps, {
         kind: 'stock',
         format: 'csv',
@@ -425,7 +425,10 @@ describe('imports never crash, never write half, and report every bad row with i
         {
           line: 4,
           message: expect.stringMatching(
-            /^the record is longer than 1048576 bytes \(inside a quoted field\); lines 4–\d+ skipped up to the next line break$/,
+            new RegExp(
+              '^the record is longer than 1048576 bytes \\(inside a quoted field\\); lines 4–\\d+ ' +
+                'skipped up to the next line break$',
+            ),
           ),
         },
       ]);
