@@ -50,21 +50,25 @@ describe('admin REST conventions', () => {
     expect(res.body.code).toBe('NOT_FOUND');
   });
 
-  it('serves health and readiness openly, and metrics to no one without a metrics token (tests/ops/metrics-access)', async () => {
-    expect((await fetch(`${api.baseUrl}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${api.baseUrl}/readyz`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({
-      status: 'ready',
-      postgres: true,
-      redis: true,
-      migrations: true,
-      draining: false,
-    });
-    const metrics = await api.request('GET', '/metrics');
-    expect(metrics.status).toBe(401);
-    expect(metrics.body.code).toBe('UNAUTHENTICATED');
-  });
+  it(
+    'serves health and readiness openly, and metrics to no one without a metrics token ' +
+      '(tests/ops/metrics-access)',
+    async () => {
+      expect((await fetch(`${api.baseUrl}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${api.baseUrl}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        postgres: true,
+        redis: true,
+        migrations: true,
+        draining: false,
+      });
+      const metrics = await api.request('GET', '/metrics');
+      expect(metrics.status).toBe(401);
+      expect(metrics.body.code).toBe('UNAUTHENTICATED');
+    },
+  );
 
   it('filters the audit trail with a validated query', async () => {
     const bad = await api.request('GET', '/admin/v1/audit?limit=0');

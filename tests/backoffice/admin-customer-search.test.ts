@@ -35,38 +35,45 @@ afterAll(async () => {
 const search = (query: string) => admin.call('GET', `/customers?${query}`);
 
 describe('staff customer search', () => {
-  it('finds a profile by e-mail, phone or card however it is typed, and answers only the staff view', async () => {
-    for (const [value, matchedBy] of [
-      ['  ANNA.devries@example.NL ', 'EMAIL'],
-      ['06-1234 5678', 'PHONE'],
-      ['0031 6 12345678', 'PHONE'],
-      ['nk 1234 5678', 'LOYALTY_CARD'],
-    ] as const) {
-      const res = await search(`identifier=${encodeURIComponent(value)}`);
-      expect(res.status).toBe(200);
-      expect(res.body.customers).toEqual([{ id: anna, displayName: 'Anna de Vries', matchedBy }]);
-      expect(res.text).not.toMatch(/example\.nl|\+316|NK1234/i);
-    }
-    expect((await search(`identifier=${encodeURIComponent('nobody@example.nl')}`)).body.customers).toEqual(
-      [],
-    );
-    expect((await search(`identifier=${encodeURIComponent('06-1234 5678')}&kind=EMAIL`)).status).toBe(400);
-  });
+  it(
+    'finds a profile by e-mail, phone or card however it is ' + 'typed, and answers only the staff view',
+    async () => {
+      for (const [value, matchedBy] of [
+        ['  ANNA.devries@example.NL ', 'EMAIL'],
+        ['06-1234 5678', 'PHONE'],
+        ['0031 6 12345678', 'PHONE'],
+        ['nk 1234 5678', 'LOYALTY_CARD'],
+      ] as const) {
+        const res = await search(`identifier=${encodeURIComponent(value)}`);
+        expect(res.status).toBe(200);
+        expect(res.body.customers).toEqual([{ id: anna, displayName: 'Anna de Vries', matchedBy }]);
+        expect(res.text).not.toMatch(/example\.nl|\+316|NK1234/i);
+      }
+      expect((await search(`identifier=${encodeURIComponent('nobody@example.nl')}`)).body.customers).toEqual(
+        [],
+      );
+      expect((await search(`identifier=${encodeURIComponent('06-1234 5678')}&kind=EMAIL`)).status).toBe(400);
+    },
+  );
 
-  it('finds profiles by part of the name, case-insensitively, bounded by limit, with LIKE characters taken literally', async () => {
-    const res = await search('name=ANN');
-    expect(res.body.customers.map((c: { id: string }) => c.id)).toEqual([anna, annelies]);
-    expect(res.body.customers[0]).toEqual({ id: anna, displayName: 'Anna de Vries', matchedBy: 'NAME' });
-    expect((await search('name=ann&limit=1')).body.customers).toHaveLength(1);
-    expect((await search('name=bakk')).body.customers.map((c: { id: string }) => c.id)).toEqual([annelies]);
-    expect(
-      (await search(`name=${encodeURIComponent('0%_J')}`)).body.customers.map(
-        (c: { displayName: string }) => c.displayName,
-      ),
-    ).toEqual(['Bram 100%_Jansen']);
-    expect((await search(`name=${encodeURIComponent('%')}`)).status).toBe(400); // too short
-    expect((await search(`name=${encodeURIComponent('a%a')}`)).body.customers).toEqual([]);
-  });
+  it(
+    'finds profiles by part of the name, case-insensitively, bounded by limit, with LIKE ' +
+      'characters taken literally',
+    async () => {
+      const res = await search('name=ANN');
+      expect(res.body.customers.map((c: { id: string }) => c.id)).toEqual([anna, annelies]);
+      expect(res.body.customers[0]).toEqual({ id: anna, displayName: 'Anna de Vries', matchedBy: 'NAME' });
+      expect((await search('name=ann&limit=1')).body.customers).toHaveLength(1);
+      expect((await search('name=bakk')).body.customers.map((c: { id: string }) => c.id)).toEqual([annelies]);
+      expect(
+        (await search(`name=${encodeURIComponent('0%_J')}`)).body.customers.map(
+          (c: { displayName: string }) => c.displayName,
+        ),
+      ).toEqual(['Bram 100%_Jansen']);
+      expect((await search(`name=${encodeURIComponent('%')}`)).status).toBe(400); // too short
+      expect((await search(`name=${encodeURIComponent('a%a')}`)).body.customers).toEqual([]);
+    },
+  );
 
   it("answers a search box's query (the contract's ?query=) by identifier first, then by name", async () => {
     const byPhone = await search(`query=${encodeURIComponent('06-1234 5678')}`);
@@ -133,38 +140,41 @@ describe('staff customer search', () => {
     expect((await search('name=merel')).body.customers).toEqual([]);
   });
 
-  it('puts every search on the audit trail with the admin key as actor, never the value searched for', async () => {
-    const before =
-      (
+  it(
+    'puts every search on the audit trail with the admin key ' + 'as actor, never the value searched for',
+    async () => {
+      const before =
+        (
+          await ctx.deps.db
+            .selectFrom('auditLog')
+            .select((eb) => eb.fn.max('id').as('max'))
+            .executeTakeFirst()
+        )?.max ?? 0;
+      await search('name=Annelies');
+      const rows = await ctx.deps.db
+        .selectFrom('auditLog')
+        .selectAll()
+        .where('id', '>', Number(before))
+        .orderBy('id')
+        .execute();
+      const adminKeyId = (
         await ctx.deps.db
-          .selectFrom('auditLog')
-          .select((eb) => eb.fn.max('id').as('max'))
-          .executeTakeFirst()
-      )?.max ?? 0;
-    await search('name=Annelies');
-    const rows = await ctx.deps.db
-      .selectFrom('auditLog')
-      .selectAll()
-      .where('id', '>', Number(before))
-      .orderBy('id')
-      .execute();
-    const adminKeyId = (
-      await ctx.deps.db
-        .selectFrom('adminKeys')
-        .select('id')
-        .where('name', '=', 'service desk')
-        .executeTakeFirstOrThrow()
-    ).id;
-    expect(rows.map((r) => ({ actor: r.actor, action: r.action, subject: r.subject }))).toEqual([
-      { actor: 'admin:service desk', action: 'customer.search', subject: null },
-      { actor: 'admin:service desk', action: 'customer.search-result', subject: `customer:${annelies}` },
-    ]);
-    expect(rows[0]!.details).toEqual({ adminKeyId, by: 'name', kind: null, results: 1 });
-    expect(JSON.stringify(rows)).not.toMatch(/annelies/i);
-    // The trail answers "who looked at this customer".
-    const trail = await admin.call('GET', `/audit?subject=${encodeURIComponent(`customer:${annelies}`)}`);
-    expect((trail.body as { entries: Array<{ action: string }> }).entries.map((e) => e.action)).toContain(
-      'customer.search-result',
-    );
-  });
+          .selectFrom('adminKeys')
+          .select('id')
+          .where('name', '=', 'service desk')
+          .executeTakeFirstOrThrow()
+      ).id;
+      expect(rows.map((r) => ({ actor: r.actor, action: r.action, subject: r.subject }))).toEqual([
+        { actor: 'admin:service desk', action: 'customer.search', subject: null },
+        { actor: 'admin:service desk', action: 'customer.search-result', subject: `customer:${annelies}` },
+      ]);
+      expect(rows[0]!.details).toEqual({ adminKeyId, by: 'name', kind: null, results: 1 });
+      expect(JSON.stringify(rows)).not.toMatch(/annelies/i);
+      // The trail answers "who looked at this customer".
+      const trail = await admin.call('GET', `/audit?subject=${encodeURIComponent(`customer:${annelies}`)}`);
+      expect((trail.body as { entries: Array<{ action: string }> }).entries.map((e) => e.action)).toContain(
+        'customer.search-result',
+      );
+    },
+  );
 });

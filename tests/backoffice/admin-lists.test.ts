@@ -33,90 +33,101 @@ describe('channel clients', () => {
     return body.errors?.[0]?.extensions.code ?? 'OK';
   };
 
-  it('refuses a scope it would not honour (a typo, a limit that is no whole number from 1), naming the forms', async () => {
-    for (const scope of [
-      'customer-token',
-      'rate:abc',
-      'rate:-5',
-      'rate:0',
-      'bogus',
-      'held-units:',
-      'subscriptions:1.5',
-    ]) {
-      const res = await call('POST', '/clients', { channel: 'WEB', scopes: ['rate:500', scope] });
-      expect(res.status).toBe(400);
-      expect(res.body.code).toBe('BAD_USER_INPUT');
-      expect(res.body.issues).toEqual([
-        expect.objectContaining({
-          path: 'body.scopes.1',
-          message: expect.stringContaining('"customer-tokens", "rate:<n>"'),
-        }),
+  it(
+    'refuses a scope it would not honour (a typo, a limit that is no whole number from 1), ' +
+      'naming the forms',
+    async () => {
+      for (const scope of [
+        'customer-token',
+        'rate:abc',
+        'rate:-5',
+        'rate:0',
+        'bogus',
+        'held-units:',
+        'subscriptions:1.5',
+      ]) {
+        const res = await call('POST', '/clients', { channel: 'WEB', scopes: ['rate:500', scope] });
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('BAD_USER_INPUT');
+        expect(res.body.issues).toEqual([
+          expect.objectContaining({
+            path: 'body.scopes.1',
+            message: expect.stringContaining('"customer-tokens", "rate:<n>"'),
+          }),
+        ]);
+      }
+      const good = await call('POST', '/clients', {
+        channel: 'WEB',
+        scopes: ['customer-tokens', 'rate:500', 'subscriptions:20', 'held-units:100'],
+      });
+      expect(good.status).toBe(201);
+    },
+  );
+
+  it(
+    'reads one client without its key or hash, and revokes it with DELETE (idempotently): the ' +
+      'key stops within 5 s',
+    async () => {
+      const created = await call('POST', '/clients', { name: 'webshop', channel: 'WEB' });
+      expect(created.status).toBe(201);
+      const { id, key } = created.body as { id: string; key: string };
+      expect(await graphqlCode(key)).toBe('OK');
+      const one = await call('GET', `/clients/${id}`);
+      expect(one.status).toBe(200);
+      expect(one.body.client).toMatchObject({
+        id,
+        name: 'webshop',
+        channel: 'WEB',
+        locationId: null,
+        scopes: [],
+        revokedAt: null,
+      });
+      expect(Object.keys(one.body.client).sort()).toEqual([
+        'channel',
+        'createdAt',
+        'currency',
+        'id',
+        'locationId',
+        'name',
+        'revokedAt',
+        'scopes',
       ]);
-    }
-    const good = await call('POST', '/clients', {
-      channel: 'WEB',
-      scopes: ['customer-tokens', 'rate:500', 'subscriptions:20', 'held-units:100'],
-    });
-    expect(good.status).toBe(201);
-  });
+      expect(one.text).not.toContain(key);
+      expect((await call('GET', '/clients')).text).not.toMatch(/keyHash|key_hash/);
 
-  it('reads one client without its key or hash, and revokes it with DELETE (idempotently): the key stops within 5 s', async () => {
-    const created = await call('POST', '/clients', { name: 'webshop', channel: 'WEB' });
-    expect(created.status).toBe(201);
-    const { id, key } = created.body as { id: string; key: string };
-    expect(await graphqlCode(key)).toBe('OK');
-    const one = await call('GET', `/clients/${id}`);
-    expect(one.status).toBe(200);
-    expect(one.body.client).toMatchObject({
-      id,
-      name: 'webshop',
-      channel: 'WEB',
-      locationId: null,
-      scopes: [],
-      revokedAt: null,
-    });
-    expect(Object.keys(one.body.client).sort()).toEqual([
-      'channel',
-      'createdAt',
-      'currency',
-      'id',
-      'locationId',
-      'name',
-      'revokedAt',
-      'scopes',
-    ]);
-    expect(one.text).not.toContain(key);
-    expect((await call('GET', '/clients')).text).not.toMatch(/keyHash|key_hash/);
+      const revoked = await call('DELETE', `/clients/${id}`);
+      expect(revoked.status).toBe(200);
+      expect(revoked.body.client.revokedAt).not.toBeNull();
+      const again = await call('DELETE', `/clients/${id}`);
+      expect(again.body.client.revokedAt).toBe(revoked.body.client.revokedAt);
+      expect((await call('GET', `/clients/${id}`)).body.client.revokedAt).toBe(revoked.body.client.revokedAt);
+      await until(
+        async () => (await graphqlCode(key)) === 'UNAUTHENTICATED',
+        15_000,
+        'the revoked client key to be refused',
+      );
+    },
+  );
 
-    const revoked = await call('DELETE', `/clients/${id}`);
-    expect(revoked.status).toBe(200);
-    expect(revoked.body.client.revokedAt).not.toBeNull();
-    const again = await call('DELETE', `/clients/${id}`);
-    expect(again.body.client.revokedAt).toBe(revoked.body.client.revokedAt);
-    expect((await call('GET', `/clients/${id}`)).body.client.revokedAt).toBe(revoked.body.client.revokedAt);
-    await until(
-      async () => (await graphqlCode(key)) === 'UNAUTHENTICATED',
-      15_000,
-      'the revoked client key to be refused',
-    );
-  });
-
-  it('keeps POST /clients/{id}/revoke working, and answers unknown ids 404 and malformed ones 400', async () => {
-    const { id } = (await call('POST', '/clients', { channel: 'CALL_CENTER' })).body as { id: string };
-    expect((await call('POST', `/clients/${id}/revoke`)).body.client.revokedAt).not.toBeNull();
-    for (const [method, path] of [
-      ['GET', `/clients/${UNKNOWN}`],
-      ['DELETE', `/clients/${UNKNOWN}`],
-      ['POST', `/clients/${UNKNOWN}/revoke`],
-    ] as const) {
-      const res = await call(method, path);
-      expect(res.status).toBe(404);
-      expect(res.body.code).toBe('NOT_FOUND');
-    }
-    const bad = await call('DELETE', '/clients/nope');
-    expect(bad.status).toBe(400);
-    expect(bad.body).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: 'path.id' }] });
-  });
+  it(
+    'keeps POST /clients/{id}/revoke working, and answers ' + 'unknown ids 404 and malformed ones 400',
+    async () => {
+      const { id } = (await call('POST', '/clients', { channel: 'CALL_CENTER' })).body as { id: string };
+      expect((await call('POST', `/clients/${id}/revoke`)).body.client.revokedAt).not.toBeNull();
+      for (const [method, path] of [
+        ['GET', `/clients/${UNKNOWN}`],
+        ['DELETE', `/clients/${UNKNOWN}`],
+        ['POST', `/clients/${UNKNOWN}/revoke`],
+      ] as const) {
+        const res = await call(method, path);
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('NOT_FOUND');
+      }
+      const bad = await call('DELETE', '/clients/nope');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: 'path.id' }] });
+    },
+  );
 });
 
 describe('price lists', () => {

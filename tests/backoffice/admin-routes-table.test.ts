@@ -27,7 +27,8 @@ describe('the README admin route table', () => {
     const rows = generated.trimEnd().split('\n');
     expect(rows.length).toBeGreaterThan(30);
     expect(rows).toContain(
-      '| `GET /admin/v1/admin-keys` | Every admin key (never the key), newest first, revoked and expired ones included |',
+      '| `GET /admin/v1/admin-keys` | Every admin key (never the key), newest first, revoked ' +
+        'and expired ones included |',
     );
     expect(tableAt(readFileSync(new URL('README.md', root), 'utf8'), rows[0]!)).toEqual(rows);
   });

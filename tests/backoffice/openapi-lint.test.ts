@@ -30,19 +30,22 @@ afterAll(async () => {
 });
 
 describe('the admin OpenAPI document', () => {
-  it('is what the routes build, and lints clean with the recommended rules: no error, no warning', async () => {
-    expect(served).toEqual(buildOpenApi(ROUTES, '1.0.0'));
-    // The recommended ruleset as it ships: no rule is switched off or down.
-    const config = await createConfig({ extends: ['recommended'] });
-    const problems = await lintFromString({
-      source: JSON.stringify(served),
-      absoluteRef: 'openapi.json',
-      config,
-    });
-    expect(
-      problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? '?'}`),
-    ).toEqual([]);
-  });
+  it(
+    'is what the routes build, and lints clean with the ' + 'recommended rules: no error, no warning',
+    async () => {
+      expect(served).toEqual(buildOpenApi(ROUTES, '1.0.0'));
+      // The recommended ruleset as it ships: no rule is switched off or down.
+      const config = await createConfig({ extends: ['recommended'] });
+      const problems = await lintFromString({
+        source: JSON.stringify(served),
+        absoluteRef: 'openapi.json',
+        config,
+      });
+      expect(
+        problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer ?? '?'}`),
+      ).toEqual([]);
+    },
+  );
 
   it('names for every operation a unique camelCase operationId, a success schema and a described tag', () => {
     for (const r of ROUTES) {
@@ -64,51 +67,55 @@ describe('the admin OpenAPI document', () => {
     expect(served.tags.every((t: { description?: string }) => t.description)).toBe(true);
   });
 
-  it('documents the Idempotency-Key header where a route honours it, and the problem answers of each operation', () => {
-    const headerOf = (path: string, method: string) =>
-      served.paths[path][method].parameters.filter(
-        (p: { $ref?: string }) => p.$ref === '#/components/parameters/IdempotencyKey',
-      );
-    expect(headerOf('/admin/v1/stock/movements', 'post')).toHaveLength(1);
-    expect(headerOf('/admin/v1/reservations', 'post')).toHaveLength(1);
-    expect(headerOf('/admin/v1/admin-keys', 'post')).toHaveLength(0);
-    expect(served.components.parameters.IdempotencyKey).toMatchObject({
-      name: 'Idempotency-Key',
-      in: 'header',
-      required: true,
-    });
-    expect(Object.keys(served.paths['/admin/v1/admin-keys/{id}'].delete.responses)).toEqual([
-      '200',
-      '400',
-      '401',
-      '403',
-      '404',
-      '409',
-      '429',
-      '503',
-      'default',
-    ]);
-    // Every route can refuse an unknown query parameter with 400, so every route declares it.
-    expect(Object.keys(served.paths['/admin/v1/admin-keys'].get.responses)).toEqual([
-      '200',
-      '400',
-      '401',
-      '403',
-      '429',
-      '503',
-      'default',
-    ]);
-    for (const [path, methods] of Object.entries(
-      served.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>,
-    )) {
-      for (const [method, op] of Object.entries(methods))
-        expect({ route: `${method} ${path}`, has400: '400' in op.responses }).toEqual({
-          route: `${method} ${path}`,
-          has400: true,
-        });
-    }
-    expect(served.components.responses.Conflict.content).toHaveProperty(['application/problem+json']);
-  });
+  it(
+    'documents the Idempotency-Key header where a route honours it, and the problem answers of ' +
+      'each operation',
+    () => {
+      const headerOf = (path: string, method: string) =>
+        served.paths[path][method].parameters.filter(
+          (p: { $ref?: string }) => p.$ref === '#/components/parameters/IdempotencyKey',
+        );
+      expect(headerOf('/admin/v1/stock/movements', 'post')).toHaveLength(1);
+      expect(headerOf('/admin/v1/reservations', 'post')).toHaveLength(1);
+      expect(headerOf('/admin/v1/admin-keys', 'post')).toHaveLength(0);
+      expect(served.components.parameters.IdempotencyKey).toMatchObject({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: true,
+      });
+      expect(Object.keys(served.paths['/admin/v1/admin-keys/{id}'].delete.responses)).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '404',
+        '409',
+        '429',
+        '503',
+        'default',
+      ]);
+      // Every route can refuse an unknown query parameter with 400, so every route declares it.
+      expect(Object.keys(served.paths['/admin/v1/admin-keys'].get.responses)).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '429',
+        '503',
+        'default',
+      ]);
+      for (const [path, methods] of Object.entries(
+        served.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>,
+      )) {
+        for (const [method, op] of Object.entries(methods))
+          expect({ route: `${method} ${path}`, has400: '400' in op.responses }).toEqual({
+            route: `${method} ${path}`,
+            has400: true,
+          });
+      }
+      expect(served.components.responses.Conflict.content).toHaveProperty(['application/problem+json']);
+    },
+  );
 
   it('describes the promotion rule as a union of every condition and action kind, chosen by kind', () => {
     const resolve = (ref: string) => served.components.schemas[ref.replace('#/components/schemas/', '')];

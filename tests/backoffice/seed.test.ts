@@ -36,9 +36,9 @@ describe('demo retailer', () => {
       products: number;
       levels: number;
       prices: number;
-    }>`SELECT (SELECT count(*)::int FROM products) AS products, (SELECT count(*)::int FROM stock_levels) AS levels, (SELECT count(*)::int FROM prices) AS prices`.execute(
-      ctx.deps.db,
-    );
+    }>`SELECT (SELECT count(*)::int FROM products) AS products,
+              (SELECT count(*)::int FROM stock_levels) AS levels,
+              (SELECT count(*)::int FROM prices) AS prices`.execute(ctx.deps.db);
     expect(counts.rows[0]).toEqual({
       products: first.products,
       levels: first.stockLevels,
@@ -46,10 +46,11 @@ describe('demo retailer', () => {
     });
     const mismatches = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM stock_levels l
-      LEFT JOIN (SELECT sku, location_id, sum(on_hand_delta) AS oh, sum(reserved_delta) AS rs, sum(safety_stock_delta) AS ss FROM stock_movements GROUP BY 1, 2) m USING (sku, location_id)
-      WHERE l.on_hand <> coalesce(m.oh, 0) OR l.reserved <> coalesce(m.rs, 0) OR l.safety_stock <> coalesce(m.ss, 0)`.execute(
-      ctx.deps.db,
-    );
+      LEFT JOIN (SELECT sku, location_id, sum(on_hand_delta) AS oh, sum(reserved_delta) AS rs,
+                        sum(safety_stock_delta) AS ss
+                 FROM stock_movements GROUP BY 1, 2) m USING (sku, location_id)
+      WHERE l.on_hand <> coalesce(m.oh, 0) OR l.reserved <> coalesce(m.rs, 0)
+         OR l.safety_stock <> coalesce(m.ss, 0)`.execute(ctx.deps.db);
     expect(mismatches.rows[0]!.n).toBe(0);
     const events = await ctx.deps.db.selectFrom('outbox').select(['type', 'revision']).execute();
     expect(new Set(events.map((e) => e.revision))).toEqual(new Set([first.revision]));

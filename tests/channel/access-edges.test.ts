@@ -122,92 +122,105 @@ describe('access edges', () => {
     expect(await returnsOf(elsewhere)).toEqual([{ locationId: 'ams-01' }]);
   });
 
-  it('lets no web client return an order of nobody known, even with a customer token; staff may', async () => {
-    const anonymous = await sale(null, 'sale-anon');
-    const line = [{ sku: 'COAT-M', quantity: 1, sellable: false }];
-    expect(
-      code(
+  it(
+    'lets no web client return an order of nobody known, ' + 'even with a customer token; staff may',
+    async () => {
+      const anonymous = await sale(null, 'sale-anon');
+      const line = [{ sku: 'COAT-M', quantity: 1, sellable: false }];
+      expect(
+        code(
+          await gql(
+            'web',
+            RETURN,
+            { in: { orderId: anonymous, locationId: 'wh-1', lines: line }, k: 'r-3' },
+            annaToken,
+          ),
+        ),
+      ).toBe('FORBIDDEN');
+      expect(await returnsOf(anonymous)).toEqual([]);
+      expect(
+        code(
+          await gql('agent', RETURN, {
+            in: { orderId: anonymous, locationId: 'wh-1', lines: line },
+            k: 'r-4',
+          }),
+        ),
+      ).toBe('OK');
+      // A staff return of an order of nobody known acts for nobody: no audit row about a customer.
+      expect(
+        await ctx.deps.db
+          .selectFrom('auditLog')
+          .select('action')
+          .where(sql<boolean>`details ->> 'orderId' = ${anonymous}`)
+          .execute(),
+      ).toEqual([]);
+    },
+  );
+
+  it(
+    'reserves for a customer only as the customer rule ' + 'says, and keeps who made it and for whom',
+    async () => {
+      const at = (k: string, customerId?: string) => ({
+        in: {
+          lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }],
+          ...(customerId ? { customerId } : {}),
+        },
+        k,
+      });
+      expect(code(await gql('web', RESERVE, at('h-1', anna)))).toBe('FORBIDDEN');
+      const mine = await gql('web', RESERVE, at('h-2', anna), annaToken);
+      expect(code(mine)).toBe('OK');
+      const byAgent = await gql('agent', RESERVE, at('h-3', anna));
+      expect(code(byAgent)).toBe('OK');
+      const owner = (id: string) =>
+        ctx.deps.db
+          .selectFrom('reservations')
+          .select(['clientId', 'customerId'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+      expect(await owner(mine.data!.reserveStock.id)).toEqual({ clientId: clientIds.web, customerId: anna });
+      expect(await owner(byAgent.data!.reserveStock.id)).toEqual({
+        clientId: clientIds.agent,
+        customerId: anna,
+      });
+      expect(
+        await ctx.deps.db
+          .selectFrom('auditLog')
+          .select(['actor', 'subject'])
+          .where('action', '=', 'reservation.for-customer')
+          .execute(),
+      ).toEqual([{ actor: `client:${clientIds.agent}`, subject: `customer:${anna}` }]);
+      // Nobody by that id, or no id at all.
+      expect(code(await gql('agent', RESERVE, at('h-4', randomUUID())))).toBe('NOT_FOUND');
+      expect(code(await gql('agent', RESERVE, at('h-5', 'anna')))).toBe('BAD_USER_INPUT');
+      expect(await ctx.deps.db.selectFrom('reservations').select('id').execute()).toHaveLength(2);
+    },
+  );
+
+  it(
+    'lets the console act on a reservation made for a customer, not on one made for nobody by ' +
+      'someone else',
+    async () => {
+      const forAnna = (
         await gql(
           'web',
-          RETURN,
-          { in: { orderId: anonymous, locationId: 'wh-1', lines: line }, k: 'r-3' },
+          RESERVE,
+          { in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }], customerId: anna }, k: 'h-6' },
           annaToken,
-        ),
-      ),
-    ).toBe('FORBIDDEN');
-    expect(await returnsOf(anonymous)).toEqual([]);
-    expect(
-      code(
-        await gql('agent', RETURN, { in: { orderId: anonymous, locationId: 'wh-1', lines: line }, k: 'r-4' }),
-      ),
-    ).toBe('OK');
-    // A staff return of an order of nobody known acts for nobody: no audit row about a customer.
-    expect(
-      await ctx.deps.db
-        .selectFrom('auditLog')
-        .select('action')
-        .where(sql<boolean>`details ->> 'orderId' = ${anonymous}`)
-        .execute(),
-    ).toEqual([]);
-  });
-
-  it('reserves for a customer only as the customer rule says, and keeps who made it and for whom', async () => {
-    const at = (k: string, customerId?: string) => ({
-      in: {
-        lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }],
-        ...(customerId ? { customerId } : {}),
-      },
-      k,
-    });
-    expect(code(await gql('web', RESERVE, at('h-1', anna)))).toBe('FORBIDDEN');
-    const mine = await gql('web', RESERVE, at('h-2', anna), annaToken);
-    expect(code(mine)).toBe('OK');
-    const byAgent = await gql('agent', RESERVE, at('h-3', anna));
-    expect(code(byAgent)).toBe('OK');
-    const owner = (id: string) =>
-      ctx.deps.db
-        .selectFrom('reservations')
-        .select(['clientId', 'customerId'])
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
-    expect(await owner(mine.data!.reserveStock.id)).toEqual({ clientId: clientIds.web, customerId: anna });
-    expect(await owner(byAgent.data!.reserveStock.id)).toEqual({
-      clientId: clientIds.agent,
-      customerId: anna,
-    });
-    expect(
-      await ctx.deps.db
-        .selectFrom('auditLog')
-        .select(['actor', 'subject'])
-        .where('action', '=', 'reservation.for-customer')
-        .execute(),
-    ).toEqual([{ actor: `client:${clientIds.agent}`, subject: `customer:${anna}` }]);
-    // Nobody by that id, or no id at all.
-    expect(code(await gql('agent', RESERVE, at('h-4', randomUUID())))).toBe('NOT_FOUND');
-    expect(code(await gql('agent', RESERVE, at('h-5', 'anna')))).toBe('BAD_USER_INPUT');
-    expect(await ctx.deps.db.selectFrom('reservations').select('id').execute()).toHaveLength(2);
-  });
-
-  it('lets the console act on a reservation made for a customer, not on one made for nobody by someone else', async () => {
-    const forAnna = (
-      await gql(
-        'web',
-        RESERVE,
-        { in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }], customerId: anna }, k: 'h-6' },
-        annaToken,
-      )
-    ).data!.reserveStock.id as string;
-    const forNobody = (
-      await gql('web', RESERVE, {
-        in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }] },
-        k: 'h-7',
-      })
-    ).data!.reserveStock.id as string;
-    const release = (id: string) =>
-      gql('console', 'mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id });
-    expect(code(await release(forNobody))).toBe('FORBIDDEN');
-    expect((await release(forAnna)).data).toEqual({ releaseReservation: { status: 'RELEASED' } });
-  });
+        )
+      ).data!.reserveStock.id as string;
+      const forNobody = (
+        await gql('web', RESERVE, {
+          in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }] },
+          k: 'h-7',
+        })
+      ).data!.reserveStock.id as string;
+      const release = (id: string) =>
+        gql('console', 'mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id });
+      expect(code(await release(forNobody))).toBe('FORBIDDEN');
+      expect((await release(forAnna)).data).toEqual({ releaseReservation: { status: 'RELEASED' } });
+    },
+  );
 
   it('answers unknown orders and reservations NOT_FOUND, as before, to every caller', async () => {
     for (const who of ['web', 'storeA', 'agent']) {

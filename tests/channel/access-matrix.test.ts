@@ -159,7 +159,8 @@ describe('B3: who may do what', () => {
       'redeem A’s points': (c, n) =>
         gql(
           c,
-          'mutation($a: ID!, $k: String!) { redeemPoints(customerId: $a, points: 10, idempotencyKey: $k) { points } }',
+          'mutation($a: ID!, $k: String!) { redeemPoints(customerId: $a, points: 10, ' +
+            'idempotencyKey: $k) { points } }',
           { a, k: `redeem-${n}` },
         ),
       'token for A': (c) =>
@@ -236,36 +237,39 @@ describe('B3: who may do what', () => {
     expect(own.body.data).toEqual({ customer: { id: b, displayName: 'Bram' } });
   });
 
-  it('audits every staff read and act on a profile; of a customer’s own acts only her data export', async () => {
-    const audit = await ctx.deps.db
-      .selectFrom('auditLog')
-      .select(['actor', 'action', 'subject'])
-      .orderBy('id')
-      .execute();
-    const staff = new Set(
-      [clients.storeA!.id, clients.storeB!.id, clients.agent!.id].map((id) => `client:${id}`),
-    );
-    expect(audit.length).toBeGreaterThan(0);
-    // Every data export is on record whoever asked (the customer herself too); every other entry is a staff
-    // act.
-    expect(
-      audit
-        .filter((r) => r.action === 'customer.exported')
-        .map((r) => r.actor)
-        .sort(),
-    ).toEqual([`client:${clients.web!.id}`, `client:${clients.agent!.id}`].sort());
-    expect(audit.filter((r) => r.action !== 'customer.exported' && !staff.has(r.actor))).toEqual([]);
-    const reads = (subject: string) =>
-      audit
-        .filter((r) => r.action === 'customer.read' && r.subject === `customer:${subject}`)
-        .map((r) => r.actor)
-        .sort();
-    expect(reads(a)).toEqual([...staff].sort());
-    expect(reads(b)).toEqual([...staff].sort());
-    expect(audit.filter((r) => r.action === 'customer.export').map((r) => r.actor)).toEqual([
-      `client:${clients.agent!.id}`,
-    ]);
-  });
+  it(
+    'audits every staff read and act on a profile; of a ' + 'customer’s own acts only her data export',
+    async () => {
+      const audit = await ctx.deps.db
+        .selectFrom('auditLog')
+        .select(['actor', 'action', 'subject'])
+        .orderBy('id')
+        .execute();
+      const staff = new Set(
+        [clients.storeA!.id, clients.storeB!.id, clients.agent!.id].map((id) => `client:${id}`),
+      );
+      expect(audit.length).toBeGreaterThan(0);
+      // Every data export is on record whoever asked (the customer herself too); every other entry is a staff
+      // act.
+      expect(
+        audit
+          .filter((r) => r.action === 'customer.exported')
+          .map((r) => r.actor)
+          .sort(),
+      ).toEqual([`client:${clients.web!.id}`, `client:${clients.agent!.id}`].sort());
+      expect(audit.filter((r) => r.action !== 'customer.exported' && !staff.has(r.actor))).toEqual([]);
+      const reads = (subject: string) =>
+        audit
+          .filter((r) => r.action === 'customer.read' && r.subject === `customer:${subject}`)
+          .map((r) => r.actor)
+          .sort();
+      expect(reads(a)).toEqual([...staff].sort());
+      expect(reads(b)).toEqual([...staff].sort());
+      expect(audit.filter((r) => r.action === 'customer.export').map((r) => r.actor)).toEqual([
+        `client:${clients.agent!.id}`,
+      ]);
+    },
+  );
 
   it('keeps the admin API to admin keys', async () => {
     const admin = (key: string | null, path: string, init: RequestInit = {}) =>
@@ -436,7 +440,8 @@ describe('B3: who may do what', () => {
       const m = makers[kind]!;
       const r = await gql(
         { key: clients[m.by]!.key },
-        'mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: $k) { id } }',
+        'mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, ' +
+          'idempotencyKey: $k) { id } }',
         {
           in: {
             lines: [{ sku: 'COAT-M', quantity: 1, locationId: m.at }],
@@ -457,7 +462,8 @@ describe('B3: who may do what', () => {
             ? await gql(c, 'mutation($id: ID!) { releaseReservation(id: $id) { id status } }', { id })
             : await gql(
                 c,
-                'mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { id } }',
+                'mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, ' +
+                  'idempotencyKey: $k) { id } }',
                 { in: { reservationId: id, lines: LINE }, k: `order-${n}` },
               ),
         );

@@ -161,33 +161,37 @@ describe('the access policy', () => {
     });
   });
 
-  it('gives every refusal a reason for the client, and never answers an act about the wrong kind of resource', () => {
-    for (const c of Object.values(callers)) {
-      for (const [act, on] of Object.values(acts)) {
-        const d = authorize(c, act, on(c) as never);
-        if (!d.allowed) expect(d.reason.length).toBeGreaterThan(10);
+  it(
+    'gives every refusal a reason for the client, and never answers an act about the wrong kind ' +
+      'of resource',
+    () => {
+      for (const c of Object.values(callers)) {
+        for (const [act, on] of Object.values(acts)) {
+          const d = authorize(c, act, on(c) as never);
+          if (!d.allowed) expect(d.reason.length).toBeGreaterThan(10);
+        }
       }
-    }
-    const d = authorize(callers.console!, 'customer.read', {
-      kind: 'reservation',
-      clientId: null,
-      customerId: A,
-      locationIds: ['wh-1'],
-    } as never);
-    expect(d.allowed).toBe(false);
-    // A terminal's refusal names the location it may not act at.
-    expect(
-      authorize(callers['store B terminal']!, 'order.return', {
-        kind: 'return',
-        orderCustomerId: A,
-        locationId: 'ams-01',
-      }),
-    ).toEqual({
-      allowed: false,
-      reason: expect.stringMatching(/utr-01.*ams-01/),
-      details: { locationId: 'ams-01' },
-    });
-  });
+      const d = authorize(callers.console!, 'customer.read', {
+        kind: 'reservation',
+        clientId: null,
+        customerId: A,
+        locationIds: ['wh-1'],
+      } as never);
+      expect(d.allowed).toBe(false);
+      // A terminal's refusal names the location it may not act at.
+      expect(
+        authorize(callers['store B terminal']!, 'order.return', {
+          kind: 'return',
+          orderCustomerId: A,
+          locationId: 'ams-01',
+        }),
+      ).toEqual({
+        allowed: false,
+        reason: expect.stringMatching(/utr-01.*ams-01/),
+        details: { locationId: 'ams-01' },
+      });
+    },
+  );
 
   it('decides releasing a reservation and ordering from it alike', () => {
     const owners = [null, client.web, client.app, client.storeA, client.agent];
@@ -212,12 +216,15 @@ describe('the access policy', () => {
     expect(isAct('customer.delete')).toBe(false);
   });
 
-  it('puts a staff act on record under the customer’s id in lower case, whatever case it was asked in', () => {
-    expect(
-      authorize(callers['call-center agent']!, 'customer.read', {
-        kind: 'customer',
-        customerId: A.toUpperCase(),
-      }),
-    ).toEqual({ allowed: true, audit: { subject: `customer:${A}` } });
-  });
+  it(
+    'puts a staff act on record under the customer’s id in lower case, whatever case it was ' + 'asked in',
+    () => {
+      expect(
+        authorize(callers['call-center agent']!, 'customer.read', {
+          kind: 'customer',
+          customerId: A.toUpperCase(),
+        }),
+      ).toEqual({ allowed: true, audit: { subject: `customer:${A}` } });
+    },
+  );
 });

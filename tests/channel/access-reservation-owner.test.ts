@@ -116,15 +116,19 @@ describe('reservation owners', () => {
     expect((other as DomainError).code).toBe('CONFLICT');
   });
 
-  it('replays a key used before owners were recorded (the client is the key\u2019s own, not part of the request)', async () => {
-    const body = { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }], channel: 'WEB' as const };
-    const before = await reserveStock(ctx.deps, body, 'client-1:cart-7');
-    const retried = await reserveStock(ctx.deps, { ...body, clientId: randomUUID() }, 'client-1:cart-7');
-    expect(retried).toMatchObject({
-      replayed: true,
-      reservation: { id: before.reservation.id, clientId: null },
-    });
-  });
+  it(
+    'replays a key used before owners were recorded (the client is the key\u2019s own, not part ' +
+      'of the request)',
+    async () => {
+      const body = { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }], channel: 'WEB' as const };
+      const before = await reserveStock(ctx.deps, body, 'client-1:cart-7');
+      const retried = await reserveStock(ctx.deps, { ...body, clientId: randomUUID() }, 'client-1:cart-7');
+      expect(retried).toMatchObject({
+        replayed: true,
+        reservation: { id: before.reservation.id, clientId: null },
+      });
+    },
+  );
 
   it('gives the reservation an order makes for itself its client and customer', async () => {
     await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });

@@ -45,8 +45,12 @@ describe('checkout inputs, failures and error envelopes over GraphQL', () => {
     });
     return { status: res.status, body: (await res.json()) as { data?: any; errors?: GqlError[] } };
   };
-  const PLACE = `mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { id total { amount } lines { sku quantity final { amount } } } }`;
-  const RESERVE = `mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: $k) { id status } }`;
+  const PLACE =
+    `mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { ` +
+    `id total { amount } lines { sku quantity final { amount } } } }`;
+  const RESERVE =
+    `mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: ` +
+    `$k) { id status } }`;
   const available = async (sku: string, locationId = 'wh-1') =>
     (await getStockLevels(ctx.deps.db, [sku])).get(sku)?.find((l) => l.locationId === locationId)?.available;
   const reservations = async (status: 'ACTIVE' | 'RELEASED') =>
@@ -136,7 +140,8 @@ describe('checkout inputs, failures and error envelopes over GraphQL', () => {
       ).body.errors?.[0]?.extensions.code,
     ).toBe('BAD_USER_INPUT');
     expect(await ctx.deps.db.selectFrom('orders').select('id').execute()).toEqual([]);
-    expect(await reservations('ACTIVE')).toEqual([reservationId]); // the client's own hold is left to the client
+    // the client's own hold is left to the client
+    expect(await reservations('ACTIVE')).toEqual([reservationId]);
     // The lines that match, in any split, are honoured.
     const ok = await gql(keys.WEB!, PLACE, {
       in: { reservationId, lines: [{ sku: BEANIE, quantity: 1 }], locationId: 'wh-1' },
@@ -157,7 +162,8 @@ describe('checkout inputs, failures and error envelopes over GraphQL', () => {
     });
     const till = await gql(
       keys.STORE!,
-      `mutation { recordStoreSale(input: { lines: [{ sku: "${BEANIE}", quantity: 1 }], couponCodes: ["NOSUCHCODE"] }, idempotencyKey: "till-bogus") { id } }`,
+      `mutation { recordStoreSale(input: { lines: [{ sku: "${BEANIE}", quantity: 1 }], ` +
+        `couponCodes: ["NOSUCHCODE"] }, idempotencyKey: "till-bogus") { id } }`,
     );
     expect(till.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
     expect(
@@ -166,106 +172,128 @@ describe('checkout inputs, failures and error envelopes over GraphQL', () => {
     expect(await reservations('ACTIVE')).toEqual([]);
   });
 
-  it('answers zero or negative return quantities with BAD_USER_INPUT, never a database rule (§2)', async () => {
-    const sale = await gql(
-      keys.STORE!,
-      `mutation { recordStoreSale(input: { lines: [{ sku: "${COAT}", quantity: 2 }] }, idempotencyKey: "till-coats") { id } }`,
-    );
-    const orderId = sale.body.data.recordStoreSale.id as string;
-    const RETURN = `mutation($o: ID!, $q: Int!, $k: String!) { returnItems(input: { orderId: $o, lines: [{ sku: "${COAT}", quantity: $q, sellable: true }] }, idempotencyKey: $k) { id refund { amount } } }`;
-    for (const q of [0, -1, -5]) {
-      const r = await gql(keys.STORE!, RETURN, { o: orderId, q, k: `ret-${q}` });
-      expect(r.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
-      expect(r.body.errors?.[0]?.message).toMatch(/input\.lines\.0\.quantity/);
-      expect(JSON.stringify(r.body)).not.toMatch(/check|constraint/i);
-    }
-    expect(await ctx.deps.db.selectFrom('returns').select('id').execute()).toEqual([]);
-    const ok = await gql(keys.STORE!, RETURN, { o: orderId, q: 1, k: 'ret-1' });
-    expect(ok.body.data.returnItems.refund.amount).toBe(24995);
-  });
+  it(
+    'answers zero or negative return quantities with ' + 'BAD_USER_INPUT, never a database rule (§2)',
+    async () => {
+      const sale = await gql(
+        keys.STORE!,
+        `mutation { recordStoreSale(input: { lines: [{ sku: "${COAT}", quantity: 2 }] }, ` +
+          `idempotencyKey: "till-coats") { id } }`,
+      );
+      const orderId = sale.body.data.recordStoreSale.id as string;
+      const RETURN =
+        `mutation($o: ID!, $q: Int!, $k: String!) { returnItems(input: { orderId: $o, lines: [{ ` +
+        `sku: "${COAT}", quantity: $q, sellable: true }] }, idempotencyKey: $k) { id refund { ` +
+        `amount } } }`;
+      for (const q of [0, -1, -5]) {
+        const r = await gql(keys.STORE!, RETURN, { o: orderId, q, k: `ret-${q}` });
+        expect(r.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+        expect(r.body.errors?.[0]?.message).toMatch(/input\.lines\.0\.quantity/);
+        expect(JSON.stringify(r.body)).not.toMatch(/check|constraint/i);
+      }
+      expect(await ctx.deps.db.selectFrom('returns').select('id').execute()).toEqual([]);
+      const ok = await gql(keys.STORE!, RETURN, { o: orderId, q: 1, k: 'ret-1' });
+      expect(ok.body.data.returnItems.refund.amount).toBe(24995);
+    },
+  );
 
-  it('answers three concurrent erasures of one customer with one receipt and two NOT_FOUND, never INTERNAL (§2)', async () => {
-    const { customer } = await enrollCustomer(
-      ctx.deps,
-      { displayName: 'Mila', email: 'mila@example.nl' },
-      { channel: 'WEB', idempotencyKey: 'mila' },
-    );
-    const ERASE = `mutation($c: ID!) { eraseCustomer(customerId: $c) { erasureId } }`;
-    const answers = await Promise.all([0, 1, 2].map(() => gql(keys.CALL_CENTER!, ERASE, { c: customer.id })));
-    const codes = answers.map((a) => a.body.errors?.[0]?.extensions.code ?? 'OK').sort();
-    expect(codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'OK']);
-    expect(
-      await ctx.deps.db.selectFrom('customers').select('status').where('status', '=', 'ERASED').execute(),
-    ).toHaveLength(1);
-  });
-
-  it('answers writes that race an erasure with success or NOT_FOUND, never a database rule nor INTERNAL', async () => {
-    const outcomes = new Set<string>();
-    for (let i = 0; i < 8; i++) {
+  it(
+    'answers three concurrent erasures of one customer with one receipt and two NOT_FOUND, never ' +
+      'INTERNAL (§2)',
+    async () => {
       const { customer } = await enrollCustomer(
         ctx.deps,
-        { email: `race${i}@example.nl` },
-        { channel: 'WEB', idempotencyKey: `race-${i}` },
+        { displayName: 'Mila', email: 'mila@example.nl' },
+        { channel: 'WEB', idempotencyKey: 'mila' },
       );
-      const answers = await Promise.all([
-        gql(
-          keys.CALL_CENTER!,
-          `mutation($c: ID!) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, granted: true) { id } }`,
-          { c: customer.id },
-        ),
-        gql(
-          keys.CALL_CENTER!,
-          `mutation($c: ID!) { linkIdentifier(customerId: $c, kind: PHONE, value: "+31612345${String(i).padStart(3, '0')}") { id } }`,
-          { c: customer.id },
-        ),
-        gql(keys.CALL_CENTER!, `mutation($c: ID!) { eraseCustomer(customerId: $c) { erasureId } }`, {
-          c: customer.id,
-        }),
-      ]);
-      expect(answers[2]!.body.errors).toBeUndefined();
-      for (const a of answers.slice(0, 2)) outcomes.add(a.body.errors?.[0]?.extensions.code ?? 'OK');
-    }
-    expect([...outcomes].filter((c) => c !== 'OK' && c !== 'NOT_FOUND')).toEqual([]);
-  });
+      const ERASE = `mutation($c: ID!) { eraseCustomer(customerId: $c) { erasureId } }`;
+      const answers = await Promise.all(
+        [0, 1, 2].map(() => gql(keys.CALL_CENTER!, ERASE, { c: customer.id })),
+      );
+      const codes = answers.map((a) => a.body.errors?.[0]?.extensions.code ?? 'OK').sort();
+      expect(codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'OK']);
+      expect(
+        await ctx.deps.db.selectFrom('customers').select('status').where('status', '=', 'ERASED').execute(),
+      ).toHaveLength(1);
+    },
+  );
 
-  it('leaves nothing behind when a coupon race is lost: no hold, no count, and the retry succeeds (§3); the code stays CONFLICT', async () => {
-    expect(await available(SCARF)).toBe(2);
-    const order = (k: string, coupon: boolean) =>
-      gql(keys.WEB!, PLACE, {
-        in: {
-          locationId: 'wh-1',
-          lines: [{ sku: SCARF, quantity: 1 }],
-          ...(coupon ? { couponCodes: ['LASTONE'] } : {}),
-        },
-        k,
-      });
-    const [a, b] = await Promise.all([order('race-a', true), order('race-b', true)]);
-    const won = [a, b].filter((x) => !x.body.errors);
-    const lost = [a, b].filter((x) => x.body.errors);
-    expect(won).toHaveLength(1);
-    expect(won[0]!.body.data.placeOrder.total.amount).toBe(2495);
-    expect(lost).toHaveLength(1);
-    const error = lost[0]!.body.errors![0]!;
-    expect(error.extensions.code).toBe('CONFLICT');
-    expect(JSON.stringify(error.extensions)).toMatch(/LASTONE/); // the detail is kept, under its own name
-    expect(error.message).toMatch(/LASTONE/);
-    expect(await reservations('ACTIVE')).toEqual([]);
-    expect(await available(SCARF)).toBe(1);
-    expect(
-      (
-        await ctx.deps.db
-          .selectFrom('coupons')
-          .select('usedCount')
-          .where('code', '=', 'LASTONE')
-          .executeTakeFirstOrThrow()
-      ).usedCount,
-    ).toBe(1);
-    // The loser's retry without the coupon (same key or a new one) goes through on the unit left.
-    const retry = await order(lost[0] === a ? 'race-a' : 'race-b', false);
-    expect(retry.body.errors).toBeUndefined();
-    expect(retry.body.data.placeOrder.total.amount).toBe(2995);
-    expect(await available(SCARF)).toBe(0);
-  });
+  it(
+    'answers writes that race an erasure with success or NOT_FOUND, never a database rule nor ' + 'INTERNAL',
+    async () => {
+      const outcomes = new Set<string>();
+      for (let i = 0; i < 8; i++) {
+        const { customer } = await enrollCustomer(
+          ctx.deps,
+          { email: `race${i}@example.nl` },
+          { channel: 'WEB', idempotencyKey: `race-${i}` },
+        );
+        const answers = await Promise.all([
+          gql(
+            keys.CALL_CENTER!,
+            `mutation($c: ID!) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, granted: ` +
+              `true) { id } }`,
+            { c: customer.id },
+          ),
+          gql(
+            keys.CALL_CENTER!,
+            `mutation($c: ID!) { linkIdentifier(customerId: $c, kind: PHONE, value: ` +
+              `"+31612345${String(i).padStart(3, '0')}") { id } }`,
+            { c: customer.id },
+          ),
+          gql(keys.CALL_CENTER!, `mutation($c: ID!) { eraseCustomer(customerId: $c) { erasureId } }`, {
+            c: customer.id,
+          }),
+        ]);
+        expect(answers[2]!.body.errors).toBeUndefined();
+        for (const a of answers.slice(0, 2)) outcomes.add(a.body.errors?.[0]?.extensions.code ?? 'OK');
+      }
+      expect([...outcomes].filter((c) => c !== 'OK' && c !== 'NOT_FOUND')).toEqual([]);
+    },
+  );
+
+  it(
+    'leaves nothing behind when a coupon race is lost: no hold, no count, and the retry succeeds ' +
+      '(§3); the code stays CONFLICT',
+    async () => {
+      expect(await available(SCARF)).toBe(2);
+      const order = (k: string, coupon: boolean) =>
+        gql(keys.WEB!, PLACE, {
+          in: {
+            locationId: 'wh-1',
+            lines: [{ sku: SCARF, quantity: 1 }],
+            ...(coupon ? { couponCodes: ['LASTONE'] } : {}),
+          },
+          k,
+        });
+      const [a, b] = await Promise.all([order('race-a', true), order('race-b', true)]);
+      const won = [a, b].filter((x) => !x.body.errors);
+      const lost = [a, b].filter((x) => x.body.errors);
+      expect(won).toHaveLength(1);
+      expect(won[0]!.body.data.placeOrder.total.amount).toBe(2495);
+      expect(lost).toHaveLength(1);
+      const error = lost[0]!.body.errors![0]!;
+      expect(error.extensions.code).toBe('CONFLICT');
+      expect(JSON.stringify(error.extensions)).toMatch(/LASTONE/); // the detail is kept, under its own name
+      expect(error.message).toMatch(/LASTONE/);
+      expect(await reservations('ACTIVE')).toEqual([]);
+      expect(await available(SCARF)).toBe(1);
+      expect(
+        (
+          await ctx.deps.db
+            .selectFrom('coupons')
+            .select('usedCount')
+            .where('code', '=', 'LASTONE')
+            .executeTakeFirstOrThrow()
+        ).usedCount,
+      ).toBe(1);
+      // The loser's retry without the coupon (same key or a new one) goes through on the unit left.
+      const retry = await order(lost[0] === a ? 'race-a' : 'race-b', false);
+      expect(retry.body.errors).toBeUndefined();
+      expect(retry.body.data.placeOrder.total.amount).toBe(2995);
+      expect(await available(SCARF)).toBe(0);
+    },
+  );
 
   it('keeps the error envelope: a detail named like an envelope field never replaces it (§3)', () => {
     const e = new DomainError('CONFLICT', 'Coupon X has just been used up', {

@@ -125,7 +125,9 @@ describe('identical answers across channels and nodes (C6)', () => {
     const mismatches: string[] = [];
     let answers = 0;
     let shared = 0;
-    const query = `query($s: [ID!]!, $m: Revision) { offers(skus: $s, minRevision: $m) { sku revision fingerprint } }`;
+    const query =
+      `query($s: [ID!]!, $m: Revision) { offers(skus: $s, minRevision: $m) { sku revision ` +
+      `fingerprint } }`;
     const readers = keys.map(async (key, channel) => {
       for (let i = 0; writing; i++) {
         const minRevision = lastRevision;
@@ -168,7 +170,8 @@ describe('identical answers across channels and nodes (C6)', () => {
     expect(mismatches).toEqual([]);
     expect(writes).toBeGreaterThan(30);
     expect(answers).toBeGreaterThan(100);
-    expect(new Set([...seen.keys()].map((k) => k.split('@')[1])).size).toBeGreaterThan(5); // many revisions were observed
+    // many revisions were observed
+    expect(new Set([...seen.keys()].map((k) => k.split('@')[1])).size).toBeGreaterThan(5);
     expect(shared).toBeGreaterThan(0); // and different channels saw the same revisions
   }, 60_000);
 });

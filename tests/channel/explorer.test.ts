@@ -82,89 +82,97 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     await ctx?.close();
   });
 
-  it('serves the page with a self-only CSP at /explorer and at GET /graphql for a browser; GraphQL requests still get GraphQL', async () => {
-    for (const p of ['/explorer', '/graphql']) {
-      const res = await fetch(url(p), {
-        headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+  it(
+    'serves the page with a self-only CSP at /explorer and at GET /graphql for a browser; ' +
+      'GraphQL requests still get GraphQL',
+    async () => {
+      for (const p of ['/explorer', '/graphql']) {
+        const res = await fetch(url(p), {
+          headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(res.headers.get('content-security-policy')).toBe(EXPLORER_CSP);
+        expect(await res.text()).toContain('/explorer/assets/main.js');
+      }
+      const script = await fetch(url('/explorer/assets/main.js'));
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+
+      // JSON wanted, or no preference (fetch's */*), or a GraphQL GET with its query: GraphQL answers, as
+      // without the explorer.
+      for (const [p, accept] of [
+        ['/graphql', 'application/json'],
+        ['/graphql', '*/*'],
+        ['/graphql?query=%7Brevision%7D', 'text/html'],
+      ] as const) {
+        const res = await fetch(url(p), { headers: { accept } });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('content-type')).toMatch(/json/);
+        expect(
+          ((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions
+            .code,
+        ).toBe('UNAUTHENTICATED');
+      }
+      const withKey = await fetch(url('/graphql?query=%7Brevision%7D'), {
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${key}`,
+          'apollo-require-preflight': 'true',
+        },
       });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(res.headers.get('content-security-policy')).toBe(EXPLORER_CSP);
-      expect(await res.text()).toContain('/explorer/assets/main.js');
-    }
-    const script = await fetch(url('/explorer/assets/main.js'));
-    expect(script.status).toBe(200);
-    expect(script.headers.get('content-type')).toMatch(/javascript/);
+      expect(withKey.status).toBe(200);
+      expect(((await withKey.json()) as { data: { revision: string } }).data.revision).toMatch(/^\d+$/);
+    },
+  );
 
-    // JSON wanted, or no preference (fetch's */*), or a GraphQL GET with its query: GraphQL answers, as
-    // without the explorer.
-    for (const [p, accept] of [
-      ['/graphql', 'application/json'],
-      ['/graphql', '*/*'],
-      ['/graphql?query=%7Brevision%7D', 'text/html'],
-    ] as const) {
-      const res = await fetch(url(p), { headers: { accept } });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('content-type')).toMatch(/json/);
-      expect(
-        ((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions
-          .code,
-      ).toBe('UNAUTHENTICATED');
-    }
-    const withKey = await fetch(url('/graphql?query=%7Brevision%7D'), {
-      headers: {
-        accept: 'application/json',
-        authorization: `Bearer ${key}`,
-        'apollo-require-preflight': 'true',
-      },
-    });
-    expect(withKey.status).toBe(200);
-    expect(((await withKey.json()) as { data: { revision: string } }).data.revision).toMatch(/^\d+$/);
-  });
+  it(
+    'loads the schema by introspection with the pasted key, shows it in the docs, and runs an ' +
+      'offer query',
+    async () => {
+      await page.goto(url('/graphql'));
+      await page.getByLabel('Channel client key').fill(key);
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await page.getByText(/Connected: schema loaded \(\d+ types\)/).waitFor({ timeout: 20_000 });
 
-  it('loads the schema by introspection with the pasted key, shows it in the docs, and runs an offer query', async () => {
-    await page.goto(url('/graphql'));
-    await page.getByLabel('Channel client key').fill(key);
-    await page.getByRole('button', { name: 'Connect' }).click();
-    await page.getByText(/Connected: schema loaded \(\d+ types\)/).waitFor({ timeout: 20_000 });
+      // The toolbar's icons are titled by their names, not by minified identifiers ("d9 icon").
+      const titles = await page.locator('.graphiql-container svg title').allTextContents();
+      expect(titles.length).toBeGreaterThan(0);
+      for (const title of titles) expect(title).toMatch(/^[A-Za-z]{3,}(?: [A-Za-z]+)* icon$/);
+      await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+      await page.locator('.graphiql-doc-explorer').getByText('Query', { exact: true }).first().click();
+      await expect(
+        page.locator('.graphiql-doc-explorer').getByText('offer', { exact: true }).first().isVisible(),
+      ).resolves.toBe(true);
 
-    // The toolbar's icons are titled by their names, not by minified identifiers ("d9 icon").
-    const titles = await page.locator('.graphiql-container svg title').allTextContents();
-    expect(titles.length).toBeGreaterThan(0);
-    for (const title of titles) expect(title).toMatch(/^[A-Za-z]{3,}(?: [A-Za-z]+)* icon$/);
-    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
-    await page.locator('.graphiql-doc-explorer').getByText('Query', { exact: true }).first().click();
-    await expect(
-      page.locator('.graphiql-doc-explorer').getByText('offer', { exact: true }).first().isVisible(),
-    ).resolves.toBe(true);
-
-    await typeQuery(
-      page,
-      'Offer',
-      [
-        'query Offer {',
-        '  offer(sku: "COAT-M") {',
-        '    sku',
-        '    price {',
-        '      final {',
-        '        amount',
-        '        formatted',
-        '      }',
-        '    }',
-        '    availability {',
-        '      online { available }',
-        '    }',
-        '    revision',
-        '  }',
-        '}',
-      ].join('\n'),
-    );
-    await page.locator('.graphiql-execute-button').click();
-    const response = page.locator('.graphiql-response');
-    await response.getByText('"amount": 12995').waitFor({ timeout: 20_000 });
-    expect(await response.innerText()).toMatch(/"available": 5/);
-    if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT });
-  });
+      await typeQuery(
+        page,
+        'Offer',
+        [
+          'query Offer {',
+          '  offer(sku: "COAT-M") {',
+          '    sku',
+          '    price {',
+          '      final {',
+          '        amount',
+          '        formatted',
+          '      }',
+          '    }',
+          '    availability {',
+          '      online { available }',
+          '    }',
+          '    revision',
+          '  }',
+          '}',
+        ].join('\n'),
+      );
+      await page.locator('.graphiql-execute-button').click();
+      const response = page.locator('.graphiql-response');
+      await response.getByText('"amount": 12995').waitFor({ timeout: 20_000 });
+      expect(await response.innerText()).toMatch(/"available": 5/);
+      if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT });
+    },
+  );
 
   it('runs a subscription over graphql-ws with the key in the connection params', async () => {
     await typeQuery(
@@ -189,53 +197,61 @@ describe('the GraphQL explorer (development), in Chromium', () => {
     await page.getByText('The hub refused this key or customer token (401)').waitFor({ timeout: 20_000 });
   });
 
-  it('sends a pasted customer token as X-Customer-Token over HTTP and as customerToken in the graphql-ws connection params', async () => {
-    const token = 'a-customer-token-as-pasted';
-    await page.getByLabel('Channel client key').fill(key);
-    await page.getByLabel('Customer token (optional)').fill(token);
-    const introspection = page.waitForRequest((r) => r.url().endsWith('/graphql') && r.method() === 'POST');
-    await page.getByRole('button', { name: 'Connect' }).click();
-    const headers = (await introspection).headers();
-    expect(headers.authorization).toBe(`Bearer ${key}`);
-    expect(headers['x-customer-token']).toBe(token);
+  it(
+    'sends a pasted customer token as X-Customer-Token over HTTP and as customerToken in the ' +
+      'graphql-ws connection params',
+    async () => {
+      const token = 'a-customer-token-as-pasted';
+      await page.getByLabel('Channel client key').fill(key);
+      await page.getByLabel('Customer token (optional)').fill(token);
+      const introspection = page.waitForRequest((r) => r.url().endsWith('/graphql') && r.method() === 'POST');
+      await page.getByRole('button', { name: 'Connect' }).click();
+      const headers = (await introspection).headers();
+      expect(headers.authorization).toBe(`Bearer ${key}`);
+      expect(headers['x-customer-token']).toBe(token);
 
-    const sent: string[] = [];
-    page.once('websocket', (ws) =>
-      ws.on('framesent', (f) => {
-        sent.push(String(f.payload));
-      }),
-    );
-    await typeQuery(page, 'WithToken', 'subscription WithToken { offerChanged(sku: "COAT-M") { sku } }');
-    await page.locator('.graphiql-execute-button').click();
-    // The hub refuses a token it did not issue (it closes the socket): what matters here is what the page
-    // sent.
-    await page
-      .locator('.graphiql-response')
-      .getByText(/4401|UNAUTHENTICATED/)
-      .first()
-      .waitFor({ timeout: 20_000 });
-    const init = sent
-      .map((f) => JSON.parse(f) as { type: string; payload?: unknown })
-      .find((m) => m.type === 'connection_init');
-    expect(init?.payload).toEqual({ authorization: `Bearer ${key}`, customerToken: token });
-  });
-
-  it('is not served in production: /explorer is a 404, and a browser\u2019s GET /graphql gets the JSON 401 as any caller', async () => {
-    const prod = await startNodeIn(ctx.deps, 'production');
-    try {
-      const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-      const explorer = await fetch(`http://127.0.0.1:${prod.port}/explorer`, { headers: html });
-      expect(explorer.status).toBe(404);
-      expect(await fetch(`http://127.0.0.1:${prod.port}/explorer/assets/main.js`).then((r) => r.status)).toBe(
-        404,
+      const sent: string[] = [];
+      page.once('websocket', (ws) =>
+        ws.on('framesent', (f) => {
+          sent.push(String(f.payload));
+        }),
       );
-      const graphql = await fetch(`http://127.0.0.1:${prod.port}/graphql`, { headers: html });
-      expect(graphql.status).toBe(401);
-      expect(graphql.headers.get('content-type')).toMatch(/json/);
-    } finally {
-      await prod.stop(100);
-    }
-  });
+      await typeQuery(page, 'WithToken', 'subscription WithToken { offerChanged(sku: "COAT-M") { sku } }');
+      await page.locator('.graphiql-execute-button').click();
+      // The hub refuses a token it did not issue (it closes the socket): what matters here is what the page
+      // sent.
+      await page
+        .locator('.graphiql-response')
+        .getByText(/4401|UNAUTHENTICATED/)
+        .first()
+        .waitFor({ timeout: 20_000 });
+      const init = sent
+        .map((f) => JSON.parse(f) as { type: string; payload?: unknown })
+        .find((m) => m.type === 'connection_init');
+      expect(init?.payload).toEqual({ authorization: `Bearer ${key}`, customerToken: token });
+    },
+  );
+
+  it(
+    'is not served in production: /explorer is a 404, and a browser\u2019s GET /graphql gets the ' +
+      'JSON 401 as any caller',
+    async () => {
+      const prod = await startNodeIn(ctx.deps, 'production');
+      try {
+        const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+        const explorer = await fetch(`http://127.0.0.1:${prod.port}/explorer`, { headers: html });
+        expect(explorer.status).toBe(404);
+        expect(
+          await fetch(`http://127.0.0.1:${prod.port}/explorer/assets/main.js`).then((r) => r.status),
+        ).toBe(404);
+        const graphql = await fetch(`http://127.0.0.1:${prod.port}/graphql`, { headers: html });
+        expect(graphql.status).toBe(401);
+        expect(graphql.headers.get('content-type')).toMatch(/json/);
+      } finally {
+        await prod.stop(100);
+      }
+    },
+  );
 });
 
 /** Whether a file of explorer/ changed after dist/explorer/ was built. */
@@ -257,28 +273,34 @@ async function typeQuery(page: Page, name: string, query: string): Promise<void>
 }
 
 describe('the GraphQL explorer without its build', () => {
-  it('answers 503 telling the developer to run npm run build, at /explorer and for a browser at /graphql; GraphQL requests pass on', async () => {
-    const missing = mkdtempSync(path.join(tmpdir(), 'omnihub-explorer-missing-'));
-    const explorer = explorerRoutes(missing);
-    const app = express();
-    app.use('/explorer', explorer.router);
-    app.use('/graphql', explorer.forBrowsers, (_req, res) => {
-      res.status(401).json({ errors: [{ message: 'as today' }] });
-    });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    try {
-      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      expect(explorerBuilt(missing)).toBe(false);
-      for (const p of ['/explorer', '/graphql']) {
-        const res = await fetch(`${base}${p}`, { headers: { accept: 'text/html' } });
-        expect(res.status).toBe(503);
-        expect(await res.text()).toMatch(/not built yet: run `npm run build`/);
+  it(
+    'answers 503 telling the developer to run npm run build, at /explorer and for a browser at ' +
+      '/graphql; GraphQL requests pass on',
+    async () => {
+      const missing = mkdtempSync(path.join(tmpdir(), 'omnihub-explorer-missing-'));
+      const explorer = explorerRoutes(missing);
+      const app = express();
+      app.use('/explorer', explorer.router);
+      app.use('/graphql', explorer.forBrowsers, (_req, res) => {
+        res.status(401).json({ errors: [{ message: 'as today' }] });
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        expect(explorerBuilt(missing)).toBe(false);
+        for (const p of ['/explorer', '/graphql']) {
+          const res = await fetch(`${base}${p}`, { headers: { accept: 'text/html' } });
+          expect(res.status).toBe(503);
+          expect(await res.text()).toMatch(/not built yet: run `npm run build`/);
+        }
+        expect((await fetch(`${base}/graphql`, { headers: { accept: 'application/json' } })).status).toBe(
+          401,
+        );
+      } finally {
+        server.close();
+        rmSync(missing, { recursive: true, force: true });
       }
-      expect((await fetch(`${base}/graphql`, { headers: { accept: 'application/json' } })).status).toBe(401);
-    } finally {
-      server.close();
-      rmSync(missing, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -45,10 +45,12 @@ describe('GraphQL argument fuzzing (B1)', () => {
   });
 
   const OPS = [
-    'query($a: ID!, $b: ID, $c: ID, $d: Revision) { offer(sku: $a, customerId: $b, locationId: $c, minRevision: $d) { sku revision } }',
+    'query($a: ID!, $b: ID, $c: ID, $d: Revision) { offer(sku: $a, customerId: $b, locationId: ' +
+      '$c, minRevision: $d) { sku revision } }',
     'query($a: [ID!]!, $b: ID) { offers(skus: $a, locationId: $b) { sku } }',
     'query($a: QuoteInput!) { quote(input: $a) { total { amount } } }',
-    'query($a: Int, $b: String, $c: String) { products(first: $a, after: $b, search: $c) { edges { cursor } } }',
+    'query($a: Int, $b: String, $c: String) { products(first: $a, after: $b, search: $c) { ' +
+      'edges { cursor } } }',
     'query($a: ID!) { customer(id: $a) { id } }',
     'query($a: IdentifierKind!, $b: String!) { customerByIdentifier(kind: $a, value: $b) { id } }',
     'mutation($a: ReserveStockInput!, $b: String!) { reserveStock(input: $a, idempotencyKey: $b) { id } }',
@@ -56,7 +58,8 @@ describe('GraphQL argument fuzzing (B1)', () => {
     'mutation($a: PlaceOrderInput!, $b: String!) { placeOrder(input: $a, idempotencyKey: $b) { id } }',
     'mutation($a: ReturnInput!, $b: String!) { returnItems(input: $a, idempotencyKey: $b) { id } }',
     // enrollCustomer is left out: an empty input is a valid (anonymous) enrolment, so it may rightly write.
-    'mutation($a: ID!, $b: Int!, $c: String!) { redeemPoints(customerId: $a, points: $b, idempotencyKey: $c) { points } }',
+    'mutation($a: ID!, $b: Int!, $c: String!) { redeemPoints(customerId: $a, points: $b, ' +
+      'idempotencyKey: $c) { points } }',
     'mutation($a: ID!) { releaseReservation(id: $a) { id } }',
   ];
   const line = fc.record({
@@ -95,7 +98,8 @@ describe('GraphQL argument fuzzing (B1)', () => {
         };
         if (res.status >= 500 || body.errors?.some((e) => e.extensions?.code === 'INTERNAL'))
           throw new Error(
-            `${res.status} ${JSON.stringify(body).slice(0, 400)} for ${query} ${JSON.stringify({ a, b, c, d }).slice(0, 300)}`,
+            `${res.status} ${JSON.stringify(body).slice(0, 400)} for ${query} ` +
+              `${JSON.stringify({ a, b, c, d }).slice(0, 300)}`,
           );
         if (body.errors)
           for (const e of body.errors)

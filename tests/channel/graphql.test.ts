@@ -108,10 +108,13 @@ describe('the GraphQL channel API', () => {
     await ctx.close();
   });
 
-  const OFFER = `query($sku: ID!, $loc: ID, $min: Revision) { offer(sku: $sku, locationId: $loc, minRevision: $min) {
+  const OFFER = `query($sku: ID!, $loc: ID, $min: Revision) {
+    offer(sku: $sku, locationId: $loc, minRevision: $min) {
     sku product { name vatRate attributes { name value } }
-    price { base { amount formatted } final { amount currency formatted } savings { amount } adjustments { source id label reason amount { amount } } }
-    availability { online { available status } atLocation { location { id name } available status } locations { location { id } available status } }
+    price { base { amount formatted } final { amount currency formatted } savings { amount }
+      adjustments { source id label reason amount { amount } } }
+    availability { online { available status } atLocation { location { id name } available status }
+      locations { location { id } available status } }
     revision fingerprint } }`;
 
   it('refuses a request without a valid client key', async () => {
@@ -166,7 +169,9 @@ describe('the GraphQL channel API', () => {
   it('quotes a cart with coupons, VAT and rejected codes', async () => {
     const r = await gql(
       keys.WEB!,
-      `query($in: QuoteInput!) { quote(input: $in) { lines { sku quantity final { amount } adjustments { source id } } subtotal { amount } discountTotal { amount } total { amount } vatTotal { amount } rejectedCoupons { code reason } revision fingerprint } }`,
+      `query($in: QuoteInput!) { quote(input: $in) { lines { sku quantity final { amount } ` +
+        `adjustments { source id } } subtotal { amount } discountTotal { amount } total { amount ` +
+        `} vatTotal { amount } rejectedCoupons { code reason } revision fingerprint } }`,
       { in: { lines: [{ sku: 'COAT-M', quantity: 2 }], couponCodes: ['WELCOME5', 'BOGUS'] } },
     );
     expect(r.body.errors).toBeUndefined();
@@ -178,28 +183,34 @@ describe('the GraphQL channel API', () => {
     });
   });
 
-  it('lets staff channels read a profile (audited) and refuses web and app clients without a customer token', async () => {
-    const q = `query($id: ID!) { customer(id: $id) { id displayName loyalty { tier points } consents { purpose } } }`;
-    const web = await gql(keys.WEB!, q, { id: customerId });
-    expect(web.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
-    const agent = await gql(keys.CALL_CENTER!, q, { id: customerId });
-    expect(agent.body.data.customer).toMatchObject({
-      id: customerId,
-      displayName: 'Hanna',
-      loyalty: { tier: 'BRONZE', points: 0 },
-    });
-    const audit = await ctx.deps.db
-      .selectFrom('auditLog')
-      .select(['action', 'subject'])
-      .where('action', '=', 'customer.read')
-      .execute();
-    expect(audit).toEqual([{ action: 'customer.read', subject: `customer:${customerId}` }]);
-    const byCard = await gql(
-      keys.STORE!,
-      `{ customerByIdentifier(kind: EMAIL, value: " HANNA@example.nl") { id } }`,
-    );
-    expect(byCard.body.data.customerByIdentifier.id).toBe(customerId);
-  });
+  it(
+    'lets staff channels read a profile (audited) and refuses web and app clients without a ' +
+      'customer token',
+    async () => {
+      const q =
+        `query($id: ID!) { customer(id: $id) { id displayName loyalty { tier points } consents { ` +
+        `purpose } } }`;
+      const web = await gql(keys.WEB!, q, { id: customerId });
+      expect(web.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+      const agent = await gql(keys.CALL_CENTER!, q, { id: customerId });
+      expect(agent.body.data.customer).toMatchObject({
+        id: customerId,
+        displayName: 'Hanna',
+        loyalty: { tier: 'BRONZE', points: 0 },
+      });
+      const audit = await ctx.deps.db
+        .selectFrom('auditLog')
+        .select(['action', 'subject'])
+        .where('action', '=', 'customer.read')
+        .execute();
+      expect(audit).toEqual([{ action: 'customer.read', subject: `customer:${customerId}` }]);
+      const byCard = await gql(
+        keys.STORE!,
+        `{ customerByIdentifier(kind: EMAIL, value: " HANNA@example.nl") { id } }`,
+      );
+      expect(byCard.body.data.customerByIdentifier.id).toBe(customerId);
+    },
+  );
 
   it('answers bad input, unknown SKUs and abusive queries with stable codes, never a 5xx', async () => {
     const unknown = await gql(keys.WEB!, OFFER, { sku: 'NOPE' });
@@ -224,216 +235,252 @@ describe('the GraphQL channel API', () => {
     expect(tooMany.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
-  it('answers a body it cannot read (too large, not JSON) with the GraphQL error envelope and a code, never an HTML page', async () => {
-    const post = async (body: string) => {
-      const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.WEB!}` },
-        body,
-      });
-      return {
-        status: res.status,
-        type: res.headers.get('content-type'),
-        body: (await res.json().catch(() => 'not JSON')) as unknown,
+  it(
+    'answers a body it cannot read (too large, not JSON) with the GraphQL error envelope and a ' +
+      'code, never an HTML page',
+    async () => {
+      const post = async (body: string) => {
+        const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.WEB!}` },
+          body,
+        });
+        return {
+          status: res.status,
+          type: res.headers.get('content-type'),
+          body: (await res.json().catch(() => 'not JSON')) as unknown,
+        };
       };
-    };
-    expect(
-      await post(JSON.stringify({ query: '{ revision }', variables: { pad: 'x'.repeat(300_000) } })),
-    ).toEqual({
-      status: 413,
-      type: expect.stringMatching(/^application\/json/),
-      body: {
-        errors: [
-          {
-            message: expect.stringMatching(/256 KiB/),
-            extensions: { code: 'BAD_USER_INPUT', maxBytes: 262144 },
-          },
-        ],
-      },
-    });
-    for (const broken of ['{"query": "{ revision }", "variables": ', 'not json']) {
-      expect(await post(broken)).toEqual({
-        status: 400,
+      expect(
+        await post(JSON.stringify({ query: '{ revision }', variables: { pad: 'x'.repeat(300_000) } })),
+      ).toEqual({
+        status: 413,
         type: expect.stringMatching(/^application\/json/),
-        body: { errors: [{ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } }] },
+        body: {
+          errors: [
+            {
+              message: expect.stringMatching(/256 KiB/),
+              extensions: { code: 'BAD_USER_INPUT', maxBytes: 262144 },
+            },
+          ],
+        },
       });
-    }
-  });
+      for (const broken of ['{"query": "{ revision }", "variables": ', 'not json']) {
+        expect(await post(broken)).toEqual({
+          status: 400,
+          type: expect.stringMatching(/^application\/json/),
+          body: { errors: [{ message: expect.any(String), extensions: { code: 'BAD_USER_INPUT' } }] },
+        });
+      }
+    },
+  );
 
-  it('answers a subscription sent over HTTP with BAD_USER_INPUT: subscriptions are served over WebSocket', async () => {
-    const r = await gql(keys.WEB!, 'subscription { offerChanged(sku: "COAT-M") { sku } }');
-    expect({
-      status: r.status,
-      code: r.body.errors?.[0]?.extensions.code,
-      message: r.body.errors?.[0]?.message,
-    }).toEqual({ status: 400, code: 'BAD_USER_INPUT', message: expect.stringMatching(/WebSocket/) });
-  });
+  it(
+    'answers a subscription sent over HTTP with BAD_USER_INPUT: subscriptions are served over ' + 'WebSocket',
+    async () => {
+      const r = await gql(keys.WEB!, 'subscription { offerChanged(sku: "COAT-M") { sku } }');
+      expect({
+        status: r.status,
+        code: r.body.errors?.[0]?.extensions.code,
+        message: r.body.errors?.[0]?.message,
+      }).toEqual({ status: 400, code: 'BAD_USER_INPUT', message: expect.stringMatching(/WebSocket/) });
+    },
+  );
 
-  it('names a reused idempotency key as the client sent it, never with the hub’s internal scoping', async () => {
-    const reserve = (quantity: number) =>
-      gql(
-        keys.WEB!,
-        `mutation { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: ${quantity}, locationId: "wh-1" }] }, idempotencyKey: "cart-dup") { id } }`,
-      );
-    const first = await reserve(1);
-    expect(first.body.errors).toBeUndefined();
-    const again = await reserve(2);
-    expect(again.body.errors?.[0]).toEqual({
-      message: 'Idempotency key "cart-dup" was already used with a different request',
-      path: ['reserveStock'],
-      extensions: { code: 'CONFLICT', idempotencyKey: 'cart-dup' },
-    });
-    // The later tests count this stock: the hold is given back.
-    expect(
-      (
-        await gql(keys.WEB!, 'mutation($id: ID!) { releaseReservation(id: $id) { status } }', {
-          id: first.body.data.reserveStock.id,
-        })
-      ).body.errors,
-    ).toBeUndefined();
-  });
-
-  it('refuses deep, costly and cyclic queries before executing them, and lets a full 100-SKU offers query through (B2)', async () => {
-    const deep = await gql(
-      keys.WEB!,
-      `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`,
-    );
-    expect(deep.status).toBeLessThan(500);
-    expect(deep.body.data).toBeUndefined();
-    expect(deep.body.errors?.map((e) => e.message)).toContainEqual(
-      expect.stringMatching(/depth limit of 8 exceeded, found 11/),
-    );
-    const nested = await gql(
-      keys.WEB!,
-      `fragment L on StockLevel { location { id } } fragment A on Availability { online { ...L } } { offer(sku: "COAT-M") { availability { ...A } product { attributes { name } } } }`,
-    );
-    expect(nested.body.errors).toBeUndefined(); // depth 4 through fragments: fine
-
-    const list = Array.from({ length: 100 }, (_, i) => `"SKU-${i}"`).join(', ');
-    const everything = `offers(skus: [${list}]) { sku revision fingerprint product { sku name category vatRate status attributes { name value } }
-      price { base { amount currency formatted } final { amount currency formatted } savings { amount currency formatted } adjustments { source id label reason amount { amount currency } } }
-      availability { online { available status location { id name } } atLocation { available status } locations { available status location { id } } } }`;
-    const full = await gql(keys.WEB!, `{ ${everything} }`);
-    // Validation passes: what comes back is the answer for unknown SKUs, not a refusal of the query.
-    expect(full.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
-
-    const costly = await gql(
-      keys.WEB!,
-      `{ ${Array.from({ length: 5 }, (_, i) => `a${i}: ${everything}`).join(' ')} }`,
-    );
-    expect(costly.status).toBeLessThan(500);
-    expect(costly.body.data).toBeUndefined();
-    expect(costly.body.errors?.[0]).toMatchObject({
-      message: expect.stringMatching(/too costly/),
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
-
-    const cyclic = await gql(
-      keys.WEB!,
-      'fragment A on Offer { sku ...B } fragment B on Offer { fingerprint ...A } { offer(sku: "COAT-M") { ...A } }',
-    );
-    expect(cyclic.status).toBeLessThan(500);
-    expect(cyclic.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
-    expect(cyclic.body.data).toBeUndefined();
-  });
-
-  it('runs the checkout mutations with idempotency keys, each result carrying its revision; terminals act only at their store', async () => {
-    const reserve = `mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: $k) { id status lines { sku locationId quantity } expiresAt revision } }`;
-    const foreign = await gql(keys.STORE!, reserve, {
-      in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }] },
-      k: 'till-1',
-    });
-    expect(foreign.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
-    const r = await gql(keys.WEB!, reserve, {
-      in: { lines: [{ sku: 'COAT-M', quantity: 2, locationId: 'wh-1' }], ttlSeconds: 600 },
-      k: 'cart-1',
-    });
-    expect(r.body.data.reserveStock).toMatchObject({
-      status: 'ACTIVE',
-      lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2 }],
-    });
-    const short = await gql(keys.WEB!, reserve, {
-      in: { lines: [{ sku: 'COAT-M', quantity: 99, locationId: 'wh-1' }] },
-      k: 'cart-2',
-    });
-    expect(short.body.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 6 });
-
-    const place = `mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { id total { amount } pointsEarned revision lines { sku final { amount } } } }`;
-    const o1 = await gql(keys.WEB!, place, {
-      in: {
-        reservationId: r.body.data.reserveStock.id,
-        lines: [{ sku: 'COAT-M', quantity: 2 }],
-        couponCodes: ['WELCOME5'],
-      },
-      k: 'order-1',
-    });
-    expect(o1.body.errors).toBeUndefined();
-    expect(o1.body.data.placeOrder.total.amount).toBe(20292);
-    const again = await gql(keys.WEB!, place, {
-      in: {
-        reservationId: r.body.data.reserveStock.id,
-        lines: [{ sku: 'COAT-M', quantity: 2 }],
-        couponCodes: ['WELCOME5'],
-      },
-      k: 'order-1',
-    });
-    expect(again.body.data.placeOrder.id).toBe(o1.body.data.placeOrder.id);
-    expect(again.body.data.placeOrder.revision).toBe(o1.body.data.placeOrder.revision);
-
-    const sale = await gql(
-      keys.STORE!,
-      `mutation { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, idempotencyKey: "till-7-0001") { id total { amount formatted } revision } }`,
-    );
-    expect(sale.body.data.recordStoreSale.total.amount).toBe(10396);
-    expect(
-      (
-        await gql(
+  it(
+    'names a reused idempotency key as the client sent it, ' + 'never with the hub’s internal scoping',
+    async () => {
+      const reserve = (quantity: number) =>
+        gql(
           keys.WEB!,
-          `mutation { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, idempotencyKey: "web-1") { id } }`,
-        )
-      ).body.errors?.[0]?.extensions.code,
-    ).toBe('FORBIDDEN');
-    const ret = await gql(
-      keys.STORE!,
-      `mutation($o: ID!) { returnItems(input: { orderId: $o, lines: [{ sku: "COAT-M", quantity: 1, sellable: true }] }, idempotencyKey: "ret-1") { id refund { amount } revision } }`,
-      { o: sale.body.data.recordStoreSale.id },
-    );
-    expect(ret.body.data.returnItems.refund.amount).toBe(10396);
+          `mutation { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: ${quantity}, ` +
+            `locationId: "wh-1" }] }, idempotencyKey: "cart-dup") { id } }`,
+        );
+      const first = await reserve(1);
+      expect(first.body.errors).toBeUndefined();
+      const again = await reserve(2);
+      expect(again.body.errors?.[0]).toEqual({
+        message: 'Idempotency key "cart-dup" was already used with a different request',
+        path: ['reserveStock'],
+        extensions: { code: 'CONFLICT', idempotencyKey: 'cart-dup' },
+      });
+      // The later tests count this stock: the hold is given back.
+      expect(
+        (
+          await gql(keys.WEB!, 'mutation($id: ID!) { releaseReservation(id: $id) { status } }', {
+            id: first.body.data.reserveStock.id,
+          })
+        ).body.errors,
+      ).toBeUndefined();
+    },
+  );
 
-    const enrol = await gql(
-      keys.APP!,
-      `mutation { enrollCustomer(input: { displayName: "Iris", email: "Iris@Example.nl", consents: [PERSONALISATION] }, idempotencyKey: "signup-1") { id displayName consents { purpose granted channel } } }`,
-    );
-    expect(enrol.body.data.enrollCustomer).toMatchObject({
-      displayName: 'Iris',
-      consents: [{ purpose: 'PERSONALISATION', granted: true, channel: 'APP' }],
-    });
-    const irisId = enrol.body.data.enrollCustomer.id as string;
-    expect(
-      (
-        await gql(
-          keys.APP!,
-          `mutation($c: ID!) { setConsent(customerId: $c, purpose: PROFILING, granted: true) { id } }`,
-          { c: irisId },
-        )
-      ).body.errors?.[0]?.extensions.code,
-    ).toBe('FORBIDDEN');
-    const consent = await gql(
-      keys.CALL_CENTER!,
-      `mutation($c: ID!) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, granted: true) { consents { purpose channel } } }`,
-      { c: irisId },
-    );
-    expect(consent.body.data.setConsent.consents).toEqual([
-      { purpose: 'EMAIL_MARKETING', channel: 'CALL_CENTER' },
-      { purpose: 'PERSONALISATION', channel: 'APP' },
-    ]);
-    const redeem = await gql(
-      keys.CALL_CENTER!,
-      `mutation($c: ID!) { redeemPoints(customerId: $c, points: 10, idempotencyKey: "r-1") { points } }`,
-      { c: irisId },
-    );
-    expect(redeem.body.errors?.[0]?.extensions.code).toBe('CONFLICT');
-  });
+  it(
+    'refuses deep, costly and cyclic queries before executing them, and lets a full 100-SKU ' +
+      'offers query through (B2)',
+    async () => {
+      const deep = await gql(
+        keys.WEB!,
+        `{ offer(sku: "COAT-M") { ${'product { '.repeat(9)}sku${' }'.repeat(9)} } }`,
+      );
+      expect(deep.status).toBeLessThan(500);
+      expect(deep.body.data).toBeUndefined();
+      expect(deep.body.errors?.map((e) => e.message)).toContainEqual(
+        expect.stringMatching(/depth limit of 8 exceeded, found 11/),
+      );
+      const nested = await gql(
+        keys.WEB!,
+        `fragment L on StockLevel { location { id } } fragment A on Availability { online { ...L ` +
+          `} } { offer(sku: "COAT-M") { availability { ...A } product { attributes { name } } } }`,
+      );
+      expect(nested.body.errors).toBeUndefined(); // depth 4 through fragments: fine
+
+      const list = Array.from({ length: 100 }, (_, i) => `"SKU-${i}"`).join(', ');
+      const everything = `offers(skus: [${list}]) { sku revision fingerprint
+      product { sku name category vatRate status attributes { name value } }
+      price { base { amount currency formatted } final { amount currency formatted }
+        savings { amount currency formatted }
+        adjustments { source id label reason amount { amount currency } } }
+      availability { online { available status location { id name } } atLocation { available status }
+        locations { available status location { id } } } }`;
+      const full = await gql(keys.WEB!, `{ ${everything} }`);
+      // Validation passes: what comes back is the answer for unknown SKUs, not a refusal of the query.
+      expect(full.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+
+      const costly = await gql(
+        keys.WEB!,
+        `{ ${Array.from({ length: 5 }, (_, i) => `a${i}: ${everything}`).join(' ')} }`,
+      );
+      expect(costly.status).toBeLessThan(500);
+      expect(costly.body.data).toBeUndefined();
+      expect(costly.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/too costly/),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+
+      const cyclic = await gql(
+        keys.WEB!,
+        'fragment A on Offer { sku ...B } fragment B on Offer { fingerprint ...A } { offer(sku: ' +
+          '"COAT-M") { ...A } }',
+      );
+      expect(cyclic.status).toBeLessThan(500);
+      expect(cyclic.body.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+      expect(cyclic.body.data).toBeUndefined();
+    },
+  );
+
+  it(
+    'runs the checkout mutations with idempotency keys, each result carrying its revision; ' +
+      'terminals act only at their store',
+    async () => {
+      const reserve =
+        `mutation($in: ReserveStockInput!, $k: String!) { reserveStock(input: $in, idempotencyKey: ` +
+        `$k) { id status lines { sku locationId quantity } expiresAt revision } }`;
+      const foreign = await gql(keys.STORE!, reserve, {
+        in: { lines: [{ sku: 'COAT-M', quantity: 1, locationId: 'wh-1' }] },
+        k: 'till-1',
+      });
+      expect(foreign.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+      const r = await gql(keys.WEB!, reserve, {
+        in: { lines: [{ sku: 'COAT-M', quantity: 2, locationId: 'wh-1' }], ttlSeconds: 600 },
+        k: 'cart-1',
+      });
+      expect(r.body.data.reserveStock).toMatchObject({
+        status: 'ACTIVE',
+        lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 2 }],
+      });
+      const short = await gql(keys.WEB!, reserve, {
+        in: { lines: [{ sku: 'COAT-M', quantity: 99, locationId: 'wh-1' }] },
+        k: 'cart-2',
+      });
+      expect(short.body.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_STOCK', available: 6 });
+
+      const place =
+        `mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) ` +
+        `{ id total { amount } pointsEarned revision lines { sku final { amount } } } }`;
+      const o1 = await gql(keys.WEB!, place, {
+        in: {
+          reservationId: r.body.data.reserveStock.id,
+          lines: [{ sku: 'COAT-M', quantity: 2 }],
+          couponCodes: ['WELCOME5'],
+        },
+        k: 'order-1',
+      });
+      expect(o1.body.errors).toBeUndefined();
+      expect(o1.body.data.placeOrder.total.amount).toBe(20292);
+      const again = await gql(keys.WEB!, place, {
+        in: {
+          reservationId: r.body.data.reserveStock.id,
+          lines: [{ sku: 'COAT-M', quantity: 2 }],
+          couponCodes: ['WELCOME5'],
+        },
+        k: 'order-1',
+      });
+      expect(again.body.data.placeOrder.id).toBe(o1.body.data.placeOrder.id);
+      expect(again.body.data.placeOrder.revision).toBe(o1.body.data.placeOrder.revision);
+
+      const sale = await gql(
+        keys.STORE!,
+        `mutation { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, ` +
+          `idempotencyKey: "till-7-0001") { id total { amount formatted } revision } }`,
+      );
+      expect(sale.body.data.recordStoreSale.total.amount).toBe(10396);
+      expect(
+        (
+          await gql(
+            keys.WEB!,
+            `mutation { recordStoreSale(input: { lines: [{ sku: "COAT-M", quantity: 1 }] }, ` +
+              `idempotencyKey: "web-1") { id } }`,
+          )
+        ).body.errors?.[0]?.extensions.code,
+      ).toBe('FORBIDDEN');
+      const ret = await gql(
+        keys.STORE!,
+        `mutation($o: ID!) { returnItems(input: { orderId: $o, lines: [{ sku: "COAT-M", ` +
+          `quantity: 1, sellable: true }] }, idempotencyKey: "ret-1") { id refund { amount } ` +
+          `revision } }`,
+        { o: sale.body.data.recordStoreSale.id },
+      );
+      expect(ret.body.data.returnItems.refund.amount).toBe(10396);
+
+      const enrol = await gql(
+        keys.APP!,
+        `mutation { enrollCustomer(input: { displayName: "Iris", email: "Iris@Example.nl", ` +
+          `consents: [PERSONALISATION] }, idempotencyKey: "signup-1") { id displayName consents { ` +
+          `purpose granted channel } } }`,
+      );
+      expect(enrol.body.data.enrollCustomer).toMatchObject({
+        displayName: 'Iris',
+        consents: [{ purpose: 'PERSONALISATION', granted: true, channel: 'APP' }],
+      });
+      const irisId = enrol.body.data.enrollCustomer.id as string;
+      expect(
+        (
+          await gql(
+            keys.APP!,
+            `mutation($c: ID!) { setConsent(customerId: $c, purpose: PROFILING, granted: true) { id } }`,
+            { c: irisId },
+          )
+        ).body.errors?.[0]?.extensions.code,
+      ).toBe('FORBIDDEN');
+      const consent = await gql(
+        keys.CALL_CENTER!,
+        `mutation($c: ID!) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, granted: true) ` +
+          `{ consents { purpose channel } } }`,
+        { c: irisId },
+      );
+      expect(consent.body.data.setConsent.consents).toEqual([
+        { purpose: 'EMAIL_MARKETING', channel: 'CALL_CENTER' },
+        { purpose: 'PERSONALISATION', channel: 'APP' },
+      ]);
+      const redeem = await gql(
+        keys.CALL_CENTER!,
+        `mutation($c: ID!) { redeemPoints(customerId: $c, points: 10, idempotencyKey: "r-1") { points } }`,
+        { c: irisId },
+      );
+      expect(redeem.body.errors?.[0]?.extensions.code).toBe('CONFLICT');
+    },
+  );
 
   it('limits a web or app client to the one customer its token names (B3)', async () => {
     const issue = `mutation($c: ID!) { issueCustomerToken(customerId: $c) { token expiresAt } }`;
@@ -453,10 +500,12 @@ describe('the GraphQL channel API', () => {
       'FORBIDDEN',
     );
     expect((await gql(keys.APP!, read, { id: customerId }, t)).status).toBe(401); // issued to another client
-    expect((await gql(keys.WEB!, read, { id: customerId }, `${t.slice(0, -2)}xx`)).status).toBe(401); // tampered
+    // tampered
+    expect((await gql(keys.WEB!, read, { id: customerId }, `${t.slice(0, -2)}xx`)).status).toBe(401);
     const q = await gql(
       keys.WEB!,
-      `query($c: ID!) { quote(input: { lines: [{ sku: "COAT-M", quantity: 1 }], customerId: $c }) { total { amount } } }`,
+      `query($c: ID!) { quote(input: { lines: [{ sku: "COAT-M", quantity: 1 }], customerId: $c ` +
+        `}) { total { amount } } }`,
       { c: customerId },
       t,
     );
@@ -466,13 +515,15 @@ describe('the GraphQL channel API', () => {
   it('answers offers for many SKUs from one snapshot, each equal to its single offer', async () => {
     const many = await gql(
       keys.WEB!,
-      `query($s: [ID!]!) { offers(skus: $s, locationId: "ams-01") { sku price { final { amount } } availability { atLocation { available } } revision fingerprint } }`,
+      `query($s: [ID!]!) { offers(skus: $s, locationId: "ams-01") { sku price { final { amount ` +
+        `} } availability { atLocation { available } } revision fingerprint } }`,
       { s: ['COAT-M', 'COAT-M'] },
     );
     expect(many.body.errors).toBeUndefined();
     const single = await gql(
       keys.WEB!,
-      `{ offer(sku: "COAT-M", locationId: "ams-01") { sku price { final { amount } } availability { atLocation { available } } revision fingerprint } }`,
+      `{ offer(sku: "COAT-M", locationId: "ams-01") { sku price { final { amount } } ` +
+        `availability { atLocation { available } } revision fingerprint } }`,
     );
     expect(many.body.data.offers).toEqual([single.body.data.offer, single.body.data.offer]);
     const missing = await gql(keys.WEB!, `{ offers(skus: ["COAT-M", "NOPE"]) { sku } }`);
@@ -489,7 +540,8 @@ describe('the GraphQL channel API', () => {
     const limited = results.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThanOrEqual(1);
     expect(limited[0]!.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(10); // at most two windows' worth
+    // at most two windows' worth
+    expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(10);
   });
 
   it('exports and erases a customer on her own request (token) and refuses a till', async () => {

@@ -29,7 +29,8 @@ describe('units a client may hold', () => {
 
   const reserve = (quantity: number, k: string) =>
     gql(
-      'mutation($q: Int!, $k: String!) { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: $q, locationId: "wh-1" }] }, idempotencyKey: $k) { id } }',
+      'mutation($q: Int!, $k: String!) { reserveStock(input: { lines: [{ sku: "COAT-M", ' +
+        'quantity: $q, locationId: "wh-1" }] }, idempotencyKey: $k) { id } }',
       { q: quantity, k },
     );
   const reserved = async () =>
@@ -41,26 +42,30 @@ describe('units a client may hold', () => {
         .executeTakeFirstOrThrow()
     ).reserved;
 
-  it('refuses a hold past the client\u2019s units, writing nothing; answers a replay; frees units on release', async () => {
-    const first = await reserve(6, 'cart-1');
-    expect(first.errors).toBeUndefined();
-    const firstId = (first.data as { reserveStock: { id: string } }).reserveStock.id;
+  it(
+    'refuses a hold past the client\u2019s units, writing nothing; answers a replay; frees units ' +
+      'on release',
+    async () => {
+      const first = await reserve(6, 'cart-1');
+      expect(first.errors).toBeUndefined();
+      const firstId = (first.data as { reserveStock: { id: string } }).reserveStock.id;
 
-    const over = await reserve(5, 'cart-2');
-    expect(over.errors?.[0]).toMatchObject({
-      extensions: { code: 'RATE_LIMITED', heldUnits: 6, maxHeldUnits: 10 },
-    });
-    expect(await reserved()).toBe(6);
-    expect(await ctx.deps.db.selectFrom('reservations').select('id').execute()).toHaveLength(1);
+      const over = await reserve(5, 'cart-2');
+      expect(over.errors?.[0]).toMatchObject({
+        extensions: { code: 'RATE_LIMITED', heldUnits: 6, maxHeldUnits: 10 },
+      });
+      expect(await reserved()).toBe(6);
+      expect(await ctx.deps.db.selectFrom('reservations').select('id').execute()).toHaveLength(1);
 
-    // The same request again is the same reservation, whatever the client holds now.
-    expect((await reserve(6, 'cart-1')).data).toEqual({ reserveStock: { id: firstId } });
-    expect((await reserve(4, 'cart-3')).errors).toBeUndefined(); // exactly at the limit
+      // The same request again is the same reservation, whatever the client holds now.
+      expect((await reserve(6, 'cart-1')).data).toEqual({ reserveStock: { id: firstId } });
+      expect((await reserve(4, 'cart-3')).errors).toBeUndefined(); // exactly at the limit
 
-    expect(
-      (await gql('mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id: firstId })).data,
-    ).toEqual({ releaseReservation: { status: 'RELEASED' } });
-    expect((await reserve(5, 'cart-2')).errors).toBeUndefined();
-    expect(await reserved()).toBe(9);
-  });
+      expect(
+        (await gql('mutation($id: ID!) { releaseReservation(id: $id) { status } }', { id: firstId })).data,
+      ).toEqual({ releaseReservation: { status: 'RELEASED' } });
+      expect((await reserve(5, 'cart-2')).errors).toBeUndefined();
+      expect(await reserved()).toBe(9);
+    },
+  );
 });

@@ -56,73 +56,86 @@ describe('a flood of invented client keys', () => {
     return Number(r.rows[0].n);
   };
 
-  it('10. 3,000 invented keys over HTTP cost fewer than 100 PostgreSQL transactions; past the first 30 they are 429 RATE_LIMITED, not 401', async () => {
-    const before = await transactions();
-    const ask = async (i: number) => {
-      const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer bogus-${i}-xxxxxxxxxxxxxxxx` },
-        body: '{"query":"{ revision }"}',
-      });
-      const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
-      return {
-        i,
-        status: res.status,
-        code: body.errors?.[0]?.extensions.code,
-        retryAfter: res.headers.get('retry-after'),
+  it(
+    '10. 3,000 invented keys over HTTP cost fewer than 100 PostgreSQL transactions; past the ' +
+      'first 30 they are 429 RATE_LIMITED, not 401',
+    async () => {
+      const before = await transactions();
+      const ask = async (i: number) => {
+        const res = await fetch(`http://127.0.0.1:${node.port}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer bogus-${i}-xxxxxxxxxxxxxxxx`,
+          },
+          body: '{"query":"{ revision }"}',
+        });
+        const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
+        return {
+          i,
+          status: res.status,
+          code: body.errors?.[0]?.extensions.code,
+          retryAfter: res.headers.get('retry-after'),
+        };
       };
-    };
-    const t0 = performance.now();
-    const answers: Array<Awaited<ReturnType<typeof ask>>> = [];
-    // The first 50 one at a time (so the 30th unknown key is counted before the 31st is checked), then 20 at
-    // a time.
-    for (let i = 0; i < 50; i++) answers.push(await ask(i));
-    for (let i = 50; i < 3_000; i += 20)
-      answers.push(
-        ...(await Promise.all(Array.from({ length: Math.min(20, 3_000 - i) }, (_, j) => ask(i + j)))),
+      const t0 = performance.now();
+      const answers: Array<Awaited<ReturnType<typeof ask>>> = [];
+      // The first 50 one at a time (so the 30th unknown key is counted before the 31st is checked), then 20
+      // at a time.
+      for (let i = 0; i < 50; i++) answers.push(await ask(i));
+      for (let i = 50; i < 3_000; i += 20)
+        answers.push(
+          ...(await Promise.all(Array.from({ length: Math.min(20, 3_000 - i) }, (_, j) => ask(i + j)))),
+        );
+      const ms = performance.now() - t0;
+      const after = await transactions();
+      const unauthenticated = answers.filter((a) => a.status === 401);
+      const limited = answers.filter((a) => a.status === 429);
+      process.stdout.write(
+        `3,000 invented keys over HTTP in ${ms.toFixed(0)} ms: ${unauthenticated.length} × 401, ` +
+          `${limited.length} × 429; PostgreSQL transactions: ${after - before}\n`,
       );
-    const ms = performance.now() - t0;
-    const after = await transactions();
-    const unauthenticated = answers.filter((a) => a.status === 401);
-    const limited = answers.filter((a) => a.status === 429);
-    process.stdout.write(
-      `3,000 invented keys over HTTP in ${ms.toFixed(0)} ms: ${unauthenticated.length} × 401, ${limited.length} × 429; PostgreSQL transactions: ${after - before}\n`,
-    );
 
-    expect(answers.length).toBe(3_000);
-    expect(after - before).toBeLessThan(100);
-    expect(unauthenticated.length).toBeLessThanOrEqual(30);
-    expect(unauthenticated.every((a) => a.code === 'UNAUTHENTICATED')).toBe(true);
-    // From the 31st key on, every answer is a refusal that names the rate, not the key.
-    const late = answers.slice(30);
-    expect(
-      late
-        .filter((a) => a.status !== 429 || a.code !== 'RATE_LIMITED')
-        .map((a) => `${a.i}: ${a.status} ${a.code}`),
-    ).toEqual([]);
-    expect(late.every((a) => Number(a.retryAfter) >= 1)).toBe(true);
-  });
+      expect(answers.length).toBe(3_000);
+      expect(after - before).toBeLessThan(100);
+      expect(unauthenticated.length).toBeLessThanOrEqual(30);
+      expect(unauthenticated.every((a) => a.code === 'UNAUTHENTICATED')).toBe(true);
+      // From the 31st key on, every answer is a refusal that names the rate, not the key.
+      const late = answers.slice(30);
+      expect(
+        late
+          .filter((a) => a.status !== 429 || a.code !== 'RATE_LIMITED')
+          .map((a) => `${a.i}: ${a.status} ${a.code}`),
+      ).toEqual([]);
+      expect(late.every((a) => Number(a.retryAfter) >= 1)).toBe(true);
+    },
+  );
 
-  it('10. over WebSocket an invented key is closed with 4401, and past the address\u2019s budget with 4029, without PostgreSQL', async () => {
-    // Another source address (127.0.0.2), so its budget is fresh whatever the HTTP case spent.
-    const before = await transactions();
-    const closes: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const s = rawSocket(
-        node.port,
-        { authorization: `Bearer bogus-ws-${i}-xxxxxxxxxxxxxxxx` },
-        { localAddress: '127.0.0.2' },
+  it(
+    '10. over WebSocket an invented key is closed with 4401, and past the address\u2019s budget ' +
+      'with 4029, without PostgreSQL',
+    async () => {
+      // Another source address (127.0.0.2), so its budget is fresh whatever the HTTP case spent.
+      const before = await transactions();
+      const closes: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const s = rawSocket(
+          node.port,
+          { authorization: `Bearer bogus-ws-${i}-xxxxxxxxxxxxxxxx` },
+          { localAddress: '127.0.0.2' },
+        );
+        const closed = await within(s.closed, 5_000, { code: -1, reason: 'still open after 5 s' });
+        if (closed.code === -1) s.socket.terminate();
+        closes.push(closed.code);
+      }
+      const after = await transactions();
+      process.stdout.write(
+        `40 invented keys over WebSocket: close codes ${JSON.stringify(closes)}; PostgreSQL ` +
+          `transactions: ${after - before}\n`,
       );
-      const closed = await within(s.closed, 5_000, { code: -1, reason: 'still open after 5 s' });
-      if (closed.code === -1) s.socket.terminate();
-      closes.push(closed.code);
-    }
-    const after = await transactions();
-    process.stdout.write(
-      `40 invented keys over WebSocket: close codes ${JSON.stringify(closes)}; PostgreSQL transactions: ${after - before}\n`,
-    );
-    expect(closes.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 4401));
-    expect(closes.slice(30)).toEqual(Array.from({ length: 10 }, () => 4029));
-    expect(after - before).toBeLessThan(100);
-  });
+      expect(closes.slice(0, 30)).toEqual(Array.from({ length: 30 }, () => 4401));
+      expect(closes.slice(30)).toEqual(Array.from({ length: 10 }, () => 4029));
+      expect(after - before).toBeLessThan(100);
+    },
+  );
 });

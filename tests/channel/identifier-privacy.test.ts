@@ -18,7 +18,8 @@ type Answer = { data?: Record<string, any> | null; errors?: GqlError[] };
 const ENROLL =
   'mutation($in: EnrollInput!, $k: String!) { enrollCustomer(input: $in, idempotencyKey: $k) { id } }';
 const LINK =
-  'mutation($c: ID!, $kind: IdentifierKind!, $v: String!) { linkIdentifier(customerId: $c, kind: $kind, value: $v) { id } }';
+  'mutation($c: ID!, $kind: IdentifierKind!, $v: String!) { linkIdentifier(customerId: $c, ' +
+  'kind: $kind, value: $v) { id } }';
 
 describe('identifier refusals to web and app clients', () => {
   let ctx: BackofficeTestContext;
@@ -122,76 +123,88 @@ describe('identifier refusals to web and app clients', () => {
     await ctx.close();
   });
 
-  it('answers an enrolment with a registered e-mail neutrally to WEB and APP, precisely to the call center; writes nothing', async () => {
-    const first = await enroll(
-      'agent',
-      { displayName: 'Sanne', email: 'sanne@example.nl', phone: '0612340001' },
-      'sanne',
-    );
-    expect(first.errors).toBeUndefined();
+  it(
+    'answers an enrolment with a registered e-mail neutrally to WEB and APP, precisely to the ' +
+      'call center; writes nothing',
+    async () => {
+      const first = await enroll(
+        'agent',
+        { displayName: 'Sanne', email: 'sanne@example.nl', phone: '0612340001' },
+        'sanne',
+      );
+      expect(first.errors).toBeUndefined();
 
-    const before = await footprint();
-    // However it is typed, from either self-service channel, and whichever identifier it is.
-    const web = await enroll('web', { displayName: 'Someone', email: ' Sanne@Example.NL ' }, 'signup-1');
-    expectNeutral(web);
-    expectNeutral(await enroll('app', { email: 'sanne@example.nl' }, 'signup-1'));
-    expectNeutral(
-      await enroll('web', { email: 'new-address@example.nl', phone: '+31 6 1234 0001' }, 'signup-2'),
-    );
-    expect(JSON.stringify(web)).not.toMatch(/sanne|e-?mail|already|belongs|profile|linked|EMAIL/i);
-    // Nothing written: no half profile, no identifier, no event, and the keys are still unused...
-    expect(await footprint()).toEqual(before);
-    // ...so the same key signs a corrected request up.
-    const retried = await enroll('web', { displayName: 'Someone', email: 'someone@example.nl' }, 'signup-1');
-    expect(retried.errors).toBeUndefined();
+      const before = await footprint();
+      // However it is typed, from either self-service channel, and whichever identifier it is.
+      const web = await enroll('web', { displayName: 'Someone', email: ' Sanne@Example.NL ' }, 'signup-1');
+      expectNeutral(web);
+      expectNeutral(await enroll('app', { email: 'sanne@example.nl' }, 'signup-1'));
+      expectNeutral(
+        await enroll('web', { email: 'new-address@example.nl', phone: '+31 6 1234 0001' }, 'signup-2'),
+      );
+      expect(JSON.stringify(web)).not.toMatch(/sanne|e-?mail|already|belongs|profile|linked|EMAIL/i);
+      // Nothing written: no half profile, no identifier, no event, and the keys are still unused...
+      expect(await footprint()).toEqual(before);
+      // ...so the same key signs a corrected request up.
+      const retried = await enroll(
+        'web',
+        { displayName: 'Someone', email: 'someone@example.nl' },
+        'signup-1',
+      );
+      expect(retried.errors).toBeUndefined();
 
-    // Staff channels are told which identifier and why, twice over.
-    for (const k of ['sanne-again-1', 'sanne-again-2']) {
-      const agent = await enroll('agent', { email: 'SANNE@example.nl' }, k);
-      expect(agent.errors).toEqual([
-        {
-          message: 'This email already belongs to another profile; merge the profiles instead',
-          path: ['enrollCustomer'],
-          extensions: { code: 'CONFLICT', kind: 'EMAIL' },
-        },
-      ]);
-    }
-  });
+      // Staff channels are told which identifier and why, twice over.
+      for (const k of ['sanne-again-1', 'sanne-again-2']) {
+        const agent = await enroll('agent', { email: 'SANNE@example.nl' }, k);
+        expect(agent.errors).toEqual([
+          {
+            message: 'This email already belongs to another profile; merge the profiles instead',
+            path: ['enrollCustomer'],
+            extensions: { code: 'CONFLICT', kind: 'EMAIL' },
+          },
+        ]);
+      }
+    },
+  );
 
-  it('answers a link of someone else’s identifier neutrally to the customer herself, precisely to the call center', async () => {
-    const mila = (await enroll('web', { displayName: 'Mila', email: 'mila@example.nl' }, 'mila')).data!
-      .enrollCustomer.id as string;
-    const token = await tokenFor('web', mila);
-    const before = await footprint();
-    for (const [kind, value] of [
-      ['EMAIL', 'sanne@example.nl'],
-      ['EMAIL', 'SANNE@EXAMPLE.NL'],
-      ['PHONE', '06-1234 0001'],
-    ] as const) {
-      const a = await gql(clients.web.key, LINK, { c: mila, kind, v: value }, token);
-      expectNeutral(a);
-      expect(JSON.stringify(a)).not.toMatch(/sanne|1234|already|belongs|linked/i);
-    }
-    expect(await footprint()).toEqual(before);
-    // Her own identifier again is still a no-op, and a new one still links.
-    expect(
-      (await gql(clients.web.key, LINK, { c: mila, kind: 'EMAIL', v: 'mila@example.nl' }, token)).errors,
-    ).toBeUndefined();
-    expect(
-      (await gql(clients.web.key, LINK, { c: mila, kind: 'PHONE', v: '+31612340002' }, token)).errors,
-    ).toBeUndefined();
+  it(
+    'answers a link of someone else’s identifier neutrally to the customer herself, precisely to ' +
+      'the call center',
+    async () => {
+      const mila = (await enroll('web', { displayName: 'Mila', email: 'mila@example.nl' }, 'mila')).data!
+        .enrollCustomer.id as string;
+      const token = await tokenFor('web', mila);
+      const before = await footprint();
+      for (const [kind, value] of [
+        ['EMAIL', 'sanne@example.nl'],
+        ['EMAIL', 'SANNE@EXAMPLE.NL'],
+        ['PHONE', '06-1234 0001'],
+      ] as const) {
+        const a = await gql(clients.web.key, LINK, { c: mila, kind, v: value }, token);
+        expectNeutral(a);
+        expect(JSON.stringify(a)).not.toMatch(/sanne|1234|already|belongs|linked/i);
+      }
+      expect(await footprint()).toEqual(before);
+      // Her own identifier again is still a no-op, and a new one still links.
+      expect(
+        (await gql(clients.web.key, LINK, { c: mila, kind: 'EMAIL', v: 'mila@example.nl' }, token)).errors,
+      ).toBeUndefined();
+      expect(
+        (await gql(clients.web.key, LINK, { c: mila, kind: 'PHONE', v: '+31612340002' }, token)).errors,
+      ).toBeUndefined();
 
-    for (let i = 0; i < 2; i++) {
-      const agent = await gql(clients.agent.key, LINK, { c: mila, kind: 'EMAIL', v: 'sanne@example.nl' });
-      expect(agent.errors).toEqual([
-        {
-          message: 'This email already belongs to another profile; merge the profiles instead',
-          path: ['linkIdentifier'],
-          extensions: { code: 'CONFLICT', kind: 'EMAIL' },
-        },
-      ]);
-    }
-  });
+      for (let i = 0; i < 2; i++) {
+        const agent = await gql(clients.agent.key, LINK, { c: mila, kind: 'EMAIL', v: 'sanne@example.nl' });
+        expect(agent.errors).toEqual([
+          {
+            message: 'This email already belongs to another profile; merge the profiles instead',
+            path: ['linkIdentifier'],
+            extensions: { code: 'CONFLICT', kind: 'EMAIL' },
+          },
+        ]);
+      }
+    },
+  );
 
   it('gives the same neutral answer when a concurrent write linked the identifier first', async () => {
     const bram = (await enroll('app', { displayName: 'Bram' }, 'bram')).data!.enrollCustomer.id as string;
@@ -204,7 +217,8 @@ describe('identifier refusals to web and app clients', () => {
     try {
       await racer.query('BEGIN');
       await racer.query(
-        `INSERT INTO customer_identifiers (kind, value, customer_id, channel, created_at) VALUES ('EMAIL', 'race@example.nl', $1, 'STORE', now())`,
+        `INSERT INTO customer_identifiers (kind, value, customer_id, channel, created_at) ` +
+          `VALUES ('EMAIL', 'race@example.nl', $1, 'STORE', now())`,
         [other],
       );
       const link = gql(clients.app.key, LINK, { c: bram, kind: 'EMAIL', v: 'race@example.nl' }, token);

@@ -125,7 +125,8 @@ describe('the channel API prices each client in its market’s currency', () => 
     const order = (sale.data as { recordStoreSale: { id: string; total: unknown } }).recordStoreSale;
     expect(order.total).toEqual({ amount: 10995, currency: 'GBP' });
     const ret = await gql.tillUk!(
-      `mutation($id: ID!) { returnItems(input: { orderId: $id, lines: [{ sku: "COAT-M", quantity: 1, sellable: true }] },
+      `mutation($id: ID!) { returnItems(input: { orderId: $id,
+        lines: [{ sku: "COAT-M", quantity: 1, sellable: true }] },
         idempotencyKey: "lon-ret-1") { refund { amount currency } } }`,
       { id: order.id },
     );

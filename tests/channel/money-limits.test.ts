@@ -47,28 +47,33 @@ describe('amounts beyond what an answer can carry', () => {
     await ctx.close();
   });
 
-  it('a quote and an order over € 21.474.836,47 are BAD_USER_INPUT, and the order leaves nothing behind', async () => {
-    const q = await gql('query($in: QuoteInput!) { quote(input: $in) { total { amount } } }', {
-      in: { lines: [{ sku: 'HUGE-1', quantity: 3 }] },
-    });
-    expect(q.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
-    expect(q.errors?.[0]?.message).toMatch(/more than the largest amount/);
-    const o = await gql(
-      'mutation($in: PlaceOrderInput!) { placeOrder(input: $in, idempotencyKey: "huge-1") { id total { amount } } }',
-      { in: { lines: [{ sku: 'HUGE-1', quantity: 3 }], locationId: 'ams-01' } },
-    );
-    expect(o.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
-    expect(await ctx.deps.db.selectFrom('orders').select('id').execute()).toEqual([]);
-    expect((await getStockLevels(ctx.deps.db, ['HUGE-1'])).get('HUGE-1')?.[0]).toMatchObject({
-      onHand: 100,
-      reserved: 0,
-    });
-    // Two units (€ 20.000.000,00) fit: the order goes through and is answered.
-    const ok = await gql(
-      'mutation($in: PlaceOrderInput!) { placeOrder(input: $in, idempotencyKey: "huge-2") { id total { amount } } }',
-      { in: { lines: [{ sku: 'HUGE-1', quantity: 2 }], locationId: 'ams-01' } },
-    );
-    expect(ok.errors).toBeUndefined();
-    expect(ok.data).toMatchObject({ placeOrder: { total: { amount: 2_000_000_000 } } });
-  });
+  it(
+    'a quote and an order over € 21.474.836,47 are ' + 'BAD_USER_INPUT, and the order leaves nothing behind',
+    async () => {
+      const q = await gql('query($in: QuoteInput!) { quote(input: $in) { total { amount } } }', {
+        in: { lines: [{ sku: 'HUGE-1', quantity: 3 }] },
+      });
+      expect(q.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+      expect(q.errors?.[0]?.message).toMatch(/more than the largest amount/);
+      const o = await gql(
+        'mutation($in: PlaceOrderInput!) { placeOrder(input: $in, idempotencyKey: "huge-1") { id ' +
+          'total { amount } } }',
+        { in: { lines: [{ sku: 'HUGE-1', quantity: 3 }], locationId: 'ams-01' } },
+      );
+      expect(o.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+      expect(await ctx.deps.db.selectFrom('orders').select('id').execute()).toEqual([]);
+      expect((await getStockLevels(ctx.deps.db, ['HUGE-1'])).get('HUGE-1')?.[0]).toMatchObject({
+        onHand: 100,
+        reserved: 0,
+      });
+      // Two units (€ 20.000.000,00) fit: the order goes through and is answered.
+      const ok = await gql(
+        'mutation($in: PlaceOrderInput!) { placeOrder(input: $in, idempotencyKey: "huge-2") { id ' +
+          'total { amount } } }',
+        { in: { lines: [{ sku: 'HUGE-1', quantity: 2 }], locationId: 'ams-01' } },
+      );
+      expect(ok.errors).toBeUndefined();
+      expect(ok.data).toMatchObject({ placeOrder: { total: { amount: 2_000_000_000 } } });
+    },
+  );
 });

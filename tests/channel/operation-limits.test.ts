@@ -19,7 +19,8 @@ describe('withinLimits', () => {
     ).toBeUndefined();
     expect(
       refusal(
-        'fragment P on Money { amount currency } query Q($s: [ID!]!) { offers(skus: $s) { sku price { base { ...P } final { ...P } } } }',
+        'fragment P on Money { amount currency } query Q($s: [ID!]!) { offers(skus: $s) { sku ' +
+          'price { base { ...P } final { ...P } } } }',
       ),
     ).toBeUndefined();
     expect(refusal('{ a: revision b: revision revision }')).toBeUndefined();
@@ -61,18 +62,26 @@ describe('withinLimits', () => {
     expect(refusal(`fragment O on Offer { ${fields} } { offers(skus: ${skus}) { ...O } }`)).toBeUndefined();
     expect(
       refusal(
-        `fragment O on Offer { ${fields} } fragment P on Offer { price { base { amount } final { amount } savings { amount } adjustments { id label reason amount { amount currency formatted } } } availability { locations { available status location { id name } } } } { a: offers(skus: ${skus}) { ...O ...P } b: offers(skus: ${skus}) { ...O ...P } }`,
+        `fragment O on Offer { ${fields} } fragment P on Offer { price { base { amount } final ` +
+          `{ amount } savings { amount } adjustments { id label reason amount { amount currency ` +
+          `formatted } } } availability { locations { available status location { id name } } } ` +
+          `} { a: offers(skus: ${skus}) { ...O ...P } b: offers(skus: ${skus}) { ...O ...P } }`,
       ),
     ).toMatch(/too costly \(cost \d{6}; at most 50000\)/);
   });
 
-  it('prices an offer as the work it is, not as its fields: 30 aliased 100-SKU offers of one field are refused', () => {
-    const many = `query($s: [ID!]!) { ${Array.from({ length: 30 }, (_, i) => `a${i}: offers(skus: $s) { sku }`).join(' ')} }`;
-    expect(refusal(many)).toMatch(/too costly/);
-    expect(
-      refusal('query($s: [ID!]!) { a: offers(skus: $s) { sku } b: offers(skus: $s) { sku } }'),
-    ).toBeUndefined();
-  });
+  it(
+    'prices an offer as the work it is, not as its fields: 30 aliased 100-SKU offers of one ' +
+      'field are refused',
+    () => {
+      const aliases = Array.from({ length: 30 }, (_, i) => `a${i}: offers(skus: $s) { sku }`).join(' ');
+      const many = `query($s: [ID!]!) { ${aliases} }`;
+      expect(refusal(many)).toMatch(/too costly/);
+      expect(
+        refusal('query($s: [ID!]!) { a: offers(skus: $s) { sku } b: offers(skus: $s) { sku } }'),
+      ).toBeUndefined();
+    },
+  );
 
   it('counts the fields fragments spread into a selection as selected there', () => {
     const spreads = Array.from(
@@ -93,11 +102,10 @@ describe('withinLimits', () => {
   });
 
   it('prices a quote as the up to 200 lines it may price', () => {
-    expect(
-      refusal(
-        `query($i: QuoteInput!) { ${Array.from({ length: 30 }, (_, i) => `q${i}: quote(input: $i) { total { amount } }`).join(' ')} }`,
-      ),
-    ).toMatch(/too costly/);
+    const quotes = Array.from({ length: 30 }, (_, i) => `q${i}: quote(input: $i) { total { amount } }`).join(
+      ' ',
+    );
+    expect(refusal(`query($i: QuoteInput!) { ${quotes} }`)).toMatch(/too costly/);
     expect(
       refusal(
         'query($i: QuoteInput!) { quote(input: $i) { total { amount } lines { sku final { amount } } } }',

@@ -154,79 +154,82 @@ describe('subscriptions (graphql-ws)', () => {
     },
   );
 
-  it('pushes one change to subscribers on two API node processes, with the same revision and fingerprint', async () => {
-    const child = spawn(process.execPath, ['bin/omnihub.js', 'api'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: ctx.databaseUrl,
-        REDIS_URL: ctx.redisUrl,
-        OMNIHUB_REDIS_PREFIX: ctx.redisPrefix,
-        PORT: '0',
-        LOG_LEVEL: 'error',
-        OMNIHUB_ADMIN_KEY: 'subs-admin-key-0123456789',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const otherClient: { c?: Client } = {};
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /localhost:(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
+  it(
+    'pushes one change to subscribers on two API node processes, with the same revision and ' + 'fingerprint',
+    async () => {
+      const child = spawn(process.execPath, ['bin/omnihub.js', 'api'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: ctx.databaseUrl,
+          REDIS_URL: ctx.redisUrl,
+          OMNIHUB_REDIS_PREFIX: ctx.redisPrefix,
+          PORT: '0',
+          LOG_LEVEL: 'error',
+          OMNIHUB_ADMIN_KEY: 'subs-admin-key-0123456789',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const otherClient: { c?: Client } = {};
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          let out = '';
+          child.stdout!.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /localhost:(\d+)/.exec(out);
+            if (m) resolve(Number(m[1]));
+          });
+          child.once('exit', (code) => reject(new Error(`api exited (${code})`)));
         });
-        child.once('exit', (code) => reject(new Error(`api exited (${code})`)));
-      });
-      otherClient.c = createClient({
-        url: `ws://127.0.0.1:${port}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${key}` },
-        retryAttempts: 0,
-      });
-      const query =
-        'subscription { offerChanged(sku: "COAT-M") { price { final { amount } } revision fingerprint } }';
-      type Push = {
-        offerChanged: { price: { final: { amount: number } }; revision: string; fingerprint: string };
-      };
-      const watch = (c: Client) => {
-        const values: Push[] = [];
-        let stop = () => undefined as void;
-        const done = new Promise<void>((resolve, reject) => {
-          stop = c.subscribe<Push>(
-            { query },
-            {
-              next: (v) => {
-                values.push(v.data as Push);
-                if (values.at(-1)!.offerChanged.price.final.amount === 7495) resolve();
+        otherClient.c = createClient({
+          url: `ws://127.0.0.1:${port}/graphql`,
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${key}` },
+          retryAttempts: 0,
+        });
+        const query =
+          'subscription { offerChanged(sku: "COAT-M") { price { final { amount } } revision fingerprint } }';
+        type Push = {
+          offerChanged: { price: { final: { amount: number } }; revision: string; fingerprint: string };
+        };
+        const watch = (c: Client) => {
+          const values: Push[] = [];
+          let stop = () => undefined as void;
+          const done = new Promise<void>((resolve, reject) => {
+            stop = c.subscribe<Push>(
+              { query },
+              {
+                next: (v) => {
+                  values.push(v.data as Push);
+                  if (values.at(-1)!.offerChanged.price.final.amount === 7495) resolve();
+                },
+                error: reject,
+                complete: () => resolve(),
               },
-              error: reject,
-              complete: () => resolve(),
-            },
-          );
-        });
-        return { values, done, stop: () => stop() };
-      };
-      const here = watch(client);
-      const there = watch(otherClient.c);
-      await new Promise((r) => setTimeout(r, 500));
-      const p = await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 7495, minQuantity: 1 });
-      await Promise.race([
-        Promise.all([here.done, there.done]),
-        new Promise((_, rej) => setTimeout(() => rej(new Error('no push on one of the nodes')), 5000)),
-      ]);
-      here.stop();
-      there.stop();
-      const a = here.values.at(-1)!.offerChanged;
-      const b = there.values.at(-1)!.offerChanged;
-      expect(Number(a.revision)).toBeGreaterThanOrEqual(p.revision);
-      expect(Number(b.revision)).toBeGreaterThanOrEqual(p.revision);
-      if (a.revision === b.revision) expect(a.fingerprint).toBe(b.fingerprint);
-    } finally {
-      await otherClient.c?.dispose();
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    }
-  });
+            );
+          });
+          return { values, done, stop: () => stop() };
+        };
+        const here = watch(client);
+        const there = watch(otherClient.c);
+        await new Promise((r) => setTimeout(r, 500));
+        const p = await setPrice(ctx.deps, 'base', 'COAT-M', { amount: 7495, minQuantity: 1 });
+        await Promise.race([
+          Promise.all([here.done, there.done]),
+          new Promise((_, rej) => setTimeout(() => rej(new Error('no push on one of the nodes')), 5000)),
+        ]);
+        here.stop();
+        there.stop();
+        const a = here.values.at(-1)!.offerChanged;
+        const b = there.values.at(-1)!.offerChanged;
+        expect(Number(a.revision)).toBeGreaterThanOrEqual(p.revision);
+        expect(Number(b.revision)).toBeGreaterThanOrEqual(p.revision);
+        if (a.revision === b.revision) expect(a.fingerprint).toBe(b.fingerprint);
+      } finally {
+        await otherClient.c?.dispose();
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      }
+    },
+  );
 });

@@ -41,27 +41,30 @@ describe('the WebSocket transport', () => {
     return s;
   };
 
-  it('answers a wrong variable type and an operation it cannot pick as BAD_USER_INPUT, as HTTP does', async () => {
-    const s = socket();
-    const wrongType = await wsOperation(s, 'query($n: Int!) { products(first: $n) { edges { cursor } } }', {
-      n: 2 ** 40,
-    });
-    expect(wrongType.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
-    const twoOperations = await new Promise<unknown>((resolve) =>
-      s.subscribe(
-        { query: 'query A { revision } query B { revision }' },
-        { next: resolve, error: resolve, complete: () => undefined },
-      ),
-    );
-    expect(twoOperations).toEqual([
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
-    ]);
-    const overHttp = await graphqlClient(node.port, key)(
-      'query($n: Int!) { products(first: $n) { edges { cursor } } }',
-      { n: 2 ** 40 },
-    );
-    expect(overHttp.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
-  });
+  it(
+    'answers a wrong variable type and an operation it ' + 'cannot pick as BAD_USER_INPUT, as HTTP does',
+    async () => {
+      const s = socket();
+      const wrongType = await wsOperation(s, 'query($n: Int!) { products(first: $n) { edges { cursor } } }', {
+        n: 2 ** 40,
+      });
+      expect(wrongType.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+      const twoOperations = await new Promise<unknown>((resolve) =>
+        s.subscribe(
+          { query: 'query A { revision } query B { revision }' },
+          { next: resolve, error: resolve, complete: () => undefined },
+        ),
+      );
+      expect(twoOperations).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+      ]);
+      const overHttp = await graphqlClient(node.port, key)(
+        'query($n: Int!) { products(first: $n) { edges { cursor } } }',
+        { n: 2 ** 40 },
+      );
+      expect(overHttp.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    },
+  );
 
   it('closes a socket that pings before it is let in, or floods pings after', async () => {
     const early = rawSocket(node.port, {});

@@ -65,65 +65,71 @@ describe('promotions and the loyalty programme in the read model', () => {
     await ctx.close();
   });
 
-  it('answers an anonymous offer from memory, and moves with a promotion at the revision that changed it', async () => {
-    const first = await offer(ctx.deps, { sku: 'COAT-M' }, { readModel: rm });
-    expect(first.price.final).toBe(10000);
-    queries = 0;
-    const again = await offers(
-      { ...ctx.deps, db: counting },
-      { skus: ['COAT-M', 'COAT-L'] },
-      { readModel: rm },
-    );
-    expect(queries).toBe(0);
-    expect(again[0]!.fingerprint).toBe(first.fingerprint);
+  it(
+    'answers an anonymous offer from memory, and moves with a promotion at the revision that ' + 'changed it',
+    async () => {
+      const first = await offer(ctx.deps, { sku: 'COAT-M' }, { readModel: rm });
+      expect(first.price.final).toBe(10000);
+      queries = 0;
+      const again = await offers(
+        { ...ctx.deps, db: counting },
+        { skus: ['COAT-M', 'COAT-L'] },
+        { readModel: rm },
+      );
+      expect(queries).toBe(0);
+      expect(again[0]!.fingerprint).toBe(first.fingerprint);
 
-    const promo = await upsertPromotion(ctx.deps, 'coats-10', {
-      status: 'ACTIVE',
-      rule: {
-        label: 'Coats',
-        conditions: [{ kind: 'category', categories: ['coats'] }],
-        action: { kind: 'percentOff', percentBp: 1000 },
-      },
-    });
-    const after = await offer(ctx.deps, { sku: 'COAT-M', minRevision: promo.revision }, { readModel: rm });
-    expect(after.price.final).toBe(9000);
-    expect(after.revision).toBeGreaterThanOrEqual(promo.revision);
-    // The same answer straight from PostgreSQL at that revision has the same fingerprint.
-    const fromDb = await offer(ctx.deps, { sku: 'COAT-M' });
-    if (fromDb.revision === after.revision) expect(fromDb.fingerprint).toBe(after.fingerprint);
-    expect(fromDb.price.final).toBe(9000);
-  });
+      const promo = await upsertPromotion(ctx.deps, 'coats-10', {
+        status: 'ACTIVE',
+        rule: {
+          label: 'Coats',
+          conditions: [{ kind: 'category', categories: ['coats'] }],
+          action: { kind: 'percentOff', percentBp: 1000 },
+        },
+      });
+      const after = await offer(ctx.deps, { sku: 'COAT-M', minRevision: promo.revision }, { readModel: rm });
+      expect(after.price.final).toBe(9000);
+      expect(after.revision).toBeGreaterThanOrEqual(promo.revision);
+      // The same answer straight from PostgreSQL at that revision has the same fingerprint.
+      const fromDb = await offer(ctx.deps, { sku: 'COAT-M' });
+      if (fromDb.revision === after.revision) expect(fromDb.fingerprint).toBe(after.fingerprint);
+      expect(fromDb.price.final).toBe(9000);
+    },
+  );
 
-  it('takes a promotion whose budget ran out out of the rules in force, at a revision of its own', async () => {
-    await upsertPromotion(ctx.deps, 'budgeted', {
-      status: 'ACTIVE',
-      budgetAmount: 1000,
-      rule: { label: 'Till € 10', couponRequired: true, action: { kind: 'amountOff', amount: 1000 } },
-    });
-    await createCoupons(ctx.deps, 'budgeted', { codes: ['TEN'] });
-    const sale = await placeStoreSale(
-      ctx.deps,
-      { locationId: 'ams-01', lines: [{ sku: 'COAT-L', quantity: 1 }], couponCodes: ['TEN'] },
-      'spend-budget',
-    );
-    expect(sale.quote.appliedCoupons).toEqual(['TEN']);
-    const spent = await ctx.deps.db
-      .selectFrom('outbox')
-      .select(['revision', 'payload'])
-      .where('type', '=', 'promotion.changed')
-      .where('aggregateId', '=', 'budgeted')
-      .orderBy('position', 'desc')
-      .executeTakeFirstOrThrow();
-    expect(spent).toEqual({
-      revision: sale.revision,
-      payload: { promotionId: 'budgeted', budgetSpent: true },
-    });
-    const o = await offer(ctx.deps, { sku: 'COAT-L', minRevision: sale.revision }, { readModel: rm });
-    expect(o.revision).toBeGreaterThanOrEqual(sale.revision);
-    const stored = JSON.parse(
-      (await ctx.deps.redis.get(readModelKeys(ctx.deps.redisPrefix).global(PROMOTIONS_SECTION)))!,
-    ) as { v: Array<{ id: string }> };
-    expect(stored.v.map((r) => r.id)).not.toContain('budgeted');
-    expect(await verifyReadModel(ctx.deps, journeyReadModelSections)).toEqual([]);
-  });
+  it(
+    'takes a promotion whose budget ran out out of the ' + 'rules in force, at a revision of its own',
+    async () => {
+      await upsertPromotion(ctx.deps, 'budgeted', {
+        status: 'ACTIVE',
+        budgetAmount: 1000,
+        rule: { label: 'Till € 10', couponRequired: true, action: { kind: 'amountOff', amount: 1000 } },
+      });
+      await createCoupons(ctx.deps, 'budgeted', { codes: ['TEN'] });
+      const sale = await placeStoreSale(
+        ctx.deps,
+        { locationId: 'ams-01', lines: [{ sku: 'COAT-L', quantity: 1 }], couponCodes: ['TEN'] },
+        'spend-budget',
+      );
+      expect(sale.quote.appliedCoupons).toEqual(['TEN']);
+      const spent = await ctx.deps.db
+        .selectFrom('outbox')
+        .select(['revision', 'payload'])
+        .where('type', '=', 'promotion.changed')
+        .where('aggregateId', '=', 'budgeted')
+        .orderBy('position', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(spent).toEqual({
+        revision: sale.revision,
+        payload: { promotionId: 'budgeted', budgetSpent: true },
+      });
+      const o = await offer(ctx.deps, { sku: 'COAT-L', minRevision: sale.revision }, { readModel: rm });
+      expect(o.revision).toBeGreaterThanOrEqual(sale.revision);
+      const stored = JSON.parse(
+        (await ctx.deps.redis.get(readModelKeys(ctx.deps.redisPrefix).global(PROMOTIONS_SECTION)))!,
+      ) as { v: Array<{ id: string }> };
+      expect(stored.v.map((r) => r.id)).not.toContain('budgeted');
+      expect(await verifyReadModel(ctx.deps, journeyReadModelSections)).toEqual([]);
+    },
+  );
 });

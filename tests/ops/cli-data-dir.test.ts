@@ -35,37 +35,46 @@ describe('omnihub with a data folder or port it cannot use', () => {
     const run = await runCliToEnd(['migrate'], env(path.join(dir, 'a-file', 'data')));
     expect(run.code).toBe(1);
     expect(run.output).toBe(
-      `omnihub: The embedded PostgreSQL's data folder ${path.join(dir, 'a-file', 'data')} cannot be created: ${path.join(dir, 'a-file')} is a file, not a folder. Set OMNIHUB_DATA_DIR to a folder this user can write (for example OMNIHUB_DATA_DIR=$HOME/.omnihub), or set DATABASE_URL to use a PostgreSQL server of your own instead of the embedded one.\n`,
+      `omnihub: The embedded PostgreSQL's data folder ${path.join(dir, 'a-file', 'data')} ` +
+        `cannot be created: ${path.join(dir, 'a-file')} is a file, not a folder. Set ` +
+        `OMNIHUB_DATA_DIR to a folder this user can write (for example ` +
+        `OMNIHUB_DATA_DIR=$HOME/.omnihub), or set DATABASE_URL to use a PostgreSQL server of ` +
+        `your own instead of the embedded one.\n`,
     );
   });
 
-  it('a private folder of another user (under root: root without its power to override file permissions)', async () => {
-    const locked = path.join(dir, 'locked');
-    await mkdir(locked, { mode: 0o700 });
-    const asRoot = process.getuid?.() === 0;
-    // Root passes every permission check; `setpriv` takes that power (CAP_DAC_OVERRIDE) away from the
-    // command, so a 0700 folder of `nobody` is as closed to it as to any other user. Another user: a folder
-    // it may not write.
-    if (asRoot) await chown(locked, NOBODY, NOBODY);
-    else await chmod(locked, 0o500);
-    const run = await runCliToEnd(
-      ['migrate'],
-      env(path.join(locked, 'data')),
-      asRoot
-        ? { wrap: (argv) => ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...argv] }
-        : {},
-    );
-    expect(run.code).toBe(1);
-    clean(run.output);
-    expect(run.output).toMatch(
-      new RegExp(
-        `^omnihub: The embedded PostgreSQL's data folder ${path.join(locked, 'data')} cannot be created: ${locked} is not writable by this process \\(EACCES; it is owned by \\S+, mode 0[75]00; this process runs as \\S+ \\(uid \\d+\\)\\)\\. `,
-      ),
-    );
-    expect(run.output).toContain(
-      `make this one usable (sudo mkdir -p ${path.join(locked, 'data')} && sudo chown -R `,
-    );
-  });
+  it(
+    'a private folder of another user (under root: root without its power to override file ' + 'permissions)',
+    async () => {
+      const locked = path.join(dir, 'locked');
+      await mkdir(locked, { mode: 0o700 });
+      const asRoot = process.getuid?.() === 0;
+      // Root passes every permission check; `setpriv` takes that power (CAP_DAC_OVERRIDE) away from the
+      // command, so a 0700 folder of `nobody` is as closed to it as to any other user. Another user: a folder
+      // it may not write.
+      if (asRoot) await chown(locked, NOBODY, NOBODY);
+      else await chmod(locked, 0o500);
+      const run = await runCliToEnd(
+        ['migrate'],
+        env(path.join(locked, 'data')),
+        asRoot
+          ? { wrap: (argv) => ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...argv] }
+          : {},
+      );
+      expect(run.code).toBe(1);
+      clean(run.output);
+      expect(run.output).toMatch(
+        new RegExp(
+          `^omnihub: The embedded PostgreSQL's data folder ${path.join(locked, 'data')} cannot ` +
+            `be created: ${locked} is not writable by this process \\(EACCES; it is owned by \\S+, ` +
+            `mode 0[75]00; this process runs as \\S+ \\(uid \\d+\\)\\)\\. `,
+        ),
+      );
+      expect(run.output).toContain(
+        `make this one usable (sudo mkdir -p ${path.join(locked, 'data')} && sudo chown -R `,
+      );
+    },
+  );
 
   it('a database folder a first start left half-made', async () => {
     await mkdir(path.join(dir, 'half', 'pg'), { recursive: true });
@@ -74,7 +83,9 @@ describe('omnihub with a data folder or port it cannot use', () => {
     expect(run.code).toBe(1);
     clean(run.output);
     expect(run.output).toContain(
-      `${path.join(dir, 'half', 'pg')} holds files but no PostgreSQL database (PG_VERSION is missing; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half', 'pg')})`,
+      `${path.join(dir, 'half', 'pg')} holds files but no PostgreSQL database (PG_VERSION is ` +
+        `missing; a first start that stopped half-way leaves this). Remove it (rm -rf ` +
+        `${path.join(dir, 'half', 'pg')})`,
     );
   });
 
@@ -83,7 +94,11 @@ describe('omnihub with a data folder or port it cannot use', () => {
     expect(run.code).toBe(1);
     clean(run.output);
     expect(run.output).toMatch(
-      /^omnihub: The embedded PostgreSQL's data folder \/proc\/omnihub-test cannot be created: \/proc cannot hold folders \(E[A-Z]+; a special or read-only file system\)\. Set OMNIHUB_DATA_DIR to a folder this user can write/,
+      new RegExp(
+        "^omnihub: The embedded PostgreSQL's data folder \\/proc\\/omnihub-test cannot be created: " +
+          '\\/proc cannot hold folders \\(E[A-Z]+; a special or read-only file system\\)\\. ' +
+          'Set OMNIHUB_DATA_DIR to a folder this user can write',
+      ),
     );
     expect(run.output).not.toContain('sudo');
   }, 30_000);
@@ -95,7 +110,9 @@ describe('omnihub with a data folder or port it cannot use', () => {
     expect(run.code).toBe(1);
     clean(run.output);
     expect(run.output).toContain(
-      `${path.join(dir, 'half2', 'pg')} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ${path.join(dir, 'half2', 'pg')})`,
+      `${path.join(dir, 'half2', 'pg')} holds a half-made PostgreSQL database (PG_VERSION but ` +
+        `no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ` +
+        `${path.join(dir, 'half2', 'pg')})`,
     );
   }, 30_000);
 
@@ -111,7 +128,10 @@ describe('omnihub with a data folder or port it cannot use', () => {
       expect(run.code).toBe(1);
       clean(run.output);
       expect(run.output).toBe(
-        `omnihub: The embedded PostgreSQL (data in ${path.join(dir, 'taken', 'pg')}, port ${port}) did not start: port ${port} is taken by another program (perhaps the embedded PostgreSQL of another OMNIHUB_DATA_DIR). Stop it, or choose a free port with OMNIHUB_EMBEDDED_PG_PORT.\n`,
+        `omnihub: The embedded PostgreSQL (data in ${path.join(dir, 'taken', 'pg')}, port ` +
+          `${port}) did not start: port ${port} is taken by another program (perhaps the ` +
+          `embedded PostgreSQL of another OMNIHUB_DATA_DIR). Stop it, or choose a free port with ` +
+          `OMNIHUB_EMBEDDED_PG_PORT.\n`,
       );
     } finally {
       squatter.close();

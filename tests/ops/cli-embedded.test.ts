@@ -64,7 +64,8 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
 
   it('says where it listens: 127.0.0.1 by default for start, as a URL that answers', async () => {
     expect(hub.output()).toContain(
-      `listening:  http://127.0.0.1:${port}/  (this machine only: set OMNIHUB_HOST=0.0.0.0 to serve other machines too)`,
+      `listening:  http://127.0.0.1:${port}/  (this machine only: set OMNIHUB_HOST=0.0.0.0 to ` +
+        `serve other machines too)`,
     );
     expect(hub.output()).toContain(`(embedded, data in ${path.join(dir, 'data', 'pg')})`);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -102,46 +103,61 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
     expect(await runCliToEnd(['migrate'], env)).toEqual({ code: 0, output: 'Migrations are current.\n' });
   });
 
-  it('consistency-check, with no options, asks the running hub and finds every channel agreeing', async () => {
-    const run = await runCliToEnd(['consistency-check'], env);
-    expect(run.output).toMatch(/All 5 channels agree: equal revision, equal fingerprint\./);
-    expect(run.code).toBe(0);
-  }, 60_000);
+  it(
+    'consistency-check, with no options, asks the running ' + 'hub and finds every channel agreeing',
+    async () => {
+      const run = await runCliToEnd(['consistency-check'], env);
+      expect(run.output).toMatch(/All 5 channels agree: equal revision, equal fingerprint\./);
+      expect(run.code).toBe(0);
+    },
+    60_000,
+  );
 
-  it('a second start on the same data folder uses the running server and leaves it running when it stops', async () => {
-    const second = runCli(['start'], { ...env, PORT: String(await freePort()) });
-    await waitForOutput(second, /listening: /, 60_000);
-    expect(second.output()).toMatch(/its server, pid \d+, was running already and is left running/);
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-    // The first hub still has its database: the commands and the second hub stopped nothing.
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-  }, 90_000);
+  it(
+    'a second start on the same data folder uses the running server and leaves it running when ' + 'it stops',
+    async () => {
+      const second = runCli(['start'], { ...env, PORT: String(await freePort()) });
+      await waitForOutput(second, /listening: /, 60_000);
+      expect(second.output()).toMatch(/its server, pid \d+, was running already and is left running/);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+      // The first hub still has its database: the commands and the second hub stopped nothing.
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    },
+    90_000,
+  );
 
-  it('a hub killed outright leaves its server: the next start uses it and says how to stop it; a stale lock file is cleared', async () => {
-    const pidFile = path.join(dir, 'data', 'pg', 'postmaster.pid');
-    hub.child.kill('SIGKILL');
-    await hub.exited;
-    const pgPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-    const next = runCli(['start'], { ...env, PORT: String(await freePort()) });
-    await waitForOutput(next, /listening: /, 60_000);
-    expect(next.output()).toContain(
-      `its server, pid ${pgPid}, was running already and is left running: the hub that started it is gone, so stop it with kill -INT ${pgPid} when done`,
-    );
-    next.child.kill('SIGTERM');
-    expect(await next.exited).toBe(0);
-    process.kill(pgPid, 'SIGINT');
-    for (let i = 0; i < 300 && (await exists(pidFile)); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await exists(pidFile)).toBe(false);
+  it(
+    'a hub killed outright leaves its server: the next start uses it and says how to stop it; a ' +
+      'stale lock file is cleared',
+    async () => {
+      const pidFile = path.join(dir, 'data', 'pg', 'postmaster.pid');
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      const pgPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+      const next = runCli(['start'], { ...env, PORT: String(await freePort()) });
+      await waitForOutput(next, /listening: /, 60_000);
+      expect(next.output()).toContain(
+        `its server, pid ${pgPid}, was running already and is left running: the hub that started ` +
+          `it is gone, so stop it with kill -INT ${pgPid} when done`,
+      );
+      next.child.kill('SIGTERM');
+      expect(await next.exited).toBe(0);
+      process.kill(pgPid, 'SIGINT');
+      for (let i = 0; i < 300 && (await exists(pidFile)); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await exists(pidFile)).toBe(false);
 
-    // What a server killed with SIGKILL leaves: a lock file naming a process that is gone.
-    const gone = spawn(process.execPath, ['-e', '0']);
-    await new Promise((r) => gone.once('exit', r));
-    await writeFile(
-      pidFile,
-      `${gone.pid}\n${path.join(dir, 'data', 'pg')}\n1700000000\n${env.OMNIHUB_EMBEDDED_PG_PORT}\n/tmp\nlocalhost\n  0  0\nready   \n`,
-    );
-    expect(await runCliToEnd(['migrate'], env)).toEqual({ code: 0, output: 'Migrations are current.\n' });
-    expect(await exists(pidFile)).toBe(false); // it stopped the server it started
-  }, 120_000);
+      // What a server killed with SIGKILL leaves: a lock file naming a process that is gone.
+      const gone = spawn(process.execPath, ['-e', '0']);
+      await new Promise((r) => gone.once('exit', r));
+      await writeFile(
+        pidFile,
+        `${gone.pid}\n${path.join(dir, 'data', 'pg')}\n1700000000\n` +
+          `${env.OMNIHUB_EMBEDDED_PG_PORT}\n/tmp\nlocalhost\n  0  0\nready   \n`,
+      );
+      expect(await runCliToEnd(['migrate'], env)).toEqual({ code: 0, output: 'Migrations are current.\n' });
+      expect(await exists(pidFile)).toBe(false); // it stopped the server it started
+    },
+    120_000,
+  );
 });

@@ -79,7 +79,8 @@ describe('omnihub import stopped by a signal', () => {
 
       expect(output).toMatch(
         new RegExp(
-          `Interrupted by ${signal} at line \\d+: the import is marked FAILED \\(interrupted\\); the batches committed before stay`,
+          `Interrupted by ${signal} at line \\d+: the import is marked FAILED ` +
+            `\\(interrupted\\); the batches committed before stay`,
         ),
       );
       const record = await ctx.deps.db

@@ -66,22 +66,27 @@ describe('omnihub import reports bad rows as the REST import does', () => {
     await ctx.close();
   });
 
-  it('a short row and a quote left open are reported with their lines; the good rows land; exit 2', async () => {
-    await writeFile(
-      `${dir}/stock.csv`,
-      'sku,locationId,onHand\nNK-ACC-MUTS-NAVY,ams-01,5\nNK-ACC-MUTS-OCHRE,ams-01\nNK-ACC-MUTS-GREY,ams-01,7\n"NK-ACC-MUTS-OCHRE,ams-01,1\n',
-    );
-    const run = await omnihubImport(ctx, [`${dir}/stock.csv`]);
-    expect(run.output).toMatch(/4 rows — 2 changed, 0 unchanged, 2 rejected/);
-    expect(run.output).toMatch(/line 3: CSV: 2 fields where the header has 3 \(sku,locationId,onHand\)/);
-    expect(run.output).toMatch(/line 5: a quoted field opened on this line is never closed/);
-    expect(run.code).toBe(2);
-    expect([
-      await onHand('NK-ACC-MUTS-NAVY'),
-      await onHand('NK-ACC-MUTS-OCHRE'),
-      await onHand('NK-ACC-MUTS-GREY'),
-    ]).toEqual([5, null, 7]);
-  }, 30_000);
+  it(
+    'a short row and a quote left open are reported with ' + 'their lines; the good rows land; exit 2',
+    async () => {
+      await writeFile(
+        `${dir}/stock.csv`,
+        'sku,locationId,onHand\nNK-ACC-MUTS-NAVY,ams-01,5\nNK-ACC-MUTS-OCHRE,ams-01\n' +
+          'NK-ACC-MUTS-GREY,ams-01,7\n"NK-ACC-MUTS-OCHRE,ams-01,1\n',
+      );
+      const run = await omnihubImport(ctx, [`${dir}/stock.csv`]);
+      expect(run.output).toMatch(/4 rows — 2 changed, 0 unchanged, 2 rejected/);
+      expect(run.output).toMatch(/line 3: CSV: 2 fields where the header has 3 \(sku,locationId,onHand\)/);
+      expect(run.output).toMatch(/line 5: a quoted field opened on this line is never closed/);
+      expect(run.code).toBe(2);
+      expect([
+        await onHand('NK-ACC-MUTS-NAVY'),
+        await onHand('NK-ACC-MUTS-OCHRE'),
+        await onHand('NK-ACC-MUTS-GREY'),
+      ]).toEqual([5, null, 7]);
+    },
+    30_000,
+  );
 
   const importCount = async () =>
     Number(
@@ -93,22 +98,26 @@ describe('omnihub import reports bad rows as the REST import does', () => {
       ).n,
     );
 
-  it('a missing file, a folder and an empty file are refused up front, recording no import; exit 1', async () => {
-    const before = await importCount();
-    await mkdir(`${dir}/stock-dir.csv`, { recursive: true });
-    await writeFile(`${dir}/stock-empty.csv`, '');
-    for (const [file, said] of [
-      ['/nonexistent.csv', 'No such file: /nonexistent.csv'],
-      ['/nonexistent-stock.csv', 'No such file: /nonexistent-stock.csv'],
-      [`${dir}/stock-dir.csv`, `${dir}/stock-dir.csv is a folder, not a file`],
-      [`${dir}/stock-empty.csv`, `${dir}/stock-empty.csv is empty: there is nothing to import`],
-    ]) {
-      const run = await omnihubImport(ctx, [file!]);
-      expect(run).toMatchObject({ code: 1, output: expect.stringContaining(`omnihub: ${said}`) });
-      expect(run.output).not.toMatch(/ENOENT|Cannot tell/);
-    }
-    expect(await importCount()).toBe(before);
-  }, 60_000);
+  it(
+    'a missing file, a folder and an empty file are refused ' + 'up front, recording no import; exit 1',
+    async () => {
+      const before = await importCount();
+      await mkdir(`${dir}/stock-dir.csv`, { recursive: true });
+      await writeFile(`${dir}/stock-empty.csv`, '');
+      for (const [file, said] of [
+        ['/nonexistent.csv', 'No such file: /nonexistent.csv'],
+        ['/nonexistent-stock.csv', 'No such file: /nonexistent-stock.csv'],
+        [`${dir}/stock-dir.csv`, `${dir}/stock-dir.csv is a folder, not a file`],
+        [`${dir}/stock-empty.csv`, `${dir}/stock-empty.csv is empty: there is nothing to import`],
+      ]) {
+        const run = await omnihubImport(ctx, [file!]);
+        expect(run).toMatchObject({ code: 1, output: expect.stringContaining(`omnihub: ${said}`) });
+        expect(run.output).not.toMatch(/ENOENT|Cannot tell/);
+      }
+      expect(await importCount()).toBe(before);
+    },
+    60_000,
+  );
 
   it('a file with a header only imports nothing and says so; exit 1', async () => {
     await writeFile(`${dir}/stock-header.csv`, 'sku,locationId,onHand\n');

@@ -64,7 +64,8 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
     // All of 127.0.0.0/8 is this machine: 127.0.0.2 answers, 127.0.0.1 (another address) does not.
     await withApi({ OMNIHUB_HOST: '127.0.0.2' }, async (banner, port) => {
       expect(banner).toContain(
-        `listening:  http://127.0.0.2:${port}/  (this machine only: set OMNIHUB_HOST=0.0.0.0 to serve other machines too)`,
+        `listening:  http://127.0.0.2:${port}/  (this machine only: set OMNIHUB_HOST=0.0.0.0 ` +
+          `to serve other machines too)`,
       );
       expect((await fetch(`http://127.0.0.2:${port}/healthz`)).status).toBe(200);
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
@@ -76,7 +77,8 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
     expect(run).toEqual({
       code: 1,
       output:
-        'omnihub: Invalid configuration:\n  OMNIHUB_HOST: OMNIHUB_HOST must be an IPv4 or IPv6 address (0.0.0.0, 127.0.0.1, ::) or a host name\n',
+        'omnihub: Invalid configuration:\n  OMNIHUB_HOST: OMNIHUB_HOST must be an IPv4 or IPv6 ' +
+        'address (0.0.0.0, 127.0.0.1, ::) or a host name\n',
     });
   });
 
@@ -90,10 +92,8 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
       status: 'ACTIVE',
     });
     const file = path.join(dir, 'stock.csv');
-    await writeFile(
-      file,
-      `sku,locationId,onHand\n${Array.from({ length: 30 }, (_, i) => `NK-ACC-MUTS-NAVY,ams-01,${i}`).join('\n')}\n`,
-    );
+    const rows = Array.from({ length: 30 }, (_, i) => `NK-ACC-MUTS-NAVY,ams-01,${i}`).join('\n');
+    await writeFile(file, `sku,locationId,onHand\n${rows}\n`);
     // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
     const run = await runCliToEnd(['import', file], env(), {
       wrap: (argv) => ['script', '-qec', argv.join(' '), '/dev/null'],
@@ -124,7 +124,10 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
       const help = await runCliToEnd(['--help'], env(), { script });
       expect(help.code).toBe(0);
       expect(help.output).toMatch(
-        /^omnihub — omnichannel price, promotion and inventory consistency hub\n\nUsage: omnihub <command> \[options\]/,
+        new RegExp(
+          '^omnihub — omnichannel price, promotion and inventory consistency hub\\n\\n' +
+            'Usage: omnihub <command> \\[options\\]',
+        ),
       );
       expect(await runCliToEnd(['migrate'], env(), { script })).toEqual({
         code: 0,

@@ -91,7 +91,8 @@ describe('the omnihub command line', () => {
   });
 
   it('never seeds a configured database on start, and says when its catalogue is empty', async () => {
-    const own = await createTestContext(); // a database of its own: the start prints its admin key, which the next test wants
+    // a database of its own: the start prints its admin key, which the next test wants
+    const own = await createTestContext();
     try {
       const hub = omnihub(own, ['start']);
       await waitFor(() => /hub \(API \+ worker\) ready/.test(hub.output()), 30_000);
@@ -105,68 +106,75 @@ describe('the omnihub command line', () => {
     }
   });
 
-  it('seeds, then serves an API node that reports ready, prints the admin key, and drains on SIGTERM', async () => {
-    const seed = omnihub(ctx, ['seed']);
-    expect(await seed.exited).toBe(0);
-    expect(seed.output()).toMatch(/Seeded the demo retailer: 252 SKUs/);
+  it(
+    'seeds, then serves an API node that reports ready, ' + 'prints the admin key, and drains on SIGTERM',
+    async () => {
+      const seed = omnihub(ctx, ['seed']);
+      expect(await seed.exited).toBe(0);
+      expect(seed.output()).toMatch(/Seeded the demo retailer: 252 SKUs/);
 
-    const api = omnihub(ctx, ['api']);
-    await waitFor(() => /listening:\s+http:\/\/localhost:\d+/.test(api.output()), 30_000);
-    const port = Number(/localhost:(\d+)/.exec(api.output())![1]);
-    expect(api.output()).toMatch(/Admin API key \(shown once/);
-    const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(api.output())![1]!;
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-    expect(ready.status).toBe(200);
-    const audit = await fetch(`http://127.0.0.1:${port}/admin/v1/audit`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    expect(audit.status).toBe(200);
-    const client = omnihub(ctx, ['create-client', '--channel', 'STORE', '--location', 'ams-01']);
-    expect(await client.exited).toBe(0);
-    const clientKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
-    const gql = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` },
-      body: JSON.stringify({ query: '{ locations { id } }' }),
-    });
-    expect(((await gql.json()) as { data: { locations: unknown[] } }).data.locations).toHaveLength(7);
-    // Scopes come with the key: here the back end that signs customers in.
-    const signIn = omnihub(ctx, [
-      'create-client',
-      '--channel',
-      'WEB',
-      '--name',
-      'sign-in',
-      '--scopes',
-      'customer-tokens,rate:500',
-    ]);
-    expect(await signIn.exited).toBe(0);
-    expect(
-      await ctx.deps.db.selectFrom('channelClients').select('scopes').where('name', '=', 'sign-in').execute(),
-    ).toEqual([{ scopes: ['customer-tokens', 'rate:500'] }]);
-    // A product with no price yet (first in SKU order) does not make a consistent hub fail the check.
-    await upsertProduct(ctx.deps, 'AAA-NO-PRICE-YET', {
-      name: 'Nieuw',
-      category: 'coats',
-      vatRate: 21,
-      attributes: {},
-      status: 'ACTIVE',
-    });
-    const check = omnihub(ctx, ['consistency-check', '--url', `http://127.0.0.1:${port}`]);
-    expect(await check.exited).toBe(0);
-    expect(check.output()).toMatch(/All 5 channels agree: equal revision, equal fingerprint\./);
-    expect(check.output()).toMatch(/Read model not built/);
-    // A bulk import through the command line: bad rows make the exit code 2, good rows land.
-    const { writeFile } = await import('node:fs/promises');
-    const feed = `${ctx.databaseName}-stock.csv`;
-    await writeFile(`/tmp/${feed}`, 'sku,locationId,onHand\nNK-ACC-MUTS-ORANGE,ams-01,7\nNOPE,ams-01,1\n');
-    const imp = omnihub(ctx, ['import', `/tmp/${feed}`]);
-    expect(await imp.exited).toBe(2);
-    expect(imp.output()).toMatch(/2 rows — 1 changed, 0 unchanged, 1 rejected/);
-    expect(imp.output()).toMatch(/line 3: unknown SKU NOPE/);
-    api.child.kill('SIGTERM');
-    expect(await api.exited).toBe(0);
-  });
+      const api = omnihub(ctx, ['api']);
+      await waitFor(() => /listening:\s+http:\/\/localhost:\d+/.test(api.output()), 30_000);
+      const port = Number(/localhost:(\d+)/.exec(api.output())![1]);
+      expect(api.output()).toMatch(/Admin API key \(shown once/);
+      const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(api.output())![1]!;
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      const audit = await fetch(`http://127.0.0.1:${port}/admin/v1/audit`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(audit.status).toBe(200);
+      const client = omnihub(ctx, ['create-client', '--channel', 'STORE', '--location', 'ams-01']);
+      expect(await client.exited).toBe(0);
+      const clientKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
+      const gql = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}` },
+        body: JSON.stringify({ query: '{ locations { id } }' }),
+      });
+      expect(((await gql.json()) as { data: { locations: unknown[] } }).data.locations).toHaveLength(7);
+      // Scopes come with the key: here the back end that signs customers in.
+      const signIn = omnihub(ctx, [
+        'create-client',
+        '--channel',
+        'WEB',
+        '--name',
+        'sign-in',
+        '--scopes',
+        'customer-tokens,rate:500',
+      ]);
+      expect(await signIn.exited).toBe(0);
+      expect(
+        await ctx.deps.db
+          .selectFrom('channelClients')
+          .select('scopes')
+          .where('name', '=', 'sign-in')
+          .execute(),
+      ).toEqual([{ scopes: ['customer-tokens', 'rate:500'] }]);
+      // A product with no price yet (first in SKU order) does not make a consistent hub fail the check.
+      await upsertProduct(ctx.deps, 'AAA-NO-PRICE-YET', {
+        name: 'Nieuw',
+        category: 'coats',
+        vatRate: 21,
+        attributes: {},
+        status: 'ACTIVE',
+      });
+      const check = omnihub(ctx, ['consistency-check', '--url', `http://127.0.0.1:${port}`]);
+      expect(await check.exited).toBe(0);
+      expect(check.output()).toMatch(/All 5 channels agree: equal revision, equal fingerprint\./);
+      expect(check.output()).toMatch(/Read model not built/);
+      // A bulk import through the command line: bad rows make the exit code 2, good rows land.
+      const { writeFile } = await import('node:fs/promises');
+      const feed = `${ctx.databaseName}-stock.csv`;
+      await writeFile(`/tmp/${feed}`, 'sku,locationId,onHand\nNK-ACC-MUTS-ORANGE,ams-01,7\nNOPE,ams-01,1\n');
+      const imp = omnihub(ctx, ['import', `/tmp/${feed}`]);
+      expect(await imp.exited).toBe(2);
+      expect(imp.output()).toMatch(/2 rows — 1 changed, 0 unchanged, 1 rejected/);
+      expect(imp.output()).toMatch(/line 3: unknown SKU NOPE/);
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+    },
+  );
 
   it('names the setting at fault when the database or Redis URL is wrong or does not answer', async () => {
     for (const [env, said] of [
@@ -174,7 +182,10 @@ describe('the omnihub command line', () => {
       [{ REDIS_URL: 'notaurl' }, /REDIS_URL: REDIS_URL must be a Redis URL/],
       [
         { DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' },
-        /PostgreSQL does not answer at DATABASE_URL=postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db \(.*ECONNREFUSED/,
+        new RegExp(
+          'PostgreSQL does not answer at DATABASE_URL=postgres:\\/\\/u:\\*\\*\\*@127\\.0\\.0\\.1:1\\/db ' +
+            '\\(.*ECONNREFUSED',
+        ),
       ],
     ] as const) {
       const run = omnihub(ctx, ['migrate'], env);
@@ -184,29 +195,32 @@ describe('the omnihub command line', () => {
     }
   });
 
-  it('refuses a channel client key as OMNIHUB_ADMIN_KEY before serving, and warns of a revoked one', async () => {
-    const client = omnihub(ctx, ['create-client', '--channel', 'WEB']);
-    expect(await client.exited).toBe(0);
-    const webKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
-    const refused = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: webKey });
-    expect(await refused.exited).toBe(1);
-    expect(refused.output()).toMatch(/channel client/i);
-    expect(refused.output()).not.toMatch(/ready|undefined|\n\s+at /);
+  it(
+    'refuses a channel client key as OMNIHUB_ADMIN_KEY ' + 'before serving, and warns of a revoked one',
+    async () => {
+      const client = omnihub(ctx, ['create-client', '--channel', 'WEB']);
+      expect(await client.exited).toBe(0);
+      const webKey = /key \(shown once\): (\S+)/.exec(client.output())![1]!;
+      const refused = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: webKey });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output()).toMatch(/channel client/i);
+      expect(refused.output()).not.toMatch(/ready|undefined|\n\s+at /);
 
-    const revokedValue = `ohk_admin_${'r'.repeat(32)}`;
-    const first = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
-    await waitFor(() => /API node ready/.test(first.output()), 30_000);
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
-    await ctx.deps.db
-      .updateTable('adminKeys')
-      .set({ revokedAt: new Date() })
-      .where('name', '=', 'OMNIHUB_ADMIN_KEY')
-      .execute();
-    const again = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
-    await waitFor(() => /API node ready/.test(again.output()), 30_000);
-    expect(again.output()).toMatch(/Warning: OMNIHUB_ADMIN_KEY is revoked and opens nothing/);
-    again.child.kill('SIGTERM');
-    expect(await again.exited).toBe(0);
-  });
+      const revokedValue = `ohk_admin_${'r'.repeat(32)}`;
+      const first = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
+      await waitFor(() => /API node ready/.test(first.output()), 30_000);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      await ctx.deps.db
+        .updateTable('adminKeys')
+        .set({ revokedAt: new Date() })
+        .where('name', '=', 'OMNIHUB_ADMIN_KEY')
+        .execute();
+      const again = omnihub(ctx, ['api'], { OMNIHUB_ADMIN_KEY: revokedValue });
+      await waitFor(() => /API node ready/.test(again.output()), 30_000);
+      expect(again.output()).toMatch(/Warning: OMNIHUB_ADMIN_KEY is revoked and opens nothing/);
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+    },
+  );
 });

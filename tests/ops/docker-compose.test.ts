@@ -96,16 +96,20 @@ function find(ds: Directive[] | undefined, name: string, ...args: string[]): Dir
 }
 
 describe('docker-compose.yml', () => {
-  it('has the production shape: postgres, redis, a scalable API service, a worker and a load balancer', () => {
-    expect(services.postgres?.image).toMatch(/^postgres:/);
-    expect(services.redis?.image).toMatch(/^redis:/);
-    expect(role(services.api!)).toBe('api');
-    expect(services.api?.deploy?.replicas).toBeGreaterThanOrEqual(2);
-    const roles = Object.values(services).map(role);
-    expect(roles.filter((r) => r === 'api')).toHaveLength(1);
-    expect(roles.filter((r) => r === 'worker')).toHaveLength(1);
-    expect(services.lb?.image).toMatch(/^nginx:1\.(2[89]|[3-9]\d)/); // open-source `resolve` in upstreams: 1.27.3+
-  });
+  it(
+    'has the production shape: postgres, redis, a scalable API service, a worker and a load ' + 'balancer',
+    () => {
+      expect(services.postgres?.image).toMatch(/^postgres:/);
+      expect(services.redis?.image).toMatch(/^redis:/);
+      expect(role(services.api!)).toBe('api');
+      expect(services.api?.deploy?.replicas).toBeGreaterThanOrEqual(2);
+      const roles = Object.values(services).map(role);
+      expect(roles.filter((r) => r === 'api')).toHaveLength(1);
+      expect(roles.filter((r) => r === 'worker')).toHaveLength(1);
+      // open-source `resolve` in upstreams: 1.27.3+
+      expect(services.lb?.image).toMatch(/^nginx:1\.(2[89]|[3-9]\d)/);
+    },
+  );
 
   it('builds one image once, and every hub service runs it', () => {
     const built = Object.entries(services).filter(([, s]) => s.build !== undefined);
@@ -144,17 +148,21 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('checks the hub\u2019s health with what its image has: node, /readyz, and a worker script the image copies', () => {
-    expect(services.api?.healthcheck?.test).toEqual([
-      'CMD',
-      'node',
-      '-e',
-      expect.stringContaining("fetch('http://127.0.0.1:4000/readyz')"),
-    ]);
-    expect(services.worker?.healthcheck?.test).toEqual(['CMD', 'node', 'deploy/worker-healthcheck.mjs']);
-    expect(existsSync('deploy/worker-healthcheck.mjs')).toBe(true);
-    expect(dockerfile).toMatch(/^COPY deploy\/worker-healthcheck\.mjs \.\/deploy\/$/m);
-  });
+  it(
+    'checks the hub\u2019s health with what its image has: node, /readyz, and a worker script ' +
+      'the image copies',
+    () => {
+      expect(services.api?.healthcheck?.test).toEqual([
+        'CMD',
+        'node',
+        '-e',
+        expect.stringContaining("fetch('http://127.0.0.1:4000/readyz')"),
+      ]);
+      expect(services.worker?.healthcheck?.test).toEqual(['CMD', 'node', 'deploy/worker-healthcheck.mjs']);
+      expect(existsSync('deploy/worker-healthcheck.mjs')).toBe(true);
+      expect(dockerfile).toMatch(/^COPY deploy\/worker-healthcheck\.mjs \.\/deploy\/$/m);
+    },
+  );
 
   it('runs Redis with persistence and without eviction', () => {
     const cmd = (services.redis?.command as string[]).join(' ');
@@ -227,14 +235,17 @@ describe('the load balancer\u2019s nginx.conf', () => {
     expect(file).toBe(path.join('deploy', 'nginx.conf'));
   });
 
-  it('spreads requests over every api replica, re-resolving Docker\u2019s DNS so scaling is picked up', () => {
-    expect(find(http, 'resolver', '127.0.0.11')).toHaveLength(1);
-    expect(find(http, 'resolver')[0]?.args.some((a) => /^valid=\d+s$/.test(a))).toBe(true);
-    const upstream = find(http, 'upstream', 'api')[0]?.block;
-    expect(find(upstream, 'zone')).toHaveLength(1); // `resolve` keeps the peers in shared memory
-    expect(find(upstream, 'server').map((d) => d.args)).toEqual([['api:4000', 'resolve']]);
-    expect(find(root, 'proxy_pass', 'http://api')).toHaveLength(1);
-  });
+  it(
+    'spreads requests over every api replica, re-resolving Docker\u2019s DNS so scaling is ' + 'picked up',
+    () => {
+      expect(find(http, 'resolver', '127.0.0.11')).toHaveLength(1);
+      expect(find(http, 'resolver')[0]?.args.some((a) => /^valid=\d+s$/.test(a))).toBe(true);
+      const upstream = find(http, 'upstream', 'api')[0]?.block;
+      expect(find(upstream, 'zone')).toHaveLength(1); // `resolve` keeps the peers in shared memory
+      expect(find(upstream, 'server').map((d) => d.args)).toEqual([['api:4000', 'resolve']]);
+      expect(find(root, 'proxy_pass', 'http://api')).toHaveLength(1);
+    },
+  );
 
   it('listens on the port compose publishes', () => {
     const published = services.lb!.ports![0]!;

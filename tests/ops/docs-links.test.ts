@@ -62,7 +62,8 @@ interface Broken {
 function brokenLinks(doc: string, markdown = readFileSync(doc, 'utf8')): Broken[] {
   const broken: Broken[] = [];
   for (const target of targets(markdown)) {
-    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) continue; // another site, or mailto: and the like
+    // another site, or mailto: and the like
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) continue;
     const [rawPath = '', anchor] = target.split('#', 2);
     const file =
       rawPath === '' ? doc : path.normalize(path.join(path.dirname(doc), decodeURIComponent(rawPath)));
@@ -89,7 +90,9 @@ describe('the documentation\u2019s links', () => {
 
   it('finds links, images and headings the way GitHub renders them', () => {
     const sample =
-      '# Guards: the same on HTTP and WebSocket\n## A `code` — span\n## A `code` — span\n![x](a.png) [y](b.md#c "t")\n[ref]: c/d.md\n`[no](code.md)`\n```\n[no](fence.md)\n# not a heading\n```\n<img src="e.svg">';
+      '# Guards: the same on HTTP and WebSocket\n## A `code` — span\n## A `code` — span\n' +
+      '![x](a.png) [y](b.md#c "t")\n[ref]: c/d.md\n`[no](code.md)`\n```\n[no](fence.md)\n# not ' +
+      'a heading\n```\n<img src="e.svg">';
     expect(targets(sample)).toEqual(['a.png', 'b.md#c', 'c/d.md', 'e.svg']);
     expect([...anchors(sample)]).toEqual([
       'guards-the-same-on-http-and-websocket',
@@ -101,8 +104,10 @@ describe('the documentation\u2019s links', () => {
   it('tells a broken link from a good one', () => {
     const doc = path.join('docs', 'new.md');
     const markdown =
-      '# Here\n[a](../README.md) [b](API.md#guards-the-same-on-http-and-websocket) [c](#here) [d](https://example.com/x)\n' +
-      '[e](missing.md) [f](API.md#no-such-heading) [g](../../beside.md) [h](#nowhere) ![i](../docs/nothing.png)';
+      '# Here\n[a](../README.md) [b](API.md#guards-the-same-on-http-and-websocket) [c](#here) ' +
+      '[d](https://example.com/x)\n' +
+      '[e](missing.md) [f](API.md#no-such-heading) [g](../../beside.md) [h](#nowhere) ' +
+      '![i](../docs/nothing.png)';
     expect(brokenLinks(doc, markdown)).toEqual([
       { doc, target: 'missing.md', problem: 'no such file in the repository' },
       { doc, target: 'API.md#no-such-heading', problem: 'no such heading' },
@@ -112,9 +117,12 @@ describe('the documentation\u2019s links', () => {
     ]);
   });
 
-  it('resolve every relative link and image to a file of the repository, and every anchor to a heading', () => {
-    expect(docs.flatMap((doc) => brokenLinks(doc))).toEqual([]);
-  });
+  it(
+    'resolve every relative link and image to a file of the ' + 'repository, and every anchor to a heading',
+    () => {
+      expect(docs.flatMap((doc) => brokenLinks(doc))).toEqual([]);
+    },
+  );
 });
 
 describe('the repository', () => {

@@ -137,45 +137,54 @@ describe('PostgreSQL down: every entrance answers UNAVAILABLE, and recovers by i
     });
   const OFFER = '{ offer(sku: "COAT-M") { price { final { amount } } } }';
 
-  it('answers UNAVAILABLE on every entrance while PostgreSQL is down, then recovers without a restart', async () => {
-    const open = socket();
-    expect(await graphql(OFFER)).toMatchObject({ status: 200, code: undefined });
-    expect(await overSocket(open, OFFER)).toBe('OK');
-    expect(await connectAnswer()).toBe('accepted');
-    expect((await admin()).status).toBe(200);
+  it(
+    'answers UNAVAILABLE on every entrance while PostgreSQL ' + 'is down, then recovers without a restart',
+    async () => {
+      const open = socket();
+      expect(await graphql(OFFER)).toMatchObject({ status: 200, code: undefined });
+      expect(await overSocket(open, OFFER)).toBe('OK');
+      expect(await connectAnswer()).toBe('accepted');
+      expect((await admin()).status).toBe(200);
 
-    await pg.stop();
-    // The key is still remembered: what needs PostgreSQL says UNAVAILABLE, with its stable code.
-    const profile = await graphql('query($c: ID!) { customer(id: $c) { id } }', { c: customerId });
-    expect(profile).toMatchObject({ status: 200, code: 'UNAVAILABLE' });
+      await pg.stop();
+      // The key is still remembered: what needs PostgreSQL says UNAVAILABLE, with its stable code.
+      const profile = await graphql('query($c: ID!) { customer(id: $c) { id } }', { c: customerId });
+      expect(profile).toMatchObject({ status: 200, code: 'UNAVAILABLE' });
 
-    // Past the key cache: the key cannot be checked, which is UNAVAILABLE — never "a key is required".
-    await new Promise((r) => setTimeout(r, 5_500));
-    const started = Date.now();
-    const answers = {
-      'graphql over HTTP': await graphql(OFFER),
-      'admin API': await admin(),
-    };
-    expect(answers['graphql over HTTP']).toEqual({
-      status: 503,
-      code: 'UNAVAILABLE',
-      retryAfter: expect.stringMatching(/^\d+$/),
-    });
-    expect(answers['admin API']).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
-    expect(await overSocket(open, OFFER)).toBe('UNAVAILABLE');
-    expect(await connectAnswer()).toMatch(/^1013 UNAVAILABLE/);
-    expect((await fetch(`${url()}/readyz`)).status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(10_000); // each answered promptly, none hung
+      // Past the key cache: the key cannot be checked, which is UNAVAILABLE — never "a key is required".
+      await new Promise((r) => setTimeout(r, 5_500));
+      const started = Date.now();
+      const answers = {
+        'graphql over HTTP': await graphql(OFFER),
+        'admin API': await admin(),
+      };
+      expect(answers['graphql over HTTP']).toEqual({
+        status: 503,
+        code: 'UNAVAILABLE',
+        retryAfter: expect.stringMatching(/^\d+$/),
+      });
+      expect(answers['admin API']).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+      expect(await overSocket(open, OFFER)).toBe('UNAVAILABLE');
+      expect(await connectAnswer()).toMatch(/^1013 UNAVAILABLE/);
+      expect((await fetch(`${url()}/readyz`)).status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(10_000); // each answered promptly, none hung
 
-    pg = await startEmbeddedPostgres({ dataDir, port });
-    await until(
-      async () => (await graphql(OFFER)).status === 200,
-      20_000,
-      'GraphQL over HTTP to recover by itself',
-    );
-    expect(await overSocket(open, OFFER)).toBe('OK'); // the connection opened before the outage lived through it
-    expect(await connectAnswer()).toBe('accepted');
-    expect((await admin()).status).toBe(200);
-    await until(async () => (await fetch(`${url()}/readyz`)).status === 200, 20_000, 'readiness to recover');
-  }, 120_000);
+      pg = await startEmbeddedPostgres({ dataDir, port });
+      await until(
+        async () => (await graphql(OFFER)).status === 200,
+        20_000,
+        'GraphQL over HTTP to recover by itself',
+      );
+      // the connection opened before the outage lived through it
+      expect(await overSocket(open, OFFER)).toBe('OK');
+      expect(await connectAnswer()).toBe('accepted');
+      expect((await admin()).status).toBe(200);
+      await until(
+        async () => (await fetch(`${url()}/readyz`)).status === 200,
+        20_000,
+        'readiness to recover',
+      );
+    },
+    120_000,
+  );
 });

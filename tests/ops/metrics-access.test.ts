@@ -80,87 +80,100 @@ describe('metrics and OpenAPI access', () => {
     await ctx.close();
   });
 
-  it('reads the new variables: a token of at least 16 printable characters, a port other than PORT, 127.0.0.1 by default', () => {
-    const defaults = loadConfig({});
-    expect(defaults).toMatchObject({
-      nodeEnv: 'development',
-      metricsToken: undefined,
-      metricsPort: undefined,
-      metricsHost: '127.0.0.1',
-    });
-    expect(
-      loadConfig({
-        OMNIHUB_METRICS_TOKEN: TOKEN,
-        OMNIHUB_METRICS_PORT: '9464',
-        OMNIHUB_METRICS_HOST: '0.0.0.0',
-      }),
-    ).toMatchObject({ metricsToken: TOKEN, metricsPort: 9464, metricsHost: '0.0.0.0' });
-    // compose's `${OMNIHUB_METRICS_TOKEN:-}` with nothing given: not set, rather than a refused start.
-    expect(loadConfig({ OMNIHUB_METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
-    expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'too-short' })).toThrow(/OMNIHUB_METRICS_TOKEN/);
-    expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'sixteen chars with spaces' })).toThrow(
-      /OMNIHUB_METRICS_TOKEN/,
-    );
-    expect(() => loadConfig({ PORT: '4000', OMNIHUB_METRICS_PORT: '4000' })).toThrow(
-      /OMNIHUB_METRICS_PORT: must differ from PORT/,
-    );
-    expect(() => loadConfig({ OMNIHUB_METRICS_PORT: '70000' })).toThrow(/OMNIHUB_METRICS_PORT/);
-  });
-
-  it('starts and stops the metrics listener with the node; a busy metrics port stops the start, leaving nothing listening', async () => {
-    const n = await node({ metricsPort: 0 });
-    const port = n.metricsPort!;
-    expect((await get(port, '/metrics')).status).toBe(200);
-    await n.stop(100);
-    expect(await refused(port)).toBe(true);
-
-    const busy: Server = createServer();
-    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
-    try {
-      const mainPort = await freePort();
-      const metricsPort = (busy.address() as { port: number }).port;
-      await expect(
-        startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, metricsPort } }, mainPort, '127.0.0.1'),
-      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
-      expect(await refused(mainPort)).toBe(true);
-      // And the other way round: a busy main port closes the metrics listener again.
-      const freeMetricsPort = await freePort();
-      await expect(
-        startApiNode(
-          { ...ctx.deps, config: { ...ctx.deps.config, metricsPort: freeMetricsPort } },
-          metricsPort,
-          '127.0.0.1',
-        ),
-      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
-      expect(await refused(freeMetricsPort)).toBe(true);
-      // That start had opened its Redis subscribers; ioredis lets a connection it was told to drop finish for
-      // up to 2 s before destroying it. Waited out here, so the file leaves nothing running when it ends.
-      await new Promise((r) => setTimeout(r, 2_100));
-    } finally {
-      await new Promise<void>((r) => busy.close(() => r()));
-    }
-  });
-
-  it('with neither variable set, answers /metrics 401 telling the operator what to set, even in development', async () => {
-    for (const auth of [undefined, `Bearer ${TOKEN}`, `Bearer ${ADMIN_KEY}`]) {
-      const r = await get(plain.port, '/metrics', auth);
-      expect(r.status).toBe(401);
-      expect(r.contentType).toContain('application/problem+json');
-      expect(r.wwwAuthenticate).toMatch(/^Bearer/);
-      expect(r.problem).toMatchObject({
-        code: 'UNAUTHENTICATED',
-        status: 401,
-        title: 'Authentication required',
+  it(
+    'reads the new variables: a token of at least 16 printable characters, a port other than ' +
+      'PORT, 127.0.0.1 by default',
+    () => {
+      const defaults = loadConfig({});
+      expect(defaults).toMatchObject({
+        nodeEnv: 'development',
+        metricsToken: undefined,
+        metricsPort: undefined,
+        metricsHost: '127.0.0.1',
       });
-      expect(r.problem!.detail).toMatch(/OMNIHUB_METRICS_TOKEN/);
-      expect(r.problem!.detail).toMatch(/OMNIHUB_METRICS_PORT/);
-      expect(r.text).not.toContain('omnihub_');
-    }
-    expect(plain.metricsPort).toBeUndefined();
-    // The rest of the operations surface stays open: load balancers probe it without credentials.
-    expect((await get(plain.port, '/healthz')).status).toBe(200);
-    expect((await get(plain.port, '/readyz')).status).toBe(200);
-  });
+      expect(
+        loadConfig({
+          OMNIHUB_METRICS_TOKEN: TOKEN,
+          OMNIHUB_METRICS_PORT: '9464',
+          OMNIHUB_METRICS_HOST: '0.0.0.0',
+        }),
+      ).toMatchObject({ metricsToken: TOKEN, metricsPort: 9464, metricsHost: '0.0.0.0' });
+      // compose's `${OMNIHUB_METRICS_TOKEN:-}` with nothing given: not set, rather than a refused start.
+      expect(loadConfig({ OMNIHUB_METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
+      expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'too-short' })).toThrow(/OMNIHUB_METRICS_TOKEN/);
+      expect(() => loadConfig({ OMNIHUB_METRICS_TOKEN: 'sixteen chars with spaces' })).toThrow(
+        /OMNIHUB_METRICS_TOKEN/,
+      );
+      expect(() => loadConfig({ PORT: '4000', OMNIHUB_METRICS_PORT: '4000' })).toThrow(
+        /OMNIHUB_METRICS_PORT: must differ from PORT/,
+      );
+      expect(() => loadConfig({ OMNIHUB_METRICS_PORT: '70000' })).toThrow(/OMNIHUB_METRICS_PORT/);
+    },
+  );
+
+  it(
+    'starts and stops the metrics listener with the node; a busy metrics port stops the start, ' +
+      'leaving nothing listening',
+    async () => {
+      const n = await node({ metricsPort: 0 });
+      const port = n.metricsPort!;
+      expect((await get(port, '/metrics')).status).toBe(200);
+      await n.stop(100);
+      expect(await refused(port)).toBe(true);
+
+      const busy: Server = createServer();
+      await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+      try {
+        const mainPort = await freePort();
+        const metricsPort = (busy.address() as { port: number }).port;
+        await expect(
+          startApiNode({ ...ctx.deps, config: { ...ctx.deps.config, metricsPort } }, mainPort, '127.0.0.1'),
+        ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+        expect(await refused(mainPort)).toBe(true);
+        // And the other way round: a busy main port closes the metrics listener again.
+        const freeMetricsPort = await freePort();
+        await expect(
+          startApiNode(
+            { ...ctx.deps, config: { ...ctx.deps.config, metricsPort: freeMetricsPort } },
+            metricsPort,
+            '127.0.0.1',
+          ),
+        ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+        expect(await refused(freeMetricsPort)).toBe(true);
+        // That start had opened its Redis subscribers; ioredis lets a connection it was told to drop finish
+        // for up to 2 s before destroying it. Waited out here, so the file leaves nothing running when it
+        // ends.
+        await new Promise((r) => setTimeout(r, 2_100));
+      } finally {
+        await new Promise<void>((r) => busy.close(() => r()));
+      }
+    },
+  );
+
+  it(
+    'with neither variable set, answers /metrics 401 telling the operator what to set, even in ' +
+      'development',
+    async () => {
+      for (const auth of [undefined, `Bearer ${TOKEN}`, `Bearer ${ADMIN_KEY}`]) {
+        const r = await get(plain.port, '/metrics', auth);
+        expect(r.status).toBe(401);
+        expect(r.contentType).toContain('application/problem+json');
+        expect(r.wwwAuthenticate).toMatch(/^Bearer/);
+        expect(r.problem).toMatchObject({
+          code: 'UNAUTHENTICATED',
+          status: 401,
+          title: 'Authentication required',
+        });
+        expect(r.problem!.detail).toMatch(/OMNIHUB_METRICS_TOKEN/);
+        expect(r.problem!.detail).toMatch(/OMNIHUB_METRICS_PORT/);
+        expect(r.text).not.toContain('omnihub_');
+      }
+      expect(plain.metricsPort).toBeUndefined();
+      // The rest of the operations surface stays open: load balancers probe it without credentials.
+      expect((await get(plain.port, '/healthz')).status).toBe(200);
+      expect((await get(plain.port, '/readyz')).status).toBe(200);
+    },
+  );
 
   it('with a token, serves metrics to that bearer token only', async () => {
     const ok = await get(withToken.port, '/metrics', `Bearer ${TOKEN}`);

@@ -77,95 +77,99 @@ describe('GraphQL answers counted once each', () => {
     await ctx.close();
   });
 
-  it('counts each refusal of the HTTP pipeline once, as operation="unknown" with the code it answered', async () => {
-    const deep = `{ ${'product(sku: "COAT-M") { variants { product { '.repeat(6)}sku${' } } }'.repeat(6)} }`;
-    const cases: Array<[string, () => Promise<{ status: number; code: string }>, number, string]> = [
-      ['a syntax error', () => post('{"query":"{revision"}'), 400, 'BAD_USER_INPUT'],
-      ['an empty body', () => post('{}'), 400, 'BAD_USER_INPUT'],
-      ['string variables', () => post('{"query":"{ revision }","variables":"x"}'), 400, 'BAD_USER_INPUT'],
-      ['unreadable JSON', () => post('{"query":'), 400, 'BAD_USER_INPUT'],
-      [
-        'an oversized body',
-        () => post(JSON.stringify({ query: '{ revision }', variables: { pad: 'x'.repeat(300 * 1024) } })),
-        413,
-        'BAD_USER_INPUT',
-      ],
-      [
-        'no key',
-        () =>
-          request({
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: '{"query":"{ revision }"}',
-          }),
-        401,
-        'UNAUTHENTICATED',
-      ],
-      [
-        'a bad key',
-        () => post('{"query":"{ revision }"}', 'Bearer not-a-key-0123456789'),
-        401,
-        'UNAUTHENTICATED',
-      ],
-      [
-        'unstorable variables',
-        () =>
-          post(
-            JSON.stringify({
-              query: 'query Q($s: ID!) { product(sku: $s) { sku } }',
-              variables: { s: 'a\u0000b' },
+  it(
+    'counts each refusal of the HTTP pipeline once, as operation="unknown" with the code it ' + 'answered',
+    async () => {
+      const opening = 'product(sku: "COAT-M") { variants { product { '.repeat(6);
+      const deep = `{ ${opening}sku${' } } }'.repeat(6)} }`;
+      const cases: Array<[string, () => Promise<{ status: number; code: string }>, number, string]> = [
+        ['a syntax error', () => post('{"query":"{revision"}'), 400, 'BAD_USER_INPUT'],
+        ['an empty body', () => post('{}'), 400, 'BAD_USER_INPUT'],
+        ['string variables', () => post('{"query":"{ revision }","variables":"x"}'), 400, 'BAD_USER_INPUT'],
+        ['unreadable JSON', () => post('{"query":'), 400, 'BAD_USER_INPUT'],
+        [
+          'an oversized body',
+          () => post(JSON.stringify({ query: '{ revision }', variables: { pad: 'x'.repeat(300 * 1024) } })),
+          413,
+          'BAD_USER_INPUT',
+        ],
+        [
+          'no key',
+          () =>
+            request({
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: '{"query":"{ revision }"}',
             }),
-          ),
-        400,
-        'BAD_USER_INPUT',
-      ],
-      ['a document over the limits', () => post(JSON.stringify({ query: deep })), 400, 'BAD_USER_INPUT'],
-      [
-        'a GET without a preflight header (CSRF)',
-        () =>
-          request({
-            method: 'GET',
-            path: '/graphql?query=%7Brevision%7D',
-            headers: { authorization: `Bearer ${key}` },
-          }),
-        400,
-        'BAD_USER_INPUT',
-      ],
-      [
-        'a document that fails validation',
-        () => post(JSON.stringify({ query: 'query Broken { nope }' })),
-        400,
-        'BAD_USER_INPUT',
-      ],
-      [
-        'an operationName the document lacks',
-        () => post(JSON.stringify({ query: 'query One { revision }', operationName: 'Two' })),
-        400,
-        'BAD_USER_INPUT',
-      ],
-    ];
-    const seen: Array<{
-      what: string;
-      status: number;
-      answered: string;
-      counted: Array<{ labels: Labels; by: number }>;
-    }> = [];
-    for (const [what, send] of cases) {
-      let answer = { status: 0, code: '' };
-      const counted = await moved(async () => {
-        answer = await send();
-      });
-      seen.push({ what, status: answer.status, answered: answer.code, counted });
-    }
-    expect(seen).toEqual(
-      cases.map(([what, , status, code]) => ({
-        what,
-        status,
-        answered: code,
-        counted: [{ labels: unknown(code), by: 1 }],
-      })),
-    );
-  });
+          401,
+          'UNAUTHENTICATED',
+        ],
+        [
+          'a bad key',
+          () => post('{"query":"{ revision }"}', 'Bearer not-a-key-0123456789'),
+          401,
+          'UNAUTHENTICATED',
+        ],
+        [
+          'unstorable variables',
+          () =>
+            post(
+              JSON.stringify({
+                query: 'query Q($s: ID!) { product(sku: $s) { sku } }',
+                variables: { s: 'a\u0000b' },
+              }),
+            ),
+          400,
+          'BAD_USER_INPUT',
+        ],
+        ['a document over the limits', () => post(JSON.stringify({ query: deep })), 400, 'BAD_USER_INPUT'],
+        [
+          'a GET without a preflight header (CSRF)',
+          () =>
+            request({
+              method: 'GET',
+              path: '/graphql?query=%7Brevision%7D',
+              headers: { authorization: `Bearer ${key}` },
+            }),
+          400,
+          'BAD_USER_INPUT',
+        ],
+        [
+          'a document that fails validation',
+          () => post(JSON.stringify({ query: 'query Broken { nope }' })),
+          400,
+          'BAD_USER_INPUT',
+        ],
+        [
+          'an operationName the document lacks',
+          () => post(JSON.stringify({ query: 'query One { revision }', operationName: 'Two' })),
+          400,
+          'BAD_USER_INPUT',
+        ],
+      ];
+      const seen: Array<{
+        what: string;
+        status: number;
+        answered: string;
+        counted: Array<{ labels: Labels; by: number }>;
+      }> = [];
+      for (const [what, send] of cases) {
+        let answer = { status: 0, code: '' };
+        const counted = await moved(async () => {
+          answer = await send();
+        });
+        seen.push({ what, status: answer.status, answered: answer.code, counted });
+      }
+      expect(seen).toEqual(
+        cases.map(([what, , status, code]) => ({
+          what,
+          status,
+          answered: code,
+          counted: [{ labels: unknown(code), by: 1 }],
+        })),
+      );
+    },
+  );
 
   it('counts rate-limited requests as RATE_LIMITED and answered ones by name', async () => {
     const answers: string[] = [];
@@ -192,69 +196,77 @@ describe('GraphQL answers counted once each', () => {
     ]);
   });
 
-  it('gives a name a label slot only once it passed validation: a flood of invalid documents leaves the slots free', async () => {
-    await moved(async () => {
-      for (let i = 0; i < MAX_LABELLED_OPERATIONS + 20; i++) {
-        const name = `R${randomBytes(6).toString('hex')}`;
-        const send = [`query ${name} { nope }`, `query ${name} { revision`, `query ${name} { revision }`][
-          i % 3
-        ]!;
-        // Valid ones asked under another operationName: refused, never run.
-        await post(JSON.stringify({ query: send, ...(i % 3 === 2 ? { operationName: 'Other' } : {}) }));
-      }
-    });
-    const names = new Set(
-      (await metrics.graphqlOperations.get()).values.map((v) => String(v.labels.operation)),
-    );
-    expect([...names].filter((n) => n.startsWith('R') && n.length === 13)).toEqual([]);
-    expect(await moved(() => post('{"query":"query RealOperation { revision }"}'))).toEqual([
-      { labels: { operation: 'RealOperation', type: 'query', code: 'OK', transport: 'http' }, by: 1 },
-    ]);
-  });
-
-  it('counts graphql-ws operations with transport="ws": answered, refused, a subscription once, a refused connection', async () => {
-    const client = wsClient(api.port, key);
-    try {
-      expect(
-        await moved(async () =>
-          expect((await wsOperation(client, 'query OverWs { revision }')).errors).toBeUndefined(),
-        ),
-      ).toEqual([{ labels: { operation: 'OverWs', type: 'query', code: 'OK', transport: 'ws' }, by: 1 }]);
-      expect(
-        await moved(async () =>
-          expect((await wsOperation(client, 'query BrokenWs { nope }')).errors?.[0]?.extensions.code).toBe(
-            'BAD_USER_INPUT',
-          ),
-        ),
-      ).toEqual([{ labels: unknown('BAD_USER_INPUT', 'ws'), by: 1 }]);
-      expect(
-        await moved(async () =>
-          expect(
-            (await wsOperation(client, 'query Q($s: ID!) { product(sku: $s) { sku } }', { s: 'a\u0000b' }))
-              .errors?.[0]?.extensions.code,
-          ).toBe('BAD_USER_INPUT'),
-        ),
-      ).toEqual([{ labels: unknown('BAD_USER_INPUT', 'ws'), by: 1 }]);
-      // A subscription counts once when it starts, however many pushes follow.
-      const counted = await moved(async () => {
-        const w = watch(
-          client,
-          'subscription Watching { offerChanged(sku: "COAT-M", locationId: "wh-1") { revision } }',
-        );
-        await w.first;
-        w.stop();
-        await w.ended;
-      });
-      expect(counted).toEqual([
-        { labels: { operation: 'Watching', type: 'subscription', code: 'OK', transport: 'ws' }, by: 1 },
-      ]);
-    } finally {
-      await client.dispose();
-    }
-    expect(
+  it(
+    'gives a name a label slot only once it passed validation: a flood of invalid documents ' +
+      'leaves the slots free',
+    async () => {
       await moved(async () => {
-        await rawSocket(api.port, { authorization: 'Bearer not-a-key-0123456789' }).closed;
-      }),
-    ).toEqual([{ labels: unknown('UNAUTHENTICATED', 'ws'), by: 1 }]);
-  });
+        for (let i = 0; i < MAX_LABELLED_OPERATIONS + 20; i++) {
+          const name = `R${randomBytes(6).toString('hex')}`;
+          const send = [`query ${name} { nope }`, `query ${name} { revision`, `query ${name} { revision }`][
+            i % 3
+          ]!;
+          // Valid ones asked under another operationName: refused, never run.
+          await post(JSON.stringify({ query: send, ...(i % 3 === 2 ? { operationName: 'Other' } : {}) }));
+        }
+      });
+      const names = new Set(
+        (await metrics.graphqlOperations.get()).values.map((v) => String(v.labels.operation)),
+      );
+      expect([...names].filter((n) => n.startsWith('R') && n.length === 13)).toEqual([]);
+      expect(await moved(() => post('{"query":"query RealOperation { revision }"}'))).toEqual([
+        { labels: { operation: 'RealOperation', type: 'query', code: 'OK', transport: 'http' }, by: 1 },
+      ]);
+    },
+  );
+
+  it(
+    'counts graphql-ws operations with transport="ws": answered, refused, a subscription once, a ' +
+      'refused connection',
+    async () => {
+      const client = wsClient(api.port, key);
+      try {
+        expect(
+          await moved(async () =>
+            expect((await wsOperation(client, 'query OverWs { revision }')).errors).toBeUndefined(),
+          ),
+        ).toEqual([{ labels: { operation: 'OverWs', type: 'query', code: 'OK', transport: 'ws' }, by: 1 }]);
+        expect(
+          await moved(async () =>
+            expect((await wsOperation(client, 'query BrokenWs { nope }')).errors?.[0]?.extensions.code).toBe(
+              'BAD_USER_INPUT',
+            ),
+          ),
+        ).toEqual([{ labels: unknown('BAD_USER_INPUT', 'ws'), by: 1 }]);
+        expect(
+          await moved(async () =>
+            expect(
+              (await wsOperation(client, 'query Q($s: ID!) { product(sku: $s) { sku } }', { s: 'a\u0000b' }))
+                .errors?.[0]?.extensions.code,
+            ).toBe('BAD_USER_INPUT'),
+          ),
+        ).toEqual([{ labels: unknown('BAD_USER_INPUT', 'ws'), by: 1 }]);
+        // A subscription counts once when it starts, however many pushes follow.
+        const counted = await moved(async () => {
+          const w = watch(
+            client,
+            'subscription Watching { offerChanged(sku: "COAT-M", locationId: "wh-1") { revision } }',
+          );
+          await w.first;
+          w.stop();
+          await w.ended;
+        });
+        expect(counted).toEqual([
+          { labels: { operation: 'Watching', type: 'subscription', code: 'OK', transport: 'ws' }, by: 1 },
+        ]);
+      } finally {
+        await client.dispose();
+      }
+      expect(
+        await moved(async () => {
+          await rawSocket(api.port, { authorization: 'Bearer not-a-key-0123456789' }).closed;
+        }),
+      ).toEqual([{ labels: unknown('UNAUTHENTICATED', 'ws'), by: 1 }]);
+    },
+  );
 });

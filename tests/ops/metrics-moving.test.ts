@@ -146,7 +146,8 @@ describe('metrics that move', () => {
     const ok = await httpOperation(
       api.port,
       key,
-      `query CoatOffer { offer(sku: "COAT-M", locationId: "wh-1", minRevision: "${committed}") { revision } }`,
+      `query CoatOffer { offer(sku: "COAT-M", locationId: "wh-1", minRevision: "${committed}") ` +
+        `{ revision } }`,
     );
     expect(ok.data?.offer.revision).toBe(String(committed));
     const refused = await httpOperation(
@@ -227,54 +228,60 @@ describe('metrics that move', () => {
     ).toBeGreaterThan(0);
   });
 
-  it("serves a lone worker's metrics on its metrics listener, and an API-only node shows no worker gauges", async () => {
-    const config = { ...ctx.deps.config, metricsPort: 0, metricsHost: '127.0.0.1' };
-    const lone = await startWorkerNode({ ...ctx.deps, config }, { serveMetrics: true });
-    const apiOnly = await startApiNode(
-      { ...ctx.deps, config: { ...ctx.deps.config, metricsToken: TOKEN } },
-      0,
-      '127.0.0.1',
-    );
-    try {
-      const read = async (url: string, headers: Record<string, string> = {}) =>
-        parseExposition(await (await fetch(url, { headers })).text());
-      const committed = Number((await httpOperation(api.port, key, '{ revision }')).data.revision);
-      let samples: Sample[] = [];
-      await until(
-        async () => {
-          samples = await read(`http://127.0.0.1:${lone.metricsPort!}/metrics`);
-          return samples.some(
-            (s) =>
-              s.name === 'omnihub_read_model_revision' && s.labels.role === 'worker' && s.value === committed,
-          );
-        },
-        15_000,
-        "the lone worker's read-model revision",
+  it(
+    "serves a lone worker's metrics on its metrics listener, and an API-only node shows no " +
+      'worker gauges',
+    async () => {
+      const config = { ...ctx.deps.config, metricsPort: 0, metricsHost: '127.0.0.1' };
+      const lone = await startWorkerNode({ ...ctx.deps, config }, { serveMetrics: true });
+      const apiOnly = await startApiNode(
+        { ...ctx.deps, config: { ...ctx.deps.config, metricsToken: TOKEN } },
+        0,
+        '127.0.0.1',
       );
-      const names = new Set(samples.map((s) => s.name));
-      for (const name of [
-        'omnihub_committed_revision',
-        'omnihub_outbox_unpublished',
-        'omnihub_outbox_relayed_total',
-        'omnihub_commit_to_visible_seconds_count',
-      ])
-        expect({ name, shown: names.has(name) }).toEqual({ name, shown: true });
-      expect(
-        samples.filter((s) => s.name === 'omnihub_read_model_revision').map((s) => s.labels.role),
-      ).toEqual(['worker']);
+      try {
+        const read = async (url: string, headers: Record<string, string> = {}) =>
+          parseExposition(await (await fetch(url, { headers })).text());
+        const committed = Number((await httpOperation(api.port, key, '{ revision }')).data.revision);
+        let samples: Sample[] = [];
+        await until(
+          async () => {
+            samples = await read(`http://127.0.0.1:${lone.metricsPort!}/metrics`);
+            return samples.some(
+              (s) =>
+                s.name === 'omnihub_read_model_revision' &&
+                s.labels.role === 'worker' &&
+                s.value === committed,
+            );
+          },
+          15_000,
+          "the lone worker's read-model revision",
+        );
+        const names = new Set(samples.map((s) => s.name));
+        for (const name of [
+          'omnihub_committed_revision',
+          'omnihub_outbox_unpublished',
+          'omnihub_outbox_relayed_total',
+          'omnihub_commit_to_visible_seconds_count',
+        ])
+          expect({ name, shown: names.has(name) }).toEqual({ name, shown: true });
+        expect(
+          samples.filter((s) => s.name === 'omnihub_read_model_revision').map((s) => s.labels.role),
+        ).toEqual(['worker']);
 
-      const fromApi = await read(`http://127.0.0.1:${apiOnly.port}/metrics`, {
-        authorization: `Bearer ${TOKEN}`,
-      });
-      expect(fromApi.some((s) => s.name === 'omnihub_outbox_unpublished')).toBe(false);
-      expect(
-        fromApi.filter((s) => s.name === 'omnihub_read_model_revision').map((s) => s.labels.role),
-      ).toEqual(['api']);
-    } finally {
-      await apiOnly.stop(100);
-      await lone.stop();
-    }
-  });
+        const fromApi = await read(`http://127.0.0.1:${apiOnly.port}/metrics`, {
+          authorization: `Bearer ${TOKEN}`,
+        });
+        expect(fromApi.some((s) => s.name === 'omnihub_outbox_unpublished')).toBe(false);
+        expect(
+          fromApi.filter((s) => s.name === 'omnihub_read_model_revision').map((s) => s.labels.role),
+        ).toEqual(['api']);
+      } finally {
+        await apiOnly.stop(100);
+        await lone.stop();
+      }
+    },
+  );
 
   it('counts unknown keys refused per address by the key guard', async () => {
     // Last in the file: from now on this address may not look up a channel key it presents for a minute.

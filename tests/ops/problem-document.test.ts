@@ -51,24 +51,28 @@ describe('the REST problem document', () => {
     await ctx.close();
   });
 
-  it('keeps its envelope whatever the details are named; those named like it are kept under details, the others are extension members', async () => {
-    const res = await fetch(`${base}/admin/v1/refuse`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}` },
-    });
-    expect(res.status).toBe(409);
-    expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect(await res.json()).toEqual({
-      type: 'https://omnihub.dev/problems/conflict',
-      title: 'Conflict',
-      status: 409,
-      code: 'CONFLICT',
-      detail: 'Coupon SUMMER-10 has just been used up',
-      instance: '/admin/v1/refuse',
-      remaining: 0,
-      details: { code: 'SUMMER-10', status: 200, type: 'x', title: 'x', detail: 'x', instance: 'x' },
-    });
-  });
+  it(
+    'keeps its envelope whatever the details are named; those named like it are kept under ' +
+      'details, the others are extension members',
+    async () => {
+      const res = await fetch(`${base}/admin/v1/refuse`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(res.status).toBe(409);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(await res.json()).toEqual({
+        type: 'https://omnihub.dev/problems/conflict',
+        title: 'Conflict',
+        status: 409,
+        code: 'CONFLICT',
+        detail: 'Coupon SUMMER-10 has just been used up',
+        instance: '/admin/v1/refuse',
+        remaining: 0,
+        details: { code: 'SUMMER-10', status: 200, type: 'x', title: 'x', detail: 'x', instance: 'x' },
+      });
+    },
+  );
 
   it('answers a path that is not valid percent-encoding as BAD_USER_INPUT, never a 500', async () => {
     for (const bad of ['%zz', '%E0%A4%A']) {

@@ -116,7 +116,8 @@ async function demoTables(ctx: BackofficeTestContext): Promise<string> {
     const code =
       group.length === 1
         ? `\`${first.code}\``
-        : `${group.length} generated codes \`${prefix}…\` (batch \`${key}\`, not printed; \`POST /admin/v1/promotions/${promotion.id}/coupons\` adds codes of your own)`;
+        : `${group.length} generated codes \`${prefix}…\` (batch \`${key}\`, not printed; \`POST ` +
+          `/admin/v1/promotions/${promotion.id}/coupons\` adds codes of your own)`;
     coupons.push(
       row([
         code,

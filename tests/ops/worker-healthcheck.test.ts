@@ -31,28 +31,31 @@ describe('the worker container\u2019s health check', () => {
     await ctx.close();
   });
 
-  it('is healthy only while a worker of this host holds its queues in Redis, under its own prefix', async () => {
-    const env = { REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix };
-    const before = await healthCheck(env);
-    expect(before).toEqual({ code: 1, stderr: expect.stringContaining(`${ctx.redisPrefix}:bull:`) });
+  it(
+    'is healthy only while a worker of this host holds its ' + 'queues in Redis, under its own prefix',
+    async () => {
+      const env = { REDIS_URL: ctx.redisUrl, OMNIHUB_REDIS_PREFIX: ctx.redisPrefix };
+      const before = await healthCheck(env);
+      expect(before).toEqual({ code: 1, stderr: expect.stringContaining(`${ctx.redisPrefix}:bull:`) });
 
-    worker = await startWorkerNode(ctx.deps);
-    await until(
-      async () => (await healthCheck(env)).code === 0,
-      15_000,
-      'the health check to pass with a worker running',
-    );
-    // Another hub's worker on the same Redis is not this one.
-    expect((await healthCheck({ ...env, OMNIHUB_REDIS_PREFIX: `${ctx.redisPrefix}-other` })).code).toBe(1);
+      worker = await startWorkerNode(ctx.deps);
+      await until(
+        async () => (await healthCheck(env)).code === 0,
+        15_000,
+        'the health check to pass with a worker running',
+      );
+      // Another hub's worker on the same Redis is not this one.
+      expect((await healthCheck({ ...env, OMNIHUB_REDIS_PREFIX: `${ctx.redisPrefix}-other` })).code).toBe(1);
 
-    await worker.stop();
-    worker = undefined;
-    await until(
-      async () => (await healthCheck(env)).code === 1,
-      15_000,
-      'the health check to fail once the worker stopped',
-    );
-  });
+      await worker.stop();
+      worker = undefined;
+      await until(
+        async () => (await healthCheck(env)).code === 1,
+        15_000,
+        'the health check to fail once the worker stopped',
+      );
+    },
+  );
 
   it('is unhealthy, and says why, when Redis does not answer', async () => {
     const r = await healthCheck({ REDIS_URL: 'redis://127.0.0.1:1', OMNIHUB_REDIS_PREFIX: ctx.redisPrefix });

@@ -37,8 +37,9 @@ describe('parameters written as literals', () => {
       fc.asyncProperty(value, async (v) => {
         const q = sql<
           Record<string, unknown>
-        >`SELECT ${v.t}::text AS t, ${v.ts}::text[] AS ts, ${v.n}::int8 AS n, ${v.ns}::int[] AS ns, ${v.b}::boolean AS b,
-        ${v.at}::timestamptz AS at, ${v.j}::jsonb AS j, ${v.nothing}::text AS nothing, ${v.t} = ${v.t} AS same`;
+        >`SELECT ${v.t}::text AS t, ${v.ts}::text[] AS ts, ${v.n}::int8 AS n, ${v.ns}::int[] AS ns,
+        ${v.b}::boolean AS b, ${v.at}::timestamptz AS at, ${v.j}::jsonb AS j, ${v.nothing}::text AS nothing,
+        ${v.t} = ${v.t} AS same`;
         const compiled = q.compile(ctx.deps.db);
         const inlined = inlineParameters(compiled);
         expect(inlined).not.toBeNull();

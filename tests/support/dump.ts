@@ -45,7 +45,8 @@ export async function restoreInto(sourceUrl: string, targetUrl: string): Promise
       )
     ).rows.map((r) => r.name);
     await to.query('BEGIN');
-    await to.query(`SET session_replication_role = replica`); // rows arrive in table order, not foreign-key order
+    // rows arrive in table order, not foreign-key order
+    await to.query(`SET session_replication_role = replica`);
     await to.query(`TRUNCATE ${tables.join(', ')} CASCADE`);
     for (const t of tables) {
       const rows = (await from.query(`SELECT coalesce(json_agg(x), '[]') AS rows FROM ${t} x`)).rows[0]

@@ -9,15 +9,20 @@ import type { AdminClient, BackofficeTestContext } from './backoffice.js';
  */
 export async function databaseState(ctx: BackofficeTestContext): Promise<Record<string, number>> {
   const r = await sql<Record<string, number>>`
-    SELECT (SELECT count(*) FROM products)::int AS products, (SELECT count(*) FROM locations)::int AS locations,
-           (SELECT count(*) FROM price_lists)::int AS price_lists, (SELECT count(*) FROM prices)::int AS prices,
-           (SELECT count(*) FROM price_history)::int AS price_history, (SELECT count(*) FROM stock_levels)::int AS stock_levels,
-           (SELECT count(*) FROM stock_movements)::int AS stock_movements, (SELECT count(*) FROM reservations)::int AS reservations,
-           (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM idempotency_keys)::int AS idempotency_keys,
-           (SELECT count(*) FROM outbox)::int AS outbox, (SELECT coalesce(max(revision), 0) FROM outbox)::int AS revision,
-           (SELECT coalesce(sum(on_hand + reserved + safety_stock), 0) FROM stock_levels)::int AS units`.execute(
-    ctx.deps.db,
-  );
+    SELECT (SELECT count(*) FROM products)::int AS products,
+           (SELECT count(*) FROM locations)::int AS locations,
+           (SELECT count(*) FROM price_lists)::int AS price_lists,
+           (SELECT count(*) FROM prices)::int AS prices,
+           (SELECT count(*) FROM price_history)::int AS price_history,
+           (SELECT count(*) FROM stock_levels)::int AS stock_levels,
+           (SELECT count(*) FROM stock_movements)::int AS stock_movements,
+           (SELECT count(*) FROM reservations)::int AS reservations,
+           (SELECT count(*) FROM orders)::int AS orders,
+           (SELECT count(*) FROM idempotency_keys)::int AS idempotency_keys,
+           (SELECT count(*) FROM outbox)::int AS outbox,
+           (SELECT coalesce(max(revision), 0) FROM outbox)::int AS revision,
+           (SELECT coalesce(sum(on_hand + reserved + safety_stock), 0) FROM stock_levels)::int AS units
+  `.execute(ctx.deps.db);
   return r.rows[0]!;
 }
 
@@ -89,7 +94,8 @@ export async function assertAllRejected(
           : await api.request(c.method, c.path, c.body);
       if (res.status < 400 || res.status >= 500)
         throw new Error(
-          `${c.method} ${c.path} ${JSON.stringify(c.body ?? c.raw)?.slice(0, 300)} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
+          `${c.method} ${c.path} ${JSON.stringify(c.body ?? c.raw)?.slice(0, 300)} → ` +
+            `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
         );
       expect(res.contentType).toContain('application/problem+json');
       expect(typeof res.body.code).toBe('string');

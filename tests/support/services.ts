@@ -57,7 +57,8 @@ export async function ensureTestServices(log: (line: string) => void): Promise<T
     log(`PostgreSQL: using ${new URL(adminUrl).host}`);
   } else {
     log(
-      `PostgreSQL: nothing answers at ${new URL(adminUrl).host}; starting an embedded PostgreSQL (.omnihub/test-pg, port 54330)`,
+      `PostgreSQL: nothing answers at ${new URL(adminUrl).host}; starting an embedded ` +
+        `PostgreSQL (.omnihub/test-pg, port 54330)`,
     );
     embedded = await startEmbeddedPostgres({ dataDir: '.omnihub/test-pg', port: 54330 });
     adminUrl = embedded.url;

@@ -195,8 +195,10 @@ export function watch<T = any>(
 }
 
 function describeClose(e: unknown): string {
-  if (e && typeof e === 'object' && 'code' in e)
-    return `close ${String((e as { code: unknown }).code)} ${String((e as { reason?: unknown }).reason ?? '')}`;
+  if (e && typeof e === 'object' && 'code' in e) {
+    const { code, reason } = e as { code: unknown; reason?: unknown };
+    return `close ${String(code)} ${String(reason ?? '')}`;
+  }
   return String(e);
 }
 

@@ -174,54 +174,58 @@ describe('catalogue and pricing admin routes', () => {
     );
   });
 
-  it('B1: rejects malformed, wrong-typed, negative, huge and unknown inputs with 4xx problems and writes nothing', async () => {
-    const code = fc.oneof(
-      fc.constant('bad sku'),
-      fc.constant('-x'),
-      fc.constant('x'.repeat(65)),
-      fc.constant('%00'),
-      fc.constant('a/b'),
-    );
-    const priceBody = {
-      amount: 1299,
-      minQuantity: 1,
-      validFrom: '2026-12-01T00:00:00Z',
-      validTo: '2026-12-02T00:00:00Z',
-    };
-    const cases: fc.Arbitrary<FuzzCase> = fc.oneof(
-      mutated(coat)
-        .filter((b) => !isValidProduct(b))
-        .map((body) => ({ method: 'PUT', path: '/admin/v1/products/COAT-FUZZ', body })),
-      code.map((c) => ({ method: 'PUT', path: `/admin/v1/products/${encodeURIComponent(c)}`, body: coat })),
-      malformedJson.map((raw) => ({ method: 'PUT', path: '/admin/v1/products/COAT-FUZZ', raw })),
-      mutated({ name: 'L', kind: 'STORE', fulfilsOnline: true })
-        .filter((b) => !isValidLocation(b))
-        .map((body) => ({ method: 'PUT', path: '/admin/v1/locations/fuzz-1', body })),
-      mutated({ name: 'PL', currency: 'EUR', priority: 1 })
-        .filter((b) => !isValidList(b))
-        .map((body) => ({ method: 'PUT', path: '/admin/v1/price-lists/fuzz-list', body })),
-      mutated(priceBody)
-        .filter((b) => !isValidPrice(b))
-        .map((body) => ({ method: 'PUT', path: '/admin/v1/price-lists/base-eur/prices/SOCK-1', body })),
-      fc.constant({
-        method: 'PUT',
-        path: '/admin/v1/price-lists/base-eur/prices/SOCK-1',
-        body: { amount: 100, validFrom: '2026-12-02T00:00:00Z', validTo: '2026-12-01T00:00:00Z' },
-      }),
-      fc.constant({
-        method: 'PUT',
-        path: '/admin/v1/price-lists/base-eur/prices/UNKNOWN-SKU',
-        body: { amount: 100 },
-      }),
-      fc
-        .constantFrom('?limit=0', '?limit=-1', '?limit=abc', '?limit=100000', '?after=%20', '?bogus=1')
-        .map((q) => ({ method: 'GET', path: `/admin/v1/products${q}` })),
-      fc
-        .constantFrom('?minQuantity=0', '?minQuantity=x', '?minQuantity=99')
-        .map((q) => ({ method: 'DELETE', path: `/admin/v1/price-lists/base-eur/prices/SOCK-1${q}` })),
-    );
-    await assertAllRejected(ctx, api, cases, 300);
-  });
+  it(
+    'B1: rejects malformed, wrong-typed, negative, huge and unknown inputs with 4xx problems and ' +
+      'writes nothing',
+    async () => {
+      const code = fc.oneof(
+        fc.constant('bad sku'),
+        fc.constant('-x'),
+        fc.constant('x'.repeat(65)),
+        fc.constant('%00'),
+        fc.constant('a/b'),
+      );
+      const priceBody = {
+        amount: 1299,
+        minQuantity: 1,
+        validFrom: '2026-12-01T00:00:00Z',
+        validTo: '2026-12-02T00:00:00Z',
+      };
+      const cases: fc.Arbitrary<FuzzCase> = fc.oneof(
+        mutated(coat)
+          .filter((b) => !isValidProduct(b))
+          .map((body) => ({ method: 'PUT', path: '/admin/v1/products/COAT-FUZZ', body })),
+        code.map((c) => ({ method: 'PUT', path: `/admin/v1/products/${encodeURIComponent(c)}`, body: coat })),
+        malformedJson.map((raw) => ({ method: 'PUT', path: '/admin/v1/products/COAT-FUZZ', raw })),
+        mutated({ name: 'L', kind: 'STORE', fulfilsOnline: true })
+          .filter((b) => !isValidLocation(b))
+          .map((body) => ({ method: 'PUT', path: '/admin/v1/locations/fuzz-1', body })),
+        mutated({ name: 'PL', currency: 'EUR', priority: 1 })
+          .filter((b) => !isValidList(b))
+          .map((body) => ({ method: 'PUT', path: '/admin/v1/price-lists/fuzz-list', body })),
+        mutated(priceBody)
+          .filter((b) => !isValidPrice(b))
+          .map((body) => ({ method: 'PUT', path: '/admin/v1/price-lists/base-eur/prices/SOCK-1', body })),
+        fc.constant({
+          method: 'PUT',
+          path: '/admin/v1/price-lists/base-eur/prices/SOCK-1',
+          body: { amount: 100, validFrom: '2026-12-02T00:00:00Z', validTo: '2026-12-01T00:00:00Z' },
+        }),
+        fc.constant({
+          method: 'PUT',
+          path: '/admin/v1/price-lists/base-eur/prices/UNKNOWN-SKU',
+          body: { amount: 100 },
+        }),
+        fc
+          .constantFrom('?limit=0', '?limit=-1', '?limit=abc', '?limit=100000', '?after=%20', '?bogus=1')
+          .map((q) => ({ method: 'GET', path: `/admin/v1/products${q}` })),
+        fc
+          .constantFrom('?minQuantity=0', '?minQuantity=x', '?minQuantity=99')
+          .map((q) => ({ method: 'DELETE', path: `/admin/v1/price-lists/base-eur/prices/SOCK-1${q}` })),
+      );
+      await assertAllRejected(ctx, api, cases, 300);
+    },
+  );
 });
 
 // The generators mutate valid bodies; a mutation can by chance still be valid (e.g. removing an optional

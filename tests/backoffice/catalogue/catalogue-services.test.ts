@@ -73,64 +73,68 @@ describe('catalogue services against PostgreSQL', () => {
     ]);
   });
 
-  it('keeps createdAt on update, and a no-op update commits nothing (even with attributes in another order)', async () => {
-    const before = await ctx.deps.db
-      .selectFrom('products')
-      .select(['revision', 'createdAt', 'updatedAt'])
-      .where('sku', '=', 'TRUI-M')
-      .executeTakeFirstOrThrow();
-    clock.advance(60_000);
-    const same = await upsertProduct(
-      ctx.deps,
-      'TRUI-M',
-      product({ vatRate: 5.5, attributes: { colour: 'grey', size: 'M' } }),
-    );
-    expect(same).toMatchObject({ changed: false, revision: before.revision });
-    expect(await outboxFor('TRUI-M')).toHaveLength(1);
-    expect(
-      (
-        await ctx.deps.db
-          .selectFrom('products')
-          .select('updatedAt')
-          .where('sku', '=', 'TRUI-M')
-          .executeTakeFirstOrThrow()
-      ).updatedAt,
-    ).toEqual(before.updatedAt);
+  it(
+    'keeps createdAt on update, and a no-op update commits nothing (even with attributes in ' +
+      'another order)',
+    async () => {
+      const before = await ctx.deps.db
+        .selectFrom('products')
+        .select(['revision', 'createdAt', 'updatedAt'])
+        .where('sku', '=', 'TRUI-M')
+        .executeTakeFirstOrThrow();
+      clock.advance(60_000);
+      const same = await upsertProduct(
+        ctx.deps,
+        'TRUI-M',
+        product({ vatRate: 5.5, attributes: { colour: 'grey', size: 'M' } }),
+      );
+      expect(same).toMatchObject({ changed: false, revision: before.revision });
+      expect(await outboxFor('TRUI-M')).toHaveLength(1);
+      expect(
+        (
+          await ctx.deps.db
+            .selectFrom('products')
+            .select('updatedAt')
+            .where('sku', '=', 'TRUI-M')
+            .executeTakeFirstOrThrow()
+        ).updatedAt,
+      ).toEqual(before.updatedAt);
 
-    const changed = await upsertProduct(
-      ctx.deps,
-      'TRUI-M',
-      product({ vatRate: 5.5, status: 'DISCONTINUED' }),
-    );
-    expect(changed.changed).toBe(true);
-    expect(changed.revision).toBeGreaterThan(before.revision);
-    const after = await ctx.deps.db
-      .selectFrom('products')
-      .select(['revision', 'createdAt', 'updatedAt'])
-      .where('sku', '=', 'TRUI-M')
-      .executeTakeFirstOrThrow();
-    expect(after).toEqual({
-      revision: changed.revision,
-      createdAt: before.createdAt,
-      updatedAt: new Date('2026-11-22T09:01:00Z'),
-    });
-    const events = await outboxFor('TRUI-M');
-    expect(events).toHaveLength(2);
-    expect(events[1]).toMatchObject({
-      revision: changed.revision,
-      payload: { product: { status: 'DISCONTINUED' } },
-    });
-    // Dropping an attribute is a change too.
-    expect(
-      (
-        await upsertProduct(
-          ctx.deps,
-          'TRUI-M',
-          product({ vatRate: 5.5, status: 'DISCONTINUED', attributes: { size: 'M' } }),
-        )
-      ).changed,
-    ).toBe(true);
-  });
+      const changed = await upsertProduct(
+        ctx.deps,
+        'TRUI-M',
+        product({ vatRate: 5.5, status: 'DISCONTINUED' }),
+      );
+      expect(changed.changed).toBe(true);
+      expect(changed.revision).toBeGreaterThan(before.revision);
+      const after = await ctx.deps.db
+        .selectFrom('products')
+        .select(['revision', 'createdAt', 'updatedAt'])
+        .where('sku', '=', 'TRUI-M')
+        .executeTakeFirstOrThrow();
+      expect(after).toEqual({
+        revision: changed.revision,
+        createdAt: before.createdAt,
+        updatedAt: new Date('2026-11-22T09:01:00Z'),
+      });
+      const events = await outboxFor('TRUI-M');
+      expect(events).toHaveLength(2);
+      expect(events[1]).toMatchObject({
+        revision: changed.revision,
+        payload: { product: { status: 'DISCONTINUED' } },
+      });
+      // Dropping an attribute is a change too.
+      expect(
+        (
+          await upsertProduct(
+            ctx.deps,
+            'TRUI-M',
+            product({ vatRate: 5.5, status: 'DISCONTINUED', attributes: { size: 'M' } }),
+          )
+        ).changed,
+      ).toBe(true);
+    },
+  );
 
   it('walks every product exactly once through keyset pages, with and without a category', async () => {
     const skus = Array.from({ length: 23 }, (_, i) => `PAGE-${String(i).padStart(2, '0')}`);

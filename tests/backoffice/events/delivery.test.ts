@@ -32,25 +32,28 @@ describe('outbox relay and event consumers', () => {
     await ctx.close();
   });
 
-  it('publishes events in commit order with job id = event id, once, even with two relays racing', async () => {
-    for (let i = 0; i < 30; i++) await testProduct(ctx, `ORD-${String(i).padStart(2, '0')}`);
-    const [a, b] = await Promise.all([publishPending(ctx.deps, 7), publishPending(ctx.deps, 7)]);
-    expect(a + b).toBe(30);
-    const jobs = await ctx.deps.queues.events.getJobs(
-      ['waiting', 'delayed', 'active', 'completed', 'prioritized'],
-      0,
-      100,
-      true,
-    );
-    const outbox = await ctx.deps.db
-      .selectFrom('outbox')
-      .select(['id', 'publishedAt'])
-      .orderBy('position')
-      .execute();
-    expect(jobs.map((j) => j.id).sort()).toEqual(outbox.map((o) => o.id).sort());
-    expect(outbox.every((o) => o.publishedAt !== null)).toBe(true);
-    expect(await publishPending(ctx.deps)).toBe(0);
-  });
+  it(
+    'publishes events in commit order with job id = event ' + 'id, once, even with two relays racing',
+    async () => {
+      for (let i = 0; i < 30; i++) await testProduct(ctx, `ORD-${String(i).padStart(2, '0')}`);
+      const [a, b] = await Promise.all([publishPending(ctx.deps, 7), publishPending(ctx.deps, 7)]);
+      expect(a + b).toBe(30);
+      const jobs = await ctx.deps.queues.events.getJobs(
+        ['waiting', 'delayed', 'active', 'completed', 'prioritized'],
+        0,
+        100,
+        true,
+      );
+      const outbox = await ctx.deps.db
+        .selectFrom('outbox')
+        .select(['id', 'publishedAt'])
+        .orderBy('position')
+        .execute();
+      expect(jobs.map((j) => j.id).sort()).toEqual(outbox.map((o) => o.id).sort());
+      expect(outbox.every((o) => o.publishedAt !== null)).toBe(true);
+      expect(await publishPending(ctx.deps)).toBe(0);
+    },
+  );
 
   it('wakes on NOTIFY within milliseconds, and applies a re-delivered event once', async () => {
     const relay = await startOutboxRelay(ctx.deps, { pollMs: 60_000 });
@@ -98,91 +101,98 @@ describe('outbox relay and event consumers', () => {
     expect(applied).toEqual([{ eventId: event.id }]);
   });
 
-  it('applies a job whose data Redis lost from the outbox, and drops a job that names no outbox event', async () => {
-    const rev = await testProduct(ctx, 'LOST-DATA-1');
-    const row = await ctx.deps.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('revision', '=', rev)
-      .executeTakeFirstOrThrow();
-    // What a job hash re-created by a late BullMQ write after FLUSHALL holds: its id, no envelope.
-    await ctx.deps.queues.events.add(row.type, {} as EventEnvelope, { jobId: row.id });
-    const ghost = '00000000-0000-4000-8000-00000000dead';
-    await ctx.deps.queues.events.add('stock.changed', {} as EventEnvelope, { jobId: ghost });
-    const seen: EventEnvelope[] = [];
-    const recorder: EventConsumer = {
-      name: 'lost-data',
-      apply: async (e) => {
-        seen.push(e);
-      },
-    };
-    const worker = await startEventWorker(ctx.deps, [recorder]);
-    try {
-      await until(
-        async () =>
-          (
-            await Promise.all([row.id, ghost].map(async (id) => ctx.deps.queues.events.getJobState(id)))
-          ).every((s) => s === 'completed'),
-        10_000,
-        'both jobs completed',
-      );
-    } finally {
-      await worker.stop();
-    }
-    // (The queue also holds the earlier tests' jobs.)
-    expect(seen.filter((e) => e.id === row.id || e.id === ghost)).toEqual([toEnvelope(row)]);
-    const applied = await ctx.deps.db
-      .selectFrom('appliedEvents')
-      .select('eventId')
-      .where('consumer', '=', 'lost-data')
-      .where('eventId', 'in', [row.id, ghost])
-      .execute();
-    expect(applied).toEqual([{ eventId: row.id }]);
-  });
-
-  it("drops a whole job this database never wrote (another database's, left in the queue under the same prefix)", async () => {
-    const foreign: EventEnvelope = {
-      id: '00000000-0000-4000-8000-0000000f0e19',
-      type: 'stock.changed',
-      aggregateType: 'stock',
-      aggregateId: 'NK-TRS-DIJK-BLACK-30',
-      revision: 2314,
-      occurredAt: new Date().toISOString(),
-      payload: {
-        levels: [
-          { sku: 'NK-TRS-DIJK-BLACK-30', locationId: 'ams-01', onHand: 7027, reserved: 0, safetyStock: 0 },
-        ],
-        cause: 'count',
-      },
-    };
-    await ctx.deps.queues.events.add(foreign.type, foreign, { jobId: foreign.id });
-    const seen: EventEnvelope[] = [];
-    const worker = await startEventWorker(ctx.deps, [
-      {
-        name: 'foreign',
+  it(
+    'applies a job whose data Redis lost from the outbox, and ' + 'drops a job that names no outbox event',
+    async () => {
+      const rev = await testProduct(ctx, 'LOST-DATA-1');
+      const row = await ctx.deps.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('revision', '=', rev)
+        .executeTakeFirstOrThrow();
+      // What a job hash re-created by a late BullMQ write after FLUSHALL holds: its id, no envelope.
+      await ctx.deps.queues.events.add(row.type, {} as EventEnvelope, { jobId: row.id });
+      const ghost = '00000000-0000-4000-8000-00000000dead';
+      await ctx.deps.queues.events.add('stock.changed', {} as EventEnvelope, { jobId: ghost });
+      const seen: EventEnvelope[] = [];
+      const recorder: EventConsumer = {
+        name: 'lost-data',
         apply: async (e) => {
           seen.push(e);
         },
-      },
-    ]);
-    try {
-      await until(
-        async () => (await ctx.deps.queues.events.getJobState(foreign.id)) === 'completed',
-        10_000,
-        'the job completed',
-      );
-    } finally {
-      await worker.stop();
-    }
-    expect(seen.filter((e) => e.id === foreign.id)).toEqual([]);
-    expect(
-      await ctx.deps.db
+      };
+      const worker = await startEventWorker(ctx.deps, [recorder]);
+      try {
+        await until(
+          async () =>
+            (
+              await Promise.all([row.id, ghost].map(async (id) => ctx.deps.queues.events.getJobState(id)))
+            ).every((s) => s === 'completed'),
+          10_000,
+          'both jobs completed',
+        );
+      } finally {
+        await worker.stop();
+      }
+      // (The queue also holds the earlier tests' jobs.)
+      expect(seen.filter((e) => e.id === row.id || e.id === ghost)).toEqual([toEnvelope(row)]);
+      const applied = await ctx.deps.db
         .selectFrom('appliedEvents')
         .select('eventId')
-        .where('eventId', '=', foreign.id)
-        .execute(),
-    ).toEqual([]);
-  });
+        .where('consumer', '=', 'lost-data')
+        .where('eventId', 'in', [row.id, ghost])
+        .execute();
+      expect(applied).toEqual([{ eventId: row.id }]);
+    },
+  );
+
+  it(
+    "drops a whole job this database never wrote (another database's, left in the queue under " +
+      'the same prefix)',
+    async () => {
+      const foreign: EventEnvelope = {
+        id: '00000000-0000-4000-8000-0000000f0e19',
+        type: 'stock.changed',
+        aggregateType: 'stock',
+        aggregateId: 'NK-TRS-DIJK-BLACK-30',
+        revision: 2314,
+        occurredAt: new Date().toISOString(),
+        payload: {
+          levels: [
+            { sku: 'NK-TRS-DIJK-BLACK-30', locationId: 'ams-01', onHand: 7027, reserved: 0, safetyStock: 0 },
+          ],
+          cause: 'count',
+        },
+      };
+      await ctx.deps.queues.events.add(foreign.type, foreign, { jobId: foreign.id });
+      const seen: EventEnvelope[] = [];
+      const worker = await startEventWorker(ctx.deps, [
+        {
+          name: 'foreign',
+          apply: async (e) => {
+            seen.push(e);
+          },
+        },
+      ]);
+      try {
+        await until(
+          async () => (await ctx.deps.queues.events.getJobState(foreign.id)) === 'completed',
+          10_000,
+          'the job completed',
+        );
+      } finally {
+        await worker.stop();
+      }
+      expect(seen.filter((e) => e.id === foreign.id)).toEqual([]);
+      expect(
+        await ctx.deps.db
+          .selectFrom('appliedEvents')
+          .select('eventId')
+          .where('eventId', '=', foreign.id)
+          .execute(),
+      ).toEqual([]);
+    },
+  );
 });
 
 describe('the read model', () => {
@@ -277,19 +287,22 @@ describe('the read model', () => {
     expect(JSON.parse(stored!)).toEqual({ rev: 1_000_002, v: level(42) });
   });
 
-  it('reads through to PostgreSQL when the read model is behind, and never answers older than asked', async () => {
-    const rm = await createReadModel(ctx.deps, { waitMs: 50 });
-    try {
-      // No worker runs now: the write is committed but the read model cannot see it.
-      const counted = await setStockCount(ctx.deps, 'COAT-M', 'wh-1', { onHand: 99 });
-      const snap = await rm.getSnapshot(['COAT-M'], { minRevision: counted.revision });
-      expect(snap).toMatchObject({ source: 'database', revision: counted.revision });
-      expect(snap.skus.get('COAT-M')?.stock[0]?.onHand).toBe(99);
-      await expect(
-        rm.getSnapshot(['COAT-M'], { minRevision: counted.revision + 1000 }),
-      ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-    } finally {
-      await rm.close();
-    }
-  });
+  it(
+    'reads through to PostgreSQL when the read model is ' + 'behind, and never answers older than asked',
+    async () => {
+      const rm = await createReadModel(ctx.deps, { waitMs: 50 });
+      try {
+        // No worker runs now: the write is committed but the read model cannot see it.
+        const counted = await setStockCount(ctx.deps, 'COAT-M', 'wh-1', { onHand: 99 });
+        const snap = await rm.getSnapshot(['COAT-M'], { minRevision: counted.revision });
+        expect(snap).toMatchObject({ source: 'database', revision: counted.revision });
+        expect(snap.skus.get('COAT-M')?.stock[0]?.onHand).toBe(99);
+        await expect(
+          rm.getSnapshot(['COAT-M'], { minRevision: counted.revision + 1000 }),
+        ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+      } finally {
+        await rm.close();
+      }
+    },
+  );
 });

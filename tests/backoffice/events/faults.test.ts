@@ -87,10 +87,11 @@ describe('faults', () => {
   };
   const everyEventOnce = async (): Promise<{ events: number; effects: number; duplicates: number }> => {
     const r = await sql<{ events: number; effects: number; duplicates: number }>`
-      SELECT (SELECT count(*) FROM outbox)::int AS events, (SELECT count(*) FROM test_effects)::int AS effects,
-             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id HAVING count(*) > 1) d)::int AS duplicates`.execute(
-      ctx.deps.db,
-    );
+      SELECT (SELECT count(*) FROM outbox)::int AS events,
+             (SELECT count(*) FROM test_effects)::int AS effects,
+             (SELECT count(*) FROM (SELECT event_id FROM test_effects GROUP BY event_id
+                                    HAVING count(*) > 1) d)::int
+               AS duplicates`.execute(ctx.deps.db);
     return r.rows[0]!;
   };
 
@@ -113,7 +114,8 @@ describe('faults', () => {
         if (s.effects >= s.events) return true;
         if (Date.now() - progressAt > 15_000 || Date.now() - started > 90_000)
           throw new Error(
-            `timed out waiting for ${what} (${s.effects} of ${s.events} applied, none for ${Math.round((Date.now() - progressAt) / 1000)} s)`,
+            `timed out waiting for ${what} (${s.effects} of ${s.events} applied, none for ` +
+              `${Math.round((Date.now() - progressAt) / 1000)} s)`,
           );
         return false;
       },
@@ -123,13 +125,18 @@ describe('faults', () => {
       const stuck = await sql<{
         id: string;
         publishedAt: Date | null;
-      }>`SELECT o.id, o.published_at FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id) ORDER BY o.position LIMIT 5`.execute(
-        ctx.deps.db,
-      );
+      }>`SELECT o.id, o.published_at FROM outbox o
+         WHERE NOT EXISTS (SELECT 1 FROM test_effects t WHERE t.event_id = o.id)
+         ORDER BY o.position LIMIT 5`.execute(ctx.deps.db);
       const states = await Promise.all(
         stuck.rows.map(async (r) => {
           const job = await ctx.deps.queues.events.getJob(r.id);
-          return `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} failed=${job?.failedReason ?? '-'}`;
+          return (
+            `${r.id} published=${r.publishedAt?.toISOString() ?? 'no'} ` +
+            `job=${job ? await job.getState() : 'none'} attempts=${job?.attemptsMade ?? '-'} ` +
+            `stalled=${job?.stalledCounter ?? '-'} delay=${job?.delay ?? '-'} ` +
+            `failed=${job?.failedReason ?? '-'}`
+          );
         }),
       );
       throw new Error(
@@ -138,94 +145,106 @@ describe('faults', () => {
     });
   };
 
-  it('F1: a worker killed mid-job again and again still applies every event exactly once, and the read model equals a rebuild', async () => {
-    await givenWarehouse();
-    let writing = true;
-    let writes = 0;
-    const writer = (async () => {
-      while (writing) {
-        const sku = `F1-${writes % 15}`;
-        await testProduct(ctx, sku);
-        await setPrice(ctx.deps, 'base', sku, { amount: 1000 + writes, minQuantity: 1 });
-        await setStockCount(ctx.deps, sku, 'wh-1', { onHand: writes % 40 });
-        writes++;
-        // A steady trickle (≈ 150 events/s at most) that the slowed test consumer can drain within the test's
-        // time.
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    for (let kill_ = 0; kill_ < 5; kill_++) {
-      const w = startWorker();
-      await w.ready;
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 400));
-      await kill(w.child);
-    }
-    writing = false;
-    await writer;
-    expect(writes).toBeGreaterThan(20);
-    const last = startWorker();
-    try {
-      await last.ready;
-      await untilEveryEventApplied('every event applied', last.child);
-      const s = await everyEventOnce();
-      expect(s.duplicates).toBe(0);
-      expect(s.effects).toBe(s.events);
-      await until(
-        async () => (await verifyReadModel(ctx.deps)).length === 0,
-        10_000,
-        'read model equal to a rebuild',
-      );
-    } finally {
-      await kill(last.child);
-    }
-  }, 150_000); // six worker processes start one after another: slow on a loaded machine
-
-  it('F2: Redis loses everything: reads fall back to PostgreSQL with no error, nothing committed is lost', async () => {
-    await givenWarehouse();
-    const w = startWorker();
-    const rm = await createReadModel(ctx.deps, { waitMs: 100 });
-    try {
-      await w.ready;
+  it(
+    'F1: a worker killed mid-job again and again still applies every event exactly once, and the ' +
+      'read model equals a rebuild',
+    async () => {
+      await givenWarehouse();
       let writing = true;
-      let lastRevision = 0;
-      const errors: unknown[] = [];
+      let writes = 0;
       const writer = (async () => {
-        for (let i = 0; writing; i++) {
-          lastRevision = (await setStockCount(ctx.deps, `F1-${i % 15}`, 'wh-1', { onHand: 100 + i }))
-            .revision;
-          await new Promise((r) => setTimeout(r, 4)); // ≈ 200 events/s at most: drained within the test's time
-        }
-      })();
-      const reader = (async () => {
         while (writing) {
-          const min = lastRevision;
-          try {
-            const snap = await rm.getSnapshot(['F1-1', 'F1-2'], { minRevision: min });
-            if (snap.revision < min) errors.push(new Error(`answered ${snap.revision} < ${min}`));
-          } catch (e) {
-            errors.push(e);
-          }
-          await new Promise((r) => setImmediate(r)); // answers from memory resolve without I/O: let the writer run
+          const sku = `F1-${writes % 15}`;
+          await testProduct(ctx, sku);
+          await setPrice(ctx.deps, 'base', sku, { amount: 1000 + writes, minQuantity: 1 });
+          await setStockCount(ctx.deps, sku, 'wh-1', { onHand: writes % 40 });
+          writes++;
+          // A steady trickle (≈ 150 events/s at most) that the slowed test consumer can drain within the
+          // test's time.
+          await new Promise((r) => setTimeout(r, 20));
         }
       })();
-      await new Promise((r) => setTimeout(r, 500));
-      await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix); // what FLUSHALL does to this hub, in one step
-      await new Promise((r) => setTimeout(r, 1500));
+      for (let kill_ = 0; kill_ < 5; kill_++) {
+        const w = startWorker();
+        await w.ready;
+        await new Promise((r) => setTimeout(r, 300 + Math.random() * 400));
+        await kill(w.child);
+      }
       writing = false;
-      await Promise.all([writer, reader]);
-      expect(errors).toEqual([]);
-      await untilEveryEventApplied('every event applied after the flush', w.child);
-      expect((await everyEventOnce()).duplicates).toBe(0);
-      await until(
-        async () => (await verifyReadModel(ctx.deps)).length === 0,
-        15_000,
-        'read model equal to a rebuild',
-      );
-      const snap = await rm.getSnapshot(['F1-1'], { minRevision: lastRevision });
-      expect(snap.revision).toBeGreaterThanOrEqual(lastRevision);
-    } finally {
-      await rm.close();
-      await kill(w.child);
-    }
-  }, 120_000);
+      await writer;
+      expect(writes).toBeGreaterThan(20);
+      const last = startWorker();
+      try {
+        await last.ready;
+        await untilEveryEventApplied('every event applied', last.child);
+        const s = await everyEventOnce();
+        expect(s.duplicates).toBe(0);
+        expect(s.effects).toBe(s.events);
+        await until(
+          async () => (await verifyReadModel(ctx.deps)).length === 0,
+          10_000,
+          'read model equal to a rebuild',
+        );
+      } finally {
+        await kill(last.child);
+      }
+    },
+    150_000,
+  ); // six worker processes start one after another: slow on a loaded machine
+
+  it(
+    'F2: Redis loses everything: reads fall back to PostgreSQL ' + 'with no error, nothing committed is lost',
+    async () => {
+      await givenWarehouse();
+      const w = startWorker();
+      const rm = await createReadModel(ctx.deps, { waitMs: 100 });
+      try {
+        await w.ready;
+        let writing = true;
+        let lastRevision = 0;
+        const errors: unknown[] = [];
+        const writer = (async () => {
+          for (let i = 0; writing; i++) {
+            lastRevision = (await setStockCount(ctx.deps, `F1-${i % 15}`, 'wh-1', { onHand: 100 + i }))
+              .revision;
+            // ≈ 200 events/s at most: drained within the test's time
+            await new Promise((r) => setTimeout(r, 4));
+          }
+        })();
+        const reader = (async () => {
+          while (writing) {
+            const min = lastRevision;
+            try {
+              const snap = await rm.getSnapshot(['F1-1', 'F1-2'], { minRevision: min });
+              if (snap.revision < min) errors.push(new Error(`answered ${snap.revision} < ${min}`));
+            } catch (e) {
+              errors.push(e);
+            }
+            // answers from memory resolve without I/O: let the writer run
+            await new Promise((r) => setImmediate(r));
+          }
+        })();
+        await new Promise((r) => setTimeout(r, 500));
+        // what FLUSHALL does to this hub, in one step
+        await flushRedisPrefix(ctx.deps.redis, ctx.redisPrefix);
+        await new Promise((r) => setTimeout(r, 1500));
+        writing = false;
+        await Promise.all([writer, reader]);
+        expect(errors).toEqual([]);
+        await untilEveryEventApplied('every event applied after the flush', w.child);
+        expect((await everyEventOnce()).duplicates).toBe(0);
+        await until(
+          async () => (await verifyReadModel(ctx.deps)).length === 0,
+          15_000,
+          'read model equal to a rebuild',
+        );
+        const snap = await rm.getSnapshot(['F1-1'], { minRevision: lastRevision });
+        expect(snap.revision).toBeGreaterThanOrEqual(lastRevision);
+      } finally {
+        await rm.close();
+        await kill(w.child);
+      }
+    },
+    120_000,
+  );
 });

@@ -25,9 +25,8 @@ describe('outbox relay without NOTIFY', () => {
   const silentEvent = async (sku: string): Promise<string> => {
     const id = randomUUID();
     await sql`INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
-              VALUES (${id}, nextval('revision_seq'), 'test.silent', 'test', ${sku}, '{}'::jsonb, now())`.execute(
-      ctx.deps.db,
-    );
+              VALUES (${id}, nextval('revision_seq'), 'test.silent', 'test', ${sku}, '{}'::jsonb, now())
+    `.execute(ctx.deps.db);
     return id;
   };
 
@@ -66,9 +65,8 @@ describe('outbox relay without NOTIFY', () => {
     try {
       const killed = await sql<{ pid: number }>`
         SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)`.execute(
-        ctx.deps.db,
-      );
+        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()
+          AND pg_terminate_backend(pid)`.execute(ctx.deps.db);
       expect(killed.rows).toHaveLength(1);
       // Reconnects within about a second — on a new backend, not the one still ending — then NOTIFY wakes it
       // again (the poll interval is a minute).
@@ -77,9 +75,9 @@ describe('outbox relay without NOTIFY', () => {
           (
             await sql<{
               n: number;
-            }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> ${killed.rows[0]!.pid}`.execute(
-              ctx.deps.db,
-            )
+            }>`SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE datname = current_database() AND query ILIKE 'LISTEN%'
+                 AND pid <> ${killed.rows[0]!.pid}`.execute(ctx.deps.db)
           ).rows[0]!.n === 1,
         5000,
         'LISTEN again',

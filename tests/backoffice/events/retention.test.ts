@@ -38,58 +38,64 @@ describe('retention of delivered events and idempotency records', () => {
       { idempotency: { scope: 'retention-test', key, request: { key } } },
     );
 
-  it('prunes old events every consumer has passed, keeps the rest and the hub revision, and prunes old idempotency records', async () => {
-    for (let i = 0; i < 10; i++) await product(`OLD-${i}`);
-    await idempotent('old-request');
-    await publishPending(ctx.deps);
-    const events = await outbox();
-    // "a" applied everything; "b" all but the last three (so its watermark stops before them).
-    await applyEvents(ctx.deps.db, [consumer('a')], events, clock.now());
-    await applyEvents(ctx.deps.db, [consumer('b')], events.slice(0, -3), clock.now());
-    await advanceWatermark(ctx.deps.db, 'a', clock.now());
-    await advanceWatermark(ctx.deps.db, 'b', clock.now());
+  it(
+    'prunes old events every consumer has passed, keeps the rest and the hub revision, and ' +
+      'prunes old idempotency records',
+    async () => {
+      for (let i = 0; i < 10; i++) await product(`OLD-${i}`);
+      await idempotent('old-request');
+      await publishPending(ctx.deps);
+      const events = await outbox();
+      // "a" applied everything; "b" all but the last three (so its watermark stops before them).
+      await applyEvents(ctx.deps.db, [consumer('a')], events, clock.now());
+      await applyEvents(ctx.deps.db, [consumer('b')], events.slice(0, -3), clock.now());
+      await advanceWatermark(ctx.deps.db, 'a', clock.now());
+      await advanceWatermark(ctx.deps.db, 'b', clock.now());
 
-    // Nothing is old enough yet.
-    expect(await pruneDelivered(ctx.deps, ['a', 'b'], 7 * DAY)).toEqual({ events: 0, idempotencyKeys: 0 });
+      // Nothing is old enough yet.
+      expect(await pruneDelivered(ctx.deps, ['a', 'b'], 7 * DAY)).toEqual({ events: 0, idempotencyKeys: 0 });
 
-    clock.advance(8 * DAY);
-    await product('NEW-1');
-    await idempotent('new-request');
-    await publishPending(ctx.deps);
-    const revision = await currentRevision(ctx.deps.db);
+      clock.advance(8 * DAY);
+      await product('NEW-1');
+      await idempotent('new-request');
+      await publishPending(ctx.deps);
+      const revision = await currentRevision(ctx.deps.db);
 
-    const pruned = await pruneDelivered(ctx.deps, ['a', 'b'], 7 * DAY, 4); // small batches: the loop must go on
-    expect(pruned).toEqual({ events: events.length - 3, idempotencyKeys: 1 });
-    const left = await outbox();
-    expect(left.map((e) => e.id)).toEqual([...events.slice(-3), ...left.slice(-2)].map((e) => e.id));
-    expect(left.slice(-2).map((e) => e.aggregateId)).toEqual(['NEW-1', 'new-request']);
-    expect(await currentRevision(ctx.deps.db)).toBe(revision);
-    const applied = await ctx.deps.db
-      .selectFrom('appliedEvents')
-      .select(['consumer', 'eventId'])
-      .orderBy('consumer')
-      .orderBy('revision')
-      .execute();
-    expect(applied).toEqual(events.slice(-3).map((e) => ({ consumer: 'a', eventId: e.id })));
-    expect(
-      (
-        await ctx.deps.db
-          .selectFrom('idempotencyKeys')
-          .select('key')
-          .where('scope', '=', 'retention-test')
-          .execute()
-      ).map((r) => r.key),
-    ).toEqual(['new-request']);
+      // small batches: the loop must go on
+      const pruned = await pruneDelivered(ctx.deps, ['a', 'b'], 7 * DAY, 4);
+      expect(pruned).toEqual({ events: events.length - 3, idempotencyKeys: 1 });
+      const left = await outbox();
+      expect(left.map((e) => e.id)).toEqual([...events.slice(-3), ...left.slice(-2)].map((e) => e.id));
+      expect(left.slice(-2).map((e) => e.aggregateId)).toEqual(['NEW-1', 'new-request']);
+      expect(await currentRevision(ctx.deps.db)).toBe(revision);
+      const applied = await ctx.deps.db
+        .selectFrom('appliedEvents')
+        .select(['consumer', 'eventId'])
+        .orderBy('consumer')
+        .orderBy('revision')
+        .execute();
+      expect(applied).toEqual(events.slice(-3).map((e) => ({ consumer: 'a', eventId: e.id })));
+      expect(
+        (
+          await ctx.deps.db
+            .selectFrom('idempotencyKeys')
+            .select('key')
+            .where('scope', '=', 'retention-test')
+            .execute()
+        ).map((r) => r.key),
+      ).toEqual(['new-request']);
 
-    // Once "b" catches up, the rest goes too — but never the newest event, which carries the hub's revision.
-    await applyEvents(ctx.deps.db, [consumer('a'), consumer('b')], await outbox(), clock.now());
-    await advanceWatermark(ctx.deps.db, 'a', clock.now());
-    await advanceWatermark(ctx.deps.db, 'b', clock.now());
-    clock.advance(8 * DAY);
-    expect((await pruneDelivered(ctx.deps, ['a', 'b'], 7 * DAY)).events).toBe(4);
-    expect((await outbox()).map((e) => e.aggregateId)).toEqual(['new-request']);
-    expect(await currentRevision(ctx.deps.db)).toBe(revision);
-  });
+      // Once "b" catches up, the rest goes too — but never the newest event, which carries the hub's
+      // revision.
+      await applyEvents(ctx.deps.db, [consumer('a'), consumer('b')], await outbox(), clock.now());
+      await advanceWatermark(ctx.deps.db, 'a', clock.now());
+      await advanceWatermark(ctx.deps.db, 'b', clock.now());
+      clock.advance(8 * DAY);
+      expect((await pruneDelivered(ctx.deps, ['a', 'b'], 7 * DAY)).events).toBe(4);
+      expect((await outbox()).map((e) => e.aggregateId)).toEqual(['new-request']);
+      expect(await currentRevision(ctx.deps.db)).toBe(revision);
+    },
+  );
 
   it('prunes nothing for a consumer that has never reported a watermark', async () => {
     clock.advance(30 * DAY);

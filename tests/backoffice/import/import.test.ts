@@ -38,42 +38,45 @@ describe('bulk import', () => {
     await ctx.close();
   });
 
-  it('imports products from CSV, extra columns becoming attributes, with per-row errors for bad rows', async () => {
-    const csv = [
-      'sku,name,category,vatRate,size,colour',
-      'COAT-1-M,Wollen jas,coats,21,M,navy',
-      'COAT-1-L,Wollen jas,coats,21,L,navy',
-      'bad sku,X,coats,21,M,red',
-      'SOCK-1,Sokken,accessories,abc,,',
-      'SOCK-2,Sokken,accessories,9,,',
-    ].join('\n');
-    const s = await runImport(ctx.deps, {
-      kind: 'products',
-      format: 'csv',
-      input: feed(csv),
-      source: 'test',
-    });
-    expect(s).toMatchObject({ rows: 5, changedRows: 3, errorRows: 2, status: 'COMPLETED' });
-    expect(s.errors.map((e) => e.line)).toEqual([4, 5]);
-    expect(s.errors[0]!.message).toMatch(/sku/);
-    expect(s.errors[1]!.message).toMatch(/vatRate/);
-    const p = await ctx.deps.db
-      .selectFrom('products')
-      .selectAll()
-      .where('sku', '=', 'COAT-1-M')
-      .executeTakeFirstOrThrow();
-    expect(p).toMatchObject({
-      name: 'Wollen jas',
-      vatRateBp: 2100,
-      attributes: { size: 'M', colour: 'navy' },
-    });
-    const sock = await ctx.deps.db
-      .selectFrom('products')
-      .select('attributes')
-      .where('sku', '=', 'SOCK-2')
-      .executeTakeFirstOrThrow();
-    expect(sock.attributes).toEqual({});
-  });
+  it(
+    'imports products from CSV, extra columns becoming ' + 'attributes, with per-row errors for bad rows',
+    async () => {
+      const csv = [
+        'sku,name,category,vatRate,size,colour',
+        'COAT-1-M,Wollen jas,coats,21,M,navy',
+        'COAT-1-L,Wollen jas,coats,21,L,navy',
+        'bad sku,X,coats,21,M,red',
+        'SOCK-1,Sokken,accessories,abc,,',
+        'SOCK-2,Sokken,accessories,9,,',
+      ].join('\n');
+      const s = await runImport(ctx.deps, {
+        kind: 'products',
+        format: 'csv',
+        input: feed(csv),
+        source: 'test',
+      });
+      expect(s).toMatchObject({ rows: 5, changedRows: 3, errorRows: 2, status: 'COMPLETED' });
+      expect(s.errors.map((e) => e.line)).toEqual([4, 5]);
+      expect(s.errors[0]!.message).toMatch(/sku/);
+      expect(s.errors[1]!.message).toMatch(/vatRate/);
+      const p = await ctx.deps.db
+        .selectFrom('products')
+        .selectAll()
+        .where('sku', '=', 'COAT-1-M')
+        .executeTakeFirstOrThrow();
+      expect(p).toMatchObject({
+        name: 'Wollen jas',
+        vatRateBp: 2100,
+        attributes: { size: 'M', colour: 'navy' },
+      });
+      const sock = await ctx.deps.db
+        .selectFrom('products')
+        .select('attributes')
+        .where('sku', '=', 'SOCK-2')
+        .executeTakeFirstOrThrow();
+      expect(sock.attributes).toEqual({});
+    },
+  );
 
   it('imports locations-bound stock from NDJSON; re-running the same file changes nothing', async () => {
     await ctx.deps.db
@@ -196,7 +199,9 @@ describe('bulk import', () => {
       })
       .execute();
     const csv =
-      'priceListId,sku,amount,minQuantity,validFrom,validTo\nbase,COAT-1-M,12995,,,\nbase,COAT-1-M,11995,,,\nbase,SOCK-2,999,3,2026-12-01T00:00:00Z,\nnope,SOCK-2,1,,,\nbase,SOCK-2,1.5,,,\n';
+      'priceListId,sku,amount,minQuantity,validFrom,validTo\nbase,COAT-1-M,12995,,,\n' +
+      'base,COAT-1-M,11995,,,\nbase,SOCK-2,999,3,2026-12-01T00:00:00Z,\nnope,SOCK-2,1,,,\n' +
+      'base,SOCK-2,1.5,,,\n';
     const s = await runImport(ctx.deps, { kind: 'prices', format: 'csv', input: feed(csv), source: 'test' });
     expect(s).toMatchObject({ rows: 5, changedRows: 2, errorRows: 2 });
     const prices = await ctx.deps.db

@@ -111,83 +111,86 @@ describe('pricing services against PostgreSQL', () => {
     ).toBe(false);
   });
 
-  it('sets prices per tier, records every change in the history, and announces the new PriceState', async () => {
-    const first = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 12995 }));
-    expect(first).toMatchObject({
-      changed: true,
-      price: {
-        priceListId: 'base',
-        sku: 'JAS-1',
-        minQuantity: 1,
-        amount: 12995,
-        validFrom: null,
-        validTo: null,
-      },
-    });
-    const tier = await setPrice(
-      ctx.deps,
-      'base',
-      'JAS-1',
-      price({ amount: 11995, minQuantity: 3 }),
-      'import:feed-7',
-    );
-    // A no-op commits nothing and answers the current revision (at which this price is still the one in
-    // force).
-    const same = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 12995 }));
-    expect(same).toMatchObject({ changed: false, revision: tier.revision });
-    clock.advance(3_600_000);
-    const raised = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 13995 }));
-    const removed = await deletePrice(ctx.deps, 'base', 'JAS-1', 3);
-
-    const history = await getPriceHistory(ctx.deps.db, 'JAS-1', { limit: 10 });
-    expect(history.changes.map((h) => [h.minQuantity, h.amount, h.source, h.revision])).toEqual([
-      [3, null, 'admin', removed.revision],
-      [1, 13995, 'admin', raised.revision],
-      [3, 11995, 'import:feed-7', tier.revision],
-      [1, 12995, 'admin', first.revision],
-    ]);
-    expect(history.changes[1]!.changedAt).toBe('2026-11-22T10:00:00.000Z');
-    expect(history.next).toBeNull();
-    const page1 = await getPriceHistory(ctx.deps.db, 'JAS-1', { limit: 2 });
-    const page2 = await getPriceHistory(ctx.deps.db, 'JAS-1', { limit: 2, before: page1.next! });
-    expect([...page1.changes, ...page2.changes]).toEqual(history.changes);
-
-    expect(await outboxFor('base/JAS-1/3')).toEqual([
-      {
-        revision: tier.revision,
-        type: 'price.changed',
-        payload: {
+  it(
+    'sets prices per tier, records every change in the ' + 'history, and announces the new PriceState',
+    async () => {
+      const first = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 12995 }));
+      expect(first).toMatchObject({
+        changed: true,
+        price: {
           priceListId: 'base',
           sku: 'JAS-1',
-          minQuantity: 3,
-          price: {
+          minQuantity: 1,
+          amount: 12995,
+          validFrom: null,
+          validTo: null,
+        },
+      });
+      const tier = await setPrice(
+        ctx.deps,
+        'base',
+        'JAS-1',
+        price({ amount: 11995, minQuantity: 3 }),
+        'import:feed-7',
+      );
+      // A no-op commits nothing and answers the current revision (at which this price is still the one in
+      // force).
+      const same = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 12995 }));
+      expect(same).toMatchObject({ changed: false, revision: tier.revision });
+      clock.advance(3_600_000);
+      const raised = await setPrice(ctx.deps, 'base', 'JAS-1', price({ amount: 13995 }));
+      const removed = await deletePrice(ctx.deps, 'base', 'JAS-1', 3);
+
+      const history = await getPriceHistory(ctx.deps.db, 'JAS-1', { limit: 10 });
+      expect(history.changes.map((h) => [h.minQuantity, h.amount, h.source, h.revision])).toEqual([
+        [3, null, 'admin', removed.revision],
+        [1, 13995, 'admin', raised.revision],
+        [3, 11995, 'import:feed-7', tier.revision],
+        [1, 12995, 'admin', first.revision],
+      ]);
+      expect(history.changes[1]!.changedAt).toBe('2026-11-22T10:00:00.000Z');
+      expect(history.next).toBeNull();
+      const page1 = await getPriceHistory(ctx.deps.db, 'JAS-1', { limit: 2 });
+      const page2 = await getPriceHistory(ctx.deps.db, 'JAS-1', { limit: 2, before: page1.next! });
+      expect([...page1.changes, ...page2.changes]).toEqual(history.changes);
+
+      expect(await outboxFor('base/JAS-1/3')).toEqual([
+        {
+          revision: tier.revision,
+          type: 'price.changed',
+          payload: {
             priceListId: 'base',
             sku: 'JAS-1',
             minQuantity: 3,
-            amount: 11995,
-            validFrom: null,
-            validTo: null,
+            price: {
+              priceListId: 'base',
+              sku: 'JAS-1',
+              minQuantity: 3,
+              amount: 11995,
+              validFrom: null,
+              validTo: null,
+            },
           },
         },
-      },
-      {
-        revision: removed.revision,
-        type: 'price.changed',
-        payload: { priceListId: 'base', sku: 'JAS-1', minQuantity: 3, price: null },
-      },
-    ]);
-    expect((await listPrices(ctx.deps.db, 'base', { limit: 10 })).prices).toEqual([
-      {
-        priceListId: 'base',
-        sku: 'JAS-1',
-        minQuantity: 1,
-        amount: 13995,
-        validFrom: null,
-        validTo: null,
-        revision: raised.revision,
-      },
-    ]);
-  });
+        {
+          revision: removed.revision,
+          type: 'price.changed',
+          payload: { priceListId: 'base', sku: 'JAS-1', minQuantity: 3, price: null },
+        },
+      ]);
+      expect((await listPrices(ctx.deps.db, 'base', { limit: 10 })).prices).toEqual([
+        {
+          priceListId: 'base',
+          sku: 'JAS-1',
+          minQuantity: 1,
+          amount: 13995,
+          validFrom: null,
+          validTo: null,
+          revision: raised.revision,
+        },
+      ]);
+    },
+  );
 
   it('refuses unknown lists, SKUs and prices with NOT_FOUND and writes nothing', async () => {
     const before = await databaseState(ctx);
@@ -325,26 +328,29 @@ describe('pricing services against PostgreSQL', () => {
     expect(await skusSwitchingAt(ctx.deps.db, at('2026-12-24T00:00:00Z'))).toEqual(['SOK-1']);
   });
 
-  it('lets concurrent first writers of one price tier and one list all commit, the last revision winning', async () => {
-    const prices = await Promise.all(
-      [101, 102, 103, 104].map((amount) =>
-        setPrice(ctx.deps, 'base', 'JAS-2', price({ amount, minQuantity: 2 })),
-      ),
-    );
-    const last = prices.reduce((a, b) => (a.revision > b.revision ? a : b));
-    expect((await loadPriceCandidates(ctx.deps.db, ['JAS-2'])).get('JAS-2')?.map((c) => c.amount)).toEqual([
-      last.price.amount,
-    ]);
-    expect(
-      (await getPriceHistory(ctx.deps.db, 'JAS-2', { limit: 10 })).changes.map((h) => h.revision),
-    ).toEqual(prices.map((p) => p.revision).sort((a, b) => b - a));
-    const lists = await Promise.all(
-      ['A', 'B', 'C'].map((name) => upsertPriceList(ctx.deps, 'race', list({ name }))),
-    );
-    expect((await getPriceList(ctx.deps.db, 'race'))?.name).toBe(
-      lists.reduce((a, b) => (a.revision > b.revision ? a : b)).priceList.name,
-    );
-  });
+  it(
+    'lets concurrent first writers of one price tier and one ' + 'list all commit, the last revision winning',
+    async () => {
+      const prices = await Promise.all(
+        [101, 102, 103, 104].map((amount) =>
+          setPrice(ctx.deps, 'base', 'JAS-2', price({ amount, minQuantity: 2 })),
+        ),
+      );
+      const last = prices.reduce((a, b) => (a.revision > b.revision ? a : b));
+      expect((await loadPriceCandidates(ctx.deps.db, ['JAS-2'])).get('JAS-2')?.map((c) => c.amount)).toEqual([
+        last.price.amount,
+      ]);
+      expect(
+        (await getPriceHistory(ctx.deps.db, 'JAS-2', { limit: 10 })).changes.map((h) => h.revision),
+      ).toEqual(prices.map((p) => p.revision).sort((a, b) => b - a));
+      const lists = await Promise.all(
+        ['A', 'B', 'C'].map((name) => upsertPriceList(ctx.deps, 'race', list({ name }))),
+      );
+      expect((await getPriceList(ctx.deps.db, 'race'))?.name).toBe(
+        lists.reduce((a, b) => (a.revision > b.revision ? a : b)).priceList.name,
+      );
+    },
+  );
 
   it('moves the effective price when the list window moves, without touching the price rows', async () => {
     const moved = await upsertPriceList(

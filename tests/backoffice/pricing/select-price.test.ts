@@ -39,23 +39,28 @@ describe('selectPrice — worked examples', () => {
     });
   });
 
-  it('lets the higher-priority list win while its window is open, and says until when the answer holds', () => {
-    expect(selectPrice([base, sale], { at: at('2026-11-30T23:59:59.999Z') })).toMatchObject({
-      amount: 12995,
-      validTo: '2026-12-01T00:00:00.000Z',
-    });
-    expect(selectPrice([base, sale], { at: at('2026-12-01T00:00:00.000Z') })).toMatchObject({
-      amount: 9995,
-      priceListId: 'winter-sale',
-      validTo: '2026-12-15T00:00:00.000Z',
-    });
-    expect(selectPrice([base, sale], { at: at('2026-12-14T23:59:59.999Z') })).toMatchObject({ amount: 9995 });
-    // validTo is exclusive: at the closing instant the base price is back.
-    expect(selectPrice([base, sale], { at: at('2026-12-15T00:00:00.000Z') })).toMatchObject({
-      amount: 12995,
-      validTo: null,
-    });
-  });
+  it(
+    'lets the higher-priority list win while its window is ' + 'open, and says until when the answer holds',
+    () => {
+      expect(selectPrice([base, sale], { at: at('2026-11-30T23:59:59.999Z') })).toMatchObject({
+        amount: 12995,
+        validTo: '2026-12-01T00:00:00.000Z',
+      });
+      expect(selectPrice([base, sale], { at: at('2026-12-01T00:00:00.000Z') })).toMatchObject({
+        amount: 9995,
+        priceListId: 'winter-sale',
+        validTo: '2026-12-15T00:00:00.000Z',
+      });
+      expect(selectPrice([base, sale], { at: at('2026-12-14T23:59:59.999Z') })).toMatchObject({
+        amount: 9995,
+      });
+      // validTo is exclusive: at the closing instant the base price is back.
+      expect(selectPrice([base, sale], { at: at('2026-12-15T00:00:00.000Z') })).toMatchObject({
+        amount: 12995,
+        validTo: null,
+      });
+    },
+  );
 
   it('honours a window on the price row itself, not only on the list', () => {
     const flash = c({

@@ -25,75 +25,79 @@ describe('reservations committed together', () => {
     await ctx.close();
   });
 
-  it('serves a burst on one SKU with far fewer commits than reservations, each its own reservation, replayable by key', async () => {
-    const n = 60;
-    const results = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        reserveStock(
-          ctx.deps,
-          { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 + (i % 3) }], channel: 'WEB' },
-          `burst-${i}`,
-        ),
-      ),
-    );
-    const units = Array.from({ length: n }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0);
-    expect(new Set(results.map((r) => r.reservation.id)).size).toBe(n);
-    expect(
-      results.every(
-        (r) => !r.replayed && r.reservation.status === 'ACTIVE' && r.reservation.revision === r.revision,
-      ),
-    ).toBe(true);
-    const revisions = new Set(results.map((r) => r.revision));
-    expect(revisions.size).toBeLessThan(n / 3);
-    expect((await level(ctx, 'HOT-1', 'wh-1')).reserved).toBe(units);
-    expect(await liveReserved(ctx, 'HOT-1', 'wh-1')).toBe(units);
-    expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
-    // Each revision carries one reservation.created per reservation and one stock.changed with the level
-    // after all of them.
-    for (const rev of revisions) {
-      const events = await ctx.deps.db
-        .selectFrom('outbox')
-        .select(['type', 'payload'])
-        .where('revision', '=', rev)
-        .orderBy('position')
-        .execute();
-      const mine = results.filter((r) => r.revision === rev);
-      expect(
-        events
-          .filter((e) => e.type === 'reservation.created')
-          .map((e) => (e.payload as { reservationId: string }).reservationId)
-          .sort(),
-      ).toEqual(mine.map((r) => r.reservation.id).sort());
-      expect(events.filter((e) => e.type === 'stock.changed')).toHaveLength(1);
-    }
-    const last = Math.max(...revisions);
-    const final = await ctx.deps.db
-      .selectFrom('outbox')
-      .select('payload')
-      .where('revision', '=', last)
-      .where('type', '=', 'stock.changed')
-      .executeTakeFirstOrThrow();
-    expect((final.payload as { levels: Array<{ reserved: number }> }).levels[0]!.reserved).toBe(units);
-    // A replay of any of them answers that reservation at its revision.
-    const replays = await Promise.all(
-      results
-        .slice(0, 10)
-        .map((r, i) =>
+  it(
+    'serves a burst on one SKU with far fewer commits than reservations, each its own ' +
+      'reservation, replayable by key',
+    async () => {
+      const n = 60;
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
           reserveStock(
             ctx.deps,
             { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 + (i % 3) }], channel: 'WEB' },
             `burst-${i}`,
           ),
         ),
-    );
-    replays.forEach((r, i) =>
-      expect(r).toMatchObject({
-        replayed: true,
-        revision: results[i]!.revision,
-        reservation: { id: results[i]!.reservation.id },
-      }),
-    );
-  });
+      );
+      const units = Array.from({ length: n }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0);
+      expect(new Set(results.map((r) => r.reservation.id)).size).toBe(n);
+      expect(
+        results.every(
+          (r) => !r.replayed && r.reservation.status === 'ACTIVE' && r.reservation.revision === r.revision,
+        ),
+      ).toBe(true);
+      const revisions = new Set(results.map((r) => r.revision));
+      expect(revisions.size).toBeLessThan(n / 3);
+      expect((await level(ctx, 'HOT-1', 'wh-1')).reserved).toBe(units);
+      expect(await liveReserved(ctx, 'HOT-1', 'wh-1')).toBe(units);
+      expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
+      // Each revision carries one reservation.created per reservation and one stock.changed with the level
+      // after all of them.
+      for (const rev of revisions) {
+        const events = await ctx.deps.db
+          .selectFrom('outbox')
+          .select(['type', 'payload'])
+          .where('revision', '=', rev)
+          .orderBy('position')
+          .execute();
+        const mine = results.filter((r) => r.revision === rev);
+        expect(
+          events
+            .filter((e) => e.type === 'reservation.created')
+            .map((e) => (e.payload as { reservationId: string }).reservationId)
+            .sort(),
+        ).toEqual(mine.map((r) => r.reservation.id).sort());
+        expect(events.filter((e) => e.type === 'stock.changed')).toHaveLength(1);
+      }
+      const last = Math.max(...revisions);
+      const final = await ctx.deps.db
+        .selectFrom('outbox')
+        .select('payload')
+        .where('revision', '=', last)
+        .where('type', '=', 'stock.changed')
+        .executeTakeFirstOrThrow();
+      expect((final.payload as { levels: Array<{ reserved: number }> }).levels[0]!.reserved).toBe(units);
+      // A replay of any of them answers that reservation at its revision.
+      const replays = await Promise.all(
+        results
+          .slice(0, 10)
+          .map((r, i) =>
+            reserveStock(
+              ctx.deps,
+              { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 + (i % 3) }], channel: 'WEB' },
+              `burst-${i}`,
+            ),
+          ),
+      );
+      replays.forEach((r, i) =>
+        expect(r).toMatchObject({
+          replayed: true,
+          revision: results[i]!.revision,
+          reservation: { id: results[i]!.reservation.id },
+        }),
+      );
+    },
+  );
 
   it('answers every kind of request in a concurrent mix exactly as it would alone', async () => {
     await reserveStock(
@@ -162,78 +166,86 @@ describe('reservations committed together', () => {
     expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
   });
 
-  it('refuses in the group a request with an unknown SKU or no stock row as it would alone, taking nothing', async () => {
-    const before = (await level(ctx, 'HOT-1', 'wh-1')).reserved;
-    const one = { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] };
-    // All share HOT-1@wh-1 as their first line, so they queue in one lane and go together.
-    const settled = await Promise.allSettled([
-      ...Array.from({ length: 6 }, (_, i) => reserveStock(ctx.deps, one, `undecided-${i}`)),
-      reserveStock(
-        ctx.deps,
-        {
-          lines: [
-            { sku: 'HOT-1', locationId: 'wh-1', quantity: 1 },
-            { sku: 'ZZZ-NOPE', locationId: 'wh-1', quantity: 1 },
-          ],
-        },
-        'undecided-unknown',
-      ),
-      reserveStock(
-        ctx.deps,
-        {
-          lines: [
-            { sku: 'HOT-1', locationId: 'wh-1', quantity: 1 },
-            { sku: 'ZED-1', locationId: 'wh-1', quantity: 1 },
-          ],
-        },
-        'undecided-no-row',
-      ),
-    ]);
-    expect(settled.slice(0, 6).every((r) => r.status === 'fulfilled')).toBe(true);
-    expect(settled[6]).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
-    expect(settled[7]).toMatchObject({
-      status: 'rejected',
-      reason: { code: 'INSUFFICIENT_STOCK', details: { sku: 'ZED-1', available: 0 } },
-    });
-    expect((await level(ctx, 'HOT-1', 'wh-1')).reserved).toBe(before + 6);
-    expect(await liveReserved(ctx, 'HOT-1', 'wh-1')).toBe(before + 6);
-    expect(
-      await ctx.deps.db
-        .selectFrom('idempotencyKeys')
-        .select('key')
-        .where('key', 'in', ['undecided-unknown', 'undecided-no-row'])
-        .execute(),
-    ).toEqual([]);
-  });
-
-  it('groups the reservations of every deps carrying the same queue, and keeps a queue it made on its deps', async () => {
-    const queue = new ReservationQueue();
-    const both = [
-      { ...ctx.deps, reservationQueue: queue },
-      { ...ctx.deps, reservationQueue: queue },
-    ];
-    const n = 30;
-    const results = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
+  it(
+    'refuses in the group a request with an unknown SKU or no stock row as it would alone, ' +
+      'taking nothing',
+    async () => {
+      const before = (await level(ctx, 'HOT-1', 'wh-1')).reserved;
+      const one = { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] };
+      // All share HOT-1@wh-1 as their first line, so they queue in one lane and go together.
+      const settled = await Promise.allSettled([
+        ...Array.from({ length: 6 }, (_, i) => reserveStock(ctx.deps, one, `undecided-${i}`)),
         reserveStock(
-          both[i % 2]!,
-          { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] },
-          `shared-queue-${i}`,
+          ctx.deps,
+          {
+            lines: [
+              { sku: 'HOT-1', locationId: 'wh-1', quantity: 1 },
+              { sku: 'ZZZ-NOPE', locationId: 'wh-1', quantity: 1 },
+            ],
+          },
+          'undecided-unknown',
         ),
-      ),
-    );
-    const revisions = new Set(results.map((r) => r.revision));
-    expect(revisions.size).toBeLessThan(n / 3);
-    // One transaction served callers of both deps objects.
-    const mixed = [...revisions].some(
-      (rev) => new Set(results.flatMap((r, i) => (r.revision === rev ? [i % 2] : []))).size === 2,
-    );
-    expect(mixed).toBe(true);
+        reserveStock(
+          ctx.deps,
+          {
+            lines: [
+              { sku: 'HOT-1', locationId: 'wh-1', quantity: 1 },
+              { sku: 'ZED-1', locationId: 'wh-1', quantity: 1 },
+            ],
+          },
+          'undecided-no-row',
+        ),
+      ]);
+      expect(settled.slice(0, 6).every((r) => r.status === 'fulfilled')).toBe(true);
+      expect(settled[6]).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+      expect(settled[7]).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'INSUFFICIENT_STOCK', details: { sku: 'ZED-1', available: 0 } },
+      });
+      expect((await level(ctx, 'HOT-1', 'wh-1')).reserved).toBe(before + 6);
+      expect(await liveReserved(ctx, 'HOT-1', 'wh-1')).toBe(before + 6);
+      expect(
+        await ctx.deps.db
+          .selectFrom('idempotencyKeys')
+          .select('key')
+          .where('key', 'in', ['undecided-unknown', 'undecided-no-row'])
+          .execute(),
+      ).toEqual([]);
+    },
+  );
 
-    const { reservationQueue: _shared, ...bare }: BackofficeDeps = ctx.deps;
-    const deps: BackofficeDeps = bare;
-    await reserveStock(deps, { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] }, 'own-queue');
-    expect(deps.reservationQueue).toBeInstanceOf(ReservationQueue);
-    expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
-  });
+  it(
+    'groups the reservations of every deps carrying the same queue, and keeps a queue it made on ' +
+      'its deps',
+    async () => {
+      const queue = new ReservationQueue();
+      const both = [
+        { ...ctx.deps, reservationQueue: queue },
+        { ...ctx.deps, reservationQueue: queue },
+      ];
+      const n = 30;
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          reserveStock(
+            both[i % 2]!,
+            { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] },
+            `shared-queue-${i}`,
+          ),
+        ),
+      );
+      const revisions = new Set(results.map((r) => r.revision));
+      expect(revisions.size).toBeLessThan(n / 3);
+      // One transaction served callers of both deps objects.
+      const mixed = [...revisions].some(
+        (rev) => new Set(results.flatMap((r, i) => (r.revision === rev ? [i % 2] : []))).size === 2,
+      );
+      expect(mixed).toBe(true);
+
+      const { reservationQueue: _shared, ...bare }: BackofficeDeps = ctx.deps;
+      const deps: BackofficeDeps = bare;
+      await reserveStock(deps, { lines: [{ sku: 'HOT-1', locationId: 'wh-1', quantity: 1 }] }, 'own-queue');
+      expect(deps.reservationQueue).toBeInstanceOf(ReservationQueue);
+      expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
+    },
+  );
 });

@@ -187,34 +187,37 @@ describe('stock lifecycle', () => {
     ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
-  it('records a POS sale even when the books are short, raising a discrepancy instead of refusing', async () => {
-    const sale = await recordStoreSale(
-      ctx.deps,
-      { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 5, unitAmount: 999 }] },
-      'till-1',
-    );
-    expect(sale).toMatchObject({ totalAmount: 4995, discrepancies: [{ sku: 'SOCK-1', shortfall: 2 }] });
-    expect((await level(ctx, 'SOCK-1', 'ams-01')).onHand).toBe(0);
-    const discrepancy = await ctx.deps.db
-      .selectFrom('outbox')
-      .select('payload')
-      .where('type', '=', 'stock.discrepancy')
-      .executeTakeFirstOrThrow();
-    expect(discrepancy.payload).toEqual({
-      sku: 'SOCK-1',
-      locationId: 'ams-01',
-      shortfall: 2,
-      reference: sale.orderId,
-    });
-    // A sale where nothing was ever booked is recorded too.
-    const none = await recordStoreSale(
-      ctx.deps,
-      { locationId: 'utr-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 1, unitAmount: 999 }] },
-      'till-2',
-    );
-    expect(none.discrepancies).toEqual([{ sku: 'SOCK-1', shortfall: 1 }]);
-    expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
-  });
+  it(
+    'records a POS sale even when the books are short, ' + 'raising a discrepancy instead of refusing',
+    async () => {
+      const sale = await recordStoreSale(
+        ctx.deps,
+        { locationId: 'ams-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 5, unitAmount: 999 }] },
+        'till-1',
+      );
+      expect(sale).toMatchObject({ totalAmount: 4995, discrepancies: [{ sku: 'SOCK-1', shortfall: 2 }] });
+      expect((await level(ctx, 'SOCK-1', 'ams-01')).onHand).toBe(0);
+      const discrepancy = await ctx.deps.db
+        .selectFrom('outbox')
+        .select('payload')
+        .where('type', '=', 'stock.discrepancy')
+        .executeTakeFirstOrThrow();
+      expect(discrepancy.payload).toEqual({
+        sku: 'SOCK-1',
+        locationId: 'ams-01',
+        shortfall: 2,
+        reference: sale.orderId,
+      });
+      // A sale where nothing was ever booked is recorded too.
+      const none = await recordStoreSale(
+        ctx.deps,
+        { locationId: 'utr-01', currency: 'EUR', lines: [{ sku: 'SOCK-1', quantity: 1, unitAmount: 999 }] },
+        'till-2',
+      );
+      expect(none.discrepancies).toEqual([{ sku: 'SOCK-1', shortfall: 1 }]);
+      expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
+    },
+  );
 
   it('expires a reservation with the real delayed BullMQ job, once', async () => {
     const worker = await startReservationExpiryWorker(ctx.deps);

@@ -78,73 +78,82 @@ describe('stock admin routes', () => {
     ).toBe(404);
   });
 
-  it('B1: every malformed, wrong-typed, negative, huge or unknown input is a 4xx problem and writes nothing', async () => {
-    const header = { 'idempotency-key': 'fuzz' };
-    const movement = { kind: 'RECEIPT', sku: 'COAT-M', locationId: 'wh-1', quantity: 1 };
-    const line = { sku: 'COAT-M', locationId: 'wh-1', quantity: 1 };
-    const cases: fc.Arbitrary<FuzzCase & { headers?: Record<string, string> }> = fc
-      .oneof(
-        mutated({ onHand: 5, safetyStock: 1 })
-          .filter((b) => !validCount(b))
-          .map((body) => ({ method: 'PUT', path: '/admin/v1/stock/COAT-M/wh-1', body })),
-        fc
-          .constantFrom(
-            '/admin/v1/stock/NOPE/wh-1',
-            '/admin/v1/stock/COAT-M/nowhere',
-            '/admin/v1/stock/bad%20sku/wh-1',
-          )
-          .map((path) => ({ method: 'PUT', path, body: { onHand: 1 } })),
-        fc.constant({ method: 'PUT', path: '/admin/v1/stock/COAT-M/wh-1', body: { onHand: 100_000_001 } }),
-        mutated(movement)
-          .map((m) => ({ method: 'POST', path: '/admin/v1/stock/movements', body: { movements: [m] } }))
-          .filter((c) => !validMovement((c.body as { movements: unknown[] }).movements[0])),
-        fc
-          .oneof(
-            hostile,
-            fc.constant({ movements: [] }),
-            fc.constant({ movements: Array.from({ length: 501 }, () => movement) }),
-          )
-          .map((body) => ({ method: 'POST', path: '/admin/v1/stock/movements', body })),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/stock/movements',
-          body: { movements: [{ kind: 'TRANSFER', sku: 'COAT-M', from: 'wh-1', to: 'wh-1', quantity: 1 }] },
-        }),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/stock/movements',
-          body: {
-            movements: [
-              { kind: 'ADJUSTMENT', sku: 'COAT-M', locationId: 'wh-1', delta: -1_000, reason: 'x' },
-            ],
-          },
-        }),
-        mutated(line)
-          .map((l) => ({ method: 'POST', path: '/admin/v1/reservations', body: { lines: [l] } }))
-          .filter((c) => !validLine((c.body as { lines: unknown[] }).lines[0])),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/reservations',
-          body: { lines: [{ ...line, quantity: 10_000 }] },
-        }),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/reservations',
-          body: { lines: [{ ...line, sku: 'UNKNOWN' }] },
-        }),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/reservations',
-          body: { lines: [line], ttlSeconds: 0 },
-        }),
-        malformedJson.map((raw) => ({ method: 'POST', path: '/admin/v1/reservations', raw })),
-        fc
-          .constantFrom('nope', '123', '00000000-0000-4000-8000-000000000000')
-          .map((id) => ({ method: 'POST', path: `/admin/v1/reservations/${id}/release` })),
-      )
-      .map((c) => ({ ...c, headers: header }));
-    await assertAllRejected(ctx, { ...api, request: (m, p, b) => api.request(m, p, b, header) }, cases, 300);
-  });
+  it(
+    'B1: every malformed, wrong-typed, negative, huge or unknown input is a 4xx problem and ' +
+      'writes nothing',
+    async () => {
+      const header = { 'idempotency-key': 'fuzz' };
+      const movement = { kind: 'RECEIPT', sku: 'COAT-M', locationId: 'wh-1', quantity: 1 };
+      const line = { sku: 'COAT-M', locationId: 'wh-1', quantity: 1 };
+      const cases: fc.Arbitrary<FuzzCase & { headers?: Record<string, string> }> = fc
+        .oneof(
+          mutated({ onHand: 5, safetyStock: 1 })
+            .filter((b) => !validCount(b))
+            .map((body) => ({ method: 'PUT', path: '/admin/v1/stock/COAT-M/wh-1', body })),
+          fc
+            .constantFrom(
+              '/admin/v1/stock/NOPE/wh-1',
+              '/admin/v1/stock/COAT-M/nowhere',
+              '/admin/v1/stock/bad%20sku/wh-1',
+            )
+            .map((path) => ({ method: 'PUT', path, body: { onHand: 1 } })),
+          fc.constant({ method: 'PUT', path: '/admin/v1/stock/COAT-M/wh-1', body: { onHand: 100_000_001 } }),
+          mutated(movement)
+            .map((m) => ({ method: 'POST', path: '/admin/v1/stock/movements', body: { movements: [m] } }))
+            .filter((c) => !validMovement((c.body as { movements: unknown[] }).movements[0])),
+          fc
+            .oneof(
+              hostile,
+              fc.constant({ movements: [] }),
+              fc.constant({ movements: Array.from({ length: 501 }, () => movement) }),
+            )
+            .map((body) => ({ method: 'POST', path: '/admin/v1/stock/movements', body })),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/stock/movements',
+            body: { movements: [{ kind: 'TRANSFER', sku: 'COAT-M', from: 'wh-1', to: 'wh-1', quantity: 1 }] },
+          }),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/stock/movements',
+            body: {
+              movements: [
+                { kind: 'ADJUSTMENT', sku: 'COAT-M', locationId: 'wh-1', delta: -1_000, reason: 'x' },
+              ],
+            },
+          }),
+          mutated(line)
+            .map((l) => ({ method: 'POST', path: '/admin/v1/reservations', body: { lines: [l] } }))
+            .filter((c) => !validLine((c.body as { lines: unknown[] }).lines[0])),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/reservations',
+            body: { lines: [{ ...line, quantity: 10_000 }] },
+          }),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/reservations',
+            body: { lines: [{ ...line, sku: 'UNKNOWN' }] },
+          }),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/reservations',
+            body: { lines: [line], ttlSeconds: 0 },
+          }),
+          malformedJson.map((raw) => ({ method: 'POST', path: '/admin/v1/reservations', raw })),
+          fc
+            .constantFrom('nope', '123', '00000000-0000-4000-8000-000000000000')
+            .map((id) => ({ method: 'POST', path: `/admin/v1/reservations/${id}/release` })),
+        )
+        .map((c) => ({ ...c, headers: header }));
+      await assertAllRejected(
+        ctx,
+        { ...api, request: (m, p, b) => api.request(m, p, b, header) },
+        cases,
+        300,
+      );
+    },
+  );
 });
 
 function validCount(b: unknown): boolean {

@@ -89,9 +89,8 @@ describe('writes racing an erasure', () => {
     expect(await db.selectFrom('customers').select('id').where('id', '=', customerId).execute()).toEqual([]);
     const events = await sql<{
       type: string;
-    }>`SELECT type FROM outbox WHERE aggregate_id = ${customerId} OR payload::text LIKE ${`%${customerId}%`}`.execute(
-      db,
-    );
+    }>`SELECT type FROM outbox
+       WHERE aggregate_id = ${customerId} OR payload::text LIKE ${`%${customerId}%`}`.execute(db);
     expect(events.rows).toEqual([]);
   };
 

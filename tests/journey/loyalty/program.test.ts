@@ -49,7 +49,8 @@ describe('the tier rule', () => {
 
   it('previews what recording the order gives: the points of the tier she holds, added to the window', () => {
     const held = heldTier(program, 'SILVER');
-    const points = pointsForOrder(program, held, { amount: 4800, currency: program.currency }); // 48 € × 125 % = 60
+    // 48 € × 125 % = 60
+    const points = pointsForOrder(program, held, { amount: 4800, currency: program.currency });
     expect(points).toBe(60);
     expect(tierAfterEarning(program, 440, points)).toEqual(tierFor(program, 500));
   });

@@ -74,67 +74,77 @@ describe('promotion budgets', () => {
       budgetAmount: 500,
     });
 
-  it('caps the discount at what is left (3,00 then 2,00 then nothing): the quote promises what the order charges, and every order goes through', async () => {
-    const put = await budgeted('p', SKU);
-    expect(put.status).toBe(200);
-    const line = [{ sku: SKU, quantity: 1 }];
-    const totals: Array<[number, number]> = [];
-    let revision = Number(put.body.revision);
-    for (let i = 0; i < 3; i++) {
-      // What a channel is told (the read model, at least at the last order's revision) and what the order
-      // charges.
-      const promised = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
-      const order = await placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `budget-order-${i}`);
-      totals.push([promised.total, order.quote.total]);
-      const stored = await ctx.deps.db
-        .selectFrom('orders')
-        .select('totalAmount')
-        .where('id', '=', order.orderId)
-        .executeTakeFirstOrThrow();
-      expect(stored.totalAmount).toBe(order.quote.total);
-      revision = order.revision;
-    }
-    expect(totals).toEqual([
-      [2700, 2700],
-      [2800, 2800],
-      [3000, 3000],
-    ]);
-    expect(await getPromotion(ctx.deps.db, 'p')).toMatchObject({ budgetAmount: 500, budgetSpent: 500 });
-    const after = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
-    expect(after.total).toBe(3000);
-    expect(await verifyReadModel(ctx.deps, journeyReadModelSections)).toEqual([]);
-  });
+  it(
+    'caps the discount at what is left (3,00 then 2,00 then nothing): the quote promises what ' +
+      'the order charges, and every order goes through',
+    async () => {
+      const put = await budgeted('p', SKU);
+      expect(put.status).toBe(200);
+      const line = [{ sku: SKU, quantity: 1 }];
+      const totals: Array<[number, number]> = [];
+      let revision = Number(put.body.revision);
+      for (let i = 0; i < 3; i++) {
+        // What a channel is told (the read model, at least at the last order's revision) and what the order
+        // charges.
+        const promised = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
+        const order = await placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `budget-order-${i}`);
+        totals.push([promised.total, order.quote.total]);
+        const stored = await ctx.deps.db
+          .selectFrom('orders')
+          .select('totalAmount')
+          .where('id', '=', order.orderId)
+          .executeTakeFirstOrThrow();
+        expect(stored.totalAmount).toBe(order.quote.total);
+        revision = order.revision;
+      }
+      expect(totals).toEqual([
+        [2700, 2700],
+        [2800, 2800],
+        [3000, 3000],
+      ]);
+      expect(await getPromotion(ctx.deps.db, 'p')).toMatchObject({ budgetAmount: 500, budgetSpent: 500 });
+      const after = await quote(ctx.deps, { lines: line, minRevision: revision }, { readModel: rm });
+      expect(after.total).toBe(3000);
+      expect(await verifyReadModel(ctx.deps, journeyReadModelSections)).toEqual([]);
+    },
+  );
 
-  it('never overspends nor refuses when orders race for the last of a budget: the order that comes second is capped under the lock', async () => {
-    const sku = 'NK-KNIT-ROLL-CAMEL-L';
-    expect((await budgeted('race', sku)).status).toBe(200);
-    const line = [{ sku, quantity: 1 }];
-    // Each order is quoted before any commits (each expects 3,00 off); the budget holds 5,00.
-    const results = await Promise.allSettled([
-      ...[0, 1, 2].map((i) => placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `race-online-${i}`)),
-      ...[0, 1, 2].map((i) =>
-        placeStoreSale(ctx.deps, { locationId: 'ams-01', lines: line }, `race-till-${i}`),
-      ),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
-    const orders = await ctx.deps.db
-      .selectFrom('orderLines')
-      .select(['lineAmount'])
-      .where('sku', '=', sku)
-      .execute();
-    expect(orders).toHaveLength(6);
-    expect(orders.reduce((s, o) => s + (3000 - o.lineAmount), 0)).toBe(500);
-    expect(await getPromotion(ctx.deps.db, 'race')).toMatchObject({ budgetSpent: 500 });
-    // What each caller was told is what its order charged.
-    for (const r of results) {
-      if (r.status !== 'fulfilled') continue;
-      const stored = await ctx.deps.db
-        .selectFrom('orders')
-        .select('totalAmount')
-        .where('id', '=', r.value.orderId)
-        .executeTakeFirstOrThrow();
-      expect(stored.totalAmount).toBe(r.value.quote.total);
-    }
-    expect((await getStockLevels(ctx.deps.db, [sku])).get(sku)!.map((l) => l.onHand)).toEqual([97, 97]);
-  });
+  it(
+    'never overspends nor refuses when orders race for the last of a budget: the order that ' +
+      'comes second is capped under the lock',
+    async () => {
+      const sku = 'NK-KNIT-ROLL-CAMEL-L';
+      expect((await budgeted('race', sku)).status).toBe(200);
+      const line = [{ sku, quantity: 1 }];
+      // Each order is quoted before any commits (each expects 3,00 off); the budget holds 5,00.
+      const results = await Promise.allSettled([
+        ...[0, 1, 2].map((i) =>
+          placeOrder(ctx.deps, { locationId: 'wh-1', lines: line }, `race-online-${i}`),
+        ),
+        ...[0, 1, 2].map((i) =>
+          placeStoreSale(ctx.deps, { locationId: 'ams-01', lines: line }, `race-till-${i}`),
+        ),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
+      const orders = await ctx.deps.db
+        .selectFrom('orderLines')
+        .select(['lineAmount'])
+        .where('sku', '=', sku)
+        .execute();
+      expect(orders).toHaveLength(6);
+      expect(orders.reduce((s, o) => s + (3000 - o.lineAmount), 0)).toBe(500);
+      expect(await getPromotion(ctx.deps.db, 'race')).toMatchObject({ budgetSpent: 500 });
+      // What each caller was told is what its order charged.
+      for (const r of results) {
+        if (r.status !== 'fulfilled') continue;
+        const stored = await ctx.deps.db
+          .selectFrom('orders')
+          .select('totalAmount')
+          .where('id', '=', r.value.orderId)
+          .executeTakeFirstOrThrow();
+        expect(stored.totalAmount).toBe(r.value.quote.total);
+      }
+      expect((await getStockLevels(ctx.deps.db, [sku])).get(sku)!.map((l) => l.onHand)).toEqual([97, 97]);
+    },
+  );
 });

@@ -342,90 +342,101 @@ describe('quotes, orders and coupons', () => {
     },
   );
 
-  it('B1: promotion routes reject malformed rules and coupon batches with 4xx and write nothing', async () => {
-    const api = await startAdminApi(ctx);
-    try {
-      const valid = {
-        status: 'ACTIVE',
-        rule: { label: 'Ok', action: { kind: 'percentOff', percentBp: 1000 } },
-      };
-      const ok = await api.request('PUT', '/admin/v1/promotions/ok-promo', valid);
-      expect(ok.status).toBe(200);
-      expect((await api.request('GET', '/admin/v1/promotions/ok-promo')).body.promotion.rule.action).toEqual({
-        kind: 'percentOff',
-        percentBp: 1000,
-      });
-      const badRule = fc.oneof(
-        mutated({ label: 'X', action: { kind: 'percentOff', percentBp: 1000 }, priority: 1 }).filter((r) => {
-          const o = r as Record<string, unknown>;
-          return !(
-            o &&
-            typeof o === 'object' &&
-            !Array.isArray(o) &&
-            typeof o.label === 'string' &&
-            o.label.trim() &&
-            JSON.stringify(o.action) === '{"kind":"percentOff","percentBp":1000}' &&
-            (o.priority === undefined ||
-              (Number.isInteger(o.priority) && Math.abs(o.priority as number) <= 1000)) &&
-            Object.keys(o).every((k) => ['label', 'action', 'priority'].includes(k))
-          );
-        }),
-        fc.constant({ label: 'X', action: { kind: 'buyXGetY', buy: 0, get: 1 } }),
-        fc.constant({
-          label: 'X',
-          action: { kind: 'percentOff', percentBp: 1000 },
-          conditions: [{ kind: 'schedule', from: '25:00' }],
-        }),
-        fc.constant({
-          label: 'X',
-          action: { kind: 'percentOff', percentBp: 1000 },
-          target: { segments: [] },
-        }),
-      );
-      const cases: fc.Arbitrary<FuzzCase> = fc.oneof(
-        badRule.map((rule) => ({
-          method: 'PUT',
-          path: '/admin/v1/promotions/fuzz',
-          body: { status: 'ACTIVE', rule },
-        })),
-        fc
-          .constantFrom(
-            { status: 'LIVE', rule: valid.rule },
-            { rule: valid.rule, budgetAmount: -1 },
-            { rule: valid.rule, extra: 1 },
-          )
-          .map((body) => ({ method: 'PUT', path: '/admin/v1/promotions/fuzz', body })),
-        fc.constant({ method: 'PUT', path: '/admin/v1/promotions/bad%20id', body: valid }),
-        fc
-          .constantFrom(
-            {},
-            { codes: ['x'] },
-            { generate: { count: 0 } },
-            { codes: ['OK1'], usageLimit: 0 },
-            { codes: ['ABC'], extra: true },
-          )
-          .map((body) => ({ method: 'POST', path: '/admin/v1/promotions/welcome/coupons', body })),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/promotions/coats-20/coupons',
-          body: { codes: ['NOTACOUPON'] },
-        }),
-        fc.constant({
-          method: 'POST',
-          path: '/admin/v1/promotions/welcome/coupons',
-          body: { codes: ['WELCOME5'] },
-        }),
-        fc.constant({ method: 'DELETE', path: '/admin/v1/promotions/nope' }),
-      );
-      const promotionsBefore = await ctx.deps.db.selectFrom('promotions').selectAll().orderBy('id').execute();
-      await assertAllRejected(ctx, api, cases, 150);
-      expect(await ctx.deps.db.selectFrom('promotions').selectAll().orderBy('id').execute()).toEqual(
-        promotionsBefore,
-      );
-    } finally {
-      await api.close();
-    }
-  });
+  it(
+    'B1: promotion routes reject malformed rules and ' + 'coupon batches with 4xx and write nothing',
+    async () => {
+      const api = await startAdminApi(ctx);
+      try {
+        const valid = {
+          status: 'ACTIVE',
+          rule: { label: 'Ok', action: { kind: 'percentOff', percentBp: 1000 } },
+        };
+        const ok = await api.request('PUT', '/admin/v1/promotions/ok-promo', valid);
+        expect(ok.status).toBe(200);
+        expect(
+          (await api.request('GET', '/admin/v1/promotions/ok-promo')).body.promotion.rule.action,
+        ).toEqual({
+          kind: 'percentOff',
+          percentBp: 1000,
+        });
+        const badRule = fc.oneof(
+          mutated({ label: 'X', action: { kind: 'percentOff', percentBp: 1000 }, priority: 1 }).filter(
+            (r) => {
+              const o = r as Record<string, unknown>;
+              return !(
+                o &&
+                typeof o === 'object' &&
+                !Array.isArray(o) &&
+                typeof o.label === 'string' &&
+                o.label.trim() &&
+                JSON.stringify(o.action) === '{"kind":"percentOff","percentBp":1000}' &&
+                (o.priority === undefined ||
+                  (Number.isInteger(o.priority) && Math.abs(o.priority as number) <= 1000)) &&
+                Object.keys(o).every((k) => ['label', 'action', 'priority'].includes(k))
+              );
+            },
+          ),
+          fc.constant({ label: 'X', action: { kind: 'buyXGetY', buy: 0, get: 1 } }),
+          fc.constant({
+            label: 'X',
+            action: { kind: 'percentOff', percentBp: 1000 },
+            conditions: [{ kind: 'schedule', from: '25:00' }],
+          }),
+          fc.constant({
+            label: 'X',
+            action: { kind: 'percentOff', percentBp: 1000 },
+            target: { segments: [] },
+          }),
+        );
+        const cases: fc.Arbitrary<FuzzCase> = fc.oneof(
+          badRule.map((rule) => ({
+            method: 'PUT',
+            path: '/admin/v1/promotions/fuzz',
+            body: { status: 'ACTIVE', rule },
+          })),
+          fc
+            .constantFrom(
+              { status: 'LIVE', rule: valid.rule },
+              { rule: valid.rule, budgetAmount: -1 },
+              { rule: valid.rule, extra: 1 },
+            )
+            .map((body) => ({ method: 'PUT', path: '/admin/v1/promotions/fuzz', body })),
+          fc.constant({ method: 'PUT', path: '/admin/v1/promotions/bad%20id', body: valid }),
+          fc
+            .constantFrom(
+              {},
+              { codes: ['x'] },
+              { generate: { count: 0 } },
+              { codes: ['OK1'], usageLimit: 0 },
+              { codes: ['ABC'], extra: true },
+            )
+            .map((body) => ({ method: 'POST', path: '/admin/v1/promotions/welcome/coupons', body })),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/promotions/coats-20/coupons',
+            body: { codes: ['NOTACOUPON'] },
+          }),
+          fc.constant({
+            method: 'POST',
+            path: '/admin/v1/promotions/welcome/coupons',
+            body: { codes: ['WELCOME5'] },
+          }),
+          fc.constant({ method: 'DELETE', path: '/admin/v1/promotions/nope' }),
+        );
+        const promotionsBefore = await ctx.deps.db
+          .selectFrom('promotions')
+          .selectAll()
+          .orderBy('id')
+          .execute();
+        await assertAllRejected(ctx, api, cases, 150);
+        expect(await ctx.deps.db.selectFrom('promotions').selectAll().orderBy('id').execute()).toEqual(
+          promotionsBefore,
+        );
+      } finally {
+        await api.close();
+      }
+    },
+  );
 });
 
 describe('offers', () => {
@@ -458,30 +469,39 @@ describe('offers', () => {
     await ctx.close();
   });
 
-  it('answers price and availability online, at a store and per location, with revision and fingerprint', async () => {
-    const o = await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01' });
-    expect(o.price).toMatchObject({ base: 12995, final: 10396, savings: 2599, currency: 'EUR' });
-    expect(o.availability).toEqual({
-      online: { locationId: null, available: 10, status: 'IN_STOCK' },
-      atLocation: { locationId: 'ams-01', available: 2, status: 'LOW_STOCK' },
-      locations: [
-        { locationId: 'ams-01', available: 2, status: 'LOW_STOCK' },
-        { locationId: 'wh-1', available: 10, status: 'IN_STOCK' },
-      ],
-    });
-    expect((await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01' })).fingerprint).toBe(o.fingerprint);
-    const moved = await setStockCount(ctx.deps, 'COAT-M', 'ams-01', { onHand: 0 });
-    const after = await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01', minRevision: moved.revision });
-    expect(after.availability.atLocation).toEqual({
-      locationId: 'ams-01',
-      available: 0,
-      status: 'OUT_OF_STOCK',
-    });
-    expect(after.revision).toBeGreaterThan(o.revision);
-    expect(after.fingerprint).not.toBe(o.fingerprint);
-    await expect(offer(ctx.deps, { sku: 'NOPE' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(offer(ctx.deps, { sku: 'COAT-M', locationId: 'nowhere' })).rejects.toMatchObject({
-      code: 'NOT_FOUND',
-    });
-  });
+  it(
+    'answers price and availability online, at a store and per location, with revision and ' + 'fingerprint',
+    async () => {
+      const o = await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01' });
+      expect(o.price).toMatchObject({ base: 12995, final: 10396, savings: 2599, currency: 'EUR' });
+      expect(o.availability).toEqual({
+        online: { locationId: null, available: 10, status: 'IN_STOCK' },
+        atLocation: { locationId: 'ams-01', available: 2, status: 'LOW_STOCK' },
+        locations: [
+          { locationId: 'ams-01', available: 2, status: 'LOW_STOCK' },
+          { locationId: 'wh-1', available: 10, status: 'IN_STOCK' },
+        ],
+      });
+      expect((await offer(ctx.deps, { sku: 'COAT-M', locationId: 'ams-01' })).fingerprint).toBe(
+        o.fingerprint,
+      );
+      const moved = await setStockCount(ctx.deps, 'COAT-M', 'ams-01', { onHand: 0 });
+      const after = await offer(ctx.deps, {
+        sku: 'COAT-M',
+        locationId: 'ams-01',
+        minRevision: moved.revision,
+      });
+      expect(after.availability.atLocation).toEqual({
+        locationId: 'ams-01',
+        available: 0,
+        status: 'OUT_OF_STOCK',
+      });
+      expect(after.revision).toBeGreaterThan(o.revision);
+      expect(after.fingerprint).not.toBe(o.fingerprint);
+      await expect(offer(ctx.deps, { sku: 'NOPE' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(offer(ctx.deps, { sku: 'COAT-M', locationId: 'nowhere' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    },
+  );
 });

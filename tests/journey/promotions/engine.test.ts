@@ -89,31 +89,35 @@ describe('priceCart — worked examples', () => {
     expect(q.discountTotal).toBe(1000);
   });
 
-  it('caps a budgeted promotion at what is left of its budget, spread over its lines; a spent budget gives nothing', () => {
-    const lines = [coat, { ...coat, lineId: 'l2', sku: 'COAT-L', unitAmount: 6000 }];
-    const uncapped = priceCart({ currency: 'EUR', at, lines, rules: [coats20] });
-    expect(uncapped.discountTotal).toBe(2599 + 1200);
-    const capped = priceCart({
-      currency: 'EUR',
-      at,
-      lines,
-      rules: [coats20],
-      budgets: new Map([['coats-20', 1000]]),
-    });
-    expect(capped.lines.map((l) => l.savings)).toEqual([684, 316]); // 1000 in proportion 2599 : 1200
-    expect(capped.discountTotal).toBe(1000);
-    const spent = priceCart({
-      currency: 'EUR',
-      at,
-      lines,
-      rules: [coats20],
-      budgets: new Map([['coats-20', 0]]),
-    });
-    expect(spent).toMatchObject({ discountTotal: 0, appliedRules: [] });
-    expect(
-      priceCart({ currency: 'EUR', at, lines, rules: [coats20], budgets: new Map([['coats-20', 10_000]]) }),
-    ).toEqual(uncapped);
-  });
+  it(
+    'caps a budgeted promotion at what is left of its budget, spread over its lines; a spent ' +
+      'budget gives nothing',
+    () => {
+      const lines = [coat, { ...coat, lineId: 'l2', sku: 'COAT-L', unitAmount: 6000 }];
+      const uncapped = priceCart({ currency: 'EUR', at, lines, rules: [coats20] });
+      expect(uncapped.discountTotal).toBe(2599 + 1200);
+      const capped = priceCart({
+        currency: 'EUR',
+        at,
+        lines,
+        rules: [coats20],
+        budgets: new Map([['coats-20', 1000]]),
+      });
+      expect(capped.lines.map((l) => l.savings)).toEqual([684, 316]); // 1000 in proportion 2599 : 1200
+      expect(capped.discountTotal).toBe(1000);
+      const spent = priceCart({
+        currency: 'EUR',
+        at,
+        lines,
+        rules: [coats20],
+        budgets: new Map([['coats-20', 0]]),
+      });
+      expect(spent).toMatchObject({ discountTotal: 0, appliedRules: [] });
+      expect(
+        priceCart({ currency: 'EUR', at, lines, rules: [coats20], budgets: new Map([['coats-20', 10_000]]) }),
+      ).toEqual(uncapped);
+    },
+  );
 
   it('prices bundles, tiered spend, fixed prices and extra points', () => {
     const bundle = rule({
@@ -221,79 +225,85 @@ describe('priceCart — worked examples', () => {
     expect(q2.lines.every((l) => l.adjustments.length === 1)).toBe(true);
   });
 
-  it('applies personal offers only with the personalisation consent, and honours windows and opening hours', () => {
-    const personal = rule({
-      id: 'for-anne',
-      label: 'Just for you',
-      target: { segments: ['newsletter'] },
-      action: { kind: 'amountOff', amount: 500 },
-    });
-    expect(
-      priceCart({ currency: 'EUR', at, lines: [coat], rules: [personal], customer: anne }).discountTotal,
-    ).toBe(500);
-    expect(
-      priceCart({
-        currency: 'EUR',
-        at,
-        lines: [coat],
-        rules: [personal],
-        customer: { ...anne, personalisationConsent: false },
-      }).discountTotal,
-    ).toBe(0);
-    expect(priceCart({ currency: 'EUR', at, lines: [coat], rules: [personal] }).discountTotal).toBe(0);
-    const friday = rule({
-      id: 'happy-hour',
-      label: 'Happy hour',
-      conditions: [{ kind: 'schedule', days: [5], from: '16:00', to: '18:00', timeZone: 'Europe/Amsterdam' }],
-      action: { kind: 'percentOff', percentBp: 1000 },
-    });
-    expect(priceCart({ currency: 'EUR', at, lines: [coat], rules: [friday] }).discountTotal).toBe(1300);
-    expect(
-      priceCart({ currency: 'EUR', at: new Date('2026-11-27T14:59:59Z'), lines: [coat], rules: [friday] })
-        .discountTotal,
-    ).toBe(0);
-    expect(
-      priceCart({ currency: 'EUR', at: new Date('2026-11-27T17:00:00Z'), lines: [coat], rules: [friday] })
-        .discountTotal,
-    ).toBe(0);
-    const windowed = rule({
-      id: 'w',
-      label: 'Weekend',
-      validFrom: '2026-11-28T00:00:00+01:00',
-      validTo: '2026-11-30T00:00:00+01:00',
-      action: { kind: 'percentOff', percentBp: 1000 },
-    });
-    expect(
-      priceCart({
-        currency: 'EUR',
-        at: new Date('2026-11-27T22:59:59.999Z'),
-        lines: [coat],
-        rules: [windowed],
-      }).discountTotal,
-    ).toBe(0);
-    expect(
-      priceCart({ currency: 'EUR', at: new Date('2026-11-27T23:00:00Z'), lines: [coat], rules: [windowed] })
-        .discountTotal,
-    ).toBe(1300);
-    const firstOrder = rule({
-      id: 'first',
-      label: 'First order',
-      conditions: [{ kind: 'firstOrder' }],
-      action: { kind: 'amountOff', amount: 1000 },
-    });
-    expect(
-      priceCart({
-        currency: 'EUR',
-        at,
-        lines: [coat],
-        rules: [firstOrder],
-        customer: { ...anne, firstOrder: true },
-      }).discountTotal,
-    ).toBe(1000);
-    expect(
-      priceCart({ currency: 'EUR', at, lines: [coat], rules: [firstOrder], customer: anne }).discountTotal,
-    ).toBe(0);
-  });
+  it(
+    'applies personal offers only with the personalisation consent, and honours windows and ' +
+      'opening hours',
+    () => {
+      const personal = rule({
+        id: 'for-anne',
+        label: 'Just for you',
+        target: { segments: ['newsletter'] },
+        action: { kind: 'amountOff', amount: 500 },
+      });
+      expect(
+        priceCart({ currency: 'EUR', at, lines: [coat], rules: [personal], customer: anne }).discountTotal,
+      ).toBe(500);
+      expect(
+        priceCart({
+          currency: 'EUR',
+          at,
+          lines: [coat],
+          rules: [personal],
+          customer: { ...anne, personalisationConsent: false },
+        }).discountTotal,
+      ).toBe(0);
+      expect(priceCart({ currency: 'EUR', at, lines: [coat], rules: [personal] }).discountTotal).toBe(0);
+      const friday = rule({
+        id: 'happy-hour',
+        label: 'Happy hour',
+        conditions: [
+          { kind: 'schedule', days: [5], from: '16:00', to: '18:00', timeZone: 'Europe/Amsterdam' },
+        ],
+        action: { kind: 'percentOff', percentBp: 1000 },
+      });
+      expect(priceCart({ currency: 'EUR', at, lines: [coat], rules: [friday] }).discountTotal).toBe(1300);
+      expect(
+        priceCart({ currency: 'EUR', at: new Date('2026-11-27T14:59:59Z'), lines: [coat], rules: [friday] })
+          .discountTotal,
+      ).toBe(0);
+      expect(
+        priceCart({ currency: 'EUR', at: new Date('2026-11-27T17:00:00Z'), lines: [coat], rules: [friday] })
+          .discountTotal,
+      ).toBe(0);
+      const windowed = rule({
+        id: 'w',
+        label: 'Weekend',
+        validFrom: '2026-11-28T00:00:00+01:00',
+        validTo: '2026-11-30T00:00:00+01:00',
+        action: { kind: 'percentOff', percentBp: 1000 },
+      });
+      expect(
+        priceCart({
+          currency: 'EUR',
+          at: new Date('2026-11-27T22:59:59.999Z'),
+          lines: [coat],
+          rules: [windowed],
+        }).discountTotal,
+      ).toBe(0);
+      expect(
+        priceCart({ currency: 'EUR', at: new Date('2026-11-27T23:00:00Z'), lines: [coat], rules: [windowed] })
+          .discountTotal,
+      ).toBe(1300);
+      const firstOrder = rule({
+        id: 'first',
+        label: 'First order',
+        conditions: [{ kind: 'firstOrder' }],
+        action: { kind: 'amountOff', amount: 1000 },
+      });
+      expect(
+        priceCart({
+          currency: 'EUR',
+          at,
+          lines: [coat],
+          rules: [firstOrder],
+          customer: { ...anne, firstOrder: true },
+        }).discountTotal,
+      ).toBe(1000);
+      expect(
+        priceCart({ currency: 'EUR', at, lines: [coat], rules: [firstOrder], customer: anne }).discountTotal,
+      ).toBe(0);
+    },
+  );
 
   it('rejects malformed rules at the schema', () => {
     expect(
@@ -428,22 +438,26 @@ describe('priceCart — properties', () => {
     );
   });
 
-  it('keeps exclusive lines free of any other adjustment, and nothing after an EXCLUSIVE_ALL that applied', () => {
-    fc.assert(
-      fc.property(lines, rules, member, (ls, rs, m) => {
-        const q = priceCart({ currency: 'EUR', at, lines: ls, rules: rs, member: m });
-        const stacking = new Map(rs.map((r) => [r.id, r.stacking]));
-        for (const l of q.lines) {
-          if (l.adjustments.some((a) => stacking.get(a.id) === 'EXCLUSIVE'))
-            expect(l.adjustments).toHaveLength(1);
-        }
-        const firstAll = q.appliedRules.findIndex((id) => stacking.get(id) === 'EXCLUSIVE_ALL');
-        if (firstAll >= 0) {
-          expect(q.appliedRules).toHaveLength(firstAll + 1);
-          expect(q.lines.every((l) => l.adjustments.every((a) => a.source !== 'LOYALTY'))).toBe(true);
-        }
-      }),
-      { numRuns: 400 },
-    );
-  });
+  it(
+    'keeps exclusive lines free of any other adjustment, and ' +
+      'nothing after an EXCLUSIVE_ALL that applied',
+    () => {
+      fc.assert(
+        fc.property(lines, rules, member, (ls, rs, m) => {
+          const q = priceCart({ currency: 'EUR', at, lines: ls, rules: rs, member: m });
+          const stacking = new Map(rs.map((r) => [r.id, r.stacking]));
+          for (const l of q.lines) {
+            if (l.adjustments.some((a) => stacking.get(a.id) === 'EXCLUSIVE'))
+              expect(l.adjustments).toHaveLength(1);
+          }
+          const firstAll = q.appliedRules.findIndex((id) => stacking.get(id) === 'EXCLUSIVE_ALL');
+          if (firstAll >= 0) {
+            expect(q.appliedRules).toHaveLength(firstAll + 1);
+            expect(q.lines.every((l) => l.adjustments.every((a) => a.source !== 'LOYALTY'))).toBe(true);
+          }
+        }),
+        { numRuns: 400 },
+      );
+    },
+  );
 });
