@@ -33,7 +33,8 @@ describe('the channel API prices each client in its market’s currency', () => 
     // Preferred over the EUR list: were markets not kept apart, the GBP price would win everywhere.
     await upsertPriceList(ctx.deps, 'uk', { name: 'United Kingdom', currency: 'GBP', priority: 10 });
     await setPrice(ctx.deps, 'uk', 'COAT-M', { amount: 10995, minQuantity: 1 });
-    // Scarves carry three promotions: 10 % off (any currency), €2 off and £3 off (each in its own currency only).
+    // Scarves carry three promotions: 10 % off (any currency), €2 off and £3 off (each in its own currency
+    // only).
     await upsertProduct(ctx.deps, 'SCARF-1', {
       name: 'Sjaal',
       category: 'scarves',
@@ -95,7 +96,8 @@ describe('the channel API prices each client in its market’s currency', () => 
   });
 
   it('applies an amount off only in its own currency, a percentage in every currency', async () => {
-    const SCARF = `query { offer(sku: "SCARF-1") { price { final { amount currency } adjustments { id } } } }`;
+    const SCARF = `query { offer(sku: "SCARF-1") {
+      price { final { amount currency } adjustments { id } } } }`;
     type ScarfAnswer = {
       offer: { price: { final: { amount: number; currency: string }; adjustments: Array<{ id: string }> } };
     };
