@@ -84,7 +84,11 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     );
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
     const query = JSON.stringify({
-      query: `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } savings { amount } adjustments { source id label reason amount { amount } } } availability { online { available status } locations { location { id } available status } } revision fingerprint } }`,
+      query:
+        `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } ` +
+        'savings { amount } adjustments { source id label reason amount { amount } } } ' +
+        'availability { online { available status } locations { location { id } available status } } ' +
+        'revision fingerprint } }',
     });
     const env = {
       DATABASE_URL: bench.databaseUrl,
@@ -216,7 +220,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   benchGraphqlOffer({ seconds: Number(process.argv[2] ?? 5) }).then(
     (r) => {
       process.stdout.write(
-        `\nP1 ratio ${r.ratio.toFixed(2)} (target ≥ 0.50); P2 p50 ${r.p50.toFixed(1)} ms / p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); P3 ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2 round trips)\n`,
+        `\nP1 ratio ${r.ratio.toFixed(2)} (target ≥ 0.50); ` +
+          `P2 p50 ${r.p50.toFixed(1)} ms / p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); ` +
+          `P3 ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands ` +
+          '(target ≤ 2 round trips)\n',
       );
       process.exit(0);
     },

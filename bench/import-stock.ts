@@ -29,7 +29,9 @@ async function writeFeed(file: string, skus: number, locations: number): Promise
   for (let s = 0; s < skus; s++) {
     let chunk = '';
     for (let l = 0; l < locations; l++)
-      chunk += `SKU-${String(s).padStart(6, '0')},LOC-${String(l).padStart(3, '0')},${(s * 7 + l * 13) % 50},${l % 3}\n`;
+      chunk +=
+        `SKU-${String(s).padStart(6, '0')},LOC-${String(l).padStart(3, '0')},` +
+        `${(s * 7 + l * 13) % 50},${l % 3}\n`;
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
@@ -45,13 +47,18 @@ export async function benchImportStock(opts: { rows?: number } = {}): Promise<Im
   try {
     const { pool } = bench.deps;
     await pool.query(
-      `INSERT INTO products (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
-                      SELECT 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g, 'bench', '{}', 2100, 'ACTIVE', 0, now(), now() FROM generate_series(0, $1 - 1) g`,
+      `INSERT INTO products
+         (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
+                      SELECT 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g, 'bench', '{}', 2100,
+                             'ACTIVE', 0, now(), now()
+                      FROM generate_series(0, $1 - 1) g`,
       [skus],
     );
     await pool.query(
       `INSERT INTO locations (id, name, kind, fulfils_online, revision, created_at, updated_at)
-                      SELECT 'LOC-' || lpad(g::text, 3, '0'), 'Location ' || g, 'STORE', false, 0, now(), now() FROM generate_series(0, $1 - 1) g`,
+                      SELECT 'LOC-' || lpad(g::text, 3, '0'), 'Location ' || g, 'STORE', false, 0,
+                             now(), now()
+                      FROM generate_series(0, $1 - 1) g`,
       [locations],
     );
     await writeFeed(file, skus, locations);
@@ -129,7 +136,8 @@ export async function benchImportStock(opts: { rows?: number } = {}): Promise<Im
       ],
     );
     process.stdout.write(
-      `  memory: RSS ${mb(rssAt10)} MB at 10% of the file, peak ${mb(peakRss)} MB (constant: rows are streamed in batches of 10,000)\n`,
+      `  memory: RSS ${mb(rssAt10)} MB at 10% of the file, peak ${mb(peakRss)} MB ` +
+        '(constant: rows are streamed in batches of 10,000)\n',
     );
     return {
       rows,
@@ -150,7 +158,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   benchImportStock({ rows: Number(process.argv[2] ?? 1_000_000) }).then(
     (r) => {
       process.stdout.write(
-        `\ntarget: 1,000,000 rows ≤ 60 s → ${r.importSeconds <= 60 * (r.rows / 1_000_000) ? 'met' : 'NOT met'}\n`,
+        '\ntarget: 1,000,000 rows ≤ 60 s → ' +
+          `${r.importSeconds <= 60 * (r.rows / 1_000_000) ? 'met' : 'NOT met'}\n`,
       );
     },
     (e: unknown) => {

@@ -12,7 +12,8 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { ty
 const want = (id: string) => !values.only || values.only.toLowerCase() === id;
 
 process.stdout.write(
-  `Omnihub benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs\n`,
+  `Omnihub benchmarks — ${new Date().toISOString()}, Node ${process.version}, ` +
+    `${(await import('node:os')).cpus().length} CPUs\n`,
 );
 const summary: string[] = [];
 let offersPerSecond: number | undefined;
@@ -20,13 +21,19 @@ if (want('p1')) {
   const r = await benchGraphqlOffer({ seconds: values.quick ? 2 : 5 });
   offersPerSecond = r.offersPerSecond;
   summary.push(
-    `P1 offer over GraphQL at ${r.ratio.toFixed(2)} × a plain Express endpoint (target ≥ 0.50); P2 at 70 % load p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); P3 offers(50): ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2)`,
+    `P1 offer over GraphQL at ${r.ratio.toFixed(2)} × a plain Express endpoint (target ≥ 0.50); ` +
+      `P2 at 70 % load p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); ` +
+      `P3 offers(50): ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2)`,
   );
 }
 if (want('p4')) {
   const r = await benchPropagation({ seconds: values.quick ? 3 : 5 });
   summary.push(
-    `P4 at ${Math.round(r.committedPerSecond)} changes/s achieved (500 asked): commit → read model at its revision p50 ${r.visibleP50.toFixed(0)} ms, p99 ${r.visibleP99.toFixed(0)} ms; → pushed to a subscriber p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms over ${r.pushes} pushes (targets 15 / 100 ms)`,
+    `P4 at ${Math.round(r.committedPerSecond)} changes/s achieved (500 asked): ` +
+      `commit → read model at its revision p50 ${r.visibleP50.toFixed(0)} ms, ` +
+      `p99 ${r.visibleP99.toFixed(0)} ms; ` +
+      `→ pushed to a subscriber p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms ` +
+      `over ${r.pushes} pushes (targets 15 / 100 ms)`,
   );
 }
 if (want('p5')) {
@@ -39,13 +46,18 @@ if (want('p5')) {
       ? `the API's offer read rate (${Math.round(offersPerSecond)}/s)`
       : `the disk's serial durable-commit rate (${Math.round(r.fsyncCommitsPerSecond)}/s)`;
   summary.push(
-    `P5 reservations on one hot SKU: ${Math.round(r.reservationsPerSecond)}/s = ${(r.reservationsPerSecond / base).toFixed(2)} × ${against} (target ≥ 0.70), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; oversold ${r.oversold}; contended ${r.contendedGranted}/${r.contendedUnits}`,
+    `P5 reservations on one hot SKU: ${Math.round(r.reservationsPerSecond)}/s = ` +
+      `${(r.reservationsPerSecond / base).toFixed(2)} × ${against} (target ≥ 0.70), ` +
+      `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; oversold ${r.oversold}; ` +
+      `contended ${r.contendedGranted}/${r.contendedUnits}`,
   );
 }
 if (want('p6')) {
   const r = await benchImportStock({ rows: values.quick ? 100_000 : 1_000_000 });
   summary.push(
-    `P6 import of ${r.rows.toLocaleString('en-US')} stock rows: ${r.importSeconds.toFixed(1)} s (target ≤ 60 s for 1M), re-run ${r.rerunSeconds.toFixed(1)} s, COPY floor ${r.copySeconds.toFixed(1)} s; RSS ${r.rssAt10PercentMb} MB at 10%, peak ${r.peakRssMb} MB`,
+    `P6 import of ${r.rows.toLocaleString('en-US')} stock rows: ` +
+      `${r.importSeconds.toFixed(1)} s (target ≤ 60 s for 1M), re-run ${r.rerunSeconds.toFixed(1)} s, ` +
+      `COPY floor ${r.copySeconds.toFixed(1)} s; RSS ${r.rssAt10PercentMb} MB at 10%, peak ${r.peakRssMb} MB`,
   );
 }
 process.stdout.write(`\nSummary\n${summary.map((s) => `- ${s}`).join('\n')}\n`);

@@ -23,7 +23,8 @@ export function listeningLine(host: string, port: number): string {
       .filter((a) => a && !a.internal && (a.family === 'IPv4' || host !== '0.0.0.0'))
       .slice(0, 3)
       .map((a) => `http://${urlHost(a!.address)}:${port}/`);
-    return `http://localhost:${port}/  (every ${family} interface, ${urlHost(host)}:${port}${others.length ? `; from other machines: ${others.join(' ')}` : ''})`;
+    const elsewhere = others.length ? `; from other machines: ${others.join(' ')}` : '';
+    return `http://localhost:${port}/  (every ${family} interface, ${urlHost(host)}:${port}${elsewhere})`;
   }
   const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
   const note = loopback

@@ -40,7 +40,8 @@ if (since > 0 && !sourcesChangedSince(since)) {
 } else {
   if (since > 0 && process.stderr.isTTY)
     process.stderr.write(
-      'omnihub: dist/ is older than the sources, so they run through tsx (slower to start); `npm run build` refreshes it\n',
+      'omnihub: dist/ is older than the sources, so they run through tsx (slower to start); ' +
+        '`npm run build` refreshes it\n',
     );
   const { register } = await import('tsx/esm/api');
   register();

@@ -39,7 +39,9 @@ function storedCredentials(): Credentials {
   return { key: '', customerToken: '' };
 }
 
-const DEFAULT_QUERY = `# The Omnihub channel API. Paste a channel client key above (npx omnihub create-client --channel CONSOLE),
+const DEFAULT_QUERY =
+  '# The Omnihub channel API. Paste a channel client key above ' +
+  `(npx omnihub create-client --channel CONSOLE),
 # press Connect, then run this with Ctrl-Enter. The schema is in the Docs panel on the left.
 query Explore {
   revision
@@ -124,9 +126,8 @@ function Explorer() {
 
   // Stable: GraphiQL loads the schema again whenever this callback changes.
   const schemaLoaded = useCallback((schema: GraphQLSchema) => {
-    setStatus(
-      `Connected: schema loaded (${Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length} types).`,
-    );
+    const typeCount = Object.keys(schema.getTypeMap()).filter((n) => !n.startsWith('__')).length;
+    setStatus(`Connected: schema loaded (${typeCount} types).`);
   }, []);
 
   const connect = (e: FormEvent) => {

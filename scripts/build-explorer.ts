@@ -28,7 +28,8 @@ const missing = ['graphiql', 'react', 'react-dom', 'typescript'].filter((name) =
 });
 if (missing.length > 0) {
   process.stdout.write(
-    `build:explorer: skipped, the explorer's dev dependencies are not installed (${missing.join(', ')}); production does not serve it\n`,
+    "build:explorer: skipped, the explorer's dev dependencies are not installed " +
+      `(${missing.join(', ')}); production does not serve it\n`,
   );
   process.exit(0);
 }

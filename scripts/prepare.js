@@ -9,7 +9,8 @@ try {
   createRequire(import.meta.url).resolve('typescript');
 } catch {
   process.stderr.write(
-    'prepare: TypeScript is not installed (an install without dev dependencies): dist/ is not built; omnihub runs the sources through tsx\n',
+    'prepare: TypeScript is not installed (an install without dev dependencies): dist/ is not built; ' +
+      'omnihub runs the sources through tsx\n',
   );
   process.exit(0);
 }

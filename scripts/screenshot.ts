@@ -45,10 +45,18 @@ try {
 
   const sku = 'NK-COAT-ARCTIC-BLACK-M';
   const commands = [
-    `curl -s localhost:${PORT}/admin/v1/stock/${sku} -H "authorization: Bearer $KEY" | jq -c '.levels[:4][] | {locationId, onHand, reserved, available}'`,
-    `curl -s localhost:${PORT}/admin/v1/reservations -H "authorization: Bearer $KEY" -H "idempotency-key: cart-7781" --json '{"lines":[{"sku":"${sku}","locationId":"wh-tilburg","quantity":2}],"ttlSeconds":900}' | jq -c '{revision, status: .reservation.status, lines: .reservation.lines}'`,
-    `curl -s localhost:${PORT}/admin/v1/reservations -H "authorization: Bearer $KEY" -H "idempotency-key: cart-7782" --json '{"lines":[{"sku":"${sku}","locationId":"wh-tilburg","quantity":500}]}' | jq -c '{status, code, detail}'`,
-    `curl -s -X PUT localhost:${PORT}/admin/v1/price-lists/base-eur/prices/${sku} -H "authorization: Bearer $KEY" --json '{"amount":-5}' | jq -c '{status, code, detail}'`,
+    `curl -s localhost:${PORT}/admin/v1/stock/${sku} -H "authorization: Bearer $KEY" ` +
+      `| jq -c '.levels[:4][] | {locationId, onHand, reserved, available}'`,
+    `curl -s localhost:${PORT}/admin/v1/reservations -H "authorization: Bearer $KEY" ` +
+      `-H "idempotency-key: cart-7781" ` +
+      `--json '{"lines":[{"sku":"${sku}","locationId":"wh-tilburg","quantity":2}],"ttlSeconds":900}' ` +
+      `| jq -c '{revision, status: .reservation.status, lines: .reservation.lines}'`,
+    `curl -s localhost:${PORT}/admin/v1/reservations -H "authorization: Bearer $KEY" ` +
+      `-H "idempotency-key: cart-7782" ` +
+      `--json '{"lines":[{"sku":"${sku}","locationId":"wh-tilburg","quantity":500}]}' ` +
+      `| jq -c '{status, code, detail}'`,
+    `curl -s -X PUT localhost:${PORT}/admin/v1/price-lists/base-eur/prices/${sku} ` +
+      `-H "authorization: Bearer $KEY" --json '{"amount":-5}' | jq -c '{status, code, detail}'`,
   ];
   const shown = startOutput.replace(key, `${key.slice(0, 18)}…`);
   const transcript: Array<{ cmd?: string; out: string }> = [
@@ -69,14 +77,16 @@ try {
     .join('<br>');
   const html = `<!doctype html><meta charset="utf-8"><style>
     body { margin: 0; background: #0d1117; font: 13px/1.5 "DejaVu Sans Mono", monospace; }
-    .win { margin: 18px; border-radius: 8px; background: #111827; color: #e5e7eb; box-shadow: 0 6px 24px #0008; }
-    .bar { padding: 8px 14px; background: #1f2937; border-radius: 8px 8px 0 0; color: #9ca3af; font: 13px sans-serif; }
+    .win { margin: 18px; border-radius: 8px; background: #111827; color: #e5e7eb;
+           box-shadow: 0 6px 24px #0008; }
+    .bar { padding: 8px 14px; background: #1f2937; border-radius: 8px 8px 0 0; color: #9ca3af;
+           font: 13px sans-serif; }
     .dot { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 6px; }
     pre { margin: 0; padding: 14px 18px 18px; white-space: pre-wrap; word-break: break-all; font: inherit; }
     .cmd { color: #7dd3fc; } .ok { color: #86efac; } .code { color: #fdba74; }
-  </style><div class="win"><div class="bar"><span class="dot" style="background:#ef4444"></span><span class="dot"
-  style="background:#eab308"></span><span class="dot" style="background:#22c55e"></span> omnihub — a fresh clone: npm
-  start, then the admin API</div><pre>${body}</pre></div>`;
+  </style><div class="win"><div class="bar"><span class="dot" style="background:#ef4444"></span><span
+  class="dot" style="background:#eab308"></span><span class="dot" style="background:#22c55e"></span>
+  omnihub — a fresh clone: npm start, then the admin API</div><pre>${body}</pre></div>`;
 
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -189,7 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     e.OMNIHUB_METRICS_PORT === e.PORT
   ) {
     throw new Error(
-      'Invalid configuration:\n  OMNIHUB_METRICS_PORT: must differ from PORT (the metrics listener is a second port)',
+      'Invalid configuration:\n' +
+        '  OMNIHUB_METRICS_PORT: must differ from PORT (the metrics listener is a second port)',
     );
   }
   return {

@@ -154,7 +154,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     ),
     readModelRevision: sampled(
       'omnihub_read_model_revision',
-      'Revision the read model has fully reached: role="worker" the Redis model, role="api" what this node serves (read at scrape time)',
+      'Revision the read model has fully reached: role="worker" the Redis model, ' +
+        'role="api" what this node serves (read at scrape time)',
       ['role'],
     ),
     outboxUnpublished: sampled(
@@ -174,7 +175,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
     graphqlOperations: new Counter({
       name: 'omnihub_graphql_operations_total',
-      help: "GraphQL answers (refusals included) by operation name, type, result code (OK or the first error's extensions.code) and transport (http, ws)",
+      help:
+        'GraphQL answers (refusals included) by operation name, type, result code ' +
+        "(OK or the first error's extensions.code) and transport (http, ws)",
       labelNames: ['operation', 'type', 'code', 'transport'],
       registers,
     }),

@@ -27,7 +27,8 @@ const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
   400: {
     name: 'BadRequest',
     description:
-      'BAD_USER_INPUT: a path, query, header or body value is invalid, a query parameter the route does not name, or a body not sent as application/json; `issues` lists each with its path',
+      'BAD_USER_INPUT: a path, query, header or body value is invalid, a query parameter the route does ' +
+      'not name, or a body not sent as application/json; `issues` lists each with its path',
   },
   401: { name: 'Unauthenticated', description: 'UNAUTHENTICATED: no admin key sent' },
   403: {
@@ -157,7 +158,8 @@ export function buildOpenApi(
       title: 'Omnihub admin and integration API',
       version,
       description:
-        'Back-office REST API of the hub. Every operation wants `Authorization: Bearer <admin key>`; errors are RFC 9457 problem documents with a stable `code`.',
+        'Back-office REST API of the hub. Every operation wants `Authorization: Bearer <admin key>`; ' +
+        'errors are RFC 9457 problem documents with a stable `code`.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [
@@ -177,7 +179,8 @@ export function buildOpenApi(
           type: 'http',
           scheme: 'bearer',
           description:
-            'An admin key (`OMNIHUB_ADMIN_KEY`, the one printed at first start, or one issued at POST /admin/v1/admin-keys)',
+            'An admin key (`OMNIHUB_ADMIN_KEY`, the one printed at first start, ' +
+            'or one issued at POST /admin/v1/admin-keys)',
         },
       },
       parameters: {
@@ -186,7 +189,8 @@ export function buildOpenApi(
           in: 'header',
           required: true,
           description:
-            'Any unique string (e.g. a UUID), 1–200 printable characters: the same key with the same body answers the first result again, never a second write',
+            'Any unique string (e.g. a UUID), 1–200 printable characters: the same key with the same body ' +
+            'answers the first result again, never a second write',
           schema: { type: 'string', minLength: 1, maxLength: 200 },
         },
       },
@@ -198,7 +202,8 @@ export function buildOpenApi(
         Problem: {
           type: 'object',
           description:
-            'RFC 9457 problem document with the hub\u2019s stable `code`; a failure\u2019s details are extension members beside these',
+            'RFC 9457 problem document with the hub\u2019s stable `code`; ' +
+            'a failure\u2019s details are extension members beside these',
           required: ['type', 'title', 'status', 'code', 'detail'],
           properties: {
             type: { type: 'string' },

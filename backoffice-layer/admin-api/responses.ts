@@ -6,7 +6,9 @@ import { z } from 'zod';
 export const Revision = z.int().min(0).describe('The data revision');
 /** An instant as JSON carries it: ISO 8601 with its offset. */
 export const IsoDateTime = z.iso.datetime({ offset: true });
-/** What a write that changes one thing answers when there is nothing more to say: the revision it committed. */
+/**
+ * What a write that changes one thing answers when there is nothing more to say: the revision it committed.
+ */
 export const RevisionResponse = z.object({ revision: Revision });
 /** The `limit` of a list route: how many to answer, 1–`max`, `fallback` when absent. */
 export function limitQuery(max: number, fallback: number) {

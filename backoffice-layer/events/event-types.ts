@@ -102,7 +102,9 @@ export interface BackofficeEventPayloads {
     refundAmount: number;
     lines: Array<{ sku: string; quantity: number; sellable: boolean }>;
   };
-  /** A POS sale found fewer units in the books than were sold: the books were corrected, staff should count. */
+  /**
+   * A POS sale found fewer units in the books than were sold: the books were corrected, staff should count.
+   */
   'stock.discrepancy': { sku: string; locationId: string; shortfall: number; reference: string };
   /** A bulk import batch changed these keys; consumers reload them from PostgreSQL. */
   'catalogue.bulk-changed': { kind: 'products' | 'prices' | 'stock'; skus: string[] };

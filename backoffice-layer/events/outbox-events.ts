@@ -37,8 +37,7 @@ export async function loadEnvelopes(
   const valid = ids.filter((id) => UuidSchema.safeParse(id).success);
   if (valid.length === 0) return new Map();
   const rows = await sql<OutboxRow>`
-    SELECT id, revision, type, aggregate_type, aggregate_id, payload, created_at FROM outbox WHERE id = ANY(${valid}::uuid[])`.execute(
-    db,
-  );
+    SELECT id, revision, type, aggregate_type, aggregate_id, payload, created_at FROM outbox
+    WHERE id = ANY(${valid}::uuid[])`.execute(db);
   return new Map(rows.rows.map((r) => [r.id, toEnvelope(r)]));
 }

@@ -37,11 +37,11 @@ export async function publishPending(deps: Deps, batchSize = 500): Promise<numbe
   for (;;) {
     const claimed = await sql<OutboxRow & { position: number }>`
       UPDATE outbox o SET published_at = ${deps.clock.now()}
-      FROM (SELECT position FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT ${batchSize} FOR UPDATE SKIP LOCKED) c
+      FROM (SELECT position FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT ${batchSize}
+            FOR UPDATE SKIP LOCKED) c
       WHERE o.position = c.position
-      RETURNING o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at`.execute(
-      deps.db,
-    );
+      RETURNING o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload,
+                o.created_at`.execute(deps.db);
     const rows = claimed.rows.sort((x, y) => x.position - y.position);
     if (rows.length > 0) {
       try {
@@ -92,12 +92,15 @@ export async function redeliverUnapplied(
   for (const c of consumers) await advanceWatermark(deps.db, c, deps.clock.now());
   const cutoff = new Date(deps.clock.now().getTime() - olderThanMs);
   const rows = await sql<OutboxRow & { position: number }>`
-    SELECT o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at FROM outbox o
-    WHERE o.position > (SELECT coalesce(min(coalesce(w.position, 0)), 0) FROM unnest(${consumers}::text[]) AS c(name)
+    SELECT o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at
+    FROM outbox o
+    WHERE o.position > (SELECT coalesce(min(coalesce(w.position, 0)), 0)
+                        FROM unnest(${consumers}::text[]) AS c(name)
                         LEFT JOIN consumer_watermarks w ON w.consumer = c.name)
       AND o.published_at IS NOT NULL AND o.published_at < ${cutoff}
       AND EXISTS (SELECT 1 FROM unnest(${consumers}::text[]) AS c(name)
-                  WHERE NOT EXISTS (SELECT 1 FROM applied_events a WHERE a.consumer = c.name AND a.event_id = o.id))
+                  WHERE NOT EXISTS (SELECT 1 FROM applied_events a
+                                    WHERE a.consumer = c.name AND a.event_id = o.id))
     ORDER BY o.position LIMIT ${limit}`.execute(deps.db);
   let n = 0;
   for (const r of rows.rows) {

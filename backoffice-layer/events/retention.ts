@@ -51,7 +51,9 @@ export async function pruneDelivered(
   for (;;) {
     const r = await sql<{ n: number }>`
       WITH gone AS (
-        DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${batch}) RETURNING 1
+        DELETE FROM idempotency_keys
+        WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${batch})
+        RETURNING 1
       ) SELECT count(*)::int AS n FROM gone`.execute(deps.db);
     const n = r.rows[0]?.n ?? 0;
     out.idempotencyKeys += n;

@@ -95,27 +95,31 @@ async function mergeProducts(
   rows: Array<{ line: number; row: ProductRow }>,
 ): Promise<BatchResult> {
   const col = <T>(f: (r: ProductRow) => T) => rows.map((r) => f(r.row));
-  const input = sql`unnest(${col((r) => r.sku)}::text[], ${col((r) => r.name)}::text[], ${col((r) => r.category)}::text[],
-                           ${col((r) => JSON.stringify(r.attributes))}::jsonb[], ${col((r) => r.vatRateBp)}::int[], ${col((r) => r.status)}::text[])
+  const input = sql`unnest(${col((r) => r.sku)}::text[], ${col((r) => r.name)}::text[],
+                           ${col((r) => r.category)}::text[],
+                           ${col((r) => JSON.stringify(r.attributes))}::jsonb[],
+                           ${col((r) => r.vatRateBp)}::int[], ${col((r) => r.status)}::text[])
                     AS i(sku, name, category, attributes, vat_rate_bp, status)`;
   const { result, revision } = await runWrite(deps, async (w) => {
     const changed = await sql<{ sku: string }>`
       SELECT i.sku FROM ${input} LEFT JOIN products p ON p.sku = i.sku
-      WHERE p.sku IS NULL OR (p.name, p.category, p.attributes, p.vat_rate_bp, p.status) IS DISTINCT FROM (i.name, i.category, i.attributes, i.vat_rate_bp, i.status)`.execute(
-      w.tx,
-    );
+      WHERE p.sku IS NULL
+         OR (p.name, p.category, p.attributes, p.vat_rate_bp, p.status)
+            IS DISTINCT FROM (i.name, i.category, i.attributes, i.vat_rate_bp, i.status)`.execute(w.tx);
     if (changed.rows.length === 0) return { changed: 0 };
     w.atRevision(async (tx, rev) => {
       await sql`
-        INSERT INTO products (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
-        SELECT i.sku, i.name, i.category, i.attributes, i.vat_rate_bp, i.status, ${rev}, ${w.now}, ${w.now} FROM ${input}
+        INSERT INTO products
+          (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
+        SELECT i.sku, i.name, i.category, i.attributes, i.vat_rate_bp, i.status, ${rev}, ${w.now}, ${w.now}
+        FROM ${input}
         ORDER BY i.sku
-        ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, attributes = EXCLUDED.attributes,
-          vat_rate_bp = EXCLUDED.vat_rate_bp, status = EXCLUDED.status, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
+        ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category,
+          attributes = EXCLUDED.attributes, vat_rate_bp = EXCLUDED.vat_rate_bp, status = EXCLUDED.status,
+          revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
         WHERE (products.name, products.category, products.attributes, products.vat_rate_bp, products.status)
-              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.attributes, EXCLUDED.vat_rate_bp, EXCLUDED.status)`.execute(
-        tx,
-      );
+              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.attributes, EXCLUDED.vat_rate_bp,
+                                EXCLUDED.status)`.execute(tx);
     });
     announce(
       w,
@@ -138,15 +142,19 @@ async function mergePrices(
   source: string,
 ): Promise<BatchResult> {
   const col = <T>(f: (r: PriceRow) => T) => rows.map((r) => f(r.row));
-  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.priceListId)}::text[], ${col((r) => r.sku)}::text[], ${col((r) => r.minQuantity)}::int[],
-                           ${col((r) => r.amount)}::bigint[], ${col((r) => r.validFrom)}::timestamptz[], ${col((r) => r.validTo)}::timestamptz[])
+  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.priceListId)}::text[],
+                           ${col((r) => r.sku)}::text[], ${col((r) => r.minQuantity)}::int[],
+                           ${col((r) => r.amount)}::bigint[], ${col((r) => r.validFrom)}::timestamptz[],
+                           ${col((r) => r.validTo)}::timestamptz[])
                     AS i(line, price_list_id, sku, min_quantity, amount, valid_from, valid_to)`;
   const { result, revision } = await runWrite(deps, async (w) => {
     const check = await sql<{ line: number; missingSku: boolean; missingList: boolean; changed: boolean }>`
       SELECT i.line, p.sku IS NULL AS missing_sku, l.id IS NULL AS missing_list,
-             (x.sku IS NULL OR (x.amount, x.valid_from, x.valid_to) IS DISTINCT FROM (i.amount, i.valid_from, i.valid_to)) AS changed
+             (x.sku IS NULL OR (x.amount, x.valid_from, x.valid_to)
+                               IS DISTINCT FROM (i.amount, i.valid_from, i.valid_to)) AS changed
       FROM ${input} LEFT JOIN products p ON p.sku = i.sku LEFT JOIN price_lists l ON l.id = i.price_list_id
-      LEFT JOIN prices x ON x.price_list_id = i.price_list_id AND x.sku = i.sku AND x.min_quantity = i.min_quantity`.execute(
+      LEFT JOIN prices x
+        ON x.price_list_id = i.price_list_id AND x.sku = i.sku AND x.min_quantity = i.min_quantity`.execute(
       w.tx,
     );
     const errors: RowError[] = [];
@@ -173,17 +181,19 @@ async function mergePrices(
     const lines = [...good];
     w.atRevision(async (tx, rev) => {
       await sql`
-        WITH i AS (SELECT * FROM ${input} WHERE i.line = ANY(${lines}::int[]) ORDER BY i.price_list_id, i.sku, i.min_quantity),
+        WITH i AS (SELECT * FROM ${input} WHERE i.line = ANY(${lines}::int[])
+                   ORDER BY i.price_list_id, i.sku, i.min_quantity),
         up AS (
           INSERT INTO prices (price_list_id, sku, min_quantity, amount, valid_from, valid_to, revision)
           SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev} FROM i
-          ON CONFLICT (price_list_id, sku, min_quantity) DO UPDATE SET amount = EXCLUDED.amount, valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, revision = EXCLUDED.revision
+          ON CONFLICT (price_list_id, sku, min_quantity) DO UPDATE SET amount = EXCLUDED.amount,
+            valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, revision = EXCLUDED.revision
           RETURNING price_list_id, sku, min_quantity, amount, valid_from, valid_to
         )
-        INSERT INTO price_history (price_list_id, sku, min_quantity, amount, valid_from, valid_to, revision, changed_at, source)
-        SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev}, ${w.now}, ${source} FROM up`.execute(
-        tx,
-      );
+        INSERT INTO price_history
+          (price_list_id, sku, min_quantity, amount, valid_from, valid_to, revision, changed_at, source)
+        SELECT price_list_id, sku, min_quantity, amount, valid_from, valid_to, ${rev}, ${w.now}, ${source}
+        FROM up`.execute(tx);
     });
     announce(w, 'prices', skus);
     return { changed: good.size, errors };
@@ -202,7 +212,9 @@ async function mergeStock(
   source: string,
 ): Promise<BatchResult> {
   const col = <T>(f: (r: StockRow) => T) => rows.map((r) => f(r.row));
-  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[], ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[], ${col((r) => r.safetyStock ?? null)}::int[])
+  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[],
+                           ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[],
+                           ${col((r) => r.safetyStock ?? null)}::int[])
                     AS i(line, sku, location_id, on_hand, safety_stock)`;
   const { result, revision } = await runWrite(deps, async (w) => {
     // Lock the existing levels of this batch in (sku, location) order, then judge every row against them.
@@ -219,7 +231,8 @@ async function mergeStock(
         ORDER BY s.sku, s.location_id FOR UPDATE OF s
       )
       SELECT i.line, p.sku IS NULL AS missing_sku, l.id IS NULL AS missing_location, k.reserved,
-             (k.sku IS NULL OR k.on_hand <> i.on_hand OR (i.safety_stock IS NOT NULL AND k.safety_stock <> i.safety_stock)) AS changed
+             (k.sku IS NULL OR k.on_hand <> i.on_hand
+              OR (i.safety_stock IS NOT NULL AND k.safety_stock <> i.safety_stock)) AS changed
       FROM ${input} LEFT JOIN products p ON p.sku = i.sku LEFT JOIN locations l ON l.id = i.location_id
       LEFT JOIN locked k ON k.sku = i.sku AND k.location_id = i.location_id`.execute(w.tx);
     const errors: RowError[] = [];
@@ -252,17 +265,24 @@ async function mergeStock(
     w.atRevision(async (tx, rev) => {
       await sql`
         WITH i AS (SELECT * FROM ${input} WHERE i.line = ANY(${good}::int[]) ORDER BY i.sku, i.location_id),
-        old AS (SELECT s.sku, s.location_id, s.on_hand, s.safety_stock FROM stock_levels s JOIN i ON s.sku = i.sku AND s.location_id = i.location_id),
+        old AS (SELECT s.sku, s.location_id, s.on_hand, s.safety_stock FROM stock_levels s
+                JOIN i ON s.sku = i.sku AND s.location_id = i.location_id),
         up AS (
           INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
-          SELECT i.sku, i.location_id, i.on_hand, 0, coalesce(i.safety_stock, old.safety_stock, 0), ${rev}, ${w.now}
-          FROM i LEFT JOIN old ON old.sku = i.sku AND old.location_id = i.location_id ORDER BY i.sku, i.location_id
-          ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, safety_stock = EXCLUDED.safety_stock,
+          SELECT i.sku, i.location_id, i.on_hand, 0, coalesce(i.safety_stock, old.safety_stock, 0), ${rev},
+                 ${w.now}
+          FROM i LEFT JOIN old ON old.sku = i.sku AND old.location_id = i.location_id
+          ORDER BY i.sku, i.location_id
+          ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = EXCLUDED.on_hand,
+            safety_stock = EXCLUDED.safety_stock,
             revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
           RETURNING sku, location_id, on_hand, safety_stock
         )
-        INSERT INTO stock_movements (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason, revision, created_at)
-        SELECT up.sku, up.location_id, 'COUNT', up.on_hand - coalesce(old.on_hand, 0), 0, up.safety_stock - coalesce(old.safety_stock, 0), ${source}, 'import', ${rev}, ${w.now}
+        INSERT INTO stock_movements
+          (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason,
+           revision, created_at)
+        SELECT up.sku, up.location_id, 'COUNT', up.on_hand - coalesce(old.on_hand, 0), 0,
+               up.safety_stock - coalesce(old.safety_stock, 0), ${source}, 'import', ${rev}, ${w.now}
         FROM up LEFT JOIN old ON old.sku = up.sku AND old.location_id = up.location_id`.execute(tx);
     });
     announce(w, 'stock', skus);

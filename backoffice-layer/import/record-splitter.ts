@@ -73,7 +73,9 @@ export class RecordSplitter extends Transform {
         const open = this.inQuote ? ' (inside a quoted field)' : '';
         this.push({
           line: this.startLine,
-          error: `the record is longer than ${this.opts.maxRecordBytes} bytes${open}; ${lines} skipped up to the next line break`,
+          error:
+            `the record is longer than ${this.opts.maxRecordBytes} bytes${open}; ` +
+            `${lines} skipped up to the next line break`,
         });
         this.parts = [];
         this.size = 0;

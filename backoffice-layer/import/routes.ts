@@ -78,7 +78,8 @@ export const importRoutes: readonly AdminRoute[] = [
       })
       .loose(),
     summary:
-      'Bulk import of products, prices or stock: stream an NDJSON (application/x-ndjson) or CSV (text/csv) body; bad rows are reported, good rows land; re-runs change nothing',
+      'Bulk import of products, prices or stock: stream an NDJSON (application/x-ndjson) or CSV (text/csv) ' +
+      'body; bad rows are reported, good rows land; re-runs change nothing',
     query: z.strictObject({ kind: z.enum(IMPORT_KINDS), format: z.enum(IMPORT_FORMATS).optional() }),
     rawBody: { contentTypes: Object.keys(CONTENT_TYPES) },
     handle: async ({ deps, query, raw }) => {
@@ -87,7 +88,8 @@ export const importRoutes: readonly AdminRoute[] = [
       if (!format)
         throw new DomainError(
           'BAD_USER_INPUT',
-          `Send the feed as text/csv or application/x-ndjson (or pass ?format=csv|ndjson); got "${type || 'no content type'}"`,
+          'Send the feed as text/csv or application/x-ndjson (or pass ?format=csv|ndjson); ' +
+            `got "${type || 'no content type'}"`,
           {},
         );
       const length = Number(raw.get('content-length') ?? NaN);

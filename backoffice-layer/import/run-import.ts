@@ -295,7 +295,8 @@ export async function runImport(
       }
       const row = parsed.data as Row;
       const key = rowKey(opts.kind, row);
-      if (batch.has(key)) progress.unchangedRows++; // superseded within the batch: the later row for the key wins
+      // superseded within the batch: the later row for the key wins
+      if (batch.has(key)) progress.unchangedRows++;
       batch.set(key, { line: rec.line, row });
       if (batch.size >= batchSize) await flush();
     }
@@ -318,7 +319,9 @@ export async function runImport(
       ? {
           line: splitter.line,
           code: 'UNAVAILABLE',
-          message: `interrupted (${typeof reason === 'string' ? reason : 'stopped'}); rows of the batches committed before stay, the rest of the feed was not read`,
+          message:
+            `interrupted (${typeof reason === 'string' ? reason : 'stopped'}); ` +
+            'rows of the batches committed before stay, the rest of the feed was not read',
         }
       : { line: splitter.line, ...failureOf(e, read, deps) };
     deps.logger[stopped ? 'info' : 'warn'](
@@ -388,7 +391,8 @@ export function inferImportType(
   if (!kind || !IMPORT_KINDS.includes(kind))
     throw new DomainError(
       'BAD_USER_INPUT',
-      `Cannot tell what ${file} holds: put products, prices or stock in its name, or pass --kind products|prices|stock`,
+      `Cannot tell what ${file} holds: put products, prices or stock in its name, ` +
+        'or pass --kind products|prices|stock',
       {},
     );
   return { kind, format };
@@ -440,7 +444,8 @@ export async function runImportCommand(
   if (stdin && (!given.kind || !given.format))
     throw new DomainError(
       'BAD_USER_INPUT',
-      'Standard input (-) has no name to tell its kind and format from: pass --kind products|prices|stock and --format ndjson|csv',
+      'Standard input (-) has no name to tell its kind and format from: ' +
+        'pass --kind products|prices|stock and --format ndjson|csv',
       {},
     );
   const size = stdin ? 0 : await importFileSize(file);
@@ -454,7 +459,9 @@ export async function runImportCommand(
     const fraction = size ? p.bytes / size : 0;
     const rate = Math.round(p.rows / secs);
     const eta = fraction > 0 && fraction < 1 ? `${Math.ceil(secs / fraction - secs)}s left` : '';
-    const counts = `${bar(fraction)} ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows.toLocaleString('en-US')} rows  ${p.errorRows ? `${p.errorRows} errors  ` : ''}`;
+    const percent = `${(fraction * 100).toFixed(0).padStart(3)}%`;
+    const errors = p.errorRows ? `${p.errorRows} errors  ` : '';
+    const counts = `${bar(fraction)} ${percent}  ${p.rows.toLocaleString('en-US')} rows  ${errors}`;
     const text = `${counts}${rate.toLocaleString('en-US')} rows/s  ${eta}`.trimEnd();
     if (out.isTTY) {
       // Redrawn in place: the line is cleared and cut to the terminal's width, since a line that wraps cannot
@@ -467,14 +474,17 @@ export async function runImportCommand(
       lastText = counts;
     }
   };
+  const megabytes = (size / 1e6).toFixed(1);
   out.write(
-    `Importing ${kind} from ${stdin ? 'standard input' : file} (${format}${stdin ? '' : `, ${(size / 1e6).toFixed(1)} MB`})\n`,
+    `Importing ${kind} from ${stdin ? 'standard input' : file} ` +
+      `(${format}${stdin ? '' : `, ${megabytes} MB`})\n`,
   );
   const input = stdin ? process.stdin : createReadStream(file);
   const abort = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143); // a second Ctrl-C does not wait for the batch
+    // a second Ctrl-C does not wait for the batch
+    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143);
     interrupted = signal;
     abort.abort(signal);
   };
@@ -497,14 +507,19 @@ export async function runImportCommand(
     if (!stdin) input.destroy();
   }
   render(summary, true);
+  const count = (n: number) => n.toLocaleString('en-US');
+  const seconds = (summary.durationMs / 1000).toFixed(1);
   const lines = [
     interrupted && summary.failure
-      ? `Interrupted by ${interrupted} at line ${summary.failure.line}: the import is marked FAILED (interrupted); the batches committed before stay`
+      ? `Interrupted by ${interrupted} at line ${summary.failure.line}: ` +
+        'the import is marked FAILED (interrupted); the batches committed before stay'
       : '',
     !interrupted && summary.failure
       ? `Failed at line ${summary.failure.line}: ${summary.failure.message}`
       : '',
-    `${summary.failure ? 'Stopped after' : 'Done in'} ${(summary.durationMs / 1000).toFixed(1)} s: ${summary.rows.toLocaleString('en-US')} rows — ${summary.changedRows.toLocaleString('en-US')} changed, ${summary.unchangedRows.toLocaleString('en-US')} unchanged, ${summary.errorRows.toLocaleString('en-US')} rejected`,
+    `${summary.failure ? 'Stopped after' : 'Done in'} ${seconds} s: ${count(summary.rows)} rows — ` +
+      `${count(summary.changedRows)} changed, ${count(summary.unchangedRows)} unchanged, ` +
+      `${count(summary.errorRows)} rejected`,
     summary.revisions
       ? `Committed revisions ${summary.revisions[0]}–${summary.revisions[1]}; import id ${summary.importId}`
       : `Nothing changed; import id ${summary.importId}`,
@@ -513,7 +528,8 @@ export async function runImportCommand(
       ? `  … and ${summary.errorRows - 10} more (GET /admin/v1/imports/${summary.importId})`
       : '',
     summary.status === 'COMPLETED' && summary.rows === 0
-      ? `${stdin ? 'Standard input' : file} holds no rows (only a header or blank lines): nothing was imported`
+      ? `${stdin ? 'Standard input' : file} holds no rows ` +
+        '(only a header or blank lines): nothing was imported'
       : '',
   ].filter(Boolean);
   out.write(`${lines.join('\n')}\n`);

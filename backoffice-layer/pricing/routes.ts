@@ -103,7 +103,8 @@ export const pricingRoutes: readonly AdminRoute[] = [
     tag: 'pricing',
     operationId: 'listPriceLists',
     summary:
-      'Price lists in id order, paginated with `after`: currency, priority, window, status now, and counts of prices and SKUs',
+      'Price lists in id order, paginated with `after`: currency, priority, window, status now, ' +
+      'and counts of prices and SKUs',
     query: z.strictObject({
       limit: limitQuery(500, 100),
       after: IdSchema.optional().describe('The `next` of the previous page'),

@@ -108,7 +108,9 @@ export class SkuCache {
     );
   }
 
-  /** Loads the missing SKUs, locations and shared sections from Redis in one round trip (see `LoadOutcome`). */
+  /**
+   * Loads the missing SKUs, locations and shared sections from Redis in one round trip (see `LoadOutcome`).
+   */
   async load(skus: readonly string[]): Promise<LoadOutcome> {
     const { keys, sections } = this.o;
     const missing = skus.filter((s) => !this.skus.has(s));

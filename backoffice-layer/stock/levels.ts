@@ -173,7 +173,8 @@ export async function lockLevels(
     revision: number;
   }>`
     SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock, s.revision FROM stock_levels s
-    JOIN unnest(${unique.map((k) => k.sku)}::text[], ${unique.map((k) => k.locationId)}::text[]) AS t(sku, location_id)
+    JOIN unnest(${unique.map((k) => k.sku)}::text[], ${unique.map((k) => k.locationId)}::text[])
+      AS t(sku, location_id)
       ON s.sku = t.sku AND s.location_id = t.location_id
     ORDER BY s.sku, s.location_id FOR UPDATE OF s`.execute(w.tx);
   return new Map(rows.rows.map((r) => [levelKey(r.sku, r.locationId), r]));

@@ -286,8 +286,10 @@ export async function unitsHeldBy(
   now: Date,
 ): Promise<{ units: number; replay: boolean }> {
   const r = await sql<{ units: string; replay: boolean }>`
-    SELECT coalesce((SELECT sum(l.quantity) FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id
-                     WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at > ${now}), 0) AS units,
+    SELECT coalesce((SELECT sum(l.quantity) FROM reservations r
+                     JOIN reservation_lines l ON l.reservation_id = r.id
+                     WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at > ${now}),
+                    0) AS units,
            EXISTS (SELECT 1 FROM idempotency_keys
                    WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
   return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };

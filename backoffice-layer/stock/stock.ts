@@ -34,7 +34,8 @@ export async function setStockCount(
     if (body.expectedRevision !== undefined && current.revision !== body.expectedRevision) {
       throw new DomainError(
         'CONFLICT',
-        `The stock level changed since revision ${body.expectedRevision} (now at ${current.revision}); count again`,
+        `The stock level changed since revision ${body.expectedRevision} ` +
+          `(now at ${current.revision}); count again`,
         { sku, locationId, expectedRevision: body.expectedRevision, revision: current.revision },
       );
     }
@@ -204,7 +205,8 @@ export async function verifyStockLedger(
     FROM (SELECT * FROM stock_levels WHERE (${opts.sku ?? null}::text IS NULL OR sku = ${opts.sku ?? null})
             AND (${opts.locationId ?? null}::text IS NULL OR location_id = ${opts.locationId ?? null})) s
     FULL JOIN ledger l ON l.sku = s.sku AND l.location_id = s.location_id
-    WHERE coalesce(s.on_hand, 0) <> coalesce(l.l_on_hand, 0) OR coalesce(s.reserved, 0) <> coalesce(l.l_reserved, 0)
+    WHERE coalesce(s.on_hand, 0) <> coalesce(l.l_on_hand, 0)
+       OR coalesce(s.reserved, 0) <> coalesce(l.l_reserved, 0)
        OR coalesce(s.safety_stock, 0) <> coalesce(l.l_safety_stock, 0)
     ORDER BY 1, 2`.execute(db);
   return r.rows.map((x) => ({

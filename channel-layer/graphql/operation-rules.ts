@@ -125,7 +125,8 @@ function costLimitRule(context: ValidationContext): ASTVisitor {
         if (cost > MAX_COST)
           context.reportError(
             refusal(
-              `Query is too costly (cost ${cost > MAX_COST * 10 ? `over ${MAX_COST * 10}` : cost}; at most ${MAX_COST})`,
+              `Query is too costly (cost ${cost > MAX_COST * 10 ? `over ${MAX_COST * 10}` : cost}; ` +
+                `at most ${MAX_COST})`,
               { maxCost: MAX_COST },
             ),
           );

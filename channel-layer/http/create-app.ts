@@ -154,7 +154,9 @@ function metricsRoute(
         req,
         res,
         deps,
-        'Metrics on this port need a token: the operator sets OMNIHUB_METRICS_TOKEN (scrapes then send "Authorization: Bearer <token>"), or OMNIHUB_METRICS_PORT to serve them on a listener of their own',
+        'Metrics on this port need a token: the operator sets OMNIHUB_METRICS_TOKEN ' +
+          '(scrapes then send "Authorization: Bearer <token>"), ' +
+          'or OMNIHUB_METRICS_PORT to serve them on a listener of their own',
       );
     }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

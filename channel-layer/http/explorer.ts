@@ -71,7 +71,8 @@ export function explorerRoutes(dir = EXPLORER_DIR): ExplorerRoutes {
         .status(503)
         .type('text/plain')
         .send(
-          "The GraphQL explorer is not built yet: run `npm run build` (or `npm run build:explorer`) in the hub's folder, then reload this page.\n",
+          'The GraphQL explorer is not built yet: run `npm run build` (or `npm run build:explorer`) ' +
+            "in the hub's folder, then reload this page.\n",
         );
       return;
     }

@@ -70,7 +70,8 @@ export async function bootstrapRuntime(
     if (!pg.started)
       logger.info(
         { dataDir, port: pg.port, pid: pg.pid },
-        'the embedded PostgreSQL of this data folder is running already: connected to it, and it is left running',
+        'the embedded PostgreSQL of this data folder is running already: ' +
+          'connected to it, and it is left running',
       );
     databaseUrl = pg.url;
     embedded = { dataDir, port: pg.port, pid: pg.pid, started: pg.started, orphaned: pg.orphaned ?? false };
@@ -95,10 +96,8 @@ export async function bootstrapRuntime(
       (r) => r,
       (e: unknown) => {
         const reason = e instanceof Error ? e.message || (e as { code?: string }).code : String(e);
-        throw new Error(
-          `PostgreSQL does not answer at ${config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl!)}` : redact(databaseUrl!)} (${reason})`,
-          { cause: e },
-        );
+        const where = config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl!)}` : redact(databaseUrl!);
+        throw new Error(`PostgreSQL does not answer at ${where} (${reason})`, { cause: e });
       },
     );
     if (opts.migrate !== false) {

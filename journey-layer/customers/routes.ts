@@ -11,7 +11,8 @@ export const customerRoutes: readonly AdminRoute[] = [
     tag: 'customers',
     operationId: 'searchCustomers',
     summary:
-      'Staff search for customers by an identifier (e-mail, phone, loyalty card, app account; normalised) or by part of the name, or by a search box query (both); audited; answers ids and display names only',
+      'Staff search for customers by an identifier (e-mail, phone, loyalty card, app account; normalised) ' +
+      'or by part of the name, or by a search box query (both); audited; answers ids and display names only',
     query: CustomerSearchSchema,
     response: z.object({
       customers: z.array(

@@ -40,7 +40,8 @@ export const CustomerSearchSchema = z
       .max(320)
       .optional()
       .describe(
-        'What a search box sends: matched as every identifier it can be and as part of the name (at least 2 characters)',
+        'What a search box sends: matched as every identifier it can be ' +
+          'and as part of the name (at least 2 characters)',
       ),
     limit: z.coerce
       .number()

@@ -112,7 +112,8 @@ function explain(rule: PromotionRule, currency: string): string {
   const conds = rule.conditions
     .map((c) => CONDITION_BY_KIND.get((c as { kind: string }).kind)!.describe(c))
     .filter(Boolean);
-  return `${rule.label}: ${action.describe(rule.action, currency)}${conds.length ? ` ${conds.join(', ')}` : ''}`;
+  const when = conds.length ? ` ${conds.join(', ')}` : '';
+  return `${rule.label}: ${action.describe(rule.action, currency)}${when}`;
 }
 
 /**

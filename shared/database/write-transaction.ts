@@ -124,7 +124,8 @@ export async function runWrite<T, DB extends SharedTables = SharedTables>(
     // statement and COMMIT with the last (two round trips fewer per write; the commit tail holds the revision
     // lock).
     return await deps.db.connection().execute(async (conn) => {
-      const tx = conn as unknown as Transaction<DB>; // one connection, inside the transaction this function manages
+      // one connection, inside the transaction this function manages
+      const tx = conn as unknown as Transaction<DB>;
       try {
         const { committed, ...out } = await write(tx, fn, { ...opts, now: deps.clock.now(), own: true });
         if (!committed) await sql`COMMIT`.execute(tx);
@@ -262,7 +263,8 @@ async function write<T, DB extends SharedTables>(
         aggregate_id: e.aggregateId,
         payload: e.payload,
       }));
-      ctes.push(sql`, o AS (INSERT INTO outbox (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
+      ctes.push(sql`, o AS (INSERT INTO outbox
+                              (id, revision, type, aggregate_type, aggregate_id, payload, created_at)
         SELECT e.id, r.revision, e.type, e.aggregate_type, e.aggregate_id, e.payload, ${now} FROM r,
           ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
             AS (id uuid, type text, aggregate_type text, aggregate_id text, payload jsonb))
@@ -357,9 +359,8 @@ export async function advanceRevision(
     // Under the revision lock (re-entrant: the commit tail takes it again), so no revision is drawn in
     // between.
     await sql`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`.execute(w.tx);
-    await sql`SELECT setval('revision_seq', GREATEST(${atLeast}::bigint, last_value)) FROM revision_seq`.execute(
-      w.tx,
-    );
+    await sql`SELECT setval('revision_seq', GREATEST(${atLeast}::bigint, last_value))
+              FROM revision_seq`.execute(w.tx);
     w.emit(event);
   });
   return revision;

@@ -173,7 +173,8 @@ export const scheduleCondition = defineCondition({
     })
     .refine((p) => p.from === undefined || p.to === undefined || p.from !== p.to, {
       message:
-        'from and to must differ (leave both out for all day; from after to is an overnight window such as 22:00–02:00)',
+        'from and to must differ (leave both out for all day; ' +
+        'from after to is an overnight window such as 22:00–02:00)',
       path: ['to'],
     }),
   test: (p, ctx) => {
