@@ -185,6 +185,177 @@ function parseArguments(
   }
 }
 
+/** The hub's modules, loaded once the arguments are read (`--help` loads none of them). */
+async function loadHub() {
+  const [shared, backoffice, channel, journey] = await Promise.all([
+    import('../shared/index.js'),
+    import('../backoffice-layer/index.js'),
+    import('../channel-layer/index.js'),
+    import('../journey-layer/index.js'),
+  ]);
+  return { shared, backoffice, channel, journey };
+}
+
+/** What every command is given: the configuration, the logger, the hub's modules and the parsed words. */
+interface CommandContext {
+  config: import('../shared/index.js').Config;
+  logger: import('../shared/index.js').Logger;
+  hub: Awaited<ReturnType<typeof loadHub>>;
+  values: ReturnType<typeof parseArguments>['values'];
+  positionals: string[];
+}
+
+/** `start`, `api` and `worker`: serve until a signal, then drain and close. */
+async function serve(command: 'start' | 'api' | 'worker', ctx: CommandContext): Promise<void> {
+  const { config, logger } = ctx;
+  const { bootstrapAdminKey, listProducts, seedDemoRetailer } = ctx.hub.backoffice;
+  const { bootstrapRuntime, isChannelClientKey, startApiNode, startWorkerNode } = ctx.hub.channel;
+  const rt = await bootstrapRuntime(config, { logger });
+  if (command === 'start' && rt.embeddedDatabase) {
+    const seeded = await seedDemoRetailer(rt.deps);
+    const journey = await ctx.hub.journey.seedDemoJourney(rt.deps);
+    if (!seeded.skipped)
+      process.stdout.write(
+        `Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ` +
+          `${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ` +
+          `${journey.coupons} coupon codes (revision ${seeded.revision})\n`,
+      );
+  } else if (command === 'start' && (await listProducts(rt.deps.db, { limit: 1 })).products.length === 0) {
+    // A configured database is the operator's: never filled with demo data unasked, but an empty one is
+    // said.
+    process.stdout.write(
+      "The catalogue is empty. `omnihub seed` loads the demo retailer (the README's examples use it); " +
+        'imports and the admin API load your own.\n',
+    );
+  }
+  const host = ctx.hub.shared.listenHost(config, command === 'start' ? 'start' : 'api');
+  const closeOnFailure = async (e: unknown): Promise<never> => {
+    await rt.close();
+    throw e;
+  };
+  const adminKeyNote =
+    command === 'worker'
+      ? ''
+      : await prepareAdminKey(rt, bootstrapAdminKey, isChannelClientKey).catch(closeOnFailure);
+  const api =
+    command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(closeOnFailure);
+  const worker =
+    command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
+  if (adminKeyNote) process.stdout.write(adminKeyNote);
+  if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
+  else
+    process.stdout.write(
+      `Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n` +
+        (worker?.metricsPort !== undefined
+          ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n`
+          : ''),
+    );
+  onShutdown(async (signal) => {
+    logger.info({ signal }, 'shutting down: draining requests and jobs');
+    await api?.stop();
+    await worker?.stop();
+    await rt.close();
+  });
+}
+
+/** `seed`: the demo retailer and its members and offers, each skipped when its data exists already. */
+async function seed(ctx: CommandContext): Promise<void> {
+  const rt = await ctx.hub.channel.bootstrapRuntime(ctx.config, { logger: ctx.logger });
+  try {
+    const s = await ctx.hub.backoffice.seedDemoRetailer(rt.deps);
+    const j = await ctx.hub.journey.seedDemoJourney(rt.deps);
+    process.stdout.write(
+      s.skipped
+        ? 'The catalogue is not empty: seed skipped.\n'
+        : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ` +
+            `${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels ` +
+            `(revision ${s.revision})\n`,
+    );
+    process.stdout.write(
+      j.skipped
+        ? 'Members exist already: journey seed skipped.\n'
+        : `Seeded the demo members and offers: ${j.members} members in every tier, ` +
+            `${j.promotions} promotions, ${j.coupons} coupon codes\n`,
+    );
+  } finally {
+    await rt.close();
+  }
+}
+
+/** `consistency-check`: exits 0 when every channel answered alike, else 1. */
+async function checkConsistency(ctx: CommandContext): Promise<never> {
+  const { config, values } = ctx;
+  const rt = await ctx.hub.channel.bootstrapRuntime(config, { logger: ctx.logger });
+  let code = 1;
+  try {
+    const report = await ctx.hub.channel.consistencyCheck(rt.deps, {
+      url: values.url ?? defaultHubUrl(config.host, config.port),
+      ...(values.skus ? { skus: values.skus.split(',') } : {}),
+    });
+    code = report.ok ? 0 : 1;
+  } finally {
+    await rt.close();
+  }
+  process.exit(code);
+}
+
+/** `create-client`: issues a channel client key, shown once. */
+async function createClient(ctx: CommandContext): Promise<void> {
+  const { values } = ctx;
+  const { ClientBodySchema, bootstrapRuntime, createChannelClient } = ctx.hub.channel;
+  const parsed = ClientBodySchema.safeParse({
+    name: values.name ?? `${values.channel ?? 'client'} client`,
+    channel: values.channel,
+    ...(values.location ? { locationId: values.location } : {}),
+    ...(values.currency ? { currency: values.currency } : {}),
+    ...(values.scopes
+      ? {
+          scopes: values.scopes
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        }
+      : {}),
+  });
+  if (!parsed.success)
+    throw new Error(
+      `usage: omnihub create-client --channel ${ctx.hub.shared.CHANNEL_KINDS.join('|')} [--location ID] ` +
+        '[--name NAME] [--scopes customer-tokens,rate:500] [--currency GBP] ' +
+        `(${parsed.error.issues.map((i) => i.message).join('; ')})`,
+    );
+  const rt = await bootstrapRuntime(ctx.config, { logger: ctx.logger });
+  try {
+    const c = await createChannelClient(rt.deps.db, parsed.data, rt.deps.clock.now());
+    const { channel, locationId, currency } = parsed.data;
+    const where = `${locationId ? ` at ${locationId}` : ''}${currency ? `, ${currency}` : ''}`;
+    process.stdout.write(`Channel client ${c.id} (${channel}${where})\n  key (shown once): ${c.key}\n`);
+  } finally {
+    await rt.close();
+  }
+}
+
+/**
+ * `import FILE`: exits 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2
+ * when rows were rejected, so scripts notice; the good rows have landed.
+ */
+async function importFile(ctx: CommandContext): Promise<never> {
+  const file = ctx.positionals[1];
+  if (!file)
+    throw new Error('usage: omnihub import FILE [--kind products|prices|stock] [--format ndjson|csv]');
+  const rt = await ctx.hub.channel.bootstrapRuntime(ctx.config, { logger: ctx.logger });
+  let code = 1;
+  try {
+    const { kind, format } = ctx.values;
+    const summary = await ctx.hub.backoffice.runImportCommand(rt.deps, file, { kind, format });
+    if (summary.interrupted) code = summary.interrupted === 'SIGINT' ? 130 : 143;
+    else if (summary.status === 'FAILED' || summary.rows === 0) code = 1;
+    else code = summary.errorRows > 0 ? 2 : 0;
+  } finally {
+    await rt.close();
+  }
+  process.exit(code);
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArguments(argv);
   const command = positionals[0];
@@ -199,185 +370,33 @@ async function main(argv: string[]): Promise<void> {
       `omnihub ${command} takes ${command === 'import' ? 'one FILE' : 'no arguments'}; ` +
         `unexpected: ${extra.map((x) => `"${x}"`).join(' ')} (run "omnihub help")`,
     );
-  // The hub's modules are loaded once the arguments are read: `--help` loads only its two lists' modules.
-  const { CHANNEL_KINDS, createLogger, listenHost, loadConfig } = await import('../shared/index.js');
-  const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
-  const [
-    { bootstrapAdminKey, runImportCommand, seedDemoRetailer },
-    {
-      bootstrapRuntime,
-      consistencyCheck,
-      createChannelClient,
-      ClientBodySchema,
-      isChannelClientKey,
-      startApiNode,
-      startWorkerNode,
-    },
-    { seedDemoJourney },
-  ] = await Promise.all([
-    import('../backoffice-layer/index.js'),
-    import('../channel-layer/index.js'),
-    import('../journey-layer/index.js'),
-  ]);
-
+  const hub = await loadHub();
+  const config = hub.shared.loadConfig(process.env);
+  const ctx: CommandContext = {
+    config,
+    logger: hub.shared.createLogger(config.logLevel),
+    hub,
+    values,
+    positionals,
+  };
   switch (command) {
     case 'start':
     case 'api':
-    case 'worker': {
-      const rt = await bootstrapRuntime(config, { logger });
-      if (command === 'start' && rt.embeddedDatabase) {
-        const seeded = await seedDemoRetailer(rt.deps);
-        const journey = await seedDemoJourney(rt.deps);
-        if (!seeded.skipped)
-          process.stdout.write(
-            `Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ` +
-              `${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ` +
-              `${journey.coupons} coupon codes (revision ${seeded.revision})\n`,
-          );
-      } else if (
-        command === 'start' &&
-        !(await rt.deps.db.selectFrom('products').select('sku').limit(1).executeTakeFirst())
-      ) {
-        // A configured database is the operator's: never filled with demo data unasked, but an empty one is
-        // said.
-        process.stdout.write(
-          "The catalogue is empty. `omnihub seed` loads the demo retailer (the README's examples use it); " +
-            'imports and the admin API load your own.\n',
-        );
-      }
-      const host = listenHost(config, command === 'start' ? 'start' : 'api');
-      const adminKeyNote =
-        command === 'worker'
-          ? ''
-          : await prepareAdminKey(rt, bootstrapAdminKey, isChannelClientKey).catch(async (e: unknown) => {
-              await rt.close();
-              throw e;
-            });
-      const api =
-        command === 'worker'
-          ? undefined
-          : await startApiNode(rt.deps, config.port, host).catch(async (e: unknown) => {
-              await rt.close();
-              throw e;
-            });
-      const worker =
-        command === 'api'
-          ? undefined
-          : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
-      if (adminKeyNote) process.stdout.write(adminKeyNote);
-      if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
-      else
-        process.stdout.write(
-          `Omnihub worker ready\n  database: ${rt.describe.database}\n  redis:    ${rt.describe.redis}\n` +
-            (worker?.metricsPort !== undefined
-              ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n`
-              : ''),
-        );
-      onShutdown(async (signal) => {
-        logger.info({ signal }, 'shutting down: draining requests and jobs');
-        await api?.stop();
-        await worker?.stop();
-        await rt.close();
-      });
-      return;
-    }
+    case 'worker':
+      return serve(command, ctx);
     case 'migrate': {
-      const rt = await bootstrapRuntime(config, { logger });
+      const rt = await hub.channel.bootstrapRuntime(config, { logger: ctx.logger });
       process.stdout.write('Migrations are current.\n');
-      await rt.close();
-      return;
+      return rt.close();
     }
-    case 'seed': {
-      const rt = await bootstrapRuntime(config, { logger });
-      const s = await seedDemoRetailer(rt.deps);
-      const j = await seedDemoJourney(rt.deps);
-      process.stdout.write(
-        s.skipped
-          ? 'The catalogue is not empty: seed skipped.\n'
-          : `Seeded the demo retailer: ${s.products} SKUs, ${s.locations} locations, ` +
-              `${s.priceLists} price lists, ${s.prices} prices, ${s.stockLevels} stock levels ` +
-              `(revision ${s.revision})\n`,
-      );
-      process.stdout.write(
-        j.skipped
-          ? 'Members exist already: journey seed skipped.\n'
-          : `Seeded the demo members and offers: ${j.members} members in every tier, ` +
-              `${j.promotions} promotions, ${j.coupons} coupon codes\n`,
-      );
-      await rt.close();
-      return;
-    }
-    case 'consistency-check': {
-      const rt = await bootstrapRuntime(config, { logger });
-      let code = 1;
-      try {
-        const report = await consistencyCheck(rt.deps, {
-          url: values.url ?? defaultHubUrl(config.host, config.port),
-          ...(values.skus ? { skus: values.skus.split(',') } : {}),
-        });
-        code = report.ok ? 0 : 1;
-      } finally {
-        await rt.close();
-      }
-      process.exit(code);
-    }
-    case 'create-client': {
-      const parsed = ClientBodySchema.safeParse({
-        name: values.name ?? `${values.channel ?? 'client'} client`,
-        channel: values.channel,
-        ...(values.location ? { locationId: values.location } : {}),
-        ...(values.currency ? { currency: values.currency } : {}),
-        ...(values.scopes
-          ? {
-              scopes: values.scopes
-                .split(',')
-                .map((x) => x.trim())
-                .filter(Boolean),
-            }
-          : {}),
-      });
-      if (!parsed.success)
-        throw new Error(
-          `usage: omnihub create-client --channel ${CHANNEL_KINDS.join('|')} [--location ID] [--name NAME] ` +
-            '[--scopes customer-tokens,rate:500] [--currency GBP] ' +
-            `(${parsed.error.issues.map((i) => i.message).join('; ')})`,
-        );
-      const rt = await bootstrapRuntime(config, { logger });
-      try {
-        const c = await createChannelClient(rt.deps.db, parsed.data, rt.deps.clock.now());
-        const { channel, locationId, currency } = parsed.data;
-        const where = `${locationId ? ` at ${locationId}` : ''}${currency ? `, ${currency}` : ''}`;
-        process.stdout.write(`Channel client ${c.id} (${channel}${where})\n  key (shown once): ${c.key}\n`);
-      } finally {
-        await rt.close();
-      }
-      return;
-    }
-    case 'import': {
-      const file = positionals[1];
-      if (!file)
-        throw new Error('usage: omnihub import FILE [--kind products|prices|stock] [--format ndjson|csv]');
-      const rt = await bootstrapRuntime(config, { logger });
-      let code = 1;
-      try {
-        const summary = await runImportCommand(rt.deps, file, { kind: values.kind, format: values.format });
-        // Exit 130/143 when a signal stopped it, 1 when it stopped early or the file holds no rows, 2 when
-        // rows were rejected, so scripts notice; the good rows have landed.
-        code = summary.interrupted
-          ? summary.interrupted === 'SIGINT'
-            ? 130
-            : 143
-          : summary.status === 'FAILED' || summary.rows === 0
-            ? 1
-            : summary.errorRows > 0
-              ? 2
-              : 0;
-      } finally {
-        await rt.close();
-      }
-      process.exit(code);
-    }
+    case 'seed':
+      return seed(ctx);
+    case 'consistency-check':
+      return checkConsistency(ctx);
+    case 'create-client':
+      return createClient(ctx);
+    case 'import':
+      return importFile(ctx);
     default:
       throw new Error(`unknown command "${command}"; run "omnihub help"`);
   }
