@@ -19,15 +19,17 @@ export {
   linkIdentifier,
   updateCustomerProfile,
   setConsent,
+  type IdentifierLink,
+  type ConsentDecision,
+} from './customers/customers.js';
+export {
   getCustomer,
   getCustomerFacts,
   findCustomerByIdentifier,
   resolveCustomerId,
   type CustomerView,
   type CustomerFacts,
-  type IdentifierLink,
-  type ConsentDecision,
-} from './customers/customers.js';
+} from './customers/customer-reads.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
 export { mergeCustomers, type MergeHook } from './customers/merge.js';
 export {

@@ -1,6 +1,6 @@
 import { DomainError } from '../../shared/index.js';
 import type { WriteContext } from '../tables.js';
-import { lockLiveCustomer } from '../customers/customers.js';
+import { lockLiveCustomer } from '../customers/customer-reads.js';
 import type { PricedCart } from '../promotions/engine.js';
 import { COUPON_USED_BY_CUSTOMER, COUPON_USED_UP, lockBudgets, redeemAtCommit } from '../promotions/store.js';
 import type { JourneyDeps } from '../journey-deps.js';

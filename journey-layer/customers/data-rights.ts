@@ -10,7 +10,7 @@ import {
 import { deleteKeysMatching, runWrite } from '../../shared/index.js';
 import type { Executor } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getCustomer, lockLiveCustomer, resolveCustomerId } from './customers.js';
+import { getCustomer, lockLiveCustomer, resolveCustomerId } from './customer-reads.js';
 
 /** Every profile id that belongs to this person: the live one and those merged into it (transitively). */
 async function profileFamily(db: Executor, liveId: string): Promise<string[]> {

@@ -11,7 +11,7 @@ import {
 } from '../../shared/index.js';
 import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getCustomer, resolveCustomerId, type CustomerView } from './customers.js';
+import { getCustomer, resolveCustomerId, type CustomerView } from './customer-reads.js';
 
 /** Work other journey modules do inside the merge transaction (loyalty recomputes the survivor's tier). */
 export type MergeHook = (w: WriteContext, survivorId: string, mergedId: string) => Promise<void>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../../backoffice-layer/index.js';
 import { DomainError } from '../../shared/index.js';
 import type { Database, IdentifierKind } from '../tables.js';
-import { resolveCustomerId } from './customers.js';
+import { resolveCustomerId } from './customer-reads.js';
 import { IDENTIFIER_KINDS, IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
 
 /** Most profiles one staff search answers. */

@@ -3,7 +3,7 @@ import { DomainError, runWrite, writeInTransaction } from '../../shared/index.js
 import type { Executor, LoyaltyLedgerKind, Transaction, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { findOrderTotal, refundsOfOrder } from '../../backoffice-layer/index.js';
-import { lockLiveCustomer, resolveCustomerId } from '../customers/customers.js';
+import { lockLiveCustomer, resolveCustomerId } from '../customers/customer-reads.js';
 import {
   DEFAULT_PROGRAM,
   describeBenefits,

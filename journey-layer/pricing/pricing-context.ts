@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { DomainError } from '../../shared/index.js';
-import { getCustomerFacts } from '../customers/customers.js';
+import { getCustomerFacts } from '../customers/customer-reads.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
 import { heldTier, type LoyaltyProgram } from '../loyalty/program.js';
