@@ -347,7 +347,8 @@ export async function earnForOrder(
   if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const program = await getLoyaltyProgram(w.tx);
-    if (sale.currency !== program.currency) return 0;
+    // An order in another currency than the programme's earns no points (pointsForOrder), but it is an order:
+    // her first one ends every first-order offer, whatever its currency.
     const account = await w.tx
       .selectFrom('loyaltyAccounts')
       .select('tier')

@@ -21,6 +21,7 @@ import {
 import {
   DEFAULT_PROGRAM,
   enrollCustomer,
+  getCustomerFacts,
   getLoyaltyStatus,
   journeyReadModelSections,
   loyaltyConsumer,
@@ -181,6 +182,36 @@ describe('markets: the channel client decides the currency', () => {
       randomUUID(),
     );
     expect(refund).toMatchObject({ refundAmount: 10995, currency: 'GBP' });
+  });
+
+  it('ends first-order offers with her first order, whatever its currency (no points outside the programme’s)', async () => {
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      { email: 'london@example.co.uk' },
+      { channel: 'STORE', idempotencyKey: 'london' },
+    );
+    const sale = await placeStoreSale(
+      ctx.deps,
+      {
+        locationId: 'lon-01',
+        lines: [{ sku: 'COAT-M', quantity: 1 }],
+        customerId: customer.id,
+        ...market('gbp-till'),
+      },
+      'gbp-member-sale',
+    );
+    // The programme is in euros: a pound order earns nothing, and the quote says so.
+    expect(sale.quote).toMatchObject({ currency: 'GBP', loyalty: { pointsEarned: 0 } });
+    const consumer = loyaltyConsumer(clock);
+    const rows = await ctx.deps.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('type', '=', 'sale.committed')
+      .where('aggregateId', '=', sale.orderId)
+      .execute();
+    for (const row of rows) await applyEvent(ctx.deps.db, [consumer], toEnvelope(row), clock.now());
+    expect((await getCustomerFacts(ctx.deps.db, customer.id))?.firstOrder).toBe(false);
+    expect((await getLoyaltyStatus(ctx.deps.db, customer.id, clock.now())).points).toBe(0);
   });
 
   it('counts points per whole unit of the order’s currency: ¥21,000 earns 21,000, not 210', async () => {
