@@ -307,7 +307,7 @@ async function createClient(ctx: CommandContext): Promise<void> {
     name: values.name ?? `${values.channel ?? 'client'} client`,
     channel: values.channel,
     ...(values.location ? { locationId: values.location } : {}),
-    ...(values.currency ? { currency: values.currency } : {}),
+    ...(values.currency !== undefined ? { currency: values.currency } : {}),
     ...(values.scopes
       ? {
           scopes: values.scopes

@@ -1,6 +1,6 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
-import { isKnownCurrency } from './schemas.js';
+import { isKnownCurrency } from './money.js';
 
 /**
  * The hub's start-up configuration, parsed once from the environment (docs/API.md, "Start-up and bootstrap";

@@ -4,9 +4,39 @@ export interface Money {
   currency: string;
 }
 
-/** Minor-unit exponent per currency; 2 unless listed. */
-const EXPONENTS: Record<string, number> = { JPY: 0, KRW: 0, ISK: 0, BHD: 3, KWD: 3, JOD: 3, TND: 3 };
+/*
+ * ISO 4217 List One (SIX, the maintenance agency): the currencies in use and their minor units. Fund codes,
+ * precious metals, SDRs and testing codes (XAU, XDR, XTS, XXX…) are not currencies a retailer prices in and
+ * are left out; so are withdrawn codes (HRK, SLL, ZWL…).
+ */
+const ISO_4217_CODES = (
+  'AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF ' +
+  'CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD ' +
+  'HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD ' +
+  'LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK ' +
+  'PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS ' +
+  'TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG'
+).split(' ');
 
+/** Minor-unit exponents other than 2, as ISO 4217 List One gives them. */
+const EXPONENTS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(
+    'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF'.split(' ').map((c) => [c, 0]),
+  ),
+  ...Object.fromEntries('BHD IQD JOD KWD LYD OMR TND'.split(' ').map((c) => [c, 3])),
+};
+
+const KNOWN_CURRENCIES: ReadonlySet<string> = new Set(ISO_4217_CODES);
+
+/** Whether `code` is a currency of ISO 4217 List One the hub prices in (see `currencyExponent`). */
+export function isKnownCurrency(code: string): boolean {
+  return KNOWN_CURRENCIES.has(code);
+}
+
+/**
+ * The number of decimals of a currency's minor unit (ISO 4217 List One): 2 for EUR, 0 for JPY or CLP, 3 for
+ * KWD or OMR. A code the hub does not know (`isKnownCurrency`) is taken as 2.
+ */
 export function currencyExponent(currency: string): number {
   return EXPONENTS[currency] ?? 2;
 }

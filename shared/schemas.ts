@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isKnownCurrency } from './money.js';
 
 /**
  * The building blocks of every boundary schema (admin REST bodies, GraphQL inputs, imports, promotion rules):
@@ -32,21 +33,14 @@ export const LocationIdSchema = idOf('a location id');
  */
 export const CurrencyCodeSchema = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. EUR');
 
-// The ISO 4217 codes this runtime can name and format (Intl's list: no test or fund codes such as XXX).
-const KNOWN_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
-
-/** Whether `code` is an ISO 4217 currency the hub can price and format (the runtime's `Intl` list). */
-export function isKnownCurrency(code: string): boolean {
-  return KNOWN_CURRENCIES.has(code);
-}
-
 /**
- * A currency a market may be priced in (a channel client's, the hub's default): an ISO 4217 code
- * ({@link CurrencyCodeSchema}) the hub knows ({@link isKnownCurrency}).
+ * A currency the hub prices in: a code of ISO 4217 List One ({@link isKnownCurrency}, shared/money.ts, which
+ * also knows its minor unit). Price lists, sales, promotions' amounts, the loyalty programme and a market (a
+ * channel client's currency, the hub's default) take one.
  */
-export const KnownCurrencySchema = CurrencyCodeSchema.refine(isKnownCurrency, {
-  message: 'not an ISO 4217 currency the hub knows',
-});
+export const KnownCurrencySchema = z
+  .string()
+  .refine(isKnownCurrency, { message: 'an ISO 4217 currency code the hub knows, e.g. EUR' });
 
 /**
  * The textual form of a UUID (RFC 9562 §4: 8-4-4-4-12 hexadecimal digits), lower case as the hub writes them;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CurrencyCodeSchema, displayName, MAX_AMOUNT } from '../../shared/index.js';
+import { KnownCurrencySchema, displayName, MAX_AMOUNT } from '../../shared/index.js';
 
 /** ISO 8601 instant with an offset (e.g. 2026-12-01T00:00:00Z); parsed to a Date. */
 export const InstantSchema = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
@@ -10,7 +10,7 @@ const windowOk = (v: { validFrom?: Date | null | undefined; validTo?: Date | nul
 export const PriceListBodySchema = z
   .strictObject({
     name: displayName(200),
-    currency: CurrencyCodeSchema,
+    currency: KnownCurrencySchema,
     priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
     validFrom: InstantSchema.nullish(),
     validTo: InstantSchema.nullish(),

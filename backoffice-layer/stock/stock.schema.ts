@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   AmountSchema,
-  CurrencyCodeSchema,
+  KnownCurrencySchema,
   LocationIdSchema,
   MAX_LINE_QUANTITY,
   SkuSchema,
@@ -111,7 +111,7 @@ export type ReserveRequest = ReserveBody & { clientId?: string };
 export const CommitReservationSchema = z.strictObject({
   reservationId: UuidSchema,
   orderId: UuidSchema.optional(),
-  currency: CurrencyCodeSchema,
+  currency: KnownCurrencySchema,
   customerRef: z.string().min(1).max(100).nullish(),
   channel: z.string().min(1).max(40).optional(),
   /** The price of every reserved line, as the journey layer quoted it. */
@@ -133,7 +133,7 @@ export type CommitReservationInput = z.infer<typeof CommitReservationSchema>;
 export const StoreSaleSchema = z.strictObject({
   locationId: LocationIdSchema,
   orderId: UuidSchema.optional(),
-  currency: CurrencyCodeSchema,
+  currency: KnownCurrencySchema,
   customerRef: z.string().min(1).max(100).nullish(),
   channel: z.string().min(1).max(40).optional(),
   lines: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CurrencyCodeSchema, currencyExponent, displayName, type Money } from '../../shared/index.js';
+import { KnownCurrencySchema, currencyExponent, displayName, type Money } from '../../shared/index.js';
 
 const TierIdSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,31}$/, 'tier ids: upper-case letters, digits, "_"');
 
@@ -23,7 +23,7 @@ export type Tier = z.infer<typeof TierSchema>;
 
 export const LoyaltyProgramSchema = z
   .strictObject({
-    currency: CurrencyCodeSchema,
+    currency: KnownCurrencySchema,
     /** Points per whole currency unit spent (1 = one point per euro), before the tier multiplier. */
     pointsPerUnit: z.number().int().min(0).max(100).default(1),
     /** Tier status counts the points earned in this many days. */

@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { mulDivHalfUp, percentOf, prorate, vatPart, formatMoney } from '../../shared/index.js';
+import {
+  currencyExponent,
+  formatMoney,
+  isKnownCurrency,
+  KnownCurrencySchema,
+  mulDivHalfUp,
+  percentOf,
+  prorate,
+  vatPart,
+} from '../../shared/index.js';
 
 describe('money', () => {
   it('rounds percentages half-up to the cent', () => {
@@ -38,5 +47,27 @@ describe('money', () => {
 
   it('formats for display', () => {
     expect(formatMoney({ amount: 12995, currency: 'EUR' })).toMatch(/129,95/);
+  });
+
+  // ISO 4217 List One: the minor unit of every currency the hub prices in, and no code it cannot price.
+  it('knows each currency’s minor unit: 0 for CLP, VND, XOF and JPY, 3 for OMR, IQD and KWD, else 2', () => {
+    for (const c of ['CLP', 'VND', 'XOF', 'XAF', 'UGX', 'PYG', 'JPY', 'KRW', 'ISK'])
+      expect({ c, e: currencyExponent(c) }).toEqual({ c, e: 0 });
+    for (const c of ['OMR', 'IQD', 'LYD', 'KWD', 'BHD', 'JOD', 'TND'])
+      expect({ c, e: currencyExponent(c) }).toEqual({ c, e: 3 });
+    for (const c of ['EUR', 'GBP', 'USD', 'CHF', 'SEK'])
+      expect({ c, e: currencyExponent(c) }).toEqual({ c, e: 2 });
+    expect(formatMoney({ amount: 12995, currency: 'CLP' })).toMatch(/12\.995/);
+    expect(formatMoney({ amount: 12995, currency: 'OMR' })).toMatch(/12,995/);
+  });
+
+  it('prices only in ISO 4217 List One currencies: no metals, funds, test or withdrawn codes', () => {
+    for (const c of ['EUR', 'GBP', 'CLP', 'OMR']) expect(isKnownCurrency(c)).toBe(true);
+    for (const c of ['XAU', 'XDR', 'XTS', 'XXX', 'HRK', 'ZWL', 'SLL', 'eur', 'EURO', ''])
+      expect({ c, known: isKnownCurrency(c) }).toEqual({ c, known: false });
+    const refused = KnownCurrencySchema.safeParse('gbp');
+    expect(refused.success ? [] : refused.error.issues.map((i) => i.message)).toEqual([
+      'an ISO 4217 currency code the hub knows, e.g. EUR',
+    ]);
   });
 });

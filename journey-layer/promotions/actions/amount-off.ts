@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { spread } from './spread.js';
 
@@ -11,7 +11,7 @@ export const amountOffAction = defineAction({
     amount: AmountSchema.min(1),
     perUnit: z.boolean().default(false),
     /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: CurrencyCodeSchema.default('EUR'),
+    currency: KnownCurrencySchema.default('EUR'),
   }),
   apply: (p, lines) => {
     if (!p.perUnit) return { discounts: spread(p.amount, lines), extraPoints: 0 };

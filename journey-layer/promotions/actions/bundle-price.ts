@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, CurrencyCodeSchema, formatMoney, prorate } from '../../../shared/index.js';
+import { AmountSchema, KnownCurrencySchema, formatMoney, prorate } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { unitsByPrice } from './spread.js';
 
@@ -11,7 +11,7 @@ export const bundlePriceAction = defineAction({
     quantity: z.number().int().min(2).max(100),
     price: AmountSchema,
     /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: CurrencyCodeSchema.default('EUR'),
+    currency: KnownCurrencySchema.default('EUR'),
   }),
   apply: (p, lines) => {
     const units = unitsByPrice(lines);

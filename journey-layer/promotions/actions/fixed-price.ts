@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 
 /** Each eligible unit costs this price (never raises a price). */
@@ -9,7 +9,7 @@ export const fixedPriceAction = defineAction({
     kind: z.literal('fixedPrice'),
     unitAmount: AmountSchema,
     /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: CurrencyCodeSchema.default('EUR'),
+    currency: KnownCurrencySchema.default('EUR'),
   }),
   apply: (p, lines) => ({
     discounts: new Map(lines.map((l) => [l.lineId, Math.max(0, l.amount - p.unitAmount * l.quantity)])),

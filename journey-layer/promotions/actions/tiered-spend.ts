@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
 import { defineAction } from './define.js';
 import { percentOffLines } from './percent-off-line.js';
 import { spread } from './spread.js';
@@ -25,7 +25,7 @@ export const tieredSpendAction = defineAction({
     kind: z.literal('tieredSpend'),
     tiers: z.array(Tier).min(1).max(10),
     /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: CurrencyCodeSchema.default('EUR'),
+    currency: KnownCurrencySchema.default('EUR'),
   }),
   apply: (p, lines) => {
     const spent = lines.reduce((s, l) => s + l.amount, 0);

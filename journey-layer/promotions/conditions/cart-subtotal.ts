@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AmountSchema, CurrencyCodeSchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
 import { defineCondition } from './define.js';
 
 /** The whole cart's base subtotal reaches a minimum. */
@@ -9,7 +9,7 @@ export const cartSubtotalCondition = defineCondition({
   schema: z.strictObject({
     kind: z.literal('cartSubtotal'),
     min: AmountSchema,
-    currency: CurrencyCodeSchema.default('EUR'),
+    currency: KnownCurrencySchema.default('EUR'),
   }),
   test: (p, ctx) => ctx.currency === p.currency && ctx.subtotal >= p.min,
   describe: (p) => `when you spend ${formatMoney({ amount: p.min, currency: p.currency })} or more`,
