@@ -112,3 +112,4 @@ export {
   ADDRESS_LOOKUPS_PER_SECOND,
   UNKNOWN_KEYS_PER_MINUTE,
 } from './key-guard.js';
+export { bearerToken, type BearerBounds } from './bearer.js';

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import {
+  bearerToken,
   callerAddress,
   CHANNEL_KINDS,
   DomainError,
@@ -28,6 +29,9 @@ export async function registerAdminKey(db: Database, key: string, name: string, 
 
 /** What a channel client key looks like (`ohk_web_…`, `ohk_store_…`): such a value is never an admin key. */
 const CHANNEL_KEY_PREFIX = new RegExp(`^ohk_(${CHANNEL_KINDS.join('|')})_`, 'i');
+
+/** An admin key's length as the header may carry it, in characters: longer values are refused unread. */
+const ADMIN_KEY_LENGTH = { minLength: 1, maxLength: 512 };
 
 /**
  * What `bootstrapAdminKey` found: `generated`, a new key to print once (no key was configured and none
@@ -150,13 +154,12 @@ export function adminKeyGuard(deps: {
 export function requireAdmin(deps: { config: { trustProxy: string[] } }, keys: KeyGuard<AdminActor>) {
   const addressOf = callerAddress(deps.config.trustProxy);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const header = req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S{1,512})$/i.exec(header);
-    if (!m)
+    const key = bearerToken(req.header('authorization'), ADMIN_KEY_LENGTH);
+    if (key === null)
       return next(
         new DomainError('UNAUTHENTICATED', 'Send an admin API key as "Authorization: Bearer <key>"'),
       );
-    const actor = await keys.check(m[1]!, addressOf(req)).catch((e: unknown) => e);
+    const actor = await keys.check(key, addressOf(req)).catch((e: unknown) => e);
     if (actor instanceof Error) return next(actor);
     if (!actor) return next(new DomainError('FORBIDDEN', 'This key is not a valid admin key'));
     res.locals.actor = actor;

@@ -1,5 +1,5 @@
 import type { BackofficeDeps } from '../../backoffice-layer/index.js';
-import { countInWindow, DomainError, KeyGuard } from '../../shared/index.js';
+import { bearerToken, countInWindow, DomainError, KeyGuard } from '../../shared/index.js';
 import { authenticateChannelClient, scopeLimit, type ChannelClient } from './clients.js';
 import { verifyCustomerToken } from './customer-tokens.js';
 
@@ -29,11 +29,15 @@ export interface Admitted {
   tokenExpiresAt: Date | null;
 }
 
-const BEARER = /^Bearer (\S{16,200})$/i;
+/** A channel client key's length, in characters: anything outside is refused before any look-up. */
+const CLIENT_KEY_LENGTH = { minLength: 16, maxLength: 200 };
 
-/** The client key an `Authorization` value carries, if it has the shape of one. */
+/**
+ * The client key an `Authorization: Bearer <key>` value carries, if it has the shape of one (16 to 200
+ * characters; scheme in any case, one or more spaces before the key).
+ */
 export function bearerKey(authorization: string | undefined): string | undefined {
-  return BEARER.exec(authorization ?? '')?.[1];
+  return bearerToken(authorization, CLIENT_KEY_LENGTH) ?? undefined;
 }
 
 /**

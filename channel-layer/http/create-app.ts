@@ -8,7 +8,7 @@ import express, {
 } from 'express';
 import { sql } from 'kysely';
 import { problemOf, sendProblem, toProblem } from '../../backoffice-layer/index.js';
-import { DomainError, migrationsCurrent, type Deps, type Metrics } from '../../shared/index.js';
+import { bearerToken, DomainError, migrationsCurrent, type Deps, type Metrics } from '../../shared/index.js';
 
 export interface AppOptions {
   deps: Deps;
@@ -124,6 +124,9 @@ function notFound(req: Request, res: Response): void {
   sendProblem(res, problemOf('NOT_FOUND', 'No such route', req));
 }
 
+/** The metrics token's length as the header may carry it, in characters: longer values are refused unread. */
+const METRICS_TOKEN_LENGTH = { minLength: 1, maxLength: 512 };
+
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
@@ -140,8 +143,8 @@ function metricsRoute(
   const expected = access.token === undefined ? undefined : digest(access.token);
   return async (req, res) => {
     if (expected) {
-      const m = /^Bearer\s+(\S{1,512})$/i.exec(req.header('authorization') ?? '');
-      if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+      const token = bearerToken(req.header('authorization'), METRICS_TOKEN_LENGTH);
+      if (token === null || !timingSafeEqual(digest(token), expected)) {
         return refuse(
           req,
           res,

@@ -80,6 +80,18 @@ describe('each layer names only its own tables and the shared ones', () => {
       "await pool.query('UPDATE stock_levels SET reserved = 0');",
       "await db.with('x', (q) => q.selectFrom('customers').select('id')).deleteFrom('auditLog').execute();",
       "const fine = ['customer.erased', 'customers.id', 'outbox.position'];",
+      'await sql`SELECT * FROM public.order_lines`.execute(tx);',
+      'await sql`SELECT 1 FROM customers c, returns r`.execute(tx);',
+      'await sql`DELETE FROM customers USING price_lists p`.execute(tx);',
+      'await sql`COPY stock_movements TO STDOUT`.execute(tx);',
+      "await db.executeQuery(CompiledQuery.raw('SELECT * FROM reservations'));",
+      "await sql`SELECT * FROM ${sql.id('audit_log')}`.execute(tx);",
+      "await sql`SELECT * FROM ${sql.table('audit_log')}`.execute(tx);",
+      "await sql.raw('SELECT * FROM ' + 'prices').execute(tx);",
+      "const T = 'orders';",
+      'await db.selectFrom(T).selectAll().execute();',
+      "await sql`SELECT ${sql.ref('order_lines.order_id')}, ${sql.ref('orders')}`.execute(tx);",
+      "await sql`SELECT extract(epoch FROM created_at) FROM customers WHERE x <> 'FROM orders'`.execute(tx);",
     ].join('\n');
     expect(named(fixture)).toEqual([
       '1 query orders',
@@ -91,6 +103,16 @@ describe('each layer names only its own tables and the shared ones', () => {
       '5 sql orderLines',
       '6 sql stockLevels',
       '7 query auditLog',
+      '9 sql orderLines',
+      '10 sql returns',
+      '11 sql priceLists',
+      '12 sql stockMovements',
+      '13 sql reservations',
+      '14 sql auditLog',
+      '15 sql auditLog',
+      '16 sql prices',
+      '18 query orders',
+      '19 sql orderLines',
     ]);
   });
 
