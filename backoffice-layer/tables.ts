@@ -142,9 +142,12 @@ export interface ReservationLinesTable {
   quantity: number;
 }
 
+/** An online order (from a reservation or a location) or a sale at a store's till. */
+export type OrderKind = 'ONLINE' | 'STORE';
+
 export interface OrdersTable {
   id: string;
-  kind: 'ONLINE' | 'STORE';
+  kind: OrderKind;
   reservationId: string | null;
   locationId: string | null;
   customerRef: string | null;

@@ -6,13 +6,18 @@
 import type { BackofficeTables } from '../backoffice-layer/index.js';
 import type { JourneyTables } from '../journey-layer/index.js';
 import type { ColumnType } from 'kysely';
-import type { Database as SharedDatabase, SharedTables, TimestampColumn } from '../shared/index.js';
+import type {
+  ChannelKind,
+  Database as SharedDatabase,
+  SharedTables,
+  TimestampColumn,
+} from '../shared/index.js';
 
 /** The channel layer's API clients: one key each, a channel, scopes, and a store for till clients. */
 export interface ChannelClientsTable {
   id: string;
   name: string;
-  channel: 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE';
+  channel: ChannelKind;
   locationId: string | null;
   scopes: string[];
   /** The client's market currency (ISO 4217); null: the hub's default. Added by 20261130T0720. */

@@ -1,3 +1,5 @@
+import type { OrderKind } from '../tables.js';
+
 /**
  * The backoffice events and their payloads: the contract between the writers (catalogue, pricing, stock,
  * imports) and the consumers the event worker runs — the read model, the price scheduler and the journey
@@ -82,7 +84,7 @@ export interface BackofficeEventPayloads {
   /** A committed sale (online order or POS): the journey layer earns points on it. */
   'sale.committed': {
     orderId: string;
-    kind: 'ONLINE' | 'STORE';
+    kind: OrderKind;
     customerRef: string | null;
     locationId: string | null;
     currency: string;

@@ -1,9 +1,9 @@
-import type { Executor } from '../tables.js';
+import type { Executor, OrderKind, ReservationStatus } from '../tables.js';
 
 /** A customer's order as her data export shows it; amounts in minor units of `currency`. */
 export interface CustomerOrderRow {
   id: string;
-  kind: 'ONLINE' | 'STORE';
+  kind: OrderKind;
   locationId: string | null;
   channel: string | null;
   currency: string;
@@ -34,7 +34,7 @@ export interface CustomerReturnRow {
 /** A reservation made for her. */
 export interface CustomerReservationRow {
   id: string;
-  status: 'ACTIVE' | 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+  status: ReservationStatus;
   channel: string | null;
   expiresAt: Date;
   createdAt: Date;

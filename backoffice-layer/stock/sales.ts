@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DomainError, isUuid, mulDivHalfUp, runWrite } from '../../shared/index.js';
-import type { Executor, WriteDeps } from '../tables.js';
+import type { Executor, OrderKind, WriteDeps } from '../tables.js';
 import { assertKnown, levelKey, lockLevels, StockChange } from './levels.js';
 import type { OrderHooks } from './commit-reservation.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
@@ -253,7 +253,7 @@ export async function returnItems(
  */
 export interface OrderHead {
   id: string;
-  kind: 'ONLINE' | 'STORE';
+  kind: OrderKind;
   customerRef: string | null;
   locationId: string | null;
   channel: string | null;
