@@ -1,7 +1,8 @@
 /**
  * `npm test`: type-check, lint (the layer rule, lines of at most 110 characters), no import cycles (madge,
- * over every source folder), the format (Prettier), then the jest suite against real PostgreSQL and Redis (found
- * on this machine or started: see tests/support/services.ts). Ends with a plain "N passed, N failed" line.
+ * over every source folder), the format (Prettier), then the jest suite against real PostgreSQL and Redis
+ * (found on this machine or started: see tests/support/services.ts). Ends with a plain "N passed, N failed"
+ * line.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
