@@ -16,6 +16,30 @@ export {
   type CustomerReservationRow,
 } from './orders/customer-orders.js';
 export { findOrderTotal, refundsOfOrder } from './orders/order-amounts.js';
+// The fulfilment lifecycle's pure rules: legal transitions, stock effects, the order's status, points.
+export {
+  FULFILMENT_METHODS,
+  FULFILMENT_STATUSES,
+  FULFILMENT_TRANSITIONS,
+  ORDER_STATUSES,
+  FulfilmentMethodSchema,
+  FulfilmentStatusSchema,
+  OrderStatusSchema,
+  OrderEventSchema,
+  fulfilmentStatusesOf,
+  allowedTransitions,
+  isTerminalFulfilment,
+  transition,
+  stockEffect,
+  orderStatusOf,
+  pointsEarnedOn,
+  type FulfilmentMethod,
+  type FulfilmentStatus,
+  type OrderStatus,
+  type OrderEvent,
+  type TransitionResult,
+  type StockEffect,
+} from './orders/fulfilment-lifecycle.js';
 export { auditEntriesAbout, renameAuditSubject } from './admin-api/audit.js';
 export { skusOnSale } from './catalogue/skus-on-sale.js';
 export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';
