@@ -10,7 +10,8 @@ import type { FulfilmentSettings, ShippingZone } from './fulfilment-settings.sch
  *   every working day, whatever the opening hours (a warehouse's carrier collection is its own schedule).
  * - An order strictly before a working day's cut-off ships that day; at the cut-off instant itself or later
  *   it ships the next working day. Cut-offs are local wall times: on a daylight-saving day 22:00 is still
- *   22:00 on the location's clock (luxon; a cut-off inside a spring-forward gap moves to just after it).
+ *   22:00 on the location's clock (luxon). A cut-off inside a spring-forward gap moves forward by the gap
+ *   (02:30 → 03:30 in Amsterdam); one in the hour a fall-back repeats happens at its first pass.
  * - **Carrier days** are Monday to Friday except the zone's carrier holidays: carriers collect and deliver on
  *   no Saturday or Sunday. Transit is counted in carrier days after the hand-over day.
  * - Pickup needs PICKUP_PREPARATION_MS (2 h) of one opening stretch of the store, starting on a whole hour
@@ -262,15 +263,18 @@ export function zoneFor(
 
 /**
  * The next instant strictly after `after` at which any of these locations' promises changes: each one's next
- * cut-off (delivery, and transfers from it) and, for a store offering pickup, the end of its current pickup
- * promise (`orderBefore` of promisePickup). The scheduler commits a switch revision there, as for price
- * windows (nextScheduleBoundary), so every channel changes its promise at once. Null when `locations` is
- * empty.
+ * cut-off (delivery, and transfers from it), its next local midnight (the reason's "today" becomes "tomorrow"
+ * or a date: the words are part of the promise, so of the answer's fingerprint) and, for a store offering
+ * pickup, the end of its current pickup promise (`orderBefore` of promisePickup). The scheduler commits a
+ * switch revision there, as for price windows (nextScheduleBoundary), so every channel changes its promise at
+ * once. Null when `locations` is empty.
  */
 export function nextPromiseEdge(after: Date, locations: readonly PromiseLocation[]): Date | null {
   let best = Number.POSITIVE_INFINITY;
   for (const location of locations) {
-    best = Math.min(best, nextCutOff(after, location.settings).getTime());
+    const s = location.settings;
+    best = Math.min(best, nextCutOff(after, s).getTime());
+    best = Math.min(best, localDay(after, s.timeZone).plus({ days: 1 }).toMillis());
     const pickup = promisePickup({ now: after, at: location });
     if (pickup) best = Math.min(best, pickup.orderBefore.getTime());
   }

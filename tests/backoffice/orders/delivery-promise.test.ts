@@ -108,6 +108,21 @@ describe('delivery promise', () => {
     expect(october?.reason).toBe('order before 22:00 today, delivered Monday 26 October');
   });
 
+  it('moves a cut-off in the spring-forward gap by the gap, takes the first pass of a repeated hour', () => {
+    const night = {
+      ...warehouse,
+      settings: {
+        ...warehouse.settings,
+        cutOff: '02:30',
+        openingHours: weekdays('00:00', '23:59', [1, 2, 3, 4, 5, 6, 7]),
+      },
+    };
+    // 02:30 does not exist on 28 March 2027: the cut-off is 03:30 CEST.
+    expect(deliver('2027-03-28T00:00:00Z', night)?.orderBefore).toEqual(at('2027-03-28T01:30:00Z'));
+    // 02:30 happens twice on 25 October 2026: the cut-off is the first, 02:30 CEST.
+    expect(deliver('2026-10-24T23:00:00Z', night)?.orderBefore).toEqual(at('2026-10-25T00:30:00Z'));
+  });
+
   it('promises nothing without a zone or without stock', () => {
     expect(promiseDelivery({ now: at('2026-11-30T12:00:00Z'), from: warehouse, zone: null })).toBeNull();
     expect(
@@ -213,6 +228,14 @@ describe('promise edge', () => {
     expect(justBefore?.deliverBy).toEqual(at('2026-12-01T22:59:59.999Z'));
     expect(atEdge?.deliverBy).toEqual(at('2026-12-02T22:59:59.999Z'));
     expect(nextPromiseEdge(at('2026-11-30T12:00:00Z'), [])).toBeNull();
+    // After the cut-off, local midnight is the next edge: "tomorrow" becomes "today" in the reason.
+    expect(nextPromiseEdge(at('2026-11-30T21:30:00Z'), [warehouse])).toEqual(at('2026-11-30T23:00:00Z'));
+    expect(deliver('2026-11-30T22:59:59.999Z')?.reason).toBe(
+      'order before 22:00 tomorrow, delivered Wednesday 2 December',
+    );
+    expect(deliver('2026-11-30T23:00:00Z')?.reason).toBe(
+      'order before 22:00 today, delivered Wednesday 2 December',
+    );
   });
 
   it("includes a pickup store's hourly edges while it is open", () => {
@@ -236,7 +259,7 @@ describe('promise properties', () => {
     days: fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 }),
   });
 
-  it('orderBefore ≥ now, delivery after orderBefore’s day, a later order is never delivered earlier', () => {
+  it('orderBefore ≥ now, delivered after its day, no earlier when later, constant until the edge', () => {
     fc.assert(
       fc.property(
         settings,
@@ -263,6 +286,15 @@ describe('promise properties', () => {
           const pb = promisePickup({ now: new Date(t + later), at: utrecht, transferFrom: from })!;
           expect(pa.orderBefore.getTime()).toBeGreaterThan(t);
           expect(pb.readyBy!.getTime()).toBeGreaterThanOrEqual(pa.readyBy!.getTime());
+          // Every promise holds unchanged until the next edge: the instant the scheduler commits is exact.
+          const edge = nextPromiseEdge(new Date(t), [from])!;
+          expect(edge.getTime()).toBeLessThanOrEqual(a.orderBefore.getTime());
+          expect(promiseDelivery({ now: new Date(edge.getTime() - 1), from, zone })).toEqual(a);
+          const store = promisePickup({ now: new Date(t), at: utrecht })!;
+          const storeEdge = nextPromiseEdge(new Date(t), [utrecht])!;
+          expect(promisePickup({ now: new Date(storeEdge.getTime() - 1), at: utrecht })).toEqual(store);
+          const next = promisePickup({ now: store.orderBefore, at: utrecht })!;
+          expect(next.readyBy!.getTime()).toBeGreaterThan(store.readyBy!.getTime());
         },
       ),
       { numRuns: 300 },
