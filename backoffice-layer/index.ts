@@ -40,6 +40,27 @@ export {
   type TransitionResult,
   type StockEffect,
 } from './orders/fulfilment-lifecycle.js';
+// The delivery promise: pure functions of an instant, a location's fulfilment settings and a shipping zone.
+export {
+  promiseDelivery,
+  promisePickup,
+  zoneFor,
+  nextCutOff,
+  nextPromiseEdge,
+  PICKUP_PREPARATION_MS,
+  PICKUP_STEP_MS,
+  DEFAULT_TRANSFER_DAYS,
+  type DeliveryPromise,
+  type PromiseLocation,
+} from './orders/delivery-promise.js';
+export {
+  FulfilmentSettingsSchema,
+  ShippingZoneSchema,
+  OpeningHoursSchema,
+  type FulfilmentSettings,
+  type ShippingZone,
+  type OpeningHours,
+} from './orders/fulfilment-settings.schema.js';
 export { auditEntriesAbout, renameAuditSubject } from './admin-api/audit.js';
 export { skusOnSale } from './catalogue/skus-on-sale.js';
 export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';
