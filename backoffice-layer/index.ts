@@ -5,62 +5,7 @@
 export type { BackofficeDeps } from './backoffice-deps.js';
 // The tables this layer owns, for the types of the layers above it (they name none of them: see tables.ts).
 export type { BackofficeTables, BackofficeDB } from './tables.js';
-// What other layers read of the orders, and how a merge or an erasure moves them (see orders/).
-export {
-  customerOrderRecords,
-  reassignCustomerOrders,
-  type CustomerOrderRecords,
-  type CustomerOrderRow,
-  type CustomerOrderLineRow,
-  type CustomerReturnRow,
-  type CustomerReservationRow,
-} from './orders/customer-orders.js';
-export { findOrderTotal, refundsOfOrder } from './orders/order-amounts.js';
-// The fulfilment lifecycle's pure rules: legal transitions, stock effects, the order's status, points.
-export {
-  FULFILMENT_METHODS,
-  FULFILMENT_STATUSES,
-  FULFILMENT_TRANSITIONS,
-  ORDER_STATUSES,
-  FulfilmentMethodSchema,
-  FulfilmentStatusSchema,
-  OrderStatusSchema,
-  OrderEventSchema,
-  fulfilmentStatusesOf,
-  allowedTransitions,
-  isTerminalFulfilment,
-  transition,
-  stockEffect,
-  orderStatusOf,
-  pointsEarnedOn,
-  type FulfilmentMethod,
-  type FulfilmentStatus,
-  type OrderStatus,
-  type OrderEvent,
-  type TransitionResult,
-  type StockEffect,
-} from './orders/fulfilment-lifecycle.js';
-// The delivery promise: pure functions of an instant, a location's fulfilment settings and a shipping zone.
-export {
-  promiseDelivery,
-  promisePickup,
-  zoneFor,
-  nextCutOff,
-  nextPromiseEdge,
-  PICKUP_PREPARATION_MS,
-  PICKUP_STEP_MS,
-  DEFAULT_TRANSFER_DAYS,
-  type DeliveryPromise,
-  type PromiseLocation,
-} from './orders/delivery-promise.js';
-export {
-  FulfilmentSettingsSchema,
-  ShippingZoneSchema,
-  OpeningHoursSchema,
-  type FulfilmentSettings,
-  type ShippingZone,
-  type OpeningHours,
-} from './orders/fulfilment-settings.schema.js';
+export * from './orders/index.js';
 export { auditEntriesAbout, renameAuditSubject } from './admin-api/audit.js';
 export { skusOnSale } from './catalogue/skus-on-sale.js';
 export { createBackofficeQueues, bullPrefix, QUEUE_NAMES, type BackofficeQueues } from './jobs/queues.js';

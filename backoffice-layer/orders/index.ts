@@ -1,0 +1,75 @@
+/*
+ * Orders and fulfilment: what other layers read of the orders and how a merge or an erasure moves them, the
+ * fulfilment lifecycle, sourcing and the delivery promise (pure rules, wired to orders in later steps).
+ */
+export {
+  customerOrderRecords,
+  reassignCustomerOrders,
+  type CustomerOrderRecords,
+  type CustomerOrderRow,
+  type CustomerOrderLineRow,
+  type CustomerReturnRow,
+  type CustomerReservationRow,
+} from './customer-orders.js';
+export { findOrderTotal, refundsOfOrder } from './order-amounts.js';
+// The fulfilment lifecycle's pure rules: legal transitions, stock effects, the order's status, points.
+export {
+  FULFILMENT_METHODS,
+  FULFILMENT_STATUSES,
+  FULFILMENT_TRANSITIONS,
+  ORDER_STATUSES,
+  FulfilmentMethodSchema,
+  FulfilmentStatusSchema,
+  OrderStatusSchema,
+  OrderEventSchema,
+  fulfilmentStatusesOf,
+  allowedTransitions,
+  isTerminalFulfilment,
+  transition,
+  stockEffect,
+  orderStatusOf,
+  pointsEarnedOn,
+  type FulfilmentMethod,
+  type FulfilmentStatus,
+  type OrderStatus,
+  type OrderEvent,
+  type TransitionResult,
+  type StockEffect,
+} from './fulfilment-lifecycle.js';
+// The delivery promise: pure functions of an instant, a location's fulfilment settings and a shipping zone.
+export {
+  promiseDelivery,
+  promisePickup,
+  zoneFor,
+  nextCutOff,
+  nextPromiseEdge,
+  PICKUP_PREPARATION_MS,
+  PICKUP_STEP_MS,
+  DEFAULT_TRANSFER_DAYS,
+  type DeliveryPromise,
+  type PromiseLocation,
+} from './delivery-promise.js';
+export {
+  FulfilmentSettingsSchema,
+  ShippingZoneSchema,
+  OpeningHoursSchema,
+  type FulfilmentSettings,
+  type ShippingZone,
+  type OpeningHours,
+} from './fulfilment-settings.schema.js';
+// Where an order's units come from: the retailer's sourcing rules and the pure decision (issue 12).
+export {
+  sourceOrder,
+  type OrderLineToSource,
+  type SourcingCandidate,
+  type SourcingRequest,
+  type SourcingAllocation,
+  type SourcingReason,
+  type SourcingDecision,
+} from './sourcing.js';
+export {
+  SourcingRulesSchema,
+  SOURCING_RULES,
+  type SourcingRule,
+  type SourcingRules,
+} from './sourcing.schema.js';
