@@ -4,7 +4,7 @@
  * order's status follows from its fulfilments, and when the order's loyalty points are earned. No database:
  * the transactional wiring (outbox event, idempotency key, history) calls these and stores the answer, so
  * every interface — GraphQL, admin REST, the pickup store's terminal, the scheduled uncollected job — applies
- * one table. Names are the contract's (shared/design/API.md, "Orders, fulfilment, delivery promise").
+ * one table. Names are the contract's (docs/API.md, "Orders, fulfilment, delivery promise").
  */
 import { z } from 'zod';
 import { DomainError } from '../../shared/index.js';
