@@ -58,10 +58,24 @@ export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
       await tx
         .insertInto('shippingZones')
         .values(demo.fulfilment.shippingZones.map((z) => ({ ...z, revision: rev, updatedAt: now })))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            countryCode: eb.ref('excluded.countryCode'),
+            postcodePrefixes: eb.ref('excluded.postcodePrefixes'),
+            transitDays: eb.ref('excluded.transitDays'),
+            carrierHolidays: eb.ref('excluded.carrierHolidays'),
+            revision: rev,
+            updatedAt: now,
+          })),
+        )
         .execute();
+      const sourcing = JSON.stringify(demo.fulfilment.sourcing);
       await tx
         .insertInto('sourcingRules')
-        .values({ definition: JSON.stringify(demo.fulfilment.sourcing), revision: rev, updatedAt: now })
+        .values({ definition: sourcing, revision: rev, updatedAt: now })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({ definition: sourcing, revision: rev, updatedAt: now }),
+        )
         .execute();
       for (const part of chunks(demo.products)) {
         await tx
