@@ -14,6 +14,8 @@ import type {
   WriteContext as SharedWriteContext,
   WriteDeps as SharedWriteDeps,
 } from '../shared/index.js';
+import type { FulfilmentSettings } from './orders/fulfilment-settings.schema.js';
+import type { SourcingRules } from './orders/sourcing.schema.js';
 
 export interface ProductsTable {
   sku: string;
@@ -32,6 +34,8 @@ export interface LocationsTable {
   name: string;
   kind: 'WAREHOUSE' | 'STORE';
   fulfilsOnline: boolean;
+  /** Fulfilment settings (FulfilmentSettingsSchema, migration 20261130T0900); null: none declared. */
+  fulfilment: ColumnType<FulfilmentSettings | null, string | null | undefined, string | null>;
   revision: number;
   createdAt: TimestampColumn;
   updatedAt: TimestampColumn;
@@ -225,6 +229,26 @@ export interface AuditLogTable {
   details: JsonColumn<Record<string, unknown>>;
 }
 
+// Fulfilment configuration (issue 12, migration 20261130T0900): shipping zones and the sourcing rules.
+/** Carrier transit for the postcodes of one country (ShippingZoneSchema). */
+export interface ShippingZonesTable {
+  id: string;
+  countryCode: string;
+  postcodePrefixes: string[];
+  transitDays: number;
+  carrierHolidays: string[];
+  revision: number;
+  updatedAt: TimestampColumn;
+}
+
+/** The retailer's sourcing rules (SourcingRulesSchema): one row at most, `id` always true. */
+export interface SourcingRulesTable {
+  id: ColumnType<boolean, boolean | undefined, never>;
+  definition: JsonColumn<SourcingRules>;
+  revision: number;
+  updatedAt: TimestampColumn;
+}
+
 /** The tables the backoffice layer owns (camelCase; Kysely's CamelCasePlugin maps them to snake_case). */
 export interface BackofficeTables {
   products: ProductsTable;
@@ -244,6 +268,9 @@ export interface BackofficeTables {
   adminKeys: AdminKeysTable;
   imports: ImportsTable;
   auditLog: AuditLogTable;
+  // Fulfilment configuration (issue 12).
+  shippingZones: ShippingZonesTable;
+  sourcingRules: SourcingRulesTable;
 }
 
 /** Every table the backoffice layer may name: the shared mechanisms and its own. */

@@ -10,6 +10,8 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   pricing: 'Price lists, prices with quantity tiers and validity windows, price history',
   stock: 'Stock counts, movements and reservations',
   imports: 'Bulk NDJSON or CSV feeds of products, prices or stock',
+  fulfilment:
+    'Shipping zones (carrier transit days by postcode) and the sourcing rules that choose locations',
   promotions: 'Promotion rules (conditions, action, stacking, window, target) and coupon codes',
   loyalty: 'The loyalty programme: tiers and benefits',
   customers: 'Staff search for customer profiles (audited)',

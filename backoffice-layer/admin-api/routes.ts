@@ -3,6 +3,7 @@ import { catalogueRoutes } from '../catalogue/index.js';
 import { pricingRoutes } from '../pricing/index.js';
 import { stockRoutes } from '../stock/index.js';
 import { importRoutes } from '../import/index.js';
+import { fulfilmentConfigRoutes } from '../orders/index.js';
 import { adminKeyRoutes } from './admin-keys.js';
 import { auditRoutes } from './audit.js';
 
@@ -12,6 +13,7 @@ export const backofficeAdminRoutes: readonly AdminRoute[] = [
   ...pricingRoutes,
   ...stockRoutes,
   ...importRoutes,
+  ...fulfilmentConfigRoutes,
   ...auditRoutes,
   ...adminKeyRoutes,
 ];

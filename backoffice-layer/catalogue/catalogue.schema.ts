@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { displayName } from '../../shared/index.js';
+import { FulfilmentSettingsSchema } from '../orders/fulfilment-settings.schema.js';
 
 /** Product attribute names (`size`, `colour`): 1–40 letters, digits or "_", starting with a letter. */
 export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
@@ -34,10 +35,16 @@ export const ProductBodySchema = z.strictObject({
 });
 export type ProductBody = z.infer<typeof ProductBodySchema>;
 
+/**
+ * `PUT /admin/v1/locations/{id}`. `fulfilment` (issue 12): the location's fulfilment settings
+ * (FulfilmentSettingsSchema); absent keeps what is stored, `null` removes them (the location then promises
+ * nothing).
+ */
 export const LocationBodySchema = z.strictObject({
   name: displayName(200),
   kind: LocationKindSchema,
   fulfilsOnline: z.boolean().default(false),
+  fulfilment: FulfilmentSettingsSchema.nullable().optional(),
 });
 export type LocationBody = z.infer<typeof LocationBodySchema>;
 

@@ -1,4 +1,5 @@
-import { DomainError, lockOrClaim, runWrite } from '../../shared/index.js';
+import { canonicalJson, DomainError, lockOrClaim, runWrite } from '../../shared/index.js';
+import type { FulfilmentSettings } from '../orders/fulfilment-settings.schema.js';
 import type { Executor, WriteDeps } from '../tables.js';
 import type { LocationState, ProductState } from '../events/event-types.js';
 import { vatRateToBasisPoints, type LocationBody, type ProductBody } from './catalogue.schema.js';
@@ -11,6 +12,8 @@ export interface ProductView extends ProductState {
 }
 
 export interface LocationView extends LocationState {
+  /** The location's fulfilment settings; absent when none are declared. */
+  fulfilment?: FulfilmentSettings;
   revision: number;
   updatedAt: string;
 }
@@ -30,6 +33,7 @@ type LocationRow = {
   name: string;
   kind: LocationState['kind'];
   fulfilsOnline: boolean;
+  fulfilment: FulfilmentSettings | null;
   revision: number;
   updatedAt: Date;
 };
@@ -62,6 +66,7 @@ function locationView(r: LocationRow): LocationView {
     name: r.name,
     kind: r.kind,
     fulfilsOnline: r.fulfilsOnline,
+    ...(r.fulfilment ? { fulfilment: r.fulfilment } : {}),
     revision: r.revision,
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -183,7 +188,12 @@ export async function listProducts(
   return { products: page.map(productView), next: rows.length > opts.limit ? page.at(-1)!.sku : null };
 }
 
-/** Creates or updates a location (warehouse or store, and whether it fulfils online orders). */
+/**
+ * Creates or updates a location (warehouse or store, whether it fulfils online orders, and its fulfilment
+ * settings). `input.fulfilment` absent keeps the stored settings, null removes them. A write that changes
+ * nothing commits nothing and answers the current revision. The `location.changed` event carries the
+ * location and, when it has any, its settings.
+ */
 export async function upsertLocation(
   deps: WriteDeps,
   id: string,
@@ -201,22 +211,26 @@ export async function upsertLocation(
           .returning('id')
           .executeTakeFirst(),
     );
+    const fulfilment = input.fulfilment === undefined ? (current?.fulfilment ?? null) : input.fulfilment;
     if (
       current &&
       current.name === state.name &&
       current.kind === state.kind &&
-      current.fulfilsOnline === state.fulfilsOnline
+      current.fulfilsOnline === state.fulfilsOnline &&
+      canonicalJson(current.fulfilment) === canonicalJson(fulfilment)
     )
       return { changed: false };
+    const stored = fulfilment === null ? null : JSON.stringify(fulfilment);
     w.atRevision(async (tx, rev) => {
       await tx
         .insertInto('locations')
-        .values({ ...state, revision: rev, createdAt: w.now, updatedAt: w.now })
+        .values({ ...state, fulfilment: stored, revision: rev, createdAt: w.now, updatedAt: w.now })
         .onConflict((oc) =>
           oc.column('id').doUpdateSet({
             name: state.name,
             kind: state.kind,
             fulfilsOnline: state.fulfilsOnline,
+            fulfilment: stored,
             revision: rev,
             updatedAt: w.now,
           }),
@@ -227,7 +241,7 @@ export async function upsertLocation(
       type: 'location.changed',
       aggregateType: 'location',
       aggregateId: id,
-      payload: { location: state },
+      payload: fulfilment === null ? { location: state } : { location: state, fulfilment },
     });
     return { changed: true };
   });

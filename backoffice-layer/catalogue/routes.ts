@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DomainError, IdSchema, SkuSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
+import { FulfilmentSettingsSchema } from '../orders/fulfilment-settings.schema.js';
 import {
   getLocation,
   getProduct,
@@ -46,6 +47,7 @@ const LocationView = z
     name: z.string(),
     kind: LocationKindSchema,
     fulfilsOnline: z.boolean(),
+    fulfilment: FulfilmentSettingsSchema.optional(),
     revision: Revision,
     updatedAt: IsoDateTime,
   })
@@ -93,7 +95,7 @@ export const catalogueRoutes: readonly AdminRoute[] = [
     tag: 'catalogue',
     operationId: 'putLocation',
     response: z.object({ location: LocationView, revision: Revision, changed: z.boolean() }),
-    summary: 'Create or update a location (warehouse or store, ships online?)',
+    summary: 'Create or update a location (warehouse or store, ships online?) and its fulfilment settings',
     params: LocationParams,
     body: LocationBodySchema,
     handle: async ({ deps, params, body }) => upsertLocation(deps, params.id, body),

@@ -1,4 +1,6 @@
 import type { OrderKind } from '../tables.js';
+import type { FulfilmentSettings, ShippingZone } from '../orders/fulfilment-settings.schema.js';
+import type { SourcingRules } from '../orders/sourcing.schema.js';
 
 /**
  * The backoffice events and their payloads: the contract between the writers (catalogue, pricing, stock,
@@ -68,7 +70,12 @@ export interface StockLevelState {
 
 export interface BackofficeEventPayloads {
   'product.changed': { product: ProductState };
-  'location.changed': { location: LocationState };
+  /** `fulfilment`: the location's fulfilment settings, absent when it has none (issue 12). */
+  'location.changed': { location: LocationState; fulfilment?: FulfilmentSettings };
+  /** A shipping zone created or changed (`PUT /admin/v1/shipping-zones/{id}`): its new state. */
+  'shipping-zone.changed': { shippingZone: ShippingZone };
+  /** The retailer's sourcing rules replaced (`PUT /admin/v1/sourcing`): the new rules. */
+  'sourcing.changed': { sourcing: SourcingRules };
   'price-list.changed': { priceList: PriceListState };
   /** `price` null means the price row was removed. */
   'price.changed': { priceListId: string; sku: string; minQuantity: number; price: PriceState | null };

@@ -73,3 +73,19 @@ export {
   type SourcingRule,
   type SourcingRules,
 } from './sourcing.schema.js';
+// The stored fulfilment configuration (settings per location, shipping zones, sourcing rules), admin REST.
+export {
+  getFulfilmentSettings,
+  listShippingZones,
+  getShippingZone,
+  putShippingZone,
+  getSourcingRules,
+  sourcingRulesView,
+  putSourcingRules,
+  DEFAULT_SOURCING_RULES,
+  ShippingZoneBodySchema,
+  type LocationFulfilment,
+  type ShippingZoneView,
+  type SourcingRulesView,
+} from './fulfilment-config.js';
+export { fulfilmentConfigRoutes } from './fulfilment-config-routes.js';

@@ -4,6 +4,8 @@
  * list, a scheduled sale price list, quantity tiers and realistic stock. Pure data: the same clock gives the
  * same data.
  */
+import { demoFulfilment, type DemoFulfilment } from './demo-fulfilment.js';
+
 export interface DemoProduct {
   sku: string;
   name: string;
@@ -44,6 +46,8 @@ export interface DemoRetailer {
   priceLists: DemoPriceList[];
   prices: DemoPrice[];
   stock: DemoStock[];
+  /** Each location's fulfilment settings, the shipping zones and the sourcing rules (demo-fulfilment.ts). */
+  fulfilment: DemoFulfilment;
 }
 
 const LOCATIONS: DemoLocation[] = [
@@ -332,5 +336,5 @@ export function generateDemoRetailer(now: Date, seed = 20261122): DemoRetailer {
       }
     }
   }
-  return { locations: LOCATIONS, products, priceLists, prices, stock };
+  return { locations: LOCATIONS, products, priceLists, prices, stock, fulfilment: demoFulfilment(LOCATIONS) };
 }

@@ -35,15 +35,46 @@ export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
     w.atRevision(async (tx, rev) => {
       await tx
         .insertInto('locations')
-        .values(demo.locations.map((l) => ({ ...l, revision: rev, createdAt: now, updatedAt: now })))
+        .values(
+          demo.locations.map((l) => ({
+            ...l,
+            fulfilment: JSON.stringify(demo.fulfilment.settings[l.id]),
+            revision: rev,
+            createdAt: now,
+            updatedAt: now,
+          })),
+        )
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => ({
             name: eb.ref('excluded.name'),
             kind: eb.ref('excluded.kind'),
             fulfilsOnline: eb.ref('excluded.fulfilsOnline'),
+            fulfilment: eb.ref('excluded.fulfilment'),
             revision: rev,
             updatedAt: now,
           })),
+        )
+        .execute();
+      await tx
+        .insertInto('shippingZones')
+        .values(demo.fulfilment.shippingZones.map((z) => ({ ...z, revision: rev, updatedAt: now })))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            countryCode: eb.ref('excluded.countryCode'),
+            postcodePrefixes: eb.ref('excluded.postcodePrefixes'),
+            transitDays: eb.ref('excluded.transitDays'),
+            carrierHolidays: eb.ref('excluded.carrierHolidays'),
+            revision: rev,
+            updatedAt: now,
+          })),
+        )
+        .execute();
+      const sourcing = JSON.stringify(demo.fulfilment.sourcing);
+      await tx
+        .insertInto('sourcingRules')
+        .values({ definition: sourcing, revision: rev, updatedAt: now })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({ definition: sourcing, revision: rev, updatedAt: now }),
         )
         .execute();
       for (const part of chunks(demo.products)) {
@@ -140,8 +171,21 @@ export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
         type: 'location.changed',
         aggregateType: 'location',
         aggregateId: l.id,
-        payload: { location: l },
+        payload: { location: l, fulfilment: demo.fulfilment.settings[l.id]! },
       });
+    for (const z of demo.fulfilment.shippingZones)
+      w.emit({
+        type: 'shipping-zone.changed',
+        aggregateType: 'shipping-zone',
+        aggregateId: z.id,
+        payload: { shippingZone: z },
+      });
+    w.emit({
+      type: 'sourcing.changed',
+      aggregateType: 'sourcing',
+      aggregateId: 'sourcing',
+      payload: { sourcing: demo.fulfilment.sourcing },
+    });
     for (const l of demo.priceLists)
       w.emit({
         type: 'price-list.changed',
