@@ -2,6 +2,7 @@ import type { AdminRoute } from './admin-route.js';
 import { catalogueRoutes } from '../catalogue/index.js';
 import { pricingRoutes } from '../pricing/index.js';
 import { stockRoutes } from '../stock/index.js';
+import { orderRoutes } from '../orders/index.js';
 import { importRoutes } from '../import/index.js';
 import { adminKeyRoutes } from './admin-keys.js';
 import { auditRoutes } from './audit.js';
@@ -11,6 +12,7 @@ export const backofficeAdminRoutes: readonly AdminRoute[] = [
   ...catalogueRoutes,
   ...pricingRoutes,
   ...stockRoutes,
+  ...orderRoutes,
   ...importRoutes,
   ...auditRoutes,
   ...adminKeyRoutes,

@@ -77,13 +77,7 @@ export async function customerOrderRecords(
   const orderIds = orders.map((o) => o.id);
   if (orderIds.length === 0) return { orders, lines: [], returns: [], reservations };
   const [lines, returns] = await Promise.all([
-    db
-      .selectFrom('orderLines')
-      .select(['orderId', 'sku', 'locationId', 'quantity', 'unitAmount', 'lineAmount', 'returnedQuantity'])
-      .where('orderId', 'in', orderIds)
-      .orderBy('orderId')
-      .orderBy('lineNo')
-      .execute(),
+    orderLinesOf(db, orderIds),
     db
       .selectFrom('returns')
       .select(['id', 'orderId', 'locationId', 'refundAmount', 'createdAt'])
@@ -92,6 +86,17 @@ export async function customerOrderRecords(
       .execute(),
   ]);
   return { orders, lines, returns, reservations };
+}
+
+/** The lines of orders `orderIds` (not empty), by order id, then line number. */
+export function orderLinesOf(db: Executor, orderIds: readonly string[]): Promise<CustomerOrderLineRow[]> {
+  return db
+    .selectFrom('orderLines')
+    .select(['orderId', 'sku', 'locationId', 'quantity', 'unitAmount', 'lineAmount', 'returnedQuantity'])
+    .where('orderId', 'in', orderIds)
+    .orderBy('orderId')
+    .orderBy('lineNo')
+    .execute();
 }
 
 /**
