@@ -101,8 +101,9 @@ export function orderLinesOf(db: Executor, orderIds: readonly string[]): Promise
 
 /**
  * Moves the orders and reservations recorded under any of `fromIds` to `toId` (a merge's survivor, an
- * erasure's pseudonym), in the caller's transaction so that it commits with the rest of the merge or erasure.
- * Amounts and everything else stay. Returns how many of each were moved.
+ * erasure's pseudonym), in the caller's transaction so that it commits with the rest of the merge or erasure;
+ * the orders' history entries she caused (actor `customer:<id>`) name `toId` from then on. Amounts and
+ * everything else stay. Returns how many orders and reservations were moved.
  */
 export async function reassignCustomerOrders(
   tx: Executor,
@@ -120,5 +121,15 @@ export async function reassignCustomerOrders(
     .set({ customerId: toId })
     .where('customerId', 'in', fromIds)
     .executeTakeFirst();
+  // The orders' history names who placed them (placementActor): an erasure must not leave her id there.
+  await tx
+    .updateTable('orderEvents')
+    .set({ actor: `customer:${toId}` })
+    .where(
+      'actor',
+      'in',
+      fromIds.map((id) => `customer:${id}`),
+    )
+    .execute();
   return { orders: Number(orders.numUpdatedRows), reservations: Number(reservations.numUpdatedRows) };
 }

@@ -10,6 +10,7 @@ import {
   getOrder,
   listOrders,
   orderRoutes,
+  reassignCustomerOrders,
   recordStoreSale,
   reserveStock,
   type OrderListQuery,
@@ -251,5 +252,22 @@ describe('admin REST', () => {
         instance: `/admin/v1/orders/${id}`,
       });
     }
+  });
+});
+
+describe('erasure', () => {
+  it("renames her in the orders' history when her orders move to a pseudonym", async () => {
+    const [her, pseudonym] = [randomUUID(), randomUUID()];
+    const { orderId } = await placeOnline([{ sku: 'SOCK-1', locationId: 'wh-1', quantity: 1 }], {
+      channel: 'WEB',
+      customerRef: her,
+    });
+    expect(await reassignCustomerOrders(ctx.deps.db, [her], pseudonym)).toEqual({
+      orders: 1,
+      reservations: 0,
+    });
+    const order = (await getOrder(ctx.deps.db, orderId))!;
+    expect(order.customerRef).toBe(pseudonym);
+    expect(order.history.map((e) => e.actor)).toEqual([`customer:${pseudonym}`]);
   });
 });
