@@ -71,10 +71,6 @@ export async function writePlacementRecords(
     channel: order.channel ?? ADMIN_CHANNEL,
     reason: null,
   };
-  if (!online) {
-    await w.tx.insertInto('orderEvents').values(event).execute();
-    return fulfilmentIds;
-  }
   const fulfilments = [...fulfilmentIds].map(([locationId, id]) => ({
     id,
     orderId: order.id,
@@ -88,6 +84,10 @@ export async function writePlacementRecords(
     createdAt: w.now,
     updatedAt: w.now,
   }));
+  if (fulfilments.length === 0) {
+    await w.tx.insertInto('orderEvents').values(event).execute();
+    return fulfilmentIds;
+  }
   // Data-modifying CTEs: one round trip for all three tables; the lines' foreign keys are checked at the end
   // of the statement, when the fulfilments exist.
   await w.tx
