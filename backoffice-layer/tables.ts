@@ -158,6 +158,8 @@ export interface OrdersTable {
   channel: string | null;
   currency: string;
   totalAmount: number;
+  /** Where the order stands (migration 20261130T0910); written at placement, 'OPEN' when not given. */
+  status: ColumnType<OrderStatusColumn, OrderStatusColumn | undefined, OrderStatusColumn>;
   revision: number;
   createdAt: TimestampColumn;
 }
@@ -249,6 +251,62 @@ export interface SourcingRulesTable {
   updatedAt: TimestampColumn;
 }
 
+// --- Orders' status, fulfilments and history (issue 12, migration 20261130T0910_order_fulfilments) ---
+
+/** An order's status as stored (see orderStatusOf in orders/fulfilment-lifecycle.ts). */
+export type OrderStatusColumn = 'OPEN' | 'PARTIALLY_FULFILLED' | 'FULFILLED' | 'CANCELLED';
+/** A fulfilment's method as stored. */
+export type FulfilmentMethodColumn = 'DELIVERY' | 'PICKUP';
+/** A fulfilment's status as stored (the legal moves: orders/fulfilment-lifecycle.ts). */
+export type FulfilmentStatusColumn =
+  | 'PENDING'
+  | 'PICKING'
+  | 'PACKED'
+  | 'SHIPPED'
+  | 'DELIVERED'
+  | 'READY_FOR_PICKUP'
+  | 'COLLECTED'
+  | 'UNCOLLECTED'
+  | 'CANCELLED';
+
+/** One shipment or pickup of an order, from one location. */
+export interface FulfilmentsTable {
+  id: string;
+  orderId: string;
+  locationId: string;
+  method: FulfilmentMethodColumn;
+  status: FulfilmentStatusColumn;
+  trackingCode: string | null;
+  readyBy: TimestampColumn | null;
+  deliverBy: TimestampColumn | null;
+  revision: number;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+}
+
+/** The units one fulfilment carries, one row per SKU. */
+export interface FulfilmentLinesTable {
+  fulfilmentId: string;
+  sku: string;
+  quantity: number;
+}
+
+/**
+ * An order's history: a status the order or one of its fulfilments reached, by whom, through which
+ * channel.
+ */
+export interface OrderEventsTable {
+  id: Generated<number>;
+  orderId: string;
+  /** Null for an event of the order as a whole (placed, sold). */
+  fulfilmentId: string | null;
+  at: TimestampColumn;
+  status: string;
+  actor: string;
+  channel: string;
+  reason: string | null;
+}
+
 /** The tables the backoffice layer owns (camelCase; Kysely's CamelCasePlugin maps them to snake_case). */
 export interface BackofficeTables {
   products: ProductsTable;
@@ -271,6 +329,10 @@ export interface BackofficeTables {
   // Fulfilment configuration (issue 12).
   shippingZones: ShippingZonesTable;
   sourcingRules: SourcingRulesTable;
+  // Orders' fulfilments and history (issue 12).
+  fulfilments: FulfilmentsTable;
+  fulfilmentLines: FulfilmentLinesTable;
+  orderEvents: OrderEventsTable;
 }
 
 /** Every table the backoffice layer may name: the shared mechanisms and its own. */

@@ -9,6 +9,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   catalogue: 'Products and locations (warehouses and stores)',
   pricing: 'Price lists, prices with quantity tiers and validity windows, price history',
   stock: 'Stock counts, movements and reservations',
+  orders: 'Orders: their status, fulfilments (shipments and pickups) and history',
   imports: 'Bulk NDJSON or CSV feeds of products, prices or stock',
   fulfilment:
     'Shipping zones (carrier transit days by postcode) and the sourcing rules that choose locations',

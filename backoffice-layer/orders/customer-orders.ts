@@ -77,13 +77,7 @@ export async function customerOrderRecords(
   const orderIds = orders.map((o) => o.id);
   if (orderIds.length === 0) return { orders, lines: [], returns: [], reservations };
   const [lines, returns] = await Promise.all([
-    db
-      .selectFrom('orderLines')
-      .select(['orderId', 'sku', 'locationId', 'quantity', 'unitAmount', 'lineAmount', 'returnedQuantity'])
-      .where('orderId', 'in', orderIds)
-      .orderBy('orderId')
-      .orderBy('lineNo')
-      .execute(),
+    orderLinesOf(db, orderIds),
     db
       .selectFrom('returns')
       .select(['id', 'orderId', 'locationId', 'refundAmount', 'createdAt'])
@@ -94,10 +88,22 @@ export async function customerOrderRecords(
   return { orders, lines, returns, reservations };
 }
 
+/** The lines of orders `orderIds` (not empty), by order id, then line number. */
+export function orderLinesOf(db: Executor, orderIds: readonly string[]): Promise<CustomerOrderLineRow[]> {
+  return db
+    .selectFrom('orderLines')
+    .select(['orderId', 'sku', 'locationId', 'quantity', 'unitAmount', 'lineAmount', 'returnedQuantity'])
+    .where('orderId', 'in', orderIds)
+    .orderBy('orderId')
+    .orderBy('lineNo')
+    .execute();
+}
+
 /**
  * Moves the orders and reservations recorded under any of `fromIds` to `toId` (a merge's survivor, an
- * erasure's pseudonym), in the caller's transaction so that it commits with the rest of the merge or erasure.
- * Amounts and everything else stay. Returns how many of each were moved.
+ * erasure's pseudonym), in the caller's transaction so that it commits with the rest of the merge or erasure;
+ * the orders' history entries she caused (actor `customer:<id>`) name `toId` from then on. Amounts and
+ * everything else stay. Returns how many orders and reservations were moved.
  */
 export async function reassignCustomerOrders(
   tx: Executor,
@@ -115,5 +121,15 @@ export async function reassignCustomerOrders(
     .set({ customerId: toId })
     .where('customerId', 'in', fromIds)
     .executeTakeFirst();
+  // The orders' history names who placed them (placementActor): an erasure must not leave her id there.
+  await tx
+    .updateTable('orderEvents')
+    .set({ actor: `customer:${toId}` })
+    .where(
+      'actor',
+      'in',
+      fromIds.map((id) => `customer:${id}`),
+    )
+    .execute();
   return { orders: Number(orders.numUpdatedRows), reservations: Number(reservations.numUpdatedRows) };
 }

@@ -1,6 +1,7 @@
 /*
  * Orders and fulfilment: what other layers read of the orders and how a merge or an erasure moves them, the
- * fulfilment lifecycle, sourcing and the delivery promise (pure rules, wired to orders in later steps).
+ * fulfilment lifecycle, sourcing and the delivery promise (pure rules), and orders with their status,
+ * fulfilments and history as placement writes them and the admin API reads them.
  */
 export {
   customerOrderRecords,
@@ -12,6 +13,19 @@ export {
   type CustomerReservationRow,
 } from './customer-orders.js';
 export { findOrderTotal, refundsOfOrder } from './order-amounts.js';
+// Reading orders with their status, fulfilments and history, and the admin routes that serve them.
+export {
+  getOrder,
+  listOrders,
+  type OrderSummary,
+  type OrderDetail,
+  type OrderLineView,
+  type FulfilmentView,
+  type OrderHistoryEntry,
+  type OrderListQuery,
+} from './order-reads.js';
+export { orderRoutes } from './routes.js';
+export { ADMIN_CHANNEL, placementActor, placementStatus } from './placement-records.js';
 // The fulfilment lifecycle's pure rules: legal transitions, stock effects, the order's status, points.
 export {
   FULFILMENT_METHODS,

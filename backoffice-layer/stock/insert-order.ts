@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { WriteContext } from '../tables.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
+import {
+  placementStatus,
+  stampPlacementRecords,
+  writePlacementRecords,
+} from '../orders/placement-records.js';
 
 /**
  * An order as written: what `sale.committed` announces of it (kind, customer, store, currency, total, lines),
@@ -12,12 +17,16 @@ export type OrderToInsert = Omit<BackofficeEventPayloads['sale.committed'], 'ord
   channel: string | null;
 };
 
-/** Inserts an order and its lines (numbered from 1 in the order given), at revision 0 until the stamp. */
+/**
+ * Inserts an order with its status (ONLINE `OPEN`, STORE `FULFILLED`), its lines (numbered from 1 in the
+ * order given), an online order's fulfilments (one `PENDING` delivery per location) and the first entry of
+ * its history (`PLACED` or `SOLD`), at revision 0 until the stamp (see orders/placement-records.ts).
+ */
 export async function insertOrder(w: WriteContext, order: OrderToInsert): Promise<void> {
   const { lines, ...head } = order;
   await w.tx
     .insertInto('orders')
-    .values({ ...head, revision: 0, createdAt: w.now })
+    .values({ ...head, status: placementStatus(order.kind), revision: 0, createdAt: w.now })
     .execute();
   await w.tx
     .insertInto('orderLines')
@@ -33,6 +42,7 @@ export async function insertOrder(w: WriteContext, order: OrderToInsert): Promis
       })),
     )
     .execute();
+  await writePlacementRecords(w, order);
 }
 
 /**
@@ -41,6 +51,7 @@ export async function insertOrder(w: WriteContext, order: OrderToInsert): Promis
  */
 export function announceSale(w: WriteContext, order: OrderToInsert): void {
   w.atRevisionSql((rev) => sql`UPDATE orders SET revision = ${rev} WHERE id = ${order.id}`);
+  stampPlacementRecords(w, order);
   w.emit({
     type: 'sale.committed',
     aggregateType: 'order',

@@ -1,0 +1,211 @@
+import { DomainError, isUuid } from '../../shared/index.js';
+import type { Executor, FulfilmentMethodColumn, FulfilmentStatusColumn, OrderKind } from '../tables.js';
+import { orderLinesOf, type CustomerOrderLineRow } from './customer-orders.js';
+import type { OrderStatus } from './fulfilment-lifecycle.js';
+
+/**
+ * An order's head as lists show it. Amounts in minor units of `currency`; `customerRef` the customer's id as
+ * the order was placed (null: nobody known); `locationId` the store of a store sale (null online: the lines
+ * and fulfilments carry locations); `placedAt` the placement's clock instant.
+ */
+export interface OrderSummary {
+  id: string;
+  kind: OrderKind;
+  status: OrderStatus;
+  channel: string | null;
+  customerRef: string | null;
+  locationId: string | null;
+  reservationId: string | null;
+  currency: string;
+  totalAmount: number;
+  revision: number;
+  placedAt: Date;
+}
+
+/** One line of an order (see CustomerOrderLineRow), in line-number order. */
+export type OrderLineView = Omit<CustomerOrderLineRow, 'orderId'>;
+
+/** One shipment (DELIVERY) or pickup (PICKUP) of an order from `locationId`, with the units it carries. */
+export interface FulfilmentView {
+  id: string;
+  method: FulfilmentMethodColumn;
+  locationId: string;
+  status: FulfilmentStatusColumn;
+  trackingCode: string | null;
+  readyBy: Date | null;
+  deliverBy: Date | null;
+  lines: Array<{ sku: string; quantity: number }>;
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * One entry of an order's history (contract `OrderEvent`, with `at` as a Date): the status the order or
+ * fulfilment `fulfilmentId` (null: the order as a whole) reached, who caused it, through which channel, why.
+ */
+export interface OrderHistoryEntry {
+  at: Date;
+  status: string;
+  actor: string;
+  channel: string;
+  reason: string | null;
+  fulfilmentId: string | null;
+}
+
+/**
+ * An order with its lines (by line number), fulfilments (oldest first, then by id) and history (oldest
+ * first).
+ */
+export interface OrderDetail extends OrderSummary {
+  lines: OrderLineView[];
+  fulfilments: FulfilmentView[];
+  history: OrderHistoryEntry[];
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'kind',
+  'status',
+  'channel',
+  'customerRef',
+  'locationId',
+  'reservationId',
+  'currency',
+  'totalAmount',
+  'revision',
+  'createdAt',
+] as const;
+
+const summaryOf = ({ createdAt, ...head }: Omit<OrderSummary, 'placedAt'> & { createdAt: Date }) => ({
+  ...head,
+  placedAt: createdAt,
+});
+
+/**
+ * Order `id` with its lines, fulfilments (with their lines) and history; null when there is none, an id that
+ * is not a UUID included (so the admin API answers NOT_FOUND, not a bad request, for a malformed id).
+ */
+export async function getOrder(db: Executor, id: string): Promise<OrderDetail | null> {
+  if (!isUuid(id)) return null;
+  const [head, lines, fulfilments, fulfilmentLines, history] = await Promise.all([
+    db.selectFrom('orders').select(SUMMARY_COLUMNS).where('id', '=', id).executeTakeFirst(),
+    orderLinesOf(db, [id]),
+    db
+      .selectFrom('fulfilments')
+      .select([
+        'id',
+        'method',
+        'locationId',
+        'status',
+        'trackingCode',
+        'readyBy',
+        'deliverBy',
+        'revision',
+        'createdAt',
+        'updatedAt',
+      ])
+      .where('orderId', '=', id)
+      .orderBy('createdAt')
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('fulfilmentLines')
+      .innerJoin('fulfilments', 'fulfilments.id', 'fulfilmentLines.fulfilmentId')
+      .select(['fulfilmentLines.fulfilmentId', 'fulfilmentLines.sku', 'fulfilmentLines.quantity'])
+      .where('fulfilments.orderId', '=', id)
+      .orderBy('fulfilmentLines.sku')
+      .execute(),
+    db
+      .selectFrom('orderEvents')
+      .select(['at', 'status', 'actor', 'channel', 'reason', 'fulfilmentId'])
+      .where('orderId', '=', id)
+      .orderBy('id')
+      .execute(),
+  ]);
+  if (!head) return null;
+  return {
+    ...summaryOf(head),
+    lines: lines.map(({ orderId: _, ...line }) => line),
+    fulfilments: fulfilments.map((f) => ({
+      ...f,
+      lines: fulfilmentLines
+        .filter((l) => l.fulfilmentId === f.id)
+        .map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    })),
+    history,
+  };
+}
+
+/**
+ * Filters and page of {@link listOrders}: `status` the order's; `locationId` a location the order involves (a
+ * fulfilment there, or a line from there — a store sale's store included); `customerId` the order's customer
+ * reference; `after` the `next` cursor of the previous page; `limit` the page size (1–200 at the API).
+ */
+export interface OrderListQuery {
+  status?: OrderStatus;
+  locationId?: string;
+  customerId?: string;
+  after?: string;
+  limit: number;
+}
+
+/** A cursor: the last order's placement instant and id, so pages stay stable while new orders arrive. */
+const encodeCursor = (o: { placedAt: Date; id: string }) =>
+  Buffer.from(`${o.placedAt.toISOString()}|${o.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const instant = new Date(at ?? '');
+  if (rest.length > 0 || !id || !isUuid(id) || Number.isNaN(instant.getTime()))
+    throw new DomainError('BAD_USER_INPUT', 'The cursor `after` is not one a page of orders answered', {
+      after: cursor,
+    });
+  return { at: instant, id };
+}
+
+/**
+ * Orders newest first (placement instant, then id, both descending), filtered by {@link OrderListQuery}, at
+ * most `limit`; `next` is the cursor for the following page (pass as `after`), null on the last page.
+ * @throws DomainError `BAD_USER_INPUT` when `after` is not a cursor this function answered.
+ */
+export async function listOrders(
+  db: Executor,
+  query: OrderListQuery,
+): Promise<{ orders: OrderSummary[]; next: string | null }> {
+  let q = db
+    .selectFrom('orders')
+    .select(SUMMARY_COLUMNS)
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1);
+  if (query.status) q = q.where('status', '=', query.status);
+  if (query.customerId) q = q.where('customerRef', '=', query.customerId);
+  const locationId = query.locationId;
+  if (locationId)
+    q = q.where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('fulfilments')
+            .select('fulfilments.id')
+            .whereRef('fulfilments.orderId', '=', 'orders.id')
+            .where('fulfilments.locationId', '=', locationId),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('orderLines')
+            .select('orderLines.lineNo')
+            .whereRef('orderLines.orderId', '=', 'orders.id')
+            .where('orderLines.locationId', '=', locationId),
+        ),
+      ]),
+    );
+  if (query.after) {
+    const { at, id } = decodeCursor(query.after);
+    q = q.where((eb) => eb(eb.refTuple('orders.createdAt', 'orders.id'), '<', eb.tuple(at, id)));
+  }
+  const rows = await q.execute();
+  const page = rows.slice(0, query.limit).map(summaryOf);
+  return { orders: page, next: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null };
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { OrderKind, OrderStatusColumn, WriteContext } from '../tables.js';
+
+/**
+ * What placement records of an order besides its head and lines: its fulfilments and the first entry of its
+ * history. `lines` are the order's lines (units, and the location each comes from).
+ */
+export interface PlacedOrder {
+  id: string;
+  kind: OrderKind;
+  customerRef: string | null;
+  channel: string | null;
+  lines: ReadonlyArray<{ sku: string; locationId: string; quantity: number }>;
+}
+
+/**
+ * The channel an order's history names when the order carries none (a reservation made before reservations
+ * recorded their channel, committed through the admin REST API): `ADMIN`, the admin API's write origin.
+ */
+export const ADMIN_CHANNEL = 'ADMIN';
+
+/**
+ * The status an order is placed with: an online order is `OPEN` (its fulfilments are all `PENDING`, see
+ * orderStatusOf); a store sale is `FULFILLED`, since a till sale is handed over at once and has no
+ * fulfilment.
+ */
+export function placementStatus(kind: OrderKind): OrderStatusColumn {
+  return kind === 'STORE' ? 'FULFILLED' : 'OPEN';
+}
+
+/**
+ * Who placed an order, as its history says: `customer:<ref>` when it names a customer, else
+ * `channel:<channel>` (`channel:ADMIN` without one).
+ */
+export function placementActor(order: Pick<PlacedOrder, 'customerRef' | 'channel'>): string {
+  return order.customerRef ? `customer:${order.customerRef}` : `channel:${order.channel ?? ADMIN_CHANNEL}`;
+}
+
+/**
+ * Writes, in the order's transaction and in one statement, what placement adds to an order already inserted:
+ * - ONLINE: one `DELIVERY` fulfilment per location its lines come from (status `PENDING`, its lines summed
+ *   per SKU, at revision 0 until {@link stampPlacementRecords}), and the history entry `PLACED`;
+ * - STORE: the history entry `SOLD` only (no fulfilment: the customer took the goods at the till).
+ * The entry's actor is {@link placementActor}, its channel the order's (ADMIN_CHANNEL when none), `at`
+ * the write's clock instant. Answers the fulfilments' ids by location.
+ */
+export async function writePlacementRecords(
+  w: WriteContext,
+  order: PlacedOrder,
+): Promise<Map<string, string>> {
+  const online = order.kind === 'ONLINE';
+  const fulfilmentIds = new Map<string, string>();
+  if (online)
+    for (const l of order.lines)
+      if (!fulfilmentIds.has(l.locationId)) fulfilmentIds.set(l.locationId, randomUUID());
+  const units = new Map<string, { fulfilmentId: string; sku: string; quantity: number }>();
+  for (const l of online ? order.lines : []) {
+    const fulfilmentId = fulfilmentIds.get(l.locationId)!;
+    const key = `${fulfilmentId} ${l.sku}`;
+    const unit = units.get(key) ?? { fulfilmentId, sku: l.sku, quantity: 0 };
+    unit.quantity += l.quantity;
+    units.set(key, unit);
+  }
+  const event = {
+    orderId: order.id,
+    fulfilmentId: null,
+    at: w.now,
+    status: online ? 'PLACED' : 'SOLD',
+    actor: placementActor(order),
+    channel: order.channel ?? ADMIN_CHANNEL,
+    reason: null,
+  };
+  const fulfilments = [...fulfilmentIds].map(([locationId, id]) => ({
+    id,
+    orderId: order.id,
+    locationId,
+    method: 'DELIVERY' as const,
+    status: 'PENDING' as const,
+    trackingCode: null,
+    readyBy: null,
+    deliverBy: null,
+    revision: 0,
+    createdAt: w.now,
+    updatedAt: w.now,
+  }));
+  if (fulfilments.length === 0) {
+    await w.tx.insertInto('orderEvents').values(event).execute();
+    return fulfilmentIds;
+  }
+  // Data-modifying CTEs: one round trip for all three tables; the lines' foreign keys are checked at the end
+  // of the statement, when the fulfilments exist.
+  await w.tx
+    .with('f', (db) => db.insertInto('fulfilments').values(fulfilments).returning('id'))
+    .with('fl', (db) =>
+      db
+        .insertInto('fulfilmentLines')
+        .values([...units.values()])
+        .returning('fulfilmentId'),
+    )
+    .insertInto('orderEvents')
+    .values(event)
+    .execute();
+  return fulfilmentIds;
+}
+
+/** Stamps an online order's fulfilments at the write's revision (folded into the commit's statement). */
+export function stampPlacementRecords(w: WriteContext, order: Pick<PlacedOrder, 'id' | 'kind'>): void {
+  if (order.kind !== 'ONLINE') return;
+  w.atRevisionSql((rev) => sql`UPDATE fulfilments SET revision = ${rev} WHERE order_id = ${order.id}`);
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { DomainError, LocationIdSchema } from '../../shared/index.js';
+import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
+import {
+  FULFILMENT_METHODS,
+  FULFILMENT_STATUSES,
+  ORDER_STATUSES,
+  OrderStatusSchema,
+} from './fulfilment-lifecycle.js';
+import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
+
+/*
+ * Admin REST for warehouse systems, carriers and the back office (API.md "Orders, fulfilment, delivery
+ * promise"): list orders with filters, read one with its fulfilments and history. Fulfilment events
+ * (`POST /fulfilments/{id}/events`) come with the lifecycle's transactional wiring.
+ */
+
+// An order id is looked up as given (a string of any form): a malformed one is simply not found (404).
+const OrderParams = z.strictObject({ id: z.string().min(1).max(100) });
+const OrderListQuery = z.strictObject({
+  status: OrderStatusSchema.optional(),
+  locationId: LocationIdSchema.optional(),
+  customerId: z.string().min(1).max(200).optional().describe("The order's customer reference"),
+  after: z.string().min(1).max(200).optional().describe('The `next` cursor of the previous page'),
+  limit: limitQuery(200, 50),
+});
+
+const orderSummaryShape = {
+  id: z.string(),
+  kind: z.enum(['ONLINE', 'STORE']),
+  status: z.enum(ORDER_STATUSES),
+  channel: z.string().nullable(),
+  customerRef: z.string().nullable(),
+  locationId: z.string().nullable().describe('The store of a store sale; null online'),
+  reservationId: z.string().nullable(),
+  currency: z.string().describe('ISO 4217'),
+  totalAmount: z.int().describe('Minor units of `currency`'),
+  revision: Revision,
+  placedAt: IsoDateTime,
+};
+const OrderSummaryView = z.object(orderSummaryShape).meta({ id: 'OrderSummary' });
+const FulfilmentView = z
+  .object({
+    id: z.string(),
+    method: z.enum(FULFILMENT_METHODS),
+    locationId: z.string(),
+    status: z.enum(FULFILMENT_STATUSES),
+    trackingCode: z.string().nullable(),
+    readyBy: IsoDateTime.nullable().describe('PICKUP: when it is ready at the store'),
+    deliverBy: IsoDateTime.nullable().describe('DELIVERY: the end of the promised delivery day'),
+    lines: z.array(z.object({ sku: z.string(), quantity: z.int() })),
+    revision: Revision,
+    createdAt: IsoDateTime,
+    updatedAt: IsoDateTime,
+  })
+  .meta({ id: 'Fulfilment' });
+const OrderEventView = z
+  .object({
+    at: IsoDateTime,
+    status: z.string().describe('The order or fulfilment status reached (PLACED, SOLD, SHIPPED…)'),
+    actor: z.string().describe('`customer:<id>`, `channel:WEB`, `admin:<key name>`…'),
+    channel: z.string(),
+    reason: z.string().nullable(),
+    fulfilmentId: z.string().nullable().describe('Null for an event of the order as a whole'),
+  })
+  .meta({ id: 'OrderEvent' });
+const OrderView = z
+  .object({
+    ...orderSummaryShape,
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        locationId: z.string(),
+        quantity: z.int(),
+        unitAmount: z.int(),
+        lineAmount: z.int(),
+        returnedQuantity: z.int(),
+      }),
+    ),
+    fulfilments: z.array(FulfilmentView),
+    history: z.array(OrderEventView),
+  })
+  .meta({ id: 'Order' });
+
+const summaryJson = (o: OrderSummary) => ({ ...o, placedAt: o.placedAt.toISOString() });
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const orderJson = (o: OrderDetail) => ({
+  ...summaryJson(o),
+  fulfilments: o.fulfilments.map((f) => ({
+    ...f,
+    readyBy: iso(f.readyBy),
+    deliverBy: iso(f.deliverBy),
+    createdAt: f.createdAt.toISOString(),
+    updatedAt: f.updatedAt.toISOString(),
+  })),
+  history: o.history.map((e) => ({ ...e, at: e.at.toISOString() })),
+});
+
+/** `GET /admin/v1/orders` and `GET /admin/v1/orders/{id}`. */
+export const orderRoutes: readonly AdminRoute[] = [
+  defineRoute({
+    method: 'get',
+    path: '/orders',
+    tag: 'orders',
+    operationId: 'listOrders',
+    response: z.object({
+      orders: z.array(OrderSummaryView),
+      next: z.string().nullable().describe('Pass as `after` for the next page; null on the last'),
+    }),
+    summary: 'Orders newest first, paginated with `after`; filter by status, location or customer',
+    query: OrderListQuery,
+    handle: async ({ deps, query }) => {
+      const page = await listOrders(deps.db, query);
+      return { orders: page.orders.map(summaryJson), next: page.next };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/orders/:id',
+    tag: 'orders',
+    operationId: 'getOrder',
+    response: z.object({ order: OrderView }),
+    summary: 'One order with its lines, fulfilments and history',
+    params: OrderParams,
+    errors: ['NOT_FOUND'],
+    handle: async ({ deps, params }) => {
+      const order = await getOrder(deps.db, params.id);
+      if (!order) throw new DomainError('NOT_FOUND', `No order ${params.id}`, { orderId: params.id });
+      return { order: orderJson(order) };
+    },
+  }),
+];
