@@ -1,20 +1,44 @@
-import { IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /** A local time of day `HH:mm` (00:00–23:59), read on the location's clock. */
 export const TimeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:mm');
 
-/** A local calendar date `YYYY-MM-DD` (a holiday), read on the location's clock. */
+/** A local calendar date `YYYY-MM-DD` that exists (a holiday), read on the location's clock. */
 export const LocalDateSchema = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'YYYY-MM-DD');
+  .refine(
+    (d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d, { zone: 'utc' }).isValid,
+    'a date that exists, YYYY-MM-DD',
+  );
 
-/** An IANA time zone name such as Europe/Amsterdam (luxon's check, against this runtime's ICU). */
+/** Dates each given once (a holiday listed twice is a mistake in the feed, not a longer holiday). */
+const distinctDates = z
+  .array(LocalDateSchema)
+  .max(366)
+  .refine((ds) => new Set(ds).size === ds.length, 'each date at most once');
+
+/**
+ * The canonical spelling of an IANA zone name (`europe/amsterdam` → `Europe/Amsterdam`), by this runtime's
+ * ICU.
+ */
+const canonicalZone = (tz: string): string =>
+  new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone;
+
+/**
+ * An IANA time zone name such as Europe/Amsterdam, or UTC, stored in its canonical spelling. Fixed offsets
+ * (`+05:00`) are refused: they ignore daylight saving time, so a cut-off would move by an hour twice a year.
+ */
 export const TimeZoneSchema = z
   .string()
-  .min(1)
-  .max(64)
-  .refine((tz) => IANAZone.isValidZone(tz), 'an IANA time zone such as Europe/Amsterdam');
+  .refine(
+    (tz) =>
+      tz.length <= 64 &&
+      (tz === 'UTC' || /^[A-Za-z]+(\/[A-Za-z0-9_+-]+)+$/.test(tz)) &&
+      IANAZone.isValidZone(tz),
+    'an IANA time zone such as Europe/Amsterdam',
+  )
+  .transform(canonicalZone);
 
 /**
  * One day's opening hours: ISO day of the week `day` (1 = Monday … 7 = Sunday), `open` inclusive and `close`
@@ -49,7 +73,7 @@ export const FulfilmentSettingsSchema = z.strictObject({
     .min(1)
     .max(7)
     .refine((hs) => new Set(hs.map((h) => h.day)).size === hs.length, 'one entry per day of the week'),
-  holidays: z.array(LocalDateSchema).max(366).default([]),
+  holidays: distinctDates.default([]),
   shipsFromStore: z.boolean().default(false),
   pickup: z.boolean().default(false),
   pickupHoldDays: z.number().int().min(1).max(60).default(7),
@@ -57,6 +81,11 @@ export const FulfilmentSettingsSchema = z.strictObject({
 
 /** A location's fulfilment settings, parsed (see FulfilmentSettingsSchema). */
 export type FulfilmentSettings = z.infer<typeof FulfilmentSettingsSchema>;
+
+// Country names by ISO 3166-1 code (this runtime's CLDR data): a code it cannot name is not a country.
+const REGIONS = new Intl.DisplayNames('en', { type: 'region', fallback: 'code' });
+// Regions CLDR names that are not countries: unknown, the EU, the eurozone, the UN, outlying Oceania.
+const NOT_COUNTRIES: ReadonlySet<string> = new Set(['ZZ', 'EU', 'EZ', 'UN', 'QO']);
 
 /**
  * A shipping zone (`PUT /admin/v1/shipping-zones/{id}`): carrier transit for the postcodes of one country.
@@ -69,7 +98,12 @@ export type FulfilmentSettings = z.infer<typeof FulfilmentSettingsSchema>;
  */
 export const ShippingZoneSchema = z.strictObject({
   id: z.string().min(1).max(64),
-  countryCode: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, upper case'),
+  countryCode: z
+    .string()
+    .refine(
+      (c) => /^[A-Z]{2}$/.test(c) && REGIONS.of(c) !== c && !NOT_COUNTRIES.has(c),
+      'a country of ISO 3166-1 (alpha-2, upper case)',
+    ),
   postcodePrefixes: z
     .array(
       z
@@ -78,9 +112,10 @@ export const ShippingZoneSchema = z.strictObject({
         .regex(/^[0-9A-Z]*$/, 'digits and upper-case letters, no spaces'),
     )
     .min(1)
-    .max(1000),
+    .max(1000)
+    .refine((ps) => new Set(ps).size === ps.length, 'each prefix at most once'),
   transitDays: z.number().int().min(0).max(30),
-  carrierHolidays: z.array(LocalDateSchema).max(366).default([]),
+  carrierHolidays: distinctDates.default([]),
 });
 
 /** A shipping zone, parsed (see ShippingZoneSchema). */

@@ -157,7 +157,17 @@ const encodeCursor = (o: { placedAt: Date; id: string }) =>
 function decodeCursor(cursor: string): { at: Date; id: string } {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const instant = new Date(at ?? '');
-  if (rest.length > 0 || !id || !isUuid(id) || Number.isNaN(instant.getTime()))
+  // Only a cursor this function wrote is taken (the same text back), so nothing odd reaches PostgreSQL.
+  const issued =
+    rest.length === 0 &&
+    !!id &&
+    isUuid(id) &&
+    id === id.toLowerCase() &&
+    !Number.isNaN(instant.getTime()) &&
+    instant.getUTCFullYear() >= 1 &&
+    instant.getUTCFullYear() <= 9999 &&
+    encodeCursor({ placedAt: instant, id }) === cursor;
+  if (!issued)
     throw new DomainError('BAD_USER_INPUT', 'The cursor `after` is not one a page of orders answered', {
       after: cursor,
     });

@@ -16,7 +16,8 @@ import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './ord
  * (`POST /fulfilments/{id}/events`) come with the lifecycle's transactional wiring.
  */
 
-// An order id is looked up as given (a string of any form): a malformed one is simply not found (404).
+// An order id is looked up as given: one that is no UUID is not found (404); one over 100 characters or with
+// a control character is refused as bad input (400), as every path id is.
 const OrderParams = z.strictObject({ id: z.string().min(1).max(100) });
 const OrderListQuery = z.strictObject({
   status: OrderStatusSchema.optional(),

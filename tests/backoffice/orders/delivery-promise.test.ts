@@ -301,3 +301,47 @@ describe('promise properties', () => {
     );
   });
 });
+
+// Settings a feed may carry by mistake are refused, each naming its field; a zone name is kept canonical.
+describe('fulfilment settings and shipping zones refuse what would silently do nothing', () => {
+  const settings = (over: Record<string, unknown>) =>
+    FulfilmentSettingsSchema.safeParse({
+      timeZone: 'Europe/Amsterdam',
+      openingHours: [{ day: 1, open: '09:00', close: '18:00' }],
+      ...over,
+    });
+  const zone = (over: Record<string, unknown>) =>
+    ShippingZoneSchema.safeParse({
+      id: 'nl',
+      countryCode: 'NL',
+      postcodePrefixes: [''],
+      transitDays: 1,
+      ...over,
+    });
+  const paths = (r: { success: boolean; error?: { issues: Array<{ path: PropertyKey[] }> } }) =>
+    r.success ? [] : r.error!.issues.map((i) => i.path.join('.'));
+
+  it('refuses dates that do not exist and dates given twice', () => {
+    for (const d of ['2026-02-30', '2025-02-29', '0000-00-01'])
+      expect(paths(settings({ holidays: [d] }))).toEqual(['holidays.0']);
+    expect(paths(settings({ holidays: ['2026-12-25', '2026-12-25'] }))).toEqual(['holidays']);
+    expect(paths(zone({ carrierHolidays: ['2026-02-30'] }))).toEqual(['carrierHolidays.0']);
+    expect(paths(zone({ carrierHolidays: ['2026-12-25', '2026-12-25'] }))).toEqual(['carrierHolidays']);
+    expect(settings({ holidays: ['2028-02-29'] }).success).toBe(true);
+  });
+
+  it('refuses fixed offsets, keeps a zone name in its canonical spelling', () => {
+    for (const tz of ['+05:00', '-14:00', '+05', 'UTC+5', 'Mars/Olympus', ''])
+      expect({ tz, paths: paths(settings({ timeZone: tz })) }).toEqual({ tz, paths: ['timeZone'] });
+    const spelt = settings({ timeZone: 'europe/amsterdam' });
+    expect(spelt.success && spelt.data.timeZone).toBe('Europe/Amsterdam');
+    expect(settings({ timeZone: 'UTC' }).success).toBe(true);
+  });
+
+  it('refuses a prefix given twice and a code that is no country', () => {
+    expect(paths(zone({ postcodePrefixes: ['10', '10'] }))).toEqual(['postcodePrefixes']);
+    for (const c of ['XX', 'ZZ', 'EU'])
+      expect({ c, paths: paths(zone({ countryCode: c })) }).toEqual({ c, paths: ['countryCode'] });
+    expect(zone({ countryCode: 'BE' }).success).toBe(true);
+  });
+});

@@ -237,6 +237,22 @@ describe('admin REST', () => {
     expect(mine.body.orders.map((o: { id: string }) => o.id)).toEqual([placed.till]);
     expect((await admin.call('GET', '/orders?status=SHIPPED')).status).toBe(400);
     expect((await admin.call('GET', '/orders?after=bm9wZQ')).status).toBe(400);
+    // Only a cursor the API wrote is taken: an instant PostgreSQL cannot hold, or another spelling of one it
+    // wrote, is refused naming `after` before any query runs.
+    const forged = (text: string) => Buffer.from(text).toString('base64url');
+    const uuid = '0b6a3c1e-4d2f-4a8b-9c7d-1e2f3a4b5c6d';
+    for (const text of [
+      `-271821-04-20T00:00:00.000Z|${uuid}`,
+      `2026-01-01|${uuid}`,
+      `2026-01-01T00:00:00.000Z|${uuid.toUpperCase()}`,
+    ]) {
+      const r = await admin.call('GET', `/orders?after=${forged(text)}`);
+      expect({ text, status: r.status, after: (r.body as { after?: unknown }).after }).toEqual({
+        text,
+        status: 400,
+        after: forged(text),
+      });
+    }
   });
 
   it('answers 404 problem+json for an unknown or malformed id', async () => {
