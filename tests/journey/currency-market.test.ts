@@ -57,6 +57,34 @@ describe('markets: the channel client decides the currency', () => {
   /** What the channel layer hands pricing for a client: its market's currency, as an input. */
   const market = (name: string) => ({ currency: clients[name]!.currency });
 
+  /** A till sale of one coat to a new member in a market, and the loyalty consumer applied to it. */
+  const memberSale = async (email: string, at: { locationId: string; market: string }) => {
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      { email },
+      { channel: 'STORE', idempotencyKey: email },
+    );
+    const sale = await placeStoreSale(
+      ctx.deps,
+      {
+        locationId: at.locationId,
+        lines: [{ sku: 'COAT-M', quantity: 1 }],
+        customerId: customer.id,
+        ...market(at.market),
+      },
+      `${email}-sale`,
+    );
+    const rows = await ctx.deps.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('type', '=', 'sale.committed')
+      .where('aggregateId', '=', sale.orderId)
+      .execute();
+    for (const row of rows)
+      await applyEvent(ctx.deps.db, [loyaltyConsumer(clock)], toEnvelope(row), clock.now());
+    return { customer, sale };
+  };
+
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
     await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
@@ -185,61 +213,23 @@ describe('markets: the channel client decides the currency', () => {
   });
 
   it('ends first-order offers with her first order, whatever its currency', async () => {
-    const { customer } = await enrollCustomer(
-      ctx.deps,
-      { email: 'london@example.co.uk' },
-      { channel: 'STORE', idempotencyKey: 'london' },
-    );
-    const sale = await placeStoreSale(
-      ctx.deps,
-      {
-        locationId: 'lon-01',
-        lines: [{ sku: 'COAT-M', quantity: 1 }],
-        customerId: customer.id,
-        ...market('gbp-till'),
-      },
-      'gbp-member-sale',
-    );
+    const { customer, sale } = await memberSale('london@example.co.uk', {
+      locationId: 'lon-01',
+      market: 'gbp-till',
+    });
     // The programme is in euros: a pound order earns nothing, and the quote says so.
     expect(sale.quote).toMatchObject({ currency: 'GBP', loyalty: { pointsEarned: 0 } });
-    const consumer = loyaltyConsumer(clock);
-    const rows = await ctx.deps.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('type', '=', 'sale.committed')
-      .where('aggregateId', '=', sale.orderId)
-      .execute();
-    for (const row of rows) await applyEvent(ctx.deps.db, [consumer], toEnvelope(row), clock.now());
     expect((await getCustomerFacts(ctx.deps.db, customer.id))?.firstOrder).toBe(false);
     expect((await getLoyaltyStatus(ctx.deps.db, customer.id, clock.now())).points).toBe(0);
   });
 
   it('counts points per whole unit of the order’s currency: ¥21,000 earns 21,000, not 210', async () => {
     await setLoyaltyProgram(ctx.deps, { ...DEFAULT_PROGRAM, currency: 'JPY' });
-    const { customer } = await enrollCustomer(
-      ctx.deps,
-      { email: 'tokyo@example.jp' },
-      { channel: 'STORE', idempotencyKey: 'tokyo' },
-    );
-    const sale = await placeStoreSale(
-      ctx.deps,
-      {
-        locationId: 'tyo-01',
-        lines: [{ sku: 'COAT-M', quantity: 1 }],
-        customerId: customer.id,
-        ...market('jpy-till'),
-      },
-      'jpy-sale',
-    );
+    const { customer, sale } = await memberSale('tokyo@example.jp', {
+      locationId: 'tyo-01',
+      market: 'jpy-till',
+    });
     expect(sale.quote).toMatchObject({ total: 21000, currency: 'JPY', loyalty: { pointsEarned: 21000 } });
-    const consumer = loyaltyConsumer(clock);
-    const rows = await ctx.deps.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('type', '=', 'sale.committed')
-      .where('aggregateId', '=', sale.orderId)
-      .execute();
-    for (const row of rows) await applyEvent(ctx.deps.db, [consumer], toEnvelope(row), clock.now());
     expect((await getLoyaltyStatus(ctx.deps.db, customer.id, clock.now())).points).toBe(21000);
   });
 });
