@@ -90,9 +90,7 @@ function eligibleLines(
   ctx: EvaluationContext,
   lines: readonly WorkingLine[],
 ): WorkingLine[] | null {
-  // An action with amounts names their currency (amountOff, fixedPrice, bundlePrice, tieredSpend): €5 off is
-  // not £5 off, so it applies only to a cart in that currency. Percentages apply in every currency.
-  const { currency } = rule.action as { currency?: string };
+  const currency = ACTION_BY_KIND.get((rule.action as { kind: string }).kind)!.currencyOf?.(rule.action);
   if (currency !== undefined && currency !== ctx.currency) return null;
   const conds = rule.conditions.map((c) => ({
     c,
@@ -106,14 +104,14 @@ function eligibleLines(
   return eligible;
 }
 
-function explain(rule: PromotionRule, currency: string): string {
+function explain(rule: PromotionRule): string {
   if (rule.reason) return rule.reason;
   const action = ACTION_BY_KIND.get((rule.action as { kind: string }).kind)!;
   const conds = rule.conditions
     .map((c) => CONDITION_BY_KIND.get((c as { kind: string }).kind)!.describe(c))
     .filter(Boolean);
   const when = conds.length ? ` ${conds.join(', ')}` : '';
-  return `${rule.label}: ${action.describe(rule.action, currency)}${when}`;
+  return `${rule.label}: ${action.describe(rule.action)}${when}`;
 }
 
 /**
@@ -178,7 +176,7 @@ export function priceCart(input: PriceCartInput): PricedCart {
     if (!eligible || eligible.length === 0) return false;
     const action = ACTION_BY_KIND.get((rule.action as { kind: string }).kind)!;
     const effect = action.apply(rule.action, eligible, ctx);
-    const reason = explain(rule, input.currency);
+    const reason = explain(rule);
     let any = effect.extraPoints > 0;
     const discounts = withinBudget(
       eligible.map((l) => Math.min(l.amount, Math.max(0, effect.discounts.get(l.lineId) ?? 0))),

@@ -76,5 +76,10 @@ export interface ActionKind<S extends z.ZodType = z.ZodType> {
     lines: readonly WorkingLine[],
     ctx: EvaluationContext,
   ): { discounts: Map<string, number>; extraPoints: number };
-  describe(params: z.infer<S>, currency: string): string;
+  describe(params: z.infer<S>): string;
+  /**
+   * The currency of the action's amounts (amountOff, fixedPrice, bundlePrice, tieredSpend): the rule then
+   * applies only to carts in it. Absent for actions without amounts (percentages, points).
+   */
+  currencyOf?(params: z.infer<S>): string;
 }

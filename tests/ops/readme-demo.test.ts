@@ -95,7 +95,7 @@ async function demoTables(ctx: BackofficeTestContext): Promise<string> {
     const action = promotion.rule.action as { kind: string };
     const conditions = (promotion.rule.conditions ?? []) as Array<{ kind: string }>;
     const gives = [
-      ACTIONS.find((a) => a.kind === action.kind)!.describe(action, 'EUR'),
+      ((kind) => kind.describe(kind.schema.parse(action)))(ACTIONS.find((a) => a.kind === action.kind)!),
       ...conditions.map((cond) => CONDITIONS.find((k) => k.kind === cond.kind)!.describe(cond)),
     ].join('; ');
     const limits = [

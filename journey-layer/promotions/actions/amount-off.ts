@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, formatMoney } from '../../../shared/index.js';
+import { AmountCurrencySchema } from '../amount-currency.js';
 import { defineAction } from './define.js';
 import { spread } from './spread.js';
 
@@ -10,8 +11,7 @@ export const amountOffAction = defineAction({
     kind: z.literal('amountOff'),
     amount: AmountSchema.min(1),
     perUnit: z.boolean().default(false),
-    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: KnownCurrencySchema.default('EUR'),
+    currency: AmountCurrencySchema,
   }),
   apply: (p, lines) => {
     if (!p.perUnit) return { discounts: spread(p.amount, lines), extraPoints: 0 };
@@ -20,6 +20,7 @@ export const amountOffAction = defineAction({
       extraPoints: 0,
     };
   },
+  currencyOf: (p) => p.currency,
   describe: (p) =>
     `${formatMoney({ amount: p.amount, currency: p.currency })} off${p.perUnit ? ' each' : ''}`,
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AmountSchema, KnownCurrencySchema, formatMoney, prorate } from '../../../shared/index.js';
+import { AmountSchema, formatMoney, prorate } from '../../../shared/index.js';
+import { AmountCurrencySchema } from '../amount-currency.js';
 import { defineAction } from './define.js';
 import { unitsByPrice } from './spread.js';
 
@@ -10,8 +11,7 @@ export const bundlePriceAction = defineAction({
     kind: z.literal('bundlePrice'),
     quantity: z.number().int().min(2).max(100),
     price: AmountSchema,
-    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: KnownCurrencySchema.default('EUR'),
+    currency: AmountCurrencySchema,
   }),
   apply: (p, lines) => {
     const units = unitsByPrice(lines);
@@ -30,5 +30,6 @@ export const bundlePriceAction = defineAction({
     }
     return { discounts, extraPoints: 0 };
   },
+  currencyOf: (p) => p.currency,
   describe: (p) => `${p.quantity} for ${formatMoney({ amount: p.price, currency: p.currency })}`,
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, formatMoney } from '../../../shared/index.js';
+import { AmountCurrencySchema } from '../amount-currency.js';
 import { defineAction } from './define.js';
 import { percentOffLines } from './percent-off-line.js';
 import { spread } from './spread.js';
@@ -24,8 +25,7 @@ export const tieredSpendAction = defineAction({
   schema: z.strictObject({
     kind: z.literal('tieredSpend'),
     tiers: z.array(Tier).min(1).max(10),
-    /** The currency of its amounts (ISO 4217): it applies only to carts priced in that currency. */
-    currency: KnownCurrencySchema.default('EUR'),
+    currency: AmountCurrencySchema,
   }),
   apply: (p, lines) => {
     const spent = lines.reduce((s, l) => s + l.amount, 0);
@@ -34,6 +34,7 @@ export const tieredSpendAction = defineAction({
     if (tier.amount !== undefined) return { discounts: spread(tier.amount, lines), extraPoints: 0 };
     return { discounts: percentOffLines(lines, tier.percentBp!), extraPoints: 0 };
   },
+  currencyOf: (p) => p.currency,
   describe: (p) =>
     [...p.tiers]
       .sort((a, b) => a.min - b.min)

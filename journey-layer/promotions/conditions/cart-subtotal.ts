@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AmountSchema, KnownCurrencySchema, formatMoney } from '../../../shared/index.js';
+import { AmountSchema, formatMoney } from '../../../shared/index.js';
+import { AmountCurrencySchema } from '../amount-currency.js';
 import { defineCondition } from './define.js';
 
 /** The whole cart's base subtotal reaches a minimum. */
@@ -9,7 +10,7 @@ export const cartSubtotalCondition = defineCondition({
   schema: z.strictObject({
     kind: z.literal('cartSubtotal'),
     min: AmountSchema,
-    currency: KnownCurrencySchema.default('EUR'),
+    currency: AmountCurrencySchema,
   }),
   test: (p, ctx) => ctx.currency === p.currency && ctx.subtotal >= p.min,
   describe: (p) => `when you spend ${formatMoney({ amount: p.min, currency: p.currency })} or more`,
