@@ -1,6 +1,6 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
-import { isKnownCurrency } from './money.js';
+import { KnownCurrencySchema } from './schemas.js';
 
 /**
  * The hub's start-up configuration, parsed once from the environment (docs/API.md, "Start-up and bootstrap";
@@ -157,16 +157,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\S{1,253}$/, 'OMNIHUB_METRICS_HOST must be an address or host name')
     .default('127.0.0.1'),
-  OMNIHUB_DEFAULT_CURRENCY: z.preprocess(
-    emptyAsAbsent,
-    z
-      .string()
-      .refine(
-        isKnownCurrency,
-        'OMNIHUB_DEFAULT_CURRENCY must be an ISO 4217 currency code the hub knows, e.g. EUR',
-      )
-      .default('EUR'),
-  ),
+  OMNIHUB_DEFAULT_CURRENCY: z.preprocess(emptyAsAbsent, KnownCurrencySchema.default('EUR')),
 });
 
 /** Names of every environment variable the hub reads; checked against docker-compose.yml by a test. */

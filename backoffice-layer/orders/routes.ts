@@ -2,12 +2,7 @@ import { z } from 'zod';
 import { DomainError, LocationIdSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
-import {
-  FULFILMENT_METHODS,
-  FULFILMENT_STATUSES,
-  ORDER_STATUSES,
-  OrderStatusSchema,
-} from './fulfilment-lifecycle.js';
+import { FULFILMENT_METHODS, FULFILMENT_STATUSES, OrderStatusSchema } from './fulfilment-lifecycle.js';
 import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
 
 /*
@@ -30,7 +25,7 @@ const OrderListQuery = z.strictObject({
 const orderSummaryShape = {
   id: z.string(),
   kind: z.enum(['ONLINE', 'STORE']),
-  status: z.enum(ORDER_STATUSES),
+  status: OrderStatusSchema,
   channel: z.string().nullable(),
   customerRef: z.string().nullable(),
   locationId: z.string().nullable().describe('The store of a store sale; null online'),

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { WriteContext } from '../../shared/index.js';
+import type { WriteContext } from '../tables.js';
 import type { StockLevelState } from '../events/event-types.js';
 import { writeLevel, type LedgerRow, type StockChange } from './levels.js';
 

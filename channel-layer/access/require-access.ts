@@ -32,13 +32,12 @@ export type StoredResource =
 
 /**
  * One question for the policy: `act` on `on` — the resource as the request describes it, or (for an existing
- * order or reservation) its id, to be loaded. `auditAs`: the audit action when it is not the act's own name.
+ * order or reservation) its id, to be loaded.
  */
 export type Check = {
   [A in Act]: {
     act: A;
     on: ResourceOf<A> | Extract<StoredResource, { kind: ResourceOf<A>['kind'] }>;
-    auditAs?: string;
   };
 }[Act];
 
@@ -111,8 +110,7 @@ export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Pro
     const { resource, ref } = await load(ctx, check.on);
     const decision: Decision = authorize(caller, check.act, resource as ResourceOf<typeof check.act>);
     if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason, decision.details ?? {});
-    if (decision.audit)
-      onRecord.push({ action: check.auditAs ?? check.act, subject: decision.audit.subject, ref });
+    if (decision.audit) onRecord.push({ action: check.act, subject: decision.audit.subject, ref });
   }
   for (const { action, subject, ref } of onRecord) {
     await recordAudit(ctx.deps.db, ctx.deps.clock.now(), {
