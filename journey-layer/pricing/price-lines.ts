@@ -50,7 +50,13 @@ export function priceLines(
       throw new DomainError('NOT_FOUND', `No sellable product ${sku}`, { sku });
     const quantity = merged.get(sku)!;
     const price = selectPrice(view.prices, { at, quantity, currency });
-    if (!price) throw new DomainError('NOT_FOUND', `${sku} has no price at ${at.toISOString()}`, { sku });
+    // The market is named: a client whose currency has no price list would otherwise read this as a SKU
+    // that does not exist.
+    if (!price)
+      throw new DomainError('NOT_FOUND', `${sku} has no price in ${currency} at ${at.toISOString()}`, {
+        sku,
+        currency,
+      });
     return {
       lineId: sku,
       sku,

@@ -163,6 +163,7 @@ describe('markets: the channel client decides the currency', () => {
       quote(ctx.deps, { lines: [{ sku: 'SOCK-1', quantity: 1 }], ...market('gbp-web') }),
     ).rejects.toMatchObject({
       code: 'NOT_FOUND',
+      message: expect.stringContaining('SOCK-1 has no price in GBP'),
     });
     await expect(
       offers(ctx.deps, { skus: ['SOCK-1'], ...market('gbp-app') }, { readModel: rm }),
