@@ -11,6 +11,11 @@ export interface GraphqlContext {
   client: ChannelClient;
   /** The customer a web or app client acts for (from X-Customer-Token), if any. */
   customerId: string | null;
+  /**
+   * The currency (ISO 4217) the caller's answers are priced in: its client's market, else the hub's default
+   * (`OMNIHUB_DEFAULT_CURRENCY`). Resolved once here, so every resolver passes the same one.
+   */
+  market: string;
   /** This node's shared subscription snapshots (WebSocket operations only). */
   snapshots?: SnapshotHub;
   /**
@@ -18,6 +23,18 @@ export interface GraphqlContext {
    * end with its reason.
    */
   signal?: AbortSignal;
+}
+
+/**
+ * The context both transports (HTTP and graphql-ws) build for an admitted caller, before their own additions.
+ */
+export function contextOf(
+  deps: BackofficeDeps,
+  readModel: ReadModel,
+  admitted: { client: ChannelClient; customerId: string | null },
+): GraphqlContext {
+  const { client, customerId } = admitted;
+  return { deps, readModel, client, customerId, market: client.currency ?? deps.config.defaultCurrency };
 }
 
 /**

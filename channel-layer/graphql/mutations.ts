@@ -134,7 +134,7 @@ export const mutationResolvers = {
     },
     ctx: GraphqlContext,
   ) => {
-    const input = valid(PlaceOrderInputSchema, { ...given(a.input), currency: ctx.client.currency });
+    const input = valid(PlaceOrderInputSchema, { ...given(a.input), currency: ctx.market });
     await requireAccess(
       ctx,
       {
@@ -187,7 +187,7 @@ export const mutationResolvers = {
     const input = valid(StoreSaleOrderInputSchema, {
       ...given(a.input),
       locationId: ctx.client.locationId,
-      currency: ctx.client.currency,
+      currency: ctx.market,
     });
     await requireAccess(ctx, {
       act: 'sale.for-customer',

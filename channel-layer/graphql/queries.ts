@@ -24,15 +24,13 @@ type OfferArgs = {
 export const queryResolvers = {
   offer: async (_: unknown, a: OfferArgs, ctx: GraphqlContext) => {
     await requireAccess(ctx, { act: 'offer.for-customer', on: customerNamed(a.customerId) });
-    return offerView(
-      await offer(ctx.deps, { ...a, currency: ctx.client.currency }, { readModel: ctx.readModel }),
-    );
+    return offerView(await offer(ctx.deps, { ...a, currency: ctx.market }, { readModel: ctx.readModel }));
   },
   offers: async (_: unknown, a: Omit<OfferArgs, 'sku'> & { skus: string[] }, ctx: GraphqlContext) => {
     if (a.skus.length > 100)
       throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
     await requireAccess(ctx, { act: 'offers.for-customer', on: customerNamed(a.customerId) });
-    const market = { ...a, currency: ctx.client.currency };
+    const market = { ...a, currency: ctx.market };
     return (await offers(ctx.deps, market, { readModel: ctx.readModel })).map(offerView);
   },
   product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
@@ -70,7 +68,7 @@ export const queryResolvers = {
         customerId: a.input.customerId ?? null,
         ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}),
         ...(a.input.minRevision != null ? { minRevision: a.input.minRevision } : {}),
-        currency: ctx.client.currency,
+        currency: ctx.market,
       },
       { readModel: ctx.readModel },
     );

@@ -10,7 +10,7 @@ import express, { type RequestHandler } from 'express';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
 import { admittedOf, Authenticator } from './authenticate.js';
 import { ChangeFeed } from './change-feed.js';
-import type { GraphqlContext } from './context.js';
+import { contextOf, type GraphqlContext } from './context.js';
 import { channelErrorFormatter, unreadableBody } from './errors.js';
 import { httpAnswer, operationCounter, type HttpAnswer } from './metrics-plugin.js';
 import { laterRules, PARSE_OPTIONS } from './operation-rules.js';
@@ -79,10 +79,10 @@ export async function createGraphqlHandler(
     storableVariables,
     documentLimits(errors),
     expressMiddleware(server, {
-      context: async ({ res }) => {
-        const a = admittedOf(res);
-        return { deps, readModel, client: a.client, customerId: a.customerId, answer: httpAnswer(res) };
-      },
+      context: async ({ res }) => ({
+        ...contextOf(deps, readModel, admittedOf(res)),
+        answer: httpAnswer(res),
+      }),
     }) as unknown as RequestHandler,
     unreadableBody(deps.logger, MAX_MESSAGE_BYTES),
   );

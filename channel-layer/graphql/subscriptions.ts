@@ -35,7 +35,7 @@ export const subscriptionResolvers = {
         sku: args.sku,
         customerId,
         locationId: args.locationId ?? null,
-        currency: ctx.client.currency,
+        currency: ctx.market,
       };
       return hub.subscribe(
         `offer:${JSON.stringify(at)}`,

@@ -13,7 +13,7 @@ import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js'
 import { DomainError } from '../../shared/index.js';
 import type { Authenticator } from './authenticate.js';
 import { openConnection, type Connection } from './connection.js';
-import type { GraphqlContext } from './context.js';
+import { contextOf, type GraphqlContext } from './context.js';
 import { asErrors, closeFor, type ChannelErrorFormatter } from './errors.js';
 import { resultCode, type OperationCounter } from './metrics-plugin.js';
 import { checkDocument } from './operation-rules.js';
@@ -216,10 +216,7 @@ export class WebSocketTransport {
       if (refused) return asErrors(refused);
     }
     const contextValue: GraphqlContext = {
-      deps: this.o.deps,
-      readModel: this.o.readModel,
-      client: connection.admitted.client,
-      customerId: connection.admitted.customerId,
+      ...contextOf(this.o.deps, this.o.readModel, connection.admitted),
       snapshots: this.o.snapshots,
       signal: connection.revoked.signal,
     };
