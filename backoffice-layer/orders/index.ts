@@ -12,7 +12,7 @@ export {
   type CustomerReturnRow,
   type CustomerReservationRow,
 } from './customer-orders.js';
-export { findOrderTotal, refundsOfOrder } from './order-amounts.js';
+export { refundsOfOrder } from './order-amounts.js';
 // Reading orders with their status, fulfilments and history, and the admin routes that serve them.
 export {
   getOrder,

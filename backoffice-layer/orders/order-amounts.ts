@@ -1,19 +1,5 @@
 import type { Executor } from '../tables.js';
 
-/** Order `orderId`'s total (minor units) and its currency, or null when there is no such order. */
-export async function findOrderTotal(
-  db: Executor,
-  orderId: string,
-): Promise<{ totalAmount: number; currency: string } | null> {
-  return (
-    (await db
-      .selectFrom('orders')
-      .select(['totalAmount', 'currency'])
-      .where('id', '=', orderId)
-      .executeTakeFirst()) ?? null
-  );
-}
-
 /**
  * What was refunded of order `orderId` up to and including return `throughReturnId` (returns counted in
  * revision order, so each return sees the ones committed before it), in minor units of the order's currency,

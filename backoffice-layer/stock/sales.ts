@@ -249,7 +249,7 @@ export async function returnItems(
  * An order's head: what says whose it is. `customerRef` is the customer's id as the order was placed or sold
  * with (her survivor after a merge, a pseudonym after her erasure; null for a sale to nobody known);
  * `locationId` is the store of a store sale (null for an online order, whose lines carry their own
- * locations).
+ * locations); `totalAmount` is in minor units of `currency`.
  */
 export interface OrderHead {
   id: string;
@@ -257,6 +257,8 @@ export interface OrderHead {
   customerRef: string | null;
   locationId: string | null;
   channel: string | null;
+  totalAmount: number;
+  currency: string;
 }
 
 /** The head of order `id`, or null when there is none (an id that is not a UUID included). */
@@ -265,7 +267,7 @@ export async function findOrderHead(db: Executor, id: string): Promise<OrderHead
   return (
     (await db
       .selectFrom('orders')
-      .select(['id', 'kind', 'customerRef', 'locationId', 'channel'])
+      .select(['id', 'kind', 'customerRef', 'locationId', 'channel', 'totalAmount', 'currency'])
       .where('id', '=', id)
       .executeTakeFirst()) ?? null
   );

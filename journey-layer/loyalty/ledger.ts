@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DomainError, runWrite, writeInTransaction } from '../../shared/index.js';
 import type { Executor, LoyaltyLedgerKind, Transaction, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { findOrderTotal, refundsOfOrder } from '../../backoffice-layer/index.js';
+import { findOrderHead, refundsOfOrder } from '../../backoffice-layer/index.js';
 import { lockLiveCustomer, resolveCustomerId } from '../customers/customer-reads.js';
 import {
   DEFAULT_PROGRAM,
@@ -403,7 +403,7 @@ export async function reverseForReturn(
       .where('kind', '=', 'EARN')
       .where('reference', '=', ret.orderId)
       .executeTakeFirst();
-    const order = await findOrderTotal(w.tx, ret.orderId);
+    const order = await findOrderHead(w.tx, ret.orderId);
     if (!earned || !order || order.totalAmount <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
     // Locked first: the returns of one order are reversed one after the other, each seeing what the others
