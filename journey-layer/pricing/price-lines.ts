@@ -2,7 +2,6 @@ import { selectPrice } from '../../backoffice-layer/index.js';
 import { DomainError, formatMoney, MAX_MONEY_AMOUNT } from '../../shared/index.js';
 import {
   describeBenefits,
-  heldTier,
   pointsForOrder,
   tierAfterEarning,
   type LoyaltyProgram,
@@ -68,8 +67,7 @@ export function priceLines(
     };
   });
 
-  const { facts, program, rules, coupons, tierId } = inputs.pricing;
-  const tier = tierId ? heldTier(program, tierId) : null;
+  const { facts, program, rules, coupons, tier } = inputs.pricing;
   const priced = priceCart({
     currency,
     at,

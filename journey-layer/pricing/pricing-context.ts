@@ -3,7 +3,7 @@ import { DomainError } from '../../shared/index.js';
 import { getCustomerFacts } from '../customers/customer-reads.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
-import { heldTier, type LoyaltyProgram } from '../loyalty/program.js';
+import { heldTier, type LoyaltyProgram, type Tier } from '../loyalty/program.js';
 import { activePromotionRules, resolveCoupons } from '../promotions/store.js';
 import { journeyGlobals } from './read-model-sections.js';
 
@@ -14,7 +14,7 @@ export interface PricingContext {
   rules: Awaited<ReturnType<typeof activePromotionRules>>;
   coupons: Awaited<ReturnType<typeof resolveCoupons>>;
   /** The tier the customer holds (`heldTier`), null for an anonymous one. */
-  tierId: string | null;
+  tier: Tier | null;
   /**
    * Points the customer earned in the programme's rolling window, what her tier follows (0 for an anonymous
    * one, and when not asked for: offers preview no tier).
@@ -70,14 +70,14 @@ export async function loadPricingContext(
         request.tierPreview === false ? 0 : earnedInWindow(deps.db, facts.id, program, at),
       ])
     : [undefined, 0];
-  const tierId = facts ? heldTier(program, account?.tier).id : null;
+  const tier = facts ? heldTier(program, account?.tier) : null;
   const codes = coupons.map((c) => c.code);
   const revision =
     shared && !facts && codes.length === 0
       ? 0
       : await journeyRevision(deps, facts?.id ?? null, codes, !shared);
   const currency = request.currency ?? deps.config.defaultCurrency;
-  return { facts, program, rules, coupons, tierId, earnedInWindow: earned, revision, currency };
+  return { facts, program, rules, coupons, tier, earnedInWindow: earned, revision, currency };
 }
 
 /**
