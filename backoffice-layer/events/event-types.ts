@@ -1,6 +1,7 @@
 import type { OrderKind } from '../tables.js';
 import type { FulfilmentSettings, ShippingZone } from '../orders/fulfilment-settings.schema.js';
 import type { SourcingRules } from '../orders/sourcing.schema.js';
+import type { FulfilmentMethod, FulfilmentStatus, OrderStatus } from '../orders/fulfilment-lifecycle.js';
 
 /**
  * The backoffice events and their payloads: the contract between the writers (catalogue, pricing, stock,
@@ -103,6 +104,34 @@ export interface BackofficeEventPayloads {
       unitAmount: number;
       lineAmount: number;
     }>;
+  };
+  /**
+   * An order moved (issue 12): one or more of its fulfilments changed status in one write (a warehouse or
+   * carrier event, a cancellation, a collection at the store, the uncollected job). `status` and
+   * `previousStatus` are the order's, before and after; `fulfilments` the transitions of this write;
+   * `locationIds` every location the order involves (where its units are held and its pickup stores), for
+   * access and notices; `actor`, `channel`, `reason` as in the order's history. The journey layer earns
+   * points on `DELIVERED`/`COLLECTED` and gives coupon use and promotion budget back when `status` becomes
+   * `CANCELLED`.
+   */
+  'order.changed': {
+    orderId: string;
+    kind: OrderKind;
+    customerRef: string | null;
+    currency: string;
+    status: OrderStatus;
+    previousStatus: OrderStatus;
+    fulfilments: Array<{
+      fulfilmentId: string;
+      locationId: string;
+      method: FulfilmentMethod;
+      from: FulfilmentStatus;
+      to: FulfilmentStatus;
+    }>;
+    locationIds: string[];
+    actor: string;
+    channel: string;
+    reason: string | null;
   };
   'return.recorded': {
     returnId: string;
