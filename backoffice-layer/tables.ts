@@ -279,6 +279,11 @@ export interface FulfilmentsTable {
   trackingCode: string | null;
   readyBy: TimestampColumn | null;
   deliverBy: TimestampColumn | null;
+  /**
+   * Whether its units are still reserved at `locationId` (migration 20261130T1050): true from placement until
+   * they are committed (shipped, collected) or released (cancelled, uncollected).
+   */
+  stockHeld: ColumnType<boolean, boolean | undefined, boolean>;
   revision: number;
   createdAt: TimestampColumn;
   updatedAt: TimestampColumn;
