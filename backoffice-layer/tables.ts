@@ -284,6 +284,12 @@ export interface FulfilmentsTable {
    * they are committed (shipped, collected) or released (cancelled, uncollected).
    */
   stockHeld: ColumnType<boolean, boolean | undefined, boolean>;
+  /**
+   * PICKUP: when a ready pickup's holding period ends and its units return to stock (migration
+   * 20261130T1120, orders/pickup-hold.ts); set when it reaches READY_FOR_PICKUP, null before and for a
+   * delivery.
+   */
+  holdUntil: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   revision: number;
   createdAt: TimestampColumn;
   updatedAt: TimestampColumn;

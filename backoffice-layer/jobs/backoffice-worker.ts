@@ -6,6 +6,7 @@ import { READ_MODEL_CONSUMER, readModelConsumer } from '../read-model/consumer.j
 import { startReadModelMaintenance } from '../read-model/read-model-maintenance.js';
 import type { SharedSection } from '../read-model/store.js';
 import { startReservationExpiryWorker } from '../stock/reservation-expiry-worker.js';
+import { startUncollectedPickupWorker } from '../orders/uncollected-pickups.js';
 import { startPriceScheduler, type BoundarySource } from './price-schedule.js';
 
 export interface BackofficeWorker {
@@ -37,8 +38,8 @@ export interface BackofficeWorkerOptions {
 
 /**
  * Everything a worker process runs for the backoffice: the outbox relay, the event worker (read model first,
- * then other layers' consumers), the read-model guardian (rebuilds after Redis lost it), reservation expiry
- * and the price scheduler.
+ * then other layers' consumers), the read-model guardian (rebuilds after Redis lost it), reservation expiry,
+ * the end of ready pickups' holding periods (uncollected) and the price scheduler.
  */
 export async function startBackofficeWorker(
   deps: BackofficeDeps,
@@ -68,6 +69,7 @@ export async function startBackofficeWorker(
     redeliverAfterMs: opts.redeliverAfterMs,
   });
   const expiry = await startReservationExpiryWorker(deps);
+  const uncollected = await startUncollectedPickupWorker(deps);
   const retention = startRetention(
     deps,
     consumers.map((c) => c.name),
@@ -82,6 +84,7 @@ export async function startBackofficeWorker(
       await retention.stop();
       await scheduler.stop();
       await expiry.stop();
+      await uncollected.stop();
       await events.stop();
       await maintenance.stop();
       await relay.stop();

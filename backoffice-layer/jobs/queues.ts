@@ -9,6 +9,8 @@ export const QUEUE_NAMES = {
   reservations: 'reservations',
   /** Delayed jobs that commit a price switch at the instant a price window opens or closes. */
   priceSchedule: 'price-schedule',
+  /** Delayed jobs that end a ready pickup's holding period at its instant (job id = fulfilment id). */
+  pickupHolds: 'pickup-holds',
 } as const;
 
 /** BullMQ key prefix for a hub instance: every queue key lives under `<redisPrefix>:bull:`. */
@@ -20,6 +22,7 @@ export interface BackofficeQueues {
   events: Queue;
   reservations: Queue;
   priceSchedule: Queue;
+  pickupHolds: Queue;
   close(): Promise<void>;
 }
 
@@ -39,33 +42,30 @@ export function createBackofficeQueues(redis: Redis, redisPrefix: string): Backo
       removeOnFail: { count: 5000 },
     },
   });
-  const reservations = new Queue(QUEUE_NAMES.reservations, {
-    connection: redis,
-    prefix,
-    defaultJobOptions: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: true,
-      removeOnFail: { count: 1000 },
-    },
-  });
-  const priceSchedule = new Queue(QUEUE_NAMES.priceSchedule, {
-    connection: redis,
-    prefix,
-    defaultJobOptions: {
-      attempts: 20,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: true,
-      removeOnFail: { count: 1000 },
-    },
-  });
-  for (const q of [events, reservations, priceSchedule]) q.on('error', () => undefined);
+  // Delayed jobs at an instant: retried on failure, forgotten once done (the job id may be used again).
+  const delayed = (name: string, attempts: number) =>
+    new Queue(name, {
+      connection: redis,
+      prefix,
+      defaultJobOptions: {
+        attempts,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      },
+    });
+  const reservations = delayed(QUEUE_NAMES.reservations, 10);
+  const priceSchedule = delayed(QUEUE_NAMES.priceSchedule, 20);
+  const pickupHolds = delayed(QUEUE_NAMES.pickupHolds, 10);
+  const all = [events, reservations, priceSchedule, pickupHolds];
+  for (const q of all) q.on('error', () => undefined);
   return {
     events,
     reservations,
     priceSchedule,
+    pickupHolds,
     close: async () => {
-      await Promise.allSettled([events.close(), reservations.close(), priceSchedule.close()]);
+      await Promise.allSettled(all.map((q) => q.close()));
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type FulfilmentStatus,
   type OrderStatus,
 } from './fulfilment-lifecycle.js';
+import { pickupHoldUntilAt, schedulePickupHolds, type PickupHoldDeadline } from './pickup-hold.js';
 
 /*
  * The fulfilment lifecycle's transactional wiring (issue 12, "Order lifecycle"): every move of a fulfilment —
@@ -136,7 +137,8 @@ async function lockOrder(
 
 /**
  * Makes `moves` on the locked order in this transaction: stock first (lock order: levels by (sku, location)),
- * then the fulfilments, the order's status, its history and `order.changed`. Answers the order's new status.
+ * then the fulfilments, the order's status, its history and `order.changed`. Answers the order's new status
+ * and the holding deadlines of the pickups that became ready (to schedule once committed).
  */
 async function applyMoves(
   w: WriteContext,
@@ -144,10 +146,16 @@ async function applyMoves(
   moves: readonly Move[],
   by: OrderActor,
   reason: string | null,
-): Promise<OrderStatus> {
+): Promise<{ status: OrderStatus; holds: PickupHoldDeadline[] }> {
   const { order } = locked;
   await moveStock(w, order.id, moves);
+  const holds: PickupHoldDeadline[] = [];
   for (const m of moves) {
+    // A pickup ready at the counter: its holding period runs from now, by the pickup store's settings (the
+    // fulfilment's location: the store that holds the units and hands them over).
+    const holdUntil =
+      m.to === 'READY_FOR_PICKUP' ? await pickupHoldUntilAt(w.tx, m.f.locationId, w.now) : undefined;
+    if (holdUntil) holds.push({ fulfilmentId: m.f.id, holdUntil: holdUntil.toISOString() });
     await w.tx
       .updateTable('fulfilments')
       .set({
@@ -155,6 +163,7 @@ async function applyMoves(
         updatedAt: w.now,
         ...(m.trackingCode ? { trackingCode: m.trackingCode } : {}),
         ...(stockEffect(m.f.method, m.f.status, m.to) !== 'none' ? { stockHeld: false } : {}),
+        ...(holdUntil ? { holdUntil } : {}),
       })
       .where('id', '=', m.f.id)
       .execute();
@@ -203,7 +212,7 @@ async function applyMoves(
       reason,
     },
   });
-  return status;
+  return { status, holds };
 }
 
 /**
@@ -246,7 +255,8 @@ async function moveStock(w: WriteContext, orderId: string, moves: readonly Move[
 /**
  * Runs one move of an order as a write with idempotency key `key` (scope `scope`, request `request`): locks
  * the order, asks `plan` which fulfilments move, and applies them. A plan with nothing to move writes nothing
- * and answers the order's current status and revision.
+ * and answers the order's current status and revision. Once committed (and on a replay), the uncollected jobs
+ * of the pickups it made ready are scheduled.
  */
 async function moveOrder(
   deps: BackofficeDeps,
@@ -261,17 +271,23 @@ async function moveOrder(
     async (w) => {
       const locked = await lockOrder(w, ref);
       const moves = plan(locked);
-      const status = moves.length > 0 ? await applyMoves(w, locked, moves, by, reason) : locked.order.status;
+      const { status, holds } =
+        moves.length > 0
+          ? await applyMoves(w, locked, moves, by, reason)
+          : { status: locked.order.status, holds: [] };
       return {
         orderId: locked.order.id,
         status,
         moved: moves.map((m) => ({ fulfilmentId: m.f.id, from: m.f.status, to: m.to })),
         unchangedRevision: moves.length > 0 ? null : locked.order.revision,
+        holds,
       };
     },
     { idempotency },
   );
-  const { unchangedRevision, ...move } = result;
+  const { unchangedRevision, holds, ...move } = result;
+  // `?? []`: an answer stored before moves carried their holds, replayed.
+  await schedulePickupHolds(deps, (holds as PickupHoldDeadline[] | undefined) ?? []);
   return { ...move, revision: unchangedRevision ?? revision, replayed };
 }
 

@@ -115,3 +115,20 @@ export {
   type OrderActor,
   type OrderMove,
 } from './fulfilment-transitions.js';
+// A ready pickup's holding period and the uncollected job that ends it.
+export {
+  DEFAULT_PICKUP_HOLD,
+  pickupHoldUntil,
+  pickupHoldUntilAt,
+  schedulePickupHolds,
+  type PickupHold,
+  type PickupHoldDeadline,
+  type UncollectedJobData,
+} from './pickup-hold.js';
+export {
+  UNCOLLECTED_BY,
+  releaseUncollectedPickup,
+  startUncollectedPickupWorker,
+  sweepUncollectedPickups,
+  type UncollectedOutcome,
+} from './uncollected-pickups.js';

@@ -34,6 +34,8 @@ export interface FulfilmentView {
   trackingCode: string | null;
   readyBy: Date | null;
   deliverBy: Date | null;
+  /** PICKUP, once ready: when its holding period ends and its units return to stock (pickup-hold.ts). */
+  holdUntil: Date | null;
   lines: Array<{ sku: string; quantity: number }>;
   revision: number;
   createdAt: Date;
@@ -101,6 +103,7 @@ export async function getOrder(db: Executor, id: string): Promise<OrderDetail | 
         'trackingCode',
         'readyBy',
         'deliverBy',
+        'holdUntil',
         'revision',
         'createdAt',
         'updatedAt',

@@ -54,6 +54,9 @@ const FulfilmentView = z
     trackingCode: z.string().nullable(),
     readyBy: IsoDateTime.nullable().describe('PICKUP: when it is ready at the store'),
     deliverBy: IsoDateTime.nullable().describe('DELIVERY: the end of the promised delivery day'),
+    holdUntil: IsoDateTime.nullable().describe(
+      'PICKUP, once ready: when the store stops holding it and its units return to stock (UNCOLLECTED)',
+    ),
     lines: z.array(z.object({ sku: z.string(), quantity: z.int() })),
     revision: Revision,
     createdAt: IsoDateTime,
@@ -96,6 +99,7 @@ const orderJson = (o: OrderDetail) => ({
     ...f,
     readyBy: iso(f.readyBy),
     deliverBy: iso(f.deliverBy),
+    holdUntil: iso(f.holdUntil),
     createdAt: f.createdAt.toISOString(),
     updatedAt: f.updatedAt.toISOString(),
   })),

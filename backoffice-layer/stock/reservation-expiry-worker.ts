@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { createRedis, type Logger } from '../../shared/index.js';
 import type { WriteDeps } from '../tables.js';
+import { startPeriodicSweep } from '../jobs/periodic-sweep.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { expireReservation, sweepExpiredReservations } from './reservations.js';
 
@@ -29,22 +30,16 @@ export async function startReservationExpiryWorker(
     { connection, prefix: bullPrefix(deps.redisPrefix), concurrency: 8 },
   );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'reservation expiry worker error'));
-  const sweepEvery = opts.sweepEveryMs ?? 30_000;
-  let sweeping = Promise.resolve();
-  const timer = setInterval(() => {
-    sweeping = sweeping.then(() =>
-      sweepExpiredReservations(deps).then(
-        () => undefined,
-        (e: unknown) => deps.logger.warn({ err: e }, 'reservation sweep failed'),
-      ),
-    );
-  }, sweepEvery);
-  timer.unref();
+  const sweep = startPeriodicSweep(
+    () => sweepExpiredReservations(deps),
+    opts.sweepEveryMs ?? 30_000,
+    deps.logger,
+    'reservation sweep',
+  );
   return {
     stop: async () => {
-      clearInterval(timer);
       await worker.close();
-      await sweeping;
+      await sweep.stop();
       connection.disconnect();
     },
   };
