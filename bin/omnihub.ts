@@ -208,17 +208,18 @@ interface CommandContext {
 /** `start`, `api` and `worker`: serve until a signal, then drain and close. */
 async function serve(command: 'start' | 'api' | 'worker', ctx: CommandContext): Promise<void> {
   const { config, logger } = ctx;
-  const { bootstrapAdminKey, listProducts, seedDemoRetailer } = ctx.hub.backoffice;
+  const { bootstrapAdminKey, listProducts, seedDemoOrders, seedDemoRetailer } = ctx.hub.backoffice;
   const { bootstrapRuntime, isChannelClientKey, startApiNode, startWorkerNode } = ctx.hub.channel;
   const rt = await bootstrapRuntime(config, { logger });
   if (command === 'start' && rt.embeddedDatabase) {
     const seeded = await seedDemoRetailer(rt.deps);
     const journey = await ctx.hub.journey.seedDemoJourney(rt.deps);
+    const orders = await seedDemoOrders(rt.deps);
     if (!seeded.skipped)
       process.stdout.write(
         `Seeded the demo retailer: ${seeded.products} SKUs, ${seeded.locations} locations, ` +
           `${seeded.prices} prices, ${journey.members} members, ${journey.promotions} promotions, ` +
-          `${journey.coupons} coupon codes (revision ${seeded.revision})\n`,
+          `${journey.coupons} coupon codes, ${orders.placed} orders (revision ${seeded.revision})\n`,
       );
   } else if (command === 'start' && (await listProducts(rt.deps.db, { limit: 1 })).products.length === 0) {
     // A configured database is the operator's: never filled with demo data unasked, but an empty one is
@@ -258,12 +259,13 @@ async function serve(command: 'start' | 'api' | 'worker', ctx: CommandContext): 
   });
 }
 
-/** `seed`: the demo retailer and its members and offers, each skipped when its data exists already. */
+/** `seed`: the demo retailer, its members and offers, its orders; each skipped when its data exists. */
 async function seed(ctx: CommandContext): Promise<void> {
   const rt = await ctx.hub.channel.bootstrapRuntime(ctx.config, { logger: ctx.logger });
   try {
     const s = await ctx.hub.backoffice.seedDemoRetailer(rt.deps);
     const j = await ctx.hub.journey.seedDemoJourney(rt.deps);
+    const o = await ctx.hub.backoffice.seedDemoOrders(rt.deps);
     process.stdout.write(
       s.skipped
         ? 'The catalogue is not empty: seed skipped.\n'
@@ -277,6 +279,8 @@ async function seed(ctx: CommandContext): Promise<void> {
         : `Seeded the demo members and offers: ${j.members} members in every tier, ` +
             `${j.promotions} promotions, ${j.coupons} coupon codes\n`,
     );
+    if (o.placed > 0)
+      process.stdout.write(`Seeded ${o.placed} demo orders: deliveries and pickups in every state\n`);
   } finally {
     await rt.close();
   }

@@ -1,6 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { generateDemoRetailer, seedDemoRetailer } from '../../backoffice-layer/index.js';
+import {
+  commitReservation,
+  DEMO_ORDERS,
+  fulfilmentStatusesOf,
+  generateDemoRetailer,
+  getOrder,
+  markCollected,
+  ORDER_STATUSES,
+  pickupHoldUntil,
+  reserveStock,
+  seedDemoOrders,
+  seedDemoRetailer,
+  verifyStockLedger,
+} from '../../backoffice-layer/index.js';
 import { ManualClock } from '../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
@@ -59,5 +72,100 @@ describe('demo retailer', () => {
     const second = await seedDemoRetailer(ctx.deps);
     expect(second.skipped).toBe(true);
     expect(second.revision).toBe(first.revision);
+  });
+});
+
+describe('demo orders', () => {
+  /** Every fulfilment's method, status and tracking code, every order's status, and what the levels hold. */
+  const state = async () => {
+    const db = ctx.deps.db;
+    const [fulfilments, orders, held, levels, history] = await Promise.all([
+      db
+        .selectFrom('fulfilments')
+        .select(['orderId', 'method', 'status', 'trackingCode', 'holdUntil'])
+        .execute(),
+      db.selectFrom('orders').select(['id', 'status', 'revision']).orderBy('id').execute(),
+      sql<{ n: number }>`SELECT coalesce(sum(l.quantity), 0)::int AS n FROM fulfilment_lines l
+                         JOIN fulfilments f ON f.id = l.fulfilment_id WHERE f.stock_held`.execute(db),
+      sql<{ reserved: number; onHand: number }>`
+        SELECT sum(reserved)::int AS reserved, sum(on_hand)::int AS "onHand" FROM stock_levels`.execute(db),
+      db
+        .selectFrom('orderEvents')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { fulfilments, orders, held: held.rows[0]!.n, levels: levels.rows[0]!, events: Number(history.n) };
+  };
+
+  it('puts orders in every fulfilment status of both methods and every order status, once', async () => {
+    await seedDemoRetailer(ctx.deps);
+    const before = await state();
+    const seeded = await seedDemoOrders(ctx.deps);
+    expect(seeded).toEqual({ skipped: false, orders: DEMO_ORDERS.length, placed: DEMO_ORDERS.length });
+    const after = await state();
+    expect(after.orders.map((o) => o.id)).toEqual(DEMO_ORDERS.map((o) => o.id).sort());
+    for (const method of ['DELIVERY', 'PICKUP'] as const)
+      expect(new Set(after.fulfilments.filter((f) => f.method === method).map((f) => f.status))).toEqual(
+        new Set(fulfilmentStatusesOf(method)),
+      );
+    expect(new Set(after.orders.map((o) => o.status))).toEqual(new Set(ORDER_STATUSES));
+    for (const f of after.fulfilments.filter((x) => x.status === 'SHIPPED' || x.status === 'DELIVERED'))
+      expect(f.trackingCode).toMatch(/^3SNKM\d{8}$/);
+    // The pickup waiting at the counter: held 7 days in Rotterdam, its uncollected job due then.
+    const ready = after.fulfilments.find((f) => f.status === 'READY_FOR_PICKUP')!;
+    const holdUntil = pickupHoldUntil(clock.now(), { timeZone: 'Europe/Amsterdam', pickupHoldDays: 7 });
+    expect(ready.holdUntil).toEqual(holdUntil);
+    const job = await ctx.deps.queues.pickupHolds.getJobs(['delayed']);
+    expect(job.map((j) => j.opts.delay)).toContain(holdUntil.getTime() - clock.now().getTime());
+    // Units: what the fulfilments still hold, the levels hold reserved; what left is gone from on hand.
+    expect(before.levels.reserved).toBe(0);
+    expect(after.levels.reserved).toBe(after.held);
+    expect(after.held).toBeGreaterThan(0);
+    expect(after.levels.onHand).toBeLessThan(before.levels.onHand);
+    expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
+    // Each order's history starts with its placement; the lapsed pickup was moved by the hub itself.
+    const lapsed = after.fulfilments.find((f) => f.status === 'UNCOLLECTED')!;
+    const order = (await getOrder(ctx.deps.db, lapsed.orderId))!;
+    expect(order.history.map((e) => [e.status, e.actor])).toEqual([
+      ['PLACED', 'channel:APP'],
+      ['PICKING', 'channel:STORE'],
+      ['READY_FOR_PICKUP', 'channel:STORE'],
+      ['UNCOLLECTED', 'system'],
+      ['CANCELLED', 'system'],
+    ]);
+
+    // Seeded again (every start of the embedded hub): nothing placed, nothing moved.
+    expect(await seedDemoOrders(ctx.deps)).toEqual({ skipped: false, orders: DEMO_ORDERS.length, placed: 0 });
+    expect(await state()).toEqual(after);
+  });
+
+  it('leaves a demo order a visitor moved on as it is; skipped once the retailer has orders', async () => {
+    const waiting = await ctx.deps.db
+      .selectFrom('fulfilments')
+      .select('orderId')
+      .where('status', '=', 'READY_FOR_PICKUP')
+      .executeTakeFirstOrThrow();
+    await markCollected(ctx.deps, waiting.orderId, 'visitor-collects', {
+      actor: 'channel:STORE',
+      channel: 'STORE',
+    });
+    const collected = await state();
+    expect(await seedDemoOrders(ctx.deps)).toMatchObject({ skipped: false, placed: 0 });
+    expect(await state()).toEqual(collected);
+
+    const lines = [{ sku: 'NK-ACC-SOKKEN-MIXEDDARK-3942', locationId: 'wh-tilburg', quantity: 1 }];
+    const r = await reserveStock(ctx.deps, { lines, channel: 'WEB' }, 'own-order');
+    await commitReservation(
+      ctx.deps,
+      {
+        reservationId: r.reservation.id,
+        currency: 'EUR',
+        lines: lines.map((l) => ({ ...l, unitAmount: 1495, lineAmount: 1495 })),
+      },
+      'own-order',
+    );
+    const own = await state();
+    expect(await seedDemoOrders(ctx.deps)).toEqual({ skipped: true, orders: DEMO_ORDERS.length, placed: 0 });
+    expect(await state()).toEqual(own);
   });
 });

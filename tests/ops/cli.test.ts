@@ -112,6 +112,7 @@ describe('the omnihub command line', () => {
       const seed = omnihub(ctx, ['seed']);
       expect(await seed.exited).toBe(0);
       expect(seed.output()).toMatch(/Seeded the demo retailer: 252 SKUs/);
+      expect(seed.output()).toMatch(/Seeded 13 demo orders: deliveries and pickups in every state/);
 
       const api = omnihub(ctx, ['api']);
       await waitFor(() => /listening:\s+http:\/\/localhost:\d+/.test(api.output()), 30_000);
