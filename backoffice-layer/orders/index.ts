@@ -115,3 +115,5 @@ export {
   type OrderActor,
   type OrderMove,
 } from './fulfilment-transitions.js';
+export { orderParties, type OrderParties } from './order-parties.js';
+export { orderCursor } from './order-reads.js';

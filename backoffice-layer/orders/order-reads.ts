@@ -154,6 +154,9 @@ export interface OrderListQuery {
 const encodeCursor = (o: { placedAt: Date; id: string }) =>
   Buffer.from(`${o.placedAt.toISOString()}|${o.id}`).toString('base64url');
 
+/** The list cursor of order `o` (as {@link listOrders} answers it): pass as `after` for the orders after. */
+export const orderCursor = encodeCursor;
+
 function decodeCursor(cursor: string): { at: Date; id: string } {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const instant = new Date(at ?? '');
