@@ -290,6 +290,11 @@ export interface FulfilmentsTable {
   deliverBy: TimestampColumn | null;
   /** PICKUP: the store the customer collects at (migration 20261130T1100); null: where the units are held. */
   pickupLocationId: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * Whether its units are still reserved at `locationId` (migration 20261130T1050): true from placement until
+   * they are committed (shipped, collected) or released (cancelled, uncollected).
+   */
+  stockHeld: ColumnType<boolean, boolean | undefined, boolean>;
   revision: number;
   createdAt: TimestampColumn;
   updatedAt: TimestampColumn;

@@ -123,3 +123,15 @@ export {
   type SourcingRulesView,
 } from './fulfilment-config.js';
 export { fulfilmentConfigRoutes } from './fulfilment-config-routes.js';
+// The lifecycle's transactional wiring: fulfilment events, cancellation, collection at the store.
+export {
+  recordFulfilmentEvent,
+  cancelOrder,
+  markCollected,
+  FulfilmentEventBodySchema,
+  CancelOrderBodySchema,
+  type FulfilmentEventBody,
+  type CancelOrderBody,
+  type OrderActor,
+  type OrderMove,
+} from './fulfilment-transitions.js';

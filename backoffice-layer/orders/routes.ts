@@ -5,11 +5,20 @@ import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
 import { FULFILMENT_METHODS, FULFILMENT_STATUSES, OrderStatusSchema } from './fulfilment-lifecycle.js';
 import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
 import { storedPromise } from './delivery-promise.js';
+import { idempotencyKey } from '../admin-api/idempotency-header.js';
+import {
+  CancelOrderBodySchema,
+  cancelOrder,
+  FulfilmentEventBodySchema,
+  recordFulfilmentEvent,
+  type OrderMove,
+} from './fulfilment-transitions.js';
+import { ADMIN_CHANNEL } from './placement-records.js';
 
 /*
  * Admin REST for warehouse systems, carriers and the back office (API.md "Orders, fulfilment, delivery
- * promise"): list orders with filters, read one with its fulfilments and history. Fulfilment events
- * (`POST /fulfilments/{id}/events`) come with the lifecycle's transactional wiring.
+ * promise"): list orders with filters, read one with its fulfilments and history, post fulfilment events and
+ * cancel (orders/fulfilment-transitions.ts, the same wiring every other entrance uses).
  */
 
 // An order id is looked up as given: one that is no UUID is not found (404); one over 100 characters or with
@@ -119,7 +128,32 @@ const orderJson = (o: OrderDetail) => ({
   promised: o.promised.map(storedPromise),
 });
 
-/** `GET /admin/v1/orders` and `GET /admin/v1/orders/{id}`. */
+const MoveView = z.object({
+  order: OrderView,
+  moved: z
+    .array(
+      z.object({
+        fulfilmentId: z.string(),
+        from: z.enum(FULFILMENT_STATUSES),
+        to: z.enum(FULFILMENT_STATUSES),
+      }),
+    )
+    .describe('The fulfilments this request moved (empty: a status reported again, nothing changed)'),
+  revision: Revision,
+  replayed: z.boolean().describe('true: the answer to an earlier request with this Idempotency-Key'),
+});
+
+/** A move's answer: the order as it stands now (read after the move), what moved, the move's revision. */
+async function moveJson(db: Parameters<typeof getOrder>[0], move: OrderMove) {
+  const order = await getOrder(db, move.orderId);
+  if (!order) throw new DomainError('NOT_FOUND', `No order ${move.orderId}`, { orderId: move.orderId });
+  return { order: orderJson(order), moved: move.moved, revision: move.revision, replayed: move.replayed };
+}
+
+/** The history's actor and channel of an admin key's request. */
+const adminActor = (actor: { name: string }) => ({ actor: `admin:${actor.name}`, channel: ADMIN_CHANNEL });
+
+/** `GET /admin/v1/orders`, `GET /admin/v1/orders/{id}`, fulfilment events and cancellation. */
 export const orderRoutes: readonly AdminRoute[] = [
   defineRoute({
     method: 'get',
@@ -151,5 +185,40 @@ export const orderRoutes: readonly AdminRoute[] = [
       if (!order) throw new DomainError('NOT_FOUND', `No order ${params.id}`, { orderId: params.id });
       return { order: orderJson(order) };
     },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/fulfilments/:id/events',
+    tag: 'orders',
+    operationId: 'postFulfilmentEvent',
+    idempotencyKey: 'required',
+    errors: ['NOT_FOUND', 'CONFLICT'],
+    response: MoveView,
+    summary:
+      'A warehouse or carrier event (PICKING, PACKED, SHIPPED with trackingCode, DELIVERED, ' +
+      'READY_FOR_PICKUP, ' +
+      'COLLECTED, CANCELLED); illegal moves 409 (Idempotency-Key header)',
+    params: z.strictObject({ id: z.string().min(1).max(100) }),
+    body: FulfilmentEventBodySchema,
+    handle: async ({ deps, params, body, raw, actor }) =>
+      moveJson(
+        deps.db,
+        await recordFulfilmentEvent(deps, params.id, body, idempotencyKey(raw), adminActor(actor)),
+      ),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/orders/:id/cancel',
+    tag: 'orders',
+    operationId: 'cancelOrder',
+    idempotencyKey: 'required',
+    errors: ['NOT_FOUND', 'CONFLICT'],
+    response: MoveView,
+    summary:
+      'Cancel what of an order has not left the building; its held units are released (Idempotency-Key)',
+    params: OrderParams,
+    body: CancelOrderBodySchema,
+    handle: async ({ deps, params, body, raw, actor }) =>
+      moveJson(deps.db, await cancelOrder(deps, params.id, body, idempotencyKey(raw), adminActor(actor))),
   }),
 ];

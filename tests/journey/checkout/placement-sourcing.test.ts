@@ -11,6 +11,7 @@ import {
   getOrder,
   getStockLevels,
   loadPromiseInputs,
+  markCollected,
   promiseCart,
   putShippingZone,
   putSourcingRules,
@@ -274,6 +275,15 @@ describe('placement with sourcing and the delivery promise', () => {
     expect(order.sourcing!.find((r) => r.locationId === 'wh-tilburg')?.reason).toMatch(
       /transfer to store Amsterdam/,
     );
+    // Collected at the Amsterdam counter: both parts, the warehouse's units committed where they were held.
+    const held = await getStockLevels(ctx.deps.db, ['COAT-M']);
+    const onHand = () => held.get('COAT-M')!.find((l) => l.locationId === 'wh-tilburg')!.onHand;
+    const before = onHand();
+    const by = { actor: 'staff:ams', channel: 'STORE' };
+    const done = await markCollected(ctx.deps, placed.orderId, key(), by, { atLocationId: 'st-ams' });
+    expect(done.moved.map((m) => m.to)).toEqual(['COLLECTED', 'COLLECTED']);
+    const after = (await getStockLevels(ctx.deps.db, ['COAT-M'])).get('COAT-M')!;
+    expect(after.find((l) => l.locationId === 'wh-tilburg')!.onHand).toBe(before - 1);
   });
 
   it('sources again once when the stock went between sourcing and reserving', async () => {
