@@ -85,6 +85,8 @@ interface LockedOrder {
 interface LockedFulfilment {
   id: string;
   locationId: string;
+  /** PICKUP: the store it is collected at (null: where its units are held, `locationId`). */
+  pickupLocationId: string | null;
   method: FulfilmentMethodColumn;
   status: FulfilmentStatusColumn;
   stockHeld: boolean;
@@ -126,7 +128,7 @@ async function lockOrder(
       : new DomainError('NOT_FOUND', `No fulfilment ${ref.fulfilmentId}`, { fulfilmentId: ref.fulfilmentId });
   const fulfilments = await w.tx
     .selectFrom('fulfilments')
-    .select(['id', 'locationId', 'method', 'status', 'stockHeld'])
+    .select(['id', 'locationId', 'pickupLocationId', 'method', 'status', 'stockHeld'])
     .where('orderId', '=', order.id)
     .orderBy('createdAt')
     .orderBy('id')
@@ -394,7 +396,8 @@ export async function markCollected(
           status: order.status,
         });
       const at = opts.atLocationId;
-      if (at !== undefined && open.some((f) => f.locationId !== at))
+      // A transfer's units are held at the warehouse and collected at the pickup store.
+      if (at !== undefined && open.some((f) => (f.pickupLocationId ?? f.locationId) !== at))
         throw new DomainError('FORBIDDEN', `Order ${orderId} is not collected at ${at}`, {
           orderId,
           locationId: at,

@@ -83,12 +83,25 @@ export const typeDefs = /* GraphQL */ `
     RELEASED
     EXPIRED
   }
+  "Give a reservationId, or a locationId to reserve at, or neither: the hub sources the order for fulfilment."
   input PlaceOrderInput {
     reservationId: ID
     lines: [QuoteLineInput!]!
     customerId: ID
     couponCodes: [String!]
     locationId: ID
+    fulfilment: FulfilmentInput
+  }
+  "How the customer receives an order: delivered to a postcode, or collected at a store (click & collect)."
+  input FulfilmentInput {
+    method: FulfilmentMethod!
+    pickupLocationId: ID
+    postcode: String
+    countryCode: String
+  }
+  enum FulfilmentMethod {
+    DELIVERY
+    PICKUP
   }
   input StoreSaleInput {
     lines: [QuoteLineInput!]!
