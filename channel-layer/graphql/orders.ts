@@ -119,7 +119,7 @@ async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
     fulfilments: o.fulfilments.map((f) => ({
       id: f.id,
       method: f.method,
-      // Where the customer gets it: the pickup store of a pickup (a transfer's too), else where it ships from.
+      // Where the customer gets it: the pickup store of a pickup (a transfer's too), else the shipper.
       location: locationOf(f.pickupLocationId ?? f.locationId),
       stockLocation: locationOf(f.locationId),
       status: f.status,
