@@ -2,8 +2,10 @@
  * P5o — orders per second on one hot SKU, with sourcing and the delivery promise (issue 12, "Benchmarks:
  * order placement with sourcing: orders per second on one hot SKU against P5's baseline"). Each order names
  * no location: the hub sources it by the demo retailer's rules, reserves it, prices it, promises its delivery
- * and commits it (order, lines, fulfilment, promise, outbox) — two durable transactions per order. Compared in
- * the same run with the disk's serial durable-commit rate (P5's baseline) and with `reserveStock` alone on the
+ * and commits it (order, lines, fulfilment, promise, outbox) — two durable transactions per order. Compared
+ * in
+ * the same run with the disk's serial durable-commit rate (P5's baseline) and with `reserveStock` alone on
+ * the
  * same row and callers.
  *
  * @example npx tsx bench/place-order-hot-sku.ts [seconds] [callers]

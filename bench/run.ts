@@ -58,7 +58,8 @@ if (want('p5o')) {
   summary.push(
     `P5o orders with sourcing and a delivery promise on one hot SKU: ${Math.round(r.ordersPerSecond)}/s = ` +
       `${r.ratio.toFixed(2)} × the disk's serial durable-commit rate ` +
-      `(${Math.round(r.fsyncCommitsPerSecond)}/s; reserveStock alone ${Math.round(r.reservationsPerSecond)}/s), ` +
+      `(${Math.round(r.fsyncCommitsPerSecond)}/s; ` +
+      `reserveStock alone ${Math.round(r.reservationsPerSecond)}/s), ` +
       `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
   );
 }
