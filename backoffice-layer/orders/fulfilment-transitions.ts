@@ -86,6 +86,8 @@ interface LockedOrder {
 interface LockedFulfilment {
   id: string;
   locationId: string;
+  /** PICKUP: the store it is collected at (null: where its units are held, `locationId`). */
+  pickupLocationId: string | null;
   method: FulfilmentMethodColumn;
   status: FulfilmentStatusColumn;
   stockHeld: boolean;
@@ -127,7 +129,7 @@ async function lockOrder(
       : new DomainError('NOT_FOUND', `No fulfilment ${ref.fulfilmentId}`, { fulfilmentId: ref.fulfilmentId });
   const fulfilments = await w.tx
     .selectFrom('fulfilments')
-    .select(['id', 'locationId', 'method', 'status', 'stockHeld'])
+    .select(['id', 'locationId', 'pickupLocationId', 'method', 'status', 'stockHeld'])
     .where('orderId', '=', order.id)
     .orderBy('createdAt')
     .orderBy('id')
@@ -151,10 +153,10 @@ async function applyMoves(
   await moveStock(w, order.id, moves);
   const holds: PickupHoldDeadline[] = [];
   for (const m of moves) {
-    // A pickup ready at the counter: its holding period runs from now, by the pickup store's settings (the
-    // fulfilment's location: the store that holds the units and hands them over).
-    const holdUntil =
-      m.to === 'READY_FOR_PICKUP' ? await pickupHoldUntilAt(w.tx, m.f.locationId, w.now) : undefined;
+    // A pickup ready at the counter: its holding period runs from now, by the settings of the store it is
+    // collected at (a transfer's, not the warehouse's its units are held at).
+    const store = m.f.pickupLocationId ?? m.f.locationId;
+    const holdUntil = m.to === 'READY_FOR_PICKUP' ? await pickupHoldUntilAt(w.tx, store, w.now) : undefined;
     if (holdUntil) holds.push({ fulfilmentId: m.f.id, holdUntil: holdUntil.toISOString() });
     await w.tx
       .updateTable('fulfilments')
@@ -187,7 +189,10 @@ async function applyMoves(
   if (status !== order.status) history.push({ ...entry, fulfilmentId: null, status });
   await w.tx.insertInto('orderEvents').values(history).execute();
   const locationIds = new Set<string>();
-  for (const f of locked.fulfilments) locationIds.add(f.locationId);
+  for (const f of locked.fulfilments) {
+    locationIds.add(f.locationId);
+    if (f.pickupLocationId) locationIds.add(f.pickupLocationId);
+  }
   w.emit({
     type: 'order.changed',
     aggregateType: 'order',
@@ -410,7 +415,8 @@ export async function markCollected(
           status: order.status,
         });
       const at = opts.atLocationId;
-      if (at !== undefined && open.some((f) => f.locationId !== at))
+      // A transfer's units are held at the warehouse and collected at the pickup store.
+      if (at !== undefined && open.some((f) => (f.pickupLocationId ?? f.locationId) !== at))
         throw new DomainError('FORBIDDEN', `Order ${orderId} is not collected at ${at}`, {
           orderId,
           locationId: at,

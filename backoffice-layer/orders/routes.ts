@@ -4,6 +4,7 @@ import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
 import { FULFILMENT_METHODS, FULFILMENT_STATUSES, OrderStatusSchema } from './fulfilment-lifecycle.js';
 import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
+import { storedPromise } from './delivery-promise.js';
 import { idempotencyKey } from '../admin-api/idempotency-header.js';
 import {
   CancelOrderBodySchema,
@@ -49,7 +50,11 @@ const FulfilmentView = z
   .object({
     id: z.string(),
     method: z.enum(FULFILMENT_METHODS),
-    locationId: z.string(),
+    locationId: z.string().describe('Where its units are held (and committed)'),
+    pickupLocationId: z
+      .string()
+      .nullable()
+      .describe('PICKUP: the store the customer collects at (another for a transfer); null for a DELIVERY'),
     status: z.enum(FULFILMENT_STATUSES),
     trackingCode: z.string().nullable(),
     readyBy: IsoDateTime.nullable().describe('PICKUP: when it is ready at the store'),
@@ -73,6 +78,21 @@ const OrderEventView = z
     fulfilmentId: z.string().nullable().describe('Null for an event of the order as a whole'),
   })
   .meta({ id: 'OrderEvent' });
+const DeliveryPromiseView = z
+  .object({
+    method: z.enum(FULFILMENT_METHODS),
+    from: z
+      .object({ id: z.string(), name: z.string() })
+      .describe('The shipping location or the pickup store'),
+    orderBefore: IsoDateTime.describe('The cut-off this promise held until'),
+    deliverBy: IsoDateTime.nullable().describe('DELIVERY: the end of the promised delivery day'),
+    readyBy: IsoDateTime.nullable().describe('PICKUP: when it is ready at the store'),
+    reason: z.string().describe('The promise in words'),
+  })
+  .meta({ id: 'DeliveryPromise' });
+const SourcingReasonView = z
+  .object({ sku: z.string(), locationId: z.string(), reason: z.string() })
+  .meta({ id: 'SourcingReason' });
 const OrderView = z
   .object({
     ...orderSummaryShape,
@@ -88,6 +108,11 @@ const OrderView = z
     ),
     fulfilments: z.array(FulfilmentView),
     history: z.array(OrderEventView),
+    promised: z.array(DeliveryPromiseView).describe('What checkout promised; empty when nothing was'),
+    sourcing: z
+      .array(SourcingReasonView)
+      .nullable()
+      .describe('Why the hub took each SKU where it did; null when the order named its locations'),
   })
   .meta({ id: 'Order' });
 
@@ -104,6 +129,7 @@ const orderJson = (o: OrderDetail) => ({
     updatedAt: f.updatedAt.toISOString(),
   })),
   history: o.history.map((e) => ({ ...e, at: e.at.toISOString() })),
+  promised: o.promised.map(storedPromise),
 });
 
 const MoveView = z.object({

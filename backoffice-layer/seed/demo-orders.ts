@@ -4,7 +4,15 @@ import type { Executor } from '../tables.js';
 import { getBasePrice } from '../pricing/pricing.js';
 import { reserveStock } from '../stock/reservation-queue.js';
 import { commitReservation } from '../stock/commit-reservation.js';
-import type { FulfilmentMethod, FulfilmentStatus } from '../orders/fulfilment-lifecycle.js';
+import type { FulfilmentStatus } from '../orders/fulfilment-lifecycle.js';
+import {
+  loadPromiseInputs,
+  promiseAllocations,
+  type CartPromiseRequest,
+  type PromiseInputs,
+} from '../orders/cart-promise.js';
+import { recordFulfilmentPlan } from '../orders/placement-records.js';
+import type { SourcingAllocation } from '../orders/sourcing.js';
 import {
   cancelOrder,
   markCollected,
@@ -22,9 +30,10 @@ import { UNCOLLECTED_BY } from '../orders/uncollected-pickups.js';
  */
 
 /**
- * One fulfilment of a demo order: from `locationId`, `quantity` units of the first SKU of `style` (in SKU
- * order) that has them available there when the order is placed, moved through `steps` in order — the last is
- * where it stays. `COLLECTED` is the store terminal's markCollected, `CANCELLED` a cancellation of the order.
+ * One fulfilment of a demo order: held at `locationId`, `quantity` units of the first SKU of `style` (in SKU
+ * order) that has them available there when the order is placed, moved through `steps` in order — the last
+ * is where it stays. `COLLECTED` is the store terminal's markCollected, `CANCELLED` a cancellation of the
+ * order.
  */
 export interface DemoFulfilmentPlan {
   locationId: string;
@@ -33,93 +42,83 @@ export interface DemoFulfilmentPlan {
   steps: FulfilmentStatus[];
 }
 
-/** A demo order: a fixed id (so a second seed finds it), who placed it, its method and its fulfilments. */
+/**
+ * A demo order: a fixed id (so a second seed finds it), who placed it, how it is fulfilled (a DELIVERY to a
+ * postcode, or a PICKUP at a store: from that store's stock, or a transfer from the warehouse) and its
+ * fulfilments, one per location its units are held at.
+ */
 export interface DemoOrderPlan {
   id: string;
   channel: 'WEB' | 'APP' | 'CALL_CENTER';
-  method: FulfilmentMethod;
+  fulfilment: CartPromiseRequest;
   fulfilments: DemoFulfilmentPlan[];
 }
 
 const DELIVERED: FulfilmentStatus[] = ['PICKING', 'PACKED', 'SHIPPED', 'DELIVERED'];
 const READY: FulfilmentStatus[] = ['PICKING', 'READY_FOR_PICKUP'];
-const ship = (style: string, steps: FulfilmentStatus[], quantity = 1): DemoFulfilmentPlan => ({
-  locationId: 'wh-tilburg',
-  style,
-  quantity,
-  steps,
-});
-const pickup = (locationId: string, style: string, steps: FulfilmentStatus[]): DemoFulfilmentPlan => ({
-  locationId,
-  style,
-  quantity: 1,
-  steps,
-});
+const WAREHOUSE_ID = 'wh-tilburg';
 const demoId = (n: number) => `d3e0a000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
+/** Demo order `n`, shipped to `postcode` from the warehouse (and the stores of `more`). */
+function delivery(
+  n: number,
+  channel: DemoOrderPlan['channel'],
+  postcode: string,
+  shipment: Omit<DemoFulfilmentPlan, 'locationId'>,
+  more: DemoFulfilmentPlan[] = [],
+): DemoOrderPlan {
+  return {
+    id: demoId(n),
+    channel,
+    fulfilment: { method: 'DELIVERY', postcode, countryCode: 'NL' },
+    fulfilments: [{ locationId: WAREHOUSE_ID, ...shipment }, ...more],
+  };
+}
+
+/** Demo order `n`: one unit of `style` collected at `store`, held there (or at `from`: a transfer). */
+function pickup(
+  n: number,
+  channel: DemoOrderPlan['channel'],
+  store: string,
+  style: string,
+  steps: FulfilmentStatus[],
+  from = store,
+): DemoOrderPlan {
+  return {
+    id: demoId(n),
+    channel,
+    fulfilment: { method: 'PICKUP', pickupLocationId: store },
+    fulfilments: [{ locationId: from, style, quantity: 1, steps }],
+  };
+}
+
 /**
- * The demo orders: deliveries from the webshop warehouse at every step (cancelled by the call center while
- * picked), click & collect at every store at every step (one uncollected, one declined while ready), and one
- * order shipped from the warehouse and from the Amsterdam store of which one parcel has arrived. Styles the
- * README's examples use are left alone, so their stock reads as the README says.
+ * The demo orders: deliveries from the webshop warehouse at every step (one cancelled by the call center
+ * while picked), click & collect at every store at every step (one uncollected, one declined while ready,
+ * one sent from the warehouse to Rotterdam), and one order shipped from the warehouse and from the Amsterdam
+ * store of which one parcel has arrived. Styles the README's examples use are left alone, so their stock
+ * reads as the README says.
  */
 export const DEMO_ORDERS: readonly DemoOrderPlan[] = [
-  { id: demoId(1), channel: 'WEB', method: 'DELIVERY', fulfilments: [ship('COAT-HARBOUR', [])] },
-  { id: demoId(2), channel: 'APP', method: 'DELIVERY', fulfilments: [ship('TRS-GRACHT', ['PICKING'])] },
-  {
-    id: demoId(3),
-    channel: 'WEB',
-    method: 'DELIVERY',
-    fulfilments: [ship('SHT-VAART', DELIVERED.slice(0, 2))],
-  },
-  {
-    id: demoId(4),
-    channel: 'WEB',
-    method: 'DELIVERY',
-    fulfilments: [ship('DRS-LENTE', DELIVERED.slice(0, 3))],
-  },
-  { id: demoId(5), channel: 'APP', method: 'DELIVERY', fulfilments: [ship('KNT-MOLEN', DELIVERED, 2)] },
-  {
-    id: demoId(6),
-    channel: 'CALL_CENTER',
-    method: 'DELIVERY',
-    fulfilments: [ship('COAT-WADDEN', ['PICKING', 'CANCELLED'])],
-  },
-  { id: demoId(7), channel: 'WEB', method: 'PICKUP', fulfilments: [pickup('utr-01', 'TRS-KADE', [])] },
-  {
-    id: demoId(8),
-    channel: 'APP',
-    method: 'PICKUP',
-    fulfilments: [pickup('ams-01', 'SHT-STRAND', ['PICKING'])],
-  },
-  { id: demoId(9), channel: 'WEB', method: 'PICKUP', fulfilments: [pickup('rtm-01', 'KNT-TULP', READY)] },
-  {
-    id: demoId(10),
-    channel: 'WEB',
-    method: 'PICKUP',
-    fulfilments: [pickup('dhg-01', 'DRS-BLOEM', [...READY, 'COLLECTED'])],
-  },
-  {
-    id: demoId(11),
-    channel: 'APP',
-    method: 'PICKUP',
-    fulfilments: [pickup('ehv-01', 'SHT-HAVEN', [...READY, 'UNCOLLECTED'])],
-  },
-  {
-    id: demoId(12),
-    channel: 'WEB',
-    method: 'PICKUP',
-    fulfilments: [pickup('gro-01', 'COAT-POLDER', [...READY, 'CANCELLED'])],
-  },
-  {
-    id: demoId(13),
-    channel: 'WEB',
-    method: 'DELIVERY',
-    fulfilments: [
-      ship('TRS-VELD', DELIVERED),
-      { locationId: 'ams-01', style: 'COAT-DUNE', quantity: 1, steps: ['PICKING', 'PACKED'] },
-    ],
-  },
+  delivery(1, 'WEB', '1017 CT', { style: 'COAT-HARBOUR', quantity: 1, steps: [] }),
+  delivery(2, 'APP', '3511 AB', { style: 'TRS-GRACHT', quantity: 1, steps: ['PICKING'] }),
+  delivery(3, 'WEB', '2511 BT', { style: 'SHT-VAART', quantity: 1, steps: DELIVERED.slice(0, 2) }),
+  delivery(4, 'WEB', '9711 LM', { style: 'DRS-LENTE', quantity: 1, steps: DELIVERED.slice(0, 3) }),
+  delivery(5, 'APP', '5611 AZ', { style: 'KNT-MOLEN', quantity: 2, steps: DELIVERED }),
+  delivery(6, 'CALL_CENTER', '3011 AD', {
+    style: 'COAT-WADDEN',
+    quantity: 1,
+    steps: ['PICKING', 'CANCELLED'],
+  }),
+  pickup(7, 'WEB', 'utr-01', 'TRS-KADE', []),
+  pickup(8, 'APP', 'ams-01', 'SHT-STRAND', ['PICKING']),
+  pickup(9, 'WEB', 'rtm-01', 'KNT-TULP', READY, WAREHOUSE_ID),
+  pickup(10, 'WEB', 'dhg-01', 'DRS-BLOEM', [...READY, 'COLLECTED']),
+  pickup(11, 'APP', 'ehv-01', 'SHT-HAVEN', [...READY, 'UNCOLLECTED']),
+  pickup(12, 'WEB', 'gro-01', 'COAT-POLDER', [...READY, 'CANCELLED']),
+  delivery(13, 'WEB', '1071 XX', { style: 'TRS-VELD', quantity: 1, steps: DELIVERED }, [
+    { locationId: 'ams-01', style: 'COAT-DUNE', quantity: 1, steps: ['PICKING', 'PACKED'] },
+  ]),
 ];
 
 /** What {@link seedDemoOrders} did: `placed` orders new this time of `orders` planned; `skipped`: none. */
@@ -158,6 +157,7 @@ export async function seedDemoOrders(deps: BackofficeDeps): Promise<DemoOrdersSu
   const existing = new Set(
     (await deps.db.selectFrom('orders').select('id').where('id', 'in', ids).execute()).map((o) => o.id),
   );
+  const inputs = await loadPromiseInputs(deps.db, []);
   for (const plan of DEMO_ORDERS) {
     if (!existing.has(plan.id)) {
       const lines = await demoLines(deps.db, plan, deps.clock.now());
@@ -165,7 +165,7 @@ export async function seedDemoOrders(deps: BackofficeDeps): Promise<DemoOrdersSu
         if (summary.placed === 0 && existing.size === 0) return summary;
         throw new Error(`The demo catalogue has nothing left for demo order ${plan.id}`);
       }
-      await placeDemoOrder(deps, plan, lines);
+      await placeDemoOrder(deps, plan, lines, inputs);
       summary.placed++;
     }
     await advanceDemoOrder(deps, plan);
@@ -203,12 +203,17 @@ async function demoLines(db: Executor, plan: DemoOrderPlan, at: Date): Promise<L
 }
 
 /**
- * Places demo order `plan`: its lines reserved, then committed as the order `plan.id` (one PENDING fulfilment
- * per location, holding its units). Placement records deliveries only for now (click & collect placement
- * is not wired into orders yet), so a pickup order's fulfilments are then turned into pickups — still PENDING
- * and holding the same units at the same store — before anything moves them.
+ * Places demo order `plan` as placement does an order that names its locations: its lines reserved, then
+ * committed as the order `plan.id` (one PENDING fulfilment per location, holding its units) with its
+ * fulfilment plan recorded in the same transaction — the method, the pickup store, and what is promised at
+ * that instant from the locations' settings (`inputs`; a pickup held elsewhere travels to the store first).
  */
-async function placeDemoOrder(deps: BackofficeDeps, plan: DemoOrderPlan, lines: Line[]): Promise<void> {
+async function placeDemoOrder(
+  deps: BackofficeDeps,
+  plan: DemoOrderPlan,
+  lines: Line[],
+  inputs: Pick<PromiseInputs, 'locations' | 'zones'>,
+): Promise<void> {
   const { reservation } = await reserveStock(
     deps,
     {
@@ -217,18 +222,27 @@ async function placeDemoOrder(deps: BackofficeDeps, plan: DemoOrderPlan, lines: 
     },
     randomUUID(),
   );
+  const request = plan.fulfilment;
+  const store = request.method === 'PICKUP' ? (request.pickupLocationId ?? null) : null;
+  const allocations: SourcingAllocation[] = lines.map((l) => ({
+    locationId: l.locationId,
+    lines: [{ sku: l.sku, quantity: l.quantity }],
+    ...(store !== null && l.locationId !== store ? { transfer: { toLocationId: store } } : {}),
+  }));
   await commitReservation(
     deps,
     { reservationId: reservation.id, orderId: plan.id, currency: 'EUR', lines },
     randomUUID(),
+    {
+      also: (w, orderId) =>
+        recordFulfilmentPlan(w, orderId, {
+          method: request.method,
+          pickupLocationId: store,
+          promised: promiseAllocations({ now: w.now, allocations, request, ...inputs }),
+          sourcing: null,
+        }),
+    },
   );
-  if (plan.method === 'PICKUP')
-    await deps.db
-      .updateTable('fulfilments')
-      .set({ method: 'PICKUP' })
-      .where('orderId', '=', plan.id)
-      .where('status', '=', 'PENDING')
-      .execute();
 }
 
 /**
@@ -243,6 +257,7 @@ async function advanceDemoOrder(deps: BackofficeDeps, plan: DemoOrderPlan): Prom
     .select(['id', 'locationId', 'status'])
     .where('orderId', '=', plan.id)
     .execute();
+  const pickupAt = plan.fulfilment.method === 'PICKUP' ? (plan.fulfilment.pickupLocationId ?? null) : null;
   for (const f of plan.fulfilments) {
     const current = fulfilments.find((x) => x.locationId === f.locationId);
     const path: FulfilmentStatus[] = ['PENDING', ...f.steps];
@@ -251,18 +266,17 @@ async function advanceDemoOrder(deps: BackofficeDeps, plan: DemoOrderPlan): Prom
     for (const status of path.slice(at + 1)) {
       const key = randomUUID();
       if (status === 'COLLECTED')
-        await markCollected(deps, plan.id, key, STORE, { atLocationId: f.locationId });
+        await markCollected(deps, plan.id, key, STORE, { atLocationId: pickupAt ?? f.locationId });
       else if (status === 'CANCELLED') {
-        const reason =
-          plan.method === 'PICKUP' ? 'Declined by the customer' : 'Cancelled at the customer’s call';
-        await cancelOrder(deps, plan.id, { reason }, key, plan.method === 'PICKUP' ? STORE : CALL_CENTER);
+        const reason = pickupAt ? 'Declined by the customer' : 'Cancelled at the customer’s call';
+        await cancelOrder(deps, plan.id, { reason }, key, pickupAt ? STORE : CALL_CENTER);
       } else {
         const by =
           status === 'UNCOLLECTED'
             ? UNCOLLECTED_BY
             : status === 'DELIVERED'
               ? CARRIER
-              : plan.method === 'PICKUP'
+              : pickupAt
                 ? STORE
                 : WAREHOUSE;
         const trackingCode = status === 'SHIPPED' ? `3SNKM${plan.id.slice(-8)}` : undefined;

@@ -111,6 +111,22 @@ describe('demo orders', () => {
     expect(new Set(after.orders.map((o) => o.status))).toEqual(new Set(ORDER_STATUSES));
     for (const f of after.fulfilments.filter((x) => x.status === 'SHIPPED' || x.status === 'DELIVERED'))
       expect(f.trackingCode).toMatch(/^3SNKM\d{8}$/);
+    // Placed as checkout places them: each promised from its locations, a pickup collected at its store.
+    const unpromised = await ctx.deps.db
+      .selectFrom('orders')
+      .select('id')
+      .where(sql<boolean>`promised = '[]'::jsonb`)
+      .execute();
+    expect(unpromised).toEqual([]);
+    const pickups = await ctx.deps.db
+      .selectFrom('fulfilments')
+      .select(['locationId', 'pickupLocationId', 'readyBy'])
+      .where('method', '=', 'PICKUP')
+      .execute();
+    expect(pickups.every((f) => f.pickupLocationId !== null && f.readyBy !== null)).toBe(true);
+    expect(pickups.filter((f) => f.locationId !== f.pickupLocationId)).toEqual([
+      { locationId: 'wh-tilburg', pickupLocationId: 'rtm-01', readyBy: expect.any(Date) },
+    ]);
     // The pickup waiting at the counter: held 7 days in Rotterdam, its uncollected job due then.
     const ready = after.fulfilments.find((f) => f.status === 'READY_FOR_PICKUP')!;
     const holdUntil = pickupHoldUntil(clock.now(), { timeZone: 'Europe/Amsterdam', pickupHoldDays: 7 });

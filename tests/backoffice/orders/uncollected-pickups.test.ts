@@ -16,6 +16,7 @@ import {
   markCollected,
   pickupHoldUntil,
   recordFulfilmentEvent,
+  recordFulfilmentPlan,
   releaseUncollectedPickup,
   reserveStock,
   startUncollectedPickupWorker,
@@ -29,6 +30,7 @@ import { createBackofficeTestContext, until, type BackofficeTestContext } from '
 import { givenCatalogue, level } from '../stock/fixtures.js';
 
 const STORE = 'utr-01';
+const WAREHOUSE = 'wh-1';
 const ON_HAND = 100;
 const by: OrderActor = { actor: 'admin:store-terminal', channel: 'ADMIN' };
 // Monday 30 November 2026, 15:00 in Utrecht.
@@ -40,7 +42,7 @@ let ctx: BackofficeTestContext;
 
 beforeAll(async () => {
   ctx = await createBackofficeTestContext({ clock });
-  await givenCatalogue(ctx, [], [STORE]);
+  await givenCatalogue(ctx, [], [STORE, WAREHOUSE]);
   await upsertLocation(ctx.deps, STORE, {
     name: 'Utrecht Hoog Catharijne',
     kind: 'STORE',
@@ -63,15 +65,18 @@ afterAll(async () => {
 
 let skuNo = 0;
 /**
- * A click & collect order of 2 units of a fresh SKU at the store, made ready at `readyAt` (the clock is left
- * there). Placement records deliveries only for now, so the fulfilment is turned into a pickup, as the
- * lifecycle tests do; its units are held the same way.
+ * A click & collect order of 2 units of a fresh SKU collected at the store, held there (or at `from`: a
+ * transfer from the warehouse), placed as placement records one that names its locations, and made ready at
+ * `readyAt` (the clock is left there).
  */
-async function readyPickup(readyAt = T0): Promise<{ sku: string; orderId: string; fulfilmentId: string }> {
+async function readyPickup(
+  readyAt = T0,
+  from = STORE,
+): Promise<{ sku: string; orderId: string; fulfilmentId: string }> {
   clock.set(readyAt);
   const sku = `PICKUP-${++skuNo}`;
-  await givenCatalogue(ctx, [sku], [STORE], { [`${sku}@${STORE}`]: ON_HAND });
-  const lines = [{ sku, locationId: STORE, quantity: 2 }];
+  await givenCatalogue(ctx, [sku], [from], { [`${sku}@${from}`]: ON_HAND });
+  const lines = [{ sku, locationId: from, quantity: 2 }];
   const r = await reserveStock(ctx.deps, { lines, channel: 'WEB' }, randomUUID());
   const { orderId } = await commitReservation(
     ctx.deps,
@@ -82,20 +87,24 @@ async function readyPickup(readyAt = T0): Promise<{ sku: string; orderId: string
       lines: lines.map((l) => ({ ...l, unitAmount: 2495, lineAmount: 4990 })),
     },
     randomUUID(),
+    {
+      also: (w, id) =>
+        recordFulfilmentPlan(w, id, {
+          method: 'PICKUP',
+          pickupLocationId: STORE,
+          promised: [],
+          sourcing: null,
+        }),
+    },
   );
   const fulfilmentId = (await getOrder(ctx.deps.db, orderId))!.fulfilments[0]!.id;
-  await ctx.deps.db
-    .updateTable('fulfilments')
-    .set({ method: 'PICKUP' })
-    .where('id', '=', fulfilmentId)
-    .execute();
   for (const status of ['PICKING', 'READY_FOR_PICKUP'] as const)
     await recordFulfilmentEvent(ctx.deps, fulfilmentId, { status }, randomUUID(), by);
   return { sku, orderId, fulfilmentId };
 }
 
-const stock = async (sku: string) => {
-  const l = await level(ctx, sku, STORE);
+const stock = async (sku: string, at = STORE) => {
+  const l = await level(ctx, sku, at);
   return { onHand: l.onHand - ON_HAND, reserved: l.reserved };
 };
 const jobState = (fulfilmentId: string) => ctx.deps.queues.pickupHolds.getJobState(fulfilmentId);
@@ -149,6 +158,17 @@ describe('the holding deadline', () => {
     expect(await job.getState()).toBe('delayed');
     expect(job.data).toEqual({ fulfilmentId });
     expect(job.delay).toBe(DEADLINE.getTime() - T0.getTime());
+  });
+
+  it('is the pickup store’s for a transfer, whose units return to the warehouse holding them', async () => {
+    const { sku, orderId, fulfilmentId } = await readyPickup(T0, WAREHOUSE);
+    const f = (await getOrder(ctx.deps.db, orderId))!.fulfilments[0]!;
+    // The warehouse declares no settings (7 days in UTC): the Utrecht store's 3 days count.
+    expect(f).toMatchObject({ locationId: WAREHOUSE, pickupLocationId: STORE, holdUntil: DEADLINE });
+    clock.set(DEADLINE);
+    expect(await releaseUncollectedPickup(ctx.deps, fulfilmentId)).toEqual({ outcome: 'moved' });
+    expect(await stock(sku, WAREHOUSE)).toEqual({ onHand: 0, reserved: 0 });
+    expect(await ledgerOf(orderId)).toEqual(['RELEASE 0/-2']);
   });
 
   it('is set for pickups already waiting when the column was added, by the migration, alike', async () => {
