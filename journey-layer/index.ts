@@ -53,9 +53,17 @@ export {
   adjustPoints,
   expirePoints,
   earnForOrder,
+  recordOnlineOrder,
+  recordCancelledOrder,
   reverseForReturn,
   type LoyaltyStatusView,
 } from './loyalty/ledger.js';
+export {
+  fulfilmentAmounts,
+  earnForFulfilments,
+  earnOrderBonus,
+  type DeliveredFulfilments,
+} from './loyalty/fulfilment-points.js';
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
