@@ -9,8 +9,10 @@
  * records the event as applied, `fulfilment_points` holds one row per fulfilment and the ledger's reference
  * is the fulfilment id). The extra points the order's promotions promised are earned once, when the order
  * becomes FULFILLED — every fulfilment closed, at least one delivered or collected: they reward the order, so
- * they wait until it is settled, and a wholly cancelled order (never FULFILLED) earns none of them.
+ * they wait until it is settled (then what she received is known: she earns them in that share), and a wholly
+ * cancelled order (never FULFILLED) earns none of them.
  */
+import { sql } from 'kysely';
 import { findOrderHead, getOrder, type OrderDetail } from '../../backoffice-layer/index.js';
 import { prorate, writeInTransaction } from '../../shared/index.js';
 import type { Transaction } from '../tables.js';
@@ -134,8 +136,11 @@ async function earnedAtPlacement(tx: Transaction, orderId: string): Promise<bool
 
 /**
  * Earns the extra points order `orderId`'s promotions promised (`order_bonus_points`, recorded with the
- * order), once, when the order became FULFILLED; inside the event consumer's transaction. Like every point,
- * only in the programme's currency (`pointsForOrder`); none for an order that earned at placement.
+ * order), once, when the order became FULFILLED; inside the event consumer's transaction. She earns them in
+ * the share of the order she received — ⌊extra points × what was paid for its delivered and collected
+ * fulfilments ÷ the order's total⌋ — so a fulfilment cancelled before it reached her takes its share with it,
+ * as a return takes its share back (`reverseForReturn`). Like every point, only in the programme's currency
+ * (`pointsForOrder`); none for an order that earned at placement. Answers the points booked.
  */
 export async function earnOrderBonus(
   tx: Transaction,
@@ -154,13 +159,21 @@ export async function earnOrderBonus(
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const head = await findOrderHead(w.tx, order.orderId);
     if (!head || (await earnedAtPlacement(w.tx, order.orderId))) return 0;
+    const received = await w.tx
+      .selectFrom('fulfilmentPoints')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), sql<number>`0`).as('amount'))
+      .where('orderId', '=', head.id)
+      .executeTakeFirstOrThrow();
+    const share =
+      head.totalAmount > 0
+        ? Number(
+            (BigInt(bonus.points) * BigInt(Math.min(Number(received.amount), head.totalAmount))) /
+              BigInt(head.totalAmount),
+          )
+        : bonus.points;
     const program = await getLoyaltyProgram(w.tx);
-    const points = pointsForOrder(
-      program,
-      heldTier(program, null),
-      { amount: 0, currency: head.currency },
-      bonus.points,
-    );
+    // No amount, so no tier multiplier: the extra points as they are, in the programme's currency only.
+    const points = pointsForOrder(program, program.tiers[0]!, { amount: 0, currency: head.currency }, share);
     if (points <= 0) return 0;
     const booked = await book(
       w,
