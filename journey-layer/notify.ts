@@ -6,14 +6,16 @@ export interface JourneyChange {
   type: string;
   customerId?: string;
   promotionId?: string;
+  /** An order placed (`sale.committed`) or moved (`order.changed`): its id. */
+  orderId?: string;
   revision: number;
 }
 
 export const journeyChangesChannel = (redisPrefix: string): string => `${redisPrefix}:journey:changes`;
 
 /**
- * Publishes loyalty, customer and promotion changes once they are committed, so subscribers hear of them at
- * once.
+ * Publishes loyalty, customer, promotion and order changes once they are committed, so subscribers hear of
+ * them at once.
  */
 export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
   return {
@@ -25,17 +27,20 @@ export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): Ev
       'promotion.changed',
       'loyalty-program.changed',
       'price.schedule-switched',
+      'sale.committed',
+      'order.changed',
     ],
     apply: async () => undefined,
     afterCommit: async (events) => {
       const pipe = deps.redis.pipeline();
       for (const event of events) {
-        const p = event.payload as { customerId?: string; promotionId?: string };
+        const p = event.payload as { customerId?: string; promotionId?: string; orderId?: string };
         const notice: JourneyChange = {
           type: event.type,
           revision: event.revision,
           ...(p.customerId ? { customerId: p.customerId } : {}),
           ...(p.promotionId ? { promotionId: p.promotionId } : {}),
+          ...(p.orderId ? { orderId: p.orderId } : {}),
         };
         pipe.publish(journeyChangesChannel(deps.redisPrefix), JSON.stringify(notice));
       }

@@ -34,6 +34,8 @@ export interface Caller {
  *   known), accepted and restocked at `locationId`.
  * - `reservation`: held units at `locationIds`, made by the channel client `clientId` (null: through the
  *   admin API, or before owners were recorded) for `customerId` (null: for nobody in particular).
+ * - `placed-order`: an order already placed, of `customerId` (null: nobody known), involving `locationIds`
+ *   (where its units come from, its pickup stores, a store sale's store).
  */
 export type Resource =
   | { kind: 'customer'; customerId: string | null }
@@ -45,7 +47,8 @@ export type Resource =
       clientId: string | null;
       customerId: string | null;
       locationIds: readonly string[];
-    };
+    }
+  | { kind: 'placed-order'; customerId: string | null; locationIds: readonly string[] };
 
 /**
  * The policy's answer. Allowed acts of staff on a customer's things carry `audit`: the subject of the audit
@@ -81,6 +84,11 @@ const ACTS = {
   'order.for-customer': 'order',
   'sale.for-customer': 'order',
   'order.return': 'return',
+  // An order placed: looked up, followed live, cancelled, handed over at the pickup store.
+  'order.read': 'placed-order',
+  'subscription.order': 'placed-order',
+  'order.cancel': 'placed-order',
+  'order.collect': 'placed-order',
   // Held units.
   'reservation.for-customer': 'reservation',
   'reservation.release': 'reservation',
@@ -162,6 +170,29 @@ function onReservation(c: Caller, r: ResourceOf<'reservation.release'>): Decisio
   return deny('Staff act on reservations made for a customer, or made by themselves');
 }
 
+/**
+ * An order placed (issue 12, "Access per the guards issue: the customer herself, staff at the order's
+ * locations, the call center"): a web or app client with the token of the order's customer (an order of
+ * nobody
+ * known is not theirs to see); a store terminal when its store is one of the order's locations, on record;
+ * the
+ * call center and console anywhere, on record.
+ */
+function onPlacedOrder(c: Caller, r: ResourceOf<'order.read'>): Decision {
+  if (customersOwnApp(c)) {
+    if (r.customerId === null)
+      return deny('An order of no known customer is followed at a store or through the call center');
+    return r.customerId === c.customerId
+      ? ALLOWED
+      : deny('A customer token for this order\u2019s customer is required (X-Customer-Token)');
+  }
+  if (c.channel === 'STORE' && !r.locationIds.includes(c.locationId ?? ''))
+    return deny(`This terminal belongs to ${c.locationId}; the order involves no location of its own`, {
+      locationIds: [...r.locationIds],
+    });
+  return onRecord(r.customerId);
+}
+
 /** The rules, one row an act. */
 const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'customer.read': (c, r) => forCustomer(c, r.customerId),
@@ -216,6 +247,15 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'reservation.for-customer': (c, r) => elsewhere(c, r.locationIds, 'act') ?? forCustomer(c, r.customerId),
   'reservation.release': onReservation,
   'reservation.order': onReservation,
+  'order.read': onPlacedOrder,
+  'subscription.order': onPlacedOrder,
+  'order.cancel': onPlacedOrder,
+  // Handing over at the counter: the pickup store's terminal (markCollected checks the store is the pickup
+  // store), or the console; not the customer's own app, nor the call center, who are not at the counter.
+  'order.collect': (c, r) =>
+    c.channel === 'STORE' || c.channel === 'CONSOLE'
+      ? onPlacedOrder(c, r)
+      : deny('Goods are handed over at the pickup store\u2019s terminal'),
 };
 
 /**

@@ -1,6 +1,7 @@
 import {
   findOrderHead,
   getReservation,
+  orderParties,
   recordAudit,
   type BackofficeDeps,
 } from '../../backoffice-layer/index.js';
@@ -25,10 +26,13 @@ export interface AccessContext {
 }
 
 /**
- * A resource named by its id, loaded here: the order whose items are returned at `locationId`; a reservation.
+ * A resource named by its id, loaded here: the order whose items are returned at `locationId`; a reservation;
+ * an order placed.
  */
 export type StoredResource =
-  { kind: 'return'; orderId: string; locationId: string } | { kind: 'reservation'; reservationId: string };
+  | { kind: 'return'; orderId: string; locationId: string }
+  | { kind: 'reservation'; reservationId: string }
+  | { kind: 'placed-order'; orderId: string };
 
 /**
  * One question for the policy: `act` on `on` — the resource as the request describes it, or (for an existing
@@ -65,7 +69,15 @@ async function load(
   ctx: AccessContext,
   on: Resource | StoredResource,
 ): Promise<{ resource: Resource; ref: Record<string, string> }> {
-  if ('orderId' in on) {
+  if (on.kind === 'placed-order' && 'orderId' in on) {
+    const parties = await orderParties(ctx.deps.db, on.orderId);
+    if (!parties) throw new DomainError('NOT_FOUND', `No order ${on.orderId}`, { orderId: on.orderId });
+    return {
+      resource: { kind: 'placed-order', customerId: parties.customerRef, locationIds: parties.locationIds },
+      ref: { orderId: parties.orderId },
+    };
+  }
+  if (on.kind === 'return' && 'orderId' in on) {
     const order = await findOrderHead(ctx.deps.db, on.orderId);
     if (!order) throw new DomainError('NOT_FOUND', `No order ${on.orderId}`, { orderId: on.orderId });
     return {

@@ -3,8 +3,8 @@ import { journeyChangesChannel, type JourneyChange } from '../../journey-layer/i
 import { createRedis, type Redis } from '../../shared/index.js';
 
 /**
- * One change notice: at `revision`, these `skus`, `all` offers, or one customer's data (her `loyalty`)
- * changed.
+ * One change notice: at `revision`, these `skus`, `all` offers, one customer's data (her `loyalty`) or one
+ * order changed.
  */
 export interface Notice {
   revision: number;
@@ -12,7 +12,16 @@ export interface Notice {
   all?: boolean;
   customerId?: string;
   loyalty?: boolean;
+  /** An order placed or moved. */
+  orderId?: string;
 }
+
+/** Journey changes that may change every offer: the rules in force, the programme, a scheduled switch. */
+const EVERY_OFFER: ReadonlySet<string> = new Set([
+  'promotion.changed',
+  'loyalty-program.changed',
+  'price.schedule-switched',
+]);
 
 /**
  * This node's stream of change notices: read-model notices (SKUs, locations, resets, watermarks) and journey
@@ -41,8 +50,9 @@ export class ChangeFeed {
       }
       this.emit({
         revision: j.revision,
-        all: j.type !== 'loyalty.changed' && j.type !== 'customer.changed' && j.type !== 'consent.changed',
+        all: EVERY_OFFER.has(j.type),
         ...(j.customerId ? { customerId: j.customerId, loyalty: j.type === 'loyalty.changed' } : {}),
+        ...(j.orderId ? { orderId: j.orderId } : {}),
       });
     });
     void this.sub.subscribe(journeyChangesChannel(redisPrefix)).catch(() => undefined);

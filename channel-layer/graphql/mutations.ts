@@ -28,6 +28,7 @@ import { scopeLimit } from '../clients/clients.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
 import type { CartInput, GraphqlContext } from './context.js';
 import { orderView, returnView } from './views.js';
+import { cancelOrderMutation, markCollectedMutation } from './orders.js';
 
 /**
  * A mutation's input, checked by the zod schema of the domain function it goes to before anything runs (the
@@ -129,7 +130,11 @@ export const mutationResolvers = {
   placeOrder: async (
     _: unknown,
     a: {
-      input: CartInput & { reservationId?: string | null; locationId?: string | null };
+      input: CartInput & {
+        reservationId?: string | null;
+        locationId?: string | null;
+        fulfilment?: { method: string; pickupLocationId?: string | null } | null;
+      };
       idempotencyKey: string;
     },
     ctx: GraphqlContext,
@@ -156,6 +161,13 @@ export const mutationResolvers = {
     });
     return orderView(o);
   },
+  cancelOrder: async (
+    _: unknown,
+    a: { id: string; reason?: string | null; idempotencyKey: string },
+    ctx: GraphqlContext,
+  ) => cancelOrderMutation(_, a, ctx, key),
+  markCollected: async (_: unknown, a: { orderId: string; idempotencyKey: string }, ctx: GraphqlContext) =>
+    markCollectedMutation(_, a, ctx, key),
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
     await requireAccess(ctx, { act: 'customer.token', on: customerNamed(a.customerId) });
     const customer = await getCustomer(ctx.deps.db, a.customerId);

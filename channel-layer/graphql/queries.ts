@@ -11,6 +11,7 @@ import { currentRevision, DomainError } from '../../shared/index.js';
 import type { IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { CartInput, GraphqlContext } from './context.js';
+import { customerOrders, orderQuery } from './orders.js';
 import { offerView, productView, quoteView } from './views.js';
 
 type OfferArgs = {
@@ -90,13 +91,15 @@ export const queryResolvers = {
     await requireAccess(ctx, { act: 'customer.lookup', on: customerNamed(id) });
     return getCustomer(ctx.deps.db, id);
   },
+  order: orderQuery,
   locations: async (_: unknown, _a: unknown, ctx: GraphqlContext) => listLocations(ctx.deps.db),
   revision: async (_: unknown, _a: unknown, ctx: GraphqlContext) =>
     ctx.readModel.watermark() ?? currentRevision(ctx.deps.db),
 };
 
-/** The `Customer` type's computed field: her loyalty status now. */
+/** The `Customer` type's computed fields: her loyalty status now, her orders. */
 export const customerResolvers = {
   loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) =>
     getLoyaltyStatus(ctx.deps.db, c.id, ctx.deps.clock.now()),
+  orders: customerOrders,
 };

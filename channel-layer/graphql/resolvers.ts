@@ -1,4 +1,5 @@
 import { mutationResolvers } from './mutations.js';
+import { orderFieldResolvers } from './orders.js';
 import { customerResolvers, queryResolvers } from './queries.js';
 import { DateTime, Revision } from './scalars.js';
 import { subscriptionResolvers } from './subscriptions.js';
@@ -13,4 +14,5 @@ export const resolvers = {
   Mutation: mutationResolvers,
   Subscription: subscriptionResolvers,
   Customer: customerResolvers,
+  Order: orderFieldResolvers,
 };

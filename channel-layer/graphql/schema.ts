@@ -23,6 +23,8 @@ export const typeDefs = /* GraphQL */ `
     customerByIdentifier(kind: IdentifierKind!, value: String!): Customer
     locations: [Location!]!
     revision: Revision!
+    "The order: to the customer herself, staff at its locations, the call center."
+    order(id: ID!): Order
   }
 
   type Mutation {
@@ -38,6 +40,10 @@ export const typeDefs = /* GraphQL */ `
     issueCustomerToken(customerId: ID!): CustomerToken!
     exportCustomerData(customerId: ID!): String!
     eraseCustomer(customerId: ID!): ErasureReceipt!
+    "Cancels what of the order has not left the building; its held units are released."
+    cancelOrder(id: ID!, reason: String, idempotencyKey: String!): Order!
+    "The pickup store's terminal hands the order over."
+    markCollected(orderId: ID!, idempotencyKey: String!): Order!
   }
   type ErasureReceipt {
     erasureId: ID!
@@ -77,12 +83,25 @@ export const typeDefs = /* GraphQL */ `
     RELEASED
     EXPIRED
   }
+  "Give a reservationId, or a locationId to reserve at, or neither: the hub sources the order for fulfilment."
   input PlaceOrderInput {
     reservationId: ID
     lines: [QuoteLineInput!]!
     customerId: ID
     couponCodes: [String!]
     locationId: ID
+    fulfilment: FulfilmentInput
+  }
+  "How the customer receives an order: delivered to a postcode, or collected at a store (click & collect)."
+  input FulfilmentInput {
+    method: FulfilmentMethod!
+    pickupLocationId: ID
+    postcode: String
+    countryCode: String
+  }
+  enum FulfilmentMethod {
+    DELIVERY
+    PICKUP
   }
   input StoreSaleInput {
     lines: [QuoteLineInput!]!
@@ -113,15 +132,76 @@ export const typeDefs = /* GraphQL */ `
   }
   type Order {
     id: ID!
+    kind: OrderKind!
+    status: OrderStatus!
+    channel: String!
     lines: [QuoteLine!]!
     total: Money!
     pointsEarned: Int!
+    fulfilments: [Fulfilment!]!
+    "What checkout promised."
+    promised: [DeliveryPromise!]!
+    "Every transition: at, status, actor, channel, reason."
+    history: [OrderEvent!]!
+    placedAt: DateTime!
     revision: Revision!
+    fingerprint: String!
+  }
+  enum OrderKind {
+    ONLINE
+    STORE
+  }
+  enum OrderStatus {
+    OPEN
+    PARTIALLY_FULFILLED
+    FULFILLED
+    CANCELLED
+  }
+  type Fulfilment {
+    id: ID!
+    method: FulfilmentMethod!
+    location: Location!
+    status: FulfilmentStatus!
+    lines: [FulfilmentLine!]!
+    trackingCode: String
+    readyBy: DateTime
+    deliverBy: DateTime
+  }
+  enum FulfilmentStatus {
+    PENDING
+    PICKING
+    PACKED
+    SHIPPED
+    DELIVERED
+    READY_FOR_PICKUP
+    COLLECTED
+    UNCOLLECTED
+    CANCELLED
+  }
+  type FulfilmentLine {
+    sku: ID!
+    quantity: Int!
+  }
+  type OrderEvent {
+    at: DateTime!
+    status: String!
+    actor: String!
+    channel: String!
+    reason: String
+  }
+  type OrderConnection {
+    edges: [OrderEdge!]!
+    pageInfo: PageInfo!
+  }
+  type OrderEdge {
+    node: Order!
+    cursor: String!
   }
 
   type Subscription {
     offerChanged(sku: ID!, customerId: ID, locationId: ID): Offer!
     loyaltyChanged(customerId: ID!): LoyaltyStatus!
+    orderChanged(id: ID!): Order!
   }
 
   type Offer {
@@ -131,6 +211,25 @@ export const typeDefs = /* GraphQL */ `
     availability: Availability!
     revision: Revision!
     fingerprint: String!
+  }
+  "How an order reaches the customer."
+  enum FulfilmentMethod {
+    DELIVERY
+    PICKUP
+  }
+  "A delivery or pickup promise, and until when it holds."
+  type DeliveryPromise {
+    method: FulfilmentMethod!
+    "The shipping location (DELIVERY) or the pickup store (PICKUP)."
+    from: Location!
+    "The cut-off this promise holds until: an order at or after it gets the next promise."
+    orderBefore: DateTime!
+    "DELIVERY: the end of the delivery day."
+    deliverBy: DateTime
+    "PICKUP: when the order is ready at the store."
+    readyBy: DateTime
+    "The promise in words, for a till or an agent."
+    reason: String!
   }
   type PriceBreakdown {
     base: Money!
@@ -245,6 +344,8 @@ export const typeDefs = /* GraphQL */ `
     displayName: String
     loyalty: LoyaltyStatus
     consents: [Consent!]!
+    "Her orders, newest first."
+    orders(first: Int = 20, after: String): OrderConnection!
   }
   type LoyaltyStatus {
     tier: String!

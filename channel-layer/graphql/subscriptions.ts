@@ -4,6 +4,7 @@ import { requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import type { SnapshotHub } from './snapshot-hub.js';
 import { offerView } from './views.js';
+import { subscribeOrderChanged } from './orders.js';
 
 type OfferArgs = { sku: string; customerId?: string | null; locationId?: string | null };
 
@@ -83,4 +84,6 @@ export const subscriptionResolvers = {
       );
     },
   },
+  /** Pushes an order now and whenever it moves (see subscribeOrderChanged). */
+  orderChanged: { subscribe: subscribeOrderChanged },
 };

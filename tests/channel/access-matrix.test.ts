@@ -7,6 +7,8 @@ import { createClient } from 'graphql-ws';
 import { sql } from 'kysely';
 import WebSocket from 'ws';
 import {
+  getOrder,
+  recordFulfilmentEvent,
   registerAdminKey,
   startBackofficeWorker,
   type BackofficeWorker,
@@ -334,14 +336,23 @@ describe('B3: who may do what', () => {
     const refusedOrders: string[] = [];
     let n = 0;
 
-    /** A's order to return: online (reserved and sold at the warehouse) or sold at store B's till. */
+    /** A's order to return: online (reserved at the warehouse, then shipped) or sold at store B's till. */
     const ordersOfA = {
-      online: async () =>
-        (
-          await placeOrder(ctx.deps, { locationId: 'wh-1', lines: LINE, customerId: a }, `a-online-${++n}`, {
-            channel: 'WEB',
-          })
-        ).orderId,
+      online: async () => {
+        const { orderId } = await placeOrder(
+          ctx.deps,
+          { locationId: 'wh-1', lines: LINE, customerId: a },
+          `a-online-${++n}`,
+          { channel: 'WEB' },
+        );
+        // Only what left the warehouse comes back as a return.
+        const [f] = (await getOrder(ctx.deps.db, orderId))!.fulfilments;
+        await recordFulfilmentEvent(ctx.deps, f!.id, { status: 'SHIPPED' }, `ship-${n}`, {
+          actor: 'admin:warehouse',
+          channel: 'ADMIN',
+        });
+        return orderId;
+      },
       'at store B': async () =>
         (
           await placeStoreSale(

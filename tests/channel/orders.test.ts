@@ -1,0 +1,325 @@
+/**
+ * Orders in the channel API over real HTTP and WebSocket (issue 12, "Channels"): `order(id)`,
+ * `Customer.orders`, `cancelOrder`, `markCollected` and `orderChanged(id)` pushed to two API nodes, with
+ * access per the guards issue — the customer herself, staff at the order's locations, the call center.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from 'graphql-ws';
+import {
+  getStockLevels,
+  recordFulfilmentEvent,
+  startBackofficeWorker,
+  type BackofficeWorker,
+} from '../../backoffice-layer/index.js';
+import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { enrollCustomer, journeyWorkerOptions, placeOrder } from '../../journey-layer/index.js';
+import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
+import { watch, wsClient, wsOperation } from '../support/ws.js';
+import { givenWarehouseAndTwoStores } from './access-fixtures.js';
+
+type Caller = { key: string | null; token?: string };
+type Answer = { data?: any; errors?: Array<{ message: string; extensions: { code: string } }> };
+
+let ctx: BackofficeTestContext;
+let nodes: [ApiNode, ApiNode];
+let worker: BackofficeWorker;
+let anna: string;
+const keys: Record<string, string> = {};
+const callers: Record<string, Caller> = {};
+const ws: Client[] = [];
+
+const gql = async (caller: Caller, query: string, variables: Record<string, unknown> = {}, node = 0) => {
+  const res = await fetch(`http://127.0.0.1:${nodes[node]!.port}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(caller.key ? { authorization: `Bearer ${caller.key}` } : {}),
+      ...(caller.token ? { 'x-customer-token': caller.token } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  expect(res.status).toBeLessThan(500);
+  return (await res.json()) as Answer;
+};
+const outcome = (a: Answer) => a.errors?.[0]?.extensions.code ?? 'OK';
+
+const ORDER_FIELDS = `id kind status channel total { amount currency } lines { sku quantity final { amount } }
+  fulfilments { id method status location { id name } lines { sku quantity } trackingCode }
+  history { status actor channel reason } placedAt revision fingerprint`;
+
+/** An online order for Anna of `quantity` coats held at `locationId`, placed through the journey layer. */
+async function annaOrders(locationId: string, quantity = 1): Promise<string> {
+  const placed = await placeOrder(
+    ctx.deps,
+    { customerId: anna, locationId, lines: [{ sku: 'COAT-M', quantity }] },
+    randomUUID(),
+    { channel: 'WEB' },
+  );
+  return placed.orderId;
+}
+
+beforeAll(async () => {
+  ctx = await createBackofficeTestContext();
+  await givenWarehouseAndTwoStores(ctx, {
+    sku: 'COAT-M',
+    name: 'Wollen jas',
+    category: 'coats',
+    amount: 12995,
+    onHand: 100,
+  });
+  anna = (
+    await enrollCustomer(
+      ctx.deps,
+      { displayName: 'Anna', email: 'anna@example.nl' },
+      { channel: 'WEB', idempotencyKey: 'anna' },
+    )
+  ).customer.id;
+  for (const [name, channel, locationId] of [
+    ['web', 'WEB', null],
+    ['app', 'APP', null],
+    ['storeA', 'STORE', 'ams-01'],
+    ['storeB', 'STORE', 'utr-01'],
+    ['agent', 'CALL_CENTER', null],
+    ['console', 'CONSOLE', null],
+  ] as const) {
+    keys[name] = (
+      await createChannelClient(
+        ctx.deps.db,
+        {
+          name,
+          channel,
+          ...(locationId ? { locationId } : {}),
+          scopes: channel === 'WEB' ? ['customer-tokens'] : [],
+        },
+        new Date(),
+      )
+    ).key;
+  }
+  worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 100 });
+  nodes = [await startApiNode(ctx.deps, 0, '127.0.0.1'), await startApiNode(ctx.deps, 0, '127.0.0.1')];
+  const token = await gql(
+    { key: keys.web! },
+    'mutation($c: ID!) { issueCustomerToken(customerId: $c) { token } }',
+    {
+      c: anna,
+    },
+  );
+  Object.assign(callers, {
+    anonymous: { key: null },
+    web: { key: keys.web! },
+    'web, Anna': { key: keys.web!, token: token.data.issueCustomerToken.token },
+    app: { key: keys.app! },
+    'store A terminal': { key: keys.storeA! },
+    'store B terminal': { key: keys.storeB! },
+    'call-center agent': { key: keys.agent! },
+    console: { key: keys.console! },
+  });
+});
+afterAll(async () => {
+  for (const c of ws) await c.dispose();
+  for (const n of nodes) await n.stop(100);
+  await worker.stop();
+  await ctx.close();
+});
+
+describe('order(id)', () => {
+  it('answers her, staff at its locations and the call center; the same in each', async () => {
+    const orderId = await annaOrders('ams-01', 2);
+    const cells: Record<string, string> = {};
+    const answers: Answer[] = [];
+    for (const [who, caller] of Object.entries(callers)) {
+      const a = await gql(caller, `query($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id: orderId });
+      cells[who] = outcome(a);
+      if (!a.errors) answers.push(a);
+    }
+    expect(cells).toEqual({
+      anonymous: 'UNAUTHENTICATED',
+      web: 'FORBIDDEN',
+      'web, Anna': 'OK',
+      app: 'FORBIDDEN',
+      'store A terminal': 'OK',
+      'store B terminal': 'FORBIDDEN',
+      'call-center agent': 'OK',
+      console: 'OK',
+    });
+    // Every channel that may see it sees the same order, with the same fingerprint.
+    expect(new Set(answers.map((a) => JSON.stringify(a.data.order))).size).toBe(1);
+    const order = answers[0]!.data.order;
+    expect(order).toMatchObject({
+      id: orderId,
+      kind: 'ONLINE',
+      status: 'OPEN',
+      channel: 'WEB',
+      total: { amount: 25990, currency: 'EUR' },
+      lines: [{ sku: 'COAT-M', quantity: 2, final: { amount: 25990 } }],
+      fulfilments: [
+        {
+          method: 'DELIVERY',
+          status: 'PENDING',
+          location: { id: 'ams-01', name: 'Amsterdam' },
+          lines: [{ sku: 'COAT-M', quantity: 2 }],
+          trackingCode: null,
+        },
+      ],
+      history: [{ status: 'PLACED', actor: `customer:${anna}`, channel: 'WEB', reason: null }],
+    });
+    expect(order.fingerprint).toMatch(/^[0-9a-f]{16,}$/);
+    const unknown = await gql(
+      callers['call-center agent']!,
+      '{ order(id: "0b6a3c1e-4d2f-4a8b-9c7d-1e2f3a4b5c6d") { id } }',
+    );
+    expect(outcome(unknown)).toBe('NOT_FOUND');
+  });
+
+  it('lists her orders newest first on her profile, a page at a time', async () => {
+    const first = await annaOrders('wh-1');
+    const second = await annaOrders('wh-1');
+    const page = (after: string | null) =>
+      gql(
+        callers['call-center agent']!,
+        'query($c: ID!, $after: String) { customer(id: $c) { orders(first: 1, after: $after) { ' +
+          'edges { node { id status } cursor } pageInfo { hasNextPage endCursor } } } }',
+        { c: anna, after },
+      );
+    const one = (await page(null)).data.customer.orders;
+    expect(one.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([second]);
+    expect(one.pageInfo.hasNextPage).toBe(true);
+    const two = (await page(one.pageInfo.endCursor)).data.customer.orders;
+    expect(two.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([first]);
+    expect(outcome(await page('bm9wZQ'))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('cancelOrder and markCollected', () => {
+  const cancel = (caller: Caller, id: string, k = randomUUID()) =>
+    gql(
+      caller,
+      'mutation($id: ID!, $k: String!) { cancelOrder(id: $id, reason: "wrong size", idempotencyKey: $k) ' +
+        '{ id status fulfilments { status } history { status actor reason } } }',
+      { id, k },
+    );
+  const collect = (caller: Caller, id: string, k = randomUUID()) =>
+    gql(
+      caller,
+      'mutation($id: ID!, $k: String!) { markCollected(orderId: $id, idempotencyKey: $k) { status } }',
+      {
+        id,
+        k,
+      },
+    );
+
+  it('lets her cancel her own order once, releasing its units; others per the policy', async () => {
+    const orderId = await annaOrders('utr-01', 3);
+    const reserved = async () =>
+      (await getStockLevels(ctx.deps.db, ['COAT-M'])).get('COAT-M')!.find((l) => l.locationId === 'utr-01')!
+        .reserved;
+    expect(await reserved()).toBe(3);
+    expect(outcome(await cancel(callers['store A terminal']!, orderId))).toBe('FORBIDDEN');
+    expect(outcome(await cancel(callers.app!, orderId))).toBe('FORBIDDEN');
+    const key = randomUUID();
+    const done = await cancel(callers['web, Anna']!, orderId, key);
+    expect(done.data.cancelOrder).toMatchObject({
+      id: orderId,
+      status: 'CANCELLED',
+      fulfilments: [{ status: 'CANCELLED' }],
+      history: [
+        { status: 'PLACED' },
+        { status: 'CANCELLED', actor: `customer:${anna}`, reason: 'wrong size' },
+        { status: 'CANCELLED', actor: `customer:${anna}`, reason: 'wrong size' },
+      ],
+    });
+    expect(await reserved()).toBe(0);
+    // The same key again answers as before; a new request to cancel what is cancelled is refused.
+    expect((await cancel(callers['web, Anna']!, orderId, key)).data.cancelOrder.status).toBe('CANCELLED');
+    expect(outcome(await cancel(callers['call-center agent']!, orderId))).toBe('CONFLICT');
+  });
+
+  it('hands a pickup over at its own store only, once', async () => {
+    const orderId = await annaOrders('ams-01');
+    await ctx.deps.db
+      .updateTable('fulfilments')
+      .set({ method: 'PICKUP' })
+      .where('orderId', '=', orderId)
+      .execute();
+    const [fulfilmentId] = (
+      await ctx.deps.db.selectFrom('fulfilments').select('id').where('orderId', '=', orderId).execute()
+    ).map((f) => f.id);
+    await recordFulfilmentEvent(ctx.deps, fulfilmentId!, { status: 'READY_FOR_PICKUP' }, randomUUID(), {
+      actor: 'system',
+      channel: 'ADMIN',
+    });
+    const cells = Object.fromEntries(
+      await Promise.all(
+        ['web, Anna', 'call-center agent', 'store B terminal'].map(
+          async (who) => [who, outcome(await collect(callers[who]!, orderId))] as const,
+        ),
+      ),
+    );
+    expect(cells).toEqual({
+      'web, Anna': 'FORBIDDEN',
+      'call-center agent': 'FORBIDDEN',
+      'store B terminal': 'FORBIDDEN',
+    });
+    expect((await collect(callers['store A terminal']!, orderId)).data.markCollected.status).toBe(
+      'FULFILLED',
+    );
+    expect(outcome(await collect(callers['store A terminal']!, orderId))).toBe('CONFLICT');
+  });
+});
+
+describe('orderChanged(id)', () => {
+  it('pushes each move of the order to subscribers on two API nodes', async () => {
+    const orderId = await annaOrders('wh-1');
+    const query =
+      'subscription($id: ID!) { orderChanged(id: $id) { ' +
+      'status fulfilments { status trackingCode } fingerprint } }';
+    const watches = nodes.map((n) => {
+      const c = wsClient(n.port, keys.agent!);
+      ws.push(c);
+      return watch(c, query, { id: orderId });
+    });
+    await Promise.all(watches.map((w) => w.first));
+    expect(watches.map((w) => w.values[0].orderChanged.fulfilments[0].status)).toEqual([
+      'PENDING',
+      'PENDING',
+    ]);
+    const [fulfilmentId] = (
+      await ctx.deps.db.selectFrom('fulfilments').select('id').where('orderId', '=', orderId).execute()
+    ).map((f) => f.id);
+    const by = { actor: 'admin:carrier', channel: 'ADMIN' };
+    const latencies: number[] = [];
+    for (const [status, trackingCode] of [['PICKING'], ['SHIPPED', '3S-XYZ'], ['DELIVERED']] as const) {
+      const before = watches.map((w) => w.values.length);
+      const at = performance.now();
+      await recordFulfilmentEvent(
+        ctx.deps,
+        fulfilmentId!,
+        { status, ...(trackingCode ? { trackingCode } : {}) },
+        randomUUID(),
+        by,
+      );
+      await until(
+        async () => watches.every((w, i) => w.values.length > before[i]!),
+        10_000,
+        `${status} pushed to both nodes`,
+      );
+      latencies.push(performance.now() - at);
+      for (const w of watches) expect(w.values.at(-1).orderChanged.fulfilments[0].status).toBe(status);
+    }
+    const last = watches.map((w) => w.values.at(-1).orderChanged);
+    expect(last[0]).toEqual(last[1]);
+    expect(last[0]).toMatchObject({
+      status: 'FULFILLED',
+      fulfilments: [{ status: 'DELIVERED', trackingCode: '3S-XYZ' }],
+    });
+    // Commit → pushed on both nodes, with a relay that polls every 100 ms at worst: the bench measures the
+    // propagation budget; here each push must simply arrive promptly.
+    expect(Math.max(...latencies)).toBeLessThan(2_000);
+    // Someone else's order cannot be followed.
+    const storeB = wsClient(nodes[0].port, keys.storeB!);
+    ws.push(storeB);
+    const refused = await wsOperation(storeB, query, { id: orderId });
+    expect(refused.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+});
