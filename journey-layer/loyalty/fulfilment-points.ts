@@ -21,32 +21,25 @@ import { bonusReference, book, getLoyaltyProgram, lockMemberIfLive } from './led
 
 /**
  * What was paid for each fulfilment's lines (minor units of the order's currency), by fulfilment id: for each
- * SKU it carries, the order's lines of that SKU at the fulfilment's location, pro rata by units when the
- * line's units are split over several fulfilments (largest remainder, so the parts of a line add up to it).
- * A fulfilment whose location has no line of a SKU it carries (a pickup store served by a transfer) shares
- * the SKU's lines at the locations no fulfilment of that SKU is at.
- * @example lines COAT 2 × 50,00 = 100,00 at wh-1; fulfilments A (1 COAT at wh-1), B (1 COAT at wh-1)
- *   → A 50,00, B 50,00
+ * SKU it carries, the order's lines of that SKU at the fulfilment's location (where its units are held — for
+ * a click & collect transfer the warehouse, not the pickup store), pro rata by units when those units are
+ * split over several fulfilments (largest remainder, so the parts of a line add up to it).
+ * @example lines SOCK 3 units for 10,00 at wh-1; fulfilments A (1 SOCK at wh-1), B (2 SOCK at wh-1)
+ *   → A 3,33, B 6,67
  */
 export function fulfilmentAmounts(order: Pick<OrderDetail, 'lines' | 'fulfilments'>): Map<string, number> {
   const out = new Map<string, number>(order.fulfilments.map((f) => [f.id, 0]));
-  const skus = new Set(order.fulfilments.flatMap((f) => f.lines.map((l) => l.sku)));
-  for (const sku of skus) {
-    const lines = order.lines.filter((l) => l.sku === sku);
-    const carriers = order.fulfilments
-      .flatMap((f) => f.lines.filter((l) => l.sku === sku).map((l) => ({ id: f.id, at: f.locationId, ...l })))
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
-    const served = new Set(carriers.map((c) => c.at));
-    const groupOf = (at: string) => (lines.some((l) => l.locationId === at) ? at : '');
-    for (const group of new Set(carriers.map((c) => groupOf(c.at)))) {
-      const own = lines.filter((l) => (group === '' ? !served.has(l.locationId) : l.locationId === group));
-      const takers = carriers.filter((c) => groupOf(c.at) === group);
-      const amount = own.reduce((sum, l) => sum + l.lineAmount, 0);
-      const units = own.reduce((sum, l) => sum + l.quantity, 0);
-      const taken = takers.reduce((sum, c) => sum + c.quantity, 0);
-      const parts = prorate(amount, [...takers.map((c) => c.quantity), Math.max(0, units - taken)]);
-      takers.forEach((c, i) => out.set(c.id, out.get(c.id)! + parts[i]!));
-    }
+  const carried = order.fulfilments
+    .flatMap((f) => f.lines.map((l) => ({ id: f.id, key: `${l.sku} ${f.locationId}`, quantity: l.quantity })))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const key of new Set(carried.map((c) => c.key))) {
+    const lines = order.lines.filter((l) => `${l.sku} ${l.locationId}` === key);
+    const takers = carried.filter((c) => c.key === key);
+    const amount = lines.reduce((sum, l) => sum + l.lineAmount, 0);
+    const units = lines.reduce((sum, l) => sum + l.quantity, 0);
+    const taken = takers.reduce((sum, c) => sum + c.quantity, 0);
+    const parts = prorate(amount, [...takers.map((c) => c.quantity), Math.max(0, units - taken)]);
+    takers.forEach((c, i) => out.set(c.id, out.get(c.id)! + parts[i]!));
   }
   return out;
 }

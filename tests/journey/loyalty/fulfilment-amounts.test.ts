@@ -5,12 +5,18 @@ import { fulfilmentAmounts } from '../../../journey-layer/index.js';
 // Issue 12: an online order's fulfilment earns on what was paid for its lines — the order's lines of its SKUs
 // at its location, pro rata by units when a line's units travel in several fulfilments.
 type Line = { sku: string; locationId: string; quantity: number; lineAmount: number };
-type Fulfilment = { id: string; locationId: string; lines: Array<{ sku: string; quantity: number }> };
+type Fulfilment = {
+  id: string;
+  locationId: string;
+  pickupLocationId?: string;
+  lines: Array<{ sku: string; quantity: number }>;
+};
 const order = (lines: Line[], fulfilments: Fulfilment[]) => ({
   lines: lines.map((l) => ({ ...l, unitAmount: Math.round(l.lineAmount / l.quantity), returnedQuantity: 0 })),
   fulfilments: fulfilments.map((f) => ({
     ...f,
-    method: 'DELIVERY' as const,
+    method: f.pickupLocationId ? ('PICKUP' as const) : ('DELIVERY' as const),
+    pickupLocationId: f.pickupLocationId ?? null,
     status: 'PENDING' as const,
     trackingCode: null,
     readyBy: null,
@@ -55,10 +61,10 @@ describe('what a fulfilment was paid for', () => {
     expect(Object.fromEntries(fulfilmentAmounts(o))).toEqual({ a: 333, b: 667 });
   });
 
-  it('gives a pickup store served by a transfer the SKU’s lines where no fulfilment is', () => {
+  it('takes a click & collect transfer’s lines where its units are held, not at the pickup store', () => {
     const o = order(
       [{ sku: 'COAT', locationId: 'wh-1', quantity: 1, lineAmount: 12995 }],
-      [{ id: 'p', locationId: 'utr-01', lines: [{ sku: 'COAT', quantity: 1 }] }],
+      [{ id: 'p', locationId: 'wh-1', pickupLocationId: 'utr-01', lines: [{ sku: 'COAT', quantity: 1 }] }],
     );
     expect(Object.fromEntries(fulfilmentAmounts(o))).toEqual({ p: 12995 });
   });

@@ -10,7 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import {
   applyEvent,
+  cancelOrder,
+  FulfilmentSettingsSchema,
   getOrder,
+  markCollected,
+  recordFulfilmentEvent,
   reserveStock,
   returnItems,
   setPrice,
@@ -19,6 +23,7 @@ import {
   upsertLocation,
   upsertPriceList,
   upsertProduct,
+  type FulfilmentStatus,
 } from '../../../backoffice-layer/index.js';
 import {
   enrollCustomer,
@@ -31,7 +36,9 @@ import {
 } from '../../../journey-layer/index.js';
 import { ManualClock, type EventEnvelope } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
-import { cancelWholeOrder, moveFulfilment } from '../../support/order-transitions.js';
+
+const CARRIER = { actor: 'admin:carrier', channel: 'ADMIN' };
+const CALL_CENTER = { actor: 'staff:agent-1', channel: 'CALL_CENTER' };
 
 describe('points follow the fulfilment of an online order', () => {
   const clock = new ManualClock('2026-11-30T10:00:00Z');
@@ -40,7 +47,16 @@ describe('points follow the fulfilment of an online order', () => {
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
     await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
-    await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: true });
+    await upsertLocation(ctx.deps, 'ams-01', {
+      name: 'Amsterdam',
+      kind: 'STORE',
+      fulfilsOnline: true,
+      fulfilment: FulfilmentSettingsSchema.parse({
+        timeZone: 'Europe/Amsterdam',
+        openingHours: [1, 2, 3, 4, 5, 6].map((day) => ({ day, open: '09:00', close: '18:00' })),
+        pickup: true,
+      }),
+    });
     await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
     const products = { 'COAT-M': ['coats', 12995], 'SOCK-1': ['socks', 1050], 'SCARF-1': ['scarves', 2000] };
     for (const [sku, [category, amount]] of Object.entries(products)) {
@@ -106,6 +122,10 @@ describe('points follow the fulfilment of an online order', () => {
       .orderBy('id')
       .execute();
   const fulfilmentsOf = async (orderId: string) => (await getOrder(ctx.deps.db, orderId))!.fulfilments;
+  /** A carrier's or warehouse's event on a fulfilment, as the admin REST API records it. */
+  const move = (fulfilmentId: string, status: FulfilmentStatus) =>
+    recordFulfilmentEvent(ctx.deps, fulfilmentId, { status }, randomUUID(), CARRIER);
+  const cancel = (orderId: string) => cancelOrder(ctx.deps, orderId, {}, randomUUID(), CALL_CENTER);
 
   /** An online order of `lines` reserved at their locations, for `customerId`. */
   const order = async (
@@ -136,12 +156,12 @@ describe('points follow the fulfilment of an online order', () => {
     expect((await getCustomerFacts(ctx.deps.db, eva))?.firstOrder).toBe(false);
 
     const [parcel] = await fulfilmentsOf(orderId);
-    await moveFulfilment(ctx, parcel!.id, 'SHIPPED');
+    await move(parcel!.id, 'SHIPPED');
     await follow(orderId);
     expect(await points(eva)).toBe(0);
 
     clock.advance(86_400_000);
-    await moveFulfilment(ctx, parcel!.id, 'DELIVERED');
+    await move(parcel!.id, 'DELIVERED');
     await follow(orderId);
     expect(await points(eva)).toBe(129); // € 129.95 at Bronze
     expect(await ledgerOf(eva)).toEqual([{ kind: 'EARN', points: 129, reference: parcel!.id }]);
@@ -166,10 +186,10 @@ describe('points follow the fulfilment of an online order', () => {
     await follow(orderId);
     const parcels = await fulfilmentsOf(orderId);
     expect(parcels.map((f) => f.locationId).sort()).toEqual(['ams-01', 'wh-1']);
-    await moveFulfilment(ctx, parcels[0]!.id, 'DELIVERED');
+    await move(parcels[0]!.id, 'DELIVERED');
     await follow(orderId);
     expect(await points(bram)).toBe(10);
-    await moveFulfilment(ctx, parcels[1]!.id, 'DELIVERED');
+    await move(parcels[1]!.id, 'DELIVERED');
     await follow(orderId);
     expect(await points(bram)).toBe(21);
     expect((await ledgerOf(bram)).map((l) => [l.points, l.reference])).toEqual([
@@ -186,12 +206,12 @@ describe('points follow the fulfilment of an online order', () => {
     ]);
     await follow(orderId);
     const [first, second] = await fulfilmentsOf(orderId);
-    await moveFulfilment(ctx, first!.id, 'DELIVERED');
+    await move(first!.id, 'DELIVERED');
     await follow(orderId);
     expect(await points(cas)).toBe(20); // partially fulfilled: the scarf's € 20.00, no extra points yet
     // The other parcel is cancelled before it leaves: the order is fulfilled with what she got, and earns the
     // extra points of the scarf she got (25 of the 50 promised for two).
-    await moveFulfilment(ctx, second!.id, 'CANCELLED');
+    await move(second!.id, 'CANCELLED');
     await follow(orderId);
     expect(await points(cas)).toBe(45);
     expect((await ledgerOf(cas)).map((l) => [l.points, l.reference])).toEqual([
@@ -207,10 +227,45 @@ describe('points follow the fulfilment of an online order', () => {
     const dirk = await member();
     const orderId = await order(dirk, [{ sku: 'SCARF-1', locationId: 'wh-1', quantity: 2 }]);
     await follow(orderId);
-    await cancelWholeOrder(ctx, orderId);
+    await cancel(orderId);
     await follow(orderId);
     expect(await points(dirk)).toBe(0);
     expect(await ledgerOf(dirk)).toEqual([]);
+  });
+
+  it('earns a click & collect order when she collects it, and nothing when she never does', async () => {
+    const hanna = await member();
+    const pickup = async () =>
+      (
+        await placeOrder(
+          ctx.deps,
+          {
+            locationId: 'ams-01',
+            fulfilment: { method: 'PICKUP', pickupLocationId: 'ams-01' },
+            lines: [{ sku: 'COAT-M', quantity: 1 }],
+            customerId: hanna,
+          },
+          randomUUID(),
+        )
+      ).orderId;
+    const collected = await pickup();
+    const [counter] = await fulfilmentsOf(collected);
+    expect(counter).toMatchObject({ method: 'PICKUP', pickupLocationId: 'ams-01' });
+    await move(counter!.id, 'READY_FOR_PICKUP');
+    await follow(collected);
+    expect(await points(hanna)).toBe(0);
+    await markCollected(ctx.deps, collected, randomUUID(), { actor: 'staff:ams-01', channel: 'STORE' });
+    await follow(collected);
+    expect(await ledgerOf(hanna)).toEqual([{ kind: 'EARN', points: 129, reference: counter!.id }]);
+
+    // The second one waits at the counter until the holding period ends: uncollected, the order is cancelled.
+    const lapsed = await pickup();
+    const [waiting] = await fulfilmentsOf(lapsed);
+    await move(waiting!.id, 'READY_FOR_PICKUP');
+    await move(waiting!.id, 'UNCOLLECTED');
+    await follow(lapsed);
+    expect((await getOrder(ctx.deps.db, lapsed))!.status).toBe('CANCELLED');
+    expect(await ledgerOf(hanna)).toHaveLength(1);
   });
 
   it('reverses on returns what each delivered fulfilment earned, whatever came first', async () => {
@@ -222,7 +277,7 @@ describe('points follow the fulfilment of an online order', () => {
     await follow(orderId);
     const parcels = await fulfilmentsOf(orderId);
     const byLocation = Object.fromEntries(parcels.map((f) => [f.locationId, f.id]));
-    await moveFulfilment(ctx, byLocation['wh-1']!, 'DELIVERED');
+    await move(byLocation['wh-1']!, 'DELIVERED');
     await follow(orderId);
     expect(await points(fenna)).toBe(129);
     // She sends the warehouse's coat back before the store's arrives: its points go, all of them.
@@ -233,7 +288,7 @@ describe('points follow the fulfilment of an online order', () => {
     );
     await follow(orderId);
     expect(await points(fenna)).toBe(0);
-    await moveFulfilment(ctx, byLocation['ams-01']!, 'DELIVERED');
+    await move(byLocation['ams-01']!, 'DELIVERED');
     await follow(orderId);
     // Two coats (€ 259.90) earned on, one returned: she keeps the points of one.
     expect(await points(fenna)).toBe(130);
