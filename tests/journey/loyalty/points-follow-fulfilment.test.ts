@@ -166,7 +166,8 @@ describe('points follow the fulfilment of an online order', () => {
     expect(await points(eva)).toBe(129); // € 129.95 at Bronze
     expect(await ledgerOf(eva)).toEqual([{ kind: 'EARN', points: 129, reference: parcel!.id }]);
 
-    // The delivery arriving again — the same event, and the same change as another outbox row — earns nothing.
+    // The delivery arriving again — the same event, and the same change as another outbox row: five times in
+    // all — earns nothing more.
     const [delivered] = (await eventsOf(orderId, 'order.changed')).slice(-1);
     for (let i = 0; i < 3; i++)
       expect(await applyEvent(ctx.deps.db, journeyConsumers(clock), delivered!, clock.now())).toEqual([]);
@@ -198,7 +199,7 @@ describe('points follow the fulfilment of an online order', () => {
     ]);
   });
 
-  it('earns the promotions’ extra points once the order is fulfilled, in the share she received', async () => {
+  it('earns the promotions’ extra points once it is fulfilled, in the share she received', async () => {
     const cas = await member();
     const orderId = await order(cas, [
       { sku: 'SCARF-1', locationId: 'wh-1', quantity: 1 },

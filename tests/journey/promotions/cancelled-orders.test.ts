@@ -130,15 +130,13 @@ describe('a cancelled order gives back its coupon use and budget', () => {
       .executeTakeFirstOrThrow();
   /** Waits until the worker has applied every event to the journey's consumers; answers the last revision. */
   const settled = async (): Promise<number> => {
+    const consumers = [LOYALTY_CONSUMER, PROMOTIONS_CONSUMER];
     const pending = async () =>
       (
-        await sql<{ n: number }>`SELECT count(*)::int AS n FROM outbox o, unnest(${[
-          LOYALTY_CONSUMER,
-          PROMOTIONS_CONSUMER,
-        ]}::text[]) AS c(name)
-          WHERE NOT EXISTS (SELECT 1 FROM applied_events a WHERE a.consumer = c.name AND a.event_id = o.id)`.execute(
-          ctx.deps.db,
-        )
+        await sql<{ n: number }>`SELECT count(*)::int AS n
+          FROM outbox o, unnest(${consumers}::text[]) AS c(name)
+          WHERE NOT EXISTS (SELECT 1 FROM applied_events a
+                            WHERE a.consumer = c.name AND a.event_id = o.id)`.execute(ctx.deps.db)
       ).rows[0]!.n;
     await until(async () => (await pending()) === 0, 15_000, 'the journey consumers to apply every event');
     const last = await sql<{ r: number }>`SELECT max(revision)::int AS r FROM outbox`.execute(ctx.deps.db);
