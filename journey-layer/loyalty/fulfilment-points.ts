@@ -103,7 +103,7 @@ export async function earnForFulfilments(
       const booked = await book(
         w,
         id,
-        { kind: 'EARN', points, reference: fulfilmentId, reason: `order ${order.id.slice(0, 8)} delivered` },
+        { kind: 'EARN', points, reference: fulfilmentId, reason: `order ${order.id.slice(0, 8)} received` },
         program,
       );
       if (booked) {
