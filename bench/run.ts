@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p5|p6 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p5|p5o|p6 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
 import { benchPropagation } from './propagation.js';
 import { benchImportStock } from './import-stock.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
+import { benchPlaceOrderHotSku } from './place-order-hot-sku.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
 const want = (id: string) => !values.only || values.only.toLowerCase() === id;
@@ -50,6 +51,16 @@ if (want('p5')) {
       `${(r.reservationsPerSecond / base).toFixed(2)} × ${against} (target ≥ 0.70), ` +
       `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; oversold ${r.oversold}; ` +
       `contended ${r.contendedGranted}/${r.contendedUnits}`,
+  );
+}
+if (want('p5o')) {
+  const r = await benchPlaceOrderHotSku({ seconds: values.quick ? 2 : 5 });
+  summary.push(
+    `P5o orders with sourcing and a delivery promise on one hot SKU: ${Math.round(r.ordersPerSecond)}/s = ` +
+      `${r.ratio.toFixed(2)} × the disk's serial durable-commit rate ` +
+      `(${Math.round(r.fsyncCommitsPerSecond)}/s; ` +
+      `reserveStock alone ${Math.round(r.reservationsPerSecond)}/s), ` +
+      `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
   );
 }
 if (want('p6')) {

@@ -180,7 +180,10 @@ async function applyMoves(
   if (status !== order.status) history.push({ ...entry, fulfilmentId: null, status });
   await w.tx.insertInto('orderEvents').values(history).execute();
   const locationIds = new Set<string>();
-  for (const f of locked.fulfilments) locationIds.add(f.locationId);
+  for (const f of locked.fulfilments) {
+    locationIds.add(f.locationId);
+    if (f.pickupLocationId) locationIds.add(f.pickupLocationId);
+  }
   w.emit({
     type: 'order.changed',
     aggregateType: 'order',

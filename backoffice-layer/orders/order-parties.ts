@@ -3,7 +3,8 @@ import type { Executor } from '../tables.js';
 
 /**
  * Who an order concerns, for access decisions: its customer reference (null: nobody known) and every location
- * it involves — where its lines' units come from, its fulfilments' locations, a store sale's store — sorted.
+ * it involves — where its lines' units come from, its fulfilments' locations and pickup stores, a store
+ * sale's store — sorted.
  */
 export interface OrderParties {
   orderId: string;
@@ -22,9 +23,14 @@ export async function orderParties(db: Executor, orderId: string): Promise<Order
   if (!head) return null;
   const [lines, fulfilments] = await Promise.all([
     db.selectFrom('orderLines').select('locationId').where('orderId', '=', orderId).execute(),
-    db.selectFrom('fulfilments').select('locationId').where('orderId', '=', orderId).execute(),
+    db
+      .selectFrom('fulfilments')
+      .select(['locationId', 'pickupLocationId'])
+      .where('orderId', '=', orderId)
+      .execute(),
   ]);
   const ids = new Set([...lines, ...fulfilments].map((r) => r.locationId));
+  for (const f of fulfilments) if (f.pickupLocationId) ids.add(f.pickupLocationId);
   if (head.locationId) ids.add(head.locationId);
   return { orderId: head.id, customerRef: head.customerRef, locationIds: [...ids].sort() };
 }

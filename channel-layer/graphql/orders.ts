@@ -49,13 +49,21 @@ export interface OrderView {
     id: string;
     method: string;
     location: LocationView;
+    stockLocation: LocationView;
     status: string;
     lines: Array<{ sku: string; quantity: number }>;
     trackingCode: string | null;
     readyBy: Date | null;
     deliverBy: Date | null;
   }>;
-  promised: unknown[];
+  promised: Array<{
+    method: string;
+    from: LocationView;
+    orderBefore: Date;
+    deliverBy: Date | null;
+    readyBy: Date | null;
+    reason: string;
+  }>;
   history: Array<{ at: Date; status: string; actor: string; channel: string; reason: string | null }>;
   placedAt: Date;
   revision: number;
@@ -111,14 +119,16 @@ async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
     fulfilments: o.fulfilments.map((f) => ({
       id: f.id,
       method: f.method,
-      location: locationOf(f.locationId),
+      // Where the customer gets it: the pickup store of a pickup (a transfer's too), else the shipper.
+      location: locationOf(f.pickupLocationId ?? f.locationId),
+      stockLocation: locationOf(f.locationId),
       status: f.status,
       lines: f.lines,
       trackingCode: f.trackingCode,
       readyBy: f.readyBy,
       deliverBy: f.deliverBy,
     })),
-    promised: [],
+    promised: o.promised.map((p) => ({ ...p, from: locationOf(p.from.id) })),
     history: o.history.map((e) => ({
       at: e.at,
       status: e.status,

@@ -99,10 +99,6 @@ export const typeDefs = /* GraphQL */ `
     postcode: String
     countryCode: String
   }
-  enum FulfilmentMethod {
-    DELIVERY
-    PICKUP
-  }
   input StoreSaleInput {
     lines: [QuoteLineInput!]!
     customerId: ID
@@ -160,7 +156,10 @@ export const typeDefs = /* GraphQL */ `
   type Fulfilment {
     id: ID!
     method: FulfilmentMethod!
+    "Where the customer gets it: the pickup store of a pickup, else the location it ships from."
     location: Location!
+    "Where its units are held and picked (a warehouse, for a pickup transferred to a store)."
+    stockLocation: Location!
     status: FulfilmentStatus!
     lines: [FulfilmentLine!]!
     trackingCode: String

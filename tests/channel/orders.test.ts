@@ -45,7 +45,9 @@ const gql = async (caller: Caller, query: string, variables: Record<string, unkn
 const outcome = (a: Answer) => a.errors?.[0]?.extensions.code ?? 'OK';
 
 const ORDER_FIELDS = `id kind status channel total { amount currency } lines { sku quantity final { amount } }
-  fulfilments { id method status location { id name } lines { sku quantity } trackingCode }
+  fulfilments { id method status location { id name } stockLocation { id } lines { sku quantity }
+    trackingCode }
+  promised { method from { id } reason }
   history { status actor channel reason } placedAt revision fingerprint`;
 
 /** An online order for Anna of `quantity` coats held at `locationId`, placed through the journey layer. */
