@@ -116,15 +116,7 @@ export async function archivePromotion(deps: JourneyDeps, id: string): Promise<{
       .returning('id')
       .executeTakeFirst();
     if (!r) throw new DomainError('NOT_FOUND', `No promotion ${id}`, { promotionId: id });
-    w.atRevision(async (tx, rev) => {
-      await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', id).execute();
-    });
-    w.emit({
-      type: 'promotion.changed',
-      aggregateType: 'promotion',
-      aggregateId: id,
-      payload: { promotionId: id, status: 'ARCHIVED' },
-    });
+    announcePromotion(w, id, { status: 'ARCHIVED' });
   });
   return { revision };
 }
@@ -386,11 +378,12 @@ export async function redeemAtCommit(
 }
 
 /**
- * What is left of promotion `promotionId`'s budget changed (minor units): the rules in force changed, a
- * change every channel must see at one revision — the promotion is stamped at this write's revision and
- * `promotion.changed` says what is left (or that it is spent), so the read model reloads the promotions.
+ * Promotion `promotionId` changed in this write (`change`: what changed, e.g. its status or what is left of
+ * its budget): the rules in force changed, a change every channel must see at one revision — the promotion
+ * is stamped at this write's revision and `promotion.changed` says what changed, so the read model reloads
+ * the promotions.
  */
-function announceBudgetLeft(w: WriteContext, promotionId: string, budgetLeft: number): void {
+function announcePromotion(w: WriteContext, promotionId: string, change: Record<string, unknown>): void {
   w.atRevision(async (tx, rev) => {
     await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute();
   });
@@ -398,9 +391,13 @@ function announceBudgetLeft(w: WriteContext, promotionId: string, budgetLeft: nu
     type: 'promotion.changed',
     aggregateType: 'promotion',
     aggregateId: promotionId,
-    payload: budgetLeft > 0 ? { promotionId, budgetLeft } : { promotionId, budgetSpent: true },
+    payload: { promotionId, ...change },
   });
 }
+
+/** What is left of promotion `promotionId`'s budget changed (minor units): see `announcePromotion`. */
+const announceBudgetLeft = (w: WriteContext, promotionId: string, budgetLeft: number): void =>
+  announcePromotion(w, promotionId, budgetLeft > 0 ? { budgetLeft } : { budgetSpent: true });
 
 /**
  * Records what order `orderId` used of each promotion (its code, if one, and the discount), folded into the

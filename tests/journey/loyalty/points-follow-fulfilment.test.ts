@@ -26,7 +26,6 @@ import {
   type FulfilmentStatus,
 } from '../../../backoffice-layer/index.js';
 import {
-  enrollCustomer,
   getCustomerFacts,
   getLoyaltyStatus,
   journeyConsumers,
@@ -35,7 +34,11 @@ import {
   upsertPromotion,
 } from '../../../journey-layer/index.js';
 import { ManualClock, type EventEnvelope } from '../../../shared/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  createBackofficeTestContext,
+  newMembers,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 
 const CARRIER = { actor: 'admin:carrier', channel: 'ADMIN' };
 const CALL_CENTER = { actor: 'staff:agent-1', channel: 'CALL_CENTER' };
@@ -43,9 +46,12 @@ const CALL_CENTER = { actor: 'staff:agent-1', channel: 'CALL_CENTER' };
 describe('points follow the fulfilment of an online order', () => {
   const clock = new ManualClock('2026-11-30T10:00:00Z');
   let ctx: BackofficeTestContext;
+  /** A new member on each call. */
+  let member: () => Promise<string>;
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
+    member = newMembers(ctx, 'member');
     await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
     await upsertLocation(ctx.deps, 'ams-01', {
       name: 'Amsterdam',
@@ -84,17 +90,6 @@ describe('points follow the fulfilment of an online order', () => {
     await ctx.close();
   });
 
-  let members = 0;
-  const member = async (): Promise<string> => {
-    const n = ++members;
-    return (
-      await enrollCustomer(
-        ctx.deps,
-        { displayName: `Member ${n}`, email: `member-${n}@example.nl` },
-        { channel: 'WEB', idempotencyKey: `member-${n}` },
-      )
-    ).customer.id;
-  };
   const points = async (customerId: string) =>
     (await getLoyaltyStatus(ctx.deps.db, customerId, clock.now())).points;
 

@@ -28,7 +28,6 @@ import {
 } from '../../../backoffice-layer/index.js';
 import {
   createCoupons,
-  enrollCustomer,
   getCustomerFacts,
   getPromotion,
   journeyConsumers,
@@ -41,19 +40,27 @@ import {
   upsertPromotion,
 } from '../../../journey-layer/index.js';
 import { ManualClock } from '../../../shared/index.js';
-import { createBackofficeTestContext, until, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  createBackofficeTestContext,
+  newMembers,
+  until,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 
 const CARRIER = { actor: 'admin:carrier', channel: 'ADMIN' };
 
 describe('a cancelled order gives back its coupon use and budget', () => {
   const clock = new ManualClock('2026-11-30T10:00:00Z');
   let ctx: BackofficeTestContext;
+  /** A new member on each call. */
+  let member: () => Promise<string>;
   let worker: BackofficeWorker;
   let rm: ReadModel;
   const COAT = [{ sku: 'COAT-M', quantity: 1 }];
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock, poolSize: 20 });
+    member = newMembers(ctx, 'cancel');
     await upsertLocation(ctx.deps, 'wh-1', { name: 'Warehouse', kind: 'WAREHOUSE', fulfilsOnline: true });
     await upsertLocation(ctx.deps, 'ams-01', { name: 'Amsterdam', kind: 'STORE', fulfilsOnline: true });
     await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
@@ -104,17 +111,6 @@ describe('a cancelled order gives back its coupon use and budget', () => {
       channel: 'WEB',
     });
 
-  let members = 0;
-  const member = async (): Promise<string> => {
-    const n = ++members;
-    return (
-      await enrollCustomer(
-        ctx.deps,
-        { displayName: `Member ${n}`, email: `cancel-${n}@example.nl` },
-        { channel: 'WEB', idempotencyKey: `cancel-${n}` },
-      )
-    ).customer.id;
-  };
   /** What a channel is told for one coat with the code, at least at `revision` (the read model's answer). */
   const promised = (customerId: string, revision: number) =>
     quote(
