@@ -64,6 +64,7 @@ export {
   earnOrderBonus,
   type DeliveredFulfilments,
 } from './loyalty/fulfilment-points.js';
+export { pointsEarnedOnOrder } from './loyalty/order-points.js';
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';

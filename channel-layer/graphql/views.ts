@@ -98,14 +98,17 @@ export function quoteView(q: Quote) {
   };
 }
 
-/** GraphQL `Order`: an order placed or a store sale recorded, priced as the quote it was placed at. */
+/**
+ * GraphQL `Order`: an order placed or a store sale recorded, its lines priced as the quote it was placed at
+ * (with their adjustments); every other field is the stored order's (see orders.ts), `pointsEarned` included:
+ * what is booked, not the quote's preview.
+ */
 export function orderView(o: { orderId: string; quote: Quote; revision: number }) {
   const c = o.quote.currency;
   return {
     id: o.orderId,
     lines: o.quote.lines.map((l) => lineView(l, c)),
     total: money(o.quote.total, c),
-    pointsEarned: o.quote.loyalty?.pointsEarned ?? 0,
     revision: o.revision,
   };
 }
