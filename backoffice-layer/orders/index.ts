@@ -87,6 +87,16 @@ export {
   type SourcingRule,
   type SourcingRules,
 } from './sourcing.schema.js';
+// A cart's sourcing and promise together (pure), and what it reads of the hub for placement.
+export {
+  promiseCart,
+  loadPromiseInputs,
+  type CartPromise,
+  type CartPromiseInput,
+  type CartPromiseLocation,
+  type CartPromiseRequest,
+  type PromiseInputs,
+} from './cart-promise.js';
 // The stored fulfilment configuration (settings per location, shipping zones, sourcing rules), admin REST.
 export {
   getFulfilmentSettings,

@@ -11,6 +11,7 @@ import {
   type SourcingRules,
 } from '../../../backoffice-layer/index.js';
 import { DomainError } from '../../../shared/index.js';
+import { refusalOf } from '../../support/refusal.js';
 
 // The sourcing decision is pure: worked examples a till or an agent would recognise, then properties over
 // random stock, rules and orders (issue 12: never more than available, deterministic, fewest splits).
@@ -42,16 +43,6 @@ const ORDER: OrderLineToSource[] = [
   { sku: 'SCARF', quantity: 2 },
   { sku: 'BOOT-42', quantity: 1 },
 ];
-
-function refusalOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('sourcing: worked examples', () => {
   const tilburg = { name: 'Warehouse Tilburg' };
