@@ -12,8 +12,8 @@ export interface JourneyChange {
 export const journeyChangesChannel = (redisPrefix: string): string => `${redisPrefix}:journey:changes`;
 
 /**
- * Publishes loyalty, customer and promotion changes once they are committed, so subscribers hear of them at
- * once.
+ * Publishes loyalty, customer, promotion, schedule and fulfilment-configuration changes once they are
+ * committed, so subscribers hear of them at once.
  */
 export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
   return {
@@ -25,6 +25,9 @@ export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): Ev
       'promotion.changed',
       'loyalty-program.changed',
       'price.schedule-switched',
+      // The delivery promise's zones and sourcing rules (a location's settings come with its notice).
+      'shipping-zone.changed',
+      'sourcing.changed',
     ],
     apply: async () => undefined,
     afterCommit: async (events) => {

@@ -39,9 +39,10 @@ export async function loadFulfilmentSection(db: Executor): Promise<FulfilmentSec
 
 /**
  * The fulfilment configuration as a shared section: reloaded after every event that changes a location's
- * settings, a shipping zone or the sourcing rules, labelled with that revision, part of every snapshot — so
- * an `offer` with a delivery promise reads no PostgreSQL, and an answer's revision covers the configuration it
- * promised from. Worker and API nodes must both be given it (the journey layer's section list holds it).
+ * settings, a shipping zone or the sourcing rules, labelled with that revision, part of every snapshot —
+ * so an `offer` with a delivery promise reads no PostgreSQL, and an answer's revision covers the
+ * configuration it promised from. Worker and API nodes must both be given it (the journey layer's section
+ * list holds it).
  */
 export const fulfilmentSection: SharedSection = {
   name: FULFILMENT_SECTION,
@@ -50,7 +51,9 @@ export const fulfilmentSection: SharedSection = {
 };
 
 /** The fulfilment configuration of a snapshot's shared sections, or null when it does not carry it. */
-export function fulfilmentOf(globals: ReadonlyMap<string, unknown> | undefined): FulfilmentSectionValue | null {
+export function fulfilmentOf(
+  globals: ReadonlyMap<string, unknown> | undefined,
+): FulfilmentSectionValue | null {
   return (globals?.get(FULFILMENT_SECTION) as FulfilmentSectionValue | undefined) ?? null;
 }
 

@@ -8,7 +8,7 @@ import {
   quote,
 } from '../../journey-layer/index.js';
 import { currentRevision, DomainError } from '../../shared/index.js';
-import type { IdentifierKind } from '../../journey-layer/index.js';
+import type { FulfilmentInput, IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { CartInput, GraphqlContext } from './context.js';
 import { offerView, productView, quoteView } from './views.js';
@@ -18,6 +18,9 @@ type OfferArgs = {
   customerId?: string | null;
   locationId?: string | null;
   minRevision?: number;
+  /** Where the offer is to be delivered (Offer.delivery). */
+  postcode?: string | null;
+  countryCode?: string | null;
 };
 
 /** The channel API's `Query` resolvers. Each asks the access policy (require-access.ts) before it reads. */
@@ -56,7 +59,7 @@ export const queryResolvers = {
   quote: async (
     _: unknown,
     a: {
-      input: CartInput & { minRevision?: number | null };
+      input: CartInput & { minRevision?: number | null; fulfilment?: FulfilmentInput | null };
     },
     ctx: GraphqlContext,
   ) => {
@@ -68,6 +71,7 @@ export const queryResolvers = {
         customerId: a.input.customerId ?? null,
         ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}),
         ...(a.input.minRevision != null ? { minRevision: a.input.minRevision } : {}),
+        ...(a.input.fulfilment ? { fulfilment: a.input.fulfilment } : {}),
         currency: ctx.market,
       },
       { readModel: ctx.readModel },

@@ -14,8 +14,23 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Query {
-    offer(sku: ID!, customerId: ID, locationId: ID, minRevision: Revision): Offer!
-    offers(skus: [ID!]!, customerId: ID, locationId: ID, minRevision: Revision): [Offer!]!
+    "postcode and countryCode: where the offer is to be delivered (Offer.delivery)."
+    offer(
+      sku: ID!
+      customerId: ID
+      locationId: ID
+      minRevision: Revision
+      postcode: String
+      countryCode: String
+    ): Offer!
+    offers(
+      skus: [ID!]!
+      customerId: ID
+      locationId: ID
+      minRevision: Revision
+      postcode: String
+      countryCode: String
+    ): [Offer!]!
     product(sku: ID!): Product
     products(first: Int = 20, after: String, search: String): ProductConnection!
     quote(input: QuoteInput!): Quote!
@@ -120,7 +135,7 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Subscription {
-    offerChanged(sku: ID!, customerId: ID, locationId: ID): Offer!
+    offerChanged(sku: ID!, customerId: ID, locationId: ID, postcode: String, countryCode: String): Offer!
     loyaltyChanged(customerId: ID!): LoyaltyStatus!
   }
 
@@ -129,8 +144,36 @@ export const typeDefs = /* GraphQL */ `
     product: Product!
     price: PriceBreakdown!
     availability: Availability!
+    "What is promised for one unit: DELIVERY to postcode/countryCode, PICKUP at the named or nearby stores."
+    delivery: [DeliveryPromise!]!
     revision: Revision!
     fingerprint: String!
+  }
+  "How an order reaches the customer."
+  enum FulfilmentMethod {
+    DELIVERY
+    PICKUP
+  }
+  "A delivery or pickup promise, and until when it holds."
+  type DeliveryPromise {
+    method: FulfilmentMethod!
+    "The shipping location (DELIVERY) or the pickup store (PICKUP)."
+    from: Location!
+    "The cut-off this promise holds until: an order at or after it gets the next promise."
+    orderBefore: DateTime!
+    "DELIVERY: the end of the delivery day."
+    deliverBy: DateTime
+    "PICKUP: when the order is ready at the store."
+    readyBy: DateTime
+    "The promise in words, for a till or an agent."
+    reason: String!
+  }
+  "DELIVERY to postcode in countryCode (no postcode: a zone serving the whole country), or PICKUP at a store."
+  input FulfilmentInput {
+    method: FulfilmentMethod!
+    pickupLocationId: ID
+    postcode: String
+    countryCode: String
   }
   type PriceBreakdown {
     base: Money!
@@ -206,6 +249,7 @@ export const typeDefs = /* GraphQL */ `
     customerId: ID
     couponCodes: [String!]
     minRevision: Revision
+    fulfilment: FulfilmentInput
   }
   input QuoteLineInput {
     sku: ID!
@@ -219,6 +263,8 @@ export const typeDefs = /* GraphQL */ `
     vatTotal: Money!
     loyalty: LoyaltyPreview
     rejectedCoupons: [RejectedCoupon!]!
+    "What is promised for QuoteInput.fulfilment: one promise per shipment, or the pickup; empty without it."
+    delivery: [DeliveryPromise!]!
     revision: Revision!
     fingerprint: String!
   }

@@ -27,8 +27,9 @@ export const journeyScheduleEventTypes: readonly string[] = [
 
 /**
  * What every price needs whoever asks — the promotions in force, the loyalty programme and the fulfilment
- * configuration the delivery promise is made from — kept in the read model next to the SKUs, so a price for an anonymous shopper costs no PostgreSQL query, and an answer's
- * revision covers them exactly. Worker and API nodes must be given the same list.
+ * configuration the delivery promise is made from — kept in the read model next to the SKUs, so a price (and
+ * a promise) for an anonymous shopper costs no PostgreSQL query, and an answer's revision covers them
+ * exactly. Worker and API nodes must be given the same list.
  */
 export const journeyReadModelSections: readonly SharedSection[] = [
   // Where the switch schedule stands (price and promotion windows alike), so every answer is evaluated at an
