@@ -4,10 +4,13 @@ import {
   fulfilmentOf,
   promiseCart,
   promisePickup,
+  SCHEDULE_SECTION,
+  zoneFor,
   type CartPromiseLocation,
   type CartPromiseRequest,
   type DeliveryPromise,
   type FulfilmentSectionValue,
+  type ScheduleState,
   type Snapshot,
 } from '../../backoffice-layer/index.js';
 import { DomainError, LocationIdSchema } from '../../shared/index.js';
@@ -68,6 +71,18 @@ export interface OfferPromiseRequest {
   locationId: string | null;
 }
 
+/** At most this many offer promises are remembered per fulfilment section and schedule interval. */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * Offer promises remembered per fulfilment section (the read model's object, replaced whenever a location,
+ * zone or the sourcing rules change) and schedule interval (see PromiseContext.remembered).
+ */
+const remembered = new WeakMap<
+  FulfilmentSectionValue,
+  { interval: string; answers: Map<string, DeliveryPromiseAnswer[]> }
+>();
+
 /**
  * What every SKU of one answer shares for its promise: the instant, the fulfilment section and the locations
  * of the snapshot; pickup promises from a store's own stock are worked out once per answer (they do not
@@ -77,6 +92,7 @@ export class PromiseContext {
   private readonly pickups = new Map<string, DeliveryPromise | null>();
   private stores: string[] | null = null;
   private readonly details: Map<string, DeliveryPromiseAnswer['from']>;
+  private readonly answers: Map<string, DeliveryPromiseAnswer[]> | null;
 
   private constructor(
     private readonly snapshot: Snapshot,
@@ -89,6 +105,40 @@ export class PromiseContext {
         { id: l.id, name: l.name, kind: l.kind, fulfilsOnline: l.fulfilsOnline },
       ]),
     );
+    this.answers = rememberedFor(section, snapshot.globals);
+  }
+
+  /**
+   * The offer promise under `key` (the request and the stock it depends on), computed once per fulfilment
+   * section and schedule interval. Sound because a promise is a function of the settings, the zone, the
+   * locations holding the unit and the instant, and the instant's promise is the same all through the
+   * snapshot's schedule interval [switchedAt, nextAt): the promise's edges are switch instants (the switch
+   * schedule's sources include nextPromiseBoundary), and the answer is evaluated inside that interval
+   * (effectiveInstant). The promise functions cost hundreds of microseconds each (luxon); this keeps them
+   * off the hot path of `offer`. Without a schedule state (no worker has started it) nothing is remembered.
+   */
+  remembered(key: string, compute: () => DeliveryPromiseAnswer[]): DeliveryPromiseAnswer[] {
+    if (!this.answers) return compute();
+    let answer = this.answers.get(key);
+    if (!answer) {
+      if (this.answers.size >= MAX_REMEMBERED) this.answers.clear();
+      answer = compute();
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  /**
+   * What the promise of one unit of `sku` depends on besides the section and the instant: the zone of the
+   * request (not its postcode: every postcode of a zone is promised alike), the named location, and which
+   * locations hold at least one unit.
+   */
+  offerKey(sku: string, request: OfferPromiseRequest): string {
+    const zone =
+      request.countryCode === null
+        ? ''
+        : (zoneFor(this.section.zones, request.countryCode, request.postcode ?? '')?.id ?? '-');
+    return `${zone}|${request.locationId ?? ''}|${[...this.holding(sku)].sort().join(',')}`;
   }
 
   /** The context of a snapshot evaluated at `at`; null when the snapshot carries no fulfilment section. */
@@ -207,6 +257,15 @@ export function offerDelivery(
   request: OfferPromiseRequest,
 ): DeliveryPromiseAnswer[] {
   if (!context) return [];
+  return context.remembered(context.offerKey(sku, request), () => offerPromises(sku, context, request));
+}
+
+/** offerDelivery, computed. */
+function offerPromises(
+  sku: string,
+  context: PromiseContext,
+  request: OfferPromiseRequest,
+): DeliveryPromiseAnswer[] {
   const out: DeliveryPromise[] = [];
   if (request.countryCode !== null) {
     const delivery = unlessRefused(() =>
@@ -234,6 +293,22 @@ export function offerDelivery(
     pickups.splice(MAX_PICKUP_PROMISES);
   }
   return [...out, ...pickups].map((p) => context.answer(p));
+}
+
+/** Where offers of a section at the snapshot's schedule interval are remembered (null: no interval known). */
+function rememberedFor(
+  section: FulfilmentSectionValue,
+  globals: ReadonlyMap<string, unknown>,
+): Map<string, DeliveryPromiseAnswer[]> | null {
+  const state = globals.get(SCHEDULE_SECTION) as ScheduleState | undefined;
+  if (!state?.switchedAt) return null;
+  const interval = `${state.switchedAt}/${state.nextAt ?? ''}`;
+  let entry = remembered.get(section);
+  if (entry?.interval !== interval) {
+    entry = { interval, answers: new Map() };
+    remembered.set(section, entry);
+  }
+  return entry.answers;
 }
 
 /** `fn`'s promises, or null when the hub cannot promise this request (BAD_USER_INPUT: no zone serves it). */

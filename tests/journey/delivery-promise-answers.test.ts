@@ -7,10 +7,12 @@ import {
   readModelWatermark,
   setStockCount,
   startBackofficeWorker,
+  upsertLocation,
   verifyReadModel,
   type BackofficeWorker,
   type ReadModel,
 } from '../../backoffice-layer/index.js';
+import { demoFulfilment } from '../../backoffice-layer/seed/demo-fulfilment.js';
 import type { HubTables } from '../../channel-layer/index.js';
 import {
   journeyReadModelSections,
@@ -269,6 +271,35 @@ describe('the delivery promise in offers and quotes', () => {
       transitDays: 1,
       carrierHolidays: ['2026-12-25', '2026-12-26', '2027-01-01'],
     });
+  });
+
+  it('a warehouse cut-off moved earlier moves the promise and the next switch at its revision', async () => {
+    const settings = demoFulfilment([{ id: 'wh-1', kind: 'WAREHOUSE' }]).settings['wh-1']!;
+    const location = { name: 'Warehouse Tilburg', kind: 'WAREHOUSE', fulfilsOnline: true } as const;
+    const before = await offer(ctx.deps, { sku: PROMISE_SKU, ...NL }, { readModel: rm });
+    const r = await upsertLocation(ctx.deps, 'wh-1', {
+      ...location,
+      fulfilment: { ...settings, cutOff: '21:00' },
+    });
+    // 21:30 is past the new 21:00 cut-off: Friday's, delivered Monday.
+    const after = await offer(
+      ctx.deps,
+      { sku: PROMISE_SKU, ...NL, minRevision: r.revision },
+      { readModel: rm },
+    );
+    expect(after.delivery[0]).toMatchObject({
+      from: warehouse,
+      orderBefore: '2026-12-04T20:00:00.000Z',
+      deliverBy: '2026-12-07T22:59:59.999Z',
+      reason: 'order before 21:00 tomorrow, delivered Monday 7 December',
+    });
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+    // The switch schedule follows: the warehouse's 21:00 is an edge now.
+    const from = new Date('2026-12-03T19:30:00.000Z');
+    expect(await nextScheduleBoundary(ctx.deps.db, from, journeyScheduleSources)).toEqual(
+      new Date('2026-12-03T20:00:00.000Z'),
+    );
+    await upsertLocation(ctx.deps, 'wh-1', { ...location, fulfilment: settings });
   });
 
   it('offers with a postcode read no PostgreSQL from a warm read model', async () => {
