@@ -207,24 +207,20 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const promiseTrips = await roundTrips(nl);
     await rm.close();
 
+    /** A table row: a closed-loop run's rate and latencies, and its ratio to its baseline. */
+    const runRow = (label: string, run: { perSecond: number; latencies: number[] }, vs: string) => [
+      label,
+      run.perSecond,
+      percentile(run.latencies, 50),
+      percentile(run.latencies, 99),
+      vs,
+    ];
     const table = printTable(
       `P1–P3 — the offer query (${concurrency} concurrent clients, ${seconds} s per run)`,
       ['measure', 'per second', 'p50 ms', 'p99 ms', 'vs baseline'],
       [
-        [
-          'baseline: plain Express endpoint, same JSON',
-          base.perSecond,
-          percentile(base.latencies, 50),
-          percentile(base.latencies, 99),
-          '1.00',
-        ],
-        [
-          'offer over GraphQL (one API node process)',
-          hubRun.perSecond,
-          percentile(hubRun.latencies, 50),
-          percentile(hubRun.latencies, 99),
-          ratio.toFixed(2),
-        ],
+        runRow('baseline: plain Express endpoint, same JSON', base, '1.00'),
+        runRow('offer over GraphQL (one API node process)', hubRun, ratio.toFixed(2)),
         [
           `offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop)`,
           at70.length / seconds,
@@ -239,20 +235,12 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
           '',
           '',
         ],
-        [
-          'baseline: plain Express endpoint, the offer with its promise',
-          promiseBase.perSecond,
-          percentile(promiseBase.latencies, 50),
-          percentile(promiseBase.latencies, 99),
-          '1.00',
-        ],
-        [
+        runRow('baseline: plain Express endpoint, the offer with its promise', promiseBase, '1.00'),
+        runRow(
           'offer with postcode + delivery promise over GraphQL',
-          promiseRun.perSecond,
-          percentile(promiseRun.latencies, 50),
-          percentile(promiseRun.latencies, 99),
+          promiseRun,
           (promiseRun.perSecond / promiseBase.perSecond).toFixed(2),
-        ],
+        ),
         [
           '  … against the offer without a postcode (same node, same run)',
           '',
