@@ -91,21 +91,28 @@ const remembered = new WeakMap<
 export class PromiseContext {
   private readonly pickups = new Map<string, DeliveryPromise | null>();
   private stores: string[] | null = null;
-  private readonly details: Map<string, DeliveryPromiseAnswer['from']>;
+  private detailsById: Map<string, DeliveryPromiseAnswer['from']> | null = null;
   private readonly answers: Map<string, DeliveryPromiseAnswer[]> | null;
+  /** The zone key of the last request asked (offers ask one request for every SKU). */
+  private zoneKey: { country: string | null; postcode: string | null; key: string } | null = null;
 
   private constructor(
     private readonly snapshot: Snapshot,
     private readonly section: FulfilmentSectionValue,
     private readonly at: Date,
   ) {
-    this.details = new Map(
-      snapshot.locations.map((l) => [
+    this.answers = rememberedFor(section, snapshot.globals);
+  }
+
+  /** The snapshot's locations by id, as a promise's `from`. */
+  private get details(): Map<string, DeliveryPromiseAnswer['from']> {
+    this.detailsById ??= new Map(
+      this.snapshot.locations.map((l) => [
         l.id,
         { id: l.id, name: l.name, kind: l.kind, fulfilsOnline: l.fulfilsOnline },
       ]),
     );
-    this.answers = rememberedFor(section, snapshot.globals);
+    return this.detailsById;
   }
 
   /**
@@ -134,11 +141,13 @@ export class PromiseContext {
    * locations hold at least one unit.
    */
   offerKey(sku: string, request: OfferPromiseRequest): string {
-    const zone =
-      request.countryCode === null
-        ? ''
-        : (zoneFor(this.section.zones, request.countryCode, request.postcode ?? '')?.id ?? '-');
-    return `${zone}|${request.locationId ?? ''}|${[...this.holding(sku)].sort().join(',')}`;
+    const { countryCode: country, postcode } = request;
+    const last = this.zoneKey;
+    if (last?.country !== country || last.postcode !== postcode) {
+      const key = country === null ? '' : (zoneFor(this.section.zones, country, postcode ?? '')?.id ?? '-');
+      this.zoneKey = { country, postcode, key };
+    }
+    return `${this.zoneKey!.key}|${request.locationId ?? ''}|${[...this.holding(sku)].sort().join(',')}`;
   }
 
   /** The context of a snapshot evaluated at `at`; null when the snapshot carries no fulfilment section. */

@@ -207,9 +207,28 @@ function offerFrom(sku: string, context: OffersContext): Offer {
   return {
     ...content,
     revision,
-    fingerprint: fingerprint({ content, revision }),
+    // The promise enters the fingerprint as its own digest, worked out once per remembered promise.
+    fingerprint: fingerprint({
+      content: { ...content, delivery: promiseDigest(content.delivery) },
+      revision,
+    }),
     locationDetails: snapshot.locations,
   };
+}
+
+const digests = new WeakMap<readonly DeliveryPromiseAnswer[], string>();
+
+/**
+ * The fingerprint of an offer's promise (SHA-256 of its canonical JSON), kept with the promise: offers share
+ * the promise objects offerDelivery remembers, so an offer hashes a digest instead of the whole promise.
+ */
+function promiseDigest(delivery: readonly DeliveryPromiseAnswer[]): string {
+  let digest = digests.get(delivery);
+  if (digest === undefined) {
+    digest = fingerprint(delivery);
+    digests.set(delivery, digest);
+  }
+  return digest;
 }
 
 /** Available units at a location (null: online) with their status. */
