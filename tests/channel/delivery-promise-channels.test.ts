@@ -13,6 +13,7 @@ import { journeyScheduleSources } from '../../journey-layer/pricing/read-model-s
 import { ManualClock } from '../../shared/index.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 import { graphqlClient } from '../support/channel.js';
+import { watch, wsClient } from '../support/ws.js';
 import { givenPromiseShop, PROMISE_SKU, STORE_ONLY_SKU } from '../support/promise-shop.js';
 
 // Issue 12, "must show": the delivery promise across a cut-off and a weekend with a controllable clock — the
@@ -62,6 +63,7 @@ describe('the delivery promise in every channel (issue 12)', () => {
   const byRevision = new Map<string, Set<string>>();
   let latestSwitchRevision = 0;
   let probeKey = '';
+  let storeKey = '';
 
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
@@ -80,6 +82,7 @@ describe('the delivery promise in every channel (issue 12)', () => {
         new Date(),
       );
       probeKey ||= key;
+      if (channel === 'STORE') storeKey = key;
       channels.push({
         name: channel,
         ask: async (node) => {
@@ -197,6 +200,16 @@ describe('the delivery promise in every channel (issue 12)', () => {
       reason: 'order before 22:00 today, ready for pickup at Utrecht from 12:00 tomorrow',
     });
 
+    // A store terminal watching the offer to that postcode (over WebSocket, on the other node).
+    const socket = wsClient(nodes[1]!.port, storeKey);
+    const watching = watch<{ offerChanged: Answered }>(
+      socket,
+      `subscription { offerChanged(sku: "${PROMISE_SKU}", postcode: "1012 AB", countryCode: "NL") {
+        revision fingerprint delivery { ${PROMISE} } } }`,
+    );
+    await watching.first;
+    expect(watching.values[0]!.offerChanged.fingerprint).toBe(thursday.offers[0]!.fingerprint);
+
     // 22:00 has passed on every node's clock, but the switch has not committed: one revision, one answer —
     // the promise of 21:59, still.
     await at('2026-12-03T21:00:00.005Z', { commitSwitches: false });
@@ -217,6 +230,15 @@ describe('the delivery promise in every channel (issue 12)', () => {
     });
     expect(afterCutOff.quote.fingerprint).not.toBe(thursday.quote.fingerprint);
     expect(afterCutOff.offers[0]!.fingerprint).not.toBe(thursday.offers[0]!.fingerprint);
+    // The subscriber hears of the switch: the new promise is pushed, nothing changed in price or stock.
+    await until(
+      async () =>
+        watching.values.some((v) => v.offerChanged.fingerprint === afterCutOff.offers[0]!.fingerprint),
+      10_000,
+      'the promise pushed at the cut-off',
+    );
+    watching.stop();
+    await socket.dispose();
 
     // The weekend: Saturday before and after the warehouse's cut-off, then Sunday (the warehouse ships on
     // no Sunday). Each instant's promise is the pure promise of that instant, in every channel.
