@@ -14,6 +14,7 @@ import type {
   WriteContext as SharedWriteContext,
   WriteDeps as SharedWriteDeps,
 } from '../shared/index.js';
+import type { StoredPromise } from './orders/delivery-promise.js';
 import type { FulfilmentSettings } from './orders/fulfilment-settings.schema.js';
 import type { SourcingRules } from './orders/sourcing.schema.js';
 
@@ -160,6 +161,14 @@ export interface OrdersTable {
   totalAmount: number;
   /** Where the order stands (migration 20261130T0910); written at placement, 'OPEN' when not given. */
   status: ColumnType<OrderStatusColumn, OrderStatusColumn | undefined, OrderStatusColumn>;
+  /** What checkout promised (migration 20261130T1100), JSON; [] when nothing was promised. */
+  promised: ColumnType<StoredPromise[], string | undefined, string>;
+  /** Why the hub sourced each SKU where it did (SourcingReason list); null: the order named its locations. */
+  sourcing: ColumnType<
+    Array<{ sku: string; locationId: string; reason: string }> | null,
+    string | null | undefined,
+    string | null
+  >;
   revision: number;
   createdAt: TimestampColumn;
 }
@@ -279,6 +288,13 @@ export interface FulfilmentsTable {
   trackingCode: string | null;
   readyBy: TimestampColumn | null;
   deliverBy: TimestampColumn | null;
+  /** PICKUP: the store the customer collects at (migration 20261130T1100); null: where the units are held. */
+  pickupLocationId: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * Whether its units are still reserved at `locationId` (migration 20261130T1050): true from placement until
+   * they are committed (shipped, collected) or released (cancelled, uncollected).
+   */
+  stockHeld: ColumnType<boolean, boolean | undefined, boolean>;
   revision: number;
   createdAt: TimestampColumn;
   updatedAt: TimestampColumn;

@@ -11,6 +11,7 @@ import {
 import {
   sourceOrder,
   type OrderLineToSource,
+  type SourcingAllocation,
   type SourcingCandidate,
   type SourcingDecision,
 } from './sourcing.js';
@@ -86,23 +87,66 @@ function zoneOf(request: CartPromiseRequest, zones: readonly ShippingZone[]): Sh
   return zone;
 }
 
+type Promising = CartPromiseLocation & { settings: FulfilmentSettings };
+/** Where a request is served: the shipping zone of a DELIVERY, or the pickup store of a PICKUP. */
+type Target = { zone: ShippingZone; store: null } | { zone: null; store: Promising };
+
+/** The location with its settings, or null when it declares none (it promises nothing). */
+const promising = (l: CartPromiseLocation | undefined): Promising | null =>
+  l?.settings ? { ...l, settings: l.settings } : null;
+
 /** The pickup store of a PICKUP request, with its settings (see promiseCart for the refusals). */
-function pickupStore(
-  request: CartPromiseRequest,
-  locations: readonly CartPromiseLocation[],
-): CartPromiseLocation & { settings: FulfilmentSettings } {
+function pickupStore(request: CartPromiseRequest, locations: readonly CartPromiseLocation[]): Promising {
   const id = request.pickupLocationId ?? null;
   if (id === null)
     throw unservable('Click & collect needs the store to collect at (pickupLocationId)', {
       field: 'pickupLocationId',
     });
   const store = locations.find((l) => l.id === id);
-  if (!store || store.kind !== 'STORE' || !store.settings?.pickup)
+  const withSettings = promising(store);
+  if (!store || store.kind !== 'STORE' || !withSettings?.settings.pickup)
     throw unservable(`${store ? store.name : `Location ${id}`} offers no click & collect`, {
       field: 'pickupLocationId',
       pickupLocationId: id,
     });
-  return { ...store, settings: store.settings };
+  return withSettings;
+}
+
+function targetOf(
+  request: CartPromiseRequest,
+  locations: readonly CartPromiseLocation[],
+  zones: readonly ShippingZone[],
+): Target {
+  return request.method === 'DELIVERY'
+    ? { zone: zoneOf(request, zones), store: null }
+    : { zone: null, store: pickupStore(request, locations) };
+}
+
+/**
+ * The promises of allocations (see promiseCart): each shipment's, or the one pickup's. A location without
+ * settings promises nothing: its shipment gets no promise, and a pickup with a transfer from it none at all.
+ */
+function promisesFor(
+  now: Date,
+  allocations: readonly SourcingAllocation[],
+  target: Target,
+  locations: readonly CartPromiseLocation[],
+): DeliveryPromise[] {
+  const byId = new Map(locations.map((l) => [l.id, l]));
+  const { zone, store } = target;
+  if (zone)
+    return allocations.flatMap((a) => {
+      const from = promising(byId.get(a.locationId));
+      return from ? [promiseDelivery({ now, from, zone })!] : [];
+    });
+  const parts: Array<{ transfer: boolean; promise: DeliveryPromise }> = [];
+  for (const a of allocations) {
+    const from = a.transfer ? promising(byId.get(a.locationId)) : null;
+    if (a.transfer && !from) return [];
+    const promise = promisePickup({ now, at: store, ...(from ? { transferFrom: from } : {}) })!;
+    parts.push({ transfer: from !== null, promise });
+  }
+  return parts.length === 0 ? [] : [pickupPromise(parts)];
 }
 
 /**
@@ -128,37 +172,46 @@ function pickupStore(
  */
 export function promiseCart(input: CartPromiseInput): CartPromise {
   const { now, lines, request, locations, zones, rules } = input;
-  const zone = request.method === 'DELIVERY' ? zoneOf(request, zones) : null;
-  const store = request.method === 'PICKUP' ? pickupStore(request, locations) : null;
-  const promising = new Map<string, CartPromiseLocation & { settings: FulfilmentSettings }>();
-  for (const l of locations) if (l.settings) promising.set(l.id, { ...l, settings: l.settings });
-  const candidates: SourcingCandidate[] = [...promising.values()].map((l) => ({
-    id: l.id,
-    name: l.name,
-    kind: l.kind,
-    fulfilsOnline: l.fulfilsOnline,
-    shipsFromStore: l.settings.shipsFromStore,
-    available: l.available,
-  }));
+  const target = targetOf(request, locations, zones);
+  const candidates: SourcingCandidate[] = locations.flatMap((l) =>
+    l.settings
+      ? [
+          {
+            id: l.id,
+            name: l.name,
+            kind: l.kind,
+            fulfilsOnline: l.fulfilsOnline,
+            shipsFromStore: l.settings.shipsFromStore,
+            available: l.available,
+          },
+        ]
+      : [],
+  );
   const decision = sourceOrder(lines, candidates, rules, {
     method: request.method,
-    ...(store ? { pickupLocationId: store.id } : {}),
+    ...(target.store ? { pickupLocationId: target.store.id } : {}),
   });
-  if (!store) {
-    const promises = decision.allocations.map((a) =>
-      promiseDelivery({ now, from: promising.get(a.locationId)!, zone })!,
-    );
-    return { decision, promises };
-  }
-  const parts = decision.allocations.map((a) => ({
-    transfer: a.transfer !== undefined,
-    promise: promisePickup({
-      now,
-      at: store,
-      ...(a.transfer ? { transferFrom: promising.get(a.locationId)! } : {}),
-    })!,
-  }));
-  return { decision, promises: [pickupPromise(parts)] };
+  return { decision, promises: promisesFor(now, decision.allocations, target, locations) };
+}
+
+/**
+ * The promises of allocations already decided (an order that named its reservation or location), at instant
+ * `now`, as promiseCart makes them for its own allocations: one per DELIVERY shipment from a location with
+ * settings, one for a PICKUP (an allocation with `transfer` travels to the store first). A location without
+ * fulfilment settings promises nothing (no promise for its shipment; none for a pickup with a transfer from
+ * it). Pure. `locations`' `available` is not read.
+ * @throws DomainError `BAD_USER_INPUT` as promiseCart for a request it cannot serve (no zone for the
+ *   postcode, no store offering click & collect).
+ */
+export function promiseAllocations(input: {
+  now: Date;
+  allocations: readonly SourcingAllocation[];
+  request: CartPromiseRequest;
+  locations: readonly CartPromiseLocation[];
+  zones: readonly ShippingZone[];
+}): DeliveryPromise[] {
+  const target = targetOf(input.request, input.locations, input.zones);
+  return promisesFor(input.now, input.allocations, target, input.locations);
 }
 
 /** One pickup promise of its parts (at least one): the latest ready, held until the earliest transfer's. */

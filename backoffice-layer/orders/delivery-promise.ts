@@ -54,6 +54,26 @@ export interface DeliveryPromise {
   reason: string;
 }
 
+/** A DeliveryPromise as an order stores it (JSON): the same fields, instants as ISO 8601 strings. */
+export interface StoredPromise {
+  method: 'DELIVERY' | 'PICKUP';
+  from: { id: string; name: string };
+  orderBefore: string;
+  deliverBy: string | null;
+  readyBy: string | null;
+  reason: string;
+}
+
+/** The stored form of a promise (see StoredPromise). */
+export function storedPromise(p: DeliveryPromise): StoredPromise {
+  return {
+    ...p,
+    orderBefore: p.orderBefore.toISOString(),
+    deliverBy: p.deliverBy?.toISOString() ?? null,
+    readyBy: p.readyBy?.toISOString() ?? null,
+  };
+}
+
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** The local date `day` (any time in it) at local time `hhmm`, on the location's clock. */

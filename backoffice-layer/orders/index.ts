@@ -25,7 +25,13 @@ export {
   type OrderListQuery,
 } from './order-reads.js';
 export { orderRoutes } from './routes.js';
-export { ADMIN_CHANNEL, placementActor, placementStatus } from './placement-records.js';
+export {
+  ADMIN_CHANNEL,
+  placementActor,
+  placementStatus,
+  recordFulfilmentPlan,
+  type FulfilmentPlan,
+} from './placement-records.js';
 // The fulfilment lifecycle's pure rules: legal transitions, stock effects, the order's status, points.
 export {
   FULFILMENT_METHODS,
@@ -60,6 +66,8 @@ export {
   PICKUP_PREPARATION_MS,
   PICKUP_STEP_MS,
   DEFAULT_TRANSFER_DAYS,
+  storedPromise,
+  type StoredPromise,
   type DeliveryPromise,
   type PromiseLocation,
 } from './delivery-promise.js';
@@ -90,6 +98,7 @@ export {
 // A cart's sourcing and promise together (pure), and what it reads of the hub for placement.
 export {
   promiseCart,
+  promiseAllocations,
   loadPromiseInputs,
   type CartPromise,
   type CartPromiseInput,
@@ -97,6 +106,7 @@ export {
   type CartPromiseRequest,
   type PromiseInputs,
 } from './cart-promise.js';
+export { FulfilmentInputSchema, type FulfilmentInput } from './fulfilment-input.schema.js';
 // The stored fulfilment configuration (settings per location, shipping zones, sourcing rules), admin REST.
 export {
   getFulfilmentSettings,
@@ -113,3 +123,15 @@ export {
   type SourcingRulesView,
 } from './fulfilment-config.js';
 export { fulfilmentConfigRoutes } from './fulfilment-config-routes.js';
+// The lifecycle's transactional wiring: fulfilment events, cancellation, collection at the store.
+export {
+  recordFulfilmentEvent,
+  cancelOrder,
+  markCollected,
+  FulfilmentEventBodySchema,
+  CancelOrderBodySchema,
+  type FulfilmentEventBody,
+  type CancelOrderBody,
+  type OrderActor,
+  type OrderMove,
+} from './fulfilment-transitions.js';

@@ -2,6 +2,8 @@ import { DomainError, isUuid } from '../../shared/index.js';
 import type { Executor, FulfilmentMethodColumn, FulfilmentStatusColumn, OrderKind } from '../tables.js';
 import { orderLinesOf, type CustomerOrderLineRow } from './customer-orders.js';
 import type { OrderStatus } from './fulfilment-lifecycle.js';
+import type { DeliveryPromise, StoredPromise } from './delivery-promise.js';
+import type { SourcingReason } from './sourcing.js';
 
 /**
  * An order's head as lists show it. Amounts in minor units of `currency`; `customerRef` the customer's id as
@@ -25,11 +27,17 @@ export interface OrderSummary {
 /** One line of an order (see CustomerOrderLineRow), in line-number order. */
 export type OrderLineView = Omit<CustomerOrderLineRow, 'orderId'>;
 
-/** One shipment (DELIVERY) or pickup (PICKUP) of an order from `locationId`, with the units it carries. */
+/**
+ * One shipment (DELIVERY) or pickup (PICKUP) of an order from `locationId` (where its units are held), with
+ * the units it carries. `pickupLocationId`: PICKUP, the store the customer collects at (another than
+ * `locationId` for a transfer from a warehouse); null for a DELIVERY. `readyBy` (PICKUP) and `deliverBy`
+ * (DELIVERY): what checkout promised, null when nothing was.
+ */
 export interface FulfilmentView {
   id: string;
   method: FulfilmentMethodColumn;
   locationId: string;
+  pickupLocationId: string | null;
   status: FulfilmentStatusColumn;
   trackingCode: string | null;
   readyBy: Date | null;
@@ -55,13 +63,24 @@ export interface OrderHistoryEntry {
 
 /**
  * An order with its lines (by line number), fulfilments (oldest first, then by id) and history (oldest
- * first).
+ * first); `promised`, what checkout promised (API.md `Order.promised`: empty when nothing was); `sourcing`,
+ * why the hub took each SKU where it did (null when the order named its locations).
  */
 export interface OrderDetail extends OrderSummary {
   lines: OrderLineView[];
   fulfilments: FulfilmentView[];
   history: OrderHistoryEntry[];
+  promised: DeliveryPromise[];
+  sourcing: SourcingReason[] | null;
 }
+
+/** A stored promise with its instants as Dates again. */
+const promiseOf = (p: StoredPromise): DeliveryPromise => ({
+  ...p,
+  orderBefore: new Date(p.orderBefore),
+  deliverBy: p.deliverBy === null ? null : new Date(p.deliverBy),
+  readyBy: p.readyBy === null ? null : new Date(p.readyBy),
+});
 
 const SUMMARY_COLUMNS = [
   'id',
@@ -89,7 +108,11 @@ const summaryOf = ({ createdAt, ...head }: Omit<OrderSummary, 'placedAt'> & { cr
 export async function getOrder(db: Executor, id: string): Promise<OrderDetail | null> {
   if (!isUuid(id)) return null;
   const [head, lines, fulfilments, fulfilmentLines, history] = await Promise.all([
-    db.selectFrom('orders').select(SUMMARY_COLUMNS).where('id', '=', id).executeTakeFirst(),
+    db
+      .selectFrom('orders')
+      .select([...SUMMARY_COLUMNS, 'promised', 'sourcing'])
+      .where('id', '=', id)
+      .executeTakeFirst(),
     orderLinesOf(db, [id]),
     db
       .selectFrom('fulfilments')
@@ -97,6 +120,7 @@ export async function getOrder(db: Executor, id: string): Promise<OrderDetail | 
         'id',
         'method',
         'locationId',
+        'pickupLocationId',
         'status',
         'trackingCode',
         'readyBy',
@@ -124,11 +148,16 @@ export async function getOrder(db: Executor, id: string): Promise<OrderDetail | 
       .execute(),
   ]);
   if (!head) return null;
+  const { promised, sourcing, ...summary } = head;
   return {
-    ...summaryOf(head),
+    ...summaryOf(summary),
+    promised: promised.map(promiseOf),
+    sourcing,
     lines: lines.map(({ orderId: _, ...line }) => line),
     fulfilments: fulfilments.map((f) => ({
       ...f,
+      // A PICKUP written without its store is collected where its units are held.
+      pickupLocationId: f.pickupLocationId ?? (f.method === 'PICKUP' ? f.locationId : null),
       lines: fulfilmentLines
         .filter((l) => l.fulfilmentId === f.id)
         .map((l) => ({ sku: l.sku, quantity: l.quantity })),

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { OrderKind, OrderStatusColumn, WriteContext } from '../tables.js';
+import { storedPromise, type DeliveryPromise } from './delivery-promise.js';
+import type { SourcingReason } from './sourcing.js';
 
 /**
  * What placement records of an order besides its head and lines: its fulfilments and the first entry of its
@@ -108,4 +110,52 @@ export async function writePlacementRecords(
 export function stampPlacementRecords(w: WriteContext, order: Pick<PlacedOrder, 'id' | 'kind'>): void {
   if (order.kind !== 'ONLINE') return;
   w.atRevisionSql((rev) => sql`UPDATE fulfilments SET revision = ${rev} WHERE order_id = ${order.id}`);
+}
+
+/**
+ * How an online order is fulfilled, as placement decided it: `method`; `pickupLocationId` the store a PICKUP
+ * is collected at (null for a DELIVERY); `promised` what checkout promised (promiseCart / promiseAllocations:
+ * one DELIVERY promise per shipping location that could promise, or the one PICKUP promise; empty when
+ * nothing was promised); `sourcing` the hub's reasons when it chose the locations (null when the order named
+ * them).
+ */
+export interface FulfilmentPlan {
+  method: 'DELIVERY' | 'PICKUP';
+  pickupLocationId: string | null;
+  promised: readonly DeliveryPromise[];
+  sourcing: readonly SourcingReason[] | null;
+}
+
+/**
+ * Records an online order's fulfilment plan in the order's transaction, after writePlacementRecords wrote
+ * its fulfilments (one per location its units are held at), in one statement: the order keeps `promised`
+ * and `sourcing`; each fulfilment gets the plan's method and pickup store (`location_id` stays where the
+ * units are held: a transfer's is the warehouse), `ready_by` the pickup promise's `readyBy` (the customer
+ * collects the whole order once, so every part of a pickup is due then) and `deliver_by` the `deliverBy` of
+ * the promise from its location (null when that location promised nothing). A DELIVERY plan without
+ * promises nor sourcing is what placement writes already: nothing is written.
+ */
+export async function recordFulfilmentPlan(
+  w: WriteContext,
+  orderId: string,
+  plan: FulfilmentPlan,
+): Promise<void> {
+  if (plan.method === 'DELIVERY' && plan.promised.length === 0 && plan.sourcing === null) return;
+  const pickup = plan.method === 'PICKUP';
+  const readyBy = pickup ? (plan.promised[0]?.readyBy ?? null) : null;
+  const deliveries = pickup ? [] : plan.promised;
+  const promised = JSON.stringify(plan.promised.map(storedPromise));
+  const sourcing = plan.sourcing === null ? null : JSON.stringify(plan.sourcing);
+  await sql`
+    WITH o AS (UPDATE orders SET promised = ${promised}::jsonb, sourcing = ${sourcing}::jsonb
+               WHERE id = ${orderId} RETURNING id)
+    UPDATE fulfilments f
+    SET method = ${plan.method}, pickup_location_id = ${pickup ? plan.pickupLocationId : null},
+        ready_by = ${readyBy}::timestamptz,
+        deliver_by = (SELECT t.deliver_by
+                      FROM unnest(${deliveries.map((p) => p.from.id)}::text[],
+                                  ${deliveries.map((p) => p.deliverBy)}::timestamptz[])
+                           AS t(location_id, deliver_by)
+                      WHERE t.location_id = f.location_id)
+    WHERE f.order_id = ${orderId}`.execute(w.tx);
 }

@@ -4,11 +4,21 @@ import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
 import { FULFILMENT_METHODS, FULFILMENT_STATUSES, OrderStatusSchema } from './fulfilment-lifecycle.js';
 import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
+import { storedPromise } from './delivery-promise.js';
+import { idempotencyKey } from '../admin-api/idempotency-header.js';
+import {
+  CancelOrderBodySchema,
+  cancelOrder,
+  FulfilmentEventBodySchema,
+  recordFulfilmentEvent,
+  type OrderMove,
+} from './fulfilment-transitions.js';
+import { ADMIN_CHANNEL } from './placement-records.js';
 
 /*
  * Admin REST for warehouse systems, carriers and the back office (API.md "Orders, fulfilment, delivery
- * promise"): list orders with filters, read one with its fulfilments and history. Fulfilment events
- * (`POST /fulfilments/{id}/events`) come with the lifecycle's transactional wiring.
+ * promise"): list orders with filters, read one with its fulfilments and history, post fulfilment events and
+ * cancel (orders/fulfilment-transitions.ts, the same wiring every other entrance uses).
  */
 
 // An order id is looked up as given: one that is no UUID is not found (404); one over 100 characters or with
@@ -40,7 +50,11 @@ const FulfilmentView = z
   .object({
     id: z.string(),
     method: z.enum(FULFILMENT_METHODS),
-    locationId: z.string(),
+    locationId: z.string().describe('Where its units are held (and committed)'),
+    pickupLocationId: z
+      .string()
+      .nullable()
+      .describe('PICKUP: the store the customer collects at (another for a transfer); null for a DELIVERY'),
     status: z.enum(FULFILMENT_STATUSES),
     trackingCode: z.string().nullable(),
     readyBy: IsoDateTime.nullable().describe('PICKUP: when it is ready at the store'),
@@ -61,6 +75,21 @@ const OrderEventView = z
     fulfilmentId: z.string().nullable().describe('Null for an event of the order as a whole'),
   })
   .meta({ id: 'OrderEvent' });
+const DeliveryPromiseView = z
+  .object({
+    method: z.enum(FULFILMENT_METHODS),
+    from: z
+      .object({ id: z.string(), name: z.string() })
+      .describe('The shipping location or the pickup store'),
+    orderBefore: IsoDateTime.describe('The cut-off this promise held until'),
+    deliverBy: IsoDateTime.nullable().describe('DELIVERY: the end of the promised delivery day'),
+    readyBy: IsoDateTime.nullable().describe('PICKUP: when it is ready at the store'),
+    reason: z.string().describe('The promise in words'),
+  })
+  .meta({ id: 'DeliveryPromise' });
+const SourcingReasonView = z
+  .object({ sku: z.string(), locationId: z.string(), reason: z.string() })
+  .meta({ id: 'SourcingReason' });
 const OrderView = z
   .object({
     ...orderSummaryShape,
@@ -76,6 +105,11 @@ const OrderView = z
     ),
     fulfilments: z.array(FulfilmentView),
     history: z.array(OrderEventView),
+    promised: z.array(DeliveryPromiseView).describe('What checkout promised; empty when nothing was'),
+    sourcing: z
+      .array(SourcingReasonView)
+      .nullable()
+      .describe('Why the hub took each SKU where it did; null when the order named its locations'),
   })
   .meta({ id: 'Order' });
 
@@ -91,9 +125,35 @@ const orderJson = (o: OrderDetail) => ({
     updatedAt: f.updatedAt.toISOString(),
   })),
   history: o.history.map((e) => ({ ...e, at: e.at.toISOString() })),
+  promised: o.promised.map(storedPromise),
 });
 
-/** `GET /admin/v1/orders` and `GET /admin/v1/orders/{id}`. */
+const MoveView = z.object({
+  order: OrderView,
+  moved: z
+    .array(
+      z.object({
+        fulfilmentId: z.string(),
+        from: z.enum(FULFILMENT_STATUSES),
+        to: z.enum(FULFILMENT_STATUSES),
+      }),
+    )
+    .describe('The fulfilments this request moved (empty: a status reported again, nothing changed)'),
+  revision: Revision,
+  replayed: z.boolean().describe('true: the answer to an earlier request with this Idempotency-Key'),
+});
+
+/** A move's answer: the order as it stands now (read after the move), what moved, the move's revision. */
+async function moveJson(db: Parameters<typeof getOrder>[0], move: OrderMove) {
+  const order = await getOrder(db, move.orderId);
+  if (!order) throw new DomainError('NOT_FOUND', `No order ${move.orderId}`, { orderId: move.orderId });
+  return { order: orderJson(order), moved: move.moved, revision: move.revision, replayed: move.replayed };
+}
+
+/** The history's actor and channel of an admin key's request. */
+const adminActor = (actor: { name: string }) => ({ actor: `admin:${actor.name}`, channel: ADMIN_CHANNEL });
+
+/** `GET /admin/v1/orders`, `GET /admin/v1/orders/{id}`, fulfilment events and cancellation. */
 export const orderRoutes: readonly AdminRoute[] = [
   defineRoute({
     method: 'get',
@@ -125,5 +185,40 @@ export const orderRoutes: readonly AdminRoute[] = [
       if (!order) throw new DomainError('NOT_FOUND', `No order ${params.id}`, { orderId: params.id });
       return { order: orderJson(order) };
     },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/fulfilments/:id/events',
+    tag: 'orders',
+    operationId: 'postFulfilmentEvent',
+    idempotencyKey: 'required',
+    errors: ['NOT_FOUND', 'CONFLICT'],
+    response: MoveView,
+    summary:
+      'A warehouse or carrier event (PICKING, PACKED, SHIPPED with trackingCode, DELIVERED, ' +
+      'READY_FOR_PICKUP, ' +
+      'COLLECTED, CANCELLED); illegal moves 409 (Idempotency-Key header)',
+    params: z.strictObject({ id: z.string().min(1).max(100) }),
+    body: FulfilmentEventBodySchema,
+    handle: async ({ deps, params, body, raw, actor }) =>
+      moveJson(
+        deps.db,
+        await recordFulfilmentEvent(deps, params.id, body, idempotencyKey(raw), adminActor(actor)),
+      ),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/orders/:id/cancel',
+    tag: 'orders',
+    operationId: 'cancelOrder',
+    idempotencyKey: 'required',
+    errors: ['NOT_FOUND', 'CONFLICT'],
+    response: MoveView,
+    summary:
+      'Cancel what of an order has not left the building; its held units are released (Idempotency-Key)',
+    params: OrderParams,
+    body: CancelOrderBodySchema,
+    handle: async ({ deps, params, body, raw, actor }) =>
+      moveJson(deps.db, await cancelOrder(deps, params.id, body, idempotencyKey(raw), adminActor(actor))),
   }),
 ];

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { DomainError, runWrite } from '../../shared/index.js';
 import type { WriteContext } from '../tables.js';
-import { byLockOrder, StockChange } from './levels.js';
+import { byLockOrder } from './levels.js';
 import { announceSale, insertOrder, type OrderToInsert } from './insert-order.js';
-import { applyToLevels } from './write-back-levels.js';
 import { mergeLines, type ReservationDeps } from './reservations.js';
 import type { CommitReservationInput } from './stock.schema.js';
 
@@ -25,13 +24,14 @@ export interface OrderHooks<L> {
 }
 
 /**
- * Turns an active reservation into an online order: units move from reserved to sold (ledger SALE), the order
- * and its lines are written with the prices the journey layer quoted, and `sale.committed` announces it
- * (loyalty earns on it). The priced lines must be exactly the reserved ones. An expired or released
- * reservation is a CONFLICT. `reprice` may replace the line amounts inside the transaction, after the stock
- * rows are locked (same SKUs, locations and quantities; null keeps them) — for prices that depend on rows
- * other orders change, such as promotion budgets. `also` runs other layers' work in the same transaction once
- * the order is written.
+ * Turns an active reservation into an online order: the order, its lines (with the prices the journey layer
+ * quoted) and its fulfilments are written, and `sale.committed` announces it. The reserved units stay
+ * reserved, held by the order's fulfilments until they are shipped or collected (then committed: ledger SALE)
+ * or cancelled (released) — issue 12, "reserved at order, committed at shipment or collection". The priced
+ * lines must be exactly the reserved ones. An expired or released reservation is a CONFLICT. `reprice` may
+ * replace the line amounts inside the transaction, after the stock rows are locked (same SKUs, locations and
+ * quantities; null keeps them) — for prices that depend on rows other orders change, such as promotion
+ * budgets. `also` runs other layers' work in the same transaction once the order is written.
  */
 export async function commitReservation(
   deps: ReservationDeps,
@@ -50,9 +50,8 @@ export async function commitReservation(
           reservationId: input.reservationId,
         });
       const orderId = input.orderId ?? randomUUID();
-      const change = await sellReservedUnits(w, quoted, orderId);
-      // Repriced after the stock rows, like a store sale: every order locks stock first, then what its prices
-      // depend on.
+      // The reservation row is locked; its units stay reserved, now for the order's fulfilments, until they
+      // are shipped or collected (committed) or cancelled (released): see orders/fulfilment-transitions.ts.
       const repriced = opts.reprice ? await opts.reprice(w) : null;
       const priced = repriced ? [...repriced].sort(byLockOrder) : quoted;
       if (!sameUnits(priced, held.lines)) throw new Error('repricing changed the units of an order');
@@ -85,7 +84,6 @@ export async function commitReservation(
         payload: { reservationId: input.reservationId, orderId },
       });
       announceSale(w, order);
-      change.announce();
       return { orderId, totalAmount };
     },
     { idempotency: { scope: 'commit-reservation', key: idempotencyKey, request: input } },
@@ -125,31 +123,6 @@ async function lockCommittable(
     .where('reservationId', '=', id)
     .execute();
   return { channel: r.channel, lines: mergeLines(lines) };
-}
-
-/**
- * Moves reserved units to sold (ledger SALE), row by row in lock order; the change is announced by the
- * caller.
- */
-async function sellReservedUnits(
-  w: WriteContext,
-  lines: readonly Line[],
-  orderId: string,
-): Promise<StockChange> {
-  const change = new StockChange(w, 'sale');
-  await applyToLevels(
-    w,
-    change,
-    lines.map((l) => ({
-      sku: l.sku,
-      locationId: l.locationId,
-      kind: 'SALE',
-      onHandDelta: -l.quantity,
-      reservedDelta: -l.quantity,
-      reference: orderId,
-    })),
-  );
-  return change;
 }
 
 /** Lines in lock order with the same (sku, location, quantity) one by one. */

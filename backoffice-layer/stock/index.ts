@@ -8,6 +8,7 @@ export {
   expireReservation,
   sweepExpiredReservations,
   getReservation,
+  reservationMadeWith,
   unitsHeldBy,
   type ReservationView,
   type ReservationStatus,

@@ -165,6 +165,23 @@ export async function getReservation(db: Executor, id: string): Promise<Reservat
 }
 
 /**
+ * The reservation a reservation idempotency key made (`reserveStock`'s key, scope RESERVE_SCOPE), or null
+ * when the key was never used, or was freed (its reservation refused, or released with `forgetReserveKey`).
+ * For a caller that reserves on another request's behalf and must find that reservation again on a replay,
+ * though what it would reserve now differs.
+ */
+export async function reservationMadeWith(db: Executor, key: string): Promise<ReservationView | null> {
+  const row = await db
+    .selectFrom('idempotencyKeys')
+    .select('response')
+    .where('scope', '=', RESERVE_SCOPE)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  const id = (row?.response as { result?: { id?: unknown } } | undefined)?.result?.id;
+  return typeof id === 'string' ? getReservation(db, id) : null;
+}
+
+/**
  * Gives a reservation's units back (ledger RELEASE) and sets its final status. Expects the row locked and
  * ACTIVE.
  */

@@ -1,37 +1,13 @@
-import type { Request } from 'express';
 import { z } from 'zod';
 import { DomainError, LocationIdSchema, SkuSchema, UuidSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { idempotencyKey } from '../admin-api/idempotency-header.js';
 import { IsoDateTime, Revision } from '../admin-api/responses.js';
 import { reserveStock } from './reservation-queue.js';
 import { getReservation, releaseReservation } from './reservations.js';
 import { applyStockMovements, setStockCount } from './stock.js';
 import { getStockLevels } from './levels.js';
-import {
-  IdempotencyKeySchema,
-  ReserveBodySchema,
-  StockCountBodySchema,
-  StockMovementsBodySchema,
-} from './stock.schema.js';
-
-/** Creating writes take their idempotency key in the `Idempotency-Key` header (IETF draft), required. */
-function idempotencyKey(req: Request): string {
-  const raw = req.get('idempotency-key');
-  if (raw === undefined)
-    throw new DomainError(
-      'BAD_USER_INPUT',
-      'The Idempotency-Key header is required for this write (any unique string, e.g. a UUID)',
-      { header: 'Idempotency-Key' },
-    );
-  const parsed = IdempotencyKeySchema.safeParse(raw);
-  if (!parsed.success)
-    throw new DomainError(
-      'BAD_USER_INPUT',
-      'Idempotency-Key must be 1–200 printable characters without spaces',
-      { header: 'Idempotency-Key' },
-    );
-  return parsed.data;
-}
+import { ReserveBodySchema, StockCountBodySchema, StockMovementsBodySchema } from './stock.schema.js';
 
 const StockLevel = z
   .object({

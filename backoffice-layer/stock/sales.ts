@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { DomainError, isUuid, mulDivHalfUp, runWrite } from '../../shared/index.js';
-import type { Executor, OrderKind, WriteDeps } from '../tables.js';
+import type { Executor, OrderKind, WriteContext, WriteDeps } from '../tables.js';
 import { assertKnown, levelKey, lockLevels, StockChange } from './levels.js';
 import type { OrderHooks } from './commit-reservation.js';
 import type { ReturnInput, StoreSaleInput } from './stock.schema.js';
@@ -123,9 +123,28 @@ export async function recordStoreSale(
 }
 
 /**
+ * Units of order `orderId` per SKU that the customer has not received and that are not on their way: those of
+ * its fulfilments that are not SHIPPED, DELIVERED or COLLECTED (still held, or cancelled, or uncollected). A
+ * store sale or an order without fulfilments has none.
+ */
+async function unitsNotHandedOver(w: WriteContext, orderId: string): Promise<Map<string, number>> {
+  const rows = await w.tx
+    .selectFrom('fulfilmentLines')
+    .innerJoin('fulfilments', 'fulfilments.id', 'fulfilmentLines.fulfilmentId')
+    .select(['fulfilmentLines.sku', (eb) => eb.fn.sum<string>('fulfilmentLines.quantity').as('units')])
+    .where('fulfilments.orderId', '=', orderId)
+    .where('fulfilments.status', 'not in', ['SHIPPED', 'DELIVERED', 'COLLECTED'])
+    .groupBy('fulfilmentLines.sku')
+    .execute();
+  return new Map(rows.map((r) => [r.sku, Number(r.units)]));
+}
+
+/**
  * Accepts returned items of an order at any location. Sellable units go back on that location's shelf (ledger
  * RETURN); damaged ones are recorded but not restocked. Returning more than was sold (across all earlier
- * returns) is a CONFLICT. The refund is each line's paid amount pro rata, rounded so that returning every
+ * returns) is a CONFLICT, and so is returning units of an online order that never reached the customer (a
+ * fulfilment not yet shipped is cancelled, not returned). The refund is each line's paid amount pro rata,
+ * rounded so that returning every
  * unit refunds exactly what was paid, in minor units of the order's own `currency` (ISO 4217).
  */
 export async function returnItems(
@@ -156,6 +175,7 @@ export async function returnItems(
         .where('orderId', '=', input.orderId)
         .orderBy('lineNo')
         .execute();
+      const notYetOut = await unitsNotHandedOver(w, input.orderId);
       const returnId = randomUUID();
       let refundAmount = 0;
       const sellable = input.lines.filter((l) => l.sellable);
@@ -165,8 +185,19 @@ export async function returnItems(
       );
       const change = new StockChange(w, 'return');
       for (const l of input.lines) {
+        const lines = orderLines.filter((x) => x.sku === l.sku);
+        // Only what reached the customer (or is on its way) comes back: units still held are not returnable.
+        const returnable =
+          lines.reduce((n, ol) => n + ol.quantity - ol.returnedQuantity, 0) - (notYetOut.get(l.sku) ?? 0);
+        if (l.quantity > returnable)
+          throw new DomainError(
+            'CONFLICT',
+            `Order ${input.orderId} has ${Math.max(returnable, 0)} returnable units of ${l.sku}, ` +
+              `not ${l.quantity}`,
+            { orderId: input.orderId, sku: l.sku, returnable: Math.max(returnable, 0) },
+          );
         let left = l.quantity;
-        for (const ol of orderLines.filter((x) => x.sku === l.sku)) {
+        for (const ol of lines) {
           const open = ol.quantity - ol.returnedQuantity;
           const k = Math.min(open, left);
           if (k <= 0) continue;

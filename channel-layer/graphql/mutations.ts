@@ -129,7 +129,11 @@ export const mutationResolvers = {
   placeOrder: async (
     _: unknown,
     a: {
-      input: CartInput & { reservationId?: string | null; locationId?: string | null };
+      input: CartInput & {
+        reservationId?: string | null;
+        locationId?: string | null;
+        fulfilment?: { method: string; pickupLocationId?: string | null } | null;
+      };
       idempotencyKey: string;
     },
     ctx: GraphqlContext,

@@ -1,4 +1,9 @@
-import { listLocations, listProducts, getProduct } from '../../backoffice-layer/index.js';
+import {
+  listLocations,
+  listProducts,
+  getProduct,
+  type FulfilmentInput,
+} from '../../backoffice-layer/index.js';
 import {
   findCustomerByIdentifier,
   getCustomer,
@@ -8,7 +13,7 @@ import {
   quote,
 } from '../../journey-layer/index.js';
 import { currentRevision, DomainError } from '../../shared/index.js';
-import type { FulfilmentInput, IdentifierKind } from '../../journey-layer/index.js';
+import type { IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { CartInput, GraphqlContext } from './context.js';
 import { offerView, productView, quoteView } from './views.js';

@@ -92,12 +92,25 @@ export const typeDefs = /* GraphQL */ `
     RELEASED
     EXPIRED
   }
+  "Give a reservationId, or a locationId to reserve at, or neither: the hub sources the order for fulfilment."
   input PlaceOrderInput {
     reservationId: ID
     lines: [QuoteLineInput!]!
     customerId: ID
     couponCodes: [String!]
     locationId: ID
+    fulfilment: FulfilmentInput
+  }
+  "How the customer receives an order: delivered to a postcode, or collected at a store (click & collect)."
+  input FulfilmentInput {
+    method: FulfilmentMethod!
+    pickupLocationId: ID
+    postcode: String
+    countryCode: String
+  }
+  enum FulfilmentMethod {
+    DELIVERY
+    PICKUP
   }
   input StoreSaleInput {
     lines: [QuoteLineInput!]!
@@ -144,15 +157,10 @@ export const typeDefs = /* GraphQL */ `
     product: Product!
     price: PriceBreakdown!
     availability: Availability!
-    "What is promised for one unit: DELIVERY to postcode/countryCode, PICKUP at the named or nearby stores."
+    "One unit's promise: DELIVERY to postcode/countryCode; PICKUP at the named store or stores with it."
     delivery: [DeliveryPromise!]!
     revision: Revision!
     fingerprint: String!
-  }
-  "How an order reaches the customer."
-  enum FulfilmentMethod {
-    DELIVERY
-    PICKUP
   }
   "A delivery or pickup promise, and until when it holds."
   type DeliveryPromise {
@@ -167,13 +175,6 @@ export const typeDefs = /* GraphQL */ `
     readyBy: DateTime
     "The promise in words, for a till or an agent."
     reason: String!
-  }
-  "DELIVERY to postcode in countryCode (no postcode: a zone serving the whole country), or PICKUP at a store."
-  input FulfilmentInput {
-    method: FulfilmentMethod!
-    pickupLocationId: ID
-    postcode: String
-    countryCode: String
   }
   type PriceBreakdown {
     base: Money!

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   availableOf,
   fulfilmentOf,
@@ -9,11 +8,12 @@ import {
   type CartPromiseLocation,
   type CartPromiseRequest,
   type DeliveryPromise,
+  type FulfilmentInput,
   type FulfilmentSectionValue,
   type ScheduleState,
   type Snapshot,
 } from '../../backoffice-layer/index.js';
-import { DomainError, LocationIdSchema } from '../../shared/index.js';
+import { DomainError } from '../../shared/index.js';
 
 /**
  * The delivery promise in an answer (issue 12, API.md "Orders, fulfilment, delivery promise"): what an
@@ -40,29 +40,6 @@ export interface DeliveryPromiseAnswer {
   readyBy: string | null;
   reason: string;
 }
-
-/**
- * A postcode as a customer types it: 1–16 letters and digits, spaces and hyphens inside (`1012 AB`,
- * `SW1A 1AA`, `75008`); the shipping zone is matched with spaces removed, upper case.
- */
-export const PostcodeSchema = z
-  .string()
-  .regex(/^[0-9A-Za-z]([0-9A-Za-z -]{0,14}[0-9A-Za-z])?$/, 'a postcode: letters, digits, spaces, hyphens');
-
-/** A country as ISO 3166-1 alpha-2, either case (`NL`, `be`); the zone lookup upper-cases it. */
-export const CountryCodeSchema = z.string().regex(/^[A-Za-z]{2}$/, 'ISO 3166-1 alpha-2 country, e.g. NL');
-
-/**
- * How the customer receives a cart (API.md `FulfilmentInput`): `DELIVERY` to `postcode` in `countryCode` (no
- * postcode: a zone serving the whole country), or `PICKUP` at the store `pickupLocationId`.
- */
-export const FulfilmentInputSchema = z.strictObject({
-  method: z.enum(['DELIVERY', 'PICKUP']),
-  pickupLocationId: LocationIdSchema.nullish(),
-  postcode: PostcodeSchema.nullish(),
-  countryCode: CountryCodeSchema.nullish(),
-});
-export type FulfilmentInput = z.infer<typeof FulfilmentInputSchema>;
 
 /** Where an offer is to be promised: the customer's postcode and country, and the store the channel names. */
 export interface OfferPromiseRequest {

@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import { availableOf, stockStatus, type ReadModel, type StockStatus } from '../../backoffice-layer/index.js';
+import {
+  availableOf,
+  FulfilmentInputSchema,
+  stockStatus,
+  type ReadModel,
+  type StockStatus,
+} from '../../backoffice-layer/index.js';
 import { DomainError, parseInput, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import type { Adjustment } from '../promotions/engine.js';
 import { consistentInputs, type PricingInputs } from './consistent-inputs.js';
 import {
-  CountryCodeSchema,
   offerDelivery,
-  PostcodeSchema,
   PromiseContext,
   type DeliveryPromiseAnswer,
   type OfferPromiseRequest,
@@ -68,8 +72,9 @@ const OfferInputSchema = z
     locationId: z.string().min(1).max(64).nullish(),
     minRevision: z.number().int().min(0).optional(),
     currency: QuoteInputSchema.shape.currency,
-    postcode: PostcodeSchema.nullish(),
-    countryCode: CountryCodeSchema.nullish(),
+    // As a fulfilment request spells them: a postcode of letters, digits, spaces and hyphens; ISO 3166-1.
+    postcode: FulfilmentInputSchema.shape.postcode,
+    countryCode: FulfilmentInputSchema.shape.countryCode,
   })
   .refine((i) => !i.postcode || i.countryCode, {
     message: 'a postcode needs its country (countryCode)',

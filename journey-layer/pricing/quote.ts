@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import type { ReadModel } from '../../backoffice-layer/index.js';
+import { FulfilmentInputSchema, type ReadModel } from '../../backoffice-layer/index.js';
 import { CurrencyCodeSchema, MAX_LINE_QUANTITY, parseInput, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { consistentInputs } from './consistent-inputs.js';
-import {
-  cartDelivery,
-  FulfilmentInputSchema,
-  PromiseContext,
-  type DeliveryPromiseAnswer,
-} from './delivery.js';
+import { cartDelivery, PromiseContext, type DeliveryPromiseAnswer } from './delivery.js';
 import { fingerprint } from './fingerprint.js';
 import { priceLines, type PricedAnswer } from './price-lines.js';
 import { budgetsOf } from './pricing-context.js';

@@ -43,7 +43,10 @@ export async function level(
   return row ?? { onHand: 0, reserved: 0, safetyStock: 0 };
 }
 
-/** Sum of the units of ACTIVE reservations on one level: must always equal its `reserved`. */
+/**
+ * What a level's `reserved` must always equal: the units of its ACTIVE reservations plus those its orders'
+ * fulfilments still hold there (placed, not yet shipped, collected, cancelled or uncollected).
+ */
 export async function liveReserved(
   ctx: BackofficeTestContext,
   sku: string,
@@ -57,7 +60,15 @@ export async function liveReserved(
     .where('sku', '=', sku)
     .where('locationId', '=', locationId)
     .executeTakeFirstOrThrow();
-  return Number(r.n ?? 0);
+  const held = await ctx.deps.db
+    .selectFrom('fulfilmentLines')
+    .innerJoin('fulfilments', 'fulfilments.id', 'fulfilmentLines.fulfilmentId')
+    .select((eb) => eb.fn.sum<number>('quantity').as('n'))
+    .where('stockHeld', '=', true)
+    .where('sku', '=', sku)
+    .where('locationId', '=', locationId)
+    .executeTakeFirstOrThrow();
+  return Number(r.n ?? 0) + Number(held.n ?? 0);
 }
 
 /** A small seeded generator, so a failing random round can be replayed from its seed. */

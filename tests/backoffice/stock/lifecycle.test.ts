@@ -3,7 +3,9 @@ import {
   applyStockMovements,
   commitReservation,
   expireReservation,
+  getOrder,
   getReservation,
+  recordFulfilmentEvent,
   recordStoreSale,
   releaseReservation,
   reserveStock,
@@ -13,7 +15,7 @@ import {
   verifyStockLedger,
 } from '../../../backoffice-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
-import { givenCatalogue, level, seeded } from './fixtures.js';
+import { givenCatalogue, level, liveReserved, seeded } from './fixtures.js';
 
 describe('stock lifecycle', () => {
   let ctx: BackofficeTestContext;
@@ -137,7 +139,8 @@ describe('stock lifecycle', () => {
       'order-1',
     );
     expect(order.totalAmount).toBe(23391);
-    expect(await level(ctx, 'COAT-M', 'wh-1')).toMatchObject({ onHand: 6, reserved: 0 });
+    // The order holds its units reserved until they are shipped (issue 12): committed at shipment.
+    expect(await level(ctx, 'COAT-M', 'wh-1')).toMatchObject({ onHand: 8, reserved: 2 });
     expect((await getReservation(ctx.deps.db, r2.reservation.id))?.status).toBe('COMMITTED');
     await expect(releaseReservation(ctx.deps, r2.reservation.id)).rejects.toMatchObject({ code: 'CONFLICT' });
     const sale = await ctx.deps.db
@@ -152,6 +155,25 @@ describe('stock lifecycle', () => {
       customerRef: 'cust-1',
       totalAmount: 23391,
     });
+
+    // Nothing comes back before it left: units still held are cancelled, not returned.
+    await expect(
+      returnItems(
+        ctx.deps,
+        {
+          orderId: order.orderId,
+          locationId: 'wh-1',
+          lines: [{ sku: 'COAT-M', quantity: 1, sellable: true }],
+        },
+        'early-return',
+      ),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { returnable: 0 } });
+    const [fulfilment] = (await getOrder(ctx.deps.db, order.orderId))!.fulfilments;
+    await recordFulfilmentEvent(ctx.deps, fulfilment!.id, { status: 'SHIPPED' }, 'ship-1', {
+      actor: 'admin:warehouse',
+      channel: 'ADMIN',
+    });
+    expect(await level(ctx, 'COAT-M', 'wh-1')).toMatchObject({ onHand: 6, reserved: 0 });
 
     // Returns: partial refunds add up to exactly what was paid.
     const ret1 = await returnItems(
@@ -222,19 +244,20 @@ describe('stock lifecycle', () => {
   it('expires a reservation with the real delayed BullMQ job, once', async () => {
     const worker = await startReservationExpiryWorker(ctx.deps);
     try {
+      const heldBefore = (await level(ctx, 'COAT-M', 'wh-1')).reserved;
       const r = await reserveStock(
         ctx.deps,
         { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }], ttlSeconds: 1 },
         'short-cart',
       );
-      expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(1);
+      expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(heldBefore + 1);
       let status = 'ACTIVE';
       for (let i = 0; i < 60 && status === 'ACTIVE'; i++) {
         await new Promise((res) => setTimeout(res, 100));
         status = (await getReservation(ctx.deps.db, r.reservation.id))!.status;
       }
       expect(status).toBe('EXPIRED');
-      expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(0);
+      expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(heldBefore);
       expect(await expireReservation(ctx.deps, r.reservation.id)).toBe(false);
       const releases = await ctx.deps.db
         .selectFrom('stockMovements')
@@ -335,7 +358,23 @@ describe('stock lifecycle', () => {
               )
             ).orderId,
           );
-        else if (orders.length) {
+        else if (op < 0.95 && orders.length) {
+          // Ship or cancel what an online order still holds.
+          const held = (await getOrder(ctx.deps.db, pick(orders)))!.fulfilments.filter(
+            (f) => f.status === 'PENDING',
+          );
+          for (const f of held)
+            await recordFulfilmentEvent(
+              ctx.deps,
+              f.id,
+              { status: rnd() < 0.7 ? 'SHIPPED' : 'CANCELLED' },
+              `w-${i}-${f.id}`,
+              {
+                actor: 'system',
+                channel: 'ADMIN',
+              },
+            );
+        } else if (orders.length) {
           const orderId = pick(orders);
           const lines = await ctx.deps.db
             .selectFrom('orderLines')
@@ -356,16 +395,6 @@ describe('stock lifecycle', () => {
     }
     expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
     const levels = await ctx.deps.db.selectFrom('stockLevels').selectAll().execute();
-    for (const l of levels) {
-      const live = await ctx.deps.db
-        .selectFrom('reservationLines')
-        .innerJoin('reservations', 'reservations.id', 'reservationLines.reservationId')
-        .select((eb) => eb.fn.sum<number>('quantity').as('n'))
-        .where('status', '=', 'ACTIVE')
-        .where('sku', '=', l.sku)
-        .where('locationId', '=', l.locationId)
-        .executeTakeFirstOrThrow();
-      expect(l.reserved).toBe(Number(live.n ?? 0));
-    }
+    for (const l of levels) expect(l.reserved).toBe(await liveReserved(ctx, l.sku, l.locationId));
   });
 });

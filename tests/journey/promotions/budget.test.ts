@@ -144,7 +144,12 @@ describe('promotion budgets', () => {
           .executeTakeFirstOrThrow();
         expect(stored.totalAmount).toBe(r.value.quote.total);
       }
-      expect((await getStockLevels(ctx.deps.db, [sku])).get(sku)!.map((l) => l.onHand)).toEqual([97, 97]);
+      // Every order went through: 3 sold at the till, 3 held at the warehouse until shipment.
+      const levels = (await getStockLevels(ctx.deps.db, [sku])).get(sku)!;
+      expect(levels.map((l) => [l.locationId, l.onHand, l.reserved])).toEqual([
+        ['ams-01', 97, 0],
+        ['wh-1', 100, 3],
+      ]);
     },
   );
 });
