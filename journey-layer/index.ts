@@ -70,6 +70,8 @@ export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './jo
 export * from './promotions/index.js';
 export { quote, QuoteInputSchema, type Quote, type QuoteInput } from './pricing/quote.js';
 export { offer, offers, type Offer } from './pricing/offer.js';
+// The delivery promise in offers and quotes (issue 12).
+export { MAX_PICKUP_PROMISES, type DeliveryPromiseAnswer } from './pricing/delivery.js';
 export {
   loadPricingContext,
   type PricingContext,
