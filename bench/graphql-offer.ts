@@ -4,7 +4,10 @@
  *   serving the same JSON, same client, same concurrency, keep-alive, no pipelining;
  * - P2: `offer` latency (p50/p99) at 70 % of the hub's measured maximum, open loop;
  * - P3: backend round trips (PostgreSQL queries, Redis commands) of one `offers` query for 50 SKUs, warm read
- *   model.
+ *   model;
+ * - P1 with a delivery promise (issue 12): the same `offer` asked with a postcode and country and its
+ *   `delivery`, against its own plain endpoint serving that answer, and against the `offer` without a
+ *   postcode (the ratio the issue asks for), same run; and P3 for `offers(50)` with a postcode.
  * @example npx tsx bench/graphql-offer.ts [seconds]
  */
 import type { ChildProcess } from 'node:child_process';
@@ -65,6 +68,16 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
   p99: number;
   pgQueries: number;
   redisCommands: number;
+  /** P1 with a postcode: its rate, against its plain endpoint, and against the offer without a postcode. */
+  promise: {
+    offersPerSecond: number;
+    ratio: number;
+    ratioToWithout: number;
+    p50: number;
+    p99: number;
+    pgQueries: number;
+    redisCommands: number;
+  };
 }> {
   const seconds = opts.seconds ?? 5;
   const concurrency = opts.concurrency ?? 32;
@@ -83,12 +96,18 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
       new Date(),
     );
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
-    const query = JSON.stringify({
+    const selection =
+      'sku price { base { amount formatted } final { amount formatted } ' +
+      'savings { amount } adjustments { source id label reason amount { amount } } } ' +
+      'availability { online { available status } locations { location { id } available status } } ' +
+      'revision fingerprint';
+    const query = JSON.stringify({ query: `{ offer(sku: "${sku}") { ${selection} } }` });
+    // The same offer to a Dutch postcode, with what it promises (delivery from the location that would ship
+    // one unit, pickup at the stores holding it).
+    const promiseQuery = JSON.stringify({
       query:
-        `{ offer(sku: "${sku}") { sku price { base { amount formatted } final { amount formatted } ` +
-        'savings { amount } adjustments { source id label reason amount { amount } } } ' +
-        'availability { online { available status } locations { location { id } available status } } ' +
-        'revision fingerprint } }',
+        `{ offer(sku: "${sku}", postcode: "1012 AB", countryCode: "NL") { ${selection} ` +
+        'delivery { method from { id name } orderBefore deliverBy readyBy reason } } }',
     });
     const env = {
       DATABASE_URL: bench.databaseUrl,
@@ -103,45 +122,60 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     procs.push(hub.child);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     const hubUrl = `http://127.0.0.1:${hub.port}/graphql`;
-    const sample = await (await fetch(hubUrl, { method: 'POST', headers, body: query })).text();
-    if (!sample.includes('"fingerprint"'))
-      throw new Error(`the hub did not answer the offer: ${sample.slice(0, 300)}`);
+    const sampleOf = async (body: string, must: string) => {
+      const text = await (await fetch(hubUrl, { method: 'POST', headers, body })).text();
+      if (!text.includes(must)) throw new Error(`the hub did not answer the offer: ${text.slice(0, 300)}`);
+      return text;
+    };
+    const sample = await sampleOf(query, '"fingerprint"');
     const plain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', sample], {});
     procs.push(plain.child);
     const plainUrl = `http://127.0.0.1:${plain.port}/plain`;
+    const promiseSample = await sampleOf(promiseQuery, '"DELIVERY"');
+    const promisePlain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', promiseSample], {});
+    procs.push(promisePlain.child);
+    const promisePlainUrl = `http://127.0.0.1:${promisePlain.port}/plain`;
     // node:http with keep-alive, not fetch: fetch costs the load generator more CPU than the plain endpoint
     // costs its server, so it capped the baseline (≈ 2,300/s with fetch, ≈ 6,000/s with this) and flattered
     // the ratio.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    const call = (url: string) => () =>
-      new Promise<void>((resolve, reject) => {
-        const u = new URL(url);
-        const req = http.request(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname,
-            method: 'POST',
-            agent,
-            headers: { ...headers, 'content-length': Buffer.byteLength(query) },
-          },
-          (res) => {
-            res.on('data', () => undefined);
-            res.on('end', () =>
-              res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(query);
-      });
+    const call =
+      (url: string, body = query) =>
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const u = new URL(url);
+          const req = http.request(
+            {
+              host: u.hostname,
+              port: u.port,
+              path: u.pathname,
+              method: 'POST',
+              agent,
+              headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+            },
+            (res) => {
+              res.on('data', () => undefined);
+              res.on('end', () =>
+                res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
+              );
+              res.on('error', reject);
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
     await closedLoop(concurrency, 1000, call(hubUrl)); // warm-up
     await closedLoop(concurrency, 1000, call(plainUrl));
     const base = await closedLoop(concurrency, seconds * 1000, call(plainUrl));
     const hubRun = await closedLoop(concurrency, seconds * 1000, call(hubUrl));
     const ratio = hubRun.perSecond / base.perSecond;
     const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, call(hubUrl));
+    // P1 with a delivery promise: the same runs for the offer to a postcode, against its own plain endpoint.
+    const hubPromise = call(hubUrl, promiseQuery);
+    await closedLoop(concurrency, 1000, hubPromise); // warm-up
+    await closedLoop(concurrency, 1000, call(promisePlainUrl, promiseQuery));
+    const promiseBase = await closedLoop(concurrency, seconds * 1000, call(promisePlainUrl, promiseQuery));
+    const promiseRun = await closedLoop(concurrency, seconds * 1000, hubPromise);
 
     // P3, in this process: count PostgreSQL queries and Redis commands of one offers(50) with a warm read
     // model.
@@ -149,7 +183,9 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     const skus = (await deps.db.selectFrom('products').select('sku').orderBy('sku').limit(50).execute()).map(
       (r) => r.sku,
     );
+    const nl = { postcode: '1012 AB', countryCode: 'NL' };
     await offers(deps, { skus }, { readModel: rm });
+    await offers(deps, { skus, ...nl }, { readModel: rm });
     // The same pool through a Kysely instance that counts every query it sends.
     let pgQueries = 0;
     const countingDb = new Kysely<HubTables>({
@@ -161,29 +197,30 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     });
     const commands = async () =>
       Number(/total_commands_processed:(\d+)/.exec(await deps.redis.info('stats'))![1]);
-    const before = await commands();
-    await offers({ ...deps, db: countingDb }, { skus }, { readModel: rm });
-    const redisCommands = (await commands()) - before - 1;
+    /** PostgreSQL queries and Redis commands of one offers(50) with these arguments. */
+    const roundTrips = async (args: { postcode?: string; countryCode?: string }) => {
+      const [q0, before] = [pgQueries, await commands()];
+      await offers({ ...deps, db: countingDb }, { skus, ...args }, { readModel: rm });
+      return { pg: pgQueries - q0, redis: (await commands()) - before - 1 };
+    };
+    const plainTrips = await roundTrips({});
+    const promiseTrips = await roundTrips(nl);
     await rm.close();
 
+    /** A table row: a closed-loop run's rate and latencies, and its ratio to its baseline. */
+    const runRow = (label: string, run: { perSecond: number; latencies: number[] }, vs: string) => [
+      label,
+      run.perSecond,
+      percentile(run.latencies, 50),
+      percentile(run.latencies, 99),
+      vs,
+    ];
     const table = printTable(
       `P1–P3 — the offer query (${concurrency} concurrent clients, ${seconds} s per run)`,
       ['measure', 'per second', 'p50 ms', 'p99 ms', 'vs baseline'],
       [
-        [
-          'baseline: plain Express endpoint, same JSON',
-          base.perSecond,
-          percentile(base.latencies, 50),
-          percentile(base.latencies, 99),
-          '1.00',
-        ],
-        [
-          'offer over GraphQL (one API node process)',
-          hubRun.perSecond,
-          percentile(hubRun.latencies, 50),
-          percentile(hubRun.latencies, 99),
-          ratio.toFixed(2),
-        ],
+        runRow('baseline: plain Express endpoint, same JSON', base, '1.00'),
+        runRow('offer over GraphQL (one API node process)', hubRun, ratio.toFixed(2)),
         [
           `offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop)`,
           at70.length / seconds,
@@ -193,7 +230,27 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
         ],
         [
           'offers(50 SKUs), warm read model: PostgreSQL queries / Redis commands ',
-          `${pgQueries} / ${redisCommands}`,
+          `${plainTrips.pg} / ${plainTrips.redis}`,
+          '',
+          '',
+          '',
+        ],
+        runRow('baseline: plain Express endpoint, the offer with its promise', promiseBase, '1.00'),
+        runRow(
+          'offer with postcode + delivery promise over GraphQL',
+          promiseRun,
+          (promiseRun.perSecond / promiseBase.perSecond).toFixed(2),
+        ),
+        [
+          '  … against the offer without a postcode (same node, same run)',
+          '',
+          '',
+          '',
+          (promiseRun.perSecond / hubRun.perSecond).toFixed(2),
+        ],
+        [
+          'offers(50 SKUs) with a postcode: PostgreSQL queries / Redis commands',
+          `${promiseTrips.pg} / ${promiseTrips.redis}`,
           '',
           '',
           '',
@@ -206,8 +263,17 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
       offersPerSecond: hubRun.perSecond,
       p50: percentile(at70, 50),
       p99: percentile(at70, 99),
-      pgQueries,
-      redisCommands,
+      pgQueries: plainTrips.pg,
+      redisCommands: plainTrips.redis,
+      promise: {
+        offersPerSecond: promiseRun.perSecond,
+        ratio: promiseRun.perSecond / promiseBase.perSecond,
+        ratioToWithout: promiseRun.perSecond / hubRun.perSecond,
+        p50: percentile(promiseRun.latencies, 50),
+        p99: percentile(promiseRun.latencies, 99),
+        pgQueries: promiseTrips.pg,
+        redisCommands: promiseTrips.redis,
+      },
     };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
@@ -223,7 +289,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
         `\nP1 ratio ${r.ratio.toFixed(2)} (target ≥ 0.50); ` +
           `P2 p50 ${r.p50.toFixed(1)} ms / p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); ` +
           `P3 ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands ` +
-          '(target ≤ 2 round trips)\n',
+          '(target ≤ 2 round trips); ' +
+          `with a postcode: ${r.promise.ratio.toFixed(2)} × its plain endpoint, ` +
+          `${r.promise.ratioToWithout.toFixed(2)} × the offer without one\n`,
       );
       process.exit(0);
     },

@@ -26,6 +26,13 @@ if (want('p1')) {
       `P2 at 70 % load p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (targets 2 / 10); ` +
       `P3 offers(50): ${r.pgQueries} PostgreSQL queries + ${r.redisCommands} Redis commands (target ≤ 2)`,
   );
+  summary.push(
+    `P1 with a delivery promise (postcode): ${r.promise.ratio.toFixed(2)} × its plain endpoint, ` +
+      `${r.promise.ratioToWithout.toFixed(2)} × the offer without a postcode ` +
+      `(${Math.round(r.promise.offersPerSecond)}/s; p50 ${r.promise.p50.toFixed(1)} ms, ` +
+      `p99 ${r.promise.p99.toFixed(1)} ms at full load); offers(50) with a postcode: ` +
+      `${r.promise.pgQueries} PostgreSQL queries + ${r.promise.redisCommands} Redis commands`,
+  );
 }
 if (want('p4')) {
   const r = await benchPropagation({ seconds: values.quick ? 3 : 5 });

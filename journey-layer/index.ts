@@ -53,14 +53,25 @@ export {
   adjustPoints,
   expirePoints,
   earnForOrder,
+  recordOnlineOrder,
+  recordCancelledOrder,
   reverseForReturn,
   type LoyaltyStatusView,
 } from './loyalty/ledger.js';
+export {
+  fulfilmentAmounts,
+  earnForFulfilments,
+  earnOrderBonus,
+  type DeliveredFulfilments,
+} from './loyalty/fulfilment-points.js';
+export { pointsEarnedOnOrder } from './loyalty/order-points.js';
 export { loyaltyConsumer, LOYALTY_CONSUMER } from './loyalty/consumer.js';
 export { journeyAdminRoutes, journeyConsumers, journeyWorkerOptions } from './journey-wiring.js';
 export * from './promotions/index.js';
 export { quote, QuoteInputSchema, type Quote, type QuoteInput } from './pricing/quote.js';
 export { offer, offers, type Offer } from './pricing/offer.js';
+// The delivery promise in offers and quotes (issue 12).
+export { MAX_PICKUP_PROMISES, type DeliveryPromiseAnswer } from './pricing/delivery.js';
 export {
   loadPricingContext,
   type PricingContext,

@@ -3,6 +3,7 @@ import { customerRoutes } from './customers/routes.js';
 import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
+import { promotionsConsumer } from './promotions/consumer.js';
 import { journeyNotifier } from './notify.js';
 import {
   journeyReadModelSections,
@@ -18,9 +19,13 @@ export const journeyAdminRoutes: readonly AdminRoute[] = [
   ...customerRoutes,
 ];
 
-/** The journey layer's event consumers, run by every worker after the backoffice read model. */
+/**
+ * The journey layer's event consumers, run by every worker after the backoffice read model: loyalty (points
+ * on store sales and on an online order's fulfilments delivered or collected, reversals on returns) and
+ * promotions (a cancelled order's coupon use and budget given back).
+ */
 export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
-  return [loyaltyConsumer(clock)];
+  return [loyaltyConsumer(clock), promotionsConsumer(clock)];
 }
 
 /**

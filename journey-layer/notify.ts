@@ -14,8 +14,8 @@ export interface JourneyChange {
 export const journeyChangesChannel = (redisPrefix: string): string => `${redisPrefix}:journey:changes`;
 
 /**
- * Publishes loyalty, customer, promotion and order changes once they are committed, so subscribers hear of
- * them at once.
+ * Publishes loyalty, customer, promotion, schedule, fulfilment-configuration and order changes once they are
+ * committed, so subscribers hear of them at once.
  */
 export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): EventConsumer {
   return {
@@ -29,6 +29,9 @@ export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): Ev
       'price.schedule-switched',
       'sale.committed',
       'order.changed',
+      // The delivery promise's zones and sourcing rules (a location's settings come with its notice).
+      'shipping-zone.changed',
+      'sourcing.changed',
     ],
     apply: async () => undefined,
     afterCommit: async (events) => {

@@ -143,6 +143,33 @@ export interface OrderBonusPointsTable {
   createdAt: TimestampColumn;
 }
 
+/**
+ * What an order used of one promotion, written with the order: its coupon code (null: none) and the discount
+ * it gave (minor units of the order's currency, what the budget spent on it); `givenBackAt` is set when the
+ * order was cancelled and the use given back.
+ */
+export interface OrderPromotionUseTable {
+  orderId: string;
+  promotionId: string;
+  code: string | null;
+  amount: number;
+  revision: number;
+  usedAt: TimestampColumn;
+  givenBackAt: TimestampColumn | null;
+}
+
+/**
+ * The points an online order's fulfilment earned when its goods reached the customer, once per fulfilment,
+ * and the amount paid for its lines they were earned on (minor units of the order's currency).
+ */
+export interface FulfilmentPointsTable {
+  fulfilmentId: string;
+  orderId: string;
+  amount: number;
+  points: number;
+  earnedAt: TimestampColumn;
+}
+
 /** The tables the journey layer owns (camelCase; Kysely's CamelCasePlugin maps them to snake_case). */
 export interface JourneyTables {
   customers: CustomersTable;
@@ -158,6 +185,8 @@ export interface JourneyTables {
   coupons: CouponsTable;
   couponRedemptions: CouponRedemptionsTable;
   orderBonusPoints: OrderBonusPointsTable;
+  orderPromotionUse: OrderPromotionUseTable;
+  fulfilmentPoints: FulfilmentPointsTable;
 }
 
 /**

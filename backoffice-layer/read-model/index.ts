@@ -22,3 +22,12 @@ export {
   type SharedSection,
   type SkuView,
 } from './store.js';
+export {
+  fulfilmentSection,
+  fulfilmentOf,
+  loadFulfilmentSection,
+  nextPromiseBoundary,
+  FULFILMENT_SECTION,
+  PROMISE_SCHEDULE_EVENT_TYPES,
+  type FulfilmentSectionValue,
+} from './fulfilment-section.js';

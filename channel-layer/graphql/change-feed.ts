@@ -16,11 +16,16 @@ export interface Notice {
   orderId?: string;
 }
 
-/** Journey changes that may change every offer: the rules in force, the programme, a scheduled switch. */
+/**
+ * Journey changes that may change every offer: the rules in force, the programme, a scheduled switch, the
+ * delivery promise's zones and sourcing rules.
+ */
 const EVERY_OFFER: ReadonlySet<string> = new Set([
   'promotion.changed',
   'loyalty-program.changed',
   'price.schedule-switched',
+  'shipping-zone.changed',
+  'sourcing.changed',
 ]);
 
 /**

@@ -14,7 +14,7 @@ import {
   orderCursor,
   type OrderDetail,
 } from '../../backoffice-layer/index.js';
-import { fingerprint } from '../../journey-layer/index.js';
+import { fingerprint, pointsEarnedOnOrder } from '../../journey-layer/index.js';
 import { DomainError, vatPart } from '../../shared/index.js';
 import { requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
@@ -74,6 +74,7 @@ export interface OrderView {
  * The view of a stored order. Lines are merged per SKU (an order may take one SKU from several locations):
  * `base` is the unit price before discounts times the units, `final` what was charged, `savings` the
  * difference, `vat` the VAT included in `final` at the product's rate (minor units of the order's currency);
+ * `pointsEarned` what the loyalty ledger booked for it so far (an online order earns when received);
  * the adjustments of the quote it was placed at are not stored with it, so a stored order lists none.
  */
 async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
@@ -93,7 +94,10 @@ async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
       ),
     ),
   );
-  const locations = new Map((await listLocations(ctx.deps.db)).map((l) => [l.id, l]));
+  const [locations, pointsEarned] = await Promise.all([
+    listLocations(ctx.deps.db).then((all) => new Map(all.map((l) => [l.id, l]))),
+    pointsEarnedOnOrder(ctx.deps.db, o.id),
+  ]);
   const locationOf = (id: string): LocationView => {
     const l = locations.get(id);
     return l
@@ -115,7 +119,7 @@ async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
       adjustments: [],
     })),
     total: money(o.totalAmount, c),
-    pointsEarned: 0,
+    pointsEarned,
     fulfilments: o.fulfilments.map((f) => ({
       id: f.id,
       method: f.method,

@@ -1,4 +1,9 @@
-import { listLocations, listProducts, getProduct } from '../../backoffice-layer/index.js';
+import {
+  listLocations,
+  listProducts,
+  getProduct,
+  type FulfilmentInput,
+} from '../../backoffice-layer/index.js';
 import {
   findCustomerByIdentifier,
   getCustomer,
@@ -19,6 +24,9 @@ type OfferArgs = {
   customerId?: string | null;
   locationId?: string | null;
   minRevision?: number;
+  /** Where the offer is to be delivered (Offer.delivery). */
+  postcode?: string | null;
+  countryCode?: string | null;
 };
 
 /** The channel API's `Query` resolvers. Each asks the access policy (require-access.ts) before it reads. */
@@ -57,7 +65,7 @@ export const queryResolvers = {
   quote: async (
     _: unknown,
     a: {
-      input: CartInput & { minRevision?: number | null };
+      input: CartInput & { minRevision?: number | null; fulfilment?: FulfilmentInput | null };
     },
     ctx: GraphqlContext,
   ) => {
@@ -69,6 +77,7 @@ export const queryResolvers = {
         customerId: a.input.customerId ?? null,
         ...(a.input.couponCodes ? { couponCodes: a.input.couponCodes } : {}),
         ...(a.input.minRevision != null ? { minRevision: a.input.minRevision } : {}),
+        ...(a.input.fulfilment ? { fulfilment: a.input.fulfilment } : {}),
         currency: ctx.market,
       },
       { readModel: ctx.readModel },

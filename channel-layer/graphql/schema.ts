@@ -14,8 +14,23 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Query {
-    offer(sku: ID!, customerId: ID, locationId: ID, minRevision: Revision): Offer!
-    offers(skus: [ID!]!, customerId: ID, locationId: ID, minRevision: Revision): [Offer!]!
+    "postcode and countryCode: where the offer is to be delivered (Offer.delivery)."
+    offer(
+      sku: ID!
+      customerId: ID
+      locationId: ID
+      minRevision: Revision
+      postcode: String
+      countryCode: String
+    ): Offer!
+    offers(
+      skus: [ID!]!
+      customerId: ID
+      locationId: ID
+      minRevision: Revision
+      postcode: String
+      countryCode: String
+    ): [Offer!]!
     product(sku: ID!): Product
     products(first: Int = 20, after: String, search: String): ProductConnection!
     quote(input: QuoteInput!): Quote!
@@ -198,7 +213,7 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Subscription {
-    offerChanged(sku: ID!, customerId: ID, locationId: ID): Offer!
+    offerChanged(sku: ID!, customerId: ID, locationId: ID, postcode: String, countryCode: String): Offer!
     loyaltyChanged(customerId: ID!): LoyaltyStatus!
     orderChanged(id: ID!): Order!
   }
@@ -208,13 +223,10 @@ export const typeDefs = /* GraphQL */ `
     product: Product!
     price: PriceBreakdown!
     availability: Availability!
+    "One unit's promise: DELIVERY to postcode/countryCode; PICKUP at the named store or stores with it."
+    delivery: [DeliveryPromise!]!
     revision: Revision!
     fingerprint: String!
-  }
-  "How an order reaches the customer."
-  enum FulfilmentMethod {
-    DELIVERY
-    PICKUP
   }
   "A delivery or pickup promise, and until when it holds."
   type DeliveryPromise {
@@ -304,6 +316,7 @@ export const typeDefs = /* GraphQL */ `
     customerId: ID
     couponCodes: [String!]
     minRevision: Revision
+    fulfilment: FulfilmentInput
   }
   input QuoteLineInput {
     sku: ID!
@@ -317,6 +330,8 @@ export const typeDefs = /* GraphQL */ `
     vatTotal: Money!
     loyalty: LoyaltyPreview
     rejectedCoupons: [RejectedCoupon!]!
+    "What is promised for QuoteInput.fulfilment: one promise per shipment, or the pickup; empty without it."
+    delivery: [DeliveryPromise!]!
     revision: Revision!
     fingerprint: String!
   }

@@ -6,7 +6,13 @@ import type { SnapshotHub } from './snapshot-hub.js';
 import { offerView } from './views.js';
 import { subscribeOrderChanged } from './orders.js';
 
-type OfferArgs = { sku: string; customerId?: string | null; locationId?: string | null };
+type OfferArgs = {
+  sku: string;
+  customerId?: string | null;
+  locationId?: string | null;
+  postcode?: string | null;
+  countryCode?: string | null;
+};
 
 /**
  * This connection's shared snapshots; subscriptions exist over WebSocket only. @throws BAD_USER_INPUT over
@@ -22,8 +28,9 @@ function hubOf(ctx: GraphqlContext): SnapshotHub {
 export const subscriptionResolvers = {
   /**
    * Pushes the current offer at once, then again whenever something it depends on changed (price, stock,
-   * promotions, her tier) — and only when the answer really changed. Every subscriber of the same (SKU,
-   * customer, location) on this node shares one computation per change.
+   * promotions, her tier, the delivery promise at a cut-off or a fulfilment setting) — and only when the
+   * answer really changed. Every subscriber of the same (SKU, customer, location, postcode, country) on this
+   * node shares one computation per change.
    * @throws FORBIDDEN when the caller may not act for the customer; NOT_FOUND for an unknown SKU.
    */
   offerChanged: {
@@ -36,6 +43,8 @@ export const subscriptionResolvers = {
         sku: args.sku,
         customerId,
         locationId: args.locationId ?? null,
+        postcode: args.postcode ?? null,
+        countryCode: args.countryCode ?? null,
         currency: ctx.market,
       };
       return hub.subscribe(
@@ -51,7 +60,12 @@ export const subscriptionResolvers = {
               { readModel: ctx.readModel },
             );
             return {
-              content: JSON.stringify({ price: o.price, availability: o.availability, product: o.product }),
+              content: JSON.stringify({
+                price: o.price,
+                availability: o.availability,
+                product: o.product,
+                delivery: o.delivery,
+              }),
               value: { offerChanged: offerView(o) },
             };
           },

@@ -52,7 +52,10 @@ export function lineView(l: Quote['lines'][number], currency: string) {
   };
 }
 
-/** GraphQL `Offer`: price and availability of one SKU; availability lines name their location. */
+/**
+ * GraphQL `Offer`: price, availability and delivery promise of one SKU; availability lines name their
+ * location, promises carry theirs (instants as ISO 8601 strings, what `DateTime` serves).
+ */
 export function offerView(o: Offer) {
   const locations = new Map(o.locationDetails.map((l) => [l.id, l]));
   const level = (l: { locationId: string | null; available: number; status: string }) => ({
@@ -75,13 +78,15 @@ export function offerView(o: Offer) {
       atLocation: o.availability.atLocation ? level(o.availability.atLocation) : null,
       locations: o.availability.locations.map(level),
     },
+    delivery: o.delivery,
     revision: o.revision,
     fingerprint: o.fingerprint,
   };
 }
 
 /**
- * GraphQL `Quote`: its lines and totals in the quote's currency, the loyalty it earns, the coupons refused.
+ * GraphQL `Quote`: its lines and totals in the quote's currency, the loyalty it earns, the coupons refused
+ * and the delivery promise for its fulfilment.
  */
 export function quoteView(q: Quote) {
   const c = q.currency;
@@ -93,19 +98,23 @@ export function quoteView(q: Quote) {
     vatTotal: money(q.vatTotal, c),
     loyalty: q.loyalty,
     rejectedCoupons: q.rejectedCoupons,
+    delivery: q.delivery,
     revision: q.revision,
     fingerprint: q.fingerprint,
   };
 }
 
-/** GraphQL `Order`: an order placed or a store sale recorded, priced as the quote it was placed at. */
+/**
+ * GraphQL `Order`: an order placed or a store sale recorded, its lines priced as the quote it was placed at
+ * (with their adjustments); every other field is the stored order's (see orders.ts), `pointsEarned` included:
+ * what is booked, not the quote's preview.
+ */
 export function orderView(o: { orderId: string; quote: Quote; revision: number }) {
   const c = o.quote.currency;
   return {
     id: o.orderId,
     lines: o.quote.lines.map((l) => lineView(l, c)),
     total: money(o.quote.total, c),
-    pointsEarned: o.quote.loyalty?.pointsEarned ?? 0,
     revision: o.revision,
   };
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DomainError, runWrite, writeInTransaction } from '../../shared/index.js';
 import type { Executor, LoyaltyLedgerKind, Transaction, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { findOrderHead, refundsOfOrder } from '../../backoffice-layer/index.js';
+import { findOrderHead, listOrders, refundsOfOrder } from '../../backoffice-layer/index.js';
 import { lockLiveCustomer, resolveCustomerId } from '../customers/customer-reads.js';
 import {
   DEFAULT_PROGRAM,
@@ -92,9 +92,9 @@ export async function earnedInWindow(
  * Appends one ledger entry and moves the balance with it (a conditional update: the balance never goes below
  * zero under any concurrency), recomputes the tier and announces `loyalty.changed`. Returns null when the
  * entry was already booked (its kind and reference are unique for earn, reverse and expire) or would overdraw
- * the balance.
+ * the balance. `entry.points`: whole points, negative to debit.
  */
-async function book(
+export async function book(
   w: WriteContext,
   customerId: string,
   entry: { kind: LoyaltyLedgerKind; points: number; reference: string | null; reason: string | null },
@@ -175,7 +175,7 @@ async function requireMember(tx: Executor, customerId: string): Promise<string> 
  * shared/database/write-transaction.ts), or null when she is no longer there (an event about an erased person
  * books nothing).
  */
-async function lockMemberIfLive(tx: Executor, customerId: string): Promise<string | null> {
+export async function lockMemberIfLive(tx: Executor, customerId: string): Promise<string | null> {
   try {
     return await lockLiveCustomer(tx, customerId);
   } catch (e) {
@@ -335,7 +335,69 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
   return result;
 }
 
-/** Earn on a committed sale, inside the event consumer's transaction (so it happens once per order). */
+/**
+ * The ledger reference of the extra points an online order's promotions promised (`order_bonus_points`),
+ * earned once when the order is fulfilled. A store sale books them with its own points, under the order id.
+ */
+export const bonusReference = (orderId: string): string => `${orderId}:bonus`;
+
+/**
+ * Records that member `customerId` (locked by the caller) has ordered, if she had not before: every
+ * first-order offer ends with her first order, whatever its currency and whether or not it earns points.
+ */
+async function markFirstOrder(tx: Transaction, customerId: string, now: Date): Promise<void> {
+  await tx
+    .updateTable('customers')
+    .set({ firstOrderAt: now })
+    .where('id', '=', customerId)
+    .where('firstOrderAt', 'is', null)
+    .execute();
+}
+
+/**
+ * An online order was placed (`sale.committed`): it earns nothing yet — its points follow its fulfilments,
+ * see fulfilment-points.ts — but it is her order from now on, so it ends every first-order offer at once (a
+ * second order placed before the first is delivered must not be priced as a first order again). Inside the
+ * event consumer's transaction.
+ */
+export async function recordOnlineOrder(
+  tx: Transaction,
+  now: Date,
+  order: { customerRef: string | null },
+): Promise<void> {
+  if (!order.customerRef) return;
+  const id = await lockMemberIfLive(tx, order.customerRef);
+  if (id !== null) await markFirstOrder(tx, id, now);
+}
+
+/**
+ * An online order was cancelled (`order.changed` to CANCELLED: every fulfilment cancelled or uncollected): it
+ * earned nothing (no fulfilment reached her), and if it was her only order that is not cancelled, her
+ * first-order offers are open again — the offer it used is given back, like its coupons and budget (see
+ * `giveBackPromotionUse`). Inside the event consumer's transaction, her profile locked first, so an order she
+ * places meanwhile is either seen here or marks her first order after this.
+ */
+export async function recordCancelledOrder(
+  tx: Transaction,
+  order: { orderId: string; customerRef: string | null },
+): Promise<void> {
+  if (!order.customerRef) return;
+  const id = await lockMemberIfLive(tx, order.customerRef);
+  if (id === null) return;
+  let after: string | null = null;
+  do {
+    const page = await listOrders(tx, { customerId: id, limit: 50, ...(after ? { after } : {}) });
+    if (page.orders.some((o) => o.id !== order.orderId && o.status !== 'CANCELLED')) return;
+    after = page.next;
+  } while (after !== null);
+  await tx.updateTable('customers').set({ firstOrderAt: null }).where('id', '=', id).execute();
+}
+
+/**
+ * Earns on a committed store sale (handed over at the till), inside the event consumer's transaction (so it
+ * happens once per order): the sale's total at the tier she holds, plus `extraPoints` its promotions
+ * promised, under the order id. Also the order that ends her first-order offers. Answers the points booked.
+ */
 export async function earnForOrder(
   tx: Transaction,
   now: Date,
@@ -361,12 +423,7 @@ export async function earnForOrder(
       { amount: sale.totalAmount, currency: sale.currency },
       extraPoints,
     );
-    await w.tx
-      .updateTable('customers')
-      .set({ firstOrderAt: now })
-      .where('id', '=', id)
-      .where('firstOrderAt', 'is', null)
-      .execute();
+    await markFirstOrder(w.tx, id, now);
     if (points === 0) return 0;
     const booked = await book(
       w,
@@ -380,11 +437,39 @@ export async function earnForOrder(
 }
 
 /**
- * Reverses the points of returned goods once per return, as the cumulative share of the order's points: after
- * any returns, the points reversed for an order are ⌊points earned × refunded so far ÷ order total⌋ (refunds
- * counted up to and including this return), so returning everything reverses every point however the return
- * is split. Never takes the balance below zero; what could not be taken then is taken by a later return of
- * the order.
+ * What order `orderId` earned (points, every EARN of it) and the amount those points were earned on (minor
+ * units of its currency): a store sale (and an online order placed before points followed fulfilment) earned
+ * on its total under the order id; an online order earns per fulfilment delivered or collected, on what was
+ * paid for that fulfilment's lines (`fulfilment_points`), plus its promotions' extra points once fulfilled.
+ */
+async function earnedByOrder(
+  tx: Executor,
+  order: { id: string; totalAmount: number },
+): Promise<{ points: number; basis: number }> {
+  const parts = await tx
+    .selectFrom('fulfilmentPoints')
+    .select(['fulfilmentId', 'amount'])
+    .where('orderId', '=', order.id)
+    .execute();
+  const references = [order.id, bonusReference(order.id), ...parts.map((p) => p.fulfilmentId)];
+  const earned = await tx
+    .selectFrom('loyaltyLedger')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), sql<number>`0`).as('n'))
+    .where('kind', '=', 'EARN')
+    .where('reference', 'in', references)
+    .executeTakeFirstOrThrow();
+  const basis = parts.length > 0 ? parts.reduce((sum, p) => sum + p.amount, 0) : order.totalAmount;
+  return { points: Number(earned.n), basis };
+}
+
+/**
+ * Reverses the points of returned goods once per return, as the cumulative share of the points the order
+ * earned: after any returns, the points reversed for an order are ⌊points earned × refunded so far ÷ amount
+ * earned on⌋ (refunds counted up to and including this return, at most the amount earned on). The amount
+ * earned on is a store sale's total, or what was paid for an online order's fulfilments delivered or
+ * collected so far (see `earnedByOrder`): returning everything reverses every point however the return is
+ * split, and a fulfilment delivered after a return earns its own points on top. Never takes the balance below
+ * zero; what could not be taken then is taken by a later return of the order.
  * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19
  *   in all.
  */
@@ -397,14 +482,10 @@ export async function reverseForReturn(
   const id = await lockMemberIfLive(tx, ret.customerRef);
   if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
-    const earned = await w.tx
-      .selectFrom('loyaltyLedger')
-      .select('points')
-      .where('kind', '=', 'EARN')
-      .where('reference', '=', ret.orderId)
-      .executeTakeFirst();
     const order = await findOrderHead(w.tx, ret.orderId);
-    if (!earned || !order || order.totalAmount <= 0) return 0;
+    if (!order) return 0;
+    const earned = await earnedByOrder(w.tx, order);
+    if (earned.points <= 0 || earned.basis <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
     // Locked first: the returns of one order are reversed one after the other, each seeing what the others
     // took.
@@ -418,8 +499,8 @@ export async function reverseForReturn(
     const so = await sql<{ reversed: string }>`
       SELECT coalesce(-sum(points), 0) AS reversed FROM loyalty_ledger
         WHERE kind = 'REVERSE' AND reference = ANY(${refunds.returnIds}::text[])`.execute(w.tx);
-    const refunded = Math.min(refunds.refunded, order.totalAmount);
-    const target = Number((BigInt(earned.points) * BigInt(refunded)) / BigInt(order.totalAmount));
+    const refunded = Math.min(refunds.refunded, earned.basis);
+    const target = Number((BigInt(earned.points) * BigInt(refunded)) / BigInt(earned.basis));
     const due = Math.min(target - Number(so.rows[0]?.reversed ?? 0), account?.balance ?? 0);
     if (due <= 0) return 0;
     const booked = await book(

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { ReadModel } from '../../backoffice-layer/index.js';
+import { FulfilmentInputSchema, type ReadModel } from '../../backoffice-layer/index.js';
 import { CurrencyCodeSchema, MAX_LINE_QUANTITY, parseInput, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { consistentInputs } from './consistent-inputs.js';
+import { cartDelivery, PromiseContext, type DeliveryPromiseAnswer } from './delivery.js';
 import { fingerprint } from './fingerprint.js';
 import { priceLines, type PricedAnswer } from './price-lines.js';
 import { budgetsOf } from './pricing-context.js';
@@ -22,21 +23,31 @@ export const QuoteInputSchema = z.strictObject({
   minRevision: z.number().int().min(0).optional(),
   /** The request's market (ISO 4217): the channel client's currency; absent or null: the hub's default. */
   currency: CurrencyCodeSchema.nullish(),
+  /** How the cart is to reach the customer: with it the quote answers its delivery promise. */
+  fulfilment: FulfilmentInputSchema.nullish(),
 });
 export type QuoteInput = z.infer<typeof QuoteInputSchema>;
 
-/** A priced cart with its loyalty preview, revision, instant and fingerprint (SHA-256 of its content). */
+/**
+ * A priced cart with its loyalty preview, revision, instant, delivery promise and fingerprint (SHA-256 of its
+ * content, the promise included).
+ */
 export interface Quote extends PricedAnswer {
+  /** What is promised for `fulfilment` (see cartDelivery); empty without it. */
+  delivery: DeliveryPromiseAnswer[];
   fingerprint: string;
 }
 
 /**
  * What this customer pays for these lines now: base prices from the backoffice snapshot, then promotions,
  * coupons and the loyalty member discount, with every adjustment explained, the VAT part, and the points the
- * order would earn. Takes no channel: every channel of one market (`currency`: the client's, else the hub's
- * default) gets the same answer, revision and fingerprint.
- * @throws BAD_USER_INPUT for invalid input, a `minRevision` ahead of the hub or a cart above the largest
- * amount; NOT_FOUND for an unknown customer or a SKU without a sellable product or price.
+ * order would earn; with `fulfilment`, what is promised for it (one DELIVERY promise per shipment, or the
+ * PICKUP promise; none when the stock cannot serve the cart). Takes no channel: every channel of one market
+ * (`currency`: the client's, else the hub's default) gets the same answer, revision and fingerprint.
+ * @throws BAD_USER_INPUT for invalid input, a `minRevision` ahead of the hub, a cart above the largest
+ * amount, or a fulfilment the hub cannot serve (a delivery without a country or to a postcode no shipping
+ * zone serves, a pickup at a location without click & collect); NOT_FOUND for an unknown customer or a SKU
+ * without a sellable product or price.
  */
 export async function quote(
   deps: JourneyDeps,
@@ -77,9 +88,17 @@ export async function repricableQuote(
     currency: input.currency,
   });
   const budgets = budgetsOf(inputs.pricing.rules);
+  let delivery: DeliveryPromiseAnswer[] | undefined;
   const priceWith = (b: ReadonlyMap<string, number>): Quote => {
     const { priced, content } = priceLines(input.lines, inputs, b);
-    return { ...priced, fingerprint: fingerprint({ content, revision: priced.revision }) };
+    // The promise depends on the cart, the stock and the instant, not on the budgets: made once, after the
+    // price (a SKU that cannot be priced is refused as such first).
+    delivery ??= cartDelivery(input.lines, input.fulfilment, PromiseContext.of(inputs.snapshot, inputs.at));
+    return {
+      ...priced,
+      delivery,
+      fingerprint: fingerprint({ content, delivery, revision: priced.revision }),
+    };
   };
   return { quote: priceWith(budgets), budgets, reprice: priceWith };
 }

@@ -19,6 +19,7 @@ export {
   createCoupons,
   resolveCoupons,
   redeemAtCommit,
+  giveBackPromotionUse,
   nextPromotionBoundary,
   PromotionBodySchema,
   CouponBatchSchema,
@@ -26,4 +27,6 @@ export {
   type PromotionBody,
   type CouponBatch,
   type ActivePromotion,
+  type PromotionUseGivenBack,
 } from './store.js';
+export { promotionsConsumer, PROMOTIONS_CONSUMER } from './consumer.js';

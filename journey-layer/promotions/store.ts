@@ -116,15 +116,7 @@ export async function archivePromotion(deps: JourneyDeps, id: string): Promise<{
       .returning('id')
       .executeTakeFirst();
     if (!r) throw new DomainError('NOT_FOUND', `No promotion ${id}`, { promotionId: id });
-    w.atRevision(async (tx, rev) => {
-      await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', id).execute();
-    });
-    w.emit({
-      type: 'promotion.changed',
-      aggregateType: 'promotion',
-      aggregateId: id,
-      payload: { promotionId: id, status: 'ARCHIVED' },
-    });
+    announcePromotion(w, id, { status: 'ARCHIVED' });
   });
   return { revision };
 }
@@ -328,7 +320,9 @@ export async function resolveCoupons(
  * coupon, so the per-customer count that follows cannot race); a limit reached refuses the whole order with
  * CONFLICT. A budget never refuses: the order was priced within what is left of it under its row lock (see
  * `lockBudgets`), and every spend is a promotion change at the order's revision, so the next quote prices
- * with what is left.
+ * with what is left. What the order used of each promotion (code, discount) is recorded with it
+ * (`order_promotion_use`), so cancelling the order can give exactly that back (`giveBackPromotionUse`).
+ * `used`: one entry per promotion, `amount` the discount it gave in minor units of the order's currency.
  */
 export async function redeemAtCommit(
   w: WriteContext,
@@ -370,6 +364,7 @@ export async function redeemAtCommit(
   }
   const byPromotion = new Map<string, number>();
   for (const u of used) byPromotion.set(u.promotionId, (byPromotion.get(u.promotionId) ?? 0) + u.amount);
+  recordPromotionUse(w, orderId, used);
   for (const [promotionId, amount] of [...byPromotion].sort()) {
     const row = await w.tx
       .updateTable('promotions')
@@ -378,18 +373,110 @@ export async function redeemAtCommit(
       .returning(['budgetSpent', 'budgetAmount'])
       .executeTakeFirst();
     if (!row || row.budgetAmount === null || amount <= 0) continue;
-    // What is left changed: the rules in force changed, a change every channel must see at one revision.
-    const budgetLeft = row.budgetAmount - row.budgetSpent;
-    w.atRevision(async (tx, rev) => {
-      await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute();
-    });
-    w.emit({
-      type: 'promotion.changed',
-      aggregateType: 'promotion',
-      aggregateId: promotionId,
-      payload: budgetLeft > 0 ? { promotionId, budgetLeft } : { promotionId, budgetSpent: true },
-    });
+    announceBudgetLeft(w, promotionId, row.budgetAmount - row.budgetSpent);
   }
+}
+
+/**
+ * Promotion `promotionId` changed in this write (`change`: what changed, e.g. its status or what is left of
+ * its budget): the rules in force changed, a change every channel must see at one revision — the promotion
+ * is stamped at this write's revision and `promotion.changed` says what changed, so the read model reloads
+ * the promotions.
+ */
+function announcePromotion(w: WriteContext, promotionId: string, change: Record<string, unknown>): void {
+  w.atRevision(async (tx, rev) => {
+    await tx.updateTable('promotions').set({ revision: rev }).where('id', '=', promotionId).execute();
+  });
+  w.emit({
+    type: 'promotion.changed',
+    aggregateType: 'promotion',
+    aggregateId: promotionId,
+    payload: { promotionId, ...change },
+  });
+}
+
+/** What is left of promotion `promotionId`'s budget changed (minor units): see `announcePromotion`. */
+const announceBudgetLeft = (w: WriteContext, promotionId: string, budgetLeft: number): void =>
+  announcePromotion(w, promotionId, budgetLeft > 0 ? { budgetLeft } : { budgetSpent: true });
+
+/**
+ * Records what order `orderId` used of each promotion (its code, if one, and the discount), folded into the
+ * statement that draws the order's revision (no round trip of its own). One row per promotion.
+ */
+function recordPromotionUse(
+  w: WriteContext,
+  orderId: string,
+  used: ReadonlyArray<{ code: string | null; promotionId: string; amount: number }>,
+): void {
+  if (used.length === 0) return;
+  const byPromotion = new Map<string, { code: string | null; amount: number }>();
+  for (const u of used) {
+    const seen = byPromotion.get(u.promotionId);
+    byPromotion.set(u.promotionId, { code: seen?.code ?? u.code, amount: (seen?.amount ?? 0) + u.amount });
+  }
+  const rows = [...byPromotion].sort(([a], [b]) => (a < b ? -1 : 1));
+  w.atRevisionSql(
+    (rev) => sql`INSERT INTO order_promotion_use (order_id, promotion_id, code, amount, revision, used_at)
+      SELECT ${orderId}::uuid, t.p, t.c, t.a, ${rev}, ${w.now}::timestamptz
+      FROM unnest(${rows.map(([p]) => p)}::text[], ${rows.map(([, u]) => u.code)}::text[],
+                  ${rows.map(([, u]) => u.amount)}::bigint[]) AS t(p, c, a)`,
+  );
+}
+
+/** What a cancelled order gave back of one promotion: its coupon code's use (if any) and its discount. */
+export interface PromotionUseGivenBack {
+  promotionId: string;
+  code: string | null;
+  amount: number;
+}
+
+/**
+ * Gives back what order `orderId` used of promotions, once (its `order_promotion_use` rows are marked given
+ * back; a second call finds none and does nothing): each coupon's use (`used_count` − 1, and the order's
+ * redemption removed, so neither the overall nor the per-customer limit counts it any more) and each
+ * promotion's spend (`budget_spent` − the order's discount). A budget given back is a promotion change at
+ * this write's revision (`promotion.changed` with what is left), like the spend was, so the next quote prices
+ * with it. Locks budgets in id order, then coupons in code order (the hub's lock order). Answers what was
+ * given back, by promotion id.
+ */
+export async function giveBackPromotionUse(
+  w: WriteContext,
+  orderId: string,
+): Promise<PromotionUseGivenBack[]> {
+  const uses = (
+    await w.tx
+      .updateTable('orderPromotionUse')
+      .set({ givenBackAt: w.now })
+      .where('orderId', '=', orderId)
+      .where('givenBackAt', 'is', null)
+      .returning(['promotionId', 'code', 'amount'])
+      .execute()
+  ).sort((a, b) => (a.promotionId < b.promotionId ? -1 : 1));
+  for (const u of uses.filter((x) => x.amount > 0)) {
+    const row = await w.tx
+      .updateTable('promotions')
+      .set({ budgetSpent: sql<number>`greatest(budget_spent - ${u.amount}, 0)` })
+      .where('id', '=', u.promotionId)
+      .returning(['budgetSpent', 'budgetAmount'])
+      .executeTakeFirst();
+    if (row && row.budgetAmount !== null)
+      announceBudgetLeft(w, u.promotionId, row.budgetAmount - row.budgetSpent);
+  }
+  const codes = uses.flatMap((u) => (u.code === null ? [] : [u.code])).sort();
+  for (const code of codes) {
+    await w.tx
+      .updateTable('coupons')
+      .set({ usedCount: sql<number>`greatest(used_count - 1, 0)` })
+      .where('code', '=', code)
+      .execute();
+  }
+  if (codes.length > 0)
+    await w.tx
+      .deleteFrom('couponRedemptions')
+      .where('orderId', '=', orderId)
+      .where('code', 'in', codes)
+      .execute();
+  return uses;
 }
 
 /** The condition kinds whose answer depends on the instant: those that name their next edge. */

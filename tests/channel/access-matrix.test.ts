@@ -336,7 +336,10 @@ describe('B3: who may do what', () => {
     const refusedOrders: string[] = [];
     let n = 0;
 
-    /** A's order to return: online (reserved at the warehouse, then shipped) or sold at store B's till. */
+    /**
+     * A's order to return: online (reserved at the warehouse, shipped, then delivered) or sold at store B's
+     * till.
+     */
     const ordersOfA = {
       online: async () => {
         const { orderId } = await placeOrder(
@@ -345,12 +348,13 @@ describe('B3: who may do what', () => {
           `a-online-${++n}`,
           { channel: 'WEB' },
         );
-        // Only what left the warehouse comes back as a return.
+        // Only what left the warehouse comes back as a return; it earned its points when it reached her.
         const [f] = (await getOrder(ctx.deps.db, orderId))!.fulfilments;
-        await recordFulfilmentEvent(ctx.deps, f!.id, { status: 'SHIPPED' }, `ship-${n}`, {
-          actor: 'admin:warehouse',
-          channel: 'ADMIN',
-        });
+        for (const status of ['SHIPPED', 'DELIVERED'] as const)
+          await recordFulfilmentEvent(ctx.deps, f!.id, { status }, `${status}-${n}`, {
+            actor: 'admin:warehouse',
+            channel: 'ADMIN',
+          });
         return orderId;
       },
       'at store B': async () =>
@@ -622,17 +626,18 @@ describe('B3: who may do what', () => {
         expect(returnAudits).toHaveLength(accepted.filter((x) => x.staff).length);
         expect(new Set(returnAudits.map((r) => r.subject))).toEqual(new Set([`customer:${a}`]));
 
-        // Once the worker has applied every sale and return: points were reversed for exactly the accepted
-        // returns, and every refused return's order still has all its points.
+        // Once the worker has applied every sale, delivery and return: points were reversed for exactly the
+        // accepted returns, and every refused return's order still has all its points.
         const applied = async () => {
           const pending = await sql<{
             n: number;
-          }>`SELECT count(*)::int AS n FROM outbox o WHERE o.type IN ('sale.committed', 'return.recorded')
+          }>`SELECT count(*)::int AS n FROM outbox o
+          WHERE o.type IN ('sale.committed', 'order.changed', 'return.recorded')
           AND NOT EXISTS (SELECT 1 FROM applied_events e
             WHERE e.consumer = ${LOYALTY_CONSUMER} AND e.event_id = o.id)`.execute(ctx.deps.db);
           return pending.rows[0]!.n === 0;
         };
-        await until(applied, 15_000, 'the loyalty consumer to apply every sale and return');
+        await until(applied, 15_000, 'the loyalty consumer to apply every sale, delivery and return');
         const ledger = await ctx.deps.db
           .selectFrom('loyaltyLedger')
           .select(['kind', 'points', 'reference'])
@@ -644,10 +649,13 @@ describe('B3: who may do what', () => {
             .map((l) => l.reference)
             .sort(),
         ).toEqual(accepted.map((x) => x.returnId).sort());
-        for (const orderId of refusedOrders)
+        // A store sale earns under its order's id, an online order under its fulfilment's (when delivered).
+        for (const orderId of refusedOrders) {
+          const earnedAs = [orderId, ...(await getOrder(ctx.deps.db, orderId))!.fulfilments.map((f) => f.id)];
           expect(
-            ledger.filter((l) => l.kind === 'EARN' && l.reference === orderId && l.points > 0),
+            ledger.filter((l) => l.kind === 'EARN' && earnedAs.includes(l.reference!) && l.points > 0),
           ).toHaveLength(1);
+        }
       },
     );
   });

@@ -8,7 +8,7 @@ import {
   upsertProduct,
 } from '../../backoffice-layer/index.js';
 import { createHttpApp, type ChannelDeps } from '../../channel-layer/index.js';
-import { journeyAdminRoutes } from '../../journey-layer/index.js';
+import { enrollCustomer, journeyAdminRoutes } from '../../journey-layer/index.js';
 import { createMetrics, type Clock } from '../../shared/index.js';
 import { createTestContext, type TestContext } from './test-context.js';
 
@@ -54,6 +54,24 @@ export async function testProduct(ctx: BackofficeTestContext, sku: string): Prom
       status: 'ACTIVE',
     })
   ).revision;
+}
+
+/**
+ * Enrols a new loyalty member on each call (through the web: `<prefix> <n>`, `<prefix>-<n>@example.nl`) and
+ * answers her id.
+ */
+export function newMembers(ctx: BackofficeTestContext, prefix: string): () => Promise<string> {
+  let n = 0;
+  return async () => {
+    const key = `${prefix}-${++n}`;
+    return (
+      await enrollCustomer(
+        ctx.deps,
+        { displayName: `${prefix} ${n}`, email: `${key}@example.nl` },
+        { channel: 'WEB', idempotencyKey: key },
+      )
+    ).customer.id;
+  };
 }
 
 export interface AdminClient {
