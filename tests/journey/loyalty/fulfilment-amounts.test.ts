@@ -21,6 +21,7 @@ const order = (lines: Line[], fulfilments: Fulfilment[]) => ({
     trackingCode: null,
     readyBy: null,
     deliverBy: null,
+    holdUntil: null,
     revision: 1,
     createdAt: new Date(0),
     updatedAt: new Date(0),
