@@ -19,7 +19,10 @@ export async function pointsEarnedOnOrder(db: Executor, orderId: string): Promis
         eb(
           'reference',
           'in',
-          eb.selectFrom('fulfilmentPoints').select('fulfilmentId').where('orderId', '=', orderId),
+          eb
+            .selectFrom('fulfilmentPoints')
+            .select((f) => f.cast<string>('fulfilmentId', 'text').as('reference'))
+            .where('orderId', '=', orderId),
         ),
       ]),
     )
