@@ -146,8 +146,8 @@ function dayWords(at: DateTime, now: Date): string {
  * The home-delivery promise from one location to one shipping zone at instant `now`:
  * - `orderBefore` = the next cut-off (nextCutOff); its local day is the shipping day — today when `now` is
  *   before today's cut-off on a working day, else the next working day.
- * - hand-over = shipping day + `handlingDays` working days; the carrier collects it that day if it is a carrier
- *   day (Monday–Friday, no carrier holidays), else on the next carrier day; delivery day = collection +
+ * - hand-over = shipping day + `handlingDays` working days; the carrier collects it that day if it is a
+ *   carrier day (Monday–Friday, no carrier holidays), else on the next carrier day; delivery day = collection +
  *   `transitDays` carrier days (0: the collection day itself);
  *   `deliverBy` = the end of the delivery day on the location's clock.
  *

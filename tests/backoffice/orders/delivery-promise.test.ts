@@ -110,7 +110,7 @@ describe('delivery promise', () => {
     expect(october?.reason).toBe('order before 22:00 today, delivered Tuesday 27 October');
   });
 
-  it('has a parcel ready at the weekend collected on Monday: carriers neither collect nor deliver then', () => {
+  it('has a parcel ready at the weekend collected on Monday: no carrier collects or delivers then', () => {
     const daily = {
       ...warehouse,
       settings: { ...warehouse.settings, openingHours: weekdays('06:00', '23:59', [1, 2, 3, 4, 5, 6, 7]) },
