@@ -147,9 +147,9 @@ function dayWords(at: DateTime, now: Date): string {
  * - `orderBefore` = the next cut-off (nextCutOff); its local day is the shipping day — today when `now` is
  *   before today's cut-off on a working day, else the next working day.
  * - hand-over = shipping day + `handlingDays` working days; the carrier collects it that day if it is a
- *   carrier day (Monday–Friday, no carrier holidays), else on the next carrier day; delivery day = collection +
- *   `transitDays` carrier days (0: the collection day itself);
- *   `deliverBy` = the end of the delivery day on the location's clock.
+ *   carrier day (Monday–Friday, no carrier holidays), else on the next carrier day;
+ * - delivery day = collection + `transitDays` carrier days (0: the collection day itself); `deliverBy` = the
+ *   end of the delivery day on the location's clock.
  *
  * Null — no promise — when `zone` is null (no zone serves the postcode: see zoneFor) or `quantityAvailable`
  * is given and below 1. Whether this location may ship at all (a store without `shipsFromStore`) is the
