@@ -317,6 +317,7 @@ describe('orderChanged(id)', () => {
     });
     // Commit → pushed on both nodes, with a relay that polls every 100 ms at worst: the bench measures the
     // propagation budget; here each push must simply arrive promptly.
+    console.log(latencies);
     expect(Math.max(...latencies)).toBeLessThan(2_000);
     // Delivered: the worker books her points for it, and the order says so (none while it was on its way).
     const earned = async () =>
