@@ -51,7 +51,8 @@ if (want('p4o')) {
     const r = await benchOrderChanged({ orders });
     summary.push(
       `P4o fulfilment event → orderChanged on two API nodes, ${orders} order(s) in flight: ` +
-        `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms over ${r.pushes} pushes (targets 15 / 100 ms)`,
+        `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms over ${r.pushes} pushes ` +
+        '(targets 15 / 100 ms)',
     );
   }
 }
