@@ -21,7 +21,7 @@ import {
 } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
 import { placeOrder, seedDemoJourney } from '../journey-layer/index.js';
-import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
+import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild, hubEnv } from './support.js';
 
 /** What P4o measured: latencies in ms over every push on both nodes. */
 export interface OrderChangedBenchResult {
@@ -56,14 +56,7 @@ export async function benchOrderChanged(opts: { orders?: number } = {}): Promise
       );
       orders.push({ orderId, fulfilmentId: (await getOrder(deps.db, orderId))!.fulfilments[0]!.id });
     }
-    const env = {
-      DATABASE_URL: bench.databaseUrl,
-      REDIS_URL: deps.redisUrl,
-      OMNIHUB_REDIS_PREFIX: deps.redisPrefix,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'error',
-      OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789',
-    };
+    const env = hubEnv(bench);
     children.push((await startChild(omnihubArgs('worker'), env)).child);
     const ports: number[] = [];
     for (let n = 0; n < 2; n++) {
