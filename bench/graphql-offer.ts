@@ -35,6 +35,7 @@ import {
   percentile,
   printTable,
   startChild,
+  hubEnv,
 } from './support.js';
 
 /**
@@ -109,15 +110,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
         `{ offer(sku: "${sku}", postcode: "1012 AB", countryCode: "NL") { ${selection} ` +
         'delivery { method from { id name } orderBefore deliverBy readyBy reason } } }',
     });
-    const env = {
-      DATABASE_URL: bench.databaseUrl,
-      REDIS_URL: deps.redisUrl,
-      OMNIHUB_REDIS_PREFIX: deps.redisPrefix,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'error',
-      PORT: '0',
-      OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789',
-    };
+    const env = hubEnv(bench, { PORT: '0' });
     const hub = await startChild(omnihubArgs('api'), env);
     procs.push(hub.child);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };

@@ -16,7 +16,7 @@ import {
 } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
 import { createRedis } from '../shared/index.js';
-import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild } from './support.js';
+import { createBenchDatabase, omnihubArgs, percentile, printTable, startChild, hubEnv } from './support.js';
 
 export async function benchPropagation(
   opts: { seconds?: number; rate?: number; perCommit?: number } = {},
@@ -40,14 +40,7 @@ export async function benchPropagation(
   try {
     await seedDemoRetailer(deps);
     // Production shape: the worker in a process of its own, the API node in another, the writer here.
-    const env = {
-      DATABASE_URL: bench.databaseUrl,
-      REDIS_URL: deps.redisUrl,
-      OMNIHUB_REDIS_PREFIX: deps.redisPrefix,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'error',
-      OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789',
-    };
+    const env = hubEnv(bench);
     workerProcess = (await startChild(omnihubArgs('worker'), env)).child;
     const { key } = await createChannelClient(
       deps.db,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p5|p5o|p6 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
@@ -8,6 +8,7 @@ import { benchPropagation } from './propagation.js';
 import { benchImportStock } from './import-stock.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
 import { benchPlaceOrderHotSku } from './place-order-hot-sku.js';
+import { benchOrderChanged } from './order-changed.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
 const want = (id: string) => !values.only || values.only.toLowerCase() === id;
@@ -43,6 +44,17 @@ if (want('p4')) {
       `→ pushed to a subscriber p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms ` +
       `over ${r.pushes} pushes (targets 15 / 100 ms)`,
   );
+}
+if (want('p4o')) {
+  // One order in flight, then 50 at once: the push path alone, then under a burst.
+  for (const orders of [1, 50]) {
+    const r = await benchOrderChanged({ orders });
+    summary.push(
+      `P4o fulfilment event → orderChanged on two API nodes, ${orders} order(s) in flight: ` +
+        `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms over ${r.pushes} pushes ` +
+        '(targets 15 / 100 ms)',
+    );
+  }
 }
 if (want('p5')) {
   const r = await benchReserveHotSku({ seconds: values.quick ? 2 : 5 });

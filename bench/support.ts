@@ -33,6 +33,22 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * The environment of an `omnihub api` or `omnihub worker` child on the bench's database and Redis prefix, as
+ * deployed (`NODE_ENV=production`, errors logged only), with `extra` added (e.g. `PORT: '0'`).
+ */
+export function hubEnv(bench: BenchDatabase, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: bench.databaseUrl,
+    REDIS_URL: bench.deps.redisUrl,
+    OMNIHUB_REDIS_PREFIX: bench.deps.redisPrefix,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    OMNIHUB_ADMIN_KEY: 'bench-admin-key-0123456789',
+    ...extra,
+  };
+}
+
 /** Creates `omnihub_bench_<name>_<id>`, migrates it, and returns backoffice deps on it. */
 export async function createBenchDatabase(
   name: string,

@@ -146,9 +146,10 @@ function dayWords(at: DateTime, now: Date): string {
  * The home-delivery promise from one location to one shipping zone at instant `now`:
  * - `orderBefore` = the next cut-off (nextCutOff); its local day is the shipping day — today when `now` is
  *   before today's cut-off on a working day, else the next working day.
- * - hand-over = shipping day + `handlingDays` working days; delivery day = hand-over + `transitDays` carrier
- *   days (Monday–Friday, no carrier holidays; with 0 transit days, the first carrier day from hand-over on);
- *   `deliverBy` = the end of the delivery day on the location's clock.
+ * - hand-over = shipping day + `handlingDays` working days; the carrier collects it that day if it is a
+ *   carrier day (Monday–Friday, no carrier holidays), else on the next carrier day;
+ * - delivery day = collection + `transitDays` carrier days (0: the collection day itself); `deliverBy` = the
+ *   end of the delivery day on the location's clock.
  *
  * Null — no promise — when `zone` is null (no zone serves the postcode: see zoneFor) or `quantityAvailable`
  * is given and below 1. Whether this location may ship at all (a store without `shipsFromStore`) is the
@@ -167,9 +168,9 @@ export function promiseDelivery(input: {
   const orderBefore = nextCutOff(now, s);
   const handOver = handOverDay(orderBefore, s);
   const carrierDay = (d: DateTime) => isCarrierDay(d, zone.carrierHolidays);
-  let delivery = advance(handOver, zone.transitDays, carrierDay, 'carrier day');
-  if (zone.transitDays === 0 && !carrierDay(delivery))
-    delivery = advance(delivery, 1, carrierDay, 'carrier day');
+  // Carriers collect on carrier days only: a parcel ready on a Saturday leaves on Monday.
+  const collected = carrierDay(handOver) ? handOver : advance(handOver, 1, carrierDay, 'carrier day');
+  const delivery = advance(collected, zone.transitDays, carrierDay, 'carrier day');
   const cut = DateTime.fromJSDate(orderBefore, { zone: s.timeZone });
   return {
     method: 'DELIVERY',

@@ -20,6 +20,8 @@ import { requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import { money, type MoneyView } from './views.js';
 
+type LocationRow = Awaited<ReturnType<typeof listLocations>>[number];
+
 /** GraphQL `Location` as the order's fulfilments name it. */
 interface LocationView {
   id: string;
@@ -77,7 +79,12 @@ export interface OrderView {
  * `pointsEarned` what the loyalty ledger booked for it so far (an online order earns when received);
  * the adjustments of the quote it was placed at are not stored with it, so a stored order lists none.
  */
-async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
+async function viewOf(
+  ctx: GraphqlContext,
+  o: OrderDetail,
+  around: { locations: Map<string, LocationRow>; pointsEarned: number },
+): Promise<OrderView> {
+  const { locations, pointsEarned } = around;
   const c = o.currency;
   const bySku = new Map<string, { quantity: number; base: number; final: number }>();
   for (const l of o.lines) {
@@ -94,10 +101,6 @@ async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
       ),
     ),
   );
-  const [locations, pointsEarned] = await Promise.all([
-    listLocations(ctx.deps.db).then((all) => new Map(all.map((l) => [l.id, l]))),
-    pointsEarnedOnOrder(ctx.deps.db, o.id),
-  ]);
   const locationOf = (id: string): LocationView => {
     const l = locations.get(id);
     return l
@@ -148,9 +151,14 @@ async function viewOf(ctx: GraphqlContext, o: OrderDetail): Promise<OrderView> {
 
 /** The stored order `id` as a view; NOT_FOUND when there is none. */
 async function loadView(ctx: GraphqlContext, id: string): Promise<OrderView> {
-  const o = await getOrder(ctx.deps.db, id);
+  // What does not depend on the order is read beside it: two round trips in all (then the products' rates).
+  const [o, locations, pointsEarned] = await Promise.all([
+    getOrder(ctx.deps.db, id),
+    listLocations(ctx.deps.db).then((all) => new Map(all.map((l) => [l.id, l]))),
+    pointsEarnedOnOrder(ctx.deps.db, id),
+  ]);
   if (!o) throw new DomainError('NOT_FOUND', `No order ${id}`, { orderId: id });
-  return viewOf(ctx, o);
+  return viewOf(ctx, o, { locations, pointsEarned });
 }
 
 /** Views loaded in one request, by order id: each field of one order reads it once. */

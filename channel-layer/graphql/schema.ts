@@ -228,6 +228,11 @@ export const typeDefs = /* GraphQL */ `
     revision: Revision!
     fingerprint: String!
   }
+  "How an order reaches the customer: delivered to an address, or collected at a store (click & collect)."
+  enum FulfilmentMethod {
+    DELIVERY
+    PICKUP
+  }
   "A delivery or pickup promise, and until when it holds."
   type DeliveryPromise {
     method: FulfilmentMethod!

@@ -1,3 +1,4 @@
+import { isUuid } from '../../shared/index.js';
 import type { Executor } from '../tables.js';
 import { bonusReference } from './ledger.js';
 
@@ -6,9 +7,11 @@ import { bonusReference } from './ledger.js';
  * at the till, an online order's per fulfilment delivered or collected plus its promotions' extra points once
  * fulfilled (see fulfilment-points.ts). Returns reverse points separately and are not subtracted here: this
  * is
- * what the order earned, as its page shows it. 0 for an order that earned nothing yet, or of nobody known.
+ * what the order earned, as its page shows it. 0 for an order that earned nothing yet, or of nobody known, or
+ * an id that is no UUID.
  */
 export async function pointsEarnedOnOrder(db: Executor, orderId: string): Promise<number> {
+  if (!isUuid(orderId)) return 0;
   const row = await db
     .selectFrom('loyaltyLedger')
     .select((eb) => eb.fn.coalesce(eb.fn.sum<string>('points'), eb.lit(0)).as('points'))
@@ -19,7 +22,10 @@ export async function pointsEarnedOnOrder(db: Executor, orderId: string): Promis
         eb(
           'reference',
           'in',
-          eb.selectFrom('fulfilmentPoints').select('fulfilmentId').where('orderId', '=', orderId),
+          eb
+            .selectFrom('fulfilmentPoints')
+            .select((f) => f.cast<string>('fulfilmentId', 'text').as('reference'))
+            .where('orderId', '=', orderId),
         ),
       ]),
     )

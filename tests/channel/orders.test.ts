@@ -317,7 +317,17 @@ describe('orderChanged(id)', () => {
     });
     // Commit → pushed on both nodes, with a relay that polls every 100 ms at worst: the bench measures the
     // propagation budget; here each push must simply arrive promptly.
+    console.log(latencies);
     expect(Math.max(...latencies)).toBeLessThan(2_000);
+    // Delivered: the worker books her points for it, and the order says so (none while it was on its way).
+    const earned = async () =>
+      (
+        await gql(callers['call-center agent']!, 'query($id: ID!) { order(id: $id) { pointsEarned } }', {
+          id: orderId,
+        })
+      ).data.order.pointsEarned as number;
+    await until(async () => (await earned()) > 0, 10_000, 'points booked for the delivered order');
+    expect(await earned()).toBe(Math.floor(12995 / 100));
     // Someone else's order cannot be followed.
     const storeB = wsClient(nodes[0].port, keys.storeB!);
     ws.push(storeB);

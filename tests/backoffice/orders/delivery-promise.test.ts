@@ -100,12 +100,28 @@ describe('delivery promise', () => {
     expect(deliver('2027-03-27T21:30:00Z', daily)?.orderBefore).toEqual(at('2027-03-28T20:00:00Z'));
     const march = deliver('2027-03-28T19:59:00Z', daily);
     expect(march?.orderBefore).toEqual(at('2027-03-28T20:00:00Z'));
-    expect(march?.deliverBy).toEqual(at('2027-03-29T21:59:59.999Z'));
+    // Ready on Sunday, collected by the carrier on Monday (no carrier collects at the weekend), delivered
+    // Tuesday.
+    expect(march?.deliverBy).toEqual(at('2027-03-30T21:59:59.999Z'));
     // 25 October 2026, clocks go back at 03:00: 22:00 CET is 21:00 UTC (the day before: 20:00 UTC).
     expect(deliver('2026-10-24T20:30:00Z', daily)?.orderBefore).toEqual(at('2026-10-25T21:00:00Z'));
     const october = deliver('2026-10-25T20:30:00Z', daily);
     expect(october?.orderBefore).toEqual(at('2026-10-25T21:00:00Z'));
-    expect(october?.reason).toBe('order before 22:00 today, delivered Monday 26 October');
+    expect(october?.reason).toBe('order before 22:00 today, delivered Tuesday 27 October');
+  });
+
+  it('has a parcel ready at the weekend collected on Monday: no carrier collects or delivers then', () => {
+    const daily = {
+      ...warehouse,
+      settings: { ...warehouse.settings, openingHours: weekdays('06:00', '23:59', [1, 2, 3, 4, 5, 6, 7]) },
+    };
+    // Friday 4 December 2026 before 22:00 (21:00 UTC): collected Friday, delivered Monday.
+    expect(deliver('2026-12-04T20:59:00Z', daily)?.reason).toBe(
+      'order before 22:00 today, delivered Monday 7 December',
+    );
+    // Saturday before and after the cut-off, and Sunday: collected Monday, delivered Tuesday.
+    for (const now of ['2026-12-05T20:59:00Z', '2026-12-05T21:00:00Z', '2026-12-06T12:00:00Z'])
+      expect(deliver(now, daily)?.deliverBy).toEqual(at('2026-12-08T22:59:59.999Z'));
   });
 
   it('moves a cut-off in the spring-forward gap by the gap, takes the first pass of a repeated hour', () => {
