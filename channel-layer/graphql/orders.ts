@@ -57,6 +57,7 @@ export interface OrderView {
     trackingCode: string | null;
     readyBy: Date | null;
     deliverBy: Date | null;
+    holdUntil: Date | null;
   }>;
   promised: Array<{
     method: string;
@@ -134,6 +135,7 @@ async function viewOf(
       trackingCode: f.trackingCode,
       readyBy: f.readyBy,
       deliverBy: f.deliverBy,
+      holdUntil: f.holdUntil,
     })),
     promised: o.promised.map((p) => ({ ...p, from: locationOf(p.from.id) })),
     history: o.history.map((e) => ({

@@ -180,6 +180,8 @@ export const typeDefs = /* GraphQL */ `
     trackingCode: String
     readyBy: DateTime
     deliverBy: DateTime
+    "PICKUP, once ready: when an uncollected pickup goes back to stock (the store's holding period)."
+    holdUntil: DateTime
   }
   enum FulfilmentStatus {
     PENDING
