@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { enrollCustomer, placeStoreSale } from '../../journey-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import type { GraphqlError } from '../support/channel.js';
-import { givenWarehouseAndTwoStores } from './access-fixtures.js';
+import { givenChannelClients, givenWarehouseAndTwoStores } from './access-fixtures.js';
 
 describe('access edges', () => {
   let ctx: BackofficeTestContext;
@@ -72,22 +72,13 @@ describe('access edges', () => {
         { channel: 'WEB', idempotencyKey: 'anna' },
       )
     ).customer.id;
-    for (const [name, channel, locationId] of [
+    const clients = await givenChannelClients(ctx, [
       ['web', 'WEB', null],
       ['storeA', 'STORE', 'ams-01'],
       ['agent', 'CALL_CENTER', null],
       ['console', 'CONSOLE', null],
-    ] as const) {
-      const c = await createChannelClient(
-        ctx.deps.db,
-        {
-          name,
-          channel,
-          ...(locationId ? { locationId } : {}),
-          scopes: channel === 'WEB' ? ['customer-tokens'] : [],
-        },
-        new Date(),
-      );
+    ]);
+    for (const [name, c] of Object.entries(clients)) {
       keys[name] = c.key;
       clientIds[name] = c.id;
     }

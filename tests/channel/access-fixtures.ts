@@ -5,6 +5,7 @@ import {
   upsertPriceList,
   upsertProduct,
 } from '../../backoffice-layer/index.js';
+import { createChannelClient } from '../../channel-layer/index.js';
 import type { BackofficeTestContext } from '../support/backoffice.js';
 
 /**
@@ -30,4 +31,30 @@ export async function givenWarehouseAndTwoStores(
   await setPrice(ctx.deps, 'base', product.sku, { amount: product.amount, minQuantity: 1 });
   for (const loc of ['wh-1', 'ams-01', 'utr-01'])
     await setStockCount(ctx.deps, product.sku, loc, { onHand: product.onHand });
+}
+
+/**
+ * Channel clients by name: `[name, channel, store]` each (a store terminal's store; null otherwise); web and
+ * app
+ * clients sign customers in (scope `customer-tokens`). Answers each one's id and key by name.
+ */
+export async function givenChannelClients(
+  ctx: BackofficeTestContext,
+  specs: ReadonlyArray<readonly [string, 'WEB' | 'APP' | 'STORE' | 'CALL_CENTER' | 'CONSOLE', string | null]>,
+): Promise<Record<string, { id: string; key: string }>> {
+  const clients: Record<string, { id: string; key: string }> = {};
+  for (const [name, channel, locationId] of specs) {
+    const c = await createChannelClient(
+      ctx.deps.db,
+      {
+        name,
+        channel,
+        ...(locationId ? { locationId } : {}),
+        scopes: channel === 'WEB' || channel === 'APP' ? ['customer-tokens'] : [],
+      },
+      new Date(),
+    );
+    clients[name] = { id: c.id, key: c.key };
+  }
+  return clients;
 }

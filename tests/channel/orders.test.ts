@@ -12,11 +12,11 @@ import {
   startBackofficeWorker,
   type BackofficeWorker,
 } from '../../backoffice-layer/index.js';
-import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { enrollCustomer, journeyWorkerOptions, placeOrder } from '../../journey-layer/index.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 import { watch, wsClient, wsOperation } from '../support/ws.js';
-import { givenWarehouseAndTwoStores } from './access-fixtures.js';
+import { givenChannelClients, givenWarehouseAndTwoStores } from './access-fixtures.js';
 
 type Caller = { key: string | null; token?: string };
 type Answer = { data?: any; errors?: Array<{ message: string; extensions: { code: string } }> };
@@ -77,27 +77,15 @@ beforeAll(async () => {
       { channel: 'WEB', idempotencyKey: 'anna' },
     )
   ).customer.id;
-  for (const [name, channel, locationId] of [
+  const clients = await givenChannelClients(ctx, [
     ['web', 'WEB', null],
     ['app', 'APP', null],
     ['storeA', 'STORE', 'ams-01'],
     ['storeB', 'STORE', 'utr-01'],
     ['agent', 'CALL_CENTER', null],
     ['console', 'CONSOLE', null],
-  ] as const) {
-    keys[name] = (
-      await createChannelClient(
-        ctx.deps.db,
-        {
-          name,
-          channel,
-          ...(locationId ? { locationId } : {}),
-          scopes: channel === 'WEB' ? ['customer-tokens'] : [],
-        },
-        new Date(),
-      )
-    ).key;
-  }
+  ]);
+  for (const [name, c] of Object.entries(clients)) keys[name] = c.key;
   worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 100 });
   nodes = [await startApiNode(ctx.deps, 0, '127.0.0.1'), await startApiNode(ctx.deps, 0, '127.0.0.1')];
   const token = await gql(
@@ -317,7 +305,6 @@ describe('orderChanged(id)', () => {
     });
     // Commit → pushed on both nodes, with a relay that polls every 100 ms at worst: the bench measures the
     // propagation budget; here each push must simply arrive promptly.
-    console.log(latencies);
     expect(Math.max(...latencies)).toBeLessThan(2_000);
     // Delivered: the worker books her points for it, and the order says so (none while it was on its way).
     const earned = async () =>
