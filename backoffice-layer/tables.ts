@@ -296,6 +296,11 @@ export interface FulfilmentsTable {
    */
   stockHeld: ColumnType<boolean, boolean | undefined, boolean>;
   /**
+   * Where the held units are now when not at `locationId` (migration 20261130T1200): an arrived transfer's
+   * pickup store. Null otherwise.
+   */
+  heldAt: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
    * PICKUP: when a ready pickup's holding period ends and its units return to stock (migration
    * 20261130T1120, orders/pickup-hold.ts); set when it reaches READY_FOR_PICKUP, null before and for a
    * delivery.

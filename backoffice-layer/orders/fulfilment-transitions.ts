@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { DomainError, isUuid, runWrite } from '../../shared/index.js';
+import { DomainError, displayName, isUuid, parseInput, runWrite } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import type { FulfilmentMethodColumn, FulfilmentStatusColumn, OrderKind, WriteContext } from '../tables.js';
-import { byLockOrder, StockChange, type LedgerRow } from '../stock/levels.js';
+import { byLockOrder, lockLevels, StockChange, type LedgerRow } from '../stock/levels.js';
 import { applyToLevels } from '../stock/write-back-levels.js';
 import {
   FulfilmentStatusSchema,
@@ -36,29 +36,26 @@ export interface OrderActor {
   channel: string;
 }
 
-/** Printable text without control characters, for a reason or a tracking code. */
-const printable = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .regex(/^[^\p{Cc}]+$/u, 'printable text without control characters');
-
 /**
  * A warehouse's or carrier's fulfilment event (`POST /admin/v1/fulfilments/{id}/events`): the status reached,
- * the carrier's tracking code (DELIVERY, with `SHIPPED` or `DELIVERED` only: 1–100 characters), why (1–500).
+ * the carrier's tracking code (DELIVERY, with `SHIPPED` or `DELIVERED` only: 1–100 characters), why (1–500);
+ * text without control or bidirectional formatting characters, as names (shared/text.ts), since both are
+ * shown in the order's history. `PENDING` is no event.
  */
 export const FulfilmentEventBodySchema = z.strictObject({
-  status: FulfilmentStatusSchema,
-  trackingCode: printable(100).optional(),
-  reason: printable(500).optional(),
+  // Every status a fulfilment can reach; PENDING is where it starts, never an event.
+  status: FulfilmentStatusSchema.exclude(['PENDING']),
+  trackingCode: displayName(100).optional(),
+  reason: displayName(500).optional(),
 });
-/** A fulfilment event as validated: see {@link FulfilmentEventBodySchema}. */
-export type FulfilmentEventBody = z.infer<typeof FulfilmentEventBodySchema>;
+/**
+ * A fulfilment event as a caller sends it (checked by {@link FulfilmentEventBodySchema} inside: `PENDING` or
+ * bad text is a BAD_USER_INPUT).
+ */
+export type FulfilmentEventBody = { status: FulfilmentStatus; trackingCode?: string; reason?: string };
 
-/** A cancellation's optional reason (1–500 printable characters). */
-export const CancelOrderBodySchema = z.strictObject({ reason: printable(500).optional() });
+/** A cancellation's optional reason: 1–500 characters, as a name (no control or bidi formatting). */
+export const CancelOrderBodySchema = z.strictObject({ reason: displayName(500).optional() });
 /** A cancellation as validated: see {@link CancelOrderBodySchema}. */
 export type CancelOrderBody = z.infer<typeof CancelOrderBodySchema>;
 
@@ -88,6 +85,8 @@ interface LockedFulfilment {
   locationId: string;
   /** PICKUP: the store it is collected at (null: where its units are held, `locationId`). */
   pickupLocationId: string | null;
+  heldAt: string | null;
+  trackingCode: string | null;
   method: FulfilmentMethodColumn;
   status: FulfilmentStatusColumn;
   stockHeld: boolean;
@@ -129,7 +128,16 @@ async function lockOrder(
       : new DomainError('NOT_FOUND', `No fulfilment ${ref.fulfilmentId}`, { fulfilmentId: ref.fulfilmentId });
   const fulfilments = await w.tx
     .selectFrom('fulfilments')
-    .select(['id', 'locationId', 'pickupLocationId', 'method', 'status', 'stockHeld'])
+    .select([
+      'id',
+      'locationId',
+      'pickupLocationId',
+      'heldAt',
+      'method',
+      'status',
+      'stockHeld',
+      'trackingCode',
+    ])
     .where('orderId', '=', order.id)
     .orderBy('createdAt')
     .orderBy('id')
@@ -166,6 +174,7 @@ async function applyMoves(
         ...(m.trackingCode ? { trackingCode: m.trackingCode } : {}),
         ...(stockEffect(m.f.method, m.f.status, m.to) !== 'none' ? { stockHeld: false } : {}),
         ...(holdUntil ? { holdUntil } : {}),
+        ...(arrives(m) ? { heldAt: m.f.pickupLocationId } : {}),
       })
       .where('id', '=', m.f.id)
       .execute();
@@ -220,16 +229,40 @@ async function applyMoves(
   return { status, holds };
 }
 
+/** Where fulfilment `f`'s held units are now: an arrived transfer's store, else its own location. */
+const heldAtOf = (f: LockedFulfilment): string => f.heldAt ?? f.locationId;
+
 /**
- * The stock of `moves`: a commit (shipped, collected) takes the held units off on hand and reserved (ledger
- * SALE), a release (cancelled, uncollected) gives them back to what is available (ledger RELEASE), both at
- * the
- * fulfilment's location, referencing the order. A fulfilment that holds no stock (placed before units were
- * held until shipment: sold at placement) moves none.
+ * Whether move `m` brings a transfer's units into its pickup store: a pickup held elsewhere (a warehouse)
+ * becoming READY_FOR_PICKUP at the store, its units still held.
+ */
+function arrives(m: Move): boolean {
+  const f = m.f;
+  return (
+    f.method === 'PICKUP' &&
+    f.stockHeld &&
+    m.to === 'READY_FOR_PICKUP' &&
+    f.pickupLocationId !== null &&
+    heldAtOf(f) !== f.pickupLocationId
+  );
+}
+
+/**
+ * The stock of `moves`, at the location where each fulfilment's units are held, referencing the order:
+ * - a commit (shipped, collected) takes the held units off on hand and reserved (ledger SALE);
+ * - a release (cancelled, uncollected) gives them back to what is available there (ledger RELEASE);
+ * - a transfer arriving at its pickup store (READY_FOR_PICKUP) moves them, still held, from the warehouse to
+ *   the store (TRANSFER_OUT / TRANSFER_IN of on hand and reserved alike), so a lapsed pickup goes back on the
+ *   store's shelf where it physically is.
+ * A fulfilment that holds no stock (placed before units were held until shipment: sold at placement) moves
+ * none.
  */
 async function moveStock(w: WriteContext, orderId: string, moves: readonly Move[]): Promise<void> {
   const effects = moves
-    .map((m) => ({ m, effect: m.f.stockHeld ? stockEffect(m.f.method, m.f.status, m.to) : 'none' }))
+    .map((m) => ({
+      m,
+      effect: !m.f.stockHeld ? 'none' : arrives(m) ? 'transfer' : stockEffect(m.f.method, m.f.status, m.to),
+    }))
     .filter((x) => x.effect !== 'none');
   if (effects.length === 0) return;
   const lines = await w.tx
@@ -243,17 +276,31 @@ async function moveStock(w: WriteContext, orderId: string, moves: readonly Move[
     .execute();
   const rows: LedgerRow[] = [];
   for (const { m, effect } of effects)
-    for (const l of lines.filter((x) => x.fulfilmentId === m.f.id))
-      rows.push({
-        sku: l.sku,
-        locationId: m.f.locationId,
-        kind: effect === 'commit' ? 'SALE' : 'RELEASE',
-        onHandDelta: effect === 'commit' ? -l.quantity : 0,
-        reservedDelta: -l.quantity,
-        reference: orderId,
-      });
+    for (const l of lines.filter((x) => x.fulfilmentId === m.f.id)) {
+      const at = { sku: l.sku, locationId: heldAtOf(m.f), reference: orderId };
+      if (effect === 'transfer') {
+        const q = l.quantity;
+        rows.push({ ...at, kind: 'TRANSFER_OUT', onHandDelta: -q, reservedDelta: -q });
+        rows.push({
+          ...at,
+          locationId: m.f.pickupLocationId!,
+          kind: 'TRANSFER_IN',
+          onHandDelta: q,
+          reservedDelta: q,
+        });
+      } else
+        rows.push({
+          ...at,
+          kind: effect === 'commit' ? 'SALE' : 'RELEASE',
+          onHandDelta: effect === 'commit' ? -l.quantity : 0,
+          reservedDelta: -l.quantity,
+        });
+    }
+  rows.sort(byLockOrder);
+  // A transfer's store may never have held the SKU: its level is made (and every level locked) in lock order.
+  if (effects.some((x) => x.effect === 'transfer')) await lockLevels(w, rows);
   const change = new StockChange(w, 'fulfilment');
-  await applyToLevels(w, change, rows.sort(byLockOrder));
+  await applyToLevels(w, change, rows);
   change.announce();
 }
 
@@ -314,14 +361,15 @@ async function moveOrder(
  */
 export async function recordFulfilmentEvent(
   deps: BackofficeDeps,
-  fulfilmentId: string,
+  rawId: string,
   body: FulfilmentEventBody,
   idempotencyKey: string,
   by: OrderActor,
 ): Promise<OrderMove> {
-  const event = FulfilmentEventBodySchema.parse(body);
-  if (!isUuid(fulfilmentId))
-    throw new DomainError('NOT_FOUND', `No fulfilment ${fulfilmentId}`, { fulfilmentId });
+  const event = parseInput(FulfilmentEventBodySchema, body, 'body');
+  if (!isUuid(rawId)) throw new DomainError('NOT_FOUND', `No fulfilment ${rawId}`, { fulfilmentId: rawId });
+  // A UUID names the same fulfilment in any case; compared in the form PostgreSQL answers.
+  const fulfilmentId = rawId.toLowerCase();
   return moveOrder(
     deps,
     { fulfilmentId },
@@ -340,6 +388,13 @@ export async function recordFulfilmentEvent(
           fulfilmentId,
           status: f.status,
         });
+      // The same step again answers unchanged — but not with another tracking code, which it would not keep.
+      if (event.trackingCode !== undefined && event.trackingCode !== f.trackingCode)
+        throw new DomainError(
+          'CONFLICT',
+          `Fulfilment ${fulfilmentId} is ${f.status} with tracking code ${f.trackingCode ?? '(none)'}`,
+          { fulfilmentId, status: f.status, trackingCode: f.trackingCode },
+        );
       return [];
     },
     by,
@@ -359,13 +414,14 @@ export async function recordFulfilmentEvent(
  */
 export async function cancelOrder(
   deps: BackofficeDeps,
-  orderId: string,
+  rawId: string,
   body: CancelOrderBody,
   idempotencyKey: string,
   by: OrderActor,
 ): Promise<OrderMove> {
-  const input = CancelOrderBodySchema.parse(body);
-  if (!isUuid(orderId)) throw new DomainError('NOT_FOUND', `No order ${orderId}`, { orderId });
+  const input = parseInput(CancelOrderBodySchema, body, 'body');
+  if (!isUuid(rawId)) throw new DomainError('NOT_FOUND', `No order ${rawId}`, { orderId: rawId });
+  const orderId = rawId.toLowerCase();
   return moveOrder(
     deps,
     { orderId },
@@ -389,26 +445,34 @@ export async function cancelOrder(
 
 /**
  * Hands order `orderId`'s pickups over at the store's counter (the pickup store's terminal): every PICKUP
- * fulfilment not yet collected or closed moves to `COLLECTED` (held units committed), in one transaction,
+ * fulfilment waiting there — READY_FOR_PICKUP, or held on that store's own shelf and not yet closed — moves
+ * to
+ * `COLLECTED` (held units committed), in one transaction,
  * idempotent by `idempotencyKey`. `atLocationId`, when given (a store terminal), must be the pickup store of
  * those fulfilments: a store hands over only what waits at its own counter.
  * @throws DomainError `NOT_FOUND` `{ orderId }`; `CONFLICT` `{ orderId, status }` when no pickup of the order
- *   can be collected (collected already — collecting twice —, cancelled, uncollected, or a delivery order);
+ *   can be collected (collected already — collecting twice —, cancelled, uncollected, a transfer not yet
+ *   arrived, or a delivery order);
  *   `FORBIDDEN` `{ orderId, locationId }` when the pickups wait at another store.
  */
 export async function markCollected(
   deps: BackofficeDeps,
-  orderId: string,
+  rawId: string,
   idempotencyKey: string,
   by: OrderActor,
   opts: { atLocationId?: string } = {},
 ): Promise<OrderMove> {
-  if (!isUuid(orderId)) throw new DomainError('NOT_FOUND', `No order ${orderId}`, { orderId });
+  if (!isUuid(rawId)) throw new DomainError('NOT_FOUND', `No order ${rawId}`, { orderId: rawId });
+  const orderId = rawId.toLowerCase();
   return moveOrder(
     deps,
     { orderId },
     ({ order, fulfilments }) => {
-      const open = fulfilments.filter((f) => f.method === 'PICKUP' && canMove(f, 'COLLECTED'));
+      // What waits at the counter: a pickup READY_FOR_PICKUP, or one whose units are on this very store's
+      // shelf (handed over straight from it). A transfer still on its way cannot be handed over.
+      const waiting = (f: LockedFulfilment) =>
+        f.status === 'READY_FOR_PICKUP' || heldAtOf(f) === (f.pickupLocationId ?? f.locationId);
+      const open = fulfilments.filter((f) => f.method === 'PICKUP' && canMove(f, 'COLLECTED') && waiting(f));
       if (open.length === 0)
         throw new DomainError('CONFLICT', `Order ${orderId} has nothing waiting to be collected`, {
           orderId,

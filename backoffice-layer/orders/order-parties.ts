@@ -10,6 +10,8 @@ export interface OrderParties {
   orderId: string;
   customerRef: string | null;
   locationIds: string[];
+  /** The channel client whose reservation the order was placed from (null: the admin API, a till sale). */
+  placedByClientId: string | null;
 }
 
 /** The parties of order `orderId`; null when there is none (an id that is no UUID included). */
@@ -17,20 +19,32 @@ export async function orderParties(db: Executor, orderId: string): Promise<Order
   if (!isUuid(orderId)) return null;
   const head = await db
     .selectFrom('orders')
-    .select(['id', 'customerRef', 'locationId'])
+    .select(['id', 'customerRef', 'locationId', 'reservationId'])
     .where('id', '=', orderId)
     .executeTakeFirst();
   if (!head) return null;
-  const [lines, fulfilments] = await Promise.all([
+  const [lines, fulfilments, reservation] = await Promise.all([
     db.selectFrom('orderLines').select('locationId').where('orderId', '=', orderId).execute(),
     db
       .selectFrom('fulfilments')
       .select(['locationId', 'pickupLocationId'])
       .where('orderId', '=', orderId)
       .execute(),
+    head.reservationId
+      ? db
+          .selectFrom('reservations')
+          .select('clientId')
+          .where('id', '=', head.reservationId)
+          .executeTakeFirst()
+      : undefined,
   ]);
   const ids = new Set([...lines, ...fulfilments].map((r) => r.locationId));
   for (const f of fulfilments) if (f.pickupLocationId) ids.add(f.pickupLocationId);
   if (head.locationId) ids.add(head.locationId);
-  return { orderId: head.id, customerRef: head.customerRef, locationIds: [...ids].sort() };
+  return {
+    orderId: head.id,
+    customerRef: head.customerRef,
+    locationIds: [...ids].sort(),
+    placedByClientId: reservation?.clientId ?? null,
+  };
 }

@@ -235,7 +235,12 @@ export async function listOrders(
             .selectFrom('fulfilments')
             .select('fulfilments.id')
             .whereRef('fulfilments.orderId', '=', 'orders.id')
-            .where('fulfilments.locationId', '=', locationId),
+            .where((f) =>
+              f.or([
+                f('fulfilments.locationId', '=', locationId),
+                f('fulfilments.pickupLocationId', '=', locationId),
+              ]),
+            ),
         ),
         eb.exists(
           eb

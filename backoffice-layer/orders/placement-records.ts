@@ -13,8 +13,13 @@ export interface PlacedOrder {
   kind: OrderKind;
   customerRef: string | null;
   channel: string | null;
+  /** The channel client that placed it (its reservation's maker), when known. */
+  placedBy?: string | null;
   lines: ReadonlyArray<{ sku: string; locationId: string; quantity: number }>;
 }
+
+/** The channels through which staff, not the customer herself, act. */
+const STAFF_CHANNELS: ReadonlySet<string> = new Set(['STORE', 'CALL_CENTER', 'CONSOLE']);
 
 /**
  * The channel an order's history names when the order carries none (a reservation made before reservations
@@ -32,11 +37,18 @@ export function placementStatus(kind: OrderKind): OrderStatusColumn {
 }
 
 /**
- * Who placed an order, as its history says: `customer:<ref>` when it names a customer, else
- * `channel:<channel>` (`channel:ADMIN` without one).
+ * Who placed an order, as its history says: staff (a store terminal, the call center, the console) as
+ * `client:<id>` when the placing client is known, else as `channel:<channel>` — even for a customer's order,
+ * since she did not act herself; through her own channel (web, app), `customer:<ref>` when it names her; else
+ * `channel:<channel>` (`channel:ADMIN` without one). A till sale is the store's act.
  */
-export function placementActor(order: Pick<PlacedOrder, 'customerRef' | 'channel'>): string {
-  return order.customerRef ? `customer:${order.customerRef}` : `channel:${order.channel ?? ADMIN_CHANNEL}`;
+export function placementActor(
+  order: Pick<PlacedOrder, 'customerRef' | 'channel' | 'placedBy' | 'kind'>,
+): string {
+  const channel = order.channel ?? ADMIN_CHANNEL;
+  if (order.kind === 'STORE' || STAFF_CHANNELS.has(channel))
+    return order.placedBy ? `client:${order.placedBy}` : `channel:${channel}`;
+  return order.customerRef ? `customer:${order.customerRef}` : `channel:${channel}`;
 }
 
 /**

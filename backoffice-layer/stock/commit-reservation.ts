@@ -63,6 +63,7 @@ export async function commitReservation(
         locationId: null,
         customerRef: input.customerRef ?? null,
         channel: input.channel ?? held.channel,
+        placedBy: held.clientId,
         currency: input.currency,
         totalAmount,
         lines: priced,
@@ -99,10 +100,10 @@ export async function commitReservation(
 async function lockCommittable(
   w: WriteContext,
   id: string,
-): Promise<{ channel: string | null; lines: Line[] }> {
+): Promise<{ channel: string | null; clientId: string | null; lines: Line[] }> {
   const r = await w.tx
     .selectFrom('reservations')
-    .select(['status', 'expiresAt', 'channel'])
+    .select(['status', 'expiresAt', 'channel', 'clientId'])
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst();
@@ -122,7 +123,7 @@ async function lockCommittable(
     .select(['sku', 'locationId', 'quantity'])
     .where('reservationId', '=', id)
     .execute();
-  return { channel: r.channel, lines: mergeLines(lines) };
+  return { channel: r.channel, clientId: r.clientId, lines: mergeLines(lines) };
 }
 
 /** Lines in lock order with the same (sku, location, quantity) one by one. */

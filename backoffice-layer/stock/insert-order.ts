@@ -15,6 +15,8 @@ export type OrderToInsert = Omit<BackofficeEventPayloads['sale.committed'], 'ord
   id: string;
   reservationId: string | null;
   channel: string | null;
+  /** The channel client that placed it (not stored on the order: its history names it), when known. */
+  placedBy?: string | null;
 };
 
 /**
@@ -23,7 +25,7 @@ export type OrderToInsert = Omit<BackofficeEventPayloads['sale.committed'], 'ord
  * its history (`PLACED` or `SOLD`), at revision 0 until the stamp (see orders/placement-records.ts).
  */
 export async function insertOrder(w: WriteContext, order: OrderToInsert): Promise<void> {
-  const { lines, ...head } = order;
+  const { lines, placedBy: _placedBy, ...head } = order;
   await w.tx
     .insertInto('orders')
     .values({ ...head, status: placementStatus(order.kind), revision: 0, createdAt: w.now })

@@ -35,7 +35,8 @@ export interface Caller {
  * - `reservation`: held units at `locationIds`, made by the channel client `clientId` (null: through the
  *   admin API, or before owners were recorded) for `customerId` (null: for nobody in particular).
  * - `placed-order`: an order already placed, of `customerId` (null: nobody known), involving `locationIds`
- *   (where its units come from, its pickup stores, a store sale's store).
+ *   (where its units come from, its pickup stores, a store sale's store), placed by the channel client
+ *   `placedBy` (null: the admin API, a till sale).
  */
 export type Resource =
   | { kind: 'customer'; customerId: string | null }
@@ -48,7 +49,12 @@ export type Resource =
       customerId: string | null;
       locationIds: readonly string[];
     }
-  | { kind: 'placed-order'; customerId: string | null; locationIds: readonly string[] };
+  | {
+      kind: 'placed-order';
+      customerId: string | null;
+      locationIds: readonly string[];
+      placedBy: string | null;
+    };
 
 /**
  * The policy's answer. Allowed acts of staff on a customer's things carry `audit`: the subject of the audit
@@ -186,10 +192,10 @@ function onPlacedOrder(c: Caller, r: ResourceOf<'order.read'>): Decision {
       ? ALLOWED
       : deny('A customer token for this order\u2019s customer is required (X-Customer-Token)');
   }
-  if (c.channel === 'STORE' && !r.locationIds.includes(c.locationId ?? ''))
-    return deny(`This terminal belongs to ${c.locationId}; the order involves no location of its own`, {
-      locationIds: [...r.locationIds],
-    });
+  // A terminal that placed an order (the hub sourced it elsewhere: the endless aisle) follows it too.
+  if (c.channel === 'STORE' && !r.locationIds.includes(c.locationId ?? '') && r.placedBy !== c.clientId)
+    // Where the order's units are is none of another store's business: the refusal does not say.
+    return deny(`This terminal belongs to ${c.locationId}; the order involves no location of its own`);
   return onRecord(r.customerId);
 }
 

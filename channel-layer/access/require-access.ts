@@ -73,7 +73,12 @@ async function load(
     const parties = await orderParties(ctx.deps.db, on.orderId);
     if (!parties) throw new DomainError('NOT_FOUND', `No order ${on.orderId}`, { orderId: on.orderId });
     return {
-      resource: { kind: 'placed-order', customerId: parties.customerRef, locationIds: parties.locationIds },
+      resource: {
+        kind: 'placed-order',
+        customerId: parties.customerRef,
+        locationIds: parties.locationIds,
+        placedBy: parties.placedByClientId,
+      },
       ref: { orderId: parties.orderId },
     };
   }

@@ -5,6 +5,7 @@
  * that view's at its revision.
  */
 import {
+  CancelOrderBodySchema,
   cancelOrder,
   getOrder,
   getProduct,
@@ -15,7 +16,7 @@ import {
   type OrderDetail,
 } from '../../backoffice-layer/index.js';
 import { fingerprint, pointsEarnedOnOrder } from '../../journey-layer/index.js';
-import { DomainError, vatPart } from '../../shared/index.js';
+import { DomainError, parseInput, vatPart } from '../../shared/index.js';
 import { requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import { money, type MoneyView } from './views.js';
@@ -214,12 +215,13 @@ const actorOf = (ctx: GraphqlContext) => ({
 /** `order(id)`: the order, to the customer herself, staff at its locations, the call center (on record). */
 export async function orderQuery(_: unknown, a: { id: string }, ctx: GraphqlContext): Promise<OrderView> {
   await requireAccess(ctx, { act: 'order.read', on: { kind: 'placed-order', orderId: a.id } });
-  return viewFor(ctx, a.id);
+  return viewFor(ctx, a.id.toLowerCase());
 }
 
 /**
  * `Customer.orders(first, after)`: her orders, newest first, as a connection (cursor: the admin list's).
- * Reached through `customer(id)`, whose access check (customer.read) covers them.
+ * Reached through `customer(id)`, whose access check (customer.read) covers them; a store terminal is shown
+ * only those that involve its store, as `order(id)` would answer it.
  * @throws BAD_USER_INPUT when `first` is not 1–100 or `after` is no cursor this API answered.
  */
 export async function customerOrders(
@@ -228,8 +230,11 @@ export async function customerOrders(
   ctx: GraphqlContext,
 ) {
   if (a.first < 1 || a.first > 100) throw new DomainError('BAD_USER_INPUT', 'first must be 1–100', {});
+  // A store terminal sees the orders of hers that involve its store (as order(id) answers it), not all.
+  const atStore = ctx.client.channel === 'STORE' && ctx.client.locationId ? ctx.client.locationId : null;
   const page = await listOrders(ctx.deps.db, {
     customerId: c.id,
+    ...(atStore ? { locationId: atStore } : {}),
     limit: a.first,
     ...(a.after ? { after: a.after } : {}),
   });
@@ -251,11 +256,12 @@ export async function cancelOrderMutation(
   ctx: GraphqlContext,
   checkedKey: (k: string) => string,
 ): Promise<OrderSource> {
+  const body = parseInput(CancelOrderBodySchema, a.reason != null ? { reason: a.reason } : {}, 'input');
   await requireAccess(ctx, { act: 'order.cancel', on: { kind: 'placed-order', orderId: a.id } });
   const move = await cancelOrder(
     ctx.deps,
     a.id,
-    a.reason != null ? { reason: a.reason } : {},
+    body,
     clientKey(ctx, checkedKey(a.idempotencyKey)),
     actorOf(ctx),
   );
@@ -293,13 +299,15 @@ export async function subscribeOrderChanged(_: unknown, a: { id: string }, ctx: 
   if (!ctx.snapshots)
     throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
   await requireAccess(ctx, { act: 'subscription.order', on: { kind: 'placed-order', orderId: a.id } });
+  // A UUID names the same order in any case; notices carry the form PostgreSQL answers.
+  const id = a.id.toLowerCase();
   return ctx.snapshots.subscribe(
-    `order:${a.id}`,
+    `order:${id}`,
     {
       initial: true,
-      relevant: (n) => n.orderId === a.id,
+      relevant: (n) => n.orderId === id,
       compute: async () => {
-        const view = await loadView(ctx, a.id);
+        const view = await loadView(ctx, id);
         return { content: view.fingerprint, value: { orderChanged: view } };
       },
     },

@@ -227,4 +227,27 @@ describe('the access policy', () => {
       ).toEqual({ allowed: true, audit: { subject: `customer:${A}` } });
     },
   );
+
+  it('lets a terminal follow an order it placed elsewhere (the endless aisle), and no other', () => {
+    const order = (placedBy: string | null): Resource => ({
+      kind: 'placed-order',
+      customerId: A,
+      locationIds: ['wh-1'],
+      placedBy,
+    });
+    const cells = Object.fromEntries(
+      (['order.read', 'order.cancel', 'subscription.order', 'order.collect'] as const).map((act) => [
+        act,
+        [client.storeA, client.storeB, null].map((by) =>
+          authorize(callers['store A terminal']!, act, order(by) as never).allowed ? 'Y' : 'N',
+        ),
+      ]),
+    );
+    expect(cells).toEqual({
+      'order.read': ['Y', 'N', 'N'],
+      'order.cancel': ['Y', 'N', 'N'],
+      'subscription.order': ['Y', 'N', 'N'],
+      'order.collect': ['Y', 'N', 'N'],
+    });
+  });
 });

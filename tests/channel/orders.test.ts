@@ -26,6 +26,7 @@ let nodes: [ApiNode, ApiNode];
 let worker: BackofficeWorker;
 let anna: string;
 const keys: Record<string, string> = {};
+const clientIds: Record<string, string> = {};
 const callers: Record<string, Caller> = {};
 const ws: Client[] = [];
 
@@ -85,7 +86,10 @@ beforeAll(async () => {
     ['agent', 'CALL_CENTER', null],
     ['console', 'CONSOLE', null],
   ]);
-  for (const [name, c] of Object.entries(clients)) keys[name] = c.key;
+  for (const [name, c] of Object.entries(clients)) {
+    keys[name] = c.key;
+    clientIds[name] = c.id;
+  }
   worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 100 });
   nodes = [await startApiNode(ctx.deps, 0, '127.0.0.1'), await startApiNode(ctx.deps, 0, '127.0.0.1')];
   const token = await gql(
@@ -320,5 +324,131 @@ describe('orderChanged(id)', () => {
     ws.push(storeB);
     const refused = await wsOperation(storeB, query, { id: orderId });
     expect(refused.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('what a hostile client found, refused or answered right', () => {
+  const place = (caller: Caller, input: Record<string, unknown>) =>
+    gql(
+      caller,
+      'mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) ' +
+        '{ id history { status actor channel } } }',
+      { in: { lines: [{ sku: 'COAT-M', quantity: 1 }], ...input }, k: randomUUID() },
+    );
+
+  it('takes an order id in any case, over HTTP and for a subscription', async () => {
+    const orderId = await annaOrders('wh-1');
+    const upper = orderId.toUpperCase();
+    const agent = callers['call-center agent']!;
+    expect((await gql(agent, 'query($id: ID!) { order(id: $id) { id } }', { id: upper })).data.order.id).toBe(
+      orderId,
+    );
+    const client = wsClient(nodes[1].port, keys.agent!);
+    ws.push(client);
+    const w = watch(client, 'subscription($id: ID!) { orderChanged(id: $id) { status } }', { id: upper });
+    await w.first;
+    const [f] = (await ctx.deps.db
+      .selectFrom('fulfilments')
+      .select('id')
+      .where('orderId', '=', orderId)
+      .execute())!;
+    // The upper-case fulfilment id is the same fulfilment (REST and the domain alike).
+    await recordFulfilmentEvent(ctx.deps, f!.id.toUpperCase(), { status: 'PICKING' }, randomUUID(), {
+      actor: 'admin:warehouse',
+      channel: 'ADMIN',
+    });
+    const cancelled = await gql(
+      agent,
+      'mutation($id: ID!, $k: String!) { cancelOrder(id: $id, idempotencyKey: $k) { status } }',
+      { id: upper, k: randomUUID() },
+    );
+    expect(cancelled.data.cancelOrder.status).toBe('CANCELLED');
+    await until(async () => w.values.at(-1)?.orderChanged.status === 'CANCELLED', 10_000, 'pushed');
+  });
+
+  it('refuses a reason it cannot show with BAD_USER_INPUT naming it, and cancels nothing', async () => {
+    const orderId = await annaOrders('wh-1');
+    for (const reason of ['line1\nline2', '', ' ', 'x'.repeat(501), 'a\u202Eb']) {
+      const r = await gql(
+        callers['call-center agent']!,
+        'mutation($id: ID!, $r: String, $k: String!) { ' +
+          'cancelOrder(id: $id, reason: $r, idempotencyKey: $k) ' +
+          '{ status } }',
+        { id: orderId, r: reason, k: randomUUID() },
+      );
+      expect(r.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        issues: [expect.objectContaining({ path: 'input.reason' })],
+      });
+    }
+    const status = await gql(callers['call-center agent']!, 'query($id: ID!) { order(id: $id) { status } }', {
+      id: orderId,
+    });
+    expect(status.data.order.status).toBe('OPEN');
+  });
+
+  it('names staff, not her, as who placed an order for her; a terminal follows its own', async () => {
+    const byAgent = await place(callers['call-center agent']!, { customerId: anna, locationId: 'wh-1' });
+    expect(byAgent.data.placeOrder.history).toEqual([
+      { status: 'PLACED', actor: `client:${clientIds.agent}`, channel: 'CALL_CENTER' },
+    ]);
+    const byHerself = await place(callers['web, Anna']!, { customerId: anna, locationId: 'wh-1' });
+    expect(byHerself.data.placeOrder.history[0].actor).toBe(`customer:${anna}`);
+    // Store B's terminal places an order for her at its store and follows it, though not her other orders
+    // elsewhere (a terminal that placed an order the hub sourced elsewhere: see access-policy.test.ts).
+    const reserved = await gql(
+      callers['store B terminal']!,
+      'mutation($k: String!) { reserveStock(input: { ' +
+        'lines: [{ sku: "COAT-M", quantity: 1, locationId: "utr-01" }] ' +
+        '}, idempotencyKey: $k) { id } }',
+      { k: randomUUID() },
+    );
+    const atB = await place(callers['store B terminal']!, {
+      customerId: anna,
+      reservationId: reserved.data.reserveStock.id,
+    });
+    expect(atB.data.placeOrder.history[0].actor).toBe(`client:${clientIds.storeB}`);
+    const read = (id: string) =>
+      gql(callers['store B terminal']!, 'query($id: ID!) { order(id: $id) { id } }', { id });
+    expect(outcome(await read(atB.data.placeOrder.id))).toBe('OK');
+    expect(outcome(await read(byAgent.data.placeOrder.id))).toBe('FORBIDDEN');
+    // Her profile through store B's terminal lists only the orders involving store B.
+    const listed = await gql(
+      callers['store B terminal']!,
+      'query($c: ID!) { customer(id: $c) { orders(first: 100) { edges { node { id } } } } }',
+      { c: anna },
+    );
+    const ids = listed.data.customer.orders.edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(ids).toContain(atB.data.placeOrder.id);
+    expect(ids).not.toContain(byAgent.data.placeOrder.id);
+  });
+
+  it('refuses another tracking code for a shipped parcel instead of dropping it', async () => {
+    const orderId = await annaOrders('wh-1');
+    const [f] = await ctx.deps.db
+      .selectFrom('fulfilments')
+      .select('id')
+      .where('orderId', '=', orderId)
+      .execute();
+    const by = { actor: 'admin:carrier', channel: 'ADMIN' };
+    await recordFulfilmentEvent(
+      ctx.deps,
+      f!.id,
+      { status: 'SHIPPED', trackingCode: 'TRK-1' },
+      randomUUID(),
+      by,
+    );
+    // The same code again is a repeat; another one is refused, naming the code kept.
+    const again = await recordFulfilmentEvent(
+      ctx.deps,
+      f!.id,
+      { status: 'SHIPPED', trackingCode: 'TRK-1' },
+      randomUUID(),
+      by,
+    );
+    expect(again.moved).toEqual([]);
+    await expect(
+      recordFulfilmentEvent(ctx.deps, f!.id, { status: 'SHIPPED', trackingCode: 'TRK-2' }, randomUUID(), by),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { trackingCode: 'TRK-1' } });
   });
 });

@@ -160,15 +160,21 @@ describe('the holding deadline', () => {
     expect(job.delay).toBe(DEADLINE.getTime() - T0.getTime());
   });
 
-  it('is the pickup store’s for a transfer, whose units return to the warehouse holding them', async () => {
+  it('is the pickup store’s for a transfer, whose units go back on that store’s shelf', async () => {
     const { sku, orderId, fulfilmentId } = await readyPickup(T0, WAREHOUSE);
     const f = (await getOrder(ctx.deps.db, orderId))!.fulfilments[0]!;
     // The warehouse declares no settings (7 days in UTC): the Utrecht store's 3 days count.
     expect(f).toMatchObject({ locationId: WAREHOUSE, pickupLocationId: STORE, holdUntil: DEADLINE });
+    // Ready at the store: the transfer arrived, its units held there now.
+    expect(await stock(sku, WAREHOUSE)).toEqual({ onHand: -2, reserved: 0 });
+    expect(await level(ctx, sku, STORE)).toMatchObject({ onHand: 2, reserved: 2 });
     clock.set(DEADLINE);
     expect(await releaseUncollectedPickup(ctx.deps, fulfilmentId)).toEqual({ outcome: 'moved' });
-    expect(await stock(sku, WAREHOUSE)).toEqual({ onHand: 0, reserved: 0 });
-    expect(await ledgerOf(orderId)).toEqual(['RELEASE 0/-2']);
+    expect(await stock(sku, WAREHOUSE)).toEqual({ onHand: -2, reserved: 0 });
+    expect(await level(ctx, sku, STORE)).toMatchObject({ onHand: 2, reserved: 0 });
+    // (The transfer's two rows in lock order: the store's level sorts before the warehouse's.)
+    expect(await ledgerOf(orderId)).toEqual(['TRANSFER_IN 2/2', 'TRANSFER_OUT -2/-2', 'RELEASE 0/-2']);
+    expect(await verifyStockLedger(ctx.deps.db, { sku })).toEqual([]);
   });
 
   it('is set for pickups already waiting when the column was added, by the migration, alike', async () => {

@@ -45,7 +45,8 @@ export async function level(
 
 /**
  * What a level's `reserved` must always equal: the units of its ACTIVE reservations plus those its orders'
- * fulfilments still hold there (placed, not yet shipped, collected, cancelled or uncollected).
+ * fulfilments still hold there (placed, not yet shipped, collected, cancelled or uncollected; a transfer's at
+ * its pickup store once arrived).
  */
 export async function liveReserved(
   ctx: BackofficeTestContext,
@@ -66,7 +67,8 @@ export async function liveReserved(
     .select((eb) => eb.fn.sum<number>('quantity').as('n'))
     .where('stockHeld', '=', true)
     .where('sku', '=', sku)
-    .where('locationId', '=', locationId)
+    // Where the units are now: an arrived transfer's store, else the fulfilment's location.
+    .where((eb) => eb(eb.fn.coalesce('heldAt', 'fulfilments.locationId'), '=', locationId))
     .executeTakeFirstOrThrow();
   return Number(r.n ?? 0) + Number(held.n ?? 0);
 }

@@ -12,6 +12,7 @@ import {
   getStockLevels,
   loadPromiseInputs,
   markCollected,
+  recordFulfilmentEvent,
   promiseCart,
   putShippingZone,
   putSourcingRules,
@@ -275,15 +276,23 @@ describe('placement with sourcing and the delivery promise', () => {
     expect(order.sourcing!.find((r) => r.locationId === 'wh-tilburg')?.reason).toMatch(
       /transfer to store Amsterdam/,
     );
-    // Collected at the Amsterdam counter: both parts, the warehouse's units committed where they were held.
-    const held = await getStockLevels(ctx.deps.db, ['COAT-M']);
-    const onHand = () => held.get('COAT-M')!.find((l) => l.locationId === 'wh-tilburg')!.onHand;
-    const before = onHand();
+    // At the Amsterdam counter: the store's own part is handed over; the transfer only once it arrived.
+    const coat = async (at: string) =>
+      (await getStockLevels(ctx.deps.db, ['COAT-M'])).get('COAT-M')!.find((l) => l.locationId === at);
+    const warehouseBefore = (await coat('wh-tilburg'))!.onHand;
     const by = { actor: 'staff:ams', channel: 'STORE' };
-    const done = await markCollected(ctx.deps, placed.orderId, key(), by, { atLocationId: 'st-ams' });
-    expect(done.moved.map((m) => m.to)).toEqual(['COLLECTED', 'COLLECTED']);
-    const after = (await getStockLevels(ctx.deps.db, ['COAT-M'])).get('COAT-M')!;
-    expect(after.find((l) => l.locationId === 'wh-tilburg')!.onHand).toBe(before - 1);
+    const first = await markCollected(ctx.deps, placed.orderId, key(), by, { atLocationId: 'st-ams' });
+    expect(first.moved).toEqual([expect.objectContaining({ fulfilmentId: byLocation.get('st-ams')!.id })]);
+    const transfer = byLocation.get('wh-tilburg')!.id;
+    await recordFulfilmentEvent(ctx.deps, transfer, { status: 'READY_FOR_PICKUP' }, key(), by);
+    // Arrived: out of the warehouse, held at the store; collected there.
+    expect((await coat('wh-tilburg'))!.onHand).toBe(warehouseBefore - 1);
+    const second = await markCollected(ctx.deps, placed.orderId, key(), by, { atLocationId: 'st-ams' });
+    expect(second).toMatchObject({
+      status: 'FULFILLED',
+      moved: [{ fulfilmentId: transfer, to: 'COLLECTED' }],
+    });
+    expect(await coat('st-ams')).toMatchObject({ reserved: 0 });
   });
 
   it('sources again once when the stock went between sourcing and reserving', async () => {
