@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   releaseReservation,
   unitsHeldBy,
@@ -48,10 +48,14 @@ function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], nul
   };
 }
 
-/** A client's idempotency key, checked (BAD_USER_INPUT otherwise); callers prefix it with the client's id. */
+/**
+ * A client's idempotency key, checked (BAD_USER_INPUT naming `idempotencyKey` otherwise); callers prefix it
+ * with the client's id (stored keys hold up to 300 characters for that).
+ */
 function key(k: string): string {
-  return valid(IdempotencyKeySchema, k);
+  return valid(KeyArgument, { idempotencyKey: k }).idempotencyKey;
 }
+const KeyArgument = z.object({ idempotencyKey: IdempotencyKeySchema });
 
 /**
  * Units one channel client may hold in active reservations at once, unless its scopes say otherwise

@@ -451,4 +451,26 @@ describe('what a hostile client found, refused or answered right', () => {
       recordFulfilmentEvent(ctx.deps, f!.id, { status: 'SHIPPED', trackingCode: 'TRK-2' }, randomUUID(), by),
     ).rejects.toMatchObject({ code: 'CONFLICT', details: { trackingCode: 'TRK-1' } });
   });
+
+  it('takes an idempotency key of 200 characters, refuses 201 naming it', async () => {
+    const orderId = await annaOrders('wh-1');
+    const cancel = (k: string) =>
+      gql(
+        callers['call-center agent']!,
+        'mutation($id: ID!, $k: String!) { cancelOrder(id: $id, idempotencyKey: $k) { status } }',
+        { id: orderId, k },
+      );
+    expect(outcome(await cancel('k'.repeat(201)))).toBe('BAD_USER_INPUT');
+    expect((await cancel('k'.repeat(201))).errors?.[0]?.message).toMatch(/idempotencyKey/);
+    expect((await cancel('k'.repeat(200))).data.cancelOrder.status).toBe('CANCELLED');
+    const placed = await gql(
+      callers['call-center agent']!,
+      'mutation($in: PlaceOrderInput!, $k: String!) { placeOrder(input: $in, idempotencyKey: $k) { id } }',
+      {
+        in: { customerId: anna, locationId: 'wh-1', lines: [{ sku: 'COAT-M', quantity: 1 }] },
+        k: 'p'.repeat(200),
+      },
+    );
+    expect(outcome(placed)).toBe('OK');
+  });
 });
