@@ -7,17 +7,20 @@
  * a balance she may have spent. A store sale still earns when it is committed: it is handed over at the till.
  * A fulfilment earns on what was paid for its lines (`fulfilmentAmounts`), exactly once (the event worker
  * records the event as applied, `fulfilment_points` holds one row per fulfilment and the ledger's reference
- * is the fulfilment id). The extra points the order's promotions promised are earned once, when the order
- * becomes FULFILLED — every fulfilment closed, at least one delivered or collected: they reward the order, so
- * they wait until it is settled (then what she received is known: she earns them in that share), and a wholly
- * cancelled order (never FULFILLED) earns none of them.
+ * is the fulfilment id), net of the refunds already booked for the order: a return before the parcel arrives
+ * takes the share of its points a return after it would reverse (one rule, `pointsKept` in
+ * order-standing.ts), so the order of deliveries and returns does not change what she keeps. The extra
+ * points the order's promotions promised are earned once, when the order becomes FULFILLED — every
+ * fulfilment closed, at least one delivered or collected: they reward the order, so they wait until it is
+ * settled (then what she received is known: she earns them in that share, net of refunds like the rest), and
+ * a wholly cancelled order (never FULFILLED) earns none of them.
  */
-import { sql } from 'kysely';
 import { findOrderHead, getOrder, type OrderDetail } from '../../backoffice-layer/index.js';
 import { prorate, writeInTransaction } from '../../shared/index.js';
 import type { Transaction } from '../tables.js';
 import { heldTier, pointsForOrder } from './program.js';
-import { bonusReference, book, getLoyaltyProgram, lockMemberIfLive } from './ledger.js';
+import { book, getLoyaltyProgram, lockMemberIfLive } from './ledger.js';
+import { bonusReference, bonusShare, orderStanding, pointsKept } from './order-standing.js';
 
 /**
  * What was paid for each fulfilment's lines (minor units of the order's currency), by fulfilment id: for each
@@ -55,12 +58,16 @@ export interface DeliveredFulfilments {
 /**
  * Earns the points of fulfilments that reached the customer, inside the event consumer's transaction, once
  * per fulfilment (one already earned is skipped). Points count on the order's cumulative amount: a
- * fulfilment earns the points of everything earned on so far plus its own amount, less those of everything
+ * fulfilment's points are those of everything earned on so far plus its own amount, less those of everything
  * earned on so far, at the tier she holds now — so a split order earns what the same order in one parcel
- * would (whole currency units are not lost to each parcel's rounding). Every rule of `pointsForOrder` holds:
- * the programme's currency only, whole units, her tier's multiplier; the tier is recomputed on each entry
- * (the rolling window counts points from when they were earned). An online order that earned at placement
- * (before points followed fulfilment: an EARN under its id) earns nothing more. Answers the points booked.
+ * would (whole currency units are not lost to each parcel's rounding); `fulfilment_points` records them with
+ * the amount. What it books is net of the refunds already booked for the order (`pointsKept`, the rule of
+ * `reverseForReturn`): the order's points kept after it less those booked before — so a return before the
+ * parcel arrives takes the same share of its points as a return after it, and returning everything before it
+ * arrives leaves nothing to earn. Every rule of `pointsForOrder` holds: the programme's currency only, whole
+ * units, her tier's multiplier; the tier is recomputed on each entry (the rolling window counts points from
+ * when they were earned). An online order that earned at placement (before points followed fulfilment: an
+ * EARN under its id) earns nothing more. Answers the points booked.
  */
 export async function earnForFulfilments(
   tx: Transaction,
@@ -71,20 +78,20 @@ export async function earnForFulfilments(
   const id = await lockMemberIfLive(tx, change.customerRef);
   if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
-    if (await earnedAtPlacement(w.tx, change.orderId)) return 0;
     const order = await getOrder(w.tx, change.orderId);
     if (!order) return 0;
+    const program = await getLoyaltyProgram(w.tx);
+    const standing = await orderStanding(w.tx, order, program);
+    if (standing.atPlacement) return 0;
     const earned = await w.tx
       .selectFrom('fulfilmentPoints')
-      .select(['fulfilmentId', 'amount'])
+      .select('fulfilmentId')
       .where('orderId', '=', order.id)
       .execute();
     const amounts = fulfilmentAmounts(order);
-    const program = await getLoyaltyProgram(w.tx);
     let tierId = (
       await w.tx.selectFrom('loyaltyAccounts').select('tier').where('customerId', '=', id).executeTakeFirst()
     )?.tier;
-    let basis = earned.reduce((sum, e) => sum + e.amount, 0);
     let total = 0;
     const due = [...new Set(change.fulfilmentIds)].filter(
       (f) => amounts.has(f) && !earned.some((e) => e.fulfilmentId === f),
@@ -93,21 +100,29 @@ export async function earnForFulfilments(
       const amount = amounts.get(fulfilmentId)!;
       const tier = heldTier(program, tierId);
       const pointsOn = (a: number) => pointsForOrder(program, tier, { amount: a, currency: order.currency });
-      const points = pointsOn(basis + amount) - pointsOn(basis);
+      const points = pointsOn(standing.basis + amount) - pointsOn(standing.basis);
       await w.tx
         .insertInto('fulfilmentPoints')
         .values({ fulfilmentId, orderId: order.id, amount, points, earnedAt: w.now })
         .execute();
-      basis += amount;
-      if (points <= 0) continue;
+      standing.basis += amount;
+      standing.earned += points;
+      const net = pointsKept(standing) - standing.booked;
+      if (net <= 0) continue;
       const booked = await book(
         w,
         id,
-        { kind: 'EARN', points, reference: fulfilmentId, reason: `order ${order.id.slice(0, 8)} received` },
+        {
+          kind: 'EARN',
+          points: net,
+          reference: fulfilmentId,
+          reason: `order ${order.id.slice(0, 8)} received`,
+        },
         program,
       );
       if (booked) {
-        total += points;
+        total += net;
+        standing.booked += net;
         tierId = booked.tier;
       }
     }
@@ -116,24 +131,16 @@ export async function earnForFulfilments(
   return result;
 }
 
-/** Whether online order `orderId` earned its points when it was placed, under the rule before this one. */
-async function earnedAtPlacement(tx: Transaction, orderId: string): Promise<boolean> {
-  const row = await tx
-    .selectFrom('loyaltyLedger')
-    .select('id')
-    .where('kind', '=', 'EARN')
-    .where('reference', '=', orderId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /**
  * Earns the extra points order `orderId`'s promotions promised (`order_bonus_points`, recorded with the
  * order), once, when the order became FULFILLED; inside the event consumer's transaction. She earns them in
- * the share of the order she received — ⌊extra points × what was paid for its delivered and collected
- * fulfilments ÷ the order's total⌋ — so a fulfilment cancelled before it reached her takes its share with it,
- * as a return takes its share back (`reverseForReturn`). Like every point, only in the programme's currency
- * (`pointsForOrder`); none for an order that earned at placement. Answers the points booked.
+ * the share of the order she received (`bonusShare`: what was paid for its delivered and collected
+ * fulfilments ÷ the order's total) — so a fulfilment cancelled before it reached her takes its share with
+ * it — and, like a fulfilment's points, net of the refunds already booked for the order (`pointsKept`), as
+ * a return after takes its share back (`reverseForReturn`). Like every point, only in the programme's
+ * currency; none for an order that earned at placement. When her share nets to nothing while part of what
+ * she received is kept, the entry is booked with 0 points all the same: it records that the share was
+ * settled, so later returns count it among the order's points. Answers the points booked.
  */
 export async function earnOrderBonus(
   tx: Transaction,
@@ -151,35 +158,27 @@ export async function earnOrderBonus(
   if (id === null) return 0;
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const head = await findOrderHead(w.tx, order.orderId);
-    if (!head || (await earnedAtPlacement(w.tx, order.orderId))) return 0;
-    const received = await w.tx
-      .selectFrom('fulfilmentPoints')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), sql<number>`0`).as('amount'))
-      .where('orderId', '=', head.id)
-      .executeTakeFirstOrThrow();
-    const share =
-      head.totalAmount > 0
-        ? Number(
-            (BigInt(bonus.points) * BigInt(Math.min(Number(received.amount), head.totalAmount))) /
-              BigInt(head.totalAmount),
-          )
-        : bonus.points;
+    if (!head) return 0;
     const program = await getLoyaltyProgram(w.tx);
-    // No amount, so no tier multiplier: the extra points as they are, in the programme's currency only.
-    const points = pointsForOrder(program, program.tiers[0]!, { amount: 0, currency: head.currency }, share);
-    if (points <= 0) return 0;
+    const standing = await orderStanding(w.tx, head, program);
+    if (standing.atPlacement || standing.bonusSettled) return 0;
+    const share = bonusShare(program, head, bonus.points, standing.basis);
+    if (share <= 0) return 0;
+    const net = Math.max(0, pointsKept({ ...standing, earned: standing.earned + share }) - standing.booked);
+    // Everything she received was refunded: the order keeps no point whatever it earned, nothing to record.
+    if (net === 0 && standing.refunded >= standing.basis) return 0;
     const booked = await book(
       w,
       id,
       {
         kind: 'EARN',
-        points,
+        points: net,
         reference: bonusReference(order.orderId),
         reason: `order ${order.orderId.slice(0, 8)} promotion`,
       },
       program,
     );
-    return booked ? points : 0;
+    return booked ? net : 0;
   });
   return result;
 }

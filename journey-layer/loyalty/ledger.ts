@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DomainError, runWrite, writeInTransaction } from '../../shared/index.js';
 import type { Executor, LoyaltyLedgerKind, Transaction, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { findOrderHead, listOrders, refundsOfOrder } from '../../backoffice-layer/index.js';
+import { findOrderHead, listOrders } from '../../backoffice-layer/index.js';
 import { lockLiveCustomer, resolveCustomerId } from '../customers/customer-reads.js';
 import {
   DEFAULT_PROGRAM,
@@ -14,6 +14,7 @@ import {
   tierAfterEarning,
   type LoyaltyProgram,
 } from './program.js';
+import { orderStanding, pointsKept } from './order-standing.js';
 
 export const PROGRAM_ID = 'default';
 
@@ -336,12 +337,6 @@ export async function expirePoints(deps: JourneyDeps, customerId: string): Promi
 }
 
 /**
- * The ledger reference of the extra points an online order's promotions promised (`order_bonus_points`),
- * earned once when the order is fulfilled. A store sale books them with its own points, under the order id.
- */
-export const bonusReference = (orderId: string): string => `${orderId}:bonus`;
-
-/**
  * Records that member `customerId` (locked by the caller) has ordered, if she had not before: every
  * first-order offer ends with her first order, whatever its currency and whether or not it earns points.
  */
@@ -437,39 +432,15 @@ export async function earnForOrder(
 }
 
 /**
- * What order `orderId` earned (points, every EARN of it) and the amount those points were earned on (minor
- * units of its currency): a store sale (and an online order placed before points followed fulfilment) earned
- * on its total under the order id; an online order earns per fulfilment delivered or collected, on what was
- * paid for that fulfilment's lines (`fulfilment_points`), plus its promotions' extra points once fulfilled.
- */
-async function earnedByOrder(
-  tx: Executor,
-  order: { id: string; totalAmount: number },
-): Promise<{ points: number; basis: number }> {
-  const parts = await tx
-    .selectFrom('fulfilmentPoints')
-    .select(['fulfilmentId', 'amount'])
-    .where('orderId', '=', order.id)
-    .execute();
-  const references = [order.id, bonusReference(order.id), ...parts.map((p) => p.fulfilmentId)];
-  const earned = await tx
-    .selectFrom('loyaltyLedger')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), sql<number>`0`).as('n'))
-    .where('kind', '=', 'EARN')
-    .where('reference', 'in', references)
-    .executeTakeFirstOrThrow();
-  const basis = parts.length > 0 ? parts.reduce((sum, p) => sum + p.amount, 0) : order.totalAmount;
-  return { points: Number(earned.n), basis };
-}
-
-/**
  * Reverses the points of returned goods once per return, as the cumulative share of the points the order
- * earned: after any returns, the points reversed for an order are ⌊points earned × refunded so far ÷ amount
- * earned on⌋ (refunds counted up to and including this return, at most the amount earned on). The amount
- * earned on is a store sale's total, or what was paid for an online order's fulfilments delivered or
- * collected so far (see `earnedByOrder`): returning everything reverses every point however the return is
- * split, and a fulfilment delivered after a return earns its own points on top. Never takes the balance below
- * zero; what could not be taken then is taken by a later return of the order.
+ * earned: after any returns, the order keeps `pointsKept` — the points reversed for it are ⌊points earned ×
+ * refunded so far ÷ amount earned on⌋ (refunds counted up to and including this return, at most the amount
+ * earned on), those a fulfilment did not earn because of a refund booked before it reached her included. The
+ * amount earned on is a store sale's total, or what was paid for an online order's fulfilments delivered or
+ * collected so far (see `orderStanding`): returning everything reverses every point however the return is
+ * split, and a fulfilment delivered after a return earns its own points net of the same share (see
+ * `earnForFulfilments`), so the order of deliveries and returns does not change the total. Never takes the
+ * balance below zero; what could not be taken then is taken by a later return of the order.
  * @example 10 × 1,99 earned 19 points; ten returns of one unit reverse 1, then 2 each (⌊1.9 k⌋ after k) → 19
  *   in all.
  */
@@ -484,8 +455,6 @@ export async function reverseForReturn(
   const { result } = await writeInTransaction(tx, now, async (w) => {
     const order = await findOrderHead(w.tx, ret.orderId);
     if (!order) return 0;
-    const earned = await earnedByOrder(w.tx, order);
-    if (earned.points <= 0 || earned.basis <= 0) return 0;
     const program = await getLoyaltyProgram(w.tx);
     // Locked first: the returns of one order are reversed one after the other, each seeing what the others
     // took.
@@ -495,13 +464,8 @@ export async function reverseForReturn(
       .where('customerId', '=', id)
       .forUpdate()
       .executeTakeFirst();
-    const refunds = await refundsOfOrder(w.tx, ret.orderId, ret.returnId);
-    const so = await sql<{ reversed: string }>`
-      SELECT coalesce(-sum(points), 0) AS reversed FROM loyalty_ledger
-        WHERE kind = 'REVERSE' AND reference = ANY(${refunds.returnIds}::text[])`.execute(w.tx);
-    const refunded = Math.min(refunds.refunded, earned.basis);
-    const target = Number((BigInt(earned.points) * BigInt(refunded)) / BigInt(earned.basis));
-    const due = Math.min(target - Number(so.rows[0]?.reversed ?? 0), account?.balance ?? 0);
+    const standing = await orderStanding(w.tx, order, program, ret.returnId);
+    const due = Math.min(standing.booked - pointsKept(standing), account?.balance ?? 0);
     if (due <= 0) return 0;
     const booked = await book(
       w,

@@ -2,7 +2,9 @@
  * Points follow the goods (issue 12, "Loyalty and coupons follow"): an online order earns nothing when it is
  * placed and earns per fulfilment when it is DELIVERED or COLLECTED, on what was paid for that fulfilment's
  * lines, exactly once however often the event arrives; the promotions' extra points once the order is
- * FULFILLED; returns reverse what was earned; a store sale still earns at the till. Events are applied by
+ * FULFILLED; returns reverse what was earned, and a return booked before a parcel arrives takes the same
+ * share of what it earns, so the order of deliveries and returns does not change the total; a store sale
+ * still earns at the till. Events are applied by
  * the journey's consumers as the worker applies them (applyEvent records each as applied per consumer).
  */
 import { randomUUID } from 'node:crypto';
@@ -31,6 +33,8 @@ import {
   journeyConsumers,
   placeOrder,
   placeStoreSale,
+  pointsEarnedOnOrder,
+  redeemPoints,
   upsertPromotion,
 } from '../../../journey-layer/index.js';
 import { ManualClock, type EventEnvelope } from '../../../shared/index.js';
@@ -298,6 +302,183 @@ describe('points follow the fulfilment of an online order', () => {
     const ledger = await ledgerOf(fenna);
     expect(ledger.reduce((s, l) => s + l.points, 0)).toBe(0);
     expect(ledger.map((l) => l.kind)).toEqual(['EARN', 'REVERSE', 'EARN', 'REVERSE']);
+  });
+
+  /** Returns `quantity` units of `sku` of order `orderId` at `locationId`, all sellable. */
+  const giveBack = (orderId: string, locationId: string, sku: string, quantity: number) =>
+    returnItems(ctx.deps, { orderId, locationId, lines: [{ sku, quantity, sellable: true }] }, randomUUID());
+  /** Every event of the order arriving again: each once more as it was, and once more as another row. */
+  const replay = async (orderId: string): Promise<void> => {
+    for (const e of await eventsOf(orderId)) {
+      await applyEvent(ctx.deps.db, journeyConsumers(clock), e, clock.now());
+      await applyEvent(ctx.deps.db, journeyConsumers(clock), { ...e, id: randomUUID() }, clock.now());
+    }
+  };
+  /** Her points and her ledger's entries as [kind, points]: unchanged by a replay of every event. */
+  const settled = async (customerId: string, orderId: string) => {
+    const before = { points: await points(customerId), ledger: await ledgerOf(customerId) };
+    await replay(orderId);
+    expect({ points: await points(customerId), ledger: await ledgerOf(customerId) }).toEqual(before);
+    return { points: before.points, entries: before.ledger.map((l) => [l.kind, l.points]) };
+  };
+  type Step = () => Promise<unknown>;
+  /**
+   * Places `lines` for a new member and plays the order out: the `first` steps of `plan`, then a return and a
+   * parcel's delivery, the return first or last, the worker applying the order's events after each step.
+   * Answers the member, the order and what she holds in the end (`settled`).
+   */
+  const playOut = async (
+    lines: Array<{ sku: string; locationId: string; quantity: number }>,
+    returnFirst: boolean,
+    plan: (o: { orderId: string; customerId: string; parcels: Record<string, string> }) => {
+      first: Step[];
+      back: Step;
+      arrives: Step;
+    },
+  ) => {
+    const customerId = await member();
+    const orderId = await order(customerId, lines);
+    await follow(orderId);
+    const parcels = Object.fromEntries((await fulfilmentsOf(orderId)).map((f) => [f.locationId, f.id]));
+    const { first, back, arrives } = plan({ orderId, customerId, parcels });
+    for (const step of [...first, ...(returnFirst ? [back, arrives] : [arrives, back])]) {
+      await step();
+      await follow(orderId);
+    }
+    return { customerId, orderId, ...(await settled(customerId, orderId)) };
+  };
+
+  it('earns nothing for a parcel she returned in full before the carrier posted it delivered', async () => {
+    const coat = await playOut([{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }], true, (o) => ({
+      first: [() => move(o.parcels['wh-1']!, 'SHIPPED')],
+      back: async () => expect((await giveBack(o.orderId, 'wh-1', 'COAT-M', 1)).refundAmount).toBe(12995),
+      arrives: () => move(o.parcels['wh-1']!, 'DELIVERED'),
+    }));
+    expect((await getOrder(ctx.deps.db, coat.orderId))!.status).toBe('FULFILLED');
+    // She returned everything: the delivery earns nothing (it earned 129 before the fix).
+    expect(coat).toMatchObject({ points: 0, entries: [] });
+    expect(await pointsEarnedOnOrder(ctx.deps.db, coat.orderId)).toBe(0);
+
+    // The same with a promotion's extra points, and the worker applying every event only at the end: the
+    // scarf's 20 points and its 25 extra points are not earned either.
+    const jet = await member();
+    const scarf = await order(jet, [{ sku: 'SCARF-1', locationId: 'wh-1', quantity: 1 }]);
+    const [box] = await fulfilmentsOf(scarf);
+    await move(box!.id, 'SHIPPED');
+    await giveBack(scarf, 'wh-1', 'SCARF-1', 1);
+    await move(box!.id, 'DELIVERED');
+    await follow(scarf);
+    expect((await getOrder(ctx.deps.db, scarf))!.status).toBe('FULFILLED');
+    expect(await settled(jet, scarf)).toEqual({ points: 0, entries: [] });
+  });
+
+  it('earns after a half return what it keeps when the same half is returned after delivery', async () => {
+    // Two coats and two scarves in one parcel: € 299.90 earns 299 points, and the scarves 50 extra points.
+    const lines = [
+      { sku: 'COAT-M', locationId: 'wh-1', quantity: 2 },
+      { sku: 'SCARF-1', locationId: 'wh-1', quantity: 2 },
+    ];
+    const coatBack = (orderId: string) => () => giveBack(orderId, 'wh-1', 'COAT-M', 1);
+    const plan = (o: { orderId: string; parcels: Record<string, string> }) => ({
+      first: [() => move(o.parcels['wh-1']!, 'SHIPPED')],
+      back: coatBack(o.orderId),
+      arrives: () => move(o.parcels['wh-1']!, 'DELIVERED'),
+    });
+    const after = await playOut(lines, false, plan);
+    // 299 + 50 earned, then ⌊349 × 129.95 ÷ 299.90⌋ = 151 reversed.
+    expect(after.entries).toEqual([
+      ['EARN', 299],
+      ['EARN', 50],
+      ['REVERSE', -151],
+    ]);
+    const before = await playOut(lines, true, plan);
+    // The parcel earns 299 less ⌊299 × 129.95 ÷ 299.90⌋ = 129, the extra points the rest of the 151.
+    expect(before.entries).toEqual([
+      ['EARN', 170],
+      ['EARN', 28],
+    ]);
+    expect([after.points, before.points]).toEqual([198, 198]);
+
+    // The other coat goes back too, from both: ⌊349 × 259.90 ÷ 299.90⌋ = 302 reversed in all, each keeps 47
+    // of the scarves' 20 + 20 + 50.
+    for (const { orderId } of [after, before]) await coatBack(orderId)();
+    for (const { customerId, orderId } of [after, before]) {
+      await follow(orderId);
+      expect((await settled(customerId, orderId)).points).toBe(47);
+    }
+  });
+
+  it('counts the return of one SKU of a split order before its parcel arrives, as after', async () => {
+    // A sock from the store and a coat from the warehouse: € 140.45, 140 points in all; the coat goes back.
+    const lines = [
+      { sku: 'SOCK-1', locationId: 'ams-01', quantity: 1 },
+      { sku: 'COAT-M', locationId: 'wh-1', quantity: 1 },
+    ];
+    const plan = (o: { orderId: string; parcels: Record<string, string> }) => ({
+      first: [() => move(o.parcels['ams-01']!, 'DELIVERED'), () => move(o.parcels['wh-1']!, 'SHIPPED')],
+      back: () => giveBack(o.orderId, 'wh-1', 'COAT-M', 1),
+      arrives: () => move(o.parcels['wh-1']!, 'DELIVERED'),
+    });
+    const after = await playOut(lines, false, plan);
+    // 10 + 130 earned, then ⌊140 × 129.95 ÷ 140.45⌋ = 129 reversed.
+    expect(after.entries).toEqual([
+      ['EARN', 10],
+      ['EARN', 130],
+      ['REVERSE', -129],
+    ]);
+    const before = await playOut(lines, true, plan);
+    expect((await getOrder(ctx.deps.db, before.orderId))!.status).toBe('FULFILLED');
+    // The return counts on the order, as every return does: refunds up to the amount earned on take the
+    // sock's 10 points back for now; the coat's parcel then earns net of the refund, and the order ends
+    // where the other order of events ends.
+    expect(before.entries).toEqual([
+      ['EARN', 10],
+      ['REVERSE', -10],
+      ['EARN', 11],
+    ]);
+    expect([after.points, before.points]).toEqual([11, 11]);
+  });
+
+  it('takes what a return could not take of a spent balance from what a later parcel earns', async () => {
+    // A coat from the warehouse, delivered, and its points spent; a scarf (25 extra points) from the store.
+    const lines = [
+      { sku: 'COAT-M', locationId: 'wh-1', quantity: 1 },
+      { sku: 'SCARF-1', locationId: 'ams-01', quantity: 1 },
+    ];
+    const plan = (o: { orderId: string; customerId: string; parcels: Record<string, string> }) => ({
+      first: [
+        () => move(o.parcels['wh-1']!, 'DELIVERED'),
+        () => redeemPoints(ctx.deps, o.customerId, 129, randomUUID()),
+        () => move(o.parcels['ams-01']!, 'SHIPPED'),
+      ],
+      back: () => giveBack(o.orderId, 'wh-1', 'COAT-M', 1),
+      arrives: () => move(o.parcels['ams-01']!, 'DELIVERED'),
+    });
+    // Returned first: the return finds no balance to take the coat's points from; the scarf's parcel and
+    // extra points would bring the order to 174 − ⌊174 × 129.95 ÷ 149.95⌋ = 24, less than the 129 still
+    // booked, so they earn nothing — the extra points' entry records with 0 points that they were settled.
+    const early = await playOut(lines, true, plan);
+    expect(early.entries).toEqual([
+      ['EARN', 129],
+      ['REDEEM', -129],
+      ['EARN', 0],
+    ]);
+    // Delivered first: 20 + 25 earned, then the return takes them (150 due, 45 there).
+    const late = await playOut(lines, false, plan);
+    expect(late.entries).toEqual([
+      ['EARN', 129],
+      ['REDEEM', -129],
+      ['EARN', 20],
+      ['EARN', 25],
+      ['REVERSE', -45],
+    ]);
+    expect([early.points, late.points]).toEqual([0, 0]);
+    // The scarf goes back too: nothing left to take from either, and nothing comes back.
+    for (const { customerId, orderId } of [early, late]) {
+      await giveBack(orderId, 'ams-01', 'SCARF-1', 1);
+      await follow(orderId);
+      expect((await settled(customerId, orderId)).points).toBe(0);
+    }
   });
 
   it('still earns a store sale at the till, once', async () => {
