@@ -38,14 +38,20 @@ export type ProductBody = z.infer<typeof ProductBodySchema>;
 /**
  * `PUT /admin/v1/locations/{id}`. `fulfilment` (issue 12): the location's fulfilment settings
  * (FulfilmentSettingsSchema); absent keeps what is stored, `null` removes them (the location then promises
- * nothing).
+ * nothing). A warehouse cannot offer `pickup`.
  */
-export const LocationBodySchema = z.strictObject({
-  name: displayName(200),
-  kind: LocationKindSchema,
-  fulfilsOnline: z.boolean().default(false),
-  fulfilment: FulfilmentSettingsSchema.nullable().optional(),
-});
+export const LocationBodySchema = z
+  .strictObject({
+    name: displayName(200),
+    kind: LocationKindSchema,
+    fulfilsOnline: z.boolean().default(false),
+    fulfilment: FulfilmentSettingsSchema.nullable().optional(),
+  })
+  // Click & collect is a store's counter: a warehouse offering it would never be chosen, silently.
+  .refine((b) => b.kind === 'STORE' || !b.fulfilment?.pickup, {
+    message: 'only a store offers click & collect (pickup)',
+    path: ['fulfilment', 'pickup'],
+  });
 export type LocationBody = z.infer<typeof LocationBodySchema>;
 
 /** Percent → basis points without float drift (21.5 → 2150). */

@@ -133,13 +133,18 @@ function handOverDay(cutOff: Date, s: FulfilmentSettings): DateTime {
   return advance(localDay(cutOff, s.timeZone), s.handlingDays, (d) => isWorkingDay(d, s), 'working day');
 }
 
+/** "Tuesday 1 December" — with its year ("Monday 6 December 2027") when it is not `today`'s year. */
+function dateWords(day: DateTime, today: DateTime): string {
+  return day.setLocale('en-GB').toFormat(day.year === today.year ? 'cccc d LLLL' : 'cccc d LLLL yyyy');
+}
+
 /** "today", "tomorrow" or "on Tuesday 1 December": the local day of `at` as seen from `now`. */
 function dayWords(at: DateTime, now: Date): string {
   const today = localDay(now, at.zoneName ?? 'UTC');
   const day = at.startOf('day');
   if (day.hasSame(today, 'day')) return 'today';
   if (day.hasSame(today.plus({ days: 1 }), 'day')) return 'tomorrow';
-  return `on ${day.setLocale('en-GB').toFormat('cccc d LLLL')}`;
+  return `on ${dateWords(day, today)}`;
 }
 
 /**
@@ -180,7 +185,7 @@ export function promiseDelivery(input: {
     readyBy: null,
     reason:
       `order before ${cut.toFormat('HH:mm')} ${dayWords(cut, now)}, ` +
-      `delivered ${delivery.setLocale('en-GB').toFormat('cccc d LLLL')}`,
+      `delivered ${dateWords(delivery, localDay(now, s.timeZone))}`,
   };
 }
 

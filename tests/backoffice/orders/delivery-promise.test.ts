@@ -110,6 +110,13 @@ describe('delivery promise', () => {
     expect(october?.reason).toBe('order before 22:00 today, delivered Tuesday 27 October');
   });
 
+  it('names the year of a delivery day in another year', () => {
+    expect(deliver('2026-12-30T20:00:00Z')?.reason).toBe(
+      'order before 22:00 today, delivered Thursday 31 December',
+    );
+    expect(deliver('2026-12-31T20:00:00Z')?.reason).toMatch(/, delivered \w+ \d+ January 2027$/);
+  });
+
   it('has a parcel ready at the weekend collected on Monday: no carrier collects or delivers then', () => {
     const daily = {
       ...warehouse,

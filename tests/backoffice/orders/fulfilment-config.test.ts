@@ -126,6 +126,8 @@ describe('location fulfilment settings', () => {
     expect(refusedPaths(await put({ ...settings, holidays: ['2026-13-01'] }))).toEqual([
       'body.fulfilment.holidays.0',
     ]);
+    // Click & collect is a store's counter: a warehouse offering it is refused, not silently never chosen.
+    expect(refusedPaths(await put({ ...settings, pickup: true }))).toEqual(['body.fulfilment.pickup']);
     expect((await admin.call('GET', '/locations/dc-refused')).status).toBe(404);
   });
 });
