@@ -242,6 +242,14 @@ async function serve(command: 'start' | 'api' | 'worker', ctx: CommandContext): 
     command === 'worker' ? undefined : await startApiNode(rt.deps, config.port, host).catch(closeOnFailure);
   const worker =
     command === 'api' ? undefined : await startWorkerNode(rt.deps, { serveMetrics: command === 'worker' });
+  // Signals are handled before anything says the hub is up: whoever reads "ready" and stops it at once gets a
+  // drained, clean exit, not a process killed before its handler existed.
+  onShutdown(async (signal) => {
+    logger.info({ signal }, 'shutting down: draining requests and jobs');
+    await api?.stop();
+    await worker?.stop();
+    await rt.close();
+  });
   if (adminKeyNote) process.stdout.write(adminKeyNote);
   if (api) banner(rt, { host, port: api.port }, command === 'start' ? 'hub (API + worker)' : 'API node');
   else
@@ -251,12 +259,6 @@ async function serve(command: 'start' | 'api' | 'worker', ctx: CommandContext): 
           ? `  metrics:  http://${config.metricsHost}:${worker.metricsPort}/metrics\n`
           : ''),
     );
-  onShutdown(async (signal) => {
-    logger.info({ signal }, 'shutting down: draining requests and jobs');
-    await api?.stop();
-    await worker?.stop();
-    await rt.close();
-  });
 }
 
 /** `seed`: the demo retailer, its members and offers, its orders; each skipped when its data exists. */
