@@ -382,6 +382,13 @@ export async function recordFulfilmentEvent(
           { field: 'trackingCode', method: f.method, status: event.status },
         );
       const t = transition(f.method, f.status, event.status);
+      // A transfer still on its way cannot be handed over at its store: it is READY_FOR_PICKUP first.
+      if (t.changed && t.status === 'COLLECTED' && !waitsAtCounter(f))
+        throw new DomainError(
+          'CONFLICT',
+          `Fulfilment ${fulfilmentId} is a transfer to ${f.pickupLocationId} not arrived yet`,
+          { fulfilmentId, status: f.status, heldAt: heldAtOf(f) },
+        );
       if (t.changed) return [{ f, to: t.status, trackingCode: event.trackingCode }];
       if (isTerminalFulfilment(f.status))
         throw new DomainError('CONFLICT', `Fulfilment ${fulfilmentId} is already ${f.status}`, {
@@ -468,11 +475,9 @@ export async function markCollected(
     deps,
     { orderId },
     ({ order, fulfilments }) => {
-      // What waits at the counter: a pickup READY_FOR_PICKUP, or one whose units are on this very store's
-      // shelf (handed over straight from it). A transfer still on its way cannot be handed over.
-      const waiting = (f: LockedFulfilment) =>
-        f.status === 'READY_FOR_PICKUP' || heldAtOf(f) === (f.pickupLocationId ?? f.locationId);
-      const open = fulfilments.filter((f) => f.method === 'PICKUP' && canMove(f, 'COLLECTED') && waiting(f));
+      const open = fulfilments.filter(
+        (f) => f.method === 'PICKUP' && canMove(f, 'COLLECTED') && waitsAtCounter(f),
+      );
       if (open.length === 0)
         throw new DomainError('CONFLICT', `Order ${orderId} has nothing waiting to be collected`, {
           orderId,
@@ -491,6 +496,14 @@ export async function markCollected(
     null,
     { scope: 'mark-collected', key: idempotencyKey, request: { orderId, at: opts.atLocationId ?? null } },
   );
+}
+
+/**
+ * Whether a pickup waits at its store's counter: READY_FOR_PICKUP, or held on that store's own shelf (handed
+ * over straight from it). A transfer still on its way does not.
+ */
+function waitsAtCounter(f: LockedFulfilment): boolean {
+  return f.status === 'READY_FOR_PICKUP' || heldAtOf(f) === (f.pickupLocationId ?? f.locationId);
 }
 
 /** Whether fulfilment `f` may move to `to` now (a legal, changing transition). */

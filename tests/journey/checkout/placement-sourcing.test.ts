@@ -284,6 +284,10 @@ describe('placement with sourcing and the delivery promise', () => {
     const first = await markCollected(ctx.deps, placed.orderId, key(), by, { atLocationId: 'st-ams' });
     expect(first.moved).toEqual([expect.objectContaining({ fulfilmentId: byLocation.get('st-ams')!.id })]);
     const transfer = byLocation.get('wh-tilburg')!.id;
+    // Not even a warehouse system may say it was collected before it arrived.
+    await expect(
+      recordFulfilmentEvent(ctx.deps, transfer, { status: 'COLLECTED' }, key(), by),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { heldAt: 'wh-tilburg' } });
     await recordFulfilmentEvent(ctx.deps, transfer, { status: 'READY_FOR_PICKUP' }, key(), by);
     // Arrived: out of the warehouse, held at the store; collected there.
     expect((await coat('wh-tilburg'))!.onHand).toBe(warehouseBefore - 1);
