@@ -367,9 +367,7 @@ export async function recordFulfilmentEvent(
   by: OrderActor,
 ): Promise<OrderMove> {
   const event = parseInput(FulfilmentEventBodySchema, body, 'body');
-  if (!isUuid(rawId)) throw new DomainError('NOT_FOUND', `No fulfilment ${rawId}`, { fulfilmentId: rawId });
-  // A UUID names the same fulfilment in any case; compared in the form PostgreSQL answers.
-  const fulfilmentId = rawId.toLowerCase();
+  const fulfilmentId = uuidNamed(rawId, 'fulfilment');
   return moveOrder(
     deps,
     { fulfilmentId },
@@ -427,8 +425,7 @@ export async function cancelOrder(
   by: OrderActor,
 ): Promise<OrderMove> {
   const input = parseInput(CancelOrderBodySchema, body, 'body');
-  if (!isUuid(rawId)) throw new DomainError('NOT_FOUND', `No order ${rawId}`, { orderId: rawId });
-  const orderId = rawId.toLowerCase();
+  const orderId = uuidNamed(rawId, 'order');
   return moveOrder(
     deps,
     { orderId },
@@ -469,8 +466,7 @@ export async function markCollected(
   by: OrderActor,
   opts: { atLocationId?: string } = {},
 ): Promise<OrderMove> {
-  if (!isUuid(rawId)) throw new DomainError('NOT_FOUND', `No order ${rawId}`, { orderId: rawId });
-  const orderId = rawId.toLowerCase();
+  const orderId = uuidNamed(rawId, 'order');
   return moveOrder(
     deps,
     { orderId },
@@ -504,6 +500,16 @@ export async function markCollected(
  */
 function waitsAtCounter(f: LockedFulfilment): boolean {
   return f.status === 'READY_FOR_PICKUP' || heldAtOf(f) === (f.pickupLocationId ?? f.locationId);
+}
+
+/**
+ * The id of an order or fulfilment as PostgreSQL answers it (lower case: a UUID names the same row in any
+ * case, and ids are compared as text after the lock).
+ * @throws DomainError `NOT_FOUND` `{ orderId }` or `{ fulfilmentId }` for an id that is no UUID.
+ */
+function uuidNamed(raw: string, what: 'order' | 'fulfilment'): string {
+  if (!isUuid(raw)) throw new DomainError('NOT_FOUND', `No ${what} ${raw}`, { [`${what}Id`]: raw });
+  return raw.toLowerCase();
 }
 
 /** Whether fulfilment `f` may move to `to` now (a legal, changing transition). */

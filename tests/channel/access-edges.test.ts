@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { enrollCustomer, placeStoreSale } from '../../journey-layer/index.js';
+import { placeStoreSale } from '../../journey-layer/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import type { GraphqlError } from '../support/channel.js';
-import { givenChannelClients, givenWarehouseAndTwoStores } from './access-fixtures.js';
+import { givenChannelClients, givenMember, givenWarehouseAndTwoStores } from './access-fixtures.js';
 
 describe('access edges', () => {
   let ctx: BackofficeTestContext;
@@ -65,13 +65,7 @@ describe('access edges', () => {
       amount: 12995,
       onHand: 20,
     });
-    anna = (
-      await enrollCustomer(
-        ctx.deps,
-        { displayName: 'Anna', email: 'anna@example.nl' },
-        { channel: 'WEB', idempotencyKey: 'anna' },
-      )
-    ).customer.id;
+    anna = await givenMember(ctx, 'Anna', 'anna@example.nl');
     const clients = await givenChannelClients(ctx, [
       ['web', 'WEB', null],
       ['storeA', 'STORE', 'ams-01'],

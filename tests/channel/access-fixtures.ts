@@ -6,6 +6,7 @@ import {
   upsertProduct,
 } from '../../backoffice-layer/index.js';
 import { createChannelClient } from '../../channel-layer/index.js';
+import { enrollCustomer } from '../../journey-layer/index.js';
 import type { BackofficeTestContext } from '../support/backoffice.js';
 
 /**
@@ -57,4 +58,14 @@ export async function givenChannelClients(
     clients[name] = { id: c.id, key: c.key };
   }
   return clients;
+}
+
+/** Enrols `displayName` with `email` through the web channel (idempotent by the e-mail); answers her id. */
+export async function givenMember(
+  ctx: BackofficeTestContext,
+  displayName: string,
+  email: string,
+): Promise<string> {
+  const r = await enrollCustomer(ctx.deps, { displayName, email }, { channel: 'WEB', idempotencyKey: email });
+  return r.customer.id;
 }

@@ -13,10 +13,10 @@ import {
   type BackofficeWorker,
 } from '../../backoffice-layer/index.js';
 import { startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { enrollCustomer, journeyWorkerOptions, placeOrder } from '../../journey-layer/index.js';
+import { journeyWorkerOptions, placeOrder } from '../../journey-layer/index.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 import { watch, wsClient, wsOperation } from '../support/ws.js';
-import { givenChannelClients, givenWarehouseAndTwoStores } from './access-fixtures.js';
+import { givenChannelClients, givenMember, givenWarehouseAndTwoStores } from './access-fixtures.js';
 
 type Caller = { key: string | null; token?: string };
 type Answer = { data?: any; errors?: Array<{ message: string; extensions: { code: string } }> };
@@ -71,13 +71,7 @@ beforeAll(async () => {
     amount: 12995,
     onHand: 100,
   });
-  anna = (
-    await enrollCustomer(
-      ctx.deps,
-      { displayName: 'Anna', email: 'anna@example.nl' },
-      { channel: 'WEB', idempotencyKey: 'anna' },
-    )
-  ).customer.id;
+  anna = await givenMember(ctx, 'Anna', 'anna@example.nl');
   const clients = await givenChannelClients(ctx, [
     ['web', 'WEB', null],
     ['app', 'APP', null],
