@@ -51,6 +51,10 @@ export interface ConsentsTable {
   granted: boolean;
   channel: string;
   changedAt: TimestampColumn;
+  /** Where it was given (a form, a till, a call), in words; null when not said. */
+  source: string | null;
+  /** When a granted consent ends by itself; null: until withdrawn. */
+  expiresAt: TimestampColumn | null;
 }
 
 export interface ConsentHistoryTable {
@@ -61,6 +65,8 @@ export interface ConsentHistoryTable {
   channel: string;
   changedAt: TimestampColumn;
   revision: number;
+  source: string | null;
+  expiresAt: TimestampColumn | null;
 }
 
 export interface CustomerMergesTable {
@@ -70,6 +76,111 @@ export interface CustomerMergesTable {
   channel: string;
   revision: number;
   mergedAt: TimestampColumn;
+  /** What the merge moved and overwrote, so it can be undone (shape: customers/merge-journal.ts). */
+  journal: JsonColumn | null;
+  /** Who merged (`client:<id>`, `admin:<name>`); null for merges before issue 13. */
+  actor: string | null;
+  undoneAt: TimestampColumn | null;
+  undoneBy: string | null;
+}
+
+/** The kinds of interaction a timeline holds (docs/API.md, "Customer journey"). */
+export type InteractionKind =
+  | 'PRODUCT_VIEWED'
+  | 'CART_UPDATED'
+  | 'WISHLIST_ADDED'
+  | 'STORE_VISIT'
+  | 'SERVICE_CONTACT'
+  | 'RESERVATION'
+  | 'ORDER_PLACED'
+  | 'STORE_SALE'
+  | 'FULFILMENT'
+  | 'RETURN'
+  | 'POINTS'
+  | 'TIER'
+  | 'CONSENT'
+  | 'PROFILE_CHANGED'
+  | 'NOTE';
+
+/**
+ * One interaction on a profile's timeline. `source` is unique: `event:<event id>:<part>` for the hub's own
+ * events, `client:<client id>:<idempotency key>` for what a channel reported, so each lands once.
+ */
+export interface CustomerInteractionsTable {
+  id: string;
+  customerId: string;
+  kind: InteractionKind;
+  channel: string;
+  locationId: string | null;
+  sku: string | null;
+  orderId: string | null;
+  summary: string;
+  /** An agent's note (service contact, note); personal data. */
+  note: string | null;
+  actor: string;
+  source: string;
+  occurredAt: TimestampColumn;
+  revision: number;
+}
+
+/** One correction of a profile field, with the value before and after. */
+export interface ProfileChangesTable {
+  id: Generated<number>;
+  customerId: string;
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+  channel: string;
+  actor: string;
+  changedAt: TimestampColumn;
+  revision: number;
+}
+
+export type ContactChannel = 'EMAIL' | 'SMS' | 'PUSH' | 'POST';
+export type ContactTopic = 'NEWSLETTER' | 'PERSONAL_OFFERS' | 'SERVICE' | 'LOYALTY';
+
+/** Her contact preference for one contact channel: the topics she wants there, at most so many a week. */
+export interface ContactPreferencesTable {
+  customerId: string;
+  channel: ContactChannel;
+  topics: ContactTopic[];
+  maxPerWeek: number | null;
+  /** The channel the preference was set through. */
+  source: string;
+  changedAt: TimestampColumn;
+}
+
+/** A segment: RFM (recency, frequency, monetary) or a rule staff defined; `definition` is zod-validated. */
+export interface SegmentDefinitionsTable {
+  id: string;
+  name: string;
+  kind: 'RFM' | 'RULE';
+  definition: JsonColumn;
+  status: 'ACTIVE' | 'ARCHIVED';
+  revision: number;
+  createdAt: TimestampColumn;
+  updatedAt: TimestampColumn;
+}
+
+/** A profile's computed membership of a segment: since when, why, when last computed. */
+export interface SegmentMembershipsTable {
+  customerId: string;
+  segmentId: string;
+  since: TimestampColumn;
+  reason: string;
+  computedAt: TimestampColumn;
+  revision: number;
+}
+
+/** One read or use of her data: who, when, through which channel, for which purpose, what. */
+export interface CustomerDataUseTable {
+  id: Generated<number>;
+  customerId: string;
+  at: TimestampColumn;
+  actor: string;
+  channel: string;
+  purpose: string;
+  what: string;
 }
 
 export interface LoyaltyProgramsTable {
@@ -187,6 +298,12 @@ export interface JourneyTables {
   orderBonusPoints: OrderBonusPointsTable;
   orderPromotionUse: OrderPromotionUseTable;
   fulfilmentPoints: FulfilmentPointsTable;
+  customerInteractions: CustomerInteractionsTable;
+  profileChanges: ProfileChangesTable;
+  contactPreferences: ContactPreferencesTable;
+  segmentDefinitions: SegmentDefinitionsTable;
+  segmentMemberships: SegmentMembershipsTable;
+  customerDataUse: CustomerDataUseTable;
 }
 
 /**
