@@ -94,3 +94,13 @@ export {
   PROMOTIONS_SECTION,
   LOYALTY_PROGRAM_SECTION,
 } from './pricing/read-model-sections.js';
+// What her data was read or used for (issue 13, transparency).
+export {
+  recordDataUse,
+  listDataUse,
+  pruneDataUse,
+  DataUsePurposeSchema,
+  type DataUsePurpose,
+  type DataUseEntry,
+  type DataUseView,
+} from './customers/data-use.js';

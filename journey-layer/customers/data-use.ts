@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { DomainError } from '../../shared/index.js';
+import type { Executor } from '../tables.js';
+import { resolveCustomerId } from './customer-reads.js';
+
+/*
+ * What a customer's data was read or used for (issue 13, "Transparency"): staff profile reads, segment
+ * computations, personal offers applied, exports. She sees her own (`Customer.dataUse`), her export
+ * carries it, erasure deletes it and the retention job drops what is older than the retention period.
+ */
+
+/**
+ * Why her data was read or used:
+ * - `SERVICE`: staff read her profile, timeline or orders to serve her (a store assistant, an agent, the
+ *   console);
+ * - `PROFILING`: a segment computation read her purchases (needs the PROFILING consent);
+ * - `PERSONALISATION`: a personal offer was applied to her order, or next best offers were worked out for her
+ *   (needs the PERSONALISATION consent);
+ * - `DATA_RIGHTS`: her data was exported (or a merge of her profiles was made or undone).
+ */
+export const DataUsePurposeSchema = z.enum(['SERVICE', 'PROFILING', 'PERSONALISATION', 'DATA_RIGHTS']);
+export type DataUsePurpose = z.infer<typeof DataUsePurposeSchema>;
+
+/**
+ * One use of her data: `actor` (`client:<id>`, `admin:<name>`, `system`), the `channel` it went through
+ * (WEB, APP, STORE, CALL_CENTER, CONSOLE, ADMIN, SYSTEM), its `purpose`, and `what` in words ("read the
+ * timeline", "computed segment at-risk").
+ */
+export interface DataUseEntry {
+  customerId: string;
+  actor: string;
+  channel: string;
+  purpose: DataUsePurpose;
+  what: string;
+}
+
+/** One use as she sees it: `at` ISO 8601; `cursor` pages on (pass as `after`). */
+export interface DataUseView {
+  at: string;
+  actor: string;
+  channel: string;
+  purpose: DataUsePurpose;
+  what: string;
+  cursor: string;
+}
+
+/**
+ * Records one use of her data at `now` (inside the caller's transaction when `db` is one, so a use is on
+ * record exactly when the act that used it commits). `entry.customerId` must be a live profile id (resolve
+ * merges first); `what` is cut to 300 characters.
+ */
+export async function recordDataUse(db: Executor, now: Date, entry: DataUseEntry): Promise<void> {
+  await db
+    .insertInto('customerDataUse')
+    .values({
+      customerId: entry.customerId,
+      at: now,
+      actor: entry.actor,
+      channel: entry.channel,
+      purpose: entry.purpose,
+      what: entry.what.slice(0, 300),
+    })
+    .execute();
+}
+
+const encodeCursor = (id: number): string => Buffer.from(`u${id}`).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = /^u([1-9][0-9]{0,17})$/.exec(text) ? Number(text.slice(1)) : NaN;
+  if (!Number.isSafeInteger(id) || encodeCursor(id) !== cursor)
+    throw new DomainError('BAD_USER_INPUT', 'The cursor `after` is not one a page of data use answered', {
+      after: cursor,
+    });
+  return id;
+}
+
+/**
+ * Her data use, newest first, `first` (1–200) at a time after the cursor `after`; follows merges (the uses
+ * of profiles merged into hers are hers).
+ * @returns `items`, `endCursor` (null when the page is empty) and `hasNextPage`.
+ * @throws NOT_FOUND for an unknown or erased profile; BAD_USER_INPUT for a bad `first` or cursor.
+ */
+export async function listDataUse(
+  db: Executor,
+  customerId: string,
+  page: { first: number; after?: string | null | undefined },
+): Promise<{ items: DataUseView[]; endCursor: string | null; hasNextPage: boolean }> {
+  if (!Number.isInteger(page.first) || page.first < 1 || page.first > 200)
+    throw new DomainError('BAD_USER_INPUT', '`first` is a whole number from 1 to 200', { first: page.first });
+  const id = await resolveCustomerId(db, customerId);
+  let q = db
+    .selectFrom('customerDataUse')
+    .select(['id', 'at', 'actor', 'channel', 'purpose', 'what'])
+    .where('customerId', '=', id)
+    .orderBy('id', 'desc')
+    .limit(page.first + 1);
+  if (page.after) q = q.where('id', '<', decodeCursor(page.after));
+  const rows = await q.execute();
+  const items = rows.slice(0, page.first).map((r) => ({
+    at: r.at.toISOString(),
+    actor: r.actor,
+    channel: r.channel,
+    purpose: DataUsePurposeSchema.parse(r.purpose),
+    what: r.what,
+    cursor: encodeCursor(Number(r.id)),
+  }));
+  return { items, endCursor: items.at(-1)?.cursor ?? null, hasNextPage: rows.length > page.first };
+}
+
+/**
+ * Deletes data-use entries recorded before `before`, at most `batch` (default 5,000) per call; returns how
+ * many went. The retention job calls it until it returns fewer than `batch`.
+ */
+export async function pruneDataUse(db: Executor, before: Date, batch = 5_000): Promise<number> {
+  const r = await db
+    .deleteFrom('customerDataUse')
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('customerDataUse').select('id').where('at', '<', before).orderBy('id').limit(batch),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
