@@ -83,6 +83,20 @@ const ACTS = {
   'offer.for-customer': 'customer',
   'offers.for-customer': 'customer',
   'quote.for-customer': 'customer',
+  // Her journey: what she did across channels, her profile's corrections, how she wants to be contacted,
+  // who used her data, what to offer her next; merging and unmerging her profiles.
+  'customer.timeline': 'customer',
+  'customer.history': 'customer',
+  'customer.data-use': 'customer',
+  'customer.segments': 'customer',
+  'customer.next-best-offers': 'customer',
+  'customer.record-interaction': 'customer',
+  'customer.update-profile': 'customer',
+  'customer.assign-segments': 'customer',
+  'customer.unlink-identifier': 'customer',
+  'customer.preferences': 'customer',
+  'customer.merge': 'customer',
+  'customer.unmerge': 'customer',
   // Live pushes about a customer.
   'subscription.offer': 'subscription',
   'subscription.loyalty': 'subscription',
@@ -134,6 +148,24 @@ function forCustomer(c: Caller, customerId: string | null): Decision {
       ? ALLOWED
       : deny('A customer token for this customer is required (X-Customer-Token)');
   return onRecord(customerId);
+}
+
+/**
+ * An act on her journey always names her: the customer rule, and no act at all without a customer named.
+ */
+function onHerJourney(c: Caller, customerId: string | null): Decision {
+  return customerId ? forCustomer(c, customerId) : deny('This act needs the customer it is about');
+}
+
+/**
+ * Staff in the back office only (the call center, the console), on record: not the customer's own app, and
+ * not a store terminal — merging and unmerging profiles, and placing her in pricing segments, are back-office
+ * acts.
+ */
+function backOffice(c: Caller, customerId: string | null, what: string): Decision {
+  if (c.channel !== 'CALL_CENTER' && c.channel !== 'CONSOLE')
+    return deny(`Only the call center and the console ${what}`);
+  return customerId ? onRecord(customerId) : deny('This act needs the customer it is about');
 }
 
 /**
@@ -229,6 +261,22 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'offer.for-customer': (c, r) => forCustomer(c, r.customerId),
   'offers.for-customer': (c, r) => forCustomer(c, r.customerId),
   'quote.for-customer': (c, r) => forCustomer(c, r.customerId),
+  // Her journey: the customer herself (a web or app client with her token) or staff, on record. A web or app
+  // client records interactions only for its signed-in customer.
+  'customer.timeline': (c, r) => onHerJourney(c, r.customerId),
+  'customer.history': (c, r) => onHerJourney(c, r.customerId),
+  'customer.data-use': (c, r) => onHerJourney(c, r.customerId),
+  'customer.segments': (c, r) => onHerJourney(c, r.customerId),
+  'customer.next-best-offers': (c, r) => onHerJourney(c, r.customerId),
+  'customer.record-interaction': (c, r) => onHerJourney(c, r.customerId),
+  'customer.update-profile': (c, r) => onHerJourney(c, r.customerId),
+  'customer.unlink-identifier': (c, r) => onHerJourney(c, r.customerId),
+  'customer.preferences': (c, r) => onHerJourney(c, r.customerId),
+  // The `segments` attribute prices her (promotions for a segment): she cannot put herself in one, nor can a
+  // till.
+  'customer.assign-segments': (c, r) => backOffice(c, r.customerId, 'assign pricing segments'),
+  'customer.merge': (c, r) => backOffice(c, r.customerId, 'merge customer profiles'),
+  'customer.unmerge': (c, r) => backOffice(c, r.customerId, 'undo a merge of customer profiles'),
   'subscription.offer': (c, r) => forCustomer(c, r.customerId),
   'subscription.loyalty': (c, r) => forCustomer(c, r.customerId),
   'order.for-customer': (c, r) => elsewhere(c, [r.locationId], 'act') ?? forCustomer(c, r.customerId),
