@@ -4,7 +4,6 @@ import {
   unitsHeldBy,
   reserveStock,
   returnItems,
-  IdempotencyKeySchema,
   ReserveBodySchema,
   ReturnSchema,
 } from '../../backoffice-layer/index.js';
@@ -27,6 +26,7 @@ import { customerNamed, requireAccess } from '../access/require-access.js';
 import { scopeLimit } from '../clients/clients.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
 import type { CartInput, GraphqlContext } from './context.js';
+import { checkedKey as key } from './keys.js';
 import { orderView, returnView } from './views.js';
 import { cancelOrderMutation, markCollectedMutation } from './orders.js';
 
@@ -47,15 +47,6 @@ function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], nul
     [K in keyof T]?: Exclude<T[K], null>;
   };
 }
-
-/**
- * A client's idempotency key, checked (BAD_USER_INPUT naming `idempotencyKey` otherwise); callers prefix it
- * with the client's id (stored keys hold up to 300 characters for that).
- */
-function key(k: string): string {
-  return valid(KeyArgument, { idempotencyKey: k }).idempotencyKey;
-}
-const KeyArgument = z.object({ idempotencyKey: IdempotencyKeySchema });
 
 /**
  * Units one channel client may hold in active reservations at once, unless its scopes say otherwise

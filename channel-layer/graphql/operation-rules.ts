@@ -47,7 +47,14 @@ export const PARSE_OPTIONS: ParseOptions = { maxTokens: MAX_TOKENS, noLocation: 
  * as 40 offers. So 30 aliased 100-SKU `offers`, or 25 aliased quotes, are refused however few fields they
  * select.
  */
-const COMPUTED: Record<string, number> = { offer: 50, offers: 50, offerChanged: 50, quote: 2_000 };
+const COMPUTED: Record<string, number> = {
+  offer: 50,
+  offers: 50,
+  offerChanged: 50,
+  quote: 2_000,
+  // Each next best offer is priced like an offer.
+  nextBestOffers: 50,
+};
 
 /** Assumed sizes of list fields (the most they hold in practice, or their argument's cap). */
 const LIST_SIZES: Record<string, number> = {
@@ -58,11 +65,30 @@ const LIST_SIZES: Record<string, number> = {
   consents: 3,
   rejectedCoupons: 20,
   edges: 1,
+  nodes: 1,
+  identifiers: 10,
+  segments: 20,
+  channels: 4,
+  topics: 4,
+  // A profile's corrections and a merge's two profiles.
+  history: 50,
+  unmergeCustomers: 2,
+};
+
+/**
+ * Paged list fields: how many items they stand for without `first` (its default) and with `first` in a
+ * variable (its cap). A literal `first` counts as given.
+ */
+const PAGED: Record<string, { byDefault: number; cap: number }> = {
+  products: { byDefault: 20, cap: 100 },
+  timeline: { byDefault: 50, cap: 200 },
+  dataUse: { byDefault: 50, cap: 200 },
+  nextBestOffers: { byDefault: 5, cap: 20 },
 };
 
 /**
  * The size a list field stands for: its literal argument when given (`offers(skus: […])`, `products(first:
- * n)`), else its cap.
+ * n)`, `timeline(first: n)`), else its cap (a paged field without `first`: its default).
  */
 function listSize(node: FieldNode): number {
   const name = node.name.value;
@@ -71,9 +97,10 @@ function listSize(node: FieldNode): number {
     const v = arg('skus');
     return v?.kind === Kind.LIST ? Math.max(1, v.values.length) : 100;
   }
-  if (name === 'products') {
+  const paged = PAGED[name];
+  if (paged) {
     const v = arg('first');
-    return v?.kind === Kind.INT ? Math.max(1, Number(v.value)) : v ? 100 : 20;
+    return v?.kind === Kind.INT ? Math.max(1, Number(v.value)) : v ? paged.cap : paged.byDefault;
   }
   return LIST_SIZES[name] ?? 1;
 }

@@ -19,6 +19,7 @@ import { fingerprint, pointsEarnedOnOrder } from '../../journey-layer/index.js';
 import { DomainError, parseInput, vatPart } from '../../shared/index.js';
 import { requireAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
+import { clientKey } from './keys.js';
 import { money, type MoneyView } from './views.js';
 
 type LocationRow = Awaited<ReturnType<typeof listLocations>>[number];
@@ -241,9 +242,6 @@ export async function customerOrders(
   const edges = page.orders.map((o) => ({ node: { id: o.id }, cursor: orderCursor(o) }));
   return { edges, pageInfo: { hasNextPage: page.next !== null, endCursor: edges.at(-1)?.cursor ?? null } };
 }
-
-/** The idempotency key of a client's request, stored under the client (as every channel write's). */
-const clientKey = (ctx: GraphqlContext, key: string) => `${ctx.client.id}:${key}`;
 
 /**
  * `cancelOrder(id, reason, idempotencyKey)`: cancels what of the order has not left the building (see the

@@ -1,3 +1,4 @@
+import { customerJourneyResolvers, interactionFieldResolvers, journeyMutationResolvers } from './journey.js';
 import { mutationResolvers } from './mutations.js';
 import { orderFieldResolvers } from './orders.js';
 import { customerResolvers, queryResolvers } from './queries.js';
@@ -11,8 +12,9 @@ export const resolvers = {
   Revision,
   DateTime,
   Query: queryResolvers,
-  Mutation: mutationResolvers,
+  Mutation: { ...mutationResolvers, ...journeyMutationResolvers },
   Subscription: subscriptionResolvers,
-  Customer: customerResolvers,
+  Customer: { ...customerResolvers, ...customerJourneyResolvers },
+  Interaction: interactionFieldResolvers,
   Order: orderFieldResolvers,
 };

@@ -51,7 +51,14 @@ export const typeDefs = /* GraphQL */ `
     enrollCustomer(input: EnrollInput!, idempotencyKey: String!): Customer!
     linkIdentifier(customerId: ID!, kind: IdentifierKind!, value: String!): Customer!
     redeemPoints(customerId: ID!, points: Int!, idempotencyKey: String!): LoyaltyStatus!
-    setConsent(customerId: ID!, purpose: ConsentPurpose!, granted: Boolean!): Customer!
+    "source: where it was given (a form, a till, a call; 1–200 characters); expiresAt: when it lapses."
+    setConsent(
+      customerId: ID!
+      purpose: ConsentPurpose!
+      granted: Boolean!
+      source: String
+      expiresAt: DateTime
+    ): Customer!
     issueCustomerToken(customerId: ID!): CustomerToken!
     exportCustomerData(customerId: ID!): String!
     eraseCustomer(customerId: ID!): ErasureReceipt!
@@ -59,6 +66,17 @@ export const typeDefs = /* GraphQL */ `
     cancelOrder(id: ID!, reason: String, idempotencyKey: String!): Order!
     "The pickup store's terminal hands the order over."
     markCollected(orderId: ID!, idempotencyKey: String!): Order!
+    "Something she did or asked for, reported by a channel (WEB/APP: only for its signed-in customer)."
+    recordInteraction(input: InteractionInput!, idempotencyKey: String!): Interaction!
+    "Corrects her display name and attributes (null removes one); each change lands in Customer.history."
+    updateProfile(customerId: ID!, input: ProfileInput!): Customer!
+    unlinkIdentifier(customerId: ID!, kind: IdentifierKind!, value: String!): Customer!
+    "Replaces her contact preferences: per contact channel, the topics she wants there and how often."
+    setPreferences(customerId: ID!, input: ContactPreferencesInput!): Customer!
+    "Call center and console: two profiles are one person; everything moves to the survivor."
+    mergeCustomers(survivorId: ID!, mergedId: ID!, idempotencyKey: String!): MergeReceipt!
+    "Call center and console: undoes a merge within 30 days; answers the survivor and the restored profile."
+    unmergeCustomers(mergeId: ID!): [Customer!]!
   }
   type ErasureReceipt {
     erasureId: ID!
@@ -301,9 +319,14 @@ export const typeDefs = /* GraphQL */ `
     attributes: [Attribute!]!
     status: String!
   }
+  "A product's attribute (text), or a customer's (value as JSON text, with where and when it was set)."
   type Attribute {
     name: String!
     value: String!
+    "A customer's attribute: the channel it came from; null for a product's."
+    channel: String
+    "A customer's attribute: when it was set; null for a product's."
+    changedAt: DateTime
   }
   type ProductConnection {
     edges: [ProductEdge!]!
@@ -367,6 +390,163 @@ export const typeDefs = /* GraphQL */ `
     consents: [Consent!]!
     "Her orders, newest first."
     orders(first: Int = 20, after: String): OrderConnection!
+    identifiers: [Identifier!]!
+    "Her profile facts promotions use (birthday, homeStore, segments, preferredLanguage)."
+    attributes: [Attribute!]!
+    preferences: ContactPreferences!
+    "Segments she is in and why; empty without the PROFILING consent."
+    segments: [SegmentMembership!]!
+    "What she did across channels, newest first (first: 1–200)."
+    timeline(first: Int = 50, after: String, kinds: [InteractionKind!]): InteractionConnection!
+    "What to offer her next (first: 1–20); a store terminal's default location is its store."
+    nextBestOffers(locationId: ID, first: Int = 5, minRevision: Revision): [NextBestOffer!]!
+    "Who read or used her data, when, through which channel, for what; newest first (first: 1–200)."
+    dataUse(first: Int = 50, after: String): DataUseConnection!
+    "Every correction of her profile, oldest first."
+    history: [ProfileChange!]!
+  }
+  type Identifier {
+    kind: IdentifierKind!
+    value: String!
+    channel: String!
+    addedAt: DateTime!
+  }
+  type Interaction {
+    id: ID!
+    kind: InteractionKind!
+    channel: String!
+    at: DateTime!
+    location: Location
+    sku: ID
+    orderId: ID
+    summary: String!
+    "Staff's note with it: shown to staff channels only (null for WEB and APP)."
+    note: String
+    revision: Revision!
+  }
+  enum InteractionKind {
+    PRODUCT_VIEWED
+    CART_UPDATED
+    WISHLIST_ADDED
+    STORE_VISIT
+    SERVICE_CONTACT
+    RESERVATION
+    ORDER_PLACED
+    STORE_SALE
+    FULFILMENT
+    RETURN
+    POINTS
+    TIER
+    CONSENT
+    PROFILE_CHANGED
+    NOTE
+  }
+  "A page of her timeline; revision: her newest interaction's (0 when none)."
+  type InteractionConnection {
+    nodes: [Interaction!]!
+    pageInfo: PageInfo!
+    revision: Revision!
+  }
+  input InteractionInput {
+    customerId: ID!
+    kind: InteractionKind!
+    sku: ID
+    locationId: ID
+    note: String
+  }
+  type ContactPreferences {
+    channels: [ContactChannelPreference!]!
+    updatedAt: DateTime
+  }
+  type ContactChannelPreference {
+    channel: ContactChannel!
+    topics: [ContactTopic!]!
+    maxPerWeek: Int
+  }
+  enum ContactChannel {
+    EMAIL
+    SMS
+    PUSH
+    POST
+  }
+  enum ContactTopic {
+    NEWSLETTER
+    PERSONAL_OFFERS
+    SERVICE
+    LOYALTY
+  }
+  input ContactPreferencesInput {
+    channels: [ContactChannelPreferenceInput!]!
+  }
+  input ContactChannelPreferenceInput {
+    channel: ContactChannel!
+    topics: [ContactTopic!]!
+    maxPerWeek: Int
+  }
+  type SegmentMembership {
+    segment: ID!
+    name: String!
+    since: DateTime!
+    reason: String!
+    computedAt: DateTime!
+  }
+  type NextBestOffer {
+    kind: NextBestOfferKind!
+    id: ID!
+    label: String!
+    reason: String!
+    saving: Money
+    sku: ID
+    revision: Revision!
+    fingerprint: String!
+  }
+  enum NextBestOfferKind {
+    PROMOTION
+    PERSONAL_OFFER
+    REDEEM_POINTS
+    TIER_PROGRESS
+  }
+  type DataUse {
+    at: DateTime!
+    actor: String!
+    channel: String!
+    purpose: String!
+    what: String!
+  }
+  type DataUseConnection {
+    edges: [DataUseEdge!]!
+    pageInfo: PageInfo!
+  }
+  type DataUseEdge {
+    node: DataUse!
+    cursor: String!
+  }
+  type ProfileChange {
+    at: DateTime!
+    field: String!
+    oldValue: String
+    newValue: String
+    channel: String!
+    actor: String!
+  }
+  "What updateProfile corrects: a field left out stays, null removes it."
+  input ProfileInput {
+    displayName: String
+    attributes: ProfileAttributesInput
+  }
+  "Her profile facts; segments only through the call center and the console."
+  input ProfileAttributesInput {
+    "ISO date, e.g. 1990-04-01."
+    birthday: String
+    homeStore: ID
+    segments: [String!]
+    "A language tag such as nl or nl-NL."
+    preferredLanguage: String
+  }
+  type MergeReceipt {
+    mergeId: ID!
+    survivor: Customer!
+    revision: Revision!
   }
   type LoyaltyStatus {
     tier: String!
@@ -392,6 +572,10 @@ export const typeDefs = /* GraphQL */ `
     granted: Boolean!
     changedAt: DateTime!
     channel: String!
+    "Where it was given (a form, a till, a call), when known."
+    source: String
+    "When it lapses (it is withdrawn then); null: until withdrawn."
+    expiresAt: DateTime
   }
 `;
 

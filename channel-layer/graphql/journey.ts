@@ -1,0 +1,155 @@
+/**
+ * The customer journey in the channel API (docs/API.md "Customer journey"): the `Customer` fields of her
+ * journey (timeline, data use, history, segments, preferences, identifiers, attributes, next best offers),
+ * the `Interaction` type's location, and the journey's mutations. Every field asks the access policy with
+ * the customer as the resource (require-access.ts): a store terminal that may read her reads these too, on
+ * record; a web or app client only with her customer token.
+ */
+import { listLocations } from '../../backoffice-layer/index.js';
+import {
+  getCustomer,
+  listDataUse,
+  listTimeline,
+  recordInteraction,
+  type CustomerView,
+  type InteractionInput,
+  type InteractionView,
+} from '../../journey-layer/index.js';
+import { DomainError } from '../../shared/index.js';
+import type { Act, ResourceOf } from '../access/policy.js';
+import { customerNamed, requireAccess, type Check } from '../access/require-access.js';
+import type { GraphqlContext } from './context.js';
+import { checkedKey } from './keys.js';
+
+type LocationRow = Awaited<ReturnType<typeof listLocations>>[number];
+
+/** A `Customer` as the resolvers hold it: at least her (live) profile id, usually her whole profile. */
+type CustomerSource = { id: string } & Partial<CustomerView>;
+
+/** Her whole profile: the one the resolver holds, else read (NOT_FOUND when she is gone since). */
+async function profileOf(c: CustomerSource, ctx: GraphqlContext): Promise<CustomerView> {
+  if (c.identifiers && c.attributes && c.consents) return c as CustomerView;
+  const view = await getCustomer(ctx.deps.db, c.id);
+  if (!view) throw new DomainError('NOT_FOUND', `No customer ${c.id}`, { customerId: c.id });
+  return view;
+}
+
+/** Staff channels see what staff wrote (an agent's note); the customer's own web and app do not. */
+const isStaff = (ctx: GraphqlContext) => ctx.client.channel !== 'WEB' && ctx.client.channel !== 'APP';
+
+/** The acts about a customer as such (her profile and journey). */
+type CustomerAct = { [A in Act]: ResourceOf<A>['kind'] extends 'customer' ? A : never }[Act];
+
+/** Asks the policy whether the caller may `act` on her (FORBIDDEN otherwise); staff on record. */
+const mayAct = (ctx: GraphqlContext, act: CustomerAct, customerId: string) =>
+  requireAccess(ctx, { act, on: customerNamed(customerId) } as Check);
+
+/** The hub's locations, read once per request, by id. */
+const locationsLoaded = new WeakMap<GraphqlContext, Promise<Map<string, LocationRow>>>();
+function locationsOf(ctx: GraphqlContext): Promise<Map<string, LocationRow>> {
+  let loaded = locationsLoaded.get(ctx);
+  if (!loaded) {
+    loaded = listLocations(ctx.deps.db).then((all) => new Map(all.map((l) => [l.id, l])));
+    locationsLoaded.set(ctx, loaded);
+  }
+  return loaded;
+}
+
+/** GraphQL `Interaction`: as the timeline answers it, its note only to staff channels. */
+export type InteractionSource = Omit<InteractionView, 'note'> & { note: string | null };
+function interactionOf(ctx: GraphqlContext, i: InteractionView): InteractionSource {
+  return { ...i, note: isStaff(ctx) ? i.note : null };
+}
+
+/** The `Interaction` type's computed field: the location it happened at (null when none, or unknown). */
+export const interactionFieldResolvers = {
+  location: async (i: InteractionSource, _a: unknown, ctx: GraphqlContext) => {
+    if (!i.locationId) return null;
+    return (await locationsOf(ctx)).get(i.locationId) ?? null;
+  },
+};
+
+/**
+ * The `Customer` type's journey fields. Each asks the policy its own act first (field-level access).
+ * @throws FORBIDDEN (per field); BAD_USER_INPUT for a bad `first` or cursor.
+ */
+export const customerJourneyResolvers = {
+  /** Her identifiers (e-mail, phone, loyalty card, app account), the channel that added each, and when. */
+  identifiers: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
+    await mayAct(ctx, 'customer.read', c.id);
+    return (await profileOf(c, ctx)).identifiers.map((i) => ({
+      kind: i.kind,
+      value: i.value,
+      channel: i.channel,
+      addedAt: i.createdAt,
+    }));
+  },
+  /** Her profile facts by name, each value as JSON text, with the channel that set it and when. */
+  attributes: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
+    await mayAct(ctx, 'customer.read', c.id);
+    return Object.entries((await profileOf(c, ctx)).attributes)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+      .map(([name, a]) => ({
+        name,
+        value: JSON.stringify(a.value),
+        channel: a.channel,
+        changedAt: a.changedAt,
+      }));
+  },
+  /** Her timeline, newest first: `first` 1–200 after the cursor `after`, only `kinds` when given. */
+  timeline: async (
+    c: CustomerSource,
+    a: { first: number; after?: string | null; kinds?: InteractionInput['kind'][] | null },
+    ctx: GraphqlContext,
+  ) => {
+    await mayAct(ctx, 'customer.timeline', c.id);
+    const page = await listTimeline(ctx.deps.db, c.id, {
+      first: a.first,
+      after: a.after ?? null,
+      kinds: a.kinds ?? null,
+    });
+    return {
+      nodes: page.items.map((i) => interactionOf(ctx, i)),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      revision: page.revision,
+    };
+  },
+  /** Who read or used her data, newest first: `first` 1–200 after the cursor `after`. */
+  dataUse: async (c: CustomerSource, a: { first: number; after?: string | null }, ctx: GraphqlContext) => {
+    await mayAct(ctx, 'customer.data-use', c.id);
+    const page = await listDataUse(ctx.deps.db, c.id, { first: a.first, after: a.after ?? null });
+    return {
+      edges: page.items.map(({ cursor, ...node }) => ({ node, cursor })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+    };
+  },
+};
+
+/**
+ * The journey's `Mutation` resolvers: each checks its input with the domain's schema, asks the policy before
+ * it writes, and acts as `client:<id>` through the caller's channel.
+ */
+export const journeyMutationResolvers = {
+  /**
+   * `recordInteraction(input, idempotencyKey)`: what she did, reported by the channel (a web or app client
+   * only for its signed-in customer; a store terminal at its own store).
+   * @throws BAD_USER_INPUT, NOT_FOUND, FORBIDDEN, RATE_LIMITED, CONFLICT (the key used with another request).
+   */
+  recordInteraction: async (
+    _: unknown,
+    a: { input: InteractionInput; idempotencyKey: string },
+    ctx: GraphqlContext,
+  ): Promise<InteractionSource> => {
+    const idempotencyKey = checkedKey(a.idempotencyKey);
+    await mayAct(ctx, 'customer.record-interaction', a.input.customerId);
+    // The timeline scopes the key to the client itself (`<client id>:<key>`), as every channel write is.
+    const { interaction } = await recordInteraction(ctx.deps, a.input, {
+      channel: ctx.client.channel,
+      clientId: ctx.client.id,
+      locationId: ctx.client.locationId,
+      actor: `client:${ctx.client.id}`,
+      idempotencyKey,
+    });
+    return interactionOf(ctx, interaction);
+  },
+};
