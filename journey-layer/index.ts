@@ -17,8 +17,10 @@ export {
 export {
   enrollCustomer,
   linkIdentifier,
+  unlinkIdentifier,
   updateCustomerProfile,
   setConsent,
+  expireConsents,
   type IdentifierLink,
   type ConsentDecision,
 } from './customers/customers.js';
@@ -27,6 +29,7 @@ export {
   getCustomerFacts,
   findCustomerByIdentifier,
   resolveCustomerId,
+  profileFamily,
   type CustomerView,
   type CustomerFacts,
 } from './customers/customer-reads.js';
@@ -104,3 +107,5 @@ export {
   type DataUseEntry,
   type DataUseView,
 } from './customers/data-use.js';
+// Profile history, contact preferences, merge and its undoing (issue 13, part P).
+export { profileHistory, type ProfileChangeView, type ChangeChannel } from './customers/profile-history.js';
