@@ -17,8 +17,10 @@ export {
 export {
   enrollCustomer,
   linkIdentifier,
+  unlinkIdentifier,
   updateCustomerProfile,
   setConsent,
+  expireConsents,
   type IdentifierLink,
   type ConsentDecision,
 } from './customers/customers.js';
@@ -27,6 +29,7 @@ export {
   getCustomerFacts,
   findCustomerByIdentifier,
   resolveCustomerId,
+  profileFamily,
   type CustomerView,
   type CustomerFacts,
 } from './customers/customer-reads.js';
@@ -128,3 +131,5 @@ export {
   type TimelinePage,
 } from './timeline/timeline-reads.js';
 export { timelineConsumer, TIMELINE_CONSUMER, TIMELINE_EVENT_TYPES } from './timeline/consumer.js';
+// Profile history, contact preferences, merge and its undoing (issue 13, part P).
+export { profileHistory, type ProfileChangeView, type ChangeChannel } from './customers/profile-history.js';

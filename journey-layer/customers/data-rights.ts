@@ -8,19 +8,8 @@ import {
   renameAuditSubject,
 } from '../../backoffice-layer/index.js';
 import { deleteKeysMatching, runWrite } from '../../shared/index.js';
-import type { Executor } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getCustomer, lockLiveCustomer, resolveCustomerId } from './customer-reads.js';
-
-/** Every profile id that belongs to this person: the live one and those merged into it (transitively). */
-async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
-  const res = await sql<{ id: string }>`
-    WITH RECURSIVE family(id) AS (
-      SELECT ${liveId}::uuid
-      UNION SELECT c.id FROM customers c JOIN family f ON c.merged_into = f.id
-    ) SELECT id::text AS id FROM family`.execute(db);
-  return res.rows.map((r) => r.id);
-}
+import { getCustomer, lockLiveCustomer, profileFamily, resolveCustomerId } from './customer-reads.js';
 
 /**
  * Everything held about a person, as one JSON document: profile, identifiers, attributes with their channel,
@@ -184,9 +173,24 @@ export async function eraseCustomer(
       consents: await count(tx.deleteFrom('consents').where('customerId', 'in', family).execute()),
     };
     await tx.deleteFrom('consentHistory').where('customerId', 'in', family).execute();
+    // What she did, what was corrected, how she wants to be contacted, her segments, who used her data: all
+    // of it is hers, and goes.
+    await tx.deleteFrom('customerInteractions').where('customerId', 'in', family).execute();
+    await tx.deleteFrom('profileChanges').where('customerId', 'in', family).execute();
+    await tx.deleteFrom('contactPreferences').where('customerId', 'in', family).execute();
+    await tx.deleteFrom('segmentMemberships').where('customerId', 'in', family).execute();
+    await tx.deleteFrom('customerDataUse').where('customerId', 'in', family).execute();
+    // The merges of her profiles, and any merge journal that names one of her ids (journals hold identifiers
+    // and facts of both profiles of a merge).
     await tx
       .deleteFrom('customerMerges')
-      .where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)]))
+      .where((eb) =>
+        eb.or([
+          eb('fromId', 'in', family),
+          eb('intoId', 'in', family),
+          ...family.map((f) => eb(sql<string>`journal::text`, 'like', `%${f}%`)),
+        ]),
+      )
       .execute();
     // Orders and reservations are the backoffice's: moved to the pseudonym by it, in this transaction.
     const moved = await reassignCustomerOrders(tx, family, erasureId);
