@@ -10,9 +10,14 @@ import {
   getCustomer,
   listDataUse,
   listTimeline,
+  profileHistory,
   recordInteraction,
+  unlinkIdentifier,
+  updateCustomerProfile,
+  type CustomerAttributes,
   type CustomerView,
   type InteractionInput,
+  type IdentifierKind,
   type InteractionView,
 } from '../../journey-layer/index.js';
 import { DomainError } from '../../shared/index.js';
@@ -43,6 +48,9 @@ type CustomerAct = { [A in Act]: ResourceOf<A>['kind'] extends 'customer' ? A : 
 /** Asks the policy whether the caller may `act` on her (FORBIDDEN otherwise); staff on record. */
 const mayAct = (ctx: GraphqlContext, act: CustomerAct, customerId: string) =>
   requireAccess(ctx, { act, on: customerNamed(customerId) } as Check);
+
+/** Who acts, as the profile history and the timeline record it: the channel client. */
+export const journeyActor = (ctx: GraphqlContext): string => `client:${ctx.client.id}`;
 
 /** The hub's locations, read once per request, by id. */
 const locationsLoaded = new WeakMap<GraphqlContext, Promise<Map<string, LocationRow>>>();
@@ -114,6 +122,11 @@ export const customerJourneyResolvers = {
       revision: page.revision,
     };
   },
+  /** Every correction of her profile, newest first: field, old and new value, channel and actor. */
+  history: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
+    await mayAct(ctx, 'customer.history', c.id);
+    return profileHistory(ctx.deps.db, c.id);
+  },
   /** Who read or used her data, newest first: `first` 1–200 after the cursor `after`. */
   dataUse: async (c: CustomerSource, a: { first: number; after?: string | null }, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.data-use', c.id);
@@ -147,9 +160,58 @@ export const journeyMutationResolvers = {
       channel: ctx.client.channel,
       clientId: ctx.client.id,
       locationId: ctx.client.locationId,
-      actor: `client:${ctx.client.id}`,
+      actor: journeyActor(ctx),
       idempotencyKey,
     });
     return interactionOf(ctx, interaction);
+  },
+  /**
+   * `updateProfile(customerId, input)`: corrects her display name and attributes (a field left out stays,
+   * null removes it); the `segments` attribute (it prices her) only through the call center and console.
+   * @throws BAD_USER_INPUT, NOT_FOUND, FORBIDDEN.
+   */
+  updateProfile: async (
+    _: unknown,
+    a: {
+      customerId: string;
+      input: { displayName?: string | null; attributes?: CustomerAttributes | null };
+    },
+    ctx: GraphqlContext,
+  ): Promise<CustomerView> => {
+    const { displayName, attributes } = a.input;
+    await requireAccess(
+      ctx,
+      { act: 'customer.update-profile', on: customerNamed(a.customerId) },
+      ...(attributes && 'segments' in attributes
+        ? [{ act: 'customer.assign-segments' as const, on: customerNamed(a.customerId) }]
+        : []),
+    );
+    const update = {
+      ...(displayName !== undefined ? { displayName } : {}),
+      ...(attributes ? { attributes } : {}),
+    };
+    return (
+      await updateCustomerProfile(ctx.deps, a.customerId, update, ctx.client.channel, journeyActor(ctx))
+    ).customer;
+  },
+  /**
+   * `unlinkIdentifier(customerId, kind, value)`: removes one of her identifiers (the value as typed).
+   * @throws BAD_USER_INPUT, NOT_FOUND (also when it is not hers), FORBIDDEN.
+   */
+  unlinkIdentifier: async (
+    _: unknown,
+    a: { customerId: string; kind: IdentifierKind; value: string },
+    ctx: GraphqlContext,
+  ): Promise<CustomerView> => {
+    await mayAct(ctx, 'customer.unlink-identifier', a.customerId);
+    const { customerId, ...link } = a;
+    return (
+      await unlinkIdentifier(
+        ctx.deps,
+        customerId,
+        { ...link, channel: ctx.client.channel },
+        journeyActor(ctx),
+      )
+    ).customer;
   },
 };

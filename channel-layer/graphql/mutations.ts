@@ -26,6 +26,7 @@ import { customerNamed, requireAccess } from '../access/require-access.js';
 import { scopeLimit } from '../clients/clients.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
 import type { CartInput, GraphqlContext } from './context.js';
+import { journeyActor } from './journey.js';
 import { checkedKey as key } from './keys.js';
 import { orderView, returnView } from './views.js';
 import { cancelOrderMutation, markCollectedMutation } from './orders.js';
@@ -258,7 +259,9 @@ export const mutationResolvers = {
   ) => {
     await requireAccess(ctx, { act: 'customer.link-identifier', on: customerNamed(a.customerId) });
     const { customerId, ...link } = a;
-    return (await linkIdentifier(ctx.deps, customerId, { ...link, channel: ctx.client.channel })).customer;
+    return (
+      await linkIdentifier(ctx.deps, customerId, { ...link, channel: ctx.client.channel }, journeyActor(ctx))
+    ).customer;
   },
   redeemPoints: async (
     _: unknown,
@@ -271,11 +274,19 @@ export const mutationResolvers = {
   },
   setConsent: async (
     _: unknown,
-    a: { customerId: string; purpose: ConsentPurpose; granted: boolean },
+    a: {
+      customerId: string;
+      purpose: ConsentPurpose;
+      granted: boolean;
+      source?: string | null;
+      expiresAt?: string | null;
+    },
     ctx: GraphqlContext,
   ) => {
     await requireAccess(ctx, { act: 'customer.consent', on: customerNamed(a.customerId) });
     const { customerId, ...decision } = a;
-    return (await setConsent(ctx.deps, customerId, { ...decision, channel: ctx.client.channel })).customer;
+    return (
+      await setConsent(ctx.deps, customerId, { ...decision, channel: ctx.client.channel }, journeyActor(ctx))
+    ).customer;
   },
 };
