@@ -4,7 +4,14 @@
  */
 export type { JourneyDeps } from './journey-deps.js';
 // The tables this layer owns, for the hub's table type (the channel layer names none of them: see tables.ts).
-export type { JourneyTables, JourneyDB, IdentifierKind, ConsentPurpose } from './tables.js';
+export type {
+  JourneyTables,
+  JourneyDB,
+  IdentifierKind,
+  ConsentPurpose,
+  ContactChannel,
+  ContactTopic,
+} from './tables.js';
 export { normalizeIdentifier, IDENTIFIER_KINDS, IdentifierKindSchema } from './customers/identifiers.js';
 export {
   ConsentPurposeSchema,
@@ -133,3 +140,17 @@ export {
 export { timelineConsumer, TIMELINE_CONSUMER, TIMELINE_EVENT_TYPES } from './timeline/consumer.js';
 // Profile history, contact preferences, merge and its undoing (issue 13, part P).
 export { profileHistory, type ProfileChangeView, type ChangeChannel } from './customers/profile-history.js';
+export {
+  ContactPreferencesInputSchema,
+  ContactChannelSchema,
+  ContactTopicSchema,
+  CONTACT_CHANNELS,
+  CONTACT_TOPICS,
+  TOPIC_CONSENTS,
+  getContactPreferences,
+  setContactPreferences,
+  mayContact,
+  type ContactPreferencesInput,
+  type ContactPreferencesView,
+  type ContactChannelPreferenceView,
+} from './customers/preferences.js';
