@@ -7,13 +7,16 @@
  */
 import { listLocations } from '../../backoffice-layer/index.js';
 import {
+  getContactPreferences,
   getCustomer,
   listDataUse,
   listTimeline,
   profileHistory,
   recordInteraction,
+  setContactPreferences,
   unlinkIdentifier,
   updateCustomerProfile,
+  type ContactPreferencesInput,
   type CustomerAttributes,
   type CustomerView,
   type InteractionInput,
@@ -122,6 +125,11 @@ export const customerJourneyResolvers = {
       revision: page.revision,
     };
   },
+  /** How she wants to be contacted: per contact channel, the topics she wants there and how often at most. */
+  preferences: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
+    await mayAct(ctx, 'customer.preferences', c.id);
+    return getContactPreferences(ctx.deps.db, c.id);
+  },
   /** Every correction of her profile, newest first: field, old and new value, channel and actor. */
   history: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.history', c.id);
@@ -192,6 +200,24 @@ export const journeyMutationResolvers = {
     };
     return (
       await updateCustomerProfile(ctx.deps, a.customerId, update, ctx.client.channel, journeyActor(ctx))
+    ).customer;
+  },
+  /**
+   * `setPreferences(customerId, input)`: replaces her preferences for each contact channel named (the others
+   * stay); each change lands in her history.
+   * @throws BAD_USER_INPUT, NOT_FOUND, FORBIDDEN.
+   */
+  setPreferences: async (
+    _: unknown,
+    a: { customerId: string; input: ContactPreferencesInput },
+    ctx: GraphqlContext,
+  ): Promise<CustomerView> => {
+    await mayAct(ctx, 'customer.preferences', a.customerId);
+    return (
+      await setContactPreferences(ctx.deps, a.customerId, a.input, {
+        channel: ctx.client.channel,
+        actor: journeyActor(ctx),
+      })
     ).customer;
   },
   /**

@@ -71,7 +71,7 @@ export const typeDefs = /* GraphQL */ `
     "Corrects her display name and attributes (null removes one); each change lands in Customer.history."
     updateProfile(customerId: ID!, input: ProfileInput!): Customer!
     unlinkIdentifier(customerId: ID!, kind: IdentifierKind!, value: String!): Customer!
-    "Replaces her contact preferences: per contact channel, the topics she wants there and how often."
+    "Sets her contact preferences for each contact channel named (topics, how often at most); others stay."
     setPreferences(customerId: ID!, input: ContactPreferencesInput!): Customer!
     "Call center and console: two profiles are one person; everything moves to the survivor."
     mergeCustomers(survivorId: ID!, mergedId: ID!, idempotencyKey: String!): MergeReceipt!
