@@ -154,3 +154,42 @@ export {
   type ContactPreferencesView,
   type ContactChannelPreferenceView,
 } from './customers/preferences.js';
+// Part S: computed segments (RFM and rules) and next best offers.
+export { customerSegments, computedSegmentIds, type SegmentMembershipView } from './segments/memberships.js';
+export {
+  recomputeSegments,
+  recomputeAllSegments,
+  computeSegmentsIn,
+  loadSegmentComputation,
+  membershipsFor,
+  type SegmentComputation,
+} from './segments/compute.js';
+export { segmentsConsumer, SEGMENTS_CONSUMER } from './segments/consumer.js';
+export {
+  runNightlySegments,
+  startSegmentSchedule,
+  SegmentScheduleOptionsSchema,
+  type SegmentScheduleOptions,
+} from './segments/schedule.js';
+export { segmentRoutes } from './segments/routes.js';
+export {
+  ensureRfmSegments,
+  listSegments,
+  getSegment,
+  putSegment,
+  SegmentBodySchema,
+  SegmentIdSchema,
+  type SegmentBody,
+  type SegmentView,
+} from './segments/definitions.js';
+export {
+  RFM_SEGMENTS,
+  DEFAULT_RFM_THRESHOLDS,
+  RfmDefinitionSchema,
+  RfmThresholdsSchema,
+  rfmScores,
+  type RfmDefinition,
+  type RfmThresholds,
+  type RfmScores,
+} from './segments/rfm.js';
+export { SegmentRuleSchema, evaluateRule, type SegmentRule } from './segments/rules.js';
