@@ -7,6 +7,7 @@
  */
 import { listLocations } from '../../backoffice-layer/index.js';
 import {
+  customerSegments,
   getContactPreferences,
   getCustomer,
   listDataUse,
@@ -129,6 +130,11 @@ export const customerJourneyResolvers = {
   preferences: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.preferences', c.id);
     return getContactPreferences(ctx.deps.db, c.id);
+  },
+  /** The segments she is in, since when and why: none without her PROFILING consent. */
+  segments: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
+    await mayAct(ctx, 'customer.segments', c.id);
+    return customerSegments(ctx.deps.db, c.id);
   },
   /** Every correction of her profile, newest first: field, old and new value, channel and actor. */
   history: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {

@@ -270,7 +270,7 @@ describe('B3: who may do what on her journey', () => {
         ]),
       );
     }
-    expect(uses.filter((u) => !staff.includes(u.actor))).toEqual([]);
+    expect(uses.filter((u) => !staff.includes(u.actor!))).toEqual([]);
   });
 
   it('refuses the same over WebSocket: another customer’s token reads nothing of her timeline', async () => {
