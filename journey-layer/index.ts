@@ -41,7 +41,7 @@ export {
   type CustomerFacts,
 } from './customers/customer-reads.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
-export { mergeCustomers, type MergeHook } from './customers/merge.js';
+export { mergeCustomers, UNMERGE_WINDOW_DAYS, type MergeHook, type MergeReceipt } from './customers/merge.js';
 export {
   LoyaltyProgramSchema,
   TierSchema,
@@ -193,3 +193,5 @@ export {
   type RfmScores,
 } from './segments/rfm.js';
 export { SegmentRuleSchema, evaluateRule, type SegmentRule } from './segments/rules.js';
+export { unmergeCustomers, getMerge, type MergeView } from './customers/unmerge.js';
+export { MergeJournalSchema, type MergeJournal } from './customers/merge-journal.js';
