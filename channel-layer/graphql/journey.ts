@@ -10,12 +10,15 @@ import {
   customerSegments,
   getContactPreferences,
   getCustomer,
+  getMerge,
   listDataUse,
   listTimeline,
+  mergeCustomers,
   profileHistory,
   recordInteraction,
   setContactPreferences,
   unlinkIdentifier,
+  unmergeCustomers,
   updateCustomerProfile,
   type ContactPreferencesInput,
   type CustomerAttributes,
@@ -28,7 +31,7 @@ import { DomainError } from '../../shared/index.js';
 import type { Act, ResourceOf } from '../access/policy.js';
 import { customerNamed, requireAccess, type Check } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
-import { checkedKey } from './keys.js';
+import { checkedKey, clientKey } from './keys.js';
 
 type LocationRow = Awaited<ReturnType<typeof listLocations>>[number];
 
@@ -245,5 +248,47 @@ export const journeyMutationResolvers = {
         journeyActor(ctx),
       )
     ).customer;
+  },
+  /**
+   * `mergeCustomers(survivorId, mergedId, idempotencyKey)`: the call center or console finds two profiles of
+   * one person; everything moves to the survivor (both profiles checked; idempotent per client and key).
+   * @throws BAD_USER_INPUT, NOT_FOUND, FORBIDDEN, CONFLICT (already one; the key used with another request).
+   */
+  mergeCustomers: async (
+    _: unknown,
+    a: { survivorId: string; mergedId: string; idempotencyKey: string },
+    ctx: GraphqlContext,
+  ) => {
+    const key = checkedKey(a.idempotencyKey);
+    await requireAccess(
+      ctx,
+      { act: 'customer.merge', on: customerNamed(a.survivorId) },
+      { act: 'customer.merge', on: customerNamed(a.mergedId) },
+    );
+    const r = await mergeCustomers(
+      ctx.deps,
+      { survivorId: a.survivorId, mergedId: a.mergedId },
+      ctx.client.channel,
+      [],
+      { actor: journeyActor(ctx), idempotencyKey: clientKey(ctx, key) },
+    );
+    return { mergeId: r.mergeId, survivor: r.customer, revision: r.revision };
+  },
+  /**
+   * `unmergeCustomers(mergeId)`: the call center or console undoes a merge within 30 days (the surviving
+   * profile checked); answers the survivor, then the restored profile.
+   * @throws NOT_FOUND (no such merge), FORBIDDEN, CONFLICT (undone already, too old, or no longer undoable).
+   */
+  unmergeCustomers: async (_: unknown, a: { mergeId: string }, ctx: GraphqlContext) => {
+    // Whether this caller undoes merges at all, before it learns whether there is one.
+    await requireAccess(ctx, { act: 'customer.unmerge', on: customerNamed(null) });
+    const merge = await getMerge(ctx.deps.db, a.mergeId);
+    if (!merge) throw new DomainError('NOT_FOUND', `No merge ${a.mergeId}`, { mergeId: a.mergeId });
+    await mayAct(ctx, 'customer.unmerge', merge.survivorId);
+    const r = await unmergeCustomers(ctx.deps, merge.mergeId, {
+      channel: ctx.client.channel,
+      actor: journeyActor(ctx),
+    });
+    return r.customers;
   },
 };
