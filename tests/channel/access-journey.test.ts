@@ -94,7 +94,7 @@ describe('B3: who may do what on her journey', () => {
           c,
           'mutation($in: InteractionInput!, $k: String!) { recordInteraction(input: $in, idempotencyKey: $k) ' +
             '{ id } }',
-          { in: { customerId: shop.a, ...REPORT[CHANNEL[who]] }, k: `report-${who}` },
+          { in: { customerId: shop.a, ...REPORT[CHANNEL[who]] }, k: `report-${who.replace(/\W+/g, '-')}` },
         ),
       ),
     updateProfile: async (c) =>
@@ -131,7 +131,7 @@ describe('B3: who may do what on her journey', () => {
           c,
           'mutation($a: ID!, $k: String!) { mergeCustomers(survivorId: $a, mergedId: $a, idempotencyKey: $k) ' +
             '{ mergeId } }',
-          { a: shop.a, k: `merge-${who}` },
+          { a: shop.a, k: `merge-${who.replace(/\W+/g, '-')}` },
         ),
       ),
     unmergeCustomers: async (c) =>
