@@ -193,5 +193,14 @@ export {
   type RfmScores,
 } from './segments/rfm.js';
 export { SegmentRuleSchema, evaluateRule, type SegmentRule } from './segments/rules.js';
+export {
+  nextBestOffers,
+  CANDIDATES_PER_PROMOTION,
+  MAX_CANDIDATES,
+  POINTS_REDEMPTION,
+  type NextBestOfferView,
+  type NextBestOfferKind,
+  type NextBestOffersRequest,
+} from './next-best-offer/next-best-offers.js';
 export { unmergeCustomers, getMerge, type MergeView } from './customers/unmerge.js';
 export { MergeJournalSchema, type MergeJournal } from './customers/merge-journal.js';

@@ -39,12 +39,23 @@ export async function openShop(ctx: BackofficeTestContext): Promise<void> {
     }),
   });
   await upsertPriceList(ctx.deps, 'base', { name: 'Base', currency: 'EUR', priority: 0 });
-  const products: Record<string, [string, number]> = {
+  await addProducts(ctx, {
     'COAT-1': ['coats', 15500],
     'SCARF-1': ['scarves', 6000],
     'BELT-1': ['belts', 5000],
     'SOCK-1': ['socks', 1000],
-  };
+  });
+}
+
+/**
+ * Adds products (SKU → category and price in minor units) to the base price list, with `onHand` units
+ * (default 1,000) at the warehouse and at Amsterdam.
+ */
+export async function addProducts(
+  ctx: BackofficeTestContext,
+  products: Record<string, [string, number]>,
+  onHand: { 'wh-1'?: number; 'ams-01'?: number } = {},
+): Promise<void> {
   for (const [sku, [category, amount]] of Object.entries(products)) {
     await upsertProduct(ctx.deps, sku, {
       name: sku,
@@ -54,7 +65,8 @@ export async function openShop(ctx: BackofficeTestContext): Promise<void> {
       status: 'ACTIVE',
     });
     await setPrice(ctx.deps, 'base', sku, { amount, minQuantity: 1 });
-    for (const at of ['wh-1', 'ams-01']) await setStockCount(ctx.deps, sku, at, { onHand: 1000 });
+    for (const at of ['wh-1', 'ams-01'] as const)
+      await setStockCount(ctx.deps, sku, at, { onHand: onHand[at] ?? 1000 });
   }
 }
 
