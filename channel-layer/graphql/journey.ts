@@ -14,6 +14,7 @@ import {
   listDataUse,
   listTimeline,
   mergeCustomers,
+  nextBestOffers,
   profileHistory,
   recordInteraction,
   setContactPreferences,
@@ -32,6 +33,7 @@ import type { Act, ResourceOf } from '../access/policy.js';
 import { customerNamed, requireAccess, type Check } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import { checkedKey, clientKey } from './keys.js';
+import { money } from './views.js';
 
 type LocationRow = Awaited<ReturnType<typeof listLocations>>[number];
 
@@ -138,6 +140,30 @@ export const customerJourneyResolvers = {
   segments: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.segments', c.id);
     return customerSegments(ctx.deps.db, c.id);
+  },
+  /**
+   * What to offer her next (`first` 1–20), priced as her offers are — this node's read model, the caller's
+   * market currency — at `locationId`, a store terminal's own store by default (null elsewhere: online).
+   * Equal in every channel at equal revision.
+   */
+  nextBestOffers: async (
+    c: CustomerSource,
+    a: { locationId?: string | null; first: number; minRevision?: number | null },
+    ctx: GraphqlContext,
+  ) => {
+    await mayAct(ctx, 'customer.next-best-offers', c.id);
+    const answer = await nextBestOffers(ctx.deps, {
+      customerId: c.id,
+      locationId: a.locationId ?? ctx.client.locationId ?? null,
+      first: a.first,
+      readModel: ctx.readModel,
+      currency: ctx.market,
+      ...(a.minRevision != null ? { minRevision: a.minRevision } : {}),
+    });
+    return answer.items.map((o) => ({
+      ...o,
+      saving: o.saving ? money(o.saving.amount, o.saving.currency) : null,
+    }));
   },
   /** Every correction of her profile, newest first: field, old and new value, channel and actor. */
   history: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
