@@ -76,64 +76,47 @@ describe('B3: who may do what on her journey', () => {
     return (await mergeCustomers(ctx.deps, { survivorId, mergedId }, 'ADMIN')).mergeId;
   };
 
+  /** An act about A: the document asked with `$a` (and `$k`, a key of the caller's own), and its outcome. */
+  const about =
+    (query: string) =>
+    async (c: JourneyCaller, who: Who): Promise<string> =>
+      outcome(await shop.gql(c, query, { a: shop.a, k: `${query.length}-${who.replace(/\W+/g, '-')}` }));
+
   const acts: Record<string, (c: JourneyCaller, who: Who) => Promise<string>> = {
-    timeline: async (c) => outcome(await shop.gql(c, field('timeline { nodes { id } }'), { a: shop.a })),
-    history: async (c) => outcome(await shop.gql(c, field('history { field }'), { a: shop.a })),
-    dataUse: async (c) =>
-      outcome(await shop.gql(c, field('dataUse { edges { node { what } } }'), { a: shop.a })),
-    segments: async (c) => outcome(await shop.gql(c, field('segments { segment }'), { a: shop.a })),
-    nextBestOffers: async (c) =>
-      outcome(await shop.gql(c, field('nextBestOffers { id fingerprint }'), { a: shop.a })),
-    preferences: async (c) =>
-      outcome(await shop.gql(c, field('preferences { channels { channel } }'), { a: shop.a })),
-    identifiers: async (c) => outcome(await shop.gql(c, field('identifiers { kind }'), { a: shop.a })),
-    attributes: async (c) => outcome(await shop.gql(c, field('attributes { name }'), { a: shop.a })),
+    timeline: about(field('timeline { nodes { id } }')),
+    history: about(field('history { field }')),
+    dataUse: about(field('dataUse { edges { node { what } } }')),
+    segments: about(field('segments { segment }')),
+    nextBestOffers: about(field('nextBestOffers { id fingerprint }')),
+    preferences: about(field('preferences { channels { channel } }')),
+    identifiers: about(field('identifiers { kind }')),
+    attributes: about(field('attributes { name }')),
     recordInteraction: async (c, who) =>
       outcome(
         await shop.gql(
           c,
-          'mutation($in: InteractionInput!, $k: String!) { recordInteraction(input: $in, idempotencyKey: $k) ' +
-            '{ id } }',
+          'mutation($in: InteractionInput!, $k: String!) { ' +
+            'recordInteraction(input: $in, idempotencyKey: $k) { id } }',
           { in: { customerId: shop.a, ...REPORT[CHANNEL[who]] }, k: `report-${who.replace(/\W+/g, '-')}` },
         ),
       ),
-    updateProfile: async (c) =>
-      outcome(
-        await shop.gql(
-          c,
-          'mutation($a: ID!) { updateProfile(customerId: $a, input: { attributes: { birthday: "1990-04-01" } }) ' +
-            '{ id } }',
-          { a: shop.a },
-        ),
-      ),
+    updateProfile: about(
+      'mutation($a: ID!) { updateProfile(customerId: $a, ' +
+        'input: { attributes: { birthday: "1990-04-01" } }) { id } }',
+    ),
     // A phone she never linked: NOT_FOUND means the caller got past access.
-    unlinkIdentifier: async (c) =>
-      outcome(
-        await shop.gql(
-          c,
-          'mutation($a: ID!) { unlinkIdentifier(customerId: $a, kind: PHONE, value: "+31 6 99999999") { id } }',
-          { a: shop.a },
-        ),
-      ),
-    setPreferences: async (c) =>
-      outcome(
-        await shop.gql(
-          c,
-          'mutation($a: ID!) { setPreferences(customerId: $a, input: { channels: [{ channel: POST, ' +
-            'topics: [LOYALTY] }] }) { id } }',
-          { a: shop.a },
-        ),
-      ),
+    unlinkIdentifier: about(
+      'mutation($a: ID!) { unlinkIdentifier(customerId: $a, kind: PHONE, value: "+31 6 99999999") { id } }',
+    ),
+    setPreferences: about(
+      'mutation($a: ID!) { setPreferences(customerId: $a, input: { channels: [{ channel: POST, ' +
+        'topics: [LOYALTY] }] }) { id } }',
+    ),
     // She and she are already one: CONFLICT means the caller got past access.
-    mergeCustomers: async (c, who) =>
-      outcome(
-        await shop.gql(
-          c,
-          'mutation($a: ID!, $k: String!) { mergeCustomers(survivorId: $a, mergedId: $a, idempotencyKey: $k) ' +
-            '{ mergeId } }',
-          { a: shop.a, k: `merge-${who.replace(/\W+/g, '-')}` },
-        ),
-      ),
+    mergeCustomers: about(
+      'mutation($a: ID!, $k: String!) { mergeCustomers(survivorId: $a, mergedId: $a, idempotencyKey: $k) ' +
+        '{ mergeId } }',
+    ),
     unmergeCustomers: async (c) =>
       outcome(
         await shop.gql(c, 'mutation($m: ID!) { unmergeCustomers(mergeId: $m) { id } }', {
@@ -213,7 +196,7 @@ describe('B3: who may do what on her journey', () => {
     };
   };
 
-  it('puts every staff act on record, in the audit trail and in her own data use; hers in neither', async () => {
+  it('puts every staff act on record, in the audit trail and in her data use; hers in neither', async () => {
     const staff = [shop.clients.storeA, shop.clients.agent, shop.clients.console].map(
       (c) => `client:${c.id}`,
     );

@@ -4,9 +4,9 @@
  * preferences and merges, as one table compared in one piece. The HTTP version is access-journey.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
-import { authorize, type Act, type Decision } from '../../channel-layer/access/policy.js';
+import { authorize, type Act } from '../../channel-layer/access/policy.js';
 import { DATA_USE_WHAT } from '../../channel-layer/access/require-access.js';
-import { A, callers } from './policy-callers.js';
+import { A, callers, cell } from './policy-callers.js';
 
 /** Each column: an act about customer A. */
 const acts: Act[] = [
@@ -23,13 +23,6 @@ const acts: Act[] = [
   'customer.merge',
   'customer.unmerge',
 ];
-
-const cell = (d: Decision): string =>
-  !d.allowed
-    ? 'NO'
-    : d.audit
-      ? `yes, audit ${d.audit.subject === `customer:${A}` ? 'A' : d.audit.subject}`
-      : 'yes';
 
 describe('the access policy on her journey', () => {
   it('answers every caller exactly as the rules say', () => {

@@ -4,15 +4,8 @@
  * access-matrix.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
-import {
-  authorize,
-  isAct,
-  type Act,
-  type Caller,
-  type Decision,
-  type Resource,
-} from '../../channel-layer/access/policy.js';
-import { A, B, callers, client } from './policy-callers.js';
+import { authorize, isAct, type Act, type Caller, type Resource } from '../../channel-layer/access/policy.js';
+import { A, B, callers, cell, client } from './policy-callers.js';
 
 const reservation = (
   clientId: string | null,
@@ -61,13 +54,6 @@ const acts: Record<string, [Act, (c: Caller) => Resource]> = {
     () => reservation(client.web, null, 'ams-01', 'wh-1'),
   ],
 };
-
-const cell = (d: Decision): string =>
-  !d.allowed
-    ? 'NO'
-    : d.audit
-      ? `yes, audit ${d.audit.subject === `customer:${A}` ? 'A' : d.audit.subject}`
-      : 'yes';
 
 describe('the access policy', () => {
   it('answers every caller exactly as the rules say', () => {

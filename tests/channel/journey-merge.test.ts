@@ -8,7 +8,8 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 import { givenJourneyShop, outcome, type JourneyShop } from './journey-fixtures.js';
 
 const MERGE =
-  'mutation($s: ID!, $m: ID!, $k: String!) { mergeCustomers(survivorId: $s, mergedId: $m, idempotencyKey: $k) ' +
+  'mutation($s: ID!, $m: ID!, $k: String!) { ' +
+  'mergeCustomers(survivorId: $s, mergedId: $m, idempotencyKey: $k) ' +
   '{ mergeId revision survivor { id displayName identifiers { kind value } } } }';
 const UNMERGE =
   'mutation($m: ID!) { unmergeCustomers(mergeId: $m) { id displayName identifiers { kind value } } }';
@@ -24,20 +25,10 @@ describe('merge and unmerge through GraphQL', () => {
   beforeAll(async () => {
     ctx = await createBackofficeTestContext();
     shop = await givenJourneyShop(ctx);
-    carla = (
-      await enrollCustomer(
-        ctx.deps,
-        { displayName: 'Carla', email: 'carla@example.nl' },
-        { channel: 'WEB', idempotencyKey: 'carla-web' },
-      )
-    ).customer.id;
-    carlaByPhone = (
-      await enrollCustomer(
-        ctx.deps,
-        { displayName: 'C. Jansen', phone: '+31 6 11122233' },
-        { channel: 'STORE', idempotencyKey: 'carla-till' },
-      )
-    ).customer.id;
+    const enrol = async (channel: 'WEB' | 'STORE', input: Parameters<typeof enrollCustomer>[1]) =>
+      (await enrollCustomer(ctx.deps, input, { channel, idempotencyKey: JSON.stringify(input) })).customer.id;
+    carla = await enrol('WEB', { displayName: 'Carla', email: 'carla@example.nl' });
+    carlaByPhone = await enrol('STORE', { displayName: 'C. Jansen', phone: '+31 6 11122233' });
   });
   afterAll(async () => {
     await shop.stop();

@@ -10,7 +10,8 @@ import { givenJourneyShop, type JourneyCaller, type JourneyShop } from './journe
 
 const NBO =
   'query($c: ID!, $at: ID, $rev: Revision) { customer(id: $c) { nextBestOffers(locationId: $at, first: 5, ' +
-  'minRevision: $rev) { kind id label reason saving { amount currency formatted } sku revision fingerprint } } }';
+  'minRevision: $rev) { kind id label reason saving { amount currency formatted } sku revision ' +
+  'fingerprint } } }';
 
 describe('next best offers in every channel', () => {
   let ctx: BackofficeTestContext;

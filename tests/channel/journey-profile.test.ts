@@ -134,7 +134,8 @@ describe('her profile through the channel API', () => {
     );
     const twice = await shop.gql(
       anna,
-      'mutation($c: ID!) { setPreferences(customerId: $c, input: { channels: [{ channel: SMS, topics: [] }, ' +
+      'mutation($c: ID!) { setPreferences(customerId: $c, input: { channels: [' +
+        '{ channel: SMS, topics: [] }, ' +
         '{ channel: SMS, topics: [] }] }) { id } }',
       { c: shop.a },
     );
@@ -146,7 +147,8 @@ describe('her profile through the channel API', () => {
     const r = await shop.gql(
       { key: shop.clients.storeA.key },
       'mutation($c: ID!, $until: DateTime) { setConsent(customerId: $c, purpose: EMAIL_MARKETING, ' +
-        'granted: true, source: "till sign-up form", expiresAt: $until) { consents { purpose granted channel ' +
+        'granted: true, source: "till sign-up form", expiresAt: $until) { ' +
+        'consents { purpose granted channel ' +
         'source expiresAt } } }',
       { c: shop.a, until: expiresAt },
     );

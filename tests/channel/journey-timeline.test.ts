@@ -151,7 +151,8 @@ describe('the timeline across channels', () => {
 
     const r = await shop.gql(
       { key: shop.clients.web.key, token: annaOnWeb },
-      'query($c: ID!) { customer(id: $c) { dataUse(first: 200) { edges { node { actor channel purpose what } ' +
+      'query($c: ID!) { customer(id: $c) { dataUse(first: 200) { ' +
+        'edges { node { actor channel purpose what } ' +
         'cursor } pageInfo { hasNextPage } } } }',
       { c: shop.a },
     );

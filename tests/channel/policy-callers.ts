@@ -1,5 +1,5 @@
 /** The callers the pure policy tests ask about: every kind of channel client, with and without a token. */
-import type { Caller } from '../../channel-layer/access/policy.js';
+import type { Caller, Decision } from '../../channel-layer/access/policy.js';
 
 export const A = '0a0a0a0a-0000-4000-8000-00000000000a';
 export const B = '0b0b0b0b-0000-4000-8000-00000000000b';
@@ -64,3 +64,11 @@ export const callers: Record<string, Caller> = {
     signsCustomersIn: true,
   },
 };
+
+/** A decision as one cell of a table: NO, yes, or yes with the audit subject (A for customer A). */
+export const cell = (d: Decision): string =>
+  !d.allowed
+    ? 'NO'
+    : d.audit
+      ? `yes, audit ${d.audit.subject === `customer:${A}` ? 'A' : d.audit.subject}`
+      : 'yes';
