@@ -139,6 +139,28 @@ describe('the timeline across channels', () => {
     expect(outcome(forged)).toBe('BAD_USER_INPUT');
   });
 
+  it('prices the timeline by its page: many large pages in one document are refused unrun', async () => {
+    const page = (i: number, first: string) =>
+      `t${i}: timeline(first: ${first}) { nodes { id kind channel at sku summary note location { id } } }`;
+    const many = (first: string) =>
+      `query($c: ID!${first === '$n' ? ', $n: Int' : ''}) { customer(id: $c) { ` +
+      `${Array.from({ length: 25 }, (_, i) => page(i, first)).join(' ')} } }`;
+    const agent = { key: shop.clients.agent.key };
+    const before = await ctx.deps.db.selectFrom('auditLog').select('id').execute();
+    for (const first of ['200', '$n']) {
+      const r = await shop.gql(agent, many(first), { c: shop.a, n: 10 });
+      expect([r.status, outcome(r), r.errors?.[0]?.message]).toEqual([
+        400,
+        'BAD_USER_INPUT',
+        expect.stringMatching(/costly/),
+      ]);
+    }
+    // Refused before anything ran: not even the read of her profile is on record.
+    expect(await ctx.deps.db.selectFrom('auditLog').select('id').execute()).toHaveLength(before.length);
+    const few = await shop.gql(agent, many('2'), { c: shop.a });
+    expect(few.errors).toBeUndefined();
+  });
+
   it('puts every staff read of her timeline on record, and shows it to her in her data use', async () => {
     const audit = await ctx.deps.db
       .selectFrom('auditLog')
