@@ -64,4 +64,5 @@ export {
   startBackofficeWorker,
   type BackofficeWorker,
   type BackofficeWorkerOptions,
+  type WorkerService,
 } from './jobs/backoffice-worker.js';

@@ -5,6 +5,7 @@ import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
 import { promotionsConsumer } from './promotions/consumer.js';
 import { journeyNotifier } from './notify.js';
+import { journeyServices } from './journey-jobs.js';
 import {
   journeyReadModelSections,
   journeyScheduleEventTypes,
@@ -42,5 +43,6 @@ export function journeyWorkerOptions(deps: {
     scheduleSources: journeyScheduleSources,
     scheduleEventTypes: journeyScheduleEventTypes,
     readModelSections: journeyReadModelSections,
+    services: journeyServices,
   };
 }
