@@ -108,7 +108,8 @@ export async function benchInteractions(
         SELECT gen_random_uuid(), 0, now(), now() FROM generate_series(1, 1000) RETURNING id)
       INSERT INTO customer_interactions
         (id, customer_id, kind, channel, summary, actor, source, occurred_at, revision)
-      SELECT gen_random_uuid(), c.id, 'POINTS', 'WEB', 'Earned 10 points', 'system', 'bench:' || c.id || ':' || n,
+      SELECT gen_random_uuid(), c.id, 'POINTS', 'WEB', 'Earned 10 points', 'system',
+        'bench:' || c.id || ':' || n,
         now() - n * interval '1 hour', n
       FROM c, generate_series(1, 100) AS n`.execute(deps.db);
     await sql`INSERT INTO customer_interactions

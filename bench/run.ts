@@ -94,11 +94,13 @@ if (want('p6')) {
 if (want('t1')) {
   const r = await benchInteractions({ seconds: values.quick ? 2 : 5 });
   summary.push(
-    `T1 recordInteraction at ${r.concurrency} callers, a customer each: ${Math.round(r.interactionsPerSecond)}/s = ` +
+    `T1 recordInteraction at ${r.concurrency} callers, a customer each: ` +
+      `${Math.round(r.interactionsPerSecond)}/s = ` +
       `${r.ratio.toFixed(2)} × reserveStock on one hot SKU (${Math.round(r.reservationsPerSecond)}/s), ` +
       `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; a timeline of 10,000: first page of 50 ` +
       `p50 ${r.firstPageP50.toFixed(1)} ms, p99 ${r.firstPageP99.toFixed(1)} ms; all 200 pages ` +
-      `p50 ${r.walkP50.toFixed(0)} ms, p99 ${r.walkP99.toFixed(0)} ms (a page p99 ${r.pageP99.toFixed(1)} ms)`,
+      `p50 ${r.walkP50.toFixed(0)} ms, p99 ${r.walkP99.toFixed(0)} ms ` +
+      `(a page p99 ${r.pageP99.toFixed(1)} ms)`,
   );
 }
 process.stdout.write(`\nSummary\n${summary.map((s) => `- ${s}`).join('\n')}\n`);

@@ -186,7 +186,7 @@ describe('the timeline consumer', () => {
     expect(after.map((i) => i.kind).sort()).toEqual(['POINTS', 'POINTS', 'STORE_SALE', 'STORE_SALE', 'TIER']);
   });
 
-  it('an online order: RESERVATION, ORDER_PLACED by its channel, a FULFILMENT per move, a RETURN', async () => {
+  it('an online order: RESERVATION, ORDER_PLACED, a FULFILMENT per move, a RETURN', async () => {
     const her = await member();
     const r = await reserveStock(
       ctx.deps,
