@@ -15,23 +15,13 @@ import {
   type InteractionInput,
   type RecordInteractionOptions,
 } from '../../../journey-layer/index.js';
-import { DomainError, ManualClock, type WriteOrigin } from '../../../shared/index.js';
+import { ManualClock, type WriteOrigin } from '../../../shared/index.js';
 import {
   createBackofficeTestContext,
   newMembers,
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
-
-/** The DomainError a call is refused with; fails when it succeeds. */
-async function refusal(call: Promise<unknown>): Promise<DomainError> {
-  try {
-    await call;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './refusal.js';
 
 const ORIGINS: readonly WriteOrigin[] = ['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN', 'IMPORT'];
 /** The rule, written out: who may report what. */

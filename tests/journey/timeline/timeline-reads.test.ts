@@ -11,22 +11,13 @@ import {
   type InteractionView,
   type TimelinePage,
 } from '../../../journey-layer/index.js';
-import { DomainError, ManualClock } from '../../../shared/index.js';
+import { ManualClock } from '../../../shared/index.js';
 import {
   createBackofficeTestContext,
   newMembers,
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
-
-async function refusal(call: Promise<unknown>): Promise<DomainError> {
-  try {
-    await call;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './refusal.js';
 
 const KINDS = ['PRODUCT_VIEWED', 'CART_UPDATED', 'STORE_VISIT', 'ORDER_PLACED', 'POINTS'] as const;
 
