@@ -104,3 +104,27 @@ export {
   type DataUseEntry,
   type DataUseView,
 } from './customers/data-use.js';
+// The customer's timeline: what channels report and what the hub's events add (issue 13, part T).
+export {
+  INTERACTION_KINDS,
+  InteractionKindSchema,
+  REPORTED_KINDS,
+  CHANNELS_FOR_KIND,
+  MAX_NOTE_LENGTH,
+  InteractionInputSchema,
+  type InteractionInput,
+} from './timeline/interaction.schema.js';
+export {
+  recordInteraction,
+  INTERACTIONS_PER_CUSTOMER_PER_MINUTE,
+  RECORD_INTERACTION_SCOPE,
+  type RecordInteractionOptions,
+} from './timeline/record-interaction.js';
+export {
+  listTimeline,
+  pruneTimeline,
+  MAX_TIMELINE_PAGE,
+  type InteractionView,
+  type TimelinePage,
+} from './timeline/timeline-reads.js';
+export { timelineConsumer, TIMELINE_CONSUMER, TIMELINE_EVENT_TYPES } from './timeline/consumer.js';
