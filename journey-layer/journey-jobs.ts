@@ -1,5 +1,6 @@
 import type { BackofficeDeps, WorkerService } from '../backoffice-layer/index.js';
 import { pruneDataUse } from './customers/data-use.js';
+import { pruneTimeline } from './timeline/timeline-reads.js';
 import type { JourneyDeps } from './journey-deps.js';
 
 /**
@@ -39,14 +40,14 @@ export function periodic(
  * Deletes behavioural data older than `OMNIHUB_JOURNEY_RETENTION_DAYS` (data-use entries; timeline
  * interactions), in batches until none is left; returns how many rows went, per table.
  */
-export async function pruneJourneyData(deps: JourneyDeps): Promise<{ dataUse: number }> {
+export async function pruneJourneyData(deps: JourneyDeps): Promise<{ dataUse: number; timeline: number }> {
   const before = new Date(deps.clock.now().getTime() - deps.config.journeyRetentionDays * 86_400_000);
-  let dataUse = 0;
-  for (let n = -1; n !== 0;) {
-    n = await pruneDataUse(deps.db, before);
-    dataUse += n;
-  }
-  return { dataUse };
+  const drain = async (prune: (db: JourneyDeps['db'], before: Date) => Promise<number>) => {
+    let total = 0;
+    for (let n = await prune(deps.db, before); n > 0; n = await prune(deps.db, before)) total += n;
+    return total;
+  };
+  return { dataUse: await drain(pruneDataUse), timeline: await drain(pruneTimeline) };
 }
 
 /** The journey's periodic work in every worker: retention of behavioural data, hourly. */

@@ -4,6 +4,7 @@ import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
 import { promotionsConsumer } from './promotions/consumer.js';
+import { timelineConsumer } from './timeline/consumer.js';
 import { journeyNotifier } from './notify.js';
 import { journeyServices } from './journey-jobs.js';
 import {
@@ -23,10 +24,11 @@ export const journeyAdminRoutes: readonly AdminRoute[] = [
 /**
  * The journey layer's event consumers, run by every worker after the backoffice read model: loyalty (points
  * on store sales and on an online order's fulfilments delivered or collected, reversals on returns) and
- * promotions (a cancelled order's coupon use and budget given back).
+ * promotions (a cancelled order's coupon use and budget given back) and the timeline (the hub's events as
+ * interactions on her profile, once each).
  */
 export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
-  return [loyaltyConsumer(clock), promotionsConsumer(clock)];
+  return [loyaltyConsumer(clock), promotionsConsumer(clock), timelineConsumer(clock)];
 }
 
 /**

@@ -57,7 +57,7 @@ describe('what her data was used for', () => {
     const before = (await listDataUse(ctx.deps.db, anna, { first: 200 })).items.length;
     clock.advance(ctx.deps.config.journeyRetentionDays * 86_400_000 - 150_000);
     // Only the oldest entry (recorded at 09:00) is now past the retention period.
-    expect(await pruneJourneyData(ctx.deps)).toEqual({ dataUse: 1 });
+    expect(await pruneJourneyData(ctx.deps)).toEqual({ dataUse: 1, timeline: 0 });
     const after = await listDataUse(ctx.deps.db, anna, { first: 200 });
     expect(after.items).toHaveLength(before - 1);
     expect(after.items.map((i) => i.what)).not.toContain('read the timeline');
