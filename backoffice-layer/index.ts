@@ -66,3 +66,13 @@ export {
   type BackofficeWorkerOptions,
   type WorkerService,
 } from './jobs/backoffice-worker.js';
+// What the journey reads of a customer's purchases (segments) and of the products on sale (next best offers).
+export {
+  purchaseFacts,
+  lastPurchaseAt,
+  customersWithPurchasesSince,
+  saleableProducts,
+  type PurchaseFact,
+  type PurchaseFactLine,
+  type SaleableProduct,
+} from './orders/purchase-facts.js';

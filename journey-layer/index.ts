@@ -128,3 +128,51 @@ export {
   type TimelinePage,
 } from './timeline/timeline-reads.js';
 export { timelineConsumer, TIMELINE_CONSUMER, TIMELINE_EVENT_TYPES } from './timeline/consumer.js';
+// Part S: computed segments (RFM and rules) and next best offers.
+export { customerSegments, computedSegmentIds, type SegmentMembershipView } from './segments/memberships.js';
+export {
+  recomputeSegments,
+  recomputeAllSegments,
+  computeSegmentsIn,
+  loadSegmentComputation,
+  membershipsFor,
+  type SegmentComputation,
+} from './segments/compute.js';
+export { segmentsConsumer, SEGMENTS_CONSUMER } from './segments/consumer.js';
+export {
+  runNightlySegments,
+  startSegmentSchedule,
+  SegmentScheduleOptionsSchema,
+  type SegmentScheduleOptions,
+} from './segments/schedule.js';
+export { segmentRoutes } from './segments/routes.js';
+export {
+  ensureRfmSegments,
+  listSegments,
+  getSegment,
+  putSegment,
+  SegmentBodySchema,
+  SegmentIdSchema,
+  type SegmentBody,
+  type SegmentView,
+} from './segments/definitions.js';
+export {
+  RFM_SEGMENTS,
+  DEFAULT_RFM_THRESHOLDS,
+  RfmDefinitionSchema,
+  RfmThresholdsSchema,
+  rfmScores,
+  type RfmDefinition,
+  type RfmThresholds,
+  type RfmScores,
+} from './segments/rfm.js';
+export { SegmentRuleSchema, evaluateRule, type SegmentRule } from './segments/rules.js';
+export {
+  nextBestOffers,
+  CANDIDATES_PER_PROMOTION,
+  MAX_CANDIDATES,
+  POINTS_REDEMPTION,
+  type NextBestOfferView,
+  type NextBestOfferKind,
+  type NextBestOffersRequest,
+} from './next-best-offer/next-best-offers.js';

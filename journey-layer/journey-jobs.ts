@@ -1,6 +1,7 @@
 import type { BackofficeDeps, WorkerService } from '../backoffice-layer/index.js';
 import { pruneDataUse } from './customers/data-use.js';
 import { pruneTimeline } from './timeline/timeline-reads.js';
+import { startSegmentSchedule } from './segments/schedule.js';
 import type { JourneyDeps } from './journey-deps.js';
 
 /**
@@ -50,7 +51,11 @@ export async function pruneJourneyData(deps: JourneyDeps): Promise<{ dataUse: nu
   return { dataUse: await drain(pruneDataUse), timeline: await drain(pruneTimeline) };
 }
 
-/** The journey's periodic work in every worker: retention of behavioural data, hourly. */
+/**
+ * The journey's periodic work in every worker: retention of behavioural data (hourly) and the nightly
+ * segment recomputation for the passing of time (03:00 UTC; one worker of many runs it each day).
+ */
 export const journeyServices: readonly WorkerService[] = [
   periodic('journey retention', 3_600_000, pruneJourneyData),
+  (deps) => startSegmentSchedule(deps as JourneyDeps, { hour: 3, timeZone: 'UTC' }),
 ];

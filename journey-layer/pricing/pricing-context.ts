@@ -5,6 +5,7 @@ import type { JourneyDeps } from '../journey-deps.js';
 import { earnedInWindow, getLoyaltyProgram } from '../loyalty/ledger.js';
 import { heldTier, type LoyaltyProgram, type Tier } from '../loyalty/program.js';
 import { activePromotionRules, resolveCoupons } from '../promotions/store.js';
+import { computedSegmentIds } from '../segments/memberships.js';
 import { journeyGlobals } from './read-model-sections.js';
 
 /** Everything about the customer and the offers in force that a price needs, loaded once per request. */
@@ -53,23 +54,30 @@ export async function loadPricingContext(
 ): Promise<PricingContext> {
   const { customerId, couponCodes, at } = request;
   const shared = journeyGlobals(request.globals);
-  const [facts, program, rules, coupons] = await Promise.all([
+  const [profile, program, rules, coupons] = await Promise.all([
     customerId ? getCustomerFacts(deps.db, customerId) : Promise.resolve(null),
     shared ? shared.program : getLoyaltyProgram(deps.db),
     shared ? shared.rules : activePromotionRules(deps.db),
     couponCodes.length > 0 ? resolveCoupons(deps.db, couponCodes, customerId, at) : Promise.resolve([]),
   ]);
-  if (customerId && !facts) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
-  const [account, earned] = facts
+  if (customerId && !profile) throw new DomainError('NOT_FOUND', `No customer ${customerId}`, { customerId });
+  const [account, earned, computed] = profile
     ? await Promise.all([
         deps.db
           .selectFrom('loyaltyAccounts')
           .select(['tier'])
-          .where('customerId', '=', facts.id)
+          .where('customerId', '=', profile.id)
           .executeTakeFirst(),
-        request.tierPreview === false ? 0 : earnedInWindow(deps.db, facts.id, program, at),
+        request.tierPreview === false ? 0 : earnedInWindow(deps.db, profile.id, program, at),
+        // Computed segments count only with her PROFILING consent (her revision moves with either).
+        profile.consents.PROFILING ? computedSegmentIds(deps.db, profile.id) : [],
       ])
-    : [undefined, 0];
+    : [undefined, 0, []];
+  // The segments staff set by hand, then the computed ones she is in.
+  const facts = profile && {
+    ...profile,
+    segments: [...profile.segments, ...computed.filter((s) => !profile.segments.includes(s))],
+  };
   const tier = facts ? heldTier(program, account?.tier) : null;
   const codes = coupons.map((c) => c.code);
   const revision =
