@@ -15,6 +15,7 @@ import { getCustomer, resolveCustomerId, type CustomerView } from './customer-re
 import { recordDataUse } from './data-use.js';
 import {
   journalInstant,
+  MergeJournalSchema,
   type JournalAttribute,
   type JournalConsent,
   type MergeJournal,
@@ -112,7 +113,14 @@ export function journalConsent(c: {
   source: string | null;
   expiresAt: Date | null;
 }): JournalConsent {
-  return { ...c, changedAt: c.changedAt.toISOString(), expiresAt: journalInstant(c.expiresAt) };
+  return {
+    purpose: c.purpose,
+    granted: c.granted,
+    channel: c.channel,
+    changedAt: c.changedAt.toISOString(),
+    source: c.source,
+    expiresAt: journalInstant(c.expiresAt),
+  };
 }
 
 /** Whether two journal rows hold the same (values compared as canonical JSON). */
@@ -441,7 +449,7 @@ export async function mergeCustomers(
           channel: ch,
           revision: 0,
           mergedAt: w.now,
-          journal: JSON.stringify(journal),
+          journal: JSON.stringify(MergeJournalSchema.parse(journal)),
           actor,
         })
         .returning('id')
