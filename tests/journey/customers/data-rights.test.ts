@@ -19,7 +19,7 @@ import {
   setContactPreferences,
   updateCustomerProfile,
 } from '../../../journey-layer/index.js';
-import { ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
+import { defineSegment, ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 const PERSONAL = [
@@ -344,21 +344,9 @@ describe('customer data rights', () => {
         purpose: 'SERVICE',
         what: 'read the timeline',
       });
+      await defineSegment(ctx, 'loyal', 'Loyal');
       await runWrite(ctx.deps, async (w) => {
         w.atRevision(async (tx, revision) => {
-          await tx
-            .insertInto('segmentDefinitions')
-            .values({
-              id: 'loyal',
-              name: 'Loyal',
-              kind: 'RULE',
-              status: 'ACTIVE',
-              definition: '{}',
-              revision,
-              createdAt: w.now,
-              updatedAt: w.now,
-            })
-            .execute();
           await tx
             .insertInto('segmentMemberships')
             .values({

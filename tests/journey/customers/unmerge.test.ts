@@ -28,7 +28,7 @@ import {
   updateCustomerProfile,
   upsertPromotion,
 } from '../../../journey-layer/index.js';
-import { ManualClock, runWrite } from './fixtures.js';
+import { defineSegment, ManualClock, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 type Doc = Record<string, any>;
@@ -86,24 +86,8 @@ describe('merging two profiles and undoing it', () => {
       rule: { label: 'Welcome code', couponRequired: true, action: { kind: 'amountOff', amount: 500 } },
     });
     await createCoupons(ctx.deps, 'welcome', { codes: ['WELCOME-A', 'WELCOME-B'] });
-    await runWrite(ctx.deps, async (w) => {
-      w.atRevision(async (tx, revision) => {
-        for (const id of ['vip', 'students'])
-          await tx
-            .insertInto('segmentDefinitions')
-            .values({
-              id,
-              name: id.toUpperCase(),
-              kind: 'RULE',
-              status: 'ACTIVE',
-              definition: '{}',
-              revision,
-              createdAt: w.now,
-              updatedAt: w.now,
-            })
-            .execute();
-      });
-    });
+    await defineSegment(ctx, 'vip', 'VIP');
+    await defineSegment(ctx, 'students', 'Students');
   });
   afterAll(async () => {
     await ctx.close();
