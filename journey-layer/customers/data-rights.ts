@@ -179,7 +179,9 @@ async function count(
 }
 
 /**
- * Erases a person: identifiers, attributes, name, consents and merge links are deleted; orders, returns,
+ * Erases a person: identifiers, attributes, name, consents, her timeline, profile history, contact
+ * preferences, segment memberships, data-use entries, merge links and every merge journal that names one of
+ * her profile ids are deleted (for the whole profile family); orders, returns,
  * reservations, the loyalty ledger and coupon redemptions keep their amounts but are moved to a fresh
  * pseudonym (the `erasureId`) that nothing links back to her; her old ids are rewritten in the outbox,
  * idempotency records and audit trail. One transaction: all of it or none. Redis keys under her id are
