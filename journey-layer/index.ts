@@ -4,7 +4,14 @@
  */
 export type { JourneyDeps } from './journey-deps.js';
 // The tables this layer owns, for the hub's table type (the channel layer names none of them: see tables.ts).
-export type { JourneyTables, JourneyDB, IdentifierKind, ConsentPurpose } from './tables.js';
+export type {
+  JourneyTables,
+  JourneyDB,
+  IdentifierKind,
+  ConsentPurpose,
+  ContactChannel,
+  ContactTopic,
+} from './tables.js';
 export { normalizeIdentifier, IDENTIFIER_KINDS, IdentifierKindSchema } from './customers/identifiers.js';
 export {
   ConsentPurposeSchema,
@@ -17,8 +24,10 @@ export {
 export {
   enrollCustomer,
   linkIdentifier,
+  unlinkIdentifier,
   updateCustomerProfile,
   setConsent,
+  expireConsents,
   type IdentifierLink,
   type ConsentDecision,
 } from './customers/customers.js';
@@ -27,11 +36,12 @@ export {
   getCustomerFacts,
   findCustomerByIdentifier,
   resolveCustomerId,
+  profileFamily,
   type CustomerView,
   type CustomerFacts,
 } from './customers/customer-reads.js';
 export { exportCustomerData, eraseCustomer, type ErasureReceipt } from './customers/data-rights.js';
-export { mergeCustomers, type MergeHook } from './customers/merge.js';
+export { mergeCustomers, UNMERGE_WINDOW_DAYS, type MergeHook, type MergeReceipt } from './customers/merge.js';
 export {
   LoyaltyProgramSchema,
   TierSchema,
@@ -104,7 +114,7 @@ export {
   type DataUseEntry,
   type DataUseView,
 } from './customers/data-use.js';
-// The customer's timeline: what channels report and what the hub's events add (issue 13, part T).
+// The customer's timeline: what channels report and what the hub's events add.
 export {
   INTERACTION_KINDS,
   InteractionKindSchema,
@@ -128,7 +138,7 @@ export {
   type TimelinePage,
 } from './timeline/timeline-reads.js';
 export { timelineConsumer, TIMELINE_CONSUMER, TIMELINE_EVENT_TYPES } from './timeline/consumer.js';
-// Part S: computed segments (RFM and rules) and next best offers.
+// Computed segments (RFM and rules) and next best offers.
 export { customerSegments, computedSegmentIds, type SegmentMembershipView } from './segments/memberships.js';
 export {
   recomputeSegments,
@@ -176,3 +186,21 @@ export {
   type NextBestOfferKind,
   type NextBestOffersRequest,
 } from './next-best-offer/next-best-offers.js';
+// Profile history, contact preferences, merge and its undoing.
+export { profileHistory, type ProfileChangeView, type ChangeChannel } from './customers/profile-history.js';
+export {
+  ContactPreferencesInputSchema,
+  ContactChannelSchema,
+  ContactTopicSchema,
+  CONTACT_CHANNELS,
+  CONTACT_TOPICS,
+  TOPIC_CONSENTS,
+  getContactPreferences,
+  setContactPreferences,
+  mayContact,
+  type ContactPreferencesInput,
+  type ContactPreferencesView,
+  type ContactChannelPreferenceView,
+} from './customers/preferences.js';
+export { unmergeCustomers, getMerge, type MergeView } from './customers/unmerge.js';
+export { MergeJournalSchema, type MergeJournal } from './customers/merge-journal.js';

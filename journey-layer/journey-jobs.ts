@@ -1,5 +1,6 @@
 import type { BackofficeDeps, WorkerService } from '../backoffice-layer/index.js';
 import { pruneDataUse } from './customers/data-use.js';
+import { expireConsents } from './customers/customers.js';
 import { pruneTimeline } from './timeline/timeline-reads.js';
 import { startSegmentSchedule } from './segments/schedule.js';
 import type { JourneyDeps } from './journey-deps.js';
@@ -52,10 +53,13 @@ export async function pruneJourneyData(deps: JourneyDeps): Promise<{ dataUse: nu
 }
 
 /**
- * The journey's periodic work in every worker: retention of behavioural data (hourly) and the nightly
- * segment recomputation for the passing of time (03:00 UTC; one worker of many runs it each day).
+ * The journey's periodic work in every worker: consents that reached their end withdrawn (every minute, so
+ * an expired consent counts as withdrawn in the answers within a minute), retention of behavioural data
+ * (hourly) and the nightly segment recomputation for the passing of time (03:00 UTC; one worker of many runs
+ * it each day).
  */
 export const journeyServices: readonly WorkerService[] = [
+  periodic('consent expiry', 60_000, async (deps) => ({ expired: await expireConsents(deps) })),
   periodic('journey retention', 3_600_000, pruneJourneyData),
   (deps) => startSegmentSchedule(deps as JourneyDeps, { hour: 3, timeZone: 'UTC' }),
 ];

@@ -133,3 +133,45 @@ export async function reassignCustomerOrders(
     .execute();
   return { orders: Number(orders.numUpdatedRows), reservations: Number(reservations.numUpdatedRows) };
 }
+
+/** Order and reservation ids a move took from one customer to another. */
+export interface MovedCustomerOrders {
+  orderIds: string[];
+  reservationIds: string[];
+}
+
+/**
+ * Moves orders and reservations from customer `fromId` to `toId` — all of hers, or with `only` just those of
+ * the ids given that are still hers (undoing a merge gives back exactly what it took) — in the caller's
+ * transaction; the moved orders' history entries she caused (actor `customer:<fromId>`) name `toId` from
+ * then on. Amounts and everything else stay. Returns the ids moved (sorted).
+ */
+export async function moveCustomerOrders(
+  tx: Executor,
+  fromId: string,
+  toId: string,
+  only?: { orderIds: readonly string[]; reservationIds: readonly string[] },
+): Promise<MovedCustomerOrders> {
+  const moveOrders = async (): Promise<string[]> => {
+    if (only && only.orderIds.length === 0) return [];
+    let q = tx.updateTable('orders').set({ customerRef: toId }).where('customerRef', '=', fromId);
+    if (only) q = q.where('id', 'in', only.orderIds);
+    return (await q.returning('id').execute()).map((r) => r.id).sort();
+  };
+  const moveReservations = async (): Promise<string[]> => {
+    if (only && only.reservationIds.length === 0) return [];
+    let q = tx.updateTable('reservations').set({ customerId: toId }).where('customerId', '=', fromId);
+    if (only) q = q.where('id', 'in', only.reservationIds);
+    return (await q.returning('id').execute()).map((r) => r.id).sort();
+  };
+  const orderIds = await moveOrders();
+  const reservationIds = await moveReservations();
+  if (orderIds.length > 0)
+    await tx
+      .updateTable('orderEvents')
+      .set({ actor: `customer:${toId}` })
+      .where('orderId', 'in', orderIds)
+      .where('actor', '=', `customer:${fromId}`)
+      .execute();
+  return { orderIds, reservationIds };
+}

@@ -6,6 +6,8 @@
 export {
   customerOrderRecords,
   reassignCustomerOrders,
+  moveCustomerOrders,
+  type MovedCustomerOrders,
   type CustomerOrderRecords,
   type CustomerOrderRow,
   type CustomerOrderLineRow,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { DomainError, isUuid } from '../../shared/index.js';
 import type { ConsentPurpose, Executor, IdentifierKind } from '../tables.js';
 import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
@@ -12,7 +13,15 @@ export interface CustomerView {
   displayName: string | null;
   identifiers: Array<{ kind: IdentifierKind; value: string; channel: string; createdAt: string }>;
   attributes: Record<string, { value: unknown; channel: string; changedAt: string }>;
-  consents: Array<{ purpose: ConsentPurpose; granted: boolean; changedAt: string; channel: string }>;
+  /** `source`: where it was given, in words; `expiresAt`: when a granted consent ends by itself (ISO). */
+  consents: Array<{
+    purpose: ConsentPurpose;
+    granted: boolean;
+    changedAt: string;
+    channel: string;
+    source: string | null;
+    expiresAt: string | null;
+  }>;
   firstOrderAt: string | null;
   createdAt: string;
   revision: number;
@@ -49,6 +58,16 @@ export async function resolveCustomerId(db: Executor, id: string): Promise<strin
     return current;
   }
   throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
+}
+
+/** Every profile id that belongs to this person: the live one and those merged into it (transitively). */
+export async function profileFamily(db: Executor, liveId: string): Promise<string[]> {
+  const res = await sql<{ id: string }>`
+    WITH RECURSIVE family(id) AS (
+      SELECT ${liveId}::uuid
+      UNION SELECT c.id FROM customers c JOIN family f ON c.merged_into = f.id
+    ) SELECT id::text AS id FROM family`.execute(db);
+  return res.rows.map((r) => r.id);
 }
 
 /**
@@ -145,6 +164,8 @@ export async function getCustomer(db: Executor, customerId: string): Promise<Cus
       granted: c.granted,
       changedAt: c.changedAt.toISOString(),
       channel: c.channel,
+      source: c.source,
+      expiresAt: c.expiresAt ? c.expiresAt.toISOString() : null,
     })),
     firstOrderAt: row.firstOrderAt ? row.firstOrderAt.toISOString() : null,
     createdAt: row.createdAt.toISOString(),

@@ -43,3 +43,18 @@ export const ProfileUpdateSchema = z.strictObject({
   attributes: CustomerAttributesSchema.optional(),
 });
 export type ProfileUpdate = z.infer<typeof ProfileUpdateSchema>;
+
+/** Where a consent was given (a form, a till, a call), in words: 1–200 characters. */
+export const ConsentSourceSchema = z.string().trim().min(1).max(200);
+
+/**
+ * A consent decision's own fields as a caller sends them: `source` (optional, ≤ 200 characters) and
+ * `expiresAt` (optional ISO 8601 instant with offset; only with `granted: true`, and in the future — checked
+ * against the clock where it is written).
+ */
+export const ConsentDecisionSchema = z.strictObject({
+  purpose: ConsentPurposeSchema,
+  granted: z.boolean(),
+  source: ConsentSourceSchema.nullish(),
+  expiresAt: z.iso.datetime({ offset: true }).nullish(),
+});

@@ -4,6 +4,7 @@ import {
   DomainError,
   parseInput,
   runWrite,
+  canonicalJson,
   sha256,
   WriteOriginSchema,
   type WriteOrigin,
@@ -11,7 +12,7 @@ import {
 import type { ConsentPurpose, IdentifierKind, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import {
-  ConsentPurposeSchema,
+  ConsentDecisionSchema,
   CustomerAttributesSchema,
   EnrollInputSchema,
   ProfileUpdateSchema,
@@ -21,6 +22,14 @@ import {
 } from './customer.schema.js';
 import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
 import { lockLiveCustomer, profileAfterWrite, type CustomerView } from './customer-reads.js';
+import {
+  announceProfileChange,
+  defaultActor,
+  recordProfileChange,
+  SYSTEM_ACTOR,
+  touchCustomer,
+  type ChangeChannel,
+} from './profile-history.js';
 
 /**
  * Channels of the retailer's own people and systems (a till, a call-center agent, the console, the admin API,
@@ -84,14 +93,25 @@ export interface IdentifierLink {
   channel: WriteOrigin;
 }
 
-/** One consent decision (granted or withdrawn, for one purpose) and the channel it came from. */
+/**
+ * One consent decision (granted or withdrawn, for one purpose) and the channel it came from; `source` says
+ * where it was given (a form, a till, a call; ≤ 200 characters; absent on a renewal keeps the one on record),
+ * `expiresAt` (ISO 8601, in the future, only with `granted: true`) when it ends by itself.
+ */
 export interface ConsentDecision {
   purpose: ConsentPurpose;
   granted: boolean;
   channel: WriteOrigin;
+  source?: string | null;
+  expiresAt?: string | null;
 }
 
-async function insertIdentifier(w: WriteContext, customerId: string, link: IdentifierLink): Promise<void> {
+/** Links one identifier; returns its normalised value, or null when it was already hers. */
+async function insertIdentifier(
+  w: WriteContext,
+  customerId: string,
+  link: IdentifierLink,
+): Promise<string | null> {
   const { kind, channel } = link;
   const value = normalizeIdentifier(kind, link.value);
   const existing = await w.tx
@@ -102,7 +122,7 @@ async function insertIdentifier(w: WriteContext, customerId: string, link: Ident
     .forUpdate()
     .executeTakeFirst();
   if (existing) {
-    if (existing.customerId === customerId) return;
+    if (existing.customerId === customerId) return null;
     throw new IdentifierRefused(kind, value, 'linked-elsewhere');
   }
   const inserted = await w.tx
@@ -112,6 +132,7 @@ async function insertIdentifier(w: WriteContext, customerId: string, link: Ident
     .returning('kind')
     .executeTakeFirst();
   if (!inserted) throw new IdentifierRefused(kind, value, 'linked-concurrently');
+  return value;
 }
 
 /**
@@ -147,60 +168,123 @@ async function answerRefusal(
   throw new DomainError('CONFLICT', IDENTIFIER_REFUSED_MESSAGE, {});
 }
 
+/**
+ * Writes the attributes given (`null` removes one), only those that change; with `history`, each change is
+ * recorded. Returns the changed fields (`attributes.<name>`).
+ */
 async function writeAttributes(
   w: WriteContext,
   customerId: string,
   attributes: CustomerAttributes,
   channel: WriteOrigin,
-): Promise<void> {
+  history: { actor: string } | null,
+): Promise<string[]> {
+  const current = await w.tx
+    .selectFrom('customerAttributes')
+    .select(['name', 'value'])
+    .where('customerId', '=', customerId)
+    .execute();
+  const before = new Map(current.map((a) => [a.name, canonicalJson(a.value)]));
+  const fields: string[] = [];
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
+    const oldValue = before.get(name) ?? null;
+    const newValue = value === null ? null : canonicalJson(value);
+    if (oldValue === newValue) continue;
     if (value === null) {
       await w.tx
         .deleteFrom('customerAttributes')
         .where('customerId', '=', customerId)
         .where('name', '=', name)
         .execute();
-      continue;
+    } else {
+      await w.tx
+        .insertInto('customerAttributes')
+        .values({ customerId, name, value: JSON.stringify(value), channel, changedAt: w.now })
+        .onConflict((oc) =>
+          oc
+            .columns(['customerId', 'name'])
+            .doUpdateSet({ value: JSON.stringify(value), channel, changedAt: w.now }),
+        )
+        .execute();
     }
-    await w.tx
-      .insertInto('customerAttributes')
-      .values({ customerId, name, value: JSON.stringify(value), channel, changedAt: w.now })
-      .onConflict((oc) =>
-        oc
-          .columns(['customerId', 'name'])
-          .doUpdateSet({ value: JSON.stringify(value), channel, changedAt: w.now }),
-      )
-      .execute();
+    const field = `attributes.${name}`;
+    fields.push(field);
+    if (history) recordProfileChange(w, { customerId, field, oldValue, newValue, channel, ...history });
   }
+  return fields;
 }
 
+/** A consent as the history tells it: `granted`, `withdrawn`, with where and until when; null: none. */
+function consentText(
+  c: { granted: boolean; source: string | null; expiresAt: Date | null } | undefined,
+): string | null {
+  if (!c) return null;
+  if (!c.granted) return 'withdrawn';
+  const details = [
+    ...(c.source ? [`source: ${c.source}`] : []),
+    ...(c.expiresAt ? [`until ${c.expiresAt.toISOString()}`] : []),
+  ];
+  return details.length > 0 ? `granted (${details.join('; ')})` : 'granted';
+}
+
+/**
+ * Writes one consent decision (when it changes what stands: a new decision, or a renewal with another
+ * source or end), its history row (consent history and profile history) and `consent.changed`. A repeated
+ * withdrawal changes nothing. Returns whether it changed.
+ */
 async function writeConsent(
   w: WriteContext,
   customerId: string,
-  decision: ConsentDecision,
+  decision: {
+    purpose: ConsentPurpose;
+    granted: boolean;
+    channel: ChangeChannel;
+    source: string | null;
+    expiresAt: Date | null;
+  },
+  actor: string | null,
 ): Promise<boolean> {
   const { purpose, granted, channel } = decision;
   const current = await w.tx
     .selectFrom('consents')
-    .select('granted')
+    .select(['granted', 'source', 'expiresAt'])
     .where('customerId', '=', customerId)
     .where('purpose', '=', purpose)
     .executeTakeFirst();
-  if (current && current.granted === granted) return false;
+  // A renewal that does not say where keeps the source on record; a withdrawal ends any expiry.
+  const source = decision.source ?? (current?.granted && granted ? current.source : null);
+  const expiresAt = granted ? decision.expiresAt : null;
+  if (
+    current &&
+    current.granted === granted &&
+    (!granted || (current.source === source && current.expiresAt?.getTime() === expiresAt?.getTime()))
+  )
+    return false;
   await w.tx
     .insertInto('consents')
-    .values({ customerId, purpose, granted, channel, changedAt: w.now })
+    .values({ customerId, purpose, granted, channel, changedAt: w.now, source, expiresAt })
     .onConflict((oc) =>
-      oc.columns(['customerId', 'purpose']).doUpdateSet({ granted, channel, changedAt: w.now }),
+      oc
+        .columns(['customerId', 'purpose'])
+        .doUpdateSet({ granted, channel, changedAt: w.now, source, expiresAt }),
     )
     .execute();
   w.atRevision(async (tx, revision) => {
     await tx
       .insertInto('consentHistory')
-      .values({ customerId, purpose, granted, channel, changedAt: w.now, revision })
+      .values({ customerId, purpose, granted, channel, changedAt: w.now, revision, source, expiresAt })
       .execute();
   });
+  if (actor !== null)
+    recordProfileChange(w, {
+      customerId,
+      field: `consent.${purpose}`,
+      oldValue: consentText(current),
+      newValue: consentText({ granted, source, expiresAt }),
+      channel,
+      actor,
+    });
   w.emit({
     type: 'consent.changed',
     aggregateType: 'customer',
@@ -208,22 +292,6 @@ async function writeConsent(
     payload: { customerId, purpose, granted },
   });
   return true;
-}
-
-function touchCustomer(w: WriteContext, customerId: string): void {
-  w.atRevision(async (tx, revision) => {
-    await tx
-      .updateTable('customers')
-      .set({ revision, updatedAt: w.now })
-      .where('id', '=', customerId)
-      .execute();
-  });
-  w.emit({
-    type: 'customer.changed',
-    aggregateType: 'customer',
-    aggregateId: customerId,
-    payload: { customerId },
-  });
 }
 
 /**
@@ -268,9 +336,10 @@ export async function enrollCustomer(
       ];
       for (const [kind, value] of ids)
         if (value !== undefined) await insertIdentifier(w, id, { kind, value, channel });
-      if (body.attributes) await writeAttributes(w, id, body.attributes, channel);
+      // The enrolment is no correction: the profile history starts with the first change after it.
+      if (body.attributes) await writeAttributes(w, id, body.attributes, channel, null);
       for (const purpose of new Set(body.consents ?? []))
-        await writeConsent(w, id, { purpose, granted: true, channel });
+        await writeConsent(w, id, { purpose, granted: true, channel, source: null, expiresAt: null }, null);
       touchCustomer(w, id);
       return { customerId: id };
     },
@@ -281,7 +350,9 @@ export async function enrollCustomer(
 
 /**
  * Links one more identifier to a profile (no-op when already linked to it): `link.kind` and `link.value` (as
- * typed, normalised here), `link.channel` the channel it came from.
+ * typed, normalised here), `link.channel` the channel it came from; `actor` (default `channel:<channel>`)
+ * is recorded in the profile history (`identifier.<KIND>`), and `profile.changed` is emitted. Linking an
+ * identifier of another profile never merges the two: that is a staff act (`mergeCustomers`).
  * @throws BAD_USER_INPUT for an unknown kind or a malformed value; NOT_FOUND for an unknown or erased
  * profile; CONFLICT when the identifier is someone else's, nothing written — precise for staff channels, the
  * neutral {@link IDENTIFIER_REFUSED_MESSAGE} (logged and audited) for WEB and APP.
@@ -290,46 +361,74 @@ export async function linkIdentifier(
   deps: JourneyDeps,
   customerId: string,
   link: IdentifierLink,
+  actor?: string,
 ): Promise<{ customer: CustomerView; revision: number }> {
   const k = parseInput(IdentifierKindSchema, link.kind, 'body');
   const ch = WriteOriginSchema.parse(link.channel);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
-    const before = await w.tx
-      .selectFrom('customerIdentifiers')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('customerId', '=', id)
-      .executeTakeFirstOrThrow();
-    await insertIdentifier(w, id, { kind: k, value: link.value, channel: ch });
-    const after = await w.tx
-      .selectFrom('customerIdentifiers')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('customerId', '=', id)
-      .executeTakeFirstOrThrow();
-    if (Number(after.n) !== Number(before.n)) touchCustomer(w, id);
+    const value = await insertIdentifier(w, id, { kind: k, value: link.value, channel: ch });
+    if (value !== null) {
+      const field = `identifier.${k}`;
+      recordProfileChange(w, {
+        customerId: id,
+        field,
+        oldValue: null,
+        newValue: value,
+        channel: ch,
+        actor: defaultActor(ch, actor),
+      });
+      announceProfileChange(w, id, [field]);
+      touchCustomer(w, id);
+    }
     return id;
   }).catch((e: unknown) => answerRefusal(deps, e, { channel: ch, operation: 'link-identifier', customerId }));
   return { customer: await profileAfterWrite(deps.db, result), revision };
 }
 
-/** Corrects the display name and rule attributes (each fact stamped with the channel it came from). */
-export async function updateCustomerProfile(
+/**
+ * Unlinks one identifier from a profile (`link.value` as typed, normalised here; `link.channel` the channel
+ * asking), recorded in the profile history (`identifier.<KIND>`, the value as old value) with `actor`
+ * (default `channel:<channel>`); emits `profile.changed` and stamps the profile's revision.
+ * @throws BAD_USER_INPUT for an unknown kind or a malformed value; NOT_FOUND for an unknown or erased
+ *   profile, or when the identifier is not linked to her.
+ */
+export async function unlinkIdentifier(
   deps: JourneyDeps,
   customerId: string,
-  update: ProfileUpdate,
-  channel: WriteOrigin,
+  link: IdentifierLink,
+  actor?: string,
 ): Promise<{ customer: CustomerView; revision: number }> {
-  const body = parseInput(ProfileUpdateSchema, update, 'body');
-  const ch = WriteOriginSchema.parse(channel);
+  const kind = parseInput(IdentifierKindSchema, link.kind, 'body');
+  const ch = WriteOriginSchema.parse(link.channel);
+  const value = normalizeIdentifier(kind, link.value);
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
-    if (body.displayName !== undefined)
-      await w.tx
-        .updateTable('customers')
-        .set({ displayName: body.displayName })
-        .where('id', '=', id)
-        .execute();
-    if (body.attributes) await writeAttributes(w, id, CustomerAttributesSchema.parse(body.attributes), ch);
+    const removed = await w.tx
+      .deleteFrom('customerIdentifiers')
+      .where('customerId', '=', id)
+      .where('kind', '=', kind)
+      .where('value', '=', value)
+      .executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0)
+      throw new DomainError(
+        'NOT_FOUND',
+        `This ${kind.toLowerCase().replace('_', ' ')} is not linked to her`,
+        {
+          customerId,
+          kind,
+        },
+      );
+    const field = `identifier.${kind}`;
+    recordProfileChange(w, {
+      customerId: id,
+      field,
+      oldValue: value,
+      newValue: null,
+      channel: ch,
+      actor: defaultActor(ch, actor),
+    });
+    announceProfileChange(w, id, [field]);
     touchCustomer(w, id);
     return id;
   });
@@ -337,31 +436,138 @@ export async function updateCustomerProfile(
 }
 
 /**
- * Grants or withdraws one consent (`decision.purpose`, `decision.granted`), recording time and the channel it
- * came from (`decision.channel`); `changed` is false when the consent already stood so. Withdrawing
+ * Corrects the display name and rule attributes (each fact stamped with the channel it came from). Each
+ * field that really changes is recorded in the profile history (`displayName`, `attributes.<name>`;
+ * attribute values as JSON text) with `actor` (default `channel:<channel>`), and `profile.changed`
+ * { customerId, fields } is emitted; an update that changes nothing writes nothing and draws no revision.
+ * @throws BAD_USER_INPUT for a malformed update; NOT_FOUND for an unknown or erased profile.
+ */
+export async function updateCustomerProfile(
+  deps: JourneyDeps,
+  customerId: string,
+  update: ProfileUpdate,
+  channel: WriteOrigin,
+  actor?: string,
+): Promise<{ customer: CustomerView; revision: number }> {
+  const body = parseInput(ProfileUpdateSchema, update, 'body');
+  const ch = WriteOriginSchema.parse(channel);
+  const who = defaultActor(ch, actor);
+  const { result, revision } = await runWrite(deps, async (w) => {
+    const id = await lockLiveCustomer(w.tx, customerId);
+    const fields: string[] = [];
+    if (body.displayName !== undefined) {
+      const row = await w.tx
+        .selectFrom('customers')
+        .select('displayName')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const change = { oldValue: row.displayName, newValue: body.displayName };
+      if (
+        recordProfileChange(w, { customerId: id, field: 'displayName', ...change, channel: ch, actor: who })
+      ) {
+        await w.tx
+          .updateTable('customers')
+          .set({ displayName: body.displayName })
+          .where('id', '=', id)
+          .execute();
+        fields.push('displayName');
+      }
+    }
+    if (body.attributes) {
+      const attributes = CustomerAttributesSchema.parse(body.attributes);
+      fields.push(...(await writeAttributes(w, id, attributes, ch, { actor: who })));
+    }
+    if (fields.length > 0) {
+      announceProfileChange(w, id, fields);
+      touchCustomer(w, id);
+    }
+    return id;
+  });
+  return { customer: await profileAfterWrite(deps.db, result), revision };
+}
+
+/**
+ * Grants or withdraws one consent (`decision.purpose`, `decision.granted`), recording time, the channel it
+ * came from (`decision.channel`), where it was given (`decision.source`) and when a grant ends by itself
+ * (`decision.expiresAt`), in the consent history and the profile history (`consent.<PURPOSE>`, with `actor`,
+ * default `channel:<channel>`); `changed` is false when the consent already stood so. Withdrawing
  * personalisation stops personal offers at once: the event changes the revision every channel's next answer
  * is computed at.
- * @throws BAD_USER_INPUT for an unknown purpose; NOT_FOUND for an unknown or erased profile.
+ * @throws BAD_USER_INPUT for an unknown purpose, a source over 200 characters, an `expiresAt` that is not an
+ *   ISO instant in the future or comes with a withdrawal; NOT_FOUND for an unknown or erased profile.
  */
 export async function setConsent(
   deps: JourneyDeps,
   customerId: string,
   decision: ConsentDecision,
+  actor?: string,
 ): Promise<{ customer: CustomerView; revision: number; changed: boolean }> {
-  const p = parseInput(ConsentPurposeSchema, decision.purpose, 'body');
+  const { purpose, granted, source, expiresAt: until } = decision;
+  const d = parseInput(ConsentDecisionSchema, { purpose, granted, source, expiresAt: until }, 'body');
   const ch = WriteOriginSchema.parse(decision.channel);
+  const expiresAt = d.expiresAt ? new Date(d.expiresAt) : null;
+  if (expiresAt && !d.granted)
+    throw new DomainError('BAD_USER_INPUT', '`expiresAt` goes only with a granted consent', {
+      path: 'body.expiresAt',
+    });
+  if (expiresAt && expiresAt.getTime() <= deps.clock.now().getTime())
+    throw new DomainError('BAD_USER_INPUT', '`expiresAt` must be in the future', { path: 'body.expiresAt' });
   const { result, revision } = await runWrite(deps, async (w) => {
     const id = await lockLiveCustomer(w.tx, customerId);
-    const changed = await writeConsent(w, id, { purpose: p, granted: decision.granted, channel: ch });
-    if (changed)
-      w.atRevision(async (tx, rev) => {
-        await tx
-          .updateTable('customers')
-          .set({ revision: rev, updatedAt: w.now })
-          .where('id', '=', id)
-          .execute();
-      });
+    const changed = await writeConsent(
+      w,
+      id,
+      { purpose: d.purpose, granted: d.granted, channel: ch, source: d.source ?? null, expiresAt },
+      defaultActor(ch, actor),
+    );
+    if (changed) touchCustomer(w, id);
     return { id, changed };
   });
   return { customer: await profileAfterWrite(deps.db, result.id), revision, changed: result.changed };
+}
+
+/** How many profiles `expireConsents` handles per call at most. */
+const EXPIRY_BATCH = 500;
+
+/**
+ * Withdraws every granted consent whose `expiresAt` has passed (≤ the clock's now), each as a normal
+ * withdrawal: consent and profile history (channel `SYSTEM`, actor `system`, source `expired`),
+ * `consent.changed`, the profile's revision. One write per profile, at most 500 profiles per call (call again
+ * while it returns a full batch's worth). Returns how many consents were withdrawn.
+ */
+export async function expireConsents(deps: JourneyDeps): Promise<number> {
+  const due = await deps.db
+    .selectFrom('consents')
+    .select('customerId')
+    .distinct()
+    .where('granted', '=', true)
+    .where('expiresAt', '<=', deps.clock.now())
+    .limit(EXPIRY_BATCH)
+    .execute();
+  let withdrawn = 0;
+  for (const { customerId } of due) {
+    const { result } = await runWrite(deps, async (w) => {
+      const id = await lockLiveCustomer(w.tx, customerId).catch(() => null); // erased meanwhile
+      if (id === null) return 0;
+      const expired = await w.tx
+        .selectFrom('consents')
+        .select('purpose')
+        .where('customerId', '=', id)
+        .where('granted', '=', true)
+        .where('expiresAt', '<=', w.now)
+        .orderBy('purpose')
+        .execute();
+      for (const { purpose } of expired)
+        await writeConsent(
+          w,
+          id,
+          { purpose, granted: false, channel: 'SYSTEM', source: 'expired', expiresAt: null },
+          SYSTEM_ACTOR,
+        );
+      if (expired.length > 0) touchCustomer(w, id);
+      return expired.length;
+    });
+    withdrawn += result;
+  }
+  return withdrawn;
 }
