@@ -64,6 +64,7 @@ export {
   startBackofficeWorker,
   type BackofficeWorker,
   type BackofficeWorkerOptions,
+  type WorkerService,
 } from './jobs/backoffice-worker.js';
 // What the journey reads of a customer's purchases (segments) and of the products on sale (next best offers).
 export {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|t1 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
@@ -9,6 +9,7 @@ import { benchImportStock } from './import-stock.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
 import { benchPlaceOrderHotSku } from './place-order-hot-sku.js';
 import { benchOrderChanged } from './order-changed.js';
+import { benchInteractions } from './interactions.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
 const want = (id: string) => !values.only || values.only.toLowerCase() === id;
@@ -88,6 +89,18 @@ if (want('p6')) {
     `P6 import of ${r.rows.toLocaleString('en-US')} stock rows: ` +
       `${r.importSeconds.toFixed(1)} s (target ≤ 60 s for 1M), re-run ${r.rerunSeconds.toFixed(1)} s, ` +
       `COPY floor ${r.copySeconds.toFixed(1)} s; RSS ${r.rssAt10PercentMb} MB at 10%, peak ${r.peakRssMb} MB`,
+  );
+}
+if (want('t1')) {
+  const r = await benchInteractions({ seconds: values.quick ? 2 : 5 });
+  summary.push(
+    `T1 recordInteraction at ${r.concurrency} callers, a customer each: ` +
+      `${Math.round(r.interactionsPerSecond)}/s = ` +
+      `${r.ratio.toFixed(2)} × reserveStock on one hot SKU (${Math.round(r.reservationsPerSecond)}/s), ` +
+      `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; a timeline of 10,000: first page of 50 ` +
+      `p50 ${r.firstPageP50.toFixed(1)} ms, p99 ${r.firstPageP99.toFixed(1)} ms; all 200 pages ` +
+      `p50 ${r.walkP50.toFixed(0)} ms, p99 ${r.walkP99.toFixed(0)} ms ` +
+      `(a page p99 ${r.pageP99.toFixed(1)} ms)`,
   );
 }
 process.stdout.write(`\nSummary\n${summary.map((s) => `- ${s}`).join('\n')}\n`);

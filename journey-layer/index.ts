@@ -114,7 +114,7 @@ export {
   type DataUseEntry,
   type DataUseView,
 } from './customers/data-use.js';
-// The customer's timeline: what channels report and what the hub's events add (issue 13, part T).
+// The customer's timeline: what channels report and what the hub's events add.
 export {
   INTERACTION_KINDS,
   InteractionKindSchema,
@@ -138,23 +138,7 @@ export {
   type TimelinePage,
 } from './timeline/timeline-reads.js';
 export { timelineConsumer, TIMELINE_CONSUMER, TIMELINE_EVENT_TYPES } from './timeline/consumer.js';
-// Profile history, contact preferences, merge and its undoing (issue 13, part P).
-export { profileHistory, type ProfileChangeView, type ChangeChannel } from './customers/profile-history.js';
-export {
-  ContactPreferencesInputSchema,
-  ContactChannelSchema,
-  ContactTopicSchema,
-  CONTACT_CHANNELS,
-  CONTACT_TOPICS,
-  TOPIC_CONSENTS,
-  getContactPreferences,
-  setContactPreferences,
-  mayContact,
-  type ContactPreferencesInput,
-  type ContactPreferencesView,
-  type ContactChannelPreferenceView,
-} from './customers/preferences.js';
-// Part S: computed segments (RFM and rules) and next best offers.
+// Computed segments (RFM and rules) and next best offers.
 export { customerSegments, computedSegmentIds, type SegmentMembershipView } from './segments/memberships.js';
 export {
   recomputeSegments,
@@ -202,5 +186,21 @@ export {
   type NextBestOfferKind,
   type NextBestOffersRequest,
 } from './next-best-offer/next-best-offers.js';
+// Profile history, contact preferences, merge and its undoing.
+export { profileHistory, type ProfileChangeView, type ChangeChannel } from './customers/profile-history.js';
+export {
+  ContactPreferencesInputSchema,
+  ContactChannelSchema,
+  ContactTopicSchema,
+  CONTACT_CHANNELS,
+  CONTACT_TOPICS,
+  TOPIC_CONSENTS,
+  getContactPreferences,
+  setContactPreferences,
+  mayContact,
+  type ContactPreferencesInput,
+  type ContactPreferencesView,
+  type ContactChannelPreferenceView,
+} from './customers/preferences.js';
 export { unmergeCustomers, getMerge, type MergeView } from './customers/unmerge.js';
 export { MergeJournalSchema, type MergeJournal } from './customers/merge-journal.js';

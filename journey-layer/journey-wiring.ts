@@ -4,7 +4,11 @@ import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
 import { promotionsConsumer } from './promotions/consumer.js';
+import { timelineConsumer } from './timeline/consumer.js';
+import { segmentsConsumer } from './segments/consumer.js';
+import { segmentRoutes } from './segments/routes.js';
 import { journeyNotifier } from './notify.js';
+import { journeyServices } from './journey-jobs.js';
 import {
   journeyReadModelSections,
   journeyScheduleEventTypes,
@@ -17,15 +21,23 @@ export const journeyAdminRoutes: readonly AdminRoute[] = [
   ...promotionRoutes,
   ...loyaltyRoutes,
   ...customerRoutes,
+  ...segmentRoutes,
 ];
 
 /**
  * The journey layer's event consumers, run by every worker after the backoffice read model: loyalty (points
  * on store sales and on an online order's fulfilments delivered or collected, reversals on returns) and
- * promotions (a cancelled order's coupon use and budget given back).
+ * promotions (a cancelled order's coupon use and budget given back) and the timeline (the hub's events as
+ * interactions on her profile, once each) and segments (her memberships recomputed when her purchases or
+ * her PROFILING consent change).
  */
 export function journeyConsumers(clock: { now(): Date }): EventConsumer[] {
-  return [loyaltyConsumer(clock), promotionsConsumer(clock)];
+  return [
+    loyaltyConsumer(clock),
+    promotionsConsumer(clock),
+    timelineConsumer(clock),
+    segmentsConsumer(clock),
+  ];
 }
 
 /**
@@ -42,5 +54,6 @@ export function journeyWorkerOptions(deps: {
     scheduleSources: journeyScheduleSources,
     scheduleEventTypes: journeyScheduleEventTypes,
     readModelSections: journeyReadModelSections,
+    services: journeyServices,
   };
 }

@@ -24,6 +24,7 @@ export function journeyNotifier(deps: { redis: Redis; redisPrefix: string }): Ev
       'loyalty.changed',
       'customer.changed',
       'consent.changed',
+      'segments.changed',
       'promotion.changed',
       'loyalty-program.changed',
       'price.schedule-switched',

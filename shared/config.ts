@@ -34,6 +34,11 @@ export interface Config {
   /** Days delivered outbox events and idempotency records are kept. */
   retentionDays: number;
   /**
+   * Days a customer's timeline interactions and data-use entries are kept (behavioural data: the retention
+   * job deletes older ones); her profile, orders and ledgers are not affected.
+   */
+  journeyRetentionDays: number;
+  /**
    * Which proxies in front of the hub are trusted to name the caller's address in X-Forwarded-For
    * (comma-separated addresses, CIDR subnets or the names `loopback`, `linklocal`, `uniquelocal`); absent
    * means none: the caller is the socket's peer. The address is what per-address limits count.
@@ -135,6 +140,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,32}$/)
     .default('omnihub'),
   OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  OMNIHUB_JOURNEY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
   OMNIHUB_TRUST_PROXY: z
     .string()
     .refine(
@@ -196,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     dataDir: e.OMNIHUB_DATA_DIR,
     redisPrefix: e.OMNIHUB_REDIS_PREFIX,
     retentionDays: e.OMNIHUB_RETENTION_DAYS,
+    journeyRetentionDays: e.OMNIHUB_JOURNEY_RETENTION_DAYS,
     trustProxy: proxyList(e.OMNIHUB_TRUST_PROXY),
     metricsToken: e.OMNIHUB_METRICS_TOKEN,
     metricsPort: e.OMNIHUB_METRICS_PORT,

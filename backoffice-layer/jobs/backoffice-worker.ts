@@ -34,7 +34,17 @@ export interface BackofficeWorkerOptions {
   scheduleEventTypes?: readonly string[];
   /** Other layers' shared sections to keep in the read model (the API nodes must be given the same). */
   readModelSections?: readonly SharedSection[];
+  /**
+   * Other layers' periodic work (the journey's segment recompute, consent expiry, retention of behavioural
+   * data): each is started after the event worker and stopped before it.
+   */
+  services?: readonly WorkerService[];
 }
+
+/**
+ * A piece of periodic work another layer runs in the worker: started with the worker's deps, stopped first.
+ */
+export type WorkerService = (deps: BackofficeDeps) => { stop(): Promise<void> };
 
 /**
  * Everything a worker process runs for the backoffice: the outbox relay, the event worker (read model first,
@@ -75,12 +85,14 @@ export async function startBackofficeWorker(
     consumers.map((c) => c.name),
     { retentionMs: deps.config.retentionDays * 86_400_000 },
   );
+  const services = (opts.services ?? []).map((start) => start(deps));
   deps.logger.info(
     { consumers: consumers.map((c) => c.name), readModel: READ_MODEL_CONSUMER },
     'backoffice worker started',
   );
   return {
     stop: async () => {
+      for (const service of services) await service.stop();
       await retention.stop();
       await scheduler.stop();
       await expiry.stop();

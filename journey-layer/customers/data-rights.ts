@@ -7,19 +7,27 @@ import {
   recordAudit,
   renameAuditSubject,
 } from '../../backoffice-layer/index.js';
-import { deleteKeysMatching, runWrite } from '../../shared/index.js';
+import { deleteKeysMatching, runWrite, type WriteOrigin } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getCustomer, lockLiveCustomer, profileFamily, resolveCustomerId } from './customer-reads.js';
+import { recordDataUse } from './data-use.js';
+import { getContactPreferences } from './preferences.js';
+import { profileHistory } from './profile-history.js';
 
 /**
- * Everything held about a person, as one JSON document: profile, identifiers, attributes with their channel,
- * consents and their history, loyalty account and ledger, orders and returns, reservations made for her,
- * coupon use, merges and the audit entries about her. The export itself is audit-logged (without content).
+ * Everything held about a person, as one JSON document: profile (identifiers, attributes with their channel,
+ * consents with source and expiry), consents' history, contact preferences, segment memberships with their
+ * reason, the timeline (every interaction, with notes), the profile history, loyalty account and ledger,
+ * orders and returns, reservations made for her, coupon use, merges, what her data was used for and the
+ * audit entries about her. The export itself is audit-logged (without content) and recorded as a use of her
+ * data (purpose `DATA_RIGHTS`, by `actor` through `channel`, default ADMIN).
+ * @throws NOT_FOUND for an unknown or erased profile.
  */
 export async function exportCustomerData(
   deps: JourneyDeps,
   customerId: string,
   actor: string,
+  channel: WriteOrigin = 'ADMIN',
 ): Promise<Record<string, unknown>> {
   const id = await resolveCustomerId(deps.db, customerId);
   const family = await profileFamily(deps.db, id);
@@ -29,7 +37,7 @@ export async function exportCustomerData(
       getCustomer(db, id),
       db
         .selectFrom('consentHistory')
-        .select(['purpose', 'granted', 'channel', 'changedAt'])
+        .select(['purpose', 'granted', 'channel', 'changedAt', 'source', 'expiresAt'])
         .where('customerId', 'in', family)
         .orderBy('id')
         .execute(),
@@ -54,7 +62,7 @@ export async function exportCustomerData(
         .execute(),
       db
         .selectFrom('customerMerges')
-        .select(['fromId', 'intoId', 'channel', 'mergedAt'])
+        .select(['fromId', 'intoId', 'channel', 'mergedAt', 'undoneAt'])
         .where((eb) => eb.or([eb('fromId', 'in', family), eb('intoId', 'in', family)]))
         .orderBy('id')
         .execute(),
@@ -64,18 +72,63 @@ export async function exportCustomerData(
       ),
     ],
   );
+  const [timeline, history, preferences, segments, dataUse] = await Promise.all([
+    db
+      .selectFrom('customerInteractions')
+      .select(['id', 'kind', 'channel', 'occurredAt', 'locationId', 'sku', 'orderId', 'summary', 'note'])
+      .where('customerId', 'in', family)
+      .orderBy('occurredAt')
+      .orderBy('id')
+      .execute(),
+    profileHistory(db, id),
+    getContactPreferences(db, id),
+    db
+      .selectFrom('segmentMemberships')
+      .innerJoin('segmentDefinitions', 'segmentDefinitions.id', 'segmentMemberships.segmentId')
+      .select([
+        'segmentMemberships.segmentId as segment',
+        'segmentDefinitions.name',
+        'segmentMemberships.since',
+        'segmentMemberships.reason',
+        'segmentMemberships.computedAt',
+      ])
+      .where('segmentMemberships.customerId', 'in', family)
+      .orderBy('segmentMemberships.segmentId')
+      .execute(),
+    db
+      .selectFrom('customerDataUse')
+      .select(['at', 'actor', 'channel', 'purpose', 'what'])
+      .where('customerId', 'in', family)
+      .orderBy('id')
+      .execute(),
+  ]);
   const { orders, lines, returns, reservations } = purchases;
   await recordAudit(deps.db, deps.clock.now(), {
     actor,
     action: 'customer.exported',
     subject: `customer:${id}`,
   });
+  await recordDataUse(deps.db, deps.clock.now(), {
+    customerId: id,
+    actor,
+    channel,
+    purpose: 'DATA_RIGHTS',
+    what: 'exported all data held about her',
+  });
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     exportedAt: deps.clock.now().toISOString(),
     profile,
     mergedProfiles: family.filter((f) => f !== id),
-    consentHistory: consentHistory.map((c) => ({ ...c, changedAt: iso(c.changedAt) })),
+    consentHistory: consentHistory.map((c) => ({
+      ...c,
+      changedAt: iso(c.changedAt),
+      expiresAt: iso(c.expiresAt),
+    })),
+    preferences,
+    segments: segments.map((s) => ({ ...s, since: iso(s.since), computedAt: iso(s.computedAt) })),
+    timeline: timeline.map(({ occurredAt, ...t }) => ({ ...t, at: iso(occurredAt) })),
+    profileHistory: history,
     loyalty: account
       ? {
           balance: account.balance,
@@ -96,7 +149,8 @@ export async function exportCustomerData(
       createdAt: iso(r.createdAt),
     })),
     couponRedemptions: redemptions.map((r) => ({ ...r, redeemedAt: iso(r.redeemedAt) })),
-    merges: merges.map((m) => ({ ...m, mergedAt: iso(m.mergedAt) })),
+    merges: merges.map((m) => ({ ...m, mergedAt: iso(m.mergedAt), undoneAt: iso(m.undoneAt) })),
+    dataUse: dataUse.map((u) => ({ ...u, at: iso(u.at) })),
     auditEntries: audit.map((a) => ({ ...a, at: iso(a.at) })),
   };
 }
@@ -125,7 +179,9 @@ async function count(
 }
 
 /**
- * Erases a person: identifiers, attributes, name, consents and merge links are deleted; orders, returns,
+ * Erases a person: identifiers, attributes, name, consents, her timeline, profile history, contact
+ * preferences, segment memberships, data-use entries, merge links and every merge journal that names one of
+ * her profile ids are deleted (for the whole profile family); orders, returns,
  * reservations, the loyalty ledger and coupon redemptions keep their amounts but are moved to a fresh
  * pseudonym (the `erasureId`) that nothing links back to her; her old ids are rewritten in the outbox,
  * idempotency records and audit trail. One transaction: all of it or none. Redis keys under her id are

@@ -15,8 +15,10 @@ import { getCustomer, resolveCustomerId, type CustomerView } from './customer-re
 import { recordDataUse } from './data-use.js';
 import {
   journalInstant,
+  MergeJournalSchema,
   type JournalAttribute,
   type JournalConsent,
+  type JournalProfile,
   type MergeJournal,
 } from './merge-journal.js';
 import { defaultActor, recordProfileChange } from './profile-history.js';
@@ -112,7 +114,14 @@ export function journalConsent(c: {
   source: string | null;
   expiresAt: Date | null;
 }): JournalConsent {
-  return { ...c, changedAt: c.changedAt.toISOString(), expiresAt: journalInstant(c.expiresAt) };
+  return {
+    purpose: c.purpose,
+    granted: c.granted,
+    channel: c.channel,
+    changedAt: c.changedAt.toISOString(),
+    source: c.source,
+    expiresAt: journalInstant(c.expiresAt),
+  };
 }
 
 /** Whether two journal rows hold the same (values compared as canonical JSON). */
@@ -299,6 +308,31 @@ async function profileFacts(tx: Executor, id: string): Promise<MergeJournal['sur
   return { displayName: row.displayName, firstOrderAt: journalInstant(row.firstOrderAt) };
 }
 
+/**
+ * Writes a profile's display name and first order (as the journal holds them) at the write's instant; with
+ * `link`, also its status: MERGED into `link.mergedInto`, or ACTIVE again when that is null.
+ */
+export async function writeProfile(
+  w: WriteContext,
+  id: string,
+  facts: JournalProfile,
+  link?: { mergedInto: string | null },
+): Promise<void> {
+  const status = link
+    ? { status: link.mergedInto ? ('MERGED' as const) : ('ACTIVE' as const), mergedInto: link.mergedInto }
+    : {};
+  await w.tx
+    .updateTable('customers')
+    .set({
+      ...status,
+      displayName: facts.displayName,
+      firstOrderAt: facts.firstOrderAt ? new Date(facts.firstOrderAt) : null,
+      updatedAt: w.now,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
 /** What `mergeCustomers` answers: the merge's id (for `unmergeCustomers`) and the survivor. */
 export interface MergeReceipt {
   mergeId: string;
@@ -376,26 +410,8 @@ export async function mergeCustomers(
         displayName: survivorBefore.displayName ?? mergedBefore.displayName,
         firstOrderAt,
       };
-      await tx
-        .updateTable('customers')
-        .set({
-          displayName: survivorAfter.displayName,
-          firstOrderAt: firstOrderAt ? new Date(firstOrderAt) : null,
-          updatedAt: w.now,
-        })
-        .where('id', '=', survivor)
-        .execute();
-      await tx
-        .updateTable('customers')
-        .set({
-          status: 'MERGED',
-          mergedInto: survivor,
-          displayName: null,
-          firstOrderAt: null,
-          updatedAt: w.now,
-        })
-        .where('id', '=', merged)
-        .execute();
+      await writeProfile(w, survivor, survivorAfter);
+      await writeProfile(w, merged, { displayName: null, firstOrderAt: null }, { mergedInto: survivor });
       const redirected = await tx
         .updateTable('customers')
         .set({ mergedInto: survivor })
@@ -441,7 +457,7 @@ export async function mergeCustomers(
           channel: ch,
           revision: 0,
           mergedAt: w.now,
-          journal: JSON.stringify(journal),
+          journal: JSON.stringify(MergeJournalSchema.parse(journal)),
           actor,
         })
         .returning('id')

@@ -11,6 +11,7 @@ import {
   sameRow,
   UNMERGE_WINDOW_DAYS,
   writeConsentRow,
+  writeProfile,
 } from './merge.js';
 import { MergeJournalSchema, type JournalAttribute, type MergeJournal } from './merge-journal.js';
 import { recordProfileChange } from './profile-history.js';
@@ -361,29 +362,13 @@ export async function unmergeCustomers(
       .executeTakeFirstOrThrow();
     const { survivorBefore, survivorAfter, mergedBefore } = journal;
     const firstOrderNow = row.firstOrderAt ? row.firstOrderAt.toISOString() : null;
-    const firstOrderAt =
-      firstOrderNow === survivorAfter.firstOrderAt ? survivorBefore.firstOrderAt : firstOrderNow;
-    await tx
-      .updateTable('customers')
-      .set({
-        displayName:
-          row.displayName === survivorAfter.displayName ? survivorBefore.displayName : row.displayName,
-        firstOrderAt: firstOrderAt ? new Date(firstOrderAt) : null,
-        updatedAt: w.now,
-      })
-      .where('id', '=', survivor)
-      .execute();
-    await tx
-      .updateTable('customers')
-      .set({
-        status: 'ACTIVE',
-        mergedInto: null,
-        displayName: mergedBefore.displayName,
-        firstOrderAt: mergedBefore.firstOrderAt ? new Date(mergedBefore.firstOrderAt) : null,
-        updatedAt: w.now,
-      })
-      .where('id', '=', merged)
-      .execute();
+    await writeProfile(w, survivor, {
+      displayName:
+        row.displayName === survivorAfter.displayName ? survivorBefore.displayName : row.displayName,
+      firstOrderAt:
+        firstOrderNow === survivorAfter.firstOrderAt ? survivorBefore.firstOrderAt : firstOrderNow,
+    });
+    await writeProfile(w, merged, mergedBefore, { mergedInto: null });
     if (journal.redirected.length > 0)
       await tx
         .updateTable('customers')

@@ -4,6 +4,8 @@ import { enrollCustomer, setConsent } from '../customers/customers.js';
 import { earnForOrder, setLoyaltyProgram } from '../loyalty/ledger.js';
 import { DEFAULT_PROGRAM } from '../loyalty/program.js';
 import { createCoupons, upsertPromotion } from '../promotions/store.js';
+import { putSegment } from '../segments/definitions.js';
+import { recordInteraction } from '../timeline/record-interaction.js';
 
 export interface JourneySeedSummary {
   skipped: boolean;
@@ -66,6 +68,30 @@ const MEMBERS = [
   },
 ] as const;
 
+/** A store visit and a call to customer service on Anne's timeline (her orders add the rest). */
+async function demoInteractions(deps: JourneyDeps, customerId: string): Promise<void> {
+  const reported = [
+    { kind: 'STORE_VISIT', locationId: 'ams-01', channel: 'STORE' },
+    {
+      kind: 'SERVICE_CONTACT',
+      note: 'Asked whether the winter coat comes in a longer fit; promised a call back.',
+      channel: 'CALL_CENTER',
+    },
+  ] as const;
+  for (const [i, { channel, ...input }] of reported.entries())
+    await recordInteraction(
+      deps,
+      { customerId, ...input },
+      {
+        channel,
+        clientId: null,
+        locationId: channel === 'STORE' ? 'ams-01' : null,
+        actor: 'system',
+        idempotencyKey: `demo-interaction-${i}`,
+      },
+    );
+}
+
 /**
  * The journey side of the demo retailer: the Bronze/Silver/Gold programme, members in every tier, a
  * newsletter promotion, a coupon batch and a personal offer. Skipped when members already exist.
@@ -88,8 +114,11 @@ export async function seedDemoJourney(deps: JourneyDeps): Promise<JourneySeedSum
       },
       { channel: 'IMPORT', idempotencyKey: `demo-member-${m.displayName}` },
     );
+    // Members who allow personal offers in the demo also allow profiling (computed segments).
     if (m.personalisation)
-      await setConsent(deps, customer.id, { purpose: 'PERSONALISATION', granted: true, channel: 'IMPORT' });
+      for (const purpose of ['PERSONALISATION', 'PROFILING'] as const)
+        await setConsent(deps, customer.id, { purpose, granted: true, channel: 'IMPORT' });
+    if (m.displayName === 'Anne de Vries') await demoInteractions(deps, customer.id);
     if (m.spent > 0) {
       await deps.db.transaction().execute((tx) =>
         earnForOrder(tx, deps.clock.now(), {
@@ -159,6 +188,12 @@ export async function seedDemoJourney(deps: JourneyDeps): Promise<JourneySeedSum
     },
   ];
   for (const p of promotions) await upsertPromotion(deps, p.id, { status: 'ACTIVE', rule: p.rule });
+  // A segment staff defined; the RFM segments are added by the first computation.
+  await putSegment(deps, 'click-collect', {
+    name: 'Click & collect users',
+    kind: 'RULE',
+    definition: { fulfilment: { method: 'PICKUP', atLeast: 1, withinDays: 365 } },
+  });
   const batch = await createCoupons(deps, 'welkom', {
     generate: { count: 100, prefix: 'WELKOM' },
     batchId: 'welcome-mail',

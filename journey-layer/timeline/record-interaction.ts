@@ -9,9 +9,9 @@ import {
   type Redis,
   type WriteOrigin,
 } from '../../shared/index.js';
-import { lockLiveCustomer, resolveCustomerId } from '../customers/customer-reads.js';
+import { lockLiveCustomer } from '../customers/customer-reads.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import type { InteractionKind } from '../tables.js';
+import type { Executor, InteractionKind } from '../tables.js';
 import { CHANNELS_FOR_KIND, InteractionInputSchema, type InteractionInput } from './interaction.schema.js';
 import { fitSummary, named, placeOf } from './summary.js';
 import type { InteractionView } from './timeline-reads.js';
@@ -74,17 +74,6 @@ function rateKey(deps: Pick<JourneyDeps, 'redisPrefix'>, customerId: string): st
   return `${deps.redisPrefix}:customer:${customerId}:interactions`;
 }
 
-/** Whether this client already used this key (a replay is answered, whatever the rate). */
-async function keyUsed(deps: JourneyDeps, key: string): Promise<boolean> {
-  const row = await deps.db
-    .selectFrom('idempotencyKeys')
-    .select('key')
-    .where('scope', '=', RECORD_INTERACTION_SCOPE)
-    .where('key', '=', key)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /**
  * Records what a channel reports of a customer — a product viewed, the cart updated, a wishlist entry, a
  * store visit, a service contact or a note — on her timeline, at the clock's instant, in one write: the row
@@ -119,44 +108,46 @@ export async function recordInteraction(
     throw new DomainError('FORBIDDEN', `A terminal of store ${terminalStore} records only its own store`, {
       locationId,
     });
-  const customerId = await resolveCustomerId(deps.db, input.customerId);
-  const [product, location] = await Promise.all([
-    input.sku ? getProduct(deps.db, input.sku) : null,
-    locationId ? getLocation(deps.db, locationId) : null,
-  ]);
-  if (input.sku && !product)
-    throw new DomainError('NOT_FOUND', `Unknown SKU: ${input.sku}`, { skus: [input.sku] });
-  if (locationId && !location)
-    throw new DomainError('NOT_FOUND', `Unknown location: ${locationId}`, { locationId });
-  if (input.kind === 'STORE_VISIT' && location?.kind !== 'STORE')
-    throw new DomainError('BAD_USER_INPUT', 'A store visit names the store (locationId)', {
-      locationId,
-    });
-
   const key = `${opts.clientId ?? opts.actor}:${opts.idempotencyKey}`;
-  const slot = await takeRateSlot(deps.redis, rateKey(deps, customerId), deps.clock.now());
-  if (!slot.taken && !(await keyUsed(deps, key)))
-    throw new DomainError(
-      'RATE_LIMITED',
-      `At most ${INTERACTIONS_PER_CUSTOMER_PER_MINUTE} interactions per customer per minute`,
-      { retryAfterSeconds: slot.retryAfterSeconds },
-    );
-  const give = async (): Promise<void> => {
-    if (slot.taken) await giveSlot(deps.redis, [slot.key], []).catch(() => undefined);
-  };
-
   const request = { ...input, locationId, channel };
-  const summary = fitSummary(
-    summarise(input.kind, channel, {
-      product: input.sku ? named(input.sku, product?.name) : null,
-      location: locationId ? named(locationId, location?.name) : null,
-    }),
-  );
+  // A replay is answered before any of this runs (nothing counted); a call refused in here rolls back with
+  // its key and gives its rate slot back: only a recorded interaction counts.
+  let slot: string | null = null;
   try {
-    const { result, revision, replayed } = await runWrite(
+    const { result, revision } = await runWrite(
       deps,
       async (w) => {
-        const liveId = await lockLiveCustomer(w.tx, customerId);
+        const liveId = await lockProfile(w.tx, input.customerId);
+        // Her rate slot is asked for while the catalogue is read (one round trip less); should the call then
+        // be refused, the slot is given back below.
+        const [product, location, taken] = await Promise.all([
+          input.sku ? getProduct(w.tx, input.sku) : null,
+          locationId ? getLocation(w.tx, locationId) : null,
+          takeRateSlot(deps.redis, rateKey(deps, liveId), w.now).then((t) => {
+            if (t.taken) slot = t.key;
+            return t;
+          }),
+        ]);
+        if (input.sku && !product)
+          throw new DomainError('NOT_FOUND', `Unknown SKU: ${input.sku}`, { skus: [input.sku] });
+        if (locationId && !location)
+          throw new DomainError('NOT_FOUND', `Unknown location: ${locationId}`, { locationId });
+        if (input.kind === 'STORE_VISIT' && location?.kind !== 'STORE')
+          throw new DomainError('BAD_USER_INPUT', 'A store visit names the store (locationId)', {
+            locationId,
+          });
+        if (!taken.taken)
+          throw new DomainError(
+            'RATE_LIMITED',
+            `At most ${INTERACTIONS_PER_CUSTOMER_PER_MINUTE} interactions per customer per minute`,
+            { retryAfterSeconds: taken.retryAfterSeconds },
+          );
+        const summary = fitSummary(
+          summarise(input.kind, channel, {
+            product: input.sku ? named(input.sku, product?.name) : null,
+            location: locationId ? named(locationId, location?.name) : null,
+          }),
+        );
         const row = {
           id: randomUUID(),
           kind: input.kind,
@@ -185,12 +176,28 @@ export async function recordInteraction(
       },
       { idempotency: { scope: RECORD_INTERACTION_SCOPE, key, request } },
     );
-    if (replayed) await give();
     return { interaction: { ...result, revision }, revision };
   } catch (e) {
-    await give();
+    const taken: string | null = slot;
+    if (taken !== null) await giveSlot(deps.redis, [taken], []).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Her live profile, its row share-locked until the write ends: her erasure (which locks it for update) waits
+ * for the interaction or comes first and leaves nobody (NOT_FOUND), while her own interactions, each taking
+ * the share lock, do not queue behind one another. A merged profile is followed to the survivor (locked as
+ * `lockLiveCustomer` does).
+ */
+async function lockProfile(tx: Executor, customerId: string): Promise<string> {
+  const row = await tx
+    .selectFrom('customers')
+    .select('status')
+    .where('id', '=', customerId)
+    .forShare()
+    .executeTakeFirst();
+  return row?.status === 'ACTIVE' ? customerId : lockLiveCustomer(tx, customerId);
 }
 
 /** The plain-English line of a reported interaction (never its note). */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { DomainError, isUuid } from '../../shared/index.js';
 import { resolveCustomerId } from '../customers/customer-reads.js';
 import type { CustomerInteractionsTable, Executor, InteractionKind } from '../tables.js';
@@ -33,9 +34,16 @@ export interface TimelinePage {
   /** Pass as `after` for the next page; null when the page is empty. */
   endCursor: string | null;
   hasNextPage: boolean;
-  /** The highest revision among her interactions, 0 when she has none. */
+  /** The highest revision among her interactions (see REVISION_WINDOW_MINUTES), 0 when she has none. */
   revision: number;
 }
+
+/**
+ * How far before her newest interaction the highest revision is looked for, in minutes. An interaction's
+ * instant is its write's (or its event's) and its revision is drawn when that write commits, moments later:
+ * the highest revision is among the newest, and this reads a few of her rows instead of all of them.
+ */
+const REVISION_WINDOW_MINUTES = 10;
 
 /** Most interactions one page holds. */
 export const MAX_TIMELINE_PAGE = 200;
@@ -138,6 +146,17 @@ export async function listTimeline(
       .selectFrom('customerInteractions')
       .select((eb) => eb.fn.max('revision').as('revision'))
       .where('customerId', '=', id)
+      .where('occurredAt', '>=', (eb) =>
+        eb
+          .selectFrom('customerInteractions')
+          .select(
+            sql<Date>`occurred_at - ${sql.lit(`${REVISION_WINDOW_MINUTES} minutes`)}::interval`.as('since'),
+          )
+          .where('customerId', '=', id)
+          .orderBy('occurredAt', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1),
+      )
       .executeTakeFirst(),
   ]);
   const items = rows.slice(0, first).map(interactionView);

@@ -3,6 +3,8 @@ import { seedDemoRetailer } from '../../backoffice-layer/index.js';
 import {
   findCustomerByIdentifier,
   getLoyaltyStatus,
+  listSegments,
+  listTimeline,
   quote,
   seedDemoJourney,
 } from '../../journey-layer/index.js';
@@ -27,6 +29,13 @@ describe('the demo retailer\u2019s members and offers', () => {
       expect(new Set(accounts.map((a) => a.tier))).toEqual(new Set(['BRONZE', 'SILVER', 'GOLD']));
       const anne = (await findCustomerByIdentifier(ctx.deps.db, 'PHONE', '06 1234 5678'))!;
       expect((await getLoyaltyStatus(ctx.deps.db, anne, ctx.deps.clock.now())).tier).toBe('GOLD');
+      // Her timeline starts with a store visit and a call; a segment staff defined is there to compute.
+      const timeline = await listTimeline(ctx.deps.db, anne, { first: 10 });
+      expect(timeline.items.map((i) => [i.kind, i.channel, i.locationId])).toEqual([
+        ['SERVICE_CONTACT', 'CALL_CENTER', null],
+        ['STORE_VISIT', 'STORE', 'ams-01'],
+      ]);
+      expect((await listSegments(ctx.deps.db)).map((d) => d.id)).toContain('click-collect');
 
       const knit = await ctx.deps.db
         .selectFrom('products')

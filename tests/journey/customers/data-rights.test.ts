@@ -13,9 +13,13 @@ import {
   exportCustomerData,
   getCustomer,
   findCustomerByIdentifier,
+  mergeCustomers,
+  recordDataUse,
   setConsent,
+  setContactPreferences,
+  updateCustomerProfile,
 } from '../../../journey-layer/index.js';
-import { ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
+import { defineSegment, ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 const PERSONAL = [
@@ -25,7 +29,18 @@ const PERSONAL = [
   'NK55511122',
   'carla-app-1',
   '1985-05-05',
+  'c.jansen@example.org', // her second profile's, merged into the first
+  'Prefers the blue wool coat', // an agent's note on her timeline
 ];
+
+/** The journey's tables that hold her interactions, history, preferences, segments and data use. */
+const JOURNEY_TABLES = [
+  'customerInteractions',
+  'profileChanges',
+  'contactPreferences',
+  'segmentMemberships',
+  'customerDataUse',
+] as const;
 
 /** Every row of every table in the database as text: what a dump would show. */
 async function everyRowAsText(ctx: BackofficeTestContext): Promise<string> {
@@ -210,6 +225,32 @@ describe('customer data rights', () => {
     await ctx.close();
   });
 
+  /** A timeline interaction, as the timeline records it. */
+  async function recordInteraction(id: string, tag: string, note: string | null): Promise<void> {
+    await runWrite(ctx.deps, async (w) => {
+      w.atRevision(async (tx, revision) => {
+        await tx
+          .insertInto('customerInteractions')
+          .values({
+            id: randomUUID(),
+            customerId: id,
+            kind: note ? 'NOTE' : 'STORE_VISIT',
+            channel: 'STORE',
+            locationId: 'ams-01',
+            sku: null,
+            orderId: null,
+            summary: note ? 'Agent note' : 'Visited Amsterdam',
+            note,
+            actor: 'client:store-1',
+            source: `client:store-1:${tag}`,
+            occurredAt: w.now,
+            revision,
+          })
+          .execute();
+      });
+    });
+  }
+
   it('exports everything held about the person as one JSON document', async () => {
     const doc = (await exportCustomerData(ctx.deps, customerId, 'agent-7')) as Record<string, any>;
     expect(doc.profile.displayName).toBe(PERSONAL[0]);
@@ -249,23 +290,107 @@ describe('customer data rights', () => {
       .where('action', '=', 'customer.exported')
       .execute();
     expect(audit).toEqual([{ action: 'customer.exported', subject: `customer:${customerId}` }]);
+    // The journey's records are in it (empty for her so far), and the export is itself a use of her data.
+    expect(doc).toMatchObject({
+      timeline: [],
+      profileHistory: [expect.objectContaining({ field: 'consent.EMAIL_MARKETING', newValue: 'withdrawn' })],
+      preferences: { channels: [], updatedAt: null },
+      segments: [],
+      dataUse: [],
+    });
+    expect(doc.profile.consents[0]).toMatchObject({ source: null, expiresAt: null });
+    expect(doc.consentHistory[0]).toMatchObject({ source: null, expiresAt: null });
+    const uses = await ctx.deps.db
+      .selectFrom('customerDataUse')
+      .select(['actor', 'purpose', 'what'])
+      .execute();
+    expect(uses).toEqual([
+      { actor: 'agent-7', purpose: 'DATA_RIGHTS', what: 'exported all data held about her' },
+    ]);
   });
 
   it(
     'erases: no personal data left in PostgreSQL or Redis; orders and ledgers keep their totals under a ' +
       'pseudonym',
     async () => {
+      // Her second profile (with an identifier, a preference and a timeline entry), merged into the first:
+      // the merge journal holds its identifier.
+      const second = (
+        await enrollCustomer(ctx.deps, { email: PERSONAL[6] }, { channel: 'APP', idempotencyKey: 'carla-2' })
+      ).customer.id;
+      await setContactPreferences(
+        ctx.deps,
+        second,
+        { channels: [{ channel: 'PUSH', topics: ['SERVICE'] }] },
+        { channel: 'APP', actor: 'channel:APP' },
+      );
+      await recordInteraction(second, 'second-visit', null);
+      await mergeCustomers(ctx.deps, { survivorId: customerId, mergedId: second }, 'CALL_CENTER', [], {
+        actor: 'admin:lead',
+      });
+      // A row in each of the journey's tables for the live profile too.
+      await updateCustomerProfile(ctx.deps, customerId, { displayName: 'Carla J. Jansen' }, 'CALL_CENTER');
+      await setContactPreferences(
+        ctx.deps,
+        customerId,
+        { channels: [{ channel: 'EMAIL', topics: ['SERVICE'], maxPerWeek: 2 }] },
+        { channel: 'WEB', actor: 'channel:WEB' },
+      );
+      await recordInteraction(customerId, 'note', PERSONAL[7]!);
+      await recordDataUse(ctx.deps.db, clock.now(), {
+        customerId,
+        actor: 'admin:agent-7',
+        channel: 'CALL_CENTER',
+        purpose: 'SERVICE',
+        what: 'read the timeline',
+      });
+      await defineSegment(ctx, 'loyal', 'Loyal');
+      await runWrite(ctx.deps, async (w) => {
+        w.atRevision(async (tx, revision) => {
+          await tx
+            .insertInto('segmentMemberships')
+            .values({
+              customerId,
+              segmentId: 'loyal',
+              since: w.now,
+              reason: 'bought 3 times in 90 days',
+              computedAt: w.now,
+              revision,
+            })
+            .execute();
+        });
+      });
+      for (const table of JOURNEY_TABLES) {
+        const rows = await ctx.deps.db
+          .selectFrom(table)
+          .select('customerId')
+          .where('customerId', 'in', [customerId, second])
+          .execute();
+        expect({ table, present: rows.length > 0 }).toEqual({ table, present: true });
+      }
+      const journal = await ctx.deps.db
+        .selectFrom('customerMerges')
+        .select('journal')
+        .executeTakeFirstOrThrow();
+      expect(JSON.stringify(journal)).toContain(PERSONAL[6]);
+
       const beforeText = await everyRowAsText(ctx);
       for (const p of PERSONAL) expect(beforeText).toContain(p);
 
       const receipt = await eraseCustomer(ctx.deps, customerId, 'admin');
-      expect(receipt.removed).toEqual({ profiles: 1, identifiers: 4, attributes: 2, consents: 2 });
+      expect(receipt.removed).toEqual({ profiles: 2, identifiers: 5, attributes: 2, consents: 2 });
       expect(receipt.pseudonymised).toMatchObject({ orders: 1, reservations: 1, ledgerEntries: 1 });
       expect(receipt.pseudonymised.events).toBeGreaterThanOrEqual(2);
 
       const afterText = await everyRowAsText(ctx);
       for (const p of PERSONAL) expect(afterText).not.toContain(p);
       expect(afterText).not.toContain(customerId);
+      expect(afterText).not.toContain(second);
+      for (const table of JOURNEY_TABLES)
+        expect({ table, rows: await ctx.deps.db.selectFrom(table).select('customerId').execute() }).toEqual({
+          table,
+          rows: [],
+        });
       const redisText = await everyRedisValue(ctx);
       // The relayed sale event is still queued, under the pseudonym.
       expect(redisText).toContain(receipt.erasureId);

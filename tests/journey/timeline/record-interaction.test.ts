@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { upsertLocation, upsertProduct } from '../../../backoffice-layer/index.js';
 import {
-  enrollCustomer,
   eraseCustomer,
   INTERACTIONS_PER_CUSTOMER_PER_MINUTE,
   listTimeline,
@@ -16,23 +15,13 @@ import {
   type InteractionInput,
   type RecordInteractionOptions,
 } from '../../../journey-layer/index.js';
-import { DomainError, ManualClock, type WriteOrigin } from '../../../shared/index.js';
+import { ManualClock, type WriteOrigin } from '../../../shared/index.js';
 import {
   createBackofficeTestContext,
   newMembers,
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
-
-/** The DomainError a call is refused with; fails when it succeeds. */
-async function refusal(call: Promise<unknown>): Promise<DomainError> {
-  try {
-    await call;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './refusal.js';
 
 const ORIGINS: readonly WriteOrigin[] = ['WEB', 'APP', 'STORE', 'CALL_CENTER', 'CONSOLE', 'ADMIN', 'IMPORT'];
 /** The rule, written out: who may report what. */
@@ -274,7 +263,7 @@ describe('recording interactions', () => {
     for (const s of [interaction.summary, n.interaction.summary]) expect(s).not.toContain('unhappy');
   });
 
-  it('is idempotent per client and key: a replay answers the same interaction, another body is a CONFLICT', async () => {
+  it('is idempotent per client and key; the key with another body is a CONFLICT', async () => {
     const her = await member();
     const opts = from('APP');
     const input: InteractionInput = { customerId: her, kind: 'WISHLIST_ADDED', sku: 'SKU-1' };
@@ -294,7 +283,7 @@ describe('recording interactions', () => {
     expect(await rowsOf(her)).toHaveLength(2);
   });
 
-  it('limits interactions per customer per minute; a failed call is not counted and writes nothing', async () => {
+  it('limits interactions per customer a minute; a failed call is not counted, writes nothing', async () => {
     clock.set('2026-12-01T11:00:05Z');
     const her = await member();
     const someoneElse = await member();

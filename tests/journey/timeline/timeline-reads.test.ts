@@ -11,22 +11,13 @@ import {
   type InteractionView,
   type TimelinePage,
 } from '../../../journey-layer/index.js';
-import { DomainError, ManualClock } from '../../../shared/index.js';
+import { ManualClock } from '../../../shared/index.js';
 import {
   createBackofficeTestContext,
   newMembers,
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
-
-async function refusal(call: Promise<unknown>): Promise<DomainError> {
-  try {
-    await call;
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './refusal.js';
 
 const KINDS = ['PRODUCT_VIEWED', 'CART_UPDATED', 'STORE_VISIT', 'ORDER_PLACED', 'POINTS'] as const;
 
@@ -109,7 +100,7 @@ describe('reading the timeline', () => {
     expect((await listTimeline(ctx.deps.db, her, { first: 200, kinds: [] })).items).toHaveLength(23);
   });
 
-  it('takes only cursors it issued, `first` from 1 to 200 and known kinds; NOT_FOUND for nobody', async () => {
+  it('takes only cursors it issued, `first` 1–200 and known kinds; NOT_FOUND for nobody', async () => {
     const her = await member();
     await fill(her, 3);
     const page = await listTimeline(ctx.deps.db, her, { first: 1 });
@@ -137,7 +128,7 @@ describe('reading the timeline', () => {
     expect((await listTimeline(ctx.deps.db, her, { first: 5, after: page.endCursor })).items).toHaveLength(2);
   });
 
-  it('pages a timeline of 10,000 interactions to the end, each page an index range, never all of hers', async () => {
+  it('pages 10,000 interactions to the end, each page an index range, never all of hers', async () => {
     const her = await member();
     // Among everyone else's: 1,000 other customers with 20 interactions each, over the same hours.
     await sql`WITH c AS (
@@ -145,7 +136,8 @@ describe('reading the timeline', () => {
         SELECT gen_random_uuid(), 0, now(), now() FROM generate_series(1, 1000) RETURNING id)
       INSERT INTO customer_interactions
         (id, customer_id, kind, channel, summary, actor, source, occurred_at, revision)
-      SELECT gen_random_uuid(), c.id, 'POINTS', 'WEB', 'Earned points', 'system', 'crowd:' || c.id || ':' || n,
+      SELECT gen_random_uuid(), c.id, 'POINTS', 'WEB', 'Earned points', 'system',
+        'crowd:' || c.id || ':' || n,
         '2026-11-30T00:00:00Z'::timestamptz - n * interval '167 seconds', n
       FROM c, generate_series(1, 20) AS n`.execute(ctx.deps.db);
     await fill(her, 10_000);

@@ -1,0 +1,65 @@
+import type { BackofficeDeps, WorkerService } from '../backoffice-layer/index.js';
+import { pruneDataUse } from './customers/data-use.js';
+import { expireConsents } from './customers/customers.js';
+import { pruneTimeline } from './timeline/timeline-reads.js';
+import { startSegmentSchedule } from './segments/schedule.js';
+import type { JourneyDeps } from './journey-deps.js';
+
+/**
+ * A worker service that runs `work` every `everyMs` milliseconds (first run after one interval), one run
+ * at a time; a failed run is logged (pino warn with `job`) and tried again at the next tick, and stopping
+ * waits for the run in hand.
+ */
+export function periodic(
+  job: string,
+  everyMs: number,
+  work: (deps: JourneyDeps) => Promise<Record<string, number> | void>,
+): WorkerService {
+  return (deps: BackofficeDeps) => {
+    const journeyDeps = deps as JourneyDeps;
+    let running: Promise<void> = Promise.resolve();
+    const tick = () => {
+      running = running
+        .then(async () => {
+          const done = await work(journeyDeps);
+          if (done && Object.values(done).some((n) => n > 0))
+            deps.logger.info({ job, ...done }, `${job} ran`);
+        })
+        .catch((e: unknown) => deps.logger.warn({ err: e, job }, `${job} failed; retrying next time`));
+    };
+    const timer = setInterval(tick, everyMs);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  };
+}
+
+/**
+ * Deletes behavioural data older than `OMNIHUB_JOURNEY_RETENTION_DAYS` (data-use entries; timeline
+ * interactions), in batches until none is left; returns how many rows went, per table.
+ */
+export async function pruneJourneyData(deps: JourneyDeps): Promise<{ dataUse: number; timeline: number }> {
+  const before = new Date(deps.clock.now().getTime() - deps.config.journeyRetentionDays * 86_400_000);
+  const drain = async (prune: (db: JourneyDeps['db'], before: Date) => Promise<number>) => {
+    let total = 0;
+    for (let n = await prune(deps.db, before); n > 0; n = await prune(deps.db, before)) total += n;
+    return total;
+  };
+  return { dataUse: await drain(pruneDataUse), timeline: await drain(pruneTimeline) };
+}
+
+/**
+ * The journey's periodic work in every worker: consents that reached their end withdrawn (every minute, so
+ * an expired consent counts as withdrawn in the answers within a minute), retention of behavioural data
+ * (hourly) and the nightly segment recomputation for the passing of time (03:00 UTC; one worker of many runs
+ * it each day).
+ */
+export const journeyServices: readonly WorkerService[] = [
+  periodic('consent expiry', 60_000, async (deps) => ({ expired: await expireConsents(deps) })),
+  periodic('journey retention', 3_600_000, pruneJourneyData),
+  (deps) => startSegmentSchedule(deps as JourneyDeps, { hour: 3, timeZone: 'UTC' }),
+];
