@@ -91,6 +91,9 @@ export const interactionFieldResolvers = {
  * @throws FORBIDDEN (per field); BAD_USER_INPUT for a bad `first` or cursor.
  */
 export const customerJourneyResolvers = {
+  /** The revision her profile was last written at (no act: it says nothing about her). */
+  revision: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) =>
+    c.revision ?? (await profileOf(c, ctx)).revision,
   /** Her identifiers (e-mail, phone, loyalty card, app account), the channel that added each, and when. */
   identifiers: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.read', c.id);
