@@ -7,10 +7,13 @@
  */
 import { listLocations } from '../../backoffice-layer/index.js';
 import {
+  CHANNELS_FOR_KIND,
+  ContactPreferencesInputSchema,
   customerSegments,
   getContactPreferences,
   getCustomer,
   getMerge,
+  InteractionInputSchema,
   listDataUse,
   listTimeline,
   mergeCustomers,
@@ -28,7 +31,7 @@ import {
   type IdentifierKind,
   type InteractionView,
 } from '../../journey-layer/index.js';
-import { DomainError } from '../../shared/index.js';
+import { DomainError, parseInput } from '../../shared/index.js';
 import type { Act, ResourceOf } from '../access/policy.js';
 import { customerNamed, requireAccess, type Check } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
@@ -91,6 +94,9 @@ export const interactionFieldResolvers = {
  * @throws FORBIDDEN (per field); BAD_USER_INPUT for a bad `first` or cursor.
  */
 export const customerJourneyResolvers = {
+  /** The revision her profile was last written at (no act: it says nothing about her). */
+  revision: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) =>
+    c.revision ?? (await profileOf(c, ctx)).revision,
   /** Her identifiers (e-mail, phone, loyalty card, app account), the channel that added each, and when. */
   identifiers: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.read', c.id);
@@ -182,6 +188,27 @@ export const customerJourneyResolvers = {
 };
 
 /**
+ * Refuses an interaction the timeline would refuse anyway — a malformed input (BAD_USER_INPUT), a kind this
+ * channel does not report, a store terminal naming another store (FORBIDDEN) — before the access check puts
+ * a staff act on record: a refused call leaves no audit row and no "recorded an interaction" in her data use.
+ * The timeline checks the same again (recordInteraction).
+ * @throws BAD_USER_INPUT, FORBIDDEN.
+ */
+function refuseInteractionUnheard(ctx: GraphqlContext, raw: unknown): void {
+  const input = parseInput(InteractionInputSchema, raw, 'input');
+  const { channel, locationId: terminalStore } = ctx.client;
+  if (!CHANNELS_FOR_KIND[input.kind]?.includes(channel))
+    throw new DomainError('FORBIDDEN', `The ${channel} channel may not report ${input.kind}`, {
+      kind: input.kind,
+      channel,
+    });
+  if (channel === 'STORE' && terminalStore && input.locationId && input.locationId !== terminalStore)
+    throw new DomainError('FORBIDDEN', `A terminal of store ${terminalStore} records only its own store`, {
+      locationId: input.locationId,
+    });
+}
+
+/**
  * The journey's `Mutation` resolvers: each checks its input with the domain's schema, asks the policy before
  * it writes, and acts as `client:<id>` through the caller's channel.
  */
@@ -197,6 +224,7 @@ export const journeyMutationResolvers = {
     ctx: GraphqlContext,
   ): Promise<InteractionSource> => {
     const idempotencyKey = checkedKey(a.idempotencyKey);
+    refuseInteractionUnheard(ctx, a.input);
     await mayAct(ctx, 'customer.record-interaction', a.input.customerId);
     // The timeline scopes the key to the client itself (`<client id>:<key>`), as every channel write is.
     const { interaction } = await recordInteraction(ctx.deps, a.input, {
@@ -247,6 +275,8 @@ export const journeyMutationResolvers = {
     a: { customerId: string; input: ContactPreferencesInput },
     ctx: GraphqlContext,
   ): Promise<CustomerView> => {
+    // A malformed input is refused before the staff act is put on record in her data use.
+    parseInput(ContactPreferencesInputSchema, a.input, 'input');
     await mayAct(ctx, 'customer.preferences', a.customerId);
     return (
       await setContactPreferences(ctx.deps, a.customerId, a.input, {

@@ -388,6 +388,11 @@ export const typeDefs = /* GraphQL */ `
     displayName: String
     loyalty: LoyaltyStatus
     consents: [Consent!]!
+    """
+    The revision her profile was last written at (a correction, consent, preference, merge): what a client
+    passes as minRevision to read her offers after its own change.
+    """
+    revision: Revision!
     "Her orders, newest first."
     orders(first: Int = 20, after: String): OrderConnection!
     identifiers: [Identifier!]!
