@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationIdSchema } from '../../shared/index.js';
+import { displayName, LocationIdSchema } from '../../shared/index.js';
 import { IdentifierKindSchema } from './identifiers.js';
 
 export const ConsentPurposeSchema = z.enum(['EMAIL_MARKETING', 'PERSONALISATION', 'PROFILING']);
@@ -20,7 +20,8 @@ export const CustomerAttributesSchema = z.strictObject({
 });
 export type CustomerAttributes = z.infer<typeof CustomerAttributesSchema>;
 
-export const DisplayNameSchema = z.string().trim().min(1).max(200);
+/** A person's name as shown on staff screens: no control or bidirectional formatting characters, 1–200. */
+export const DisplayNameSchema = displayName(200);
 
 export const EnrollInputSchema = z.strictObject({
   displayName: DisplayNameSchema.optional(),

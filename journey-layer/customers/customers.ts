@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { recordAudit } from '../../backoffice-layer/index.js';
+import { getLocation, recordAudit } from '../../backoffice-layer/index.js';
 import {
   DomainError,
   parseInput,
@@ -179,6 +179,11 @@ async function writeAttributes(
   channel: WriteOrigin,
   history: { actor: string } | null,
 ): Promise<string[]> {
+  // A home store is a store the hub knows: promotions and next best offers look its stock up.
+  if (attributes.homeStore && !(await getLocation(w.tx, attributes.homeStore)))
+    throw new DomainError('NOT_FOUND', `No location ${attributes.homeStore}`, {
+      locationId: attributes.homeStore,
+    });
   const current = await w.tx
     .selectFrom('customerAttributes')
     .select(['name', 'value'])

@@ -1,4 +1,4 @@
-import { recordAudit } from '../../../backoffice-layer/index.js';
+import { recordAudit, upsertLocation } from '../../../backoffice-layer/index.js';
 import type { BackofficeTestContext } from '../../support/backoffice.js';
 
 import { runWrite } from '../../../shared/index.js';
@@ -33,4 +33,9 @@ export async function defineSegment(ctx: BackofficeTestContext, id: string, name
         .execute();
     });
   });
+}
+
+/** Stores the tests name as a member's home store (a home store must be a location the hub knows). */
+export async function givenStores(ctx: BackofficeTestContext, ...ids: string[]): Promise<void> {
+  for (const id of ids) await upsertLocation(ctx.deps, id, { name: id, kind: 'STORE', fulfilsOnline: false });
 }

@@ -9,7 +9,7 @@ import {
   unlinkIdentifier,
   updateCustomerProfile,
 } from '../../../journey-layer/index.js';
-import { ManualClock } from './fixtures.js';
+import { ManualClock, givenStores } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('profile history', () => {
@@ -17,6 +17,7 @@ describe('profile history', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
+    await givenStores(ctx, 'ams-01', 'utr-01');
   });
   afterAll(async () => {
     await ctx.close();

@@ -14,7 +14,7 @@ import {
   upsertLocation,
   upsertProduct,
 } from '../../../backoffice-layer/index.js';
-import { ManualClock, runWrite } from './fixtures.js';
+import { ManualClock, runWrite, givenStores } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 async function givePoints(
@@ -56,6 +56,7 @@ describe('merging two profiles of one person', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
+    await givenStores(ctx, 'ams-01', 'utr-01');
   });
   afterAll(async () => {
     await ctx.close();

@@ -10,6 +10,7 @@ import {
   updateCustomerProfile,
 } from '../../../journey-layer/index.js';
 import { ManualClock } from '../../../shared/index.js';
+import { givenStores } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 describe('identifier normalisation', () => {
@@ -40,6 +41,7 @@ describe('customer profiles', () => {
   let ctx: BackofficeTestContext;
   beforeAll(async () => {
     ctx = await createBackofficeTestContext({ clock });
+    await givenStores(ctx, 'ams-01');
   });
   afterAll(async () => {
     await ctx.close();
