@@ -1,8 +1,9 @@
 /**
  * T1 — the customer's timeline. (a) recordInteraction per second at 16 concurrent callers, each for a
  * customer of its own, against the hot-SKU baseline measured in the same run (reserveStock of 1 unit on one
- * SKU at the same concurrency): both are one durable write with a revision and an outbox event, so the ratio
- * shows what the timeline write costs beside the hub's busiest write. (b) Reading a timeline of 10,000
+ * SKU at the same concurrency): both are durable writes with a revision and an outbox event, and both share
+ * commits between the calls that arrive together (group commit), so the ratio shows what the timeline write
+ * costs beside the hub's busiest write. (b) Reading a timeline of 10,000
  * interactions (among 1,000 other customers' 100,000): the first page of 50, and paging to the end.
  *
  * @example npx tsx bench/interactions.ts [seconds]

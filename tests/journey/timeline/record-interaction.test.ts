@@ -1,7 +1,9 @@
 /**
  * What channels report on a customer's timeline (issue 13, "the customer's timeline"): which channel may
  * report which kind, a store terminal's own store, the input rules and their codes, one idempotent write with
- * its revision and event, the per-customer rate limit (a failed call is not counted), merges followed.
+ * its revision and event, the per-customer rate limit (a failed call is not counted), merges followed; calls
+ * that arrive together share a commit yet are decided each on its own, and an erasure racing with them leaves
+ * no interaction behind.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -346,6 +348,130 @@ describe('recording interactions', () => {
     clock.advance(45_000);
     await view('next-minute');
     expect(await rowsOf(her)).toHaveLength(INTERACTIONS_PER_CUSTOMER_PER_MINUTE + 1);
+  });
+
+  it('records 20 concurrent calls with one key once; another body under it is a CONFLICT', async () => {
+    clock.set('2026-12-01T12:00:05Z');
+    const her = await member();
+    const opts = from('WEB');
+    const view: InteractionInput = { customerId: her, kind: 'PRODUCT_VIEWED', sku: 'SKU-1' };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => recordInteraction(ctx.deps, view, opts)),
+    );
+    expect(new Set(answers.map((a) => a.interaction.id)).size).toBe(1);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    expect(await rowsOf(her)).toHaveLength(1);
+
+    // Two bodies under one key at once: one is recorded (its calls answer it), the other's are CONFLICT.
+    const key = from('APP');
+    const cart: InteractionInput = { customerId: her, kind: 'CART_UPDATED', sku: 'SKU-1' };
+    const settled = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        recordInteraction(ctx.deps, i % 2 === 0 ? { ...view } : cart, key),
+      ),
+    );
+    const recorded = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.interaction.id] : []));
+    const refused = settled.flatMap((s) =>
+      s.status === 'rejected' ? [(s.reason as { code: string }).code] : [],
+    );
+    expect(new Set(recorded).size).toBe(1);
+    expect(refused).toEqual(Array.from({ length: 20 - recorded.length }, () => 'CONFLICT'));
+    expect(await rowsOf(her)).toHaveLength(2);
+    // Only the two interactions recorded count in her window.
+    const [window] = await ctx.deps.redis.keys(`${ctx.deps.redisPrefix}:customer:${her}:*`);
+    expect(Number(await ctx.deps.redis.get(window!))).toBe(2);
+  });
+
+  it('commits calls that arrive together at one revision, deciding each on its own', async () => {
+    clock.set('2026-12-01T12:10:05Z');
+    const [lead, a, b, c, survivor, merged] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => member()));
+    await mergeCustomers(ctx.deps, { survivorId: survivor!, mergedId: merged! }, 'CONSOLE');
+    const view = (customerId: string, sku = 'SKU-1'): InteractionInput => ({
+      customerId,
+      kind: 'PRODUCT_VIEWED',
+      sku,
+    });
+    const unknownSkuKey = from('WEB');
+    // The lead takes a transaction alone; the calls made while it commits wait for it and go together.
+    const [, ra, rb, rc, rm, rNobody, rWarehouse] = await Promise.allSettled([
+      recordInteraction(ctx.deps, view(lead!), from('WEB')),
+      recordInteraction(ctx.deps, view(a!), from('WEB')),
+      recordInteraction(ctx.deps, view(b!, 'NOPE-2'), unknownSkuKey),
+      recordInteraction(ctx.deps, view(c!), from('WEB')),
+      recordInteraction(ctx.deps, view(merged!), from('APP')),
+      recordInteraction(ctx.deps, view(randomUUID()), from('WEB')),
+      recordInteraction(ctx.deps, { customerId: a!, kind: 'STORE_VISIT', locationId: 'wh-1' }, from('APP')),
+    ]);
+    const ok = (r: PromiseSettledResult<{ interaction: { id: string }; revision: number }> | undefined) => {
+      if (r?.status !== 'fulfilled') throw new Error(`expected a recorded interaction, got ${String(r)}`);
+      return r.value;
+    };
+    const codeOf = (r: PromiseSettledResult<unknown> | undefined) =>
+      r?.status === 'rejected' ? (r.reason as { code: string }).code : 'recorded';
+    expect([codeOf(rb), codeOf(rNobody), codeOf(rWarehouse)]).toEqual([
+      'NOT_FOUND',
+      'NOT_FOUND',
+      'BAD_USER_INPUT',
+    ]);
+    const [ia, ic] = [ok(ra), ok(rc)];
+    expect(ia.revision).toBe(ic.revision);
+    const events = await ctx.deps.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('revision', '=', ia.revision)
+      .where('type', '=', 'interaction.recorded')
+      .execute();
+    expect(events.map((e) => e.payload)).toEqual(
+      expect.arrayContaining([
+        { customerId: a, interactionId: ia.interaction.id, kind: 'PRODUCT_VIEWED' },
+        { customerId: c, interactionId: ic.interaction.id, kind: 'PRODUCT_VIEWED' },
+      ]),
+    );
+    // Each row at the revision of the write that committed it; the merged profile's on the survivor.
+    expect((await rowsOf(a!)).map((r) => [r.id, r.revision])).toEqual([[ia.interaction.id, ia.revision]]);
+    expect((await rowsOf(survivor!)).map((r) => r.id)).toEqual([ok(rm).interaction.id]);
+    // The refused call wrote nothing, took no slot, and left its key free.
+    expect(await rowsOf(b!)).toHaveLength(0);
+    for (const k of await ctx.deps.redis.keys(`${ctx.deps.redisPrefix}:customer:${b}:*`))
+      expect(Number(await ctx.deps.redis.get(k))).toBe(0);
+    expect((await recordInteraction(ctx.deps, view(b!), unknownSkuKey)).interaction.sku).toBe('SKU-1');
+  });
+
+  it('holds the rate limit in a burst: the calls past it and the failed ones are not counted', async () => {
+    clock.set('2026-12-01T12:20:05Z');
+    const her = await member();
+    const limit = INTERACTIONS_PER_CUSTOMER_PER_MINUTE;
+    const settled = await Promise.allSettled(
+      Array.from({ length: limit + 10 }, (_, i) =>
+        recordInteraction(
+          ctx.deps,
+          { customerId: her, kind: 'PRODUCT_VIEWED', sku: i % 26 === 3 ? 'NOPE-3' : 'SKU-1' },
+          from('WEB'),
+        ),
+      ),
+    );
+    const codes = settled.map((s) => (s.status === 'rejected' ? (s.reason as { code: string }).code : 'OK'));
+    const count = (code: string) => codes.filter((c) => c === code).length;
+    expect([count('OK'), count('NOT_FOUND'), count('RATE_LIMITED')]).toEqual([limit, 5, 5]);
+    expect(await rowsOf(her)).toHaveLength(limit);
+    const [window] = await ctx.deps.redis.keys(`${ctx.deps.redisPrefix}:customer:${her}:*`);
+    expect(Number(await ctx.deps.redis.get(window!))).toBe(limit);
+  });
+
+  it('leaves no interaction behind an erasure that races with them', async () => {
+    const her = await member();
+    const view = () =>
+      recordInteraction(ctx.deps, { customerId: her, kind: 'PRODUCT_VIEWED', sku: 'SKU-1' }, from('WEB'));
+    const before = Array.from({ length: 10 }, view);
+    const erasure = eraseCustomer(ctx.deps, her, 'admin:dpo');
+    const after = Array.from({ length: 10 }, view);
+    const settled = await Promise.allSettled([...before, ...after]);
+    const receipt = await erasure;
+    for (const s of settled)
+      if (s.status === 'rejected') expect((s.reason as { code: string }).code).toBe('NOT_FOUND');
+    expect(await rowsOf(her)).toHaveLength(0);
+    expect(await rowsOf(receipt.erasureId)).toHaveLength(0);
+    expect((await refusal(view())).code).toBe('NOT_FOUND');
   });
 
   it('follows merges to the live profile', async () => {
