@@ -109,7 +109,7 @@ export async function placeStoreSale(
   });
   const saleLines = (q: Quote) =>
     q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitAmount: l.unitAmount, lineAmount: l.final }));
-  const tx = orderTransaction(priced, customerId, saleLines);
+  const tx = orderTransaction(priced, customerId, saleLines, { channel: 'STORE', actor: 'channel:STORE' });
   const sale = await recordStoreSale(
     deps,
     {
@@ -162,7 +162,7 @@ export async function placeOrder(
     sourcing: null,
   };
   if (input.reservationId)
-    return orderFromReservation(deps, input, input.reservationId, idempotencyKey, named);
+    return orderFromReservation(deps, input, input.reservationId, idempotencyKey, named, opts);
   const reserveKey = `${idempotencyKey}:reserve`;
   const owner = {
     ...(opts.channel ? { channel: opts.channel } : {}),
@@ -180,7 +180,7 @@ export async function placeOrder(
     ({ reservation, context } = await sourceAndReserve(deps, input.lines, named.request!, reserveKey, owner));
   }
   try {
-    return await orderFromReservation(deps, input, reservation.id, idempotencyKey, context);
+    return await orderFromReservation(deps, input, reservation.id, idempotencyKey, context, opts);
   } catch (e) {
     // A reservation already committed (a replay) is not released; any other failure to release is logged, and
     // the reservation then expires on its own.
@@ -201,6 +201,7 @@ async function orderFromReservation(
   reservationId: string,
   idempotencyKey: string,
   named: FulfilmentContext,
+  opts: { channel?: ReserveBody['channel']; clientId?: string },
 ): Promise<PlacedOrder> {
   const reservation = await getReservation(deps.db, reservationId);
   if (!reservation) throw new DomainError('NOT_FOUND', `No reservation ${reservationId}`, { reservationId });
@@ -245,7 +246,10 @@ async function orderFromReservation(
         lineAmount: amounts[i]!,
       }));
     });
-  const tx = orderTransaction(priced, customerId, orderLines);
+  const tx = orderTransaction(priced, customerId, orderLines, {
+    channel: opts.channel ?? 'ADMIN',
+    actor: opts.clientId ? `client:${opts.clientId}` : 'system',
+  });
   const plan = planStep(reservation.lines, context);
   const order = await commitReservation(
     deps,

@@ -47,7 +47,9 @@ export interface DataUseView {
 /**
  * Records one use of her data at `now` (inside the caller's transaction when `db` is one, so a use is on
  * record exactly when the act that used it commits). `entry.customerId` must be a live profile id (resolve
- * merges first); `what` is cut to 300 characters.
+ * merges first); `what` is cut to 300 characters. When she is erased meanwhile (her profile row is gone by
+ * the time the entry is written), nothing is recorded: there is nobody left to tell. Inside a transaction,
+ * lock her profile first (`lockLiveCustomer`), so that cannot happen there.
  */
 export async function recordDataUse(db: Executor, now: Date, entry: DataUseEntry): Promise<void> {
   await db
@@ -60,7 +62,12 @@ export async function recordDataUse(db: Executor, now: Date, entry: DataUseEntry
       purpose: entry.purpose,
       what: entry.what.slice(0, 300),
     })
-    .execute();
+    .execute()
+    .catch((e: unknown) => {
+      // 23503 foreign_key_violation: the profile was deleted (erased) after the caller resolved it.
+      if ((e as { code?: unknown } | null)?.code === '23503') return;
+      throw e;
+    });
 }
 
 const encodeCursor = (id: number): string => Buffer.from(`u${id}`).toString('base64url');

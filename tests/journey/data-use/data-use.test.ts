@@ -53,6 +53,25 @@ describe('what her data was used for', () => {
     });
   });
 
+  it('records nothing for a profile erased after the caller resolved it', async () => {
+    const gone = '00000000-0000-4000-8000-000000000042';
+    await expect(
+      recordDataUse(ctx.deps.db, clock.now(), {
+        customerId: gone,
+        actor: 'client:agent-1',
+        channel: 'CALL_CENTER',
+        purpose: 'SERVICE',
+        what: 'read the profile',
+      }),
+    ).resolves.toBeUndefined();
+    const rows = await ctx.deps.db
+      .selectFrom('customerDataUse')
+      .select('id')
+      .where('customerId', '=', gone)
+      .execute();
+    expect(rows).toEqual([]);
+  });
+
   it('keeps uses for the retention period and prunes older ones', async () => {
     const before = (await listDataUse(ctx.deps.db, anna, { first: 200 })).items.length;
     clock.advance(ctx.deps.config.journeyRetentionDays * 86_400_000 - 150_000);
