@@ -52,8 +52,9 @@ const COMPUTED: Record<string, number> = {
   offers: 50,
   offerChanged: 50,
   quote: 2_000,
-  // Each next best offer is priced like an offer.
-  nextBestOffers: 50,
+  // One answer prices up to 1,000 candidate offers whatever its `first` (MAX_CANDIDATES): each item asked
+  // counts as 8 offers, so the default 5 costs what a quote does and a few aliased `first: 20` are refused.
+  nextBestOffers: 400,
 };
 
 /** Assumed sizes of list fields (the most they hold in practice, or their argument's cap). */

@@ -112,4 +112,17 @@ describe('withinLimits', () => {
       ),
     ).toBeUndefined();
   });
+
+  it('prices next best offers as the candidate offers one answer prices, however few fields', () => {
+    const nbo = (n: number) =>
+      Array.from(
+        { length: n },
+        (_, i) => `c${i}: customer(id: "c") { nextBestOffers(first: 20) { id } }`,
+      ).join(' ');
+    expect(refusal(`{ ${nbo(7)} }`)).toMatch(/too costly/);
+    expect(refusal(`{ ${nbo(6)} }`)).toBeUndefined();
+    expect(
+      refusal('{ customer(id: "c") { nextBestOffers { id label saving { amount } } } }'),
+    ).toBeUndefined();
+  });
 });
