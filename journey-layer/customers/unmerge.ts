@@ -62,8 +62,8 @@ const conflict = (message: string, details: Record<string, unknown>): never => {
 };
 
 /**
- * Locks both profiles (in id order, first in the hub's lock order) and then the merge, and checks that it can
- * be undone. Returns the journal.
+ * Locks both profiles (the survivor, then the merged one: first in the hub's lock order) and then the merge,
+ * and checks that it can be undone. Returns the journal.
  */
 async function lockUndoable(
   w: WriteContext,
@@ -72,13 +72,18 @@ async function lockUndoable(
   survivor: string,
   merged: string,
 ): Promise<MergeJournal> {
-  const profiles = await w.tx
-    .selectFrom('customers')
-    .select(['id', 'status', 'mergedInto'])
-    .where('id', 'in', [survivor, merged])
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+  // The live profile first, then the one merged into it: the order every write of the family keeps (an
+  // erasure of the survivor locks it, then deletes the merged profiles), so the two never deadlock.
+  const profiles = [];
+  for (const profileId of [survivor, merged]) {
+    const profile = await w.tx
+      .selectFrom('customers')
+      .select(['id', 'status', 'mergedInto'])
+      .where('id', '=', profileId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (profile) profiles.push(profile);
+  }
   const row = await w.tx
     .selectFrom('customerMerges')
     .select(['mergedAt', 'undoneAt', 'journal'])
@@ -102,6 +107,21 @@ async function lockUndoable(
   if (row.journal === null)
     conflict('This merge was made before merges kept a journal of what they moved; it cannot be undone', {
       mergeId,
+    });
+  // A later merge into the same survivor overwrote what this one wrote (and journalled it as the survivor's
+  // own): undone out of order, the survivor would keep the facts of the profile given back. Last first.
+  const later = await w.tx
+    .selectFrom('customerMerges')
+    .select('id')
+    .where('intoId', '=', survivor)
+    .where('id', '>', id)
+    .where('undoneAt', 'is', null)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  if (later)
+    conflict(`Profiles were merged into the survivor since (merge ${later.id}): undo that merge first`, {
+      mergeId,
+      laterMergeId: String(later.id),
     });
   return MergeJournalSchema.parse(row.journal);
 }
@@ -295,9 +315,10 @@ async function restoreFacts(tx: Executor, journal: MergeJournal, survivor: strin
  * emits `customer.unmerged` { survivorId, mergedId, mergeId } and `customer.changed` for both.
  * @returns both profiles: the survivor, then the restored one.
  * @throws NOT_FOUND for an unknown merge; CONFLICT (with the reason) when it was undone before, is older than
- *   the window, the survivor is no longer active or the merged profile no longer points at it, the merge has
- *   no journal, or points of the merged profile were spent since so that giving them back would overdraw the
- *   survivor — nothing is changed then.
+ *   the window, the survivor is no longer active or the merged profile no longer points at it, another
+ *   profile was merged into the survivor since (undo that merge first), the merge has no journal, or points
+ *   of the merged profile were spent since so that giving them back would overdraw the survivor — nothing is
+ *   changed then.
  */
 export async function unmergeCustomers(
   deps: JourneyDeps,
