@@ -20,6 +20,7 @@ import {
   type EnrollInput,
   type ProfileUpdate,
 } from './customer.schema.js';
+import { dropSegmentsWithoutProfiling } from './consent-effects.js';
 import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
 import { lockLiveCustomer, profileAfterWrite, type CustomerView } from './customer-reads.js';
 import {
@@ -230,8 +231,9 @@ function consentText(
 
 /**
  * Writes one consent decision (when it changes what stands: a new decision, or a renewal with another
- * source or end), its history row (consent history and profile history) and `consent.changed`. A repeated
- * withdrawal changes nothing. Returns whether it changed.
+ * source or end), its history row (consent history and profile history) and `consent.changed`; a PROFILING
+ * withdrawal removes her segment memberships in the same write. A repeated withdrawal changes nothing.
+ * Returns whether it changed.
  */
 async function writeConsent(
   w: WriteContext,
@@ -291,6 +293,7 @@ async function writeConsent(
     aggregateId: customerId,
     payload: { customerId, purpose, granted },
   });
+  if (purpose === 'PROFILING' && !granted) await dropSegmentsWithoutProfiling(w, [customerId]);
   return true;
 }
 

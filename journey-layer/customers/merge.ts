@@ -12,6 +12,7 @@ import {
 import type { ConsentPurpose, Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { getCustomer, resolveCustomerId, stillResolvesTo, type CustomerView } from './customer-reads.js';
+import { dropSegmentsWithoutProfiling } from './consent-effects.js';
 import { recordDataUse } from './data-use.js';
 import {
   journalInstant,
@@ -426,6 +427,8 @@ export async function mergeCustomers(
         .returning('id')
         .execute();
 
+      // The decision that won may be a PROFILING withdrawal: then she keeps no computed segment.
+      await dropSegmentsWithoutProfiling(w, [survivor]);
       for (const hook of hooks) await hook(w, survivor, merged);
       const tierAfter = await tx
         .selectFrom('loyaltyAccounts')

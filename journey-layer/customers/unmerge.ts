@@ -3,6 +3,7 @@ import { DomainError, runWrite, WriteOriginSchema, type WriteOrigin } from '../.
 import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { profileAfterWrite, type CustomerView } from './customer-reads.js';
+import { dropSegmentsWithoutProfiling } from './consent-effects.js';
 import { recordDataUse } from './data-use.js';
 import {
   journalAttribute,
@@ -376,6 +377,9 @@ export async function unmergeCustomers(
           .execute();
     }
 
+    // The survivor's own consents back may no longer include PROFILING: then no computed segment stays (the
+    // restored profile gets back its consents and memberships as they were).
+    await dropSegmentsWithoutProfiling(w, [survivor]);
     const row = await tx
       .selectFrom('customers')
       .select(['displayName', 'firstOrderAt'])
