@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationIdSchema } from '../../shared/index.js';
+import { displayName, LocationIdSchema } from '../../shared/index.js';
 import { IdentifierKindSchema } from './identifiers.js';
 
 export const ConsentPurposeSchema = z.enum(['EMAIL_MARKETING', 'PERSONALISATION', 'PROFILING']);
@@ -20,7 +20,8 @@ export const CustomerAttributesSchema = z.strictObject({
 });
 export type CustomerAttributes = z.infer<typeof CustomerAttributesSchema>;
 
-export const DisplayNameSchema = z.string().trim().min(1).max(200);
+/** A display name: no control or bidirectional formatting characters, trimmed, 1–200 characters. */
+export const DisplayNameSchema = displayName(200);
 
 export const EnrollInputSchema = z.strictObject({
   displayName: DisplayNameSchema.optional(),
@@ -44,8 +45,11 @@ export const ProfileUpdateSchema = z.strictObject({
 });
 export type ProfileUpdate = z.infer<typeof ProfileUpdateSchema>;
 
-/** Where a consent was given (a form, a till, a call), in words: 1–200 characters. */
-export const ConsentSourceSchema = z.string().trim().min(1).max(200);
+/**
+ * Where a consent was given (a form, a till, a call), in words: no control or bidirectional formatting
+ * characters, trimmed, 1–200 characters.
+ */
+export const ConsentSourceSchema = displayName(200);
 
 /**
  * A consent decision's own fields as a caller sends them: `source` (optional, ≤ 200 characters) and
