@@ -21,6 +21,8 @@ import {
   exportCustomerData,
   mergeCustomers,
   placeOrder,
+  recomputeSegments,
+  recordInteraction,
   redeemPoints,
   setConsent,
   setContactPreferences,
@@ -230,6 +232,33 @@ describe('merges under attack', () => {
         .where('customerId', '=', survivor)
         .executeTakeFirstOrThrow();
       expect(balance).toBe(900);
+      await expectInvariants(ctx);
+    }
+  });
+
+  it('A into B and B into A at once, each racing an interaction and a recomputation: one merge wins', async () => {
+    for (let round = 0; round < 4; round++) {
+      const { survivor: a, merged: b } = await pair(`cross-${round}`);
+      await setConsent(ctx.deps, b, { purpose: 'PROFILING', granted: true, channel: 'WEB' });
+      const results = await Promise.allSettled([
+        merge(a, b),
+        delay(round % 2).then(() => merge(b, a)),
+        recordInteraction(
+          ctx.deps,
+          { customerId: b, kind: 'PRODUCT_VIEWED', sku: 'SOCK-1' },
+          {
+            channel: 'APP',
+            clientId: null,
+            locationId: null,
+            actor: 'client:app',
+            idempotencyKey: randomUUID(),
+          },
+        ),
+        recomputeSegments(ctx.deps, [a, b]),
+      ]);
+      const codes = results.map(codeOf);
+      expect(codes.slice(0, 2).sort()).toEqual(['CONFLICT', 'OK']);
+      expect(codes.slice(2)).toEqual(['OK', 'OK']);
       await expectInvariants(ctx);
     }
   });
