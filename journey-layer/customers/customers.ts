@@ -11,6 +11,7 @@ import {
 } from '../../shared/index.js';
 import type { ConsentPurpose, IdentifierKind, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import {
   ConsentDecisionSchema,
   CustomerAttributesSchema,
@@ -20,7 +21,6 @@ import {
   type EnrollInput,
   type ProfileUpdate,
 } from './customer.schema.js';
-import { dropSegmentsWithoutProfiling } from './consent-effects.js';
 import { IdentifierKindSchema, normalizeIdentifier } from './identifiers.js';
 import { lockLiveCustomer, profileAfterWrite, type CustomerView } from './customer-reads.js';
 import {

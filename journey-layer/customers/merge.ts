@@ -11,8 +11,8 @@ import {
 } from '../../shared/index.js';
 import type { ConsentPurpose, Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import { getCustomer, resolveCustomerId, stillResolvesTo, type CustomerView } from './customer-reads.js';
-import { dropSegmentsWithoutProfiling } from './consent-effects.js';
 import { recordDataUse } from './data-use.js';
 import {
   journalInstant,

@@ -2,8 +2,8 @@ import { moveCustomerOrders } from '../../backoffice-layer/index.js';
 import { DomainError, runWrite, WriteOriginSchema, type WriteOrigin } from '../../shared/index.js';
 import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import { profileAfterWrite, type CustomerView } from './customer-reads.js';
-import { dropSegmentsWithoutProfiling } from './consent-effects.js';
 import { recordDataUse } from './data-use.js';
 import {
   journalAttribute,

@@ -2,6 +2,7 @@ import { expect } from '@jest/globals';
 import { sql } from 'kysely';
 import { DomainError } from '../../../shared/index.js';
 import type { BackofficeTestContext } from '../../support/backoffice.js';
+import { everyRowAsText } from '../customers/fixtures.js';
 
 /*
  * What must hold after every attack: each loyalty balance is its ledger's sum, the journey's per-profile rows
@@ -51,20 +52,6 @@ export async function rowsOfDeadProfiles(ctx: BackofficeTestContext): Promise<st
     out.push(...r.rows.map((row) => `${table}: ${row.customer_id} (${row.status ?? 'missing'})`));
   }
   return out;
-}
-
-/** Every row of every table as text, as a dump would show it. */
-export async function everyRowAsText(ctx: BackofficeTestContext): Promise<string> {
-  const tables = await sql<{ tname: string }>`SELECT table_name AS tname FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(ctx.deps.db);
-  let text = '';
-  for (const { tname } of tables.rows) {
-    const rows = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.raw(`"${tname}"`)} t`.execute(
-      ctx.deps.db,
-    );
-    text += rows.rows.map((r) => `${tname}: ${r.row}`).join('\n') + '\n';
-  }
-  return text;
 }
 
 /** The lines of the dump that name `needle` (to show where an erased person was left). */
