@@ -27,6 +27,7 @@ import {
   updateCustomerProfile,
 } from '../../../journey-layer/index.js';
 import { DomainError, ManualClock } from '../../../shared/index.js';
+import { codeOf } from './invariants.js';
 import {
   createBackofficeTestContext,
   newMembers,
@@ -315,6 +316,31 @@ describe('journey functions fed bad input', () => {
       'BAD_USER_INPUT',
       'bad id',
     );
+  });
+
+  it('two first PUTs of one segment id with other kinds at once: one wins, one is CONFLICT', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `race-${round}`;
+      const results = await Promise.allSettled([
+        putSegment(ctx.deps, id, {
+          name: 'Rule',
+          kind: 'RULE',
+          definition: { bought: { category: 'coats', withinDays: 90 } },
+        }),
+        putSegment(ctx.deps, id, { name: 'Rfm', kind: 'RFM', definition: { rank: 9, when: {} } }),
+      ]);
+      expect(results.map(codeOf).sort()).toEqual(['CONFLICT', 'OK']);
+      const row = await ctx.deps.db
+        .selectFrom('segmentDefinitions')
+        .select(['kind', 'definition'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      // The stored document is one of the stored kind.
+      expect({ kind: row.kind, hasRank: 'rank' in (row.definition as object) }).toEqual({
+        kind: row.kind,
+        hasRank: row.kind === 'RFM',
+      });
+    }
   });
 
   it('next best offers: odd sizes, revisions and places are refused with stable codes', async () => {
