@@ -1,7 +1,8 @@
-import { moveCustomerOrders } from '../../backoffice-layer/index.js';
+import { customerOrderRecords, moveCustomerOrders } from '../../backoffice-layer/index.js';
 import { DomainError, runWrite, WriteOriginSchema, type WriteOrigin } from '../../shared/index.js';
 import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { getLoyaltyProgram } from '../loyalty/ledger.js';
 import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import { profileAfterWrite, type CustomerView } from './customer-reads.js';
 import { recordDataUse } from './data-use.js';
@@ -128,9 +129,10 @@ async function lockUndoable(
 }
 
 /**
- * Gives both loyalty accounts back their own ledger: the moved entries return to the merged profile and each
- * balance becomes its ledger sum; the tiers as before the merge (the survivor's only when it is still the one
- * the merge left).
+ * Gives both loyalty accounts back their own ledger: the moved entries and `following` (entries booked on
+ * the survivor since for her orders) return to the merged profile and each balance becomes its ledger sum;
+ * the tiers as before the merge (the survivor's only when it is still the one the merge left; hers the
+ * programme's first when she had no account before).
  * @throws CONFLICT when points of the merged profile were spent on the survivor since: giving them back would
  *   overdraw the survivor.
  */
@@ -140,10 +142,15 @@ async function restoreLoyalty(
   survivor: string,
   merged: string,
   mergeId: string,
+  following: readonly number[],
 ): Promise<void> {
-  const { survivorBefore, mergedBefore, survivorTierAfter, ledgerIds } = journal.loyalty;
-  if (!mergedBefore) return;
+  const { survivorBefore, survivorTierAfter } = journal.loyalty;
+  const ledgerIds = [...journal.loyalty.ledgerIds, ...following];
   const tx = w.tx;
+  const mergedBefore =
+    journal.loyalty.mergedBefore ??
+    (following.length > 0 ? { balance: 0, tier: (await getLoyaltyProgram(tx)).tiers[0]!.id } : null);
+  if (!mergedBefore) return;
   const current = await tx
     .selectFrom('loyaltyAccounts')
     .select(['balance', 'tier'])
@@ -229,6 +236,36 @@ async function writeAttributeRow(tx: Executor, customerId: string, a: JournalAtt
     .values({ customerId, name: a.name, ...values })
     .onConflict((oc) => oc.columns(['customerId', 'name']).doUpdateSet(values))
     .execute();
+}
+
+/**
+ * What the survivor holds about the merged profile's orders (hers again, or placed under her id while merged)
+ * that was booked after the merge — an event's worker lags behind the write that emitted it: loyalty entries
+ * for her orders and returns, and timeline interactions about her orders. They go back with the orders.
+ */
+async function followingHerOrders(
+  tx: Executor,
+  survivor: string,
+  merged: string,
+): Promise<{ ledgerIds: number[]; interactionIds: string[] }> {
+  const { orders, returns } = await customerOrderRecords(tx, [merged]);
+  const orderIds = orders.map((o) => o.id);
+  if (orderIds.length === 0) return { ledgerIds: [], interactionIds: [] };
+  const [ledger, interactions] = await Promise.all([
+    tx
+      .selectFrom('loyaltyLedger')
+      .select('id')
+      .where('customerId', '=', survivor)
+      .where('reference', 'in', [...orderIds, ...returns.map((r) => r.id)])
+      .execute(),
+    tx
+      .selectFrom('customerInteractions')
+      .select('id')
+      .where('customerId', '=', survivor)
+      .where('orderId', 'in', orderIds)
+      .execute(),
+  ]);
+  return { ledgerIds: ledger.map((l) => l.id), interactionIds: interactions.map((i) => i.id) };
 }
 
 /** Attributes, consents and contact preferences back on both profiles. */
@@ -335,7 +372,10 @@ export async function unmergeCustomers(
   const { revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
     const journal = await lockUndoable(w, id, mergeId, survivor, merged);
-    await restoreLoyalty(w, journal, survivor, merged, mergeId);
+    // Her orders first: what the workers booked for them on the survivor while merged goes back with them.
+    await moveCustomerOrders(tx, survivor, merged, journal);
+    const following = await followingHerOrders(tx, survivor, merged);
+    await restoreLoyalty(w, journal, survivor, merged, mergeId, following.ledgerIds);
     for (const { kind, value } of journal.identifiers)
       await tx
         .updateTable('customerIdentifiers')
@@ -346,9 +386,11 @@ export async function unmergeCustomers(
         .execute();
     await restoreFacts(tx, journal, survivor, merged);
     await moveRows(tx, 'consentHistory', survivor, merged, journal.consentHistoryIds);
-    await moveCustomerOrders(tx, survivor, merged, journal);
     await moveRows(tx, 'couponRedemptions', survivor, merged, journal.couponRedemptionIds);
-    await moveRows(tx, 'customerInteractions', survivor, merged, journal.interactionIds);
+    await moveRows(tx, 'customerInteractions', survivor, merged, [
+      ...journal.interactionIds,
+      ...following.interactionIds,
+    ]);
     await moveRows(tx, 'profileChanges', survivor, merged, journal.profileChangeIds);
     await moveRows(tx, 'customerDataUse', survivor, merged, journal.dataUseIds);
     if (journal.segmentMemberships.length > 0) {

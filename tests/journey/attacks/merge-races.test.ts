@@ -8,10 +8,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import {
+  applyEvent,
   setPrice,
   setStockCount,
   upsertLocation,
   upsertPriceList,
+  toEnvelope,
   upsertProduct,
 } from '../../../backoffice-layer/index.js';
 import {
@@ -19,8 +21,10 @@ import {
   enrollCustomer,
   eraseCustomer,
   exportCustomerData,
+  journeyConsumers,
   mergeCustomers,
   placeOrder,
+  placeStoreSale,
   recomputeSegments,
   recordInteraction,
   redeemPoints,
@@ -242,6 +246,60 @@ describe('merges under attack', () => {
       expect(codes.slice(2)).toEqual(['OK', 'OK']);
       await expectInvariants(ctx);
     }
+  });
+
+  it('what workers book for her order while it is merged goes back with the order on undo', async () => {
+    const { survivor, merged } = await pair('lag');
+    const seen = Number(
+      (
+        await ctx.deps.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.max('position').as('p'))
+          .executeTakeFirstOrThrow()
+      ).p ?? 0,
+    );
+    // Her order is placed before the merge; the workers get to its events only after the merge.
+    const { orderId } = await placeOrder(
+      ctx.deps,
+      { locationId: 'wh-1', lines: [{ sku: 'SOCK-1', quantity: 1 }], customerId: merged },
+      randomUUID(),
+    );
+    await placeStoreSale(
+      ctx.deps,
+      { locationId: 'wh-1', lines: [{ sku: 'SOCK-1', quantity: 1 }], customerId: merged },
+      randomUUID(),
+    );
+    const { mergeId } = await merge(survivor, merged);
+    const rows = await ctx.deps.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('position', '>', seen)
+      .orderBy('position')
+      .execute();
+    for (const row of rows)
+      await applyEvent(ctx.deps.db, journeyConsumers(clock), toEnvelope(row), clock.now());
+    expect(await outcome(unmergeCustomers(ctx.deps, mergeId, staff))).toBe('OK');
+
+    const herOrders = (
+      await ctx.deps.db.selectFrom('orders').select('id').where('customerRef', '=', merged).execute()
+    ).map((o) => o.id);
+    expect(herOrders).toContain(orderId);
+    // Every interaction about her orders is on her timeline, every point of them in her ledger.
+    const interactions = await ctx.deps.db
+      .selectFrom('customerInteractions')
+      .select(['customerId', 'kind'])
+      .where('orderId', 'in', herOrders)
+      .execute();
+    expect(interactions.length).toBeGreaterThan(0);
+    expect(interactions.filter((i) => i.customerId !== merged)).toEqual([]);
+    const ledger = await ctx.deps.db
+      .selectFrom('loyaltyLedger')
+      .select(['customerId', 'reference'])
+      .where('reference', 'in', herOrders)
+      .execute();
+    expect(ledger.length).toBeGreaterThan(0);
+    expect(ledger.filter((l) => l.customerId !== merged)).toEqual([]);
+    await expectInvariants(ctx);
   });
 
   it('two merges into one survivor undone in the wrong order leave both profiles as they were', async () => {
