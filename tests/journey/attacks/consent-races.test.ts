@@ -8,6 +8,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   customerSegments,
+  eraseCustomer,
+  expireConsents,
   mergeCustomers,
   nextBestOffers,
   offer,
@@ -103,6 +105,57 @@ describe('consent withdrawals under attack', () => {
       expect(results.map(codeOf)).toEqual(['OK', 'OK']);
       expect(await memberships(id)).toEqual([]);
       await expectNoSegmentAnswer(id);
+    }
+    await expectInvariants(ctx);
+  });
+
+  it('an expiry racing a renewal: the renewal stands whichever commits first', async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = await member();
+      const end = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
+      await setConsent(ctx.deps, id, {
+        purpose: 'PROFILING',
+        granted: true,
+        channel: 'APP',
+        expiresAt: end(1000),
+      });
+      clock.advance(2000);
+      const results = await Promise.allSettled([
+        expireConsents(ctx.deps),
+        delay(round % 2).then(() =>
+          setConsent(ctx.deps, id, {
+            purpose: 'PROFILING',
+            granted: true,
+            channel: 'APP',
+            expiresAt: end(86_400_000),
+          }),
+        ),
+      ]);
+      expect(results.map(codeOf)).toEqual(['OK', 'OK']);
+      const consent = await ctx.deps.db
+        .selectFrom('consents')
+        .select(['granted', 'expiresAt'])
+        .where('customerId', '=', id)
+        .where('purpose', '=', 'PROFILING')
+        .executeTakeFirstOrThrow();
+      expect(consent.granted).toBe(true);
+      expect(consent.expiresAt!.getTime()).toBeGreaterThan(clock.now().getTime());
+    }
+  });
+
+  it('a recomputation racing her erasure leaves no membership and no data use behind', async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = await coatBuyer();
+      await shopper(ctx, clock).store(id, 'COAT-1');
+      const results = await Promise.allSettled([
+        delay(round % 2).then(() => recomputeSegments(ctx.deps, [id])),
+        eraseCustomer(ctx.deps, id, 'admin'),
+      ]);
+      expect(results.map(codeOf)).toEqual(['OK', 'OK']);
+      for (const table of ['segmentMemberships', 'customerDataUse'] as const)
+        expect(
+          await ctx.deps.db.selectFrom(table).select('customerId').where('customerId', '=', id).execute(),
+        ).toEqual([]);
     }
     await expectInvariants(ctx);
   });
