@@ -71,9 +71,25 @@ export async function profileFamily(db: Executor, liveId: string): Promise<strin
 }
 
 /**
+ * Whether `id` still resolves to `liveId`, read after `liveId` was locked: a merge or its undoing that
+ * committed while the lock was awaited may have moved `id` elsewhere (an undone merge gives it back its own
+ * profile). With the live profile locked, no merge or undo can move it again before the transaction ends.
+ */
+export async function stillResolvesTo(tx: Executor, id: string, liveId: string): Promise<boolean> {
+  if (id === liveId) return true;
+  try {
+    return (await resolveCustomerId(tx, id)) === liveId;
+  } catch (e) {
+    if (e instanceof DomainError && e.code === 'NOT_FOUND') return false;
+    throw e;
+  }
+}
+
+/**
  * The live profile id for an id, its row locked until the transaction ends: writes to one person queue here,
  * and a write that waited for her erasure finds nobody (NOT_FOUND, never a broken reference); one that waited
- * for a merge follows it to the surviving profile.
+ * for a merge follows it to the surviving profile, one that waited for the undoing of a merge lands on the
+ * profile the id names again.
  * @throws NOT_FOUND for an unknown, erased or (after a few hops) vanished profile.
  */
 export async function lockLiveCustomer(tx: Executor, id: string): Promise<string> {
@@ -85,8 +101,8 @@ export async function lockLiveCustomer(tx: Executor, id: string): Promise<string
       .where('id', '=', liveId)
       .forUpdate()
       .executeTakeFirst();
-    if (row?.status === 'ACTIVE') return liveId;
-    if (row?.status !== 'MERGED') break;
+    if (row?.status === 'ACTIVE' && (await stillResolvesTo(tx, id, liveId))) return liveId;
+    if (row?.status !== 'MERGED' && row?.status !== 'ACTIVE') break;
   }
   throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
 }

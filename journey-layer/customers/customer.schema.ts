@@ -45,8 +45,11 @@ export const ProfileUpdateSchema = z.strictObject({
 });
 export type ProfileUpdate = z.infer<typeof ProfileUpdateSchema>;
 
-/** Where a consent was given (a form, a till, a call), in words: 1–200 characters. */
-export const ConsentSourceSchema = z.string().trim().min(1).max(200);
+/**
+ * Where a consent was given (a form, a till, a call), in words: no control or bidirectional formatting
+ * characters, trimmed, 1–200 characters.
+ */
+export const ConsentSourceSchema = displayName(200);
 
 /**
  * A consent decision's own fields as a caller sends them: `source` (optional, ≤ 200 characters) and

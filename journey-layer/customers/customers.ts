@@ -11,6 +11,7 @@ import {
 } from '../../shared/index.js';
 import type { ConsentPurpose, IdentifierKind, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import {
   ConsentDecisionSchema,
   CustomerAttributesSchema,
@@ -235,8 +236,9 @@ function consentText(
 
 /**
  * Writes one consent decision (when it changes what stands: a new decision, or a renewal with another
- * source or end), its history row (consent history and profile history) and `consent.changed`. A repeated
- * withdrawal changes nothing. Returns whether it changed.
+ * source or end), its history row (consent history and profile history) and `consent.changed`; a PROFILING
+ * withdrawal removes her segment memberships in the same write. A repeated withdrawal changes nothing.
+ * Returns whether it changed.
  */
 async function writeConsent(
   w: WriteContext,
@@ -296,6 +298,7 @@ async function writeConsent(
     aggregateId: customerId,
     payload: { customerId, purpose, granted },
   });
+  if (purpose === 'PROFILING' && !granted) await dropSegmentsWithoutProfiling(w, [customerId]);
   return true;
 }
 

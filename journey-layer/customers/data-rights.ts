@@ -184,8 +184,9 @@ async function count(
  * her profile ids are deleted (for the whole profile family); orders, returns,
  * reservations, the loyalty ledger and coupon redemptions keep their amounts but are moved to a fresh
  * pseudonym (the `erasureId`) that nothing links back to her; her old ids are rewritten in the outbox,
- * idempotency records and audit trail. One transaction: all of it or none. Redis keys under her id are
- * deleted after commit. The audit entry names no person (only the erasure id).
+ * idempotency records, audit trail and other people's records that name them (history, data use,
+ * timeline). One transaction: all of it or none. Redis keys under her id are deleted after commit. The
+ * audit entry names no person (only the erasure id).
  * @throws NOT_FOUND for an unknown, merged-away or already erased customer — also for every erasure of her
  *   that ran concurrently with the one that succeeded.
  */
@@ -285,6 +286,16 @@ export async function eraseCustomer(
                           WHERE aggregate_id = ${old} OR payload::text LIKE ${`%${old}%`}`.execute(tx);
       pseudonymised.events += Number(r.numAffectedRows ?? 0n);
       await sql`DELETE FROM idempotency_keys WHERE response::text LIKE ${`%${old}%`}`.execute(tx);
+      // Another person's records that name one of her ids (a merge of the two undone since: its history
+      // entries and data use, an interaction's text) name the pseudonym instead.
+      await sql`UPDATE profile_changes SET old_value = replace(old_value, ${old}, ${erasureId}),
+                                           new_value = replace(new_value, ${old}, ${erasureId})
+                WHERE old_value LIKE ${`%${old}%`} OR new_value LIKE ${`%${old}%`}`.execute(tx);
+      await sql`UPDATE customer_data_use SET what = replace(what, ${old}, ${erasureId})
+                WHERE what LIKE ${`%${old}%`}`.execute(tx);
+      await sql`UPDATE customer_interactions SET summary = replace(summary, ${old}, ${erasureId}),
+                                                 note = replace(note, ${old}, ${erasureId})
+                WHERE summary LIKE ${`%${old}%`} OR note LIKE ${`%${old}%`}`.execute(tx);
       await renameAuditSubject(tx, `customer:${old}`, `customer:${erasureId}`);
     }
     // Merged-away profiles point at the live one: delete them first, then the live profile itself.

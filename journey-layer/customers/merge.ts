@@ -11,7 +11,8 @@ import {
 } from '../../shared/index.js';
 import type { ConsentPurpose, Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { getCustomer, resolveCustomerId, type CustomerView } from './customer-reads.js';
+import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
+import { getCustomer, resolveCustomerId, stillResolvesTo, type CustomerView } from './customer-reads.js';
 import { recordDataUse } from './data-use.js';
 import {
   journalInstant,
@@ -34,7 +35,8 @@ const MergeInputSchema = z.strictObject({ survivorId: UuidSchema, mergedId: Uuid
 /**
  * Both live profiles, their rows locked in id order (first in the hub's lock order, see
  * shared/database/write-transaction.ts), so two merges of one pair cannot deadlock and a merge serialises
- * with an erasure of either. A profile merged away while this waited is followed to its survivor.
+ * with an erasure of either. A profile merged away while this waited is followed to its survivor; one whose
+ * merge was undone while this waited is taken as itself.
  * @throws NOT_FOUND when either is unknown or was erased (also while this waited); CONFLICT when they are
  *   one.
  */
@@ -51,7 +53,13 @@ async function lockLivePair(tx: Executor, survivorId: string, mergedId: string):
       .orderBy('id')
       .forUpdate()
       .execute();
-    if (rows.length === 2 && rows.every((r) => r.status === 'ACTIVE')) return [survivor, merged];
+    if (
+      rows.length === 2 &&
+      rows.every((r) => r.status === 'ACTIVE') &&
+      (await stillResolvesTo(tx, survivorId, survivor)) &&
+      (await stillResolvesTo(tx, mergedId, merged))
+    )
+      return [survivor, merged];
   }
   throw new DomainError('NOT_FOUND', 'One of the profiles no longer exists (merged or erased meanwhile)', {
     survivorId,
@@ -419,6 +427,8 @@ export async function mergeCustomers(
         .returning('id')
         .execute();
 
+      // The decision that won may be a PROFILING withdrawal: then she keeps no computed segment.
+      await dropSegmentsWithoutProfiling(w, [survivor]);
       for (const hook of hooks) await hook(w, survivor, merged);
       const tierAfter = await tx
         .selectFrom('loyaltyAccounts')

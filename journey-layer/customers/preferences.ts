@@ -180,6 +180,8 @@ export async function setContactPreferences(
   return { customer: await profileAfterWrite(deps.db, result), revision };
 }
 
+const MayContactSchema = z.strictObject({ channel: ContactChannelSchema, topic: ContactTopicSchema });
+
 const topicWords: Record<ContactTopic, string> = {
   NEWSLETTER: 'the newsletter',
   PERSONAL_OFFERS: 'personal offers',
@@ -197,7 +199,7 @@ const channelWords: Record<ContactChannel, string> = {
  * Whether a message on `topic` may be sent to her by `channel`: only when her preference names the topic on
  * that channel AND every consent {@link TOPIC_CONSENTS} lists for it is granted. `reason` says why, in words.
  * Follows merges.
- * @throws NOT_FOUND for an unknown or erased profile.
+ * @throws BAD_USER_INPUT for an unknown channel or topic; NOT_FOUND for an unknown or erased profile.
  */
 export async function mayContact(
   db: Executor,
@@ -205,8 +207,7 @@ export async function mayContact(
   channel: ContactChannel,
   topic: ContactTopic,
 ): Promise<{ allowed: boolean; reason: string }> {
-  const ch = ContactChannelSchema.parse(channel);
-  const t = ContactTopicSchema.parse(topic);
+  const { channel: ch, topic: t } = parseInput(MayContactSchema, { channel, topic }, 'query');
   const id = await resolveCustomerId(db, customerId);
   const [pref, consents] = await Promise.all([
     db

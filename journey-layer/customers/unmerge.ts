@@ -1,7 +1,9 @@
-import { moveCustomerOrders } from '../../backoffice-layer/index.js';
+import { customerOrderRecords, moveCustomerOrders } from '../../backoffice-layer/index.js';
 import { DomainError, runWrite, WriteOriginSchema, type WriteOrigin } from '../../shared/index.js';
 import type { Executor, WriteContext } from '../tables.js';
 import type { JourneyDeps } from '../journey-deps.js';
+import { getLoyaltyProgram } from '../loyalty/ledger.js';
+import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import { profileAfterWrite, type CustomerView } from './customer-reads.js';
 import { recordDataUse } from './data-use.js';
 import {
@@ -62,8 +64,8 @@ const conflict = (message: string, details: Record<string, unknown>): never => {
 };
 
 /**
- * Locks both profiles (in id order, first in the hub's lock order) and then the merge, and checks that it can
- * be undone. Returns the journal.
+ * Locks both profiles (the survivor, then the merged one: first in the hub's lock order) and then the merge,
+ * and checks that it can be undone. Returns the journal.
  */
 async function lockUndoable(
   w: WriteContext,
@@ -72,13 +74,18 @@ async function lockUndoable(
   survivor: string,
   merged: string,
 ): Promise<MergeJournal> {
-  const profiles = await w.tx
-    .selectFrom('customers')
-    .select(['id', 'status', 'mergedInto'])
-    .where('id', 'in', [survivor, merged])
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+  // The live profile first, then the one merged into it: the order every write of the family keeps (an
+  // erasure of the survivor locks it, then deletes the merged profiles), so the two never deadlock.
+  const profiles = [];
+  for (const profileId of [survivor, merged]) {
+    const profile = await w.tx
+      .selectFrom('customers')
+      .select(['id', 'status', 'mergedInto'])
+      .where('id', '=', profileId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (profile) profiles.push(profile);
+  }
   const row = await w.tx
     .selectFrom('customerMerges')
     .select(['mergedAt', 'undoneAt', 'journal'])
@@ -103,13 +110,29 @@ async function lockUndoable(
     conflict('This merge was made before merges kept a journal of what they moved; it cannot be undone', {
       mergeId,
     });
+  // A later merge into the same survivor overwrote what this one wrote (and journalled it as the survivor's
+  // own): undone out of order, the survivor would keep the facts of the profile given back. Last first.
+  const later = await w.tx
+    .selectFrom('customerMerges')
+    .select('id')
+    .where('intoId', '=', survivor)
+    .where('id', '>', id)
+    .where('undoneAt', 'is', null)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  if (later)
+    conflict(`Profiles were merged into the survivor since (merge ${later.id}): undo that merge first`, {
+      mergeId,
+      laterMergeId: String(later.id),
+    });
   return MergeJournalSchema.parse(row.journal);
 }
 
 /**
- * Gives both loyalty accounts back their own ledger: the moved entries return to the merged profile and each
- * balance becomes its ledger sum; the tiers as before the merge (the survivor's only when it is still the one
- * the merge left).
+ * Gives both loyalty accounts back their own ledger: the moved entries and `following` (entries booked on
+ * the survivor since for her orders) return to the merged profile and each balance becomes its ledger sum;
+ * the tiers as before the merge (the survivor's only when it is still the one the merge left; hers the
+ * programme's first when she had no account before).
  * @throws CONFLICT when points of the merged profile were spent on the survivor since: giving them back would
  *   overdraw the survivor.
  */
@@ -119,10 +142,15 @@ async function restoreLoyalty(
   survivor: string,
   merged: string,
   mergeId: string,
+  following: readonly number[],
 ): Promise<void> {
-  const { survivorBefore, mergedBefore, survivorTierAfter, ledgerIds } = journal.loyalty;
-  if (!mergedBefore) return;
+  const { survivorBefore, survivorTierAfter } = journal.loyalty;
+  const ledgerIds = [...journal.loyalty.ledgerIds, ...following];
   const tx = w.tx;
+  const mergedBefore =
+    journal.loyalty.mergedBefore ??
+    (following.length > 0 ? { balance: 0, tier: (await getLoyaltyProgram(tx)).tiers[0]!.id } : null);
+  if (!mergedBefore) return;
   const current = await tx
     .selectFrom('loyaltyAccounts')
     .select(['balance', 'tier'])
@@ -210,6 +238,36 @@ async function writeAttributeRow(tx: Executor, customerId: string, a: JournalAtt
     .execute();
 }
 
+/**
+ * What the survivor holds about the merged profile's orders (hers again, or placed under her id while merged)
+ * that was booked after the merge — an event's worker lags behind the write that emitted it: loyalty entries
+ * for her orders and returns, and timeline interactions about her orders. They go back with the orders.
+ */
+async function followingHerOrders(
+  tx: Executor,
+  survivor: string,
+  merged: string,
+): Promise<{ ledgerIds: number[]; interactionIds: string[] }> {
+  const { orders, returns } = await customerOrderRecords(tx, [merged]);
+  const orderIds = orders.map((o) => o.id);
+  if (orderIds.length === 0) return { ledgerIds: [], interactionIds: [] };
+  const [ledger, interactions] = await Promise.all([
+    tx
+      .selectFrom('loyaltyLedger')
+      .select('id')
+      .where('customerId', '=', survivor)
+      .where('reference', 'in', [...orderIds, ...returns.map((r) => r.id)])
+      .execute(),
+    tx
+      .selectFrom('customerInteractions')
+      .select('id')
+      .where('customerId', '=', survivor)
+      .where('orderId', 'in', orderIds)
+      .execute(),
+  ]);
+  return { ledgerIds: ledger.map((l) => l.id), interactionIds: interactions.map((i) => i.id) };
+}
+
 /** Attributes, consents and contact preferences back on both profiles. */
 async function restoreFacts(tx: Executor, journal: MergeJournal, survivor: string, merged: string) {
   const attributes = await tx
@@ -295,9 +353,10 @@ async function restoreFacts(tx: Executor, journal: MergeJournal, survivor: strin
  * emits `customer.unmerged` { survivorId, mergedId, mergeId } and `customer.changed` for both.
  * @returns both profiles: the survivor, then the restored one.
  * @throws NOT_FOUND for an unknown merge; CONFLICT (with the reason) when it was undone before, is older than
- *   the window, the survivor is no longer active or the merged profile no longer points at it, the merge has
- *   no journal, or points of the merged profile were spent since so that giving them back would overdraw the
- *   survivor — nothing is changed then.
+ *   the window, the survivor is no longer active or the merged profile no longer points at it, another
+ *   profile was merged into the survivor since (undo that merge first), the merge has no journal, or points
+ *   of the merged profile were spent since so that giving them back would overdraw the survivor — nothing is
+ *   changed then.
  */
 export async function unmergeCustomers(
   deps: JourneyDeps,
@@ -313,7 +372,10 @@ export async function unmergeCustomers(
   const { revision } = await runWrite(deps, async (w) => {
     const tx = w.tx;
     const journal = await lockUndoable(w, id, mergeId, survivor, merged);
-    await restoreLoyalty(w, journal, survivor, merged, mergeId);
+    // Her orders first: what the workers booked for them on the survivor while merged goes back with them.
+    await moveCustomerOrders(tx, survivor, merged, journal);
+    const following = await followingHerOrders(tx, survivor, merged);
+    await restoreLoyalty(w, journal, survivor, merged, mergeId, following.ledgerIds);
     for (const { kind, value } of journal.identifiers)
       await tx
         .updateTable('customerIdentifiers')
@@ -324,9 +386,11 @@ export async function unmergeCustomers(
         .execute();
     await restoreFacts(tx, journal, survivor, merged);
     await moveRows(tx, 'consentHistory', survivor, merged, journal.consentHistoryIds);
-    await moveCustomerOrders(tx, survivor, merged, journal);
     await moveRows(tx, 'couponRedemptions', survivor, merged, journal.couponRedemptionIds);
-    await moveRows(tx, 'customerInteractions', survivor, merged, journal.interactionIds);
+    await moveRows(tx, 'customerInteractions', survivor, merged, [
+      ...journal.interactionIds,
+      ...following.interactionIds,
+    ]);
     await moveRows(tx, 'profileChanges', survivor, merged, journal.profileChangeIds);
     await moveRows(tx, 'customerDataUse', survivor, merged, journal.dataUseIds);
     if (journal.segmentMemberships.length > 0) {
@@ -355,6 +419,9 @@ export async function unmergeCustomers(
           .execute();
     }
 
+    // The survivor's own consents back may no longer include PROFILING: then no computed segment stays (the
+    // restored profile gets back its consents and memberships as they were).
+    await dropSegmentsWithoutProfiling(w, [survivor]);
     const row = await tx
       .selectFrom('customers')
       .select(['displayName', 'firstOrderAt'])

@@ -107,6 +107,38 @@ function announce(w: WriteContext, customerId: string, segments: readonly string
   });
 }
 
+/**
+ * Removes, in the caller's write, the memberships of those of `customerIds` who have not granted the
+ * PROFILING consent (as it stands in this write), each change announced (see `announce`): computed segments
+ * exist only with that consent, so a withdrawal — by her, by expiry, by a merge or its undoing — leaves none
+ * behind, however it raced a computation. Returns the profiles whose memberships went.
+ */
+export async function dropSegmentsWithoutProfiling(
+  w: WriteContext,
+  customerIds: readonly string[],
+): Promise<string[]> {
+  if (customerIds.length === 0) return [];
+  const gone = await w.tx
+    .deleteFrom('segmentMemberships')
+    .where('customerId', 'in', customerIds)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('consents')
+            .select('consents.customerId')
+            .whereRef('consents.customerId', '=', 'segmentMemberships.customerId')
+            .where('consents.purpose', '=', 'PROFILING')
+            .where('consents.granted', '=', true),
+        ),
+      ),
+    )
+    .returning('customerId')
+    .execute();
+  const profiles = [...new Set(gone.map((g) => g.customerId))].sort();
+  for (const customerId of profiles) announce(w, customerId, []);
+  return profiles;
+}
+
 /** Removes every membership of the profile; true when there were any. */
 async function removeAll(w: WriteContext, customerId: string): Promise<boolean> {
   const gone = await w.tx

@@ -198,24 +198,31 @@ export async function putSegment(
       .where('id', '=', id)
       .forUpdate()
       .executeTakeFirst();
-    if (current && current.kind !== body.kind)
-      throw new DomainError('CONFLICT', `Segment ${id} is ${current.kind}; its kind cannot change`, {
+    const kindConflict = (kind: string) =>
+      new DomainError('CONFLICT', `Segment ${id} is ${kind}; its kind cannot change`, {
         segmentId: id,
-        kind: current.kind,
+        kind,
       });
+    if (current && current.kind !== body.kind) throw kindConflict(current.kind);
+    const values = {
+      name: body.name,
+      definition: JSON.stringify(body.definition),
+      status: body.status,
+      updatedAt: w.now,
+    };
+    // A first PUT of the id racing another of the other kind: the later one finds the row here (it waited
+    // for the first to commit) and updates it only when the kinds agree.
+    const written = await w.tx
+      .insertInto('segmentDefinitions')
+      .values({ id, kind: body.kind, ...values, revision: 0, createdAt: w.now })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet(values).where('segmentDefinitions.kind', '=', body.kind),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (!written) throw kindConflict(body.kind === 'RFM' ? 'RULE' : 'RFM');
     w.atRevision(async (tx, rev) => {
-      const values = {
-        name: body.name,
-        definition: JSON.stringify(body.definition),
-        status: body.status,
-        revision: rev,
-        updatedAt: w.now,
-      };
-      await tx
-        .insertInto('segmentDefinitions')
-        .values({ id, kind: body.kind, ...values, createdAt: w.now })
-        .onConflict((oc) => oc.column('id').doUpdateSet(values))
-        .execute();
+      await tx.updateTable('segmentDefinitions').set({ revision: rev }).where('id', '=', id).execute();
     });
     w.emit({
       type: 'segment.changed',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatMoney, LocationIdSchema } from '../../shared/index.js';
+import { displayName, formatMoney, LocationIdSchema, SkuSchema } from '../../shared/index.js';
 
 /*
  * The rule language of the segments staff define: a few tests of her purchases, combined with `all`/`any`.
@@ -16,8 +16,8 @@ const WithinDays = z.int().min(1).max(3660).describe('Counts purchases placed in
  */
 const BoughtSchema = z.strictObject({
   bought: z.strictObject({
-    category: z.string().min(1).max(100).optional(),
-    sku: z.string().min(1).max(64).optional(),
+    category: displayName(100).optional(),
+    sku: SkuSchema.optional(),
     channel: z.enum(['STORE', 'ONLINE']).optional(),
     locationId: LocationIdSchema.optional(),
     atLeast: z.int().min(1).max(1000).default(1),
@@ -57,18 +57,46 @@ export type SegmentRule =
 const depth = (r: SegmentRule): number =>
   'all' in r ? 1 + Math.max(...r.all.map(depth)) : 'any' in r ? 1 + Math.max(...r.any.map(depth)) : 1;
 
-/** The zod schema of a rule segment's definition document (see `SegmentRule`). */
-export const SegmentRuleSchema: z.ZodType<SegmentRule, unknown> = z
+/** The deepest nesting of objects and arrays a rule document may have (3 levels of all/any use 10). */
+const MAX_DOCUMENT_DEPTH = 12;
+
+/** Whether objects and arrays in `value` nest deeper than `max`; iterative, so any depth is safe to ask. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return false;
+}
+
+/** A rule document as parsed once its nesting is known to be bounded. */
+const RuleDocumentSchema: z.ZodType<SegmentRule, unknown> = z
   .lazy(() =>
     z.union([
       BoughtSchema,
       FulfilmentSchema,
       SpentSchema,
-      z.strictObject({ all: z.array(SegmentRuleSchema).min(1).max(10) }),
-      z.strictObject({ any: z.array(SegmentRuleSchema).min(1).max(10) }),
+      z.strictObject({ all: z.array(RuleDocumentSchema).min(1).max(10) }),
+      z.strictObject({ any: z.array(RuleDocumentSchema).min(1).max(10) }),
     ]),
   )
   .refine((r) => depth(r) <= 4, 'rules nest at most 3 levels of all/any');
+
+/**
+ * The zod schema of a rule segment's definition document (see `SegmentRule`). A document nested deeper than
+ * any rule can be is refused before it is parsed (the parser recurses per level).
+ */
+export const SegmentRuleSchema: z.ZodType<SegmentRule, unknown> = z
+  // A transform in front of the pipe: the documented (JSON Schema) shape stays the rule's own.
+  .transform((v: unknown, ctx) => {
+    if (!nestsDeeperThan(v, MAX_DOCUMENT_DEPTH)) return v;
+    ctx.issues.push({ code: 'custom', message: 'rules nest at most 3 levels of all/any', input: v });
+    return z.NEVER;
+  })
+  .pipe(RuleDocumentSchema);
 
 /** One purchase as the rules see it (cancelled orders are left out before). */
 export interface RulePurchase {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sql } from 'kysely';
 import {
   publishPending,
   reserveStock,
@@ -19,7 +18,7 @@ import {
   setContactPreferences,
   updateCustomerProfile,
 } from '../../../journey-layer/index.js';
-import { defineSegment, ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
+import { defineSegment, everyRowAsText, ManualClock, recordAuditForTest, runWrite } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
 const PERSONAL = [
@@ -41,22 +40,6 @@ const JOURNEY_TABLES = [
   'segmentMemberships',
   'customerDataUse',
 ] as const;
-
-/** Every row of every table in the database as text: what a dump would show. */
-async function everyRowAsText(ctx: BackofficeTestContext): Promise<string> {
-  const tables = await sql<{
-    tname: string;
-  }>`SELECT table_name AS tname FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(ctx.deps.db);
-  let text = '';
-  for (const { tname } of tables.rows) {
-    const rows = await sql<{ row: string }>`SELECT t::text AS row FROM ${sql.raw(`"${tname}"`)} t`.execute(
-      ctx.deps.db,
-    );
-    text += rows.rows.map((r) => `${tname}: ${r.row}`).join('\n') + '\n';
-  }
-  return text;
-}
 
 /** Every key and value under the test's Redis prefix (strings, hashes, lists, sets, sorted sets, streams). */
 async function everyRedisValue(ctx: BackofficeTestContext): Promise<string> {

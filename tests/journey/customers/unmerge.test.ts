@@ -28,36 +28,10 @@ import {
   updateCustomerProfile,
   upsertPromotion,
 } from '../../../journey-layer/index.js';
-import { defineSegment, ManualClock, runWrite } from './fixtures.js';
+import { defineSegment, ManualClock, runWrite, withoutMergeRecords, type ExportDoc } from './fixtures.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
 
-type Doc = Record<string, any>;
-
-/**
- * An export without what legitimately records the merge and its undoing (and the exports themselves):
- * `exportedAt`; the profile's `revision`; the loyalty account's `updatedAt`; the `merges` list; the
- * `auditEntries` (the exports are audited); data-use entries of purpose DATA_RIGHTS (the exports, the merge,
- * the undo); profile-history entries of the fields `merge` and `unmerge`. Everything else must be equal.
- */
-function withoutMergeRecords(doc: Doc): Doc {
-  const {
-    exportedAt: _e,
-    merges: _m,
-    auditEntries: _a,
-    profile: { revision: _r, ...profile },
-    loyalty,
-    ...rest
-  } = doc;
-  return {
-    ...rest,
-    profile,
-    loyalty: loyalty ? { ...loyalty, updatedAt: undefined } : null,
-    dataUse: (doc.dataUse as Array<{ purpose: string }>).filter((u) => u.purpose !== 'DATA_RIGHTS'),
-    profileHistory: (doc.profileHistory as Array<{ field: string }>).filter(
-      (h) => h.field !== 'merge' && h.field !== 'unmerge',
-    ),
-  };
-}
+type Doc = ExportDoc;
 
 describe('merging two profiles and undoing it', () => {
   const clock = new ManualClock('2026-11-20T09:00:00Z');
