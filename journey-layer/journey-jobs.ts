@@ -1,6 +1,7 @@
 import type { BackofficeDeps, WorkerService } from '../backoffice-layer/index.js';
 import { pruneDataUse } from './customers/data-use.js';
 import { expireConsents } from './customers/customers.js';
+import { pruneProfileHistory } from './customers/profile-history.js';
 import { pruneTimeline } from './timeline/timeline-reads.js';
 import { startSegmentSchedule } from './segments/schedule.js';
 import type { JourneyDeps } from './journey-deps.js';
@@ -39,17 +40,25 @@ export function periodic(
 }
 
 /**
- * Deletes behavioural data older than `OMNIHUB_JOURNEY_RETENTION_DAYS` (data-use entries; timeline
- * interactions), in batches until none is left; returns how many rows went, per table.
+ * Deletes behavioural data older than `OMNIHUB_JOURNEY_RETENTION_DAYS` (data-use entries, timeline
+ * interactions, profile-history entries), in batches until none is left; returns how many rows went, per
+ * table. Her profile, consents, preferences and segment memberships are current facts, kept until she is
+ * erased (a membership without the PROFILING consent is dropped at once).
  */
-export async function pruneJourneyData(deps: JourneyDeps): Promise<{ dataUse: number; timeline: number }> {
+export async function pruneJourneyData(
+  deps: JourneyDeps,
+): Promise<{ dataUse: number; timeline: number; history: number }> {
   const before = new Date(deps.clock.now().getTime() - deps.config.journeyRetentionDays * 86_400_000);
   const drain = async (prune: (db: JourneyDeps['db'], before: Date) => Promise<number>) => {
     let total = 0;
     for (let n = await prune(deps.db, before); n > 0; n = await prune(deps.db, before)) total += n;
     return total;
   };
-  return { dataUse: await drain(pruneDataUse), timeline: await drain(pruneTimeline) };
+  return {
+    dataUse: await drain(pruneDataUse),
+    timeline: await drain(pruneTimeline),
+    history: await drain(pruneProfileHistory),
+  };
 }
 
 /**

@@ -34,8 +34,9 @@ export interface Config {
   /** Days delivered outbox events and idempotency records are kept. */
   retentionDays: number;
   /**
-   * Days a customer's timeline interactions and data-use entries are kept (behavioural data: the retention
-   * job deletes older ones); her profile, orders and ledgers are not affected.
+   * Days a customer's timeline interactions, profile-history entries and data-use entries are kept (the
+   * retention job deletes older ones); her profile, consents, preferences, segments, orders and ledgers are
+   * not affected.
    */
   journeyRetentionDays: number;
   /**

@@ -106,3 +106,19 @@ export async function profileHistory(db: Executor, customerId: string): Promise<
     .execute();
   return rows.map(({ changedAt, ...r }) => ({ at: changedAt.toISOString(), ...r }));
 }
+
+/**
+ * Deletes profile-history entries recorded before `before`, at most `batch` (1–100,000, default 5,000) per
+ * call; returns how many went. The retention job calls it until it returns 0. A merge's journal may name
+ * entries pruned since: its undo moves what is left.
+ */
+export async function pruneProfileHistory(db: Executor, before: Date, batch = 5_000): Promise<number> {
+  const limit = Math.min(Math.max(Math.trunc(batch), 1), 100_000);
+  const r = await db
+    .deleteFrom('profileChanges')
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('profileChanges').select('id').where('changedAt', '<', before).orderBy('id').limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

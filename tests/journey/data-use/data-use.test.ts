@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { enrollCustomer, listDataUse, recordDataUse } from '../../../journey-layer/index.js';
+import {
+  enrollCustomer,
+  listDataUse,
+  profileHistory,
+  recordDataUse,
+  updateCustomerProfile,
+} from '../../../journey-layer/index.js';
 import { pruneJourneyData } from '../../../journey-layer/journey-jobs.js';
 import { ManualClock } from '../../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
@@ -17,6 +23,7 @@ describe('what her data was used for', () => {
       { channel: 'WEB', idempotencyKey: 'enrol-anna' },
     );
     anna = enrolled.customer.id;
+    await updateCustomerProfile(ctx.deps, anna, { displayName: 'Anna de Wit' }, 'CALL_CENTER');
   });
   afterAll(async () => ctx.close());
 
@@ -72,13 +79,15 @@ describe('what her data was used for', () => {
     expect(rows).toEqual([]);
   });
 
-  it('keeps uses for the retention period and prunes older ones', async () => {
+  it('keeps uses and corrections for the retention period and prunes older ones', async () => {
     const before = (await listDataUse(ctx.deps.db, anna, { first: 200 })).items.length;
     clock.advance(ctx.deps.config.journeyRetentionDays * 86_400_000 - 150_000);
     // Only the oldest entry (recorded at 09:00) is now past the retention period.
-    expect(await pruneJourneyData(ctx.deps)).toEqual({ dataUse: 1, timeline: 0 });
+    expect(await pruneJourneyData(ctx.deps)).toEqual({ dataUse: 1, timeline: 0, history: 1 });
     const after = await listDataUse(ctx.deps.db, anna, { first: 200 });
     expect(after.items).toHaveLength(before - 1);
     expect(after.items.map((i) => i.what)).not.toContain('read the timeline');
+    // The correction of 09:00 went with it; her name stays as corrected.
+    expect(await profileHistory(ctx.deps.db, anna)).toEqual([]);
   });
 });
