@@ -338,9 +338,12 @@ async function profileChanged(tx: Transaction, event: EventEnvelope): Promise<La
  * survivor; an undone merge on both profiles.
  */
 async function merge(tx: Transaction, event: EventEnvelope): Promise<Landing[]> {
-  const p = event.payload as { survivorId?: unknown; mergedId?: unknown };
+  const p = event.payload as { survivorId?: unknown; mergedId?: unknown; mergeId?: unknown };
   if (typeof p.survivorId !== 'string' || typeof p.mergedId !== 'string') return [];
   const { survivorId, mergedId } = p;
+  // Summaries name the merge (what staff undo it by), never the other profile: its id is hers, and an
+  // erasure of the other person must leave no trace of it here.
+  const which = typeof p.mergeId === 'string' || typeof p.mergeId === 'number' ? ` ${String(p.mergeId)}` : '';
   const record = await tx
     .selectFrom('customerMerges')
     .select(['channel', 'actor', 'undoneBy'])
@@ -354,7 +357,7 @@ async function merge(tx: Transaction, event: EventEnvelope): Promise<Landing[]> 
         customerRef: survivorId,
         part: 'merged',
         kind: 'PROFILE_CHANGED',
-        summary: `Merged profile ${short(mergedId)} into this one`,
+        summary: `Merged another profile into this one (merge${which})`,
         ...origin(event.payload, {
           channel: record?.channel ?? SYSTEM.channel,
           actor: record?.actor ?? SYSTEM.actor,
@@ -367,14 +370,14 @@ async function merge(tx: Transaction, event: EventEnvelope): Promise<Landing[]> 
       customerRef: survivorId,
       part: 'unmerged:survivor',
       kind: 'PROFILE_CHANGED',
-      summary: `Undid the merge of profile ${short(mergedId)} into this one`,
+      summary: `Undid the merge${which} of another profile into this one`,
       ...by,
     },
     {
       customerRef: mergedId,
       part: 'unmerged:restored',
       kind: 'PROFILE_CHANGED',
-      summary: `Restored as a profile of its own: its merge into profile ${short(survivorId)} was undone`,
+      summary: `Restored as a profile of its own: its merge${which} into another profile was undone`,
       ...by,
     },
   ];

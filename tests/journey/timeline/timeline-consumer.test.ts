@@ -365,11 +365,11 @@ describe('the timeline consumer', () => {
     // A merge: on the survivor; what happens to the merged profile afterwards lands on the survivor too.
     const merged = await member();
     clock.advance(60_000);
-    await mergeCustomers(ctx.deps, { survivorId: her, mergedId: merged }, 'CONSOLE');
+    const { mergeId } = await mergeCustomers(ctx.deps, { survivorId: her, mergedId: merged }, 'CONSOLE');
     await deliver();
     expect((await timeline(her))[0]).toMatchObject({
       kind: 'PROFILE_CHANGED',
-      summary: `Merged profile ${merged.slice(0, 8)} into this one`,
+      summary: `Merged another profile into this one (merge ${mergeId})`,
       channel: 'CONSOLE',
     });
     clock.advance(60_000);
@@ -403,13 +403,10 @@ describe('the timeline consumer', () => {
     });
     await deliver();
     expect((await timeline(a)).map((i) => [i.kind, i.summary, i.channel])).toEqual([
-      ['PROFILE_CHANGED', `Undid the merge of profile ${b.slice(0, 8)} into this one`, 'ADMIN'],
+      ['PROFILE_CHANGED', 'Undid the merge 7 of another profile into this one', 'ADMIN'],
     ]);
     expect((await timeline(b)).map((i) => [i.kind, i.summary])).toEqual([
-      [
-        'PROFILE_CHANGED',
-        `Restored as a profile of its own: its merge into profile ${a.slice(0, 8)} was undone`,
-      ],
+      ['PROFILE_CHANGED', 'Restored as a profile of its own: its merge 7 into another profile was undone'],
     ]);
   });
 });
