@@ -154,29 +154,100 @@ async function load(
 }
 
 /**
- * What one request has put on record already (by act, subject and what it names), each write as it goes: a
- * repeated check (two fields of one profile asking the same act) waits for the first one's and writes
- * nothing more.
+ * Whether an act changes her things (every mutation's act: `writes`) or only reads them (`reads`). A read is
+ * on record before it runs (no record, no read); a write's data-use entry only once it succeeded (see
+ * withAccess), so a refused or failed write tells her of nothing that was not done. `customer.preferences`
+ * names both the read of her preferences (a field: requireAccess, on record before it runs) and setting
+ * them (a mutation: withAccess).
+ */
+export const ACT_EFFECT = {
+  'customer.read': 'reads',
+  'customer.lookup': 'reads',
+  'customer.enroll': 'writes',
+  'customer.token': 'writes',
+  'customer.link-identifier': 'writes',
+  'customer.consent': 'writes',
+  'customer.export': 'writes',
+  'customer.erase-request': 'writes',
+  'loyalty.redeem': 'writes',
+  'offer.for-customer': 'reads',
+  'offers.for-customer': 'reads',
+  'quote.for-customer': 'reads',
+  'customer.timeline': 'reads',
+  'customer.history': 'reads',
+  'customer.data-use': 'reads',
+  'customer.segments': 'reads',
+  'customer.next-best-offers': 'reads',
+  'customer.record-interaction': 'writes',
+  'customer.update-profile': 'writes',
+  'customer.assign-segments': 'writes',
+  'customer.unlink-identifier': 'writes',
+  'customer.preferences': 'writes',
+  'customer.merge': 'writes',
+  'customer.unmerge': 'writes',
+  'subscription.offer': 'reads',
+  'subscription.loyalty': 'reads',
+  'order.for-customer': 'writes',
+  'sale.for-customer': 'writes',
+  'order.return': 'writes',
+  'order.read': 'reads',
+  'subscription.order': 'reads',
+  'order.cancel': 'writes',
+  'order.collect': 'writes',
+  'reservation.for-customer': 'writes',
+  'reservation.release': 'writes',
+  'reservation.order': 'writes',
+} as const satisfies Record<Act, 'reads' | 'writes'>;
+
+/** One staff act on a customer's things the policy allowed: what goes on record. */
+interface OnRecord {
+  action: Act;
+  subject: string;
+  ref: Record<string, string>;
+}
+
+/**
+ * What one request has put on record already, by key (an audit row: act, subject and what it names; a
+ * data-use entry: act, her live profile and what it names), each write as it goes: a repeated check (two
+ * fields of one profile asking the same act) waits for the first one's and writes nothing more.
  */
 const recorded = new WeakMap<AccessContext, Map<string, Promise<void>>>();
 
+/** Runs `write` once per request and key; a failed write is tried again by the next check that needs it. */
+async function once(ctx: AccessContext, key: unknown[], write: () => Promise<void>): Promise<void> {
+  const done = recorded.get(ctx) ?? new Map<string, Promise<void>>();
+  recorded.set(ctx, done);
+  const k = JSON.stringify(key);
+  let written = done.get(k);
+  if (!written) {
+    written = write();
+    done.set(k, written);
+    written.catch(() => done.delete(k));
+  }
+  await written;
+}
+
 /**
- * Puts one staff act on a customer's things on record: the audit row (actor `client:<id>`, action the act,
- * subject `customer:<id>`), and her data-use entry (purpose SERVICE, `what` from DATA_USE_WHAT) under her
- * live profile — none when there is no such profile (an unknown or erased id: nothing of hers was used).
+ * The audit row of one staff act (actor `client:<id>`, action the act, subject `customer:<id>`, details the
+ * channel and what the act names), once per request.
  */
-async function putOnRecord(
-  ctx: AccessContext,
-  entry: { action: Act; subject: string; ref: Record<string, string> },
-): Promise<void> {
-  const now = ctx.deps.clock.now();
-  const actor = `client:${ctx.client.id}`;
-  await recordAudit(ctx.deps.db, now, {
-    actor,
-    action: entry.action,
-    subject: entry.subject,
-    details: { channel: ctx.client.channel, ...entry.ref },
-  });
+async function auditOnce(ctx: AccessContext, entry: OnRecord): Promise<void> {
+  await once(ctx, ['audit', entry.action, entry.subject, entry.ref], () =>
+    recordAudit(ctx.deps.db, ctx.deps.clock.now(), {
+      actor: `client:${ctx.client.id}`,
+      action: entry.action,
+      subject: entry.subject,
+      details: { channel: ctx.client.channel, ...entry.ref },
+    }),
+  );
+}
+
+/**
+ * Her data-use entry for one staff act (purpose SERVICE, `what` from DATA_USE_WHAT) under her live profile as
+ * it is now — none when there is no such profile (an unknown or erased id: nothing of hers was used) — once
+ * per request, act and live profile: both profiles of a merge are one person afterwards, told once.
+ */
+async function dataUseOnce(ctx: AccessContext, entry: OnRecord): Promise<void> {
   if (!entry.subject.startsWith('customer:')) return;
   const liveId = await resolveCustomerId(ctx.deps.db, entry.subject.slice('customer:'.length)).catch(
     (e: unknown) => {
@@ -184,48 +255,88 @@ async function putOnRecord(
       throw e;
     },
   );
-  if (liveId)
-    await recordDataUse(ctx.deps.db, now, {
+  if (!liveId) return;
+  await once(ctx, ['use', entry.action, liveId, entry.ref], () =>
+    recordDataUse(ctx.deps.db, ctx.deps.clock.now(), {
       customerId: liveId,
-      actor,
+      actor: `client:${ctx.client.id}`,
       channel: ctx.client.channel,
       purpose: 'SERVICE',
       what: DATA_USE_WHAT[entry.action],
-    });
+    }),
+  );
 }
 
 /**
- * The access check of a channel request, made before it writes anything: loads what each check names
- * (NOT_FOUND for an unknown order or reservation, as the act itself would answer), asks the policy
- * (`authorize`), and refuses with FORBIDDEN (the policy's reason) when any answer is no — with nothing
- * written, not even an audit row. When every answer is yes, puts each staff act on a customer's things on
- * record — the audit row (actor `client:<id>`, action the act, subject `customer:<id>`) and her data-use
- * entry (purpose SERVICE, what the act did in words: DATA_USE_WHAT) — once per request and act, then
- * returns: the caller acts next.
+ * Loads what each check names (NOT_FOUND for an unknown order or reservation, as the act itself would
+ * answer) and asks the policy (`authorize`): FORBIDDEN (the policy's reason) when any answer is no. Writes
+ * nothing.
+ * @returns the staff acts on a customer's things to put on record, in the order asked.
  * @throws DomainError NOT_FOUND, FORBIDDEN.
- * @example await requireAccess(ctx, { act: 'reservation.release', on: { kind: 'reservation', reservationId:
- *   id } });
  */
-export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Promise<void> {
+async function decide(ctx: AccessContext, checks: readonly Check[]): Promise<OnRecord[]> {
   const caller = callerOf(ctx);
-  const onRecord: Array<{ action: Act; subject: string; ref: Record<string, string> }> = [];
+  const onRecord: OnRecord[] = [];
   for (const check of checks) {
     const { resource, ref } = await load(ctx, check.on);
     const decision: Decision = authorize(caller, check.act, resource as ResourceOf<typeof check.act>);
     if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason, decision.details ?? {});
     if (decision.audit) onRecord.push({ action: check.act, subject: decision.audit.subject, ref });
   }
-  const done = recorded.get(ctx) ?? new Map<string, Promise<void>>();
-  recorded.set(ctx, done);
-  for (const entry of onRecord) {
-    const key = JSON.stringify([entry.action, entry.subject, entry.ref]);
-    let written = done.get(key);
-    if (!written) {
-      written = putOnRecord(ctx, entry);
-      done.set(key, written);
-      // A failed write is tried again by the next check that needs it.
-      written.catch(() => done.delete(key));
-    }
-    await written;
+  return onRecord;
+}
+
+/**
+ * The access check of a channel read, made before it reads anything: loads what each check names
+ * (NOT_FOUND for an unknown order or reservation, as the act itself would answer), asks the policy
+ * (`authorize`), and refuses with FORBIDDEN (the policy's reason) when any answer is no — with nothing
+ * written, not even an audit row. When every answer is yes, puts each staff act on a customer's things on
+ * record — the audit row (actor `client:<id>`, action the act, subject `customer:<id>`) and her data-use
+ * entry (purpose SERVICE, what the act did in words: DATA_USE_WHAT) — once per request and act, then
+ * returns: the caller reads next (no record, no read). A write asks withAccess instead.
+ * @throws DomainError NOT_FOUND, FORBIDDEN.
+ * @example await requireAccess(ctx, { act: 'order.read', on: { kind: 'placed-order', orderId: id } });
+ */
+export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Promise<void> {
+  for (const entry of await decide(ctx, checks)) {
+    await auditOnce(ctx, entry);
+    await dataUseOnce(ctx, entry);
   }
+}
+
+/**
+ * Whether the caller may do these acts at all, asked before the request names whom they touch (a store
+ * sale's customer, the merge an undo names): NOT_FOUND or FORBIDDEN as requireAccess answers, writing
+ * nothing — an act allowed here is not on record; the act itself asks withAccess next.
+ * @throws DomainError NOT_FOUND, FORBIDDEN.
+ */
+export async function checkAccess(ctx: AccessContext, ...checks: Check[]): Promise<void> {
+  await decide(ctx, checks);
+}
+
+/**
+ * The access check of a channel write, around the write itself: checks as requireAccess does (NOT_FOUND,
+ * FORBIDDEN; nothing written on refusal), writes the audit row of each staff act on a customer's things
+ * (an attempt by staff stays on the audit trail whatever comes of it), runs `act`, and only when it resolves
+ * writes her data-use entries of the acts that write (ACT_EFFECT) — once per request, act and live profile —
+ * then answers what `act` answered. An act that only reads is on her data use before `act` runs, as
+ * requireAccess puts it. A refused or failed write (`act` throws: the error passes through) leaves no
+ * data-use entry.
+ * @throws DomainError NOT_FOUND, FORBIDDEN; whatever `act` throws.
+ * @example const r = await withAccess(ctx, [{ act: 'reservation.release', on: { kind: 'reservation',
+ *   reservationId: id } }], () => releaseReservation(deps, id));
+ */
+export async function withAccess<T>(
+  ctx: AccessContext,
+  checks: readonly Check[],
+  act: () => Promise<T>,
+): Promise<T> {
+  const entries = await decide(ctx, checks);
+  for (const entry of entries) {
+    await auditOnce(ctx, entry);
+    if (ACT_EFFECT[entry.action] === 'reads') await dataUseOnce(ctx, entry);
+  }
+  const result = await act();
+  for (const entry of entries) if (ACT_EFFECT[entry.action] === 'writes') await dataUseOnce(ctx, entry);
+  return result;
 }

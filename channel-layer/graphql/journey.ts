@@ -33,7 +33,13 @@ import {
 } from '../../journey-layer/index.js';
 import { DomainError, parseInput } from '../../shared/index.js';
 import type { Act, ResourceOf } from '../access/policy.js';
-import { customerNamed, requireAccess, type Check } from '../access/require-access.js';
+import {
+  checkAccess,
+  customerNamed,
+  requireAccess,
+  withAccess,
+  type Check,
+} from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import { checkedKey, clientKey } from './keys.js';
 import { money } from './views.js';
@@ -57,9 +63,26 @@ const isStaff = (ctx: GraphqlContext) => ctx.client.channel !== 'WEB' && ctx.cli
 /** The acts about a customer as such (her profile and journey). */
 type CustomerAct = { [A in Act]: ResourceOf<A>['kind'] extends 'customer' ? A : never }[Act];
 
-/** Asks the policy whether the caller may `act` on her (FORBIDDEN otherwise); staff on record. */
+/** The question whether the caller may `act` on her. */
+const onHer = (act: CustomerAct, customerId: string): Check =>
+  ({ act, on: customerNamed(customerId) }) as Check;
+
+/** Asks the policy whether the caller may read `act` of hers (FORBIDDEN otherwise); staff on record. */
 const mayAct = (ctx: GraphqlContext, act: CustomerAct, customerId: string) =>
-  requireAccess(ctx, { act, on: customerNamed(customerId) } as Check);
+  requireAccess(ctx, onHer(act, customerId));
+
+/**
+ * Writes `act` of hers through `write` when the policy allows it (FORBIDDEN otherwise): staff on the audit
+ * trail before, in her data use only once the write succeeded (see withAccess).
+ * @returns what `write` answered.
+ * @throws FORBIDDEN; whatever `write` throws.
+ */
+export const actOn = <T>(
+  ctx: GraphqlContext,
+  act: CustomerAct,
+  customerId: string,
+  write: () => Promise<T>,
+): Promise<T> => withAccess(ctx, [onHer(act, customerId)], write);
 
 /** Who acts, as the profile history and the timeline record it: the channel client. */
 export const journeyActor = (ctx: GraphqlContext): string => `client:${ctx.client.id}`;
@@ -210,7 +233,8 @@ function refuseInteractionUnheard(ctx: GraphqlContext, raw: unknown): void {
 
 /**
  * The journey's `Mutation` resolvers: each checks its input with the domain's schema, asks the policy before
- * it writes, and acts as `client:<id>` through the caller's channel.
+ * it writes, writes through `withAccess` (a staff act in her data use only once it succeeded), and acts as
+ * `client:<id>` through the caller's channel.
  */
 export const journeyMutationResolvers = {
   /**
@@ -225,16 +249,17 @@ export const journeyMutationResolvers = {
   ): Promise<InteractionSource> => {
     const idempotencyKey = checkedKey(a.idempotencyKey);
     refuseInteractionUnheard(ctx, a.input);
-    await mayAct(ctx, 'customer.record-interaction', a.input.customerId);
-    // The timeline scopes the key to the client itself (`<client id>:<key>`), as every channel write is.
-    const { interaction } = await recordInteraction(ctx.deps, a.input, {
-      channel: ctx.client.channel,
-      clientId: ctx.client.id,
-      locationId: ctx.client.locationId,
-      actor: journeyActor(ctx),
-      idempotencyKey,
+    return actOn(ctx, 'customer.record-interaction', a.input.customerId, async () => {
+      // The timeline scopes the key to the client itself (`<client id>:<key>`), as every channel write is.
+      const { interaction } = await recordInteraction(ctx.deps, a.input, {
+        channel: ctx.client.channel,
+        clientId: ctx.client.id,
+        locationId: ctx.client.locationId,
+        actor: journeyActor(ctx),
+        idempotencyKey,
+      });
+      return interactionOf(ctx, interaction);
     });
-    return interactionOf(ctx, interaction);
   },
   /**
    * `updateProfile(customerId, input)`: corrects her display name and attributes (a field left out stays,
@@ -250,20 +275,20 @@ export const journeyMutationResolvers = {
     ctx: GraphqlContext,
   ): Promise<CustomerView> => {
     const { displayName, attributes } = a.input;
-    await requireAccess(
-      ctx,
-      { act: 'customer.update-profile', on: customerNamed(a.customerId) },
-      ...(attributes && 'segments' in attributes
-        ? [{ act: 'customer.assign-segments' as const, on: customerNamed(a.customerId) }]
-        : []),
-    );
     const update = {
       ...(displayName !== undefined ? { displayName } : {}),
       ...(attributes ? { attributes } : {}),
     };
-    return (
-      await updateCustomerProfile(ctx.deps, a.customerId, update, ctx.client.channel, journeyActor(ctx))
-    ).customer;
+    return withAccess(
+      ctx,
+      [
+        onHer('customer.update-profile', a.customerId),
+        ...(attributes && 'segments' in attributes ? [onHer('customer.assign-segments', a.customerId)] : []),
+      ],
+      async () =>
+        (await updateCustomerProfile(ctx.deps, a.customerId, update, ctx.client.channel, journeyActor(ctx)))
+          .customer,
+    );
   },
   /**
    * `setPreferences(customerId, input)`: replaces her preferences for each contact channel named (the others
@@ -277,13 +302,18 @@ export const journeyMutationResolvers = {
   ): Promise<CustomerView> => {
     // A malformed input is refused before the staff act is put on record in her data use.
     parseInput(ContactPreferencesInputSchema, a.input, 'input');
-    await mayAct(ctx, 'customer.preferences', a.customerId);
-    return (
-      await setContactPreferences(ctx.deps, a.customerId, a.input, {
-        channel: ctx.client.channel,
-        actor: journeyActor(ctx),
-      })
-    ).customer;
+    return actOn(
+      ctx,
+      'customer.preferences',
+      a.customerId,
+      async () =>
+        (
+          await setContactPreferences(ctx.deps, a.customerId, a.input, {
+            channel: ctx.client.channel,
+            actor: journeyActor(ctx),
+          })
+        ).customer,
+    );
   },
   /**
    * `unlinkIdentifier(customerId, kind, value)`: removes one of her identifiers (the value as typed).
@@ -294,16 +324,21 @@ export const journeyMutationResolvers = {
     a: { customerId: string; kind: IdentifierKind; value: string },
     ctx: GraphqlContext,
   ): Promise<CustomerView> => {
-    await mayAct(ctx, 'customer.unlink-identifier', a.customerId);
     const { customerId, ...link } = a;
-    return (
-      await unlinkIdentifier(
-        ctx.deps,
-        customerId,
-        { ...link, channel: ctx.client.channel },
-        journeyActor(ctx),
-      )
-    ).customer;
+    return actOn(
+      ctx,
+      'customer.unlink-identifier',
+      customerId,
+      async () =>
+        (
+          await unlinkIdentifier(
+            ctx.deps,
+            customerId,
+            { ...link, channel: ctx.client.channel },
+            journeyActor(ctx),
+          )
+        ).customer,
+    );
   },
   /**
    * `mergeCustomers(survivorId, mergedId, idempotencyKey)`: the call center or console finds two profiles of
@@ -316,19 +351,20 @@ export const journeyMutationResolvers = {
     ctx: GraphqlContext,
   ) => {
     const key = checkedKey(a.idempotencyKey);
-    await requireAccess(
+    return withAccess(
       ctx,
-      { act: 'customer.merge', on: customerNamed(a.survivorId) },
-      { act: 'customer.merge', on: customerNamed(a.mergedId) },
+      [onHer('customer.merge', a.survivorId), onHer('customer.merge', a.mergedId)],
+      async () => {
+        const r = await mergeCustomers(
+          ctx.deps,
+          { survivorId: a.survivorId, mergedId: a.mergedId },
+          ctx.client.channel,
+          [],
+          { actor: journeyActor(ctx), idempotencyKey: clientKey(ctx, key) },
+        );
+        return { mergeId: r.mergeId, survivor: r.customer, revision: r.revision };
+      },
     );
-    const r = await mergeCustomers(
-      ctx.deps,
-      { survivorId: a.survivorId, mergedId: a.mergedId },
-      ctx.client.channel,
-      [],
-      { actor: journeyActor(ctx), idempotencyKey: clientKey(ctx, key) },
-    );
-    return { mergeId: r.mergeId, survivor: r.customer, revision: r.revision };
   },
   /**
    * `unmergeCustomers(mergeId)`: the call center or console undoes a merge within 30 days (the surviving
@@ -337,14 +373,20 @@ export const journeyMutationResolvers = {
    */
   unmergeCustomers: async (_: unknown, a: { mergeId: string }, ctx: GraphqlContext) => {
     // Whether this caller undoes merges at all, before it learns whether there is one.
-    await requireAccess(ctx, { act: 'customer.unmerge', on: customerNamed(null) });
+    await checkAccess(ctx, { act: 'customer.unmerge', on: customerNamed(null) });
     const merge = await getMerge(ctx.deps.db, a.mergeId);
     if (!merge) throw new DomainError('NOT_FOUND', `No merge ${a.mergeId}`, { mergeId: a.mergeId });
-    await mayAct(ctx, 'customer.unmerge', merge.survivorId);
-    const r = await unmergeCustomers(ctx.deps, merge.mergeId, {
-      channel: ctx.client.channel,
-      actor: journeyActor(ctx),
-    });
-    return r.customers;
+    return actOn(
+      ctx,
+      'customer.unmerge',
+      merge.survivorId,
+      async () =>
+        (
+          await unmergeCustomers(ctx.deps, merge.mergeId, {
+            channel: ctx.client.channel,
+            actor: journeyActor(ctx),
+          })
+        ).customers,
+    );
   },
 };

@@ -22,11 +22,11 @@ import {
 } from '../../journey-layer/index.js';
 import { DomainError, isUuid, parseInput } from '../../shared/index.js';
 import type { ConsentPurpose, IdentifierKind } from '../../journey-layer/index.js';
-import { customerNamed, requireAccess } from '../access/require-access.js';
+import { checkAccess, customerNamed, withAccess } from '../access/require-access.js';
 import { scopeLimit } from '../clients/clients.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
 import type { CartInput, GraphqlContext } from './context.js';
-import { journeyActor } from './journey.js';
+import { actOn, journeyActor } from './journey.js';
 import { checkedKey as key } from './keys.js';
 import { orderView, returnView } from './views.js';
 import { cancelOrderMutation, markCollectedMutation } from './orders.js';
@@ -76,7 +76,8 @@ async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKe
 
 /**
  * The channel API's `Mutation` resolvers: each checks its input with the domain's schema, asks the access
- * policy (require-access.ts) before it writes, and scopes idempotency keys to the calling client.
+ * policy before it writes and writes through `withAccess` (require-access.ts: a staff act's data-use entry
+ * only once the write succeeded), and scopes idempotency keys to the calling client.
  */
 export const mutationResolvers = {
   reserveStock: async (
@@ -92,36 +93,37 @@ export const mutationResolvers = {
     ctx: GraphqlContext,
   ) => {
     const input = valid(ReserveBodySchema, given(a.input));
-    await requireAccess(ctx, {
-      act: 'reservation.for-customer',
-      on: {
-        kind: 'reservation',
-        clientId: ctx.client.id,
-        customerId: input.customerId ?? null,
-        locationIds: input.lines.map((l) => l.locationId),
-      },
+    const on = {
+      kind: 'reservation' as const,
+      clientId: ctx.client.id,
+      customerId: input.customerId ?? null,
+      locationIds: input.lines.map((l) => l.locationId),
+    };
+    return withAccess(ctx, [{ act: 'reservation.for-customer', on }], async () => {
+      if (input.customerId && !(await getCustomer(ctx.deps.db, input.customerId)))
+        throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, {
+          customerId: input.customerId,
+        });
+      const idempotencyKey = `${ctx.client.id}:${key(a.idempotencyKey)}`;
+      await withinHeldUnits(
+        ctx,
+        input.lines.reduce((n, l) => n + l.quantity, 0),
+        idempotencyKey,
+      );
+      const r = await reserveStock(
+        ctx.deps,
+        { ...input, channel: ctx.client.channel, clientId: ctx.client.id },
+        idempotencyKey,
+      );
+      return r.reservation;
     });
-    if (input.customerId && !(await getCustomer(ctx.deps.db, input.customerId)))
-      throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, { customerId: input.customerId });
-    const idempotencyKey = `${ctx.client.id}:${key(a.idempotencyKey)}`;
-    await withinHeldUnits(
-      ctx,
-      input.lines.reduce((n, l) => n + l.quantity, 0),
-      idempotencyKey,
-    );
-    const r = await reserveStock(
-      ctx.deps,
-      { ...input, channel: ctx.client.channel, clientId: ctx.client.id },
-      idempotencyKey,
-    );
-    return r.reservation;
   },
   releaseReservation: async (_: unknown, a: { id: string }, ctx: GraphqlContext) => {
-    await requireAccess(ctx, {
-      act: 'reservation.release',
-      on: { kind: 'reservation', reservationId: a.id },
-    });
-    return (await releaseReservation(ctx.deps, a.id)).reservation;
+    return withAccess(
+      ctx,
+      [{ act: 'reservation.release', on: { kind: 'reservation', reservationId: a.id } }],
+      async () => (await releaseReservation(ctx.deps, a.id)).reservation,
+    );
   },
   placeOrder: async (
     _: unknown,
@@ -136,26 +138,30 @@ export const mutationResolvers = {
     ctx: GraphqlContext,
   ) => {
     const input = valid(PlaceOrderInputSchema, { ...given(a.input), currency: ctx.market });
-    await requireAccess(
+    return withAccess(
       ctx,
-      {
-        act: 'order.for-customer',
-        on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId ?? null },
-      },
-      ...(input.reservationId
-        ? [
-            {
-              act: 'reservation.order' as const,
-              on: { kind: 'reservation' as const, reservationId: input.reservationId },
-            },
-          ]
-        : []),
+      [
+        {
+          act: 'order.for-customer',
+          on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId ?? null },
+        },
+        ...(input.reservationId
+          ? [
+              {
+                act: 'reservation.order' as const,
+                on: { kind: 'reservation' as const, reservationId: input.reservationId },
+              },
+            ]
+          : []),
+      ],
+      async () =>
+        orderView(
+          await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, {
+            channel: ctx.client.channel,
+            clientId: ctx.client.id,
+          }),
+        ),
     );
-    const o = await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, {
-      channel: ctx.client.channel,
-      clientId: ctx.client.id,
-    });
-    return orderView(o);
   },
   cancelOrder: async (
     _: unknown,
@@ -165,19 +171,22 @@ export const mutationResolvers = {
   markCollected: async (_: unknown, a: { orderId: string; idempotencyKey: string }, ctx: GraphqlContext) =>
     markCollectedMutation(_, a, ctx, key),
   issueCustomerToken: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-    await requireAccess(ctx, { act: 'customer.token', on: customerNamed(a.customerId) });
-    const customer = await getCustomer(ctx.deps.db, a.customerId);
-    if (!customer) throw new DomainError('NOT_FOUND', `No customer ${a.customerId}`, {});
-    return issueCustomerToken(ctx.deps.db, customer.id, ctx.client.id, ctx.deps.clock.now());
+    return actOn(ctx, 'customer.token', a.customerId, async () => {
+      const customer = await getCustomer(ctx.deps.db, a.customerId);
+      if (!customer) throw new DomainError('NOT_FOUND', `No customer ${a.customerId}`, {});
+      return issueCustomerToken(ctx.deps.db, customer.id, ctx.client.id, ctx.deps.clock.now());
+    });
   },
   exportCustomerData: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-    await requireAccess(ctx, { act: 'customer.export', on: customerNamed(a.customerId) });
-    return JSON.stringify(await exportCustomerData(ctx.deps, a.customerId, `client:${ctx.client.id}`));
+    return actOn(ctx, 'customer.export', a.customerId, async () =>
+      JSON.stringify(await exportCustomerData(ctx.deps, a.customerId, `client:${ctx.client.id}`)),
+    );
   },
   eraseCustomer: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
-    await requireAccess(ctx, { act: 'customer.erase-request', on: customerNamed(a.customerId) });
-    const r = await eraseCustomer(ctx.deps, a.customerId, `client:${ctx.client.id}`);
-    return { erasureId: r.erasureId, erasedAt: r.erasedAt, revision: r.revision };
+    return actOn(ctx, 'customer.erase-request', a.customerId, async () => {
+      const r = await eraseCustomer(ctx.deps, a.customerId, `client:${ctx.client.id}`);
+      return { erasureId: r.erasureId, erasedAt: r.erasedAt, revision: r.revision };
+    });
   },
   recordStoreSale: async (
     _: unknown,
@@ -188,7 +197,7 @@ export const mutationResolvers = {
     ctx: GraphqlContext,
   ) => {
     // First whether this caller records sales at all (a store terminal, at its store), then for whom.
-    await requireAccess(ctx, {
+    await checkAccess(ctx, {
       act: 'sale.for-customer',
       on: { kind: 'order', customerId: null, locationId: ctx.client.locationId },
     });
@@ -197,12 +206,17 @@ export const mutationResolvers = {
       locationId: ctx.client.locationId,
       currency: ctx.market,
     });
-    await requireAccess(ctx, {
-      act: 'sale.for-customer',
-      on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId },
-    });
-    const o = await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
-    return orderView(o);
+    return withAccess(
+      ctx,
+      [
+        {
+          act: 'sale.for-customer',
+          on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId },
+        },
+      ],
+      async () =>
+        orderView(await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`)),
+    );
   },
   returnItems: async (
     _: unknown,
@@ -221,14 +235,13 @@ export const mutationResolvers = {
     if (!locationId)
       throw new DomainError('BAD_USER_INPUT', 'Give the locationId the items are returned to', {});
     const input = valid(ReturnSchema, { ...a.input, locationId });
-    await requireAccess(ctx, {
-      act: 'order.return',
-      on: { kind: 'return', orderId: input.orderId, locationId: input.locationId },
+    const on = { kind: 'return' as const, orderId: input.orderId, locationId: input.locationId };
+    return withAccess(ctx, [{ act: 'order.return', on }], async () => {
+      const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+      // A refund is in the order's own currency; a return answered before orders carried theirs (an
+      // idempotent replay of an older one) is in the hub's default.
+      return returnView(r, r.currency ?? ctx.deps.config.defaultCurrency);
     });
-    const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
-    // A refund is in the order's own currency; a return answered before orders carried theirs (an idempotent
-    // replay of an older one) is in the hub's default.
-    return returnView(r, r.currency ?? ctx.deps.config.defaultCurrency);
   },
   enrollCustomer: async (
     _: unknown,
@@ -244,33 +257,45 @@ export const mutationResolvers = {
     },
     ctx: GraphqlContext,
   ) => {
-    await requireAccess(ctx, { act: 'customer.enroll', on: customerNamed(null) });
-    return (
-      await enrollCustomer(ctx.deps, given(a.input), {
-        channel: ctx.client.channel,
-        idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}`,
-      })
-    ).customer;
+    return withAccess(
+      ctx,
+      [{ act: 'customer.enroll', on: customerNamed(null) }],
+      async () =>
+        (
+          await enrollCustomer(ctx.deps, given(a.input), {
+            channel: ctx.client.channel,
+            idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}`,
+          })
+        ).customer,
+    );
   },
   linkIdentifier: async (
     _: unknown,
     a: { customerId: string; kind: IdentifierKind; value: string },
     ctx: GraphqlContext,
   ) => {
-    await requireAccess(ctx, { act: 'customer.link-identifier', on: customerNamed(a.customerId) });
     const { customerId, ...link } = a;
-    return (
-      await linkIdentifier(ctx.deps, customerId, { ...link, channel: ctx.client.channel }, journeyActor(ctx))
-    ).customer;
+    const by = { ...link, channel: ctx.client.channel };
+    return actOn(
+      ctx,
+      'customer.link-identifier',
+      customerId,
+      async () => (await linkIdentifier(ctx.deps, customerId, by, journeyActor(ctx))).customer,
+    );
   },
   redeemPoints: async (
     _: unknown,
     a: { customerId: string; points: number; idempotencyKey: string },
     ctx: GraphqlContext,
   ) => {
-    await requireAccess(ctx, { act: 'loyalty.redeem', on: customerNamed(a.customerId) });
-    return (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`))
-      .status;
+    return actOn(
+      ctx,
+      'loyalty.redeem',
+      a.customerId,
+      async () =>
+        (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`))
+          .status,
+    );
   },
   setConsent: async (
     _: unknown,
@@ -283,10 +308,13 @@ export const mutationResolvers = {
     },
     ctx: GraphqlContext,
   ) => {
-    await requireAccess(ctx, { act: 'customer.consent', on: customerNamed(a.customerId) });
     const { customerId, ...decision } = a;
-    return (
-      await setConsent(ctx.deps, customerId, { ...decision, channel: ctx.client.channel }, journeyActor(ctx))
-    ).customer;
+    const by = { ...decision, channel: ctx.client.channel };
+    return actOn(
+      ctx,
+      'customer.consent',
+      customerId,
+      async () => (await setConsent(ctx.deps, customerId, by, journeyActor(ctx))).customer,
+    );
   },
 };

@@ -17,7 +17,7 @@ import {
 } from '../../backoffice-layer/index.js';
 import { fingerprint, pointsEarnedOnOrder } from '../../journey-layer/index.js';
 import { DomainError, parseInput, vatPart } from '../../shared/index.js';
-import { requireAccess } from '../access/require-access.js';
+import { requireAccess, withAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import { clientKey } from './keys.js';
 import { money, type MoneyView } from './views.js';
@@ -255,13 +255,10 @@ export async function cancelOrderMutation(
   checkedKey: (k: string) => string,
 ): Promise<OrderSource> {
   const body = parseInput(CancelOrderBodySchema, a.reason != null ? { reason: a.reason } : {}, 'input');
-  await requireAccess(ctx, { act: 'order.cancel', on: { kind: 'placed-order', orderId: a.id } });
-  const move = await cancelOrder(
-    ctx.deps,
-    a.id,
-    body,
-    clientKey(ctx, checkedKey(a.idempotencyKey)),
-    actorOf(ctx),
+  const move = await withAccess(
+    ctx,
+    [{ act: 'order.cancel', on: { kind: 'placed-order', orderId: a.id } }],
+    () => cancelOrder(ctx.deps, a.id, body, clientKey(ctx, checkedKey(a.idempotencyKey)), actorOf(ctx)),
   );
   return { id: move.orderId };
 }
@@ -277,13 +274,17 @@ export async function markCollectedMutation(
   ctx: GraphqlContext,
   checkedKey: (k: string) => string,
 ): Promise<OrderSource> {
-  await requireAccess(ctx, { act: 'order.collect', on: { kind: 'placed-order', orderId: a.orderId } });
-  const move = await markCollected(
-    ctx.deps,
-    a.orderId,
-    clientKey(ctx, checkedKey(a.idempotencyKey)),
-    actorOf(ctx),
-    ctx.client.locationId ? { atLocationId: ctx.client.locationId } : {},
+  const move = await withAccess(
+    ctx,
+    [{ act: 'order.collect', on: { kind: 'placed-order', orderId: a.orderId } }],
+    () =>
+      markCollected(
+        ctx.deps,
+        a.orderId,
+        clientKey(ctx, checkedKey(a.idempotencyKey)),
+        actorOf(ctx),
+        ctx.client.locationId ? { atLocationId: ctx.client.locationId } : {},
+      ),
   );
   return { id: move.orderId };
 }
