@@ -104,7 +104,7 @@ export {
   PROMOTIONS_SECTION,
   LOYALTY_PROGRAM_SECTION,
 } from './pricing/read-model-sections.js';
-// What her data was read or used for (issue 13, transparency).
+// What her data was read or used for (transparency).
 export {
   recordDataUse,
   listDataUse,

@@ -78,7 +78,7 @@ export interface CustomerMergesTable {
   mergedAt: TimestampColumn;
   /** What the merge moved and overwrote, so it can be undone (shape: customers/merge-journal.ts). */
   journal: JsonColumn | null;
-  /** Who merged (`client:<id>`, `admin:<name>`); null for merges before issue 13. */
+  /** Who merged (`client:<id>`, `admin:<name>`); null for merges recorded before the actor was kept. */
   actor: string | null;
   undoneAt: TimestampColumn | null;
   undoneBy: string | null;

@@ -4,18 +4,17 @@ import type { Executor } from '../tables.js';
 import { resolveCustomerId } from './customer-reads.js';
 
 /*
- * What a customer's data was read or used for (issue 13, "Transparency"): staff profile reads, segment
- * computations, personal offers applied, exports. She sees her own (`Customer.dataUse`), her export
+ * What a customer's data was read or used for: staff reads and acts on her profile, segment computations,
+ * personal offers applied, exports, merges. She sees her own (`Customer.dataUse`), her export
  * carries it, erasure deletes it and the retention job drops what is older than the retention period.
  */
 
 /**
  * Why her data was read or used:
- * - `SERVICE`: staff read her profile, timeline or orders to serve her (a store assistant, an agent, the
- *   console);
+ * - `SERVICE`: staff read or acted on her profile, timeline, orders or next best offers to serve her (a store
+ *   assistant, an agent, the console);
  * - `PROFILING`: a segment computation read her purchases (needs the PROFILING consent);
- * - `PERSONALISATION`: a personal offer was applied to her order, or next best offers were worked out for her
- *   (needs the PERSONALISATION consent);
+ * - `PERSONALISATION`: a personal offer was applied to her order (needs the PERSONALISATION consent);
  * - `DATA_RIGHTS`: her data was exported (or a merge of her profiles was made or undone).
  */
 export const DataUsePurposeSchema = z.enum(['SERVICE', 'PROFILING', 'PERSONALISATION', 'DATA_RIGHTS']);
