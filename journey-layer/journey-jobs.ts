@@ -11,7 +11,7 @@ import type { JourneyDeps } from './journey-deps.js';
  * at a time; a failed run is logged (pino warn with `job`) and tried again at the next tick, and stopping
  * waits for the run in hand.
  */
-export function periodic(
+function periodic(
   job: string,
   everyMs: number,
   work: (deps: JourneyDeps) => Promise<Record<string, number> | void>,

@@ -160,7 +160,7 @@ async function load(
  * names both the read of her preferences (a field: requireAccess, on record before it runs) and setting
  * them (a mutation: withAccess).
  */
-export const ACT_EFFECT = {
+const ACT_EFFECT = {
   'customer.read': 'reads',
   'customer.lookup': 'reads',
   'customer.enroll': 'writes',

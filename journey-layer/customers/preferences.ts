@@ -82,7 +82,9 @@ const byOrder =
     order.indexOf(a) - order.indexOf(b);
 
 /** A channel's preference as the history tells it (JSON text), null when nothing is on that channel. */
-export function preferenceText(p: { topics: readonly string[]; maxPerWeek: number | null } | undefined) {
+function preferenceText(
+  p: { topics: readonly string[]; maxPerWeek: number | null } | undefined,
+): string | null {
   return p ? JSON.stringify({ topics: p.topics, maxPerWeek: p.maxPerWeek }) : null;
 }
 

@@ -67,7 +67,7 @@ const VIEW_COLUMNS = [
 ] as const;
 
 /** An interaction row as it is answered. */
-export function interactionView(r: Row): InteractionView {
+function interactionView(r: Row): InteractionView {
   return {
     id: r.id,
     kind: r.kind,
