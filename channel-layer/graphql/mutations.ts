@@ -27,7 +27,7 @@ import { scopeLimit } from '../clients/clients.js';
 import { issueCustomerToken } from '../clients/customer-tokens.js';
 import type { CartInput, GraphqlContext } from './context.js';
 import { actOn, journeyActor } from './journey.js';
-import { checkedKey as key } from './keys.js';
+import { checkedKey as key, clientKey } from './keys.js';
 import { orderView, returnView } from './views.js';
 import { cancelOrderMutation, markCollectedMutation } from './orders.js';
 
@@ -104,7 +104,7 @@ export const mutationResolvers = {
         throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, {
           customerId: input.customerId,
         });
-      const idempotencyKey = `${ctx.client.id}:${key(a.idempotencyKey)}`;
+      const idempotencyKey = clientKey(ctx, key(a.idempotencyKey));
       await withinHeldUnits(
         ctx,
         input.lines.reduce((n, l) => n + l.quantity, 0),
@@ -156,7 +156,7 @@ export const mutationResolvers = {
       ],
       async () =>
         orderView(
-          await placeOrder(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`, {
+          await placeOrder(ctx.deps, input, clientKey(ctx, key(a.idempotencyKey)), {
             channel: ctx.client.channel,
             clientId: ctx.client.id,
           }),
@@ -179,12 +179,12 @@ export const mutationResolvers = {
   },
   exportCustomerData: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
     return actOn(ctx, 'customer.export', a.customerId, async () =>
-      JSON.stringify(await exportCustomerData(ctx.deps, a.customerId, `client:${ctx.client.id}`)),
+      JSON.stringify(await exportCustomerData(ctx.deps, a.customerId, journeyActor(ctx))),
     );
   },
   eraseCustomer: async (_: unknown, a: { customerId: string }, ctx: GraphqlContext) => {
     return actOn(ctx, 'customer.erase-request', a.customerId, async () => {
-      const r = await eraseCustomer(ctx.deps, a.customerId, `client:${ctx.client.id}`);
+      const r = await eraseCustomer(ctx.deps, a.customerId, journeyActor(ctx));
       return { erasureId: r.erasureId, erasedAt: r.erasedAt, revision: r.revision };
     });
   },
@@ -214,8 +214,7 @@ export const mutationResolvers = {
           on: { kind: 'order', customerId: input.customerId ?? null, locationId: input.locationId },
         },
       ],
-      async () =>
-        orderView(await placeStoreSale(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`)),
+      async () => orderView(await placeStoreSale(ctx.deps, input, clientKey(ctx, key(a.idempotencyKey)))),
     );
   },
   returnItems: async (
@@ -237,7 +236,7 @@ export const mutationResolvers = {
     const input = valid(ReturnSchema, { ...a.input, locationId });
     const on = { kind: 'return' as const, orderId: input.orderId, locationId: input.locationId };
     return withAccess(ctx, [{ act: 'order.return', on }], async () => {
-      const r = await returnItems(ctx.deps, input, `${ctx.client.id}:${key(a.idempotencyKey)}`);
+      const r = await returnItems(ctx.deps, input, clientKey(ctx, key(a.idempotencyKey)));
       // A refund is in the order's own currency; a return answered before orders carried theirs (an
       // idempotent replay of an older one) is in the hub's default.
       return returnView(r, r.currency ?? ctx.deps.config.defaultCurrency);
@@ -264,7 +263,7 @@ export const mutationResolvers = {
         (
           await enrollCustomer(ctx.deps, given(a.input), {
             channel: ctx.client.channel,
-            idempotencyKey: `${ctx.client.id}:${key(a.idempotencyKey)}`,
+            idempotencyKey: clientKey(ctx, key(a.idempotencyKey)),
           })
         ).customer,
     );
@@ -293,8 +292,7 @@ export const mutationResolvers = {
       'loyalty.redeem',
       a.customerId,
       async () =>
-        (await redeemPoints(ctx.deps, a.customerId, a.points, `${ctx.client.id}:${key(a.idempotencyKey)}`))
-          .status,
+        (await redeemPoints(ctx.deps, a.customerId, a.points, clientKey(ctx, key(a.idempotencyKey)))).status,
     );
   },
   setConsent: async (

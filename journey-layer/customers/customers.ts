@@ -14,7 +14,6 @@ import type { JourneyDeps } from '../journey-deps.js';
 import { dropSegmentsWithoutProfiling } from '../segments/compute.js';
 import {
   ConsentDecisionSchema,
-  CustomerAttributesSchema,
   EnrollInputSchema,
   ProfileUpdateSchema,
   type CustomerAttributes,
@@ -481,10 +480,7 @@ export async function updateCustomerProfile(
         fields.push('displayName');
       }
     }
-    if (body.attributes) {
-      const attributes = CustomerAttributesSchema.parse(body.attributes);
-      fields.push(...(await writeAttributes(w, id, attributes, ch, { actor: who })));
-    }
+    if (body.attributes) fields.push(...(await writeAttributes(w, id, body.attributes, ch, { actor: who })));
     if (fields.length > 0) {
       announceProfileChange(w, id, fields);
       touchCustomer(w, id);
