@@ -15,6 +15,7 @@ import { reserveStock, setStockCount, upsertLocation, upsertProduct } from '../b
 import { enrollCustomer, listTimeline, recordInteraction } from '../journey-layer/index.js';
 import { closedLoop, createBenchDatabase, percentile, printTable } from './support.js';
 
+/** What one run measured: rates per second, latencies in milliseconds, and the printed table. */
 export interface InteractionsBenchResult {
   concurrency: number;
   interactionsPerSecond: number;
@@ -36,6 +37,10 @@ export interface InteractionsBenchResult {
   table: string;
 }
 
+/**
+ * Runs the timeline benchmark for `seconds` (default 5) at `concurrency` callers (default 16), in a
+ * database of its own that is dropped afterwards.
+ */
 export async function benchInteractions(
   opts: { seconds?: number; concurrency?: number } = {},
 ): Promise<InteractionsBenchResult> {

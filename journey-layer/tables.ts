@@ -136,7 +136,9 @@ export interface ProfileChangesTable {
   revision: number;
 }
 
+/** A way to contact her (e-mail, SMS, push notification, post). */
 export type ContactChannel = 'EMAIL' | 'SMS' | 'PUSH' | 'POST';
+/** What a message to her is about. */
 export type ContactTopic = 'NEWSLETTER' | 'PERSONAL_OFFERS' | 'SERVICE' | 'LOYALTY';
 
 /** Her contact preference for one contact channel: the topics she wants there, at most so many a week. */

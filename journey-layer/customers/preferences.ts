@@ -24,7 +24,9 @@ export const CONTACT_TOPICS = [
   'SERVICE',
   'LOYALTY',
 ] as const satisfies readonly ContactTopic[];
+/** A contact channel at a boundary (BAD_USER_INPUT through `parseInput` for any other). */
 export const ContactChannelSchema = z.enum(CONTACT_CHANNELS);
+/** A contact topic at a boundary (BAD_USER_INPUT through `parseInput` for any other). */
 export const ContactTopicSchema = z.enum(CONTACT_TOPICS);
 
 /**

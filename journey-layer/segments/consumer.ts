@@ -3,6 +3,7 @@ import { writeInTransaction, type EventEnvelope } from '../../shared/index.js';
 import type { JourneyDB, Transaction } from '../tables.js';
 import { computeSegmentsIn, loadSegmentComputation } from './compute.js';
 
+/** The segments consumer's name in the event worker (its applied-event records are kept under it). */
 export const SEGMENTS_CONSUMER = 'segments';
 
 /** The profiles an event may have moved in or out of segments (none for events that change no purchase). */

@@ -95,6 +95,7 @@ export interface RfmFacts {
   windowDays: number;
 }
 
+/** Her RFM scores, each 1 (lowest) to 5 (highest): recency, frequency, monetary. */
 export interface RfmScores {
   recency: number;
   frequency: number;
