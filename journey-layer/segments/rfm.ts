@@ -14,8 +14,8 @@ const ascending = (what: string) => (t: readonly number[]) =>
  * The thresholds that score each dimension 1–5 (see `rfmScores`):
  * - `recencyDays`: upper bounds in days since her last purchase for R5, R4, R3, R2 (R1 beyond the last);
  * - `frequency`: lower bounds of purchases in the window for F2, F3, F4, F5 (F1 below the first);
- * - `monetary`: lower bounds of the amount spent in the window (minor units of the hub's default currency,
- *   refunds netted) for M2, M3, M4, M5 (M1 below the first).
+ * - `monetary`: lower bounds of the amount spent in the window (minor units of the loyalty programme's
+ *   currency, refunds netted) for M2, M3, M4, M5 (M1 below the first).
  */
 export const RfmThresholdsSchema = z.strictObject({
   recencyDays: z

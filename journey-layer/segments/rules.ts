@@ -38,8 +38,8 @@ const FulfilmentSchema = z.strictObject({
 });
 
 /**
- * She spent at least `atLeast` (minor units of the hub's default currency, refunds netted) within
- * `withinDays`, every channel together.
+ * She spent at least `atLeast` (minor units of the loyalty programme's currency, refunds netted; purchases in
+ * another currency do not count) within `withinDays`, every channel together.
  * @example { "spent": { "atLeast": 50000, "withinDays": 365 } }
  */
 const SpentSchema = z.strictObject({
@@ -111,7 +111,7 @@ export interface RulePurchase {
   lines: ReadonlyArray<{ sku: string; category: string | null; kept: number }>;
 }
 
-/** The instant, the default currency, and a name for a location (its id when unknown). */
+/** What a rule is evaluated with: the instant, and the loyalty programme's currency amounts count in. */
 export interface RuleContext {
   now: Date;
   currency: string;
