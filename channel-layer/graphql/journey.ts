@@ -194,10 +194,10 @@ export const customerJourneyResolvers = {
       saving: o.saving ? money(o.saving.amount, o.saving.currency) : null,
     }));
   },
-  /** Every correction of her profile, newest first: field, old and new value, channel and actor. */
-  history: async (c: CustomerSource, _a: unknown, ctx: GraphqlContext) => {
+  /** The newest `first` (1–500) corrections of her profile: field, old and new value, channel and actor. */
+  history: async (c: CustomerSource, a: { first: number }, ctx: GraphqlContext) => {
     await mayAct(ctx, 'customer.history', c.id);
-    return profileHistory(ctx.deps.db, c.id);
+    return profileHistory(ctx.deps.db, c.id, { first: a.first });
   },
   /** Who read or used her data, newest first: `first` 1–200 after the cursor `after`. */
   dataUse: async (c: CustomerSource, a: { first: number; after?: string | null }, ctx: GraphqlContext) => {

@@ -71,8 +71,7 @@ const LIST_SIZES: Record<string, number> = {
   segments: 20,
   channels: 4,
   topics: 4,
-  // A profile's corrections and a merge's two profiles.
-  history: 50,
+  // A merge's two profiles.
   unmergeCustomers: 2,
 };
 
@@ -85,6 +84,8 @@ const PAGED: Record<string, { byDefault: number; cap: number }> = {
   timeline: { byDefault: 50, cap: 200 },
   dataUse: { byDefault: 50, cap: 200 },
   nextBestOffers: { byDefault: 5, cap: 20 },
+  // A profile's corrections (Customer.history); an order's history has no `first` and counts as its default.
+  history: { byDefault: 100, cap: 500 },
 };
 
 /**

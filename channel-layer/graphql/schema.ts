@@ -407,8 +407,8 @@ export const typeDefs = /* GraphQL */ `
     nextBestOffers(locationId: ID, first: Int = 5, minRevision: Revision): [NextBestOffer!]!
     "Who read or used her data, when, through which channel, for what; newest first (first: 1–200)."
     dataUse(first: Int = 50, after: String): DataUseConnection!
-    "Every correction of her profile, newest first: field, old and new value, channel, actor."
-    history: [ProfileChange!]!
+    "Corrections of her profile, the newest first (first: 1–500): field, old and new value, channel, actor."
+    history(first: Int = 100): [ProfileChange!]!
   }
   type Identifier {
     kind: IdentifierKind!

@@ -1,4 +1,4 @@
-import type { WriteOrigin } from '../../shared/index.js';
+import { DomainError, type WriteOrigin } from '../../shared/index.js';
 import type { Executor, WriteContext } from '../tables.js';
 import { profileFamily, resolveCustomerId } from './customer-reads.js';
 
@@ -90,20 +90,33 @@ export interface ProfileChangeView {
   actor: string;
 }
 
+/** Most history entries one read answers (`Customer.history(first:)`); the export reads them all. */
+export const MAX_HISTORY_PAGE = 500;
+
 /**
  * The profile's history, newest first, following merges: the changes of the live profile and of every profile
- * merged into it.
- * @throws NOT_FOUND for an unknown or erased profile.
+ * merged into it; the newest `first` (1–{@link MAX_HISTORY_PAGE}) when given, else all of them.
+ * @throws NOT_FOUND for an unknown or erased profile; BAD_USER_INPUT for a bad `first`.
  */
-export async function profileHistory(db: Executor, customerId: string): Promise<ProfileChangeView[]> {
+export async function profileHistory(
+  db: Executor,
+  customerId: string,
+  page: { first?: number | null } = {},
+): Promise<ProfileChangeView[]> {
+  const first = page.first ?? null;
+  if (first !== null && (!Number.isInteger(first) || first < 1 || first > MAX_HISTORY_PAGE))
+    throw new DomainError('BAD_USER_INPUT', `\`first\` is a whole number from 1 to ${MAX_HISTORY_PAGE}`, {
+      first,
+    });
   const family = await profileFamily(db, await resolveCustomerId(db, customerId));
-  const rows = await db
+  let q = db
     .selectFrom('profileChanges')
     .select(['changedAt', 'field', 'oldValue', 'newValue', 'channel', 'actor'])
     .where('customerId', 'in', family)
     .orderBy('changedAt', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
+    .orderBy('id', 'desc');
+  if (first !== null) q = q.limit(first);
+  const rows = await q.execute();
   return rows.map(({ changedAt, ...r }) => ({ at: changedAt.toISOString(), ...r }));
 }
 

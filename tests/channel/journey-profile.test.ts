@@ -198,4 +198,21 @@ describe('her profile through the channel API', () => {
       ['linked', 'APP'],
     ]);
   });
+  it('answers the newest corrections first, as many as `first` asks (1–500)', async () => {
+    const all = await historyOf();
+    expect(all.length).toBeGreaterThan(1);
+    const page = (first: number) =>
+      shop.gql(
+        { key: shop.clients.agent.key },
+        'query($c: ID!, $n: Int) { customer(id: $c) { history(first: $n) { at field } } }',
+        { c: shop.a, n: first },
+      );
+    const one = await page(1);
+    expect(one.errors).toBeUndefined();
+    expect(one.data!.customer.history).toEqual([{ at: all[0]!.at, field: all[0]!.field }]);
+    for (const bad of [0, 501]) {
+      const r = await page(bad);
+      expect(r.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
 });
