@@ -102,6 +102,7 @@ export {
   findUnstorableText,
   MAX_INPUT_DEPTH,
   nameTextReason,
+  noteText,
   storableText,
   unstorableTextReason,
 } from './text.js';

@@ -110,3 +110,36 @@ export function displayName(max: number) {
     .min(1)
     .max(max);
 }
+
+/**
+ * What a note may not hold: control characters other than the line feed and the tab, and bidirectional
+ * formatting characters (as in a name, since staff screens show it). A carriage return is taken only as part
+ * of a line break (`\r\n`, stored as `\n`).
+ */
+const NOT_IN_A_NOTE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * The zod schema of an agent's free-text note: like {@link displayName}, but it may run over several lines
+ * (`\n`, `\r\n` stored as `\n`) and hold tabs. Trimmed, 1–`max` characters; refused with BAD_USER_INPUT
+ * naming the field otherwise.
+ * @example noteText(2000).parse('Called back.\r\nSize 40 on order.') // 'Called back.\nSize 40 on order.'
+ */
+export function noteText(max: number) {
+  return z
+    .string()
+    .superRefine((s, ctx) => {
+      const m = NOT_IN_A_NOTE.exec(s.replace(/\r\n/g, '\n'));
+      if (!m) return;
+      const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must not hold control or bidirectional formatting characters other than line breaks and tabs ' +
+          `(found ${code})`,
+      });
+    })
+    .trim()
+    .min(1)
+    .max(max)
+    .transform((s) => s.replace(/\r\n/g, '\n'));
+}

@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  displayName,
-  LocationIdSchema,
-  SkuSchema,
-  UuidSchema,
-  type WriteOrigin,
-} from '../../shared/index.js';
+import { noteText, LocationIdSchema, SkuSchema, UuidSchema, type WriteOrigin } from '../../shared/index.js';
 import type { InteractionKind } from '../tables.js';
 
 /*
@@ -88,7 +82,8 @@ export interface InteractionInput {
 /**
  * The reported interaction, validated: `customerId` a UUID, `kind` one of {@link REPORTED_KINDS} (the hub's
  * own kinds are refused: only the hub writes them), `sku` and `locationId` of the hub's identifier form,
- * `note` text as a name is (no control or bidirectional formatting characters; trimmed, 1–2000 characters).
+ * `note` an agent's text over one or more lines (no other control and no bidirectional formatting characters;
+ * `\r\n` stored as `\n`; trimmed, 1–2000 characters).
  * A product view and a wishlist entry name their SKU; a service contact and a note carry a note; the shop's
  * own kinds (views, cart, wishlist) carry none. Refusals are BAD_USER_INPUT through `parseInput`.
  */
@@ -98,7 +93,7 @@ export const InteractionInputSchema: z.ZodType<InteractionInput> = z
     kind: InteractionKindSchema,
     sku: SkuSchema.nullish(),
     locationId: LocationIdSchema.nullish(),
-    note: displayName(MAX_NOTE_LENGTH).nullish(),
+    note: noteText(MAX_NOTE_LENGTH).nullish(),
   })
   .superRefine((i, ctx) => {
     if (!REPORTED_KINDS.includes(i.kind)) {

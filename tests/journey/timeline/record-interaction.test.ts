@@ -188,6 +188,8 @@ describe('recording interactions', () => {
       [{ customerId: her, kind: 'NOTE', note: 'x'.repeat(2001) }, 'BAD_USER_INPUT', 'input.note'],
       [{ customerId: her, kind: 'NOTE', note: 'line\u202Eevil' }, 'BAD_USER_INPUT', 'input.note'],
       [{ customerId: her, kind: 'NOTE', note: 'nul\u0000' }, 'BAD_USER_INPUT', 'input.note'],
+      [{ customerId: her, kind: 'NOTE', note: 'bell\u0007' }, 'BAD_USER_INPUT', 'input.note'],
+      [{ customerId: her, kind: 'NOTE', note: 'lone\rreturn' }, 'BAD_USER_INPUT', 'input.note'],
       [{ customerId: her, kind: 'STORE_VISIT' }, 'BAD_USER_INPUT', null],
       [{ customerId: her, kind: 'STORE_VISIT', locationId: 'wh-1' }, 'BAD_USER_INPUT', null],
     ];
@@ -203,6 +205,13 @@ describe('recording interactions', () => {
       from('CALL_CENTER'),
     );
     expect(ok.interaction.note).toBe('x'.repeat(2000));
+    // An agent's note may run over several lines; a Windows line break is stored as a line feed.
+    const lines = await recordInteraction(
+      ctx.deps,
+      { customerId: her, kind: 'SERVICE_CONTACT', note: 'Asked about the coat.\r\n\tSize 40: call back.' },
+      from('CALL_CENTER'),
+    );
+    expect(lines.interaction.note).toBe('Asked about the coat.\n\tSize 40: call back.');
   });
 
   it("puts a store terminal's interaction at its own store; another store is FORBIDDEN", async () => {
