@@ -305,11 +305,10 @@ async function writeConsent(
  * Creates one profile with whatever identifiers the channel knows (all normalised, each unique across
  * profiles), its first consents and attributes. Idempotent per key, so a retried sign-up never makes a second
  * profile.
- * @throws BAD_USER_INPUT for malformed input; CONFLICT when an identifier belongs to someone else — nothing
- *   is
- * written and the key stays unused. Staff channels are told which identifier and why; WEB and APP get the
- * neutral {@link IDENTIFIER_REFUSED_MESSAGE}, and the attempt is logged and audited. CONFLICT too for a key
- * used before with another request.
+ * @throws BAD_USER_INPUT for malformed input; NOT_FOUND for a home store the hub does not know; CONFLICT
+ *   when an identifier belongs to someone else — nothing is written and the key stays unused. Staff channels
+ *   are told which identifier and why; WEB and APP get the neutral {@link IDENTIFIER_REFUSED_MESSAGE}, and
+ *   the attempt is logged and audited. CONFLICT too for a key used before with another request.
  */
 export async function enrollCustomer(
   deps: JourneyDeps,
