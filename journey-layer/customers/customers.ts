@@ -446,7 +446,8 @@ export async function unlinkIdentifier(
  * field that really changes is recorded in the profile history (`displayName`, `attributes.<name>`;
  * attribute values as JSON text) with `actor` (default `channel:<channel>`), and `profile.changed`
  * { customerId, fields } is emitted; an update that changes nothing writes nothing and draws no revision.
- * @throws BAD_USER_INPUT for a malformed update; NOT_FOUND for an unknown or erased profile.
+ * @throws BAD_USER_INPUT for a malformed update; NOT_FOUND for an unknown or erased profile, or a home store
+ *   the hub does not know.
  */
 export async function updateCustomerProfile(
   deps: JourneyDeps,
