@@ -76,3 +76,4 @@ export {
   type PurchaseFactLine,
   type SaleableProduct,
 } from './orders/purchase-facts.js';
+export * from './quality/index.js';

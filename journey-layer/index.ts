@@ -204,3 +204,4 @@ export {
 } from './customers/preferences.js';
 export { unmergeCustomers, getMerge, type MergeView } from './customers/unmerge.js';
 export { MergeJournalSchema, type MergeJournal } from './customers/merge-journal.js';
+export * from './quality/index.js';

@@ -19,6 +19,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   clients: 'Channel client API keys (web, app, store terminals, call center, console)',
   'admin-keys': 'Admin API keys: issue, rotate, revoke',
   audit: 'The audit trail of changes and sensitive reads',
+  quality: 'Data-quality checks that break consistency: counts, scores and what to fix',
 };
 
 /**
