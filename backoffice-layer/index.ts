@@ -76,3 +76,5 @@ export {
   type PurchaseFactLine,
   type SaleableProduct,
 } from './orders/purchase-facts.js';
+// The figures staff steer by (the console's dashboard): sales per channel, the hub's health.
+export * from './kpis/index.js';

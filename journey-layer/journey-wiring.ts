@@ -7,6 +7,7 @@ import { promotionsConsumer } from './promotions/consumer.js';
 import { timelineConsumer } from './timeline/consumer.js';
 import { segmentsConsumer } from './segments/consumer.js';
 import { segmentRoutes } from './segments/routes.js';
+import { kpiRoutes } from './kpis/routes.js';
 import { journeyNotifier } from './notify.js';
 import { journeyServices } from './journey-jobs.js';
 import {
@@ -22,6 +23,7 @@ export const journeyAdminRoutes: readonly AdminRoute[] = [
   ...loyaltyRoutes,
   ...customerRoutes,
   ...segmentRoutes,
+  ...kpiRoutes,
 ];
 
 /**

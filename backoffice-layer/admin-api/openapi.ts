@@ -19,6 +19,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   clients: 'Channel client API keys (web, app, store terminals, call center, console)',
   'admin-keys': 'Admin API keys: issue, rotate, revoke',
   audit: 'The audit trail of changes and sensitive reads',
+  kpis: 'The figures staff steer by: sales per channel, loyalty members served, the hub’s health',
 };
 
 /**
