@@ -30,7 +30,8 @@ export async function hubHealth(
       SELECT count(*) FILTER (WHERE o.published_at IS NULL)::int AS unpublished,
         count(*) FILTER (WHERE EXISTS (
           SELECT 1 FROM consumer_watermarks c
-          WHERE NOT EXISTS (SELECT 1 FROM applied_events a WHERE a.consumer = c.consumer AND a.event_id = o.id)
+          WHERE NOT EXISTS (SELECT 1 FROM applied_events a
+                            WHERE a.consumer = c.consumer AND a.event_id = o.id)
         ))::int AS undelivered
       FROM outbox o
       WHERE o.position > (SELECT coalesce(min(position), 0) FROM consumer_watermarks)`.execute(deps.db),
