@@ -77,3 +77,5 @@ export {
   type SaleableProduct,
 } from './orders/purchase-facts.js';
 export * from './quality/index.js';
+// The figures staff steer by (the console's dashboard): sales per channel, the hub's health.
+export * from './kpis/index.js';

@@ -205,3 +205,6 @@ export {
 export { unmergeCustomers, getMerge, type MergeView } from './customers/unmerge.js';
 export { MergeJournalSchema, type MergeJournal } from './customers/merge-journal.js';
 export * from './quality/index.js';
+// The figures staff steer by: loyalty members served, and the admin route that answers every figure.
+export { loyaltyMembersServed } from './kpis/members-served.js';
+export { kpiRoutes, kpiWindow, MAX_KPI_WINDOW_DAYS } from './kpis/routes.js';

@@ -8,6 +8,7 @@ import { timelineConsumer } from './timeline/consumer.js';
 import { segmentsConsumer } from './segments/consumer.js';
 import { segmentRoutes } from './segments/routes.js';
 import { qualityRoutes } from './quality/routes.js';
+import { kpiRoutes } from './kpis/routes.js';
 import { journeyNotifier } from './notify.js';
 import { journeyServices } from './journey-jobs.js';
 import {
@@ -24,6 +25,7 @@ export const journeyAdminRoutes: readonly AdminRoute[] = [
   ...customerRoutes,
   ...segmentRoutes,
   ...qualityRoutes,
+  ...kpiRoutes,
 ];
 
 /**

@@ -20,6 +20,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   'admin-keys': 'Admin API keys: issue, rotate, revoke',
   audit: 'The audit trail of changes and sensitive reads',
   quality: 'Data-quality checks that break consistency: counts, scores and what to fix',
+  kpis: 'The figures staff steer by: sales per channel, loyalty members served, the hub’s health',
 };
 
 /**
