@@ -60,6 +60,7 @@ export {
   type BoundarySource,
   type ScheduleState,
 } from './jobs/price-schedule.js';
+export { startPeriodicSweep, type PeriodicSweep } from './jobs/periodic-sweep.js';
 export {
   startBackofficeWorker,
   type BackofficeWorker,

@@ -1,4 +1,4 @@
-import type { BackofficeDeps, WorkerService } from '../backoffice-layer/index.js';
+import { startPeriodicSweep, type BackofficeDeps, type WorkerService } from '../backoffice-layer/index.js';
 import { pruneDataUse } from './customers/data-use.js';
 import { expireConsents } from './customers/customers.js';
 import { pruneProfileHistory } from './customers/profile-history.js';
@@ -7,36 +7,25 @@ import { startSegmentSchedule } from './segments/schedule.js';
 import type { JourneyDeps } from './journey-deps.js';
 
 /**
- * A worker service that runs `work` every `everyMs` milliseconds (first run after one interval), one run
- * at a time; a failed run is logged (pino warn with `job`) and tried again at the next tick, and stopping
- * waits for the run in hand.
+ * A worker service that runs `work` every `everyMs` milliseconds on the backoffice's periodic sweep (one run
+ * at a time; a failed run is logged and tried again at the next tick; stopping waits for the run in hand),
+ * logging what a run did when it did anything.
  */
 function periodic(
   job: string,
   everyMs: number,
-  work: (deps: JourneyDeps) => Promise<Record<string, number> | void>,
+  work: (deps: JourneyDeps) => Promise<Record<string, number>>,
 ): WorkerService {
-  return (deps: BackofficeDeps) => {
-    const journeyDeps = deps as JourneyDeps;
-    let running: Promise<void> = Promise.resolve();
-    const tick = () => {
-      running = running
-        .then(async () => {
-          const done = await work(journeyDeps);
-          if (done && Object.values(done).some((n) => n > 0))
-            deps.logger.info({ job, ...done }, `${job} ran`);
-        })
-        .catch((e: unknown) => deps.logger.warn({ err: e, job }, `${job} failed; retrying next time`));
-    };
-    const timer = setInterval(tick, everyMs);
-    timer.unref();
-    return {
-      stop: async () => {
-        clearInterval(timer);
-        await running;
+  return (deps: BackofficeDeps) =>
+    startPeriodicSweep(
+      async () => {
+        const done = await work(deps as JourneyDeps);
+        if (Object.values(done).some((n) => n > 0)) deps.logger.info({ job, ...done }, `${job} ran`);
       },
-    };
-  };
+      everyMs,
+      deps.logger,
+      job,
+    );
 }
 
 /**

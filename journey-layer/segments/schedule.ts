@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { startPeriodicSweep } from '../../backoffice-layer/index.js';
 import { parseInput } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
 import { recomputeAllSegments } from './compute.js';
@@ -79,20 +80,13 @@ export function startSegmentSchedule(
   options: SegmentScheduleOptions = {},
 ): { stop(): Promise<void> } {
   const opts = parseInput(SegmentScheduleOptionsSchema, options, 'input');
-  let running: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(async () => {
-        const r = await runNightlySegments(deps, opts);
-        if (r.ran) deps.logger.info(r, 'segments: nightly recomputation done');
-      })
-      .catch((e: unknown) => deps.logger.warn({ err: e }, 'segments: nightly recomputation failed'));
-  }, opts.checkEveryMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
+  return startPeriodicSweep(
+    async () => {
+      const r = await runNightlySegments(deps, opts);
+      if (r.ran) deps.logger.info(r, 'segments: nightly recomputation done');
     },
-  };
+    opts.checkEveryMs,
+    deps.logger,
+    'segments: nightly recomputation',
+  );
 }
