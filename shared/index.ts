@@ -45,6 +45,7 @@ export {
   type ChannelKind,
   type WriteOrigin,
 } from './schemas.js';
+export { pageCursor, instantAndId, type PageCursor } from './page-cursor.js';
 export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
 export {

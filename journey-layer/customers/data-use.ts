@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '../../shared/index.js';
+import { DomainError, pageCursor } from '../../shared/index.js';
 import type { Executor } from '../tables.js';
 import { resolveCustomerId } from './customer-reads.js';
 
@@ -69,16 +69,18 @@ export async function recordDataUse(db: Executor, now: Date, entry: DataUseEntry
     });
 }
 
-const encodeCursor = (id: number): string => Buffer.from(`u${id}`).toString('base64url');
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const id = /^u([1-9][0-9]{0,17})$/.exec(text) ? Number(text.slice(1)) : NaN;
-  if (!Number.isSafeInteger(id) || encodeCursor(id) !== cursor)
-    throw new DomainError('BAD_USER_INPUT', 'The cursor `after` is not one a page of data use answered', {
-      after: cursor,
-    });
-  return id;
-}
+/** A cursor: the last entry's id (entries are listed newest id first). */
+const cursors = pageCursor(
+  'data use',
+  (id: number) => [`u${id}`],
+  ([text, ...rest]) =>
+    rest.length === 0 &&
+    text &&
+    /^u[1-9][0-9]{0,17}$/.test(text) &&
+    Number.isSafeInteger(Number(text.slice(1)))
+      ? Number(text.slice(1))
+      : null,
+);
 
 /**
  * Her data use, newest first, `first` (1–200) at a time after the cursor `after`; follows merges (the uses
@@ -100,7 +102,7 @@ export async function listDataUse(
     .where('customerId', '=', id)
     .orderBy('id', 'desc')
     .limit(page.first + 1);
-  if (page.after) q = q.where('id', '<', decodeCursor(page.after));
+  if (page.after) q = q.where('id', '<', cursors.decode(page.after));
   const rows = await q.execute();
   const items = rows.slice(0, page.first).map((r) => ({
     at: r.at.toISOString(),
@@ -108,7 +110,7 @@ export async function listDataUse(
     channel: r.channel,
     purpose: DataUsePurposeSchema.parse(r.purpose),
     what: r.what,
-    cursor: encodeCursor(Number(r.id)),
+    cursor: cursors.encode(Number(r.id)),
   }));
   return { items, endCursor: items.at(-1)?.cursor ?? null, hasNextPage: rows.length > page.first };
 }

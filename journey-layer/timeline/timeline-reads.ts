@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { DomainError, isUuid } from '../../shared/index.js';
+import { DomainError, instantAndId, pageCursor } from '../../shared/index.js';
 import { resolveCustomerId } from '../customers/customer-reads.js';
 import type { CustomerInteractionsTable, Executor, InteractionKind } from '../tables.js';
 import { InteractionKindSchema } from './interaction.schema.js';
@@ -83,28 +83,11 @@ function interactionView(r: Row): InteractionView {
 }
 
 /** A cursor: the last interaction's instant and id (the timeline's order), so pages hold while she acts. */
-const encodeCursor = (at: Date, id: string): string =>
-  Buffer.from(`timeline|${at.toISOString()}|${id}`).toString('base64url');
-
-/** The instant and id a cursor stands for. Only a cursor `listTimeline` answered is taken. */
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [tag, at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const instant = new Date(at ?? '');
-  const issued =
-    tag === 'timeline' &&
-    rest.length === 0 &&
-    !!id &&
-    isUuid(id) &&
-    !Number.isNaN(instant.getTime()) &&
-    instant.getUTCFullYear() >= 1 &&
-    instant.getUTCFullYear() <= 9999 &&
-    encodeCursor(instant, id) === cursor;
-  if (!issued)
-    throw new DomainError('BAD_USER_INPUT', 'The cursor `after` is not one a page of the timeline answered', {
-      after: cursor,
-    });
-  return { at: instant, id };
-}
+const cursors = pageCursor(
+  'the timeline',
+  (k: { at: Date; id: string }) => ['timeline', k.at.toISOString(), k.id],
+  ([tag, at, id, ...rest]) => (tag === 'timeline' && rest.length === 0 ? instantAndId(at, id) : null),
+);
 
 /**
  * Her timeline, newest first (the instant it happened, then id, both descending), `first` (1–200) at a
@@ -127,7 +110,7 @@ export async function listTimeline(
   for (const kind of kinds)
     if (!InteractionKindSchema.safeParse(kind).success)
       throw new DomainError('BAD_USER_INPUT', `Unknown interaction kind ${String(kind)}`, { kind });
-  const after = page.after ? decodeCursor(page.after) : null;
+  const after = page.after ? cursors.decode(page.after) : null;
   const id = await resolveCustomerId(db, customerId);
   const [rows, newest] = await Promise.all([
     db
@@ -164,7 +147,7 @@ export async function listTimeline(
   return {
     customerId: id,
     items,
-    endCursor: last ? encodeCursor(last.occurredAt, last.id) : null,
+    endCursor: last ? cursors.encode({ at: last.occurredAt, id: last.id }) : null,
     hasNextPage: rows.length > first,
     revision: Number(newest?.revision ?? 0),
   };
