@@ -126,6 +126,7 @@ export {
 } from './timeline/interaction.schema.js';
 export {
   recordInteraction,
+  checkInteraction,
   INTERACTIONS_PER_CUSTOMER_PER_MINUTE,
   RECORD_INTERACTION_SCOPE,
   type RecordInteractionOptions,

@@ -7,19 +7,18 @@
  */
 import { listLocations } from '../../backoffice-layer/index.js';
 import {
-  CHANNELS_FOR_KIND,
   ContactPreferencesInputSchema,
   customerSegments,
   getContactPreferences,
   getCustomer,
   getMerge,
-  InteractionInputSchema,
   listDataUse,
   listTimeline,
   mergeCustomers,
   nextBestOffers,
   profileHistory,
   recordInteraction,
+  checkInteraction,
   setContactPreferences,
   unlinkIdentifier,
   unmergeCustomers,
@@ -211,27 +210,6 @@ export const customerJourneyResolvers = {
 };
 
 /**
- * Refuses an interaction the timeline would refuse anyway — a malformed input (BAD_USER_INPUT), a kind this
- * channel does not report, a store terminal naming another store (FORBIDDEN) — before the access check puts
- * a staff act on record: a refused call leaves no audit row and no "recorded an interaction" in her data use.
- * The timeline checks the same again (recordInteraction).
- * @throws BAD_USER_INPUT, FORBIDDEN.
- */
-function refuseInteractionUnheard(ctx: GraphqlContext, raw: unknown): void {
-  const input = parseInput(InteractionInputSchema, raw, 'input');
-  const { channel, locationId: terminalStore } = ctx.client;
-  if (!CHANNELS_FOR_KIND[input.kind]?.includes(channel))
-    throw new DomainError('FORBIDDEN', `The ${channel} channel may not report ${input.kind}`, {
-      kind: input.kind,
-      channel,
-    });
-  if (channel === 'STORE' && terminalStore && input.locationId && input.locationId !== terminalStore)
-    throw new DomainError('FORBIDDEN', `A terminal of store ${terminalStore} records only its own store`, {
-      locationId: input.locationId,
-    });
-}
-
-/**
  * The journey's `Mutation` resolvers: each checks its input with the domain's schema, asks the policy before
  * it writes, writes through `withAccess` (a staff act in her data use only once it succeeded), and acts as
  * `client:<id>` through the caller's channel.
@@ -248,7 +226,8 @@ export const journeyMutationResolvers = {
     ctx: GraphqlContext,
   ): Promise<InteractionSource> => {
     const idempotencyKey = checkedKey(a.idempotencyKey);
-    refuseInteractionUnheard(ctx, a.input);
+    // Refused input, kinds and stores are refused before the access check puts a staff act on record.
+    checkInteraction(a.input, { channel: ctx.client.channel, locationId: ctx.client.locationId });
     return actOn(ctx, 'customer.record-interaction', a.input.customerId, async () => {
       // The timeline scopes the key to the client itself (`<client id>:<key>`), as every channel write is.
       const { interaction } = await recordInteraction(ctx.deps, a.input, {

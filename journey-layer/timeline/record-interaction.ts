@@ -125,6 +125,34 @@ interface Decision {
 }
 
 /**
+ * What `recordInteraction` checks before it touches anything, for an entrance that must refuse early (the
+ * channel API, before it puts a staff act on record): the input against {@link InteractionInputSchema}, the
+ * kind against the channel ({@link CHANNELS_FOR_KIND}), and a store terminal's store (`opts.locationId`,
+ * the default location; another store is refused).
+ * @returns the validated input and the location the interaction is at (null: none).
+ * @throws BAD_USER_INPUT (invalid input); FORBIDDEN (a kind this channel may not report, another store).
+ */
+export function checkInteraction(
+  raw: unknown,
+  opts: { channel: WriteOrigin; locationId: string | null },
+): { input: InteractionInput; locationId: string | null } {
+  const input = parseInput(InteractionInputSchema, raw, 'input');
+  const { channel } = opts;
+  if (!CHANNELS_FOR_KIND[input.kind]?.includes(channel))
+    throw new DomainError('FORBIDDEN', `The ${channel} channel may not report ${input.kind}`, {
+      kind: input.kind,
+      channel,
+    });
+  const terminalStore = channel === 'STORE' ? opts.locationId : null;
+  const locationId = input.locationId ?? terminalStore ?? null;
+  if (terminalStore && locationId !== terminalStore)
+    throw new DomainError('FORBIDDEN', `A terminal of store ${terminalStore} records only its own store`, {
+      locationId,
+    });
+  return { input, locationId };
+}
+
+/**
  * Records what a channel reports of a customer — a product viewed, the cart updated, a wishlist entry, a
  * store visit, a service contact or a note — on her timeline, at the clock's instant, in one write: the row
  * (source `client:<client id or actor>:<key>`, stamped with the write's revision) and the event
@@ -151,19 +179,8 @@ export async function recordInteraction(
   raw: InteractionInput,
   opts: RecordInteractionOptions,
 ): Promise<RecordedInteraction> {
-  const input = parseInput(InteractionInputSchema, raw, 'input');
+  const { input, locationId } = checkInteraction(raw, opts);
   const { channel } = opts;
-  if (!CHANNELS_FOR_KIND[input.kind]?.includes(channel))
-    throw new DomainError('FORBIDDEN', `The ${channel} channel may not report ${input.kind}`, {
-      kind: input.kind,
-      channel,
-    });
-  const terminalStore = channel === 'STORE' ? opts.locationId : null;
-  const locationId = input.locationId ?? terminalStore ?? null;
-  if (terminalStore && locationId !== terminalStore)
-    throw new DomainError('FORBIDDEN', `A terminal of store ${terminalStore} records only its own store`, {
-      locationId,
-    });
   const key = `${opts.clientId ?? opts.actor}:${opts.idempotencyKey}`;
   return new Promise<RecordedInteraction>((resolve, reject) =>
     queueOf(deps).add({
