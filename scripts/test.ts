@@ -27,6 +27,7 @@ const SOURCE_FOLDERS = [
   'scripts',
   'bench',
   'explorer',
+  'console',
   'tests',
 ];
 steps.push([

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import type express from 'express';
+import type { Request, RequestHandler } from 'express';
 import { PROJECT_ROOT } from '../../shared/index.js';
+import { frontEndBuilt, frontEndRoutes } from './front-end.js';
 
 /**
  * Where `npm run build:explorer` writes the explorer: `<root>/dist/explorer` (index.html and assets/, see
@@ -42,58 +42,20 @@ export interface ExplorerRoutes {
   forBrowsers: RequestHandler;
 }
 
-/** Headers on everything the explorer serves: its CSP, no MIME sniffing, no referrer. */
-function secure(res: Response): void {
-  res.set({
-    'content-security-policy': EXPLORER_CSP,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
-}
-
 /**
- * The explorer's routes, serving the build in `dir` (default EXPLORER_DIR). The page is read at each request,
- * so a build made while the hub runs is served at the next reload; with no build there, the page answers 503
- * in plain text telling the developer to run `npm run build` — the hub starts and serves everything else
- * either way.
+ * The explorer's routes, serving the build in `dir` (default EXPLORER_DIR) as frontEndRoutes does; with no
+ * build there, the page answers 503 in plain text telling the developer to run `npm run build`.
  * @example const explorer = explorerRoutes(); app.use('/explorer', explorer.router); app.use('/graphql',
  *   explorer.forBrowsers, graphqlHandler);
  */
 export function explorerRoutes(dir = EXPLORER_DIR): ExplorerRoutes {
-  const page: RequestHandler = async (_req, res) => {
-    secure(res);
-    res.set('cache-control', 'no-store');
-    let html: string;
-    try {
-      html = await readFile(path.join(dir, 'index.html'), 'utf8');
-    } catch {
-      res
-        .status(503)
-        .type('text/plain')
-        .send(
-          'The GraphQL explorer is not built yet: run `npm run build` (or `npm run build:explorer`) ' +
-            "in the hub's folder, then reload this page.\n",
-        );
-      return;
-    }
-    res.type('html').send(html);
-  };
-  const router = express.Router({ strict: false });
-  router.get('/', page);
-  router.use(
-    '/assets',
-    (_req, res, next) => {
-      secure(res);
-      next();
-    },
-    express.static(path.join(dir, 'assets'), {
-      index: false,
-      redirect: false,
-      fallthrough: true,
-      cacheControl: true,
-      maxAge: 0,
-    }),
-  );
+  const { router, page } = frontEndRoutes({
+    dir,
+    csp: EXPLORER_CSP,
+    notBuilt:
+      'The GraphQL explorer is not built yet: run `npm run build` (or `npm run build:explorer`) ' +
+      "in the hub's folder, then reload this page.\n",
+  });
   const forBrowsers: RequestHandler = (req, res, next) => {
     if (
       (req.method === 'GET' || req.method === 'HEAD') &&
@@ -111,7 +73,7 @@ export function explorerRoutes(dir = EXPLORER_DIR): ExplorerRoutes {
 
 /** Whether `dir` (default EXPLORER_DIR) holds a build of the explorer. */
 export function explorerBuilt(dir = EXPLORER_DIR): boolean {
-  return existsSync(path.join(dir, 'index.html'));
+  return frontEndBuilt(dir);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '../../backoffice-layer/index.js';
 import { journeyAdminRoutes, journeyReadModelSections } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
+import { consoleBuilt, consoleRoutes } from '../http/console.js';
 import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
 import { channelAdminRoutes } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
@@ -29,7 +30,8 @@ export interface ApiNode {
 /**
  * A stateless API node: admin REST, GraphQL, health and readiness on one port; metrics behind
  * `config.metricsToken` there, and — when `config.metricsPort` is set — alone on a second listener at
- * `config.metricsHost`, started and stopped with the node. Outside production also the GraphQL explorer, at
+ * `config.metricsHost`, started and stopped with the node. The staff console at `/console`
+ * (channel-layer/http/console.ts). Outside production also the GraphQL explorer, at
  * `/explorer` and at a browser's `GET /graphql` (channel-layer/http/explorer.ts).
  * @throws the listen error (EADDRINUSE, EACCES) of either port; nothing is left listening then.
  * @example const node = await startApiNode(runtime.deps, 4000);
@@ -108,6 +110,7 @@ async function startApiListener(
       ]),
       '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
       ...(explorer ? { '/explorer': explorer.router } : {}),
+      '/console': consoleRoutes().router,
     },
   });
   const server = await listen(app, port, host, deps.logger).catch(async (e: unknown) => {
@@ -118,6 +121,11 @@ async function startApiListener(
   });
   server.keepAliveTimeout = 65_000;
   graphql.attach(server);
+  deps.logger.info(
+    consoleBuilt()
+      ? 'Staff console: /console'
+      : 'Staff console: not built; run `npm run build` to serve it at /console',
+  );
   if (explorer)
     deps.logger.info(
       explorerBuilt()

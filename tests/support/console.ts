@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import {
+  registerAdminKey,
+  seedDemoOrders,
+  seedDemoRetailer,
+  startBackofficeWorker,
+  type BackofficeWorker,
+} from '../../backoffice-layer/index.js';
+import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
+import { CONSOLE_DIR, consoleBuilt } from '../../channel-layer/http/console.js';
+import { journeyWorkerOptions, seedDemoJourney } from '../../journey-layer/index.js';
+import { createBackofficeTestContext, type BackofficeTestContext } from './backoffice.js';
+import { startNodeIn } from './ws.js';
+
+/**
+ * Debian's Chromium (.ci/run installs it when missing), headless, with nothing of its own running in the
+ * background.
+ */
+export const CHROMIUM = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
+};
+
+/** A desktop's viewport and a store tablet's (portrait). */
+export const DESKTOP = { width: 1366, height: 900 };
+export const TABLET = { width: 800, height: 1200 };
+
+/**
+ * A hub for the console's browser tests: its own database and Redis prefix with the demo retailer (catalogue,
+ * stores, members, orders), an API node serving /console, a worker (so changes reach every channel), an admin
+ * key, and Chromium.
+ */
+export interface ConsoleHub {
+  ctx: BackofficeTestContext;
+  node: ApiNode;
+  worker: BackofficeWorker;
+  adminKey: string;
+  /** `http://127.0.0.1:<port><p>`. */
+  url(p: string): string;
+  /** A CONSOLE client key with `scopes` (`console:<area>[:write]`, `location:<id>`). */
+  consoleKey(name: string, scopes: string[]): Promise<string>;
+  /**
+   * A new page (its own browser context: its own sessionStorage) at `viewport`; every console error, failed
+   * request (4xx/5xx) and uncaught exception is collected in `problems`.
+   */
+  newPage(viewport?: { width: number; height: number }): Promise<ConsolePage>;
+  close(): Promise<void>;
+}
+
+/** A page and what went wrong on it. */
+export interface ConsolePage {
+  page: Page;
+  problems: string[];
+}
+
+/** Builds the console when dist/console is missing or older than a file of console/. */
+export function ensureConsoleBuilt(): void {
+  if (consoleBuilt() && !consoleBuildIsStale()) return;
+  const built = spawnSync('npm', ['run', 'build:console'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`npm run build:console failed:\n${built.stdout}${built.stderr}`);
+}
+
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return latest;
+}
+
+function consoleBuildIsStale(): boolean {
+  const built = statSync(path.join(CONSOLE_DIR, 'index.html')).mtimeMs;
+  return newest(path.resolve(CONSOLE_DIR, '../../console')) > built;
+}
+
+/** Starts a ConsoleHub (see there). `nodeEnv` production shows the console is served there too. */
+export async function startConsoleHub(
+  opts: { nodeEnv?: 'production' | 'development' } = {},
+): Promise<ConsoleHub> {
+  ensureConsoleBuilt();
+  const ctx = await createBackofficeTestContext();
+  await seedDemoRetailer(ctx.deps);
+  await seedDemoJourney(ctx.deps);
+  await seedDemoOrders(ctx.deps);
+  const adminKey = 'console-test-admin-key-0123456789abcdef';
+  await registerAdminKey(ctx.deps.db, adminKey, 'console test admin', new Date());
+  const worker = await startBackofficeWorker(ctx.deps, {
+    ...journeyWorkerOptions(ctx.deps),
+    relayPollMs: 50,
+  });
+  const node = await startNodeIn(ctx.deps, opts.nodeEnv ?? 'production');
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'omnihub-console-chromium-'));
+  const browser = await chromium.launch({ ...CHROMIUM });
+  const contexts: BrowserContext[] = [];
+  return {
+    ctx,
+    node,
+    worker,
+    adminKey,
+    url: (p) => `http://127.0.0.1:${node.port}${p}`,
+    consoleKey: async (name, scopes) =>
+      (await createChannelClient(ctx.deps.db, { name, channel: 'CONSOLE', scopes }, new Date())).key,
+    newPage: async (viewport = DESKTOP) => {
+      const context = await browser.newContext({ viewport, locale: 'en-GB' });
+      contexts.push(context);
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('response', (r) => {
+        if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+      });
+      return { page, problems };
+    },
+    close: async () => {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      rmSync(userDataDir, { recursive: true, force: true });
+      await node.stop(100);
+      await worker.stop();
+      await ctx.close();
+    },
+  };
+}
+
+/** Opens the console and signs in with `key`; waits for the navigation of the signed-in shell. */
+export async function signIn(hub: ConsoleHub, page: Page, key: string, at = '/console'): Promise<void> {
+  await page.goto(hub.url(at));
+  await page.getByLabel('Key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+}
+
+/**
+ * The axe-core violations of serious or critical impact on the page as it is now (WCAG 2.1 A and AA rules),
+ * as `<rule>: <target>` lines; a test expects none.
+ */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
+}
