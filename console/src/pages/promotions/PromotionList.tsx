@@ -1,0 +1,159 @@
+import { Anchor, Badge, Button, Group, Progress, Select, Stack, Table, Text } from '@mantine/core';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { useAccess } from '../../api/session';
+import { ErrorAlert, Loading } from '../../ui/feedback';
+import { formatDateTime, formatMoney } from '../../ui/format';
+import { listPromotions, STATUSES, type PromotionStatus, type PromotionSummary } from './api';
+import { BUDGET_CURRENCY } from './draft';
+
+const PAGE_SIZE = 25;
+
+/** Badge colours (dark enough for AA contrast on their light fill). */
+const STATUS_COLOUR: Record<PromotionStatus, string> = {
+  ACTIVE: 'green',
+  PAUSED: 'yellow',
+  ARCHIVED: 'gray',
+};
+const WINDOW_COLOUR: Record<PromotionSummary['window'], string> = {
+  SCHEDULED: 'blue',
+  RUNNING: 'green',
+  ENDED: 'gray',
+};
+
+/** The promotions in id order, by status, a page at a time; "New promotion" for a key that may write. */
+export function PromotionList() {
+  const { t } = useTranslation('promotions');
+  const { can } = useAccess();
+  const [status, setStatus] = useState<PromotionStatus | null>(null);
+  /** The cursors of the pages before this one (the first page's is null). */
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const after = cursors[cursors.length - 1] ?? null;
+  const list = useQuery({
+    queryKey: ['promotions', 'list', status, after],
+    queryFn: () => listPromotions({ status, after, limit: PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+  });
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end" wrap="wrap">
+        <Select
+          label={t('list.status')}
+          data={[
+            { value: '', label: t('list.allStatuses') },
+            ...STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
+          ]}
+          value={status ?? ''}
+          allowDeselect={false}
+          onChange={(v) => {
+            setStatus(v ? (v as PromotionStatus) : null);
+            setCursors([null]);
+          }}
+          w={220}
+        />
+        {can('promotions', true) ? (
+          <Button component={Link} to="new">
+            {t('list.new')}
+          </Button>
+        ) : null}
+      </Group>
+      {list.isError ? <ErrorAlert error={list.error} /> : null}
+      {list.isPending ? (
+        <Loading />
+      ) : list.data ? (
+        <>
+          <Table.ScrollContainer minWidth={760}>
+            <Table striped highlightOnHover>
+              <Table.Caption>{t('list.caption')}</Table.Caption>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th scope="col">{t('list.promotion')}</Table.Th>
+                  <Table.Th scope="col">{t('list.statusColumn')}</Table.Th>
+                  <Table.Th scope="col">{t('list.window')}</Table.Th>
+                  <Table.Th scope="col">{t('list.action')}</Table.Th>
+                  <Table.Th scope="col">{t('list.stacking')}</Table.Th>
+                  <Table.Th scope="col">{t('list.budget')}</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {list.data.promotions.length === 0 ? (
+                  <Table.Tr>
+                    <Table.Td colSpan={6}>{t('list.empty')}</Table.Td>
+                  </Table.Tr>
+                ) : null}
+                {list.data.promotions.map((p) => (
+                  <Table.Tr key={p.id}>
+                    <Table.Td>
+                      <Anchor component={Link} to={encodeURIComponent(p.id)} fw={500}>
+                        {p.label}
+                      </Anchor>
+                      <Text size="xs" c="dimmed">
+                        {p.id}
+                        {p.couponRequired ? ` · ${t('list.coupon')}` : ''}
+                        {p.personal ? ` · ${t('list.personal')}` : ''}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge color={STATUS_COLOUR[p.status]} variant="light">
+                        {t(`status.${p.status}`)}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td>
+                      <Badge color={WINDOW_COLOUR[p.window]} variant="outline">
+                        {t(`window.${p.window}`)}
+                      </Badge>
+                      <Text size="xs">
+                        {p.validFrom || p.validTo
+                          ? `${formatDateTime(p.validFrom)} – ${formatDateTime(p.validTo)}`
+                          : t('list.always')}
+                        {p.recurring ? ` · ${t('list.recurring')}` : ''}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>{t(`action.${p.action}`)}</Table.Td>
+                    <Table.Td>{t(`stacking.${p.stacking}`)}</Table.Td>
+                    <Table.Td>
+                      <BudgetUse spent={p.budgetSpent} amount={p.budgetAmount} label={p.label} />
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          <Group>
+            <Button
+              variant="default"
+              disabled={cursors.length <= 1}
+              onClick={() => setCursors(cursors.slice(0, -1))}
+            >
+              {t('list.previous')}
+            </Button>
+            <Button
+              variant="default"
+              disabled={!list.data.next}
+              onClick={() => list.data.next && setCursors([...cursors, list.data.next])}
+            >
+              {t('list.next')}
+            </Button>
+          </Group>
+        </>
+      ) : null}
+    </Stack>
+  );
+}
+
+/** What a promotion's budget gave away: "€ 12,00 of € 500,00" and a bar; "No budget" without one. */
+export function BudgetUse({ spent, amount, label }: { spent: number; amount: number | null; label: string }) {
+  const { t } = useTranslation('promotions');
+  const money = (a: number) => formatMoney({ amount: a, currency: BUDGET_CURRENCY });
+  if (amount === null) return <Text size="sm">{t('budget.none', { spent: money(spent) })}</Text>;
+  const share = amount === 0 ? 100 : Math.min(100, Math.round((spent * 100) / amount));
+  return (
+    <Stack gap={4}>
+      <Text size="sm">{t('budget.use', { spent: money(spent), amount: money(amount) })}</Text>
+      <Progress value={share} aria-label={t('budget.bar', { label })} size="sm" />
+    </Stack>
+  );
+}
