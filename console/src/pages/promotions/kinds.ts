@@ -193,7 +193,7 @@ export function moneyText(minor: number, currency: string): string {
   return (minor / 10 ** digits).toFixed(digits);
 }
 
-/** Form text in major units → minor units, or null when not an amount with at most the currency's decimals. */
+/** Form text in major units → minor units; null when not an amount with at most the currency's decimals. */
 export function parseMoney(text: string, currency: string): number | null {
   const digits = currencyDigits(currency);
   const t = text.trim().replace(',', '.');
