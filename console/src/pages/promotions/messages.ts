@@ -229,7 +229,7 @@ export const messages = {
     'source.LOYALTY': 'Loyalty',
 
     'coupons.title': 'Coupon batch',
-    'coupons.mode': 'Codes',
+    'coupons.mode': 'How to get codes',
     'coupons.generate': 'Generate codes',
     'coupons.given': 'Give codes',
     'coupons.codes': 'Codes',
@@ -476,7 +476,7 @@ export const messages = {
     'source.LOYALTY': 'Loyaliteit',
 
     'coupons.title': 'Couponreeks',
-    'coupons.mode': 'Codes',
+    'coupons.mode': 'Hoe de codes te krijgen',
     'coupons.generate': 'Codes genereren',
     'coupons.given': 'Codes opgeven',
     'coupons.codes': 'Codes',
