@@ -271,9 +271,7 @@ function PreviewTable({ result }: { result: PreviewView }) {
                 <Table.Td>{l.quantity}</Table.Td>
                 <Table.Td>
                   {formatMoney(l.base)}
-                  <Text size="xs" c="dimmed">
-                    {t('preview.unit', { price: formatMoney(l.unitPrice) })}
-                  </Text>
+                  <Text size="xs">{t('preview.unit', { price: formatMoney(l.unitPrice) })}</Text>
                 </Table.Td>
                 <Table.Td>
                   {l.adjustments.length === 0 ? (
@@ -282,7 +280,7 @@ function PreviewTable({ result }: { result: PreviewView }) {
                     <List size="sm" spacing={2}>
                       {l.adjustments.map((a, j) => (
                         <List.Item key={`${a.id}-${j}`}>
-                          <Badge size="xs" variant="light" mr={4}>
+                          <Badge size="xs" variant="outline" color="indigo.9" tt="none" mr={4}>
                             {t(`source.${a.source}`, { defaultValue: a.source })}
                           </Badge>
                           <strong>{a.label}</strong>: −{formatMoney(a.amount)} — {a.reason}
@@ -325,9 +323,7 @@ function PreviewTable({ result }: { result: PreviewView }) {
           </List>
         </Alert>
       ) : null}
-      <Text size="xs" c="dimmed">
-        {t('preview.nothingChanged')}
-      </Text>
+      <Text size="xs">{t('preview.nothingChanged')}</Text>
     </Stack>
   );
 }
@@ -335,9 +331,7 @@ function PreviewTable({ result }: { result: PreviewView }) {
 function Total({ label, value }: { label: string; value: string }) {
   return (
     <Stack gap={0}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
+      <Text size="xs">{label}</Text>
       <Text fw={700} data-total={label}>
         {value}
       </Text>

@@ -101,9 +101,7 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
             {isNew ? t('editor.newTitle') : saved.rule.label}
           </Title>
           {!isNew ? (
-            <Text size="sm" c="dimmed">
-              {t('editor.meta', { id: saved.id, revision: saved.revision })}
-            </Text>
+            <Text size="sm">{t('editor.meta', { id: saved.id, revision: saved.revision })}</Text>
           ) : null}
         </Stack>
         {!isNew ? (

@@ -11,7 +11,7 @@ import { BUDGET_CURRENCY } from './draft';
 
 const PAGE_SIZE = 25;
 
-/** Badge colours (dark enough for AA contrast on their light fill). */
+/** Badge colours (outline: text dark enough for AA contrast on white and the striped rows). */
 const STATUS_COLOUR: Record<PromotionStatus, string> = {
   ACTIVE: 'green',
   PAUSED: 'yellow',
@@ -90,19 +90,19 @@ export function PromotionList() {
                       <Anchor component={Link} to={encodeURIComponent(p.id)} fw={500}>
                         {p.label}
                       </Anchor>
-                      <Text size="xs" c="dimmed">
+                      <Text size="xs">
                         {p.id}
                         {p.couponRequired ? ` · ${t('list.coupon')}` : ''}
                         {p.personal ? ` · ${t('list.personal')}` : ''}
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Badge color={STATUS_COLOUR[p.status]} variant="light">
+                      <Badge color={STATUS_COLOUR[p.status]} variant="outline" tt="none">
                         {t(`status.${p.status}`)}
                       </Badge>
                     </Table.Td>
                     <Table.Td>
-                      <Badge color={WINDOW_COLOUR[p.window]} variant="outline">
+                      <Badge color={WINDOW_COLOUR[p.window]} variant="outline" tt="none">
                         {t(`window.${p.window}`)}
                       </Badge>
                       <Text size="xs">

@@ -1,6 +1,5 @@
 import {
   Anchor,
-  Badge,
   Button,
   Card,
   Group,
@@ -157,9 +156,9 @@ function CheckCard({ check, staleDays }: { check: QualityCheck; staleDays: numbe
           </Title>
           <Text size="sm">{KNOWN_CHECKS.has(check.id) ? t(`why.${check.id}`) : null}</Text>
           <Group gap="xs">
-            <Badge color={check.count === 0 ? 'green' : 'red'} variant="light">
+            <Text size="sm" fw={700} c={check.count === 0 ? 'green.9' : 'red.9'}>
               {t('count', { count: check.count, n: formatNumber(check.count) })}
-            </Badge>
+            </Text>
             <Text size="sm">
               {t('population', { count: check.population, n: formatNumber(check.population) })}
             </Text>
@@ -251,7 +250,7 @@ function ItemKeys({ keys }: { keys: Record<string, string> }) {
     <Stack gap={0}>
       {Object.entries(keys).map(([name, value]) => (
         <Text size="sm" key={name}>
-          <Text span size="xs" c="dimmed">
+          <Text span size="sm" fw={500}>
             {t(`key.${name}`, { defaultValue: name })}:{' '}
           </Text>
           {linkOf(name, value)}
