@@ -214,3 +214,4 @@ export {
   readModelDifferences,
   READ_MODEL_CHECK_EVERY_MS,
 } from './kpis/read-model-check.js';
+export { previewCart, PreviewBodySchema, type PreviewBody, type PreviewView } from './promotions/preview.js';
