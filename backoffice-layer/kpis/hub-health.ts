@@ -38,8 +38,8 @@ export interface HubHealth {
 }
 
 /**
- * Reads {@link HubHealth}: one statement for the outbox backlog, the committed revision, the watermark, and two
- * Redis reads for the samples and the verdict.
+ * Reads {@link HubHealth}: one statement for the outbox backlog, the committed revision, the watermark,
+ * and two Redis reads for the samples and the verdict.
  */
 export async function hubHealth(
   deps: Pick<BackofficeDeps, 'db' | 'redis' | 'redisPrefix'>,

@@ -154,8 +154,8 @@ export function readModelConsumer(
         await reached(),
         newest ? `${newest.revision}:${newest.id}` : '',
       );
-      // The samples the histogram just observed, kept for the hub's health (one LPUSH and LTRIM a batch). Best
-      // effort: the histogram holds the measure, and a lost sample must not hold the consumer back.
+      // The samples the histogram just observed, kept for the hub's health (one LPUSH and LTRIM a batch).
+      // Best effort: the histogram holds the measure, and a lost sample must not hold the consumer back.
       const samples = visibility?.applied(events, watermark) ?? [];
       await recordPropagation(deps.redis, deps.redisPrefix, samples).catch(() => undefined);
     },

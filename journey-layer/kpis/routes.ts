@@ -135,8 +135,8 @@ export function kpiWindow(query: { from?: string; to?: string }, now: Date): Kpi
 /**
  * `GET /admin/v1/kpis?from=&to=`: the figures staff steer by over [from, to) — sales per channel and per
  * currency (revenue and average basket in minor units, click & collect share in basis points, returns),
- * loyalty members served, and the hub's health (committed revision, outbox backlog, read model lag, the newest
- * commit → visible samples with p50/p99, the last read-model check's verdict).
+ * loyalty members served, and the hub's health (committed revision, outbox backlog, read model lag, the
+ * newest commit → visible samples with p50/p99, the last read-model check's verdict).
  */
 export const kpiRoutes: readonly AdminRoute[] = [
   defineRoute({

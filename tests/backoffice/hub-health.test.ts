@@ -125,7 +125,7 @@ describe('the hub’s health on the dashboard', () => {
     expect(p99Ms).toBe(317);
   });
 
-  it('shows the last read-model check: ok, then the differences once PostgreSQL and the model disagree', async () => {
+  it('shows the last read-model check: ok, then the differences when the model goes wrong', async () => {
     // The worker runs the check every five minutes (one of its journey services); here it is run at once.
     await until(
       async () => (await health()).propagation.readModelRevision === (await health()).revision,

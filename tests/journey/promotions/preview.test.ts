@@ -62,8 +62,8 @@ const put = async (path: string, body: unknown) => {
 };
 
 /**
- * Rows in every table of the hub's schema, and every Redis key under the test's prefix with its value (but the
- * admin API's own per-minute key look-up counters, `:gate:`, which every admin request moves).
+ * Rows in every table of the hub's schema, and every Redis key under the test's prefix with its value (but
+ * the admin API's own per-minute key look-up counters, `:gate:`, which every admin request moves).
  */
 async function everything(): Promise<{ rows: Record<string, number>; redis: Record<string, string> }> {
   const tables = await sql<{ name: string }>`
