@@ -94,9 +94,9 @@ async function paneAnswer(
  * The channel mirror for `args` (see the module): WEB, APP, STORE (at `locationId`, else the first store by
  * id) and CALL_CENTER, each asked the same question — the same SKU, customer, location and destination, at
  * least at `minRevision`. Panes that answered at different revisions (a commit landed between them) are asked
- * again at the newest, up to three times (a hub without a store has a STORE pane of NOT_FOUND). `identical`: every pane answered, with one fingerprint (an offer's
+ * again at the newest, up to three times. `identical`: every pane answered, with one fingerprint (an offer's
  * fingerprint covers its revision). A pane whose channel was refused or failed carries the error and the
- * error's fingerprint.
+ * error's fingerprint (a hub without any store: the STORE pane's NOT_FOUND).
  * @throws the error every pane was given, when all four were given one of the same code (an unknown SKU or
  *   customer, a `minRevision` ahead of the hub, bad input): the question itself is wrong.
  */
