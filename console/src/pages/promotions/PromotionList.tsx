@@ -13,14 +13,14 @@ const PAGE_SIZE = 25;
 
 /** Badge colours (outline: text dark enough for AA contrast on white and the striped rows). */
 const STATUS_COLOUR: Record<PromotionStatus, string> = {
-  ACTIVE: 'green',
-  PAUSED: 'yellow',
-  ARCHIVED: 'gray',
+  ACTIVE: 'teal.9',
+  PAUSED: 'grape.9',
+  ARCHIVED: 'dark.6',
 };
 const WINDOW_COLOUR: Record<PromotionSummary['window'], string> = {
-  SCHEDULED: 'blue',
-  RUNNING: 'green',
-  ENDED: 'gray',
+  SCHEDULED: 'blue.9',
+  RUNNING: 'teal.9',
+  ENDED: 'dark.6',
 };
 
 /** The promotions in id order, by status, a page at a time; "New promotion" for a key that may write. */

@@ -156,7 +156,7 @@ function CheckCard({ check, staleDays }: { check: QualityCheck; staleDays: numbe
           </Title>
           <Text size="sm">{KNOWN_CHECKS.has(check.id) ? t(`why.${check.id}`) : null}</Text>
           <Group gap="xs">
-            <Text size="sm" fw={700} c={check.count === 0 ? 'green.9' : 'red.9'}>
+            <Text size="sm" fw={700} c={check.count === 0 ? 'teal.9' : 'red.9'}>
               {t('count', { count: check.count, n: formatNumber(check.count) })}
             </Text>
             <Text size="sm">
