@@ -91,7 +91,7 @@ describe('console: promotions', () => {
     expect((await refused).status()).toBe(400);
     await page.getByText('validFrom must be before validTo').waitFor();
     expect(await describedText(page, 'Ends')).toContain('validFrom must be before validTo');
-    expect(await describedText(page, 'Percentage off')).not.toContain('percentage');
+    expect(await describedText(page, 'Percentage off')).not.toContain('from 0.01 to 100');
     expect(await seriousAxeViolations(page)).toEqual([]);
 
     // A nested path: the first condition's time zone (body.rule.conditions.0.timeZone).
