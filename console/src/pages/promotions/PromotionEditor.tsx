@@ -2,7 +2,7 @@ import { Alert, Anchor, Button, Group, Modal, Paper, Stack, Text, Title } from '
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { ApiError, newIdempotencyKey } from '../../api/client';
 import { useAccess } from '../../api/session';
 import { ErrorAlert, Loading } from '../../ui/feedback';
@@ -47,6 +47,8 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
   const { can } = useAccess();
   const writer = can('promotions', true);
   const navigate = useNavigate();
+  /** A promotion just created arrives here with the revision it was saved at. */
+  const created = (useLocation().state as { savedRevision?: number } | null)?.savedRevision;
   const queries = useQueryClient();
   const [draft, setDraft] = useState<PromotionDraft>(() => (saved ? draftOf(saved) : emptyDraft()));
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -75,7 +77,11 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
     onMutate: () => setErrors({}),
     onSuccess: async (r) => {
       await queries.invalidateQueries({ queryKey: ['promotions'] });
-      if (isNew) void navigate(`/promotions/${encodeURIComponent(r.promotion.id)}`, { replace: true });
+      if (isNew)
+        void navigate(`/promotions/${encodeURIComponent(r.promotion.id)}`, {
+          replace: true,
+          state: { savedRevision: r.revision },
+        });
     },
     onError: (e) => {
       if (e instanceof ApiError && e.issues.length > 0) setErrors(e.fieldErrors('body.'));
@@ -125,6 +131,8 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
           <Alert color="green">{t('editor.saved', { revision: save.data.revision })}</Alert>
         ) : archive.isSuccess ? (
           <Alert color="green">{t('editor.archived')}</Alert>
+        ) : created !== undefined && save.isIdle ? (
+          <Alert color="green">{t('editor.saved', { revision: created })}</Alert>
         ) : null}
       </div>
       {save.isError && !(save.error instanceof ApiError && save.error.issues.length > 0) ? (
@@ -159,7 +167,15 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
         onDraftErrors={(e) => setErrors(e)}
       />
 
-      {writer && !isNew ? <CouponBatchForm promotionId={saved.id} /> : null}
+      {writer && !isNew ? (
+        saved.rule.couponRequired ? (
+          <CouponBatchForm promotionId={saved.id} />
+        ) : (
+          <Alert color="blue" title={t('coupons.title')}>
+            {t('coupons.needsCoupon')}
+          </Alert>
+        )
+      ) : null}
 
       <Modal
         opened={confirmArchive}

@@ -244,6 +244,9 @@ export const messages = {
     'coupons.created_one': '{{count}} code added:',
     'coupons.created_other': '{{count}} codes added:',
     'coupons.more': 'and {{count}} more.',
+    'coupons.needsCoupon':
+      'Coupon codes are for a promotion that applies only with a code: tick “Only with a coupon code” and ' +
+      'save first.',
   },
   nl: {
     title: 'Promoties',
@@ -491,5 +494,8 @@ export const messages = {
     'coupons.created_one': '{{count}} code toegevoegd:',
     'coupons.created_other': '{{count}} codes toegevoegd:',
     'coupons.more': 'en nog {{count}}.',
+    'coupons.needsCoupon':
+      'Couponcodes zijn voor een promotie die alleen met een code geldt: vink “Alleen met een couponcode” ' +
+      'aan en sla eerst op.',
   },
 } satisfies Record<'en' | 'nl', Record<string, string>>;
