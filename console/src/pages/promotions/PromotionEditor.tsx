@@ -47,12 +47,15 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
   const { can } = useAccess();
   const writer = can('promotions', true);
   const navigate = useNavigate();
-  /** A promotion just created arrives here with the revision it was saved at. */
-  const created = (useLocation().state as { savedRevision?: number } | null)?.savedRevision;
   const queries = useQueryClient();
+  const created = (useLocation().state as { savedRevision?: number } | null)?.savedRevision;
   const [draft, setDraft] = useState<PromotionDraft>(() => (saved ? draftOf(saved) : emptyDraft()));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [confirmArchive, setConfirmArchive] = useState(false);
+  /** What the last action did (a promotion just created arrives with the revision it was saved at). */
+  const [notice, setNotice] = useState<{ saved: number } | 'archived' | null>(
+    created === undefined ? null : { saved: created },
+  );
   const statusRef = useRef<HTMLDivElement>(null);
   const isNew = saved === null;
   const promotionId = isNew ? draft.id.trim() : saved.id;
@@ -74,8 +77,12 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
 
   const save = useMutation({
     mutationFn: (body: PromotionBody) => putPromotion(promotionId, body, newIdempotencyKey()),
-    onMutate: () => setErrors({}),
+    onMutate: () => {
+      setErrors({});
+      setNotice(null);
+    },
     onSuccess: async (r) => {
+      setNotice({ saved: r.revision });
       await queries.invalidateQueries({ queryKey: ['promotions'] });
       if (isNew)
         void navigate(`/promotions/${encodeURIComponent(r.promotion.id)}`, {
@@ -90,7 +97,9 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
 
   const archive = useMutation({
     mutationFn: () => archivePromotion(promotionId, newIdempotencyKey()),
+    onMutate: () => setNotice(null),
     onSuccess: async () => {
+      setNotice('archived');
       setConfirmArchive(false);
       setDraft((d) => ({ ...d, status: 'ARCHIVED' }));
       await queries.invalidateQueries({ queryKey: ['promotions'] });
@@ -127,12 +136,10 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
           <Alert color="red" title={t('editor.problems', { count: errorCount })}>
             {t('editor.problemsHint')}
           </Alert>
-        ) : save.isSuccess ? (
-          <Alert color="green">{t('editor.saved', { revision: save.data.revision })}</Alert>
-        ) : archive.isSuccess ? (
+        ) : notice === 'archived' ? (
           <Alert color="green">{t('editor.archived')}</Alert>
-        ) : created !== undefined && save.isIdle ? (
-          <Alert color="green">{t('editor.saved', { revision: created })}</Alert>
+        ) : notice ? (
+          <Alert color="green">{t('editor.saved', { revision: notice.saved })}</Alert>
         ) : null}
       </div>
       {save.isError && !(save.error instanceof ApiError && save.error.issues.length > 0) ? (
@@ -153,7 +160,7 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
           >
             {isNew ? t('editor.create') : t('editor.save')}
           </Button>
-          {!isNew && saved.status !== 'ARCHIVED' && !archive.isSuccess ? (
+          {!isNew && saved.status !== 'ARCHIVED' && notice !== 'archived' ? (
             <Button color="red" variant="outline" onClick={() => setConfirmArchive(true)}>
               {t('editor.archive')}
             </Button>
