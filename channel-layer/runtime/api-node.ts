@@ -11,7 +11,7 @@ import {
 import { journeyAdminRoutes, journeyReadModelSections } from '../../journey-layer/index.js';
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
 import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
-import { channelAdminRoutes } from '../clients/clients.js';
+import { channelAdminRoutes, consoleKeyHolder } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
 
 export interface ApiNode {
@@ -101,11 +101,13 @@ async function startApiListener(
     isDraining: () => draining,
     ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
     mounts: {
-      '/admin/v1': createAdminRouter(deps, [
-        ...backofficeAdminRoutes,
-        ...journeyAdminRoutes,
-        ...channelAdminRoutes,
-      ]),
+      // CONSOLE client keys (this layer's) reach the admin routes their console scopes open.
+      '/admin/v1': createAdminRouter(
+        deps,
+        [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes],
+        undefined,
+        { consoleKeys: (key) => consoleKeyHolder(deps.db, key) },
+      ),
       '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
       ...(explorer ? { '/explorer': explorer.router } : {}),
     },
