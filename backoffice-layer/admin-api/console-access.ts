@@ -102,9 +102,11 @@ export const CONSOLE_ROUTES: Readonly<Record<string, ConsoleRouteAccess>> = {
   },
   applyStockMovements: {
     ...act('stock'),
+    // Every location a movement names: a receipt's or adjustment's, both ends of a transfer.
     locations: async (input) => {
-      const body = input.body as { movements?: Array<{ locationId?: string }> } | undefined;
-      return { every: (body?.movements ?? []).flatMap((m) => (m.locationId ? [m.locationId] : [])) };
+      const body = input.body as { movements?: Array<Record<string, unknown>> } | undefined;
+      const named = (body?.movements ?? []).flatMap((m) => [m.locationId, m.from, m.to]);
+      return { every: named.filter((l): l is string => typeof l === 'string') };
     },
   },
   listOrders: {
