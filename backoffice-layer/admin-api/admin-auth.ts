@@ -168,8 +168,8 @@ export type ConsoleKeyLookup = (key: string) => Promise<ConsoleKeyHolder | null>
 
 /**
  * The keys of the admin API as one node checks them (a KeyGuard): admin keys and, when `consoleKeys` is
- * given, CONSOLE client keys. A value shaped as a channel key (`ohk_<channel>_`) is looked up as a client
- * key only; any other as an admin key, then as a client key (a client key of an older shape). One look-up
+ * given, CONSOLE client keys. A value shaped as a channel key (`ohk_<channel>_`, as every client key is
+ * issued) is looked up as a client key only, any other as an admin key only: one read per key, one look-up
  * budget per address for both. `requireAdmin` asks it, and the admin-key routes make it forget a key they
  * revoke or end (rotation with no grace) so this node refuses it at once.
  */
@@ -189,7 +189,7 @@ export function adminKeyGuard(
   };
   return new KeyGuard<AdminActor>(deps, 'admin', async (key) => {
     if (hasChannelKeyPrefix(key)) return asConsole(key);
-    return (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? asConsole(key);
+    return (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null;
   });
 }
 
