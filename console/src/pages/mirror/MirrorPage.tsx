@@ -58,10 +58,7 @@ export default function MirrorPage() {
     <>
       <PageHeader title={t('title')} intro={t('intro')} />
       <Stack gap="md">
-        <SelectionForm
-          selection={selection}
-          onApply={(s) => setParams(queryOf(s), { replace: false })}
-        />
+        <SelectionForm selection={selection} onApply={(s) => setParams(queryOf(s), { replace: false })} />
         {selection.sku ? <MirrorView selection={selection} /> : <Text>{t('chooseSku')}</Text>}
       </Stack>
     </>
@@ -134,9 +131,7 @@ function SelectionForm({
             {t('form.show')}
           </Button>
         </Group>
-        {can('customers') ? (
-          <CustomerFinder onPick={(id) => setDraft({ ...draft, customerId: id })} />
-        ) : null}
+        {can('customers') ? <CustomerFinder onPick={(id) => setDraft({ ...draft, customerId: id })} /> : null}
         {locations.error ? <ErrorAlert error={locations.error} /> : null}
       </Stack>
     </Paper>

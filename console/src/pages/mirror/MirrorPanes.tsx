@@ -133,7 +133,11 @@ function OfferView({ pane }: { pane: MirrorPane }) {
           {formatMoney(price.final)}
         </Text>
         {reduced ? (
-          <Text size="sm" td="line-through" aria-label={t('pane.basePrice', { price: formatMoney(price.base) })}>
+          <Text
+            size="sm"
+            td="line-through"
+            aria-label={t('pane.basePrice', { price: formatMoney(price.base) })}
+          >
             {formatMoney(price.base)}
           </Text>
         ) : null}
