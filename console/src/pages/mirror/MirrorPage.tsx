@@ -44,10 +44,10 @@ function queryOf(s: MirrorSelection): Record<string, string> {
 }
 
 /**
- * The channel mirror: for one SKU (and optionally a customer, a store and a postcode), what the webshop, the
- * app, a store terminal and the call center answer, side by side and live, with a verdict in words and — after
- * a change made on the stock and prices page — how long it took to reach every channel. The selection lives in
- * the URL, so a view can be linked.
+ * The channel mirror: for one SKU (and optionally a customer, a store and a postcode), what the webshop,
+ * the app, a store terminal and the call center answer, side by side and live, with a verdict in words and —
+ * after a change made on the stock and prices page — how long it took to reach every channel. The selection
+ * lives in the URL, so a view can be linked.
  */
 export default function MirrorPage() {
   const { t } = useTranslation('mirror');

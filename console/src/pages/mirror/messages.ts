@@ -3,7 +3,8 @@ export const messages = {
   en: {
     title: 'Channel mirror',
     intro:
-      'What the webshop, the app, a store terminal and the call center answer for one product, side by side and live.',
+      'What the webshop, the app, a store terminal and the call center answer for one product, ' +
+      'side by side and live.',
     chooseSku: 'Choose a product to see what every channel answers.',
     refresh: 'Refresh',
     'picker.search': 'Search products',
@@ -76,7 +77,8 @@ export const messages = {
   nl: {
     title: 'Kanaalspiegel',
     intro:
-      'Wat de webshop, de app, een winkelkassa en het klantcontactcentrum antwoorden voor één product, naast elkaar en live.',
+      'Wat de webshop, de app, een winkelkassa en het klantcontactcentrum antwoorden voor één product, ' +
+      'naast elkaar en live.',
     chooseSku: 'Kies een product om te zien wat elk kanaal antwoordt.',
     refresh: 'Vernieuwen',
     'picker.search': 'Producten zoeken',

@@ -104,12 +104,14 @@ const MIRROR_FIELDS = `
   }`;
 const ARGS = '$sku: ID!, $customerId: ID, $locationId: ID, $postcode: String, $countryCode: String';
 const PASS =
-  'sku: $sku, customerId: $customerId, locationId: $locationId, postcode: $postcode, countryCode: $countryCode';
+  'sku: $sku, customerId: $customerId, locationId: $locationId, ' +
+  'postcode: $postcode, countryCode: $countryCode';
 
 /** `query Mirror`: every channel's answer now. */
 export const MIRROR_QUERY = `query Mirror(${ARGS}) { channelMirror(${PASS}) { ${MIRROR_FIELDS} } }`;
 /** `subscription MirrorLive`: every channel's answer each time one changes. */
-export const MIRROR_SUBSCRIPTION = `subscription MirrorLive(${ARGS}) { channelMirrorChanged(${PASS}) { ${MIRROR_FIELDS} } }`;
+export const MIRROR_SUBSCRIPTION =
+  `subscription MirrorLive(${ARGS}) ` + `{ channelMirrorChanged(${PASS}) { ${MIRROR_FIELDS} } }`;
 
 /** The selection as GraphQL variables (absent fields left out). */
 export function mirrorVariables(s: MirrorSelection): Record<string, unknown> {

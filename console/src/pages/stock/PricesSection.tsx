@@ -41,8 +41,8 @@ function scheduled(list: PriceListSummary, row: PriceRow, now: number): boolean 
 }
 
 /**
- * A SKU's prices in every price list (tiers and windows, scheduled ones marked), a form to change one where the
- * key may, the SKU's price history and a preview of its price at any instant.
+ * A SKU's prices in every price list (tiers and windows, scheduled ones marked), a form to change one
+ * where the key may, the SKU's price history and a preview of its price at any instant.
  */
 export function PricesSection({ sku }: { sku: string }) {
   const { t } = useTranslation('stock');
@@ -208,7 +208,8 @@ function isoToLocal(iso: string | null): string {
   if (!iso) return '';
   const d = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${day}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 function PriceForm({

@@ -73,7 +73,8 @@ export const messages = {
   nl: {
     title: 'Voorraad en prijzen',
     intro:
-      'De voorraad van een product per locatie en de prijzen in elke prijslijst; wijzig een telling of een prijs.',
+      'De voorraad van een product per locatie en de prijzen in elke prijslijst; ' +
+      'wijzig een telling of een prijs.',
     chooseSku: 'Kies een product om de voorraad en prijzen te zien.',
     openMirror: '{{sku}} openen in de kanaalspiegel',
     watchInMirror: 'Bekijk het in de kanaalspiegel',

@@ -110,7 +110,10 @@ export interface PriceBody {
   validTo?: string | null;
 }
 
-/** Sets a price; answers it and the committed revision. @throws ApiError with field issues (`body.amount`). */
+/**
+ * Sets a price; answers it and the committed revision.
+ * @throws ApiError with field issues (`body.amount`, `body.validTo`, …).
+ */
 export async function putPrice(
   listId: string,
   sku: string,
