@@ -146,6 +146,7 @@ describe('the stock and prices page, in Chromium', () => {
     await stock
       .getByRole('row', { name: /ams-01/ })
       .getByRole('cell', { name: '17', exact: true })
+      .first()
       .waitFor();
     // Another store is refused by the hub as well.
     expect(await putFromPage(page, `/stock/${SKU}/rtm-01`, { onHand: 3 })).toBe(403);
