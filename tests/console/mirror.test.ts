@@ -70,6 +70,10 @@ describe('the channel mirror, in Chromium', () => {
     // Change the price on the stock and prices page, in the same tab.
     await page.getByRole('link', { name: 'Stock and prices' }).click();
     await page.getByRole('heading', { level: 1, name: 'Stock and prices' }).waitFor();
+    await page.getByLabel('Search products').fill('POLDER-YELLOW-M');
+    await page
+      .getByRole('option', { name: `${SKU} — Polder rain jacket, yellow, M` })
+      .waitFor({ state: 'attached' });
     await page.getByLabel('Product (SKU)').selectOption(SKU);
     await page.getByRole('button', { name: 'Change the price in Base prices (EUR) from quantity 1' }).click();
     await page.getByLabel('Price (EUR)').fill('111.11');

@@ -31,6 +31,20 @@ async function putFromPage(page: Page, path: string, body: unknown): Promise<num
   );
 }
 
+/**
+ * Whether a problem the page reported is a refusal the test provoked on purpose: the failed response
+ * (`<status> <url>`) or Chromium's console line about it.
+ */
+function isRefusal(problem: string, status: number, path: string): boolean {
+  return (
+    (problem.startsWith(`${status} `) && problem.includes(path)) ||
+    problem ===
+      `Failed to load resource: the server responded with a status of ${status} (${
+        status === 403 ? 'Forbidden' : 'Bad Request'
+      })`
+  );
+}
+
 describe('the stock and prices page, in Chromium', () => {
   let hub: ConsoleHub;
 
@@ -67,10 +81,10 @@ describe('the stock and prices page, in Chromium', () => {
       .slice(0, 16);
     await page.getByLabel('At', { exact: true }).fill(local);
     await page.getByRole('button', { name: 'Show the price' }).click();
-    await page.getByText(/through Webshop: €89\.95 \(list price €129\.95\)/).waitFor();
+    await page.getByText(/through Webshop: €89\.95\./).waitFor();
     await page.getByLabel('At', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Show the price' }).click();
-    await page.getByText(/through Webshop: €129\.95 \(list price €129\.95\)/).waitFor();
+    await page.getByText(/through Webshop: €129\.95\./).waitFor();
     expect(problems).toEqual([]);
   });
 
@@ -81,7 +95,7 @@ describe('the stock and prices page, in Chromium', () => {
     const amount = page.getByLabel('Price (EUR)');
     await amount.fill('-5');
     await page.getByRole('button', { name: 'Save the price' }).click();
-    await page.waitForFunction(() => document.querySelector('input[aria-invalid="true"]') !== null);
+    await page.locator('input[aria-invalid="true"]').first().waitFor();
     expect(await amount.getAttribute('aria-invalid')).toBe('true');
     const described = (await amount.getAttribute('aria-describedby')) ?? '';
     expect(described).not.toBe('');
@@ -108,7 +122,7 @@ describe('the stock and prices page, in Chromium', () => {
     await page.getByRole('link', { name: 'Watch it in the channel mirror' }).click();
     await page.waitForURL((u) => u.pathname === '/console/mirror' && u.searchParams.get('sku') === SKU);
     // The two refusals of the form were the hub's answer to bad input, on purpose.
-    expect(problems.filter((p) => !/^400 .*\/admin\/v1\/price-lists\//.test(p))).toEqual([]);
+    expect(problems.filter((p) => !isRefusal(p, 400, '/admin/v1/price-lists/'))).toEqual([]);
   });
 
   it('a read-only key sees no edit controls, and the hub refuses its PUT', async () => {
@@ -117,13 +131,13 @@ describe('the stock and prices page, in Chromium', () => {
     await signIn(hub, page, key, `/console/stock?sku=${SKU}`);
     await page.getByRole('table', { name: `Stock of ${SKU} per location` }).waitFor();
     await page.getByRole('table', { name: `Prices of ${SKU} in every price list` }).waitFor();
-    expect(await page.getByRole('button', { name: /Set the count|Set count/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Set count/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /^Change/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Set a price' }).count()).toBe(0);
     expect(await seriousAxeViolations(page)).toEqual([]);
     expect(await putFromPage(page, `/stock/${SKU}/ams-01`, { onHand: 3 })).toBe(403);
     expect(await putFromPage(page, `/price-lists/base-eur/prices/${SKU}`, { amount: 100 })).toBe(403);
-    expect(problems.filter((p) => !p.startsWith('403 '))).toEqual([]);
+    expect(problems.filter((p) => !isRefusal(p, 403, '/admin/v1/'))).toEqual([]);
     expect(problems.filter((p) => p.startsWith('403 '))).toHaveLength(2);
   });
 
@@ -136,7 +150,7 @@ describe('the stock and prices page, in Chromium', () => {
     expect(await stock.getByRole('row').count()).toBe(2);
     // No price section without the prices area.
     expect(await page.getByRole('heading', { level: 2, name: 'Prices' }).count()).toBe(0);
-    await page.getByRole('button', { name: 'Set the count at Amsterdam Kalverstraat' }).click();
+    await page.getByRole('button', { name: 'Set count at Amsterdam Kalverstraat' }).click();
     await page.getByLabel('On hand').fill('17');
     await page.getByRole('button', { name: 'Save the count' }).click();
     await page
@@ -150,6 +164,6 @@ describe('the stock and prices page, in Chromium', () => {
       .waitFor();
     // Another store is refused by the hub as well.
     expect(await putFromPage(page, `/stock/${SKU}/rtm-01`, { onHand: 3 })).toBe(403);
-    expect(problems.filter((p) => !p.startsWith('403 '))).toEqual([]);
+    expect(problems.filter((p) => !isRefusal(p, 403, '/admin/v1/stock/'))).toEqual([]);
   });
 });

@@ -266,7 +266,7 @@ function Propagation({ change }: { change: LastChange }) {
       role="status"
       aria-live="polite"
       variant="outline"
-      color={change.arrivedAt === undefined ? 'gray' : 'indigo'}
+      color={change.arrivedAt === undefined ? 'dark' : 'indigo.9'}
       title={t('propagation.title')}
       data-testid="mirror-propagation"
     >

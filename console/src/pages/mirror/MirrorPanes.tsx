@@ -1,6 +1,7 @@
 import { Alert, Badge, Card, Code, Group, List, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { formatDateTime, formatMoney, formatNumber } from '../../ui/format';
+import { ScrollTable } from './ScrollTable';
 import { MIRROR_CHANNELS, shortFingerprint, type ChannelMirror, type MirrorPane } from './mirror-api';
 
 /** The fingerprint most panes answer (the first pane's on a tie), or null without panes. */
@@ -43,7 +44,7 @@ export function Verdict({ mirror }: { mirror: ChannelMirror }) {
       role="status"
       aria-live="polite"
       data-testid="mirror-verdict"
-      color={mirror.identical ? 'green' : 'orange'}
+      color={mirror.identical ? 'teal.9' : 'red.9'}
       variant="outline"
       title={mirror.identical ? t('verdict.identical') : t('verdict.differs')}
     >
@@ -86,11 +87,11 @@ function Pane({ pane, differs }: { pane: MirrorPane; differs: boolean }) {
             {name}
           </Title>
           {differs ? (
-            <Badge color="orange" variant="outline">
+            <Badge color="red.9" variant="outline">
               {t('pane.differs')}
             </Badge>
           ) : (
-            <Badge color="green" variant="outline">
+            <Badge color="teal.9" variant="outline">
               {t('pane.same')}
             </Badge>
           )}
@@ -107,7 +108,7 @@ function Pane({ pane, differs }: { pane: MirrorPane; differs: boolean }) {
           </Text>
         </Group>
         {pane.error ? (
-          <Alert color="red" variant="outline" title={t('pane.error')}>
+          <Alert color="red.9" variant="outline" title={t('pane.error')}>
             <Text size="sm">{pane.error}</Text>
           </Alert>
         ) : null}
@@ -182,7 +183,7 @@ function OfferView({ pane }: { pane: MirrorPane }) {
         </Text>
       ) : null}
       {availability.locations.length > 0 ? (
-        <Table.ScrollContainer minWidth={200}>
+        <ScrollTable minWidth={200} label={t('pane.perStore', { channel: t(`channel.${pane.channel}`) })}>
           <Table fz="xs" verticalSpacing={2} horizontalSpacing={4}>
             <Table.Caption>{t('pane.perStore', { channel: t(`channel.${pane.channel}`) })}</Table.Caption>
             <Table.Thead>
@@ -202,7 +203,7 @@ function OfferView({ pane }: { pane: MirrorPane }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       ) : null}
 
       <Title order={3} size="h6">

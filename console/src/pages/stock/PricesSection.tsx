@@ -22,6 +22,7 @@ import { useAccess } from '../../api/session';
 import { ErrorAlert, Loading } from '../../ui/feedback';
 import { formatDateTime, formatMoney } from '../../ui/format';
 import { fetchLocations } from '../mirror/mirror-api';
+import { ScrollTable } from '../mirror/ScrollTable';
 import { rememberChange } from '../mirror/propagation';
 import {
   currencyDigits,
@@ -78,7 +79,7 @@ export function PricesSection({ sku }: { sku: string }) {
         rows.length === 0 ? (
           <Text>{t('prices.none')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={640}>
+          <ScrollTable minWidth={640} label={t('prices.caption', { sku })}>
             <Table striped>
               <Table.Caption>{t('prices.caption', { sku })}</Table.Caption>
               <Table.Thead>
@@ -108,15 +109,15 @@ export function PricesSection({ sku }: { sku: string }) {
                     <Table.Td>{formatDateTime(price.validTo ?? list.validTo)}</Table.Td>
                     <Table.Td>
                       {scheduled(list, price, now) ? (
-                        <Badge color="orange" variant="outline">
+                        <Badge color="indigo.9" variant="outline">
                           {t('prices.scheduled')}
                         </Badge>
                       ) : list.status === 'ENDED' ? (
-                        <Badge color="gray" variant="outline">
+                        <Badge color="dark" variant="outline">
                           {t('prices.ended')}
                         </Badge>
                       ) : (
-                        <Badge color="green" variant="outline">
+                        <Badge color="teal.9" variant="outline">
                           {t('prices.active')}
                         </Badge>
                       )}
@@ -137,7 +138,7 @@ export function PricesSection({ sku }: { sku: string }) {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )
       ) : null}
       {mayChange && lists.data && !draft ? (
@@ -167,7 +168,7 @@ export function PricesSection({ sku }: { sku: string }) {
         />
       ) : null}
       {saved ? (
-        <Alert role="status" variant="outline" color="green" title={t('prices.saved')}>
+        <Alert role="status" variant="outline" color="teal.9" title={t('prices.saved')}>
           <Stack gap={4}>
             <Text size="sm">
               {t('prices.savedBody', {
@@ -398,9 +399,11 @@ function PricePreview({ sku }: { sku: string }) {
                 at: formatDateTime(preview.data.at),
                 channel: t(`channel.${preview.data.channel}`),
                 price: formatMoney(line.final),
-                base: formatMoney(line.unitPrice),
               })}
             </Text>
+            {line.savings.amount > 0 ? (
+              <Text size="sm">{t('preview.before', { base: formatMoney(line.base) })}</Text>
+            ) : null}
             {line.adjustments.length > 0 ? (
               <List size="sm" aria-label={t('preview.adjustments')}>
                 {line.adjustments.map((a) => (
@@ -432,7 +435,7 @@ function PriceHistory({ sku, currencyOf }: { sku: string; currencyOf(listId: str
         history.data.length === 0 ? (
           <Text size="sm">{t('history.none')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={640}>
+          <ScrollTable minWidth={640} label={t('history.caption', { sku })}>
             <Table fz="sm">
               <Table.Caption>{t('history.caption', { sku })}</Table.Caption>
               <Table.Thead>
@@ -466,7 +469,7 @@ function PriceHistory({ sku, currencyOf }: { sku: string; currencyOf(listId: str
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )
       ) : null}
     </Stack>

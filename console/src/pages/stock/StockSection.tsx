@@ -8,6 +8,7 @@ import { useAccess } from '../../api/session';
 import { ErrorAlert, Loading } from '../../ui/feedback';
 import { formatNumber } from '../../ui/format';
 import { fetchLocations } from '../mirror/mirror-api';
+import { ScrollTable } from '../mirror/ScrollTable';
 import { rememberChange } from '../mirror/propagation';
 import { fetchStock, putStockCount, type StockLevel } from './stock-api';
 
@@ -37,7 +38,7 @@ export function StockSection({ sku }: { sku: string }) {
         levels.length === 0 ? (
           <Text>{t('stock.none')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={560}>
+          <ScrollTable minWidth={560} label={t('stock.caption', { sku })}>
             <Table striped highlightOnHover>
               <Table.Caption>{t('stock.caption', { sku })}</Table.Caption>
               <Table.Thead>
@@ -83,7 +84,7 @@ export function StockSection({ sku }: { sku: string }) {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )
       ) : null}
       {editing ? (
@@ -99,7 +100,7 @@ export function StockSection({ sku }: { sku: string }) {
         />
       ) : null}
       {saved ? (
-        <Alert role="status" variant="outline" color="green" title={t('stock.saved')}>
+        <Alert role="status" variant="outline" color="teal.9" title={t('stock.saved')}>
           <Stack gap={4}>
             <Text size="sm">
               {t('stock.savedBody', { location: nameOf(saved.locationId), revision: saved.revision })}
