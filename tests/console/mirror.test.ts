@@ -101,6 +101,27 @@ describe('the channel mirror, in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('turns live when a change arrives from elsewhere, without a reload', async () => {
+    const sku = 'NK-COAT-POLDER-RED-S';
+    const { page, problems } = await hub.newPage();
+    await signIn(hub, page, hub.adminKey, `/console/mirror?sku=${sku}`);
+    await page.getByTestId('mirror-live').getByText('Live: updates arrive as the channels change.').waitFor();
+    const before = await fingerprints(page);
+    // Another tool changes the price through the admin REST.
+    const res = await page.request.put(hub.url(`/admin/v1/price-lists/base-eur/prices/${sku}`), {
+      headers: { authorization: `Bearer ${hub.adminKey}` },
+      data: { amount: 9995 },
+    });
+    expect(res.status()).toBe(200);
+    await until(
+      () => fingerprints(page),
+      (fps) => new Set(fps).size === 1 && fps[0] !== before[0],
+    );
+    for (const c of CHANNELS)
+      expect(await page.getByTestId(`pane-${c}`).getByTestId('pane-price').textContent()).toBe('€99.95');
+    expect(problems).toEqual([]);
+  });
+
   it('keeps the selection in the URL: a customer, a store and a postcode', async () => {
     const { page, problems } = await hub.newPage();
     await signIn(hub, page, hub.adminKey, `/console/mirror?sku=${SKU}`);
