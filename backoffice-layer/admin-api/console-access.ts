@@ -84,6 +84,9 @@ export const CONSOLE_ROUTES: Readonly<Record<string, ConsoleRouteAccess>> = {
   listSegments: read(null),
   getSegment: read(null),
   getLoyaltyProgram: read(null),
+  // Pricing a cart changes nothing and answers what GraphQL's quote answers any console key: the price
+  // preview of the prices page and the promotion preview alike.
+  previewPromotions: read(null),
   // Pages.
   getKpis: read('dashboard'),
   getDataQuality: read('quality'),
