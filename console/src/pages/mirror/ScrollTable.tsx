@@ -1,6 +1,5 @@
 import { Table } from '@mantine/core';
 import type { ReactNode } from 'react';
-import './readable.css';
 
 /**
  * A table that scrolls sideways when narrower than `minWidth` (a store tablet), in a region that takes the
