@@ -20,7 +20,7 @@ const SEEDED_NOTE = 'Asked whether the winter coat comes in a longer fit';
 
 /** Searches the customers page for `query` and opens the one result named `name`. */
 async function findAndOpen(page: Page, query: string, name: string): Promise<void> {
-  await page.getByLabel('Find a customer').fill(query);
+  await page.getByRole('textbox', { name: 'Find a customer' }).fill(query);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await page.getByRole('link', { name: `Open ${name}` }).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
@@ -67,7 +67,7 @@ describe('the console: the customers page', () => {
     await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
 
-    await page.getByLabel('Find a customer').fill(ANNE.email);
+    await page.getByRole('textbox', { name: 'Find a customer' }).fill(ANNE.email);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const results = page.getByRole('table', { name: 'Customers found' });
     await results.waitFor();
@@ -101,7 +101,7 @@ describe('the console: the customers page', () => {
   it('finds a member by part of her name at a tablet width, with no axe violations', async () => {
     const { page, problems } = await hub.newPage(TABLET);
     await signIn(hub, page, writer, '/console/customers');
-    await page.getByLabel('Find a customer').fill(CHANTAL.part);
+    await page.getByRole('textbox', { name: 'Find a customer' }).fill(CHANTAL.part);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const results = page.getByRole('table', { name: 'Customers found' });
     await results.waitFor();
