@@ -77,7 +77,7 @@ describe('the console: the customers page', () => {
 
     await page.getByRole('heading', { level: 1, name: ANNE.name }).waitFor();
     await expect(page.getByTestId('customer-tier').textContent()).resolves.toBe(ANNE.tier);
-    await page.getByRole('cell', { name: ANNE.email }).waitFor();
+    await page.getByRole('cell', { name: ANNE.email, exact: true }).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
 
     await page.getByRole('tab', { name: 'Timeline' }).click();
@@ -152,7 +152,7 @@ describe('the console: the customers page', () => {
     await signIn(hub, page, reader, `/console/customers/${annesId}`);
     await page.getByRole('heading', { level: 1, name: ANNE.name }).waitFor();
     await expect(page.getByTestId('customer-tier').textContent()).resolves.toBe(ANNE.tier);
-    await page.getByRole('cell', { name: ANNE.email }).waitFor();
+    await page.getByRole('cell', { name: ANNE.email, exact: true }).waitFor();
     for (const name of [
       'Record a service contact',
       'Correct her data',

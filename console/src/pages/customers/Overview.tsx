@@ -134,11 +134,7 @@ export function Overview() {
                 <Group justify="space-between" wrap="wrap">
                   <Group gap="xs">
                     <Text fw={600}>{t(`purpose.${purpose}`)}</Text>
-                    <Badge
-                      color={granted ? 'green' : 'gray'}
-                      c={granted ? undefined : 'dark'}
-                      variant="light"
-                    >
+                    <Badge color={granted ? 'green' : 'gray'} c="dark" variant="light">
                       {granted ? t('consents.granted') : t('consents.notGranted')}
                     </Badge>
                   </Group>
