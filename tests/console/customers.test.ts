@@ -147,6 +147,55 @@ describe('the console: the customers page', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows a refused correction next to its field; merges a profile after confirming both names, and undoes it', async () => {
+    const { page, problems } = await hub.newPage(DESKTOP);
+    await signIn(hub, page, writer, '/console/customers');
+    await findAndOpen(page, 'eva.smit@example.nl', 'Eva Smit');
+
+    await page.getByRole('button', { name: 'Correct her data' }).click();
+    const correct = page.getByRole('dialog', { name: 'Correct her data' });
+    await correct.getByRole('textbox', { name: 'Birthday' }).fill('31-12-1990');
+    await correct.getByRole('button', { name: 'Save corrections' }).click();
+    const birthday = correct.getByRole('textbox', { name: 'Birthday' });
+    await expect(birthday.getAttribute('aria-invalid')).resolves.toBe('true');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await birthday.fill('1990-12-31');
+    await correct.getByRole('button', { name: 'Save corrections' }).click();
+    await page.getByRole('status').getByText('Her data was corrected.').waitFor();
+    await page.getByRole('cell', { name: '1990-12-31' }).waitFor();
+
+    await page.getByRole('button', { name: 'Merge another profile into her' }).click();
+    const find = page.getByRole('dialog', { name: 'Merge another profile into her' });
+    await find.getByRole('textbox', { name: 'Find the other profile' }).fill('fleur');
+    await find.getByRole('button', { name: 'Search', exact: true }).click();
+    await find.getByRole('button', { name: 'Merge Fleur Meijer into her' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Confirm the merge' });
+    await expect(confirm.getByRole('table', { name: 'The two profiles' }).textContent()).resolves.toMatch(
+      /Eva Smit.*Fleur Meijer/,
+    );
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await confirm.getByRole('button', { name: 'Merge the profiles' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/The profiles were merged/)
+      .waitFor();
+    // Fleur's app account is hers now.
+    await page.getByRole('cell', { name: 'app-fleur-0001', exact: true }).waitFor();
+
+    const undo = page.getByRole('button', { name: /^Undo merge / });
+    await undo.first().click();
+    await page
+      .getByRole('dialog', { name: 'Undo a merge' })
+      .getByRole('button', { name: 'Undo the merge' })
+      .click();
+    await page
+      .getByRole('status')
+      .getByText(/was undone/)
+      .waitFor();
+    await page.getByRole('cell', { name: 'app-fleur-0001', exact: true }).waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
+  });
+
   it('a read-only key sees no actions, and the hub refuses updateProfile to it', async () => {
     const { page, problems } = await hub.newPage(DESKTOP);
     await signIn(hub, page, reader, `/console/customers/${annesId}`);

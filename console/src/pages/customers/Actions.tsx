@@ -459,11 +459,12 @@ export function UnlinkButton({ kind, value }: { kind: IdentifierKind; value: str
 /** Undoes a merge (within 30 days) after a confirmation. */
 export function UndoMergeButton({ mergeId }: { mergeId: string }) {
   const { t } = useTranslation('customers');
-  const { profile, changed } = useCustomer();
+  const { profile, changed, noteMerge } = useCustomer();
   const [opened, setOpened] = useState(false);
   const m = useMutation({
     mutationFn: () => unmergeCustomers(mergeId),
     onSuccess: () => {
+      noteMerge({ undone: mergeId });
       changed(t('done.unmerge', { mergeId }));
       setOpened(false);
     },
@@ -497,7 +498,7 @@ export function UndoMergeButton({ mergeId }: { mergeId: string }) {
  */
 function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const { t } = useTranslation('customers');
-  const { profile, changed } = useCustomer();
+  const { profile, changed, noteMerge } = useCustomer();
   const [query, setQuery] = useState('');
   const [other, setOther] = useState<SearchHit | null>(null);
   const [key] = useState(newIdempotencyKey);
@@ -510,6 +511,7 @@ function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const m = useMutation({
     mutationFn: (mergedId: string) => mergeCustomers(profile.id, mergedId, key),
     onSuccess: (mergeId) => {
+      noteMerge({ merged: mergeId });
       changed(t('done.merge', { mergeId }));
       onClose();
     },

@@ -111,6 +111,10 @@ export function CustomerView() {
   const refresh = useRefreshCustomer();
   const [tab, setTab] = useState<Tab>('overview');
   const [notice, setNotice] = useState<string | null>(null);
+  const [merges, setMerges] = useState<{ merged: string | null; undone: string[] }>({
+    merged: null,
+    undone: [],
+  });
   const profile = useQuery({ queryKey: ['customer', id, 'profile'], queryFn: () => customerProfile(id) });
   const tiers = useQuery({ queryKey: ['loyalty', 'tiers'], queryFn: loyaltyTiers, staleTime: 60_000 });
 
@@ -147,6 +151,16 @@ export function CustomerView() {
           setNotice(message);
           void refresh(p.id);
         },
+        merges,
+        noteMerge: (change) =>
+          setMerges((m) =>
+            'merged' in change
+              ? { ...m, merged: change.merged }
+              : {
+                  merged: m.merged === change.undone ? null : m.merged,
+                  undone: [...m.undone, change.undone],
+                },
+          ),
       }}
     >
       <Stack>

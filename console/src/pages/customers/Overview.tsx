@@ -37,14 +37,22 @@ function attributeValue(raw: string): string {
 /** The merges into her profile that can still be undone (from her timeline's profile changes). */
 function Merges() {
   const { t } = useTranslation('customers');
-  const { profile, canWrite } = useCustomer();
+  const { profile, canWrite, merges: seen } = useCustomer();
   const changes = useQuery({
     queryKey: ['customer', profile.id, 'merges'],
     queryFn: () => timelinePage(profile.id, null, ['PROFILE_CHANGED'], 200),
+    // A merge done here reaches her timeline a moment later: ask again until it does.
+    refetchInterval: (q) =>
+      seen.merged !== null &&
+      !undoableMerges(q.state.data?.items ?? [], new Date()).some((m) => m.mergeId === seen.merged)
+        ? 1000
+        : false,
   });
   if (changes.isPending) return null;
   if (changes.isError) return <ErrorAlert error={changes.error} />;
-  const merges = undoableMerges(changes.data.items, new Date());
+  const merges = undoableMerges(changes.data.items, new Date()).filter(
+    (m) => !seen.undone.includes(m.mergeId),
+  );
   return (
     <Section title={t('merges.title')}>
       {merges.length === 0 ? (

@@ -13,7 +13,7 @@ import { useCustomer } from './context';
 export function Timeline() {
   const { t } = useTranslation('customers');
   const { t: common } = useTranslation();
-  const { profile, canWrite } = useCustomer();
+  const { profile, canWrite, merges } = useCustomer();
   const [kinds, setKinds] = useState<InteractionKind[]>([]);
   const pages = useInfiniteQuery({
     queryKey: ['customer', profile.id, 'timeline', kinds],
@@ -22,7 +22,11 @@ export function Timeline() {
     getNextPageParam: (last) => last.next,
   });
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
-  const undoable = new Set(undoableMerges(items, new Date()).map((m) => m.mergeId));
+  const undoable = new Set(
+    undoableMerges(items, new Date())
+      .map((m) => m.mergeId)
+      .filter((id) => !merges.undone.includes(id)),
+  );
 
   return (
     <Stack>

@@ -11,6 +11,13 @@ export interface CustomerContextValue {
   canWrite: boolean;
   /** After a change: reread everything of her, and announce `message`. */
   changed(message: string): void;
+  /**
+   * Merges done or undone in this view, until her timeline (written from the hub's events, a moment later)
+   * shows them: `merged` is awaited there, `undone` no longer offered.
+   */
+  merges: { merged: string | null; undone: string[] };
+  /** Notes a merge done (`merged`) or undone (`undone`) here. */
+  noteMerge(change: { merged: string } | { undone: string }): void;
 }
 
 export const CustomerContext = createContext<CustomerContextValue | null>(null);
