@@ -35,7 +35,7 @@ import {
   type IdentifierKind,
   type SearchHit,
 } from './api';
-import { useCustomer } from './context';
+import { READABLE_ERRORS, useCustomer } from './context';
 import { SearchForm, SearchResults } from './SearchView';
 
 /**
@@ -80,6 +80,7 @@ function FormModal({
   const { t } = useTranslation();
   return (
     <Modal
+      style={READABLE_ERRORS}
       opened={opened}
       onClose={onClose}
       title={title}
@@ -548,7 +549,7 @@ function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
       </FormModal>
     );
   return (
-    <Modal opened={opened} onClose={onClose} title={t('merge.title')} size="lg">
+    <Modal style={READABLE_ERRORS} opened={opened} onClose={onClose} title={t('merge.title')} size="lg">
       <Stack>
         <Text>{t('merge.intro', { name })}</Text>
         <SearchForm initial={query} onSubmit={setQuery} label={t('merge.find')} />

@@ -1,4 +1,6 @@
+import { Box } from '@mantine/core';
 import { Route, Routes } from 'react-router';
+import { READABLE_ERRORS } from './context';
 import { CustomerView } from './CustomerView';
 import { SearchView } from './SearchView';
 
@@ -8,9 +10,11 @@ import { SearchView } from './SearchView';
  */
 export default function CustomersPage() {
   return (
-    <Routes>
-      <Route index element={<SearchView />} />
-      <Route path=":id" element={<CustomerView />} />
-    </Routes>
+    <Box style={READABLE_ERRORS}>
+      <Routes>
+        <Route index element={<SearchView />} />
+        <Route path=":id" element={<CustomerView />} />
+      </Routes>
+    </Box>
   );
 }

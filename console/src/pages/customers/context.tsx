@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext } from 'react';
+import { createContext, useContext, type CSSProperties } from 'react';
 import type { CustomerProfile, ProgramTier } from './api';
 
 /** What every section of one customer's view shares. */
@@ -40,3 +40,9 @@ export function tierName(tiers: ProgramTier[], id: string | null | undefined): s
   if (!id) return '—';
   return tiers.find((t) => t.id === id)?.name ?? id;
 }
+
+/**
+ * Field errors in a red dark enough for WCAG AA contrast (Mantine's default red is not) — set on the page
+ * and on its dialogs (rendered outside the page). A console-wide theme setting would make this unnecessary.
+ */
+export const READABLE_ERRORS = { '--mantine-color-error': 'var(--mantine-color-red-9)' } as CSSProperties;
