@@ -78,13 +78,14 @@ describe('the dashboard: the day’s figures by channel and the hub’s health',
     await signIn(hub, page, hub.adminKey);
     expect(new URL(page.url()).pathname).toBe('/console/dashboard');
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    // The day before the demo orders has none; then the demo orders' day, picked in the day field.
+    await page.getByRole('button', { name: 'Previous day' }).click();
+    await page.getByText('No orders or returns in this window.').waitFor();
     await page.getByLabel('Day (UTC)').fill(day);
-    await page.getByText(/Orders placed and returns recorded from/).waitFor();
-    expect(new URL(page.url()).searchParams.get('day')).toBe(day);
+    await page.waitForURL((u) => u.searchParams.get('day') === day);
     await expect(page.getByTestId('kpi-window').textContent()).resolves.toMatch(
-      /UTC; the end is not included/,
+      /^Orders placed and returns recorded from .* \(UTC; the end is not included\)/,
     );
-
     const total = expected.sales.total[0]!;
     const card = (name: string) => page.getByRole('group', { name, exact: true });
     await card('Revenue').getByText(euro(total.revenue.amount)).waitFor();
@@ -108,9 +109,6 @@ describe('the dashboard: the day’s figures by channel and the hub’s health',
     await page.setViewportSize(TABLET);
     expect(await seriousAxeViolations(page)).toEqual([]);
 
-    // The day before has no demo orders; Today goes back to the hub's day.
-    await page.getByRole('button', { name: 'Previous day' }).click();
-    await page.getByText('No orders or returns in this window.').waitFor();
     await page.getByRole('button', { name: 'Today' }).click();
     await page.waitForURL((u) => !u.searchParams.has('day'));
     expect(problems).toEqual([]);
@@ -156,7 +154,7 @@ describe('the dashboard: the day’s figures by channel and the hub’s health',
   });
 
   it('charts the commit → visible times once a change has propagated, p50/p99 in words', async () => {
-    const changed = await admin('PUT', '/price-lists/base-eur/prices/NK-SHT-VAART-WHT-M', { amount: 4495 });
+    const changed = await admin('PUT', '/price-lists/base-eur/prices/NK-SHT-VAART-WHITE-M', { amount: 4495 });
     expect(changed.status).toBe(200);
     const { page, problems } = await hub.newPage();
     await signIn(hub, page, hub.adminKey);

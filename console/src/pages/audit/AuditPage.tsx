@@ -117,6 +117,8 @@ export default function AuditPage() {
     queryFn: ({ pageParam }) => fetchAudit(applied, pageParam),
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next,
+    // A refusal (bad filters, no access) is not asked again; a failure to reach the hub is, once.
+    retry: (failures, e) => failures < 1 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
   });
   const entries = trail.data?.pages.flatMap((p) => p.entries) ?? [];
   const fieldErrors = trail.error instanceof ApiError ? trail.error.fieldErrors('query.') : {};
@@ -255,7 +257,7 @@ function FilterForm({
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   const { t } = useTranslation('audit');
   return (
-    <Table.ScrollContainer minWidth={720}>
+    <Table.ScrollContainer minWidth={720} type="native" tabIndex={0} role="region" aria-label={t('entries')}>
       <Table striped withTableBorder verticalSpacing="xs">
         <Table.Caption>{t('entries')}</Table.Caption>
         <Table.Thead>

@@ -3,6 +3,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
+import { ApiError } from '../../api/client';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatBasisPoints, formatDateTime, formatMoney, formatNumber } from '../../ui/format';
 import { HealthSection } from './HealthSection';
@@ -27,6 +28,8 @@ export default function DashboardPage() {
     queryFn: () => fetchKpis(day),
     refetchInterval: REFRESH_MS,
     placeholderData: keepPreviousData,
+    // A refusal is not asked again at once (the next refresh asks anyway); a failure to reach the hub is.
+    retry: (failures, e) => failures < 1 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
   });
   const shownDay = day ?? (kpis.data ? utcDay(kpis.data.from) : '');
   const goTo = (next: string | null) => setParams(next === null ? {} : { day: next });
@@ -158,7 +161,13 @@ function CurrencySales({
         />
         {extra}
       </SimpleGrid>
-      <Table.ScrollContainer minWidth={760}>
+      <Table.ScrollContainer
+        minWidth={760}
+        type="native"
+        tabIndex={0}
+        role="region"
+        aria-label={t('byChannel', { currency: total.currency })}
+      >
         <Table striped withTableBorder>
           <Table.Caption>{t('byChannel', { currency: total.currency })}</Table.Caption>
           <Table.Thead>
