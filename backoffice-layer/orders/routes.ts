@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError, LocationIdSchema } from '../../shared/index.js';
-import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { defineRoute, type AdminActor, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
 import { FULFILMENT_METHODS, FULFILMENT_STATUSES, OrderStatusSchema } from './fulfilment-lifecycle.js';
 import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
@@ -154,8 +154,14 @@ async function moveJson(db: Parameters<typeof getOrder>[0], move: OrderMove) {
   return { order: orderJson(order), moved: move.moved, revision: move.revision, replayed: move.replayed };
 }
 
-/** The history's actor and channel of an admin key's request. */
-const adminActor = (actor: { name: string }) => ({ actor: `admin:${actor.name}`, channel: ADMIN_CHANNEL });
+/**
+ * The history's actor and channel of an admin request: `admin:<name>` and ADMIN for an admin key, the console
+ * client (`client:<id>`) and CONSOLE for a console key.
+ */
+const adminActor = (actor: AdminActor) => ({
+  actor: actor.audit,
+  channel: actor.kind === 'CONSOLE' ? 'CONSOLE' : ADMIN_CHANNEL,
+});
 
 /** `GET /admin/v1/orders`, `GET /admin/v1/orders/{id}`, fulfilment events and cancellation. */
 export const orderRoutes: readonly AdminRoute[] = [
