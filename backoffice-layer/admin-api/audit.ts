@@ -72,7 +72,7 @@ const AuditQuerySchema = z.strictObject({
     .min(1)
     .max(200)
     .optional()
-    .describe('Actions starting with this: `customer.` (profile reads and acts), `PUT /prices`…'),
+    .describe('Actions starting with this: `customer.` (profile reads and acts), `PUT /price-lists`…'),
   from: IsoDateTime.optional().describe('Entries at or after this instant (ISO 8601)'),
   to: IsoDateTime.optional().describe('Entries before this instant (ISO 8601)'),
 });
