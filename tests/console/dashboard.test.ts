@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { startWorkerNode } from '../../channel-layer/index.js';
 import {
   DESKTOP,
   seriousAxeViolations,
@@ -154,21 +155,40 @@ describe('the dashboard: the day’s figures by channel and the hub’s health',
   });
 
   it('charts the commit → visible times once a change has propagated, p50/p99 in words', async () => {
-    const changed = await admin('PUT', '/price-lists/base-eur/prices/NK-SHT-VAART-WHITE-M', { amount: 4495 });
-    expect(changed.status).toBe(200);
-    const { page, problems } = await hub.newPage();
-    await signIn(hub, page, hub.adminKey);
-    const chart = page.getByRole('img', { name: /Commit → visible time of the last \d+ changes/ });
-    await chart.waitFor({ timeout: 30_000 });
-    await expect(page.getByTestId('propagation-summary').textContent()).resolves.toMatch(
-      /^Median \(p50\) [\d,]+ ms, 99th percentile \(p99\) [\d,]+ ms, over the last \d+ changes\.$/,
-    );
-    await chart.locator('svg .recharts-line-curve').waitFor();
-    expect(await chart.locator('svg .recharts-line-dots circle').count()).toBeGreaterThan(0);
-    expect(await chart.locator('svg .recharts-line-curve').getAttribute('d')).toMatch(/^M[\d.,-]+/);
-    await expect(page.getByRole('table', { name: /The newest \d+ measurements/ }).count()).resolves.toBe(1);
-    expect(await seriousAxeViolations(page)).toEqual([]);
-    expect(problems).toEqual([]);
+    // A worker node measures commit → visible (startWorkerNode, as `omnihub worker` runs): price changes
+    // until it has measured some.
+    const measuring = await startWorkerNode(hub.ctx.deps);
+    try {
+      const deadline = Date.now() + 30_000;
+      let amount = 4500;
+      for (;;) {
+        const changed = await admin('PUT', '/price-lists/base-eur/prices/NK-SHT-VAART-WHITE-M', {
+          amount: (amount -= 10),
+        });
+        expect(changed.status).toBe(200);
+        await new Promise((r) => setTimeout(r, 300));
+        const health = (await admin('GET', '/kpis')).body as {
+          health: { propagation: { samples: unknown[] } };
+        };
+        if (health.health.propagation.samples.length > 0) break;
+        if (Date.now() > deadline) throw new Error('no commit → visible sample measured in 30 s');
+      }
+      const { page, problems } = await hub.newPage();
+      await signIn(hub, page, hub.adminKey);
+      const chart = page.getByRole('img', { name: /Commit → visible time of the last \d+ changes/ });
+      await chart.waitFor({ timeout: 30_000 });
+      await expect(page.getByTestId('propagation-summary').textContent()).resolves.toMatch(
+        /^Median \(p50\) [\d,]+ ms, 99th percentile \(p99\) [\d,]+ ms, over the last \d+ changes\.$/,
+      );
+      await chart.locator('svg .recharts-line-curve').waitFor();
+      expect(await chart.locator('svg .recharts-line-dots circle').count()).toBeGreaterThan(0);
+      expect(await chart.locator('svg .recharts-line-curve').getAttribute('d')).toMatch(/^M[\d.,-]+/);
+      await expect(page.getByRole('table', { name: /The newest \d+ measurements/ }).count()).resolves.toBe(1);
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await measuring.stop();
+    }
   });
 
   it('speaks Dutch when asked: the stat titles and the window in Dutch', async () => {
