@@ -258,7 +258,7 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
   const { t } = useTranslation('audit');
   return (
     <Table.ScrollContainer minWidth={720} type="native" tabIndex={0} role="region" aria-label={t('entries')}>
-      <Table striped withTableBorder verticalSpacing="xs">
+      <Table striped withTableBorder verticalSpacing="xs" captionSide="top">
         <Table.Caption>{t('entries')}</Table.Caption>
         <Table.Thead>
           <Table.Tr>

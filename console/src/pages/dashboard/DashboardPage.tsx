@@ -168,7 +168,7 @@ function CurrencySales({
         role="region"
         aria-label={t('byChannel', { currency: total.currency })}
       >
-        <Table striped withTableBorder>
+        <Table striped withTableBorder captionSide="top">
           <Table.Caption>{t('byChannel', { currency: total.currency })}</Table.Caption>
           <Table.Thead>
             <Table.Tr>
