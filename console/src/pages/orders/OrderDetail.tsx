@@ -25,6 +25,7 @@ import {
   Items,
   MoveButtons,
   ORDERS_KEY,
+  retryUnlessRefused,
   StatusBadge,
   useFulfilmentMove,
   type ActionOutcome,
@@ -42,7 +43,11 @@ export function OrderDetailView() {
   const { id = '' } = useParams();
   const access = useAccess();
   const move = useFulfilmentMove();
-  const order = useQuery({ queryKey: [ORDERS_KEY, 'order', id], queryFn: () => fetchOrder(id) });
+  const order = useQuery({
+    retry: retryUnlessRefused,
+    queryKey: [ORDERS_KEY, 'order', id],
+    queryFn: () => fetchOrder(id),
+  });
 
   const back = (
     <Anchor component={Link} to="/orders">
@@ -275,6 +280,7 @@ function CancelOrder({ order, onDone }: { order: OrderDetail; onDone(outcome: Ac
         opened={opened}
         onClose={() => setOpened(false)}
         title={t('cancel.title', { order: order.id })}
+        closeButtonProps={{ 'aria-label': t('cancel.close') }}
         size="lg"
       >
         <form onSubmit={submit}>

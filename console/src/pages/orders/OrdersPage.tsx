@@ -21,6 +21,7 @@ import {
   Items,
   MoveButtons,
   ORDERS_KEY,
+  retryUnlessRefused,
   OrderLink,
   StatusBadge,
   useFulfilmentMove,
@@ -57,6 +58,7 @@ function OrdersOverview() {
   const view: View = VIEWS.find((v) => v === params.get('view')) ?? 'orders';
   const status = params.get('status') ?? '';
   const locations = useQuery({
+    retry: retryUnlessRefused,
     queryKey: [ORDERS_KEY, 'locations'],
     queryFn: fetchLocations,
     staleTime: 60_000,
@@ -143,6 +145,7 @@ function OrdersOverview() {
 function OrderList({ locationId, status }: { locationId: string; status: string }) {
   const { t } = useTranslation('orders');
   const orders = useInfiniteQuery({
+    retry: retryUnlessRefused,
     queryKey: [ORDERS_KEY, 'list', locationId, status],
     queryFn: ({ pageParam }) => fetchOrders({ locationId, status, after: pageParam }),
     initialPageParam: undefined as string | undefined,
@@ -202,11 +205,13 @@ function Pickups({ location }: { location: Location }) {
   const { t } = useTranslation('orders');
   const move = useFulfilmentMove();
   const toPrepare = useQuery({
+    retry: retryUnlessRefused,
     queryKey: [ORDERS_KEY, 'pickups', location.id, 'prepare'],
     queryFn: () =>
       fetchFulfilments({ locationId: location.id, method: 'PICKUP', statuses: ['PENDING', 'PICKING'] }),
   });
   const toHandOver = useQuery({
+    retry: retryUnlessRefused,
     queryKey: [ORDERS_KEY, 'pickups', location.id, 'handOver'],
     queryFn: () =>
       fetchFulfilments({ locationId: location.id, method: 'PICKUP', statuses: ['READY_FOR_PICKUP'] }),
@@ -319,6 +324,7 @@ function PickingList({ location }: { location: Location }) {
   const { t } = useTranslation('orders');
   const move = useFulfilmentMove();
   const list = useQuery({
+    retry: retryUnlessRefused,
     queryKey: [ORDERS_KEY, 'picking', location.id],
     queryFn: () => fetchFulfilments({ locationId: location.id, statuses: ['PENDING', 'PICKING'] }),
   });

@@ -116,6 +116,7 @@ export const messages = {
     'cancel.reasonRequired': 'Give a reason.',
     'cancel.confirm': 'Cancel the order',
     'cancel.keep': 'Keep the order',
+    'cancel.close': 'Close',
     more: 'Show more',
   },
   nl: {
@@ -232,6 +233,7 @@ export const messages = {
     'cancel.reasonRequired': 'Geef een reden.',
     'cancel.confirm': 'Order annuleren',
     'cancel.keep': 'Order houden',
+    'cancel.close': 'Sluiten',
     more: 'Meer tonen',
   },
 } satisfies Record<'en' | 'nl', Record<string, string>>;

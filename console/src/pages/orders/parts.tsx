@@ -14,29 +14,37 @@ import {
   type FulfilmentStatus,
 } from './api';
 
+/**
+ * Whether to ask again after a failure: once, for a hub not reached or failing (5xx); never for a refusal
+ * (4xx: asking again answers the same).
+ */
+export const retryUnlessRefused = (failures: number, error: unknown): boolean =>
+  failures < 1 && !(error instanceof ApiError && error.status >= 400 && error.status < 500);
+
 /** The query keys of this page all start with this: a move or cancellation refreshes them all. */
 export const ORDERS_KEY = 'orders';
 
+/** Each status's colour: the darkest shades, so the outline badge's text keeps AA contrast on white. */
 const STATUS_COLOURS: Record<string, string> = {
-  OPEN: 'blue',
-  PARTIALLY_FULFILLED: 'grape',
-  FULFILLED: 'green',
-  CANCELLED: 'red',
-  PENDING: 'gray',
-  PICKING: 'blue',
-  PACKED: 'indigo',
-  SHIPPED: 'indigo',
-  DELIVERED: 'green',
-  READY_FOR_PICKUP: 'orange',
-  COLLECTED: 'green',
-  UNCOLLECTED: 'red',
+  OPEN: 'blue.9',
+  PARTIALLY_FULFILLED: 'grape.9',
+  FULFILLED: 'teal.9',
+  CANCELLED: 'red.9',
+  PENDING: 'gray.8',
+  PICKING: 'blue.9',
+  PACKED: 'indigo.9',
+  SHIPPED: 'indigo.9',
+  DELIVERED: 'teal.9',
+  READY_FOR_PICKUP: 'cyan.9',
+  COLLECTED: 'teal.9',
+  UNCOLLECTED: 'red.9',
 };
 
 /** An order's or fulfilment's status in words (its code when the page has no words for it). */
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useTranslation('orders');
   return (
-    <Badge color={STATUS_COLOURS[status] ?? 'gray'} variant="outline" data-status={status}>
+    <Badge color={STATUS_COLOURS[status] ?? 'gray.8'} variant="outline" data-status={status}>
       {t(`status.${status}`, { defaultValue: status })}
     </Badge>
   );
@@ -75,7 +83,11 @@ export function DataTable({
   children: ReactNode;
 }) {
   return (
-    <Table.ScrollContainer minWidth={640}>
+    <Table.ScrollContainer
+      minWidth={640}
+      // The region scrolls sideways on a narrow screen: reachable by keyboard, named by its table.
+      scrollAreaProps={{ viewportProps: { tabIndex: 0, role: 'region', 'aria-label': caption } }}
+    >
       <Table striped withTableBorder captionSide="top">
         <Table.Caption>{caption}</Table.Caption>
         <Table.Thead>
