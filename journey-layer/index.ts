@@ -209,3 +209,9 @@ export * from './quality/index.js';
 // The figures staff steer by: loyalty members served, and the admin route that answers every figure.
 export { loyaltyMembersServed } from './kpis/members-served.js';
 export { kpiRoutes, kpiWindow, MAX_KPI_WINDOW_DAYS } from './kpis/routes.js';
+export {
+  checkReadModelConsistency,
+  readModelDifferences,
+  READ_MODEL_CHECK_EVERY_MS,
+} from './kpis/read-model-check.js';
+export { previewCart, PreviewBodySchema, type PreviewBody, type PreviewView } from './promotions/preview.js';

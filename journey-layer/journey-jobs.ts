@@ -5,6 +5,7 @@ import { pruneProfileHistory } from './customers/profile-history.js';
 import { pruneTimeline } from './timeline/timeline-reads.js';
 import { startSegmentSchedule } from './segments/schedule.js';
 import type { JourneyDeps } from './journey-deps.js';
+import { checkReadModelConsistency, READ_MODEL_CHECK_EVERY_MS } from './kpis/read-model-check.js';
 
 /**
  * A worker service that runs `work` every `everyMs` milliseconds on the backoffice's periodic sweep (one run
@@ -53,11 +54,14 @@ export async function pruneJourneyData(
 /**
  * The journey's periodic work in every worker: consents that reached their end withdrawn (every minute, so
  * an expired consent counts as withdrawn in the answers within a minute), retention of behavioural data
- * (hourly) and the nightly segment recomputation for the passing of time (03:00 UTC; one worker of many runs
- * it each day).
+ * (hourly), the read-model check whose verdict the hub's health shows (every 5 minutes) and the nightly
+ * segment recomputation for the passing of time (03:00 UTC; one worker of many runs it each day).
  */
 export const journeyServices: readonly WorkerService[] = [
   periodic('consent expiry', 60_000, async (deps) => ({ expired: await expireConsents(deps) })),
   periodic('journey retention', 3_600_000, pruneJourneyData),
+  periodic('read-model check', READ_MODEL_CHECK_EVERY_MS, async (deps) => ({
+    differences: (await checkReadModelConsistency(deps)).differences,
+  })),
   (deps) => startSegmentSchedule(deps as JourneyDeps, { hour: 3, timeZone: 'UTC' }),
 ];

@@ -3,6 +3,7 @@ import { customerRoutes } from './customers/routes.js';
 import { loyaltyConsumer } from './loyalty/consumer.js';
 import { loyaltyRoutes } from './loyalty/routes.js';
 import { promotionRoutes } from './promotions/routes.js';
+import { previewRoutes } from './promotions/preview.js';
 import { promotionsConsumer } from './promotions/consumer.js';
 import { timelineConsumer } from './timeline/consumer.js';
 import { segmentsConsumer } from './segments/consumer.js';
@@ -21,6 +22,7 @@ import type { Redis } from '../shared/index.js';
 /** Every admin REST route of the journey layer (mounted next to the backoffice's under /admin/v1). */
 export const journeyAdminRoutes: readonly AdminRoute[] = [
   ...promotionRoutes,
+  ...previewRoutes,
   ...loyaltyRoutes,
   ...customerRoutes,
   ...segmentRoutes,

@@ -56,6 +56,11 @@ export interface AdminRoute<
    * object".
    */
   response?: z.ZodType;
+  /**
+   * The route changes nothing although it is no GET (a question too large for a query string: a preview):
+   * it is not put on the audit trail, as no GET is, so asking it leaves no row anywhere.
+   */
+  readsOnly?: true;
   /** The route honours an `Idempotency-Key` header (`required`: refuses a write without one). */
   idempotencyKey?: 'required';
   /**

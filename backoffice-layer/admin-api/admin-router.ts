@@ -46,7 +46,7 @@ export function createAdminRouter(
       const body = route.body ? parseInput(route.body, req.body, 'body') : undefined;
       const actor = res.locals.actor as AdminActor;
       const result = await route.handle({ params, query, body, deps, actor, forgetAdminKey, raw: req });
-      if (route.method !== 'get') {
+      if (route.method !== 'get' && !route.readsOnly) {
         // Recorded after the change committed: the trail never claims a change that rolled back.
         const revision = (result as { revision?: unknown } | undefined)?.revision;
         await recordAudit(deps.db, deps.clock.now(), {

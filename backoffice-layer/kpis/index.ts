@@ -12,3 +12,12 @@ export {
   type SalesKpis,
 } from './sales-kpis.js';
 export { hubHealth, type HubHealth } from './hub-health.js';
+export {
+  recordPropagation,
+  recentPropagation,
+  storeConsistencyVerdict,
+  lastConsistencyVerdict,
+  PROPAGATION_SAMPLES,
+  type PropagationSample,
+  type ConsistencyVerdict,
+} from './hub-samples.js';

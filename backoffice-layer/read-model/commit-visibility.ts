@@ -1,4 +1,5 @@
 import type { Clock, EventEnvelope, Metrics } from '../../shared/index.js';
+import type { PropagationSample } from '../kpis/hub-samples.js';
 
 /**
  * Commits waiting for the watermark that a process keeps at most (a long gap drops the oldest, not memory).
@@ -26,8 +27,10 @@ export class CommitVisibility {
   /**
    * Records that `events` were applied and the watermark now stands at `watermark` (-1: the model is not this
    * database's; nothing is visible through it then, and nothing is observed).
+   * @returns the revisions observed now, each with the instant it became visible (ISO 8601) and its commit →
+   *   visible time in ms (what the histogram observed, in seconds): the hub keeps the newest for its health.
    */
-  applied(events: readonly EventEnvelope[], watermark: number): void {
+  applied(events: readonly EventEnvelope[], watermark: number): PropagationSample[] {
     for (const e of events) {
       if (e.revision <= this.covered) continue;
       const at = Date.parse(e.occurredAt);
@@ -35,13 +38,18 @@ export class CommitVisibility {
       this.pending.set(e.revision, Math.min(at, this.pending.get(e.revision) ?? at));
     }
     while (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
-    if (watermark <= this.covered) return;
+    if (watermark <= this.covered) return [];
     this.covered = watermark;
     const now = this.clock.now().getTime();
+    const visibleAt = new Date(now).toISOString();
+    const observed: PropagationSample[] = [];
     for (const [revision, at] of this.pending) {
       if (revision > watermark) continue;
-      this.histogram.observe(Math.max(0, now - at) / 1000);
+      const ms = Math.max(0, now - at);
+      this.histogram.observe(ms / 1000);
+      observed.push({ at: visibleAt, revision, ms });
       this.pending.delete(revision);
     }
+    return observed;
   }
 }

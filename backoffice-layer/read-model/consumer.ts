@@ -4,6 +4,7 @@ import type { BackofficeDB as DB } from '../tables.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import type { EventConsumer } from '../events/event-worker.js';
 import { CommitVisibility } from './commit-visibility.js';
+import { recordPropagation } from '../kpis/hub-samples.js';
 import { sourceIdentity } from './source.js';
 import {
   execPipeline,
@@ -54,7 +55,7 @@ function payload<K extends keyof BackofficeEventPayloads>(
  * revision-guarded, so repeats and reordering are harmless. After writing, it tells every API node which SKUs
  * to drop from memory. Writes land only while the model belongs to this consumer's database (see
  * GUARDED_WRITE): after a loss the rebuild covers them. With `deps.metrics`, each revision's commit → visible
- * time is observed once the watermark covers it.
+ * time is observed once the watermark covers it (and the newest samples kept in Redis: hub-samples.ts).
  */
 export function readModelConsumer(
   deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>,
@@ -153,7 +154,10 @@ export function readModelConsumer(
         await reached(),
         newest ? `${newest.revision}:${newest.id}` : '',
       );
-      visibility?.applied(events, watermark);
+      // The samples the histogram just observed, kept for the hub's health (one LPUSH and LTRIM a batch).
+      // Best effort: the histogram holds the measure, and a lost sample must not hold the consumer back.
+      const samples = visibility?.applied(events, watermark) ?? [];
+      await recordPropagation(deps.redis, deps.redisPrefix, samples).catch(() => undefined);
     },
   };
 }

@@ -83,6 +83,8 @@ const ACTS = {
   'offer.for-customer': 'customer',
   'offers.for-customer': 'customer',
   'quote.for-customer': 'customer',
+  // What every selling channel answers the same question (the staff console's channel mirror).
+  mirror: 'customer',
   // Her journey: what she did across channels, her profile's corrections, how she wants to be contacted,
   // who used her data, what to offer her next; merging and unmerging her profiles.
   'customer.timeline': 'customer',
@@ -261,6 +263,11 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
   'offer.for-customer': (c, r) => forCustomer(c, r.customerId),
   'offers.for-customer': (c, r) => forCustomer(c, r.customerId),
   'quote.for-customer': (c, r) => forCustomer(c, r.customerId),
+  // Asking as every channel at once is the console's alone (on record when it names her).
+  mirror: (c, r) =>
+    c.channel === 'CONSOLE'
+      ? onRecord(r.customerId)
+      : deny('Only the console mirrors what every channel answers'),
   // Her journey: the customer herself (a web or app client with her token) or staff, on record. A web or app
   // client records interactions only for its signed-in customer.
   'customer.timeline': (c, r) => onHerJourney(c, r.customerId),

@@ -51,6 +51,9 @@ const COMPUTED: Record<string, number> = {
   offer: 50,
   offers: 50,
   offerChanged: 50,
+  // Four channels' offers: its panes' `offer` fields count as offers too.
+  channelMirror: 200,
+  channelMirrorChanged: 200,
   quote: 2_000,
   // One answer prices up to 1,000 candidate offers whatever its `first` (MAX_CANDIDATES): each item asked
   // counts as 8 offers, so the default 5 costs what a quote does and a few aliased `first: 20` are refused.
@@ -70,6 +73,8 @@ const LIST_SIZES: Record<string, number> = {
   identifiers: 10,
   segments: 20,
   channels: 4,
+  // The channel mirror's WEB, APP, STORE and CALL_CENTER.
+  panes: 4,
   topics: 4,
   // A merge's two profiles.
   unmergeCustomers: 2,

@@ -4,36 +4,25 @@ import {
   getProduct,
   type FulfilmentInput,
 } from '../../backoffice-layer/index.js';
-import {
-  findCustomerByIdentifier,
-  getCustomer,
-  getLoyaltyStatus,
-  offer,
-  offers,
-  quote,
-} from '../../journey-layer/index.js';
+import { findCustomerByIdentifier, getCustomer, offers, quote } from '../../journey-layer/index.js';
 import { currentRevision, DomainError } from '../../shared/index.js';
 import type { IdentifierKind } from '../../journey-layer/index.js';
 import { customerNamed, requireAccess } from '../access/require-access.js';
 import type { CartInput, GraphqlContext } from './context.js';
+import { channelMirror, type MirrorArgs } from './mirror.js';
 import { customerOrders, orderQuery } from './orders.js';
+import { loyaltyAnswer, offerAnswer, type OfferArgs } from './answers.js';
 import { offerView, productView, quoteView } from './views.js';
-
-type OfferArgs = {
-  sku: string;
-  customerId?: string | null;
-  locationId?: string | null;
-  minRevision?: number;
-  /** Where the offer is to be delivered (Offer.delivery). */
-  postcode?: string | null;
-  countryCode?: string | null;
-};
 
 /** The channel API's `Query` resolvers. Each asks the access policy (require-access.ts) before it reads. */
 export const queryResolvers = {
   offer: async (_: unknown, a: OfferArgs, ctx: GraphqlContext) => {
     await requireAccess(ctx, { act: 'offer.for-customer', on: customerNamed(a.customerId) });
-    return offerView(await offer(ctx.deps, { ...a, currency: ctx.market }, { readModel: ctx.readModel }));
+    return offerAnswer(ctx, a);
+  },
+  channelMirror: async (_: unknown, a: MirrorArgs, ctx: GraphqlContext) => {
+    await requireAccess(ctx, { act: 'mirror', on: customerNamed(a.customerId) });
+    return channelMirror(ctx, a);
   },
   offers: async (_: unknown, a: Omit<OfferArgs, 'sku'> & { skus: string[] }, ctx: GraphqlContext) => {
     if (a.skus.length > 100)
@@ -108,7 +97,6 @@ export const queryResolvers = {
 
 /** The `Customer` type's computed fields: her loyalty status now, her orders. */
 export const customerResolvers = {
-  loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) =>
-    getLoyaltyStatus(ctx.deps.db, c.id, ctx.deps.clock.now()),
+  loyalty: async (c: { id: string }, _a: unknown, ctx: GraphqlContext) => loyaltyAnswer(ctx, c.id),
   orders: customerOrders,
 };

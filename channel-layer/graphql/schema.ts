@@ -40,6 +40,15 @@ export const typeDefs = /* GraphQL */ `
     revision: Revision!
     "The order: to the customer herself, staff at its locations, the call center."
     order(id: ID!): Order
+    "The console only: what WEB, APP, STORE (at locationId, else the first store) and CALL_CENTER answer."
+    channelMirror(
+      sku: ID!
+      customerId: ID
+      locationId: ID
+      postcode: String
+      countryCode: String
+      minRevision: Revision
+    ): ChannelMirror!
   }
 
   type Mutation {
@@ -236,6 +245,32 @@ export const typeDefs = /* GraphQL */ `
     offerChanged(sku: ID!, customerId: ID, locationId: ID, postcode: String, countryCode: String): Offer!
     loyaltyChanged(customerId: ID!): LoyaltyStatus!
     orderChanged(id: ID!): Order!
+    "The console only: channelMirror, pushed whenever the SKU's offer or her loyalty changes."
+    channelMirrorChanged(
+      sku: ID!
+      customerId: ID
+      locationId: ID
+      postcode: String
+      countryCode: String
+    ): ChannelMirror!
+  }
+
+  "What every selling channel answers the same offer question; identical: every pane has one fingerprint."
+  type ChannelMirror {
+    panes: [MirrorPane!]!
+    identical: Boolean!
+    "The newest revision among the panes."
+    revision: Revision!
+  }
+  "One channel's answer, produced as a real client of it asks offer; error (offer null) when it was refused."
+  type MirrorPane {
+    channel: String!
+    offer: Offer
+    "Her loyalty status, when a customer is asked about."
+    loyalty: LoyaltyStatus
+    revision: Revision!
+    fingerprint: String!
+    error: String
   }
 
   type Offer {

@@ -1,7 +1,9 @@
 import { getLoyaltyStatus, offer } from '../../journey-layer/index.js';
 import { DomainError } from '../../shared/index.js';
-import { requireAccess } from '../access/require-access.js';
+import { customerNamed, requireAccess } from '../access/require-access.js';
+import type { Notice } from './change-feed.js';
 import type { GraphqlContext } from './context.js';
+import { channelMirror, mirrorContent, type MirrorArgs } from './mirror.js';
 import type { SnapshotHub } from './snapshot-hub.js';
 import { offerView } from './views.js';
 import { subscribeOrderChanged } from './orders.js';
@@ -22,6 +24,14 @@ function hubOf(ctx: GraphqlContext): SnapshotHub {
   if (!ctx.snapshots)
     throw new DomainError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket at /graphql', {});
   return ctx.snapshots;
+}
+
+/**
+ * Whether a change notice may change the offer of `at.sku` for `at.customerId`: every offer's (rules,
+ * programme, a switch, a reset), the SKU's own, or anything of hers.
+ */
+function concernsOffer(at: { sku: string; customerId: string | null }): (n: Notice) => boolean {
+  return (n) => !!(n.all || n.skus?.includes(at.sku) || (at.customerId && n.customerId === at.customerId));
 }
 
 /** The channel API's `Subscription` resolvers. Each asks the access policy's subscription act first. */
@@ -51,8 +61,7 @@ export const subscriptionResolvers = {
         `offer:${JSON.stringify(at)}`,
         {
           initial: true,
-          relevant: (n) =>
-            !!(n.all || n.skus?.includes(at.sku) || (at.customerId && n.customerId === at.customerId)),
+          relevant: concernsOffer(at),
           compute: async (minRevision) => {
             const o = await offer(
               ctx.deps,
@@ -92,6 +101,39 @@ export const subscriptionResolvers = {
           compute: async () => {
             const status = await getLoyaltyStatus(ctx.deps.db, args.customerId, ctx.deps.clock.now());
             return { content: JSON.stringify(status), value: { loyaltyChanged: status } };
+          },
+        },
+        ctx.signal,
+      );
+    },
+  },
+  /**
+   * The console's channel mirror, live: pushes the mirror at once, then whenever the SKU's offer or her
+   * loyalty may have changed (the notices `offerChanged` follows) and the mirror really changed — one
+   * computation per change for every subscriber of the same question and market on this node.
+   * @throws FORBIDDEN for any caller but the console; as channelMirror otherwise.
+   */
+  channelMirrorChanged: {
+    subscribe: async (_: unknown, args: MirrorArgs, ctx: GraphqlContext) => {
+      const hub = hubOf(ctx);
+      const customerId = args.customerId ?? null;
+      await requireAccess(ctx, { act: 'mirror', on: customerNamed(customerId) });
+      const at = {
+        sku: args.sku,
+        customerId,
+        locationId: args.locationId ?? null,
+        postcode: args.postcode ?? null,
+        countryCode: args.countryCode ?? null,
+        currency: ctx.market,
+      };
+      return hub.subscribe(
+        `mirror:${JSON.stringify(at)}`,
+        {
+          initial: true,
+          relevant: concernsOffer(at),
+          compute: async (minRevision) => {
+            const m = await channelMirror(ctx, args, minRevision);
+            return { content: mirrorContent(m), value: { channelMirrorChanged: m } };
           },
         },
         ctx.signal,

@@ -76,8 +76,33 @@ const KpisView = z
         .object({
           readModelRevision: z.int().nullable().describe('The read model’s watermark; null: none built'),
           lagRevisions: z.int().nullable().describe('Committed revisions not yet visible in the read model'),
+          samples: z
+            .array(
+              z.object({
+                at: Instant.describe('When the revision became visible'),
+                revision: z.int().min(0),
+                ms: z.int().min(0).describe('Commit → visible in milliseconds'),
+              }),
+            )
+            .describe('The newest commit → visible times the worker measured (at most 300), oldest first'),
+          p50Ms: z.int().nullable().describe('Median of `samples` in ms; null without samples'),
+          p99Ms: z.int().nullable().describe('99th percentile of `samples` in ms (nearest rank)'),
         })
-        .describe('Commit → visible as the read model’s lag in revisions (latency is not stored per event)'),
+        .describe(
+          'Commit → visible: the read model’s lag in revisions, and the latency the worker measured ' +
+            '(omnihub_commit_to_visible_seconds) per revision',
+        ),
+      consistency: z
+        .object({
+          ok: z.boolean().describe('The read model equals a rebuild from PostgreSQL'),
+          checkedAt: Instant,
+          differences: z.int().min(0).describe('Places where the read model differs'),
+          examples: z.array(z.string()).describe('The first five differences: `<sku or name> <section>`'),
+        })
+        .nullable()
+        .describe(
+          'The last periodic read-model check (every 5 minutes in each worker); null before the first',
+        ),
     }),
   })
   .meta({ id: 'Kpis' });
@@ -110,7 +135,8 @@ export function kpiWindow(query: { from?: string; to?: string }, now: Date): Kpi
 /**
  * `GET /admin/v1/kpis?from=&to=`: the figures staff steer by over [from, to) — sales per channel and per
  * currency (revenue and average basket in minor units, click & collect share in basis points, returns),
- * loyalty members served, and the hub's health (committed revision, outbox backlog, read model lag).
+ * loyalty members served, and the hub's health (committed revision, outbox backlog, read model lag, the
+ * newest commit → visible samples with p50/p99, the last read-model check's verdict).
  */
 export const kpiRoutes: readonly AdminRoute[] = [
   defineRoute({

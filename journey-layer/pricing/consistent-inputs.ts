@@ -26,6 +26,11 @@ export interface PricingInputsRequest {
   couponCodes: readonly string[];
   /** The clock's now; the answer is evaluated at the instant its revision determines. */
   now: Date;
+  /**
+   * Evaluate at `now` exactly, not at the instant the revision determines: a preview of another instant (see
+   * quote's `preview`), whose windows are taken as they stand at that instant.
+   */
+  exactInstant?: boolean | undefined;
   /** Load what a quote's tier preview needs (offers preview no tier). */
   tierPreview: boolean;
   /** The market's currency (ISO 4217); absent or null: the hub's default. */
@@ -48,7 +53,7 @@ export async function consistentInputs(
     const snapshot = await snapshotFor(deps, skus, { minRevision, readModel });
     // Evaluated at the instant the snapshot's revision determines (between its latest switch and its next
     // edge).
-    const at = effectiveInstant(snapshot.globals, now);
+    const at = request.exactInstant ? now : effectiveInstant(snapshot.globals, now);
     const pricing = await loadPricingContext(deps, {
       customerId,
       couponCodes,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { FulfilmentInputSchema, type ReadModel } from '../../backoffice-layer/index.js';
 import { CurrencyCodeSchema, MAX_LINE_QUANTITY, parseInput, UuidSchema } from '../../shared/index.js';
 import type { JourneyDeps } from '../journey-deps.js';
-import { consistentInputs } from './consistent-inputs.js';
+import { consistentInputs, type PricingInputs } from './consistent-inputs.js';
 import { cartDelivery, PromiseContext, type DeliveryPromiseAnswer } from './delivery.js';
 import { fingerprint } from './fingerprint.js';
 import { priceLines, type PricedAnswer } from './price-lines.js';
@@ -52,9 +52,20 @@ export interface Quote extends PricedAnswer {
 export async function quote(
   deps: JourneyDeps,
   raw: QuoteInput,
-  opts: { readModel?: ReadModel } = {},
+  opts: { readModel?: ReadModel; preview?: QuotePreview } = {},
 ): Promise<Quote> {
   return (await repricableQuote(deps, raw, opts)).quote;
+}
+
+/**
+ * A quote of another instant or with other promotions, changing nothing (see the promotion preview): priced
+ * at `at` exactly (price and promotion windows as they stand then; the data as the hub holds it now) with the
+ * promotions in force that `rules` makes of the stored ones (a draft added or put in place of its saved
+ * version). Absent: the quote of now with the promotions in force.
+ */
+export interface QuotePreview {
+  at: Date;
+  rules?: (stored: PricingInputs['pricing']['rules']) => PricingInputs['pricing']['rules'];
 }
 
 /** A quote, the budgeted promotions it priced with, and the same cart priced again with other budgets. */
@@ -74,19 +85,24 @@ export interface RepricableQuote {
 export async function repricableQuote(
   deps: JourneyDeps,
   raw: QuoteInput,
-  opts: { readModel?: ReadModel } = {},
+  opts: { readModel?: ReadModel; preview?: QuotePreview } = {},
 ): Promise<RepricableQuote> {
   const input = parseInput(QuoteInputSchema, raw, 'body');
-  const inputs = await consistentInputs(deps, {
+  const { preview } = opts;
+  const read = await consistentInputs(deps, {
     skus: [...new Set(input.lines.map((l) => l.sku))].sort(),
     minRevision: input.minRevision,
     readModel: opts.readModel,
     customerId: input.customerId ?? null,
     couponCodes: input.couponCodes ?? [],
-    now: deps.clock.now(),
+    now: preview?.at ?? deps.clock.now(),
+    exactInstant: preview !== undefined,
     tierPreview: true,
     currency: input.currency,
   });
+  const inputs: PricingInputs = preview?.rules
+    ? { ...read, pricing: { ...read.pricing, rules: preview.rules(read.pricing.rules) } }
+    : read;
   const budgets = budgetsOf(inputs.pricing.rules);
   let delivery: DeliveryPromiseAnswer[] | undefined;
   const priceWith = (b: ReadonlyMap<string, number>): Quote => {

@@ -37,6 +37,8 @@ const WAREHOUSE = 'wh-1';
 const STORE = 'utr-01';
 let ctx: BackofficeTestContext;
 let admin: AdminClient;
+/** No worker has measured commit → visible here (the read model is built by hand): no samples. */
+const NO_SAMPLES = { samples: [], p50Ms: null, p99Ms: null };
 /** The revision of the last write before the figures are read. */
 let lastRevision = 0;
 
@@ -357,7 +359,8 @@ describe('GET /admin/v1/kpis', () => {
     expect(before.health).toEqual({
       revision: lastRevision,
       outboxBacklog: { unpublished: events, undelivered: 0 },
-      propagation: { readModelRevision: null, lagRevisions: null },
+      propagation: { readModelRevision: null, lagRevisions: null, ...NO_SAMPLES },
+      consistency: null,
     });
     expect(await currentRevision(ctx.deps.db)).toBe(lastRevision);
 
@@ -373,7 +376,8 @@ describe('GET /admin/v1/kpis', () => {
     expect(built.health).toEqual({
       revision: lastRevision,
       outboxBacklog: { unpublished: 0, undelivered: 2 },
-      propagation: { readModelRevision: lastRevision, lagRevisions: 0 },
+      propagation: { readModelRevision: lastRevision, lagRevisions: 0, ...NO_SAMPLES },
+      consistency: null,
     });
 
     // A change committed but not applied to the read model: one revision behind.
@@ -382,7 +386,12 @@ describe('GET /admin/v1/kpis', () => {
     expect(after.health).toEqual({
       revision: count.revision,
       outboxBacklog: { unpublished: 1, undelivered: 3 },
-      propagation: { readModelRevision: lastRevision, lagRevisions: count.revision - lastRevision },
+      propagation: {
+        readModelRevision: lastRevision,
+        lagRevisions: count.revision - lastRevision,
+        ...NO_SAMPLES,
+      },
+      consistency: null,
     });
   });
 });

@@ -53,6 +53,8 @@ const acts: Record<string, [Act, (c: Caller) => Resource]> = {
     'reservation.release',
     () => reservation(client.web, null, 'ams-01', 'wh-1'),
   ],
+  // The channel mirror: every channel's answer at once, the console's alone.
+  'mirror A': ['mirror', () => ({ kind: 'customer', customerId: A })],
 };
 
 describe('the access policy', () => {
@@ -71,16 +73,16 @@ describe('the access policy', () => {
     const YA = 'yes, audit A';
     expect(actual).toEqual({
       //                    read A read -  lookup token export enroll feed A order A at ams sale   ret wh ret
-      // ams ret -  res A  web's  sA's   A@sA   A@app  admin  mixed
-      web: row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),
+      // ams ret -  res A  web's  sA's   A@sA   A@app  admin  mixed  mirror A
+      web: row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y, N]),
       // A key that does not sign customers in (one shipped in an app, say) cannot mint a token for anyone.
-      'web key without customer-tokens': row([N, Y, N, N, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y]),
-      'web, customer A': row([Y, Y, N, Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y, Y, N, Y, Y, N, Y]),
-      'app, customer B': row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, N, N, N, N, N, N]),
-      'store A terminal': row([YA, Y, YA, N, N, Y, YA, YA, Y, Y, N, YA, Y, YA, N, Y, YA, N, Y, N]),
-      'store B terminal': row([YA, Y, YA, N, N, Y, YA, YA, N, N, N, N, N, N, N, N, N, N, N, N]),
-      'call-center agent': row([YA, Y, YA, N, YA, Y, YA, YA, Y, N, YA, YA, Y, YA, N, N, YA, YA, N, N]),
-      console: row([YA, Y, YA, N, YA, Y, YA, YA, Y, N, YA, YA, Y, YA, N, N, YA, YA, N, N]),
+      'web key without customer-tokens': row([N, Y, N, N, N, Y, N, N, Y, N, N, N, N, N, Y, N, N, N, N, Y, N]),
+      'web, customer A': row([Y, Y, N, Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y, Y, N, Y, Y, N, Y, N]),
+      'app, customer B': row([N, Y, N, Y, N, Y, N, N, Y, N, N, N, N, N, N, N, N, N, N, N, N]),
+      'store A terminal': row([YA, Y, YA, N, N, Y, YA, YA, Y, Y, N, YA, Y, YA, N, Y, YA, N, Y, N, N]),
+      'store B terminal': row([YA, Y, YA, N, N, Y, YA, YA, N, N, N, N, N, N, N, N, N, N, N, N, N]),
+      'call-center agent': row([YA, Y, YA, N, YA, Y, YA, YA, Y, N, YA, YA, Y, YA, N, N, YA, YA, N, N, N]),
+      console: row([YA, Y, YA, N, YA, Y, YA, YA, Y, N, YA, YA, Y, YA, N, N, YA, YA, N, N, YA]),
     });
   });
 
