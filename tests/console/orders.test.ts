@@ -59,12 +59,10 @@ async function adminCall(key: string, method: string, path: string, body?: unkno
 const table = (page: Page, caption: string) => page.getByRole('table', { name: caption });
 
 /** The text of every cell of `caption`'s body rows, row by row. */
-const cellsOf = (page: Page, caption: string) =>
-  table(page, caption)
-    .locator('tbody tr')
-    .evaluateAll((rows) =>
-      rows.map((r) => [...(r as HTMLTableRowElement).cells].map((c) => (c.textContent ?? '').trim())),
-    );
+const cellsOf = async (page: Page, caption: string) => {
+  const rows = await table(page, caption).locator('tbody tr').all();
+  return Promise.all(rows.map(async (r) => (await r.locator('td').allTextContents()).map((c) => c.trim())));
+};
 
 /** What a page reported beyond the refusals a test provoked on purpose (HTTP `status`). */
 const unexpected = (problems: string[], status: number) =>
