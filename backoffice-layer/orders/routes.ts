@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError, LocationIdSchema } from '../../shared/index.js';
-import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { defineRoute, type AdminActor, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
 import {
   FULFILMENT_METHODS,
@@ -184,8 +184,14 @@ async function moveJson(db: Parameters<typeof getOrder>[0], move: OrderMove) {
   return { order: orderJson(order), moved: move.moved, revision: move.revision, replayed: move.replayed };
 }
 
-/** The history's actor and channel of an admin key's request. */
-const adminActor = (actor: { name: string }) => ({ actor: `admin:${actor.name}`, channel: ADMIN_CHANNEL });
+/**
+ * The history's actor and channel of an admin request: `admin:<name>` and ADMIN for an admin key, the console
+ * client (`client:<id>`) and CONSOLE for a console key.
+ */
+const adminActor = (actor: AdminActor) => ({
+  actor: actor.audit,
+  channel: actor.kind === 'CONSOLE' ? 'CONSOLE' : ADMIN_CHANNEL,
+});
 
 const FulfilmentListItemView = FulfilmentView.extend({ orderId: z.string() }).meta({
   id: 'FulfilmentListItem',
