@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { seedDemoOrders, seedDemoRetailer } from '../../../backoffice-layer/index.js';
+import { createChannelClient } from '../../../channel-layer/index.js';
 import { startAdminNode, type AdminNode } from '../../support/admin-node.js';
 
 const demoId = (n: number) => `d3e0a000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -85,6 +86,25 @@ describe('GET /admin/v1/fulfilments', () => {
       after = page.next;
     }
     expect(seen).toEqual(all.fulfilments.map((f) => f.id));
+  });
+
+  it('opens to a console key with console:orders at its own locations only', async () => {
+    const { key } = await createChannelClient(
+      admin.ctx.deps.db,
+      { name: 'Amsterdam counter', channel: 'CONSOLE', scopes: ['console:orders', 'location:ams-01'] },
+      new Date(),
+    );
+    const status = async (query: string) =>
+      (await admin.call('GET', `/fulfilments?${query}`, { key })).status;
+    expect(await status('locationId=ams-01&method=PICKUP')).toBe(200);
+    expect(await status('locationId=utr-01&method=PICKUP')).toBe(403);
+    expect(await status('method=PICKUP')).toBe(403);
+    const { key: stockOnly } = await createChannelClient(
+      admin.ctx.deps.db,
+      { name: 'Stock clerk', channel: 'CONSOLE', scopes: ['console:stock'] },
+      new Date(),
+    );
+    expect((await admin.call('GET', '/fulfilments?locationId=ams-01', { key: stockOnly })).status).toBe(403);
   });
 
   it('refuses an unknown status, method or cursor and an unnamed parameter with 400', async () => {
