@@ -52,6 +52,11 @@ const act = (area: ConsoleArea): ConsoleRouteAccess => ({ area, write: true });
 
 const paramText = (input: ConsoleCallInput, name: string): string => String(input.params[name] ?? '');
 
+/** A list's `locationId` filter: that location; none named — every location at once. */
+async function queriedLocation(input: ConsoleCallInput): Promise<LocationTouch> {
+  return typeof input.query.locationId === 'string' ? { every: [input.query.locationId] } : 'all';
+}
+
 /** The locations an order involves (order-parties.ts); none for an unknown order. */
 async function orderLocations(input: ConsoleCallInput): Promise<LocationTouch> {
   const parties = await orderParties(input.db, paramText(input, 'id'));
@@ -112,11 +117,8 @@ export const CONSOLE_ROUTES: Readonly<Record<string, ConsoleRouteAccess>> = {
       return { every: named.filter((l): l is string => typeof l === 'string') };
     },
   },
-  listOrders: {
-    ...read('orders'),
-    locations: async (input) =>
-      typeof input.query.locationId === 'string' ? { every: [input.query.locationId] } : 'all',
-  },
+  listOrders: { ...read('orders'), locations: queriedLocation },
+  listFulfilments: { ...read('orders'), locations: queriedLocation },
   getOrder: { ...read('orders'), locations: orderLocations },
   cancelOrder: { ...act('orders'), locations: orderLocations },
   postFulfilmentEvent: { ...act('orders'), locations: fulfilmentLocations },
