@@ -14,15 +14,25 @@ export {
   type AdminRoute,
   type AdminActor,
   type AdminRouteInput,
+  type ConsoleKeyHolder,
 } from './admin-api/admin-route.js';
-export { createAdminRouter, ADMIN_JSON_LIMIT } from './admin-api/admin-router.js';
+export { createAdminRouter, ADMIN_JSON_LIMIT, type AdminRouterOptions } from './admin-api/admin-router.js';
 export {
   bootstrapAdminKey,
   generateAdminKey,
   registerAdminKey,
   authenticateAdminKey,
+  hasChannelKeyPrefix,
+  ADMIN_KEY_LENGTH,
   type AdminKeyBootstrap,
+  type ConsoleKeyLookup,
 } from './admin-api/admin-auth.js';
+export {
+  CONSOLE_ROUTES,
+  requireConsoleAccess,
+  type ConsoleRouteAccess,
+  type LocationTouch,
+} from './admin-api/console-access.js';
 export {
   listAdminKeys,
   getAdminKey,

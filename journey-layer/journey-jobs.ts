@@ -16,6 +16,7 @@ function periodic(
   job: string,
   everyMs: number,
   work: (deps: JourneyDeps) => Promise<Record<string, number>>,
+  opts: { firstAfterMs?: number } = {},
 ): WorkerService {
   return (deps: BackofficeDeps) =>
     startPeriodicSweep(
@@ -26,6 +27,7 @@ function periodic(
       everyMs,
       deps.logger,
       job,
+      opts,
     );
 }
 
@@ -60,8 +62,12 @@ export async function pruneJourneyData(
 export const journeyServices: readonly WorkerService[] = [
   periodic('consent expiry', 60_000, async (deps) => ({ expired: await expireConsents(deps) })),
   periodic('journey retention', 3_600_000, pruneJourneyData),
-  periodic('read-model check', READ_MODEL_CHECK_EVERY_MS, async (deps) => ({
-    differences: (await checkReadModelConsistency(deps)).differences,
-  })),
+  // The first check 30 s after the worker starts, so a new hub's dashboard has a verdict soon.
+  periodic(
+    'read-model check',
+    READ_MODEL_CHECK_EVERY_MS,
+    async (deps) => ({ differences: (await checkReadModelConsistency(deps)).differences }),
+    { firstAfterMs: 30_000 },
+  ),
   (deps) => startSegmentSchedule(deps as JourneyDeps, { hour: 3, timeZone: 'UTC' }),
 ];

@@ -44,7 +44,8 @@ await build({
   root: source,
   base: '/console/',
   logLevel: 'warn',
-  oxc: { jsx: { runtime: 'automatic' } },
+  mode: 'production',
+  oxc: { jsx: { runtime: 'automatic', development: false } },
   define: { 'process.env.NODE_ENV': '"production"' },
   build: {
     outDir: out,

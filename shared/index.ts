@@ -115,3 +115,17 @@ export {
   UNKNOWN_KEYS_PER_MINUTE,
 } from './key-guard.js';
 export { bearerToken, type BearerBounds } from './bearer.js';
+export {
+  CONSOLE_AREAS,
+  CONSOLE_SCOPE_FORMS,
+  CONSOLE_SCOPE_PATTERN,
+  consoleGrants,
+  fullConsoleGrants,
+  grantsArea,
+  isConsoleScope,
+  locationOutside,
+  reachesAnyLocation,
+  type ConsoleArea,
+  type ConsoleAreaGrant,
+  type ConsoleGrants,
+} from './console-scopes.js';

@@ -4,6 +4,8 @@ import {
   bearerToken,
   callerAddress,
   CHANNEL_KINDS,
+  consoleGrants,
+  fullConsoleGrants,
   DomainError,
   KeyGuard,
   sha256,
@@ -11,7 +13,7 @@ import {
   type Redis,
 } from '../../shared/index.js';
 import type { Database } from '../tables.js';
-import type { AdminActor } from './admin-route.js';
+import type { AdminActor, ConsoleKeyHolder } from './admin-route.js';
 
 /** Admin keys are random 32-byte secrets; only their SHA-256 is stored. */
 export function generateAdminKey(): string {
@@ -31,7 +33,7 @@ export async function registerAdminKey(db: Database, key: string, name: string, 
 const CHANNEL_KEY_PREFIX = new RegExp(`^ohk_(${CHANNEL_KINDS.join('|')})_`, 'i');
 
 /** An admin key's length as the header may carry it, in characters: longer values are refused unread. */
-const ADMIN_KEY_LENGTH = { minLength: 1, maxLength: 512 };
+export const ADMIN_KEY_LENGTH = { minLength: 1, maxLength: 512 };
 
 /**
  * What `bootstrapAdminKey` found: `generated`, a new key to print once (no key was configured and none
@@ -123,33 +125,81 @@ export async function authenticateAdminKey(
     .where('revokedAt', 'is', null)
     .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)]))
     .executeTakeFirst();
-  return row ? { keyId: row.id, name: row.name } : undefined;
+  return row ? adminActor(row.id, row.name) : undefined;
+}
+
+/** An admin key as a caller: `admin:<name>` on the audit trail, every console area. */
+function adminActor(keyId: string, name: string): AdminActor {
+  return {
+    kind: 'ADMIN',
+    keyId,
+    name,
+    audit: `admin:${name}`,
+    details: { adminKeyId: keyId },
+    grants: fullConsoleGrants(),
+  };
+}
+
+/** A CONSOLE client key as a caller: named as the channel layer names it, with its console grants. */
+function consoleActor(holder: ConsoleKeyHolder): AdminActor {
+  return {
+    kind: 'CONSOLE',
+    keyId: holder.clientId,
+    name: holder.name,
+    audit: holder.audit,
+    details: { clientId: holder.clientId, clientName: holder.name },
+    grants: consoleGrants(holder.scopes),
+  };
 }
 
 /**
- * The admin keys as one node checks them (a KeyGuard): `requireAdmin` asks it, and the admin-key routes make
- * it forget a key they revoke or end (rotation with no grace) so this node refuses it at once.
+ * Whether a value has the shape of a channel client key (`ohk_web_…`, `ohk_console_…`): such a value is never
+ * an admin key (bootstrapAdminKey refuses it).
  */
-export function adminKeyGuard(deps: {
-  db: Database;
-  redis: Redis;
-  redisPrefix: string;
-  clock: { now(): Date };
-  logger: Logger;
-}): KeyGuard<AdminActor> {
-  return new KeyGuard<AdminActor>(
-    deps,
-    'admin',
-    async (key) => (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null,
-  );
+export function hasChannelKeyPrefix(key: string): boolean {
+  return CHANNEL_KEY_PREFIX.test(key);
 }
 
 /**
- * Express middleware: `Authorization: Bearer <admin key>` or a 401/403 problem. Admin keys are checked as
- * channel keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within that; look-ups of
- * keys a node does not know limited per source address, then 429 RATE_LIMITED); 503 UNAVAILABLE when
- * PostgreSQL cannot check a key. A rotated key past its grace (expiresAt) is refused as a revoked one is,
- * within the same 5 s.
+ * Looks up a CONSOLE client key: the client it belongs to, or null for an unknown or revoked key or one of
+ * another channel. The channel layer owns its clients, so it passes this in (runtime/api-node.ts).
+ */
+export type ConsoleKeyLookup = (key: string) => Promise<ConsoleKeyHolder | null>;
+
+/**
+ * The keys of the admin API as one node checks them (a KeyGuard): admin keys and, when `consoleKeys` is
+ * given, CONSOLE client keys. A value shaped as a channel key (`ohk_<channel>_`, as every client key is
+ * issued) is looked up as a client key only, any other as an admin key only: one read per key, one look-up
+ * budget per address for both. `requireAdmin` asks it, and the admin-key routes make it forget a key they
+ * revoke or end (rotation with no grace) so this node refuses it at once.
+ */
+export function adminKeyGuard(
+  deps: {
+    db: Database;
+    redis: Redis;
+    redisPrefix: string;
+    clock: { now(): Date };
+    logger: Logger;
+  },
+  consoleKeys?: ConsoleKeyLookup,
+): KeyGuard<AdminActor> {
+  const asConsole = async (key: string): Promise<AdminActor | null> => {
+    const holder = consoleKeys ? await consoleKeys(key) : null;
+    return holder ? consoleActor(holder) : null;
+  };
+  return new KeyGuard<AdminActor>(deps, 'admin', async (key) => {
+    if (hasChannelKeyPrefix(key)) return asConsole(key);
+    return (await authenticateAdminKey(deps.db, key, deps.clock.now())) ?? null;
+  });
+}
+
+/**
+ * Express middleware: `Authorization: Bearer <admin key or CONSOLE client key>` or a 401/403 problem. Keys
+ * are checked as channel keys are (a KeyGuard: remembered per node for 5 s, so a revoked key stops within
+ * that; look-ups of keys a node does not know limited per source address, then 429 RATE_LIMITED); 503
+ * UNAVAILABLE when PostgreSQL cannot check a key. A rotated key past its grace (expiresAt) is refused as a
+ * revoked one is, within the same 5 s. What a CONSOLE key may reach is decided per route next
+ * (console-access.ts).
  */
 export function requireAdmin(deps: { config: { trustProxy: string[] } }, keys: KeyGuard<AdminActor>) {
   const addressOf = callerAddress(deps.config.trustProxy);

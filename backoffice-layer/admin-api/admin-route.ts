@@ -1,10 +1,36 @@
 import type { z } from 'zod';
+import type { ConsoleGrants } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 
-/** Who is calling an admin route (an admin key's id and name), for the audit trail. */
+/**
+ * Who is calling an admin route, for the audit trail and the console guard: an admin key (`ADMIN`), or a
+ * CONSOLE channel client key (`CONSOLE`), which reaches only the routes its console scopes open
+ * (console-access.ts). `kind` is also the write origin recorded (order history's channel).
+ */
 export interface AdminActor {
+  kind: 'ADMIN' | 'CONSOLE';
+  /** The admin key's id; for a CONSOLE client key, the client's id. */
   keyId: string;
+  /** The admin key's or the client's name. */
   name: string;
+  /** How the audit trail and histories name the caller: `admin:<name>`; `client:<id>` for a CONSOLE key. */
+  audit: string;
+  /** What an audit row's details say of the caller: `{ adminKeyId }`, or `{ clientId, clientName }`. */
+  details: Record<string, string>;
+  /** The console areas and locations the key opens: every one for an admin key. */
+  grants: ConsoleGrants;
+}
+
+/**
+ * A CONSOLE client key as the admin API sees it: its client's id and name, how the channel layer names it on
+ * the audit trail (`client:<id>`), and its scopes. What the channel layer's look-up answers (see
+ * AdminRouterOptions.consoleKeys).
+ */
+export interface ConsoleKeyHolder {
+  clientId: string;
+  name: string;
+  audit: string;
+  scopes: readonly string[];
 }
 
 export interface AdminRouteInput<P, Q, B> {

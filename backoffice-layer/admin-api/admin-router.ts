@@ -3,10 +3,21 @@ import { z } from 'zod';
 import { DomainError, parseInput, storableText } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import type { AdminActor, AdminRoute } from './admin-route.js';
-import { adminKeyGuard, requireAdmin } from './admin-auth.js';
+import { adminKeyGuard, requireAdmin, type ConsoleKeyLookup } from './admin-auth.js';
+import { requireConsoleAccess } from './console-access.js';
 import { recordAudit } from './audit.js';
-import { buildOpenApi } from './openapi.js';
+import { buildOpenApi, operationIdOf } from './openapi.js';
 import { problemOf, sendProblem, toProblem } from './problem.js';
+
+/** What the admin router may be given besides its routes. */
+export interface AdminRouterOptions {
+  /**
+   * Looks up CONSOLE channel client keys (the channel layer owns its clients, so it passes this in): with it,
+   * such a key reaches the routes its console scopes open (console-access.ts); without it, only admin keys
+   * are accepted.
+   */
+  consoleKeys?: ConsoleKeyLookup;
+}
 
 /** Largest JSON body an admin route accepts; bulk feeds go through the streaming imports route instead. */
 export const ADMIN_JSON_LIMIT = '1mb';
@@ -15,25 +26,30 @@ export const ADMIN_JSON_LIMIT = '1mb';
  * Mounts admin routes (from every layer) on one router under /admin/v1 with admin-key auth, zod validation,
  * problem+json errors and the OpenAPI document. Every route, the OpenAPI document (`GET /openapi.json`)
  * included, wants `Authorization: Bearer <admin key>`: 401 UNAUTHENTICATED without one, 403 FORBIDDEN with a
- * key that is not one. Rules every route follows, here and nowhere else: a body is JSON or refused
- * (`requireJsonBody`), a query parameter the route does not name is refused (`refuseUnknownQuery`), both with
- * 400 BAD_USER_INPUT.
+ * key that is not one. With `opts.consoleKeys`, a CONSOLE client key is accepted too, for the operations its
+ * console scopes open (console-access.ts: checked after the input is parsed, before the route runs; anything
+ * else 403 FORBIDDEN); the audit trail names it `client:<id>`. Rules every route follows, here and nowhere
+ * else: a body is JSON or refused (`requireJsonBody`), a query parameter the route does not name is refused
+ * (`refuseUnknownQuery`), both with 400 BAD_USER_INPUT.
  */
 export function createAdminRouter(
   deps: BackofficeDeps,
   routes: readonly AdminRoute[],
   version = '1.0.0',
+  opts: AdminRouterOptions = {},
 ): Router {
   const router = Router();
   const openapi = buildOpenApi(routes, version);
-  // The document maps every admin operation and its inputs: it is for admin callers only, like the routes it
-  // lists.
-  const keys = adminKeyGuard(deps);
+  const keys = adminKeyGuard(deps, opts.consoleKeys);
   const forgetAdminKey = (keyId: string): void => {
-    keys.forget((actor) => actor.keyId === keyId);
+    keys.forget((actor) => actor.kind === 'ADMIN' && actor.keyId === keyId);
   };
   router.use(requireAdmin(deps, keys));
+  // The document maps every admin operation and its inputs: it is for admin keys only (a console key is
+  // refused, as for any operation not in CONSOLE_ROUTES).
   router.get('/openapi.json', (_req, res) => {
+    if ((res.locals.actor as AdminActor).kind !== 'ADMIN')
+      throw new DomainError('FORBIDDEN', 'A console key does not open this admin route', {});
     res.json(openapi);
   });
   const json = express.json({ limit: ADMIN_JSON_LIMIT, strict: true });
@@ -45,16 +61,22 @@ export function createAdminRouter(
       const query = route.query ? parseInput(route.query, req.query, 'query') : {};
       const body = route.body ? parseInput(route.body, req.body, 'body') : undefined;
       const actor = res.locals.actor as AdminActor;
+      await requireConsoleAccess(actor, operationIdOf(route), {
+        params: params as Record<string, unknown>,
+        query: query as Record<string, unknown>,
+        body,
+        db: deps.db,
+      });
       const result = await route.handle({ params, query, body, deps, actor, forgetAdminKey, raw: req });
       if (route.method !== 'get' && !route.readsOnly) {
         // Recorded after the change committed: the trail never claims a change that rolled back.
         const revision = (result as { revision?: unknown } | undefined)?.revision;
         await recordAudit(deps.db, deps.clock.now(), {
-          actor: `admin:${actor.name}`,
+          actor: actor.audit,
           action: `${route.method.toUpperCase()} ${route.path}`,
           subject: req.path,
           revision: typeof revision === 'number' ? revision : null,
-          details: { adminKeyId: actor.keyId },
+          details: actor.details,
         }).catch((e: unknown) => deps.logger.error({ err: e }, 'could not write the audit trail'));
       }
       res.status(route.status ?? 200).json(result ?? {});

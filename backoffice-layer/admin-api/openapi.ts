@@ -21,6 +21,7 @@ export const ADMIN_TAGS: Readonly<Record<string, string>> = {
   audit: 'The audit trail of changes and sensitive reads',
   quality: 'Data-quality checks that break consistency: counts, scores and what to fix',
   kpis: 'The figures staff steer by: sales per channel, loyalty members served, the hub’s health',
+  session: 'Who the calling key is: an admin or a CONSOLE client key, and the console areas it opens',
 };
 
 /**
@@ -38,7 +39,9 @@ const ERROR_RESPONSES: Record<string, { name: string; description: string }> = {
   401: { name: 'Unauthenticated', description: 'UNAUTHENTICATED: no admin key sent' },
   403: {
     name: 'Forbidden',
-    description: 'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired)',
+    description:
+      'FORBIDDEN: the key is not a valid admin key (unknown, revoked or expired), or a CONSOLE client key ' +
+      'whose console scopes do not open this route or the locations it touches',
   },
   404: { name: 'NotFound', description: 'NOT_FOUND: no such resource' },
   409: {
@@ -87,7 +90,7 @@ export function buildOpenApi(
   const seen = new Set<string>();
   const json = (schema: z.ZodType, io: 'input' | 'output') => toJson(schema, io, schemas);
   for (const r of routes) {
-    const operationId = r.operationId ?? derivedOperationId(r);
+    const operationId = operationIdOf(r);
     if (seen.has(operationId)) throw new Error(`Duplicate operationId ${operationId}`);
     if (!/^[a-z][A-Za-z0-9]*$/.test(operationId))
       throw new Error(`operationId ${operationId} is not camelCase`);
@@ -185,7 +188,8 @@ export function buildOpenApi(
           scheme: 'bearer',
           description:
             'An admin key (`OMNIHUB_ADMIN_KEY`, the one printed at first start, ' +
-            'or one issued at POST /admin/v1/admin-keys)',
+            'or one issued at POST /admin/v1/admin-keys), or a CONSOLE client key with console scopes ' +
+            '(the routes of its areas only)',
         },
       },
       parameters: {
@@ -248,6 +252,11 @@ export function buildOpenApi(
       },
     },
   };
+}
+
+/** A route's operationId: the one it names, else one derived from its method and path. */
+export function operationIdOf(r: Pick<AdminRoute, 'method' | 'path' | 'operationId'>): string {
+  return r.operationId ?? derivedOperationId(r);
 }
 
 /**

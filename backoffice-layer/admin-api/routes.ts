@@ -7,6 +7,7 @@ import { importRoutes } from '../import/index.js';
 import { fulfilmentConfigRoutes } from '../orders/index.js';
 import { adminKeyRoutes } from './admin-keys.js';
 import { auditRoutes } from './audit.js';
+import { sessionRoutes } from './console-access.js';
 
 /** Every admin REST route of the backoffice layer. */
 export const backofficeAdminRoutes: readonly AdminRoute[] = [
@@ -18,4 +19,5 @@ export const backofficeAdminRoutes: readonly AdminRoute[] = [
   ...fulfilmentConfigRoutes,
   ...auditRoutes,
   ...adminKeyRoutes,
+  ...sessionRoutes,
 ];

@@ -19,6 +19,9 @@ export { refundsOfOrder } from './order-amounts.js';
 export {
   getOrder,
   listOrders,
+  listFulfilments,
+  type FulfilmentListQuery,
+  type FulfilmentListItem,
   type OrderSummary,
   type OrderDetail,
   type OrderLineView,

@@ -98,6 +98,32 @@ const SUMMARY_COLUMNS = [
   'createdAt',
 ] as const;
 
+const FULFILMENT_COLUMNS = [
+  'id',
+  'method',
+  'locationId',
+  'pickupLocationId',
+  'status',
+  'trackingCode',
+  'readyBy',
+  'deliverBy',
+  'holdUntil',
+  'revision',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+/** A fulfilment row with its lines (those of `lines` that are its own, by SKU). */
+const fulfilmentOf = (
+  f: Omit<FulfilmentView, 'lines'>,
+  lines: ReadonlyArray<{ fulfilmentId: string; sku: string; quantity: number }>,
+): FulfilmentView => ({
+  ...f,
+  // A PICKUP written without its store is collected where its units are held.
+  pickupLocationId: f.pickupLocationId ?? (f.method === 'PICKUP' ? f.locationId : null),
+  lines: lines.filter((l) => l.fulfilmentId === f.id).map((l) => ({ sku: l.sku, quantity: l.quantity })),
+});
+
 const summaryOf = ({ createdAt, ...head }: Omit<OrderSummary, 'placedAt'> & { createdAt: Date }) => ({
   ...head,
   placedAt: createdAt,
@@ -118,20 +144,7 @@ export async function getOrder(db: Executor, id: string): Promise<OrderDetail | 
     orderLinesOf(db, [id]),
     db
       .selectFrom('fulfilments')
-      .select([
-        'id',
-        'method',
-        'locationId',
-        'pickupLocationId',
-        'status',
-        'trackingCode',
-        'readyBy',
-        'deliverBy',
-        'holdUntil',
-        'revision',
-        'createdAt',
-        'updatedAt',
-      ])
+      .select(FULFILMENT_COLUMNS)
       .where('orderId', '=', id)
       .orderBy('createdAt')
       .orderBy('id')
@@ -157,14 +170,7 @@ export async function getOrder(db: Executor, id: string): Promise<OrderDetail | 
     promised: promised.map(promiseOf),
     sourcing,
     lines: lines.map(({ orderId: _, ...line }) => line),
-    fulfilments: fulfilments.map((f) => ({
-      ...f,
-      // A PICKUP written without its store is collected where its units are held.
-      pickupLocationId: f.pickupLocationId ?? (f.method === 'PICKUP' ? f.locationId : null),
-      lines: fulfilmentLines
-        .filter((l) => l.fulfilmentId === f.id)
-        .map((l) => ({ sku: l.sku, quantity: l.quantity })),
-    })),
+    fulfilments: fulfilments.map((f) => fulfilmentOf(f, fulfilmentLines)),
     history,
   };
 }
@@ -242,4 +248,80 @@ export async function listOrders(
   const rows = await q.execute();
   const page = rows.slice(0, query.limit).map(summaryOf);
   return { orders: page, next: rows.length > query.limit ? orderCursor(page.at(-1)!) : null };
+}
+
+/**
+ * Filters and page of {@link listFulfilments}: `locationId` where the units are held or the store the
+ * customer collects at (either matches: a store's list holds its own pickups and the transfers on their way
+ * to it); `statuses` any of these (none: every status); `method` DELIVERY or PICKUP; `after` the `next`
+ * cursor of the previous page; `limit` the page size (1–200 at the API).
+ */
+export interface FulfilmentListQuery {
+  locationId?: string;
+  statuses?: readonly FulfilmentStatusColumn[];
+  method?: FulfilmentMethodColumn;
+  after?: string;
+  limit: number;
+}
+
+/** A fulfilment as {@link listFulfilments} answers it: with its order's id. */
+export interface FulfilmentListItem extends FulfilmentView {
+  orderId: string;
+}
+
+const fulfilmentCursors = pageCursor(
+  'fulfilments',
+  (k: { at: Date; id: string }) => [k.at.toISOString(), k.id],
+  ([at, id, ...rest]) => (rest.length === 0 ? instantAndId(at, id) : null),
+);
+
+/**
+ * Fulfilments oldest first (creation instant, then id: a work queue's order), filtered by
+ * {@link FulfilmentListQuery}, at most `limit`, each with its lines and order id; `next` the cursor of the
+ * following page (pass as `after`), null on the last page. What a store's pickup counter and a warehouse's
+ * picking list read.
+ * @throws DomainError `BAD_USER_INPUT` when `after` is not a cursor this function answered.
+ */
+export async function listFulfilments(
+  db: Executor,
+  query: FulfilmentListQuery,
+): Promise<{ fulfilments: FulfilmentListItem[]; next: string | null }> {
+  let q = db
+    .selectFrom('fulfilments')
+    .select([...FULFILMENT_COLUMNS, 'orderId'])
+    .orderBy('createdAt')
+    .orderBy('id')
+    .limit(query.limit + 1);
+  const locationId = query.locationId;
+  if (locationId)
+    q = q.where((eb) => eb.or([eb('locationId', '=', locationId), eb('pickupLocationId', '=', locationId)]));
+  if (query.statuses && query.statuses.length > 0) q = q.where('status', 'in', query.statuses);
+  if (query.method) q = q.where('method', '=', query.method);
+  if (query.after) {
+    const { at, id } = fulfilmentCursors.decode(query.after);
+    q = q.where((eb) => eb(eb.refTuple('fulfilments.createdAt', 'fulfilments.id'), '>', eb.tuple(at, id)));
+  }
+  const rows = await q.execute();
+  const page = rows.slice(0, query.limit);
+  const lines =
+    page.length === 0
+      ? []
+      : await db
+          .selectFrom('fulfilmentLines')
+          .select(['fulfilmentId', 'sku', 'quantity'])
+          .where(
+            'fulfilmentId',
+            'in',
+            page.map((f) => f.id),
+          )
+          .orderBy('sku')
+          .execute();
+  const last = page.at(-1);
+  return {
+    fulfilments: page.map(({ orderId, ...f }) => ({ ...fulfilmentOf(f, lines), orderId })),
+    next:
+      rows.length > query.limit && last
+        ? fulfilmentCursors.encode({ at: last.createdAt, id: last.id })
+        : null,
+  };
 }

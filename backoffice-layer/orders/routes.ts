@@ -1,9 +1,22 @@
 import { z } from 'zod';
 import { DomainError, LocationIdSchema } from '../../shared/index.js';
-import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
+import { defineRoute, type AdminActor, type AdminRoute } from '../admin-api/admin-route.js';
 import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
-import { FULFILMENT_METHODS, FULFILMENT_STATUSES, OrderStatusSchema } from './fulfilment-lifecycle.js';
-import { getOrder, listOrders, type OrderDetail, type OrderSummary } from './order-reads.js';
+import {
+  FULFILMENT_METHODS,
+  FULFILMENT_STATUSES,
+  FulfilmentMethodSchema,
+  FulfilmentStatusSchema,
+  OrderStatusSchema,
+} from './fulfilment-lifecycle.js';
+import {
+  getOrder,
+  listFulfilments,
+  listOrders,
+  type FulfilmentListItem,
+  type OrderDetail,
+  type OrderSummary,
+} from './order-reads.js';
 import { storedPromise } from './delivery-promise.js';
 import { idempotencyKey } from '../admin-api/idempotency-header.js';
 import {
@@ -28,6 +41,22 @@ const OrderListQuery = z.strictObject({
   status: OrderStatusSchema.optional(),
   locationId: LocationIdSchema.optional(),
   customerId: z.string().min(1).max(200).optional().describe("The order's customer reference"),
+  after: z.string().min(1).max(200).optional().describe('The `next` cursor of the previous page'),
+  limit: limitQuery(200, 50),
+});
+
+const FulfilmentListQuery = z.strictObject({
+  locationId: LocationIdSchema.optional().describe(
+    'Where the units are held or the store the customer collects at (either matches)',
+  ),
+  status: z
+    .string()
+    .max(200)
+    .transform((s) => s.split(','))
+    .pipe(z.array(FulfilmentStatusSchema).min(1))
+    .optional()
+    .describe('One status or several, comma-separated (`PENDING,PICKING`): any of them'),
+  method: FulfilmentMethodSchema.optional(),
   after: z.string().min(1).max(200).optional().describe('The `next` cursor of the previous page'),
   limit: limitQuery(200, 50),
 });
@@ -118,16 +147,17 @@ const OrderView = z
 
 const summaryJson = (o: OrderSummary) => ({ ...o, placedAt: o.placedAt.toISOString() });
 const iso = (d: Date | null) => d?.toISOString() ?? null;
+const fulfilmentJson = <F extends OrderDetail['fulfilments'][number]>(f: F) => ({
+  ...f,
+  readyBy: iso(f.readyBy),
+  deliverBy: iso(f.deliverBy),
+  holdUntil: iso(f.holdUntil),
+  createdAt: f.createdAt.toISOString(),
+  updatedAt: f.updatedAt.toISOString(),
+});
 const orderJson = (o: OrderDetail) => ({
   ...summaryJson(o),
-  fulfilments: o.fulfilments.map((f) => ({
-    ...f,
-    readyBy: iso(f.readyBy),
-    deliverBy: iso(f.deliverBy),
-    holdUntil: iso(f.holdUntil),
-    createdAt: f.createdAt.toISOString(),
-    updatedAt: f.updatedAt.toISOString(),
-  })),
+  fulfilments: o.fulfilments.map(fulfilmentJson),
   history: o.history.map((e) => ({ ...e, at: e.at.toISOString() })),
   promised: o.promised.map(storedPromise),
 });
@@ -154,10 +184,23 @@ async function moveJson(db: Parameters<typeof getOrder>[0], move: OrderMove) {
   return { order: orderJson(order), moved: move.moved, revision: move.revision, replayed: move.replayed };
 }
 
-/** The history's actor and channel of an admin key's request. */
-const adminActor = (actor: { name: string }) => ({ actor: `admin:${actor.name}`, channel: ADMIN_CHANNEL });
+/**
+ * The history's actor and channel of an admin request: `admin:<name>` and ADMIN for an admin key, the console
+ * client (`client:<id>`) and CONSOLE for a console key.
+ */
+const adminActor = (actor: AdminActor) => ({
+  actor: actor.audit,
+  channel: actor.kind === 'CONSOLE' ? 'CONSOLE' : ADMIN_CHANNEL,
+});
 
-/** `GET /admin/v1/orders`, `GET /admin/v1/orders/{id}`, fulfilment events and cancellation. */
+const FulfilmentListItemView = FulfilmentView.extend({ orderId: z.string() }).meta({
+  id: 'FulfilmentListItem',
+});
+
+/**
+ * `GET /admin/v1/orders`, `GET /admin/v1/orders/{id}`, `GET /admin/v1/fulfilments` (a store's pickups, a
+ * warehouse's picking list), fulfilment events and cancellation.
+ */
 export const orderRoutes: readonly AdminRoute[] = [
   defineRoute({
     method: 'get',
@@ -188,6 +231,27 @@ export const orderRoutes: readonly AdminRoute[] = [
       const order = await getOrder(deps.db, params.id);
       if (!order) throw new DomainError('NOT_FOUND', `No order ${params.id}`, { orderId: params.id });
       return { order: orderJson(order) };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/fulfilments',
+    tag: 'orders',
+    operationId: 'listFulfilments',
+    response: z.object({
+      fulfilments: z.array(FulfilmentListItemView),
+      next: z.string().nullable().describe('Pass as `after` for the next page; null on the last'),
+    }),
+    summary:
+      'Fulfilments oldest first with their lines and order, paginated with `after`; filter by location, ' +
+      'status (several, comma-separated) or method: a store\u2019s pickups, a warehouse\u2019s picking list',
+    query: FulfilmentListQuery,
+    handle: async ({ deps, query }) => {
+      const page = await listFulfilments(deps.db, { ...query, statuses: query.status });
+      return {
+        fulfilments: page.fulfilments.map((f: FulfilmentListItem) => fulfilmentJson(f)),
+        next: page.next,
+      };
     },
   }),
   defineRoute({

@@ -20,7 +20,8 @@ export class CommitVisibility {
   private covered = 0;
 
   constructor(
-    private readonly histogram: Metrics['commitToVisible'],
+    /** Where each measure is observed too; none in a process without a metrics registry. */
+    private readonly histogram: Metrics['commitToVisible'] | undefined,
     private readonly clock: Clock,
   ) {}
 
@@ -46,7 +47,7 @@ export class CommitVisibility {
     for (const [revision, at] of this.pending) {
       if (revision > watermark) continue;
       const ms = Math.max(0, now - at);
-      this.histogram.observe(ms / 1000);
+      this.histogram?.observe(ms / 1000);
       observed.push({ at: visibleAt, revision, ms });
       this.pending.delete(revision);
     }

@@ -62,9 +62,8 @@ export function readModelConsumer(
   sections: readonly SharedSection[] = [],
 ): EventConsumer {
   const keys = readModelKeys(deps.redisPrefix);
-  const visibility = deps.metrics
-    ? new CommitVisibility(deps.metrics.commitToVisible, deps.clock)
-    : undefined;
+  // Measured with or without a metrics registry: the hub's health (GET /admin/v1/kpis) shows the samples.
+  const visibility = new CommitVisibility(deps.metrics?.commitToVisible, deps.clock);
   const target = async (): Promise<SectionTarget> => ({ keys, source: await sourceIdentity(deps.db) });
   const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
     const writes: SectionWrite[] = [];
@@ -156,7 +155,7 @@ export function readModelConsumer(
       );
       // The samples the histogram just observed, kept for the hub's health (one LPUSH and LTRIM a batch).
       // Best effort: the histogram holds the measure, and a lost sample must not hold the consumer back.
-      const samples = visibility?.applied(events, watermark) ?? [];
+      const samples = visibility.applied(events, watermark);
       await recordPropagation(deps.redis, deps.redisPrefix, samples).catch(() => undefined);
     },
   };

@@ -4,6 +4,13 @@
  * write only when it says yes (see require-access.ts). One table, `RULES`, one row an act; docs/API.md says
  * the same in words.
  */
+import {
+  grantsArea,
+  locationOutside,
+  reachesAnyLocation,
+  type ConsoleArea,
+  type ConsoleGrants,
+} from '../../shared/index.js';
 import type { Channel } from '../clients/clients.js';
 
 /**
@@ -23,6 +30,13 @@ export interface Caller {
    * shipped in an app or leaked acts for nobody.
    */
   signsCustomersIn: boolean;
+  /**
+   * A CONSOLE client's console grants (shared/console-scopes.ts) when it holds at least one `console:` scope
+   * (an admin key: every area): it may then do only the acts of its areas (CONSOLE_AREA_OF), at its
+   * locations. Absent or null: no console scopes, so the channel's rules alone decide (a CONSOLE key without
+   * console scopes keeps the behaviour it had before console scopes existed).
+   */
+  console?: ConsoleGrants | null;
 }
 
 /**
@@ -126,6 +140,97 @@ export type ResourceOf<A extends Act> = Extract<Resource, { kind: (typeof ACTS)[
 export function isAct(name: string): name is Act {
   return Object.prototype.hasOwnProperty.call(ACTS, name);
 }
+
+/**
+ * Whether an act changes her things (every mutation's act: `writes`) or only reads them (`reads`).
+ * `customer.preferences` names both the read of her preferences (a field) and setting them (a mutation):
+ * its natural effect is `writes`; a read of them is asked as `reads` (see authorize).
+ */
+export const ACT_EFFECT = {
+  'customer.read': 'reads',
+  'customer.lookup': 'reads',
+  'customer.enroll': 'writes',
+  'customer.token': 'writes',
+  'customer.link-identifier': 'writes',
+  'customer.consent': 'writes',
+  'customer.export': 'writes',
+  'customer.erase-request': 'writes',
+  'loyalty.redeem': 'writes',
+  'offer.for-customer': 'reads',
+  'offers.for-customer': 'reads',
+  'quote.for-customer': 'reads',
+  mirror: 'reads',
+  'customer.timeline': 'reads',
+  'customer.history': 'reads',
+  'customer.data-use': 'reads',
+  'customer.segments': 'reads',
+  'customer.next-best-offers': 'reads',
+  'customer.record-interaction': 'writes',
+  'customer.update-profile': 'writes',
+  'customer.assign-segments': 'writes',
+  'customer.unlink-identifier': 'writes',
+  'customer.preferences': 'writes',
+  'customer.merge': 'writes',
+  'customer.unmerge': 'writes',
+  'subscription.offer': 'reads',
+  'subscription.loyalty': 'reads',
+  'order.for-customer': 'writes',
+  'sale.for-customer': 'writes',
+  'order.return': 'writes',
+  'order.read': 'reads',
+  'subscription.order': 'reads',
+  'order.cancel': 'writes',
+  'order.collect': 'writes',
+  'reservation.for-customer': 'writes',
+  'reservation.release': 'writes',
+  'reservation.order': 'writes',
+} as const satisfies Record<Act, 'reads' | 'writes'>;
+
+/**
+ * The console area each act belongs to, for a CONSOLE caller with console scopes: it needs `console:<area>`
+ * to read and `console:<area>:write` to act (the act's effect as asked). null: open to any console key —
+ * pricing an offer, offers or a cart (the channel mirror, a promotion preview), with or without a customer,
+ * and following offers.
+ */
+export const CONSOLE_AREA_OF = {
+  'customer.read': 'customers',
+  'customer.lookup': 'customers',
+  'customer.enroll': 'customers',
+  'customer.token': 'customers',
+  'customer.link-identifier': 'customers',
+  'customer.consent': 'customers',
+  'customer.export': 'customers',
+  'customer.erase-request': 'customers',
+  'loyalty.redeem': 'customers',
+  'offer.for-customer': null,
+  'offers.for-customer': null,
+  'quote.for-customer': null,
+  mirror: 'mirror',
+  'customer.timeline': 'customers',
+  'customer.history': 'customers',
+  'customer.data-use': 'customers',
+  'customer.segments': 'customers',
+  'customer.next-best-offers': 'customers',
+  'customer.record-interaction': 'customers',
+  'customer.update-profile': 'customers',
+  'customer.assign-segments': 'customers',
+  'customer.unlink-identifier': 'customers',
+  'customer.preferences': 'customers',
+  'customer.merge': 'customers',
+  'customer.unmerge': 'customers',
+  'subscription.offer': null,
+  'subscription.loyalty': 'customers',
+  'order.for-customer': 'orders',
+  'sale.for-customer': 'orders',
+  'order.return': 'orders',
+  'order.read': 'orders',
+  'subscription.order': 'orders',
+  'order.cancel': 'orders',
+  'order.collect': 'orders',
+  'reservation.for-customer': 'orders',
+  'reservation.release': 'orders',
+  'reservation.order': 'orders',
+} as const satisfies Record<Act, ConsoleArea | null>;
 
 const ALLOWED: Decision = { allowed: true };
 const deny = (reason: string, details?: Record<string, unknown>): Decision => ({
@@ -320,7 +425,9 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
 };
 
 /**
- * May `caller` do `act` to `resource`? Pure: the same question always gets the same answer.
+ * May `caller` do `act` to `resource`? Pure: the same question always gets the same answer. `effect` is how
+ * the act is asked (a read of her preferences: `reads`), its natural effect (ACT_EFFECT) unless given: a
+ * console caller needs its area to read, or to act (`writes`).
  * @returns `{ allowed: true }` (with `audit` when staff act on a customer's things: write that audit row,
  *   then act), or `{ allowed: false, reason }` (refuse with FORBIDDEN, writing nothing).
  * @example
@@ -329,7 +436,56 @@ const RULES: { [A in Act]: (c: Caller, r: ResourceOf<A>) => Decision } = {
  *   // { allowed: false,
  *   //   reason: 'A customer token for this order’s customer is required (X-Customer-Token)' }
  */
-export function authorize<A extends Act>(caller: Caller, act: A, resource: ResourceOf<A>): Decision {
+export function authorize<A extends Act>(
+  caller: Caller,
+  act: A,
+  resource: ResourceOf<A>,
+  effect: 'reads' | 'writes' = ACT_EFFECT[act],
+): Decision {
   if (resource.kind !== ACTS[act]) return deny(`${act} does not apply to a ${resource.kind}`);
+  if (caller.console) {
+    const refusal = outsideConsoleGrants(caller.console, act, resource, effect);
+    if (refusal) return refusal;
+  }
   return (RULES[act] as (c: Caller, r: Resource) => Decision)(caller, resource);
+}
+
+/**
+ * A console caller's refusal: the act's area not opened (to act, for an act asked as `writes`), or a location
+ * its `location:` scopes do not reach — an order it follows or acts on must involve one of them; a return,
+ * a sale, an order placed or units held only at them. null when the grants allow it (the channel's rules
+ * decide next).
+ */
+function outsideConsoleGrants(
+  grants: ConsoleGrants,
+  act: Act,
+  r: Resource,
+  effect: 'reads' | 'writes',
+): Decision | null {
+  const area = CONSOLE_AREA_OF[act];
+  const write = effect === 'writes';
+  if (area && !grantsArea(grants, area, write))
+    return deny(
+      `This console key does not open ${area}${write ? ' to act' : ''} ` +
+        `(scope console:${area}${write ? ':write' : ''})`,
+      { area },
+    );
+  if (grants.locations === null) return null;
+  const at =
+    r.kind === 'return'
+      ? [r.locationId]
+      : r.kind === 'order'
+        ? r.locationId
+          ? [r.locationId]
+          : []
+        : r.kind === 'reservation'
+          ? r.locationIds
+          : [];
+  const other = locationOutside(grants, at);
+  if (other !== undefined)
+    return deny(`This console key does not reach location ${other}`, { locationId: other });
+  if (r.kind === 'placed-order' && r.locationIds.length > 0 && !reachesAnyLocation(grants, r.locationIds))
+    // Where the order's units are is none of another location's business: the refusal does not say.
+    return deny('This console key reaches none of the locations this order involves');
+  return null;
 }

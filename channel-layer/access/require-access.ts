@@ -6,9 +6,17 @@ import {
   type BackofficeDeps,
 } from '../../backoffice-layer/index.js';
 import { recordDataUse, resolveCustomerId } from '../../journey-layer/index.js';
-import { DomainError } from '../../shared/index.js';
-import type { ChannelClient } from '../clients/clients.js';
-import { authorize, type Act, type Caller, type Decision, type Resource, type ResourceOf } from './policy.js';
+import { consoleGrants, DomainError } from '../../shared/index.js';
+import { clientActor, type ChannelClient } from '../clients/clients.js';
+import {
+  ACT_EFFECT,
+  authorize,
+  type Act,
+  type Caller,
+  type Decision,
+  type Resource,
+  type ResourceOf,
+} from './policy.js';
 
 /**
  * The scope of a web or app client that signs customers in and issues their tokens (see
@@ -100,7 +108,9 @@ export function customerNamed(customerId: string | null | undefined): {
 
 /** The caller as the policy sees it. */
 export function callerOf(ctx: AccessContext): Caller {
+  const grants = ctx.client.channel === 'CONSOLE' ? consoleGrants(ctx.client.scopes) : null;
   return {
+    console: grants && grants.areas.length > 0 ? grants : null,
     clientId: ctx.client.id,
     channel: ctx.client.channel,
     locationId: ctx.client.locationId,
@@ -154,52 +164,9 @@ async function load(
   return { resource: on, ref: {} };
 }
 
-/**
- * Whether an act changes her things (every mutation's act: `writes`) or only reads them (`reads`). A read is
- * on record before it runs (no record, no read); a write's data-use entry only once it succeeded (see
- * withAccess), so a refused or failed write tells her of nothing that was not done. `customer.preferences`
- * names both the read of her preferences (a field: requireAccess, on record before it runs) and setting
- * them (a mutation: withAccess).
- */
-const ACT_EFFECT = {
-  'customer.read': 'reads',
-  'customer.lookup': 'reads',
-  'customer.enroll': 'writes',
-  'customer.token': 'writes',
-  'customer.link-identifier': 'writes',
-  'customer.consent': 'writes',
-  'customer.export': 'writes',
-  'customer.erase-request': 'writes',
-  'loyalty.redeem': 'writes',
-  'offer.for-customer': 'reads',
-  'offers.for-customer': 'reads',
-  'quote.for-customer': 'reads',
-  mirror: 'reads',
-  'customer.timeline': 'reads',
-  'customer.history': 'reads',
-  'customer.data-use': 'reads',
-  'customer.segments': 'reads',
-  'customer.next-best-offers': 'reads',
-  'customer.record-interaction': 'writes',
-  'customer.update-profile': 'writes',
-  'customer.assign-segments': 'writes',
-  'customer.unlink-identifier': 'writes',
-  'customer.preferences': 'writes',
-  'customer.merge': 'writes',
-  'customer.unmerge': 'writes',
-  'subscription.offer': 'reads',
-  'subscription.loyalty': 'reads',
-  'order.for-customer': 'writes',
-  'sale.for-customer': 'writes',
-  'order.return': 'writes',
-  'order.read': 'reads',
-  'subscription.order': 'reads',
-  'order.cancel': 'writes',
-  'order.collect': 'writes',
-  'reservation.for-customer': 'writes',
-  'reservation.release': 'writes',
-  'reservation.order': 'writes',
-} as const satisfies Record<Act, 'reads' | 'writes'>;
+// Whether an act changes her things or only reads them (policy.ts ACT_EFFECT): a read is on record before
+// it runs (no record, no read); a write's data-use entry only once it succeeded (see withAccess), so a
+// refused or failed write tells her of nothing that was not done.
 
 /** One staff act on a customer's things the policy allowed: what goes on record. */
 interface OnRecord {
@@ -236,7 +203,7 @@ async function once(ctx: AccessContext, key: unknown[], write: () => Promise<voi
 async function auditOnce(ctx: AccessContext, entry: OnRecord): Promise<void> {
   await once(ctx, ['audit', entry.action, entry.subject, entry.ref], () =>
     recordAudit(ctx.deps.db, ctx.deps.clock.now(), {
-      actor: `client:${ctx.client.id}`,
+      actor: clientActor(ctx.client),
       action: entry.action,
       subject: entry.subject,
       details: { channel: ctx.client.channel, ...entry.ref },
@@ -261,7 +228,7 @@ async function dataUseOnce(ctx: AccessContext, entry: OnRecord): Promise<void> {
   await once(ctx, ['use', entry.action, liveId, entry.ref], () =>
     recordDataUse(ctx.deps.db, ctx.deps.clock.now(), {
       customerId: liveId,
-      actor: `client:${ctx.client.id}`,
+      actor: clientActor(ctx.client),
       channel: ctx.client.channel,
       purpose: 'SERVICE',
       what: DATA_USE_WHAT[entry.action],
@@ -272,16 +239,26 @@ async function dataUseOnce(ctx: AccessContext, entry: OnRecord): Promise<void> {
 /**
  * Loads what each check names (NOT_FOUND for an unknown order or reservation, as the act itself would
  * answer) and asks the policy (`authorize`): FORBIDDEN (the policy's reason) when any answer is no. Writes
- * nothing.
+ * nothing. `asked`: every act as a read (requireAccess), or each as its effect (ACT_EFFECT: withAccess,
+ * checkAccess) — what a console key's areas are checked against.
  * @returns the staff acts on a customer's things to put on record, in the order asked.
  * @throws DomainError NOT_FOUND, FORBIDDEN.
  */
-async function decide(ctx: AccessContext, checks: readonly Check[]): Promise<OnRecord[]> {
+async function decide(
+  ctx: AccessContext,
+  checks: readonly Check[],
+  asked: 'reads' | 'as-acted',
+): Promise<OnRecord[]> {
   const caller = callerOf(ctx);
   const onRecord: OnRecord[] = [];
   for (const check of checks) {
     const { resource, ref } = await load(ctx, check.on);
-    const decision: Decision = authorize(caller, check.act, resource as ResourceOf<typeof check.act>);
+    const decision: Decision = authorize(
+      caller,
+      check.act,
+      resource as ResourceOf<typeof check.act>,
+      asked === 'reads' ? 'reads' : ACT_EFFECT[check.act],
+    );
     if (!decision.allowed) throw new DomainError('FORBIDDEN', decision.reason, decision.details ?? {});
     if (decision.audit) onRecord.push({ action: check.act, subject: decision.audit.subject, ref });
   }
@@ -300,7 +277,7 @@ async function decide(ctx: AccessContext, checks: readonly Check[]): Promise<OnR
  * @example await requireAccess(ctx, { act: 'order.read', on: { kind: 'placed-order', orderId: id } });
  */
 export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Promise<void> {
-  for (const entry of await decide(ctx, checks)) {
+  for (const entry of await decide(ctx, checks, 'reads')) {
     await auditOnce(ctx, entry);
     await dataUseOnce(ctx, entry);
   }
@@ -313,7 +290,7 @@ export async function requireAccess(ctx: AccessContext, ...checks: Check[]): Pro
  * @throws DomainError NOT_FOUND, FORBIDDEN.
  */
 export async function checkAccess(ctx: AccessContext, ...checks: Check[]): Promise<void> {
-  await decide(ctx, checks);
+  await decide(ctx, checks, 'as-acted');
 }
 
 /**
@@ -333,7 +310,7 @@ export async function withAccess<T>(
   checks: readonly Check[],
   act: () => Promise<T>,
 ): Promise<T> {
-  const entries = await decide(ctx, checks);
+  const entries = await decide(ctx, checks, 'as-acted');
   for (const entry of entries) {
     await auditOnce(ctx, entry);
     if (ACT_EFFECT[entry.action] === 'reads') await dataUseOnce(ctx, entry);

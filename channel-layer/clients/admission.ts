@@ -1,6 +1,11 @@
-import type { BackofficeDeps } from '../../backoffice-layer/index.js';
+import {
+  ADMIN_KEY_LENGTH,
+  authenticateAdminKey,
+  hasChannelKeyPrefix,
+  type BackofficeDeps,
+} from '../../backoffice-layer/index.js';
 import { bearerToken, countInWindow, DomainError, KeyGuard } from '../../shared/index.js';
-import { authenticateChannelClient, scopeLimit, type ChannelClient } from './clients.js';
+import { adminAsClient, authenticateChannelClient, scopeLimit, type ChannelClient } from './clients.js';
 import { verifyCustomerToken } from './customer-tokens.js';
 
 /**
@@ -29,33 +34,40 @@ export interface Admitted {
   tokenExpiresAt: Date | null;
 }
 
-/** A channel client key's length, in characters: anything outside is refused before any look-up. */
-const CLIENT_KEY_LENGTH = { minLength: 16, maxLength: 200 };
-
 /**
- * The client key an `Authorization: Bearer <key>` value carries, if it has the shape of one (16 to 200
- * characters; scheme in any case, one or more spaces before the key).
+ * The key an `Authorization: Bearer <key>` value carries, if it has the shape of a client key or an admin key
+ * (the admin API's bounds, 1 to 512 characters; scheme in any case, one or more spaces before the key):
+ * anything else is refused before any look-up.
  */
 export function bearerKey(authorization: string | undefined): string | undefined {
-  return bearerToken(authorization, CLIENT_KEY_LENGTH) ?? undefined;
+  return bearerToken(authorization, ADMIN_KEY_LENGTH) ?? undefined;
+}
+
+/**
+ * What a key stands for on the channel API: a channel client, or an admin key as a CONSOLE caller with every
+ * console area (adminAsClient). A key shaped as a channel key (`ohk_<channel>_`) is looked up as a client key
+ * only; any other as an admin key, then as a client key (a client key of an older shape).
+ */
+async function lookUpCaller(deps: BackofficeDeps, key: string): Promise<ChannelClient | null> {
+  if (hasChannelKeyPrefix(key)) return (await authenticateChannelClient(deps.db, key)) ?? null;
+  const admin = await authenticateAdminKey(deps.db, key, deps.clock.now());
+  if (admin) return adminAsClient(admin);
+  return (await authenticateChannelClient(deps.db, key)) ?? null;
 }
 
 /**
  * The one door of the channel API, passed by every HTTP request and every WebSocket connection and operation:
- * the client key (a KeyGuard: remembered briefly per node, look-ups of unknown keys limited per source
- * address), the per-client rate limit shared by every node (Redis, one-second windows; if Redis cannot
- * answer, callers are let through rather than refused), and the customer token. Refusals for the rate count
+ * the client key, or an admin key let in as a CONSOLE caller with every console area (a KeyGuard: remembered
+ * briefly per node, look-ups of unknown keys limited per source address), the per-client rate limit shared
+ * by every node (Redis, one-second windows; if Redis cannot answer, callers are let through rather than
+ * refused), and the customer token. Refusals for the rate count
  * in `deps.metrics` as `omnihub_rate_limited_total{reason="client-rate"}` (the key guard's under its own
  * reasons).
  */
 export class Gate {
   readonly keys: KeyGuard<ChannelClient>;
   constructor(private readonly deps: BackofficeDeps) {
-    this.keys = new KeyGuard(
-      deps,
-      'client',
-      async (key) => (await authenticateChannelClient(deps.db, key)) ?? null,
-    );
+    this.keys = new KeyGuard(deps, 'client', (key) => lookUpCaller(deps, key));
   }
 
   /**

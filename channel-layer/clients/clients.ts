@@ -1,8 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { defineRoute, getLocation, type AdminRoute } from '../../backoffice-layer/index.js';
+import {
+  defineRoute,
+  getLocation,
+  type AdminRoute,
+  type ConsoleKeyHolder,
+} from '../../backoffice-layer/index.js';
 import {
   ChannelKindSchema,
+  CONSOLE_SCOPE_FORMS,
+  CONSOLE_SCOPE_PATTERN,
+  consoleGrants,
+  fullConsoleGrants,
+  isConsoleScope,
   displayName,
   DomainError,
   KnownCurrencySchema,
@@ -30,12 +40,46 @@ export interface ChannelClient {
    * identical answers.
    */
   currency: string | null;
+  /**
+   * Set when the caller is an admin key let in on the channel API: a CONSOLE caller with every console area
+   * (`id` the admin key's id, `name` its name), named `admin:<name>` on the audit trail (see clientActor).
+   */
+  admin?: true;
 }
 
-/** The scopes a channel client can hold: signing customers in, and its own limits (a whole number from 1). */
+/**
+ * How the audit trail, her data use and order histories name a channel caller: `client:<id>`, or
+ * `admin:<name>` for an admin key (as the admin API names it).
+ */
+export function clientActor(client: Pick<ChannelClient, 'id' | 'name' | 'admin'>): string {
+  return client.admin ? `admin:${client.name}` : `client:${client.id}`;
+}
+
+/**
+ * An admin key as a channel caller: a CONSOLE client of the key's id and name with every console area, priced
+ * in the hub's default market.
+ */
+export function adminAsClient(admin: { keyId: string; name: string }): ChannelClient {
+  return {
+    id: admin.keyId,
+    name: admin.name,
+    channel: 'CONSOLE',
+    locationId: null,
+    scopes: fullConsoleGrants().areas.map((g) => `console:${g.area}:write`),
+    currency: null,
+    admin: true,
+  };
+}
+
+/**
+ * The scopes a channel client can hold: signing customers in, its own limits (a whole number from 1), and —
+ * CONSOLE clients only — the staff console's areas and locations (shared/console-scopes.ts).
+ */
 export const SCOPE_FORMS =
-  '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1)';
-const SCOPE_PATTERN = /^(customer-tokens|(rate|subscriptions|held-units):[1-9]\d{0,8})$/;
+  '"customer-tokens", "rate:<n>", "subscriptions:<n>" or "held-units:<n>" (n a whole number from 1), ' +
+  `or for a CONSOLE client ${CONSOLE_SCOPE_FORMS}`;
+const LIMIT_SCOPE_PATTERN = /^(customer-tokens|(rate|subscriptions|held-units):[1-9]\d{0,8})$/;
+const isScope = (s: string): boolean => LIMIT_SCOPE_PATTERN.test(s) || CONSOLE_SCOPE_PATTERN.test(s);
 
 export const ClientBodySchema = z
   .strictObject({
@@ -44,8 +88,8 @@ export const ClientBodySchema = z
     channel: ChannelKindSchema,
     locationId: LocationIdSchema.optional(),
     scopes: z
-      .array(z.string().regex(SCOPE_PATTERN, { message: `a scope is ${SCOPE_FORMS}` }))
-      .max(20)
+      .array(z.string().refine(isScope, { message: `a scope is ${SCOPE_FORMS}` }))
+      .max(40)
       .default([]),
     /** Absent: the hub's default (`OMNIHUB_DEFAULT_CURRENCY`), whatever it is when the client calls. */
     currency: KnownCurrencySchema.optional().describe(
@@ -56,6 +100,17 @@ export const ClientBodySchema = z
   .refine((c) => c.channel !== 'STORE' || c.locationId, {
     message: 'a STORE client (terminal) needs its locationId',
     path: ['locationId'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.channel === 'CONSOLE') return;
+    c.scopes.forEach((scope, i) => {
+      if (isConsoleScope(scope))
+        ctx.addIssue({
+          code: 'custom',
+          message: `only a CONSOLE client holds console and location scopes, not a ${c.channel} client`,
+          path: ['scopes', i],
+        });
+    });
   });
 export type ClientBody = z.infer<typeof ClientBodySchema>;
 
@@ -80,9 +135,10 @@ export async function createChannelClient(
   body: ClientBody,
   now: Date,
 ): Promise<{ id: string; key: string }> {
-  if (body.locationId) {
-    if (!(await getLocation(db, body.locationId)))
-      throw new DomainError('NOT_FOUND', `No location ${body.locationId}`, { locationId: body.locationId });
+  const locationIds = [body.locationId, ...(consoleGrants(body.scopes).locations ?? [])];
+  for (const locationId of locationIds) {
+    if (locationId && !(await getLocation(db, locationId)))
+      throw new DomainError('NOT_FOUND', `No location ${locationId}`, { locationId });
   }
   const id = randomUUID();
   const key = `ohk_${body.channel.toLowerCase()}_${randomBytes(24).toString('base64url')}`;
@@ -115,6 +171,16 @@ export async function authenticateChannelClient(
     .where('revokedAt', 'is', null)
     .executeTakeFirst();
   return row ?? undefined;
+}
+
+/**
+ * The CONSOLE client a key belongs to, as the admin API sees it (see createAdminRouter's `consoleKeys`); null
+ * for an unknown or revoked key, or a key of another channel.
+ */
+export async function consoleKeyHolder(db: Database, key: string): Promise<ConsoleKeyHolder | null> {
+  const client = await authenticateChannelClient(db, key);
+  if (client?.channel !== 'CONSOLE') return null;
+  return { clientId: client.id, name: client.name, audit: clientActor(client), scopes: client.scopes };
 }
 
 /** A client as the admin API lists it: never its key (only its hash is stored). */

@@ -40,6 +40,7 @@ import {
   type Check,
 } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
+import { clientActor } from '../clients/clients.js';
 import { checkedKey, clientKey } from './keys.js';
 import { money } from './views.js';
 
@@ -83,8 +84,8 @@ export const actOn = <T>(
   write: () => Promise<T>,
 ): Promise<T> => withAccess(ctx, [onHer(act, customerId)], write);
 
-/** Who acts, as the profile history and the timeline record it: the channel client. */
-export const journeyActor = (ctx: GraphqlContext): string => `client:${ctx.client.id}`;
+/** Who acts, as the profile history and the timeline record it: the channel client (clientActor). */
+export const journeyActor = (ctx: GraphqlContext): string => clientActor(ctx.client);
 
 /** The hub's locations, read once per request, by id. */
 const locationsLoaded = new WeakMap<GraphqlContext, Promise<Map<string, LocationRow>>>();

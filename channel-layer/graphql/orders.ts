@@ -19,6 +19,7 @@ import { fingerprint, pointsEarnedOnOrder } from '../../journey-layer/index.js';
 import { DomainError, parseInput, vatPart } from '../../shared/index.js';
 import { requireAccess, withAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
+import { clientActor } from '../clients/clients.js';
 import { clientKey } from './keys.js';
 import { money, type MoneyView } from './views.js';
 
@@ -209,7 +210,7 @@ orderFieldResolvers.fingerprint = async (o: OrderSource, _a: unknown, ctx: Graph
 
 /** The history's actor and channel of a channel client's act (`client:<id>` through its channel). */
 const actorOf = (ctx: GraphqlContext) => ({
-  actor: ctx.customerId ? `customer:${ctx.customerId}` : `client:${ctx.client.id}`,
+  actor: ctx.customerId ? `customer:${ctx.customerId}` : clientActor(ctx.client),
   channel: ctx.client.channel,
 });
 

@@ -12,7 +12,7 @@ import { journeyAdminRoutes, journeyReadModelSections } from '../../journey-laye
 import { createHttpApp, createMetricsApp } from '../http/create-app.js';
 import { consoleBuilt, consoleRoutes } from '../http/console.js';
 import { explorerBuilt, explorerRoutes } from '../http/explorer.js';
-import { channelAdminRoutes } from '../clients/clients.js';
+import { channelAdminRoutes, consoleKeyHolder } from '../clients/clients.js';
 import { createGraphqlHandler } from '../graphql/server.js';
 
 export interface ApiNode {
@@ -103,11 +103,13 @@ async function startApiListener(
     isDraining: () => draining,
     ...(deps.config.metricsToken ? { metricsToken: deps.config.metricsToken } : {}),
     mounts: {
-      '/admin/v1': createAdminRouter(deps, [
-        ...backofficeAdminRoutes,
-        ...journeyAdminRoutes,
-        ...channelAdminRoutes,
-      ]),
+      // CONSOLE client keys (this layer's) reach the admin routes their console scopes open.
+      '/admin/v1': createAdminRouter(
+        deps,
+        [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes],
+        undefined,
+        { consoleKeys: (key) => consoleKeyHolder(deps.db, key) },
+      ),
       '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
       ...(explorer ? { '/explorer': explorer.router } : {}),
       '/console': consoleRoutes().router,

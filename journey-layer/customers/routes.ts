@@ -24,6 +24,6 @@ export const customerRoutes: readonly AdminRoute[] = [
       ),
     }),
     handle: async ({ deps, query, actor }) =>
-      searchCustomers(deps, query, { actor: `admin:${actor.name}`, details: { adminKeyId: actor.keyId } }),
+      searchCustomers(deps, query, { actor: actor.audit, details: actor.details }),
   }),
 ];

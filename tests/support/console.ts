@@ -139,12 +139,12 @@ export async function startConsoleHub(
   };
 }
 
-/** Opens the console and signs in with `key`; waits for the navigation of the signed-in shell. */
+/** Opens the console and signs in with `key`; waits for the signed-in shell (its sign-out button). */
 export async function signIn(hub: ConsoleHub, page: Page, key: string, at = '/console'): Promise<void> {
   await page.goto(hub.url(at));
   await page.getByLabel('Key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /**

@@ -1,0 +1,62 @@
+/**
+ * The last change this tab made to a SKU's price or stock (kept in sessionStorage), so the channel mirror can
+ * show how long it took to reach every channel: from the moment the hub answered the write (its committed
+ * `revision`) to the moment every pane of the mirror shows that revision or a later one. Measured by this
+ * console (browser clock, milliseconds), so it includes the console's own round trips.
+ */
+
+const ITEM = 'omnihub.console.lastChange';
+
+/** One write the staff member made: what, the revision the hub committed, and when its answer arrived. */
+export interface LastChange {
+  kind: 'price' | 'stock';
+  sku: string;
+  /** The revision the write's answer carried (REST: an integer). */
+  revision: number;
+  /** Epoch milliseconds when this console received the write's answer. */
+  savedAt: number;
+  /** Epoch milliseconds when the mirror first saw every channel at `revision` or later; absent until then. */
+  arrivedAt?: number;
+}
+
+function isLastChange(v: unknown): v is LastChange {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return (
+    (c.kind === 'price' || c.kind === 'stock') &&
+    typeof c.sku === 'string' &&
+    typeof c.revision === 'number' &&
+    typeof c.savedAt === 'number' &&
+    (c.arrivedAt === undefined || typeof c.arrivedAt === 'number')
+  );
+}
+
+/** The last change of this tab, or null (none, or unreadable). */
+export function readLastChange(): LastChange | null {
+  try {
+    const parsed: unknown = JSON.parse(sessionStorage.getItem(ITEM) ?? 'null');
+    return isLastChange(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Remembers a write the hub has just answered (now = when its answer arrived). */
+export function rememberChange(kind: LastChange['kind'], sku: string, revision: number): LastChange {
+  const change: LastChange = { kind, sku, revision, savedAt: Date.now() };
+  sessionStorage.setItem(ITEM, JSON.stringify(change));
+  return change;
+}
+
+/**
+ * Marks the last change as seen in every channel now, once (a later call keeps the first moment). Answers the
+ * change as stored.
+ */
+export function markArrived(change: LastChange): LastChange {
+  const current = readLastChange();
+  if (!current || current.revision !== change.revision || current.sku !== change.sku) return change;
+  if (current.arrivedAt !== undefined) return current;
+  const arrived = { ...current, arrivedAt: Date.now() };
+  sessionStorage.setItem(ITEM, JSON.stringify(arrived));
+  return arrived;
+}
