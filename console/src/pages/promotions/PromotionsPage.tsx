@@ -1,7 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { Route, Routes } from 'react-router';
 import { PageHeader } from '../../ui/feedback';
-import { AA_COLOURS } from './aa-colours';
 import { PromotionEditor } from './PromotionEditor';
 import { PromotionList } from './PromotionList';
 
@@ -12,13 +11,13 @@ import { PromotionList } from './PromotionList';
 export default function PromotionsPage() {
   const { t } = useTranslation('promotions');
   return (
-    <div style={AA_COLOURS}>
+    <>
       <PageHeader title={t('title')} intro={t('intro')} />
       <Routes>
         <Route index element={<PromotionList />} />
         <Route path="new" element={<PromotionEditor isNew />} />
         <Route path=":id" element={<PromotionEditor isNew={false} />} />
       </Routes>
-    </div>
+    </>
   );
 }

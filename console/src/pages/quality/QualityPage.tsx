@@ -20,7 +20,6 @@ import { rest } from '../../api/client';
 import { useAccess } from '../../api/session';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatDateTime, formatNumber } from '../../ui/format';
-import { AA_COLOURS } from '../promotions/aa-colours';
 
 /** One thing to fix: the keys that find it (`{ sku }`, `{ customerId, otherCustomerId }`) and the problem. */
 interface QualityItem {
@@ -92,7 +91,7 @@ export default function QualityPage() {
   const checks = report.data?.checks ?? [];
   const failing = checks.filter((c) => c.count > 0).length;
   return (
-    <div style={AA_COLOURS}>
+    <>
       <PageHeader title={t('title')} intro={t('intro')} />
       <Stack gap="md">
         <form onSubmit={apply}>
@@ -135,7 +134,7 @@ export default function QualityPage() {
           ))}
         </SimpleGrid>
       </Stack>
-    </div>
+    </>
   );
 }
 
