@@ -238,8 +238,9 @@ describe('console: promotions', () => {
     await page.getByRole('link', { name: 'All promotions' }).click();
     await page.getByRole('combobox', { name: 'Status' }).click();
     await page.getByRole('option', { name: 'Archived' }).click();
-    await page.getByRole('row').filter({ hasText: 'Coat week' }).waitFor();
-    expect(await page.getByRole('row').filter({ hasText: 'Welcome code' }).count()).toBe(0);
+    // The archived ones only: the active demo promotions leave the list, the archived one stays.
+    await page.getByRole('row').filter({ hasText: 'Welcome code' }).waitFor({ state: 'detached' });
+    expect(await page.getByRole('row').filter({ hasText: 'Coat week' }).count()).toBe(1);
     expect(unexpected(problems, [/400 .*\/coupons/, /status of 400/])).toEqual([]);
   });
 
