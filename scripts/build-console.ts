@@ -5,37 +5,19 @@
  * npm packages: no CDN. Where the console's packages (dev dependencies) are not installed, as in `npm install
  * --omit=dev`, it says so and builds nothing; the container image builds it in its build stage.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { prepareFrontEndBuild, ROOT } from './front-end-build.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const source = path.join(root, 'console');
-const out = path.join(root, 'dist', 'console');
-const require = createRequire(import.meta.url);
+const source = path.join(ROOT, 'console');
+const out = path.join(ROOT, 'dist', 'console');
 
-const missing = ['vite', 'react', 'react-dom', '@mantine/core', 'typescript'].filter(
-  (name) => !existsSync(path.join(root, 'node_modules', name, 'package.json')),
-);
-if (missing.length > 0) {
-  process.stdout.write(
-    "build:console: skipped, the console's build packages are not installed " +
-      `(${missing.join(', ')}); install with dev dependencies to build it\n`,
-  );
-  process.exit(0);
-}
-
-const typecheck = spawnSync(
-  process.execPath,
-  [require.resolve('typescript/bin/tsc'), '-p', path.join(source, 'tsconfig.json')],
-  { stdio: 'inherit' },
-);
-if (typecheck.status !== 0) {
-  process.stderr.write('build:console: console/ does not type-check\n');
-  process.exit(1);
-}
+prepareFrontEndBuild('build:console', 'console', [
+  'vite',
+  'react',
+  'react-dom',
+  '@mantine/core',
+  'typescript',
+]);
 
 const { build } = await import('vite');
 const started = Date.now();

@@ -6,43 +6,16 @@
  * dependencies) are not installed, as in `npm install --omit=dev` for production, it says so and builds
  * nothing: production never serves the explorer.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { prepareFrontEndBuild, ROOT } from './front-end-build.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = ROOT;
 const source = path.join(root, 'explorer');
 const out = path.join(root, 'dist', 'explorer');
-const require = createRequire(import.meta.url);
 
-const missing = ['graphiql', 'react', 'react-dom', 'typescript'].filter((name) => {
-  try {
-    require.resolve(`${name}/package.json`);
-    return false;
-  } catch {
-    return true;
-  }
-});
-if (missing.length > 0) {
-  process.stdout.write(
-    "build:explorer: skipped, the explorer's dev dependencies are not installed " +
-      `(${missing.join(', ')}); production does not serve it\n`,
-  );
-  process.exit(0);
-}
-
-const typecheck = spawnSync(
-  process.execPath,
-  [require.resolve('typescript/bin/tsc'), '-p', path.join(source, 'tsconfig.json')],
-  { stdio: 'inherit' },
-);
-if (typecheck.status !== 0) {
-  process.stderr.write('build:explorer: explorer/ does not type-check\n');
-  process.exit(1);
-}
+prepareFrontEndBuild('build:explorer', 'explorer', ['graphiql', 'react', 'react-dom', 'typescript']);
 
 const { build } = await import('esbuild');
 rmSync(out, { recursive: true, force: true });

@@ -5,33 +5,14 @@
  * retailer) in Debian's Chromium (playwright-core). A few price changes first, so the dashboard's commit →
  * visible chart has points. Nothing in the pictures is drawn by hand.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM } from './chromium.js';
+import { startDemoHub } from './demo-hub.js';
 
 const PORT = 4061;
 const SKU = 'NK-COAT-ARCTIC-BLACK-M';
 const base = `http://127.0.0.1:${PORT}`;
-const dataDir = mkdtempSync(path.join(tmpdir(), 'omnihub-console-shot-'));
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  PORT: String(PORT),
-  OMNIHUB_DATA_DIR: dataDir,
-  OMNIHUB_EMBEDDED_PG_PORT: '54393',
-  OMNIHUB_REDIS_PREFIX: `console-shot-${process.pid}`,
-  LOG_LEVEL: 'warn',
-};
-delete env.DATABASE_URL;
-delete env.OMNIHUB_ADMIN_KEY;
-
-const hub = spawn(process.execPath, ['bin/omnihub.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-let startOutput = '';
-hub.stdout.on('data', (d: Buffer) => {
-  startOutput += d.toString();
-});
-hub.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+const hub = await startDemoHub({ port: PORT, pgPort: 54393, name: 'console-shot' });
 
 async function admin<T>(key: string, method: string, p: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}/admin/v1${p}`, {
@@ -53,15 +34,7 @@ async function shoot(page: Page, file: string): Promise<void> {
 }
 
 try {
-  const deadline = Date.now() + 180_000;
-  while (!/ready\n[\s\S]*redis:.*\n/.test(startOutput)) {
-    if (Date.now() > deadline || hub.exitCode !== null)
-      throw new Error(`the hub did not start:\n${startOutput}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(startOutput)?.[1];
-  if (!key) throw new Error('no admin key printed');
-
+  const key = hub.key;
   const found = await admin<{ customers: Array<{ id: string }> }>(
     key,
     'GET',
@@ -76,11 +49,7 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await chromium.launch(CHROMIUM);
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
     await page.goto(`${base}/console`);
@@ -114,7 +83,5 @@ try {
     await browser.close();
   }
 } finally {
-  hub.kill('SIGINT');
-  await new Promise((r) => hub.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
+  await hub.stop();
 }

@@ -5,44 +5,17 @@
  * and
  * /usr/bin/chromium. Nothing in the picture is typed by hand: every line is what the commands printed.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { CHROMIUM } from './chromium.js';
+import { startDemoHub } from './demo-hub.js';
 
 const PORT = 4000;
-const dataDir = mkdtempSync(path.join(tmpdir(), 'omnihub-shot-'));
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  PORT: String(PORT),
-  OMNIHUB_DATA_DIR: dataDir,
-  OMNIHUB_EMBEDDED_PG_PORT: '54391',
-  OMNIHUB_REDIS_PREFIX: `shot-${process.pid}`,
-  LOG_LEVEL: 'warn',
-};
-delete env.DATABASE_URL;
-delete env.OMNIHUB_ADMIN_KEY;
-
-const hub = spawn(process.execPath, ['bin/omnihub.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-let startOutput = '';
-hub.stdout.on('data', (d: Buffer) => {
-  startOutput += d.toString();
-});
-hub.stderr.on('data', (d: Buffer) => {
-  process.stderr.write(d);
-});
+const hub = await startDemoHub({ port: PORT, pgPort: 54391, name: 'shot' });
+const startOutput = hub.output();
+const key = hub.key;
 
 try {
-  const deadline = Date.now() + 120_000;
-  while (!/ready\n[\s\S]*redis:.*\n/.test(startOutput)) {
-    if (Date.now() > deadline || hub.exitCode !== null)
-      throw new Error(`the hub did not start:\n${startOutput}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const key = /Admin API key[^\n]*\n\s+(\S+)/.exec(startOutput)?.[1];
-  if (!key) throw new Error('no admin key printed');
-
   const sku = 'NK-COAT-ARCTIC-BLACK-M';
   const commands = [
     `curl -s localhost:${PORT}/admin/v1/stock/${sku} -H "authorization: Bearer $KEY" ` +
@@ -88,11 +61,7 @@ try {
   class="dot" style="background:#eab308"></span><span class="dot" style="background:#22c55e"></span>
   omnihub — a fresh clone: npm start, then the admin API</div><pre>${body}</pre></div>`;
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await chromium.launch(CHROMIUM);
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 400 } });
     await page.setContent(html);
@@ -102,7 +71,5 @@ try {
   }
   process.stdout.write('docs/screenshot.png redrawn\n');
 } finally {
-  hub.kill('SIGINT');
-  await new Promise((r) => hub.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
+  await hub.stop();
 }

@@ -16,23 +16,8 @@ import {
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 import { seedCoat } from '../support/channel.js';
 import { startNodeIn } from '../support/ws.js';
+import { CHROMIUM } from '../../scripts/chromium.js';
 
-/**
- * Debian's Chromium (.ci/run installs it when missing), headless, with nothing of its own running in the
- * background.
- */
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-};
 /** Set to a path (docs/explorer.png) to keep a screenshot of the explorer with an answer, for the README. */
 const SCREENSHOT = process.env.OMNIHUB_EXPLORER_SCREENSHOT;
 

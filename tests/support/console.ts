@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM } from '../../scripts/chromium.js';
 import {
   registerAdminKey,
   seedDemoOrders,
@@ -17,22 +17,7 @@ import { journeyWorkerOptions, seedDemoJourney } from '../../journey-layer/index
 import { createBackofficeTestContext, type BackofficeTestContext } from './backoffice.js';
 import { startNodeIn } from './ws.js';
 
-/**
- * Debian's Chromium (.ci/run installs it when missing), headless, with nothing of its own running in the
- * background.
- */
-export const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-};
+export { CHROMIUM };
 
 /** A desktop's viewport and a store tablet's (portrait). */
 export const DESKTOP = { width: 1366, height: 900 };
@@ -103,7 +88,6 @@ export async function startConsoleHub(
     relayPollMs: 50,
   });
   const node = await startNodeIn(ctx.deps, opts.nodeEnv ?? 'production');
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'omnihub-console-chromium-'));
   const browser = await chromium.launch({ ...CHROMIUM });
   const contexts: BrowserContext[] = [];
   return {
@@ -131,7 +115,6 @@ export async function startConsoleHub(
     close: async () => {
       for (const c of contexts) await c.close().catch(() => undefined);
       await browser.close().catch(() => undefined);
-      rmSync(userDataDir, { recursive: true, force: true });
       await node.stop(100);
       await worker.stop();
       await ctx.close();
