@@ -100,19 +100,68 @@ describe('the staff console: served, signed in, offering what the key may do', (
     await page.getByRole('navigation', { name: 'Pages' }).waitFor();
   });
 
-  it('folds the navigation behind a button at a store tablet width, reachable by keyboard', async () => {
-    const { page } = await hub.newPage({ width: 600, height: 900 });
+  it('folds the navigation behind a button on a store tablet (800 px): the page gets its width', async () => {
+    const { page, problems } = await hub.newPage(TABLET);
     await signIn(hub, page, hub.adminKey);
     const toggle = page.getByRole('button', { name: 'Show or hide the pages' });
+    await toggle.waitFor();
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    // Folded: the page starts at the left edge and spans the tablet's width.
+    const heading = page.getByRole('heading', { level: 1 });
+    expect((await heading.boundingBox())?.x).toBeLessThan(40);
+    expect((await page.locator('main').boundingBox())?.width).toBeGreaterThanOrEqual(TABLET.width - 20);
+    const folded = await nav.boundingBox();
+    expect((folded?.x ?? 0) + (folded?.width ?? 0)).toBeLessThanOrEqual(0);
     await toggle.focus();
     await page.keyboard.press('Enter');
-    await page.getByRole('link', { name: 'Audit' }).click();
+    await nav.getByRole('link', { name: 'Audit' }).click();
     expect(new URL(page.url()).pathname).toBe('/console/audit');
     expect(await seriousAxeViolations(page)).toEqual([]);
-    for (const viewport of [TABLET, DESKTOP]) {
-      await page.setViewportSize(viewport);
-      expect(await seriousAxeViolations(page)).toEqual([]);
-    }
+    // A desktop shows the navigation beside the page, without the button.
+    await page.setViewportSize(DESKTOP);
+    await expect(toggle.isVisible()).resolves.toBe(false);
+    await expect(nav.getByRole('link', { name: 'Audit' }).isVisible()).resolves.toBe(true);
+    // (once its slide-in has ended)
+    await page.waitForFunction(
+      () => document.querySelector('nav[aria-label="Pages"]')?.getBoundingClientRect().left === 0,
+    );
+    const beside = await nav.boundingBox();
+    expect((await heading.boundingBox())?.x).toBeGreaterThanOrEqual(beside?.width ?? Infinity);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('tells a console key without console scopes what it lacks and what to ask for (en and nl)', async () => {
+    const key = await hub.consoleKey('no console scopes', []);
+    const { page } = await hub.newPage();
+    await signIn(hub, page, key);
+    await page.getByRole('heading', { name: 'This key opens no page' }).waitFor();
+    const body = (await page.getByRole('status').filter({ hasText: 'console scopes' }).textContent()) ?? '';
+    expect(body).toContain('Ask an administrator');
+    expect(body).toContain('console:<area>');
+    for (const area of [
+      'mirror',
+      'customers',
+      'orders',
+      'stock',
+      'prices',
+      'promotions',
+      'dashboard',
+      'quality',
+      'audit',
+    ])
+      expect(body).toContain(area);
+    await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link').count()).resolves.toBe(0);
+    await expect(page.getByText('Not available').count()).resolves.toBe(0);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.goto(hub.url('/console/orders'));
+    await page.getByRole('heading', { name: 'This key opens no page' }).waitFor();
+    await page.getByText('Nederlands').first().click();
+    await page.getByRole('heading', { name: 'Deze sleutel opent geen pagina' }).waitFor();
+    await expect(
+      page.getByText(/Vraag een beheerder om een consolesleutel met console:<gebied>/).count(),
+    ).resolves.toBe(1);
+    await page.getByText('English').first().click();
   });
 });
 

@@ -1,15 +1,17 @@
-import { AppShell, Burger, Button, Group, NavLink, Stack, Text, Title } from '@mantine/core';
+import { Alert, AppShell, Burger, Button, Group, NavLink, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink as RouterLink, Route, Routes } from 'react-router';
-import { useAccess } from '../api/session';
+import { AREAS, useAccess } from '../api/session';
 import { PAGES } from '../pages/registry';
 import { PageHeader } from '../ui/feedback';
 import { LanguagePicker } from './LanguagePicker';
 
 /**
  * The signed-in console: a header (who, language, sign out), the navigation of the pages this key may open,
- * and the page. Below 48em the navigation folds behind a button (a store tablet).
+ * and the page. Below 62em (992 px) the navigation folds behind a button, so a store tablet (800 px)
+ * gives the page its full width. A key that opens no page (no console scopes) is told so, and what to
+ * ask for.
  */
 export function Shell({ onSignOut }: { onSignOut(): void }) {
   const { t } = useTranslation();
@@ -21,13 +23,13 @@ export function Shell({ onSignOut }: { onSignOut(): void }) {
   return (
     <AppShell
       header={{ height: 56 }}
-      navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      navbar={{ width: 230, breakpoint: 'md', collapsed: { mobile: !opened } }}
       padding="md"
     >
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggle')} />
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label={t('nav.toggle')} />
             <Title order={2} size="h4">
               {t('app.title')}
             </Title>
@@ -63,12 +65,14 @@ export function Shell({ onSignOut }: { onSignOut(): void }) {
       </AppShell.Navbar>
       <AppShell.Main>
         <Routes>
-          <Route index element={pages[0] ? <Navigate to={`/${pages[0].path}`} replace /> : <NotAllowed />} />
+          <Route index element={pages[0] ? <Navigate to={`/${pages[0].path}`} replace /> : <NoAreas />} />
           {PAGES.map((p) => (
             <Route
               key={p.path}
               path={`/${p.path}/*`}
-              element={p.allowed(access) ? <p.Component /> : <NotAllowed />}
+              element={
+                p.allowed(access) ? <p.Component /> : pages.length === 0 ? <NoAreas /> : <NotAllowed />
+              }
             />
           ))}
           <Route path="*" element={<PageHeader title={t('notFound.title')} />} />
@@ -81,4 +85,17 @@ export function Shell({ onSignOut }: { onSignOut(): void }) {
 function NotAllowed() {
   const { t } = useTranslation();
   return <PageHeader title={t('notAllowed.title')} intro={t('notAllowed.body')} />;
+}
+
+/** What a key without console scopes sees: why the console shows nothing, and which scopes to ask for. */
+function NoAreas() {
+  const { t } = useTranslation();
+  return (
+    <Stack gap="sm">
+      <PageHeader title={t('noAreas.title')} />
+      <Alert color="blue" variant="light" role="status">
+        <Text size="sm">{t('noAreas.body', { areas: AREAS.map((a) => t(`area.${a}`)).join(', ') })}</Text>
+      </Alert>
+    </Stack>
+  );
 }
