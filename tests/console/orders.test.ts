@@ -69,8 +69,24 @@ const unexpected = (problems: string[], status: number) =>
   problems.filter((p) => !p.startsWith(`${status} `) && !p.includes(`status of ${status} `));
 
 /** The row of `table` that holds order `orderId`. */
-const rowOf = (page: Page, caption: string, orderId: string) =>
-  table(page, caption).getByRole('row').filter({ hasText: orderId });
+const rowOf = (page: Page, caption: string | RegExp, orderId: string) =>
+  page.getByRole('table', { name: caption }).locator(`tbody tr[data-order="${orderId}"]`);
+
+/**
+ * Whether all of `row` is in view at the page's width: its action buttons inside the viewport, its cells'
+ * region not scrolled sideways, no status badge cut short (an ellipsis: its text wider than its box).
+ */
+async function wholeRowInView(page: Page, row: ReturnType<typeof rowOf>, width: number) {
+  for (const b of await row.getByRole('button').all()) {
+    const box = await b.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(width);
+  }
+  const region = row.locator('xpath=ancestor::*[@role="region"][1]');
+  expect(await region.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+  const badges = row.locator('[data-status], [data-status] *');
+  for (const b of await badges.all())
+    expect(await b.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+}
 
 describe('the orders and fulfilment page', () => {
   it('labels everything in English and Dutch', () => {
@@ -86,7 +102,14 @@ describe('the orders and fulfilment page', () => {
     const orders = table(page, 'Orders, newest first');
     await orders.getByRole('link', { name: UTR_PICKUP }).waitFor();
     // Only the orders that involve utr-01.
-    expect(await orders.getByRole('link').allTextContents()).toEqual([UTR_PICKUP]);
+    // The order number, short; the full id names the link.
+    expect(await orders.getByRole('link').allTextContents()).toEqual([UTR_PICKUP.slice(0, 8)]);
+    expect(await orders.getByRole('link').getAttribute('title')).toBe(`Order ${UTR_PICKUP}`);
+    // Channels in words, not their codes.
+    const channels = (await cellsOf(page, 'Orders, newest first')).map((r) => r[2]);
+    expect(channels.length).toBeGreaterThan(0);
+    for (const c of channels)
+      expect(['Webshop', 'App', 'Store terminal', 'Call center', 'Console']).toContain(c);
     expect(await seriousAxeViolations(page)).toEqual([]);
 
     // Another store's order, by status: dhg-01's collected pickup is FULFILLED.
@@ -123,17 +146,23 @@ describe('the orders and fulfilment page', () => {
     const toHandOver = 'Pickups ready to hand over at Utrecht Hoog Catharijne (utr-01)';
     await rowOf(page, toPrepare, UTR_PICKUP).getByText('Pending').waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
+    await wholeRowInView(page, rowOf(page, toPrepare, UTR_PICKUP), TABLET.width);
 
     await page.getByRole('button', { name: `Mark ready: order ${UTR_PICKUP}` }).click();
     await page.getByRole('status').getByText(`Order ${UTR_PICKUP}: ready for pickup.`).waitFor();
     await rowOf(page, toHandOver, UTR_PICKUP).getByText('Ready for pickup').waitFor();
     expect(await rowOf(page, toPrepare, UTR_PICKUP).count()).toBe(0);
+    await wholeRowInView(page, rowOf(page, toHandOver, UTR_PICKUP), TABLET.width);
 
     await page.getByRole('button', { name: `Collected: order ${UTR_PICKUP}` }).click();
     await page.getByRole('status').getByText(`Order ${UTR_PICKUP}: collected.`).waitFor();
     await page.getByText('Nothing here.').nth(1).waitFor();
     expect(await rowOf(page, toHandOver, UTR_PICKUP).count()).toBe(0);
     expect(await seriousAxeViolations(page)).toEqual([]);
+    // Another store: the notice of utr-01's pickup does not stay.
+    await page.getByLabel('Location').selectOption('ams-01');
+    await rowOf(page, /^Pickups to prepare at .*\(ams-01\)$/, AMS_PICKUP).waitFor();
+    expect(await page.getByText(`Order ${UTR_PICKUP}: collected.`).count()).toBe(0);
 
     await page.goto(hub.url(`/console/orders/${UTR_PICKUP}`));
     await page.getByRole('heading', { level: 1, name: `Order ${UTR_PICKUP}` }).waitFor();

@@ -13,6 +13,7 @@ export function ConfirmDialog({
   title,
   confirmLabel,
   keepLabel,
+  closeLabel,
   onConfirm,
   busy = false,
   danger = false,
@@ -24,6 +25,8 @@ export function ConfirmDialog({
   title: string;
   confirmLabel: string;
   keepLabel?: string;
+  /** The name of the dialog's close (×) button: the keep label unless given. */
+  closeLabel?: string;
   onConfirm(): void;
   busy?: boolean;
   danger?: boolean;
@@ -37,7 +40,7 @@ export function ConfirmDialog({
       onClose={onClose}
       title={title}
       size={size}
-      closeButtonProps={{ 'aria-label': keepLabel ?? t('cancel') }}
+      closeButtonProps={{ 'aria-label': closeLabel ?? keepLabel ?? t('cancel') }}
     >
       <form
         onSubmit={(e: FormEvent) => {

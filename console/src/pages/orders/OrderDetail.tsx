@@ -1,31 +1,22 @@
-import {
-  Anchor,
-  Button,
-  Group,
-  Modal,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Anchor, Button, Group, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { newIdempotencyKey } from '../../api/client';
 import { useAccess } from '../../api/session';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatDateTime, formatMoney, formatNumber } from '../../ui/format';
+import { channelLabel } from '../../ui/labels';
+import { retryUnlessRefused } from '../../ui/query';
 import { cancelOrder, fetchOrder, type OrderDetail } from './api';
 import {
   ActionFeedback,
-  DataTable,
   Items,
   MoveButtons,
   ORDERS_KEY,
-  retryUnlessRefused,
   StatusBadge,
   useFulfilmentMove,
   type ActionOutcome,
@@ -84,7 +75,7 @@ export function OrderDetailView() {
         <SimpleGrid cols={{ base: 2, sm: 3 }} component="dl" spacing="xs">
           <Fact label={t('detail.kind')} value={t(`kind.${o.kind}`)} />
           <Fact label={t('detail.placed')} value={formatDateTime(o.placedAt)} />
-          <Fact label={t('detail.channel')} value={o.channel ?? '—'} />
+          <Fact label={t('detail.channel')} value={channelLabel(t, o.channel)} />
           <Fact label={t('detail.customer')} value={o.customerRef ?? t('detail.anonymous')} />
           <Fact
             label={t('detail.total')}
@@ -208,7 +199,7 @@ export function OrderDetailView() {
                 <StatusBadge status={e.status} />
               </Table.Td>
               <Table.Td ff="monospace">{e.actor}</Table.Td>
-              <Table.Td>{e.channel}</Table.Td>
+              <Table.Td>{channelLabel(t, e.channel)}</Table.Td>
               <Table.Td>{e.reason ?? '—'}</Table.Td>
             </Table.Tr>
           ))}
@@ -263,8 +254,7 @@ function CancelOrder({ order, onDone }: { order: OrderDetail; onDone(outcome: Ac
     cancel.reset();
     setOpened(true);
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     if (!reason.trim()) {
       setMissing(true);
       return;
@@ -276,40 +266,32 @@ function CancelOrder({ order, onDone }: { order: OrderDetail; onDone(outcome: Ac
       <Button color="red" variant="outline" size="sm" onClick={open}>
         {t('cancel.open')}
       </Button>
-      <Modal
+      <ConfirmDialog
         opened={opened}
         onClose={() => setOpened(false)}
         title={t('cancel.title', { order: order.id })}
-        closeButtonProps={{ 'aria-label': t('cancel.close') }}
-        size="lg"
+        closeLabel={t('cancel.close')}
+        keepLabel={t('cancel.keep')}
+        confirmLabel={t('cancel.confirm')}
+        onConfirm={submit}
+        busy={cancel.isPending}
+        danger
       >
-        <form onSubmit={submit}>
-          <Stack>
-            <Text>{t('cancel.body')}</Text>
-            <TextInput
-              label={t('cancel.reason')}
-              description={t('cancel.reasonHint')}
-              value={reason}
-              maxLength={500}
-              onChange={(e) => {
-                setReason(e.currentTarget.value);
-                setMissing(false);
-              }}
-              error={missing ? t('cancel.reasonRequired') : undefined}
-              withAsterisk
-              data-autofocus
-            />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setOpened(false)}>
-                {t('cancel.keep')}
-              </Button>
-              <Button type="submit" color="red" loading={cancel.isPending}>
-                {t('cancel.confirm')}
-              </Button>
-            </Group>
-          </Stack>
-        </form>
-      </Modal>
+        <Text>{t('cancel.body')}</Text>
+        <TextInput
+          label={t('cancel.reason')}
+          description={t('cancel.reasonHint')}
+          value={reason}
+          maxLength={500}
+          onChange={(e) => {
+            setReason(e.currentTarget.value);
+            setMissing(false);
+          }}
+          error={missing ? t('cancel.reasonRequired') : undefined}
+          withAsterisk
+          data-autofocus
+        />
+      </ConfirmDialog>
     </>
   );
 }

@@ -1,11 +1,24 @@
-import { Alert, Button, Group, NativeSelect, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Group,
+  NativeSelect,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Route, Routes, useSearchParams } from 'react-router';
 import { useAccess } from '../../api/session';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatDateTime, formatMoney, formatNumber } from '../../ui/format';
-import { Table } from '@mantine/core';
+import { channelLabel } from '../../ui/labels';
+import { retryUnlessRefused } from '../../ui/query';
 import {
   fetchFulfilments,
   fetchLocations,
@@ -17,11 +30,9 @@ import {
 import { OrderDetailView } from './OrderDetail';
 import {
   ActionFeedback,
-  DataTable,
   Items,
   MoveButtons,
   ORDERS_KEY,
-  retryUnlessRefused,
   OrderLink,
   StatusBadge,
   useFulfilmentMove,
@@ -130,10 +141,11 @@ function OrdersOverview() {
             <OrderList locationId={location} status={status} />
           </Tabs.Panel>
           <Tabs.Panel value="pickups" pt="md">
-            {chosen ? <Pickups location={chosen} /> : <Text>{t('chooseStore')}</Text>}
+            {/* A new store starts afresh: no notice of the last one's action stays. */}
+            {chosen ? <Pickups key={chosen.id} location={chosen} /> : <Text>{t('chooseStore')}</Text>}
           </Tabs.Panel>
           <Tabs.Panel value="picking" pt="md">
-            {chosen ? <PickingList location={chosen} /> : <Text>{t('chooseWarehouse')}</Text>}
+            {chosen ? <PickingList key={chosen.id} location={chosen} /> : <Text>{t('chooseWarehouse')}</Text>}
           </Tabs.Panel>
         </Tabs>
       )}
@@ -163,21 +175,23 @@ function OrderList({ locationId, status }: { locationId: string; status: string 
           t('col.placed'),
           t('col.channel'),
           t('col.status'),
-          t('col.total'),
+          { label: t('col.total'), align: 'right' },
           t('col.customer'),
         ]}
       >
         {rows.map((o) => (
-          <Table.Tr key={o.id}>
+          <Table.Tr key={o.id} data-order={o.id}>
             <Table.Td>
               <OrderLink id={o.id} />
             </Table.Td>
             <Table.Td>{formatDateTime(o.placedAt)}</Table.Td>
-            <Table.Td>{o.channel ?? t(`kind.${o.kind}`)}</Table.Td>
+            <Table.Td>{o.channel ? channelLabel(t, o.channel) : t(`kind.${o.kind}`)}</Table.Td>
             <Table.Td>
               <StatusBadge status={o.status} />
             </Table.Td>
-            <Table.Td>{formatMoney({ amount: o.totalAmount, currency: o.currency })}</Table.Td>
+            <Table.Td style={{ textAlign: 'right' }}>
+              {formatMoney({ amount: o.totalAmount, currency: o.currency })}
+            </Table.Td>
             <Table.Td>{o.customerRef ?? '—'}</Table.Td>
           </Table.Tr>
         ))}
@@ -295,7 +309,7 @@ function FulfilmentTable({
         ]}
       >
         {rows.map((f) => (
-          <Table.Tr key={f.id} data-fulfilment={f.id}>
+          <Table.Tr key={f.id} data-fulfilment={f.id} data-order={f.orderId}>
             <Table.Td>
               <OrderLink id={f.orderId} />
             </Table.Td>
@@ -308,7 +322,7 @@ function FulfilmentTable({
             <Table.Td>
               <StatusBadge status={f.status} />
             </Table.Td>
-            <Table.Td>
+            <Table.Td miw={120}>
               <MoveButtons fulfilment={f} orderId={f.orderId} move={move} busy={busy} />
             </Table.Td>
           </Table.Tr>

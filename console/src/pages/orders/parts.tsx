@@ -1,11 +1,12 @@
-import { Alert, Anchor, Badge, Button, Group, Table, Text } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, newIdempotencyKey } from '../../api/client';
 import { useAccess } from '../../api/session';
 import { ErrorAlert } from '../../ui/feedback';
+import { ORDER_STATUS_COLOURS, StatusBadge as SharedStatusBadge } from '../../ui/StatusBadge';
 import {
   fulfilmentLocations,
   nextSteps,
@@ -14,50 +15,37 @@ import {
   type FulfilmentStatus,
 } from './api';
 
-/**
- * Whether to ask again after a failure: once, for a hub not reached or failing (5xx); never for a refusal
- * (4xx: asking again answers the same).
- */
-export const retryUnlessRefused = (failures: number, error: unknown): boolean =>
-  failures < 1 && !(error instanceof ApiError && error.status >= 400 && error.status < 500);
-
 /** The query keys of this page all start with this: a move or cancellation refreshes them all. */
 export const ORDERS_KEY = 'orders';
-
-/** Each status's colour: the darkest shades, so the outline badge's text keeps AA contrast on white. */
-const STATUS_COLOURS: Record<string, string> = {
-  OPEN: 'blue.9',
-  PARTIALLY_FULFILLED: 'grape.9',
-  FULFILLED: 'teal.9',
-  CANCELLED: 'red.9',
-  PENDING: 'gray.8',
-  PICKING: 'blue.9',
-  PACKED: 'indigo.9',
-  SHIPPED: 'indigo.9',
-  DELIVERED: 'teal.9',
-  READY_FOR_PICKUP: 'cyan.9',
-  COLLECTED: 'teal.9',
-  UNCOLLECTED: 'red.9',
-};
 
 /** An order's or fulfilment's status in words (its code when the page has no words for it). */
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useTranslation('orders');
   return (
-    <Badge color={STATUS_COLOURS[status] ?? 'gray.8'} variant="outline" data-status={status}>
-      {t(`status.${status}`, { defaultValue: status })}
-    </Badge>
+    <SharedStatusBadge
+      code={status}
+      label={t(`status.${status}`, { defaultValue: status })}
+      colours={ORDER_STATUS_COLOURS}
+    />
   );
 }
 
-/** A link to one order's page, its id in full (monospace). */
+/**
+ * A link to one order's page: the first 8 characters of its id (monospace), the full id in its name and
+ * tooltip — short enough for a tablet's table.
+ */
 export function OrderLink({ id }: { id: string }) {
+  const { t } = useTranslation('orders');
+  const name = t('detail.title', { order: id });
   return (
-    <Anchor component={Link} to={`/orders/${id}`} ff="monospace" size="sm">
-      {id}
+    <Anchor component={Link} to={`/orders/${id}`} ff="monospace" size="sm" title={name} aria-label={name}>
+      {shortOrderId(id)}
     </Anchor>
   );
 }
+
+/** An order id as tables show it: its first 8 characters. */
+export const shortOrderId = (id: string): string => id.slice(0, 8);
 
 /** A fulfilment's lines as `SKU × n`, one a line. */
 export function Items({ lines }: { lines: Array<{ sku: string; quantity: number }> }) {
@@ -69,39 +57,6 @@ export function Items({ lines }: { lines: Array<{ sku: string; quantity: number 
         </Text>
       ))}
     </>
-  );
-}
-
-/** A table in a scroll container with its caption, as every table of this page is shown. */
-export function DataTable({
-  caption,
-  head,
-  children,
-}: {
-  caption: string;
-  head: string[];
-  children: ReactNode;
-}) {
-  return (
-    <Table.ScrollContainer
-      minWidth={640}
-      // The region scrolls sideways on a narrow screen: reachable by keyboard, named by its table.
-      scrollAreaProps={{ viewportProps: { tabIndex: 0, role: 'region', 'aria-label': caption } }}
-    >
-      <Table striped withTableBorder captionSide="top">
-        <Table.Caption>{caption}</Table.Caption>
-        <Table.Thead>
-          <Table.Tr>
-            {head.map((h) => (
-              <Table.Th key={h} scope="col">
-                {h}
-              </Table.Th>
-            ))}
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>{children}</Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
   );
 }
 
