@@ -112,6 +112,25 @@ describe('the console: the customers page', () => {
     await expect(page.getByTestId('customer-tier').textContent()).resolves.toBe(CHANTAL.tier);
     await page.getByText(/points to Gold/).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
+    // Her identifiers fit the tablet: each Unlink button in view; channels in words, not codes.
+    const identifiers = page.getByRole('table', { name: 'Identifiers' });
+    const unlinks = await identifiers.getByRole('button', { name: /^Unlink / }).all();
+    expect(unlinks.length).toBeGreaterThan(0);
+    for (const b of unlinks) {
+      const box = await b.boundingBox();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(TABLET.width);
+    }
+    const idChannels = await identifiers.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(idChannels.length).toBeGreaterThan(0);
+    for (const c of idChannels) expect(c).not.toMatch(/^[A-Z_]+$/);
+    await page.getByRole('tab', { name: 'Data use' }).click();
+    const uses = page.getByRole('table', { name: 'What her data was used for' });
+    await uses.locator('tbody tr').first().waitFor();
+    for (const row of await uses.locator('tbody tr').all()) {
+      const [, , channel, purpose] = (await row.locator('td').allTextContents()).map((c) => c.trim());
+      expect([channel, purpose]).not.toContainEqual(expect.stringMatching(/^[A-Z_]+$/));
+    }
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.getByRole('tab', { name: 'Timeline' }).click();
     await page.getByRole('list', { name: 'Timeline' }).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);

@@ -1,8 +1,8 @@
 import { Table, type TableProps } from '@mantine/core';
 import type { ReactNode } from 'react';
 
-/** A column heading: its text, optionally right-aligned (amounts, counts). */
-export type DataTableColumn = string | { label: string; align?: 'left' | 'right' };
+/** A column heading: its text (or a node, e.g. visually hidden), optionally right-aligned (amounts). */
+export type DataTableColumn = string | { label: ReactNode; align?: 'left' | 'right' };
 
 /**
  * A table as every page shows one: a caption (shown above, or only named with `hiddenCaption`), column

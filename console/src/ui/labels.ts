@@ -5,7 +5,7 @@ import type { TFunction } from 'i18next';
  * A code the console has no words for is shown as it is.
  */
 
-/** Where a change came from (`WEB`, `APP`, `STORE`, `CALL_CENTER`, `CONSOLE`, `ADMIN`, `IMPORT`) in words. */
+/** Where a change came from (`WEB`, `STORE`, `CALL_CENTER`, `ADMIN`, `IMPORT`, `SYSTEM`…) in words. */
 export function channelLabel(t: TFunction, code: string | null | undefined): string {
   if (!code) return '—';
   return t(`common:channel.${code}`, { defaultValue: code });

@@ -16,7 +16,10 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey } from '../../api/client';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { DateTimeInput, isoOfLocalInput } from '../../ui/datetime';
 import { ErrorAlert } from '../../ui/feedback';
+import { purposeLabel } from '../../ui/labels';
 import {
   CONTACT_CHANNELS,
   CONTACT_TOPICS,
@@ -35,7 +38,7 @@ import {
   type IdentifierKind,
   type SearchHit,
 } from './api';
-import { READABLE_ERRORS, useCustomer } from './context';
+import { useCustomer } from './context';
 import { SearchForm, SearchResults } from './SearchView';
 
 /**
@@ -57,58 +60,6 @@ function FormError({ error, shown }: { error: unknown; shown: string[] }) {
   return <ErrorAlert error={error} />;
 }
 
-/** A dialog with a form: a title, the fields, and Cancel / the submit button. */
-function FormModal({
-  opened,
-  onClose,
-  title,
-  submit,
-  busy,
-  onSubmit,
-  children,
-  danger = false,
-}: {
-  opened: boolean;
-  onClose(): void;
-  title: string;
-  submit: string;
-  busy: boolean;
-  onSubmit(): void;
-  children: ReactNode;
-  danger?: boolean;
-}) {
-  const { t } = useTranslation();
-  return (
-    <Modal
-      style={READABLE_ERRORS}
-      opened={opened}
-      onClose={onClose}
-      title={title}
-      size="lg"
-      closeButtonProps={{ 'aria-label': t('cancel') }}
-    >
-      <form
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          onSubmit();
-        }}
-      >
-        <Stack>
-          {children}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              {t('cancel')}
-            </Button>
-            <Button type="submit" loading={busy} color={danger ? 'red' : undefined}>
-              {submit}
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
-  );
-}
-
 /** Records a service contact or a note on her timeline; one idempotency key per opened dialog. */
 function RecordContactModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const { t } = useTranslation('customers');
@@ -126,13 +77,13 @@ function RecordContactModal({ opened, onClose }: { opened: boolean; onClose(): v
   const errors = fieldErrorsOf(m.error);
   const noteError = errors.note;
   return (
-    <FormModal
+    <ConfirmDialog
       opened={opened}
       onClose={onClose}
       title={t('contact.title')}
-      submit={t('contact.submit')}
+      confirmLabel={t('contact.submit')}
       busy={m.isPending}
-      onSubmit={() => m.mutate()}
+      onConfirm={() => m.mutate()}
     >
       <Select
         label={t('contact.kind')}
@@ -157,7 +108,7 @@ function RecordContactModal({ opened, onClose }: { opened: boolean; onClose(): v
         data-autofocus
       />
       {noteError ? null : <FormError error={m.error} shown={['note']} />}
-    </FormModal>
+    </ConfirmDialog>
   );
 }
 
@@ -218,13 +169,13 @@ function ProfileModal({ opened, onClose }: { opened: boolean; onClose(): void })
     errors[name] ?? Object.entries(errors).find(([k]) => k.startsWith(`${name}.`))?.[1];
   const set = (name: keyof typeof form) => (v: string) => setForm((f) => ({ ...f, [name]: v }));
   return (
-    <FormModal
+    <ConfirmDialog
       opened={opened}
       onClose={onClose}
       title={t('profile.title')}
-      submit={t('profile.submit')}
+      confirmLabel={t('profile.submit')}
       busy={m.isPending}
-      onSubmit={() => m.mutate()}
+      onConfirm={() => m.mutate()}
     >
       <TextInput
         label={t('field.name')}
@@ -267,7 +218,7 @@ function ProfileModal({ opened, onClose }: { opened: boolean; onClose(): void })
         error={m.error}
         shown={Object.keys(errors).filter((k) => k === 'displayName' || k.startsWith('attributes.'))}
       />
-    </FormModal>
+    </ConfirmDialog>
   );
 }
 
@@ -285,7 +236,7 @@ export function ConsentButton({ purpose, granted }: { purpose: ConsentPurpose; g
         purpose,
         granted: grant,
         source: source.trim() === '' ? null : source.trim(),
-        expiresAt: grant && expires !== '' ? new Date(expires).toISOString() : null,
+        expiresAt: grant ? isoOfLocalInput(expires) : null,
       }),
     onSuccess: () => {
       changed(t('done.consent'));
@@ -296,16 +247,16 @@ export function ConsentButton({ purpose, granted }: { purpose: ConsentPurpose; g
   return (
     <>
       <Button size="xs" variant="default" onClick={() => setOpened(true)}>
-        {t('consent.change', { purpose: t(`purpose.${purpose}`) })}
+        {t('consent.change', { purpose: purposeLabel(t, purpose) })}
       </Button>
       {opened ? (
-        <FormModal
+        <ConfirmDialog
           opened
           onClose={() => setOpened(false)}
-          title={t('consent.title', { purpose: t(`purpose.${purpose}`) })}
-          submit={t('consent.submit')}
+          title={t('consent.title', { purpose: purposeLabel(t, purpose) })}
+          confirmLabel={t('consent.submit')}
           busy={m.isPending}
-          onSubmit={() => m.mutate()}
+          onConfirm={() => m.mutate()}
         >
           <Switch
             label={t('consent.granted')}
@@ -321,8 +272,7 @@ export function ConsentButton({ purpose, granted }: { purpose: ConsentPurpose; g
             maxLength={200}
           />
           {grant ? (
-            <TextInput
-              type="datetime-local"
+            <DateTimeInput
               label={t('consent.expiresAt')}
               description={t('consent.expiresHint')}
               value={expires}
@@ -331,7 +281,7 @@ export function ConsentButton({ purpose, granted }: { purpose: ConsentPurpose; g
             />
           ) : null}
           <FormError error={m.error} shown={['source', 'expiresAt']} />
-        </FormModal>
+        </ConfirmDialog>
       ) : null}
     </>
   );
@@ -381,13 +331,13 @@ export function PreferencesButton() {
         {t('prefs.change')}
       </Button>
       {opened ? (
-        <FormModal
+        <ConfirmDialog
           opened
           onClose={() => setOpened(false)}
           title={t('prefs.title')}
-          submit={t('prefs.submit')}
+          confirmLabel={t('prefs.submit')}
           busy={m.isPending}
-          onSubmit={() => m.mutate()}
+          onConfirm={() => m.mutate()}
         >
           {CONTACT_CHANNELS.map((c, i) => (
             <Stack key={c} gap={6}>
@@ -416,7 +366,7 @@ export function PreferencesButton() {
             </Stack>
           ))}
           <FormError error={m.error} shown={[]} />
-        </FormModal>
+        </ConfirmDialog>
       ) : null}
     </>
   );
@@ -436,22 +386,29 @@ export function UnlinkButton({ kind, value }: { kind: IdentifierKind; value: str
   });
   return (
     <>
-      <Button size="xs" variant="default" onClick={() => setOpened(true)}>
-        {t('unlink.button', { value })}
+      <Button
+        size="xs"
+        variant="default"
+        onClick={() => setOpened(true)}
+        aria-label={t('unlink.button', { value })}
+        title={t('unlink.button', { value })}
+        style={{ flexShrink: 0 }}
+      >
+        {t('unlink.submit')}
       </Button>
       {opened ? (
-        <FormModal
+        <ConfirmDialog
           opened
           onClose={() => setOpened(false)}
           title={t('unlink.title')}
-          submit={t('unlink.submit')}
+          confirmLabel={t('unlink.submit')}
           busy={m.isPending}
-          onSubmit={() => m.mutate()}
+          onConfirm={() => m.mutate()}
           danger
         >
           <Text>{t('unlink.confirm', { kind: t(`idKind.${kind}`), value })}</Text>
           <FormError error={m.error} shown={[]} />
-        </FormModal>
+        </ConfirmDialog>
       ) : null}
     </>
   );
@@ -476,18 +433,18 @@ export function UndoMergeButton({ mergeId }: { mergeId: string }) {
         {t('unmerge.button', { mergeId })}
       </Button>
       {opened ? (
-        <FormModal
+        <ConfirmDialog
           opened
           onClose={() => setOpened(false)}
           title={t('unmerge.title')}
-          submit={t('unmerge.submit')}
+          confirmLabel={t('unmerge.submit')}
           busy={m.isPending}
-          onSubmit={() => m.mutate()}
+          onConfirm={() => m.mutate()}
           danger
         >
           <Text>{t('unmerge.confirm', { mergeId, name: profile.displayName ?? t('noName') })}</Text>
           <FormError error={m.error} shown={[]} />
-        </FormModal>
+        </ConfirmDialog>
       ) : null}
     </>
   );
@@ -520,13 +477,13 @@ function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
   const name = profile.displayName ?? t('noName');
   if (other)
     return (
-      <FormModal
+      <ConfirmDialog
         opened={opened}
         onClose={onClose}
         title={t('merge.confirmTitle')}
-        submit={t('merge.submit')}
+        confirmLabel={t('merge.submit')}
         busy={m.isPending}
-        onSubmit={() => m.mutate(other.id)}
+        onConfirm={() => m.mutate(other.id)}
         danger
       >
         <Table aria-label={t('merge.both')} withTableBorder>
@@ -546,10 +503,10 @@ function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
           {t('merge.pickAnother')}
         </Button>
         <FormError error={m.error} shown={[]} />
-      </FormModal>
+      </ConfirmDialog>
     );
   return (
-    <Modal style={READABLE_ERRORS} opened={opened} onClose={onClose} title={t('merge.title')} size="lg">
+    <Modal opened={opened} onClose={onClose} title={t('merge.title')} size="lg">
       <Stack>
         <Text>{t('merge.intro', { name })}</Text>
         <SearchForm initial={query} onSubmit={setQuery} label={t('merge.find')} />

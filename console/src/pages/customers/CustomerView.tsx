@@ -7,8 +7,9 @@ import { useAccess } from '../../api/session';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatNumber } from '../../ui/format';
 import { ActionBar } from './Actions';
-import { customerProfile, loyaltyTiers, type CustomerProfile, type ProgramTier } from './api';
-import { CustomerContext, tierName, useRefreshCustomer } from './context';
+import { tierName, useLoyaltyTiers, type ProgramTier } from '../../ui/loyalty';
+import { customerProfile, type CustomerProfile } from './api';
+import { CustomerContext, useRefreshCustomer } from './context';
 import { DataUseList, HistoryList, NextBestOffersList, OrdersList } from './Lists';
 import { Overview } from './Overview';
 import { QuotePanel } from './QuotePanel';
@@ -116,7 +117,7 @@ export function CustomerView() {
     undone: [],
   });
   const profile = useQuery({ queryKey: ['customer', id, 'profile'], queryFn: () => customerProfile(id) });
-  const tiers = useQuery({ queryKey: ['loyalty', 'tiers'], queryFn: loyaltyTiers, staleTime: 60_000 });
+  const tiers = useLoyaltyTiers();
 
   const back = (
     <Anchor component={Link} to="/customers">
@@ -145,7 +146,7 @@ export function CustomerView() {
     <CustomerContext.Provider
       value={{
         profile: p,
-        tiers: tiers.data ?? [],
+        tiers,
         canWrite: access.can('customers', true),
         changed: (message) => {
           setNotice(message);
@@ -178,7 +179,7 @@ export function CustomerView() {
             </Alert>
           ) : null}
         </div>
-        <LoyaltyCard profile={p} tiers={tiers.data ?? []} />
+        <LoyaltyCard profile={p} tiers={tiers} />
         <ActionBar />
         <Tabs value={tab} onChange={(v) => setTab((v as Tab | null) ?? 'overview')} keepMounted={false}>
           <Tabs.List aria-label={t('tabs.label')} style={{ flexWrap: 'wrap' }}>

@@ -1,6 +1,4 @@
-import { Box } from '@mantine/core';
 import { Route, Routes } from 'react-router';
-import { READABLE_ERRORS } from './context';
 import { CustomerView } from './CustomerView';
 import { SearchView } from './SearchView';
 
@@ -10,11 +8,9 @@ import { SearchView } from './SearchView';
  */
 export default function CustomersPage() {
   return (
-    <Box style={READABLE_ERRORS}>
-      <Routes>
-        <Route index element={<SearchView />} />
-        <Route path=":id" element={<CustomerView />} />
-      </Routes>
-    </Box>
+    <Routes>
+      <Route index element={<SearchView />} />
+      <Route path=":id" element={<CustomerView />} />
+    </Routes>
   );
 }

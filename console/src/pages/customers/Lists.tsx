@@ -3,8 +3,11 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading } from '../../ui/feedback';
 import { formatDateTime, formatMoney } from '../../ui/format';
+import { channelLabel, purposeLabel } from '../../ui/labels';
+import { ORDER_STATUS_COLOURS, StatusBadge } from '../../ui/StatusBadge';
 import { dataUsePage, locations, nextBestOffers, ordersPage, profileHistory, type Page } from './api';
 import { useCustomer } from './context';
 
@@ -39,13 +42,6 @@ function usePaged<T>(name: string, read: (id: string, after: string | null) => P
   });
 }
 
-const STATUS_COLOR: Record<string, string> = {
-  OPEN: 'blue',
-  PARTIALLY_FULFILLED: 'yellow',
-  FULFILLED: 'green',
-  CANCELLED: 'gray',
-};
-
 /** Her orders, newest first, with their status; each opens on the orders page. */
 export function OrdersList() {
   const { t } = useTranslation('customers');
@@ -56,40 +52,35 @@ export function OrdersList() {
   if (orders.length === 0) return <Text>{t('orders.none')}</Text>;
   return (
     <Stack>
-      <Table.ScrollContainer minWidth={560}>
-        <Table striped aria-label={t('orders.title')}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('orders.placedAt')}</Table.Th>
-              <Table.Th>{t('orders.status')}</Table.Th>
-              <Table.Th>{t('orders.kind')}</Table.Th>
-              <Table.Th>{t('field.channel')}</Table.Th>
-              <Table.Th style={{ textAlign: 'right' }}>{t('orders.total')}</Table.Th>
-              <Table.Th>{t('orders.order')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {orders.map((o) => (
-              <Table.Tr key={o.id}>
-                <Table.Td>{formatDateTime(o.placedAt)}</Table.Td>
-                <Table.Td>
-                  <Badge color={STATUS_COLOR[o.status] ?? 'gray'} variant="light" c="dark">
-                    {t(`status.${o.status}`)}
-                  </Badge>
-                </Table.Td>
-                <Table.Td>{t(`orderKind.${o.kind}`)}</Table.Td>
-                <Table.Td>{o.channel}</Table.Td>
-                <Table.Td style={{ textAlign: 'right' }}>{formatMoney(o.total)}</Table.Td>
-                <Table.Td>
-                  <Anchor component={Link} to={`/orders/${o.id}`}>
-                    {t('orders.open', { id: o.id.slice(0, 8) })}
-                  </Anchor>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <DataTable
+        caption={t('orders.title')}
+        hiddenCaption
+        head={[
+          t('orders.placedAt'),
+          t('orders.status'),
+          t('orders.kind'),
+          t('field.channel'),
+          { label: t('orders.total'), align: 'right' },
+          t('orders.order'),
+        ]}
+      >
+        {orders.map((o) => (
+          <Table.Tr key={o.id}>
+            <Table.Td>{formatDateTime(o.placedAt)}</Table.Td>
+            <Table.Td>
+              <StatusBadge code={o.status} label={t(`status.${o.status}`)} colours={ORDER_STATUS_COLOURS} />
+            </Table.Td>
+            <Table.Td>{t(`orderKind.${o.kind}`)}</Table.Td>
+            <Table.Td>{channelLabel(t, o.channel)}</Table.Td>
+            <Table.Td style={{ textAlign: 'right' }}>{formatMoney(o.total)}</Table.Td>
+            <Table.Td>
+              <Anchor component={Link} to={`/orders/${o.id}`} title={o.id}>
+                {t('orders.open', { id: o.id.slice(0, 8) })}
+              </Anchor>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
       <MoreButton pages={pages} />
     </Stack>
   );
@@ -164,30 +155,27 @@ export function DataUseList() {
   if (uses.length === 0) return <Text>{t('dataUse.none')}</Text>;
   return (
     <Stack>
-      <Table.ScrollContainer minWidth={600}>
-        <Table striped aria-label={t('dataUse.title')}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('field.at')}</Table.Th>
-              <Table.Th>{t('dataUse.actor')}</Table.Th>
-              <Table.Th>{t('field.channel')}</Table.Th>
-              <Table.Th>{t('dataUse.purpose')}</Table.Th>
-              <Table.Th>{t('dataUse.what')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {uses.map((u, i) => (
-              <Table.Tr key={`${u.at}:${i}`}>
-                <Table.Td>{formatDateTime(u.at, true)}</Table.Td>
-                <Table.Td>{u.actor}</Table.Td>
-                <Table.Td>{u.channel}</Table.Td>
-                <Table.Td>{u.purpose}</Table.Td>
-                <Table.Td>{u.what}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <DataTable
+        caption={t('dataUse.title')}
+        hiddenCaption
+        head={[
+          t('field.at'),
+          t('dataUse.actor'),
+          t('field.channel'),
+          t('dataUse.purpose'),
+          t('dataUse.what'),
+        ]}
+      >
+        {uses.map((u, i) => (
+          <Table.Tr key={`${u.at}:${i}`}>
+            <Table.Td>{formatDateTime(u.at, true)}</Table.Td>
+            <Table.Td style={{ wordBreak: 'break-word' }}>{u.actor}</Table.Td>
+            <Table.Td>{channelLabel(t, u.channel)}</Table.Td>
+            <Table.Td>{purposeLabel(t, u.purpose)}</Table.Td>
+            <Table.Td>{u.what}</Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
       <MoreButton pages={pages} />
     </Stack>
   );
@@ -205,31 +193,28 @@ export function HistoryList() {
   if (history.isError) return <ErrorAlert error={history.error} />;
   if (history.data.length === 0) return <Text>{t('history.none')}</Text>;
   return (
-    <Table.ScrollContainer minWidth={640}>
-      <Table striped aria-label={t('history.title')}>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('field.at')}</Table.Th>
-            <Table.Th>{t('history.field')}</Table.Th>
-            <Table.Th>{t('history.old')}</Table.Th>
-            <Table.Th>{t('history.new')}</Table.Th>
-            <Table.Th>{t('field.channel')}</Table.Th>
-            <Table.Th>{t('dataUse.actor')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {history.data.map((h, i) => (
-            <Table.Tr key={`${h.at}:${h.field}:${i}`}>
-              <Table.Td>{formatDateTime(h.at, true)}</Table.Td>
-              <Table.Td>{h.field}</Table.Td>
-              <Table.Td style={{ wordBreak: 'break-word' }}>{h.oldValue ?? '—'}</Table.Td>
-              <Table.Td style={{ wordBreak: 'break-word' }}>{h.newValue ?? '—'}</Table.Td>
-              <Table.Td>{h.channel}</Table.Td>
-              <Table.Td>{h.actor}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <DataTable
+      caption={t('history.title')}
+      hiddenCaption
+      head={[
+        t('field.at'),
+        t('history.field'),
+        t('history.old'),
+        t('history.new'),
+        t('field.channel'),
+        t('dataUse.actor'),
+      ]}
+    >
+      {history.data.map((h, i) => (
+        <Table.Tr key={`${h.at}:${h.field}:${i}`}>
+          <Table.Td>{formatDateTime(h.at, true)}</Table.Td>
+          <Table.Td>{h.field}</Table.Td>
+          <Table.Td style={{ wordBreak: 'break-word' }}>{h.oldValue ?? '—'}</Table.Td>
+          <Table.Td style={{ wordBreak: 'break-word' }}>{h.newValue ?? '—'}</Table.Td>
+          <Table.Td>{channelLabel(t, h.channel)}</Table.Td>
+          <Table.Td style={{ wordBreak: 'break-word' }}>{h.actor}</Table.Td>
+        </Table.Tr>
+      ))}
+    </DataTable>
   );
 }

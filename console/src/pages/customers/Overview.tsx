@@ -2,8 +2,10 @@ import { Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mant
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert } from '../../ui/feedback';
 import { formatDateTime } from '../../ui/format';
+import { channelLabel, purposeLabel } from '../../ui/labels';
 import { ConsentButton, PreferencesButton, UndoMergeButton, UnlinkButton } from './Actions';
 import { CONSENT_PURPOSES, CONTACT_CHANNELS, timelinePage, undoableMerges } from './api';
 import { useCustomer } from './context';
@@ -81,32 +83,29 @@ export function Overview() {
         {p.identifiers.length === 0 ? (
           <Text>{t('identifiers.none')}</Text>
         ) : (
-          <Table.ScrollContainer minWidth={360}>
-            <Table aria-label={t('identifiers.title')}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('identifiers.kind')}</Table.Th>
-                  <Table.Th>{t('identifiers.value')}</Table.Th>
-                  <Table.Th>{t('field.channel')}</Table.Th>
-                  {canWrite ? <Table.Th>{t('field.actions')}</Table.Th> : null}
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {p.identifiers.map((i) => (
-                  <Table.Tr key={`${i.kind}:${i.value}`}>
-                    <Table.Td>{t(`idKind.${i.kind}`)}</Table.Td>
-                    <Table.Td>{i.value}</Table.Td>
-                    <Table.Td>{i.channel}</Table.Td>
-                    {canWrite ? (
-                      <Table.Td>
-                        <UnlinkButton kind={i.kind} value={i.value} />
-                      </Table.Td>
-                    ) : null}
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            caption={t('identifiers.title')}
+            hiddenCaption
+            head={[
+              t('identifiers.kind'),
+              t('identifiers.value'),
+              t('field.channel'),
+              ...(canWrite ? [t('field.actions')] : []),
+            ]}
+          >
+            {p.identifiers.map((i) => (
+              <Table.Tr key={`${i.kind}:${i.value}`}>
+                <Table.Td>{t(`idKind.${i.kind}`)}</Table.Td>
+                <Table.Td style={{ wordBreak: 'break-all' }}>{i.value}</Table.Td>
+                <Table.Td>{channelLabel(t, i.channel)}</Table.Td>
+                {canWrite ? (
+                  <Table.Td>
+                    <UnlinkButton kind={i.kind} value={i.value} />
+                  </Table.Td>
+                ) : null}
+              </Table.Tr>
+            ))}
+          </DataTable>
         )}
       </Section>
 
@@ -141,7 +140,7 @@ export function Overview() {
               <Stack key={purpose} gap={2}>
                 <Group justify="space-between" wrap="wrap">
                   <Group gap="xs">
-                    <Text fw={600}>{t(`purpose.${purpose}`)}</Text>
+                    <Text fw={600}>{purposeLabel(t, purpose)}</Text>
                     <Badge color={granted ? 'green' : 'gray'} c="dark" variant="light">
                       {granted ? t('consents.granted') : t('consents.notGranted')}
                     </Badge>
@@ -152,7 +151,7 @@ export function Overview() {
                   <Text size="sm" c="dimmed">
                     {t('consents.detail', {
                       at: formatDateTime(c.changedAt),
-                      channel: c.channel,
+                      channel: channelLabel(t, c.channel),
                       source: c.source ?? t('consents.noSource'),
                     })}
                     {c.expiresAt ? ` ${t('consents.expires', { at: formatDateTime(c.expiresAt) })}` : ''}

@@ -14,10 +14,12 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api/client';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert } from '../../ui/feedback';
 import { formatMoney } from '../../ui/format';
 import { quoteFor, type CartLine } from './api';
-import { tierName, useCustomer } from './context';
+import { tierName } from '../../ui/loyalty';
+import { useCustomer } from './context';
 
 /** The field errors of a refused quote, by `lines.<n>.sku` etc. (`input.` cut off). */
 function quoteFieldErrors(e: unknown): Record<string, string> {
@@ -118,38 +120,37 @@ export function QuotePanel() {
       {otherError ? <ErrorAlert error={quote.error} /> : null}
       {quote.data ? (
         <Card withBorder component="section" aria-label={t('quote.result')} role="status">
-          <Table.ScrollContainer minWidth={560}>
-            <Table aria-label={t('quote.lines')}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('quote.skuHeader')}</Table.Th>
-                  <Table.Th>{t('quote.quantityHeader')}</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>{t('quote.base')}</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>{t('quote.final')}</Table.Th>
-                  <Table.Th>{t('quote.adjustments')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {quote.data.lines.map((l, i) => (
-                  <Table.Tr key={`${l.sku}:${i}`}>
-                    <Table.Td>{l.sku}</Table.Td>
-                    <Table.Td>{l.quantity}</Table.Td>
-                    <Table.Td style={{ textAlign: 'right' }}>{formatMoney(l.base)}</Table.Td>
-                    <Table.Td style={{ textAlign: 'right' }}>{formatMoney(l.final)}</Table.Td>
-                    <Table.Td>
-                      {l.adjustments.length === 0
-                        ? '—'
-                        : l.adjustments.map((a) => (
-                            <Text size="sm" key={a.id}>
-                              {a.label}: {formatMoney(a.amount)} — {a.reason}
-                            </Text>
-                          ))}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            caption={t('quote.lines')}
+            hiddenCaption
+            minWidth={560}
+            tableProps={{ striped: false, withTableBorder: false }}
+            head={[
+              t('quote.skuHeader'),
+              t('quote.quantityHeader'),
+              { label: t('quote.base'), align: 'right' },
+              { label: t('quote.final'), align: 'right' },
+              t('quote.adjustments'),
+            ]}
+          >
+            {quote.data.lines.map((l, i) => (
+              <Table.Tr key={`${l.sku}:${i}`}>
+                <Table.Td>{l.sku}</Table.Td>
+                <Table.Td>{l.quantity}</Table.Td>
+                <Table.Td style={{ textAlign: 'right' }}>{formatMoney(l.base)}</Table.Td>
+                <Table.Td style={{ textAlign: 'right' }}>{formatMoney(l.final)}</Table.Td>
+                <Table.Td>
+                  {l.adjustments.length === 0
+                    ? '—'
+                    : l.adjustments.map((a) => (
+                        <Text size="sm" key={a.id}>
+                          {a.label}: {formatMoney(a.amount)} — {a.reason}
+                        </Text>
+                      ))}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </DataTable>
           <SimpleGrid cols={{ base: 2, sm: 4 }} mt="md">
             <div>
               <Text size="sm" c="dimmed">

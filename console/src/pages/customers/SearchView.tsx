@@ -4,6 +4,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { ApiError } from '../../api/client';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { searchCustomers, type SearchHit } from './api';
 
@@ -64,32 +65,27 @@ export function SearchResults({ hits, action }: { hits: SearchHit[]; action(hit:
   const { t } = useTranslation('customers');
   if (hits.length === 0) return <Text role="status">{t('search.none')}</Text>;
   return (
-    <Table.ScrollContainer minWidth={420}>
-      <Table striped aria-label={t('search.results')}>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('field.name')}</Table.Th>
-            <Table.Th>{t('search.matchedBy')}</Table.Th>
-            <Table.Th>
-              <VisuallyHidden>{t('search.open')}</VisuallyHidden>
-            </Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {hits.map((h) => (
-            <Table.Tr key={h.id}>
-              <Table.Td>{h.displayName ?? t('noName')}</Table.Td>
-              <Table.Td>
-                <Badge variant="light" color="gray" c="dark">
-                  {t(`matchedBy.${h.matchedBy}`)}
-                </Badge>
-              </Table.Td>
-              <Table.Td>{action(h)}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <DataTable
+      caption={t('search.results')}
+      hiddenCaption
+      head={[
+        t('field.name'),
+        t('search.matchedBy'),
+        { label: <VisuallyHidden>{t('search.open')}</VisuallyHidden> },
+      ]}
+    >
+      {hits.map((h) => (
+        <Table.Tr key={h.id}>
+          <Table.Td>{h.displayName ?? t('noName')}</Table.Td>
+          <Table.Td>
+            <Badge variant="light" color="gray" c="dark">
+              {t(`matchedBy.${h.matchedBy}`)}
+            </Badge>
+          </Table.Td>
+          <Table.Td>{action(h)}</Table.Td>
+        </Table.Tr>
+      ))}
+    </DataTable>
   );
 }
 

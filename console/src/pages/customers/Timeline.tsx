@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ErrorAlert, Loading } from '../../ui/feedback';
 import { formatDateTime } from '../../ui/format';
+import { channelLabel } from '../../ui/labels';
 import { UndoMergeButton } from './Actions';
 import { INTERACTION_KINDS, timelinePage, undoableMerges, type InteractionKind } from './api';
 import { useCustomer } from './context';
@@ -70,7 +71,7 @@ export function Timeline() {
                 </Group>
                 <Text size="sm" c="dimmed">
                   {[
-                    t('timeline.channel', { channel: i.channel }),
+                    t('timeline.channel', { channel: channelLabel(t, i.channel) }),
                     i.location ? t('timeline.location', { location: i.location.name }) : null,
                     i.sku ? t('timeline.sku', { sku: i.sku }) : null,
                   ]

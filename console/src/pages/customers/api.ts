@@ -23,19 +23,6 @@ export async function searchCustomers(query: string, limit = 20): Promise<Search
   return (await rest<{ customers: SearchHit[] }>('GET', `/customers?${params.toString()}`)).customers;
 }
 
-/** A loyalty tier of the programme in force (`GET /admin/v1/loyalty/tiers`). */
-export interface ProgramTier {
-  id: string;
-  name: string;
-  /** Points earned in the rolling window that reach this tier. */
-  threshold: number;
-}
-
-/** The programme's tiers, in rising threshold. */
-export async function loyaltyTiers(): Promise<ProgramTier[]> {
-  return (await rest<{ program: { tiers: ProgramTier[] } }>('GET', '/loyalty/tiers')).program.tiers;
-}
-
 export const CONSENT_PURPOSES = ['EMAIL_MARKETING', 'PERSONALISATION', 'PROFILING'] as const;
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
 export const CONTACT_CHANNELS = ['EMAIL', 'SMS', 'PUSH', 'POST'] as const;

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, type CSSProperties } from 'react';
-import type { CustomerProfile, ProgramTier } from './api';
+import { createContext, useContext } from 'react';
+import type { ProgramTier } from '../../ui/loyalty';
+import type { CustomerProfile } from './api';
 
 /** What every section of one customer's view shares. */
 export interface CustomerContextValue {
@@ -34,15 +35,3 @@ export function useRefreshCustomer(): (id: string) => Promise<void> {
   const client = useQueryClient();
   return (id) => client.invalidateQueries({ queryKey: ['customer', id] });
 }
-
-/** A tier's name from the programme, or its id. */
-export function tierName(tiers: ProgramTier[], id: string | null | undefined): string {
-  if (!id) return '—';
-  return tiers.find((t) => t.id === id)?.name ?? id;
-}
-
-/**
- * Field errors in a red dark enough for WCAG AA contrast (Mantine's default red is not) — set on the page
- * and on its dialogs (rendered outside the page). A console-wide theme setting would make this unnecessary.
- */
-export const READABLE_ERRORS = { '--mantine-color-error': 'var(--mantine-color-red-9)' } as CSSProperties;
