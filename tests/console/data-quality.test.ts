@@ -52,7 +52,7 @@ describe('console: data quality', () => {
     const { page, problems } = await hub.newPage(DESKTOP);
     await signIn(hub, page, qualityKey, '/console/quality');
     await page.getByRole('heading', { level: 1, name: 'Data quality' }).waitFor();
-    const check = page.getByRole('region', { name: 'Product without price' });
+    const check = page.getByRole('region', { name: 'Product without price', exact: true });
     const link = check.getByRole('link', { name: 'NK-TEST-NOPRICE' });
     await link.waitFor();
     expect(await link.getAttribute('href')).toBe('/console/stock?sku=NK-TEST-NOPRICE');
@@ -77,14 +77,16 @@ describe('console: data quality', () => {
     await page.getByText('A whole number of days from 1 to 3650.').waitFor();
     await page.getByLabel('Stale after (days)').fill('7');
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await page.getByRole('region', { name: 'Stale stock count (not counted in 7 days)' }).waitFor();
+    await page
+      .getByRole('region', { name: 'Stale stock count (not counted in 7 days)', exact: true })
+      .waitFor();
     expect(problems).toEqual([]);
   });
 
   it('passes axe at a tablet’s width', async () => {
     const { page, problems } = await hub.newPage(TABLET);
     await signIn(hub, page, qualityKey, '/console/quality');
-    await page.getByRole('region', { name: 'Product without price' }).waitFor();
+    await page.getByRole('region', { name: 'Product without price', exact: true }).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
   });

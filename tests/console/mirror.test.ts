@@ -148,6 +148,24 @@ describe('the channel mirror, in Chromium', () => {
     expect(other.problems).toEqual([]);
   });
 
+  it('names her loyalty tier as the programme does, in every pane', async () => {
+    const anne = await hub.ctx.deps.db
+      .selectFrom('customers')
+      .select('id')
+      .where('displayName', '=', 'Anne de Vries')
+      .executeTakeFirstOrThrow();
+    const { page, problems } = await hub.newPage();
+    await signIn(hub, page, hub.adminKey, `/console/mirror?sku=${SKU}&customer=${anne.id}`);
+    await page.getByTestId('mirror-verdict').waitFor();
+    for (const c of CHANNELS)
+      await page
+        .getByTestId(`pane-${c}`)
+        .getByTestId('pane-tier')
+        .getByText(/^Gold, [\d,.]+ points$/)
+        .waitFor();
+    expect(problems).toEqual([]);
+  });
+
   it('shows all four panes at a store tablet’s width, two by two', async () => {
     const { page, problems } = await hub.newPage(TABLET);
     await signIn(hub, page, hub.adminKey, `/console/mirror?sku=${SKU}`);

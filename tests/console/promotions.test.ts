@@ -157,7 +157,7 @@ describe('console: promotions', () => {
     // The draft: 30 % instead of the saved 10 %, not saved.
     await page.getByLabel('Percentage off', { exact: true }).fill('30');
     await page.getByRole('combobox', { name: 'Channel' }).click();
-    await page.getByRole('option', { name: 'Store till' }).click();
+    await page.getByRole('option', { name: 'Store terminal' }).click();
     await page.getByLabel('Customer', { exact: true }).fill(anne.id);
     await page.getByLabel('Store', { exact: true }).fill('ams-01');
     await page.getByLabel('At', { exact: true }).fill('2031-01-15T12:00');

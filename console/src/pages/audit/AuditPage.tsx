@@ -16,8 +16,11 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { ApiError, rest } from '../../api/client';
+import { DataTable } from '../../ui/DataTable';
+import { DateTimeInput, isoOfLocalInput, localInputOf } from '../../ui/datetime';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatDateTime } from '../../ui/format';
+import { retryUnlessRefused } from '../../ui/query';
 
 /** One line of the audit trail, as `GET /admin/v1/audit` answers it. */
 interface AuditEntry {
@@ -74,24 +77,18 @@ function subjectOf(value: string): string {
   return v.includes(':') || v.startsWith('/') ? v : `customer:${v.toLowerCase()}`;
 }
 
-/** `datetime-local` (the browser's time zone) → ISO 8601, or undefined when empty or no instant. */
-function instantOf(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+/**
+ * An actor as the trail stores it: a bare name is an admin key's (`bootstrap` → `admin:bootstrap`); with a
+ * kind (`client:<id>`, `channel:WEB`, `admin:<name>`) it stays as typed. The hub matches actors exactly.
+ */
+function actorOf(value: string): string | undefined {
+  const v = value.trim();
+  if (!v) return undefined;
+  return v.includes(':') ? v : `admin:${v}`;
 }
 
-/** ISO 8601 → `datetime-local` in the browser's time zone (to the minute). */
-function localOf(iso: string | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
-    `T${pad(d.getHours())}:${pad(d.getMinutes())}`
-  );
-}
+/** A `datetime-local` value → ISO 8601, or undefined when empty or no instant. */
+const instantOf = (local: string): string | undefined => isoOfLocalInput(local) ?? undefined;
 
 function fetchAudit(filters: AuditFilters, before: number | null): Promise<AuditPage> {
   const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
@@ -118,7 +115,7 @@ export default function AuditPage() {
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next,
     // A refusal (bad filters, no access) is not asked again; a failure to reach the hub is, once.
-    retry: (failures, e) => failures < 1 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
+    retry: retryUnlessRefused,
   });
   const entries = trail.data?.pages.flatMap((p) => p.entries) ?? [];
   const fieldErrors = trail.error instanceof ApiError ? trail.error.fieldErrors('query.') : {};
@@ -180,8 +177,8 @@ function FilterForm({
   const [actor, setActor] = useState(applied.actor ?? '');
   const [action, setAction] = useState(applied.action ?? ALL);
   const [subject, setSubject] = useState(applied.subject ?? '');
-  const [from, setFrom] = useState(localOf(applied.from));
-  const [to, setTo] = useState(localOf(applied.to));
+  const [from, setFrom] = useState(localInputOf(applied.from));
+  const [to, setTo] = useState(localInputOf(applied.to));
   const kinds = KINDS.some((k) => k.value === action)
     ? KINDS.map((k) => ({ value: k.value, label: t(k.label) }))
     : [...KINDS.map((k) => ({ value: k.value, label: t(k.label) })), { value: action, label: action }];
@@ -189,7 +186,7 @@ function FilterForm({
   function submit(e: FormEvent) {
     e.preventDefault();
     onApply({
-      actor: actor.trim() || undefined,
+      actor: actorOf(actor),
       action: action === ALL ? undefined : action,
       subject: subject.trim() ? subjectOf(subject) : undefined,
       from: instantOf(from),
@@ -227,15 +224,13 @@ function FilterForm({
               onChange={(e) => setSubject(e.currentTarget.value)}
               error={errors.subject}
             />
-            <TextInput
-              type="datetime-local"
+            <DateTimeInput
               label={t('from')}
               value={from}
               onChange={(e) => setFrom(e.currentTarget.value)}
               error={errors.from}
             />
-            <TextInput
-              type="datetime-local"
+            <DateTimeInput
               label={t('to')}
               value={to}
               onChange={(e) => setTo(e.currentTarget.value)}
@@ -257,35 +252,25 @@ function FilterForm({
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   const { t } = useTranslation('audit');
   return (
-    <Table.ScrollContainer minWidth={720} type="native" tabIndex={0} role="region" aria-label={t('entries')}>
-      <Table striped withTableBorder verticalSpacing="xs" captionSide="top">
-        <Table.Caption>{t('entries')}</Table.Caption>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th scope="col">{t('at')}</Table.Th>
-            <Table.Th scope="col">{t('actorColumn')}</Table.Th>
-            <Table.Th scope="col">{t('action')}</Table.Th>
-            <Table.Th scope="col">{t('subjectColumn')}</Table.Th>
-            <Table.Th scope="col">{t('details')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {entries.map((e) => (
-            <Table.Tr key={e.id} data-testid="audit-row">
-              <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at, true)}</Table.Td>
-              <Table.Td>{e.actor}</Table.Td>
-              <Table.Td>
-                <Code>{e.action}</Code>
-              </Table.Td>
-              <Table.Td style={{ wordBreak: 'break-all' }}>{e.subject ?? '—'}</Table.Td>
-              <Table.Td>
-                <Details entry={e} />
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+    <DataTable
+      caption={t('entries')}
+      minWidth={720}
+      head={[t('at'), t('actorColumn'), t('action'), t('subjectColumn'), t('details')]}
+    >
+      {entries.map((e) => (
+        <Table.Tr key={e.id} data-testid="audit-row">
+          <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at, true)}</Table.Td>
+          <Table.Td>{e.actor}</Table.Td>
+          <Table.Td>
+            <Code>{e.action}</Code>
+          </Table.Td>
+          <Table.Td style={{ wordBreak: 'break-all' }}>{e.subject ?? '—'}</Table.Td>
+          <Table.Td>
+            <Details entry={e} />
+          </Table.Td>
+        </Table.Tr>
+      ))}
+    </DataTable>
   );
 }
 

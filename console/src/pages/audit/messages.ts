@@ -5,7 +5,8 @@ export const messages = {
     intro: 'Who changed what, and who looked up which customer profile. Newest first.',
     filters: 'Filters',
     actor: 'Actor',
-    actorHint: 'Exactly as listed, e.g. admin:<key name> or client:<id>',
+    actorHint:
+      'An admin key’s name (bootstrap means admin:bootstrap), or as listed: client:<id>, channel:WEB',
     kind: 'Kind of action',
     'kind.all': 'All actions',
     'kind.customer': 'Customer profiles: reads and acts',
@@ -39,7 +40,9 @@ export const messages = {
     intro: 'Wie wat wijzigde, en wie welk klantprofiel bekeek. Nieuwste eerst.',
     filters: 'Filters',
     actor: 'Actor',
-    actorHint: 'Precies zoals vermeld, bijv. admin:<sleutelnaam> of client:<id>',
+    actorHint:
+      'De naam van een beheersleutel (bootstrap betekent admin:bootstrap), of zoals vermeld: ' +
+      'client:<id>, channel:WEB',
     kind: 'Soort actie',
     'kind.all': 'Alle acties',
     'kind.customer': 'Klantprofielen: inzien en handelingen',

@@ -3,9 +3,11 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
-import { ApiError } from '../../api/client';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatBasisPoints, formatDateTime, formatMoney, formatNumber } from '../../ui/format';
+import { channelLabel } from '../../ui/labels';
+import { retryUnlessRefused } from '../../ui/query';
 import { HealthSection } from './HealthSection';
 import { StatCard } from './StatCard';
 import { fetchKpis, isDay, shiftDay, utcDay, type Kpis, type SalesFigures } from './kpis';
@@ -29,7 +31,7 @@ export default function DashboardPage() {
     refetchInterval: REFRESH_MS,
     placeholderData: keepPreviousData,
     // A refusal is not asked again at once (the next refresh asks anyway); a failure to reach the hub is.
-    retry: (failures, e) => failures < 1 && !(e instanceof ApiError && e.status >= 400 && e.status < 500),
+    retry: retryUnlessRefused,
   });
   const shownDay = day ?? (kpis.data ? utcDay(kpis.data.from) : '');
   const goTo = (next: string | null) => setParams(next === null ? {} : { day: next });
@@ -161,43 +163,35 @@ function CurrencySales({
         />
         {extra}
       </SimpleGrid>
-      <Table.ScrollContainer
+      <DataTable
+        caption={t('byChannel', { currency: total.currency })}
         minWidth={760}
-        type="native"
-        tabIndex={0}
-        role="region"
-        aria-label={t('byChannel', { currency: total.currency })}
+        head={[
+          t('channel'),
+          t('revenue'),
+          t('orders'),
+          t('averageBasket'),
+          t('clickAndCollect'),
+          t('returns'),
+          t('members'),
+        ]}
       >
-        <Table striped withTableBorder captionSide="top">
-          <Table.Caption>{t('byChannel', { currency: total.currency })}</Table.Caption>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col">{t('channel')}</Table.Th>
-              <Table.Th scope="col">{t('revenue')}</Table.Th>
-              <Table.Th scope="col">{t('orders')}</Table.Th>
-              <Table.Th scope="col">{t('averageBasket')}</Table.Th>
-              <Table.Th scope="col">{t('clickAndCollect')}</Table.Th>
-              <Table.Th scope="col">{t('returns')}</Table.Th>
-              <Table.Th scope="col">{t('members')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rows.map((r) => (
-              <Table.Tr key={r.channel} data-channel={r.channel}>
-                <Table.Th scope="row">{t(`channel.${r.channel}`)}</Table.Th>
-                <Table.Td>{formatMoney(r.revenue)}</Table.Td>
-                <Table.Td>{formatNumber(r.orders)}</Table.Td>
-                <Table.Td>{formatMoney(r.averageBasket)}</Table.Td>
-                <Table.Td>{share(r)}</Table.Td>
-                <Table.Td>
-                  {formatNumber(r.returns.count)} ({formatMoney(r.returns.refunded)})
-                </Table.Td>
-                <Table.Td>{formatNumber(membersOf.get(r.channel) ?? 0)}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+        {rows.map((r) => (
+          <Table.Tr key={r.channel} data-channel={r.channel}>
+            <Table.Th scope="row">
+              {r.channel === 'ADMIN' ? t('channel.ADMIN') : channelLabel(t, r.channel)}
+            </Table.Th>
+            <Table.Td>{formatMoney(r.revenue)}</Table.Td>
+            <Table.Td>{formatNumber(r.orders)}</Table.Td>
+            <Table.Td>{formatMoney(r.averageBasket)}</Table.Td>
+            <Table.Td>{share(r)}</Table.Td>
+            <Table.Td>
+              {formatNumber(r.returns.count)} ({formatMoney(r.returns.refunded)})
+            </Table.Td>
+            <Table.Td>{formatNumber(membersOf.get(r.channel) ?? 0)}</Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
     </Stack>
   );
 }

@@ -1,7 +1,9 @@
 import { Alert, Badge, Card, Code, Group, List, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
+import { DataTable } from '../../ui/DataTable';
 import { formatDateTime, formatMoney, formatNumber } from '../../ui/format';
-import { ScrollTable } from './ScrollTable';
+import { channelLabel } from '../../ui/labels';
+import { tierName, useLoyaltyTiers } from '../../ui/loyalty';
 import { MIRROR_CHANNELS, shortFingerprint, type ChannelMirror, type MirrorPane } from './mirror-api';
 
 /** The fingerprint most panes answer (the first pane's on a tie), or null without panes. */
@@ -38,7 +40,7 @@ export function Verdict({ mirror }: { mirror: ChannelMirror }) {
   const majority = majorityFingerprint(mirror.panes);
   const differing = mirror.panes
     .filter((p) => p.error !== null || p.fingerprint !== majority)
-    .map((p) => t(`channel.${p.channel}`, { defaultValue: p.channel }));
+    .map((p) => channelLabel(t, p.channel));
   return (
     <Alert
       role="status"
@@ -71,7 +73,7 @@ export function MirrorPanes({ mirror }: { mirror: ChannelMirror }) {
 
 function Pane({ pane, differs }: { pane: MirrorPane; differs: boolean }) {
   const { t } = useTranslation('mirror');
-  const name = t(`channel.${pane.channel}`, { defaultValue: pane.channel });
+  const name = channelLabel(t, pane.channel);
   const headingId = `pane-${pane.channel}`;
   return (
     <Card
@@ -183,27 +185,26 @@ function OfferView({ pane }: { pane: MirrorPane }) {
         </Text>
       ) : null}
       {availability.locations.length > 0 ? (
-        <ScrollTable minWidth={200} label={t('pane.perStore', { channel: t(`channel.${pane.channel}`) })}>
-          <Table fz="xs" verticalSpacing={2} horizontalSpacing={4}>
-            <Table.Caption>{t('pane.perStore', { channel: t(`channel.${pane.channel}`) })}</Table.Caption>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">{t('pane.location')}</Table.Th>
-                <Table.Th scope="col">{t('pane.available')}</Table.Th>
-                <Table.Th scope="col">{t('pane.status')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {availability.locations.map((l, i) => (
-                <Table.Tr key={l.location?.id ?? i}>
-                  <Table.Td>{l.location?.name ?? '—'}</Table.Td>
-                  <Table.Td>{formatNumber(l.available)}</Table.Td>
-                  <Table.Td>{t(`status.${l.status}`)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </ScrollTable>
+        <DataTable
+          caption={t('pane.perStore', { channel: channelLabel(t, pane.channel) })}
+          minWidth={200}
+          tableProps={{
+            fz: 'xs',
+            verticalSpacing: 2,
+            horizontalSpacing: 4,
+            striped: false,
+            withTableBorder: false,
+          }}
+          head={[t('pane.location'), t('pane.available'), t('pane.status')]}
+        >
+          {availability.locations.map((l, i) => (
+            <Table.Tr key={l.location?.id ?? i}>
+              <Table.Td>{l.location?.name ?? '—'}</Table.Td>
+              <Table.Td>{formatNumber(l.available)}</Table.Td>
+              <Table.Td>{t(`status.${l.status}`)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </DataTable>
       ) : null}
 
       <Title order={3} size="h6">
@@ -232,8 +233,10 @@ function OfferView({ pane }: { pane: MirrorPane }) {
   );
 }
 
+/** Her loyalty as this channel answers it: the tier by its name in the programme (not its id). */
 function LoyaltyView({ pane }: { pane: MirrorPane }) {
   const { t } = useTranslation('mirror');
+  const tiers = useLoyaltyTiers();
   const l = pane.loyalty;
   return (
     <Stack gap={2}>
@@ -243,11 +246,14 @@ function LoyaltyView({ pane }: { pane: MirrorPane }) {
       {l ? (
         <>
           <Text size="sm" data-testid="pane-tier">
-            {t('pane.tier', { tier: l.tier, points: formatNumber(l.points) })}
+            {t('pane.tier', { tier: tierName(tiers, l.tier), points: formatNumber(l.points) })}
           </Text>
           {l.nextTier ? (
             <Text size="xs">
-              {t('pane.nextTier', { tier: l.nextTier, points: formatNumber(l.pointsToNextTier ?? 0) })}
+              {t('pane.nextTier', {
+                tier: tierName(tiers, l.nextTier),
+                points: formatNumber(l.pointsToNextTier ?? 0),
+              })}
             </Text>
           ) : null}
           {l.benefits.length > 0 ? <Text size="xs">{l.benefits.join(' · ')}</Text> : null}

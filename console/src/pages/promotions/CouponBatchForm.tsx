@@ -14,6 +14,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey } from '../../api/client';
+import { DateTimeInput } from '../../ui/datetime';
 import { ErrorAlert } from '../../ui/feedback';
 import { createCoupons, type CouponBatchBody } from './api';
 import { errorAt } from './draft';
@@ -149,15 +150,13 @@ export function CouponBatchForm({ promotionId }: { promotionId: string }) {
             onChange={(e) => setPerCustomerLimit(e.currentTarget.value)}
             error={errorAt(errors, 'perCustomerLimit')}
           />
-          <TextInput
-            type="datetime-local"
+          <DateTimeInput
             label={t('coupons.validFrom')}
             value={validFrom}
             onChange={(e) => setValidFrom(e.currentTarget.value)}
             error={errorAt(errors, 'validFrom')}
           />
-          <TextInput
-            type="datetime-local"
+          <DateTimeInput
             label={t('coupons.validTo')}
             value={validTo}
             onChange={(e) => setValidTo(e.currentTarget.value)}

@@ -18,8 +18,12 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api/client';
+import { DataTable } from '../../ui/DataTable';
+import { DateTimeInput, isoOfLocalInput } from '../../ui/datetime';
 import { ErrorAlert } from '../../ui/feedback';
 import { formatDateTime, formatMoney } from '../../ui/format';
+import { channelLabel } from '../../ui/labels';
+import { tierName, useLoyaltyTiers } from '../../ui/loyalty';
 import {
   PREVIEW_CHANNELS,
   previewPromotions,
@@ -29,7 +33,7 @@ import {
   type PromotionBody,
 } from './api';
 import { errorAt } from './draft';
-import { isoOfLocalInput, parseList, type FieldErrors } from './kinds';
+import { parseList, type FieldErrors } from './kinds';
 
 interface LineRow {
   key: number;
@@ -117,7 +121,7 @@ export function PreviewPanel(props: {
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
           <Select
             label={t('preview.channel')}
-            data={PREVIEW_CHANNELS.map((c) => ({ value: c, label: t(`channel.${c}`) }))}
+            data={PREVIEW_CHANNELS.map((c) => ({ value: c, label: channelLabel(t, c) }))}
             value={channel}
             allowDeselect={false}
             onChange={(v) => v && setChannel(v as PreviewChannel)}
@@ -137,8 +141,7 @@ export function PreviewPanel(props: {
             onChange={(e) => setLocationId(e.currentTarget.value)}
             error={errorAt(errors, 'locationId')}
           />
-          <TextInput
-            type="datetime-local"
+          <DateTimeInput
             label={t('preview.at')}
             description={t('hint.at')}
             value={at}
@@ -243,58 +246,56 @@ export function PreviewPanel(props: {
 /** The priced cart: each line with its adjustments and reasons, then the totals and the coupons. */
 function PreviewTable({ result }: { result: PreviewView }) {
   const { t } = useTranslation('promotions');
+  const tiers = useLoyaltyTiers();
   return (
     <Stack gap="sm" mt="sm">
       <Text size="sm">
         {t('preview.pricedAt', {
           at: formatDateTime(result.at, true),
-          channel: t(`channel.${result.channel}`),
+          channel: channelLabel(t, result.channel),
           revision: result.revision,
         })}
       </Text>
-      <Table.ScrollContainer minWidth={640}>
-        <Table withTableBorder>
-          <Table.Caption>{t('preview.caption')}</Table.Caption>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col">{t('preview.col.sku')}</Table.Th>
-              <Table.Th scope="col">{t('preview.col.quantity')}</Table.Th>
-              <Table.Th scope="col">{t('preview.col.base')}</Table.Th>
-              <Table.Th scope="col">{t('preview.col.adjustments')}</Table.Th>
-              <Table.Th scope="col">{t('preview.col.final')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {result.lines.map((l, i) => (
-              <Table.Tr key={`${l.sku}-${i}`}>
-                <Table.Td>{l.sku}</Table.Td>
-                <Table.Td>{l.quantity}</Table.Td>
-                <Table.Td>
-                  {formatMoney(l.base)}
-                  <Text size="xs">{t('preview.unit', { price: formatMoney(l.unitPrice) })}</Text>
-                </Table.Td>
-                <Table.Td>
-                  {l.adjustments.length === 0 ? (
-                    t('preview.noAdjustments')
-                  ) : (
-                    <List size="sm" spacing={2}>
-                      {l.adjustments.map((a, j) => (
-                        <List.Item key={`${a.id}-${j}`}>
-                          <Badge size="xs" variant="outline" color="indigo.9" tt="none" mr={4}>
-                            {t(`source.${a.source}`, { defaultValue: a.source })}
-                          </Badge>
-                          <strong>{a.label}</strong>: −{formatMoney(a.amount)} — {a.reason}
-                        </List.Item>
-                      ))}
-                    </List>
-                  )}
-                </Table.Td>
-                <Table.Td fw={600}>{formatMoney(l.final)}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <DataTable
+        caption={t('preview.caption')}
+        minWidth={640}
+        tableProps={{ striped: false }}
+        head={[
+          t('preview.col.sku'),
+          t('preview.col.quantity'),
+          t('preview.col.base'),
+          t('preview.col.adjustments'),
+          t('preview.col.final'),
+        ]}
+      >
+        {result.lines.map((l, i) => (
+          <Table.Tr key={`${l.sku}-${i}`}>
+            <Table.Td>{l.sku}</Table.Td>
+            <Table.Td>{l.quantity}</Table.Td>
+            <Table.Td>
+              {formatMoney(l.base)}
+              <Text size="xs">{t('preview.unit', { price: formatMoney(l.unitPrice) })}</Text>
+            </Table.Td>
+            <Table.Td>
+              {l.adjustments.length === 0 ? (
+                t('preview.noAdjustments')
+              ) : (
+                <List size="sm" spacing={2}>
+                  {l.adjustments.map((a, j) => (
+                    <List.Item key={`${a.id}-${j}`}>
+                      <Badge size="xs" variant="outline" color="indigo.9" tt="none" mr={4}>
+                        {t(`source.${a.source}`, { defaultValue: a.source })}
+                      </Badge>
+                      <strong>{a.label}</strong>: −{formatMoney(a.amount)} — {a.reason}
+                    </List.Item>
+                  ))}
+                </List>
+              )}
+            </Table.Td>
+            <Table.Td fw={600}>{formatMoney(l.final)}</Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
         <Total label={t('preview.subtotal')} value={formatMoney(result.subtotal)} />
         <Total label={t('preview.discount')} value={`−${formatMoney(result.discountTotal)}`} />
@@ -305,7 +306,7 @@ function PreviewTable({ result }: { result: PreviewView }) {
         <Text size="sm">
           {t('preview.loyalty', {
             points: result.loyalty.pointsEarned,
-            tier: result.loyalty.tierAfter ?? '—',
+            tier: tierName(tiers, result.loyalty.tierAfter),
           })}
         </Text>
       ) : null}

@@ -1,10 +1,11 @@
-import { Alert, Anchor, Button, Group, Modal, Paper, Stack, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { ApiError, newIdempotencyKey } from '../../api/client';
 import { useAccess } from '../../api/session';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { ErrorAlert, Loading } from '../../ui/feedback';
 import { archivePromotion, getPromotion, putPromotion, type Promotion, type PromotionBody } from './api';
 import { CouponBatchForm } from './CouponBatchForm';
@@ -184,24 +185,19 @@ function EditorBody({ saved, back }: { saved: Promotion | null; back: React.Reac
         )
       ) : null}
 
-      <Modal
+      <ConfirmDialog
         opened={confirmArchive}
         onClose={() => setConfirmArchive(false)}
         title={t('editor.archiveTitle')}
-        centered
+        keepLabel={t('editor.keep')}
+        confirmLabel={t('editor.archiveConfirm')}
+        onConfirm={() => archive.mutate()}
+        busy={archive.isPending}
+        size="md"
+        danger
       >
-        <Stack>
-          <Text size="sm">{t('editor.archiveBody', { label: saved?.rule.label ?? '' })}</Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirmArchive(false)}>
-              {t('editor.keep')}
-            </Button>
-            <Button color="red" onClick={() => archive.mutate()} loading={archive.isPending}>
-              {t('editor.archiveConfirm')}
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+        <Text size="sm">{t('editor.archiveBody', { label: saved?.rule.label ?? '' })}</Text>
+      </ConfirmDialog>
     </Stack>
   );
 }

@@ -13,6 +13,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
+import { DateTimeInput } from '../../ui/datetime';
 import { STACKINGS, STATUSES } from './api';
 import { conditionKey, errorAt, kindFieldPaths, unplacedErrors, type PromotionDraft } from './draft';
 import { KindEditor } from './KindEditor';
@@ -101,16 +102,14 @@ export function PromotionForm(props: {
             onChange={(e) => set('priority', e.currentTarget.value)}
             error={errorAt(errors, 'rule.priority')}
           />
-          <TextInput
-            type="datetime-local"
+          <DateTimeInput
             label={t('form.validFrom')}
             description={t('hint.window')}
             value={draft.validFrom}
             onChange={(e) => set('validFrom', e.currentTarget.value)}
             error={errorAt(errors, 'rule.validFrom')}
           />
-          <TextInput
-            type="datetime-local"
+          <DateTimeInput
             label={t('form.validTo')}
             description={t('hint.window')}
             value={draft.validTo}

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { useAccess } from '../../api/session';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading } from '../../ui/feedback';
 import { formatDateTime, formatMoney } from '../../ui/format';
 import { listPromotions, STATUSES, type PromotionStatus } from './api';
@@ -53,63 +54,60 @@ export function PromotionList() {
         <Loading />
       ) : list.data ? (
         <>
-          <Table.ScrollContainer minWidth={760}>
-            <Table striped highlightOnHover>
-              <Table.Caption>{t('list.caption')}</Table.Caption>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">{t('list.promotion')}</Table.Th>
-                  <Table.Th scope="col">{t('list.statusColumn')}</Table.Th>
-                  <Table.Th scope="col">{t('list.window')}</Table.Th>
-                  <Table.Th scope="col">{t('list.action')}</Table.Th>
-                  <Table.Th scope="col">{t('list.stacking')}</Table.Th>
-                  <Table.Th scope="col">{t('list.budget')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.data.promotions.length === 0 ? (
-                  <Table.Tr>
-                    <Table.Td colSpan={6}>{t('list.empty')}</Table.Td>
-                  </Table.Tr>
-                ) : null}
-                {list.data.promotions.map((p) => (
-                  <Table.Tr key={p.id}>
-                    <Table.Td>
-                      <Anchor component={Link} to={encodeURIComponent(p.id)} fw={500}>
-                        {p.label}
-                      </Anchor>
-                      <Text size="xs">
-                        {p.id}
-                        {p.couponRequired ? ` · ${t('list.coupon')}` : ''}
-                        {p.personal ? ` · ${t('list.personal')}` : ''}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" fw={600}>
-                        {t(`status.${p.status}`)}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" fw={600}>
-                        {t(`window.${p.window}`)}
-                      </Text>
-                      <Text size="xs">
-                        {p.validFrom || p.validTo
-                          ? `${formatDateTime(p.validFrom)} – ${formatDateTime(p.validTo)}`
-                          : t('list.always')}
-                        {p.recurring ? ` · ${t('list.recurring')}` : ''}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>{t(`action.${p.action}`)}</Table.Td>
-                    <Table.Td>{t(`stacking.${p.stacking}`)}</Table.Td>
-                    <Table.Td>
-                      <BudgetUse spent={p.budgetSpent} amount={p.budgetAmount} label={p.label} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            caption={t('list.caption')}
+            minWidth={760}
+            tableProps={{ highlightOnHover: true, withTableBorder: false }}
+            head={[
+              t('list.promotion'),
+              t('list.statusColumn'),
+              t('list.window'),
+              t('list.action'),
+              t('list.stacking'),
+              t('list.budget'),
+            ]}
+          >
+            {list.data.promotions.length === 0 ? (
+              <Table.Tr>
+                <Table.Td colSpan={6}>{t('list.empty')}</Table.Td>
+              </Table.Tr>
+            ) : null}
+            {list.data.promotions.map((p) => (
+              <Table.Tr key={p.id}>
+                <Table.Td>
+                  <Anchor component={Link} to={encodeURIComponent(p.id)} fw={500}>
+                    {p.label}
+                  </Anchor>
+                  <Text size="xs">
+                    {p.id}
+                    {p.couponRequired ? ` · ${t('list.coupon')}` : ''}
+                    {p.personal ? ` · ${t('list.personal')}` : ''}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm" fw={600}>
+                    {t(`status.${p.status}`)}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm" fw={600}>
+                    {t(`window.${p.window}`)}
+                  </Text>
+                  <Text size="xs">
+                    {p.validFrom || p.validTo
+                      ? `${formatDateTime(p.validFrom)} – ${formatDateTime(p.validTo)}`
+                      : t('list.always')}
+                    {p.recurring ? ` · ${t('list.recurring')}` : ''}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{t(`action.${p.action}`)}</Table.Td>
+                <Table.Td>{t(`stacking.${p.stacking}`)}</Table.Td>
+                <Table.Td>
+                  <BudgetUse spent={p.budgetSpent} amount={p.budgetAmount} label={p.label} />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </DataTable>
           <Group>
             <Button
               variant="default"

@@ -1,3 +1,4 @@
+import { isoOfLocalInput, localInputOf } from '../../ui/datetime';
 import type { KindData } from './api';
 
 /**
@@ -223,22 +224,7 @@ export function parseList(text: string): string[] {
     .filter(Boolean);
 }
 
-/** An ISO instant as a datetime-local input's value (the browser's local time), or "". */
-export function localInputOf(iso: string | null | undefined): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  return `${date}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** A datetime-local value (local time) → ISO 8601 (UTC), or null when empty or not a date. */
-export function isoOfLocalInput(value: string): string | null {
-  if (!value.trim()) return null;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
-}
+export { isoOfLocalInput, localInputOf };
 
 /** A condition or action from the hub's JSON as the form keeps it. */
 export function kindFormOf(defs: KindDef[], data: KindData): KindForm {

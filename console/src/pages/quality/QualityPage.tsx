@@ -1,5 +1,6 @@
 import {
   Anchor,
+  Box,
   Button,
   Card,
   Group,
@@ -18,6 +19,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { rest } from '../../api/client';
 import { useAccess } from '../../api/session';
+import { DataTable } from '../../ui/DataTable';
 import { ErrorAlert, Loading, PageHeader } from '../../ui/feedback';
 import { formatDateTime, formatNumber } from '../../ui/format';
 
@@ -186,26 +188,24 @@ function CheckCard({ check, staleDays }: { check: QualityCheck; staleDays: numbe
         </Text>
       ) : (
         <>
-          <Table.ScrollContainer minWidth={420} mt="sm">
-            <Table striped aria-label={t('itemsOf', { title })}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">{t('item')}</Table.Th>
-                  <Table.Th scope="col">{t('problem')}</Table.Th>
+          <Box mt="sm">
+            <DataTable
+              caption={t('itemsOf', { title })}
+              hiddenCaption
+              minWidth={420}
+              tableProps={{ withTableBorder: false }}
+              head={[t('item'), t('problem')]}
+            >
+              {check.items.map((item) => (
+                <Table.Tr key={JSON.stringify(item.keys)}>
+                  <Table.Td>
+                    <ItemKeys keys={item.keys} />
+                  </Table.Td>
+                  <Table.Td>{item.problem}</Table.Td>
                 </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {check.items.map((item) => (
-                  <Table.Tr key={JSON.stringify(item.keys)}>
-                    <Table.Td>
-                      <ItemKeys keys={item.keys} />
-                    </Table.Td>
-                    <Table.Td>{item.problem}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+              ))}
+            </DataTable>
+          </Box>
           {check.count > check.items.length ? (
             <Text size="xs" mt={4}>
               {t('showing', { shown: check.items.length, n: formatNumber(check.count) })}
