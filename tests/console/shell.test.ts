@@ -122,10 +122,9 @@ describe('the staff console: served, signed in, offering what the key may do', (
     await expect(toggle.isVisible()).resolves.toBe(false);
     await expect(nav.getByRole('link', { name: 'Audit' }).isVisible()).resolves.toBe(true);
     // (once its slide-in has ended)
-    await page.waitForFunction(
-      () => document.querySelector('nav[aria-label="Pages"]')?.getBoundingClientRect().left === 0,
-    );
+    for (let i = 0; i < 100 && (await nav.boundingBox())?.x !== 0; i++) await page.waitForTimeout(50);
     const beside = await nav.boundingBox();
+    expect(beside?.x).toBe(0);
     expect((await heading.boundingBox())?.x).toBeGreaterThanOrEqual(beside?.width ?? Infinity);
     expect(await seriousAxeViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
