@@ -17,6 +17,11 @@ export interface AdminRouterOptions {
    * are accepted.
    */
   consoleKeys?: ConsoleKeyLookup;
+  /**
+   * Told of an admin key this node revoked or ended (rotation with no grace), so the node's other entrances
+   * (GraphQL, which lets admin keys in as console callers) forget it at once too.
+   */
+  onAdminKeyEnded?: (keyId: string) => void;
 }
 
 /** Largest JSON body an admin route accepts; bulk feeds go through the streaming imports route instead. */
@@ -43,6 +48,7 @@ export function createAdminRouter(
   const keys = adminKeyGuard(deps, opts.consoleKeys);
   const forgetAdminKey = (keyId: string): void => {
     keys.forget((actor) => actor.kind === 'ADMIN' && actor.keyId === keyId);
+    opts.onAdminKeyEnded?.(keyId);
   };
   router.use(requireAdmin(deps, keys));
   // The document maps every admin operation and its inputs: it is for admin keys only (a console key is

@@ -182,7 +182,10 @@ export async function getOrder(db: Executor, id: string): Promise<OrderDetail | 
  */
 export interface OrderListQuery {
   status?: OrderStatus;
+  /** Orders that involve this location: its sources, its pickup store, a till sale's store. */
   locationId?: string;
+  /** Orders that involve any of these locations (as `locationId`; none: no order). */
+  anyOfLocations?: readonly string[];
   customerId?: string;
   after?: string;
   limit: number;
@@ -216,8 +219,9 @@ export async function listOrders(
     .limit(query.limit + 1);
   if (query.status) q = q.where('status', '=', query.status);
   if (query.customerId) q = q.where('customerRef', '=', query.customerId);
-  const locationId = query.locationId;
-  if (locationId)
+  const locations = query.locationId ? [query.locationId] : query.anyOfLocations;
+  if (locations && locations.length === 0) return { orders: [], next: null };
+  if (locations)
     q = q.where((eb) =>
       eb.or([
         eb.exists(
@@ -227,8 +231,8 @@ export async function listOrders(
             .whereRef('fulfilments.orderId', '=', 'orders.id')
             .where((f) =>
               f.or([
-                f('fulfilments.locationId', '=', locationId),
-                f('fulfilments.pickupLocationId', '=', locationId),
+                f('fulfilments.locationId', 'in', locations),
+                f('fulfilments.pickupLocationId', 'in', locations),
               ]),
             ),
         ),
@@ -237,7 +241,7 @@ export async function listOrders(
             .selectFrom('orderLines')
             .select('orderLines.lineNo')
             .whereRef('orderLines.orderId', '=', 'orders.id')
-            .where('orderLines.locationId', '=', locationId),
+            .where('orderLines.locationId', 'in', locations),
         ),
       ]),
     );

@@ -110,7 +110,9 @@ export function customerNamed(customerId: string | null | undefined): {
 export function callerOf(ctx: AccessContext): Caller {
   const grants = ctx.client.channel === 'CONSOLE' ? consoleGrants(ctx.client.scopes) : null;
   return {
-    console: grants && grants.areas.length > 0 ? grants : null,
+    // Console scopes of either kind make a scoped console key: a key holding only `location:` scopes opens
+    // no area (so only what is open to every console key), never every location.
+    console: grants && (grants.areas.length > 0 || grants.locations !== null) ? grants : null,
     clientId: ctx.client.id,
     channel: ctx.client.channel,
     locationId: ctx.client.locationId,

@@ -6,8 +6,8 @@
  * verdict means the channels truly agree.
  */
 import { listLocations } from '../../backoffice-layer/index.js';
-import { DomainError, sha256 } from '../../shared/index.js';
-import { checkAccess, customerNamed } from '../access/require-access.js';
+import { DomainError, grantsArea, sha256 } from '../../shared/index.js';
+import { callerOf, checkAccess, customerNamed } from '../access/require-access.js';
 import type { ChannelClient } from '../clients/clients.js';
 import { loyaltyAnswer, offerAnswer, type OfferArgs } from './answers.js';
 import { contextOf, type GraphqlContext } from './context.js';
@@ -70,18 +70,19 @@ class PaneError {
 
 /**
  * One channel's answer: the policy asked for that caller (writing nothing: the console's own `mirror` check
- * put the read on record), then offerAnswer — and, with a customer, her loyalty as `Customer.loyalty`
- * answers it.
+ * put the read on record), then offerAnswer — and, with a customer and `withLoyalty` (the console key may
+ * read customers), her loyalty as `Customer.loyalty` answers it.
  */
 async function paneAnswer(
   ctx: GraphqlContext,
   args: OfferArgs,
+  withLoyalty: boolean,
 ): Promise<Pick<MirrorPane, 'offer' | 'loyalty'> | PaneError> {
   const customerId = args.customerId ?? null;
   try {
     await checkAccess(ctx, { act: 'offer.for-customer', on: customerNamed(customerId) });
     const offer = await offerAnswer(ctx, args);
-    if (!customerId) return { offer, loyalty: null };
+    if (!customerId || !withLoyalty) return { offer, loyalty: null };
     await checkAccess(ctx, { act: 'customer.read', on: customerNamed(customerId) });
     return { offer, loyalty: await loyaltyAnswer(ctx, customerId) };
   } catch (e) {
@@ -119,6 +120,9 @@ export async function channelMirror(
   }));
   // Every pane asks the same question: the store the terminal is at is the location every channel names.
   const question: OfferArgs = { ...args, locationId: store };
+  // Her loyalty is her profile's: shown only to a console key that may read customers (as customer(id)).
+  const grants = callerOf(ctx).console;
+  const withLoyalty = !grants || grantsArea(grants, 'customers', false);
   let at = Math.max(minRevision ?? 0, args.minRevision ?? 0) || undefined;
   let answers: Array<Awaited<ReturnType<typeof paneAnswer>>> = [];
   for (let attempt = 0; attempt < SAME_REVISION_ATTEMPTS; attempt++) {
@@ -126,7 +130,7 @@ export async function channelMirror(
       contexts.map((c) =>
         c.channel === 'STORE' && store === null
           ? new PaneError(new DomainError('NOT_FOUND', 'No store for a terminal to stand in', {}))
-          : paneAnswer(c.ctx, { ...question, ...(at !== undefined ? { minRevision: at } : {}) }),
+          : paneAnswer(c.ctx, { ...question, ...(at !== undefined ? { minRevision: at } : {}) }, withLoyalty),
       ),
     );
     const revisions = new Set(

@@ -16,8 +16,8 @@ import {
   type OrderDetail,
 } from '../../backoffice-layer/index.js';
 import { fingerprint, pointsEarnedOnOrder } from '../../journey-layer/index.js';
-import { DomainError, parseInput, vatPart } from '../../shared/index.js';
-import { requireAccess, withAccess } from '../access/require-access.js';
+import { DomainError, grantsArea, parseInput, vatPart } from '../../shared/index.js';
+import { callerOf, requireAccess, withAccess } from '../access/require-access.js';
 import type { GraphqlContext } from './context.js';
 import { clientActor } from '../clients/clients.js';
 import { clientKey } from './keys.js';
@@ -223,8 +223,10 @@ export async function orderQuery(_: unknown, a: { id: string }, ctx: GraphqlCont
 /**
  * `Customer.orders(first, after)`: her orders, newest first, as a connection (cursor: the admin list's).
  * Reached through `customer(id)`, whose access check (customer.read) covers them; a store terminal is shown
- * only those that involve its store, as `order(id)` would answer it.
- * @throws BAD_USER_INPUT when `first` is not 1–100 or `after` is no cursor this API answered.
+ * only those that involve its store, as `order(id)` would answer it; a scoped console key needs the orders
+ * area too and is shown only those that involve its locations.
+ * @throws BAD_USER_INPUT when `first` is not 1–100 or `after` is no cursor this API answered; FORBIDDEN for a
+ *   scoped console key without `console:orders`.
  */
 export async function customerOrders(
   c: { id: string },
@@ -232,11 +234,18 @@ export async function customerOrders(
   ctx: GraphqlContext,
 ) {
   if (a.first < 1 || a.first > 100) throw new DomainError('BAD_USER_INPUT', 'first must be 1–100', {});
-  // A store terminal sees the orders of hers that involve its store (as order(id) answers it), not all.
+  // A store terminal sees the orders of hers that involve its store (as order(id) answers it), not all; a
+  // scoped console key those at its locations, and only with the orders area.
   const atStore = ctx.client.channel === 'STORE' && ctx.client.locationId ? ctx.client.locationId : null;
+  const grants = callerOf(ctx).console;
+  if (grants && !grantsArea(grants, 'orders', false))
+    throw new DomainError('FORBIDDEN', 'This console key does not open orders (scope console:orders)', {
+      area: 'orders',
+    });
   const page = await listOrders(ctx.deps.db, {
     customerId: c.id,
     ...(atStore ? { locationId: atStore } : {}),
+    ...(!atStore && grants?.locations ? { anyOfLocations: grants.locations } : {}),
     limit: a.first,
     ...(a.after ? { after: a.after } : {}),
   });

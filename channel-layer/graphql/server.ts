@@ -37,6 +37,7 @@ export async function createGraphqlHandler(
   attach(http: Server): void;
   detach(): Promise<void>;
   stop(): Promise<void>;
+  forgetAdminKey(keyId: string): void;
 }> {
   const introspection = deps.config.nodeEnv !== 'production';
   const schema = makeExecutableSchema({ typeDefs, resolvers });
@@ -106,6 +107,11 @@ export async function createGraphqlHandler(
     attach: (http) => ws.attach(http),
     /** Ends every subscription (clients reconnect to another node). */
     detach: () => ws.detach(),
+    /**
+     * Makes this node's gate forget the admin key `keyId` it may remember, so a key just revoked or ended on
+     * this node is refused here at once on GraphQL too (other nodes within the KeyGuard's 5 s).
+     */
+    forgetAdminKey: (keyId) => auth.gate.keys.forget((c) => c.admin === true && c.id === keyId),
     stop: async () => {
       await ws.stop();
       await feed.close();

@@ -108,7 +108,10 @@ async function startApiListener(
         deps,
         [...backofficeAdminRoutes, ...journeyAdminRoutes, ...channelAdminRoutes],
         undefined,
-        { consoleKeys: (key) => consoleKeyHolder(deps.db, key) },
+        {
+          consoleKeys: (key) => consoleKeyHolder(deps.db, key),
+          onAdminKeyEnded: (keyId) => graphql.forgetAdminKey(keyId),
+        },
       ),
       '/graphql': explorer ? [explorer.forBrowsers, graphql.handler] : graphql.handler,
       ...(explorer ? { '/explorer': explorer.router } : {}),

@@ -1,6 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM } from '../../scripts/chromium.js';
@@ -12,8 +9,8 @@ import {
   type BackofficeWorker,
 } from '../../backoffice-layer/index.js';
 import { createChannelClient, type ApiNode } from '../../channel-layer/index.js';
-import { CONSOLE_DIR, consoleBuilt } from '../../channel-layer/http/console.js';
 import { journeyWorkerOptions, seedDemoJourney } from '../../journey-layer/index.js';
+import { ensureConsoleBuilt } from './console-build.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from './backoffice.js';
 import { startNodeIn } from './ws.js';
 
@@ -49,27 +46,6 @@ export interface ConsoleHub {
 export interface ConsolePage {
   page: Page;
   problems: string[];
-}
-
-/** Builds the console when dist/console is missing or older than a file of console/. */
-export function ensureConsoleBuilt(): void {
-  if (consoleBuilt() && !consoleBuildIsStale()) return;
-  const built = spawnSync('npm', ['run', 'build:console'], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`npm run build:console failed:\n${built.stdout}${built.stderr}`);
-}
-
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return latest;
-}
-
-function consoleBuildIsStale(): boolean {
-  const built = statSync(path.join(CONSOLE_DIR, 'index.html')).mtimeMs;
-  return newest(path.resolve(CONSOLE_DIR, '../../console')) > built;
 }
 
 /** Starts a ConsoleHub (see there). `nodeEnv` production shows the console is served there too. */

@@ -11,4 +11,7 @@ export default async function globalSetup() {
   process.env[TEST_ENV.adminUrl] = services.adminUrl;
   process.env[TEST_ENV.redisUrl] = services.redisUrl;
   process.env[TEST_ENV.template] = services.templateDb;
+  // The console's browser tests serve dist/console: built once here, before any worker, when it is stale.
+  const { ensureConsoleBuilt } = await tsImport('./console-build.ts', import.meta.url);
+  ensureConsoleBuilt();
 }
