@@ -34,6 +34,57 @@ export async function putStockCount(
   return rest('PUT', `/stock/${encodeURIComponent(sku)}/${encodeURIComponent(locationId)}`, body);
 }
 
+/** What a ledger entry records (`kind` of `GET /admin/v1/stock/{sku}/movements`). */
+export const MOVEMENT_KINDS = [
+  'RECEIPT',
+  'ADJUSTMENT',
+  'TRANSFER_OUT',
+  'TRANSFER_IN',
+  'RESERVATION',
+  'RELEASE',
+  'SALE',
+  'RETURN',
+  'COUNT',
+  'DISCREPANCY',
+] as const;
+
+/**
+ * One entry of a SKU's movement ledger: signed deltas, the level right after it at its location, what it
+ * belongs to (`reference`: order or reservation id, a receipt's reference, `count`…) and who made it when the
+ * hub recorded that (`actor`).
+ */
+export interface StockMovement {
+  id: number;
+  at: string;
+  locationId: string;
+  kind: (typeof MOVEMENT_KINDS)[number];
+  reason: string | null;
+  onHandDelta: number;
+  reservedDelta: number;
+  safetyStockDelta: number;
+  onHandAfter: number;
+  reservedAfter: number;
+  safetyStockAfter: number;
+  reference: string | null;
+  actor: string | null;
+  revision: number;
+}
+
+/**
+ * One page (newest first) of `sku`'s movement ledger at `locationId` (empty: every location), after the
+ * cursor `after`; `next` is the cursor of the following page, null on the last.
+ */
+export async function fetchStockMovements(
+  sku: string,
+  locationId: string,
+  after: string | undefined,
+): Promise<{ movements: StockMovement[]; next: string | null }> {
+  const q = new URLSearchParams({ limit: '20' });
+  if (locationId) q.set('locationId', locationId);
+  if (after) q.set('after', after);
+  return rest('GET', `/stock/${encodeURIComponent(sku)}/movements?${q.toString()}`);
+}
+
 /** A price list in the list of them, with its status now. */
 export interface PriceListSummary {
   id: string;
