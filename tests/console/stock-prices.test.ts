@@ -172,6 +172,31 @@ describe('the stock and prices page, in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('never saves an empty count as 0: the field says what it wants, nothing is sent', async () => {
+    const { page, problems } = await hub.newPage();
+    await signIn(hub, page, hub.adminKey, `/console/stock?sku=${SKU}`);
+    const stock = page.getByRole('table', { name: `Stock of ${SKU} per location` });
+    await stock.waitFor();
+    const before = await fetch(hub.url(`/admin/v1/stock/${SKU}`), {
+      headers: { authorization: `Bearer ${hub.adminKey}` },
+    }).then((r) => r.json());
+    const writes: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'PUT') writes.push(r.url());
+    });
+    await page.getByRole('button', { name: 'Set count at Utrecht Hoog Catharijne' }).click();
+    await page.getByLabel('On hand').fill('');
+    await page.getByRole('button', { name: 'Save the count' }).click();
+    await page.getByText('Enter a whole number (0 or more)').waitFor();
+    expect(writes).toEqual([]);
+    const after = await fetch(hub.url(`/admin/v1/stock/${SKU}`), {
+      headers: { authorization: `Bearer ${hub.adminKey}` },
+    }).then((r) => r.json());
+    expect(after).toEqual(before);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it('a store’s key sees and counts only its own store', async () => {
     const key = await hub.consoleKey('ams stock', ['console:stock:write', 'location:ams-01']);
     const { page, problems } = await hub.newPage();
