@@ -1,5 +1,6 @@
 import { rest } from '../../api/client';
 import type { Money } from '../../ui/format';
+import { parseMoneyInput } from '../../ui/money-input';
 
 /**
  * What the stock and prices page reads and writes through the admin REST: stock levels and counts, price
@@ -231,22 +232,10 @@ export async function previewAt(
   });
 }
 
-/** The number of minor-unit digits of a currency (EUR: 2). */
-export function currencyDigits(currency: string): number {
-  return (
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-  );
-}
+export { currencyDigits } from '../../ui/money-input';
 
-/**
- * An amount typed in major units (`12,95` or `12.95`) → minor units (1295), or null when it is not a number.
- * The hub checks the range.
- */
-export function toMinorUnits(typed: string, currency: string): number | null {
-  const text = typed.trim().replace(/\s/g, '').replace(',', '.');
-  if (!/^-?\d+(\.\d+)?$/.test(text)) return null;
-  return Math.round(Number(text) * 10 ** currencyDigits(currency));
-}
+/** An amount typed in major units → minor units, or null (see parseMoneyInput: no guessing). */
+export const toMinorUnits = parseMoneyInput;
 
 /** A `datetime-local` value (local time) → ISO 8601 UTC, or null when empty. */
 export function localToIso(local: string): string | null {
