@@ -47,6 +47,8 @@ Commands:
   create-client     issue a channel client API key: --channel ${CHANNEL_KINDS.join('|')}
                     [--location ID] [--name NAME]
                     [--scopes customer-tokens,rate:<n>,subscriptions:<n>,held-units:<n>]
+                    (CONSOLE also console:<area>[:write],location:<id>; areas: mirror, customers,
+                    orders, stock, prices, promotions, dashboard, quality, audit)
                     [--currency GBP] (its market's ISO 4217 currency; default: OMNIHUB_DEFAULT_CURRENCY)
   import FILE       bulk import products, prices or stock from NDJSON or CSV, with a progress bar
                     options: --kind products|prices|stock  --format ndjson|csv (else guessed from the
@@ -139,6 +141,8 @@ function banner(rt: Runtime, listen: { host: string; port: number }, role: strin
       `  listening:  ${listeningLine(listen.host, listen.port)}`,
       '              GraphQL /graphql, admin REST /admin/v1, health /healthz /readyz, ' +
         'metrics /metrics with OMNIHUB_METRICS_TOKEN or on OMNIHUB_METRICS_PORT',
+      `  console:    ${listeningLine(listen.host, listen.port).split(' ')[0]}console  ` +
+        '(sign in with the admin key, or a console key with console:<area> scopes: see the README)',
       ...(config.nodeEnv === 'production'
         ? []
         : [

@@ -211,7 +211,7 @@ export function requireAdmin(deps: { config: { trustProxy: string[] } }, keys: K
       );
     const actor = await keys.check(key, addressOf(req)).catch((e: unknown) => e);
     if (actor instanceof Error) return next(actor);
-    if (!actor) return next(new DomainError('FORBIDDEN', 'This key is not a valid admin key'));
+    if (!actor) return next(new DomainError('FORBIDDEN', 'This key is not a valid admin key or console key'));
     res.locals.actor = actor;
     next();
   };

@@ -78,7 +78,7 @@ async function fulfilmentLocations(input: ConsoleCallInput): Promise<LocationTou
 /**
  * The admin operations a CONSOLE key may call, by operationId. Stock levels of a SKU (`getStockLevels`) are
  * read at every location whatever the key's locations (as the channel mirror shows availability per store);
- * counts and movements only at the key's locations.
+ * its movement ledger, counts and movements only at the key's locations.
  */
 export const CONSOLE_ROUTES: Readonly<Record<string, ConsoleRouteAccess>> = {
   // Reference data.
@@ -104,6 +104,9 @@ export const CONSOLE_ROUTES: Readonly<Record<string, ConsoleRouteAccess>> = {
   putPrice: act('prices'),
   deletePrice: act('prices'),
   getStockLevels: read('stock'),
+  // The ledger names orders, reservations and who acted at a location: like a location's orders, a
+  // location-scoped key names one of its own.
+  listStockMovements: { ...read('stock'), locations: queriedLocation },
   putStockCount: {
     ...act('stock'),
     locations: async (input) => ({ every: [paramText(input, 'locationId')] }),

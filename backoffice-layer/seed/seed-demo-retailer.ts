@@ -141,8 +141,8 @@ export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
           .execute();
       }
       for (const part of chunks(demo.stock)) {
-        // Opening stock is booked as receipts, so the ledger re-derives every level from the first revision
-        // on.
+        // Opening stock is booked as the opening stock take (a COUNT, with the level as its delta), so the
+        // ledger re-derives every level from the first revision on and no row starts out as never counted.
         await tx
           .insertInto('stockLevels')
           .values(part.map((s) => ({ ...s, reserved: 0, revision: rev, updatedAt: now })))
@@ -153,12 +153,12 @@ export async function seedDemoRetailer(deps: WriteDeps): Promise<SeedSummary> {
             part.map((s) => ({
               sku: s.sku,
               locationId: s.locationId,
-              kind: 'RECEIPT' as const,
+              kind: 'COUNT' as const,
               onHandDelta: s.onHand,
               reservedDelta: 0,
               safetyStockDelta: s.safetyStock,
               reference: 'seed',
-              reason: 'demo retailer opening stock',
+              reason: 'demo retailer opening stock take',
               revision: rev,
               createdAt: now,
             })),

@@ -1,5 +1,6 @@
 export { stockRoutes } from './routes.js';
 export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDifference } from './stock.js';
+export { listStockMovements, type StockMovementEntry, type StockMovementQuery } from './ledger.js';
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
 export { stockStatus, LOW_STOCK_UNITS, type StockStatus } from './levels.js';
 export { reserveStock, ReservationQueue } from './reservation-queue.js';

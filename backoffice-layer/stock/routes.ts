@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DomainError, LocationIdSchema, SkuSchema, UuidSchema } from '../../shared/index.js';
 import { defineRoute, type AdminRoute } from '../admin-api/admin-route.js';
 import { idempotencyKey } from '../admin-api/idempotency-header.js';
-import { IsoDateTime, Revision } from '../admin-api/responses.js';
+import { IsoDateTime, limitQuery, Revision } from '../admin-api/responses.js';
+import { listStockMovements } from './ledger.js';
 import { reserveStock } from './reservation-queue.js';
 import { getReservation, releaseReservation } from './reservations.js';
 import { applyStockMovements, setStockCount } from './stock.js';
@@ -32,6 +33,53 @@ const Reservation = z
     revision: Revision,
   })
   .meta({ id: 'Reservation' });
+const StockMovement = z
+  .object({
+    id: z.int().min(1).describe('The entry\u2019s id, ascending in the order entries were written'),
+    at: IsoDateTime,
+    locationId: z.string(),
+    kind: z.enum([
+      'RECEIPT',
+      'ADJUSTMENT',
+      'TRANSFER_OUT',
+      'TRANSFER_IN',
+      'RESERVATION',
+      'RELEASE',
+      'SALE',
+      'RETURN',
+      'COUNT',
+      'DISCREPANCY',
+    ]),
+    reason: z
+      .string()
+      .nullable()
+      .describe('An adjustment\u2019s reason, `import`, a discrepancy\u2019s cause'),
+    onHandDelta: z.int(),
+    reservedDelta: z.int(),
+    safetyStockDelta: z.int(),
+    onHandAfter: z.int().describe('On hand at the location right after this entry'),
+    reservedAfter: z.int(),
+    safetyStockAfter: z.int(),
+    reference: z
+      .string()
+      .nullable()
+      .describe(
+        'Order id, reservation id, a receipt\u2019s or transfer\u2019s reference or Idempotency-Key, `count`',
+      ),
+    actor: z
+      .string()
+      .nullable()
+      .describe(
+        'Who, when the admin API\u2019s audit trail recorded the write (`admin:<name>`, `client:<id>`)',
+      ),
+    revision: Revision,
+  })
+  .meta({ id: 'StockMovement' });
+const StockMovementQuery = z.strictObject({
+  locationId: LocationIdSchema.optional().describe('One location; absent: every location'),
+  after: z.string().min(1).max(200).optional().describe('The `next` cursor of the previous page'),
+  limit: limitQuery(200, 50),
+});
 
 export const stockRoutes: readonly AdminRoute[] = [
   defineRoute({
@@ -58,6 +106,30 @@ export const stockRoutes: readonly AdminRoute[] = [
       sku: params.sku,
       levels: (await getStockLevels(deps.db, [params.sku])).get(params.sku) ?? [],
     }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/stock/:sku/movements',
+    tag: 'stock',
+    operationId: 'listStockMovements',
+    response: z.object({
+      sku: z.string(),
+      movements: z.array(StockMovement),
+      next: z.string().nullable().describe('Pass as `after` for the next page; null on the last'),
+    }),
+    summary:
+      'The movement ledger of a SKU newest first, at one location or all, paginated with `after`: each ' +
+      'receipt, adjustment, transfer end, count, reservation, release, sale, return with the level after it',
+    params: z.strictObject({ sku: SkuSchema }),
+    query: StockMovementQuery,
+    handle: async ({ deps, params, query }) => {
+      const page = await listStockMovements(deps.db, params.sku, query);
+      return {
+        sku: params.sku,
+        movements: page.movements.map((m) => ({ ...m, at: m.at.toISOString() })),
+        next: page.next,
+      };
+    },
   }),
   defineRoute({
     method: 'post',

@@ -99,7 +99,8 @@ async function paneAnswer(
  * fingerprint covers its revision). A pane whose channel was refused or failed carries the error and the
  * error's fingerprint (a hub without any store: the STORE pane's NOT_FOUND).
  * @throws the error every pane was given, when all four were given one of the same code (an unknown SKU or
- *   customer, a `minRevision` ahead of the hub, bad input): the question itself is wrong.
+ *   customer, a `minRevision` ahead of the hub, bad input): the question itself is wrong; NOT_FOUND for an
+ *   unknown `locationId`, BAD_USER_INPUT for one that is no store (a terminal stands in a store).
  */
 export async function channelMirror(
   ctx: GraphqlContext,
@@ -107,9 +108,21 @@ export async function channelMirror(
   minRevision?: number,
 ): Promise<ChannelMirror> {
   const customerId = args.customerId ?? null;
+  const locations = await listLocations(ctx.deps.db);
+  if (args.locationId) {
+    // The store terminal stands in the store named: a warehouse, or no location at all, is a wrong question.
+    const named = locations.find((l) => l.id === args.locationId);
+    if (!named) throw new DomainError('NOT_FOUND', `No location ${args.locationId}`, {});
+    if (named.kind !== 'STORE')
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `${named.id} (${named.name}) is not a store but a warehouse: a store terminal stands in a store`,
+        { issues: [{ path: 'locationId', message: 'not a store' }] },
+      );
+  }
   const store =
     args.locationId ??
-    (await listLocations(ctx.deps.db))
+    locations
       .filter((l) => l.kind === 'STORE')
       .map((l) => l.id)
       .sort()[0] ??

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import {
+  backofficeQualityChecks,
   commitReservation,
   DEMO_ORDERS,
   fulfilmentStatusesOf,
@@ -65,6 +66,14 @@ describe('demo retailer', () => {
       WHERE l.on_hand <> coalesce(m.oh, 0) OR l.reserved <> coalesce(m.rs, 0)
          OR l.safety_stock <> coalesce(m.ss, 0)`.execute(ctx.deps.db);
     expect(mismatches.rows[0]!.n).toBe(0);
+    // The opening stock is a stock take: a fresh demo has no stock row never counted (data quality).
+    const checks = await backofficeQualityChecks(ctx.deps.db, {
+      now: clock.now(),
+      currency: 'EUR',
+      staleDays: 30,
+      limit: 5,
+    });
+    expect(checks.find((c) => c.id === 'stale-stock-count')).toMatchObject({ count: 0 });
     const events = await ctx.deps.db.selectFrom('outbox').select(['type', 'revision']).execute();
     expect(new Set(events.map((e) => e.revision))).toEqual(new Set([first.revision]));
     expect(events.some((e) => e.type === 'catalogue.bulk-changed')).toBe(true);

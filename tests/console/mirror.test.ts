@@ -101,6 +101,30 @@ describe('the channel mirror, in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('measures a price change made in another tab: the mirror beside the prices page', async () => {
+    const { page: mirror, problems } = await hub.newPage();
+    await signIn(hub, mirror, hub.adminKey, `/console/mirror?sku=${SKU}`);
+    const verdict = mirror.getByTestId('mirror-verdict');
+    await verdict.getByText('Identical: every channel answers the same').waitFor();
+    // A second tab of the same browser (the key is kept per tab: signed in there too), the prices page.
+    const prices = await mirror.context().newPage();
+    await signIn(hub, prices, hub.adminKey, `/console/stock?sku=${SKU}`);
+    await prices
+      .getByRole('button', { name: 'Change the price in Base prices (EUR) from quantity 1' })
+      .click();
+    await prices.getByLabel('Price (EUR)').fill('104.44');
+    await prices.getByRole('button', { name: 'Save the price' }).click();
+    await prices.getByText('Price saved').waitFor();
+    await mirror
+      .getByTestId('mirror-propagation')
+      .getByText(/Your price change \(revision \d+\) arrived in every channel in [\d,]+ ms\./)
+      .waitFor();
+    for (const c of CHANNELS)
+      expect(await mirror.getByTestId(`pane-${c}`).getByTestId('pane-price').textContent()).toBe('€104.44');
+    await prices.close();
+    expect(problems).toEqual([]);
+  });
+
   it('turns live when a change arrives from elsewhere, without a reload', async () => {
     const sku = 'NK-COAT-POLDER-RED-S';
     const { page, problems } = await hub.newPage();

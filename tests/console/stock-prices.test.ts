@@ -141,6 +141,62 @@ describe('the stock and prices page, in Chromium', () => {
     expect(problems.filter((p) => p.startsWith('403 '))).toHaveLength(2);
   });
 
+  it('shows a count set on the page at the top of the movement ledger', async () => {
+    const { page, problems } = await hub.newPage(TABLET);
+    await signIn(hub, page, hub.adminKey, `/console/stock?sku=${SKU}`);
+    const ledger = page.getByRole('table', { name: `Movements of ${SKU}, newest first` });
+    await ledger.waitFor();
+    // An admin key sees every location's movements; the filter narrows them to one.
+    expect(await page.getByLabel('Movements at').inputValue()).toBe('');
+    await page.getByLabel('Movements at').selectOption('rtm-01');
+    await ledger.getByRole('rowheader').first().waitFor();
+    expect(await ledger.getByRole('cell', { name: 'Amsterdam Kalverstraat', exact: true }).count()).toBe(0);
+    const entries = await ledger.getByRole('row').count();
+    await page.getByRole('button', { name: 'Set count at Rotterdam Lijnbaan' }).click();
+    // Seven more than the books hold: a count that changes the level, so the ledger gains an entry.
+    const counted = String(Number(await page.getByLabel('On hand').inputValue()) + 7);
+    await page.getByLabel('On hand').fill(counted);
+    await page.getByRole('button', { name: 'Save the count' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/The count at Rotterdam Lijnbaan was saved/)
+      .waitFor();
+    await ledger.getByRole('row').nth(entries).waitFor();
+    const top = ledger.getByRole('row').nth(1);
+    await top.getByRole('rowheader', { name: 'Count' }).waitFor();
+    await top.getByRole('cell', { name: '+7', exact: true }).waitFor();
+    await top.getByRole('cell', { name: counted, exact: true }).waitFor();
+    await top.getByRole('cell', { name: /^admin:/ }).waitFor();
+    await top.getByRole('cell', { name: 'count', exact: true }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('never saves an empty count as 0: the field says what it wants, nothing is sent', async () => {
+    const { page, problems } = await hub.newPage();
+    await signIn(hub, page, hub.adminKey, `/console/stock?sku=${SKU}`);
+    const stock = page.getByRole('table', { name: `Stock of ${SKU} per location` });
+    await stock.waitFor();
+    const before = await fetch(hub.url(`/admin/v1/stock/${SKU}`), {
+      headers: { authorization: `Bearer ${hub.adminKey}` },
+    }).then((r) => r.json());
+    const writes: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'PUT') writes.push(r.url());
+    });
+    await page.getByRole('button', { name: 'Set count at Utrecht Hoog Catharijne' }).click();
+    await page.getByLabel('On hand').fill('');
+    await page.getByRole('button', { name: 'Save the count' }).click();
+    await page.getByText('Enter a whole number (0 or more)').waitFor();
+    expect(writes).toEqual([]);
+    const after = await fetch(hub.url(`/admin/v1/stock/${SKU}`), {
+      headers: { authorization: `Bearer ${hub.adminKey}` },
+    }).then((r) => r.json());
+    expect(after).toEqual(before);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
   it('a store’s key sees and counts only its own store', async () => {
     const key = await hub.consoleKey('ams stock', ['console:stock:write', 'location:ams-01']);
     const { page, problems } = await hub.newPage();

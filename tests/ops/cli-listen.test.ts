@@ -51,11 +51,13 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
         ),
       );
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-      // The URL it prints answers what the node serves, and in development the banner names the explorer.
+      // The URL it prints answers what the node serves, the banner names the staff console and, in
+      // development, the explorer.
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).json()).toEqual({
         service: 'omnihub',
-        serves: expect.arrayContaining(['/graphql', '/admin/v1', '/healthz']),
+        serves: expect.arrayContaining(['/graphql', '/admin/v1', '/console', '/healthz']),
       });
+      expect(banner).toMatch(new RegExp(`console: {4}http://localhost:${port}/console`));
       expect(banner).toMatch(new RegExp(`explorer: {3}http://localhost:${port}/explorer`));
     });
   }, 90_000);

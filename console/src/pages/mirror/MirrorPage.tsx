@@ -19,7 +19,7 @@ import {
 } from './mirror-api';
 import { MirrorPanes, Verdict } from './MirrorPanes';
 import { ProductPicker } from './ProductPicker';
-import { markArrived, readLastChange, type LastChange } from './propagation';
+import { markArrived, onChangeElsewhere, readLastChange, type LastChange } from './propagation';
 
 /** The selection as the URL query carries it: `?sku=…&customer=…&store=…&postcode=…&country=…`. */
 function selectionOf(params: URLSearchParams): MirrorSelection {
@@ -223,6 +223,15 @@ function MirrorView({ selection }: { selection: MirrorSelection }) {
       (e) => setLive(e),
     );
   }, [queryClient, queryKey, selection]);
+
+  // A change made on the stock and prices page in another tab is measured here too.
+  useEffect(
+    () =>
+      onChangeElsewhere((c) => {
+        if (c && c.sku === selection.sku) setChange(c);
+      }),
+    [selection.sku],
+  );
 
   useEffect(() => {
     if (mirror.data && change && change.arrivedAt === undefined && everyPaneAt(mirror.data, change))

@@ -1,5 +1,6 @@
 /**
- * The last change this tab made to a SKU's price or stock (kept in sessionStorage), so the channel mirror can
+ * The last change this console made to a SKU's price or stock (kept in localStorage, so a mirror open in
+ * another tab of the same browser sees it too), so the channel mirror can
  * show how long it took to reach every channel: from the moment the hub answered the write (its committed
  * `revision`) to the moment every pane of the mirror shows that revision or a later one. Measured by this
  * console (browser clock, milliseconds), so it includes the console's own round trips.
@@ -31,10 +32,10 @@ function isLastChange(v: unknown): v is LastChange {
   );
 }
 
-/** The last change of this tab, or null (none, or unreadable). */
+/** The last change made in this browser, or null (none, or unreadable). */
 export function readLastChange(): LastChange | null {
   try {
-    const parsed: unknown = JSON.parse(sessionStorage.getItem(ITEM) ?? 'null');
+    const parsed: unknown = JSON.parse(localStorage.getItem(ITEM) ?? 'null');
     return isLastChange(parsed) ? parsed : null;
   } catch {
     return null;
@@ -44,7 +45,7 @@ export function readLastChange(): LastChange | null {
 /** Remembers a write the hub has just answered (now = when its answer arrived). */
 export function rememberChange(kind: LastChange['kind'], sku: string, revision: number): LastChange {
   const change: LastChange = { kind, sku, revision, savedAt: Date.now() };
-  sessionStorage.setItem(ITEM, JSON.stringify(change));
+  localStorage.setItem(ITEM, JSON.stringify(change));
   return change;
 }
 
@@ -57,6 +58,18 @@ export function markArrived(change: LastChange): LastChange {
   if (!current || current.revision !== change.revision || current.sku !== change.sku) return change;
   if (current.arrivedAt !== undefined) return current;
   const arrived = { ...current, arrivedAt: Date.now() };
-  sessionStorage.setItem(ITEM, JSON.stringify(arrived));
+  localStorage.setItem(ITEM, JSON.stringify(arrived));
   return arrived;
+}
+
+/**
+ * Calls `listener` with the last change whenever another tab of this browser records or marks one (the
+ * `storage` event); returns the function that stops listening.
+ */
+export function onChangeElsewhere(listener: (change: LastChange | null) => void): () => void {
+  const handler = (e: StorageEvent) => {
+    if (e.key === ITEM) listener(readLastChange());
+  };
+  window.addEventListener('storage', handler);
+  return () => window.removeEventListener('storage', handler);
 }

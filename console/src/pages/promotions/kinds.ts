@@ -1,4 +1,5 @@
 import { isoOfLocalInput, localInputOf } from '../../ui/datetime';
+import { currencyDigits, moneyInputText, parseMoneyInput } from '../../ui/money-input';
 import type { KindData } from './api';
 
 /**
@@ -176,33 +177,10 @@ function emptyValue(f: FieldDef): FieldValue {
   return f.initial ?? '';
 }
 
-/** The number of minor-unit digits of an ISO 4217 currency (2 for EUR, 0 for JPY). */
-export function currencyDigits(currency: string): number {
-  try {
-    return (
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2
-    );
-  } catch {
-    return 2;
-  }
-}
-
-/** Minor units as the form's text in major units: 1250 → "12.50". */
-export function moneyText(minor: number, currency: string): string {
-  const digits = currencyDigits(currency);
-  return (minor / 10 ** digits).toFixed(digits);
-}
-
-/** Form text in major units → minor units; null when not an amount with at most the currency's decimals. */
-export function parseMoney(text: string, currency: string): number | null {
-  const digits = currencyDigits(currency);
-  const t = text.trim().replace(',', '.');
-  if (!/^\d+(\.\d+)?$/.test(t)) return null;
-  const [whole, frac = ''] = t.split('.');
-  if (frac.length > digits) return null;
-  return Number(whole) * 10 ** digits + Number(frac.padEnd(digits, '0') || '0');
-}
+/** Minor units as the form's text, and typed text → minor units: the console's one reading of money. */
+export const moneyText = moneyInputText;
+export const parseMoney = parseMoneyInput;
+export { currencyDigits };
 
 /** Form text of a percentage → basis points ("12.5" → 1250), or null when not a number with ≤ 2 decimals. */
 export function parsePercent(text: string): number | null {

@@ -5,12 +5,14 @@ import { useAccess } from '../../api/session';
 import { PageHeader } from '../../ui/feedback';
 import { ProductPicker } from '../mirror/ProductPicker';
 import { PricesSection } from './PricesSection';
+import { LedgerSection } from './LedgerSection';
 import { StockSection } from './StockSection';
 
 /**
  * Stock and prices of one SKU (`?sku=` in the URL): its stock per location (the key's locations only when
  * it is location-scoped) with a count to set, and its price lists, scheduled prices, history and a preview at
- * any instant, with a price to change. After a change, a link opens the channel mirror for the SKU.
+ * any instant, with a price to change; its movement ledger, newest first. After a change, a link opens the
+ * channel mirror for the SKU.
  */
 export default function StockPage() {
   const { t } = useTranslation('stock');
@@ -34,6 +36,7 @@ export default function StockPage() {
             </Anchor>
             {showPrices ? <PricesSection sku={sku} /> : null}
             {showStock ? <StockSection sku={sku} /> : null}
+            {showStock ? <LedgerSection sku={sku} /> : null}
           </>
         ) : (
           <Text>{t('chooseSku')}</Text>

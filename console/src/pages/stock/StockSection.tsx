@@ -115,6 +115,12 @@ export function StockSection({ sku }: { sku: string }) {
   );
 }
 
+/** A whole number typed in a field (NumberInput gives a number, or '' when empty), else null. */
+function wholeNumber(value: number | string): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : null;
+  return /^\s*-?\d+\s*$/.test(value) ? Number(value) : null;
+}
+
 function CountForm({
   level,
   locationName,
@@ -130,13 +136,11 @@ function CountForm({
   const queryClient = useQueryClient();
   const [onHand, setOnHand] = useState<number | string>(level.onHand);
   const [safety, setSafety] = useState<number | string>(level.safetyStock);
+  // An empty or unreadable field is never sent as 0: a count is what staff typed, or nothing is saved.
+  const [missing, setMissing] = useState<{ onHand?: string; safetyStock?: string }>({});
   const save = useMutation({
-    mutationFn: () =>
-      putStockCount(level.sku, level.locationId, {
-        onHand: Number(onHand),
-        safetyStock: Number(safety),
-        expectedRevision: level.revision,
-      }),
+    mutationFn: (count: { onHand: number; safetyStock: number }) =>
+      putStockCount(level.sku, level.locationId, { ...count, expectedRevision: level.revision }),
     onSuccess: (res) => {
       rememberChange('stock', level.sku, res.revision);
       void queryClient.invalidateQueries({ queryKey: ['stock', level.sku] });
@@ -147,10 +151,20 @@ function CountForm({
         void queryClient.invalidateQueries({ queryKey: ['stock', level.sku] });
     },
   });
-  const fieldErrors = save.error instanceof ApiError ? save.error.fieldErrors('body.') : {};
+  const fieldErrors = {
+    ...(save.error instanceof ApiError ? save.error.fieldErrors('body.') : {}),
+    ...missing,
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate();
+    const count = { onHand: wholeNumber(onHand), safetyStock: wholeNumber(safety) };
+    const refused = {
+      ...(count.onHand === null ? { onHand: t('stock.wholeNumber') } : {}),
+      ...(count.safetyStock === null ? { safetyStock: t('stock.wholeNumber') } : {}),
+    };
+    setMissing(refused);
+    if (count.onHand === null || count.safetyStock === null) return;
+    save.mutate({ onHand: count.onHand, safetyStock: count.safetyStock });
   };
   return (
     <Paper withBorder p="sm" component="form" onSubmit={submit} aria-label={t('stock.formLabel')}>

@@ -1,5 +1,6 @@
 import { rest } from '../../api/client';
 import type { Money } from '../../ui/format';
+import { parseMoneyInput } from '../../ui/money-input';
 
 /**
  * What the stock and prices page reads and writes through the admin REST: stock levels and counts, price
@@ -32,6 +33,57 @@ export async function putStockCount(
   body: { onHand: number; safetyStock?: number; expectedRevision: number },
 ): Promise<{ level: StockLevel; revision: number; changed: boolean }> {
   return rest('PUT', `/stock/${encodeURIComponent(sku)}/${encodeURIComponent(locationId)}`, body);
+}
+
+/** What a ledger entry records (`kind` of `GET /admin/v1/stock/{sku}/movements`). */
+export const MOVEMENT_KINDS = [
+  'RECEIPT',
+  'ADJUSTMENT',
+  'TRANSFER_OUT',
+  'TRANSFER_IN',
+  'RESERVATION',
+  'RELEASE',
+  'SALE',
+  'RETURN',
+  'COUNT',
+  'DISCREPANCY',
+] as const;
+
+/**
+ * One entry of a SKU's movement ledger: signed deltas, the level right after it at its location, what it
+ * belongs to (`reference`: order or reservation id, a receipt's reference, `count`…) and who made it when the
+ * hub recorded that (`actor`).
+ */
+export interface StockMovement {
+  id: number;
+  at: string;
+  locationId: string;
+  kind: (typeof MOVEMENT_KINDS)[number];
+  reason: string | null;
+  onHandDelta: number;
+  reservedDelta: number;
+  safetyStockDelta: number;
+  onHandAfter: number;
+  reservedAfter: number;
+  safetyStockAfter: number;
+  reference: string | null;
+  actor: string | null;
+  revision: number;
+}
+
+/**
+ * One page (newest first) of `sku`'s movement ledger at `locationId` (empty: every location), after the
+ * cursor `after`; `next` is the cursor of the following page, null on the last.
+ */
+export async function fetchStockMovements(
+  sku: string,
+  locationId: string,
+  after: string | undefined,
+): Promise<{ movements: StockMovement[]; next: string | null }> {
+  const q = new URLSearchParams({ limit: '20' });
+  if (locationId) q.set('locationId', locationId);
+  if (after) q.set('after', after);
+  return rest('GET', `/stock/${encodeURIComponent(sku)}/movements?${q.toString()}`);
 }
 
 /** A price list in the list of them, with its status now. */
@@ -180,22 +232,10 @@ export async function previewAt(
   });
 }
 
-/** The number of minor-unit digits of a currency (EUR: 2). */
-export function currencyDigits(currency: string): number {
-  return (
-    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-  );
-}
+export { currencyDigits } from '../../ui/money-input';
 
-/**
- * An amount typed in major units (`12,95` or `12.95`) → minor units (1295), or null when it is not a number.
- * The hub checks the range.
- */
-export function toMinorUnits(typed: string, currency: string): number | null {
-  const text = typed.trim().replace(/\s/g, '').replace(',', '.');
-  if (!/^-?\d+(\.\d+)?$/.test(text)) return null;
-  return Math.round(Number(text) * 10 ** currencyDigits(currency));
-}
+/** An amount typed in major units → minor units, or null (see parseMoneyInput: no guessing). */
+export const toMinorUnits = parseMoneyInput;
 
 /** A `datetime-local` value (local time) → ISO 8601 UTC, or null when empty. */
 export function localToIso(local: string): string | null {
