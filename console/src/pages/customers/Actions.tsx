@@ -18,6 +18,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey } from '../../api/client';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { DateTimeInput, isoOfLocalInput } from '../../ui/datetime';
+import { useDialogState } from '../../ui/dialog-state';
 import { ErrorAlert } from '../../ui/feedback';
 import { purposeLabel } from '../../ui/labels';
 import {
@@ -226,7 +227,8 @@ function ProfileModal({ opened, onClose }: { opened: boolean; onClose(): void })
 export function ConsentButton({ purpose, granted }: { purpose: ConsentPurpose; granted: boolean }) {
   const { t } = useTranslation('customers');
   const { profile, changed } = useCustomer();
-  const [opened, setOpened] = useState(false);
+  const [dialog, showDialog, closeDialog] = useDialogState<true>();
+  const opened = dialog !== null;
   const [grant, setGrant] = useState(!granted);
   const [source, setSource] = useState('');
   const [expires, setExpires] = useState('');
@@ -240,19 +242,19 @@ export function ConsentButton({ purpose, granted }: { purpose: ConsentPurpose; g
       }),
     onSuccess: () => {
       changed(t('done.consent'));
-      setOpened(false);
+      closeDialog();
     },
   });
   const errors = fieldErrorsOf(m.error);
   return (
     <>
-      <Button size="xs" variant="default" onClick={() => setOpened(true)}>
+      <Button size="xs" variant="default" onClick={() => showDialog(true)}>
         {t('consent.change', { purpose: purposeLabel(t, purpose) })}
       </Button>
       {opened ? (
         <ConfirmDialog
           opened
-          onClose={() => setOpened(false)}
+          onClose={() => closeDialog()}
           title={t('consent.title', { purpose: purposeLabel(t, purpose) })}
           confirmLabel={t('consent.submit')}
           busy={m.isPending}
@@ -293,7 +295,8 @@ type PreferenceForm = Record<ContactChannel, { topics: ContactTopic[]; maxPerWee
 export function PreferencesButton() {
   const { t } = useTranslation('customers');
   const { profile, changed } = useCustomer();
-  const [opened, setOpened] = useState(false);
+  const [dialog, showDialog, closeDialog] = useDialogState<true>();
+  const opened = dialog !== null;
   const initial = Object.fromEntries(
     CONTACT_CHANNELS.map((c) => {
       const p = profile.preferences.channels.find((x) => x.channel === c);
@@ -313,7 +316,7 @@ export function PreferencesButton() {
       ),
     onSuccess: () => {
       changed(t('done.preferences'));
-      setOpened(false);
+      closeDialog();
     },
   });
   const errors = fieldErrorsOf(m.error);
@@ -325,7 +328,7 @@ export function PreferencesButton() {
         variant="default"
         onClick={() => {
           setForm(initial);
-          setOpened(true);
+          showDialog(true);
         }}
       >
         {t('prefs.change')}
@@ -333,7 +336,7 @@ export function PreferencesButton() {
       {opened ? (
         <ConfirmDialog
           opened
-          onClose={() => setOpened(false)}
+          onClose={() => closeDialog()}
           title={t('prefs.title')}
           confirmLabel={t('prefs.submit')}
           busy={m.isPending}
@@ -376,12 +379,13 @@ export function PreferencesButton() {
 export function UnlinkButton({ kind, value }: { kind: IdentifierKind; value: string }) {
   const { t } = useTranslation('customers');
   const { profile, changed } = useCustomer();
-  const [opened, setOpened] = useState(false);
+  const [dialog, showDialog, closeDialog] = useDialogState<true>();
+  const opened = dialog !== null;
   const m = useMutation({
     mutationFn: () => unlinkIdentifier(profile.id, kind, value),
     onSuccess: () => {
       changed(t('done.unlink', { value }));
-      setOpened(false);
+      closeDialog();
     },
   });
   return (
@@ -389,7 +393,7 @@ export function UnlinkButton({ kind, value }: { kind: IdentifierKind; value: str
       <Button
         size="xs"
         variant="default"
-        onClick={() => setOpened(true)}
+        onClick={() => showDialog(true)}
         aria-label={t('unlink.button', { value })}
         title={t('unlink.button', { value })}
         style={{ flexShrink: 0 }}
@@ -399,7 +403,7 @@ export function UnlinkButton({ kind, value }: { kind: IdentifierKind; value: str
       {opened ? (
         <ConfirmDialog
           opened
-          onClose={() => setOpened(false)}
+          onClose={() => closeDialog()}
           title={t('unlink.title')}
           confirmLabel={t('unlink.submit')}
           busy={m.isPending}
@@ -418,24 +422,25 @@ export function UnlinkButton({ kind, value }: { kind: IdentifierKind; value: str
 export function UndoMergeButton({ mergeId }: { mergeId: string }) {
   const { t } = useTranslation('customers');
   const { profile, changed, noteMerge } = useCustomer();
-  const [opened, setOpened] = useState(false);
+  const [dialog, showDialog, closeDialog] = useDialogState<true>();
+  const opened = dialog !== null;
   const m = useMutation({
     mutationFn: () => unmergeCustomers(mergeId),
     onSuccess: () => {
       noteMerge({ undone: mergeId });
       changed(t('done.unmerge', { mergeId }));
-      setOpened(false);
+      closeDialog();
     },
   });
   return (
     <>
-      <Button size="xs" variant="default" onClick={() => setOpened(true)}>
+      <Button size="xs" variant="default" onClick={() => showDialog(true)}>
         {t('unmerge.button', { mergeId })}
       </Button>
       {opened ? (
         <ConfirmDialog
           opened
-          onClose={() => setOpened(false)}
+          onClose={() => closeDialog()}
           title={t('unmerge.title')}
           confirmLabel={t('unmerge.submit')}
           busy={m.isPending}
@@ -506,7 +511,13 @@ function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
       </ConfirmDialog>
     );
   return (
-    <Modal opened={opened} onClose={onClose} title={t('merge.title')} size="lg">
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={t('merge.title')}
+      size="lg"
+      closeButtonProps={{ 'aria-label': t('close') }}
+    >
       <Stack>
         <Text>{t('merge.intro', { name })}</Text>
         <SearchForm initial={query} onSubmit={setQuery} label={t('merge.find')} />
@@ -531,9 +542,8 @@ function MergeModal({ opened, onClose }: { opened: boolean; onClose(): void }) {
 export function ActionBar() {
   const { t } = useTranslation('customers');
   const { canWrite } = useCustomer();
-  const [open, setOpen] = useState<'contact' | 'profile' | 'merge' | null>(null);
+  const [open, setOpen, close] = useDialogState<'contact' | 'profile' | 'merge'>();
   if (!canWrite) return null;
-  const close = () => setOpen(null);
   return (
     <Group gap="sm" wrap="wrap" role="group" aria-label={t('actions.label')}>
       <Button onClick={() => setOpen('contact')}>{t('actions.contact')}</Button>

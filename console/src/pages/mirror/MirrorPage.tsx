@@ -65,6 +65,9 @@ export default function MirrorPage() {
   );
 }
 
+/** A customer id as the hub gives it (a UUID). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function SelectionForm({
   selection,
   onApply,
@@ -79,9 +82,18 @@ function SelectionForm({
   const locations = useQuery({ queryKey: ['locations'], queryFn: fetchLocations, staleTime: 60_000 });
   const stores = (locations.data ?? []).filter((l) => l.kind === 'STORE');
 
+  // A customer id is her profile's UUID: anything else (her e-mail, typed by habit) is said at the field and
+  // never asked of the hub.
+  const [customerError, setCustomerError] = useState<string | null>(null);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    onApply(draft);
+    const id = draft.customerId?.trim();
+    if (id && !UUID.test(id)) {
+      setCustomerError(t('form.customerNotId'));
+      return;
+    }
+    setCustomerError(null);
+    onApply({ ...draft, ...(id ? { customerId: id } : {}) });
   };
 
   return (
@@ -96,6 +108,8 @@ function SelectionForm({
             description={t('form.customerHint')}
             value={draft.customerId ?? ''}
             onChange={(e) => setDraft({ ...draft, customerId: e.currentTarget.value || undefined })}
+            error={customerError}
+            errorProps={{ role: 'alert' }}
             miw={280}
           />
           <NativeSelect

@@ -14,6 +14,8 @@ export const messages = {
     'form.label': 'What to compare',
     'form.customer': 'Customer id',
     'form.customerHint': 'Optional: prices and loyalty as she sees them',
+    'form.customerNotId':
+      'This is not a customer id (a code like 6b83df8a-7b1a-…): find her by e-mail, phone, card or name',
     'form.store': 'Store',
     'form.noStore': '— no store —',
     'form.postcode': 'Postcode',
@@ -84,6 +86,8 @@ export const messages = {
     'form.label': 'Wat vergelijken',
     'form.customer': 'Klant-id',
     'form.customerHint': 'Optioneel: prijzen en loyaliteit zoals zij ze ziet',
+    'form.customerNotId':
+      'Dit is geen klant-id (een code als 6b83df8a-7b1a-…): zoek haar op e-mail, telefoon, kaart of naam',
     'form.store': 'Winkel',
     'form.noStore': '— geen winkel —',
     'form.postcode': 'Postcode',
