@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CONSOLE_AREAS } from '../../shared/index.js';
-import { databaseDigest, demoOrderId, memberId, outcome, startAttackHub, type AttackHub } from './hub.js';
+import {
+  databaseDigest,
+  demoOrderId,
+  memberId,
+  outcome,
+  startAttackHub,
+  type AttackHub,
+} from './console-attack-hub.js';
 import { wsClient, wsOperation } from '../support/ws.js';
 
 jest.setTimeout(60_000);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { commitReservation, reserveStock } from '../../backoffice-layer/index.js';
-import { demoOrderId, memberId, outcome, startAttackHub, type AttackHub } from './hub.js';
+import { demoOrderId, memberId, outcome, startAttackHub, type AttackHub } from './console-attack-hub.js';
 import { wsClient } from '../support/ws.js';
 
 jest.setTimeout(60_000);
