@@ -35,6 +35,26 @@ function concernsOffer(at: { sku: string; customerId: string | null }): (n: Noti
 }
 
 /** The channel API's `Subscription` resolvers. Each asks the access policy's subscription act first. */
+/**
+ * The question an offer subscription (and the mirror's) asks, as its shared computation is keyed: the SKU,
+ * customer, location, destination and the caller's market — subscribers of two currencies never share one
+ * answer.
+ */
+function offerQuestion(
+  args: { sku: string; locationId?: string | null; postcode?: string | null; countryCode?: string | null },
+  customerId: string | null,
+  ctx: GraphqlContext,
+) {
+  return {
+    sku: args.sku,
+    customerId,
+    locationId: args.locationId ?? null,
+    postcode: args.postcode ?? null,
+    countryCode: args.countryCode ?? null,
+    currency: ctx.market,
+  };
+}
+
 export const subscriptionResolvers = {
   /**
    * Pushes the current offer at once, then again whenever something it depends on changed (price, stock,
@@ -48,15 +68,7 @@ export const subscriptionResolvers = {
       const hub = hubOf(ctx);
       const customerId = args.customerId ?? null;
       await requireAccess(ctx, { act: 'subscription.offer', on: { kind: 'subscription', customerId } });
-      // The market is part of the question: subscribers of two currencies never share one answer.
-      const at = {
-        sku: args.sku,
-        customerId,
-        locationId: args.locationId ?? null,
-        postcode: args.postcode ?? null,
-        countryCode: args.countryCode ?? null,
-        currency: ctx.market,
-      };
+      const at = offerQuestion(args, customerId, ctx);
       return hub.subscribe(
         `offer:${JSON.stringify(at)}`,
         {
@@ -118,14 +130,7 @@ export const subscriptionResolvers = {
       const hub = hubOf(ctx);
       const customerId = args.customerId ?? null;
       await requireAccess(ctx, { act: 'mirror', on: customerNamed(customerId) });
-      const at = {
-        sku: args.sku,
-        customerId,
-        locationId: args.locationId ?? null,
-        postcode: args.postcode ?? null,
-        countryCode: args.countryCode ?? null,
-        currency: ctx.market,
-      };
+      const at = offerQuestion(args, customerId, ctx);
       return hub.subscribe(
         `mirror:${JSON.stringify(at)}`,
         {
