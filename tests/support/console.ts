@@ -98,12 +98,14 @@ export async function startConsoleHub(
   };
 }
 
-/** Opens the console and signs in with `key`; waits for the signed-in shell (its sign-out button). */
+/** Opens the console and signs in with `key`; waits for the signed-in shell and the page it opened. */
 export async function signIn(hub: ConsoleHub, page: Page, key: string, at = '/console'): Promise<void> {
   await page.goto(hub.url(at));
   await page.getByLabel('Key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // Pages load on first use: signed in means the page (every page starts with its h1) is there.
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
 }
 
 /**
