@@ -18,25 +18,15 @@ const SECOND_ACTOR = 'admin:second admin';
 describe('the audit page: who changed what and who read which profile', () => {
   let hub: ConsoleHub;
 
-  async function admin(method: string, path: string, body?: unknown, key = hub.adminKey) {
-    const res = await fetch(hub.url(`/admin/v1${path}`), {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-
   beforeAll(async () => {
     hub = await startConsoleHub();
     await registerAdminKey(hub.ctx.deps.db, SECOND_KEY, 'second admin', new Date());
     // A price change by the test's admin key, a customer search by the second one: both on record.
-    const changed = await admin('PUT', '/price-lists/base-eur/prices/NK-SHT-VAART-WHITE-M', { amount: 4595 });
+    const changed = await hub.admin('PUT', '/price-lists/base-eur/prices/NK-SHT-VAART-WHITE-M', {
+      amount: 4595,
+    });
     expect(changed.status).toBe(200);
-    const searched = await admin('GET', '/customers?query=Jansen', undefined, SECOND_KEY);
+    const searched = await hub.admin('GET', '/customers?query=Jansen', undefined, SECOND_KEY);
     expect(searched.status).toBe(200);
   });
   afterAll(async () => {
@@ -169,7 +159,7 @@ describe('the audit page: who changed what and who read which profile', () => {
     await signIn(hub, page, key);
     const nav = page.getByRole('navigation', { name: 'Pages' });
     await expect(nav.getByRole('link').allTextContents()).resolves.toEqual(['Dashboard']);
-    expect((await admin('GET', '/audit', undefined, key)).status).toBe(403);
+    expect((await hub.admin('GET', '/audit', undefined, key)).status).toBe(403);
     await page.goto(hub.url('/console/audit'));
     await page.getByRole('heading', { name: 'Not available' }).waitFor();
   });

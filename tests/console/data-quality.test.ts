@@ -19,19 +19,6 @@ describe('console: data quality', () => {
   let hub: ConsoleHub;
   let qualityKey: string;
 
-  async function call(method: string, path: string, body?: unknown, key = hub.adminKey) {
-    const res = await fetch(hub.url(`/admin/v1${path}`), {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-  }
-
   beforeAll(async () => {
     hub = await startConsoleHub();
     qualityKey = await hub.consoleKey('quality desk', ['console:quality', 'console:stock']);
@@ -41,7 +28,7 @@ describe('console: data quality', () => {
   });
 
   it('lists a product without a price, and no longer once it has one', async () => {
-    const put = await call('PUT', '/products/NK-TEST-NOPRICE', {
+    const put = await hub.admin('PUT', '/products/NK-TEST-NOPRICE', {
       name: 'Test scarf without a price',
       category: 'accessories',
       vatRate: 21,
@@ -62,7 +49,7 @@ describe('console: data quality', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
 
     // The fix: a price in the default currency's base list; Refresh computes the report again.
-    const priced = await call('PUT', '/price-lists/base-eur/prices/NK-TEST-NOPRICE', { amount: 1995 });
+    const priced = await hub.admin('PUT', '/price-lists/base-eur/prices/NK-TEST-NOPRICE', { amount: 1995 });
     expect(priced.status).toBe(200);
     const refreshed = page.waitForResponse((r) => r.url().includes('/admin/v1/data-quality'));
     await page.getByRole('button', { name: 'Refresh' }).click();
@@ -98,7 +85,7 @@ describe('console: data quality', () => {
     const nav = page.getByRole('navigation', { name: 'Pages' });
     await nav.getByRole('link', { name: 'Stock and prices' }).waitFor();
     expect(await nav.getByRole('link', { name: 'Data quality' }).count()).toBe(0);
-    const refused = await call('GET', '/data-quality', undefined, stockKey);
+    const refused = await hub.admin('GET', '/data-quality', undefined, stockKey);
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
   });

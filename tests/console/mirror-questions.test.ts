@@ -37,18 +37,6 @@ const panePrices = (page: Page) =>
 
 let hub: ConsoleHub;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(hub.url(`/admin/v1${path}`), {
-    method,
-    headers: {
-      authorization: `Bearer ${hub.adminKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 beforeAll(async () => {
   hub = await startConsoleHub();
 }, 180_000);
@@ -103,7 +91,7 @@ describe('the channel mirror under a retailer’s real questions', () => {
     const atUtrecht = /Utrecht[^:]*: (\d+) available/;
     const before = await paneTexts(page);
     expect(before.every((t) => atUtrecht.test(t))).toBe(true);
-    const res = await admin('PUT', `/stock/${sku}/utr-01`, { onHand: 431 });
+    const res = await hub.admin('PUT', `/stock/${sku}/utr-01`, { onHand: 431 });
     expect(res.status).toBe(200);
     const after = await until(
       () => paneTexts(page),
@@ -171,7 +159,7 @@ describe('the channel mirror under a retailer’s real questions', () => {
     const { page, problems } = await hub.newPage();
     await signIn(hub, page, hub.adminKey, `/console/mirror?sku=${sku}`);
     await page.getByTestId('mirror-live').getByText('Live: updates arrive as the channels change.').waitFor();
-    const res = await admin('PUT', `/price-lists/base-eur/prices/${sku}`, { amount: 12996 });
+    const res = await hub.admin('PUT', `/price-lists/base-eur/prices/${sku}`, { amount: 12996 });
     expect(res.status).toBe(200);
     await until(
       () => panePrices(page),
@@ -187,7 +175,7 @@ describe('the channel mirror under a retailer’s real questions', () => {
     await page.getByTestId('mirror-live').getByText('Live: updates arrive as the channels change.').waitFor();
     const [price] = await panePrices(page);
     const validFrom = new Date(Date.now() + 4_000).toISOString();
-    const res = await admin('PUT', '/promotions/flash-navy-m', {
+    const res = await hub.admin('PUT', '/promotions/flash-navy-m', {
       status: 'ACTIVE',
       rule: {
         label: 'Flash sale',

@@ -177,9 +177,7 @@ describe('the stock and prices page, in Chromium', () => {
     await signIn(hub, page, hub.adminKey, `/console/stock?sku=${SKU}`);
     const stock = page.getByRole('table', { name: `Stock of ${SKU} per location` });
     await stock.waitFor();
-    const before = await fetch(hub.url(`/admin/v1/stock/${SKU}`), {
-      headers: { authorization: `Bearer ${hub.adminKey}` },
-    }).then((r) => r.json());
+    const before = (await hub.admin('GET', `/stock/${SKU}`)).body;
     const writes: string[] = [];
     page.on('request', (r) => {
       if (r.method() === 'PUT') writes.push(r.url());
@@ -189,9 +187,7 @@ describe('the stock and prices page, in Chromium', () => {
     await page.getByRole('button', { name: 'Save the count' }).click();
     await page.getByText('Enter a whole number (0 or more)').waitFor();
     expect(writes).toEqual([]);
-    const after = await fetch(hub.url(`/admin/v1/stock/${SKU}`), {
-      headers: { authorization: `Bearer ${hub.adminKey}` },
-    }).then((r) => r.json());
+    const after = (await hub.admin('GET', `/stock/${SKU}`)).body;
     expect(after).toEqual(before);
     expect(await seriousAxeViolations(page)).toEqual([]);
     expect(problems).toEqual([]);

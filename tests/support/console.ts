@@ -32,6 +32,16 @@ export interface ConsoleHub {
   adminKey: string;
   /** `http://127.0.0.1:<port><p>`. */
   url(p: string): string;
+  /**
+   * Calls the admin REST with `key` (default: the admin key): its status and parsed JSON body (undefined
+   * when empty).
+   */
+  admin(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string,
+  ): Promise<{ status: number; body: unknown }>;
   /** A CONSOLE client key with `scopes` (`console:<area>[:write]`, `location:<id>`). */
   consoleKey(name: string, scopes: string[]): Promise<string>;
   /**
@@ -72,6 +82,18 @@ export async function startConsoleHub(
     worker,
     adminKey,
     url: (p) => `http://127.0.0.1:${node.port}${p}`,
+    admin: async (method, path, body, key = adminKey) => {
+      const res = await fetch(`http://127.0.0.1:${node.port}/admin/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    },
     consoleKey: async (name, scopes) =>
       (await createChannelClient(ctx.deps.db, { name, channel: 'CONSOLE', scopes }, new Date())).key,
     newPage: async (viewport = DESKTOP) => {
