@@ -7,14 +7,13 @@ import {
   kindDef,
   kindFormOf,
   localInputOf,
-  moneyText,
   newKindForm,
   parseList,
-  parseMoney,
   type FieldErrors,
   type KindForm,
   type Problems,
 } from './kinds';
+import { moneyInputText, parseMoneyInput } from '../../ui/money-input';
 
 /**
  * The promotion form's state: everything as text until sent (see kinds.ts), and how it turns into the body
@@ -88,7 +87,7 @@ export function draftOf(p: Promotion): PromotionDraft {
     targeted: !!r.target,
     targetSegments: (r.target?.segments ?? []).join('\n'),
     targetCustomerIds: (r.target?.customerIds ?? []).join('\n'),
-    budget: p.budgetAmount === null ? '' : moneyText(p.budgetAmount, BUDGET_CURRENCY),
+    budget: p.budgetAmount === null ? '' : moneyInputText(p.budgetAmount, BUDGET_CURRENCY),
   };
 }
 
@@ -108,7 +107,7 @@ export function bodyOf(d: PromotionDraft): { body: PromotionBody; problems: Prob
   if (d.validTo.trim() && !validTo) problems['rule.validTo'] = { key: 'problem.datetime' };
   let budgetAmount: number | null = null;
   if (d.budget.trim()) {
-    budgetAmount = parseMoney(d.budget, BUDGET_CURRENCY);
+    budgetAmount = parseMoneyInput(d.budget, BUDGET_CURRENCY);
     if (budgetAmount === null) problems.budgetAmount = { key: 'problem.money' };
   }
   const conditions = d.conditions.map((c, i) =>

@@ -1,5 +1,5 @@
 import { isoOfLocalInput, localInputOf } from '../../ui/datetime';
-import { currencyDigits, moneyInputText, parseMoneyInput } from '../../ui/money-input';
+import { moneyInputText, parseMoneyInput } from '../../ui/money-input';
 import type { KindData } from './api';
 
 /**
@@ -177,11 +177,6 @@ function emptyValue(f: FieldDef): FieldValue {
   return f.initial ?? '';
 }
 
-/** Minor units as the form's text, and typed text → minor units: the console's one reading of money. */
-export const moneyText = moneyInputText;
-export const parseMoney = parseMoneyInput;
-export { currencyDigits };
-
 /** Form text of a percentage → basis points ("12.5" → 1250), or null when not a number with ≤ 2 decimals. */
 export function parsePercent(text: string): number | null {
   const t = text.trim().replace(',', '.');
@@ -216,7 +211,7 @@ export function kindFormOf(defs: KindDef[], data: KindData): KindForm {
         form.values[f.name] = Array.isArray(v) ? v.map(String).join('\n') : String(v);
         break;
       case 'money':
-        form.values[f.name] = typeof v === 'number' ? moneyText(v, currency) : String(v);
+        form.values[f.name] = typeof v === 'number' ? moneyInputText(v, currency) : String(v);
         break;
       case 'percent':
         form.values[f.name] = typeof v === 'number' ? percentText(v) : String(v);
@@ -233,10 +228,12 @@ export function kindFormOf(defs: KindDef[], data: KindData): KindForm {
       case 'tiers':
         form.values[f.name] = Array.isArray(v)
           ? (v as Array<{ min: number; amount?: number; percentBp?: number }>).map((t): TierRow => ({
-              min: moneyText(t.min, currency),
+              min: moneyInputText(t.min, currency),
               saves: t.percentBp !== undefined ? 'percent' : 'amount',
               value:
-                t.percentBp !== undefined ? percentText(t.percentBp) : moneyText(t.amount ?? 0, currency),
+                t.percentBp !== undefined
+                  ? percentText(t.percentBp)
+                  : moneyInputText(t.amount ?? 0, currency),
             }))
           : [];
         break;
@@ -277,7 +274,7 @@ export function kindDataOf(defs: KindDef[], form: KindForm, path: string, proble
         break;
       }
       case 'money': {
-        const minor = parseMoney(text, currency);
+        const minor = parseMoneyInput(text, currency);
         if (minor === null) problems[at] = { key: 'problem.money' };
         else out[f.name] = minor;
         break;
@@ -310,7 +307,7 @@ export function kindDataOf(defs: KindDef[], form: KindForm, path: string, proble
         const rows = Array.isArray(v) ? (v as TierRow[]) : [];
         out[f.name] = rows.map((row, i) => {
           const tier: Record<string, number> = {};
-          const min = parseMoney(row.min, currency);
+          const min = parseMoneyInput(row.min, currency);
           if (min === null) problems[`${at}.${i}.min`] = { key: 'problem.money' };
           else tier.min = min;
           if (row.saves === 'percent') {
@@ -319,7 +316,7 @@ export function kindDataOf(defs: KindDef[], form: KindForm, path: string, proble
               problems[`${at}.${i}.percentBp`] = { key: 'problem.percentRange' };
             else tier.percentBp = bp;
           } else {
-            const amount = parseMoney(row.value, currency);
+            const amount = parseMoneyInput(row.value, currency);
             if (amount === null) problems[`${at}.${i}.amount`] = { key: 'problem.money' };
             else tier.amount = amount;
           }

@@ -25,16 +25,15 @@ import { fetchLocations } from '../mirror/mirror-api';
 import { ScrollTable } from '../mirror/ScrollTable';
 import { rememberChange } from '../mirror/propagation';
 import {
-  currencyDigits,
   fetchPriceHistory,
   fetchPriceLists,
   localToIso,
   previewAt,
   putPrice,
-  toMinorUnits,
   type PriceListSummary,
   type PriceRow,
 } from './stock-api';
+import { moneyInputText, parseMoneyInput } from '../../ui/money-input';
 
 /** Whether a price (or its list) is yet to start. */
 function scheduled(list: PriceListSummary, row: PriceRow, now: number): boolean {
@@ -59,9 +58,7 @@ export function PricesSection({ sku }: { sku: string }) {
     setSaved(null);
     setDraft({
       listId: list.id,
-      amount: price
-        ? (price.amount / 10 ** currencyDigits(list.currency)).toFixed(currencyDigits(list.currency))
-        : '',
+      amount: price ? moneyInputText(price.amount, list.currency) : '',
       minQuantity: price?.minQuantity ?? 1,
       validFrom: isoToLocal(price?.validFrom ?? null),
       validTo: isoToLocal(price?.validTo ?? null),
@@ -251,7 +248,7 @@ function PriceForm({
   const errors = { ...serverErrors, ...localErrors };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const amount = toMinorUnits(draft.amount, currency);
+    const amount = parseMoneyInput(draft.amount, currency);
     if (amount === null) {
       setLocalErrors({ amount: t('prices.amountNotNumber') });
       return;

@@ -1,6 +1,5 @@
 import { rest } from '../../api/client';
 import type { Money } from '../../ui/format';
-import { parseMoneyInput } from '../../ui/money-input';
 
 /**
  * What the stock and prices page reads and writes through the admin REST: stock levels and counts, price
@@ -231,11 +230,6 @@ export async function previewAt(
     ...(locationId ? { locationId } : {}),
   });
 }
-
-export { currencyDigits } from '../../ui/money-input';
-
-/** An amount typed in major units → minor units, or null (see parseMoneyInput: no guessing). */
-export const toMinorUnits = parseMoneyInput;
 
 /** A `datetime-local` value (local time) → ISO 8601 UTC, or null when empty. */
 export function localToIso(local: string): string | null {
