@@ -31,12 +31,16 @@ import type { HubTables } from '../channel-layer/index.js';
 import {
   closedLoop,
   createBenchDatabase,
+  interleavedLoops,
   omnihubArgs,
   percentile,
   printTable,
   startChild,
   hubEnv,
 } from './support.js';
+
+/** One closed-loop run's totals. */
+type Run = Awaited<ReturnType<typeof closedLoop>>;
 
 /**
  * Sends requests at a fixed rate whatever the answers' speed (open loop); returns latencies from the due
@@ -64,6 +68,10 @@ async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<v
 export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: number } = {}): Promise<{
   table: string;
   ratio: number;
+  /** P1m: a member's offer against the same plain endpoint. */
+  memberRatio: number;
+  /** The offer computed for every request (no answer reused) against the same plain endpoint. */
+  freshRatio: number;
   offersPerSecond: number;
   p50: number;
   p99: number;
@@ -93,7 +101,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     await new Promise((r) => setTimeout(r, 1500)); // the read model is built
     const { key } = await createChannelClient(
       deps.db,
-      { name: 'bench', channel: 'WEB', scopes: ['rate:999999'] },
+      { name: 'bench', channel: 'WEB', scopes: ['rate:999999', 'customer-tokens'] },
       new Date(),
     );
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
@@ -115,8 +123,10 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     procs.push(hub.child);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
     const hubUrl = `http://127.0.0.1:${hub.port}/graphql`;
-    const sampleOf = async (body: string, must: string) => {
-      const text = await (await fetch(hubUrl, { method: 'POST', headers, body })).text();
+    const sampleOf = async (body: string, must: string, extra: Record<string, string> = {}) => {
+      const text = await (
+        await fetch(hubUrl, { method: 'POST', headers: { ...headers, ...extra }, body })
+      ).text();
       if (!text.includes(must)) throw new Error(`the hub did not answer the offer: ${text.slice(0, 300)}`);
       return text;
     };
@@ -133,7 +143,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     // the ratio.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     const call =
-      (url: string, body = query) =>
+      (url: string, body = query, extra: Record<string, string> = {}) =>
       () =>
         new Promise<void>((resolve, reject) => {
           const u = new URL(url);
@@ -144,7 +154,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
               path: u.pathname,
               method: 'POST',
               agent,
-              headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+              headers: { ...headers, ...extra, 'content-length': Buffer.byteLength(body) },
             },
             (res) => {
               res.on('data', () => undefined);
@@ -159,10 +169,42 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
         });
     await closedLoop(concurrency, 1000, call(hubUrl)); // warm-up
     await closedLoop(concurrency, 1000, call(plainUrl));
-    const base = await closedLoop(concurrency, seconds * 1000, call(plainUrl));
-    const hubRun = await closedLoop(concurrency, seconds * 1000, call(hubUrl));
+    // P1m: a member's offer (her tier and personal prices: an answer for her only), signed in by her token.
+    const member = await deps.db
+      .selectFrom('customers')
+      .select('id')
+      .orderBy('displayName')
+      .executeTakeFirstOrThrow();
+    // Her token, as a web shop's back end gets one once it signed her in.
+    const signedIn = await sampleOf(
+      JSON.stringify({ query: `mutation { issueCustomerToken(customerId: "${member.id}") { token } }` }),
+      '"token"',
+    );
+    const { token } = (JSON.parse(signedIn) as { data: { issueCustomerToken: { token: string } } }).data
+      .issueCustomerToken;
+    const memberQuery = JSON.stringify({
+      query: `{ offer(sku: "${sku}", customerId: "${member.id}") { ${selection} } }`,
+    });
+    const memberHeaders = { 'x-customer-token': token };
+    await sampleOf(memberQuery, '"fingerprint"', memberHeaders);
+    const memberCall = call(hubUrl, memberQuery, memberHeaders);
+    await closedLoop(concurrency, 1000, memberCall); // warm-up
+    // The baseline, the anonymous offer and the member's by turns, one second each, so a drifting load on
+    // the machine weighs on all three alike.
+    const [base, hubRun, memberRun] = (await interleavedLoops(concurrency, seconds, 1000, [
+      call(plainUrl),
+      call(hubUrl),
+      memberCall,
+    ])) as [Run, Run, Run];
     const ratio = hubRun.perSecond / base.perSecond;
     const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, call(hubUrl));
+    // Every answer computed: the same document, its body made new each time by a variable it does not use
+    // (GraphQL ignores it), so no answer is reused while the parsed document still is.
+    const freshDocument = `query($sku: ID!) { offer(sku: $sku) { ${selection} } }`;
+    let asked = 0;
+    const fresh = () =>
+      call(hubUrl, JSON.stringify({ query: freshDocument, variables: { sku, asked: asked++ } }))();
+    const freshRun = await closedLoop(concurrency, seconds * 1000, fresh);
     // P1 with a delivery promise: the same runs for the offer to a postcode, against its own plain endpoint.
     const hubPromise = call(hubUrl, promiseQuery);
     await closedLoop(concurrency, 1000, hubPromise); // warm-up
@@ -213,7 +255,17 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
       ['measure', 'per second', 'p50 ms', 'p99 ms', 'vs baseline'],
       [
         runRow('baseline: plain Express endpoint, same JSON', base, '1.00'),
-        runRow('offer over GraphQL (one API node process)', hubRun, ratio.toFixed(2)),
+        runRow('P1: anonymous offer over GraphQL (one API node process)', hubRun, ratio.toFixed(2)),
+        runRow(
+          "P1m: a member's offer (her customer token)",
+          memberRun,
+          (memberRun.perSecond / base.perSecond).toFixed(2),
+        ),
+        runRow(
+          'offer asked anew every time (no answer reused)',
+          freshRun,
+          (freshRun.perSecond / base.perSecond).toFixed(2),
+        ),
         [
           `offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop)`,
           at70.length / seconds,
@@ -253,6 +305,8 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
     return {
       table,
       ratio,
+      memberRatio: memberRun.perSecond / base.perSecond,
+      freshRatio: freshRun.perSecond / base.perSecond,
       offersPerSecond: hubRun.perSecond,
       p50: percentile(at70, 50),
       p99: percentile(at70, 99),

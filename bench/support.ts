@@ -195,3 +195,28 @@ export function omnihubArgs(command: 'api' | 'worker'): string[] {
     command,
   ];
 }
+
+/**
+ * Runs several closed loops by turns — `rounds` rounds, each giving every loop `roundMs` in the same order —
+ * and returns each loop's totals, as closedLoop does: on a machine whose load drifts, runs compared by
+ * ratio then share the same conditions.
+ */
+export async function interleavedLoops(
+  concurrency: number,
+  rounds: number,
+  roundMs: number,
+  workers: ReadonlyArray<(loop: number, i: number) => Promise<void>>,
+): Promise<Array<{ ops: number; perSecond: number; latencies: number[] }>> {
+  const totals = workers.map(() => ({ ops: 0, ms: 0, latencies: [] as number[] }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [w, worker] of workers.entries()) {
+      const t0 = performance.now();
+      const run = await closedLoop(concurrency, roundMs, worker);
+      const total = totals[w]!;
+      total.ms += performance.now() - t0;
+      total.ops += run.ops;
+      for (const l of run.latencies) total.latencies.push(l);
+    }
+  }
+  return totals.map((t) => ({ ops: t.ops, perSecond: (t.ops * 1000) / t.ms, latencies: t.latencies }));
+}

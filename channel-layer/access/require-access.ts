@@ -76,6 +76,8 @@ export interface AccessContext {
   deps: Pick<BackofficeDeps, 'db' | 'clock'>;
   client: ChannelClient;
   customerId: string | null;
+  /** Told when the check puts something on record (an HTTP answer that did is never cached). */
+  sources?: { onRecord: boolean };
 }
 
 /**
@@ -188,6 +190,7 @@ const recorded = new WeakMap<AccessContext, Map<string, Promise<void>>>();
 async function once(ctx: AccessContext, key: unknown[], write: () => Promise<void>): Promise<void> {
   const done = recorded.get(ctx) ?? new Map<string, Promise<void>>();
   recorded.set(ctx, done);
+  if (ctx.sources) ctx.sources.onRecord = true;
   const k = JSON.stringify(key);
   let written = done.get(k);
   if (!written) {

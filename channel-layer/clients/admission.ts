@@ -4,9 +4,10 @@ import {
   hasChannelKeyPrefix,
   type BackofficeDeps,
 } from '../../backoffice-layer/index.js';
-import { bearerToken, countInWindow, DomainError, KeyGuard } from '../../shared/index.js';
+import { bearerToken, DomainError, KeyGuard } from '../../shared/index.js';
 import { adminAsClient, authenticateChannelClient, scopeLimit, type ChannelClient } from './clients.js';
 import { verifyCustomerToken } from './customer-tokens.js';
+import { RateLeases } from './rate-lease.js';
 
 /**
  * Requests (HTTP) or operations (WebSocket) per second a client may make unless its scopes say otherwise
@@ -59,15 +60,17 @@ async function lookUpCaller(deps: BackofficeDeps, key: string): Promise<ChannelC
  * The one door of the channel API, passed by every HTTP request and every WebSocket connection and operation:
  * the client key, or an admin key let in as a CONSOLE caller with every console area (a KeyGuard: remembered
  * briefly per node, look-ups of unknown keys limited per source address), the per-client rate limit shared
- * by every node (Redis, one-second windows; if Redis cannot answer, callers are let through rather than
- * refused), and the customer token. Refusals for the rate count
+ * by every node (Redis, one-second windows, taken by each node in leases: rate-lease.ts; if Redis cannot
+ * answer, callers are let through rather than refused), and the customer token. Refusals for the rate count
  * in `deps.metrics` as `omnihub_rate_limited_total{reason="client-rate"}` (the key guard's under its own
  * reasons).
  */
 export class Gate {
   readonly keys: KeyGuard<ChannelClient>;
+  private readonly rate: RateLeases;
   constructor(private readonly deps: BackofficeDeps) {
     this.keys = new KeyGuard(deps, 'client', (key) => lookUpCaller(deps, key));
+    this.rate = new RateLeases(deps.redis, (id, second) => `${deps.redisPrefix}:rl:${id}:${second}`);
   }
 
   /**
@@ -115,16 +118,10 @@ export class Gate {
   private async withinRate(client: ChannelClient): Promise<void> {
     const limit = scopeLimit(client, 'rate', DEFAULT_RATE_PER_SECOND);
     const now = Date.now();
-    const second = Math.floor(now / 1000);
-    const count = await countInWindow(
-      this.deps.redis,
-      `${this.deps.redisPrefix}:rl:${client.id}:${second}`,
-      2,
-    ).catch(() => 0);
-    if (count <= limit) return;
+    if (await this.rate.take(client.id, limit, now)) return;
     this.deps.metrics?.rateLimited.inc({ reason: 'client-rate' });
     throw new DomainError('RATE_LIMITED', 'Too many requests for this client; retry shortly', {
-      retryAfterMs: (second + 1) * 1000 - now,
+      retryAfterMs: (Math.floor(now / 1000) + 1) * 1000 - now,
     });
   }
 }

@@ -20,7 +20,9 @@ export interface OfferArgs {
  * @throws as `offer` (journey layer): BAD_USER_INPUT, NOT_FOUND.
  */
 export async function offerAnswer(ctx: GraphqlContext, a: OfferArgs): Promise<ReturnType<typeof offerView>> {
-  return offerView(await offer(ctx.deps, { ...a, currency: ctx.market }, { readModel: ctx.readModel }));
+  const o = await offer(ctx.deps, { ...a, currency: ctx.market }, { readModel: ctx.readModel });
+  ctx.sources?.revisions.add(o.revision);
+  return offerView(o);
 }
 
 /** What `Customer.loyalty` answers: her loyalty status now by the hub's clock (tier, points, progress). */

@@ -9,6 +9,7 @@ import type { RequestHandler, Response } from 'express';
 import type { BackofficeDeps } from '../../backoffice-layer/index.js';
 import { callerAddress, DomainError } from '../../shared/index.js';
 import { bearerKey, Gate, type Admitted, type Credentials } from '../clients/admission.js';
+import { prereadOf } from './preread.js';
 import type { Connection } from './connection.js';
 import { refuse } from './errors.js';
 
@@ -58,6 +59,13 @@ export class Authenticator {
    * HTTP: admits every request (see admit), or refuses it in the GraphQL envelope; `admittedOf` reads who.
    */
   readonly http: RequestHandler = async (req, res, next) => {
+    // The fast path (answer-cache.ts) has admitted it already: once per request.
+    const pre = prereadOf(req)?.admission;
+    if (pre) {
+      if ('refused' in pre) return refuse(res, pre.refused);
+      res.locals.admitted = pre.admitted;
+      return next();
+    }
     try {
       res.locals.admitted = await this.admit(
         this.credentials(req, {

@@ -23,6 +23,21 @@ export interface GraphqlContext {
    * end with its reason.
    */
   signal?: AbortSignal;
+  /**
+   * What an HTTP answer was computed from, for the answer cache (answer-cache.ts): the revisions of the
+   * snapshots its resolvers read (offer, offers) and whether the request put anything on record.
+   */
+  sources?: AnswerSources;
+}
+
+/**
+ * What one HTTP operation's answer rests on: the read-model revisions it was computed at, and whether it
+ * wrote
+ * an audit row or data-use entry (an answer that writes is never served from the answer cache).
+ */
+export interface AnswerSources {
+  revisions: Set<number>;
+  onRecord: boolean;
 }
 
 /**

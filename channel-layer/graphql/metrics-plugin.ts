@@ -22,6 +22,11 @@ type SentErrors = readonly { extensions?: Readonly<Record<string, unknown>> }[] 
  */
 export interface HttpAnswer {
   decided?: { operation: OperationDefinitionNode | null; code: string };
+  /**
+   * The read-model revision the whole answer was computed at, when it may be served again to the same
+   * question at that revision (set by the answer cache's plugin: answer-cache.ts).
+   */
+  cacheableAt?: number;
 }
 
 /**

@@ -29,7 +29,9 @@ export const queryResolvers = {
       throw new DomainError('BAD_USER_INPUT', 'At most 100 SKUs per offers query', { max: 100 });
     await requireAccess(ctx, { act: 'offers.for-customer', on: customerNamed(a.customerId) });
     const market = { ...a, currency: ctx.market };
-    return (await offers(ctx.deps, market, { readModel: ctx.readModel })).map(offerView);
+    const answered = await offers(ctx.deps, market, { readModel: ctx.readModel });
+    for (const o of answered) ctx.sources?.revisions.add(o.revision);
+    return answered.map(offerView);
   },
   product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {
     const p = await getProduct(ctx.deps.db, a.sku);

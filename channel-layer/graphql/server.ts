@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -8,12 +8,14 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import express, { type RequestHandler } from 'express';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
+import { answerCachePlugin, GraphqlFastPath } from './answer-cache.js';
 import { admittedOf, Authenticator } from './authenticate.js';
 import { ChangeFeed } from './change-feed.js';
 import { contextOf, type GraphqlContext } from './context.js';
 import { channelErrorFormatter, unreadableBody } from './errors.js';
 import { httpAnswer, operationCounter, type HttpAnswer } from './metrics-plugin.js';
 import { laterRules, PARSE_OPTIONS } from './operation-rules.js';
+import { prereadBody } from './preread.js';
 import { documentLimits, MAX_MESSAGE_BYTES, storableVariables } from './query-limits.js';
 import { resolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
@@ -34,6 +36,11 @@ export async function createGraphqlHandler(
   readModel: ReadModel,
 ): Promise<{
   handler: express.Router;
+  /**
+   * The fast path of POST /graphql, to run before Express (answer-cache.ts): answers a question asked again
+   * at the same revision from memory, else calls `next`.
+   */
+  fastPath(req: IncomingMessage, res: ServerResponse, next: () => void): void;
   attach(http: Server): void;
   detach(): Promise<void>;
   stop(): Promise<void>;
@@ -67,6 +74,7 @@ export async function createGraphqlHandler(
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       operations.plugin,
+      answerCachePlugin,
     ],
     formatError: errors.format,
   });
@@ -76,6 +84,7 @@ export async function createGraphqlHandler(
   handler.use(
     operations.http,
     auth.http,
+    prereadBody,
     express.json({ limit: MAX_MESSAGE_BYTES }),
     storableVariables,
     documentLimits(errors),
@@ -83,6 +92,7 @@ export async function createGraphqlHandler(
       context: async ({ res }) => ({
         ...contextOf(deps, readModel, admittedOf(res)),
         answer: httpAnswer(res),
+        sources: { revisions: new Set<number>(), onRecord: false },
       }),
     }) as unknown as RequestHandler,
     unreadableBody(deps.logger, MAX_MESSAGE_BYTES),
@@ -98,8 +108,10 @@ export async function createGraphqlHandler(
     operations,
     snapshots,
   });
+  const fast = new GraphqlFastPath({ auth, readModel, operations, metrics: deps.metrics });
   return {
     handler,
+    fastPath: (req, res, next) => fast.handle(req, res, next),
     /**
      * Serves the same operations (and subscriptions) over graphql-ws on the same port and path; the key comes
      * in the connection params.

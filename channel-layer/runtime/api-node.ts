@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { createMetrics, currentRevision, type Logger, type Metrics } from '../../shared/index.js';
 import {
   backofficeAdminRoutes,
@@ -118,7 +117,10 @@ async function startApiListener(
       '/console': consoleRoutes().router,
     },
   });
-  const server = await listen(app, port, host, deps.logger).catch(async (e: unknown) => {
+  // POST /graphql meets the answer cache first (answer-cache.ts); everything else, and every miss, goes on to
+  // Express.
+  const serve: RequestListener = (req, res) => graphql.fastPath(req, res, () => app(req, res));
+  const server = await listen(serve, port, host, deps.logger).catch(async (e: unknown) => {
     stopSampling();
     await graphql.stop();
     await readModel.close();
@@ -152,12 +154,21 @@ async function startApiListener(
 }
 
 /**
- * Listens on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES), which Express hands back
- * itself.
+ * Serves `app` on `port` at `host`; rejects with the listen error (EADDRINUSE, EACCES).
  */
-export async function listen(app: Express, port: number, host: string, logger: Logger): Promise<Server> {
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+export async function listen(
+  app: RequestListener,
+  port: number,
+  host: string,
+  logger: Logger,
+): Promise<Server> {
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   // Once listening, a failed accept (EMFILE, ENFILE: out of file descriptors) is emitted here: without a
   // listener it would crash the node; the server keeps listening, so it is logged and the next connections

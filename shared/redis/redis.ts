@@ -61,15 +61,18 @@ export function luaScript(source: string): LuaScript {
 }
 
 const incrementInWindow = luaScript(
-  `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`,
+  `local n = redis.call('INCRBY', KEYS[1], ARGV[2]) ` +
+    `if n == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`,
 );
 
 /**
- * Counts one event under `key`, a window that expires by itself `ttlSeconds` after its first count, in one
- * round trip (rate limits, failure budgets). @returns the count in the window so far, this one included.
+ * Counts `by` events (1 unless given) under `key`, a window that expires by itself `ttlSeconds` after its
+ * first
+ * count, in one round trip (rate limits, failure budgets, leases of a rate limit). @returns the count in the
+ * window so far, these included.
  */
-export async function countInWindow(redis: Redis, key: string, ttlSeconds: number): Promise<number> {
-  return Number(await incrementInWindow(redis, [key], [ttlSeconds]));
+export async function countInWindow(redis: Redis, key: string, ttlSeconds: number, by = 1): Promise<number> {
+  return Number(await incrementInWindow(redis, [key], [ttlSeconds, by]));
 }
 
 /**

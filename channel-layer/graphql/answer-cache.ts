@@ -1,0 +1,260 @@
+/**
+ * The answer cache of POST /graphql: an answer of `offer` or `offers` is a function of the question (the
+ * request body, the caller's client and customer, the accepted media type) and of the read model's revision —
+ * the hub evaluates every answer at the instant its revision determines, so equal revisions give equal
+ * answers, at scheduled switches too (README: "A revision determines the answer"). So a node keeps the
+ * answers
+ * it computed at its current watermark and serves the same question again from memory, byte for byte, until
+ * the watermark moves: then every entry is dropped at once. Nothing is approximate: an answer is kept only
+ * when every snapshot it read was at that watermark and the watermark had not moved by the time it was sent.
+ *
+ * The fast path runs before Express: it reads small JSON bodies itself, passes the caller through the one
+ * Gate (key, per-client rate, customer token — the same door as every other request, once), and answers a
+ * cached question at once; anything else goes on through the usual pipeline with the body and the admission
+ * already made (see `Preread`), where Apollo's plugin (`answerCachePlugin`) says whether the answer may be
+ * kept.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type OperationDefinitionNode } from 'graphql';
+import type { ReadModel } from '../../backoffice-layer/index.js';
+import { DomainError, type Metrics } from '../../shared/index.js';
+import type { ChannelClient } from '../clients/clients.js';
+import type { Authenticator } from './authenticate.js';
+import type { AnswerSources } from './context.js';
+import type { HttpAnswer, OperationCounter } from './metrics-plugin.js';
+import { setPreread, type Preread } from './preread.js';
+
+/** The top-level fields whose answers are functions of (revision, question, caller) alone. */
+const CACHEABLE_FIELDS = new Set(['offer', 'offers', '__typename']);
+
+/** The response header that tells a caller its answer came from the answer cache (`hit`). */
+export const ANSWER_CACHE_HEADER = 'x-answer-cache';
+
+/** Largest request body (bytes) the fast path reads itself; larger ones go the usual way. */
+export const MAX_FAST_BODY = 16 * 1024;
+
+/** Bounds of one node's answer cache: entries, and bytes of answers and questions together. */
+export const ANSWER_CACHE_LIMITS = { entries: 20_000, bytes: 64 * 1024 * 1024 };
+
+/** One answer kept: its body and media type as sent, and the operation (for the operation counter). */
+interface CachedAnswer {
+  body: Buffer;
+  contentType: string;
+  operation: OperationDefinitionNode | null;
+  bytes: number;
+}
+
+/**
+ * Answers kept at one revision, bounded by ANSWER_CACHE_LIMITS (the oldest entry goes first); asked at
+ * another
+ * revision, it forgets everything.
+ */
+export class AnswerCache {
+  private revision: number | null = null;
+  private readonly entries = new Map<string, CachedAnswer>();
+  private bytes = 0;
+
+  constructor(private readonly limits = ANSWER_CACHE_LIMITS) {}
+
+  /** The answer kept for `key` at `revision`, if any. */
+  get(revision: number, key: string): CachedAnswer | undefined {
+    if (revision !== this.revision) {
+      this.reset(revision);
+      return undefined;
+    }
+    return this.entries.get(key);
+  }
+
+  /** Keeps `answer` for `key` at `revision` (a newer revision replaces everything kept). */
+  set(revision: number, key: string, answer: Omit<CachedAnswer, 'bytes'>): void {
+    if (revision !== this.revision) this.reset(revision);
+    const bytes = answer.body.length + key.length * 2;
+    if (bytes > this.limits.bytes / 16 || this.entries.has(key)) return;
+    while (this.entries.size >= this.limits.entries || this.bytes + bytes > this.limits.bytes) {
+      const [oldest, kept] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.bytes -= kept.bytes;
+    }
+    this.entries.set(key, { ...answer, bytes });
+    this.bytes += bytes;
+  }
+
+  /** How many answers are kept, and their size in bytes. */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+
+  private reset(revision: number): void {
+    this.revision = revision;
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}
+
+/** Whether an operation asks only for fields whose answers the cache may keep (a query of offer/offers). */
+export function cacheableOperation(operation: OperationDefinitionNode): boolean {
+  return (
+    operation.operation === 'query' &&
+    operation.selectionSet.selections.every(
+      (s) => s.kind === Kind.FIELD && CACHEABLE_FIELDS.has(s.name.value),
+    )
+  );
+}
+
+/**
+ * The Apollo plugin that marks an HTTP answer cacheable (`HttpAnswer.cacheableAt`): an answer without errors
+ * to a cacheable operation, computed from snapshots of one revision, that put nothing on record.
+ */
+export const answerCachePlugin: ApolloServerPlugin<{ answer?: HttpAnswer; sources?: AnswerSources }> = {
+  requestDidStart: async () => ({
+    willSendResponse: async ({ operation, response, contextValue }) => {
+      const { answer, sources } = contextValue;
+      if (!answer || !sources || !operation || sources.onRecord || sources.revisions.size !== 1) return;
+      if (response.body.kind !== 'single' || response.body.singleResult.errors?.length) return;
+      if (!cacheableOperation(operation)) return;
+      answer.cacheableAt = [...sources.revisions][0]!;
+    },
+  }),
+};
+
+const callerKeys = new WeakMap<ChannelClient, string>();
+
+/**
+ * Everything of a client an answer may depend on (its channel, store, market, scopes), as part of a cache
+ * key:
+ * a client changed by the admin API (its market, say) never meets the answers of its former self.
+ */
+function callerKey(client: ChannelClient): string {
+  let key = callerKeys.get(client);
+  if (key === undefined) {
+    const { id, channel, locationId, currency, scopes, admin } = client;
+    key = JSON.stringify([id, channel, locationId, currency, scopes, admin ?? false]);
+    callerKeys.set(client, key);
+  }
+  return key;
+}
+
+/** A body Express's JSON parser would read (not chunked, not compressed, JSON, small): the fast path's. */
+function readsItself(req: IncomingMessage): boolean {
+  const h = req.headers;
+  if (req.method !== 'POST' || req.url !== '/graphql') return false;
+  if (h['content-encoding'] || h['transfer-encoding']) return false;
+  const type = h['content-type']?.toLowerCase().replace(/\s+/g, '');
+  if (type !== 'application/json' && type !== 'application/json;charset=utf-8') return false;
+  const length = Number(h['content-length']);
+  return Number.isInteger(length) && length > 0 && length <= MAX_FAST_BODY;
+}
+
+/** The body as the JSON parser (strict) reads it: an object or array, or the error it raises. */
+function parsed(text: string): Pick<Preread, 'body' | 'bodyError'> {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null) return { body };
+    return { bodyError: parseError('The body is not a JSON object or array') };
+  } catch (e) {
+    return { bodyError: parseError(e instanceof Error ? e.message : 'invalid JSON') };
+  }
+}
+
+/** The error the JSON parser (body-parser, strict) gives for a body that is not a JSON object or array. */
+function parseError(message: string): Error & { status: number; type: string } {
+  return Object.assign(new SyntaxError(message), { status: 400, type: 'entity.parse.failed' });
+}
+
+/**
+ * The fast path of POST /graphql (see the module's comment). `handle` either answers from the cache or calls
+ * `next` — at once for a request it does not read, else with the body read and the caller admitted
+ * (`prereadOf`), watching the answer to keep it.
+ */
+export class GraphqlFastPath {
+  readonly cache = new AnswerCache();
+
+  constructor(
+    private readonly o: {
+      auth: Authenticator;
+      readModel: ReadModel;
+      operations: OperationCounter;
+      metrics?: Metrics | undefined;
+    },
+  ) {}
+
+  handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    if (!readsItself(req)) return next();
+    const chunks: Buffer[] = [];
+    req.on('error', () => undefined); // a caller gone mid-body: nothing to answer
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => {
+      this.answer(req, res, Buffer.concat(chunks).toString('utf8'), next).catch(() => {
+        if (!res.headersSent) next();
+      });
+    });
+  }
+
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    text: string,
+    next: () => void,
+  ): Promise<void> {
+    const timer = this.o.metrics?.httpRequests.startTimer();
+    const admission = await this.admit(req);
+    const at = this.o.readModel.watermark();
+    if ('admitted' in admission && at !== null) {
+      const { client, customerId } = admission.admitted;
+      const key = `${callerKey(client)}\n${customerId ?? ''}\n${req.headers.accept ?? ''}\n${text}`;
+      const hit = this.cache.get(at, key);
+      if (hit) {
+        this.o.operations.count('http', hit.operation, 'OK');
+        res.writeHead(200, {
+          'content-type': hit.contentType,
+          'content-length': hit.body.length,
+          [ANSWER_CACHE_HEADER]: 'hit',
+        });
+        res.end(hit.body);
+        timer?.({ method: 'POST', route: '/graphql', status: '200' });
+        return;
+      }
+      this.keepWhenSent(res, at, key);
+    }
+    setPreread(req, { admission, ...parsed(text) });
+    next();
+  }
+
+  /** The Gate's answer for this request: the caller let in, or why not (an error the gate did not expect). */
+  private async admit(req: IncomingMessage): Promise<Preread['admission']> {
+    const { auth } = this.o;
+    const presented = {
+      authorization: req.headers.authorization,
+      customerToken: req.headers['x-customer-token'],
+    };
+    try {
+      return { admitted: await auth.admit(auth.credentials(req, presented)) };
+    } catch (e) {
+      if (e instanceof DomainError) return { refused: e };
+      throw e;
+    }
+  }
+
+  /** Keeps the answer Express sends for `key`, when Apollo marked it cacheable at the watermark `at`. */
+  private keepWhenSent(res: ServerResponse, at: number, key: string): void {
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      const chunk = args[0];
+      const answer = (res as ServerResponse & { locals?: { graphqlAnswer?: HttpAnswer } }).locals
+        ?.graphqlAnswer;
+      if (
+        res.statusCode === 200 &&
+        answer?.cacheableAt === at &&
+        this.o.readModel.watermark() === at &&
+        (typeof chunk === 'string' || Buffer.isBuffer(chunk))
+      )
+        this.cache.set(at, key, {
+          body: Buffer.from(chunk),
+          contentType: String(res.getHeader('content-type')),
+          operation: answer.decided?.operation ?? null,
+        });
+      return end(...args);
+    }) as ServerResponse['end'];
+  }
+}
