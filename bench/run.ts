@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|t1 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|t1|s1 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
@@ -10,6 +10,7 @@ import { benchReserveHotSku } from './reserve-hot-sku.js';
 import { benchPlaceOrderHotSku } from './place-order-hot-sku.js';
 import { benchOrderChanged } from './order-changed.js';
 import { benchInteractions } from './interactions.js';
+import { benchRevisionTail } from './revision-tail.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
 const want = (id: string) => !values.only || values.only.toLowerCase() === id;
@@ -103,6 +104,19 @@ if (want('t1')) {
       `p50 ${r.firstPageP50.toFixed(1)} ms, p99 ${r.firstPageP99.toFixed(1)} ms; all 200 pages ` +
       `p50 ${r.walkP50.toFixed(0)} ms, p99 ${r.walkP99.toFixed(0)} ms ` +
       `(a page p99 ${r.pageP99.toFixed(1)} ms)`,
+  );
+}
+if (want('s1')) {
+  const r = await benchRevisionTail({ seconds: values.quick ? 2 : 5 });
+  summary.push(
+    `S1 revisioned writes of distinct SKUs on one primary: ${r.rows
+      .map(
+        (x) =>
+          `${Math.round(x.writesPerSecond)}/s at ${x.callers} callers ` +
+          `(${(x.writesPerSecond / r.fsyncPerSecond).toFixed(2)} × serial fsync, ` +
+          `${(x.writesPerSecond / x.groupPerSecond).toFixed(2)} × group commit)`,
+      )
+      .join('; ')} (reported: the primary's ceiling)`,
   );
 }
 process.stdout.write(`\nSummary\n${summary.map((s) => `- ${s}`).join('\n')}\n`);
