@@ -13,7 +13,7 @@ import { createBackofficeTestContext, type BackofficeTestContext } from '../supp
 
 const SKUS = ['COAT-S', 'COAT-M', 'COAT-L', 'SCARF-1', 'SOCK-1'];
 
-// QUALITY C6: four channel clients over real HTTP against two API node processes (and a worker) while a
+// QUALITY C6: four channel clients over real HTTP against two API node processes (and two workers) while a
 // writer changes prices, stock and promotions: equal revision ⇒ equal fingerprint, always, and never an
 // answer below minRevision.
 describe('identical answers across channels and nodes (C6)', () => {
@@ -79,7 +79,8 @@ describe('identical answers across channels and nodes (C6)', () => {
         ).key,
       );
     }
-    const [a, b] = await Promise.all([start('api'), start('api'), start('worker')]);
+    // Two workers share the outbox (claims with SKIP LOCKED) and the queues, as a scaled-out hub runs.
+    const [a, b] = await Promise.all([start('api'), start('api'), start('worker'), start('worker')]);
     ports.push(a!, b!);
   }, 60_000);
   afterAll(async () => {
