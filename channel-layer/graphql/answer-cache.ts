@@ -80,12 +80,17 @@ export class AnswerCache {
     this.bytes += bytes;
   }
 
+  /** Forgets every answer (the read model was lost or rebuilt: nothing kept is trusted again). */
+  clear(): void {
+    this.reset(null);
+  }
+
   /** How many answers are kept, and their size in bytes. */
   get size(): { entries: number; bytes: number } {
     return { entries: this.entries.size, bytes: this.bytes };
   }
 
-  private reset(revision: number): void {
+  private reset(revision: number | null): void {
     this.revision = revision;
     this.entries.clear();
     this.bytes = 0;
@@ -169,6 +174,8 @@ function parseError(message: string): Error & { status: number; type: string } {
  */
 export class GraphqlFastPath {
   readonly cache = new AnswerCache();
+  /** Stops listening to the read model's notices. */
+  readonly close: () => void;
 
   constructor(
     private readonly o: {
@@ -177,7 +184,12 @@ export class GraphqlFastPath {
       operations: OperationCounter;
       metrics?: Metrics | undefined;
     },
-  ) {}
+  ) {
+    // A model lost or rebuilt: whatever was kept goes, even should the watermark come back to the same value.
+    this.close = o.readModel.onChange((change) => {
+      if (change.lost || change.reset) this.cache.clear();
+    });
+  }
 
   handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     if (!readsItself(req)) return next();

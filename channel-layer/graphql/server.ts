@@ -125,6 +125,7 @@ export async function createGraphqlHandler(
      */
     forgetAdminKey: (keyId) => auth.gate.keys.forget((c) => c.admin === true && c.id === keyId),
     stop: async () => {
+      fast.close();
       await ws.stop();
       await feed.close();
       await server.stop();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { setPrice, startBackofficeWorker, type BackofficeWorker } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
+import { AnswerCache } from '../../channel-layer/graphql/answer-cache.js';
 import { enrollCustomer, journeyWorkerOptions } from '../../journey-layer/index.js';
 import { seedCoat } from '../support/channel.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
@@ -188,5 +189,41 @@ describe('the answer cache of the channel API', () => {
     expect(JSON.parse(noKey.text)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
     const scalar = await post(keys.web!, '42');
     expect(scalar.status).toBe(400);
+  });
+});
+
+describe('AnswerCache', () => {
+  const answer = (text: string) => ({
+    body: Buffer.from(text),
+    contentType: 'application/json',
+    operation: null,
+  });
+
+  it('keeps answers at one revision only, and forgets them all when cleared', () => {
+    const cache = new AnswerCache();
+    cache.set(7, 'q1', answer('a'));
+    expect(cache.get(7, 'q1')?.body.toString()).toBe('a');
+    expect(cache.get(8, 'q1')).toBeUndefined();
+    // Asked at 8, the answers of 7 are gone for good, even asked at 7 again.
+    expect(cache.get(7, 'q1')).toBeUndefined();
+    cache.set(9, 'q2', answer('b'));
+    cache.clear();
+    expect(cache.get(9, 'q2')).toBeUndefined();
+  });
+
+  it('holds at most its bounds, forgetting the oldest answer first', () => {
+    const cache = new AnswerCache({ entries: 2, bytes: 1_000 });
+    cache.set(1, 'a', answer('1'));
+    cache.set(1, 'b', answer('2'));
+    cache.set(1, 'c', answer('3'));
+    expect([
+      cache.get(1, 'a'),
+      cache.get(1, 'b')?.body.toString(),
+      cache.get(1, 'c')?.body.toString(),
+    ]).toEqual([undefined, '2', '3']);
+    // An answer larger than a sixteenth of the bytes is never kept.
+    cache.set(1, 'd', answer('x'.repeat(100)));
+    expect(cache.get(1, 'd')).toBeUndefined();
+    expect(cache.size.entries).toBe(2);
   });
 });
