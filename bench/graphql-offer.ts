@@ -45,7 +45,8 @@ type Run = Awaited<ReturnType<typeof closedLoop>>;
 /**
  * Sends requests at a fixed rate whatever the answers' speed (open loop); returns latencies from the due
  * time. Each turn sends every request due by then and sleeps until the next is due, so answers are read
- * between sends however high the rate (at rates above 1,000/s requests go in bursts of a millisecond's worth).
+ * between sends however high the rate (at rates above 1,000/s requests go in bursts of a millisecond's
+ * worth).
  */
 async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<void>): Promise<number[]> {
   const latencies: number[] = [];
