@@ -165,7 +165,7 @@ export async function startPgBouncer(target: string, opts: { poolSize?: number }
   const adminUrl = `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/pgbouncer`;
   const stop = async () => {
     child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
     await rm(dir, { recursive: true, force: true });
   };
   try {
