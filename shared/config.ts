@@ -19,6 +19,18 @@ export interface Config {
    * default 54329).
    */
   embeddedPgPort: number;
+  /**
+   * PostgreSQL connection string that reaches the primary without a pooler in between
+   * (`DATABASE_DIRECT_URL`), for what needs a session of its own: the outbox relay's LISTEN and the
+   * migrations' advisory lock. Absent: `databaseUrl` (which then must not name a pooler in transaction mode).
+   */
+  databaseDirectUrl: string | undefined;
+  /**
+   * PostgreSQL connection string of a streaming replica of the primary (`DATABASE_REPLICA_URL`): readers that
+   * fall back from the read model to PostgreSQL read it when it has replayed the revision they need, else the
+   * primary. Absent: no replica.
+   */
+  databaseReplicaUrl: string | undefined;
   /** PostgreSQL connection string; absent means "start an embedded PostgreSQL". */
   databaseUrl: string | undefined;
   /** Redis connection string; absent means "use 127.0.0.1:6379, else start a local redis-server". */
@@ -97,6 +109,19 @@ function urlOf(value: string, protocols: readonly string[]): boolean {
 /** An empty variable reads as not set, as compose's `${NAME:-}` leaves it when the operator gave none. */
 const emptyAsAbsent = (v: unknown): unknown => (v === '' ? undefined : v);
 
+/** An optional PostgreSQL URL in the variable `name`. */
+const postgresUrl = (name: string) =>
+  z.preprocess(
+    emptyAsAbsent,
+    z
+      .string()
+      .refine(
+        (v) => urlOf(v, ['postgres:', 'postgresql:']),
+        `${name} must be a PostgreSQL URL: postgres://user:password@host:5432/database`,
+      )
+      .optional(),
+  );
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   OMNIHUB_HOST: z.preprocess(
@@ -112,6 +137,8 @@ const EnvSchema = z.object({
     emptyAsAbsent,
     z.coerce.number().int().min(1).max(65535).default(54329),
   ),
+  DATABASE_DIRECT_URL: postgresUrl('DATABASE_DIRECT_URL'),
+  DATABASE_REPLICA_URL: postgresUrl('DATABASE_REPLICA_URL'),
   DATABASE_URL: z.preprocess(
     emptyAsAbsent,
     z
@@ -191,10 +218,18 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
         '  OMNIHUB_METRICS_PORT: must differ from PORT (the metrics listener is a second port)',
     );
   }
+  for (const name of ['DATABASE_DIRECT_URL', 'DATABASE_REPLICA_URL'] as const)
+    if (e[name] !== undefined && e.DATABASE_URL === undefined)
+      throw new Error(
+        `Invalid configuration:\n  ${name}: needs DATABASE_URL ` +
+          '(the embedded PostgreSQL has no pooler or replica)',
+      );
   return {
     port: e.PORT,
     host: e.OMNIHUB_HOST,
     embeddedPgPort: e.OMNIHUB_EMBEDDED_PG_PORT,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
+    databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     adminKey: e.OMNIHUB_ADMIN_KEY,

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './database/database.js';
+import type { ReadReplica } from './database/replica.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -15,6 +16,16 @@ export interface Deps {
   config: Config;
   db: Database;
   pool: pg.Pool;
+  /**
+   * Connections straight to the primary (`DATABASE_DIRECT_URL`) when `pool` goes through a pooler in
+   * transaction mode: for LISTEN, which needs a session of its own. Absent: `pool` is direct.
+   */
+  directPool?: pg.Pool;
+  /**
+   * A streaming replica (`DATABASE_REPLICA_URL`) that readers falling back from the read model read when it
+   * has replayed the revision they need (`readOnReplica`). Absent: they read the primary.
+   */
+  replica?: ReadReplica;
   redis: Redis;
   /** Redis URL, for components (BullMQ workers, relays) that open their own connections. */
   redisUrl: string;

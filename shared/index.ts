@@ -50,11 +50,19 @@ export { createLogger, type Logger } from './logger.js';
 export { OUTBOX_CHANNEL, type EventEnvelope, type PendingEvent } from './events.js';
 export {
   createDatabase,
+  createPool,
   withDatabaseName,
   type Database,
   type Executor,
   type DatabaseHandle,
+  type PoolOptions,
 } from './database/database.js';
+export {
+  createReadReplica,
+  readOnReplica,
+  type ReadReplica,
+  type ReplicaCounts,
+} from './database/replica.js';
 export type * from './database/schema.js';
 export {
   migrate,

@@ -23,7 +23,7 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'clock' | 'queues' | 'logger' | 'metrics'>;
+type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'directPool' | 'clock' | 'queues' | 'logger' | 'metrics'>;
 
 /**
  * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows
@@ -160,7 +160,8 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
   const listen = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const client = await deps.pool.connect();
+      // LISTEN needs a session of its own: never through a pooler in transaction mode (DATABASE_DIRECT_URL).
+      const client = await (deps.directPool ?? deps.pool).connect();
       // A client released normally goes back to the pool: these handlers must leave with it (else the next
       // user of the connection inherits them). A dying connection may report more than one error, but it is
       // destroyed once.

@@ -1,16 +1,35 @@
-import { createRedis, DomainError, type Logger, type Redis } from '../../shared/index.js';
+import {
+  createRedis,
+  DomainError,
+  readOnReplica,
+  type Logger,
+  type ReadReplica,
+  type Redis,
+} from '../../shared/index.js';
 import type { Database } from '../tables.js';
 import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { SkuCache } from './sku-cache.js';
-import { loadSnapshotFromDatabase, readModelKeys, type SharedSection, type SkuView } from './store.js';
+import { replicaMirrors } from './source.js';
+import {
+  loadGlobals,
+  loadLocations,
+  loadSections,
+  loadSnapshotFromDatabase,
+  readModelKeys,
+  type SharedSection,
+  type SkuView,
+} from './store.js';
 import { WatermarkSync } from './watermark-sync.js';
 
 /** What a reader gets: SKU views (null = unknown SKU) and locations, exactly as of `revision`. */
 export interface Snapshot {
   revision: number;
-  /** Where it came from: this node's memory/Redis (the read model) or PostgreSQL (read-through). */
-  source: 'read-model' | 'database';
+  /**
+   * Where it came from: this node's memory/Redis (the read model), or read through to PostgreSQL — the
+   * primary (`database`) or a streaming replica that had replayed the revision asked for (`replica`).
+   */
+  source: 'read-model' | 'database' | 'replica';
   skus: Map<string, SkuView | null>;
   locations: LocationState[];
   /** The shared sections this read model was given (by name), as of the same revision. */
@@ -64,9 +83,13 @@ export async function createReadModel(deps: ReadModelDeps, opts: ReadModelOption
   return model;
 }
 
-/** What the read model reads: PostgreSQL, Redis (and its URL, for the subscriber it opens), and a logger. */
+/**
+ * What the read model reads: PostgreSQL (and a streaming replica of it, when there is one), Redis (and its
+ * URL, for the subscriber it opens), and a logger.
+ */
 export interface ReadModelDeps {
   db: Database;
+  replica?: ReadReplica | undefined;
   redis: Redis;
   redisUrl: string;
   redisPrefix: string;
@@ -157,7 +180,13 @@ class CachedReadModel implements ReadModel {
     } catch (e) {
       this.deps.logger.debug({ err: e }, 'read model unavailable; reading PostgreSQL');
     }
-    return snapshotFromDatabase(this.deps.db, skus, { minRevision, sections: this.sections });
+    // A replica answers only at or past the read model's watermark too: never older than this node answered.
+    return snapshotFromDatabase(this.deps.db, skus, {
+      minRevision,
+      sections: this.sections,
+      replica: this.deps.replica,
+      replicaAtLeast: this.mark.value ?? 0,
+    });
   }
 
   watermark(): number | null {
@@ -179,14 +208,40 @@ class CachedReadModel implements ReadModel {
 /**
  * Reads through to PostgreSQL: one consistent snapshot of these SKUs, the locations and the shared sections,
  * at the database's latest revision — what a read model answers when it cannot, and what a caller without a
- * read model reads.
+ * read model reads. With `replica`, the replica answers instead when its snapshot has replayed
+ * max(`minRevision`, `replicaAtLeast`) — at its own revision, which may be below the primary's latest — and
+ * the primary otherwise (the replica behind, down, or not a copy of `db`); either way the same revision gives
+ * the same snapshot.
  * @throws BAD_USER_INPUT when `minRevision` is ahead of the hub (details `minRevision`, `revision`).
  */
 export async function snapshotFromDatabase(
   db: Database,
   skus: readonly string[],
-  o: { minRevision: number; sections: readonly SharedSection[] },
+  o: {
+    minRevision: number;
+    sections: readonly SharedSection[];
+    replica?: ReadReplica | undefined;
+    replicaAtLeast?: number;
+  },
 ): Promise<Snapshot> {
+  if (o.replica) {
+    const atLeast = Math.max(o.minRevision, o.replicaAtLeast ?? 0);
+    const read = await readOnReplica(
+      o.replica,
+      db,
+      atLeast,
+      async (tx, revision) => {
+        const [views, locations, globals] = await Promise.all([
+          loadSections(tx, skus),
+          loadLocations(tx),
+          loadGlobals(tx, o.sections),
+        ]);
+        return { revision, skus: views, locations, globals };
+      },
+      replicaMirrors,
+    );
+    if (read) return { ...read, source: 'replica' };
+  }
   const s = await loadSnapshotFromDatabase(db, skus, o.sections);
   if (s.revision < o.minRevision)
     throw new DomainError(

@@ -73,3 +73,14 @@ export async function anchorHeld(db: Database, anchor: string | null | undefined
   if (!row || row.held) return true;
   return row.oldest === null || Number(m[1]) < Number(row.oldest);
 }
+
+/**
+ * Is `replica` a copy of `primary` — the same database id, cluster and database OID (`sourceIdentity`, asked
+ * at most every 10 seconds per handle)? A physical streaming replica is; a DATABASE_REPLICA_URL naming
+ * another hub's database, or a restored copy made with `CREATE DATABASE`, is not, and is never read. Throws
+ * what either database throws.
+ */
+export async function replicaMirrors(replica: Database, primary: Database): Promise<boolean> {
+  const [a, b] = await Promise.all([sourceIdentity(replica), sourceIdentity(primary)]);
+  return a === b;
+}

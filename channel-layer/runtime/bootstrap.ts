@@ -3,6 +3,8 @@ import {
   assertNoEviction,
   createDatabase,
   createLogger,
+  createPool,
+  createReadReplica,
   createMetrics,
   createRedis,
   migrate,
@@ -92,18 +94,38 @@ export async function bootstrapRuntime(
       if (!handle.pool.ended) await handle.pool.end();
     });
     // The first contact says which setting points where, rather than a bare "connect ECONNREFUSED".
-    await handle.pool.query('SELECT 1').then(
-      (r) => r,
-      (e: unknown) => {
-        const reason = e instanceof Error ? e.message || (e as { code?: string }).code : String(e);
-        const where = config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl!)}` : redact(databaseUrl!);
-        throw new Error(`PostgreSQL does not answer at ${where} (${reason})`, { cause: e });
-      },
+    const firstContact = (pool: typeof handle.pool, where: string) =>
+      pool.query('SELECT 1').then(
+        (r) => r,
+        (e: unknown) => {
+          const reason = e instanceof Error ? e.message || (e as { code?: string }).code : String(e);
+          throw new Error(`PostgreSQL does not answer at ${where} (${reason})`, { cause: e });
+        },
+      );
+    await firstContact(
+      handle.pool,
+      config.databaseUrl ? `DATABASE_URL=${redact(databaseUrl)}` : redact(databaseUrl),
     );
+    // What needs a session of its own (the relay's LISTEN, the migrations' advisory lock) bypasses a pooler.
+    const directUrl = config.databaseDirectUrl ?? databaseUrl;
+    const direct =
+      directUrl === databaseUrl
+        ? undefined
+        : createPool(directUrl, { max: 2, applicationName: 'omnihub-direct' });
+    if (direct) {
+      closers.unshift(async () => {
+        if (!direct.ended) await direct.end();
+      });
+      await firstContact(direct, `DATABASE_DIRECT_URL=${redact(directUrl)}`);
+    }
     if (opts.migrate !== false) {
-      const res = await migrate(handle.pool);
+      const res = await migrate(direct ?? handle.pool);
       if (res.applied.length) logger.info({ applied: res.applied }, 'migrations applied');
     }
+    const replica = config.databaseReplicaUrl
+      ? createReadReplica(config.databaseReplicaUrl, { logger })
+      : undefined;
+    if (replica) closers.unshift(() => replica.close());
     const redis = createRedis(redisUrl);
     closers.unshift(async () => {
       redis.disconnect();
@@ -116,6 +138,8 @@ export async function bootstrapRuntime(
       config,
       db: handle.db,
       pool: handle.pool,
+      ...(direct ? { directPool: direct } : {}),
+      ...(replica ? { replica } : {}),
       redis,
       redisUrl,
       redisPrefix: config.redisPrefix,

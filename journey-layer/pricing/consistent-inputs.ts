@@ -40,7 +40,10 @@ export interface PricingInputsRequest {
 /**
  * A snapshot and the journey data read after it, at one revision: when the journey data is newer than the
  * snapshot, the snapshot is taken again at least at that revision. So an answer's revision covers everything
- * it used, and two answers at one revision were computed from the same data.
+ * it used, and two answers at one revision were computed from the same data. The journey data is read from
+ * the primary; the snapshot may come from a replica (see snapshotFor), at its own, older revision — then
+ * any journey data newer than it has the snapshot taken again at that revision, which a replica that has not
+ * replayed it declines: a replica's older snapshot is never priced with newer data.
  * @throws BAD_USER_INPUT when `minRevision` is ahead of the hub; NOT_FOUND for an unknown customer.
  */
 export async function consistentInputs(

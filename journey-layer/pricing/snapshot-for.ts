@@ -4,7 +4,10 @@ import { journeyReadModelSections } from './read-model-sections.js';
 
 /**
  * A snapshot of these SKUs (and all locations, and the journey's shared sections) at a revision ≥
- * `minRevision`: from the node's read model when it has one, else read through PostgreSQL.
+ * `minRevision`: from the node's read model when it has one (which, when it cannot answer, reads through to
+ * PostgreSQL — a streaming replica that has replayed the revision, else the primary), else from the primary.
+ * Never from a replica without a read model: that is how an order is priced, and a lagging copy would widen
+ * the gap between the price it read and the commit that charges it.
  * @throws BAD_USER_INPUT when `minRevision` is ahead of the hub's latest revision.
  */
 export async function snapshotFor(

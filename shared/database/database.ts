@@ -37,16 +37,25 @@ export interface DatabaseHandle<T = SharedTables> {
   close(): Promise<void>;
 }
 
+/** How a pool connects: its size, the name it shows in `pg_stat_activity`, how long it waits to connect. */
+export interface PoolOptions {
+  /** Connections at most (default 20). */
+  max?: number;
+  /** `application_name` of its connections (default `omnihub`). */
+  applicationName?: string;
+  /** Waiting longer than this for a connection (pool exhausted, server down) fails (default 5,000 ms). */
+  connectionTimeoutMs?: number;
+}
+
 /**
- * Opens a pool and a Kysely instance on it, typed to see the tables `T` (the process that opens it knows them
- * all). The pool recovers by itself after a PostgreSQL restart: broken clients are discarded on error and new
- * ones are made on demand.
- * @example const { db, close } = createDatabase('postgres://postgres@127.0.0.1/omnihub');
+ * Opens a node-postgres pool as the hub's connections are made: bigint columns as safe JS numbers (refused,
+ * never rounded, beyond 2^53), numeric as strings, a 30 s statement timeout sent at connection start (a
+ * pooler in front of PostgreSQL must accept it: PgBouncer's `ignore_startup_parameters = statement_timeout`,
+ * see the README's "Scaling out"), and errors of idle or busy clients caught so a lost server never ends the
+ * process — broken clients are discarded and new ones made on demand.
+ * @example const pool = createPool(process.env.DATABASE_DIRECT_URL!, { max: 2 });
  */
-export function createDatabase<T = SharedTables>(
-  url: string,
-  opts: { max?: number; applicationName?: string; connectionTimeoutMs?: number } = {},
-): DatabaseHandle<T> {
+export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
@@ -73,6 +82,19 @@ export function createDatabase<T = SharedTables>(
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
+  return pool;
+}
+
+/**
+ * Opens a pool (`createPool`) and a Kysely instance on it, typed to see the tables `T` (the process that
+ * opens it knows them all). The pool recovers by itself after a PostgreSQL restart: broken clients are
+ * discarded on error and new ones are made on demand. Nothing it runs keeps state in the session between
+ * transactions, so `url` may name a pooler in transaction mode (PgBouncer); LISTEN and session advisory locks
+ * take a direct connection (`createPool` on DATABASE_DIRECT_URL).
+ * @example const { db, close } = createDatabase('postgres://postgres@127.0.0.1/omnihub');
+ */
+export function createDatabase<T = SharedTables>(url: string, opts: PoolOptions = {}): DatabaseHandle<T> {
+  const pool = createPool(url, opts);
   const db = new Kysely<T>({
     dialect: new PostgresDialect({ pool: multiStatementPool(pool) }),
     plugins: [new CamelCasePlugin()],
