@@ -153,7 +153,8 @@ describe('the hub behind PgBouncer in transaction mode', () => {
     const pushed = async (revision: number): Promise<OfferPush['offerChanged']> => {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const hit = sub.values.find((v) => Number(v.offerChanged.revision) >= revision);
+        // A push may carry an error instead (UNAVAILABLE while the machine is loaded): the next one counts.
+        const hit = sub.values.find((v) => v && Number(v.offerChanged.revision) >= revision);
         if (hit) return hit.offerChanged;
         if (Date.now() > deadline)
           throw new Error(`no push at revision ${revision}: ${JSON.stringify(sub.values)}`);
