@@ -12,6 +12,7 @@ import {
   createLogger,
   createRedis,
   deleteKeysMatching,
+  hubRedisPrefix,
   loadConfig,
   migrate,
   systemClock,
@@ -70,7 +71,7 @@ export async function createBenchDatabase(
   });
   await migrate(handle.pool);
   const redis = createRedis(BENCH_REDIS_URL);
-  const redisPrefix = `bench${id}`;
+  const redisPrefix = hubRedisPrefix(`bench${id}`);
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,

@@ -1,5 +1,6 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
+import { hubRedisPrefix, isRedisUrl } from './redis/redis.js';
 import { KnownCurrencySchema } from './schemas.js';
 
 /**
@@ -33,7 +34,10 @@ export interface Config {
   databaseReplicaUrl: string | undefined;
   /** PostgreSQL connection string; absent means "start an embedded PostgreSQL". */
   databaseUrl: string | undefined;
-  /** Redis connection string; absent means "use 127.0.0.1:6379, else start a local redis-server". */
+  /**
+   * Redis connection string: one URL for a Redis server, a comma-separated list of two or more node URLs for
+   * a Redis Cluster; absent means "use 127.0.0.1:6379, else start a local redis-server".
+   */
   redisUrl: string | undefined;
   /** The first admin key; absent means "generate one and print it once". */
   adminKey: string | undefined;
@@ -41,7 +45,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Folder for the embedded database and other local state. */
   dataDir: string;
-  /** Prefix for every Redis key and BullMQ queue of this hub, so several hubs can share one Redis. */
+  /**
+   * Prefix for every Redis key and BullMQ queue of this hub, so several hubs can share one Redis: the name
+   * `OMNIHUB_REDIS_PREFIX` gives, as a cluster hash tag (`omnihub` → `{omnihub}`, see `hubRedisPrefix`).
+   */
   redisPrefix: string;
   /** Days delivered outbox events and idempotency records are kept. */
   retentionDays: number;
@@ -154,8 +161,9 @@ const EnvSchema = z.object({
     z
       .string()
       .refine(
-        (v) => urlOf(v, ['redis:', 'rediss:']),
-        'REDIS_URL must be a Redis URL: redis://host:6379 (or rediss:// for TLS)',
+        isRedisUrl,
+        'REDIS_URL must be a Redis URL: redis://host:6379 (or rediss:// for TLS), or for a Redis Cluster ' +
+          'a comma-separated list of its nodes: redis://host-a:6379,redis://host-b:6379',
       )
       .optional(),
   ),
@@ -165,7 +173,10 @@ const EnvSchema = z.object({
   OMNIHUB_DATA_DIR: z.string().min(1).default('.omnihub'),
   OMNIHUB_REDIS_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .regex(
+      /^(?:[A-Za-z0-9_-]{1,32}|\{[A-Za-z0-9_-]{1,32}\})$/,
+      'OMNIHUB_REDIS_PREFIX must be 1–32 letters, digits, _ or - (braces around them allowed)',
+    )
     .default('omnihub'),
   OMNIHUB_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   OMNIHUB_JOURNEY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
@@ -236,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     nodeEnv: e.NODE_ENV,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     dataDir: e.OMNIHUB_DATA_DIR,
-    redisPrefix: e.OMNIHUB_REDIS_PREFIX,
+    redisPrefix: hubRedisPrefix(e.OMNIHUB_REDIS_PREFIX),
     retentionDays: e.OMNIHUB_RETENTION_DAYS,
     journeyRetentionDays: e.OMNIHUB_JOURNEY_RETENTION_DAYS,
     trustProxy: proxyList(e.OMNIHUB_TRUST_PROXY),

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis/redis.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './database/database.js';

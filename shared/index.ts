@@ -88,6 +88,11 @@ export {
 } from './database/write-transaction.js';
 export {
   createRedis,
+  hubRedisPrefix,
+  isRedisUrl,
+  parseRedisUrl,
+  redactRedisUrl,
+  redisMasters,
   deleteKeysMatching,
   assertNoEviction,
   redisReachable,
@@ -96,6 +101,8 @@ export {
   countInWindow,
   type LuaScript,
   type Redis,
+  type RedisTarget,
+  type RedisNodeAddress,
   type LocalRedisHandle,
 } from './redis/redis.js';
 export type { Deps } from './deps.js';

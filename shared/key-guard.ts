@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis/redis.js';
 import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';

@@ -8,6 +8,7 @@ import {
   createMetrics,
   createRedis,
   migrate,
+  redactRedisUrl,
   redisReachable,
   startEmbeddedPostgres,
   startLocalRedis,
@@ -154,7 +155,7 @@ export async function bootstrapRuntime(
     };
     return {
       deps,
-      describe: { database: redact(databaseUrl), redis: redact(redisUrl) },
+      describe: { database: redact(databaseUrl), redis: redactRedisUrl(redisUrl) },
       embeddedDatabase: embedded !== undefined,
       ...(embedded ? { embedded } : {}),
       close: closeAll,
@@ -176,7 +177,7 @@ async function connectRedis(
 ): Promise<string> {
   if (config.redisUrl) {
     if (!(await redisReachable(config.redisUrl, 3000)))
-      throw new Error(`Redis does not answer at REDIS_URL=${redact(config.redisUrl)}`);
+      throw new Error(`Redis does not answer at REDIS_URL=${redactRedisUrl(config.redisUrl)}`);
     return config.redisUrl;
   }
   if (await redisReachable('redis://127.0.0.1:6379')) return 'redis://127.0.0.1:6379';

@@ -4,7 +4,7 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createRedis, deleteKeysMatching } from '../../shared/index.js';
+import { createRedis, deleteKeysMatching, hubRedisPrefix } from '../../shared/index.js';
 import { freePort, runCli, runCliToEnd, waitForOutput, type CliProcess } from './cli-process.js';
 
 // The README's defaults: no DATABASE_URL, so `omnihub start` runs the embedded PostgreSQL in
@@ -57,7 +57,7 @@ describe('omnihub commands next to a running `omnihub start` with the embedded d
         /* gone already */
       }
     const redis = createRedis(process.env.OMNIHUB_TEST_REDIS_URL!);
-    await deleteKeysMatching(redis, `${prefix}*`).catch(() => undefined);
+    await deleteKeysMatching(redis, `${hubRedisPrefix(prefix)}:*`).catch(() => undefined);
     redis.disconnect();
     await rm(dir, { recursive: true, force: true });
   });

@@ -9,8 +9,8 @@ import {
 } from '../../backoffice-layer/index.js';
 import { createHttpApp, type ChannelDeps } from '../../channel-layer/index.js';
 import { enrollCustomer, journeyAdminRoutes } from '../../journey-layer/index.js';
-import { createMetrics, type Clock } from '../../shared/index.js';
-import { createTestContext, type TestContext } from './test-context.js';
+import { createMetrics } from '../../shared/index.js';
+import { createTestContext, type TestContext, type TestContextOptions } from './test-context.js';
 
 /** The deps a hub process builds (the database sees every layer's tables), for tests of any layer. */
 export interface BackofficeTestContext extends TestContext {
@@ -19,7 +19,7 @@ export interface BackofficeTestContext extends TestContext {
 
 /** A per-file database and Redis prefix plus the backoffice queues. */
 export async function createBackofficeTestContext(
-  opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {},
+  opts: TestContextOptions = {},
 ): Promise<BackofficeTestContext> {
   const ctx = await createTestContext(opts);
   const queues = createBackofficeQueues(ctx.deps.redis, ctx.redisPrefix);

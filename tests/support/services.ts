@@ -13,6 +13,7 @@ import {
   type EmbeddedPostgresHandle,
   type LocalRedisHandle,
 } from '../../shared/index.js';
+import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
 
 /** Environment variables through which the global set-up hands the services to every jest worker. */
 export const TEST_ENV = {
@@ -46,11 +47,17 @@ async function postgresReachable(url: string): Promise<boolean> {
  * Finds or starts real PostgreSQL and Redis for the test run, and builds the migrated template database that
  * every test file clones (`CREATE DATABASE … TEMPLATE …`). Uses the machine's servers when they answer;
  * otherwise starts an embedded PostgreSQL and a `redis-server` child, and says clearly what is missing when
- * it cannot.
+ * it cannot. With `redis: 'cluster'` (`npm run test:cluster`) the run's Redis is a Redis Cluster instead:
+ * the one TEST_REDIS_CLUSTER_URL names (its nodes, comma-separated) when it answers, else three masters
+ * started here on free ports and stopped with the run.
  */
-export async function ensureTestServices(log: (line: string) => void): Promise<TestServices> {
+export async function ensureTestServices(
+  log: (line: string) => void,
+  opts: { redis?: 'server' | 'cluster' } = {},
+): Promise<TestServices> {
   let embedded: EmbeddedPostgresHandle | undefined;
   let localRedis: LocalRedisHandle | undefined;
+  let cluster: RedisClusterHandle | undefined;
 
   let adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   if (await postgresReachable(adminUrl)) {
@@ -65,7 +72,18 @@ export async function ensureTestServices(log: (line: string) => void): Promise<T
   }
 
   let redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (await redisReachable(redisUrl)) {
+  const givenCluster = process.env.TEST_REDIS_CLUSTER_URL;
+  if (opts.redis === 'cluster') {
+    if (givenCluster && (await redisReachable(givenCluster))) {
+      redisUrl = givenCluster;
+      log(`Redis Cluster: using ${redisUrl}`);
+    } else {
+      const started = Date.now();
+      cluster = await startRedisCluster(3);
+      redisUrl = cluster.url;
+      log(`Redis Cluster: started 3 masters (${redisUrl}) in ${Date.now() - started} ms`);
+    }
+  } else if (await redisReachable(redisUrl)) {
     log(`Redis: using ${new URL(redisUrl).host}`);
   } else {
     log(`Redis: nothing answers at ${new URL(redisUrl).host}; starting redis-server on port 63790`);
@@ -117,6 +135,7 @@ export async function ensureTestServices(log: (line: string) => void): Promise<T
     redisUrl,
     templateDb,
     stop: async () => {
+      await cluster?.stop();
       await localRedis?.stop();
       await embedded?.stop();
     },

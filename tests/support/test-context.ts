@@ -6,6 +6,7 @@ import {
   createRedis,
   deleteKeysMatching,
   loadConfig,
+  redisMasters,
   ManualClock,
   systemClock,
   withDatabaseName,
@@ -28,7 +29,9 @@ export interface TestContext {
   /** The connection string of this file's own database (for child processes). */
   databaseUrl: string;
   databaseName: string;
+  /** The test run's REDIS_URL: one server, or a Redis Cluster's nodes (`npm run test:cluster`). */
   redisUrl: string;
+  /** This file's hub prefix, a cluster hash tag (`{t…}`), as the hub's configuration makes it. */
   redisPrefix: string;
   handle: DatabaseHandle<HubTables>;
   close(): Promise<void>;
@@ -43,17 +46,26 @@ function required(name: string): string {
   return v;
 }
 
+/** What a test context may be given instead of its defaults. */
+export interface TestContextOptions {
+  clock?: Clock;
+  poolSize?: number;
+  connectionTimeoutMs?: number;
+  /** A hub prefix of its own choosing (default `t<random>`), e.g. a second hub on another's Redis keys. */
+  redisPrefix?: string;
+  /** Another REDIS_URL than the test run's (e.g. a Redis Cluster the test started). */
+  redisUrl?: string;
+}
+
 /**
  * Gives one test file its own database, cloned from the migrated template, and its own Redis key/queue
  * prefix.
  * @example const ctx = await createTestContext(); afterAll(() => ctx.close());
  */
-export async function createTestContext(
-  opts: { clock?: Clock; poolSize?: number; connectionTimeoutMs?: number; redisPrefix?: string } = {},
-): Promise<TestContext> {
+export async function createTestContext(opts: TestContextOptions = {}): Promise<TestContext> {
   const adminUrl = required(TEST_ENV.adminUrl);
   const template = required(TEST_ENV.template);
-  const redisUrl = required(TEST_ENV.redisUrl);
+  const redisUrl = opts.redisUrl ?? required(TEST_ENV.redisUrl);
   const id = randomBytes(5).toString('hex');
   const databaseName = `omnihub_t_${Math.floor(Date.now() / 1000)}_${id}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -71,13 +83,13 @@ export async function createTestContext(
   });
   const redis: Redis = createRedis(redisUrl);
   // A given prefix: a second hub sharing another's Redis keys.
-  const redisPrefix = opts.redisPrefix ?? `t${id}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
-    OMNIHUB_REDIS_PREFIX: redisPrefix,
+    OMNIHUB_REDIS_PREFIX: opts.redisPrefix ?? `t${id}`,
   });
+  const redisPrefix = config.redisPrefix;
   const deps: TestDeps = {
     config,
     db: handle.db,
@@ -118,12 +130,15 @@ export { ManualClock };
  * What FLUSHALL (or a restart without persistence) does to one hub: every key of its prefix gone in one step,
  * as one Lua script runs atomically. Not `deleteRedisPrefix`, which deletes a page of keys at a time while
  * the hub goes on writing — a wipe no Redis fault produces, and one no marker can detect (a rebuild could run
- * between pages).
+ * between pages). On a cluster the script runs on every master (each sees only its own keys); the prefix's
+ * hash tag keeps all of one hub's keys on one of them, so the wipe is still one step.
  */
 export async function flushRedisPrefix(redis: Redis, prefix: string): Promise<number> {
   const script = `local n = 0
 local keys = redis.call('KEYS', ARGV[1])
 for i = 1, #keys, 1000 do n = n + redis.call('DEL', unpack(keys, i, math.min(i + 999, #keys))) end
 return n`;
-  return Number(await redis.eval(script, 0, `${prefix}:*`));
+  let deleted = 0;
+  for (const node of await redisMasters(redis)) deleted += Number(await node.eval(script, 0, `${prefix}:*`));
+  return deleted;
 }

@@ -229,7 +229,7 @@ describe('read model: belongs to the database it was built from', () => {
       await until(
         async () =>
           (await verifyReadModel(live.deps)).length === 0 &&
-          (await live.deps.redis.get(readModelKeys(prefix).built)) !== null,
+          (await live.deps.redis.get(readModelKeys(live.redisPrefix).built)) !== null,
         15_000,
         'the read model rebuilt',
       );
