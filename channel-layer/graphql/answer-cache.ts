@@ -151,8 +151,13 @@ function readsItself(req: IncomingMessage): boolean {
   return Number.isInteger(length) && length > 0 && length <= MAX_FAST_BODY;
 }
 
-/** The body as the JSON parser (strict) reads it: an object or array, or the error it raises. */
-function parsed(text: string): Pick<Preread, 'body' | 'bodyError'> {
+/**
+ * The body as the JSON parser (strict) reads it: an object or array, or the error it raises. Its UTF-8
+ * decoding drops one leading byte order mark, and it reads a body left empty as `{}`.
+ */
+function parsed(raw: string): Pick<Preread, 'body' | 'bodyError'> {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (text.length === 0) return { body: {} };
   try {
     const body: unknown = JSON.parse(text);
     if (typeof body === 'object' && body !== null) return { body };
