@@ -92,7 +92,7 @@ export async function createGraphqlHandler(
       context: async ({ res }) => ({
         ...contextOf(deps, readModel, admittedOf(res)),
         answer: httpAnswer(res),
-        sources: { revisions: new Set<number>(), onRecord: false },
+        sources: { revisions: new Set<number>(), customers: new Set<string>(), onRecord: false },
       }),
     }) as unknown as RequestHandler,
     unreadableBody(deps.logger, MAX_MESSAGE_BYTES),
@@ -108,7 +108,7 @@ export async function createGraphqlHandler(
     operations,
     snapshots,
   });
-  const fast = new GraphqlFastPath({ auth, readModel, operations, metrics: deps.metrics });
+  const fast = new GraphqlFastPath({ auth, readModel, operations, metrics: deps.metrics, deps });
   return {
     handler,
     fastPath: (req, res, next) => fast.handle(req, res, next),

@@ -1,9 +1,10 @@
 /**
  * The answer cache of POST /graphql (channel-layer/graphql/answer-cache.ts) under attack, with real API
  * nodes, workers, PostgreSQL and Redis: every body the fast path reads is answered exactly as the Express
- * pipeline answers it (compared with the same request sent chunked, which the fast path passes through), and
- * what must hold around it holds (staff reads on record, partial errors, pipelining, aborted uploads, the
- * metrics).
+ * pipeline answers it (compared with the same request sent chunked, which the fast path passes through); a
+ * member's kept answer never outlives a change of her own data that the node already prices, though its read
+ * model stands still; and what must hold around it holds (a window edge passing before its switch commits, an
+ * expired customer token, staff reads on record, partial errors, pipelining, aborted uploads, the metrics).
  */
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
@@ -12,12 +13,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import {
   registerAdminKey,
+  runDuePriceSwitches,
+  setPrice,
   startBackofficeWorker,
+  upsertPriceList,
   type BackofficeWorker,
 } from '../../backoffice-layer/index.js';
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
-import { enrollCustomer, journeyWorkerOptions } from '../../journey-layer/index.js';
-import { createMetrics, type Metrics } from '../../shared/index.js';
+import { CUSTOMER_TOKEN_TTL_SECONDS } from '../../channel-layer/clients/customer-tokens.js';
+import {
+  enrollCustomer,
+  journeyWorkerOptions,
+  setConsent,
+  upsertPromotion,
+} from '../../journey-layer/index.js';
+import { journeyScheduleSources } from '../../journey-layer/pricing/read-model-sections.js';
+import { createMetrics, ManualClock, type Metrics } from '../../shared/index.js';
 import { seedCoat } from '../support/channel.js';
 import { createBackofficeTestContext, until, type BackofficeTestContext } from '../support/backoffice.js';
 
@@ -263,5 +274,163 @@ describe('the answer cache under attack', () => {
         socket.on('error', () => undefined);
       });
     expect(await post(keys.web!, cached)).toMatchObject({ status: 200, cache: 'hit' });
+  });
+});
+
+describe('the answer cache of a node on a clock of its own, whose read model may stand still', () => {
+  let ctx: BackofficeTestContext;
+  let node: ApiNode;
+  let worker: BackofficeWorker;
+  let web: string;
+  const clock = new ManualClock(Date.now());
+
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext({ clock });
+    await seedCoat(ctx.deps);
+    worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
+    node = await startApiNode(ctx.deps, 0, '127.0.0.1');
+    web = (
+      await createChannelClient(
+        ctx.deps.db,
+        { name: 'web', channel: 'WEB', scopes: ['rate:100000', 'customer-tokens'] },
+        clock.now(),
+      )
+    ).key;
+  });
+  afterAll(async () => {
+    await node.stop(100);
+    await worker.stop();
+    await ctx.close();
+  });
+
+  const post = async (body: string, extra: Record<string, string> = {}) => {
+    const a = await send(node.port, {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${web}`, ...extra },
+      body,
+      chunked: false,
+    });
+    return { status: a.status, cache: a.headers['x-answer-cache'] ?? null, text: a.text };
+  };
+  /** Asks `body` until the node answers it from memory at `revision` or later; answers that answer. */
+  const cachedAt = async (revision: number, body: string, extra: Record<string, string> = {}) => {
+    let last = await post(body, extra);
+    await until(
+      async () => {
+        last = await post(body, extra);
+        const r = (JSON.parse(last.text) as { data?: { offer?: { revision: string } } }).data?.offer
+          ?.revision;
+        return last.cache === 'hit' && Number(r) >= revision;
+      },
+      10_000,
+      `a cached answer at ${revision}`,
+    );
+    return last;
+  };
+  const signIn = async (customerId: string) =>
+    (
+      JSON.parse(
+        (
+          await post(
+            JSON.stringify({
+              query: `mutation { issueCustomerToken(customerId: "${customerId}") { token } }`,
+            }),
+          )
+        ).text,
+      ) as { data: { issueCustomerToken: { token: string } } }
+    ).data.issueCustomerToken.token;
+
+  it('answers as the node computes when a window edge has passed before its switch commits', async () => {
+    await upsertPriceList(ctx.deps, 'sale', {
+      name: 'Sale',
+      currency: 'EUR',
+      priority: 10,
+      validFrom: new Date(clock.now().getTime() + 60_000),
+    });
+    const { revision } = await setPrice(ctx.deps, 'sale', 'COAT-M', { amount: 5000, minQuantity: 1 });
+    const before = await cachedAt(revision, offerQuery());
+    // The edge passes on the node's clock; the worker's switch job waits real time, so nothing commits.
+    clock.advance(61_000);
+    const cached = await post(offerQuery());
+    const computed = await post(offerQuery('', ' '));
+    expect(cached).toEqual({ ...before, cache: 'hit' });
+    expect(computed).toEqual({ ...before, cache: null });
+    expect(JSON.parse(cached.text)).toMatchObject({
+      data: { offer: { price: { final: { amount: 12995 } } } },
+    });
+    // The switch commits: the kept answer goes with the revision it moved.
+    expect(await runDuePriceSwitches(ctx.deps, new Date(0), journeyScheduleSources)).not.toEqual([]);
+    await until(
+      async () => {
+        const r = await post(offerQuery());
+        return r.cache === 'hit' && r.text.includes('"amount":5000');
+      },
+      10_000,
+      'the sale price from memory',
+    );
+  });
+
+  it('refuses an expired customer token before any kept answer', async () => {
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      { displayName: 'Lotte', email: 'lotte@example.nl' },
+      { channel: 'WEB', idempotencyKey: 'lotte' },
+    );
+    const token = await signIn(customer.id);
+    const hers = offerQuery(`, customerId: "${customer.id}"`);
+    await cachedAt(0, hers, { 'x-customer-token': token });
+    clock.advance((CUSTOMER_TOKEN_TTL_SECONDS + 1) * 1000);
+    const late = await post(hers, { 'x-customer-token': token });
+    expect(late.cache).toBeNull();
+    expect(JSON.parse(late.text)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+  });
+
+  it('never answers a member from memory once her data changed, the read model standing still', async () => {
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      { displayName: 'Eva', email: 'eva@example.nl' },
+      { channel: 'WEB', idempotencyKey: 'eva' },
+    );
+    await upsertPromotion(ctx.deps, 'for-eva', {
+      status: 'ACTIVE',
+      rule: {
+        label: 'For you',
+        target: { customerIds: [customer.id], segments: [] },
+        conditions: [{ kind: 'sku', skus: ['COAT-M'] }],
+        action: { kind: 'percentOff', percentBp: 5000 },
+      },
+    });
+    const { revision } = await setConsent(ctx.deps, customer.id, {
+      purpose: 'PERSONALISATION',
+      granted: true,
+      channel: 'WEB',
+    });
+    const her = { 'x-customer-token': await signIn(customer.id) };
+    const hers = offerQuery(`, customerId: "${customer.id}"`);
+    const amountOf = (text: string) =>
+      (JSON.parse(text) as { data: { offer: { price: { final: { amount: number } } } } }).data.offer.price
+        .final.amount;
+    const anyone = amountOf((await post(offerQuery('', '  '))).text);
+    const personal = await cachedAt(revision, hers, her);
+    expect(amountOf(personal.text)).toBe(Math.floor(anyone / 2));
+    // The worker is down (or behind): the read model stands still. She withdraws her consent to personal
+    // offers.
+    await worker.stop();
+    const withdrawn = await setConsent(ctx.deps, customer.id, {
+      purpose: 'PERSONALISATION',
+      granted: false,
+      channel: 'WEB',
+    });
+    // The node computes her offer without it at once, at the revision of her change ...
+    const computed = JSON.parse(
+      (await post(offerQuery(`, customerId: "${customer.id}"`, ' '), her)).text,
+    ) as {
+      data: { offer: { price: { final: { amount: number } }; revision: string } };
+    };
+    expect(computed.data.offer.price.final.amount).toBe(anyone);
+    expect(Number(computed.data.offer.revision)).toBeGreaterThanOrEqual(withdrawn.revision);
+    // ... and so does the question asked again: never her personal price from memory.
+    const again = await post(hers, her);
+    expect(again.cache).toBeNull();
+    expect(JSON.parse(again.text)).toEqual(computed);
   });
 });
