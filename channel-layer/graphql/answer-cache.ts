@@ -182,6 +182,25 @@ function parseError(message: string): Error & { status: number; type: string } {
   return Object.assign(new SyntaxError(message), { status: 400, type: 'entity.parse.failed' });
 }
 
+/** A string of its own (not a slice that keeps the string it was cut from). */
+const copied = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+/**
+ * What the operation counter reads of an operation (its type and name), without the rest of the parsed
+ * document: a kept operation node would hold the whole document, its source and every token, comments
+ * included, far more than the bytes an entry counts.
+ */
+function summaryOf(operation: OperationDefinitionNode | null): OperationDefinitionNode | null {
+  if (!operation) return null;
+  return {
+    kind: Kind.OPERATION_DEFINITION,
+    operation: operation.operation,
+    // A copy of the name: a slice of the source would keep all of it.
+    ...(operation.name ? { name: { kind: Kind.NAME, value: copied(operation.name.value) } } : {}),
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [] },
+  };
+}
+
 /**
  * The fast path of POST /graphql (see the module's comment). `handle` either answers from the cache or calls
  * `next` — at once for a request it does not read, else with the body read and the caller admitted
@@ -291,7 +310,7 @@ export class GraphqlFastPath {
         this.cache.set(at, key, {
           body: Buffer.from(chunk),
           contentType: String(res.getHeader('content-type')),
-          operation: answer.decided?.operation ?? null,
+          operation: summaryOf(answer.decided?.operation ?? null),
           customers: answer.customers ?? [],
         });
       return end(...args);

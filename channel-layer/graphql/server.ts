@@ -12,6 +12,7 @@ import { answerCachePlugin, GraphqlFastPath } from './answer-cache.js';
 import { admittedOf, Authenticator } from './authenticate.js';
 import { ChangeFeed } from './change-feed.js';
 import { contextOf, type GraphqlContext } from './context.js';
+import { documentStore } from './document-store.js';
 import { channelErrorFormatter, unreadableBody } from './errors.js';
 import { httpAnswer, operationCounter, type HttpAnswer } from './metrics-plugin.js';
 import { laterRules, PARSE_OPTIONS } from './operation-rules.js';
@@ -68,6 +69,8 @@ export async function createGraphqlHandler(
     // Every document is sent whole and passes the limits first: no persisted queries, whose hash alone would
     // skip them.
     persistedQueries: false,
+    // Parsed documents are kept by the memory they hold, comments included (document-store.ts).
+    documentStore: documentStore(),
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them. No
     // landing page either: Apollo's loads its scripts from a CDN.
     plugins: [

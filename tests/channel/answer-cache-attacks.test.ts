@@ -9,6 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import {
@@ -237,6 +239,33 @@ describe('the answer cache under attack', () => {
     }
     expect(caches.every((c) => c === null)).toBe(true);
     expect(await onRecord()).toBe(6);
+  });
+
+  it('holds distinct questions within bounds, whatever their documents hold beyond their bytes', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    // 4,800 comment lines around one offer: 14 KB of body (the fast path reads up to 16 KiB), but a parsed
+    // document keeps every comment as a token of its own.
+    const padded = (i: number) =>
+      JSON.stringify({ query: `# ${i}\n${'#\n'.repeat(4800)}{ offer(sku: "COAT-M") { revision } }` });
+    expect(Buffer.byteLength(padded(0))).toBeLessThanOrEqual(16 * 1024);
+    await until(async () => (await post(keys.web!, padded(-1))).cache === 'hit', 5_000, 'a cached answer');
+    const before = heap();
+    let hits = 0;
+    for (let i = 0; i < 600; i++) {
+      await post(keys.web!, padded(i));
+      if ((await post(keys.web!, padded(i))).cache === 'hit') hits++;
+    }
+    const grown = heap() - before;
+    expect(hits).toBeGreaterThan(500);
+    // At most the answer cache's 64 MiB and the document store's 32 MiB (estimated), and some slack; kept as
+    // they were parsed, these 600 questions held over 250 MB.
+    expect(grown).toBeLessThan(128 * 1024 * 1024);
   });
 
   it('answers pipelined requests in order (memory behind computed), survives cut uploads', async () => {
