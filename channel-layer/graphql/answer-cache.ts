@@ -228,11 +228,29 @@ export class GraphqlFastPath {
 
   handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     if (!readsItself(req)) return next();
+    const timer = this.o.metrics?.httpRequests.startTimer();
+    // The Gate is asked at once, while the body comes in: a caller it refuses is answered without waiting for
+    // a body, as the Express pipeline answers it (there the Gate runs before the JSON parser reads).
+    const admitting = this.admit(req);
     const chunks: Buffer[] = [];
+    let ended = false;
+    let handedOn = false;
     req.on('error', () => undefined); // a caller gone mid-body: nothing to answer
     req.on('data', (c: Buffer) => chunks.push(c));
+    void admitting.then(
+      (admission) => {
+        if (ended || !('refused' in admission)) return;
+        handedOn = true;
+        setPreread(req, { admission });
+        next();
+      },
+      () => undefined,
+    );
     req.once('end', () => {
-      this.answer(req, res, Buffer.concat(chunks).toString('utf8'), next).catch(() => {
+      ended = true;
+      if (handedOn) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      this.answer(req, res, { admitting, text, timer }, next).catch(() => {
         if (!res.headersSent) next();
       });
     });
@@ -241,11 +259,15 @@ export class GraphqlFastPath {
   private async answer(
     req: IncomingMessage,
     res: ServerResponse,
-    text: string,
+    asked: {
+      admitting: Promise<Preread['admission']>;
+      text: string;
+      timer: ((labels: Record<string, string>) => number) | undefined;
+    },
     next: () => void,
   ): Promise<void> {
-    const timer = this.o.metrics?.httpRequests.startTimer();
-    const admission = await this.admit(req);
+    const { text, timer } = asked;
+    const admission = await asked.admitting;
     const at = this.o.readModel.watermark();
     if ('admitted' in admission && at !== null) {
       const { client, customerId } = admission.admitted;

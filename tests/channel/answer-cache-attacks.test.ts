@@ -268,6 +268,37 @@ describe('the answer cache under attack', () => {
     expect(grown).toBeLessThan(128 * 1024 * 1024);
   });
 
+  it('refuses a caller the gate refuses at once, before its body has come, as Express does', async () => {
+    /** The status line answered to headers and the start of a body that never comes whole, within 2 s. */
+    const statusOfCutBody = (authorization: string) =>
+      new Promise<string>((resolve) => {
+        let out = '';
+        const socket = connect(node.port, '127.0.0.1', () =>
+          socket.write(
+            'POST /graphql HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n' +
+              `Authorization: ${authorization}\r\nContent-Length: 100\r\n\r\n{"query":`,
+          ),
+        );
+        const done = () => {
+          socket.destroy();
+          resolve(out.split('\r\n')[0] ?? '');
+        };
+        const timer = setTimeout(done, 2_000);
+        socket.on('error', () => undefined);
+        socket.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\r\n\r\n')) {
+            clearTimeout(timer);
+            done();
+          }
+        });
+      });
+    expect(await statusOfCutBody('Bearer ohk_web_no-such-key')).toBe('HTTP/1.1 401 Unauthorized');
+    expect(await statusOfCutBody('Basic x')).toBe('HTTP/1.1 401 Unauthorized');
+    // A caller let in waits for its body, as before.
+    expect(await statusOfCutBody(`Bearer ${keys.web}`)).toBe('');
+  });
+
   it('answers pipelined requests in order (memory behind computed), survives cut uploads', async () => {
     const cached = offerQuery();
     await until(async () => (await post(keys.web!, cached)).cache === 'hit', 5_000, 'a cached answer');
