@@ -7,6 +7,9 @@
  * it computed at its current watermark and serves the same question again from memory, byte for byte, until
  * the watermark moves: then every entry is dropped at once. Nothing is approximate: an answer is kept only
  * when every snapshot it read was at that watermark and the watermark had not moved by the time it was sent.
+ * A member's answer also rests on her data, which the node reads from PostgreSQL and can be newer than its
+ * watermark (a change of hers the worker has not brought into the read model yet): it is served again only
+ * while her data's revision is still at most the watermark (one indexed read instead of pricing).
  *
  * The fast path runs before Express: it reads small JSON bodies itself, passes the caller through the one
  * Gate (key, per-client rate, customer token — the same door as every other request, once), and answers a
@@ -17,7 +20,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
-import type { ReadModel } from '../../backoffice-layer/index.js';
+import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
+import { customerDataRevision } from '../../journey-layer/index.js';
 import { DomainError, type Metrics } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import type { Authenticator } from './authenticate.js';
@@ -37,11 +41,15 @@ export const MAX_FAST_BODY = 16 * 1024;
 /** Bounds of one node's answer cache: entries, and bytes of answers and questions together. */
 export const ANSWER_CACHE_LIMITS = { entries: 20_000, bytes: 64 * 1024 * 1024 };
 
-/** One answer kept: its body and media type as sent, and the operation (for the operation counter). */
+/**
+ * One answer kept: its body and media type as sent, the operation (for the operation counter), and the
+ * customers whose data it read from PostgreSQL (none: it rests on the read model alone).
+ */
 interface CachedAnswer {
   body: Buffer;
   contentType: string;
   operation: OperationDefinitionNode | null;
+  customers?: readonly string[];
   bytes: number;
 }
 
@@ -108,8 +116,9 @@ export function cacheableOperation(operation: OperationDefinitionNode): boolean 
 }
 
 /**
- * The Apollo plugin that marks an HTTP answer cacheable (`HttpAnswer.cacheableAt`): an answer without errors
- * to a cacheable operation, computed from snapshots of one revision, that put nothing on record.
+ * The Apollo plugin that marks an HTTP answer cacheable (`HttpAnswer.cacheableAt`, with the customers whose
+ * data it read): an answer without errors to a cacheable operation, computed from snapshots of one revision,
+ * that put nothing on record.
  */
 export const answerCachePlugin: ApolloServerPlugin<{ answer?: HttpAnswer; sources?: AnswerSources }> = {
   requestDidStart: async () => ({
@@ -119,6 +128,7 @@ export const answerCachePlugin: ApolloServerPlugin<{ answer?: HttpAnswer; source
       if (response.body.kind !== 'single' || response.body.singleResult.errors?.length) return;
       if (!cacheableOperation(operation)) return;
       answer.cacheableAt = [...sources.revisions][0]!;
+      answer.customers = [...sources.customers];
     },
   }),
 };
@@ -151,8 +161,13 @@ function readsItself(req: IncomingMessage): boolean {
   return Number.isInteger(length) && length > 0 && length <= MAX_FAST_BODY;
 }
 
-/** The body as the JSON parser (strict) reads it: an object or array, or the error it raises. */
-function parsed(text: string): Pick<Preread, 'body' | 'bodyError'> {
+/**
+ * The body as the JSON parser (strict) reads it: an object or array, or the error it raises. Its UTF-8
+ * decoding drops one leading byte order mark, and it reads a body left empty as `{}`.
+ */
+function parsed(raw: string): Pick<Preread, 'body' | 'bodyError'> {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (text.length === 0) return { body: {} };
   try {
     const body: unknown = JSON.parse(text);
     if (typeof body === 'object' && body !== null) return { body };
@@ -167,6 +182,25 @@ function parseError(message: string): Error & { status: number; type: string } {
   return Object.assign(new SyntaxError(message), { status: 400, type: 'entity.parse.failed' });
 }
 
+/** A string of its own (not a slice that keeps the string it was cut from). */
+const copied = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+/**
+ * What the operation counter reads of an operation (its type and name), without the rest of the parsed
+ * document: a kept operation node would hold the whole document, its source and every token, comments
+ * included, far more than the bytes an entry counts.
+ */
+function summaryOf(operation: OperationDefinitionNode | null): OperationDefinitionNode | null {
+  if (!operation) return null;
+  return {
+    kind: Kind.OPERATION_DEFINITION,
+    operation: operation.operation,
+    // A copy of the name: a slice of the source would keep all of it.
+    ...(operation.name ? { name: { kind: Kind.NAME, value: copied(operation.name.value) } } : {}),
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [] },
+  };
+}
+
 /**
  * The fast path of POST /graphql (see the module's comment). `handle` either answers from the cache or calls
  * `next` — at once for a request it does not read, else with the body read and the caller admitted
@@ -179,6 +213,7 @@ export class GraphqlFastPath {
 
   constructor(
     private readonly o: {
+      deps: Pick<BackofficeDeps, 'db'>;
       auth: Authenticator;
       readModel: ReadModel;
       operations: OperationCounter;
@@ -193,11 +228,29 @@ export class GraphqlFastPath {
 
   handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     if (!readsItself(req)) return next();
+    const timer = this.o.metrics?.httpRequests.startTimer();
+    // The Gate is asked at once, while the body comes in: a caller it refuses is answered without waiting for
+    // a body, as the Express pipeline answers it (there the Gate runs before the JSON parser reads).
+    const admitting = this.admit(req);
     const chunks: Buffer[] = [];
+    let ended = false;
+    let handedOn = false;
     req.on('error', () => undefined); // a caller gone mid-body: nothing to answer
     req.on('data', (c: Buffer) => chunks.push(c));
+    void admitting.then(
+      (admission) => {
+        if (ended || !('refused' in admission)) return;
+        handedOn = true;
+        setPreread(req, { admission });
+        next();
+      },
+      () => undefined,
+    );
     req.once('end', () => {
-      this.answer(req, res, Buffer.concat(chunks).toString('utf8'), next).catch(() => {
+      ended = true;
+      if (handedOn) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      this.answer(req, res, { admitting, text, timer }, next).catch(() => {
         if (!res.headersSent) next();
       });
     });
@@ -206,17 +259,21 @@ export class GraphqlFastPath {
   private async answer(
     req: IncomingMessage,
     res: ServerResponse,
-    text: string,
+    asked: {
+      admitting: Promise<Preread['admission']>;
+      text: string;
+      timer: ((labels: Record<string, string>) => number) | undefined;
+    },
     next: () => void,
   ): Promise<void> {
-    const timer = this.o.metrics?.httpRequests.startTimer();
-    const admission = await this.admit(req);
+    const { text, timer } = asked;
+    const admission = await asked.admitting;
     const at = this.o.readModel.watermark();
     if ('admitted' in admission && at !== null) {
       const { client, customerId } = admission.admitted;
       const key = `${callerKey(client)}\n${customerId ?? ''}\n${req.headers.accept ?? ''}\n${text}`;
       const hit = this.cache.get(at, key);
-      if (hit) {
+      if (hit && (await this.stillHolds(hit, at))) {
         this.o.operations.count('http', hit.operation, 'OK');
         res.writeHead(200, {
           'content-type': hit.contentType,
@@ -248,6 +305,17 @@ export class GraphqlFastPath {
     }
   }
 
+  /**
+   * Whether a kept answer is still the one the node would compute: always while the watermark stands, unless
+   * it read customers' data, which the node reads from PostgreSQL — a change of theirs committed since is in
+   * the node's next answer at once (at its own, newer revision), before the read model moves past it.
+   */
+  private async stillHolds(hit: CachedAnswer, at: number): Promise<boolean> {
+    if (!hit.customers?.length) return true;
+    const revision = await customerDataRevision(this.o.deps, hit.customers).catch(() => null);
+    return revision !== null && revision <= at && this.o.readModel.watermark() === at;
+  }
+
   /** Keeps the answer Express sends for `key`, when Apollo marked it cacheable at the watermark `at`. */
   private keepWhenSent(res: ServerResponse, at: number, key: string): void {
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -264,7 +332,8 @@ export class GraphqlFastPath {
         this.cache.set(at, key, {
           body: Buffer.from(chunk),
           contentType: String(res.getHeader('content-type')),
-          operation: answer.decided?.operation ?? null,
+          operation: summaryOf(answer.decided?.operation ?? null),
+          customers: answer.customers ?? [],
         });
       return end(...args);
     }) as ServerResponse['end'];

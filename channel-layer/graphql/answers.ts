@@ -22,6 +22,7 @@ export interface OfferArgs {
 export async function offerAnswer(ctx: GraphqlContext, a: OfferArgs): Promise<ReturnType<typeof offerView>> {
   const o = await offer(ctx.deps, { ...a, currency: ctx.market }, { readModel: ctx.readModel });
   ctx.sources?.revisions.add(o.revision);
+  if (a.customerId) ctx.sources?.customers.add(a.customerId);
   return offerView(o);
 }
 

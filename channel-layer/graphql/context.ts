@@ -31,12 +31,14 @@ export interface GraphqlContext {
 }
 
 /**
- * What one HTTP operation's answer rests on: the read-model revisions it was computed at, and whether it
- * wrote
- * an audit row or data-use entry (an answer that writes is never served from the answer cache).
+ * What one HTTP operation's answer rests on: the read-model revisions it was computed at, the customers whose
+ * data it read from PostgreSQL (not from the read model: a change of theirs can be newer than the node's
+ * revision), and whether it wrote an audit row or data-use entry (an answer that writes is never served from
+ * the answer cache).
  */
 export interface AnswerSources {
   revisions: Set<number>;
+  customers: Set<string>;
   onRecord: boolean;
 }
 

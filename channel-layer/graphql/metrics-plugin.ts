@@ -27,6 +27,8 @@ export interface HttpAnswer {
    * question at that revision (set by the answer cache's plugin: answer-cache.ts).
    */
   cacheableAt?: number;
+  /** The customers whose data (read from PostgreSQL) that answer depends on (answer-cache.ts). */
+  customers?: readonly string[];
 }
 
 /**

@@ -31,6 +31,7 @@ export const queryResolvers = {
     const market = { ...a, currency: ctx.market };
     const answered = await offers(ctx.deps, market, { readModel: ctx.readModel });
     for (const o of answered) ctx.sources?.revisions.add(o.revision);
+    if (a.customerId) ctx.sources?.customers.add(a.customerId);
     return answered.map(offerView);
   },
   product: async (_: unknown, a: { sku: string }, ctx: GraphqlContext) => {

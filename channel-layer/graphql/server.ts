@@ -12,6 +12,7 @@ import { answerCachePlugin, GraphqlFastPath } from './answer-cache.js';
 import { admittedOf, Authenticator } from './authenticate.js';
 import { ChangeFeed } from './change-feed.js';
 import { contextOf, type GraphqlContext } from './context.js';
+import { documentStore } from './document-store.js';
 import { channelErrorFormatter, unreadableBody } from './errors.js';
 import { httpAnswer, operationCounter, type HttpAnswer } from './metrics-plugin.js';
 import { laterRules, PARSE_OPTIONS } from './operation-rules.js';
@@ -68,6 +69,8 @@ export async function createGraphqlHandler(
     // Every document is sent whole and passes the limits first: no persisted queries, whose hash alone would
     // skip them.
     persistedQueries: false,
+    // Parsed documents are kept by the memory they hold, comments included (document-store.ts).
+    documentStore: documentStore(),
     // No cache hints are used: without the cache-control plugin no resolver is wrapped to watch for them. No
     // landing page either: Apollo's loads its scripts from a CDN.
     plugins: [
@@ -92,7 +95,7 @@ export async function createGraphqlHandler(
       context: async ({ res }) => ({
         ...contextOf(deps, readModel, admittedOf(res)),
         answer: httpAnswer(res),
-        sources: { revisions: new Set<number>(), onRecord: false },
+        sources: { revisions: new Set<number>(), customers: new Set<string>(), onRecord: false },
       }),
     }) as unknown as RequestHandler,
     unreadableBody(deps.logger, MAX_MESSAGE_BYTES),
@@ -108,7 +111,7 @@ export async function createGraphqlHandler(
     operations,
     snapshots,
   });
-  const fast = new GraphqlFastPath({ auth, readModel, operations, metrics: deps.metrics });
+  const fast = new GraphqlFastPath({ auth, readModel, operations, metrics: deps.metrics, deps });
   return {
     handler,
     fastPath: (req, res, next) => fast.handle(req, res, next),

@@ -109,6 +109,31 @@ async function journeyRevision(
   return r.rows[0]?.revision ?? 0;
 }
 
+/**
+ * The newest revision of what a price reads of these customers (the customer part of `revision` above: her
+ * profile, consents and segments, her loyalty account), over each id and the profiles it was merged into.
+ * An answer priced for them at revision R still holds while this is at most R; a later change of theirs,
+ * not yet in any read model, makes it greater. Null when none of them is known (erased or never there).
+ */
+export async function customerDataRevision(
+  deps: Pick<JourneyDeps, 'db'>,
+  customerIds: readonly string[],
+): Promise<number | null> {
+  const r = await sql<{ revision: string | number | null }>`
+    WITH RECURSIVE chain(id, hops) AS (
+      SELECT id, 0 FROM customers WHERE id = ANY(${[...customerIds]}::uuid[])
+      UNION
+      SELECT c.merged_into, chain.hops + 1 FROM customers c JOIN chain ON c.id = chain.id
+      WHERE c.merged_into IS NOT NULL AND chain.hops < 10
+    )
+    SELECT greatest(
+      (SELECT max(revision) FROM customers WHERE id IN (SELECT id FROM chain)),
+      (SELECT max(revision) FROM loyalty_accounts WHERE customer_id IN (SELECT id FROM chain))
+    ) AS revision`.execute(deps.db);
+  const revision = r.rows[0]?.revision;
+  return revision === null || revision === undefined ? null : Number(revision);
+}
+
 /** What is left of the budget of each budgeted promotion in force (rule id → minor units). */
 export function budgetsOf(rules: PricingContext['rules']): Map<string, number> {
   return new Map(
