@@ -99,6 +99,8 @@ export {
   startLocalRedis,
   luaScript,
   countInWindow,
+  answeredWithin,
+  GUARD_REDIS_WAIT_MS,
   type LuaScript,
   type Redis,
   type RedisTarget,

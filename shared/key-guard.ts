@@ -5,7 +5,7 @@ import { DomainError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { sha256 } from './database/write-transaction.js';
-import { countInWindow, luaScript } from './redis/redis.js';
+import { answeredWithin, countInWindow, luaScript } from './redis/redis.js';
 
 /** Key look-ups (keys a node does not remember) one source address may cause per second, on any API. */
 export const ADDRESS_LOOKUPS_PER_SECOND = 50;
@@ -107,10 +107,8 @@ export class KeyGuard<T> {
     return this.shared(key, async () => {
       const prefix = `${this.deps.redisPrefix}:gate:${this.name}:${sha256(address).slice(0, 32)}`;
       const second = Math.floor(Date.now() / 1000);
-      const counts = (await countLookUp(
-        this.deps.redis,
-        [`${prefix}:${second}`, `${prefix}:unknown`],
-        [],
+      const counts = (await answeredWithin(
+        countLookUp(this.deps.redis, [`${prefix}:${second}`, `${prefix}:unknown`], []),
       ).catch(() => [0, 0])) as [number, number];
       if (counts[0] > ADDRESS_LOOKUPS_PER_SECOND || counts[1] >= UNKNOWN_KEYS_PER_MINUTE) {
         this.deps.metrics?.rateLimited.inc({
@@ -124,7 +122,7 @@ export class KeyGuard<T> {
       }
       const found = await this.readNow(key);
       if (found === null)
-        await countInWindow(this.deps.redis, `${prefix}:unknown`, 60).catch(() => undefined);
+        await answeredWithin(countInWindow(this.deps.redis, `${prefix}:unknown`, 60)).catch(() => undefined);
       return found;
     });
   }

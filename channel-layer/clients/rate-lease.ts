@@ -1,4 +1,4 @@
-import { countInWindow, type Redis } from '../../shared/index.js';
+import { answeredWithin, countInWindow, type Redis } from '../../shared/index.js';
 
 /**
  * Most requests one node takes from a client's shared per-second budget in one Redis call. A node takes a
@@ -30,7 +30,9 @@ interface Lease {
  * counter never passes the limit, so the cluster never lets more than `limit` requests through in a second;
  * what a node leased and did not use is lost to the others, so the limit a client meets can be lower by up
  * to (nodes − 1) × (lease − 1) in a second under load on several nodes (1 to 2 % per node at most).
- * When Redis cannot answer, requests are let through (as the gate always did), never refused.
+ * When Redis cannot answer within GUARD_REDIS_WAIT_MS, the client's requests are let through for the rest of
+ * that
+ * second (as the gate always did), never refused and never held waiting.
  */
 export class RateLeases {
   private readonly leases = new Map<string, Lease>();
@@ -70,9 +72,11 @@ export class RateLeases {
     const size = leaseSize(limit);
     let total: number;
     try {
-      total = await countInWindow(this.redis, this.key(clientId, lease.second), 2, size);
+      total = await answeredWithin(countInWindow(this.redis, this.key(clientId, lease.second), 2, size));
     } catch {
-      lease.left += size; // Redis cannot count now: let the lease through
+      // Redis cannot count now (down, or commands queued waiting for it): let the rest of this second
+      // through.
+      lease.left = Number.POSITIVE_INFINITY;
       return;
     }
     const granted = Math.max(0, Math.min(size, limit - (total - size)));

@@ -423,3 +423,29 @@ export async function startLocalRedis(port: number): Promise<LocalRedisHandle> {
     },
   };
 }
+
+/**
+ * How long a guard waits for Redis before it counts Redis as unable to answer (ms): a connection to a Redis
+ * that
+ * is down queues its commands, and a request must not wait with them.
+ */
+export const GUARD_REDIS_WAIT_MS = 250;
+
+/**
+ * `call`'s answer, or a rejection once `ms` passed without one: for the guards that let callers through when
+ * Redis cannot answer (rate limits, look-up budgets), so that "cannot answer" includes "does not answer".
+ * @throws Error when `call` rejects or takes longer than `ms` (the call itself goes on in the background).
+ */
+export async function answeredWithin<T>(call: Promise<T>, ms = GUARD_REDIS_WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      call,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { leaseSize, RateLeases } from '../../channel-layer/clients/rate-lease.js';
+import { createRedis, GUARD_REDIS_WAIT_MS } from '../../shared/index.js';
 import { createBackofficeTestContext, type BackofficeTestContext } from '../support/backoffice.js';
 
 describe('rate leases', () => {
@@ -50,5 +51,22 @@ describe('rate leases', () => {
     const second = 1_800_000_020_000;
     // A limit of 1,001 takes leases of 20: the last lease is cut to what is left.
     expect(await granted(nodes, 'c-1001', 1001, 1500, second)).toBe(1001);
+  });
+
+  it('lets a client through at once, for the rest of the second, when Redis cannot answer', async () => {
+    // Nothing listens on port 1: the connection queues commands and never answers them.
+    const down = createRedis('redis://127.0.0.1:1');
+    down.on('error', () => undefined);
+    try {
+      const leases = new RateLeases(down, (id, second) => `x:rl:${id}:${second}`);
+      const second = 1_800_000_030_000;
+      const t0 = performance.now();
+      expect(await leases.take('c-down', 5, second)).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(GUARD_REDIS_WAIT_MS + 200);
+      const rest = await Promise.all(Array.from({ length: 20 }, () => leases.take('c-down', 5, second + 10)));
+      expect(rest.every(Boolean)).toBe(true);
+    } finally {
+      down.disconnect();
+    }
   });
 });
