@@ -137,9 +137,12 @@ async function decide(w: WriteContext, asks: readonly Ask[]): Promise<Decision> 
     for (const l of ask.lines) levels.get(levelKey(l.sku, l.locationId))!.reserved += l.quantity;
     granted.push({ ask, reservation: newReservation(ask.body, ask.lines, w.now) });
   }
-  if (refused.length > 0)
-    await sql`DELETE FROM idempotency_keys
-      WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${refused.map((r) => r.ask.key)}::text[])`.execute(w.tx);
+  // A refused request's key is freed: with the revision statement when there is one, else at once.
+  const free = refused.map((r) => r.ask.key);
+  const unclaim = sql`DELETE FROM idempotency_keys
+    WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${free}::text[])`;
+  if (free.length > 0 && granted.length === 0) await unclaim.execute(w.tx);
+  else if (free.length > 0) w.atRevisionSql(() => unclaim);
   if (granted.length > 0)
     writeGranted(w, {
       granted,
