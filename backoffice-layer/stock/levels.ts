@@ -63,6 +63,7 @@ export function stockStatus(available: number): StockStatus {
 export class StockChange {
   private readonly ledger: LedgerRow[] = [];
   private readonly levels = new Map<string, StockLevelState>();
+  private readonly stampedElsewhere = new Map<string, StockLevelState>();
   constructor(
     private readonly w: WriteContext,
     private readonly cause: string,
@@ -99,16 +100,24 @@ export class StockChange {
   record(row: LedgerRow): void {
     this.ledger.push(row);
   }
+  /** A level this write changed: stamped with the revision, and announced as it is given here. */
   touched(level: StockLevelState): void {
     this.levels.set(levelKey(level.sku, level.locationId), level);
   }
-  get changed(): boolean {
-    return this.levels.size > 0;
+  /**
+   * A level this write changed and stamps with the revision itself (in its own revision statement): only
+   * announced, as it is given here.
+   */
+  announced(level: StockLevelState): void {
+    this.stampedElsewhere.set(levelKey(level.sku, level.locationId), level);
   }
-  /** Emits `stock.changed` with the final state of every touched level (call once, after the last change). */
+  get changed(): boolean {
+    return this.levels.size > 0 || this.stampedElsewhere.size > 0;
+  }
+  /** Emits `stock.changed` with the final state of every changed level (call once, after the last change). */
   announce(): void {
-    if (this.levels.size === 0) return;
-    const levels = [...this.levels.values()].sort(byLockOrder);
+    if (!this.changed) return;
+    const levels = [...new Map([...this.stampedElsewhere, ...this.levels]).values()].sort(byLockOrder);
     this.w.emit({
       type: 'stock.changed',
       aggregateType: 'stock',

@@ -115,20 +115,43 @@ export function insufficientStock(
   );
 }
 
-/** Adds the delayed expiry jobs of new reservations (one Redis round trip for all). */
+/**
+ * The data of a reservation expiry job: one reservation (job id = its id, removed when it is released or
+ * committed), or the reservations one transaction made that expire at the same instant (job id
+ * `group-<first id>`; it stays when some of them are released or committed, and passes over those when it
+ * runs).
+ */
+export type ExpiryJobData = { reservationId: string } | { reservationIds: string[] };
+
+/**
+ * Adds the delayed expiry jobs of new reservations, one per instant they expire at (one Redis round trip for
+ * all).
+ */
 export async function scheduleExpiries(
   deps: ReservationDeps,
   reservations: ReadonlyArray<{ id: string; expiresAt: string }>,
 ): Promise<void> {
   if (reservations.length === 0) return;
   const now = deps.clock.now().getTime();
+  const byInstant = new Map<string, string[]>();
+  for (const r of reservations) {
+    const ids = byInstant.get(r.expiresAt);
+    if (ids) ids.push(r.id);
+    else byInstant.set(r.expiresAt, [r.id]);
+  }
   try {
     await deps.queues.reservations.addBulk(
-      reservations.map((r) => ({
-        name: 'expire',
-        data: { reservationId: r.id },
-        opts: { jobId: r.id, delay: Math.max(0, new Date(r.expiresAt).getTime() - now) },
-      })),
+      [...byInstant].map(([expiresAt, ids]) => {
+        const data: ExpiryJobData = ids.length === 1 ? { reservationId: ids[0]! } : { reservationIds: ids };
+        return {
+          name: 'expire',
+          data,
+          opts: {
+            jobId: ids.length === 1 ? ids[0]! : `group-${ids[0]!}`,
+            delay: Math.max(0, new Date(expiresAt).getTime() - now),
+          },
+        };
+      }),
     );
   } catch (e) {
     // Redis unavailable: the periodic sweep expires them instead. The reservations themselves are committed.

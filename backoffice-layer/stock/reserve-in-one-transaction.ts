@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { DomainError, requestHash, runWrite } from '../../shared/index.js';
 import type { Executor, WriteContext } from '../tables.js';
 import type { StockLevelState } from '../events/event-types.js';
@@ -45,14 +45,17 @@ interface Decision {
  * error that request alone would have met (INSUFFICIENT_STOCK, NOT_FOUND for an unknown SKU or location,
  * CONFLICT for a key used with another request).
  *
- * The keys are claimed first, in key order; then every stock level the owners need is locked in (sku,
- * location) order and the requests are decided in arrival order on a copy; then one conditional UPDATE per
- * level (`… WHERE on_hand - reserved - safety_stock >= granted`) has the database re-check every total, so no
- * unit is promised twice and nothing is decided on a value read earlier. The reservations, their lines, the
- * ledger rows, the outbox events and each key's stored answer commit together, at one revision. A key used
- * before replays its first answer (or is a CONFLICT); a key asked twice in one group is answered after the
- * first commits. When the transaction fails as a whole, each request of a larger group is tried again as a
- * group of one.
+ * Three round trips: `BEGIN`; one statement that claims the keys (in key order) and then locks every stock
+ * level the owners need (in (sku, location) order); and the revision statement with `COMMIT`. Between the
+ * last two the requests are decided in arrival order on a copy of the locked levels. The revision statement
+ * writes everything the group was granted: each level's `reserved` by one conditional UPDATE that has the
+ * database re-check every total (a level without the units fails the `CHECK` on `reserved`, and the
+ * transaction with it, so no unit is promised twice and nothing is decided on a value read earlier), the
+ * reservations and their lines at the revision, the ledger rows, the outbox events and each key's stored
+ * answer. A key used before replays its first answer (or is a CONFLICT); a key asked twice in one group is
+ * answered after the first commits. When the transaction fails as a whole, each request of a larger group is
+ * tried again as a group of one. The expiry jobs of the new reservations are scheduled once the answers are
+ * out (one Redis call for the group; the periodic sweep expires any that Redis loses).
  * @example const [answer] = await reserveInOneTransaction(deps, [{ body, key: 'cart-42' }]);
  */
 export async function reserveInOneTransaction(
@@ -76,7 +79,8 @@ export async function reserveInOneTransaction(
     );
     return Promise.all(asks.map(async (a) => (await reserveInOneTransaction(deps, [a]))[0]!));
   }
-  await scheduleExpiries(
+  // Not awaited: the answers (and the lane, for the next group) need not wait for Redis.
+  void scheduleExpiries(
     deps,
     decision.granted.map((g) => g.reservation),
   );
@@ -118,10 +122,9 @@ async function answerFromKey(deps: ReservationDeps, a: Ask): Promise<Answer> {
 
 /** Claims the keys, locks the levels, decides each request in arrival order and writes what was granted. */
 async function decide(w: WriteContext, asks: readonly Ask[]): Promise<Decision> {
-  const claimed = await claimKeys(w, asks);
+  const { claimed, locked } = await claimAndLock(w, asks);
   const owners = asks.filter((a) => claimed.has(a.key));
   const keyUsedBefore = asks.filter((a) => !claimed.has(a.key));
-  const locked = await lockLevels(w.tx, owners);
   const levels = new Map(locked.map((l) => [levelKey(l.sku, l.locationId), { ...l }]));
   const granted: Granted[] = [];
   const refused: Refused[] = [];
@@ -134,42 +137,61 @@ async function decide(w: WriteContext, asks: readonly Ask[]): Promise<Decision> 
     for (const l of ask.lines) levels.get(levelKey(l.sku, l.locationId))!.reserved += l.quantity;
     granted.push({ ask, reservation: newReservation(ask.body, ask.lines, w.now) });
   }
-  await writeGranted(w, {
-    granted,
-    unclaim: refused.map((r) => r.ask.key),
-    reserved: locked
-      .map((l) => ({ ...l, quantity: levels.get(levelKey(l.sku, l.locationId))!.reserved - l.reserved }))
-      .filter((l) => l.quantity > 0),
-  });
+  // A refused request's key is freed: with the revision statement when there is one, else at once.
+  const free = refused.map((r) => r.ask.key);
+  const unclaim = sql`DELETE FROM idempotency_keys
+    WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${free}::text[])`;
+  if (free.length > 0 && granted.length === 0) await unclaim.execute(w.tx);
+  else if (free.length > 0) w.atRevisionSql(() => unclaim);
+  if (granted.length > 0)
+    writeGranted(w, {
+      granted,
+      rows: granted.map((g) => claimed.get(g.ask.key)!),
+      levels: locked.flatMap((l) => {
+        const after = levels.get(levelKey(l.sku, l.locationId))!;
+        return after.reserved > l.reserved ? [{ after, quantity: after.reserved - l.reserved }] : [];
+      }),
+    });
   return { granted, refused, keyUsedBefore };
 }
 
 /**
- * Claims every key at once, in key order (the lock order of keys); answers the keys this transaction claimed.
+ * One statement: claims every key, in key order (the lock order of keys), and only once they are claimed
+ * locks every level the owners may need, in (sku, location) order. Answers the keys this transaction claimed
+ * (each with the address of its row, where its answer is stored at the revision: nothing else can move a
+ * row this transaction inserted) and the levels' state. The levels of a request whose key was used before
+ * are locked too, for nothing (replays are rare).
  */
-async function claimKeys(w: WriteContext, asks: readonly Ask[]): Promise<Set<string>> {
-  const claimed = await sql<{ key: string }>`
-    INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
-    SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now}
-    FROM unnest(${asks.map((a) => a.key)}::text[],
-                ${asks.map((a) => requestHash(reserveRequestOf(a.body)))}::text[]) AS t(key, hash)
-    ORDER BY t.key
-    ON CONFLICT (scope, key) DO NOTHING RETURNING key`.execute(w.tx);
-  return new Set(claimed.rows.map((r) => r.key));
-}
-
-/** Locks every level these requests need, in (sku, location) order, and answers their state. */
-async function lockLevels(tx: Executor, asks: readonly Ask[]): Promise<StockLevelState[]> {
+async function claimAndLock(
+  w: WriteContext,
+  asks: readonly Ask[],
+): Promise<{ claimed: Map<string, string>; locked: StockLevelState[] }> {
   const wanted = [
     ...new Map(asks.flatMap((a) => a.lines).map((l) => [levelKey(l.sku, l.locationId), l])).values(),
   ];
-  if (wanted.length === 0) return [];
-  const rows = await sql<StockLevelState>`
-    SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
-    JOIN unnest(${wanted.map((l) => l.sku)}::text[], ${wanted.map((l) => l.locationId)}::text[])
-      AS t(sku, location_id) ON s.sku = t.sku AND s.location_id = t.location_id
-    ORDER BY s.sku, s.location_id FOR UPDATE OF s`.execute(tx);
-  return rows.rows;
+  // The lock query waits for the claims through its one-time filter (evaluated before its first row is
+  // read): keys are always taken before levels, as in every write with an idempotency key.
+  const rows = await sql<StockLevelState & { claimed: string[] | null; tids: string[] | null }>`
+    WITH c AS (
+      INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
+      SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now}
+      FROM unnest(${asks.map((a) => a.key)}::text[],
+                  ${asks.map((a) => requestHash(reserveRequestOf(a.body)))}::text[]) AS t(key, hash)
+      ORDER BY t.key
+      ON CONFLICT (scope, key) DO NOTHING RETURNING key, ctid),
+    l AS (
+      SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
+      JOIN unnest(${wanted.map((l) => l.sku)}::text[], ${wanted.map((l) => l.locationId)}::text[])
+        AS t(sku, location_id) ON s.sku = t.sku AND s.location_id = t.location_id
+      WHERE (SELECT count(*) FROM c) >= 0
+      ORDER BY s.sku, s.location_id FOR UPDATE OF s)
+    SELECT (SELECT array_agg(key ORDER BY key) FROM c) AS claimed,
+           (SELECT array_agg(ctid::text ORDER BY key) FROM c) AS tids, l.*
+    FROM (SELECT) AS one LEFT JOIN l ON true`.execute(w.tx);
+  const head = rows.rows[0];
+  const keys = head?.claimed ?? [];
+  const locked = rows.rows.flatMap(({ claimed: _, tids: __, ...l }) => (l.sku === null ? [] : [l]));
+  return { claimed: new Map(keys.map((k, i) => [k, head!.tids![i]!])), locked };
 }
 
 /**
@@ -198,51 +220,53 @@ async function refusalOf(
 }
 
 /**
- * Writes the granted reservations, their lines and the reserved units in one statement, frees the keys of the
- * refused ones, and stamps the ledger, the events and each key's answer at the revision.
+ * Writes, inside the revision statement (one round trip with `COMMIT`), what the group was granted: the
+ * levels' new `reserved` by a conditional UPDATE that re-checks every total (a level that no longer has the
+ * units would get `reserved = -1` and fail its `CHECK`, so the transaction fails), the reservations and their
+ * lines at the revision, the ledger rows, one `reservation.created` per reservation, one `stock.changed` with
+ * the levels after the group, and each key's answer.
  */
-async function writeGranted(
+function writeGranted(
   w: WriteContext,
-  o: { granted: readonly Granted[]; unclaim: readonly string[]; reserved: ReadonlyArray<Line> },
-): Promise<void> {
-  const steps: RawBuilder<unknown>[] = [];
-  if (o.unclaim.length > 0)
-    steps.push(sql`DELETE FROM idempotency_keys
-      WHERE scope = ${RESERVE_SCOPE} AND key = ANY(${[...o.unclaim]}::text[])`);
-  if (o.granted.length === 0) {
-    for (const s of steps) await s.execute(w.tx);
-    return;
-  }
+  o: {
+    granted: readonly Granted[];
+    /** The `ctid` of each granted request's key row. */
+    rows: readonly string[];
+    levels: ReadonlyArray<{ after: StockLevelState; quantity: number }>;
+  },
+): void {
   const g = o.granted.map((x) => x.reservation);
   const lines = g.flatMap((x) => x.lines.map((l, i) => ({ id: x.id, n: i + 1, ...l })));
-  steps.push(
-    sql`INSERT INTO reservations
+  const r = o.levels;
+  w.atRevisionSql(
+    (rev) => sql`UPDATE stock_levels s
+      SET reserved = CASE WHEN s.on_hand - s.reserved - s.safety_stock >= t.quantity
+                          THEN s.reserved + t.quantity ELSE -1 END,
+          revision = ${rev}, updated_at = ${w.now}
+      FROM unnest(${r.map((x) => x.after.sku)}::text[], ${r.map((x) => x.after.locationId)}::text[],
+                  ${r.map((x) => x.quantity)}::int[]) AS t(sku, location_id, quantity)
+      WHERE s.sku = t.sku AND s.location_id = t.location_id`,
+  );
+  w.atRevisionSql(
+    (rev) => sql`INSERT INTO reservations
         (id, status, channel, client_id, customer_id, expires_at, revision, created_at, updated_at)
-      SELECT t.id, 'ACTIVE', t.channel, t.client_id, t.customer_id, t.expires_at, 0, ${w.now}, ${w.now}
+      SELECT t.id, 'ACTIVE', t.channel, t.client_id, t.customer_id, t.expires_at, ${rev}, ${w.now}, ${w.now}
       FROM unnest(${g.map((x) => x.id)}::uuid[], ${g.map((x) => x.channel)}::text[],
                   ${g.map((x) => x.clientId)}::uuid[], ${g.map((x) => x.customerId)}::uuid[],
                   ${g.map((x) => x.expiresAt)}::timestamptz[])
         AS t(id, channel, client_id, customer_id, expires_at)`,
-    sql`INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
+  );
+  // The lines reference the reservations inserted by the statement's other part: foreign keys are checked
+  // at the end of the statement, which sees both.
+  w.atRevisionSql(
+    () => sql`INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
       SELECT * FROM unnest(${lines.map((l) => l.id)}::uuid[], ${lines.map((l) => l.n)}::int[],
                            ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.locationId)}::text[],
                            ${lines.map((l) => l.quantity)}::int[])`,
   );
-  const r = o.reserved;
-  // The conditional UPDATE: the database re-checks every level for what the group was granted on it.
-  const updated = await sql<StockLevelState>`
-    WITH ${sql.join(steps.map((s, i) => sql`${sql.raw(`w${i}`)} AS (${s})`))}
-    UPDATE stock_levels s SET reserved = s.reserved + t.quantity
-    FROM unnest(${r.map((x) => x.sku)}::text[], ${r.map((x) => x.locationId)}::text[],
-                ${r.map((x) => x.quantity)}::int[]) AS t(sku, location_id, quantity)
-    WHERE s.sku = t.sku AND s.location_id = t.location_id
-      AND s.on_hand - s.reserved - s.safety_stock >= t.quantity
-    RETURNING s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock`.execute(w.tx);
-  if (updated.rows.length !== r.length)
-    throw new Error('a locked stock level no longer had the units the batch was granted');
-
   const change = new StockChange(w, 'reservation');
-  for (const row of updated.rows) change.touched(row);
+  // The UPDATE above stamps these levels' revision itself.
+  for (const l of r) change.announced(l.after);
   for (const l of lines)
     change.record({
       sku: l.sku,
@@ -251,17 +275,14 @@ async function writeGranted(
       reservedDelta: l.quantity,
       reference: l.id,
     });
-  w.atRevisionSql(
-    (rev) => sql`UPDATE reservations SET revision = ${rev} WHERE id = ANY(${g.map((x) => x.id)}::uuid[])`,
-  );
   for (const x of g) w.emit(reservationCreated(x));
   change.announce();
-  // Each key answers a replay with its own reservation, at the group's revision.
-  const answers = JSON.stringify(o.granted.map((x) => ({ key: x.ask.key, result: x.reservation })));
+  // Each key answers a replay with its own reservation, at the group's revision. The rows are found by
+  // their address (a TID scan), not by a plan that depends on what the planner believes of the table's size.
+  const answers = JSON.stringify(Object.fromEntries(o.granted.map((x) => [x.ask.key, x.reservation])));
   w.atRevisionSql(
-    (rev) => sql`UPDATE idempotency_keys k
-      SET response = jsonb_build_object('result', a.result, 'revision', ${rev})
-      FROM jsonb_to_recordset(${answers}::jsonb) AS a(key text, result jsonb)
-      WHERE k.scope = ${RESERVE_SCOPE} AND k.key = a.key`,
+    (rev) => sql`UPDATE idempotency_keys
+      SET response = jsonb_build_object('result', ${answers}::jsonb -> key, 'revision', ${rev})
+      WHERE ctid = ANY(${o.rows}::tid[])`,
   );
 }

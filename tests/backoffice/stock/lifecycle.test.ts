@@ -8,13 +8,14 @@ import {
   recordFulfilmentEvent,
   recordStoreSale,
   releaseReservation,
+  ReservationQueue,
   reserveStock,
   returnItems,
   setStockCount,
   startReservationExpiryWorker,
   verifyStockLedger,
 } from '../../../backoffice-layer/index.js';
-import { createBackofficeTestContext, type BackofficeTestContext } from '../../support/backoffice.js';
+import { createBackofficeTestContext, until, type BackofficeTestContext } from '../../support/backoffice.js';
 import { givenCatalogue, level, liveReserved, seeded } from './fixtures.js';
 
 describe('stock lifecycle', () => {
@@ -270,6 +271,64 @@ describe('stock lifecycle', () => {
       await worker.stop();
     }
   });
+
+  it(
+    'expires the reservations one transaction made with one delayed job, passing over one released ' +
+      'meanwhile',
+    async () => {
+      const worker = await startReservationExpiryWorker(ctx.deps);
+      try {
+        const heldBefore = (await level(ctx, 'COAT-M', 'wh-1')).reserved;
+        const deps = { ...ctx.deps, reservationQueue: new ReservationQueue() };
+        const made = await Promise.all(
+          Array.from({ length: 4 }, (_, i) =>
+            reserveStock(
+              deps,
+              { lines: [{ sku: 'COAT-M', locationId: 'wh-1', quantity: 1 }], ttlSeconds: 1 },
+              `group-cart-${i}`,
+            ),
+          ),
+        );
+        // The first takes the lane alone; the three that waited for it commit together.
+        const [, ...group] = made;
+        expect(new Set(group.map((r) => r.revision)).size).toBe(1);
+        const ids = group.map((r) => r.reservation.id);
+        await until(
+          async () => (await ctx.deps.queues.reservations.getJob(`group-${ids[0]}`)) !== undefined,
+          5_000,
+          "the group's expiry job",
+        );
+        const job = await ctx.deps.queues.reservations.getJob(`group-${ids[0]}`);
+        expect(job?.data).toEqual({ reservationIds: ids });
+        await releaseReservation(ctx.deps, ids[1]!);
+        await until(
+          async () =>
+            (await Promise.all(made.map((r) => getReservation(ctx.deps.db, r.reservation.id)))).every(
+              (r) => r!.status !== 'ACTIVE',
+            ),
+          10_000,
+          'every reservation to end',
+        );
+        const statuses = await Promise.all(
+          ids.map(async (id) => (await getReservation(ctx.deps.db, id))!.status),
+        );
+        expect(statuses).toEqual(['EXPIRED', 'RELEASED', 'EXPIRED']);
+        expect((await level(ctx, 'COAT-M', 'wh-1')).reserved).toBe(heldBefore);
+        const releases = await ctx.deps.db
+          .selectFrom('stockMovements')
+          .select(['reference', 'reason'])
+          .where('reference', 'in', ids)
+          .where('kind', '=', 'RELEASE')
+          .execute();
+        expect(releases.map((r) => `${r.reference}:${r.reason}`).sort()).toEqual(
+          [`${ids[0]}:expired`, `${ids[1]}:released`, `${ids[2]}:expired`].sort(),
+        );
+        expect(await verifyStockLedger(ctx.deps.db)).toEqual([]);
+      } finally {
+        await worker.stop();
+      }
+    },
+  );
 
   it('re-derives every level from the ledger after a random workload', async () => {
     const rnd = seeded(42);
