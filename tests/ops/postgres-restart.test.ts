@@ -78,7 +78,7 @@ describe('PostgreSQL restart under load (F3)', () => {
       const loops = [loop(true), loop(true), loop(true), loop(false), loop(false)];
       // Writes go through before the restart (at least 700 ms of them, and six: a loaded machine is slower).
       await new Promise((r) => setTimeout(r, 700));
-      for (const until = Date.now() + 10_000; ok <= 5 && Date.now() < until; )
+      for (const until = Date.now() + 10_000; ok <= 5 && Date.now() < until;)
         await new Promise((r) => setTimeout(r, 50));
       const okBefore = ok;
       await pg.stop();
