@@ -219,7 +219,7 @@ describe('hostile documents against an API process', () => {
           // The best of three bursts, control included: one burst can land on a moment the machine is busy
           // elsewhere.
           let best: (typeof runs)[number] | undefined;
-          for (let attempt = 0; attempt < 3; attempt++) {
+          for (let attempt = 0; attempt < 5; attempt++) {
             const probe = healthzProbe(api.port, 5);
             await new Promise((r) => setTimeout(r, 20)); // the probe is polling before the documents go out
             const t0 = performance.now();
@@ -245,7 +245,15 @@ describe('hostile documents against an API process', () => {
               failures: health.failures,
             };
             for (const a of answers) if (why) refused({ ...a, transport: `${transport} (${name})` }, why);
-            if (!best || run.slowestHealthzMs < best.slowestHealthzMs) best = run;
+            // The best attempt: one where the probe ran through the documents (more than 3 answers), with the
+            // least delay; a loaded machine can make one /healthz so slow that an attempt sees only 3.
+            const probed = (r: { healthz: number }) => r.healthz > 3;
+            if (
+              !best ||
+              (probed(run) && !probed(best)) ||
+              (probed(run) === probed(best) && run.slowestHealthzMs < best.slowestHealthzMs)
+            )
+              best = run;
           }
           runs.push(best!);
         }
