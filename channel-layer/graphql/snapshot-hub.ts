@@ -8,6 +8,8 @@ import { PushQueue } from './push-queue.js';
 export interface Snapshot {
   content: string;
   value: unknown;
+  /** The revision it was computed at, when it has one: a snapshot older than one pushed is never pushed. */
+  revision?: number;
 }
 
 /**
@@ -73,7 +75,12 @@ class SharedSnapshot {
         const at = this.wanted;
         this.wanted = null;
         try {
-          const s = await this.spec.compute(at);
+          // Never below what was pushed: a notice of an earlier revision arriving late (or a read that fell
+          // back
+          // to PostgreSQL and answered ahead of the read model) must not send subscribers back in time.
+          const floor = this.last?.revision ?? 0;
+          const s = await this.spec.compute(Math.max(at, floor));
+          if (s.revision !== undefined && s.revision < floor) continue;
           if (s.content === this.last?.content) continue;
           this.last = s;
           for (const q of this.subscribers) q.push(s.value);

@@ -88,6 +88,7 @@ export const subscriptionResolvers = {
                 delivery: o.delivery,
               }),
               value: { offerChanged: offerView(o) },
+              revision: o.revision,
             };
           },
         },
