@@ -76,8 +76,7 @@ class SharedSnapshot {
         this.wanted = null;
         try {
           // Never below what was pushed: a notice of an earlier revision arriving late (or a read that fell
-          // back
-          // to PostgreSQL and answered ahead of the read model) must not send subscribers back in time.
+          // back to PostgreSQL and answered ahead of the read model) must not send subscribers back in time.
           const floor = this.last?.revision ?? 0;
           const s = await this.spec.compute(Math.max(at, floor));
           if (s.revision !== undefined && s.revision < floor) continue;

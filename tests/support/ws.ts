@@ -145,6 +145,8 @@ export interface Watch<T> {
   values: T[];
   /** The errors it ended with (an `error` message), once it did. */
   errors: GraphqlError[] | undefined;
+  /** Errors carried by `next` messages, in order: a subscription refused while it started sends only these. */
+  pushErrors: GraphqlError[];
   /** Settles when the first push arrives (the subscription was accepted) or it ended without one. */
   first: Promise<void>;
   /** Settles when it ends: completed, or with an error. */
@@ -163,6 +165,7 @@ export function watch<T = any>(
   const w: Watch<T> = {
     values: [],
     errors: undefined,
+    pushErrors: [],
     first: new Promise<void>((r) => {
       firstDone = r;
     }),
@@ -176,6 +179,8 @@ export function watch<T = any>(
     {
       next: (r) => {
         w.values.push(r.data as T);
+        // A refused subscription is one `next` carrying only errors (then `complete`); a push may carry some.
+        if (r.errors) w.pushErrors.push(...(r.errors as GraphqlError[]));
         firstDone();
       },
       error: (e) => {
