@@ -147,6 +147,17 @@ export interface ReservationLinesTable {
   quantity: number;
 }
 
+/**
+ * A running total of the units a channel client holds in ACTIVE reservations, one row per database backend
+ * that changed it (0: the folded rows of ended backends). Kept by triggers; read by `unitsHeldBy`.
+ */
+export interface ClientHeldUnitsTable {
+  clientId: string;
+  backendPid: number;
+  /** Units (may be negative in one row; the client's rows sum to what it holds). */
+  units: ColumnType<string, string | number, string | number>;
+}
+
 /** An online order (from a reservation or a location) or a sale at a store's till. */
 export type OrderKind = 'ONLINE' | 'STORE';
 
@@ -346,6 +357,7 @@ export interface BackofficeTables {
   stockMovements: StockMovementsTable;
   reservations: ReservationsTable;
   reservationLines: ReservationLinesTable;
+  clientHeldUnits: ClientHeldUnitsTable;
   orders: OrdersTable;
   orderLines: OrderLinesTable;
   returns: ReturnsTable;

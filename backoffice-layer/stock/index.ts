@@ -8,6 +8,7 @@ export {
   releaseReservation,
   expireReservation,
   sweepExpiredReservations,
+  foldHeldUnits,
   getReservation,
   reservationMadeWith,
   unitsHeldBy,

@@ -3,12 +3,18 @@ import { createRedis, type Logger } from '../../shared/index.js';
 import type { WriteDeps } from '../tables.js';
 import { startPeriodicSweep } from '../jobs/periodic-sweep.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
-import { expireReservation, sweepExpiredReservations, type ExpiryJobData } from './reservations.js';
+import {
+  expireReservation,
+  foldHeldUnits,
+  sweepExpiredReservations,
+  type ExpiryJobData,
+} from './reservations.js';
 
 /**
  * The worker that expires reservations at their instant (delayed BullMQ jobs: one per reservation, or one per
  * group committed together; see `ExpiryJobData`), plus a periodic sweep for jobs lost with Redis. A job that
- * fires a little early waits for the due instant; reservations no longer active are passed over.
+ * fires a little early waits for the due instant; reservations no longer active are passed over. The sweep
+ * also folds the held-units rows of ended database backends (`foldHeldUnits`).
  */
 export async function startReservationExpiryWorker(
   deps: WriteDeps & { redisUrl: string; redisPrefix: string; logger: Logger },
@@ -35,7 +41,10 @@ export async function startReservationExpiryWorker(
   );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'reservation expiry worker error'));
   const sweep = startPeriodicSweep(
-    () => sweepExpiredReservations(deps),
+    async () => {
+      await sweepExpiredReservations(deps);
+      await foldHeldUnits(deps.db);
+    },
     opts.sweepEveryMs ?? 30_000,
     deps.logger,
     'reservation sweep',

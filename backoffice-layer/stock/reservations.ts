@@ -317,7 +317,9 @@ export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Pr
 /**
  * What a channel client holds now: the units of its active, unexpired reservations (0 for none), and whether
  * the reservation idempotency key `idempotencyKey` was used already (a replay, answered from its record
- * whatever it holds).
+ * whatever it holds). Reads the client's running total (`client_held_units`, kept by triggers as lines and
+ * statuses change: a few rows whatever the client holds) less its reservations past their expiry that the
+ * expiry job has not ended yet (found by index; few).
  */
 export async function unitsHeldBy(
   db: Executor,
@@ -326,11 +328,34 @@ export async function unitsHeldBy(
   now: Date,
 ): Promise<{ units: number; replay: boolean }> {
   const r = await sql<{ units: string; replay: boolean }>`
-    SELECT coalesce((SELECT sum(l.quantity) FROM reservations r
-                     JOIN reservation_lines l ON l.reservation_id = r.id
-                     WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at > ${now}),
-                    0) AS units,
+    SELECT (SELECT coalesce(sum(units), 0) FROM client_held_units WHERE client_id = ${clientId})
+         - (SELECT coalesce(sum(l.quantity), 0) FROM reservations r
+              JOIN reservation_lines l ON l.reservation_id = r.id
+             WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at <= ${now}) AS units,
            EXISTS (SELECT 1 FROM idempotency_keys
                    WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
   return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };
+}
+
+/**
+ * Folds the held-units rows of database backends that have ended into each client's row 0 (see the
+ * migration 20261201T0400_client_held_units), so a client's total stays a handful of rows however many
+ * connections came and went. Safe beside running reservations: a live backend's row is never folded, and
+ * a row whose backend id was reused meanwhile is folded with whatever it holds by then. Returns the rows
+ * folded.
+ */
+export async function foldHeldUnits(db: Executor): Promise<number> {
+  const r = await sql<{ folded: string }>`
+    WITH gone AS (
+      DELETE FROM client_held_units h
+       WHERE h.backend_pid <> 0
+         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.backend_pid)
+      RETURNING h.client_id, h.units
+    ), folded AS (
+      INSERT INTO client_held_units (client_id, backend_pid, units)
+      SELECT client_id, 0, sum(units) FROM gone GROUP BY client_id
+      ON CONFLICT (client_id, backend_pid) DO UPDATE SET units = client_held_units.units + excluded.units
+    )
+    SELECT count(*)::text AS folded FROM gone`.execute(db);
+  return Number(r.rows[0]!.folded);
 }

@@ -19,6 +19,8 @@ import { inlineParameters } from './inline-sql.js';
  *   4. promotion budgets in id order, then coupons in code order (`lockBudgets`, `redeemAtCommit`);
  *   5. the rows only that person's writes touch (loyalty account and ledger, identifiers, attributes,
  * consents); 6. the revision lock below, last of all.
+ * (A client's held-units total, kept by triggers on reservations, is written in the row of the transaction's
+ * own database backend, which no concurrent transaction writes: it takes no place in this order.)
  * Order writes take (1) through the `lockFirst` hook before anything else (see OrderHooks).
  *
  * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of
