@@ -83,7 +83,7 @@ export { offer, offers, type Offer } from './pricing/offer.js';
 // The delivery promise in offers and quotes (issue 12).
 export { MAX_PICKUP_PROMISES, type DeliveryPromiseAnswer } from './pricing/delivery.js';
 export {
-  customerDataRevision,
+  customerDataRevisions,
   loadPricingContext,
   type PricingContext,
   type PricingContextRequest,

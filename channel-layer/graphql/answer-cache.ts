@@ -3,13 +3,14 @@
  * request body, the caller's client and customer, the accepted media type) and of the read model's revision —
  * the hub evaluates every answer at the instant its revision determines, so equal revisions give equal
  * answers, at scheduled switches too (README: "A revision determines the answer"). So a node keeps the
- * answers
- * it computed at its current watermark and serves the same question again from memory, byte for byte, until
- * the watermark moves: then every entry is dropped at once. Nothing is approximate: an answer is kept only
- * when every snapshot it read was at that watermark and the watermark had not moved by the time it was sent.
+ * answers it computed at its current watermark and serves the same question again from memory, byte for
+ * byte, until the watermark moves: then every entry is dropped at once. Nothing is approximate: an answer is
+ * kept only when every snapshot it read was at that watermark and the watermark had not moved by the time it
+ * was sent.
  * A member's answer also rests on her data, which the node reads from PostgreSQL and can be newer than its
  * watermark (a change of hers the worker has not brought into the read model yet): it is served again only
- * while her data's revision is still at most the watermark (one indexed read instead of pricing).
+ * while her data's revision is still at most the watermark (one indexed read instead of pricing, shared by
+ * the hits that arrive together: `CustomerFreshness`).
  *
  * The fast path runs before Express: it reads small JSON bodies itself, passes the caller through the one
  * Gate (key, per-client rate, customer token — the same door as every other request, once), and answers a
@@ -21,11 +22,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { BackofficeDeps, ReadModel } from '../../backoffice-layer/index.js';
-import { customerDataRevision } from '../../journey-layer/index.js';
 import { DomainError, type Metrics } from '../../shared/index.js';
 import type { ChannelClient } from '../clients/clients.js';
 import type { Authenticator } from './authenticate.js';
 import type { AnswerSources } from './context.js';
+import { CustomerFreshness } from './customer-freshness.js';
 import type { HttpAnswer, OperationCounter } from './metrics-plugin.js';
 import { setPreread, type Preread } from './preread.js';
 
@@ -55,8 +56,7 @@ interface CachedAnswer {
 
 /**
  * Answers kept at one revision, bounded by ANSWER_CACHE_LIMITS (the oldest entry goes first); asked at
- * another
- * revision, it forgets everything.
+ * another revision, it forgets everything.
  */
 export class AnswerCache {
   private revision: number | null = null;
@@ -210,6 +210,8 @@ export class GraphqlFastPath {
   readonly cache = new AnswerCache();
   /** Stops listening to the read model's notices. */
   readonly close: () => void;
+  /** Members' data revisions, read for many hits at once (each hit still waits for a read begun after it). */
+  private readonly freshness: CustomerFreshness;
 
   constructor(
     private readonly o: {
@@ -220,6 +222,7 @@ export class GraphqlFastPath {
       metrics?: Metrics | undefined;
     },
   ) {
+    this.freshness = new CustomerFreshness(o.deps);
     // A model lost or rebuilt: whatever was kept goes, even should the watermark come back to the same value.
     this.close = o.readModel.onChange((change) => {
       if (change.lost || change.reset) this.cache.clear();
@@ -312,7 +315,7 @@ export class GraphqlFastPath {
    */
   private async stillHolds(hit: CachedAnswer, at: number): Promise<boolean> {
     if (!hit.customers?.length) return true;
-    const revision = await customerDataRevision(this.o.deps, hit.customers).catch(() => null);
+    const revision = await this.freshness.revisionOf(hit.customers).catch(() => null);
     return revision !== null && revision <= at && this.o.readModel.watermark() === at;
   }
 

@@ -110,28 +110,32 @@ async function journeyRevision(
 }
 
 /**
- * The newest revision of what a price reads of these customers (the customer part of `revision` above: her
- * profile, consents and segments, her loyalty account), over each id and the profiles it was merged into.
- * An answer priced for them at revision R still holds while this is at most R; a later change of theirs,
- * not yet in any read model, makes it greater. Null when none of them is known (erased or never there).
+ * The newest revision of what a price reads of each of these customers (the customer part of `revision`
+ * above: her profile, consents and segments, her loyalty account), over each id and the profiles it was
+ * merged into, in one read: id → revision. An answer priced for her at revision R still holds while this is
+ * at most R; a later change of hers, not yet in any read model, makes it greater. Ids none of whose profiles
+ * is known (erased or never there) are absent.
  */
-export async function customerDataRevision(
+export async function customerDataRevisions(
   deps: Pick<JourneyDeps, 'db'>,
   customerIds: readonly string[],
-): Promise<number | null> {
-  const r = await sql<{ revision: string | number | null }>`
-    WITH RECURSIVE chain(id, hops) AS (
-      SELECT id, 0 FROM customers WHERE id = ANY(${[...customerIds]}::uuid[])
+): Promise<Map<string, number>> {
+  const r = await sql<{ id: string; revision: string | number | null }>`
+    WITH RECURSIVE chain(root, id, hops) AS (
+      SELECT id, id, 0 FROM customers WHERE id = ANY(${[...customerIds]}::uuid[])
       UNION
-      SELECT c.merged_into, chain.hops + 1 FROM customers c JOIN chain ON c.id = chain.id
+      SELECT chain.root, c.merged_into, chain.hops + 1 FROM customers c JOIN chain ON c.id = chain.id
       WHERE c.merged_into IS NOT NULL AND chain.hops < 10
     )
-    SELECT greatest(
-      (SELECT max(revision) FROM customers WHERE id IN (SELECT id FROM chain)),
-      (SELECT max(revision) FROM loyalty_accounts WHERE customer_id IN (SELECT id FROM chain))
-    ) AS revision`.execute(deps.db);
-  const revision = r.rows[0]?.revision;
-  return revision === null || revision === undefined ? null : Number(revision);
+    SELECT chain.root::text AS id,
+           greatest(max(c.revision), max(l.revision)) AS revision
+      FROM chain
+      LEFT JOIN customers c ON c.id = chain.id
+      LEFT JOIN loyalty_accounts l ON l.customer_id = chain.id
+     GROUP BY chain.root`.execute(deps.db);
+  const revisions = new Map<string, number>();
+  for (const row of r.rows) if (row.revision !== null) revisions.set(row.id, Number(row.revision));
+  return revisions;
 }
 
 /** What is left of the budget of each budgeted promotion in force (rule id → minor units). */
