@@ -40,7 +40,7 @@ describe('customer freshness reads', () => {
     await ctx.close();
   });
 
-  it('answers each customer’s newest revision, the newest of several, and null for nobody known', async () => {
+  it('answers the newest revision of a customer, of several, and null for nobody known', async () => {
     const freshness = new CustomerFreshness({ db });
     const [a, b] = people as [string, string];
     const { revision } = await adjustPoints(
@@ -54,7 +54,7 @@ describe('customer freshness reads', () => {
     expect(await freshness.revisionOf([randomUUID()])).toBeNull();
   });
 
-  it('shares one read among callers that arrive together, and never serves one begun before a caller asked', async () => {
+  it('shares one read among callers arriving together, never one begun before a caller asked', async () => {
     const freshness = new CustomerFreshness({ db });
     const before = reads;
     const answers = await Promise.all(
