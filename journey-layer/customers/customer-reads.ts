@@ -95,14 +95,21 @@ export async function stillResolvesTo(tx: Executor, id: string, liveId: string):
 export async function lockLiveCustomer(tx: Executor, id: string): Promise<string> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const liveId = await resolveCustomerId(tx, id);
+    // Only an ACTIVE row is locked: one that a merge or an erasure changed while this waited is passed over
+    // (PostgreSQL reads the row again after the wait) and left unlocked, so this transaction never holds a
+    // profile it does not write to while it goes on to lock the survivor — which would lock two profiles out
+    // of id order and deadlock with the undoing of that merge (it locks both in id order).
     const row = await tx
       .selectFrom('customers')
       .select('status')
       .where('id', '=', liveId)
+      .where('status', '=', 'ACTIVE')
       .forUpdate()
       .executeTakeFirst();
-    if (row?.status === 'ACTIVE' && (await stillResolvesTo(tx, id, liveId))) return liveId;
-    if (row?.status !== 'MERGED' && row?.status !== 'ACTIVE') break;
+    if (row && (await stillResolvesTo(tx, id, liveId))) return liveId;
+    if (row) continue;
+    const now = await tx.selectFrom('customers').select('status').where('id', '=', liveId).executeTakeFirst();
+    if (now?.status !== 'MERGED') break;
   }
   throw new DomainError('NOT_FOUND', `No customer ${id}`, { customerId: id });
 }
