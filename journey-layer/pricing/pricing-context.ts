@@ -89,8 +89,9 @@ export async function loadPricingContext(
 }
 
 /**
- * The newest revision of the journey data a price depends on: the customer, her coupons, and (unless a
- * snapshot carries them) promotions and the programme.
+ * The newest revision of the journey data a price depends on: the customer, the definitions of the segments
+ * computed for her (archiving one changes her prices), her coupons, and (unless a snapshot carries them)
+ * promotions and the programme.
  */
 async function journeyRevision(
   deps: JourneyDeps,
@@ -104,6 +105,8 @@ async function journeyRevision(
       CASE WHEN ${withShared} THEN (SELECT max(revision) FROM loyalty_programs) END,
       (SELECT max(revision) FROM customers WHERE id = ${customerId}::uuid),
       (SELECT max(revision) FROM loyalty_accounts WHERE customer_id = ${customerId}::uuid),
+      (SELECT max(d.revision) FROM segment_memberships m JOIN segment_definitions d ON d.id = m.segment_id
+        WHERE m.customer_id = ${customerId}::uuid),
       (SELECT max(revision) FROM coupons WHERE code = ANY(${codes}::text[]))
     ) AS revision`.execute(deps.db);
   return r.rows[0]?.revision ?? 0;
@@ -111,7 +114,8 @@ async function journeyRevision(
 
 /**
  * The newest revision of what a price reads of each of these customers (the customer part of `revision`
- * above: her profile, consents and segments, her loyalty account), over each id and the profiles it was
+ * above: her profile, consents and segments — the definitions of her computed ones too —, her loyalty
+ * account), over each id and the profiles it was
  * merged into, in one read: id → revision. An answer priced for her at revision R still holds while this is
  * at most R; a later change of hers, not yet in any read model, makes it greater. Ids none of whose profiles
  * is known (erased or never there) are absent.
@@ -128,10 +132,15 @@ export async function customerDataRevisions(
       WHERE c.merged_into IS NOT NULL AND chain.hops < 10
     )
     SELECT chain.root::text AS id,
-           greatest(max(c.revision), max(l.revision)) AS revision
+           greatest(max(c.revision), max(l.revision), max(s.revision)) AS revision
       FROM chain
       LEFT JOIN customers c ON c.id = chain.id
       LEFT JOIN loyalty_accounts l ON l.customer_id = chain.id
+      LEFT JOIN LATERAL (
+        SELECT max(d.revision) AS revision FROM segment_memberships m
+          JOIN segment_definitions d ON d.id = m.segment_id
+         WHERE m.customer_id = chain.id
+      ) s ON true
      GROUP BY chain.root`.execute(deps.db);
   const revisions = new Map<string, number>();
   for (const row of r.rows) if (row.revision !== null) revisions.set(row.id, Number(row.revision));

@@ -7,9 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cancelOrder } from '../../../backoffice-layer/index.js';
+import { cancelOrder, createReadModel, startBackofficeWorker } from '../../../backoffice-layer/index.js';
 import {
   customerSegments,
+  journeyReadModelSections,
+  journeyWorkerOptions,
   listDataUse,
   offer,
   putSegment,
@@ -23,6 +25,7 @@ import { ManualClock } from '../../../shared/index.js';
 import {
   createBackofficeTestContext,
   newMembers,
+  until,
   type BackofficeTestContext,
 } from '../../support/backoffice.js';
 import { DAY, openShop, shopper, startRoutes } from './fixtures.js';
@@ -214,6 +217,49 @@ describe('computed segments', () => {
     expect((await listDataUse(ctx.deps.db, c.eva, { first: 1 })).items[0]?.what).toBe(
       'computed segments: lapsed',
     );
+  });
+
+  it('archiving a segment ends its offer in her next answer, at the revision of the archiving', async () => {
+    expect(await segmentsOf(c.ana)).toContain('store-coats');
+    const regulars = (status: 'ACTIVE' | 'ARCHIVED') =>
+      upsertPromotion(ctx.deps, 'store-regulars', {
+        status,
+        rule: {
+          label: 'Store regulars',
+          conditions: [{ kind: 'segment', segments: ['store-coats'] }],
+          action: { kind: 'percentOff', percentBp: 1000 },
+        },
+      });
+    const { revision: latest } = await regulars('ACTIVE');
+    // A read model that has every change so far, and then stops following (its worker stopped): what a
+    // channel node answers from while the worker is behind.
+    const worker = await startBackofficeWorker(ctx.deps, {
+      ...journeyWorkerOptions(ctx.deps),
+      relayPollMs: 50,
+    });
+    const rm = await createReadModel(ctx.deps, { sections: journeyReadModelSections });
+    try {
+      await until(async () => (rm.watermark() ?? 0) >= latest, 15_000, 'the read model to catch up');
+      await worker.stop();
+      const belt = () => offer(ctx.deps, { sku: 'BELT-1', customerId: c.ana }, { readModel: rm });
+      const before = await belt();
+      expect(before.price.final).toBe(4500);
+      const archived = await putSegment(ctx.deps, 'store-coats', {
+        name: 'Bought coats in a store',
+        kind: 'RULE',
+        definition: { bought: { category: 'coats', channel: 'STORE', withinDays: 90 } },
+        status: 'ARCHIVED',
+      });
+      expect(rm.watermark()).toBeLessThan(archived.revision);
+      // A different answer is a newer revision: the one that archived the segment, not the model's older one.
+      const after = await belt();
+      expect(after.price.final).toBe(5000);
+      expect(after.revision).toBeGreaterThanOrEqual(archived.revision);
+    } finally {
+      await worker.stop();
+      await rm.close();
+      await regulars('ARCHIVED');
+    }
   });
 
   it('lets time alone move her: the nightly recomputation makes Cleo lapse, once a day', async () => {
