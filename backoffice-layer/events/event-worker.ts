@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import { sql, type Transaction } from 'kysely';
 import { createRedis, type EventEnvelope } from '../../shared/index.js';
-import type { BackofficeDB as DB, Database } from '../tables.js';
+import type { BackofficeDB as DB, Database, Executor } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { loadEnvelopes } from './outbox-events.js';
@@ -29,6 +29,11 @@ export interface EventConsumer {
    * they were applied before and arrive again. `reached()` moves this consumer's watermark and returns it.
    */
   afterCommit?(events: readonly EventEnvelope[], reached: () => Promise<number>): Promise<void>;
+  /**
+   * This consumer asks `BatchContext.reached()` of every batch: the query then starts with the batch, on
+   * another connection alongside the batch's transaction, rather than when asked.
+   */
+  reachedInBatch?: boolean;
 }
 
 /** What a consumer may ask about its batch while the batch's transaction is open. */
@@ -37,8 +42,8 @@ export interface BatchContext {
    * The revision this consumer has fully reached counting the events of this transaction and those of the
    * batch before it whose effects are done but whose transaction is still committing (pipelining): every
    * event at or below it took effect everywhere but perhaps in PostgreSQL's `applied_events`. Read-only (one
-   * query in the transaction); a commit that then fails changes nothing (the effects are done, the events
-   * come again and are applied once more idempotently).
+   * query); a commit that then fails changes nothing (the effects are done, the events come again and are
+   * applied once more idempotently).
    */
   reached(): Promise<number>;
 }
@@ -84,9 +89,20 @@ export async function applyEvents(
   const sorted = [...byId.values()].sort((a, b) => a.revision - b.revision);
   const outcome: BatchOutcome = { applied: new Map(sorted.map((e) => [e.id, []])), failed: new Map() };
   if (sorted.length === 0) return outcome;
+  // Asked now from committed rows, counting this batch's events (their effects are done when the consumer
+  // uses the answer) and those in flight.
+  const early = new Map(
+    consumers
+      .filter((c) => c.reachedInBatch)
+      .map((c) => {
+        const p = reachedRevision(db, c.name, [...(opts.inflight ?? []), ...sorted.map((e) => e.id)]);
+        p.catch(() => undefined); // a consumer that fails before asking leaves it unawaited
+        return [c.name, p] as const;
+      }),
+  );
   try {
     const fresh = await db.transaction().execute(async (tx) => {
-      const r = await applyInOne(tx, consumers, sorted, now, opts.inflight);
+      const r = await applyInOne(tx, consumers, sorted, now, opts.inflight, early);
       opts.onApplied?.();
       return r;
     });
@@ -130,6 +146,7 @@ async function applyInOne(
   events: readonly EventEnvelope[],
   now: Date,
   inflight: ReadonlySet<string> = new Set(),
+  early: ReadonlyMap<string, Promise<number>> = new Map(),
 ): Promise<Map<string, string[]>> {
   const pairs = consumers.flatMap((c) =>
     events.map((e) => ({ consumer: c.name, id: e.id, revision: e.revision })),
@@ -150,11 +167,7 @@ async function applyInOne(
     if (work.length === 0) continue;
     if (c.applyBatch)
       await c.applyBatch(work, tx, {
-        reached: async () =>
-          (
-            await sql<{ revision: number }>`${reachedBy(c.name, [...inflight])}
-          SELECT revision FROM reached`.execute(tx)
-          ).rows[0]!.revision,
+        reached: () => early.get(c.name) ?? reachedRevision(tx, c.name, [...inflight]),
       });
     else for (const e of work) await c.apply(e, tx);
   }
@@ -196,6 +209,14 @@ function reachedBy(consumer: string, inflight: readonly string[]) {
              CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT revision - 1 FROM gap)
                    ELSE coalesce((SELECT max(revision) FROM outbox), 0) END AS revision
     )`;
+}
+
+/** The revision a consumer has reached (see reachedBy), without recording it. */
+async function reachedRevision(db: Executor, consumer: string, inflight: readonly string[]): Promise<number> {
+  const r = await sql<{
+    revision: number;
+  }>`${reachedBy(consumer, inflight)} SELECT revision FROM reached`.execute(db);
+  return Number(r.rows[0]!.revision);
 }
 
 /**

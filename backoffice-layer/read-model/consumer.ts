@@ -199,6 +199,7 @@ export function readModelConsumer(
   let advancedAt = 0;
   return {
     name: READ_MODEL_CONSUMER,
+    reachedInBatch: true,
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
     async afterCommit(events, reached) {
