@@ -190,9 +190,9 @@ export async function applyEvent(
 }
 
 /**
- * The `WITH` clause of a query whose CTE `reached` (position, revision) is where a consumer stands: just before
- * the first outbox event after its stored watermark that it has not applied (events in `inflight` count as
- * applied), or at the newest event when there is no such gap.
+ * The `WITH` clause of a query whose CTE `reached` (position, revision) is where a consumer stands: just
+ * before the first outbox event after its stored watermark that it has not applied (events in `inflight`
+ * count as applied), or at the newest event when there is no such gap.
  */
 function reachedBy(consumer: string, inflight: readonly string[]) {
   return sql`

@@ -30,9 +30,9 @@ export interface OutboxRelay {
 type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'directPool' | 'clock' | 'queues' | 'logger' | 'metrics'>;
 
 /**
- * Hands claimed rows (outbox order) to the worker of this process when it has room, else queues one BullMQ job
- * carrying their ids (`claimJobName`). Should queueing fail, the rows are marked unpublished again and the
- * error is thrown.
+ * Hands claimed rows (outbox order) to the worker of this process when it has room, else queues one BullMQ
+ * job carrying their ids (`claimJobName`). Should queueing fail, the rows are marked unpublished again and
+ * the error is thrown.
  */
 async function deliver(
   deps: Deps,
@@ -140,8 +140,8 @@ export async function redeliverUnapplied(
 /**
  * The relay: wakes on `NOTIFY omnihub_outbox` (sent by every commit that wrote events) and polls as a
  * fallback; hands claims to `opts.handoff` (the worker of this process) when it has room, else queues them as
- * jobs; re-delivers unconfirmed events after `redeliverAfterMs`. Keeps one pooled connection for LISTEN and reconnects it when it
- * drops.
+ * jobs; re-delivers unconfirmed events after `redeliverAfterMs`. Keeps one pooled connection for LISTEN
+ * and reconnects it when it drops.
  */
 export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}): Promise<OutboxRelay> {
   const pollMs = opts.pollMs ?? 500;

@@ -6,12 +6,16 @@ import {
   startEventWorker,
   startOutboxRelay,
   startReadModelMaintenance,
-  upsertProduct,
   type EventConsumer,
   type EventJobData,
 } from '../../../backoffice-layer/index.js';
 import type { EventEnvelope } from '../../../shared/index.js';
-import { createBackofficeTestContext, until, type BackofficeTestContext } from '../../support/backoffice.js';
+import {
+  createBackofficeTestContext,
+  testProduct,
+  until,
+  type BackofficeTestContext,
+} from '../../support/backoffice.js';
 
 // The relay hands a claim to the event worker of its process when the worker has room, and queues one job per
 // claim (carrying the claim's event ids) when it is busy.
@@ -25,8 +29,6 @@ describe('outbox claims handed to the event worker', () => {
     await ctx.close();
   });
 
-  const product = (sku: string) =>
-    upsertProduct(ctx.deps, sku, { name: sku, category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' });
   const allJobs = () =>
     ctx.deps.queues.events.getJobs(
       ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'],
@@ -59,7 +61,7 @@ describe('outbox claims handed to the event worker', () => {
     const worker = await startEventWorker(ctx.deps, [recorder('in-process', seen)]);
     const relay = await startOutboxRelay(ctx.deps, { pollMs: 60_000, handoff: worker });
     try {
-      for (let i = 0; i < 8; i++) await product(`HAND-${i}`);
+      for (let i = 0; i < 8; i++) await testProduct(ctx, `HAND-${i}`);
       const ids = await outboxIds('HAND-');
       await until(async () => ids.every((id) => seen.some((e) => e.id === id)), 10_000, 'every event');
       expect(seen.filter((e) => ids.includes(e.id)).map((e) => e.id)).toEqual(ids);
@@ -70,9 +72,9 @@ describe('outbox claims handed to the event worker', () => {
     }
   });
 
-  it('queues one job per claim, carrying its event ids, while the worker is busy; order is kept', async () => {
+  it('queues one job per claim, carrying its event ids, while the worker is busy; order kept', async () => {
     await ctx.deps.queues.events.obliterate({ force: true });
-    for (let i = 0; i < 12; i++) await product(`BUSY-${String(i).padStart(2, '0')}`);
+    for (let i = 0; i < 12; i++) await testProduct(ctx, `BUSY-${String(i).padStart(2, '0')}`);
     const ids = await outboxIds('BUSY-');
     const seen: EventEnvelope[] = [];
     let open!: () => void;
@@ -105,7 +107,7 @@ describe('outbox claims handed to the event worker', () => {
 
   it('retries a failed event of a handed claim as a job of its own, and applies it once', async () => {
     await ctx.deps.queues.events.obliterate({ force: true });
-    for (let i = 0; i < 4; i++) await product(`FAIL-${i}`);
+    for (let i = 0; i < 4; i++) await testProduct(ctx, `FAIL-${i}`);
     const ids = await outboxIds('FAIL-');
     const bad = ids[1]!;
     let refusals = 0;
@@ -144,9 +146,6 @@ describe('the read-model watermark', () => {
     await ctx.close();
   });
 
-  const product = (sku: string) =>
-    upsertProduct(ctx.deps, sku, { name: sku, category: 'c', vatRate: 21, attributes: {}, status: 'ACTIVE' });
-
   it(
     'is announced with the writes before the commit, never past an event Redis does not hold, and caught ' +
       'up once the gap is applied',
@@ -167,7 +166,7 @@ describe('the read-model watermark', () => {
         // Held after the read model applied it: its transaction is open, yet every node may answer it.
         let release!: () => void;
         hold = new Promise((r) => (release = r));
-        const first = (await product('WM-1')).revision;
+        const first = (await testProduct(ctx, 'WM-1')).revision;
         await publishPending(ctx.deps, 500, worker);
         await until(async () => (await watermark()) >= first, 5000, 'watermark before commit');
         expect(await ctx.deps.redis.get(keys.product('WM-1'))).toContain('"WM-1"');
@@ -184,14 +183,14 @@ describe('the read-model watermark', () => {
         // An event claimed by another relay whose process died before applying it: a gap. The events after
         // it are applied, but the watermark stays below it; once PostgreSQL records it applied, the watermark
         // held back is sent again (every 500 ms) and covers everything.
-        const gapped = (await product('WM-2')).revision;
+        const gapped = (await testProduct(ctx, 'WM-2')).revision;
         const gap = await ctx.deps.db
           .updateTable('outbox')
           .set({ publishedAt: new Date() })
           .where('revision', '=', gapped)
           .returning('id')
           .executeTakeFirstOrThrow();
-        const later = (await product('WM-3')).revision;
+        const later = (await testProduct(ctx, 'WM-3')).revision;
         await publishPending(ctx.deps, 500, worker);
         await until(
           async () =>
