@@ -166,7 +166,7 @@ describe('the read-model watermark', () => {
         // Held after the read model applied it: its transaction is open, yet every node may answer it.
         let release!: () => void;
         hold = new Promise((r) => (release = r));
-        const first = (await testProduct(ctx, 'WM-1')).revision;
+        const first = await testProduct(ctx, 'WM-1');
         await publishPending(ctx.deps, 500, worker);
         await until(async () => (await watermark()) >= first, 5000, 'watermark before commit');
         expect(await ctx.deps.redis.get(keys.product('WM-1'))).toContain('"WM-1"');
@@ -183,14 +183,14 @@ describe('the read-model watermark', () => {
         // An event claimed by another relay whose process died before applying it: a gap. The events after
         // it are applied, but the watermark stays below it; once PostgreSQL records it applied, the watermark
         // held back is sent again (every 500 ms) and covers everything.
-        const gapped = (await testProduct(ctx, 'WM-2')).revision;
+        const gapped = await testProduct(ctx, 'WM-2');
         const gap = await ctx.deps.db
           .updateTable('outbox')
           .set({ publishedAt: new Date() })
           .where('revision', '=', gapped)
           .returning('id')
           .executeTakeFirstOrThrow();
-        const later = (await testProduct(ctx, 'WM-3')).revision;
+        const later = await testProduct(ctx, 'WM-3');
         await publishPending(ctx.deps, 500, worker);
         await until(
           async () =>
