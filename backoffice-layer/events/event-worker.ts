@@ -25,15 +25,19 @@ export interface EventConsumer {
    */
   applyBatch?(events: readonly EventEnvelope[], tx: Transaction<DB>, batch?: BatchContext): Promise<void>;
   /**
+   * For effects that are idempotent without PostgreSQL's record (revision-guarded Redis writes): applies the
+   * events of this consumer's types (in revision order) as the batch starts, alongside its transaction
+   * rather than inside it (but not those it applied before, read in one query). The transaction commits
+   * only once this succeeded; should it fail, the batch fails (and its events are tried one by one, this
+   * called inside each one's transaction). A consumer with `applyFirst` has neither `apply` nor `applyBatch`
+   * called.
+   */
+  applyFirst?(events: readonly EventEnvelope[], batch: BatchContext): Promise<void>;
+  /**
    * Runs after the events (of this consumer's types, in revision order) are recorded as applied — also when
    * they were applied before and arrive again. `reached()` moves this consumer's watermark and returns it.
    */
   afterCommit?(events: readonly EventEnvelope[], reached: () => Promise<number>): Promise<void>;
-  /**
-   * This consumer asks `BatchContext.reached()` of every batch: the query then starts with the batch, on
-   * another connection alongside the batch's transaction, rather than when asked.
-   */
-  reachedInBatch?: boolean;
 }
 
 /** What a consumer may ask about its batch while the batch's transaction is open. */
@@ -89,20 +93,25 @@ export async function applyEvents(
   const sorted = [...byId.values()].sort((a, b) => a.revision - b.revision);
   const outcome: BatchOutcome = { applied: new Map(sorted.map((e) => [e.id, []])), failed: new Map() };
   if (sorted.length === 0) return outcome;
-  // Asked now from committed rows, counting this batch's events (their effects are done when the consumer
-  // uses the answer) and those in flight.
-  const early = new Map(
-    consumers
-      .filter((c) => c.reachedInBatch)
-      .map((c) => {
-        const p = reachedRevision(db, c.name, [...(opts.inflight ?? []), ...sorted.map((e) => e.id)]);
-        p.catch(() => undefined); // a consumer that fails before asking leaves it unawaited
-        return [c.name, p] as const;
-      }),
+  // Effects that need no transaction start now, alongside it. What they ask of `reached` is read from
+  // committed rows, counting this batch's events (their effects are done when the consumer uses the answer)
+  // and those in flight.
+  const ahead = [...(opts.inflight ?? []), ...sorted.map((e) => e.id)];
+  const first = Promise.all(
+    consumers.map(async (c) => {
+      const mine = sorted.filter((e) => wants(c, e));
+      if (!c.applyFirst || mine.length === 0) return;
+      // One query: where the consumer stands, and which of these events it applied before (not again).
+      const { revision, applied } = await reachedAndApplied(db, c.name, ahead, mine);
+      const fresh = mine.filter((e) => !applied.has(e.id));
+      if (fresh.length > 0) await c.applyFirst(fresh, { reached: () => Promise.resolve(revision) });
+    }),
   );
+  first.catch(() => undefined); // awaited in the transaction; a transaction that failed first leaves it
   try {
     const fresh = await db.transaction().execute(async (tx) => {
-      const r = await applyInOne(tx, consumers, sorted, now, opts.inflight, early);
+      const r = await applyInOne(tx, consumers, sorted, now, opts.inflight, true);
+      await first;
       opts.onApplied?.();
       return r;
     });
@@ -146,7 +155,7 @@ async function applyInOne(
   events: readonly EventEnvelope[],
   now: Date,
   inflight: ReadonlySet<string> = new Set(),
-  early: ReadonlyMap<string, Promise<number>> = new Map(),
+  firstDone = false,
 ): Promise<Map<string, string[]>> {
   const pairs = consumers.flatMap((c) =>
     events.map((e) => ({ consumer: c.name, id: e.id, revision: e.revision })),
@@ -164,11 +173,10 @@ async function applyInOne(
     const mine = events.filter((e) => fresh.has(`${c.name} ${e.id}`));
     for (const e of mine) out.get(e.id)!.push(c.name);
     const work = mine.filter((e) => wants(c, e));
-    if (work.length === 0) continue;
-    if (c.applyBatch)
-      await c.applyBatch(work, tx, {
-        reached: () => early.get(c.name) ?? reachedRevision(tx, c.name, [...inflight]),
-      });
+    if (work.length === 0 || (c.applyFirst && firstDone)) continue;
+    const batch: BatchContext = { reached: () => reachedRevision(tx, c.name, [...inflight]) };
+    if (c.applyFirst) await c.applyFirst(work, batch);
+    else if (c.applyBatch) await c.applyBatch(work, tx, batch);
     else for (const e of work) await c.apply(e, tx);
   }
   return out;
@@ -209,6 +217,24 @@ function reachedBy(consumer: string, inflight: readonly string[]) {
              CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT revision - 1 FROM gap)
                    ELSE coalesce((SELECT max(revision) FROM outbox), 0) END AS revision
     )`;
+}
+
+/**
+ * The revision a consumer has reached (see reachedBy) counting `inflight`, and which of `events` it has
+ * applied (recorded in `applied_events`), in one query.
+ */
+async function reachedAndApplied(
+  db: Database,
+  consumer: string,
+  inflight: readonly string[],
+  events: readonly EventEnvelope[],
+): Promise<{ revision: number; applied: Set<string> }> {
+  const ids = events.map((e) => e.id);
+  const r = await sql<{ revision: number; applied: string[] }>`${reachedBy(consumer, inflight)}
+    SELECT (SELECT revision FROM reached) AS revision,
+           ARRAY(SELECT event_id::text FROM applied_events
+                 WHERE consumer = ${consumer} AND event_id = ANY(${ids}::uuid[])) AS applied`.execute(db);
+  return { revision: Number(r.rows[0]!.revision), applied: new Set(r.rows[0]!.applied) };
 }
 
 /** The revision a consumer has reached (see reachedBy), without recording it. */

@@ -1,6 +1,4 @@
-import type { Transaction } from 'kysely';
 import type { Deps, EventEnvelope, Redis } from '../../shared/index.js';
-import type { BackofficeDB as DB } from '../tables.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
 import { advanceWatermark, type BatchContext, type EventConsumer } from '../events/event-worker.js';
 import { CommitVisibility, PropagationRecorder } from './commit-visibility.js';
@@ -56,14 +54,15 @@ function payload<K extends keyof BackofficeEventPayloads>(
  * to drop from memory. Writes land only while the model belongs to this consumer's database (see
  * GUARDED_WRITE): after a loss the rebuild covers them.
  *
- * The watermark is raised and announced in the same Redis round trip as a batch's writes, inside the batch's
- * transaction, before its COMMIT: at the revision reached counting that batch and the one before it still
- * committing (BatchContext.reached), which Redis then holds in full — never ahead of it. A commit that fails
- * changes nothing Redis says: the events come again and are written again idempotently. A watermark that
- * could not cover the newest event applied (a gap: an earlier event failed or is applied elsewhere) is
- * sent again every 500 ms from PostgreSQL's record until it does. Each revision's commit → visible time is
- * observed once the watermark covers it (with `deps.metrics`), and the samples are kept in Redis every 200 ms
- * (hub-samples.ts).
+ * A batch is written as it starts, alongside the transaction that records it applied (`applyFirst`: the
+ * writes are idempotent), and the watermark is raised and announced in the same Redis round trip as the
+ * writes, before that transaction commits: at the revision reached counting that batch and the one before
+ * it still committing (BatchContext.reached), which Redis then holds in full — never ahead of it. A
+ * transaction that fails changes nothing Redis says: the events come again and are written again
+ * idempotently. A watermark that could not cover the newest event applied (a gap: an earlier event failed
+ * or is applied elsewhere) is sent again every 500 ms from PostgreSQL's record until it does. Each
+ * revision's commit → visible time is observed once the watermark covers it (with `deps.metrics`), and the
+ * samples are kept in Redis every 200 ms (hub-samples.ts).
  */
 export function readModelConsumer(
   deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>,
@@ -116,14 +115,11 @@ export function readModelConsumer(
     const top = events.reduce<EventEnvelope | null>((a, e) => (a && a.revision >= e.revision ? a : e), null);
     return top ? `${top.revision}:${top.id}` : '';
   };
-  const applyBatch = async (
-    events: readonly EventEnvelope[],
-    tx: Transaction<DB>,
-    batch?: BatchContext,
-  ): Promise<void> => {
+  const applyFirst = async (events: readonly EventEnvelope[], batch?: BatchContext): Promise<void> => {
     const writes: SectionWrite[] = [];
     const skus = new Set<string>();
     const reload = new Set<string>();
+    const priceLists = new Set<string>();
     let locations = false;
     let revision = 0;
     const globals = sections.filter((f) => events.some((e) => f.types.includes(e.type)));
@@ -156,27 +152,29 @@ export function readModelConsumer(
         case 'catalogue.bulk-changed':
           for (const s of payload(event, 'catalogue.bulk-changed').skus) reload.add(s);
           break;
-        case 'price-list.changed': {
-          const id = payload(event, 'price-list.changed').priceList.id;
-          for (const r of await tx
-            .selectFrom('prices')
-            .select('sku')
-            .distinct()
-            .where('priceListId', '=', id)
-            .execute())
-            reload.add(r.sku);
+        case 'price-list.changed':
+          priceLists.add(payload(event, 'price-list.changed').priceList.id);
           break;
-        }
         default:
           break;
       }
     }
-    if (reload.size > 0 || globals.length > 0) {
+    if (reload.size > 0 || priceLists.size > 0 || globals.length > 0) {
       // One REPEATABLE READ snapshot for the reloads and the revision they are labelled with, so the two
-      // agree exactly (in the consumer's READ COMMITTED transaction a commit could slip in between the
-      // statements).
+      // agree exactly (in a READ COMMITTED transaction a commit could slip in between the statements).
       const list = [...reload];
       await inSnapshot(deps.db, async (snap, rev) => {
+        if (priceLists.size > 0)
+          for (const r of await snap
+            .selectFrom('prices')
+            .select('sku')
+            .distinct()
+            .where('priceListId', 'in', [...priceLists])
+            .execute())
+            if (!reload.has(r.sku)) {
+              reload.add(r.sku);
+              list.push(r.sku);
+            }
         writes.push(...globalWrites(keys, await loadGlobals(snap, globals), rev));
         for (let i = 0; i < list.length; i += 1000) {
           const views = await loadSections(snap, list.slice(i, i + 1000));
@@ -199,9 +197,8 @@ export function readModelConsumer(
   let advancedAt = 0;
   return {
     name: READ_MODEL_CONSUMER,
-    reachedInBatch: true,
-    apply: (event, tx) => applyBatch([event], tx),
-    applyBatch,
+    apply: (event) => applyFirst([event]),
+    applyFirst,
     async afterCommit(events, reached) {
       const top = events.reduce((m, e) => Math.max(m, e.revision), 0);
       newest = Math.max(newest, top);
