@@ -117,6 +117,8 @@ export async function applyEvents(
     });
     for (const [id, names] of fresh) outcome.applied.set(id, names);
   } catch (batchError) {
+    // Effects begun alongside the failed transaction end before anything is tried again (in order).
+    await first.catch(() => undefined);
     if (sorted.length === 1 && consumers.length <= 1) {
       outcome.failed.set(sorted[0]!.id, batchError);
     } else {
