@@ -1,9 +1,10 @@
 /**
  * The envelope of every event the hub announces: written to the outbox in the transaction of the change,
- * relayed to BullMQ with job id = event id, applied by consumers at most once in effect.
+ * handed by the outbox relay to the event worker of its process (or queued in BullMQ, one job per claim of
+ * event ids, while that worker is busy), applied by consumers at most once in effect.
  */
 export interface EventEnvelope<P extends Record<string, unknown> = Record<string, unknown>> {
-  /** UUID; also the BullMQ job id and the dedupe key of every consumer. */
+  /** UUID; the dedupe key of every consumer (and what an event job carries). */
   id: string;
   /** Dotted name, e.g. `stock.changed`, `price.changed`, `reservation.created`. */
   type: string;

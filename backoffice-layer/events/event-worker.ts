@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import { sql, type Transaction } from 'kysely';
 import { createRedis, type EventEnvelope } from '../../shared/index.js';
-import type { BackofficeDB as DB, Database } from '../tables.js';
+import type { BackofficeDB as DB, Database, Executor } from '../tables.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
 import { bullPrefix, QUEUE_NAMES } from '../jobs/queues.js';
 import { loadEnvelopes } from './outbox-events.js';
@@ -19,14 +20,50 @@ export interface EventConsumer {
   apply(event: EventEnvelope, tx: Transaction<DB>): Promise<void>;
   /**
    * Applies several events (in revision order) at once, e.g. with one Redis round trip; else `apply` runs per
-   * event.
+   * event. `batch.reached()` tells, inside the transaction, the revision this consumer will have reached once
+   * it commits (see BatchContext).
    */
-  applyBatch?(events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void>;
+  applyBatch?(events: readonly EventEnvelope[], tx: Transaction<DB>, batch?: BatchContext): Promise<void>;
+  /**
+   * For effects that are idempotent without PostgreSQL's record (revision-guarded Redis writes): applies the
+   * events of this consumer's types (in revision order) as the batch starts, alongside its transaction
+   * rather than inside it (but not those it applied before, read in one query). The transaction commits
+   * only once this succeeded; should it fail, the batch fails (and its events are tried one by one, this
+   * called inside each one's transaction). A consumer with `applyFirst` has neither `apply` nor `applyBatch`
+   * called.
+   */
+  applyFirst?(events: readonly EventEnvelope[], batch: BatchContext): Promise<void>;
   /**
    * Runs after the events (of this consumer's types, in revision order) are recorded as applied — also when
    * they were applied before and arrive again. `reached()` moves this consumer's watermark and returns it.
    */
   afterCommit?(events: readonly EventEnvelope[], reached: () => Promise<number>): Promise<void>;
+}
+
+/** What a consumer may ask about its batch while the batch's transaction is open. */
+export interface BatchContext {
+  /**
+   * The revision this consumer has fully reached counting the events of this transaction and those of the
+   * batch before it whose effects are done but whose transaction is still committing (pipelining): every
+   * event at or below it took effect everywhere but perhaps in PostgreSQL's `applied_events`. Read-only (one
+   * query); a commit that then fails changes nothing (the effects are done, the events come again and are
+   * applied once more idempotently).
+   */
+  reached(): Promise<number>;
+}
+
+/** Options of `applyEvents`. */
+export interface ApplyOptions {
+  /**
+   * Events of a batch whose effects are done and whose transaction is committing: counted as applied by
+   * `BatchContext.reached`. The caller keeps it current (it is read when asked).
+   */
+  inflight?: ReadonlySet<string>;
+  /**
+   * Called once the batch's transaction did all its work, just before its COMMIT: the caller may open the
+   * next batch's transaction meanwhile. Not called when the batch transaction fails before that.
+   */
+  onApplied?: () => void;
 }
 
 const wants = (c: EventConsumer, e: EventEnvelope): boolean => !c.types || c.types.includes(e.type);
@@ -43,29 +80,54 @@ export interface BatchOutcome {
  * (consumer, event) pair in `applied_events` — the row is the proof of application and the dedupe key — and
  * each consumer applies the events it had not applied yet. Should that transaction fail, each event is
  * applied to each consumer on its own, so a failing event or consumer fails only itself. Then each consumer's
- * `afterCommit` runs once for the batch.
+ * `afterCommit` runs once for the batch. See ApplyOptions for pipelining batches.
  */
 export async function applyEvents(
   db: Database,
   consumers: readonly EventConsumer[],
   events: readonly EventEnvelope[],
   now: Date,
+  opts: ApplyOptions = {},
 ): Promise<BatchOutcome> {
   const byId = new Map(events.map((e) => [e.id, e]));
   const sorted = [...byId.values()].sort((a, b) => a.revision - b.revision);
   const outcome: BatchOutcome = { applied: new Map(sorted.map((e) => [e.id, []])), failed: new Map() };
   if (sorted.length === 0) return outcome;
+  // Effects that need no transaction start now, alongside it. What they ask of `reached` is read from
+  // committed rows, counting this batch's events (their effects are done when the consumer uses the answer)
+  // and those in flight.
+  const ahead = [...(opts.inflight ?? []), ...sorted.map((e) => e.id)];
+  const first = Promise.all(
+    consumers.map(async (c) => {
+      const mine = sorted.filter((e) => wants(c, e));
+      if (!c.applyFirst || mine.length === 0) return;
+      // One query: where the consumer stands, and which of these events it applied before (not again).
+      const { revision, applied } = await reachedAndApplied(db, c.name, ahead, mine);
+      const fresh = mine.filter((e) => !applied.has(e.id));
+      if (fresh.length > 0) await c.applyFirst(fresh, { reached: () => Promise.resolve(revision) });
+    }),
+  );
+  first.catch(() => undefined); // awaited in the transaction; a transaction that failed first leaves it
   try {
-    const fresh = await db.transaction().execute((tx) => applyInOne(tx, consumers, sorted, now));
+    const fresh = await db.transaction().execute(async (tx) => {
+      const r = await applyInOne(tx, consumers, sorted, now, opts.inflight, true);
+      await first;
+      opts.onApplied?.();
+      return r;
+    });
     for (const [id, names] of fresh) outcome.applied.set(id, names);
   } catch (batchError) {
+    // Effects begun alongside the failed transaction end before anything is tried again (in order).
+    await first.catch(() => undefined);
     if (sorted.length === 1 && consumers.length <= 1) {
       outcome.failed.set(sorted[0]!.id, batchError);
     } else {
       for (const e of sorted) {
         for (const c of consumers) {
           try {
-            const names = await db.transaction().execute((tx) => applyInOne(tx, [c], [e], now));
+            const names = await db
+              .transaction()
+              .execute((tx) => applyInOne(tx, [c], [e], now, opts.inflight));
             outcome.applied.get(e.id)!.push(...(names.get(e.id) ?? []));
           } catch (err) {
             if (!outcome.failed.has(e.id)) outcome.failed.set(e.id, err);
@@ -94,6 +156,8 @@ async function applyInOne(
   consumers: readonly EventConsumer[],
   events: readonly EventEnvelope[],
   now: Date,
+  inflight: ReadonlySet<string> = new Set(),
+  firstDone = false,
 ): Promise<Map<string, string[]>> {
   const pairs = consumers.flatMap((c) =>
     events.map((e) => ({ consumer: c.name, id: e.id, revision: e.revision })),
@@ -111,8 +175,10 @@ async function applyInOne(
     const mine = events.filter((e) => fresh.has(`${c.name} ${e.id}`));
     for (const e of mine) out.get(e.id)!.push(c.name);
     const work = mine.filter((e) => wants(c, e));
-    if (work.length === 0) continue;
-    if (c.applyBatch) await c.applyBatch(work, tx);
+    if (work.length === 0 || (c.applyFirst && firstDone)) continue;
+    const batch: BatchContext = { reached: () => reachedRevision(tx, c.name, [...inflight]) };
+    if (c.applyFirst) await c.applyFirst(work, batch);
+    else if (c.applyBatch) await c.applyBatch(work, tx, batch);
     else for (const e of work) await c.apply(e, tx);
   }
   return out;
@@ -134,16 +200,17 @@ export async function applyEvent(
 }
 
 /**
- * Moves a consumer's watermark past every event it has applied without a gap, and returns the revision it has
- * fully reached: every event at or below it is applied. Cheap: scans from the old watermark to the first gap.
+ * The `WITH` clause of a query whose CTE `reached` (position, revision) is where a consumer stands: just
+ * before the first outbox event after its stored watermark that it has not applied (events in `inflight`
+ * count as applied), or at the newest event when there is no such gap.
  */
-export async function advanceWatermark(db: Database, consumer: string, now: Date): Promise<number> {
-  const r = await sql<{ position: number; revision: number }>`
+function reachedBy(consumer: string, inflight: readonly string[]) {
+  return sql`
     WITH wm AS (
       SELECT coalesce((SELECT position FROM consumer_watermarks WHERE consumer = ${consumer}), 0) AS position
     ), gap AS (
       SELECT o.position, o.revision FROM outbox o, wm
-      WHERE o.position > wm.position
+      WHERE o.position > wm.position AND NOT (o.id = ANY(${inflight}::uuid[]))
         AND NOT EXISTS (SELECT 1 FROM applied_events a WHERE a.consumer = ${consumer} AND a.event_id = o.id)
       ORDER BY o.position LIMIT 1
     ), reached AS (
@@ -151,7 +218,41 @@ export async function advanceWatermark(db: Database, consumer: string, now: Date
                    ELSE coalesce((SELECT max(position) FROM outbox), 0) END AS position,
              CASE WHEN EXISTS (SELECT 1 FROM gap) THEN (SELECT revision - 1 FROM gap)
                    ELSE coalesce((SELECT max(revision) FROM outbox), 0) END AS revision
-    )
+    )`;
+}
+
+/**
+ * The revision a consumer has reached (see reachedBy) counting `inflight`, and which of `events` it has
+ * applied (recorded in `applied_events`), in one query.
+ */
+async function reachedAndApplied(
+  db: Database,
+  consumer: string,
+  inflight: readonly string[],
+  events: readonly EventEnvelope[],
+): Promise<{ revision: number; applied: Set<string> }> {
+  const ids = events.map((e) => e.id);
+  const r = await sql<{ revision: number; applied: string[] }>`${reachedBy(consumer, inflight)}
+    SELECT (SELECT revision FROM reached) AS revision,
+           ARRAY(SELECT event_id::text FROM applied_events
+                 WHERE consumer = ${consumer} AND event_id = ANY(${ids}::uuid[])) AS applied`.execute(db);
+  return { revision: Number(r.rows[0]!.revision), applied: new Set(r.rows[0]!.applied) };
+}
+
+/** The revision a consumer has reached (see reachedBy), without recording it. */
+async function reachedRevision(db: Executor, consumer: string, inflight: readonly string[]): Promise<number> {
+  const r = await sql<{
+    revision: number;
+  }>`${reachedBy(consumer, inflight)} SELECT revision FROM reached`.execute(db);
+  return Number(r.rows[0]!.revision);
+}
+
+/**
+ * Moves a consumer's watermark past every event it has applied without a gap, and returns the revision it has
+ * fully reached: every event at or below it is applied. Cheap: scans from the old watermark to the first gap.
+ */
+export async function advanceWatermark(db: Database, consumer: string, now: Date): Promise<number> {
+  const r = await sql<{ position: number; revision: number }>`${reachedBy(consumer, [])}
     INSERT INTO consumer_watermarks AS c (consumer, position, revision, updated_at)
     SELECT ${consumer}, reached.position, reached.revision, ${now} FROM reached
     ON CONFLICT (consumer) DO UPDATE SET
@@ -161,92 +262,203 @@ export async function advanceWatermark(db: Database, consumer: string, now: Date
   return r.rows[0]?.revision ?? 0;
 }
 
-export interface EventWorker {
-  /** Finishes the jobs in hand, then stops. */
+/**
+ * Where the outbox relay hands a claimed batch of events straight to an event worker in the same process,
+ * without a BullMQ job.
+ */
+export interface EventHandoff {
+  /**
+   * Takes these events (one relay claim, in outbox order) when the worker has room: it applies them as it
+   * would a job's. False when it is busy (a full batch already waits) or a job queued before has not reached
+   * it yet: the caller then queues them as a job (`claimJobName`), after the ones before.
+   */
+  offer(events: readonly EventEnvelope[]): boolean;
+  /** The caller queued a job instead: events are taken again once this worker fetched it (order). */
+  queued(jobId: string): void;
+}
+
+/** The data of an event job: the ids of one relay claim (older jobs: job id = event id, data = envelope). */
+export interface EventJobData {
+  ids?: string[];
+}
+
+/** The name and job id of a job carrying a claim of events: `outbox-<first id>-<last id>-<random>`. */
+export function claimJobName(ids: readonly string[]): string {
+  return `outbox-${ids[0] ?? ''}-${ids[ids.length - 1] ?? ''}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface EventWorker extends EventHandoff {
+  /** Finishes the batches in hand (handed over and fetched), then stops. */
   stop(): Promise<void>;
 }
 
+export interface EventWorkerOptions {
+  /** Events applied in one transaction at most (default 500); a bigger job is applied in several. */
+  batchSize?: number;
+  /** BullMQ jobs held at once (default 4); each carries one relay claim (up to the relay's batch size). */
+  jobsInHand?: number;
+  lockDurationMs?: number;
+}
+
+/** Events waiting in the worker: a job's or a handed claim's, settled once every part of it is applied. */
+interface Entry {
+  /** Envelopes already known (a handed claim); the others are read from the outbox. */
+  given: Map<string, EventEnvelope>;
+  parts: number;
+  failed: Map<string, unknown>;
+  settle(failed: Map<string, unknown>): void;
+}
+
 /**
- * A BullMQ worker on the events queue that applies events to the consumers in batches: it holds up to
- * `batchSize` jobs at once (job id = event id; the event itself is read from the outbox, one query per batch)
- * and applies all it holds in one go while the next ones arrive, so a burst costs one transaction, not one
- * per event. A failing event makes its own job retry with back-off; nothing is skipped.
+ * Applies outbox events to the consumers in batches of up to `batchSize` events, one transaction each. Events
+ * arrive handed over by the relay of the same process (`offer`, while the worker has room) or as BullMQ jobs
+ * on the events queue (a claim of ids queued while it was busy, a retry, another process' relay); their
+ * envelopes come from the relay's claim or from this database's outbox, never from a job. Batches are
+ * pipelined: the next batch's transaction is opened while the previous one commits, never more than two at
+ * once (up to three connections with the outbox reads). A failing event is retried with back-off as a job
+ * of its own (its job's, or a new one for a handed claim); nothing is skipped. A worker killed with a handed
+ * claim in hand loses no event: the relay re-delivers events published but not applied after its
+ * re-delivery delay (`redeliverAfterMs`, 30 s by default), where a job would be picked up by BullMQ's stalled
+ * check.
  */
 export async function startEventWorker(
-  deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger' | 'metrics'>,
+  deps: Pick<BackofficeDeps, 'db' | 'clock' | 'redisUrl' | 'redisPrefix' | 'logger' | 'metrics' | 'queues'>,
   consumers: readonly EventConsumer[],
-  opts: { batchSize?: number; lockDurationMs?: number } = {},
+  opts: EventWorkerOptions = {},
 ): Promise<EventWorker> {
   // Jobs are short: a short lock lets another worker take over the jobs of one that died within seconds.
   const lockDuration = opts.lockDurationMs ?? 10_000;
-  const batchSize = opts.batchSize ?? 200;
+  const batchSize = Math.max(1, opts.batchSize ?? 500);
   const connection = createRedis(deps.redisUrl, { connectionName: 'omnihub:event-worker' });
-  const held: Array<{ id: string; done: (err?: unknown) => void }> = [];
-  let flushing: Promise<void> | null = null;
-  const flush = async (): Promise<void> => {
-    while (held.length > 0) {
-      const batch = held.splice(0, batchSize);
-      try {
-        // Every event is taken from this database's outbox, the source of truth, never from the job: a job
-        // whose data Redis lost (a hash re-created by a late write after a flush) still has its event, and a
-        // job this database never wrote (left in the queue by another database under the same Redis prefix,
-        // or by a restored copy's past) is dropped instead of applied.
-        const found = await loadEnvelopes(
-          deps.db,
-          batch.map((b) => b.id),
-        );
-        const whole = batch.flatMap((b) => {
-          const event = found.get(b.id);
-          if (event) return [{ ...b, event }];
+  /** Parts of entries not yet applied, oldest first; each at most `batchSize` events. */
+  const waiting: Array<{ entry: Entry; ids: string[] }> = [];
+  /** Jobs the relay queued that this worker has not fetched yet, with when (ms). */
+  const queuedJobs = new Map<string, number>();
+  /** Events whose effects are done and whose batch transaction is committing. */
+  const inflight = new Set<string>();
+  let stopped = false;
+  let loop: Promise<void> | null = null;
+
+  const enqueue = (ids: readonly string[], given: Map<string, EventEnvelope>, settle: Entry['settle']) => {
+    const entry: Entry = { given, parts: 0, failed: new Map(), settle };
+    for (let i = 0; i < ids.length; i += batchSize) {
+      entry.parts++;
+      waiting.push({ entry, ids: ids.slice(i, i + batchSize) });
+    }
+    if (entry.parts === 0) settle(entry.failed);
+    pump();
+  };
+
+  /** Applies one batch; `applied` is called when the next batch may start (before this one's COMMIT). */
+  const run = async (parts: typeof waiting, applied: () => void): Promise<void> => {
+    const ids = parts.flatMap((p) => p.ids);
+    const failed = new Map<string, unknown>();
+    try {
+      const given = new Map(
+        parts.flatMap((p) => p.ids.flatMap((id) => p.entry.given.get(id) ?? [])).map((e) => [e.id, e]),
+      );
+      // Events not handed over are read from this database's outbox, the source of truth, never from the
+      // job: a job whose data Redis lost still has its event, and a job this database never wrote (another
+      // database's under the same Redis prefix, or a restored copy's past) is dropped instead of applied.
+      const missing = ids.filter((id) => !given.has(id));
+      const found =
+        missing.length > 0 ? await loadEnvelopes(deps.db, missing) : new Map<string, EventEnvelope>();
+      const events: EventEnvelope[] = [];
+      for (const id of ids) {
+        const event = given.get(id) ?? found.get(id);
+        if (event) events.push(event);
+        else
           deps.logger.warn(
-            { jobId: b.id },
+            { eventId: id },
             "event job names no event in this database's outbox " +
               "(another database's, or pruned after every consumer applied it); dropped",
           );
-          b.done();
-          return [];
-        });
-        const outcome = await applyEvents(
-          deps.db,
-          consumers,
-          whole.map((b) => b.event),
-          deps.clock.now(),
-        );
-        for (const names of outcome.applied.values())
-          for (const consumer of names) deps.metrics?.eventsApplied.inc({ consumer });
-        for (const b of whole)
-          b.done(
-            outcome.failed.has(b.event.id)
-              ? (outcome.failed.get(b.event.id) ?? new Error('event failed'))
-              : undefined,
-          );
-      } catch (e) {
-        for (const b of batch) b.done(e ?? new Error('event batch failed'));
       }
+      const outcome = await applyEvents(deps.db, consumers, events, deps.clock.now(), {
+        inflight,
+        onApplied: () => {
+          for (const e of events) inflight.add(e.id);
+          applied();
+        },
+      });
+      for (const names of outcome.applied.values())
+        for (const consumer of names) deps.metrics?.eventsApplied.inc({ consumer });
+      for (const [id, err] of outcome.failed) failed.set(id, err);
+    } catch (e) {
+      for (const id of ids) failed.set(id, e ?? new Error('event batch failed'));
+    } finally {
+      for (const id of ids) inflight.delete(id);
+      applied();
+    }
+    for (const p of parts) {
+      for (const id of p.ids) if (failed.has(id)) p.entry.failed.set(id, failed.get(id));
+      if (--p.entry.parts === 0) p.entry.settle(p.entry.failed);
     }
   };
-  // Jobs fetched together land here within one turn of the event loop: flush on the next, as one batch.
-  const schedule = (): void => {
-    flushing ??= new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => {
-      flushing = null;
-      if (held.length > 0) schedule();
-    });
+
+  /** The oldest waiting parts, up to `batchSize` events (at least one part). */
+  const take = (): typeof waiting => {
+    const parts = [waiting.shift()!];
+    let n = parts[0]!.ids.length;
+    while (waiting.length > 0 && n + waiting[0]!.ids.length <= batchSize) {
+      n += waiting[0]!.ids.length;
+      parts.push(waiting.shift()!);
+    }
+    return parts;
   };
-  const worker = new Worker<EventEnvelope>(
+
+  function pump(): void {
+    loop ??= (async () => {
+      let previous: Promise<void> = Promise.resolve();
+      while (waiting.length > 0) {
+        let applied!: () => void;
+        const ready = new Promise<void>((r) => (applied = r));
+        const done = run(take(), applied);
+        await ready;
+        // At most two batch transactions open: this one (committing) and the next.
+        await previous;
+        previous = done;
+      }
+      await previous;
+    })().finally(() => {
+      loop = null;
+      if (waiting.length > 0) pump();
+    });
+  }
+
+  const retryAsJob = async (ids: string[]): Promise<void> => {
+    const name = claimJobName(ids);
+    await deps.queues.events
+      .add(name, { ids } satisfies EventJobData, { jobId: name })
+      .catch((e: unknown) =>
+        deps.logger.warn({ err: e, events: ids.length }, 'could not queue failed events; re-delivery will'),
+      );
+  };
+
+  const worker = new Worker<EventJobData>(
     QUEUE_NAMES.events,
-    (job: Job<EventEnvelope>) =>
-      new Promise<void>((resolve, reject) => {
-        held.push({
-          id: job.id ?? '',
-          done: (err) =>
-            err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(String(err))),
-        });
-        schedule();
-      }),
+    (job: Job<EventJobData>) => {
+      queuedJobs.delete(job.id ?? '');
+      const ids = Array.isArray(job.data?.ids) ? job.data.ids : [job.id ?? ''];
+      return new Promise<void>((resolve, reject) =>
+        enqueue(ids, new Map(), (failed) => {
+          if (failed.size === 0) return resolve();
+          const err = failed.values().next().value;
+          const error = err instanceof Error ? err : new Error(String(err ?? 'event failed'));
+          // Only the failed events are tried again.
+          if (Array.isArray(job.data?.ids) && failed.size < ids.length)
+            void job.updateData({ ids: [...failed.keys()] }).then(
+              () => reject(error),
+              () => reject(error),
+            );
+          else reject(error);
+        }),
+      );
+    },
     {
       connection,
       prefix: bullPrefix(deps.redisPrefix),
-      concurrency: batchSize,
+      concurrency: Math.max(1, opts.jobsInHand ?? 4),
       lockDuration,
       stalledInterval: Math.max(1000, lockDuration / 2),
       maxStalledCount: 1000,
@@ -254,11 +466,37 @@ export async function startEventWorker(
   );
   worker.on('error', (e) => deps.logger.warn({ err: e }, 'event worker error'));
   worker.on('failed', (job, e) =>
-    deps.logger.warn({ err: e, eventId: job?.id, type: job?.name }, 'event failed; it will be retried'),
+    deps.logger.warn({ err: e, jobId: job?.id, type: job?.name }, 'event failed; it will be retried'),
   );
+
   return {
+    offer: (events) => {
+      if (stopped) return false;
+      const now = Date.now();
+      // A job this worker never fetches (another process took it) stops holding the order after 2 s.
+      for (const [id, at] of queuedJobs) if (now - at > 2000) queuedJobs.delete(id);
+      if (queuedJobs.size > 0) return false;
+      if (waiting.reduce((n, p) => n + p.ids.length, 0) >= batchSize) return false;
+      if (events.length === 0) return true;
+      enqueue(
+        events.map((e) => e.id),
+        new Map(events.map((e) => [e.id, e])),
+        (failed) => {
+          if (failed.size === 0) return;
+          for (const [id, err] of failed)
+            deps.logger.warn({ err, eventId: id }, 'event failed; it will be retried');
+          void retryAsJob([...failed.keys()]);
+        },
+      );
+      return true;
+    },
+    queued: (jobId) => {
+      queuedJobs.set(jobId, Date.now());
+    },
     stop: async () => {
+      stopped = true;
       await worker.close();
+      while (loop) await loop;
       connection.disconnect();
     },
   };

@@ -9,11 +9,16 @@ export {
 export { toEnvelope, type OutboxRow } from './outbox-events.js';
 export {
   startEventWorker,
+  claimJobName,
   applyEvent,
   applyEvents,
   advanceWatermark,
   type BatchOutcome,
   type EventConsumer,
   type EventWorker,
+  type EventWorkerOptions,
+  type EventHandoff,
+  type EventJobData,
+  type BatchContext,
 } from './event-worker.js';
 export { pruneDelivered, startRetention, type PruneResult } from './retention.js';

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { sql } from 'kysely';
 import { OUTBOX_CHANNEL } from '../../shared/index.js';
 import type { BackofficeDeps } from '../backoffice-deps.js';
-import { advanceWatermark } from './event-worker.js';
+import { advanceWatermark, claimJobName, type EventHandoff, type EventJobData } from './event-worker.js';
 import { toEnvelope, type OutboxRow } from './outbox-events.js';
 
 export interface OutboxRelayOptions {
@@ -15,6 +15,10 @@ export interface OutboxRelayOptions {
    */
   consumers?: readonly string[];
   redeliverAfterMs?: number;
+  /**
+   * The event worker of this process: a claim goes to it directly while it has room, else as a BullMQ job.
+   */
+  handoff?: EventHandoff;
 }
 
 export interface OutboxRelay {
@@ -26,13 +30,44 @@ export interface OutboxRelay {
 type Deps = Pick<BackofficeDeps, 'db' | 'pool' | 'directPool' | 'clock' | 'queues' | 'logger' | 'metrics'>;
 
 /**
- * Moves committed outbox events to BullMQ (job id = event id), oldest first, in one statement per batch: rows
- * are claimed with `FOR UPDATE SKIP LOCKED` (several relays can run) and marked published at once, then the
- * jobs are added. Should adding fail, the rows are marked unpublished again; should the process die in
- * between, the re-delivery of published-but-unapplied events adds them later (BullMQ ignores a job id it
- * already holds; consumers dedupe anyway).
+ * Hands claimed rows (outbox order) to the worker of this process when it has room, else queues one BullMQ
+ * job carrying their ids (`claimJobName`). Should queueing fail, the rows are marked unpublished again and
+ * the error is thrown.
  */
-export async function publishPending(deps: Deps, batchSize = 500): Promise<number> {
+async function deliver(
+  deps: Deps,
+  rows: ReadonlyArray<OutboxRow & { position: number }>,
+  handoff?: EventHandoff,
+): Promise<void> {
+  if (rows.length === 0 || handoff?.offer(rows.map(toEnvelope))) return;
+  const ids = rows.map((r) => r.id);
+  const name = claimJobName(ids);
+  handoff?.queued(name);
+  try {
+    await deps.queues.events.add(name, { ids } satisfies EventJobData, { jobId: name });
+  } catch (e) {
+    await deps.db
+      .updateTable('outbox')
+      .set({ publishedAt: null })
+      .where(
+        'position',
+        'in',
+        rows.map((r) => r.position),
+      )
+      .execute()
+      .catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Publishes committed outbox events, oldest first, in one statement per claim of up to `batchSize` events:
+ * rows are claimed with `FOR UPDATE SKIP LOCKED` (several relays can run) and marked published at once, then
+ * handed to `handoff` (the event worker of this process) when it has room, else queued as one BullMQ job
+ * carrying the claim's event ids. Should the process die in between (or with a handed claim in hand), the
+ * re-delivery of published-but-unapplied events delivers them later (consumers dedupe).
+ */
+export async function publishPending(deps: Deps, batchSize = 500, handoff?: EventHandoff): Promise<number> {
   let total = 0;
   for (;;) {
     const claimed = await sql<OutboxRow & { position: number }>`
@@ -44,23 +79,7 @@ export async function publishPending(deps: Deps, batchSize = 500): Promise<numbe
                 o.created_at`.execute(deps.db);
     const rows = claimed.rows.sort((x, y) => x.position - y.position);
     if (rows.length > 0) {
-      try {
-        await deps.queues.events.addBulk(
-          rows.map((r) => ({ name: r.type, data: toEnvelope(r), opts: { jobId: r.id } })),
-        );
-      } catch (e) {
-        await deps.db
-          .updateTable('outbox')
-          .set({ publishedAt: null })
-          .where(
-            'position',
-            'in',
-            rows.map((r) => r.position),
-          )
-          .execute()
-          .catch(() => undefined);
-        throw e;
-      }
+      await deliver(deps, rows, handoff);
       deps.metrics?.outboxRelayed.inc(rows.length);
     }
     total += rows.length;
@@ -77,46 +96,42 @@ async function countUnpublished(db: BackofficeDeps['db']): Promise<number> {
 }
 
 /**
- * Publishes again what was published long enough ago but is still not applied by every consumer: the jobs
- * were lost (Redis flushed, or restarted without persistence) or failed for good. Scans from the lowest
- * consumer watermark.
+ * Publishes again what was published long enough ago but is still not applied by every consumer: a worker
+ * died with the claim in hand, the job was lost (Redis flushed, or restarted without persistence) or failed
+ * for good. Scans from the lowest consumer watermark; the rows are marked published now (so they come again
+ * only after another `olderThanMs`) and delivered like a claim. An event still waiting in a job that long
+ * (a backlog) is delivered twice and applied once.
  */
 export async function redeliverUnapplied(
   deps: Deps,
   consumers: readonly string[],
   olderThanMs: number,
   limit = 500,
+  handoff?: EventHandoff,
 ): Promise<number> {
   if (consumers.length === 0) return 0;
   // Move every consumer's watermark past what it has applied, so the scan below starts late in the outbox.
   for (const c of consumers) await advanceWatermark(deps.db, c, deps.clock.now());
   const cutoff = new Date(deps.clock.now().getTime() - olderThanMs);
-  const rows = await sql<OutboxRow & { position: number }>`
-    SELECT o.position, o.id, o.revision, o.type, o.aggregate_type, o.aggregate_id, o.payload, o.created_at
-    FROM outbox o
-    WHERE o.position > (SELECT coalesce(min(coalesce(w.position, 0)), 0)
-                        FROM unnest(${consumers}::text[]) AS c(name)
-                        LEFT JOIN consumer_watermarks w ON w.consumer = c.name)
-      AND o.published_at IS NOT NULL AND o.published_at < ${cutoff}
-      AND EXISTS (SELECT 1 FROM unnest(${consumers}::text[]) AS c(name)
-                  WHERE NOT EXISTS (SELECT 1 FROM applied_events a
-                                    WHERE a.consumer = c.name AND a.event_id = o.id))
-    ORDER BY o.position LIMIT ${limit}`.execute(deps.db);
-  let n = 0;
-  for (const r of rows.rows) {
-    const job = await deps.queues.events.getJob(r.id);
-    const state = job ? await job.getState() : 'missing';
-    if (state === 'failed') {
-      await job!.retry();
-      n++;
-    } else if (state === 'missing' || state === 'unknown' || state === 'completed') {
-      // Lost with Redis, or a remnant of a job whose lists were lost (a completed job of an unapplied event
-      // is one too): replace it.
-      if (job) await job.remove().catch(() => undefined);
-      await deps.queues.events.add(r.type, toEnvelope(r), { jobId: r.id });
-      n++;
-    }
-  }
+  const claimed = await sql<OutboxRow & { position: number }>`
+    UPDATE outbox u SET published_at = ${deps.clock.now()}
+    FROM (
+      SELECT o.position FROM outbox o
+      WHERE o.position > (SELECT coalesce(min(coalesce(w.position, 0)), 0)
+                          FROM unnest(${consumers}::text[]) AS c(name)
+                          LEFT JOIN consumer_watermarks w ON w.consumer = c.name)
+        AND o.published_at IS NOT NULL AND o.published_at < ${cutoff}
+        AND EXISTS (SELECT 1 FROM unnest(${consumers}::text[]) AS c(name)
+                    WHERE NOT EXISTS (SELECT 1 FROM applied_events a
+                                      WHERE a.consumer = c.name AND a.event_id = o.id))
+      ORDER BY o.position LIMIT ${limit}
+      FOR UPDATE OF o SKIP LOCKED) c
+    WHERE u.position = c.position
+    RETURNING u.position, u.id, u.revision, u.type, u.aggregate_type, u.aggregate_id, u.payload,
+              u.created_at`.execute(deps.db);
+  const rows = claimed.rows.sort((x, y) => x.position - y.position);
+  await deliver(deps, rows, handoff);
+  const n = rows.length;
   if (n > 0)
     deps.logger.warn({ redelivered: n }, 'outbox: re-delivered events that were published but never applied');
   return n;
@@ -124,8 +139,9 @@ export async function redeliverUnapplied(
 
 /**
  * The relay: wakes on `NOTIFY omnihub_outbox` (sent by every commit that wrote events) and polls as a
- * fallback; re-delivers unconfirmed events. Keeps one pooled connection for LISTEN and reconnects it when it
- * drops.
+ * fallback; hands claims to `opts.handoff` (the worker of this process) when it has room, else queues them as
+ * jobs; re-delivers unconfirmed events after `redeliverAfterMs`. Keeps one pooled connection for LISTEN
+ * and reconnects it when it drops.
  */
 export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}): Promise<OutboxRelay> {
   const pollMs = opts.pollMs ?? 500;
@@ -145,7 +161,7 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
       do {
         again = false;
         try {
-          n += await publishPending(deps, opts.batchSize);
+          n += await publishPending(deps, opts.batchSize, opts.handoff);
         } catch (e) {
           deps.logger.warn({ err: e }, 'outbox relay pass failed; retrying on the next wake-up');
         }
@@ -214,7 +230,7 @@ export async function startOutboxRelay(deps: Deps, opts: OutboxRelayOptions = {}
     () => {
       if (redelivering || !opts.consumers?.length) return;
       redelivering = true;
-      redeliverUnapplied(deps, opts.consumers, redeliverAfterMs)
+      redeliverUnapplied(deps, opts.consumers, redeliverAfterMs, 500, opts.handoff)
         .catch((e: unknown) => deps.logger.warn({ err: e }, 'outbox re-delivery pass failed'))
         .finally(() => {
           redelivering = false;

@@ -20,8 +20,8 @@ export interface BackofficeWorkerOptions {
   /** Consumers of other layers (e.g. loyalty points on `sale.committed`), applied after the read model. */
   consumers?: readonly EventConsumer[];
   /**
-   * Events the event worker holds and applies at once (events of one SKU stay correct: state writes are
-   * revision-guarded).
+   * Events the event worker applies at once, in one transaction (default 500; events of one SKU stay
+   * correct: state writes are revision-guarded).
    */
   batchSize?: number;
   relayPollMs?: number;
@@ -77,6 +77,7 @@ export async function startBackofficeWorker(
     consumers: consumers.map((c) => c.name),
     pollMs: opts.relayPollMs,
     redeliverAfterMs: opts.redeliverAfterMs,
+    handoff: events,
   });
   const expiry = await startReservationExpiryWorker(deps);
   const uncollected = await startUncollectedPickupWorker(deps);

@@ -3,7 +3,10 @@ import type { Redis } from '../../shared/index.js';
 
 /** Queue names of the backoffice layer. */
 export const QUEUE_NAMES = {
-  /** Outbox events, one job per event, job id = event id. */
+  /**
+   * Outbox events the relay could not hand to a worker in its process (busy) and failed events' retries: one
+   * job per claim, carrying event ids (`outbox-<first id>-<last id>-<random>`). Older jobs: one per event.
+   */
   events: 'events',
   /** Delayed jobs that expire reservations at their instant. */
   reservations: 'reservations',

@@ -1,5 +1,5 @@
-import type { Clock, EventEnvelope, Metrics } from '../../shared/index.js';
-import type { PropagationSample } from '../kpis/hub-samples.js';
+import type { Clock, EventEnvelope, Metrics, Redis } from '../../shared/index.js';
+import { recordPropagation, type PropagationSample } from '../kpis/hub-samples.js';
 
 /**
  * Commits waiting for the watermark that a process keeps at most (a long gap drops the oldest, not memory).
@@ -52,5 +52,35 @@ export class CommitVisibility {
       this.pending.delete(revision);
     }
     return observed;
+  }
+}
+
+/**
+ * Keeps commit → visible samples for the hub's health (hub-samples.ts): gathered in memory and stored at most
+ * every `everyMs` (200 ms by default) in one LPUSH and LTRIM, not per batch. Best effort: the histogram holds
+ * the measure, and a lost sample must not hold the consumer back (a process that dies loses at most the
+ * last 200 ms of samples).
+ */
+export class PropagationRecorder {
+  private buffer: PropagationSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly redisPrefix: string,
+    private readonly everyMs = 200,
+  ) {}
+
+  /** Adds samples; they are stored within `everyMs`. */
+  add(samples: readonly PropagationSample[]): void {
+    if (samples.length === 0) return;
+    this.buffer.push(...samples);
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      const batch = this.buffer;
+      this.buffer = [];
+      void recordPropagation(this.redis, this.redisPrefix, batch).catch(() => undefined);
+    }, this.everyMs);
+    this.timer.unref();
   }
 }

@@ -1,10 +1,7 @@
-import type { Transaction } from 'kysely';
 import type { Deps, EventEnvelope, Redis } from '../../shared/index.js';
-import type { BackofficeDB as DB } from '../tables.js';
 import type { BackofficeEventPayloads } from '../events/event-types.js';
-import type { EventConsumer } from '../events/event-worker.js';
-import { CommitVisibility } from './commit-visibility.js';
-import { recordPropagation } from '../kpis/hub-samples.js';
+import { advanceWatermark, type BatchContext, type EventConsumer } from '../events/event-worker.js';
+import { CommitVisibility, PropagationRecorder } from './commit-visibility.js';
 import { sourceIdentity } from './source.js';
 import {
   execPipeline,
@@ -13,6 +10,7 @@ import {
   loadSections,
   loadGlobals,
   queueSectionWrites,
+  queueWatermarkRaise,
   raiseAndAnnounceWatermark,
   readModelKeys,
   viewWrites,
@@ -54,8 +52,17 @@ function payload<K extends keyof BackofficeEventPayloads>(
  * reload the affected SKUs from PostgreSQL, labelled with the exact revision of that read. Every write is
  * revision-guarded, so repeats and reordering are harmless. After writing, it tells every API node which SKUs
  * to drop from memory. Writes land only while the model belongs to this consumer's database (see
- * GUARDED_WRITE): after a loss the rebuild covers them. With `deps.metrics`, each revision's commit → visible
- * time is observed once the watermark covers it (and the newest samples kept in Redis: hub-samples.ts).
+ * GUARDED_WRITE): after a loss the rebuild covers them.
+ *
+ * A batch is written as it starts, alongside the transaction that records it applied (`applyFirst`: the
+ * writes are idempotent), and the watermark is raised and announced in the same Redis round trip as the
+ * writes, before that transaction commits: at the revision reached counting that batch and the one before
+ * it still committing (BatchContext.reached), which Redis then holds in full — never ahead of it. A
+ * transaction that fails changes nothing Redis says: the events come again and are written again
+ * idempotently. A watermark that could not cover the newest event applied (a gap: an earlier event failed
+ * or is applied elsewhere) is sent again every 500 ms from PostgreSQL's record until it does. Each
+ * revision's commit → visible time is observed once the watermark covers it (with `deps.metrics`), and the
+ * samples are kept in Redis every 200 ms (hub-samples.ts).
  */
 export function readModelConsumer(
   deps: Pick<Deps, 'db' | 'redis' | 'redisPrefix' | 'clock' | 'metrics'>,
@@ -64,11 +71,55 @@ export function readModelConsumer(
   const keys = readModelKeys(deps.redisPrefix);
   // Measured with or without a metrics registry: the hub's health (GET /admin/v1/kpis) shows the samples.
   const visibility = new CommitVisibility(deps.metrics?.commitToVisible, deps.clock);
+  const recorder = new PropagationRecorder(deps.redis, deps.redisPrefix);
   const target = async (): Promise<SectionTarget> => ({ keys, source: await sourceIdentity(deps.db) });
-  const applyBatch = async (events: readonly EventEnvelope[], tx: Transaction<DB>): Promise<void> => {
+  /** The highest watermark Redis answered this process; the newest revision this process applied. */
+  let announced = -1;
+  let newest = 0;
+  let resend: NodeJS.Timeout | null = null;
+  let resending = false;
+  /** Retries a watermark that stayed behind the newest event applied, every 500 ms until it caught up. */
+  const resendUntilCaughtUp = (): void => {
+    resend ??= setInterval(() => {
+      if (resending) return;
+      if (announced >= newest) {
+        clearInterval(resend!);
+        resend = null;
+        return;
+      }
+      resending = true;
+      void (async () => {
+        const reached = await advanceWatermark(deps.db, READ_MODEL_CONSUMER, deps.clock.now());
+        const watermark = await raiseAndAnnounceWatermark(deps.redis, await target(), reached);
+        noteWatermark([], watermark);
+        if (watermark < 0) {
+          // Not this database's model: the rebuild that follows sets the watermark.
+          clearInterval(resend!);
+          resend = null;
+        }
+      })()
+        .catch(() => undefined)
+        .finally(() => {
+          resending = false;
+        });
+    }, 500);
+    resend.unref();
+  };
+  /** Redis stored `watermark` after `events` were applied: observe what became visible. */
+  const noteWatermark = (events: readonly EventEnvelope[], watermark: number): void => {
+    recorder.add(visibility.applied(events, watermark));
+    announced = Math.max(announced, watermark);
+    if (watermark >= 0 && announced < newest) resendUntilCaughtUp();
+  };
+  const anchorOf = (events: readonly EventEnvelope[]): string => {
+    const top = events.reduce<EventEnvelope | null>((a, e) => (a && a.revision >= e.revision ? a : e), null);
+    return top ? `${top.revision}:${top.id}` : '';
+  };
+  const applyFirst = async (events: readonly EventEnvelope[], batch?: BatchContext): Promise<void> => {
     const writes: SectionWrite[] = [];
     const skus = new Set<string>();
     const reload = new Set<string>();
+    const priceLists = new Set<string>();
     let locations = false;
     let revision = 0;
     const globals = sections.filter((f) => events.some((e) => f.types.includes(e.type)));
@@ -101,27 +152,29 @@ export function readModelConsumer(
         case 'catalogue.bulk-changed':
           for (const s of payload(event, 'catalogue.bulk-changed').skus) reload.add(s);
           break;
-        case 'price-list.changed': {
-          const id = payload(event, 'price-list.changed').priceList.id;
-          for (const r of await tx
-            .selectFrom('prices')
-            .select('sku')
-            .distinct()
-            .where('priceListId', '=', id)
-            .execute())
-            reload.add(r.sku);
+        case 'price-list.changed':
+          priceLists.add(payload(event, 'price-list.changed').priceList.id);
           break;
-        }
         default:
           break;
       }
     }
-    if (reload.size > 0 || globals.length > 0) {
+    if (reload.size > 0 || priceLists.size > 0 || globals.length > 0) {
       // One REPEATABLE READ snapshot for the reloads and the revision they are labelled with, so the two
-      // agree exactly (in the consumer's READ COMMITTED transaction a commit could slip in between the
-      // statements).
+      // agree exactly (in a READ COMMITTED transaction a commit could slip in between the statements).
       const list = [...reload];
       await inSnapshot(deps.db, async (snap, rev) => {
+        if (priceLists.size > 0)
+          for (const r of await snap
+            .selectFrom('prices')
+            .select('sku')
+            .distinct()
+            .where('priceListId', 'in', [...priceLists])
+            .execute())
+            if (!reload.has(r.sku)) {
+              reload.add(r.sku);
+              list.push(r.sku);
+            }
         writes.push(...globalWrites(keys, await loadGlobals(snap, globals), rev));
         for (let i = 0; i < list.length; i += 1000) {
           const views = await loadSections(snap, list.slice(i, i + 1000));
@@ -130,44 +183,54 @@ export function readModelConsumer(
       });
       for (const s of list) skus.add(s);
     }
-    if (writes.length === 0 && skus.size === 0 && !locations) return;
-    await writeFactsAndNotify(deps.redis, await target(), writes, {
-      revision,
-      skus: [...skus],
-      locations,
-      globals: globals.map((f) => f.name),
-    });
+    newest = Math.max(newest, revision);
+    if (!batch && writes.length === 0 && skus.size === 0 && !locations) return;
+    const watermark = await writeFactsAndNotify(
+      deps.redis,
+      await target(),
+      writes,
+      { revision, skus: [...skus], locations, globals: globals.map((f) => f.name) },
+      batch && { revision: await batch.reached(), anchor: anchorOf(events) },
+    );
+    if (watermark !== null) noteWatermark(events, watermark);
   };
+  let advancedAt = 0;
   return {
     name: READ_MODEL_CONSUMER,
-    apply: (event, tx) => applyBatch([event], tx),
-    applyBatch,
+    apply: (event) => applyFirst([event]),
+    applyFirst,
     async afterCommit(events, reached) {
-      const newest = events.reduce<EventEnvelope | null>(
-        (a, e) => (a && a.revision >= e.revision ? a : e),
-        null,
+      const top = events.reduce((m, e) => Math.max(m, e.revision), 0);
+      newest = Math.max(newest, top);
+      if (announced >= top) {
+        // Announced before the commit already: only PostgreSQL's record of the watermark (where the next
+        // batches' reached() starts scanning, and what re-delivery reads) moves, at most every 200 ms.
+        if (deps.clock.now().getTime() - advancedAt < 200) return;
+        advancedAt = deps.clock.now().getTime();
+        await reached();
+        return;
+      }
+      // Applied before and delivered again, or applied without a batch: announce from PostgreSQL's record.
+      noteWatermark(
+        events,
+        await raiseAndAnnounceWatermark(deps.redis, await target(), await reached(), anchorOf(events)),
       );
-      const watermark = await raiseAndAnnounceWatermark(
-        deps.redis,
-        await target(),
-        await reached(),
-        newest ? `${newest.revision}:${newest.id}` : '',
-      );
-      // The samples the histogram just observed, kept for the hub's health (one LPUSH and LTRIM a batch).
-      // Best effort: the histogram holds the measure, and a lost sample must not hold the consumer back.
-      const samples = visibility.applied(events, watermark);
-      await recordPropagation(deps.redis, deps.redisPrefix, samples).catch(() => undefined);
     },
   };
 }
 
-/** Writes the sections and then publishes the notices, in one round trip (a pipeline runs in order). */
+/**
+ * Writes the sections and then publishes the notices, in one round trip (a pipeline runs in order); with
+ * `watermark`, raises and announces it last and returns the watermark stored (-1: not this database's model),
+ * else null.
+ */
 async function writeFactsAndNotify(
   redis: Redis,
   target: SectionTarget,
   writes: SectionWrite[],
   change: ReadModelChange,
-): Promise<void> {
+  watermark?: { revision: number; anchor: string },
+): Promise<number | null> {
   const { keys } = target;
   const pipe = redis.pipeline();
   queueSectionWrites(pipe, target, writes);
@@ -188,7 +251,9 @@ async function writeFactsAndNotify(
       JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange),
     );
   }
-  await execPipeline(pipe);
+  if (watermark) queueWatermarkRaise(pipe, target, watermark.revision, watermark.anchor);
+  const replies = await execPipeline(pipe);
+  return watermark ? Number(replies[replies.length - 1]) : null;
 }
 
 /**

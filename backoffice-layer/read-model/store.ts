@@ -80,7 +80,7 @@ return written`;
  * id>`, or '') as the anchor (KEYS[3]) when it is newer than the one stored. With a fourth key (the changes
  * channel) it also publishes the watermark notice when it moved, in the same call.
  */
-const raiseWatermarkScript = luaScript(`
+const RAISE_WATERMARK = `
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 if ARGV[3] ~= '' then
   local stored = redis.call('GET', KEYS[3])
@@ -94,7 +94,8 @@ if new > cur then
   if #KEYS >= 4 then redis.call('PUBLISH', KEYS[4], '{"revision":' .. ARGV[1] .. ',"watermark":true}') end
   return new
 end
-return cur`);
+return cur`;
+const raiseWatermarkScript = luaScript(RAISE_WATERMARK);
 
 export interface SectionWrite {
   key: string;
@@ -151,6 +152,30 @@ export async function raiseAndAnnounceWatermark(
       [keys.watermark, keys.built, keys.anchor, keys.changes],
       [revision, target.source, anchor],
     ),
+  );
+}
+
+/**
+ * Queues `raiseAndAnnounceWatermark` on a pipeline, after the writes it covers; its reply is the watermark
+ * then stored (-1: the model is not built from `target.source`).
+ */
+export function queueWatermarkRaise(
+  pipe: ReturnType<Redis['pipeline']>,
+  target: SectionTarget,
+  revision: number,
+  anchor = '',
+): void {
+  const { keys } = target;
+  pipe.eval(
+    RAISE_WATERMARK,
+    4,
+    keys.watermark,
+    keys.built,
+    keys.anchor,
+    keys.changes,
+    revision,
+    target.source,
+    anchor,
   );
 }
 

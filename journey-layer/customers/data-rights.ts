@@ -325,8 +325,9 @@ export async function eraseCustomer(
 }
 
 /**
- * Event jobs already handed to BullMQ (waiting, retrying, or kept as completed/failed history) still carry
- * the old ids in their payloads: rewrite them to the pseudonym, as the outbox rows were.
+ * Event jobs queued before jobs carried event ids only (one envelope each: waiting, retrying, or kept as
+ * completed/failed history) still carry the old ids in their payloads: rewrite them to the pseudonym, as the
+ * outbox rows were. Jobs of event ids hold nothing personal.
  */
 async function scrubQueuedEvents(deps: JourneyDeps, ids: string[], erasureId: string): Promise<void> {
   const jobs = await deps.queues.events.getJobs(

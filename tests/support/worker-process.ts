@@ -44,8 +44,9 @@ const effects: EventConsumer = {
 };
 const consumers = [readModelConsumer(deps), effects];
 startReadModelMaintenance(deps, { everyMs: 200 });
-await startEventWorker(deps, consumers, { batchSize: 4, lockDurationMs: 2000 });
+const worker = await startEventWorker(deps, consumers, { batchSize: 4, lockDurationMs: 2000 });
 await startOutboxRelay(deps, {
+  handoff: worker,
   consumers: consumers.map((c) => c.name),
   pollMs: 100,
   redeliverAfterMs: 1000,

@@ -33,7 +33,8 @@ describe('outbox relay and event consumers', () => {
   });
 
   it(
-    'publishes events in commit order with job id = event ' + 'id, once, even with two relays racing',
+    'publishes events in commit order, one job per claim carrying its event ids, each event once, even ' +
+      'with two relays racing',
     async () => {
       for (let i = 0; i < 30; i++) await testProduct(ctx, `ORD-${String(i).padStart(2, '0')}`);
       const [a, b] = await Promise.all([publishPending(ctx.deps, 7), publishPending(ctx.deps, 7)]);
@@ -49,7 +50,20 @@ describe('outbox relay and event consumers', () => {
         .select(['id', 'publishedAt'])
         .orderBy('position')
         .execute();
-      expect(jobs.map((j) => j.id).sort()).toEqual(outbox.map((o) => o.id).sort());
+      const ids = jobs.map((j) => (j.data as { ids: string[] }).ids);
+      expect(ids.flat().sort()).toEqual(outbox.map((o) => o.id).sort());
+      // 30 events in claims of at most 7: five jobs at least, each in outbox order, named after its ids.
+      expect(jobs.length).toBeGreaterThanOrEqual(5);
+      const order = outbox.map((o) => o.id);
+      for (const [k, job] of jobs.entries()) {
+        const mine = ids[k]!;
+        expect(mine.length).toBeLessThanOrEqual(7);
+        expect(mine.map((id) => order.indexOf(id))).toEqual(
+          mine.map((id) => order.indexOf(id)).sort((a, b) => a - b),
+        );
+        expect(job.id).toMatch(new RegExp(`^outbox-${mine[0]}-${mine[mine.length - 1]}-[0-9a-f]{8}$`));
+        expect(job.name).toBe(job.id);
+      }
       expect(outbox.every((o) => o.publishedAt !== null)).toBe(true);
       expect(await publishPending(ctx.deps)).toBe(0);
     },
