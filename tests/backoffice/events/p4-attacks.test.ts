@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import {
   createReadModel,
   publishPending,
+  redeliverUnapplied,
+  snapshotFromDatabase,
   readModelConsumer,
   readModelKeys,
   startEventWorker,
@@ -204,6 +207,150 @@ describe('the read-model watermark and a write that failed in its round trip', (
       await rm.close();
       await worker.stop();
       await maintenance.stop();
+    }
+  }, 30_000);
+});
+
+describe('what held up', () => {
+  let ctx: BackofficeTestContext;
+  beforeAll(async () => {
+    ctx = await createBackofficeTestContext();
+    await sql`CREATE TABLE test_effects (id bigserial PRIMARY KEY, event_id uuid NOT NULL)`.execute(
+      ctx.deps.db,
+    );
+  });
+  afterAll(async () => {
+    await ctx.close();
+  });
+
+  const renamed = async (sku: string, name: string): Promise<number> =>
+    (
+      await upsertProduct(ctx.deps, sku, {
+        name,
+        category: 'coats',
+        vatRate: 21,
+        attributes: { size: 'M' },
+        status: 'ACTIVE',
+      })
+    ).revision;
+
+  it('a batch that fails after its watermark was announced leaves nothing a reader cannot find', async () => {
+    const keys = readModelKeys(ctx.redisPrefix);
+    const watermark = async () => Number(await ctx.deps.redis.get(keys.watermark));
+    const maintenance = startReadModelMaintenance(ctx.deps, { everyMs: 100 });
+    await until(async () => (await ctx.deps.redis.get(keys.built)) !== null, 10_000, 'model built');
+    let refused = '';
+    let refusals = 0;
+    // Fails one event for good: the batch's transaction (and that event's own) roll back.
+    const failing: EventConsumer = {
+      name: 'failing',
+      apply: async (e) => {
+        if (e.id !== refused) return;
+        refusals++;
+        throw new Error('refused');
+      },
+    };
+    const worker = await startEventWorker(ctx.deps, [readModelConsumer(ctx.deps), failing]);
+    const rm = await createReadModel(ctx.deps, { waitMs: 300 });
+    try {
+      await renamed('RB-A', 'A0');
+      const b0 = await renamed('RB-B', 'B0');
+      await publishPending(ctx.deps, 500, worker);
+      await until(async () => (await watermark()) >= b0, 5000, 'the model caught up');
+      const a1 = await renamed('RB-A', 'A1');
+      const b1 = await renamed('RB-B', 'B1');
+      refused = (
+        await ctx.deps.db
+          .selectFrom('outbox')
+          .select('id')
+          .where('revision', '=', a1)
+          .executeTakeFirstOrThrow()
+      ).id;
+      await publishPending(ctx.deps, 500, worker);
+      await until(async () => refusals >= 2, 5000, 'the batch failed and its events retried alone');
+      const announced = await watermark();
+      expect(announced).toBeGreaterThanOrEqual(b1);
+      // The state announced is committed in PostgreSQL: the database answers at that revision too.
+      const latest = await sql<{
+        r: string;
+      }>`SELECT coalesce(max(revision), 0) AS r FROM outbox`.execute(ctx.deps.db);
+      expect(Number(latest.rows[0]!.r)).toBeGreaterThanOrEqual(announced);
+      const fromModel = await rm.getSnapshot(['RB-A', 'RB-B'], { minRevision: announced });
+      const names = (s: typeof fromModel) => ['RB-A', 'RB-B'].map((k) => s.skus.get(k)?.product.name);
+      expect({ revision: fromModel.revision >= announced, names: names(fromModel) }).toEqual({
+        revision: true,
+        names: ['A1', 'B1'],
+      });
+      const fromDb = await snapshotFromDatabase(ctx.deps.db, ['RB-A', 'RB-B'], {
+        minRevision: announced,
+        sections: [],
+      });
+      expect(names(fromDb)).toEqual(['A1', 'B1']);
+      // The failed consumer has not recorded the refused event; the read model has (its effect is done).
+      const applied = await ctx.deps.db
+        .selectFrom('appliedEvents')
+        .select('consumer')
+        .where('eventId', '=', refused)
+        .execute();
+      expect(applied.map((r) => r.consumer)).toEqual(['read-model']);
+    } finally {
+      refused = '';
+      await rm.close();
+      await worker.stop();
+      await maintenance.stop();
+    }
+  }, 30_000);
+
+  it('an event delivered again to a second worker while the first applies it takes effect once', async () => {
+    await ctx.deps.queues.events.obliterate({ force: true });
+    const held = gate();
+    let entered = 0;
+    const effects = (hold: boolean): EventConsumer => ({
+      name: 'effects',
+      apply: async (e, tx) => {
+        await sql`INSERT INTO test_effects (event_id) VALUES (${e.id}::uuid)`.execute(tx);
+        if (hold) {
+          entered++;
+          await held.wait;
+        }
+      },
+    });
+    const first = await startEventWorker(ctx.deps, [effects(true)]);
+    const second = await startEventWorker(ctx.deps, [effects(false)]);
+    try {
+      for (let i = 0; i < 4; i++) await renamed(`DUP-${i}`, `D${i}`);
+      const ids = (
+        await ctx.deps.db.selectFrom('outbox').select('id').where('aggregateId', 'like', 'DUP-%').execute()
+      ).map((r) => r.id);
+      await publishPending(ctx.deps, 500, first); // handed to the first worker, held in its transaction
+      await until(async () => entered >= 1, 5000, 'the first worker applying');
+      // Re-delivery (as after the first worker seemed dead) hands the same events to the second worker.
+      const again = await redeliverUnapplied(ctx.deps, ['effects'], -60_000, 500, second);
+      expect(again).toBeGreaterThanOrEqual(ids.length);
+      await sleep(500);
+      held.open();
+      await until(
+        async () =>
+          (
+            await ctx.deps.db
+              .selectFrom('appliedEvents')
+              .select('eventId')
+              .where('consumer', '=', 'effects')
+              .where('eventId', 'in', ids)
+              .execute()
+          ).length === ids.length,
+        10_000,
+        'every event applied',
+      );
+      await sleep(500);
+      const rows = await sql<{ event_id: string; n: string }>`
+        SELECT event_id, count(*) AS n FROM test_effects WHERE event_id = ANY(${ids}::uuid[])
+        GROUP BY event_id`.execute(ctx.deps.db);
+      expect(rows.rows.map((r) => Number(r.n))).toEqual(ids.map(() => 1));
+    } finally {
+      held.open();
+      await first.stop();
+      await second.stop();
     }
   }, 30_000);
 });
