@@ -426,6 +426,30 @@ export async function startEventWorker(
     });
   }
 
+  // A job queued here holds later claims back until it has been taken up: by this worker (its processor
+  // forgets it on fetching it), or by another process. Jobs not fetched here within 2 s are asked about in
+  // BullMQ, and forgotten only once no longer waiting or active — never merely because this worker was busy
+  // (a worker with every slot taken fetches nothing, and a later claim would overtake the waiting job). A job
+  // retrying after a failure is forgotten too: its failed events are out of order already.
+  let rechecking = false;
+  const recheckQueuedJobs = (): void => {
+    if (rechecking) return;
+    const now = Date.now();
+    const aged = [...queuedJobs].filter(([, at]) => now - at > 2000).map(([id]) => id);
+    if (aged.length === 0) return;
+    rechecking = true;
+    void Promise.all(
+      aged.map(async (id) => {
+        const state = await deps.queues.events.getJobState(id).catch(() => 'waiting');
+        if (['waiting', 'active', 'prioritized', 'waiting-children'].includes(state))
+          queuedJobs.set(id, Date.now());
+        else queuedJobs.delete(id);
+      }),
+    ).finally(() => {
+      rechecking = false;
+    });
+  };
+
   const retryAsJob = async (ids: string[]): Promise<void> => {
     const name = claimJobName(ids);
     await deps.queues.events
@@ -472,9 +496,7 @@ export async function startEventWorker(
   return {
     offer: (events) => {
       if (stopped) return false;
-      const now = Date.now();
-      // A job this worker never fetches (another process took it) stops holding the order after 2 s.
-      for (const [id, at] of queuedJobs) if (now - at > 2000) queuedJobs.delete(id);
+      recheckQueuedJobs();
       if (queuedJobs.size > 0) return false;
       if (waiting.reduce((n, p) => n + p.ids.length, 0) >= batchSize) return false;
       if (events.length === 0) return true;

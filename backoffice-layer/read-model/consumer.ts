@@ -10,7 +10,6 @@ import {
   loadSections,
   loadGlobals,
   queueSectionWrites,
-  queueWatermarkRaise,
   raiseAndAnnounceWatermark,
   readModelKeys,
   viewWrites,
@@ -221,8 +220,9 @@ export function readModelConsumer(
 
 /**
  * Writes the sections and then publishes the notices, in one round trip (a pipeline runs in order); with
- * `watermark`, raises and announces it last and returns the watermark stored (-1: not this database's model),
- * else null.
+ * `watermark`, raises and announces it in a second one once every write succeeded, and returns the watermark
+ * stored (-1: not this database's model), else null.
+ * @throws the first failed write's error (nothing raised then).
  */
 async function writeFactsAndNotify(
   redis: Redis,
@@ -251,9 +251,11 @@ async function writeFactsAndNotify(
       JSON.stringify({ revision: change.revision, skus: skus.slice(i, i + 1000) } satisfies ReadModelChange),
     );
   }
-  if (watermark) queueWatermarkRaise(pipe, target, watermark.revision, watermark.anchor);
-  const replies = await execPipeline(pipe);
-  return watermark ? Number(replies[replies.length - 1]) : null;
+  // The watermark goes up only once every write of the pipeline succeeded: a pipeline is not atomic, and a
+  // raise queued behind a failed write (WRONGTYPE, OOM, a script stopped midway) would still run and cover
+  // sections Redis never stored. One more round trip, after the writes.
+  await execPipeline(pipe);
+  return watermark ? raiseAndAnnounceWatermark(redis, target, watermark.revision, watermark.anchor) : null;
 }
 
 /**

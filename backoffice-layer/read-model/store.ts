@@ -156,30 +156,6 @@ export async function raiseAndAnnounceWatermark(
 }
 
 /**
- * Queues `raiseAndAnnounceWatermark` on a pipeline, after the writes it covers; its reply is the watermark
- * then stored (-1: the model is not built from `target.source`).
- */
-export function queueWatermarkRaise(
-  pipe: ReturnType<Redis['pipeline']>,
-  target: SectionTarget,
-  revision: number,
-  anchor = '',
-): void {
-  const { keys } = target;
-  pipe.eval(
-    RAISE_WATERMARK,
-    4,
-    keys.watermark,
-    keys.built,
-    keys.anchor,
-    keys.changes,
-    revision,
-    target.source,
-    anchor,
-  );
-}
-
-/**
  * Queues guarded section writes on a pipeline (see writeSections), so notices queued after them run after
  * them. Each queued script replies with the number written, or -1 when the model does not belong to
  * `target.source`.
