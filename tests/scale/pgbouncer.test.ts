@@ -167,7 +167,8 @@ describe('the hub behind PgBouncer in transaction mode', () => {
         if (hit) return hit.offerChanged;
         if (Date.now() > deadline)
           throw new Error(
-            `no push at revision ${revision}: ${JSON.stringify({ values: sub.values, errors: sub.pushErrors })}`,
+            `no push at revision ${revision}: ` +
+              JSON.stringify({ values: sub.values, errors: sub.pushErrors }),
           );
         await new Promise((r) => setTimeout(r, 25));
       }

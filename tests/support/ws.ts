@@ -145,7 +145,7 @@ export interface Watch<T> {
   values: T[];
   /** The errors it ended with (an `error` message), once it did. */
   errors: GraphqlError[] | undefined;
-  /** Errors carried by `next` messages, in order: a subscription refused while it started sends only these. */
+  /** Errors carried by `next` messages, in order (a subscription refused as it started sends only these). */
   pushErrors: GraphqlError[];
   /** Settles when the first push arrives (the subscription was accepted) or it ended without one. */
   first: Promise<void>;
