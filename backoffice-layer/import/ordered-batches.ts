@@ -29,7 +29,8 @@ export class OrderedBatches {
       return false;
     };
     let wait = this.inFlight.length - this.depth;
-    for (let i = this.inFlight.length - 1; i >= 0 && i > wait; i--) if (shared(this.inFlight[i]!.keys)) wait = i;
+    for (let i = this.inFlight.length - 1; i >= 0 && i > wait; i--)
+      if (shared(this.inFlight[i]!.keys)) wait = i;
     for (const f of this.inFlight.slice(0, wait + 1)) await f.settled;
     this.throwIfFailed();
     const done = write(this.last);
