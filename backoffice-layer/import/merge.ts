@@ -47,6 +47,8 @@ async function mergeBatch(
   turn: Promise<unknown>,
 ): Promise<BatchResult> {
   if (rows.length === 0) return { changed: 0, unchanged: 0, errors: [], revision: null };
+  // Products and prices are written one batch after another: their turn has come before they start.
+  if (kind !== 'stock') await turn;
   if (kind === 'products') return mergeProducts(deps, rows as Array<{ line: number; row: ProductRow }>);
   if (kind === 'prices') return mergePrices(deps, rows as Array<{ line: number; row: PriceRow }>, source);
   return mergeStock(deps, rows as Array<{ line: number; row: StockRow }>, source, turn);
@@ -69,7 +71,9 @@ function refusal(e: unknown): string | undefined {
 /**
  * {@link mergeBatch}, but a batch the database refuses because of the values of some row is split in halves
  * until the refused rows stand alone: they become row errors and every other row still lands (one result per
- * merged part). Other failures (the database unavailable, a conflict) are thrown as they are.
+ * merged part). Other failures (the database unavailable, a conflict) are thrown as they are. `turn`: the
+ * commit of the batch before this one, awaited (stock) before the batch draws its revision; a rejected turn
+ * rolls this batch back with the same error.
  */
 export async function mergeRows(
   deps: WriteDeps,
@@ -225,7 +229,7 @@ const JUDGED_STOCK = sql`SET LOCAL jit = off;
 /**
  * Merges one batch of stock rows as one transaction (`turn`: the commit of the batch before it, awaited before
  * this batch draws its revision, so revisions follow the feed): the rows go to the database as arrays into a
- * temporary table that judges them all at once — the stored levels probed by primary key and locked in (sku,
+ * temporary table that judges them all at once — the stored levels of stocked SKUs probed by primary key and locked in (sku,
  * location) order, SKUs and locations looked up — then only the refused rows and the changed SKUs come back.
  * New levels are plain INSERTs, existing ones UPDATEs, each with its COUNT movement in the ledger, all in the
  * statement that draws the revision (with the outbox events). A refused turn (the batch before failed) rolls
@@ -243,27 +247,34 @@ async function mergeStock(
   const col = <T>(f: (r: StockRow) => T) => sorted.map((r) => f(r.row));
   const { result, revision } = await runWrite(deps, async (w) => {
     await JUDGED_STOCK.execute(w.tx);
+    // The stored levels are probed by primary key, in lock order, and locked; only for SKUs that have a level
+    // somewhere (a SKU never stocked has nothing to probe: a feed's new levels cost one look-up per SKU).
     await sql`
       WITH i AS MATERIALIZED (
         SELECT * FROM unnest(${sorted.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[],
                              ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[],
                              ${col((r) => r.safetyStock ?? null)}::int[])
           AS i(line, sku, location_id, on_hand, safety_stock)),
-      k AS MATERIALIZED (
-        SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock
-        FROM (SELECT sku, location_id FROM i ORDER BY sku COLLATE "C", location_id COLLATE "C") o,
-             LATERAL (SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
-                      WHERE s.sku = o.sku AND s.location_id = o.location_id FOR UPDATE) s)
+      stocked AS MATERIALIZED (
+        SELECT d.sku FROM (SELECT DISTINCT sku FROM i) d
+        WHERE EXISTS (SELECT 1 FROM stock_levels s WHERE s.sku = d.sku)),
+      judged AS MATERIALIZED (
+        SELECT o.*, k.sku IS NOT NULL AS existing, k.on_hand AS old_on_hand, k.reserved,
+               k.safety_stock AS old_safety_stock
+        FROM (SELECT i.*, i.sku IN (SELECT sku FROM stocked) AS stocked FROM i
+              ORDER BY i.sku COLLATE "C", i.location_id COLLATE "C") o
+        LEFT JOIN LATERAL (SELECT s.sku, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
+                           WHERE o.stocked AND s.sku = o.sku AND s.location_id = o.location_id
+                           FOR UPDATE) k ON true)
       INSERT INTO import_stock
-      SELECT i.line, i.sku, i.location_id, i.on_hand, i.safety_stock, p.sku IS NOT NULL, l.id IS NOT NULL,
-             k.sku IS NOT NULL, k.on_hand, k.reserved, k.safety_stock,
-             CASE WHEN p.sku IS NULL OR l.id IS NULL OR i.on_hand < k.reserved THEN 'E'
-                  WHEN k.sku IS NULL OR k.on_hand <> i.on_hand
-                       OR (i.safety_stock IS NOT NULL AND k.safety_stock <> i.safety_stock) THEN 'C'
+      SELECT j.line, j.sku, j.location_id, j.on_hand, j.safety_stock, p.sku IS NOT NULL, l.id IS NOT NULL,
+             j.existing, j.old_on_hand, j.reserved, j.old_safety_stock,
+             CASE WHEN p.sku IS NULL OR l.id IS NULL OR j.on_hand < j.reserved THEN 'E'
+                  WHEN NOT j.existing OR j.old_on_hand <> j.on_hand
+                       OR (j.safety_stock IS NOT NULL AND j.old_safety_stock <> j.safety_stock) THEN 'C'
                   ELSE 'U' END
-      FROM i LEFT JOIN k ON k.sku = i.sku AND k.location_id = i.location_id
-      LEFT JOIN products p ON p.sku = i.sku LEFT JOIN locations l ON l.id = i.location_id
-      ORDER BY i.sku COLLATE "C", i.location_id COLLATE "C"`.execute(w.tx);
+      FROM judged j LEFT JOIN products p ON p.sku = j.sku LEFT JOIN locations l ON l.id = j.location_id
+      ORDER BY j.sku COLLATE "C", j.location_id COLLATE "C"`.execute(w.tx);
     const refused = await sql<{
       line: number;
       sku: string;

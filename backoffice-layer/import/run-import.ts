@@ -190,8 +190,11 @@ function failureOf(
  * Streams a feed of products, prices or stock (NDJSON or CSV) into the source of truth with constant memory:
  * the feed is cut into records of at most {@link MAX_RECORD_BYTES} (longer ones are row errors), rows are
  * validated one by one (bad rows are reported with their line and the good ones still land), collected into
- * batches, and each batch is merged as one transaction with set-based SQL. Rows equal to what is stored write
- * nothing, so a re-run of the same file changes nothing and takes no revision. Progress is kept in `imports`.
+ * batches, and each batch is merged as one transaction with set-based SQL. Stock batches (25,000 rows) are
+ * written up to three at once — each sent and judged while the one before it commits — and commit in feed
+ * order, so revisions follow the feed and nothing after a batch that failed lands. Rows equal to what is
+ * stored write nothing, so a re-run of the same file changes nothing and takes no revision. Progress is kept
+ * in `imports`, saved after each batch.
  * Never throws once the import is recorded: a feed that stops early (cut off, unreadable, database gone) ends
  * FAILED with `failure` saying why and where, is logged, and its counts say what landed before. Throws only
  * when the import cannot even be recorded (UNAVAILABLE).
