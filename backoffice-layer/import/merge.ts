@@ -229,8 +229,9 @@ const JUDGED_STOCK = sql`SET LOCAL jit = off;
 /**
  * Merges one batch of stock rows as one transaction (`turn`: the commit of the batch before it, awaited before
  * this batch draws its revision, so revisions follow the feed): the rows go to the database as arrays into a
- * temporary table that judges them all at once — the stored levels of stocked SKUs probed by primary key and locked in (sku,
- * location) order, SKUs and locations looked up — then only the refused rows and the changed SKUs come back.
+ * temporary table that judges them all at once — the stored levels probed by primary key (for SKUs stocked
+ * anywhere) and locked in (sku, location) order, SKUs and locations looked up — then only the refused rows
+ * and the changed SKUs come back.
  * New levels are plain INSERTs, existing ones UPDATEs, each with its COUNT movement in the ledger, all in the
  * statement that draws the revision (with the outbox events). A refused turn (the batch before failed) rolls
  * this batch back with the same error.
