@@ -103,8 +103,8 @@ const PLAIN_COUNT = /^\d{1,9}$/;
  * The fast path of a CSV stock feed: for a header made only of the stock columns (each at most once; `sku`,
  * `locationId` and `onHand` present), a reader of one record's fields (already trimmed, as many as the header
  * has) that returns the {@link StockRow} when the fields are plainly valid — ids of the {@link ID_PATTERN}
- * form (ASCII, so always storable), counts of digits within 0–{@link MAX_UNITS}, an empty safety stock read as
- * none — exactly the row {@link ROW_SCHEMAS}.stock makes of them, without building an object per record.
+ * form (ASCII, so always storable), counts of digits within 0–{@link MAX_UNITS}, an empty safety stock read
+ * as none — exactly the row {@link ROW_SCHEMAS}.stock makes of them, without building an object per record.
  * Any other record gives undefined and goes through the schema, which reports it with the same message as
  * ever: the fast path only skips work for rows the schema would accept as they are.
  * Returns undefined (no fast path) for any other header.

@@ -227,14 +227,13 @@ const JUDGED_STOCK = sql`SET LOCAL jit = off;
   ) ON COMMIT DROP`;
 
 /**
- * Merges one batch of stock rows as one transaction (`turn`: the commit of the batch before it, awaited before
- * this batch draws its revision, so revisions follow the feed): the rows go to the database as arrays into a
- * temporary table that judges them all at once — the stored levels probed by primary key (for SKUs stocked
- * anywhere) and locked in (sku, location) order, SKUs and locations looked up — then only the refused rows
- * and the changed SKUs come back.
- * New levels are plain INSERTs, existing ones UPDATEs, each with its COUNT movement in the ledger, all in the
- * statement that draws the revision (with the outbox events). A refused turn (the batch before failed) rolls
- * this batch back with the same error.
+ * Merges one batch of stock rows as one transaction (`turn`: the commit of the batch before it, awaited
+ * before this batch draws its revision, so revisions follow the feed): the rows go to the database as arrays
+ * into a temporary table that judges them all at once — the stored levels probed by primary key (for SKUs
+ * stocked anywhere) and locked in (sku, location) order, SKUs and locations looked up — then only the refused
+ * rows and the changed SKUs come back. New levels are plain INSERTs, existing ones UPDATEs, each with its
+ * COUNT movement in the ledger, all in the statement that draws the revision (with the outbox events). A
+ * refused turn (the batch before failed) rolls this batch back with the same error.
  */
 async function mergeStock(
   deps: WriteDeps,
@@ -308,11 +307,13 @@ async function mergeStock(
       (rev) => sql`
         INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
         SELECT sku, location_id, on_hand, 0, coalesce(safety_stock, 0), ${rev}, ${w.now}
-        FROM import_stock WHERE verdict = 'C' AND NOT existing ORDER BY sku COLLATE "C", location_id COLLATE "C"`,
+        FROM import_stock WHERE verdict = 'C' AND NOT existing
+        ORDER BY sku COLLATE "C", location_id COLLATE "C"`,
     );
     w.atRevisionSql(
       (rev) => sql`
-        UPDATE stock_levels s SET on_hand = b.on_hand, safety_stock = coalesce(b.safety_stock, s.safety_stock),
+        UPDATE stock_levels s
+        SET on_hand = b.on_hand, safety_stock = coalesce(b.safety_stock, s.safety_stock),
           revision = ${rev}, updated_at = ${w.now}
         FROM import_stock b
         WHERE b.verdict = 'C' AND b.existing AND s.sku = b.sku AND s.location_id = b.location_id`,
@@ -323,8 +324,8 @@ async function mergeStock(
           (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason,
            revision, created_at)
         SELECT sku, location_id, 'COUNT', on_hand - coalesce(old_on_hand, 0), 0,
-               coalesce(safety_stock, old_safety_stock, 0) - coalesce(old_safety_stock, 0), ${source}, 'import',
-               ${rev}, ${w.now}
+               coalesce(safety_stock, old_safety_stock, 0) - coalesce(old_safety_stock, 0), ${source},
+               'import', ${rev}, ${w.now}
         FROM import_stock WHERE verdict = 'C' ORDER BY sku COLLATE "C", location_id COLLATE "C"`,
     );
     announce(

@@ -112,8 +112,8 @@ type RecordValue = { value: unknown } | { row: Row } | { error: string };
 /**
  * Turns records into row values (null for a blank record or the CSV header): CSV records by the header's
  * columns, NDJSON lines as JSON. A CSV stock feed whose header holds only the stock columns takes the fast
- * path ({@link plainStockReader}): a plainly valid record becomes its row at once, any other still goes to the
- * schema. A CSV feed whose header cannot be read has no rows at all: that throws BAD_USER_INPUT.
+ * path ({@link plainStockReader}): a plainly valid record becomes its row at once, any other still goes to
+ * the schema. A CSV feed whose header cannot be read has no rows at all: that throws BAD_USER_INPUT.
  */
 function rowReader(format: ImportFormat, kind: ImportKind): (rec: FeedRecord) => RecordValue | null {
   let columns: string[] | undefined;

@@ -1,8 +1,8 @@
 /**
- * The fast path of CSV stock feeds (`plainStockReader`): it takes only rows the row schema accepts as they are,
- * and makes of them exactly the schema's row; every other row goes through the schema. So a feed's rows land
- * or are refused with the same messages whichever path reads them: the same bad rows are fed as CSV (fast path)
- * and as NDJSON of the same strings (schema path), and their reports compared.
+ * The fast path of CSV stock feeds (`plainStockReader`): it takes only rows the row schema accepts as they
+ * are, and makes of them exactly the schema's row; every other row goes through the schema. So a feed's rows
+ * land or are refused with the same messages whichever path reads them: the same bad rows are fed as CSV
+ * (fast path) and as NDJSON of the same strings (schema path), and their reports compared.
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

@@ -117,7 +117,7 @@ describe('stock levels reference products and locations', () => {
     }
   });
 
-  it('refuses TRUNCATE of products or locations while stock levels remain; with stock_levels it goes', async () => {
+  it('refuses TRUNCATE of products or locations while levels remain; along with them it goes', async () => {
     const truncate = (tables: string) => ctx.deps.pool.query(`TRUNCATE ${tables} CASCADE`);
     expect(await refusal(() => truncate('products'))).toMatchObject({ code: '23503' });
     expect(await refusal(() => truncate('locations'))).toMatchObject({ code: '23503' });
