@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { findUnstorableText, IdSchema, LocationIdSchema, MAX_AMOUNT, SkuSchema } from '../../shared/index.js';
+import {
+  findUnstorableText,
+  ID_PATTERN,
+  IdSchema,
+  LocationIdSchema,
+  MAX_AMOUNT,
+  SkuSchema,
+} from '../../shared/index.js';
 import {
   ATTRIBUTE_NAME_PATTERN,
   AttributeNameSchema,
@@ -86,6 +93,49 @@ export const StockRowSchema = z.strictObject({
   safetyStock: optionalInt(0, MAX_UNITS),
 });
 export type StockRow = z.infer<typeof StockRowSchema>;
+
+/** The columns of a stock feed: {@link StockRowSchema}'s keys. */
+const STOCK_COLUMNS = ['sku', 'locationId', 'onHand', 'safetyStock'] as const;
+/** A CSV count as {@link StockRowSchema} takes it: digits only, at most 9 (so never above 999,999,999). */
+const PLAIN_COUNT = /^\d{1,9}$/;
+
+/**
+ * The fast path of a CSV stock feed: for a header made only of the stock columns (each at most once; `sku`,
+ * `locationId` and `onHand` present), a reader of one record's fields (already trimmed, as many as the header
+ * has) that returns the {@link StockRow} when the fields are plainly valid — ids of the {@link ID_PATTERN}
+ * form (ASCII, so always storable), counts of digits within 0–{@link MAX_UNITS}, an empty safety stock read
+ * as none — exactly the row {@link ROW_SCHEMAS}.stock makes of them, without building an object per record.
+ * Any other record gives undefined and goes through the schema, which reports it with the same message as
+ * ever: the fast path only skips work for rows the schema would accept as they are.
+ * Returns undefined (no fast path) for any other header.
+ * @example plainStockReader(['sku', 'locationId', 'onHand'])?.(['SKU-1', 'LOC-1', '7'])
+ *   // → { sku: 'SKU-1', locationId: 'LOC-1', onHand: 7, safetyStock: undefined }
+ */
+export function plainStockReader(
+  columns: readonly string[],
+): ((fields: readonly string[]) => StockRow | undefined) | undefined {
+  const at = STOCK_COLUMNS.map((c) => columns.indexOf(c));
+  const [sku, locationId, onHand, safetyStock] = at as [number, number, number, number];
+  const known = columns.every((c) => (STOCK_COLUMNS as readonly string[]).includes(c));
+  if (!known || new Set(columns).size !== columns.length || sku < 0 || locationId < 0 || onHand < 0)
+    return undefined;
+  const count = (text: string): number | undefined => {
+    if (!PLAIN_COUNT.test(text)) return undefined;
+    const n = Number(text);
+    return n <= MAX_UNITS ? n : undefined;
+  };
+  return (fields) => {
+    const s = fields[sku]!;
+    const l = fields[locationId]!;
+    if (!ID_PATTERN.test(s) || !ID_PATTERN.test(l)) return undefined;
+    const units = count(fields[onHand]!);
+    if (units === undefined) return undefined;
+    const safetyText = safetyStock < 0 ? '' : fields[safetyStock]!;
+    const safety = safetyText === '' ? undefined : count(safetyText);
+    if (safetyText !== '' && safety === undefined) return undefined;
+    return { sku: s, locationId: l, onHand: units, safetyStock: safety };
+  };
+}
 
 /**
  * A row schema that first refuses any text PostgreSQL cannot store (a NUL character, a lone surrogate), in

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { DomainError, runWrite } from '../../shared/index.js';
+import { byLockOrder } from '../stock/levels.js';
 import type { WriteContext, WriteDeps } from '../tables.js';
 import type { ImportKind, PriceRow, ProductRow, StockRow } from './import-rows.js';
 
@@ -43,11 +44,14 @@ async function mergeBatch(
   kind: ImportKind,
   rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>,
   source: string,
+  turn: Promise<unknown>,
 ): Promise<BatchResult> {
   if (rows.length === 0) return { changed: 0, unchanged: 0, errors: [], revision: null };
+  // Products and prices are written one batch after another: their turn has come before they start.
+  if (kind !== 'stock') await turn;
   if (kind === 'products') return mergeProducts(deps, rows as Array<{ line: number; row: ProductRow }>);
   if (kind === 'prices') return mergePrices(deps, rows as Array<{ line: number; row: PriceRow }>, source);
-  return mergeStock(deps, rows as Array<{ line: number; row: StockRow }>, source);
+  return mergeStock(deps, rows as Array<{ line: number; row: StockRow }>, source, turn);
 }
 
 /**
@@ -67,16 +71,19 @@ function refusal(e: unknown): string | undefined {
 /**
  * {@link mergeBatch}, but a batch the database refuses because of the values of some row is split in halves
  * until the refused rows stand alone: they become row errors and every other row still lands (one result per
- * merged part). Other failures (the database unavailable, a conflict) are thrown as they are.
+ * merged part). Other failures (the database unavailable, a conflict) are thrown as they are. `turn`: the
+ * commit of the batch before this one, awaited (stock) before the batch draws its revision; a rejected turn
+ * rolls this batch back with the same error.
  */
 export async function mergeRows(
   deps: WriteDeps,
   kind: ImportKind,
   rows: Array<{ line: number; row: ProductRow | PriceRow | StockRow }>,
   source: string,
+  turn: Promise<unknown> = Promise.resolve(),
 ): Promise<BatchResult[]> {
   try {
-    return [await mergeBatch(deps, kind, rows, source)];
+    return [await mergeBatch(deps, kind, rows, source, turn)];
   } catch (e) {
     const why = refusal(e);
     if (!why) throw e;
@@ -84,8 +91,8 @@ export async function mergeRows(
       return [{ changed: 0, unchanged: 0, errors: [{ line: rows[0]!.line, message: why }], revision: null }];
     const half = Math.ceil(rows.length / 2);
     return [
-      ...(await mergeRows(deps, kind, rows.slice(0, half), source)),
-      ...(await mergeRows(deps, kind, rows.slice(half), source)),
+      ...(await mergeRows(deps, kind, rows.slice(0, half), source, turn)),
+      ...(await mergeRows(deps, kind, rows.slice(half), source, turn)),
     ];
   }
 }
@@ -206,87 +213,127 @@ async function mergePrices(
   };
 }
 
+/**
+ * The stock batch, judged: one row per feed row, with what is stored for its (sku, location) and its verdict
+ * — `E` refused (unknown SKU or location, or on-hand below what is reserved), `C` changes the level, `U`
+ * equals it. A temporary table dropped at commit, so it holds no state between transactions (a pooler in
+ * transaction mode may hand the next one another connection).
+ */
+const JUDGED_STOCK = sql`SET LOCAL jit = off;
+  CREATE TEMP TABLE import_stock (
+    line int, sku text, location_id text, on_hand int, safety_stock int,
+    known_sku boolean, known_location boolean, existing boolean,
+    old_on_hand int, reserved int, old_safety_stock int, verdict char(1)
+  ) ON COMMIT DROP`;
+
+/**
+ * Merges one batch of stock rows as one transaction (`turn`: the commit of the batch before it, awaited
+ * before this batch draws its revision, so revisions follow the feed): the rows go to the database as arrays
+ * into a temporary table that judges them all at once — the stored levels probed by primary key (for SKUs
+ * stocked anywhere) and locked in (sku, location) order, SKUs and locations looked up — then only the refused
+ * rows and the changed SKUs come back. New levels are plain INSERTs, existing ones UPDATEs, each with its
+ * COUNT movement in the ledger, all in the statement that draws the revision (with the outbox events). A
+ * refused turn (the batch before failed) rolls this batch back with the same error.
+ */
 async function mergeStock(
   deps: WriteDeps,
   rows: Array<{ line: number; row: StockRow }>,
   source: string,
+  turn: Promise<unknown>,
 ): Promise<BatchResult> {
-  const col = <T>(f: (r: StockRow) => T) => rows.map((r) => f(r.row));
-  const input = sql`unnest(${rows.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[],
-                           ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[],
-                           ${col((r) => r.safetyStock ?? null)}::int[])
-                    AS i(line, sku, location_id, on_hand, safety_stock)`;
+  // In lock order ((sku, location) as byLockOrder and COLLATE "C" sort them): every sort below then finds its
+  // input already in order, which costs PostgreSQL one pass.
+  const sorted = rows.slice().sort((a, b) => byLockOrder(a.row, b.row));
+  const col = <T>(f: (r: StockRow) => T) => sorted.map((r) => f(r.row));
   const { result, revision } = await runWrite(deps, async (w) => {
-    // Lock the existing levels of this batch in (sku, location) order, then judge every row against them.
-    const check = await sql<{
+    await JUDGED_STOCK.execute(w.tx);
+    // The stored levels are probed by primary key, in lock order, and locked; only for SKUs that have a level
+    // somewhere (a SKU never stocked has nothing to probe: a feed's new levels cost one look-up per SKU).
+    await sql`
+      WITH i AS MATERIALIZED (
+        SELECT * FROM unnest(${sorted.map((r) => r.line)}::int[], ${col((r) => r.sku)}::text[],
+                             ${col((r) => r.locationId)}::text[], ${col((r) => r.onHand)}::int[],
+                             ${col((r) => r.safetyStock ?? null)}::int[])
+          AS i(line, sku, location_id, on_hand, safety_stock)),
+      stocked AS MATERIALIZED (
+        SELECT d.sku FROM (SELECT DISTINCT sku FROM i) d
+        WHERE EXISTS (SELECT 1 FROM stock_levels s WHERE s.sku = d.sku)),
+      judged AS MATERIALIZED (
+        SELECT o.*, k.sku IS NOT NULL AS existing, k.on_hand AS old_on_hand, k.reserved,
+               k.safety_stock AS old_safety_stock
+        FROM (SELECT i.*, i.sku IN (SELECT sku FROM stocked) AS stocked FROM i
+              ORDER BY i.sku COLLATE "C", i.location_id COLLATE "C") o
+        LEFT JOIN LATERAL (SELECT s.sku, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
+                           WHERE o.stocked AND s.sku = o.sku AND s.location_id = o.location_id
+                           FOR UPDATE) k ON true)
+      INSERT INTO import_stock
+      SELECT j.line, j.sku, j.location_id, j.on_hand, j.safety_stock, p.sku IS NOT NULL, l.id IS NOT NULL,
+             j.existing, j.old_on_hand, j.reserved, j.old_safety_stock,
+             CASE WHEN p.sku IS NULL OR l.id IS NULL OR j.on_hand < j.reserved THEN 'E'
+                  WHEN NOT j.existing OR j.old_on_hand <> j.on_hand
+                       OR (j.safety_stock IS NOT NULL AND j.old_safety_stock <> j.safety_stock) THEN 'C'
+                  ELSE 'U' END
+      FROM judged j LEFT JOIN products p ON p.sku = j.sku LEFT JOIN locations l ON l.id = j.location_id
+      ORDER BY j.sku COLLATE "C", j.location_id COLLATE "C"`.execute(w.tx);
+    const refused = await sql<{
       line: number;
-      missingSku: boolean;
-      missingLocation: boolean;
+      sku: string;
+      locationId: string;
+      onHand: number;
+      knownSku: boolean;
+      knownLocation: boolean;
       reserved: number | null;
-      changed: boolean;
-    }>`
-      WITH locked AS (
-        SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock FROM stock_levels s
-        JOIN ${input} ON s.sku = i.sku AND s.location_id = i.location_id
-        ORDER BY s.sku, s.location_id FOR UPDATE OF s
-      )
-      SELECT i.line, p.sku IS NULL AS missing_sku, l.id IS NULL AS missing_location, k.reserved,
-             (k.sku IS NULL OR k.on_hand <> i.on_hand
-              OR (i.safety_stock IS NOT NULL AND k.safety_stock <> i.safety_stock)) AS changed
-      FROM ${input} LEFT JOIN products p ON p.sku = i.sku LEFT JOIN locations l ON l.id = i.location_id
-      LEFT JOIN locked k ON k.sku = i.sku AND k.location_id = i.location_id`.execute(w.tx);
-    const errors: RowError[] = [];
-    const good: number[] = [];
-    const skus: string[] = [];
-    const byLine = new Map(rows.map((r) => [r.line, r.row]));
-    for (const c of check.rows) {
-      const row = byLine.get(c.line)!;
-      if (c.missingSku || c.missingLocation)
-        errors.push({
-          line: c.line,
-          message: [
-            c.missingSku ? `unknown SKU ${row.sku}` : '',
-            c.missingLocation ? `unknown location ${row.locationId}` : '',
-          ]
-            .filter(Boolean)
-            .join('; '),
-        });
-      else if (c.reserved !== null && row.onHand < c.reserved)
-        errors.push({
-          line: c.line,
-          message: `onHand ${row.onHand} is below the ${c.reserved} units reserved for customers`,
-        });
-      else if (c.changed) {
-        good.push(c.line);
-        skus.push(row.sku);
-      }
-    }
-    if (good.length === 0) return { changed: 0, errors };
-    w.atRevision(async (tx, rev) => {
-      await sql`
-        WITH i AS (SELECT * FROM ${input} WHERE i.line = ANY(${good}::int[]) ORDER BY i.sku, i.location_id),
-        old AS (SELECT s.sku, s.location_id, s.on_hand, s.safety_stock FROM stock_levels s
-                JOIN i ON s.sku = i.sku AND s.location_id = i.location_id),
-        up AS (
-          INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
-          SELECT i.sku, i.location_id, i.on_hand, 0, coalesce(i.safety_stock, old.safety_stock, 0), ${rev},
-                 ${w.now}
-          FROM i LEFT JOIN old ON old.sku = i.sku AND old.location_id = i.location_id
-          ORDER BY i.sku, i.location_id
-          ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = EXCLUDED.on_hand,
-            safety_stock = EXCLUDED.safety_stock,
-            revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at
-          RETURNING sku, location_id, on_hand, safety_stock
-        )
+    }>`SELECT line, sku, location_id, on_hand, known_sku, known_location, reserved
+       FROM import_stock WHERE verdict = 'E' ORDER BY line`.execute(w.tx);
+    const errors: RowError[] = refused.rows.map((r) => ({
+      line: r.line,
+      message:
+        !r.knownSku || !r.knownLocation
+          ? [
+              !r.knownSku ? `unknown SKU ${r.sku}` : '',
+              !r.knownLocation ? `unknown location ${r.locationId}` : '',
+            ]
+              .filter(Boolean)
+              .join('; ')
+          : `onHand ${r.onHand} is below the ${r.reserved} units reserved for customers`,
+    }));
+    const changed = await sql<{ sku: string; n: number }>`
+      SELECT sku, count(*)::int AS n FROM import_stock WHERE verdict = 'C' GROUP BY sku`.execute(w.tx);
+    const count = changed.rows.reduce((n, r) => n + r.n, 0);
+    // Revisions follow the feed: this batch draws its own only once the batch before it has committed.
+    await turn;
+    if (count === 0) return { changed: 0, errors };
+    w.atRevisionSql(
+      (rev) => sql`
+        INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, revision, updated_at)
+        SELECT sku, location_id, on_hand, 0, coalesce(safety_stock, 0), ${rev}, ${w.now}
+        FROM import_stock WHERE verdict = 'C' AND NOT existing
+        ORDER BY sku COLLATE "C", location_id COLLATE "C"`,
+    );
+    w.atRevisionSql(
+      (rev) => sql`
+        UPDATE stock_levels s
+        SET on_hand = b.on_hand, safety_stock = coalesce(b.safety_stock, s.safety_stock),
+          revision = ${rev}, updated_at = ${w.now}
+        FROM import_stock b
+        WHERE b.verdict = 'C' AND b.existing AND s.sku = b.sku AND s.location_id = b.location_id`,
+    );
+    w.atRevisionSql(
+      (rev) => sql`
         INSERT INTO stock_movements
           (sku, location_id, kind, on_hand_delta, reserved_delta, safety_stock_delta, reference, reason,
            revision, created_at)
-        SELECT up.sku, up.location_id, 'COUNT', up.on_hand - coalesce(old.on_hand, 0), 0,
-               up.safety_stock - coalesce(old.safety_stock, 0), ${source}, 'import', ${rev}, ${w.now}
-        FROM up LEFT JOIN old ON old.sku = up.sku AND old.location_id = up.location_id`.execute(tx);
-    });
-    announce(w, 'stock', skus);
-    return { changed: good.length, errors };
+        SELECT sku, location_id, 'COUNT', on_hand - coalesce(old_on_hand, 0), 0,
+               coalesce(safety_stock, old_safety_stock, 0) - coalesce(old_safety_stock, 0), ${source},
+               'import', ${rev}, ${w.now}
+        FROM import_stock WHERE verdict = 'C' ORDER BY sku COLLATE "C", location_id COLLATE "C"`,
+    );
+    announce(
+      w,
+      'stock',
+      changed.rows.map((r) => r.sku),
+    );
+    return { changed: count, errors };
   });
   return {
     changed: result.changed,
