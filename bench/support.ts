@@ -50,17 +50,24 @@ export function hubEnv(bench: BenchDatabase, extra: Record<string, string> = {})
   };
 }
 
-/** Creates `omnihub_bench_<name>_<id>`, migrates it, and returns backoffice deps on it. */
+/**
+ * Creates `omnihub_bench_<name>_<id>` (a file copy of database `template` when given, which no one may be
+ * connected to), migrates it, and returns backoffice deps on it.
+ */
 export async function createBenchDatabase(
   name: string,
-  opts: { poolSize?: number } = {},
+  opts: { poolSize?: number; template?: string } = {},
 ): Promise<BenchDatabase> {
   const id = randomBytes(4).toString('hex');
   const dbName = `omnihub_bench_${name}_${id}`;
   const admin = new pg.Client({ connectionString: BENCH_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${dbName}"`);
+    await admin.query(
+      opts.template
+        ? `CREATE DATABASE "${dbName}" TEMPLATE "${opts.template}" STRATEGY FILE_COPY`
+        : `CREATE DATABASE "${dbName}"`,
+    );
   } finally {
     await admin.end();
   }

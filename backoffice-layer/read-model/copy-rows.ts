@@ -34,6 +34,8 @@ export class CopyRows {
       await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
       // Rows in index order as they come, never a sort of the whole table before the first row.
       await client.query('SET LOCAL enable_sort = off');
+      // A whole catalogue takes longer than the pool's 30 s statement timeout: this stream gets 30 minutes.
+      await client.query(`SET LOCAL statement_timeout = '30min'`);
       const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
       return new CopyRows(client, stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
     } catch (e) {

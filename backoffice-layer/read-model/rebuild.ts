@@ -10,11 +10,11 @@ import {
   type Redis,
 } from '../../shared/index.js';
 import type { Database } from '../tables.js';
-import type { LocationState, PriceCandidate, ProductState } from '../events/event-types.js';
+import type { LocationState } from '../events/event-types.js';
 import type { ReadModelChange } from './consumer.js';
 import { sourceIdentity } from './source.js';
 import { copyField, CopyRows } from './copy-rows.js';
-import { encodeSection, encodeStockLevel } from './redis-codec.js';
+import { encodeSectionJson } from './redis-codec.js';
 import {
   globalWrites,
   inSnapshot,
@@ -148,8 +148,9 @@ const CALLS_IN_FLIGHT = 4;
  * each only where what is stored is older (the revision guard of store.ts: newer sections the event consumer
  * wrote meanwhile stay). Only while the source is still that database (else -1: Redis lost the model) and the
  * lease still that rebuild's (else -2), which it extends by ARGV[3] ms. KEYS: source, building, then product,
- * prices and stock per SKU; ARGV[5..] per SKU: product, prices, n, then n (location, level) pairs. A stock
- * hash not there yet is written in one HSET. Replies the sections written.
+ * prices and stock per SKU; ARGV[5..] per SKU: product, prices, n, then n (location, level) pairs. A
+ * section not there yet is written by one SET NX, a stock hash not there yet by one HSET. Replies the
+ * sections written.
  */
 const rebuildWriteScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -165,7 +166,9 @@ local written = 0
 local a = 5
 for k = 3, #KEYS, 3 do
   for j = 0, 1 do
-    if older(redis.call('GET', KEYS[k + j])) then
+    if redis.call('SET', KEYS[k + j], ARGV[a + j], 'NX') then
+      written = written + 1
+    elseif older(redis.call('GET', KEYS[k + j])) then
       redis.call('SET', KEYS[k + j], ARGV[a + j])
       written = written + 1
     end
@@ -211,12 +214,20 @@ SELECT p.sku, p.name, p.category, p.attributes, p.vat_rate_bp, p.status,
   LEFT JOIN (prices pr JOIN price_lists l ON l.id = pr.price_list_id) ON pr.sku = p.sku
  ORDER BY p.sku, pr.price_list_id, pr.min_quantity`;
 
-/** Every stock level in SKU order (the same order as PRODUCTS_QUERY: the same column and collation). */
-const STOCK_QUERY = `
-SELECT sku, location_id, on_hand, reserved, safety_stock FROM stock_levels ORDER BY sku, location_id`;
+/**
+ * Every SKU's stock levels in one row, in SKU order (the order of PRODUCTS_QUERY: the same column and
+ * collation): the SKU, then `<location> <level>` pairs joined by spaces, each level already in the form
+ * `encodeStockLevel` gives at revision `rev` (an integer) — PostgreSQL writes them, in its own process. No
+ * location id holds a space (its CHECK).
+ */
+const stockQuery = (rev: number) => `
+SELECT sku, string_agg(location_id || ' {"rev":${Math.trunc(rev)},"v":[' || on_hand || ',' || reserved || ','
+                       || safety_stock || ']}', ' ')
+  FROM stock_levels GROUP BY sku ORDER BY sku`;
 
+/** A timestamp column of the queries (ms since the epoch) as JSON: its ISO form as node-postgres gives it. */
 const isoOf = (raw: string | undefined) =>
-  raw === '\\N' || raw === undefined ? null : new Date(Number(raw)).toISOString();
+  raw === '\\N' || raw === undefined ? 'null' : `"${new Date(Number(raw)).toISOString()}"`;
 
 /**
  * Streams every SKU of `snapshot` (exported by the caller's open transaction, at revision `rev`) into Redis
@@ -235,7 +246,7 @@ async function writeCatalogue(
   const products = await CopyRows.open(pool, snapshot, PRODUCTS_QUERY);
   let stock: CopyRows;
   try {
-    stock = await CopyRows.open(pool, snapshot, STOCK_QUERY);
+    stock = await CopyRows.open(pool, snapshot, stockQuery(rev));
   } catch (e) {
     products.abort();
     throw e;
@@ -275,41 +286,35 @@ async function writeCatalogue(
     let row = await next(products);
     while (row) {
       const sku = row[0]!;
-      const product: ProductState = {
-        sku,
-        name: copyField(row[1]!)!,
-        category: copyField(row[2]!)!,
-        attributes: JSON.parse(copyField(row[3]!)!) as Record<string, string>,
-        vatRateBp: Number(row[4]),
-        status: row[5] as ProductState['status'],
-      };
-      const prices: PriceCandidate[] = [];
+      // The sections' JSON, written out directly (a catalogue's worth of objects would keep the collector
+      // busy): the keys and their order of ProductState and PriceCandidate. The SKU, status and numbers are
+      // plain by their CHECKs and types; attributes are JSON already (jsonb).
+      const product =
+        `{"sku":"${sku}","name":${JSON.stringify(copyField(row[1]!))},` +
+        `"category":${JSON.stringify(copyField(row[2]!))},"attributes":${copyField(row[3]!)},` +
+        `"vatRateBp":${row[4]},"status":"${row[5]}"}`;
+      const prices: string[] = [];
       do {
         if (row[6] !== '\\N')
-          prices.push({
-            priceListId: copyField(row[6]!)!,
-            priority: Number(row[7]),
-            currency: row[8]!,
-            listValidFrom: isoOf(row[9]),
-            listValidTo: isoOf(row[10]),
-            minQuantity: Number(row[11]),
-            amount: Number(row[12]),
-            validFrom: isoOf(row[13]),
-            validTo: isoOf(row[14]),
-          });
+          prices.push(
+            `{"priceListId":${JSON.stringify(copyField(row[6]!))},"priority":${row[7]},` +
+              `"currency":"${row[8]}","listValidFrom":${isoOf(row[9])},` +
+              `"listValidTo":${isoOf(row[10])},` +
+              `"minQuantity":${row[11]},"amount":${row[12]},"validFrom":${isoOf(row[13])},` +
+              `"validTo":${isoOf(row[14])}}`,
+          );
         products.skip();
         row = await next(products);
       } while (row && row[0] === sku);
       const { args } = batch;
-      args.push(encodeSection(rev, product), encodeSection(rev, prices), '0');
-      const count = args.length - 1;
-      let levels = 0;
-      for (let level = await next(stock); level && level[0] === sku; level = await next(stock)) {
-        args.push(copyField(level[1]!)!, encodeStockLevel(rev, level[2]!, level[3]!, level[4]!));
-        levels++;
+      args.push(encodeSectionJson(rev, product), encodeSectionJson(rev, `[${prices.join(',')}]`));
+      const levels = await next(stock);
+      if (levels && levels[0] === sku) {
+        const pairs = levels[1]!.split(' ');
+        args.push(String(pairs.length / 2));
+        for (const x of pairs) args.push(x);
         stock.skip();
-      }
-      args[count] = String(levels);
+      } else args.push('0');
       batch.keys.push(keys.product(sku), keys.prices(sku), keys.stock(sku));
       skus++;
       if (++batch.skus >= skusPerCall || args.length >= ARGS_PER_CALL) await flush();

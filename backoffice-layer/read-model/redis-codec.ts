@@ -24,7 +24,12 @@ type Replies = ReadonlyArray<[Error | null, unknown]>;
  * Encodes a section: the revision it reflects, then the value; the revision leads so Lua can read it cheaply.
  */
 export function encodeSection(rev: number, value: unknown): string {
-  return `{"rev":${rev},"v":${JSON.stringify(value)}}`;
+  return encodeSectionJson(rev, JSON.stringify(value));
+}
+
+/** `encodeSection` of a value already written as JSON (`json`). */
+export function encodeSectionJson(rev: number, json: string): string {
+  return `{"rev":${rev},"v":${json}}`;
 }
 
 /**
