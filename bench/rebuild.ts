@@ -13,7 +13,15 @@ import { createReadModel, loadSnapshotFromDatabase, readModelKeys } from '../bac
 import { createChannelClient } from '../channel-layer/index.js';
 import { canonicalJson } from '../shared/index.js';
 import { catalogueShape, catalogueSku, createCatalogueDatabase } from './catalogue.js';
-import { hubEnv, omnihubArgs, percentile, printTable, startChild } from './support.js';
+import {
+  closedLoop,
+  hubEnv,
+  omnihubArgs,
+  percentile,
+  postGraphql,
+  printTable,
+  startChild,
+} from './support.js';
 
 export interface RebuildBenchResult {
   skus: number;
@@ -31,6 +39,14 @@ export interface RebuildBenchResult {
   offerErrors: number;
   offerP50: number;
   offerP99: number;
+  /**
+   * After the rebuild: offers of random SKUs for 10 s (8 clients) from the built model — per second, errors,
+   * p99 — and the API node's peak RSS (VmHWM) over the whole run, in MB.
+   */
+  afterPerSecond: number;
+  afterErrors: number;
+  afterP99: number;
+  apiPeakRssMb: number;
   /** SKUs compared between Redis and PostgreSQL after the rebuild, and how many differed. */
   checked: number;
   differing: number;
@@ -67,40 +83,16 @@ export async function benchRebuild(opts: { quick?: boolean } = {}): Promise<Rebu
     const api = await startChild(omnihubArgs('api'), hubEnv(bench, { PORT: '0' }));
     children.push(api.child);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    const offer = (sku: string) =>
-      new Promise<void>((resolve, reject) => {
-        const body = JSON.stringify({
-          query:
-            `{ offer(sku: "${sku}") { sku price { final { amount } } ` +
-            'availability { online { available } } revision } }',
-        });
-        const req = http.request(
-          {
-            host: '127.0.0.1',
-            port: api.port,
-            path: '/graphql',
-            method: 'POST',
-            agent,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${key}`,
-              'content-length': Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (d: Buffer) => (text += d.toString()));
-            res.on('end', () =>
-              res.statusCode === 200 && text.includes(`"sku":"${sku}"`) && !text.includes('"errors"')
-                ? resolve()
-                : reject(new Error(`status ${res.statusCode}: ${text.slice(0, 200)}`)),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
+    const offer = async (sku: string) => {
+      const body = JSON.stringify({
+        query:
+          `{ offer(sku: "${sku}") { sku price { final { amount } } ` +
+          'availability { online { available } } revision } }',
       });
+      const { status, text } = await postGraphql(agent, api.port, key, body);
+      if (status !== 200 || !text.includes(`"sku":"${sku}"`) || text.includes('"errors"'))
+        throw new Error(`status ${status}: ${text.slice(0, 200)}`);
+    };
     await offer(catalogueSku(0)); // the API answers before the rebuild starts
 
     const usedBefore = await usedMemory(deps.redis);
@@ -155,6 +147,7 @@ export async function benchRebuild(opts: { quick?: boolean } = {}): Promise<Rebu
     }
     serving = false;
     await readers;
+    const errorsDuring = errors.length;
     const { peak } = await rssOf(pid);
     const usedAfter = await usedMemory(deps.redis);
     if ((await deps.redis.get(keys.built)) === null)
@@ -172,6 +165,15 @@ export async function benchRebuild(opts: { quick?: boolean } = {}): Promise<Rebu
       (sku) => canonicalJson(served.skus.get(sku) ?? null) !== canonicalJson(expected.get(sku) ?? null),
     ).length;
 
+    // Served from the built model now: random SKUs, so the node's bounded caches keep turning over.
+    const after = await closedLoop(8, 10_000, () =>
+      offer(catalogueSku(Math.floor(Math.random() * shape.skus))).catch((e: unknown) => {
+        errors.push((e as Error).message);
+      }),
+    );
+    const afterErrors = errors.length - errorsDuring;
+    const apiPeak = await rssOf(api.child.pid!);
+
     const seconds = logged.ms / 1000;
     const redisMb = Math.round((usedAfter - usedBefore) / 1e6);
     const result = {
@@ -184,7 +186,11 @@ export async function benchRebuild(opts: { quick?: boolean } = {}): Promise<Rebu
       redisMb,
       bytesPerSku: Math.round((usedAfter - usedBefore) / shape.skus),
       offers: latencies.length,
-      offerErrors: errors.length,
+      offerErrors: errorsDuring,
+      afterPerSecond: after.perSecond,
+      afterErrors,
+      afterP99: percentile(after.latencies, 99),
+      apiPeakRssMb: apiPeak.peak,
       offerP50: percentile(latencies, 50),
       offerP99: percentile(latencies, 99),
       checked: unique.length,
@@ -213,6 +219,11 @@ export async function benchRebuild(opts: { quick?: boolean } = {}): Promise<Rebu
           'offers during the rebuild',
           `${result.offers} answered, ${result.offerErrors} errors, ` +
             `p50 ${result.offerP50.toFixed(1)} ms, p99 ${result.offerP99.toFixed(1)} ms`,
+        ],
+        [
+          'offers after it, from the model (8 clients, 10 s)',
+          `${Math.round(result.afterPerSecond)}/s, ${afterErrors} errors, ` +
+            `p99 ${result.afterP99.toFixed(1)} ms; API node RSS peak ${apiPeak.peak} MB`,
         ],
         ['sampled SKUs equal to PostgreSQL', `${unique.length - differing} of ${unique.length}`],
         ['template database on disk', `${bench.templateMb.toLocaleString('en-US')} MB (kept)`],

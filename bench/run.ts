@@ -112,7 +112,9 @@ if (want('p8')) {
       `(${Math.round(r.rowsPerSecond).toLocaleString('en-US')} stock levels/s; target ≤ 60 s for 1M × 20: ` +
       `${r.seconds <= 60 ? 'met' : 'not met'}), worker RSS peak ${r.peakRssMb} MB ` +
       `(${r.readyRssMb} MB ready), Redis +${r.redisMb} MB; offers meanwhile: ${r.offers} answered, ` +
-      `${r.offerErrors} errors, p99 ${r.offerP99.toFixed(0)} ms; load ${r.loadAverage}`,
+      `${r.offerErrors} errors, p99 ${r.offerP99.toFixed(0)} ms; ` +
+      `after it ${Math.round(r.afterPerSecond)}/s, ` +
+      `p99 ${r.afterP99.toFixed(0)} ms, API node RSS peak ${r.apiPeakRssMb} MB; load ${r.loadAverage}`,
   );
 }
 if (want('t1')) {
