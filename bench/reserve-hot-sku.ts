@@ -26,6 +26,7 @@ import {
   hubEnv,
   omnihubArgs,
   percentile,
+  postGraphql,
   printTable,
   startChild,
   type BenchDatabase,
@@ -156,36 +157,12 @@ function graphqlReserver(port: number, key: string, maxSockets: number) {
     'mutation($k: String!) { reserveStock(input: { lines: [{ sku: "HOT-1", quantity: 1, ' +
     'locationId: "wh" }], ttlSeconds: 3600 }, idempotencyKey: $k) { id revision } }';
   return {
-    reserve: (idempotencyKey: string) =>
-      new Promise<void>((resolve, reject) => {
-        const body = JSON.stringify({ query, variables: { k: idempotencyKey } });
-        const req = http.request(
-          {
-            host: '127.0.0.1',
-            port,
-            path: '/graphql',
-            method: 'POST',
-            agent,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${key}`,
-              'content-length': Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (d: Buffer) => (text += d.toString()));
-            res.on('end', () =>
-              res.statusCode === 200 && !text.includes('"errors"')
-                ? resolve()
-                : reject(new Error(`reserveStock over HTTP: ${res.statusCode} ${text.slice(0, 300)}`)),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      }),
+    reserve: async (idempotencyKey: string) => {
+      const body = JSON.stringify({ query, variables: { k: idempotencyKey } });
+      const { status, text } = await postGraphql(agent, port, key, body);
+      if (status !== 200 || text.includes('"errors"'))
+        throw new Error(`reserveStock over HTTP: ${status} ${text.slice(0, 300)}`);
+    },
     close: () => agent.destroy(),
   };
 }

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|t1|s1 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|p8|t1|s1 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
 import { benchPropagation } from './propagation.js';
 import { benchImportStock } from './import-stock.js';
+import { benchRebuild } from './rebuild.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
 import { benchPlaceOrderHotSku } from './place-order-hot-sku.js';
 import { benchOrderChanged } from './order-changed.js';
@@ -102,6 +103,19 @@ if (want('p6')) {
       `${r.importSeconds.toFixed(1)} s = ${(r.importSeconds / r.copySeconds).toFixed(1)}× COPY ` +
       `(target ≤ 40×), re-run ${r.rerunSeconds.toFixed(1)} s, ` +
       `COPY floor ${r.copySeconds.toFixed(1)} s; RSS ${r.rssAt10PercentMb} MB at 10%, peak ${r.peakRssMb} MB`,
+  );
+}
+if (want('p8')) {
+  const r = await benchRebuild({ quick: values.quick ?? false });
+  summary.push(
+    `P8 read model rebuilt from PostgreSQL, ${r.skus.toLocaleString('en-US')} SKUs × ` +
+      `${r.levels / r.skus} locations: ${r.seconds.toFixed(1)} s ` +
+      `(${Math.round(r.rowsPerSecond).toLocaleString('en-US')} stock levels/s; target ≤ 60 s for 1M × 20: ` +
+      `${r.seconds <= 60 ? 'met' : 'not met'}), worker RSS peak ${r.peakRssMb} MB ` +
+      `(${r.readyRssMb} MB ready), Redis +${r.redisMb} MB; offers meanwhile: ${r.offers} answered, ` +
+      `${r.offerErrors} errors, p99 ${r.offerP99.toFixed(0)} ms; ` +
+      `after it ${Math.round(r.afterPerSecond)}/s, ` +
+      `p99 ${r.afterP99.toFixed(0)} ms, API node RSS peak ${r.apiPeakRssMb} MB; load ${r.loadAverage}`,
   );
 }
 if (want('t1')) {

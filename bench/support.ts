@@ -3,6 +3,7 @@
  * end), a Redis prefix of its own, percentiles, and a plain-text table printer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createBackofficeQueues } from '../backoffice-layer/index.js';
@@ -50,17 +51,24 @@ export function hubEnv(bench: BenchDatabase, extra: Record<string, string> = {})
   };
 }
 
-/** Creates `omnihub_bench_<name>_<id>`, migrates it, and returns backoffice deps on it. */
+/**
+ * Creates `omnihub_bench_<name>_<id>` (a file copy of database `template` when given, which no one may be
+ * connected to), migrates it, and returns backoffice deps on it.
+ */
 export async function createBenchDatabase(
   name: string,
-  opts: { poolSize?: number } = {},
+  opts: { poolSize?: number; template?: string } = {},
 ): Promise<BenchDatabase> {
   const id = randomBytes(4).toString('hex');
   const dbName = `omnihub_bench_${name}_${id}`;
   const admin = new pg.Client({ connectionString: BENCH_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${dbName}"`);
+    await admin.query(
+      opts.template
+        ? `CREATE DATABASE "${dbName}" TEMPLATE "${opts.template}" STRATEGY FILE_COPY`
+        : `CREATE DATABASE "${dbName}"`,
+    );
   } finally {
     await admin.end();
   }
@@ -220,4 +228,41 @@ export async function interleavedLoops(
     }
   }
   return totals.map((t) => ({ ops: t.ops, perSecond: (t.ops * 1000) / t.ms, latencies: t.latencies }));
+}
+
+/**
+ * POSTs a GraphQL request body to an API node on 127.0.0.1 (`/graphql`, keep-alive through `agent`) with a
+ * channel client's key; resolves with the status and the text of the answer (rejects only when the
+ * connection fails).
+ */
+export function postGraphql(
+  agent: http.Agent,
+  port: number,
+  key: string,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -23,7 +23,7 @@ export interface ReadModelDifference {
  * Meant for a quiet moment (tests, `consistency-check`).
  */
 export async function verifyReadModel(
-  deps: RebuildDeps,
+  deps: Pick<RebuildDeps, 'db' | 'redis' | 'redisPrefix'>,
   sections: readonly SharedSection[] = [],
 ): Promise<ReadModelDifference[]> {
   const keys = readModelKeys(deps.redisPrefix);
