@@ -59,8 +59,10 @@ export interface ReadModel {
 export interface ReadModelOptions {
   /** How long a reader waits for the read model to reach a revision before reading PostgreSQL. */
   waitMs?: number;
-  /** SKUs kept in process memory. */
+  /** SKUs kept in process memory (default 50,000). */
   cacheSize?: number;
+  /** Estimated bytes of SKUs kept in process memory (default 64 MiB; see `estimatedBytes`). */
+  cacheBytes?: number;
   /** Shared sections (other layers' data every answer may need) to include in every snapshot. */
   sections?: readonly SharedSection[];
 }
@@ -120,6 +122,7 @@ class CachedReadModel implements ReadModel {
       keys: this.keys,
       sections: this.sections,
       cacheSize: opts.cacheSize ?? 50_000,
+      cacheBytes: opts.cacheBytes ?? 64 * 1024 * 1024,
     });
     this.mark = new WatermarkSync({ db, redis, keys: this.keys, onLost: () => this.cache.drop() });
     this.sub = createRedis(deps.redisUrl, { lazyConnect: true, connectionName: 'omnihub:read-model' });

@@ -6,6 +6,7 @@ import {
   decodeSkus,
   parseSection,
   queueSkuReads,
+  REPLIES_PER_SKU,
   type Stamped,
   type StoredSku,
 } from './redis-codec.js';
@@ -29,13 +30,40 @@ export interface CachedSnapshot {
   globals: Map<string, unknown>;
 }
 
-/** The cache's settings: where it reads, and how many SKUs it keeps (the oldest loaded is dropped first). */
+/**
+ * The cache's settings: where it reads, and how many SKUs and how many bytes of them it keeps (the oldest
+ * loaded is dropped first, whichever bound is reached).
+ */
 export interface SkuCacheOptions {
   db: Database;
   redis: Redis;
   keys: ReadModelKeys;
   sections: readonly SharedSection[];
   cacheSize: number;
+  /** Bytes of decoded SKUs kept, as `estimatedBytes` counts them. */
+  cacheBytes: number;
+}
+
+/**
+ * What a decoded SKU costs in the heap, estimated from what Redis sent for it: its JSON and hash text (two
+ * bytes a character as V8 may hold it, and as much again in the objects parsed from it) plus a fixed cost per
+ * stock level (an object and its map entry) and per SKU. An estimate for bounding memory, not an exact count.
+ */
+export function estimatedBytes(replies: ReadonlyArray<[Error | null, unknown]>): number {
+  let chars = 0;
+  let levels = 0;
+  for (const [, v] of replies) {
+    if (typeof v === 'string') chars += v.length;
+    else if (Array.isArray(v)) {
+      levels += v.length / 2;
+      for (const x of v) if (typeof x === 'string') chars += x.length;
+    } else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        levels++;
+        chars += k.length + (typeof x === 'string' ? x.length : 0);
+      }
+  }
+  return 4 * chars + 200 * levels + 400;
 }
 
 /**
@@ -55,6 +83,9 @@ export class SkuCache {
   private locationsSeq = 0;
   private readonly globalSeq = new Map<string, number>();
   private readonly touchedAt = new Map<string, number>();
+  /** Each cached SKU's estimated bytes, and their sum. */
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
 
   constructor(private readonly o: SkuCacheOptions) {}
 
@@ -74,7 +105,7 @@ export class SkuCache {
       this.globalSeq.set(g, this.seq);
     }
     for (const sku of change.skus ?? []) {
-      this.skus.delete(sku);
+      this.forget(sku);
       this.touchedAt.set(sku, this.seq);
     }
     if (change.locations) {
@@ -95,8 +126,21 @@ export class SkuCache {
   /** Drops every cached entry. */
   drop(): void {
     this.skus.clear();
+    this.sizes.clear();
+    this.bytes = 0;
     this.locations = null;
     this.globals.clear();
+  }
+
+  /** What the cache holds now: SKUs and their estimated bytes. */
+  held(): { skus: number; bytes: number } {
+    return { skus: this.skus.size, bytes: this.bytes };
+  }
+
+  private forget(sku: string): void {
+    this.skus.delete(sku);
+    this.bytes -= this.sizes.get(sku) ?? 0;
+    this.sizes.delete(sku);
   }
 
   /** True when these SKUs, the locations and every shared section are cached. */
@@ -139,13 +183,22 @@ export class SkuCache {
       else this.globals.set(f.name, v);
     }
     const res = all.slice(needGlobals.length);
+    let i = 0;
     for (const [sku, stored] of decodeSkus(res, missing)) {
+      const size = estimatedBytes(res.slice(REPLIES_PER_SKU * i, REPLIES_PER_SKU * ++i));
       if ((this.touchedAt.get(sku) ?? 0) > start) {
         raced = true;
         continue;
       }
-      if (this.skus.size >= this.o.cacheSize) this.skus.delete(this.skus.keys().next().value as string);
+      this.forget(sku);
+      while (
+        this.skus.size > 0 &&
+        (this.skus.size >= this.o.cacheSize || this.bytes + size > this.o.cacheBytes)
+      )
+        this.forget(this.skus.keys().next().value as string);
       this.skus.set(sku, stored);
+      this.sizes.set(sku, size);
+      this.bytes += size;
     }
     if (needLocations) {
       if (this.locationsSeq > start) return 'retry';
