@@ -95,6 +95,8 @@ function find(ds: Directive[] | undefined, name: string, ...args: string[]): Dir
   return (ds ?? []).filter((d) => d.name === name && args.every((a, n) => d.args[n] === a));
 }
 
+/** Variables Node.js itself reads (not the hub's configuration), allowed in the hub's containers. */
+const NODE_RUNTIME_VARS = ['NODE_OPTIONS'];
 describe('docker-compose.yml', () => {
   it(
     'has the production shape: postgres, redis, a scalable API service, a worker and a load ' + 'balancer',
@@ -175,7 +177,11 @@ describe('docker-compose.yml', () => {
     for (const [name, svc] of hub) {
       const env = svc.environment ?? {};
       for (const key of Object.keys(env))
-        expect({ service: name, key, known: CONFIG_ENV_VARS.includes(key) }).toEqual({
+        expect({
+          service: name,
+          key,
+          known: CONFIG_ENV_VARS.includes(key) || NODE_RUNTIME_VARS.includes(key),
+        }).toEqual({
           service: name,
           key,
           known: true,
@@ -190,6 +196,10 @@ describe('docker-compose.yml', () => {
       // Metrics on a listener of their own inside the network; a token only when the operator gives one.
       expect(config).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0', metricsToken: undefined });
     }
+  });
+
+  it('runs API nodes with a heap limit, so the memory of a node stays bounded whatever the catalogue', () => {
+    expect(services.api?.environment?.NODE_OPTIONS).toMatch(/--max-old-space-size=\d+/);
   });
 
   it('publishes the load balancer and no metrics port on the host', () => {
