@@ -80,7 +80,7 @@ return written`;
  * id>`, or '') as the anchor (KEYS[3]) when it is newer than the one stored. With a fourth key (the changes
  * channel) it also publishes the watermark notice when it moved, in the same call.
  */
-const RAISE_WATERMARK = `
+const raiseWatermarkScript = luaScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 if ARGV[3] ~= '' then
   local stored = redis.call('GET', KEYS[3])
@@ -94,8 +94,7 @@ if new > cur then
   if #KEYS >= 4 then redis.call('PUBLISH', KEYS[4], '{"revision":' .. ARGV[1] .. ',"watermark":true}') end
   return new
 end
-return cur`;
-const raiseWatermarkScript = luaScript(RAISE_WATERMARK);
+return cur`);
 
 export interface SectionWrite {
   key: string;
