@@ -49,7 +49,7 @@ export interface SkuCacheOptions {
  * bytes a character as V8 may hold it, and as much again in the objects parsed from it) plus a fixed cost per
  * stock level (an object and its map entry) and per SKU. An estimate for bounding memory, not an exact count.
  */
-export function estimatedBytes(replies: ReadonlyArray<[Error | null, unknown]>): number {
+function estimatedBytes(replies: ReadonlyArray<[Error | null, unknown]>): number {
   let chars = 0;
   let levels = 0;
   for (const [, v] of replies) {
@@ -183,9 +183,8 @@ export class SkuCache {
       else this.globals.set(f.name, v);
     }
     const res = all.slice(needGlobals.length);
-    let i = 0;
-    for (const [sku, stored] of decodeSkus(res, missing)) {
-      const size = estimatedBytes(res.slice(REPLIES_PER_SKU * i, REPLIES_PER_SKU * ++i));
+    for (const [i, [sku, stored]] of [...decodeSkus(res, missing)].entries()) {
+      const size = estimatedBytes(res.slice(REPLIES_PER_SKU * i, REPLIES_PER_SKU * (i + 1)));
       if ((this.touchedAt.get(sku) ?? 0) > start) {
         raced = true;
         continue;
