@@ -113,7 +113,8 @@ type RecordValue = { value: unknown } | { row: Row } | { error: string };
  * Turns records into row values (null for a blank record or the CSV header): CSV records by the header's
  * columns, NDJSON lines as JSON. A CSV stock feed whose header holds only the stock columns takes the fast
  * path ({@link plainStockReader}): a plainly valid record becomes its row at once, any other still goes to
- * the schema. A CSV feed whose header cannot be read has no rows at all: that throws BAD_USER_INPUT.
+ * the schema. A CSV feed whose header cannot be read, or names a column twice, has no rows at all: that
+ * throws BAD_USER_INPUT.
  */
 function rowReader(format: ImportFormat, kind: ImportKind): (rec: FeedRecord) => RecordValue | null {
   let columns: string[] | undefined;
@@ -141,6 +142,13 @@ function rowReader(format: ImportFormat, kind: ImportKind): (rec: FeedRecord) =>
           'BAD_USER_INPUT',
           `The CSV header (line ${rec.line}) cannot be read: ${fields.error}`,
           {},
+        );
+      const twice = fields.find((c, i) => fields.indexOf(c) !== i);
+      if (twice !== undefined)
+        throw new DomainError(
+          'BAD_USER_INPUT',
+          `The CSV header (line ${rec.line}) names the column "${twice}" twice: which one counts is unclear`,
+          { column: twice },
         );
       columns = fields;
       plain = kind === 'stock' ? plainStockReader(columns) : undefined;

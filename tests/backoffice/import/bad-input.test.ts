@@ -198,6 +198,19 @@ describe('imports never crash, never write half, and report every bad row with i
     },
   );
 
+  it('a CSV header naming a column twice fails the import, nothing written, as a 400', async () => {
+    const res = await postCsv('stock', 'sku,locationId,onHand,onHand\nNK-ACC-MUTS-NAVY,ams-01,9,8\n');
+    expect(res).toMatchObject({
+      status: 400,
+      body: {
+        code: 'BAD_USER_INPUT',
+        changedRows: 0,
+        detail: 'The CSV header (line 1) names the column "onHand" twice: which one counts is unclear',
+      },
+    });
+    expect(await onHand('NK-ACC-MUTS-NAVY', 'ams-01')).toBe(6);
+  });
+
   it(
     '10,000 good rows and one with a NUL byte: the NUL row is a row error with its line, the ' +
       '10,000 land, COMPLETED',
