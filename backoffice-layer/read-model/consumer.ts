@@ -193,7 +193,7 @@ export function readModelConsumer(
     );
     if (watermark !== null) noteWatermark(events, watermark);
   };
-  let advancedAt = 0;
+  let advancing: NodeJS.Timeout | null = null;
   return {
     name: READ_MODEL_CONSUMER,
     apply: (event) => applyFirst([event]),
@@ -203,10 +203,13 @@ export function readModelConsumer(
       newest = Math.max(newest, top);
       if (announced >= top) {
         // Announced before the commit already: only PostgreSQL's record of the watermark (where the next
-        // batches' reached() starts scanning, and what re-delivery reads) moves, at most every 200 ms.
-        if (deps.clock.now().getTime() - advancedAt < 200) return;
-        advancedAt = deps.clock.now().getTime();
-        await reached();
+        // batches' reached() starts scanning, and what re-delivery reads) moves, within 200 ms and at most
+        // every 200 ms — a trailing timer, so the last batch of a burst is recorded too.
+        advancing ??= setTimeout(() => {
+          advancing = null;
+          void advanceWatermark(deps.db, READ_MODEL_CONSUMER, deps.clock.now()).catch(() => undefined);
+        }, 200);
+        advancing.unref();
         return;
       }
       // Applied before and delivered again, or applied without a batch: announce from PostgreSQL's record.
