@@ -59,7 +59,8 @@ function payload<K extends keyof BackofficeEventPayloads>(
  * it still committing (BatchContext.reached), which Redis then holds in full — never ahead of it. A
  * transaction that fails changes nothing Redis says: the events come again and are written again
  * idempotently. A watermark that could not cover the newest event applied (a gap: an earlier event failed
- * or is applied elsewhere) is sent again every 500 ms from PostgreSQL's record until it does. Each
+ * or is applied elsewhere; the model being rebuilt) is sent again every 500 ms from PostgreSQL's record until
+ * it does. Each
  * revision's commit → visible time is observed once the watermark covers it (with `deps.metrics`), and the
  * samples are kept in Redis every 200 ms (hub-samples.ts).
  */
@@ -90,12 +91,9 @@ export function readModelConsumer(
       void (async () => {
         const reached = await advanceWatermark(deps.db, READ_MODEL_CONSUMER, deps.clock.now());
         const watermark = await raiseAndAnnounceWatermark(deps.redis, await target(), reached);
+        // -1 (not this database's model, or being rebuilt): tried again until the model is built and the
+        // watermark covers what was applied meanwhile (a rebuild sets it to its snapshot's revision only).
         noteWatermark([], watermark);
-        if (watermark < 0) {
-          // Not this database's model: the rebuild that follows sets the watermark.
-          clearInterval(resend!);
-          resend = null;
-        }
       })()
         .catch(() => undefined)
         .finally(() => {
@@ -108,7 +106,7 @@ export function readModelConsumer(
   const noteWatermark = (events: readonly EventEnvelope[], watermark: number): void => {
     recorder.add(visibility.applied(events, watermark));
     announced = Math.max(announced, watermark);
-    if (watermark >= 0 && announced < newest) resendUntilCaughtUp();
+    if (announced < newest) resendUntilCaughtUp();
   };
   const anchorOf = (events: readonly EventEnvelope[]): string => {
     const top = events.reduce<EventEnvelope | null>((a, e) => (a && a.revision >= e.revision ? a : e), null);
