@@ -276,7 +276,7 @@ describe('read model: belongs to the database it was built from', () => {
       await sql`INSERT INTO products
         (sku, name, category, attributes, vat_rate_bp, status, revision, created_at, updated_at)
       SELECT 'SRC-BULK-' || i, 'Bulk', 'coats', '{}', 2100, 'ACTIVE', 1, now(), now()
-      FROM generate_series(1, 20000) i`.execute(ctx.deps.db);
+      FROM generate_series(1, 4000) i`.execute(ctx.deps.db);
       const keys = readModelKeys(ctx.redisPrefix);
       const rebuilding = rebuildReadModel(ctx.deps, [], { pageSize: 5 });
       await until(
