@@ -69,16 +69,42 @@ const UNAVAILABLE_SQLSTATES = new Set([
 ]);
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
+/** The HINT of an error the database raised as one of the hub's domain errors (`omnihub:<code>`). */
+const DATABASE_REFUSAL = /^omnihub:([A-Z_]+)$/;
+
+/**
+ * The domain error a database function raised on purpose (SQLSTATE P0001 with HINT `omnihub:<code>` and the
+ * details as JSON in DETAIL — a check that must run inside a transaction, see the migration
+ * 20261201T0600_held_units_check), or null for any other error.
+ */
+function databaseRefusal(err: { code?: unknown; hint?: unknown; detail?: unknown; message?: unknown }) {
+  if (err.code !== 'P0001' || typeof err.hint !== 'string') return null;
+  const code = DATABASE_REFUSAL.exec(err.hint)?.[1];
+  if (!code || !Object.hasOwn(ERROR_CODES, code)) return null;
+  let details: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = typeof err.detail === 'string' ? JSON.parse(err.detail) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      details = parsed as Record<string, unknown>;
+  } catch {
+    // details stay empty: the code and message still say what was refused
+  }
+  return new DomainError(code as ErrorCode, String(err.message), details);
+}
+
 /**
  * Turns infrastructure failures into `UNAVAILABLE` so callers get a retryable 503 instead of a masked 500,
  * and the database's own integrity checks (the last line of defence behind validation) into `CONFLICT` /
  * `BAD_USER_INPUT`: a request that trips a CHECK constraint was refused, not a server fault (the answer names
  * no constraint: validation should have refused such input first, so the interfaces log the original).
+ * A domain error a database function raised on purpose (HINT `omnihub:<code>`) becomes that DomainError.
  * Returns anything else unchanged.
  */
 export function classifyInfrastructureError(e: unknown): unknown {
   if (e instanceof DomainError) return e;
-  const err = e as { code?: unknown; message?: unknown } | null;
+  const err = e as { code?: unknown; message?: unknown; hint?: unknown; detail?: unknown } | null;
+  const refusal = err ? databaseRefusal(err) : null;
+  if (refusal) return refusal;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const message = typeof err?.message === 'string' ? err.message : '';
   if (

@@ -3,7 +3,12 @@ export { setStockCount, applyStockMovements, verifyStockLedger, type LedgerDiffe
 export { listStockMovements, type StockMovementEntry, type StockMovementQuery } from './ledger.js';
 export { getStockLevels, availableOf, type StockLevelView } from './levels.js';
 export { stockStatus, LOW_STOCK_UNITS, type StockStatus } from './levels.js';
-export { reserveStock, ReservationQueue } from './reservation-queue.js';
+export {
+  reserveStock,
+  ReservationQueue,
+  type ReserveDeps,
+  type ReserveOptions,
+} from './reservation-queue.js';
 export {
   releaseReservation,
   expireReservation,

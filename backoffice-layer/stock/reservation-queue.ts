@@ -40,12 +40,22 @@ export class ReservationQueue {
     this.maxGroup = opts.maxGroup ?? 100;
   }
 
-  /** Reserves as `reserveInOneTransaction` does for this one request, sharing a transaction with its lane. */
-  reserve(deps: ReservationDeps, body: ReserveRequest, idempotencyKey: string): Promise<ReserveResult> {
+  /**
+   * Reserves as `reserveInOneTransaction` does for this one request, sharing a transaction with its lane;
+   * `opts.maxHeldUnits` as in `reserveStock`.
+   */
+  reserve(
+    deps: ReservationDeps,
+    body: ReserveRequest,
+    idempotencyKey: string,
+    opts: ReserveOptions = {},
+  ): Promise<ReserveResult> {
     const first = mergeLines(body.lines)[0];
     const lane = this.lanes[first ? hash(levelKey(first.sku, first.locationId)) % this.lanes.length : 0]!;
+    const request: ReservationRequest = { body, key: idempotencyKey };
+    if (opts.maxHeldUnits !== undefined) request.maxHeldUnits = opts.maxHeldUnits;
     return new Promise<ReserveResult>((resolve, reject) => {
-      lane.waiting.push({ deps, request: { body, key: idempotencyKey }, resolve, reject });
+      lane.waiting.push({ deps, request, resolve, reject });
       this.commitNext(lane);
     });
   }
@@ -91,10 +101,20 @@ function hash(text: string): number {
 }
 
 /**
- * Reserves every line or none, idempotently per key (a replay returns the first execution's answer; another
- * request under the same key is a CONFLICT; INSUFFICIENT_STOCK when a line cannot be served; NOT_FOUND for an
- * unknown SKU or location). Goes through the deps' `reservationQueue` (made and kept on `deps` on first use),
- * so concurrent reservations share commits.
+ * How a reservation is limited: `maxHeldUnits`, the most units the request's channel client
+ * (`body.clientId`) may hold in active reservations once this one is granted, however many of its
+ * reservations commit at the same time (none when absent).
+ */
+export interface ReserveOptions {
+  maxHeldUnits?: number;
+}
+
+/**
+ * Reserves every line or none, idempotently per key (a replay returns the first execution's answer, whatever
+ * the client holds; another request under the same key is a CONFLICT; INSUFFICIENT_STOCK when a line cannot
+ * be served; NOT_FOUND for an unknown SKU or location; RATE_LIMITED, details `heldUnits` and `maxHeldUnits`,
+ * when the client would hold more than `opts.maxHeldUnits`). Goes through the deps' `reservationQueue` (made
+ * and kept on `deps` on first use), so concurrent reservations share commits.
  * @example
  * const lines = [{ sku: 'COAT-M', locationId: 'wh-tilburg', quantity: 1 }];
  * await reserveStock(deps, { lines }, 'cart-42');
@@ -103,7 +123,8 @@ export function reserveStock(
   deps: ReserveDeps,
   body: ReserveRequest,
   idempotencyKey: string,
+  opts: ReserveOptions = {},
 ): Promise<ReserveResult> {
   deps.reservationQueue ??= new ReservationQueue();
-  return deps.reservationQueue.reserve(deps, body, idempotencyKey);
+  return deps.reservationQueue.reserve(deps, body, idempotencyKey, opts);
 }

@@ -319,7 +319,8 @@ export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Pr
  * the reservation idempotency key `idempotencyKey` was used already (a replay, answered from its record
  * whatever it holds). Reads the client's running total (`client_held_units`, kept by triggers as lines and
  * statuses change: a few rows whatever the client holds) less its reservations past their expiry that the
- * expiry job has not ended yet (found by index; few).
+ * expiry job has not ended yet (found by index; few) — the database function `client_units_held`, which the
+ * reservations' own check uses too.
  */
 export async function unitsHeldBy(
   db: Executor,
@@ -328,10 +329,7 @@ export async function unitsHeldBy(
   now: Date,
 ): Promise<{ units: number; replay: boolean }> {
   const r = await sql<{ units: string; replay: boolean }>`
-    SELECT (SELECT coalesce(sum(units), 0) FROM client_held_units WHERE client_id = ${clientId})
-         - (SELECT coalesce(sum(l.quantity), 0) FROM reservations r
-              JOIN reservation_lines l ON l.reservation_id = r.id
-             WHERE r.client_id = ${clientId} AND r.status = 'ACTIVE' AND r.expires_at <= ${now}) AS units,
+    SELECT client_units_held(${clientId}::uuid, ${now}::timestamptz) AS units,
            EXISTS (SELECT 1 FROM idempotency_keys
                    WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
   return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };

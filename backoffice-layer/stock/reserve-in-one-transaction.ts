@@ -17,10 +17,15 @@ import {
 } from './reservations.js';
 import type { ReserveRequest } from './stock.schema.js';
 
-/** One reservation asked for: the request and its idempotency key. */
+/**
+ * One reservation asked for: the request and its idempotency key; `maxHeldUnits`: the most units the
+ * request's client (`body.clientId`) may hold in active reservations once it is granted (no limit when
+ * absent, or without a client).
+ */
 export interface ReservationRequest {
   body: ReserveRequest;
   key: string;
+  maxHeldUnits?: number;
 }
 
 type Line = { sku: string; locationId: string; quantity: number };
@@ -54,15 +59,19 @@ interface Decision {
  * reservations and their lines at the revision, the ledger rows, the outbox events and each key's stored
  * answer. A key used before replays its first answer (or is a CONFLICT); a key asked twice in one group is
  * answered after the first commits. When the transaction fails as a whole, each request of a larger group is
- * tried again as a group of one. The expiry jobs of the new reservations are scheduled once the answers are
- * out (one Redis call for the group; the periodic sweep expires any that Redis loses).
+ * tried again as a group of one. A request with `maxHeldUnits` is refused (RATE_LIMITED) when its client
+ * would hold more: decided with the rest, from the client's units read by the claiming statement, and checked
+ * again after the revision statement in the same message (under the revision lock, so reservations of the
+ * client committing at the same time cannot together pass the limit). The expiry jobs of the new
+ * reservations are scheduled once the answers are out (one Redis call for the group; the periodic sweep
+ * expires any that Redis loses).
  * @example const [answer] = await reserveInOneTransaction(deps, [{ body, key: 'cart-42' }]);
  */
 export async function reserveInOneTransaction(
   deps: ReservationDeps,
   requests: readonly ReservationRequest[],
 ): Promise<Answer[]> {
-  const asks = requests.map((r) => ({ body: r.body, key: r.key, lines: mergeLines(r.body.lines) }));
+  const asks = requests.map((r) => ({ ...r, lines: mergeLines(r.body.lines) }));
   const keys = new Set<string>();
   const first = asks.filter((a) => !keys.has(a.key) && keys.add(a.key));
   let decision: Decision;
@@ -72,8 +81,9 @@ export async function reserveInOneTransaction(
   } catch (e) {
     if (asks.length === 1) return [{ status: 'rejected', reason: e }];
     // The group failed as a whole: each reservation takes its own transaction (a committed one replays by
-    // key).
-    deps.logger.warn(
+    // key). A refusal (a client past its units, by the check no concurrent reservation slips past) is
+    // expected when one client's reservations race; anything else is worth a warning.
+    deps.logger[e instanceof DomainError ? 'info' : 'warn'](
       { err: e, size: asks.length },
       'reservation batch failed; each reservation is retried on its own',
     );
@@ -120,22 +130,66 @@ async function answerFromKey(deps: ReservationDeps, a: Ask): Promise<Answer> {
   }
 }
 
-/** Claims the keys, locks the levels, decides each request in arrival order and writes what was granted. */
+/** The client whose held units limit this request, with the limit; null when none applies. */
+function heldLimitOf(ask: Ask): { clientId: string; max: number } | null {
+  const clientId = ask.body.clientId;
+  return clientId && ask.maxHeldUnits !== undefined ? { clientId, max: ask.maxHeldUnits } : null;
+}
+
+/** The units a request asks for, all lines together. */
+const unitsOf = (ask: Ask) => ask.lines.reduce((n, l) => n + l.quantity, 0);
+
+/**
+ * Claims the keys, locks the levels, decides each request in arrival order and writes what was granted.
+ * A request whose client would hold more than its `maxHeldUnits` is refused (RATE_LIMITED, details
+ * `heldUnits`, `maxHeldUnits`), counting what the client held when the transaction looked and what the group
+ * granted before it; the check before commit (`beforeCommitSql`) then counts the reservations of that client
+ * that committed meanwhile, and fails the transaction if together they pass the limit.
+ */
 async function decide(w: WriteContext, asks: readonly Ask[]): Promise<Decision> {
-  const { claimed, locked } = await claimAndLock(w, asks);
+  const { claimed, locked, held } = await claimAndLock(w, asks);
   const owners = asks.filter((a) => claimed.has(a.key));
   const keyUsedBefore = asks.filter((a) => !claimed.has(a.key));
   const levels = new Map(locked.map((l) => [levelKey(l.sku, l.locationId), { ...l }]));
   const granted: Granted[] = [];
   const refused: Refused[] = [];
+  // Per limited client: the strictest limit among its granted requests, and the units granted to it.
+  const limited = new Map<string, { max: number; asked: number }>();
   for (const ask of owners) {
-    const error = await refusalOf(w.tx, ask.lines, levels);
+    const limit = heldLimitOf(ask);
+    const units = unitsOf(ask);
+    const holds = limit ? (held.get(limit.clientId) ?? 0) + (limited.get(limit.clientId)?.asked ?? 0) : 0;
+    const error =
+      limit && holds + units > limit.max
+        ? new DomainError(
+            'RATE_LIMITED',
+            `This client holds ${holds} units in active reservations and may hold at most ${limit.max}; ` +
+              'release or commit some first',
+            { heldUnits: holds, maxHeldUnits: limit.max },
+          )
+        : await refusalOf(w.tx, ask.lines, levels);
     if (error) {
       refused.push({ ask, error });
       continue;
     }
     for (const l of ask.lines) levels.get(levelKey(l.sku, l.locationId))!.reserved += l.quantity;
     granted.push({ ask, reservation: newReservation(ask.body, ask.lines, w.now) });
+    if (limit) {
+      const sum = limited.get(limit.clientId);
+      limited.set(limit.clientId, {
+        max: Math.min(sum?.max ?? limit.max, limit.max),
+        asked: (sum?.asked ?? 0) + units,
+      });
+    }
+  }
+  if (limited.size > 0) {
+    const ids = [...limited.keys()].sort();
+    w.beforeCommitSql(
+      sql`SELECT FROM unnest(${ids}::uuid[], ${ids.map((c) => limited.get(c)!.max)}::bigint[],
+                             ${ids.map((c) => limited.get(c)!.asked)}::bigint[])
+                        AS t(client, max_units, asked),
+        LATERAL client_units_held_at_most(t.client, t.max_units, t.asked, ${w.now}::timestamptz)`,
+    );
   }
   // A refused request's key is freed: with the revision statement when there is one, else at once.
   const free = refused.map((r) => r.ask.key);
@@ -165,13 +219,16 @@ async function decide(w: WriteContext, asks: readonly Ask[]): Promise<Decision> 
 async function claimAndLock(
   w: WriteContext,
   asks: readonly Ask[],
-): Promise<{ claimed: Map<string, string>; locked: StockLevelState[] }> {
+): Promise<{ claimed: Map<string, string>; locked: StockLevelState[]; held: Map<string, number> }> {
+  const clients = [...new Set(asks.flatMap((a) => heldLimitOf(a)?.clientId ?? []))];
   const wanted = [
     ...new Map(asks.flatMap((a) => a.lines).map((l) => [levelKey(l.sku, l.locationId), l])).values(),
   ];
   // The lock query waits for the claims through its one-time filter (evaluated before its first row is
   // read): keys are always taken before levels, as in every write with an idempotency key.
-  const rows = await sql<StockLevelState & { claimed: string[] | null; tids: string[] | null }>`
+  const rows = await sql<
+    StockLevelState & { claimed: string[] | null; tids: string[] | null; held: Record<string, string> | null }
+  >`
     WITH c AS (
       INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
       SELECT ${RESERVE_SCOPE}, t.key, t.hash, '{}'::jsonb, ${w.now}
@@ -186,12 +243,17 @@ async function claimAndLock(
       WHERE (SELECT count(*) FROM c) >= 0
       ORDER BY s.sku, s.location_id FOR UPDATE OF s)
     SELECT (SELECT array_agg(key ORDER BY key) FROM c) AS claimed,
-           (SELECT array_agg(ctid::text ORDER BY key) FROM c) AS tids, l.*
+           (SELECT array_agg(ctid::text ORDER BY key) FROM c) AS tids,
+           (SELECT json_object_agg(t.client, client_units_held(t.client, ${w.now}::timestamptz)::text)
+              FROM unnest(${clients}::uuid[]) AS t(client)) AS held, l.*
     FROM (SELECT) AS one LEFT JOIN l ON true`.execute(w.tx);
   const head = rows.rows[0];
   const keys = head?.claimed ?? [];
-  const locked = rows.rows.flatMap(({ claimed: _, tids: __, ...l }) => (l.sku === null ? [] : [l]));
-  return { claimed: new Map(keys.map((k, i) => [k, head!.tids![i]!])), locked };
+  const locked = rows.rows.flatMap(({ claimed: _, tids: __, held: ___, ...l }) =>
+    l.sku === null ? [] : [l],
+  );
+  const held = new Map(Object.entries(head?.held ?? {}).map(([c, n]) => [c, Number(n)]));
+  return { claimed: new Map(keys.map((k, i) => [k, head!.tids![i]!])), locked, held };
 }
 
 /**

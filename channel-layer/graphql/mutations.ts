@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   releaseReservation,
-  unitsHeldBy,
   reserveStock,
   returnItems,
   ReserveBodySchema,
@@ -56,25 +55,6 @@ function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], nul
 export const DEFAULT_HELD_UNITS = 5_000;
 
 /**
- * Refuses a reservation that would take the client past the units it may hold (a leaked or buggy client
- * cannot hold a shop's whole stock); a replay of a reservation already made is answered as before, whatever
- * the client holds.
- * @throws RATE_LIMITED with details `heldUnits`, `maxHeldUnits`.
- */
-async function withinHeldUnits(ctx: GraphqlContext, asked: number, idempotencyKey: string): Promise<void> {
-  const max = scopeLimit(ctx.client, 'held-units', DEFAULT_HELD_UNITS);
-  const held = await unitsHeldBy(ctx.deps.db, ctx.client.id, idempotencyKey, ctx.deps.clock.now());
-  if (held.units + asked > max && !held.replay) {
-    throw new DomainError(
-      'RATE_LIMITED',
-      `This client holds ${held.units} units in active reservations and may hold at most ${max}; ` +
-        'release or commit some first',
-      { heldUnits: held.units, maxHeldUnits: max },
-    );
-  }
-}
-
-/**
  * The channel API's `Mutation` resolvers: each checks its input with the domain's schema, asks the access
  * policy before it writes and writes through `withAccess` (require-access.ts: a staff act's data-use entry
  * only once the write succeeded), and scopes idempotency keys to the calling client.
@@ -104,16 +84,13 @@ export const mutationResolvers = {
         throw new DomainError('NOT_FOUND', `No customer ${input.customerId}`, {
           customerId: input.customerId,
         });
-      const idempotencyKey = clientKey(ctx, key(a.idempotencyKey));
-      await withinHeldUnits(
-        ctx,
-        input.lines.reduce((n, l) => n + l.quantity, 0),
-        idempotencyKey,
-      );
+      // A client holds at most so many units at once (a leaked or buggy client cannot hold a shop's whole
+      // stock): RATE_LIMITED past it, checked where concurrent reservations cannot slip past each other.
       const r = await reserveStock(
         ctx.deps,
         { ...input, channel: ctx.client.channel, clientId: ctx.client.id },
-        idempotencyKey,
+        clientKey(ctx, key(a.idempotencyKey)),
+        { maxHeldUnits: scopeLimit(ctx.client, 'held-units', DEFAULT_HELD_UNITS) },
       );
       return r.reservation;
     });

@@ -20,7 +20,8 @@ import { inlineParameters } from './inline-sql.js';
  *   5. the rows only that person's writes touch (loyalty account and ledger, identifiers, attributes,
  * consents); 6. the revision lock below, last of all.
  * (A client's held-units total, kept by triggers on reservations, is written in the row of the transaction's
- * own database backend, which no concurrent transaction writes: it takes no place in this order.)
+ * own database backend, which no concurrent transaction writes: it takes no place in this order; the check
+ * of a client's limit runs after the revision statement, under the revision lock: `beforeCommitSql`.)
  * Order writes take (1) through the `lockFirst` hook before anything else (see OrderHooks).
  *
  * Revisions are handed out under this transaction-scoped advisory lock, taken only after every row lock of
@@ -48,6 +49,14 @@ export interface WriteContext<DB = SharedTables> {
    * stamp: keep to rows nothing else in the stamp touches. Called at commit; returning null adds nothing.
    */
   atRevisionSql(fragment: (revision: RawBuilder<number>) => RawBuilder<unknown> | null): void;
+  /**
+   * A statement that runs after the revision statement and before COMMIT (in the same message when the
+   * write commits there), so it holds the revision lock: it sees every write committed before this one and
+   * all of this one's changes — a check no concurrent write can slip past. To refuse, it raises (see the
+   * migration 20261201T0600_held_units_check) and the transaction rolls back. It must answer no columns
+   * (`SELECT FROM …`). A write that changes nothing takes no revision lock; its checks run all the same.
+   */
+  beforeCommitSql(statement: RawBuilder<unknown>): void;
 }
 
 export interface WriteResult<T> {
@@ -166,15 +175,18 @@ async function runWith<R>(
   compiled: CompiledQuery,
   begin: boolean,
   commit: boolean,
+  after: readonly CompiledQuery[] = [],
 ): Promise<R[]> {
-  const inlined = begin || commit ? inlineParameters(compiled) : null;
-  if (inlined !== null) {
-    const r =
-      await sql<R>`${sql.raw(`${begin ? 'BEGIN; ' : ''}${inlined}${commit ? '; COMMIT' : ''}`)}`.execute(tx);
+  const inlined = begin || commit ? [compiled, ...after].map(inlineParameters) : null;
+  if (inlined?.every((s) => s !== null)) {
+    const text = `${begin ? 'BEGIN; ' : ''}${inlined.join('; ')}${commit ? '; COMMIT' : ''}`;
+    // The statements after the first answer no columns, so the rows are the first one's.
+    const r = await sql<R>`${sql.raw(text)}`.execute(tx);
     return r.rows;
   }
   if (begin) await sql`BEGIN`.execute(tx);
   const r = await tx.executeQuery<R>(compiled);
+  for (const s of after) await tx.executeQuery(s);
   if (commit) await sql`COMMIT`.execute(tx);
   return [...r.rows];
 }
@@ -235,12 +247,14 @@ async function write<T, DB extends SharedTables>(
   const pending: PendingEvent[] = [];
   const stamps: Array<(tx: Transaction<DB>, revision: number) => Promise<void>> = [];
   const fragments: Array<(revision: RawBuilder<number>) => RawBuilder<unknown> | null> = [];
+  const checks: Array<RawBuilder<unknown>> = [];
   const ctx: WriteContext<DB> = {
     tx,
     now,
     emit: (e) => void pending.push(e),
     atRevision: (f) => void stamps.push(f),
     atRevisionSql: (f) => void fragments.push(f),
+    beforeCommitSql: (s) => void checks.push(s),
   };
   const result = await fn(ctx);
 
@@ -290,9 +304,11 @@ async function write<T, DB extends SharedTables>(
       SELECT r.revision${notify} FROM r`;
     // COMMIT goes with it unless closure stamps must run in between.
     committed = own && stamps.length === 0;
-    const rows = await runWith<{ revision: number }>(mech, tail.compile(mech), false, committed);
+    const after = committed ? checks.map((c) => c.compile(mech)) : [];
+    const rows = await runWith<{ revision: number }>(mech, tail.compile(mech), false, committed, after);
     revision = rows[0]!.revision;
     for (const stamp of stamps) await stamp(tx, revision);
+    if (!committed) for (const c of checks) await c.execute(mech);
     events = pending.map((e, i) => ({
       id: ids[i]!,
       type: e.type,
@@ -303,6 +319,7 @@ async function write<T, DB extends SharedTables>(
       payload: e.payload,
     }));
   } else {
+    for (const c of checks) await c.execute(mech);
     revision = await currentRevision(mech);
     if (idem) {
       await mech

@@ -68,4 +68,27 @@ describe('units a client may hold', () => {
       expect(await reserved()).toBe(9);
     },
   );
+
+  it('holds the limit when 30 reservations of one client arrive at once', async () => {
+    const { key: other } = await createChannelClient(
+      ctx.deps.db,
+      { name: 'app', channel: 'APP', scopes: ['held-units:5'] },
+      new Date(),
+    );
+    const app = graphqlClient(node.port, other);
+    const before = await reserved();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        app(
+          'mutation($k: String!) { reserveStock(input: { lines: [{ sku: "COAT-M", quantity: 1, ' +
+            'locationId: "wh-1" }] }, idempotencyKey: $k) { id } }',
+          { k: `race-${i}` },
+        ),
+      ),
+    );
+    expect(answers.filter((a) => !a.errors)).toHaveLength(5);
+    const codes = answers.flatMap((a) => a.errors?.map((e) => e.extensions?.code) ?? []);
+    expect(codes).toEqual(Array(25).fill('RATE_LIMITED'));
+    expect((await reserved()) - before).toBe(5);
+  });
 });
