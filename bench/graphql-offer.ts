@@ -48,7 +48,11 @@ type Run = Awaited<ReturnType<typeof closedLoop>>;
  * between sends however high the rate (at rates above 1,000/s requests go in bursts of a millisecond's
  * worth).
  */
-async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<void>): Promise<number[]> {
+export async function paced(
+  ratePerSecond: number,
+  seconds: number,
+  fn: () => Promise<unknown>,
+): Promise<number[]> {
   const latencies: number[] = [];
   const interval = 1000 / ratePerSecond;
   const start = performance.now();
@@ -68,6 +72,63 @@ async function paced(ratePerSecond: number, seconds: number, fn: () => Promise<v
   }
   await Promise.all(inflight);
   return latencies;
+}
+
+/** The header by which an API node says it answered from its answer cache (answer-cache.ts). */
+const ANSWER_CACHE_HEADER = 'x-answer-cache';
+
+/** What the offer benchmarks ask of an `offer`: its prices with their adjustments, its availability. */
+export const OFFER_SELECTION =
+  'sku price { base { amount formatted } final { amount formatted } ' +
+  'savings { amount } adjustments { source id label reason amount { amount } } } ' +
+  'availability { online { available status } locations { location { id } available status } } ' +
+  'revision fingerprint';
+
+/**
+ * POSTs `body` (JSON) to `url` through `agent` with `headers`, reading and dropping the answer; resolves
+ * with whether it came from the node's answer cache (its `x-answer-cache: hit` header), rejects unless the
+ * status is 200. node:http with keep-alive, not fetch: fetch costs the load generator more CPU than the
+ * plain endpoint costs its server, so it capped the baseline (≈ 2,300/s with fetch, ≈ 6,000/s with this)
+ * and flattered the ratio.
+ */
+export function postOffer(
+  agent: http.Agent,
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ hit: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve({ hit: res.headers[ANSWER_CACHE_HEADER] === 'hit' })
+            : reject(new Error(`status ${res.statusCode}`)),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Starts the baseline of P1/P2 in a process of its own: a plain Express endpoint answering `sample` (an
+ * answer's JSON text) to every POST; returns its URL and the process.
+ */
+export async function startPlainEndpoint(sample: string): Promise<{ url: string; child: ChildProcess }> {
+  const plain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', sample], {});
+  return { url: `http://127.0.0.1:${plain.port}/plain`, child: plain.child };
 }
 
 export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: number } = {}): Promise<{
@@ -110,11 +171,7 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
       new Date(),
     );
     const sku = 'NK-COAT-ARCTIC-BLACK-M';
-    const selection =
-      'sku price { base { amount formatted } final { amount formatted } ' +
-      'savings { amount } adjustments { source id label reason amount { amount } } } ' +
-      'availability { online { available status } locations { location { id } available status } } ' +
-      'revision fingerprint';
+    const selection = OFFER_SELECTION;
     const query = JSON.stringify({ query: `{ offer(sku: "${sku}") { ${selection} } }` });
     // The same offer to a Dutch postcode, with what it promises (delivery from the location that would ship
     // one unit, pickup at the stores holding it).
@@ -136,42 +193,19 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
       return text;
     };
     const sample = await sampleOf(query, '"fingerprint"');
-    const plain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', sample], {});
+    const plain = await startPlainEndpoint(sample);
     procs.push(plain.child);
-    const plainUrl = `http://127.0.0.1:${plain.port}/plain`;
+    const plainUrl = plain.url;
     const promiseSample = await sampleOf(promiseQuery, '"DELIVERY"');
-    const promisePlain = await startChild(['--import', 'tsx', 'bench/plain-server.ts', promiseSample], {});
+    const promisePlain = await startPlainEndpoint(promiseSample);
     procs.push(promisePlain.child);
-    const promisePlainUrl = `http://127.0.0.1:${promisePlain.port}/plain`;
-    // node:http with keep-alive, not fetch: fetch costs the load generator more CPU than the plain endpoint
-    // costs its server, so it capped the baseline (≈ 2,300/s with fetch, ≈ 6,000/s with this) and flattered
-    // the ratio.
+    const promisePlainUrl = promisePlain.url;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     const call =
       (url: string, body = query, extra: Record<string, string> = {}) =>
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const u = new URL(url);
-          const req = http.request(
-            {
-              host: u.hostname,
-              port: u.port,
-              path: u.pathname,
-              method: 'POST',
-              agent,
-              headers: { ...headers, ...extra, 'content-length': Buffer.byteLength(body) },
-            },
-            (res) => {
-              res.on('data', () => undefined);
-              res.on('end', () =>
-                res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`)),
-              );
-              res.on('error', reject);
-            },
-          );
-          req.on('error', reject);
-          req.end(body);
-        });
+      async () => {
+        await postOffer(agent, new URL(url), { ...headers, ...extra }, body);
+      };
     await closedLoop(concurrency, 1000, call(hubUrl)); // warm-up
     await closedLoop(concurrency, 1000, call(plainUrl));
     // P1m: a member's offer (her tier and personal prices: an answer for her only), signed in by her token.

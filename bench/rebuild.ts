@@ -7,7 +7,6 @@
  * @example npx tsx bench/rebuild.ts [--quick]
  */
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { createReadModel, loadSnapshotFromDatabase, readModelKeys } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
@@ -20,7 +19,10 @@ import {
   percentile,
   postGraphql,
   printTable,
+  rssOf,
   startChild,
+  startWorker,
+  type RebuildLogged,
 } from './support.js';
 
 export interface RebuildBenchResult {
@@ -53,13 +55,6 @@ export interface RebuildBenchResult {
   templateMb: number;
   loadAverage: string;
   table: string;
-}
-
-/** A process's resident memory now and at its peak (VmRSS, VmHWM), in MB; 0 when it is gone. */
-async function rssOf(pid: number): Promise<{ rss: number; peak: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: Math.round(kb('VmRSS') / 1000), peak: Math.round(kb('VmHWM') / 1000) };
 }
 
 /** Redis's `used_memory`, in bytes. */
@@ -114,20 +109,15 @@ export async function benchRebuild(opts: { quick?: boolean } = {}): Promise<Rebu
       }),
     );
 
-    const worker = await startChild(omnihubArgs('worker'), hubEnv(bench, { LOG_LEVEL: 'info' }));
+    const worker = await startWorker(bench);
     children.push(worker.child);
     const pid = worker.child.pid!;
     const ready = await rssOf(pid);
-    let logged: { ms: number; skus: number } | undefined;
-    let lines = '';
-    worker.child.stdout!.on('data', (d: Buffer) => {
-      lines += d.toString();
-      for (let nl = lines.indexOf('\n'); nl >= 0; nl = lines.indexOf('\n')) {
-        const line = lines.slice(0, nl);
-        lines = lines.slice(nl + 1);
-        if (line.includes('read model rebuilt from PostgreSQL')) logged = JSON.parse(line) as typeof logged;
-      }
-    });
+    let logged: RebuildLogged | undefined;
+    void worker.built.then(
+      (l) => (logged = l),
+      () => undefined, // the loop below sees the exit
+    );
     const t0 = performance.now();
     let lastPrint = 0;
     let peakSeen = 0;

@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark, each against its baseline measured in the same run, printed as tables.
- * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|p8|t1|s1 (p1 runs P1–P3).
+ * Options: --quick (smaller sizes, for a smoke run), --only p1|p4|p4o|p5|p5o|p6|p7|p8|t1|s1 (p1 runs P1–P3).
  */
 import { parseArgs } from 'node:util';
 import { benchGraphqlOffer } from './graphql-offer.js';
 import { benchPropagation } from './propagation.js';
 import { benchImportStock } from './import-stock.js';
 import { benchRebuild } from './rebuild.js';
+import { benchCatalogueOffer } from './catalogue-offer.js';
 import { benchReserveHotSku } from './reserve-hot-sku.js';
 import { benchPlaceOrderHotSku } from './place-order-hot-sku.js';
 import { benchOrderChanged } from './order-changed.js';
@@ -103,6 +104,34 @@ if (want('p6')) {
       `${r.importSeconds.toFixed(1)} s = ${(r.importSeconds / r.copySeconds).toFixed(1)}× COPY ` +
       `(target ≤ 40×), re-run ${r.rerunSeconds.toFixed(1)} s, ` +
       `COPY floor ${r.copySeconds.toFixed(1)} s; RSS ${r.rssAt10PercentMb} MB at 10%, peak ${r.peakRssMb} MB`,
+  );
+}
+if (want('p7')) {
+  const r = await benchCatalogueOffer({ quick: values.quick ?? false });
+  const TRAFFIC = {
+    zipf: 'Zipf-like (s = 1) drawn SKUs',
+    uniform: 'uniformly drawn SKUs',
+    computed: 'uniformly drawn SKUs, every answer computed',
+  };
+  for (const run of r.runs) {
+    const met = (ok: boolean) => (ok ? 'met' : 'not met');
+    summary.push(
+      `P7 offers of ${TRAFFIC[run.traffic]}, ` +
+        `${r.big.skus.toLocaleString('en-US')} SKUs × ${r.big.locations} against the demo's ` +
+        `${r.small.skus} × ${r.small.locations}: P1 ${Math.round(run.big.perSecond)}/s ` +
+        `(${run.big.ratio.toFixed(2)} × plain, ${(run.big.hitRate * 100).toFixed(0)} % cached) vs ` +
+        `${Math.round(run.small.perSecond)}/s (${run.small.ratio.toFixed(2)} ×, ` +
+        `${(run.small.hitRate * 100).toFixed(0)} % cached) = ${run.p1BigToSmall.toFixed(2)} × ` +
+        `(target ≥ 0.83: ${met(run.p1BigToSmall >= 1 / 1.2)}); P2 p50 ${run.big.p50.toFixed(1)} vs ` +
+        `${run.small.p50.toFixed(1)} ms, p99 ${run.big.p99.toFixed(1)} vs ${run.small.p99.toFixed(1)} ms = ` +
+        `${run.p50BigToSmall.toFixed(2)} / ${run.p99BigToSmall.toFixed(2)} × (target ≤ 1.2: ` +
+        `${met(run.p50BigToSmall <= 1.2 && run.p99BigToSmall <= 1.2)})`,
+    );
+  }
+  summary.push(
+    `P7 API node RSS peak on the big catalogue ${r.apiPeakRssMb.big} MB (small ${r.apiPeakRssMb.small} MB; ` +
+      `target ≤ 512: ${r.apiPeakRssMb.big <= 512 ? 'met' : 'not met'}; NODE_OPTIONS ` +
+      `${r.nodeOptions || '(none)'}); load ${r.loadAverage}`,
   );
 }
 if (want('p8')) {

@@ -3,6 +3,7 @@
  * end), a Redis prefix of its own, percentiles, and a plain-text table printer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -171,11 +172,13 @@ export function formatNumber(n: number): string {
 
 /**
  * Starts a Node process (another port's server, or an `omnihub` command) and resolves once it says it is
- * ready: with the port it listens on, or 0 for a worker. Rejects if it exits first.
+ * ready: with the port it listens on, or 0 for a worker. Rejects if it exits first. `onOutput`, when given,
+ * sees every chunk of its standard output from the first.
  */
 export function startChild(
   args: string[],
   env: Record<string, string | undefined>,
+  onOutput?: (chunk: string) => void,
 ): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
@@ -184,6 +187,7 @@ export function startChild(
     });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
+      onOutput?.(d.toString());
       out += d.toString();
       const m = /(?:listening |localhost:)(\d+)/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });
@@ -195,14 +199,60 @@ export function startChild(
 
 /**
  * `omnihub <command>` as child-process arguments; with BENCH_PROFILE=1 it writes a CPU profile to
- * /tmp/omnihub-prof/<command>.
+ * /tmp/omnihub-prof/<profile> (the command's name unless another is given).
  */
-export function omnihubArgs(command: 'api' | 'worker'): string[] {
+export function omnihubArgs(command: 'api' | 'worker', profile: string = command): string[] {
   return [
-    ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${command}`] : []),
+    ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${profile}`] : []),
     'bin/omnihub.js',
     command,
   ];
+}
+
+/** What an `omnihub worker` logged when it had rebuilt the read model: its duration (ms) and SKUs. */
+export interface RebuildLogged {
+  ms: number;
+  skus: number;
+}
+
+/**
+ * Starts an `omnihub worker` process on the bench's database (info logs) and resolves once it is ready, with
+ * `built`: resolves when it logs that it rebuilt the read model from PostgreSQL (as a worker does at start
+ * when the model is missing), and rejects if the worker exits first.
+ */
+export async function startWorker(
+  bench: BenchDatabase,
+  profile = 'worker',
+): Promise<{ child: ChildProcess; built: Promise<RebuildLogged> }> {
+  let lines = '';
+  let onBuilt: (logged: RebuildLogged) => void = () => undefined;
+  let onExit: (e: Error) => void = () => undefined;
+  const built = new Promise<RebuildLogged>((resolve, reject) => {
+    onBuilt = resolve;
+    onExit = reject;
+  });
+  const { child } = await startChild(
+    omnihubArgs('worker', profile),
+    hubEnv(bench, { LOG_LEVEL: 'info' }),
+    (chunk) => {
+      lines += chunk;
+      for (let nl = lines.indexOf('\n'); nl >= 0; nl = lines.indexOf('\n')) {
+        const line = lines.slice(0, nl);
+        lines = lines.slice(nl + 1);
+        if (line.includes('read model rebuilt from PostgreSQL')) onBuilt(JSON.parse(line) as RebuildLogged);
+      }
+    },
+  );
+  child.once('exit', (c) => onExit(new Error(`the worker exited (${c})`)));
+  built.catch(() => undefined); // a caller that stopped waiting is not told of the exit at shutdown
+  return { child, built };
+}
+
+/** A process's resident memory now and at its peak (VmRSS, VmHWM), in MB; 0 when it is gone. */
+export async function rssOf(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: Math.round(kb('VmRSS') / 1000), peak: Math.round(kb('VmHWM') / 1000) };
 }
 
 /**
