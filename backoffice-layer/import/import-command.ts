@@ -177,6 +177,7 @@ export async function runImportCommand(
       : '',
     `${summary.failure ? 'Stopped after' : 'Done in'} ${seconds} s: ${count(summary.rows)} rows — ` +
       `${count(summary.changedRows)} changed, ${count(summary.unchangedRows)} unchanged, ` +
+      (summary.supersededRows > 0 ? `${count(summary.supersededRows)} superseded by a later row, ` : '') +
       `${count(summary.errorRows)} rejected`,
     summary.revisions
       ? `Committed revisions ${summary.revisions[0]}–${summary.revisions[1]}; import id ${summary.importId}`

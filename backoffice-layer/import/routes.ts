@@ -71,6 +71,7 @@ export const importRoutes: readonly AdminRoute[] = [
         rows: z.int(),
         changedRows: z.int(),
         unchangedRows: z.int(),
+        supersededRows: z.int(),
         errorRows: z.int(),
         errors: RowErrors,
         revisions: z.tuple([Revision, Revision]).nullable(),
@@ -103,13 +104,14 @@ export const importRoutes: readonly AdminRoute[] = [
       if (summary.failure) {
         // The problem says why and where the feed stopped, and what landed before it: nothing is hidden as
         // "failed".
-        const { importId, rows, changedRows, unchangedRows, errorRows } = summary;
+        const { importId, rows, changedRows, unchangedRows, supersededRows, errorRows } = summary;
         throw new DomainError(summary.failure.code, summary.failure.message, {
           importId,
           line: summary.failure.line,
           rows,
           changedRows,
           unchangedRows,
+          supersededRows,
           errorRows,
         });
       }

@@ -31,6 +31,13 @@ export interface ImportProgress {
   rows: number;
   changedRows: number;
   unchangedRows: number;
+  /**
+   * Good rows that a later row of the feed for the same key (SKU; SKU and price list; SKU and location)
+   * replaced before either was written: the later row wins, and these change nothing themselves. A later
+   * row in another batch (25,000 stock rows, 10,000 others) applies after the earlier one has landed, so
+   * both count as changed.
+   */
+  supersededRows: number;
   errorRows: number;
 }
 
@@ -226,6 +233,7 @@ export async function runImport(
     rows: 0,
     changedRows: 0,
     unchangedRows: 0,
+    supersededRows: 0,
     errorRows: 0,
   };
   const errors: RowError[] = [];
@@ -269,7 +277,7 @@ export async function runImport(
         status,
         processedBytes: read.bytes,
         processedRows: progress.rows,
-        okRows: progress.changedRows + progress.unchangedRows,
+        okRows: progress.changedRows + progress.unchangedRows + progress.supersededRows,
         errorRows: progress.errorRows,
         errors: JSON.stringify(kept),
         revision: revisions?.[1] ?? null,
@@ -327,7 +335,7 @@ export async function runImport(
       }
       const key = rowKey(opts.kind, row);
       // superseded within the batch: the later row for the key wins
-      if (batch.has(key)) progress.unchangedRows++;
+      if (batch.has(key)) progress.supersededRows++;
       batch.set(key, { line: rec.line, row });
       if (batch.size >= batchSize) await flush();
     }

@@ -110,7 +110,7 @@ describe('omnihub: where it listens, the import progress line, the compiled comm
     const bars = shown.filter((line) => line.includes('%'));
     expect(bars).toEqual([expect.stringMatching(/^\x1b\[2K█+ 100% {2}30 rows {2}[\d,]+ rows\/s$/)]);
     expect(bars[0]!.length).toBeLessThan(80);
-    expect(run.output).toMatch(/30 rows — 1 changed, 29 unchanged, 0 rejected/);
+    expect(run.output).toMatch(/30 rows — 1 changed, 0 unchanged, 29 superseded by a later row, 0 rejected/);
     expect(run.code).toBe(0);
   }, 60_000);
 

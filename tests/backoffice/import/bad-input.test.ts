@@ -211,6 +211,26 @@ describe('imports never crash, never write half, and report every bad row with i
     expect(await onHand('NK-ACC-MUTS-NAVY', 'ams-01')).toBe(6);
   });
 
+  it('a key given twice in one feed: the later row wins, the earlier is counted as superseded', async () => {
+    const body = [
+      'sku,locationId,onHand',
+      'NK-ACC-MUTS-GREY,wh-1,11',
+      'NK-ACC-MUTS-NAVY,wh-1,12',
+      'NK-ACC-MUTS-GREY,wh-1,13',
+      'NK-ACC-MUTS-GREY,wh-1,14',
+    ].join('\n');
+    const res = await postCsv('stock', body);
+    expect(res).toMatchObject({
+      status: 201,
+      body: { rows: 4, changedRows: 2, unchangedRows: 0, supersededRows: 2, errorRows: 0 },
+    });
+    expect(await onHand('NK-ACC-MUTS-GREY', 'wh-1')).toBe(14);
+    expect(await onHand('NK-ACC-MUTS-NAVY', 'wh-1')).toBe(12);
+    const { importId } = res.body as ImportSummary;
+    const progress = await api.request('GET', `/admin/v1/imports/${importId}`);
+    expect(progress.body).toMatchObject({ import: { processedRows: 4, okRows: 4, errorRows: 0 } });
+  });
+
   it(
     '10,000 good rows and one with a NUL byte: the NUL row is a row error with its line, the ' +
       '10,000 land, COMPLETED',
