@@ -47,9 +47,27 @@ export async function issueCustomerToken(
 /** `v1.<customer id>.<client id>.<expiry, epoch seconds>.<signature>`, as `issueCustomerToken` writes it. */
 const TOKEN_FORM = new RegExp(`^(v1\\.(${UUID_FORM})\\.(${UUID_FORM})\\.(\\d{1,12}))\\.([A-Za-z0-9_-]{43})$`);
 
+/** Most tokens whose signature a node remembers having checked (the oldest is forgotten first). */
+const GENUINE_TOKENS = 10_000;
+
+/**
+ * Tokens whose signature was found genuine, per signing key (the key of a database never changes): a
+ * signature is a function of the key and the token's body alone, so a token checked once needs no second
+ * HMAC; its expiry and client are still checked on every use. (The HMAC was most of what a member's offer
+ * from the answer cache cost the node beyond an anonymous one.)
+ */
+const genuine = new WeakMap<Database, Map<string, TokenClaims>>();
+
+/** What a token says: whose it is, the client it was issued to, when it expires (epoch seconds). */
+interface TokenClaims {
+  customerId: string;
+  clientId: string;
+  expires: number;
+}
+
 /**
  * The customer a token names and when it expires, if it is genuine, unexpired and was issued to this client;
- * else UNAUTHENTICATED.
+ * else UNAUTHENTICATED. A token's signature is checked once per node (`genuine`).
  */
 export async function verifyCustomerToken(
   db: Database,
@@ -57,17 +75,25 @@ export async function verifyCustomerToken(
   clientId: string,
   now: Date,
 ): Promise<{ customerId: string; expiresAt: Date }> {
-  const m = TOKEN_FORM.exec(token);
   const bad = () =>
     new DomainError(
       'UNAUTHENTICATED',
       'The customer token is invalid or expired; sign the customer in again',
       {},
     );
-  if (!m) throw bad();
-  const expected = Buffer.from(sign(await signingKey(db, now), m[1]!));
-  const given = Buffer.from(m[5]!);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw bad();
-  if (m[3] !== clientId || Number(m[4]) * 1000 <= now.getTime()) throw bad();
-  return { customerId: m[2]!, expiresAt: new Date(Number(m[4]) * 1000) };
+  let claims = genuine.get(db)?.get(token);
+  if (!claims) {
+    const m = TOKEN_FORM.exec(token);
+    if (!m) throw bad();
+    const expected = Buffer.from(sign(await signingKey(db, now), m[1]!));
+    const given = Buffer.from(m[5]!);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw bad();
+    claims = { customerId: m[2]!, clientId: m[3]!, expires: Number(m[4]) };
+    let known = genuine.get(db);
+    if (!known) genuine.set(db, (known = new Map()));
+    if (known.size >= GENUINE_TOKENS) known.delete(known.keys().next().value!);
+    known.set(token, claims);
+  }
+  if (claims.clientId !== clientId || claims.expires * 1000 <= now.getTime()) throw bad();
+  return { customerId: claims.customerId, expiresAt: new Date(claims.expires * 1000) };
 }

@@ -115,33 +115,19 @@ async function journeyRevision(
 /**
  * The newest revision of what a price reads of each of these customers (the customer part of `revision`
  * above: her profile, consents and segments — the definitions of her computed ones too —, her loyalty
- * account), over each id and the profiles it was
- * merged into, in one read: id → revision. An answer priced for her at revision R still holds while this is
- * at most R; a later change of hers, not yet in any read model, makes it greater. Ids none of whose profiles
- * is known (erased or never there) are absent.
+ * account), over each id and the profiles it was merged into, in one read: id → revision. An answer priced
+ * for her at revision R still holds while this is at most R; a later change of hers, not yet in any read
+ * model, makes it greater. Ids none of whose profiles is known (erased or never there) are absent.
+ * The read is the function `customer_data_revisions` (migration 20261201T0610), whose query PostgreSQL plans
+ * once per connection instead of once per call: the answer cache asks it hundreds of times a second.
  */
 export async function customerDataRevisions(
   deps: Pick<JourneyDeps, 'db'>,
   customerIds: readonly string[],
 ): Promise<Map<string, number>> {
   const r = await sql<{ id: string; revision: string | number | null }>`
-    WITH RECURSIVE chain(root, id, hops) AS (
-      SELECT id, id, 0 FROM customers WHERE id = ANY(${[...customerIds]}::uuid[])
-      UNION
-      SELECT chain.root, c.merged_into, chain.hops + 1 FROM customers c JOIN chain ON c.id = chain.id
-      WHERE c.merged_into IS NOT NULL AND chain.hops < 10
-    )
-    SELECT chain.root::text AS id,
-           greatest(max(c.revision), max(l.revision), max(s.revision)) AS revision
-      FROM chain
-      LEFT JOIN customers c ON c.id = chain.id
-      LEFT JOIN loyalty_accounts l ON l.customer_id = chain.id
-      LEFT JOIN LATERAL (
-        SELECT max(d.revision) AS revision FROM segment_memberships m
-          JOIN segment_definitions d ON d.id = m.segment_id
-         WHERE m.customer_id = chain.id
-      ) s ON true
-     GROUP BY chain.root`.execute(deps.db);
+    SELECT customer::text AS id, data_revision AS revision
+      FROM customer_data_revisions(${[...customerIds]}::uuid[])`.execute(deps.db);
   const revisions = new Map<string, number>();
   for (const row of r.rows) if (row.revision !== null) revisions.set(row.id, Number(row.revision));
   return revisions;

@@ -24,8 +24,10 @@ import {
 import { createChannelClient, startApiNode, type ApiNode } from '../../channel-layer/index.js';
 import { CUSTOMER_TOKEN_TTL_SECONDS } from '../../channel-layer/clients/customer-tokens.js';
 import {
+  adjustPoints,
   enrollCustomer,
   journeyWorkerOptions,
+  putSegment,
   setConsent,
   upsertPromotion,
 } from '../../journey-layer/index.js';
@@ -442,6 +444,105 @@ describe('the answer cache of a node on a clock of its own, whose read model may
     const late = await post(hers, { 'x-customer-token': token });
     expect(late.cache).toBeNull();
     expect(JSON.parse(late.text)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+  });
+
+  it('refuses a remembered token for another client, and a forged one, like one never seen', async () => {
+    const { customer } = await enrollCustomer(
+      ctx.deps,
+      { displayName: 'Noor', email: 'noor@example.nl' },
+      { channel: 'WEB', idempotencyKey: 'noor' },
+    );
+    const token = await signIn(customer.id);
+    const hers = offerQuery(`, customerId: "${customer.id}"`);
+    await cachedAt(0, hers, { 'x-customer-token': token }); // her token's signature is remembered now
+    const other = (
+      await createChannelClient(
+        ctx.deps.db,
+        { name: 'other web', channel: 'WEB', scopes: ['rate:100000', 'customer-tokens'] },
+        clock.now(),
+      )
+    ).key;
+    const forged = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    for (const [key, presented] of [
+      [other, token],
+      [web, forged],
+    ] as const) {
+      const a = await send(node.port, {
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+          'x-customer-token': presented,
+        },
+        body: hers,
+        chunked: false,
+      });
+      expect(a.headers['x-answer-cache']).toBeUndefined();
+      expect(JSON.parse(a.text)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+  });
+
+  it("answers a member from memory till her points, segments, consents change; never another's", async () => {
+    const enrol = async (name: string) =>
+      (
+        await enrollCustomer(
+          ctx.deps,
+          { displayName: name, email: `${name.toLowerCase()}@example.nl` },
+          { channel: 'WEB', idempotencyKey: name },
+        )
+      ).customer.id;
+    const [sara, tom] = [await enrol('Sara'), await enrol('Tom')];
+    await putSegment(ctx.deps, 'sara-only', {
+      name: 'Sara only',
+      kind: 'RULE',
+      definition: { bought: { category: 'coats', channel: 'STORE', withinDays: 90 } },
+    });
+    await sql`INSERT INTO segment_memberships (customer_id, segment_id, since, reason, computed_at, revision)
+              VALUES (${sara}::uuid, 'sara-only', now(), 'test', now(), 0)`.execute(ctx.deps.db);
+    const { revision: settled } = await setConsent(ctx.deps, tom, {
+      purpose: 'PERSONALISATION',
+      granted: true,
+      channel: 'WEB',
+    });
+    const as = async (id: string) => ({ 'x-customer-token': await signIn(id) });
+    const [saraSigned, tomSigned] = [await as(sara), await as(tom)];
+    const [saras, toms] = [offerQuery(`, customerId: "${sara}"`), offerQuery(`, customerId: "${tom}"`)];
+    await cachedAt(settled, saras, saraSigned);
+    const tomsKept = await cachedAt(settled, toms, tomSigned);
+    const revisionOf = (text: string) =>
+      Number((JSON.parse(text) as { data: { offer: { revision: string } } }).data.offer.revision);
+    // The read model stands still: nothing of hers reaches it, yet each change is in her next answer.
+    await worker.stop();
+    try {
+      const changes = [
+        () => adjustPoints(ctx.deps, { customerId: sara, points: 2_000, reason: 'tier up' }, 'sara-1'),
+        () =>
+          putSegment(ctx.deps, 'sara-only', {
+            name: 'Sara only',
+            kind: 'RULE',
+            definition: { bought: { category: 'coats', channel: 'STORE', withinDays: 90 } },
+            status: 'ARCHIVED',
+          }),
+        () => setConsent(ctx.deps, sara, { purpose: 'PROFILING', granted: true, channel: 'WEB' }),
+      ];
+      for (const change of changes) {
+        const { revision } = await change();
+        const next = await post(saras, saraSigned);
+        expect(next.cache).toBeNull();
+        expect(revisionOf(next.text)).toBeGreaterThanOrEqual(revision);
+        // Tom's answer rests on his data alone: still his, from memory, byte for byte.
+        expect(await post(toms, tomSigned)).toEqual(tomsKept);
+        // Her question with his token (or his with hers) is refused, never answered from either's memory.
+        const crossed = await post(saras, tomSigned);
+        expect(crossed.cache).toBeNull();
+        expect(crossed.text).not.toBe(tomsKept.text);
+        expect(JSON.parse(crossed.text)).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+      }
+    } finally {
+      worker = await startBackofficeWorker(ctx.deps, { ...journeyWorkerOptions(ctx.deps), relayPollMs: 50 });
+    }
+    // Once the read model has her changes, her answer is kept again, at or after the last of them.
+    const latest = await post(saras, saraSigned);
+    expect((await cachedAt(revisionOf(latest.text), saras, saraSigned)).text).not.toContain('errors');
   });
 
   it('never answers a member from memory once her data changed, the read model standing still', async () => {

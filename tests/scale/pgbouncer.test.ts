@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from 'graphql-ws';
-import { createRedis, withDatabaseName } from '../../shared/index.js';
+import type { HubTables } from '../../channel-layer/index.js';
+import { customerDataRevisions } from '../../journey-layer/index.js';
+import { createDatabase, createRedis, withDatabaseName } from '../../shared/index.js';
 import { runCli, waitForOutput, type CliProcess } from '../ops/cli-process.js';
 import { TEST_ENV } from '../support/services.js';
 import { deleteRedisPrefix } from '../support/test-context.js';
@@ -238,6 +240,29 @@ describe('the hub behind PgBouncer in transaction mode', () => {
     // All of it went through PgBouncer.
     expect((await pooledTransactions()) - before).toBeGreaterThan(30);
   }, 90_000);
+
+  it("reads members' data revisions through the pooler, many callers on its few connections", async () => {
+    // The answer cache's freshness read calls a function whose plan PostgreSQL keeps per server connection
+    // (no prepared statement, which transaction pooling would send to another connection).
+    const enrolled = (await gql(
+      'mutation($k: String!) { enrollCustomer(input: { displayName: "Pien" }, idempotencyKey: $k) { id } }',
+      { k: `pien-${redisPrefix}` },
+    )) as { enrollCustomer: { id: string } };
+    const ids = [enrolled.enrollCustomer.id, '00000000-0000-4000-8000-000000000000'];
+    const pooled = createDatabase<HubTables>(bouncer.url, { max: 20 });
+    const direct = createDatabase<HubTables>(directUrl, { max: 1 });
+    try {
+      const expected = await customerDataRevisions({ db: direct.db }, ids);
+      expect([...expected.keys()]).toEqual([ids[0]]);
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () => customerDataRevisions({ db: pooled.db }, ids)),
+      );
+      for (const a of answers) expect(a).toEqual(expected);
+    } finally {
+      await pooled.close();
+      await direct.close();
+    }
+  });
 
   it('serves the read model the worker keeps, at the revision every write committed', async () => {
     // The worker's read model (fed by the relay, woken by its LISTEN) reaches the committed revision, and
