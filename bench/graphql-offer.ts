@@ -236,7 +236,16 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
       memberCall,
     ])) as [Run, Run, Run];
     const ratio = hubRun.perSecond / base.perSecond;
-    const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, call(hubUrl));
+    // P2, with how many of its answers came from the answer cache and whether a commit landed meanwhile (a
+    // new revision makes every cached answer stale at once).
+    const revisionAt = async () =>
+      Number((await deps.pool.query('SELECT max(revision) AS r FROM outbox')).rows[0].r ?? 0);
+    const revisionBefore70 = await revisionAt();
+    let at70Hits = 0;
+    const at70 = await paced(Math.max(1, Math.floor(hubRun.perSecond * 0.7)), seconds, async () => {
+      if ((await postOffer(agent, new URL(hubUrl), headers, query)).hit) at70Hits++;
+    });
+    const commitsDuring70 = (await revisionAt()) - revisionBefore70;
     // Every answer computed: the same document, its body made new each time by a variable it does not use
     // (GraphQL ignores it), so no answer is reused while the parsed document still is.
     const freshDocument = `query($sku: ID!) { offer(sku: $sku) { ${selection} } }`;
@@ -306,7 +315,9 @@ export async function benchGraphqlOffer(opts: { seconds?: number; concurrency?: 
           (freshRun.perSecond / base.perSecond).toFixed(2),
         ),
         [
-          `offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop)`,
+          `offer at 70% of its maximum (${Math.floor(hubRun.perSecond * 0.7)}/s, open loop; ` +
+            `${Math.round((100 * at70Hits) / Math.max(1, at70.length))} % cached, ` +
+            `${commitsDuring70} revisions meanwhile)`,
           at70.length / seconds,
           percentile(at70, 50),
           percentile(at70, 99),

@@ -199,11 +199,13 @@ export function startChild(
 
 /**
  * `omnihub <command>` as child-process arguments; with BENCH_PROFILE=1 it writes a CPU profile to
- * /tmp/omnihub-prof/<profile> (the command's name unless another is given).
+ * /tmp/omnihub-prof/<profile> (the command's name unless another is given); BENCH_NODE_FLAGS adds Node
+ * flags (space-separated, e.g. `--max-semi-space-size=32`) to every hub process, to compare V8 settings.
  */
 export function omnihubArgs(command: 'api' | 'worker', profile: string = command): string[] {
   return [
     ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=/tmp/omnihub-prof/${profile}`] : []),
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''),
     'bin/omnihub.js',
     command,
   ];
