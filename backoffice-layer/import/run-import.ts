@@ -34,8 +34,9 @@ export interface ImportProgress {
   /**
    * Good rows that a later row of the feed for the same key (SKU; SKU and price list; SKU and location)
    * replaced before either was written: the later row wins, and these change nothing themselves. A later
-   * row in another batch (25,000 stock rows, 10,000 others) applies after the earlier one has landed, so
-   * both count as changed.
+   * row that is refused replaces nothing (the latest good row before it lands instead, and is counted as
+   * changed or unchanged). A later row in another batch (25,000 stock rows, 10,000 others) applies after the
+   * earlier one has landed, so both count as changed.
    */
   supersededRows: number;
   errorRows: number;
@@ -288,7 +289,12 @@ export async function runImport(
     opts.onProgress?.({ ...progress });
   };
 
-  let batch = new Map<string, { line: number; row: Row }>();
+  /**
+   * A batch's row for one key: the feed's last good row for it, and the good rows before it in the same batch
+   * (`earlier`, in feed order), one of which takes its place if the database refuses it.
+   */
+  type Keyed = { line: number; row: Row; earlier: Array<{ line: number; row: Row }> };
+  let batch = new Map<string, Keyed>();
   // Stock batches are written up to STOCK_PIPELINE_DEPTH at once (each judged while the one before it
   // commits), committed in feed order. Batches in flight when the import is stopped from outside finish (and
   // are counted) before FAILED is saved.
@@ -300,11 +306,31 @@ export async function runImport(
     const keys = batch;
     batch = new Map();
     await batches.add(keys, async (turn) => {
-      for (const r of await mergeRows(deps, opts.kind, [...keys.values()], `import:${importId}`, turn)) {
-        progress.changedRows += r.changed;
-        progress.unchangedRows += r.unchanged;
-        for (const e of r.errors) addError(e);
-        if (r.revision !== null) revisions = [revisions?.[0] ?? r.revision, r.revision];
+      // A row the database refuses replaces nothing: the latest good row before it for the same key is
+      // written in its place (after this batch, before the next), as if they had been in batches of their
+      // own — so what lands never depends on where the batches were cut.
+      let rows = [...keys.values()];
+      let after = turn;
+      while (rows.length > 0) {
+        const refused = new Set<number>();
+        const written = rows.map(({ line, row }) => ({ line, row }));
+        for (const r of await mergeRows(deps, opts.kind, written, `import:${importId}`, after)) {
+          progress.changedRows += r.changed;
+          progress.unchangedRows += r.unchanged;
+          for (const e of r.errors) {
+            addError(e);
+            refused.add(e.line);
+          }
+          if (r.revision !== null) revisions = [revisions?.[0] ?? r.revision, r.revision];
+        }
+        const instead: Keyed[] = [];
+        for (const x of rows) {
+          const previous = refused.has(x.line) ? x.earlier.pop() : undefined;
+          if (previous) instead.push({ ...previous, earlier: x.earlier });
+          else if (!refused.has(x.line)) progress.supersededRows += x.earlier.length;
+        }
+        rows = instead;
+        after = Promise.resolve();
       }
       // Progress is saved one batch after another, off the path of the next commit.
       saving = saving.then(() => (stopped ? undefined : saveProgress('RUNNING')));
@@ -334,9 +360,11 @@ export async function runImport(
         row = parsed.data as Row;
       }
       const key = rowKey(opts.kind, row);
-      // superseded within the batch: the later row for the key wins
-      if (batch.has(key)) progress.supersededRows++;
-      batch.set(key, { line: rec.line, row });
+      // Within a batch the later row for a key wins; the earlier ones are kept in case it is refused.
+      const prior = batch.get(key);
+      const earlier = prior?.earlier ?? [];
+      if (prior) earlier.push({ line: prior.line, row: prior.row });
+      batch.set(key, { line: rec.line, row, earlier });
       if (batch.size >= batchSize) await flush();
     }
     await flush();
