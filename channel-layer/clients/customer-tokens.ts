@@ -58,6 +58,11 @@ const GENUINE_TOKENS = 10_000;
  */
 const genuine = new WeakMap<Database, Map<string, TokenClaims>>();
 
+/** How many tokens this node remembers as genuine for `db`'s signing key (at most 10,000). */
+export function rememberedTokenCount(db: Database): number {
+  return genuine.get(db)?.size ?? 0;
+}
+
 /** What a token says: whose it is, the client it was issued to, when it expires (epoch seconds). */
 interface TokenClaims {
   customerId: string;

@@ -2,10 +2,12 @@
  * Attacks on an import's `supersededRows` (backoffice-layer/import/run-import.ts): a key repeated in one
  * feed, across a batch boundary (small `batchSize`, stock batches pipelined), and a repeated key whose later
  * row is refused. The same feed must leave the same stock whatever the batch size, and the ledger must match.
+ * A row refused only when written supersedes nothing: the good row before it lands (it used to be dropped).
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  reserveStock,
   runImport,
   upsertLocation,
   verifyStockLedger,
@@ -98,5 +100,33 @@ describe('an import’s superseded rows under attack', () => {
     const s = await stock(['SUP-A,wh-1,21', 'SUP-A,wh-1,-3']);
     expect(s).toMatchObject({ changedRows: 1, supersededRows: 0, errorRows: 1 });
     expect(await onHand('SUP-A')).toBe(21);
+  });
+
+  /**
+   * The later row is refused only when written (on-hand below what is reserved). Decided here: a refused row
+   * supersedes nothing — the earlier good row lands, as it does when the two rows fall in separate batches
+   * and as it does when the later row is refused by the schema. The end state must not depend on batchSize.
+   */
+  it('a later row refused at write time: the same end state whatever the batch size', async () => {
+    await stock(['SUP-B,wh-1,50']);
+    await reserveStock(
+      ctx.deps,
+      { lines: [{ sku: 'SUP-B', locationId: 'wh-1', quantity: 5 }], ttlSeconds: 600 },
+      'sup-hold',
+    );
+    const feed = ['SUP-B,wh-1,10', 'SUP-B,wh-1,2']; // 2 < 5 reserved: refused
+    const apart = await stock(feed, 1);
+    expect(apart).toMatchObject({ changedRows: 1, errorRows: 1, supersededRows: 0 });
+    expect(await onHand('SUP-B')).toBe(10);
+    await stock(['SUP-B,wh-1,50']);
+
+    const together = await stock(feed);
+    expect({ errorRows: together.errorRows, onHand: await onHand('SUP-B') }).toEqual({
+      errorRows: 1,
+      onHand: 10,
+    });
+    // A row counted superseded must have been replaced by a row that landed.
+    expect(together.supersededRows).toBe(0);
+    expect(together.changedRows).toBe(1);
   });
 });
