@@ -23,6 +23,20 @@ afterAll(async () => {
 });
 
 /** What has the focus: its name (aria-label or text) and whether a focus ring is drawn around it. */
+/**
+ * What has the focus once it has settled on an element whose text is `text` (Mantine gives it back to the
+ * opening button as the closed dialog unmounts, a moment after it is hidden), or after `ms` whatever has it.
+ */
+async function focusSettledOn(page: Page, text: string, ms = 2000) {
+  const until = Date.now() + ms;
+  let now = await focused(page);
+  while (now.text !== text && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    now = await focused(page);
+  }
+  return now;
+}
+
 const focused = (page: Page) =>
   page.evaluate(`(() => {
     const el = document.activeElement;
@@ -97,7 +111,7 @@ describe('keyboard only', () => {
     }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    const back = await focused(page);
+    const back = await focusSettledOn(page, 'Cancel order');
     expect(back.text).toBe('Cancel order');
     expect(problems).toEqual([]);
   });
@@ -122,7 +136,7 @@ describe('keyboard only', () => {
       expect(await seriousAxeViolations(page)).toEqual([]);
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
-      expect((await focused(page)).text).toBe(name);
+      expect((await focusSettledOn(page, name)).text).toBe(name);
     }
     expect(problems).toEqual([]);
   });
