@@ -31,6 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { readModelKeys, seedDemoRetailer } from '../backoffice-layer/index.js';
 import { createChannelClient } from '../channel-layer/index.js';
 import { seedDemoJourney } from '../journey-layer/index.js';
+import { seededRandom } from '../shared/index.js';
 import { catalogueShape, catalogueSku, createCatalogueDatabase } from './catalogue.js';
 import { OFFER_SELECTION, paced, postOffer, startPlainEndpoint } from './graphql-offer.js';
 import {
@@ -100,29 +101,17 @@ export interface CatalogueOfferResult {
   table: string;
 }
 
-/** A deterministic pseudo-random generator (mulberry32) giving numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A sampler of SKU numbers in [0, n): uniform, or Zipf-like with exponent 1 — rank k (1-based) drawn with
  * probability (1/k) / H(n), by binary search in the cumulative weights — where the ranks name a fixed
  * pseudo-random shuffle of the catalogue (seeded: the same SKUs are popular in every run).
  */
 export function skuSampler(n: number, distribution: SkuDistribution, seed = 7): () => number {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   if (distribution === 'uniform') return () => Math.floor(random() * n);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  const shuffle = prng(seed + 1);
+  const shuffle = seededRandom(seed + 1);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(shuffle() * (i + 1));
     const t = order[i]!;
@@ -227,7 +216,7 @@ export async function benchCatalogueOffer(
       );
       children.push(api.child);
       // Every answer of a sample of SKUs is an offer of that SKU, without errors.
-      const random = prng(11);
+      const random = seededRandom(11);
       let sample = '';
       for (let i = 0; i < 200; i++) {
         const sku = skuAt(i === 0 ? 0 : Math.floor(random() * skus));

@@ -5,6 +5,7 @@
 export { loadConfig, listenHost, CONFIG_ENV_VARS, type Config } from './config.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { PROJECT_ROOT } from './project-root.js';
+export { seededRandom } from './prng.js';
 export {
   money,
   mulDivHalfUp,

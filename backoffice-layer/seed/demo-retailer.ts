@@ -5,6 +5,7 @@
  * same data.
  */
 import { demoFulfilment, type DemoFulfilment } from './demo-fulfilment.js';
+import { seededRandom } from '../../shared/index.js';
 
 export interface DemoProduct {
   sku: string;
@@ -256,18 +257,6 @@ const STYLES: Style[] = [
   },
 ];
 
-/** Deterministic PRNG (mulberry32), so a seed always makes the same stock. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function code(s: string): string {
   return s.toUpperCase().replace(/[^A-Z0-9]+/g, '');
 }
@@ -285,7 +274,7 @@ function nextAmsterdamMidnight(now: Date): Date {
  * @example const demo = generateDemoRetailer(new Date());
  */
 export function generateDemoRetailer(now: Date, seed = 20261122): DemoRetailer {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const products: DemoProduct[] = [];
   const prices: DemoPrice[] = [];
   const stock: DemoStock[] = [];

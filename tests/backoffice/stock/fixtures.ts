@@ -1,5 +1,6 @@
 import { upsertLocation, upsertProduct, setStockCount } from '../../../backoffice-layer/index.js';
 import type { BackofficeTestContext } from '../../support/backoffice.js';
+import { seededRandom } from '../../../shared/index.js';
 
 /** A small catalogue: SKUs and locations, with optional opening stock. */
 export async function givenCatalogue(
@@ -74,13 +75,4 @@ export async function liveReserved(
 }
 
 /** A small seeded generator, so a failing random round can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
