@@ -295,6 +295,9 @@ export async function runImport(
    */
   type Keyed = { line: number; row: Row; earlier: Array<{ line: number; row: Row }> };
   let batch = new Map<string, Keyed>();
+  // Rows the batch holds, the earlier ones of a key included: a batch is written at `batchSize` rows, so a
+  // feed repeating one key holds no more in memory than any other.
+  let batchRows = 0;
   // Stock batches are written up to STOCK_PIPELINE_DEPTH at once (each judged while the one before it
   // commits), committed in feed order. Batches in flight when the import is stopped from outside finish (and
   // are counted) before FAILED is saved.
@@ -305,6 +308,7 @@ export async function runImport(
     if (batch.size === 0 || stopped) return;
     const keys = batch;
     batch = new Map();
+    batchRows = 0;
     await batches.add(keys, async (turn) => {
       // A row the database refuses replaces nothing: the latest good row before it for the same key is
       // written in its place (after this batch, before the next), as if they had been in batches of their
@@ -313,8 +317,7 @@ export async function runImport(
       let after = turn;
       while (rows.length > 0) {
         const refused = new Set<number>();
-        const written = rows.map(({ line, row }) => ({ line, row }));
-        for (const r of await mergeRows(deps, opts.kind, written, `import:${importId}`, after)) {
+        for (const r of await mergeRows(deps, opts.kind, rows, `import:${importId}`, after)) {
           progress.changedRows += r.changed;
           progress.unchangedRows += r.unchanged;
           for (const e of r.errors) {
@@ -325,9 +328,12 @@ export async function runImport(
         }
         const instead: Keyed[] = [];
         for (const x of rows) {
-          const previous = refused.has(x.line) ? x.earlier.pop() : undefined;
+          if (!refused.has(x.line)) {
+            progress.supersededRows += x.earlier.length;
+            continue;
+          }
+          const previous = x.earlier.pop();
           if (previous) instead.push({ ...previous, earlier: x.earlier });
-          else if (!refused.has(x.line)) progress.supersededRows += x.earlier.length;
         }
         rows = instead;
         after = Promise.resolve();
@@ -365,7 +371,7 @@ export async function runImport(
       const earlier = prior?.earlier ?? [];
       if (prior) earlier.push({ line: prior.line, row: prior.row });
       batch.set(key, { line: rec.line, row, earlier });
-      if (batch.size >= batchSize) await flush();
+      if (++batchRows >= batchSize) await flush();
     }
     await flush();
     await batches.drain();

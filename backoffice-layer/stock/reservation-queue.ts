@@ -52,8 +52,7 @@ export class ReservationQueue {
   ): Promise<ReserveResult> {
     const first = mergeLines(body.lines)[0];
     const lane = this.lanes[first ? hash(levelKey(first.sku, first.locationId)) % this.lanes.length : 0]!;
-    const request: ReservationRequest = { body, key: idempotencyKey };
-    if (opts.maxHeldUnits !== undefined) request.maxHeldUnits = opts.maxHeldUnits;
+    const request: ReservationRequest = { body, key: idempotencyKey, ...opts };
     return new Promise<ReserveResult>((resolve, reject) => {
       lane.waiting.push({ deps, request, resolve, reject });
       this.commitNext(lane);

@@ -315,24 +315,15 @@ export async function sweepExpiredReservations(deps: WriteDeps, limit = 200): Pr
 }
 
 /**
- * What a channel client holds now: the units of its active, unexpired reservations (0 for none), and whether
- * the reservation idempotency key `idempotencyKey` was used already (a replay, answered from its record
- * whatever it holds). Reads the client's running total (`client_held_units`, kept by triggers as lines and
- * statuses change: a few rows whatever the client holds) less its reservations past their expiry that the
- * expiry job has not ended yet (found by index; few) — the database function `client_units_held`, which the
- * reservations' own check uses too.
+ * The units a channel client holds now: those of its active, unexpired reservations (0 for none). Reads the
+ * client's running total (`client_held_units`, kept by triggers as lines and statuses change: a few rows
+ * whatever the client holds) less its reservations past their expiry that the expiry job has not ended yet
+ * (found by index; few) — the database function `client_units_held`, which a reservation's own check uses.
  */
-export async function unitsHeldBy(
-  db: Executor,
-  clientId: string,
-  idempotencyKey: string,
-  now: Date,
-): Promise<{ units: number; replay: boolean }> {
-  const r = await sql<{ units: string; replay: boolean }>`
-    SELECT client_units_held(${clientId}::uuid, ${now}::timestamptz) AS units,
-           EXISTS (SELECT 1 FROM idempotency_keys
-                   WHERE scope = ${RESERVE_SCOPE} AND key = ${idempotencyKey}) AS replay`.execute(db);
-  return { units: Number(r.rows[0]!.units), replay: r.rows[0]!.replay };
+export async function unitsHeldBy(db: Executor, clientId: string, now: Date): Promise<number> {
+  const r = await sql<{ units: string }>`
+    SELECT client_units_held(${clientId}::uuid, ${now}::timestamptz) AS units`.execute(db);
+  return Number(r.rows[0]!.units);
 }
 
 /**

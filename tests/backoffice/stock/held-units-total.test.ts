@@ -37,8 +37,7 @@ describe('the units a client holds, as a running total', () => {
     await ctx.close();
   });
 
-  const held = async (clientId: string) =>
-    (await unitsHeldBy(ctx.deps.db, clientId, `never-used-${randomUUID()}`, clock.now())).units;
+  const held = async (clientId: string) => await unitsHeldBy(ctx.deps.db, clientId, clock.now());
   /** What the client holds, summed from its reservations themselves (what the total must equal). */
   const summed = async (clientId: string) => {
     const r = await ctx.deps.db
